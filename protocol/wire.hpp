@@ -1,0 +1,116 @@
+// The messages between pam_passwordless.so and the helper.
+//
+// One message per SOCK_SEQPACKET datagram, so the kernel keeps the boundaries and a short read can't split one.
+// Layout: version (1 byte), type (1 byte), then fields: tag (1 byte), length (2 bytes, big-endian), value.
+// Every size is bounded so either side can refuse a hostile peer before allocating for it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "secret.hpp"
+
+namespace pp::wire {
+
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::size_t kMaxMessage = 32 * 1024;
+inline constexpr std::size_t kMaxFields = 64;
+
+enum class Type : std::uint8_t {
+    // module -> helper
+    Begin = 1,      // user, service, rhost, tty, ruser
+    Answer = 2,     // text: what the person typed
+    Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
+    Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
+    // helper -> module
+    Prompt = 16,     // style, text
+    KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification, timeout_ms, text, pin_prompt
+    Result = 18,      // outcome, user, text
+};
+
+enum class Tag : std::uint8_t {
+    User = 1,
+    Service = 2,
+    Rhost = 3,
+    Tty = 4,
+    Ruser = 5,
+    Text = 6,
+    Style = 7,
+    Outcome = 8,
+    RpId = 9,
+    ClientDataHash = 10,
+    CredId = 11,
+    UserPresence = 12,
+    UserVerification = 13,
+    TimeoutMs = 14,
+    PinPrompt = 15,
+    DeviceStatus = 16,
+    AuthData = 17,
+    Signature = 18,
+    UserHandle = 19,
+};
+
+enum class PromptStyle : std::uint8_t { EchoOff = 1, EchoOn = 2 };
+
+// What the helper decided; the module maps it to a PAM code (pam_passwordless/result_mapping.cpp).
+enum class Outcome : std::uint8_t {
+    Success = 0,
+    AuthErr = 1,
+    MaxTries = 2,
+    UserUnknown = 3,
+    Ignore = 4,
+    AuthinfoUnavail = 5,
+    CredInsufficient = 6,
+    ServiceErr = 7,
+    ConvErr = 8,
+    Abort = 9,
+};
+const char* outcome_name(Outcome o) noexcept;
+
+// What happened at the key, as the module saw it.
+enum class DeviceStatus : std::uint8_t {
+    Ok = 0,
+    NoDevice = 1,      // no key connected, or none holds an allowed credential
+    Denied = 2,        // the person refused the touch
+    Timeout = 3,       // no touch in time; the key was cancelled
+    PinRequired = 4,   // user verification needed and no PIN given
+    PinInvalid = 5,
+    PinBlocked = 6,
+    Error = 7,         // the key answered garbage or failed
+};
+
+class ProtocolError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Message {
+public:
+    explicit Message(Type t) : type_(t) {}
+
+    [[nodiscard]] Type type() const noexcept { return type_; }
+
+    Message& add(Tag tag, std::string_view value);
+    Message& add(Tag tag, std::uint32_t value);
+    // Field values are wiped when the message goes away: answers and PINs travel in them.
+    [[nodiscard]] std::optional<std::string_view> get(Tag tag) const;
+    [[nodiscard]] std::string_view get_or(Tag tag, std::string_view fallback) const;
+    [[nodiscard]] std::optional<std::uint32_t> get_u32(Tag tag) const;
+    [[nodiscard]] std::vector<std::string_view> all(Tag tag) const;
+
+    // Encoded bytes; the buffer is a Secret because it may hold an answer.
+    [[nodiscard]] Secret encode() const;
+    // Refuses anything malformed: unknown version, truncated field, over-long message, too many fields.
+    static Message decode(std::string_view bytes);
+
+private:
+    Type type_;
+    std::vector<std::pair<Tag, Secret>> fields_;
+};
+
+}  // namespace pp::wire
