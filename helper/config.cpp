@@ -1,0 +1,296 @@
+#include "config.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "trusted_file.hpp"
+
+namespace pp::helper {
+namespace {
+
+std::string trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+struct Parser {
+    const std::string& source;
+    int line = 0;
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw ConfigError(source + ":" + std::to_string(line) + ": " + what);
+    }
+
+    long integer(const std::string& key, const std::string& v, long lo, long hi) const {
+        long n = 0;
+        const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        if (ec != std::errc() || p != v.data() + v.size() || n < lo || n > hi)
+            fail(key + " must be a whole number from " + std::to_string(lo) + " to " + std::to_string(hi));
+        return n;
+    }
+
+    bool boolean(const std::string& key, const std::string& v) const {
+        if (v == "yes" || v == "true") return true;
+        if (v == "no" || v == "false") return false;
+        fail(key + " must be yes or no");
+    }
+
+    std::vector<Method> methods(const std::string& key, const std::string& v) const {
+        std::vector<Method> out;
+        std::istringstream in(v);
+        std::string word;
+        while (in >> word) {
+            Method m;
+            if (word == "email_otp")
+                m = Method::EmailOtp;
+            else if (word == "sms_otp")
+                m = Method::SmsOtp;
+            else
+                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp)");
+            if (std::find(out.begin(), out.end(), m) != out.end()) fail(key + ": method '" + word + "' listed twice");
+            out.push_back(m);
+        }
+        return out;
+    }
+
+    std::string https_url(const std::string& key, const std::string& v) const {
+        if (!v.starts_with("https://") || v.size() < 9 || v.size() > 512 ||
+            v.find_first_of(" \t\"'<>\\") != std::string::npos)
+            fail(key + " must be an https:// URL");
+        return v;
+    }
+
+    std::string abs_path(const std::string& key, const std::string& v) const {
+        if (v.empty() || v.front() != '/' || v.size() > 4096) fail(key + " must be an absolute path");
+        return v;
+    }
+};
+
+}  // namespace
+
+std::string_view method_name(Method m) { return m == Method::EmailOtp ? "email_otp" : "sms_otp"; }
+std::string_view method_challenge(Method m) { return m == Method::EmailOtp ? "EMAIL_OTP" : "SMS_OTP"; }
+
+const std::vector<Method>& Config::methods_for(const std::string& service, bool remote) const {
+    const auto it = services.find(service);
+    const MethodPolicy& p = it == services.end() ? methods : it->second;
+    return remote ? p.remote : p.local;
+}
+
+Config parse_config(const std::string& text, const std::string& source) {
+    Config c;
+    c.source = source;
+    Parser p{source};
+    std::istringstream in(text);
+    std::string raw, section;
+    std::set<std::string> seen;  // section.key, to refuse a key given twice
+    std::map<std::string, bool> remote_given;
+    bool login_methods_given = false;
+    MethodPolicy* current_policy = nullptr;
+    std::string current_service;
+
+    while (std::getline(in, raw)) {
+        ++p.line;
+        if (const auto hash = raw.find('#'); hash != std::string::npos) raw.erase(hash);
+        const std::string line = trim(raw);
+        if (line.empty()) continue;
+        if (line.front() == '[') {
+            if (line.back() != ']') p.fail("section header must end with ']'");
+            section = trim(std::string_view(line).substr(1, line.size() - 2));
+            if (section.starts_with("service ")) {
+                current_service = trim(std::string_view(section).substr(8));
+                if (current_service.empty() || current_service.size() > 64 ||
+                    !std::all_of(current_service.begin(), current_service.end(), [](char ch) {
+                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+                    }))
+                    p.fail("invalid service name in [" + section + "]");
+                if (c.services.count(current_service)) p.fail("section [" + section + "] given twice");
+                current_policy = &c.services[current_service];
+                *current_policy = {};
+                section = "service " + current_service;
+            } else if (section != "pool" && section != "login" && section != "binding") {
+                p.fail("unknown section [" + section + "] (known: pool, login, binding, service NAME)");
+            }
+            continue;
+        }
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) p.fail("expected 'key = value'");
+        const std::string key = trim(std::string_view(line).substr(0, eq));
+        const std::string value = trim(std::string_view(line).substr(eq + 1));
+        if (section.empty()) p.fail("'" + key + "' outside a section");
+        if (!seen.insert(section + "." + key).second) p.fail("'" + key + "' given twice in [" + section + "]");
+
+        if (section == "pool") {
+            if (key == "region") {
+                static const std::regex re("[a-z]{2}(-[a-z]+)+-[0-9]+");
+                if (!std::regex_match(value, re)) p.fail("region must look like eu-west-1");
+                c.region = value;
+            } else if (key == "pool_id") {
+                static const std::regex re("[a-z]{2}(-[a-z]+)+-[0-9]+_[0-9a-zA-Z]+");
+                if (!std::regex_match(value, re) || value.size() > 55)
+                    p.fail("pool_id must look like eu-west-1_AbCdEf123");
+                c.pool_id = value;
+            } else if (key == "client_id") {
+                static const std::regex re("[A-Za-z0-9_+]{1,128}");
+                if (!std::regex_match(value, re)) p.fail("client_id must be 1 to 128 letters, digits, '_' or '+'");
+                c.client_id = value;
+            } else if (key == "client_secret_file") {
+                c.client_secret_file = p.abs_path(key, value);
+            } else if (key == "endpoint") {
+                c.endpoint = p.https_url(key, value);
+            } else if (key == "issuer") {
+                c.issuer = p.https_url(key, value);
+            } else if (key == "jwks_url") {
+                c.jwks_url = p.https_url(key, value);
+            } else if (key == "ca_file") {
+                c.ca_file = p.abs_path(key, value);
+            } else {
+                p.fail("unknown key '" + key +
+                       "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer jwks_url "
+                       "ca_file)");
+            }
+        } else if (section == "login") {
+            if (key == "methods") {
+                c.methods.local = p.methods(key, value);
+                login_methods_given = true;
+            } else if (key == "remote_methods") {
+                c.methods.remote = p.methods(key, value);
+                remote_given[""] = true;
+            } else if (key == "max_tries") {
+                c.max_tries = static_cast<int>(p.integer(key, value, 1, 10));
+            } else if (key == "request_timeout") {
+                c.request_timeout = std::chrono::seconds(p.integer(key, value, 1, 120));
+            } else if (key == "login_timeout") {
+                c.login_timeout = std::chrono::seconds(p.integer(key, value, 10, 3600));
+            } else if (key == "unknown_user") {
+                if (value == "fail")
+                    c.unknown_user = UnknownUser::Fail;
+                else if (value == "ignore")
+                    c.unknown_user = UnknownUser::Ignore;
+                else
+                    p.fail("unknown_user must be fail or ignore");
+            } else if (key == "allow_unprivileged_self") {
+                c.allow_unprivileged_self = p.boolean(key, value);
+            } else if (key == "max_concurrent_logins") {
+                c.max_concurrent_logins = static_cast<int>(p.integer(key, value, 1, 4096));
+            } else if (key == "max_concurrent_per_caller") {
+                c.max_concurrent_per_caller = static_cast<int>(p.integer(key, value, 1, 4096));
+            } else {
+                p.fail("unknown key '" + key +
+                       "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
+                       "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller)");
+            }
+        } else if (section == "binding") {
+            if (key == "mapping_file") {
+                c.mapping_file = p.abs_path(key, value);
+            } else if (key == "claim") {
+                static const std::regex re("[A-Za-z0-9_:.-]{1,64}");
+                if (!std::regex_match(value, re)) p.fail("claim must be a claim name such as cognito:username");
+                c.claim = value;
+            } else if (key == "ask_identifier") {
+                c.ask_identifier = p.boolean(key, value);
+            } else {
+                p.fail("unknown key '" + key + "' in [binding] (known: mapping_file claim ask_identifier)");
+            }
+        } else {
+            if (key == "methods") {
+                current_policy->local = p.methods(key, value);
+                if (!remote_given[current_service]) current_policy->remote = current_policy->local;
+            } else if (key == "remote_methods") {
+                current_policy->remote = p.methods(key, value);
+                remote_given[current_service] = true;
+            } else {
+                p.fail("unknown key '" + key + "' in [" + section + "] (known: methods remote_methods)");
+            }
+        }
+    }
+
+    p.line = 0;
+    auto missing = [&](const std::string& what) { throw ConfigError(source + ": " + what); };
+    if (c.pool_id.empty()) missing("[pool] pool_id is required");
+    if (c.client_id.empty()) missing("[pool] client_id is required");
+    const std::string pool_region = c.pool_id.substr(0, c.pool_id.find('_'));
+    if (c.region.empty()) c.region = pool_region;
+    if (c.region != pool_region) missing("[pool] region '" + c.region + "' differs from the pool id's '" + pool_region + "'");
+    if (c.endpoint.empty()) c.endpoint = "https://cognito-idp." + c.region + ".amazonaws.com/";
+    if (c.issuer.empty()) c.issuer = "https://cognito-idp." + c.region + ".amazonaws.com/" + c.pool_id;
+    if (c.jwks_url.empty()) c.jwks_url = c.issuer + "/.well-known/jwks.json";
+    if (!login_methods_given) c.methods.local = {Method::EmailOtp};
+    if (!remote_given[""]) c.methods.remote = c.methods.local;
+    if (c.mapping_file.empty() && c.claim.empty())
+        missing("[binding] needs mapping_file or claim: without one no identity can be bound to a local account");
+    if (c.ask_identifier && c.claim.empty())
+        missing("[binding] ask_identifier = yes needs claim: a typed identifier must be checked against the token");
+    return c;
+}
+
+Config load_config(const std::string& path) {
+    std::string text;
+    try {
+        text = read_trusted_file(path, 256 * 1024);
+    } catch (const FileError& e) {
+        throw ConfigError(e.what());
+    }
+    Config c = parse_config(text, path);
+    if (!c.client_secret_file.empty()) {
+        try {
+            c.client_secret = read_secret_file(c.client_secret_file, 4096);
+        } catch (const FileError& e) {
+            throw ConfigError(std::string(e.what()) + " (client_secret_file)");
+        }
+        if (c.client_secret->empty()) throw ConfigError(c.client_secret_file + ": the client secret is empty");
+    }
+    return c;
+}
+
+namespace {
+
+std::string join(const std::vector<Method>& ms) {
+    std::string out;
+    for (auto m : ms) out += (out.empty() ? "" : " ") + std::string(method_name(m));
+    return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
+
+std::string describe_config(const Config& c) {
+    std::ostringstream o;
+    o << "configuration: " << c.source << "\n"
+      << "pool: " << c.pool_id << " (region " << c.region << "), client " << c.client_id
+      << (c.client_secret ? ", with a client secret" : ", no client secret") << "\n"
+      << "endpoint: " << c.endpoint << "\nissuer: " << c.issuer << "\njwks: " << c.jwks_url << "\n"
+      << "trust: " << (c.ca_file.empty() ? "system CA store" : c.ca_file) << " (peer and host always verified)\n"
+      << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";
+    for (const auto& [name, pol] : c.services)
+        o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote) << "\n";
+    o << "max_tries: " << c.max_tries << ", request timeout " << c.request_timeout.count() << " s, login timeout "
+      << c.login_timeout.count() << " s\n"
+      << "binding: " << (c.mapping_file.empty() ? "" : "mapping " + c.mapping_file)
+      << (c.mapping_file.empty() || c.claim.empty() ? "" : " and ")
+      << (c.claim.empty() ? "" : "claim " + c.claim + " must equal the local user")
+      << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n"
+      << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN") << "\n"
+      << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused") << "\n";
+    return o.str();
+}
+
+std::vector<std::string> config_warnings(const Config& c) {
+    std::vector<std::string> w;
+    if (c.ask_identifier)
+        w.push_back(
+            "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only after "
+            "sign-in, through claim '" +
+            c.claim + "'. Keep the send limits tight.");
+    if (c.unknown_user == UnknownUser::Ignore)
+        w.push_back("unknown_user = ignore: users without an identity skip this module (PAM_IGNORE); the next module "
+                    "in the stack decides for them.");
+    if (c.methods.local.empty() && c.methods.remote.empty()) w.push_back("no method is enabled: every login fails.");
+    return w;
+}
+
+}  // namespace pp::helper

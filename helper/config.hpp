@@ -1,0 +1,70 @@
+// The helper's configuration: one file, parsed and validated once, replaced as a whole on SIGHUP.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "secret.hpp"
+
+namespace pp::helper {
+
+inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
+
+enum class Method { EmailOtp, SmsOtp };
+std::string_view method_name(Method m);          // as written in the file: email_otp, sms_otp
+std::string_view method_challenge(Method m);     // as the user pool names it: EMAIL_OTP, SMS_OTP
+
+struct MethodPolicy {
+    std::vector<Method> local;   // logins from the console or with no remote host
+    std::vector<Method> remote;  // logins with PAM_RHOST set to another host
+};
+
+enum class UnknownUser { Fail, Ignore };
+
+struct Config {
+    std::string source;  // the path it was read from
+
+    // [pool]
+    std::string region, pool_id, client_id;
+    std::string client_secret_file;
+    std::optional<Secret> client_secret;
+    std::string endpoint, issuer, jwks_url, ca_file;
+
+    // [login]
+    MethodPolicy methods;
+    int max_tries = 3;
+    std::chrono::seconds request_timeout{10};
+    std::chrono::seconds login_timeout{300};
+    UnknownUser unknown_user = UnknownUser::Fail;
+    bool allow_unprivileged_self = false;
+    int max_concurrent_logins = 64;
+    int max_concurrent_per_caller = 16;
+
+    // [binding]
+    std::string mapping_file;
+    std::string claim;
+    bool ask_identifier = false;
+
+    // [service NAME]
+    std::map<std::string, MethodPolicy> services;
+
+    [[nodiscard]] const std::vector<Method>& methods_for(const std::string& service, bool remote) const;
+};
+
+class ConfigError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Parses text as if read from `source`; errors name the source and the line.
+Config parse_config(const std::string& text, const std::string& source);
+// Reads the file through the trusted-file checks, parses it and reads the client secret file.
+Config load_config(const std::string& path);
+// What check-config prints: the settings in force and the warnings an admin should read.
+std::string describe_config(const Config& c);
+std::vector<std::string> config_warnings(const Config& c);
+
+}  // namespace pp::helper

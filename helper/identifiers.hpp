@@ -1,0 +1,32 @@
+// The shapes of what identifies a person to the user pool, and how they are shown masked.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pp::helper {
+
+enum class IdentifierKind { Email, Phone, Username };
+
+struct Identifier {
+    IdentifierKind kind;
+    std::string value;  // emails lower-cased, phones in E.164
+};
+
+// Accepts an email address, an E.164 phone number (spaces, dashes and dots removed) or a pool user name.
+// Anything longer, shorter or with characters outside the expected set is refused: these strings end up in
+// HTTPS requests and in the audit log.
+std::optional<Identifier> parse_identifier(std::string_view text, bool allow_username);
+std::optional<Identifier> parse_email(std::string_view text);
+std::optional<Identifier> parse_phone(std::string_view text);
+bool valid_pool_username(std::string_view text);
+
+// "a***@e***" and "+*******4567", the way the user pool masks destinations.
+std::string mask(const Identifier& id);
+std::string_view kind_name(IdentifierKind k);
+
+// A local account name as PAM hands it over; the same rule bounds every user name the helper accepts.
+bool valid_local_user(std::string_view name);
+
+}  // namespace pp::helper

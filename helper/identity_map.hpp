@@ -1,0 +1,26 @@
+// The root-owned map from local accounts to the identities in the user pool that may log in as them.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "identifiers.hpp"
+
+namespace pp::helper {
+
+class IdentityMap {
+public:
+    // Lines of "local-user identifier", '#' comments. The identifier is an email, a +E.164 phone number, or
+    // "username:NAME" for a pool user name. A bad line is an error naming the file and line.
+    static IdentityMap parse(const std::string& text, const std::string& source_name);
+    static IdentityMap load(const std::string& path);
+
+    [[nodiscard]] const std::vector<Identifier>& lookup(const std::string& local_user) const;
+    [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+
+private:
+    std::map<std::string, std::vector<Identifier>> entries_;
+};
+
+}  // namespace pp::helper

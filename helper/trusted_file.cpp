@@ -1,0 +1,114 @@
+#include "trusted_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "unique_fd.hpp"
+
+namespace pp::helper {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw FileError(path + ": " + what); }
+
+std::string parent_of(const std::string& path) {
+    const auto slash = path.find_last_of('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+void check_directory(const std::string& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) fail(dir, std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) fail(dir, "not a directory");
+    if (st.st_uid != 0) fail(dir, "directory is not owned by root");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(dir, "directory is writable by group or others");
+}
+
+void check_file(const std::string& path, const struct stat& st, Confidentiality c) {
+    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    if (st.st_uid != 0) fail(path, "not owned by root");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(path, "writable by group or others");
+    if (c == Confidentiality::Secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        fail(path, "readable by group or others (a secret must be mode 0600 or 0400)");
+}
+
+}  // namespace
+
+std::string read_trusted_file(const std::string& path, std::size_t max_size, Confidentiality c) {
+    if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
+    check_directory(parent_of(path));
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (!fd) fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) fail(path, std::strerror(errno));
+    check_file(path, st, c);
+    if (static_cast<std::size_t>(st.st_size) > max_size) fail(path, "larger than " + std::to_string(max_size) + " bytes");
+    std::string out;
+    out.resize(max_size + 1);
+    std::size_t got = 0;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            wipe(out.data(), out.size());
+            fail(path, std::strerror(errno));
+        }
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+        if (got > max_size) {
+            wipe(out.data(), out.size());
+            fail(path, "larger than " + std::to_string(max_size) + " bytes");
+        }
+    }
+    out.resize(got);
+    return out;
+}
+
+Secret read_secret_file(const std::string& path, std::size_t max_size) {
+    std::string raw = read_trusted_file(path, max_size, Confidentiality::Secret);
+    std::size_t end = raw.size();
+    while (end > 0 && (raw[end - 1] == '\n' || raw[end - 1] == '\r')) --end;
+    Secret s(std::string_view(raw.data(), end));
+    wipe(raw.data(), raw.size());
+    return s;
+}
+
+void write_file_atomically(const std::string& path, std::string_view contents) {
+    const std::string dir = parent_of(path);
+    check_directory(dir);
+    std::random_device rd;
+    const std::string tmp = path + ".tmp." + std::to_string(rd());
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) fail(tmp, std::strerror(errno));
+    std::size_t done = 0;
+    while (done < contents.size()) {
+        const ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const std::string err = std::strerror(errno);
+            ::unlink(tmp.c_str());
+            fail(tmp, err);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0) {
+        const std::string err = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        fail(tmp, err);
+    }
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string err = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        fail(path, err);
+    }
+    UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dfd) ::fsync(dfd.get());
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,32 @@
+// Reading and writing the files the helper trusts: configuration, identity map, secrets, state.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "secret.hpp"
+
+namespace pp::helper {
+
+class FileError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class Confidentiality { Public, Secret };
+
+// Reads a whole file that root owns, that no group or other user can write (for secrets: read either), that is
+// not a symlink, in a directory with the same properties. Anything else could have been planted by someone
+// other than the admin. Throws FileError naming the path and the problem.
+std::string read_trusted_file(const std::string& path, std::size_t max_size,
+                              Confidentiality c = Confidentiality::Public);
+Secret read_secret_file(const std::string& path, std::size_t max_size);
+
+// Replaces `path` with `contents` atomically: a temporary file in the same directory, fsync, rename, fsync of
+// the directory. Mode 0600, owned by the writer (root).
+void write_file_atomically(const std::string& path, std::string_view contents);
+
+}  // namespace pp::helper
