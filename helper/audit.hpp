@@ -1,0 +1,27 @@
+// One line to syslog (LOG_AUTHPRIV) per login outcome. Never a code, PIN, session or token.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "wire.hpp"
+
+namespace pp::helper {
+
+struct AuditRecord {
+    std::string login_id;
+    std::string user, service, rhost, tty;
+    uid_t caller_uid = 0;
+    std::string method = "-";
+    wire::Outcome outcome = wire::Outcome::AuthErr;
+    std::string reason;
+};
+
+void audit(const AuditRecord& r);
+
+// Printable ASCII only, bounded, so a user name or a service's message can't forge or flood log lines.
+std::string loggable(std::string_view s, std::size_t max = 200);
+
+}  // namespace pp::helper

@@ -1,0 +1,31 @@
+#include "runtime.hpp"
+
+namespace pp::helper {
+
+std::shared_ptr<const Runtime> Runtime::load(const std::string& config_path) {
+    auto rt = std::make_shared<Runtime>();
+    rt->config = load_config(config_path);
+    const Config& c = rt->config;
+    if (!c.mapping_file.empty()) {
+        try {
+            rt->identities = IdentityMap::load(c.mapping_file);
+        } catch (const std::exception& e) {
+            throw ConfigError(e.what());
+        }
+    }
+    cognito::Endpoint ep;
+    ep.api_url = c.endpoint;
+    ep.jwks_url = c.jwks_url;
+    ep.issuer = c.issuer;
+    ep.client_id = c.client_id;
+    ep.client_secret = c.client_secret;
+    ep.ca_file = c.ca_file;
+    ep.request_timeout = c.request_timeout;
+    rt->client = std::make_unique<cognito::Client>(std::move(ep));
+    cognito::Client* client = rt->client.get();
+    rt->verifier = std::make_unique<cognito::TokenVerifier>(
+        c.issuer, c.client_id, [client](cognito::Deadline d) { return client->fetch_jwks(d); });
+    return rt;
+}
+
+}  // namespace pp::helper
