@@ -1,0 +1,105 @@
+"""The control file (DIR/control.json) through which a test changes the stand-in's behaviour while it runs.
+
+It is re-read on every accepted connection and every request, so a test changes behaviour by rewriting it
+(atomically: write a temporary file and rename it). Absent or empty means normal behaviour. Unknown keys and
+bad values are errors, so that a typo cannot silently leave a fault test testing the normal path.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+from standin_tls import TLS_MODES
+
+FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", "empty")
+JWKS_MODES = ("ok", "down", "rotated")
+_KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks"}
+
+
+class ControlError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class InjectedError:
+    name: str
+    message: str
+    status: int
+
+
+@dataclass(frozen=True)
+class Control:
+    tls: str = "ok"
+    delay_ms: int = 0
+    fault: Optional[str] = None
+    error: Optional[InjectedError] = None
+    ops: Optional[frozenset] = None  # None: delay, fault and error apply to every operation
+    jwks: str = "ok"
+
+    def targets(self, operation: Optional[str]) -> bool:
+        return self.ops is None or operation in self.ops
+
+
+def _one_of(key: str, value, allowed):
+    if value not in allowed:
+        raise ControlError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _error(value) -> Optional[InjectedError]:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"name", "message", "status"}:
+        raise ControlError("error: expected {\"name\": ..., \"message\": ..., \"status\": ...}")
+    name, message, status = value.get("name"), value.get("message", ""), value.get("status", 400)
+    if not isinstance(name, str) or not name:
+        raise ControlError("error.name: a non-empty string is required")
+    if not isinstance(message, str):
+        raise ControlError("error.message: must be a string")
+    if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
+        raise ControlError("error.status: must be an HTTP error status (400-599)")
+    return InjectedError(name, message, status)
+
+
+def read_control(path: str, operations: set) -> Control:
+    """`operations`: the names "ops" may list, so that a misspelt one is an error rather than a no-op."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return Control()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ControlError(f"cannot read {path}: {e}") from e
+    if not text.strip():
+        return Control()
+    try:
+        raw = json.loads(text)
+    except ValueError as e:
+        raise ControlError(f"not JSON: {e}") from e
+    if not isinstance(raw, dict):
+        raise ControlError("must be a JSON object")
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:
+        raise ControlError(f"unknown key(s) {', '.join(unknown)}")
+
+    delay = raw.get("delay_ms", 0)
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+        raise ControlError("delay_ms: must be a non-negative number")
+    ops = raw.get("ops")
+    if ops is not None:
+        if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+            raise ControlError("ops: must be a list of operation names")
+        unknown = sorted(set(ops) - operations)
+        if unknown:
+            raise ControlError(f"ops: unknown operation(s) {', '.join(unknown)}; "
+                               f"known: {', '.join(sorted(operations))}")
+        ops = frozenset(ops)
+    fault = raw.get("fault")
+    return Control(
+        tls=_one_of("tls", raw.get("tls", "ok"), TLS_MODES),
+        delay_ms=delay,
+        fault=None if fault is None else _one_of("fault", fault, FAULTS),
+        error=_error(raw.get("error")),
+        ops=ops,
+        jwks=_one_of("jwks", raw.get("jwks", "ok"), JWKS_MODES),
+    )
