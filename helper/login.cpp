@@ -159,6 +159,8 @@ public:
         if (f.outcome == Outcome::Success && !verified_) f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
         rec_.outcome = f.outcome;
         rec_.reason = f.reason;
+        // Logged before the module hears the verdict, so the line exists by the time the login returns.
+        audit(rec_);
         if (!module_gone) {
             try {
                 wire::Message result(wire::Type::Result);
@@ -166,10 +168,9 @@ public:
                 if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
                 wire::send_message(ctx_.fd, result);
             } catch (const std::exception&) {
-                rec_.reason += " (the module left before the result)";
+                // The module went away; it returns an error of its own and nothing is granted.
             }
         }
-        audit(rec_);
     }
 
 private:

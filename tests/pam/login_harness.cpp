@@ -1,0 +1,305 @@
+#include "login_harness.hpp"
+
+#include <fcntl.h>
+#include <cctype>
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <algorithm>
+
+extern "C" {
+#include <libpamtest.h>
+}
+
+#include <gtest/gtest.h>
+
+namespace pp::test {
+
+fs::path fresh_dir(const std::string& name) {
+    const fs::path p = fs::path(PP_RUN_DIR) / name;
+    fs::remove_all(p);
+    fs::create_directories(p);
+    fs::permissions(p, fs::perms(0755));
+    return p;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write_text(const fs::path& p, const std::string& text, fs::perms mode) {
+    const fs::path tmp = p.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    }
+    fs::permissions(tmp, mode);
+    fs::rename(tmp, p);
+}
+
+bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    auto pause = std::chrono::milliseconds(2);
+    while (!ready()) {
+        if (std::chrono::steady_clock::now() >= end) return false;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+    return true;
+}
+
+Process::Process(const std::vector<std::string>& argv, const fs::path& log) {
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, 1);
+            ::dup2(fd, 2);
+        }
+        const int devnull = ::open("/dev/null", O_RDONLY);
+        if (devnull >= 0) ::dup2(devnull, 0);
+        // The children are the real programs: they must not inherit the test's pam_wrapper preload.
+        ::unsetenv("LD_PRELOAD");
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+}
+
+Process::Process(Process&& o) noexcept : pid_(std::exchange(o.pid_, -1)) {}
+
+Process& Process::operator=(Process&& o) noexcept {
+    if (this != &o) {
+        stop();
+        pid_ = std::exchange(o.pid_, -1);
+    }
+    return *this;
+}
+
+Process::~Process() { stop(); }
+
+void Process::signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+}
+
+bool Process::running() const {
+    if (pid_ <= 0) return false;
+    return ::waitpid(pid_, nullptr, WNOHANG) == 0;
+}
+
+void Process::stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    const bool ended = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(15));
+    if (!ended) {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+}
+
+StandIn::StandIn(const fs::path& dir) : dir_(dir) {
+    fs::remove(dir_ / "ready.json");
+    proc_ = Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir_.string(), "--pool",
+                     PP_TEST_POOL, "--host", "127.0.0.1", "--port", "0"},
+                    dir_ / "standin.log");
+    if (!wait_until([&] { return fs::exists(dir_ / "ready.json"); }))
+        throw std::runtime_error("the user-pool stand-in did not get ready: " + read_text(dir_ / "standin.log"));
+    const std::string ready = read_text(dir_ / "ready.json");
+    const auto pos = ready.find("\"port\"");
+    port_ = std::atoi(ready.c_str() + ready.find(':', pos) + 1);
+    if (port_ <= 0) throw std::runtime_error("no port in ready.json: " + ready);
+}
+
+StandIn::~StandIn() { proc_.stop(); }
+
+std::string StandIn::url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/"; }
+std::string StandIn::issuer() const { return "https://127.0.0.1:" + std::to_string(port_) + "/us-east-1_TestPool"; }
+
+void StandIn::set_control(const std::string& json) const { write_text(dir_ / "control.json", json); }
+
+std::optional<std::string> StandIn::latest_code(const std::string& destination) const {
+    std::optional<std::string> code;
+    std::istringstream in(read_text(dir_ / "outbox.jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find("\"destination\": \"" + destination + "\"") == std::string::npos &&
+            line.find("\"destination\":\"" + destination + "\"") == std::string::npos)
+            continue;
+        auto at = line.find("\"code\"");
+        if (at == std::string::npos) continue;
+        at = line.find('"', line.find(':', at) + 1);
+        const auto end = line.find('"', at + 1);
+        code = line.substr(at + 1, end - at - 1);
+    }
+    return code;
+}
+
+std::size_t StandIn::outbox_lines() const {
+    const std::string s = read_text(dir_ / "outbox.jsonl");
+    return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+std::string StandIn::requests_log() const { return read_text(dir_ / "requests.jsonl"); }
+
+std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret) {
+    std::string out = "[pool]\npool_id = us-east-1_TestPool\n";
+    out += "endpoint = " + s.url() + "\n";
+    out += "issuer = " + s.issuer() + "\n";
+    out += "ca_file = " + s.ca_file() + "\n";
+    if (with_secret) {
+        write_text(dir / "client-secret", "s3cr3t-for-the-local-stand-in-only\n", fs::perms(0600));
+        out += "client_id = testclient123\nclient_secret_file = " + (dir / "client-secret").string() + "\n";
+    } else {
+        out += "client_id = publicclient456\n";
+    }
+    return out;
+}
+
+Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files) : dir_(dir) {
+    std::string conf = pool_section(standin, dir, files.with_secret) + files.config;
+    if (!files.identities.empty()) {
+        write_text(dir / "identities", files.identities);
+        if (conf.find("[binding]") == std::string::npos) conf += "\n[binding]\n";
+        conf.insert(conf.find("[binding]") + 10, "mapping_file = " + (dir / "identities").string() + "\n");
+    }
+    write_text(config_path(), conf);
+    start(config_path());
+}
+
+Helper::Helper(const fs::path& dir, const fs::path& config_path) : dir_(dir) { start(config_path); }
+
+void Helper::start(const fs::path& config) {
+    fs::remove(socket());
+    proc_ = Process({PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()}, dir_ / "helper.log");
+    if (!wait_until([&] { return fs::exists(socket()) || !proc_.running(); }) || !fs::exists(socket()))
+        throw std::runtime_error("the helper did not start: " + log());
+}
+
+Helper::~Helper() { stop(); }
+
+void Helper::stop() { proc_.stop(); }
+
+std::string Helper::log() const { return read_text(dir_ / "helper.log"); }
+
+void Helper::reload() const { proc_.signal(SIGHUP); }
+
+std::string PamRun::all_text() const {
+    std::string s;
+    for (const auto& t : transcript) s += t.text + "\n";
+    return s;
+}
+
+std::vector<std::string> PamRun::prompts() const {
+    std::vector<std::string> out;
+    for (const auto& t : transcript)
+        if (t.style == PAM_PROMPT_ECHO_OFF || t.style == PAM_PROMPT_ECHO_ON) out.push_back(t.text);
+    return out;
+}
+
+namespace {
+
+struct ConvState {
+    const Answerer* answer;
+    std::vector<Turn>* transcript;
+};
+
+int conversation(int n, const pam_message** msgs, pam_response** resp, void* appdata) {
+    auto* st = static_cast<ConvState*>(appdata);
+    auto* replies = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    if (replies == nullptr) return PAM_BUF_ERR;
+    for (int i = 0; i < n; ++i) {
+        const int style = msgs[i]->msg_style;
+        const std::string text = msgs[i]->msg ? msgs[i]->msg : "";
+        st->transcript->push_back({style, text});
+        if (style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON) {
+            const auto a = (*st->answer)(style, text);
+            if (!a) {
+                for (int j = 0; j < i; ++j) std::free(replies[j].resp);
+                std::free(replies);
+                return PAM_CONV_ERR;
+            }
+            replies[i].resp = ::strdup(a->c_str());
+        }
+    }
+    *resp = replies;
+    return PAM_SUCCESS;
+}
+
+}  // namespace
+
+namespace {
+
+std::string key_of(const std::string& suite, const std::string& name) {
+    // Linux-PAM lower-cases service names, so keys are lower case to serve as both file and service names.
+    std::string k = suite + "." + name;
+    for (char& c : k)
+        c = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-'
+                ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                : '_';
+    return k;
+}
+
+}  // namespace
+
+std::string test_key() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    return key_of(info->test_suite_name(), info->name());
+}
+
+fs::path test_dir() { return fs::path(PP_RUN_DIR) / test_key(); }
+std::string test_socket() { return (test_dir() / "helper.sock").string(); }
+std::string test_service(bool bad_argument) { return "pp-" + test_key() + (bad_argument ? "-badarg" : ""); }
+
+void write_services_for_all_tests() {
+    const fs::path dir(PP_SERVICE_DIR);
+    fs::create_directories(dir);
+    const auto* unit = ::testing::UnitTest::GetInstance();
+    for (int i = 0; i < unit->total_test_suite_count(); ++i) {
+        const auto* suite = unit->GetTestSuite(i);
+        for (int j = 0; j < suite->total_test_count(); ++j) {
+            const std::string key = key_of(suite->name(), suite->GetTestInfo(j)->name());
+            const std::string args = "socket=" + (fs::path(PP_RUN_DIR) / key / "helper.sock").string() + " timeout=30";
+            for (const bool bad : {false, true}) {
+                const std::string stack = "auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n"
+                                          "auth required " PP_MODULE_PATH " " + args + (bad ? " no_such_option" : "") +
+                                          "\naccount required pam_permit.so\n";
+                write_text(dir / ("pp-" + key + (bad ? "-badarg" : "")), stack);
+            }
+        }
+    }
+}
+
+PamRun run_pam(const std::string& service, const std::string& user, const Answerer& answer,
+               const std::map<std::string, std::string>& items) {
+    for (const auto& [k, v] : items) ::setenv(k.c_str(), v.c_str(), 1);
+    PamRun run;
+    ConvState st{&answer, &run.transcript};
+    pam_testcase cases[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+    const auto err = _pamtest_conv(service.c_str(), user.c_str(), conversation, &st, cases, 1, nullptr);
+    for (const auto& kv : items) ::unsetenv(kv.first.c_str());
+    if (err != PAMTEST_ERR_OK && err != PAMTEST_ERR_CASE)
+        throw std::runtime_error(std::string("libpamtest: ") + pamtest_strerror(err));
+    run.code = cases[0].op_rv;
+    return run;
+}
+
+}  // namespace pp::test

@@ -1,0 +1,120 @@
+// What the end-to-end PAM tests run on: the local user-pool stand-in, the real helper, and the real module
+// loaded by the real libpam (pam_wrapper redirects only where libpam looks for service files).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pp::test {
+
+namespace fs = std::filesystem;
+
+// A directory under the build tree, root-owned mode 0755, emptied first.
+fs::path fresh_dir(const std::string& name);
+std::string read_text(const fs::path& p);
+void write_text(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
+
+// Polls `ready` until it holds or `limit` passes: a readiness wait, never a fixed sleep.
+bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit = std::chrono::seconds(20));
+
+class Process {
+public:
+    Process() = default;
+    Process(const std::vector<std::string>& argv, const fs::path& log);
+    Process(Process&& o) noexcept;
+    Process& operator=(Process&& o) noexcept;
+    ~Process();
+    void signal(int sig) const;
+    void stop();  // SIGTERM, then reap
+    [[nodiscard]] pid_t pid() const { return pid_; }
+    [[nodiscard]] bool running() const;
+
+private:
+    pid_t pid_ = -1;
+};
+
+class StandIn {
+public:
+    explicit StandIn(const fs::path& dir);
+    ~StandIn();
+    [[nodiscard]] const fs::path& dir() const { return dir_; }
+    [[nodiscard]] int port() const { return port_; }
+    [[nodiscard]] std::string url() const;
+    [[nodiscard]] std::string issuer() const;
+    [[nodiscard]] std::string ca_file() const { return (dir_ / "ca.pem").string(); }
+    void set_control(const std::string& json) const;  // fault switches, see tests/cognito_standin
+    void clear_control() const { set_control("{}"); }
+    [[nodiscard]] std::optional<std::string> latest_code(const std::string& destination) const;
+    [[nodiscard]] std::size_t outbox_lines() const;
+    [[nodiscard]] std::string requests_log() const;
+
+private:
+    fs::path dir_;
+    Process proc_;
+    int port_ = 0;
+};
+
+struct HelperFiles {
+    std::string config;      // the [login]/[binding]/[service] part; [pool] is added from the stand-in
+    std::string identities;  // identity map text ("" = no map file)
+    bool with_secret = true;
+};
+
+class Helper {
+public:
+    Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files);
+    // Starts with whatever files are in `dir` (for the bad-configuration tests).
+    Helper(const fs::path& dir, const fs::path& config_path);
+    ~Helper();
+    [[nodiscard]] std::string socket() const { return (dir_ / "helper.sock").string(); }
+    [[nodiscard]] fs::path config_path() const { return dir_ / "helper.conf"; }
+    [[nodiscard]] std::string log() const;
+    void reload() const;
+    void stop();
+
+private:
+    void start(const fs::path& config);
+    fs::path dir_;
+    Process proc_;
+};
+
+std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret);
+
+struct Turn {
+    int style;  // PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON, PAM_ERROR_MSG, PAM_TEXT_INFO
+    std::string text;
+};
+
+// Answers one prompt; nullopt makes the conversation fail (PAM_CONV_ERR), as a closed terminal would.
+using Answerer = std::function<std::optional<std::string>(int style, const std::string& text)>;
+
+struct PamRun {
+    int code = -1;
+    std::vector<Turn> transcript;
+    [[nodiscard]] std::string all_text() const;
+    [[nodiscard]] std::vector<std::string> prompts() const;
+};
+
+// pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
+// test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock) and
+// "pp-<key>-badarg" (the same plus an unknown argument). The stack starts with pam_wrapper's pam_set_items.so,
+// which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
+std::string test_key();            // the running test's full name, as a file name
+fs::path test_dir();               // fresh_dir(test_key()) is this
+std::string test_socket();         // where the running test's helper listens
+std::string test_service(bool bad_argument = false);
+void write_services_for_all_tests();
+
+// Runs pam_authenticate once for `user` through `service`, answering prompts with `answer`; `items` are set
+// as PAM items through pam_set_items.so.
+PamRun run_pam(const std::string& service, const std::string& user, const Answerer& answer,
+               const std::map<std::string, std::string>& items = {});
+
+}  // namespace pp::test

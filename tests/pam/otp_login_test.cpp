@@ -1,0 +1,405 @@
+// Email and SMS code logins through the real module, libpam, the real helper and the local user pool.
+#include <arpa/inet.h>
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <security/pam_appl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+constexpr const char* kAliceEmail = "alice@example.com";
+constexpr const char* kAlicePhone = "+15555550123";
+constexpr const char* kIdentities =
+    "# local-user identifier\n"
+    "alice alice@example.com\n"
+    "alice +15555550123\n"
+    "bob   bob@example.com\n"
+    "dave  dave@example.com  # not in the user pool\n";
+
+std::string login_section(const std::string& methods, const std::string& extra = "") {
+    return "\n[login]\nmethods = " + methods + "\nmax_tries = 3\nrequest_timeout = 2\nlogin_timeout = 60\n" + extra +
+           "\n[binding]\n";
+}
+
+class OtpLogin : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        if (::geteuid() != 0) return;
+        // CTest runs each test in a process of its own, possibly side by side: one stand-in per process.
+        standin_dir_ = fresh_dir("standin-" + std::to_string(::getpid()));
+        standin_ = std::make_unique<StandIn>(standin_dir_);
+    }
+    static void TearDownTestSuite() {
+        standin_.reset();
+        if (!standin_dir_.empty()) fs::remove_all(standin_dir_);
+    }
+
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+        standin_->clear_control();
+        dir_ = fresh_dir(test_key());
+        service_ = test_service();
+    }
+
+    void start_helper(const HelperFiles& files) { helper_ = std::make_unique<Helper>(dir_, *standin_, files); }
+    void start_helper(const std::string& methods, const std::string& extra = "") {
+        start_helper(HelperFiles{login_section(methods, extra), kIdentities});
+    }
+
+    // Answers a code prompt with the newest code sent to `to`, any other prompt with `other`.
+    Answerer code_from_outbox(const std::string& to, const std::string& other = "") const {
+        return [this, to, other](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.find("Code sent to") == std::string::npos) return other;
+            auto code = standin_->latest_code(to);
+            return code ? *code : "no-code";
+        };
+    }
+
+    PamRun login(const std::string& user, const Answerer& a, const std::map<std::string, std::string>& items = {}) {
+        return run_pam(service_, user, a, items);
+    }
+
+    static std::unique_ptr<StandIn> standin_;
+    static fs::path standin_dir_;
+    fs::path dir_;
+    std::string service_;
+    std::unique_ptr<Helper> helper_;
+};
+
+std::unique_ptr<StandIn> OtpLogin::standin_;
+fs::path OtpLogin::standin_dir_;
+
+TEST_F(OtpLogin, EmailCodeLogsIn) {
+    start_helper("email_otp");
+    std::string seen_code;
+    const auto run = login("alice", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+        EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+        EXPECT_EQ(prompt, "Code sent to a***@e***: ");
+        seen_code = standin_->latest_code(kAliceEmail).value_or("");
+        return seen_code;
+    });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    ASSERT_EQ(seen_code.size(), 8u);
+    const std::string log = helper_->log();
+    EXPECT_NE(log.find("user=\"alice\" service=\"" + service_ + "\""), std::string::npos) << log;
+    EXPECT_NE(log.find("method=email_otp outcome=success"), std::string::npos) << log;
+    // The code is a secret: it appears in no log line of the helper or the stand-in's request log.
+    EXPECT_EQ(log.find(seen_code), std::string::npos);
+    EXPECT_EQ(standin_->requests_log().find(seen_code), std::string::npos);
+}
+
+TEST_F(OtpLogin, SmsCodeLogsIn) {
+    start_helper("sms_otp");
+    const auto run = login("alice", code_from_outbox(kAlicePhone));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    ASSERT_EQ(run.prompts().size(), 1u);
+    EXPECT_EQ(run.prompts()[0], "Code sent to +*******0123: ");
+}
+
+TEST_F(OtpLogin, MenuOffersBothMethodsAndHonoursTheChoice) {
+    start_helper("email_otp sms_otp");
+    const auto before = standin_->outbox_lines();
+    const auto run = login("alice", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.starts_with("Choose how to sign in:")) {
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
+            EXPECT_EQ(standin_->outbox_lines(), before) << "no code may be sent before the person chooses";
+            return "2";
+        }
+        EXPECT_EQ(prompt, "Code sent to +*******0123: ");
+        return standin_->latest_code(kAlicePhone).value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    ASSERT_EQ(run.prompts().size(), 2u);
+    EXPECT_EQ(run.prompts()[0],
+              "Choose how to sign in:\n  1) Email code to a***@e***\n  2) Text message code to +*******0123\n"
+              "Choice [1-2]: ");
+    EXPECT_EQ(standin_->outbox_lines(), before + 1);
+}
+
+TEST_F(OtpLogin, OneOfferedMethodMeansNoMenu) {
+    // bob has no phone, so the pool offers only the email code.
+    start_helper("email_otp sms_otp");
+    const auto run = login("bob", code_from_outbox("bob@example.com"));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    ASSERT_EQ(run.prompts().size(), 1u);
+    EXPECT_EQ(run.prompts()[0], "Code sent to b***@e***: ");
+}
+
+TEST_F(OtpLogin, WrongCodeThenRightCode) {
+    start_helper("email_otp");
+    int asked = 0;
+    const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (++asked == 1) return "00000000";
+        EXPECT_EQ(prompt, "Wrong code. Code sent to a***@e***: ");
+        return standin_->latest_code(kAliceEmail).value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(asked, 2);
+}
+
+TEST_F(OtpLogin, TooManyWrongCodesIsMaxTries) {
+    start_helper("email_otp");
+    int asked = 0;
+    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
+        ++asked;
+        return "00000000";
+    });
+    EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
+    EXPECT_EQ(asked, 3);
+    EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos) << run.all_text();
+}
+
+TEST_F(OtpLogin, ExpiredSessionIsRefused) {
+    start_helper("email_otp");
+    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
+        const auto code = standin_->latest_code(kAliceEmail);
+        standin_->set_control(R"({"expire_sessions": true})");
+        return code.value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("expired"), std::string::npos) << run.all_text();
+}
+
+TEST_F(OtpLogin, IdentityOfAnotherAccountIsRefused) {
+    // Binding by claim: the pool user name must equal the local one. mallory types bob's address and even has
+    // bob's code: the token says bob, so mallory is not let in.
+    start_helper(HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    const auto run = login("mallory", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt == "Email or phone for mallory: ") {
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
+            return "bob@example.com";
+        }
+        return standin_->latest_code("bob@example.com").value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("not linked to the account mallory"), std::string::npos) << run.all_text();
+    EXPECT_NE(helper_->log().find("is not bound to this user"), std::string::npos);
+}
+
+TEST_F(OtpLogin, ClaimBindingLetsTheRightAccountIn) {
+    start_helper(HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt == "Email or phone for bob: ") return "Bob@Example.com";
+        return standin_->latest_code("bob@example.com").value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+}
+
+// An unknown person sees the same kind of prompts as a known one and no code is sent anywhere.
+TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
+    start_helper("email_otp");
+    const auto before = standin_->outbox_lines();
+    const auto requests_before = standin_->requests_log().size();
+    int asked = 0;
+    const auto run = login("nobody-here", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+        ++asked;
+        EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+        EXPECT_TRUE(prompt.starts_with("Code sent to ") && prompt.ends_with("***: ")) << prompt;
+        return "12345678";
+    });
+    EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
+    EXPECT_EQ(asked, 3);
+    EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos);
+    EXPECT_EQ(standin_->outbox_lines(), before);
+    EXPECT_EQ(standin_->requests_log().size(), requests_before) << "nothing may be asked of the pool";
+}
+
+TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
+    start_helper("email_otp");
+    const auto before = standin_->outbox_lines();
+    const auto run = login("dave", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        EXPECT_TRUE(prompt.starts_with("Code sent to ")) << prompt;
+        return "12345678";
+    });
+    EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
+    EXPECT_EQ(run.prompts().size(), 3u);
+    EXPECT_EQ(standin_->outbox_lines(), before);
+}
+
+TEST_F(OtpLogin, UnknownUserIgnoredWhenTheAdminSaysSo) {
+    start_helper("email_otp", "unknown_user = ignore");
+    const auto run = login("nobody-here", [](int, const std::string&) -> std::optional<std::string> {
+        ADD_FAILURE() << "no prompt expected";
+        return std::nullopt;
+    });
+    EXPECT_EQ(run.code, PAM_IGNORE) << run.all_text();
+}
+
+struct Fault {
+    const char* name;
+    const char* control;
+};
+
+class OtpServiceFault : public OtpLogin, public ::testing::WithParamInterface<Fault> {};
+
+TEST_P(OtpServiceFault, IsAuthinfoUnavailWithAMessage) {
+    start_helper("email_otp");
+    standin_->set_control(GetParam().control);
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("cannot be reached"), std::string::npos) << run.all_text();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, OtpServiceFault,
+    ::testing::Values(Fault{"slow_past_the_request_timeout", R"({"delay_ms": 4000})"},
+                      Fault{"http_500", R"({"fault": "http_500"})"}, Fault{"malformed_body", R"({"fault": "malformed"})"},
+                      Fault{"dropped_connection", R"({"fault": "drop"})"},
+                      Fault{"untrusted_certificate", R"({"tls": "untrusted"})"},
+                      Fault{"wrong_host_certificate", R"({"tls": "wrong_host"})"},
+                      Fault{"throttled", R"({"error": {"name": "TooManyRequestsException", "message": "Rate exceeded", "status": 400}})"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(OtpLogin, ServiceDownIsAuthinfoUnavail) {
+    // A port that nothing listens on: bound, never listened on, closed.
+    const int port = [] {
+        const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+        ::close(s);
+        return ntohs(a.sin_port);
+    }();
+    HelperFiles files{login_section("email_otp"), kIdentities};
+    start_helper(files);
+    helper_->stop();
+    std::string conf = read_text(helper_->config_path());
+    const auto at = conf.find("endpoint = ");
+    conf.replace(at, conf.find('\n', at) - at, "endpoint = https://127.0.0.1:" + std::to_string(port) + "/");
+    write_text(helper_->config_path(), conf);
+    helper_ = std::make_unique<Helper>(dir_, helper_->config_path());
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+}
+
+TEST_F(OtpLogin, HelperNotRunningIsAuthinfoUnavail) {
+    start_helper("email_otp");
+    helper_->stop();
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
+    EXPECT_NE(run.all_text().find("unavailable"), std::string::npos) << run.all_text();
+}
+
+TEST_F(OtpLogin, MissingConfigurationIsServiceErr) {
+    helper_ = std::make_unique<Helper>(dir_, dir_ / "does-not-exist.conf");
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("misconfigured"), std::string::npos) << run.all_text();
+}
+
+TEST_F(OtpLogin, InvalidConfigurationIsServiceErr) {
+    write_text(dir_ / "helper.conf", "[pool]\npool_id = us-east-1_TestPool\nclient_id = x\nbogus = 1\n");
+    helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR) << run.all_text();
+    EXPECT_NE(helper_->log().find("helper.conf:4: unknown key 'bogus'"), std::string::npos) << helper_->log();
+}
+
+TEST_F(OtpLogin, WorldWritableConfigurationIsServiceErr) {
+    start_helper("email_otp");
+    helper_->stop();
+    fs::permissions(helper_->config_path(), fs::perms(0666));
+    helper_ = std::make_unique<Helper>(dir_, helper_->config_path());
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR) << run.all_text();
+    EXPECT_NE(helper_->log().find("writable by group or others"), std::string::npos) << helper_->log();
+}
+
+TEST_F(OtpLogin, BadModuleArgumentIsServiceErr) {
+    start_helper("email_otp");
+    const auto run = run_pam(test_service(true), "alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR);
+}
+
+TEST_F(OtpLogin, ReloadKeepsTheOldConfigurationWhenTheNewOneIsBad) {
+    start_helper("sms_otp");
+    write_text(helper_->config_path(), "[pool]\nthis is not valid\n");
+    helper_->reload();
+    ASSERT_TRUE(wait_until([&] { return helper_->log().find("new configuration refused") != std::string::npos; }));
+    const auto run = login("alice", code_from_outbox(kAlicePhone));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(run.prompts().at(0), "Code sent to +*******0123: ");
+}
+
+TEST_F(OtpLogin, ReloadAppliesAGoodNewConfiguration) {
+    start_helper("sms_otp");
+    std::string conf = read_text(helper_->config_path());
+    conf.replace(conf.find("methods = sms_otp"), 17, "methods = email_otp");
+    write_text(helper_->config_path(), conf);
+    helper_->reload();
+    ASSERT_TRUE(wait_until([&] { return helper_->log().find("configuration reloaded") != std::string::npos; }));
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(run.prompts().at(0), "Code sent to a***@e***: ");
+}
+
+TEST_F(OtpLogin, ClientWithoutSecretWorks) {
+    start_helper(HelperFiles{login_section("email_otp"), kIdentities, false});
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+}
+
+TEST_F(OtpLogin, RemoteLoginsUseTheRemoteMethods) {
+    start_helper("email_otp sms_otp", "remote_methods = sms_otp");
+    const auto run = login("alice", code_from_outbox(kAlicePhone), {{"PAM_RHOST", "198.51.100.7"}});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    ASSERT_EQ(run.prompts().size(), 1u);
+    EXPECT_EQ(run.prompts()[0], "Code sent to +*******0123: ");
+    EXPECT_NE(helper_->log().find("rhost=\"198.51.100.7\""), std::string::npos);
+}
+
+TEST_F(OtpLogin, ConversationFailureIsConvErr) {
+    start_helper("email_otp");
+    const auto run = login("alice", [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; });
+    EXPECT_EQ(run.code, PAM_CONV_ERR);
+}
+
+// Runs one login in a child process that has become `uid`, and returns its PAM code.
+int login_as(uid_t uid, const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Keep only the right to search directories, so the socket below a private build tree is reachable;
+        // SO_PEERCRED still reports the new uid, which is what the helper judges.
+        ::prctl(PR_SET_KEEPCAPS, 1);
+        if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(200);
+        __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2] = {};
+        data[0].effective = data[0].permitted = 1u << CAP_DAC_READ_SEARCH;
+        if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(201);
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
+    start_helper("email_otp", "allow_unprivileged_self = yes");
+    const auto before = standin_->outbox_lines();
+    // Written before the fork: the child can no longer write to the root-owned service directory.
+    const int code = login_as(65534, [&] {
+        return run_pam(service_, "alice", [](int, const std::string&) -> std::optional<std::string> {
+                   return "12345678";
+               }).code;
+    });
+    EXPECT_EQ(code, PAM_AUTH_ERR) << helper_->log();
+    EXPECT_NE(helper_->log().find("caller uid 65534 may not authenticate this user"), std::string::npos)
+        << helper_->log();
+    EXPECT_EQ(standin_->outbox_lines(), before);
+}
+
+}  // namespace
+}  // namespace pp::test
