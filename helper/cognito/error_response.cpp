@@ -1,0 +1,82 @@
+#include "error_response.hpp"
+
+#include <algorithm>
+
+#include "json_document.hpp"
+
+namespace pp::cognito {
+namespace {
+
+constexpr std::size_t max_name_length = 128;
+constexpr std::size_t max_message_length = 512;
+
+// The service's text ends up in logs: keep it short and free of control characters.
+std::string printable(std::string_view text) {
+    std::string out(text.substr(0, max_message_length));
+    std::replace_if(
+        out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; },
+        '?');
+    return out;
+}
+
+// A member that is missing or not a string counts as absent: the error is already being reported, and its
+// name or message are best effort.
+std::string_view lenient_string(json_object* object, const char* key) {
+    try {
+        return json::string_member(object, key).value_or("");
+    } catch (const json::Error&) {
+        return {};
+    }
+}
+
+}  // namespace
+
+std::string error_name(std::string_view raw) {
+    raw = raw.substr(0, raw.find(':'));
+    if (const auto hash = raw.rfind('#'); hash != std::string_view::npos) raw.remove_prefix(hash + 1);
+    const auto plausible = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '.' || c == '-';
+    };
+    if (raw.empty() || raw.size() > max_name_length || !std::all_of(raw.begin(), raw.end(), plausible)) {
+        return {};
+    }
+    return std::string(raw);
+}
+
+std::optional<ServiceError> classify_response(long http_status, std::string_view error_type_header,
+                                              std::string_view body, bool empty_body_ok) {
+    json::Document doc;
+    try {
+        if (!body.empty()) doc = json::parse_object(body);
+    } catch (const json::Error&) {
+    }
+
+    if (http_status >= 200 && http_status < 300) {
+        if (doc || (body.empty() && empty_body_ok)) return std::nullopt;
+        return ServiceError(Failure::Malformed, "", "answer is not a JSON object", http_status);
+    }
+
+    std::string name = error_name(error_type_header);
+    std::string message;
+    if (doc) {
+        if (name.empty()) name = error_name(lenient_string(doc.get(), "code"));
+        if (name.empty()) name = error_name(lenient_string(doc.get(), "__type"));
+        message = lenient_string(doc.get(), "message");
+        if (message.empty()) message = lenient_string(doc.get(), "Message");
+    }
+    message = printable(message);
+
+    if (http_status >= 500 && http_status < 600) {
+        return ServiceError(Failure::ServerError, std::move(name), std::move(message), http_status);
+    }
+    if (http_status >= 400 && http_status < 500) {
+        if (name.empty()) {
+            return ServiceError(Failure::Malformed, "", "client error without an error name", http_status);
+        }
+        return ServiceError(Failure::Rejected, std::move(name), std::move(message), http_status);
+    }
+    return ServiceError(Failure::Malformed, std::move(name), "unexpected HTTP status", http_status);
+}
+
+}  // namespace pp::cognito

@@ -1,0 +1,261 @@
+#include "http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <exception>
+#include <mutex>
+#include <new>
+#include <string_view>
+#include <utility>
+
+#include "service_error.hpp"
+
+namespace pp::cognito {
+namespace {
+
+constexpr std::size_t max_idle_handles = 8;
+constexpr std::size_t max_error_type_length = 256;
+constexpr std::size_t initial_body_capacity = 4096;
+
+struct SlistRelease {
+    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistRelease>;
+
+void append(Slist& list, const char* line) {
+    // Returns the head, which is the old head unless the list was empty; on failure the old list is intact.
+    curl_slist* head = curl_slist_append(list.get(), line);
+    if (head == nullptr) throw std::bad_alloc();
+    (void)list.release();
+    list.reset(head);
+}
+
+// What the callbacks collect. They run inside libcurl's C frames, so they park exceptions here instead of
+// throwing through them.
+struct Transfer {
+    pp::Secret body;
+    std::size_t reserved = 0;
+    bool too_large = false;
+    std::string error_type;
+    std::exception_ptr failure;
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    if (n > HttpClient::max_response_size - transfer.body.size()) {
+        transfer.too_large = true;
+        return 0;
+    }
+    try {
+        // Grow geometrically: each growth of a Secret copies and wipes the old bytes.
+        if (transfer.body.size() + n > transfer.reserved) {
+            transfer.reserved =
+                std::min(HttpClient::max_response_size,
+                         std::max({transfer.reserved * 2, transfer.body.size() + n, initial_body_capacity}));
+            transfer.body.reserve(transfer.reserved);
+        }
+        transfer.body.append(std::string_view(data, n));
+    } catch (...) {
+        transfer.failure = std::current_exception();
+        return 0;
+    }
+    return n;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [&](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string_view trimmed(std::string_view text) {
+    const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!text.empty() && blank(text.front())) text.remove_prefix(1);
+    while (!text.empty() && blank(text.back())) text.remove_suffix(1);
+    return text;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) noexcept {
+    auto& transfer = *static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    const std::string_view line(data, n);
+    try {
+        // Headers of an interim (1xx) answer must not leak into the final one.
+        if (line.starts_with("HTTP/")) {
+            transfer.error_type.clear();
+        } else if (const auto colon = line.find(':');
+                   colon != std::string_view::npos &&
+                   equals_ignoring_case(line.substr(0, colon), "x-amzn-ErrorType")) {
+            transfer.error_type.assign(trimmed(line.substr(colon + 1)).substr(0, max_error_type_length));
+        }
+    } catch (...) {
+        transfer.failure = std::current_exception();
+        return 0;
+    }
+    return n;
+}
+
+Failure failure_for(CURLcode code) {
+    switch (code) {
+        case CURLE_OPERATION_TIMEDOUT:
+            return Failure::Timeout;
+        // A URL that is not https is refused rather than sent in the clear.
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_SSL_CONNECT_ERROR:
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CERTPROBLEM:
+        case CURLE_SSL_CIPHER:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CRL_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS:
+        case CURLE_SSL_SHUTDOWN_FAILED:
+        case CURLE_SSL_ENGINE_NOTFOUND:
+        case CURLE_SSL_ENGINE_SETFAILED:
+        case CURLE_SSL_ENGINE_INITFAILED:
+        case CURLE_SSL_CLIENTCERT:
+        case CURLE_USE_SSL_FAILED:
+            return Failure::Tls;
+        case CURLE_WEIRD_SERVER_REPLY:
+            return Failure::Malformed;
+        default:
+            // Resolving, connecting, sending, receiving, an empty reply, and anything unforeseen: the service
+            // could not be reached.
+            return Failure::Unreachable;
+    }
+}
+
+void check(CURLcode code) {
+    if (code != CURLE_OK) {
+        throw ServiceError(Failure::Unreachable, "",
+                           std::string("libcurl setup: ") + curl_easy_strerror(code));
+    }
+}
+
+void initialise_libcurl_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            throw ServiceError(Failure::Unreachable, "", "libcurl could not be initialised");
+        }
+    });
+}
+
+}  // namespace
+
+// Hands a pooled handle out for one request and puts it back afterwards, whatever happens.
+class HttpClient::Lease {
+  public:
+    explicit Lease(HttpClient& client) : client_(client), easy_(client.take()) {}
+    ~Lease() { client_.give_back(std::move(easy_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    CURL* get() const noexcept { return easy_.get(); }
+
+  private:
+    HttpClient& client_;
+    Easy easy_;
+};
+
+void HttpClient::EasyRelease::operator()(void* easy) const noexcept {
+    curl_easy_cleanup(easy);
+}
+
+HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
+    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {
+    initialise_libcurl_once();
+    // Reserved up front so returning a handle to the pool never allocates.
+    idle_.reserve(max_idle_handles);
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::post(const std::string& url, const std::vector<std::string>& headers,
+                              const pp::Secret& body, Deadline deadline) {
+    return perform(url, headers, &body, deadline);
+}
+
+HttpResponse HttpClient::get(const std::string& url, Deadline deadline) {
+    return perform(url, {}, nullptr, deadline);
+}
+
+HttpClient::Easy HttpClient::take() {
+    {
+        const std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            Easy easy = std::move(idle_.back());
+            idle_.pop_back();
+            return easy;
+        }
+    }
+    Easy easy(curl_easy_init());
+    if (!easy) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
+    return easy;
+}
+
+void HttpClient::give_back(Easy easy) noexcept {
+    const std::lock_guard lock(mutex_);
+    if (idle_.size() < max_idle_handles) idle_.push_back(std::move(easy));
+}
+
+HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::string>& headers,
+                                 const pp::Secret* body, Deadline deadline) {
+    const auto budget = std::min(request_timeout_, time_left(deadline));
+    if (budget.count() <= 0) throw ServiceError(Failure::Timeout, "", "no time left to send the request");
+
+    Slist header_list;
+    for (const std::string& header : headers) append(header_list, header.c_str());
+    // Our bodies are small; a 100-continue round trip would only add latency.
+    if (body != nullptr) append(header_list, "Expect:");
+
+    const Lease lease(*this);
+    CURL* easy = lease.get();
+    // Forgets the previous request's options but keeps its live connection.
+    curl_easy_reset(easy);
+    Transfer transfer;
+    check(curl_easy_setopt(easy, CURLOPT_URL, url.c_str()));
+    check(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
+    check(curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
+    check(curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
+    check(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
+    check(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
+    check(curl_easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
+    if (!ca_file_.empty()) check(curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
+    // The helper is multi-threaded; libcurl's SIGALRM-based DNS timeouts are not safe there.
+    check(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+    check(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count())));
+    check(curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count())));
+    check(curl_easy_setopt(easy, CURLOPT_USERAGENT, PP_USER_AGENT));
+    check(curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get()));
+    check(curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_size)));
+    check(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body));
+    check(curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
+    check(curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header));
+    check(curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer));
+    if (body != nullptr) {
+        check(curl_easy_setopt(easy, CURLOPT_POST, 1L));
+        // Not COPYPOSTFIELDS: libcurl would keep a copy of the secret-bearing body that nobody wipes.
+        check(curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->c_str()));
+        check(curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size())));
+    } else {
+        check(curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L));
+    }
+
+    const CURLcode code = curl_easy_perform(easy);
+    if (transfer.failure) std::rethrow_exception(transfer.failure);
+    if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+        throw ServiceError(Failure::Malformed, "", "answer larger than 1 MiB");
+    }
+    if (code != CURLE_OK) throw ServiceError(failure_for(code), "", curl_easy_strerror(code));
+
+    HttpResponse response;
+    check(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
+    response.body = std::move(transfer.body);
+    response.error_type = std::move(transfer.error_type);
+    return response;
+}
+
+}  // namespace pp::cognito

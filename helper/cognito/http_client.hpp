@@ -1,0 +1,60 @@
+// HTTPS to the user pool: verified TLS only, connections kept alive across logins, every request bounded in
+// time (the login's deadline) and in size.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "deadline.hpp"
+#include "secret.hpp"
+
+namespace pp::cognito {
+
+struct HttpResponse {
+    long status = 0;
+    pp::Secret body;
+    std::string error_type;  // the x-amzn-ErrorType header; empty when absent
+};
+
+// Thread-safe. Failures to get an answer throw ServiceError: Timeout (also when the deadline has already
+// passed, without sending anything), Tls, Unreachable, or Malformed for an answer over max_response_size.
+// Any HTTP status is an answer and is returned.
+class HttpClient {
+  public:
+    static constexpr std::size_t max_response_size = 1024 * 1024;
+
+    // ca_file: empty for the system trust store. Each request gets min(request_timeout, time to deadline).
+    HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout);
+    ~HttpClient();
+    HttpClient(const HttpClient&) = delete;
+    HttpClient& operator=(const HttpClient&) = delete;
+
+    // headers: complete "Name: value" lines.
+    HttpResponse post(const std::string& url, const std::vector<std::string>& headers, const pp::Secret& body,
+                      Deadline deadline);
+    HttpResponse get(const std::string& url, Deadline deadline);
+
+  private:
+    // libcurl's CURL is void.
+    struct EasyRelease {
+        void operator()(void* easy) const noexcept;
+    };
+    using Easy = std::unique_ptr<void, EasyRelease>;
+    class Lease;
+
+    HttpResponse perform(const std::string& url, const std::vector<std::string>& headers,
+                         const pp::Secret* body, Deadline deadline);
+    Easy take();
+    void give_back(Easy easy) noexcept;
+
+    std::string ca_file_;
+    std::chrono::milliseconds request_timeout_;
+    std::mutex mutex_;
+    std::vector<Easy> idle_;  // each holds its own live connection
+};
+
+}  // namespace pp::cognito

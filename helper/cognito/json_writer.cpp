@@ -1,0 +1,109 @@
+#include "json_writer.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
+
+namespace pp::cognito {
+namespace {
+
+// Room for a typical request, so the buffer is rarely grown (each growth copies and wipes).
+constexpr std::size_t initial_capacity = 4096;
+
+bool valid_utf8(std::string_view text) {
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<std::uint8_t>(text[i]);
+        if (lead < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t extra = 0;
+        std::uint32_t min = 0;
+        if (lead >= 0xC2 && lead <= 0xDF) {
+            extra = 1;
+            min = 0x80;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            extra = 2;
+            min = 0x800;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            extra = 3;
+            min = 0x10000;
+        } else {
+            return false;
+        }
+        if (text.size() - i <= extra) return false;
+        std::uint32_t cp = lead & (0x3Fu >> extra);
+        for (std::size_t k = 1; k <= extra; ++k) {
+            const auto cont = static_cast<std::uint8_t>(text[i + k]);
+            if ((cont & 0xC0u) != 0x80u) return false;
+            cp = (cp << 6) | (cont & 0x3Fu);
+        }
+        // Overlong forms, UTF-16 surrogates and code points past Unicode are not UTF-8.
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+JsonWriter::JsonWriter() {
+    out_.reserve(initial_capacity);
+    out_.append("{");
+    first_in_level_.push_back(true);
+}
+
+void JsonWriter::member(std::string_view name, std::string_view value) {
+    key(name);
+    quoted(value);
+}
+
+void JsonWriter::open_object(std::string_view name) {
+    key(name);
+    out_.append("{");
+    first_in_level_.push_back(true);
+}
+
+void JsonWriter::close_object() {
+    if (first_in_level_.size() < 2) throw std::logic_error("JsonWriter: no nested object is open");
+    out_.append("}");
+    first_in_level_.pop_back();
+}
+
+pp::Secret JsonWriter::finish() {
+    if (first_in_level_.size() != 1) throw std::logic_error("JsonWriter: a nested object is still open");
+    out_.append("}");
+    first_in_level_.clear();
+    return std::move(out_);
+}
+
+void JsonWriter::key(std::string_view name) {
+    if (first_in_level_.empty()) throw std::logic_error("JsonWriter: already finished");
+    if (!first_in_level_.back()) out_.append(",");
+    first_in_level_.back() = false;
+    quoted(name);
+    out_.append(":");
+}
+
+void JsonWriter::quoted(std::string_view text) {
+    if (!valid_utf8(text)) throw std::invalid_argument("request text is not valid UTF-8");
+    static constexpr char hex[] = "0123456789abcdef";
+    out_.append("\"");
+    for (const char c : text) {
+        const auto byte = static_cast<std::uint8_t>(c);
+        if (c == '"') {
+            out_.append("\\\"");
+        } else if (c == '\\') {
+            out_.append("\\\\");
+        } else if (byte < 0x20) {
+            const char escaped[] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0x0F]};
+            out_.append(std::string_view(escaped, sizeof escaped));
+        } else {
+            out_.append(std::string_view(&c, 1));
+        }
+    }
+    out_.append("\"");
+}
+
+}  // namespace pp::cognito

@@ -1,0 +1,70 @@
+// Verifying the ID token the user pool returns at sign-in: an RS256 JWS under a key from the pool's JWKS,
+// with the claims that tie it to this pool, this app client and this moment (spec §5).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "deadline.hpp"
+#include "id_claims.hpp"
+#include "token_error.hpp"
+
+namespace pp::cognito {
+
+class JsonWebKeySet;
+
+// Thread-safe. Caches the JWKS; a token whose key id is not in it causes a new download, at most one per
+// refetch_interval, so a rotated key is picked up while a stream of unknown ids cannot hammer the service.
+class TokenVerifier {
+  public:
+    static constexpr std::size_t max_token_size = 16 * 1024;
+    static constexpr std::int64_t refetch_interval = 60;  // seconds, on the now_unix clock
+
+    // fetch_jwks returns the JWKS document or throws ServiceError. now_unix: Unix seconds; empty for the
+    // system clock.
+    TokenVerifier(std::string issuer, std::string client_id, std::function<std::string(Deadline)> fetch_jwks,
+                  std::chrono::seconds max_skew = std::chrono::seconds(60),
+                  std::function<std::int64_t()> now_unix = {});
+    ~TokenVerifier();
+    TokenVerifier(const TokenVerifier&) = delete;
+    TokenVerifier& operator=(const TokenVerifier&) = delete;
+
+    // Throws TokenError for a token that must be refused, and ServiceError when the keys cannot be had (the
+    // download failed, timed out or was not a key set): then nothing is known about the token.
+    IdClaims verify_id_token(std::string_view jwt, Deadline deadline);
+
+  private:
+    std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, Deadline deadline);
+
+    const std::string issuer_;
+    const std::string client_id_;
+    const std::function<std::string(Deadline)> fetch_jwks_;
+    const std::int64_t skew_;
+    const std::function<std::int64_t()> now_unix_;
+
+    // Marks the end of a download, however it ends, and wakes those waiting for it.
+    class DownloadEnd {
+      public:
+        explicit DownloadEnd(TokenVerifier& verifier) : verifier_(verifier) {}
+        ~DownloadEnd();
+        DownloadEnd(const DownloadEnd&) = delete;
+        DownloadEnd& operator=(const DownloadEnd&) = delete;
+
+      private:
+        TokenVerifier& verifier_;
+    };
+
+    std::mutex mutex_;  // guards the members below
+    std::condition_variable download_done_;
+    bool downloading_ = false;  // one download at a time; those waiting use its result
+    std::shared_ptr<const JsonWebKeySet> keys_;
+    std::int64_t last_fetch_ = 0;
+};
+
+}  // namespace pp::cognito

@@ -1,0 +1,401 @@
+#include "token_verifier.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "service_error.hpp"
+#include "test_keys.hpp"
+
+namespace pp::cognito {
+namespace {
+
+using namespace std::chrono_literals;
+using test::json_string;
+using test::Members;
+using test::TestKey;
+using test::to_json;
+
+constexpr std::int64_t start_time = 1'750'000'000;
+const std::string issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example";
+const std::string client_id = "4example0client0id";
+
+const TestKey& key_a() {
+    static const TestKey key;
+    return key;
+}
+
+const TestKey& key_b() {
+    static const TestKey key;
+    return key;
+}
+
+std::string jwks(std::initializer_list<std::pair<const TestKey*, std::string>> keys) {
+    std::string text = R"({"keys":[)";
+    bool first = true;
+    for (const auto& [key, kid] : keys) {
+        text += (first ? "" : ",") + key->jwk(kid);
+        first = false;
+    }
+    return text + "]}";
+}
+
+std::string header(std::string_view kid, std::string_view alg = "RS256") {
+    return to_json({{"alg", json_string(alg)}, {"kid", json_string(kid)}});
+}
+
+class TokenVerifierTest : public ::testing::Test {
+  protected:
+    std::string jwks_text = jwks({{&key_a(), "a"}});
+    std::atomic<int> fetches{0};
+    bool fetch_fails = false;
+    std::int64_t now = start_time;
+    TokenVerifier verifier{issuer, client_id,
+                           [this](Deadline) {
+                               ++fetches;
+                               if (fetch_fails) throw ServiceError(Failure::Unreachable, "", "no route");
+                               return jwks_text;
+                           },
+                           60s, [this] { return now; }};
+
+    Members claims() const {
+        return {{"iss", json_string(issuer)},
+                {"aud", json_string(client_id)},
+                {"token_use", json_string("id")},
+                {"sub", json_string("3c46320b-c60e-4a21-9d64-5829bfede1c4")},
+                {"cognito:username", json_string("alice")},
+                {"email", json_string("alice@example.com")},
+                {"email_verified", "true"},
+                {"custom:tenant", json_string("blue")},
+                {"cognito:groups", R"(["admins"])"},
+                {"auth_time", std::to_string(now - 5)},
+                {"iat", std::to_string(now - 5)},
+                {"exp", std::to_string(now + 3600)}};
+    }
+
+    std::string token(const Members& payload, const TestKey& key = key_a(),
+                      std::string_view kid = "a") const {
+        return key.sign(header(kid), to_json(payload));
+    }
+
+    IdClaims verify(const std::string& jwt) {
+        return verifier.verify_id_token(jwt, std::chrono::steady_clock::now() + 5s);
+    }
+
+    // Refused as a bad token, with a reason that does not repeat the token.
+    void expect_refused(const std::string& jwt) {
+        try {
+            verify(jwt);
+            ADD_FAILURE() << "accepted";
+        } catch (const TokenError& e) {
+            const std::string reason = e.what();
+            EXPECT_FALSE(reason.empty());
+            if (jwt.size() > 8) {
+                EXPECT_EQ(reason.find(jwt.substr(0, 8)), std::string::npos) << reason;
+            }
+        }
+    }
+
+    void expect_refused_claims(const Members& payload) { expect_refused(token(payload)); }
+};
+
+TEST_F(TokenVerifierTest, GoodTokenYieldsItsClaims) {
+    const IdClaims c = verify(token(claims()));
+    EXPECT_EQ(c.sub, "3c46320b-c60e-4a21-9d64-5829bfede1c4");
+    EXPECT_EQ(c.issuer, issuer);
+    EXPECT_EQ(c.audience, client_id);
+    EXPECT_EQ(c.token_use, "id");
+    EXPECT_EQ(c.cognito_username, "alice");
+    EXPECT_EQ(c.email, "alice@example.com");
+    EXPECT_TRUE(c.email_verified);
+    EXPECT_FALSE(c.phone_number);
+    EXPECT_FALSE(c.phone_number_verified);
+    EXPECT_EQ(c.iat, now - 5);
+    EXPECT_EQ(c.exp, now + 3600);
+    EXPECT_EQ(c.strings.at("custom:tenant"), "blue");
+    EXPECT_EQ(c.strings.at("email"), "alice@example.com");
+    EXPECT_EQ(c.strings.count("cognito:groups"), 0u);
+    EXPECT_EQ(c.strings.count("email_verified"), 0u);
+    EXPECT_EQ(fetches, 1);
+}
+
+TEST_F(TokenVerifierTest, KeysAreCached) {
+    verify(token(claims()));
+    verify(token(claims()));
+    now += 3000;
+    verify(token(claims()));
+    EXPECT_EQ(fetches, 1);
+}
+
+TEST_F(TokenVerifierTest, AudienceMayBeAnArrayHoldingTheClient) {
+    auto c = claims();
+    c["aud"] = R"(["someone-else",)" + json_string(client_id) + "]";
+    EXPECT_EQ(verify(token(c)).audience, client_id);
+    c["aud"] = R"(["someone-else"])";
+    expect_refused_claims(c);
+    c["aud"] = R"([])";
+    expect_refused_claims(c);
+    c["aud"] = "[1," + json_string(client_id) + "]";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, VerifiedFlagsMayBeStrings) {
+    auto c = claims();
+    c["email_verified"] = json_string("false");
+    c["phone_number"] = json_string("+15550100");
+    c["phone_number_verified"] = json_string("true");
+    const IdClaims read = verify(token(c));
+    EXPECT_FALSE(read.email_verified);
+    EXPECT_TRUE(read.phone_number_verified);
+    EXPECT_EQ(read.phone_number, "+15550100");
+    c["email_verified"] = json_string("yes");
+    expect_refused_claims(c);
+    c["email_verified"] = "1";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, BadSignatureIsRefused) {
+    const std::string good = token(claims());
+    auto other = claims();
+    other["sub"] = json_string("someone-else");
+    const std::string forged_payload = test::base64url(to_json(other));
+    const auto first = good.find('.');
+    const auto second = good.find('.', first + 1);
+    expect_refused(good.substr(0, first + 1) + forged_payload + good.substr(second));
+    // Signed by a key the pool does not publish under that id.
+    expect_refused(token(claims(), key_b(), "a"));
+}
+
+TEST_F(TokenVerifierTest, AlgNoneIsRefusedBeforeAnyKeyLookup) {
+    expect_refused(test::base64url(header("a", "none")) + "." + test::base64url(to_json(claims())) + ".");
+    expect_refused(test::base64url(header("a", "none")) + "." + test::base64url(to_json(claims())) + ".AAAA");
+    EXPECT_EQ(fetches, 0);
+}
+
+TEST_F(TokenVerifierTest, Hs256WithThePublicKeyAsSecretIsRefused) {
+    expect_refused(test::sign_hs256(header("a", "HS256"), to_json(claims()), key_a().public_pem()));
+    EXPECT_EQ(fetches, 0);
+}
+
+TEST_F(TokenVerifierTest, OnlyRs256IsAccepted) {
+    for (const char* alg : {"RS512", "PS256", "ES256", "rs256", "RS256 ", ""}) {
+        expect_refused(key_a().sign(header("a", alg), to_json(claims())));
+    }
+    expect_refused(key_a().sign(R"({"kid":"a"})", to_json(claims())));
+    expect_refused(key_a().sign(R"({"alg":256,"kid":"a"})", to_json(claims())));
+    EXPECT_EQ(fetches, 0);
+}
+
+TEST_F(TokenVerifierTest, HeaderNeedsAKeyIdAndNoCriticalExtensions) {
+    expect_refused(key_a().sign(R"({"alg":"RS256"})", to_json(claims())));
+    expect_refused(key_a().sign(R"({"alg":"RS256","kid":""})", to_json(claims())));
+    expect_refused(key_a().sign(R"({"alg":"RS256","kid":7})", to_json(claims())));
+    expect_refused(key_a().sign(R"({"alg":"RS256","kid":"a","crit":["exp"]})", to_json(claims())));
+    expect_refused(key_a().sign(R"(["RS256","a"])", to_json(claims())));
+    EXPECT_EQ(fetches, 0);
+}
+
+TEST_F(TokenVerifierTest, ExpiryAllowsTheSkewAndNoMore) {
+    auto c = claims();
+    c["exp"] = std::to_string(now - 59);
+    EXPECT_NO_THROW(verify(token(c)));
+    c["exp"] = std::to_string(now - 60);
+    expect_refused_claims(c);
+    c["exp"] = std::to_string(now - 3600);
+    expect_refused_claims(c);
+    c.erase("exp");
+    expect_refused_claims(c);
+    c["exp"] = json_string(std::to_string(now + 3600));
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, IssuedInTheFutureIsRefused) {
+    auto c = claims();
+    c["iat"] = std::to_string(now + 60);
+    EXPECT_NO_THROW(verify(token(c)));
+    c["iat"] = std::to_string(now + 61);
+    expect_refused_claims(c);
+    c.erase("iat");
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, NotBeforeInTheFutureIsRefused) {
+    auto c = claims();
+    c["nbf"] = std::to_string(now + 600);
+    expect_refused_claims(c);
+    c["nbf"] = std::to_string(now - 1);
+    EXPECT_NO_THROW(verify(token(c)));
+}
+
+TEST_F(TokenVerifierTest, FractionalDatesAreRead) {
+    auto c = claims();
+    c["exp"] = std::to_string(now + 100) + ".5";
+    EXPECT_EQ(verify(token(c)).exp, now + 100);
+    c["exp"] = "1e300";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, WrongAudienceIsRefused) {
+    auto c = claims();
+    c["aud"] = json_string("another-client");
+    expect_refused_claims(c);
+    c.erase("aud");
+    expect_refused_claims(c);
+    c["aud"] = "{}";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, WrongIssuerIsRefused) {
+    auto c = claims();
+    for (const std::string& other :
+         {issuer + "/", std::string("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Other"),
+          std::string("https://issuer-cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Example")}) {
+        c["iss"] = json_string(other);
+        expect_refused_claims(c);
+    }
+    c.erase("iss");
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, AccessTokenIsRefused) {
+    auto c = claims();
+    c["token_use"] = json_string("access");
+    expect_refused_claims(c);
+    c.erase("token_use");
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, SubjectIsRequired) {
+    auto c = claims();
+    c["sub"] = json_string("");
+    expect_refused_claims(c);
+    c.erase("sub");
+    expect_refused_claims(c);
+    c["sub"] = "42";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, WrongTypedOptionalClaimsAreRefused) {
+    auto c = claims();
+    c["email"] = "[]";
+    expect_refused_claims(c);
+}
+
+TEST_F(TokenVerifierTest, MalformedTokensAreRefused) {
+    const std::string good = token(claims());
+    const auto first = good.find('.');
+    expect_refused("");
+    expect_refused("abc");
+    expect_refused(good.substr(0, good.rfind('.')));
+    expect_refused(good + ".xyz");
+    expect_refused(good + "=");
+    expect_refused(good.substr(0, first) + "=" + good.substr(first));
+    expect_refused(" " + good);
+    expect_refused(test::base64url("not json") + good.substr(first));
+    expect_refused(key_a().sign(header("a"), "not json"));
+    expect_refused(key_a().sign(header("a"), "[1]"));
+    expect_refused(key_a().sign(header("a"), to_json(claims()) + " {}"));
+    expect_refused(good.substr(0, good.rfind('.') + 1));
+}
+
+TEST_F(TokenVerifierTest, OversizedTokenIsRefusedWithoutWork) {
+    auto c = claims();
+    c["padding"] = json_string(std::string(TokenVerifier::max_token_size, 'x'));
+    expect_refused(token(c));
+    EXPECT_EQ(fetches, 0);
+}
+
+TEST_F(TokenVerifierTest, UnknownKeyIdRefetchesAtMostOncePerInterval) {
+    verify(token(claims()));
+    EXPECT_EQ(fetches, 1);
+    now += 61;
+    expect_refused(token(claims(), key_a(), "unknown-1"));
+    EXPECT_EQ(fetches, 2);
+    expect_refused(token(claims(), key_a(), "unknown-2"));
+    now += 30;
+    expect_refused(token(claims(), key_a(), "unknown-3"));
+    EXPECT_EQ(fetches, 2);
+    now += 31;
+    expect_refused(token(claims(), key_a(), "unknown-4"));
+    EXPECT_EQ(fetches, 3);
+    // Known keys keep working without downloads.
+    verify(token(claims()));
+    EXPECT_EQ(fetches, 3);
+}
+
+TEST_F(TokenVerifierTest, UnknownKeyIdOnFirstUseIsNotFetchedTwice) {
+    expect_refused(token(claims(), key_a(), "unknown-1"));
+    expect_refused(token(claims(), key_a(), "unknown-2"));
+    EXPECT_EQ(fetches, 1);
+}
+
+TEST_F(TokenVerifierTest, RotatedKeyIsPickedUpByRefetch) {
+    verify(token(claims()));
+    jwks_text = jwks({{&key_a(), "a"}, {&key_b(), "b"}});
+    now += 61;
+    EXPECT_EQ(verify(token(claims(), key_b(), "b")).sub, "3c46320b-c60e-4a21-9d64-5829bfede1c4");
+    EXPECT_EQ(fetches, 2);
+    // The old key is retired: tokens under it stop verifying once the set is fetched again.
+    jwks_text = jwks({{&key_b(), "b"}});
+    now += 61;
+    expect_refused(token(claims(), key_a(), "c"));
+    expect_refused(token(claims()));
+    EXPECT_EQ(fetches, 3);
+}
+
+TEST_F(TokenVerifierTest, FailingJwksFetchIsAServiceError) {
+    fetch_fails = true;
+    EXPECT_THROW(verify(token(claims())), ServiceError);
+    fetch_fails = false;
+    EXPECT_NO_THROW(verify(token(claims())));
+    EXPECT_EQ(fetches, 2);
+}
+
+TEST_F(TokenVerifierTest, FailingRefetchIsAServiceErrorAndKeepsTheKeys) {
+    verify(token(claims()));
+    fetch_fails = true;
+    now += 61;
+    EXPECT_THROW(verify(token(claims(), key_b(), "b")), ServiceError);
+    EXPECT_NO_THROW(verify(token(claims())));
+    // The failed attempt counts against the interval too.
+    expect_refused(token(claims(), key_b(), "b"));
+    EXPECT_EQ(fetches, 2);
+}
+
+TEST_F(TokenVerifierTest, JwksThatIsNotAKeySetIsAServiceError) {
+    jwks_text = "<html>maintenance</html>";
+    try {
+        verify(token(claims()));
+        ADD_FAILURE() << "accepted";
+    } catch (const ServiceError& e) {
+        EXPECT_EQ(e.failure(), Failure::Malformed);
+    }
+}
+
+TEST_F(TokenVerifierTest, ConcurrentFirstUseFetchesOnce) {
+    const std::string jwt = token(claims());
+    std::atomic<int> verified{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&] {
+            verify(jwt);
+            ++verified;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(verified, 8);
+    EXPECT_EQ(fetches, 1);
+}
+
+TEST(TokenVerifierSetup, RefusesIncompleteConfiguration) {
+    const auto fetch = [](Deadline) { return std::string("{}"); };
+    EXPECT_THROW(TokenVerifier("", client_id, fetch), std::invalid_argument);
+    EXPECT_THROW(TokenVerifier(issuer, "", fetch), std::invalid_argument);
+    EXPECT_THROW(TokenVerifier(issuer, client_id, nullptr), std::invalid_argument);
+    EXPECT_THROW(TokenVerifier(issuer, client_id, fetch, -1s), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace pp::cognito
