@@ -1,4 +1,5 @@
 // pam-passwordless-helper: the privileged daemon behind pam_passwordless.so, and its admin commands.
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
     }
     if (command == "check-config") return check_config(config);
 
+    pp::helper::block_handled_signals();
     openlog("pam-passwordless-helper", LOG_PID | (foreground ? LOG_PERROR : 0), LOG_AUTHPRIV);
     try {
         pp::UniqueFd listener = pp::helper::socket_from_systemd();

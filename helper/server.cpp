@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -64,6 +65,21 @@ void refuse_busy(int fd) {
 
 }  // namespace
 
+sigset_t handled_signals() {
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGPIPE);
+    return sigs;
+}
+
+void block_handled_signals() {
+    const sigset_t sigs = handled_signals();
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+}
+
 UniqueFd socket_from_systemd() {
     const char* pid = std::getenv("LISTEN_PID");
     const char* fds = std::getenv("LISTEN_FDS");
@@ -111,13 +127,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
     }
     std::mutex config_error_mutex;
 
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGHUP);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    const sigset_t sigs = handled_signals();
     UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
     if (!sigfd) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
 

@@ -7,6 +7,11 @@
 
 namespace pp::helper {
 
+// Blocks SIGHUP, SIGTERM, SIGINT and SIGPIPE in the calling thread (and the threads it starts later); serve()
+// takes them from a signalfd. Call before the socket exists, so a reload signal can never kill a helper that
+// has just started.
+void block_handled_signals();
+
 // A socket handed over by systemd (LISTEN_FDS), or an invalid fd when there is none.
 UniqueFd socket_from_systemd();
 // Binds a SOCK_SEQPACKET socket at `path` (mode 0666: who may log in is decided per request, from SO_PEERCRED).

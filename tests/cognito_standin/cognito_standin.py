@@ -80,7 +80,7 @@ def serve(state_dir: str, pool_path: str, host: str, port: int) -> int:
     url = f"https://{host}:{port}/"
     server.issuer = url + pool.pool_id
     tokens = TokenIssuer(keyring, server.issuer, pool.id_token_validity_seconds, pool.access_token_validity_seconds)
-    server.service = AuthService(pool, tokens, outbox)
+    server.service = AuthService(pool, tokens, outbox, clock=server.clock)
 
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="accept")
     serving.start()

@@ -13,7 +13,7 @@ from standin_tls import TLS_MODES
 
 FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", "empty")
 JWKS_MODES = ("ok", "down", "rotated")
-_KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks"}
+_KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s"}
 
 
 class ControlError(ValueError):
@@ -35,6 +35,8 @@ class Control:
     error: Optional[InjectedError] = None
     ops: Optional[frozenset] = None  # None: delay, fault and error apply to every operation
     jwks: str = "ok"
+    # Moves the pool's clock (sessions, codes, tokens) forward, so a test can let a session expire without waiting.
+    clock_offset_s: float = 0
 
     def targets(self, operation: Optional[str]) -> bool:
         return self.ops is None or operation in self.ops
@@ -94,6 +96,9 @@ def read_control(path: str, operations: set) -> Control:
             raise ControlError(f"ops: unknown operation(s) {', '.join(unknown)}; "
                                f"known: {', '.join(sorted(operations))}")
         ops = frozenset(ops)
+    offset = raw.get("clock_offset_s", 0)
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)):
+        raise ControlError("clock_offset_s: must be a number of seconds")
     fault = raw.get("fault")
     return Control(
         tls=_one_of("tls", raw.get("tls", "ok"), TLS_MODES),
@@ -102,4 +107,5 @@ def read_control(path: str, operations: set) -> Control:
         error=_error(raw.get("error")),
         ops=ops,
         jwks=_one_of("jwks", raw.get("jwks", "ok"), JWKS_MODES),
+        clock_offset_s=offset,
     )

@@ -58,12 +58,18 @@ class StandinServer(http.server.ThreadingHTTPServer):
         self.service = None
         self.issuer = None
         self._connection_ids = itertools.count(1)
+        self.clock_offset = 0.0
+
+    def clock(self) -> float:
+        """The pool's idea of now: the real time plus control.json's clock_offset_s."""
+        return time.time() + self.clock_offset
 
     def control(self):
         """The current control settings; raises ControlError if the file is invalid."""
         control = read_control(self.control_path, set(self.service.operations) | set(GET_OPERATIONS.values()))
         if control.jwks == "rotated":
             self.keyring.rotate_id_key_once()
+        self.clock_offset = control.clock_offset_s
         return control
 
     def finish_request(self, request, client_address):

@@ -267,7 +267,9 @@ std::string test_key() {
 
 fs::path test_dir() { return fs::path(PP_RUN_DIR) / test_key(); }
 std::string test_socket() { return (test_dir() / "helper.sock").string(); }
-std::string test_service(bool bad_argument) { return "pp-" + test_key() + (bad_argument ? "-badarg" : ""); }
+std::string test_service(std::string_view variant) {
+    return "pp-" + test_key() + (variant.empty() ? "" : "-" + std::string(variant));
+}
 
 void write_services_for_all_tests() {
     const fs::path dir(PP_SERVICE_DIR);
@@ -278,12 +280,15 @@ void write_services_for_all_tests() {
         for (int j = 0; j < suite->total_test_count(); ++j) {
             const std::string key = key_of(suite->name(), suite->GetTestInfo(j)->name());
             const std::string args = "socket=" + (fs::path(PP_RUN_DIR) / key / "helper.sock").string() + " timeout=30";
-            for (const bool bad : {false, true}) {
-                const std::string stack = "auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n"
-                                          "auth required " PP_MODULE_PATH " " + args + (bad ? " no_such_option" : "") +
-                                          "\naccount required pam_permit.so\n";
-                write_text(dir / ("pp-" + key + (bad ? "-badarg" : "")), stack);
-            }
+            const std::string items = "auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n";
+            const std::string module = PP_MODULE_PATH " " + args;
+            const std::string account = "account required pam_permit.so\n";
+            write_text(dir / ("pp-" + key), items + "auth required " + module + "\n" + account);
+            write_text(dir / ("pp-" + key + "-badarg"), items + "auth required " + module + " no_such_option\n" + account);
+            // How an admin lets users without an identity fall through to the next method (here pam_permit).
+            write_text(dir / ("pp-" + key + "-fallthrough"),
+                       items + "auth [success=done ignore=ignore default=die] " + module +
+                           "\nauth required pam_permit.so\n" + account);
         }
     }
 }

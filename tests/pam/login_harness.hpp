@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pp::test {
@@ -104,12 +105,13 @@ struct PamRun {
 
 // pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
 // test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock) and
-// "pp-<key>-badarg" (the same plus an unknown argument). The stack starts with pam_wrapper's pam_set_items.so,
+// "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-fallthrough" (the module first with
+// [success=done ignore=ignore default=die], then pam_permit). The stack starts with pam_wrapper's pam_set_items.so,
 // which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
 std::string test_key();            // the running test's full name, as a file name
 fs::path test_dir();               // fresh_dir(test_key()) is this
 std::string test_socket();         // where the running test's helper listens
-std::string test_service(bool bad_argument = false);
+std::string test_service(std::string_view variant = "");  // "", "badarg" or "fallthrough"
 void write_services_for_all_tests();
 
 // Runs pam_authenticate once for `user` through `service`, answering prompts with `answer`; `items` are set

@@ -1,0 +1,49 @@
+// The knobs that shape the virtual keys. They are read once, when the library is loaded: sshd clears the
+// environment of its PAM child long before pam_authenticate(), so a read at call time would see nothing.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vfido {
+
+enum class TouchMode { ok, deny, silent };
+enum class CounterMode { normal, regress, zero };
+enum class CtapVersion { v2_0, v2_1 };
+
+// What one virtual key does; VFIDO_<NAME> sets it for every key, VFIDO_KEY<i>_<NAME> for key i alone.
+struct KeyKnobs {
+    TouchMode touch = TouchMode::ok;
+    std::string pin;  // empty: no PIN set on the key
+    bool garbage = false;
+    bool wrong_rpid = false;
+    CounterMode counter = CounterMode::normal;
+    unsigned keepalives = 0;
+    unsigned keepalive_ms = 100;
+    CtapVersion ctap = CtapVersion::v2_0;
+};
+
+struct Knobs {
+    // False after any invalid knob: every listed key then stays mute, so a typo fails a test instead of
+    // passing it.
+    bool valid = true;
+    unsigned keys = 1;
+    std::string state_dir;  // empty: signature counters live in memory only
+    std::vector<KeyKnobs> per_key;
+};
+
+inline constexpr unsigned max_keys = 8;
+
+struct ParsedKnobs {
+    Knobs knobs;
+    std::string error;  // one line naming the first bad knob; empty when all are valid
+};
+
+// Reads the VFIDO_* entries of an environment ("NAME=value" strings). Unknown VFIDO_* names are errors.
+ParsedKnobs parse_knobs(const std::vector<std::string_view>& environment);
+
+// The process's knobs, parsed from environ on first use (the library's constructor makes that the load time).
+const Knobs& knobs();
+
+}  // namespace vfido
