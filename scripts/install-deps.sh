@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs what building and testing pam_passwordless needs on Debian 12, if anything is missing.
+set -eu
+packages="
+  build-essential cmake pkg-config clang-format
+  libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcbor-dev
+  googletest libgtest-dev libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
+  python3 python3-cryptography openssl fido2-tools
+"
+missing=""
+for p in $packages; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi
