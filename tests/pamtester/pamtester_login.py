@@ -189,7 +189,9 @@ def scripted_answers(services, scenario):
         if "Code sent to" in new_text and new_text.rstrip().endswith(":"):
             if scenario == "wrong-code":
                 return "00000000"
-            return services.latest_code(EMAIL) or "no-code-was-sent"
+            code = services.latest_code(EMAIL) or "no-code-was-sent"
+            print(f"[local auth service] email to {EMAIL}: your code is {code}", flush=True)
+            return code
         return None
     return answer
 
