@@ -127,12 +127,14 @@ Config parse_config(const std::string& text, const std::string& source) {
 
         if (section == "pool") {
             if (key == "region") {
+                // Length first: libstdc++ matches recursively, so a long value would overflow the stack.
                 static const std::regex re("[a-z]{2}(-[a-z]+)+-[0-9]+");
-                if (!std::regex_match(value, re)) p.fail("region must look like eu-west-1");
+                if (value.size() > 32 || !std::regex_match(value, re))
+                    p.fail("region must look like eu-west-1");
                 c.region = value;
             } else if (key == "pool_id") {
                 static const std::regex re("[a-z]{2}(-[a-z]+)+-[0-9]+_[0-9a-zA-Z]+");
-                if (!std::regex_match(value, re) || value.size() > 55)
+                if (value.size() > 55 || !std::regex_match(value, re))
                     p.fail("pool_id must look like eu-west-1_AbCdEf123");
                 c.pool_id = value;
             } else if (key == "client_id") {

@@ -42,7 +42,8 @@ void check_file(const std::string& path, const struct stat& st, Confidentiality 
 std::string read_trusted_file(const std::string& path, std::size_t max_size, Confidentiality c) {
     if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
     check_directory(parent_of(path));
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: opening a FIFO planted in place of the file must not wait for a writer.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail(path, std::strerror(errno));

@@ -1,0 +1,421 @@
+#include "config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pp::helper {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr const char* kSource = "/etc/pam_passwordless/helper.conf";
+
+// The least a valid file needs; tests append to it or replace parts of it.
+const std::string kPool = "[pool]\npool_id = eu-west-1_AbCdEf123\nclient_id = 1example23456789abcdefghij\n";
+const std::string kBinding = "[binding]\nmapping_file = /etc/pam_passwordless/identities\n";
+const std::string kMinimal = kPool + kBinding;
+
+// The message parse_config throws for `text`; a failure when it accepts it.
+std::string error_for(const std::string& text) {
+    try {
+        (void)parse_config(text, kSource);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    ADD_FAILURE() << "accepted:\n" << text;
+    return {};
+}
+
+// The error for one "key = value" line put into `section` of an otherwise valid file, always as line 2.
+std::string error_for_key(const std::string& section, const std::string& line) {
+    if (section == "pool") return error_for("[pool]\n" + line + "\n" + kMinimal.substr(7));
+    if (section == "binding") return error_for("[binding]\n" + line + "\n" + kBinding.substr(10) + kPool);
+    return error_for("[" + section + "]\n" + line + "\n" + kMinimal);
+}
+
+const std::string kFull = R"(# every key, with comments and blank lines between
+
+[pool]
+region = eu-west-1
+pool_id = eu-west-1_AbCdEf123   # trailing comment
+client_id = 1example23456789abcdefghij
+client_secret_file = /etc/pam_passwordless/client-secret
+endpoint = https://cognito.example.test:8443/
+issuer = https://issuer.example.test/eu-west-1_AbCdEf123
+jwks_url = https://issuer.example.test/jwks.json
+ca_file = /etc/pam_passwordless/ca.pem
+
+[login]
+methods = sms_otp email_otp
+remote_methods = email_otp
+max_tries = 5
+request_timeout = 7
+login_timeout = 120
+unknown_user = ignore
+allow_unprivileged_self = yes
+max_concurrent_logins = 100
+max_concurrent_per_caller = 4
+
+[binding]
+mapping_file = /etc/pam_passwordless/identities
+claim = cognito:username
+ask_identifier = yes
+
+[service sshd]
+methods = email_otp
+
+[service sudo]
+remote_methods = sms_otp
+methods = email_otp sms_otp
+
+	[ service  gdm-password ]
+	methods = sms_otp
+)";
+
+TEST(ParseConfig, FullFileSetsEveryKey) {
+    const Config c = parse_config(kFull, kSource);
+    EXPECT_EQ(c.source, kSource);
+    EXPECT_EQ(c.region, "eu-west-1");
+    EXPECT_EQ(c.pool_id, "eu-west-1_AbCdEf123");
+    EXPECT_EQ(c.client_id, "1example23456789abcdefghij");
+    EXPECT_EQ(c.client_secret_file, "/etc/pam_passwordless/client-secret");
+    EXPECT_FALSE(c.client_secret.has_value());  // read by load_config, not by the parser
+    EXPECT_EQ(c.endpoint, "https://cognito.example.test:8443/");
+    EXPECT_EQ(c.issuer, "https://issuer.example.test/eu-west-1_AbCdEf123");
+    EXPECT_EQ(c.jwks_url, "https://issuer.example.test/jwks.json");
+    EXPECT_EQ(c.ca_file, "/etc/pam_passwordless/ca.pem");
+    EXPECT_EQ(c.methods.local, (std::vector<Method>{Method::SmsOtp, Method::EmailOtp}));
+    EXPECT_EQ(c.methods.remote, (std::vector<Method>{Method::EmailOtp}));
+    EXPECT_EQ(c.max_tries, 5);
+    EXPECT_EQ(c.request_timeout, std::chrono::seconds(7));
+    EXPECT_EQ(c.login_timeout, std::chrono::seconds(120));
+    EXPECT_EQ(c.unknown_user, UnknownUser::Ignore);
+    EXPECT_TRUE(c.allow_unprivileged_self);
+    EXPECT_EQ(c.max_concurrent_logins, 100);
+    EXPECT_EQ(c.max_concurrent_per_caller, 4);
+    EXPECT_EQ(c.mapping_file, "/etc/pam_passwordless/identities");
+    EXPECT_EQ(c.claim, "cognito:username");
+    EXPECT_TRUE(c.ask_identifier);
+    ASSERT_EQ(c.services.size(), 3u);
+    EXPECT_TRUE(c.services.count("sshd"));
+    EXPECT_TRUE(c.services.count("sudo"));
+    EXPECT_TRUE(c.services.count("gdm-password"));
+}
+
+TEST(ParseConfig, MethodsForUsesTheServiceSectionOrTheLoginDefaults) {
+    const Config c = parse_config(kFull, kSource);
+    using V = std::vector<Method>;
+    // No section of its own: [login].
+    EXPECT_EQ(c.methods_for("login", false), (V{Method::SmsOtp, Method::EmailOtp}));
+    EXPECT_EQ(c.methods_for("login", true), (V{Method::EmailOtp}));
+    // Only methods given: remote logins get the same.
+    EXPECT_EQ(c.methods_for("sshd", false), (V{Method::EmailOtp}));
+    EXPECT_EQ(c.methods_for("sshd", true), (V{Method::EmailOtp}));
+    // remote_methods given before methods still wins for remote logins.
+    EXPECT_EQ(c.methods_for("sudo", false), (V{Method::EmailOtp, Method::SmsOtp}));
+    EXPECT_EQ(c.methods_for("sudo", true), (V{Method::SmsOtp}));
+    EXPECT_EQ(c.methods_for("gdm-password", false), (V{Method::SmsOtp}));
+    EXPECT_EQ(c.methods_for("gdm-password", true), (V{Method::SmsOtp}));
+}
+
+TEST(ParseConfig, RemoteMethodsDefaultToLocalMethods) {
+    const Config c = parse_config(kMinimal + "[login]\nmethods = sms_otp\n", kSource);
+    EXPECT_EQ(c.methods_for("sshd", true), (std::vector<Method>{Method::SmsOtp}));
+    EXPECT_EQ(c.methods_for("sshd", false), (std::vector<Method>{Method::SmsOtp}));
+}
+
+TEST(ParseConfig, RemoteMethodsBeforeMethodsAreKept) {
+    const Config c =
+        parse_config(kMinimal + "[login]\nremote_methods = sms_otp\nmethods = email_otp\n", kSource);
+    EXPECT_EQ(c.methods.local, (std::vector<Method>{Method::EmailOtp}));
+    EXPECT_EQ(c.methods.remote, (std::vector<Method>{Method::SmsOtp}));
+}
+
+TEST(ParseConfig, EmptyMethodsDisableAndWarn) {
+    const Config c = parse_config(kMinimal + "[login]\nmethods =\n", kSource);
+    EXPECT_TRUE(c.methods.local.empty());
+    EXPECT_TRUE(c.methods.remote.empty());
+    const auto w = config_warnings(c);
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_THAT(w[0], HasSubstr("no method is enabled"));
+}
+
+TEST(ParseConfig, DefaultsAreDerivedFromThePoolId) {
+    const Config c = parse_config(kMinimal, kSource);
+    EXPECT_EQ(c.region, "eu-west-1");
+    EXPECT_EQ(c.endpoint, "https://cognito-idp.eu-west-1.amazonaws.com/");
+    EXPECT_EQ(c.issuer, "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123");
+    EXPECT_EQ(c.jwks_url,
+              "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/.well-known/jwks.json");
+    EXPECT_TRUE(c.client_secret_file.empty());
+    EXPECT_TRUE(c.ca_file.empty());
+    EXPECT_EQ(c.methods.local, (std::vector<Method>{Method::EmailOtp}));
+    EXPECT_EQ(c.methods.remote, (std::vector<Method>{Method::EmailOtp}));
+    EXPECT_EQ(c.max_tries, 3);
+    EXPECT_EQ(c.request_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(c.login_timeout, std::chrono::seconds(300));
+    EXPECT_EQ(c.unknown_user, UnknownUser::Fail);
+    EXPECT_FALSE(c.allow_unprivileged_self);
+    EXPECT_EQ(c.max_concurrent_logins, 64);
+    EXPECT_EQ(c.max_concurrent_per_caller, 16);
+    EXPECT_TRUE(c.claim.empty());
+    EXPECT_FALSE(c.ask_identifier);
+    EXPECT_TRUE(c.services.empty());
+    EXPECT_TRUE(config_warnings(c).empty());
+}
+
+TEST(ParseConfig, IssuerDefaultFollowsAnOtherRegion) {
+    const Config c = parse_config(
+        "[pool]\npool_id = ap-southeast-2_Xyz9\nclient_id = abc\n[binding]\nclaim = cognito:username\n",
+        kSource);
+    EXPECT_EQ(c.region, "ap-southeast-2");
+    EXPECT_EQ(c.issuer, "https://cognito-idp.ap-southeast-2.amazonaws.com/ap-southeast-2_Xyz9");
+    // jwks_url follows an issuer that was set explicitly.
+    const Config d = parse_config(kPool + "issuer = https://idp.example.test/p\n" + kBinding, kSource);
+    EXPECT_EQ(d.jwks_url, "https://idp.example.test/p/.well-known/jwks.json");
+    EXPECT_EQ(d.endpoint, "https://cognito-idp.eu-west-1.amazonaws.com/");
+}
+
+TEST(ParseConfig, BooleansAcceptYesNoTrueFalse) {
+    EXPECT_TRUE(parse_config(kMinimal + "[login]\nallow_unprivileged_self = true\n", kSource)
+                    .allow_unprivileged_self);
+    EXPECT_FALSE(
+        parse_config(kMinimal + "[login]\nallow_unprivileged_self = no\n", kSource).allow_unprivileged_self);
+    EXPECT_FALSE(parse_config(kMinimal + "[login]\nallow_unprivileged_self = false\n", kSource)
+                     .allow_unprivileged_self);
+}
+
+TEST(ParseConfig, IntegerBoundsAreInclusive) {
+    const Config lo = parse_config(kMinimal +
+                                       "[login]\nmax_tries = 1\nrequest_timeout = 1\nlogin_timeout = 10\n"
+                                       "max_concurrent_logins = 1\nmax_concurrent_per_caller = 1\n",
+                                   kSource);
+    EXPECT_EQ(lo.max_tries, 1);
+    EXPECT_EQ(lo.request_timeout.count(), 1);
+    EXPECT_EQ(lo.login_timeout.count(), 10);
+    const Config hi =
+        parse_config(kMinimal +
+                         "[login]\nmax_tries = 10\nrequest_timeout = 120\nlogin_timeout = 3600\n"
+                         "max_concurrent_logins = 4096\nmax_concurrent_per_caller = 4096\n",
+                     kSource);
+    EXPECT_EQ(hi.max_tries, 10);
+    EXPECT_EQ(hi.request_timeout.count(), 120);
+    EXPECT_EQ(hi.login_timeout.count(), 3600);
+    EXPECT_EQ(hi.max_concurrent_logins, 4096);
+    EXPECT_EQ(hi.max_concurrent_per_caller, 4096);
+}
+
+TEST(ParseConfig, UnknownKeyNamesFileAndLine) {
+    EXPECT_THAT(error_for(kMinimal + "\n# comment\n[login]\nx = 1\n"),
+                StartsWith(std::string(kSource) + ":9: unknown key 'x'"));
+    EXPECT_THAT(error_for("[pool]\nx = 1\n"),
+                StartsWith(std::string(kSource) + ":2: unknown key 'x' in [pool]"));
+    EXPECT_THAT(error_for_key("binding", "x = 1"), StartsWith(std::string(kSource) + ":2: unknown key 'x'"));
+    EXPECT_THAT(error_for_key("service sshd", "max_tries = 3"),
+                StartsWith(std::string(kSource) + ":2: unknown key 'max_tries' in [service sshd]"));
+}
+
+TEST(ParseConfig, BadPoolValues) {
+    EXPECT_THAT(error_for_key("pool", "region = eu_west_1"),
+                HasSubstr(":2: region must look like eu-west-1"));
+    EXPECT_THAT(error_for_key("pool", "region = EU-WEST-1"), HasSubstr("region must look like"));
+    EXPECT_THAT(error_for_key("pool", "region = eu-west"), HasSubstr("region must look like"));
+    for (const char* id : {"eu-west-1", "eu-west-1_", "eu-west-1_Ab-Cd", "_AbCd", "eu-west-1_AbCd!"})
+        EXPECT_THAT(error_for("[pool]\npool_id = " + std::string(id) + "\n"),
+                    HasSubstr(":2: pool_id must look like eu-west-1_AbCdEf123"))
+            << id;
+    EXPECT_THAT(error_for("[pool]\npool_id = eu-west-1_" + std::string(46, 'a') + "\n"),
+                HasSubstr("pool_id must look like"));
+    for (const char* id : {"abc-def", "abc def", "abc/def", "abc=", "é"})
+        EXPECT_THAT(error_for_key("pool", "client_id = " + std::string(id)),
+                    HasSubstr(":2: client_id must be"))
+            << id;
+    EXPECT_THAT(error_for_key("pool", "client_id = " + std::string(129, 'a')),
+                HasSubstr("client_id must be"));
+    EXPECT_THAT(error_for_key("pool", "client_secret_file = etc/secret"),
+                HasSubstr(":2: client_secret_file must be an absolute path"));
+    EXPECT_THAT(error_for_key("pool", "ca_file = ca.pem"), HasSubstr("ca_file must be an absolute path"));
+    EXPECT_THAT(error_for_key("pool", "ca_file = /" + std::string(4096, 'a')), HasSubstr("ca_file must be"));
+    for (const char* key : {"endpoint", "issuer", "jwks_url"}) {
+        for (const char* url :
+             {"http://cognito.example.test/", "https://", "ftp://x", "https://a b", "https://x\"y",
+              "https://x'y", "https://x<y", "https://x\\y", "cognito.example.test"})
+            EXPECT_THAT(error_for_key("pool", std::string(key) + " = " + url),
+                        HasSubstr(":2: " + std::string(key) + " must be an https:// URL"))
+                << key << " " << url;
+        EXPECT_THAT(error_for_key("pool", std::string(key) + " = https://" + std::string(505, 'a')),
+                    HasSubstr("must be an https:// URL"));
+    }
+    // 512 characters in all is still allowed.
+    EXPECT_EQ(parse_config(kPool + "endpoint = https://" + std::string(504, 'a') + "\n" + kBinding, kSource)
+                  .endpoint.size(),
+              512u);
+}
+
+TEST(ParseConfig, OverlongValuesAreRefusedWithoutCrashing) {
+    // Within the 256 KiB that load_config reads; std::regex would recurse once per character.
+    const std::string lots(200 * 1024, 'a');
+    EXPECT_THAT(error_for_key("pool", "region = eu-" + lots + "-1"), HasSubstr("region must look like"));
+    EXPECT_THAT(error_for("[pool]\npool_id = eu-" + lots + "-1_Ab\n"), HasSubstr("pool_id must look like"));
+    EXPECT_THAT(error_for_key("pool", "client_id = " + lots), HasSubstr("client_id must be"));
+    EXPECT_THAT(error_for_key("binding", "claim = " + lots), HasSubstr("claim must be"));
+}
+
+TEST(ParseConfig, RegionMustMatchThePoolId) {
+    EXPECT_EQ(error_for(kPool + "region = us-east-1\n" + kBinding),
+              std::string(kSource) + ": [pool] region 'us-east-1' differs from the pool id's 'eu-west-1'");
+    EXPECT_EQ(parse_config(kPool + "region = eu-west-1\n" + kBinding, kSource).region, "eu-west-1");
+}
+
+TEST(ParseConfig, BadLoginValues) {
+    for (const char* v : {"0", "11", "-1", "three", "3x", "+3", "", "99999999999999999999"})
+        EXPECT_THAT(error_for_key("login", std::string("max_tries = ") + v),
+                    HasSubstr(":2: max_tries must be a whole number from 1 to 10"))
+            << v;
+    EXPECT_THAT(error_for_key("login", "request_timeout = 0"),
+                HasSubstr("request_timeout must be a whole number from 1 to 120"));
+    EXPECT_THAT(error_for_key("login", "request_timeout = 121"), HasSubstr("request_timeout must be"));
+    EXPECT_THAT(error_for_key("login", "login_timeout = 9"),
+                HasSubstr("login_timeout must be a whole number from 10 to 3600"));
+    EXPECT_THAT(error_for_key("login", "login_timeout = 3601"), HasSubstr("login_timeout must be"));
+    EXPECT_THAT(error_for_key("login", "max_concurrent_logins = 0"),
+                HasSubstr("max_concurrent_logins must be a whole number from 1 to 4096"));
+    EXPECT_THAT(error_for_key("login", "max_concurrent_per_caller = 4097"),
+                HasSubstr("max_concurrent_per_caller must be a whole number from 1 to 4096"));
+    EXPECT_THAT(error_for_key("login", "unknown_user = maybe"),
+                HasSubstr(":2: unknown_user must be fail or ignore"));
+    EXPECT_THAT(error_for_key("login", "allow_unprivileged_self = 1"),
+                HasSubstr(":2: allow_unprivileged_self must be yes or no"));
+}
+
+TEST(ParseConfig, BadMethods) {
+    EXPECT_THAT(error_for_key("login", "methods = email_otp password"),
+                HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp)"));
+    EXPECT_THAT(error_for_key("login", "remote_methods = EMAIL_OTP"),
+                HasSubstr("unknown method 'EMAIL_OTP'"));
+    EXPECT_THAT(error_for_key("login", "methods = email_otp sms_otp email_otp"),
+                HasSubstr(":2: methods: method 'email_otp' listed twice"));
+    EXPECT_THAT(error_for_key("service sshd", "methods = passkey"), HasSubstr(":2: methods: unknown method"));
+    EXPECT_THAT(error_for_key("service sshd", "remote_methods = sms_otp sms_otp"),
+                HasSubstr("remote_methods: method 'sms_otp' listed twice"));
+}
+
+TEST(ParseConfig, BadBindingValues) {
+    EXPECT_THAT(error_for_key("binding", "claim = cognito username"),
+                HasSubstr(":2: claim must be a claim name"));
+    EXPECT_THAT(error_for_key("binding", "claim = " + std::string(65, 'c')), HasSubstr("claim must be"));
+    EXPECT_THAT(error_for_key("binding", "ask_identifier = sometimes"),
+                HasSubstr("ask_identifier must be yes or no"));
+    EXPECT_THAT(error_for("[binding]\nmapping_file = identities\n"),
+                HasSubstr(":2: mapping_file must be an absolute"));
+}
+
+TEST(ParseConfig, StructuralErrorsNameTheLine) {
+    EXPECT_THAT(error_for(kPool + "client_id = other\n" + kBinding),
+                StartsWith(std::string(kSource) + ":4: 'client_id' given twice in [pool]"));
+    EXPECT_THAT(error_for(kMinimal + "[service sshd]\nmethods = email_otp\n[service sshd]\n"),
+                StartsWith(std::string(kSource) + ":8: section [service sshd] given twice"));
+    EXPECT_THAT(error_for(kMinimal + "[service sshd]\nmethods = sms_otp\nmethods = email_otp\n"),
+                StartsWith(std::string(kSource) + ":8: 'methods' given twice in [service sshd]"));
+    EXPECT_THAT(error_for(kMinimal + "[logins]\n"),
+                StartsWith(std::string(kSource) + ":6: unknown section [logins]"));
+    EXPECT_THAT(error_for(kMinimal + "[service]\n"),
+                StartsWith(std::string(kSource) + ":6: unknown section [service]"));
+    EXPECT_THAT(error_for(kMinimal + "[service a/b]\n"),
+                StartsWith(std::string(kSource) + ":6: invalid service name in [service a/b]"));
+    EXPECT_THAT(error_for(kMinimal + "[service " + std::string(65, 's') + "]\n"),
+                HasSubstr("invalid service name"));
+    EXPECT_THAT(error_for(kMinimal + "[login\n"),
+                StartsWith(std::string(kSource) + ":6: section header must end"));
+    EXPECT_THAT(error_for("# first\nregion = eu-west-1\n" + kMinimal),
+                StartsWith(std::string(kSource) + ":2: 'region' outside a section"));
+    EXPECT_THAT(error_for(kMinimal + "[login]\nmax_tries 3\n"),
+                StartsWith(std::string(kSource) + ":7: expected 'key = value'"));
+}
+
+TEST(ParseConfig, RequiredKeys) {
+    EXPECT_EQ(error_for("[pool]\nclient_id = abc\n" + kBinding),
+              std::string(kSource) + ": [pool] pool_id is required");
+    EXPECT_EQ(error_for("[pool]\npool_id = eu-west-1_Ab\n" + kBinding),
+              std::string(kSource) + ": [pool] client_id is required");
+    EXPECT_EQ(error_for(""), std::string(kSource) + ": [pool] pool_id is required");
+}
+
+TEST(ParseConfig, BindingIsRequired) {
+    EXPECT_THAT(error_for(kPool),
+                StartsWith(std::string(kSource) + ": [binding] needs mapping_file or claim"));
+    EXPECT_THAT(error_for(kPool + "[binding]\nask_identifier = no\n"),
+                HasSubstr("needs mapping_file or claim"));
+    EXPECT_NO_THROW(parse_config(kPool + "[binding]\nclaim = cognito:username\n", kSource));
+}
+
+TEST(ParseConfig, AskIdentifierNeedsClaim) {
+    EXPECT_THAT(error_for(kMinimal + "[binding]\nask_identifier = yes\n"),
+                StartsWith(std::string(kSource) + ": [binding] ask_identifier = yes needs claim"));
+}
+
+TEST(ParseConfig, WindowsLineEndingsAndTabsAreTolerated) {
+    const Config c = parse_config(
+        "[pool]\r\n\tpool_id\t=\teu-west-1_Ab\r\nclient_id = abc \r\n[binding]\r\n"
+        "claim = sub\r\n",
+        kSource);
+    EXPECT_EQ(c.pool_id, "eu-west-1_Ab");
+    EXPECT_EQ(c.client_id, "abc");
+    EXPECT_EQ(c.claim, "sub");
+}
+
+TEST(DescribeConfig, ShowsTheSettingsInForce) {
+    const Config c = parse_config(kFull, kSource);
+    const std::string d = describe_config(c);
+    EXPECT_THAT(d, HasSubstr("configuration: /etc/pam_passwordless/helper.conf\n"));
+    EXPECT_THAT(d,
+                HasSubstr("pool: eu-west-1_AbCdEf123 (region eu-west-1), client 1example23456789abcdefghij, "
+                          "no client secret\n"));
+    EXPECT_THAT(d, HasSubstr("endpoint: https://cognito.example.test:8443/\n"));
+    EXPECT_THAT(d, HasSubstr("trust: /etc/pam_passwordless/ca.pem (peer and host always verified)\n"));
+    EXPECT_THAT(d, HasSubstr("methods: sms_otp email_otp; remote logins: email_otp\n"));
+    EXPECT_THAT(d, HasSubstr("service sudo: email_otp sms_otp; remote logins: sms_otp\n"));
+    EXPECT_THAT(d, HasSubstr("max_tries: 5, request timeout 7 s, login timeout 120 s\n"));
+    EXPECT_THAT(d,
+                HasSubstr("binding: mapping /etc/pam_passwordless/identities and claim cognito:username must "
+                          "equal the local user; unmapped users are asked for their email or phone\n"));
+    EXPECT_THAT(d, HasSubstr("unknown users: PAM_IGNORE\n"));
+    EXPECT_THAT(d, HasSubstr("non-root callers: may authenticate themselves\n"));
+
+    const std::string m = describe_config(parse_config(kMinimal + "[login]\nremote_methods =\n", kSource));
+    EXPECT_THAT(m, HasSubstr("trust: system CA store"));
+    EXPECT_THAT(m, HasSubstr("methods: email_otp; remote logins: (none)\n"));
+    EXPECT_THAT(m, HasSubstr("binding: mapping /etc/pam_passwordless/identities\n"));
+    EXPECT_THAT(m, HasSubstr("unknown users: PAM_USER_UNKNOWN\n"));
+    EXPECT_THAT(m, HasSubstr("non-root callers: refused\n"));
+}
+
+TEST(DescribeConfig, NeverShowsTheClientSecret) {
+    Config c = parse_config(kMinimal, kSource);
+    c.client_secret = Secret(std::string_view("very-secret-value"));
+    const std::string d = describe_config(c);
+    EXPECT_THAT(d, HasSubstr("with a client secret"));
+    EXPECT_THAT(d, ::testing::Not(HasSubstr("very-secret-value")));
+}
+
+TEST(ConfigWarnings, AskIdentifierAndIgnoreAreCalledOut) {
+    const auto w = config_warnings(parse_config(kFull, kSource));
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_THAT(w[0], HasSubstr("ask_identifier = yes"));
+    EXPECT_THAT(w[0], HasSubstr("claim 'cognito:username'"));
+    EXPECT_THAT(w[1], HasSubstr("unknown_user = ignore"));
+}
+
+TEST(MethodNames, AsWrittenAndAsThePoolNamesThem) {
+    EXPECT_EQ(method_name(Method::EmailOtp), "email_otp");
+    EXPECT_EQ(method_name(Method::SmsOtp), "sms_otp");
+    EXPECT_EQ(method_challenge(Method::EmailOtp), "EMAIL_OTP");
+    EXPECT_EQ(method_challenge(Method::SmsOtp), "SMS_OTP");
+}
+
+}  // namespace
+}  // namespace pp::helper
