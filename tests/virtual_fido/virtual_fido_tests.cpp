@@ -409,8 +409,8 @@ TEST(Manifest, EveryKeyOpensOnBothPathsAndDescribesItself) {
             EXPECT_EQ(fido_cbor_info_maxmsgsiz(info.get()), 1200U);
         }
     }
-    const Opened missing = open_key(expected, Path::io);
-    EXPECT_NE(missing.error, FIDO_OK);
+    // Opening a path with no key behind it fails like a missing hidraw node.
+    EXPECT_EQ(open_key(expected, Path::io).error, FIDO_ERR_INTERNAL);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -582,8 +582,12 @@ TEST_P(Basic, AForkedChildKeepsUsingTheOpenKey) {
     const pid_t child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
-        const GotAssertion got = get_assert(dev.get(), {cred.id});
-        _exit(got.error == FIDO_OK && verify(got.assertion.get(), cred) == FIDO_OK ? 0 : 1);
+        try {
+            const GotAssertion got = get_assert(dev.get(), {cred.id});
+            _exit(got.error == FIDO_OK && verify(got.assertion.get(), cred) == FIDO_OK ? 0 : 1);
+        } catch (...) {
+            _exit(3);
+        }
     }
     int status = 0;
     ASSERT_EQ(waitpid(child, &status, 0), child);
@@ -606,14 +610,19 @@ TEST(BasicProcesses, ConcurrentProcessesShareOneCounterWithoutLosingSteps) {
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
-            close(fds[0]);
-            Dev own = must_open(0, Path::transport);
-            for (int i = 0; i < each; ++i) {
-                const GotAssertion got = get_assert(own.get(), {cred.id});
-                const std::uint32_t value = got.error == FIDO_OK ? counter(got) : 0;
-                if (write(fds[1], &value, sizeof value) != sizeof value) _exit(2);
+            // Nothing may unwind into GoogleTest's copy of the parent's state.
+            try {
+                close(fds[0]);
+                Dev own = must_open(0, Path::transport);
+                for (int i = 0; i < each; ++i) {
+                    const GotAssertion got = get_assert(own.get(), {cred.id});
+                    const std::uint32_t value = got.error == FIDO_OK ? counter(got) : 0;
+                    if (write(fds[1], &value, sizeof value) != sizeof value) _exit(2);
+                }
+                _exit(0);
+            } catch (...) {
+                _exit(3);
             }
-            _exit(0);
         }
         pids.push_back(pid);
     }
@@ -737,6 +746,20 @@ TEST_P(TouchSilent, CancelEndsTheWaitWithKeepaliveCancel) {
     waiter.join();
     EXPECT_EQ(result, FIDO_ERR_KEEPALIVE_CANCEL);
     EXPECT_LT(Clock::now() - start, milliseconds(5000));
+}
+
+TEST_P(TouchSilent, TouchPollingSeesNoTouchUntilCancelled) {
+    Dev dev = open();
+    ASSERT_EQ(fido_dev_get_touch_begin(dev.get()), FIDO_OK);
+    int touched = 1;
+    // libfido2 treats a poll that times out as "not touched yet", not as an error.
+    EXPECT_EQ(fido_dev_get_touch_status(dev.get(), &touched, 50), FIDO_OK);
+    EXPECT_EQ(touched, 0);
+    EXPECT_EQ(fido_dev_get_touch_status(dev.get(), &touched, 50), FIDO_OK);
+    EXPECT_EQ(touched, 0);
+    EXPECT_EQ(fido_dev_cancel(dev.get()), FIDO_OK);
+    EXPECT_EQ(fido_dev_get_touch_status(dev.get(), &touched, 1000), FIDO_ERR_KEEPALIVE_CANCEL);
+    EXPECT_EQ(touched, 0);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -873,7 +896,7 @@ TEST(PinOnce, ThreeWrongPinsInARowBlockUntilThePowerCycle) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// VFIDO_PIN=4321, VFIDO_CTAP=2.1 (pinUvAuthToken: subcommand 9 with permissions)
+// VFIDO_KEYS=2, VFIDO_PIN=4321, VFIDO_KEY1_PIN= (empty), VFIDO_CTAP=2.1 (pinUvAuthToken: subcommand 9)
 
 VFIDO_PATH_SUITE(PinCtap21);
 
@@ -892,6 +915,15 @@ TEST_P(PinCtap21, TokensWithPermissionsWork) {
               FIDO_ERR_PIN_REQUIRED);
     EXPECT_EQ(get_assert(dev.get(), {cred.id}, "9999").error, FIDO_ERR_PIN_INVALID);
     EXPECT_EQ(get_assert(dev.get(), {cred.id}, pin).error, FIDO_OK);
+}
+
+TEST_P(PinCtap21, WithoutAPinLibfido2RefusesUvItself) {
+    Dev dev = open(1);  // VFIDO_KEY1_PIN= (empty) takes the global PIN away from key 1
+    EXPECT_FALSE(fido_dev_has_pin(dev.get()));
+    const Enrolled cred = enrol(dev.get());
+    EXPECT_EQ(get_assert(dev.get(), {cred.id}, nullptr, FIDO_OPT_OMIT, FIDO_OPT_TRUE).error,
+              FIDO_ERR_PIN_REQUIRED);
+    EXPECT_EQ(get_assert(dev.get(), {cred.id}, pin).error, FIDO_ERR_PIN_NOT_SET);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
