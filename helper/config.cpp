@@ -52,7 +52,8 @@ struct Parser {
                 m = Method::SmsOtp;
             else
                 fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp)");
-            if (std::find(out.begin(), out.end(), m) != out.end()) fail(key + ": method '" + word + "' listed twice");
+            if (std::find(out.begin(), out.end(), m) != out.end())
+                fail(key + ": method '" + word + "' listed twice");
             out.push_back(m);
         }
         return out;
@@ -73,8 +74,12 @@ struct Parser {
 
 }  // namespace
 
-std::string_view method_name(Method m) { return m == Method::EmailOtp ? "email_otp" : "sms_otp"; }
-std::string_view method_challenge(Method m) { return m == Method::EmailOtp ? "EMAIL_OTP" : "SMS_OTP"; }
+std::string_view method_name(Method m) {
+    return m == Method::EmailOtp ? "email_otp" : "sms_otp";
+}
+std::string_view method_challenge(Method m) {
+    return m == Method::EmailOtp ? "EMAIL_OTP" : "SMS_OTP";
+}
 
 const std::vector<Method>& Config::methods_for(const std::string& service, bool remote) const {
     const auto it = services.find(service);
@@ -104,9 +109,10 @@ Config parse_config(const std::string& text, const std::string& source) {
             section = trim(std::string_view(line).substr(1, line.size() - 2));
             if (section.starts_with("service ")) {
                 current_service = trim(std::string_view(section).substr(8));
-                if (current_service.empty() || current_service.size() > 64 ||
+                if (current_service.empty() || current_service.size() > 128 ||
                     !std::all_of(current_service.begin(), current_service.end(), [](char ch) {
-                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+                        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' ||
+                               ch == '.';
                     }))
                     p.fail("invalid service name in [" + section + "]");
                 if (c.services.count(current_service)) p.fail("section [" + section + "] given twice");
@@ -123,7 +129,8 @@ Config parse_config(const std::string& text, const std::string& source) {
         const std::string key = trim(std::string_view(line).substr(0, eq));
         const std::string value = trim(std::string_view(line).substr(eq + 1));
         if (section.empty()) p.fail("'" + key + "' outside a section");
-        if (!seen.insert(section + "." + key).second) p.fail("'" + key + "' given twice in [" + section + "]");
+        if (!seen.insert(section + "." + key).second)
+            p.fail("'" + key + "' given twice in [" + section + "]");
 
         if (section == "pool") {
             if (key == "region") {
@@ -139,7 +146,8 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.pool_id = value;
             } else if (key == "client_id") {
                 static const std::regex re("[A-Za-z0-9_+]{1,128}");
-                if (!std::regex_match(value, re)) p.fail("client_id must be 1 to 128 letters, digits, '_' or '+'");
+                if (!std::regex_match(value, re))
+                    p.fail("client_id must be 1 to 128 letters, digits, '_' or '+'");
                 c.client_id = value;
             } else if (key == "client_secret_file") {
                 c.client_secret_file = p.abs_path(key, value);
@@ -153,7 +161,8 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.ca_file = p.abs_path(key, value);
             } else {
                 p.fail("unknown key '" + key +
-                       "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer jwks_url "
+                       "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer "
+                       "jwks_url "
                        "ca_file)");
             }
         } else if (section == "login") {
@@ -183,16 +192,18 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else if (key == "max_concurrent_per_caller") {
                 c.max_concurrent_per_caller = static_cast<int>(p.integer(key, value, 1, 4096));
             } else {
-                p.fail("unknown key '" + key +
-                       "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
-                       "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller)");
+                p.fail(
+                    "unknown key '" + key +
+                    "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
+                    "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller)");
             }
         } else if (section == "binding") {
             if (key == "mapping_file") {
                 c.mapping_file = p.abs_path(key, value);
             } else if (key == "claim") {
                 static const std::regex re("[A-Za-z0-9_:.-]{1,64}");
-                if (!std::regex_match(value, re)) p.fail("claim must be a claim name such as cognito:username");
+                if (!std::regex_match(value, re))
+                    p.fail("claim must be a claim name such as cognito:username");
                 c.claim = value;
             } else if (key == "ask_identifier") {
                 c.ask_identifier = p.boolean(key, value);
@@ -218,16 +229,20 @@ Config parse_config(const std::string& text, const std::string& source) {
     if (c.client_id.empty()) missing("[pool] client_id is required");
     const std::string pool_region = c.pool_id.substr(0, c.pool_id.find('_'));
     if (c.region.empty()) c.region = pool_region;
-    if (c.region != pool_region) missing("[pool] region '" + c.region + "' differs from the pool id's '" + pool_region + "'");
+    if (c.region != pool_region)
+        missing("[pool] region '" + c.region + "' differs from the pool id's '" + pool_region + "'");
     if (c.endpoint.empty()) c.endpoint = "https://cognito-idp." + c.region + ".amazonaws.com/";
     if (c.issuer.empty()) c.issuer = "https://cognito-idp." + c.region + ".amazonaws.com/" + c.pool_id;
     if (c.jwks_url.empty()) c.jwks_url = c.issuer + "/.well-known/jwks.json";
     if (!login_methods_given) c.methods.local = {Method::EmailOtp};
     if (!remote_given[""]) c.methods.remote = c.methods.local;
     if (c.mapping_file.empty() && c.claim.empty())
-        missing("[binding] needs mapping_file or claim: without one no identity can be bound to a local account");
+        missing(
+            "[binding] needs mapping_file or claim: without one no identity can be bound to a local account");
     if (c.ask_identifier && c.claim.empty())
-        missing("[binding] ask_identifier = yes needs claim: a typed identifier must be checked against the token");
+        missing(
+            "[binding] ask_identifier = yes needs claim: a typed identifier must be checked against the "
+            "token");
     return c;
 }
 
@@ -245,7 +260,8 @@ Config load_config(const std::string& path) {
         } catch (const FileError& e) {
             throw ConfigError(std::string(e.what()) + " (client_secret_file)");
         }
-        if (c.client_secret->empty()) throw ConfigError(c.client_secret_file + ": the client secret is empty");
+        if (c.client_secret->empty())
+            throw ConfigError(c.client_secret_file + ": the client secret is empty");
     }
     return c;
 }
@@ -266,18 +282,21 @@ std::string describe_config(const Config& c) {
       << "pool: " << c.pool_id << " (region " << c.region << "), client " << c.client_id
       << (c.client_secret ? ", with a client secret" : ", no client secret") << "\n"
       << "endpoint: " << c.endpoint << "\nissuer: " << c.issuer << "\njwks: " << c.jwks_url << "\n"
-      << "trust: " << (c.ca_file.empty() ? "system CA store" : c.ca_file) << " (peer and host always verified)\n"
+      << "trust: " << (c.ca_file.empty() ? "system CA store" : c.ca_file)
+      << " (peer and host always verified)\n"
       << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";
     for (const auto& [name, pol] : c.services)
         o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote) << "\n";
-    o << "max_tries: " << c.max_tries << ", request timeout " << c.request_timeout.count() << " s, login timeout "
-      << c.login_timeout.count() << " s\n"
+    o << "max_tries: " << c.max_tries << ", request timeout " << c.request_timeout.count()
+      << " s, login timeout " << c.login_timeout.count() << " s\n"
       << "binding: " << (c.mapping_file.empty() ? "" : "mapping " + c.mapping_file)
       << (c.mapping_file.empty() || c.claim.empty() ? "" : " and ")
       << (c.claim.empty() ? "" : "claim " + c.claim + " must equal the local user")
       << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n"
-      << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN") << "\n"
-      << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused") << "\n";
+      << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN")
+      << "\n"
+      << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
+      << "\n";
     return o.str();
 }
 
@@ -285,13 +304,16 @@ std::vector<std::string> config_warnings(const Config& c) {
     std::vector<std::string> w;
     if (c.ask_identifier)
         w.push_back(
-            "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only after "
+            "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only "
+            "after "
             "sign-in, through claim '" +
             c.claim + "'. Keep the send limits tight.");
     if (c.unknown_user == UnknownUser::Ignore)
-        w.push_back("unknown_user = ignore: users without an identity skip this module (PAM_IGNORE); the next module "
-                    "in the stack decides for them.");
-    if (c.methods.local.empty() && c.methods.remote.empty()) w.push_back("no method is enabled: every login fails.");
+        w.push_back(
+            "unknown_user = ignore: users without an identity skip this module (PAM_IGNORE); the next module "
+            "in the stack decides for them.");
+    if (c.methods.local.empty() && c.methods.remote.empty())
+        w.push_back("no method is enabled: every login fails.");
     return w;
 }
 

@@ -15,8 +15,8 @@ namespace pp::helper {
 inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
 
 enum class Method { EmailOtp, SmsOtp };
-std::string_view method_name(Method m);          // as written in the file: email_otp, sms_otp
-std::string_view method_challenge(Method m);     // as the user pool names it: EMAIL_OTP, SMS_OTP
+std::string_view method_name(Method m);       // as written in the file: email_otp, sms_otp
+std::string_view method_challenge(Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP
 
 struct MethodPolicy {
     std::vector<Method> local;   // logins from the console or with no remote host

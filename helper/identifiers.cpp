@@ -6,7 +6,9 @@
 namespace pp::helper {
 namespace {
 
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
+bool is_alnum(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
 
 }  // namespace
 
@@ -16,15 +18,18 @@ std::optional<Identifier> parse_email(std::string_view text) {
     if (at == std::string_view::npos || at == 0 || at != text.rfind('@') || at + 1 >= text.size() || at > 64)
         return std::nullopt;
     const auto local = text.substr(0, at), domain = text.substr(at + 1);
-    if (!std::all_of(local.begin(), local.end(),
-                     [](char c) { return is_alnum(c) || std::string_view("._%+-'").find(c) != std::string_view::npos; }))
+    if (!std::all_of(local.begin(), local.end(), [](char c) {
+            return is_alnum(c) || std::string_view("._%+-'").find(c) != std::string_view::npos;
+        }))
         return std::nullopt;
-    if (!std::all_of(domain.begin(), domain.end(), [](char c) { return is_alnum(c) || c == '.' || c == '-'; }) ||
+    if (!std::all_of(domain.begin(), domain.end(),
+                     [](char c) { return is_alnum(c) || c == '.' || c == '-'; }) ||
         domain.find('.') == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
         domain.find("..") != std::string_view::npos)
         return std::nullopt;
     std::string v(text);
-    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return Identifier{IdentifierKind::Email, std::move(v)};
 }
 
@@ -53,7 +58,8 @@ std::optional<Identifier> parse_identifier(std::string_view text, bool allow_use
     while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
     if (text.find('@') != std::string_view::npos) return parse_email(text);
     if (!text.empty() && text.front() == '+') return parse_phone(text);
-    if (allow_username && valid_pool_username(text)) return Identifier{IdentifierKind::Username, std::string(text)};
+    if (allow_username && valid_pool_username(text))
+        return Identifier{IdentifierKind::Username, std::string(text)};
     return std::nullopt;
 }
 
@@ -65,16 +71,20 @@ std::string mask(const Identifier& id) {
         }
         case IdentifierKind::Phone:
             return "+" + std::string(id.value.size() - 5, '*') + id.value.substr(id.value.size() - 4);
-        case IdentifierKind::Username: return id.value.substr(0, 1) + "***";
+        case IdentifierKind::Username:
+            return id.value.substr(0, 1) + "***";
     }
     return "***";
 }
 
 std::string_view kind_name(IdentifierKind k) {
     switch (k) {
-        case IdentifierKind::Email: return "email";
-        case IdentifierKind::Phone: return "phone";
-        case IdentifierKind::Username: return "username";
+        case IdentifierKind::Email:
+            return "email";
+        case IdentifierKind::Phone:
+            return "phone";
+        case IdentifierKind::Username:
+            return "username";
     }
     return "unknown";
 }

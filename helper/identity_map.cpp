@@ -21,7 +21,8 @@ IdentityMap IdentityMap::parse(const std::string& text, const std::string& sourc
         if (!(fields >> user)) continue;
         if (!(fields >> ident) || (fields >> extra))
             throw std::runtime_error(where + "expected 'local-user identifier'");
-        if (!valid_local_user(user)) throw std::runtime_error(where + "invalid local user name '" + user + "'");
+        if (!valid_local_user(user))
+            throw std::runtime_error(where + "invalid local user name '" + user + "'");
         std::optional<Identifier> id;
         if (ident.starts_with("username:")) {
             const auto name = ident.substr(9);

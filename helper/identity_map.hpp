@@ -10,7 +10,7 @@
 namespace pp::helper {
 
 class IdentityMap {
-public:
+  public:
     // Lines of "local-user identifier", '#' comments. The identifier is an email, a +E.164 phone number, or
     // "username:NAME" for a pool user name. A bad line is an error naming the file and line.
     static IdentityMap parse(const std::string& text, const std::string& source_name);
@@ -19,7 +19,7 @@ public:
     [[nodiscard]] const std::vector<Identifier>& lookup(const std::string& local_user) const;
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
 
-private:
+  private:
     std::map<std::string, std::vector<Identifier>> entries_;
 };
 

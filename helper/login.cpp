@@ -97,9 +97,9 @@ Finish from_service_error(const ServiceError& e) {
                                               "InvalidSmsRoleTrustRelationshipException",
                                               "InvalidEmailRoleAccessPolicyException",
                                               "CodeDeliveryFailureException"};
-    static const char* const misconfigured[] = {"ResourceNotFoundException", "InvalidUserPoolConfigurationException",
-                                                "UnsupportedOperationException", "OperationNotEnabledException",
-                                                "InvalidParameterException"};
+    static const char* const misconfigured[] = {
+        "ResourceNotFoundException", "InvalidUserPoolConfigurationException", "UnsupportedOperationException",
+        "OperationNotEnabledException", "InvalidParameterException"};
     for (const char* u : unavailable)
         if (n == u) return {Outcome::AuthinfoUnavail, kUnavailable, reason};
     for (const char* m : misconfigured)
@@ -113,7 +113,8 @@ Finish from_service_error(const ServiceError& e) {
         if (lower.find("session") != std::string::npos)
             return {Outcome::AuthErr, "The sign-in session has expired; please start again.", reason};
     }
-    if (n == "ExpiredCodeException") return {Outcome::AuthErr, "The code has expired; please start again.", reason};
+    if (n == "ExpiredCodeException")
+        return {Outcome::AuthErr, "The code has expired; please start again.", reason};
     if (n == "UserNotFoundException") return {Outcome::UserUnknown, kSignInFailed, reason};
     return {Outcome::AuthErr, kSignInFailed, reason};
 }
@@ -125,14 +126,16 @@ bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
             const auto e = parse_email(*c.email);
             return e && e->value == id.value;
         }
-        case IdentifierKind::Phone: return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
-        case IdentifierKind::Username: return c.cognito_username && *c.cognito_username == id.value;
+        case IdentifierKind::Phone:
+            return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
+        case IdentifierKind::Username:
+            return c.cognito_username && *c.cognito_username == id.value;
     }
     return false;
 }
 
 class Login {
-public:
+  public:
     explicit Login(const LoginContext& ctx) : ctx_(ctx) {
         rec_.login_id = random_hex(8);
         rec_.caller_uid = ctx.peer.uid;
@@ -156,7 +159,8 @@ public:
         } catch (...) {
         }
         // No path but an explicit verification sets Success; anything else that ends here is a failure.
-        if (f.outcome == Outcome::Success && !verified_) f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
+        if (f.outcome == Outcome::Success && !verified_)
+            f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
         rec_.outcome = f.outcome;
         rec_.reason = f.reason;
         // Logged before the module hears the verdict, so the line exists by the time the login returns.
@@ -164,7 +168,8 @@ public:
         if (!module_gone) {
             try {
                 wire::Message result(wire::Type::Result);
-                result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome)).add(wire::Tag::Text, f.text);
+                result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome))
+                    .add(wire::Tag::Text, f.text);
                 if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
                 wire::send_message(ctx_.fd, result);
             } catch (const std::exception&) {
@@ -173,7 +178,7 @@ public:
         }
     }
 
-private:
+  private:
     const Config& cfg() const { return ctx_.runtime->config; }
 
     std::chrono::milliseconds time_left() const {
@@ -206,8 +211,8 @@ private:
     }
 
     [[noreturn]] void cancelled(const wire::Message& m) {
-        const auto why = static_cast<Outcome>(m.get_u32(wire::Tag::Outcome).value_or(
-            static_cast<std::uint32_t>(Outcome::ConvErr)));
+        const auto why = static_cast<Outcome>(
+            m.get_u32(wire::Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
         if (why == Outcome::Abort) throw Finish{Outcome::Abort, "", "the person cancelled"};
         throw Finish{Outcome::ConvErr, "", "the conversation failed"};
     }
@@ -228,7 +233,7 @@ private:
         rec_.service = std::string(b.get_or(wire::Tag::Service, ""));
         rec_.rhost = std::string(b.get_or(wire::Tag::Rhost, ""));
         rec_.tty = std::string(b.get_or(wire::Tag::Tty, ""));
-        if (!printable_bounded(rec_.service, 64) || !printable_bounded(rec_.rhost, 255) ||
+        if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
             !printable_bounded(rec_.tty, 64) || !printable_bounded(b.get_or(wire::Tag::Ruser, ""), 64))
             throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
         if (!valid_local_user(rec_.user))
@@ -251,13 +256,15 @@ private:
 
     void flow() {
         read_begin();
-        if (!ctx_.runtime) throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+        if (!ctx_.runtime)
+            throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
         deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout;
         authorize_caller();
 
         const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
         if (methods.empty())
-            throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.", "no method enabled for this service"};
+            throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
+                         "no method enabled for this service"};
 
         known_ = ctx_.runtime->identities.lookup(rec_.user);
         std::optional<Identifier> ident;
@@ -313,7 +320,8 @@ private:
             const Secret answer = ask(prefix + text, true);
             if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
             const auto v = answer.view();
-            if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            if (v.size() <= 2 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
                 const std::size_t n = std::stoul(std::string(v));
                 if (n >= 1 && n <= offered.size()) return offered[n - 1];
             }
@@ -334,7 +342,8 @@ private:
         } catch (const ServiceError& e) {
             if (e.failure() == Failure::Rejected && e.name() == "UserNotFoundException") {
                 if (cfg().unknown_user == UnknownUser::Ignore)
-                    throw Finish{Outcome::Ignore, "", "identity unknown to the user pool (ignored by configuration)"};
+                    throw Finish{Outcome::Ignore, "",
+                                 "identity unknown to the user pool (ignored by configuration)"};
                 decoy(methods, "identity unknown to the user pool", true);
             }
             throw;
@@ -343,7 +352,8 @@ private:
         if (step.challenge == "SELECT_CHALLENGE") {
             std::vector<Method> offered;
             for (auto m : methods)
-                if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) != step.available.end())
+                if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
+                    step.available.end())
                     offered.push_back(m);
             if (offered.empty())
                 throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
@@ -358,7 +368,8 @@ private:
             std::vector<std::pair<std::string, Secret>> answer;
             answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
             const Secret session = step.session;
-            step = timed([&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
+            step = timed(
+                [&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
         }
 
         std::optional<Method> method;
@@ -368,7 +379,8 @@ private:
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
         rec_.method = std::string(method_name(*method));
-        if (const auto it = step.parameters.find("USERNAME"); it != step.parameters.end() && valid_pool_username(it->second))
+        if (const auto it = step.parameters.find("USERNAME");
+            it != step.parameters.end() && valid_pool_username(it->second))
             username = it->second;
         std::string dest;
         if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
@@ -376,7 +388,8 @@ private:
             dest = it->second;
         if (dest.empty()) dest = destination_for(*method);
         const std::string code_key = *method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
-        const std::string where = dest.empty() ? std::string(*method == Method::EmailOtp ? "your email" : "your phone") : dest;
+        const std::string where =
+            dest.empty() ? std::string(*method == Method::EmailOtp ? "your email" : "your phone") : dest;
 
         std::string prefix;
         for (int attempt = 1;; ++attempt) {
@@ -388,19 +401,22 @@ private:
                 answer.emplace_back(code_key, std::move(code));
                 try {
                     const Secret session = step.session;
-                    const auto next = timed([&] { return client.respond(step.challenge, session, username, answer, deadline_); });
+                    const auto next = timed(
+                        [&] { return client.respond(step.challenge, session, username, answer, deadline_); });
                     if (next.id_token) {
                         verify_and_bind(*next.id_token, ident);
                     }
-                    throw Finish{Outcome::AuthErr, kSignInFailed,
-                                 "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+                    throw Finish{
+                        Outcome::AuthErr, kSignInFailed,
+                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
                 } catch (const ServiceError& e) {
                     if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
                     wrong = true;
                 }
             }
             if (attempt >= cfg().max_tries)
-                throw Finish{Outcome::MaxTries, kTooManyWrong, "wrong code " + std::to_string(attempt) + " times"};
+                throw Finish{Outcome::MaxTries, kTooManyWrong,
+                             "wrong code " + std::to_string(attempt) + " times"};
             prefix = "Wrong code. ";
         }
     }
@@ -414,7 +430,8 @@ private:
         }
         bool bound = true;
         if (!known_.empty())
-            bound = std::any_of(known_.begin(), known_.end(), [&](const Identifier& k) { return claims_match(k, claims); });
+            bound = std::any_of(known_.begin(), known_.end(),
+                                [&](const Identifier& k) { return claims_match(k, claims); });
         else
             bound = claims_match(ident, claims);
         if (!cfg().claim.empty()) {
@@ -425,13 +442,18 @@ private:
             throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
                          "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
         verified_ = true;
-        throw Finish{Outcome::Success, "", "verified " + std::string(kind_name(ident.kind)) + " identity sub=" +
-                                               loggable(claims.sub, 64)};
+        throw Finish{
+            Outcome::Success, "",
+            "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64)};
     }
 
-    // The walk an unknown user takes: the same prompts, the same waits, and a failure at the end. Nothing is sent.
-    [[noreturn]] void decoy(const std::vector<Method>& methods, const std::string& reason, bool service_already_asked = false) {
-        auto pause = [] { std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load())); };
+    // The walk an unknown user takes: the same prompts, the same waits, and a failure at the end. Nothing is
+    // sent.
+    [[noreturn]] void decoy(const std::vector<Method>& methods, const std::string& reason,
+                            bool service_already_asked = false) {
+        auto pause = [] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load()));
+        };
         unsigned char mac[32];
         unsigned int mac_len = 0;
         const auto& key = decoy_key();
@@ -457,12 +479,13 @@ private:
         std::string prefix;
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
             Secret code = ask(prefix + "Code sent to " + fake(chosen) + ": ", false);
-            if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            if (code.empty())
+                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
             if (valid_code(code.view())) pause();
             prefix = "Wrong code. ";
         }
-        throw Finish{cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown, kTooManyWrong,
-                     reason};
+        throw Finish{cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown,
+                     kTooManyWrong, reason};
     }
 
     const LoginContext& ctx_;
@@ -479,7 +502,8 @@ void run_login(const LoginContext& ctx) noexcept {
     try {
         Login(ctx).run();
     } catch (...) {
-        // Only random_hex can throw here (no randomness); without it nothing is safe to do but drop the login.
+        // Only random_hex can throw here (no randomness); without it nothing is safe to do but drop the
+        // login.
     }
 }
 

@@ -18,7 +18,8 @@ constexpr const char* kUsage =
     "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
     "       pam-passwordless-helper check-config [--config PATH]\n"
     "\n"
-    "Without --socket the helper expects the listening socket from systemd (pam-passwordless-helper.socket).\n"
+    "Without --socket the helper expects the listening socket from systemd "
+    "(pam-passwordless-helper.socket).\n"
     "check-config prints the settings in force, or what is wrong, and exits non-zero on an error.\n";
 
 int check_config(const std::string& path) {

@@ -17,7 +17,8 @@ struct Runtime {
     std::unique_ptr<cognito::Client> client;
     std::unique_ptr<cognito::TokenVerifier> verifier;
 
-    // Throws ConfigError (or std::runtime_error for the identity map) when anything is missing, unsafe or invalid.
+    // Throws ConfigError (or std::runtime_error for the identity map) when anything is missing, unsafe or
+    // invalid.
     static std::shared_ptr<const Runtime> load(const std::string& config_path);
 };
 

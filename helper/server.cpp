@@ -27,7 +27,7 @@ namespace pp::helper {
 namespace {
 
 class Admission {
-public:
+  public:
     bool enter(uid_t uid, int max_total, int max_per_caller) {
         std::lock_guard lock(m_);
         if (total_ >= max_total || per_uid_[uid] >= max_per_caller) return false;
@@ -46,7 +46,7 @@ public:
         return cv_.wait_for(lock, limit, [this] { return total_ == 0; });
     }
 
-private:
+  private:
     std::mutex m_;
     std::condition_variable cv_;
     int total_ = 0;
@@ -83,7 +83,8 @@ void block_handled_signals() {
 UniqueFd socket_from_systemd() {
     const char* pid = std::getenv("LISTEN_PID");
     const char* fds = std::getenv("LISTEN_FDS");
-    if (pid == nullptr || fds == nullptr || std::to_string(::getpid()) != pid || std::string(fds) != "1") return {};
+    if (pid == nullptr || fds == nullptr || std::to_string(::getpid()) != pid || std::string(fds) != "1")
+        return {};
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDS");
     ::unsetenv("LISTEN_FDNAMES");
@@ -108,7 +109,8 @@ UniqueFd bind_socket(const std::string& path) {
     if (::lstat(tmp.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(tmp.c_str());
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
         throw std::runtime_error("bind " + tmp + ": " + std::strerror(errno));
-    if (::chmod(tmp.c_str(), 0666) != 0 || ::listen(fd.get(), 128) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+    if (::chmod(tmp.c_str(), 0666) != 0 || ::listen(fd.get(), 128) != 0 ||
+        ::rename(tmp.c_str(), path.c_str()) != 0)
         throw std::runtime_error("socket " + path + ": " + std::strerror(errno));
     return fd;
 }
@@ -173,7 +175,8 @@ int serve(UniqueFd listener, const std::string& config_path) {
             const int max_total = rt ? rt->config.max_concurrent_logins : 8;
             const int max_caller = rt ? rt->config.max_concurrent_per_caller : 8;
             if (!admission->enter(peer.uid, max_total, max_caller)) {
-                syslog(LOG_WARNING, "refused a login from uid %u: too many in flight", static_cast<unsigned>(peer.uid));
+                syslog(LOG_WARNING, "refused a login from uid %u: too many in flight",
+                       static_cast<unsigned>(peer.uid));
                 refuse_busy(conn.get());
                 continue;
             }
@@ -182,7 +185,8 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 std::lock_guard lock(config_error_mutex);
                 err = config_error;
             }
-            std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err), admission]() mutable {
+            std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err),
+                         admission]() mutable {
                 run_login(LoginContext{fd.get(), peer, std::move(rt), std::move(err)});
                 fd.reset();
                 admission->leave(peer.uid);

@@ -1,4 +1,5 @@
-// The helper's listening socket: accepts module connections, runs one login per connection, reloads on SIGHUP.
+// The helper's listening socket: accepts module connections, runs one login per connection, reloads on
+// SIGHUP.
 #pragma once
 
 #include <string>
@@ -14,8 +15,8 @@ void block_handled_signals();
 
 // A socket handed over by systemd (LISTEN_FDS), or an invalid fd when there is none.
 UniqueFd socket_from_systemd();
-// Binds a SOCK_SEQPACKET socket at `path` (mode 0666: who may log in is decided per request, from SO_PEERCRED).
-// The socket appears at `path` only once it is listening, so a client that sees it can connect.
+// Binds a SOCK_SEQPACKET socket at `path` (mode 0666: who may log in is decided per request, from
+// SO_PEERCRED). The socket appears at `path` only once it is listening, so a client that sees it can connect.
 UniqueFd bind_socket(const std::string& path);
 
 // Serves until SIGTERM or SIGINT. Returns the process exit status.

@@ -13,7 +13,9 @@
 namespace pp::helper {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw FileError(path + ": " + what); }
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw FileError(path + ": " + what);
+}
 
 std::string parent_of(const std::string& path) {
     const auto slash = path.find_last_of('/');
@@ -48,7 +50,8 @@ std::string read_trusted_file(const std::string& path, std::size_t max_size, Con
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail(path, std::strerror(errno));
     check_file(path, st, c);
-    if (static_cast<std::size_t>(st.st_size) > max_size) fail(path, "larger than " + std::to_string(max_size) + " bytes");
+    if (static_cast<std::size_t>(st.st_size) > max_size)
+        fail(path, "larger than " + std::to_string(max_size) + " bytes");
     std::string out;
     out.resize(max_size + 1);
     std::size_t got = 0;

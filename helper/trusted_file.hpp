@@ -18,8 +18,8 @@ class FileError : public std::runtime_error {
 
 enum class Confidentiality { Public, Secret };
 
-// Reads a whole file that root owns, that no group or other user can write (for secrets: read either), that is
-// not a symlink, in a directory with the same properties. Anything else could have been planted by someone
+// Reads a whole file that root owns, that no group or other user can write (for secrets: read either), that
+// is not a symlink, in a directory with the same properties. Anything else could have been planted by someone
 // other than the admin. Throws FileError naming the path and the problem.
 std::string read_trusted_file(const std::string& path, std::size_t max_size,
                               Confidentiality c = Confidentiality::Public);

@@ -9,8 +9,8 @@ namespace pp::module {
 
 int Conversation::send_one(int style, const std::string& text, Secret* answer) {
     const pam_conv* conv = nullptr;
-    if (pam_get_item(pamh_, PAM_CONV, reinterpret_cast<const void**>(&conv)) != PAM_SUCCESS || conv == nullptr ||
-        conv->conv == nullptr)
+    if (pam_get_item(pamh_, PAM_CONV, reinterpret_cast<const void**>(&conv)) != PAM_SUCCESS ||
+        conv == nullptr || conv->conv == nullptr)
         return PAM_CONV_ERR;
     pam_message msg{style, text.c_str()};
     const pam_message* msgs[1] = {&msg};
@@ -38,8 +38,12 @@ Conversation::Reply Conversation::ask(const std::string& text, bool echo) {
     return {Status::Ok, std::move(answer)};
 }
 
-void Conversation::error(const std::string& text) { send_one(PAM_ERROR_MSG, text, nullptr); }
+void Conversation::error(const std::string& text) {
+    send_one(PAM_ERROR_MSG, text, nullptr);
+}
 
-void Conversation::info(const std::string& text) { send_one(PAM_TEXT_INFO, text, nullptr); }
+void Conversation::info(const std::string& text) {
+    send_one(PAM_TEXT_INFO, text, nullptr);
+}
 
 }  // namespace pp::module

@@ -11,7 +11,7 @@
 namespace pp::module {
 
 class Conversation {
-public:
+  public:
     explicit Conversation(pam_handle_t* pamh) : pamh_(pamh) {}
 
     enum class Status { Ok, Failed, Cancelled };
@@ -25,7 +25,7 @@ public:
     void error(const std::string& text);
     void info(const std::string& text);
 
-private:
+  private:
     int send_one(int style, const std::string& text, Secret* answer);
     pam_handle_t* pamh_;
 };

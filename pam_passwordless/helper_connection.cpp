@@ -13,7 +13,9 @@
 namespace pp::module {
 namespace {
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string errno_text(const char* what) {
+    return std::string(what) + ": " + std::strerror(errno);
+}
 
 void check_owned_by_root(const std::string& path, bool must_be_socket) {
     struct stat st {};
@@ -48,12 +50,17 @@ HelperConnection HelperConnection::open(const std::string& socket_path, std::chr
     socklen_t len = sizeof peer;
     if (::getsockopt(fd.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0)
         throw HelperUnavailable(errno_text("SO_PEERCRED"));
-    if (peer.uid != 0) throw HelperUnavailable("the process behind " + socket_path + " is not running as root");
+    if (peer.uid != 0)
+        throw HelperUnavailable("the process behind " + socket_path + " is not running as root");
     return HelperConnection(std::move(fd), timeout);
 }
 
-void HelperConnection::send(const wire::Message& m) { wire::send_message(fd_.get(), m); }
+void HelperConnection::send(const wire::Message& m) {
+    wire::send_message(fd_.get(), m);
+}
 
-wire::Message HelperConnection::receive() { return wire::receive_message(fd_.get(), timeout_); }
+wire::Message HelperConnection::receive() {
+    return wire::receive_message(fd_.get(), timeout_);
+}
 
 }  // namespace pp::module

@@ -61,8 +61,9 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
                                       static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
                     auto reply = conv.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
                     if (reply.status != Conversation::Status::Ok) {
-                        const auto why = reply.status == Conversation::Status::Cancelled ? wire::Outcome::Abort
-                                                                                          : wire::Outcome::ConvErr;
+                        const auto why = reply.status == Conversation::Status::Cancelled
+                                             ? wire::Outcome::Abort
+                                             : wire::Outcome::ConvErr;
                         wire::Message cancel(wire::Type::Cancel);
                         cancel.add(wire::Tag::Outcome, static_cast<std::uint32_t>(why));
                         // The helper answers a Cancel with a Result, so the outcome is audited in one place.
@@ -74,7 +75,9 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
                     helper.send(answer);
                     break;
                 }
-                case wire::Type::KeyRequest: helper.send(get_assertion(msg, conv, silent)); break;
+                case wire::Type::KeyRequest:
+                    helper.send(get_assertion(msg, conv, silent));
+                    break;
                 case wire::Type::Result: {
                     const auto code = msg.get_u32(wire::Tag::Outcome);
                     if (!code) return unavailable("result without an outcome");
@@ -94,7 +97,8 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
                         pam_syslog(pamh, LOG_DEBUG, "helper outcome %s", wire::outcome_name(outcome));
                     return pam_code_for(outcome);
                 }
-                default: return unavailable("unexpected message from the helper");
+                default:
+                    return unavailable("unexpected message from the helper");
             }
         }
         return unavailable("the helper did not finish the login");
@@ -112,7 +116,8 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
 
 extern "C" {
 
-__attribute__((visibility("default"))) PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int flags, int argc, const char** argv) {
+__attribute__((visibility("default"))) PAM_EXTERN int pam_sm_authenticate(pam_handle_t* pamh, int flags,
+                                                                          int argc, const char** argv) {
     try {
         std::string error;
         const auto opt = pp::module::parse_options(argc, argv, error);
@@ -130,6 +135,8 @@ __attribute__((visibility("default"))) PAM_EXTERN int pam_sm_authenticate(pam_ha
 }
 
 // Nothing to establish: the module proves identity, it holds no credentials for the session.
-__attribute__((visibility("default"))) PAM_EXTERN int pam_sm_setcred(pam_handle_t*, int, int, const char**) { return PAM_SUCCESS; }
+__attribute__((visibility("default"))) PAM_EXTERN int pam_sm_setcred(pam_handle_t*, int, int, const char**) {
+    return PAM_SUCCESS;
+}
 
 }  // extern "C"

@@ -43,21 +43,28 @@ wire::Message status_message(wire::DeviceStatus s) {
 
 wire::DeviceStatus status_for(int r) {
     switch (r) {
-        case FIDO_ERR_NO_CREDENTIALS: return wire::DeviceStatus::NoDevice;
-        case FIDO_ERR_OPERATION_DENIED: return wire::DeviceStatus::Denied;
+        case FIDO_ERR_NO_CREDENTIALS:
+            return wire::DeviceStatus::NoDevice;
+        case FIDO_ERR_OPERATION_DENIED:
+            return wire::DeviceStatus::Denied;
         case FIDO_ERR_RX:
         case FIDO_ERR_KEEPALIVE_CANCEL:
         case FIDO_ERR_ACTION_TIMEOUT:
         case FIDO_ERR_USER_ACTION_TIMEOUT:
-        case FIDO_ERR_USER_ACTION_PENDING: return wire::DeviceStatus::Timeout;
+        case FIDO_ERR_USER_ACTION_PENDING:
+            return wire::DeviceStatus::Timeout;
         case FIDO_ERR_PIN_REQUIRED:
         case FIDO_ERR_UV_INVALID:
-        case FIDO_ERR_UNSUPPORTED_OPTION: return wire::DeviceStatus::PinRequired;
-        case FIDO_ERR_PIN_INVALID: return wire::DeviceStatus::PinInvalid;
+        case FIDO_ERR_UNSUPPORTED_OPTION:
+            return wire::DeviceStatus::PinRequired;
+        case FIDO_ERR_PIN_INVALID:
+            return wire::DeviceStatus::PinInvalid;
         case FIDO_ERR_PIN_BLOCKED:
         case FIDO_ERR_PIN_AUTH_BLOCKED:
-        case FIDO_ERR_UV_BLOCKED: return wire::DeviceStatus::PinBlocked;
-        default: return wire::DeviceStatus::Error;
+        case FIDO_ERR_UV_BLOCKED:
+            return wire::DeviceStatus::PinBlocked;
+        default:
+            return wire::DeviceStatus::Error;
     }
 }
 
@@ -68,12 +75,13 @@ Assert make_assertion(const wire::Message& req, bool up) {
     const auto rp = std::string(req.get_or(wire::Tag::RpId, ""));
     const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
     if (fido_assert_set_rp(a.get(), rp.c_str()) != FIDO_OK ||
-        fido_assert_set_clientdata_hash(a.get(), reinterpret_cast<const unsigned char*>(cdh.data()), cdh.size()) !=
-            FIDO_OK ||
+        fido_assert_set_clientdata_hash(a.get(), reinterpret_cast<const unsigned char*>(cdh.data()),
+                                        cdh.size()) != FIDO_OK ||
         fido_assert_set_up(a.get(), up ? FIDO_OPT_TRUE : FIDO_OPT_FALSE) != FIDO_OK)
         return nullptr;
     for (const auto id : req.all(wire::Tag::CredId))
-        if (fido_assert_allow_cred(a.get(), reinterpret_cast<const unsigned char*>(id.data()), id.size()) != FIDO_OK)
+        if (fido_assert_allow_cred(a.get(), reinterpret_cast<const unsigned char*>(id.data()), id.size()) !=
+            FIDO_OK)
             return nullptr;
     return a;
 }
@@ -135,7 +143,8 @@ wire::Message get_assertion(const wire::Message& req, Conversation& conv, bool s
         } else if (!fido_dev_has_uv(dev)) {
             return status_message(wire::DeviceStatus::PinRequired);
         }
-        if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK) return status_message(wire::DeviceStatus::Error);
+        if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK)
+            return status_message(wire::DeviceStatus::Error);
     }
 
     if (!silent) conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
@@ -151,9 +160,11 @@ wire::Message get_assertion(const wire::Message& req, Conversation& conv, bool s
     wire::Message m(wire::Type::Assertion);
     m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(wire::DeviceStatus::Ok))
         .add(wire::Tag::CredId, bytes(fido_assert_id_ptr(a.get(), 0), fido_assert_id_len(a.get(), 0)))
-        .add(wire::Tag::AuthData, bytes(fido_assert_authdata_ptr(a.get(), 0), fido_assert_authdata_len(a.get(), 0)))
+        .add(wire::Tag::AuthData,
+             bytes(fido_assert_authdata_ptr(a.get(), 0), fido_assert_authdata_len(a.get(), 0)))
         .add(wire::Tag::Signature, bytes(fido_assert_sig_ptr(a.get(), 0), fido_assert_sig_len(a.get(), 0)))
-        .add(wire::Tag::UserHandle, bytes(fido_assert_user_id_ptr(a.get(), 0), fido_assert_user_id_len(a.get(), 0)));
+        .add(wire::Tag::UserHandle,
+             bytes(fido_assert_user_id_ptr(a.get(), 0), fido_assert_user_id_len(a.get(), 0)));
     return m;
 }
 

@@ -10,12 +10,12 @@
 namespace pp::wire {
 
 class ChannelError : public std::runtime_error {
-public:
+  public:
     enum class Kind { Closed, Timeout, Io, Protocol };
     ChannelError(Kind k, const std::string& what) : std::runtime_error(what), kind_(k) {}
     [[nodiscard]] Kind kind() const noexcept { return kind_; }
 
-private:
+  private:
     Kind kind_;
 };
 

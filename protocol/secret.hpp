@@ -16,7 +16,7 @@ inline void wipe(void* p, std::size_t n) noexcept {
 // A string for secret material. The buffer is wiped on destruction, on assignment and on clear(), so a
 // secret does not linger in freed heap memory (where a core file or a later allocation could show it).
 class Secret {
-public:
+  public:
     Secret() = default;
     explicit Secret(std::string_view v) : s_(v) {}
     explicit Secret(std::string&& v) noexcept : s_(std::move(v)) {}
@@ -61,7 +61,7 @@ public:
         s_.append(v);
     }
 
-private:
+  private:
     std::string s_;
 };
 

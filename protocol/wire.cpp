@@ -8,16 +8,26 @@ namespace pp::wire {
 
 const char* outcome_name(Outcome o) noexcept {
     switch (o) {
-        case Outcome::Success: return "success";
-        case Outcome::AuthErr: return "auth_err";
-        case Outcome::MaxTries: return "maxtries";
-        case Outcome::UserUnknown: return "user_unknown";
-        case Outcome::Ignore: return "ignore";
-        case Outcome::AuthinfoUnavail: return "authinfo_unavail";
-        case Outcome::CredInsufficient: return "cred_insufficient";
-        case Outcome::ServiceErr: return "service_err";
-        case Outcome::ConvErr: return "conv_err";
-        case Outcome::Abort: return "abort";
+        case Outcome::Success:
+            return "success";
+        case Outcome::AuthErr:
+            return "auth_err";
+        case Outcome::MaxTries:
+            return "maxtries";
+        case Outcome::UserUnknown:
+            return "user_unknown";
+        case Outcome::Ignore:
+            return "ignore";
+        case Outcome::AuthinfoUnavail:
+            return "authinfo_unavail";
+        case Outcome::CredInsufficient:
+            return "cred_insufficient";
+        case Outcome::ServiceErr:
+            return "service_err";
+        case Outcome::ConvErr:
+            return "conv_err";
+        case Outcome::Abort:
+            return "abort";
     }
     return "unknown";
 }
@@ -91,8 +101,10 @@ Message Message::decode(std::string_view bytes) {
         case Type::Cancel:
         case Type::Prompt:
         case Type::KeyRequest:
-        case Type::Result: break;
-        default: throw ProtocolError("unknown message type");
+        case Type::Result:
+            break;
+        default:
+            throw ProtocolError("unknown message type");
     }
     Message m(static_cast<Type>(type));
     std::size_t pos = 2;
@@ -103,7 +115,8 @@ Message Message::decode(std::string_view bytes) {
                                 static_cast<std::uint8_t>(bytes[pos + 2]);
         pos += 3;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
-        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UserHandle)) throw ProtocolError("unknown field");
+        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UserHandle))
+            throw ProtocolError("unknown field");
         m.add(static_cast<Tag>(tag), bytes.substr(pos, len));
         pos += len;
     }

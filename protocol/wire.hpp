@@ -1,8 +1,8 @@
 // The messages between pam_passwordless.so and the helper.
 //
-// One message per SOCK_SEQPACKET datagram, so the kernel keeps the boundaries and a short read can't split one.
-// Layout: version (1 byte), type (1 byte), then fields: tag (1 byte), length (2 bytes, big-endian), value.
-// Every size is bounded so either side can refuse a hostile peer before allocating for it.
+// One message per SOCK_SEQPACKET datagram, so the kernel keeps the boundaries and a short read can't split
+// one. Layout: version (1 byte), type (1 byte), then fields: tag (1 byte), length (2 bytes, big-endian),
+// value. Every size is bounded so either side can refuse a hostile peer before allocating for it.
 #pragma once
 
 #include <cstddef>
@@ -29,8 +29,9 @@ enum class Type : std::uint8_t {
     Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
     Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
     // helper -> module
-    Prompt = 16,     // style, text
-    KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification, timeout_ms, text, pin_prompt
+    Prompt = 16,      // style, text
+    KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification,
+                      // timeout_ms, text, pin_prompt
     Result = 18,      // outcome, user, text
 };
 
@@ -76,13 +77,13 @@ const char* outcome_name(Outcome o) noexcept;
 // What happened at the key, as the module saw it.
 enum class DeviceStatus : std::uint8_t {
     Ok = 0,
-    NoDevice = 1,      // no key connected, or none holds an allowed credential
-    Denied = 2,        // the person refused the touch
-    Timeout = 3,       // no touch in time; the key was cancelled
-    PinRequired = 4,   // user verification needed and no PIN given
+    NoDevice = 1,     // no key connected, or none holds an allowed credential
+    Denied = 2,       // the person refused the touch
+    Timeout = 3,      // no touch in time; the key was cancelled
+    PinRequired = 4,  // user verification needed and no PIN given
     PinInvalid = 5,
     PinBlocked = 6,
-    Error = 7,         // the key answered garbage or failed
+    Error = 7,  // the key answered garbage or failed
 };
 
 class ProtocolError : public std::runtime_error {
@@ -90,7 +91,7 @@ class ProtocolError : public std::runtime_error {
 };
 
 class Message {
-public:
+  public:
     explicit Message(Type t) : type_(t) {}
 
     [[nodiscard]] Type type() const noexcept { return type_; }
@@ -108,7 +109,7 @@ public:
     // Refuses anything malformed: unknown version, truncated field, over-long message, too many fields.
     static Message decode(std::string_view bytes);
 
-private:
+  private:
     Type type_;
     std::vector<std::pair<Tag, Secret>> fields_;
 };

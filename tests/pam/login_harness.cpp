@@ -1,13 +1,16 @@
 #include "login_harness.hpp"
 
 #include <fcntl.h>
-#include <cctype>
 #include <security/pam_appl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cctype>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -15,7 +18,6 @@
 #include <stdexcept>
 #include <thread>
 #include <utility>
-#include <algorithm>
 
 extern "C" {
 #include <libpamtest.h>
@@ -41,7 +43,9 @@ std::string read_text(const fs::path& p) {
 }
 
 void write_text(const fs::path& p, const std::string& text, fs::perms mode) {
-    const fs::path tmp = p.string() + ".tmp";
+    // Test processes run side by side and write the same service files: a temporary name of this process's
+    // own, outside the service directory that pam_wrapper copies from, then an atomic rename.
+    const fs::path tmp = fs::path(PP_RUN_DIR) / (p.filename().string() + ".tmp." + std::to_string(::getpid()));
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;
@@ -93,7 +97,9 @@ Process& Process::operator=(Process&& o) noexcept {
     return *this;
 }
 
-Process::~Process() { stop(); }
+Process::~Process() {
+    stop();
+}
 
 void Process::signal(int sig) const {
     if (pid_ > 0) ::kill(pid_, sig);
@@ -108,7 +114,8 @@ void Process::stop() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGTERM);
     int status = 0;
-    const bool ended = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(15));
+    const bool ended =
+        wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(15));
     if (!ended) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, &status, 0);
@@ -122,19 +129,28 @@ StandIn::StandIn(const fs::path& dir) : dir_(dir) {
                      PP_TEST_POOL, "--host", "127.0.0.1", "--port", "0"},
                     dir_ / "standin.log");
     if (!wait_until([&] { return fs::exists(dir_ / "ready.json"); }))
-        throw std::runtime_error("the user-pool stand-in did not get ready: " + read_text(dir_ / "standin.log"));
+        throw std::runtime_error("the user-pool stand-in did not get ready: " +
+                                 read_text(dir_ / "standin.log"));
     const std::string ready = read_text(dir_ / "ready.json");
     const auto pos = ready.find("\"port\"");
     port_ = std::atoi(ready.c_str() + ready.find(':', pos) + 1);
     if (port_ <= 0) throw std::runtime_error("no port in ready.json: " + ready);
 }
 
-StandIn::~StandIn() { proc_.stop(); }
+StandIn::~StandIn() {
+    proc_.stop();
+}
 
-std::string StandIn::url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/"; }
-std::string StandIn::issuer() const { return "https://127.0.0.1:" + std::to_string(port_) + "/us-east-1_TestPool"; }
+std::string StandIn::url() const {
+    return "https://127.0.0.1:" + std::to_string(port_) + "/";
+}
+std::string StandIn::issuer() const {
+    return "https://127.0.0.1:" + std::to_string(port_) + "/us-east-1_TestPool";
+}
 
-void StandIn::set_control(const std::string& json) const { write_text(dir_ / "control.json", json); }
+void StandIn::set_control(const std::string& json) const {
+    write_text(dir_ / "control.json", json);
+}
 
 std::optional<std::string> StandIn::latest_code(const std::string& destination) const {
     std::optional<std::string> code;
@@ -158,7 +174,9 @@ std::size_t StandIn::outbox_lines() const {
     return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
 }
 
-std::string StandIn::requests_log() const { return read_text(dir_ / "requests.jsonl"); }
+std::string StandIn::requests_log() const {
+    return read_text(dir_ / "requests.jsonl");
+}
 
 std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret) {
     std::string out = "[pool]\npool_id = us-east-1_TestPool\n";
@@ -185,22 +203,33 @@ Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& f
     start(config_path());
 }
 
-Helper::Helper(const fs::path& dir, const fs::path& config_path) : dir_(dir) { start(config_path); }
+Helper::Helper(const fs::path& dir, const fs::path& config_path) : dir_(dir) {
+    start(config_path);
+}
 
 void Helper::start(const fs::path& config) {
     fs::remove(socket());
-    proc_ = Process({PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()}, dir_ / "helper.log");
+    proc_ = Process({PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()},
+                    dir_ / "helper.log");
     if (!wait_until([&] { return fs::exists(socket()) || !proc_.running(); }) || !fs::exists(socket()))
         throw std::runtime_error("the helper did not start: " + log());
 }
 
-Helper::~Helper() { stop(); }
+Helper::~Helper() {
+    stop();
+}
 
-void Helper::stop() { proc_.stop(); }
+void Helper::stop() {
+    proc_.stop();
+}
 
-std::string Helper::log() const { return read_text(dir_ / "helper.log"); }
+std::string Helper::log() const {
+    return read_text(dir_ / "helper.log");
+}
 
-void Helper::reload() const { proc_.signal(SIGHUP); }
+void Helper::reload() const {
+    proc_.signal(SIGHUP);
+}
 
 std::string PamRun::all_text() const {
     std::string s;
@@ -224,7 +253,8 @@ struct ConvState {
 
 int conversation(int n, const pam_message** msgs, pam_response** resp, void* appdata) {
     auto* st = static_cast<ConvState*>(appdata);
-    auto* replies = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    auto* replies =
+        static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
     if (replies == nullptr) return PAM_BUF_ERR;
     for (int i = 0; i < n; ++i) {
         const int style = msgs[i]->msg_style;
@@ -265,8 +295,25 @@ std::string test_key() {
     return key_of(info->test_suite_name(), info->name());
 }
 
-fs::path test_dir() { return fs::path(PP_RUN_DIR) / test_key(); }
-std::string test_socket() { return (test_dir() / "helper.sock").string(); }
+namespace {
+
+// Unix socket paths are limited to 107 bytes, and a build tree can sit deep: directories are named by a hash.
+std::string short_name(const std::string& key) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : key) h = (h ^ c) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "t-%08x", h);
+    return buf;
+}
+
+}  // namespace
+
+fs::path test_dir() {
+    return fs::path(PP_RUN_DIR) / short_name(test_key());
+}
+std::string test_socket() {
+    return (test_dir() / "helper.sock").string();
+}
 std::string test_service(std::string_view variant) {
     return "pp-" + test_key() + (variant.empty() ? "" : "-" + std::string(variant));
 }
@@ -274,17 +321,25 @@ std::string test_service(std::string_view variant) {
 void write_services_for_all_tests() {
     const fs::path dir(PP_SERVICE_DIR);
     fs::create_directories(dir);
+    fs::create_directories(PP_RUN_DIR);
+    // Rewriting an unchanged file would only race with another test process's pam_wrapper copying it.
+    auto write_text = [](const fs::path& p, const std::string& text) {
+        if (fs::exists(p) && read_text(p) == text) return;
+        pp::test::write_text(p, text);
+    };
     const auto* unit = ::testing::UnitTest::GetInstance();
     for (int i = 0; i < unit->total_test_suite_count(); ++i) {
         const auto* suite = unit->GetTestSuite(i);
         for (int j = 0; j < suite->total_test_count(); ++j) {
             const std::string key = key_of(suite->name(), suite->GetTestInfo(j)->name());
-            const std::string args = "socket=" + (fs::path(PP_RUN_DIR) / key / "helper.sock").string() + " timeout=30";
+            const std::string args =
+                "socket=" + (fs::path(PP_RUN_DIR) / short_name(key) / "helper.sock").string() + " timeout=30";
             const std::string items = "auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n";
             const std::string module = PP_MODULE_PATH " " + args;
             const std::string account = "account required pam_permit.so\n";
             write_text(dir / ("pp-" + key), items + "auth required " + module + "\n" + account);
-            write_text(dir / ("pp-" + key + "-badarg"), items + "auth required " + module + " no_such_option\n" + account);
+            write_text(dir / ("pp-" + key + "-badarg"),
+                       items + "auth required " + module + " no_such_option\n" + account);
             // How an admin lets users without an identity fall through to the next method (here pam_permit).
             write_text(dir / ("pp-" + key + "-fallthrough"),
                        items + "auth [success=done ignore=ignore default=die] " + module +

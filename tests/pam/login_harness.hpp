@@ -23,10 +23,11 @@ std::string read_text(const fs::path& p);
 void write_text(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
 
 // Polls `ready` until it holds or `limit` passes: a readiness wait, never a fixed sleep.
-bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit = std::chrono::seconds(20));
+bool wait_until(const std::function<bool()>& ready,
+                std::chrono::milliseconds limit = std::chrono::seconds(20));
 
 class Process {
-public:
+  public:
     Process() = default;
     Process(const std::vector<std::string>& argv, const fs::path& log);
     Process(Process&& o) noexcept;
@@ -37,12 +38,12 @@ public:
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] bool running() const;
 
-private:
+  private:
     pid_t pid_ = -1;
 };
 
 class StandIn {
-public:
+  public:
     explicit StandIn(const fs::path& dir);
     ~StandIn();
     [[nodiscard]] const fs::path& dir() const { return dir_; }
@@ -56,7 +57,7 @@ public:
     [[nodiscard]] std::size_t outbox_lines() const;
     [[nodiscard]] std::string requests_log() const;
 
-private:
+  private:
     fs::path dir_;
     Process proc_;
     int port_ = 0;
@@ -69,7 +70,7 @@ struct HelperFiles {
 };
 
 class Helper {
-public:
+  public:
     Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files);
     // Starts with whatever files are in `dir` (for the bad-configuration tests).
     Helper(const fs::path& dir, const fs::path& config_path);
@@ -80,7 +81,7 @@ public:
     void reload() const;
     void stop();
 
-private:
+  private:
     void start(const fs::path& config);
     fs::path dir_;
     Process proc_;
@@ -104,13 +105,13 @@ struct PamRun {
 };
 
 // pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
-// test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock) and
-// "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-fallthrough" (the module first with
-// [success=done ignore=ignore default=die], then pam_permit). The stack starts with pam_wrapper's pam_set_items.so,
-// which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
-std::string test_key();            // the running test's full name, as a file name
-fs::path test_dir();               // fresh_dir(test_key()) is this
-std::string test_socket();         // where the running test's helper listens
+// test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock)
+// and "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-fallthrough" (the module first with
+// [success=done ignore=ignore default=die], then pam_permit). The stack starts with pam_wrapper's
+// pam_set_items.so, which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
+std::string test_key();                                   // the running test's full name, as a file name
+fs::path test_dir();                                      // fresh_dir(test_key()) is this
+std::string test_socket();                                // where the running test's helper listens
 std::string test_service(std::string_view variant = "");  // "", "badarg" or "fallthrough"
 void write_services_for_all_tests();
 

@@ -2,12 +2,12 @@
 #include <arpa/inet.h>
 #include <grp.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <netinet/in.h>
 #include <security/pam_appl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/capability.h>
 #include <unistd.h>
 
 #include <memory>
@@ -27,12 +27,12 @@ constexpr const char* kIdentities =
     "dave  dave@example.com  # not in the user pool\n";
 
 std::string login_section(const std::string& methods, const std::string& extra = "") {
-    return "\n[login]\nmethods = " + methods + "\nmax_tries = 3\nrequest_timeout = 2\nlogin_timeout = 60\n" + extra +
-           "\n[binding]\n";
+    return "\n[login]\nmethods = " + methods + "\nmax_tries = 3\nrequest_timeout = 2\nlogin_timeout = 60\n" +
+           extra + "\n[binding]\n";
 }
 
 class OtpLogin : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         if (::geteuid() != 0) return;
         // CTest runs each test in a process of its own, possibly side by side: one stand-in per process.
@@ -45,13 +45,17 @@ protected:
     }
 
     void SetUp() override {
-        if (::geteuid() != 0) GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
         standin_->clear_control();
-        dir_ = fresh_dir(test_key());
+        dir_ = fresh_dir(test_dir().filename());
+        write_text(dir_ / "test-name", test_key() + "\n");
         service_ = test_service();
     }
 
-    void start_helper(const HelperFiles& files) { helper_ = std::make_unique<Helper>(dir_, *standin_, files); }
+    void start_helper(const HelperFiles& files) {
+        helper_ = std::make_unique<Helper>(dir_, *standin_, files);
+    }
     void start_helper(const std::string& methods, const std::string& extra = "") {
         start_helper(HelperFiles{login_section(methods, extra), kIdentities});
     }
@@ -65,7 +69,8 @@ protected:
         };
     }
 
-    PamRun login(const std::string& user, const Answerer& a, const std::map<std::string, std::string>& items = {}) {
+    PamRun login(const std::string& user, const Answerer& a,
+                 const std::map<std::string, std::string>& items = {}) {
         return run_pam(service_, user, a, items);
     }
 
@@ -173,21 +178,24 @@ TEST_F(OtpLogin, ExpiredSessionIsRefused) {
 TEST_F(OtpLogin, IdentityOfAnotherAccountIsRefused) {
     // Binding by claim: the pool user name must equal the local one. mallory types bob's address and even has
     // bob's code: the token says bob, so mallory is not let in.
-    start_helper(HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
-    const auto run = login("mallory", [&](int style, const std::string& prompt) -> std::optional<std::string> {
-        if (prompt == "Email or phone for mallory: ") {
-            EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
-            return "bob@example.com";
-        }
-        return standin_->latest_code("bob@example.com").value_or("none");
-    });
+    start_helper(
+        HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    const auto run =
+        login("mallory", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt == "Email or phone for mallory: ") {
+                EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
+                return "bob@example.com";
+            }
+            return standin_->latest_code("bob@example.com").value_or("none");
+        });
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
     EXPECT_NE(run.all_text().find("not linked to the account mallory"), std::string::npos) << run.all_text();
     EXPECT_NE(helper_->log().find("is not bound to this user"), std::string::npos);
 }
 
 TEST_F(OtpLogin, ClaimBindingLetsTheRightAccountIn) {
-    start_helper(HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    start_helper(
+        HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
     const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
         if (prompt == "Email or phone for bob: ") return "Bob@Example.com";
         return standin_->latest_code("bob@example.com").value_or("none");
@@ -201,13 +209,14 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
     const auto before = standin_->outbox_lines();
     const auto requests_before = standin_->requests_log().size();
     int asked = 0;
-    const auto run = login("nobody-here", [&](int style, const std::string& prompt) -> std::optional<std::string> {
-        ++asked;
-        EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
-        const std::string expected_start = asked == 1 ? "Code sent to " : "Wrong code. Code sent to ";
-        EXPECT_TRUE(prompt.starts_with(expected_start) && prompt.ends_with("***: ")) << prompt;
-        return "12345678";
-    });
+    const auto run =
+        login("nobody-here", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+            ++asked;
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+            const std::string expected_start = asked == 1 ? "Code sent to " : "Wrong code. Code sent to ";
+            EXPECT_TRUE(prompt.starts_with(expected_start) && prompt.ends_with("***: ")) << prompt;
+            return "12345678";
+        });
     EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
     EXPECT_EQ(asked, 3);
     EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos);
@@ -246,6 +255,10 @@ struct Fault {
     const char* control;
 };
 
+void PrintTo(const Fault& f, std::ostream* os) {
+    *os << f.name;
+}
+
 class OtpServiceFault : public OtpLogin, public ::testing::WithParamInterface<Fault> {};
 
 TEST_P(OtpServiceFault, IsAuthinfoUnavailWithAMessage) {
@@ -258,12 +271,15 @@ TEST_P(OtpServiceFault, IsAuthinfoUnavailWithAMessage) {
 
 INSTANTIATE_TEST_SUITE_P(
     Faults, OtpServiceFault,
-    ::testing::Values(Fault{"slow_past_the_request_timeout", R"({"delay_ms": 4000})"},
-                      Fault{"http_500", R"({"fault": "http_500"})"}, Fault{"malformed_body", R"({"fault": "malformed"})"},
-                      Fault{"dropped_connection", R"({"fault": "drop"})"},
-                      Fault{"untrusted_certificate", R"({"tls": "untrusted"})"},
-                      Fault{"wrong_host_certificate", R"({"tls": "wrong_host"})"},
-                      Fault{"throttled", R"({"error": {"name": "TooManyRequestsException", "message": "Rate exceeded", "status": 400}})"}),
+    ::testing::Values(
+        Fault{"slow_past_the_request_timeout", R"({"delay_ms": 4000})"},
+        Fault{"http_500", R"({"fault": "http_500"})"}, Fault{"malformed_body", R"({"fault": "malformed"})"},
+        Fault{"dropped_connection", R"({"fault": "drop"})"},
+        Fault{"untrusted_certificate", R"({"tls": "untrusted"})"},
+        Fault{"wrong_host_certificate", R"({"tls": "wrong_host"})"},
+        Fault{
+            "throttled",
+            R"({"error": {"name": "TooManyRequestsException", "message": "Rate exceeded", "status": 400}})"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST_F(OtpLogin, ServiceDownIsAuthinfoUnavail) {
@@ -334,7 +350,8 @@ TEST_F(OtpLogin, ReloadKeepsTheOldConfigurationWhenTheNewOneIsBad) {
     start_helper("sms_otp");
     write_text(helper_->config_path(), "[pool]\nthis is not valid\n");
     helper_->reload();
-    ASSERT_TRUE(wait_until([&] { return helper_->log().find("new configuration refused") != std::string::npos; }));
+    ASSERT_TRUE(
+        wait_until([&] { return helper_->log().find("new configuration refused") != std::string::npos; }));
     const auto run = login("alice", code_from_outbox(kAlicePhone));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(run.prompts().at(0), "Code sent to +*******0123: ");
@@ -346,7 +363,8 @@ TEST_F(OtpLogin, ReloadAppliesAGoodNewConfiguration) {
     conf.replace(conf.find("methods = sms_otp"), 17, "methods = email_otp");
     write_text(helper_->config_path(), conf);
     helper_->reload();
-    ASSERT_TRUE(wait_until([&] { return helper_->log().find("configuration reloaded") != std::string::npos; }));
+    ASSERT_TRUE(
+        wait_until([&] { return helper_->log().find("configuration reloaded") != std::string::npos; }));
     const auto run = login("alice", code_from_outbox(kAliceEmail));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(run.prompts().at(0), "Code sent to a***@e***: ");
@@ -369,7 +387,8 @@ TEST_F(OtpLogin, RemoteLoginsUseTheRemoteMethods) {
 
 TEST_F(OtpLogin, ConversationFailureIsConvErr) {
     start_helper("email_otp");
-    const auto run = login("alice", [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; });
+    const auto run =
+        login("alice", [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; });
     EXPECT_EQ(run.code, PAM_CONV_ERR);
 }
 
@@ -397,9 +416,9 @@ TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
     const auto before = standin_->outbox_lines();
     // Written before the fork: the child can no longer write to the root-owned service directory.
     const int code = login_as(65534, [&] {
-        return run_pam(service_, "alice", [](int, const std::string&) -> std::optional<std::string> {
-                   return "12345678";
-               }).code;
+        return run_pam(service_, "alice",
+                       [](int, const std::string&) -> std::optional<std::string> { return "12345678"; })
+            .code;
     });
     EXPECT_EQ(code, PAM_AUTH_ERR) << helper_->log();
     EXPECT_NE(helper_->log().find("caller uid 65534 may not authenticate this user"), std::string::npos)

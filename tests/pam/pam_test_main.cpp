@@ -1,5 +1,6 @@
 // main() for the end-to-end PAM tests. libpam must be wrapped from the first instruction (LD_PRELOAD), so a
-// binary started without pam_wrapper starts itself again with it; run by hand or by CTest, it behaves the same.
+// binary started without pam_wrapper starts itself again with it; run by hand or by CTest, it behaves the
+// same.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

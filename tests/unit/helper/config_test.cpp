@@ -327,7 +327,7 @@ TEST(ParseConfig, StructuralErrorsNameTheLine) {
                 StartsWith(std::string(kSource) + ":6: unknown section [service]"));
     EXPECT_THAT(error_for(kMinimal + "[service a/b]\n"),
                 StartsWith(std::string(kSource) + ":6: invalid service name in [service a/b]"));
-    EXPECT_THAT(error_for(kMinimal + "[service " + std::string(65, 's') + "]\n"),
+    EXPECT_THAT(error_for(kMinimal + "[service " + std::string(129, 's') + "]\n"),
                 HasSubstr("invalid service name"));
     EXPECT_THAT(error_for(kMinimal + "[login\n"),
                 StartsWith(std::string(kSource) + ":6: section header must end"));
