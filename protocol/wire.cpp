@@ -99,6 +99,10 @@ Message Message::decode(std::string_view bytes) {
         case Type::Answer:
         case Type::Assertion:
         case Type::Cancel:
+        case Type::Manage:
+        case Type::Credential:
+        case Type::CredentialRequest:
+        case Type::Listing:
         case Type::Prompt:
         case Type::KeyRequest:
         case Type::Result:
@@ -115,7 +119,7 @@ Message Message::decode(std::string_view bytes) {
                                 static_cast<std::uint8_t>(bytes[pos + 2]);
         pos += 3;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
-        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UserHandle))
+        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::Record))
             throw ProtocolError("unknown field");
         m.add(static_cast<Tag>(tag), bytes.substr(pos, len));
         pos += len;
