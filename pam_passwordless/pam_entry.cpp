@@ -10,15 +10,13 @@
 #include "conversation.hpp"
 #include "helper_connection.hpp"
 #include "module_options.hpp"
+#include "relay.hpp"
 #include "result_mapping.hpp"
-#include "security_key.hpp"
 #include "wire.hpp"
 
 namespace pp::module {
 namespace {
 
-// A login has a handful of steps; a helper that keeps talking past this is broken or hostile.
-constexpr int kMaxSteps = 64;
 constexpr const char* kUnavailableText = "Passwordless sign-in is unavailable right now; try again later.";
 
 std::string item(pam_handle_t* pamh, int type) {
@@ -44,65 +42,27 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
     };
 
     try {
-        auto helper = HelperConnection::open(opt.socket_path, opt.helper_timeout);
+        auto helper = client::HelperConnection::open(opt.socket_path, opt.helper_timeout);
         wire::Message begin(wire::Type::Begin);
         begin.add(wire::Tag::User, pam_user)
             .add(wire::Tag::Service, item(pamh, PAM_SERVICE))
             .add(wire::Tag::Rhost, item(pamh, PAM_RHOST))
             .add(wire::Tag::Tty, item(pamh, PAM_TTY))
             .add(wire::Tag::Ruser, item(pamh, PAM_RUSER));
-        helper.send(begin);
-
-        for (int step = 0; step < kMaxSteps; ++step) {
-            const wire::Message msg = helper.receive();
-            switch (msg.type()) {
-                case wire::Type::Prompt: {
-                    const bool echo = msg.get_u32(wire::Tag::Style).value_or(0) ==
-                                      static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
-                    auto reply = conv.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
-                    if (reply.status != Conversation::Status::Ok) {
-                        const auto why = reply.status == Conversation::Status::Cancelled
-                                             ? wire::Outcome::Abort
-                                             : wire::Outcome::ConvErr;
-                        wire::Message cancel(wire::Type::Cancel);
-                        cancel.add(wire::Tag::Outcome, static_cast<std::uint32_t>(why));
-                        // The helper answers a Cancel with a Result, so the outcome is audited in one place.
-                        helper.send(cancel);
-                        break;
-                    }
-                    wire::Message answer(wire::Type::Answer);
-                    answer.add(wire::Tag::Text, reply.text.view());
-                    helper.send(answer);
-                    break;
-                }
-                case wire::Type::KeyRequest:
-                    helper.send(get_assertion(msg, conv, silent));
-                    break;
-                case wire::Type::Result: {
-                    const auto code = msg.get_u32(wire::Tag::Outcome);
-                    if (!code) return unavailable("result without an outcome");
-                    const auto outcome = static_cast<wire::Outcome>(*code);
-                    const auto text = std::string(msg.get_or(wire::Tag::Text, ""));
-                    if (!silent && !text.empty()) {
-                        if (outcome == wire::Outcome::Success)
-                            conv.info(text);
-                        else
-                            conv.error(text);
-                    }
-                    if (outcome == wire::Outcome::Success && msg.get_or(wire::Tag::User, "") != pam_user) {
-                        pam_syslog(pamh, LOG_CRIT, "helper reported success for another user; refused");
-                        return PAM_AUTH_ERR;
-                    }
-                    if (opt.debug)
-                        pam_syslog(pamh, LOG_DEBUG, "helper outcome %s", wire::outcome_name(outcome));
-                    return pam_code_for(outcome);
-                }
-                default:
-                    return unavailable("unexpected message from the helper");
-            }
+        const client::Verdict v = client::relay(helper, begin, conv, silent);
+        if (!silent && !v.text.empty()) {
+            if (v.outcome == wire::Outcome::Success)
+                conv.info(v.text);
+            else
+                conv.error(v.text);
         }
-        return unavailable("the helper did not finish the login");
-    } catch (const HelperUnavailable& e) {
+        if (v.outcome == wire::Outcome::Success && v.user != pam_user) {
+            pam_syslog(pamh, LOG_CRIT, "helper reported success for another user; refused");
+            return PAM_AUTH_ERR;
+        }
+        if (opt.debug) pam_syslog(pamh, LOG_DEBUG, "helper outcome %s", wire::outcome_name(v.outcome));
+        return pam_code_for(v.outcome);
+    } catch (const client::HelperUnavailable& e) {
         return unavailable(e.what());
     } catch (const wire::ChannelError& e) {
         return unavailable(e.what());

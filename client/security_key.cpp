@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace pp::module {
+namespace pp::client {
 namespace {
 
 constexpr std::size_t kMaxDevices = 16;
@@ -35,8 +35,8 @@ struct AssertDeleter {
 };
 using Assert = std::unique_ptr<fido_assert_t, AssertDeleter>;
 
-wire::Message status_message(wire::DeviceStatus s) {
-    wire::Message m(wire::Type::Assertion);
+wire::Message status_message(wire::DeviceStatus s, wire::Type type = wire::Type::Assertion) {
+    wire::Message m(type);
     m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(s));
     return m;
 }
@@ -90,9 +90,26 @@ std::string_view bytes(const unsigned char* p, std::size_t n) {
     return p == nullptr ? std::string_view() : std::string_view(reinterpret_cast<const char*>(p), n);
 }
 
+const unsigned char* uchars(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+struct CredDeleter {
+    void operator()(fido_cred_t* c) const noexcept { fido_cred_free(&c); }
+};
+using Cred = std::unique_ptr<fido_cred_t, CredDeleter>;
+
+wire::Message cancelled(Asker::Status status) {
+    wire::Message cancel(wire::Type::Cancel);
+    cancel.add(wire::Tag::Outcome,
+               static_cast<std::uint32_t>(status == Asker::Status::Cancelled ? wire::Outcome::Abort
+                                                                             : wire::Outcome::ConvErr));
+    return cancel;
+}
+
 }  // namespace
 
-wire::Message get_assertion(const wire::Message& req, Conversation& conv, bool silent) {
+wire::Message get_assertion(const wire::Message& req, Asker& conv, bool silent) {
     const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
     if (cdh.size() != 32 || req.get_or(wire::Tag::RpId, "").empty() || req.all(wire::Tag::CredId).empty())
         return status_message(wire::DeviceStatus::Error);
@@ -130,14 +147,7 @@ wire::Message get_assertion(const wire::Message& req, Conversation& conv, bool s
     if (uv_required) {
         if (fido_dev_has_pin(dev)) {
             auto reply = conv.ask(std::string(req.get_or(wire::Tag::PinPrompt, "Security key PIN: ")), false);
-            if (reply.status != Conversation::Status::Ok) {
-                wire::Message cancel(wire::Type::Cancel);
-                cancel.add(wire::Tag::Outcome,
-                           static_cast<std::uint32_t>(reply.status == Conversation::Status::Cancelled
-                                                          ? wire::Outcome::Abort
-                                                          : wire::Outcome::ConvErr));
-                return cancel;
-            }
+            if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
             if (reply.text.empty()) return status_message(wire::DeviceStatus::PinRequired);
             pin = std::move(reply.text);
         } else if (!fido_dev_has_uv(dev)) {
@@ -168,4 +178,72 @@ wire::Message get_assertion(const wire::Message& req, Conversation& conv, bool s
     return m;
 }
 
-}  // namespace pp::module
+wire::Message make_credential(const wire::Message& req, Asker& asker) {
+    constexpr auto kType = wire::Type::Credential;
+    const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
+    const auto rp = std::string(req.get_or(wire::Tag::RpId, ""));
+    const auto user_id = req.get_or(wire::Tag::UserId, "");
+    const auto user = std::string(req.get_or(wire::Tag::User, ""));
+    const auto alg =
+        static_cast<int>(req.get_u32(wire::Tag::Algorithm).value_or(static_cast<std::uint32_t>(COSE_ES256)));
+    if (cdh.size() != 32 || rp.empty() || user_id.empty() || user.empty())
+        return status_message(wire::DeviceStatus::Error, kType);
+    const bool uv_required = req.get_u32(wire::Tag::UserVerification).value_or(0) == 2;
+    const int timeout_ms = static_cast<int>(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
+
+    fido_init(0);
+    DevInfoList infos(kMaxDevices);
+    if (infos.list == nullptr) return status_message(wire::DeviceStatus::Error, kType);
+    std::size_t found = 0;
+    if (fido_dev_info_manifest(infos.list, kMaxDevices, &found) != FIDO_OK || found == 0)
+        return status_message(wire::DeviceStatus::NoDevice, kType);
+    Dev dev(fido_dev_new_with_info(fido_dev_info_ptr(infos.list, 0)));
+    if (!dev || fido_dev_open_with_info(dev.get()) != FIDO_OK)
+        return status_message(wire::DeviceStatus::Error, kType);
+    fido_dev_set_timeout(dev.get(), timeout_ms);
+
+    Cred c(fido_cred_new());
+    if (!c || fido_cred_set_type(c.get(), alg) != FIDO_OK ||
+        fido_cred_set_clientdata_hash(c.get(), uchars(cdh), cdh.size()) != FIDO_OK ||
+        fido_cred_set_rp(c.get(), rp.c_str(), nullptr) != FIDO_OK ||
+        fido_cred_set_user(c.get(), uchars(user_id), user_id.size(), user.c_str(), user.c_str(), nullptr) !=
+            FIDO_OK ||
+        fido_cred_set_rk(c.get(), FIDO_OPT_OMIT) != FIDO_OK)
+        return status_message(wire::DeviceStatus::Error, kType);
+    for (const auto id : req.all(wire::Tag::CredId))
+        if (fido_cred_exclude(c.get(), uchars(id), id.size()) != FIDO_OK)
+            return status_message(wire::DeviceStatus::Error, kType);
+
+    // A key with a PIN needs it to make a credential; ask for it only then.
+    Secret pin;
+    if (fido_dev_has_pin(dev.get())) {
+        auto reply = asker.ask(std::string(req.get_or(wire::Tag::PinPrompt, "Security key PIN: ")), false);
+        if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
+        pin = std::move(reply.text);
+    } else if (uv_required && !fido_dev_has_uv(dev.get())) {
+        return status_message(wire::DeviceStatus::PinRequired, kType);
+    }
+    if (uv_required && pin.empty() && fido_cred_set_uv(c.get(), FIDO_OPT_TRUE) != FIDO_OK)
+        return status_message(wire::DeviceStatus::Error, kType);
+
+    asker.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
+    const int r = fido_dev_make_cred(dev.get(), c.get(), pin.empty() ? nullptr : pin.c_str());
+    pin.clear();
+    if (r != FIDO_OK) {
+        fido_dev_cancel(dev.get());
+        return status_message(r == FIDO_ERR_CREDENTIAL_EXCLUDED ? wire::DeviceStatus::Denied : status_for(r),
+                              kType);
+    }
+    wire::Message m(kType);
+    m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(wire::DeviceStatus::Ok))
+        .add(wire::Tag::Fmt, fido_cred_fmt(c.get()) ? fido_cred_fmt(c.get()) : "")
+        .add(wire::Tag::AuthData, bytes(fido_cred_authdata_ptr(c.get()), fido_cred_authdata_len(c.get())))
+        .add(wire::Tag::Signature, bytes(fido_cred_sig_ptr(c.get()), fido_cred_sig_len(c.get())))
+        .add(wire::Tag::X5c, bytes(fido_cred_x5c_ptr(c.get()), fido_cred_x5c_len(c.get())))
+        .add(wire::Tag::CredId, bytes(fido_cred_id_ptr(c.get()), fido_cred_id_len(c.get())))
+        .add(wire::Tag::PublicKey, bytes(fido_cred_pubkey_ptr(c.get()), fido_cred_pubkey_len(c.get())))
+        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(fido_cred_type(c.get())));
+    return m;
+}
+
+}  // namespace pp::client

@@ -10,7 +10,7 @@
 
 #include "channel.hpp"
 
-namespace pp::module {
+namespace pp::client {
 namespace {
 
 std::string errno_text(const char* what) {
@@ -63,4 +63,4 @@ wire::Message HelperConnection::receive() {
     return wire::receive_message(fd_.get(), timeout_);
 }
 
-}  // namespace pp::module
+}  // namespace pp::client

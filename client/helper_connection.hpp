@@ -8,7 +8,7 @@
 #include "unique_fd.hpp"
 #include "wire.hpp"
 
-namespace pp::module {
+namespace pp::client {
 
 // The helper cannot be trusted or reached; the message says why, for the log.
 class HelperUnavailable : public std::runtime_error {
@@ -31,4 +31,4 @@ class HelperConnection {
     std::chrono::milliseconds timeout_;
 };
 
-}  // namespace pp::module
+}  // namespace pp::client

@@ -1,0 +1,63 @@
+#include "relay.hpp"
+
+#include "security_key.hpp"
+
+namespace pp::client {
+namespace {
+
+// A login has a handful of steps; a helper that keeps talking past this is broken or hostile.
+constexpr int kMaxSteps = 64;
+
+}  // namespace
+
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, bool silent) {
+    helper.send(request);
+    Verdict v;
+    for (int step = 0; step < kMaxSteps; ++step) {
+        const wire::Message msg = helper.receive();
+        switch (msg.type()) {
+            case wire::Type::Prompt: {
+                const bool echo = msg.get_u32(wire::Tag::Style).value_or(0) ==
+                                  static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
+                auto reply = asker.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
+                if (reply.status != Asker::Status::Ok) {
+                    wire::Message cancel(wire::Type::Cancel);
+                    cancel.add(wire::Tag::Outcome,
+                               static_cast<std::uint32_t>(reply.status == Asker::Status::Cancelled
+                                                              ? wire::Outcome::Abort
+                                                              : wire::Outcome::ConvErr));
+                    // The helper answers a Cancel with a Result, so the outcome is audited in one place.
+                    helper.send(cancel);
+                    break;
+                }
+                wire::Message answer(wire::Type::Answer);
+                answer.add(wire::Tag::Text, reply.text.view());
+                helper.send(answer);
+                break;
+            }
+            case wire::Type::KeyRequest:
+                helper.send(get_assertion(msg, asker, silent));
+                break;
+            case wire::Type::CredentialRequest:
+                helper.send(make_credential(msg, asker));
+                break;
+            case wire::Type::Listing:
+                for (const auto r : msg.all(wire::Tag::Record)) v.records.emplace_back(r);
+                break;
+            case wire::Type::Result: {
+                const auto code = msg.get_u32(wire::Tag::Outcome);
+                if (!code || *code > static_cast<std::uint32_t>(wire::Outcome::Abort))
+                    throw wire::ProtocolError("result without a known outcome");
+                v.outcome = static_cast<wire::Outcome>(*code);
+                v.user = std::string(msg.get_or(wire::Tag::User, ""));
+                v.text = std::string(msg.get_or(wire::Tag::Text, ""));
+                return v;
+            }
+            default:
+                throw wire::ProtocolError("unexpected message from the helper");
+        }
+    }
+    throw wire::ProtocolError("the helper did not finish");
+}
+
+}  // namespace pp::client
