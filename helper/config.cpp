@@ -50,8 +50,10 @@ struct Parser {
                 m = Method::EmailOtp;
             else if (word == "sms_otp")
                 m = Method::SmsOtp;
+            else if (word == "security_key")
+                m = Method::SecurityKey;
             else
-                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp)");
+                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp security_key)");
             if (std::find(out.begin(), out.end(), m) != out.end())
                 fail(key + ": method '" + word + "' listed twice");
             out.push_back(m);
@@ -75,11 +77,35 @@ struct Parser {
 }  // namespace
 
 std::string_view method_name(Method m) {
-    return m == Method::EmailOtp ? "email_otp" : "sms_otp";
+    switch (m) {
+        case Method::EmailOtp: return "email_otp";
+        case Method::SmsOtp: return "sms_otp";
+        case Method::SecurityKey: return "security_key";
+    }
+    return "unknown";
 }
+
 std::string_view method_challenge(Method m) {
-    return m == Method::EmailOtp ? "EMAIL_OTP" : "SMS_OTP";
+    switch (m) {
+        case Method::EmailOtp: return "EMAIL_OTP";
+        case Method::SmsOtp: return "SMS_OTP";
+        case Method::SecurityKey: return "";
+    }
+    return "";
 }
+
+bool is_otp(Method m) { return m == Method::EmailOtp || m == Method::SmsOtp; }
+
+namespace {
+
+// A local key answers only to whoever sits at the machine: remote logins get it only where the admin
+// listed it in remote_methods.
+std::vector<Method> without_local_keys(std::vector<Method> ms) {
+    std::erase(ms, Method::SecurityKey);
+    return ms;
+}
+
+}  // namespace
 
 const std::vector<Method>& Config::methods_for(const std::string& service, bool remote) const {
     const auto it = services.find(service);
@@ -119,8 +145,8 @@ Config parse_config(const std::string& text, const std::string& source) {
                 current_policy = &c.services[current_service];
                 *current_policy = {};
                 section = "service " + current_service;
-            } else if (section != "pool" && section != "login" && section != "binding") {
-                p.fail("unknown section [" + section + "] (known: pool, login, binding, service NAME)");
+            } else if (section != "pool" && section != "login" && section != "binding" && section != "security_key") {
+                p.fail("unknown section [" + section + "] (known: pool, login, binding, security_key, service NAME)");
             }
             continue;
         }
@@ -210,10 +236,33 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else {
                 p.fail("unknown key '" + key + "' in [binding] (known: mapping_file claim ask_identifier)");
             }
+        } else if (section == "security_key") {
+            auto& k = c.security_key;
+            if (key == "rp_id") {
+                static const std::regex re("[A-Za-z0-9:/._-]{1,128}");
+                if (!std::regex_match(value, re)) p.fail("rp_id must be 1 to 128 of letters, digits and :/._-");
+                k.rp_id = value;
+            } else if (key == "store_dir") {
+                k.store_dir = p.abs_path(key, value);
+            } else if (key == "user_verification") {
+                if (value == "required")
+                    k.user_verification = UserVerification::Required;
+                else if (value == "preferred")
+                    k.user_verification = UserVerification::Preferred;
+                else if (value == "discouraged")
+                    k.user_verification = UserVerification::Discouraged;
+                else
+                    p.fail("user_verification must be required, preferred or discouraged");
+            } else if (key == "touch_timeout") {
+                k.touch_timeout = std::chrono::seconds(p.integer(key, value, 1, 120));
+            } else {
+                p.fail("unknown key '" + key +
+                       "' in [security_key] (known: rp_id store_dir user_verification touch_timeout)");
+            }
         } else {
             if (key == "methods") {
                 current_policy->local = p.methods(key, value);
-                if (!remote_given[current_service]) current_policy->remote = current_policy->local;
+                if (!remote_given[current_service]) current_policy->remote = without_local_keys(current_policy->local);
             } else if (key == "remote_methods") {
                 current_policy->remote = p.methods(key, value);
                 remote_given[current_service] = true;
@@ -235,8 +284,15 @@ Config parse_config(const std::string& text, const std::string& source) {
     if (c.issuer.empty()) c.issuer = "https://cognito-idp." + c.region + ".amazonaws.com/" + c.pool_id;
     if (c.jwks_url.empty()) c.jwks_url = c.issuer + "/.well-known/jwks.json";
     if (!login_methods_given) c.methods.local = {Method::EmailOtp};
-    if (!remote_given[""]) c.methods.remote = c.methods.local;
-    if (c.mapping_file.empty() && c.claim.empty())
+    if (!remote_given[""]) c.methods.remote = without_local_keys(c.methods.local);
+    // A user-pool identity must be bound to the account; a local key is enrolled for the account itself.
+    const auto uses_codes = [](const MethodPolicy& p) {
+        return std::any_of(p.local.begin(), p.local.end(), is_otp) ||
+               std::any_of(p.remote.begin(), p.remote.end(), is_otp);
+    };
+    bool codes = uses_codes(c.methods);
+    for (const auto& [name, pol] : c.services) codes = codes || uses_codes(pol);
+    if (codes && c.mapping_file.empty() && c.claim.empty())
         missing(
             "[binding] needs mapping_file or claim: without one no identity can be bound to a local account");
     if (c.ask_identifier && c.claim.empty())
@@ -297,6 +353,12 @@ std::string describe_config(const Config& c) {
       << "\n"
       << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
       << "\n";
+    const auto& k = c.security_key;
+    o << "security keys: relying party " << k.rp_id << ", store " << k.store_dir << ", user verification "
+      << (k.user_verification == UserVerification::Required    ? "required (PIN asked)"
+          : k.user_verification == UserVerification::Preferred ? "preferred (not demanded)"
+                                                               : "discouraged")
+      << ", touch timeout " << k.touch_timeout.count() << " s\n";
     return o.str();
 }
 

@@ -14,9 +14,21 @@ namespace pp::helper {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
 
-enum class Method { EmailOtp, SmsOtp };
-std::string_view method_name(Method m);       // as written in the file: email_otp, sms_otp
-std::string_view method_challenge(Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP
+enum class Method { EmailOtp, SmsOtp, SecurityKey };
+std::string_view method_name(Method m);       // as written in the file: email_otp, sms_otp, security_key
+std::string_view method_challenge(Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP ("" for a local key)
+bool is_otp(Method m);
+
+enum class UserVerification { Discouraged, Preferred, Required };
+
+// Locally enrolled FIDO2 keys.
+struct SecurityKeyPolicy {
+    // Stable by design: never derived from the host name at login time, so renaming a host breaks no key.
+    std::string rp_id = "pam://pam-passwordless";
+    std::string store_dir = "/var/lib/pam_passwordless/credentials";
+    UserVerification user_verification = UserVerification::Preferred;
+    std::chrono::seconds touch_timeout{30};
+};
 
 struct MethodPolicy {
     std::vector<Method> local;   // logins from the console or with no remote host
@@ -48,6 +60,9 @@ struct Config {
     std::string mapping_file;
     std::string claim;
     bool ask_identifier = false;
+
+    // [security_key]
+    SecurityKeyPolicy security_key;
 
     // [service NAME]
     std::map<std::string, MethodPolicy> services;

@@ -1,67 +1,55 @@
-#include "login.hpp"
-
+// Proving who the person is: the method menu, codes through the user pool, local security keys, and the
+// walk an unknown user takes.
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <pwd.h>
+#include <syslog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <optional>
+#include <ctime>
 #include <thread>
 
-#include "channel.hpp"
+#include "key_verification.hpp"
+#include "session.hpp"
 #include "token_verifier.hpp"
+#include "trusted_file.hpp"
 
 namespace pp::helper {
 namespace {
 
-using cognito::Deadline;
 using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
 
-constexpr const char* kSignInFailed = "Sign-in failed.";
 constexpr const char* kTooManyWrong = "Sign-in failed: too many wrong codes.";
 constexpr const char* kUnavailable = "The sign-in service cannot be reached; try again later.";
-constexpr const char* kMisconfigured = "Passwordless sign-in is misconfigured; contact your administrator.";
-
-// Ends the login from anywhere in the flow.
-struct Finish {
-    Outcome outcome;
-    std::string text;    // for the person
-    std::string reason;  // for the audit log
-};
+constexpr const char* kNoKey = "No security key found. Plug in your security key and try again.";
 
 // How long the user pool takes to answer, so a login for an unknown user can take as long as a real one.
 std::atomic<long> g_service_latency_ms{250};
 
 void note_latency(std::chrono::steady_clock::duration d) {
     const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    const long old = g_service_latency_ms.load();
-    g_service_latency_ms.store((old * 7 + ms) / 8);
+    g_service_latency_ms.store((g_service_latency_ms.load() * 7 + ms) / 8);
 }
 
-std::string random_hex(std::size_t bytes) {
-    std::vector<unsigned char> b(bytes);
-    if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("no randomness");
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (auto c : b) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
+template <typename F>
+auto timed(F&& call) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = call();
+    note_latency(std::chrono::steady_clock::now() - start);
+    return r;
+}
+
+void pause_like_the_service() {
+    std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load()));
 }
 
 // A key that lives as long as the process, so decoy destinations stay the same for one user between attempts
 // without being predictable from outside.
-const std::vector<unsigned char>& decoy_key() {
-    static const std::vector<unsigned char> key = [] {
-        std::vector<unsigned char> k(32);
-        if (RAND_bytes(k.data(), static_cast<int>(k.size())) != 1) throw std::runtime_error("no randomness");
-        return k;
-    }();
+const std::string& decoy_key() {
+    static const std::string key = random_bytes(32);
     return key;
 }
 
@@ -74,14 +62,57 @@ bool valid_code(std::string_view code) {
            std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-bool printable_bounded(std::string_view s, std::size_t max) {
-    return s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
-               const auto u = static_cast<unsigned char>(c);
-               return u >= 0x20 && u < 0x7f;
-           });
+bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
+    switch (id.kind) {
+        case IdentifierKind::Email: {
+            if (!c.email || !c.email_verified) return false;
+            const auto e = parse_email(*c.email);
+            return e && e->value == id.value;
+        }
+        case IdentifierKind::Phone: return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
+        case IdentifierKind::Username: return c.cognito_username && *c.cognito_username == id.value;
+    }
+    return false;
 }
 
-Finish from_service_error(const ServiceError& e) {
+std::string label(Method m, const std::string& dest) {
+    std::string base;
+    switch (m) {
+        case Method::EmailOtp: base = "Email code"; break;
+        case Method::SmsOtp: base = "Text message code"; break;
+        case Method::SecurityKey: base = "Security key"; break;
+    }
+    return dest.empty() ? base : base + " to " + dest;
+}
+
+// What the key's answer means for the person; `outcome` is the PAM code a real user gets.
+Finish key_status_finish(wire::DeviceStatus s, Outcome unknown_or_real) {
+    using wire::DeviceStatus;
+    const bool decoy = unknown_or_real != Outcome::AuthErr;
+    auto outcome = [&](Outcome real) { return decoy ? unknown_or_real : real; };
+    switch (s) {
+        case DeviceStatus::Denied:
+            return {outcome(Outcome::AuthErr), "The security key refused the touch.", "touch refused at the key"};
+        case DeviceStatus::Timeout:
+            return {outcome(Outcome::AuthErr), "Security key timed out: no touch in time.",
+                    "no touch before the timeout; the key was cancelled"};
+        case DeviceStatus::PinRequired:
+            return {outcome(Outcome::CredInsufficient), "This sign-in needs the security key's PIN.",
+                    "user verification required and no PIN given"};
+        case DeviceStatus::PinInvalid:
+            return {outcome(Outcome::AuthErr), "Wrong security key PIN.", "wrong PIN"};
+        case DeviceStatus::PinBlocked:
+            return {outcome(Outcome::AuthErr), "The security key's PIN is blocked.", "PIN blocked at the key"};
+        case DeviceStatus::NoDevice: return {outcome(Outcome::AuthinfoUnavail), kNoKey, "no security key"};
+        case DeviceStatus::Ok:
+        case DeviceStatus::Error: break;
+    }
+    return {outcome(Outcome::AuthinfoUnavail), "The security key did not answer properly.", "key error"};
+}
+
+}  // namespace
+
+Finish service_failure(const ServiceError& e) {
     const std::string reason = "user pool: " + std::string(cognito::to_string(e.failure())) +
                                (e.name().empty() ? "" : " " + e.name()) + ": " + e.message();
     if (e.failure() != Failure::Rejected) return {Outcome::AuthinfoUnavail, kUnavailable, reason};
@@ -97,9 +128,9 @@ Finish from_service_error(const ServiceError& e) {
                                               "InvalidSmsRoleTrustRelationshipException",
                                               "InvalidEmailRoleAccessPolicyException",
                                               "CodeDeliveryFailureException"};
-    static const char* const misconfigured[] = {
-        "ResourceNotFoundException", "InvalidUserPoolConfigurationException", "UnsupportedOperationException",
-        "OperationNotEnabledException", "InvalidParameterException"};
+    static const char* const misconfigured[] = {"ResourceNotFoundException", "InvalidUserPoolConfigurationException",
+                                                "UnsupportedOperationException", "OperationNotEnabledException",
+                                                "InvalidParameterException"};
     for (const char* u : unavailable)
         if (n == u) return {Outcome::AuthinfoUnavail, kUnavailable, reason};
     for (const char* m : misconfigured)
@@ -113,397 +144,378 @@ Finish from_service_error(const ServiceError& e) {
         if (lower.find("session") != std::string::npos)
             return {Outcome::AuthErr, "The sign-in session has expired; please start again.", reason};
     }
-    if (n == "ExpiredCodeException")
-        return {Outcome::AuthErr, "The code has expired; please start again.", reason};
+    if (n == "ExpiredCodeException") return {Outcome::AuthErr, "The code has expired; please start again.", reason};
     if (n == "UserNotFoundException") return {Outcome::UserUnknown, kSignInFailed, reason};
     return {Outcome::AuthErr, kSignInFailed, reason};
 }
 
-bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
-    switch (id.kind) {
-        case IdentifierKind::Email: {
-            if (!c.email || !c.email_verified) return false;
-            const auto e = parse_email(*c.email);
-            return e && e->value == id.value;
+void Session::login(const wire::Message& begin) {
+    read_identity_fields(begin);
+    if (!ctx_.runtime) throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+    start_clock();
+    authorize_caller();
+    const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
+    if (methods.empty())
+        throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.", "no method enabled for this service"};
+    authenticate(methods);
+    // authenticate() returns only after verified_ was set by a verification; the check keeps it that way.
+    if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
+    throw Finish{Outcome::Success, "", rec_.reason};
+}
+
+// root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
+void Session::authorize_caller() {
+    if (ctx_.peer.uid == 0) return;
+    if (cfg().allow_unprivileged_self) {
+        passwd pw{}, *found = nullptr;
+        std::vector<char> buf(16384);
+        if (getpwnam_r(rec_.user.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
+            found->pw_uid == ctx_.peer.uid)
+            return;
+    }
+    throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
+                 "caller uid " + std::to_string(ctx_.peer.uid) + " may not authenticate this user"};
+}
+
+std::optional<Identifier> Session::resolve_identity() {
+    known_ = ctx_.runtime->identities.lookup(rec_.user);
+    if (!known_.empty()) return known_.front();
+    if (cfg().ask_identifier) return ask_identifier();
+    if (!cfg().claim.empty() && valid_pool_username(rec_.user))
+        return Identifier{IdentifierKind::Username, rec_.user};
+    return std::nullopt;
+}
+
+Identifier Session::ask_identifier() {
+    std::string prefix;
+    for (int i = 0; i < cfg().max_tries; ++i) {
+        const Secret typed = ask(prefix + "Email or phone for " + rec_.user + ": ", true);
+        if (typed.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no identifier given"};
+        if (auto id = parse_identifier(typed.view(), false)) {
+            typed_ = *id;
+            return *id;
         }
-        case IdentifierKind::Phone:
-            return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
-        case IdentifierKind::Username:
-            return c.cognito_username && *c.cognito_username == id.value;
+        prefix = "That is not an email address or phone number. ";
+    }
+    throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
+}
+
+std::string Session::destination_for(Method m) const {
+    if (!is_otp(m)) return {};
+    const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
+    for (const auto& id : known_)
+        if (id.kind == want) return mask(id);
+    if (typed_ && typed_->kind == want) return mask(*typed_);
+    return {};
+}
+
+Method Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
+                     const std::string& prefix) {
+    std::string text = prefix + "Choose how to sign in:\n";
+    for (std::size_t i = 0; i < offered.size(); ++i)
+        text += "  " + std::to_string(i + 1) + ") " + label(offered[i], dests[i]) + "\n";
+    text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
+    std::string again;
+    for (int i = 0; i < cfg().max_tries; ++i) {
+        const Secret answer = ask(again + text, true);
+        if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
+        const auto v = answer.view();
+        if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            const std::size_t n = std::stoul(std::string(v));
+            if (n >= 1 && n <= offered.size()) return offered[n - 1];
+        }
+        again = "Please answer with a number from the list.\n";
+    }
+    throw Finish{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
+}
+
+void Session::load_credentials() {
+    try {
+        const CredentialStore store(cfg().security_key.store_dir);
+        auto loaded = store.load(rec_.user);
+        // A corrupt record is named in the log and skipped; the others still work.
+        for (const auto& p : loaded.problems)
+            syslog(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
+        credentials_ = std::move(loaded.credentials);
+    } catch (const FileError& e) {
+        throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
+    }
+}
+
+void Session::authenticate(const std::vector<Method>& methods) {
+    std::vector<Method> otp_methods;
+    std::copy_if(methods.begin(), methods.end(), std::back_inserter(otp_methods), is_otp);
+    const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
+    if (keys_enabled) load_credentials();
+
+    std::optional<Identifier> ident;
+    if (!otp_methods.empty()) ident = resolve_identity();
+    if (!ident && credentials_.empty()) {
+        if (cfg().unknown_user == UnknownUser::Ignore)
+            throw Finish{Outcome::Ignore, "", "no identity and no security key for this user (ignored by configuration)"};
+        decoy(methods, "no identity and no security key for this user", false);
+    }
+
+    // Ask the user pool which codes it offers this person; no code is sent before the person chooses, unless
+    // a code is the only method.
+    cognito::Step step;
+    std::string username;
+    std::vector<Method> pool_offers;
+    if (ident) {
+        auto& client = *ctx_.runtime->client;
+        username = ident->value;
+        std::optional<std::string_view> preferred;
+        if (otp_methods.size() == 1 && credentials_.empty()) preferred = method_challenge(otp_methods.front());
+        try {
+            step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
+        } catch (const ServiceError& e) {
+            if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
+            if (credentials_.empty()) {
+                if (cfg().unknown_user == UnknownUser::Ignore)
+                    throw Finish{Outcome::Ignore, "", "identity unknown to the user pool (ignored by configuration)"};
+                decoy(methods, "identity unknown to the user pool", true);
+            }
+            ident.reset();
+        }
+        if (ident) {
+            if (step.challenge == "SELECT_CHALLENGE") {
+                for (auto m : otp_methods)
+                    if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
+                        step.available.end())
+                        pool_offers.push_back(m);
+            } else {
+                // The pool went straight to one method and has sent its code already: no menu.
+                for (auto m : otp_methods)
+                    if (step.challenge == method_challenge(m)) {
+                        rec_.method = std::string(method_name(m));
+                        return otp_code_loop(*ident, std::move(step), username, m);
+                    }
+                throw Finish{Outcome::AuthErr, kSignInFailed,
+                             "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+            }
+        }
+    }
+
+    std::vector<Method> offered;
+    for (auto m : methods)
+        if ((m == Method::SecurityKey && !credentials_.empty()) ||
+            std::find(pool_offers.begin(), pool_offers.end(), m) != pool_offers.end())
+            offered.push_back(m);
+    if (offered.empty())
+        throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
+                     "neither the user pool nor the credential store offers an enabled method"};
+
+    std::string prefix;
+    for (;;) {
+        Method chosen = offered.front();
+        if (offered.size() > 1) {
+            std::vector<std::string> dests;
+            for (auto m : offered) dests.push_back(destination_for(m));
+            chosen = menu(offered, dests, prefix);
+        }
+        rec_.method = std::string(method_name(chosen));
+        if (chosen == Method::SecurityKey) {
+            if (key_login()) return;
+            // No key holds an enrolled credential: the other methods remain.
+            std::erase(offered, Method::SecurityKey);
+            if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice, Outcome::AuthErr);
+            prefix = "No security key found.\n";
+            continue;
+        }
+        auto& client = *ctx_.runtime->client;
+        std::vector<std::pair<std::string, Secret>> answer;
+        answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
+        const Secret session = step.session;
+        step = timed([&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
+        if (step.challenge != method_challenge(chosen))
+            throw Finish{Outcome::AuthErr, kSignInFailed,
+                         "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+        return otp_code_loop(*ident, std::move(step), username, chosen);
+    }
+}
+
+void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method) {
+    auto& client = *ctx_.runtime->client;
+    if (const auto it = step.parameters.find("USERNAME");
+        it != step.parameters.end() && valid_pool_username(it->second))
+        username = it->second;
+    std::string dest;
+    if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
+        it != step.parameters.end() && printable_bounded(it->second, 64))
+        dest = it->second;
+    if (dest.empty()) dest = destination_for(method);
+    const std::string code_key = method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
+    const std::string where =
+        dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
+
+    std::string prefix;
+    for (int attempt = 1;; ++attempt) {
+        Secret code = ask(prefix + "Code sent to " + where + ": ", false);
+        if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
+        if (valid_code(code.view())) {
+            std::vector<std::pair<std::string, Secret>> answer;
+            answer.emplace_back(code_key, std::move(code));
+            try {
+                const Secret session = step.session;
+                const auto next =
+                    timed([&] { return client.respond(step.challenge, session, username, answer, deadline_); });
+                if (!next.id_token)
+                    throw Finish{Outcome::AuthErr, kSignInFailed,
+                                 "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+                return verify_and_bind(*next.id_token, ident);
+            } catch (const ServiceError& e) {
+                if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
+            }
+        }
+        if (attempt >= cfg().max_tries)
+            throw Finish{Outcome::MaxTries, kTooManyWrong, "wrong code " + std::to_string(attempt) + " times"};
+        prefix = "Wrong code. ";
+    }
+}
+
+void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
+    cognito::IdClaims claims;
+    try {
+        claims = ctx_.runtime->verifier->verify_id_token(id_token.view(), deadline_);
+    } catch (const cognito::TokenError& e) {
+        throw Finish{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
+    }
+    bool bound = !known_.empty() ? std::any_of(known_.begin(), known_.end(),
+                                               [&](const Identifier& k) { return claims_match(k, claims); })
+                                 : claims_match(ident, claims);
+    if (!cfg().claim.empty()) {
+        const auto it = claims.strings.find(cfg().claim);
+        bound = bound && it != claims.strings.end() && it->second == rec_.user;
+    }
+    if (!bound)
+        throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
+                     "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
+    verified_ = true;
+    rec_.reason = "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64);
+}
+
+// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
+// credentials were made for. Returns false when no key holds any of them.
+bool Session::key_login() {
+    const auto& policy = cfg().security_key;
+    std::vector<std::string> rps{policy.rp_id};
+    for (const auto& c : credentials_)
+        if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
+    for (const auto& rp : rps) {
+        std::vector<StoredCredential> group;
+        for (const auto& c : credentials_)
+            if (c.rp_id == rp) group.push_back(c);
+        if (group.empty()) continue;
+        const std::string challenge = random_bytes(32);
+        const bool uv = policy.user_verification == UserVerification::Required;
+        wire::Message req(wire::Type::KeyRequest);
+        req.add(wire::Tag::RpId, rp)
+            .add(wire::Tag::ClientDataHash, challenge)
+            .add(wire::Tag::UserPresence, 1u)
+            .add(wire::Tag::UserVerification, uv ? 2u : 0u)
+            .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(policy.touch_timeout.count() * 1000))
+            .add(wire::Tag::Text, "Touch your security key.")
+            .add(wire::Tag::PinPrompt, "Security key PIN: ");
+        for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
+        send(req);
+        const wire::Message reply = receive();
+        if (reply.type() == wire::Type::Cancel) cancelled(reply);
+        if (reply.type() != wire::Type::Assertion)
+            throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an assertion"};
+        const auto status = static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus).value_or(
+            static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+        if (status == wire::DeviceStatus::NoDevice) continue;
+        if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
+
+        const AssertionInput input{std::string(reply.get_or(wire::Tag::CredId, "")),
+                                   std::string(reply.get_or(wire::Tag::AuthData, "")),
+                                   std::string(reply.get_or(wire::Tag::Signature, ""))};
+        const auto r = verify_assertion(AssertionPolicy{rp, challenge, uv}, input, group);
+        if (r.verdict == AssertionVerdict::CounterRegressed)
+            throw Finish{Outcome::AuthErr, kSignInFailed,
+                         "signature counter did not increase for security key '" + loggable(group[r.index].nickname, 64) +
+                             "': possible clone"};
+        if (r.verdict != AssertionVerdict::Ok)
+            throw Finish{Outcome::AuthErr, kSignInFailed,
+                         "security key assertion refused: " + std::string(verdict_text(r.verdict))};
+        const StoredCredential& used = group[r.index];
+        try {
+            CredentialStore(policy.store_dir).record_use(rec_.user, used.cred_id, r.counter, std::time(nullptr));
+        } catch (const std::exception& e) {
+            // Without the new counter stored, a clone could replay later: refuse rather than forget.
+            throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
+        }
+        verified_ = true;
+        rec_.reason = "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
+        return true;
     }
     return false;
 }
 
-class Login {
-  public:
-    explicit Login(const LoginContext& ctx) : ctx_(ctx) {
-        rec_.login_id = random_hex(8);
-        rec_.caller_uid = ctx.peer.uid;
-    }
-
-    void run() noexcept {
-        Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
-        bool module_gone = false;
-        try {
-            flow();
-        } catch (const Finish& done) {
-            f = done;
-        } catch (const wire::ChannelError& e) {
-            module_gone = true;
-            f = {e.kind() == wire::ChannelError::Kind::Timeout ? Outcome::AuthErr : Outcome::ConvErr, "",
-                 std::string("module connection: ") + e.what()};
-        } catch (const ServiceError& e) {
-            f = from_service_error(e);
-        } catch (const std::exception& e) {
-            f = {Outcome::AuthErr, kSignInFailed, std::string("internal error: ") + e.what()};
-        } catch (...) {
-        }
-        // No path but an explicit verification sets Success; anything else that ends here is a failure.
-        if (f.outcome == Outcome::Success && !verified_)
-            f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
-        rec_.outcome = f.outcome;
-        rec_.reason = f.reason;
-        // Logged before the module hears the verdict, so the line exists by the time the login returns.
-        audit(rec_);
-        if (!module_gone) {
-            try {
-                wire::Message result(wire::Type::Result);
-                result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome))
-                    .add(wire::Tag::Text, f.text);
-                if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
-                wire::send_message(ctx_.fd, result);
-            } catch (const std::exception&) {
-                // The module went away; it returns an error of its own and nothing is granted.
-            }
-        }
-    }
-
-  private:
-    const Config& cfg() const { return ctx_.runtime->config; }
-
-    std::chrono::milliseconds time_left() const {
-        const auto left = cognito::time_left(deadline_);
-        if (left.count() == 0) throw Finish{Outcome::AuthErr, "Sign-in timed out.", "login timeout"};
-        return left;
-    }
-
-    Secret ask(const std::string& text, bool echo) {
-        wire::Message p(wire::Type::Prompt);
-        p.add(wire::Tag::Style,
-              static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
-            .add(wire::Tag::Text, text);
-        wire::send_message(ctx_.fd, p);
-        wire::Message reply = receive();
-        if (reply.type() == wire::Type::Cancel) cancelled(reply);
-        if (reply.type() != wire::Type::Answer)
-            throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "protocol: expected an answer"};
-        return Secret(reply.get_or(wire::Tag::Text, ""));
-    }
-
-    wire::Message receive() {
-        try {
-            return wire::receive_message(ctx_.fd, time_left());
-        } catch (const wire::ChannelError& e) {
-            if (e.kind() == wire::ChannelError::Kind::Timeout)
-                throw Finish{Outcome::AuthErr, "Sign-in timed out.", "no answer before the login timeout"};
-            throw;
-        }
-    }
-
-    [[noreturn]] void cancelled(const wire::Message& m) {
-        const auto why = static_cast<Outcome>(
-            m.get_u32(wire::Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
-        if (why == Outcome::Abort) throw Finish{Outcome::Abort, "", "the person cancelled"};
-        throw Finish{Outcome::ConvErr, "", "the conversation failed"};
-    }
-
-    template <typename F>
-    auto timed(F&& call) {
-        const auto start = std::chrono::steady_clock::now();
-        auto r = call();
-        note_latency(std::chrono::steady_clock::now() - start);
-        return r;
-    }
-
-    void read_begin() {
-        wire::Message b = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
-        if (b.type() != wire::Type::Begin)
-            throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "protocol: expected begin"};
-        rec_.user = std::string(b.get_or(wire::Tag::User, ""));
-        rec_.service = std::string(b.get_or(wire::Tag::Service, ""));
-        rec_.rhost = std::string(b.get_or(wire::Tag::Rhost, ""));
-        rec_.tty = std::string(b.get_or(wire::Tag::Tty, ""));
-        if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
-            !printable_bounded(rec_.tty, 64) || !printable_bounded(b.get_or(wire::Tag::Ruser, ""), 64))
-            throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
-        if (!valid_local_user(rec_.user))
-            throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
-    }
-
-    // root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
-    void authorize_caller() {
-        if (ctx_.peer.uid == 0) return;
-        if (cfg().allow_unprivileged_self) {
-            passwd pw{}, *found = nullptr;
-            std::vector<char> buf(16384);
-            if (getpwnam_r(rec_.user.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
-                found->pw_uid == ctx_.peer.uid)
-                return;
-        }
-        throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
-                     "caller uid " + std::to_string(ctx_.peer.uid) + " may not authenticate this user"};
-    }
-
-    void flow() {
-        read_begin();
-        if (!ctx_.runtime)
-            throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
-        deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout;
-        authorize_caller();
-
-        const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
-        if (methods.empty())
-            throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
-                         "no method enabled for this service"};
-
-        known_ = ctx_.runtime->identities.lookup(rec_.user);
-        std::optional<Identifier> ident;
-        if (!known_.empty()) {
-            ident = known_.front();
-        } else if (cfg().ask_identifier) {
-            ident = ask_identifier();
-        } else if (!cfg().claim.empty() && valid_pool_username(rec_.user)) {
-            ident = Identifier{IdentifierKind::Username, rec_.user};
-        }
-        if (!ident) {
-            if (cfg().unknown_user == UnknownUser::Ignore)
-                throw Finish{Outcome::Ignore, "", "no identity for this user (ignored by configuration)"};
-            decoy(methods, "no identity for this user");
-        }
-        otp(*ident, methods);
-    }
-
-    Identifier ask_identifier() {
-        std::string prefix;
-        for (int i = 0; i < cfg().max_tries; ++i) {
-            const Secret typed = ask(prefix + "Email or phone for " + rec_.user + ": ", true);
-            if (typed.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no identifier given"};
-            if (auto id = parse_identifier(typed.view(), false)) {
-                typed_ = *id;
-                return *id;
-            }
-            prefix = "That is not an email address or phone number. ";
-        }
-        throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
-    }
-
-    std::string destination_for(Method m) const {
-        const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
-        for (const auto& id : known_)
-            if (id.kind == want) return mask(id);
-        if (typed_ && typed_->kind == want) return mask(*typed_);
-        return {};
-    }
-
-    static std::string label(Method m, const std::string& dest) {
-        const std::string base = m == Method::EmailOtp ? "Email code" : "Text message code";
-        return dest.empty() ? base : base + " to " + dest;
-    }
-
-    Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests) {
-        std::string text = "Choose how to sign in:\n";
-        for (std::size_t i = 0; i < offered.size(); ++i)
-            text += "  " + std::to_string(i + 1) + ") " + label(offered[i], dests[i]) + "\n";
-        text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
-        std::string prefix;
-        for (int i = 0; i < cfg().max_tries; ++i) {
-            const Secret answer = ask(prefix + text, true);
-            if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
-            const auto v = answer.view();
-            if (v.size() <= 2 &&
-                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-                const std::size_t n = std::stoul(std::string(v));
-                if (n >= 1 && n <= offered.size()) return offered[n - 1];
-            }
-            prefix = "Please answer with a number from the list.\n";
-        }
-        throw Finish{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
-    }
-
-    void otp(const Identifier& ident, const std::vector<Method>& methods) {
-        auto& client = *ctx_.runtime->client;
-        std::string username = ident.value;
-        std::optional<std::string_view> preferred;
-        if (methods.size() == 1) preferred = method_challenge(methods.front());
-
-        cognito::Step step;
-        try {
-            step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
-        } catch (const ServiceError& e) {
-            if (e.failure() == Failure::Rejected && e.name() == "UserNotFoundException") {
-                if (cfg().unknown_user == UnknownUser::Ignore)
-                    throw Finish{Outcome::Ignore, "",
-                                 "identity unknown to the user pool (ignored by configuration)"};
-                decoy(methods, "identity unknown to the user pool", true);
-            }
-            throw;
-        }
-
-        if (step.challenge == "SELECT_CHALLENGE") {
-            std::vector<Method> offered;
-            for (auto m : methods)
-                if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
-                    step.available.end())
-                    offered.push_back(m);
-            if (offered.empty())
-                throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
-                             "the user pool offers none of the enabled methods"};
-            Method chosen = offered.front();
-            if (offered.size() > 1) {
-                std::vector<std::string> dests;
-                for (auto m : offered) dests.push_back(destination_for(m));
-                chosen = menu(offered, dests);
-            }
-            rec_.method = std::string(method_name(chosen));
-            std::vector<std::pair<std::string, Secret>> answer;
-            answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
-            const Secret session = step.session;
-            step = timed(
-                [&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
-        }
-
-        std::optional<Method> method;
-        for (auto m : methods)
-            if (step.challenge == method_challenge(m)) method = m;
-        if (!method)
-            throw Finish{Outcome::AuthErr, kSignInFailed,
-                         "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
-        rec_.method = std::string(method_name(*method));
-        if (const auto it = step.parameters.find("USERNAME");
-            it != step.parameters.end() && valid_pool_username(it->second))
-            username = it->second;
-        std::string dest;
-        if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
-            it != step.parameters.end() && printable_bounded(it->second, 64))
-            dest = it->second;
-        if (dest.empty()) dest = destination_for(*method);
-        const std::string code_key = *method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
-        const std::string where =
-            dest.empty() ? std::string(*method == Method::EmailOtp ? "your email" : "your phone") : dest;
-
-        std::string prefix;
-        for (int attempt = 1;; ++attempt) {
-            Secret code = ask(prefix + "Code sent to " + where + ": ", false);
-            if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
-            bool wrong = !valid_code(code.view());
-            if (!wrong) {
-                std::vector<std::pair<std::string, Secret>> answer;
-                answer.emplace_back(code_key, std::move(code));
-                try {
-                    const Secret session = step.session;
-                    const auto next = timed(
-                        [&] { return client.respond(step.challenge, session, username, answer, deadline_); });
-                    if (next.id_token) {
-                        verify_and_bind(*next.id_token, ident);
-                    }
-                    throw Finish{
-                        Outcome::AuthErr, kSignInFailed,
-                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-                } catch (const ServiceError& e) {
-                    if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
-                    wrong = true;
-                }
-            }
-            if (attempt >= cfg().max_tries)
-                throw Finish{Outcome::MaxTries, kTooManyWrong,
-                             "wrong code " + std::to_string(attempt) + " times"};
-            prefix = "Wrong code. ";
-        }
-    }
-
-    [[noreturn]] void verify_and_bind(const Secret& id_token, const Identifier& ident) {
-        cognito::IdClaims claims;
-        try {
-            claims = ctx_.runtime->verifier->verify_id_token(id_token.view(), deadline_);
-        } catch (const cognito::TokenError& e) {
-            throw Finish{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
-        }
-        bool bound = true;
-        if (!known_.empty())
-            bound = std::any_of(known_.begin(), known_.end(),
-                                [&](const Identifier& k) { return claims_match(k, claims); });
-        else
-            bound = claims_match(ident, claims);
-        if (!cfg().claim.empty()) {
-            const auto it = claims.strings.find(cfg().claim);
-            bound = bound && it != claims.strings.end() && it->second == rec_.user;
-        }
-        if (!bound)
-            throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
-                         "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
-        verified_ = true;
-        throw Finish{
-            Outcome::Success, "",
-            "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64)};
-    }
-
-    // The walk an unknown user takes: the same prompts, the same waits, and a failure at the end. Nothing is
-    // sent.
-    [[noreturn]] void decoy(const std::vector<Method>& methods, const std::string& reason,
-                            bool service_already_asked = false) {
-        auto pause = [] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load()));
-        };
-        unsigned char mac[32];
-        unsigned int mac_len = 0;
-        const auto& key = decoy_key();
-        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(rec_.user.data()), rec_.user.size(), mac, &mac_len);
-        auto fake = [&](Method m) {
-            if (m == Method::EmailOtp)
-                return std::string(1, static_cast<char>('a' + mac[0] % 26)) + "***@" +
-                       static_cast<char>('a' + mac[1] % 26) + "***";
+// The walk a user without identity or key takes: the same prompts, the same waits, and a failure at the end.
+// Nothing is sent to anyone.
+void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+    const Outcome unknown = cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
+    unsigned char mac[32];
+    unsigned int mac_len = 0;
+    const auto& key = decoy_key();
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(rec_.user.data()), rec_.user.size(), mac, &mac_len);
+    auto fake = [&](Method m) -> std::string {
+        if (m == Method::EmailOtp)
+            return std::string(1, static_cast<char>('a' + mac[0] % 26)) + "***@" + static_cast<char>('a' + mac[1] % 26) +
+                   "***";
+        if (m == Method::SmsOtp) {
             std::string digits;
             for (int i = 2; i < 6; ++i) digits.push_back(static_cast<char>('0' + mac[i] % 10));
             return "+" + std::string(mac[6] % 2 ? 10 : 7, '*') + digits;
-        };
-        if (!service_already_asked) pause();
+        }
+        return {};
+    };
+    const bool any_code = std::any_of(methods.begin(), methods.end(), is_otp);
+    if (any_code && !service_already_asked) pause_like_the_service();
+    std::string prefix;
+    for (;;) {
         Method chosen = methods.front();
         if (methods.size() > 1) {
             std::vector<std::string> dests;
             for (auto m : methods) dests.push_back(fake(m));
-            chosen = menu(methods, dests);
-            pause();
+            chosen = menu(methods, dests, prefix);
         }
         rec_.method = std::string(method_name(chosen));
-        std::string prefix;
-        for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code = ask(prefix + "Code sent to " + fake(chosen) + ": ", false);
-            if (code.empty())
-                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
-            if (valid_code(code.view())) pause();
-            prefix = "Wrong code. ";
+        if (chosen == Method::SecurityKey) {
+            // Credential ids no key holds: a connected key answers as it would for a user whose key is absent.
+            wire::Message req(wire::Type::KeyRequest);
+            req.add(wire::Tag::RpId, cfg().security_key.rp_id)
+                .add(wire::Tag::ClientDataHash, random_bytes(32))
+                .add(wire::Tag::CredId, random_bytes(64))
+                .add(wire::Tag::UserPresence, 1u)
+                .add(wire::Tag::UserVerification, 0u)
+                .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
+                .add(wire::Tag::Text, "Touch your security key.")
+                .add(wire::Tag::PinPrompt, "Security key PIN: ");
+            send(req);
+            const wire::Message reply = receive();
+            if (reply.type() == wire::Type::Cancel) cancelled(reply);
+            const auto status = static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus).value_or(
+                static_cast<std::uint32_t>(wire::DeviceStatus::NoDevice)));
+            if (status == wire::DeviceStatus::NoDevice && methods.size() > 1) {
+                std::erase(methods, Method::SecurityKey);
+                prefix = "No security key found.\n";
+                continue;
+            }
+            Finish f = key_status_finish(status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status, unknown);
+            f.reason = reason;
+            throw f;
         }
-        throw Finish{cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown,
-                     kTooManyWrong, reason};
-    }
-
-    const LoginContext& ctx_;
-    AuditRecord rec_;
-    Deadline deadline_{};
-    std::vector<Identifier> known_;
-    std::optional<Identifier> typed_;
-    bool verified_ = false;
-};
-
-}  // namespace
-
-void run_login(const LoginContext& ctx) noexcept {
-    try {
-        Login(ctx).run();
-    } catch (...) {
-        // Only random_hex can throw here (no randomness); without it nothing is safe to do but drop the
-        // login.
+        if (methods.size() > 1) pause_like_the_service();
+        for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
+            Secret code = ask(std::string(attempt == 1 ? "" : "Wrong code. ") + "Code sent to " + fake(chosen) + ": ",
+                              false);
+            if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            if (valid_code(code.view())) pause_like_the_service();
+        }
+        throw Finish{unknown, kTooManyWrong, reason};
     }
 }
 

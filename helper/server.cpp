@@ -187,7 +187,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
             }
             std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err),
                          admission]() mutable {
-                run_login(LoginContext{fd.get(), peer, std::move(rt), std::move(err)});
+                run_connection(LoginContext{fd.get(), peer, std::move(rt), std::move(err)});
                 fd.reset();
                 admission->leave(peer.uid);
             }).detach();

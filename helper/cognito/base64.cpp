@@ -44,6 +44,15 @@ pp::Secret base64_encode(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
+std::string base64url_encode(std::string_view bytes) {
+    const pp::Secret standard =
+        base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+    std::string out(standard.view());
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return out;
+}
+
 std::optional<std::string> base64url_decode(std::string_view text) {
     static constexpr std::array<int, 256> values = url_values();
     // A single character past a full group carries fewer than 8 bits: no encoder produces it.

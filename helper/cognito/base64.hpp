@@ -15,6 +15,9 @@ namespace pp::cognito {
 // SECRET_HASH.
 pp::Secret base64_encode(std::span<const std::uint8_t> bytes);
 
+// RFC 4648 §5 without padding: the form WebAuthn and JWTs use for binary fields (credential ids).
+std::string base64url_encode(std::string_view bytes);
+
 // RFC 4648 §5 without padding, as JWS compact serialisation requires. Accepts only the canonical encoding:
 // no '=', no white space, no other alphabet, and zero bits in whatever the last character leaves unused,
 // so each token has exactly one spelling.

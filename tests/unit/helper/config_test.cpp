@@ -294,7 +294,7 @@ TEST(ParseConfig, BadLoginValues) {
 
 TEST(ParseConfig, BadMethods) {
     EXPECT_THAT(error_for_key("login", "methods = email_otp password"),
-                HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp)"));
+                HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp security_key)"));
     EXPECT_THAT(error_for_key("login", "remote_methods = EMAIL_OTP"),
                 HasSubstr("unknown method 'EMAIL_OTP'"));
     EXPECT_THAT(error_for_key("login", "methods = email_otp sms_otp email_otp"),

@@ -1,0 +1,465 @@
+#include "credential_store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "base64.hpp"
+#include "identifiers.hpp"
+#include "key_verification.hpp"
+#include "trusted_file.hpp"
+#include "unique_fd.hpp"
+
+namespace pp::helper {
+namespace {
+
+constexpr std::string_view kRecordVersion = "v1";
+constexpr std::size_t kRecordFields = 10;
+// Generous for kMaxCredentialsPerUser records of the largest size, small enough to read on every login.
+constexpr std::size_t kMaxFileBytes = 512 * 1024;
+// '~' cannot occur in a user name, so the lock file never shadows an account's file.
+constexpr std::string_view kLockName = "~lock";
+
+[[noreturn]] void file_fail(const std::string& path, const std::string& what) {
+    throw FileError(path + ": " + what);
+}
+
+// write_file_atomically leaves "<name>.tmp.<digits>" behind only if the helper dies mid-write; such a file
+// is not an account's.
+bool is_temporary_name(std::string_view name) {
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string_view::npos) return false;
+    const auto digits = name.substr(at + 5);
+    return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The user name becomes a file name in the store directory.
+bool valid_store_user(std::string_view user) {
+    return valid_local_user(user) && user != "." && user != ".." && !is_temporary_name(user);
+}
+
+void require_user(std::string_view user) {
+    if (!valid_store_user(user)) throw CredentialError("invalid user name");
+}
+
+void check_directory(const std::string& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) file_fail(dir, std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) file_fail(dir, "not a directory");
+    if (st.st_uid != 0) file_fail(dir, "directory is not owned by root");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) file_fail(dir, "directory is writable by group or others");
+}
+
+std::string base64url_encode(std::string_view bytes) {
+    static constexpr std::string_view alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::uint32_t buffer = 0;
+    int bits = 0;
+    for (const char c : bytes) {
+        buffer = (buffer << 8) | static_cast<unsigned char>(c);
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(alphabet[(buffer >> bits) & 0x3F]);
+        }
+    }
+    if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 0x3F]);
+    return out;
+}
+
+// Nicknames are validated to be printable, so in practice only '\' is escaped; escaping every control byte
+// as well means no value, however it got here, can split a record or a line.
+std::string escape_nickname(std::string_view text) {
+    static constexpr std::string_view hex = "0123456789abcdef";
+    std::string out;
+    for (const char c : text) {
+        const auto b = static_cast<unsigned char>(c);
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (b < 0x20 || b == 0x7F) {
+            out += "\\x";
+            out.push_back(hex[b >> 4]);
+            out.push_back(hex[b & 0xF]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> unescape_nickname(std::string_view text) {
+    const auto hex_value = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out.push_back(text[i]);
+        } else if (i + 1 < text.size() && text[i + 1] == '\\') {
+            out.push_back('\\');
+            ++i;
+        } else if (i + 3 < text.size() && text[i + 1] == 'x' && hex_value(text[i + 2]) >= 0 &&
+                   hex_value(text[i + 3]) >= 0) {
+            out.push_back(static_cast<char>(hex_value(text[i + 2]) * 16 + hex_value(text[i + 3])));
+            i += 3;
+        } else {
+            return std::nullopt;
+        }
+    }
+    return out;
+}
+
+template <typename Int>
+std::optional<Int> parse_decimal(std::string_view text) {
+    // from_chars takes a leading '-' for signed types; a record never holds a negative time or counter.
+    if (text.empty() || text.front() == '-' || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+    Int value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+// Why a credential may not be stored, or nullopt when it may. Shared by add() and load(), so nothing is
+// written that would later be read back as corrupt.
+std::optional<std::string> record_problem(const StoredCredential& c) {
+    if (c.cred_id.empty() || c.cred_id.size() > kMaxCredentialIdBytes) return "credential id length";
+    if (c.public_key.size() != public_key_size(c.alg)) return "public key length does not fit the algorithm";
+    if (!valid_rp_id(c.rp_id)) return "invalid relying-party id";
+    if (!valid_nickname(c.nickname)) return "invalid nickname";
+    if (c.created < 0 || c.last_used < 0) return "negative timestamp";
+    return std::nullopt;
+}
+
+std::string format_record(const StoredCredential& c) {
+    std::string line(kRecordVersion);
+    for (const std::string& field :
+         {base64url_encode(c.cred_id), std::to_string(cose_number(c.alg)), base64url_encode(c.public_key), c.rp_id,
+          std::to_string(c.created), std::to_string(c.last_used), std::to_string(c.counter),
+          std::string(c.uv ? "1" : "0"), escape_nickname(c.nickname)}) {
+        line.push_back('\t');
+        line += field;
+    }
+    return line;
+}
+
+// Parses one record; on failure `why` says what is wrong.
+std::optional<StoredCredential> parse_record(std::string_view line, const std::string& user, std::string& why) {
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0;;) {
+        const auto tab = line.find('\t', start);
+        fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        if (tab == std::string_view::npos) break;
+        start = tab + 1;
+    }
+    if (fields.front() != kRecordVersion) {
+        why = "not a " + std::string(kRecordVersion) + " record";
+        return std::nullopt;
+    }
+    if (fields.size() != kRecordFields) {
+        why = "expected " + std::to_string(kRecordFields) + " tab-separated fields, found " +
+              std::to_string(fields.size());
+        return std::nullopt;
+    }
+    StoredCredential c;
+    c.user = user;
+    auto cred_id = cognito::base64url_decode(fields[1]);
+    const auto alg = fields[2] == "-7"   ? std::optional(KeyAlgorithm::Es256)
+                     : fields[2] == "-8" ? std::optional(KeyAlgorithm::EdDsa)
+                                         : std::nullopt;
+    auto public_key = cognito::base64url_decode(fields[3]);
+    const auto created = parse_decimal<std::int64_t>(fields[5]);
+    const auto last_used = parse_decimal<std::int64_t>(fields[6]);
+    const auto counter = parse_decimal<std::uint32_t>(fields[7]);
+    auto nickname = unescape_nickname(fields[9]);
+    if (!cred_id) why = "credential id is not base64url";
+    else if (!alg) why = "unknown algorithm";
+    else if (!public_key) why = "public key is not base64url";
+    else if (!created || !last_used) why = "bad timestamp";
+    else if (!counter) why = "bad counter";
+    else if (fields[8] != "0" && fields[8] != "1") why = "bad user-verification flag";
+    else if (!nickname) why = "bad escape in nickname";
+    if (!why.empty()) return std::nullopt;
+    c.cred_id = std::move(*cred_id);
+    c.alg = *alg;
+    c.public_key = std::move(*public_key);
+    c.rp_id = std::string(fields[4]);
+    c.created = *created;
+    c.last_used = *last_used;
+    c.counter = *counter;
+    c.uv = fields[8] == "1";
+    c.nickname = std::move(*nickname);
+    if (auto problem = record_problem(c)) {
+        why = std::move(*problem);
+        return std::nullopt;
+    }
+    return c;
+}
+
+// A user's file as read. Lines that do not parse are kept verbatim, so a rewrite for one change does not
+// also destroy records that an admin may want to repair (or that a newer version wrote).
+struct UserFile {
+    struct Line {
+        std::optional<StoredCredential> credential;
+        std::string raw;
+    };
+    std::vector<Line> lines;
+    std::vector<std::string> problems;
+
+    StoredCredential* find(std::string_view cred_id) {
+        for (auto& line : lines)
+            if (line.credential && line.credential->cred_id == cred_id) return &*line.credential;
+        return nullptr;
+    }
+    [[nodiscard]] std::size_t credential_count() const {
+        return static_cast<std::size_t>(
+            std::count_if(lines.begin(), lines.end(), [](const Line& l) { return l.credential.has_value(); }));
+    }
+};
+
+UserFile read_user_file(const std::string& path, const std::string& user) {
+    UserFile file;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return file;
+        file_fail(path, std::strerror(errno));
+    }
+    // Refuses a symlink, a non-regular file, a file not owned by root or writable by others.
+    const std::string text = read_trusted_file(path, kMaxFileBytes);
+    std::size_t lineno = 0;
+    for (std::size_t start = 0; start < text.size();) {
+        const auto newline = text.find('\n', start);
+        const auto end = newline == std::string::npos ? text.size() : newline;
+        std::string_view line(text.data() + start, end - start);
+        start = end + 1;
+        ++lineno;
+        if (line.empty()) continue;
+        std::string why;
+        auto credential = parse_record(line, user, why);
+        if (credential && file.find(credential->cred_id) != nullptr) {
+            credential.reset();
+            why = "duplicate credential id";
+        }
+        if (!credential) file.problems.push_back(path + ":" + std::to_string(lineno) + ": " + why);
+        file.lines.push_back({std::move(credential), std::string(line)});
+    }
+    return file;
+}
+
+void write_user_file(const std::string& path, const UserFile& file) {
+    if (file.lines.empty()) {
+        // An account without credentials has no file, so users() lists only accounts that have some.
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) file_fail(path, std::strerror(errno));
+        return;
+    }
+    std::string text;
+    for (const auto& line : file.lines) {
+        text += line.credential ? format_record(*line.credential) : line.raw;
+        text.push_back('\n');
+    }
+    write_file_atomically(path, text);
+}
+
+// Held around every read-modify-write: concurrent logins (record_use) and management commands, in this
+// process or another, would otherwise overwrite each other's changes. flock locks belong to the open file
+// description, so each holder opens its own.
+class StoreLock {
+  public:
+    explicit StoreLock(const std::string& dir) {
+        check_directory(dir);
+        const std::string path = dir + "/" + std::string(kLockName);
+        fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+        if (!fd_) file_fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
+        struct stat st {};
+        if (::fstat(fd_.get(), &st) != 0) file_fail(path, std::strerror(errno));
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0) file_fail(path, "not a regular file owned by root");
+        while (::flock(fd_.get(), LOCK_EX) != 0) {
+            if (errno != EINTR) file_fail(path, std::strerror(errno));
+        }
+    }
+
+  private:
+    UniqueFd fd_;
+};
+
+struct DirCloser {
+    void operator()(DIR* d) const noexcept { ::closedir(d); }
+};
+
+}  // namespace
+
+int cose_number(KeyAlgorithm a) {
+    return a == KeyAlgorithm::Es256 ? -7 : -8;
+}
+
+std::optional<KeyAlgorithm> algorithm_from_cose(int cose) {
+    if (cose == -7) return KeyAlgorithm::Es256;
+    if (cose == -8) return KeyAlgorithm::EdDsa;
+    return std::nullopt;
+}
+
+std::size_t public_key_size(KeyAlgorithm a) {
+    return a == KeyAlgorithm::Es256 ? 64 : 32;
+}
+
+bool valid_nickname(std::string_view text) {
+    if (text.empty() || text.size() > kMaxNicknameBytes) return false;
+    for (std::size_t i = 0; i < text.size();) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        std::uint32_t cp = 0;
+        std::size_t len = 0;
+        if (lead < 0x80) {
+            cp = lead;
+            len = 1;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            cp = lead & 0x1F;
+            len = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            cp = lead & 0x0F;
+            len = 3;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            cp = lead & 0x07;
+            len = 4;
+        } else {
+            return false;
+        }
+        if (i + len > text.size()) return false;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto cont = static_cast<unsigned char>(text[i + k]);
+            if ((cont & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (cont & 0x3F);
+        }
+        static constexpr std::array<std::uint32_t, 5> min_for_length = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min_for_length[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
+        const bool separator = cp == 0x2028 || cp == 0x2029;
+        const bool bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+                          cp == 0x200F || cp == 0x061C;
+        if (control || separator || bidi) return false;
+        i += len;
+    }
+    return true;
+}
+
+bool valid_rp_id(std::string_view text) {
+    return !text.empty() && text.size() <= kMaxRpIdBytes &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
+}
+
+CredentialStore::CredentialStore(std::string dir) : dir_(std::move(dir)) {
+    while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
+    if (dir_.empty() || dir_.front() != '/') throw CredentialError("credential directory must be an absolute path");
+}
+
+void CredentialStore::ensure_dir() const {
+    for (std::size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
+        const std::string prefix = dir_.substr(0, slash);
+        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) file_fail(prefix, std::strerror(errno));
+        if (slash == std::string::npos) break;
+    }
+    check_directory(dir_);
+}
+
+CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
+    require_user(user);
+    UserFile file = read_user_file(dir_ + "/" + user, user);
+    Loaded out;
+    for (auto& line : file.lines)
+        if (line.credential) out.credentials.push_back(std::move(*line.credential));
+    out.problems = std::move(file.problems);
+    return out;
+}
+
+void CredentialStore::add(const StoredCredential& c) {
+    require_user(c.user);
+    if (auto problem = record_problem(c)) throw CredentialError("cannot store credential: " + *problem);
+    if (!valid_public_key(c.alg, c.public_key)) throw CredentialError("cannot store credential: invalid public key");
+    const StoreLock lock(dir_);
+    for (const auto& other : users()) {
+        if (other == c.user) continue;
+        for (const auto& existing : load(other).credentials)
+            if (existing.cred_id == c.cred_id) throw CredentialError("this credential is already enrolled");
+    }
+    const std::string path = dir_ + "/" + c.user;
+    UserFile file = read_user_file(path, c.user);
+    if (file.find(c.cred_id) != nullptr) throw CredentialError("this credential is already enrolled");
+    if (file.credential_count() >= kMaxCredentialsPerUser)
+        throw CredentialError("the account already has " + std::to_string(kMaxCredentialsPerUser) + " credentials");
+    file.lines.push_back({c, {}});
+    write_user_file(path, file);
+}
+
+bool CredentialStore::remove(const std::string& user, std::string_view cred_id) {
+    require_user(user);
+    const StoreLock lock(dir_);
+    const std::string path = dir_ + "/" + user;
+    UserFile file = read_user_file(path, user);
+    const auto it = std::find_if(file.lines.begin(), file.lines.end(), [&](const UserFile::Line& l) {
+        return l.credential && l.credential->cred_id == cred_id;
+    });
+    if (it == file.lines.end()) return false;
+    file.lines.erase(it);
+    write_user_file(path, file);
+    return true;
+}
+
+bool CredentialStore::rename(const std::string& user, std::string_view cred_id, const std::string& nickname) {
+    require_user(user);
+    if (!valid_nickname(nickname)) throw CredentialError("invalid nickname");
+    const StoreLock lock(dir_);
+    const std::string path = dir_ + "/" + user;
+    UserFile file = read_user_file(path, user);
+    StoredCredential* c = file.find(cred_id);
+    if (c == nullptr) return false;
+    c->nickname = nickname;
+    write_user_file(path, file);
+    return true;
+}
+
+void CredentialStore::record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
+                                 std::int64_t now) {
+    require_user(user);
+    if (now < 0) throw CredentialError("negative timestamp");
+    const StoreLock lock(dir_);
+    const std::string path = dir_ + "/" + user;
+    UserFile file = read_user_file(path, user);
+    StoredCredential* c = file.find(cred_id);
+    if (c == nullptr) throw CredentialError("the credential is no longer enrolled");
+    if ((c->counter > 0 || counter > 0) && counter <= c->counter)
+        throw CredentialError("the signature counter did not increase");
+    c->counter = counter;
+    c->last_used = now;
+    write_user_file(path, file);
+}
+
+std::vector<std::string> CredentialStore::users() const {
+    std::vector<std::string> out;
+    const std::unique_ptr<DIR, DirCloser> d(::opendir(dir_.c_str()));
+    if (!d) {
+        if (errno == ENOENT) return out;
+        file_fail(dir_, std::strerror(errno));
+    }
+    while (const dirent* e = ::readdir(d.get())) {
+        const std::string name = e->d_name;
+        // Whatever the entry is, it is listed: loading a symlink or a directory then reports it instead of
+        // the listing hiding it.
+        if (valid_store_user(name)) out.push_back(name);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace pp::helper

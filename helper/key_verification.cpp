@@ -1,0 +1,310 @@
+#include "key_verification.hpp"
+
+#include <fido.h>
+#include <fido/eddsa.h>
+#include <fido/es256.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <memory>
+#include <new>
+#include <optional>
+
+namespace pp::helper {
+namespace {
+
+// authData flags (WebAuthn §6.1).
+constexpr std::uint8_t kFlagUserPresent = 0x01;
+constexpr std::uint8_t kFlagUserVerified = 0x04;
+constexpr std::uint8_t kFlagAttestedData = 0x40;
+constexpr std::uint8_t kFlagExtensions = 0x80;
+// rpIdHash (32), flags (1), signCount (4).
+constexpr std::size_t kFixedAuthDataBytes = 37;
+// A credential id of the largest size, its key and a few extensions fit; anything larger is not from a key.
+constexpr std::size_t kMaxAuthDataBytes = 4096;
+// An ES256 signature is at most 72 bytes of DER, an EdDSA one 64.
+constexpr std::size_t kMaxSignatureBytes = 256;
+constexpr std::size_t kMaxCertificateBytes = 8192;
+
+struct FidoFree {
+    void operator()(fido_assert_t* p) const noexcept { fido_assert_free(&p); }
+    void operator()(fido_cred_t* p) const noexcept { fido_cred_free(&p); }
+    void operator()(es256_pk_t* p) const noexcept { es256_pk_free(&p); }
+    void operator()(eddsa_pk_t* p) const noexcept { eddsa_pk_free(&p); }
+};
+
+template <typename T>
+std::unique_ptr<T, FidoFree> owned(T* p) {
+    if (p == nullptr) throw std::bad_alloc();
+    return std::unique_ptr<T, FidoFree>(p);
+}
+
+const unsigned char* bytes(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+std::string_view view(const unsigned char* p, std::size_t n) {
+    return p == nullptr ? std::string_view{} : std::string_view(reinterpret_cast<const char*>(p), n);
+}
+
+// A stored key in the form fido_assert_verify takes: the es256_pk_t or eddsa_pk_t, with its COSE number.
+class PublicKey {
+  public:
+    static std::optional<PublicKey> make(KeyAlgorithm alg, std::string_view key) {
+        // es256_pk_from_ptr also takes longer input (and a leading 0x04); a stored key has exactly one form.
+        if (key.size() != public_key_size(alg)) return std::nullopt;
+        PublicKey pk;
+        pk.cose_ = cose_number(alg);
+        if (alg == KeyAlgorithm::Es256) {
+            pk.es256_ = owned(es256_pk_new());
+            if (es256_pk_from_ptr(pk.es256_.get(), key.data(), key.size()) != FIDO_OK) return std::nullopt;
+        } else {
+            pk.eddsa_ = owned(eddsa_pk_new());
+            if (eddsa_pk_from_ptr(pk.eddsa_.get(), key.data(), key.size()) != FIDO_OK) return std::nullopt;
+        }
+        return pk;
+    }
+    [[nodiscard]] int cose() const noexcept { return cose_; }
+    [[nodiscard]] const void* ptr() const noexcept {
+        return es256_ ? static_cast<const void*>(es256_.get()) : static_cast<const void*>(eddsa_.get());
+    }
+
+  private:
+    PublicKey() = default;
+    int cose_ = 0;
+    std::unique_ptr<es256_pk_t, FidoFree> es256_;
+    std::unique_ptr<eddsa_pk_t, FidoFree> eddsa_;
+};
+
+struct AuthData {
+    std::string_view rp_id_hash;
+    std::uint8_t flags = 0;
+    std::uint32_t counter = 0;
+    std::size_t size = 0;  // of the raw authData inside the CBOR byte string
+};
+
+// The raw authData inside its CBOR byte string header. Only a definite length that covers exactly the rest
+// of the input is accepted: a truncated or padded blob is not what the key sent.
+std::optional<std::string_view> cbor_byte_string(std::string_view cbor) {
+    if (cbor.empty()) return std::nullopt;
+    const auto initial = static_cast<unsigned char>(cbor[0]);
+    if ((initial >> 5) != 2) return std::nullopt;
+    const unsigned info = initial & 0x1F;
+    std::uint64_t length = info;
+    std::size_t header = 1;
+    if (info >= 24 && info <= 27) {
+        const std::size_t width = std::size_t{1} << (info - 24);
+        if (cbor.size() < 1 + width) return std::nullopt;
+        length = 0;
+        for (std::size_t i = 1; i <= width; ++i) length = (length << 8) | static_cast<unsigned char>(cbor[i]);
+        header += width;
+    } else if (info > 27) {
+        return std::nullopt;  // reserved, or an indefinite length that libfido2 refuses too
+    }
+    if (cbor.size() - header != length) return std::nullopt;
+    return cbor.substr(header);
+}
+
+std::optional<AuthData> parse_auth_data(std::string_view cbor) {
+    if (cbor.size() > kMaxAuthDataBytes) return std::nullopt;
+    const auto raw = cbor_byte_string(cbor);
+    if (!raw || raw->size() < kFixedAuthDataBytes) return std::nullopt;
+    AuthData out;
+    out.rp_id_hash = raw->substr(0, 32);
+    out.flags = static_cast<std::uint8_t>((*raw)[32]);
+    for (std::size_t i = 33; i < 37; ++i) out.counter = (out.counter << 8) | static_cast<unsigned char>((*raw)[i]);
+    out.size = raw->size();
+    return out;
+}
+
+bool rp_id_hash_matches(const AuthData& auth, const std::string& rp_id) {
+    std::array<unsigned char, 32> expected{};
+    unsigned int n = 0;
+    if (EVP_Digest(rp_id.data(), rp_id.size(), expected.data(), &n, EVP_sha256(), nullptr) != 1 ||
+        n != expected.size())
+        return false;
+    return CRYPTO_memcmp(expected.data(), auth.rp_id_hash.data(), expected.size()) == 0;
+}
+
+[[noreturn]] void refuse(const std::string& why) {
+    throw CredentialError(why);
+}
+
+std::string_view algorithm_name(KeyAlgorithm alg) {
+    return alg == KeyAlgorithm::Es256 ? "ES256" : "EdDSA";
+}
+
+// The attestation statement's signature, checked by libfido2 (which also repeats the rpIdHash and flag
+// checks done before, and refuses extensions in authData that were not asked for).
+void verify_attestation_signature(const AttestationPolicy& policy, const AttestationInput& input,
+                                  fido_cred_t* cred) {
+    if (input.signature.empty() || input.signature.size() > kMaxSignatureBytes)
+        refuse("the attestation signature is missing or too long");
+    if (input.x5c.size() > kMaxCertificateBytes) refuse("the attestation certificate is too long");
+    if (fido_cred_set_clientdata_hash(cred, bytes(policy.client_data_hash), policy.client_data_hash.size()) !=
+            FIDO_OK ||
+        fido_cred_set_rp(cred, policy.rp_id.c_str(), nullptr) != FIDO_OK ||
+        fido_cred_set_fmt(cred, input.fmt.c_str()) != FIDO_OK ||
+        fido_cred_set_sig(cred, bytes(input.signature), input.signature.size()) != FIDO_OK ||
+        fido_cred_set_uv(cred, policy.require_uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK ||
+        (!input.x5c.empty() && fido_cred_set_x509(cred, bytes(input.x5c), input.x5c.size()) != FIDO_OK))
+        refuse("the attestation statement cannot be read");
+    // Without a certificate only self attestation is possible: the credential key signed its own creation.
+    // With one, libfido2 checks the signature with the certificate's key as ES256 (the statement's own alg
+    // is not relayed); the certificate itself is not chained to any vendor root.
+    const int r = input.x5c.empty() ? fido_cred_verify_self(cred) : fido_cred_verify(cred);
+    if (r == FIDO_ERR_INVALID_SIG) refuse("the attestation signature does not verify");
+    if (r != FIDO_OK) refuse(std::string("the attestation could not be checked: ") + fido_strerr(r));
+}
+
+}  // namespace
+
+bool valid_public_key(KeyAlgorithm alg, std::string_view key) {
+    return PublicKey::make(alg, key).has_value();
+}
+
+AssertionResult verify_assertion(const AssertionPolicy& policy, const AssertionInput& input,
+                                 const std::vector<StoredCredential>& candidates) {
+    AssertionResult result{AssertionVerdict::UnknownCredential};
+    const auto found = std::find_if(candidates.begin(), candidates.end(), [&](const StoredCredential& c) {
+        return c.rp_id == policy.rp_id && c.cred_id == input.cred_id;
+    });
+    if (found == candidates.end()) return result;
+    result.index = static_cast<std::size_t>(found - candidates.begin());
+
+    result.verdict = AssertionVerdict::Malformed;
+    const auto auth = parse_auth_data(input.auth_data);
+    if (!auth || policy.client_data_hash.size() != kClientDataHashBytes || input.signature.empty() ||
+        input.signature.size() > kMaxSignatureBytes)
+        return result;
+    // An assertion carries no attested credential; without extensions nothing may follow the fixed fields.
+    if ((auth->flags & kFlagAttestedData) != 0 ||
+        ((auth->flags & kFlagExtensions) == 0 && auth->size != kFixedAuthDataBytes))
+        return result;
+
+    // These are repeated by fido_assert_verify, but it answers all of them with one error code; checking
+    // them first gives the audit log the specific reason.
+    if (!rp_id_hash_matches(*auth, policy.rp_id)) {
+        result.verdict = AssertionVerdict::WrongRelyingParty;
+        return result;
+    }
+    if ((auth->flags & kFlagUserPresent) == 0) {
+        result.verdict = AssertionVerdict::NoUserPresence;
+        return result;
+    }
+    if (policy.require_uv && (auth->flags & kFlagUserVerified) == 0) {
+        result.verdict = AssertionVerdict::NoUserVerification;
+        return result;
+    }
+
+    const auto key = PublicKey::make(found->alg, found->public_key);
+    if (!key) return result;
+    const auto assertion = owned(fido_assert_new());
+    if (fido_assert_set_count(assertion.get(), 1) != FIDO_OK ||
+        fido_assert_set_clientdata_hash(assertion.get(), bytes(policy.client_data_hash),
+                                        policy.client_data_hash.size()) != FIDO_OK ||
+        fido_assert_set_rp(assertion.get(), policy.rp_id.c_str()) != FIDO_OK ||
+        fido_assert_set_authdata(assertion.get(), 0, bytes(input.auth_data), input.auth_data.size()) != FIDO_OK ||
+        fido_assert_set_sig(assertion.get(), 0, bytes(input.signature), input.signature.size()) != FIDO_OK ||
+        fido_assert_set_up(assertion.get(), FIDO_OPT_TRUE) != FIDO_OK ||
+        fido_assert_set_uv(assertion.get(), policy.require_uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
+        return result;
+    const int r = fido_assert_verify(assertion.get(), 0, key->cose(), key->ptr());
+    if (r == FIDO_ERR_INVALID_SIG) {
+        result.verdict = AssertionVerdict::BadSignature;
+        return result;
+    }
+    // Anything else left (an extension in authData that was not asked for) is not a well-formed answer.
+    if (r != FIDO_OK) return result;
+
+    // A key that counts must count up: a repeat or a step back means a replay or a cloned key. A key that
+    // never counts (always 0) is allowed, as WebAuthn allows it.
+    if ((found->counter > 0 || auth->counter > 0) && auth->counter <= found->counter) {
+        result.verdict = AssertionVerdict::CounterRegressed;
+        return result;
+    }
+    result.verdict = AssertionVerdict::Ok;
+    result.counter = auth->counter;
+    result.uv = (auth->flags & kFlagUserVerified) != 0;
+    return result;
+}
+
+std::string_view verdict_text(AssertionVerdict v) {
+    switch (v) {
+        case AssertionVerdict::Ok:
+            return "ok";
+        case AssertionVerdict::UnknownCredential:
+            return "unknown credential";
+        case AssertionVerdict::Malformed:
+            return "malformed assertion";
+        case AssertionVerdict::WrongRelyingParty:
+            return "wrong relying party";
+        case AssertionVerdict::NoUserPresence:
+            return "no user presence";
+        case AssertionVerdict::NoUserVerification:
+            return "no user verification";
+        case AssertionVerdict::BadSignature:
+            return "bad signature";
+        case AssertionVerdict::CounterRegressed:
+            return "signature counter did not increase";
+    }
+    return "unknown verdict";
+}
+
+StoredCredential verify_new_credential(const AttestationPolicy& policy, const AttestationInput& input) {
+    const auto alg = algorithm_from_cose(input.cose_alg);
+    if (!alg)
+        refuse("the key made a credential with COSE algorithm " + std::to_string(input.cose_alg) +
+               "; only ES256 (-7) and EdDSA (-8) are accepted");
+    if (policy.client_data_hash.size() != kClientDataHashBytes) refuse("the client data hash must be 32 bytes");
+    if (!valid_rp_id(policy.rp_id)) refuse("invalid relying-party id");
+    const bool packed = input.fmt == "packed";
+    const bool u2f = input.fmt == "fido-u2f";
+    if (!packed && !u2f && input.fmt != "none") refuse("unsupported attestation format");
+    if (u2f && (*alg != KeyAlgorithm::Es256 || input.x5c.empty()))
+        refuse("a fido-u2f attestation needs an ES256 credential and a certificate");
+
+    const auto auth = parse_auth_data(input.auth_data);
+    if (!auth) refuse("the authenticator data is not a CBOR byte string holding at least the fixed fields");
+    if (!rp_id_hash_matches(*auth, policy.rp_id)) refuse("the credential was made for another relying party");
+    if ((auth->flags & kFlagUserPresent) == 0) refuse("the key did not report user presence");
+    if (policy.require_uv && (auth->flags & kFlagUserVerified) == 0)
+        refuse("the key did not verify the user (PIN or biometric)");
+    if ((auth->flags & kFlagAttestedData) == 0) refuse("the authenticator data holds no attested credential");
+    if ((auth->flags & kFlagExtensions) != 0) refuse("the key returned extensions that were not asked for");
+    if (input.cred_id.empty() || input.cred_id.size() > kMaxCredentialIdBytes) refuse("credential id length");
+
+    const auto cred = owned(fido_cred_new());
+    // The type must be set first: libfido2 then refuses a COSE key of any other algorithm in authData.
+    if (fido_cred_set_type(cred.get(), input.cose_alg) != FIDO_OK ||
+        fido_cred_set_authdata(cred.get(), bytes(input.auth_data), input.auth_data.size()) != FIDO_OK)
+        refuse("the attested credential data does not parse or does not hold an " +
+               std::string(algorithm_name(*alg)) + " key");
+    // fido_cred_set_id would overwrite the id parsed from authData, so the ids are compared here instead.
+    const auto attested_id = view(fido_cred_id_ptr(cred.get()), fido_cred_id_len(cred.get()));
+    const auto attested_key = view(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get()));
+    if (attested_id != input.cred_id) refuse("the credential id does not match the authenticator data");
+    if (attested_key != input.public_key) refuse("the public key does not match the authenticator data");
+    if (!valid_public_key(*alg, input.public_key))
+        refuse("the public key is not a valid " + std::string(algorithm_name(*alg)) + " key");
+
+    if (input.fmt == "none") {
+        // Nothing to check: the first login with the credential proves the key holds it.
+        if (!input.signature.empty() || !input.x5c.empty())
+            refuse("a \"none\" attestation carries no signature or certificate");
+    } else {
+        verify_attestation_signature(policy, input, cred.get());
+    }
+
+    StoredCredential out;
+    out.cred_id = input.cred_id;
+    out.alg = *alg;
+    out.public_key = input.public_key;
+    out.uv = (auth->flags & kFlagUserVerified) != 0;
+    out.counter = auth->counter;
+    return out;
+}
+
+}  // namespace pp::helper

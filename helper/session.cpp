@@ -1,0 +1,151 @@
+#include "session.hpp"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+
+#include "channel.hpp"
+#include "cognito_client.hpp"
+
+namespace pp::helper {
+namespace {
+
+using wire::Outcome;
+
+std::string random_hex(std::size_t bytes) {
+    const std::string b = random_bytes(bytes);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : b) {
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+    return out;
+}
+
+}  // namespace
+
+bool printable_bounded(std::string_view s, std::size_t max) {
+    return s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
+               const auto u = static_cast<unsigned char>(c);
+               return u >= 0x20 && u < 0x7f;
+           });
+}
+
+std::string random_bytes(std::size_t n) {
+    std::string b(n, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)
+        throw std::runtime_error("no randomness");
+    return b;
+}
+
+Session::Session(const LoginContext& ctx) : ctx_(ctx) {
+    rec_.login_id = random_hex(8);
+    rec_.caller_uid = ctx.peer.uid;
+}
+
+void Session::run() noexcept {
+    Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
+    bool client_gone = false;
+    try {
+        const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
+        if (first.type() == wire::Type::Begin)
+            login(first);
+        else if (first.type() == wire::Type::Manage)
+            manage(first);
+        else
+            throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
+    } catch (const Finish& done) {
+        f = done;
+    } catch (const wire::ChannelError& e) {
+        client_gone = true;
+        f = {e.kind() == wire::ChannelError::Kind::Timeout ? Outcome::AuthErr : Outcome::ConvErr, "",
+             std::string("client connection: ") + e.what()};
+    } catch (const cognito::ServiceError& e) {
+        f = service_failure(e);
+    } catch (const std::exception& e) {
+        f = {Outcome::AuthErr, kSignInFailed, std::string("internal error: ") + e.what()};
+    } catch (...) {
+    }
+    // No path but an explicit verification sets Success; anything else that ends here is a failure.
+    if (f.outcome == Outcome::Success && !verified_) f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
+    rec_.outcome = f.outcome;
+    rec_.reason = f.reason;
+    // Logged before the client hears the verdict, so the line exists by the time the login returns.
+    audit(rec_);
+    if (client_gone) return;
+    try {
+        wire::Message result(wire::Type::Result);
+        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome)).add(wire::Tag::Text, f.text);
+        if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
+        wire::send_message(ctx_.fd, result);
+    } catch (const std::exception&) {
+        // The client went away; it returns an error of its own and nothing is granted.
+    }
+}
+
+void Session::start_clock() { deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout; }
+
+std::chrono::milliseconds Session::time_left() const {
+    const auto left = cognito::time_left(deadline_);
+    if (left.count() == 0) throw Finish{Outcome::AuthErr, "Sign-in timed out.", "login timeout"};
+    return left;
+}
+
+void Session::send(const wire::Message& m) { wire::send_message(ctx_.fd, m); }
+
+wire::Message Session::receive() {
+    try {
+        return wire::receive_message(ctx_.fd, time_left());
+    } catch (const wire::ChannelError& e) {
+        if (e.kind() == wire::ChannelError::Kind::Timeout)
+            throw Finish{Outcome::AuthErr, "Sign-in timed out.", "no answer before the login timeout"};
+        throw;
+    }
+}
+
+Secret Session::ask(const std::string& text, bool echo) {
+    wire::Message p(wire::Type::Prompt);
+    p.add(wire::Tag::Style, static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
+        .add(wire::Tag::Text, text);
+    send(p);
+    wire::Message reply = receive();
+    if (reply.type() == wire::Type::Cancel) cancelled(reply);
+    if (reply.type() != wire::Type::Answer)
+        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an answer"};
+    return Secret(reply.get_or(wire::Tag::Text, ""));
+}
+
+void Session::cancelled(const wire::Message& m) {
+    const auto why = static_cast<Outcome>(
+        m.get_u32(wire::Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
+    if (why == Outcome::Abort) throw Finish{Outcome::Abort, "", "the person cancelled"};
+    throw Finish{Outcome::ConvErr, "", "the conversation failed"};
+}
+
+void Session::read_identity_fields(const wire::Message& m) {
+    rec_.user = std::string(m.get_or(wire::Tag::User, ""));
+    rec_.service = std::string(m.get_or(wire::Tag::Service, ""));
+    rec_.rhost = std::string(m.get_or(wire::Tag::Rhost, ""));
+    rec_.tty = std::string(m.get_or(wire::Tag::Tty, ""));
+    if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
+        !printable_bounded(rec_.tty, 64) || !printable_bounded(m.get_or(wire::Tag::Ruser, ""), 64))
+        throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
+    if (!valid_local_user(rec_.user))
+        throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
+}
+
+void Session::succeed(const std::string& text, const std::string& reason) {
+    verified_ = true;
+    throw Finish{Outcome::Success, text, reason};
+}
+
+void run_connection(const LoginContext& ctx) noexcept {
+    try {
+        Session(ctx).run();
+    } catch (...) {
+        // Only the login id's randomness can fail here; without it nothing is safe to do but drop the connection.
+    }
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,82 @@
+// The helper's side of one connection: talking to the person through the client, proving who they are
+// (codes through the user pool, local security keys), and ending with one verdict.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit.hpp"
+#include "cognito_client.hpp"
+#include "config.hpp"
+#include "credential_store.hpp"
+#include "identifiers.hpp"
+#include "login.hpp"
+#include "wire.hpp"
+
+namespace pp::helper {
+
+// Ends the session from anywhere in the flow.
+struct Finish {
+    wire::Outcome outcome;
+    std::string text;    // for the person
+    std::string reason;  // for the audit log
+};
+
+inline constexpr const char* kSignInFailed = "Sign-in failed.";
+inline constexpr const char* kMisconfigured = "Passwordless sign-in is misconfigured; contact your administrator.";
+
+std::string random_bytes(std::size_t n);
+bool printable_bounded(std::string_view s, std::size_t max);
+// What a failure of the user pool means for the person and the PAM code.
+Finish service_failure(const cognito::ServiceError& e);
+
+class Session {
+public:
+    explicit Session(const LoginContext& ctx);
+    // Reads the first message, serves a login or a management request, sends the Result and audits.
+    void run() noexcept;
+
+private:
+    // session.cpp: the conversation with the client
+    const Config& cfg() const { return ctx_.runtime->config; }
+    void start_clock();
+    std::chrono::milliseconds time_left() const;
+    Secret ask(const std::string& text, bool echo);
+    void send(const wire::Message& m);
+    wire::Message receive();
+    [[noreturn]] void cancelled(const wire::Message& m);
+    void read_identity_fields(const wire::Message& m);
+    [[noreturn]] void succeed(const std::string& text, const std::string& reason);
+
+    // login.cpp: proving who the person is
+    void login(const wire::Message& begin);
+    void authorize_caller();
+    void authenticate(const std::vector<Method>& methods);
+    std::optional<Identifier> resolve_identity();
+    Identifier ask_identifier();
+    Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
+                const std::string& prefix);
+    std::string destination_for(Method m) const;
+    void load_credentials();
+    bool key_login();
+    void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
+    void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+
+    // management.cpp: enrolling, listing, renaming, removing and importing security keys
+    void manage(const wire::Message& request);
+    void enroll(CredentialStore& store, const std::string& nickname);
+    void list(const CredentialStore& store);
+    void import(CredentialStore& store, const wire::Message& request);
+
+    const LoginContext& ctx_;
+    AuditRecord rec_;
+    std::chrono::steady_clock::time_point deadline_{};
+    std::vector<Identifier> known_;
+    std::optional<Identifier> typed_;
+    std::vector<StoredCredential> credentials_;
+    bool verified_ = false;
+};
+
+}  // namespace pp::helper
