@@ -145,8 +145,9 @@ Config parse_config(const std::string& text, const std::string& source) {
                 current_policy = &c.services[current_service];
                 *current_policy = {};
                 section = "service " + current_service;
-            } else if (section != "pool" && section != "login" && section != "binding" && section != "security_key") {
-                p.fail("unknown section [" + section + "] (known: pool, login, binding, security_key, service NAME)");
+            } else if (section != "pool" && section != "login" && section != "binding" && section != "security_key" &&
+                       section != "limits") {
+                p.fail("unknown section [" + section + "] (known: pool, login, binding, security_key, limits, service NAME)");
             }
             continue;
         }
@@ -236,6 +237,26 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else {
                 p.fail("unknown key '" + key + "' in [binding] (known: mapping_file claim ask_identifier)");
             }
+        } else if (section == "limits") {
+            auto& l = c.limits;
+            if (key == "sends_per_identifier")
+                l.sends_per_identifier = static_cast<int>(p.integer(key, value, 1, 1000));
+            else if (key == "sends_per_rhost")
+                l.sends_per_rhost = static_cast<int>(p.integer(key, value, 1, 100000));
+            else if (key == "send_window")
+                l.send_window = std::chrono::seconds(p.integer(key, value, 60, 86400));
+            else if (key == "failures_before_backoff")
+                l.failures_before_backoff = static_cast<int>(p.integer(key, value, 1, 100));
+            else if (key == "backoff_max")
+                l.backoff_max = std::chrono::seconds(p.integer(key, value, 60, 86400));
+            else if (key == "logins_per_rhost")
+                l.logins_per_rhost = static_cast<int>(p.integer(key, value, 1, 4096));
+            else if (key == "state_file")
+                c.limits_state_file = p.abs_path(key, value);
+            else
+                p.fail("unknown key '" + key +
+                       "' in [limits] (known: sends_per_identifier sends_per_rhost send_window "
+                       "failures_before_backoff backoff_max logins_per_rhost state_file)");
         } else if (section == "security_key") {
             auto& k = c.security_key;
             if (key == "rp_id") {
@@ -359,6 +380,11 @@ std::string describe_config(const Config& c) {
           : k.user_verification == UserVerification::Preferred ? "preferred (not demanded)"
                                                                : "discouraged")
       << ", touch timeout " << k.touch_timeout.count() << " s\n";
+    const auto& l = c.limits;
+    o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
+      << " per remote host every " << l.send_window.count() << " s; backoff after " << l.failures_before_backoff
+      << " failed logins (up to " << l.backoff_max.count() << " s); " << l.logins_per_rhost
+      << " logins at once per remote host; state in " << c.limits_state_file << "\n";
     return o.str();
 }
 

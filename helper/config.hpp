@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "rate_limits.hpp"
 #include "secret.hpp"
 
 namespace pp::helper {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
+inline constexpr const char* kDefaultLimitsStateFile = "/var/lib/pam_passwordless/limits";
 
 enum class Method { EmailOtp, SmsOtp, SecurityKey };
 std::string_view method_name(Method m);       // as written in the file: email_otp, sms_otp, security_key
@@ -63,6 +65,10 @@ struct Config {
 
     // [security_key]
     SecurityKeyPolicy security_key;
+
+    // [limits]
+    LimitPolicy limits;
+    std::string limits_state_file = kDefaultLimitsStateFile;
 
     // [service NAME]
     std::map<std::string, MethodPolicy> services;

@@ -40,7 +40,8 @@ bool is_temporary_name(std::string_view name) {
     const auto at = name.rfind(".tmp.");
     if (at == std::string_view::npos) return false;
     const auto digits = name.substr(at + 5);
-    return !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    return !digits.empty() &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The user name becomes a file name in the store directory.
@@ -147,8 +148,8 @@ std::optional<std::string> record_problem(const StoredCredential& c) {
 std::string format_record(const StoredCredential& c) {
     std::string line(kRecordVersion);
     for (const std::string& field :
-         {base64url_encode(c.cred_id), std::to_string(cose_number(c.alg)), base64url_encode(c.public_key), c.rp_id,
-          std::to_string(c.created), std::to_string(c.last_used), std::to_string(c.counter),
+         {base64url_encode(c.cred_id), std::to_string(cose_number(c.alg)), base64url_encode(c.public_key),
+          c.rp_id, std::to_string(c.created), std::to_string(c.last_used), std::to_string(c.counter),
           std::string(c.uv ? "1" : "0"), escape_nickname(c.nickname)}) {
         line.push_back('\t');
         line += field;
@@ -157,11 +158,13 @@ std::string format_record(const StoredCredential& c) {
 }
 
 // Parses one record; on failure `why` says what is wrong.
-std::optional<StoredCredential> parse_record(std::string_view line, const std::string& user, std::string& why) {
+std::optional<StoredCredential> parse_record(std::string_view line, const std::string& user,
+                                             std::string& why) {
     std::vector<std::string_view> fields;
     for (std::size_t start = 0;;) {
         const auto tab = line.find('\t', start);
-        fields.push_back(line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+        fields.push_back(
+            line.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
         if (tab == std::string_view::npos) break;
         start = tab + 1;
     }
@@ -185,13 +188,20 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
     const auto last_used = parse_decimal<std::int64_t>(fields[6]);
     const auto counter = parse_decimal<std::uint32_t>(fields[7]);
     auto nickname = unescape_nickname(fields[9]);
-    if (!cred_id) why = "credential id is not base64url";
-    else if (!alg) why = "unknown algorithm";
-    else if (!public_key) why = "public key is not base64url";
-    else if (!created || !last_used) why = "bad timestamp";
-    else if (!counter) why = "bad counter";
-    else if (fields[8] != "0" && fields[8] != "1") why = "bad user-verification flag";
-    else if (!nickname) why = "bad escape in nickname";
+    if (!cred_id)
+        why = "credential id is not base64url";
+    else if (!alg)
+        why = "unknown algorithm";
+    else if (!public_key)
+        why = "public key is not base64url";
+    else if (!created || !last_used)
+        why = "bad timestamp";
+    else if (!counter)
+        why = "bad counter";
+    else if (fields[8] != "0" && fields[8] != "1")
+        why = "bad user-verification flag";
+    else if (!nickname)
+        why = "bad escape in nickname";
     if (!why.empty()) return std::nullopt;
     c.cred_id = std::move(*cred_id);
     c.alg = *alg;
@@ -225,25 +235,19 @@ struct UserFile {
         return nullptr;
     }
     [[nodiscard]] std::size_t credential_count() const {
-        return static_cast<std::size_t>(
-            std::count_if(lines.begin(), lines.end(), [](const Line& l) { return l.credential.has_value(); }));
+        return static_cast<std::size_t>(std::count_if(
+            lines.begin(), lines.end(), [](const Line& l) { return l.credential.has_value(); }));
     }
 };
 
-UserFile read_user_file(const std::string& path, const std::string& user) {
+// The text of a user's file; problems name `source` and the line.
+UserFile parse_user_file(std::string_view text, const std::string& user, const std::string& source) {
     UserFile file;
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT) return file;
-        file_fail(path, std::strerror(errno));
-    }
-    // Refuses a symlink, a non-regular file, a file not owned by root or writable by others.
-    const std::string text = read_trusted_file(path, kMaxFileBytes);
     std::size_t lineno = 0;
     for (std::size_t start = 0; start < text.size();) {
         const auto newline = text.find('\n', start);
-        const auto end = newline == std::string::npos ? text.size() : newline;
-        std::string_view line(text.data() + start, end - start);
+        const auto end = newline == std::string_view::npos ? text.size() : newline;
+        const std::string_view line = text.substr(start, end - start);
         start = end + 1;
         ++lineno;
         if (line.empty()) continue;
@@ -253,10 +257,20 @@ UserFile read_user_file(const std::string& path, const std::string& user) {
             credential.reset();
             why = "duplicate credential id";
         }
-        if (!credential) file.problems.push_back(path + ":" + std::to_string(lineno) + ": " + why);
+        if (!credential) file.problems.push_back(source + ":" + std::to_string(lineno) + ": " + why);
         file.lines.push_back({std::move(credential), std::string(line)});
     }
     return file;
+}
+
+UserFile read_user_file(const std::string& path, const std::string& user) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return {};
+        file_fail(path, std::strerror(errno));
+    }
+    // Refuses a symlink, a non-regular file, a file not owned by root or writable by others.
+    return parse_user_file(read_trusted_file(path, kMaxFileBytes), user, path);
 }
 
 void write_user_file(const std::string& path, const UserFile& file) {
@@ -361,7 +375,8 @@ bool valid_rp_id(std::string_view text) {
 
 CredentialStore::CredentialStore(std::string dir) : dir_(std::move(dir)) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();
-    if (dir_.empty() || dir_.front() != '/') throw CredentialError("credential directory must be an absolute path");
+    if (dir_.empty() || dir_.front() != '/')
+        throw CredentialError("credential directory must be an absolute path");
 }
 
 void CredentialStore::ensure_dir() const {
@@ -373,20 +388,33 @@ void CredentialStore::ensure_dir() const {
     check_directory(dir_);
 }
 
-CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
-    require_user(user);
-    UserFile file = read_user_file(dir_ + "/" + user, user);
-    Loaded out;
+namespace {
+
+CredentialStore::Loaded loaded(UserFile file) {
+    CredentialStore::Loaded out;
     for (auto& line : file.lines)
         if (line.credential) out.credentials.push_back(std::move(*line.credential));
     out.problems = std::move(file.problems);
     return out;
 }
 
+}  // namespace
+
+CredentialStore::Loaded parse_credential_records(std::string_view text, const std::string& user,
+                                                 const std::string& source) {
+    return loaded(parse_user_file(text, user, source));
+}
+
+CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
+    require_user(user);
+    return loaded(read_user_file(dir_ + "/" + user, user));
+}
+
 void CredentialStore::add(const StoredCredential& c) {
     require_user(c.user);
     if (auto problem = record_problem(c)) throw CredentialError("cannot store credential: " + *problem);
-    if (!valid_public_key(c.alg, c.public_key)) throw CredentialError("cannot store credential: invalid public key");
+    if (!valid_public_key(c.alg, c.public_key))
+        throw CredentialError("cannot store credential: invalid public key");
     const StoreLock lock(dir_);
     for (const auto& other : users()) {
         if (other == c.user) continue;
@@ -397,7 +425,8 @@ void CredentialStore::add(const StoredCredential& c) {
     UserFile file = read_user_file(path, c.user);
     if (file.find(c.cred_id) != nullptr) throw CredentialError("this credential is already enrolled");
     if (file.credential_count() >= kMaxCredentialsPerUser)
-        throw CredentialError("the account already has " + std::to_string(kMaxCredentialsPerUser) + " credentials");
+        throw CredentialError("the account already has " + std::to_string(kMaxCredentialsPerUser) +
+                              " credentials");
     file.lines.push_back({c, {}});
     write_user_file(path, file);
 }

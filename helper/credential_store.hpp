@@ -76,7 +76,8 @@ class CredentialStore {
     // Records a verified login. Throws CredentialError when the credential is gone, or when its counter is
     // counting and `counter` is no longer above the stored one (another login with the same key recorded a
     // later use in the meantime, or the key was cloned): the caller must then fail the login.
-    void record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter, std::int64_t now);
+    void record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
+                    std::int64_t now);
 
     // The accounts that have a credential file, sorted.
     [[nodiscard]] std::vector<std::string> users() const;
@@ -86,5 +87,10 @@ class CredentialStore {
   private:
     std::string dir_;
 };
+
+// What load() makes of a user's file once it is read, without touching the file system: `source` names
+// the file in problems. Public so the record parser can be fuzzed on its own.
+CredentialStore::Loaded parse_credential_records(std::string_view text, const std::string& user,
+                                                 const std::string& source);
 
 }  // namespace pp::helper

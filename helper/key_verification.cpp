@@ -114,7 +114,8 @@ std::optional<AuthData> parse_auth_data(std::string_view cbor) {
     AuthData out;
     out.rp_id_hash = raw->substr(0, 32);
     out.flags = static_cast<std::uint8_t>((*raw)[32]);
-    for (std::size_t i = 33; i < 37; ++i) out.counter = (out.counter << 8) | static_cast<unsigned char>((*raw)[i]);
+    for (std::size_t i = 33; i < 37; ++i)
+        out.counter = (out.counter << 8) | static_cast<unsigned char>((*raw)[i]);
     out.size = raw->size();
     return out;
 }
@@ -206,7 +207,8 @@ AssertionResult verify_assertion(const AssertionPolicy& policy, const AssertionI
         fido_assert_set_clientdata_hash(assertion.get(), bytes(policy.client_data_hash),
                                         policy.client_data_hash.size()) != FIDO_OK ||
         fido_assert_set_rp(assertion.get(), policy.rp_id.c_str()) != FIDO_OK ||
-        fido_assert_set_authdata(assertion.get(), 0, bytes(input.auth_data), input.auth_data.size()) != FIDO_OK ||
+        fido_assert_set_authdata(assertion.get(), 0, bytes(input.auth_data), input.auth_data.size()) !=
+            FIDO_OK ||
         fido_assert_set_sig(assertion.get(), 0, bytes(input.signature), input.signature.size()) != FIDO_OK ||
         fido_assert_set_up(assertion.get(), FIDO_OPT_TRUE) != FIDO_OK ||
         fido_assert_set_uv(assertion.get(), policy.require_uv ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK)
@@ -258,7 +260,8 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
     if (!alg)
         refuse("the key made a credential with COSE algorithm " + std::to_string(input.cose_alg) +
                "; only ES256 (-7) and EdDSA (-8) are accepted");
-    if (policy.client_data_hash.size() != kClientDataHashBytes) refuse("the client data hash must be 32 bytes");
+    if (policy.client_data_hash.size() != kClientDataHashBytes)
+        refuse("the client data hash must be 32 bytes");
     if (!valid_rp_id(policy.rp_id)) refuse("invalid relying-party id");
     const bool packed = input.fmt == "packed";
     const bool u2f = input.fmt == "fido-u2f";

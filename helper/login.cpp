@@ -149,11 +149,44 @@ Finish service_failure(const ServiceError& e) {
     return {Outcome::AuthErr, kSignInFailed, reason};
 }
 
+namespace {
+
+std::string minutes(std::int64_t seconds) {
+    const std::int64_t m = (seconds + 59) / 60;
+    return std::to_string(m) + (m == 1 ? " minute" : " minutes");
+}
+
+std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace
+
+void Session::take_send(const std::string& identifier) {
+    const auto wait = ctx_.limits->take_send(identifier, rec_.rhost, cfg().limits, now_unix());
+    if (wait > 0)
+        throw Finish{Outcome::AuthinfoUnavail, "Too many codes requested; try again in " + minutes(wait) + ".",
+                     "code send limit reached"};
+}
+
+void Session::settle_limits(Outcome outcome) {
+    if (!ctx_.runtime || rec_.user.empty()) return;
+    if (outcome == Outcome::Success && verified_)
+        ctx_.limits->record_success(rec_.user);
+    else if (tried_proof_ && outcome != Outcome::AuthinfoUnavail && outcome != Outcome::ServiceErr)
+        ctx_.limits->record_failure(rec_.user, now_unix());
+}
+
 void Session::login(const wire::Message& begin) {
     read_identity_fields(begin);
     if (!ctx_.runtime) throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     start_clock();
     authorize_caller();
+    if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
+        throw Finish{Outcome::MaxTries, "Too many failed sign-ins; try again in " + minutes(wait) + ".",
+                     "backoff after repeated failures"};
+    holds_rhost_slot_ = ctx_.limits->enter_rhost(rec_.rhost, cfg().limits);
+    if (!holds_rhost_slot_)
+        throw Finish{Outcome::AuthinfoUnavail, "Too many sign-ins at once from your host; try again in a moment.",
+                     "logins in flight from this remote host at the limit"};
     const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.", "no method enabled for this service"};
@@ -265,7 +298,10 @@ void Session::authenticate(const std::vector<Method>& methods) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
         std::optional<std::string_view> preferred;
-        if (otp_methods.size() == 1 && credentials_.empty()) preferred = method_challenge(otp_methods.front());
+        if (otp_methods.size() == 1 && credentials_.empty()) {
+            preferred = method_challenge(otp_methods.front());
+            take_send(ident->value);
+        }
         try {
             step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
         } catch (const ServiceError& e) {
@@ -323,6 +359,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
             continue;
         }
         auto& client = *ctx_.runtime->client;
+        take_send(ident->value);
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
@@ -352,6 +389,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
     for (int attempt = 1;; ++attempt) {
         Secret code = ask(prefix + "Code sent to " + where + ": ", false);
         if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
+        tried_proof_ = true;
         if (valid_code(code.view())) {
             std::vector<std::pair<std::string, Secret>> answer;
             answer.emplace_back(code_key, std::move(code));
@@ -417,6 +455,7 @@ bool Session::key_login() {
             .add(wire::Tag::Text, "Touch your security key.")
             .add(wire::Tag::PinPrompt, "Security key PIN: ");
         for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
+        tried_proof_ = true;
         send(req);
         const wire::Message reply = receive();
         if (reply.type() == wire::Type::Cancel) cancelled(reply);
@@ -441,6 +480,9 @@ bool Session::key_login() {
         const StoredCredential& used = group[r.index];
         try {
             CredentialStore(policy.store_dir).record_use(rec_.user, used.cred_id, r.counter, std::time(nullptr));
+        } catch (const CredentialError& e) {
+            // Another login with the same credential got there first with this counter, or it was removed.
+            throw Finish{Outcome::AuthErr, kSignInFailed, std::string("credential store refused the use: ") + e.what()};
         } catch (const std::exception& e) {
             // Without the new counter stored, a clone could replay later: refuse rather than forget.
             throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
@@ -494,6 +536,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
                 .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
                 .add(wire::Tag::Text, "Touch your security key.")
                 .add(wire::Tag::PinPrompt, "Security key PIN: ");
+            tried_proof_ = true;
             send(req);
             const wire::Message reply = receive();
             if (reply.type() == wire::Type::Cancel) cancelled(reply);
@@ -508,11 +551,14 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             f.reason = reason;
             throw f;
         }
+        // Limited like a real send, so the limit's message cannot tell who exists either.
+        take_send("unknown:" + rec_.user);
         if (methods.size() > 1) pause_like_the_service();
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
             Secret code = ask(std::string(attempt == 1 ? "" : "Wrong code. ") + "Code sent to " + fake(chosen) + ": ",
                               false);
             if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            tried_proof_ = true;
             if (valid_code(code.view())) pause_like_the_service();
         }
         throw Finish{unknown, kTooManyWrong, reason};

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "rate_limits.hpp"
 #include "runtime.hpp"
 
 namespace pp::helper {
@@ -16,6 +17,7 @@ struct LoginContext {
     ucred peer;                              // from SO_PEERCRED: who is really asking
     std::shared_ptr<const Runtime> runtime;  // null when the configuration could not be loaded
     std::string config_error;                // why, for the audit line
+    RateLimits* limits;                      // shared by every connection; outlives them
 };
 
 // Serves the connection to its end: always one Result message (while the client is still there) and one

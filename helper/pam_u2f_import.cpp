@@ -33,11 +33,16 @@ std::optional<std::string> base64_decode(std::string_view text, Alphabet alphabe
     int bits = 0;
     for (const char c : text) {
         int value = -1;
-        if (c >= 'A' && c <= 'Z') value = c - 'A';
-        else if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') value = c - '0' + 52;
-        else if (c == c62) value = 62;
-        else if (c == c63) value = 63;
+        if (c >= 'A' && c <= 'Z')
+            value = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            value = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            value = c - '0' + 52;
+        else if (c == c62)
+            value = 62;
+        else if (c == c63)
+            value = 63;
         if (value < 0) return std::nullopt;
         buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
         bits += 6;
@@ -111,7 +116,8 @@ std::optional<StoredCredential> parse_entry(std::string_view entry, std::string&
         } else if (equals_ignoring_case(fields[2], "eddsa")) {
             c.alg = KeyAlgorithm::EdDsa;
         } else {
-            why = equals_ignoring_case(fields[2], "rs256") ? "RS256 keys are not supported" : "unknown key type";
+            why = equals_ignoring_case(fields[2], "rs256") ? "RS256 keys are not supported"
+                                                           : "unknown key type";
             return std::nullopt;
         }
     }
@@ -129,13 +135,15 @@ std::optional<StoredCredential> parse_entry(std::string_view entry, std::string&
     // this store) keeps x||y, though es256_pk_from_ptr reads the prefixed form too.
     if (c.alg == KeyAlgorithm::Es256 && key->size() == 65 && key->front() == '\x04') key->erase(0, 1);
     if (key->size() != public_key_size(c.alg) || !valid_public_key(c.alg, *key)) {
-        why = c.alg == KeyAlgorithm::Es256 ? "public key is not a P-256 point" : "public key is not an Ed25519 key";
+        why = c.alg == KeyAlgorithm::Es256 ? "public key is not a P-256 point"
+                                           : "public key is not an Ed25519 key";
         return std::nullopt;
     }
     const std::string_view options = fields.size() == 4 ? fields[3] : std::string_view{};
     c.cred_id = std::move(*cred_id);
     c.public_key = std::move(*key);
-    c.uv = options.find("+verification") != std::string_view::npos || options.find("+pin") != std::string_view::npos;
+    c.uv = options.find("+verification") != std::string_view::npos ||
+           options.find("+pin") != std::string_view::npos;
     return c;
 }
 
@@ -195,12 +203,13 @@ std::vector<StoredCredential> parse_pam_u2f_authfile(std::string_view text, cons
         }
         if (position == 0) problems.push_back(where + "no credentials for " + parsed.user);
 
-        auto earlier = std::find_if(users.begin(), users.end(), [&](const UserLine& u) { return u.user == parsed.user; });
+        auto earlier = std::find_if(users.begin(), users.end(),
+                                    [&](const UserLine& u) { return u.user == parsed.user; });
         if (earlier == users.end()) {
             users.push_back(std::move(parsed));
         } else {
-            problems.push_back(where + "replaces line " + std::to_string(earlier->line) + " for " + parsed.user +
-                               " (pam-u2f reads only a user's last line)");
+            problems.push_back(where + "replaces line " + std::to_string(earlier->line) + " for " +
+                               parsed.user + " (pam-u2f reads only a user's last line)");
             *earlier = std::move(parsed);
         }
     }
@@ -210,7 +219,8 @@ std::vector<StoredCredential> parse_pam_u2f_authfile(std::string_view text, cons
     for (auto& u : users) {
         for (auto& c : u.credentials) {
             if (!seen.insert(c.cred_id).second) {
-                problems.push_back(std::to_string(u.line) + ": duplicate key handle for " + u.user + " not imported");
+                problems.push_back(std::to_string(u.line) + ": duplicate key handle for " + u.user +
+                                   " not imported");
                 continue;
             }
             out.push_back(std::move(c));

@@ -135,6 +135,9 @@ int serve(UniqueFd listener, const std::string& config_path) {
 
     // Shared with the login threads, which may outlive this function when a stop times out.
     auto admission = std::make_shared<Admission>();
+    // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
+    auto limits = std::make_shared<RateLimits>(runtime.load() ? runtime.load()->config.limits_state_file
+                                                              : std::string(kDefaultLimitsStateFile));
     for (;;) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {
@@ -186,8 +189,8 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 err = config_error;
             }
             std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err),
-                         admission]() mutable {
-                run_connection(LoginContext{fd.get(), peer, std::move(rt), std::move(err)});
+                         admission, limits]() mutable {
+                run_connection(LoginContext{fd.get(), peer, std::move(rt), std::move(err), limits.get()});
                 fd.reset();
                 admission->leave(peer.uid);
             }).detach();

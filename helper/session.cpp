@@ -44,6 +44,10 @@ Session::Session(const LoginContext& ctx) : ctx_(ctx) {
     rec_.caller_uid = ctx.peer.uid;
 }
 
+Session::~Session() {
+    if (holds_rhost_slot_) ctx_.limits->leave_rhost(rec_.rhost);
+}
+
 void Session::run() noexcept {
     Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
@@ -69,6 +73,7 @@ void Session::run() noexcept {
     }
     // No path but an explicit verification sets Success; anything else that ends here is a failure.
     if (f.outcome == Outcome::Success && !verified_) f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
+    settle_limits(f.outcome);
     rec_.outcome = f.outcome;
     rec_.reason = f.reason;
     // Logged before the client hears the verdict, so the line exists by the time the login returns.

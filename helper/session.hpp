@@ -34,6 +34,9 @@ Finish service_failure(const cognito::ServiceError& e);
 class Session {
 public:
     explicit Session(const LoginContext& ctx);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
     // Reads the first message, serves a login or a management request, sends the Result and audits.
     void run() noexcept;
 
@@ -63,6 +66,8 @@ private:
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+    void take_send(const std::string& identifier);
+    void settle_limits(wire::Outcome outcome);
 
     // management.cpp: enrolling, listing, renaming, removing and importing security keys
     void manage(const wire::Message& request);
@@ -77,6 +82,8 @@ private:
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
     bool verified_ = false;
+    bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
+    bool holds_rhost_slot_ = false;
 };
 
 }  // namespace pp::helper

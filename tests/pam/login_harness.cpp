@@ -199,6 +199,7 @@ Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& f
         if (conf.find("[binding]") == std::string::npos) conf += "\n[binding]\n";
         conf.insert(conf.find("[binding]") + 10, "mapping_file = " + (dir / "identities").string() + "\n");
     }
+    if (conf.find("[limits]") == std::string::npos) conf += "\n[limits]\nstate_file = " + (dir / "limits").string() + "\n";
     write_text(config_path(), conf);
     start(config_path());
 }

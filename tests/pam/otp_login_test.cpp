@@ -428,3 +428,63 @@ TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
 
 }  // namespace
 }  // namespace pp::test
+
+namespace pp::test {
+namespace {
+
+std::string limits_section(const fs::path& dir, const std::string& lines) {
+    return "\n[limits]\nstate_file = " + (dir / "limits").string() + "\n" + lines + "\n";
+}
+
+TEST_F(OtpLogin, CodeSendsAreLimitedPerIdentifier) {
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 2"), kIdentities});
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(login("alice", code_from_outbox(kAliceEmail)).code, PAM_SUCCESS);
+    const auto before = standin_->outbox_lines();
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
+    EXPECT_NE(run.all_text().find("Too many codes requested; try again in 15 minutes."), std::string::npos)
+        << run.all_text();
+    EXPECT_TRUE(run.prompts().empty());
+    EXPECT_EQ(standin_->outbox_lines(), before) << "the limit must stop the send itself";
+    EXPECT_NE(helper_->log().find("code send limit reached"), std::string::npos);
+}
+
+TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"), kIdentities});
+    const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "12345678"; };
+    EXPECT_EQ(login("nobody-here", wrong).code, PAM_USER_UNKNOWN);
+    const auto run = login("nobody-here", wrong);
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
+    EXPECT_NE(run.all_text().find("Too many codes requested"), std::string::npos) << run.all_text();
+}
+
+TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
+    start_helper(
+        HelperFiles{login_section("email_otp") + limits_section(dir_, "failures_before_backoff = 1"), kIdentities});
+    const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "00000000"; };
+    EXPECT_EQ(login("alice", wrong).code, PAM_MAXTRIES);
+    const auto before = standin_->outbox_lines();
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text();
+    EXPECT_NE(run.all_text().find("Too many failed sign-ins; try again in 1 minute."), std::string::npos)
+        << run.all_text();
+    EXPECT_TRUE(run.prompts().empty());
+    EXPECT_EQ(standin_->outbox_lines(), before);
+    // Another account is not held back by alice's failures.
+    EXPECT_EQ(login("bob", code_from_outbox("bob@example.com")).code, PAM_SUCCESS);
+}
+
+TEST_F(OtpLogin, LimitsSurviveAHelperRestart) {
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"), kIdentities});
+    EXPECT_EQ(login("alice", code_from_outbox(kAliceEmail)).code, PAM_SUCCESS);
+    const auto state = fs::status(dir_ / "limits");
+    EXPECT_EQ(state.permissions() & fs::perms::all, fs::perms(0600));
+    helper_->stop();
+    helper_ = std::make_unique<Helper>(dir_, helper_->config_path());
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("Too many codes requested"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace pp::test

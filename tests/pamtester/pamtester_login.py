@@ -105,6 +105,8 @@ class Services:
             "request_timeout = 5",
             "[binding]",
             f"mapping_file = {self.helper_dir}/identities",
+            "[limits]",
+            f"state_file = {self.helper_dir}/limits",
             ""]))
         log = open(os.path.join(self.helper_dir, "helper.log"), "ab")
         self.procs.append(subprocess.Popen(

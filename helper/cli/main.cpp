@@ -1,0 +1,303 @@
+// pam-passwordless: enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so.
+// The helper decides everything (who may manage whom, what is stored); this program only asks it and does
+// what it says at the key and the terminal, over the same protocol the PAM module speaks.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "base64url.hpp"
+#include "channel.hpp"
+#include "credential_table.hpp"
+#include "helper_connection.hpp"
+#include "relay.hpp"
+#include "terminal_asker.hpp"
+#include "wire.hpp"
+
+namespace {
+
+using pp::cli::printable;
+
+constexpr int kExitSuccess = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnavailable = 3;
+
+constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
+// The longest wait for any one message from the helper; the helper bounds each step (a touch, a prompt).
+constexpr std::chrono::seconds kHelperTimeout{120};
+// An authfile has one line per user; the whole text travels in one message of at most 32 KiB.
+constexpr std::size_t kMaxImport = 30 * 1024;
+
+constexpr const char* kHelp =
+    "usage: pam-passwordless [--socket PATH] COMMAND [ARGUMENTS]\n"
+    "\n"
+    "Enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so.\n"
+    "\n"
+    "Commands:\n"
+    "  enroll [--user USER] [--name NICKNAME]\n"
+    "        Make a new credential on the connected security key and enrol it for USER. The key asks for a\n"
+    "        touch, and for its PIN if it has one. NICKNAME tells the user's keys apart in 'list'.\n"
+    "  list [--user USER]\n"
+    "        Show USER's enrolled credentials: ID, NAME, ALG, UV (whether the key verified the user when it\n"
+    "        was enrolled), CREATED, LAST USED and RP ID (the relying party the credential belongs to).\n"
+    "  rename ID NEW-NAME [--user USER]\n"
+    "        Give the credential ID (as 'list' prints it) a new nickname.\n"
+    "  remove ID [--user USER]\n"
+    "        Remove the credential ID: that key no longer signs USER in.\n"
+    "  import FILE --rp-id ORIGIN\n"
+    "        Import the credentials of every user in a pam-u2f authfile (lines\n"
+    "        'user:KeyHandle,PublicKey,es256,+presence[:...]', as pamu2fcfg writes them). ORIGIN is the origin\n"
+    "        pam-u2f used (its 'origin' option, by default pam://HOSTNAME); imported credentials keep it as\n"
+    "        their relying party, so they go on working. Lines that cannot be imported are reported. The file\n"
+    "        may be readable by root only. Root only.\n"
+    "\n"
+    "Options:\n"
+    "  --user USER      the local account to manage (enroll, list, rename, remove); default: the account\n"
+    "                   running this command\n"
+    "  --name NICKNAME  the nickname of a new credential (enroll)\n"
+    "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
+    "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
+    "  -h, --help       show this text\n"
+    "\n"
+    "Who may do what: root may manage any account. Anybody else may manage only their own account, and\n"
+    "first proves presence with an enrolled key (or as the helper asks); the helper decides. Import is for\n"
+    "root only.\n"
+    "\n"
+    "Answers (a PIN, a touch confirmation, a choice) are read from the controlling terminal, a PIN with echo\n"
+    "off; without a terminal they are read from standard input, one line per prompt. No secret is ever taken\n"
+    "from the command line or the environment.\n"
+    "\n"
+    "Exit status: 0 done; 1 the helper refused or the operation failed (the reason is printed on standard\n"
+    "error); 2 usage error; 3 the helper cannot be reached or cannot be trusted (its socket and its process\n"
+    "must belong to root).\n";
+
+class UsageError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Invocation {
+    std::string socket = kDefaultSocket;
+    std::string command;
+    std::vector<std::string> operands;
+    std::optional<std::string> user, name, rp_id;
+    bool help = false;
+};
+
+Invocation parse(int argc, char** argv) {
+    Invocation inv;
+    bool options_done = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (options_done || arg == "-" || !arg.starts_with("-")) {
+            if (inv.command.empty())
+                inv.command = arg;
+            else
+                inv.operands.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        if (arg == "-h" || arg == "--help") {
+            inv.help = true;
+            continue;
+        }
+        std::optional<std::string> inline_value;
+        if (const auto eq = arg.find('='); eq != std::string::npos) {
+            inline_value = arg.substr(eq + 1);
+            arg.resize(eq);
+        }
+        std::optional<std::string>* target = nullptr;
+        std::optional<std::string> socket;
+        if (arg == "--user")
+            target = &inv.user;
+        else if (arg == "--name")
+            target = &inv.name;
+        else if (arg == "--rp-id")
+            target = &inv.rp_id;
+        else if (arg == "--socket")
+            target = &socket;
+        else
+            throw UsageError("unknown option '" + arg + "'");
+        if (target->has_value()) throw UsageError(arg + " given twice");
+        if (inline_value) {
+            *target = *inline_value;
+        } else {
+            if (i + 1 >= argc) throw UsageError(arg + " needs a value");
+            *target = argv[++i];
+        }
+        if (socket) inv.socket = *socket;
+    }
+    return inv;
+}
+
+// Catches typing mistakes early; the helper checks everything again and has the last word.
+void check_text(const std::string& what, const std::string& value) {
+    if (value.empty()) throw UsageError(what + " must not be empty");
+    for (const char c : value)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            throw UsageError(what + " must not contain control characters");
+}
+
+std::string invoking_user() {
+    const passwd* pw = ::getpwuid(::getuid());
+    if (pw == nullptr || pw->pw_name == nullptr || *pw->pw_name == '\0')
+        throw std::runtime_error("cannot tell which account runs this command; name it with --user");
+    return pw->pw_name;
+}
+
+std::string credential_id(const std::string& text) {
+    const auto id = pp::cli::base64url_decode(text);
+    if (!id || id->empty()) throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
+    return *id;
+}
+
+std::string read_import_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path + ": " + std::strerror(errno));
+    std::string text;
+    std::array<char, 4096> buf{};
+    while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
+        text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+        if (text.size() > kMaxImport)
+            throw std::runtime_error(path + " is larger than " + std::to_string(kMaxImport / 1024) +
+                                     " KiB; import it in parts");
+    }
+    if (in.bad()) throw std::runtime_error("cannot read " + path);
+    return text;
+}
+
+void expect_operands(const Invocation& inv, std::size_t n, const char* synopsis) {
+    if (inv.operands.size() != n) throw UsageError(std::string("usage: pam-passwordless ") + synopsis);
+}
+
+void refuse_option(const std::optional<std::string>& given, const char* option, const std::string& command) {
+    if (given) throw UsageError(std::string(option) + " does not apply to '" + command + "'");
+}
+
+// The Manage request for the command line, or a UsageError.
+pp::wire::Message request_for(const Invocation& inv) {
+    using pp::wire::Tag;
+    pp::wire::Message m(pp::wire::Type::Manage);
+    const std::string& cmd = inv.command;
+    if (cmd != "import") refuse_option(inv.rp_id, "--rp-id", cmd);
+    if (cmd != "enroll") refuse_option(inv.name, "--name", cmd);
+    if (inv.user) check_text("--user", *inv.user);
+    auto target = [&] { return inv.user ? *inv.user : invoking_user(); };
+
+    if (cmd == "enroll") {
+        expect_operands(inv, 0, "enroll [--user USER] [--name NICKNAME]");
+        m.add(Tag::Op, "enroll").add(Tag::User, target());
+        if (inv.name) {
+            check_text("the nickname", *inv.name);
+            m.add(Tag::Text, *inv.name);
+        }
+    } else if (cmd == "list") {
+        expect_operands(inv, 0, "list [--user USER]");
+        m.add(Tag::Op, "list").add(Tag::User, target());
+    } else if (cmd == "rename") {
+        expect_operands(inv, 2, "rename ID NEW-NAME [--user USER]");
+        check_text("the new name", inv.operands[1]);
+        m.add(Tag::Op, "rename")
+            .add(Tag::User, target())
+            .add(Tag::CredId, credential_id(inv.operands[0]))
+            .add(Tag::Text, inv.operands[1]);
+    } else if (cmd == "remove") {
+        expect_operands(inv, 1, "remove ID [--user USER]");
+        m.add(Tag::Op, "remove").add(Tag::User, target()).add(Tag::CredId, credential_id(inv.operands[0]));
+    } else if (cmd == "import") {
+        expect_operands(inv, 1, "import FILE --rp-id ORIGIN");
+        refuse_option(inv.user, "--user", cmd);
+        if (!inv.rp_id) throw UsageError("import needs --rp-id ORIGIN (the origin pam-u2f used)");
+        check_text("--rp-id", *inv.rp_id);
+        // The file names the accounts; User is who asks, which the helper checks like any request.
+        m.add(Tag::Op, "import")
+            .add(Tag::User, invoking_user())
+            .add(Tag::RpId, *inv.rp_id)
+            .add(Tag::ImportData, read_import_file(inv.operands[0]));
+    } else if (cmd.empty()) {
+        throw UsageError("no command given");
+    } else {
+        throw UsageError("unknown command '" + cmd + "'");
+    }
+    return m;
+}
+
+std::string done_text(const std::string& cmd) {
+    if (cmd == "enroll") return "The security key is enrolled.";
+    if (cmd == "rename") return "The credential is renamed.";
+    if (cmd == "remove") return "The credential is removed.";
+    if (cmd == "import") return "The credentials are imported.";
+    return {};
+}
+
+int run(const Invocation& inv) {
+    const pp::wire::Message request = request_for(inv);
+    pp::cli::TerminalAsker asker;
+    pp::client::Verdict verdict;
+    try {
+        auto helper = pp::client::HelperConnection::open(inv.socket, kHelperTimeout);
+        verdict = pp::client::relay(helper, request, asker, false);
+    } catch (const pp::client::HelperUnavailable& e) {
+        std::cerr << "pam-passwordless: the helper is unavailable: " << printable(e.what()) << "\n";
+        return kExitUnavailable;
+    } catch (const pp::wire::ChannelError& e) {
+        std::cerr << "pam-passwordless: the helper is unavailable: " << printable(e.what()) << "\n";
+        return kExitUnavailable;
+    } catch (const pp::wire::ProtocolError& e) {
+        std::cerr << "pam-passwordless: the helper broke the protocol: " << printable(e.what()) << "\n";
+        return kExitUnavailable;
+    }
+
+    if (verdict.outcome != pp::wire::Outcome::Success) {
+        std::cerr << "pam-passwordless: "
+                  << (verdict.text.empty()
+                          ? std::string("refused (") + pp::wire::outcome_name(verdict.outcome) + ")"
+                          : printable(verdict.text))
+                  << "\n";
+        return kExitFailure;
+    }
+    if (inv.command == "list") {
+        if (!verdict.records.empty()) std::cout << pp::cli::credential_table(verdict.records);
+        // The helper's summary: how many, and which damaged records it skipped.
+        if (!verdict.text.empty())
+            std::cout << printable(verdict.text) << "\n";
+        else if (verdict.records.empty())
+            std::cout << "No security key is enrolled.\n";
+    } else {
+        std::cout << (verdict.text.empty() ? done_text(inv.command) : printable(verdict.text)) << "\n";
+    }
+    std::cout.flush();
+    return std::cout ? kExitSuccess : kExitFailure;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Invocation inv;
+    try {
+        inv = parse(argc, argv);
+        if (inv.help) {
+            std::cout << kHelp;
+            return kExitSuccess;
+        }
+        return run(inv);
+    } catch (const UsageError& e) {
+        std::cerr << "pam-passwordless: " << e.what() << "\nTry 'pam-passwordless --help'.\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "pam-passwordless: " << printable(e.what()) << "\n";
+        return kExitFailure;
+    }
+}

@@ -1,0 +1,358 @@
+#include "credential_store.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "passkey_fixtures.hpp"
+#include "test_dir.hpp"
+#include "trusted_file.hpp"
+
+namespace pp::helper {
+namespace {
+
+using test::TestDir;
+using test::TestKey;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+// One key for all records: only credential ids must be unique, and P-256 key generation is not free.
+const std::string& es256_key() {
+    static const std::string key = TestKey::p256().public_key();
+    return key;
+}
+
+StoredCredential credential(const std::string& user, std::string cred_id, std::string nickname = "my key") {
+    StoredCredential c;
+    c.user = user;
+    c.cred_id = std::move(cred_id);
+    c.alg = KeyAlgorithm::Es256;
+    c.public_key = es256_key();
+    c.rp_id = "pam://test-host";
+    c.nickname = std::move(nickname);
+    c.created = 1700000000;
+    return c;
+}
+
+void expect_same(const StoredCredential& a, const StoredCredential& b) {
+    EXPECT_EQ(a.user, b.user);
+    EXPECT_EQ(a.cred_id, b.cred_id);
+    EXPECT_EQ(a.alg, b.alg);
+    EXPECT_EQ(a.public_key, b.public_key);
+    EXPECT_EQ(a.rp_id, b.rp_id);
+    EXPECT_EQ(a.nickname, b.nickname);
+    EXPECT_EQ(a.created, b.created);
+    EXPECT_EQ(a.last_used, b.last_used);
+    EXPECT_EQ(a.counter, b.counter);
+    EXPECT_EQ(a.uv, b.uv);
+}
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+class Store : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!test::running_as_root()) GTEST_SKIP() << "the store's files must be owned by root";
+        dir_.emplace();
+        store_.emplace(dir_->file("credentials"));
+        store_->ensure_dir();
+    }
+    CredentialStore& store() { return *store_; }
+    std::string file(const std::string& user) const { return dir_->file("credentials/" + user); }
+
+    std::optional<TestDir> dir_;
+    std::optional<CredentialStore> store_;
+};
+
+TEST_F(Store, EnsureDirCreatesAPrivateDirectory) {
+    struct stat st {};
+    ASSERT_EQ(::stat(store().dir().c_str(), &st), 0);
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0700u);
+    store().ensure_dir();  // again: nothing to do
+    ASSERT_EQ(::chmod(store().dir().c_str(), 0770), 0);
+    EXPECT_THROW(store().ensure_dir(), FileError);
+    EXPECT_THROW(store().add(credential("alice", "id")), FileError);
+}
+
+TEST_F(Store, MissingFileIsEmpty) {
+    const auto loaded = store().load("alice");
+    EXPECT_THAT(loaded.credentials, IsEmpty());
+    EXPECT_THAT(loaded.problems, IsEmpty());
+    EXPECT_THAT(store().users(), IsEmpty());
+}
+
+TEST_F(Store, RoundTrip) {
+    auto a1 = credential("alice", test::random_bytes(16), "Schlüssel \\ ✓");
+    a1.uv = true;
+    auto a2 = credential("alice", test::random_bytes(1023), "backup");
+    a2.alg = KeyAlgorithm::EdDsa;
+    a2.public_key = TestKey::ed25519().public_key();
+    a2.rp_id = "pam://other-host";
+    const auto b1 = credential("bob", test::random_bytes(32));
+    store().add(a1);
+    store().add(a2);
+    store().add(b1);
+
+    auto alice = store().load("alice");
+    EXPECT_THAT(alice.problems, IsEmpty());
+    ASSERT_EQ(alice.credentials.size(), 2u);
+    expect_same(alice.credentials[0], a1);
+    expect_same(alice.credentials[1], a2);
+    EXPECT_THAT(store().users(), ElementsAre("alice", "bob"));
+
+    struct stat st {};
+    ASSERT_EQ(::lstat(file("alice").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    const std::string text = read_all(file("alice"));
+    EXPECT_THAT(text, StartsWith("v1\t"));
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+
+    EXPECT_TRUE(store().rename("alice", a1.cred_id, "renamed"));
+    EXPECT_FALSE(store().rename("alice", b1.cred_id, "not hers"));
+    store().record_use("alice", a2.cred_id, 42, 1700000100);
+    alice = store().load("alice");
+    a1.nickname = "renamed";
+    a2.counter = 42;
+    a2.last_used = 1700000100;
+    expect_same(alice.credentials[0], a1);
+    expect_same(alice.credentials[1], a2);
+
+    EXPECT_TRUE(store().remove("alice", a1.cred_id));
+    EXPECT_FALSE(store().remove("alice", a1.cred_id));
+    ASSERT_EQ(store().load("alice").credentials.size(), 1u);
+    EXPECT_TRUE(store().remove("alice", a2.cred_id));
+    // An account with no credentials has no file and is not listed.
+    EXPECT_NE(::access(file("alice").c_str(), F_OK), 0);
+    EXPECT_THAT(store().users(), ElementsAre("bob"));
+}
+
+TEST_F(Store, DuplicateCredentialIdRefusedForAnyUser) {
+    const auto c = credential("alice", test::random_bytes(16));
+    store().add(c);
+    EXPECT_THROW(store().add(c), CredentialError);
+    auto for_bob = c;
+    for_bob.user = "bob";
+    EXPECT_THROW(store().add(for_bob), CredentialError);
+    EXPECT_THAT(store().users(), ElementsAre("alice"));
+}
+
+TEST_F(Store, InvalidFieldsRefused) {
+    const auto refused = [&](StoredCredential c) {
+        try {
+            store().add(c);
+        } catch (const CredentialError&) {
+            return true;
+        }
+        return false;
+    };
+    const auto good = credential("alice", "id");
+    auto c = good;
+    for (const std::string& user :
+         std::vector<std::string>{"", ".", "..", "a/b", "-x", "alice.tmp.123", std::string(65, 'a')}) {
+        c.user = user;
+        EXPECT_TRUE(refused(c)) << "user '" << user << "'";
+    }
+    for (const std::string& nickname : std::vector<std::string>{
+             std::string(), std::string(65, 'n'), std::string("a\nb"), std::string("a\tb"),
+             std::string("\xe2\x80\xae"
+                         "evil"),
+             std::string("\xc3\x28"), std::string("\xed\xa0\x80"), std::string("\xc0\xaf"),
+             std::string("a\x7f")}) {
+        c = good;
+        c.nickname = nickname;
+        EXPECT_TRUE(refused(c)) << "nickname '" << nickname << "'";
+    }
+    c = good;
+    c.nickname = std::string(16, 'x') + "日本語のキー";  // multi-byte, within 64 bytes
+    EXPECT_FALSE(refused(c));
+    for (const std::string& rp :
+         std::vector<std::string>{std::string(), std::string("pam://a b"), std::string(256, 'r')}) {
+        c = good;
+        c.cred_id = "other";
+        c.rp_id = rp;
+        EXPECT_TRUE(refused(c)) << "rp_id '" << rp << "'";
+    }
+    c = good;
+    c.cred_id.clear();
+    EXPECT_TRUE(refused(c));
+    c.cred_id = std::string(1024, 'i');
+    EXPECT_TRUE(refused(c));
+    c = good;
+    c.cred_id = "another";
+    c.public_key.pop_back();
+    EXPECT_TRUE(refused(c)) << "short key";
+    c.public_key = std::string(64, '\x01');
+    EXPECT_TRUE(refused(c)) << "not on the curve";
+    c.public_key = good.public_key;
+    c.alg = KeyAlgorithm::EdDsa;
+    EXPECT_TRUE(refused(c)) << "ES256 key as EdDSA";
+    c = good;
+    c.cred_id = "yet another";
+    c.created = -1;
+    EXPECT_TRUE(refused(c));
+    EXPECT_THROW(store().rename("alice", good.cred_id, "bad\nname"), CredentialError);
+    EXPECT_THROW((void)store().load("../etc"), CredentialError);
+}
+
+TEST_F(Store, PerUserLimit) {
+    for (std::size_t i = 0; i < kMaxCredentialsPerUser; ++i)
+        store().add(credential("alice", "id" + std::to_string(i)));
+    EXPECT_THROW(store().add(credential("alice", "one too many")), CredentialError);
+    store().add(credential("bob", "one too many"));
+}
+
+TEST_F(Store, CorruptRecordIsReportedAndTheOthersLoad) {
+    const auto a1 = credential("alice", "first");
+    const auto a2 = credential("alice", "second");
+    store().add(a1);
+    store().add(a2);
+    const std::string good = read_all(file("alice"));
+    const auto newline = good.find('\n');
+    const std::string line1 = good.substr(0, newline + 1);
+    const std::string line2 = good.substr(newline + 1);
+    std::string bad_field = line2;
+    bad_field.replace(3, 1, "!");  // not base64url
+    const std::string corrupt = line1 + "garbage\n" + "v1\tonly\tthree\n" + "\n" + bad_field +
+                                "v1\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t0\tx\n" + line2;
+    ASSERT_NO_THROW(write_file_atomically(file("alice"), corrupt));
+
+    auto loaded = store().load("alice");
+    ASSERT_EQ(loaded.credentials.size(), 2u);
+    expect_same(loaded.credentials[0], a1);
+    expect_same(loaded.credentials[1], a2);
+    const std::string f = file("alice");
+    EXPECT_THAT(loaded.problems,
+                ElementsAre(f + ":2: not a v1 record", f + ":3: expected 10 tab-separated fields, found 3",
+                            f + ":5: credential id is not base64url",
+                            f + ":6: public key length does not fit the algorithm"));
+
+    // A change to one record keeps the lines it cannot read, for the admin to repair.
+    store().record_use("alice", a1.cred_id, 1, 1700000001);
+    loaded = store().load("alice");
+    EXPECT_EQ(loaded.credentials[0].counter, 1u);
+    EXPECT_EQ(loaded.problems.size(), 4u);
+    EXPECT_THAT(read_all(f), HasSubstr("garbage\n"));
+}
+
+TEST_F(Store, DuplicateRecordInFileIsReported) {
+    const auto c = credential("alice", "dup");
+    store().add(c);
+    const std::string line = read_all(file("alice"));
+    ASSERT_NO_THROW(write_file_atomically(file("alice"), line + line));
+    const auto loaded = store().load("alice");
+    EXPECT_EQ(loaded.credentials.size(), 1u);
+    EXPECT_THAT(loaded.problems, ElementsAre(file("alice") + ":2: duplicate credential id"));
+}
+
+TEST_F(Store, UnsafeFilesAreRefused) {
+    store().add(credential("alice", "a"));
+    const std::string alice = file("alice");
+
+    ASSERT_EQ(::chmod(alice.c_str(), 0666), 0);
+    EXPECT_THROW((void)store().load("alice"), FileError);
+    EXPECT_THROW(store().add(credential("alice", "b")), FileError);
+    EXPECT_THROW(store().record_use("alice", "a", 1, 1), FileError);
+    ASSERT_EQ(::chmod(alice.c_str(), 0600), 0);
+
+    ASSERT_EQ(::chown(alice.c_str(), 65534, 65534), 0);
+    EXPECT_THROW((void)store().load("alice"), FileError);
+    EXPECT_THROW(store().remove("alice", "a"), FileError);
+    ASSERT_EQ(::chown(alice.c_str(), 0, 0), 0);
+
+    ASSERT_EQ(::symlink(alice.c_str(), file("bob").c_str()), 0);
+    EXPECT_THROW((void)store().load("bob"), FileError);
+    // The planted link also blocks enrolment for others, rather than hiding a credential id from the
+    // duplicate check.
+    EXPECT_THROW(store().add(credential("carol", "c")), FileError);
+    ASSERT_EQ(::unlink(file("bob").c_str()), 0);
+
+    ASSERT_EQ(::mkdir(file("dave").c_str(), 0700), 0);
+    EXPECT_THROW((void)store().load("dave"), FileError);
+}
+
+TEST_F(Store, UsersSkipsTheLockAndLeftoverTemporaryFiles) {
+    store().add(credential("alice", "a"));
+    ASSERT_NO_THROW(write_file_atomically(file("alice.tmp.12345"), "left behind by a crash"));
+    EXPECT_THAT(store().users(), ElementsAre("alice"));
+}
+
+TEST_F(Store, RecordUseRefusesWhatCannotBeRecorded) {
+    store().add(credential("alice", "a"));
+    store().record_use("alice", "a", 0, 10);  // a key that does not count
+    store().record_use("alice", "a", 5, 11);
+    EXPECT_THROW(store().record_use("alice", "a", 5, 12), CredentialError);
+    EXPECT_THROW(store().record_use("alice", "a", 4, 12), CredentialError);
+    EXPECT_THROW(store().record_use("alice", "gone", 9, 12), CredentialError);
+    const auto c = store().load("alice").credentials.at(0);
+    EXPECT_EQ(c.counter, 5u);
+    EXPECT_EQ(c.last_used, 11);
+}
+
+TEST_F(Store, ConcurrentRecordUseLosesNoUpdate) {
+    constexpr int kThreads = 8;
+    constexpr std::uint32_t kUses = 25;
+    for (int t = 0; t < kThreads; ++t)
+        store().add(credential(t % 2 ? "alice" : "bob", "key" + std::to_string(t)));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([this, t] {
+            // Each thread has its own store object and lock file descriptor, as separate helper processes
+            // would.
+            CredentialStore mine(store().dir());
+            for (std::uint32_t use = 1; use <= kUses; ++use)
+                mine.record_use(t % 2 ? "alice" : "bob", "key" + std::to_string(t), use, 1700000000 + use);
+        });
+    }
+    for (auto& th : threads) th.join();
+    for (const std::string user : {"alice", "bob"}) {
+        const auto loaded = store().load(user);
+        EXPECT_THAT(loaded.problems, IsEmpty());
+        ASSERT_EQ(loaded.credentials.size(), kThreads / 2u);
+        for (const auto& c : loaded.credentials) {
+            EXPECT_EQ(c.counter, kUses) << c.cred_id;
+            EXPECT_EQ(c.last_used, 1700000000 + kUses) << c.cred_id;
+        }
+    }
+}
+
+TEST(Nicknames, Bounds) {
+    EXPECT_TRUE(valid_nickname("YubiKey 5 NFC"));
+    EXPECT_TRUE(valid_nickname(std::string(64, 'k')));
+    EXPECT_FALSE(valid_nickname(std::string(65, 'k')));
+    EXPECT_FALSE(valid_nickname("\xe2\x80\xa8"));      // line separator
+    EXPECT_FALSE(valid_nickname("\xc2\x85"));          // NEL, a C1 control
+    EXPECT_FALSE(valid_nickname("\xf4\x90\x80\x80"));  // past U+10FFFF
+}
+
+TEST(StorePath, MustBeAbsolute) {
+    EXPECT_THROW(CredentialStore("relative/dir"), CredentialError);
+    EXPECT_EQ(CredentialStore("/var/lib/x/").dir(), "/var/lib/x");
+}
+
+TEST(Algorithms, CoseNumbers) {
+    EXPECT_EQ(cose_number(KeyAlgorithm::Es256), -7);
+    EXPECT_EQ(cose_number(KeyAlgorithm::EdDsa), -8);
+    EXPECT_EQ(algorithm_from_cose(-7), KeyAlgorithm::Es256);
+    EXPECT_EQ(algorithm_from_cose(-8), KeyAlgorithm::EdDsa);
+    EXPECT_EQ(algorithm_from_cose(-257), std::nullopt);
+}
+
+}  // namespace
+}  // namespace pp::helper
