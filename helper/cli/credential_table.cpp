@@ -27,15 +27,16 @@ std::map<std::string, std::string, std::less<>> fields_of(std::string_view recor
 
 std::string when(std::string_view unix_seconds, const char* zero) {
     long long t = 0;
-    const auto [end, ec] =
-        std::from_chars(unix_seconds.data(), unix_seconds.data() + unix_seconds.size(), t);
-    if (unix_seconds.empty() || ec != std::errc() || end != unix_seconds.data() + unix_seconds.size() || t < 0)
+    const auto [end, ec] = std::from_chars(unix_seconds.data(), unix_seconds.data() + unix_seconds.size(), t);
+    if (unix_seconds.empty() || ec != std::errc() || end != unix_seconds.data() + unix_seconds.size() ||
+        t < 0)
         return unix_seconds.empty() ? "-" : std::string(unix_seconds);
     if (t == 0) return zero;
     const std::time_t tt = static_cast<std::time_t>(t);
     std::tm tm{};
     std::array<char, 32> buf{};
-    if (::localtime_r(&tt, &tm) == nullptr || std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M", &tm) == 0)
+    if (::localtime_r(&tt, &tm) == nullptr ||
+        std::strftime(buf.data(), buf.size(), "%Y-%m-%d %H:%M", &tm) == 0)
         return std::string(unix_seconds);
     return buf.data();
 }

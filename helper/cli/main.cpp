@@ -45,51 +45,52 @@ constexpr const char* kHelp =
     "\n"
     "Commands:\n"
     "  enroll [--user USER] [--name NICKNAME]\n"
-    "        Make a new credential on the connected security key and enrol it for USER. The key asks for a\n"
-    "        touch, and for its PIN if it has one. NICKNAME tells the user's keys apart in 'list'.\n"
+    "        Make a new credential on the connected security key and enrol it for USER. The key asks\n"
+    "        for a touch, and for its PIN if it has one. NICKNAME tells the user's keys apart in 'list'\n"
+    "        (the helper picks one when it is not given).\n"
     "  list [--user USER]\n"
-    "        Show USER's enrolled credentials: ID, NAME, ALG, UV (whether the key verified the user when it\n"
-    "        was enrolled), CREATED, LAST USED and RP ID (the relying party the credential belongs to).\n"
+    "        Show USER's enrolled credentials: ID, NAME, ALG, UV (whether the key verified the user\n"
+    "        when it was enrolled), CREATED, LAST USED and RP ID (the relying party the credential\n"
+    "        belongs to).\n"
     "  rename ID NEW-NAME [--user USER]\n"
     "        Give the credential ID (as 'list' prints it) a new nickname.\n"
     "  remove ID [--user USER]\n"
     "        Remove the credential ID: that key no longer signs USER in.\n"
     "  import FILE --rp-id ORIGIN\n"
     "        Import the credentials of every user in a pam-u2f authfile (lines\n"
-    "        'user:KeyHandle,PublicKey,es256,+presence[:...]', as pamu2fcfg writes them). ORIGIN is the origin\n"
-    "        pam-u2f used (its 'origin' option, by default pam://HOSTNAME); imported credentials keep it as\n"
-    "        their relying party, so they go on working. Lines that cannot be imported are reported. The file\n"
-    "        may be readable by root only. Root only.\n"
+    "        'user:KeyHandle,PublicKey,es256,+presence[:...]', as pamu2fcfg writes them). ORIGIN is\n"
+    "        the origin pam-u2f used (its 'origin' option, by default pam://HOSTNAME); imported\n"
+    "        credentials keep it as their relying party, so they go on working. Lines that cannot be\n"
+    "        imported are reported. FILE may be readable by root only. Root only.\n"
     "\n"
     "Options:\n"
-    "  --user USER      the local account to manage (enroll, list, rename, remove); default: the account\n"
-    "                   running this command\n"
+    "  --user USER      the local account to manage (enroll, list, rename, remove);\n"
+    "                   default: the account running this command\n"
     "  --name NICKNAME  the nickname of a new credential (enroll)\n"
     "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
     "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
     "  -h, --help       show this text\n"
     "\n"
-    "Who may do what: root may manage any account. Anybody else may manage only their own account, and\n"
-    "first proves presence with an enrolled key (or as the helper asks); the helper decides. Import is for\n"
-    "root only.\n"
+    "Who may do what: root may manage any account. Anybody else may manage only their own account,\n"
+    "after proving presence with a key already enrolled for it (the helper asks for the touch). The\n"
+    "helper decides; this command holds no policy.\n"
     "\n"
-    "Answers (a PIN, a touch confirmation, a choice) are read from the controlling terminal, a PIN with echo\n"
-    "off; without a terminal they are read from standard input, one line per prompt. No secret is ever taken\n"
-    "from the command line or the environment.\n"
+    "Answers (a PIN, a choice) are read from the controlling terminal, a PIN with echo off; without a\n"
+    "terminal, from standard input, one line per prompt. No secret is ever taken from the command line\n"
+    "or the environment.\n"
     "\n"
-    "Exit status: 0 done; 1 the helper refused or the operation failed (the reason is printed on standard\n"
-    "error); 2 usage error; 3 the helper cannot be reached or cannot be trusted (its socket and its process\n"
-    "must belong to root).\n";
+    "Exit status: 0 done; 1 the helper refused or the operation failed (the reason is printed on\n"
+    "standard error); 2 usage error; 3 the helper cannot be reached or cannot be trusted (its socket\n"
+    "and its process must belong to root).\n";
 
 class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
 struct Invocation {
-    std::string socket = kDefaultSocket;
     std::string command;
     std::vector<std::string> operands;
-    std::optional<std::string> user, name, rp_id;
+    std::optional<std::string> socket, user, name, rp_id;
     bool help = false;
 };
 
@@ -119,7 +120,6 @@ Invocation parse(int argc, char** argv) {
             arg.resize(eq);
         }
         std::optional<std::string>* target = nullptr;
-        std::optional<std::string> socket;
         if (arg == "--user")
             target = &inv.user;
         else if (arg == "--name")
@@ -127,7 +127,7 @@ Invocation parse(int argc, char** argv) {
         else if (arg == "--rp-id")
             target = &inv.rp_id;
         else if (arg == "--socket")
-            target = &socket;
+            target = &inv.socket;
         else
             throw UsageError("unknown option '" + arg + "'");
         if (target->has_value()) throw UsageError(arg + " given twice");
@@ -137,7 +137,6 @@ Invocation parse(int argc, char** argv) {
             if (i + 1 >= argc) throw UsageError(arg + " needs a value");
             *target = argv[++i];
         }
-        if (socket) inv.socket = *socket;
     }
     return inv;
 }
@@ -247,7 +246,7 @@ int run(const Invocation& inv) {
     pp::cli::TerminalAsker asker;
     pp::client::Verdict verdict;
     try {
-        auto helper = pp::client::HelperConnection::open(inv.socket, kHelperTimeout);
+        auto helper = pp::client::HelperConnection::open(inv.socket.value_or(kDefaultSocket), kHelperTimeout);
         verdict = pp::client::relay(helper, request, asker, false);
     } catch (const pp::client::HelperUnavailable& e) {
         std::cerr << "pam-passwordless: the helper is unavailable: " << printable(e.what()) << "\n";
@@ -294,7 +293,7 @@ int main(int argc, char** argv) {
         }
         return run(inv);
     } catch (const UsageError& e) {
-        std::cerr << "pam-passwordless: " << e.what() << "\nTry 'pam-passwordless --help'.\n";
+        std::cerr << "pam-passwordless: " << printable(e.what()) << "\nTry 'pam-passwordless --help'.\n";
         return kExitUsage;
     } catch (const std::exception& e) {
         std::cerr << "pam-passwordless: " << printable(e.what()) << "\n";

@@ -151,13 +151,17 @@ std::string printable(std::string_view text) {
 TerminalAsker::TerminalAsker() : tty_(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) {}
 
 client::Asker::Reply TerminalAsker::ask(const std::string& text, bool echo) {
-    write_all(out(), printable(text));
-    if (echo) return read_line(in());
+    if (echo) {
+        write_all(out(), printable(text));
+        return read_line(in());
+    }
     Reply reply;
     bool hidden = false;
     {
+        // Echo goes off before the prompt shows, so nothing typed after it can appear.
         EchoOff guard(in());
         hidden = guard.active();
+        write_all(out(), printable(text));
         reply = read_line(in());
     }
     // The Enter the person typed was not echoed either.

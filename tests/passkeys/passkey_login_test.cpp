@@ -1,0 +1,702 @@
+// Security keys end to end: the real module under the real libpam (pam_wrapper), the real helper, the real
+// command line, and virtual FIDO2 keys behind the real libfido2 (tests/virtual_fido, LD_PRELOAD). Every login
+// and every command runs in a child process of its own, because the virtual keys read their knobs (VFIDO_*)
+// once, when they load: pam_login_driver for one pam_authenticate, pam-passwordless for one command.
+#include <gtest/gtest.h>
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <initializer_list>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include "child_process.hpp"
+#include "login_harness.hpp"
+#include "terminal_session.hpp"
+
+namespace pp::test {
+namespace {
+
+using Env = std::vector<std::string>;  // NAME=value
+
+constexpr const char* kRpId = "pam://pam-passwordless-test";
+constexpr const char* kService = "pp-passkeys";
+constexpr const char* kPin = "4321";
+constexpr const char* kTouch = "Touch your security key.";
+constexpr uid_t kNobody = 65534;
+
+Env operator+(Env a, const Env& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+// Unix socket paths are short (107 bytes) and a build tree can sit deep: directories are named by a hash.
+std::string short_name(const std::string& key) {
+    std::uint32_t h = 2166136261u;
+    for (const unsigned char c : key) h = (h ^ c) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "pk-%08x", h);
+    return buf;
+}
+
+struct Login {
+    int code = -1;
+    std::vector<Turn> transcript;
+    ChildResult run;
+
+    [[nodiscard]] std::string all_text() const {
+        std::string s;
+        for (const auto& t : transcript) s += t.text + "\n";
+        return s;
+    }
+    [[nodiscard]] std::vector<std::string> of_style(std::initializer_list<int> styles) const {
+        std::vector<std::string> out;
+        for (const auto& t : transcript)
+            if (std::find(styles.begin(), styles.end(), t.style) != styles.end()) out.push_back(t.text);
+        return out;
+    }
+    [[nodiscard]] std::vector<std::string> prompts() const {
+        return of_style({PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON});
+    }
+    [[nodiscard]] std::vector<std::string> infos() const { return of_style({PAM_TEXT_INFO}); }
+    [[nodiscard]] bool same_screen(const Login& o) const {
+        return transcript.size() == o.transcript.size() &&
+               std::equal(
+                   transcript.begin(), transcript.end(), o.transcript.begin(),
+                   [](const Turn& a, const Turn& b) { return a.style == b.style && a.text == b.text; });
+    }
+};
+
+Login parse_driver_output(ChildResult run) {
+    Login l;
+    std::istringstream in(run.out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("pam_code=")) {
+            l.code = std::stoi(line.substr(9));
+            continue;
+        }
+        const auto space = line.find(' ');
+        const std::string style = line.substr(0, space);
+        std::string text;
+        const std::string raw = space == std::string::npos ? "" : line.substr(space + 1);
+        for (std::size_t i = 0; i < raw.size(); ++i) {
+            if (raw[i] == '\\' && i + 1 < raw.size()) {
+                text.push_back(raw[i + 1] == 'n' ? '\n' : raw[i + 1]);
+                ++i;
+            } else {
+                text.push_back(raw[i]);
+            }
+        }
+        const int s = style == "echo_off"  ? PAM_PROMPT_ECHO_OFF
+                      : style == "echo_on" ? PAM_PROMPT_ECHO_ON
+                      : style == "error"   ? PAM_ERROR_MSG
+                      : style == "info"    ? PAM_TEXT_INFO
+                                           : -1;
+        if (s >= 0) l.transcript.push_back({s, text});
+    }
+    l.run = std::move(run);
+    return l;
+}
+
+struct Row {
+    std::string id, name, alg, uv, created, last_used, rp_id;
+};
+
+// The rows of `pam-passwordless list`: columns are separated by two spaces or more.
+std::vector<Row> parse_table(const std::string& out) {
+    std::vector<Row> rows;
+    std::istringstream in(out);
+    std::string line;
+    if (!std::getline(in, line) || !line.starts_with("ID")) return rows;
+    static const std::regex gap(" {2,}");
+    while (std::getline(in, line)) {
+        std::vector<std::string> cols(std::sregex_token_iterator(line.begin(), line.end(), gap, -1),
+                                      std::sregex_token_iterator());
+        if (cols.size() != 7) break;
+        rows.push_back({cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6]});
+    }
+    return rows;
+}
+
+struct HelperSetup {
+    std::string methods = "security_key";
+    std::string login_extra;  // further [login] lines
+    std::string user_verification = "preferred";
+};
+
+class Passkeys : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+        const std::string key = test_key();
+        dir_ = fresh_dir(short_name(key));
+        write_text(dir_ / "test-name", key + "\n");
+        fs::create_directory(state_dir());
+        fs::create_directory(dir_ / "services");
+        // pam_wrapper copies the service files when a process loads it: written before any child starts.
+        write_text(dir_ / "services" / kService, "auth required " PP_PAM_WRAPPER_MODULES
+                                                 "/pam_set_items.so\n"
+                                                 "auth required " PP_MODULE_PATH " socket=" +
+                                                     socket() +
+                                                     " timeout=30\n"
+                                                     "account required pam_permit.so\n");
+    }
+
+    void TearDown() override { helper_.reset(); }
+
+    [[nodiscard]] std::string socket() const { return (dir_ / "helper.sock").string(); }
+    [[nodiscard]] fs::path state_dir() const { return dir_ / "vfido-state"; }
+    [[nodiscard]] fs::path store() const { return dir_ / "credentials"; }
+    [[nodiscard]] std::string log() const { return helper_ ? helper_->log() : std::string(); }
+
+    [[nodiscard]] std::string security_key_section(const std::string& uv) const {
+        return "[security_key]\nrp_id = " + std::string(kRpId) + "\nstore_dir = " + store().string() +
+               "\ntouch_timeout = 2\nuser_verification = " + uv + "\n";
+    }
+
+    void start_helper(const HelperSetup& s = {}) {
+        const std::string conf =
+            "[pool]\npool_id = us-east-1_TestPool\nclient_id = x\nendpoint = https://127.0.0.1:1/\n"
+            "issuer = https://127.0.0.1:1/us-east-1_TestPool\n\n"
+            "[login]\nmethods = " +
+            s.methods + "\n" + s.login_extra + "\n[binding]\nclaim = cognito:username\n\n" +
+            security_key_section(s.user_verification);
+        write_text(dir_ / "helper.conf", conf);
+        helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
+    }
+
+    // The environment of a process that may touch a key: the virtual keys with these knobs, nothing else.
+    // The keys' counters live in a directory the process can write.
+    [[nodiscard]] Env key_env(const Env& knobs, std::optional<uid_t> uid = std::nullopt) const {
+        fs::path state = state_dir();
+        if (uid) {
+            state = dir_ / ("vfido-state-" + std::to_string(*uid));
+            if (fs::create_directory(state) && ::chown(state.c_str(), *uid, *uid) != 0)
+                ADD_FAILURE() << "cannot hand " << state << " to uid " << *uid;
+        }
+        return Env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "VFIDO_STATE_DIR=" + state.string()} +
+               knobs;
+    }
+    [[nodiscard]] Env pam_env(const Env& knobs, const Env& items) const {
+        return key_env(knobs) +
+               Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY, "PAM_WRAPPER=1",
+                   "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "services").string()} +
+               items;
+    }
+
+    ChildResult cli(const std::vector<std::string>& args, const Env& knobs = {},
+                    const std::string& input = "", std::optional<uid_t> uid = std::nullopt) const {
+        ChildSpec spec;
+        spec.argv = {PP_CLI_BIN, "--socket", socket()};
+        spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+        spec.env = key_env(knobs, uid) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO};
+        spec.input = input;
+        spec.work = dir_;
+        spec.uid = uid;
+        return run_child(spec);
+    }
+
+    // One pam_authenticate for `user` through the module; `answers` answer the prompts in order, `items`
+    // become PAM items through pam_set_items.so (PAM_RHOST=...).
+    Login login(const std::string& user, const Env& knobs = {}, const std::vector<std::string>& answers = {},
+                const Env& items = {}) const {
+        ChildSpec spec;
+        spec.argv = {PP_LOGIN_DRIVER, kService, user};
+        spec.env = pam_env(knobs, items);
+        for (const auto& a : answers) spec.input += a + "\n";
+        spec.work = dir_;
+        return parse_driver_output(run_child(spec));
+    }
+
+    void enroll(const std::string& user, const std::string& name, const Env& knobs = {},
+                const std::string& input = "") const {
+        const auto r = cli({"enroll", "--user", user, "--name", name}, knobs, input);
+        ASSERT_EQ(r.exit_code, 0) << r.describe() << log();
+    }
+
+    [[nodiscard]] std::vector<Row> list(const std::string& user) const {
+        const auto r = cli({"list", "--user", user});
+        EXPECT_EQ(r.exit_code, 0) << r.describe() << log();
+        return parse_table(r.out);
+    }
+
+    [[nodiscard]] std::string id_of(const std::string& user, const std::string& name) const {
+        for (const auto& row : list(user))
+            if (row.name == name) return row.id;
+        ADD_FAILURE() << "no credential named '" << name << "' for " << user;
+        return {};
+    }
+
+    // A pamu2fcfg line for a credential made by virtual key `index` (of `keys`) for `origin`.
+    [[nodiscard]] std::string pamu2f_line(int index, int keys, const std::string& origin,
+                                          const std::string& user) const {
+        ChildSpec spec;
+        spec.argv = {PP_PAMU2F_LINE, std::to_string(index), origin, user};
+        spec.env = key_env({"VFIDO_KEYS=" + std::to_string(keys)}) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO};
+        spec.work = dir_;
+        const auto r = run_child(spec);
+        EXPECT_EQ(r.exit_code, 0) << r.describe();
+        std::string line = r.out;
+        while (!line.empty() && line.back() == '\n') line.pop_back();
+        return line;
+    }
+
+    // Imports an authfile as root; the file is root's alone, as pam-u2f's central authfile would be.
+    void import(const std::string& text, const std::string& origin, ChildResult* result = nullptr) const {
+        const fs::path file = dir_ / "u2f_keys";
+        write_text(file, text, fs::perms(0600));
+        const auto r = cli({"import", file.string(), "--rp-id", origin});
+        ASSERT_EQ(r.exit_code, 0) << r.describe() << log();
+        if (result != nullptr) *result = r;
+    }
+
+    fs::path dir_;
+    std::unique_ptr<Helper> helper_;
+};
+
+TEST_F(Passkeys, EnrolThenSignIn) {
+    start_helper();
+    const auto enrolled = cli({"enroll", "--user", "alice", "--name", "desk key"});
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.describe() << log();
+    EXPECT_TRUE(contains(enrolled.err, "Touch your security key")) << enrolled.describe();
+
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_TRUE(run.prompts().empty()) << "one method: no menu, and no PIN when UV is only preferred\n"
+                                       << run.all_text();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+    EXPECT_TRUE(contains(log(), "method=security_key")) << log();
+}
+
+TEST_F(Passkeys, ListRenameRemove) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    const Row first = rows[0];
+    EXPECT_EQ(first.name, "desk key");
+    EXPECT_EQ(first.alg, "es256");
+    EXPECT_EQ(first.uv, "no") << "the key has no PIN and UV was not asked for";
+    EXPECT_EQ(first.rp_id, kRpId);
+    EXPECT_EQ(first.last_used, "never");
+    EXPECT_NE(first.created, "-");
+    EXPECT_TRUE(std::regex_match(first.id, std::regex("[A-Za-z0-9_-]{16,}"))) << first.id;
+
+    const auto renamed = cli({"rename", first.id, "travel key", "--user", "alice"});
+    EXPECT_EQ(renamed.exit_code, 0) << renamed.describe() << log();
+    rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].name, "travel key");
+    EXPECT_EQ(rows[0].id, first.id);
+
+    const auto used = login("alice");
+    EXPECT_EQ(used.code, PAM_SUCCESS) << used.run.describe() << log();
+    rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_NE(rows[0].last_used, "never") << "a login records its use";
+
+    const auto removed = cli({"remove", first.id, "--user", "alice"});
+    EXPECT_EQ(removed.exit_code, 0) << removed.describe() << log();
+    EXPECT_TRUE(list("alice").empty());
+    const auto after = login("alice");
+    EXPECT_EQ(after.code, PAM_USER_UNKNOWN) << after.run.describe() << log();
+    EXPECT_TRUE(contains(after.all_text(), "No security key")) << after.all_text();
+}
+
+TEST_F(Passkeys, CommandLineExitCodes) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto help = cli({"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char* word :
+         {"enroll", "list", "rename", "remove", "import", "--rp-id", "--socket", "Exit status"})
+        EXPECT_TRUE(contains(help.out, word)) << word;
+
+    // The helper's refusal: exit 1 and its reason on standard error.
+    const auto unknown = cli({"remove", "AAAAAAAAAAAAAAAAAAAAAA", "--user", "alice"});
+    EXPECT_EQ(unknown.exit_code, 1) << unknown.describe();
+    EXPECT_FALSE(unknown.err.empty());
+    // Usage errors: exit 2, and nothing reaches the helper.
+    for (const auto& args : std::vector<std::vector<std::string>>{{},
+                                                                  {"frobnicate"},
+                                                                  {"list", "extra"},
+                                                                  {"list", "--name", "x"},
+                                                                  {"rename", "not base64url!", "x"},
+                                                                  {"remove"},
+                                                                  {"import", "/dev/null"},
+                                                                  {"enroll", "--user"}}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.exit_code, 2) << r.describe();
+    }
+    // No helper behind the socket: exit 3.
+    ChildSpec spec;
+    spec.argv = {PP_CLI_BIN, "--socket", (dir_ / "nobody-listens.sock").string(), "list"};
+    spec.env = key_env({});
+    spec.work = dir_;
+    const auto gone = run_child(spec);
+    EXPECT_EQ(gone.exit_code, 3) << gone.describe();
+    EXPECT_EQ(list("alice").size(), 1u);
+}
+
+TEST_F(Passkeys, CredentialOnTheSecondOfTwoKeys) {
+    start_helper();
+    // The command line enrols with the first key, so the credential of key 1 comes in as pam-u2f's would.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login("alice", {"VFIDO_KEYS=2"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+}
+
+TEST_F(Passkeys, AKeyWithoutTheCredentialIsNeverAskedForATouch) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    // Key 1 would refuse any touch; it holds nothing of alice's, so the module must not ask it.
+    const auto run = login("alice", {"VFIDO_KEYS=2", "VFIDO_KEY1_TOUCH=deny", "VFIDO_KEEPALIVE_MS=10"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+}
+
+TEST_F(Passkeys, TouchDeniedIsRefused) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice", {"VFIDO_TOUCH=deny", "VFIDO_KEEPALIVE_MS=10"});
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "refused")) << run.all_text();
+}
+
+TEST_F(Passkeys, SilentKeyTimesOutWithinTheTouchTimeout) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice", {"VFIDO_TOUCH=silent", "VFIDO_KEEPALIVE_MS=20"});
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "timed out")) << run.all_text();
+    // touch_timeout = 2: the wait is that long, not the module's 30 s nor the helper's login timeout.
+    EXPECT_GE(run.run.elapsed, std::chrono::milliseconds(1500)) << run.run.describe();
+    EXPECT_LT(run.run.elapsed, std::chrono::milliseconds(6000)) << run.run.describe();
+}
+
+TEST_F(Passkeys, NoKeyConnected) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice", {"VFIDO_KEYS=0"});
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+    EXPECT_TRUE(run.infos().empty()) << "nobody is asked to touch a key that is not there\n"
+                                     << run.all_text();
+}
+
+TEST_F(Passkeys, KeyWithAnotherCredentialIsLikeNoKey) {
+    start_helper();
+    // alice's credential lives on virtual key 1; the key connected at login is key 0.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login("alice", {"VFIDO_KEYS=1"});
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+}
+
+TEST_F(Passkeys, WrongRelyingPartyHashIsRefused) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice", {"VFIDO_WRONG_RPID=1"});
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
+}
+
+TEST_F(Passkeys, BadSignatureIsRefused) {
+    start_helper();
+    // The key handle of one credential with the public key of another: the key signs with its own private
+    // key, which the stored public key does not match.
+    const std::string a = pamu2f_line(0, 1, kRpId, "alice");
+    const std::string b = pamu2f_line(0, 1, kRpId, "alice");
+    const auto kh_of = [](const std::string& line) {
+        const auto colon = line.find(':');
+        return line.substr(colon + 1, line.find(',') - colon - 1);
+    };
+    const auto rest_of = [](const std::string& line) { return line.substr(line.find(',')); };
+    ASSERT_NO_FATAL_FAILURE(import("alice:" + kh_of(a) + rest_of(b) + "\n", kRpId));
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
+}
+
+TEST_F(Passkeys, CounterRegressionIsRefusedAsAPossibleClone) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    // The key counts down across processes (VFIDO_STATE_DIR): 100, then 99.
+    const auto first = login("alice", {"VFIDO_COUNTER=regress"});
+    EXPECT_EQ(first.code, PAM_SUCCESS) << first.run.describe() << log();
+    const auto second = login("alice", {"VFIDO_COUNTER=regress"});
+    EXPECT_EQ(second.code, PAM_AUTH_ERR) << second.run.describe() << log();
+    EXPECT_TRUE(contains(log(), "possible clone")) << log();
+}
+
+class PasskeysWithPin : public Passkeys {
+  protected:
+    void SetUp() override {
+        Passkeys::SetUp();
+        if (IsSkipped()) return;
+        HelperSetup setup;
+        setup.user_verification = "required";
+        start_helper(setup);
+        const auto r =
+            cli({"enroll", "--user", "alice", "--name", "pin key"}, {pin_knob()}, std::string(kPin) + "\n");
+        ASSERT_EQ(r.exit_code, 0) << r.describe() << log();
+        EXPECT_TRUE(contains(r.err, "Security key PIN: ")) << r.describe();
+        EXPECT_FALSE(contains(r.out + r.err, kPin)) << "a PIN is never echoed\n" << r.describe();
+    }
+    static std::string pin_knob() { return std::string("VFIDO_PIN=") + kPin; }
+};
+
+TEST_F(PasskeysWithPin, RightPinSignsIn) {
+    const auto run = login("alice", {pin_knob()}, {kPin});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    ASSERT_EQ(run.transcript.size(), 2u) << run.all_text();
+    EXPECT_EQ(run.transcript[0].style, PAM_PROMPT_ECHO_OFF);
+    EXPECT_EQ(run.transcript[0].text, "Security key PIN: ");
+    EXPECT_EQ(run.transcript[1].style, PAM_TEXT_INFO);
+    EXPECT_EQ(run.transcript[1].text, kTouch);
+    EXPECT_FALSE(contains(log(), kPin)) << log();
+    const auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].uv, "yes");
+}
+
+TEST_F(PasskeysWithPin, NoPinIsCredInsufficient) {
+    const auto run = login("alice", {pin_knob()}, {""});
+    EXPECT_EQ(run.code, PAM_CRED_INSUFFICIENT) << run.run.describe() << log();
+    EXPECT_TRUE(run.infos().empty()) << "no touch without the PIN\n" << run.all_text();
+}
+
+TEST_F(PasskeysWithPin, WrongPinIsRefused) {
+    const auto run = login("alice", {pin_knob()}, {"9999"});
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
+}
+
+TEST_F(Passkeys, UserWithoutCredentialSeesWhatAUserWithoutKeySees) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto stranger = login("bob");
+    EXPECT_EQ(stranger.code, PAM_USER_UNKNOWN) << stranger.run.describe() << log();
+    const auto keyless = login("alice", {"VFIDO_KEYS=0"});
+    EXPECT_EQ(keyless.code, PAM_AUTHINFO_UNAVAIL) << keyless.run.describe() << log();
+    EXPECT_TRUE(contains(stranger.all_text(), "No security key")) << stranger.all_text();
+    EXPECT_TRUE(stranger.same_screen(keyless)) << "bob:\n"
+                                               << stranger.all_text() << "alice without her key:\n"
+                                               << keyless.all_text();
+}
+
+TEST_F(Passkeys, CorruptRecordDoesNotHideTheGoodOne) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const fs::path file = store() / "alice";
+    ASSERT_TRUE(fs::is_regular_file(file)) << "expected the store to keep alice's credentials in " << file;
+    const std::string text = read_text(file);
+    const auto bad_line = std::count(text.begin(), text.end(), '\n') + 1;
+    const auto mode = fs::status(file).permissions();
+    write_text(file, text + "this is not a credential record\n", mode);
+
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_TRUE(contains(log(), file.string() + ":" + std::to_string(bad_line))) << log();
+}
+
+TEST_F(Passkeys, UnsafeCredentialFileIsAServiceError) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const fs::path file = store() / "alice";
+    ASSERT_TRUE(fs::is_regular_file(file));
+    const auto mode = fs::status(file).permissions();
+
+    fs::permissions(file, fs::perms(0666));
+    const auto writable = login("alice");
+    EXPECT_EQ(writable.code, PAM_SERVICE_ERR) << writable.run.describe() << log();
+
+    fs::permissions(file, mode);
+    const fs::path real = store() / "alice.real";
+    fs::rename(file, real);
+    fs::create_symlink(real, file);
+    const auto linked = login("alice");
+    EXPECT_EQ(linked.code, PAM_SERVICE_ERR) << linked.run.describe() << log();
+
+    fs::remove(file);
+    fs::rename(real, file);
+    const auto restored = login("alice");
+    EXPECT_EQ(restored.code, PAM_SUCCESS) << restored.run.describe() << log();
+}
+
+TEST_F(Passkeys, RemoteLoginIsNotOfferedTheKey) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto remote = login("alice", {}, {}, {"PAM_RHOST=198.51.100.7"});
+    EXPECT_EQ(remote.code, PAM_AUTH_ERR) << remote.run.describe() << log();
+    EXPECT_TRUE(contains(remote.all_text(), "No sign-in method is enabled here")) << remote.all_text();
+    EXPECT_TRUE(remote.infos().empty()) << remote.all_text();
+    const auto local = login("alice", {}, {}, {"PAM_RHOST=localhost"});
+    EXPECT_EQ(local.code, PAM_SUCCESS) << local.run.describe() << log();
+}
+
+TEST_F(Passkeys, RemoteLoginGetsTheKeyWhenTheAdminListsIt) {
+    HelperSetup setup;
+    setup.login_extra = "remote_methods = security_key\n";
+    start_helper(setup);
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto remote = login("alice", {}, {}, {"PAM_RHOST=198.51.100.7"});
+    EXPECT_EQ(remote.code, PAM_SUCCESS) << remote.run.describe() << log();
+}
+
+TEST_F(Passkeys, ImportFromPamU2f) {
+    start_helper();
+    const std::string origin = "pam://oldhost";
+    ChildResult imported;
+    ASSERT_NO_FATAL_FAILURE(import("# pam-u2f authfile\n" + pamu2f_line(0, 1, origin, "alice") +
+                                       "\nmallory:bm90IGEga2V5IGhhbmRsZQ==,bm90IGEga2V5,es256,+presence\n",
+                                   origin, &imported));
+    // The line that cannot be imported is reported; the good one is imported all the same.
+    EXPECT_TRUE(contains(imported.out, "not imported")) << imported.describe();
+    EXPECT_TRUE(list("mallory").empty());
+    const auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].rp_id, origin) << "an imported credential keeps the relying party it was made for";
+    EXPECT_EQ(rows[0].alg, "es256");
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+}
+
+TEST_F(Passkeys, NonRootCallerCannotManageAnotherUser) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const std::string id = id_of("alice", "desk key");
+
+    const auto listed = cli({"list", "--user", "alice"}, {}, "", kNobody);
+    EXPECT_EQ(listed.exit_code, 1) << listed.describe() << log();
+    EXPECT_FALSE(listed.err.empty());
+    EXPECT_TRUE(parse_table(listed.out).empty()) << listed.describe();
+    const auto removed = cli({"remove", id, "--user", "alice"}, {}, "", kNobody);
+    EXPECT_EQ(removed.exit_code, 1) << removed.describe() << log();
+    const auto renamed = cli({"rename", id, "mine now", "--user", "alice"}, {}, "", kNobody);
+    EXPECT_EQ(renamed.exit_code, 1) << renamed.describe() << log();
+    const auto enrolled = cli({"enroll", "--user", "alice", "--name", "intruder"}, {}, "", kNobody);
+    EXPECT_EQ(enrolled.exit_code, 1) << enrolled.describe() << log();
+
+    // Import is root's: even a file anybody may read is refused.
+    const fs::path file = dir_ / "world-readable-u2f_keys";
+    write_text(file, pamu2f_line(0, 1, kRpId, "carol") + "\n", fs::perms(0644));
+    const auto imported = cli({"import", file.string(), "--rp-id", kRpId}, {}, "", kNobody);
+    EXPECT_EQ(imported.exit_code, 1) << imported.describe() << log();
+
+    const auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].name, "desk key");
+    EXPECT_TRUE(list("carol").empty());
+    // Each refusal came from the helper, which saw the caller as uid 65534.
+    for (const char* op : {"list", "remove", "rename", "enroll", "import"})
+        EXPECT_TRUE(
+            contains(log(), "caller_uid=65534 method=manage:" + std::string(op) + " outcome=auth_err"))
+            << op << "\n"
+            << log();
+}
+
+// A user manages their own keys after proving presence with one of them, over the same connection.
+TEST_F(Passkeys, NonRootCallerManagesOwnKeysAfterATouch) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("nobody", "first key"));
+    const auto listed = cli({"list"}, {}, "", kNobody);
+    EXPECT_EQ(listed.exit_code, 0) << listed.describe() << log();
+    EXPECT_TRUE(contains(listed.err, kTouch)) << listed.describe();
+    const auto rows = parse_table(listed.out);
+    ASSERT_EQ(rows.size(), 1u) << listed.describe();
+    EXPECT_EQ(rows[0].name, "first key");
+
+    const auto renamed = cli({"rename", rows[0].id, "my key"}, {}, "", kNobody);
+    EXPECT_EQ(renamed.exit_code, 0) << renamed.describe() << log();
+    EXPECT_EQ(id_of("nobody", "my key"), rows[0].id);
+
+    // Without the key there is no proof, and nothing changes.
+    const auto keyless = cli({"remove", rows[0].id}, {"VFIDO_KEYS=0"}, "", kNobody);
+    EXPECT_EQ(keyless.exit_code, 1) << keyless.describe() << log();
+    EXPECT_EQ(list("nobody").size(), 1u);
+}
+
+// At a terminal the PIN is read with echo off, and the echo comes back however the command ends.
+TEST_F(Passkeys, TerminalHidesThePinAndRestoresTheEcho) {
+    HelperSetup setup;
+    setup.user_verification = "required";
+    start_helper(setup);
+    const std::vector<std::string> argv = {PP_CLI_BIN, "--socket", socket(), "enroll",
+                                           "--user",   "alice",    "--name", "tty key"};
+    const Env env =
+        key_env({std::string("VFIDO_PIN=") + kPin}) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO, "TERM=dumb"};
+
+    TerminalSession typed(argv, env);
+    ASSERT_TRUE(typed.wait_for("Security key PIN: ")) << typed.screen() << log();
+    EXPECT_FALSE(typed.echo()) << "echo must be off while the PIN is typed";
+    typed.type(std::string(kPin) + "\n");
+    const auto done = typed.wait_exit();
+    EXPECT_EQ(done.exit_code, 0) << typed.screen() << log();
+    EXPECT_TRUE(contains(typed.screen(), "Enrolled")) << typed.screen();
+    EXPECT_FALSE(contains(typed.screen(), kPin)) << typed.screen();
+    EXPECT_TRUE(typed.echo());
+
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        TerminalSession interrupted(argv, env);
+        ASSERT_TRUE(interrupted.wait_for("Security key PIN: ")) << interrupted.screen() << log();
+        EXPECT_FALSE(interrupted.echo());
+        interrupted.signal(sig);
+        const auto ended = interrupted.wait_exit();
+        EXPECT_EQ(ended.signal, sig) << "the signal still ends the command\n" << interrupted.screen();
+        EXPECT_TRUE(interrupted.echo()) << "echo restored after signal " << sig;
+    }
+    EXPECT_EQ(list("alice").size(), 1u);
+}
+
+TEST_F(Passkeys, PamtesterSignsInWithTheKey) {
+    if (std::string(PP_PAMTESTER).empty()) GTEST_SKIP() << "pamtester is not installed";
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    ChildSpec spec;
+    spec.argv = {PP_PAMTESTER, "-v", kService, "alice", "authenticate"};
+    spec.env = pam_env({}, {});
+    spec.work = dir_;
+    const auto r = run_child(spec);
+    EXPECT_EQ(r.exit_code, 0) << r.describe() << log();
+    EXPECT_TRUE(contains(r.out + r.err, "successfully authenticated")) << r.describe();
+    EXPECT_TRUE(contains(r.out + r.err, kTouch)) << r.describe();
+}
+
+// With other methods enabled, a missing key sends the person back to the menu, without the key in it.
+TEST_F(Passkeys, MissingKeyFallsBackToTheOtherMethods) {
+    const fs::path standin_dir = dir_ / "standin";
+    fs::create_directory(standin_dir);
+    StandIn standin(standin_dir);
+    const std::string config =
+        "\n[login]\nmethods = security_key email_otp sms_otp\nmax_tries = 3\n"
+        "request_timeout = 5\n\n[binding]\n\n" +
+        security_key_section("preferred");
+    helper_ = std::make_unique<Helper>(dir_, standin,
+                                       HelperFiles{config, "alice alice@example.com\nalice +15555550123\n"});
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+
+    const auto run = login("alice", {"VFIDO_KEYS=0"}, {"1", "1", "00000000", "00000000", "00000000"});
+    EXPECT_NE(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    const auto prompts = run.prompts();
+    ASSERT_GE(prompts.size(), 3u) << run.all_text() << log();
+    EXPECT_TRUE(prompts[0].starts_with("Choose how to sign in:")) << prompts[0];
+    EXPECT_TRUE(contains(prompts[0], "Security key")) << prompts[0];
+    EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+    EXPECT_TRUE(contains(prompts[1], "Choose how to sign in:")) << prompts[1];
+    EXPECT_FALSE(contains(prompts[1], "Security key")) << prompts[1];
+    EXPECT_TRUE(contains(prompts[1], "Email code")) << prompts[1];
+    EXPECT_TRUE(contains(prompts[2], "Code sent to a***@e***")) << prompts[2];
+    helper_.reset();
+}
+
+}  // namespace
+}  // namespace pp::test
