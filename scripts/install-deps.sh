@@ -6,6 +6,7 @@ packages="
   libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcbor-dev
   googletest libgtest-dev libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
   python3 python3-cryptography openssl fido2-tools
+  openssh-server openssh-client sudo python3-paramiko
 "
 missing=""
 for p in $packages; do

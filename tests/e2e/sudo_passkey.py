@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""sudo with a security key end to end: the real setuid sudo with a private PAM service whose auth stack is the
+module alone, the real helper configured for `methods = security_key`, the real command line enrolling the key,
+and the virtual FIDO2 key (tests/virtual_fido) behind the real libfido2.
+
+sudo is setuid and ignores LD_PRELOAD, so the virtual key is put into every process of the namespace through
+/etc/ld.so.preload in the namespace's /etc overlay, for the sudo runs only. Its knobs (VFIDO_*) are read when
+the library loads, before sudo cleans its environment.
+
+    sudo_passkey.py --build-dir BUILD --work-dir DIR --virtual-fido LIB --scenario touch|deny|no-key
+
+  touch   the key is touched: `sudo -S -k id -un` as alice prints root and exits 0
+  deny    the touch is refused: sudo fails and runs nothing
+  no-key  no key is plugged in: sudo fails and runs nothing
+
+Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
+"""
+
+import argparse
+import os
+import subprocess
+
+import e2e_support as e2e
+from e2e_support import check, say, show
+
+USER = "alice"
+SERVICE = "sudo-pamtest"
+TOUCH = "Touch your security key."
+SUDO_TIMEOUT_S = 90
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--work-dir", required=True)
+    ap.add_argument("--virtual-fido", help="libpp_virtual_fido.so (default: BUILD/tests/virtual_fido/...)")
+    ap.add_argument("--module", help="pam_passwordless.so (default: BUILD/pam_passwordless/pam_passwordless.so)")
+    ap.add_argument("--helper", help="the helper (default: BUILD/helper/pam-passwordless-helper)")
+    ap.add_argument("--cli", help="pam-passwordless (default: BUILD/helper/cli/pam-passwordless)")
+    ap.add_argument("--scenario", choices=["touch", "deny", "no-key"], required=True)
+    ap.add_argument("--expect-messages", action="store_true",
+                    help="require that sudo shows the module's messages (the touch cue, 'No security key found')")
+    return ap.parse_args()
+
+
+def key_env(state_dir, knobs):
+    return dict({"PATH": e2e.CLEAN_PATH, "LANG": "C", "VFIDO_STATE_DIR": state_dir}, **knobs)
+
+
+def enroll(sandbox, cli, virtual_fido, state_dir):
+    env = key_env(state_dir, {"LD_PRELOAD": virtual_fido})
+    r = subprocess.run([cli, "enroll", "--user", USER, "--name", "e2e key"], env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=60, check=False, cwd=sandbox.work)
+    show("pam-passwordless enroll: standard output", r.stdout)
+    show("pam-passwordless enroll: standard error", r.stderr)
+    check(r.returncode == 0, f"pam-passwordless enroll --user {USER} exited with {r.returncode}")
+    r = subprocess.run([cli, "list", "--user", USER], env=key_env(state_dir, {}), stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=60, check=False)
+    show("pam-passwordless list", r.stdout + r.stderr)
+    check(r.returncode == 0 and "e2e key" in r.stdout, "the enrolled credential is not listed")
+
+
+def sudo_as_user(uid, state_dir, virtual_fido, knobs):
+    """`sudo -S -k id -un` run by the user, without a terminal, with the virtual key preloaded into sudo."""
+    e2e.write("/etc/ld.so.preload", virtual_fido + "\n")
+    try:
+        env = key_env(state_dir, knobs)
+        r = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--init-groups", "--",
+                            "sudo", "-S", "-k", "--", "/usr/bin/id", "-un"],
+                           env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=SUDO_TIMEOUT_S, check=False)
+    finally:
+        os.unlink("/etc/ld.so.preload")
+    show("sudo: standard output", r.stdout)
+    show("sudo: standard error", r.stderr)
+    return r
+
+
+def main():
+    args = e2e.enter_namespace(parse_args)
+    build = os.path.abspath(args.build_dir)
+    module = os.path.abspath(args.module or os.path.join(build, "pam_passwordless", "pam_passwordless.so"))
+    helper_bin = os.path.abspath(args.helper or os.path.join(build, "helper", "pam-passwordless-helper"))
+    cli = os.path.abspath(args.cli or os.path.join(build, "helper", "cli", "pam-passwordless"))
+    virtual_fido = os.path.abspath(args.virtual_fido or
+                                   os.path.join(build, "tests", "virtual_fido", "libpp_virtual_fido.so"))
+    sandbox = e2e.Sandbox(args.work_dir)
+    state = {}
+
+    def body():
+        for path in (module, helper_bin, cli, virtual_fido):
+            check(os.path.exists(path), f"{path} is missing: build it first")
+        check(os.stat("/usr/bin/sudo").st_mode & 0o4000, "/usr/bin/sudo is not setuid (package sudo)")
+        sandbox.standard()
+        uid = sandbox.add_user(USER)
+        state_dir = e2e.fresh_dir(os.path.join(sandbox.work, "vfido-state"))
+
+        def config(helper_dir):
+            return e2e.UNUSED_POOL + "\n".join([
+                "[login]", "methods = security_key",
+                "[binding]", "claim = cognito:username",
+                "[security_key]", "rp_id = pam://pam-passwordless-e2e", f"store_dir = {helper_dir}/credentials",
+                "user_verification = preferred", "touch_timeout = 10", ""])
+
+        state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)
+        e2e.write(f"/etc/pam.d/{SERVICE}", "\n".join([
+            f"auth [success=done default=die] {module} socket={helper.socket}",
+            "@include common-account",
+            "@include common-session-noninteractive",
+            ""]))
+        e2e.write("/etc/sudoers.d/pp-e2e", "\n".join([
+            f"Defaults:{USER} pam_service={SERVICE}",
+            f"Defaults:{USER} lecture=never",
+            f"Defaults:{USER} !mail_badpass",
+            f"{USER} ALL=(ALL:ALL) ALL",
+            ""]), 0o440)
+        r = subprocess.run(["visudo", "-c"], capture_output=True, text=True, check=False)
+        check(r.returncode == 0, "visudo -c refused the rules:\n" + r.stdout + r.stderr)
+
+        enroll(sandbox, cli, virtual_fido, state_dir)
+        knobs = {"touch": {"VFIDO_TOUCH": "ok"}, "deny": {"VFIDO_TOUCH": "deny"}, "no-key": {"VFIDO_KEYS": "0"}}
+        r = sudo_as_user(uid, state_dir, virtual_fido, knobs[args.scenario])
+        logins = [line for line in helper.log().splitlines() if f'service="{SERVICE}"' in line]
+        show("the helper's audit lines for sudo", "\n".join(logins))
+        check(logins and all("method=security_key" in line for line in logins),
+              "the helper should log each sudo login as a security-key login")
+        expected = {"touch": TOUCH, "deny": TOUCH, "no-key": "No security key found"}[args.scenario]
+        if args.scenario == "touch":
+            check(r.returncode == 0, f"sudo exited with {r.returncode}")
+            check(r.stdout.strip() == "root", f"the command did not run as root: {r.stdout!r}")
+            check(len(logins) == 1 and "outcome=success" in logins[0], "expected one successful login")
+        else:
+            check(r.returncode != 0, "sudo succeeded")
+            check(r.stdout.strip() == "", f"the command ran: {r.stdout!r}")
+            check(not any("outcome=success" in line for line in logins), "the helper logged a success")
+            check("incorrect password attempt" in r.stderr, "sudo did not report the failed authentication")
+        # sudo 1.9.13 calls pam_authenticate with PAM_SILENT, and the module then shows no PAM_TEXT_INFO or
+        # PAM_ERROR_MSG at all: the person is not asked to touch the key. Reported; --expect-messages turns
+        # this observation into a requirement.
+        say(f"sudo exit status {r.returncode}; the person saw {expected!r}: {'yes' if expected in r.stderr else 'NO'}")
+        if args.expect_messages:
+            check(expected in r.stderr, f"sudo did not show {expected!r}")
+
+    status = e2e.run_main(body)
+    sandbox.stop_all()
+    if status != 0 and "helper" in state:
+        show("helper log", state["helper"].log())
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
