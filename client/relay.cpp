@@ -10,7 +10,7 @@ constexpr int kMaxSteps = 64;
 
 }  // namespace
 
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, bool silent) {
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker) {
     helper.send(request);
     Verdict v;
     for (int step = 0; step < kMaxSteps; ++step) {
@@ -36,7 +36,7 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                 break;
             }
             case wire::Type::KeyRequest:
-                helper.send(get_assertion(msg, asker, silent));
+                helper.send(get_assertion(msg, asker));
                 break;
             case wire::Type::CredentialRequest:
                 helper.send(make_credential(msg, asker));

@@ -20,6 +20,6 @@ struct Verdict {
 
 // Sends `request` (Begin or Manage) and relays until the Result. Throws HelperUnavailable, wire::ChannelError
 // or wire::ProtocolError when the helper breaks the protocol or goes away.
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, bool silent);
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker);
 
 }  // namespace pp::client

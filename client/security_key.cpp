@@ -109,7 +109,7 @@ wire::Message cancelled(Asker::Status status) {
 
 }  // namespace
 
-wire::Message get_assertion(const wire::Message& req, Asker& conv, bool silent) {
+wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
     if (cdh.size() != 32 || req.get_or(wire::Tag::RpId, "").empty() || req.all(wire::Tag::CredId).empty())
         return status_message(wire::DeviceStatus::Error);
@@ -157,7 +157,8 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv, bool silent) 
             return status_message(wire::DeviceStatus::Error);
     }
 
-    if (!silent) conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
+    // Shown even under PAM_SILENT (sudo always passes it): the person has to act, or the login just hangs.
+    conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
     const int r = fido_dev_get_assert(dev, a.get(), pin.empty() ? nullptr : pin.c_str());
     pin.clear();
     if (r != FIDO_OK) {

@@ -78,23 +78,31 @@ struct Parser {
 
 std::string_view method_name(Method m) {
     switch (m) {
-        case Method::EmailOtp: return "email_otp";
-        case Method::SmsOtp: return "sms_otp";
-        case Method::SecurityKey: return "security_key";
+        case Method::EmailOtp:
+            return "email_otp";
+        case Method::SmsOtp:
+            return "sms_otp";
+        case Method::SecurityKey:
+            return "security_key";
     }
     return "unknown";
 }
 
 std::string_view method_challenge(Method m) {
     switch (m) {
-        case Method::EmailOtp: return "EMAIL_OTP";
-        case Method::SmsOtp: return "SMS_OTP";
-        case Method::SecurityKey: return "";
+        case Method::EmailOtp:
+            return "EMAIL_OTP";
+        case Method::SmsOtp:
+            return "SMS_OTP";
+        case Method::SecurityKey:
+            return "";
     }
     return "";
 }
 
-bool is_otp(Method m) { return m == Method::EmailOtp || m == Method::SmsOtp; }
+bool is_otp(Method m) {
+    return m == Method::EmailOtp || m == Method::SmsOtp;
+}
 
 namespace {
 
@@ -145,9 +153,10 @@ Config parse_config(const std::string& text, const std::string& source) {
                 current_policy = &c.services[current_service];
                 *current_policy = {};
                 section = "service " + current_service;
-            } else if (section != "pool" && section != "login" && section != "binding" && section != "security_key" &&
-                       section != "limits") {
-                p.fail("unknown section [" + section + "] (known: pool, login, binding, security_key, limits, service NAME)");
+            } else if (section != "pool" && section != "login" && section != "binding" &&
+                       section != "security_key" && section != "limits") {
+                p.fail("unknown section [" + section +
+                       "] (known: pool, login, binding, security_key, limits, service NAME)");
             }
             continue;
         }
@@ -261,7 +270,8 @@ Config parse_config(const std::string& text, const std::string& source) {
             auto& k = c.security_key;
             if (key == "rp_id") {
                 static const std::regex re("[A-Za-z0-9:/._-]{1,128}");
-                if (!std::regex_match(value, re)) p.fail("rp_id must be 1 to 128 of letters, digits and :/._-");
+                if (!std::regex_match(value, re))
+                    p.fail("rp_id must be 1 to 128 of letters, digits and :/._-");
                 k.rp_id = value;
             } else if (key == "store_dir") {
                 k.store_dir = p.abs_path(key, value);
@@ -283,7 +293,8 @@ Config parse_config(const std::string& text, const std::string& source) {
         } else {
             if (key == "methods") {
                 current_policy->local = p.methods(key, value);
-                if (!remote_given[current_service]) current_policy->remote = without_local_keys(current_policy->local);
+                if (!remote_given[current_service])
+                    current_policy->remote = without_local_keys(current_policy->local);
             } else if (key == "remote_methods") {
                 current_policy->remote = p.methods(key, value);
                 remote_given[current_service] = true;
@@ -382,9 +393,9 @@ std::string describe_config(const Config& c) {
       << ", touch timeout " << k.touch_timeout.count() << " s\n";
     const auto& l = c.limits;
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
-      << " per remote host every " << l.send_window.count() << " s; backoff after " << l.failures_before_backoff
-      << " failed logins (up to " << l.backoff_max.count() << " s); " << l.logins_per_rhost
-      << " logins at once per remote host; state in " << c.limits_state_file << "\n";
+      << " per remote host every " << l.send_window.count() << " s; backoff after "
+      << l.failures_before_backoff << " failed logins (up to " << l.backoff_max.count() << " s); "
+      << l.logins_per_rhost << " logins at once per remote host; state in " << c.limits_state_file << "\n";
     return o.str();
 }
 

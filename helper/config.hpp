@@ -17,8 +17,9 @@ inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.
 inline constexpr const char* kDefaultLimitsStateFile = "/var/lib/pam_passwordless/limits";
 
 enum class Method { EmailOtp, SmsOtp, SecurityKey };
-std::string_view method_name(Method m);       // as written in the file: email_otp, sms_otp, security_key
-std::string_view method_challenge(Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP ("" for a local key)
+std::string_view method_name(Method m);  // as written in the file: email_otp, sms_otp, security_key
+std::string_view method_challenge(
+    Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP ("" for a local key)
 bool is_otp(Method m);
 
 enum class UserVerification { Discouraged, Preferred, Required };

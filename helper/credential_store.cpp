@@ -180,9 +180,9 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
     StoredCredential c;
     c.user = user;
     auto cred_id = cognito::base64url_decode(fields[1]);
-    const auto alg = fields[2] == "-7"   ? std::optional(KeyAlgorithm::Es256)
-                     : fields[2] == "-8" ? std::optional(KeyAlgorithm::EdDsa)
-                                         : std::nullopt;
+    // A plain flag rather than an optional: GCC's -O2 flow analysis misreads the optional as uninitialised.
+    const bool alg_known = fields[2] == "-7" || fields[2] == "-8";
+    const KeyAlgorithm alg_value = fields[2] == "-8" ? KeyAlgorithm::EdDsa : KeyAlgorithm::Es256;
     auto public_key = cognito::base64url_decode(fields[3]);
     const auto created = parse_decimal<std::int64_t>(fields[5]);
     const auto last_used = parse_decimal<std::int64_t>(fields[6]);
@@ -190,7 +190,7 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
     auto nickname = unescape_nickname(fields[9]);
     if (!cred_id)
         why = "credential id is not base64url";
-    else if (!alg)
+    else if (!alg_known)
         why = "unknown algorithm";
     else if (!public_key)
         why = "public key is not base64url";
@@ -204,7 +204,7 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         why = "bad escape in nickname";
     if (!why.empty()) return std::nullopt;
     c.cred_id = std::move(*cred_id);
-    c.alg = *alg;
+    c.alg = alg_value;
     c.public_key = std::move(*public_key);
     c.rp_id = std::string(fields[4]);
     c.created = *created;

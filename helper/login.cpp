@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cctype>
 #include <ctime>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "key_verification.hpp"
@@ -46,11 +48,41 @@ void pause_like_the_service() {
     std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load()));
 }
 
-// A key that lives as long as the process, so decoy destinations stay the same for one user between attempts
-// without being predictable from outside.
-const std::string& decoy_key() {
-    static const std::string key = random_bytes(32);
+// The key behind decoy destinations. It is kept beside the rate-limit state, so a user without an identity
+// sees the same made-up address across helper restarts, as a real user sees the same real one; a key that
+// cannot be kept is made per process (the decoy still works, only a restart changes it).
+std::string decoy_key(const std::string& limits_state_file) {
+    static std::mutex m;
+    static std::map<std::string, std::string> keys;
+    std::lock_guard lock(m);
+    auto& key = keys[limits_state_file];
+    if (!key.empty()) return key;
+    const auto slash = limits_state_file.find_last_of('/');
+    const std::string path =
+        limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/decoy.key";
+    try {
+        key = std::string(read_secret_file(path, 256).view());
+    } catch (const FileError&) {
+    }
+    if (key.size() < 32) {
+        key = random_bytes(32);
+        try {
+            write_file_atomically(path, key);
+        } catch (const FileError& e) {
+            syslog(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
+        }
+    }
     return key;
+}
+
+// sshd replaces every answer given for a name that is not a local account with a fixed string of control
+// characters. No person types those, so such an answer is treated as an ordinary one would be and the walk
+// continues as for any unknown user, instead of revealing the account's absence with a different error.
+bool has_control_characters(std::string_view s) {
+    return std::any_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7f;
+    });
 }
 
 bool is_remote(const std::string& rhost) {
@@ -69,8 +101,10 @@ bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
             const auto e = parse_email(*c.email);
             return e && e->value == id.value;
         }
-        case IdentifierKind::Phone: return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
-        case IdentifierKind::Username: return c.cognito_username && *c.cognito_username == id.value;
+        case IdentifierKind::Phone:
+            return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
+        case IdentifierKind::Username:
+            return c.cognito_username && *c.cognito_username == id.value;
     }
     return false;
 }
@@ -78,9 +112,15 @@ bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
 std::string label(Method m, const std::string& dest) {
     std::string base;
     switch (m) {
-        case Method::EmailOtp: base = "Email code"; break;
-        case Method::SmsOtp: base = "Text message code"; break;
-        case Method::SecurityKey: base = "Security key"; break;
+        case Method::EmailOtp:
+            base = "Email code";
+            break;
+        case Method::SmsOtp:
+            base = "Text message code";
+            break;
+        case Method::SecurityKey:
+            base = "Security key";
+            break;
     }
     return dest.empty() ? base : base + " to " + dest;
 }
@@ -92,7 +132,8 @@ Finish key_status_finish(wire::DeviceStatus s, Outcome unknown_or_real) {
     auto outcome = [&](Outcome real) { return decoy ? unknown_or_real : real; };
     switch (s) {
         case DeviceStatus::Denied:
-            return {outcome(Outcome::AuthErr), "The security key refused the touch.", "touch refused at the key"};
+            return {outcome(Outcome::AuthErr), "The security key refused the touch.",
+                    "touch refused at the key"};
         case DeviceStatus::Timeout:
             return {outcome(Outcome::AuthErr), "Security key timed out: no touch in time.",
                     "no touch before the timeout; the key was cancelled"};
@@ -102,10 +143,13 @@ Finish key_status_finish(wire::DeviceStatus s, Outcome unknown_or_real) {
         case DeviceStatus::PinInvalid:
             return {outcome(Outcome::AuthErr), "Wrong security key PIN.", "wrong PIN"};
         case DeviceStatus::PinBlocked:
-            return {outcome(Outcome::AuthErr), "The security key's PIN is blocked.", "PIN blocked at the key"};
-        case DeviceStatus::NoDevice: return {outcome(Outcome::AuthinfoUnavail), kNoKey, "no security key"};
+            return {outcome(Outcome::AuthErr), "The security key's PIN is blocked.",
+                    "PIN blocked at the key"};
+        case DeviceStatus::NoDevice:
+            return {outcome(Outcome::AuthinfoUnavail), kNoKey, "no security key"};
         case DeviceStatus::Ok:
-        case DeviceStatus::Error: break;
+        case DeviceStatus::Error:
+            break;
     }
     return {outcome(Outcome::AuthinfoUnavail), "The security key did not answer properly.", "key error"};
 }
@@ -128,9 +172,9 @@ Finish service_failure(const ServiceError& e) {
                                               "InvalidSmsRoleTrustRelationshipException",
                                               "InvalidEmailRoleAccessPolicyException",
                                               "CodeDeliveryFailureException"};
-    static const char* const misconfigured[] = {"ResourceNotFoundException", "InvalidUserPoolConfigurationException",
-                                                "UnsupportedOperationException", "OperationNotEnabledException",
-                                                "InvalidParameterException"};
+    static const char* const misconfigured[] = {
+        "ResourceNotFoundException", "InvalidUserPoolConfigurationException", "UnsupportedOperationException",
+        "OperationNotEnabledException", "InvalidParameterException"};
     for (const char* u : unavailable)
         if (n == u) return {Outcome::AuthinfoUnavail, kUnavailable, reason};
     for (const char* m : misconfigured)
@@ -144,7 +188,8 @@ Finish service_failure(const ServiceError& e) {
         if (lower.find("session") != std::string::npos)
             return {Outcome::AuthErr, "The sign-in session has expired; please start again.", reason};
     }
-    if (n == "ExpiredCodeException") return {Outcome::AuthErr, "The code has expired; please start again.", reason};
+    if (n == "ExpiredCodeException")
+        return {Outcome::AuthErr, "The code has expired; please start again.", reason};
     if (n == "UserNotFoundException") return {Outcome::UserUnknown, kSignInFailed, reason};
     return {Outcome::AuthErr, kSignInFailed, reason};
 }
@@ -156,14 +201,17 @@ std::string minutes(std::int64_t seconds) {
     return std::to_string(m) + (m == 1 ? " minute" : " minutes");
 }
 
-std::int64_t now_unix() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t now_unix() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
 
 }  // namespace
 
 void Session::take_send(const std::string& identifier) {
     const auto wait = ctx_.limits->take_send(identifier, rec_.rhost, cfg().limits, now_unix());
     if (wait > 0)
-        throw Finish{Outcome::AuthinfoUnavail, "Too many codes requested; try again in " + minutes(wait) + ".",
+        throw Finish{Outcome::AuthinfoUnavail,
+                     "Too many codes requested; try again in " + minutes(wait) + ".",
                      "code send limit reached"};
 }
 
@@ -177,7 +225,8 @@ void Session::settle_limits(Outcome outcome) {
 
 void Session::login(const wire::Message& begin) {
     read_identity_fields(begin);
-    if (!ctx_.runtime) throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+    if (!ctx_.runtime)
+        throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     start_clock();
     authorize_caller();
     if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
@@ -185,14 +234,17 @@ void Session::login(const wire::Message& begin) {
                      "backoff after repeated failures"};
     holds_rhost_slot_ = ctx_.limits->enter_rhost(rec_.rhost, cfg().limits);
     if (!holds_rhost_slot_)
-        throw Finish{Outcome::AuthinfoUnavail, "Too many sign-ins at once from your host; try again in a moment.",
+        throw Finish{Outcome::AuthinfoUnavail,
+                     "Too many sign-ins at once from your host; try again in a moment.",
                      "logins in flight from this remote host at the limit"};
     const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
     if (methods.empty())
-        throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.", "no method enabled for this service"};
+        throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
+                     "no method enabled for this service"};
     authenticate(methods);
     // authenticate() returns only after verified_ was set by a verification; the check keeps it that way.
-    if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
+    if (!verified_)
+        throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
     throw Finish{Outcome::Success, "", rec_.reason};
 }
 
@@ -219,11 +271,12 @@ std::optional<Identifier> Session::resolve_identity() {
     return std::nullopt;
 }
 
-Identifier Session::ask_identifier() {
+std::optional<Identifier> Session::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
         const Secret typed = ask(prefix + "Email or phone for " + rec_.user + ": ", true);
         if (typed.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no identifier given"};
+        if (has_control_characters(typed.view())) return std::nullopt;
         if (auto id = parse_identifier(typed.view(), false)) {
             typed_ = *id;
             return *id;
@@ -253,6 +306,7 @@ Method Session::menu(const std::vector<Method>& offered, const std::vector<std::
         const Secret answer = ask(again + text, true);
         if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
         const auto v = answer.view();
+        if (has_control_characters(v)) return offered.front();
         if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             const std::size_t n = std::stoul(std::string(v));
             if (n >= 1 && n <= offered.size()) return offered[n - 1];
@@ -285,7 +339,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (!otp_methods.empty()) ident = resolve_identity();
     if (!ident && credentials_.empty()) {
         if (cfg().unknown_user == UnknownUser::Ignore)
-            throw Finish{Outcome::Ignore, "", "no identity and no security key for this user (ignored by configuration)"};
+            throw Finish{Outcome::Ignore, "",
+                         "no identity and no security key for this user (ignored by configuration)"};
         decoy(methods, "no identity and no security key for this user", false);
     }
 
@@ -308,7 +363,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
             if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
             if (credentials_.empty()) {
                 if (cfg().unknown_user == UnknownUser::Ignore)
-                    throw Finish{Outcome::Ignore, "", "identity unknown to the user pool (ignored by configuration)"};
+                    throw Finish{Outcome::Ignore, "",
+                                 "identity unknown to the user pool (ignored by configuration)"};
                 decoy(methods, "identity unknown to the user pool", true);
             }
             ident.reset();
@@ -363,7 +419,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
-        step = timed([&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
+        step =
+            timed([&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
         if (step.challenge != method_challenge(chosen))
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
@@ -371,7 +428,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
     }
 }
 
-void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method) {
+void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
+                            Method method) {
     auto& client = *ctx_.runtime->client;
     if (const auto it = step.parameters.find("USERNAME");
         it != step.parameters.end() && valid_pool_username(it->second))
@@ -395,18 +453,20 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
             answer.emplace_back(code_key, std::move(code));
             try {
                 const Secret session = step.session;
-                const auto next =
-                    timed([&] { return client.respond(step.challenge, session, username, answer, deadline_); });
+                const auto next = timed(
+                    [&] { return client.respond(step.challenge, session, username, answer, deadline_); });
                 if (!next.id_token)
-                    throw Finish{Outcome::AuthErr, kSignInFailed,
-                                 "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+                    throw Finish{
+                        Outcome::AuthErr, kSignInFailed,
+                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
                 return verify_and_bind(*next.id_token, ident);
             } catch (const ServiceError& e) {
                 if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
             }
         }
         if (attempt >= cfg().max_tries)
-            throw Finish{Outcome::MaxTries, kTooManyWrong, "wrong code " + std::to_string(attempt) + " times"};
+            throw Finish{Outcome::MaxTries, kTooManyWrong,
+                         "wrong code " + std::to_string(attempt) + " times"};
         prefix = "Wrong code. ";
     }
 }
@@ -429,7 +489,8 @@ void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
         throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
                      "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
     verified_ = true;
-    rec_.reason = "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64);
+    rec_.reason =
+        "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64);
 }
 
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
@@ -461,8 +522,9 @@ bool Session::key_login() {
         if (reply.type() == wire::Type::Cancel) cancelled(reply);
         if (reply.type() != wire::Type::Assertion)
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an assertion"};
-        const auto status = static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus).value_or(
-            static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+        const auto status = static_cast<wire::DeviceStatus>(
+            reply.get_u32(wire::Tag::DeviceStatus)
+                .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
         if (status == wire::DeviceStatus::NoDevice) continue;
         if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
 
@@ -472,23 +534,26 @@ bool Session::key_login() {
         const auto r = verify_assertion(AssertionPolicy{rp, challenge, uv}, input, group);
         if (r.verdict == AssertionVerdict::CounterRegressed)
             throw Finish{Outcome::AuthErr, kSignInFailed,
-                         "signature counter did not increase for security key '" + loggable(group[r.index].nickname, 64) +
-                             "': possible clone"};
+                         "signature counter did not increase for security key '" +
+                             loggable(group[r.index].nickname, 64) + "': possible clone"};
         if (r.verdict != AssertionVerdict::Ok)
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "security key assertion refused: " + std::string(verdict_text(r.verdict))};
         const StoredCredential& used = group[r.index];
         try {
-            CredentialStore(policy.store_dir).record_use(rec_.user, used.cred_id, r.counter, std::time(nullptr));
+            CredentialStore(policy.store_dir)
+                .record_use(rec_.user, used.cred_id, r.counter, std::time(nullptr));
         } catch (const CredentialError& e) {
             // Another login with the same credential got there first with this counter, or it was removed.
-            throw Finish{Outcome::AuthErr, kSignInFailed, std::string("credential store refused the use: ") + e.what()};
+            throw Finish{Outcome::AuthErr, kSignInFailed,
+                         std::string("credential store refused the use: ") + e.what()};
         } catch (const std::exception& e) {
             // Without the new counter stored, a clone could replay later: refuse rather than forget.
             throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
         }
         verified_ = true;
-        rec_.reason = "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
+        rec_.reason =
+            "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
         return true;
     }
     return false;
@@ -497,16 +562,17 @@ bool Session::key_login() {
 // The walk a user without identity or key takes: the same prompts, the same waits, and a failure at the end.
 // Nothing is sent to anyone.
 void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
-    const Outcome unknown = cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
+    const Outcome unknown =
+        cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
     unsigned char mac[32];
     unsigned int mac_len = 0;
-    const auto& key = decoy_key();
+    const std::string key = decoy_key(cfg().limits_state_file);
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
          reinterpret_cast<const unsigned char*>(rec_.user.data()), rec_.user.size(), mac, &mac_len);
     auto fake = [&](Method m) -> std::string {
         if (m == Method::EmailOtp)
-            return std::string(1, static_cast<char>('a' + mac[0] % 26)) + "***@" + static_cast<char>('a' + mac[1] % 26) +
-                   "***";
+            return std::string(1, static_cast<char>('a' + mac[0] % 26)) + "***@" +
+                   static_cast<char>('a' + mac[1] % 26) + "***";
         if (m == Method::SmsOtp) {
             std::string digits;
             for (int i = 2; i < 6; ++i) digits.push_back(static_cast<char>('0' + mac[i] % 10));
@@ -526,28 +592,32 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         }
         rec_.method = std::string(method_name(chosen));
         if (chosen == Method::SecurityKey) {
-            // Credential ids no key holds: a connected key answers as it would for a user whose key is absent.
+            // Credential ids no key holds: a connected key answers as it would for a user whose key is
+            // absent.
             wire::Message req(wire::Type::KeyRequest);
             req.add(wire::Tag::RpId, cfg().security_key.rp_id)
                 .add(wire::Tag::ClientDataHash, random_bytes(32))
                 .add(wire::Tag::CredId, random_bytes(64))
                 .add(wire::Tag::UserPresence, 1u)
                 .add(wire::Tag::UserVerification, 0u)
-                .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
+                .add(wire::Tag::TimeoutMs,
+                     static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
                 .add(wire::Tag::Text, "Touch your security key.")
                 .add(wire::Tag::PinPrompt, "Security key PIN: ");
             tried_proof_ = true;
             send(req);
             const wire::Message reply = receive();
             if (reply.type() == wire::Type::Cancel) cancelled(reply);
-            const auto status = static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus).value_or(
-                static_cast<std::uint32_t>(wire::DeviceStatus::NoDevice)));
+            const auto status = static_cast<wire::DeviceStatus>(
+                reply.get_u32(wire::Tag::DeviceStatus)
+                    .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::NoDevice)));
             if (status == wire::DeviceStatus::NoDevice && methods.size() > 1) {
                 std::erase(methods, Method::SecurityKey);
                 prefix = "No security key found.\n";
                 continue;
             }
-            Finish f = key_status_finish(status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status, unknown);
+            Finish f = key_status_finish(
+                status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status, unknown);
             f.reason = reason;
             throw f;
         }
@@ -555,9 +625,11 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         take_send("unknown:" + rec_.user);
         if (methods.size() > 1) pause_like_the_service();
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code = ask(std::string(attempt == 1 ? "" : "Wrong code. ") + "Code sent to " + fake(chosen) + ": ",
-                              false);
-            if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            Secret code =
+                ask(std::string(attempt == 1 ? "" : "Wrong code. ") + "Code sent to " + fake(chosen) + ": ",
+                    false);
+            if (code.empty())
+                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
             tried_proof_ = true;
             if (valid_code(code.view())) pause_like_the_service();
         }

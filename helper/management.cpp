@@ -35,14 +35,16 @@ void Session::manage(const wire::Message& request) {
     // import names its accounts in the file; for it User is only the caller, for the audit line.
     if (!valid_local_user(rec_.user) && op != "import")
         throw Finish{Outcome::AuthErr, "Invalid user name.", "invalid target user"};
-    if (!ctx_.runtime) throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+    if (!ctx_.runtime)
+        throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import")
         throw Finish{Outcome::AuthErr, "Unknown request.", "unknown management operation"};
     start_clock();
 
     // root manages anyone; a user manages only their own keys, and only after proving it is them.
     if (ctx_.peer.uid != 0) {
-        if (op == "import") throw Finish{Outcome::AuthErr, "Only root may import credentials.", "import by non-root"};
+        if (op == "import")
+            throw Finish{Outcome::AuthErr, "Only root may import credentials.", "import by non-root"};
         if (user_of_uid(ctx_.peer.uid) != rec_.user)
             throw Finish{Outcome::AuthErr, "You may manage only your own security keys.",
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
@@ -64,11 +66,13 @@ void Session::manage(const wire::Message& request) {
                 throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
             if (!store.rename(rec_.user, id, name))
                 throw Finish{Outcome::AuthErr, "No such security key.", "rename: no such credential"};
-            succeed("Renamed the security key to '" + name + "'.", "renamed credential " + cognito::base64url_encode(id).substr(0, 16));
+            succeed("Renamed the security key to '" + name + "'.",
+                    "renamed credential " + cognito::base64url_encode(id).substr(0, 16));
         }
         if (!store.remove(rec_.user, id))
             throw Finish{Outcome::AuthErr, "No such security key.", "remove: no such credential"};
-        succeed("Removed the security key.", "removed credential " + cognito::base64url_encode(id).substr(0, 16));
+        succeed("Removed the security key.",
+                "removed credential " + cognito::base64url_encode(id).substr(0, 16));
     } catch (const FileError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
     } catch (const CredentialError& e) {
@@ -79,8 +83,9 @@ void Session::manage(const wire::Message& request) {
 void Session::enroll(CredentialStore& store, const std::string& requested_name) {
     const auto& policy = cfg().security_key;
     const auto existing = store.load(rec_.user);
-    const std::string nickname =
-        requested_name.empty() ? "security key " + std::to_string(existing.credentials.size() + 1) : requested_name;
+    const std::string nickname = requested_name.empty()
+                                     ? "security key " + std::to_string(existing.credentials.size() + 1)
+                                     : requested_name;
     if (!valid_nickname(nickname))
         throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
     const std::string challenge = random_bytes(32);
@@ -103,36 +108,43 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     if (reply.type() == wire::Type::Cancel) cancelled(reply);
     if (reply.type() != wire::Type::Credential)
         throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected a credential"};
-    const auto status = static_cast<wire::DeviceStatus>(
-        reply.get_u32(wire::Tag::DeviceStatus).value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+    const auto status =
+        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
+                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
     switch (status) {
-        case wire::DeviceStatus::Ok: break;
+        case wire::DeviceStatus::Ok:
+            break;
         case wire::DeviceStatus::NoDevice:
-            throw Finish{Outcome::AuthinfoUnavail, "No security key found. Plug in your security key and try again.",
-                         "enrol: no key"};
+            throw Finish{Outcome::AuthinfoUnavail,
+                         "No security key found. Plug in your security key and try again.", "enrol: no key"};
         case wire::DeviceStatus::Denied:
             throw Finish{Outcome::AuthErr, "The security key refused: is it enrolled already?",
                          "enrol: refused or already enrolled"};
         case wire::DeviceStatus::Timeout:
             throw Finish{Outcome::AuthErr, "Security key timed out: no touch in time.", "enrol: no touch"};
         case wire::DeviceStatus::PinRequired:
-            throw Finish{Outcome::CredInsufficient, "This key needs a PIN; set one and try again.", "enrol: no PIN"};
+            throw Finish{Outcome::CredInsufficient, "This key needs a PIN; set one and try again.",
+                         "enrol: no PIN"};
         case wire::DeviceStatus::PinInvalid:
             throw Finish{Outcome::AuthErr, "Wrong security key PIN.", "enrol: wrong PIN"};
-        default: throw Finish{Outcome::AuthinfoUnavail, "The security key did not answer properly.", "enrol: key error"};
+        default:
+            throw Finish{Outcome::AuthinfoUnavail, "The security key did not answer properly.",
+                         "enrol: key error"};
     }
-    const AttestationInput input{std::string(reply.get_or(wire::Tag::Fmt, "")),
-                                 std::string(reply.get_or(wire::Tag::AuthData, "")),
-                                 std::string(reply.get_or(wire::Tag::Signature, "")),
-                                 std::string(reply.get_or(wire::Tag::X5c, "")),
-                                 std::string(reply.get_or(wire::Tag::CredId, "")),
-                                 std::string(reply.get_or(wire::Tag::PublicKey, "")),
-                                 static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)))};
+    const AttestationInput input{
+        std::string(reply.get_or(wire::Tag::Fmt, "")),
+        std::string(reply.get_or(wire::Tag::AuthData, "")),
+        std::string(reply.get_or(wire::Tag::Signature, "")),
+        std::string(reply.get_or(wire::Tag::X5c, "")),
+        std::string(reply.get_or(wire::Tag::CredId, "")),
+        std::string(reply.get_or(wire::Tag::PublicKey, "")),
+        static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)))};
     StoredCredential cred;
     try {
         cred = verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
     } catch (const CredentialError& e) {
-        throw Finish{Outcome::AuthErr, "The security key's answer did not verify.", std::string("enrol: ") + e.what()};
+        throw Finish{Outcome::AuthErr, "The security key's answer did not verify.",
+                     std::string("enrol: ") + e.what()};
     }
     cred.user = rec_.user;
     cred.rp_id = policy.rp_id;
@@ -147,12 +159,14 @@ void Session::list(const CredentialStore& store) {
     const auto loaded = store.load(rec_.user);
     wire::Message listing(wire::Type::Listing);
     for (const auto& c : loaded.credentials)
-        listing.add(wire::Tag::Record, "id=" + cognito::base64url_encode(c.cred_id) + "\tname=" + c.nickname +
-                                           "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
-                                           "\tuv=" + (c.uv ? "yes" : "no") + "\tcreated=" + std::to_string(c.created) +
-                                           "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
+        listing.add(wire::Tag::Record,
+                    "id=" + cognito::base64url_encode(c.cred_id) + "\tname=" + c.nickname +
+                        "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
+                        "\tuv=" + (c.uv ? "yes" : "no") + "\tcreated=" + std::to_string(c.created) +
+                        "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
     send(listing);
-    std::string text = std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";
+    std::string text =
+        std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";
     for (const auto& p : loaded.problems) text += "\nskipped a damaged record: " + p;
     succeed(text, "listed");
 }
@@ -162,7 +176,8 @@ void Session::import(CredentialStore& store, const wire::Message& request) {
     if (rp.empty() || !printable_bounded(rp, 128))
         throw Finish{Outcome::AuthErr, "import needs the origin pam-u2f used (--rp-id).", "import: no rp id"};
     std::vector<std::string> problems;
-    const auto creds = parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);
+    const auto creds =
+        parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);
     std::size_t added = 0;
     for (const auto& c : creds) {
         if (!valid_local_user(c.user)) {
@@ -179,7 +194,8 @@ void Session::import(CredentialStore& store, const wire::Message& request) {
     for (const auto& p : problems) syslog(LOG_WARNING, "import: %s", loggable(p, 300).c_str());
     std::string text = "Imported " + std::to_string(added) + " credential(s).";
     for (const auto& p : problems) text += "\nnot imported: " + p;
-    succeed(text, "imported " + std::to_string(added) + " credential(s), " + std::to_string(problems.size()) + " problem(s)");
+    succeed(text, "imported " + std::to_string(added) + " credential(s), " + std::to_string(problems.size()) +
+                      " problem(s)");
 }
 
 }  // namespace pp::helper

@@ -10,7 +10,9 @@
 
 namespace pp::helper {
 
-RateLimits::RateLimits(std::string state_file) : state_file_(std::move(state_file)) { load(); }
+RateLimits::RateLimits(std::string state_file) : state_file_(std::move(state_file)) {
+    load();
+}
 
 void RateLimits::prune(std::int64_t now, std::int64_t window) {
     for (auto it = sends_.begin(); it != sends_.end();) {
@@ -20,8 +22,8 @@ void RateLimits::prune(std::int64_t now, std::int64_t window) {
     }
 }
 
-std::int64_t RateLimits::take_send(const std::string& identifier, const std::string& rhost, const LimitPolicy& p,
-                                   std::int64_t now) {
+std::int64_t RateLimits::take_send(const std::string& identifier, const std::string& rhost,
+                                   const LimitPolicy& p, std::int64_t now) {
     std::lock_guard lock(m_);
     const std::int64_t window = p.send_window.count();
     prune(now, window);

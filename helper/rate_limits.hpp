@@ -21,7 +21,7 @@ struct LimitPolicy {
 };
 
 class RateLimits {
-public:
+  public:
     // `state_file` empty: kept in memory only. An unreadable or damaged state file starts empty and says so
     // in the log: a limit that forgets is better than a helper that refuses every login.
     explicit RateLimits(std::string state_file);
@@ -39,7 +39,7 @@ public:
     bool enter_rhost(const std::string& rhost, const LimitPolicy& p);
     void leave_rhost(const std::string& rhost);
 
-private:
+  private:
     void prune(std::int64_t now, std::int64_t window);
     void save();
     void load();

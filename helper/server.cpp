@@ -188,8 +188,8 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 std::lock_guard lock(config_error_mutex);
                 err = config_error;
             }
-            std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err),
-                         admission, limits]() mutable {
+            std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err), admission,
+                         limits]() mutable {
                 run_connection(LoginContext{fd.get(), peer, std::move(rt), std::move(err), limits.get()});
                 fd.reset();
                 admission->leave(peer.uid);

@@ -72,7 +72,8 @@ void Session::run() noexcept {
     } catch (...) {
     }
     // No path but an explicit verification sets Success; anything else that ends here is a failure.
-    if (f.outcome == Outcome::Success && !verified_) f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
+    if (f.outcome == Outcome::Success && !verified_)
+        f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
     settle_limits(f.outcome);
     rec_.outcome = f.outcome;
     rec_.reason = f.reason;
@@ -89,7 +90,9 @@ void Session::run() noexcept {
     }
 }
 
-void Session::start_clock() { deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout; }
+void Session::start_clock() {
+    deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout;
+}
 
 std::chrono::milliseconds Session::time_left() const {
     const auto left = cognito::time_left(deadline_);
@@ -97,7 +100,9 @@ std::chrono::milliseconds Session::time_left() const {
     return left;
 }
 
-void Session::send(const wire::Message& m) { wire::send_message(ctx_.fd, m); }
+void Session::send(const wire::Message& m) {
+    wire::send_message(ctx_.fd, m);
+}
 
 wire::Message Session::receive() {
     try {
@@ -111,7 +116,8 @@ wire::Message Session::receive() {
 
 Secret Session::ask(const std::string& text, bool echo) {
     wire::Message p(wire::Type::Prompt);
-    p.add(wire::Tag::Style, static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
+    p.add(wire::Tag::Style,
+          static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
         .add(wire::Tag::Text, text);
     send(p);
     wire::Message reply = receive();
@@ -149,7 +155,8 @@ void run_connection(const LoginContext& ctx) noexcept {
     try {
         Session(ctx).run();
     } catch (...) {
-        // Only the login id's randomness can fail here; without it nothing is safe to do but drop the connection.
+        // Only the login id's randomness can fail here; without it nothing is safe to do but drop the
+        // connection.
     }
 }
 

@@ -24,7 +24,8 @@ struct Finish {
 };
 
 inline constexpr const char* kSignInFailed = "Sign-in failed.";
-inline constexpr const char* kMisconfigured = "Passwordless sign-in is misconfigured; contact your administrator.";
+inline constexpr const char* kMisconfigured =
+    "Passwordless sign-in is misconfigured; contact your administrator.";
 
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
@@ -32,7 +33,7 @@ bool printable_bounded(std::string_view s, std::size_t max);
 Finish service_failure(const cognito::ServiceError& e);
 
 class Session {
-public:
+  public:
     explicit Session(const LoginContext& ctx);
     ~Session();
     Session(const Session&) = delete;
@@ -40,7 +41,7 @@ public:
     // Reads the first message, serves a login or a management request, sends the Result and audits.
     void run() noexcept;
 
-private:
+  private:
     // session.cpp: the conversation with the client
     const Config& cfg() const { return ctx_.runtime->config; }
     void start_clock();
@@ -57,7 +58,7 @@ private:
     void authorize_caller();
     void authenticate(const std::vector<Method>& methods);
     std::optional<Identifier> resolve_identity();
-    Identifier ask_identifier();
+    std::optional<Identifier> ask_identifier();  // nullopt: the answer can only be sshd's stand-in
     Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
                 const std::string& prefix);
     std::string destination_for(Method m) const;
@@ -65,7 +66,8 @@ private:
     bool key_login();
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
-    [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+    [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
+                            bool service_already_asked);
     void take_send(const std::string& identifier);
     void settle_limits(wire::Outcome outcome);
 

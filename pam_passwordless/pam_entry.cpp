@@ -49,7 +49,7 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
             .add(wire::Tag::Rhost, item(pamh, PAM_RHOST))
             .add(wire::Tag::Tty, item(pamh, PAM_TTY))
             .add(wire::Tag::Ruser, item(pamh, PAM_RUSER));
-        const client::Verdict v = client::relay(helper, begin, conv, silent);
+        const client::Verdict v = client::relay(helper, begin, conv);
         if (!silent && !v.text.empty()) {
             if (v.outcome == wire::Outcome::Success)
                 conv.info(v.text);

@@ -247,7 +247,7 @@ int run(const Invocation& inv) {
     pp::client::Verdict verdict;
     try {
         auto helper = pp::client::HelperConnection::open(inv.socket.value_or(kDefaultSocket), kHelperTimeout);
-        verdict = pp::client::relay(helper, request, asker, false);
+        verdict = pp::client::relay(helper, request, asker);
     } catch (const pp::client::HelperUnavailable& e) {
         std::cerr << "pam-passwordless: the helper is unavailable: " << printable(e.what()) << "\n";
         return kExitUnavailable;

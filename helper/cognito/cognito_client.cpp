@@ -1,5 +1,7 @@
 #include "cognito_client.hpp"
 
+#include <iterator>
+
 #include "auth_requests.hpp"
 #include "error_response.hpp"
 #include "secret_hash.hpp"
@@ -31,17 +33,61 @@ std::string Client::fetch_jwks(Deadline deadline) {
     return std::string(response.body.view());
 }
 
+RegistrationStart Client::start_webauthn_registration(const pp::Secret& access_token, Deadline deadline) {
+    const pp::Secret answer =
+        post("StartWebAuthnRegistration", access_token_request(access_token), deadline, false);
+    return parse_registration_start(answer.view());
+}
+
+void Client::complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
+                                            Deadline deadline) {
+    post("CompleteWebAuthnRegistration",
+         complete_webauthn_registration_request(access_token, credential_json), deadline, true);
+}
+
+std::vector<WebAuthnCredential> Client::list_webauthn_credentials(const pp::Secret& access_token,
+                                                                  Deadline deadline) {
+    std::vector<WebAuthnCredential> all;
+    std::optional<std::string> next_token;
+    for (int page = 0; page < max_credential_pages; ++page) {
+        const pp::Secret answer =
+            post("ListWebAuthnCredentials", list_webauthn_credentials_request(access_token, next_token),
+                 deadline, false);
+        WebAuthnCredentialPage got = parse_webauthn_credential_page(answer.view());
+        if (all.size() + got.credentials.size() > max_listed_credentials) {
+            throw ServiceError(Failure::Malformed, "", "too many passkeys listed");
+        }
+        std::move(got.credentials.begin(), got.credentials.end(), std::back_inserter(all));
+        if (!got.next_token) return all;
+        next_token = std::move(got.next_token);
+    }
+    throw ServiceError(Failure::Malformed, "", "passkey list does not end");
+}
+
+void Client::delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
+                                        Deadline deadline) {
+    post("DeleteWebAuthnCredential", delete_webauthn_credential_request(access_token, credential_id),
+         deadline, true);
+}
+
 Step Client::call(std::string_view operation, const pp::Secret& body, Deadline deadline) {
+    const pp::Secret answer = post(operation, body, deadline, false);
+    return parse_step(answer.view());
+}
+
+pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Deadline deadline,
+                        bool empty_body_ok) {
     const std::vector<std::string> headers = {
         "Content-Type: application/x-amz-json-1.1",
         "X-Amz-Target: AWSCognitoIdentityProviderService." + std::string(operation),
         "Cache-Control: no-store",
     };
-    const HttpResponse response = http_.post(ep_.api_url, headers, body, deadline);
-    if (auto error = classify_response(response.status, response.error_type, response.body.view())) {
+    HttpResponse response = http_.post(ep_.api_url, headers, body, deadline);
+    if (auto error =
+            classify_response(response.status, response.error_type, response.body.view(), empty_body_ok)) {
         throw *error;
     }
-    return parse_step(response.body.view());
+    return std::move(response.body);
 }
 
 std::optional<pp::Secret> Client::hash_for(std::string_view username) const {

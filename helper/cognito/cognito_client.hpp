@@ -1,5 +1,5 @@
-// The user pool's sign-in API as the helper uses it: InitiateAuth (USER_AUTH), RespondToAuthChallenge and the
-// JWKS download.
+// The user pool's sign-in API as the helper uses it: InitiateAuth (USER_AUTH), RespondToAuthChallenge, the
+// JWKS download, and the signed-in user's passkey management (spec §6).
 #pragma once
 
 #include <optional>
@@ -14,6 +14,7 @@
 #include "http_client.hpp"
 #include "secret.hpp"
 #include "service_error.hpp"
+#include "webauthn_management.hpp"
 
 namespace pp::cognito {
 
@@ -32,8 +33,28 @@ class Client {
     // GET jwks_url; returns the body, which is a JSON object.
     std::string fetch_jwks(Deadline deadline);
 
+    // The passkey operations, authorised by the access token of a sign-in (Step::access_token).
+    RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline);
+    // credential_json: registration_response_json's result; anything but one JSON object throws
+    // std::invalid_argument and nothing is sent. The pool answers 200 with an empty body or {}.
+    void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
+                                        Deadline deadline);
+    // Follows NextToken to the end, all pages within the one deadline. More than max_credential_pages pages
+    // or max_listed_credentials credentials in all is a Malformed answer.
+    std::vector<WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
+                                                              Deadline deadline);
+    // credential_id as list_webauthn_credentials gave it. An unknown id is Rejected
+    // (ResourceNotFoundException).
+    void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
+                                    Deadline deadline);
+
+    static constexpr int max_credential_pages = 32;
+
   private:
     Step call(std::string_view operation, const pp::Secret& body, Deadline deadline);
+    // POSTs one operation and returns the body of its successful answer.
+    pp::Secret post(std::string_view operation, const pp::Secret& body, Deadline deadline,
+                    bool empty_body_ok);
     std::optional<pp::Secret> hash_for(std::string_view username) const;
 
     const Endpoint ep_;

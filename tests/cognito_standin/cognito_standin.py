@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """Local stand-in for the subset of an Amazon Cognito user pool that pam_passwordless uses: passwordless
-USER_AUTH sign-in with email/SMS one-time codes, over real HTTPS on the loopback interface.
+USER_AUTH sign-in with email/SMS one-time codes and passkeys (WebAuthn), and passkey registration and
+management, over real HTTPS on the loopback interface.
 
-  cognito_standin.py serve --state-dir DIR --pool POOL.json [--host 127.0.0.1] [--port 0]
+  cognito_standin.py serve --state-dir DIR --pool POOL.json [--host 127.0.0.1] [--port 0] [--keep-passkeys]
   cognito_standin.py latest-code --state-dir DIR --to DESTINATION [--after-line N]
 
 `serve` writes DIR/ready.json once it accepts connections; "sent" codes go to DIR/outbox.jsonl, every request
-to DIR/requests.jsonl, and DIR/control.json steers TLS modes and faults (see README.md in this folder).
+to DIR/requests.jsonl, registered passkeys to DIR/passkeys.json, and DIR/control.json steers TLS modes and
+faults (see README.md in this folder).
 """
 
 import argparse
@@ -21,6 +23,7 @@ import threading
 sys.dont_write_bytecode = True
 
 from standin_auth import AuthService, JsonLog, Outbox  # noqa: E402
+from standin_passkeys import load_kept_passkeys  # noqa: E402
 from standin_pool import PoolError, load_pool  # noqa: E402
 from standin_server import StandinServer  # noqa: E402
 from standin_tls import generate_certificates, server_contexts  # noqa: E402
@@ -44,15 +47,18 @@ def _remove(path: str):
         pass
 
 
-def serve(state_dir: str, pool_path: str, host: str, port: int) -> int:
+def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: bool = False) -> int:
     try:
         if ipaddress.ip_address(host).version != 4 or not ipaddress.ip_address(host).is_loopback:
             raise ValueError
     except ValueError:
         print(f"cognito-standin: --host must be an IPv4 loopback address, not {host!r}", file=sys.stderr)
         return 2
+    passkey_file = os.path.join(os.path.abspath(state_dir), "passkeys.json")
     try:
         pool = load_pool(pool_path)
+        if keep_passkeys:
+            load_kept_passkeys(pool, passkey_file)
     except PoolError as e:
         print(f"cognito-standin: {e}", file=sys.stderr)
         return 2
@@ -79,8 +85,9 @@ def serve(state_dir: str, pool_path: str, host: str, port: int) -> int:
     port = server.server_address[1]
     url = f"https://{host}:{port}/"
     server.issuer = url + pool.pool_id
-    tokens = TokenIssuer(keyring, server.issuer, pool.id_token_validity_seconds, pool.access_token_validity_seconds)
-    server.service = AuthService(pool, tokens, outbox, clock=server.clock)
+    tokens = TokenIssuer(keyring, server.issuer, pool.id_token_validity_seconds, pool.access_token_validity_seconds,
+                         clock=server.clock)
+    server.service = AuthService(pool, tokens, outbox, clock=server.clock, passkey_file=passkey_file)
 
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="accept")
     serving.start()
@@ -134,6 +141,8 @@ def main(argv=None) -> int:
     serve_cmd.add_argument("--pool", required=True, help="pool file (JSON)")
     serve_cmd.add_argument("--host", default="127.0.0.1")
     serve_cmd.add_argument("--port", type=int, default=0, help="0: a free port chosen by the kernel")
+    serve_cmd.add_argument("--keep-passkeys", action="store_true",
+                           help="start with the passkeys DIR/passkeys.json holds from an earlier run")
 
     code_cmd = commands.add_parser("latest-code", help="print the newest code sent to a destination")
     code_cmd.add_argument("--state-dir", required=True)
@@ -143,7 +152,7 @@ def main(argv=None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "serve":
-        return serve(args.state_dir, args.pool, args.host, args.port)
+        return serve(args.state_dir, args.pool, args.host, args.port, args.keep_passkeys)
     return latest_code(args.state_dir, args.to, args.after_line)
 
 

@@ -1,12 +1,13 @@
 """The user pool's sign-in API: InitiateAuth (USER_AUTH) and RespondToAuthChallenge.
 
-Structure, so that WebAuthn can be added without a rewrite:
+Structure:
 - a Session remembers who is signing in, through which client, which challenge must be answered next and the
-  challenge's private state (the code sent, later the WebAuthn challenge);
+  challenge's private state (the code sent, the WebAuthn challenge and allowed credentials);
 - each first factor is a Factor object that knows when a user is eligible, what happens when it is chosen
-  (send a code, check a password, later build CREDENTIAL_REQUEST_OPTIONS) and how its challenge is answered;
-- AuthService does the checks common to every step (client, SECRET_HASH, session validity, attempt counting).
-WEB_AUTHN and PASSWORD_SRP are registered as factors that are offered when eligible but not implemented yet.
+  (send a code, check a password, build CREDENTIAL_REQUEST_OPTIONS) and how its challenge is answered;
+- AuthService does the checks common to every step (client, SECRET_HASH, session validity, attempt counting),
+  and also serves the passkey credential operations of standin_passkeys (under the same lock).
+PASSWORD_SRP is registered as a factor that is offered when eligible but not implemented.
 """
 
 import base64
@@ -18,9 +19,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Optional
 
+from standin_errors import ApiError, invalid, member, not_authorized, validation
+from standin_passkeys import PasskeyService
 from standin_pool import Pool, User
+from standin_webauthn import WebAuthnError
 
 AUTH_FLOWS = ("USER_SRP_AUTH", "REFRESH_TOKEN_AUTH", "REFRESH_TOKEN", "CUSTOM_AUTH", "ADMIN_NO_SRP_AUTH",
               "USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "USER_AUTH")
@@ -36,41 +39,6 @@ WRONG_CODE = "Invalid code or auth state for the user."
 WRONG_PASSWORD = "Incorrect username or password."
 
 _CLIENT_ID = re.compile(r"[\w+]{1,128}")
-
-
-class ApiError(Exception):
-    """An error answer: HTTP status, the error name (__type) and its message."""
-
-    def __init__(self, name: str, message: str, status: int = 400):
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
-        self.status = status
-
-
-def _invalid(message: str) -> ApiError:
-    return ApiError("InvalidParameterException", message)
-
-
-def _not_authorized(message: str) -> ApiError:
-    return ApiError("NotAuthorizedException", message)
-
-
-def _validation(value, member: str, constraint: str) -> ApiError:
-    shown = "null" if value is None else f"'{value}'"
-    return _invalid(f"1 validation error detected: Value {shown} at '{member}' failed to satisfy constraint: "
-                    f"{constraint}")
-
-
-def _member(body: dict, key: str, required: bool = False) -> Optional[str]:
-    value = body.get(key)
-    if value is None:
-        if required:
-            raise _validation(None, key[0].lower() + key[1:], "Member must not be null")
-        return None
-    if not isinstance(value, str):
-        raise ApiError("SerializationException", f"{key} must be a string")
-    return value
 
 
 def _string_map(body: dict, key: str) -> dict:
@@ -181,11 +149,11 @@ class SessionStore:
     def live(self, token: str, client_id: str) -> Session:
         session = self._sessions.get(token)
         if session is None or session.sign_in.client_id != client_id or session.dead:
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         if session.used:
-            raise _not_authorized(SESSION_USED)
+            raise not_authorized(SESSION_USED)
         if self._clock() - session.created > self._validity:
-            raise _not_authorized(SESSION_EXPIRED)
+            raise not_authorized(SESSION_EXPIRED)
         return session
 
     def _forget_stale(self):
@@ -211,7 +179,7 @@ class Factor:
     def respond(self, service: "AuthService", session: Session, responses: dict):
         """Answers the challenge this factor issued. Returns a Challenge or Authenticated, or raises
         WrongAnswer (counted) or ApiError (not counted)."""
-        raise _invalid(f"Challenge {self.name} cannot be answered directly")
+        raise invalid(f"Challenge {self.name} cannot be answered directly")
 
 
 class OtpFactor(Factor):
@@ -240,7 +208,7 @@ class OtpFactor(Factor):
     def respond(self, service, session, responses):
         given = responses.get(self.code_key)
         if given is None:
-            raise _invalid(f"Missing required parameter {self.code_key}")
+            raise invalid(f"Missing required parameter {self.code_key}")
         expected = session.state["code"]
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
             raise WrongAnswer(ApiError("CodeMismatchException", WRONG_CODE))
@@ -256,10 +224,37 @@ class PasswordFactor(Factor):
     def choose(self, service, sign_in, params):
         given = params.get("PASSWORD")
         if given is None:
-            raise _invalid("Missing required parameter PASSWORD")
+            raise invalid("Missing required parameter PASSWORD")
         expected = sign_in.user.password
         if expected is None or not hmac.compare_digest(given.encode(), expected.encode()):
-            raise WrongAnswer(_not_authorized(WRONG_PASSWORD))
+            raise WrongAnswer(not_authorized(WRONG_PASSWORD))
+        return Authenticated()
+
+
+class WebAuthnFactor(Factor):
+    """Passkey sign-in: the challenge carries CREDENTIAL_REQUEST_OPTIONS (a JSON string); the answer's CREDENTIAL
+    (an AuthenticationResponseJSON string) is checked by standin_passkeys. Every refusal is a wrong answer:
+    NotAuthorizedException, counted against the session's attempts like a wrong code."""
+    name = first_factor = "WEB_AUTHN"
+
+    def eligible(self, user):
+        return len(user.passkeys) > 0
+
+    def choose(self, service, sign_in, params):
+        # A CREDENTIAL sent along with ANSWER=WEB_AUTHN is ignored: no challenge has been issued yet that it
+        # could answer.
+        options, state = service.passkeys.request_options(sign_in.user)
+        return Challenge(self.name, {"CREDENTIAL_REQUEST_OPTIONS": json.dumps(options, separators=(",", ":"))},
+                         state)
+
+    def respond(self, service, session, responses):
+        credential = responses.get("CREDENTIAL")
+        if credential is None:
+            raise invalid("Missing required parameter CREDENTIAL")
+        try:
+            service.passkeys.verify_assertion(session.sign_in.user, session.state, credential)
+        except WebAuthnError as e:
+            raise WrongAnswer(not_authorized(f"Passkey not accepted: {e.message}")) from e
         return Authenticated()
 
 
@@ -275,7 +270,7 @@ class NotImplementedFactor(Factor):
         return self._eligible(user)
 
     def choose(self, service, sign_in, params):
-        raise _invalid(f"{self.name} is not implemented by the Cognito stand-in")
+        raise invalid(f"{self.name} is not implemented by the Cognito stand-in")
 
 
 # In the order Cognito lists AvailableChallenges.
@@ -284,16 +279,17 @@ FACTORS = {factor.name: factor for factor in (
     PasswordFactor(),
     OtpFactor("EMAIL_OTP", "EMAIL", "EMAIL_OTP_CODE", "email", mask_email),
     OtpFactor("SMS_OTP", "SMS", "SMS_OTP_CODE", "phone_number", mask_phone),
-    NotImplementedFactor("WEB_AUTHN", "WEB_AUTHN", lambda user: len(user.passkeys) > 0),
+    WebAuthnFactor(),
 )}
 
 
 class AuthService:
-    def __init__(self, pool: Pool, tokens, outbox: Outbox, clock=time.time):
+    def __init__(self, pool: Pool, tokens, outbox: Outbox, clock=time.time, passkey_file: str = None):
         self.pool = pool
         self.tokens = tokens
         self.outbox = outbox
         self._clock = clock
+        self.passkeys = PasskeyService(pool, tokens, clock, passkey_file)
         self._sessions = SessionStore(pool.session_validity_seconds, clock)
         # Everything below mutates shared sessions; one lock keeps concurrent answers to the same session
         # from both succeeding.
@@ -302,6 +298,7 @@ class AuthService:
         self.operations = {
             "InitiateAuth": self.initiate_auth,
             "RespondToAuthChallenge": self.respond_to_auth_challenge,
+            **self.passkeys.operations,
         }
 
     def call(self, operation: str, body: dict) -> dict:
@@ -312,32 +309,32 @@ class AuthService:
             return handler(body)
 
     def initiate_auth(self, body: dict) -> dict:
-        flow = _member(body, "AuthFlow", required=True)
+        flow = member(body, "AuthFlow", required=True)
         client = self._client(body)
         params = _string_map(body, "AuthParameters")
         if flow not in AUTH_FLOWS:
-            raise _validation(flow, "authFlow", f"Member must satisfy enum value set: [{', '.join(AUTH_FLOWS)}]")
+            raise validation(flow, "authFlow", f"Member must satisfy enum value set: [{', '.join(AUTH_FLOWS)}]")
         if flow != "USER_AUTH":
-            raise _invalid("Initiate Auth method not supported.")
+            raise invalid("Initiate Auth method not supported.")
         if "ALLOW_USER_AUTH" not in client.explicit_auth_flows:
-            raise _not_authorized("USER_AUTH flow not enabled for this client")
+            raise not_authorized("USER_AUTH flow not enabled for this client")
         if body.get("Session") is not None:
             # Only ConfirmSignUp issues sessions for InitiateAuth, and the stand-in has no sign-up.
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         name = params.get("USERNAME")
         if name is None:
-            raise _invalid("Missing required parameter USERNAME")
+            raise invalid("Missing required parameter USERNAME")
         self._check_secret_hash(client, name, params)
 
         sign_in = SignIn(client.client_id, self._resolve_user(name), name)
         available = tuple(f.name for f in FACTORS.values()
                           if f.first_factor in self.pool.allowed_first_auth_factors and f.eligible(sign_in.user))
         if not available:
-            raise _not_authorized("User has no sign-in method available.")
+            raise not_authorized("User has no sign-in method available.")
 
         preferred = params.get("PREFERRED_CHALLENGE")
         if preferred is not None and preferred not in FACTORS:
-            raise _invalid(f"Invalid PREFERRED_CHALLENGE {preferred}")
+            raise invalid(f"Invalid PREFERRED_CHALLENGE {preferred}")
         if preferred in available:
             try:
                 step = FACTORS[preferred].choose(self, sign_in, params)
@@ -348,34 +345,34 @@ class AuthService:
 
     def respond_to_auth_challenge(self, body: dict) -> dict:
         client = self._client(body)
-        challenge_name = _member(body, "ChallengeName", required=True)
+        challenge_name = member(body, "ChallengeName", required=True)
         if challenge_name not in CHALLENGE_NAMES:
-            raise _validation(challenge_name, "challengeName",
-                              f"Member must satisfy enum value set: [{', '.join(CHALLENGE_NAMES)}]")
+            raise validation(challenge_name, "challengeName",
+                             f"Member must satisfy enum value set: [{', '.join(CHALLENGE_NAMES)}]")
         responses = _string_map(body, "ChallengeResponses")
-        token = _member(body, "Session")
+        token = member(body, "Session")
         if token is None:
-            raise _invalid("Missing required parameter Session")
+            raise invalid("Missing required parameter Session")
         if not 20 <= len(token) <= 4096:
-            raise _validation("***", "session", "Member must have length between 20 and 4096")
+            raise validation("***", "session", "Member must have length between 20 and 4096")
         name = responses.get("USERNAME")
         if name is None:
-            raise _invalid("Missing required parameter USERNAME")
+            raise invalid("Missing required parameter USERNAME")
         self._check_secret_hash(client, name, responses)
 
         session = self._sessions.live(token, client.client_id)
         if not self._names_session_user(session, name):
-            raise _not_authorized(INVALID_SESSION)
+            raise not_authorized(INVALID_SESSION)
         if challenge_name != session.challenge:
-            raise _invalid(f"Challenge {challenge_name} does not match the session's challenge {session.challenge}")
+            raise invalid(f"Challenge {challenge_name} does not match the session's challenge {session.challenge}")
 
         try:
             if session.challenge == "SELECT_CHALLENGE":
                 answer = responses.get("ANSWER")
                 if answer is None:
-                    raise _invalid("Missing required parameter ANSWER")
+                    raise invalid("Missing required parameter ANSWER")
                 if answer not in session.available:
-                    raise _invalid(f"ANSWER {answer} is not one of the available challenges")
+                    raise invalid(f"ANSWER {answer} is not one of the available challenges")
                 step = FACTORS[answer].choose(self, session.sign_in, responses)
             else:
                 step = FACTORS[session.challenge].respond(self, session, responses)
@@ -400,9 +397,9 @@ class AuthService:
         return reply
 
     def _client(self, body: dict):
-        client_id = _member(body, "ClientId", required=True)
+        client_id = member(body, "ClientId", required=True)
         if not _CLIENT_ID.fullmatch(client_id):
-            raise _validation(client_id, "clientId", r"Member must satisfy regular expression pattern: [\w+]+")
+            raise validation(client_id, "clientId", r"Member must satisfy regular expression pattern: [\w+]+")
         client = self.pool.clients.get(client_id)
         if client is None:
             raise ApiError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
@@ -414,11 +411,11 @@ class AuthService:
             return
         given = params.get("SECRET_HASH")
         if not given:
-            raise _not_authorized(
+            raise not_authorized(
                 f"Client {client.client_id} is configured with secret but SECRET_HASH was not received")
         expected = secret_hash(client.client_secret, name, client.client_id)
         if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise _not_authorized(f"Unable to verify secret hash for client {client.client_id}")
+            raise not_authorized(f"Unable to verify secret hash for client {client.client_id}")
 
     def _resolve_user(self, name: str) -> User:
         user = self.pool.find_user(name)
@@ -427,7 +424,7 @@ class AuthService:
                 raise ApiError("UserNotFoundException", "User does not exist.")
             return self._phantom(name)
         if not user.enabled:
-            raise _not_authorized("User is disabled.")
+            raise not_authorized("User is disabled.")
         if not user.confirmed:
             raise ApiError("UserNotConfirmedException", "User is not confirmed.")
         return user

@@ -1,6 +1,7 @@
 """HTTPS transport of the stand-in: AWS JSON 1.1 framing, the JWKS endpoints, the control file's faults, and the
 request log."""
 
+import base64
 import http.server
 import itertools
 import json
@@ -117,6 +118,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _reply(self, status: int, body: bytes, content_type: str = AMZ_JSON, headers=(),
                declared_length: int = None):
         self._status = status
+        # Logged before any byte of the answer leaves, so a client that has its answer finds the line.
+        self._log()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body) if declared_length is None else declared_length))
@@ -176,22 +179,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # ---- requests -----------------------------------------------------------------------------------------
 
-    def _log(self, operation, client_id=None, username=None):
+    def _log(self):
+        """Writes this request's line to requests.jsonl, once."""
+        if self._logged:
+            return
+        self._logged = True
         self.server.request_log.append({
-            "time": time.time(), "op": operation, "client_id": client_id, "username": username,
+            "time": time.time(), "op": self._operation, "client_id": self._client_id, "username": self._username,
             "connection": self.connection_id, "status": self._status,
             **({"fault": self._fault} if self._fault else {}),
         })
 
-    def _start(self):
+    def _start(self, operation):
+        self._operation = operation
+        self._client_id = self._username = None
         self._status = None  # stays None when the connection is dropped without an answer
         self._fault = None
+        self._logged = False
 
     def do_POST(self):
-        self._start()
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
-        client_id = username = None
+        self._start(operation)
         try:
             body = self._read_body()
             if body is None:
@@ -201,7 +210,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except ValueError:
                 request = None
             if isinstance(request, dict):
-                client_id, username = _log_identity(request)
+                self._client_id, self._username = _log_identity(request)
             try:
                 control = self.server.control()
             except ControlError as e:
@@ -212,7 +221,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             self._answer_api(operation, request)
         finally:
-            self._log(operation, client_id, username)
+            self._log()  # a dropped connection (no answer) is logged here
 
     def _read_body(self):
         """The request body, or None after refusing it (and closing the connection)."""
@@ -252,13 +261,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 print(f"cognito-standin: {operation} failed: {e!r}", file=sys.stderr)
                 self._reply_error(ApiError("InternalErrorException", "Internal server error.", 500))
                 raise
-            self._reply_json(result)
+            if result is None:
+                self._reply(200, b"")  # an operation whose answer is an empty body
+            else:
+                self._reply_json(result)
 
     def do_GET(self):
-        self._start()
         prefix = f"/{self.server.pool_id}/.well-known/"
         document = self.path[len(prefix):] if self.path.startswith(prefix) else None
         operation = GET_OPERATIONS.get(document)
+        self._start(operation)
         try:
             try:
                 control = self.server.control()
@@ -278,16 +290,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             else:
                 self._reply_json(_openid_configuration(self.server.issuer), "application/json")
         finally:
-            self._log(operation)
+            self._log()
 
 
 def _log_identity(request: dict):
-    """ClientId and USERNAME for the request log; never anything secret."""
+    """ClientId and USERNAME for the request log; never anything secret. For the operations authorized by an
+    access token: its client_id and username claims, read without checking the token."""
     client_id = request.get("ClientId") if isinstance(request.get("ClientId"), str) else None
     for key in ("AuthParameters", "ChallengeResponses"):
         params = request.get(key)
         if isinstance(params, dict) and isinstance(params.get("USERNAME"), str):
             return client_id, params["USERNAME"]
+    token = request.get("AccessToken")
+    if isinstance(token, str) and token.count(".") == 2:
+        try:
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except ValueError:
+            return client_id, None
+        if isinstance(claims, dict):
+            return (claims.get("client_id") if isinstance(claims.get("client_id"), str) else None,
+                    claims.get("username") if isinstance(claims.get("username"), str) else None)
     return client_id, None
 
 

@@ -1,18 +1,27 @@
-"""JWT signing keys, the JWKS document, and the tokens a successful sign-in returns."""
+"""JWT signing keys, the JWKS document, the tokens a successful sign-in returns, and the check of the access
+tokens that authorize the WebAuthn credential operations."""
 
 import base64
+import binascii
 import json
 import secrets
 import threading
 import time
 import uuid
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64url_decode(text: str) -> bytes:
+    if not text or "=" in text:
+        raise ValueError("not base64url without padding")
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _uint_b64url(number: int) -> str:
@@ -35,6 +44,25 @@ class _SigningKey:
                          b64url(json.dumps(claims, separators=(",", ":")).encode()))
         signature = self.private.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
         return signing_input + "." + b64url(signature)
+
+    def verified_claims(self, token: str) -> dict:
+        """The claims of a JWT this key signed; raises ValueError for anything else."""
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise ValueError("not a JWT")
+        try:
+            header = json.loads(_b64url_decode(parts[0]))
+            signature = _b64url_decode(parts[2])
+            if not isinstance(header, dict) or header.get("alg") != "RS256" or header.get("kid") != self.kid:
+                raise ValueError("not signed with this key")
+            self.private.public_key().verify(signature, (parts[0] + "." + parts[1]).encode("ascii"),
+                                             padding.PKCS1v15(), hashes.SHA256())
+            claims = json.loads(_b64url_decode(parts[1]))
+        except (binascii.Error, UnicodeError, InvalidSignature) as e:
+            raise ValueError(str(e) or type(e).__name__) from e
+        if not isinstance(claims, dict):
+            raise ValueError("claims are not an object")
+        return claims
 
 
 class KeyRing:
@@ -65,15 +93,43 @@ class KeyRing:
             return self._id_key, self._access_key
 
 
+INVALID_ACCESS_TOKEN = "Invalid Access Token"
+EXPIRED_ACCESS_TOKEN = "Access Token has expired"
+USER_ADMIN_SCOPE = "aws.cognito.signin.user.admin"
+
+
+class AccessTokenError(ValueError):
+    """An access token that does not authorize anything; the message is the one to answer with."""
+
+
 class TokenIssuer:
-    def __init__(self, keyring: KeyRing, issuer: str, id_validity: int, access_validity: int):
+    def __init__(self, keyring: KeyRing, issuer: str, id_validity: int, access_validity: int, clock=time.time):
         self.keyring = keyring
         self.issuer = issuer
         self.id_validity = id_validity
         self.access_validity = access_validity
+        self._clock = clock
+
+    def access_claims(self, token: str) -> dict:
+        """The claims of an access token this pool issued that is still valid: signed with the access-token
+        key (an ID token is refused by its kid), this issuer, token_use "access", the user-admin scope, and
+        not expired by the pool's clock. Raises AccessTokenError."""
+        _, access_key = self.keyring.keys()
+        try:
+            claims = access_key.verified_claims(token)
+        except ValueError as e:
+            raise AccessTokenError(INVALID_ACCESS_TOKEN) from e
+        scopes = claims.get("scope", "").split() if isinstance(claims.get("scope"), str) else []
+        if (claims.get("iss") != self.issuer or claims.get("token_use") != "access" or USER_ADMIN_SCOPE not in scopes
+                or not isinstance(claims.get("exp"), int) or not isinstance(claims.get("client_id"), str)
+                or not isinstance(claims.get("username"), str) or not isinstance(claims.get("sub"), str)):
+            raise AccessTokenError(INVALID_ACCESS_TOKEN)
+        if claims["exp"] <= self._clock():
+            raise AccessTokenError(EXPIRED_ACCESS_TOKEN)
+        return claims
 
     def authentication_result(self, user, client_id: str) -> dict:
-        now = int(time.time())
+        now = int(self._clock())
         event_id = str(uuid.uuid4())
         origin_jti = str(uuid.uuid4())
         id_claims = {
@@ -102,7 +158,7 @@ class TokenIssuer:
             "origin_jti": origin_jti,
             "event_id": event_id,
             "token_use": "access",
-            "scope": "aws.cognito.signin.user.admin",
+            "scope": USER_ADMIN_SCOPE,
             "auth_time": now,
             "iat": now,
             "exp": now + self.access_validity,

@@ -109,19 +109,22 @@ class Reply:
 class Standin:
     """One stand-in process with its own state directory."""
 
-    def __init__(self, name: str, pool: dict):
-        self.dir = os.path.join(WORK_DIR, name)
-        shutil.rmtree(self.dir, ignore_errors=True)
+    def __init__(self, name: str, pool: dict, work_dir: str = None, extra_args=(), fresh: bool = True):
+        """`fresh`: start from an empty directory; otherwise keep the state directory of an earlier run
+        (its stand-in must have stopped)."""
+        self.dir = os.path.join(work_dir or WORK_DIR, name)
+        if fresh:
+            shutil.rmtree(self.dir, ignore_errors=True)
         self.state = os.path.join(self.dir, "state")
-        os.makedirs(self.state)
+        os.makedirs(self.state, exist_ok=True)
         pool_path = os.path.join(self.dir, "pool.json")
         write_atomically(pool_path, json.dumps(pool))
         # A stale ready file from an earlier run: the stand-in must replace it, and the wait below must not
         # be fooled by it.
         write_atomically(os.path.join(self.state, "ready.json"), json.dumps({"pid": 0, "port": 1}))
-        self.stderr = open(os.path.join(self.dir, "stderr.log"), "w")
+        self.stderr = open(os.path.join(self.dir, "stderr.log"), "a")
         self.process = subprocess.Popen(
-            [PYTHON, STANDIN, "serve", "--state-dir", self.state, "--pool", pool_path],
+            [PYTHON, STANDIN, "serve", "--state-dir", self.state, "--pool", pool_path, *extra_args],
             stdin=subprocess.DEVNULL, stdout=self.stderr, stderr=self.stderr, preexec_fn=_die_with_parent)
         self.pool_id = pool["pool_id"]
 

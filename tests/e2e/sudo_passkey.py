@@ -124,22 +124,25 @@ def main():
         show("the helper's audit lines for sudo", "\n".join(logins))
         check(logins and all("method=security_key" in line for line in logins),
               "the helper should log each sudo login as a security-key login")
-        expected = {"touch": TOUCH, "deny": TOUCH, "no-key": "No security key found"}[args.scenario]
+        # The touch cue asks the person to act, so the module shows it even under sudo's PAM_SILENT (sudo prints
+        # it on standard output); failure texts stay silent there, and sudo says "Sorry, try again." itself.
+        expected = {"touch": TOUCH, "deny": TOUCH, "no-key": None}[args.scenario]
+        command_output = "\n".join(line for line in r.stdout.splitlines() if line.strip() != TOUCH)
         if args.scenario == "touch":
             check(r.returncode == 0, f"sudo exited with {r.returncode}")
-            check(r.stdout.strip() == "root", f"the command did not run as root: {r.stdout!r}")
+            check(command_output.strip() == "root", f"the command did not run as root: {r.stdout!r}")
             check(len(logins) == 1 and "outcome=success" in logins[0], "expected one successful login")
         else:
             check(r.returncode != 0, "sudo succeeded")
-            check(r.stdout.strip() == "", f"the command ran: {r.stdout!r}")
+            check(command_output.strip() == "", f"the command ran: {r.stdout!r}")
             check(not any("outcome=success" in line for line in logins), "the helper logged a success")
             check("incorrect password attempt" in r.stderr, "sudo did not report the failed authentication")
-        # sudo 1.9.13 calls pam_authenticate with PAM_SILENT, and the module then shows no PAM_TEXT_INFO or
-        # PAM_ERROR_MSG at all: the person is not asked to touch the key. Reported; --expect-messages turns
-        # this observation into a requirement.
-        say(f"sudo exit status {r.returncode}; the person saw {expected!r}: {'yes' if expected in r.stderr else 'NO'}")
-        if args.expect_messages:
-            check(expected in r.stderr, f"sudo did not show {expected!r}")
+        # sudo 1.9.13 calls pam_authenticate with PAM_SILENT; --expect-messages requires the cue anyway.
+        seen = r.stdout + r.stderr
+        if expected:
+            say(f"sudo exit status {r.returncode}; the person saw {expected!r}: {'yes' if expected in seen else 'NO'}")
+            if args.expect_messages:
+                check(expected in seen, f"sudo did not show {expected!r}")
 
     status = e2e.run_main(body)
     sandbox.stop_all()
