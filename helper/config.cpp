@@ -52,8 +52,10 @@ struct Parser {
                 m = Method::SmsOtp;
             else if (word == "security_key")
                 m = Method::SecurityKey;
+            else if (word == "passkey")
+                m = Method::Passkey;
             else
-                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp security_key)");
+                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp security_key passkey)");
             if (std::find(out.begin(), out.end(), m) != out.end())
                 fail(key + ": method '" + word + "' listed twice");
             out.push_back(m);
@@ -84,6 +86,8 @@ std::string_view method_name(Method m) {
             return "sms_otp";
         case Method::SecurityKey:
             return "security_key";
+        case Method::Passkey:
+            return "passkey";
     }
     return "unknown";
 }
@@ -96,12 +100,17 @@ std::string_view method_challenge(Method m) {
             return "SMS_OTP";
         case Method::SecurityKey:
             return "";
+        case Method::Passkey:
+            return "WEB_AUTHN";
     }
     return "";
 }
 
 bool is_otp(Method m) {
     return m == Method::EmailOtp || m == Method::SmsOtp;
+}
+bool is_pool_method(Method m) {
+    return is_otp(m) || m == Method::Passkey;
 }
 
 namespace {
@@ -156,7 +165,7 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else if (section != "pool" && section != "login" && section != "binding" &&
                        section != "security_key" && section != "limits") {
                 p.fail("unknown section [" + section +
-                       "] (known: pool, login, binding, security_key, limits, service NAME)");
+                       "] (known: pool, login, binding, security_key, passkey, limits, service NAME)");
             }
             continue;
         }
@@ -266,6 +275,17 @@ Config parse_config(const std::string& text, const std::string& source) {
                 p.fail("unknown key '" + key +
                        "' in [limits] (known: sends_per_identifier sends_per_rhost send_window "
                        "failures_before_backoff backoff_max logins_per_rhost state_file)");
+        } else if (section == "passkey") {
+            if (key == "rp_id") {
+                static const std::regex re("[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?");
+                if (!std::regex_match(value, re))
+                    p.fail("rp_id must be a lower-case domain name such as auth.example.com");
+                c.passkey.rp_id = value;
+            } else if (key == "origin") {
+                c.passkey.origin = p.https_url(key, value);
+            } else {
+                p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin)");
+            }
         } else if (section == "security_key") {
             auto& k = c.security_key;
             if (key == "rp_id") {
@@ -319,11 +339,23 @@ Config parse_config(const std::string& text, const std::string& source) {
     if (!remote_given[""]) c.methods.remote = without_local_keys(c.methods.local);
     // A user-pool identity must be bound to the account; a local key is enrolled for the account itself.
     const auto uses_codes = [](const MethodPolicy& p) {
-        return std::any_of(p.local.begin(), p.local.end(), is_otp) ||
-               std::any_of(p.remote.begin(), p.remote.end(), is_otp);
+        return std::any_of(p.local.begin(), p.local.end(), is_pool_method) ||
+               std::any_of(p.remote.begin(), p.remote.end(), is_pool_method);
     };
     bool codes = uses_codes(c.methods);
     for (const auto& [name, pol] : c.services) codes = codes || uses_codes(pol);
+    const auto uses_passkeys = [](const MethodPolicy& p) {
+        return std::count(p.local.begin(), p.local.end(), Method::Passkey) +
+                   std::count(p.remote.begin(), p.remote.end(), Method::Passkey) >
+               0;
+    };
+    bool passkeys = uses_passkeys(c.methods);
+    for (const auto& [name, pol] : c.services) passkeys = passkeys || uses_passkeys(pol);
+    if (passkeys && c.passkey.rp_id.empty())
+        missing(
+            "[passkey] rp_id is required with the passkey method: the rpId the user pool's passkeys belong "
+            "to");
+    if (!c.passkey.rp_id.empty() && c.passkey.origin.empty()) c.passkey.origin = "https://" + c.passkey.rp_id;
     if (codes && c.mapping_file.empty() && c.claim.empty())
         missing(
             "[binding] needs mapping_file or claim: without one no identity can be bound to a local account");
@@ -391,6 +423,9 @@ std::string describe_config(const Config& c) {
           : k.user_verification == UserVerification::Preferred ? "preferred (not demanded)"
                                                                : "discouraged")
       << ", touch timeout " << k.touch_timeout.count() << " s\n";
+    if (!c.passkey.rp_id.empty())
+        o << "user-pool passkeys: relying party " << c.passkey.rp_id << ", origin " << c.passkey.origin
+          << "\n";
     const auto& l = c.limits;
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
       << " per remote host every " << l.send_window.count() << " s; backoff after "

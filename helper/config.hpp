@@ -16,11 +16,18 @@ namespace pp::helper {
 inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
 inline constexpr const char* kDefaultLimitsStateFile = "/var/lib/pam_passwordless/limits";
 
-enum class Method { EmailOtp, SmsOtp, SecurityKey };
-std::string_view method_name(Method m);  // as written in the file: email_otp, sms_otp, security_key
+enum class Method { EmailOtp, SmsOtp, SecurityKey, Passkey };
+std::string_view method_name(Method m);  // as written in the file: email_otp, sms_otp, security_key, passkey
 std::string_view method_challenge(
     Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP ("" for a local key)
 bool is_otp(Method m);
+bool is_pool_method(Method m);  // answered through the user pool: the codes and the pool's passkeys
+
+// Passkeys registered with the user pool (WEB_AUTHN), used through a key connected to this machine.
+struct PasskeyPolicy {
+    std::string rp_id;   // must equal the rpId the pool sends; required when the passkey method is enabled
+    std::string origin;  // the origin written into clientDataJSON; default https://<rp_id>
+};
 
 enum class UserVerification { Discouraged, Preferred, Required };
 
@@ -66,6 +73,9 @@ struct Config {
 
     // [security_key]
     SecurityKeyPolicy security_key;
+
+    // [passkey]
+    PasskeyPolicy passkey;
 
     // [limits]
     LimitPolicy limits;

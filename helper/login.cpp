@@ -16,6 +16,7 @@
 #include "session.hpp"
 #include "token_verifier.hpp"
 #include "trusted_file.hpp"
+#include "webauthn_json.hpp"
 
 namespace pp::helper {
 namespace {
@@ -120,6 +121,9 @@ std::string label(Method m, const std::string& dest) {
             break;
         case Method::SecurityKey:
             base = "Security key";
+            break;
+        case Method::Passkey:
+            base = "Passkey";
             break;
     }
     return dest.empty() ? base : base + " to " + dest;
@@ -330,13 +334,13 @@ void Session::load_credentials() {
 }
 
 void Session::authenticate(const std::vector<Method>& methods) {
-    std::vector<Method> otp_methods;
-    std::copy_if(methods.begin(), methods.end(), std::back_inserter(otp_methods), is_otp);
+    std::vector<Method> pool_methods;
+    std::copy_if(methods.begin(), methods.end(), std::back_inserter(pool_methods), is_pool_method);
     const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
     if (keys_enabled) load_credentials();
 
     std::optional<Identifier> ident;
-    if (!otp_methods.empty()) ident = resolve_identity();
+    if (!pool_methods.empty()) ident = resolve_identity();
     if (!ident && credentials_.empty()) {
         if (cfg().unknown_user == UnknownUser::Ignore)
             throw Finish{Outcome::Ignore, "",
@@ -344,8 +348,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
         decoy(methods, "no identity and no security key for this user", false);
     }
 
-    // Ask the user pool which codes it offers this person; no code is sent before the person chooses, unless
-    // a code is the only method.
+    // Ask the user pool which methods it offers this person; no code is sent before the person chooses,
+    // unless the pool is the only way in and offers one method.
     cognito::Step step;
     std::string username;
     std::vector<Method> pool_offers;
@@ -353,9 +357,9 @@ void Session::authenticate(const std::vector<Method>& methods) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
         std::optional<std::string_view> preferred;
-        if (otp_methods.size() == 1 && credentials_.empty()) {
-            preferred = method_challenge(otp_methods.front());
-            take_send(ident->value);
+        if (pool_methods.size() == 1 && credentials_.empty()) {
+            preferred = method_challenge(pool_methods.front());
+            if (is_otp(pool_methods.front())) take_send(ident->value);
         }
         try {
             step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
@@ -371,15 +375,17 @@ void Session::authenticate(const std::vector<Method>& methods) {
         }
         if (ident) {
             if (step.challenge == "SELECT_CHALLENGE") {
-                for (auto m : otp_methods)
+                for (auto m : pool_methods)
                     if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
                         step.available.end())
                         pool_offers.push_back(m);
             } else {
-                // The pool went straight to one method and has sent its code already: no menu.
-                for (auto m : otp_methods)
+                // The pool went straight to one method (and for a code has sent it already): no menu.
+                for (auto m : pool_methods)
                     if (step.challenge == method_challenge(m)) {
                         rec_.method = std::string(method_name(m));
+                        if (m == Method::Passkey)
+                            return pool_passkey_login(*ident, std::move(step), username);
                         return otp_code_loop(*ident, std::move(step), username, m);
                     }
                 throw Finish{Outcome::AuthErr, kSignInFailed,
@@ -415,7 +421,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
             continue;
         }
         auto& client = *ctx_.runtime->client;
-        take_send(ident->value);
+        if (is_otp(chosen)) take_send(ident->value);
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
@@ -424,8 +430,85 @@ void Session::authenticate(const std::vector<Method>& methods) {
         if (step.challenge != method_challenge(chosen))
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+        if (chosen == Method::Passkey) return pool_passkey_login(*ident, std::move(step), username);
         return otp_code_loop(*ident, std::move(step), username, chosen);
     }
+}
+
+// A passkey registered with the user pool: the pool's options name the challenge and the allowed
+// credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
+void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
+    if (const auto it = step.parameters.find("USERNAME");
+        it != step.parameters.end() && valid_pool_username(it->second))
+        username = it->second;
+    const auto it = step.parameters.find("CREDENTIAL_REQUEST_OPTIONS");
+    if (it == step.parameters.end())
+        throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "user pool: WEB_AUTHN without request options"};
+    const cognito::RequestOptions options = cognito::parse_request_options(it->second);
+    const auto& policy = cfg().passkey;
+    if (options.rp_id != policy.rp_id)
+        throw Finish{Outcome::ServiceErr, kMisconfigured,
+                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
+                         policy.rp_id + "'"};
+    if (options.allow_credentials.empty())
+        throw Finish{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
+    const std::string client_data =
+        cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
+    const bool uv = options.user_verification == "required";
+    const auto timeout =
+        std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
+                                static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000));
+
+    wire::Message req(wire::Type::KeyRequest);
+    req.add(wire::Tag::RpId, options.rp_id)
+        .add(wire::Tag::ClientDataHash, sha256_bytes(client_data))
+        .add(wire::Tag::UserPresence, 1u)
+        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
+        .add(wire::Tag::TimeoutMs, timeout)
+        .add(wire::Tag::Text, "Touch your security key.")
+        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+    for (const auto& id : options.allow_credentials) req.add(wire::Tag::CredId, id);
+    tried_proof_ = true;
+    send(req);
+    const wire::Message reply = receive();
+    if (reply.type() == wire::Type::Cancel) cancelled(reply);
+    if (reply.type() != wire::Type::Assertion)
+        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an assertion"};
+    const auto status =
+        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
+                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+    if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
+
+    std::string credential;
+    try {
+        credential = cognito::authentication_response_json(
+            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
+            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
+            std::string(reply.get_or(wire::Tag::Signature, "")),
+            std::string(reply.get_or(wire::Tag::UserHandle, "")));
+    } catch (const std::invalid_argument& e) {
+        throw Finish{Outcome::AuthErr, kSignInFailed,
+                     std::string("the key's assertion is unusable: ") + e.what()};
+    }
+    std::vector<std::pair<std::string, Secret>> answer;
+    answer.emplace_back("CREDENTIAL", Secret(credential));
+    auto& client = *ctx_.runtime->client;
+    cognito::Step next;
+    try {
+        const Secret session = step.session;
+        next = timed([&] { return client.respond("WEB_AUTHN", session, username, answer, deadline_); });
+    } catch (const ServiceError& e) {
+        if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
+            e.message().find("session") == std::string::npos)
+            throw Finish{Outcome::AuthErr, "The user pool did not accept the passkey.",
+                         "user pool refused the passkey: " + e.message()};
+        throw;
+    }
+    if (!next.id_token)
+        throw Finish{Outcome::AuthErr, kSignInFailed,
+                     "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+    if (next.access_token) access_token_ = *next.access_token;
+    verify_and_bind(*next.id_token, ident);
 }
 
 void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
@@ -591,7 +674,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             chosen = menu(methods, dests, prefix);
         }
         rec_.method = std::string(method_name(chosen));
-        if (chosen == Method::SecurityKey) {
+        if (chosen == Method::SecurityKey || chosen == Method::Passkey) {
             // Credential ids no key holds: a connected key answers as it would for a user whose key is
             // absent.
             wire::Message req(wire::Type::KeyRequest);
@@ -611,7 +694,8 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             const auto status = static_cast<wire::DeviceStatus>(
                 reply.get_u32(wire::Tag::DeviceStatus)
                     .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::NoDevice)));
-            if (status == wire::DeviceStatus::NoDevice && methods.size() > 1) {
+            if (status == wire::DeviceStatus::NoDevice && methods.size() > 1 &&
+                chosen == Method::SecurityKey) {
                 std::erase(methods, Method::SecurityKey);
                 prefix = "No security key found.\n";
                 continue;

@@ -5,10 +5,12 @@
 #include <ctime>
 
 #include "base64.hpp"
+#include "credential_public_key.hpp"
 #include "key_verification.hpp"
 #include "pam_u2f_import.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
+#include "webauthn_json.hpp"
 
 namespace pp::helper {
 namespace {
@@ -37,9 +39,11 @@ void Session::manage(const wire::Message& request) {
         throw Finish{Outcome::AuthErr, "Invalid user name.", "invalid target user"};
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
-    if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import")
+    const bool pool_op = op == "pool-register" || op == "pool-list" || op == "pool-delete";
+    if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import" && !pool_op)
         throw Finish{Outcome::AuthErr, "Unknown request.", "unknown management operation"};
     start_clock();
+    if (pool_op) return manage_pool_passkeys(op, request);
 
     // root manages anyone; a user manages only their own keys, and only after proving it is them.
     if (ctx_.peer.uid != 0) {
@@ -80,6 +84,142 @@ void Session::manage(const wire::Message& request) {
     }
 }
 
+// Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
+// with the access token of a sign-in, so everybody, root included, first signs in with the pool.
+void Session::manage_pool_passkeys(const std::string& op, const wire::Message& request) {
+    if (ctx_.peer.uid != 0 && user_of_uid(ctx_.peer.uid) != rec_.user)
+        throw Finish{Outcome::AuthErr, "You may manage only your own passkeys.",
+                     "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
+    std::vector<Method> methods;
+    for (auto m : cfg().methods_for(kManageService, false))
+        if (is_pool_method(m)) methods.push_back(m);
+    if (methods.empty())
+        throw Finish{Outcome::AuthErr, "No user-pool sign-in method is enabled here.",
+                     "no pool method for " + std::string(kManageService)};
+    authenticate(methods);
+    if (!verified_ || !access_token_)
+        throw Finish{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
+    verified_ = false;
+    auto& client = *ctx_.runtime->client;
+    const Secret token = std::move(*access_token_);
+    access_token_.reset();
+
+    if (op == "pool-list") {
+        const auto creds = client.list_webauthn_credentials(token, deadline_);
+        wire::Message listing(wire::Type::Listing);
+        for (const auto& c : creds) {
+            std::string transports;
+            for (const auto& t : c.transports) transports += (transports.empty() ? "" : ",") + t;
+            listing.add(wire::Tag::Record,
+                        "id=" + c.credential_id + "\tname=" + c.friendly_name +
+                            "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
+                            "\ttransports=" + transports +
+                            "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
+        }
+        send(listing);
+        succeed(
+            std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
+            "listed user-pool passkeys");
+    }
+    if (op == "pool-delete") {
+        const std::string id(request.get_or(wire::Tag::CredId, ""));
+        if (id.empty() || !printable_bounded(id, 1400))
+            throw Finish{Outcome::AuthErr, "No such passkey.", "pool-delete: bad credential id"};
+        try {
+            client.delete_webauthn_credential(token, id, deadline_);
+        } catch (const cognito::ServiceError& e) {
+            if (e.failure() == cognito::Failure::Rejected && e.name() == "ResourceNotFoundException")
+                throw Finish{Outcome::AuthErr, "No such passkey.", "pool-delete: " + e.message()};
+            throw;
+        }
+        succeed("Deleted the passkey from the user pool.", "deleted a user-pool passkey");
+    }
+
+    const auto start = client.start_webauthn_registration(token, deadline_);
+    const auto& options = start.options;
+    const auto& policy = cfg().passkey;
+    if (options.rp_id != policy.rp_id)
+        throw Finish{Outcome::ServiceErr, kMisconfigured,
+                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
+                         policy.rp_id + "'"};
+    if (std::find(options.algorithms.begin(), options.algorithms.end(), cose_number(KeyAlgorithm::Es256)) ==
+        options.algorithms.end())
+        throw Finish{Outcome::AuthErr, "The user pool accepts no algorithm this key offers.",
+                     "pool-register: ES256 not in pubKeyCredParams"};
+    const std::string client_data =
+        cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
+    const bool uv = options.user_verification == "required";
+    wire::Message req(wire::Type::CredentialRequest);
+    req.add(wire::Tag::RpId, options.rp_id)
+        .add(wire::Tag::ClientDataHash, sha256_bytes(client_data))
+        .add(wire::Tag::UserId, options.user_id)
+        .add(wire::Tag::User, options.user_name.empty() ? rec_.user : options.user_name)
+        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)))
+        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
+        .add(wire::Tag::TimeoutMs,
+             static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
+        .add(wire::Tag::Text, "Touch your security key to register it with the user pool.")
+        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+    for (const auto& id : options.exclude_credentials) req.add(wire::Tag::CredId, id);
+    send(req);
+    const wire::Message reply = receive();
+    if (reply.type() == wire::Type::Cancel) cancelled(reply);
+    if (reply.type() != wire::Type::Credential)
+        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected a credential"};
+    check_credential_status(reply);
+    std::string registration;
+    try {
+        const int alg =
+            static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)));
+        registration = cognito::registration_response_json(
+            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
+            std::string(reply.get_or(wire::Tag::Fmt, "")),
+            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
+            cognito::AttestationStatement{alg, std::string(reply.get_or(wire::Tag::Signature, "")),
+                                          std::string(reply.get_or(wire::Tag::X5c, ""))},
+            cognito::spki_from_fido_public_key(alg, reply.get_or(wire::Tag::PublicKey, "")), alg);
+    } catch (const std::invalid_argument& e) {
+        throw Finish{Outcome::AuthErr, "The security key's answer is unusable.",
+                     std::string("pool-register: ") + e.what()};
+    }
+    try {
+        client.complete_webauthn_registration(token, registration, deadline_);
+    } catch (const cognito::ServiceError& e) {
+        if (e.failure() == cognito::Failure::Rejected)
+            throw Finish{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
+                         "pool-register: " + e.name() + ": " + e.message()};
+        throw;
+    }
+    succeed("Registered the passkey with the user pool for " + rec_.user + ".",
+            "registered a user-pool passkey");
+}
+
+void Session::check_credential_status(const wire::Message& reply) {
+    const auto status =
+        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
+                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+    switch (status) {
+        case wire::DeviceStatus::Ok:
+            return;
+        case wire::DeviceStatus::NoDevice:
+            throw Finish{Outcome::AuthinfoUnavail,
+                         "No security key found. Plug in your security key and try again.", "enrol: no key"};
+        case wire::DeviceStatus::Denied:
+            throw Finish{Outcome::AuthErr, "The security key refused: is it enrolled already?",
+                         "enrol: refused or already enrolled"};
+        case wire::DeviceStatus::Timeout:
+            throw Finish{Outcome::AuthErr, "Security key timed out: no touch in time.", "enrol: no touch"};
+        case wire::DeviceStatus::PinRequired:
+            throw Finish{Outcome::CredInsufficient, "This key needs a PIN; set one and try again.",
+                         "enrol: no PIN"};
+        case wire::DeviceStatus::PinInvalid:
+            throw Finish{Outcome::AuthErr, "Wrong security key PIN.", "enrol: wrong PIN"};
+        default:
+            throw Finish{Outcome::AuthinfoUnavail, "The security key did not answer properly.",
+                         "enrol: key error"};
+    }
+}
+
 void Session::enroll(CredentialStore& store, const std::string& requested_name) {
     const auto& policy = cfg().security_key;
     const auto existing = store.load(rec_.user);
@@ -108,29 +248,7 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     if (reply.type() == wire::Type::Cancel) cancelled(reply);
     if (reply.type() != wire::Type::Credential)
         throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected a credential"};
-    const auto status =
-        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
-                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
-    switch (status) {
-        case wire::DeviceStatus::Ok:
-            break;
-        case wire::DeviceStatus::NoDevice:
-            throw Finish{Outcome::AuthinfoUnavail,
-                         "No security key found. Plug in your security key and try again.", "enrol: no key"};
-        case wire::DeviceStatus::Denied:
-            throw Finish{Outcome::AuthErr, "The security key refused: is it enrolled already?",
-                         "enrol: refused or already enrolled"};
-        case wire::DeviceStatus::Timeout:
-            throw Finish{Outcome::AuthErr, "Security key timed out: no touch in time.", "enrol: no touch"};
-        case wire::DeviceStatus::PinRequired:
-            throw Finish{Outcome::CredInsufficient, "This key needs a PIN; set one and try again.",
-                         "enrol: no PIN"};
-        case wire::DeviceStatus::PinInvalid:
-            throw Finish{Outcome::AuthErr, "Wrong security key PIN.", "enrol: wrong PIN"};
-        default:
-            throw Finish{Outcome::AuthinfoUnavail, "The security key did not answer properly.",
-                         "enrol: key error"};
-    }
+    check_credential_status(reply);
     const AttestationInput input{
         std::string(reply.get_or(wire::Tag::Fmt, "")),
         std::string(reply.get_or(wire::Tag::AuthData, "")),

@@ -1,6 +1,7 @@
 #include "session.hpp"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 
@@ -24,6 +25,12 @@ std::string random_hex(std::size_t bytes) {
 }
 
 }  // namespace
+
+std::string sha256_bytes(std::string_view data) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+    return std::string(reinterpret_cast<const char*>(md), sizeof md);
+}
 
 bool printable_bounded(std::string_view s, std::size_t max) {
     return s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {

@@ -29,6 +29,7 @@ inline constexpr const char* kMisconfigured =
 
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
+std::string sha256_bytes(std::string_view data);
 // What a failure of the user pool means for the person and the PAM code.
 Finish service_failure(const cognito::ServiceError& e);
 
@@ -65,6 +66,7 @@ class Session {
     void load_credentials();
     bool key_login();
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
+    void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
@@ -76,6 +78,8 @@ class Session {
     void enroll(CredentialStore& store, const std::string& nickname);
     void list(const CredentialStore& store);
     void import(CredentialStore& store, const wire::Message& request);
+    void manage_pool_passkeys(const std::string& op, const wire::Message& request);
+    void check_credential_status(const wire::Message& reply);
 
     const LoginContext& ctx_;
     AuditRecord rec_;
@@ -84,6 +88,7 @@ class Session {
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
     bool verified_ = false;
+    std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
     bool holds_rhost_slot_ = false;
 };
