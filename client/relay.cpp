@@ -1,5 +1,6 @@
 #include "relay.hpp"
 
+#include "channel.hpp"
 #include "security_key.hpp"
 
 namespace pp::client {
@@ -7,6 +8,18 @@ namespace {
 
 // A login has a handful of steps; a helper that keeps talking past this is broken or hostile.
 constexpr int kMaxSteps = 64;
+
+
+// Sends a reply to the helper. The helper may have ended the login meanwhile (its whole-login timeout ran
+// out while the person was typing) and closed the connection; its verdict then already waits in the socket,
+// and that verdict, not "helper unavailable", is what the person must hear.
+void send_reply(HelperConnection& helper, const wire::Message& m) {
+    try {
+        helper.send(m);
+    } catch (const wire::ChannelError& e) {
+        if (e.kind() != wire::ChannelError::Kind::Closed) throw;
+    }
+}
 
 }  // namespace
 
@@ -27,19 +40,19 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                                                               ? wire::Outcome::Abort
                                                               : wire::Outcome::ConvErr));
                     // The helper answers a Cancel with a Result, so the outcome is audited in one place.
-                    helper.send(cancel);
+                    send_reply(helper, cancel);
                     break;
                 }
                 wire::Message answer(wire::Type::Answer);
                 answer.add(wire::Tag::Text, reply.text.view());
-                helper.send(answer);
+                send_reply(helper, answer);
                 break;
             }
             case wire::Type::KeyRequest:
-                helper.send(get_assertion(msg, asker));
+                send_reply(helper, get_assertion(msg, asker));
                 break;
             case wire::Type::CredentialRequest:
-                helper.send(make_credential(msg, asker));
+                send_reply(helper, make_credential(msg, asker));
                 break;
             case wire::Type::Listing:
                 for (const auto r : msg.all(wire::Tag::Record)) v.records.emplace_back(r);

@@ -163,7 +163,7 @@ Config parse_config(const std::string& text, const std::string& source) {
                 *current_policy = {};
                 section = "service " + current_service;
             } else if (section != "pool" && section != "login" && section != "binding" &&
-                       section != "security_key" && section != "limits") {
+                       section != "security_key" && section != "passkey" && section != "limits") {
                 p.fail("unknown section [" + section +
                        "] (known: pool, login, binding, security_key, passkey, limits, service NAME)");
             }

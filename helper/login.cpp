@@ -542,6 +542,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
                     throw Finish{
                         Outcome::AuthErr, kSignInFailed,
                         "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+                if (next.access_token) access_token_ = *next.access_token;
                 return verify_and_bind(*next.id_token, ident);
             } catch (const ServiceError& e) {
                 if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;

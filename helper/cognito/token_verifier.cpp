@@ -105,7 +105,10 @@ std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string&
     // A clock set back counts as the interval having passed; otherwise refetching could stay blocked for
     // long.
     if (keys_ && now >= last_fetch_ && now - last_fetch_ < refetch_interval) {
-        throw TokenError("token key id is not in the user pool's key set");
+        // The pool may have just rotated its keys and the set was fetched a moment ago: the token is not
+        // refused as bad (that would count a right code as a wrong one), the login is only not possible yet.
+        throw ServiceError(Failure::ServerError, "",
+                           "the token's key id is unknown and the key set was fetched moments ago");
     }
     // Counted from the attempt, so a failing download is not retried by every login either. Until some key
     // set has been read, each login may try: there is nothing to verify with otherwise.

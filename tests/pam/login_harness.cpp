@@ -107,7 +107,10 @@ void Process::signal(int sig) const {
 
 bool Process::running() const {
     if (pid_ <= 0) return false;
-    return ::waitpid(pid_, nullptr, WNOHANG) == 0;
+    // WNOWAIT: look without reaping, so stop() still reaps this child and never signals a reused pid.
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) return false;
+    return info.si_pid == 0;
 }
 
 void Process::stop() {

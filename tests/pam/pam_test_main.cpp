@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "login_harness.hpp"
@@ -16,7 +17,10 @@ int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     if (std::getenv("PAM_WRAPPER") == nullptr) {
         pp::test::write_services_for_all_tests();
-        ::setenv("LD_PRELOAD", PP_PAM_WRAPPER_LIBRARY, 1);
+        // Under ASan (scripts/test-sanitizers.sh sets PP_ASAN_RUNTIME) its runtime must come first.
+        std::string preload = PP_PAM_WRAPPER_LIBRARY;
+        if (const char* asan = std::getenv("PP_ASAN_RUNTIME")) preload = std::string(asan) + ":" + preload;
+        ::setenv("LD_PRELOAD", preload.c_str(), 1);
         ::setenv("PAM_WRAPPER", "1", 1);
         ::setenv("PAM_WRAPPER_SERVICE_DIR", PP_SERVICE_DIR, 1);
         ::execv("/proc/self/exe", original.data());

@@ -2,13 +2,14 @@
 """A real PAM login through pamtester: the local user-pool stand-in, the real helper, the real module under
 pam_wrapper, and pamtester on a pseudo-terminal as the person would use it.
 
-    pamtester_login.py --build-dir BUILD --work-dir DIR [--interactive] [--scenario NAME]
+    pamtester_login.py --build-dir BUILD --work-dir DIR [--interactive] [--scenario NAME] [--wrap-command CMD]
 
 Scenarios (answered automatically unless --interactive):
   happy        choose the email code from the menu and type the code the stand-in "sent": exit 0
   wrong-code   type a wrong code every time: pamtester must fail with the maximum-tries error
   service-down the user pool answers HTTP 500: pamtester must fail and the person is told why
 With --interactive the person answers the prompts; the codes the stand-in sends are printed as they arrive.
+With --wrap-command (scripted runs) pamtester runs under CMD, e.g. valgrind (tests/valgrind).
 Exit status 0 means the scenario ended as it must.
 """
 
@@ -17,6 +18,7 @@ import json
 import os
 import pty
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -149,8 +151,21 @@ class Services:
                 p.wait()
 
     def pamtester_command(self):
-        env = dict(os.environ, LD_PRELOAD=PAM_WRAPPER, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=self.service_dir)
+        # Under ASan (scripts/test-sanitizers.sh sets PP_ASAN_RUNTIME) pamtester, not built with it, loads the
+        # instrumented module: the runtime must come first.
+        preload = ":".join(p for p in (os.environ.get("PP_ASAN_RUNTIME"), PAM_WRAPPER) if p)
+        env = dict(os.environ, LD_PRELOAD=preload, PAM_WRAPPER="1", PAM_WRAPPER_SERVICE_DIR=self.service_dir)
         return ["pamtester", "-v", SERVICE, USER, "authenticate"], env
+
+
+def wrapped(argv, env, wrap_command):
+    """argv and env to run pamtester under `wrap_command`. pam_wrapper is preloaded into pamtester only: in a
+    wrapper that is a dynamic program (valgrind's launcher is a shell script) it would set itself up too, and
+    leave a /tmp/pam.? directory behind when the wrapper execs."""
+    if not wrap_command:
+        return argv, env
+    outer = {k: v for k, v in env.items() if k != "LD_PRELOAD"}
+    return shlex.split(wrap_command) + ["/usr/bin/env", "LD_PRELOAD=" + env["LD_PRELOAD"]] + argv, outer
 
 
 def run_on_pty(argv, env, answer):
@@ -232,6 +247,7 @@ def main():
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--interactive", action="store_true")
     ap.add_argument("--scenario", choices=["happy", "wrong-code", "service-down"], default="happy")
+    ap.add_argument("--wrap-command", default="", help="run pamtester under this command (scripted runs)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("pamtester_login: needs root (the helper trusts only root-owned files and sockets)", file=sys.stderr)
@@ -246,7 +262,7 @@ def main():
             status = interactive(services)
             print("\nlogin " + ("succeeded" if status == 0 else "failed") + f" (pamtester exit status {status})")
             return status
-        argv, env = services.pamtester_command()
+        argv, env = wrapped(*services.pamtester_command(), args.wrap_command)
         status, screen = run_on_pty(argv, env, scripted_answers(services, args.scenario))
         print(screen)
         log = services.helper_log()
