@@ -507,7 +507,7 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     if (!next.id_token)
         throw Finish{Outcome::AuthErr, kSignInFailed,
                      "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-    if (next.access_token) access_token_ = *next.access_token;
+    if (next.access_token && want_access_token_) access_token_ = *next.access_token;
     verify_and_bind(*next.id_token, ident);
 }
 
@@ -542,7 +542,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
                     throw Finish{
                         Outcome::AuthErr, kSignInFailed,
                         "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-                if (next.access_token) access_token_ = *next.access_token;
+                if (next.access_token && want_access_token_) access_token_ = *next.access_token;
                 return verify_and_bind(*next.id_token, ident);
             } catch (const ServiceError& e) {
                 if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;

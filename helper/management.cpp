@@ -96,6 +96,7 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No user-pool sign-in method is enabled here.",
                      "no pool method for " + std::string(kManageService)};
+    want_access_token_ = true;
     authenticate(methods);
     if (!verified_ || !access_token_)
         throw Finish{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};

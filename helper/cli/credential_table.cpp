@@ -12,8 +12,10 @@
 namespace pp::cli {
 namespace {
 
-std::map<std::string, std::string, std::less<>> fields_of(std::string_view record) {
-    std::map<std::string, std::string, std::less<>> fields;
+using Fields = std::map<std::string, std::string, std::less<>>;
+
+Fields fields_of(std::string_view record) {
+    Fields fields;
     while (!record.empty()) {
         const auto tab = record.find('\t');
         const std::string_view pair = record.substr(0, tab);
@@ -50,34 +52,52 @@ std::string cell(std::string_view value) {
     return s.empty() ? "-" : s;
 }
 
-}  // namespace
-
-std::string credential_table(const std::vector<std::string>& records) {
-    using Row = std::array<std::string, 7>;
-    std::vector<Row> rows{{"ID", "NAME", "ALG", "UV", "CREATED", "LAST USED", "RP ID"}};
-    for (const auto& record : records) {
-        const auto f = fields_of(record);
-        auto get = [&f](std::string_view key) {
-            const auto it = f.find(key);
-            return it == f.end() ? std::string() : it->second;
-        };
-        rows.push_back({cell(get("id")), cell(get("name")), cell(get("alg")), cell(get("uv")),
-                        cell(when(get("created"), "-")), cell(when(get("last_used"), "never")),
-                        cell(get("rp_id"))});
-    }
-    std::array<std::size_t, 7> width{};
+template <std::size_t N>
+std::string render(const std::vector<std::array<std::string, N>>& rows) {
+    std::array<std::size_t, N> width{};
     for (const auto& row : rows)
-        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+        for (std::size_t c = 0; c < N; ++c) width[c] = std::max(width[c], row[c].size());
     std::string out;
     for (const auto& row : rows) {
         std::string line;
-        for (std::size_t c = 0; c < row.size(); ++c) {
+        for (std::size_t c = 0; c < N; ++c) {
             line += row[c];
-            if (c + 1 < row.size()) line.append(width[c] - row[c].size() + 2, ' ');
+            if (c + 1 < N) line.append(width[c] - row[c].size() + 2, ' ');
         }
         out += line + "\n";
     }
     return out;
+}
+
+std::string get(const Fields& f, std::string_view key) {
+    const auto it = f.find(key);
+    return it == f.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::string credential_table(const std::vector<std::string>& records) {
+    std::vector<std::array<std::string, 7>> rows{
+        {"ID", "NAME", "ALG", "UV", "CREATED", "LAST USED", "RP ID"}};
+    for (const auto& record : records) {
+        const auto f = fields_of(record);
+        rows.push_back({cell(get(f, "id")), cell(get(f, "name")), cell(get(f, "alg")), cell(get(f, "uv")),
+                        cell(when(get(f, "created"), "-")), cell(when(get(f, "last_used"), "never")),
+                        cell(get(f, "rp_id"))});
+    }
+    return render(rows);
+}
+
+std::string pool_passkey_table(const std::vector<std::string>& records) {
+    std::vector<std::array<std::string, 6>> rows{
+        {"ID", "NAME", "RP ID", "ATTACHMENT", "TRANSPORTS", "CREATED"}};
+    for (const auto& record : records) {
+        const auto f = fields_of(record);
+        rows.push_back({cell(get(f, "id")), cell(get(f, "name")), cell(get(f, "rp_id")),
+                        cell(get(f, "attachment")), cell(get(f, "transports")),
+                        cell(when(get(f, "created"), "-"))});
+    }
+    return render(rows);
 }
 
 }  // namespace pp::cli

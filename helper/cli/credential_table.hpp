@@ -1,4 +1,5 @@
-// What `list` prints: the helper's Listing records ("field=value" pairs separated by tabs) as a table.
+// What `list` and `pool-list` print: the helper's Listing records ("field=value" pairs separated by tabs) as
+// tables.
 #pragma once
 
 #include <string>
@@ -9,5 +10,9 @@ namespace pp::cli {
 // Columns ID, NAME, ALG, UV, CREATED, LAST USED, RP ID, one row per record, in the helper's order. The id is
 // printed whole, as rename and remove take it. Times are local; a credential never used shows "never".
 std::string credential_table(const std::vector<std::string>& records);
+
+// Columns ID, NAME, RP ID, ATTACHMENT, TRANSPORTS, CREATED for the user pool's passkeys, in the pool's order.
+// The id is the pool's own string, printed whole, as pool-delete takes it; an empty value shows "-".
+std::string pool_passkey_table(const std::vector<std::string>& records);
 
 }  // namespace pp::cli

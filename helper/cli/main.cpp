@@ -1,4 +1,5 @@
-// pam-passwordless: enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so.
+// pam-passwordless: enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so,
+// and the passkeys registered with the user pool.
 // The helper decides everything (who may manage whom, what is stored); this program only asks it and does
 // what it says at the key and the terminal, over the same protocol the PAM module speaks.
 #include <pwd.h>
@@ -41,7 +42,8 @@ constexpr std::size_t kMaxImport = 30 * 1024;
 constexpr const char* kHelp =
     "usage: pam-passwordless [--socket PATH] COMMAND [ARGUMENTS]\n"
     "\n"
-    "Enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so.\n"
+    "Enrol and manage the FIDO2 security keys that sign people in through pam_passwordless.so, and the\n"
+    "passkeys registered with the user pool.\n"
     "\n"
     "Commands:\n"
     "  enroll [--user USER] [--name NICKNAME]\n"
@@ -63,21 +65,38 @@ constexpr const char* kHelp =
     "        credentials keep it as their relying party, so they go on working. Lines that cannot be\n"
     "        imported are reported. FILE may be readable by root only. Root only.\n"
     "\n"
+    "Passkeys registered with the user pool (the 'passkey' sign-in method):\n"
+    "  pool-register [--user USER]\n"
+    "        Make a new credential on the connected security key and register it with the user pool\n"
+    "        as a passkey of USER's pool account. The key asks for a touch, and for its PIN if it has\n"
+    "        one.\n"
+    "  pool-list [--user USER]\n"
+    "        Show the passkeys of USER's pool account: ID, NAME, RP ID, ATTACHMENT, TRANSPORTS and\n"
+    "        CREATED.\n"
+    "  pool-delete ID [--user USER]\n"
+    "        Delete the passkey ID (exactly as 'pool-list' prints it) from the user pool: it no\n"
+    "        longer signs USER in.\n"
+    "  Each first signs USER in with the user pool, as the helper asks (a method, a code sent by\n"
+    "  email or text message, a touch of a registered passkey): the pool allows changes to an\n"
+    "  account's passkeys only to a sign-in of that account, so root signs in too.\n"
+    "\n"
     "Options:\n"
-    "  --user USER      the local account to manage (enroll, list, rename, remove);\n"
+    "  --user USER      the local account to manage (all commands but import);\n"
     "                   default: the account running this command\n"
     "  --name NICKNAME  the nickname of a new credential (enroll)\n"
     "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
     "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
     "  -h, --help       show this text\n"
     "\n"
-    "Who may do what: root may manage any account. Anybody else may manage only their own account,\n"
-    "after proving presence with a key already enrolled for it (the helper asks for the touch). The\n"
-    "helper decides; this command holds no policy.\n"
+    "Who may do what: root may manage any account's security keys. Anybody else may manage only\n"
+    "their own, after proving presence with a key already enrolled for it (the helper asks for the\n"
+    "touch). Pool passkeys: root may manage any account's, anybody else only their own, and always\n"
+    "after signing in with the user pool as that account. The helper decides; this command holds no\n"
+    "policy.\n"
     "\n"
-    "Answers (a PIN, a choice) are read from the controlling terminal, a PIN with echo off; without a\n"
-    "terminal, from standard input, one line per prompt. No secret is ever taken from the command line\n"
-    "or the environment.\n"
+    "Answers (a PIN, a choice, a code) are read from the controlling terminal, a PIN or a code with\n"
+    "echo off; without a terminal, from standard input, one line per prompt. No secret is ever taken\n"
+    "from the command line or the environment.\n"
     "\n"
     "Exit status: 0 done; 1 the helper refused or the operation failed (the reason is printed on\n"
     "standard error); 2 usage error; 3 the helper cannot be reached or cannot be trusted (its socket\n"
@@ -156,6 +175,12 @@ std::string invoking_user() {
     return pw->pw_name;
 }
 
+// A user-pool credential id is the pool's own string: it goes back exactly as 'pool-list' printed it.
+std::string pool_credential_id(const std::string& text) {
+    check_text("the passkey ID", text);
+    return text;
+}
+
 std::string credential_id(const std::string& text) {
     const auto id = pp::cli::base64url_decode(text);
     if (!id || id->empty()) throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
@@ -215,6 +240,17 @@ pp::wire::Message request_for(const Invocation& inv) {
     } else if (cmd == "remove") {
         expect_operands(inv, 1, "remove ID [--user USER]");
         m.add(Tag::Op, "remove").add(Tag::User, target()).add(Tag::CredId, credential_id(inv.operands[0]));
+    } else if (cmd == "pool-register") {
+        expect_operands(inv, 0, "pool-register [--user USER]");
+        m.add(Tag::Op, "pool-register").add(Tag::User, target());
+    } else if (cmd == "pool-list") {
+        expect_operands(inv, 0, "pool-list [--user USER]");
+        m.add(Tag::Op, "pool-list").add(Tag::User, target());
+    } else if (cmd == "pool-delete") {
+        expect_operands(inv, 1, "pool-delete ID [--user USER]");
+        m.add(Tag::Op, "pool-delete")
+            .add(Tag::User, target())
+            .add(Tag::CredId, pool_credential_id(inv.operands[0]));
     } else if (cmd == "import") {
         expect_operands(inv, 1, "import FILE --rp-id ORIGIN");
         refuse_option(inv.user, "--user", cmd);
@@ -238,6 +274,8 @@ std::string done_text(const std::string& cmd) {
     if (cmd == "rename") return "The credential is renamed.";
     if (cmd == "remove") return "The credential is removed.";
     if (cmd == "import") return "The credentials are imported.";
+    if (cmd == "pool-register") return "The passkey is registered with the user pool.";
+    if (cmd == "pool-delete") return "The passkey is deleted from the user pool.";
     return {};
 }
 
@@ -274,6 +312,12 @@ int run(const Invocation& inv) {
             std::cout << printable(verdict.text) << "\n";
         else if (verdict.records.empty())
             std::cout << "No security key is enrolled.\n";
+    } else if (inv.command == "pool-list") {
+        if (!verdict.records.empty()) std::cout << pp::cli::pool_passkey_table(verdict.records);
+        if (!verdict.text.empty())
+            std::cout << printable(verdict.text) << "\n";
+        else if (verdict.records.empty())
+            std::cout << "No passkey is registered with the user pool.\n";
     } else {
         std::cout << (verdict.text.empty() ? done_text(inv.command) : printable(verdict.text)) << "\n";
     }

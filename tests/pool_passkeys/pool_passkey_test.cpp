@@ -1,0 +1,801 @@
+// Passkeys registered with the user pool, end to end: the local stand-in as the pool (a WebAuthn relying
+// party), the real helper, the real command line (pool-register, pool-list, pool-delete) and the real module
+// under the real libpam (pam_wrapper), with the virtual FIDO2 key (tests/virtual_fido) preloaded into every
+// process that talks to a key. Each login and each command is a child process of its own, because the virtual
+// key reads its knobs (VFIDO_*) once, when it loads. A login is tests/passkeys' pam_login_driver, answers
+// given up front; a command is driven prompt by prompt through its standard input (a code exists only once
+// the pool sent it).
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <security/pam_appl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <sstream>
+
+#include "child_process.hpp"
+#include "login_harness.hpp"
+#include "piped_child.hpp"
+#include "unique_fd.hpp"
+
+namespace pp::test {
+namespace {
+
+using Env = std::vector<std::string>;  // NAME=value
+
+constexpr const char* kRpId = "auth.example.test";
+constexpr const char* kOrigin = "https://auth.example.test";
+// Linux-PAM lower-cases service names; the second one offers only the passkey ([service ...] in the config).
+constexpr const char* kService = "pp-pool-passkeys";
+constexpr const char* kPasskeyOnly = "pp-pool-passkey-only";
+constexpr const char* kAliceEmail = "alice@example.com";
+constexpr const char* kPin = "4321";
+constexpr const char* kTouch = "Touch your security key.";
+constexpr uid_t kNobody = 65534;
+
+Env operator+(Env a, const Env& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::size_t count_of(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// Unix socket paths are short (107 bytes) and a build tree can sit deep: directories are named by a hash.
+std::string short_name(const std::string& key) {
+    std::uint32_t h = 2166136261u;
+    for (const unsigned char c : key) h = (h ^ c) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "pl-%08x", h);
+    return buf;
+}
+
+std::string base64url(const std::string& bytes) {
+    static const char* const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::string out;
+    std::uint32_t acc = 0;
+    int bits = 0;
+    for (const unsigned char c : bytes) {
+        acc = (acc << 8) | c;
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out.push_back(alphabet[(acc >> bits) & 0x3f]);
+        }
+    }
+    if (bits > 0) out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
+    return out;
+}
+
+// Now, in the form of the stand-in's request log ("time": epoch seconds).
+std::string now_text() {
+    return std::to_string(
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+std::string sha256(const std::string& data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    return {reinterpret_cast<const char*>(md), len};
+}
+
+// A passkey no key here holds: a random credential id and the public key of a P-256 key pair made and
+// thrown away at once.
+std::string foreign_passkey_entry() {
+    std::string id(32, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(id.data()), static_cast<int>(id.size())) != 1)
+        throw std::runtime_error("RAND_bytes failed");
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
+    if (!key) throw std::runtime_error("EVP_EC_gen failed");
+    unsigned char* der = nullptr;
+    const int len = i2d_PUBKEY(key.get(), &der);
+    if (len <= 0) throw std::runtime_error("i2d_PUBKEY failed");
+    const std::string spki(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    return R"({"credential_id": ")" + base64url(id) + R"(", "public_key_spki": ")" + base64url(spki) +
+           R"(", "transports": ["usb"], "friendly_name": "Lost key"})";
+}
+
+struct Login {
+    int code = -1;
+    std::vector<Turn> transcript;
+    std::string raw;  // the driver's run, for failure messages
+
+    [[nodiscard]] std::string all_text() const {
+        std::string s;
+        for (const auto& t : transcript) s += t.text + "\n";
+        return s;
+    }
+    [[nodiscard]] std::vector<std::string> of_style(std::initializer_list<int> styles) const {
+        std::vector<std::string> out;
+        for (const auto& t : transcript)
+            if (std::find(styles.begin(), styles.end(), t.style) != styles.end()) out.push_back(t.text);
+        return out;
+    }
+    [[nodiscard]] std::vector<std::string> prompts() const {
+        return of_style({PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON});
+    }
+    [[nodiscard]] std::vector<std::string> infos() const { return of_style({PAM_TEXT_INFO}); }
+};
+
+// pam_login_driver's standard output: "<style> <text>" per message (newline written as \n), then
+// "pam_code=<N>".
+Login parse_login(const std::string& out, std::string raw) {
+    Login l;
+    l.raw = std::move(raw);
+    std::istringstream in(out);
+    static const std::map<std::string, int> styles{{"echo_off", PAM_PROMPT_ECHO_OFF},
+                                                   {"echo_on", PAM_PROMPT_ECHO_ON},
+                                                   {"error", PAM_ERROR_MSG},
+                                                   {"info", PAM_TEXT_INFO}};
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("pam_code=")) {
+            l.code = std::stoi(line.substr(9));
+            continue;
+        }
+        const auto space = line.find(' ');
+        const auto style = styles.find(line.substr(0, space));
+        if (style == styles.end()) continue;
+        std::string text;
+        const std::string escaped = space == std::string::npos ? "" : line.substr(space + 1);
+        for (std::size_t i = 0; i < escaped.size(); ++i) {
+            if (escaped[i] == '\\' && i + 1 < escaped.size()) {
+                text.push_back(escaped[++i] == 'n' ? '\n' : escaped[i]);
+            } else {
+                text.push_back(escaped[i]);
+            }
+        }
+        l.transcript.push_back({style->second, text});
+    }
+    return l;
+}
+
+// One command line run: its prompts as the person saw them (standard error), and how it ended.
+struct CliRun {
+    PipedChild::Ended ended;
+    std::string out, err;
+    std::vector<std::string> prompts;
+    std::string description;
+    [[nodiscard]] int exit_code() const { return ended.exit_code; }
+};
+
+// How the person answers the command line: the method to pick in a menu (by its label), and the PIN.
+struct Person {
+    std::string method = "Email code";
+    std::optional<std::string> pin;
+};
+
+struct Row {
+    std::string id, name, rp_id, attachment, transports, created;
+};
+
+// The rows of `pam-passwordless pool-list`: columns are separated by two spaces or more.
+std::vector<Row> parse_pool_table(const std::string& out) {
+    std::vector<Row> rows;
+    std::istringstream in(out);
+    std::string line;
+    if (!std::getline(in, line) || !line.starts_with("ID ")) return rows;
+    static const std::regex gap(" {2,}");
+    while (std::getline(in, line)) {
+        std::vector<std::string> cols(std::sregex_token_iterator(line.begin(), line.end(), gap, -1),
+                                      std::sregex_token_iterator());
+        if (cols.size() != 6) break;
+        rows.push_back({cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]});
+    }
+    return rows;
+}
+
+// Holds the virtual keys' counter lock (VFIDO_STATE_DIR/vfido.lock, tests/virtual_fido/README.md): no key of
+// any process can sign an assertion, not even the module's touchless probe, until the gate opens. So the test
+// can act between the pool's challenge and the key's answer however slowly it runs.
+class KeyGate {
+  public:
+    explicit KeyGate(const fs::path& state_dir)
+        : fd_(::open((state_dir / "vfido.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
+        if (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) throw std::runtime_error("cannot hold the key's lock");
+    }
+    void open() { fd_.reset(); }
+
+  private:
+    UniqueFd fd_;
+};
+
+struct PoolSetup {
+    std::string user_verification = "preferred";
+    bool foreign_passkey_for_alice = false;
+};
+
+struct HelperSetup {
+    std::string methods = "email_otp passkey";
+    std::string rp_id = kRpId;
+    std::string origin;  // "" = the default, https://<rp_id>
+};
+
+class PoolPasskeys : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+        const std::string key = test_key();
+        dir_ = fresh_dir(short_name(key));
+        write_text(dir_ / "test-name", key + "\n");
+        fs::create_directory(key_state());
+        fs::create_directory(standin_dir());
+        fs::create_directory(dir_ / "services");
+        // pam_wrapper copies the service files when a process loads it: written before any child starts.
+        for (const char* service : {kService, kPasskeyOnly})
+            write_text(dir_ / "services" / service, "auth required " PP_MODULE_PATH " socket=" + socket() +
+                                                        " timeout=30\naccount required pam_permit.so\n");
+    }
+
+    void TearDown() override {
+        helper_.reset();
+        standin_.stop();
+    }
+
+    [[nodiscard]] std::string socket() const { return (dir_ / "helper.sock").string(); }
+    [[nodiscard]] fs::path key_state() const { return dir_ / "vfido-state"; }
+    [[nodiscard]] fs::path standin_dir() const { return dir_ / "standin"; }
+    [[nodiscard]] std::string log() const { return read_text(dir_ / "helper.log"); }
+    [[nodiscard]] std::string requests() const { return read_text(standin_dir() / "requests.jsonl"); }
+    [[nodiscard]] std::string passkeys_json() const { return read_text(standin_dir() / "passkeys.json"); }
+    [[nodiscard]] std::size_t outbox_lines() const {
+        const std::string s = read_text(standin_dir() / "outbox.jsonl");
+        return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+    }
+    [[nodiscard]] std::string context() const {
+        return "--- helper log\n" + log() + "--- stand-in requests\n" + requests();
+    }
+
+    // The stand-in with a copy of tests/pam/test_pool.json and a "webauthn" block.
+    void start_standin(const PoolSetup& s = {}) {
+        std::string pool = read_text(PP_TEST_POOL);
+        ASSERT_TRUE(contains(pool, "\"WEB_AUTHN\"")) << "the test pool must allow WEB_AUTHN";
+        pool.insert(pool.find('{') + 1, R"(
+  "webauthn": {"relying_party_id": ")" + std::string(kRpId) +
+                                            R"(", "user_verification": ")" + s.user_verification +
+                                            R"(", "origins": [")" + kOrigin + R"("]},)");
+        if (s.foreign_passkey_for_alice) {
+            const std::string alice = R"("username": "alice",)";
+            const auto at = pool.find(alice);
+            ASSERT_NE(at, std::string::npos) << pool;
+            pool.insert(at + alice.size(), R"( "passkeys": [)" + foreign_passkey_entry() + "],");
+        }
+        write_text(dir_ / "pool.json", pool);
+        fs::remove(standin_dir() / "ready.json");
+        standin_ =
+            Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", standin_dir().string(),
+                     "--pool", (dir_ / "pool.json").string(), "--host", "127.0.0.1", "--port", "0"},
+                    standin_dir() / "standin.log");
+        ASSERT_TRUE(
+            wait_until([&] { return fs::exists(standin_dir() / "ready.json") || !standin_.running(); }) &&
+            fs::exists(standin_dir() / "ready.json"))
+            << "the stand-in did not get ready\n"
+            << read_text(standin_dir() / "standin.log");
+        const std::string ready = read_text(standin_dir() / "ready.json");
+        const auto pos = ready.find("\"port\"");
+        ASSERT_NE(pos, std::string::npos) << ready;
+        port_ = std::atoi(ready.c_str() + ready.find(':', pos) + 1);
+        ASSERT_GT(port_, 0) << ready;
+    }
+
+    void set_control(const std::string& json) const { write_text(standin_dir() / "control.json", json); }
+
+    // (Re)starts the helper with this configuration; its log goes on in the same file.
+    void start_helper(const HelperSetup& s = {}) {
+        helper_.reset();
+        const std::string url = "https://127.0.0.1:" + std::to_string(port_) + "/";
+        write_text(dir_ / "client-secret", "s3cr3t-for-the-local-stand-in-only\n", fs::perms(0600));
+        write_text(dir_ / "identities", "alice alice@example.com\n");
+        std::string conf =
+            "[pool]\npool_id = us-east-1_TestPool\nendpoint = " + url + "\nissuer = " + url +
+            "us-east-1_TestPool\nca_file = " + (standin_dir() / "ca.pem").string() +
+            "\nclient_id = testclient123\nclient_secret_file = " + (dir_ / "client-secret").string() +
+            "\n\n[login]\nmethods = " + s.methods +
+            "\nmax_tries = 3\nrequest_timeout = 5\n\n[binding]\nmapping_file = " +
+            (dir_ / "identities").string() + "\n\n[passkey]\nrp_id = " + s.rp_id + "\n";
+        if (!s.origin.empty()) conf += "origin = " + s.origin + "\n";
+        conf += "\n[security_key]\nstore_dir = " + (dir_ / "credentials").string() +
+                "\ntouch_timeout = 2\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
+                "\nsends_per_identifier = 50\n\n[service " + kPasskeyOnly + "]\nmethods = passkey\n";
+        write_text(dir_ / "helper.conf", conf);
+        helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
+    }
+
+    // What a process that may talk to a key gets: the virtual key with these knobs, its counters in a
+    // directory of this test, and nothing of the test's own environment.
+    [[nodiscard]] Env key_env(const Env& knobs) const {
+        return Env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
+                   "VFIDO_STATE_DIR=" + key_state().string()} +
+               knobs;
+    }
+    // Under ASan (scripts/test-sanitizers.sh sets PP_ASAN_RUNTIME) its runtime must come first.
+    static std::string preload(const std::string& libraries) {
+        const char* asan = std::getenv("PP_ASAN_RUNTIME");
+        return "LD_PRELOAD=" + (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "") + libraries;
+    }
+    [[nodiscard]] Env pam_env(const Env& knobs) const {
+        return key_env(knobs) + Env{preload(PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY), "PAM_WRAPPER=1",
+                                    "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "services").string()};
+    }
+    [[nodiscard]] std::vector<std::string> driver_argv(const std::string& service) const {
+        return {PP_LOGIN_DRIVER, service, "alice"};
+    }
+
+    // One pam_authenticate for alice; `answers` answer the prompts in order.
+    Login login(const std::vector<std::string>& answers, const Env& knobs = {},
+                const std::string& service = kService) const {
+        ChildSpec spec;
+        spec.argv = driver_argv(service);
+        spec.env = pam_env(knobs);
+        for (const auto& a : answers) spec.input += a + "\n";
+        spec.work = dir_;
+        const ChildResult r = run_child(spec);
+        return parse_login(r.out, r.describe());
+    }
+
+    // A login whose answers are all given, running while the test acts; finish() collects it.
+    class PendingLogin {
+      public:
+        PendingLogin(const std::vector<std::string>& argv, const Env& env,
+                     const std::vector<std::string>& answers)
+            : child_(argv, env) {
+            for (const auto& a : answers) child_.send_line(a);
+            child_.close_input();
+        }
+        Login finish() {
+            const auto ended = child_.wait_exit(std::chrono::seconds(40));
+            return parse_login(child_.out(), child_.describe(ended));
+        }
+
+      private:
+        PipedChild child_;
+    };
+
+    // The command line as root (`args` after --socket), answering each prompt as `person` would: the code
+    // from the stand-in's outbox once the prompt for it shows, so it is the code of this very sign-in.
+    CliRun cli(const std::vector<std::string>& args, const Person& person = {}, const Env& knobs = {}) const {
+        std::vector<std::string> argv{PP_CLI_BIN, "--socket", socket()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        const std::size_t sent_before = outbox_lines();
+        PipedChild child(argv, key_env(knobs) + Env{preload(PP_VIRTUAL_FIDO)});
+        CliRun run;
+        std::size_t from = 0;
+        for (int turn = 0; turn < 8; ++turn) {
+            const std::string prompt = child.next_prompt(from);
+            if (prompt.empty()) break;
+            run.prompts.push_back(prompt);
+            from = child.err().size();
+            std::optional<std::string> answer;
+            if (contains(prompt, "Choose how to sign in")) {
+                std::istringstream lines(prompt);
+                for (std::string line; std::getline(lines, line);)
+                    if (const auto paren = line.find(") ");
+                        paren != std::string::npos && line.substr(paren + 2).starts_with(person.method))
+                        answer =
+                            line.substr(line.find_first_not_of(' '), paren - line.find_first_not_of(' '));
+                if (!answer) ADD_FAILURE() << "no '" << person.method << "' in the menu:\n" << prompt;
+            } else if (contains(prompt, "Code sent to")) {
+                answer = latest_code_after(sent_before);
+                if (!answer) ADD_FAILURE() << "the prompt asks for a code, but none was sent\n" << prompt;
+            } else if (contains(prompt, "PIN")) {
+                answer = person.pin;
+                if (!answer) ADD_FAILURE() << "an unexpected PIN prompt\n" << prompt;
+            } else {
+                ADD_FAILURE() << "an unexpected prompt\n" << prompt;
+            }
+            // An empty answer cancels, so a test that went wrong ends at once.
+            child.send_line(answer.value_or(""));
+        }
+        run.ended = child.wait_exit();
+        run.out = child.out();
+        run.err = child.err();
+        run.description = child.describe(run.ended) + context();
+        return run;
+    }
+
+    // A command that cannot need an answer (a usage error, a refusal before any sign-in), possibly not as
+    // root.
+    ChildResult cli_plain(const std::vector<std::string>& args, std::optional<uid_t> uid = std::nullopt,
+                          const std::string& socket_path = "") const {
+        ChildSpec spec;
+        spec.argv = {PP_CLI_BIN, "--socket", socket_path.empty() ? socket() : socket_path};
+        spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+        spec.env = key_env({}) + Env{preload(PP_VIRTUAL_FIDO)};
+        spec.work = dir_;
+        spec.uid = uid;
+        return run_child(spec);
+    }
+
+    [[nodiscard]] std::optional<std::string> latest_code_after(std::size_t skip_lines) const {
+        std::optional<std::string> code;
+        std::istringstream in(read_text(standin_dir() / "outbox.jsonl"));
+        std::size_t n = 0;
+        for (std::string line; std::getline(in, line);) {
+            if (n++ < skip_lines || !contains(line, std::string("\"") + kAliceEmail + "\"")) continue;
+            static const std::regex code_re(R"re("code": ?"([0-9]+)")re");
+            if (std::smatch m; std::regex_search(line, m, code_re)) code = m[1];
+        }
+        return code;
+    }
+
+    void register_passkey(const Person& person = {}, const Env& knobs = {}) {
+        const auto r = cli({"pool-register", "--user", "alice"}, person, knobs);
+        ASSERT_EQ(r.exit_code(), 0) << r.description;
+        ASSERT_TRUE(contains(r.out, "Registered the passkey with the user pool for alice.")) << r.description;
+        ASSERT_TRUE(contains(passkeys_json(), "\"alice\"")) << passkeys_json();
+    }
+
+    [[nodiscard]] std::vector<Row> pool_list(const Person& person = {}) const {
+        const auto r = cli({"pool-list", "--user", "alice"}, person);
+        EXPECT_EQ(r.exit_code(), 0) << r.description;
+        return parse_pool_table(r.out);
+    }
+
+    // Waits until the stand-in has answered `n` RespondToAuthChallenge requests in all (its request log line
+    // is written before the answer is sent).
+    void await_challenge_answers(std::size_t n) const {
+        ASSERT_TRUE(wait_until([&] { return count_of(requests(), "\"RespondToAuthChallenge\"") >= n; }))
+            << context();
+    }
+
+    [[nodiscard]] std::vector<std::string> key_state_files() const {
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(key_state()))
+            names.push_back(e.path().filename().string() + "=" + read_text(e.path()));
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+
+    // The WebAuthn CREDENTIAL (and the registration's Credential) the helper sends go to the pool and nowhere
+    // else: no part of one in the helper's log, the stand-in's request log or its output.
+    // (Error messages may name a check, "clientDataJSON.origin": the traces are of the JSON itself, also as
+    // the helper's log would show it, with '"' written as '?'.)
+    void expect_no_credential_logged() const {
+        std::vector<std::string> traces = {
+            // the start of base64url(clientDataJSON) for both types: {"type":"webauthn.
+            base64url("{\"type\":\"webauthn.").substr(0, 24),
+            // the start of base64url(authenticatorData): the rpIdHash
+            base64url(sha256(kRpId)).substr(0, 40)};
+        for (const char* member : {"clientDataJSON", "authenticatorData", "signature", "attestationObject",
+                                   "userHandle", "rawId", "type\":\"webauthn."}) {
+            std::string quoted =
+                std::string("\"") + member + (std::string(member).ends_with(".") ? "" : "\":");
+            traces.push_back(quoted);
+            std::replace(quoted.begin(), quoted.end(), '"', '?');
+            traces.push_back(quoted);
+        }
+        for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
+                 {"helper log", log()},
+                 {"stand-in request log", requests()},
+                 {"stand-in output", read_text(standin_dir() / "standin.log")}})
+            for (const auto& trace : traces)
+                EXPECT_FALSE(contains(text, trace)) << "'" << trace << "' in the " << name << ":\n" << text;
+    }
+
+    fs::path dir_;
+    Process standin_;
+    int port_ = 0;
+    std::unique_ptr<Helper> helper_;
+};
+
+// Registration with an email code (the only method before alice has a passkey: no menu), then a sign-in
+// through PAM that picks "Passkey" in the menu, and one through a service that offers only the passkey.
+TEST_F(PoolPasskeys, RegisterThenSignInWithThePasskey) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const auto registered = cli({"pool-register", "--user", "alice"});
+    ASSERT_EQ(registered.exit_code(), 0) << registered.description;
+    ASSERT_EQ(registered.prompts.size(), 1u) << registered.description;
+    EXPECT_TRUE(registered.prompts[0].starts_with("Code sent to a***@e***")) << registered.description;
+    EXPECT_TRUE(contains(registered.err, "Touch your security key to register it with the user pool."))
+        << registered.description;
+    EXPECT_TRUE(contains(registered.out, "Registered the passkey with the user pool for alice."))
+        << registered.description;
+    EXPECT_EQ(count_of(requests(), "\"CompleteWebAuthnRegistration\""), 1u) << requests();
+    EXPECT_TRUE(contains(passkeys_json(), "\"alice\"")) << passkeys_json();
+
+    const auto run = login({"2"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.raw << context();
+    ASSERT_FALSE(run.prompts().empty()) << run.all_text();
+    EXPECT_TRUE(contains(run.prompts()[0], "Choose how to sign in:")) << run.all_text();
+    EXPECT_TRUE(contains(run.prompts()[0], "1) Email code to a***@e***")) << run.all_text();
+    EXPECT_TRUE(contains(run.prompts()[0], "2) Passkey")) << run.all_text();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+    EXPECT_TRUE(contains(log(), "method=passkey outcome=success")) << log();
+
+    // The pool goes straight to the passkey when it is the only method: no menu at all.
+    const auto direct = login({}, {}, kPasskeyOnly);
+    EXPECT_EQ(direct.code, PAM_SUCCESS) << direct.raw << context();
+    EXPECT_TRUE(direct.prompts().empty()) << direct.all_text();
+    EXPECT_EQ(direct.infos(), std::vector<std::string>{kTouch}) << direct.all_text();
+    expect_no_credential_logged();
+}
+
+// pool-list after a sign-in with the email code (chosen in the menu), pool-delete with the id exactly as
+// listed after a sign-in with the passkey itself; then the passkey signs nobody in.
+TEST_F(PoolPasskeys, ListThenDelete) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+
+    const auto listed = cli({"pool-list", "--user", "alice"});
+    ASSERT_EQ(listed.exit_code(), 0) << listed.description;
+    ASSERT_EQ(listed.prompts.size(), 2u) << listed.description;
+    EXPECT_TRUE(contains(listed.prompts[0], "Choose how to sign in:")) << listed.description;
+    EXPECT_TRUE(contains(listed.prompts[0], "Passkey")) << listed.description;
+    EXPECT_TRUE(contains(listed.prompts[1], "Code sent to a***@e***")) << listed.description;
+    const auto rows = parse_pool_table(listed.out);
+    ASSERT_EQ(rows.size(), 1u) << listed.description;
+    const Row row = rows[0];
+    EXPECT_TRUE(std::regex_match(row.id, std::regex("[A-Za-z0-9_-]{16,}"))) << row.id;
+    EXPECT_TRUE(contains(passkeys_json(), "\"credential_id\": \"" + row.id + "\"")) << passkeys_json();
+    EXPECT_EQ(row.name, "Roaming passkey");
+    EXPECT_EQ(row.rp_id, kRpId);
+    EXPECT_EQ(row.attachment, "cross-platform");
+    EXPECT_EQ(row.transports, "usb");
+    EXPECT_TRUE(std::regex_match(row.created, std::regex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")))
+        << row.created;
+    EXPECT_TRUE(contains(listed.out, "1 passkey(s) registered with the user pool for alice.")) << listed.out;
+
+    // Another id (here the listed one with a character changed) is not alice's: nothing is deleted.
+    std::string other = row.id;
+    other.back() = other.back() == 'A' ? 'B' : 'A';
+    const auto wrong = cli({"pool-delete", other, "--user", "alice"});
+    EXPECT_EQ(wrong.exit_code(), 1) << wrong.description;
+    EXPECT_TRUE(contains(wrong.err, "No such passkey.")) << wrong.description;
+
+    const auto deleted = cli({"pool-delete", row.id, "--user", "alice"}, Person{"Passkey", std::nullopt});
+    ASSERT_EQ(deleted.exit_code(), 0) << deleted.description;
+    EXPECT_TRUE(contains(deleted.err, kTouch)) << "signed in with the passkey itself\n"
+                                               << deleted.description;
+    EXPECT_TRUE(contains(deleted.out, "Deleted the passkey from the user pool.")) << deleted.description;
+    EXPECT_FALSE(contains(passkeys_json(), row.id)) << passkeys_json();
+
+    const auto after = cli({"pool-list", "--user", "alice"});
+    ASSERT_EQ(after.exit_code(), 0) << after.description;
+    EXPECT_EQ(after.prompts.size(), 1u) << "only the code is left to sign in with\n" << after.description;
+    EXPECT_TRUE(parse_pool_table(after.out).empty()) << after.description;
+    EXPECT_TRUE(contains(after.out, "0 passkey(s)")) << after.description;
+
+    const auto run = login({}, {}, kPasskeyOnly);
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.raw << context();
+    EXPECT_TRUE(run.infos().empty()) << "no key is asked for a deleted passkey\n" << run.all_text();
+    expect_no_credential_logged();
+}
+
+// A sign-in whose challenge the pool issued before the passkey was deleted: the pool refuses the assertion.
+TEST_F(PoolPasskeys, PasskeyDeletedDuringTheSignInIsRefused) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+    const auto rows = pool_list();
+    ASSERT_EQ(rows.size(), 1u);
+
+    KeyGate gate(key_state());
+    const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
+    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1));
+    const auto deleted = cli({"pool-delete", rows[0].id, "--user", "alice"});
+    EXPECT_EQ(deleted.exit_code(), 0) << deleted.description;
+    gate.open();
+    const Login run = pending.finish();
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.raw << context();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+    EXPECT_TRUE(contains(log(), "no longer registered")) << log();
+}
+
+TEST_F(PoolPasskeys, WrongOriginIsRefusedByThePool) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    HelperSetup evil;
+    evil.origin = "https://evil.example.test";
+    ASSERT_NO_FATAL_FAILURE(start_helper(evil));
+    // Registration from that origin is refused too.
+    const auto refused = cli({"pool-register", "--user", "alice"});
+    EXPECT_EQ(refused.exit_code(), 1) << refused.description;
+    EXPECT_TRUE(contains(refused.err, "WebAuthnOriginNotAllowedException")) << refused.description;
+
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+    ASSERT_NO_FATAL_FAILURE(start_helper(evil));
+    const auto run = login({"2"});
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.raw << context();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+    EXPECT_TRUE(contains(run.all_text(), "The user pool did not accept the passkey.")) << run.all_text();
+    EXPECT_TRUE(contains(log(), "Passkey not accepted: origin 'https://evil.example.test' is not allowed"))
+        << log();
+    expect_no_credential_logged();
+}
+
+// The pool names another rpId than the helper is configured for: a configuration error, found before any key
+// is asked for anything (not even the touchless probe, which would move the key's counter).
+TEST_F(PoolPasskeys, OptionsForAnotherRelyingPartyAreAServiceError) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+    HelperSetup other;
+    other.rp_id = "other.example.test";
+    ASSERT_NO_FATAL_FAILURE(start_helper(other));
+    const auto before = key_state_files();
+    const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    const auto run = login({"2"});
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR) << run.raw << context();
+    EXPECT_TRUE(run.infos().empty()) << run.all_text();
+    EXPECT_TRUE(contains(run.all_text(), "misconfigured")) << run.all_text();
+    EXPECT_EQ(key_state_files(), before) << "the key was asked for an assertion";
+    EXPECT_TRUE(contains(log(), "rpId 'auth.example.test' is not the configured 'other.example.test'"))
+        << log();
+    EXPECT_EQ(count_of(requests(), "\"RespondToAuthChallenge\""), answered + 1)
+        << "no assertion went to the pool\n"
+        << requests();
+
+    // Registration is refused the same way.
+    const auto refused = cli({"pool-register", "--user", "alice"}, Person{"Email code", std::nullopt});
+    EXPECT_EQ(refused.exit_code(), 1) << refused.description;
+    EXPECT_TRUE(contains(refused.err, "misconfigured")) << refused.description;
+
+    // The same login with the right configuration does ask the key: the check above can fail.
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const auto good = login({"2"});
+    EXPECT_EQ(good.code, PAM_SUCCESS) << good.raw << context();
+    EXPECT_NE(key_state_files(), before);
+}
+
+TEST_F(PoolPasskeys, CounterRegressionIsRefusedByThePool) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+    const auto first = login({"2"});
+    EXPECT_EQ(first.code, PAM_SUCCESS) << first.raw << context();
+    // The key counts down from what it signed last (tests/virtual_fido: VFIDO_COUNTER=regress).
+    const auto second = login({"2"}, {"VFIDO_COUNTER=regress"});
+    EXPECT_EQ(second.code, PAM_AUTH_ERR) << second.raw << context();
+    EXPECT_TRUE(contains(log(), "signature counter")) << log();
+    expect_no_credential_logged();
+}
+
+class PoolPasskeysWithUv : public PoolPasskeys {
+  protected:
+    void SetUp() override {
+        PoolPasskeys::SetUp();
+        if (IsSkipped()) return;
+        PoolSetup pool;
+        pool.user_verification = "required";
+        ASSERT_NO_FATAL_FAILURE(start_standin(pool));
+        ASSERT_NO_FATAL_FAILURE(start_helper());
+        Person person;
+        person.pin = kPin;
+        const auto r = cli({"pool-register", "--user", "alice"}, person, {pin_knob()});
+        ASSERT_EQ(r.exit_code(), 0) << r.description;
+        ASSERT_EQ(r.prompts.size(), 2u) << r.description;
+        EXPECT_TRUE(contains(r.prompts[1], "Security key PIN: ")) << r.description;
+        EXPECT_FALSE(contains(r.out + r.err, kPin)) << "a PIN is never echoed\n" << r.description;
+    }
+    static std::string pin_knob() { return std::string("VFIDO_PIN=") + kPin; }
+};
+
+TEST_F(PoolPasskeysWithUv, PinGivenSignsIn) {
+    const auto run = login({"2", kPin}, {pin_knob()});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.raw << context();
+    ASSERT_EQ(run.transcript.size(), 3u) << run.all_text();
+    EXPECT_EQ(run.transcript[1].style, PAM_PROMPT_ECHO_OFF);
+    EXPECT_EQ(run.transcript[1].text, "Security key PIN: ");
+    EXPECT_EQ(run.transcript[2].style, PAM_TEXT_INFO);
+    EXPECT_EQ(run.transcript[2].text, kTouch);
+    EXPECT_FALSE(contains(log(), kPin)) << log();
+    expect_no_credential_logged();
+}
+
+TEST_F(PoolPasskeysWithUv, NoPinIsCredInsufficient) {
+    const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    const auto run = login({"2", ""}, {pin_knob()});
+    EXPECT_EQ(run.code, PAM_CRED_INSUFFICIENT) << run.raw << context();
+    EXPECT_TRUE(run.infos().empty()) << "no touch without the PIN\n" << run.all_text();
+    EXPECT_EQ(count_of(requests(), "\"RespondToAuthChallenge\""), answered + 1)
+        << "no assertion went to the pool\n"
+        << requests();
+}
+
+// The person is slow: the pool's clock passes the session's lifetime after the challenge was issued and
+// before the key answers (the test holds the key until it has moved the clock).
+TEST_F(PoolPasskeys, ExpiredSessionIsRefused) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+
+    KeyGate gate(key_state());
+    const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
+    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1));
+    const std::string seen = now_text();
+    // test_pool.json: sessions live 180 s.
+    set_control(R"({"clock_offset_s": 600})");
+    const std::string moved = now_text();
+    gate.open();
+    const Login run = pending.finish();
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.raw << context() << "challenge seen at " << seen
+                                      << ", clock moved and key let go at " << moved;
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
+    EXPECT_TRUE(contains(run.all_text(), "expired")) << run.all_text();
+    EXPECT_TRUE(contains(log(), "session is expired")) << log();
+    EXPECT_EQ(count_of(requests(), "\"RespondToAuthChallenge\""), answered + 2) << "the assertion was sent\n"
+                                                                                << requests();
+}
+
+// The pool lists a passkey for alice that no key here holds: the key is not asked for a touch, and the person
+// hears that no key was found.
+TEST_F(PoolPasskeys, PasskeyOfAnotherKeyIsLikeNoKey) {
+    PoolSetup pool;
+    pool.foreign_passkey_for_alice = true;
+    ASSERT_NO_FATAL_FAILURE(start_standin(pool));
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const auto run = login({"2"});
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.raw << context();
+    EXPECT_TRUE(contains(run.all_text(), "No security key found")) << run.all_text();
+    EXPECT_TRUE(run.infos().empty()) << run.all_text();
+    EXPECT_EQ(count_of(requests(), "\"RespondToAuthChallenge\""), 1u) << "no assertion went to the pool\n"
+                                                                      << requests();
+
+    // pool-list shows the pool's record as it is.
+    const auto rows = pool_list();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].name, "Lost key");
+}
+
+TEST_F(PoolPasskeys, CommandLineUsageAndRefusals) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const auto help = cli_plain({"--help"});
+    EXPECT_EQ(help.exit_code, 0);
+    for (const char* word : {"pool-register", "pool-list", "pool-delete"})
+        EXPECT_TRUE(contains(help.out, word)) << word;
+
+    const std::size_t sent = outbox_lines();
+    // Usage errors: exit 2, and nothing reaches the helper.
+    for (const auto& args : std::vector<std::vector<std::string>>{{"pool-list", "extra"},
+                                                                  {"pool-register", "--name", "x"},
+                                                                  {"pool-delete"},
+                                                                  {"pool-delete", "a", "b"},
+                                                                  {"pool-delete", ""},
+                                                                  {"pool-delete", "bad\tid"},
+                                                                  {"pool-list", "--rp-id", "x"}}) {
+        const auto r = cli_plain(args);
+        EXPECT_EQ(r.exit_code, 2) << r.describe();
+    }
+    EXPECT_FALSE(contains(log(), "method=manage")) << log();
+
+    // Somebody else's passkeys: refused by the helper before any sign-in (no code sent).
+    const auto other = cli_plain({"pool-list", "--user", "alice"}, kNobody);
+    EXPECT_EQ(other.exit_code, 1) << other.describe() << context();
+    EXPECT_TRUE(contains(other.err, "You may manage only your own passkeys.")) << other.describe();
+    EXPECT_TRUE(contains(log(), "caller_uid=65534 method=manage:pool-list outcome=auth_err")) << log();
+    EXPECT_EQ(outbox_lines(), sent);
+
+    // No helper: exit 3.
+    const auto unreachable =
+        cli_plain({"pool-list", "--user", "alice"}, std::nullopt, (dir_ / "no-such.sock").string());
+    EXPECT_EQ(unreachable.exit_code, 3) << unreachable.describe();
+}
+
+}  // namespace
+}  // namespace pp::test
