@@ -9,7 +9,6 @@ namespace {
 // A login has a handful of steps; a helper that keeps talking past this is broken or hostile.
 constexpr int kMaxSteps = 64;
 
-
 // Sends a reply to the helper. The helper may have ended the login meanwhile (its whole-login timeout ran
 // out while the person was typing) and closed the connection; its verdict then already waits in the socket,
 // and that verdict, not "helper unavailable", is what the person must hear.

@@ -28,16 +28,19 @@ enum class Type : std::uint8_t {
     Answer = 2,     // text: what the person typed
     Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
     Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
-    Manage = 5,     // op, user, text, cred_id, rp_id, import_data: a credential-management request (command line)
-    Credential = 6,  // device_status, and on success fmt, auth_data, signature, x5c, cred_id, public_key, algorithm
+    Manage =
+        5,  // op, user, text, cred_id, rp_id, import_data: a credential-management request (command line)
+    Credential =
+        6,  // device_status, and on success fmt, auth_data, signature, x5c, cred_id, public_key, algorithm
     // helper -> module
     Prompt = 16,      // style, text
     KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification,
                       // timeout_ms, text, pin_prompt
     Result = 18,      // outcome, user, text
-    CredentialRequest = 19,  // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
-                             // user_verification, timeout_ms, text, pin_prompt
-    Listing = 20,            // record (repeated): one enrolled credential, "field=value" pairs separated by tabs
+    CredentialRequest =
+        19,        // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
+                   // user_verification, timeout_ms, text, pin_prompt
+    Listing = 20,  // record (repeated): one enrolled credential, "field=value" pairs separated by tabs
 };
 
 enum class Tag : std::uint8_t {

@@ -22,8 +22,9 @@ class JsonWebKeySet;
 // Thread-safe. Caches the JWKS; a token whose key id is not in it causes a new download, at most one per
 // refetch_interval, so a rotated key is picked up at once while a stream of unknown ids cannot hammer the
 // service. Within the interval such a token is a ServiceError (try again), not a TokenError: a right code
-// must not count as a wrong one because the pool rotated its keys a moment ago. Tokens reach the verifier only
-// from the pool's own answers over verified TLS, so one download a second at most is no lever for anyone.
+// must not count as a wrong one because the pool rotated its keys a moment ago. Tokens reach the verifier
+// only from the pool's own answers over verified TLS, so one download a second at most is no lever for
+// anyone.
 class TokenVerifier {
   public:
     static constexpr std::size_t max_token_size = 16 * 1024;

@@ -45,7 +45,8 @@ std::string read_text(const fs::path& p) {
 void write_text(const fs::path& p, const std::string& text, fs::perms mode) {
     // Test processes run side by side and write the same service files: a temporary name of this process's
     // own, outside the service directory that pam_wrapper copies from, then an atomic rename.
-    const fs::path tmp = fs::path(PP_RUN_DIR) / (p.filename().string() + ".tmp." + std::to_string(::getpid()));
+    const fs::path tmp =
+        fs::path(PP_RUN_DIR) / (p.filename().string() + ".tmp." + std::to_string(::getpid()));
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
         out << text;
@@ -202,7 +203,8 @@ Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& f
         if (conf.find("[binding]") == std::string::npos) conf += "\n[binding]\n";
         conf.insert(conf.find("[binding]") + 10, "mapping_file = " + (dir / "identities").string() + "\n");
     }
-    if (conf.find("[limits]") == std::string::npos) conf += "\n[limits]\nstate_file = " + (dir / "limits").string() + "\n";
+    if (conf.find("[limits]") == std::string::npos)
+        conf += "\n[limits]\nstate_file = " + (dir / "limits").string() + "\n";
     write_text(config_path(), conf);
     start(config_path());
 }

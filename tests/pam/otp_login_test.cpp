@@ -437,7 +437,8 @@ std::string limits_section(const fs::path& dir, const std::string& lines) {
 }
 
 TEST_F(OtpLogin, CodeSendsAreLimitedPerIdentifier) {
-    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 2"), kIdentities});
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 2"),
+                             kIdentities});
     for (int i = 0; i < 2; ++i) EXPECT_EQ(login("alice", code_from_outbox(kAliceEmail)).code, PAM_SUCCESS);
     const auto before = standin_->outbox_lines();
     const auto run = login("alice", code_from_outbox(kAliceEmail));
@@ -450,7 +451,8 @@ TEST_F(OtpLogin, CodeSendsAreLimitedPerIdentifier) {
 }
 
 TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
-    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"), kIdentities});
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"),
+                             kIdentities});
     const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "12345678"; };
     EXPECT_EQ(login("nobody-here", wrong).code, PAM_USER_UNKNOWN);
     const auto run = login("nobody-here", wrong);
@@ -459,8 +461,8 @@ TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
 }
 
 TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
-    start_helper(
-        HelperFiles{login_section("email_otp") + limits_section(dir_, "failures_before_backoff = 1"), kIdentities});
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "failures_before_backoff = 1"),
+                             kIdentities});
     const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "00000000"; };
     EXPECT_EQ(login("alice", wrong).code, PAM_MAXTRIES);
     const auto before = standin_->outbox_lines();
@@ -475,7 +477,8 @@ TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
 }
 
 TEST_F(OtpLogin, LimitsSurviveAHelperRestart) {
-    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"), kIdentities});
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"),
+                             kIdentities});
     EXPECT_EQ(login("alice", code_from_outbox(kAliceEmail)).code, PAM_SUCCESS);
     const auto state = fs::status(dir_ / "limits");
     EXPECT_EQ(state.permissions() & fs::perms::all, fs::perms(0600));

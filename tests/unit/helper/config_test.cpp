@@ -293,13 +293,15 @@ TEST(ParseConfig, BadLoginValues) {
 }
 
 TEST(ParseConfig, BadMethods) {
-    EXPECT_THAT(error_for_key("login", "methods = email_otp password"),
-                HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp security_key passkey)"));
+    EXPECT_THAT(
+        error_for_key("login", "methods = email_otp password"),
+        HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp security_key passkey)"));
     EXPECT_THAT(error_for_key("login", "remote_methods = EMAIL_OTP"),
                 HasSubstr("unknown method 'EMAIL_OTP'"));
     EXPECT_THAT(error_for_key("login", "methods = email_otp sms_otp email_otp"),
                 HasSubstr(":2: methods: method 'email_otp' listed twice"));
-    EXPECT_THAT(error_for_key("service sshd", "methods = webauthn"), HasSubstr(":2: methods: unknown method"));
+    EXPECT_THAT(error_for_key("service sshd", "methods = webauthn"),
+                HasSubstr(":2: methods: unknown method"));
     EXPECT_THAT(error_for_key("service sshd", "remote_methods = sms_otp sms_otp"),
                 HasSubstr("remote_methods: method 'sms_otp' listed twice"));
 }
