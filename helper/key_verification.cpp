@@ -107,6 +107,73 @@ std::optional<std::string_view> cbor_byte_string(std::string_view cbor) {
     return cbor.substr(header);
 }
 
+// CTAP2 canonical CBOR: definite lengths only. COSE keys and extension maps nest two or three levels.
+constexpr int kMaxCborDepth = 8;
+
+// What follows the CBOR item at the start of `data`; nullopt when the item is malformed, has an indefinite
+// length, nests deeper than kMaxCborDepth, or declares more bytes or items than `data` holds.
+std::optional<std::string_view> skip_cbor_item(std::string_view data, int depth = 0) {
+    if (data.empty() || depth > kMaxCborDepth) return std::nullopt;
+    const auto initial = static_cast<unsigned char>(data[0]);
+    const unsigned major = initial >> 5;
+    const unsigned info = initial & 0x1F;
+    data.remove_prefix(1);
+    std::uint64_t argument = info;
+    if (info >= 24 && info <= 27) {
+        const std::size_t width = std::size_t{1} << (info - 24);
+        if (data.size() < width) return std::nullopt;
+        argument = 0;
+        for (std::size_t i = 0; i < width; ++i)
+            argument = (argument << 8) | static_cast<unsigned char>(data[i]);
+        data.remove_prefix(width);
+    } else if (info > 27) {
+        return std::nullopt;
+    }
+    switch (major) {
+        case 2:  // byte string
+        case 3:  // text string
+            if (argument > data.size()) return std::nullopt;
+            return data.substr(argument);
+        case 4:    // array
+        case 5: {  // map: every item takes at least one byte
+            const std::uint64_t per_entry = major == 5 ? 2 : 1;
+            if (argument > data.size() / per_entry) return std::nullopt;
+            for (std::uint64_t i = 0; i < argument * per_entry; ++i) {
+                const auto rest = skip_cbor_item(data, depth + 1);
+                if (!rest) return std::nullopt;
+                data = *rest;
+            }
+            return data;
+        }
+        case 6:  // a tag and the item it tags
+            return skip_cbor_item(data, depth + 1);
+        default:  // integers, simple values, floats
+            return data;
+    }
+}
+
+// What follows the fixed fields (the COSE key of an attested credential, extensions) is read by libfido2
+// through libcbor, which allocates the declared size of an array or map before reading its items: a few
+// bytes claiming 2^60 items make it ask for exabytes. Found by fuzzing (tests/fuzz/corpus/attestation).
+// Such data is refused here, before libfido2 sees it.
+bool cbor_tail_fits(const std::string_view raw, const std::uint8_t flags) {
+    std::string_view tail = raw.substr(kFixedAuthDataBytes);
+    if ((flags & kFlagAttestedData) != 0) {
+        // aaguid (16 bytes), the credential id's length (2) and the id, then the COSE key.
+        if (tail.size() < 18) return false;
+        const std::size_t id_length = static_cast<std::size_t>(static_cast<unsigned char>(tail[16])) << 8 |
+                                      static_cast<unsigned char>(tail[17]);
+        if (tail.size() - 18 < id_length) return false;
+        tail.remove_prefix(18 + id_length);
+    }
+    while (!tail.empty()) {
+        const auto rest = skip_cbor_item(tail);
+        if (!rest) return false;
+        tail = *rest;
+    }
+    return true;
+}
+
 std::optional<AuthData> parse_auth_data(std::string_view cbor) {
     if (cbor.size() > kMaxAuthDataBytes) return std::nullopt;
     const auto raw = cbor_byte_string(cbor);
@@ -117,6 +184,7 @@ std::optional<AuthData> parse_auth_data(std::string_view cbor) {
     for (std::size_t i = 33; i < 37; ++i)
         out.counter = (out.counter << 8) | static_cast<unsigned char>((*raw)[i]);
     out.size = raw->size();
+    if (!cbor_tail_fits(*raw, out.flags)) return std::nullopt;
     return out;
 }
 
