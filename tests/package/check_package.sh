@@ -1,0 +1,118 @@
+#!/bin/bash
+# The Debian package, end to end: build it with dpkg-buildpackage from a copy of the source (the source tree
+# stays clean), check it with lintian (any error or warning fails), then install, enable, upgrade, remove and
+# purge it in a throwaway mount namespace (install_remove.sh) and check that nothing on this machine changed.
+#
+#   check_package.sh --source-dir DIR --work-dir DIR
+#
+# Exit 0 pass, 1 fail, 77 skipped (not root, or the package is installed on this machine).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src="" work=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--source-dir) src=$2; shift 2 ;;
+	--work-dir) work=$2; shift 2 ;;
+	*) echo "usage: $0 --source-dir DIR --work-dir DIR" >&2; exit 2 ;;
+	esac
+done
+[ -n "$src" ] && [ -n "$work" ] || { echo "usage: $0 --source-dir DIR --work-dir DIR" >&2; exit 2; }
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo; echo "=== $*"; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root: the install test mounts overlays in a mount namespace"
+for tool in dpkg-buildpackage dpkg-parsechangelog lintian unshare findmnt pam-auth-update; do
+	command -v "$tool" >/dev/null || fail "$tool is missing (packages: dpkg-dev devscripts lintian util-linux libpam-runtime)"
+done
+if dpkg-query -W -f '${Status}' pam-passwordless 2>/dev/null | grep -q ' installed$'; then
+	skip "pam-passwordless is installed on this machine; the install test needs a machine without it"
+fi
+
+src=$(cd "$src" && pwd)
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+arch=$(dpkg --print-architecture)
+# The package is built in a short directory and its files are then moved into the work directory: the
+# package's tests bind Unix sockets below its build directory, and a socket name may have only 107 bytes.
+build_root=$(mktemp -d /tmp/ppdeb.XXXXXX)
+keep_build_root=false
+trap '$keep_build_root || rm -rf "$build_root"' EXIT
+pkgsrc="$build_root/pam-passwordless-$version"
+
+step "copy of the source in $pkgsrc"
+rm -rf "$work/out"
+mkdir -p "$pkgsrc" "$work/out"
+# What belongs to the source: tracked and untracked files that git does not ignore (the build trees are
+# ignored), never what an earlier package build left in debian/, and never this work directory.
+work_rel=""
+case "$work/" in "$src"/*) work_rel=${work#"$src"/}/ ;; esac
+leftovers='^(obj-[^/]*/|debian/(tmp|pam-passwordless|\.debhelper)/|debian/(files|debhelper-build-stamp|[^/]*\.substvars|[^/]*\.debhelper\.log)$)'
+if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git -C "$src" ls-files -z --cached --others --exclude-standard |
+		grep -zvE "$leftovers" |
+		{ if [ -n "$work_rel" ]; then grep -zvF -- "$work_rel"; else cat; fi; } |
+		while IFS= read -r -d '' f; do [ -e "$src/$f" ] && printf '%s\0' "$f"; done |
+		tar -C "$src" --null -T - -cf - | tar -C "$pkgsrc" -xf -
+else
+	tar -C "$src" --exclude='./build*' --exclude='./obj-*' --exclude=./.git \
+		--exclude=./debian/tmp --exclude=./debian/pam-passwordless --exclude=./debian/.debhelper \
+		${work_rel:+--exclude="./${work_rel%/}"} -cf - . | tar -C "$pkgsrc" -xf -
+fi
+[ -f "$pkgsrc/debian/rules" ] || fail "the copy has no debian/rules"
+
+step "dpkg-buildpackage -us -uc -b (log: $work/build.log; the package goes to $work/out)"
+if ! (cd "$pkgsrc" && dpkg-buildpackage -us -uc -b -Jauto) >"$work/build.log" 2>&1; then
+	summary=$(awk '/^[0-9]+% tests passed/ { p = 1 } p && /^(make|dh_|   dh_)/ { p = 0 } p' "$work/build.log")
+	if [ -n "$summary" ]; then echo "$summary"; fi
+	tail -n 12 "$work/build.log"
+	keep_build_root=true
+	fail "dpkg-buildpackage failed; see $work/build.log and $build_root"
+fi
+find "$build_root" -maxdepth 1 -type f -exec mv -t "$work/out" {} +
+# The package's own test run as ctest summed it up: how many passed, and which did not run (skipped).
+awk '/^[0-9]+% tests passed/ { p = 1 } p && /^(make|dh_|   dh_)/ { p = 0 } p' "$work/build.log"
+changes="$work/out/pam-passwordless_${version}_${arch}.changes"
+deb="$work/out/pam-passwordless_${version}_${arch}.deb"
+[ -f "$changes" ] && [ -f "$deb" ] || fail "no $changes or $deb"
+
+step "lintian -i -I -E --pedantic $(basename "$changes")"
+lintian_status=0
+lintian -i -I -E --pedantic --fail-on error,warning "$changes" >"$work/lintian.log" 2>&1 || lintian_status=$?
+cat "$work/lintian.log"
+if [ "$lintian_status" -ne 0 ] || grep -qE '^[EW]: ' "$work/lintian.log"; then
+	fail "lintian reported errors or warnings (exit $lintian_status)"
+fi
+echo "lintian: no errors or warnings"
+
+step "contents of $(basename "$deb")"
+dpkg-deb --contents "$deb"
+
+# What installing, enabling and removing could touch on this machine, if the namespace leaked.
+host_state() {
+	local d
+	for d in /etc/pam.d /etc/pam_passwordless /etc/systemd /var/lib/pam \
+		/var/lib/systemd/deb-systemd-helper-enabled /usr/share/pam-configs; do
+		[ -e "$d" ] || { echo "absent $d"; continue; }
+		find "$d" -printf '%p %y %m %u %g %l\n' | LC_ALL=C sort
+		find "$d" -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum
+	done
+	dpkg-query -W -f '${Package} ${Status}\n' pam-passwordless 2>&1 || true
+}
+
+step "install, enable, upgrade, remove and purge in a mount namespace"
+host_state >"$work/host-before.txt"
+ns_status=0
+unshare --mount --propagation private -- /bin/bash "$here/install_remove.sh" "$deb" || ns_status=$?
+host_state >"$work/host-after.txt"
+if ! diff -u "$work/host-before.txt" "$work/host-after.txt"; then
+	fail "the install test changed this machine"
+fi
+echo "this machine: /etc/pam.d, /etc/systemd, /var/lib/pam and dpkg's record unchanged"
+[ "$ns_status" -eq 0 ] || fail "the install test failed (exit $ns_status)"
+
+echo
+echo "PASS: package built, lintian clean, installed, enabled, removed and purged without a trace"

@@ -1,0 +1,162 @@
+#!/bin/bash
+# Run by check_package.sh inside "unshare --mount --propagation private": installs the package into this
+# machine's root made throwaway (an overlay with a tmpfs upper layer on every directory dpkg and the
+# maintainer scripts write, a tmpfs on /run and /tmp), then enables the pam-auth-update profile, upgrades,
+# removes and purges, checking each step. Nothing written here reaches the real file systems.
+#
+#   install_remove.sh DEB
+set -euo pipefail
+
+deb=$1
+[ -f "$deb" ] || { echo "no package $deb" >&2; exit 2; }
+# Held open across the mounts below, which may hide the directory it is in (a build tree under /tmp).
+exec 3<"$deb"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+step() { echo; echo "--- $*"; }
+
+# Refuse to run anywhere but in a private mount namespace: every write below would otherwise be real.
+[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || fail "not in a separate mount namespace"
+[ "$(findmnt -n -o PROPAGATION /)" = private ] || fail "mount propagation is not private"
+
+# /run first: the scratch space for the overlays lives there, and an empty /run hides systemd, so that the
+# maintainer scripts start and stop nothing on this machine (they test for /run/systemd/system).
+mount -t tmpfs -o mode=0755 pp-package-run /run
+mount -t tmpfs -o mode=1777 pp-package-tmp /tmp
+scratch=/run/pp-package
+for d in /etc /usr /var /lib /lib64 /bin /sbin /opt /root; do
+	[ -d "$d" ] && [ ! -L "$d" ] || continue
+	mkdir -p "$scratch/upper$d" "$scratch/work$d"
+	mount -t overlay -o "lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d" pp-package-overlay "$d"
+done
+for d in /etc /usr /var; do
+	[ "$(findmnt -n -o FSTYPE --mountpoint "$d")" = overlay ] || fail "$d is not a throwaway overlay"
+done
+ok "throwaway overlays on /etc /usr /var, tmpfs on /run /tmp"
+deb_copy=$scratch/$(basename "$deb")
+cat <&3 >"$deb_copy"
+exec 3<&-
+deb=$deb_copy
+
+export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true LC_ALL=C.UTF-8
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+module=/lib/$multiarch/security/pam_passwordless.so
+common_auth=/etc/pam.d/common-auth
+before=$scratch/common-auth.before
+cp -p "$common_auth" "$before"
+
+# The pam_passwordless line of common-auth must sit in the Primary block before pam_unix, with
+# [success=N default=ignore] where N jumps exactly past the pam_deny fallback to pam_permit.
+check_enabled() {
+	awk '
+		$1 != "auth" { next }
+		{ n++ }
+		/pam_passwordless\.so/ { pp = n; control = $2 " " $3 }
+		/pam_unix\.so/ && !unix { unix = n }
+		/pam_deny\.so/ && !deny { deny = n }
+		END {
+			if (!pp) { print "pam_passwordless.so is not in common-auth"; exit 1 }
+			if (!unix || pp > unix) { print "pam_passwordless.so does not come before pam_unix.so"; exit 1 }
+			want = "[success=" (deny - pp) " default=ignore]"
+			if (control != want) { print "control is " control ", expected " want; exit 1 }
+		}' "$common_auth"
+}
+
+step "dpkg -i $(basename "$deb")"
+dpkg -i "$deb"
+[ "$(dpkg-query -W -f '${Status}' pam-passwordless)" = "install ok installed" ] || fail "not installed"
+
+for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless \
+	/lib/systemd/system/pam-passwordless-helper.socket /lib/systemd/system/pam-passwordless-helper.service \
+	/usr/share/pam-configs/pam-passwordless \
+	/usr/share/man/man1/pam-passwordless.1.gz /usr/share/man/man5/pam-passwordless-helper.conf.5.gz \
+	/usr/share/man/man8/pam_passwordless.8.gz /usr/share/man/man8/pam-passwordless-helper.8.gz; do
+	[ -e "$f" ] || fail "missing $f"
+done
+ok "module in /lib/$multiarch/security, helper, command line, units, profile and man pages installed"
+
+check_mode() {
+	local got
+	got=$(stat -c '%a %U %G %F' "$1")
+	[ "$got" = "$2" ] || fail "$1 is '$got', expected '$2'"
+	ok "$1: $got"
+}
+check_mode /etc/pam_passwordless "755 root root directory"
+check_mode /etc/pam_passwordless/helper.conf "644 root root regular file"
+check_mode /etc/pam_passwordless/identities "600 root root regular file"
+check_mode /usr/sbin/pam-passwordless-helper "755 root root regular file"
+check_mode "$module" "644 root root regular file"
+conffiles=$(dpkg-query -W -f '${Conffiles}' pam-passwordless)
+for f in /etc/pam_passwordless/helper.conf /etc/pam_passwordless/identities; do
+	grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile"
+done
+ok "helper.conf and identities are conffiles"
+[ -L /etc/systemd/system/sockets.target.wants/pam-passwordless-helper.socket ] || fail "the socket is not enabled"
+ok "pam-passwordless-helper.socket enabled"
+! ldd "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless | grep 'not found' ||
+	fail "unresolved libraries"
+cmp "$before" "$common_auth" || fail "installing changed common-auth (the profile must be Default: no)"
+ok "common-auth unchanged by the installation"
+
+step "the installed programs"
+/usr/sbin/pam-passwordless-helper check-config || fail "check-config refuses the shipped example configuration"
+/usr/bin/pam-passwordless --help >/dev/null || fail "pam-passwordless --help"
+status=0
+/usr/bin/pam-passwordless list || status=$?
+[ "$status" -eq 3 ] || fail "pam-passwordless list without a helper exited $status, expected 3"
+ok "pam-passwordless list without a helper: exit 3"
+if command -v pamtester >/dev/null; then
+	# The real libpam loads the module from the multiarch directory by its bare name; no helper runs here.
+	echo "auth required pam_passwordless.so" >/etc/pam.d/pp-package-module
+	out=$(pamtester pp-package-module root authenticate 2>&1 </dev/null) && fail "authenticated without a helper"
+	grep -q "Authentication service cannot retrieve authentication info" <<<"$out" ||
+		fail "expected PAM_AUTHINFO_UNAVAIL without a helper, got: $out"
+	ok "libpam loads the module; without a helper it returns PAM_AUTHINFO_UNAVAIL"
+fi
+
+step "pam-auth-update --enable pam-passwordless"
+pam-auth-update --enable pam-passwordless
+grep -E '^auth' "$common_auth"
+check_enabled || fail "the profile is not where it belongs in common-auth"
+ok "pam_passwordless.so before pam_unix.so, falling through to the password on any failure"
+if command -v pamtester >/dev/null && command -v useradd >/dev/null; then
+	# The profile must never lock anyone out: with the helper down the password still works, and only it.
+	useradd -M -s /usr/sbin/nologin pp-package-user
+	echo 'pp-package-user:Correct-Horse-9' | chpasswd
+	echo "@include common-auth" >/etc/pam.d/pp-package-stack
+	echo 'Correct-Horse-9' | pamtester pp-package-stack pp-package-user authenticate ||
+		fail "the right password was refused with the profile enabled and no helper"
+	echo 'Wrong-Horse-9' | pamtester pp-package-stack pp-package-user authenticate &&
+		fail "a wrong password was accepted with the profile enabled"
+	ok "with the profile enabled and no helper: the right password passes, a wrong one fails"
+fi
+
+step "dpkg -i again (the upgrade path keeps the admin's choice)"
+dpkg -i "$deb"
+check_enabled || fail "an upgrade took the profile out of common-auth"
+ok "still enabled after the upgrade"
+
+step "dpkg -r pam-passwordless"
+dpkg -r pam-passwordless
+cmp "$before" "$common_auth" || { diff -u "$before" "$common_auth"; fail "common-auth differs after removal"; }
+ok "common-auth byte-identical to before the installation"
+[ ! -e "$module" ] || fail "the module is still there"
+[ -f /etc/pam_passwordless/helper.conf ] || fail "removal (not purge) deleted the configuration"
+ok "module gone, configuration kept"
+
+step "dpkg -P pam-passwordless"
+dpkg -P pam-passwordless
+cmp "$before" "$common_auth" || fail "common-auth differs after purge"
+[ ! -e /etc/pam_passwordless ] || fail "/etc/pam_passwordless is still there after purge"
+[ ! -e /etc/systemd/system/sockets.target.wants/pam-passwordless-helper.socket ] ||
+	fail "the socket's enablement link is still there after purge"
+[ -z "$(dpkg-query -W -f '${Status}' pam-passwordless 2>/dev/null | grep -v 'not-installed')" ] ||
+	fail "dpkg still knows the package"
+ok "purged: configuration, enablement and dpkg's record gone; common-auth identical"
+
+step "install and purge without enabling"
+dpkg -i "$deb" >/dev/null
+dpkg -P pam-passwordless >/dev/null
+cmp "$before" "$common_auth" || fail "common-auth differs after install and purge"
+ok "common-auth identical"
