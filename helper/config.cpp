@@ -115,10 +115,11 @@ bool is_pool_method(Method m) {
 
 namespace {
 
-// A local key answers only to whoever sits at the machine: remote logins get it only where the admin
-// listed it in remote_methods.
+// A key plugged into this machine (a local credential or a user-pool passkey) answers only to whoever sits
+// at it: remote logins get those methods only where the admin listed them in remote_methods.
 std::vector<Method> without_local_keys(std::vector<Method> ms) {
     std::erase(ms, Method::SecurityKey);
+    std::erase(ms, Method::Passkey);
     return ms;
 }
 
