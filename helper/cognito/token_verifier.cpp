@@ -85,7 +85,7 @@ IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline)
 
     const std::string kid = read_header(*header);
     if (signature->empty()) throw TokenError("token is unsigned");
-    const std::shared_ptr<const JsonWebKeySet> keys = keys_with(kid, deadline);
+    const std::shared_ptr<const JsonWebKeySet> keys = keys_with(kid, issued_at_hint(*payload), deadline);
     if (!rs256_verifies(keys->find(kid), jwt.substr(0, second_dot), *signature)) {
         throw TokenError("token signature does not verify");
     }
@@ -93,7 +93,20 @@ IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline)
                            {.issuer = issuer_, .client_id = client_id_, .now = now_unix_(), .skew = skew_});
 }
 
-std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string& kid, Deadline deadline) {
+// The token's "iat", read before its signature is checked. It only decides whether a new key may be worth
+// downloading; nothing is trusted from it.
+std::int64_t TokenVerifier::issued_at_hint(std::string_view payload) {
+    try {
+        const json::Document doc = json::parse_object(payload);
+        json_object* iat = json_object_object_get(doc.get(), "iat");
+        if (iat != nullptr && json_object_is_type(iat, json_type_int)) return json_object_get_int64(iat);
+    } catch (const std::exception&) {
+    }
+    return 0;
+}
+
+std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string& kid, std::int64_t issued_at,
+                                                              Deadline deadline) {
     std::unique_lock lock(mutex_);
     const auto cached = [&] { return keys_ && keys_->find(kid) != nullptr; };
     // A download under way may bring the key; wait for it rather than start another.
@@ -104,7 +117,9 @@ std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string&
     const std::int64_t now = now_unix_();
     // A clock set back counts as the interval having passed; otherwise refetching could stay blocked for
     // long.
-    if (keys_ && now >= last_fetch_ && now - last_fetch_ < refetch_interval) {
+    // A token issued no earlier than the last download may be signed with a key published since: it may fetch
+    // again at once. Others wait for the interval.
+    if (keys_ && now >= last_fetch_ && now - last_fetch_ < refetch_interval && issued_at < last_fetch_) {
         // The pool may have just rotated its keys and the set was fetched a moment ago: the token is not
         // refused as bad (that would count a right code as a wrong one), the login is only not possible yet.
         throw ServiceError(Failure::ServerError, "",

@@ -44,7 +44,9 @@ class TokenVerifier {
     IdClaims verify_id_token(std::string_view jwt, Deadline deadline);
 
   private:
-    std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, Deadline deadline);
+    static std::int64_t issued_at_hint(std::string_view payload);
+    std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, std::int64_t issued_at,
+                                                   Deadline deadline);
 
     const std::string issuer_;
     const std::string client_id_;
