@@ -14,15 +14,16 @@ sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame
 # instrument them (a known false positive of its flow analysis under -fsanitize); every other warning is
 # still an error here.
 warnings="-Wno-maybe-uninitialized"
+# Programs built elsewhere (pamtester, python, sshd) that load an instrumented library, and test programs that
+# preload pam_wrapper, need the ASan runtime first in LD_PRELOAD: the tests that preload something put
+# PP_ASAN_RUNTIME in front of it. Needed during the build too: listing the PAM tests runs them.
+PP_ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
+export PP_ASAN_RUNTIME
 # CMake passes these flags to the link step too, so every program and library gets the runtimes.
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_FLAGS="$sanitize $warnings" -DCMAKE_CXX_FLAGS="$sanitize $warnings" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
-# Programs built elsewhere (pamtester, python, sshd) that load an instrumented library need the ASan runtime
-# first in LD_PRELOAD; the tests that preload something put PP_ASAN_RUNTIME in front of it.
-PP_ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
-export PP_ASAN_RUNTIME
 export ASAN_OPTIONS="detect_leaks=1:strict_init_order=1:check_initialization_order=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
