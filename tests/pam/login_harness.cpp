@@ -56,6 +56,19 @@ void write_text(const fs::path& p, const std::string& text, fs::perms mode) {
     fs::rename(tmp, p);
 }
 
+std::string preload_entry(const std::string& libraries) {
+    const char* asan = std::getenv("PP_ASAN_RUNTIME");
+    return "LD_PRELOAD=" + (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : std::string()) +
+           libraries;
+}
+
+std::vector<std::string> sanitizer_env() {
+    std::vector<std::string> env;
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+        if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
+    return env;
+}
+
 bool wait_until(const std::function<bool()>& ready, std::chrono::milliseconds limit) {
     const auto end = std::chrono::steady_clock::now() + limit;
     auto pause = std::chrono::milliseconds(2);

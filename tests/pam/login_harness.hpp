@@ -22,6 +22,12 @@ fs::path fresh_dir(const std::string& name);
 std::string read_text(const fs::path& p);
 void write_text(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
 
+// For child processes given an environment built from scratch: "LD_PRELOAD=<libraries>", with the ASan
+// runtime first when the suite runs under scripts/test-sanitizers.sh (it sets PP_ASAN_RUNTIME), and the
+// sanitizers' options (where their reports go) copied from this process.
+std::string preload_entry(const std::string& libraries);
+std::vector<std::string> sanitizer_env();
+
 // Polls `ready` until it holds or `limit` passes: a readiness wait, never a fixed sleep.
 bool wait_until(const std::function<bool()>& ready,
                 std::chrono::milliseconds limit = std::chrono::seconds(20));

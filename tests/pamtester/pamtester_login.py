@@ -14,6 +14,7 @@ Exit status 0 means the scenario ended as it must.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import pty
@@ -76,7 +77,10 @@ class Services:
         self.standin_dir = fresh_dir(os.path.join(self.work, "standin"))
         self.helper_dir = fresh_dir(os.path.join(self.work, "helper"))
         self.service_dir = fresh_dir(os.path.join(self.work, "services"))
-        self.socket = os.path.join(self.helper_dir, "helper.sock")
+        # A Unix socket name may have only 107 bytes and the work directory can be deep (a package build puts
+        # the build tree below its own): the socket goes into a short directory named after a hash of it.
+        short = "p-" + hashlib.sha256(self.work.encode()).hexdigest()[:8]
+        self.socket = os.path.join(fresh_dir(os.path.join(build, "run", short)), "helper.sock")
         self.helper_bin = os.path.join(build, "helper", "pam-passwordless-helper")
         self.module = os.path.join(build, "pam_passwordless", "pam_passwordless.so")
         self.procs = []

@@ -186,11 +186,11 @@ class Passkeys : public ::testing::Test {
                 ADD_FAILURE() << "cannot hand " << state << " to uid " << *uid;
         }
         return Env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", "VFIDO_STATE_DIR=" + state.string()} +
-               knobs;
+               sanitizer_env() + knobs;
     }
     [[nodiscard]] Env pam_env(const Env& knobs, const Env& items) const {
         return key_env(knobs) +
-               Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY, "PAM_WRAPPER=1",
+               Env{preload_entry(PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY), "PAM_WRAPPER=1",
                    "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "services").string()} +
                items;
     }
@@ -200,7 +200,7 @@ class Passkeys : public ::testing::Test {
         ChildSpec spec;
         spec.argv = {PP_CLI_BIN, "--socket", socket()};
         spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-        spec.env = key_env(knobs, uid) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO};
+        spec.env = key_env(knobs, uid) + Env{preload_entry(PP_VIRTUAL_FIDO)};
         spec.input = input;
         spec.work = dir_;
         spec.uid = uid;
@@ -243,7 +243,7 @@ class Passkeys : public ::testing::Test {
                                           const std::string& user) const {
         ChildSpec spec;
         spec.argv = {PP_PAMU2F_LINE, std::to_string(index), origin, user};
-        spec.env = key_env({"VFIDO_KEYS=" + std::to_string(keys)}) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO};
+        spec.env = key_env({"VFIDO_KEYS=" + std::to_string(keys)}) + Env{preload_entry(PP_VIRTUAL_FIDO)};
         spec.work = dir_;
         const auto r = run_child(spec);
         EXPECT_EQ(r.exit_code, 0) << r.describe();
@@ -633,7 +633,7 @@ TEST_F(Passkeys, TerminalHidesThePinAndRestoresTheEcho) {
     const std::vector<std::string> argv = {PP_CLI_BIN, "--socket", socket(), "enroll",
                                            "--user",   "alice",    "--name", "tty key"};
     const Env env =
-        key_env({std::string("VFIDO_PIN=") + kPin}) + Env{"LD_PRELOAD=" PP_VIRTUAL_FIDO, "TERM=dumb"};
+        key_env({std::string("VFIDO_PIN=") + kPin}) + Env{preload_entry(PP_VIRTUAL_FIDO), "TERM=dumb"};
 
     TerminalSession typed(argv, env);
     ASSERT_TRUE(typed.wait_for("Security key PIN: ")) << typed.screen() << log();

@@ -327,15 +327,11 @@ class PoolPasskeys : public ::testing::Test {
     [[nodiscard]] Env key_env(const Env& knobs) const {
         return Env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
                    "VFIDO_STATE_DIR=" + key_state().string()} +
-               knobs;
-    }
-    // Under ASan (scripts/test-sanitizers.sh sets PP_ASAN_RUNTIME) its runtime must come first.
-    static std::string preload(const std::string& libraries) {
-        const char* asan = std::getenv("PP_ASAN_RUNTIME");
-        return "LD_PRELOAD=" + (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "") + libraries;
+               sanitizer_env() + knobs;
     }
     [[nodiscard]] Env pam_env(const Env& knobs) const {
-        return key_env(knobs) + Env{preload(PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY), "PAM_WRAPPER=1",
+        return key_env(knobs) + Env{preload_entry(PP_VIRTUAL_FIDO ":" PP_PAM_WRAPPER_LIBRARY),
+                                    "PAM_WRAPPER=1",
                                     "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "services").string()};
     }
     [[nodiscard]] std::vector<std::string> driver_argv(const std::string& service) const {
@@ -378,7 +374,7 @@ class PoolPasskeys : public ::testing::Test {
         std::vector<std::string> argv{PP_CLI_BIN, "--socket", socket()};
         argv.insert(argv.end(), args.begin(), args.end());
         const std::size_t sent_before = outbox_lines();
-        PipedChild child(argv, key_env(knobs) + Env{preload(PP_VIRTUAL_FIDO)});
+        PipedChild child(argv, key_env(knobs) + Env{preload_entry(PP_VIRTUAL_FIDO)});
         CliRun run;
         std::size_t from = 0;
         for (int turn = 0; turn < 8; ++turn) {
@@ -421,7 +417,7 @@ class PoolPasskeys : public ::testing::Test {
         ChildSpec spec;
         spec.argv = {PP_CLI_BIN, "--socket", socket_path.empty() ? socket() : socket_path};
         spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-        spec.env = key_env({}) + Env{preload(PP_VIRTUAL_FIDO)};
+        spec.env = key_env({}) + Env{preload_entry(PP_VIRTUAL_FIDO)};
         spec.work = dir_;
         spec.uid = uid;
         return run_child(spec);
