@@ -1,12 +1,16 @@
 #!/bin/sh
-# Installs what building and testing pam_passwordless needs on Debian 12, if anything is missing.
+# Installs what building and testing pam_passwordless needs on Debian 12, if anything is missing: the
+# build, the suite and its end-to-end consumers (sshd, sudo, pamtester, valgrind), the Debian package tools
+# (dpkg-dev, debhelper, lintian) and the fuzzing compiler (clang-14 with libFuzzer).
 set -eu
 packages="
   build-essential cmake pkg-config clang-format
   libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcbor-dev
   googletest libgtest-dev libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
-  python3 python3-cryptography openssl fido2-tools
-  openssh-server openssh-client sudo python3-paramiko
+  python3 python3-cryptography python3-fido2 openssl fido2-tools
+  openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev
+  dpkg-dev debhelper fakeroot lintian
+  clang-14 libclang-rt-14-dev llvm-14
 "
 missing=""
 for p in $packages; do

@@ -48,7 +48,13 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 #   LeakSanitizer then finds in the virtual key is theirs, and no code of the project's runs there.
 cd "$build"
 status=0
-ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^virtual_fido[.]fido2_tools$' "$@" || status=$?
+ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^virtual_fido[.]fido2_tools$' \
+  --output-log "$build/ctest.log" "$@" || status=$?
+# A test that reports itself skipped proved nothing under the sanitizers either.
+if grep -E '[*]+Skipped|[(]Skipped[)]|Not Run' "$build/ctest.log"; then
+  echo "the tests above did not run" >&2
+  [ "$status" -ne 0 ] || status=1
+fi
 if [ -n "$(ls -A "$reports")" ]; then
   for f in "$reports"/*; do
     echo "=== $f"

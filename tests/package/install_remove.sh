@@ -23,8 +23,13 @@ step() { echo; echo "--- $*"; }
 # /run first: the scratch space for the overlays lives there, and an empty /run hides systemd, so that the
 # maintainer scripts start and stop nothing on this machine (they test for /run/systemd/system).
 mount -t tmpfs -o mode=0755 pp-package-run /run
-mount -t tmpfs -o mode=1777 pp-package-tmp /tmp
 scratch=/run/pp-package
+# The test programs the login below runs, copied before /tmp is hidden (the source may be under it).
+tests=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$scratch/src/tests/pam"
+cp -r "$tests/package" "$tests/e2e" "$tests/pamtester" "$tests/cognito_standin" "$scratch/src/tests/"
+cp "$tests/pam/test_pool.json" "$scratch/src/tests/pam/"
+mount -t tmpfs -o mode=1777 pp-package-tmp /tmp
 for d in /etc /usr /var /lib /lib64 /bin /sbin /opt /root; do
 	[ -d "$d" ] && [ ! -L "$d" ] || continue
 	mkdir -p "$scratch/upper$d" "$scratch/work$d"
@@ -106,21 +111,24 @@ status=0
 /usr/bin/pam-passwordless list || status=$?
 [ "$status" -eq 3 ] || fail "pam-passwordless list without a helper exited $status, expected 3"
 ok "pam-passwordless list without a helper: exit 3"
-if command -v pamtester >/dev/null; then
+for tool in pamtester useradd chpasswd python3; do
+	command -v "$tool" >/dev/null || fail "$tool is missing (packages pamtester, passwd, python3)"
+done
+{
 	# The real libpam loads the module from the multiarch directory by its bare name; no helper runs here.
 	echo "auth required pam_passwordless.so" >/etc/pam.d/pp-package-module
 	out=$(pamtester pp-package-module root authenticate 2>&1 </dev/null) && fail "authenticated without a helper"
 	grep -q "Authentication service cannot retrieve authentication info" <<<"$out" ||
 		fail "expected PAM_AUTHINFO_UNAVAIL without a helper, got: $out"
 	ok "libpam loads the module; without a helper it returns PAM_AUTHINFO_UNAVAIL"
-fi
+}
 
 step "pam-auth-update --enable pam-passwordless"
 pam-auth-update --enable pam-passwordless
 grep -E '^auth' "$common_auth"
 check_enabled || fail "the profile is not where it belongs in common-auth"
 ok "pam_passwordless.so before pam_unix.so, falling through to the password on any failure"
-if command -v pamtester >/dev/null && command -v useradd >/dev/null; then
+{
 	# The profile must never lock anyone out: with the helper down the password still works, and only it.
 	useradd -M -s /usr/sbin/nologin pp-package-user
 	echo 'pp-package-user:Correct-Horse-9' | chpasswd
@@ -130,7 +138,13 @@ if command -v pamtester >/dev/null && command -v useradd >/dev/null; then
 	echo 'Wrong-Horse-9' | pamtester pp-package-stack pp-package-user authenticate &&
 		fail "a wrong password was accepted with the profile enabled"
 	ok "with the profile enabled and no helper: the right password passes, a wrong one fails"
-fi
+
+	step "a passwordless login through the installed module and helper, with the profile enabled"
+	python3 -B "$scratch/src/tests/package/package_login.py" --work-dir "$scratch/login" \
+		--user pp-package-user --password Correct-Horse-9 --service pp-package-stack ||
+		fail "the login through the installed package failed"
+	ok "the installed helper and module log in with an emailed code; wrong codes fall through to the password"
+}
 
 step "dpkg -i again (the upgrade path keeps the admin's choice)"
 dpkg -i "$deb"
