@@ -26,10 +26,9 @@ constexpr int kLogins = 200;
 constexpr const char* kService = "pp-load";
 // The second round may grow the helper's resident size by less than this: no memory is kept per login.
 // What a round does add is bounded and not a leak (README.md, "Figures"): the rate-limit state holds every
-// send for send_window (here 200 more lines each round, rewritten on each send), and glibc's per-thread
-// arenas fragment a little around those growing buffers. Measured on 2 cores: second-round growth 0.4 to
-// 1.8 MiB over nine runs, about 0.4 MiB a round once settled; a leak of 16 KiB a login would exceed the
-// bound.
+// send for send_window (here 200 more lines each round, rewritten on each send). The helper trims glibc's
+// arenas when the last login of a burst ends. Measured on 2 cores: second-round growth 0.4 to 1.1 MiB over
+// nine runs; a leak of 16 KiB a login would exceed the bound.
 constexpr long kGrowthBoundKib = 3072;
 
 // The user-pool stand-in, with a pool file of our own (the harness's StandIn always loads the test pool).

@@ -449,10 +449,13 @@ class PoolPasskeys : public ::testing::Test {
     }
 
     // Waits until the stand-in has answered `n` RespondToAuthChallenge requests in all (its request log line
-    // is written before the answer is sent).
-    void await_challenge_answers(std::size_t n) const {
-        ASSERT_TRUE(wait_until([&] { return count_of(requests(), "\"RespondToAuthChallenge\"") >= n; }))
-            << context();
+    // is written before the answer is sent). When it does not, lets the key go and shows what the held login
+    // did meanwhile.
+    void await_challenge_answers(std::size_t n, KeyGate& gate, PendingLogin& pending) const {
+        if (wait_until([&] { return count_of(requests(), "\"RespondToAuthChallenge\"") >= n; })) return;
+        gate.open();
+        const Login run = pending.finish();
+        FAIL() << "no challenge for the held login; it ended so:\n" << run.raw << context();
     }
 
     [[nodiscard]] std::vector<std::string> key_state_files() const {
@@ -591,7 +594,7 @@ TEST_F(PoolPasskeys, PasskeyDeletedDuringTheSignInIsRefused) {
     KeyGate gate(key_state());
     const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
     PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
-    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1));
+    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1, gate, pending));
     const auto deleted = cli({"pool-delete", rows[0].id, "--user", "alice"});
     EXPECT_EQ(deleted.exit_code(), 0) << deleted.description;
     gate.open();
@@ -722,7 +725,7 @@ TEST_F(PoolPasskeys, ExpiredSessionIsRefused) {
     KeyGate gate(key_state());
     const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
     PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
-    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1));
+    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1, gate, pending));
     const std::string seen = now_text();
     // test_pool.json: sessions live 180 s.
     set_control(R"({"clock_offset_s": 600})");
