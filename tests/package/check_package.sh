@@ -83,6 +83,10 @@ fi
 find "$build_root" -maxdepth 1 -type f -exec mv -t "$work/out" {} +
 # The package's own test run as ctest summed it up: how many passed, and which did not run (skipped).
 awk '/^[0-9]+% tests passed/ { p = 1 } p && /^(make|dh_|   dh_)/ { p = 0 } p' "$work/build.log"
+# Run as root, every test must have run: a skipped one proved nothing.
+if $with_tests && grep -E '[*]+Skipped|[(]Skipped[)]|Not Run' "$work/build.log"; then
+	fail "tests of the package build did not run (above)"
+fi
 changes="$work/out/pam-passwordless_${version}_${arch}.changes"
 deb="$work/out/pam-passwordless_${version}_${arch}.deb"
 [ -f "$changes" ] && [ -f "$deb" ] || fail "no $changes or $deb"
