@@ -455,29 +455,15 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
-    const auto timeout =
-        std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
-                                static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000));
+    const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    wire::Message req(wire::Type::KeyRequest);
-    req.add(wire::Tag::RpId, options.rp_id)
-        .add(wire::Tag::ClientDataHash, sha256_bytes(client_data))
-        .add(wire::Tag::UserPresence, 1u)
-        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-        .add(wire::Tag::TimeoutMs, timeout)
-        .add(wire::Tag::Text, "Touch your security key.")
-        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+    wire::Message req = key_request(wire::Type::KeyRequest, options.rp_id, sha256_bytes(client_data), uv,
+                                    timeout, "Touch your security key.");
     for (const auto& id : options.allow_credentials) req.add(wire::Tag::CredId, id);
     tried_proof_ = true;
-    send(req);
-    const wire::Message reply = receive();
-    if (reply.type() == wire::Type::Cancel) cancelled(reply);
-    if (reply.type() != wire::Type::Assertion)
-        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an assertion"};
-    const auto status =
-        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
-                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
-    if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
+    const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
+    if (const auto status = device_status(reply); status != wire::DeviceStatus::Ok)
+        throw key_status_finish(status, Outcome::AuthErr);
 
     std::string credential;
     try {
@@ -591,24 +577,12 @@ bool Session::key_login() {
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
         const bool uv = policy.user_verification == UserVerification::Required;
-        wire::Message req(wire::Type::KeyRequest);
-        req.add(wire::Tag::RpId, rp)
-            .add(wire::Tag::ClientDataHash, challenge)
-            .add(wire::Tag::UserPresence, 1u)
-            .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-            .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(policy.touch_timeout.count() * 1000))
-            .add(wire::Tag::Text, "Touch your security key.")
-            .add(wire::Tag::PinPrompt, "Security key PIN: ");
+        wire::Message req = key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(),
+                                        "Touch your security key.");
         for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
         tried_proof_ = true;
-        send(req);
-        const wire::Message reply = receive();
-        if (reply.type() == wire::Type::Cancel) cancelled(reply);
-        if (reply.type() != wire::Type::Assertion)
-            throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an assertion"};
-        const auto status = static_cast<wire::DeviceStatus>(
-            reply.get_u32(wire::Tag::DeviceStatus)
-                .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+        const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
+        const auto status = device_status(reply);
         if (status == wire::DeviceStatus::NoDevice) continue;
         if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
 
@@ -678,23 +652,12 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         if (chosen == Method::SecurityKey || chosen == Method::Passkey) {
             // Credential ids no key holds: a connected key answers as it would for a user whose key is
             // absent.
-            wire::Message req(wire::Type::KeyRequest);
-            req.add(wire::Tag::RpId, cfg().security_key.rp_id)
-                .add(wire::Tag::ClientDataHash, random_bytes(32))
-                .add(wire::Tag::CredId, random_bytes(64))
-                .add(wire::Tag::UserPresence, 1u)
-                .add(wire::Tag::UserVerification, 0u)
-                .add(wire::Tag::TimeoutMs,
-                     static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
-                .add(wire::Tag::Text, "Touch your security key.")
-                .add(wire::Tag::PinPrompt, "Security key PIN: ");
+            wire::Message req =
+                key_request(wire::Type::KeyRequest, cfg().security_key.rp_id, random_bytes(32), false,
+                            touch_timeout_ms(), "Touch your security key.");
+            req.add(wire::Tag::CredId, random_bytes(64));
             tried_proof_ = true;
-            send(req);
-            const wire::Message reply = receive();
-            if (reply.type() == wire::Type::Cancel) cancelled(reply);
-            const auto status = static_cast<wire::DeviceStatus>(
-                reply.get_u32(wire::Tag::DeviceStatus)
-                    .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::NoDevice)));
+            const auto status = device_status(exchange_with_key(req, wire::Type::Assertion));
             if (status == wire::DeviceStatus::NoDevice && methods.size() > 1 &&
                 chosen == Method::SecurityKey) {
                 std::erase(methods, Method::SecurityKey);

@@ -150,23 +150,14 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
-    wire::Message req(wire::Type::CredentialRequest);
-    req.add(wire::Tag::RpId, options.rp_id)
-        .add(wire::Tag::ClientDataHash, sha256_bytes(client_data))
-        .add(wire::Tag::UserId, options.user_id)
+    wire::Message req =
+        key_request(wire::Type::CredentialRequest, options.rp_id, sha256_bytes(client_data), uv,
+                    touch_timeout_ms(), "Touch your security key to register it with the user pool.");
+    req.add(wire::Tag::UserId, options.user_id)
         .add(wire::Tag::User, options.user_name.empty() ? rec_.user : options.user_name)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)))
-        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-        .add(wire::Tag::TimeoutMs,
-             static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000))
-        .add(wire::Tag::Text, "Touch your security key to register it with the user pool.")
-        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
     for (const auto& id : options.exclude_credentials) req.add(wire::Tag::CredId, id);
-    send(req);
-    const wire::Message reply = receive();
-    if (reply.type() == wire::Type::Cancel) cancelled(reply);
-    if (reply.type() != wire::Type::Credential)
-        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected a credential"};
+    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
     check_credential_status(reply);
     std::string registration;
     try {
@@ -196,10 +187,7 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
 }
 
 void Session::check_credential_status(const wire::Message& reply) {
-    const auto status =
-        static_cast<wire::DeviceStatus>(reply.get_u32(wire::Tag::DeviceStatus)
-                                            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
-    switch (status) {
+    switch (device_status(reply)) {
         case wire::DeviceStatus::Ok:
             return;
         case wire::DeviceStatus::NoDevice:
@@ -231,24 +219,15 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
         throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
     const std::string challenge = random_bytes(32);
     const bool uv = policy.user_verification == UserVerification::Required;
-    wire::Message req(wire::Type::CredentialRequest);
-    req.add(wire::Tag::RpId, policy.rp_id)
-        .add(wire::Tag::ClientDataHash, challenge)
-        .add(wire::Tag::UserId, random_bytes(32))
+    wire::Message req = key_request(wire::Type::CredentialRequest, policy.rp_id, challenge, uv,
+                                    touch_timeout_ms(), "Touch your security key to enrol it.");
+    req.add(wire::Tag::UserId, random_bytes(32))
         .add(wire::Tag::User, rec_.user)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)))
-        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-        .add(wire::Tag::TimeoutMs, static_cast<std::uint32_t>(policy.touch_timeout.count() * 1000))
-        .add(wire::Tag::Text, "Touch your security key to enrol it.")
-        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
     // The key refuses to make a second credential for this account, instead of the store holding two.
     for (const auto& c : existing.credentials)
         if (c.rp_id == policy.rp_id) req.add(wire::Tag::CredId, c.cred_id);
-    send(req);
-    const wire::Message reply = receive();
-    if (reply.type() == wire::Type::Cancel) cancelled(reply);
-    if (reply.type() != wire::Type::Credential)
-        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected a credential"};
+    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
     check_credential_status(reply);
     const AttestationInput input{
         std::string(reply.get_or(wire::Tag::Fmt, "")),

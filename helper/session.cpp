@@ -141,6 +141,40 @@ void Session::cancelled(const wire::Message& m) {
     throw Finish{Outcome::ConvErr, "", "the conversation failed"};
 }
 
+wire::DeviceStatus device_status(const wire::Message& reply) {
+    return static_cast<wire::DeviceStatus>(
+        reply.get_u32(wire::Tag::DeviceStatus)
+            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
+}
+
+std::uint32_t Session::touch_timeout_ms() const {
+    return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
+}
+
+wire::Message Session::key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash,
+                                   bool uv, std::uint32_t timeout_ms, std::string_view text) const {
+    wire::Message req(type);
+    req.add(wire::Tag::RpId, rp_id)
+        .add(wire::Tag::ClientDataHash, client_data_hash)
+        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
+        .add(wire::Tag::TimeoutMs, timeout_ms)
+        .add(wire::Tag::Text, text)
+        .add(wire::Tag::PinPrompt, "Security key PIN: ");
+    if (type == wire::Type::KeyRequest) req.add(wire::Tag::UserPresence, 1u);
+    return req;
+}
+
+wire::Message Session::exchange_with_key(const wire::Message& request, wire::Type expected) {
+    send(request);
+    wire::Message reply = receive();
+    if (reply.type() == wire::Type::Cancel) cancelled(reply);
+    if (reply.type() != expected)
+        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed,
+                     expected == wire::Type::Credential ? "protocol: expected a credential"
+                                                        : "protocol: expected an assertion"};
+    return reply;
+}
+
 void Session::read_identity_fields(const wire::Message& m) {
     rec_.user = std::string(m.get_or(wire::Tag::User, ""));
     rec_.service = std::string(m.get_or(wire::Tag::Service, ""));

@@ -30,6 +30,8 @@ inline constexpr const char* kMisconfigured =
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
 std::string sha256_bytes(std::string_view data);
+// What the client's key reported (DeviceStatus); a reply without one counts as a key error.
+wire::DeviceStatus device_status(const wire::Message& reply);
 // What a failure of the user pool means for the person and the PAM code.
 Finish service_failure(const cognito::ServiceError& e);
 
@@ -51,6 +53,16 @@ class Session {
     void send(const wire::Message& m);
     wire::Message receive();
     [[noreturn]] void cancelled(const wire::Message& m);
+    // A request to the client's security key (KeyRequest: an assertion; CredentialRequest: a new
+    // credential) with what every one carries: the relying party, what the key signs (a challenge, or the
+    // SHA-256 of clientDataJSON), whether it must verify the person (its PIN, asked through PAM), how long
+    // it waits for a touch, and what the person is shown meanwhile. Callers add the credential ids.
+    wire::Message key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash,
+                              bool uv, std::uint32_t timeout_ms, std::string_view text) const;
+    std::uint32_t touch_timeout_ms() const;
+    // Sends a key_request and returns the client's answer of type `expected` (Assertion or Credential); the
+    // person's cancel ends the session, any other answer is a protocol error.
+    wire::Message exchange_with_key(const wire::Message& request, wire::Type expected);
     void read_identity_fields(const wire::Message& m);
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
 

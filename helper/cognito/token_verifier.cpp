@@ -85,7 +85,7 @@ IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline)
 
     const std::string kid = read_header(*header);
     if (signature->empty()) throw TokenError("token is unsigned");
-    const std::shared_ptr<const JsonWebKeySet> keys = keys_with(kid, issued_at_hint(*payload), deadline);
+    const std::shared_ptr<const JsonWebKeySet> keys = keys_with(kid, *payload, deadline);
     if (!rs256_verifies(keys->find(kid), jwt.substr(0, second_dot), *signature)) {
         throw TokenError("token signature does not verify");
     }
@@ -105,8 +105,8 @@ std::int64_t TokenVerifier::issued_at_hint(std::string_view payload) {
     return 0;
 }
 
-std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string& kid, std::int64_t issued_at,
-                                                              Deadline deadline) {
+std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string& kid,
+                                                              std::string_view payload, Deadline deadline) {
     std::unique_lock lock(mutex_);
     const auto cached = [&] { return keys_ && keys_->find(kid) != nullptr; };
     // A download under way may bring the key; wait for it rather than start another.
@@ -118,8 +118,9 @@ std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string&
     // A clock set back counts as the interval having passed; otherwise refetching could stay blocked for
     // long.
     // A token issued no earlier than the last download may be signed with a key published since: it may fetch
-    // again at once. Others wait for the interval.
-    if (keys_ && now >= last_fetch_ && now - last_fetch_ < refetch_interval && issued_at < last_fetch_) {
+    // again at once. Others wait for the interval. (Its "iat" is read only here, where it decides.)
+    if (keys_ && now >= last_fetch_ && now - last_fetch_ < refetch_interval &&
+        issued_at_hint(payload) < last_fetch_) {
         // The pool may have just rotated its keys and the set was fetched a moment ago: the token is not
         // refused as bad (that would count a right code as a wrong one), the login is only not possible yet.
         throw ServiceError(Failure::ServerError, "",

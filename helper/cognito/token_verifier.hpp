@@ -45,7 +45,7 @@ class TokenVerifier {
 
   private:
     static std::int64_t issued_at_hint(std::string_view payload);
-    std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, std::int64_t issued_at,
+    std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, std::string_view payload,
                                                    Deadline deadline);
 
     const std::string issuer_;
