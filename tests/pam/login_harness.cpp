@@ -56,6 +56,23 @@ void write_text(const fs::path& p, const std::string& text, fs::perms mode) {
     fs::rename(tmp, p);
 }
 
+Env operator+(Env a, const Env& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::string short_name(std::string_view prefix, const std::string& key) {
+    std::uint32_t h = 2166136261u;
+    for (const unsigned char c : key) h = (h ^ c) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "-%08x", h);
+    return std::string(prefix) + buf;
+}
+
 std::string preload_entry(const std::string& libraries) {
     const char* asan = std::getenv("PP_ASAN_RUNTIME");
     return "LD_PRELOAD=" + (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : std::string()) +
@@ -314,21 +331,8 @@ std::string test_key() {
     return key_of(info->test_suite_name(), info->name());
 }
 
-namespace {
-
-// Unix socket paths are limited to 107 bytes, and a build tree can sit deep: directories are named by a hash.
-std::string short_name(const std::string& key) {
-    std::uint32_t h = 2166136261u;
-    for (unsigned char c : key) h = (h ^ c) * 16777619u;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "t-%08x", h);
-    return buf;
-}
-
-}  // namespace
-
 fs::path test_dir() {
-    return fs::path(PP_RUN_DIR) / short_name(test_key());
+    return fs::path(PP_RUN_DIR) / short_name("t", test_key());
 }
 std::string test_socket() {
     return (test_dir() / "helper.sock").string();
@@ -352,7 +356,8 @@ void write_services_for_all_tests() {
         for (int j = 0; j < suite->total_test_count(); ++j) {
             const std::string key = key_of(suite->name(), suite->GetTestInfo(j)->name());
             const std::string args =
-                "socket=" + (fs::path(PP_RUN_DIR) / short_name(key) / "helper.sock").string() + " timeout=30";
+                "socket=" + (fs::path(PP_RUN_DIR) / short_name("t", key) / "helper.sock").string() +
+                " timeout=30";
             const std::string items = "auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n";
             const std::string module = PP_MODULE_PATH " " + args;
             const std::string account = "account required pam_permit.so\n";

@@ -22,6 +22,14 @@ fs::path fresh_dir(const std::string& name);
 std::string read_text(const fs::path& p);
 void write_text(const fs::path& p, const std::string& text, fs::perms mode = fs::perms(0644));
 
+using Env = std::vector<std::string>;  // NAME=value
+Env operator+(Env a, const Env& b);
+bool contains(const std::string& haystack, const std::string& needle);
+
+// A Unix socket name may have only 107 bytes and a build tree can sit deep: test directories are named
+// "<prefix>-<hash of key>" (key: a test's full name).
+std::string short_name(std::string_view prefix, const std::string& key);
+
 // For child processes given an environment built from scratch: "LD_PRELOAD=<libraries>", with the ASan
 // runtime first when the suite runs under scripts/test-sanitizers.sh (it sets PP_ASAN_RUNTIME), and the
 // sanitizers' options (where their reports go) copied from this process.

@@ -23,31 +23,11 @@
 namespace pp::test {
 namespace {
 
-using Env = std::vector<std::string>;  // NAME=value
-
 constexpr const char* kRpId = "pam://pam-passwordless-test";
 constexpr const char* kService = "pp-passkeys";
 constexpr const char* kPin = "4321";
 constexpr const char* kTouch = "Touch your security key.";
 constexpr uid_t kNobody = 65534;
-
-Env operator+(Env a, const Env& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
-// Unix socket paths are short (107 bytes) and a build tree can sit deep: directories are named by a hash.
-std::string short_name(const std::string& key) {
-    std::uint32_t h = 2166136261u;
-    for (const unsigned char c : key) h = (h ^ c) * 16777619u;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "pk-%08x", h);
-    return buf;
-}
 
 struct Login {
     int code = -1;
@@ -140,7 +120,7 @@ class Passkeys : public ::testing::Test {
         if (::geteuid() != 0)
             GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
         const std::string key = test_key();
-        dir_ = fresh_dir(short_name(key));
+        dir_ = fresh_dir(short_name("pk", key));
         write_text(dir_ / "test-name", key + "\n");
         fs::create_directory(state_dir());
         fs::create_directory(dir_ / "services");

@@ -32,8 +32,6 @@
 namespace pp::test {
 namespace {
 
-using Env = std::vector<std::string>;  // NAME=value
-
 constexpr const char* kRpId = "auth.example.test";
 constexpr const char* kOrigin = "https://auth.example.test";
 // Linux-PAM lower-cases service names; the second one offers only the passkey ([service ...] in the config).
@@ -44,28 +42,10 @@ constexpr const char* kPin = "4321";
 constexpr const char* kTouch = "Touch your security key.";
 constexpr uid_t kNobody = 65534;
 
-Env operator+(Env a, const Env& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-    return haystack.find(needle) != std::string::npos;
-}
-
 std::size_t count_of(const std::string& haystack, const std::string& needle) {
     std::size_t n = 0;
     for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
     return n;
-}
-
-// Unix socket paths are short (107 bytes) and a build tree can sit deep: directories are named by a hash.
-std::string short_name(const std::string& key) {
-    std::uint32_t h = 2166136261u;
-    for (const unsigned char c : key) h = (h ^ c) * 16777619u;
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "pl-%08x", h);
-    return buf;
 }
 
 std::string base64url(const std::string& bytes) {
@@ -237,7 +217,7 @@ class PoolPasskeys : public ::testing::Test {
         if (::geteuid() != 0)
             GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
         const std::string key = test_key();
-        dir_ = fresh_dir(short_name(key));
+        dir_ = fresh_dir(short_name("pl", key));
         write_text(dir_ / "test-name", key + "\n");
         fs::create_directory(key_state());
         fs::create_directory(standin_dir());
