@@ -170,27 +170,8 @@ struct LoginConfig {
     }
 };
 
-class FaultMatrix : public ::testing::Test {
+class FaultMatrix : public StandInTest {
   protected:
-    static void SetUpTestSuite() {
-        if (::geteuid() != 0) return;
-        // CTest runs each test in a process of its own, possibly side by side: one stand-in per process.
-        standin_dir_ = fresh_dir("faults-standin-" + std::to_string(::getpid()));
-        standin_ = std::make_unique<StandIn>(standin_dir_);
-    }
-    static void TearDownTestSuite() {
-        standin_.reset();
-        if (!standin_dir_.empty()) fs::remove_all(standin_dir_);
-    }
-
-    void SetUp() override {
-        if (::geteuid() != 0)
-            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
-        standin_->clear_control();
-        dir_ = fresh_dir(test_dir().filename());
-        write_text(dir_ / "test-name", test_key() + "\n");
-        service_ = test_service();
-    }
     void TearDown() override { helper_.reset(); }
 
     // Writes helper.conf (and the files it names) into the test's directory.
@@ -245,15 +226,8 @@ class FaultMatrix : public ::testing::Test {
         EXPECT_EQ(log.find("outcome=success"), std::string::npos) << log;
     }
 
-    static std::unique_ptr<StandIn> standin_;
-    static fs::path standin_dir_;
-    fs::path dir_;
-    std::string service_;
     std::unique_ptr<HelperProcess> helper_;
 };
-
-std::unique_ptr<StandIn> FaultMatrix::standin_;
-fs::path FaultMatrix::standin_dir_;
 
 // A loopback port that nothing listens on: bound, never listened on, closed.
 int closed_port() {

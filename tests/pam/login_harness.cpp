@@ -73,6 +73,28 @@ std::string short_name(std::string_view prefix, const std::string& key) {
     return std::string(prefix) + buf;
 }
 
+std::unique_ptr<StandIn> StandInTest::standin_;
+fs::path StandInTest::standin_dir_;
+
+void StandInTest::SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    standin_dir_ = fresh_dir("standin-" + std::to_string(::getpid()));
+    standin_ = std::make_unique<StandIn>(standin_dir_);
+}
+
+void StandInTest::TearDownTestSuite() {
+    standin_.reset();
+    if (!standin_dir_.empty()) fs::remove_all(standin_dir_);
+}
+
+void StandInTest::SetUp() {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+    standin_->clear_control();
+    dir_ = fresh_dir(test_dir().filename());
+    write_text(dir_ / "test-name", test_key() + "\n");
+    service_ = test_service();
+}
+
 std::string preload_entry(const std::string& libraries) {
     const char* asan = std::getenv("PP_ASAN_RUNTIME");
     return "LD_PRELOAD=" + (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : std::string()) +

@@ -8,10 +8,13 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace pp::test {
 
@@ -102,6 +105,21 @@ class Helper {
 };
 
 std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret);
+
+// A fixture for logins against the stand-in: one stand-in per test process (CTest runs each test in a process
+// of its own, possibly side by side), and for each test a fresh directory (test_dir()) and its PAM service
+// (test_service()). Skips without root: the helper trusts only root-owned files and sockets.
+class StandInTest : public ::testing::Test {
+  protected:
+    static void SetUpTestSuite();
+    static void TearDownTestSuite();
+    void SetUp() override;
+
+    static std::unique_ptr<StandIn> standin_;
+    static fs::path standin_dir_;
+    fs::path dir_;
+    std::string service_;
+};
 
 struct Turn {
     int style;  // PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON, PAM_ERROR_MSG, PAM_TEXT_INFO

@@ -31,28 +31,8 @@ std::string login_section(const std::string& methods, const std::string& extra =
            extra + "\n[binding]\n";
 }
 
-class OtpLogin : public ::testing::Test {
+class OtpLogin : public StandInTest {
   protected:
-    static void SetUpTestSuite() {
-        if (::geteuid() != 0) return;
-        // CTest runs each test in a process of its own, possibly side by side: one stand-in per process.
-        standin_dir_ = fresh_dir("standin-" + std::to_string(::getpid()));
-        standin_ = std::make_unique<StandIn>(standin_dir_);
-    }
-    static void TearDownTestSuite() {
-        standin_.reset();
-        if (!standin_dir_.empty()) fs::remove_all(standin_dir_);
-    }
-
-    void SetUp() override {
-        if (::geteuid() != 0)
-            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
-        standin_->clear_control();
-        dir_ = fresh_dir(test_dir().filename());
-        write_text(dir_ / "test-name", test_key() + "\n");
-        service_ = test_service();
-    }
-
     void start_helper(const HelperFiles& files) {
         helper_ = std::make_unique<Helper>(dir_, *standin_, files);
     }
@@ -74,15 +54,8 @@ class OtpLogin : public ::testing::Test {
         return run_pam(service_, user, a, items);
     }
 
-    static std::unique_ptr<StandIn> standin_;
-    static fs::path standin_dir_;
-    fs::path dir_;
-    std::string service_;
     std::unique_ptr<Helper> helper_;
 };
-
-std::unique_ptr<StandIn> OtpLogin::standin_;
-fs::path OtpLogin::standin_dir_;
 
 TEST_F(OtpLogin, EmailCodeLogsIn) {
     start_helper("email_otp");
