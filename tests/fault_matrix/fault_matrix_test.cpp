@@ -3,15 +3,11 @@
 // (pam_wrapper), the helper, and the local user pool with its faults switched on through control.json.
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <gtest/gtest.h>
-#include <linux/capability.h>
 #include <netinet/in.h>
 #include <security/pam_appl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -681,42 +677,13 @@ TEST_F(FaultMatrixKeys, KeyAbsent) {
 // ---- the caller
 // ----------------------------------------------------------------------------------------------
 
-// Runs `body` in a child process that has become `uid`, and returns its exit status.
-int as_uid(uid_t uid, const std::function<int()>& body) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // Keep only the right to search directories, so the socket below a private build tree is reachable;
-        // SO_PEERCRED still reports the new uid, which is what the helper judges.
-        ::prctl(PR_SET_KEEPCAPS, 1);
-        if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(200);
-        __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-        __user_cap_data_struct data[2] = {};
-        data[0].effective = data[0].permitted = 1u << CAP_DAC_READ_SEARCH;
-        if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(201);
-        ::_exit(body());
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    // pam_wrapper sets itself up again in a forked process that calls PAM, in a directory /tmp/pam.? that
-    // names its process in "pid"; the child ends with _exit, so that directory is left behind. Ours to
-    // remove.
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.size() == 5 && name.starts_with("pam.") &&
-            read_text(entry.path() / "pid") == std::to_string(pid))
-            fs::remove_all(entry.path(), ec);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 class FaultMatrixCaller : public FaultMatrix, public ::testing::WithParamInterface<bool> {};
 
 TEST_P(FaultMatrixCaller, NotRootAskingForAnotherUser) {
     start_helper(LoginConfig().with_login_extra(GetParam() ? "allow_unprivileged_self = yes\n" : ""));
     const auto before = standin_->outbox_lines();
     const fs::path transcript = dir_ / "child-transcript";
-    const int code = as_uid(65534, [&] {
+    const int code = run_as_uid(65534, [&] {
         const auto run = run_pam(service_, "alice", code_from_outbox());
         // The child cannot write below the root-owned test directory; its stdout goes to the test log.
         const std::string last = last_error(run);

@@ -1,9 +1,13 @@
 #include "login_harness.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
 #include <security/pam_appl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cctype>
@@ -295,11 +299,46 @@ std::string PamRun::all_text() const {
     return s;
 }
 
-std::vector<std::string> PamRun::prompts() const {
+std::vector<std::string> PamRun::of_style(std::initializer_list<int> styles) const {
     std::vector<std::string> out;
     for (const auto& t : transcript)
-        if (t.style == PAM_PROMPT_ECHO_OFF || t.style == PAM_PROMPT_ECHO_ON) out.push_back(t.text);
+        if (std::find(styles.begin(), styles.end(), t.style) != styles.end()) out.push_back(t.text);
     return out;
+}
+
+std::vector<std::string> PamRun::prompts() const {
+    return of_style({PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON});
+}
+
+std::vector<std::string> PamRun::infos() const {
+    return of_style({PAM_TEXT_INFO});
+}
+
+int run_as_uid(uid_t uid, const std::function<int()>& body) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // SO_PEERCRED still reports the new uid, which is what the helper judges.
+        ::prctl(PR_SET_KEEPCAPS, 1);
+        if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(200);
+        __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+        __user_cap_data_struct data[2] = {};
+        data[0].effective = data[0].permitted = 1u << CAP_DAC_READ_SEARCH;
+        if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(201);
+        ::_exit(body());
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    // pam_wrapper sets itself up again in a forked process that calls PAM, in a directory /tmp/pam.? that
+    // names its process in "pid"; the child ends with _exit, so that directory is left behind. Ours to
+    // remove.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (name.size() == 5 && name.starts_with("pam.") &&
+            read_text(entry.path() / "pid") == std::to_string(pid))
+            fs::remove_all(entry.path(), ec);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 namespace {

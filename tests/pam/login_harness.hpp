@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -133,8 +134,14 @@ struct PamRun {
     int code = -1;
     std::vector<Turn> transcript;
     [[nodiscard]] std::string all_text() const;
-    [[nodiscard]] std::vector<std::string> prompts() const;
+    [[nodiscard]] std::vector<std::string> of_style(std::initializer_list<int> styles) const;
+    [[nodiscard]] std::vector<std::string> prompts() const;  // PAM_PROMPT_ECHO_OFF and _ON
+    [[nodiscard]] std::vector<std::string> infos() const;    // PAM_TEXT_INFO
 };
+
+// Runs `body` in a child process that has become `uid` (keeping only the right to search directories, so
+// that a socket below a private build tree stays reachable), and returns its exit status.
+int run_as_uid(uid_t uid, const std::function<int()>& body);
 
 // pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
 // test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock)

@@ -1,12 +1,8 @@
 // Email and SMS code logins through the real module, libpam, the real helper and the local user pool.
 #include <arpa/inet.h>
-#include <grp.h>
 #include <gtest/gtest.h>
-#include <linux/capability.h>
 #include <netinet/in.h>
 #include <security/pam_appl.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -365,30 +361,11 @@ TEST_F(OtpLogin, ConversationFailureIsConvErr) {
     EXPECT_EQ(run.code, PAM_CONV_ERR);
 }
 
-// Runs one login in a child process that has become `uid`, and returns its PAM code.
-int login_as(uid_t uid, const std::function<int()>& body) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        // Keep only the right to search directories, so the socket below a private build tree is reachable;
-        // SO_PEERCRED still reports the new uid, which is what the helper judges.
-        ::prctl(PR_SET_KEEPCAPS, 1);
-        if (::setgroups(0, nullptr) != 0 || ::setgid(uid) != 0 || ::setuid(uid) != 0) ::_exit(200);
-        __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-        __user_cap_data_struct data[2] = {};
-        data[0].effective = data[0].permitted = 1u << CAP_DAC_READ_SEARCH;
-        if (::syscall(SYS_capset, &hdr, data) != 0) ::_exit(201);
-        ::_exit(body());
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
     start_helper("email_otp", "allow_unprivileged_self = yes");
     const auto before = standin_->outbox_lines();
     // Written before the fork: the child can no longer write to the root-owned service directory.
-    const int code = login_as(65534, [&] {
+    const int code = run_as_uid(65534, [&] {
         return run_pam(service_, "alice",
                        [](int, const std::string&) -> std::optional<std::string> { return "12345678"; })
             .code;

@@ -29,26 +29,9 @@ constexpr const char* kPin = "4321";
 constexpr const char* kTouch = "Touch your security key.";
 constexpr uid_t kNobody = 65534;
 
-struct Login {
-    int code = -1;
-    std::vector<Turn> transcript;
+struct Login : PamRun {
     ChildResult run;
 
-    [[nodiscard]] std::string all_text() const {
-        std::string s;
-        for (const auto& t : transcript) s += t.text + "\n";
-        return s;
-    }
-    [[nodiscard]] std::vector<std::string> of_style(std::initializer_list<int> styles) const {
-        std::vector<std::string> out;
-        for (const auto& t : transcript)
-            if (std::find(styles.begin(), styles.end(), t.style) != styles.end()) out.push_back(t.text);
-        return out;
-    }
-    [[nodiscard]] std::vector<std::string> prompts() const {
-        return of_style({PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON});
-    }
-    [[nodiscard]] std::vector<std::string> infos() const { return of_style({PAM_TEXT_INFO}); }
     [[nodiscard]] bool same_screen(const Login& o) const {
         return transcript.size() == o.transcript.size() &&
                std::equal(

@@ -96,26 +96,8 @@ std::string foreign_passkey_entry() {
            R"(", "transports": ["usb"], "friendly_name": "Lost key"})";
 }
 
-struct Login {
-    int code = -1;
-    std::vector<Turn> transcript;
+struct Login : PamRun {
     std::string raw;  // the driver's run, for failure messages
-
-    [[nodiscard]] std::string all_text() const {
-        std::string s;
-        for (const auto& t : transcript) s += t.text + "\n";
-        return s;
-    }
-    [[nodiscard]] std::vector<std::string> of_style(std::initializer_list<int> styles) const {
-        std::vector<std::string> out;
-        for (const auto& t : transcript)
-            if (std::find(styles.begin(), styles.end(), t.style) != styles.end()) out.push_back(t.text);
-        return out;
-    }
-    [[nodiscard]] std::vector<std::string> prompts() const {
-        return of_style({PAM_PROMPT_ECHO_OFF, PAM_PROMPT_ECHO_ON});
-    }
-    [[nodiscard]] std::vector<std::string> infos() const { return of_style({PAM_TEXT_INFO}); }
 };
 
 // pam_login_driver's standard output: "<style> <text>" per message (newline written as \n), then
