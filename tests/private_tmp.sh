@@ -16,6 +16,15 @@ shift
 if [ "$(id -u)" -ne 0 ]; then
   exec "$@"
 fi
+# A /tmp of its own would hide a build tree or a program that lies under /tmp.
+for path in "$base" "$1" "$PWD"; do
+  case "$(realpath -m "$path")/" in
+  /tmp/*)
+    echo "private_tmp.sh: $path is under /tmp, which a private /tmp would hide; running with the shared /tmp" >&2
+    exec "$@"
+    ;;
+  esac
+done
 mkdir -p "$base"
 dir=$(mktemp -d "$base/XXXXXXXX")
 chmod 1777 "$dir"

@@ -148,8 +148,16 @@ class Sandbox:
         check(r.returncode == 0, f"mount {' '.join(argv)} {target}: {r.stderr.strip()}")
         self.mounts.append(target)
 
+    def _check_outside(self, target):
+        """The work folder must not lie under a folder the namespace covers: the mount would hide it."""
+        inside = os.path.realpath(self.work) + "/"
+        check(not inside.startswith(os.path.realpath(target).rstrip("/") + "/"),
+              f"the work folder {self.work} lies under {target}, which this test covers with a mount of its own; "
+              "build outside /etc, /var and /run")
+
     def overlay(self, target):
         """A writable layer over `target` whose changes land in the work folder."""
+        self._check_outside(target)
         name = target.strip("/").replace("/", "_") or "root"
         upper = fresh_dir(os.path.join(self.work, "overlay", name, "upper"))
         scratch = fresh_dir(os.path.join(self.work, "overlay", name, "work"))
@@ -157,6 +165,7 @@ class Sandbox:
                     target)
 
     def bind(self, source, target):
+        self._check_outside(target)
         self._mount(["--bind", source], target)
 
     def standard(self):

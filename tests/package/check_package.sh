@@ -42,12 +42,22 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 arch=$(dpkg --print-architecture)
-# The package is built in a short directory and its files are then moved into the work directory: the
-# package's tests bind Unix sockets below its build directory, and a socket name may have only 107 bytes.
-build_root=$(mktemp -d /tmp/ppdeb.XXXXXX)
+# The package is built below the work directory, in folders with one-letter names, and its files are then
+# moved into the work directory. Not under /tmp, /var, /etc or /run: the package's own test run gives the tests
+# that load pam_wrapper a /tmp of their own (tests/private_tmp.sh), and the end-to-end tests cover /etc and /var
+# with overlays and /run with a folder of their own, which would hide a build tree there. The names are short
+# because those tests' helpers bind Unix sockets below the package's build directory, at most
+# "run/<prefix>-<8 hex digits>/helper.sock.new" (tests/pam/CMakeLists.txt), and a socket name may have only
+# 107 bytes.
+build_root="$work/b"
+pkgsrc="$build_root/p"
+longest_socket="$pkgsrc/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE)/run/pk-00000000/helper.sock.new"
+if [ "${#longest_socket}" -gt 107 ]; then
+	fail "the package's test sockets would be named like $longest_socket (${#longest_socket} bytes, more than a Unix socket name may have: 107); use a shorter --work-dir (scripts/test.sh: a clone at a shorter path)"
+fi
+rm -rf "$build_root"
 keep_build_root=false
 trap '$keep_build_root || rm -rf "$build_root"' EXIT
-pkgsrc="$build_root/pam-passwordless-$version"
 
 step "copy of the source in $pkgsrc"
 rm -rf "$work/out"
