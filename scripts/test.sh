@@ -44,17 +44,10 @@ run_job() {
   fi
 }
 
-# A test that reports itself skipped (a missing tool, not root) has proved nothing: here that is a failure.
-no_skips() {
-  if grep -E '[*]+Skipped|[(]Skipped[)]|Not Run' "$1"; then
-    echo "the tests above did not run" >&2
-    return 1
-  fi
-}
 suite() {
   BUILD_DIR=$build "$top/scripts/build.sh" || return 1
   (cd "$build" && ctest --output-on-failure -j"$(nproc)" --timeout 300 --output-log "$build/ctest.log") || return 1
-  no_skips "$build/ctest.log"
+  "$top/scripts/check-no-skips.sh" "$build/ctest.log"
 }
 package() {
   /bin/bash "$top/tests/package/check_package.sh" --source-dir "$top" --work-dir "$build/package" --with-tests

@@ -16,8 +16,9 @@ shift
 if [ "$(id -u)" -ne 0 ]; then
   exec "$@"
 fi
-# A /tmp of its own would hide a build tree or a program that lies under /tmp.
-for path in "$base" "$1" "$PWD"; do
+# A /tmp of its own would hide a build tree (BASE lies in it) or a source tree (this script lies in it) under
+# /tmp, and the programs and scripts of the test with them.
+for path in "$base" "$0"; do
   case "$(realpath -m "$path")/" in
   /tmp/*)
     echo "private_tmp.sh: $path is under /tmp, which a private /tmp would hide; running with the shared /tmp" >&2

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -312,6 +313,35 @@ std::vector<std::string> PamRun::prompts() const {
 
 std::vector<std::string> PamRun::infos() const {
     return of_style({PAM_TEXT_INFO});
+}
+
+PamRun parse_driver_output(const std::string& out) {
+    static const std::map<std::string, int, std::less<>> styles{{"echo_off", PAM_PROMPT_ECHO_OFF},
+                                                                {"echo_on", PAM_PROMPT_ECHO_ON},
+                                                                {"error", PAM_ERROR_MSG},
+                                                                {"info", PAM_TEXT_INFO}};
+    PamRun run;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        if (line.starts_with("pam_code=")) {
+            run.code = std::stoi(line.substr(9));
+            continue;
+        }
+        const auto space = line.find(' ');
+        const auto style = styles.find(line.substr(0, space));
+        if (style == styles.end()) continue;
+        std::string text;
+        const std::string escaped = space == std::string::npos ? "" : line.substr(space + 1);
+        for (std::size_t i = 0; i < escaped.size(); ++i) {
+            if (escaped[i] == '\\' && i + 1 < escaped.size()) {
+                text.push_back(escaped[++i] == 'n' ? '\n' : escaped[i]);
+            } else {
+                text.push_back(escaped[i]);
+            }
+        }
+        run.transcript.push_back({style->second, text});
+    }
+    return run;
 }
 
 int run_as_uid(uid_t uid, const std::function<int()>& body) {

@@ -139,6 +139,10 @@ struct PamRun {
     [[nodiscard]] std::vector<std::string> infos() const;    // PAM_TEXT_INFO
 };
 
+// A login as tests/passkeys/pam_login_driver printed it on standard output: "<style> <text>" per message
+// (style echo_off, echo_on, error or info; a newline in the text written as \n), then "pam_code=<N>".
+PamRun parse_driver_output(const std::string& out);
+
 // Runs `body` in a child process that has become `uid` (keeping only the right to search directories, so
 // that a socket below a private build tree stays reachable), and returns its exit status.
 int run_as_uid(uid_t uid, const std::function<int()>& body);

@@ -40,33 +40,9 @@ struct Login : PamRun {
     }
 };
 
-Login parse_driver_output(ChildResult run) {
+Login login_of(ChildResult run) {
     Login l;
-    std::istringstream in(run.out);
-    for (std::string line; std::getline(in, line);) {
-        if (line.starts_with("pam_code=")) {
-            l.code = std::stoi(line.substr(9));
-            continue;
-        }
-        const auto space = line.find(' ');
-        const std::string style = line.substr(0, space);
-        std::string text;
-        const std::string raw = space == std::string::npos ? "" : line.substr(space + 1);
-        for (std::size_t i = 0; i < raw.size(); ++i) {
-            if (raw[i] == '\\' && i + 1 < raw.size()) {
-                text.push_back(raw[i + 1] == 'n' ? '\n' : raw[i + 1]);
-                ++i;
-            } else {
-                text.push_back(raw[i]);
-            }
-        }
-        const int s = style == "echo_off"  ? PAM_PROMPT_ECHO_OFF
-                      : style == "echo_on" ? PAM_PROMPT_ECHO_ON
-                      : style == "error"   ? PAM_ERROR_MSG
-                      : style == "info"    ? PAM_TEXT_INFO
-                                           : -1;
-        if (s >= 0) l.transcript.push_back({s, text});
-    }
+    static_cast<PamRun&>(l) = parse_driver_output(run.out);
     l.run = std::move(run);
     return l;
 }
@@ -179,7 +155,7 @@ class Passkeys : public ::testing::Test {
         spec.env = pam_env(knobs, items);
         for (const auto& a : answers) spec.input += a + "\n";
         spec.work = dir_;
-        return parse_driver_output(run_child(spec));
+        return login_of(run_child(spec));
     }
 
     void enroll(const std::string& user, const std::string& name, const Env& knobs = {},

@@ -100,35 +100,10 @@ struct Login : PamRun {
     std::string raw;  // the driver's run, for failure messages
 };
 
-// pam_login_driver's standard output: "<style> <text>" per message (newline written as \n), then
-// "pam_code=<N>".
 Login parse_login(const std::string& out, std::string raw) {
     Login l;
+    static_cast<PamRun&>(l) = parse_driver_output(out);
     l.raw = std::move(raw);
-    std::istringstream in(out);
-    static const std::map<std::string, int> styles{{"echo_off", PAM_PROMPT_ECHO_OFF},
-                                                   {"echo_on", PAM_PROMPT_ECHO_ON},
-                                                   {"error", PAM_ERROR_MSG},
-                                                   {"info", PAM_TEXT_INFO}};
-    for (std::string line; std::getline(in, line);) {
-        if (line.starts_with("pam_code=")) {
-            l.code = std::stoi(line.substr(9));
-            continue;
-        }
-        const auto space = line.find(' ');
-        const auto style = styles.find(line.substr(0, space));
-        if (style == styles.end()) continue;
-        std::string text;
-        const std::string escaped = space == std::string::npos ? "" : line.substr(space + 1);
-        for (std::size_t i = 0; i < escaped.size(); ++i) {
-            if (escaped[i] == '\\' && i + 1 < escaped.size()) {
-                text.push_back(escaped[++i] == 'n' ? '\n' : escaped[i]);
-            } else {
-                text.push_back(escaped[i]);
-            }
-        }
-        l.transcript.push_back({style->second, text});
-    }
     return l;
 }
 
