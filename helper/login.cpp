@@ -258,7 +258,7 @@ void Session::authorize_caller() {
             return;
     }
     throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
-                 "caller may not authenticate another user", true};
+                 "caller may not authenticate this user", true};
 }
 
 std::optional<Identifier> Session::resolve_identity() {
