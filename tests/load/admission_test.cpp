@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -251,6 +252,12 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
     nofile.rlim_cur = 1024;
     ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &nofile), 0);
     ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    // A parked login holds one descriptor, so 1000 would just fit under 1024: what proves the raise is the
+    // helper's own soft limit, which must now be the hard one.
+    const std::string limits = read_text("/proc/" + std::to_string(helper_->pid()) + "/limits");
+    const auto line = limits.substr(limits.find("Max open files"));
+    EXPECT_EQ(std::strtoull(line.c_str() + 14, nullptr, 10), nofile.rlim_max)
+        << line.substr(0, line.find('\n'));
 
     // A security key for users_[1], enrolled by root through the command line, on a virtual key.
     const Env key_env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
@@ -274,6 +281,8 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
         << "refusals: " << count_of(log(), "refused") << "\n"
         << log().substr(0, 3000);
     const auto t_parked = std::chrono::steady_clock::now();
+    std::printf("helper with %d logins parked: %d threads, VmRSS %ld KiB\n", kParked,
+                load::thread_count(helper_->pid()), load::vm_rss_kib(helper_->pid()));
 
     // Meanwhile: sudo at the console with a code, sudo with a security key, SSH from another network.
     const PamRun sudo_code = code_login("pp-sudo", 0);
