@@ -123,10 +123,7 @@ bool Admission::open(uid_t uid, int per_caller, int ceiling) {
     if (open_ >= ceiling) return false;
     if (uid != 0) {
         int& mine = open_per_uid_[uid];
-        if (mine >= per_caller) {
-            if (mine == 0) open_per_uid_.erase(uid);
-            return false;
-        }
+        if (mine >= per_caller) return false;
         ++mine;
     }
     ++open_;
