@@ -23,7 +23,9 @@ void send_reply(HelperConnection& helper, const wire::Message& m) {
 }  // namespace
 
 Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker) {
-    helper.send(request);
+    // A helper at capacity answers with a Result and closes; the request may then be refused, but the Result
+    // waits in the socket and says why ("too many sign-ins"), which "unavailable" would not.
+    send_reply(helper, request);
     Verdict v;
     for (int step = 0; step < kMaxSteps; ++step) {
         const wire::Message msg = helper.receive();

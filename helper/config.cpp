@@ -237,11 +237,15 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.max_concurrent_logins = static_cast<int>(p.integer(key, value, 1, 4096));
             } else if (key == "max_concurrent_per_caller") {
                 c.max_concurrent_per_caller = static_cast<int>(p.integer(key, value, 1, 4096));
+            } else if (key == "max_remote_logins") {
+                c.max_remote_logins = static_cast<int>(p.integer(key, value, 1, 65536));
+            } else if (key == "refusal_log_interval") {
+                c.refusal_log_interval = std::chrono::seconds(p.integer(key, value, 1, 86400));
             } else {
-                p.fail(
-                    "unknown key '" + key +
-                    "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
-                    "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller)");
+                p.fail("unknown key '" + key +
+                       "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
+                       "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller "
+                       "max_remote_logins refusal_log_interval)");
             }
         } else if (section == "binding") {
             if (key == "mapping_file") {
@@ -417,7 +421,11 @@ std::string describe_config(const Config& c) {
       << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN")
       << "\n"
       << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
-      << "\n";
+      << "\n"
+      << "logins at once: " << c.max_concurrent_logins << " local (no remote host), " << c.max_remote_logins
+      << " remote (no source network more than its fair share), " << c.max_concurrent_per_caller
+      << " per non-root caller; refusals logged once per caller or network every "
+      << c.refusal_log_interval.count() << " s\n";
     const auto& k = c.security_key;
     o << "security keys: relying party " << k.rp_id << ", store " << k.store_dir << ", user verification "
       << (k.user_verification == UserVerification::Required    ? "required (PIN asked)"

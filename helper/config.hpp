@@ -65,6 +65,10 @@ struct Config {
     bool allow_unprivileged_self = false;
     int max_concurrent_logins = 64;
     int max_concurrent_per_caller = 16;
+    // Admission (admission.hpp): max_concurrent_logins is the local pool, max_concurrent_per_caller applies
+    // to callers other than root; remote logins have a pool of their own, shared fairly by source network.
+    int max_remote_logins = 4096;
+    std::chrono::seconds refusal_log_interval{60};
 
     // [binding]
     std::string mapping_file;

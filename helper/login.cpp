@@ -236,11 +236,6 @@ void Session::login(const wire::Message& begin) {
     if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
         throw Finish{Outcome::MaxTries, "Too many failed sign-ins; try again in " + minutes(wait) + ".",
                      "backoff after repeated failures"};
-    holds_rhost_slot_ = ctx_.limits->enter_rhost(rec_.rhost, cfg().limits);
-    if (!holds_rhost_slot_)
-        throw Finish{Outcome::AuthinfoUnavail,
-                     "Too many sign-ins at once from your host; try again in a moment.",
-                     "logins in flight from this remote host at the limit"};
     const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
@@ -263,7 +258,7 @@ void Session::authorize_caller() {
             return;
     }
     throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
-                 "caller uid " + std::to_string(ctx_.peer.uid) + " may not authenticate this user"};
+                 "caller may not authenticate this user", true};
 }
 
 std::optional<Identifier> Session::resolve_identity() {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "admission.hpp"
 #include "rate_limits.hpp"
 #include "runtime.hpp"
 
@@ -18,6 +19,7 @@ struct LoginContext {
     std::shared_ptr<const Runtime> runtime;  // null when the configuration could not be loaded
     std::string config_error;                // why, for the audit line
     RateLimits* limits;                      // shared by every connection; outlives them
+    Admission* admission;                    // shared by every connection; outlives them
 };
 
 // Serves the connection to its end: always one Result message (while the client is still there) and one

@@ -1,8 +1,10 @@
 // pam-passwordless-helper: the privileged daemon behind pam_passwordless.so, and its admin commands.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -35,6 +37,19 @@ int check_config(const std::string& path) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;
     }
+}
+
+// Every login in flight holds a descriptor (more while it talks to the user pool), and the helper holds
+// thousands (admission.hpp): the usual soft limit of 1024 would fail logins long before the pools fill. The
+// unit sets LimitNOFILE (soft = hard, so nothing is called there); started any other way, the helper takes
+// the hard limit it was given.
+void raise_descriptor_limit() {
+    rlimit nofile{};
+    if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0 || nofile.rlim_cur >= nofile.rlim_max) return;
+    nofile.rlim_cur = nofile.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &nofile) != 0)
+        syslog(LOG_WARNING, "cannot raise the descriptor limit to %llu: %s",
+               static_cast<unsigned long long>(nofile.rlim_max), std::strerror(errno));
 }
 
 }  // namespace
@@ -72,6 +87,7 @@ int main(int argc, char** argv) {
 
     pp::helper::block_handled_signals();
     openlog("pam-passwordless-helper", LOG_PID | (foreground ? LOG_PERROR : 0), LOG_AUTHPRIV);
+    raise_descriptor_limit();
     try {
         pp::UniqueFd listener = pp::helper::socket_from_systemd();
         if (!listener) {

@@ -14,13 +14,13 @@
 
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <map>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 
+#include "admission.hpp"
 #include "channel.hpp"
 #include "login.hpp"
 #include "runtime.hpp"
@@ -28,36 +28,43 @@
 namespace pp::helper {
 namespace {
 
-class Admission {
-  public:
-    bool enter(uid_t uid, int max_total, int max_per_caller) {
-        std::lock_guard lock(m_);
-        if (total_ >= max_total || per_uid_[uid] >= max_per_caller) return false;
-        ++total_;
-        ++per_uid_[uid];
-        return true;
-    }
-    // True when this was the last login in progress.
-    bool leave(uid_t uid) {
-        std::lock_guard lock(m_);
-        --total_;
-        if (--per_uid_[uid] == 0) per_uid_.erase(uid);
-        cv_.notify_all();
-        return total_ == 0;
-    }
-    bool wait_idle(std::chrono::seconds limit) {
-        std::unique_lock lock(m_);
-        return cv_.wait_for(lock, limit, [this] { return total_ == 0; });
-    }
+// Each login is a thread that mostly waits on the person: a small stack lets the helper hold thousands.
+// What a login calls (libcurl with OpenSSL, json-c, libfido2's COSE code) needs a few tens of KiB; 512 KiB
+// leaves a wide margin and still costs 1000 parked logins only address space, not memory.
+constexpr std::size_t kLoginStack = 512 * 1024;
 
-  private:
-    std::mutex m_;
-    std::condition_variable cv_;
-    int total_ = 0;
-    std::map<uid_t, int> per_uid_;
-};
+// Connections open at once beyond the three pools' sum: room for those whose first message is still on its
+// way, so a remote flood refused after reading cannot shut local callers out at accept.
+constexpr int kPendingHeadroom = 256;
 
+// Starts `work` on a detached thread with a small stack; false when the system has no thread to give.
+bool start_login_thread(std::function<void()> work) {
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return false;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, kLoginStack);
+    auto* owned = new std::function<void()>(std::move(work));
+    pthread_t t;
+    const int r = pthread_create(
+        &t, &attr,
+        [](void* arg) -> void* {
+            std::unique_ptr<std::function<void()>> fn(static_cast<std::function<void()>*>(arg));
+            (*fn)();
+            return nullptr;
+        },
+        owned);
+    pthread_attr_destroy(&attr);
+    if (r != 0) delete owned;
+    return r == 0;
+}
+
+// Refused at accept, without a thread: take the request if it is already there (the module sends it at once)
+// so that closing does not reset the connection, then answer. A client whose request arrives later finds its
+// send refused and still reads this Result.
 void refuse_busy(int fd) {
+    char scratch[4096];
+    while (::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
+    }
     try {
         wire::Message r(wire::Type::Result);
         r.add(wire::Tag::Outcome, static_cast<std::uint32_t>(wire::Outcome::AuthinfoUnavail))
@@ -139,12 +146,18 @@ int serve(UniqueFd listener, const std::string& config_path) {
 
     // Shared with the login threads, which may outlive this function when a stop times out.
     auto admission = std::make_shared<Admission>();
+    bool summaries_pending = false;
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
     auto limits = std::make_shared<RateLimits>(runtime.load() ? runtime.load()->config.limits_state_file
                                                               : std::string(kDefaultLimitsStateFile));
     for (;;) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
-        if (::poll(fds, 2, -1) < 0) {
+        // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
+        // write the summaries that are due.
+        const int poll_ms = summaries_pending || admission->busy() ? 1000 : -1;
+        const int ready = ::poll(fds, 2, poll_ms);
+        summaries_pending = admission->refusals().flush();
+        if (ready < 0) {
             if (errno == EINTR) continue;
             throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         }
@@ -165,6 +178,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                     listener.reset();
                     if (!admission->wait_idle(std::chrono::seconds(10)))
                         syslog(LOG_WARNING, "stopping with logins still in flight");
+                    admission->refusals().flush(true);
                     return 0;
                 }
             }
@@ -179,11 +193,13 @@ int serve(UniqueFd listener, const std::string& config_path) {
             const timeval send_limit{10, 0};
             ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
             auto rt = runtime.load();
-            const int max_total = rt ? rt->config.max_concurrent_logins : 8;
-            const int max_caller = rt ? rt->config.max_concurrent_per_caller : 8;
-            if (!admission->enter(peer.uid, max_total, max_caller)) {
-                syslog(LOG_WARNING, "refused a login from uid %u: too many in flight",
-                       static_cast<unsigned>(peer.uid));
+            const AdmissionLimits lim = admission_limits(rt ? &rt->config : nullptr);
+            // Which pool a login belongs to is known only once its first message is read (Session::admit);
+            // here only a non-root caller's own count and the ceiling on open connections are checked.
+            if (!admission->open(peer.uid, lim.per_caller, 2 * lim.local + lim.remote + kPendingHeadroom)) {
+                admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
+                                              "too many connections at once", lim.log_interval);
+                summaries_pending = true;
                 refuse_busy(conn.get());
                 continue;
             }
@@ -192,10 +208,10 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 std::lock_guard lock(config_error_mutex);
                 err = config_error;
             }
-            std::thread([fd = std::move(conn), peer, rt = std::move(rt), err = std::move(err), admission,
-                         limits]() mutable {
-                run_connection(LoginContext{fd.get(), peer, std::move(rt), std::move(err), limits.get()});
-                fd.reset();
+            auto fd = std::make_shared<UniqueFd>(std::move(conn));
+            const bool started = start_login_thread([fd, peer, rt, err = std::move(err), admission, limits] {
+                run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get()});
+                fd->reset();
                 // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread
                 // ends, which may be after a stop has seen it leave and the process is exiting: free it now.
                 // (Seen as leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
@@ -203,8 +219,15 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 // The last login of a burst has ended: give back to the system what glibc's per-thread
                 // arenas keep of the memory the burst freed, so that the helper returns to its idle size
                 // (tests/load measures it).
-                if (admission->leave(peer.uid)) ::malloc_trim(0);
-            }).detach();
+                if (admission->close(peer.uid)) ::malloc_trim(0);
+            });
+            if (!started) {
+                admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
+                                              "no thread available for another login", lim.log_interval);
+                summaries_pending = true;
+                refuse_busy(fd->get());
+                admission->close(peer.uid);
+            }
         }
     }
 }

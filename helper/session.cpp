@@ -49,17 +49,17 @@ std::string random_bytes(std::size_t n) {
 Session::Session(const LoginContext& ctx) : ctx_(ctx) {
     rec_.login_id = random_hex(8);
     rec_.caller_uid = ctx.peer.uid;
+    summary_source_ = Admission::log_source(ctx.peer.uid, false, "");
 }
 
-Session::~Session() {
-    if (holds_rhost_slot_) ctx_.limits->leave_rhost(rec_.rhost);
-}
+Session::~Session() = default;
 
 void Session::run() noexcept {
     Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
     try {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
+        admit(first);
         if (first.type() == wire::Type::Begin)
             login(first);
         else if (first.type() == wire::Type::Manage)
@@ -85,7 +85,11 @@ void Session::run() noexcept {
     rec_.outcome = f.outcome;
     rec_.reason = f.reason;
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
-    audit(rec_);
+    if (f.summarised)
+        ctx_.admission->refusals().refused(summary_source_, f.reason,
+                                           admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
+    else
+        audit(rec_);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);
@@ -95,6 +99,26 @@ void Session::run() noexcept {
     } catch (const std::exception&) {
         // The client went away; it returns an error of its own and nothing is granted.
     }
+}
+
+// Only once the first message is read does the helper know a local login from a remote one; refusing after
+// reading it also lets the Result reach the person (a connection closed with its request unread is reset,
+// and the client would see only "unavailable").
+void Session::admit(const wire::Message& first) {
+    const std::string rhost =
+        first.type() == wire::Type::Begin ? std::string(first.get_or(wire::Tag::Rhost, "")) : std::string();
+    // Remote means PAM_RHOST is set: the one place where admission tells the two apart.
+    const bool remote = !rhost.empty();
+    admission_ = ctx_.admission->admit(ctx_.peer.uid, remote, rhost,
+                                       admission_limits(ctx_.runtime ? &cfg() : nullptr));
+    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);
+    if (!admission_.admitted())
+        throw Finish{Outcome::AuthinfoUnavail,
+                     remote ? "Too many sign-ins at once from your network; try again in a moment."
+                            : "Too many sign-ins at once; try again in a moment.",
+                     remote ? "remote logins in flight at the limit for this network"
+                            : "logins in flight at the limit",
+                     true};
 }
 
 void Session::start_clock() {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "admission.hpp"
 #include "audit.hpp"
 #include "cognito_client.hpp"
 #include "config.hpp"
@@ -21,6 +22,9 @@ struct Finish {
     wire::Outcome outcome;
     std::string text;    // for the person
     std::string reason;  // for the audit log
+    // Refused before any login work (admission, a caller not allowed to ask): counted in the helper's
+    // refusal summary instead of an audit line each, so a flood cannot drown the audit lines.
+    bool summarised = false;
 };
 
 inline constexpr const char* kSignInFailed = "Sign-in failed.";
@@ -64,6 +68,7 @@ class Session {
     // person's cancel ends the session, any other answer is a protocol error.
     wire::Message exchange_with_key(const wire::Message& request, wire::Type expected);
     void read_identity_fields(const wire::Message& m);
+    void admit(const wire::Message& first);
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
 
     // login.cpp: proving who the person is
@@ -103,7 +108,8 @@ class Session {
     bool want_access_token_ = false;      // only a management request keeps the pool's access token
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
-    bool holds_rhost_slot_ = false;
+    std::string summary_source_;  // who a summarised refusal is counted against
+    AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end
 };
 
 }  // namespace pp::helper

@@ -371,7 +371,8 @@ TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
             .code;
     });
     EXPECT_EQ(code, PAM_AUTH_ERR) << helper_->log();
-    EXPECT_NE(helper_->log().find("caller uid 65534 may not authenticate this user"), std::string::npos)
+    EXPECT_NE(helper_->log().find("refused a request from uid 65534: caller may not authenticate this user"),
+              std::string::npos)
         << helper_->log();
     EXPECT_EQ(standin_->outbox_lines(), before);
 }

@@ -419,5 +419,21 @@ TEST(MethodNames, AsWrittenAndAsThePoolNamesThem) {
     EXPECT_EQ(method_challenge(Method::SmsOtp), "SMS_OTP");
 }
 
+TEST(ParseConfig, AdmissionKeys) {
+    const Config d = parse_config(kMinimal, kSource);
+    EXPECT_EQ(d.max_remote_logins, 4096);
+    EXPECT_EQ(d.refusal_log_interval, std::chrono::seconds(60));
+    const Config c =
+        parse_config(kMinimal + "[login]\nmax_remote_logins = 20000\nrefusal_log_interval = 300\n", kSource);
+    EXPECT_EQ(c.max_remote_logins, 20000);
+    EXPECT_EQ(c.refusal_log_interval, std::chrono::seconds(300));
+    EXPECT_THAT(describe_config(c), HasSubstr("64 local (no remote host), 20000 remote"));
+    EXPECT_THAT(describe_config(c), HasSubstr("every 300 s"));
+    EXPECT_THAT(error_for_key("login", "max_remote_logins = 0"),
+                HasSubstr("max_remote_logins must be a whole number from 1 to 65536"));
+    EXPECT_THAT(error_for_key("login", "refusal_log_interval = 86401"),
+                HasSubstr("refusal_log_interval must be a whole number from 1 to 86400"));
+}
+
 }  // namespace
 }  // namespace pp::helper

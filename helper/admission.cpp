@@ -1,0 +1,200 @@
+#include "admission.hpp"
+
+#include <arpa/inet.h>
+#include <syslog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "audit.hpp"
+#include "config.hpp"
+
+namespace pp::helper {
+namespace {
+
+// Past this many sources a flood of new ones (an IPv6 attacker has many /64s) is counted under one name, so
+// the log's own memory stays bounded.
+constexpr std::size_t kMaxSources = 4096;
+constexpr const char* kOtherSources = "other sources";
+
+std::string ipv4_net(const unsigned char* a) {
+    char buf[INET_ADDRSTRLEN];
+    const unsigned char net[4] = {a[0], a[1], a[2], 0};
+    ::inet_ntop(AF_INET, net, buf, sizeof buf);
+    return std::string(buf) + "/24";
+}
+
+}  // namespace
+
+AdmissionLimits admission_limits(const Config* c) {
+    if (c == nullptr) return {};
+    return {c->max_concurrent_logins, c->max_remote_logins, c->max_concurrent_per_caller,
+            c->refusal_log_interval};
+}
+
+std::string source_network(std::string_view rhost) {
+    std::string host(rhost.substr(0, 255));
+    // A link-local address may carry its interface ("fe80::1%eth0"): the address alone decides.
+    if (const auto pct = host.find('%'); pct != std::string::npos) host.resize(pct);
+    unsigned char a[16];
+    if (::inet_pton(AF_INET, host.c_str(), a) == 1) return ipv4_net(a);
+    if (::inet_pton(AF_INET6, host.c_str(), a) == 1) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(a, mapped, sizeof mapped) == 0) return ipv4_net(a + 12);
+        std::memset(a + 8, 0, 8);
+        char buf[INET6_ADDRSTRLEN];
+        ::inet_ntop(AF_INET6, a, buf, sizeof buf);
+        return std::string(buf) + "/64";
+    }
+    // Host names compare as DNS does, without case.
+    std::transform(host.begin(), host.end(), host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return "host " + host;
+}
+
+int fair_share(int capacity, std::size_t networks) {
+    return static_cast<int>(static_cast<std::size_t>(capacity) / (networks + 1));
+}
+
+void RefusalLog::refused(const std::string& source, std::string_view why, std::chrono::seconds interval) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m_);
+    auto it = entries_.find(source);
+    if (it == entries_.end() && entries_.size() >= kMaxSources) it = entries_.find(kOtherSources);
+    if (it != entries_.end()) {
+        ++it->second.more;
+        it->second.why = why;
+        return;
+    }
+    const std::string& name = entries_.size() >= kMaxSources ? std::string(kOtherSources) : source;
+    entries_.emplace(name, Entry{now, 0, std::string(why), interval});
+    syslog(LOG_WARNING,
+           "refused a request from %s: %s (further refusals from it are counted, one line every %lld s)",
+           loggable(name, 300).c_str(), loggable(why).c_str(), static_cast<long long>(interval.count()));
+}
+
+bool RefusalLog::flush(bool all) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(m_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        Entry& e = it->second;
+        if (!all && now - e.since < e.interval) {
+            ++it;
+            continue;
+        }
+        if (e.more == 0) {
+            it = entries_.erase(it);
+            continue;
+        }
+        syslog(
+            LOG_WARNING, "refused %llu more requests from %s in the last %lld s: %s",
+            static_cast<unsigned long long>(e.more), loggable(it->first, 300).c_str(),
+            static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - e.since).count()),
+            loggable(e.why).c_str());
+        // The source stays in the table for one more interval, so a steady flood gives one line an interval
+        // and not a "first refusal" line as well.
+        e.since = now;
+        e.more = 0;
+        ++it;
+    }
+    return !entries_.empty();
+}
+
+AdmissionTicket::AdmissionTicket(AdmissionTicket&& o) noexcept
+    : owner_(std::exchange(o.owner_, nullptr)), pool_(o.pool_), network_(std::move(o.network_)) {}
+
+AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& o) noexcept {
+    if (this != &o) {
+        if (owner_ != nullptr) owner_->release(pool_, network_);
+        owner_ = std::exchange(o.owner_, nullptr);
+        pool_ = o.pool_;
+        network_ = std::move(o.network_);
+    }
+    return *this;
+}
+
+AdmissionTicket::~AdmissionTicket() {
+    if (owner_ != nullptr) owner_->release(pool_, network_);
+}
+
+bool Admission::open(uid_t uid, int per_caller, int ceiling) {
+    std::lock_guard lock(m_);
+    if (open_ >= ceiling) return false;
+    if (uid != 0) {
+        int& mine = open_per_uid_[uid];
+        if (mine >= per_caller) return false;
+        ++mine;
+    }
+    ++open_;
+    return true;
+}
+
+bool Admission::close(uid_t uid) {
+    std::lock_guard lock(m_);
+    if (uid != 0) {
+        const auto it = open_per_uid_.find(uid);
+        if (it != open_per_uid_.end() && --it->second <= 0) open_per_uid_.erase(it);
+    }
+    --open_;
+    if (open_ == 0) idle_.notify_all();
+    return open_ == 0;
+}
+
+bool Admission::busy() {
+    std::lock_guard lock(m_);
+    return open_ > 0;
+}
+
+bool Admission::wait_idle(std::chrono::seconds limit) {
+    std::unique_lock lock(m_);
+    return idle_.wait_for(lock, limit, [this] { return open_ == 0; });
+}
+
+AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
+                                 const AdmissionLimits& limits) {
+    std::lock_guard lock(m_);
+    if (uid != 0) {
+        if (unprivileged_ >= limits.local) return {};
+        ++unprivileged_;
+        return {this, Pool::Unprivileged, {}};
+    }
+    if (!remote) {
+        if (local_ >= limits.local) return {};
+        ++local_;
+        return {this, Pool::Local, {}};
+    }
+    std::string net = source_network(rhost);
+    if (remote_ >= limits.remote) return {};
+    const auto it = per_network_.find(net);
+    const int held = it == per_network_.end() ? 0 : it->second;
+    const std::size_t networks = per_network_.size() + (held == 0 ? 1 : 0);
+    if (held >= std::max(1, fair_share(limits.remote, networks))) return {};
+    ++remote_;
+    ++per_network_[net];
+    return {this, Pool::Remote, std::move(net)};
+}
+
+std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost) {
+    if (uid == 0 && remote) return "network " + source_network(rhost);
+    return "uid " + std::to_string(uid);
+}
+
+void Admission::release(Pool pool, const std::string& network) {
+    std::lock_guard lock(m_);
+    switch (pool) {
+        case Pool::Local:
+            --local_;
+            break;
+        case Pool::Unprivileged:
+            --unprivileged_;
+            break;
+        case Pool::Remote:
+            --remote_;
+            if (const auto it = per_network_.find(network); it != per_network_.end() && --it->second <= 0)
+                per_network_.erase(it);
+            break;
+    }
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,414 @@
+// Admission under attack (issue #10, finding 1 and the refused-connection half of finding 9), through the
+// real module under the real libpam and the real helper, against the local user pool:
+//  - 1000 remote logins from 20 addresses parked at their first prompt, by a helper started with a soft
+//    descriptor limit of 1024, while a local sudo login with a code, a local sudo login with a security key
+//    and a remote login from another network all succeed; then every parked login is released and reaped;
+//  - a refusal reaches the person as its text, with PAM_AUTHINFO_UNAVAIL;
+//  - a local non-root user flooding the socket with refused requests gets summary lines, not a line each,
+//    while a real login's audit line is still written.
+//
+// Each parked login is a process of its own, as sshd gives each connection: libpam does not promise that
+// handles in several threads of one process are independent, and processes are what the helper really sees
+// (one SO_PEERCRED peer each). As in load.two_hundred_logins, the test moves into a private mount namespace
+// with its own /etc/pam.d instead of pam_wrapper, which cannot set itself up in a thousand processes.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+#include "load_rig.hpp"
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+using load::LoadUser;
+
+constexpr uid_t kNobody = 65534;
+constexpr const char* kRefusalText = "Too many sign-ins at once";
+
+// The user-pool stand-in with a pool file of our own.
+class PoolStandIn {
+  public:
+    PoolStandIn(const fs::path& dir, const fs::path& pool) : dir_(dir) {
+        fs::create_directories(dir);
+        proc_ = Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir.string(),
+                         "--pool", pool.string(), "--host", "127.0.0.1", "--port", "0"},
+                        dir / "standin.log");
+        if (!wait_until([&] { return fs::exists(dir / "ready.json"); }))
+            throw std::runtime_error("the user-pool stand-in did not get ready: " +
+                                     read_text(dir / "standin.log"));
+        const std::string ready = read_text(dir / "ready.json");
+        port_ = std::atoi(ready.c_str() + ready.find(':', ready.find("\"port\"")) + 1);
+    }
+    [[nodiscard]] std::string pool_section(const fs::path& secret) const {
+        const std::string base = "https://127.0.0.1:" + std::to_string(port_) + "/";
+        return "[pool]\npool_id = us-east-1_TestPool\nclient_id = testclient123\nclient_secret_file = " +
+               secret.string() + "\nendpoint = " + base + "\nissuer = " + base +
+               "us-east-1_TestPool\nca_file = " + (dir_ / "ca.pem").string() + "\n";
+    }
+    [[nodiscard]] fs::path outbox() const { return dir_ / "outbox.jsonl"; }
+
+  private:
+    fs::path dir_;
+    Process proc_;
+    int port_ = 0;
+};
+
+// One directory per test, its services in a private /etc/pam.d, the stand-in with two users and the
+// helper's files. The namespace is entered once per process (CTest runs each test in a process of its own).
+class Admission : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root: the helper trusts only root-owned files and sockets";
+        dir_ = fs::path(PP_LOAD_RUN_DIR) / short_name("adm", test_key());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_ / "pam.d");
+        fs::permissions(dir_, fs::perms(0755));
+        const std::string module =
+            std::string("auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n") +
+            "auth required " PP_MODULE_PATH " socket=" + socket() + " timeout=120\n" +
+            "account required pam_permit.so\n";
+        for (const char* service : {"pp-sshd", "pp-sudo", "pp-key", "pp-self"})
+            write_text(dir_ / "pam.d" / service, module);
+        write_text(dir_ / "pam.d" / "other", "auth required pam_deny.so\naccount required pam_deny.so\n");
+        load::private_pam_dir(dir_ / "pam.d");
+        // Loaded here once, so that each forked login finds the module and its libraries already mapped and
+        // relocated instead of loading them again (most of a parked login's cost on 2 cores).
+        for (const char* lib : {PP_MODULE_PATH, PP_PAM_WRAPPER_MODULES "/pam_set_items.so"})
+            ASSERT_NE(::dlopen(lib, RTLD_NOW | RTLD_NODELETE), nullptr) << ::dlerror();
+        users_ = load::load_users(3);
+        write_text(dir_ / "pool.json", load::pool_json(users_));
+        write_text(dir_ / "identities", load::identity_map(users_));
+        write_text(dir_ / "client-secret", "s3cr3t-for-the-local-stand-in-only\n", fs::perms(0600));
+        standin_.emplace(dir_ / "standin", dir_ / "pool.json");
+    }
+
+    void TearDown() override {
+        if (helper_) helper_->stop();
+    }
+
+    [[nodiscard]] std::string socket() const { return (dir_ / "helper.sock").string(); }
+    [[nodiscard]] std::string log() const { return read_text(dir_ / "helper.log"); }
+
+    void start_helper(const std::string& login_extra) {
+        write_text(
+            dir_ / "helper.conf",
+            standin_->pool_section(dir_ / "client-secret") +
+                "\n[login]\nmethods = email_otp\nremote_methods = email_otp\nmax_tries = 3\n"
+                "request_timeout = 30\nlogin_timeout = 300\n" +
+                login_extra + "\n[binding]\nmapping_file = " + (dir_ / "identities").string() +
+                "\n\n[service pp-key]\nmethods = security_key\n\n[security_key]\nrp_id = "
+                "pam://pam-passwordless-test\nstore_dir = " +
+                (dir_ / "credentials").string() +
+                "\ntouch_timeout = 2\n\n[limits]\nsends_per_identifier = 100\nsends_per_rhost = 100000\n"
+                "failures_before_backoff = 100\nstate_file = " +
+                (dir_ / "limits").string() + "\n");
+        helper_.emplace(std::vector<std::string>{PP_HELPER_BIN, "--foreground", "--socket", socket(),
+                                                 "--config", (dir_ / "helper.conf").string()},
+                        dir_ / "helper.log");
+        ASSERT_TRUE(wait_until([&] { return fs::exists(socket()); })) << log();
+    }
+
+    // A code login of users_[i] through `service`, in this process; `rhost` set as PAM_RHOST when not empty.
+    PamRun code_login(const std::string& service, int i, const std::string& rhost = "") {
+        const LoadUser& u = users_.at(static_cast<std::size_t>(i));
+        std::map<std::string, std::string> items;
+        if (!rhost.empty()) items["PAM_RHOST"] = rhost;
+        return run_pam(
+            service, u.name,
+            [&](int, const std::string& prompt) -> std::optional<std::string> {
+                if (prompt.find("Code sent to") == std::string::npos) return std::nullopt;
+                return load::latest_code(standin_->outbox(), u.email).value_or("no-code");
+            },
+            items);
+    }
+
+    fs::path dir_;
+    std::vector<LoadUser> users_;
+    std::optional<PoolStandIn> standin_;
+    std::optional<Process> helper_;
+};
+
+// Logins parked at their first prompt, each in a process of its own, until release().
+class ParkedLogins {
+  public:
+    ParkedLogins() {
+        if (::pipe2(parked_, O_CLOEXEC) != 0 || ::pipe2(release_, O_CLOEXEC) != 0)
+            throw std::runtime_error("pipe failed");
+    }
+    ~ParkedLogins() {
+        release();
+        for (int fd : {parked_[0], parked_[1], release_[0]})
+            if (fd >= 0) ::close(fd);
+    }
+    ParkedLogins(const ParkedLogins&) = delete;
+    ParkedLogins& operator=(const ParkedLogins&) = delete;
+
+    // Starts a login of `user` (an unknown name walks the same first prompt as a real one) from `rhost` as
+    // `uid`. The child writes 'p' once it sits at a prompt, then waits for release; a login that ends before
+    // any prompt writes 'r' and its text.
+    void start(const std::string& service, const std::string& user, const std::string& rhost, uid_t uid = 0) {
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid == 0) {
+            ::close(release_[1]);
+            if (uid != 0) ::_exit(run_as_uid(uid, [&] { return login(service, user, rhost); }));
+            ::_exit(login(service, user, rhost));
+        }
+        children_.push_back(pid);
+    }
+
+  private:
+    int login(const std::string& service, const std::string& user, const std::string& rhost) {
+        bool prompted = false;
+        std::map<std::string, std::string> items;
+        if (!rhost.empty()) items["PAM_RHOST"] = rhost;
+        const auto run = run_pam(
+            service, user,
+            [&](int, const std::string&) -> std::optional<std::string> {
+                prompted = true;
+                (void)!::write(parked_[1], "p", 1);
+                char c;
+                while (::read(release_[0], &c, 1) < 0 && errno == EINTR) {
+                }
+                return std::nullopt;
+            },
+            items);
+        if (!prompted) (void)!::write(parked_[1], "r", 1);
+        return run.code;
+    }
+
+  public:
+    // Waits until every login started has written its byte; returns how many are parked at a prompt.
+    int wait_parked(std::chrono::seconds limit) {
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (seen_ < children_.size() && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{parked_[0], POLLIN, 0};
+            if (::poll(&p, 1, 1000) <= 0) continue;
+            char buf[256];
+            const ssize_t n = ::read(parked_[0], buf, sizeof buf);
+            for (ssize_t k = 0; k < n; ++k) {
+                ++seen_;
+                parked_count_ += buf[k] == 'p';
+            }
+        }
+        return parked_count_;
+    }
+
+    // Ends every parked login (their conversations fail) and reaps every child; the number reaped.
+    std::size_t release() {
+        if (release_[1] >= 0) {
+            ::close(release_[1]);
+            release_[1] = -1;
+        }
+        std::size_t reaped = 0;
+        for (pid_t pid : children_) {
+            int status = 0;
+            if (::waitpid(pid, &status, 0) == pid) ++reaped;
+        }
+        children_.clear();
+        return reaped;
+    }
+
+  private:
+    int parked_[2] = {-1, -1};
+    int release_[2] = {-1, -1};
+    std::vector<pid_t> children_;
+    std::size_t seen_ = 0;
+    int parked_count_ = 0;
+};
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
+    // The helper starts with the usual soft limit of 1024 descriptors and must raise it itself to hold the
+    // 1000 (each holds one; this process's pipes and the children's own are below any limit).
+    rlimit nofile{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &nofile), 0);
+    ASSERT_GE(nofile.rlim_max, 4096u) << "the hard descriptor limit is too low to run this test";
+    nofile.rlim_cur = 1024;
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &nofile), 0);
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    // A parked login holds one descriptor, so 1000 would just fit under 1024: what proves the raise is the
+    // helper's own soft limit, which must now be the hard one.
+    const std::string limits = read_text("/proc/" + std::to_string(helper_->pid()) + "/limits");
+    const auto line = limits.substr(limits.find("Max open files"));
+    EXPECT_EQ(std::strtoull(line.c_str() + 14, nullptr, 10), nofile.rlim_max)
+        << line.substr(0, line.find('\n'));
+
+    // A security key for users_[1], enrolled by root through the command line, on a virtual key.
+    const Env key_env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C",
+                         "VFIDO_STATE_DIR=" + (dir_ / "vfido").string(), preload_entry(PP_VIRTUAL_FIDO)};
+    fs::create_directories(dir_ / "vfido");
+    const auto enrolled = run_child(
+        {.argv = {PP_CLI_BIN, "--socket", socket(), "enroll", "--user", users_[1].name, "--name", "desk key"},
+         .env = key_env + sanitizer_env(),
+         .input = "",
+         .work = dir_,
+         .uid = std::nullopt});
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.describe() << log();
+
+    // 1000 unauthenticated SSH logins with made-up names from 20 addresses in 20 networks, parked.
+    constexpr int kParked = 1000;
+    ParkedLogins parked;
+    const auto t_start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kParked; ++i)
+        parked.start("pp-sshd", "ghost" + std::to_string(i), "198.51." + std::to_string(i % 20) + ".7");
+    ASSERT_EQ(parked.wait_parked(std::chrono::seconds(90)), kParked)
+        << "refusals: " << count_of(log(), "refused") << "\n"
+        << log().substr(0, 3000);
+    const auto t_parked = std::chrono::steady_clock::now();
+    std::printf("helper with %d logins parked: %d threads, VmRSS %ld KiB\n", kParked,
+                load::thread_count(helper_->pid()), load::vm_rss_kib(helper_->pid()));
+
+    // Meanwhile: sudo at the console with a code, sudo with a security key, SSH from another network.
+    const PamRun sudo_code = code_login("pp-sudo", 0);
+    EXPECT_EQ(sudo_code.code, PAM_SUCCESS) << sudo_code.all_text();
+    const auto key = run_child({.argv = {PP_LOGIN_DRIVER, "pp-key", users_[1].name},
+                                .env = key_env + sanitizer_env(),
+                                .input = "",
+                                .work = dir_,
+                                .uid = std::nullopt});
+    const PamRun sudo_key = parse_driver_output(key.out);
+    EXPECT_EQ(sudo_key.code, PAM_SUCCESS) << key.describe();
+    const PamRun other_network = code_login("pp-sshd", 2, "203.0.113.77");
+    EXPECT_EQ(other_network.code, PAM_SUCCESS) << other_network.all_text();
+
+    const auto t_release = std::chrono::steady_clock::now();
+    EXPECT_EQ(parked.release(), static_cast<std::size_t>(kParked));
+    const auto t_end = std::chrono::steady_clock::now();
+    std::printf("parking %d logins: %.1f s; the three logins: %.1f s; release and reap: %.1f s\n", kParked,
+                std::chrono::duration<double>(t_parked - t_start).count(),
+                std::chrono::duration<double>(t_release - t_parked).count(),
+                std::chrono::duration<double>(t_end - t_release).count());
+    const std::string helper_log = log();
+    for (const auto& [service, user] :
+         {std::pair{"pp-sudo", users_[0].name}, std::pair{"pp-key", users_[1].name},
+          std::pair{"pp-sshd", users_[2].name}}) {
+        const std::string want = "user=\"" + user + "\" service=\"" + service + "\"";
+        const auto at = helper_log.find(want);
+        ASSERT_NE(at, std::string::npos) << "no audit line for " << want;
+        EXPECT_NE(helper_log.substr(at, helper_log.find('\n', at) - at).find("outcome=success"),
+                  std::string::npos)
+            << helper_log.substr(at, 400);
+    }
+    // Every parked login ended with its audit line once released (the conversation failed), none refused.
+    EXPECT_EQ(count_of(helper_log, "user=\"ghost"), static_cast<std::size_t>(kParked));
+    EXPECT_EQ(count_of(helper_log, "refused"), 0u);
+}
+
+// A non-root caller at its cap (max_concurrent_per_caller) is refused: the person reads why, PAM hears
+// PAM_AUTHINFO_UNAVAIL.
+TEST_F(Admission, RefusalAtTheCallerCapReachesThePersonWithItsText) {
+    ASSERT_NO_FATAL_FAILURE(start_helper("allow_unprivileged_self = yes\nmax_concurrent_per_caller = 1\n"));
+    ParkedLogins parked;
+    parked.start("pp-self", "nobody", "", kNobody);
+    ASSERT_EQ(parked.wait_parked(std::chrono::seconds(30)), 1) << log();
+
+    const int out = ::open((dir_ / "refused").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    ASSERT_GE(out, 0);
+    const int status = run_as_uid(kNobody, [&] {
+        const PamRun r = run_pam("pp-self", "nobody", [](int, const std::string&) { return std::nullopt; });
+        const std::string line = std::to_string(r.code) + "\n" + r.all_text();
+        return ::write(out, line.data(), line.size()) == static_cast<ssize_t>(line.size()) ? 0 : 1;
+    });
+    ::close(out);
+    ASSERT_EQ(status, 0);
+    const std::string result = read_text(dir_ / "refused");
+    EXPECT_EQ(std::atoi(result.c_str()), PAM_AUTHINFO_UNAVAIL) << result;
+    EXPECT_NE(result.find(kRefusalText), std::string::npos) << result << "\n" << log();
+    EXPECT_EQ(parked.release(), 1u);
+}
+
+// A network past its fair share of the remote pool is refused with the text; another network still gets in.
+TEST_F(Admission, RemoteNetworkPastItsFairShareIsRefusedWithItsTextAndAnotherGetsIn) {
+    // A pool of 4: one network alone may hold 4 / (1 + 1) = 2.
+    ASSERT_NO_FATAL_FAILURE(start_helper("max_remote_logins = 4\n"));
+    ParkedLogins parked;
+    parked.start("pp-sshd", "ghost1", "192.0.2.10");
+    parked.start("pp-sshd", "ghost2", "192.0.2.11");
+    ASSERT_EQ(parked.wait_parked(std::chrono::seconds(30)), 2) << log();
+
+    const PamRun third = run_pam("pp-sshd", "ghost3", [](int, const std::string&) { return std::nullopt; },
+                                 {{"PAM_RHOST", "192.0.2.12"}});
+    EXPECT_EQ(third.code, PAM_AUTHINFO_UNAVAIL) << third.all_text();
+    EXPECT_NE(third.all_text().find("Too many sign-ins at once from your network"), std::string::npos)
+        << third.all_text();
+    const PamRun other = code_login("pp-sshd", 0, "::ffff:203.0.113.9");
+    EXPECT_EQ(other.code, PAM_SUCCESS) << other.all_text() << log();
+    EXPECT_EQ(parked.release(), 2u);
+}
+
+// A local user's flood of refused requests (here: asking to authenticate root, which only root may do) is
+// logged as a first line and a count, not a line each; a real login's audit line is still written.
+TEST_F(Admission, RefusedFloodIsSummarisedAndAuditLinesAreKept) {
+    // The shipped refusal_log_interval (60 s): one summary line per interval the flood lasts.
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    constexpr int kFlood = 2000;
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = run_as_uid(kNobody, [&] {
+        for (int i = 0; i < kFlood; ++i) {
+            const PamRun r = run_pam("pp-self", "root", [](int, const std::string&) { return std::nullopt; });
+            if (r.code != PAM_AUTH_ERR) return 1;
+        }
+        return 0;
+    });
+    ASSERT_EQ(status, 0) << log().substr(0, 2000);
+    const PamRun real = code_login("pp-sudo", 0);
+    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
+    helper_->stop();
+    helper_.reset();
+    const auto minutes =
+        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+
+    // Every line about the flood: the first refusal, then counts; together they account for all of it.
+    const std::string helper_log = log();
+    std::size_t lines = 0;
+    long counted = 0;
+    std::istringstream in(helper_log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("uid 65534") == std::string::npos && line.find("caller_uid=65534") == std::string::npos)
+            continue;
+        ++lines;
+        const auto more = line.find("refused ");
+        if (line.find(" more requests from uid 65534") != std::string::npos)
+            counted += std::atol(line.c_str() + more + 8);
+        else
+            counted += 1;
+    }
+    EXPECT_LE(lines, static_cast<std::size_t>(2 + minutes)) << helper_log.substr(0, 3000);
+    EXPECT_EQ(counted, kFlood) << helper_log.substr(helper_log.size() > 3000 ? helper_log.size() - 3000 : 0);
+    // The real login's audit line is there, once.
+    const std::string audit = "user=\"" + users_[0].name + "\" service=\"pp-sudo\"";
+    EXPECT_EQ(count_of(helper_log, audit), 1u);
+    const auto at = helper_log.find(audit);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(helper_log.substr(at, helper_log.find('\n', at) - at).find("outcome=success"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace pp::test

@@ -1,0 +1,100 @@
+// The admission rules (helper/admission.hpp): which pool a login takes, the fair share of a source network,
+// and how networks are told apart.
+#include "admission.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace pp::helper {
+namespace {
+
+AdmissionLimits limits(int local, int remote, int per_caller = 16) {
+    return {local, remote, per_caller, std::chrono::seconds(60)};
+}
+
+TEST(SourceNetwork, Ipv4CountsAsItsSlash24) {
+    EXPECT_EQ(source_network("192.0.2.77"), "192.0.2.0/24");
+    EXPECT_EQ(source_network("192.0.2.1"), source_network("192.0.2.254"));
+    EXPECT_NE(source_network("192.0.2.1"), source_network("192.0.3.1"));
+}
+
+TEST(SourceNetwork, Ipv4MappedIpv6CountsAsIpv4) {
+    EXPECT_EQ(source_network("::ffff:192.0.2.77"), "192.0.2.0/24");
+}
+
+TEST(SourceNetwork, Ipv6CountsAsItsSlash64) {
+    EXPECT_EQ(source_network("2001:db8:1:2:3:4:5:6"), "2001:db8:1:2::/64");
+    EXPECT_EQ(source_network("2001:db8:1:2::9"), source_network("2001:db8:1:2:ffff::1"));
+    EXPECT_NE(source_network("2001:db8:1:2::9"), source_network("2001:db8:1:3::9"));
+    EXPECT_EQ(source_network("fe80::1%eth0"), "fe80::/64");
+}
+
+TEST(SourceNetwork, HostNameIsANetworkOfItsOwn) {
+    EXPECT_EQ(source_network("Shell.Example.COM"), "host shell.example.com");
+    EXPECT_NE(source_network("a.example.com"), source_network("b.example.com"));
+}
+
+TEST(FairShare, LeavesAShareForANetworkNotYetSeen) {
+    EXPECT_EQ(fair_share(4096, 1), 2048);
+    EXPECT_EQ(fair_share(4096, 20), 195);
+    EXPECT_EQ(fair_share(4, 1), 2);
+}
+
+TEST(Admission, RemoteLoginsNeverTakeLocalCapacity) {
+    Admission a;
+    std::vector<AdmissionTicket> held;
+    // Remote logins from many networks until the remote pool refuses.
+    for (int i = 0; i < 64; ++i) {
+        auto t = a.admit(0, true, "198.51." + std::to_string(i) + ".1", limits(2, 8));
+        if (t.admitted()) held.push_back(std::move(t));
+    }
+    EXPECT_EQ(held.size(), 8u);
+    auto local1 = a.admit(0, false, "", limits(2, 8));
+    auto local2 = a.admit(0, false, "", limits(2, 8));
+    EXPECT_TRUE(local1.admitted());
+    EXPECT_TRUE(local2.admitted());
+    EXPECT_FALSE(a.admit(0, false, "", limits(2, 8)).admitted()) << "the local pool has its own size";
+}
+
+TEST(Admission, NoNetworkHoldsMoreThanItsFairShare) {
+    Admission a;
+    const auto lim = limits(4, 4);
+    auto a1 = a.admit(0, true, "192.0.2.1", lim);
+    auto a2 = a.admit(0, true, "192.0.2.2", lim);
+    EXPECT_TRUE(a1.admitted() && a2.admitted());
+    EXPECT_FALSE(a.admit(0, true, "192.0.2.3", lim).admitted()) << "4 / (1 + 1) = 2 for a network alone";
+    auto b1 = a.admit(0, true, "2001:db8::1", lim);
+    EXPECT_TRUE(b1.admitted()) << "a newcomer finds the share kept free";
+    EXPECT_FALSE(a.admit(0, true, "192.0.2.4", lim).admitted());
+    // A network's logins ending give its slots back.
+    a1 = AdmissionTicket();
+    a2 = AdmissionTicket();
+    EXPECT_TRUE(a.admit(0, true, "192.0.2.5", lim).admitted());
+}
+
+TEST(Admission, NonRootCallersHaveTheirOwnPoolAndPerCallerCap) {
+    Admission a;
+    EXPECT_TRUE(a.open(1000, 2, 100));
+    EXPECT_TRUE(a.open(1000, 2, 100));
+    EXPECT_FALSE(a.open(1000, 2, 100)) << "max_concurrent_per_caller applies to a non-root caller";
+    EXPECT_TRUE(a.open(1001, 2, 100));
+    for (int i = 0; i < 50; ++i) EXPECT_TRUE(a.open(0, 2, 100)) << "not to root's logins";
+    EXPECT_FALSE(a.close(1000));
+    EXPECT_TRUE(a.open(1000, 2, 100));
+
+    const auto lim = limits(1, 8);
+    auto mine = a.admit(1000, false, "", lim);
+    EXPECT_TRUE(mine.admitted());
+    EXPECT_FALSE(a.admit(1001, false, "", lim).admitted()) << "non-root callers share one pool";
+    EXPECT_TRUE(a.admit(0, false, "", lim).admitted()) << "which is not root's local pool";
+}
+
+TEST(Admission, RefusalsAreCountedPerSource) {
+    EXPECT_EQ(Admission::log_source(0, true, "192.0.2.9"), "network 192.0.2.0/24");
+    EXPECT_EQ(Admission::log_source(0, false, ""), "uid 0");
+    EXPECT_EQ(Admission::log_source(1000, true, "192.0.2.9"), "uid 1000");
+}
+
+}  // namespace
+}  // namespace pp::helper
