@@ -35,6 +35,7 @@ WRONG_CODE = "00000000"
 MAX_TRIES = 3
 MENU = "Choice [1-2]:"
 CODE_PROMPT = "Code sent to a***@e***:"
+OFFER = "Send a code to a***@e***? [Y/n]"
 UNAVAILABLE = "The sign-in service cannot be reached; try again later."
 TOO_MANY = "Sign-in failed: too many wrong codes."
 SESSION_MARK = "e2e-session-ran"
@@ -67,7 +68,8 @@ class Sshd:
                        check=True, stdin=subprocess.DEVNULL)
         self.port = e2e.free_port()
         config = os.path.join(self.dir, "sshd_config")
-        methods = (["KbdInteractiveAuthentication no", "PasswordAuthentication yes", "AuthenticationMethods password"]
+        methods = (["KbdInteractiveAuthentication no", "PasswordAuthentication yes",
+                    "AuthenticationMethods password"]
                    if password else
                    ["KbdInteractiveAuthentication yes", "PasswordAuthentication no",
                     "AuthenticationMethods keyboard-interactive"])
@@ -341,7 +343,7 @@ def scenario_password(sandbox, sshd, standin, helper, args):
         status, output = session
         check(status == 0 and output.split()[-1] == USER, f"password login {i}: no session as {USER}: {output!r}")
         check(not standin.outbox(), f"password login {i} of {USER} sent a code: {standin.outbox()!r}")
-    ok, session = paramiko_password_login(stock, USER, "not-her-password")
+    ok, _ = paramiko_password_login(stock, USER, "not-her-password")
     check(not ok, "a wrong password was accepted")
     check(not standin.outbox(), "a wrong password login sent a code")
 
@@ -360,12 +362,15 @@ def scenario_password(sandbox, sshd, standin, helper, args):
     ok, requests, session = paramiko_login(sshd, code_answerer(standin, wrong=False))
     show("paramiko: the code login after the password logins", describe_requests(requests))
     check(ok, f"the code login of {USER} after {PASSWORD_LOGINS} password logins was refused")
+    prompts = [p for _, ps in requests for p in ps]
+    check(prompts and prompts[0][0].strip() == OFFER and prompts[0][1] is True,
+          f"one method: the first prompt offers the code, echoed ({OFFER!r}), got {prompts[:1]!r}")
     check(session[0] == 0 and session[1].split()[-1] == USER, f"the code login ran no session as {USER}")
     check(len(standin.outbox()) == 1, "exactly one code is sent, for the code login")
 
 
-SCENARIOS = {"password": scenario_password, "happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
-             "unknown-users": scenario_unknown_users}
+SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
+             "unknown-users": scenario_unknown_users, "password": scenario_password}
 
 
 def main():
@@ -387,9 +392,10 @@ def main():
 
         def config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"), f"{USER} {EMAIL}\n{USER} {PHONE}\n", 0o600)
+            # The password scenario takes the single-method path: the one that sent a code at once.
+            methods = "email_otp" if args.scenario == "password" else "email_otp sms_otp"
             return standin.pool_section(helper_dir) + "\n".join([
-                # The password scenario takes the single-method path: today's worst case for passwords.
-                "[login]", "methods = email_otp" if args.scenario == "password" else "methods = email_otp sms_otp", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
+                "[login]", f"methods = {methods}", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
                 "[binding]", f"mapping_file = {helper_dir}/identities", ""])
 
         state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)
