@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "code_offer.hpp"
 #include "key_verification.hpp"
 #include "session.hpp"
 #include "token_verifier.hpp"
@@ -84,6 +85,16 @@ bool has_control_characters(std::string_view s) {
         const auto u = static_cast<unsigned char>(c);
         return u < 0x20 || u == 0x7f;
     });
+}
+
+// The stack's unknown_user= argument, carried in Begin, wins over the helper's setting: only the stack knows
+// whether a password module follows.
+UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured) {
+    const auto v = begin.get_u32(wire::Tag::UnknownUser);
+    if (!v) return configured;
+    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Ignore)) return UnknownUser::Ignore;
+    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Fail)) return UnknownUser::Fail;
+    throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
 }
 
 bool is_remote(const std::string& rhost) {
@@ -231,6 +242,7 @@ void Session::login(const wire::Message& begin) {
     read_identity_fields(begin);
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+    unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
     start_clock();
     authorize_caller();
     if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
@@ -337,9 +349,9 @@ void Session::authenticate(const std::vector<Method>& methods) {
     std::optional<Identifier> ident;
     if (!pool_methods.empty()) ident = resolve_identity();
     if (!ident && credentials_.empty()) {
-        if (cfg().unknown_user == UnknownUser::Ignore)
+        if (unknown_user_ == UnknownUser::Ignore)
             throw Finish{Outcome::Ignore, "",
-                         "no identity and no security key for this user (ignored by configuration)"};
+                         "no identity and no security key for this user (ignored: unknown_user)"};
         decoy(methods, "no identity and no security key for this user", false);
     }
 
@@ -354,16 +366,21 @@ void Session::authenticate(const std::vector<Method>& methods) {
         std::optional<std::string_view> preferred;
         if (pool_methods.size() == 1 && credentials_.empty()) {
             preferred = method_challenge(pool_methods.front());
-            if (is_otp(pool_methods.front())) take_send(ident->value);
+            if (is_otp(pool_methods.front())) {
+                // The pool sends the code with its first answer: ask first (echoed, see code_offer.hpp),
+                // unless the identifier question already was such a prompt.
+                if (!typed_) offer(pool_methods.front(), destination_for(pool_methods.front()), "");
+                take_send(ident->value);
+            }
         }
         try {
             step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
         } catch (const ServiceError& e) {
             if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
             if (credentials_.empty()) {
-                if (cfg().unknown_user == UnknownUser::Ignore)
+                if (unknown_user_ == UnknownUser::Ignore)
                     throw Finish{Outcome::Ignore, "",
-                                 "identity unknown to the user pool (ignored by configuration)"};
+                                 "identity unknown to the user pool (ignored: unknown_user)"};
                 decoy(methods, "identity unknown to the user pool", true);
             }
             ident.reset();
@@ -416,6 +433,9 @@ void Session::authenticate(const std::vector<Method>& methods) {
             continue;
         }
         auto& client = *ctx_.runtime->client;
+        // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
+        // first.
+        if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
         if (is_otp(chosen)) take_send(ident->value);
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
@@ -615,8 +635,7 @@ bool Session::key_login() {
 // The walk a user without identity or key takes: the same prompts, the same waits, and a failure at the end.
 // Nothing is sent to anyone.
 void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
-    const Outcome unknown =
-        cfg().unknown_user == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
+    const Outcome unknown = unknown_user_ == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
     unsigned char mac[32];
     unsigned int mac_len = 0;
     const std::string key = decoy_key(cfg().limits_state_file);
@@ -634,7 +653,11 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         return {};
     };
     const bool any_code = std::any_of(methods.begin(), methods.end(), is_otp);
-    if (any_code && !service_already_asked) pause_like_the_service();
+    // With one method the real walk offers the code before it asks the pool (the pause follows the offer),
+    // unless the identifier question came first.
+    const bool offer_first =
+        methods.size() == 1 && is_otp(methods.front()) && !service_already_asked && !cfg().ask_identifier;
+    if (any_code && !service_already_asked && !offer_first) pause_like_the_service();
     std::string prefix;
     for (;;) {
         Method chosen = methods.front();
@@ -663,6 +686,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
                 status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status, unknown);
             f.reason = reason;
             throw f;
+        }
+        if (offer_first) {
+            offer(chosen, fake(chosen), "");
+            pause_like_the_service();
         }
         // Limited like a real send, so the limit's message cannot tell who exists either.
         take_send("unknown:" + rec_.user);

@@ -88,6 +88,8 @@ class Session {
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
     void take_send(const std::string& identifier);
+    // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).
+    void offer(Method method, const std::string& masked, const std::string& prefix);
     void settle_limits(wire::Outcome outcome);
 
     // management.cpp: enrolling, listing, renaming, removing and importing security keys
@@ -110,6 +112,8 @@ class Session {
     bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
     std::string summary_source_;  // who a summarised refusal is counted against
     AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end
+    // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
+    UnknownUser unknown_user_ = UnknownUser::Fail;
 };
 
 }  // namespace pp::helper

@@ -27,6 +27,16 @@ std::optional<Options> parse_options(int argc, const char** argv, std::string& e
                 return std::nullopt;
             }
             o.helper_timeout = std::chrono::seconds(seconds);
+        } else if (arg.starts_with("unknown_user=")) {
+            const auto v = arg.substr(13);
+            if (v == "ignore") {
+                o.unknown_user = wire::UnknownUser::Ignore;
+            } else if (v == "fail") {
+                o.unknown_user = wire::UnknownUser::Fail;
+            } else {
+                error = "unknown_user= needs ignore or fail";
+                return std::nullopt;
+            }
         } else {
             error = "unknown argument '" + std::string(arg) + "'";
             return std::nullopt;

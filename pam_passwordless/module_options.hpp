@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "wire.hpp"
+
 namespace pp::module {
 
 struct Options {
@@ -13,6 +15,9 @@ struct Options {
     // The longest the module waits for any one answer from the helper; the helper bounds its own steps.
     std::chrono::milliseconds helper_timeout{120000};
     bool debug = false;
+    // unknown_user=ignore|fail: what this stack wants for a user without an identity or key, sent in Begin;
+    // absent, the helper's unknown_user setting holds. Only the stack knows whether a password follows.
+    std::optional<wire::UnknownUser> unknown_user;
 };
 
 // Returns nullopt and fills `error` for an unknown or malformed argument: the module then fails closed.

@@ -49,6 +49,8 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
             .add(wire::Tag::Rhost, item(pamh, PAM_RHOST))
             .add(wire::Tag::Tty, item(pamh, PAM_TTY))
             .add(wire::Tag::Ruser, item(pamh, PAM_RUSER));
+        if (opt.unknown_user)
+            begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*opt.unknown_user));
         const client::Verdict v = client::relay(helper, begin, conv);
         if (!silent && !v.text.empty()) {
             if (v.outcome == wire::Outcome::Success)

@@ -119,7 +119,8 @@ Message Message::decode(std::string_view bytes) {
                                 static_cast<std::uint8_t>(bytes[pos + 2]);
         pos += 3;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
-        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::Record)) throw ProtocolError("unknown field");
+        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UnknownUser))
+            throw ProtocolError("unknown field");
         m.add(static_cast<Tag>(tag), bytes.substr(pos, len));
         pos += len;
     }

@@ -24,7 +24,7 @@ inline constexpr std::size_t kMaxFields = 64;
 
 enum class Type : std::uint8_t {
     // module -> helper
-    Begin = 1,      // user, service, rhost, tty, ruser
+    Begin = 1,      // user, service, rhost, tty, ruser, unknown_user (optional: the stack's choice)
     Answer = 2,     // text: what the person typed
     Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
     Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
@@ -71,7 +71,12 @@ enum class Tag : std::uint8_t {
     Algorithm = 25,  // COSE algorithm number as a u32 two's complement (-7 ES256, -8 EdDSA)
     UserId = 26,
     Record = 27,
+    UnknownUser = 28,  // UnknownUser as a u32
 };
+
+// What a PAM stack wants for a user without an identity or key (the module argument unknown_user=); without
+// the field the helper's own setting holds.
+enum class UnknownUser : std::uint8_t { Fail = 1, Ignore = 2 };
 
 enum class PromptStyle : std::uint8_t { EchoOff = 1, EchoOn = 2 };
 

@@ -6,6 +6,8 @@ program without a terminal.
 
     sshd_login.py --build-dir BUILD --work-dir DIR --scenario NAME
 
+  password       Debian's stock sshd (password only) through the package's profile: password logins never
+                 send a code nor count a failure; a user without an identity goes straight to the password
   happy          paramiko and ssh: the menu, the emailed code, then a command runs as alice
   wrong-code     three wrong codes: refused, and the person is told why
   service-down   the user pool answers HTTP 500: refused, and the person is told why
@@ -33,6 +35,7 @@ WRONG_CODE = "00000000"
 MAX_TRIES = 3
 MENU = "Choice [1-2]:"
 CODE_PROMPT = "Code sent to a***@e***:"
+OFFER = "Send a code to a***@e***? [Y/n]"
 UNAVAILABLE = "The sign-in service cannot be reached; try again later."
 TOO_MANY = "Sign-in failed: too many wrong codes."
 SESSION_MARK = "e2e-session-ran"
@@ -46,32 +49,39 @@ def parse_args():
     ap.add_argument("--module", help="pam_passwordless.so (default: BUILD/pam_passwordless/pam_passwordless.so)")
     ap.add_argument("--helper", help="the helper (default: BUILD/helper/pam-passwordless-helper)")
     ap.add_argument("--scenario", choices=sorted(SCENARIOS), required=True)
+    ap.add_argument("--profile", help="password: the package's pam-auth-update profile")
     ap.add_argument("--strict-invalid-user", action="store_true",
                     help="unknown-users: require that a name with no local account sees alice's screens too")
     return ap.parse_args()
 
 
 class Sshd:
-    """A real sshd on 127.0.0.1 at a port the kernel picked, named so that PAM uses SERVICE."""
+    """A real sshd on 127.0.0.1 at a port the kernel picked, named so that PAM uses `service`. By default it asks
+    by keyboard-interactive only and its PAM stack is the module alone, as the README's sshd stack says; with
+    `password` it is Debian's stock setup instead (PasswordAuthentication yes, keyboard-interactive off) and
+    `auth_stack` are its auth lines."""
 
-    def __init__(self, sandbox, module):
-        self.dir = e2e.fresh_dir(os.path.join(sandbox.work, "sshd"))
+    def __init__(self, sandbox, module, service=SERVICE, password=False, auth_stack=None):
+        self.dir = e2e.fresh_dir(os.path.join(sandbox.work, service))
         self.host_key = os.path.join(self.dir, "host_ed25519_key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", self.host_key],
                        check=True, stdin=subprocess.DEVNULL)
         self.port = e2e.free_port()
         config = os.path.join(self.dir, "sshd_config")
+        methods = (["KbdInteractiveAuthentication no", "PasswordAuthentication yes",
+                    "AuthenticationMethods password"]
+                   if password else
+                   ["KbdInteractiveAuthentication yes", "PasswordAuthentication no",
+                    "AuthenticationMethods keyboard-interactive"])
         e2e.write(config, "\n".join([
             "ListenAddress 127.0.0.1",
             f"Port {self.port}",
             f"HostKey {self.host_key}",
             "PidFile none",
             "UsePAM yes",
-            "KbdInteractiveAuthentication yes",
-            "PasswordAuthentication no",
+            *methods,
             "PubkeyAuthentication no",
             "HostbasedAuthentication no",
-            "AuthenticationMethods keyboard-interactive",
             "PermitRootLogin no",
             "UseDNS no",
             "PrintMotd no",
@@ -79,19 +89,20 @@ class Sshd:
             "LogLevel DEBUG1",
             "LoginGraceTime 60",
             ""]))
-        # The private PAM service: the module alone decides authentication, as the README's sshd stack says.
-        e2e.write(f"/etc/pam.d/{SERVICE}", "\n".join([
-            f"auth [success=done default=die] {module} socket={e2e.HELPER_SOCKET}",
+        # The private PAM service: by default the module alone decides authentication.
+        auth = auth_stack or [f"auth [success=done default=die] {module} socket={e2e.HELPER_SOCKET}"]
+        e2e.write(f"/etc/pam.d/{service}", "\n".join([
+            *auth,
             "@include common-account",
             "@include common-session",
             ""]))
-        program = os.path.join(self.dir, SERVICE)
+        program = os.path.join(self.dir, service)
         os.symlink("/usr/sbin/sshd", program)
         r = subprocess.run([program, "-t", "-f", config], capture_output=True, text=True, check=False)
         check(r.returncode == 0, f"sshd -t refused the configuration:\n{r.stderr}")
         self.log_path = os.path.join(self.dir, "sshd.log")
         # sshd re-executes itself by the path it was started with: an absolute one.
-        self.proc = sandbox.start("sshd", [program, "-D", "-e", "-f", config], self.log_path)
+        self.proc = sandbox.start(service, [program, "-D", "-e", "-f", config], self.log_path)
         e2e.wait_for(lambda: self.proc.poll() is not None or e2e.port_open(self.port), "sshd's port")
         check(self.proc.poll() is None, "sshd exited:\n" + self.log())
         with open(self.host_key + ".pub", encoding="utf-8") as f:
@@ -121,18 +132,41 @@ def paramiko_login(sshd, answer, user=USER):
             transport.auth_interactive(user, handler)
         except paramiko.AuthenticationException:
             return False, requests, None
-        channel = transport.open_session(timeout=30)
-        channel.settimeout(CLIENT_TIMEOUT_S)
-        channel.exec_command(f"echo {SESSION_MARK}; id -un")
-        output = b""
-        while True:
-            chunk = channel.recv(4096)
-            if not chunk:
-                break
-            output += chunk
-        return True, requests, (channel.recv_exit_status(), output.decode("utf-8", "replace"))
+        return True, requests, run_session(transport)
     finally:
         transport.close()
+
+
+def paramiko_password_login(sshd, user, password):
+    """One "password" authentication with paramiko, as a stock client sends it. Returns (authenticated,
+    session), session as in paramiko_login."""
+    import paramiko
+    sock = socket.create_connection(("127.0.0.1", sshd.port), timeout=30)
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=30)
+        check(transport.get_remote_server_key().get_base64() == sshd.host_public, "unexpected host key")
+        try:
+            transport.auth_password(user, password, fallback=False)
+        except paramiko.AuthenticationException:
+            return False, None
+        return True, run_session(transport)
+    finally:
+        transport.close()
+
+
+def run_session(transport):
+    """Runs the marker command on an authenticated transport: (exit status, output)."""
+    channel = transport.open_session(timeout=30)
+    channel.settimeout(CLIENT_TIMEOUT_S)
+    channel.exec_command(f"echo {SESSION_MARK}; id -un")
+    output = b""
+    while True:
+        chunk = channel.recv(4096)
+        if not chunk:
+            break
+        output += chunk
+    return channel.recv_exit_status(), output.decode("utf-8", "replace")
 
 
 def describe_requests(requests):
@@ -283,8 +317,60 @@ def scenario_unknown_users(sandbox, sshd, standin, helper, args):
     check(len(standin.outbox()) == sent_for_alice, "a code was sent for a user without an identity")
 
 
+PASSWORD_SERVICE = "sshd-pwtest"
+PASSWORDS = {"alice": "alice-unix-password-e2e", "bob": "bob-unix-password-e2e"}
+PASSWORD_LOGINS = 6  # more than sends_per_identifier (5) and failures_before_backoff (5) allow
+
+
+def scenario_password(sandbox, sshd, standin, helper, args):
+    """Debian's stock sshd (password authentication, keyboard-interactive off) with the package's profile
+    enabled by pam-auth-update: common-auth runs the module before pam_unix, and sshd's password conversation
+    answers every hidden prompt with the password. alice, with an identity and the single method email_otp,
+    logs in with her password six times: each succeeds, no code is sent, and no failure is counted, so a
+    code login through keyboard-interactive right after works without a wait. bob, without an identity, goes
+    straight to his password (PAM_IGNORE, no walk). A name that is no local account is refused; nothing is
+    sent for it either."""
+    import login_stack
+    check(args.profile and os.path.exists(args.profile), f"no pam-auth-update profile given ({args.profile})")
+    login_stack.enable_profile(sandbox, args.module_path, args.profile)
+    stock = Sshd(sandbox, args.module_path, service=PASSWORD_SERVICE, password=True,
+                 auth_stack=["@include common-auth"])
+    say(f"sshd ({PASSWORD_SERVICE}, password only) on 127.0.0.1:{stock.port}")
+
+    for i in range(1, PASSWORD_LOGINS + 1):
+        ok, session = paramiko_password_login(stock, USER, PASSWORDS[USER])
+        check(ok, f"password login {i} of {USER} was refused")
+        status, output = session
+        check(status == 0 and output.split()[-1] == USER, f"password login {i}: no session as {USER}: {output!r}")
+        check(not standin.outbox(), f"password login {i} of {USER} sent a code: {standin.outbox()!r}")
+    ok, _ = paramiko_password_login(stock, USER, "not-her-password")
+    check(not ok, "a wrong password was accepted")
+    check(not standin.outbox(), "a wrong password login sent a code")
+
+    ok, session = paramiko_password_login(stock, "bob", PASSWORDS["bob"])
+    check(ok and session[1].split()[-1] == "bob", "bob's password login failed")
+    bob_lines = [line for line in helper.log().splitlines() if 'user="bob"' in line and "outcome=" in line]
+    show("the helper's lines for bob", "\n".join(bob_lines))
+    check(bob_lines and all("outcome=ignore" in line for line in bob_lines),
+          "bob (no identity) must be let through to his password at once (outcome=ignore)")
+
+    ok, _ = paramiko_password_login(stock, "nosuchuser", "whatever-password")
+    check(not ok, "a name that is no local account was let in")
+    check(not standin.outbox(), "a code was sent during a password login")
+
+    # The same user, now by code through keyboard-interactive: no backoff, no send limit reached.
+    ok, requests, session = paramiko_login(sshd, code_answerer(standin, wrong=False))
+    show("paramiko: the code login after the password logins", describe_requests(requests))
+    check(ok, f"the code login of {USER} after {PASSWORD_LOGINS} password logins was refused")
+    prompts = [p for _, ps in requests for p in ps]
+    check(prompts and prompts[0][0].strip() == OFFER and prompts[0][1] is True,
+          f"one method: the first prompt offers the code, echoed ({OFFER!r}), got {prompts[:1]!r}")
+    check(session[0] == 0 and session[1].split()[-1] == USER, f"the code login ran no session as {USER}")
+    check(len(standin.outbox()) == 1, "exactly one code is sent, for the code login")
+
+
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
-             "unknown-users": scenario_unknown_users}
+             "unknown-users": scenario_unknown_users, "password": scenario_password}
 
 
 def main():
@@ -292,6 +378,7 @@ def main():
     build = os.path.abspath(args.build_dir)
     module = os.path.abspath(args.module or os.path.join(build, "pam_passwordless", "pam_passwordless.so"))
     helper_bin = os.path.abspath(args.helper or os.path.join(build, "helper", "pam-passwordless-helper"))
+    args.module_path = module
     sandbox = e2e.Sandbox(args.work_dir)
     state = {}
 
@@ -299,14 +386,16 @@ def main():
         check(importlib.util.find_spec("paramiko") is not None,
               "python3-paramiko is missing (scripts/install-deps.sh installs it)")
         sandbox.standard()
-        sandbox.add_user(USER)
-        sandbox.add_user("bob")
+        for name in (USER, "bob"):
+            sandbox.add_user(name, e2e.Sandbox.password_hash(PASSWORDS[name]))
         state["standin"] = standin = e2e.StandIn(sandbox)
 
         def config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"), f"{USER} {EMAIL}\n{USER} {PHONE}\n", 0o600)
+            # The password scenario takes the single-method path: the one that sent a code at once.
+            methods = "email_otp" if args.scenario == "password" else "email_otp sms_otp"
             return standin.pool_section(helper_dir) + "\n".join([
-                "[login]", "methods = email_otp sms_otp", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
+                "[login]", f"methods = {methods}", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
                 "[binding]", f"mapping_file = {helper_dir}/identities", ""])
 
         state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)

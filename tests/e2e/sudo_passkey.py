@@ -12,6 +12,8 @@ the library loads, before sudo cleans its environment.
   touch   the key is touched: `sudo -S -k id -un` as alice prints root and exits 0
   deny    the touch is refused: sudo fails and runs nothing
   no-key  no key is plugged in: sudo fails and runs nothing
+  code    no key: one code method (email_otp) at sudo; the first prompt offers the code, Enter sends it, the
+          code is typed: the command runs as root
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -26,6 +28,8 @@ from e2e_support import check, say, show
 USER = "alice"
 SERVICE = "sudo-pamtest"
 TOUCH = "Touch your security key."
+EMAIL = "alice@example.com"
+OFFER = "Send a code to a***@e***? [Y/n]"
 SUDO_TIMEOUT_S = 90
 
 
@@ -37,7 +41,7 @@ def parse_args():
     ap.add_argument("--module", help="pam_passwordless.so (default: BUILD/pam_passwordless/pam_passwordless.so)")
     ap.add_argument("--helper", help="the helper (default: BUILD/helper/pam-passwordless-helper)")
     ap.add_argument("--cli", help="pam-passwordless (default: BUILD/helper/cli/pam-passwordless)")
-    ap.add_argument("--scenario", choices=["touch", "deny", "no-key"], required=True)
+    ap.add_argument("--scenario", choices=["touch", "deny", "no-key", "code"], required=True)
     ap.add_argument("--expect-messages", action="store_true",
                     help="require that sudo shows the module's messages (the touch cue, 'No security key found')")
     return ap.parse_args()
@@ -76,6 +80,57 @@ def sudo_as_user(uid, state_dir, virtual_fido, knobs):
     return r
 
 
+def write_sudo_service(module, socket):
+    e2e.write(f"/etc/pam.d/{SERVICE}", "\n".join([
+        f"auth [success=done default=die] {module} socket={socket}",
+        "@include common-account",
+        "@include common-session-noninteractive",
+        ""]))
+    e2e.write("/etc/sudoers.d/pp-e2e", "\n".join([
+        f"Defaults:{USER} pam_service={SERVICE}",
+        f"Defaults:{USER} lecture=never",
+        f"Defaults:{USER} !mail_badpass",
+        f"{USER} ALL=(ALL:ALL) ALL",
+        ""]), 0o440)
+    r = subprocess.run(["visudo", "-c"], capture_output=True, text=True, check=False)
+    check(r.returncode == 0, "visudo -c refused the rules:\n" + r.stdout + r.stderr)
+
+
+def scenario_code(sandbox, module, helper_bin, uid):
+    """sudo -S reads every answer from standard input: Enter for the offer, then the code once it was sent."""
+    standin = e2e.StandIn(sandbox)
+
+    def config(helper_dir):
+        e2e.write(os.path.join(helper_dir, "identities"), f"{USER} {EMAIL}\n", 0o600)
+        return standin.pool_section(helper_dir) + "\n".join([
+            "[login]", "methods = email_otp", "request_timeout = 5",
+            "[binding]", f"mapping_file = {helper_dir}/identities", ""])
+
+    helper = e2e.Helper(sandbox, helper_bin, config)
+    write_sudo_service(module, helper.socket)
+    p = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--init-groups", "--",
+                          "sudo", "-S", "-k", "--", "/usr/bin/id", "-un"],
+                         env={"PATH": e2e.CLEAN_PATH, "LANG": "C"}, stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        p.stdin.write("\n")  # Enter at the offer
+        p.stdin.flush()
+        e2e.wait_for(lambda: standin.latest_code(EMAIL) is not None or p.poll() is not None, "the code")
+        out, err = p.communicate(input=(standin.latest_code(EMAIL) or "no-code") + "\n", timeout=SUDO_TIMEOUT_S)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    show("sudo: standard output", out)
+    show("sudo: standard error", err)
+    show("the helper's log", helper.log())
+    check(p.returncode == 0 and out.strip() == "root", f"sudo exited with {p.returncode}: {out!r}")
+    check(OFFER in err, f"sudo did not show the offer {OFFER!r}")
+    check(err.index(OFFER) < err.index("Code sent to a***@e***:"), "the offer must come before the code prompt")
+    check(len(standin.outbox()) == 1, "exactly one code is sent")
+    check("method=email_otp outcome=success" in helper.log(), "the helper should log the code login")
+
+
 def main():
     args = e2e.enter_namespace(parse_args)
     build = os.path.abspath(args.build_dir)
@@ -93,6 +148,8 @@ def main():
         check(os.stat("/usr/bin/sudo").st_mode & 0o4000, "/usr/bin/sudo is not setuid (package sudo)")
         sandbox.standard()
         uid = sandbox.add_user(USER)
+        if args.scenario == "code":
+            return scenario_code(sandbox, module, helper_bin, uid)
         state_dir = e2e.fresh_dir(os.path.join(sandbox.work, "vfido-state"))
 
         def config(helper_dir):
@@ -103,19 +160,7 @@ def main():
                 "user_verification = preferred", "touch_timeout = 10", ""])
 
         state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)
-        e2e.write(f"/etc/pam.d/{SERVICE}", "\n".join([
-            f"auth [success=done default=die] {module} socket={helper.socket}",
-            "@include common-account",
-            "@include common-session-noninteractive",
-            ""]))
-        e2e.write("/etc/sudoers.d/pp-e2e", "\n".join([
-            f"Defaults:{USER} pam_service={SERVICE}",
-            f"Defaults:{USER} lecture=never",
-            f"Defaults:{USER} !mail_badpass",
-            f"{USER} ALL=(ALL:ALL) ALL",
-            ""]), 0o440)
-        r = subprocess.run(["visudo", "-c"], capture_output=True, text=True, check=False)
-        check(r.returncode == 0, "visudo -c refused the rules:\n" + r.stdout + r.stderr)
+        write_sudo_service(module, helper.socket)
 
         enroll(sandbox, cli, virtual_fido, state_dir)
         knobs = {"touch": {"VFIDO_TOUCH": "ok"}, "deny": {"VFIDO_TOUCH": "deny"}, "no-key": {"VFIDO_KEYS": "0"}}

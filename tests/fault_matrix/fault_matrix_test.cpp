@@ -190,9 +190,15 @@ class FaultMatrix : public StandInTest {
     void start_helper(const LoginConfig& c = {}) { start_helper(write_config(c)); }
     [[nodiscard]] std::string helper_log() const { return read_text(dir_ / "helper.log"); }
 
-    // Answers a code prompt with the newest code sent to `to`, any other prompt with `other`.
+    // With one code method the login starts with the offer of the code (Enter sends it): one prompt before
+    // any request to the user pool.
+    static constexpr std::size_t kOffer = 1;
+
+    // Answers a code prompt with the newest code sent to `to`, the offer of a code with Enter, any other
+    // prompt with `other`.
     static Answerer code_from_outbox(const std::string& to = kAliceEmail, const std::string& other = "1") {
-        return [to, other](int, const std::string& prompt) -> std::optional<std::string> {
+        return [to, other](int style, const std::string& prompt) -> std::optional<std::string> {
+            if (is_code_offer(style, prompt)) return std::string();
             if (prompt.find("Code sent to") == std::string::npos) return other;
             return standin_->latest_code(to).value_or("no-code");
         };
@@ -250,7 +256,7 @@ TEST_F(FaultMatrix, ServiceDown) {
     start_helper(conf);
     const auto run = login();
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kUnreachable, "authinfo_unavail");
-    EXPECT_TRUE(run.prompts().empty()) << run.all_text();
+    EXPECT_EQ(run.prompts().size(), kOffer) << run.all_text();
 }
 
 TEST_F(FaultMatrix, SlowPastThePerRequestTimeout) {
@@ -270,7 +276,7 @@ TEST_F(FaultMatrix, SlowPastTheWholeLoginTimeout) {
     const auto run = login();
     const auto took = std::chrono::steady_clock::now() - start;
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kUnreachable, "authinfo_unavail");
-    EXPECT_EQ(run.prompts().size(), 1u) << run.all_text();
+    EXPECT_EQ(run.prompts().size(), kOffer + 1) << run.all_text();
     // Correctness, not speed: the 10 s login deadline ended it, not the 120 s request timeout.
     EXPECT_LT(took, std::chrono::seconds(60));
     EXPECT_GE(took, std::chrono::seconds(9));
@@ -279,12 +285,13 @@ TEST_F(FaultMatrix, SlowPastTheWholeLoginTimeout) {
 // The person does not answer the code prompt before the login's end.
 TEST_F(FaultMatrix, PersonSlowPastTheWholeLoginTimeout) {
     start_helper(LoginConfig().with_timeouts(20, 10));
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        // Readiness, not a sleep: answer only once the helper has given up on this login.
-        EXPECT_TRUE(wait_until([&] { return helper_log().find("outcome=") != std::string::npos; },
-                               std::chrono::seconds(30)));
-        return standin_->latest_code(kAliceEmail).value_or("no-code");
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  // Readiness, not a sleep: answer only once the helper has given up on this login.
+                  EXPECT_TRUE(wait_until([&] { return helper_log().find("outcome=") != std::string::npos; },
+                                         std::chrono::seconds(30)));
+                  return standin_->latest_code(kAliceEmail).value_or("no-code");
+              }));
     expect_row(run, PAM_AUTH_ERR, kTimedOut, "auth_err");
 }
 
@@ -313,7 +320,8 @@ TEST_P(FaultMatrixBody, IsAuthinfoUnavail) {
                           GetParam().op + R"("]})");
     const auto run = login();
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kUnreachable, "authinfo_unavail");
-    EXPECT_EQ(run.prompts().size(), std::string(GetParam().op) == "InitiateAuth" ? 0u : 1u) << run.all_text();
+    EXPECT_EQ(run.prompts().size(), kOffer + (std::string(GetParam().op) == "InitiateAuth" ? 0u : 1u))
+        << run.all_text();
 }
 
 std::vector<BodyFault> body_faults() {
@@ -358,7 +366,7 @@ TEST_P(FaultMatrixServiceError, HasItsCodeAndMessage) {
                           row.op + R"("]})");
     const auto run = login();
     expect_row(run, row.code, row.text, row.audit);
-    EXPECT_EQ(run.prompts().size(), row.prompts) << run.all_text();
+    EXPECT_EQ(run.prompts().size(), kOffer + row.prompts) << run.all_text();
     // The service's name for the failure is in the audit line, so the admin can tell the rows apart.
     // (Not for the two that look like a wrong answer to the person: an unknown user, a wrong code.)
     const std::string name = row.name;
@@ -458,7 +466,7 @@ TEST_P(FaultMatrixTls, IsAuthinfoUnavail) {
     standin_->set_control(std::string(R"({"tls": ")") + GetParam() + R"("})");
     const auto run = login();
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kUnreachable, "authinfo_unavail");
-    EXPECT_TRUE(run.prompts().empty());
+    EXPECT_EQ(run.prompts().size(), kOffer);
     EXPECT_EQ(standin_->requests_log().find("InitiateAuth"), std::string::npos) << "no request may be sent";
 }
 
@@ -473,7 +481,7 @@ TEST_F(FaultMatrix, JwksUnreachable) {
     start_helper();
     const auto run = login();
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kUnreachable, "authinfo_unavail");
-    EXPECT_EQ(run.prompts().size(), 1u);
+    EXPECT_EQ(run.prompts().size(), kOffer + 1);
 }
 
 // Not a fault: a key the helper has not seen yet makes it fetch the key set again, and the login succeeds.
@@ -509,12 +517,13 @@ TEST_F(FaultMatrix, HelperSocketNotOwnedByRoot) {
 
 TEST_F(FaultMatrix, HelperKilledMidLogin) {
     start_helper();
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        const auto code = standin_->latest_code(kAliceEmail);
-        helper_->signal(SIGKILL);
-        EXPECT_TRUE(helper_->wait_exit(std::chrono::seconds(10)));
-        return code.value_or("no-code");
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  const auto code = standin_->latest_code(kAliceEmail);
+                  helper_->signal(SIGKILL);
+                  EXPECT_TRUE(helper_->wait_exit(std::chrono::seconds(10)));
+                  return code.value_or("no-code");
+              }));
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kHelperUnavailable, "");
 }
 
@@ -523,13 +532,14 @@ TEST_F(FaultMatrix, HelperKilledMidLogin) {
 TEST_F(FaultMatrix, HelperRestartedBetweenTwoSteps) {
     const fs::path conf = write_config({});
     start_helper(conf);
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        const auto code = standin_->latest_code(kAliceEmail);
-        helper_->signal(SIGTERM);
-        EXPECT_TRUE(helper_->wait_exit(std::chrono::seconds(30)));
-        start_helper(conf);
-        return code.value_or("no-code");
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  const auto code = standin_->latest_code(kAliceEmail);
+                  helper_->signal(SIGTERM);
+                  EXPECT_TRUE(helper_->wait_exit(std::chrono::seconds(30)));
+                  start_helper(conf);
+                  return code.value_or("no-code");
+              }));
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kHelperUnavailable, "");
     // The new helper knows nothing of the old login, and a fresh login works.
     const auto fresh = login();
@@ -540,11 +550,12 @@ TEST_F(FaultMatrix, HelperRestartedBetweenTwoSteps) {
 // answers in time is not turned away by a restart.
 TEST_F(FaultMatrix, HelperStoppingFinishesTheLoginInFlight) {
     start_helper();
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        helper_->signal(SIGTERM);
-        EXPECT_TRUE(wait_until([&] { return helper_log().find("stopping") != std::string::npos; }));
-        return standin_->latest_code(kAliceEmail).value_or("no-code");
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  helper_->signal(SIGTERM);
+                  EXPECT_TRUE(wait_until([&] { return helper_log().find("stopping") != std::string::npos; }));
+                  return standin_->latest_code(kAliceEmail).value_or("no-code");
+              }));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_log();
     EXPECT_TRUE(helper_->wait_exit(std::chrono::seconds(15))) << "the helper must end once the login is done";
 }

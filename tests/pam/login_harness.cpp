@@ -459,8 +459,30 @@ void write_services_for_all_tests() {
             write_text(dir / ("pp-" + key + "-fallthrough"),
                        items + "auth [success=done ignore=ignore default=die] " + module +
                            "\nauth required pam_permit.so\n" + account);
+            write_text(dir / ("pp-" + key + "-profile"),
+                       items + "auth [success=done default=ignore] " + module +
+                           " unknown_user=ignore\nauth required pam_permit.so\n" + account);
         }
     }
+}
+
+bool is_code_offer(int style, const std::string& text) {
+    return style == PAM_PROMPT_ECHO_ON && text.find("Send a code to ") != std::string::npos &&
+           text.ends_with("? [Y/n] ");
+}
+
+Answerer accepting_code_offers(Answerer inner) {
+    return [inner = std::move(inner)](int style, const std::string& text) -> std::optional<std::string> {
+        if (is_code_offer(style, text)) return std::string();
+        return inner(style, text);
+    };
+}
+
+Answerer sshd_password_conversation(std::string password) {
+    return [password = std::move(password)](int style, const std::string&) -> std::optional<std::string> {
+        if (style == PAM_PROMPT_ECHO_OFF) return password;
+        return std::nullopt;
+    };
 }
 
 PamRun run_pam(const std::string& service, const std::string& user, const Answerer& answer,

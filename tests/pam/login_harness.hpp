@@ -130,6 +130,14 @@ struct Turn {
 // Answers one prompt; nullopt makes the conversation fail (PAM_CONV_ERR), as a closed terminal would.
 using Answerer = std::function<std::optional<std::string>(int style, const std::string& text)>;
 
+// The offer of a code that starts a login with one code method ("Send a code to …? [Y/n] ", echoed).
+bool is_code_offer(int style, const std::string& text);
+// Answers the offer of a code with Enter (send it) and every other prompt with `inner`.
+Answerer accepting_code_offers(Answerer inner);
+// What sshd's PasswordAuthentication conversation does (OpenSSH auth-pam.c, sshpam_passwd_conv): every prompt
+// that does not echo gets the typed password, every prompt that echoes is refused (PAM_CONV_ERR).
+Answerer sshd_password_conversation(std::string password);
+
 struct PamRun {
     int code = -1;
     std::vector<Turn> transcript;
@@ -150,12 +158,14 @@ int run_as_uid(uid_t uid, const std::function<int()>& body);
 // pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
 // test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock)
 // and "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-fallthrough" (the module first with
-// [success=done ignore=ignore default=die], then pam_permit). The stack starts with pam_wrapper's
+// [success=done ignore=ignore default=die], then pam_permit), and "pp-<key>-profile" (the packaged
+// pam-auth-update profile's line, [success=done default=ignore] ... unknown_user=ignore, then pam_permit in
+// place of the password module). The stack starts with pam_wrapper's
 // pam_set_items.so, which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
 std::string test_key();                                   // the running test's full name, as a file name
 fs::path test_dir();                                      // fresh_dir(test_key()) is this
 std::string test_socket();                                // where the running test's helper listens
-std::string test_service(std::string_view variant = "");  // "", "badarg" or "fallthrough"
+std::string test_service(std::string_view variant = "");  // "", "badarg", "fallthrough" or "profile"
 void write_services_for_all_tests();
 
 // Runs pam_authenticate once for `user` through `service`, answering prompts with `answer`; `items` are set

@@ -56,13 +56,21 @@ class OtpLogin : public StandInTest {
 TEST_F(OtpLogin, EmailCodeLogsIn) {
     start_helper("email_otp");
     std::string seen_code;
+    const auto before = standin_->outbox_lines();
     const auto run = login("alice", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+        // One method: the first prompt offers the code (echoed, so sshd's password path refuses it).
+        if (prompt == "Send a code to a***@e***? [Y/n] ") {
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
+            EXPECT_EQ(standin_->outbox_lines(), before) << "no code may be sent before the person agrees";
+            return "";
+        }
         EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
         EXPECT_EQ(prompt, "Code sent to a***@e***: ");
         seen_code = standin_->latest_code(kAliceEmail).value_or("");
         return seen_code;
     });
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(run.prompts().size(), 2u) << run.all_text();
     ASSERT_EQ(seen_code.size(), 8u);
     const std::string log = helper_->log();
     EXPECT_NE(log.find("user=\"alice\" service=\"" + service_ + "\""), std::string::npos) << log;
@@ -76,8 +84,9 @@ TEST_F(OtpLogin, SmsCodeLogsIn) {
     start_helper("sms_otp");
     const auto run = login("alice", code_from_outbox(kAlicePhone));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    ASSERT_EQ(run.prompts().size(), 1u);
-    EXPECT_EQ(run.prompts()[0], "Code sent to +*******0123: ");
+    ASSERT_EQ(run.prompts().size(), 2u);
+    EXPECT_EQ(run.prompts()[0], "Send a code to +*******0123? [Y/n] ");
+    EXPECT_EQ(run.prompts()[1], "Code sent to +*******0123: ");
 }
 
 TEST_F(OtpLogin, MenuOffersBothMethodsAndHonoursTheChoice) {
@@ -101,22 +110,52 @@ TEST_F(OtpLogin, MenuOffersBothMethodsAndHonoursTheChoice) {
 }
 
 TEST_F(OtpLogin, OneOfferedMethodMeansNoMenu) {
-    // bob has no phone, so the pool offers only the email code.
+    // bob has no phone, so the pool offers only the email code: no menu, the offer of the code instead.
     start_helper("email_otp sms_otp");
     const auto run = login("bob", code_from_outbox("bob@example.com"));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    ASSERT_EQ(run.prompts().size(), 1u);
-    EXPECT_EQ(run.prompts()[0], "Code sent to b***@e***: ");
+    ASSERT_EQ(run.prompts().size(), 2u);
+    EXPECT_EQ(run.prompts()[0], "Send a code to b***@e***? [Y/n] ");
+    EXPECT_EQ(run.prompts()[1], "Code sent to b***@e***: ");
+}
+
+TEST_F(OtpLogin, DecliningTheOfferSendsNothing) {
+    start_helper("email_otp");
+    const auto before = standin_->outbox_lines();
+    const auto run =
+        login("alice", [](int, const std::string&) -> std::optional<std::string> { return "n"; });
+    EXPECT_EQ(run.code, PAM_ABORT) << run.all_text() << helper_->log();
+    EXPECT_EQ(run.prompts().size(), 1u) << run.all_text();
+    EXPECT_NE(run.all_text().find("Sign-in cancelled."), std::string::npos) << run.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), before);
+}
+
+TEST_F(OtpLogin, AnUnclearAnswerToTheOfferIsAskedAgain) {
+    start_helper("email_otp");
+    int offers = 0;
+    const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find("Send a code to") != std::string::npos) {
+            if (++offers == 1) return "maybe";
+            EXPECT_EQ(prompt,
+                      "Please press Enter to send the code, or answer n to cancel.\n"
+                      "Send a code to a***@e***? [Y/n] ");
+            return "Y";
+        }
+        return standin_->latest_code(kAliceEmail).value_or("none");
+    });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(offers, 2);
 }
 
 TEST_F(OtpLogin, WrongCodeThenRightCode) {
     start_helper("email_otp");
     int asked = 0;
-    const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
-        if (++asked == 1) return "00000000";
-        EXPECT_EQ(prompt, "Wrong code. Code sent to a***@e***: ");
-        return standin_->latest_code(kAliceEmail).value_or("none");
-    });
+    const auto run = login(
+        "alice", accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (++asked == 1) return "00000000";
+            EXPECT_EQ(prompt, "Wrong code. Code sent to a***@e***: ");
+            return standin_->latest_code(kAliceEmail).value_or("none");
+        }));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(asked, 2);
 }
@@ -124,10 +163,11 @@ TEST_F(OtpLogin, WrongCodeThenRightCode) {
 TEST_F(OtpLogin, TooManyWrongCodesIsMaxTries) {
     start_helper("email_otp");
     int asked = 0;
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        ++asked;
-        return "00000000";
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  ++asked;
+                  return "00000000";
+              }));
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
     EXPECT_EQ(asked, 3);
     EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos) << run.all_text();
@@ -135,11 +175,12 @@ TEST_F(OtpLogin, TooManyWrongCodesIsMaxTries) {
 
 TEST_F(OtpLogin, ExpiredSessionIsRefused) {
     start_helper("email_otp");
-    const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
-        const auto code = standin_->latest_code(kAliceEmail);
-        standin_->set_control(R"({"clock_offset_s": 3600})");
-        return code.value_or("none");
-    });
+    const auto run =
+        login("alice", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+                  const auto code = standin_->latest_code(kAliceEmail);
+                  standin_->set_control(R"({"clock_offset_s": 3600})");
+                  return code.value_or("none");
+              }));
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
     EXPECT_NE(run.all_text().find("expired"), std::string::npos) << run.all_text();
 }
@@ -178,16 +219,20 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
     const auto before = standin_->outbox_lines();
     const auto requests_before = standin_->requests_log().size();
     int asked = 0;
-    const auto run =
-        login("nobody-here", [&](int style, const std::string& prompt) -> std::optional<std::string> {
+    const auto run = login(
+        "nobody-here",
+        accepting_code_offers([&](int style, const std::string& prompt) -> std::optional<std::string> {
             ++asked;
             EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
             const std::string expected_start = asked == 1 ? "Code sent to " : "Wrong code. Code sent to ";
             EXPECT_TRUE(prompt.starts_with(expected_start) && prompt.ends_with("***: ")) << prompt;
             return "12345678";
-        });
+        }));
     EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
     EXPECT_EQ(asked, 3);
+    ASSERT_EQ(run.prompts().size(), 4u);
+    EXPECT_TRUE(run.prompts()[0].starts_with("Send a code to ") && run.prompts()[0].ends_with("***? [Y/n] "))
+        << run.prompts()[0];
     EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos);
     EXPECT_EQ(standin_->outbox_lines(), before);
     EXPECT_EQ(standin_->requests_log().size(), requests_before) << "nothing may be asked of the pool";
@@ -196,12 +241,13 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
 TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
     start_helper("email_otp");
     const auto before = standin_->outbox_lines();
-    const auto run = login("dave", [&](int, const std::string& prompt) -> std::optional<std::string> {
-        EXPECT_NE(prompt.find("Code sent to "), std::string::npos) << prompt;
-        return "12345678";
-    });
+    const auto run = login(
+        "dave", accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
+            EXPECT_NE(prompt.find("Code sent to "), std::string::npos) << prompt;
+            return "12345678";
+        }));
     EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
-    EXPECT_EQ(run.prompts().size(), 3u);
+    EXPECT_EQ(run.prompts().size(), 4u) << "the offer, then three code prompts";
     EXPECT_EQ(standin_->outbox_lines(), before);
 }
 
@@ -323,7 +369,7 @@ TEST_F(OtpLogin, ReloadKeepsTheOldConfigurationWhenTheNewOneIsBad) {
         wait_until([&] { return helper_->log().find("new configuration refused") != std::string::npos; }));
     const auto run = login("alice", code_from_outbox(kAlicePhone));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    EXPECT_EQ(run.prompts().at(0), "Code sent to +*******0123: ");
+    EXPECT_EQ(run.prompts().at(1), "Code sent to +*******0123: ");
 }
 
 TEST_F(OtpLogin, ReloadAppliesAGoodNewConfiguration) {
@@ -336,7 +382,7 @@ TEST_F(OtpLogin, ReloadAppliesAGoodNewConfiguration) {
         wait_until([&] { return helper_->log().find("configuration reloaded") != std::string::npos; }));
     const auto run = login("alice", code_from_outbox(kAliceEmail));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    EXPECT_EQ(run.prompts().at(0), "Code sent to a***@e***: ");
+    EXPECT_EQ(run.prompts().at(1), "Code sent to a***@e***: ");
 }
 
 TEST_F(OtpLogin, ClientWithoutSecretWorks) {
@@ -349,16 +395,19 @@ TEST_F(OtpLogin, RemoteLoginsUseTheRemoteMethods) {
     start_helper("email_otp sms_otp", "remote_methods = sms_otp");
     const auto run = login("alice", code_from_outbox(kAlicePhone), {{"PAM_RHOST", "198.51.100.7"}});
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    ASSERT_EQ(run.prompts().size(), 1u);
-    EXPECT_EQ(run.prompts()[0], "Code sent to +*******0123: ");
+    ASSERT_EQ(run.prompts().size(), 2u);
+    EXPECT_EQ(run.prompts()[1], "Code sent to +*******0123: ");
     EXPECT_NE(helper_->log().find("rhost=\"198.51.100.7\""), std::string::npos);
 }
 
 TEST_F(OtpLogin, ConversationFailureIsConvErr) {
     start_helper("email_otp");
+    const auto before = standin_->outbox_lines();
     const auto run =
         login("alice", [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; });
     EXPECT_EQ(run.code, PAM_CONV_ERR);
+    EXPECT_EQ(standin_->outbox_lines(), before)
+        << "a conversation that fails at the first prompt sends nothing";
 }
 
 TEST_F(OtpLogin, NonRootCallerCannotAuthenticateAnotherUser) {
@@ -396,7 +445,8 @@ TEST_F(OtpLogin, CodeSendsAreLimitedPerIdentifier) {
     EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
     EXPECT_NE(run.all_text().find("Too many codes requested; try again in 15 minutes."), std::string::npos)
         << run.all_text();
-    EXPECT_TRUE(run.prompts().empty());
+    ASSERT_EQ(run.prompts().size(), 1u) << "only the offer, no code prompt";
+    EXPECT_TRUE(run.prompts()[0].starts_with("Send a code to ")) << run.prompts()[0];
     EXPECT_EQ(standin_->outbox_lines(), before) << "the limit must stop the send itself";
     EXPECT_NE(helper_->log().find("code send limit reached"), std::string::npos);
 }
@@ -404,7 +454,8 @@ TEST_F(OtpLogin, CodeSendsAreLimitedPerIdentifier) {
 TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
     start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "sends_per_identifier = 1"),
                              kIdentities});
-    const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "12345678"; };
+    const auto wrong = accepting_code_offers(
+        [](int, const std::string&) -> std::optional<std::string> { return "12345678"; });
     EXPECT_EQ(login("nobody-here", wrong).code, PAM_USER_UNKNOWN);
     const auto run = login("nobody-here", wrong);
     EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
@@ -414,7 +465,8 @@ TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
 TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
     start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "failures_before_backoff = 1"),
                              kIdentities});
-    const auto wrong = [](int, const std::string&) -> std::optional<std::string> { return "00000000"; };
+    const auto wrong = accepting_code_offers(
+        [](int, const std::string&) -> std::optional<std::string> { return "00000000"; });
     EXPECT_EQ(login("alice", wrong).code, PAM_MAXTRIES);
     const auto before = standin_->outbox_lines();
     const auto run = login("alice", code_from_outbox(kAliceEmail));
@@ -438,6 +490,70 @@ TEST_F(OtpLogin, LimitsSurviveAHelperRestart) {
     const auto run = login("alice", code_from_outbox(kAliceEmail));
     EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
     EXPECT_NE(run.all_text().find("Too many codes requested"), std::string::npos);
+}
+
+// sshd with PasswordAuthentication yes runs PAM with a conversation that answers every hidden prompt with the
+// typed password and refuses every prompt that echoes. Such a login must end in the module with PAM_CONV_ERR
+// (the password module next in a stack then decides) having sent no code and counted no failure: six of
+// them, more than the send limit and the failures before backoff allow, and a code login right after works.
+TEST_F(OtpLogin, SshdPasswordLoginsSendNoCodeAndCountNoFailure) {
+    start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, ""), kIdentities});
+    const auto before = standin_->outbox_lines();
+    for (int i = 0; i < 6; ++i) {
+        const auto run =
+            run_pam(test_service("fallthrough"), "alice", sshd_password_conversation("alices-password"));
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code";
+    }
+    const std::string log = helper_->log();
+    EXPECT_EQ(log.find("outcome=maxtries"), std::string::npos) << log;
+    EXPECT_NE(log.find("outcome=conv_err"), std::string::npos) << log;
+    // Neither the send limit (5) nor the backoff (after 5 failures) was touched.
+    const auto run = login("alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(standin_->outbox_lines(), before + 1);
+}
+
+TEST_F(OtpLogin, SshdPasswordLoginSendsNoCodeWhenThePoolOffersOneMethod) {
+    // Two methods configured, but bob has no phone: the pool offers one, so no menu is shown.
+    start_helper(HelperFiles{login_section("email_otp sms_otp") + limits_section(dir_, ""), kIdentities});
+    const auto before = standin_->outbox_lines();
+    for (int i = 0; i < 6; ++i) {
+        const auto run =
+            run_pam(test_service("fallthrough"), "bob", sshd_password_conversation("bobs-password"));
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code";
+    }
+    EXPECT_EQ(helper_->log().find("outcome=maxtries"), std::string::npos) << helper_->log();
+    const auto run = login("bob", code_from_outbox("bob@example.com"));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+}
+
+TEST_F(OtpLogin, ProfileLetsAUserWithoutIdentityStraightToThePassword) {
+    // The helper keeps the shipped unknown_user = fail; the profile's line says ignore for its stack.
+    start_helper("email_otp");
+    const auto run = run_pam(test_service("profile"), "nobody-here",
+                             [](int, const std::string& prompt) -> std::optional<std::string> {
+                                 ADD_FAILURE() << "no prompt expected, got: " << prompt;
+                                 return std::nullopt;
+                             });
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text();
+    EXPECT_TRUE(run.transcript.empty()) << run.all_text();
+    const std::string log = helper_->log();
+    EXPECT_NE(log.find("user=\"nobody-here\""), std::string::npos) << log;
+    EXPECT_NE(log.find("outcome=ignore"), std::string::npos) << log;
+    // A stack without the argument keeps the helper's setting: the decoy walk.
+    const auto walked =
+        login("nobody-here", [](int, const std::string&) -> std::optional<std::string> { return "n"; });
+    EXPECT_EQ(walked.code, PAM_ABORT) << walked.all_text();
+    EXPECT_EQ(walked.prompts().size(), 1u) << walked.all_text();
+}
+
+TEST_F(OtpLogin, ProfileStillLetsAnEnrolledUserInWithACode) {
+    start_helper("email_otp");
+    const auto run = run_pam(test_service("profile"), "alice", code_from_outbox(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text();
+    EXPECT_NE(helper_->log().find("method=email_otp outcome=success"), std::string::npos) << helper_->log();
 }
 
 }  // namespace

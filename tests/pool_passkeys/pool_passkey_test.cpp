@@ -328,6 +328,8 @@ class PoolPasskeys : public ::testing::Test {
                         answer =
                             line.substr(line.find_first_not_of(' '), paren - line.find_first_not_of(' '));
                 if (!answer) ADD_FAILURE() << "no '" << person.method << "' in the menu:\n" << prompt;
+            } else if (contains(prompt, "Send a code to") && prompt.ends_with("? [Y/n] ")) {
+                answer = "";  // one method: the offer of the code; Enter sends it
             } else if (contains(prompt, "Code sent to")) {
                 answer = latest_code_after(sent_before);
                 if (!answer) ADD_FAILURE() << "the prompt asks for a code, but none was sent\n" << prompt;
@@ -435,15 +437,18 @@ class PoolPasskeys : public ::testing::Test {
     std::unique_ptr<Helper> helper_;
 };
 
-// Registration with an email code (the only method before alice has a passkey: no menu), then a sign-in
+// Registration with an email code (the only method before alice has a passkey: no menu, the offer of the
+// code), then a sign-in
 // through PAM that picks "Passkey" in the menu, and one through a service that offers only the passkey.
 TEST_F(PoolPasskeys, RegisterThenSignInWithThePasskey) {
     ASSERT_NO_FATAL_FAILURE(start_standin());
     ASSERT_NO_FATAL_FAILURE(start_helper());
     const auto registered = cli({"pool-register", "--user", "alice"});
     ASSERT_EQ(registered.exit_code(), 0) << registered.description;
-    ASSERT_EQ(registered.prompts.size(), 1u) << registered.description;
-    EXPECT_TRUE(registered.prompts[0].starts_with("Code sent to a***@e***")) << registered.description;
+    ASSERT_EQ(registered.prompts.size(), 2u) << registered.description;
+    EXPECT_TRUE(registered.prompts[0].starts_with("Send a code to a***@e***? [Y/n]"))
+        << registered.description;
+    EXPECT_TRUE(registered.prompts[1].starts_with("Code sent to a***@e***")) << registered.description;
     EXPECT_TRUE(contains(registered.err, "Touch your security key to register it with the user pool."))
         << registered.description;
     EXPECT_TRUE(contains(registered.out, "Registered the passkey with the user pool for alice."))
@@ -510,7 +515,8 @@ TEST_F(PoolPasskeys, ListThenDelete) {
 
     const auto after = cli({"pool-list", "--user", "alice"});
     ASSERT_EQ(after.exit_code(), 0) << after.description;
-    EXPECT_EQ(after.prompts.size(), 1u) << "only the code is left to sign in with\n" << after.description;
+    EXPECT_EQ(after.prompts.size(), 2u) << "only the code (offered, then asked) is left to sign in with\n"
+                                        << after.description;
     EXPECT_TRUE(parse_pool_table(after.out).empty()) << after.description;
     EXPECT_TRUE(contains(after.out, "0 passkey(s)")) << after.description;
 
@@ -623,8 +629,8 @@ class PoolPasskeysWithUv : public PoolPasskeys {
         person.pin = kPin;
         const auto r = cli({"pool-register", "--user", "alice"}, person, {pin_knob()});
         ASSERT_EQ(r.exit_code(), 0) << r.description;
-        ASSERT_EQ(r.prompts.size(), 2u) << r.description;
-        EXPECT_TRUE(contains(r.prompts[1], "Security key PIN: ")) << r.description;
+        ASSERT_EQ(r.prompts.size(), 3u) << r.description;
+        EXPECT_TRUE(contains(r.prompts[2], "Security key PIN: ")) << r.description;
         EXPECT_FALSE(contains(r.out + r.err, kPin)) << "a PIN is never echoed\n" << r.description;
     }
     static std::string pin_knob() { return std::string("VFIDO_PIN=") + kPin; }

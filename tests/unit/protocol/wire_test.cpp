@@ -162,8 +162,15 @@ TEST(Wire, DecodeRefusesUnknownType) {
 
 TEST(Wire, DecodeRefusesUnknownTag) {
     EXPECT_THROW(Message::decode(header(2) + field(0, "x")), ProtocolError);
-    EXPECT_THROW(Message::decode(header(2) + field(28, "x")), ProtocolError);
+    EXPECT_THROW(Message::decode(header(2) + field(29, "x")), ProtocolError);
     EXPECT_THROW(Message::decode(header(2) + field(6, "ok") + field(255, "")), ProtocolError);
+}
+
+TEST(Wire, BeginCarriesTheStacksUnknownUserChoice) {
+    Message begin(Type::Begin);
+    begin.add(Tag::User, "alice").add(Tag::UnknownUser, static_cast<std::uint32_t>(UnknownUser::Ignore));
+    const Message back = Message::decode(begin.encode().view());
+    EXPECT_EQ(back.get_u32(Tag::UnknownUser), static_cast<std::uint32_t>(UnknownUser::Ignore));
 }
 
 TEST(Wire, DecodeRefusesTruncatedFieldHeader) {

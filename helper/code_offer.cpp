@@ -1,0 +1,52 @@
+#include "code_offer.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "session.hpp"
+
+namespace pp::helper {
+
+std::string code_offer_prompt(Method method, const std::string& masked) {
+    const std::string where = !masked.empty()              ? masked
+                              : method == Method::EmailOtp ? "your email"
+                                                           : "your phone";
+    return "Send a code to " + where + "? [Y/n] ";
+}
+
+OfferAnswer read_offer_answer(std::string_view answer) {
+    if (std::any_of(answer.begin(), answer.end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return u < 0x20 || u == 0x7f;
+        }))
+        return OfferAnswer::Send;
+    while (!answer.empty() && answer.front() == ' ') answer.remove_prefix(1);
+    while (!answer.empty() && answer.back() == ' ') answer.remove_suffix(1);
+    if (answer.size() > 3) return OfferAnswer::Unclear;
+    std::string lower(answer);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower.empty() || lower == "y" || lower == "yes") return OfferAnswer::Send;
+    if (lower == "n" || lower == "no") return OfferAnswer::Cancel;
+    return OfferAnswer::Unclear;
+}
+
+// Returns when the person agrees; a refusal, or max_tries answers that are neither, ends the login before
+// anything is sent or counted.
+void Session::offer(Method method, const std::string& masked, const std::string& prefix) {
+    std::string again = prefix;
+    for (int i = 0; i < cfg().max_tries; ++i) {
+        switch (read_offer_answer(ask(again + code_offer_prompt(method, masked), true).view())) {
+            case OfferAnswer::Send:
+                return;
+            case OfferAnswer::Cancel:
+                throw Finish{wire::Outcome::Abort, "Sign-in cancelled.", "the person declined the code"};
+            case OfferAnswer::Unclear:
+                again = kOfferAgain;
+                break;
+        }
+    }
+    throw Finish{wire::Outcome::AuthErr, kSignInFailed, "no clear answer to the offer of a code"};
+}
+
+}  // namespace pp::helper
