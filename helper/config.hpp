@@ -1,6 +1,8 @@
 // The helper's configuration: one file, parsed and validated once, replaced as a whole on SIGHUP.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -65,11 +67,17 @@ struct Config {
     bool allow_unprivileged_self = false;
     int max_concurrent_logins = 64;
     int max_concurrent_per_caller = 16;
+    // A loopback PAM_RHOST (127.0.0.0/8, ::1, localhost) is a local login only when the admin says so: by
+    // default it is a remote one, as sshd reports connections through a local port forward that way.
+    bool loopback_is_local = false;
 
     // [binding]
     std::string mapping_file;
     std::string claim;
     bool ask_identifier = false;
+    // Claim binding alone serves root and accounts below this uid only when they are listed by name.
+    uid_t claim_min_uid = 1000;
+    std::vector<std::string> claim_allow_users;
 
     // [security_key]
     SecurityKeyPolicy security_key;
