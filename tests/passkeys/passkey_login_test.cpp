@@ -405,7 +405,7 @@ TEST_F(PasskeysWithPin, RightPinSignsIn) {
     EXPECT_FALSE(contains(log(), kPin)) << log();
     const auto rows = list("alice");
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0].uv, "yes");
+    EXPECT_EQ(rows[0].uv, "required") << "enrolled while required: every login asks for the PIN";
 }
 
 TEST_F(PasskeysWithPin, NoPinIsCredInsufficient) {

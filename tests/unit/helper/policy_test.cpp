@@ -10,6 +10,7 @@
 #include "config.hpp"
 #include "enrol_policy.hpp"
 #include "remote_host.hpp"
+#include "test_dir.hpp"
 
 namespace pp::helper {
 namespace {
@@ -121,6 +122,18 @@ TEST(ClaimBinding, BadKeysAreRefused) {
             EXPECT_THAT(e.what(), HasSubstr("test.conf:")) << line;
         }
     }
+}
+
+// A map line for an account that does not exist here is never used (such a name gets no code): the admin
+// should hear about it, as a typo in a name is the likely cause.
+TEST(IdentityMapWarnings, LinesForAccountsThatDoNotExistHere) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the identity map must be owned by root";
+    const test::TestDir dir;
+    const auto map =
+        dir.write("identities", "root root@example.com\nno-such-account-pp-test a@example.com\n");
+    const auto w = all_warnings(parse("", "mapping_file = " + map + "\n"));
+    EXPECT_THAT(w, HasSubstr("'no-such-account-pp-test' is not a local account here"));
+    EXPECT_THAT(w, ::testing::Not(HasSubstr("'root' is not")));
 }
 
 TEST(LocalAccount, RootExistsAndANonsenseNameDoesNot) {

@@ -166,8 +166,9 @@ TEST_F(Store, UserVerificationRequirementIsKept) {
     EXPECT_TRUE(store().load("alice").credentials[0].uv_required);
 
     const std::string f = file("alice");
-    ASSERT_NO_THROW(write_file_atomically(f, "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\t7\tx\n"
-                                             "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\tx\n"));
+    ASSERT_NO_THROW(write_file_atomically(f,
+                                          "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\t7\tx\n"
+                                          "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\tx\n"));
     EXPECT_THAT(store().load("alice").problems,
                 ElementsAre(f + ":1: bad user-verification requirement",
                             f + ":2: expected 11 tab-separated fields, found 10"));
@@ -268,10 +269,10 @@ TEST_F(Store, CorruptRecordIsReportedAndTheOthersLoad) {
     expect_same(loaded.credentials[0], a1);
     expect_same(loaded.credentials[1], a2);
     const std::string f = file("alice");
-    EXPECT_THAT(loaded.problems,
-                ElementsAre(f + ":2: not a v1 or v2 record", f + ":3: expected 10 tab-separated fields, found 3",
-                            f + ":5: credential id is not base64url",
-                            f + ":6: public key length does not fit the algorithm"));
+    EXPECT_THAT(loaded.problems, ElementsAre(f + ":2: not a v1 or v2 record",
+                                             f + ":3: expected 10 tab-separated fields, found 3",
+                                             f + ":5: credential id is not base64url",
+                                             f + ":6: public key length does not fit the algorithm"));
 
     // A change to one record keeps the lines it cannot read, for the admin to repair.
     store().record_use("alice", a1.cred_id, 1, 1700000001);
