@@ -436,8 +436,9 @@ std::string describe_config(const Config& c) {
       << (c.claim.empty() ? "" : "claim " + c.claim + " must equal the local user")
       << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n";
     if (!c.claim.empty()) {
-        o << "claim binding: accounts from uid " << c.claim_min_uid << " (not root)";
-        for (const auto& u : c.claim_allow_users) o << ", " << u;
+        o << "claim binding alone serves: accounts from uid " << c.claim_min_uid;
+        if (!c.claim_allow_users.empty()) o << ", and by name:";
+        for (const auto& u : c.claim_allow_users) o << " " << u;
         o << "\n";
     }
     o << "loopback remote hosts: "
