@@ -132,8 +132,17 @@ def main():
             ""]))
         socket = os.path.join(work, "helper.sock")
         log = open(os.path.join(work, "helper.log"), "ab")
+        # The helper serves only local accounts: it runs under nss_wrapper with the bench's users as accounts
+        # (env execs it, so helper_pid is the helper's own).
+        with open(os.path.join(work, "identities"), encoding="utf-8") as f:
+            names = sorted({line.split()[0] for line in f if line.strip() and not line.startswith("#")})
+        write(os.path.join(work, "passwd"), "root:x:0:0:root:/root:/bin/sh\n" + "".join(
+            f"{n}:x:{2000 + i}:{2000 + i}::/nonexistent:/bin/sh\n" for i, n in enumerate(names)))
+        write(os.path.join(work, "group"), "root:x:0:\n")
         procs.append(subprocess.Popen(
-            [helper_bin, "--foreground", "--socket", socket, "--config", os.path.join(work, "helper.conf")],
+            ["/usr/bin/env", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so",
+             f"NSS_WRAPPER_PASSWD={work}/passwd", f"NSS_WRAPPER_GROUP={work}/group",
+             helper_bin, "--foreground", "--socket", socket, "--config", os.path.join(work, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log))
         helper_pid = procs[-1].pid
         wait_for(lambda: os.path.exists(socket), "the helper")

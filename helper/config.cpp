@@ -6,6 +6,10 @@
 #include <set>
 #include <sstream>
 
+#include "account_policy.hpp"
+#include "enrol_policy.hpp"
+#include "identifiers.hpp"
+#include "identity_map.hpp"
 #include "trusted_file.hpp"
 
 namespace pp::helper {
@@ -241,11 +245,13 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.max_remote_logins = static_cast<int>(p.integer(key, value, 1, 65536));
             } else if (key == "refusal_log_interval") {
                 c.refusal_log_interval = std::chrono::seconds(p.integer(key, value, 1, 86400));
+            } else if (key == "loopback_is_local") {
+                c.loopback_is_local = p.boolean(key, value);
             } else {
                 p.fail("unknown key '" + key +
                        "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
                        "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller "
-                       "max_remote_logins refusal_log_interval)");
+                       "max_remote_logins refusal_log_interval loopback_is_local)");
             }
         } else if (section == "binding") {
             if (key == "mapping_file") {
@@ -257,8 +263,23 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.claim = value;
             } else if (key == "ask_identifier") {
                 c.ask_identifier = p.boolean(key, value);
+            } else if (key == "claim_min_uid") {
+                c.claim_min_uid = static_cast<uid_t>(p.integer(key, value, 1, 2147483647));
+            } else if (key == "claim_allow_users") {
+                std::istringstream names(value);
+                std::string name;
+                while (names >> name) {
+                    if (!valid_local_user(name))
+                        p.fail("claim_allow_users: '" + name + "' is not a user name");
+                    if (std::find(c.claim_allow_users.begin(), c.claim_allow_users.end(), name) !=
+                        c.claim_allow_users.end())
+                        p.fail("claim_allow_users: '" + name + "' listed twice");
+                    c.claim_allow_users.push_back(name);
+                }
             } else {
-                p.fail("unknown key '" + key + "' in [binding] (known: mapping_file claim ask_identifier)");
+                p.fail("unknown key '" + key +
+                       "' in [binding] (known: mapping_file claim ask_identifier claim_min_uid "
+                       "claim_allow_users)");
             }
         } else if (section == "limits") {
             auto& l = c.limits;
@@ -417,7 +438,15 @@ std::string describe_config(const Config& c) {
       << "binding: " << (c.mapping_file.empty() ? "" : "mapping " + c.mapping_file)
       << (c.mapping_file.empty() || c.claim.empty() ? "" : " and ")
       << (c.claim.empty() ? "" : "claim " + c.claim + " must equal the local user")
-      << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n"
+      << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n";
+    if (!c.claim.empty()) {
+        o << "claim binding alone serves: accounts from uid " << c.claim_min_uid;
+        if (!c.claim_allow_users.empty()) o << ", and by name:";
+        for (const auto& u : c.claim_allow_users) o << " " << u;
+        o << "\n";
+    }
+    o << "loopback remote hosts: "
+      << (c.loopback_is_local ? "local logins (loopback_is_local = yes)" : "remote logins") << "\n"
       << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN")
       << "\n"
       << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
@@ -432,6 +461,13 @@ std::string describe_config(const Config& c) {
           : k.user_verification == UserVerification::Preferred ? "preferred (not demanded)"
                                                                : "discouraged")
       << ", touch timeout " << k.touch_timeout.count() << " s\n";
+    {
+        const auto proof = self_enrol_methods(c);
+        o << "self-enrolment: "
+          << (proof.empty() ? "refused, root enrols keys (pam-passwordless enroll --user NAME)"
+                            : "after proof with " + join(proof))
+          << "\n";
+    }
     if (!c.passkey.rp_id.empty())
         o << "user-pool passkeys: relying party " << c.passkey.rp_id << ", origin " << c.passkey.origin
           << "\n";
@@ -442,6 +478,49 @@ std::string describe_config(const Config& c) {
       << l.logins_per_rhost << " logins at once per remote host; state in " << c.limits_state_file << "\n";
     return o.str();
 }
+
+namespace {
+
+// The hazards of the policies that decide who gets in: each is allowed, none should go unnoticed.
+void policy_warnings(const Config& c, std::vector<std::string>& w) {
+    const auto& manage = c.methods_for(kManageService, false);
+    const auto proof = self_enrol_methods(c);
+    if (self_enrol_strength_needed(c) > 0 && proof.size() < manage.size()) {
+        const std::string strictest = strictest_key_service(c);
+        const std::string where = strictest.empty() ? "[login]" : "[service " + strictest + "]";
+        w.push_back(where + " lets in only with methods stronger than some of [service " + kManageService +
+                    "] (" + join(manage) + "): " +
+                    (proof.empty() ? "users cannot enrol security keys themselves; root enrols them "
+                                     "(pam-passwordless enroll --user NAME)."
+                                   : "self-enrolment is proven only with " + join(proof) + "."));
+    }
+    if (!c.claim.empty()) {
+        if (c.claim_min_uid < 1000)
+            w.push_back("claim_min_uid = " + std::to_string(c.claim_min_uid) +
+                        ": claim binding serves system accounts from that uid to a pool user of the same "
+                        "name.");
+        for (const auto& u : c.claim_allow_users)
+            w.push_back("claim_allow_users lists '" + u + "'" + (u == "root" ? " (root)" : "") +
+                        ": a pool user named '" + u +
+                        "' becomes that account; keep the pool's sign-up closed.");
+    }
+    if (c.loopback_is_local)
+        w.push_back(
+            "loopback_is_local = yes: logins with a loopback remote host (an SSH port forward, a tunnel) are "
+            "local and are offered the keys plugged into this machine.");
+    if (!c.mapping_file.empty()) {
+        try {
+            for (const auto& user : IdentityMap::load(c.mapping_file).users())
+                if (!local_account_uid(user))
+                    w.push_back(c.mapping_file + ": '" + user +
+                                "' is not a local account here; its line is never used.");
+        } catch (const std::exception&) {
+            // A map that cannot be read is an error of its own: loading the runtime reports it.
+        }
+    }
+}
+
+}  // namespace
 
 std::vector<std::string> config_warnings(const Config& c) {
     std::vector<std::string> w;
@@ -457,6 +536,7 @@ std::vector<std::string> config_warnings(const Config& c) {
             "in the stack decides for them.");
     if (c.methods.local.empty() && c.methods.remote.empty())
         w.push_back("no method is enabled: every login fails.");
+    policy_warnings(c, w);
     return w;
 }
 

@@ -1,6 +1,8 @@
 // The helper's configuration: one file, parsed and validated once, replaced as a whole on SIGHUP.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -69,11 +71,17 @@ struct Config {
     // to callers other than root; remote logins have a pool of their own, shared fairly by source network.
     int max_remote_logins = 4096;
     std::chrono::seconds refusal_log_interval{60};
+    // A loopback PAM_RHOST (127.0.0.0/8, ::1, localhost) is a local login only when the admin says so: by
+    // default it is a remote one, as sshd reports connections through a local port forward that way.
+    bool loopback_is_local = false;
 
     // [binding]
     std::string mapping_file;
     std::string claim;
     bool ask_identifier = false;
+    // Claim binding alone serves root and accounts below this uid only when they are listed by name.
+    uid_t claim_min_uid = 1000;
+    std::vector<std::string> claim_allow_users;
 
     // [security_key]
     SecurityKeyPolicy security_key;

@@ -23,8 +23,13 @@
 namespace pp::helper {
 namespace {
 
+// v1: the fields below without uv_required. v2 adds it before the nickname, and is written only for a
+// credential that requires user verification: a v1 reader skips such a record (it cannot enforce the
+// requirement) instead of letting it in with a touch alone.
 constexpr std::string_view kRecordVersion = "v1";
 constexpr std::size_t kRecordFields = 10;
+constexpr std::string_view kRecordVersionUv = "v2";
+constexpr std::size_t kRecordFieldsUv = 11;
 // Generous for kMaxCredentialsPerUser records of the largest size, small enough to read on every login.
 constexpr std::size_t kMaxFileBytes = 512 * 1024;
 // '~' cannot occur in a user name, so the lock file never shadows an account's file.
@@ -146,11 +151,14 @@ std::optional<std::string> record_problem(const StoredCredential& c) {
 }
 
 std::string format_record(const StoredCredential& c) {
-    std::string line(kRecordVersion);
-    for (const std::string& field :
-         {base64url_encode(c.cred_id), std::to_string(cose_number(c.alg)), base64url_encode(c.public_key),
-          c.rp_id, std::to_string(c.created), std::to_string(c.last_used), std::to_string(c.counter),
-          std::string(c.uv ? "1" : "0"), escape_nickname(c.nickname)}) {
+    std::vector<std::string> fields{base64url_encode(c.cred_id),    std::to_string(cose_number(c.alg)),
+                                    base64url_encode(c.public_key), c.rp_id,
+                                    std::to_string(c.created),      std::to_string(c.last_used),
+                                    std::to_string(c.counter),      std::string(c.uv ? "1" : "0")};
+    if (c.uv_required) fields.emplace_back("1");
+    fields.push_back(escape_nickname(c.nickname));
+    std::string line(c.uv_required ? kRecordVersionUv : kRecordVersion);
+    for (const auto& field : fields) {
         line.push_back('\t');
         line += field;
     }
@@ -168,14 +176,26 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         if (tab == std::string_view::npos) break;
         start = tab + 1;
     }
-    if (fields.front() != kRecordVersion) {
-        why = "not a " + std::string(kRecordVersion) + " record";
+    const bool v2 = fields.front() == kRecordVersionUv;
+    if (fields.front() != kRecordVersion && !v2) {
+        why = "not a " + std::string(kRecordVersion) + " or " + std::string(kRecordVersionUv) + " record";
         return std::nullopt;
     }
-    if (fields.size() != kRecordFields) {
-        why = "expected " + std::to_string(kRecordFields) + " tab-separated fields, found " +
+    const std::size_t expected = v2 ? kRecordFieldsUv : kRecordFields;
+    if (fields.size() != expected) {
+        why = "expected " + std::to_string(expected) + " tab-separated fields, found " +
               std::to_string(fields.size());
         return std::nullopt;
+    }
+    // v2 carries uv_required before the nickname; past it, both versions read alike.
+    bool uv_required = false;
+    if (v2) {
+        if (fields[9] != "0" && fields[9] != "1") {
+            why = "bad user-verification requirement";
+            return std::nullopt;
+        }
+        uv_required = fields[9] == "1";
+        fields.erase(fields.begin() + 9);
     }
     StoredCredential c;
     c.user = user;
@@ -211,6 +231,7 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
     c.last_used = *last_used;
     c.counter = *counter;
     c.uv = fields[8] == "1";
+    c.uv_required = uv_required;
     c.nickname = std::move(*nickname);
     if (auto problem = record_problem(c)) {
         why = std::move(*problem);

@@ -35,6 +35,9 @@ struct StoredCredential {
     std::int64_t created = 0, last_used = 0;  // unix seconds; 0 = never used
     std::uint32_t counter = 0;
     bool uv = false;  // the key verified the user (PIN/biometric) at enrolment
+    // Every login with this credential must verify the user (PIN), whatever [security_key]
+    // user_verification says: imported with pam-u2f's +pin or +verification, or enrolled while required.
+    bool uv_required = false;
 };
 
 class CredentialError : public std::runtime_error {

@@ -48,4 +48,10 @@ const std::vector<Identifier>& IdentityMap::lookup(const std::string& local_user
     return it == entries_.end() ? none : it->second;
 }
 
+std::vector<std::string> IdentityMap::users() const {
+    std::vector<std::string> out;
+    for (const auto& [user, ids] : entries_) out.push_back(user);
+    return out;
+}
+
 }  // namespace pp::helper

@@ -18,6 +18,7 @@ class IdentityMap {
 
     [[nodiscard]] const std::vector<Identifier>& lookup(const std::string& local_user) const;
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
+    [[nodiscard]] std::vector<std::string> users() const;  // the local accounts named, sorted
 
   private:
     std::map<std::string, std::vector<Identifier>> entries_;

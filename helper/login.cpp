@@ -13,7 +13,9 @@
 #include <thread>
 
 #include "code_offer.hpp"
+#include "account_policy.hpp"
 #include "key_verification.hpp"
+#include "remote_host.hpp"
 #include "session.hpp"
 #include "token_verifier.hpp"
 #include "trusted_file.hpp"
@@ -95,10 +97,6 @@ UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured)
     if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Ignore)) return UnknownUser::Ignore;
     if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Fail)) return UnknownUser::Fail;
     throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
-}
-
-bool is_remote(const std::string& rhost) {
-    return !rhost.empty() && rhost != "localhost" && rhost != "127.0.0.1" && rhost != "::1";
 }
 
 bool valid_code(std::string_view code) {
@@ -248,7 +246,7 @@ void Session::login(const wire::Message& begin) {
     if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
         throw Finish{Outcome::MaxTries, "Too many failed sign-ins; try again in " + minutes(wait) + ".",
                      "backoff after repeated failures"};
-    const auto& methods = cfg().methods_for(rec_.service, is_remote(rec_.rhost));
+    const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
                      "no method enabled for this service"};
@@ -276,9 +274,18 @@ void Session::authorize_caller() {
 std::optional<Identifier> Session::resolve_identity() {
     known_ = ctx_.runtime->identities.lookup(rec_.user);
     if (!known_.empty()) return known_.front();
+    // From here only the token's claim binds the account: a pool user who picked the name "root" must not
+    // become root.
+    if (cfg().claim.empty()) return std::nullopt;
+    const auto uid = local_account_uid(rec_.user);
+    if (!uid || !claim_may_bind(cfg(), rec_.user, *uid)) {
+        syslog(LOG_NOTICE,
+               "claim binding refused for %s: uid below claim_min_uid and not in claim_allow_users",
+               loggable(rec_.user, 64).c_str());
+        return std::nullopt;
+    }
     if (cfg().ask_identifier) return ask_identifier();
-    if (!cfg().claim.empty() && valid_pool_username(rec_.user))
-        return Identifier{IdentifierKind::Username, rec_.user};
+    if (valid_pool_username(rec_.user)) return Identifier{IdentifierKind::Username, rec_.user};
     return std::nullopt;
 }
 
@@ -341,6 +348,12 @@ void Session::load_credentials() {
 }
 
 void Session::authenticate(const std::vector<Method>& methods) {
+    // sshd passes any name it was given; only a local account may cost a code or a question to the pool.
+    if (!local_account_uid(rec_.user)) {
+        if (cfg().unknown_user == UnknownUser::Ignore)
+            throw Finish{Outcome::Ignore, "", "not a local account (ignored by configuration)"};
+        decoy(methods, "not a local account", false);
+    }
     std::vector<Method> pool_methods;
     std::copy_if(methods.begin(), methods.end(), std::back_inserter(pool_methods), is_pool_method);
     const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
@@ -585,13 +598,20 @@ bool Session::key_login() {
     std::vector<std::string> rps{policy.rp_id};
     for (const auto& c : credentials_)
         if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
-    for (const auto& rp : rps) {
+    // A credential may demand user verification of its own (imported with pam-u2f's +pin, or enrolled
+    // while it was required): those are asked for apart, with the PIN, so the others need no PIN.
+    const auto needs_uv = [&](const StoredCredential& c) {
+        return c.uv_required || policy.user_verification == UserVerification::Required;
+    };
+    std::vector<std::pair<std::string, bool>> asks;
+    for (const auto& rp : rps)
+        for (const bool uv : {false, true}) asks.emplace_back(rp, uv);
+    for (const auto& [rp, uv] : asks) {
         std::vector<StoredCredential> group;
         for (const auto& c : credentials_)
-            if (c.rp_id == rp) group.push_back(c);
+            if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
-        const bool uv = policy.user_verification == UserVerification::Required;
         wire::Message req = key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(),
                                         "Touch your security key.");
         for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);

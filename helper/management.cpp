@@ -6,6 +6,7 @@
 
 #include "base64.hpp"
 #include "credential_public_key.hpp"
+#include "enrol_policy.hpp"
 #include "key_verification.hpp"
 #include "pam_u2f_import.hpp"
 #include "session.hpp"
@@ -16,9 +17,6 @@ namespace pp::helper {
 namespace {
 
 using wire::Outcome;
-
-// The name the command line's own proof of presence goes by in [service NAME] and the audit log.
-constexpr const char* kManageService = "pam-passwordless";
 
 std::string user_of_uid(uid_t uid) {
     passwd pw{}, *found = nullptr;
@@ -52,7 +50,7 @@ void Session::manage(const wire::Message& request) {
         if (user_of_uid(ctx_.peer.uid) != rec_.user)
             throw Finish{Outcome::AuthErr, "You may manage only your own security keys.",
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
-        authenticate(cfg().methods_for(kManageService, false));
+        authenticate(op == "enroll" ? self_enrol_proof() : cfg().methods_for(kManageService, false));
         if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "presence not proven"};
         verified_ = false;
     }
@@ -82,6 +80,24 @@ void Session::manage(const wire::Message& request) {
     } catch (const CredentialError& e) {
         throw Finish{Outcome::AuthErr, e.what(), std::string("credential store: ") + e.what()};
     }
+}
+
+// A key enrolled here opens every service that accepts keys: its proof must be as strong as the weakest way
+// into the strictest of them (enrol_policy.hpp), or the enrolment is left to root.
+std::vector<Method> Session::self_enrol_proof() {
+    auto methods = self_enrol_methods(cfg());
+    if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
+        load_credentials();
+        if (credentials_.empty()) std::erase(methods, Method::SecurityKey);
+    }
+    if (methods.empty())
+        throw Finish{Outcome::AuthErr,
+                     "Enrolling a security key here needs a stronger proof than this account can give; ask "
+                     "an administrator to run: pam-passwordless enroll --user " +
+                         rec_.user,
+                     "self-enrolment refused: no method of [service " + std::string(kManageService) +
+                         "] is as strong as the services that accept keys require"};
+    return methods;
 }
 
 // Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
@@ -246,6 +262,8 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     }
     cred.user = rec_.user;
     cred.rp_id = policy.rp_id;
+    // Enrolled while the PIN was required: it stays required for this credential, whatever the policy later.
+    cred.uv_required = uv;
     cred.nickname = nickname;
     cred.created = std::time(nullptr);
     store.add(cred);
@@ -255,13 +273,20 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
 
 void Session::list(const CredentialStore& store) {
     const auto loaded = store.load(rec_.user);
+    // What a login with the credential demands: "required" when the PIN is asked for (the credential's own
+    // requirement or the policy's), otherwise whether the key verified the person at enrolment.
+    const auto uv_column = [&](const StoredCredential& c) -> std::string {
+        if (c.uv_required || cfg().security_key.user_verification == UserVerification::Required)
+            return "required";
+        return c.uv ? "yes" : "no";
+    };
     wire::Message listing(wire::Type::Listing);
     for (const auto& c : loaded.credentials)
-        listing.add(wire::Tag::Record,
-                    "id=" + cognito::base64url_encode(c.cred_id) + "\tname=" + c.nickname +
-                        "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
-                        "\tuv=" + (c.uv ? "yes" : "no") + "\tcreated=" + std::to_string(c.created) +
-                        "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
+        listing.add(wire::Tag::Record, "id=" + cognito::base64url_encode(c.cred_id) + "\tname=" + c.nickname +
+                                           "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
+                                           "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
+                                           "\tlast_used=" + std::to_string(c.last_used) +
+                                           "\trp_id=" + c.rp_id);
     send(listing);
     std::string text =
         std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";

@@ -142,8 +142,10 @@ std::optional<StoredCredential> parse_entry(std::string_view entry, std::string&
     const std::string_view options = fields.size() == 4 ? fields[3] : std::string_view{};
     c.cred_id = std::move(*cred_id);
     c.public_key = std::move(*key);
+    // pam-u2f demanded the PIN (or another verification) for this credential: so does every login here.
     c.uv = options.find("+verification") != std::string_view::npos ||
            options.find("+pin") != std::string_view::npos;
+    c.uv_required = c.uv;
     return c;
 }
 

@@ -20,8 +20,8 @@ inline constexpr std::size_t kPamU2fMaxDevices = 24;
 // The old format "KeyHandle,PublicKey" (base64url key handle, hex 0x04||x||y public key) is read as ES256.
 // Each credential becomes a StoredCredential for `rp_id`: pam-u2f's "origin" ("pam://" + hostname at
 // enrolment unless set). Old-format credentials were made for pam-u2f's "appid", which is the origin unless
-// the admin set appid=. Nickname "imported from pam-u2f", created = now, counter 0, uv when the options
-// say "+verification" or "+pin".
+// the admin set appid=. Nickname "imported from pam-u2f", created = now, counter 0, uv and uv_required (every
+// login asks for the PIN, as pam-u2f did) when the options say "+verification" or "+pin".
 // Like pam-u2f, a later line for the same user replaces an earlier one and entries past kPamU2fMaxDevices are
 // not taken; each such case is reported. Blank lines and '#' comments are skipped. A line or entry that
 // cannot be read goes to `problems` as "<line>: <why>" and the rest are still returned. Resident

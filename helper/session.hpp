@@ -98,6 +98,7 @@ class Session {
     void list(const CredentialStore& store);
     void import(CredentialStore& store, const wire::Message& request);
     void manage_pool_passkeys(const std::string& op, const wire::Message& request);
+    std::vector<Method> self_enrol_proof();
     void check_credential_status(const wire::Message& reply);
 
     const LoginContext& ctx_;

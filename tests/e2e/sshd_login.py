@@ -13,6 +13,9 @@ program without a terminal.
   service-down   the user pool answers HTTP 500: refused, and the person is told why
   unknown-users  bob (no identity) sees the screens alice sees typing wrong codes; a name that is no local
                  account is refused (its screens differ today: --strict-invalid-user requires them equal)
+  loopback-keys  alice has a security key enrolled and methods list security_key: sshd on 127.0.0.1 (where an
+                 SSH local port forward arrives) reports PAM_RHOST 127.0.0.1, a remote login, so the menu offers
+                 no security key; the emailed code still logs her in
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -40,6 +43,7 @@ UNAVAILABLE = "The sign-in service cannot be reached; try again later."
 TOO_MANY = "Sign-in failed: too many wrong codes."
 SESSION_MARK = "e2e-session-ran"
 CLIENT_TIMEOUT_S = 90
+KEY_RP_ID = "pam://pam-passwordless-e2e"
 
 
 def parse_args():
@@ -369,8 +373,35 @@ def scenario_password(sandbox, sshd, standin, helper, args):
     check(len(standin.outbox()) == 1, "exactly one code is sent, for the code login")
 
 
+def planted_credential():
+    """A store record (v1) for alice on the configured relying party: a fresh P-256 public key and a random
+    credential id. No key holds it; only what the helper offers is under test."""
+    import base64
+    from cryptography.hazmat.primitives.asymmetric import ec
+    numbers = ec.generate_private_key(ec.SECP256R1()).public_key().public_numbers()
+
+    def b64url(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    point = numbers.x.to_bytes(32, "big") + numbers.y.to_bytes(32, "big")
+    return "\t".join(["v1", b64url(os.urandom(32)), "-7", b64url(point), KEY_RP_ID, "1700000000", "0", "0", "0",
+                      "desk key"]) + "\n"
+
+
+def scenario_loopback_keys(sandbox, sshd, standin, helper, args):
+    ok, requests, session = paramiko_login(sshd, code_answerer(standin, wrong=False))
+    show("paramiko: what the server asked", describe_requests(requests))
+    prompts = [p for _, ps in requests for p, _ in ps]
+    check(prompts and "Choose how to sign in:" in prompts[0], f"expected the menu first, got {prompts!r}")
+    check("Security key" not in prompts[0],
+          f"a login through loopback (an SSH port forward) was offered the local key: {prompts[0]!r}")
+    check(ok and session and session[0] == 0, "alice's emailed code did not log her in")
+    check('rhost="127.0.0.1"' in helper.log() and "method=email_otp outcome=success" in helper.log(),
+          "the helper did not log a code login from 127.0.0.1")
+
+
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
-             "unknown-users": scenario_unknown_users, "password": scenario_password}
+             "unknown-users": scenario_unknown_users, "loopback-keys": scenario_loopback_keys,
+             "password": scenario_password}
 
 
 def main():
@@ -392,11 +423,18 @@ def main():
 
         def config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"), f"{USER} {EMAIL}\n{USER} {PHONE}\n", 0o600)
-            # The password scenario takes the single-method path: the one that sent a code at once.
-            methods = "email_otp" if args.scenario == "password" else "email_otp sms_otp"
+            methods, keys = "email_otp sms_otp", []
+            if args.scenario == "password":
+                # The password scenario takes the single-method path: the one that sent a code at once.
+                methods = "email_otp"
+            if args.scenario == "loopback-keys":
+                store = e2e.fresh_dir(os.path.join(helper_dir, "credentials"), 0o700)
+                e2e.write(os.path.join(store, USER), planted_credential(), 0o600)
+                methods = "security_key email_otp sms_otp"
+                keys = ["[security_key]", f"rp_id = {KEY_RP_ID}", f"store_dir = {store}"]
             return standin.pool_section(helper_dir) + "\n".join([
                 "[login]", f"methods = {methods}", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
-                "[binding]", f"mapping_file = {helper_dir}/identities", ""])
+                "[binding]", f"mapping_file = {helper_dir}/identities"] + keys + [""])
 
         state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)
         state["sshd"] = sshd = Sshd(sandbox, module)

@@ -83,6 +83,12 @@ class HelperProcess {
   public:
     HelperProcess(const fs::path& dir, const fs::path& config) : dir_(dir) {
         fs::remove(socket());
+        // Built before the fork: after it, only system calls.
+        const auto argv = with_local_accounts(
+            {PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()}, dir);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
@@ -95,9 +101,7 @@ class HelperProcess {
             const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
             if (devnull >= 0) ::dup2(devnull, 0);
             ::unsetenv("LD_PRELOAD");  // the real helper, without the test's pam_wrapper
-            const std::string sock = socket(), conf = config.string();
-            ::execl(PP_HELPER_BIN, PP_HELPER_BIN, "--foreground", "--socket", sock.c_str(), "--config",
-                    conf.c_str(), static_cast<char*>(nullptr));
+            ::execv(args[0], args.data());
             ::_exit(127);
         }
         if (!wait_until([&] { return fs::exists(socket()) || exited(); }) || !fs::exists(socket())) {

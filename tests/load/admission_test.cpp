@@ -121,8 +121,12 @@ class Admission : public ::testing::Test {
                 "\ntouch_timeout = 2\n\n[limits]\nsends_per_identifier = 100\nsends_per_rhost = 100000\n"
                 "failures_before_backoff = 100\nstate_file = " +
                 (dir_ / "limits").string() + "\n");
-        helper_.emplace(std::vector<std::string>{PP_HELPER_BIN, "--foreground", "--socket", socket(),
-                                                 "--config", (dir_ / "helper.conf").string()},
+        // The load users are local accounts of the helper's (nss_wrapper): codes go only to local accounts.
+        std::vector<std::string> accounts;
+        for (const auto& u : users_) accounts.push_back(u.name);
+        helper_.emplace(with_local_accounts({PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config",
+                                             (dir_ / "helper.conf").string()},
+                                            dir_, accounts),
                         dir_ / "helper.log");
         ASSERT_TRUE(wait_until([&] { return fs::exists(socket()); })) << log();
     }

@@ -140,9 +140,12 @@ TEST(Load, TwoHundredLogins) {
             "\n\n[limits]\nsends_per_identifier = 100\nsends_per_rhost = 100000\nlogins_per_rhost = 4096\n"
             "failures_before_backoff = 100\nstate_file = " +
             (dir / "limits").string() + "\n");
-    Process helper(
-        {PP_HELPER_BIN, "--foreground", "--socket", socket, "--config", (dir / "helper.conf").string()},
-        dir / "helper.log");
+    std::vector<std::string> accounts;
+    for (const auto& u : users) accounts.push_back(u.name);
+    Process helper(with_local_accounts({PP_HELPER_BIN, "--foreground", "--socket", socket, "--config",
+                                        (dir / "helper.conf").string()},
+                                       dir, accounts),
+                   dir / "helper.log");
     ASSERT_TRUE(wait_until([&] { return fs::exists(socket); })) << read_text(dir / "helper.log");
     const pid_t hp = helper.pid();
     const int idle_threads = load::thread_count(hp);

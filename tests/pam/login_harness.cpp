@@ -106,6 +106,30 @@ std::string preload_entry(const std::string& libraries) {
            libraries;
 }
 
+std::vector<std::string> with_local_accounts(const std::vector<std::string>& argv, const fs::path& dir,
+                                             const std::vector<std::string>& extra) {
+    std::string passwd =
+        "root:x:0:0:root:/root:/bin/sh\n"
+        "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+        "backup:x:34:34:backup:/var/backups:/usr/sbin/nologin\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n";
+    std::string group = "root:x:0:\ndaemon:x:1:\nbackup:x:34:\nnogroup:x:65534:\n";
+    std::vector<std::string> users{"alice", "bob", "carol", "dave", "mallory"};
+    users.insert(users.end(), extra.begin(), extra.end());
+    for (std::size_t i = 0; i < users.size(); ++i) {
+        const std::string id = std::to_string(kAliceUid + i);
+        passwd += users[i] + ":x:" + id + ":" + id + "::/nonexistent:/bin/sh\n";
+        group += users[i] + ":x:" + id + ":\n";
+    }
+    write_text(dir / "passwd", passwd);
+    write_text(dir / "group", group);
+    std::vector<std::string> cmd{"/usr/bin/env", preload_entry(PP_NSS_WRAPPER_LIBRARY),
+                                 "NSS_WRAPPER_PASSWD=" + (dir / "passwd").string(),
+                                 "NSS_WRAPPER_GROUP=" + (dir / "group").string()};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    return cmd;
+}
+
 std::vector<std::string> sanitizer_env() {
     std::vector<std::string> env;
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
@@ -272,8 +296,10 @@ Helper::Helper(const fs::path& dir, const fs::path& config_path) : dir_(dir) {
 
 void Helper::start(const fs::path& config) {
     fs::remove(socket());
-    proc_ = Process({PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()},
-                    dir_ / "helper.log");
+    proc_ =
+        Process(with_local_accounts(
+                    {PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()}, dir_),
+                dir_ / "helper.log");
     if (!wait_until([&] { return fs::exists(socket()) || !proc_.running(); }) || !fs::exists(socket()))
         throw std::runtime_error("the helper did not start: " + log());
 }

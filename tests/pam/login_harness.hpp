@@ -81,6 +81,14 @@ class StandIn {
     int port_ = 0;
 };
 
+// The helper serves only local accounts (getpwnam_r). Tests run it under nss_wrapper with an account
+// database of their own: writes dir/passwd and dir/group (root, the system accounts daemon (uid 1) and
+// backup (uid 34), nobody, and the test users alice, bob, carol, dave and mallory from uid 1001, then
+// `extra`) and returns the command that runs `argv` with it.
+std::vector<std::string> with_local_accounts(const std::vector<std::string>& argv, const fs::path& dir,
+                                             const std::vector<std::string>& extra = {});
+inline constexpr uid_t kAliceUid = 1001;
+
 struct HelperFiles {
     std::string config;      // the [login]/[binding]/[service] part; [pool] is added from the stand-in
     std::string identities;  // identity map text ("" = no map file)

@@ -32,6 +32,7 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
 POOL = os.path.join(SOURCE, "tests", "pam", "test_pool.json")
 PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 USER = "alice"
 EMAIL = "alice@example.com"
 SERVICE = "pp-pamtester"
@@ -60,6 +61,14 @@ def write(path, text, mode=0o644):
         f.write(text)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
+
+
+def local_accounts(directory):
+    """The helper serves only local accounts: it runs under nss_wrapper with an account database that has USER."""
+    write(os.path.join(directory, "passwd"), f"root:x:0:0:root:/root:/bin/sh\n{USER}:x:1001:1001::/nonexistent:/bin/sh\n")
+    write(os.path.join(directory, "group"), f"root:x:0:\n{USER}:x:1001:\n")
+    return ["/usr/bin/env", "LD_PRELOAD=" + NSS_WRAPPER, "NSS_WRAPPER_PASSWD=" + os.path.join(directory, "passwd"),
+            "NSS_WRAPPER_GROUP=" + os.path.join(directory, "group")]
 
 
 def fresh_dir(path):
@@ -116,7 +125,7 @@ class Services:
             ""]))
         log = open(os.path.join(self.helper_dir, "helper.log"), "ab")
         self.procs.append(subprocess.Popen(
-            [self.helper_bin, "--foreground", "--socket", self.socket,
+            local_accounts(self.helper_dir) + [self.helper_bin, "--foreground", "--socket", self.socket,
              "--config", os.path.join(self.helper_dir, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log))
         wait_for(lambda: os.path.exists(self.socket) or self.procs[-1].poll() is not None, "the helper")

@@ -62,7 +62,15 @@ ChildResult run_child(const ChildSpec& spec) {
     const fs::path err_path = spec.work / (stem + ".err");
     write_text(in_path, spec.input);
     // Everything the child needs is prepared before fork: after it, only system calls.
-    const UniqueFd in = open_file(in_path, O_RDONLY);
+    UniqueFd in, feed;
+    if (spec.late_input) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+        in = UniqueFd(fds[0]);
+        feed = UniqueFd(fds[1]);
+    } else {
+        in = open_file(in_path, O_RDONLY);
+    }
     const UniqueFd out = open_file(out_path, O_WRONLY | O_CREAT | O_TRUNC);
     const UniqueFd err = open_file(err_path, O_WRONLY | O_CREAT | O_TRUNC);
     const auto argv = pointers(spec.argv);
@@ -82,6 +90,15 @@ ChildResult run_child(const ChildSpec& spec) {
 
     ChildResult r;
     int status = 0;
+    if (spec.late_input) {
+        in.reset();
+        const std::string text = spec.late_input();
+        // A child that has ended already closed its end: SIGPIPE is ignored here, the write just fails.
+        const auto old_handler = ::signal(SIGPIPE, SIG_IGN);
+        [[maybe_unused]] const auto written = ::write(feed.get(), text.data(), text.size());
+        ::signal(SIGPIPE, old_handler);
+        feed.reset();
+    }
     const bool ended = wait_until([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, spec.limit);
     if (!ended) {
         r.timed_out = true;

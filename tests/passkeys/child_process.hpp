@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,9 @@ struct ChildSpec {
     std::filesystem::path work;     // where the input and the captured output are kept
     std::optional<uid_t> uid;       // run as this uid and gid (from root), keeping only directory search
     std::chrono::milliseconds limit{20000};
+    // When set, standard input is a pipe instead of `input`: what this returns (called in the test while the
+    // child runs, e.g. once a code has been sent) is written to it and the pipe closed.
+    std::function<std::string()> late_input;
 };
 
 struct ChildResult {

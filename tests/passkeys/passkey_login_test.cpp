@@ -405,7 +405,7 @@ TEST_F(PasskeysWithPin, RightPinSignsIn) {
     EXPECT_FALSE(contains(log(), kPin)) << log();
     const auto rows = list("alice");
     ASSERT_EQ(rows.size(), 1u);
-    EXPECT_EQ(rows[0].uv, "yes");
+    EXPECT_EQ(rows[0].uv, "required") << "enrolled while required: every login asks for the PIN";
 }
 
 TEST_F(PasskeysWithPin, NoPinIsCredInsufficient) {
@@ -478,7 +478,7 @@ TEST_F(Passkeys, RemoteLoginIsNotOfferedTheKey) {
     EXPECT_EQ(remote.code, PAM_AUTH_ERR) << remote.run.describe() << log();
     EXPECT_TRUE(contains(remote.all_text(), "No sign-in method is enabled here")) << remote.all_text();
     EXPECT_TRUE(remote.infos().empty()) << remote.all_text();
-    const auto local = login("alice", {}, {}, {"PAM_RHOST=localhost"});
+    const auto local = login("alice");
     EXPECT_EQ(local.code, PAM_SUCCESS) << local.run.describe() << log();
 }
 
@@ -635,6 +635,113 @@ TEST_F(Passkeys, MissingKeyFallsBackToTheOtherMethods) {
     EXPECT_TRUE(contains(prompts[1], "Email code")) << prompts[1];
     EXPECT_TRUE(contains(prompts[2], "Code sent to a***@e***")) << prompts[2];
     helper_.reset();
+}
+
+// Policies that hold (issue #10, finding 6).
+
+// An SSH connection through a local port forward reaches PAM with a loopback PAM_RHOST: it is remote, and
+// is not offered the keys plugged into this machine.
+TEST_F(Passkeys, LoopbackRemoteHostIsNotOfferedTheKey) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    for (const char* rhost :
+         {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1", "localhost", "LOCALHOST"}) {
+        const auto run = login("alice", {}, {}, {std::string("PAM_RHOST=") + rhost});
+        EXPECT_EQ(run.code, PAM_AUTH_ERR) << rhost << "\n" << run.run.describe() << log();
+        EXPECT_TRUE(contains(run.all_text(), "No sign-in method is enabled here")) << rhost << run.all_text();
+        EXPECT_TRUE(run.infos().empty()) << rhost << ": no touch may be asked\n" << run.all_text();
+    }
+    EXPECT_EQ(login("alice").code, PAM_SUCCESS) << "no remote host is a local login\n" << log();
+}
+
+TEST_F(Passkeys, LoopbackRemoteHostIsLocalWhenTheAdminSaysSo) {
+    HelperSetup setup;
+    setup.login_extra = "loopback_is_local = yes\n";
+    start_helper(setup);
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    for (const char* rhost : {"127.0.0.1", "::1"}) {
+        const auto run = login("alice", {}, {}, {std::string("PAM_RHOST=") + rhost});
+        EXPECT_EQ(run.code, PAM_SUCCESS) << rhost << "\n" << run.run.describe() << log();
+    }
+    const auto remote = login("alice", {}, {}, {"PAM_RHOST=198.51.100.7"});
+    EXPECT_EQ(remote.code, PAM_AUTH_ERR) << remote.run.describe() << log();
+}
+
+// pam-u2f's "+pin" made it demand the PIN for this credential; the import keeps that demand even where the
+// helper's own policy only prefers user verification.
+TEST_F(Passkeys, ImportedPinCredentialNeedsThePin) {
+    start_helper();
+    const std::string origin = "pam://oldhost";
+    const std::string pin_knob = std::string("VFIDO_PIN=") + kPin;
+    std::string line = pamu2f_line(0, 1, origin, "alice");
+    ASSERT_TRUE(line.ends_with(",+presence")) << line;
+    ASSERT_NO_FATAL_FAILURE(import(line + "+pin\n", origin));
+    const auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].uv, "required") << "list shows what a login demands";
+
+    const auto touch_only = login("alice", {pin_knob}, {""});
+    EXPECT_EQ(touch_only.code, PAM_CRED_INSUFFICIENT) << touch_only.run.describe() << log();
+    EXPECT_TRUE(touch_only.infos().empty()) << "no touch without the PIN\n" << touch_only.all_text();
+
+    const auto with_pin = login("alice", {pin_knob}, {kPin});
+    EXPECT_EQ(with_pin.code, PAM_SUCCESS) << with_pin.run.describe() << log();
+    ASSERT_FALSE(with_pin.prompts().empty()) << with_pin.all_text();
+    EXPECT_EQ(with_pin.prompts()[0], "Security key PIN: ");
+}
+
+// A credential enrolled while user_verification = required keeps needing the PIN after the admin relaxes the
+// policy: the requirement is the credential's own.
+TEST_F(Passkeys, EnrolmentWithUvRequiredKeepsTheRequirement) {
+    HelperSetup strict;
+    strict.user_verification = "required";
+    start_helper(strict);
+    const std::string pin_knob = std::string("VFIDO_PIN=") + kPin;
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "pin key", {pin_knob}, std::string(kPin) + "\n"));
+    helper_.reset();
+    start_helper();  // user_verification = preferred
+    EXPECT_EQ(list("alice").at(0).uv, "required");
+    const auto touch_only = login("alice", {pin_knob}, {""});
+    EXPECT_EQ(touch_only.code, PAM_CRED_INSUFFICIENT) << touch_only.run.describe() << log();
+    EXPECT_EQ(login("alice", {pin_knob}, {kPin}).code, PAM_SUCCESS) << log();
+}
+
+// [service pp-passkeys] accepts only a security key. A process running as alice that knows her email code
+// must not turn that code into a new key which then passes the key-only service: self-enrolment is refused
+// and left to root.
+TEST_F(Passkeys, SelfEnrolmentWithACodeCannotOpenAKeyOnlyService) {
+    const fs::path standin_dir = dir_ / "standin";
+    fs::create_directory(standin_dir);
+    StandIn standin(standin_dir);
+    const std::string config =
+        "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 5\n\n"
+        "[service " +
+        std::string(kService) + "]\nmethods = security_key\n\n[binding]\n\n" +
+        security_key_section("preferred");
+    helper_ = std::make_unique<Helper>(dir_, standin, HelperFiles{config, "alice alice@example.com\n"});
+
+    ChildSpec spec;
+    spec.argv = {PP_CLI_BIN, "--socket", socket(), "enroll", "--user", "alice", "--name", "sneaky key"};
+    spec.env = key_env({}, kAliceUid) + Env{preload_entry(PP_VIRTUAL_FIDO)};
+    spec.work = dir_;
+    spec.uid = kAliceUid;
+    spec.late_input = [&] {
+        std::optional<std::string> code;
+        wait_until([&] { return (code = standin.latest_code("alice@example.com")).has_value(); },
+                   std::chrono::seconds(10));
+        return code.value_or("00000000") + "\n";
+    };
+    const auto self = run_child(spec);
+    EXPECT_EQ(self.exit_code, 1) << self.describe() << log();
+    EXPECT_TRUE(contains(self.err, "pam-passwordless enroll --user alice")) << self.describe();
+    EXPECT_TRUE(list("alice").empty()) << "no key may have been enrolled";
+    const auto sneaky = login("alice");
+    EXPECT_NE(sneaky.code, PAM_SUCCESS) << sneaky.run.describe() << log();
+
+    // root still enrols for her, and her key then passes the key-only service.
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
 }
 
 }  // namespace

@@ -59,11 +59,14 @@ unknown_user = ignore
 allow_unprivileged_self = yes
 max_concurrent_logins = 100
 max_concurrent_per_caller = 4
+loopback_is_local = no
 
 [binding]
 mapping_file = /etc/pam_passwordless/identities
 claim = cognito:username
 ask_identifier = yes
+claim_min_uid = 1500
+claim_allow_users =
 
 [service sshd]
 methods = email_otp
@@ -97,6 +100,9 @@ TEST(ParseConfig, FullFileSetsEveryKey) {
     EXPECT_TRUE(c.allow_unprivileged_self);
     EXPECT_EQ(c.max_concurrent_logins, 100);
     EXPECT_EQ(c.max_concurrent_per_caller, 4);
+    EXPECT_FALSE(c.loopback_is_local);
+    EXPECT_EQ(c.claim_min_uid, 1500u);
+    EXPECT_TRUE(c.claim_allow_users.empty());
     EXPECT_EQ(c.mapping_file, "/etc/pam_passwordless/identities");
     EXPECT_EQ(c.claim, "cognito:username");
     EXPECT_TRUE(c.ask_identifier);

@@ -56,6 +56,7 @@ void expect_same(const StoredCredential& a, const StoredCredential& b) {
     EXPECT_EQ(a.last_used, b.last_used);
     EXPECT_EQ(a.counter, b.counter);
     EXPECT_EQ(a.uv, b.uv);
+    EXPECT_EQ(a.uv_required, b.uv_required);
 }
 
 std::string read_all(const std::string& path) {
@@ -141,6 +142,36 @@ TEST_F(Store, RoundTrip) {
     // An account with no credentials has no file and is not listed.
     EXPECT_NE(::access(file("alice").c_str(), F_OK), 0);
     EXPECT_THAT(store().users(), ElementsAre("bob"));
+}
+
+// A credential that requires user verification is written as a v2 record, which a helper that cannot
+// enforce the requirement skips; the others stay v1, and v1 records load as not requiring it.
+TEST_F(Store, UserVerificationRequirementIsKept) {
+    auto strict = credential("alice", test::random_bytes(16), "pin key");
+    strict.uv = true;
+    strict.uv_required = true;
+    const auto plain = credential("alice", test::random_bytes(16), "touch key");
+    store().add(strict);
+    store().add(plain);
+    const std::string text = read_all(file("alice"));
+    EXPECT_THAT(text, StartsWith("v2\t"));
+    EXPECT_THAT(text, HasSubstr("\nv1\t"));
+    auto loaded = store().load("alice");
+    EXPECT_THAT(loaded.problems, IsEmpty());
+    ASSERT_EQ(loaded.credentials.size(), 2u);
+    expect_same(loaded.credentials[0], strict);
+    expect_same(loaded.credentials[1], plain);
+    // A use keeps the requirement.
+    store().record_use("alice", strict.cred_id, 5, 1700000200);
+    EXPECT_TRUE(store().load("alice").credentials[0].uv_required);
+
+    const std::string f = file("alice");
+    ASSERT_NO_THROW(write_file_atomically(f,
+                                          "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\t7\tx\n"
+                                          "v2\tAQ\t-7\tAQ\tpam://h\t0\t0\t0\t1\tx\n"));
+    EXPECT_THAT(store().load("alice").problems,
+                ElementsAre(f + ":1: bad user-verification requirement",
+                            f + ":2: expected 11 tab-separated fields, found 10"));
 }
 
 TEST_F(Store, DuplicateCredentialIdRefusedForAnyUser) {
@@ -238,10 +269,10 @@ TEST_F(Store, CorruptRecordIsReportedAndTheOthersLoad) {
     expect_same(loaded.credentials[0], a1);
     expect_same(loaded.credentials[1], a2);
     const std::string f = file("alice");
-    EXPECT_THAT(loaded.problems,
-                ElementsAre(f + ":2: not a v1 record", f + ":3: expected 10 tab-separated fields, found 3",
-                            f + ":5: credential id is not base64url",
-                            f + ":6: public key length does not fit the algorithm"));
+    EXPECT_THAT(loaded.problems, ElementsAre(f + ":2: not a v1 or v2 record",
+                                             f + ":3: expected 10 tab-separated fields, found 3",
+                                             f + ":5: credential id is not base64url",
+                                             f + ":6: public key length does not fit the algorithm"));
 
     // A change to one record keeps the lines it cannot read, for the admin to repair.
     store().record_use("alice", a1.cred_id, 1, 1700000001);

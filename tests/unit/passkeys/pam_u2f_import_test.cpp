@@ -50,12 +50,15 @@ TEST(PamU2fImport, TwoEs256AndOneEdDsa) {
     EXPECT_EQ(creds[0].last_used, 0);
     EXPECT_EQ(creds[0].counter, 0u);
     EXPECT_FALSE(creds[0].uv);
+    EXPECT_FALSE(creds[0].uv_required);
     EXPECT_EQ(creds[1].cred_id, h2);
     EXPECT_TRUE(creds[1].uv);
+    EXPECT_TRUE(creds[1].uv_required) << "pam-u2f demanded the PIN: so does every login here";
     EXPECT_EQ(creds[2].cred_id, h3);
     EXPECT_EQ(creds[2].alg, KeyAlgorithm::EdDsa);
     EXPECT_EQ(creds[2].public_key, k3.public_key());
     EXPECT_TRUE(creds[2].uv);
+    EXPECT_TRUE(creds[2].uv_required);
 }
 
 TEST(PamU2fImport, ABadEntryDoesNotStopTheOthers) {

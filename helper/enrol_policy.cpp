@@ -1,0 +1,69 @@
+#include "enrol_policy.hpp"
+
+#include <algorithm>
+
+namespace pp::helper {
+namespace {
+
+// The weakest method of a list that accepts local keys; 0 when the list does not accept them.
+int weakest_if_keys(const std::vector<Method>& ms) {
+    if (std::find(ms.begin(), ms.end(), Method::SecurityKey) == ms.end()) return 0;
+    int weakest = method_strength(Method::SecurityKey);
+    for (auto m : ms) weakest = std::min(weakest, method_strength(m));
+    return weakest;
+}
+
+template <typename F>
+void for_each_list(const Config& c, F&& f) {
+    f(std::string(), c.methods.local);
+    f(std::string(), c.methods.remote);
+    for (const auto& [name, pol] : c.services) {
+        f(name, pol.local);
+        f(name, pol.remote);
+    }
+}
+
+}  // namespace
+
+int method_strength(Method m) {
+    switch (m) {
+        case Method::SecurityKey:
+            return 3;
+        case Method::Passkey:
+            return 2;
+        case Method::EmailOtp:
+        case Method::SmsOtp:
+            return 1;
+    }
+    return 0;
+}
+
+int self_enrol_strength_needed(const Config& c) {
+    int needed = 0;
+    for_each_list(c, [&](const std::string&, const std::vector<Method>& ms) {
+        needed = std::max(needed, weakest_if_keys(ms));
+    });
+    return needed;
+}
+
+std::string strictest_key_service(const Config& c) {
+    int needed = 0;
+    std::string service;
+    for_each_list(c, [&](const std::string& name, const std::vector<Method>& ms) {
+        if (const int w = weakest_if_keys(ms); w > needed) {
+            needed = w;
+            service = name;
+        }
+    });
+    return service;
+}
+
+std::vector<Method> self_enrol_methods(const Config& c) {
+    const int needed = self_enrol_strength_needed(c);
+    std::vector<Method> out;
+    for (auto m : c.methods_for(kManageService, false))
+        if (method_strength(m) >= needed) out.push_back(m);
+    return out;
+}
+
+}  // namespace pp::helper

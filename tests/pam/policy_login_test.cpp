@@ -1,0 +1,106 @@
+// Policies that must hold against a hostile client (issue #10, finding 6 and part of 2), through the real
+// module, libpam, the real helper (under nss_wrapper with the harness's accounts) and the local user pool:
+// claim binding never hands root or a system account to a pool user of the same name, and a name that is not
+// a local account never reaches the pool.
+#include <gtest/gtest.h>
+#include <security/pam_appl.h>
+
+#include <memory>
+
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+std::string claim_config(const std::string& binding_extra = "") {
+    return "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\nlogin_timeout = 60\n"
+           "\n[binding]\nclaim = cognito:username\n" +
+           binding_extra;
+}
+
+class PolicyLogin : public StandInTest {
+  protected:
+    void start_helper(const HelperFiles& files) {
+        helper_ = std::make_unique<Helper>(dir_, *standin_, files);
+    }
+
+    // Answers every code prompt with the newest code sent to `to` (or a wrong one when none was sent).
+    Answerer code_from_outbox(const std::string& to) const {
+        return [this, to](int, const std::string&) -> std::optional<std::string> {
+            return standin_->latest_code(to).value_or("12345678");
+        };
+    }
+
+    std::unique_ptr<Helper> helper_;
+};
+
+// A pool that lets anyone sign up lets anyone name themselves "root" or "daemon": with claim binding alone
+// such a pool user must not become the local account of that name.
+TEST_F(PolicyLogin, ClaimBindingRefusesRootAndSystemAccounts) {
+    start_helper(HelperFiles{claim_config(), ""});
+    for (const std::string user : {"root", "daemon"}) {
+        const auto sends = standin_->outbox_lines();
+        const auto requests = standin_->requests_log().size();
+        const auto run = run_pam(service_, user, code_from_outbox(user + "@example.com"));
+        EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << user << "\n" << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), sends) << user << ": no code may be sent";
+        EXPECT_EQ(standin_->requests_log().size(), requests) << user << ": nothing may be asked of the pool";
+        EXPECT_TRUE(contains(run.all_text(), "too many wrong codes")) << run.all_text();
+    }
+    // An ordinary account still binds by the claim.
+    const auto alice = run_pam(service_, "alice", code_from_outbox("alice@example.com"));
+    EXPECT_EQ(alice.code, PAM_SUCCESS) << alice.all_text() << helper_->log();
+}
+
+// The admin may name the low accounts that claim binding may serve; root only by name too.
+TEST_F(PolicyLogin, ClaimBindingServesAListedSystemAccount) {
+    start_helper(HelperFiles{claim_config("claim_allow_users = backup root\n"), ""});
+    const auto backup = run_pam(service_, "backup", code_from_outbox("backup@example.com"));
+    EXPECT_EQ(backup.code, PAM_SUCCESS) << backup.all_text() << helper_->log();
+    const auto root = run_pam(service_, "root", code_from_outbox("root@example.com"));
+    EXPECT_EQ(root.code, PAM_SUCCESS) << root.all_text() << helper_->log();
+    const auto daemon = run_pam(service_, "daemon", code_from_outbox("daemon@example.com"));
+    EXPECT_EQ(daemon.code, PAM_USER_UNKNOWN) << daemon.all_text() << helper_->log();
+}
+
+// claim_min_uid lowers (or raises) the line; alice (uid 1001) is below 2000.
+TEST_F(PolicyLogin, ClaimBindingMinimumUidIsConfigurable) {
+    start_helper(HelperFiles{claim_config("claim_min_uid = 2000\n"), ""});
+    const auto run = run_pam(service_, "alice", code_from_outbox("alice@example.com"));
+    EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper_->log();
+}
+
+// "eve" is a pool user with an identity-map line, but no account on this machine: sshd would hand such a
+// name to PAM all the same. Nothing may be sent or asked: the person walks the unknown-user prompts.
+void expect_no_pool_contact(const StandIn& standin, const Helper& helper, const PamRun& run,
+                            std::size_t sends, std::size_t requests) {
+    EXPECT_EQ(run.code, PAM_USER_UNKNOWN) << run.all_text() << helper.log();
+    EXPECT_EQ(standin.outbox_lines(), sends) << "no code may be sent";
+    EXPECT_EQ(standin.requests_log().size(), requests) << "nothing may be asked of the pool:\n"
+                                                       << standin.requests_log();
+    ASSERT_EQ(run.prompts().size(), 3u) << run.all_text();
+    EXPECT_TRUE(run.prompts()[0].starts_with("Code sent to ")) << run.prompts()[0];
+    EXPECT_TRUE(contains(run.all_text(), "too many wrong codes")) << run.all_text();
+}
+
+TEST_F(PolicyLogin, NameWithAMapEntryButNoLocalAccountNeverReachesThePool) {
+    start_helper(
+        HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n\n[binding]\n",
+                    "alice alice@example.com\neve eve@example.com\n"});
+    const auto sends = standin_->outbox_lines();
+    const auto requests = standin_->requests_log().size();
+    const auto run = run_pam(service_, "eve", code_from_outbox("eve@example.com"));
+    expect_no_pool_contact(*standin_, *helper_, run, sends, requests);
+}
+
+TEST_F(PolicyLogin, NameWithoutLocalAccountUnderClaimBindingNeverReachesThePool) {
+    start_helper(HelperFiles{claim_config(), "eve eve@example.com\n"});
+    const auto sends = standin_->outbox_lines();
+    const auto requests = standin_->requests_log().size();
+    const auto run = run_pam(service_, "eve", code_from_outbox("eve@example.com"));
+    expect_no_pool_contact(*standin_, *helper_, run, sends, requests);
+    EXPECT_TRUE(contains(helper_->log(), "not a local account")) << helper_->log();
+}
+
+}  // namespace
+}  // namespace pp::test

@@ -1,0 +1,145 @@
+// The policies of issue #10 finding 6 in isolation: which remote hosts are remote, what proves a
+// self-enrolment, the claim-binding keys and check-config's warnings about each hazard.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "account_policy.hpp"
+#include "config.hpp"
+#include "enrol_policy.hpp"
+#include "remote_host.hpp"
+#include "test_dir.hpp"
+
+namespace pp::helper {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kPool = "[pool]\npool_id = eu-west-1_AbCdEf123\nclient_id = 1example23456789abcdefghij\n";
+
+Config parse(const std::string& rest, const std::string& binding = "claim = cognito:username\n") {
+    return parse_config(kPool + "[binding]\n" + binding + rest, "test.conf");
+}
+
+std::string all_warnings(const Config& c) {
+    std::string out;
+    for (const auto& w : config_warnings(c)) out += w + "\n";
+    return out;
+}
+
+TEST(RemoteHost, LoopbackNamesAndAddresses) {
+    for (const char* h : {"127.0.0.1", "127.255.0.9", "::1", "[::1]", "::ffff:127.0.0.1", "localhost",
+                          "LocalHost", "localhost.", "0:0:0:0:0:0:0:1"})
+        EXPECT_TRUE(is_loopback_host(h)) << h;
+    for (const char* h : {"", "128.0.0.1", "10.0.0.1", "::2", "::ffff:10.0.0.1", "localhost.example.com",
+                          "mylocalhost", "127.0.0.1.example.com", "fe80::1%lo"})
+        EXPECT_FALSE(is_loopback_host(h)) << h;
+}
+
+TEST(RemoteHost, LoopbackIsRemoteUnlessTheAdminSaysOtherwise) {
+    const Config strict = parse("");
+    EXPECT_FALSE(is_remote_login("", strict));
+    EXPECT_TRUE(is_remote_login("127.0.0.1", strict));
+    EXPECT_TRUE(is_remote_login("::1", strict));
+    EXPECT_TRUE(is_remote_login("198.51.100.7", strict));
+    const Config lax = parse("[login]\nloopback_is_local = yes\n");
+    EXPECT_FALSE(is_remote_login("127.0.0.1", lax));
+    EXPECT_FALSE(is_remote_login("localhost", lax));
+    EXPECT_TRUE(is_remote_login("198.51.100.7", lax));
+    EXPECT_THAT(all_warnings(lax), HasSubstr("loopback_is_local = yes"));
+    EXPECT_THAT(all_warnings(strict), ::testing::Not(HasSubstr("loopback_is_local")));
+}
+
+TEST(EnrolPolicy, StrengthOrder) {
+    EXPECT_GT(method_strength(Method::SecurityKey), method_strength(Method::Passkey));
+    EXPECT_GT(method_strength(Method::Passkey), method_strength(Method::EmailOtp));
+    EXPECT_EQ(method_strength(Method::EmailOtp), method_strength(Method::SmsOtp));
+}
+
+TEST(EnrolPolicy, KeyOnlyServiceRefusesCodeProvenSelfEnrolment) {
+    const Config c = parse("[login]\nmethods = email_otp\n[service sudo]\nmethods = security_key\n");
+    EXPECT_EQ(self_enrol_strength_needed(c), method_strength(Method::SecurityKey));
+    EXPECT_TRUE(self_enrol_methods(c).empty());
+    EXPECT_EQ(strictest_key_service(c), "sudo");
+    EXPECT_THAT(all_warnings(c), HasSubstr("[service sudo]"));
+    EXPECT_THAT(all_warnings(c), HasSubstr("pam-passwordless enroll --user NAME"));
+    EXPECT_THAT(describe_config(c), HasSubstr("self-enrolment: refused"));
+}
+
+TEST(EnrolPolicy, OnlyStrongEnoughMethodsProveSelfEnrolment) {
+    const Config c =
+        parse("[login]\nmethods = security_key email_otp\n[service sudo]\nmethods = security_key\n");
+    EXPECT_EQ(self_enrol_methods(c), std::vector<Method>{Method::SecurityKey});
+    EXPECT_THAT(all_warnings(c), HasSubstr("self-enrolment is proven only with security_key"));
+}
+
+TEST(EnrolPolicy, ServicesThatTakeCodesLetCodesProveIt) {
+    const Config c = parse("[login]\nmethods = security_key email_otp\n");
+    EXPECT_EQ(self_enrol_strength_needed(c), method_strength(Method::EmailOtp));
+    EXPECT_EQ(self_enrol_methods(c), (std::vector<Method>{Method::SecurityKey, Method::EmailOtp}));
+    // No service accepts keys: nothing to protect.
+    const Config codes = parse("[login]\nmethods = email_otp\n");
+    EXPECT_EQ(self_enrol_strength_needed(codes), 0);
+    EXPECT_EQ(self_enrol_methods(codes), std::vector<Method>{Method::EmailOtp});
+}
+
+TEST(EnrolPolicy, ARemoteKeyListCounts) {
+    const Config c = parse(
+        "[login]\nmethods = email_otp\n[service sshd]\nmethods = email_otp\n"
+        "remote_methods = security_key\n");
+    EXPECT_TRUE(self_enrol_methods(c).empty());
+}
+
+TEST(ClaimBinding, RootAndSystemAccountsOnlyWhenListed) {
+    const Config c = parse("");
+    EXPECT_EQ(c.claim_min_uid, 1000u);
+    EXPECT_FALSE(claim_may_bind(c, "root", 0));
+    EXPECT_FALSE(claim_may_bind(c, "daemon", 1));
+    EXPECT_FALSE(claim_may_bind(c, "sys", 999));
+    EXPECT_TRUE(claim_may_bind(c, "alice", 1000));
+    const Config listed =
+        parse("", "claim = cognito:username\nclaim_allow_users = root backup\nclaim_min_uid = 500\n");
+    EXPECT_TRUE(claim_may_bind(listed, "root", 0));
+    EXPECT_TRUE(claim_may_bind(listed, "backup", 34));
+    EXPECT_FALSE(claim_may_bind(listed, "daemon", 1));
+    EXPECT_TRUE(claim_may_bind(listed, "svc", 500));
+    const auto w = all_warnings(listed);
+    EXPECT_THAT(w, HasSubstr("claim_min_uid = 500"));
+    EXPECT_THAT(w, HasSubstr("claim_allow_users lists 'root' (root)"));
+    EXPECT_THAT(w, HasSubstr("claim_allow_users lists 'backup'"));
+    EXPECT_THAT(all_warnings(c), ::testing::Not(HasSubstr("claim_")));
+}
+
+TEST(ClaimBinding, BadKeysAreRefused) {
+    for (const char* line : {"claim_min_uid = 0", "claim_min_uid = -1", "claim_min_uid = x",
+                             "claim_allow_users = bad/name", "claim_allow_users = root root"}) {
+        try {
+            (void)parse("", std::string("claim = cognito:username\n") + line + "\n");
+            ADD_FAILURE() << "accepted " << line;
+        } catch (const ConfigError& e) {
+            EXPECT_THAT(e.what(), HasSubstr("test.conf:")) << line;
+        }
+    }
+}
+
+// A map line for an account that does not exist here is never used (such a name gets no code): the admin
+// should hear about it, as a typo in a name is the likely cause.
+TEST(IdentityMapWarnings, LinesForAccountsThatDoNotExistHere) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the identity map must be owned by root";
+    const test::TestDir dir;
+    const auto map =
+        dir.write("identities", "root root@example.com\nno-such-account-pp-test a@example.com\n");
+    const auto w = all_warnings(parse("", "mapping_file = " + map + "\n"));
+    EXPECT_THAT(w, HasSubstr("'no-such-account-pp-test' is not a local account here"));
+    EXPECT_THAT(w, ::testing::Not(HasSubstr("'root' is not")));
+}
+
+TEST(LocalAccount, RootExistsAndANonsenseNameDoesNot) {
+    EXPECT_EQ(local_account_uid("root"), 0u);
+    EXPECT_FALSE(local_account_uid("no-such-account-pp-test").has_value());
+}
+
+}  // namespace
+}  // namespace pp::helper
