@@ -144,6 +144,9 @@ class KeyWait {
 
     // Runs every slot's worker and returns when one answered for good or all have ended.
     void run(std::vector<KeySlot>& slots) {
+        // With one key there is nobody to race and nothing to cancel: its own calls are bounded by the
+        // deadline, so it is asked from this thread, without a thread to start and join on every login.
+        if (slots.size() == 1) return work(slots.front());
         {
             std::vector<std::jthread> workers;
             workers.reserve(slots.size());
@@ -240,20 +243,21 @@ class KeyWait {
 // bounded by the deadline. Keys that do not open are left out.
 std::vector<KeySlot> open_keys(const DevInfoList& infos, std::size_t found, Clock::time_point deadline) {
     std::vector<KeySlot> slots(std::min(found, kMaxDevices));
-    {
+    auto open = [&](std::size_t i) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        Dev dev(fido_dev_new_with_info(fido_dev_info_ptr(infos.list, i)));
+        if (!dev || ms.count() <= 0) return;
+        fido_dev_set_timeout(dev.get(), static_cast<int>(ms.count()));
+        if (fido_dev_open_with_info(dev.get()) != FIDO_OK) return;
+        slots[i].has_pin = fido_dev_has_pin(dev.get());
+        slots[i].has_uv = fido_dev_has_uv(dev.get());
+        slots[i].dev = std::move(dev);
+    };
+    if (slots.size() == 1) {
+        open(0);  // nothing to wait for beside it: no thread
+    } else {
         std::vector<std::jthread> openers;
-        for (std::size_t i = 0; i < slots.size(); ++i)
-            openers.emplace_back([&, i] {
-                const auto ms =
-                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-                Dev dev(fido_dev_new_with_info(fido_dev_info_ptr(infos.list, i)));
-                if (!dev || ms.count() <= 0) return;
-                fido_dev_set_timeout(dev.get(), static_cast<int>(ms.count()));
-                if (fido_dev_open_with_info(dev.get()) != FIDO_OK) return;
-                slots[i].has_pin = fido_dev_has_pin(dev.get());
-                slots[i].has_uv = fido_dev_has_uv(dev.get());
-                slots[i].dev = std::move(dev);
-            });
+        for (std::size_t i = 0; i < slots.size(); ++i) openers.emplace_back(open, i);
     }  // joined
     std::erase_if(slots, [](const KeySlot& s) { return !s.dev; });
     return slots;
