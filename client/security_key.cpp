@@ -120,6 +120,13 @@ bool ended_unanswered(int r) {
            r == FIDO_ERR_USER_ACTION_TIMEOUT || r == FIDO_ERR_USER_ACTION_PENDING;
 }
 
+// A key that answered for good: a signature, or a refusal that ends the login (denied, wrong PIN, broken
+// answer). Neither the end of the wait nor "this key cannot verify the person" (a key without PIN or built-in
+// verification, when verification is required) is one: another key may still answer.
+bool answered_for_good(int r) {
+    return !ended_unanswered(r) && r != FIDO_ERR_PIN_REQUIRED;
+}
+
 // One plugged-in key during one assertion. The dev handle belongs to the calling thread, which closes it only
 // after the key's worker has ended; the fields below the handle are written by the worker under the wait's
 // mutex.
@@ -223,7 +230,7 @@ class KeyWait {
     // Some key answered for good: a signature, or a failure that was not just the end of the wait.
     static bool decided(const std::vector<KeySlot>& slots) {
         return std::any_of(slots.begin(), slots.end(), [](const KeySlot& s) {
-            return s.done && !s.said_no && !ended_unanswered(s.result);
+            return s.done && !s.said_no && answered_for_good(s.result);
         });
     }
     static bool all_done(const std::vector<KeySlot>& slots) {
@@ -305,19 +312,23 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     KeyWait(req, deadline, uv_required, pin).run(slots);
     pin.clear();
 
-    const KeySlot* answered = nullptr;    // the key that answered for good, if one did
-    const KeySlot* unanswered = nullptr;  // a key that may hold a credential but did not answer in time
+    const KeySlot* answered = nullptr;  // the key that answered for good, if one did
+    bool cannot_verify = false;         // a key that may hold a credential cannot verify the person
+    bool unanswered = false;            // a key that may hold a credential did not answer in time
     for (const auto& s : slots) {
         if (s.said_no) continue;
-        if (!ended_unanswered(s.result)) {
+        if (answered_for_good(s.result)) {
             if (answered == nullptr || s.result == FIDO_OK) answered = &s;
-        } else if (unanswered == nullptr) {
-            unanswered = &s;
+        } else if (s.result == FIDO_ERR_PIN_REQUIRED) {
+            cannot_verify = true;
+        } else {
+            unanswered = true;
         }
     }
     if (answered == nullptr)
-        return status_message(unanswered != nullptr ? wire::DeviceStatus::Timeout
-                                                    : wire::DeviceStatus::NoDevice);
+        return status_message(cannot_verify ? wire::DeviceStatus::PinRequired
+                              : unanswered  ? wire::DeviceStatus::Timeout
+                                            : wire::DeviceStatus::NoDevice);
     if (answered->result != FIDO_OK) return status_message(status_for(answered->result));
     fido_assert_t* a = answered->assertion.get();
     if (a == nullptr || fido_assert_count(a) != 1) return status_message(wire::DeviceStatus::Error);
