@@ -277,9 +277,7 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     if (cdh.size() != 32 || req.get_or(wire::Tag::RpId, "").empty() || req.all(wire::Tag::CredId).empty())
         return status_message(wire::DeviceStatus::Error);
     const bool uv_required = req.get_u32(wire::Tag::UserVerification).value_or(0) == 2;
-    const int timeout_ms = static_cast<int>(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
-    // One deadline for the whole wait, whatever the number of keys: the person was told touch_timeout.
-    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    const auto timeout = std::chrono::milliseconds(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
 
     fido_init(0);
     DevInfoList infos(kMaxDevices);
@@ -287,7 +285,7 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     std::size_t found = 0;
     if (fido_dev_info_manifest(infos.list, kMaxDevices, &found) != FIDO_OK || found == 0)
         return status_message(wire::DeviceStatus::NoDevice);
-    std::vector<KeySlot> slots = open_keys(infos, found, deadline);
+    std::vector<KeySlot> slots = open_keys(infos, found, Clock::now() + timeout);
     if (slots.empty()) return status_message(wire::DeviceStatus::NoDevice);
 
     Secret pin;
@@ -309,7 +307,9 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     // for the touch-less probe. Shown even under PAM_SILENT (sudo always passes it): the person has to act,
     // or the login just hangs.
     conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
-    KeyWait(req, deadline, uv_required, pin).run(slots);
+    // One deadline for the whole wait, whatever the number of keys, counted from the prompt (not from the PIN
+    // the person typed before it): the person was told touch_timeout.
+    KeyWait(req, Clock::now() + timeout, uv_required, pin).run(slots);
     pin.clear();
 
     const KeySlot* answered = nullptr;  // the key that answered for good, if one did
