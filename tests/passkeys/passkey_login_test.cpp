@@ -776,8 +776,13 @@ TEST_F(MuteKeys, AMuteKeyBesideAGoodOneStillLogsIn) {
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
     EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
     expect_prompt_first_and_bounded_wait();
-    // The good key's signature ends the wait: the mute key is cancelled, not left to time out.
+    // The good key's signature ends the wait: the mute key is cancelled, not left to time out (it would be
+    // cancelled a whole touch_timeout after it was asked).
     expect_cancelled_and_closed(0);
+    const auto asked = first([](const Event& e) { return e.key == 0 && e.what == "cbor getAssertion"; });
+    const auto cancelled = first([](const Event& e) { return e.key == 0 && e.what == "cancel"; });
+    ASSERT_LT(cancelled, events_.size()) << show(events_);
+    EXPECT_LT(events_[cancelled].at - events_[asked].at, kTouchTimeout) << show(events_);
 }
 
 }  // namespace
