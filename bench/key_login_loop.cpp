@@ -18,7 +18,8 @@
 namespace {
 
 int quiet(int n, const pam_message** msgs, pam_response** resp, void*) {
-    auto* replies = static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    auto* replies =
+        static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
     if (replies == nullptr) return PAM_BUF_ERR;
     for (int i = 0; i < n; ++i)
         if (msgs[i]->msg_style == PAM_PROMPT_ECHO_OFF || msgs[i]->msg_style == PAM_PROMPT_ECHO_ON)
@@ -53,8 +54,8 @@ int main(int argc, char** argv) {
             const char* service = argv[3 + ((k + i) % (argc - 3))];
             const auto start = std::chrono::steady_clock::now();
             const int r = one_login(service, user);
-            const auto ns =
-                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start);
             std::printf("%s %lld %d\n", service, static_cast<long long>(ns.count()), r);
             all_ok = all_ok && r == PAM_SUCCESS;
         }
