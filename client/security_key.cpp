@@ -2,8 +2,13 @@
 
 #include <fido.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace pp::client {
@@ -107,6 +112,164 @@ wire::Message cancelled(Asker::Status status) {
     return cancel;
 }
 
+using Clock = std::chrono::steady_clock;
+
+// What libfido2 returns when a wait ended without an answer from the key: its own timeout, or our cancel.
+bool ended_unanswered(int r) {
+    return r == FIDO_ERR_RX || r == FIDO_ERR_KEEPALIVE_CANCEL || r == FIDO_ERR_ACTION_TIMEOUT ||
+           r == FIDO_ERR_USER_ACTION_TIMEOUT || r == FIDO_ERR_USER_ACTION_PENDING;
+}
+
+// A key that answered for good: a signature, or a refusal that ends the login (denied, wrong PIN, broken
+// answer). Neither the end of the wait nor "this key cannot verify the person" (a key without PIN or built-in
+// verification, when verification is required) is one: another key may still answer.
+bool answered_for_good(int r) {
+    return !ended_unanswered(r) && r != FIDO_ERR_PIN_REQUIRED;
+}
+
+// One plugged-in key during one assertion. The dev handle belongs to the calling thread, which closes it only
+// after the key's worker has ended; the fields below the handle are written by the worker under the wait's
+// mutex.
+struct KeySlot {
+    Dev dev;
+    bool has_pin = false;
+    bool has_uv = false;
+    bool done = false;
+    bool said_no = false;  // the touch-less probe said this key holds none of the credentials
+    int result = FIDO_ERR_INTERNAL;
+    Assert assertion;
+};
+
+// All plugged-in keys are asked at once, each by a thread of its own, against one deadline: a key that never
+// answers costs the wait of one touch_timeout however many keys there are, and cannot keep a good key beside
+// it from answering. The first key that answers for good (a signature, a refusal, a wrong PIN) ends the wait
+// of the others, which are cancelled.
+class KeyWait {
+  public:
+    KeyWait(const wire::Message& req, Clock::time_point deadline, bool uv_required, const Secret& pin)
+        : req_(req), deadline_(deadline), uv_required_(uv_required), pin_(pin) {}
+
+    // Runs every slot's worker and returns when one answered for good or all have ended.
+    void run(std::vector<KeySlot>& slots) {
+        // With one key there is nobody to race and nothing to cancel: its own calls are bounded by the
+        // deadline, so it is asked from this thread, without a thread to start and join on every login.
+        if (slots.size() == 1) return work(slots.front());
+        {
+            std::vector<std::jthread> workers;
+            workers.reserve(slots.size());
+            for (auto& slot : slots) workers.emplace_back([this, &slot] { work(slot); });
+            std::unique_lock lock(mutex_);
+            // The workers bound their own waits by the deadline; the margin only guards against a libfido2
+            // call that overruns its timeout.
+            changed_.wait_until(lock, deadline_ + std::chrono::milliseconds(500),
+                                [&] { return decided(slots) || all_done(slots); });
+            stop_ = true;
+            // A cancel sent while a worker sits between two calls is lost; it is sent again until all ended.
+            while (!all_done(slots)) {
+                for (auto& slot : slots)
+                    if (!slot.done) fido_dev_cancel(slot.dev.get());
+                changed_.wait_for(lock, std::chrono::milliseconds(100), [&] { return all_done(slots); });
+            }
+        }  // joined
+    }
+
+  private:
+    // A libfido2 call on the slot's key, unless the wait is over: then FIDO_ERR_KEEPALIVE_CANCEL.
+    template <class Call>
+    int call(KeySlot& slot, Call&& f) {
+        int ms = 0;
+        {
+            const std::lock_guard lock(mutex_);
+            ms = static_cast<int>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count());
+            if (stop_ || ms <= 0) return FIDO_ERR_KEEPALIVE_CANCEL;
+        }
+        fido_dev_set_timeout(slot.dev.get(), ms);
+        const int r = f();
+        // Leave no key blinking for a touch nobody waits for any more.
+        if (r != FIDO_OK && r != FIDO_ERR_NO_CREDENTIALS) fido_dev_cancel(slot.dev.get());
+        return r;
+    }
+
+    void work(KeySlot& slot) noexcept {
+        int r = FIDO_ERR_INTERNAL;
+        bool said_no = false;
+        Assert result;
+        // Without a touch, ask whether the key holds one of the credentials, so that only a key that can
+        // answer waits for a touch.
+        if (Assert probe = make_assertion(req_, false)) {
+            r = call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), probe.get(), nullptr); });
+            said_no = r == FIDO_ERR_NO_CREDENTIALS;
+        }
+        // Any other answer to the probe, a key that could not say included, still gets the real question.
+        if (!said_no && r != FIDO_ERR_KEEPALIVE_CANCEL) r = assert_with_touch(slot, result);
+        const std::lock_guard lock(mutex_);
+        slot.result = r;
+        slot.said_no = said_no;
+        slot.assertion = std::move(result);
+        slot.done = true;
+        changed_.notify_all();
+    }
+
+    int assert_with_touch(KeySlot& slot, Assert& out) {
+        Assert a = make_assertion(req_, req_.get_u32(wire::Tag::UserPresence).value_or(1) != 0);
+        if (!a) return FIDO_ERR_INTERNAL;
+        const bool use_pin = uv_required_ && slot.has_pin;
+        if (uv_required_) {
+            if (use_pin && pin_.size() == 0) return FIDO_ERR_PIN_REQUIRED;
+            if (!use_pin && !slot.has_uv) return FIDO_ERR_PIN_REQUIRED;
+            if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK) return FIDO_ERR_INTERNAL;
+        }
+        const int r = call(slot, [&] {
+            return fido_dev_get_assert(slot.dev.get(), a.get(), use_pin ? pin_.c_str() : nullptr);
+        });
+        if (r == FIDO_OK) out = std::move(a);
+        return r;
+    }
+
+    // Some key answered for good: a signature, or a failure that was not just the end of the wait.
+    static bool decided(const std::vector<KeySlot>& slots) {
+        return std::any_of(slots.begin(), slots.end(), [](const KeySlot& s) {
+            return s.done && !s.said_no && answered_for_good(s.result);
+        });
+    }
+    static bool all_done(const std::vector<KeySlot>& slots) {
+        return std::all_of(slots.begin(), slots.end(), [](const KeySlot& s) { return s.done; });
+    }
+
+    const wire::Message& req_;
+    const Clock::time_point deadline_;
+    const bool uv_required_;
+    const Secret& pin_;
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool stop_ = false;
+};
+
+// Opens every listed key at once (opening asks for no touch: CTAPHID_INIT and authenticatorGetInfo), each
+// bounded by the deadline. Keys that do not open are left out.
+std::vector<KeySlot> open_keys(const DevInfoList& infos, std::size_t found, Clock::time_point deadline) {
+    std::vector<KeySlot> slots(std::min(found, kMaxDevices));
+    auto open = [&](std::size_t i) {
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        Dev dev(fido_dev_new_with_info(fido_dev_info_ptr(infos.list, i)));
+        if (!dev || ms.count() <= 0) return;
+        fido_dev_set_timeout(dev.get(), static_cast<int>(ms.count()));
+        if (fido_dev_open_with_info(dev.get()) != FIDO_OK) return;
+        slots[i].has_pin = fido_dev_has_pin(dev.get());
+        slots[i].has_uv = fido_dev_has_uv(dev.get());
+        slots[i].dev = std::move(dev);
+    };
+    if (slots.size() == 1) {
+        open(0);  // nothing to wait for beside it: no thread
+    } else {
+        std::vector<std::jthread> openers;
+        for (std::size_t i = 0; i < slots.size(); ++i) openers.emplace_back(open, i);
+    }  // joined
+    std::erase_if(slots, [](const KeySlot& s) { return !s.dev; });
+    return slots;
+}
+
 }  // namespace
 
 wire::Message get_assertion(const wire::Message& req, Asker& conv) {
@@ -114,7 +277,7 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     if (cdh.size() != 32 || req.get_or(wire::Tag::RpId, "").empty() || req.all(wire::Tag::CredId).empty())
         return status_message(wire::DeviceStatus::Error);
     const bool uv_required = req.get_u32(wire::Tag::UserVerification).value_or(0) == 2;
-    const int timeout_ms = static_cast<int>(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
+    const auto timeout = std::chrono::milliseconds(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
 
     fido_init(0);
     DevInfoList infos(kMaxDevices);
@@ -122,60 +285,60 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     std::size_t found = 0;
     if (fido_dev_info_manifest(infos.list, kMaxDevices, &found) != FIDO_OK || found == 0)
         return status_message(wire::DeviceStatus::NoDevice);
-
-    // Ask every key, without a touch, whether it holds one of the allowed credentials, so the person is asked
-    // to touch only a key that can answer.
-    std::vector<Dev> candidates;
-    for (std::size_t i = 0; i < found && i < kMaxDevices; ++i) {
-        const fido_dev_info_t* di = fido_dev_info_ptr(infos.list, i);
-        Dev dev(fido_dev_new_with_info(di));
-        if (!dev || fido_dev_open_with_info(dev.get()) != FIDO_OK) continue;
-        fido_dev_set_timeout(dev.get(), timeout_ms);
-        Assert probe = make_assertion(req, false);
-        if (!probe) return status_message(wire::DeviceStatus::Error);
-        const int r = fido_dev_get_assert(dev.get(), probe.get(), nullptr);
-        if (r == FIDO_ERR_NO_CREDENTIALS) continue;
-        candidates.push_back(std::move(dev));
-    }
-    if (candidates.empty()) return status_message(wire::DeviceStatus::NoDevice);
-
-    fido_dev_t* dev = candidates.front().get();
-    Assert a = make_assertion(req, req.get_u32(wire::Tag::UserPresence).value_or(1) != 0);
-    if (!a) return status_message(wire::DeviceStatus::Error);
+    std::vector<KeySlot> slots = open_keys(infos, found, Clock::now() + timeout);
+    if (slots.empty()) return status_message(wire::DeviceStatus::NoDevice);
 
     Secret pin;
     if (uv_required) {
-        if (fido_dev_has_pin(dev)) {
+        const auto any = [&](bool KeySlot::*has) {
+            return std::any_of(slots.begin(), slots.end(), [&](const KeySlot& s) { return s.*has; });
+        };
+        if (any(&KeySlot::has_pin)) {
             auto reply = conv.ask(std::string(req.get_or(wire::Tag::PinPrompt, "Security key PIN: ")), false);
             if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
             if (reply.text.empty()) return status_message(wire::DeviceStatus::PinRequired);
             pin = std::move(reply.text);
-        } else if (!fido_dev_has_uv(dev)) {
+        } else if (!any(&KeySlot::has_uv)) {
             return status_message(wire::DeviceStatus::PinRequired);
         }
-        if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK)
-            return status_message(wire::DeviceStatus::Error);
     }
 
-    // Shown even under PAM_SILENT (sudo always passes it): the person has to act, or the login just hangs.
+    // Before any key is asked anything that may wait: only the key knows whether it waits for a touch, even
+    // for the touch-less probe. Shown even under PAM_SILENT (sudo always passes it): the person has to act,
+    // or the login just hangs.
     conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
-    const int r = fido_dev_get_assert(dev, a.get(), pin.empty() ? nullptr : pin.c_str());
+    // One deadline for the whole wait, whatever the number of keys, counted from the prompt (not from the PIN
+    // the person typed before it): the person was told touch_timeout.
+    KeyWait(req, Clock::now() + timeout, uv_required, pin).run(slots);
     pin.clear();
-    if (r != FIDO_OK) {
-        // Leave no key blinking for a touch nobody waits for any more.
-        fido_dev_cancel(dev);
-        return status_message(status_for(r));
+
+    const KeySlot* answered = nullptr;  // the key that answered for good, if one did
+    bool cannot_verify = false;         // a key that may hold a credential cannot verify the person
+    bool unanswered = false;            // a key that may hold a credential did not answer in time
+    for (const auto& s : slots) {
+        if (s.said_no) continue;
+        if (answered_for_good(s.result)) {
+            if (answered == nullptr || s.result == FIDO_OK) answered = &s;
+        } else if (s.result == FIDO_ERR_PIN_REQUIRED) {
+            cannot_verify = true;
+        } else {
+            unanswered = true;
+        }
     }
-    if (fido_assert_count(a.get()) != 1) return status_message(wire::DeviceStatus::Error);
+    if (answered == nullptr)
+        return status_message(cannot_verify ? wire::DeviceStatus::PinRequired
+                              : unanswered  ? wire::DeviceStatus::Timeout
+                                            : wire::DeviceStatus::NoDevice);
+    if (answered->result != FIDO_OK) return status_message(status_for(answered->result));
+    fido_assert_t* a = answered->assertion.get();
+    if (a == nullptr || fido_assert_count(a) != 1) return status_message(wire::DeviceStatus::Error);
 
     wire::Message m(wire::Type::Assertion);
     m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(wire::DeviceStatus::Ok))
-        .add(wire::Tag::CredId, bytes(fido_assert_id_ptr(a.get(), 0), fido_assert_id_len(a.get(), 0)))
-        .add(wire::Tag::AuthData,
-             bytes(fido_assert_authdata_ptr(a.get(), 0), fido_assert_authdata_len(a.get(), 0)))
-        .add(wire::Tag::Signature, bytes(fido_assert_sig_ptr(a.get(), 0), fido_assert_sig_len(a.get(), 0)))
-        .add(wire::Tag::UserHandle,
-             bytes(fido_assert_user_id_ptr(a.get(), 0), fido_assert_user_id_len(a.get(), 0)));
+        .add(wire::Tag::CredId, bytes(fido_assert_id_ptr(a, 0), fido_assert_id_len(a, 0)))
+        .add(wire::Tag::AuthData, bytes(fido_assert_authdata_ptr(a, 0), fido_assert_authdata_len(a, 0)))
+        .add(wire::Tag::Signature, bytes(fido_assert_sig_ptr(a, 0), fido_assert_sig_len(a, 0)))
+        .add(wire::Tag::UserHandle, bytes(fido_assert_user_id_ptr(a, 0), fido_assert_user_id_len(a, 0)));
     return m;
 }
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs what building and testing pam_passwordless needs on Debian 12, if anything is missing: the
 # build, the suite and its end-to-end consumers (sshd, sudo, pamtester, valgrind), the Debian package tools
-# (dpkg-dev, debhelper, lintian) and the fuzzing compiler (clang-14 with libFuzzer).
+# (dpkg-dev, debhelper, lintian) and the fuzzing compiler (clang-14 with libFuzzer); libpam-u2f is the
+# baseline of bench/key_login_vs_pam_u2f only (not a build or test dependency, so not in debian/control).
 set -eu
 packages="
   build-essential cmake pkg-config clang-format
@@ -11,6 +12,7 @@ packages="
   openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev
   dpkg-dev debhelper fakeroot lintian
   clang-14 libclang-rt-14-dev llvm-14
+  libpam-u2f
 "
 missing=""
 for p in $packages; do

@@ -5,6 +5,7 @@
 
 #include "authenticator.hpp"
 #include "ctap_status.hpp"
+#include "event_log.hpp"
 
 namespace vfido {
 namespace {
@@ -20,6 +21,25 @@ constexpr std::uint8_t protocol_version = 2;
 constexpr std::uint8_t capability_cbor = 0x04;
 // We do not speak U2F (CTAPHID_MSG); saying so keeps libfido2 from falling back to it.
 constexpr std::uint8_t capability_no_msg = 0x08;
+
+std::string cbor_command_name(std::uint8_t command) {
+    switch (command) {
+        case 0x01:
+            return "makeCredential";
+        case 0x02:
+            return "getAssertion";
+        case 0x04:
+            return "getInfo";
+        case 0x06:
+            return "clientPin";
+        default:
+            return "command " + std::to_string(command);
+    }
+}
+
+bool waits_for_touch_when_mute(std::uint8_t command) {
+    return command == 0x01 || command == 0x02;
+}
 
 void put_be32(std::uint8_t* out, std::uint32_t value) {
     for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(value >> (24 - 8 * i));
@@ -53,7 +73,13 @@ unsigned long keepalives_sent() {
     return keepalive_count.load();
 }
 
-VirtualHid::VirtualHid(unsigned key_index) : key_index_(key_index), knobs_(knobs().per_key.at(key_index)) {}
+VirtualHid::VirtualHid(unsigned key_index) : key_index_(key_index), knobs_(knobs().per_key.at(key_index)) {
+    log_event(key_index_, "open");
+}
+
+VirtualHid::~VirtualHid() {
+    log_event(key_index_, "close");
+}
 
 void VirtualHid::write_report(const Report& report) {
     const std::lock_guard lock(mutex_);
@@ -63,6 +89,7 @@ void VirtualHid::write_report(const Report& report) {
         const std::uint8_t cmd = type & ~ctaphid::frame_init;
         const std::size_t length = (std::size_t{report[5]} << 8) | report[6];
         if (cmd == ctaphid::cmd_cancel) {
+            log_event(key_index_, pending_ && pending_->cid == cid ? "cancel" : "cancel (nothing waits)");
             // CANCEL has no reply of its own: the cancelled request answers CTAP2_ERR_KEEPALIVE_CANCEL.
             if (pending_ && pending_->cid == cid) {
                 pending_.reset();
@@ -131,7 +158,13 @@ void VirtualHid::dispatch(std::uint32_t cid, std::uint8_t cmd, Bytes payload) {
                 queue(cid, ctaphid::cmd_error, Bytes{error_invalid_length});
                 return;
             }
+            log_event(key_index_, "cbor " + cbor_command_name(payload[0]));
             Outcome outcome = authenticator(key_index_).handle(payload);
+            // A mute key answers no getAssertion or makeCredential, not even the touch-less probe, until
+            // cancelled or abandoned: like a key that ignores up=false and waits for a touch nobody gives.
+            if (knobs_.touch == TouchMode::mute && waits_for_touch_when_mute(payload[0]) &&
+                !outcome.after_touch)
+                outcome.after_touch = [reply = outcome.reply] { return reply; };
             if (!outcome.after_touch) {
                 queue(cid, ctaphid::cmd_cbor, outcome.reply);
                 return;
@@ -139,7 +172,8 @@ void VirtualHid::dispatch(std::uint32_t cid, std::uint8_t cmd, Bytes payload) {
             // A denying user still lets the key blink a little first, like a real one.
             unsigned keepalives = knobs_.keepalives;
             if (knobs_.touch == TouchMode::deny) keepalives = std::max(keepalives, 1U);
-            const bool waits = keepalives > 0 || knobs_.touch == TouchMode::silent;
+            const bool waits =
+                keepalives > 0 || knobs_.touch == TouchMode::silent || knobs_.touch == TouchMode::mute;
             const auto first_event = Clock::now() + (waits ? std::chrono::milliseconds(knobs_.keepalive_ms)
                                                            : std::chrono::milliseconds(0));
             pending_ = Transaction{cid, first_event, keepalives, std::move(outcome.after_touch)};
@@ -153,7 +187,7 @@ void VirtualHid::dispatch(std::uint32_t cid, std::uint8_t cmd, Bytes payload) {
 
 void VirtualHid::step_transaction() {
     Transaction& transaction = *pending_;
-    const bool silent = knobs_.touch == TouchMode::silent;
+    const bool silent = knobs_.touch == TouchMode::silent || knobs_.touch == TouchMode::mute;
     if (silent || transaction.keepalives_left > 0) {
         queue(transaction.cid, ctaphid::cmd_keepalive, Bytes{keepalive_up_needed});
         ++keepalive_count;
@@ -199,6 +233,8 @@ bool VirtualHid::read_report(Report& report, int timeout_ms) {
 }
 
 void VirtualHid::queue(std::uint32_t cid, std::uint8_t cmd, ByteView payload) {
+    if (cmd == ctaphid::cmd_cbor && !payload.empty())
+        log_event(key_index_, "answer " + std::to_string(payload[0]));
     for (const Report& report : ctaphid::frame(cid, cmd, payload)) output_.push_back(report);
 }
 

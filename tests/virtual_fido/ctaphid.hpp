@@ -47,6 +47,7 @@ unsigned long keepalives_sent();
 class VirtualHid {
   public:
     explicit VirtualHid(unsigned key_index);
+    ~VirtualHid();
     VirtualHid(const VirtualHid&) = delete;
     VirtualHid& operator=(const VirtualHid&) = delete;
 

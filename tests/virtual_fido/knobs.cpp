@@ -38,8 +38,10 @@ std::optional<std::string> apply(KeyKnobs& key, std::string_view name, std::stri
             key.touch = TouchMode::deny;
         else if (value == "silent")
             key.touch = TouchMode::silent;
+        else if (value == "mute")
+            key.touch = TouchMode::mute;
         else
-            return "expected ok, deny or silent";
+            return "expected ok, deny, silent or mute";
     } else if (name == "PIN") {
         // CTAP's PIN policy: 4 to 63 bytes. Empty means "no PIN", so a per-key override can remove a global
         // PIN.
@@ -126,9 +128,20 @@ ParsedKnobs parse_knobs(const std::vector<std::string_view>& environment) {
             knobs.state_dir = dir;
     }
 
+    if (const auto it = entries.find("VFIDO_LOG"); it != entries.end()) {
+        struct stat info {};
+        const std::string file(it->second);
+        const auto slash = file.rfind('/');
+        if (file.empty() || file.front() != '/' || slash + 1 == file.size() ||
+            ::stat(file.substr(0, slash + 1).c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
+            fail(it->first, it->second, "expected the absolute path of a file in an existing directory");
+        else
+            knobs.log = file;
+    }
+
     KeyKnobs defaults;
     for (const auto& [name, value] : entries) {
-        if (name == "VFIDO_KEYS" || name == "VFIDO_STATE_DIR" ||
+        if (name == "VFIDO_KEYS" || name == "VFIDO_STATE_DIR" || name == "VFIDO_LOG" ||
             (name.starts_with(key_prefix) && name.size() > key_prefix.size() &&
              name[key_prefix.size()] >= '0' && name[key_prefix.size()] <= '9'))
             continue;

@@ -8,7 +8,7 @@
 
 namespace vfido {
 
-enum class TouchMode { ok, deny, silent };
+enum class TouchMode { ok, deny, silent, mute };
 enum class CounterMode { normal, regress, zero };
 enum class CtapVersion { v2_0, v2_1 };
 
@@ -30,6 +30,7 @@ struct Knobs {
     bool valid = true;
     unsigned keys = 1;
     std::string state_dir;  // empty: signature counters live in memory only
+    std::string log;        // empty: no event log (see event_log.hpp)
     std::vector<KeyKnobs> per_key;
 };
 

@@ -763,6 +763,28 @@ TEST_P(TouchSilent, TouchPollingSeesNoTouchUntilCancelled) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// VFIDO_TOUCH=mute, VFIDO_KEEPALIVE_MS=20
+
+VFIDO_PATH_SUITE(TouchMute);
+
+TEST_P(TouchMute, EvenTheTouchlessProbeWaitsUntilCancelled) {
+    const Enrolled cred = enrol_in_child(0, {{"VFIDO_TOUCH", "ok"}});
+    Dev dev = open();
+    EXPECT_NO_THROW(info_of(dev.get()));                         // getInfo still answers: the key opens
+    ASSERT_EQ(fido_dev_set_timeout(dev.get(), 10000), FIDO_OK);  // a guard only; the cancel ends it
+    const unsigned long before = keepalives_sent();
+    int result = FIDO_OK;
+    const auto start = Clock::now();
+    std::thread waiter([&] { result = get_assert(dev.get(), {cred.id}, nullptr, FIDO_OPT_FALSE).error; });
+    while (keepalives_sent() == before && Clock::now() - start < milliseconds(5000))
+        std::this_thread::sleep_for(milliseconds(2));
+    EXPECT_GT(keepalives_sent(), before) << "the up=false probe did not wait";
+    EXPECT_EQ(fido_dev_cancel(dev.get()), FIDO_OK);
+    waiter.join();
+    EXPECT_EQ(result, FIDO_ERR_KEEPALIVE_CANCEL);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // VFIDO_KEEPALIVES=3, VFIDO_KEEPALIVE_MS=20
 
 VFIDO_PATH_SUITE(Keepalives);

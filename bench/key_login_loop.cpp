@@ -1,0 +1,64 @@
+// One long-lived process that runs pam_start / pam_authenticate / pam_end again and again, the way a screen
+// locker or a login daemon does, taking turns between PAM services (our module, pam_u2f.so) so that both see
+// the same machine at the same moments.
+//
+//   key_login_loop USER ROUNDS SERVICE...
+//
+// Writes one line per login: "<service> <nanoseconds> <pam code>". The conversation shows nothing and answers
+// every prompt with an empty string; the benchmark's keys need no PIN. Exit status 1 if any login failed.
+#include <security/pam_appl.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+int quiet(int n, const pam_message** msgs, pam_response** resp, void*) {
+    auto* replies =
+        static_cast<pam_response*>(std::calloc(static_cast<std::size_t>(n), sizeof(pam_response)));
+    if (replies == nullptr) return PAM_BUF_ERR;
+    for (int i = 0; i < n; ++i)
+        if (msgs[i]->msg_style == PAM_PROMPT_ECHO_OFF || msgs[i]->msg_style == PAM_PROMPT_ECHO_ON)
+            replies[i].resp = ::strdup("");
+    *resp = replies;
+    return PAM_SUCCESS;
+}
+
+int one_login(const char* service, const char* user) {
+    const pam_conv conv{quiet, nullptr};
+    pam_handle_t* pamh = nullptr;
+    int r = pam_start(service, user, &conv, &pamh);
+    if (r != PAM_SUCCESS) return r;
+    r = pam_authenticate(pamh, 0);
+    pam_end(pamh, r);
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: key_login_loop USER ROUNDS SERVICE...\n");
+        return 2;
+    }
+    const char* user = argv[1];
+    const long rounds = std::strtol(argv[2], nullptr, 10);
+    bool all_ok = true;
+    for (long i = 0; i < rounds; ++i) {
+        // Alternate which service goes first, so neither always follows the other.
+        for (int k = 0; k < argc - 3; ++k) {
+            const char* service = argv[3 + ((k + i) % (argc - 3))];
+            const auto start = std::chrono::steady_clock::now();
+            const int r = one_login(service, user);
+            const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start);
+            std::printf("%s %lld %d\n", service, static_cast<long long>(ns.count()), r);
+            all_ok = all_ok && r == PAM_SUCCESS;
+        }
+    }
+    return all_ok ? 0 : 1;
+}
