@@ -16,6 +16,8 @@
 namespace pp::cognito {
 namespace {
 
+// Connections kept alive for later requests, as many as logins usually overlap; more are closed when idle.
+constexpr long max_idle_connections = 8;
 constexpr std::size_t max_error_type_length = 256;
 constexpr std::size_t initial_body_capacity = 4096;
 
@@ -222,6 +224,9 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     CURL* easy = owner.get();
     Transfer transfer;
     check(curl_easy_setopt(easy, CURLOPT_SHARE, share_.get()));
+    // The handle's own limit on the share's cache: each request runs in a private multi handle that would
+    // otherwise keep 5 (libcurl's default) and close the rest as requests overlap.
+    check(curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, max_idle_connections));
     check(curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
     check(curl_easy_setopt(easy, CURLOPT_URL, url.c_str()));
     check(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
