@@ -167,10 +167,10 @@ struct HttpClient::ShareLocks {
     std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
 
     static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) noexcept {
-        static_cast<ShareLocks*>(user)->locks.at(data).lock();
+        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].lock();
     }
     static void unlock(CURL*, curl_lock_data data, void* user) noexcept {
-        static_cast<ShareLocks*>(user)->locks.at(data).unlock();
+        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].unlock();
     }
 };
 
