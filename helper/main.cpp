@@ -1,4 +1,5 @@
 // pam-passwordless-helper: the privileged daemon behind pam_passwordless.so, and its admin commands.
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -23,6 +24,23 @@ constexpr const char* kUsage =
     "Without --socket the helper expects the listening socket from systemd "
     "(pam-passwordless-helper.socket).\n"
     "check-config prints the settings in force, or what is wrong, and exits non-zero on an error.\n";
+
+// No core file, and no reading of this process's memory by another of the same uid that lacks CAP_SYS_PTRACE
+// (/proc/PID/mem, ptrace): the helper holds the client secret from the start and codes, PINs, Sessions and
+// tokens during logins. Non-dumpable is what stops a core when fs.suid_dumpable is 0; a zero size limit stops
+// one when it is 2 ("suidsafe" cores of non-dumpable processes) and tells systemd-coredump to keep none. Only
+// the soft limit: lowering the hard one would be for good, and the soft one is what the kernel reads. Fails
+// closed: a helper that cannot do this does not start.
+void refuse_core_dumps() {
+    rlimit core{};
+    bool done = ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 && ::getrlimit(RLIMIT_CORE, &core) == 0;
+    core.rlim_cur = 0;
+    done = done && ::setrlimit(RLIMIT_CORE, &core) == 0;
+    if (!done) {
+        std::cerr << "cannot make the helper non-dumpable: " << std::strerror(errno) << "\n";
+        std::exit(1);
+    }
+}
 
 int check_config(const std::string& path) {
     try {
@@ -55,6 +73,8 @@ void raise_descriptor_limit() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // First: check-config reads the client secret too.
+    refuse_core_dumps();
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string config = pp::helper::kDefaultConfigPath, socket_path, command;
     bool foreground = false;

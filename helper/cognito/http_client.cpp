@@ -1,8 +1,10 @@
 #include "http_client.hpp"
 
 #include <curl/curl.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <mutex>
 #include <new>
@@ -14,7 +16,8 @@
 namespace pp::cognito {
 namespace {
 
-constexpr std::size_t max_idle_handles = 8;
+// Connections kept alive for later requests, as many as logins usually overlap; more are closed when idle.
+constexpr long max_idle_connections = 8;
 constexpr std::size_t max_error_type_length = 256;
 constexpr std::size_t initial_body_capacity = 4096;
 
@@ -135,6 +138,19 @@ void check(CURLcode code) {
     }
 }
 
+// OpenSSL decrypts each record in place in its read buffer, so an idle kept-alive connection would hold the
+// plaintext of the last answer (a Session, the tokens) until the next one overwrites it. Released buffers are
+// freed, and so wiped, as soon as they are empty; a new one is allocated per record.
+CURLcode release_tls_buffers(CURL*, void* ssl_ctx, void*) noexcept {
+    SSL_CTX_set_mode(static_cast<SSL_CTX*>(ssl_ctx), SSL_MODE_RELEASE_BUFFERS);
+    return CURLE_OK;
+}
+
+struct EasyRelease {
+    void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+};
+using Easy = std::unique_ptr<CURL, EasyRelease>;
+
 void initialise_libcurl_once() {
     static std::once_flag once;
     std::call_once(once, [] {
@@ -146,29 +162,38 @@ void initialise_libcurl_once() {
 
 }  // namespace
 
-// Hands a pooled handle out for one request and puts it back afterwards, whatever happens.
-class HttpClient::Lease {
-  public:
-    explicit Lease(HttpClient& client) : client_(client), easy_(client.take()) {}
-    ~Lease() { client_.give_back(std::move(easy_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    CURL* get() const noexcept { return easy_.get(); }
+// One lock per kind of data the share holds, as libcurl asks for concurrent use from several threads.
+struct HttpClient::ShareLocks {
+    std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
 
-  private:
-    HttpClient& client_;
-    Easy easy_;
+    static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) noexcept {
+        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].lock();
+    }
+    static void unlock(CURL*, curl_lock_data data, void* user) noexcept {
+        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].unlock();
+    }
 };
 
-void HttpClient::EasyRelease::operator()(void* easy) const noexcept {
-    curl_easy_cleanup(easy);
+void HttpClient::ShareRelease::operator()(void* share) const noexcept {
+    curl_share_cleanup(share);
 }
 
 HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
-    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {
+    : ca_file_(std::move(ca_file)),
+      request_timeout_(request_timeout),
+      locks_(std::make_unique<ShareLocks>()) {
     initialise_libcurl_once();
-    // Reserved up front so returning a handle to the pool never allocates.
-    idle_.reserve(max_idle_handles);
+    share_.reset(curl_share_init());
+    if (!share_) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a share");
+    const auto set = [&](CURLSHoption option, auto value) {
+        if (curl_share_setopt(share_.get(), option, value) != CURLSHE_OK)
+            throw ServiceError(Failure::Unreachable, "", "libcurl could not set up its share");
+    };
+    set(CURLSHOPT_LOCKFUNC, &ShareLocks::lock);
+    set(CURLSHOPT_UNLOCKFUNC, &ShareLocks::unlock);
+    set(CURLSHOPT_USERDATA, static_cast<void*>(locks_.get()));
+    set(CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    set(CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
 HttpClient::~HttpClient() = default;
@@ -182,25 +207,6 @@ HttpResponse HttpClient::get(const std::string& url, Deadline deadline) {
     return perform(url, {}, nullptr, deadline);
 }
 
-HttpClient::Easy HttpClient::take() {
-    {
-        const std::lock_guard lock(mutex_);
-        if (!idle_.empty()) {
-            Easy easy = std::move(idle_.back());
-            idle_.pop_back();
-            return easy;
-        }
-    }
-    Easy easy(curl_easy_init());
-    if (!easy) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
-    return easy;
-}
-
-void HttpClient::give_back(Easy easy) noexcept {
-    const std::lock_guard lock(mutex_);
-    if (idle_.size() < max_idle_handles) idle_.push_back(std::move(easy));
-}
-
 HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::string>& headers,
                                  const pp::Secret* body, Deadline deadline) {
     const auto budget = std::min(request_timeout_, time_left(deadline));
@@ -211,11 +217,17 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     // Our bodies are small; a 100-continue round trip would only add latency.
     if (body != nullptr) append(header_list, "Expect:");
 
-    const Lease lease(*this);
-    CURL* easy = lease.get();
-    // Forgets the previous request's options but keeps its live connection.
-    curl_easy_reset(easy);
+    // A handle of its own, so its buffers (the request it built, the answer it received) are freed when the
+    // request ends; the connection goes back to the share.
+    const Easy owner(curl_easy_init());
+    if (!owner) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
+    CURL* easy = owner.get();
     Transfer transfer;
+    check(curl_easy_setopt(easy, CURLOPT_SHARE, share_.get()));
+    // The handle's own limit on the share's cache: each request runs in a private multi handle that would
+    // otherwise keep 5 (libcurl's default) and close the rest as requests overlap.
+    check(curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, max_idle_connections));
+    check(curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
     check(curl_easy_setopt(easy, CURLOPT_URL, url.c_str()));
     check(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
     check(curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https"));

@@ -1,11 +1,12 @@
 // HTTPS to the user pool: verified TLS only, connections kept alive across logins, every request bounded in
-// time (the login's deadline) and in size.
+// time (the login's deadline) and in size. No request leaves its bytes behind: each has a libcurl handle of
+// its own, freed (and so wiped, see helper/wiping_free.cpp) when it ends; only the connections are kept, in a
+// share, with OpenSSL told to release its record buffers whenever they are empty.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,22 +40,19 @@ class HttpClient {
     HttpResponse get(const std::string& url, Deadline deadline);
 
   private:
-    // libcurl's CURL is void.
-    struct EasyRelease {
-        void operator()(void* easy) const noexcept;
+    // libcurl's CURLSH is void.
+    struct ShareRelease {
+        void operator()(void* share) const noexcept;
     };
-    using Easy = std::unique_ptr<void, EasyRelease>;
-    class Lease;
+    struct ShareLocks;
 
     HttpResponse perform(const std::string& url, const std::vector<std::string>& headers,
                          const pp::Secret* body, Deadline deadline);
-    Easy take();
-    void give_back(Easy easy) noexcept;
 
     std::string ca_file_;
     std::chrono::milliseconds request_timeout_;
-    std::mutex mutex_;
-    std::vector<Easy> idle_;  // each holds its own live connection
+    std::unique_ptr<ShareLocks> locks_;          // outlives share_, which calls into it
+    std::unique_ptr<void, ShareRelease> share_;  // the live connections and the DNS cache, across requests
 };
 
 }  // namespace pp::cognito

@@ -75,10 +75,11 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
     tls_contexts = server_contexts(generate_certificates(state_dir))
     keyring = KeyRing()
     # A new instance starts with empty logs: codes and requests of an earlier run mean nothing to this one.
-    for name in ("outbox.jsonl", "requests.jsonl"):
+    for name in ("outbox.jsonl", "requests.jsonl", "issued.jsonl"):
         open(os.path.join(state_dir, name), "w").close()
     outbox = Outbox(os.path.join(state_dir, "outbox.jsonl"))
     request_log = JsonLog(os.path.join(state_dir, "requests.jsonl"))
+    issued = JsonLog(os.path.join(state_dir, "issued.jsonl"))
 
     server = StandinServer((host, port), state_dir, tls_contexts, keyring, pool.pool_id, request_log)
     # The issuer, and so the tokens, name the port, which is known only now that the socket is bound.
@@ -87,7 +88,8 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
     server.issuer = url + pool.pool_id
     tokens = TokenIssuer(keyring, server.issuer, pool.id_token_validity_seconds, pool.access_token_validity_seconds,
                          clock=server.clock)
-    server.service = AuthService(pool, tokens, outbox, clock=server.clock, passkey_file=passkey_file)
+    server.service = AuthService(pool, tokens, outbox, clock=server.clock, passkey_file=passkey_file,
+                                 issued=issued)
 
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="accept")
     serving.start()

@@ -284,10 +284,13 @@ FACTORS = {factor.name: factor for factor in (
 
 
 class AuthService:
-    def __init__(self, pool: Pool, tokens, outbox: Outbox, clock=time.time, passkey_file: str = None):
+    def __init__(self, pool: Pool, tokens, outbox: Outbox, clock=time.time, passkey_file: str = None,
+                 issued: JsonLog = None):
         self.pool = pool
         self.tokens = tokens
         self.outbox = outbox
+        # Every Session and token handed out, so that a test can look for them in a client's memory.
+        self._issued = issued
         self._clock = clock
         self.passkeys = PasskeyService(pool, tokens, clock, passkey_file)
         self._sessions = SessionStore(pool.session_validity_seconds, clock)
@@ -388,13 +391,20 @@ class AuthService:
         if isinstance(step, Authenticated):
             if sign_in.user.phantom:
                 raise ApiError("InternalErrorException", "stand-in bug: a phantom user passed a challenge", 500)
-            return {"AuthenticationResult": self.tokens.authentication_result(sign_in.user, sign_in.client_id),
-                    "ChallengeParameters": {}}
+            result = self.tokens.authentication_result(sign_in.user, sign_in.client_id)
+            for kind in ("IdToken", "AccessToken", "RefreshToken"):
+                self._record_issued(kind, result[kind])
+            return {"AuthenticationResult": result, "ChallengeParameters": {}}
         session = self._sessions.create(sign_in, step, available)
+        self._record_issued("Session", session.token)
         reply = {"ChallengeName": step.name, "Session": session.token, "ChallengeParameters": step.parameters}
         if with_available:
             reply["AvailableChallenges"] = list(available)
         return reply
+
+    def _record_issued(self, kind: str, value: str):
+        if self._issued is not None:
+            self._issued.append({"time": time.time(), "kind": kind, "value": value})
 
     def _client(self, body: dict):
         client_id = member(body, "ClientId", required=True)

@@ -263,6 +263,22 @@ std::string StandIn::requests_log() const {
     return read_text(dir_ / "requests.jsonl");
 }
 
+std::vector<std::string> StandIn::issued_secrets() const {
+    // Lines are {"time": T, "kind": K, "value": V} with V base64url text (no escapes), value last.
+    std::vector<std::string> values;
+    std::istringstream in(read_text(dir_ / "issued.jsonl"));
+    std::string line;
+    const std::string key = "\"value\": \"";
+    while (std::getline(in, line)) {
+        const auto at = line.find(key);
+        if (at == std::string::npos) continue;
+        const auto start = at + key.size();
+        const auto end = line.find('"', start);
+        if (end != std::string::npos) values.push_back(line.substr(start, end - start));
+    }
+    return values;
+}
+
 std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret) {
     std::string out = "[pool]\npool_id = us-east-1_TestPool\n";
     out += "endpoint = " + s.url() + "\n";

@@ -74,6 +74,8 @@ class StandIn {
     [[nodiscard]] std::optional<std::string> latest_code(const std::string& destination) const;
     [[nodiscard]] std::size_t outbox_lines() const;
     [[nodiscard]] std::string requests_log() const;
+    // Every Session and ID, access and refresh token the stand-in handed out since it started (issued.jsonl).
+    [[nodiscard]] std::vector<std::string> issued_secrets() const;
 
   private:
     fs::path dir_;
@@ -104,6 +106,7 @@ class Helper {
     [[nodiscard]] std::string socket() const { return (dir_ / "helper.sock").string(); }
     [[nodiscard]] fs::path config_path() const { return dir_ / "helper.conf"; }
     [[nodiscard]] std::string log() const;
+    [[nodiscard]] pid_t pid() const { return proc_.pid(); }
     void reload() const;
     void stop();
 

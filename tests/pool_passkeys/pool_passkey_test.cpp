@@ -27,6 +27,7 @@
 #include "child_process.hpp"
 #include "login_harness.hpp"
 #include "piped_child.hpp"
+#include "process_memory.hpp"
 #include "unique_fd.hpp"
 
 namespace pp::test {
@@ -646,6 +647,41 @@ TEST_F(PoolPasskeysWithUv, PinGivenSignsIn) {
     EXPECT_EQ(run.transcript[2].text, kTouch);
     EXPECT_FALSE(contains(log(), kPin)) << log();
     expect_no_credential_logged();
+}
+
+// After the registration (its management sign-in has an access token) and a passkey sign-in with a PIN, the
+// live helper's memory holds no PIN and no Session or token the pool issued (tests/memory does the same for
+// code logins).
+TEST_F(PoolPasskeysWithUv, NoPinSessionOrTokenOutlivesAPasskeySignIn) {
+    // The virtual key takes the PIN from its knob: a long one, so that finding it cannot be chance.
+    const std::string pin = "86420975318642";
+    const auto run = login({"2", pin}, {"VFIDO_PIN=" + pin});
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.raw << context();
+    // Idle again: only the main thread (each login has a thread that ends after the module has its answer).
+    const std::string status = "/proc/" + std::to_string(helper_->pid()) + "/status";
+    ASSERT_TRUE(wait_until([&] { return contains(read_text(status), "\nThreads:\t1\n"); }))
+        << read_text(status);
+
+    // (The registration's PIN, kPin, is too short to look for: four digits occur by chance.)
+    std::vector<Needle> needles = needles_for("PIN", pin);
+    std::istringstream issued(read_text(standin_dir() / "issued.jsonl"));
+    std::string line;
+    std::size_t count = 0;
+    const std::string key = "\"value\": \"";
+    while (std::getline(issued, line)) {
+        const auto at = line.find(key);
+        if (at == std::string::npos) continue;
+        const auto start = at + key.size();
+        for (auto& n : needles_for("issued secret " + std::to_string(count++),
+                                   line.substr(start, line.find('"', start) - start)))
+            needles.push_back(n);
+    }
+    // The registration's sign-in and this one: at least two Sessions and two sets of three tokens.
+    ASSERT_GE(count, 8u);
+    std::string where;
+    for (const auto& hit : find_in_memory(helper_->pid(), needles))
+        where += hit.needle_name + " in " + hit.mapping + "\n";
+    EXPECT_TRUE(where.empty()) << "still in the helper's memory:\n" << where;
 }
 
 TEST_F(PoolPasskeysWithUv, NoPinIsCredInsufficient) {
