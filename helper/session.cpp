@@ -7,6 +7,7 @@
 
 #include "channel.hpp"
 #include "cognito_client.hpp"
+#include "remote_host.hpp"
 
 namespace pp::helper {
 namespace {
@@ -107,8 +108,9 @@ void Session::run() noexcept {
 void Session::admit(const wire::Message& first) {
     const std::string rhost =
         first.type() == wire::Type::Begin ? std::string(first.get_or(wire::Tag::Rhost, "")) : std::string();
-    // Remote means PAM_RHOST is set: the one place where admission tells the two apart.
-    const bool remote = !rhost.empty();
+    // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
+    // without a configuration any remote host counts as remote.
+    const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
     admission_ = ctx_.admission->admit(ctx_.peer.uid, remote, rhost,
                                        admission_limits(ctx_.runtime ? &cfg() : nullptr));
     summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);

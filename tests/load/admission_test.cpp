@@ -272,7 +272,8 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
          .env = key_env + sanitizer_env(),
          .input = "",
          .work = dir_,
-         .uid = std::nullopt});
+         .uid = std::nullopt,
+         .late_input = {}});
     ASSERT_EQ(enrolled.exit_code, 0) << enrolled.describe() << log();
 
     // 1000 unauthenticated SSH logins with made-up names from 20 addresses in 20 networks, parked.
@@ -295,7 +296,8 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
                                 .env = key_env + sanitizer_env(),
                                 .input = "",
                                 .work = dir_,
-                                .uid = std::nullopt});
+                                .uid = std::nullopt,
+         .late_input = {}});
     const PamRun sudo_key = parse_driver_output(key.out);
     EXPECT_EQ(sudo_key.code, PAM_SUCCESS) << key.describe();
     const PamRun other_network = code_login("pp-sshd", 2, "203.0.113.77");

@@ -750,6 +750,8 @@ TEST_F(Passkeys, SelfEnrolmentWithACodeCannotOpenAKeyOnlyService) {
     ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
     const auto run = login("alice");
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+}
+
 // ---- Keys that never answer (issue #10, finding 7) ----
 // A mute virtual key (VFIDO_TOUCH=mute) answers no getAssertion, not even the touch-less probe, until it is
 // cancelled: a key that ignores up=false, or hangs. Each login writes one event log (VFIDO_LOG) that holds,
