@@ -350,7 +350,7 @@ void Session::load_credentials() {
 void Session::authenticate(const std::vector<Method>& methods) {
     // sshd passes any name it was given; only a local account may cost a code or a question to the pool.
     if (!local_account_uid(rec_.user)) {
-        if (cfg().unknown_user == UnknownUser::Ignore)
+        if (unknown_user_ == UnknownUser::Ignore)
             throw Finish{Outcome::Ignore, "", "not a local account (ignored by configuration)"};
         decoy(methods, "not a local account", false);
     }

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <openssl/crypto.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -37,6 +39,26 @@ constexpr std::size_t kLoginStack = 512 * 1024;
 // way, so a remote flood refused after reading cannot shut local callers out at accept.
 constexpr int kPendingHeadroom = 256;
 
+// A login's secrets pass through its thread's stack (a code on its way into a request, a token being parsed),
+// and glibc keeps a finished thread's stack for the next thread it starts: wipe what this thread used, from
+// just below this frame down to a margin above the stack's end that explicit_bzero's own frame needs.
+[[gnu::noinline]] void wipe_spent_stack() {
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+    void* low = nullptr;
+    std::size_t size = 0;
+    const bool known = pthread_attr_getstack(&attr, &low, &size) == 0;
+    pthread_attr_destroy(&attr);
+    if (!known) return;
+    constexpr std::size_t kMargin = 32 * 1024;
+    const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    const auto bottom = reinterpret_cast<std::uintptr_t>(low) + kMargin;
+    if (here <= bottom + 4096 || here > reinterpret_cast<std::uintptr_t>(low) + size) return;
+    const std::size_t n = here - bottom - 4096;
+    auto* spent = static_cast<char*>(__builtin_alloca(n));
+    explicit_bzero(spent, n);
+}
+
 // Starts `work` on a detached thread with a small stack; false when the system has no thread to give.
 bool start_login_thread(std::function<void()> work) {
     pthread_attr_t attr;
@@ -50,6 +72,8 @@ bool start_login_thread(std::function<void()> work) {
         [](void* arg) -> void* {
             std::unique_ptr<std::function<void()>> fn(static_cast<std::function<void()>*>(arg));
             (*fn)();
+            fn.reset();
+            wipe_spent_stack();
             return nullptr;
         },
         owned);

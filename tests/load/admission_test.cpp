@@ -138,10 +138,10 @@ class Admission : public ::testing::Test {
         if (!rhost.empty()) items["PAM_RHOST"] = rhost;
         return run_pam(
             service, u.name,
-            [&](int, const std::string& prompt) -> std::optional<std::string> {
+            accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
                 if (prompt.find("Code sent to") == std::string::npos) return std::nullopt;
                 return load::latest_code(standin_->outbox(), u.email).value_or("no-code");
-            },
+            }),
             items);
     }
 
@@ -297,7 +297,7 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
                                 .input = "",
                                 .work = dir_,
                                 .uid = std::nullopt,
-         .late_input = {}});
+                                .late_input = {}});
     const PamRun sudo_key = parse_driver_output(key.out);
     EXPECT_EQ(sudo_key.code, PAM_SUCCESS) << key.describe();
     const PamRun other_network = code_login("pp-sshd", 2, "203.0.113.77");

@@ -83,9 +83,10 @@ TEST_F(KeptSecrets, NoCodeSessionOrTokenOutlivesItsLogin) {
     }
     // 3. A login that fails: only wrong codes.
     std::size_t typed = 0;
-    const auto failed = run_pam(service_, "bob", [&](int, const std::string&) -> std::optional<std::string> {
-        return kTypedWrongCodes[typed++ % kTypedWrongCodes.size()];
-    });
+    const auto failed = run_pam(
+        service_, "bob", accepting_code_offers([&](int, const std::string&) -> std::optional<std::string> {
+            return kTypedWrongCodes[typed++ % kTypedWrongCodes.size()];
+        }));
     ASSERT_EQ(failed.code, PAM_MAXTRIES) << failed.all_text() << helper_->log();
 
     // The module has its answer before the login thread has ended; wait for the helper to be idle again.

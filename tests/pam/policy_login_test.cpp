@@ -24,11 +24,12 @@ class PolicyLogin : public StandInTest {
         helper_ = std::make_unique<Helper>(dir_, *standin_, files);
     }
 
-    // Answers every code prompt with the newest code sent to `to` (or a wrong one when none was sent).
+    // Accepts the offer of a code, then answers every code prompt with the newest code sent to `to` (or a
+    // wrong one when none was sent).
     Answerer code_from_outbox(const std::string& to) const {
-        return [this, to](int, const std::string&) -> std::optional<std::string> {
+        return accepting_code_offers([this, to](int, const std::string&) -> std::optional<std::string> {
             return standin_->latest_code(to).value_or("12345678");
-        };
+        });
     }
 
     std::unique_ptr<Helper> helper_;
@@ -78,8 +79,10 @@ void expect_no_pool_contact(const StandIn& standin, const Helper& helper, const 
     EXPECT_EQ(standin.outbox_lines(), sends) << "no code may be sent";
     EXPECT_EQ(standin.requests_log().size(), requests) << "nothing may be asked of the pool:\n"
                                                        << standin.requests_log();
-    ASSERT_EQ(run.prompts().size(), 3u) << run.all_text();
-    EXPECT_TRUE(run.prompts()[0].starts_with("Code sent to ")) << run.prompts()[0];
+    // The offer of a code, as a real user with one method sees it, then three code prompts.
+    ASSERT_EQ(run.prompts().size(), 4u) << run.all_text();
+    EXPECT_TRUE(run.prompts()[0].starts_with("Send a code to ")) << run.prompts()[0];
+    EXPECT_TRUE(run.prompts()[1].starts_with("Code sent to ")) << run.prompts()[1];
     EXPECT_TRUE(contains(run.all_text(), "too many wrong codes")) << run.all_text();
 }
 
