@@ -272,10 +272,15 @@ Config parse_config(const std::string& text, const std::string& source) {
                 l.logins_per_rhost = static_cast<int>(p.integer(key, value, 1, 4096));
             else if (key == "state_file")
                 c.limits_state_file = p.abs_path(key, value);
+            else if (key == "sends_per_hour")
+                l.sends_per_hour = static_cast<int>(p.integer(key, value, 1, 1000000));
+            else if (key == "state_max_size")
+                l.state_max_bytes = p.integer(key, value, 64, 1024 * 1024) * 1024;
             else
-                p.fail("unknown key '" + key +
-                       "' in [limits] (known: sends_per_identifier sends_per_rhost send_window "
-                       "failures_before_backoff backoff_max logins_per_rhost state_file)");
+                p.fail(
+                    "unknown key '" + key +
+                    "' in [limits] (known: sends_per_identifier sends_per_rhost send_window sends_per_hour "
+                    "failures_before_backoff backoff_max logins_per_rhost state_file state_max_size)");
         } else if (section == "passkey") {
             if (key == "rp_id") {
                 static const std::regex re("[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?");
@@ -429,9 +434,11 @@ std::string describe_config(const Config& c) {
           << "\n";
     const auto& l = c.limits;
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
-      << " per remote host every " << l.send_window.count() << " s; backoff after "
-      << l.failures_before_backoff << " failed logins (up to " << l.backoff_max.count() << " s); "
-      << l.logins_per_rhost << " logins at once per remote host; state in " << c.limits_state_file << "\n";
+      << " per remote host every " << l.send_window.count() << " s, " << l.sends_per_hour
+      << " per hour from this machine; backoff after " << l.failures_before_backoff
+      << " failed logins, remote and local counted apart (up to " << l.backoff_max.count() << " s); "
+      << l.logins_per_rhost << " logins at once per remote host; state in " << c.limits_state_file
+      << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";
     return o.str();
 }
 

@@ -3,67 +3,153 @@
 #include <syslog.h>
 
 #include <algorithm>
-#include <sstream>
 
 #include "audit.hpp"
-#include "trusted_file.hpp"
 
 namespace pp::helper {
+namespace {
 
-RateLimits::RateLimits(std::string state_file) : state_file_(std::move(state_file)) {
-    load();
+constexpr std::int64_t kHour = 3600;
+// The machine's count is kept per minute: at most 60 rows, whatever the traffic.
+constexpr std::int64_t kMachineBucket = 60;
+// Unknown users' walks live in memory; this bounds them as max_page_count bounds the file.
+constexpr std::int64_t kEphemeralBytes = 8 * 1024 * 1024;
+
+std::string budget_key(const std::string& user, bool remote) {
+    return (remote ? "remote:" : "local:") + user;
 }
 
-void RateLimits::prune(std::int64_t now, std::int64_t window) {
-    for (auto it = sends_.begin(); it != sends_.end();) {
-        auto& q = it->second;
-        while (!q.empty() && q.front() <= now - window) q.pop_front();
-        it = q.empty() ? sends_.erase(it) : std::next(it);
+// A user's failures are forgotten a day after the last one (or twice the longest wait, if longer): long
+// enough that waiting out the backoff buys an attacker nothing, short enough that the store does not keep
+// every name that ever failed.
+std::int64_t failure_memory(const LimitPolicy& p) {
+    return std::max<std::int64_t>(86400, 2 * p.backoff_max.count());
+}
+
+}  // namespace
+
+RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
+    : state_file_(std::move(state_file)), ephemeral_("", kEphemeralBytes) {
+    try {
+        store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
+    } catch (const LimitStoreError& e) {
+        store_error_ = e.what();
+        syslog(LOG_ERR, "%s; logins that need the limits are refused until it is fixed",
+               loggable(store_error_, 400).c_str());
     }
 }
 
-std::int64_t RateLimits::take_send(const std::string& identifier, const std::string& rhost,
-                                   const LimitPolicy& p, std::int64_t now) {
+LimitStore& RateLimits::store() {
+    if (!store_) throw LimitStoreError(store_error_);
+    return *store_;
+}
+
+void RateLimits::maybe_sweep(std::int64_t now) {
+    if (now - last_sweep_ < 60) return;
+    last_sweep_ = now;
+    store().sweep(now);
+    ephemeral_.sweep(now);
+}
+
+void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now) {
+    const int near = (p.sends_per_hour * 4 + 4) / 5;  // 80%, rounded up
+    if (count >= near && count < p.sends_per_hour && now - near_noted_ >= kHour) {
+        near_noted_ = now;
+        syslog(LOG_AUTHPRIV | LOG_WARNING,
+               "limits: codes sent from this machine in the last hour: %d of the ceiling of %d "
+               "(sends_per_hour); near the ceiling",
+               count, p.sends_per_hour);
+    }
+    if (count >= p.sends_per_hour && now - reached_noted_ >= kHour) {
+        reached_noted_ = now;
+        syslog(LOG_AUTHPRIV | LOG_ERR,
+               "limits: ceiling of %d codes per hour from this machine (sends_per_hour) reached; further "
+               "codes are refused until the hour has passed",
+               p.sends_per_hour);
+    }
+}
+
+SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now) {
     std::lock_guard lock(m_);
+    maybe_sweep(now);
     const std::int64_t window = p.send_window.count();
-    prune(now, window);
+    std::vector<std::string> dests = keys.destinations;
+    std::sort(dests.begin(), dests.end());
+    dests.erase(std::unique(dests.begin(), dests.end()), dests.end());
+    std::vector<SendRule> personal;
+    for (const auto& d : dests) personal.push_back({d, p.sends_per_identifier, window, 1});
+
+    // The host's and the machine's counts are the same for every walk, real or not, so a limit reached
+    // there tells nothing about who exists; only the destinations of an unknown user stay in memory.
+    std::vector<SendRule> shared;
+    shared.push_back({"machine", p.sends_per_hour, kHour, kMachineBucket});
+    if (!keys.rhost.empty()) shared.push_back({"host:" + keys.rhost, p.sends_per_rhost, window, 1});
+
+    auto& persistent = store();
+    if (keys.unknown) {
+        // Both are checked before either counts, so a refusal counts nothing, as for a real send.
+        std::vector<int> counts;
+        const auto w = std::max(ephemeral_.take(personal, now, nullptr, true),
+                                persistent.take(shared, now, &counts, true));
+        if (w > 0) {
+            note_machine(counts.front(), p, now);
+            return {w, counts.front() >= p.sends_per_hour};
+        }
+        ephemeral_.take(personal, now);
+        persistent.take(shared, now, &counts);
+        note_machine(counts.front(), p, now);
+        return {};
+    }
+    std::vector<SendRule> all = shared;
+    all.insert(all.end(), personal.begin(), personal.end());
+    std::vector<int> counts;
+    const auto wait = persistent.take(all, now, &counts);
+    note_machine(counts.front(), p, now);
+    if (wait > 0) return {wait, counts.front() >= p.sends_per_hour};
+    return {};
+}
+
+std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
+                                     std::int64_t now) {
+    std::lock_guard lock(m_);
+    const std::string key = budget_key(user, remote);
+    FailureCount f = store().failures(key, now);
+    const FailureCount e = ephemeral_.failures(key, now);
+    if (e.count > f.count) f = e;
+    int& in_flight = reserved_[key];
+    const int allowance = p.failures_before_backoff;
     std::int64_t wait = 0;
-    auto check = [&](const std::string& key, int limit) {
-        const auto it = sends_.find(key);
-        if (it != sends_.end() && static_cast<int>(it->second.size()) >= limit)
-            wait = std::max(wait, it->second.front() + window - now);
-    };
-    const std::string id_key = "id:" + identifier, host_key = "host:" + rhost;
-    check(id_key, p.sends_per_identifier);
-    if (!rhost.empty()) check(host_key, p.sends_per_rhost);
-    if (wait > 0) return wait;
-    sends_[id_key].push_back(now);
-    if (!rhost.empty()) sends_[host_key].push_back(now);
-    save();
+    if (f.count >= allowance) {
+        // 1 minute after the first failure past the allowance, doubling with each further one, up to the
+        // maximum; and one try at a time, so parallel logins cannot each take the try the wait allows.
+        const int over = std::min(f.count - allowance, 20);
+        const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
+        wait = f.last + backoff - now;
+        if (wait <= 0 && in_flight > 0) wait = 60;
+    } else if (f.count + in_flight >= allowance) {
+        // The allowance is taken by logins still in flight: none may start until one of them ends.
+        wait = 60;
+    }
+    if (wait > 0) {
+        if (in_flight == 0) reserved_.erase(key);
+        return wait;
+    }
+    ++in_flight;
     return 0;
 }
 
-std::int64_t RateLimits::user_wait(const std::string& user, const LimitPolicy& p, std::int64_t now) {
+void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
+                            const LimitPolicy& p, std::int64_t now) {
     std::lock_guard lock(m_);
-    const auto it = failures_.find(user);
-    if (it == failures_.end() || it->second.count < p.failures_before_backoff) return 0;
-    // 1 minute after the first failure past the allowance, doubling with each further one, up to the maximum.
-    const int over = std::min(it->second.count - p.failures_before_backoff, 20);
-    const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
-    return std::max<std::int64_t>(0, it->second.last + backoff - now);
-}
-
-void RateLimits::record_failure(const std::string& user, std::int64_t now) {
-    std::lock_guard lock(m_);
-    auto& f = failures_[user];
-    ++f.count;
-    f.last = now;
-    save();
-}
-
-void RateLimits::record_success(const std::string& user) {
-    std::lock_guard lock(m_);
-    if (failures_.erase(user) > 0) save();
+    const std::string key = budget_key(user, remote);
+    if (const auto it = reserved_.find(key); reserved && it != reserved_.end() && --it->second <= 0)
+        reserved_.erase(it);
+    if (end == TryEnd::Success) {
+        store().clear_failures(key);
+        ephemeral_.clear_failures(key);
+    } else if (end == TryEnd::Failure) {
+        (unknown ? ephemeral_ : store()).add_failure(key, now, now + failure_memory(p));
+    }
 }
 
 bool RateLimits::enter_rhost(const std::string& rhost, const LimitPolicy& p) {
@@ -79,49 +165,6 @@ void RateLimits::leave_rhost(const std::string& rhost) {
     if (rhost.empty()) return;
     std::lock_guard lock(m_);
     if (--in_flight_[rhost] <= 0) in_flight_.erase(rhost);
-}
-
-// One line per entry: "send KEY TIME" or "fail USER COUNT LAST". Keys hold no spaces: identifiers, host
-// names and user names are validated before they get here, and anything else is dropped on load.
-void RateLimits::save() {
-    if (state_file_.empty()) return;
-    std::ostringstream out;
-    out << "# pam_passwordless rate-limit state; rewritten by the helper\n";
-    for (const auto& [key, times] : sends_)
-        for (auto t : times) out << "send " << key << " " << t << "\n";
-    for (const auto& [user, f] : failures_) out << "fail " << user << " " << f.count << " " << f.last << "\n";
-    try {
-        write_file_atomically(state_file_, out.str());
-    } catch (const std::exception& e) {
-        syslog(LOG_ERR, "rate limits: cannot save state: %s", loggable(e.what()).c_str());
-    }
-}
-
-void RateLimits::load() {
-    if (state_file_.empty()) return;
-    std::string text;
-    try {
-        text = read_trusted_file(state_file_, 16 * 1024 * 1024, Confidentiality::Secret);
-    } catch (const FileError& e) {
-        if (std::string(e.what()).find("No such file") == std::string::npos)
-            syslog(LOG_ERR, "rate limits: state not loaded, starting empty: %s", loggable(e.what()).c_str());
-        return;
-    }
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream f(line);
-        std::string kind, key;
-        if (!(f >> kind >> key)) continue;
-        if (kind == "send") {
-            std::int64_t t = 0;
-            if (f >> t) sends_[key].push_back(t);
-        } else if (kind == "fail") {
-            Failures fl;
-            if (f >> fl.count >> fl.last && fl.count > 0) failures_[key] = fl;
-        }
-    }
-    for (auto& [key, times] : sends_) std::sort(times.begin(), times.end());
 }
 
 }  // namespace pp::helper

@@ -140,8 +140,9 @@ int serve(UniqueFd listener, const std::string& config_path) {
     // Shared with the login threads, which may outlive this function when a stop times out.
     auto admission = std::make_shared<Admission>();
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
-    auto limits = std::make_shared<RateLimits>(runtime.load() ? runtime.load()->config.limits_state_file
-                                                              : std::string(kDefaultLimitsStateFile));
+    auto limits = std::make_shared<RateLimits>(
+        runtime.load() ? runtime.load()->config.limits_state_file : std::string(kDefaultLimitsStateFile),
+        runtime.load() ? runtime.load()->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes);
     for (;;) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         if (::poll(fds, 2, -1) < 0) {

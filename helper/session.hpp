@@ -82,7 +82,10 @@ class Session {
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
-    void take_send(const std::string& identifier);
+    // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
+    SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;
+    void take_send(SendKeys keys);
+    bool remote_budget() const;
     void settle_limits(wire::Outcome outcome);
 
     // management.cpp: enrolling, listing, renaming, removing and importing security keys
@@ -104,6 +107,9 @@ class Session {
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
     bool holds_rhost_slot_ = false;
+    bool holds_try_ = false;     // a try is reserved against the user's backoff budget
+    bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
+    bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
 };
 
 }  // namespace pp::helper
