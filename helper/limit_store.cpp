@@ -102,6 +102,9 @@ LimitStore::LimitStore(const std::string& path, std::int64_t max_bytes) : path_(
     // which costs an attacker a handful of sends, against an fsync per event.
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA secure_delete=ON");
+    // The WAL is folded back every 256 pages and cut back to 1 MiB, so the files on disk stay near the cap.
+    exec("PRAGMA wal_autocheckpoint=256");
+    exec("PRAGMA journal_size_limit=1048576");
     const std::int64_t pages = std::max<std::int64_t>(max_bytes / kPageSize, 16);
     const std::string cap = "PRAGMA max_page_count=" + std::to_string(pages);
     exec(cap.c_str());

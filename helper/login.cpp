@@ -410,10 +410,13 @@ void Session::authenticate(const std::vector<Method>& methods) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
         std::optional<std::string_view> preferred;
-        // A code is never asked for as the preferred challenge: the pool would send it before the send is
-        // counted; it goes through the pool's choice below like any other.
-        if (pool_methods.size() == 1 && credentials_.empty() && !is_otp(pool_methods.front()))
+        // A code is asked for at once only for an identity the admin mapped: for a claimed or typed one the
+        // pool first says whether it exists, so a name that is nobody is counted only in memory (decoy()).
+        const bool mapped = !known_.empty();
+        if (pool_methods.size() == 1 && credentials_.empty() && (mapped || !is_otp(pool_methods.front()))) {
             preferred = method_challenge(pool_methods.front());
+            if (is_otp(pool_methods.front())) take_send(send_keys(*ident, pool_methods.front(), {}));
+        }
         try {
             step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
         } catch (const ServiceError& e) {
@@ -437,8 +440,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 for (auto m : pool_methods)
                     if (step.challenge == method_challenge(m)) {
                         rec_.method = std::string(method_name(m));
-                        // A pool that sent a code unasked still has it counted, and refused past a limit.
-                        if (is_otp(m)) take_send(send_keys(*ident, m, step));
+                        // A code the pool sent unasked is still counted, and refused past a limit.
+                        if (is_otp(m) && !code_sent_) take_send(send_keys(*ident, m, step));
                         if (m == Method::Passkey)
                             return pool_passkey_login(*ident, std::move(step), username);
                         return otp_code_loop(*ident, std::move(step), username, m);
