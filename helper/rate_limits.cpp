@@ -3,8 +3,13 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <sstream>
 
 #include "audit.hpp"
+#include "identifiers.hpp"
+#include "trusted_file.hpp"
 
 namespace pp::helper {
 namespace {
@@ -26,11 +31,59 @@ std::int64_t failure_memory(const LimitPolicy& p) {
     return std::max<std::int64_t>(86400, 2 * p.backoff_max.count());
 }
 
+constexpr std::string_view kOldHeader = "# pam_passwordless rate-limit state";
+
+// The text file of earlier versions at the same path is taken over once: its failure counts (into both
+// budgets, as it did not tell them apart) and its sends still in a window, under their canonical keys; the
+// old file is kept beside as PATH.old. A file in neither format is left alone and refused (see LimitStore).
+void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
+    std::string text;
+    try {
+        if (path.empty() || !check_trusted_path(path, Confidentiality::Secret)) return;
+        text = read_trusted_file(path, 16 * 1024 * 1024, Confidentiality::Secret);
+    } catch (const FileError&) {
+        return;  // LimitStore names the problem
+    }
+    if (!text.starts_with(kOldHeader)) return;
+    if (std::rename(path.c_str(), (path + ".old").c_str()) != 0)
+        throw LimitStoreError("limit store " + path + ": cannot move the old state file aside");
+    LimitStore store(path, max_bytes);
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    const LimitPolicy defaults;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream f(line);
+        std::string kind, key;
+        if (!(f >> kind >> key)) continue;
+        if (kind == "fail") {
+            int count = 0;
+            std::int64_t last = 0;
+            if (!(f >> count >> last) || count <= 0 || !valid_local_user(key)) continue;
+            for (int i = 0; i < std::min(count, 64); ++i)
+                for (bool remote : {true, false})
+                    store.add_failure(budget_key(key, remote), last, last + failure_memory(defaults));
+        } else if (kind == "send") {
+            std::int64_t t = 0;
+            if (!(f >> t) || t <= now - defaults.send_window.count()) continue;
+            std::string canonical;
+            if (key.starts_with("host:"))
+                canonical = key;
+            else if (const auto id =
+                         key.starts_with("id:") ? parse_identifier(key.substr(3), true) : std::nullopt)
+                canonical = canonical_key(*id);
+            if (!canonical.empty()) store.take({{canonical, 1 << 30, defaults.send_window.count(), 1}}, t);
+        }
+    }
+    syslog(LOG_NOTICE, "limits: took over the counts of the old state file (kept as %s.old)",
+           loggable(path, 300).c_str());
+}
+
 }  // namespace
 
 RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
     : state_file_(std::move(state_file)), ephemeral_("", kEphemeralBytes) {
     try {
+        take_over_old_state(state_file_, max_bytes);
         store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
     } catch (const LimitStoreError& e) {
         store_error_ = e.what();
