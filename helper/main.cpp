@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
+#include "trusted_file.hpp"
 
 namespace {
 
@@ -29,6 +30,12 @@ int check_config(const std::string& path) {
         if (!rt->config.mapping_file.empty())
             std::cout << "identity map: " << rt->identities.size() << " local account(s)\n";
         for (const auto& w : pp::helper::config_warnings(rt->config)) std::cout << "warning: " << w << "\n";
+        // A damaged or untrusted limit store refuses every login that needs it: say so here, with its path.
+        const auto& limits_file = rt->config.limits_state_file;
+        if (pp::helper::check_trusted_path(limits_file, pp::helper::Confidentiality::Secret))
+            std::cout << "limit store: "
+                      << pp::helper::LimitStore(limits_file, rt->config.limits.state_max_bytes).rows()
+                      << " count(s) held\n";
         std::cout << "configuration OK\n";
         return 0;
     } catch (const std::exception& e) {
