@@ -23,6 +23,8 @@ enum StatementId {
     kSweepSends,
     kSweepFailures,
     kCount,
+    kShedSends,
+    kShedFailures,
     kStatements
 };
 
@@ -222,6 +224,19 @@ void LimitStore::sweep(std::int64_t now) {
         auto& q = prepared(which, sql);
         sqlite3_bind_int64(q.s, 1, now);
         if (sqlite3_step(q.s) != SQLITE_DONE) fail("sweep");
+        sqlite3_reset(q.s);
+    }
+}
+
+void LimitStore::shed(std::int64_t n) {
+    for (auto [which, sql] :
+         {std::pair{kShedSends,
+                    "DELETE FROM sends WHERE (key, t) IN (SELECT key, t FROM sends ORDER BY t LIMIT ?1)"},
+          std::pair{kShedFailures,
+                    "DELETE FROM failures WHERE key IN (SELECT key FROM failures ORDER BY last LIMIT ?1)"}}) {
+        auto& q = prepared(which, sql);
+        sqlite3_bind_int64(q.s, 1, n);
+        if (sqlite3_step(q.s) != SQLITE_DONE) fail("shed");
         sqlite3_reset(q.s);
     }
 }

@@ -52,6 +52,9 @@ class LimitStore {
     void clear_failures(const std::string& key);
     // Deletes every row whose expiry has passed.
     void sweep(std::int64_t now);
+    // Deletes up to `n` rows of each table, the oldest first. Only for a store whose counts may be lost (the
+    // in-memory one of unknown users' walks): the file's store never sheds.
+    void shed(std::int64_t n);
     // Rows held, for tests and check-config.
     std::int64_t rows();
 

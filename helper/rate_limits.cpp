@@ -92,6 +92,19 @@ RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
     }
 }
 
+// The memory of unknown users' walks is bounded like the file, but when it fills it forgets its oldest
+// entries instead of refusing: a refusal only unknown names met would tell them apart from real ones, and
+// what is forgotten are counts of names that are nobody.
+void RateLimits::with_room(const std::function<void()>& write, std::int64_t now) {
+    try {
+        write();
+    } catch (const LimitStoreError&) {
+        ephemeral_.sweep(now);
+        ephemeral_.shed(4096);
+        write();
+    }
+}
+
 LimitStore& RateLimits::store() {
     if (!store_) throw LimitStoreError(store_error_);
     return *store_;
@@ -148,7 +161,7 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
             note_machine(counts.front(), p, now);
             return {w, counts.front() >= p.sends_per_hour};
         }
-        ephemeral_.take(personal, now);
+        with_room([&] { ephemeral_.take(personal, now); }, now);
         persistent.take(shared, now, &counts);
         note_machine(counts.front(), p, now);
         return {};
@@ -201,7 +214,10 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
         store().clear_failures(key);
         ephemeral_.clear_failures(key);
     } else if (end == TryEnd::Failure) {
-        (unknown ? ephemeral_ : store()).add_failure(key, now, now + failure_memory(p));
+        if (unknown)
+            with_room([&] { ephemeral_.add_failure(key, now, now + failure_memory(p)); }, now);
+        else
+            store().add_failure(key, now, now + failure_memory(p));
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -65,6 +66,7 @@ class RateLimits {
     LimitStore& store();  // throws LimitStoreError when the store could not be opened
     void maybe_sweep(std::int64_t now);
     void note_machine(int count, const LimitPolicy& p, std::int64_t now);
+    void with_room(const std::function<void()>& write, std::int64_t now);
 
     std::mutex m_;
     std::string state_file_;

@@ -230,6 +230,18 @@ TEST_F(LimitStoreTest, TakesOverTheOldTextFile) {
     EXPECT_EQ(::stat((path() + ".old").c_str(), &st), 0);
 }
 
+TEST(LimitStoreMemory, ShedsTheOldestRows) {
+    LimitStore s("", kMiB);
+    for (int i = 0; i < 10; ++i) {
+        s.take(one("user:n" + std::to_string(i), 5), 100 + i);
+        s.add_failure("remote:n" + std::to_string(i), 100 + i, 100000);
+    }
+    s.shed(4);
+    EXPECT_EQ(s.rows(), 12);
+    EXPECT_EQ(s.failures("remote:n0", 200).count, 0);
+    EXPECT_EQ(s.failures("remote:n9", 200).count, 1);
+}
+
 TEST(LimitStoreMemory, WorksWithoutAFile) {
     LimitStore s("", kMiB);
     EXPECT_EQ(s.take(one("k", 1), 1), 0);
