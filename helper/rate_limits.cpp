@@ -1,6 +1,9 @@
 #include "rate_limits.hpp"
 
+#include <sys/stat.h>
 #include <syslog.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <cstdio>
@@ -83,6 +86,19 @@ void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
 RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
     : state_file_(std::move(state_file)), ephemeral_("", kEphemeralBytes) {
     try {
+        // Without its directory there is no state to keep or to reset (the package's unit creates it): the
+        // counts live in memory, and the log says they will not survive a restart. A file that is there but
+        // damaged or untrusted is another matter: it is refused below.
+        const auto slash = state_file_.find_last_of('/');
+        struct stat dir {};
+        if (!state_file_.empty() && slash != std::string::npos &&
+            ::stat(state_file_.substr(0, std::max<std::size_t>(slash, 1)).c_str(), &dir) != 0 &&
+            errno == ENOENT) {
+            syslog(LOG_ERR, "limits: the directory of %s does not exist; counts are kept in memory only",
+                   loggable(state_file_, 300).c_str());
+            store_ = std::make_unique<LimitStore>("", max_bytes);
+            return;
+        }
         take_over_old_state(state_file_, max_bytes);
         store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
     } catch (const LimitStoreError& e) {
