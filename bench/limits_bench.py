@@ -150,6 +150,7 @@ class Helper:
             [self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
+        self.ready_ms = (time.monotonic() - started) * 1000.0
         self.idle_threads = threads(self.proc.pid)
         return started
 
@@ -234,7 +235,8 @@ def main():
                    for label, binary in binaries.items()]
 
         results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
-                             "new_connections_8": [], "cold_minus_warm_ms": []} for h in helpers}
+                             "new_connections_8": [], "cold_minus_warm_ms": [], "start_to_socket_ms": []}
+                   for h in helpers}
         for h in helpers:
             h.start()
         print(f"CPU per login ({args.logins} logins a round, after a warm-up round at the same level)")
@@ -262,8 +264,10 @@ def main():
                 warm_ms = second[0]["seconds"] * 1000.0
                 first_ms = first[0]["seconds"] * 1000.0
                 results[h.label]["cold_minus_warm_ms"].append(cold_ms - warm_ms)
+                results[h.label]["start_to_socket_ms"].append(h.ready_ms)
                 h.stop()
-                print(f"  run {i} {h.label:>9}: start to first answer {cold_ms:7.1f} ms (first login {first_ms:6.1f}), "
+                print(f"  run {i} {h.label:>9}: start to first answer {cold_ms:7.1f} ms (socket after {h.ready_ms:5.1f}, "
+                      f"first login {first_ms:6.1f}), "
                       f"warm login {warm_ms:6.1f} ms", flush=True)
 
         print("\nsummary (medians)")
@@ -274,12 +278,13 @@ def main():
             print(f"  {label:>9}: CPU/login at {args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
                   f"({s['new_connections_200']:.0f} new TLS connections a round); at 8 in flight "
                   f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); cold - warm "
-                  f"{s['cold_minus_warm_ms']:.1f} ms")
+                  f"{s['cold_minus_warm_ms']:.1f} ms (start to socket {s['start_to_socket_ms']:.1f} ms)")
         b, t = summary["baseline"], summary["this tree"]
         print(f"  ratios this tree / baseline: CPU at {args.logins}: {t['cpu_ms_per_login_200'] / b['cpu_ms_per_login_200']:.2f}, "
               f"CPU at 8: {t['cpu_ms_per_login_8'] / b['cpu_ms_per_login_8']:.2f}")
         u, p = mann_whitney(results["this tree"]["cold_minus_warm_ms"], results["baseline"]["cold_minus_warm_ms"])
-        print(f"  cold - warm, Mann-Whitney U = {u:.0f}, two-sided p = {p:.4f} (n = {args.cold_runs} each)")
+        print(f"  cold - warm, Mann-Whitney U = {u:.0f}, two-sided p = {p:.4f} (n = {args.cold_runs} each); "
+              f"ratio of medians {t['cold_minus_warm_ms'] / b['cold_minus_warm_ms']:.2f}")
         results["summary"] = summary
         results["cold_mann_whitney"] = {"u": u, "p": p}
         if args.json:
