@@ -121,7 +121,7 @@ class ConnectionCounter:
 
 
 class Helper:
-    def __init__(self, label, binary, work, standin, module, users):
+    def __init__(self, label, binary, work, standin, module, users, extra_limits=()):
         self.label, self.binary, self.work, self.proc = label, binary, work, None
         os.makedirs(os.path.join(work, "pam.d"), exist_ok=True)
         for d in (work, os.path.join(work, "pam.d")):
@@ -136,7 +136,7 @@ class Helper:
             "max_concurrent_logins = 1024", "max_concurrent_per_caller = 1024",
             "[binding]", f"mapping_file = {users}",
             "[limits]", "sends_per_identifier = 1000", "sends_per_rhost = 100000", "logins_per_rhost = 4096",
-            "failures_before_backoff = 100", f"state_file = {work}/limits", ""]))
+            "failures_before_backoff = 100", f"state_file = {work}/limits", *extra_limits, ""]))
         write(os.path.join(work, "pam.d", SERVICE),
               f"auth required {module} socket={self.socket} timeout=300\naccount required pam_permit.so\n")
         write(os.path.join(work, "pam.d", "other"), "auth required pam_deny.so\naccount required pam_deny.so\n")
@@ -231,7 +231,10 @@ def main():
             standin = json.load(f)
         port = int(standin["url"].rstrip("/").rsplit(":", 1)[1])
         outbox = os.path.join(sdir, "outbox.jsonl")
-        helpers = [Helper(label, binary, os.path.join(work, label.replace(" ", "-")), standin, module, users)
+        # The machine's ceiling (sends_per_hour, this tree only: the baseline refuses the key) is lifted: the
+        # bench sends thousands of codes an hour.
+        helpers = [Helper(label, binary, os.path.join(work, label.replace(" ", "-")), standin, module, users,
+                          ["sends_per_hour = 1000000"] if label == "this tree" else [])
                    for label, binary in binaries.items()]
 
         results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
