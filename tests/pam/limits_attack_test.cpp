@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <iostream>
 #include <memory>
 #include <sstream>
 
@@ -82,8 +81,7 @@ class LimitAttack : public StandInTest {
 // counted each spelling apart. 50 spellings from 20 addresses: the user name's case variants share one count,
 // the email address's case variants share one count.
 TEST_F(LimitAttack, SpellingsShareABudget) {
-    start_helper(config("sends_per_identifier = 3\nsends_per_rhost = 1000\n",
-                        "claim = cognito:username\n"),
+    start_helper(config("sends_per_identifier = 3\nsends_per_rhost = 1000\n", "claim = cognito:username\n"),
                  "");
     const std::size_t before = sent_to(*standin_, kAliceEmail);
     std::size_t refused = 0;
