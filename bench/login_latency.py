@@ -126,7 +126,7 @@ def main():
             "[limits]",
             "sends_per_identifier = 1000",
             "sends_per_rhost = 100000",
-            "logins_per_rhost = 4096",
+            "sends_per_hour = 1000000",
             "failures_before_backoff = 100",
             f"state_file = {work}/limits",
             ""]))

@@ -294,13 +294,19 @@ Config parse_config(const std::string& text, const std::string& source) {
             else if (key == "backoff_max")
                 l.backoff_max = std::chrono::seconds(p.integer(key, value, 60, 86400));
             else if (key == "logins_per_rhost")
-                l.logins_per_rhost = static_cast<int>(p.integer(key, value, 1, 4096));
+                // Admission by source network (max_remote_logins) took its place; an old file still loads.
+                c.obsolete_keys.push_back(key);
             else if (key == "state_file")
                 c.limits_state_file = p.abs_path(key, value);
+            else if (key == "sends_per_hour")
+                l.sends_per_hour = static_cast<int>(p.integer(key, value, 1, 1000000));
+            else if (key == "state_max_size")
+                l.state_max_bytes = p.integer(key, value, 64, 1024 * 1024) * 1024;
             else
-                p.fail("unknown key '" + key +
-                       "' in [limits] (known: sends_per_identifier sends_per_rhost send_window "
-                       "failures_before_backoff backoff_max logins_per_rhost state_file)");
+                p.fail(
+                    "unknown key '" + key +
+                    "' in [limits] (known: sends_per_identifier sends_per_rhost send_window sends_per_hour "
+                    "failures_before_backoff backoff_max logins_per_rhost state_file state_max_size)");
         } else if (section == "passkey") {
             if (key == "rp_id") {
                 static const std::regex re("[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?");
@@ -473,9 +479,11 @@ std::string describe_config(const Config& c) {
           << "\n";
     const auto& l = c.limits;
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
-      << " per remote host every " << l.send_window.count() << " s; backoff after "
-      << l.failures_before_backoff << " failed logins (up to " << l.backoff_max.count() << " s); "
-      << l.logins_per_rhost << " logins at once per remote host; state in " << c.limits_state_file << "\n";
+      << " per remote host every " << l.send_window.count() << " s, " << l.sends_per_hour
+      << " per hour from this machine; backoff after " << l.failures_before_backoff
+      << " failed logins, remote and local counted apart (up to " << l.backoff_max.count() << " s); "
+      << "state in " << c.limits_state_file
+      << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";
     return o.str();
 }
 
@@ -524,6 +532,9 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
 
 std::vector<std::string> config_warnings(const Config& c) {
     std::vector<std::string> w;
+    for (const auto& key : c.obsolete_keys)
+        w.push_back(key + " no longer has an effect: remote logins are admitted by source network ([login] "
+                          "max_remote_logins); remove it.");
     if (c.ask_identifier)
         w.push_back(
             "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only "

@@ -93,6 +93,9 @@ struct Config {
     LimitPolicy limits;
     std::string limits_state_file = kDefaultLimitsStateFile;
 
+    // Keys an older version read that no longer do anything (check-config names them).
+    std::vector<std::string> obsolete_keys;
+
     // [service NAME]
     std::map<std::string, MethodPolicy> services;
 

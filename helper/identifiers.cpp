@@ -39,7 +39,7 @@ std::optional<Identifier> parse_phone(std::string_view text) {
     for (char c : text.substr(1)) {
         if (c >= '0' && c <= '9')
             digits.push_back(c);
-        else if (c != ' ' && c != '-' && c != '.')
+        else if (c != ' ' && c != '-' && c != '.' && c != '(' && c != ')')
             return std::nullopt;
     }
     // E.164: a country code that does not start with 0, at most 15 digits in all.
@@ -61,6 +61,23 @@ std::optional<Identifier> parse_identifier(std::string_view text, bool allow_use
     if (allow_username && valid_pool_username(text))
         return Identifier{IdentifierKind::Username, std::string(text)};
     return std::nullopt;
+}
+
+std::string canonical_key(const Identifier& id) {
+    switch (id.kind) {
+        case IdentifierKind::Email:
+            return "email:" + parse_email(id.value).value_or(id).value;
+        case IdentifierKind::Phone:
+            return "phone:" + parse_phone(id.value).value_or(id).value;
+        case IdentifierKind::Username: {
+            if (const auto e = parse_email(id.value)) return "email:" + e->value;
+            std::string v = id.value;
+            std::transform(v.begin(), v.end(), v.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            return "user:" + v;
+        }
+    }
+    return "user:" + id.value;
 }
 
 std::string mask(const Identifier& id) {

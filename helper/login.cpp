@@ -220,20 +220,66 @@ std::int64_t now_unix() {
 
 }  // namespace
 
-void Session::take_send(const std::string& identifier) {
-    const auto wait = ctx_.limits->take_send(identifier, rec_.rhost, cfg().limits, now_unix());
-    if (wait > 0)
+// The destination in canonical form (what was resolved, the mapped address of the chosen kind, what was
+// typed) and the pool's own user name when the pool announced it, so that every spelling the pool takes as
+// the same person shares one count.
+SendKeys Session::send_keys(const Identifier& ident, Method m, const cognito::Step& step) const {
+    SendKeys k;
+    k.destinations.push_back(canonical_key(ident));
+    const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
+    for (const auto& id : known_)
+        if (id.kind == want) k.destinations.push_back(canonical_key(id));
+    if (typed_) k.destinations.push_back(canonical_key(*typed_));
+    if (const auto it = step.parameters.find("USERNAME");
+        it != step.parameters.end() && valid_pool_username(it->second))
+        k.destinations.push_back(canonical_key(Identifier{IdentifierKind::Username, it->second}));
+    return k;
+}
+
+// Remote and local logins have budgets of their own, so failures from the network never lock out the
+// person at the console. The one place that says which a login is.
+bool Session::remote_budget() const {
+    return is_remote_login(rec_.rhost, cfg());
+}
+
+void Session::take_send(SendKeys keys) {
+    keys.rhost = rec_.rhost;
+    unknown_walk_ = unknown_walk_ || keys.unknown;
+    SendVerdict v;
+    try {
+        v = ctx_.limits->take_send(keys, cfg().limits, now_unix());
+    } catch (const LimitStoreError& e) {
+        throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
+    }
+    if (v.machine)
         throw Finish{Outcome::AuthinfoUnavail,
-                     "Too many codes requested; try again in " + minutes(wait) + ".",
+                     "Too many codes have been sent from this machine; try again in " + minutes(v.wait) + ".",
+                     "machine send ceiling reached"};
+    if (v.wait > 0)
+        throw Finish{Outcome::AuthinfoUnavail,
+                     "Too many codes requested; try again in " + minutes(v.wait) + ".",
                      "code send limit reached"};
+    code_sent_ = true;
 }
 
 void Session::settle_limits(Outcome outcome) {
     if (!ctx_.runtime || rec_.user.empty()) return;
-    if (outcome == Outcome::Success && verified_)
-        ctx_.limits->record_success(rec_.user);
-    else if (tried_proof_ && outcome != Outcome::AuthinfoUnavail && outcome != Outcome::ServiceErr)
-        ctx_.limits->record_failure(rec_.user, now_unix());
+    using TryEnd = RateLimits::TryEnd;
+    TryEnd end = TryEnd::Untried;
+    if (outcome == Outcome::Success && verified_) end = TryEnd::Success;
+    // A code sent and then hung up on counts as a wrong one would; an outage of the pool or the store counts
+    // against nobody.
+    else if ((tried_proof_ || code_sent_) && outcome != Outcome::AuthinfoUnavail &&
+             outcome != Outcome::ServiceErr)
+        end = TryEnd::Failure;
+    if (!holds_try_ && end != TryEnd::Failure) return;
+    try {
+        ctx_.limits->settle_try(rec_.user, remote_budget(), end, unknown_walk_, holds_try_, cfg().limits,
+                                now_unix());
+    } catch (const LimitStoreError& e) {
+        syslog(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
+    }
+    holds_try_ = false;
 }
 
 void Session::login(const wire::Message& begin) {
@@ -243,9 +289,16 @@ void Session::login(const wire::Message& begin) {
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
     start_clock();
     authorize_caller();
-    if (const auto wait = ctx_.limits->user_wait(rec_.user, cfg().limits, now_unix()); wait > 0)
+    std::int64_t wait = 0;
+    try {
+        wait = ctx_.limits->reserve_try(rec_.user, remote_budget(), cfg().limits, now_unix());
+    } catch (const LimitStoreError& e) {
+        throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
+    }
+    if (wait > 0)
         throw Finish{Outcome::MaxTries, "Too many failed sign-ins; try again in " + minutes(wait) + ".",
                      "backoff after repeated failures"};
+    holds_try_ = true;
     const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
@@ -377,13 +430,16 @@ void Session::authenticate(const std::vector<Method>& methods) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
         std::optional<std::string_view> preferred;
-        if (pool_methods.size() == 1 && credentials_.empty()) {
+        // A code is asked for at once only for an identity the admin mapped: for a claimed or typed one the
+        // pool first says whether it exists, so a name that is nobody is counted only in memory (decoy()).
+        const bool mapped = !known_.empty();
+        if (pool_methods.size() == 1 && credentials_.empty() && (mapped || !is_otp(pool_methods.front()))) {
             preferred = method_challenge(pool_methods.front());
             if (is_otp(pool_methods.front())) {
                 // The pool sends the code with its first answer: ask first (echoed, see code_offer.hpp),
                 // unless the identifier question already was such a prompt.
                 if (!typed_) offer(pool_methods.front(), destination_for(pool_methods.front()), "");
-                take_send(ident->value);
+                take_send(send_keys(*ident, pool_methods.front(), {}));
             }
         }
         try {
@@ -409,6 +465,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 for (auto m : pool_methods)
                     if (step.challenge == method_challenge(m)) {
                         rec_.method = std::string(method_name(m));
+                        // A code the pool sent unasked is still counted, and refused past a limit.
+                        if (is_otp(m) && !code_sent_) take_send(send_keys(*ident, m, step));
                         if (m == Method::Passkey)
                             return pool_passkey_login(*ident, std::move(step), username);
                         return otp_code_loop(*ident, std::move(step), username, m);
@@ -449,7 +507,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
         // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
         // first.
         if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
-        if (is_otp(chosen)) take_send(ident->value);
+        if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
@@ -655,6 +713,7 @@ bool Session::key_login() {
 // The walk a user without identity or key takes: the same prompts, the same waits, and a failure at the end.
 // Nothing is sent to anyone.
 void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
     const Outcome unknown = unknown_user_ == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
     unsigned char mac[32];
     unsigned int mac_len = 0;
@@ -712,7 +771,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             pause_like_the_service();
         }
         // Limited like a real send, so the limit's message cannot tell who exists either.
-        take_send("unknown:" + rec_.user);
+        take_send(SendKeys{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true});
         if (methods.size() > 1) pause_like_the_service();
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
             Secret code =

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -49,6 +50,18 @@ int check_config(const std::string& path) {
         if (!rt->config.mapping_file.empty())
             std::cout << "identity map: " << rt->identities.size() << " local account(s)\n";
         for (const auto& w : pp::helper::config_warnings(rt->config)) std::cout << "warning: " << w << "\n";
+        // A damaged or untrusted limit store refuses every login that needs it: say so here, with its path.
+        const auto& limits_file = rt->config.limits_state_file;
+        const std::string limits_dir =
+            limits_file.substr(0, std::max<std::size_t>(limits_file.rfind('/'), 1));
+        struct stat st {};
+        if (::stat(limits_dir.c_str(), &st) != 0)
+            std::cout << "warning: " << limits_dir
+                      << " does not exist: limit counts are kept in memory only\n";
+        else if (::lstat(limits_file.c_str(), &st) == 0)
+            std::cout << "limit store: "
+                      << pp::helper::LimitStore(limits_file, rt->config.limits.state_max_bytes).rows()
+                      << " count(s) held\n";
         std::cout << "configuration OK\n";
         return 0;
     } catch (const std::exception& e) {

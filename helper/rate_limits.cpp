@@ -1,127 +1,240 @@
 #include "rate_limits.hpp"
 
+#include <sys/stat.h>
 #include <syslog.h>
 
+#include <cerrno>
+
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <sstream>
 
 #include "audit.hpp"
+#include "identifiers.hpp"
 #include "trusted_file.hpp"
 
 namespace pp::helper {
+namespace {
 
-RateLimits::RateLimits(std::string state_file) : state_file_(std::move(state_file)) {
-    load();
+constexpr std::int64_t kHour = 3600;
+// The machine's count is kept per minute: at most 60 rows, whatever the traffic.
+constexpr std::int64_t kMachineBucket = 60;
+// Unknown users' walks live in memory; this bounds them as max_page_count bounds the file.
+constexpr std::int64_t kEphemeralBytes = 8 * 1024 * 1024;
+
+std::string budget_key(const std::string& user, bool remote) {
+    return (remote ? "remote:" : "local:") + user;
 }
 
-void RateLimits::prune(std::int64_t now, std::int64_t window) {
-    for (auto it = sends_.begin(); it != sends_.end();) {
-        auto& q = it->second;
-        while (!q.empty() && q.front() <= now - window) q.pop_front();
-        it = q.empty() ? sends_.erase(it) : std::next(it);
-    }
+// A user's failures are forgotten a day after the last one (or twice the longest wait, if longer): long
+// enough that waiting out the backoff buys an attacker nothing, short enough that the store does not keep
+// every name that ever failed.
+std::int64_t failure_memory(const LimitPolicy& p) {
+    return std::max<std::int64_t>(86400, 2 * p.backoff_max.count());
 }
 
-std::int64_t RateLimits::take_send(const std::string& identifier, const std::string& rhost,
-                                   const LimitPolicy& p, std::int64_t now) {
-    std::lock_guard lock(m_);
-    const std::int64_t window = p.send_window.count();
-    prune(now, window);
-    std::int64_t wait = 0;
-    auto check = [&](const std::string& key, int limit) {
-        const auto it = sends_.find(key);
-        if (it != sends_.end() && static_cast<int>(it->second.size()) >= limit)
-            wait = std::max(wait, it->second.front() + window - now);
-    };
-    const std::string id_key = "id:" + identifier, host_key = "host:" + rhost;
-    check(id_key, p.sends_per_identifier);
-    if (!rhost.empty()) check(host_key, p.sends_per_rhost);
-    if (wait > 0) return wait;
-    sends_[id_key].push_back(now);
-    if (!rhost.empty()) sends_[host_key].push_back(now);
-    save();
-    return 0;
-}
+constexpr std::string_view kOldHeader = "# pam_passwordless rate-limit state";
 
-std::int64_t RateLimits::user_wait(const std::string& user, const LimitPolicy& p, std::int64_t now) {
-    std::lock_guard lock(m_);
-    const auto it = failures_.find(user);
-    if (it == failures_.end() || it->second.count < p.failures_before_backoff) return 0;
-    // 1 minute after the first failure past the allowance, doubling with each further one, up to the maximum.
-    const int over = std::min(it->second.count - p.failures_before_backoff, 20);
-    const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
-    return std::max<std::int64_t>(0, it->second.last + backoff - now);
-}
-
-void RateLimits::record_failure(const std::string& user, std::int64_t now) {
-    std::lock_guard lock(m_);
-    auto& f = failures_[user];
-    ++f.count;
-    f.last = now;
-    save();
-}
-
-void RateLimits::record_success(const std::string& user) {
-    std::lock_guard lock(m_);
-    if (failures_.erase(user) > 0) save();
-}
-
-bool RateLimits::enter_rhost(const std::string& rhost, const LimitPolicy& p) {
-    if (rhost.empty()) return true;
-    std::lock_guard lock(m_);
-    int& n = in_flight_[rhost];
-    if (n >= p.logins_per_rhost) return false;
-    ++n;
-    return true;
-}
-
-void RateLimits::leave_rhost(const std::string& rhost) {
-    if (rhost.empty()) return;
-    std::lock_guard lock(m_);
-    if (--in_flight_[rhost] <= 0) in_flight_.erase(rhost);
-}
-
-// One line per entry: "send KEY TIME" or "fail USER COUNT LAST". Keys hold no spaces: identifiers, host
-// names and user names are validated before they get here, and anything else is dropped on load.
-void RateLimits::save() {
-    if (state_file_.empty()) return;
-    std::ostringstream out;
-    out << "# pam_passwordless rate-limit state; rewritten by the helper\n";
-    for (const auto& [key, times] : sends_)
-        for (auto t : times) out << "send " << key << " " << t << "\n";
-    for (const auto& [user, f] : failures_) out << "fail " << user << " " << f.count << " " << f.last << "\n";
-    try {
-        write_file_atomically(state_file_, out.str());
-    } catch (const std::exception& e) {
-        syslog(LOG_ERR, "rate limits: cannot save state: %s", loggable(e.what()).c_str());
-    }
-}
-
-void RateLimits::load() {
-    if (state_file_.empty()) return;
+// The text file of earlier versions at the same path is taken over once: its failure counts (into both
+// budgets, as it did not tell them apart) and its sends still in a window, under their canonical keys; the
+// old file is kept beside as PATH.old. A file in neither format is left alone and refused (see LimitStore).
+void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
     std::string text;
     try {
-        text = read_trusted_file(state_file_, 16 * 1024 * 1024, Confidentiality::Secret);
-    } catch (const FileError& e) {
-        if (std::string(e.what()).find("No such file") == std::string::npos)
-            syslog(LOG_ERR, "rate limits: state not loaded, starting empty: %s", loggable(e.what()).c_str());
-        return;
+        if (path.empty() || !check_trusted_path(path, Confidentiality::Secret)) return;
+        text = read_trusted_file(path, 16 * 1024 * 1024, Confidentiality::Secret);
+    } catch (const FileError&) {
+        return;  // LimitStore names the problem
     }
+    if (!text.starts_with(kOldHeader)) return;
+    if (std::rename(path.c_str(), (path + ".old").c_str()) != 0)
+        throw LimitStoreError("limit store " + path + ": cannot move the old state file aside");
+    LimitStore store(path, max_bytes);
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    const LimitPolicy defaults;
     std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
+    for (std::string line; std::getline(in, line);) {
         std::istringstream f(line);
         std::string kind, key;
         if (!(f >> kind >> key)) continue;
-        if (kind == "send") {
+        if (kind == "fail") {
+            int count = 0;
+            std::int64_t last = 0;
+            if (!(f >> count >> last) || count <= 0 || !valid_local_user(key)) continue;
+            for (int i = 0; i < std::min(count, 64); ++i)
+                for (bool remote : {true, false})
+                    store.add_failure(budget_key(key, remote), last, last + failure_memory(defaults));
+        } else if (kind == "send") {
             std::int64_t t = 0;
-            if (f >> t) sends_[key].push_back(t);
-        } else if (kind == "fail") {
-            Failures fl;
-            if (f >> fl.count >> fl.last && fl.count > 0) failures_[key] = fl;
+            if (!(f >> t) || t <= now - defaults.send_window.count()) continue;
+            std::string canonical;
+            if (key.starts_with("host:"))
+                canonical = key;
+            else if (const auto id =
+                         key.starts_with("id:") ? parse_identifier(key.substr(3), true) : std::nullopt)
+                canonical = canonical_key(*id);
+            if (!canonical.empty()) store.take({{canonical, 1 << 30, defaults.send_window.count(), 1}}, t);
         }
     }
-    for (auto& [key, times] : sends_) std::sort(times.begin(), times.end());
+    syslog(LOG_NOTICE, "limits: took over the counts of the old state file (kept as %s.old)",
+           loggable(path, 300).c_str());
+}
+
+}  // namespace
+
+RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
+    : state_file_(std::move(state_file)), ephemeral_("", kEphemeralBytes) {
+    try {
+        // Without its directory there is no state to keep or to reset (the package's unit creates it): the
+        // counts live in memory, and the log says they will not survive a restart. A file that is there but
+        // damaged or untrusted is another matter: it is refused below.
+        const auto slash = state_file_.find_last_of('/');
+        struct stat dir {};
+        if (!state_file_.empty() && slash != std::string::npos &&
+            ::stat(state_file_.substr(0, std::max<std::size_t>(slash, 1)).c_str(), &dir) != 0 &&
+            errno == ENOENT) {
+            syslog(LOG_ERR, "limits: the directory of %s does not exist; counts are kept in memory only",
+                   loggable(state_file_, 300).c_str());
+            store_ = std::make_unique<LimitStore>("", max_bytes);
+            return;
+        }
+        take_over_old_state(state_file_, max_bytes);
+        store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
+    } catch (const LimitStoreError& e) {
+        store_error_ = e.what();
+        syslog(LOG_ERR, "%s; logins that need the limits are refused until it is fixed",
+               loggable(store_error_, 400).c_str());
+    }
+}
+
+// The memory of unknown users' walks is bounded like the file, but when it fills it forgets its oldest
+// entries instead of refusing: a refusal only unknown names met would tell them apart from real ones, and
+// what is forgotten are counts of names that are nobody.
+void RateLimits::with_room(const std::function<void()>& write, std::int64_t now) {
+    try {
+        write();
+    } catch (const LimitStoreError&) {
+        ephemeral_.sweep(now);
+        ephemeral_.shed(4096);
+        write();
+    }
+}
+
+LimitStore& RateLimits::store() {
+    if (!store_) throw LimitStoreError(store_error_);
+    return *store_;
+}
+
+void RateLimits::maybe_sweep(std::int64_t now) {
+    if (now - last_sweep_ < 60) return;
+    last_sweep_ = now;
+    store().sweep(now);
+    ephemeral_.sweep(now);
+}
+
+void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now) {
+    const int near = (p.sends_per_hour * 4 + 4) / 5;  // 80%, rounded up
+    if (count >= near && count < p.sends_per_hour && now - near_noted_ >= kHour) {
+        near_noted_ = now;
+        syslog(LOG_AUTHPRIV | LOG_WARNING,
+               "limits: codes sent from this machine in the last hour: %d of the ceiling of %d "
+               "(sends_per_hour); near the ceiling",
+               count, p.sends_per_hour);
+    }
+    if (count >= p.sends_per_hour && now - reached_noted_ >= kHour) {
+        reached_noted_ = now;
+        syslog(LOG_AUTHPRIV | LOG_ERR,
+               "limits: ceiling of %d codes per hour from this machine (sends_per_hour) reached; further "
+               "codes are refused until the hour has passed",
+               p.sends_per_hour);
+    }
+}
+
+SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now) {
+    std::lock_guard lock(m_);
+    maybe_sweep(now);
+    const std::int64_t window = p.send_window.count();
+    std::vector<std::string> dests = keys.destinations;
+    std::sort(dests.begin(), dests.end());
+    dests.erase(std::unique(dests.begin(), dests.end()), dests.end());
+    std::vector<SendRule> personal;
+    for (const auto& d : dests) personal.push_back({d, p.sends_per_identifier, window, 1});
+
+    // The host's and the machine's counts are the same for every walk, real or not, so a limit reached
+    // there tells nothing about who exists; only the destinations of an unknown user stay in memory.
+    std::vector<SendRule> shared;
+    shared.push_back({"machine", p.sends_per_hour, kHour, kMachineBucket});
+    if (!keys.rhost.empty()) shared.push_back({"host:" + keys.rhost, p.sends_per_rhost, window, 1});
+
+    auto& persistent = store();
+    if (keys.unknown) {
+        // Both are checked before either counts, so a refusal counts nothing, as for a real send.
+        std::vector<int> counts;
+        const auto w = std::max(ephemeral_.take(personal, now, nullptr, true),
+                                persistent.take(shared, now, &counts, true));
+        if (w > 0) {
+            note_machine(counts.front(), p, now);
+            return {w, counts.front() >= p.sends_per_hour};
+        }
+        with_room([&] { ephemeral_.take(personal, now); }, now);
+        persistent.take(shared, now, &counts);
+        note_machine(counts.front(), p, now);
+        return {};
+    }
+    std::vector<SendRule> all = shared;
+    all.insert(all.end(), personal.begin(), personal.end());
+    std::vector<int> counts;
+    const auto wait = persistent.take(all, now, &counts);
+    note_machine(counts.front(), p, now);
+    if (wait > 0) return {wait, counts.front() >= p.sends_per_hour};
+    return {};
+}
+
+std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
+                                     std::int64_t now) {
+    std::lock_guard lock(m_);
+    const std::string key = budget_key(user, remote);
+    FailureCount f = store().failures(key, now);
+    const FailureCount e = ephemeral_.failures(key, now);
+    if (e.count > f.count) f = e;
+    int& in_flight = reserved_[key];
+    const int allowance = p.failures_before_backoff;
+    std::int64_t wait = 0;
+    if (f.count >= allowance) {
+        // 1 minute after the first failure past the allowance, doubling with each further one, up to the
+        // maximum; and one try at a time, so parallel logins cannot each take the try the wait allows.
+        const int over = std::min(f.count - allowance, 20);
+        const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
+        wait = f.last + backoff - now;
+        if (wait <= 0 && in_flight > 0) wait = 60;
+    } else if (f.count + in_flight >= allowance) {
+        // The allowance is taken by logins still in flight: none may start until one of them ends.
+        wait = 60;
+    }
+    if (wait > 0) {
+        if (in_flight == 0) reserved_.erase(key);
+        return wait;
+    }
+    ++in_flight;
+    return 0;
+}
+
+void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
+                            const LimitPolicy& p, std::int64_t now) {
+    std::lock_guard lock(m_);
+    const std::string key = budget_key(user, remote);
+    if (const auto it = reserved_.find(key); reserved && it != reserved_.end() && --it->second <= 0)
+        reserved_.erase(it);
+    if (end == TryEnd::Success) {
+        store().clear_failures(key);
+        ephemeral_.clear_failures(key);
+    } else if (end == TryEnd::Failure) {
+        if (unknown)
+            with_room([&] { ephemeral_.add_failure(key, now, now + failure_memory(p)); }, now);
+        else
+            store().add_failure(key, now, now + failure_memory(p));
+    }
 }
 
 }  // namespace pp::helper

@@ -1,58 +1,76 @@
 // Limits on how often codes are sent and how often a user may fail, shared by every login the helper
-// serves (that is why they live in the helper and not in each sshd process), kept across restarts.
+// serves (that is why they live in the helper and not in each sshd process), kept across restarts in a
+// LimitStore.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
+
+#include "limit_store.hpp"
 
 namespace pp::helper {
 
 struct LimitPolicy {
-    int sends_per_identifier = 5;  // codes sent to one email/phone/user per window
+    int sends_per_identifier = 5;  // codes sent to one destination or pool identity per window
     int sends_per_rhost = 20;      // codes requested from one remote host per window
     std::chrono::seconds send_window{900};
-    int failures_before_backoff = 5;  // failed logins of one user before each further try waits
+    int sends_per_hour = 200;  // codes sent from this machine per hour, whoever asks (denial of wallet)
+    int failures_before_backoff = 5;  // failed logins of one user (remote and local apart) before waits
     std::chrono::seconds backoff_max{3600};
-    int logins_per_rhost = 8;  // logins in flight from one remote host
+    std::int64_t state_max_bytes = 16 * 1024 * 1024;
+};
+
+// What one code send is counted on.
+struct SendKeys {
+    std::vector<std::string> destinations;  // canonical forms (canonical_key), deduplicated by take_send
+    std::string rhost;                      // empty for a local login
+    bool unknown = false;                   // a walk of a user without identity: counted, never kept
+};
+
+// Why a send is refused; `wait` seconds until it would be allowed.
+struct SendVerdict {
+    std::int64_t wait = 0;
+    bool machine = false;  // the machine's ceiling, not the person's or the host's limit
 };
 
 class RateLimits {
   public:
-    // `state_file` empty: kept in memory only. An unreadable or damaged state file starts empty and says so
-    // in the log: a limit that forgets is better than a helper that refuses every login.
-    explicit RateLimits(std::string state_file);
+    // `state_file` empty: kept in memory only. A store that cannot be opened (untrusted, damaged, not ours)
+    // is not replaced: every call that needs it throws LimitStoreError, and the login is refused.
+    RateLimits(std::string state_file, std::int64_t max_bytes);
 
-    // Seconds to wait before a code may be sent for this identifier from this host; 0 means allowed, and
-    // the send is counted.
-    std::int64_t take_send(const std::string& identifier, const std::string& rhost, const LimitPolicy& p,
-                           std::int64_t now);
-    // Seconds this user must wait before trying again; 0 means they may.
-    std::int64_t user_wait(const std::string& user, const LimitPolicy& p, std::int64_t now);
-    void record_failure(const std::string& user, std::int64_t now);
-    void record_success(const std::string& user);
+    SendVerdict take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now);
 
-    // Logins in flight per remote host, so a flood from one host can't take every slot.
-    bool enter_rhost(const std::string& rhost, const LimitPolicy& p);
-    void leave_rhost(const std::string& rhost);
+    // Backoff. A login reserves its try when it starts (reservations in flight count against the budget,
+    // so parallel logins share it); `remote` picks the budget. Returns the seconds to wait, or 0 with the
+    // try reserved: settle it exactly once.
+    std::int64_t reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now);
+    enum class TryEnd { Success, Failure, Untried };
+    // `unknown`: the user has no identity; the failure is counted in memory only. `reserved`: false for a
+    // proof outside a login (self-enrolment), which counts without having reserved.
+    void settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
+                    const LimitPolicy& p, std::int64_t now);
 
   private:
-    void prune(std::int64_t now, std::int64_t window);
-    void save();
-    void load();
+    LimitStore& store();  // throws LimitStoreError when the store could not be opened
+    void maybe_sweep(std::int64_t now);
+    void note_machine(int count, const LimitPolicy& p, std::int64_t now);
+    void with_room(const std::function<void()>& write, std::int64_t now);
 
     std::mutex m_;
     std::string state_file_;
-    std::map<std::string, std::deque<std::int64_t>> sends_;  // "id:<identifier>" / "host:<rhost>" -> times
-    struct Failures {
-        int count = 0;
-        std::int64_t last = 0;
-    };
-    std::map<std::string, Failures> failures_;
-    std::map<std::string, int> in_flight_;
+    std::unique_ptr<LimitStore> store_;  // null when it could not be opened
+    std::string store_error_;
+    LimitStore ephemeral_;  // unknown users' walks: limited like real ones, gone with the process
+    std::int64_t last_sweep_ = 0;
+    std::int64_t near_noted_ = 0, reached_noted_ = 0;  // when the machine ceiling was last audited
+    std::map<std::string, int> reserved_;              // tries in flight per budget key
 };
 
 }  // namespace pp::helper

@@ -172,8 +172,9 @@ int serve(UniqueFd listener, const std::string& config_path) {
     auto admission = std::make_shared<Admission>();
     bool summaries_pending = false;
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
-    auto limits = std::make_shared<RateLimits>(runtime.load() ? runtime.load()->config.limits_state_file
-                                                              : std::string(kDefaultLimitsStateFile));
+    auto limits = std::make_shared<RateLimits>(
+        runtime.load() ? runtime.load()->config.limits_state_file : std::string(kDefaultLimitsStateFile),
+        runtime.load() ? runtime.load()->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes);
     for (;;) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to

@@ -87,7 +87,10 @@ class Session {
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
-    void take_send(const std::string& identifier);
+    // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
+    SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;
+    void take_send(SendKeys keys);
+    bool remote_budget() const;
     // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).
     void offer(Method method, const std::string& masked, const std::string& prefix);
     void settle_limits(wire::Outcome outcome);
@@ -115,6 +118,9 @@ class Session {
     AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end
     // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
     UnknownUser unknown_user_ = UnknownUser::Fail;
+    bool holds_try_ = false;     // a try is reserved against the user's backoff budget
+    bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
+    bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
 };
 
 }  // namespace pp::helper

@@ -73,6 +73,19 @@ std::string read_trusted_file(const std::string& path, std::size_t max_size, Con
     return out;
 }
 
+bool check_trusted_path(const std::string& path, Confidentiality c) {
+    if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
+    check_directory(parent_of(path));
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return false;
+        fail(path, std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode)) fail(path, "is a symlink");
+    check_file(path, st, c);
+    return true;
+}
+
 Secret read_secret_file(const std::string& path, std::size_t max_size) {
     std::string raw = read_trusted_file(path, max_size, Confidentiality::Secret);
     std::size_t end = raw.size();

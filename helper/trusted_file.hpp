@@ -25,6 +25,10 @@ std::string read_trusted_file(const std::string& path, std::size_t max_size,
                               Confidentiality c = Confidentiality::Public);
 Secret read_secret_file(const std::string& path, std::size_t max_size);
 
+// The same checks without reading: the directory, and the file when it exists (returns false when it does
+// not). For files another library opens, such as the limits' SQLite database.
+bool check_trusted_path(const std::string& path, Confidentiality c);
+
 // Replaces `path` with `contents` atomically: a temporary file in the same directory, fsync, rename, fsync of
 // the directory. Mode 0600, owned by the writer (root).
 void write_file_atomically(const std::string& path, std::string_view contents);

@@ -137,7 +137,7 @@ TEST(Load, TwoHundredLogins) {
             "max_concurrent_logins = 256\nmax_concurrent_per_caller = 256\n"
             "\n[binding]\nmapping_file = " +
             (dir / "identities").string() +
-            "\n\n[limits]\nsends_per_identifier = 100\nsends_per_rhost = 100000\nlogins_per_rhost = 4096\n"
+            "\n\n[limits]\nsends_per_identifier = 100\nsends_per_rhost = 100000\nsends_per_hour = 100000\n"
             "failures_before_backoff = 100\nstate_file = " +
             (dir / "limits").string() + "\n");
     std::vector<std::string> accounts;

@@ -314,6 +314,24 @@ TEST_F(Passkeys, TouchDeniedIsRefused) {
     EXPECT_TRUE(contains(run.all_text(), "refused")) << run.all_text();
 }
 
+// Issue #10, finding 3: five remote failures made alice wait at the console too, security key in hand. Remote
+// and local logins have budgets of their own.
+TEST_F(Passkeys, RemoteFailuresDoNotBlockALocalKeyLogin) {
+    start_helper({"security_key",
+                  "remote_methods = security_key\n[limits]\nfailures_before_backoff = 2\nstate_file = " +
+                      (dir_ / "limits").string() + "\n"});
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    for (int i = 0; i < 5; ++i) {
+        const auto run =
+            login("alice", {"VFIDO_TOUCH=deny", "VFIDO_KEEPALIVE_MS=10"}, {}, {"PAM_RHOST=203.0.113.7"});
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    }
+    const auto remote = login("alice", {}, {}, {"PAM_RHOST=203.0.113.8"});
+    EXPECT_EQ(remote.code, PAM_MAXTRIES) << "the remote way in waits\n" << remote.run.describe() << log();
+    const auto local = login("alice");
+    EXPECT_EQ(local.code, PAM_SUCCESS) << "the console does not\n" << local.run.describe() << log();
+}
+
 TEST_F(Passkeys, SilentKeyTimesOutWithinTheTouchTimeout) {
     start_helper();
     ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));

@@ -215,6 +215,17 @@ TEST(ParseConfig, IntegerBoundsAreInclusive) {
     EXPECT_EQ(hi.max_concurrent_per_caller, 4096);
 }
 
+TEST(ParseConfig, TheMachineCeilingAndTheStoreCapAreBoundedAndShown) {
+    const Config c = parse_config(kMinimal + "[limits]\nsends_per_hour = 50\nstate_max_size = 64\n", kSource);
+    EXPECT_EQ(c.limits.sends_per_hour, 50);
+    EXPECT_EQ(c.limits.state_max_bytes, 64 * 1024);
+    EXPECT_EQ(parse_config(kMinimal, kSource).limits.sends_per_hour, 200);
+    EXPECT_THAT(describe_config(c), HasSubstr("50 per hour from this machine"));
+    EXPECT_THAT(describe_config(c), HasSubstr("at most 64 KiB"));
+    EXPECT_THAT(error_for_key("limits", "sends_per_hour = 0"), HasSubstr("sends_per_hour"));
+    EXPECT_THAT(error_for_key("limits", "state_max_size = 63"), HasSubstr("state_max_size"));
+}
+
 TEST(ParseConfig, UnknownKeyNamesFileAndLine) {
     EXPECT_THAT(error_for(kMinimal + "\n# comment\n[login]\nx = 1\n"),
                 StartsWith(std::string(kSource) + ":9: unknown key 'x'"));

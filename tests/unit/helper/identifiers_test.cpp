@@ -45,6 +45,23 @@ TEST(ParsePhone, AcceptsE164AndNormalises) {
     EXPECT_EQ(id->value, "+15555550123");
     EXPECT_EQ(parse_phone("+44.20.7946.0958")->value, "+442079460958");
     EXPECT_EQ(parse_phone("+15555550123")->value, "+15555550123");
+    // Parentheses around an area code, as people write it, are separators too.
+    EXPECT_EQ(parse_phone("+1 (555) 555-0123")->value, "+15555550123");
+}
+
+// Every spelling the user pool takes as one person is one send count.
+TEST(CanonicalKey, OneKeyPerPersonWhateverTheSpelling) {
+    const auto user = [](const char* s) { return canonical_key(Identifier{IdentifierKind::Username, s}); };
+    EXPECT_EQ(user("Alice"), "user:alice");
+    EXPECT_EQ(user("ALICE"), "user:alice");
+    EXPECT_EQ(user("alice"), "user:alice");
+    // A user name that is an email address is the pool's email alias.
+    EXPECT_EQ(user("Alice@EXAMPLE.com"), "email:alice@example.com");
+    EXPECT_EQ(canonical_key(*parse_email("ALICE@example.COM")), "email:alice@example.com");
+    for (const char* phone : {"+15555550123", "+1 555 555 0123", "+1-555-555-0123", "+1 (555) 555-0123",
+                              "+1.555.555.0123", "+1 (555)555 01 23"})
+        EXPECT_EQ(canonical_key(*parse_phone(phone)), "phone:+15555550123") << phone;
+    EXPECT_NE(user("alice"), user("alice2"));
 }
 
 TEST(ParsePhone, DigitCountBounds) {
@@ -59,7 +76,7 @@ TEST(ParsePhone, DigitCountBounds) {
 
 TEST(ParsePhone, RefusesMalformed) {
     for (const char* bad :
-         {"", "+", "15555550123", "+05555550123", "+1555555012a", "+1(555)5550123", "+1/555/5550123",
+         {"", "+", "15555550123", "+05555550123", "+1555555012a", "+1[555]5550123", "+1/555/5550123",
           "++15555550123", "+1 555 555 0123\n", "+1\t5555550123", " +15555550123"})
         EXPECT_FALSE(parse_phone(bad)) << bad;
 }

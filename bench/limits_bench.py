@@ -1,0 +1,305 @@
+#!/usr/bin/python3
+"""The limits' cost, side by side: two helpers (a baseline build, normally main's, and this tree's) in one run,
+against one local user-pool stand-in, with the real module under the real libpam (tests/load's driver).
+
+    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--rounds 3]
+                          [--cold-runs 15] [--work-dir DIR] [--json FILE]
+
+1. Helper CPU per code login: for each round and each helper in turn, a warm-up round of --logins logins at
+   --logins in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat) over the
+   measured round divided by the logins. TLS handshakes: the helper keeps at most 8 idle HTTPS connections
+   (helper/cognito/http_client.cpp), so at 200 in flight most requests of a round open a connection. The
+   script counts the connections each measured round opens (the helper's sockets to the stand-in, sampled
+   every 5 ms with ss) and measures a second figure at 8 in flight after a warm-up at 8, where no connection is
+   opened: that one is the CPU per login without handshakes. Both helpers get the same treatment.
+2. Cold start: --cold-runs times per helper, alternating, the helper is started afresh on its existing state
+   (page cache warm, as after a restart), and the time from its start to the end of a first login is
+   compared with a second login on the same process: cold - warm. A Mann-Whitney U test compares the two
+   helpers' cold overheads.
+
+The baseline is started on a state file of its own format; each helper has its own directory, socket and
+state. Needs root. Build first (both trees): `cmake --build B --target login_load_driver
+pam-passwordless-helper pam_passwordless`.
+"""
+
+import argparse
+import json
+import math
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
+SERVICE = "pp-bench"
+SECRET = "s3cr3t-for-the-local-stand-in-only"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def write(path, text, mode=0o644):
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def wait_for(predicate, what, limit=30.0):
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            sys.exit(f"limits_bench: timed out waiting for {what}")
+        time.sleep(0.001)
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+
+
+def threads(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return -1
+
+
+def mann_whitney(a, b):
+    """Two-sided Mann-Whitney U with the normal approximation (ties averaged): (U of a, p)."""
+    ranked = sorted([(x, 0) for x in a] + [(x, 1) for x in b])
+    ranks = [0.0] * len(ranked)
+    i = 0
+    while i < len(ranked):
+        j = i
+        while j + 1 < len(ranked) and ranked[j + 1][0] == ranked[i][0]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[k] = (i + j) / 2 + 1
+        i = j + 1
+    r_a = sum(r for r, (_, g) in zip(ranks, ranked) if g == 0)
+    n1, n2 = len(a), len(b)
+    u = r_a - n1 * (n1 + 1) / 2
+    mu, sigma = n1 * n2 / 2, math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+    z = (u - mu) / sigma if sigma else 0.0
+    return u, math.erfc(abs(z) / math.sqrt(2))
+
+
+class ConnectionCounter:
+    """Counts the distinct TCP connections a process holds to a port while it runs (sampled with ss)."""
+
+    def __init__(self, pid, port):
+        self.pid, self.port, self.seen, self._stop = pid, port, set(), threading.Event()
+
+    def sample(self):
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{self.port} )"],
+                             capture_output=True, text=True).stdout
+        return {line.split()[2] for line in out.splitlines() if f"pid={self.pid}," in line}
+
+    def __enter__(self):
+        self.before = self.sample()
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.seen |= self.sample()
+            time.sleep(0.005)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self.thread.join()
+        self.seen |= self.sample()
+        self.new = len(self.seen - self.before)
+
+
+class Helper:
+    def __init__(self, label, binary, work, standin, module, users, extra_limits=()):
+        self.label, self.binary, self.work, self.proc = label, binary, work, None
+        os.makedirs(os.path.join(work, "pam.d"), exist_ok=True)
+        for d in (work, os.path.join(work, "pam.d")):
+            os.chmod(d, 0o755)
+        write(os.path.join(work, "client-secret"), SECRET + "\n", 0o600)
+        self.socket = os.path.join(work, "helper.sock")
+        write(os.path.join(work, "helper.conf"), "\n".join([
+            "[pool]", "pool_id = us-east-1_TestPool", "client_id = testclient123",
+            f"client_secret_file = {work}/client-secret", f"endpoint = {standin['url']}",
+            f"issuer = {standin['issuer']}", f"ca_file = {standin['ca_file']}",
+            "[login]", "methods = email_otp", "request_timeout = 30", "login_timeout = 300",
+            "max_concurrent_logins = 1024", "max_concurrent_per_caller = 1024",
+            "[binding]", f"mapping_file = {users}",
+            "[limits]", "sends_per_identifier = 1000", "sends_per_rhost = 100000",
+            "failures_before_backoff = 100", f"state_file = {work}/limits", *extra_limits, ""]))
+        write(os.path.join(work, "pam.d", SERVICE),
+              f"auth required {module} socket={self.socket} timeout=300\naccount required pam_permit.so\n")
+        write(os.path.join(work, "pam.d", "other"), "auth required pam_deny.so\naccount required pam_deny.so\n")
+
+    def start(self):
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)
+        log = open(os.path.join(self.work, "helper.log"), "ab")
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
+        self.ready_ms = (time.monotonic() - started) * 1000.0
+        self.idle_threads = threads(self.proc.pid)
+        return started
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
+    run = subprocess.run(
+        [driver, "run", "--pam-dir", os.path.join(helper.work, "pam.d"), "--service", SERVICE, "--users", str(users),
+         "--logins", str(logins), "--concurrency", str(concurrency), "--outbox", outbox,
+         "--work", os.path.join(helper.work, tag)],
+        capture_output=True, text=True)
+    lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    wait_for(lambda: threads(helper.proc.pid) <= helper.idle_threads, "the helper to be idle", 120)
+    if not lines or lines[-1].get("succeeded") != logins:
+        sys.exit(f"limits_bench: {helper.label}: not every login succeeded: {run.stderr[-2000:]}")
+    return lines
+
+
+def cpu_round(driver, helper, users, logins, concurrency, outbox, port, tag):
+    run_logins(driver, helper, users, logins, concurrency, outbox, tag + "-warm")
+    before = cpu_ticks(helper.proc.pid)
+    with ConnectionCounter(helper.proc.pid, port) as conns:
+        run_logins(driver, helper, users, logins, concurrency, outbox, tag)
+    ms = (cpu_ticks(helper.proc.pid) - before) * 1000.0 / TICK
+    return ms / logins, conns.new
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", required=True)
+    ap.add_argument("--baseline-build-dir", required=True)
+    ap.add_argument("--logins", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--cold-runs", type=int, default=15)
+    ap.add_argument("--users", type=int, default=200)
+    ap.add_argument("--work-dir")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("limits_bench: needs root")
+    build, base = os.path.abspath(args.build_dir), os.path.abspath(args.baseline_build_dir)
+    driver = os.path.join(build, "tests", "load", "login_load_driver")
+    module = os.path.join(build, "pam_passwordless", "pam_passwordless.so")
+    binaries = {"baseline": os.path.join(base, "helper", "pam-passwordless-helper"),
+                "this tree": os.path.join(build, "helper", "pam-passwordless-helper")}
+    for path in [driver, module, *binaries.values()]:
+        if not os.path.exists(path):
+            sys.exit(f"limits_bench: {path} is missing; build it first")
+
+    work = os.path.abspath(args.work_dir or os.path.join(build, "bench", "limits_bench"))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(work, "standin"))
+    for d in (work, os.path.join(work, "standin")):
+        os.chmod(d, 0o755)
+    users = os.path.join(work, "identities")
+    subprocess.run([driver, "pool", "--users", str(args.users), "--pool", os.path.join(work, "pool.json"),
+                    "--identities", users], check=True)
+    os.chmod(users, 0o644)
+
+    standin_proc, helpers = None, []
+    try:
+        sdir = os.path.join(work, "standin")
+        log = open(os.path.join(sdir, "standin.log"), "ab")
+        standin_proc = subprocess.Popen(
+            ["/usr/bin/python3", STANDIN, "serve", "--state-dir", sdir, "--pool", os.path.join(work, "pool.json"),
+             "--port", "0"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        wait_for(lambda: os.path.exists(os.path.join(sdir, "ready.json")), "the stand-in")
+        with open(os.path.join(sdir, "ready.json"), encoding="utf-8") as f:
+            standin = json.load(f)
+        port = int(standin["url"].rstrip("/").rsplit(":", 1)[1])
+        outbox = os.path.join(sdir, "outbox.jsonl")
+        # The machine's ceiling (sends_per_hour, this tree only: the baseline refuses the key) is lifted: the
+        # bench sends thousands of codes an hour.
+        helpers = [Helper(label, binary, os.path.join(work, label.replace(" ", "-")), standin, module, users,
+                          ["sends_per_hour = 1000000"] if label == "this tree" else [])
+                   for label, binary in binaries.items()]
+
+        results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
+                             "new_connections_8": [], "cold_minus_warm_ms": [], "start_to_socket_ms": []}
+                   for h in helpers}
+        for h in helpers:
+            h.start()
+        print(f"CPU per login ({args.logins} logins a round, after a warm-up round at the same level)")
+        for r in range(args.rounds):
+            for h in helpers:
+                for level in (args.logins, 8):
+                    ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port, f"r{r}-{level}")
+                    key = 200 if level == args.logins else 8
+                    results[h.label][f"cpu_ms_per_login_{key}"].append(ms)
+                    results[h.label][f"new_connections_{key}"].append(new)
+                    print(f"  round {r} {h.label:>9}: {level:>3} in flight: {ms:6.3f} ms CPU per login, "
+                          f"{new} new TLS connections", flush=True)
+        for h in helpers:
+            h.stop()
+
+        print(f"cold start: {args.cold_runs} starts per helper, alternating")
+        for i in range(args.cold_runs):
+            for h in helpers:
+                started = h.start()
+                first = run_logins(driver, h, args.users, 1, 1, outbox, f"cold{i}")
+                cold_end = time.monotonic()
+                second = run_logins(driver, h, args.users, 1, 1, outbox, f"warm{i}")
+                # From the helper's start to the end of the first login, against one warm login's time.
+                cold_ms = (cold_end - started) * 1000.0
+                warm_ms = second[0]["seconds"] * 1000.0
+                first_ms = first[0]["seconds"] * 1000.0
+                results[h.label]["cold_minus_warm_ms"].append(cold_ms - warm_ms)
+                results[h.label]["start_to_socket_ms"].append(h.ready_ms)
+                h.stop()
+                print(f"  run {i} {h.label:>9}: start to first answer {cold_ms:7.1f} ms (socket after {h.ready_ms:5.1f}, "
+                      f"first login {first_ms:6.1f}), "
+                      f"warm login {warm_ms:6.1f} ms", flush=True)
+
+        print("\nsummary (medians)")
+        summary = {}
+        for label, r in results.items():
+            summary[label] = {k: statistics.median(v) for k, v in r.items()}
+            s = summary[label]
+            print(f"  {label:>9}: CPU/login at {args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
+                  f"({s['new_connections_200']:.0f} new TLS connections a round); at 8 in flight "
+                  f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); cold - warm "
+                  f"{s['cold_minus_warm_ms']:.1f} ms (start to socket {s['start_to_socket_ms']:.1f} ms)")
+        b, t = summary["baseline"], summary["this tree"]
+        print(f"  ratios this tree / baseline: CPU at {args.logins}: {t['cpu_ms_per_login_200'] / b['cpu_ms_per_login_200']:.2f}, "
+              f"CPU at 8: {t['cpu_ms_per_login_8'] / b['cpu_ms_per_login_8']:.2f}")
+        u, p = mann_whitney(results["this tree"]["cold_minus_warm_ms"], results["baseline"]["cold_minus_warm_ms"])
+        print(f"  cold - warm, Mann-Whitney U = {u:.0f}, two-sided p = {p:.4f} (n = {args.cold_runs} each); "
+              f"ratio of medians {t['cold_minus_warm_ms'] / b['cold_minus_warm_ms']:.2f}")
+        results["summary"] = summary
+        results["cold_mann_whitney"] = {"u": u, "p": p}
+        if args.json:
+            write(args.json, json.dumps(results, indent=2) + "\n")
+        return 0
+    finally:
+        for h in helpers:
+            h.stop()
+        if standin_proc and standin_proc.poll() is None:
+            standin_proc.send_signal(signal.SIGTERM)
+            standin_proc.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

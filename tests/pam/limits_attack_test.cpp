@@ -1,0 +1,280 @@
+// The attacks on the limits (issue #10, findings 2, 3 and 5), each through the real module, libpam, the real
+// helper and the local user pool: spellings that buy fresh send budgets, the machine's ceiling, hanging up
+// after a send, parallel guesses, remote failures that lock out the console, and a store that grows and
+// forgets.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <security/pam_appl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <sstream>
+
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+constexpr const char* kAliceEmail = "alice@example.com";
+constexpr const char* kIdentities =
+    "alice alice@example.com\n"
+    "alice +15555550123\n"
+    "bob   bob@example.com\n";
+
+std::string config(const std::string& limits, const std::string& binding = "",
+                   const std::string& login = "") {
+    return "\n[login]\nmethods = email_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n" +
+           login + "\n[limits]\nstate_file = " + (test_dir() / "limits").string() + "\n" + limits +
+           "\n[binding]\n" + binding;
+}
+
+// Lines of the stand-in's outbox that went to `destination`: the codes the pool really sent there.
+std::size_t sent_to(const StandIn& s, const std::string& destination) {
+    std::istringstream in(read_text(s.dir() / "outbox.jsonl"));
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (contains(line, "\"" + destination + "\"")) ++n;
+    return n;
+}
+
+std::size_t occurrences(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// The i-th spelling of `word` with its letters' case taken from the bits of i.
+std::string case_variant(const std::string& word, unsigned i) {
+    std::string out = word;
+    unsigned bit = 0;
+    for (char& c : out)
+        if (std::isalpha(static_cast<unsigned char>(c)) && ((i >> bit++) & 1u))
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+const Answerer kWrongCode = [](int, const std::string&) -> std::optional<std::string> { return "00000000"; };
+
+class LimitAttack : public StandInTest {
+  protected:
+    void start_helper(const std::string& conf, const std::string& identities = kIdentities) {
+        helper_ = std::make_unique<Helper>(dir_, *standin_, HelperFiles{conf, identities});
+    }
+    Answerer right_code(const std::string& to) const {
+        return [this, to](int, const std::string& prompt) -> std::optional<std::string> {
+            if (!contains(prompt, "Code sent to")) return "";
+            return standin_->latest_code(to).value_or("no-code");
+        };
+    }
+    PamRun login(const std::string& user, const Answerer& a, const std::string& rhost = "") {
+        std::map<std::string, std::string> items;
+        if (!rhost.empty()) items["PAM_RHOST"] = rhost;
+        return run_pam(service_, user, a, items);
+    }
+    std::unique_ptr<Helper> helper_;
+};
+
+// Finding 2: the user pool takes `Alice`, `ALICE` and `alice@EXAMPLE.com` for the same person; the helper
+// counted each spelling apart. 50 spellings from 20 addresses: the user name's case variants share one count,
+// the email address's case variants share one count.
+TEST_F(LimitAttack, SpellingsShareABudget) {
+    start_helper(config("sends_per_identifier = 3\nsends_per_rhost = 1000\n", "claim = cognito:username\n"),
+                 "");
+    const std::size_t before = sent_to(*standin_, kAliceEmail);
+    std::size_t refused = 0;
+    for (unsigned i = 0; i < 50; ++i) {
+        const std::string name = i < 25 ? case_variant("alice", i + 1) : case_variant(kAliceEmail, i - 24);
+        const auto run = login(name, kWrongCode, "198.51.100." + std::to_string(10 + i % 20));
+        if (run.code == PAM_AUTHINFO_UNAVAIL && contains(run.all_text(), "Too many codes requested"))
+            ++refused;
+    }
+    const std::size_t sent = sent_to(*standin_, kAliceEmail) - before;
+    // Two canonical forms reach this destination (the pool user name and the email alias): three each.
+    EXPECT_LE(sent, 2u * 3u) << "codes sent to " << kAliceEmail << " by 50 spellings";
+    EXPECT_EQ(refused, 50u - sent);
+}
+
+// Finding 2: no ceiling for the whole machine (denial of wallet). Five codes an hour here: the fourth is
+// near the ceiling (80%), the fifth reaches it, the sixth is refused with its own text; each audit line once.
+TEST_F(LimitAttack, MachineCeiling) {
+    start_helper(config("sends_per_identifier = 100\nsends_per_hour = 5\n"));
+    for (int i = 0; i < 5; ++i) {
+        const auto run = login(i % 2 ? "bob" : "alice", right_code(i % 2 ? "bob@example.com" : kAliceEmail));
+        EXPECT_EQ(run.code, PAM_SUCCESS) << i << run.all_text() << helper_->log();
+    }
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 2; ++i) {
+        const auto run = login("alice", right_code(kAliceEmail));
+        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
+        EXPECT_TRUE(
+            contains(run.all_text(), "Too many codes have been sent from this machine; try again in "))
+            << run.all_text();
+        EXPECT_TRUE(run.prompts().empty());
+    }
+    EXPECT_EQ(standin_->outbox_lines(), before) << "the ceiling must stop the send itself";
+    const std::string log = helper_->log();
+    EXPECT_EQ(occurrences(log, "codes sent from this machine in the last hour: 4 of the ceiling of 5"), 1u)
+        << log;
+    EXPECT_EQ(occurrences(log, "ceiling of 5 codes per hour from this machine (sends_per_hour) reached"), 1u)
+        << log;
+    EXPECT_EQ(occurrences(log, "reason=\"machine send ceiling reached\""), 2u) << log;
+}
+
+// Finding 2: hanging up right after a send counted no failure, so each connection bought a text for free.
+TEST_F(LimitAttack, HangUpCountsAFailure) {
+    start_helper(config("failures_before_backoff = 1\n"));
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const std::size_t before = standin_->outbox_lines();
+    EXPECT_EQ(login("alice", hang_up).code, PAM_CONV_ERR);
+    EXPECT_EQ(standin_->outbox_lines(), before + 1);
+    const auto run = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
+    EXPECT_TRUE(contains(run.all_text(), "Too many failed sign-ins; try again in 1 minute."))
+        << run.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), before + 1);
+}
+
+// Finding 3: the wait was checked when a login starts and the failure counted when it ends, so logins run
+// side by side each got the whole allowance. Six at once, an allowance of two: two reach the code prompt.
+TEST_F(LimitAttack, ParallelLoginsShareTries) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    constexpr int kLogins = 6;
+    int at_prompt[2], go[2];
+    ASSERT_EQ(::pipe(at_prompt), 0);
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < kLogins; ++i) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            ::close(at_prompt[0]);
+            ::close(go[1]);
+            const auto run = login("alice", [&](int, const std::string&) -> std::optional<std::string> {
+                // Held at the prompt until every login has either reached it or been turned away.
+                const char c = 'p';
+                if (::write(at_prompt[1], &c, 1) != 1) ::_exit(100);
+                char g = 0;
+                if (::read(go[0], &g, 1) != 1) ::_exit(101);
+                return "00000000";
+            });
+            ::_exit(run.code);
+        }
+        children.push_back(pid);
+    }
+    ::close(at_prompt[1]);
+    ::close(go[0]);
+    std::map<pid_t, int> codes;
+    int prompted = 0;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            pollfd p{at_prompt[0], POLLIN, 0};
+            while (::poll(&p, 1, 0) == 1 && (p.revents & POLLIN)) {
+                char c = 0;
+                if (::read(at_prompt[0], &c, 1) != 1) break;
+                ++prompted;
+            }
+            for (pid_t pid : children) {
+                int status = 0;
+                if (!codes.count(pid) && ::waitpid(pid, &status, WNOHANG) == pid)
+                    codes[pid] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            }
+            return prompted + static_cast<int>(codes.size()) == kLogins;
+        },
+        std::chrono::seconds(60)))
+        << helper_->log();
+    const std::string release(static_cast<std::size_t>(prompted), 'g');
+    ASSERT_EQ(::write(go[1], release.data(), release.size()), static_cast<ssize_t>(release.size()));
+    ::close(go[1]);
+    for (pid_t pid : children) {
+        int status = 0;
+        if (!codes.count(pid) && ::waitpid(pid, &status, 0) == pid)
+            codes[pid] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    ::close(at_prompt[0]);
+    // pam_wrapper leaves a /tmp/pam.? directory per forked process that calls PAM (see run_as_uid); ours to
+    // remove. /tmp is this test's private one.
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/tmp", ec))
+        if (entry.path().filename().string().starts_with("pam.")) fs::remove_all(entry.path(), ec);
+
+    EXPECT_LE(prompted, 2) << helper_->log();
+    const int maxtries = static_cast<int>(
+        std::count_if(codes.begin(), codes.end(), [](const auto& c) { return c.second == PAM_MAXTRIES; }));
+    EXPECT_EQ(maxtries, kLogins) << "each login ends in PAM_MAXTRIES: a wrong code or the wait";
+    EXPECT_EQ(occurrences(helper_->log(), "reason=\"wrong code 1 times\""),
+              static_cast<std::size_t>(prompted));
+}
+
+// Finding 3: five remote garbage-code logins made the console wait too. Remote and local budgets are apart.
+TEST_F(LimitAttack, RemoteFailsSpareLocal) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    for (int i = 0; i < 5; ++i) {
+        const auto run = login("alice", kWrongCode, "203.0.113.7");
+        EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text();
+    }
+    // The remote way in is held back...
+    const auto remote = login("alice", right_code(kAliceEmail), "203.0.113.8");
+    EXPECT_TRUE(contains(remote.all_text(), "Too many failed sign-ins")) << remote.all_text();
+    // ...the console is not.
+    const auto local = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(local.code, PAM_SUCCESS) << local.all_text() << helper_->log();
+}
+
+// Finding 5: every failed unknown-user walk added a permanent line. Walks of 1500 names that are nobody are
+// limited as real ones are, but nothing of them reaches the file.
+TEST_F(LimitAttack, UnknownWalksLeaveNoTrace) {
+    start_helper(config("sends_per_rhost = 100000\nsends_per_hour = 100000\nfailures_before_backoff = 1\n",
+                        "claim = cognito:username\n"),
+                 "");
+    const auto invalid = [](int, const std::string&) -> std::optional<std::string> { return "x"; };
+    for (int i = 0; i < 1500; ++i) {
+        const auto run =
+            login("walker" + std::to_string(i), invalid, "192.0.2." + std::to_string(1 + i % 200));
+        ASSERT_EQ(run.code, PAM_USER_UNKNOWN) << i << run.all_text() << helper_->log();
+    }
+    // Limited like a real user: a second walk of one name meets the backoff.
+    const auto again = login("walker7", invalid, "192.0.2.9");
+    EXPECT_TRUE(contains(again.all_text(), "Too many failed sign-ins")) << again.all_text();
+    std::uintmax_t bytes = 0;
+    std::string contents;
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        const fs::path p = test_dir().string() + "/limits" + suffix;
+        if (!fs::exists(p)) continue;
+        bytes += fs::file_size(p);
+        contents += read_text(p);
+    }
+    EXPECT_FALSE(contains(contents, "walker")) << "an unknown user's walk was written to the store";
+    EXPECT_LT(bytes, 2u * 1024 * 1024) << "the store grew with unknown users' walks";
+}
+
+// Finding 5: a damaged store started empty, resetting every limit. Now it is refused, and so is every login
+// that needs it, until root moves it away.
+TEST_F(LimitAttack, DamagedStoreFailsClosed) {
+    write_text(test_dir() / "limits", std::string("SQLite format 3") + '\0' + std::string(4000, 'x'),
+               fs::perms(0600));
+    start_helper(config(""));
+    const std::size_t before = standin_->outbox_lines();
+    const auto run = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_SERVICE_ERR) << run.all_text() << helper_->log();
+    EXPECT_TRUE(contains(run.all_text(), "misconfigured")) << run.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), before);
+    EXPECT_TRUE(contains(helper_->log(), "limit store " + (test_dir() / "limits").string()))
+        << helper_->log();
+}
+
+// Failure counts, like send counts, survive a restart of the helper.
+TEST_F(LimitAttack, FailuresSurviveRestart) {
+    start_helper(config("failures_before_backoff = 1\n"));
+    EXPECT_EQ(login("alice", kWrongCode).code, PAM_MAXTRIES);
+    helper_->stop();
+    helper_ = std::make_unique<Helper>(dir_, helper_->config_path());
+    const auto run = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
+    EXPECT_TRUE(contains(run.all_text(), "Too many failed sign-ins")) << run.all_text();
+}
+
+}  // namespace
+}  // namespace pp::test
