@@ -80,6 +80,7 @@ class Session {
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
     void take_send(const std::string& identifier);
