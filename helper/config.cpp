@@ -414,7 +414,9 @@ std::string describe_config(const Config& c) {
       << (c.mapping_file.empty() || c.claim.empty() ? "" : " and ")
       << (c.claim.empty() ? "" : "claim " + c.claim + " must equal the local user")
       << (c.ask_identifier ? "; unmapped users are asked for their email or phone" : "") << "\n"
-      << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN")
+      << "unknown users: "
+      << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE"
+                                                : "the decoy, ending as a real user failing the same way")
       << "\n"
       << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
       << "\n";
