@@ -49,8 +49,9 @@ def parse_args():
     ap.add_argument("--warmup", type=int, default=10, help="untimed real logins first (default 10)")
     ap.add_argument("--delay-ms", type=int, default=200, help="added delay of every pool answer (default 200)")
     ap.add_argument("--json", help="write the durations and figures here")
-    ap.add_argument("--trace", action="store_true",
-                    help="print when each prompt of each group's first login arrived (to find a missing pause)")
+    ap.add_argument("--trace", type=int, default=0, metavar="N",
+                    help="first print when each prompt of N untimed logins per group arrived (to find a missing "
+                         "pause)")
     return ap.parse_args()
 
 
@@ -139,11 +140,12 @@ def main():
         standin.control({"delay_ms": args.delay_ms})
         for _ in range(args.warmup):
             timed_login(sshd, GROUPS["real"])
-        if args.trace:
+        for _ in range(args.trace):
             for g, user in GROUPS.items():
                 trace = []
                 timed_login(sshd, user, trace)
-                e2e.say(f"{g}: " + "; ".join(f"{t} {what}" for t, what in trace))
+                e2e.say(f"{g:6}: " + "; ".join(f"{t} {len(what) if isinstance(what, list) else what}"
+                                               for t, what in trace))
         times = {g: [] for g in GROUPS}
         for _ in range(args.logins):
             for g, user in GROUPS.items():

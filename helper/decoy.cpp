@@ -210,8 +210,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     // Limited like a real send, so the limit's message cannot tell who exists either.
     const std::string send_key = "unknown:" + rec_.user;
     std::vector<Method> offered = walk.offered;
+    LatencyWalk pool;
+    const auto started = std::chrono::steady_clock::now();
     if (walk.direct && is_otp(offered.front())) take_send(send_key);
-    if (walk.asks_pool && !service_already_asked) pause_like_the_pool(PoolStep::Start);
+    if (walk.asks_pool && !service_already_asked) pool.pause(PoolStep::Start, started);
 
     // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
     auto ask_key = [&](const std::string& rp_id) {
@@ -244,14 +246,16 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             continue;
         }
         if (!walk.direct) {
+            const auto chosen_at = std::chrono::steady_clock::now();
             if (is_otp(chosen)) take_send(send_key);
-            pause_like_the_pool(PoolStep::Choose);
+            pool.pause(PoolStep::Choose, chosen_at);
         }
         if (chosen == Method::Passkey) throw ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
         const auto dest = walk.code_dest.find(chosen);
         const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
             Secret code = ask(code_prompt(where, attempt > 1), false);
+            const auto answered_at = std::chrono::steady_clock::now();
             if (code.empty())
                 throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
             tried_proof_ = true;
@@ -259,7 +263,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             // for sshd's control characters too: they stand for what a person typed at a name that is no
             // account.
             if (valid_code(code.view()) || has_control_characters(code.view()))
-                pause_like_the_pool(PoolStep::Answer);
+                pool.pause(PoolStep::Answer, answered_at);
         }
         throw too_many_wrong_codes(reason);
     }

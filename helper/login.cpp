@@ -393,11 +393,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
             continue;
         }
         auto& client = *ctx_.runtime->client;
+        const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
         if (is_otp(chosen)) take_send(ident->value);
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
-        step = timed(PoolStep::Choose, [&] {
+        step = timed(PoolStep::Choose, chosen_at, [&] {
             return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_);
         });
         if (step.challenge != method_challenge(chosen))

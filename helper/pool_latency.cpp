@@ -1,5 +1,6 @@
 #include "pool_latency.hpp"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -7,33 +8,40 @@ namespace pp::helper {
 
 void PoolLatency::record(PoolStep step, std::chrono::milliseconds d) {
     std::lock_guard lock(m_);
-    auto& r = rings_[static_cast<std::size_t>(step)];
-    if (r.values.size() < kCapacity) {
-        r.values.push_back(d);
+    if (ring_.size() < kCapacity) {
+        ring_.push_back({step, d});
         return;
     }
-    r.values[r.next] = d;
-    r.next = (r.next + 1) % kCapacity;
+    ring_[oldest_] = {step, d};
+    oldest_ = (oldest_ + 1) % kCapacity;
 }
 
-std::chrono::milliseconds PoolLatency::sample(PoolStep step, std::uint64_t random) const {
+std::chrono::milliseconds PoolLatency::draw(PoolStep step, std::size_t& cursor) const {
     std::lock_guard lock(m_);
-    const auto& own = rings_[static_cast<std::size_t>(step)].values;
-    if (!own.empty()) return own[random % own.size()];
-    std::size_t total = 0;
-    for (const auto& r : rings_) total += r.values.size();
-    if (total == 0) return kDefault;
-    std::size_t i = random % total;
-    for (const auto& r : rings_) {
-        if (i < r.values.size()) return r.values[i];
-        i -= r.values.size();
+    const std::size_t n = ring_.size();
+    if (n == 0) return kDefault;
+    auto at = [&](std::size_t age) -> const Wait& { return ring_[(oldest_ + age % n) % n]; };
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t age = (cursor + k) % n;
+        if (at(age).step == step) {
+            cursor = age + 1;
+            return at(age).d;
+        }
     }
-    return kDefault;  // not reached: i < total
+    const std::size_t age = cursor % n;
+    cursor = age + 1;
+    return at(age).d;
+}
+
+std::size_t PoolLatency::size() const {
+    std::lock_guard lock(m_);
+    return ring_.size();
 }
 
 std::size_t PoolLatency::size(PoolStep step) const {
     std::lock_guard lock(m_);
-    return rings_[static_cast<std::size_t>(step)].values.size();
+    return static_cast<std::size_t>(
+        std::count_if(ring_.begin(), ring_.end(), [&](const Wait& w) { return w.step == step; }));
 }
 
 PoolLatency& pool_latency() {
@@ -41,10 +49,14 @@ PoolLatency& pool_latency() {
     return model;
 }
 
-void pause_like_the_pool(PoolStep step) {
-    // Which draw is taken needs no secrecy, only independence from the name being tried.
+LatencyWalk::LatencyWalk() {
+    // Where the walk starts needs no secrecy, only independence from the name being tried.
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    std::this_thread::sleep_for(pool_latency().sample(step, rng()));
+    cursor_ = static_cast<std::size_t>(rng() % std::max<std::size_t>(pool_latency().size(), 1));
+}
+
+void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {
+    std::this_thread::sleep_until(since + pool_latency().draw(step, cursor_));
 }
 
 }  // namespace pp::helper
