@@ -453,7 +453,9 @@ std::string describe_config(const Config& c) {
     }
     o << "loopback remote hosts: "
       << (c.loopback_is_local ? "local logins (loopback_is_local = yes)" : "remote logins") << "\n"
-      << "unknown users: " << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE" : "PAM_USER_UNKNOWN")
+      << "unknown users: "
+      << (c.unknown_user == UnknownUser::Ignore ? "PAM_IGNORE"
+                                                : "the decoy, ending as a real user failing the same way")
       << "\n"
       << "non-root callers: " << (c.allow_unprivileged_self ? "may authenticate themselves" : "refused")
       << "\n"
@@ -482,8 +484,7 @@ std::string describe_config(const Config& c) {
       << " per remote host every " << l.send_window.count() << " s, " << l.sends_per_hour
       << " per hour from this machine; backoff after " << l.failures_before_backoff
       << " failed logins, remote and local counted apart (up to " << l.backoff_max.count() << " s); "
-      << "state in " << c.limits_state_file
-      << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";
+      << "state in " << c.limits_state_file << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";
     return o.str();
 }
 
@@ -533,8 +534,9 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
 std::vector<std::string> config_warnings(const Config& c) {
     std::vector<std::string> w;
     for (const auto& key : c.obsolete_keys)
-        w.push_back(key + " no longer has an effect: remote logins are admitted by source network ([login] "
-                          "max_remote_logins); remove it.");
+        w.push_back(key +
+                    " no longer has an effect: remote logins are admitted by source network ([login] "
+                    "max_remote_logins); remove it.");
     if (c.ask_identifier)
         w.push_back(
             "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only "

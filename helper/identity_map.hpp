@@ -19,6 +19,10 @@ class IdentityMap {
     [[nodiscard]] const std::vector<Identifier>& lookup(const std::string& local_user) const;
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
     [[nodiscard]] std::vector<std::string> users() const;  // the local accounts named, sorted
+    // Every local user with an entry and their identifiers, sorted by user (the decoy copies their shapes).
+    [[nodiscard]] const std::map<std::string, std::vector<Identifier>>& entries() const noexcept {
+        return entries_;
+    }
 
   private:
     std::map<std::string, std::vector<Identifier>> entries_;

@@ -1,20 +1,17 @@
-// Proving who the person is: the method menu, codes through the user pool, local security keys, and the
-// walk an unknown user takes.
-#include <openssl/hmac.h>
+// Proving who the person is: the method menu, codes through the user pool and local security keys. The walk
+// an unknown user takes is in decoy.cpp.
 #include <pwd.h>
 #include <syslog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <ctime>
-#include <map>
-#include <mutex>
-#include <thread>
 
-#include "code_offer.hpp"
 #include "account_policy.hpp"
+#include "code_offer.hpp"
 #include "key_verification.hpp"
+#include "login_steps.hpp"
+#include "pool_latency.hpp"
 #include "remote_host.hpp"
 #include "session.hpp"
 #include "token_verifier.hpp"
@@ -28,56 +25,9 @@ using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
 
-constexpr const char* kTooManyWrong = "Sign-in failed: too many wrong codes.";
 constexpr const char* kUnavailable = "The sign-in service cannot be reached; try again later.";
-constexpr const char* kNoKey = "No security key found. Plug in your security key and try again.";
 
-// How long the user pool takes to answer, so a login for an unknown user can take as long as a real one.
-std::atomic<long> g_service_latency_ms{250};
-
-void note_latency(std::chrono::steady_clock::duration d) {
-    const long ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
-    g_service_latency_ms.store((g_service_latency_ms.load() * 7 + ms) / 8);
-}
-
-template <typename F>
-auto timed(F&& call) {
-    const auto start = std::chrono::steady_clock::now();
-    auto r = call();
-    note_latency(std::chrono::steady_clock::now() - start);
-    return r;
-}
-
-void pause_like_the_service() {
-    std::this_thread::sleep_for(std::chrono::milliseconds(g_service_latency_ms.load()));
-}
-
-// The key behind decoy destinations. It is kept beside the rate-limit state, so a user without an identity
-// sees the same made-up address across helper restarts, as a real user sees the same real one; a key that
-// cannot be kept is made per process (the decoy still works, only a restart changes it).
-std::string decoy_key(const std::string& limits_state_file) {
-    static std::mutex m;
-    static std::map<std::string, std::string> keys;
-    std::lock_guard lock(m);
-    auto& key = keys[limits_state_file];
-    if (!key.empty()) return key;
-    const auto slash = limits_state_file.find_last_of('/');
-    const std::string path =
-        limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/decoy.key";
-    try {
-        key = std::string(read_secret_file(path, 256).view());
-    } catch (const FileError&) {
-    }
-    if (key.size() < 32) {
-        key = random_bytes(32);
-        try {
-            write_file_atomically(path, key);
-        } catch (const FileError& e) {
-            syslog(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
-        }
-    }
-    return key;
-}
+}  // namespace
 
 // sshd replaces every answer given for a name that is not a local account with a fixed string of control
 // characters. No person types those, so such an answer is treated as an ordinary one would be and the walk
@@ -89,6 +39,8 @@ bool has_control_characters(std::string_view s) {
     });
 }
 
+namespace {
+
 // The stack's unknown_user= argument, carried in Begin, wins over the helper's setting: only the stack knows
 // whether a password module follows.
 UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured) {
@@ -99,10 +51,22 @@ UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured)
     throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
 }
 
+}  // namespace
+
 bool valid_code(std::string_view code) {
     return code.size() >= 4 && code.size() <= 12 &&
            std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
+
+std::string code_prompt(const std::string& where, bool after_wrong) {
+    return std::string(after_wrong ? "Wrong code. " : "") + "Code sent to " + where + ": ";
+}
+
+Finish too_many_wrong_codes(std::string reason) {
+    return {Outcome::MaxTries, kTooManyWrong, std::move(reason)};
+}
+
+namespace {
 
 bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
     switch (id.kind) {
@@ -117,6 +81,18 @@ bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
             return c.cognito_username && *c.cognito_username == id.value;
     }
     return false;
+}
+
+// After wrong codes the pool may end the session itself (its own attempt limit): it then refuses the next
+// answer with NotAuthorizedException. For the person that is the same ending as the helper's own limit; an
+// expired session or a refused secret hash keeps its own meaning.
+bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
+    if (!after_wrong || e.failure() != Failure::Rejected || e.name() != "NotAuthorizedException")
+        return false;
+    std::string lower = e.message();
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower.find("expired") == std::string::npos && lower.find("secret") == std::string::npos;
 }
 
 std::string label(Method m, const std::string& dest) {
@@ -138,36 +114,31 @@ std::string label(Method m, const std::string& dest) {
     return dest.empty() ? base : base + " to " + dest;
 }
 
-// What the key's answer means for the person; `outcome` is the PAM code a real user gets.
-Finish key_status_finish(wire::DeviceStatus s, Outcome unknown_or_real) {
+}  // namespace
+
+Finish key_status_finish(wire::DeviceStatus s) {
     using wire::DeviceStatus;
-    const bool decoy = unknown_or_real != Outcome::AuthErr;
-    auto outcome = [&](Outcome real) { return decoy ? unknown_or_real : real; };
     switch (s) {
         case DeviceStatus::Denied:
-            return {outcome(Outcome::AuthErr), "The security key refused the touch.",
-                    "touch refused at the key"};
+            return {Outcome::AuthErr, "The security key refused the touch.", "touch refused at the key"};
         case DeviceStatus::Timeout:
-            return {outcome(Outcome::AuthErr), "Security key timed out: no touch in time.",
+            return {Outcome::AuthErr, "Security key timed out: no touch in time.",
                     "no touch before the timeout; the key was cancelled"};
         case DeviceStatus::PinRequired:
-            return {outcome(Outcome::CredInsufficient), "This sign-in needs the security key's PIN.",
+            return {Outcome::CredInsufficient, "This sign-in needs the security key's PIN.",
                     "user verification required and no PIN given"};
         case DeviceStatus::PinInvalid:
-            return {outcome(Outcome::AuthErr), "Wrong security key PIN.", "wrong PIN"};
+            return {Outcome::AuthErr, "Wrong security key PIN.", "wrong PIN"};
         case DeviceStatus::PinBlocked:
-            return {outcome(Outcome::AuthErr), "The security key's PIN is blocked.",
-                    "PIN blocked at the key"};
+            return {Outcome::AuthErr, "The security key's PIN is blocked.", "PIN blocked at the key"};
         case DeviceStatus::NoDevice:
-            return {outcome(Outcome::AuthinfoUnavail), kNoKey, "no security key"};
+            return {Outcome::AuthinfoUnavail, kNoKey, "no security key"};
         case DeviceStatus::Ok:
         case DeviceStatus::Error:
             break;
     }
-    return {outcome(Outcome::AuthinfoUnavail), "The security key did not answer properly.", "key error"};
+    return {Outcome::AuthinfoUnavail, "The security key did not answer properly.", "key error"};
 }
-
-}  // namespace
 
 Finish service_failure(const ServiceError& e) {
     const std::string reason = "user pool: " + std::string(cognito::to_string(e.failure())) +
@@ -443,7 +414,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
             }
         }
         try {
-            step = timed([&] { return client.initiate_user_auth(username, preferred, deadline_); });
+            step = timed(PoolStep::Start,
+                         [&] { return client.initiate_user_auth(username, preferred, deadline_); });
         } catch (const ServiceError& e) {
             if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
             if (credentials_.empty()) {
@@ -499,20 +471,22 @@ void Session::authenticate(const std::vector<Method>& methods) {
             if (key_login()) return;
             // No key holds an enrolled credential: the other methods remain.
             std::erase(offered, Method::SecurityKey);
-            if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice, Outcome::AuthErr);
-            prefix = "No security key found.\n";
+            if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
+            prefix = kNoKeyAgain;
             continue;
         }
         auto& client = *ctx_.runtime->client;
         // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
         // first.
         if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
+        const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
         if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
         const Secret session = step.session;
-        step =
-            timed([&] { return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_); });
+        step = timed(PoolStep::Choose, chosen_at, [&] {
+            return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_);
+        });
         if (step.challenge != method_challenge(chosen))
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
@@ -543,13 +517,13 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    wire::Message req = key_request(wire::Type::KeyRequest, options.rp_id, sha256_bytes(client_data), uv,
-                                    timeout, "Touch your security key.");
+    wire::Message req =
+        key_request(wire::Type::KeyRequest, options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey);
     for (const auto& id : options.allow_credentials) req.add(wire::Tag::CredId, id);
     tried_proof_ = true;
     const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
     if (const auto status = device_status(reply); status != wire::DeviceStatus::Ok)
-        throw key_status_finish(status, Outcome::AuthErr);
+        throw key_status_finish(status);
 
     std::string credential;
     try {
@@ -568,7 +542,8 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     cognito::Step next;
     try {
         const Secret session = step.session;
-        next = timed([&] { return client.respond("WEB_AUTHN", session, username, answer, deadline_); });
+        next = timed(PoolStep::Answer,
+                     [&] { return client.respond("WEB_AUTHN", session, username, answer, deadline_); });
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
             e.message().find("session") == std::string::npos)
@@ -598,9 +573,9 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
     const std::string where =
         dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
 
-    std::string prefix;
+    bool wrong = false;
     for (int attempt = 1;; ++attempt) {
-        Secret code = ask(prefix + "Code sent to " + where + ": ", false);
+        Secret code = ask(code_prompt(where, wrong), false);
         if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
         tried_proof_ = true;
         if (valid_code(code.view())) {
@@ -608,8 +583,9 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
             answer.emplace_back(code_key, std::move(code));
             try {
                 const Secret session = step.session;
-                const auto next = timed(
-                    [&] { return client.respond(step.challenge, session, username, answer, deadline_); });
+                const auto next = timed(PoolStep::Answer, [&] {
+                    return client.respond(step.challenge, session, username, answer, deadline_);
+                });
                 if (!next.id_token)
                     throw Finish{
                         Outcome::AuthErr, kSignInFailed,
@@ -617,13 +593,16 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
                 if (next.access_token && want_access_token_) access_token_ = *next.access_token;
                 return verify_and_bind(*next.id_token, ident);
             } catch (const ServiceError& e) {
+                if (pool_ended_after_wrong_codes(e, wrong))
+                    throw too_many_wrong_codes(
+                        "wrong code " + std::to_string(attempt - 1) +
+                        " times; the user pool then ended the session: " + loggable(e.message(), 120));
                 if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
             }
         }
         if (attempt >= cfg().max_tries)
-            throw Finish{Outcome::MaxTries, kTooManyWrong,
-                         "wrong code " + std::to_string(attempt) + " times"};
-        prefix = "Wrong code. ";
+            throw too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
+        wrong = true;
     }
 }
 
@@ -670,14 +649,14 @@ bool Session::key_login() {
             if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
-        wire::Message req = key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(),
-                                        "Touch your security key.");
+        wire::Message req =
+            key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(), kTouchKey);
         for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
         tried_proof_ = true;
         const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
         const auto status = device_status(reply);
         if (status == wire::DeviceStatus::NoDevice) continue;
-        if (status != wire::DeviceStatus::Ok) throw key_status_finish(status, Outcome::AuthErr);
+        if (status != wire::DeviceStatus::Ok) throw key_status_finish(status);
 
         const AssertionInput input{std::string(reply.get_or(wire::Tag::CredId, "")),
                                    std::string(reply.get_or(wire::Tag::AuthData, "")),
@@ -708,82 +687,6 @@ bool Session::key_login() {
         return true;
     }
     return false;
-}
-
-// The walk a user without identity or key takes: the same prompts, the same waits, and a failure at the end.
-// Nothing is sent to anyone.
-void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
-    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
-    const Outcome unknown = unknown_user_ == UnknownUser::Ignore ? Outcome::Ignore : Outcome::UserUnknown;
-    unsigned char mac[32];
-    unsigned int mac_len = 0;
-    const std::string key = decoy_key(cfg().limits_state_file);
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(rec_.user.data()), rec_.user.size(), mac, &mac_len);
-    auto fake = [&](Method m) -> std::string {
-        if (m == Method::EmailOtp)
-            return std::string(1, static_cast<char>('a' + mac[0] % 26)) + "***@" +
-                   static_cast<char>('a' + mac[1] % 26) + "***";
-        if (m == Method::SmsOtp) {
-            std::string digits;
-            for (int i = 2; i < 6; ++i) digits.push_back(static_cast<char>('0' + mac[i] % 10));
-            return "+" + std::string(mac[6] % 2 ? 10 : 7, '*') + digits;
-        }
-        return {};
-    };
-    const bool any_code = std::any_of(methods.begin(), methods.end(), is_otp);
-    // With one method the real walk offers the code before it asks the pool (the pause follows the offer),
-    // unless the identifier question came first.
-    const bool offer_first =
-        methods.size() == 1 && is_otp(methods.front()) && !service_already_asked && !cfg().ask_identifier;
-    if (any_code && !service_already_asked && !offer_first) pause_like_the_service();
-    std::string prefix;
-    for (;;) {
-        Method chosen = methods.front();
-        if (methods.size() > 1) {
-            std::vector<std::string> dests;
-            for (auto m : methods) dests.push_back(fake(m));
-            chosen = menu(methods, dests, prefix);
-        }
-        rec_.method = std::string(method_name(chosen));
-        if (chosen == Method::SecurityKey || chosen == Method::Passkey) {
-            // Credential ids no key holds: a connected key answers as it would for a user whose key is
-            // absent.
-            wire::Message req =
-                key_request(wire::Type::KeyRequest, cfg().security_key.rp_id, random_bytes(32), false,
-                            touch_timeout_ms(), "Touch your security key.");
-            req.add(wire::Tag::CredId, random_bytes(64));
-            tried_proof_ = true;
-            const auto status = device_status(exchange_with_key(req, wire::Type::Assertion));
-            if (status == wire::DeviceStatus::NoDevice && methods.size() > 1 &&
-                chosen == Method::SecurityKey) {
-                std::erase(methods, Method::SecurityKey);
-                prefix = "No security key found.\n";
-                continue;
-            }
-            Finish f = key_status_finish(
-                status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status, unknown);
-            f.reason = reason;
-            throw f;
-        }
-        if (offer_first) {
-            offer(chosen, fake(chosen), "");
-            pause_like_the_service();
-        }
-        // Limited like a real send, so the limit's message cannot tell who exists either.
-        take_send(SendKeys{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true});
-        if (methods.size() > 1) pause_like_the_service();
-        for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code =
-                ask(std::string(attempt == 1 ? "" : "Wrong code. ") + "Code sent to " + fake(chosen) + ": ",
-                    false);
-            if (code.empty())
-                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
-            tried_proof_ = true;
-            if (valid_code(code.view())) pause_like_the_service();
-        }
-        throw Finish{unknown, kTooManyWrong, reason};
-    }
 }
 
 }  // namespace pp::helper

@@ -85,6 +85,7 @@ class Session {
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
     // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.

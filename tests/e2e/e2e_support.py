@@ -237,9 +237,17 @@ class Sandbox:
 class StandIn:
     """The local user-pool stand-in on 127.0.0.1 (tests/cognito_standin)."""
 
-    def __init__(self, sandbox):
+    def __init__(self, sandbox, pool_overrides=None):
+        """pool_overrides: top-level settings of the pool file to change (e.g. max_code_attempts)."""
         self.dir = fresh_dir(os.path.join(sandbox.work, "standin"))
-        self.proc = sandbox.start("stand-in", [PYTHON, STANDIN, "serve", "--state-dir", self.dir, "--pool", POOL,
+        pool = POOL
+        if pool_overrides:
+            with open(POOL, encoding="utf-8") as f:
+                settings = json.load(f)
+            settings.update(pool_overrides)
+            pool = os.path.join(self.dir, "pool.json")
+            write(pool, json.dumps(settings))
+        self.proc = sandbox.start("stand-in", [PYTHON, STANDIN, "serve", "--state-dir", self.dir, "--pool", pool,
                                                "--host", "127.0.0.1", "--port", "0"],
                                   os.path.join(self.dir, "standin.log"))
         ready = os.path.join(self.dir, "ready.json")

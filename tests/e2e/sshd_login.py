@@ -16,6 +16,11 @@ program without a terminal.
   loopback-keys  alice has a security key enrolled and methods list security_key: sshd on 127.0.0.1 (where an
                  SSH local port forward arrives) reports PAM_RHOST 127.0.0.1, a remote login, so the menu offers
                  no security key; the emailed code still logs her in
+  decoy-ending   with the pool behind an added delay, alice typing wrong codes, bob (a local account without an
+                 identity) and a name that is no local account: the same screens (masked text aside), the same
+                 PAM code (the helper's outcome) and the same end in ssh; only the audit reason differs
+  decoy-pool-ends  the same, with a pool that ends the session itself after two wrong codes (alice's third code
+                 is refused with NotAuthorizedException)
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -23,6 +28,7 @@ Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when
 import argparse
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 
@@ -182,10 +188,10 @@ def describe_requests(requests):
     return "\n".join(lines)
 
 
-def openssh_login(sandbox, sshd, standin, mode):
+def openssh_login(sandbox, sshd, standin, mode, user=USER):
     """OpenSSH's ssh, answering through ASKPASS without a terminal, one keyboard-interactive attempt.
     Returns (exit status, stdout, stderr, askpass prompts)."""
-    client = e2e.fresh_dir(os.path.join(sandbox.work, f"ssh-client-{mode}"))
+    client = e2e.fresh_dir(os.path.join(sandbox.work, f"ssh-client-{mode}-{user}"))
     known_hosts = os.path.join(client, "known_hosts")
     e2e.write(known_hosts, f"[127.0.0.1]:{sshd.port} ssh-ed25519 {sshd.host_public}\n")
     prompts_log = os.path.join(client, "askpass-prompts.jsonl")
@@ -199,7 +205,7 @@ def openssh_login(sandbox, sshd, standin, mode):
             "-o", f"UserKnownHostsFile={known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
             "-o", "StrictHostKeyChecking=yes", "-o", "PreferredAuthentications=keyboard-interactive",
             "-o", "NumberOfPasswordPrompts=1", "-o", "ConnectTimeout=30", "-o", "LogLevel=INFO",
-            f"{USER}@127.0.0.1", f"echo {SESSION_MARK}; id -un"]
+            f"{user}@127.0.0.1", f"echo {SESSION_MARK}; id -un"]
     r = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=CLIENT_TIMEOUT_S, check=False)
     return r.returncode, r.stdout, r.stderr, askpass.read_log(prompts_log)
@@ -399,9 +405,103 @@ def scenario_loopback_keys(sandbox, sshd, standin, helper, args):
           "the helper did not log a code login from 127.0.0.1")
 
 
+POOL_DELAY_MS = 100  # the pool "far away": a decoy that skips a pause ends sooner than a real login
+
+
+def audit_lines(helper):
+    return [line for line in helper.log().splitlines() if " outcome=" in line]
+
+
+def field(line, name):
+    """A field of an audit line: outcome=maxtries, or reason="..." (quoted)."""
+    rest = line.split(f" {name}=", 1)[1]
+    return rest[1:].split('"', 1)[0] if rest.startswith('"') else rest.split()[0]
+
+
+def ssh_end(err):
+    """What ssh says last about the refusal, without the "user@host: " it starts with: its "Permission denied"
+    line (which names the methods sshd still offers) and any disconnect reason."""
+    return [line.split(": ", 1)[-1] for line in err.splitlines()
+            if "Permission denied" in line or "disconnect" in line.lower()]
+
+
+def masked_shape(text):
+    """A masked destination's shape, as the organisation's users share it: the email domain's initial and the
+    phone number's length stay, the person's own initial and last four digits go."""
+    return re.sub(r"\d{4}\b", "dddd", re.sub(r"\b[a-z0-9]\*\*\*@", "?***@", text))
+
+
+def walk_shape(requests):
+    """shape() with the menu's text in its masked shape: which methods it lists, and to what kind of address."""
+    out = []
+    for instruction, prompts in requests:
+        if instruction:
+            out.append(("message", instruction.strip()))
+        for prompt, echo in prompts:
+            out.append((masked_shape(prompt), echo))
+    return out
+
+
+def ssh_prompt_kinds(asked):
+    return [masked_shape(p.split(") ", 1)[-1]) for p in asked]
+
+
+def decoy_walks(sandbox, sshd, standin, helper):
+    """Alice typing wrong codes, then bob (no identity) and a name that is no local account, each once with
+    paramiko and once with OpenSSH's ssh. Returns {user: (paramiko shape, [outcome, reason] per login, ssh
+    prompt kinds, ssh's end)}."""
+    standin.control({"delay_ms": POOL_DELAY_MS})
+    seen = {}
+    for user in (USER, "bob", "nosuchuser"):
+        before = len(audit_lines(helper))
+        ok, requests, _ = paramiko_login(sshd, code_answerer(standin, wrong=True), user=user)
+        check(not ok, f"{user} was let in with wrong codes")
+        show(f"paramiko: {user}", describe_requests(requests))
+        status, out, err, asked = openssh_login(sandbox, sshd, standin, "wrong", user=user)
+        show(f"ssh: {user}: standard error", err)
+        show(f"ssh: {user}: askpass prompts", "\n".join(repr(p) for p in asked))
+        check(status == 255 and SESSION_MARK not in out, f"ssh let {user} in (exit {status})")
+        e2e.wait_for(lambda: len(audit_lines(helper)) >= before + 2, f"the helper's audit lines for {user}")
+        lines = audit_lines(helper)[before:before + 2]
+        show(f"audit: {user}", "\n".join(lines))
+        seen[user] = (walk_shape(requests), [(field(x, "outcome"), field(x, "reason")) for x in lines],
+                      ssh_prompt_kinds(asked), ssh_end(err))
+    return seen
+
+
+def compare_decoys(seen, standin, sent_before):
+    real_shape, real_audit, real_kinds, real_end = seen[USER]
+    check(all(o == "maxtries" for o, _ in real_audit),
+          f"alice failing codes should end PAM_MAXTRIES, the helper logged {real_audit}")
+    check(TOO_MANY in "\n".join(str(x) for x in real_shape), f"alice is not told '{TOO_MANY}': {real_shape}")
+    for user in ("bob", "nosuchuser"):
+        shape_, audit_, kinds, end = seen[user]
+        check(shape_ == real_shape, f"{user} sees other screens than alice:\n{shape_}\nversus\n{real_shape}")
+        check([o for o, _ in audit_] == [o for o, _ in real_audit],
+              f"{user} ends with another PAM code than alice: {audit_} versus {real_audit}")
+        check(kinds == real_kinds, f"ssh asks {user} otherwise than alice: {kinds} versus {real_kinds}")
+        check(end == real_end, f"ssh ends {user}'s login otherwise than alice's: {end} versus {real_end}")
+        check(all(r != real_audit[0][1] for _, r in audit_), "the audit line no longer tells the decoy apart")
+    check(len(standin.outbox()) == sent_before + 2, "a code was sent for a user without an identity")
+
+
+def scenario_decoy_ending(sandbox, sshd, standin, helper, args):
+    compare_decoys(decoy_walks(sandbox, sshd, standin, helper), standin, 0)
+
+
+def scenario_decoy_pool_ends(sandbox, sshd, standin, helper, args):
+    seen = decoy_walks(sandbox, sshd, standin, helper)
+    check(all("ended the session" in r for _, r in seen[USER][1]),
+          f"the pool did not end alice's session itself: {seen[USER][1]}")
+    compare_decoys(seen, standin, 0)
+
+
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
              "unknown-users": scenario_unknown_users, "loopback-keys": scenario_loopback_keys,
-             "password": scenario_password}
+             "password": scenario_password, "decoy-ending": scenario_decoy_ending,
+             "decoy-pool-ends": scenario_decoy_pool_ends}
+# Pools with settings of their own: one that ends a session after two wrong codes (the helper allows three).
+POOL_OVERRIDES = {"decoy-pool-ends": {"max_code_attempts": 2}}
 
 
 def main():
@@ -419,7 +519,7 @@ def main():
         sandbox.standard()
         for name in (USER, "bob"):
             sandbox.add_user(name, e2e.Sandbox.password_hash(PASSWORDS[name]))
-        state["standin"] = standin = e2e.StandIn(sandbox)
+        state["standin"] = standin = e2e.StandIn(sandbox, POOL_OVERRIDES.get(args.scenario))
 
         def config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"), f"{USER} {EMAIL}\n{USER} {PHONE}\n", 0o600)

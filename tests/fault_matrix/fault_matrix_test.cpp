@@ -413,9 +413,10 @@ std::vector<ServiceErrorRow> service_error_rows() {
         rows.push_back({op, "NotAuthorizedException", "Incorrect username or password.", PAM_AUTH_ERR,
                         kSignInFailed, "auth_err", p});
     }
-    // An unknown identity walks the same prompts as a known one (the decoy) and ends as an unknown user.
-    rows.push_back({"InitiateAuth", "UserNotFoundException", "User does not exist.", PAM_USER_UNKNOWN,
-                    kTooManyWrong, "user_unknown", 3});
+    // An unknown identity walks the same prompts as a known one (the decoy) and ends as a known one typing
+    // wrong codes does.
+    rows.push_back({"InitiateAuth", "UserNotFoundException", "User does not exist.", PAM_MAXTRIES,
+                    kTooManyWrong, "maxtries", 3});
     rows.push_back({"RespondToAuthChallenge", "UserNotFoundException", "User does not exist.",
                     PAM_USER_UNKNOWN, kSignInFailed, "user_unknown", 1});
     for (const char* n : refused_respond)
@@ -663,7 +664,7 @@ class FaultMatrixKeys : public FaultMatrix {
 TEST_F(FaultMatrixKeys, CredentialStoreCorrupt) {
     start_with_store("this is not a credential record\n\x01\x02\xff garbage\n", fs::perms(0600));
     const auto run = login();
-    expect_row(run, PAM_USER_UNKNOWN, kNoKey, "user_unknown");
+    expect_row(run, PAM_AUTHINFO_UNAVAIL, kNoKey, "authinfo_unavail");
     EXPECT_NE(helper_log().find("credential store: "), std::string::npos) << helper_log();
     EXPECT_NE(helper_log().find("record skipped"), std::string::npos) << helper_log();
 }

@@ -250,7 +250,8 @@ TEST_F(Passkeys, ListRenameRemove) {
     EXPECT_EQ(removed.exit_code, 0) << removed.describe() << log();
     EXPECT_TRUE(list("alice").empty());
     const auto after = login("alice");
-    EXPECT_EQ(after.code, PAM_USER_UNKNOWN) << after.run.describe() << log();
+    // As a user whose key is not plugged in.
+    EXPECT_EQ(after.code, PAM_AUTHINFO_UNAVAIL) << after.run.describe() << log();
     EXPECT_TRUE(contains(after.all_text(), "No security key")) << after.all_text();
 }
 
@@ -448,7 +449,7 @@ TEST_F(Passkeys, UserWithoutCredentialSeesWhatAUserWithoutKeySees) {
     for (const std::string keys : {"VFIDO_KEYS=0", "VFIDO_KEYS=1"}) {
         SCOPED_TRACE(keys);
         const auto stranger = login("bob", {keys});
-        EXPECT_EQ(stranger.code, PAM_USER_UNKNOWN) << stranger.run.describe() << log();
+        EXPECT_EQ(stranger.code, PAM_AUTHINFO_UNAVAIL) << stranger.run.describe() << log();
         const auto keyless = login("alice", {keys});
         EXPECT_EQ(keyless.code, PAM_AUTHINFO_UNAVAIL) << keyless.run.describe() << log();
         EXPECT_TRUE(contains(stranger.all_text(), "No security key")) << stranger.all_text();

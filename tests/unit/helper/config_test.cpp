@@ -409,7 +409,7 @@ TEST(DescribeConfig, ShowsTheSettingsInForce) {
     EXPECT_THAT(m, HasSubstr("trust: system CA store"));
     EXPECT_THAT(m, HasSubstr("methods: email_otp; remote logins: (none)\n"));
     EXPECT_THAT(m, HasSubstr("binding: mapping /etc/pam_passwordless/identities\n"));
-    EXPECT_THAT(m, HasSubstr("unknown users: PAM_USER_UNKNOWN\n"));
+    EXPECT_THAT(m, HasSubstr("unknown users: the decoy, ending as a real user failing the same way\n"));
     EXPECT_THAT(m, HasSubstr("non-root callers: refused\n"));
 }
 

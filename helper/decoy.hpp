@@ -1,0 +1,35 @@
+// The walk of a login that cannot succeed (a user without an identity or key), shaped like a real user's so
+// that neither its screens, its ending nor its timing tell who is enrolled.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "identity_map.hpp"
+
+namespace pp::helper {
+
+struct DecoyWalk {
+    std::vector<Method> offered;  // as a real menu lists them; just one: no menu, as for a real user
+    std::map<Method, std::string>
+        menu_dest;  // what the menu shows beside a method ("" where a real one shows none)
+    std::map<Method, std::string> code_dest;  // the masked destination each code prompt names
+    bool asks_pool = false;  // a real login of this shape asks the user pool first (InitiateAuth)
+    bool direct = false;     // ... and the pool goes straight to the one method (no SELECT_CHALLENGE step)
+};
+
+// The decoy of `user`: the shape of one real user (an identity-map entry or an account with security keys),
+// picked by rendezvous hashing keyed with `key` over the user name, so a name always sees the same walk, each
+// real shape is copied as often as real users have it (a menu, a "Security key" entry), and adding a user
+// changes the pick of few names. The masked destinations are made up for `user` in the shape of the copied
+// user's (the organisation's email domain, the phone plan's length). Without any real user to copy (claim
+// binding, nobody enrolled yet) the walk is what such a configuration shows a real user: the enabled pool
+// methods, no destinations in the menu, and the user pool's mask shapes in the code prompt.
+DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
+                      const IdentityMap& identities, const std::vector<std::string>& key_users,
+                      bool claim_binding);
+
+}  // namespace pp::helper

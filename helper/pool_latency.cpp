@@ -1,0 +1,62 @@
+#include "pool_latency.hpp"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+namespace pp::helper {
+
+void PoolLatency::record(PoolStep step, std::chrono::milliseconds d) {
+    std::lock_guard lock(m_);
+    if (ring_.size() < kCapacity) {
+        ring_.push_back({step, d});
+        return;
+    }
+    ring_[oldest_] = {step, d};
+    oldest_ = (oldest_ + 1) % kCapacity;
+}
+
+std::chrono::milliseconds PoolLatency::draw(PoolStep step, std::size_t& cursor) const {
+    std::lock_guard lock(m_);
+    const std::size_t n = ring_.size();
+    if (n == 0) return kDefault;
+    auto at = [&](std::size_t age) -> const Wait& { return ring_[(oldest_ + age % n) % n]; };
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t age = (cursor + k) % n;
+        if (at(age).step == step) {
+            cursor = age + 1;
+            return at(age).d;
+        }
+    }
+    const std::size_t age = cursor % n;
+    cursor = age + 1;
+    return at(age).d;
+}
+
+std::size_t PoolLatency::size() const {
+    std::lock_guard lock(m_);
+    return ring_.size();
+}
+
+std::size_t PoolLatency::size(PoolStep step) const {
+    std::lock_guard lock(m_);
+    return static_cast<std::size_t>(
+        std::count_if(ring_.begin(), ring_.end(), [&](const Wait& w) { return w.step == step; }));
+}
+
+PoolLatency& pool_latency() {
+    static PoolLatency model;
+    return model;
+}
+
+LatencyWalk::LatencyWalk() {
+    // Where the walk starts needs no secrecy, only independence from the name being tried.
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    cursor_ = static_cast<std::size_t>(rng() % std::max<std::size_t>(pool_latency().size(), 1));
+}
+
+void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {
+    std::this_thread::sleep_until(since + pool_latency().draw(step, cursor_));
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,97 @@
+// How long the user pool takes to answer, step by step, so that a login that never reaches the pool (the
+// decoy) waits as long as a real one at every point where a real one waits for the pool.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "service_error.hpp"
+
+namespace pp::helper {
+
+// The kinds of wait of a login: InitiateAuth (which may send a code), the answer to the method menu
+// (SELECT_CHALLENGE, which sends the code), and the answer to a code or a passkey.
+enum class PoolStep { Start, Choose, Answer };
+
+// A bounded reservoir of the most recent real waits, each tagged with its step, in the order they ended.
+// A decoy login draws its pauses by walking forward through that history from a random place (LatencyWalk),
+// each pause the next recorded wait of its step: the pauses follow the pool's recent distribution, its spread
+// included (not a mean), and a decoy lives through one moment of the pool as a real login does (a slow spell
+// slows each of its steps), instead of averaging independent draws.
+class PoolLatency {
+  public:
+    static constexpr std::size_t kCapacity = 768;  // some 150 real logins
+    // Used until the first real wait has been recorded.
+    static constexpr std::chrono::milliseconds kDefault{250};
+
+    void record(PoolStep step, std::chrono::milliseconds d);
+    // The first wait of `step` at or after `cursor` (a position in the history, oldest first, wrapping), and
+    // the cursor moved past it; with no wait of that step recorded, the wait at the cursor whatever its step
+    // (the same pool answers them all); with nothing recorded, kDefault.
+    [[nodiscard]] std::chrono::milliseconds draw(PoolStep step, std::size_t& cursor) const;
+    [[nodiscard]] std::size_t size() const;
+    [[nodiscard]] std::size_t size(PoolStep step) const;
+
+  private:
+    struct Wait {
+        PoolStep step;
+        std::chrono::milliseconds d;
+    };
+    mutable std::mutex m_;
+    std::vector<Wait> ring_;  // at most kCapacity
+    std::size_t oldest_ = 0;  // once full, the next one overwritten
+};
+
+// The helper's one model, shared by every login.
+PoolLatency& pool_latency();
+
+// The pauses of one decoy login, starting at a random place in the history.
+class LatencyWalk {
+  public:
+    LatencyWalk();
+    // Sleeps until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
+    // decoy's own work in between (a send-limit check, say) counts as the real login's does.
+    void pause(PoolStep step, std::chrono::steady_clock::time_point since);
+
+  private:
+    std::size_t cursor_;
+};
+
+// Runs `call` (the work of one step: a request to the pool and what precedes it) and records its duration,
+// also when the pool refuses (a wrong code is an answer too: without it the decoy would copy only successful
+// logins). A step that got no answer (timeout, connection refused, a limit) is not recorded: its duration
+// says nothing about the pool's.
+// `start`: when the step began, if before the call (the person's answer arrived, then a limit was checked).
+template <typename F>
+auto timed(PoolStep step, std::chrono::steady_clock::time_point start, F&& call) {
+    struct Clock {
+        PoolStep step;
+        std::chrono::steady_clock::time_point start;
+        bool answered = true;
+        ~Clock() {
+            if (answered)
+                pool_latency().record(step, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - start));
+        }
+    } clock{step, start};
+    try {
+        return call();
+    } catch (const cognito::ServiceError& e) {
+        clock.answered = e.failure() == cognito::Failure::Rejected;
+        throw;
+    } catch (...) {
+        clock.answered = false;
+        throw;
+    }
+}
+
+template <typename F>
+auto timed(PoolStep step, F&& call) {
+    return timed(step, std::chrono::steady_clock::now(), std::forward<F>(call));
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,96 @@
+#include "pool_latency.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace pp::helper {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST(PoolLatency, DefaultUntilAnythingIsRecorded) {
+    const PoolLatency p;
+    std::size_t cursor = 7;
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), PoolLatency::kDefault);
+}
+
+TEST(PoolLatency, WalksForwardThroughItsStepsWaitsInOrder) {
+    PoolLatency p;
+    // Two real logins: start, choose, three answers each.
+    for (long login : {0, 1000}) {
+        p.record(PoolStep::Start, milliseconds(login + 100));
+        p.record(PoolStep::Choose, milliseconds(login + 200));
+        for (long a = 1; a <= 3; ++a) p.record(PoolStep::Answer, milliseconds(login + 300 + a));
+    }
+    std::size_t cursor = 0;
+    EXPECT_EQ(p.draw(PoolStep::Start, cursor), milliseconds(100));
+    EXPECT_EQ(p.draw(PoolStep::Choose, cursor), milliseconds(200));
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), milliseconds(301));
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), milliseconds(302)) << "the same moment of the pool";
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), milliseconds(303));
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), milliseconds(1301));
+    cursor = 9;  // the newest: the walk wraps to the oldest
+    EXPECT_EQ(p.draw(PoolStep::Answer, cursor), milliseconds(1303));
+    EXPECT_EQ(p.draw(PoolStep::Choose, cursor), milliseconds(200));
+}
+
+TEST(PoolLatency, AStepNeverRecordedTakesAnyWait) {
+    PoolLatency p;
+    p.record(PoolStep::Start, milliseconds(100));
+    p.record(PoolStep::Answer, milliseconds(300));
+    std::set<long> choose;
+    for (std::size_t c = 0; c < 4; ++c) {
+        std::size_t cursor = c;
+        choose.insert(p.draw(PoolStep::Choose, cursor).count());
+    }
+    EXPECT_EQ(choose, (std::set<long>{100, 300}));
+}
+
+TEST(PoolLatency, KeepsTheRecentOnesAndEachCanBeDrawn) {
+    PoolLatency p;
+    const std::size_t extra = 40;
+    for (std::size_t i = 0; i < PoolLatency::kCapacity + extra; ++i)
+        p.record(PoolStep::Answer, milliseconds(static_cast<long>(i)));
+    EXPECT_EQ(p.size(), PoolLatency::kCapacity);
+    EXPECT_EQ(p.size(PoolStep::Answer), PoolLatency::kCapacity);
+    std::set<long> drawn;
+    for (std::size_t c = 0; c < PoolLatency::kCapacity; ++c) {
+        std::size_t cursor = c;
+        drawn.insert(p.draw(PoolStep::Answer, cursor).count());
+    }
+    EXPECT_EQ(drawn.size(), PoolLatency::kCapacity) << "every held wait can be drawn";
+    EXPECT_EQ(*drawn.begin(), static_cast<long>(extra)) << "the oldest were replaced";
+    EXPECT_EQ(*drawn.rbegin(), static_cast<long>(PoolLatency::kCapacity + extra - 1));
+}
+
+TEST(PoolLatency, TimedRecordsRefusalsButNotStepsWithoutAnswer) {
+    const auto before = pool_latency().size(PoolStep::Choose);
+    EXPECT_EQ(timed(PoolStep::Choose, [] { return 1; }), 1);
+    EXPECT_THROW(timed(PoolStep::Choose,
+                       []() -> int {
+                           throw cognito::ServiceError(cognito::Failure::Rejected, "CodeMismatchException",
+                                                       "x");
+                       }),
+                 cognito::ServiceError);
+    EXPECT_EQ(pool_latency().size(PoolStep::Choose), before + 2)
+        << "a wrong code is an answer of the pool too";
+    EXPECT_THROW(
+        timed(PoolStep::Choose,
+              []() -> int { throw cognito::ServiceError(cognito::Failure::Timeout, "", "no answer"); }),
+        cognito::ServiceError);
+    EXPECT_THROW(timed(PoolStep::Choose, []() -> int { throw std::runtime_error("a limit"); }),
+                 std::runtime_error);
+    EXPECT_EQ(pool_latency().size(PoolStep::Choose), before + 2) << "no answer says nothing about the pool";
+}
+
+TEST(PoolLatency, TimedCountsFromTheStepsStart) {
+    PoolLatency& p = pool_latency();
+    const auto earlier = std::chrono::steady_clock::now() - milliseconds(5000);
+    (void)timed(PoolStep::Start, earlier, [] { return 0; });
+    std::size_t cursor = p.size() - 1;  // the newest
+    EXPECT_GE(p.draw(PoolStep::Start, cursor), milliseconds(5000));
+}
+
+}  // namespace
+}  // namespace pp::helper
