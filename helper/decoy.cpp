@@ -257,7 +257,8 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         }
         if (!walk.direct) {
             // One method left and no menu shown: the real walk offers the code first.
-            if (is_otp(chosen) && offered.size() == 1) offer(chosen, menu_dest(chosen), prefix);
+            if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
+                offer(chosen, menu_dest(chosen), prefix);
             const auto chosen_at = std::chrono::steady_clock::now();
             if (is_otp(chosen)) take_send(send_key);
             pool.pause(PoolStep::Choose, chosen_at);

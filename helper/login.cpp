@@ -478,7 +478,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
         auto& client = *ctx_.runtime->client;
         // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
         // first.
-        if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
+        // (The identifier question, when it was asked, was such a prompt already.)
+        if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
         const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
         if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
         std::vector<std::pair<std::string, Secret>> answer;
