@@ -284,13 +284,7 @@ void Session::login(const wire::Message& begin) {
 // root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
 void Session::authorize_caller() {
     if (ctx_.peer.uid == 0) return;
-    if (cfg().allow_unprivileged_self) {
-        passwd pw{}, *found = nullptr;
-        std::vector<char> buf(16384);
-        if (getpwnam_r(rec_.user.c_str(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr &&
-            found->pw_uid == ctx_.peer.uid)
-            return;
-    }
+    if (cfg().allow_unprivileged_self && local_account_uid(rec_.user) == ctx_.peer.uid) return;
     throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
                  "caller may not authenticate this user", true};
 }

@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "account_policy.hpp"
 #include "base64.hpp"
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
@@ -17,13 +18,6 @@ namespace pp::helper {
 namespace {
 
 using wire::Outcome;
-
-std::string user_of_uid(uid_t uid) {
-    passwd pw{}, *found = nullptr;
-    std::vector<char> buf(16384);
-    if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return {};
-    return found->pw_name;
-}
 
 }  // namespace
 
@@ -47,7 +41,7 @@ void Session::manage(const wire::Message& request) {
     if (ctx_.peer.uid != 0) {
         if (op == "import")
             throw Finish{Outcome::AuthErr, "Only root may import credentials.", "import by non-root"};
-        if (user_of_uid(ctx_.peer.uid) != rec_.user)
+        if (local_account_name(ctx_.peer.uid) != rec_.user)
             throw Finish{Outcome::AuthErr, "You may manage only your own security keys.",
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
         authenticate(op == "enroll" ? self_enrol_proof() : cfg().methods_for(kManageService, false));
@@ -103,7 +97,7 @@ std::vector<Method> Session::self_enrol_proof() {
 // Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
 // with the access token of a sign-in, so everybody, root included, first signs in with the pool.
 void Session::manage_pool_passkeys(const std::string& op, const wire::Message& request) {
-    if (ctx_.peer.uid != 0 && user_of_uid(ctx_.peer.uid) != rec_.user)
+    if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
         throw Finish{Outcome::AuthErr, "You may manage only your own passkeys.",
                      "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
     std::vector<Method> methods;

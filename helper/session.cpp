@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "account_policy.hpp"
 #include "channel.hpp"
 #include "cognito_client.hpp"
 #include "remote_host.hpp"
@@ -75,6 +76,8 @@ void Session::run() noexcept {
              std::string("client connection: ") + e.what()};
     } catch (const cognito::ServiceError& e) {
         f = service_failure(e);
+    } catch (const AccountLookupError& e) {
+        f = {Outcome::AuthinfoUnavail, "Sign-in is unavailable right now; try again later.", e.what()};
     } catch (const std::exception& e) {
         f = {Outcome::AuthErr, kSignInFailed, std::string("internal error: ") + e.what()};
     } catch (...) {

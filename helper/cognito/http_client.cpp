@@ -162,38 +162,36 @@ void initialise_libcurl_once() {
 
 }  // namespace
 
-// One lock per kind of data the share holds, as libcurl asks for concurrent use from several threads.
-struct HttpClient::ShareLocks {
-    std::array<std::mutex, CURL_LOCK_DATA_LAST> locks;
-
-    static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) noexcept {
-        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].lock();
-    }
-    static void unlock(CURL*, curl_lock_data data, void* user) noexcept {
-        static_cast<ShareLocks*>(user)->locks[static_cast<std::size_t>(data)].unlock();
-    }
-};
-
 void HttpClient::ShareRelease::operator()(void* share) const noexcept {
     curl_share_cleanup(share);
 }
 
 HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
-    : ca_file_(std::move(ca_file)),
-      request_timeout_(request_timeout),
-      locks_(std::make_unique<ShareLocks>()) {
+    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {
     initialise_libcurl_once();
-    share_.reset(curl_share_init());
-    if (!share_) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a share");
-    const auto set = [&](CURLSHoption option, auto value) {
-        if (curl_share_setopt(share_.get(), option, value) != CURLSHE_OK)
+}
+
+HttpClient::Share HttpClient::take_share() {
+    {
+        std::lock_guard lock(idle_mutex_);
+        if (!idle_.empty()) {
+            Share s = std::move(idle_.back());
+            idle_.pop_back();
+            return s;
+        }
+    }
+    Share share(curl_share_init());
+    if (!share) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a share");
+    for (const auto data : {CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS})
+        if (curl_share_setopt(share.get(), CURLSHOPT_SHARE, data) != CURLSHE_OK)
             throw ServiceError(Failure::Unreachable, "", "libcurl could not set up its share");
-    };
-    set(CURLSHOPT_LOCKFUNC, &ShareLocks::lock);
-    set(CURLSHOPT_UNLOCKFUNC, &ShareLocks::unlock);
-    set(CURLSHOPT_USERDATA, static_cast<void*>(locks_.get()));
-    set(CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    set(CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    return share;
+}
+
+void HttpClient::give_back(Share share) {
+    std::lock_guard lock(idle_mutex_);
+    // Beyond the idle limit the share is dropped, and its connection closed with it.
+    if (idle_.size() < static_cast<std::size_t>(max_idle_connections)) idle_.push_back(std::move(share));
 }
 
 HttpClient::~HttpClient() = default;
@@ -218,15 +216,13 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     if (body != nullptr) append(header_list, "Expect:");
 
     // A handle of its own, so its buffers (the request it built, the answer it received) are freed when the
-    // request ends; the connection goes back to the share.
-    const Easy owner(curl_easy_init());
+    // request ends; the connection stays in the share, which this request alone uses until it is given back.
+    Share share = take_share();
+    Easy owner(curl_easy_init());
     if (!owner) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
     CURL* easy = owner.get();
     Transfer transfer;
-    check(curl_easy_setopt(easy, CURLOPT_SHARE, share_.get()));
-    // The handle's own limit on the share's cache: each request runs in a private multi handle that would
-    // otherwise keep 5 (libcurl's default) and close the rest as requests overlap.
-    check(curl_easy_setopt(easy, CURLOPT_MAXCONNECTS, max_idle_connections));
+    check(curl_easy_setopt(easy, CURLOPT_SHARE, share.get()));
     check(curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
     check(curl_easy_setopt(easy, CURLOPT_URL, url.c_str()));
     check(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
@@ -267,6 +263,9 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
     response.body = std::move(transfer.body);
     response.error_type = std::move(transfer.error_type);
+    // The handle goes first: it is detached from the share before the share may be used by another request.
+    owner.reset();
+    give_back(std::move(share));
     return response;
 }
 

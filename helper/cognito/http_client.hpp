@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -44,15 +45,19 @@ class HttpClient {
     struct ShareRelease {
         void operator()(void* share) const noexcept;
     };
-    struct ShareLocks;
+    using Share = std::unique_ptr<void, ShareRelease>;  // one kept-alive connection (and its DNS cache)
+    // A share used by one request at a time: libcurl does not support sharing a connection cache between
+    // threads that use it at once (seen as requests timing out under 200 concurrent logins).
+    Share take_share();
+    void give_back(Share share);
 
     HttpResponse perform(const std::string& url, const std::vector<std::string>& headers,
                          const pp::Secret* body, Deadline deadline);
 
     std::string ca_file_;
     std::chrono::milliseconds request_timeout_;
-    std::unique_ptr<ShareLocks> locks_;          // outlives share_, which calls into it
-    std::unique_ptr<void, ShareRelease> share_;  // the live connections and the DNS cache, across requests
+    std::mutex idle_mutex_;
+    std::vector<Share> idle_;  // at most max_idle_connections, each with the connection its last request left
 };
 
 }  // namespace pp::cognito
