@@ -5,8 +5,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <string>
