@@ -39,37 +39,10 @@ namespace pp::test {
 namespace {
 
 using load::LoadUser;
+using load::PoolStandIn;
 
 constexpr uid_t kNobody = 65534;
 constexpr const char* kRefusalText = "Too many sign-ins at once";
-
-// The user-pool stand-in with a pool file of our own.
-class PoolStandIn {
-  public:
-    PoolStandIn(const fs::path& dir, const fs::path& pool) : dir_(dir) {
-        fs::create_directories(dir);
-        proc_ = Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir.string(),
-                         "--pool", pool.string(), "--host", "127.0.0.1", "--port", "0"},
-                        dir / "standin.log");
-        if (!wait_until([&] { return fs::exists(dir / "ready.json"); }))
-            throw std::runtime_error("the user-pool stand-in did not get ready: " +
-                                     read_text(dir / "standin.log"));
-        const std::string ready = read_text(dir / "ready.json");
-        port_ = std::atoi(ready.c_str() + ready.find(':', ready.find("\"port\"")) + 1);
-    }
-    [[nodiscard]] std::string pool_section(const fs::path& secret) const {
-        const std::string base = "https://127.0.0.1:" + std::to_string(port_) + "/";
-        return "[pool]\npool_id = us-east-1_TestPool\nclient_id = testclient123\nclient_secret_file = " +
-               secret.string() + "\nendpoint = " + base + "\nissuer = " + base +
-               "us-east-1_TestPool\nca_file = " + (dir_ / "ca.pem").string() + "\n";
-    }
-    [[nodiscard]] fs::path outbox() const { return dir_ / "outbox.jsonl"; }
-
-  private:
-    fs::path dir_;
-    Process proc_;
-    int port_ = 0;
-};
 
 // One directory per test, its services in a private /etc/pam.d, the stand-in with two users and the
 // helper's files. The namespace is entered once per process (CTest runs each test in a process of its own).

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "login_harness.hpp"
@@ -229,6 +230,25 @@ long vm_rss_kib(pid_t pid) {
 
 int thread_count(pid_t pid) {
     return static_cast<int>(status_field(pid, "Threads"));
+}
+
+PoolStandIn::PoolStandIn(const fs::path& dir, const fs::path& pool) : dir_(dir) {
+    fs::create_directories(dir);
+    proc_ = test::Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir.string(),
+                           "--pool", pool.string(), "--host", "127.0.0.1", "--port", "0"},
+                          dir / "standin.log");
+    if (!test::wait_until([&] { return fs::exists(dir / "ready.json"); }))
+        throw std::runtime_error("the user-pool stand-in did not get ready: " +
+                                 test::read_text(dir / "standin.log"));
+    const std::string ready = test::read_text(dir / "ready.json");
+    port_ = std::atoi(ready.c_str() + ready.find(':', ready.find("\"port\"")) + 1);
+}
+
+std::string PoolStandIn::pool_section(const fs::path& secret) const {
+    const std::string base = "https://127.0.0.1:" + std::to_string(port_) + "/";
+    return "[pool]\npool_id = us-east-1_TestPool\nclient_id = testclient123\nclient_secret_file = " +
+           secret.string() + "\nendpoint = " + base + "\nissuer = " + base +
+           "us-east-1_TestPool\nca_file = " + (dir_ / "ca.pem").string() + "\n";
 }
 
 }  // namespace pp::load

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "login_harness.hpp"
+
 namespace pp::load {
 
 namespace fs = std::filesystem;
@@ -68,5 +70,19 @@ std::vector<LoginOutcome> run_logins(const std::vector<LoadUser>& users, const s
 // From /proc/<pid>/status, in KiB and threads.
 long vm_rss_kib(pid_t pid);
 int thread_count(pid_t pid);
+
+// The user-pool stand-in with a pool file of our own (the harness's StandIn always loads the test pool),
+// started in `dir`; gone with the object.
+class PoolStandIn {
+  public:
+    PoolStandIn(const fs::path& dir, const fs::path& pool);
+    [[nodiscard]] std::string pool_section(const fs::path& secret) const;
+    [[nodiscard]] fs::path outbox() const { return dir_ / "outbox.jsonl"; }
+
+  private:
+    fs::path dir_;
+    test::Process proc_;
+    int port_ = 0;
+};
 
 }  // namespace pp::load

@@ -21,6 +21,7 @@ namespace {
 
 using load::LoadUser;
 using load::LoginOutcome;
+using load::PoolStandIn;
 
 constexpr int kLogins = 200;
 constexpr const char* kService = "pp-load";
@@ -32,33 +33,6 @@ constexpr const char* kService = "pp-load";
 // 0.1 to 3.0 MiB, once 4.0 MiB under a second build; a leak of 30 KiB a login (6 MiB a round) would exceed
 // the bound.
 constexpr long kGrowthBoundKib = 6144;
-
-// The user-pool stand-in, with a pool file of our own (the harness's StandIn always loads the test pool).
-class PoolStandIn {
-  public:
-    PoolStandIn(const fs::path& dir, const fs::path& pool) : dir_(dir) {
-        proc_ = Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir.string(),
-                         "--pool", pool.string(), "--host", "127.0.0.1", "--port", "0"},
-                        dir / "standin.log");
-        if (!wait_until([&] { return fs::exists(dir / "ready.json"); }))
-            throw std::runtime_error("the user-pool stand-in did not get ready: " +
-                                     read_text(dir / "standin.log"));
-        const std::string ready = read_text(dir / "ready.json");
-        port_ = std::atoi(ready.c_str() + ready.find(':', ready.find("\"port\"")) + 1);
-    }
-    [[nodiscard]] std::string pool_section(const fs::path& secret) const {
-        const std::string base = "https://127.0.0.1:" + std::to_string(port_) + "/";
-        return "[pool]\npool_id = us-east-1_TestPool\nclient_id = testclient123\nclient_secret_file = " +
-               secret.string() + "\nendpoint = " + base + "\nissuer = " + base +
-               "us-east-1_TestPool\nca_file = " + (dir_ / "ca.pem").string() + "\n";
-    }
-    [[nodiscard]] fs::path outbox() const { return dir_ / "outbox.jsonl"; }
-
-  private:
-    fs::path dir_;
-    Process proc_;
-    int port_ = 0;
-};
 
 std::vector<LoginOutcome> one_round(const std::vector<LoadUser>& users, const fs::path& outbox,
                                     const fs::path& work) {
