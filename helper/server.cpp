@@ -72,7 +72,7 @@ bool start_login_thread(std::function<void()> work) {
     if (pthread_attr_init(&attr) != 0) return false;
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, kLoginStack);
-    auto* owned = new std::function<void()>(std::move(work));
+    auto owned = std::make_unique<std::function<void()>>(std::move(work));
     pthread_t t;
     const int r = pthread_create(
         &t, &attr,
@@ -83,9 +83,10 @@ bool start_login_thread(std::function<void()> work) {
             wipe_spent_stack();
             return nullptr;
         },
-        owned);
+        owned.get());
     pthread_attr_destroy(&attr);
-    if (r != 0) delete owned;
+    // The thread owns the work from here on; when it could not start, `owned` frees it.
+    if (r == 0) static_cast<void>(owned.release());
     return r == 0;
 }
 
