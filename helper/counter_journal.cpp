@@ -240,22 +240,29 @@ std::optional<CounterJournal::Entry> CounterJournal::find(std::string_view user,
     return p.slots[p.newest].entry;
 }
 
-void CounterJournal::record(std::string_view user, std::string_view cred_id, const Entry& entry) const {
+bool CounterJournal::advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
+                             const Entry& entry) const {
     const UniqueFd fd = open_for_update(path_);
     const Digest key = key_of(user, cred_id);
     const Scan s = scan(path_, read_all(path_, fd.get()), key);
+    const Slot* current = s.found ? &s.pairs[*s.found].slots[s.pairs[*s.found].newest] : nullptr;
+    const std::uint32_t stored = std::max(floor, current != nullptr ? current->entry.counter : 0);
+    if ((stored > 0 || entry.counter > 0) && entry.counter <= stored) return false;
+    const Entry next{entry.counter,
+                     std::max(entry.last_used, current != nullptr ? current->entry.last_used : 0)};
     if (s.found) {
         const Pair& p = s.pairs[*s.found];
-        write_slot(path_, fd.get(), *s.found, p.spare(), encode(key, p.seq() + 1, entry));
-        return;
+        write_slot(path_, fd.get(), *s.found, p.spare(), encode(key, p.seq() + 1, next));
+        return true;
     }
     // A new entry: both copies, the second only once the first is on disk.
     const std::size_t at = s.free.value_or(s.pairs.size());
     if ((at + 1) * kPairBytes > kMaxBytes) fail(path_, "full: no room for another credential's counter");
     const std::uint64_t seq = at < s.pairs.size() ? s.pairs[at].seq() : 0;
     const int first = at < s.pairs.size() ? s.pairs[at].spare() : 0;
-    write_slot(path_, fd.get(), at, first, encode(key, seq + 1, entry));
-    write_slot(path_, fd.get(), at, 1 - first, encode(key, seq + 2, entry));
+    write_slot(path_, fd.get(), at, first, encode(key, seq + 1, next));
+    write_slot(path_, fd.get(), at, 1 - first, encode(key, seq + 2, next));
+    return true;
 }
 
 void CounterJournal::forget(std::string_view user, std::string_view cred_id) const {

@@ -42,8 +42,13 @@ class CounterJournal {
     // being written fails its checksum and the other copy is used; writers re-read under the lock.
     [[nodiscard]] std::optional<Entry> find(std::string_view user, std::string_view cred_id) const;
 
-    // Stores the credential's entry durably (fdatasync) before returning. The caller holds the store's lock.
-    void record(std::string_view user, std::string_view cred_id, const Entry& entry) const;
+    // A verified login's counter: stored durably (fdatasync) before returning true when it is above both
+    // `floor` (the counter in the credential's record) and the journal's own, or when the key does not count
+    // (all three zero). Otherwise nothing is written and the answer is false: a clone, or another login with
+    // the same key that got there first. The time of last use never goes back. One read of the file, one
+    // write. The caller holds the store's lock.
+    [[nodiscard]] bool advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
+                               const Entry& entry) const;
 
     // Marks the credential's pair free for reuse (the credential was removed). The caller holds the lock.
     void forget(std::string_view user, std::string_view cred_id) const;

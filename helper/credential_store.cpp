@@ -508,13 +508,9 @@ void CredentialStore::record_use(const std::string& user, std::string_view cred_
     UserFile file = read_user_file(path, user);
     const StoredCredential* c = file.find(cred_id);
     if (c == nullptr) throw CredentialError("the credential is no longer enrolled");
-    const CounterJournal counters = journal();
-    const auto entry = counters.find(user, cred_id);
-    const std::uint32_t stored = std::max(c->counter, entry ? entry->counter : 0);
-    if ((stored > 0 || counter > 0) && counter <= stored)
-        throw CredentialError("the signature counter did not increase");
     // Durable before the login is answered: a crash right after cannot let this counter in again.
-    counters.record(user, cred_id, {counter, std::max(now, entry ? entry->last_used : 0)});
+    if (!journal().advance(user, cred_id, c->counter, {counter, now}))
+        throw CredentialError("the signature counter did not increase");
 }
 
 std::vector<std::string> CredentialStore::users() const {

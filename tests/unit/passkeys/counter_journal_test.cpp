@@ -63,11 +63,11 @@ TEST_F(Journal, MissingFileHoldsNothing) {
 }
 
 TEST_F(Journal, UpdatesInPlace) {
-    journal().record("alice", "a", {1, 100});
-    journal().record("bob", "b", {7, 200});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {7, 200}));
     EXPECT_EQ(read_all(path()).size(), 4 * kSlot);  // one pair per credential
-    journal().record("alice", "a", {2, 101});
-    journal().record("alice", "a", {3, 102});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));
     EXPECT_EQ(read_all(path()).size(), 4 * kSlot) << "an update writes no new record";
     const auto a = journal().find("alice", "a");
     ASSERT_TRUE(a);
@@ -82,10 +82,26 @@ TEST_F(Journal, UpdatesInPlace) {
     EXPECT_THAT(read_all(path()), ::testing::Not(HasSubstr("alice"))) << "the file names nobody";
 }
 
+TEST_F(Journal, OnlyAHigherCounterAdvances) {
+    EXPECT_TRUE(journal().advance("alice", "a", 5, {6, 100}));
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {6, 101})) << "the same counter again";
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {2, 101})) << "a lower one";
+    EXPECT_FALSE(journal().advance("alice", "a", 9, {8, 101})) << "below the record's floor";
+    EXPECT_TRUE(journal().advance("alice", "a", 0, {7, 50}));
+    const auto e = journal().find("alice", "a");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->counter, 7u);
+    EXPECT_EQ(e->last_used, 100) << "the time of last use never goes back";
+    // A key that does not count (always 0) is let in; once a key counted, 0 is a regression.
+    EXPECT_TRUE(journal().advance("bob", "b", 0, {0, 1}));
+    EXPECT_TRUE(journal().advance("bob", "b", 0, {0, 2}));
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {0, 3}));
+}
+
 TEST_F(Journal, ATornCopyLeavesTheOtherOne) {
-    journal().record("alice", "a", {1, 100});  // both copies: counter 1
-    journal().record("alice", "a", {2, 101});  // one copy now holds 2
-    journal().record("alice", "a", {3, 102});  // the other holds 3, the first still 2
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));  // both copies: counter 1
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));  // one copy now holds 2
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));  // the other holds 3, the first still 2
     const std::string before = read_all(path());
     std::vector<std::uint32_t> seen;
     for (const off_t slot : {off_t{0}, off_t{kSlot}}) {
@@ -100,10 +116,10 @@ TEST_F(Journal, ATornCopyLeavesTheOtherOne) {
 }
 
 TEST_F(Journal, AnUpdateNeverOverwritesTheNewestCopy) {
-    journal().record("alice", "a", {1, 100});
-    journal().record("alice", "a", {2, 101});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));
     const std::string after_two = read_all(path());
-    journal().record("alice", "a", {3, 102});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));
     const std::string after_three = read_all(path());
     // Exactly one copy changed, and the copy that held 2 is not the one that now holds 3: the other copy.
     const bool first_changed = after_two.compare(0, kSlot, after_three, 0, kSlot) != 0;
@@ -113,13 +129,13 @@ TEST_F(Journal, AnUpdateNeverOverwritesTheNewestCopy) {
     poke(path(), first_changed ? 0 : kSlot, std::string(kSlot, '\x55'));
     EXPECT_EQ(journal().find("alice", "a")->counter, 2u);
     // The next update rewrites the torn copy, not the good one.
-    journal().record("alice", "a", {4, 103});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {4, 103}));
     EXPECT_EQ(journal().find("alice", "a")->counter, 4u);
 }
 
 TEST_F(Journal, BothCopiesDamagedFailsClosed) {
-    journal().record("bob", "b", {9, 1});
-    journal().record("alice", "a", {5, 100});
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {9, 1}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
     poke(path(), 2 * kSlot + 3, "xx");
     poke(path(), 3 * kSlot + 40, "yy");
     try {
@@ -129,37 +145,37 @@ TEST_F(Journal, BothCopiesDamagedFailsClosed) {
         EXPECT_THAT(e.what(), HasSubstr(path()));
         EXPECT_THAT(e.what(), HasSubstr("byte 128"));
     }
-    EXPECT_THROW(journal().record("bob", "b", {10, 2}), CounterJournalDamaged);
+    EXPECT_THROW((void)journal().advance("bob", "b", 0, {10, 2}), CounterJournalDamaged);
     EXPECT_THROW(journal().forget("bob", "b"), CounterJournalDamaged);
 }
 
 TEST_F(Journal, ATornFirstWriteIsFreeSpaceNotDamage) {
-    journal().record("alice", "a", {5, 100});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
     // A crash while appending a new entry: only part of its first copy reached the file.
     poke(path(), 2 * kSlot, "ppc1 and then nothing");
     EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
     EXPECT_EQ(journal().find("bob", "b"), std::nullopt);
-    journal().record("bob", "b", {1, 1});  // reuses the torn pair
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {1, 1}));  // reuses the torn pair
     EXPECT_EQ(read_all(path()).size(), 4 * kSlot);
     EXPECT_EQ(journal().find("bob", "b")->counter, 1u);
 }
 
 TEST_F(Journal, ForgottenPairsAreReused) {
-    journal().record("alice", "a", {5, 100});
-    journal().record("bob", "b", {6, 100});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {6, 100}));
     journal().forget("alice", "a");
     EXPECT_EQ(journal().find("alice", "a"), std::nullopt);
-    journal().record("carol", "c", {1, 1});
+    ASSERT_TRUE(journal().advance("carol", "c", 0, {1, 1}));
     EXPECT_EQ(read_all(path()).size(), 4 * kSlot) << "carol's entry takes alice's old pair";
     EXPECT_EQ(journal().find("carol", "c")->counter, 1u);
     EXPECT_EQ(journal().find("bob", "b")->counter, 6u);
 }
 
 TEST_F(Journal, UnsafeFileIsRefused) {
-    journal().record("alice", "a", {5, 100});
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
     ASSERT_EQ(::chmod(path().c_str(), 0666), 0);
     EXPECT_THROW((void)journal().find("alice", "a"), FileError);
-    EXPECT_THROW(journal().record("alice", "a", {6, 100}), FileError);
+    EXPECT_THROW((void)journal().advance("alice", "a", 0, {6, 100}), FileError);
     ASSERT_EQ(::chmod(path().c_str(), 0600), 0);
     ASSERT_EQ(::chown(path().c_str(), 65534, 65534), 0);
     EXPECT_THROW((void)journal().find("alice", "a"), FileError);
@@ -168,7 +184,7 @@ TEST_F(Journal, UnsafeFileIsRefused) {
     ASSERT_EQ(::rename(path().c_str(), real.c_str()), 0);
     ASSERT_EQ(::symlink(real.c_str(), path().c_str()), 0);
     EXPECT_THROW((void)journal().find("alice", "a"), FileError);
-    EXPECT_THROW(journal().record("alice", "a", {6, 100}), FileError);
+    EXPECT_THROW((void)journal().advance("alice", "a", 0, {6, 100}), FileError);
 }
 
 // Credential files written before the journal carry the counters: they stay the floor, untouched.
