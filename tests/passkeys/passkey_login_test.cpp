@@ -982,5 +982,47 @@ TEST_F(MuteKeys, AMuteKeyBesideAGoodOneStillLogsIn) {
     EXPECT_LT(events_[cancelled].at - events_[asked].at, kTouchTimeout) << show(events_);
 }
 
+// ---- What a single key is asked (issue #10, speed 2) ----
+// With one key plugged in there is nothing to choose between, so the module asks it for the assertion at
+// once, without the touch-less probe first (pam-u2f's "nodetect"): one request to the key instead of two. A
+// key without the credential answers that request with NO_CREDENTIALS, which must end as before.
+using SingleKey = MuteKeys;
+
+[[nodiscard]] std::size_t assertions_asked(const std::vector<Event>& events, int key) {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const Event& e) {
+        return e.key == key && e.what == "cbor getAssertion";
+    }));
+}
+
+TEST_F(SingleKey, IsAskedOnceWithoutAProbe) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login_logged("alice", {});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+TEST_F(SingleKey, WithoutTheCredentialItIsLikeNoKey) {
+    start_helper();
+    // alice's credential lives on virtual key 1; the only key plugged in is key 0.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login_logged("alice", {});
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+TEST_F(SingleKey, TwoKeysAreStillProbedSoOnlyTheRightOneWaitsForATouch) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login_logged("alice", {"VFIDO_KEYS=2"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << "key 0 gets the probe alone\n" << show(events_);
+    EXPECT_EQ(assertions_asked(events_, 1), 2u) << "key 1 the probe, then the real question\n"
+                                                << show(events_);
+}
+
 }  // namespace
 }  // namespace pp::test
