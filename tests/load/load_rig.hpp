@@ -51,6 +51,9 @@ struct LoginOutcome {
     bool own_prompt = false;  // every code prompt named this user's own masked address
     std::string prompt;       // the first code prompt seen
     double seconds = 0;       // pam_authenticate, start to end, measured in the child
+    // From the start of pam_authenticate to the helper's first message reaching the conversation (the first
+    // prompt); -1 when there was none.
+    double first_answer_seconds = -1;
 };
 
 struct RunOptions {

@@ -7,7 +7,8 @@
 //
 // "run" needs root: it moves into a mount namespace of its own where DIR is /etc/pam.d (see load_rig.hpp), so
 // the real libpam reads DIR/NAME. Login k is for user k mod N. It prints one JSON line per login, {"user",
-// "pam_code", "own_prompt", "seconds"} (pam_authenticate, start to end, measured in the child), then
+// "pam_code", "own_prompt", "seconds", "first_answer_seconds"} (pam_authenticate, start to end, and start to
+// the first prompt, measured in the child), then
 // {"logins", "succeeded", "wall_seconds"}. Exit status 0 when every login succeeded.
 #include <security/pam_appl.h>
 
@@ -79,8 +80,10 @@ int main(int argc, char** argv) {
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int succeeded = 0;
     for (const auto& r : outcomes) {
-        std::printf("{\"user\": %d, \"pam_code\": %d, \"own_prompt\": %s, \"seconds\": %.6f}\n", r.user,
-                    r.pam_code, r.own_prompt ? "true" : "false", r.seconds);
+        std::printf(
+            "{\"user\": %d, \"pam_code\": %d, \"own_prompt\": %s, \"seconds\": %.6f, "
+            "\"first_answer_seconds\": %.6f}\n",
+            r.user, r.pam_code, r.own_prompt ? "true" : "false", r.seconds, r.first_answer_seconds);
         succeeded += r.pam_code == PAM_SUCCESS;
     }
     std::printf("{\"logins\": %d, \"succeeded\": %d, \"wall_seconds\": %.6f}\n", logins, succeeded, wall);
