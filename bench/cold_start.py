@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Cold start of the socket-activated helper, side by side: a baseline build (normally main's) and this tree.
 
-    bench/cold_start.py --build-dir BUILD --baseline-build-dir BASE [--runs 15] [--work-dir DIR] [--json FILE]
+    bench/cold_start.py --build-dir BUILD --baseline-build-dir BASE [--runs 15] [--think-ms 0 500]
+                        [--work-dir DIR] [--json FILE] [--helper-prefix CMD] [--baseline-prefix CMD]
 
 The helper is started the way systemd starts it (pam-passwordless-helper.socket, Accept=no): this script owns
 the listening socket, a login connects to it and sends its Begin while no helper runs, and when the socket turns
@@ -14,7 +15,9 @@ Each login reports, measured in its own process from the start of pam_authentica
   - first answer: until the helper's first message reaches the conversation (here the offer
     "Send a code to ...? [Y/n]", the first prompt the person sees);
   - whole login: until pam_authenticate returns (offer, code sent, code checked, ID token verified).
-Cold - warm of each is the cost of the cold start. Runs alternate between the two helpers, the first of each
+Cold - warm of each is the cost of the cold start. A pass is made for each --think-ms: how long the person
+takes to answer the first prompt (0: at once, the worst case for whatever the helper prepares meanwhile; 500:
+a quick reader), the same for the cold and the warm login. Runs alternate between the two helpers, the first of each
 pair alternating too. Medians, the ratio of medians (this tree / baseline) and a two-sided Mann-Whitney U test
 (normal approximation, ties averaged) on each measure. Each helper uses its own build's module; the driver is
 this tree's. Both keep their limit state between runs (page cache warm, as after a restart). Needs root. Build
@@ -144,12 +147,12 @@ class Helper:
         os.close(log)
         self.pid = pid
 
-    def login(self, tag):
+    def login(self, tag, think_ms):
         """Starts one login (a process of its own); returns the Popen."""
         return subprocess.Popen(
             [self.driver, "run", "--pam-dir", os.path.join(self.work, "pam.d"), "--service", SERVICE,
              "--users", str(USERS), "--logins", "1", "--concurrency", "1",
-             "--outbox", self.outbox, "--work", os.path.join(self.work, tag)],
+             "--outbox", self.outbox, "--work", os.path.join(self.work, tag), "--think-ms", str(think_ms)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def finish(self, proc):
@@ -174,9 +177,9 @@ class Helper:
             self.listener.close()
             self.listener = None
 
-    def cold_and_warm(self, i):
+    def cold_and_warm(self, i, think_ms):
         self.listen()
-        login = self.login(f"cold{i}")
+        login = self.login(f"cold{i}", think_ms)
         # The login's connection makes the listening socket readable: that is when systemd starts the unit.
         poller = select.poll()
         poller.register(self.listener.fileno(), select.POLLIN)
@@ -185,7 +188,7 @@ class Helper:
             sys.exit(f"cold_start: {self.label}: no login reached the socket")
         self.activate()
         cold = self.finish(login)
-        warm = self.finish(self.login(f"warm{i}"))
+        warm = self.finish(self.login(f"warm{i}", think_ms))
         self.stop()
         return cold, warm
 
@@ -195,6 +198,8 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--baseline-build-dir", required=True)
     ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--think-ms", type=int, nargs="+", default=[0, 500],
+                    help="the person's pause before answering the first prompt; one pass per value (default 0 500)")
     ap.add_argument("--work-dir")
     ap.add_argument("--json")
     ap.add_argument("--helper-prefix", default="",
@@ -239,37 +244,41 @@ def main():
 
         keys = ("cold_first_ms", "warm_first_ms", "cold_login_ms", "warm_login_ms", "first_extra_ms",
                 "login_extra_ms")
-        results = {h.label: {k: [] for k in keys} for h in helpers}
         # One untimed start each: the binaries and libraries into the page cache, the state files created.
         for h in helpers:
-            h.cold_and_warm("warmup")
-        print(f"{args.runs} socket-activated cold starts per helper, alternating")
-        for i in range(args.runs):
-            for h in (helpers if i % 2 == 0 else helpers[::-1]):
-                (cf, cl), (wf, wl) = h.cold_and_warm(i)
-                r = results[h.label]
-                for k, v in zip(keys, (cf, wf, cl, wl, cf - wf, cl - wl)):
-                    r[k].append(v)
-                print(f"  run {i:2} {h.label:>9}: first answer cold {cf:7.1f} warm {wf:6.1f} (+{cf - wf:6.1f}) ms; "
-                      f"whole login cold {cl:7.1f} warm {wl:6.1f} (+{cl - wl:6.1f}) ms", flush=True)
-
-        print("\nmedians (ms)")
-        summary = {}
-        for label, r in results.items():
-            summary[label] = {k: statistics.median(v) for k, v in r.items()}
-            s = summary[label]
-            print(f"  {label:>9}: first answer cold {s['cold_first_ms']:.1f}, warm {s['warm_first_ms']:.1f}, "
-                  f"cold - warm {s['first_extra_ms']:.1f}; whole login cold {s['cold_login_ms']:.1f}, "
-                  f"warm {s['warm_login_ms']:.1f}, cold - warm {s['login_extra_ms']:.1f}")
-        tests = {}
-        for k in ("first_extra_ms", "login_extra_ms"):
-            u, p = mann_whitney(results["this tree"][k], results["baseline"][k])
-            ratio = summary["this tree"][k] / summary["baseline"][k] if summary["baseline"][k] else float("nan")
-            tests[k] = {"u": u, "p": p, "ratio": ratio}
-            print(f"  {k}: this tree / baseline {ratio:.2f}, Mann-Whitney U = {u:.0f}, two-sided p = {p:.2g} "
-                  f"(n = {args.runs} each)")
+            h.cold_and_warm("warmup", 0)
+        report = {}
+        for think_ms in args.think_ms:
+            results = {h.label: {k: [] for k in keys} for h in helpers}
+            print(f"\n{args.runs} socket-activated cold starts per helper, alternating; the person answers the first "
+                  f"prompt after {think_ms} ms")
+            for i in range(args.runs):
+                for h in (helpers if i % 2 == 0 else helpers[::-1]):
+                    (cf, cl), (wf, wl) = h.cold_and_warm(f"{think_ms}-{i}", think_ms)
+                    r = results[h.label]
+                    for k, v in zip(keys, (cf, wf, cl, wl, cf - wf, cl - wl)):
+                        r[k].append(v)
+                    print(f"  run {i:2} {h.label:>9}: first answer cold {cf:7.1f} warm {wf:6.1f} (+{cf - wf:6.1f}) ms; "
+                          f"whole login cold {cl:7.1f} warm {wl:6.1f} (+{cl - wl:6.1f}) ms", flush=True)
+            print(f"medians (ms), first prompt answered after {think_ms} ms")
+            summary = {}
+            for label, r in results.items():
+                summary[label] = {k: statistics.median(v) for k, v in r.items()}
+                s = summary[label]
+                print(f"  {label:>9}: first answer cold {s['cold_first_ms']:.1f}, warm {s['warm_first_ms']:.1f}, "
+                      f"cold - warm {s['first_extra_ms']:.1f}; whole login cold {s['cold_login_ms']:.1f}, "
+                      f"warm {s['warm_login_ms']:.1f}, cold - warm {s['login_extra_ms']:.1f}")
+            tests = {}
+            for k in ("first_extra_ms", "login_extra_ms"):
+                u, p = mann_whitney(results["this tree"][k], results["baseline"][k])
+                base = summary["baseline"][k]
+                ratio = summary["this tree"][k] / base if base else float("nan")
+                tests[k] = {"u": u, "p": p, "ratio": ratio}
+                print(f"  {k}: this tree / baseline {ratio:.2f}, Mann-Whitney U = {u:.0f}, two-sided p = {p:.2g} "
+                      f"(n = {args.runs} each)")
+            report[think_ms] = {"runs": results, "summary": summary, "tests": tests}
         if args.json:
-            write(args.json, json.dumps({"runs": results, "summary": summary, "tests": tests}, indent=2) + "\n")
+            write(args.json, json.dumps(report, indent=2) + "\n")
         return 0
     finally:
         for h in helpers:

@@ -51,7 +51,10 @@ std::string read_file(const fs::path& p) {
                     first_answer =
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                 // One method: the offer of the code comes first, with the same masked address.
-                if (prompt == "Send a code to " + user.masked + "? [Y/n] ") return std::string();
+                if (prompt == "Send a code to " + user.masked + "? [Y/n] ") {
+                    std::this_thread::sleep_for(o.think);
+                    return std::string();
+                }
                 if (first_prompt.empty()) first_prompt = prompt;
                 if (prompt != "Code sent to " + user.masked + ": ") {
                     own = false;

@@ -62,6 +62,9 @@ struct RunOptions {
     fs::path work;                    // where the children leave their results
     std::size_t concurrency = 0;      // logins in flight at most; 0 = all at once, released together
     std::chrono::seconds limit{120};  // then the children left are killed and count as failed
+    // How long the person takes to answer the first prompt (the offer of the code): what a person reading it
+    // gives the helper to prepare the rest (bench/cold_start.py).
+    std::chrono::milliseconds think{0};
 };
 
 // Runs one login for each index in `who`, each in a forked child that answers its code prompt with the code

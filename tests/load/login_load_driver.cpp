@@ -3,7 +3,7 @@
 //
 //   login_load_driver pool --users N --pool FILE --identities FILE
 //   login_load_driver run --pam-dir DIR --service NAME --users N --logins L --concurrency C --outbox FILE
-//                         --work DIR
+//                         --work DIR [--think-ms MS]
 //
 // "run" needs root: it moves into a mount namespace of its own where DIR is /etc/pam.d (see load_rig.hpp), so
 // the real libpam reads DIR/NAME. Login k is for user k mod N. It prints one JSON line per login, {"user",
@@ -29,7 +29,7 @@ int usage() {
     std::fputs(
         "usage: login_load_driver pool --users N --pool FILE --identities FILE\n"
         "       login_load_driver run --pam-dir DIR --service NAME --users N --logins L --concurrency C\n"
-        "                             --outbox FILE --work DIR\n",
+        "                             --outbox FILE --work DIR [--think-ms MS]\n",
         stderr);
     return 2;
 }
@@ -71,12 +71,15 @@ int main(int argc, char** argv) {
     for (int k = 0; k < logins; ++k) who.push_back(k % static_cast<int>(users.size()));
 
     const auto start = std::chrono::steady_clock::now();
-    const auto outcomes = pp::load::run_logins(users, who,
-                                               {.service = need("--service"),
-                                                .outbox = need("--outbox"),
-                                                .work = need("--work"),
-                                                .concurrency = static_cast<std::size_t>(concurrency),
-                                                .limit = std::chrono::seconds(600)});
+    const auto outcomes = pp::load::run_logins(
+        users, who,
+        {.service = need("--service"),
+         .outbox = need("--outbox"),
+         .work = need("--work"),
+         .concurrency = static_cast<std::size_t>(concurrency),
+         .limit = std::chrono::seconds(600),
+         .think =
+             std::chrono::milliseconds(opt.count("--think-ms") ? std::atoi(opt["--think-ms"].c_str()) : 0)});
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int succeeded = 0;
     for (const auto& r : outcomes) {
