@@ -24,7 +24,7 @@ void PoolWarmUp::answered(const std::shared_ptr<const Runtime>& runtime) noexcep
                 try {
                     cognito::HttpClient::load_library();
                     runtime->verifier->prefetch(started + runtime->config.request_timeout);
-                    syslog(LOG_DEBUG, "pool warm-up: the user pool's key set fetched in %lld ms",
+                    syslog(LOG_INFO, "pool warm-up: the user pool's key set fetched in %lld ms",
                            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                       std::chrono::steady_clock::now() - started)
                                                       .count()));

@@ -61,6 +61,9 @@ LibCurl load() {
     if (v->ssl_version == nullptr || !std::string_view(v->ssl_version).starts_with("OpenSSL/"))
         unavailable(std::string("not built with OpenSSL (") + (v->ssl_version ? v->ssl_version : "no TLS") +
                     ")");
+    // Initialised while logins run (their threads use OpenSSL): only a build whose global init is thread-safe
+    // may be initialised so.
+    if ((v->features & CURL_VERSION_THREADSAFE) == 0) unavailable("not built thread-safe");
     if (global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) unavailable("could not be initialised");
     return api;
 }
