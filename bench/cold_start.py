@@ -25,6 +25,7 @@ first (both trees): `cmake --build B --target login_load_driver pam-passwordless
 """
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -45,7 +46,8 @@ SECRET = "s3cr3t-for-the-local-stand-in-only"
 USERS = 8
 # The load users are local accounts for the helper only (codes go only to local accounts): nss_wrapper, as in
 # tests/load, so nothing in /etc changes.
-NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
+NSS_WRAPPER = next(iter(sorted(glob.glob("/usr/lib/*/libnss_wrapper.so") + glob.glob("/usr/lib/libnss_wrapper.so"))),
+                   "/usr/lib/libnss_wrapper.so")
 
 
 def write(path, text, mode=0o644):
