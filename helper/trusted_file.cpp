@@ -40,10 +40,6 @@ void check_file(const std::string& path, const struct stat& st, Confidentiality 
         fail(path, "readable by group or others (a secret must be mode 0600 or 0400)");
 }
 
-}  // namespace
-
-namespace {
-
 // Opens `path` after the checks read_trusted_file promises; `st` is the open file's.
 UniqueFd open_trusted(const std::string& path, Confidentiality c, struct stat& st) {
     if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
