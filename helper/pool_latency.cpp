@@ -6,7 +6,7 @@
 
 namespace pp::helper {
 
-void PoolLatency::record(PoolStep step, std::chrono::milliseconds d) {
+void PoolLatency::record(PoolStep step, Wait d) {
     std::lock_guard lock(m_);
     if (ring_.size() < kCapacity) {
         ring_.push_back({step, d});
@@ -16,11 +16,11 @@ void PoolLatency::record(PoolStep step, std::chrono::milliseconds d) {
     oldest_ = (oldest_ + 1) % kCapacity;
 }
 
-std::chrono::milliseconds PoolLatency::draw(PoolStep step, std::size_t& cursor) const {
+PoolLatency::Wait PoolLatency::draw(PoolStep step, std::size_t& cursor) const {
     std::lock_guard lock(m_);
     const std::size_t n = ring_.size();
     if (n == 0) return kDefault;
-    auto at = [&](std::size_t age) -> const Wait& { return ring_[(oldest_ + age % n) % n]; };
+    auto at = [&](std::size_t age) -> const Entry& { return ring_[(oldest_ + age % n) % n]; };
     for (std::size_t k = 0; k < n; ++k) {
         const std::size_t age = (cursor + k) % n;
         if (at(age).step == step) {
@@ -41,7 +41,7 @@ std::size_t PoolLatency::size() const {
 std::size_t PoolLatency::size(PoolStep step) const {
     std::lock_guard lock(m_);
     return static_cast<std::size_t>(
-        std::count_if(ring_.begin(), ring_.end(), [&](const Wait& w) { return w.step == step; }));
+        std::count_if(ring_.begin(), ring_.end(), [&](const Entry& w) { return w.step == step; }));
 }
 
 PoolLatency& pool_latency() {

@@ -28,22 +28,26 @@ class PoolLatency {
     // Used until the first real wait has been recorded.
     static constexpr std::chrono::milliseconds kDefault{250};
 
-    void record(PoolStep step, std::chrono::milliseconds d);
+    // In microseconds: a wait rounded down to the millisecond would make each decoy pause shorter than the
+    // step it copies by half a millisecond on average.
+    using Wait = std::chrono::microseconds;
+
+    void record(PoolStep step, Wait d);
     // The first wait of `step` at or after `cursor` (a position in the history, oldest first, wrapping), and
     // the cursor moved past it; with no wait of that step recorded, the wait at the cursor whatever its step
     // (the same pool answers them all); with nothing recorded, kDefault.
-    [[nodiscard]] std::chrono::milliseconds draw(PoolStep step, std::size_t& cursor) const;
+    [[nodiscard]] Wait draw(PoolStep step, std::size_t& cursor) const;
     [[nodiscard]] std::size_t size() const;
     [[nodiscard]] std::size_t size(PoolStep step) const;
 
   private:
-    struct Wait {
+    struct Entry {
         PoolStep step;
-        std::chrono::milliseconds d;
+        Wait d;
     };
     mutable std::mutex m_;
-    std::vector<Wait> ring_;  // at most kCapacity
-    std::size_t oldest_ = 0;  // once full, the next one overwritten
+    std::vector<Entry> ring_;  // at most kCapacity
+    std::size_t oldest_ = 0;   // once full, the next one overwritten
 };
 
 // The helper's one model, shared by every login.
@@ -74,7 +78,7 @@ auto timed(PoolStep step, std::chrono::steady_clock::time_point start, F&& call)
         bool answered = true;
         ~Clock() {
             if (answered)
-                pool_latency().record(step, std::chrono::duration_cast<std::chrono::milliseconds>(
+                pool_latency().record(step, std::chrono::duration_cast<PoolLatency::Wait>(
                                                 std::chrono::steady_clock::now() - start));
         }
     } clock{step, start};
