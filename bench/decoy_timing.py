@@ -233,11 +233,19 @@ def main():
                 figures.setdefault(span, {})[g] = fig
                 e2e.say(line)
         if args.steps:
-            e2e.say("steps (median ms; step k: from request k to the next request or the refusal):")
+            e2e.say("steps: median ms (decoys: MWU p/KS p against real); step k from request k to the next "
+                    "request or the refusal")
+            count = min(len(x["steps"]) for g in GROUPS for x in logins[g])
             for g in GROUPS:
-                count = min(len(x["steps"]) for x in logins[g])
-                meds = [statistics.median(x["steps"][k] for x in logins[g]) * 1000 for k in range(count)]
-                e2e.say(f"        {g:7} " + " ".join(f"{m:7.1f}" for m in meds))
+                cells = []
+                for k in range(count):
+                    t = [x["steps"][k] for x in logins[g]]
+                    cell = f"{statistics.median(t) * 1000:7.1f}"
+                    if g != "real":
+                        real = [x["steps"][k] for x in logins["real"]]
+                        cell += f" ({mann_whitney(t, real)[1]:.3f}/{kolmogorov_smirnov(t, real)[1]:.3f})"
+                    cells.append(cell)
+                e2e.say(f"        {g:7} " + "  ".join(cells))
         result["figures"] = figures
         e2e.check("outcome=success" not in helper.log(), "a login succeeded")
 
