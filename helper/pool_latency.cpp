@@ -49,6 +49,30 @@ PoolLatency& pool_latency() {
     return model;
 }
 
+void WakeLateness::record(std::chrono::microseconds late) {
+    late = std::clamp(late, std::chrono::microseconds(0), kMax);
+    std::lock_guard lock(m_);
+    if (ring_.size() < kCapacity) {
+        ring_.push_back(late);
+        return;
+    }
+    ring_[next_] = late;
+    next_ = (next_ + 1) % kCapacity;
+}
+
+std::chrono::microseconds WakeLateness::lead() const {
+    std::lock_guard lock(m_);
+    if (ring_.empty()) return std::chrono::microseconds(0);
+    std::chrono::microseconds sum(0);
+    for (auto l : ring_) sum += l;
+    return sum / static_cast<std::int64_t>(ring_.size());
+}
+
+WakeLateness& wake_lateness() {
+    static WakeLateness estimate;
+    return estimate;
+}
+
 LatencyWalk::LatencyWalk() {
     // Where the walk starts needs no secrecy, only independence from the name being tried.
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -56,7 +80,12 @@ LatencyWalk::LatencyWalk() {
 }
 
 void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {
-    std::this_thread::sleep_until(since + pool_latency().draw(step, cursor_));
+    const auto deadline = since + pool_latency().draw(step, cursor_) - wake_lateness().lead();
+    // Only a sleep that had time left says how late the timer wakes: a deadline already past returns at once.
+    if (std::chrono::steady_clock::now() >= deadline) return;
+    std::this_thread::sleep_until(deadline);
+    wake_lateness().record(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - deadline));
 }
 
 }  // namespace pp::helper

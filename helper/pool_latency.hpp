@@ -53,12 +53,36 @@ class PoolLatency {
 // The helper's one model, shared by every login.
 PoolLatency& pool_latency();
 
+// How late a decoy's sleep wakes after its deadline (timer slack, the scheduler on a loaded machine). A real
+// step's recorded wait already holds the one wake-up of its thread (when the pool's reply arrived); a pause
+// that slept the whole recorded wait would add a second one and outlast the step it copies (by 0.2-0.7 ms a
+// step on a loaded 2-core machine, enough to tell the decoy apart over many logins). So pauses aim earlier by
+// the mean lateness of the recent ones.
+class WakeLateness {
+  public:
+    static constexpr std::size_t kCapacity = 64;
+    // A longer stall is the machine's load, not the timer: it would make the next pauses far too short.
+    static constexpr std::chrono::microseconds kMax{5000};
+
+    void record(std::chrono::microseconds late);           // clamped to 0..kMax
+    [[nodiscard]] std::chrono::microseconds lead() const;  // the mean of the recent ones; 0 before any
+
+  private:
+    mutable std::mutex m_;
+    std::vector<std::chrono::microseconds> ring_;  // at most kCapacity
+    std::size_t next_ = 0;                         // once full, the one overwritten next
+};
+
+// The helper's one estimate, shared by every decoy login.
+WakeLateness& wake_lateness();
+
 // The pauses of one decoy login, starting at a random place in the history.
 class LatencyWalk {
   public:
     LatencyWalk();
     // Sleeps until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
-    // decoy's own work in between (a send-limit check, say) counts as the real login's does.
+    // decoy's own work in between (a send-limit check, say) counts as the real login's does; it aims earlier
+    // by wake_lateness() and teaches it how late this sleep woke.
     void pause(PoolStep step, std::chrono::steady_clock::time_point since);
 
   private:

@@ -103,5 +103,24 @@ TEST(PoolLatency, TimedKeepsTheFractionOfAMillisecond) {
     EXPECT_GE(p.draw(PoolStep::Start, cursor), std::chrono::microseconds(1900));
 }
 
+// A decoy's sleep wakes a little after its deadline (timer slack, the scheduler), while the real step it
+// copies holds only the one wake-up already inside its recorded wait: pauses aim earlier by the mean of how
+// late the recent ones woke, a stall longer than kMax counting as kMax.
+TEST(WakeLateness, AimsEarlierByTheRecentMeanLateness) {
+    using std::chrono::microseconds;
+    WakeLateness w;
+    EXPECT_EQ(w.lead(), microseconds(0)) << "nothing learnt: no lead";
+    w.record(microseconds(100));
+    w.record(microseconds(300));
+    EXPECT_EQ(w.lead(), microseconds(200));
+    for (std::size_t i = 0; i < WakeLateness::kCapacity; ++i) w.record(microseconds(500));
+    EXPECT_EQ(w.lead(), microseconds(500)) << "only the recent ones count";
+    for (std::size_t i = 0; i < WakeLateness::kCapacity; ++i) w.record(std::chrono::seconds(2));
+    EXPECT_EQ(w.lead(), WakeLateness::kMax) << "a stall is load, not the timer";
+    w.record(microseconds(-50));
+    EXPECT_LE(w.lead(), WakeLateness::kMax);
+    EXPECT_GE(w.lead(), microseconds(0));
+}
+
 }  // namespace
 }  // namespace pp::helper
