@@ -1,26 +1,33 @@
 #!/usr/bin/python3
-"""Can the time a login takes tell who is enrolled? The decoy against a real user, through a real sshd, with the
+"""Can the time a login takes tell who is enrolled? The decoy against real users, through a real sshd, with the
 user pool behind an added delay (as Cognito is some 200 ms from most servers).
 
-    bench/decoy_timing.py --build-dir BUILD [--logins 50] [--delay-ms 200] [--work-dir DIR]
-                          [--module SO] [--helper BIN] [--json FILE]
+    bench/decoy_timing.py --build-dir BUILD [--names 50] [--logins-per-name 1] [--delay-ms 200] [--seed N]
+                          [--work-dir DIR] [--module SO] [--helper BIN] [--json FILE]
 
-Logins, interleaved so that drift in the machine's load hits each group alike, all refused after three wrong
-codes through keyboard-interactive (paramiko):
-  real     alice, who has an identity: every code goes to the pool and comes back refused
-  bob      a local account without an identity: the decoy
-  nouser   a name that is no local account: the decoy, with every answer replaced by sshd's control characters
+Three groups of --names names each, every name made at random in one shape (eight lower-case letters) and dealt
+to a group at random, so that nothing in a name but its group differs from group to group:
+  real     pool users with an identity (an email and a phone, both mapped): every code goes to the pool and
+           comes back refused
+  noid     local accounts without an identity: the decoy
+  nouser   names that are no local account: the decoy, with every answer replaced by sshd's control characters
+Every name logs in --logins-per-name times, all logins of all groups in one random order (so drift in the
+machine's load hits each group alike), each refused after three wrong codes through keyboard-interactive
+(paramiko). sshd pads a failed authentication request to a minimum time that depends on the user name
+(user_specific_delay() in auth2.c, see bench/README.md); with many names per group that per-name amount is
+noise that averages out, where with one name per group it was an offset that told the groups apart.
+
 Each login is timed from the first keyboard-interactive request (the menu) to sshd's refusal ("whole"), and from
-the second (the first code prompt) to the refusal ("codes"). sshd pads the step after the first prompt to a
-minimum time of its own that depends on the user name (user_specific_delay() in auth2.c: a per-name base
-doubled until it exceeds the time so far), for every name alike, enrolled or not; comparing three names, that
-padding shows as a per-name offset of the whole time. "codes" leaves it out. Before the first timed login
-alice logs in (and fails) --warmup times, as real users would have before any attacker arrives: the helper
+the second (the first code prompt) to the refusal ("codes"); each step between two requests is timed too
+(--steps prints their medians per group: where a difference is, if one shows). Before the first timed login
+real users log in (and fail) --warmup times, as real users would have before any attacker arrives: the helper
 learns the pool's latency from real logins only.
 
-For each decoy group it prints the medians beside the real user's, their ratio, and a two-sided Mann-Whitney U
-test (normal approximation with tie correction): p < 0.01 means the two groups can be told apart. Run as root
-(the e2e rig: a private mount and PID namespace, tests/e2e/e2e_support.py). Build first:
+For each decoy group it prints the medians beside the real users', their ratio, and two two-sided two-sample
+tests against the real users' durations: Mann-Whitney U (normal approximation with tie correction: a shift of
+the middle) and Kolmogorov-Smirnov (asymptotic distribution with Stephens' small-sample correction: any
+difference of shape). p < 0.01 means the two groups can be told apart. Standard library only. Run as root (the
+e2e rig: a private mount and PID namespace, tests/e2e/e2e_support.py). Build first:
 `cmake --build BUILD --target pam-passwordless-helper pam_passwordless`. Not a test: nothing here fails.
 """
 
@@ -28,8 +35,10 @@ import argparse
 import json
 import math
 import os
+import random
 import socket
 import statistics
+import string
 import sys
 import time
 
@@ -39,8 +48,9 @@ sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
 import e2e_support as e2e  # noqa: E402
 import sshd_login  # noqa: E402
 
-GROUPS = {"real": sshd_login.USER, "bob": "bob", "nouser": "nosuchuser"}
+GROUPS = ("real", "noid", "nouser")
 WRONG = "00000000"
+EMAIL_DOMAIN = "example.com"
 
 
 def parse_args():
@@ -49,43 +59,53 @@ def parse_args():
     ap.add_argument("--work-dir", help="default: BUILD/bench/decoy_timing")
     ap.add_argument("--module", help="pam_passwordless.so (default: BUILD/pam_passwordless/pam_passwordless.so)")
     ap.add_argument("--helper", help="the helper (default: BUILD/helper/pam-passwordless-helper)")
-    ap.add_argument("--logins", type=int, default=50, help="timed logins per group (default 50)")
+    ap.add_argument("--names", type=int, default=50, help="names per group (default 50)")
+    ap.add_argument("--logins-per-name", type=int, default=1, help="timed logins of each name (default 1)")
     ap.add_argument("--warmup", type=int, default=10, help="untimed real logins first (default 10)")
     ap.add_argument("--delay-ms", type=int, default=200, help="added delay of every pool answer (default 200)")
-    ap.add_argument("--json", help="write the durations and figures here")
-    ap.add_argument("--trace", type=int, default=0, metavar="N",
-                    help="first print when each prompt of N untimed logins per group arrived (to find a missing "
-                         "pause)")
-    return ap.parse_args()
+    ap.add_argument("--seed", type=int, help="for the names and the order (default: a fresh one, printed)")
+    ap.add_argument("--steps", action="store_true", help="also print each step's median per group")
+    ap.add_argument("--json", help="write the names, durations and figures here")
+    args = ap.parse_args()
+    if args.names < 2 or args.logins_per_name < 1:
+        ap.error("--names must be at least 2 and --logins-per-name at least 1")
+    return args
 
 
-def timed_login(sshd, user, trace=None):
-    """Seconds from the first keyboard-interactive request to the refusal; every answer a wrong code (the menu:
-    its first entry). `trace`, a list, gets each request's arrival time."""
+def make_names(rng, per_group):
+    """`per_group` names for each group, all of one shape, dealt at random."""
+    names = set()
+    while len(names) < per_group * len(GROUPS):
+        names.add("".join(rng.choice(string.ascii_lowercase) for _ in range(8)))
+    names = sorted(names)
+    rng.shuffle(names)
+    return {g: sorted(names[i * per_group:(i + 1) * per_group]) for i, g in enumerate(GROUPS)}
+
+
+def phone_of(number):
+    return f"+1555{number:07d}"
+
+
+def timed_login(sshd, user):
+    """The arrival time of each keyboard-interactive request and of the refusal, in seconds from the first
+    request; every answer a wrong code (the menu: its first entry)."""
     import paramiko
     sock = socket.create_connection(("127.0.0.1", sshd.port), timeout=30)
     transport = paramiko.Transport(sock)
-    started = []
-    codes_from = []
+    arrivals = []
     try:
         transport.start_client(timeout=30)
 
         def handler(title, instructions, prompts):
-            if not started:
-                started.append(time.monotonic())
-            elif not codes_from:
-                codes_from.append(time.monotonic())
-            if trace is not None:
-                trace.append((round(time.monotonic() - started[0], 3), [p[:30] for p, _ in prompts]))
-            return ["1" if sshd_login.MENU in p else WRONG if "Code sent to" in p else "" for p, _ in prompts]
+            arrivals.append(time.monotonic())
+            return ["1" if "Choice [" in p else WRONG if "Code sent to" in p else "" for p, _ in prompts]
 
         try:
             transport.auth_interactive(user, handler)
         except paramiko.AuthenticationException:
-            end = time.monotonic()
-            if trace is not None:
-                trace.append((round(end - started[0], 3), "refused"))
-            return end - started[0], end - codes_from[0]
+            arrivals.append(time.monotonic())
+            e2e.check(len(arrivals) >= 3, f"{user}: refused after {len(arrivals) - 1} requests")
+            return [t - arrivals[0] for t in arrivals]
         e2e.check(False, f"{user} was let in")
     finally:
         transport.close()
@@ -118,72 +138,120 @@ def mann_whitney(a, b):
     return u, math.erfc(max(z, 0) / math.sqrt(2))
 
 
+def kolmogorov_smirnov(a, b):
+    """Two-sided two-sample Kolmogorov-Smirnov test: the largest distance D between the two empirical
+    distribution functions, and its p from the asymptotic Kolmogorov distribution with Stephens' correction
+    for small samples (Numerical Recipes' probks). Returns (D, p)."""
+    xs, ys = sorted(a), sorted(b)
+    n1, n2 = len(xs), len(ys)
+    i = j = 0
+    d = 0.0
+    while i < n1 and j < n2:
+        v = min(xs[i], ys[j])
+        while i < n1 and xs[i] == v:
+            i += 1
+        while j < n2 and ys[j] == v:
+            j += 1
+        d = max(d, abs(i / n1 - j / n2))
+    en = math.sqrt(n1 * n2 / (n1 + n2))
+    lam = (en + 0.12 + 0.11 / en) * d
+    if lam < 0.2:  # the series converges too slowly here, and p is 1 to six places
+        return d, 1.0
+    p = 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
+    return d, min(max(p, 0.0), 1.0)
+
+
+def spans(arrivals):
+    """whole (menu to refusal), codes (first code prompt to refusal) and each step between two requests."""
+    return {"whole": arrivals[-1], "codes": arrivals[-1] - arrivals[1],
+            "steps": [b - a for a, b in zip(arrivals, arrivals[1:])]}
+
+
 def main():
     args = e2e.enter_namespace(parse_args)
     build = os.path.abspath(args.build_dir)
     module = os.path.abspath(args.module or os.path.join(build, "pam_passwordless", "pam_passwordless.so"))
     helper_bin = os.path.abspath(args.helper or os.path.join(build, "helper", "pam-passwordless-helper"))
     sandbox = e2e.Sandbox(os.path.abspath(args.work_dir or os.path.join(build, "bench", "decoy_timing")))
-    result = {}
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1 << 32)
+    rng = random.Random(seed)
+    names = make_names(rng, args.names)
+    result = {"seed": seed, "names": names}
 
     def body():
         sandbox.standard()
-        sandbox.add_user(sshd_login.USER)
-        sandbox.add_user("bob")
-        standin = e2e.StandIn(sandbox)
+        sandbox.add_users(names["real"] + names["noid"])
+        # Each real name: a pool user with an email and a phone, both mapped, as alice in the e2e tests.
+        pool_users = [e2e.StandIn.pool_user(n, i, email=f"{n}@{EMAIL_DOMAIN}", phone=phone_of(i))
+                      for i, n in enumerate(names["real"])]
+        standin = e2e.StandIn(sandbox, extra_users=pool_users)
 
         def config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"),
-                      f"{sshd_login.USER} {sshd_login.EMAIL}\n{sshd_login.USER} {sshd_login.PHONE}\n", 0o600)
+                      "".join(f"{n} {n}@{EMAIL_DOMAIN}\n{n} {phone_of(i)}\n"
+                              for i, n in enumerate(names["real"])), 0o600)
             # Limits far above what the benchmark does: it measures time, not the limits.
             return standin.pool_section(helper_dir) + "\n".join([
                 "[login]", "methods = email_otp sms_otp", f"max_tries = {sshd_login.MAX_TRIES}",
                 "request_timeout = 5",
                 "[binding]", f"mapping_file = {helper_dir}/identities",
                 "[limits]", f"state_file = {helper_dir}/limits", "sends_per_identifier = 1000",
-                "sends_per_rhost = 10000", "failures_before_backoff = 100", ""])
+                "sends_per_rhost = 100000", "sends_per_hour = 100000", "failures_before_backoff = 100", ""])
 
         helper = e2e.Helper(sandbox, helper_bin, config)
         sshd = sshd_login.Sshd(sandbox, module)
         standin.control({"delay_ms": args.delay_ms})
-        for _ in range(args.warmup):
-            timed_login(sshd, GROUPS["real"])
-        for _ in range(args.trace):
-            for g, user in GROUPS.items():
-                trace = []
-                timed_login(sshd, user, trace)
-                e2e.say(f"{g:6}: " + "; ".join(f"{t} {len(what) if isinstance(what, list) else what}"
-                                               for t, what in trace))
-        times = {span: {g: [] for g in GROUPS} for span in ("whole", "codes")}
-        for _ in range(args.logins):
-            for g, user in GROUPS.items():
-                whole, codes = timed_login(sshd, user)
-                times["whole"][g].append(whole)
-                times["codes"][g].append(codes)
-        result["times"] = times
-        e2e.say(f"{args.logins} logins per group, pool delay {args.delay_ms} ms, helper {helper_bin}")
+        for i in range(args.warmup):
+            timed_login(sshd, names["real"][i % len(names["real"])])
+        order = [(g, n) for g in GROUPS for n in names[g] for _ in range(args.logins_per_name)]
+        rng.shuffle(order)
+        logins = {g: [] for g in GROUPS}
+        for g, n in order:
+            logins[g].append({"name": n, **spans(timed_login(sshd, n))})
+        result["logins"] = logins
+        e2e.say(f"{args.names} names per group, {args.logins_per_name} login(s) each, pool delay "
+                f"{args.delay_ms} ms, seed {seed}, helper {helper_bin}")
         figures = {}
-        for span, by_group in times.items():
-            real = by_group["real"]
-            e2e.say(f"{span:6}: {'group':8} {'median s':>9} {'p10 s':>7} {'p90 s':>7} {'ratio':>6} {'U':>7} "
-                    f"{'p':>8}")
+        for span in ("codes", "whole"):
+            real = [x[span] for x in logins["real"]]
+            e2e.say(f"{span:6}: {'group':7} {'n':>4} {'median s':>9} {'p10 s':>7} {'p90 s':>7} {'ratio':>6} "
+                    f"{'MWU p':>8} {'KS D':>6} {'KS p':>8}")
             for g in GROUPS:
-                t = sorted(by_group[g])
+                t = sorted(x[span] for x in logins[g])
                 med = statistics.median(t)
-                u, p = mann_whitney(by_group[g], real) if g != "real" else (float("nan"), float("nan"))
                 ratio = med / statistics.median(real)
-                figures.setdefault(span, {})[g] = {"median_s": med, "ratio_to_real": ratio, "mann_whitney_u": u,
-                                                   "p": p}
-                e2e.say(f"{'':8}{g:8} {med:9.3f} {t[len(t) // 10]:7.3f} {t[(len(t) * 9) // 10]:7.3f} "
-                        f"{ratio:6.3f} {u:7.1f} {p:8.4f}" +
-                        ("" if g == "real" else
-                         ("  told apart at p=0.01" if p < 0.01 else "  not told apart")))
+                fig = {"n": len(t), "median_s": med, "ratio_to_real": ratio}
+                line = (f"{'':8}{g:7} {len(t):4} {med:9.3f} {t[len(t) // 10]:7.3f} {t[(len(t) * 9) // 10]:7.3f} "
+                        f"{ratio:6.3f}")
+                if g != "real":
+                    u, p_mwu = mann_whitney(t, real)
+                    d, p_ks = kolmogorov_smirnov(t, real)
+                    fig.update(mann_whitney_u=u, mann_whitney_p=p_mwu, ks_d=d, ks_p=p_ks)
+                    apart = min(p_mwu, p_ks) < 0.01
+                    line += (f" {p_mwu:8.4f} {d:6.3f} {p_ks:8.4f}  " +
+                             ("told apart at p=0.01" if apart else "not told apart"))
+                figures.setdefault(span, {})[g] = fig
+                e2e.say(line)
+        if args.steps:
+            e2e.say("steps: median ms (decoys: MWU p/KS p against real); step k from request k to the next "
+                    "request or the refusal")
+            count = min(len(x["steps"]) for g in GROUPS for x in logins[g])
+            for g in GROUPS:
+                cells = []
+                for k in range(count):
+                    t = [x["steps"][k] for x in logins[g]]
+                    cell = f"{statistics.median(t) * 1000:7.1f}"
+                    if g != "real":
+                        real = [x["steps"][k] for x in logins["real"]]
+                        cell += f" ({mann_whitney(t, real)[1]:.3f}/{kolmogorov_smirnov(t, real)[1]:.3f})"
+                    cells.append(cell)
+                e2e.say(f"        {g:7} " + "  ".join(cells))
         result["figures"] = figures
         e2e.check("outcome=success" not in helper.log(), "a login succeeded")
 
     status = e2e.run_main(body)
     sandbox.stop_all()
-    if args.json and "times" in result:
+    if args.json and "logins" in result:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=1)
     return status

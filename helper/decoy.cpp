@@ -220,6 +220,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         return it == walk.menu_dest.end() ? std::string() : it->second;
     };
     LatencyWalk pool;
+    // Under ask_identifier every local account the pool may serve is asked for its email or phone before
+    // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
+    // too, or the first screen would tell. What is typed is never used.
+    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) (void)ask_identifier();
     // A real user with one code method is offered the code before the pool is asked (code_offer.hpp),
     // unless the identifier question came first.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)

@@ -28,33 +28,61 @@ class PoolLatency {
     // Used until the first real wait has been recorded.
     static constexpr std::chrono::milliseconds kDefault{250};
 
-    void record(PoolStep step, std::chrono::milliseconds d);
+    // In microseconds: a wait rounded down to the millisecond would make each decoy pause shorter than the
+    // step it copies by half a millisecond on average.
+    using Wait = std::chrono::microseconds;
+
+    void record(PoolStep step, Wait d);
     // The first wait of `step` at or after `cursor` (a position in the history, oldest first, wrapping), and
     // the cursor moved past it; with no wait of that step recorded, the wait at the cursor whatever its step
     // (the same pool answers them all); with nothing recorded, kDefault.
-    [[nodiscard]] std::chrono::milliseconds draw(PoolStep step, std::size_t& cursor) const;
+    [[nodiscard]] Wait draw(PoolStep step, std::size_t& cursor) const;
     [[nodiscard]] std::size_t size() const;
     [[nodiscard]] std::size_t size(PoolStep step) const;
 
   private:
-    struct Wait {
+    struct Entry {
         PoolStep step;
-        std::chrono::milliseconds d;
+        Wait d;
     };
     mutable std::mutex m_;
-    std::vector<Wait> ring_;  // at most kCapacity
-    std::size_t oldest_ = 0;  // once full, the next one overwritten
+    std::vector<Entry> ring_;  // at most kCapacity
+    std::size_t oldest_ = 0;   // once full, the next one overwritten
 };
 
 // The helper's one model, shared by every login.
 PoolLatency& pool_latency();
+
+// How late a decoy's sleep wakes after its deadline (timer slack, the scheduler on a loaded machine). A real
+// step's recorded wait already holds the one wake-up of its thread (when the pool's reply arrived); a pause
+// that slept the whole recorded wait would add a second one and outlast the step it copies (by 0.2-0.7 ms a
+// step on a loaded 2-core machine, enough to tell the decoy apart over many logins). So pauses aim earlier by
+// the mean lateness of the recent ones.
+class WakeLateness {
+  public:
+    static constexpr std::size_t kCapacity = 64;
+    // A longer stall is the machine's load, not the timer: it would make the next pauses far too short.
+    static constexpr std::chrono::microseconds kMax{5000};
+
+    void record(std::chrono::microseconds late);           // clamped to 0..kMax
+    [[nodiscard]] std::chrono::microseconds lead() const;  // the mean of the recent ones; 0 before any
+
+  private:
+    mutable std::mutex m_;
+    std::vector<std::chrono::microseconds> ring_;  // at most kCapacity
+    std::size_t next_ = 0;                         // once full, the one overwritten next
+};
+
+// The helper's one estimate, shared by every decoy login.
+WakeLateness& wake_lateness();
 
 // The pauses of one decoy login, starting at a random place in the history.
 class LatencyWalk {
   public:
     LatencyWalk();
     // Sleeps until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
-    // decoy's own work in between (a send-limit check, say) counts as the real login's does.
+    // decoy's own work in between (a send-limit check, say) counts as the real login's does; it aims earlier
+    // by wake_lateness() and teaches it how late this sleep woke.
     void pause(PoolStep step, std::chrono::steady_clock::time_point since);
 
   private:
@@ -74,7 +102,7 @@ auto timed(PoolStep step, std::chrono::steady_clock::time_point start, F&& call)
         bool answered = true;
         ~Clock() {
             if (answered)
-                pool_latency().record(step, std::chrono::duration_cast<std::chrono::milliseconds>(
+                pool_latency().record(step, std::chrono::duration_cast<PoolLatency::Wait>(
                                                 std::chrono::steady_clock::now() - start));
         }
     } clock{step, start};

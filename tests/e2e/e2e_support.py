@@ -183,11 +183,22 @@ class Sandbox:
     # --- users that exist only in the namespace -------------------------------------------------------------
 
     def add_user(self, name, password_hash="*", shell="/bin/sh"):
+        return self.add_users([name], password_hash, shell)[0]
+
+    def add_users(self, names, password_hash="*", shell="/bin/sh"):
+        """Local accounts `names`, each with a home of its own; returns their uids."""
         import pwd
-        uid = 61000
         used = {p.pw_uid for p in pwd.getpwall()}
-        while uid in used:
-            uid += 1
+        uids = []
+        uid = 61000
+        for name in names:
+            while uid in used:
+                uid += 1
+            used.add(uid)
+            uids.append(self._add_account(name, uid, password_hash, shell))
+        return uids
+
+    def _add_account(self, name, uid, password_hash, shell):
         home = fresh_dir(os.path.join(self.work, "home", name), 0o755)
         os.chown(home, uid, uid)
         with open("/etc/passwd", "a", encoding="utf-8") as f:
@@ -237,14 +248,16 @@ class Sandbox:
 class StandIn:
     """The local user-pool stand-in on 127.0.0.1 (tests/cognito_standin)."""
 
-    def __init__(self, sandbox, pool_overrides=None):
-        """pool_overrides: top-level settings of the pool file to change (e.g. max_code_attempts)."""
+    def __init__(self, sandbox, pool_overrides=None, extra_users=()):
+        """pool_overrides: top-level settings of the pool file to change (e.g. max_code_attempts); extra_users:
+        pool users to add to the test pool's (dicts as in tests/pam/test_pool.json, see pool_user)."""
         self.dir = fresh_dir(os.path.join(sandbox.work, "standin"))
         pool = POOL
-        if pool_overrides:
+        if pool_overrides or extra_users:
             with open(POOL, encoding="utf-8") as f:
                 settings = json.load(f)
-            settings.update(pool_overrides)
+            settings.update(pool_overrides or {})
+            settings["users"] = settings["users"] + list(extra_users)
             pool = os.path.join(self.dir, "pool.json")
             write(pool, json.dumps(settings))
         self.proc = sandbox.start("stand-in", [PYTHON, STANDIN, "serve", "--state-dir", self.dir, "--pool", pool,
@@ -263,6 +276,17 @@ class StandIn:
         wait_for(is_ready, "the user-pool stand-in's ready.json")
         with open(ready, encoding="utf-8") as f:
             self.info = json.load(f)
+
+    @staticmethod
+    def pool_user(username, number, email=None, phone=None):
+        """A confirmed pool user with a verified email and/or phone; `number` makes its sub unique."""
+        user = {"username": username, "sub": f"5f0c1e9a-9999-4a8e-9c55-{number:012d}", "enabled": True,
+                "confirmed": True}
+        if email:
+            user.update(email=email, email_verified=True)
+        if phone:
+            user.update(phone_number=phone, phone_number_verified=True)
+        return user
 
     def pool_section(self, helper_dir):
         write(os.path.join(helper_dir, "client-secret"), "s3cr3t-for-the-local-stand-in-only\n", 0o600)

@@ -87,8 +87,14 @@ TEST_F(LimitAttack, SpellingsShareABudget) {
                  "");
     const std::size_t before = sent_to(*standin_, kAliceEmail);
     for (unsigned i = 0; i < 25; ++i) {
-        const auto run =
-            login(case_variant("alice", i + 1), kWrongCode, "198.51.100." + std::to_string(10 + i % 20));
+        // Asked for an identifier as a real account is (ask_identifier), the attacker types alice's.
+        const std::string typed = case_variant(kAliceEmail, i + 1);
+        const auto run = login(
+            case_variant("alice", i + 1),
+            [&](int, const std::string& prompt) -> std::optional<std::string> {
+                return contains(prompt, "Email or phone for") ? typed : std::string("00000000");
+            },
+            "198.51.100." + std::to_string(10 + i % 20));
         // The decoy's walk, limited as a real one is: wrong codes, or the send limit's refusal.
         EXPECT_TRUE(run.code == PAM_MAXTRIES || (run.code == PAM_AUTHINFO_UNAVAIL &&
                                                  contains(run.all_text(), "Too many codes requested")))

@@ -203,6 +203,36 @@ TEST_F(OtpLogin, IdentityOfAnotherAccountIsRefused) {
     EXPECT_NE(helper_->log().find("is not bound to this user"), std::string::npos);
 }
 
+// Under ask_identifier every local account is asked for its email or phone before anything else. A name that
+// is no account (the decoy at once) and an account the claim may not bind (daemon, below claim_min_uid) must
+// be asked the same question, or the first screen tells who has an account.
+TEST_F(OtpLogin, EveryNameIsAskedTheIdentifierQuestion) {
+    start_helper(
+        HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    const auto before = standin_->outbox_lines();
+    auto walk = [&](const std::string& user) {
+        return login(user, [&](int style, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Email or phone for ")) {
+                EXPECT_EQ(style, PAM_PROMPT_ECHO_ON) << prompt;
+                return "nobody.at.all@example.com";
+            }
+            return "12345678";
+        });
+    };
+    // carol has an account; the address she types is unknown to the pool: a real user's walk up to the pool.
+    const auto real = walk("carol");
+    ASSERT_FALSE(real.prompts().empty()) << real.all_text() << helper_->log();
+    EXPECT_EQ(real.prompts()[0], "Email or phone for carol: ");
+    for (const std::string user : {"nobody-here", "daemon"}) {
+        const auto run = walk(user);
+        ASSERT_FALSE(run.prompts().empty()) << user << ": " << run.all_text() << helper_->log();
+        EXPECT_EQ(run.prompts()[0], "Email or phone for " + user + ": ") << user << ": " << run.all_text();
+        EXPECT_EQ(run.prompts().size(), real.prompts().size()) << user << ": " << run.all_text();
+        EXPECT_EQ(run.code, real.code) << user << ": " << run.all_text() << helper_->log();
+    }
+    EXPECT_EQ(standin_->outbox_lines(), before) << "no code may be sent";
+}
+
 TEST_F(OtpLogin, ClaimBindingLetsTheRightAccountIn) {
     start_helper(
         HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});

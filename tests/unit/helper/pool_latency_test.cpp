@@ -39,12 +39,12 @@ TEST(PoolLatency, AStepNeverRecordedTakesAnyWait) {
     PoolLatency p;
     p.record(PoolStep::Start, milliseconds(100));
     p.record(PoolStep::Answer, milliseconds(300));
-    std::set<long> choose;
+    std::set<PoolLatency::Wait> choose;
     for (std::size_t c = 0; c < 4; ++c) {
         std::size_t cursor = c;
-        choose.insert(p.draw(PoolStep::Choose, cursor).count());
+        choose.insert(p.draw(PoolStep::Choose, cursor));
     }
-    EXPECT_EQ(choose, (std::set<long>{100, 300}));
+    EXPECT_EQ(choose, (std::set<PoolLatency::Wait>{milliseconds(100), milliseconds(300)}));
 }
 
 TEST(PoolLatency, KeepsTheRecentOnesAndEachCanBeDrawn) {
@@ -54,14 +54,14 @@ TEST(PoolLatency, KeepsTheRecentOnesAndEachCanBeDrawn) {
         p.record(PoolStep::Answer, milliseconds(static_cast<long>(i)));
     EXPECT_EQ(p.size(), PoolLatency::kCapacity);
     EXPECT_EQ(p.size(PoolStep::Answer), PoolLatency::kCapacity);
-    std::set<long> drawn;
+    std::set<PoolLatency::Wait> drawn;
     for (std::size_t c = 0; c < PoolLatency::kCapacity; ++c) {
         std::size_t cursor = c;
-        drawn.insert(p.draw(PoolStep::Answer, cursor).count());
+        drawn.insert(p.draw(PoolStep::Answer, cursor));
     }
     EXPECT_EQ(drawn.size(), PoolLatency::kCapacity) << "every held wait can be drawn";
-    EXPECT_EQ(*drawn.begin(), static_cast<long>(extra)) << "the oldest were replaced";
-    EXPECT_EQ(*drawn.rbegin(), static_cast<long>(PoolLatency::kCapacity + extra - 1));
+    EXPECT_EQ(*drawn.begin(), milliseconds(static_cast<long>(extra))) << "the oldest were replaced";
+    EXPECT_EQ(*drawn.rbegin(), milliseconds(static_cast<long>(PoolLatency::kCapacity + extra - 1)));
 }
 
 TEST(PoolLatency, TimedRecordsRefusalsButNotStepsWithoutAnswer) {
@@ -90,6 +90,36 @@ TEST(PoolLatency, TimedCountsFromTheStepsStart) {
     (void)timed(PoolStep::Start, earlier, [] { return 0; });
     std::size_t cursor = p.size() - 1;  // the newest
     EXPECT_GE(p.draw(PoolStep::Start, cursor), milliseconds(5000));
+}
+
+// A real step lasts its pool wait to the microsecond; a wait kept in whole milliseconds would make every
+// decoy pause shorter than the real step it copies by half a millisecond on average, a difference that adds
+// up over the steps of a login and over many logins.
+TEST(PoolLatency, TimedKeepsTheFractionOfAMillisecond) {
+    PoolLatency& p = pool_latency();
+    const auto earlier = std::chrono::steady_clock::now() - std::chrono::microseconds(1900);
+    (void)timed(PoolStep::Start, earlier, [] { return 0; });
+    std::size_t cursor = p.size() - 1;  // the newest
+    EXPECT_GE(p.draw(PoolStep::Start, cursor), std::chrono::microseconds(1900));
+}
+
+// A decoy's sleep wakes a little after its deadline (timer slack, the scheduler), while the real step it
+// copies holds only the one wake-up already inside its recorded wait: pauses aim earlier by the mean of how
+// late the recent ones woke, a stall longer than kMax counting as kMax.
+TEST(WakeLateness, AimsEarlierByTheRecentMeanLateness) {
+    using std::chrono::microseconds;
+    WakeLateness w;
+    EXPECT_EQ(w.lead(), microseconds(0)) << "nothing learnt: no lead";
+    w.record(microseconds(100));
+    w.record(microseconds(300));
+    EXPECT_EQ(w.lead(), microseconds(200));
+    for (std::size_t i = 0; i < WakeLateness::kCapacity; ++i) w.record(microseconds(500));
+    EXPECT_EQ(w.lead(), microseconds(500)) << "only the recent ones count";
+    for (std::size_t i = 0; i < WakeLateness::kCapacity; ++i) w.record(std::chrono::seconds(2));
+    EXPECT_EQ(w.lead(), WakeLateness::kMax) << "a stall is load, not the timer";
+    w.record(microseconds(-50));
+    EXPECT_LE(w.lead(), WakeLateness::kMax);
+    EXPECT_GE(w.lead(), microseconds(0));
 }
 
 }  // namespace
