@@ -39,6 +39,7 @@ STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
 SERVICE = "pp-bench"
 SECRET = "s3cr3t-for-the-local-stand-in-only"
 TICK = os.sysconf("SC_CLK_TCK")
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 
 
 def write(path, text, mode=0o644):
@@ -137,6 +138,11 @@ class Helper:
             "[binding]", f"mapping_file = {users}",
             "[limits]", "sends_per_identifier = 1000", "sends_per_rhost = 100000",
             "failures_before_backoff = 100", f"state_file = {work}/limits", *extra_limits, ""]))
+        with open(users, encoding="utf-8") as f:
+            names = sorted({line.split()[0] for line in f if line.strip() and not line.startswith("#")})
+        write(os.path.join(work, "passwd"), "root:x:0:0:root:/root:/bin/sh\n" + "".join(
+            f"{n}:x:{2000 + i}:{2000 + i}::/nonexistent:/bin/sh\n" for i, n in enumerate(names)))
+        write(os.path.join(work, "group"), "root:x:0:\n")
         write(os.path.join(work, "pam.d", SERVICE),
               f"auth required {module} socket={self.socket} timeout=300\naccount required pam_permit.so\n")
         write(os.path.join(work, "pam.d", "other"), "auth required pam_deny.so\naccount required pam_deny.so\n")
@@ -146,8 +152,11 @@ class Helper:
             os.unlink(self.socket)
         log = open(os.path.join(self.work, "helper.log"), "ab")
         started = time.monotonic()
+        # The helper serves only local accounts: it runs under nss_wrapper with the bench's users as accounts
+        # (env execs it, so proc.pid is the helper's own).
         self.proc = subprocess.Popen(
-            [self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
+            ["/usr/bin/env", "LD_PRELOAD=" + NSS_WRAPPER, f"NSS_WRAPPER_PASSWD={self.work}/passwd",
+             f"NSS_WRAPPER_GROUP={self.work}/group", self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
         self.ready_ms = (time.monotonic() - started) * 1000.0
