@@ -64,12 +64,16 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
 
 
-def threads(pid):
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return -1
+def login_threads(pid):
+    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
+    busy = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
+                busy += f.read().strip() == "pp-login"
+        except FileNotFoundError:
+            pass
+    return busy
 
 
 def mann_whitney(a, b):
@@ -160,7 +164,6 @@ class Helper:
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
         self.ready_ms = (time.monotonic() - started) * 1000.0
-        self.idle_threads = threads(self.proc.pid)
         return started
 
     def stop(self):
@@ -181,7 +184,7 @@ def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
          "--work", os.path.join(helper.work, tag)],
         capture_output=True, text=True)
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    wait_for(lambda: threads(helper.proc.pid) <= helper.idle_threads, "the helper to be idle", 120)
+    wait_for(lambda: login_threads(helper.proc.pid) == 0, "the helper to be idle", 120)
     if not lines or lines[-1].get("succeeded") != logins:
         sys.exit(f"limits_bench: {helper.label}: not every login succeeded: {run.stderr[-2000:]}")
     return lines
