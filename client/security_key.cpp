@@ -153,7 +153,14 @@ class KeyWait {
     void run(std::vector<KeySlot>& slots) {
         // With one key there is nobody to race and nothing to cancel: its own calls are bounded by the
         // deadline, so it is asked from this thread, without a thread to start and join on every login.
-        if (slots.size() == 1) return work(slots.front());
+        if (slots.size() == 1) {
+            // Nor anything to choose between: the key is asked for the assertion at once, without the
+            // touch-less probe (one round trip to the key fewer; pam-u2f's "nodetect"). A key that holds none
+            // of the credentials answers that question with NO_CREDENTIALS too (a CTAP 2.1 key after a
+            // touch), which ends as the probe's "no" does.
+            probe_ = false;
+            return work(slots.front());
+        }
         {
             std::vector<std::jthread> workers;
             workers.reserve(slots.size());
@@ -197,12 +204,15 @@ class KeyWait {
         Assert result;
         // Without a touch, ask whether the key holds one of the credentials, so that only a key that can
         // answer waits for a touch.
-        if (Assert probe = make_assertion(req_, false)) {
+        if (!probe_) {
+            r = assert_with_touch(slot, result);
+            said_no = r == FIDO_ERR_NO_CREDENTIALS;
+        } else if (Assert probe = make_assertion(req_, false)) {
             r = call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), probe.get(), nullptr); });
             said_no = r == FIDO_ERR_NO_CREDENTIALS;
         }
         // Any other answer to the probe, a key that could not say included, still gets the real question.
-        if (!said_no && r != FIDO_ERR_KEEPALIVE_CANCEL) r = assert_with_touch(slot, result);
+        if (probe_ && !said_no && r != FIDO_ERR_KEEPALIVE_CANCEL) r = assert_with_touch(slot, result);
         const std::lock_guard lock(mutex_);
         slot.result = r;
         slot.said_no = said_no;
@@ -244,6 +254,7 @@ class KeyWait {
     std::mutex mutex_;
     std::condition_variable changed_;
     bool stop_ = false;
+    bool probe_ = true;  // ask each key without a touch first whether it holds a credential
 };
 
 // Opens every listed key at once (opening asks for no touch: CTAPHID_INIT and authenticatorGetInfo), each

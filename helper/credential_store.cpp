@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "base64.hpp"
+#include "counter_journal.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
 #include "trusted_file.hpp"
@@ -34,6 +35,10 @@ constexpr std::size_t kRecordFieldsUv = 11;
 constexpr std::size_t kMaxFileBytes = 512 * 1024;
 // '~' cannot occur in a user name, so the lock file never shadows an account's file.
 constexpr std::string_view kLockName = "~lock";
+// The signature counters and times of last use, updated in place on every login (counter_journal.hpp). The
+// counter in a credential's record is the one it was enrolled or imported with, or the last one stored before
+// the journal existed: the journal's entry, when there is one, only ever raises it.
+constexpr std::string_view kJournalName = "~counters";
 
 [[noreturn]] void file_fail(const std::string& path, const std::string& what) {
     throw FileError(path + ": " + what);
@@ -426,9 +431,21 @@ CredentialStore::Loaded parse_credential_records(std::string_view text, const st
     return loaded(parse_user_file(text, user, source));
 }
 
+CounterJournal CredentialStore::journal() const {
+    return CounterJournal(dir_ + "/" + std::string(kJournalName));
+}
+
 CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
     require_user(user);
-    return loaded(read_user_file(dir_ + "/" + user, user));
+    Loaded out = loaded(read_user_file(dir_ + "/" + user, user));
+    const CounterJournal counters = journal();
+    for (auto& c : out.credentials) {
+        if (const auto e = counters.find(user, c.cred_id)) {
+            c.counter = std::max(c.counter, e->counter);
+            c.last_used = std::max(c.last_used, e->last_used);
+        }
+    }
+    return out;
 }
 
 void CredentialStore::add(const StoredCredential& c) {
@@ -463,6 +480,9 @@ bool CredentialStore::remove(const std::string& user, std::string_view cred_id) 
     if (it == file.lines.end()) return false;
     file.lines.erase(it);
     write_user_file(path, file);
+    // After the record is gone for good: a crash in between leaves an entry nobody reads, never a credential
+    // without its counter.
+    journal().forget(user, cred_id);
     return true;
 }
 
@@ -486,13 +506,11 @@ void CredentialStore::record_use(const std::string& user, std::string_view cred_
     const StoreLock lock(dir_);
     const std::string path = dir_ + "/" + user;
     UserFile file = read_user_file(path, user);
-    StoredCredential* c = file.find(cred_id);
+    const StoredCredential* c = file.find(cred_id);
     if (c == nullptr) throw CredentialError("the credential is no longer enrolled");
-    if ((c->counter > 0 || counter > 0) && counter <= c->counter)
+    // Durable before the login is answered: a crash right after cannot let this counter in again.
+    if (!journal().advance(user, cred_id, c->counter, {counter, now}))
         throw CredentialError("the signature counter did not increase");
-    c->counter = counter;
-    c->last_used = now;
-    write_user_file(path, file);
 }
 
 std::vector<std::string> CredentialStore::users() const {

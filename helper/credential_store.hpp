@@ -51,6 +51,8 @@ bool valid_nickname(std::string_view text);
 // without spaces.
 bool valid_rp_id(std::string_view text);
 
+class CounterJournal;
+
 class CredentialStore {
   public:
     // `dir` is absolute, e.g. /var/lib/pam_passwordless/credentials. It must be owned by root and not
@@ -76,9 +78,11 @@ class CredentialStore {
     // False when the user has no such credential.
     bool remove(const std::string& user, std::string_view cred_id);
     bool rename(const std::string& user, std::string_view cred_id, const std::string& nickname);
-    // Records a verified login. Throws CredentialError when the credential is gone, or when its counter is
-    // counting and `counter` is no longer above the stored one (another login with the same key recorded a
-    // later use in the meantime, or the key was cloned): the caller must then fail the login.
+    // Records a verified login in the store's counter journal (one in-place write and fdatasync; see
+    // counter_journal.hpp), durably before it returns. Throws CredentialError when the credential is gone, or
+    // when its counter is counting and `counter` is no longer above the stored one (another login with the
+    // same key recorded a later use in the meantime, or the key was cloned): the caller must then fail the
+    // login.
     void record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
                     std::int64_t now);
 
@@ -88,6 +92,7 @@ class CredentialStore {
     [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
 
   private:
+    [[nodiscard]] CounterJournal journal() const;
     std::string dir_;
 };
 

@@ -42,7 +42,11 @@ constexpr std::string_view kOldHeader = "# pam_passwordless rate-limit state";
 void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
     std::string text;
     try {
-        if (path.empty() || !check_trusted_path(path, Confidentiality::Secret)) return;
+        // Only the head tells the formats apart: the SQLite store (up to state_max_bytes) is not read whole
+        // at every start.
+        if (path.empty() || !check_trusted_path(path, Confidentiality::Secret) ||
+            read_trusted_head(path, kOldHeader.size(), Confidentiality::Secret) != kOldHeader)
+            return;
         text = read_trusted_file(path, 16 * 1024 * 1024, Confidentiality::Secret);
     } catch (const FileError&) {
         return;  // LimitStore names the problem

@@ -8,6 +8,7 @@
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "cognito_client.hpp"
+#include "pool_warm_up.hpp"
 #include "remote_host.hpp"
 
 namespace pp::helper {
@@ -138,6 +139,8 @@ std::chrono::milliseconds Session::time_left() const {
 
 void Session::send(const wire::Message& m) {
     wire::send_message(ctx_.fd, m);
+    // An answer is out: the pool's side of a cold start may begin now, off the first prompt's path.
+    pool_warm_up().answered(ctx_.runtime);
 }
 
 wire::Message Session::receive() {

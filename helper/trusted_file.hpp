@@ -24,6 +24,9 @@ enum class Confidentiality { Public, Secret };
 std::string read_trusted_file(const std::string& path, std::size_t max_size,
                               Confidentiality c = Confidentiality::Public);
 Secret read_secret_file(const std::string& path, std::size_t max_size);
+// The first `n` bytes (fewer if the file is shorter), after the same checks: to tell a file's format without
+// reading all of it.
+std::string read_trusted_head(const std::string& path, std::size_t n, Confidentiality c);
 
 // The same checks without reading: the directory, and the file when it exists (returns false when it does
 // not). For files another library opens, such as the limits' SQLite database.

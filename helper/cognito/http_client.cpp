@@ -1,6 +1,5 @@
 #include "http_client.hpp"
 
-#include <curl/curl.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <string_view>
 #include <utility>
 
+#include "libcurl.hpp"
 #include "service_error.hpp"
 
 namespace pp::cognito {
@@ -22,13 +22,13 @@ constexpr std::size_t max_error_type_length = 256;
 constexpr std::size_t initial_body_capacity = 4096;
 
 struct SlistRelease {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+    void operator()(curl_slist* list) const noexcept { libcurl().slist_free_all(list); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistRelease>;
 
 void append(Slist& list, const char* line) {
     // Returns the head, which is the old head unless the list was empty; on failure the old list is intact.
-    curl_slist* head = curl_slist_append(list.get(), line);
+    curl_slist* head = libcurl().slist_append(list.get(), line);
     if (head == nullptr) throw std::bad_alloc();
     (void)list.release();
     list.reset(head);
@@ -134,7 +134,7 @@ Failure failure_for(CURLcode code) {
 void check(CURLcode code) {
     if (code != CURLE_OK) {
         throw ServiceError(Failure::Unreachable, "",
-                           std::string("libcurl setup: ") + curl_easy_strerror(code));
+                           std::string("libcurl setup: ") + libcurl().easy_strerror(code));
     }
 }
 
@@ -147,54 +147,47 @@ CURLcode release_tls_buffers(CURL*, void* ssl_ctx, void*) noexcept {
 }
 
 struct EasyRelease {
-    void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+    void operator()(CURL* easy) const noexcept { libcurl().easy_cleanup(easy); }
 };
 using Easy = std::unique_ptr<CURL, EasyRelease>;
 
 // Runs one request on the lane's multi handle, as curl_easy_perform would on a multi handle of its own, and
 // takes the handle out of the lane again. The request's own timeout (CURLOPT_TIMEOUT_MS) bounds the loop.
-CURLcode drive(CURLM* multi, CURL* easy) {
-    if (curl_multi_add_handle(multi, easy) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+CURLcode drive(const LibCurl& curl, CURLM* multi, CURL* easy) {
+    if (curl.multi_add_handle(multi, easy) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
     CURLcode result = CURLE_OK;
     CURLMcode step = CURLM_OK;
     for (int running = 1;;) {
-        step = curl_multi_perform(multi, &running);
+        step = curl.multi_perform(multi, &running);
         if (step != CURLM_OK || running == 0) break;
-        step = curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+        step = curl.multi_poll(multi, nullptr, 0, 1000, nullptr);
         if (step != CURLM_OK) break;
     }
     bool done = false;
     int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+    while (CURLMsg* m = curl.multi_info_read(multi, &left)) {
         if (m->msg == CURLMSG_DONE && m->easy_handle == easy) {
             result = m->data.result;
             done = true;
         }
     }
-    curl_multi_remove_handle(multi, easy);
+    curl.multi_remove_handle(multi, easy);
     if (step != CURLM_OK) return step == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
     return done ? result : CURLE_RECV_ERROR;
-}
-
-void initialise_libcurl_once() {
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            throw ServiceError(Failure::Unreachable, "", "libcurl could not be initialised");
-        }
-    });
 }
 
 }  // namespace
 
 void HttpClient::LaneRelease::operator()(void* multi) const noexcept {
-    curl_multi_cleanup(multi);
+    libcurl().multi_cleanup(multi);
+}
+
+void HttpClient::load_library() {
+    (void)libcurl();
 }
 
 HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
-    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {
-    initialise_libcurl_once();
-}
+    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {}
 
 HttpClient::Lane HttpClient::take_lane() {
     {
@@ -205,10 +198,11 @@ HttpClient::Lane HttpClient::take_lane() {
             return lane;
         }
     }
-    Lane lane(curl_multi_init());
+    const LibCurl& curl = libcurl();
+    Lane lane(curl.multi_init());
     if (!lane) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a multi handle");
     // One connection per lane: the pool's endpoint is one host.
-    if (curl_multi_setopt(lane.get(), CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK)
+    if (curl.multi_setopt(lane.get(), CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK)
         throw ServiceError(Failure::Unreachable, "", "libcurl could not set up a multi handle");
     return lane;
 }
@@ -235,6 +229,7 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     const auto budget = std::min(request_timeout_, time_left(deadline));
     if (budget.count() <= 0) throw ServiceError(Failure::Timeout, "", "no time left to send the request");
 
+    const LibCurl& curl = libcurl();
     Slist header_list;
     for (const std::string& header : headers) append(header_list, header.c_str());
     // Our bodies are small; a 100-continue round trip would only add latency.
@@ -243,52 +238,52 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     // A handle of its own, so its buffers (the request it built, the answer it received) are freed when the
     // request ends; the connection stays in the lane, which this request alone uses until it is given back.
     Lane lane = take_lane();
-    Easy owner(curl_easy_init());
+    Easy owner(curl.easy_init());
     if (!owner) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
     CURL* easy = owner.get();
     Transfer transfer;
-    check(curl_easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
-    check(curl_easy_setopt(easy, CURLOPT_URL, url.c_str()));
-    check(curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
-    check(curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
-    check(curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
-    check(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
-    check(curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
-    check(curl_easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
-    if (!ca_file_.empty()) check(curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
+    check(curl.easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
+    check(curl.easy_setopt(easy, CURLOPT_URL, url.c_str()));
+    check(curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
+    check(curl.easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "https"));
+    check(curl.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L));
+    check(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
+    check(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
+    check(curl.easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
+    if (!ca_file_.empty()) check(curl.easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
     // The helper is multi-threaded; libcurl's SIGALRM-based DNS timeouts are not safe there.
-    check(curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
-    check(curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count())));
-    check(curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count())));
-    check(curl_easy_setopt(easy, CURLOPT_USERAGENT, PP_USER_AGENT));
-    check(curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get()));
-    check(curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_size)));
-    check(curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body));
-    check(curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
-    check(curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header));
-    check(curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer));
+    check(curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+    check(curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count())));
+    check(curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(budget.count())));
+    check(curl.easy_setopt(easy, CURLOPT_USERAGENT, PP_USER_AGENT));
+    check(curl.easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get()));
+    check(curl.easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_size)));
+    check(curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body));
+    check(curl.easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
+    check(curl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header));
+    check(curl.easy_setopt(easy, CURLOPT_HEADERDATA, &transfer));
     if (body != nullptr) {
-        check(curl_easy_setopt(easy, CURLOPT_POST, 1L));
+        check(curl.easy_setopt(easy, CURLOPT_POST, 1L));
         // Not COPYPOSTFIELDS: libcurl would keep a copy of the secret-bearing body that nobody wipes.
-        check(curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body->c_str()));
-        check(curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size())));
+        check(curl.easy_setopt(easy, CURLOPT_POSTFIELDS, body->c_str()));
+        check(curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size())));
     } else {
-        check(curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L));
+        check(curl.easy_setopt(easy, CURLOPT_HTTPGET, 1L));
     }
 
-    const CURLcode code = drive(lane.get(), easy);
+    const CURLcode code = drive(curl, lane.get(), easy);
     if (transfer.failure) std::rethrow_exception(transfer.failure);
     if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
         throw ServiceError(Failure::Malformed, "", "answer larger than 1 MiB");
     }
-    if (code != CURLE_OK) throw ServiceError(failure_for(code), "", curl_easy_strerror(code));
+    if (code != CURLE_OK) throw ServiceError(failure_for(code), "", curl.easy_strerror(code));
 
     HttpResponse response;
-    check(curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
+    check(curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
     response.body = std::move(transfer.body);
     response.error_type = std::move(transfer.error_type);
-    // The lane goes back only after a request that ended well (drive() has taken the handle out of it): a
-    // failed request's lane, and whatever state its connection is in, is dropped.
+    // The lane goes back only after a request that got an answer (drive() has taken the handle out of it): the
+    // lane of a request that failed, and whatever state its connection is in, is dropped.
     owner.reset();
     give_back(std::move(lane));
     return response;

@@ -31,6 +31,9 @@ class HttpClient {
 
     // ca_file: empty for the system trust store. Each request gets min(request_timeout, time to deadline).
     HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout);
+    // Loads libcurl now rather than at the first request (libcurl.hpp); throws ServiceError as a request
+    // would when it cannot.
+    static void load_library();
     ~HttpClient();
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;

@@ -149,6 +149,27 @@ std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string&
     return fresh;
 }
 
+void TokenVerifier::prefetch(Deadline deadline) {
+    {
+        const std::lock_guard lock(mutex_);
+        if (keys_) return;
+    }
+    const std::int64_t now = now_unix_();
+    const std::string document = fetch_jwks_(deadline);
+    std::shared_ptr<const JsonWebKeySet> fresh;
+    try {
+        fresh = std::make_shared<const JsonWebKeySet>(JsonWebKeySet::parse(document));
+    } catch (const json::Error& e) {
+        throw ServiceError(Failure::Malformed, "", std::string("JWKS: ") + e.what());
+    }
+    const std::lock_guard lock(mutex_);
+    // A login's download that ended meanwhile is as fresh: it is kept.
+    if (!keys_) {
+        keys_ = std::move(fresh);
+        last_fetch_ = now;
+    }
+}
+
 TokenVerifier::DownloadEnd::~DownloadEnd() {
     {
         const std::lock_guard lock(verifier_.mutex_);

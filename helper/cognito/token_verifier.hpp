@@ -43,6 +43,13 @@ class TokenVerifier {
     // download failed, timed out or was not a key set): then nothing is known about the token.
     IdClaims verify_id_token(std::string_view jwt, Deadline deadline);
 
+    // Downloads the key set ahead of the first token when none is held yet, so that the first login does not
+    // wait for it (helper/pool_warm_up.cpp). It stays out of the logins' download bookkeeping: a login that
+    // needs keys while a prefetch runs downloads them itself, as it would have without one, so a prefetch
+    // that hangs or fails changes nothing for it. The keys are checked as any downloaded set is, when a
+    // token is verified with them. Throws ServiceError as a login's download would.
+    void prefetch(Deadline deadline);
+
   private:
     static std::int64_t issued_at_hint(std::string_view payload);
     std::shared_ptr<const JsonWebKeySet> keys_with(const std::string& kid, std::string_view payload,

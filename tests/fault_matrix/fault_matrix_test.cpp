@@ -682,6 +682,28 @@ TEST_F(FaultMatrixKeys, CredentialStoreDirectoryUnsafe) {
     expect_row(login(), PAM_SERVICE_ERR, kMisconfigured, "service_err");
 }
 
+// The signature counters' journal beside the credentials (helper/counter_journal.hpp): a record neither of
+// whose copies passes its checksum may hide anyone's counter, and a journal others could write may hold any
+// counter. Either fails closed before any key is asked.
+TEST_F(FaultMatrixKeys, CounterJournalDamaged) {
+    fs::create_directories(store());
+    write_text(store() / "~counters", std::string(128, '\x5a'), fs::perms(0600));
+    start_with_store(kCredentialRecord, fs::perms(0600));
+    const auto run = login();
+    expect_row(run, PAM_SERVICE_ERR, kMisconfigured, "service_err");
+    EXPECT_TRUE(run.prompts().empty());
+    EXPECT_NE(helper_log().find((store() / "~counters").string() + ": damaged"), std::string::npos)
+        << helper_log();
+}
+
+TEST_F(FaultMatrixKeys, CounterJournalUnsafe) {
+    fs::create_directories(store());
+    write_text(store() / "~counters", "", fs::perms(0666));
+    start_with_store(kCredentialRecord, fs::perms(0600));
+    expect_row(login(), PAM_SERVICE_ERR, kMisconfigured, "service_err");
+    EXPECT_NE(helper_log().find("writable by group or others"), std::string::npos) << helper_log();
+}
+
 // alice has a key enrolled; no key is connected (this machine has no HID devices at all).
 TEST_F(FaultMatrixKeys, KeyAbsent) {
     ASSERT_FALSE(fs::exists("/dev/hidraw0")) << "a real key could be plugged in here";

@@ -43,20 +43,25 @@ std::string read_file(const fs::path& p) {
     std::string first_prompt;
     int code = -1;
     const auto t0 = std::chrono::steady_clock::now();
+    double first_answer = -1;
     try {
-        const auto run = test::run_pam(o.service, user.name,
-                                       [&](int, const std::string& prompt) -> std::optional<std::string> {
-                                           // One method: the offer of the code comes first, with the
-                                           // same masked address.
-                                           if (prompt == "Send a code to " + user.masked + "? [Y/n] ")
-                                               return std::string();
-                                           if (first_prompt.empty()) first_prompt = prompt;
-                                           if (prompt != "Code sent to " + user.masked + ": ") {
-                                               own = false;
-                                               return std::nullopt;
-                                           }
-                                           return latest_code(o.outbox, user.email).value_or("no-code");
-                                       });
+        const auto run = test::run_pam(
+            o.service, user.name, [&](int, const std::string& prompt) -> std::optional<std::string> {
+                if (first_answer < 0)
+                    first_answer =
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                // One method: the offer of the code comes first, with the same masked address.
+                if (prompt == "Send a code to " + user.masked + "? [Y/n] ") {
+                    std::this_thread::sleep_for(o.think);
+                    return std::string();
+                }
+                if (first_prompt.empty()) first_prompt = prompt;
+                if (prompt != "Code sent to " + user.masked + ": ") {
+                    own = false;
+                    return std::nullopt;
+                }
+                return latest_code(o.outbox, user.email).value_or("no-code");
+            });
         code = run.code;
     } catch (...) {
         code = -1;
@@ -64,7 +69,8 @@ std::string read_file(const fs::path& p) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     {
         std::ofstream out(o.work / ("result-" + std::to_string(index)), std::ios::trunc);
-        out << code << " " << (own ? 1 : 0) << " " << seconds << "\n" << first_prompt << "\n";
+        out << code << " " << (own ? 1 : 0) << " " << seconds << " " << first_answer << "\n"
+            << first_prompt << "\n";
     }
     ::_exit(0);
 }
@@ -200,7 +206,7 @@ std::vector<LoginOutcome> run_logins(const std::vector<LoadUser>& users, const s
         r.user = who[k];
         std::istringstream in(read_file(o.work / ("result-" + std::to_string(k))));
         int own = 0;
-        if (in >> r.pam_code >> own >> r.seconds) {
+        if (in >> r.pam_code >> own >> r.seconds >> r.first_answer_seconds) {
             r.own_prompt = own == 1;
             in.ignore(1);
             std::getline(in, r.prompt);

@@ -51,6 +51,9 @@ struct LoginOutcome {
     bool own_prompt = false;  // every code prompt named this user's own masked address
     std::string prompt;       // the first code prompt seen
     double seconds = 0;       // pam_authenticate, start to end, measured in the child
+    // From the start of pam_authenticate to the helper's first message reaching the conversation (the first
+    // prompt); -1 when there was none.
+    double first_answer_seconds = -1;
 };
 
 struct RunOptions {
@@ -59,6 +62,9 @@ struct RunOptions {
     fs::path work;                    // where the children leave their results
     std::size_t concurrency = 0;      // logins in flight at most; 0 = all at once, released together
     std::chrono::seconds limit{120};  // then the children left are killed and count as failed
+    // How long the person takes to answer the first prompt (the offer of the code): what a person reading it
+    // gives the helper to prepare the rest (bench/cold_start.py).
+    std::chrono::milliseconds think{0};
 };
 
 // Runs one login for each index in `who`, each in a forked child that answers its code prompt with the code

@@ -3,11 +3,12 @@
 //
 //   login_load_driver pool --users N --pool FILE --identities FILE
 //   login_load_driver run --pam-dir DIR --service NAME --users N --logins L --concurrency C --outbox FILE
-//                         --work DIR
+//                         --work DIR [--think-ms MS]
 //
 // "run" needs root: it moves into a mount namespace of its own where DIR is /etc/pam.d (see load_rig.hpp), so
 // the real libpam reads DIR/NAME. Login k is for user k mod N. It prints one JSON line per login, {"user",
-// "pam_code", "own_prompt", "seconds"} (pam_authenticate, start to end, measured in the child), then
+// "pam_code", "own_prompt", "seconds", "first_answer_seconds"} (pam_authenticate, start to end, and start to
+// the first prompt, measured in the child), then
 // {"logins", "succeeded", "wall_seconds"}. Exit status 0 when every login succeeded.
 #include <security/pam_appl.h>
 
@@ -28,7 +29,7 @@ int usage() {
     std::fputs(
         "usage: login_load_driver pool --users N --pool FILE --identities FILE\n"
         "       login_load_driver run --pam-dir DIR --service NAME --users N --logins L --concurrency C\n"
-        "                             --outbox FILE --work DIR\n",
+        "                             --outbox FILE --work DIR [--think-ms MS]\n",
         stderr);
     return 2;
 }
@@ -70,17 +71,22 @@ int main(int argc, char** argv) {
     for (int k = 0; k < logins; ++k) who.push_back(k % static_cast<int>(users.size()));
 
     const auto start = std::chrono::steady_clock::now();
-    const auto outcomes = pp::load::run_logins(users, who,
-                                               {.service = need("--service"),
-                                                .outbox = need("--outbox"),
-                                                .work = need("--work"),
-                                                .concurrency = static_cast<std::size_t>(concurrency),
-                                                .limit = std::chrono::seconds(600)});
+    const auto outcomes = pp::load::run_logins(
+        users, who,
+        {.service = need("--service"),
+         .outbox = need("--outbox"),
+         .work = need("--work"),
+         .concurrency = static_cast<std::size_t>(concurrency),
+         .limit = std::chrono::seconds(600),
+         .think =
+             std::chrono::milliseconds(opt.count("--think-ms") ? std::atoi(opt["--think-ms"].c_str()) : 0)});
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     int succeeded = 0;
     for (const auto& r : outcomes) {
-        std::printf("{\"user\": %d, \"pam_code\": %d, \"own_prompt\": %s, \"seconds\": %.6f}\n", r.user,
-                    r.pam_code, r.own_prompt ? "true" : "false", r.seconds);
+        std::printf(
+            "{\"user\": %d, \"pam_code\": %d, \"own_prompt\": %s, \"seconds\": %.6f, "
+            "\"first_answer_seconds\": %.6f}\n",
+            r.user, r.pam_code, r.own_prompt ? "true" : "false", r.seconds, r.first_answer_seconds);
         succeeded += r.pam_code == PAM_SUCCESS;
     }
     std::printf("{\"logins\": %d, \"succeeded\": %d, \"wall_seconds\": %.6f}\n", logins, succeeded, wall);

@@ -274,6 +274,14 @@ std::string StandIn::requests_log() const {
     return read_text(dir_ / "requests.jsonl");
 }
 
+std::string questions_since(const StandIn& standin, std::size_t offset) {
+    std::istringstream lines(standin.requests_log().substr(offset));
+    std::string out;
+    for (std::string line; std::getline(lines, line);)
+        if (line.find("\"op\": \"jwks\"") == std::string::npos) out += line + "\n";
+    return out;
+}
+
 std::vector<std::string> StandIn::issued_secrets() const {
     // Lines are {"time": T, "kind": K, "value": V} with V base64url text (no escapes), value last.
     std::vector<std::string> values;

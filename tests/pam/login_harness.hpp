@@ -87,6 +87,11 @@ class StandIn {
     int port_ = 0;
 };
 
+// The requests the stand-in logged after `offset` (an earlier requests_log().size()), one line each, without
+// the key-set downloads: a freshly started helper downloads the key set after its first answer, whoever that
+// answer was for (helper/pool_warm_up.hpp), which asks nothing about anyone. Empty: nothing was asked.
+std::string questions_since(const StandIn& standin, std::size_t offset);
+
 // The helper serves only local accounts (getpwnam_r). Tests run it under nss_wrapper with an account
 // database of their own: writes dir/passwd and dir/group (root, the system accounts daemon (uid 1) and
 // backup (uid 34), nobody, and the test users alice, bob, carol, dave and mallory from uid 1001, then

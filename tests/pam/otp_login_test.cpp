@@ -236,7 +236,7 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
         << run.prompts()[0];
     EXPECT_NE(run.all_text().find("too many wrong codes"), std::string::npos);
     EXPECT_EQ(standin_->outbox_lines(), before);
-    EXPECT_EQ(standin_->requests_log().size(), requests_before) << "nothing may be asked of the pool";
+    EXPECT_EQ(questions_since(*standin_, requests_before), "") << "nothing may be asked of the pool";
 }
 
 TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {

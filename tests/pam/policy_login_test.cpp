@@ -45,7 +45,7 @@ TEST_F(PolicyLogin, ClaimBindingRefusesRootAndSystemAccounts) {
         const auto run = run_pam(service_, user, code_from_outbox(user + "@example.com"));
         EXPECT_EQ(run.code, PAM_MAXTRIES) << user << "\n" << run.all_text() << helper_->log();
         EXPECT_EQ(standin_->outbox_lines(), sends) << user << ": no code may be sent";
-        EXPECT_EQ(standin_->requests_log().size(), requests) << user << ": nothing may be asked of the pool";
+        EXPECT_EQ(questions_since(*standin_, requests), "") << user << ": nothing may be asked of the pool";
         EXPECT_TRUE(contains(run.all_text(), "too many wrong codes")) << run.all_text();
     }
     // An ordinary account still binds by the claim.
@@ -77,8 +77,7 @@ void expect_no_pool_contact(const StandIn& standin, const Helper& helper, const 
                             std::size_t sends, std::size_t requests) {
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper.log();
     EXPECT_EQ(standin.outbox_lines(), sends) << "no code may be sent";
-    EXPECT_EQ(standin.requests_log().size(), requests) << "nothing may be asked of the pool:\n"
-                                                       << standin.requests_log();
+    EXPECT_EQ(questions_since(standin, requests), "") << "nothing may be asked of the pool";
     // The offer of a code, as a real user with one method sees it, then three code prompts.
     ASSERT_EQ(run.prompts().size(), 4u) << run.all_text();
     EXPECT_TRUE(run.prompts()[0].starts_with("Send a code to ")) << run.prompts()[0];

@@ -397,6 +397,77 @@ TEST_F(Passkeys, CounterRegressionIsRefusedAsAPossibleClone) {
     EXPECT_TRUE(contains(log(), "possible clone")) << log();
 }
 
+// Issue #10, speed 2: the counter moved out of the credential file into a journal updated in place. A login
+// that succeeded has its counter on disk before the helper answers: killed right after, a restarted helper
+// still refuses a clone (here the key's own counter state put back) that presents the same counter again.
+TEST_F(Passkeys, CounterIsDurableWhenTheHelperIsKilledRightAfterALogin) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const fs::path clone = dir_ / "vfido-clone";
+    fs::copy(state_dir(), clone, fs::copy_options::recursive);
+    const auto first = login("alice");
+    ASSERT_EQ(first.code, PAM_SUCCESS) << first.run.describe() << log();
+    ASSERT_EQ(::kill(helper_->pid(), SIGKILL), 0);
+    helper_.reset();  // reaps the killed helper
+    start_helper();
+    // The clone: the key's counter state as it was before the login, so it signs with the same counter.
+    fs::remove_all(state_dir());
+    fs::copy(clone, state_dir(), fs::copy_options::recursive);
+    const auto replay = login("alice");
+    EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
+    EXPECT_TRUE(contains(log(), "possible clone")) << log();
+    // The key itself, one step further, still signs in.
+    const auto next = login("alice");
+    EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+}
+
+// A journal none of whose copies of a record passes its checksum may have lost anyone's counter: every key
+// login fails closed, as a service error naming the file, until an administrator restores it.
+TEST_F(Passkeys, DamagedCounterJournalFailsClosed) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto first = login("alice");
+    ASSERT_EQ(first.code, PAM_SUCCESS) << first.run.describe() << log();
+    const fs::path journal = store() / "~counters";
+    ASSERT_TRUE(fs::is_regular_file(journal)) << "expected the counters in " << journal;
+    std::string bytes = read_text(journal);
+    ASSERT_EQ(bytes.size(), 128u) << "one credential: one pair of 64-byte copies";
+    bytes[10] ^= 0x01;   // first copy
+    bytes[100] ^= 0x01;  // second copy
+    write_text(journal, bytes, fs::status(journal).permissions());
+    const auto damaged = login("alice");
+    EXPECT_EQ(damaged.code, PAM_SERVICE_ERR) << damaged.run.describe() << log();
+    EXPECT_TRUE(contains(damaged.all_text(), "misconfigured")) << damaged.all_text();
+    EXPECT_TRUE(contains(log(), journal.string() + ": damaged")) << log();
+    // One good copy is enough (a write torn by a crash): the login goes on with the older value.
+    bytes[100] ^= 0x01;
+    write_text(journal, bytes, fs::status(journal).permissions());
+    const auto torn = login("alice");
+    EXPECT_EQ(torn.code, PAM_SUCCESS) << torn.run.describe() << log();
+}
+
+// Credential files from before the journal carry the counter of the last login: it stays in force.
+TEST_F(Passkeys, CounterInACredentialFileFromBeforeTheJournalStillCounts) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    // As the helper wrote it after the key's second login: the counter field (8th) is 2.
+    const fs::path file = store() / "alice";
+    std::string text = read_text(file);
+    std::size_t at = 0;
+    for (int tab = 0; tab < 7; ++tab) at = text.find('\t', at) + 1;
+    ASSERT_EQ(text.compare(at, 2, "0\t"), 0) << text;
+    text.replace(at, 1, "2");
+    write_text(file, text, fs::status(file).permissions());
+    // The virtual key has signed nothing yet: 1 and 2 are not above the stored counter, 3 is.
+    for (int use = 1; use <= 2; ++use) {
+        const auto old = login("alice");
+        EXPECT_EQ(old.code, PAM_AUTH_ERR) << "counter " << use << "\n" << old.run.describe() << log();
+    }
+    const auto third = login("alice");
+    EXPECT_EQ(third.code, PAM_SUCCESS) << third.run.describe() << log();
+    EXPECT_EQ(read_text(file), text) << "the login wrote its counter to the journal, not to the file";
+}
+
 class PasskeysWithPin : public Passkeys {
   protected:
     void SetUp() override {
@@ -909,6 +980,48 @@ TEST_F(MuteKeys, AMuteKeyBesideAGoodOneStillLogsIn) {
     const auto cancelled = first([](const Event& e) { return e.key == 0 && e.what == "cancel"; });
     ASSERT_LT(cancelled, events_.size()) << show(events_);
     EXPECT_LT(events_[cancelled].at - events_[asked].at, kTouchTimeout) << show(events_);
+}
+
+// ---- What a single key is asked (issue #10, speed 2) ----
+// With one key plugged in there is nothing to choose between, so the module asks it for the assertion at
+// once, without the touch-less probe first (pam-u2f's "nodetect"): one request to the key instead of two. A
+// key without the credential answers that request with NO_CREDENTIALS, which must end as before.
+using SingleKey = MuteKeys;
+
+[[nodiscard]] std::size_t assertions_asked(const std::vector<Event>& events, int key) {
+    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const Event& e) {
+        return e.key == key && e.what == "cbor getAssertion";
+    }));
+}
+
+TEST_F(SingleKey, IsAskedOnceWithoutAProbe) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login_logged("alice", {});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+TEST_F(SingleKey, WithoutTheCredentialItIsLikeNoKey) {
+    start_helper();
+    // alice's credential lives on virtual key 1; the only key plugged in is key 0.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login_logged("alice", {});
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+TEST_F(SingleKey, TwoKeysAreStillProbedSoOnlyTheRightOneWaitsForATouch) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    const auto run = login_logged("alice", {"VFIDO_KEYS=2"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_EQ(assertions_asked(events_, 0), 1u) << "key 0 gets the probe alone\n" << show(events_);
+    EXPECT_EQ(assertions_asked(events_, 1), 2u) << "key 1 the probe, then the real question\n"
+                                                << show(events_);
 }
 
 }  // namespace

@@ -347,6 +347,39 @@ TEST_F(TokenVerifierTest, RotatedKeyIsPickedUpByRefetch) {
     EXPECT_EQ(fetches, 3);
 }
 
+// The fetch ahead of a cold start (helper/pool_warm_up.cpp): the first token then needs no download.
+TEST_F(TokenVerifierTest, PrefetchedKeysServeTheFirstToken) {
+    verifier.prefetch(std::chrono::steady_clock::now() + 5s);
+    EXPECT_EQ(fetches, 1);
+    verify(token(claims()));
+    EXPECT_EQ(fetches, 1);
+    // Keys already held: nothing to fetch ahead.
+    verifier.prefetch(std::chrono::steady_clock::now() + 5s);
+    EXPECT_EQ(fetches, 1);
+}
+
+// A failed fetch ahead leaves nothing behind: the first token downloads the keys as it would have.
+TEST_F(TokenVerifierTest, FailedPrefetchChangesNothingForTheTokens) {
+    fetch_fails = true;
+    EXPECT_THROW(verifier.prefetch(std::chrono::steady_clock::now() + 5s), ServiceError);
+    fetch_fails = false;
+    EXPECT_NO_THROW(verify(token(claims())));
+    EXPECT_EQ(fetches, 2);
+    jwks_text = "not a key set";
+    TokenVerifier fresh{issuer, client_id, [this](Deadline) { return jwks_text; }, 60s,
+                        [this] { return now; }};
+    EXPECT_THROW(fresh.prefetch(std::chrono::steady_clock::now() + 5s), ServiceError);
+}
+
+// A key the pool published after the fetch ahead is picked up as after any download.
+TEST_F(TokenVerifierTest, KeyRotatedAfterThePrefetchIsPickedUp) {
+    verifier.prefetch(std::chrono::steady_clock::now() + 5s);
+    jwks_text = jwks({{&key_b(), "b"}});
+    now += 1;  // the login's token comes later than the fetch ahead
+    EXPECT_EQ(verify(token(claims(), key_b(), "b")).sub, "3c46320b-c60e-4a21-9d64-5829bfede1c4");
+    EXPECT_EQ(fetches, 2);
+}
+
 TEST_F(TokenVerifierTest, FailingJwksFetchIsAServiceError) {
     fetch_fails = true;
     EXPECT_THROW(verify(token(claims())), ServiceError);

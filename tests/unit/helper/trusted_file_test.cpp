@@ -68,6 +68,27 @@ TEST_F(TrustedFile, SizeLimitIsInclusive) {
     EXPECT_THAT(error_for(p, 99), EndsWith(": larger than 99 bytes"));
 }
 
+// The buffer starts at the size fstat reports; a file whose size fstat does not know (procfs reports 0) or
+// that grew since is still read whole, and the limit still holds.
+TEST_F(TrustedFile, ReadsAFileLargerThanItsReportedSize) {
+    struct stat st {};
+    ASSERT_EQ(::stat("/proc/self/status", &st), 0);
+    ASSERT_EQ(st.st_size, 0);
+    const std::string text = read_trusted_file("/proc/self/status", 1024 * 1024);
+    EXPECT_GT(text.size(), 256u);
+    EXPECT_THAT(text, HasSubstr("\nPid:\t"));
+    EXPECT_THAT(error_for("/proc/self/status", 10), EndsWith(": larger than 10 bytes"));
+}
+
+TEST_F(TrustedFile, ReadsTheHeadOnly) {
+    const auto p = dir().write("state", "# header\n" + std::string(100000, 'x'), 0600);
+    EXPECT_EQ(read_trusted_head(p, 8, Confidentiality::Secret), "# header");
+    EXPECT_EQ(read_trusted_head(dir().write("short", "# he", 0600), 8, Confidentiality::Secret), "# he");
+    // The same checks as a whole read.
+    const auto open = dir().write("open", "# header\n", 0644);
+    EXPECT_THROW((void)read_trusted_head(open, 8, Confidentiality::Secret), FileError);
+}
+
 TEST_F(TrustedFile, RefusesRelativeMissingAndNonRegular) {
     EXPECT_THAT(error_for("conf", 100), HasSubstr("not an absolute path"));
     EXPECT_THAT(error_for(dir().file("missing"), 100), HasSubstr("No such file"));

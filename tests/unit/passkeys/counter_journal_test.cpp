@@ -1,0 +1,241 @@
+// The counter journal on its own: in-place updates, torn writes, damage, reuse of removed credentials' pairs,
+// and the migration of counters that today's credential files carry.
+#include "counter_journal.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "credential_store.hpp"
+#include "passkey_fixtures.hpp"
+#include "test_dir.hpp"
+#include "unique_fd.hpp"
+
+namespace pp::helper {
+namespace {
+
+using test::TestDir;
+using ::testing::HasSubstr;
+
+constexpr std::size_t kSlot = 64;
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+// Overwrites `bytes` at `offset` in place, as a torn write or a bad disk would.
+void poke(const std::string& path, off_t offset, const std::string& bytes) {
+    const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fd) << path;
+    ASSERT_EQ(::pwrite(fd.get(), bytes.data(), bytes.size(), offset), static_cast<ssize_t>(bytes.size()));
+}
+
+class Journal : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!test::running_as_root()) GTEST_SKIP() << "the journal must be owned by root";
+        dir_.emplace();
+        journal_.emplace(dir_->file("counters"));
+    }
+    [[nodiscard]] const CounterJournal& journal() const { return *journal_; }
+    [[nodiscard]] std::string path() const { return journal_->path(); }
+
+    std::optional<TestDir> dir_;
+    std::optional<CounterJournal> journal_;
+};
+
+TEST_F(Journal, MissingFileHoldsNothing) {
+    EXPECT_EQ(journal().find("alice", "a"), std::nullopt);
+    journal().forget("alice", "a");  // nothing to forget, nothing created
+    EXPECT_FALSE(std::ifstream(path()).good());
+}
+
+TEST_F(Journal, UpdatesInPlace) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {7, 200}));
+    EXPECT_EQ(read_all(path()).size(), 4 * kSlot);  // one pair per credential
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));
+    EXPECT_EQ(read_all(path()).size(), 4 * kSlot) << "an update writes no new record";
+    const auto a = journal().find("alice", "a");
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->counter, 3u);
+    EXPECT_EQ(a->last_used, 102);
+    EXPECT_EQ(journal().find("bob", "b")->counter, 7u);
+    // The key covers the account: another account's credential of the same id is another entry.
+    EXPECT_EQ(journal().find("bob", "a"), std::nullopt);
+    struct stat st {};
+    ASSERT_EQ(::stat(path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+    EXPECT_THAT(read_all(path()), ::testing::Not(HasSubstr("alice"))) << "the file names nobody";
+}
+
+TEST_F(Journal, OnlyAHigherCounterAdvances) {
+    EXPECT_TRUE(journal().advance("alice", "a", 5, {6, 100}));
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {6, 101})) << "the same counter again";
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {2, 101})) << "a lower one";
+    EXPECT_FALSE(journal().advance("alice", "a", 9, {8, 101})) << "below the record's floor";
+    EXPECT_TRUE(journal().advance("alice", "a", 0, {7, 50}));
+    const auto e = journal().find("alice", "a");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->counter, 7u);
+    EXPECT_EQ(e->last_used, 100) << "the time of last use never goes back";
+    // A key that does not count (always 0) is let in; once a key counted, 0 is a regression.
+    EXPECT_TRUE(journal().advance("bob", "b", 0, {0, 1}));
+    EXPECT_TRUE(journal().advance("bob", "b", 0, {0, 2}));
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {0, 3}));
+}
+
+TEST_F(Journal, ATornCopyLeavesTheOtherOne) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));  // both copies: counter 1
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));  // one copy now holds 2
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));  // the other holds 3, the first still 2
+    const std::string before = read_all(path());
+    std::vector<std::uint32_t> seen;
+    for (const off_t slot : {off_t{0}, off_t{kSlot}}) {
+        poke(path(), 0, before);
+        poke(path(), slot + 20, std::string(10, '\xAA'));
+        const auto e = journal().find("alice", "a");
+        ASSERT_TRUE(e) << "one good copy is enough";
+        seen.push_back(e->counter);
+    }
+    // Tearing the newest copy falls back to the one before, never to 0 or to garbage.
+    EXPECT_THAT(seen, ::testing::UnorderedElementsAre(2u, 3u));
+}
+
+TEST_F(Journal, AnUpdateNeverOverwritesTheNewestCopy) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {1, 100}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {2, 101}));
+    const std::string after_two = read_all(path());
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {3, 102}));
+    const std::string after_three = read_all(path());
+    // Exactly one copy changed, and the copy that held 2 is not the one that now holds 3: the other copy.
+    const bool first_changed = after_two.compare(0, kSlot, after_three, 0, kSlot) != 0;
+    const bool second_changed = after_two.compare(kSlot, kSlot, after_three, kSlot, kSlot) != 0;
+    EXPECT_NE(first_changed, second_changed);
+    // Tear the copy just written: 2 is what is left.
+    poke(path(), first_changed ? 0 : kSlot, std::string(kSlot, '\x55'));
+    EXPECT_EQ(journal().find("alice", "a")->counter, 2u);
+    // The next update rewrites the torn copy, not the good one.
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {4, 103}));
+    EXPECT_EQ(journal().find("alice", "a")->counter, 4u);
+}
+
+TEST_F(Journal, BothCopiesDamagedFailsClosed) {
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {9, 1}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    poke(path(), 2 * kSlot + 3, "xx");
+    poke(path(), 3 * kSlot + 40, "yy");
+    try {
+        (void)journal().find("bob", "b");
+        FAIL() << "a damaged journal was read";
+    } catch (const CounterJournalDamaged& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path()));
+        EXPECT_THAT(e.what(), HasSubstr("byte 128"));
+    }
+    EXPECT_THROW((void)journal().advance("bob", "b", 0, {10, 2}), CounterJournalDamaged);
+    EXPECT_THROW(journal().forget("bob", "b"), CounterJournalDamaged);
+}
+
+TEST_F(Journal, ATornFirstWriteIsFreeSpaceNotDamage) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    // A crash while appending a new entry: only part of its first copy reached the file.
+    poke(path(), 2 * kSlot, "ppc1 and then nothing");
+    EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
+    EXPECT_EQ(journal().find("bob", "b"), std::nullopt);
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {1, 1}));  // reuses the torn pair
+    EXPECT_EQ(read_all(path()).size(), 4 * kSlot);
+    EXPECT_EQ(journal().find("bob", "b")->counter, 1u);
+}
+
+TEST_F(Journal, ForgottenPairsAreReused) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {6, 100}));
+    journal().forget("alice", "a");
+    EXPECT_EQ(journal().find("alice", "a"), std::nullopt);
+    ASSERT_TRUE(journal().advance("carol", "c", 0, {1, 1}));
+    EXPECT_EQ(read_all(path()).size(), 4 * kSlot) << "carol's entry takes alice's old pair";
+    EXPECT_EQ(journal().find("carol", "c")->counter, 1u);
+    EXPECT_EQ(journal().find("bob", "b")->counter, 6u);
+}
+
+TEST_F(Journal, UnsafeFileIsRefused) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    ASSERT_EQ(::chmod(path().c_str(), 0666), 0);
+    EXPECT_THROW((void)journal().find("alice", "a"), FileError);
+    EXPECT_THROW((void)journal().advance("alice", "a", 0, {6, 100}), FileError);
+    ASSERT_EQ(::chmod(path().c_str(), 0600), 0);
+    ASSERT_EQ(::chown(path().c_str(), 65534, 65534), 0);
+    EXPECT_THROW((void)journal().find("alice", "a"), FileError);
+    ASSERT_EQ(::chown(path().c_str(), 0, 0), 0);
+    const std::string real = path() + ".real";
+    ASSERT_EQ(::rename(path().c_str(), real.c_str()), 0);
+    ASSERT_EQ(::symlink(real.c_str(), path().c_str()), 0);
+    EXPECT_THROW((void)journal().find("alice", "a"), FileError);
+    EXPECT_THROW((void)journal().advance("alice", "a", 0, {6, 100}), FileError);
+}
+
+// Credential files written before the journal carry the counters: they stay the floor, untouched.
+class Migration : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!test::running_as_root()) GTEST_SKIP() << "the store's files must be owned by root";
+        dir_.emplace();
+        store_.emplace(dir_->file("credentials"));
+        store_->ensure_dir();
+    }
+    std::optional<TestDir> dir_;
+    std::optional<CredentialStore> store_;
+};
+
+TEST_F(Migration, TheCountersInTodaysFilesStayTheFloor) {
+    StoredCredential c;
+    c.user = "alice";
+    c.cred_id = "old-credential";
+    c.public_key = test::TestKey::p256().public_key();
+    c.rp_id = "pam://test-host";
+    c.nickname = "old key";
+    c.created = 1700000000;
+    c.last_used = 1700000500;
+    c.counter = 100;  // as the store wrote it on every login before the journal
+    store_->add(c);
+    const std::string file = store_->dir() + "/alice";
+    const std::string before = read_all(file);
+    ASSERT_THAT(before, HasSubstr("\t100\t")) << before;
+
+    EXPECT_THROW(store_->record_use("alice", c.cred_id, 100, 1700000600), CredentialError);
+    EXPECT_THROW(store_->record_use("alice", c.cred_id, 99, 1700000600), CredentialError);
+    store_->record_use("alice", c.cred_id, 101, 1700000600);
+    EXPECT_EQ(read_all(file), before) << "a login no longer rewrites the credential file";
+    auto loaded = store_->load("alice").credentials.at(0);
+    EXPECT_EQ(loaded.counter, 101u);
+    EXPECT_EQ(loaded.last_used, 1700000600);
+    EXPECT_THROW(store_->record_use("alice", c.cred_id, 101, 1700000700), CredentialError);
+
+    // A later rewrite of the file (a rename) keeps the journal's counter in force.
+    ASSERT_TRUE(store_->rename("alice", c.cred_id, "renamed"));
+    EXPECT_THROW(store_->record_use("alice", c.cred_id, 101, 1700000700), CredentialError);
+    EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 101u);
+
+    // Removing the credential frees its entry: a new enrolment does not inherit it.
+    ASSERT_TRUE(store_->remove("alice", c.cred_id));
+    c.counter = 0;
+    store_->add(c);
+    EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 0u);
+    store_->record_use("alice", c.cred_id, 1, 1700000800);
+}
+
+}  // namespace
+}  // namespace pp::helper
