@@ -282,8 +282,8 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
     response.body = std::move(transfer.body);
     response.error_type = std::move(transfer.error_type);
-    // The lane goes back only after a request that got an answer (drive() has taken the handle out of it): the
-    // lane of a request that failed, and whatever state its connection is in, is dropped.
+    // The lane goes back only after a request that got an answer (drive() has taken the handle out of it):
+    // the lane of a request that failed, and whatever state its connection is in, is dropped.
     owner.reset();
     give_back(std::move(lane));
     return response;
