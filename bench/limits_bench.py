@@ -39,6 +39,7 @@ STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
 SERVICE = "pp-bench"
 SECRET = "s3cr3t-for-the-local-stand-in-only"
 TICK = os.sysconf("SC_CLK_TCK")
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
 
 
 def write(path, text, mode=0o644):
@@ -63,12 +64,16 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
 
 
-def threads(pid):
-    with open(f"/proc/{pid}/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("Threads:"):
-                return int(line.split()[1])
-    return -1
+def login_threads(pid):
+    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
+    busy = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
+                busy += f.read().strip() == "pp-login"
+        except FileNotFoundError:
+            pass
+    return busy
 
 
 def mann_whitney(a, b):
@@ -137,6 +142,11 @@ class Helper:
             "[binding]", f"mapping_file = {users}",
             "[limits]", "sends_per_identifier = 1000", "sends_per_rhost = 100000",
             "failures_before_backoff = 100", f"state_file = {work}/limits", *extra_limits, ""]))
+        with open(users, encoding="utf-8") as f:
+            names = sorted({line.split()[0] for line in f if line.strip() and not line.startswith("#")})
+        write(os.path.join(work, "passwd"), "root:x:0:0:root:/root:/bin/sh\n" + "".join(
+            f"{n}:x:{2000 + i}:{2000 + i}::/nonexistent:/bin/sh\n" for i, n in enumerate(names)))
+        write(os.path.join(work, "group"), "root:x:0:\n")
         write(os.path.join(work, "pam.d", SERVICE),
               f"auth required {module} socket={self.socket} timeout=300\naccount required pam_permit.so\n")
         write(os.path.join(work, "pam.d", "other"), "auth required pam_deny.so\naccount required pam_deny.so\n")
@@ -146,12 +156,14 @@ class Helper:
             os.unlink(self.socket)
         log = open(os.path.join(self.work, "helper.log"), "ab")
         started = time.monotonic()
+        # The helper serves only local accounts: it runs under nss_wrapper with the bench's users as accounts
+        # (env execs it, so proc.pid is the helper's own).
         self.proc = subprocess.Popen(
-            [self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
+            ["/usr/bin/env", "LD_PRELOAD=" + NSS_WRAPPER, f"NSS_WRAPPER_PASSWD={self.work}/passwd",
+             f"NSS_WRAPPER_GROUP={self.work}/group", self.binary, "--foreground", "--socket", self.socket, "--config", os.path.join(self.work, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
         self.ready_ms = (time.monotonic() - started) * 1000.0
-        self.idle_threads = threads(self.proc.pid)
         return started
 
     def stop(self):
@@ -172,7 +184,7 @@ def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
          "--work", os.path.join(helper.work, tag)],
         capture_output=True, text=True)
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    wait_for(lambda: threads(helper.proc.pid) <= helper.idle_threads, "the helper to be idle", 120)
+    wait_for(lambda: login_threads(helper.proc.pid) == 0, "the helper to be idle", 120)
     if not lines or lines[-1].get("succeeded") != logins:
         sys.exit(f"limits_bench: {helper.label}: not every login succeeded: {run.stderr[-2000:]}")
     return lines

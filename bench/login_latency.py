@@ -50,6 +50,18 @@ def wait_for(predicate, what, limit=30.0):
         pause = min(pause * 2, 0.05)
 
 
+def login_threads(pid):
+    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
+    busy = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
+                busy += f.read().strip() == "pp-login"
+        except FileNotFoundError:
+            pass
+    return busy
+
+
 def status_field(pid, key):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
@@ -149,7 +161,6 @@ def main():
         write(os.path.join(work, "pam.d", SERVICE),
               f"auth required {module} socket={socket} timeout=300\naccount required pam_permit.so\n")
         write(os.path.join(work, "pam.d", "other"), "auth required pam_deny.so\naccount required pam_deny.so\n")
-        idle_threads = status_field(helper_pid, "Threads")
 
         results = {"helper_rss_idle_kib": status_field(helper_pid, "VmRSS"), "levels": []}
         print(f"helper idle: VmRSS {results['helper_rss_idle_kib']} KiB")
@@ -165,7 +176,7 @@ def main():
             lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
             summary = lines[-1]
             latencies = [1000 * x["seconds"] for x in lines[:-1]]
-            wait_for(lambda: status_field(helper_pid, "Threads") <= idle_threads, "the helper to be idle")
+            wait_for(lambda: login_threads(helper_pid) == 0, "the helper to be idle")
             row = {
                 "concurrency": level,
                 "logins": summary["logins"],

@@ -16,8 +16,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -41,10 +44,11 @@ constexpr std::size_t kLoginStack = 512 * 1024;
 constexpr int kPendingHeadroom = 256;
 
 // A login's secrets pass through its thread's stack (a code on its way into a request, a token being parsed),
-// and glibc keeps a finished thread's stack for the next thread it starts: wipe what this thread used. The
-// pages below the last 16 KiB are given back (MADV_DONTNEED: they read as zeros afterwards and cost no
-// memory, where writing zeros would make every cached stack resident); the 16 KiB just below this frame,
-// where the login's own frames were, are zeroed, with explicit_bzero's frame below them.
+// and the thread serves the next login with the same stack (glibc also keeps an ended thread's stack for the
+// next thread it starts): wipe what this login used. The 64 KiB just below this frame, where a login's frames
+// lie (a code login reaches about 30 KiB down: libcurl, OpenSSL, json-c), are zeroed and stay resident for
+// the next login; the pages below them are given back (MADV_DONTNEED: they read as zeros afterwards and cost
+// no memory; for pages no login touched, which is the usual case, the call finds nothing to do).
 [[gnu::noinline]] void wipe_spent_stack() {
     pthread_attr_t attr;
     if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
@@ -53,7 +57,7 @@ constexpr int kPendingHeadroom = 256;
     const bool known = pthread_attr_getstack(&attr, &low, &size) == 0;
     pthread_attr_destroy(&attr);
     if (!known) return;
-    constexpr std::uintptr_t kPage = 4096, kNear = 16 * 1024, kMargin = 32 * 1024;
+    constexpr std::uintptr_t kPage = 4096, kNear = 64 * 1024, kMargin = 32 * 1024;
     const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
     const auto base = reinterpret_cast<std::uintptr_t>(low);
     if (here > base + size || here < base + kMargin + kNear + kPage) return;
@@ -66,29 +70,118 @@ constexpr int kPendingHeadroom = 256;
     explicit_bzero(spent, near);
 }
 
-// Starts `work` on a detached thread with a small stack; false when the system has no thread to give.
-bool start_login_thread(std::function<void()> work) {
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) != 0) return false;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, kLoginStack);
-    auto owned = std::make_unique<std::function<void()>>(std::move(work));
-    pthread_t t;
-    const int r = pthread_create(
-        &t, &attr,
-        [](void* arg) -> void* {
-            std::unique_ptr<std::function<void()>> fn(static_cast<std::function<void()>*>(arg));
-            (*fn)();
-            fn.reset();
+// The threads logins run on. A thread that ends a login waits a while for the next one instead of ending:
+// starting a thread costs a clone, a fresh stack's page faults and OpenSSL's per-thread state (its random
+// generators) again, which at hundreds of logins a second was a tenth of the helper's CPU. Idle threads are
+// few (kMaxIdle) and leave after kIdleFor; a login that finds none idle gets a new thread, so a flood of
+// parked logins still costs one thread each and nothing waits for a thread.
+class LoginThreads : public std::enable_shared_from_this<LoginThreads> {
+  public:
+    using Work = std::unique_ptr<std::function<void()>>;
+
+    // False when the system has no thread to give.
+    bool start(std::function<void()> work) {
+        auto owned = std::make_unique<std::function<void()>>(std::move(work));
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return false;
+            if (waiting_ > queue_.size()) {
+                queue_.push_back(std::move(owned));
+                wake_.notify_one();
+                return true;
+            }
+            ++live_;
+        }
+        struct Start {
+            std::shared_ptr<LoginThreads> pool;
+            Work first;
+        };
+        auto start = std::make_unique<Start>(Start{shared_from_this(), std::move(owned)});
+        pthread_attr_t attr;
+        int r = pthread_attr_init(&attr);
+        if (r == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            pthread_attr_setstacksize(&attr, kLoginStack);
+            pthread_t t;
+            r = pthread_create(
+                &t, &attr,
+                [](void* arg) -> void* {
+                    std::unique_ptr<Start> s(static_cast<Start*>(arg));
+                    auto pool = std::move(s->pool);
+                    Work work = std::move(s->first);
+                    s.reset();
+                    pool->serve(std::move(work));
+                    return nullptr;
+                },
+                start.get());
+            pthread_attr_destroy(&attr);
+        }
+        // The thread owns its first login from here on; when it could not start, `start` frees it.
+        if (r == 0) {
+            static_cast<void>(start.release());
+            return true;
+        }
+        std::lock_guard lock(mutex_);
+        --live_;
+        ended_.notify_all();
+        return false;
+    }
+
+    // Sends the idle threads away and waits (up to `limit`) for them to be gone, so that none is still
+    // freeing its OpenSSL state while the process exits. Logins still running end on their own.
+    void stop(std::chrono::milliseconds limit) {
+        std::unique_lock lock(mutex_);
+        stopping_ = true;
+        wake_.notify_all();
+        ended_.wait_for(lock, limit, [&] { return live_ == busy_; });
+    }
+
+  private:
+    static constexpr std::size_t kMaxIdle = 16;
+    static constexpr const char* kBusyName = "pp-login";
+    static constexpr const char* kIdleName = "pp-idle";
+    static constexpr auto kIdleFor = std::chrono::seconds(30);
+
+    void serve(Work work) {
+        for (;;) {
+            {
+                std::lock_guard lock(mutex_);
+                ++busy_;
+            }
+            // The name tells a login's thread from an idle one (/proc/PID/task/*/comm): the tests and benches
+            // wait for the helper to have no login left running by it.
+            pthread_setname_np(pthread_self(), kBusyName);
+            (*work)();
+            work.reset();
             wipe_spent_stack();
-            return nullptr;
-        },
-        owned.get());
-    pthread_attr_destroy(&attr);
-    // The thread owns the work from here on; when it could not start, `owned` frees it.
-    if (r == 0) static_cast<void>(owned.release());
-    return r == 0;
-}
+            pthread_setname_np(pthread_self(), kIdleName);
+            std::unique_lock lock(mutex_);
+            --busy_;
+            if (stopping_ || waiting_ >= kMaxIdle) break;
+            ++waiting_;
+            wake_.wait_for(lock, kIdleFor, [&] { return stopping_ || !queue_.empty(); });
+            --waiting_;
+            if (queue_.empty()) break;
+            work = std::move(queue_.front());
+            queue_.pop_front();
+        }
+        // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread ends,
+        // which may be after a stop has seen it leave and the process is exiting: free it now. (Seen as
+        // leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
+        OPENSSL_thread_stop();
+        std::lock_guard lock(mutex_);
+        --live_;
+        ended_.notify_all();
+    }
+
+    std::mutex mutex_;
+    std::condition_variable wake_, ended_;
+    std::deque<Work> queue_;
+    std::size_t waiting_ = 0;  // threads idle, waiting for a login
+    std::size_t busy_ = 0;     // threads running a login
+    std::size_t live_ = 0;     // all threads of the pool
+    bool stopping_ = false;
+};
 
 // Refused at accept, without a thread: take the request if it is already there (the module sends it at once)
 // so that closing does not reset the connection, then answer. A client whose request arrives later finds its
@@ -178,6 +271,10 @@ int serve(UniqueFd listener, const std::string& config_path) {
 
     // Shared with the login threads, which may outlive this function when a stop times out.
     auto admission = std::make_shared<Admission>();
+    auto threads = std::make_shared<LoginThreads>();
+    // Set when the last login of a burst ends; the memory the burst freed is given back once the helper has
+    // been idle for a poll interval (see below).
+    auto trim_due = std::make_shared<std::atomic<bool>>(false);
     bool summaries_pending = false;
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
     auto limits = std::make_shared<RateLimits>(
@@ -187,8 +284,13 @@ int serve(UniqueFd listener, const std::string& config_path) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
         // write the summaries that are due.
-        const int poll_ms = summaries_pending || admission->busy() ? 1000 : -1;
+        const int poll_ms = summaries_pending || admission->busy() || trim_due->load() ? 1000 : -1;
         const int ready = ::poll(fds, 2, poll_ms);
+        // A second without a connection after a burst: give back to the system what glibc's per-thread arenas
+        // keep of the memory the burst freed, so that the helper returns to its idle size (tests/load
+        // measures it). Not at the end of every burst: under steady load the number of logins in flight often
+        // touches zero, and a trim each time was a twentieth of the helper's CPU.
+        if (ready == 0 && !admission->busy() && trim_due->exchange(false)) ::malloc_trim(0);
         summaries_pending = admission->refusals().flush();
         if (ready < 0) {
             if (errno == EINTR) continue;
@@ -212,6 +314,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                     if (!admission->wait_idle(std::chrono::seconds(10)))
                         syslog(LOG_WARNING, "stopping with logins still in flight");
                     admission->refusals().flush(true);
+                    threads->stop(std::chrono::seconds(1));
                     return 0;
                 }
             }
@@ -242,18 +345,12 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 err = config_error;
             }
             auto fd = std::make_shared<UniqueFd>(std::move(conn));
-            const bool started = start_login_thread([fd, peer, rt, err = std::move(err), admission, limits] {
-                run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get()});
-                fd->reset();
-                // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread
-                // ends, which may be after a stop has seen it leave and the process is exiting: free it now.
-                // (Seen as leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
-                OPENSSL_thread_stop();
-                // The last login of a burst has ended: give back to the system what glibc's per-thread
-                // arenas keep of the memory the burst freed, so that the helper returns to its idle size
-                // (tests/load measures it).
-                if (admission->close(peer.uid)) ::malloc_trim(0);
-            });
+            const bool started =
+                threads->start([fd, peer, rt, err = std::move(err), admission, limits, trim_due] {
+                    run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get()});
+                    fd->reset();
+                    if (admission->close(peer.uid)) trim_due->store(true);
+                });
             if (!started) {
                 admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
                                               "no thread available for another login", lim.log_interval);

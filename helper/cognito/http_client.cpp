@@ -151,10 +151,35 @@ struct EasyRelease {
 };
 using Easy = std::unique_ptr<CURL, EasyRelease>;
 
+// Runs one request on the lane's multi handle, as curl_easy_perform would on a multi handle of its own, and
+// takes the handle out of the lane again. The request's own timeout (CURLOPT_TIMEOUT_MS) bounds the loop.
+CURLcode drive(const LibCurl& curl, CURLM* multi, CURL* easy) {
+    if (curl.multi_add_handle(multi, easy) != CURLM_OK) return CURLE_OUT_OF_MEMORY;
+    CURLcode result = CURLE_OK;
+    CURLMcode step = CURLM_OK;
+    for (int running = 1;;) {
+        step = curl.multi_perform(multi, &running);
+        if (step != CURLM_OK || running == 0) break;
+        step = curl.multi_poll(multi, nullptr, 0, 1000, nullptr);
+        if (step != CURLM_OK) break;
+    }
+    bool done = false;
+    int left = 0;
+    while (CURLMsg* m = curl.multi_info_read(multi, &left)) {
+        if (m->msg == CURLMSG_DONE && m->easy_handle == easy) {
+            result = m->data.result;
+            done = true;
+        }
+    }
+    curl.multi_remove_handle(multi, easy);
+    if (step != CURLM_OK) return step == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_RECV_ERROR;
+    return done ? result : CURLE_RECV_ERROR;
+}
+
 }  // namespace
 
-void HttpClient::ShareRelease::operator()(void* share) const noexcept {
-    libcurl().share_cleanup(share);
+void HttpClient::LaneRelease::operator()(void* multi) const noexcept {
+    libcurl().multi_cleanup(multi);
 }
 
 void HttpClient::load_library() {
@@ -164,28 +189,28 @@ void HttpClient::load_library() {
 HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
     : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {}
 
-HttpClient::Share HttpClient::take_share() {
+HttpClient::Lane HttpClient::take_lane() {
     {
         std::lock_guard lock(idle_mutex_);
         if (!idle_.empty()) {
-            Share s = std::move(idle_.back());
+            Lane lane = std::move(idle_.back());
             idle_.pop_back();
-            return s;
+            return lane;
         }
     }
     const LibCurl& curl = libcurl();
-    Share share(curl.share_init());
-    if (!share) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a share");
-    for (const auto data : {CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS})
-        if (curl.share_setopt(share.get(), CURLSHOPT_SHARE, data) != CURLSHE_OK)
-            throw ServiceError(Failure::Unreachable, "", "libcurl could not set up its share");
-    return share;
+    Lane lane(curl.multi_init());
+    if (!lane) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a multi handle");
+    // One connection per lane: the pool's endpoint is one host.
+    if (curl.multi_setopt(lane.get(), CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK)
+        throw ServiceError(Failure::Unreachable, "", "libcurl could not set up a multi handle");
+    return lane;
 }
 
-void HttpClient::give_back(Share share) {
+void HttpClient::give_back(Lane lane) {
     std::lock_guard lock(idle_mutex_);
-    // Beyond the idle limit the share is dropped, and its connection closed with it.
-    if (idle_.size() < static_cast<std::size_t>(max_idle_connections)) idle_.push_back(std::move(share));
+    // Beyond the idle limit the lane is dropped, and its connection closed with it.
+    if (idle_.size() < static_cast<std::size_t>(max_idle_connections)) idle_.push_back(std::move(lane));
 }
 
 HttpClient::~HttpClient() = default;
@@ -211,13 +236,12 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     if (body != nullptr) append(header_list, "Expect:");
 
     // A handle of its own, so its buffers (the request it built, the answer it received) are freed when the
-    // request ends; the connection stays in the share, which this request alone uses until it is given back.
-    Share share = take_share();
+    // request ends; the connection stays in the lane, which this request alone uses until it is given back.
+    Lane lane = take_lane();
     Easy owner(curl.easy_init());
     if (!owner) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
     CURL* easy = owner.get();
     Transfer transfer;
-    check(curl.easy_setopt(easy, CURLOPT_SHARE, share.get()));
     check(curl.easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
     check(curl.easy_setopt(easy, CURLOPT_URL, url.c_str()));
     check(curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
@@ -247,7 +271,7 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
         check(curl.easy_setopt(easy, CURLOPT_HTTPGET, 1L));
     }
 
-    const CURLcode code = curl.easy_perform(easy);
+    const CURLcode code = drive(curl, lane.get(), easy);
     if (transfer.failure) std::rethrow_exception(transfer.failure);
     if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
         throw ServiceError(Failure::Malformed, "", "answer larger than 1 MiB");
@@ -258,9 +282,10 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
     response.body = std::move(transfer.body);
     response.error_type = std::move(transfer.error_type);
-    // The handle goes first: it is detached from the share before the share may be used by another request.
+    // The lane goes back only after a request that got an answer (drive() has taken the handle out of it):
+    // the lane of a request that failed, and whatever state its connection is in, is dropped.
     owner.reset();
-    give_back(std::move(share));
+    give_back(std::move(lane));
     return response;
 }
 

@@ -1,7 +1,7 @@
 // HTTPS to the user pool: verified TLS only, connections kept alive across logins, every request bounded in
 // time (the login's deadline) and in size. No request leaves its bytes behind: each has a libcurl handle of
-// its own, freed (and so wiped, see helper/wiping_free.cpp) when it ends; only the connections are kept, in a
-// share, with OpenSSL told to release its record buffers whenever they are empty.
+// its own, freed (and so wiped, see helper/wiping_free.cpp) when it ends; only the connections are kept, each
+// in a multi handle of its own, with OpenSSL told to release its record buffers whenever they are empty.
 #pragma once
 
 #include <chrono>
@@ -44,23 +44,25 @@ class HttpClient {
     HttpResponse get(const std::string& url, Deadline deadline);
 
   private:
-    // libcurl's CURLSH is void.
-    struct ShareRelease {
-        void operator()(void* share) const noexcept;
+    // libcurl's CURLM is void.
+    struct LaneRelease {
+        void operator()(void* multi) const noexcept;
     };
-    using Share = std::unique_ptr<void, ShareRelease>;  // one kept-alive connection (and its DNS cache)
-    // A share used by one request at a time: libcurl does not support sharing a connection cache between
+    // One kept-alive connection (with its DNS cache) in a multi handle of its own, which drives one request
+    // at a time: made once and reused, where curl_easy_perform would make (and free) a multi handle, with its
+    // wake-up socket pair, on every request.
+    using Lane = std::unique_ptr<void, LaneRelease>;
+    // A lane is used by one request at a time: libcurl does not support sharing a connection cache between
     // threads that use it at once (seen as requests timing out under 200 concurrent logins).
-    Share take_share();
-    void give_back(Share share);
-
+    Lane take_lane();
+    void give_back(Lane lane);
     HttpResponse perform(const std::string& url, const std::vector<std::string>& headers,
                          const pp::Secret* body, Deadline deadline);
 
     std::string ca_file_;
     std::chrono::milliseconds request_timeout_;
     std::mutex idle_mutex_;
-    std::vector<Share> idle_;  // at most max_idle_connections, each with the connection its last request left
+    std::vector<Lane> idle_;  // at most max_idle_connections, each with the connection its last request left
 };
 
 }  // namespace pp::cognito

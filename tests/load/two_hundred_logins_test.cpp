@@ -124,12 +124,11 @@ TEST(Load, TwoHundredLogins) {
                    dir / "helper.log");
     ASSERT_TRUE(wait_until([&] { return fs::exists(socket); })) << read_text(dir / "helper.log");
     const pid_t hp = helper.pid();
-    const int idle_threads = load::thread_count(hp);
     const long rss_start = load::vm_rss_kib(hp);
 
-    // The helper has answered every login once its audit line is written and its thread has ended.
+    // The helper has answered every login once its audit line is written and its thread has left it.
     auto wait_idle = [&] {
-        return wait_until([&] { return load::thread_count(hp) <= idle_threads; }, std::chrono::seconds(30));
+        return wait_until([&] { return helper_login_threads(hp) == 0; }, std::chrono::seconds(30));
     };
 
     // Two warm-up rounds: what the helper keeps by design (the limit store's page cache and rows, the spare
@@ -142,7 +141,7 @@ TEST(Load, TwoHundredLogins) {
         const auto warm_up = one_round(users, standin.outbox(), dir / ("warm" + std::to_string(warm)));
         if (warm == 1)
             round1_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-        ASSERT_TRUE(wait_idle()) << "helper threads: " << load::thread_count(hp);
+        ASSERT_TRUE(wait_idle()) << "helper login threads: " << helper_login_threads(hp);
         const std::string log = read_text(dir / "helper.log");
         check_round(users, warm_up, log.substr(log1.size()));
         log1 = log;
@@ -152,7 +151,7 @@ TEST(Load, TwoHundredLogins) {
     const auto t2 = std::chrono::steady_clock::now();
     const auto second = one_round(users, standin.outbox(), dir / "round");
     const double round2_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
-    ASSERT_TRUE(wait_idle()) << "helper threads: " << load::thread_count(hp);
+    ASSERT_TRUE(wait_idle()) << "helper login threads: " << helper_login_threads(hp);
     const std::string log2 = read_text(dir / "helper.log");
     check_round(users, second, log2.substr(log1.size()));
     const long rss_after = load::vm_rss_kib(hp);

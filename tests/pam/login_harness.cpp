@@ -130,6 +130,17 @@ std::vector<std::string> with_local_accounts(const std::vector<std::string>& arg
     return cmd;
 }
 
+int helper_login_threads(pid_t pid) {
+    std::error_code ec;
+    int busy = 0;
+    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        if (std::getline(comm, name) && name == "pp-login") ++busy;
+    }
+    return ec ? -1 : busy;
+}
+
 std::vector<std::string> sanitizer_env() {
     std::vector<std::string> env;
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})

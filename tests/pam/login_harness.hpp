@@ -38,6 +38,10 @@ std::string short_name(std::string_view prefix, const std::string& key);
 // runtime first when the suite runs under scripts/test-sanitizers.sh (it sets PP_ASAN_RUNTIME), and the
 // sanitizers' options (where their reports go) copied from this process.
 std::string preload_entry(const std::string& libraries);
+// The helper's threads running a login now (named "pp-login"; idle ones wait for the next login as
+// "pp-idle"): 0 once every login it was given has ended. -1 when the process is gone.
+int helper_login_threads(pid_t pid);
+
 std::vector<std::string> sanitizer_env();
 
 // Polls `ready` until it holds or `limit` passes: a readiness wait, never a fixed sleep.
