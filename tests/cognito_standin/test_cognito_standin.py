@@ -502,6 +502,10 @@ class SignInTests(StandinTestCase):
         chosen = SHORT.respond("SELECT_CHALLENGE", unknown["Session"], "mallory", ANSWER="EMAIL_OTP").json()
         self.assertEqual(chosen["ChallengeName"], "EMAIL_OTP")
         self.assertRegex(chosen["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"], r"^m\*\*\*@[a-z]\*\*\*$")
+        # The announced internal name of an unknown user is made up like a real one's, not an echo of the name
+        # typed, and stays the same for the same name.
+        self.assertRegex(unknown["ChallengeParameters"]["USERNAME"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-")
+        self.assertEqual(chosen["ChallengeParameters"]["USERNAME"], unknown["ChallengeParameters"]["USERNAME"])
         again = SHORT.initiate("mallory", preferred="EMAIL_OTP").json()
         self.assertEqual(again["ChallengeParameters"], chosen["ChallengeParameters"])
         for _ in range(2):
