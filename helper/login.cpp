@@ -16,6 +16,7 @@
 #include "session.hpp"
 #include "token_verifier.hpp"
 #include "trusted_file.hpp"
+#include "user_context.hpp"
 #include "webauthn_json.hpp"
 
 namespace pp::helper {
@@ -408,8 +409,10 @@ void Session::authenticate(const std::vector<Method>& methods) {
             }
         }
         try {
-            step = timed(PoolStep::Start,
-                         [&] { return client.initiate_user_auth(username, preferred, deadline_); });
+            step = timed(PoolStep::Start, [&] {
+                return client.initiate_user_auth(username, preferred, deadline_,
+                                                 user_context_for(rec_.rhost));
+            });
         } catch (const ServiceError& e) {
             if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
             if (credentials_.empty()) {
@@ -478,9 +481,15 @@ void Session::authenticate(const std::vector<Method>& methods) {
         if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
+        // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks
+        // a challenge response's SECRET_HASH over its internal name, not over the alias (spec §4).
+        if (const auto it = step.parameters.find("USERNAME");
+            it != step.parameters.end() && valid_pool_username(it->second))
+            username = it->second;
         const Secret session = step.session;
         step = timed(PoolStep::Choose, chosen_at, [&] {
-            return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_);
+            return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
+                                  user_context_for(rec_.rhost));
         });
         if (step.challenge != method_challenge(chosen))
             throw Finish{Outcome::AuthErr, kSignInFailed,
@@ -537,8 +546,10 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     cognito::Step next;
     try {
         const Secret session = step.session;
-        next = timed(PoolStep::Answer,
-                     [&] { return client.respond("WEB_AUTHN", session, username, answer, deadline_); });
+        next = timed(PoolStep::Answer, [&] {
+            return client.respond("WEB_AUTHN", session, username, answer, deadline_,
+                                  user_context_for(rec_.rhost));
+        });
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
             e.message().find("session") == std::string::npos)
@@ -579,7 +590,8 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
             try {
                 const Secret session = step.session;
                 const auto next = timed(PoolStep::Answer, [&] {
-                    return client.respond(step.challenge, session, username, answer, deadline_);
+                    return client.respond(step.challenge, session, username, answer, deadline_,
+                                          user_context_for(rec_.rhost));
                 });
                 if (!next.id_token)
                     throw Finish{

@@ -6,10 +6,21 @@
 #include "json_writer.hpp"
 
 namespace pp::cognito {
+namespace {
+
+void user_context_data(JsonWriter& body, const UserContext& context) {
+    if (!context.ip_address) return;
+    body.open_object("UserContextData");
+    body.member("IpAddress", *context.ip_address);
+    body.close_object();
+}
+
+}  // namespace
 
 pp::Secret initiate_user_auth_request(std::string_view client_id, std::string_view username,
                                       std::optional<std::string_view> preferred_challenge,
-                                      const std::optional<pp::Secret>& secret_hash) {
+                                      const std::optional<pp::Secret>& secret_hash,
+                                      const UserContext& context) {
     JsonWriter body;
     body.member("AuthFlow", "USER_AUTH");
     body.member("ClientId", client_id);
@@ -18,13 +29,15 @@ pp::Secret initiate_user_auth_request(std::string_view client_id, std::string_vi
     if (preferred_challenge) body.member("PREFERRED_CHALLENGE", *preferred_challenge);
     if (secret_hash) body.member("SECRET_HASH", secret_hash->view());
     body.close_object();
+    user_context_data(body, context);
     return body.finish();
 }
 
 pp::Secret respond_to_challenge_request(std::string_view client_id, std::string_view challenge,
                                         const pp::Secret& session, std::string_view username,
                                         const std::vector<std::pair<std::string, pp::Secret>>& answers,
-                                        const std::optional<pp::Secret>& secret_hash) {
+                                        const std::optional<pp::Secret>& secret_hash,
+                                        const UserContext& context) {
     JsonWriter body;
     body.member("ClientId", client_id);
     body.member("ChallengeName", challenge);
@@ -43,6 +56,7 @@ pp::Secret respond_to_challenge_request(std::string_view client_id, std::string_
     body.member("USERNAME", username);
     if (secret_hash) body.member("SECRET_HASH", secret_hash->view());
     body.close_object();
+    user_context_data(body, context);
     return body.finish();
 }
 

@@ -11,16 +11,24 @@
 
 namespace pp::cognito {
 
+// UserContextData (UserContextDataType in the service model): what the pool's threat protection learns about
+// the person's device. Only the source address is sent; nothing is sent when it is absent.
+struct UserContext {
+    std::optional<std::string> ip_address;
+};
+
 // secret_hash is present exactly when the app client has a secret.
 pp::Secret initiate_user_auth_request(std::string_view client_id, std::string_view username,
                                       std::optional<std::string_view> preferred_challenge,
-                                      const std::optional<pp::Secret>& secret_hash);
+                                      const std::optional<pp::Secret>& secret_hash,
+                                      const UserContext& context = {});
 
 // ChallengeResponses = answers + USERNAME (+ SECRET_HASH). An answer named USERNAME or SECRET_HASH, or named
 // twice, throws std::invalid_argument: the first two are this function's to set.
 pp::Secret respond_to_challenge_request(std::string_view client_id, std::string_view challenge,
                                         const pp::Secret& session, std::string_view username,
                                         const std::vector<std::pair<std::string, pp::Secret>>& answers,
-                                        const std::optional<pp::Secret>& secret_hash);
+                                        const std::optional<pp::Secret>& secret_hash,
+                                        const UserContext& context = {});
 
 }  // namespace pp::cognito

@@ -11,17 +11,20 @@ namespace pp::cognito {
 Client::Client(Endpoint ep) : ep_(std::move(ep)), http_(ep_.ca_file, ep_.request_timeout) {}
 
 Step Client::initiate_user_auth(std::string_view username,
-                                std::optional<std::string_view> preferred_challenge, Deadline deadline) {
-    return call("InitiateAuth",
-                initiate_user_auth_request(ep_.client_id, username, preferred_challenge, hash_for(username)),
-                deadline);
+                                std::optional<std::string_view> preferred_challenge, Deadline deadline,
+                                const UserContext& context) {
+    return call(
+        "InitiateAuth",
+        initiate_user_auth_request(ep_.client_id, username, preferred_challenge, hash_for(username), context),
+        deadline);
 }
 
 Step Client::respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
-                     const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline) {
+                     const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
+                     const UserContext& context) {
     return call("RespondToAuthChallenge",
                 respond_to_challenge_request(ep_.client_id, challenge, session, username, answers,
-                                             hash_for(username)),
+                                             hash_for(username), context),
                 deadline);
 }
 

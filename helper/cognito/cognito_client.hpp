@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth_requests.hpp"
 #include "auth_step.hpp"
 #include "deadline.hpp"
 #include "endpoint.hpp"
@@ -25,11 +26,13 @@ class Client {
   public:
     explicit Client(Endpoint ep);
 
+    // context: the person's address for the pool's threat protection (see UserContext).
     Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
-                            Deadline deadline);
-    // Adds USERNAME and, when the client has a secret, SECRET_HASH to the answers.
+                            Deadline deadline, const UserContext& context = {});
+    // Adds USERNAME and, when the client has a secret, SECRET_HASH over that username to the answers.
     Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
-                 const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline);
+                 const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
+                 const UserContext& context = {});
     // GET jwks_url; returns the body, which is a JSON object.
     std::string fetch_jwks(Deadline deadline);
 

@@ -47,14 +47,16 @@ std::string error_name(std::string_view raw) {
 std::optional<ServiceError> classify_response(long http_status, std::string_view error_type_header,
                                               std::string_view body, bool empty_body_ok) {
     json::Document doc;
+    std::string unreadable = "answer is not a JSON object";
     try {
         if (!body.empty()) doc = json::parse_object(body);
-    } catch (const json::Error&) {
+    } catch (const json::Error& e) {
+        unreadable = std::string("answer is not a usable JSON object: ") + e.what();
     }
 
     if (http_status >= 200 && http_status < 300) {
         if (doc || (body.empty() && empty_body_ok)) return std::nullopt;
-        return ServiceError(Failure::Malformed, "", "answer is not a JSON object", http_status);
+        return ServiceError(Failure::Malformed, "", unreadable, http_status);
     }
 
     std::string name = error_name(error_type_header);

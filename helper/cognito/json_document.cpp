@@ -43,6 +43,49 @@ void wipe_strings(json_object* node) noexcept {
     }
 }
 
+// json-c keeps the last of duplicate members (its tokener replaces the earlier value, and 0.16 has no flag to
+// refuse them), so the tree alone cannot show them. In JSON that json-c's strict mode accepted, every ':'
+// outside a string separates one member's name from its value: the text names as many members as it has such
+// colons, and the tree holds fewer exactly when some object named a member twice (at any depth, however the
+// name was escaped).
+std::size_t members_in_text(std::string_view text) {
+    std::size_t count = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\') {
+                ++i;  // the escaped character cannot end the string
+            } else if (c == '"') {
+                in_string = false;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == ':') {
+            ++count;
+        }
+    }
+    return count;
+}
+
+// Recursion is bounded by max_depth, which the tokener enforced.
+std::size_t members_in_tree(json_object* node) {
+    std::size_t count = 0;
+    if (json_object_is_type(node, json_type_object)) {
+        json_object_iterator it = json_object_iter_begin(node);
+        const json_object_iterator end = json_object_iter_end(node);
+        while (!json_object_iter_equal(&it, &end)) {
+            count += 1 + members_in_tree(json_object_iter_peek_value(&it));
+            json_object_iter_next(&it);
+        }
+    } else if (json_object_is_type(node, json_type_array)) {
+        for (std::size_t i = 0; i < json_object_array_length(node); ++i) {
+            count += members_in_tree(json_object_array_get_idx(node, i));
+        }
+    }
+    return count;
+}
+
 json_object* typed_member(json_object* object, const char* key, json_type type, const char* type_name) {
     json_object* value = nullptr;
     if (!json_object_object_get_ex(object, key, &value) || value == nullptr) return nullptr;
@@ -78,6 +121,9 @@ Document parse_object(std::string_view text) {
         throw Error("invalid JSON: data after the value");
     }
     if (!json_object_is_type(doc.get(), json_type_object)) throw Error("JSON value is not an object");
+    if (members_in_tree(doc.get()) != members_in_text(text)) {
+        throw Error("invalid JSON: an object names a member twice (duplicate member)");
+    }
     return doc;
 }
 

@@ -24,8 +24,8 @@ using Document = std::unique_ptr<json_object, Release>;
 
 inline constexpr int max_depth = 16;
 
-// Accepts exactly one JSON object: strict syntax, valid UTF-8, at most max_depth levels, nothing after it
-// but white space.
+// Accepts exactly one JSON object: strict syntax, valid UTF-8, at most max_depth levels, no object naming a
+// member twice (at any depth), nothing after it but white space.
 Document parse_object(std::string_view text);
 
 // Members that are absent or JSON null read as nullopt / nullptr; a member of another type throws Error.

@@ -18,6 +18,7 @@ import re
 import secrets
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 from standin_errors import ApiError, invalid, member, not_authorized, validation
@@ -47,6 +48,19 @@ def _string_map(body: dict, key: str) -> dict:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ApiError("SerializationException", f"{key} must be a map of strings to strings")
+    return value
+
+
+def user_context_data(body: dict):
+    """UserContextData as the model types it (UserContextDataType: IpAddress, EncodedData, both strings), or
+    None. Anything else is refused as the service's deserializer would."""
+    value = body.get("UserContextData")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"IpAddress", "EncodedData"} or \
+            not all(isinstance(v, str) for v in value.values()):
+        raise ApiError("SerializationException",
+                       "UserContextData must be an object with the string members IpAddress and EncodedData")
     return value
 
 
@@ -315,6 +329,7 @@ class AuthService:
         flow = member(body, "AuthFlow", required=True)
         client = self._client(body)
         params = _string_map(body, "AuthParameters")
+        user_context_data(body)
         if flow not in AUTH_FLOWS:
             raise validation(flow, "authFlow", f"Member must satisfy enum value set: [{', '.join(AUTH_FLOWS)}]")
         if flow != "USER_AUTH":
@@ -353,6 +368,7 @@ class AuthService:
             raise validation(challenge_name, "challengeName",
                              f"Member must satisfy enum value set: [{', '.join(CHALLENGE_NAMES)}]")
         responses = _string_map(body, "ChallengeResponses")
+        user_context_data(body)
         token = member(body, "Session")
         if token is None:
             raise invalid("Missing required parameter Session")
@@ -361,9 +377,12 @@ class AuthService:
         name = responses.get("USERNAME")
         if name is None:
             raise invalid("Missing required parameter USERNAME")
-        self._check_secret_hash(client, name, responses)
 
         session = self._sessions.live(token, client.client_id)
+        # Spec §4 ("Which username"): signed in with an alias, the pool verifies a challenge response's
+        # SECRET_HASH against its internal user name, the USERNAME it announced in ChallengeParameters, not
+        # against the alias given to InitiateAuth.
+        self._check_secret_hash(client, session.sign_in.user.username, responses)
         if not self._names_session_user(session, name):
             raise not_authorized(INVALID_SESSION)
         if challenge_name != session.challenge:
@@ -397,7 +416,10 @@ class AuthService:
             return {"AuthenticationResult": result, "ChallengeParameters": {}}
         session = self._sessions.create(sign_in, step, available)
         self._record_issued("Session", session.token)
-        reply = {"ChallengeName": step.name, "Session": session.token, "ChallengeParameters": step.parameters}
+        # Every challenge announces the pool's internal user name (spec §4): the name a challenge response's
+        # SECRET_HASH is computed over.
+        parameters = {**step.parameters, "USERNAME": sign_in.user.username}
+        reply = {"ChallengeName": step.name, "Session": session.token, "ChallengeParameters": parameters}
         if with_available:
             reply["AvailableChallenges"] = list(available)
         return reply
@@ -445,11 +467,14 @@ class AuthService:
         digest = hmac.new(self._phantom_key, name.casefold().encode(), hashlib.sha256).digest()
         email = name if "@" in name else f"{name}@{'abcdefghijklmnopqrstuvwxyz'[digest[0] % 26]}.invalid"
         phone = name if re.fullmatch(r"\+\d{8,15}", name) else "+1555" + "".join(str(b % 10) for b in digest[1:8])
-        return User(username=name, sub="", email=email, email_verified=True, phone_number=phone,
+        # Its internal name is announced like a real user's: made up like a sub, so that it does not echo
+        # the name that was typed (which a real user's announced name would not).
+        internal = str(uuid.UUID(bytes=digest[16:32], version=4))
+        return User(username=internal, sub="", email=email, email_verified=True, phone_number=phone,
                     phone_number_verified=True, phantom=True)
 
     def _names_session_user(self, session: Session, name: str) -> bool:
         sign_in = session.sign_in
-        if name == sign_in.sign_in_name:
+        if name in (sign_in.sign_in_name, sign_in.user.username):
             return True
         return not sign_in.user.phantom and self.pool.find_user(name) is sign_in.user

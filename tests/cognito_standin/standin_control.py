@@ -11,7 +11,9 @@ from typing import Optional
 
 from standin_tls import TLS_MODES
 
-FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", "empty")
+FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", "empty", "duplicate_member")
+# Faults that change how the real answer is written rather than replacing it (the operation still runs).
+ANSWER_FAULTS = ("duplicate_member",)
 JWKS_MODES = ("ok", "down", "rotated")
 _KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s"}
 

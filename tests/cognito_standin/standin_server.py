@@ -13,7 +13,7 @@ import time
 import uuid
 
 from standin_auth import ApiError
-from standin_control import ControlError, read_control
+from standin_control import ANSWER_FAULTS, ControlError, read_control
 
 AMZ_JSON = "application/x-amz-json-1.1"
 TARGET_PREFIX = "AWSCognitoIdentityProviderService."
@@ -139,6 +139,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _reply_json(self, value: dict, content_type: str = AMZ_JSON):
         self._reply(200, json.dumps(value).encode(), content_type)
 
+    def _reply_document(self, value: dict):
+        if self._fault == "duplicate_member":
+            self._reply(200, _with_duplicates(value).encode(), "application/json")
+        else:
+            self._reply_json(value, "application/json")
+
     def _reply_error(self, error: ApiError, headers=()):
         body = json.dumps({"__type": error.name, "message": error.message}).encode()
         self._reply(error.status, body, headers=[
@@ -173,6 +179,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return False
         if control.delay_ms:
             time.sleep(control.delay_ms / 1000)
+        if control.fault in ANSWER_FAULTS:
+            self._fault = control.fault
+            return False
         if control.fault is not None:
             self._fault = control.fault
             self._reply_fault(control.fault, operation)
@@ -195,11 +204,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "time": time.time(), "op": self._operation, "client_id": self._client_id, "username": self._username,
             "connection": self.connection_id, "status": self._status,
             **({"fault": self._fault} if self._fault else {}),
+            # The person's address as the client reported it (UserContextData.IpAddress), so that a test can
+            # see what the pool's threat protection would see.
+            **({"ip_address": self._ip_address} if self._ip_address is not None else {}),
         })
 
     def _start(self, operation):
         self._operation = operation
-        self._client_id = self._username = None
+        self._client_id = self._username = self._ip_address = None
         self._status = None  # stays None when the connection is dropped without an answer
         self._fault = None
         self._logged = False
@@ -218,6 +230,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 request = None
             if isinstance(request, dict):
                 self._client_id, self._username = _log_identity(request)
+                self._ip_address = _log_ip_address(request)
             try:
                 control = self.server.control()
             except ControlError as e:
@@ -226,7 +239,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             if self._injected(control, operation):
                 return
-            self._answer_api(operation, request)
+            self._answer_api(operation, request, duplicate=self._fault == "duplicate_member")
         finally:
             self._log()  # a dropped connection (no answer) is logged here
 
@@ -250,7 +263,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._reply_error(refusal)
         return None
 
-    def _answer_api(self, operation, request):
+    def _answer_api(self, operation, request, duplicate: bool = False):
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if operation is None or operation not in self.server.service.operations:
             self._reply_error(ApiError("UnknownOperationException", ""))
@@ -270,6 +283,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise
             if result is None:
                 self._reply(200, b"")  # an operation whose answer is an empty body
+            elif duplicate:
+                self._reply(200, _with_duplicates(result).encode())
             else:
                 self._reply_json(result)
 
@@ -293,9 +308,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if control.jwks == "down":
                     self._reply_error(ApiError("InternalErrorException", "Internal server error.", 500))
                 else:
-                    self._reply_json(self.server.keyring.jwks(), "application/json")
+                    self._reply_document(self.server.keyring.jwks())
             else:
-                self._reply_json(_openid_configuration(self.server.issuer), "application/json")
+                self._reply_document(_openid_configuration(self.server.issuer))
         finally:
             self._log()
 
@@ -319,6 +334,28 @@ def _log_identity(request: dict):
             return (claims.get("client_id") if isinstance(claims.get("client_id"), str) else None,
                     claims.get("username") if isinstance(claims.get("username"), str) else None)
     return client_id, None
+
+
+def _with_duplicates(value) -> str:
+    """The answer as JSON in which every object repeats its first member: first with a decoy value, then with
+    the real one, so that a parser keeping the last of duplicate members reads the real answer (fault
+    "duplicate_member")."""
+    if isinstance(value, dict):
+        members = [json.dumps(k) + ":" + _with_duplicates(v) for k, v in value.items()]
+        if members:
+            first = next(iter(value))
+            members.insert(0, json.dumps(first) + ":" + json.dumps("duplicate"))
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_with_duplicates(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _log_ip_address(request: dict):
+    context = request.get("UserContextData")
+    if isinstance(context, dict) and isinstance(context.get("IpAddress"), str):
+        return context["IpAddress"]
+    return None
 
 
 def _openid_configuration(issuer: str) -> dict:

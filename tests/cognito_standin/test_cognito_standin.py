@@ -302,6 +302,7 @@ class SignInTests(StandinTestCase):
         self.assertEqual(first.headers["Content-Type"], AMZ_JSON)
         body = first.json()
         self.assertEqual(body["ChallengeName"], "SELECT_CHALLENGE")
+        self.assertEqual(body["ChallengeParameters"], {"USERNAME": "alice"})
         self.assertEqual(body["AvailableChallenges"], ["EMAIL_OTP", "SMS_OTP"])
         self.assertTrue(body["Session"].startswith("AYAB") and len(body["Session"]) >= 20)
         self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before, "no code before a choice")
@@ -309,7 +310,8 @@ class SignInTests(StandinTestCase):
         chosen = MAIN.respond("SELECT_CHALLENGE", body["Session"], "alice", ANSWER="EMAIL_OTP").json()
         self.assertEqual(chosen["ChallengeName"], "EMAIL_OTP")
         self.assertEqual(chosen["ChallengeParameters"], {"CODE_DELIVERY_DELIVERY_MEDIUM": "EMAIL",
-                                                         "CODE_DELIVERY_DESTINATION": "a***@e***"})
+                                                         "CODE_DELIVERY_DESTINATION": "a***@e***",
+                                                         "USERNAME": "alice"})
         self.assertNotEqual(chosen["Session"], body["Session"])
         sent = MAIN.lines("outbox.jsonl")[sent_before:]
         self.assertEqual(len(sent), 1)
@@ -334,7 +336,8 @@ class SignInTests(StandinTestCase):
         reply = MAIN.initiate("alice", preferred="SMS_OTP").json()
         self.assertEqual(reply["ChallengeName"], "SMS_OTP")
         self.assertEqual(reply["ChallengeParameters"], {"CODE_DELIVERY_DELIVERY_MEDIUM": "SMS",
-                                                        "CODE_DELIVERY_DESTINATION": "+*******0123"})
+                                                        "CODE_DELIVERY_DESTINATION": "+*******0123",
+                                                        "USERNAME": "alice"})
         self.assertEqual(MAIN.lines("outbox.jsonl")[-1]["medium"], "SMS")
         code = MAIN.latest_code("+15555550123")
         wrong_key = MAIN.respond("SMS_OTP", reply["Session"], "alice", EMAIL_OTP_CODE=code)
@@ -376,6 +379,49 @@ class SignInTests(StandinTestCase):
         phone = MAIN.initiate("+15555550123", preferred="SMS_OTP").json()
         self.assertEqual(phone["ChallengeName"], "SMS_OTP")
         self.assertError(MAIN.initiate("carol@example.com"), "UserNotFoundException")  # unverified: no alias
+
+    def test_challenge_hash_is_over_the_internal_name(self):
+        # Spec §4 ("Which username"): signed in with an alias, the pool checks a challenge response's SECRET_HASH
+        # against its internal name, announced as USERNAME in ChallengeParameters, not against the alias.
+        email = "alice@example.com"
+        start = MAIN.initiate(email, SECRET_CLIENT, SECRET_HASH=secret_hash(email)).json()
+        self.assertEqual(start["ChallengeName"], "SELECT_CHALLENGE")
+        self.assertEqual(start["ChallengeParameters"], {"USERNAME": "alice"})
+        self.assertError(MAIN.respond("SELECT_CHALLENGE", start["Session"], email, SECRET_CLIENT, ANSWER="EMAIL_OTP",
+                                      SECRET_HASH=secret_hash(email)),
+                         "NotAuthorizedException", f"Unable to verify secret hash for client {SECRET_CLIENT}")
+        # The refusal consumed nothing: the announced name and its hash go through.
+        chosen = MAIN.respond("SELECT_CHALLENGE", start["Session"], "alice", SECRET_CLIENT, ANSWER="EMAIL_OTP",
+                              SECRET_HASH=secret_hash("alice")).json()
+        self.assertEqual(chosen["ChallengeName"], "EMAIL_OTP", chosen)
+        self.assertEqual(chosen["ChallengeParameters"]["USERNAME"], "alice")
+        code = MAIN.latest_code(email)
+        self.assertTokens(MAIN.respond("EMAIL_OTP", chosen["Session"], "alice", SECRET_CLIENT, EMAIL_OTP_CODE=code,
+                                       SECRET_HASH=secret_hash("alice")))
+
+    def test_user_context_data(self):
+        lines_before = len(MAIN.lines("requests.jsonl"))
+        reply = MAIN.post("InitiateAuth", {"AuthFlow": "USER_AUTH", "ClientId": PUBLIC,
+                                           "AuthParameters": {"USERNAME": "bob"},
+                                           "UserContextData": {"IpAddress": "198.51.100.7"}})
+        self.assertEqual(reply.status, 200, reply.raw)
+        self.assertEqual(MAIN.lines("requests.jsonl")[lines_before]["ip_address"], "198.51.100.7")
+        self.assertNotIn("ip_address", MAIN.lines("requests.jsonl")[lines_before - 1])
+        for bad in ("198.51.100.7", {"IpAddress": 7}, {"Address": "198.51.100.7"}):
+            self.assertError(MAIN.post("InitiateAuth", {"AuthFlow": "USER_AUTH", "ClientId": PUBLIC,
+                                                        "AuthParameters": {"USERNAME": "bob"},
+                                                        "UserContextData": bad}), "SerializationException")
+        session = reply.json()["Session"]
+        self.assertError(MAIN.post("RespondToAuthChallenge", {
+            "ClientId": PUBLIC, "ChallengeName": "SELECT_CHALLENGE", "Session": session,
+            "ChallengeResponses": {"USERNAME": "bob", "ANSWER": "EMAIL_OTP"}, "UserContextData": []}),
+            "SerializationException")
+        chosen = MAIN.post("RespondToAuthChallenge", {
+            "ClientId": PUBLIC, "ChallengeName": "SELECT_CHALLENGE", "Session": session,
+            "ChallengeResponses": {"USERNAME": "bob", "ANSWER": "EMAIL_OTP"},
+            "UserContextData": {"IpAddress": "2001:db8::7"}})
+        self.assertEqual(chosen.status, 200, chosen.raw)
+        self.assertEqual(MAIN.lines("requests.jsonl")[-1]["ip_address"], "2001:db8::7")
 
     def test_secret_hash(self):
         missing = MAIN.initiate("alice", SECRET_CLIENT, preferred="EMAIL_OTP")
@@ -456,6 +502,10 @@ class SignInTests(StandinTestCase):
         chosen = SHORT.respond("SELECT_CHALLENGE", unknown["Session"], "mallory", ANSWER="EMAIL_OTP").json()
         self.assertEqual(chosen["ChallengeName"], "EMAIL_OTP")
         self.assertRegex(chosen["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"], r"^m\*\*\*@[a-z]\*\*\*$")
+        # The announced internal name of an unknown user is made up like a real one's, not an echo of the name
+        # typed, and stays the same for the same name.
+        self.assertRegex(unknown["ChallengeParameters"]["USERNAME"], r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-")
+        self.assertEqual(chosen["ChallengeParameters"]["USERNAME"], unknown["ChallengeParameters"]["USERNAME"])
         again = SHORT.initiate("mallory", preferred="EMAIL_OTP").json()
         self.assertEqual(again["ChallengeParameters"], chosen["ChallengeParameters"])
         for _ in range(2):
@@ -605,6 +655,30 @@ class ControlTests(StandinTestCase):
         self.assertEqual([r["fault"] for r in faulted],
                          ["http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", "empty"])
         self.assertIsNone(faulted[2]["status"])
+
+    def test_duplicate_member(self):
+        def pairs(raw: bytes):
+            found = []
+            json.loads(raw, object_pairs_hook=lambda items: found.append([k for k, _ in items]) or dict(items))
+            return found
+
+        MAIN.control(fault="duplicate_member", ops=["InitiateAuth", "jwks"])
+        sent_before = len(MAIN.lines("outbox.jsonl"))
+        reply = MAIN.initiate("bob", preferred="EMAIL_OTP")
+        self.assertEqual(reply.status, 200)
+        # Every object repeats its first member; the real value comes last, so a last-wins parser reads it.
+        for names in pairs(reply.raw):
+            self.assertEqual(names[0], names[1], names)
+        body = reply.json()
+        self.assertEqual(body["ChallengeName"], "EMAIL_OTP")
+        self.assertEqual(body["ChallengeParameters"]["USERNAME"], "bob")
+        self.assertIn(b'"ChallengeName":"duplicate"', reply.raw)
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before + 1, "the operation still runs")
+        self.assertEqual(MAIN.lines("requests.jsonl")[-1]["fault"], "duplicate_member")
+        jwks = MAIN.get(f"/{MAIN.pool_id}/.well-known/jwks.json")
+        self.assertEqual(pairs(jwks.raw)[-1][:2], ["keys", "keys"])
+        self.assertTokens(MAIN.respond("EMAIL_OTP", body["Session"], "bob",
+                                       EMAIL_OTP_CODE=MAIN.latest_code("bob@example.com")))
 
     def test_injected_error_and_ops_filter(self):
         MAIN.control(error={"name": "TooManyRequestsException", "message": "Rate exceeded", "status": 400},

@@ -280,7 +280,7 @@ class WebAuthnTestCase(StandinTestCase):
         self.assertEqual(reply.status, 200, reply.raw)
         body = reply.json()
         self.assertEqual(body["ChallengeName"], "WEB_AUTHN", body)
-        self.assertEqual(list(body["ChallengeParameters"]), ["CREDENTIAL_REQUEST_OPTIONS"])
+        self.assertEqual(sorted(body["ChallengeParameters"]), ["CREDENTIAL_REQUEST_OPTIONS", "USERNAME"])
         return body["Session"], json.loads(body["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
 
     def answer(self, standin, session, username, credential: dict, client_id=PUBLIC, **extra):

@@ -51,6 +51,27 @@ TEST(InitiateUserAuthRequest, LeavesOutWhatIsNotConfigured) {
               R"({"AuthFlow":"USER_AUTH","ClientId":"client1","AuthParameters":{"USERNAME":"alice"}})");
 }
 
+// UserContextData (UserContextDataType: IpAddress, EncodedData) sits beside AuthParameters /
+// ChallengeResponses, only when there is an address.
+TEST(InitiateUserAuthRequest, CarriesTheAddressAsUserContextData) {
+    const pp::Secret body = initiate_user_auth_request("client1", "alice", std::nullopt, std::nullopt,
+                                                       UserContext{"198.51.100.7"});
+    EXPECT_EQ(body.view(),
+              R"({"AuthFlow":"USER_AUTH","ClientId":"client1","AuthParameters":{"USERNAME":"alice"},)"
+              R"("UserContextData":{"IpAddress":"198.51.100.7"}})");
+}
+
+TEST(RespondToChallengeRequest, CarriesTheAddressAsUserContextData) {
+    const std::vector<std::pair<std::string, pp::Secret>> answers;
+    const Json with = parsed(respond_to_challenge_request("c", "EMAIL_OTP", pp::Secret("s"sv), "alice",
+                                                          answers, std::nullopt, UserContext{"2001:db8::7"}));
+    EXPECT_EQ(at(with.get(), {"UserContextData", "IpAddress"}), "2001:db8::7");
+    EXPECT_EQ(at(with.get(), {"ChallengeResponses", "USERNAME"}), "alice");
+    const Json without = parsed(
+        respond_to_challenge_request("c", "EMAIL_OTP", pp::Secret("s"sv), "alice", answers, std::nullopt));
+    EXPECT_EQ(at(without.get(), {"UserContextData"}), "<absent>");
+}
+
 TEST(InitiateUserAuthRequest, EscapesText) {
     const std::string awkward = "a\"b\\c\nd\x01\x1f/\xc3\xa9\xf0\x9f\x94\x91";
     const pp::Secret body = initiate_user_auth_request("client1", awkward, std::nullopt, std::nullopt);

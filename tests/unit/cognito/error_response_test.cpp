@@ -101,6 +101,14 @@ TEST(ClassifyResponse, SuccessNeedsAJsonObject) {
     EXPECT_EQ(classified(200, "", "<html></html>").failure(), Failure::Malformed);
 }
 
+// A successful answer that names a member twice is malformed, and says so: json-c alone would keep the last
+// one.
+TEST(ClassifyResponse, SuccessWithDuplicateMembersIsMalformed) {
+    const auto e = classified(200, "", R"({"ChallengeName":"SELECT_CHALLENGE","ChallengeName":"EMAIL_OTP"})");
+    EXPECT_EQ(e.failure(), Failure::Malformed);
+    EXPECT_NE(e.message().find("duplicate member"), std::string::npos) << e.message();
+}
+
 TEST(ClassifyResponse, EmptySuccessOnlyWhereAllowed) {
     EXPECT_FALSE(classify_response(200, "", "", true));
     EXPECT_EQ(classify_response(200, "", "", false)->failure(), Failure::Malformed);

@@ -57,5 +57,32 @@ TEST(JsonDocument, StringsKeepEmbeddedNul) {
     EXPECT_EQ(json::string_member(doc.get(), "s"), std::string_view("a\0b", 3));
 }
 
+// json-c keeps the last of duplicate members; an answer that names a member twice is refused instead, at
+// every depth and however the name is spelt (escapes decode to the same name).
+TEST(JsonDocument, RejectsDuplicateMembersAtEveryDepth) {
+    for (const std::string text : {
+             R"({"a":1,"a":2})",
+             R"({"a":1,"b":2,"a":1})",
+             R"({"a":{"x":1,"x":1}})",
+             R"({"a":[{"x":"1"},{"y":1,"y":"2"}]})",
+             R"({"a":[[[{"b":{"c":{"d":1,"d":null}}}]]]})",
+             R"({"ChallengeName":"SELECT_CHALLENGE","\u0043hallengeName":"EMAIL_OTP"})",
+             R"({"k\u0000a":1,"k\u0000b":2})",
+         }) {
+        try {
+            json::parse_object(text);
+            ADD_FAILURE() << "accepted: " << text;
+        } catch (const json::Error& e) {
+            EXPECT_NE(std::string(e.what()).find("duplicate member"), std::string::npos) << e.what();
+        }
+    }
+}
+
+TEST(JsonDocument, DistinctMembersAndColonsInStringsAreNotDuplicates) {
+    EXPECT_TRUE(json::parse_object(R"({"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}]})"));
+    EXPECT_TRUE(json::parse_object(R"({"a:b":"c:d","e":"\":\\","f":"\\\":"})"));
+    EXPECT_TRUE(json::parse_object(R"({"A":1,"a":2})"));
+}
+
 }  // namespace
 }  // namespace pp::cognito
