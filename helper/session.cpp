@@ -8,6 +8,7 @@
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "cognito_client.hpp"
+#include "control.hpp"
 #include "remote_host.hpp"
 
 namespace pp::helper {
@@ -61,10 +62,16 @@ void Session::run() noexcept {
     bool client_gone = false;
     try {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
+        // Root's status and reload requests are no login: no admission, no audit line, no count.
+        if (first.type() == wire::Type::Control) {
+            serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first);
+            return;
+        }
         admit(first);
-        if (first.type() == wire::Type::Begin)
+        if (first.type() == wire::Type::Begin) {
+            counted_ = true;
             login(first);
-        else if (first.type() == wire::Type::Manage)
+        } else if (first.type() == wire::Type::Manage)
             manage(first);
         else
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
@@ -94,6 +101,7 @@ void Session::run() noexcept {
                                            admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
     else
         audit(rec_);
+    if (counted_) ctx_.state->count(f.outcome);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);
