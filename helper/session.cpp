@@ -64,6 +64,11 @@ void Session::run() noexcept {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
         // Root's status and reload requests are no login: no admission, no audit line, no count.
         if (first.type() == wire::Type::Control) {
+            // Refused (serve_control answers why), and logged as refusals are: summarised per caller.
+            if (ctx_.peer.uid != 0)
+                ctx_.admission->refusals().refused(
+                    summary_source_, "status or reload asked by a caller that is not root",
+                    admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
             serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first);
             return;
         }

@@ -259,6 +259,8 @@ def main():
             outcome, text = raw_control("alice", socket, b"status")
             check(outcome != 0 and "only root" in text, f"the helper must refuse alice's status: {outcome} {text!r}")
             check("configuration reloaded" not in helper.log(), "alice must not cause a reload")
+            check("status or reload asked by a caller that is not root" in helper.log(),
+                  "the helper must log the refused requests")
             code, out, _ = status(helper_bin, socket)
             check(line(out, "last reload:") == "last reload: none since start", "no reload happened")
 
