@@ -209,10 +209,13 @@ def main():
             check(code == 1 and "max_tries" in err and "refused" in err,
                   "the helper's refusal must reach the command: exit 1 and the reason")
 
-            # No helper running: nothing to reload; the command checks the file the next start reads.
+            # No helper running (its socket file left behind, as after a crash: the connection is refused):
+            # nothing to reload; the command checks the file the next start reads.
             helper.proc.terminate()
             helper.proc.wait(timeout=30)
-            os.unlink(socket) if os.path.exists(socket) else None
+            check(os.path.exists(socket), "the stopped helper's socket file is expected to stay")
+            code, out, _ = status(helper_bin, socket)
+            check(code == 3 and "not running" in out, f"status of a stopped helper must exit 3, not {code}")
             code, out, err = reload(helper_bin, socket, helper.config_path)
             check(code == 1 and "max_tries" in err, "with no helper, a bad file must still be refused (exit 1)")
             e2e.write(helper.config_path, first, 0o600)
