@@ -19,7 +19,10 @@ std::string errno_text(const char* what) {
 
 void check_owned_by_root(const std::string& path, bool must_be_socket) {
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) throw HelperUnavailable(errno_text(("cannot stat " + path).c_str()));
+    if (::lstat(path.c_str(), &st) != 0) {
+        const int error = errno;
+        throw HelperUnavailable(errno_text(("cannot stat " + path).c_str()), error);
+    }
     if (must_be_socket && !S_ISSOCK(st.st_mode)) throw HelperUnavailable(path + " is not a socket");
     if (!must_be_socket && !S_ISDIR(st.st_mode)) throw HelperUnavailable(path + " is not a directory");
     if (st.st_uid != 0) throw HelperUnavailable(path + " is not owned by root");
@@ -44,7 +47,10 @@ HelperConnection HelperConnection::open(const std::string& socket_path, std::chr
     do {
         r = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     } while (r != 0 && errno == EINTR);
-    if (r != 0) throw HelperUnavailable(errno_text(("cannot connect to " + socket_path).c_str()));
+    if (r != 0) {
+        const int error = errno;
+        throw HelperUnavailable(errno_text(("cannot connect to " + socket_path).c_str()), error);
+    }
 
     ucred peer{};
     socklen_t len = sizeof peer;

@@ -11,8 +11,16 @@
 namespace pp::client {
 
 // The helper cannot be trusted or reached; the message says why, for the log.
+// error_number: the errno of a failed connect (0 otherwise), so that an administrator's command can tell a
+// helper that is not running (ENOENT, ECONNREFUSED) from one it may not reach.
 class HelperUnavailable : public std::runtime_error {
-    using std::runtime_error::runtime_error;
+  public:
+    explicit HelperUnavailable(const std::string& what, int error_number = 0)
+        : std::runtime_error(what), error_number_(error_number) {}
+    [[nodiscard]] int error_number() const noexcept { return error_number_; }
+
+  private:
+    int error_number_;
 };
 
 class HelperConnection {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "admission.hpp"
+#include "helper_state.hpp"
 #include "rate_limits.hpp"
 #include "runtime.hpp"
 
@@ -20,6 +21,7 @@ struct LoginContext {
     std::string config_error;                // why, for the audit line
     RateLimits* limits;                      // shared by every connection; outlives them
     Admission* admission;                    // shared by every connection; outlives them
+    HelperState* state;                      // counts, status and reloads; outlives every connection
 };
 
 // Serves the connection to its end: always one Result message (while the client is still there) and one

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "control.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -21,10 +22,18 @@ namespace {
 constexpr const char* kUsage =
     "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
     "       pam-passwordless-helper check-config [--config PATH]\n"
+    "       pam-passwordless-helper status [--socket PATH]\n"
+    "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
     "\n"
     "Without --socket the helper expects the listening socket from systemd "
     "(pam-passwordless-helper.socket).\n"
-    "check-config prints the settings in force, or what is wrong, and exits non-zero on an error.\n";
+    "check-config prints the settings in force, or what is wrong, and exits non-zero on an error.\n"
+    "status (root) asks the running helper for its state; exit 3 when no helper is running.\n"
+    "reload (root) checks the file, then asks the running helper to load it and waits for the result;\n"
+    "exit 1 when it is refused (the configuration in force stays).\n"
+    "The socket's default: /run/pam_passwordless/helper.sock.\n";
+
+constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
 
 // No core file, and no reading of this process's memory by another of the same uid that lacks CAP_SYS_PTRACE
 // (/proc/PID/mem, ptrace): the helper holds the client secret from the start and codes, PINs, Sessions and
@@ -109,7 +118,7 @@ int main(int argc, char** argv) {
         else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;
-        } else if (command.empty() && a == "check-config")
+        } else if (command.empty() && (a == "check-config" || a == "status" || a == "reload"))
             command = a;
         else {
             std::cerr << "unknown argument '" << a << "'\n" << kUsage;
@@ -117,6 +126,10 @@ int main(int argc, char** argv) {
         }
     }
     if (command == "check-config") return check_config(config);
+    if (command == "status")
+        return pp::helper::status_command(socket_path.empty() ? kDefaultSocket : socket_path);
+    if (command == "reload")
+        return pp::helper::reload_command(socket_path.empty() ? kDefaultSocket : socket_path, config);
 
     pp::helper::block_handled_signals();
     openlog("pam-passwordless-helper", LOG_PID | (foreground ? LOG_PERROR : 0), LOG_AUTHPRIV);

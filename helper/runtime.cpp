@@ -2,7 +2,8 @@
 
 namespace pp::helper {
 
-std::shared_ptr<const Runtime> Runtime::load(const std::string& config_path) {
+std::shared_ptr<const Runtime> Runtime::load(
+    const std::string& config_path, std::function<void(bool answered, const std::string& why)> on_contact) {
     auto rt = std::make_shared<Runtime>();
     rt->config = load_config(config_path);
     const Config& c = rt->config;
@@ -21,6 +22,7 @@ std::shared_ptr<const Runtime> Runtime::load(const std::string& config_path) {
     ep.client_secret = c.client_secret;
     ep.ca_file = c.ca_file;
     ep.request_timeout = c.request_timeout;
+    ep.on_contact = std::move(on_contact);
     rt->client = std::make_unique<cognito::Client>(std::move(ep));
     cognito::Client* client = rt->client.get();
     rt->verifier = std::make_unique<cognito::TokenVerifier>(

@@ -14,7 +14,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -23,11 +22,11 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 
 #include "admission.hpp"
 #include "channel.hpp"
+#include "helper_state.hpp"
 #include "login.hpp"
 #include "runtime.hpp"
 
@@ -252,18 +251,12 @@ UniqueFd bind_socket(const std::string& path) {
 }
 
 int serve(UniqueFd listener, const std::string& config_path) {
-    std::atomic<std::shared_ptr<const Runtime>> runtime;
-    std::string config_error;
-    try {
-        runtime.store(Runtime::load(config_path));
-        syslog(LOG_INFO, "configuration loaded from %s", config_path.c_str());
-    } catch (const std::exception& e) {
-        // Keep serving: every login is then refused with PAM_SERVICE_ERR and says why, instead of the module
-        // seeing a helper that is not there.
-        config_error = e.what();
-        syslog(LOG_ERR, "configuration refused: %s", e.what());
-    }
-    std::mutex config_error_mutex;
+    // Shared with the login threads, which may outlive this function when a stop times out. A refused file
+    // does not stop the helper: every login is then refused with PAM_SERVICE_ERR and says why, instead of the
+    // module seeing a helper that is not there. (The unit's ExecStartPre check-config is what fails the
+    // unit.)
+    auto state = std::make_shared<HelperState>(config_path);
+    state->load(nullptr);
 
     const sigset_t sigs = handled_signals();
     UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
@@ -277,9 +270,10 @@ int serve(UniqueFd listener, const std::string& config_path) {
     auto trim_due = std::make_shared<std::atomic<bool>>(false);
     bool summaries_pending = false;
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
+    const auto first = state->runtime();
     auto limits = std::make_shared<RateLimits>(
-        runtime.load() ? runtime.load()->config.limits_state_file : std::string(kDefaultLimitsStateFile),
-        runtime.load() ? runtime.load()->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes);
+        first ? first->config.limits_state_file : std::string(kDefaultLimitsStateFile),
+        first ? first->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes);
     for (;;) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
@@ -300,14 +294,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
             signalfd_siginfo si{};
             if (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
-                    try {
-                        runtime.store(Runtime::load(config_path));
-                        std::lock_guard lock(config_error_mutex);
-                        config_error.clear();
-                        syslog(LOG_INFO, "configuration reloaded from %s", config_path.c_str());
-                    } catch (const std::exception& e) {
-                        syslog(LOG_ERR, "new configuration refused, keeping the one in force: %s", e.what());
-                    }
+                    state->load("SIGHUP");
                 } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
                     syslog(LOG_INFO, "stopping");
                     listener.reset();
@@ -328,7 +315,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
             // A module that stops reading must not pin a login thread forever.
             const timeval send_limit{10, 0};
             ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
-            auto rt = runtime.load();
+            auto rt = state->runtime();
             const AdmissionLimits lim = admission_limits(rt ? &rt->config : nullptr);
             // Which pool a login belongs to is known only once its first message is read (Session::admit);
             // here only a non-root caller's own count and the ceiling on open connections are checked.
@@ -336,18 +323,16 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
                                               "too many connections at once", lim.log_interval);
                 summaries_pending = true;
+                state->count_refused_at_accept();
                 refuse_busy(conn.get());
                 continue;
             }
-            std::string err;
-            {
-                std::lock_guard lock(config_error_mutex);
-                err = config_error;
-            }
+            std::string err = rt ? std::string() : state->config_error();
             auto fd = std::make_shared<UniqueFd>(std::move(conn));
             const bool started =
-                threads->start([fd, peer, rt, err = std::move(err), admission, limits, trim_due] {
-                    run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get()});
+                threads->start([fd, peer, rt, err = std::move(err), admission, limits, trim_due, state] {
+                    run_connection(
+                        LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get(), state.get()});
                     fd->reset();
                     if (admission->close(peer.uid)) trim_due->store(true);
                 });
@@ -355,6 +340,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
                                               "no thread available for another login", lim.log_interval);
                 summaries_pending = true;
+                state->count_refused_at_accept();
                 refuse_busy(fd->get());
                 admission->close(peer.uid);
             }

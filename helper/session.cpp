@@ -8,6 +8,7 @@
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "cognito_client.hpp"
+#include "control.hpp"
 #include "pool_warm_up.hpp"
 #include "remote_host.hpp"
 
@@ -62,10 +63,21 @@ void Session::run() noexcept {
     bool client_gone = false;
     try {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
+        // Root's status and reload requests are no login: no admission, no audit line, no count.
+        if (first.type() == wire::Type::Control) {
+            // Refused (serve_control answers why), and logged as refusals are: summarised per caller.
+            if (ctx_.peer.uid != 0)
+                ctx_.admission->refusals().refused(
+                    summary_source_, "status or reload asked by a caller that is not root",
+                    admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
+            serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first);
+            return;
+        }
         admit(first);
-        if (first.type() == wire::Type::Begin)
+        if (first.type() == wire::Type::Begin) {
+            counted_ = true;
             login(first);
-        else if (first.type() == wire::Type::Manage)
+        } else if (first.type() == wire::Type::Manage)
             manage(first);
         else
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
@@ -95,6 +107,7 @@ void Session::run() noexcept {
                                            admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
     else
         audit(rec_);
+    if (counted_) ctx_.state->count(f.outcome);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);

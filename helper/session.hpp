@@ -112,7 +112,8 @@ class Session {
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
     bool verified_ = false;
-    bool want_access_token_ = false;      // only a management request keeps the pool's access token
+    bool counted_ = false;            // a login (not a management request): its outcome counts in the status
+    bool want_access_token_ = false;  // only a management request keeps the pool's access token
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
     std::string summary_source_;  // who a summarised refusal is counted against

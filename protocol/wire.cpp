@@ -103,6 +103,8 @@ Message Message::decode(std::string_view bytes) {
         case Type::Credential:
         case Type::CredentialRequest:
         case Type::Listing:
+        case Type::Control:
+        case Type::Status:
         case Type::Prompt:
         case Type::KeyRequest:
         case Type::Result:

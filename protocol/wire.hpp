@@ -32,6 +32,10 @@ enum class Type : std::uint8_t {
         5,  // op, user, text, cred_id, rp_id, import_data: a credential-management request (command line)
     Credential =
         6,  // device_status, and on success fmt, auth_data, signature, x5c, cred_id, public_key, algorithm
+    // Administration by root (pam-passwordless-helper status / reload), numbered apart from the login
+    // messages. op "status": answered with Status; op "reload": answered with Result (success, or service_err
+    // and the reason the new file was refused). Any other caller gets a Result refusing it.
+    Control = 40,  // op
     // helper -> module
     Prompt = 16,      // style, text
     KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification,
@@ -41,6 +45,7 @@ enum class Type : std::uint8_t {
         19,        // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
                    // user_verification, timeout_ms, text, pin_prompt
     Listing = 20,  // record (repeated): one enrolled credential, "field=value" pairs separated by tabs
+    Status = 41,   // record (repeated): one "name: value" line of the helper's state, in display order
 };
 
 enum class Tag : std::uint8_t {

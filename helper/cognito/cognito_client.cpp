@@ -29,7 +29,7 @@ Step Client::respond(std::string_view challenge, const pp::Secret& session, std:
 }
 
 std::string Client::fetch_jwks(Deadline deadline) {
-    const HttpResponse response = http_.get(ep_.jwks_url, deadline);
+    const HttpResponse response = observed([&] { return http_.get(ep_.jwks_url, deadline); });
     if (auto error = classify_response(response.status, response.error_type, response.body.view())) {
         throw *error;
     }
@@ -85,12 +85,26 @@ pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Dead
         "X-Amz-Target: AWSCognitoIdentityProviderService." + std::string(operation),
         "Cache-Control: no-store",
     };
-    HttpResponse response = http_.post(ep_.api_url, headers, body, deadline);
+    HttpResponse response = observed([&] { return http_.post(ep_.api_url, headers, body, deadline); });
     if (auto error =
             classify_response(response.status, response.error_type, response.body.view(), empty_body_ok)) {
         throw *error;
     }
     return std::move(response.body);
+}
+
+HttpResponse Client::observed(const std::function<HttpResponse()>& request) const {
+    try {
+        HttpResponse response = request();
+        if (ep_.on_contact) {
+            const bool answered = response.status < 500;
+            ep_.on_contact(answered, answered ? "" : "HTTP " + std::to_string(response.status));
+        }
+        return response;
+    } catch (const ServiceError& e) {
+        if (ep_.on_contact) ep_.on_contact(false, e.what());
+        throw;
+    }
 }
 
 std::optional<pp::Secret> Client::hash_for(std::string_view username) const {

@@ -2,6 +2,7 @@
 // JWKS download, and the signed-in user's passkey management (spec §6).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,6 +60,8 @@ class Client {
     pp::Secret post(std::string_view operation, const pp::Secret& body, Deadline deadline,
                     bool empty_body_ok);
     std::optional<pp::Secret> hash_for(std::string_view username) const;
+    // Runs one HTTP request and tells ep_.on_contact how it went.
+    HttpResponse observed(const std::function<HttpResponse()>& request) const;
 
     const Endpoint ep_;
     HttpClient http_;

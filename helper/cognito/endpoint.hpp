@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,6 +19,10 @@ struct Endpoint {
     std::optional<pp::Secret> client_secret;
     std::string ca_file;  // empty: system trust store. Peer and host verification are ALWAYS on.
     std::chrono::milliseconds request_timeout{10000};
+    // Told after every request whether the pool answered (any HTTP answer below 500) or not, and why not (the
+    // transport failure or the 5xx status; never a secret). For the helper's status; may be empty; must not
+    // throw.
+    std::function<void(bool answered, const std::string& why)> on_contact;
 };
 
 }  // namespace pp::cognito

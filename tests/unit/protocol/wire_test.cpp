@@ -42,7 +42,7 @@ TEST(Wire, EmptyMessageRoundTrips) {
 
 TEST(Wire, EveryTypeRoundTrips) {
     for (Type t : {Type::Begin, Type::Answer, Type::Assertion, Type::Cancel, Type::Prompt, Type::KeyRequest,
-                   Type::Result}) {
+                   Type::Result, Type::Control, Type::Status}) {
         Message m(t);
         m.add(Tag::Text, "x");
         EXPECT_EQ(Message::decode(bytes_of(m)).type(), t);
@@ -157,7 +157,8 @@ TEST(Wire, DecodeRefusesUnknownVersion) {
 }
 
 TEST(Wire, DecodeRefusesUnknownType) {
-    for (int t : {0, 7, 15, 21, 255}) EXPECT_THROW(Message::decode(header(t)), ProtocolError) << "type " << t;
+    for (int t : {0, 7, 15, 21, 39, 42, 255})
+        EXPECT_THROW(Message::decode(header(t)), ProtocolError) << "type " << t;
 }
 
 TEST(Wire, DecodeRefusesUnknownTag) {

@@ -1,0 +1,184 @@
+#include "helper_state.hpp"
+
+#include <openssl/sha.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "config.hpp"
+
+namespace pp::helper {
+namespace {
+
+std::string when(std::time_t t) {
+    if (t == 0) return "never";
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return text;
+}
+
+// The file's SHA-256 in hex, as an administrator would compute it with sha256sum; "unreadable" when it
+// cannot be read (the load then says why).
+std::string file_sha256(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "unreadable";
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : md) {
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+    }
+    return out;
+}
+
+// The lines of the configuration's description that are limits (config.cpp describe_config), so that the
+// status shows them exactly as check-config does.
+std::vector<std::string> limit_lines(const Config& c) {
+    std::vector<std::string> out;
+    std::istringstream in(describe_config(c));
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("max_tries:") || line.starts_with("logins at once:") ||
+            line.starts_with("limits:"))
+            out.push_back(line);
+    return out;
+}
+
+}  // namespace
+
+void PoolContact::record(bool answered, const std::string& why) noexcept {
+    try {
+        std::lock_guard lock(mutex_);
+        if (answered) {
+            seen_.last_answer = std::time(nullptr);
+            ++seen_.answers;
+        } else {
+            seen_.last_failure = std::time(nullptr);
+            seen_.last_failure_reason = why;
+            ++seen_.failures;
+        }
+    } catch (...) {
+        // Only the reason's copy can fail; the status then shows the previous one.
+    }
+}
+
+PoolContact::Seen PoolContact::seen() const {
+    std::lock_guard lock(mutex_);
+    return seen_;
+}
+
+HelperState::HelperState(std::string config_path) : config_path_(std::move(config_path)) {}
+
+std::string HelperState::load(const char* trigger) {
+    std::lock_guard serial(load_mutex_);
+    const std::string sha256 = file_sha256(config_path_);
+    std::string error;
+    try {
+        // Each loaded configuration's client reports to the same record, through a handle that keeps it.
+        auto rt = Runtime::load(config_path_, [pool = pool_](bool answered, const std::string& why) {
+            pool->record(answered, why);
+        });
+        runtime_.store(std::move(rt));
+    } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "unknown error";
+    }
+    const std::time_t now = std::time(nullptr);
+    {
+        std::lock_guard lock(mutex_);
+        if (error.empty()) {
+            config_error_.clear();
+            config_sha256_ = sha256;
+            config_loaded_ = now;
+        } else if (trigger == nullptr) {
+            config_error_ = error;
+        }
+        if (trigger != nullptr) {
+            last_reload_ = now;
+            last_reload_trigger_ = trigger;
+            last_reload_error_ = error;
+        }
+    }
+    if (trigger == nullptr && error.empty())
+        syslog(LOG_INFO, "configuration loaded from %s (sha256 %s)", config_path_.c_str(), sha256.c_str());
+    else if (trigger == nullptr)
+        syslog(LOG_ERR, "configuration refused: %s", error.c_str());
+    else if (error.empty())
+        syslog(LOG_INFO, "configuration reloaded from %s (sha256 %s, %s)", config_path_.c_str(),
+               sha256.c_str(), trigger);
+    else
+        syslog(LOG_ERR, "new configuration refused, keeping the one in force (%s): %s", trigger,
+               error.c_str());
+    return error;
+}
+
+std::string HelperState::config_error() const {
+    std::lock_guard lock(mutex_);
+    return config_error_;
+}
+
+void HelperState::count(wire::Outcome outcome) noexcept {
+    const auto i = static_cast<std::size_t>(outcome);
+    if (i < kOutcomes) ++outcomes_[i];
+}
+
+void HelperState::count_refused_at_accept() noexcept {
+    ++refused_at_accept_;
+}
+
+std::vector<std::string> HelperState::status() const {
+    std::vector<std::string> out;
+    out.push_back("helper: running, pid " + std::to_string(::getpid()) + ", since " + when(started_));
+    out.push_back("configuration file: " + config_path_);
+    const auto rt = runtime();
+    {
+        std::lock_guard lock(mutex_);
+        if (rt) {
+            out.push_back("configuration in force: sha256 " + config_sha256_ + ", loaded " +
+                          when(config_loaded_));
+        } else {
+            out.push_back("configuration in force: none, every login is refused (PAM_SERVICE_ERR): " +
+                          config_error_);
+        }
+        if (last_reload_ == 0)
+            out.push_back("last reload: none since start");
+        else
+            out.push_back("last reload: " + when(last_reload_) + " (" + last_reload_trigger_ + "), " +
+                          (last_reload_error_.empty()
+                               ? std::string("loaded")
+                               : "refused, the previous configuration stays: " + last_reload_error_));
+    }
+    std::uint64_t total = 0;
+    std::string by_outcome;
+    for (std::size_t i = 0; i < kOutcomes; ++i) {
+        const std::uint64_t n = outcomes_[i].load();
+        total += n;
+        if (n == 0) continue;
+        if (!by_outcome.empty()) by_outcome += ", ";
+        by_outcome +=
+            std::string(wire::outcome_name(static_cast<wire::Outcome>(i))) + " " + std::to_string(n);
+    }
+    out.push_back("logins since start: " + std::to_string(total) +
+                  (by_outcome.empty() ? std::string() : " (" + by_outcome + ")") +
+                  "; refused at accept (too many at once): " + std::to_string(refused_at_accept_.load()));
+    const PoolContact::Seen pool = pool_->seen();
+    out.push_back("user pool last answered: " + when(pool.last_answer) + " (" + std::to_string(pool.answers) +
+                  " answer(s) since start)");
+    out.push_back("user pool last failed: " + when(pool.last_failure) +
+                  (pool.last_failure == 0 ? std::string() : ": " + pool.last_failure_reason) + " (" +
+                  std::to_string(pool.failures) + " failure(s) since start)");
+    if (rt)
+        for (auto& line : limit_lines(rt->config)) out.push_back(std::move(line));
+    else
+        out.push_back("limits: none in force (no configuration)");
+    return out;
+}
+
+}  // namespace pp::helper
