@@ -106,6 +106,11 @@ void refuse_busy(int fd) {
     }
 }
 
+// Once per load: what check-config would warn about the identity map, for an admin who reads only the log.
+void log_identity_warnings(const Runtime& rt) {
+    for (const auto& w : rt.identities.warnings()) syslog(LOG_WARNING, "identity map: %s", w.c_str());
+}
+
 }  // namespace
 
 sigset_t handled_signals() {
@@ -164,6 +169,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
     try {
         runtime.store(Runtime::load(config_path));
         syslog(LOG_INFO, "configuration loaded from %s", config_path.c_str());
+        log_identity_warnings(*runtime.load());
     } catch (const std::exception& e) {
         // Keep serving: every login is then refused with PAM_SERVICE_ERR and says why, instead of the module
         // seeing a helper that is not there.
@@ -203,6 +209,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                         std::lock_guard lock(config_error_mutex);
                         config_error.clear();
                         syslog(LOG_INFO, "configuration reloaded from %s", config_path.c_str());
+                        log_identity_warnings(*runtime.load());
                     } catch (const std::exception& e) {
                         syslog(LOG_ERR, "new configuration refused, keeping the one in force: %s", e.what());
                     }
