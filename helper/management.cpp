@@ -99,10 +99,10 @@ void Session::manage(const wire::Message& request) {
         const auto stored = store.load(rec_.user).credentials;
         std::vector<std::string> ids;
         for (const auto& c : stored) ids.push_back(cognito::base64url_encode(c.cred_id));
-        const std::string typed =
+        const std::string named =
             resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "security key", op);
         const std::string id =
-            stored[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), typed) - ids.begin())].cred_id;
+            stored[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), named) - ids.begin())].cred_id;
         if (op == "rename") {
             const std::string name(request.get_or(wire::Tag::Text, ""));
             if (!valid_nickname(name))

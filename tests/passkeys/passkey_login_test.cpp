@@ -1091,8 +1091,9 @@ TEST_F(Passkeys, CredentialIdsAreTakenByUniquePrefix) {
     const auto comma = line.find(',');
     ASSERT_NE(comma, std::string::npos) << line;
     const std::string rest = line.substr(comma);
-    ASSERT_NO_FATAL_FAILURE(import(
-        "alice:AAAAAAAAAAAAAAAAESIzRA==" + rest + "\nalice:AAAAAAAAAAAAAAAAVWZ3iA==" + rest + "\n", kRpId));
+    // pam-u2f keeps one line per user, its credentials separated by ':'.
+    ASSERT_NO_FATAL_FAILURE(
+        import("alice:AAAAAAAAAAAAAAAAESIzRA==" + rest + ":AAAAAAAAAAAAAAAAVWZ3iA==" + rest + "\n", kRpId));
     ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
     auto rows = list("alice");
     ASSERT_EQ(rows.size(), 3u);
