@@ -187,10 +187,21 @@ std::string invoking_user() {
     return pw->pw_name;
 }
 
+// Shorter starts are refused by the helper too; refused here first, as for pool-delete the helper can tell
+// only after a sign-in with the pool, which may have cost a code.
+constexpr std::size_t kMinIdPrefix = 8;
+
+void check_id_length(const std::string& text) {
+    if (text.size() < kMinIdPrefix)
+        throw UsageError("an ID is typed with at least " + std::to_string(kMinIdPrefix) +
+                         " characters, as 'list' and 'pool-list' show it");
+}
+
 // A user-pool credential id is the pool's own string, or a start of it: the helper resolves it against the
 // account's passkeys.
 std::string pool_credential_id(const std::string& text) {
     check_text("the passkey ID", text);
+    check_id_length(text);
     return text;
 }
 
@@ -199,6 +210,7 @@ std::string pool_credential_id(const std::string& text) {
 std::string credential_id(const std::string& text) {
     if (text.empty() || !pp::cli::is_base64url(text))
         throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
+    check_id_length(text);
     return text;
 }
 

@@ -1119,7 +1119,7 @@ TEST_F(Passkeys, CredentialIdsAreTakenByUniquePrefix) {
     EXPECT_EQ(unknown.exit_code, 1) << unknown.describe();
     EXPECT_EQ(unknown.err, "pam-passwordless: No such security key.\n") << unknown.describe();
     const auto too_short = cli({"rename", desk.substr(0, 7), "x", "--user", "alice"});
-    EXPECT_EQ(too_short.exit_code, 1) << too_short.describe();
+    EXPECT_EQ(too_short.exit_code, 2) << too_short.describe();
     EXPECT_TRUE(contains(too_short.err, "at least 8 characters")) << too_short.describe();
     EXPECT_EQ(list("alice").size(), 3u);
 
