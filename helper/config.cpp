@@ -6,10 +6,8 @@
 #include <set>
 #include <sstream>
 
-#include "account_policy.hpp"
 #include "enrol_policy.hpp"
 #include "identifiers.hpp"
-#include "identity_map.hpp"
 #include "trusted_file.hpp"
 
 namespace pp::helper {
@@ -517,16 +515,6 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
         w.push_back(
             "loopback_is_local = yes: logins with a loopback remote host (an SSH port forward, a tunnel) are "
             "local and are offered the keys plugged into this machine.");
-    if (!c.mapping_file.empty()) {
-        try {
-            for (const auto& user : IdentityMap::load(c.mapping_file).users())
-                if (!local_account_uid(user))
-                    w.push_back(c.mapping_file + ": '" + user +
-                                "' is not a local account here; its line is never used.");
-        } catch (const std::exception&) {
-            // A map that cannot be read is an error of its own: loading the runtime reports it.
-        }
-    }
 }
 
 }  // namespace

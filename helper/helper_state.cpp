@@ -80,11 +80,13 @@ std::string HelperState::load(const char* trigger) {
     std::lock_guard serial(load_mutex_);
     const std::string sha256 = file_sha256(config_path_);
     std::string error;
+    std::shared_ptr<const Runtime> loaded;
     try {
         // Each loaded configuration's client reports to the same record, through a handle that keeps it.
         auto rt = Runtime::load(config_path_, [pool = pool_](bool answered, const std::string& why) {
             pool->record(answered, why);
         });
+        loaded = rt;
         runtime_.store(std::move(rt));
     } catch (const std::exception& e) {
         error = e.what();
@@ -116,6 +118,10 @@ std::string HelperState::load(const char* trigger) {
     else
         syslog(LOG_ERR, "new configuration refused, keeping the one in force (%s): %s", trigger,
                error.c_str());
+    // Once per load: lines for accounts that do not exist here, a map every local user can read.
+    if (loaded)
+        for (const auto& w : loaded->identities.warnings())
+            syslog(LOG_WARNING, "identity map: %s", w.c_str());
     return error;
 }
 

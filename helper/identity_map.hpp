@@ -12,9 +12,14 @@ namespace pp::helper {
 class IdentityMap {
   public:
     // Lines of "local-user identifier", '#' comments. The identifier is an email, a +E.164 phone number, or
-    // "username:NAME" for a pool user name. A bad line is an error naming the file and line.
+    // "username:NAME" for a pool user name. It is the rest of the line, so a phone number may hold the
+    // spaces, dashes, dots and parentheses parse_phone ignores. A bad line is an error naming the file and
+    // line.
     static IdentityMap parse(const std::string& text, const std::string& source_name);
+    // Reads the file through the trusted-file checks and notes what the admin should hear about in
+    // warnings(): lines for accounts that do not exist here, a file every local user can read.
     static IdentityMap load(const std::string& path);
+    [[nodiscard]] const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
     [[nodiscard]] const std::vector<Identifier>& lookup(const std::string& local_user) const;
     [[nodiscard]] std::size_t size() const noexcept { return entries_.size(); }
@@ -26,6 +31,7 @@ class IdentityMap {
 
   private:
     std::map<std::string, std::vector<Identifier>> entries_;
+    std::vector<std::string> warnings_;
 };
 
 }  // namespace pp::helper

@@ -19,11 +19,13 @@
 
 namespace {
 
+constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
     "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
     "       pam-passwordless-helper check-config [--config PATH]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
+    "       pam-passwordless-helper --version\n"
     "\n"
     "Without --socket the helper expects the listening socket from systemd "
     "(pam-passwordless-helper.socket).\n"
@@ -47,7 +49,7 @@ void refuse_core_dumps() {
     core.rlim_cur = 0;
     done = done && ::setrlimit(RLIMIT_CORE, &core) == 0;
     if (!done) {
-        std::cerr << "cannot make the helper non-dumpable: " << std::strerror(errno) << "\n";
+        std::cerr << kProgram << "cannot make the helper non-dumpable: " << std::strerror(errno) << "\n";
         std::exit(1);
     }
 }
@@ -59,6 +61,7 @@ int check_config(const std::string& path) {
         if (!rt->config.mapping_file.empty())
             std::cout << "identity map: " << rt->identities.size() << " local account(s)\n";
         for (const auto& w : pp::helper::config_warnings(rt->config)) std::cout << "warning: " << w << "\n";
+        for (const auto& w : rt->identities.warnings()) std::cout << "warning: " << w << "\n";
         // A damaged or untrusted limit store refuses every login that needs it: say so here, with its path.
         const auto& limits_file = rt->config.limits_state_file;
         const std::string limits_dir =
@@ -74,7 +77,7 @@ int check_config(const std::string& path) {
         std::cout << "configuration OK\n";
         return 0;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << kProgram << "error: " << e.what() << "\n";
         return 1;
     }
 }
@@ -104,7 +107,7 @@ int main(int argc, char** argv) {
         const auto& a = args[i];
         auto value = [&]() -> std::string {
             if (i + 1 >= args.size()) {
-                std::cerr << a << " needs a value\n" << kUsage;
+                std::cerr << kProgram << a << " needs a value (see --help)\n";
                 std::exit(2);
             }
             return args[++i];
@@ -118,10 +121,13 @@ int main(int argc, char** argv) {
         else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;
+        } else if (a == "--version") {
+            std::cout << "pam-passwordless-helper " PP_VERSION "\n";
+            return 0;
         } else if (command.empty() && (a == "check-config" || a == "status" || a == "reload"))
             command = a;
         else {
-            std::cerr << "unknown argument '" << a << "'\n" << kUsage;
+            std::cerr << kProgram << "unknown argument '" << a << "' (see --help)\n";
             return 2;
         }
     }
@@ -138,7 +144,7 @@ int main(int argc, char** argv) {
         pp::UniqueFd listener = pp::helper::socket_from_systemd();
         if (!listener) {
             if (socket_path.empty()) {
-                std::cerr << "no socket from systemd and no --socket given\n" << kUsage;
+                std::cerr << kProgram << "no socket from systemd and no --socket given (see --help)\n";
                 return 2;
             }
             listener = pp::helper::bind_socket(socket_path);

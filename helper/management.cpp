@@ -6,6 +6,7 @@
 
 #include "account_policy.hpp"
 #include "base64.hpp"
+#include "credential_ids.hpp"
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
 #include "key_verification.hpp"
@@ -18,6 +19,35 @@ namespace pp::helper {
 namespace {
 
 using wire::Outcome;
+
+Finish no_such_account(const std::string& user) {
+    return Finish{Outcome::UserUnknown, "There is no local account '" + user + "'.",
+                  "target is not a local account"};
+}
+
+// Whether a login of `user` would have an identity to start with the pool (Session::resolve_identity, without
+// asking anything): a line in the map, or a claim binding that serves this account.
+bool has_pool_identity(const Config& c, const IdentityMap& map, const std::string& user, uid_t uid) {
+    if (!map.lookup(user).empty()) return true;
+    if (c.claim.empty() || !claim_may_bind(c, user, uid)) return false;
+    return c.ask_identifier || valid_pool_username(user);
+}
+
+// The helper takes the id as the person typed it (whole or a unique prefix, as 'list' shows it) and answers
+// for what it names.
+std::string resolve_typed_id(std::string_view typed, const std::vector<std::string>& ids, const char* what,
+                             const std::string& op) {
+    if (typed.empty() || !printable_bounded(typed, 1400))
+        throw Finish{Outcome::AuthErr, "No such " + std::string(what) + ".", op + ": bad credential id"};
+    const IdMatch m = match_id(typed, ids);
+    if (m.kind != IdMatch::Kind::Unique)
+        throw Finish{Outcome::AuthErr, id_match_problem(m, typed, what),
+                     op + ": credential id " +
+                         (m.kind == IdMatch::Kind::Ambiguous  ? "ambiguous"
+                          : m.kind == IdMatch::Kind::TooShort ? "too short"
+                                                              : "unknown")};
+    return m.id;
+}
 
 }  // namespace
 
@@ -35,15 +65,25 @@ void Session::manage(const wire::Message& request) {
     if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import" && !pool_op)
         throw Finish{Outcome::AuthErr, "Unknown request.", "unknown management operation"};
     start_clock();
+    // An account that does not exist here is said plainly (a sign-in cannot be for nobody); keys left in
+    // the store by an account since deleted can still be listed, renamed and removed (below).
+    const bool target_exists = op == "import" || local_account_uid(rec_.user).has_value();
+    if (!target_exists && (op == "enroll" || pool_op)) throw no_such_account(rec_.user);
     if (pool_op) return manage_pool_passkeys(op, request);
 
-    // root manages anyone; a user manages only their own keys, and only after proving it is them.
+    // root manages anyone; a user manages only their own keys, and changes them only after proving it is
+    // them. Listing one's own keys needs no proof beyond the uid the kernel vouches for (SO_PEERCRED): it
+    // shows only what that account's owner chose or caused (nicknames, dates, relying parties), the way
+    // pam-u2f's own authfile is readable by its user, and a code sent for every look would train people to
+    // type codes they did not ask for.
     if (ctx_.peer.uid != 0) {
         if (op == "import")
             throw Finish{Outcome::AuthErr, "Only root may import credentials.", "import by non-root"};
         if (local_account_name(ctx_.peer.uid) != rec_.user)
             throw Finish{Outcome::AuthErr, "You may manage only your own security keys.",
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
+    }
+    if (ctx_.peer.uid != 0 && op != "list") {
         authenticate(op == "enroll" ? self_enrol_proof() : cfg().methods_for(kManageService, false));
         if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "presence not proven"};
         verified_ = false;
@@ -52,10 +92,17 @@ void Session::manage(const wire::Message& request) {
     CredentialStore store(cfg().security_key.store_dir);
     try {
         store.ensure_dir();
+        if (!target_exists && store.load(rec_.user).credentials.empty()) throw no_such_account(rec_.user);
         if (op == "enroll") return enroll(store, std::string(request.get_or(wire::Tag::Text, "")));
         if (op == "list") return list(store);
         if (op == "import") return import(store, request);
-        const std::string id(request.get_or(wire::Tag::CredId, ""));
+        const auto stored = store.load(rec_.user).credentials;
+        std::vector<std::string> ids;
+        for (const auto& c : stored) ids.push_back(cognito::base64url_encode(c.cred_id));
+        const std::string named =
+            resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "security key", op);
+        const std::string id =
+            stored[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), named) - ids.begin())].cred_id;
         if (op == "rename") {
             const std::string name(request.get_or(wire::Tag::Text, ""));
             if (!valid_nickname(name))
@@ -100,6 +147,15 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
         throw Finish{Outcome::AuthErr, "You may manage only your own passkeys.",
                      "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
+    // Without an identity the sign-in below would walk the decoy, whose menu ends in a refusal that says
+    // nothing. The decoy is there so that remote logins cannot tell who is enrolled; the caller here is root
+    // (who can read the map) or the account itself, so it is told plainly.
+    if (!has_pool_identity(cfg(), ctx_.runtime->identities, rec_.user,
+                           local_account_uid(rec_.user).value_or(0)))
+        throw Finish{Outcome::UserUnknown,
+                     rec_.user + " has no identity in the mapping file" +
+                         (cfg().claim.empty() ? std::string() : " and claim binding does not serve it") + ".",
+                     "no user-pool identity for this account"};
     std::vector<Method> methods;
     for (auto m : cfg().methods_for(kManageService, false))
         if (is_pool_method(m)) methods.push_back(m);
@@ -117,12 +173,16 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
 
     if (op == "pool-list") {
         const auto creds = client.list_webauthn_credentials(token, deadline_);
+        std::vector<std::string> ids;
+        for (const auto& c : creds) ids.push_back(c.credential_id);
+        const auto shorts = short_ids(ids);
         wire::Message listing(wire::Type::Listing);
-        for (const auto& c : creds) {
+        for (std::size_t i = 0; i < creds.size(); ++i) {
+            const auto& c = creds[i];
             std::string transports;
             for (const auto& t : c.transports) transports += (transports.empty() ? "" : ",") + t;
             listing.add(wire::Tag::Record,
-                        "id=" + c.credential_id + "\tname=" + c.friendly_name +
+                        "id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
                             "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
                             "\ttransports=" + transports +
                             "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
@@ -133,9 +193,11 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
             "listed user-pool passkeys");
     }
     if (op == "pool-delete") {
-        const std::string id(request.get_or(wire::Tag::CredId, ""));
-        if (id.empty() || !printable_bounded(id, 1400))
-            throw Finish{Outcome::AuthErr, "No such passkey.", "pool-delete: bad credential id"};
+        // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
+        std::vector<std::string> ids;
+        for (const auto& c : client.list_webauthn_credentials(token, deadline_))
+            ids.push_back(c.credential_id);
+        const std::string id = resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "passkey", op);
         try {
             client.delete_webauthn_credential(token, id, deadline_);
         } catch (const cognito::ServiceError& e) {
@@ -274,16 +336,23 @@ void Session::list(const CredentialStore& store) {
             return "required";
         return c.uv ? "yes" : "no";
     };
+    std::vector<std::string> ids;
+    for (const auto& c : loaded.credentials) ids.push_back(cognito::base64url_encode(c.cred_id));
+    const auto shorts = short_ids(ids);
     wire::Message listing(wire::Type::Listing);
-    for (const auto& c : loaded.credentials)
-        listing.add(wire::Tag::Record, "id=" + cognito::base64url_encode(c.cred_id) + "\tname=" + c.nickname +
+    for (std::size_t i = 0; i < loaded.credentials.size(); ++i) {
+        const auto& c = loaded.credentials[i];
+        listing.add(wire::Tag::Record, "id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
                                            "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
                                            "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
                                            "\tlast_used=" + std::to_string(c.last_used) +
                                            "\trp_id=" + c.rp_id);
+    }
     send(listing);
     std::string text =
         std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";
+    if (!local_account_uid(rec_.user))
+        text += "\n" + rec_.user + " is not a local account: these keys sign nobody in; remove them.";
     for (const auto& p : loaded.problems) text += "\nskipped a damaged record: " + p;
     succeed(text, "listed");
 }
@@ -311,6 +380,11 @@ void Session::import(CredentialStore& store, const wire::Message& request) {
     for (const auto& p : problems) syslog(LOG_WARNING, "import: %s", loggable(p, 300).c_str());
     std::string text = "Imported " + std::to_string(added) + " credential(s).";
     for (const auto& p : problems) text += "\nnot imported: " + p;
+    // An import that imported nothing did not do what was asked: a failure, so a script notices.
+    if (added == 0)
+        throw Finish{Outcome::AuthErr,
+                     problems.empty() ? "Imported nothing: the file holds no pam-u2f line." : text,
+                     "imported nothing, " + std::to_string(problems.size()) + " problem(s)"};
     succeed(text, "imported " + std::to_string(added) + " credential(s), " + std::to_string(problems.size()) +
                       " problem(s)");
 }

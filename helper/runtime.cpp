@@ -11,7 +11,8 @@ std::shared_ptr<const Runtime> Runtime::load(
         try {
             rt->identities = IdentityMap::load(c.mapping_file);
         } catch (const std::exception& e) {
-            throw ConfigError(e.what());
+            // The error names the file; the key names where it was set, for a file that is missing.
+            throw ConfigError(std::string("[binding] mapping_file: ") + e.what());
         }
     }
     cognito::Endpoint ep;

@@ -198,6 +198,7 @@ void refuse_busy(int fd) {
     }
 }
 
+// Once per load: what check-config would warn about the identity map, for an admin who reads only the log.
 }  // namespace
 
 sigset_t handled_signals() {

@@ -74,6 +74,12 @@ std::string get(const Fields& f, std::string_view key) {
     return it == f.end() ? std::string() : it->second;
 }
 
+// The short form the helper worked out (the shortest unique start), which the commands take back.
+std::string id_of(const Fields& f) {
+    const std::string s = get(f, "short");
+    return s.empty() ? get(f, "id") : s;
+}
+
 }  // namespace
 
 std::string credential_table(const std::vector<std::string>& records) {
@@ -81,7 +87,7 @@ std::string credential_table(const std::vector<std::string>& records) {
         {"ID", "NAME", "ALG", "UV", "CREATED", "LAST USED", "RP ID"}};
     for (const auto& record : records) {
         const auto f = fields_of(record);
-        rows.push_back({cell(get(f, "id")), cell(get(f, "name")), cell(get(f, "alg")), cell(get(f, "uv")),
+        rows.push_back({cell(id_of(f)), cell(get(f, "name")), cell(get(f, "alg")), cell(get(f, "uv")),
                         cell(when(get(f, "created"), "-")), cell(when(get(f, "last_used"), "never")),
                         cell(get(f, "rp_id"))});
     }
@@ -93,7 +99,7 @@ std::string pool_passkey_table(const std::vector<std::string>& records) {
         {"ID", "NAME", "RP ID", "ATTACHMENT", "TRANSPORTS", "CREATED"}};
     for (const auto& record : records) {
         const auto f = fields_of(record);
-        rows.push_back({cell(get(f, "id")), cell(get(f, "name")), cell(get(f, "rp_id")),
+        rows.push_back({cell(id_of(f)), cell(get(f, "name")), cell(get(f, "rp_id")),
                         cell(get(f, "attachment")), cell(get(f, "transports")),
                         cell(when(get(f, "created"), "-"))});
     }

@@ -32,6 +32,7 @@ constexpr int kExitSuccess = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitUnavailable = 3;
+constexpr int kExitNoAccount = 4;
 
 constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
 // The longest wait for any one message from the helper; the helper bounds each step (a touch, a prompt).
@@ -53,9 +54,11 @@ constexpr const char* kHelp =
     "  list [--user USER]\n"
     "        Show USER's enrolled credentials: ID, NAME, ALG, UV (whether the key verified the user\n"
     "        when it was enrolled), CREATED, LAST USED and RP ID (the relying party the credential\n"
-    "        belongs to).\n"
+    "        belongs to). ID is the shortest start of the credential id (8 characters or more) that\n"
+    "        tells it from USER's others.\n"
     "  rename ID NEW-NAME [--user USER]\n"
-    "        Give the credential ID (as 'list' prints it) a new nickname.\n"
+    "        Give the credential ID a new nickname. ID is the whole credential id or any start of it\n"
+    "        of 8 characters or more that names one of USER's credentials, as 'list' prints it.\n"
     "  remove ID [--user USER]\n"
     "        Remove the credential ID: that key no longer signs USER in.\n"
     "  import FILE --rp-id ORIGIN\n"
@@ -63,7 +66,8 @@ constexpr const char* kHelp =
     "        'user:KeyHandle,PublicKey,es256,+presence[:...]', as pamu2fcfg writes them). ORIGIN is\n"
     "        the origin pam-u2f used (its 'origin' option, by default pam://HOSTNAME); imported\n"
     "        credentials keep it as their relying party, so they go on working. Lines that cannot be\n"
-    "        imported are reported. FILE may be readable by root only. Root only.\n"
+    "        imported are reported; when none is imported the command fails. FILE may be readable\n"
+    "        by root only. Root only.\n"
     "\n"
     "Passkeys registered with the user pool (the 'passkey' sign-in method):\n"
     "  pool-register [--user USER]\n"
@@ -71,11 +75,11 @@ constexpr const char* kHelp =
     "        as a passkey of USER's pool account. The key asks for a touch, and for its PIN if it has\n"
     "        one.\n"
     "  pool-list [--user USER]\n"
-    "        Show the passkeys of USER's pool account: ID, NAME, RP ID, ATTACHMENT, TRANSPORTS and\n"
-    "        CREATED.\n"
+    "        Show the passkeys of USER's pool account: ID (shortened as in 'list'), NAME, RP ID,\n"
+    "        ATTACHMENT, TRANSPORTS and CREATED.\n"
     "  pool-delete ID [--user USER]\n"
-    "        Delete the passkey ID (exactly as 'pool-list' prints it) from the user pool: it no\n"
-    "        longer signs USER in.\n"
+    "        Delete the passkey ID (whole, or a start of 8 characters or more, as 'pool-list'\n"
+    "        prints it) from the user pool: it no longer signs USER in.\n"
     "  Each first signs USER in with the user pool, as the helper asks (a method, a code sent by\n"
     "  email or text message, a touch of a registered passkey): the pool allows changes to an\n"
     "  account's passkeys only to a sign-in of that account, so root signs in too.\n"
@@ -87,20 +91,23 @@ constexpr const char* kHelp =
     "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
     "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
     "  -h, --help       show this text\n"
+    "  --version        show the version\n"
     "\n"
     "Who may do what: root may manage any account's security keys. Anybody else may manage only\n"
-    "their own, after signing in as the helper asks, with the methods of [service pam-passwordless]\n"
-    "in the helper's configuration, or of [login] where there is none. Pool passkeys: root may\n"
-    "manage any account's, anybody else only their own, and always after signing in with the user\n"
-    "pool as that account. The helper decides; this command holds no policy.\n"
+    "their own: list them as they are, and change them after signing in as the helper asks, with\n"
+    "the methods of [service pam-passwordless] in the helper's configuration, or of [login] where\n"
+    "there is none. Pool passkeys: root may manage any account's, anybody else only their own, and\n"
+    "always after signing in with the user pool as that account. The helper decides; this command\n"
+    "holds no policy.\n"
     "\n"
     "Answers (a PIN, a choice, a code) are read from the controlling terminal, a PIN or a code with\n"
     "echo off; without a terminal, from standard input, one line per prompt. No secret is ever taken\n"
     "from the command line or the environment.\n"
     "\n"
-    "Exit status: 0 done; 1 the helper refused or the operation failed (the reason is printed on\n"
-    "standard error); 2 usage error; 3 the helper cannot be reached or cannot be trusted (its socket\n"
-    "and its process must belong to root).\n";
+    "Exit status: 0 done; 1 the helper refused or the operation failed, an import that imported\n"
+    "nothing included (the reason is printed on standard error); 2 usage error; 3 the helper cannot\n"
+    "be reached or cannot be trusted (its socket and its process must belong to root); 4 USER is\n"
+    "not a local account, or (pool-*) has no identity in the user pool.\n";
 
 class UsageError : public std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -111,6 +118,7 @@ struct Invocation {
     std::vector<std::string> operands;
     std::optional<std::string> socket, user, name, rp_id;
     bool help = false;
+    bool version = false;
 };
 
 Invocation parse(int argc, char** argv) {
@@ -131,6 +139,10 @@ Invocation parse(int argc, char** argv) {
         }
         if (arg == "-h" || arg == "--help") {
             inv.help = true;
+            continue;
+        }
+        if (arg == "--version") {
+            inv.version = true;
             continue;
         }
         std::optional<std::string> inline_value;
@@ -175,16 +187,31 @@ std::string invoking_user() {
     return pw->pw_name;
 }
 
-// A user-pool credential id is the pool's own string: it goes back exactly as 'pool-list' printed it.
+// Shorter starts are refused by the helper too; refused here first, as for pool-delete the helper can tell
+// only after a sign-in with the pool, which may have cost a code.
+constexpr std::size_t kMinIdPrefix = 8;
+
+void check_id_length(const std::string& text) {
+    if (text.size() < kMinIdPrefix)
+        throw UsageError("an ID is typed with at least " + std::to_string(kMinIdPrefix) +
+                         " characters, as 'list' and 'pool-list' show it");
+}
+
+// A user-pool credential id is the pool's own string, or a start of it: the helper resolves it against the
+// account's passkeys.
 std::string pool_credential_id(const std::string& text) {
     check_text("the passkey ID", text);
+    check_id_length(text);
     return text;
 }
 
+// The credential id as typed (whole or a start of it, base64url as 'list' prints it): the helper resolves it
+// against the account's credentials, which this program does not see before the helper's checks.
 std::string credential_id(const std::string& text) {
-    const auto id = pp::cli::base64url_decode(text);
-    if (!id || id->empty()) throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
-    return *id;
+    if (text.empty() || !pp::cli::is_base64url(text))
+        throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
+    check_id_length(text);
+    return text;
 }
 
 std::string read_import_file(const std::string& path) {
@@ -298,12 +325,14 @@ int run(const Invocation& inv) {
     }
 
     if (verdict.outcome != pp::wire::Outcome::Success) {
-        std::cerr << "pam-passwordless: "
-                  << (verdict.text.empty()
-                          ? std::string("refused (") + pp::wire::outcome_name(verdict.outcome) + ")"
-                          : printable(verdict.text))
-                  << "\n";
-        return kExitFailure;
+        // Every line of a many-line reason (an import's problems) carries the program's name.
+        std::string reason = verdict.text.empty()
+                                 ? std::string("refused (") + pp::wire::outcome_name(verdict.outcome) + ")"
+                                 : printable(verdict.text);
+        for (std::size_t nl = reason.find('\n'); nl != std::string::npos; nl = reason.find('\n', nl + 1))
+            reason.insert(nl + 1, "pam-passwordless: ");
+        std::cerr << "pam-passwordless: " << reason << "\n";
+        return verdict.outcome == pp::wire::Outcome::UserUnknown ? kExitNoAccount : kExitFailure;
     }
     if (inv.command == "list") {
         if (!verdict.records.empty()) std::cout << pp::cli::credential_table(verdict.records);
@@ -335,9 +364,14 @@ int main(int argc, char** argv) {
             std::cout << kHelp;
             return kExitSuccess;
         }
+        if (inv.version) {
+            std::cout << "pam-passwordless " PP_VERSION "\n";
+            return kExitSuccess;
+        }
         return run(inv);
     } catch (const UsageError& e) {
-        std::cerr << "pam-passwordless: " << printable(e.what()) << "\nTry 'pam-passwordless --help'.\n";
+        std::cerr << "pam-passwordless: " << printable(e.what())
+                  << "\npam-passwordless: try 'pam-passwordless --help'.\n";
         return kExitUsage;
     } catch (const std::exception& e) {
         std::cerr << "pam-passwordless: " << printable(e.what()) << "\n";

@@ -231,7 +231,8 @@ TEST_F(Passkeys, ListRenameRemove) {
     EXPECT_EQ(first.rp_id, kRpId);
     EXPECT_EQ(first.last_used, "never");
     EXPECT_NE(first.created, "-");
-    EXPECT_TRUE(std::regex_match(first.id, std::regex("[A-Za-z0-9_-]{16,}"))) << first.id;
+    // The short form (8 characters when nothing else of alice's starts so), which rename and remove take.
+    EXPECT_TRUE(std::regex_match(first.id, std::regex("[A-Za-z0-9_-]{8}"))) << first.id;
 
     const auto renamed = cli({"rename", first.id, "travel key", "--user", "alice"});
     EXPECT_EQ(renamed.exit_code, 0) << renamed.describe() << log();
@@ -645,15 +646,19 @@ TEST_F(Passkeys, NonRootCallerCannotManageAnotherUser) {
 TEST_F(Passkeys, NonRootCallerManagesOwnKeysAfterATouch) {
     start_helper();
     ASSERT_NO_FATAL_FAILURE(enroll("nobody", "first key"));
-    const auto listed = cli({"list"}, {}, "", kNobody);
+    // Looking at one's own keys needs only to be that uid (SO_PEERCRED): no touch, no code, even without a
+    // key.
+    const auto listed = cli({"list"}, {"VFIDO_KEYS=0"}, "", kNobody);
     EXPECT_EQ(listed.exit_code, 0) << listed.describe() << log();
-    EXPECT_TRUE(contains(listed.err, kTouch)) << listed.describe();
+    EXPECT_FALSE(contains(listed.err, kTouch)) << listed.describe();
+    EXPECT_TRUE(contains(log(), "caller_uid=65534 method=manage:list outcome=success")) << log();
     const auto rows = parse_table(listed.out);
     ASSERT_EQ(rows.size(), 1u) << listed.describe();
     EXPECT_EQ(rows[0].name, "first key");
 
     const auto renamed = cli({"rename", rows[0].id, "my key"}, {}, "", kNobody);
     EXPECT_EQ(renamed.exit_code, 0) << renamed.describe() << log();
+    EXPECT_TRUE(contains(renamed.err, kTouch)) << "a change still needs the proof\n" << renamed.describe();
     EXPECT_EQ(id_of("nobody", "my key"), rows[0].id);
 
     // Without the key there is no proof, and nothing changes.
@@ -1022,6 +1027,116 @@ TEST_F(SingleKey, TwoKeysAreStillProbedSoOnlyTheRightOneWaitsForATouch) {
     EXPECT_EQ(assertions_asked(events_, 0), 1u) << "key 0 gets the probe alone\n" << show(events_);
     EXPECT_EQ(assertions_asked(events_, 1), 2u) << "key 1 the probe, then the real question\n"
                                                 << show(events_);
+}
+
+// issue #11: the command line for an admin. A name that is no local account is said so, with exit 4, before
+// anything is stored or asked (sshd's decoy is for remote logins, not for root at a shell).
+TEST_F(Passkeys, AnAccountThatDoesNotExistIsNamedWithExitFour) {
+    start_helper();
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"list", "--user", "nosuch"},
+                                               {"enroll", "--user", "nosuch"},
+                                               {"remove", "AAAAAAAAAA", "--user", "nosuch"},
+                                               {"rename", "AAAAAAAAAA", "x", "--user", "nosuch"}}) {
+        const auto r = cli(args);
+        EXPECT_EQ(r.exit_code, 4) << r.describe() << log();
+        EXPECT_EQ(r.err, "pam-passwordless: There is no local account 'nosuch'.\n") << r.describe();
+        EXPECT_TRUE(r.out.empty()) << r.describe();
+    }
+    EXPECT_TRUE(contains(log(), "method=manage:list outcome=user_unknown")) << log();
+    EXPECT_FALSE(fs::exists(store() / "nosuch"));
+}
+
+// Keys left in the store by an account since deleted can still be seen and removed.
+TEST_F(Passkeys, KeysOfADeletedAccountCanStillBeListedAndRemoved) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(0, 1, kRpId, "gone") + "\n", kRpId));
+    const auto listed = cli({"list", "--user", "gone"});
+    EXPECT_EQ(listed.exit_code, 0) << listed.describe() << log();
+    const auto rows = parse_table(listed.out);
+    ASSERT_EQ(rows.size(), 1u) << listed.describe();
+    EXPECT_TRUE(contains(listed.out, "gone is not a local account: these keys sign nobody in")) << listed.out;
+    const auto removed = cli({"remove", rows[0].id, "--user", "gone"});
+    EXPECT_EQ(removed.exit_code, 0) << removed.describe() << log();
+    EXPECT_EQ(cli({"list", "--user", "gone"}).exit_code, 4);
+}
+
+// An import that imports nothing fails (exit 1) and says why, on lines that carry the program's name.
+TEST_F(Passkeys, AnImportThatImportsNothingFails) {
+    start_helper();
+    const fs::path file = dir_ / "u2f_keys";
+    write_text(file, "# only a comment\n", fs::perms(0600));
+    const auto empty = cli({"import", file.string(), "--rp-id", kRpId});
+    EXPECT_EQ(empty.exit_code, 1) << empty.describe() << log();
+    EXPECT_EQ(empty.err, "pam-passwordless: Imported nothing: the file holds no pam-u2f line.\n")
+        << empty.describe();
+
+    write_text(file, "mallory:bm90IGEga2V5IGhhbmRsZQ==,bm90IGEga2V5,es256,+presence\n", fs::perms(0600));
+    const auto bad = cli({"import", file.string(), "--rp-id", kRpId});
+    EXPECT_EQ(bad.exit_code, 1) << bad.describe() << log();
+    EXPECT_TRUE(
+        contains(bad.err, "pam-passwordless: Imported 0 credential(s).\npam-passwordless: not imported: "))
+        << bad.describe();
+    EXPECT_TRUE(contains(log(), "method=manage:import outcome=auth_err")) << log();
+    EXPECT_TRUE(list("mallory").empty());
+}
+
+// Credential ids by unique prefix: 'list' shows the shortest start that tells a key from the account's others
+// (at least 8 characters), and rename and remove take any start of 8 or more that names one credential.
+TEST_F(Passkeys, CredentialIdsAreTakenByUniquePrefix) {
+    start_helper();
+    // Two imported credentials whose ids share their first 16 characters (base64url
+    // AAAAAAAAAAAAAAAAESIzRA and AAAAAAAAAAAAAAAAVWZ3iA), beside a key enrolled here.
+    const std::string line = pamu2f_line(0, 1, kRpId, "alice");
+    const auto comma = line.find(',');
+    ASSERT_NE(comma, std::string::npos) << line;
+    const std::string rest = line.substr(comma);
+    // pam-u2f keeps one line per user, its credentials separated by ':'.
+    ASSERT_NO_FATAL_FAILURE(
+        import("alice:AAAAAAAAAAAAAAAAESIzRA==" + rest + ":AAAAAAAAAAAAAAAAVWZ3iA==" + rest + "\n", kRpId));
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    auto rows = list("alice");
+    ASSERT_EQ(rows.size(), 3u);
+    std::vector<std::string> ids;
+    for (const auto& r : rows) ids.push_back(r.id);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), "AAAAAAAAAAAAAAAAE"), ids.end())
+        << ::testing::PrintToString(ids);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), "AAAAAAAAAAAAAAAAV"), ids.end())
+        << ::testing::PrintToString(ids);
+    const std::string desk = id_of("alice", "desk key");
+    EXPECT_EQ(desk.size(), 8u) << desk;
+
+    // Ambiguous: refused, naming the candidates' short forms; nothing changes.
+    const auto ambiguous = cli({"remove", "AAAAAAAAAAAA", "--user", "alice"});
+    EXPECT_EQ(ambiguous.exit_code, 1) << ambiguous.describe() << log();
+    EXPECT_EQ(
+        ambiguous.err,
+        "pam-passwordless: 'AAAAAAAAAAAA' is the start of 2 IDs (AAAAAAAAAAAAAAAAE, AAAAAAAAAAAAAAAAV); "
+        "type more of it.\n")
+        << ambiguous.describe();
+    // Unknown, and too short to be taken as a prefix at all.
+    const auto unknown = cli({"remove", "zzzzzzzzzz", "--user", "alice"});
+    EXPECT_EQ(unknown.exit_code, 1) << unknown.describe();
+    EXPECT_EQ(unknown.err, "pam-passwordless: No such security key.\n") << unknown.describe();
+    const auto too_short = cli({"rename", desk.substr(0, 7), "x", "--user", "alice"});
+    EXPECT_EQ(too_short.exit_code, 2) << too_short.describe();
+    EXPECT_TRUE(contains(too_short.err, "at least 8 characters")) << too_short.describe();
+    EXPECT_EQ(list("alice").size(), 3u);
+
+    // The short forms as listed, and a longer start, each name one credential.
+    const auto renamed = cli({"rename", desk, "travel key", "--user", "alice"});
+    EXPECT_EQ(renamed.exit_code, 0) << renamed.describe() << log();
+    EXPECT_EQ(id_of("alice", "travel key"), desk);
+    const auto removed = cli({"remove", "AAAAAAAAAAAAAAAAESI", "--user", "alice"});
+    EXPECT_EQ(removed.exit_code, 0) << removed.describe() << log();
+    rows = list("alice");
+    ASSERT_EQ(rows.size(), 2u);
+    // With its twin gone, the other one is 8 characters again.
+    ids.clear();
+    for (const auto& r : rows) ids.push_back(r.id);
+    EXPECT_NE(std::find(ids.begin(), ids.end(), "AAAAAAAA"), ids.end()) << ::testing::PrintToString(ids);
+    EXPECT_EQ(cli({"remove", "AAAAAAAA", "--user", "alice"}).exit_code, 0) << log();
+    EXPECT_EQ(list("alice").size(), 1u);
 }
 
 }  // namespace

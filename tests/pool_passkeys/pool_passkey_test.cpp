@@ -490,8 +490,9 @@ TEST_F(PoolPasskeys, ListThenDelete) {
     const auto rows = parse_pool_table(listed.out);
     ASSERT_EQ(rows.size(), 1u) << listed.description;
     const Row row = rows[0];
-    EXPECT_TRUE(std::regex_match(row.id, std::regex("[A-Za-z0-9_-]{16,}"))) << row.id;
-    EXPECT_TRUE(contains(passkeys_json(), "\"credential_id\": \"" + row.id + "\"")) << passkeys_json();
+    // The short form of the pool's id: its first 8 characters, as alice has no other passkey.
+    EXPECT_TRUE(std::regex_match(row.id, std::regex("[A-Za-z0-9_-]{8}"))) << row.id;
+    EXPECT_TRUE(contains(passkeys_json(), "\"credential_id\": \"" + row.id)) << passkeys_json();
     EXPECT_EQ(row.name, "Roaming passkey");
     EXPECT_EQ(row.rp_id, kRpId);
     EXPECT_EQ(row.attachment, "cross-platform");
@@ -507,6 +508,14 @@ TEST_F(PoolPasskeys, ListThenDelete) {
     EXPECT_EQ(wrong.exit_code(), 1) << wrong.description;
     EXPECT_TRUE(contains(wrong.err, "No such passkey.")) << wrong.description;
 
+    // Too short to be taken as a start of an id: refused before any sign-in, so no code is sent for it.
+    const std::size_t sent = outbox_lines();
+    const auto too_short = cli_plain({"pool-delete", row.id.substr(0, 7), "--user", "alice"});
+    EXPECT_EQ(too_short.exit_code, 2) << too_short.describe();
+    EXPECT_TRUE(contains(too_short.err, "at least 8 characters")) << too_short.describe();
+    EXPECT_EQ(outbox_lines(), sent);
+
+    // The short form as listed names the passkey; the helper sends the pool its whole id.
     const auto deleted = cli({"pool-delete", row.id, "--user", "alice"}, Person{"Passkey", std::nullopt});
     ASSERT_EQ(deleted.exit_code(), 0) << deleted.description;
     EXPECT_TRUE(contains(deleted.err, kTouch)) << "signed in with the passkey itself\n"
@@ -774,6 +783,30 @@ TEST_F(PoolPasskeys, CommandLineUsageAndRefusals) {
     const auto unreachable =
         cli_plain({"pool-list", "--user", "alice"}, std::nullopt, (dir_ / "no-such.sock").string());
     EXPECT_EQ(unreachable.exit_code, 3) << unreachable.describe();
+}
+
+// issue #11: root managing the pool passkeys of an account that has no identity (or of a name that is no
+// account) is told so, with exit 4, before any sign-in: no decoy menu ending in "refused (abort)", no request
+// to the pool, no code sent. The decoy stays for logins (a remote login must not learn who is enrolled).
+TEST_F(PoolPasskeys, AnAccountWithoutAnIdentityIsToldSoInsteadOfADecoy) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const std::size_t sent = outbox_lines();
+    const std::size_t asked = count_of(requests(), "\"InitiateAuth\"");
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"pool-delete", "AAAAAAAAAA", "--user", "carol"},
+                                               {"pool-list", "--user", "carol"},
+                                               {"pool-register", "--user", "carol"}}) {
+        const auto r = cli_plain(args);
+        EXPECT_EQ(r.exit_code, 4) << r.describe() << context();
+        EXPECT_EQ(r.err, "pam-passwordless: carol has no identity in the mapping file.\n") << r.describe();
+    }
+    const auto nosuch = cli_plain({"pool-list", "--user", "nosuch"});
+    EXPECT_EQ(nosuch.exit_code, 4) << nosuch.describe() << context();
+    EXPECT_EQ(nosuch.err, "pam-passwordless: There is no local account 'nosuch'.\n") << nosuch.describe();
+    EXPECT_EQ(outbox_lines(), sent);
+    EXPECT_EQ(count_of(requests(), "\"InitiateAuth\""), asked) << requests();
+    EXPECT_TRUE(contains(log(), "method=manage:pool-delete outcome=user_unknown")) << log();
 }
 
 }  // namespace

@@ -83,12 +83,29 @@ TEST(IdentityMap, BadIdentifierNamesFileAndLine) {
 
 TEST(IdentityMap, MissingOrExtraFieldsNameFileAndLine) {
     EXPECT_EQ(error_for("alice\n"), "/etc/pam_passwordless/identities:1: expected 'local-user identifier'");
-    EXPECT_EQ(error_for("alice alice@example.com\nbob bob@example.com carol@example.com\n"),
-              "/etc/pam_passwordless/identities:2: expected 'local-user identifier'");
-    // One identifier is one field: a phone number written with spaces would be read as extra fields, and is
-    // refused rather than glued together into some other number.
-    EXPECT_EQ(error_for("alice +1 555 555 0123\n"),
+    EXPECT_EQ(error_for("alice   # no identifier\n"),
               "/etc/pam_passwordless/identities:1: expected 'local-user identifier'");
+    // The identifier is the rest of the line: two identifiers on one line are not one identifier.
+    EXPECT_EQ(error_for("alice alice@example.com\nbob bob@example.com carol@example.com\n"),
+              "/etc/pam_passwordless/identities:2: 'bob@example.com carol@example.com' is not an email "
+              "address, a +E.164 phone number or username:NAME");
+    EXPECT_THAT(error_for("bob username:bob smith\n"), HasSubstr(":1: 'username:bob smith' is not"));
+    // Two phone numbers are never glued into a third: a '+' inside a number is refused.
+    EXPECT_THAT(error_for("alice +1 555 555 0123 +44 20 7946 0958\n"), HasSubstr(":1: '+1 555 555 0123 +44"));
+}
+
+// As the man page says: a phone number may be written with the spaces, dashes, dots and parentheses people
+// put in it; it is kept in E.164.
+TEST(IdentityMap, PhoneNumbersMayHoldSpacesAndSeparators) {
+    const auto m = IdentityMap::parse(
+        "alice +1 555 555 0123\nbob\t+44 (20) 7946-0958   # office\ncarol +33 1.23.45.67.89\t\n",
+        "identities");
+    ASSERT_EQ(m.lookup("alice").size(), 1u);
+    EXPECT_EQ(m.lookup("alice")[0].value, "+15555550123");
+    ASSERT_EQ(m.lookup("bob").size(), 1u);
+    EXPECT_EQ(m.lookup("bob")[0].value, "+442079460958");
+    ASSERT_EQ(m.lookup("carol").size(), 1u);
+    EXPECT_EQ(m.lookup("carol")[0].value, "+33123456789");
 }
 
 }  // namespace

@@ -9,8 +9,10 @@
 #include "account_policy.hpp"
 #include "config.hpp"
 #include "enrol_policy.hpp"
+#include "identity_map.hpp"
 #include "remote_host.hpp"
 #include "test_dir.hpp"
+#include "trusted_file.hpp"
 
 namespace pp::helper {
 namespace {
@@ -125,15 +127,35 @@ TEST(ClaimBinding, BadKeysAreRefused) {
 }
 
 // A map line for an account that does not exist here is never used (such a name gets no code): the admin
-// should hear about it, as a typo in a name is the likely cause.
+// should hear about it, as a typo in a name is the likely cause. check-config prints these warnings and the
+// helper logs them at each load (tests/pam/admin_cli_test.cpp runs both programs).
 TEST(IdentityMapWarnings, LinesForAccountsThatDoNotExistHere) {
     if (!test::running_as_root()) GTEST_SKIP() << "the identity map must be owned by root";
     const test::TestDir dir;
     const auto map =
-        dir.write("identities", "root root@example.com\nno-such-account-pp-test a@example.com\n");
-    const auto w = all_warnings(parse("", "mapping_file = " + map + "\n"));
+        dir.write("identities", "root root@example.com\nno-such-account-pp-test a@example.com\n", 0640);
+    const auto loaded = IdentityMap::load(map);
+    std::string w;
+    for (const auto& line : loaded.warnings()) w += line + "\n";
     EXPECT_THAT(w, HasSubstr("'no-such-account-pp-test' is not a local account here"));
     EXPECT_THAT(w, ::testing::Not(HasSubstr("'root' is not")));
+    EXPECT_THAT(w, ::testing::Not(HasSubstr("readable by every local user")));
+}
+
+// Readable by all is warned about (it tells every local user who is enrolled, and where); writable by group
+// or others is refused, as for every file the helper trusts.
+TEST(IdentityMapWarnings, AFileEveryoneCanReadIsWarnedAboutAndOneOthersCanWriteIsRefused) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the identity map must be owned by root";
+    const test::TestDir dir;
+    const auto readable = dir.write("identities", "root root@example.com\n", 0644);
+    const auto loaded = IdentityMap::load(readable);
+    ASSERT_EQ(loaded.warnings().size(), 1u);
+    EXPECT_THAT(loaded.warnings()[0], HasSubstr("readable by every local user"));
+    for (const mode_t mode : {0664, 0646})
+        EXPECT_THROW(
+            (void)IdentityMap::load(dir.write("identities-" + std::to_string(mode), "root r@x.org\n", mode)),
+            FileError)
+            << std::oct << mode;
 }
 
 TEST(LocalAccount, RootExistsAndANonsenseNameDoesNot) {
