@@ -337,6 +337,15 @@ void Helper::start(const fs::path& config) {
                 dir_ / "helper.log");
     if (!wait_until([&] { return fs::exists(socket()) || !proc_.running(); }) || !fs::exists(socket()))
         throw std::runtime_error("the helper did not start: " + log());
+    // The socket is bound before the configuration is read: a test that rewrites the file next must not race
+    // the first load.
+    const auto loaded = [&] {
+        const std::string text = log();
+        return text.find("configuration loaded from") != std::string::npos ||
+               text.find("configuration refused") != std::string::npos;
+    };
+    if (!wait_until([&] { return loaded() || !proc_.running(); }) || !loaded())
+        throw std::runtime_error("the helper did not read its configuration: " + log());
 }
 
 Helper::~Helper() {
