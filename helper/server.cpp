@@ -126,13 +126,14 @@ class LoginThreads : public std::enable_shared_from_this<LoginThreads> {
         return false;
     }
 
-    // Sends the idle threads away and waits (up to `limit`) for them to be gone, so that none is still
-    // freeing its OpenSSL state while the process exits. Logins still running end on their own.
+    // Sends the idle threads away and waits (up to `limit`) for every thread to be gone, so that none is
+    // still freeing its OpenSSL state while the process exits: a thread whose login has just ended (its
+    // connection closed, so a stop no longer waits for it) has still to wipe its stack and leave.
     void stop(std::chrono::milliseconds limit) {
         std::unique_lock lock(mutex_);
         stopping_ = true;
         wake_.notify_all();
-        ended_.wait_for(lock, limit, [&] { return live_ == busy_; });
+        ended_.wait_for(lock, limit, [&] { return live_ == 0; });
     }
 
   private:
