@@ -183,6 +183,30 @@ class LoginThreads : public std::enable_shared_from_this<LoginThreads> {
     bool stopping_ = false;
 };
 
+// Closes a login's connection after its last message. A unix socket closed with unread messages makes the
+// peer's next receive fail with ECONNRESET before it reads what is queued for it: a person's answer that
+// crossed the helper's Result (a login that timed out just as the answer came) would make the module lose the
+// Result and report "unavailable". So: no more sending, then read and drop what the module still sends until
+// it hangs up (it does once it has the Result), for at most a second.
+void close_after_result(UniqueFd& fd) {
+    if (!fd) return;
+    ::shutdown(fd.get(), SHUT_WR);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    char scratch[4096];
+    for (;;) {
+        const ssize_t n = ::recv(fd.get(), scratch, sizeof scratch, MSG_DONTWAIT);
+        if (n > 0) continue;
+        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd p{fd.get(), POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    }
+    explicit_bzero(scratch, sizeof scratch);
+    fd.reset();
+}
+
 // Refused at accept, without a thread: take the request if it is already there (the module sends it at once)
 // so that closing does not reset the connection, then answer. A client whose request arrives later finds its
 // send refused and still reads this Result.
@@ -335,7 +359,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                 threads->start([fd, peer, rt, err = std::move(err), admission, limits, trim_due, state] {
                     run_connection(
                         LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get(), state.get()});
-                    fd->reset();
+                    close_after_result(*fd);
                     if (admission->close(peer.uid)) trim_due->store(true);
                 });
             if (!started) {
