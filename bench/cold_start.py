@@ -25,9 +25,7 @@ first (both trees): `cmake --build B --target login_load_driver pam-passwordless
 """
 
 import argparse
-import glob
 import json
-import math
 import os
 import select
 import shlex
@@ -39,51 +37,10 @@ import subprocess
 import sys
 import time
 
-SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
+from bench_support import NSS_WRAPPER, SECRET, STANDIN, mann_whitney, wait_for, write
+
 SERVICE = "pp-cold"
-SECRET = "s3cr3t-for-the-local-stand-in-only"
 USERS = 8
-# The load users are local accounts for the helper only (codes go only to local accounts): nss_wrapper, as in
-# tests/load, so nothing in /etc changes.
-NSS_WRAPPER = next(iter(sorted(glob.glob("/usr/lib/*/libnss_wrapper.so") + glob.glob("/usr/lib/libnss_wrapper.so"))),
-                   "/usr/lib/libnss_wrapper.so")
-
-
-def write(path, text, mode=0o644):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def wait_for(predicate, what, limit=30.0):
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            sys.exit(f"cold_start: timed out waiting for {what}")
-        time.sleep(0.001)
-
-
-def mann_whitney(a, b):
-    """Two-sided Mann-Whitney U with the normal approximation (ties averaged): (U of a, p)."""
-    ranked = sorted([(x, 0) for x in a] + [(x, 1) for x in b])
-    ranks = [0.0] * len(ranked)
-    i = 0
-    while i < len(ranked):
-        j = i
-        while j + 1 < len(ranked) and ranked[j + 1][0] == ranked[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2 + 1
-        i = j + 1
-    r_a = sum(r for r, (_, g) in zip(ranks, ranked) if g == 0)
-    n1, n2 = len(a), len(b)
-    u = r_a - n1 * (n1 + 1) / 2
-    mu, sigma = n1 * n2 / 2, math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
-    z = (u - mu) / sigma if sigma else 0.0
-    return u, math.erfc(abs(z) / math.sqrt(2))
 
 
 class Helper:

@@ -33,7 +33,6 @@ e2e rig: a private mount and PID namespace, tests/e2e/e2e_support.py). Build fir
 
 import argparse
 import json
-import math
 import os
 import random
 import socket
@@ -42,7 +41,8 @@ import string
 import sys
 import time
 
-SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from bench_support import SOURCE, kolmogorov_smirnov, mann_whitney
+
 sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
 
 import e2e_support as e2e  # noqa: E402
@@ -109,56 +109,6 @@ def timed_login(sshd, user):
         e2e.check(False, f"{user} was let in")
     finally:
         transport.close()
-
-
-def mann_whitney(a, b):
-    """Two-sided Mann-Whitney U test, normal approximation with tie and continuity correction. Returns (U, p)."""
-    pooled = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
-    ranks = [0.0] * len(pooled)
-    ties = 0.0
-    i = 0
-    while i < len(pooled):
-        j = i
-        while j + 1 < len(pooled) and pooled[j + 1][0] == pooled[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2 + 1
-        t = j - i + 1
-        ties += t ** 3 - t
-        i = j + 1
-    n1, n2 = len(a), len(b)
-    r1 = sum(r for r, (_, g) in zip(ranks, pooled) if g == 0)
-    u1 = r1 - n1 * (n1 + 1) / 2
-    u = min(u1, n1 * n2 - u1)
-    n = n1 + n2
-    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - ties / (n * (n - 1))))
-    if sigma == 0:
-        return u, 1.0
-    z = (abs(u1 - n1 * n2 / 2) - 0.5) / sigma
-    return u, math.erfc(max(z, 0) / math.sqrt(2))
-
-
-def kolmogorov_smirnov(a, b):
-    """Two-sided two-sample Kolmogorov-Smirnov test: the largest distance D between the two empirical
-    distribution functions, and its p from the asymptotic Kolmogorov distribution with Stephens' correction
-    for small samples (Numerical Recipes' probks). Returns (D, p)."""
-    xs, ys = sorted(a), sorted(b)
-    n1, n2 = len(xs), len(ys)
-    i = j = 0
-    d = 0.0
-    while i < n1 and j < n2:
-        v = min(xs[i], ys[j])
-        while i < n1 and xs[i] == v:
-            i += 1
-        while j < n2 and ys[j] == v:
-            j += 1
-        d = max(d, abs(i / n1 - j / n2))
-    en = math.sqrt(n1 * n2 / (n1 + n2))
-    lam = (en + 0.12 + 0.11 / en) * d
-    if lam < 0.2:  # the series converges too slowly here, and p is 1 to six places
-        return d, 1.0
-    p = 2 * sum((-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))
-    return d, min(max(p, 0.0), 1.0)
 
 
 def spans(arrivals):

@@ -24,7 +24,6 @@ pam-passwordless-helper pam_passwordless`.
 
 import argparse
 import json
-import math
 import os
 import shutil
 import signal
@@ -34,66 +33,16 @@ import sys
 import threading
 import time
 
-SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
+from bench_support import NSS_WRAPPER, SECRET, STANDIN, login_threads, mann_whitney, wait_for, write
+
 SERVICE = "pp-bench"
-SECRET = "s3cr3t-for-the-local-stand-in-only"
 TICK = os.sysconf("SC_CLK_TCK")
-NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
-
-
-def write(path, text, mode=0o644):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def wait_for(predicate, what, limit=30.0):
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            sys.exit(f"limits_bench: timed out waiting for {what}")
-        time.sleep(0.001)
 
 
 def cpu_ticks(pid):
     with open(f"/proc/{pid}/stat", encoding="ascii") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
-
-
-def login_threads(pid):
-    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
-    busy = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
-                busy += f.read().strip() == "pp-login"
-        except FileNotFoundError:
-            pass
-    return busy
-
-
-def mann_whitney(a, b):
-    """Two-sided Mann-Whitney U with the normal approximation (ties averaged): (U of a, p)."""
-    ranked = sorted([(x, 0) for x in a] + [(x, 1) for x in b])
-    ranks = [0.0] * len(ranked)
-    i = 0
-    while i < len(ranked):
-        j = i
-        while j + 1 < len(ranked) and ranked[j + 1][0] == ranked[i][0]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[k] = (i + j) / 2 + 1
-        i = j + 1
-    r_a = sum(r for r, (_, g) in zip(ranks, ranked) if g == 0)
-    n1, n2 = len(a), len(b)
-    u = r_a - n1 * (n1 + 1) / 2
-    mu, sigma = n1 * n2 / 2, math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
-    z = (u - mu) / sigma if sigma else 0.0
-    return u, math.erfc(abs(z) / math.sqrt(2))
 
 
 class ConnectionCounter:

@@ -24,42 +24,10 @@ import signal
 import statistics
 import subprocess
 import sys
-import time
 
-SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STANDIN = os.path.join(SOURCE, "tests", "cognito_standin", "cognito_standin.py")
+from bench_support import NSS_WRAPPER, SECRET, STANDIN, login_threads, wait_for, write
+
 SERVICE = "pp-bench"
-SECRET = "s3cr3t-for-the-local-stand-in-only"
-
-
-def write(path, text, mode=0o644):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
-
-
-def wait_for(predicate, what, limit=30.0):
-    deadline = time.monotonic() + limit
-    pause = 0.002
-    while not predicate():
-        if time.monotonic() > deadline:
-            sys.exit(f"login_latency: timed out waiting for {what}")
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
-
-
-def login_threads(pid):
-    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
-    busy = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
-                busy += f.read().strip() == "pp-login"
-        except FileNotFoundError:
-            pass
-    return busy
 
 
 def status_field(pid, key):
@@ -152,7 +120,7 @@ def main():
             f"{n}:x:{2000 + i}:{2000 + i}::/nonexistent:/bin/sh\n" for i, n in enumerate(names)))
         write(os.path.join(work, "group"), "root:x:0:\n")
         procs.append(subprocess.Popen(
-            ["/usr/bin/env", "LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libnss_wrapper.so",
+            ["/usr/bin/env", "LD_PRELOAD=" + NSS_WRAPPER,
              f"NSS_WRAPPER_PASSWD={work}/passwd", f"NSS_WRAPPER_GROUP={work}/group",
              helper_bin, "--foreground", "--socket", socket, "--config", os.path.join(work, "helper.conf")],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log))
