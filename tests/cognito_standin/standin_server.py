@@ -48,6 +48,11 @@ def _header_safe(text: str) -> str:
 
 class StandinServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default accept queue is 5. With 200 logins connecting at once and this one accept thread
+    # slowed by the GIL, the kernel dropped handshakes and clients retried after 1, 2, 4, 8, 16 s: a connect
+    # could take 31 s and a request with a 30 s limit failed (load.two_hundred_logins, now and then). The real
+    # service does not drop connections at that rate, so neither does its stand-in.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address, state_dir: str, tls_contexts: dict, keyring, pool_id: str, request_log):
         super().__init__(address, Handler)
