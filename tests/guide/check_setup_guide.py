@@ -258,6 +258,29 @@ def parse_shorthand(text):
 # The service model
 
 
+_CATEGORY_RANGES = {}
+
+
+def unicode_category_ranges(major):
+    """A character-class body (ranges, escaped) of every code point whose general category starts with
+    `major` (L letters, M marks, S symbols, N numbers, P punctuation, ...)."""
+    if major not in _CATEGORY_RANGES:
+        import unicodedata
+        parts, start, prev = [], None, None
+        for cp in range(sys.maxunicode + 1):
+            if unicodedata.category(chr(cp)).startswith(major):
+                if start is None:
+                    start = cp
+                prev = cp
+            elif start is not None:
+                parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+                start = None
+        if start is not None:
+            parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+        _CATEGORY_RANGES[major] = "".join(parts)
+    return _CATEGORY_RANGES[major]
+
+
 class Model:
     def __init__(self, path):
         with open(path, encoding="utf-8") as f:
@@ -265,6 +288,7 @@ class Model:
         self.shapes = data["shapes"]
         self.operations = {kebab(name): op for name, op in data["operations"].items()}
         self.patterns_skipped = set()
+        self.compiled = {}
 
     def shape(self, ref):
         return self.shapes[ref["shape"]] if isinstance(ref, dict) else self.shapes[ref]
@@ -302,11 +326,7 @@ class Model:
                 raise GuideError(f"{where}: '{value}' is not one of {', '.join(shape['enum'])}")
             self.check_bounds(len(value), shape, where, "characters")
             if "pattern" in shape:
-                try:
-                    pattern = re.compile(shape["pattern"])
-                except re.error:
-                    self.patterns_skipped.add(shape["pattern"])  # \p{L} and friends: Python's re lacks them
-                    pattern = None
+                pattern = self.pattern(shape["pattern"])
                 if pattern and not pattern.fullmatch(value):
                     raise GuideError(f"{where}: '{value}' does not match the pattern {shape['pattern']}")
         elif t in ("integer", "long"):
@@ -318,6 +338,18 @@ class Model:
                 raise GuideError(f"{where}: expected true or false, got {value!r}")
         else:
             raise GuideError(f"{where}: this checker does not read {t} values")
+
+    def pattern(self, text):
+        """The model's pattern for Python's re, whose classes lack \\p{..}: each Unicode general category the
+        pattern names is spelled out as the code point ranges of this Python's Unicode database."""
+        if text not in self.compiled:
+            translated = re.sub(r"\\p\{([A-Z])\}", lambda m: unicode_category_ranges(m.group(1)), text)
+            try:
+                self.compiled[text] = re.compile(translated)
+            except re.error:
+                self.patterns_skipped.add(text)
+                self.compiled[text] = None
+        return self.compiled[text]
 
     @staticmethod
     def check_bounds(n, shape, where, unit):
@@ -558,6 +590,9 @@ UNIT_CASES = [
     ("string too long", "set-user-pool-mfa-config --user-pool-id eu-west-1_AbC1 --web-authn-configuration "
      "RelyingPartyId=" + "a" * 128, "128 characters is above the maximum 127"),
     ("pattern", "describe-user-pool --user-pool-id nounderscore", "does not match the pattern"),
+    ("Unicode pattern", "admin-get-user --user-pool-id eu-west-1_AbC1 --username 'two words'",
+     "does not match the pattern"),
+    ("Unicode pattern passes", "admin-get-user --user-pool-id eu-west-1_AbC1 --username élise@exämple.com", None),
     ("shorthand with an unknown key", "admin-create-user --user-pool-id eu-west-1_AbC1 --username u "
      "--user-attributes Nme=email,Value=a@example.com", "'Nme' is not a member"),
     ("shorthand missing a required key", "admin-create-user --user-pool-id eu-west-1_AbC1 --username u "
