@@ -17,7 +17,9 @@
    filled in, paths moved under the work directory) passes the built helper's own check-config.
 3. The sshd_config lines the guide writes are read by the sshd of this machine (`sshd -T`), which refuses an
    unknown option or a bad value, and each option shows up in its effective configuration.
-4. LOGIN_TIMEOUT, which the guide edits, exists in this machine's /etc/login.defs.
+4. The timeouts the guide sets agree: sshd's LoginGraceTime, login.defs' LOGIN_TIMEOUT and the app client's
+   AuthSessionValidity are each at least the helper's login_timeout, as the guide says they must be.
+5. LOGIN_TIMEOUT, which the guide edits, exists in this machine's /etc/login.defs.
 
 Unit cases run first: a typo'd option, a missing required member, a bad enum value and other bad inputs must
 each be refused with the expected message, and a good command must pass; a checker that cannot fail fails.
@@ -744,7 +746,10 @@ def main():
             print(f"FAIL: the guide names {option} but its drop-in does not set it")
             failures += 1
 
-    # 4. login.defs.
+    # 4. The timeouts agree: no step of the chain cuts a login off before the helper's login_timeout.
+    failures += check_timeouts(doc, blocks, commands, conf_written, drop_ins, env)
+
+    # 5. login.defs.
     with open(args.login_defs, encoding="utf-8") as f:
         if not re.search(r"^LOGIN_TIMEOUT\s", f.read(), re.M):
             print(f"FAIL: {args.login_defs} has no LOGIN_TIMEOUT line for the guide's sed to change")
@@ -754,11 +759,44 @@ def main():
     return 1 if failures else 0
 
 
+def check_timeouts(doc, blocks, commands, conf_written, drop_ins, env):
+    """login_timeout (helper.conf) <= LoginGraceTime (sshd), LOGIN_TIMEOUT (login.defs) and the app client's
+    AuthSessionValidity: each is what the guide says must hold."""
+    found = {}
+    for target, text, quoted in conf_written:
+        m = re.search(r"^login_timeout\s*=\s*([0-9]+)\s*$", text, re.M)
+        if m:
+            found["login_timeout"] = int(m.group(1))
+    for text in drop_ins:
+        m = re.search(r"^LoginGraceTime\s+([0-9]+)\s*$", text, re.M)
+        if m:
+            found["sshd LoginGraceTime"] = int(m.group(1))
+    m = re.search(r"LOGIN_TIMEOUT\\t\\t([0-9]+)/' /etc/login\.defs", doc)
+    if m:
+        found["login.defs LOGIN_TIMEOUT"] = int(m.group(1))
+    for source, argv in commands:
+        if isinstance(argv, list) and argv[:1] == ["create-user-pool-client"] and "--auth-session-validity" in argv:
+            found["AuthSessionValidity (minutes) x 60"] = int(argv[argv.index("--auth-session-validity") + 1]) * 60
+    want = ["login_timeout", "sshd LoginGraceTime", "login.defs LOGIN_TIMEOUT", "AuthSessionValidity (minutes) x 60"]
+    missing = [w for w in want if w not in found]
+    if missing:
+        print(f"FAIL: the guide does not set {', '.join(missing)}")
+        return 1
+    failures = 0
+    for name in want[1:]:
+        if found[name] < found["login_timeout"]:
+            print(f"FAIL: {name} = {found[name]} s is shorter than login_timeout = {found['login_timeout']} s")
+            failures += 1
+    if not failures:
+        print("ok: " + ", ".join(f"{n} {found[n]} s" for n in want) + ": none cuts a login short")
+    return failures
+
+
 def check_with_helper(helper, written, env, work):
     """The guide's helper.conf, placeholders filled in and /etc/pam_passwordless moved to the work directory,
     through the built helper's check-config."""
     target, text, quoted = written
-    conf_dir = os.path.join(work, "helper-conf")
+    conf_dir = os.path.join(os.path.abspath(work), "helper-conf")
     os.makedirs(conf_dir, mode=0o755, exist_ok=True)
     os.chmod(conf_dir, 0o755)
     body = text if quoted else expand(text, env)
