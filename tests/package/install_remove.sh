@@ -80,6 +80,10 @@ for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless \
 	[ -e "$f" ] || fail "missing $f"
 done
 ok "module in /lib/$multiarch/security, helper, command line, units, profile and man pages installed"
+for f in /usr/share/man/man7/pam-passwordless-setup.7.gz /usr/share/doc/pam-passwordless/setup.md.gz; do
+	[ -e "$f" ] || fail "missing $f"
+done
+ok "the setup guide and its man page installed"
 
 check_mode() {
 	local got
