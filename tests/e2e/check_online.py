@@ -35,7 +35,7 @@ SCENARIOS = [
     "good", "good-secret", "placeholder", "secret-not-set", "secret-file-missing", "secret-file-empty",
     "wrong-secret", "no-user-auth", "unknown-client", "factor-missing", "ca-missing", "tls-untrusted",
     "tls-wrong-host", "tls-expired", "unreachable", "issuer-mismatch", "issuer-other-pool", "jwks-down",
-    "jwks-invalid",
+    "jwks-invalid", "masked-by-error",
 ]
 
 
@@ -283,6 +283,19 @@ def scenario(run, name):
         run.start(pool())
         wrong = run.ready["issuer"].replace(POOL_ID, "us-east-1_OtherPool")
         expect_online_failure(run, run.config(issuer=wrong), "issuer", "openid-configuration", "HTTP 404")
+    elif name == "masked-by-error":
+        # The service model says a pool with PreventUserExistenceErrors ENABLED refuses an unknown name as a
+        # wrong sign-in; the stand-in masks with a challenge instead (its README), so the answer is injected:
+        # the client counts as accepted, and the first factors are reported unchecked rather than guessed.
+        run.start(pool())
+        run.control({"ops": ["InitiateAuth"],
+                     "error": {"name": "NotAuthorizedException", "message": "Incorrect username or password."}})
+        code, out, _ = run.check_config(run.config(), online=True)
+        check(code == 0, f"a pool hiding unknown names this way is no failure (exit 0), not {code}")
+        expect_line(out, "ok", "USER_AUTH", "allowed")
+        expect_line(out, "not checked:", "first factors", "Incorrect username or password")
+        check(not lines_with(out, "FAIL"), "a FAIL line for a pool that hides unknown names")
+        run.outbox_empty()
     elif name == "jwks-down":
         run.start(pool())
         run.control({"jwks": "down"})
