@@ -396,6 +396,25 @@ Config parse_config(const std::string& text, const std::string& source) {
     return c;
 }
 
+namespace {
+
+// Every request to the pool trusts exactly this file: one that is missing or unreadable fails every login,
+// and one that someone other than root could write would let them add a CA of their own and answer for the
+// pool (its keys, so its tokens). Refused at load, as the secret file is, rather than at the first login.
+void check_ca_file(const std::string& path) {
+    constexpr std::size_t max_ca_file_size = 4 * 1024 * 1024;
+    std::string text;
+    try {
+        text = read_trusted_file(path, max_ca_file_size);
+    } catch (const FileError& e) {
+        throw ConfigError(std::string(e.what()) + " (ca_file)");
+    }
+    if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
+        throw ConfigError(path + ": holds no PEM certificate (ca_file)");
+}
+
+}  // namespace
+
 Config load_config(const std::string& path) {
     std::string text;
     try {
@@ -411,8 +430,9 @@ Config load_config(const std::string& path) {
             throw ConfigError(std::string(e.what()) + " (client_secret_file)");
         }
         if (c.client_secret->empty())
-            throw ConfigError(c.client_secret_file + ": the client secret is empty");
+            throw ConfigError(c.client_secret_file + ": the client secret is empty (client_secret_file)");
     }
+    if (!c.ca_file.empty()) check_ca_file(c.ca_file);
     return c;
 }
 
@@ -518,6 +538,13 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
 }
 
 }  // namespace
+
+std::optional<std::string> placeholder_warning(const Config& c) {
+    if (c.pool_id != kExamplePoolId && c.client_id != kExampleClientId) return std::nullopt;
+    return "[pool] pool_id " + c.pool_id + " / client_id " + c.client_id +
+           ": the example's placeholder; no login can succeed until [pool] names your user pool and app "
+           "client (check with: pam-passwordless-helper check-config --online).";
+}
 
 std::vector<std::string> config_warnings(const Config& c) {
     std::vector<std::string> w;

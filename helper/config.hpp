@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rate_limits.hpp"
@@ -17,6 +18,9 @@ namespace pp::helper {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/pam_passwordless/helper.conf";
 inline constexpr const char* kDefaultLimitsStateFile = "/var/lib/pam_passwordless/limits";
+// The ids of the example configuration (conf/helper.conf), which name no real pool.
+inline constexpr std::string_view kExamplePoolId = "eu-west-1_AbCdEf123";
+inline constexpr std::string_view kExampleClientId = "1example23456789abcdefghij";
 
 enum class Method { EmailOtp, SmsOtp, SecurityKey, Passkey };
 std::string_view method_name(Method m);  // as written in the file: email_otp, sms_otp, security_key, passkey
@@ -113,5 +117,9 @@ Config load_config(const std::string& path);
 // What check-config prints: the settings in force and the warnings an admin should read.
 std::string describe_config(const Config& c);
 std::vector<std::string> config_warnings(const Config& c);
+// The example's placeholder ids in [pool]. check-config warns rather than refuses: the package installs the
+// example and its unit runs check-config before the helper starts; with these ids every login fails at the
+// pool, closed.
+std::optional<std::string> placeholder_warning(const Config& c);
 
 }  // namespace pp::helper

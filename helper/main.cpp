@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "control.hpp"
+#include "online_check.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -22,14 +23,15 @@ namespace {
 constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
     "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
-    "       pam-passwordless-helper check-config [--config PATH]\n"
+    "       pam-passwordless-helper check-config [--config PATH] [--online]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
     "       pam-passwordless-helper --version\n"
     "\n"
     "Without --socket the helper expects the listening socket from systemd "
     "(pam-passwordless-helper.socket).\n"
-    "check-config prints the settings in force, or what is wrong, and exits non-zero on an error.\n"
+    "check-config prints the settings in force, or what is wrong, and exits non-zero on an error;\n"
+    "with --online it also tries them against the user pool with requests that cannot send a code.\n"
     "status (root) asks the running helper for its state; exit 3 when no helper is running.\n"
     "reload (root) checks the file, then asks the running helper to load it and waits for the result;\n"
     "exit 1 when it is refused (the configuration in force stays).\n"
@@ -54,12 +56,14 @@ void refuse_core_dumps() {
     }
 }
 
-int check_config(const std::string& path) {
+int check_config(const std::string& path, bool online) {
     try {
         auto rt = pp::helper::Runtime::load(path);
         std::cout << pp::helper::describe_config(rt->config);
         if (!rt->config.mapping_file.empty())
             std::cout << "identity map: " << rt->identities.size() << " local account(s)\n";
+        if (const auto w = pp::helper::placeholder_warning(rt->config))
+            std::cout << "warning: " << *w << "\n";
         for (const auto& w : pp::helper::config_warnings(rt->config)) std::cout << "warning: " << w << "\n";
         for (const auto& w : rt->identities.warnings()) std::cout << "warning: " << w << "\n";
         // A damaged or untrusted limit store refuses every login that needs it: say so here, with its path.
@@ -75,6 +79,7 @@ int check_config(const std::string& path) {
                       << pp::helper::LimitStore(limits_file, rt->config.limits.state_max_bytes).rows()
                       << " count(s) held\n";
         std::cout << "configuration OK\n";
+        if (online) return pp::helper::check_online(*rt, std::cout) == 0 ? 0 : 1;
         return 0;
     } catch (const std::exception& e) {
         std::cerr << kProgram << "error: " << e.what() << "\n";
@@ -102,7 +107,7 @@ int main(int argc, char** argv) {
     refuse_core_dumps();
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string config = pp::helper::kDefaultConfigPath, socket_path, command;
-    bool foreground = false;
+    bool foreground = false, online = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         auto value = [&]() -> std::string {
@@ -118,6 +123,8 @@ int main(int argc, char** argv) {
             socket_path = value();
         else if (a == "--foreground")
             foreground = true;
+        else if (a == "--online")
+            online = true;
         else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;
@@ -131,7 +138,11 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (command == "check-config") return check_config(config);
+    if (online && command != "check-config") {
+        std::cerr << kProgram << "--online goes with check-config only (see --help)\n";
+        return 2;
+    }
+    if (command == "check-config") return check_config(config, online);
     if (command == "status")
         return pp::helper::status_command(socket_path.empty() ? kDefaultSocket : socket_path);
     if (command == "reload")

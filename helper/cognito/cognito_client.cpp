@@ -29,7 +29,15 @@ Step Client::respond(std::string_view challenge, const pp::Secret& session, std:
 }
 
 std::string Client::fetch_jwks(Deadline deadline) {
-    const HttpResponse response = observed([&] { return http_.get(ep_.jwks_url, deadline); });
+    return fetch_document(ep_.jwks_url, deadline);
+}
+
+std::string Client::fetch_openid_configuration(Deadline deadline) {
+    return fetch_document(ep_.issuer + "/.well-known/openid-configuration", deadline);
+}
+
+std::string Client::fetch_document(const std::string& url, Deadline deadline) {
+    const HttpResponse response = observed([&] { return http_.get(url, deadline); });
     if (auto error = classify_response(response.status, response.error_type, response.body.view())) {
         throw *error;
     }

@@ -36,6 +36,9 @@ class Client {
                  const UserContext& context = {});
     // GET jwks_url; returns the body, which is a JSON object.
     std::string fetch_jwks(Deadline deadline);
+    // GET <issuer>/.well-known/openid-configuration (OpenID Connect Discovery): the pool's own account of its
+    // issuer and key set, for check-config --online. Returns the body, which is a JSON object.
+    std::string fetch_openid_configuration(Deadline deadline);
 
     // The passkey operations, authorised by the access token of a sign-in (Step::access_token).
     RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline);
@@ -62,6 +65,7 @@ class Client {
     std::optional<pp::Secret> hash_for(std::string_view username) const;
     // Runs one HTTP request and tells ep_.on_contact how it went.
     HttpResponse observed(const std::function<HttpResponse()>& request) const;
+    std::string fetch_document(const std::string& url, Deadline deadline);
 
     const Endpoint ep_;
     HttpClient http_;

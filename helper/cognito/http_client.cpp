@@ -237,11 +237,15 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
 
     // A handle of its own, so its buffers (the request it built, the answer it received) are freed when the
     // request ends; the connection stays in the lane, which this request alone uses until it is given back.
+    // libcurl's own account of a failure ("SSL certificate problem: certificate has expired"), where
+    // easy_strerror only names its kind; declared before the handle, which may write it until freed.
+    char detail[CURL_ERROR_SIZE] = "";
     Lane lane = take_lane();
     Easy owner(curl.easy_init());
     if (!owner) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a handle");
     CURL* easy = owner.get();
     Transfer transfer;
+    check(curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, detail));
     check(curl.easy_setopt(easy, CURLOPT_SSL_CTX_FUNCTION, release_tls_buffers));
     check(curl.easy_setopt(easy, CURLOPT_URL, url.c_str()));
     check(curl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "https"));
@@ -276,7 +280,11 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     if (transfer.too_large || code == CURLE_FILESIZE_EXCEEDED) {
         throw ServiceError(Failure::Malformed, "", "answer larger than 1 MiB");
     }
-    if (code != CURLE_OK) throw ServiceError(failure_for(code), "", curl.easy_strerror(code));
+    if (code != CURLE_OK) {
+        std::string what = curl.easy_strerror(code);
+        if (detail[0] != '\0') what += std::string(" (") + detail + ")";
+        throw ServiceError(failure_for(code), "", what);
+    }
 
     HttpResponse response;
     check(curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));

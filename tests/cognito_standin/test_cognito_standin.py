@@ -485,6 +485,20 @@ class SignInTests(StandinTestCase):
         self.assertError(MAIN.post("InitiateAuth", {"AuthFlow": "USER_AUTH", "ClientId": PUBLIC}),
                          "InvalidParameterException")
 
+    def test_client_checks_come_before_the_user_lookup(self):
+        """check-config --online probes with a made-up name: the client, its USER_AUTH flow and SECRET_HASH (over
+        the name sent) are judged before the name is looked up, so each fault has its own answer."""
+        name = "pam-passwordless-check-0123456789abcdef0123456789abcdef"
+        self.assertError(MAIN.initiate(name, client_id="nosuchclient"), "ResourceNotFoundException")
+        self.assertError(MAIN.initiate(name, client_id=NO_USER_AUTH), "NotAuthorizedException",
+                         "USER_AUTH flow not enabled for this client")
+        self.assertError(MAIN.initiate(name, SECRET_CLIENT), "NotAuthorizedException",
+                         f"Client {SECRET_CLIENT} is configured with secret but SECRET_HASH was not received")
+        self.assertError(MAIN.initiate(name, SECRET_CLIENT, SECRET_HASH=secret_hash(name, secret="other")),
+                         "NotAuthorizedException", f"Unable to verify secret hash for client {SECRET_CLIENT}")
+        self.assertError(MAIN.initiate(name, SECRET_CLIENT, SECRET_HASH=secret_hash(name)),
+                         "UserNotFoundException", "User does not exist.")
+
     def test_expired_session(self):
         start = SHORT.initiate("frank", preferred="EMAIL_OTP").json()
         code = SHORT.latest_code("frank@example.org")

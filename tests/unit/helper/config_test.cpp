@@ -174,6 +174,25 @@ TEST(ParseConfig, DefaultsAreDerivedFromThePoolId) {
     EXPECT_TRUE(config_warnings(c).empty());
 }
 
+// The example's ids name no pool: check-config says so (the example itself must still load: the package
+// installs it and the unit checks it before every start).
+TEST(ParseConfig, PlaceholderIdsAreNamed) {
+    const std::string binding = "[binding]\nclaim = cognito:username\n";
+    const auto w = placeholder_warning(parse_config(kPool + binding, kSource));
+    ASSERT_TRUE(w.has_value());
+    EXPECT_THAT(*w, HasSubstr("eu-west-1_AbCdEf123"));
+    EXPECT_THAT(*w, HasSubstr("placeholder"));
+    EXPECT_THAT(*w, HasSubstr("check-config --online"));
+    EXPECT_TRUE(placeholder_warning(
+                    parse_config("[pool]\npool_id = eu-west-1_AbCdEf123\nclient_id = realclient\n" + binding,
+                                 kSource))
+                    .has_value());
+    EXPECT_FALSE(
+        placeholder_warning(
+            parse_config("[pool]\npool_id = eu-west-1_Real42\nclient_id = realclient\n" + binding, kSource))
+            .has_value());
+}
+
 TEST(ParseConfig, IssuerDefaultFollowsAnOtherRegion) {
     const Config c = parse_config(
         "[pool]\npool_id = ap-southeast-2_Xyz9\nclient_id = abc\n[binding]\nclaim = cognito:username\n",

@@ -19,6 +19,9 @@ using test::TestDir;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
 
+// Only the PEM markers are read at load; libcurl parses the certificates at each request.
+constexpr const char* kPem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
 class LoadConfig : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -114,13 +117,31 @@ TEST_F(LoadConfig, RefusesAnEmptyClientSecret) {
     for (const char* contents : {"", "\n", "\r\n"}) {
         const auto secret = dir().write("client-secret", contents, 0600);
         EXPECT_EQ(error_for(dir().write("helper.conf", text(secret), 0644)),
-                  secret + ": the client secret is empty");
+                  secret + ": the client secret is empty (client_secret_file)");
     }
 }
 
 TEST_F(LoadConfig, RefusesAMissingClientSecretFile) {
     const auto p = dir().write("helper.conf", text(dir().file("missing-secret")), 0644);
     EXPECT_THAT(error_for(p), HasSubstr("missing-secret: No such file or directory (client_secret_file)"));
+}
+
+// Every request trusts ca_file alone: a missing one would fail every login at the first request, and one
+// that others can write would let them vouch for a pool of their own. Refused at load, naming the key.
+TEST_F(LoadConfig, RefusesACaFileThatIsMissingUnsafeOrNoCertificate) {
+    const auto conf = [&](const std::string& ca) {
+        return dir().write("helper.conf",
+                           "[pool]\npool_id = eu-west-1_AbCdEf123\nclient_id = abc\nca_file = " + ca +
+                               "\n[binding]\nclaim = cognito:username\n",
+                           0644);
+    };
+    EXPECT_THAT(error_for(conf(dir().file("missing-ca.pem"))),
+                HasSubstr("missing-ca.pem: No such file or directory (ca_file)"));
+    EXPECT_THAT(error_for(conf(dir().write("writable-ca.pem", kPem, 0666))),
+                EndsWith("writable-ca.pem: writable by group or others (ca_file)"));
+    EXPECT_THAT(error_for(conf(dir().write("key.pem", "-----BEGIN PRIVATE KEY-----\n", 0644))),
+                EndsWith("key.pem: holds no PEM certificate (ca_file)"));
+    EXPECT_EQ(load_config(conf(dir().write("ca.pem", kPem, 0644))).ca_file, dir().file("ca.pem"));
 }
 
 TEST_F(LoadConfig, IdentityMapLoadsThroughTheSameChecks) {
