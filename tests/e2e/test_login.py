@@ -17,7 +17,8 @@ on a pseudo-terminal, the real helper and the user-pool stand-in, with no PAM st
                     offer of the code, refused with "n") and the audit line carries that remote host
     non-root        alice runs test-login (for herself, with allow_unprivileged_self = yes): the command refuses
                     (exit 1); asked directly over the socket as alice, the helper refuses a test login too, with
-                    a Result before any prompt, and nothing is sent
+                    a Result before any prompt, and nothing is sent; usage errors exit 2 and a name that is no
+                    local account 4, before the helper is asked
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -226,6 +227,13 @@ def main():
             # The command refuses before it asks the helper anything.
             status, screen = test_login(cli, ["alice"], answers(standin), user="alice")
             check(status == 1 and "root only" in screen, f"test-login by alice must be refused (exit 1), not {status}")
+            # Usage errors exit 2, a name that is no local account 4, each before the helper is asked anything.
+            for argv, want in ((["test-login"], 2), (["test-login", "alice", "bob"], 2), (["list", "--service", "sshd"], 2),
+                               (["test-login", "alice", "--user", "bob"], 2), (["test-login", "nosuchuser"], 4)):
+                code, _, err = run([cli] + argv)
+                check(code == want and err.startswith("pam-passwordless: "),
+                      f"pam-passwordless {' '.join(argv)} must exit {want} with a message, not {code}")
+            check(standin.outbox() == [], "nothing may be sent")
 
     status_code = e2e.run_main(body)
     sandbox.stop_all()
