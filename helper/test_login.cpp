@@ -1,7 +1,7 @@
 // Root's `pam-passwordless test-login USER [--service S] [--rhost ADDR]`: a real login, served like any other
 // (the same policy, limits, audit line and status count), whose steps the helper also tells the admin running
-// it. What a step says is what the audit line and the person's screens already hold between them: no code,
-// session or token ever goes into one.
+// it. A step says what the configuration, the audit line and the person's screens already hold between them,
+// all of which root may read: no code, session or token ever goes into one.
 #include <unistd.h>
 
 #include "channel.hpp"

@@ -76,10 +76,13 @@ int run_test_login(const TestLogin& request) {
     const int pam_code = module::pam_code_for(verdict.outcome);
     if (!verdict.text.empty()) step("the person reads: " + verdict.text);
     const bool success = verdict.outcome == wire::Outcome::Success && verdict.user == request.user;
+    std::string meaning = "pam_passwordless.so would not let " + request.user + " in";
+    if (success)
+        meaning = "pam_passwordless.so would let " + request.user + " in";
+    else if (verdict.outcome == wire::Outcome::Ignore)
+        meaning = "pam_passwordless.so would step aside: the next module of the stack decides";
     step(std::string("outcome: ") + wire::outcome_name(verdict.outcome) + " (" +
-         module::pam_code_name(pam_code) + "): " +
-         (success ? "pam_passwordless.so would let " + request.user + " in"
-                  : "pam_passwordless.so would not let " + request.user + " in"));
+         module::pam_code_name(pam_code) + "): " + meaning);
     if (verdict.audit_line.empty())
         step("audit line: (none: the helper refused this test login before any login work)");
     else
