@@ -86,7 +86,7 @@ constexpr const char* kHelp =
     "  account's passkeys only to a sign-in of that account, so root signs in too.\n"
     "\n"
     "Trying a login before any PAM stack uses the module (root only):\n"
-    "  test-login USER [--service SERVICE] [--rhost ADDRESS]\n"
+    "  test-login USER [--service SERVICE] [--rhost ADDRESS] [--unknown-user ignore|fail]\n"
     "        A real login of USER through the helper, as pam_passwordless.so in SERVICE's stack would\n"
     "        run it (default service: login): the helper applies [service SERVICE] of its\n"
     "        configuration, or [login] where there is none, sends a real code and counts the login in\n"
@@ -94,7 +94,9 @@ constexpr const char* kHelp =
     "        code went, the identity bound, the outcome and its PAM code), the person's prompts are\n"
     "        asked at the terminal, and the command ends with the helper's audit line for the login.\n"
     "        --rhost: as a login from that remote host (remote_methods, remote limits; the address\n"
-    "        reaches the user pool as sshd's would). Exit status 0 only when the login succeeded.\n"
+    "        reaches the user pool as sshd's would). --unknown-user: as a stack whose line passes\n"
+    "        unknown_user= (the pam-auth-update profile passes ignore); without it the helper's\n"
+    "        unknown_user setting holds. Exit status 0 only when the login succeeded.\n"
     "\n"
     "Options:\n"
     "  --user USER      the local account to manage (all commands but import);\n"
@@ -103,6 +105,8 @@ constexpr const char* kHelp =
     "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
     "  --service NAME   the PAM service whose policy a test login follows (test-login)\n"
     "  --rhost ADDRESS  the remote host a test login comes from (test-login)\n"
+    "  --unknown-user ignore|fail\n"
+    "                   the stack's choice for users without an identity (test-login)\n"
     "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
     "  -h, --help       show this text\n"
     "  --version        show the version\n"
@@ -131,7 +135,7 @@ class UsageError : public std::runtime_error {
 struct Invocation {
     std::string command;
     std::vector<std::string> operands;
-    std::optional<std::string> socket, user, name, rp_id, service, rhost;
+    std::optional<std::string> socket, user, name, rp_id, service, rhost, unknown_user;
     bool help = false;
     bool version = false;
 };
@@ -178,6 +182,8 @@ Invocation parse(int argc, char** argv) {
             target = &inv.service;
         else if (arg == "--rhost")
             target = &inv.rhost;
+        else if (arg == "--unknown-user")
+            target = &inv.unknown_user;
         else
             throw UsageError("unknown option '" + arg + "'");
         if (target->has_value()) throw UsageError(arg + " given twice");
@@ -265,6 +271,7 @@ pp::wire::Message request_for(const Invocation& inv) {
     if (cmd != "enroll") refuse_option(inv.name, "--name", cmd);
     refuse_option(inv.service, "--service", cmd);
     refuse_option(inv.rhost, "--rhost", cmd);
+    refuse_option(inv.unknown_user, "--unknown-user", cmd);
     if (inv.user) check_text("--user", *inv.user);
     auto target = [&] { return inv.user ? *inv.user : invoking_user(); };
 
@@ -329,15 +336,22 @@ std::string done_text(const std::string& cmd) {
 
 // test-login is a login, not a Manage request: test_login.hpp.
 pp::cli::TestLogin test_login_for(const Invocation& inv) {
-    expect_operands(inv, 1, "test-login USER [--service SERVICE] [--rhost ADDRESS]");
+    expect_operands(inv, 1,
+                    "test-login USER [--service SERVICE] [--rhost ADDRESS] [--unknown-user ignore|fail]");
     refuse_option(inv.user, "--user", inv.command);
     refuse_option(inv.name, "--name", inv.command);
     refuse_option(inv.rp_id, "--rp-id", inv.command);
     check_text("USER", inv.operands[0]);
     pp::cli::TestLogin t{inv.operands[0], inv.service.value_or("login"), inv.rhost.value_or(""),
-                         inv.socket.value_or(kDefaultSocket)};
+                         inv.socket.value_or(kDefaultSocket), std::nullopt};
     check_text("--service", t.service);
     if (inv.rhost) check_text("--rhost", t.rhost);
+    if (inv.unknown_user == "ignore")
+        t.unknown_user = pp::wire::UnknownUser::Ignore;
+    else if (inv.unknown_user == "fail")
+        t.unknown_user = pp::wire::UnknownUser::Fail;
+    else if (inv.unknown_user)
+        throw UsageError("--unknown-user takes ignore or fail");
     return t;
 }
 

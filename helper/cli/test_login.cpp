@@ -57,6 +57,8 @@ int run_test_login(const TestLogin& request) {
         .add(wire::Tag::Service, request.service)
         .add(wire::Tag::Rhost, request.rhost)
         .add(wire::Tag::TestLogin, 1u);
+    if (request.unknown_user)
+        begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*request.unknown_user));
     TerminalAsker asker;
     client::Verdict verdict;
     try {

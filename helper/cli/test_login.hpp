@@ -4,7 +4,10 @@
 // service S, telling its steps on the way.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "wire.hpp"
 
 namespace pp::cli {
 
@@ -13,6 +16,9 @@ struct TestLogin {
     std::string service;  // whose policy applies: [service S], else [login]
     std::string rhost;    // empty: a local login; else a login from that remote host (remote_methods, limits)
     std::string socket;
+    // A stack's unknown_user= argument (the pam-auth-update profile passes ignore); none: the helper's
+    // setting.
+    std::optional<wire::UnknownUser> unknown_user;
 };
 
 // Prints each step on standard output, asks the person's questions at the terminal, and returns the exit

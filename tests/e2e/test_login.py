@@ -14,7 +14,9 @@ on a pseudo-terminal, the real helper and the user-pool stand-in, with no PAM st
     service-policy  --service names a [service S] that allows only security keys: the policy printed is that
                     section's, no code is sent to anyone and the login fails with the reason the person would not
                     see (alice has no key); --rhost ADDR takes [login]'s remote_methods (one code method: the
-                    offer of the code, refused with "n") and the audit line carries that remote host
+                    offer of the code, refused with "n") and the audit line carries that remote host;
+                    --unknown-user ignore (the profile's line) lets bob, who has no identity, through at once
+                    (PAM_IGNORE, no prompt)
     non-root        alice runs test-login (for herself, with allow_unprivileged_self = yes): the command refuses
                     (exit 1); asked directly over the socket as alice, the helper refuses a test login too, with
                     a Result before any prompt, and nothing is sent; usage errors exit 2 and a name that is no
@@ -211,6 +213,17 @@ def main():
             check(standin.outbox() == [], "a refused offer sends nothing")
             check_audit(helper, screen, "abort", "login", rhost="203.0.113.7")
 
+            # bob has no identity: as the profile's line (unknown_user=ignore) he is let through to the next
+            # module at once, with no prompt; the policy line says so.
+            sandbox.add_user("bob")
+            status, screen = test_login(cli, ["bob", "--unknown-user", "ignore"], answers(standin))
+            check(status == 1, f"a login the module steps aside from must exit 1, not {status}")
+            check("users without an identity: ignore" in screen and "outcome: ignore (PAM_IGNORE)" in screen
+                  and "next module" in screen, "the stack's unknown_user=ignore must be applied and shown")
+            check(ls.MENU not in screen and "[Y/n]" not in screen, "no prompt for a user the stack ignores")
+            check_audit(helper, screen, "ignore", "login")
+            check(standin.outbox() == [], "nothing may be sent")
+
         elif args.scenario == "non-root":
             def config(helper_dir):
                 return base(helper_dir).replace("[login]\n", "[login]\nallow_unprivileged_self = yes\n")
@@ -229,7 +242,8 @@ def main():
             check(status == 1 and "root only" in screen, f"test-login by alice must be refused (exit 1), not {status}")
             # Usage errors exit 2, a name that is no local account 4, each before the helper is asked anything.
             for argv, want in ((["test-login"], 2), (["test-login", "alice", "bob"], 2), (["list", "--service", "sshd"], 2),
-                               (["test-login", "alice", "--user", "bob"], 2), (["test-login", "nosuchuser"], 4)):
+                               (["test-login", "alice", "--user", "bob"], 2), (["test-login", "nosuchuser"], 4),
+                               (["test-login", "alice", "--unknown-user", "maybe"], 2)):
                 code, _, err = run([cli] + argv)
                 check(code == want and err.startswith("pam-passwordless: "),
                       f"pam-passwordless {' '.join(argv)} must exit {want} with a message, not {code}")
