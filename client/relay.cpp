@@ -22,7 +22,7 @@ void send_reply(HelperConnection& helper, const wire::Message& m) {
 
 }  // namespace
 
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker) {
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, const Tracer& tracer) {
     // A helper at capacity answers with a Result and closes; the request may then be refused, but the Result
     // waits in the socket and says why ("too many sign-ins"), which "unavailable" would not.
     send_reply(helper, request);
@@ -58,6 +58,10 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
             case wire::Type::Listing:
                 for (const auto r : msg.all(wire::Tag::Record)) v.records.emplace_back(r);
                 break;
+            case wire::Type::Trace:
+                if (!tracer) throw wire::ProtocolError("a test login's step sent to a login");
+                tracer(msg.get_or(wire::Tag::Text, ""));
+                break;
             case wire::Type::Result: {
                 const auto code = msg.get_u32(wire::Tag::Outcome);
                 if (!code || *code > static_cast<std::uint32_t>(wire::Outcome::Abort))
@@ -65,6 +69,7 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                 v.outcome = static_cast<wire::Outcome>(*code);
                 v.user = std::string(msg.get_or(wire::Tag::User, ""));
                 v.text = std::string(msg.get_or(wire::Tag::Text, ""));
+                v.audit_line = std::string(msg.get_or(wire::Tag::AuditLine, ""));
                 return v;
             }
             default:

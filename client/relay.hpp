@@ -2,7 +2,9 @@
 // a key for an assertion or a new credential) until the helper's verdict arrives.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "asker.hpp"
@@ -16,10 +18,17 @@ struct Verdict {
     std::string user;                  // who the helper verified, on success
     std::string text;                  // for the person
     std::vector<std::string> records;  // credential listings, when the request asked for them
+    std::string audit_line;            // a test login's: the line the helper logged for it
 };
 
+// Where a test login's steps go (wire::Type::Trace), as the helper sends them.
+using Tracer = std::function<void(std::string_view step)>;
+
 // Sends `request` (Begin or Manage) and relays until the Result. Throws HelperUnavailable, wire::ChannelError
-// or wire::ProtocolError when the helper breaks the protocol or goes away.
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker);
+// or wire::ProtocolError when the helper breaks the protocol or goes away. Only a caller that passes a tracer
+// (the command line's test-login) accepts the helper's Trace messages; for the module they are a protocol
+// error, so nothing meant for an admin can reach a person's screen.
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker,
+              const Tracer& tracer = nullptr);
 
 }  // namespace pp::client

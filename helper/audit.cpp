@@ -14,13 +14,17 @@ std::string loggable(std::string_view s, std::size_t max) {
     return out.empty() ? "-" : out;
 }
 
+std::string audit_line(const AuditRecord& r) {
+    return "login=" + r.login_id + " user=\"" + loggable(r.user, 64) + "\" service=\"" +
+           loggable(r.service, 128) + "\" rhost=\"" + loggable(r.rhost, 255) + "\" tty=\"" +
+           loggable(r.tty, 64) + "\" caller_uid=" + std::to_string(r.caller_uid) +
+           " method=" + loggable(r.method, 32) + " outcome=" + wire::outcome_name(r.outcome) + " reason=\"" +
+           loggable(r.reason, 300) + "\"";
+}
+
 void audit(const AuditRecord& r) {
-    syslog(LOG_AUTHPRIV | (r.outcome == wire::Outcome::Success ? LOG_NOTICE : LOG_WARNING),
-           "login=%s user=\"%s\" service=\"%s\" rhost=\"%s\" tty=\"%s\" caller_uid=%u method=%s outcome=%s "
-           "reason=\"%s\"",
-           r.login_id.c_str(), loggable(r.user, 64).c_str(), loggable(r.service, 128).c_str(),
-           loggable(r.rhost, 255).c_str(), loggable(r.tty, 64).c_str(), static_cast<unsigned>(r.caller_uid),
-           loggable(r.method, 32).c_str(), wire::outcome_name(r.outcome), loggable(r.reason, 300).c_str());
+    syslog(LOG_AUTHPRIV | (r.outcome == wire::Outcome::Success ? LOG_NOTICE : LOG_WARNING), "%s",
+           audit_line(r).c_str());
 }
 
 }  // namespace pp::helper

@@ -20,6 +20,8 @@ struct AuditRecord {
 };
 
 void audit(const AuditRecord& r);
+// The line audit() logs, without syslog's prefix: what a test login shows the admin.
+std::string audit_line(const AuditRecord& r);
 
 // Printable ASCII only, bounded, so a user name or a service's message can't forge or flood log lines.
 std::string loggable(std::string_view s, std::size_t max = 200);

@@ -29,7 +29,8 @@ bool not_running(const client::HelperUnavailable& e) {
 
 }  // namespace
 
-void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Message& request) noexcept {
+void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Message& request,
+                   bool started_helper) noexcept {
     try {
         if (peer.uid != 0) {
             send_result(fd, wire::Outcome::AuthErr,
@@ -39,15 +40,20 @@ void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Me
         const std::string_view op = request.get_or(wire::Tag::Op, "");
         if (op == kOpStatus) {
             wire::Message s(wire::Type::Status);
-            for (const auto& line : state.status()) s.add(wire::Tag::Record, line);
+            for (const auto& line : state.status(started_helper)) s.add(wire::Tag::Record, line);
             wire::send_message(fd, s);
         } else if (op == kOpReload) {
-            const std::string error = state.load("reload request");
+            const std::string error =
+                state.load(started_helper ? "reload request, which started the helper" : "reload request");
+            const std::string started =
+                started_helper ? "helper started by this request (it was idle, socket-activated); " : "";
             if (error.empty())
-                send_result(fd, wire::Outcome::Success, "configuration reloaded from " + state.config_path());
+                send_result(fd, wire::Outcome::Success,
+                            started + "configuration reloaded from " + state.config_path() + " (sha256 " +
+                                state.config_sha256() + ")");
             else
                 send_result(fd, wire::Outcome::ServiceErr,
-                            "new configuration refused, the one in force stays: " + error);
+                            started + "new configuration refused, the one in force stays: " + error);
         } else {
             send_result(fd, wire::Outcome::ServiceErr, "unknown control operation");
         }

@@ -13,8 +13,11 @@ namespace pp::helper {
 
 // The helper's side: answers one Control request on `fd` (status: a Status message; reload: a Result).
 // Callers other than root are refused: the status names files and counts, and a reload is root's act.
-// Never throws.
-void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Message& request) noexcept;
+// started_helper: this request's connection woke the idle socket-activated helper (the header of
+// helper.conf tells admins to reload after an edit, helper running or not); both answers say so, and a reload
+// then loads the file the start has just loaded, which is what the admin asked for. Never throws.
+void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Message& request,
+                   bool started_helper) noexcept;
 
 // The commands. Exit codes follow systemctl's: status 0 running, 3 not running, 4 unknown (refused or no
 // answer); reload 0 loaded (or nothing running: the next start reads the file), 1 refused.

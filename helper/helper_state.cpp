@@ -130,6 +130,11 @@ std::string HelperState::config_error() const {
     return config_error_;
 }
 
+std::string HelperState::config_sha256() const {
+    std::lock_guard lock(mutex_);
+    return runtime() ? config_sha256_ : std::string();
+}
+
 void HelperState::count(wire::Outcome outcome) noexcept {
     const auto i = static_cast<std::size_t>(outcome);
     if (i < kOutcomes) ++outcomes_[i];
@@ -139,9 +144,25 @@ void HelperState::count_refused_at_accept() noexcept {
     ++refused_at_accept_;
 }
 
-std::vector<std::string> HelperState::status() const {
+void HelperState::record_login(const AuditRecord& r, bool test_login) noexcept {
+    try {
+        std::string text = "login=" + r.login_id + " user=" + loggable(r.user, 64) +
+                           " service=" + loggable(r.service, 128) + " rhost=" + loggable(r.rhost, 255) +
+                           " method=" + loggable(r.method, 32) + " outcome=" + wire::outcome_name(r.outcome) +
+                           (test_login ? " (test-login)" : "");
+        std::lock_guard lock(mutex_);
+        last_login_ = std::time(nullptr);
+        last_login_text_ = std::move(text);
+    } catch (...) {
+        // Only the text's allocation can fail; the status then shows the login before.
+    }
+}
+
+std::vector<std::string> HelperState::status(bool started_by_this_request) const {
     std::vector<std::string> out;
-    out.push_back("helper: running, pid " + std::to_string(::getpid()) + ", since " + when(started_));
+    out.push_back(
+        "helper: running, pid " + std::to_string(::getpid()) + ", since " + when(started_) +
+        (started_by_this_request ? " (started by this request: it was idle, socket-activated)" : ""));
     out.push_back("configuration file: " + config_path_);
     const auto rt = runtime();
     {
@@ -174,6 +195,11 @@ std::vector<std::string> HelperState::status() const {
     out.push_back("logins since start: " + std::to_string(total) +
                   (by_outcome.empty() ? std::string() : " (" + by_outcome + ")") +
                   "; refused at accept (too many at once): " + std::to_string(refused_at_accept_.load()));
+    {
+        std::lock_guard lock(mutex_);
+        out.push_back(last_login_ == 0 ? std::string("last login: none since start")
+                                       : "last login: " + when(last_login_) + " " + last_login_text_);
+    }
     const PoolContact::Seen pool = pool_->seen();
     out.push_back("user pool last answered: " + when(pool.last_answer) + " (" + std::to_string(pool.answers) +
                   " answer(s) since start)");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audit.hpp"
 #include "runtime.hpp"
 #include "wire.hpp"
 
@@ -47,14 +48,20 @@ class HelperState {
     // Why no configuration is in force; empty when one is.
     [[nodiscard]] std::string config_error() const;
     [[nodiscard]] const std::string& config_path() const { return config_path_; }
+    // The SHA-256 (hex) of the file in force as it was read; empty when none is.
+    [[nodiscard]] std::string config_sha256() const;
 
     // A login ended with this outcome (one per login, whatever its path).
     void count(wire::Outcome outcome) noexcept;
     // A connection refused at accept, before its first message was read (too many at once, no thread).
     void count_refused_at_accept() noexcept;
+    // The login that ended last, as its audit line names it (test_login: root's test-login ran it), so that
+    // status shows it: an admin checks a test-login's login id there.
+    void record_login(const AuditRecord& r, bool test_login) noexcept;
 
-    // The report, one "name: value" line each, in display order.
-    [[nodiscard]] std::vector<std::string> status() const;
+    // The report, one "name: value" line each, in display order. started_by_this_request: the request was
+    // the connection that woke a socket-activated helper, which the first line then says.
+    [[nodiscard]] std::vector<std::string> status(bool started_by_this_request = false) const;
 
   private:
     const std::string config_path_;
@@ -69,6 +76,8 @@ class HelperState {
     std::time_t config_loaded_ = 0;
     std::time_t last_reload_ = 0;  // 0: none since start
     std::string last_reload_trigger_, last_reload_error_;
+    std::time_t last_login_ = 0;  // 0: none since start
+    std::string last_login_text_;
 
     static constexpr std::size_t kOutcomes = 10;  // wire::Outcome's values, 0..9
     std::array<std::atomic<std::uint64_t>, kOutcomes> outcomes_{};

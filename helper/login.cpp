@@ -272,6 +272,7 @@ void Session::login(const wire::Message& begin) {
                      "backoff after repeated failures"};
     holds_try_ = true;
     const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
+    trace_policy(methods);
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
                      "no method enabled for this service"};
@@ -578,6 +579,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
     const std::string code_key = method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
     const std::string where =
         dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
+    trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
 
     bool wrong = false;
     for (int attempt = 1;; ++attempt) {
@@ -630,6 +632,7 @@ void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
     if (!bound)
         throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
                      "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
+    trace_bound(ident, claims.sub);
     verified_ = true;
     rec_.reason =
         "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64);

@@ -22,6 +22,7 @@ struct LoginContext {
     RateLimits* limits;                      // shared by every connection; outlives them
     Admission* admission;                    // shared by every connection; outlives them
     HelperState* state;                      // counts, status and reloads; outlives every connection
+    bool started_helper = false;             // this connection woke the idle socket-activated helper
 };
 
 // Serves the connection to its end: always one Result message (while the client is still there) and one

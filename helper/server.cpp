@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 #include "admission.hpp"
 #include "channel.hpp"
@@ -277,6 +278,11 @@ UniqueFd bind_socket(const std::string& path) {
 }
 
 int serve(UniqueFd listener, const std::string& config_path) {
+    // A connection already waiting when the helper starts is one that woke it: systemd starts the
+    // socket-activated helper when its idle socket turns readable. (A socket the helper binds itself has none
+    // yet.) The first connection accepted is told so (control.hpp).
+    pollfd waiting{listener.get(), POLLIN, 0};
+    bool woken_by_next = ::poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN) != 0;
     // Shared with the login threads, which may outlive this function when a stop times out. A refused file
     // does not stop the helper: every login is then refused with PAM_SERVICE_ERR and says why, instead of the
     // module seeing a helper that is not there. (The unit's ExecStartPre check-config is what fails the
@@ -338,6 +344,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
             ucred peer{};
             socklen_t len = sizeof peer;
             if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) continue;
+            const bool woke = std::exchange(woken_by_next, false);
             // A module that stops reading must not pin a login thread forever.
             const timeval send_limit{10, 0};
             ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
@@ -355,10 +362,10 @@ int serve(UniqueFd listener, const std::string& config_path) {
             }
             std::string err = rt ? std::string() : state->config_error();
             auto fd = std::make_shared<UniqueFd>(std::move(conn));
-            const bool started =
-                threads->start([fd, peer, rt, err = std::move(err), admission, limits, trim_due, state] {
-                    run_connection(
-                        LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get(), state.get()});
+            const bool started = threads->start(
+                [fd, peer, rt, err = std::move(err), admission, limits, trim_due, state, woke] {
+                    run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get(),
+                                                state.get(), woke});
                     close_after_result(*fd);
                     if (admission->close(peer.uid)) trim_due->store(true);
                 });

@@ -70,12 +70,13 @@ void Session::run() noexcept {
                 ctx_.admission->refusals().refused(
                     summary_source_, "status or reload asked by a caller that is not root",
                     admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
-            serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first);
+            serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first, ctx_.started_helper);
             return;
         }
         admit(first);
         if (first.type() == wire::Type::Begin) {
             counted_ = true;
+            begin_test_login(first);
             login(first);
         } else if (first.type() == wire::Type::Manage)
             manage(first);
@@ -108,11 +109,13 @@ void Session::run() noexcept {
     else
         audit(rec_);
     if (counted_) ctx_.state->count(f.outcome);
+    if (counted_ && !f.summarised) ctx_.state->record_login(rec_, test_login_);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);
         result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome)).add(wire::Tag::Text, f.text);
         if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
+        if (test_login_) result.add(wire::Tag::AuditLine, audit_line(rec_));
         wire::send_message(ctx_.fd, result);
     } catch (const std::exception&) {
         // The client went away; it returns an error of its own and nothing is granted.
@@ -224,7 +227,7 @@ void Session::read_identity_fields(const wire::Message& m) {
     rec_.user = std::string(m.get_or(wire::Tag::User, ""));
     rec_.service = std::string(m.get_or(wire::Tag::Service, ""));
     rec_.rhost = std::string(m.get_or(wire::Tag::Rhost, ""));
-    rec_.tty = std::string(m.get_or(wire::Tag::Tty, ""));
+    rec_.tty = test_login_ ? kTestLoginTty : std::string(m.get_or(wire::Tag::Tty, ""));
     if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
         !printable_bounded(rec_.tty, 64) || !printable_bounded(m.get_or(wire::Tag::Ruser, ""), 64))
         throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};

@@ -28,6 +28,8 @@ struct Finish {
 };
 
 inline constexpr const char* kSignInFailed = "Sign-in failed.";
+// The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
+inline constexpr const char* kTestLoginTty = "test-login";
 inline constexpr const char* kMisconfigured =
     "Passwordless sign-in is misconfigured; contact your administrator.";
 
@@ -70,6 +72,12 @@ class Session {
     void read_identity_fields(const wire::Message& m);
     void admit(const wire::Message& first);
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
+
+    // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
+    void begin_test_login(const wire::Message& begin);
+    void trace(const std::string& step) const;
+    void trace_policy(const std::vector<Method>& methods) const;
+    void trace_bound(const Identifier& ident, std::string_view sub) const;
 
     // login.cpp: proving who the person is
     void login(const wire::Message& begin);
@@ -123,6 +131,7 @@ class Session {
     bool holds_try_ = false;     // a try is reserved against the user's backoff budget
     bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
     bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
+    bool test_login_ = false;    // root's test-login: steps are traced, the Result carries the audit line
 };
 
 }  // namespace pp::helper

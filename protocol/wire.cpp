@@ -103,6 +103,7 @@ Message Message::decode(std::string_view bytes) {
         case Type::Credential:
         case Type::CredentialRequest:
         case Type::Listing:
+        case Type::Trace:
         case Type::Control:
         case Type::Status:
         case Type::Prompt:
@@ -121,8 +122,7 @@ Message Message::decode(std::string_view bytes) {
                                 static_cast<std::uint8_t>(bytes[pos + 2]);
         pos += 3;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
-        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UnknownUser))
-            throw ProtocolError("unknown field");
+        if (tag == 0 || tag > static_cast<std::uint8_t>(kLastTag)) throw ProtocolError("unknown field");
         m.add(static_cast<Tag>(tag), bytes.substr(pos, len));
         pos += len;
     }

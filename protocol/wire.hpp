@@ -24,7 +24,8 @@ inline constexpr std::size_t kMaxFields = 64;
 
 enum class Type : std::uint8_t {
     // module -> helper
-    Begin = 1,      // user, service, rhost, tty, ruser, unknown_user (optional: the stack's choice)
+    Begin = 1,      // user, service, rhost, tty, ruser, unknown_user (optional: the stack's choice),
+                    // test_login (optional: root's `pam-passwordless test-login`, see Trace)
     Answer = 2,     // text: what the person typed
     Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
     Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
@@ -45,7 +46,11 @@ enum class Type : std::uint8_t {
         19,        // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
                    // user_verification, timeout_ms, text, pin_prompt
     Listing = 20,  // record (repeated): one enrolled credential, "field=value" pairs separated by tabs
-    Status = 41,   // record (repeated): one "name: value" line of the helper's state, in display order
+    // Only to a Begin with test_login from root: one step of the login as the helper saw it, for the admin
+    // ("policy: …", "the user pool sent a code to …"); never a code, session or token. The Result of such a
+    // login carries audit_line too. A client that did not ask refuses a Trace as a protocol error.
+    Trace = 21,   // text
+    Status = 41,  // record (repeated): one "name: value" line of the helper's state, in display order
 };
 
 enum class Tag : std::uint8_t {
@@ -77,7 +82,10 @@ enum class Tag : std::uint8_t {
     UserId = 26,
     Record = 27,
     UnknownUser = 28,  // UnknownUser as a u32
+    TestLogin = 29,    // u32 1: the Begin of `pam-passwordless test-login` (root only)
+    AuditLine = 30,    // in the Result of a test login: the audit line the helper logged for it
 };
+inline constexpr Tag kLastTag = Tag::AuditLine;
 
 // What a PAM stack wants for a user without an identity or key (the module argument unknown_user=); without
 // the field the helper's own setting holds.

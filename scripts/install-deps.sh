@@ -9,7 +9,7 @@ packages="
   libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcbor-dev libsqlite3-dev
   googletest libgtest-dev libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
   python3 python3-cryptography python3-fido2 openssl fido2-tools
-  openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev
+  openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev systemd
   dpkg-dev debhelper fakeroot lintian
   clang-14 libclang-rt-14-dev llvm-14
   libpam-u2f

@@ -22,6 +22,7 @@
 #include "helper_connection.hpp"
 #include "relay.hpp"
 #include "terminal_asker.hpp"
+#include "test_login.hpp"
 #include "wire.hpp"
 
 namespace {
@@ -84,11 +85,28 @@ constexpr const char* kHelp =
     "  email or text message, a touch of a registered passkey): the pool allows changes to an\n"
     "  account's passkeys only to a sign-in of that account, so root signs in too.\n"
     "\n"
+    "Trying a login before any PAM stack uses the module (root only):\n"
+    "  test-login USER [--service SERVICE] [--rhost ADDRESS] [--unknown-user ignore|fail]\n"
+    "        A real login of USER through the helper, as pam_passwordless.so in SERVICE's stack would\n"
+    "        run it (default service: login): the helper applies [service SERVICE] of its\n"
+    "        configuration, or [login] where there is none, sends a real code and counts the login in\n"
+    "        its limits and status. Each step is printed (the policy in force, the method, where the\n"
+    "        code went, the identity bound, the outcome and its PAM code), the person's prompts are\n"
+    "        asked at the terminal, and the command ends with the helper's audit line for the login.\n"
+    "        --rhost: as a login from that remote host (remote_methods, remote limits; the address\n"
+    "        reaches the user pool as sshd's would). --unknown-user: as a stack whose line passes\n"
+    "        unknown_user= (the pam-auth-update profile passes ignore); without it the helper's\n"
+    "        unknown_user setting holds. Exit status 0 only when the login succeeded.\n"
+    "\n"
     "Options:\n"
     "  --user USER      the local account to manage (all commands but import);\n"
     "                   default: the account running this command\n"
     "  --name NICKNAME  the nickname of a new credential (enroll)\n"
     "  --rp-id ORIGIN   the pam-u2f origin of the credentials in FILE (import)\n"
+    "  --service NAME   the PAM service whose policy a test login follows (test-login)\n"
+    "  --rhost ADDRESS  the remote host a test login comes from (test-login)\n"
+    "  --unknown-user ignore|fail\n"
+    "                   the stack's choice for users without an identity (test-login)\n"
     "  --socket PATH    the helper's socket; default: /run/pam_passwordless/helper.sock\n"
     "  -h, --help       show this text\n"
     "  --version        show the version\n"
@@ -105,7 +123,8 @@ constexpr const char* kHelp =
     "from the command line or the environment.\n"
     "\n"
     "Exit status: 0 done; 1 the helper refused or the operation failed, an import that imported\n"
-    "nothing included (the reason is printed on standard error); 2 usage error; 3 the helper cannot\n"
+    "nothing included, a test login that did not succeed (the reason is printed on standard error,\n"
+    "for test-login in its steps and audit line); 2 usage error; 3 the helper cannot\n"
     "be reached or cannot be trusted (its socket and its process must belong to root); 4 USER is\n"
     "not a local account, or (pool-*) has no identity in the user pool.\n";
 
@@ -116,7 +135,7 @@ class UsageError : public std::runtime_error {
 struct Invocation {
     std::string command;
     std::vector<std::string> operands;
-    std::optional<std::string> socket, user, name, rp_id;
+    std::optional<std::string> socket, user, name, rp_id, service, rhost, unknown_user;
     bool help = false;
     bool version = false;
 };
@@ -159,6 +178,12 @@ Invocation parse(int argc, char** argv) {
             target = &inv.rp_id;
         else if (arg == "--socket")
             target = &inv.socket;
+        else if (arg == "--service")
+            target = &inv.service;
+        else if (arg == "--rhost")
+            target = &inv.rhost;
+        else if (arg == "--unknown-user")
+            target = &inv.unknown_user;
         else
             throw UsageError("unknown option '" + arg + "'");
         if (target->has_value()) throw UsageError(arg + " given twice");
@@ -244,6 +269,9 @@ pp::wire::Message request_for(const Invocation& inv) {
     const std::string& cmd = inv.command;
     if (cmd != "import") refuse_option(inv.rp_id, "--rp-id", cmd);
     if (cmd != "enroll") refuse_option(inv.name, "--name", cmd);
+    refuse_option(inv.service, "--service", cmd);
+    refuse_option(inv.rhost, "--rhost", cmd);
+    refuse_option(inv.unknown_user, "--unknown-user", cmd);
     if (inv.user) check_text("--user", *inv.user);
     auto target = [&] { return inv.user ? *inv.user : invoking_user(); };
 
@@ -306,7 +334,29 @@ std::string done_text(const std::string& cmd) {
     return {};
 }
 
+// test-login is a login, not a Manage request: test_login.hpp.
+pp::cli::TestLogin test_login_for(const Invocation& inv) {
+    expect_operands(inv, 1,
+                    "test-login USER [--service SERVICE] [--rhost ADDRESS] [--unknown-user ignore|fail]");
+    refuse_option(inv.user, "--user", inv.command);
+    refuse_option(inv.name, "--name", inv.command);
+    refuse_option(inv.rp_id, "--rp-id", inv.command);
+    check_text("USER", inv.operands[0]);
+    pp::cli::TestLogin t{inv.operands[0], inv.service.value_or("login"), inv.rhost.value_or(""),
+                         inv.socket.value_or(kDefaultSocket), std::nullopt};
+    check_text("--service", t.service);
+    if (inv.rhost) check_text("--rhost", t.rhost);
+    if (inv.unknown_user == "ignore")
+        t.unknown_user = pp::wire::UnknownUser::Ignore;
+    else if (inv.unknown_user == "fail")
+        t.unknown_user = pp::wire::UnknownUser::Fail;
+    else if (inv.unknown_user)
+        throw UsageError("--unknown-user takes ignore or fail");
+    return t;
+}
+
 int run(const Invocation& inv) {
+    if (inv.command == "test-login") return pp::cli::run_test_login(test_login_for(inv));
     const pp::wire::Message request = request_for(inv);
     pp::cli::TerminalAsker asker;
     pp::client::Verdict verdict;

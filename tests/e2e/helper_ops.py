@@ -16,6 +16,11 @@ real helper, the real module under the real libpam (pamtester on a pseudo-termin
                      and why
     status-non-root  status and reload asked by a user who is not root are refused by the helper (exit 4 and
                      1), and show nothing of the state
+    idle             the socket-activated helper, idle (systemd-socket-activate holds the listening socket, as
+                     the .socket unit does, and starts the helper on the first connection): reload of a bad
+                     file exits 1 without starting it; reload of a good file starts it, exits 0 and says that
+                     this request started it and it loaded the file; a later status does not say so; after a
+                     stop, status starts it again and says so
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -41,7 +46,8 @@ def parse_args():
     ap.add_argument("--work-dir", required=True)
     ap.add_argument("--module", required=True)
     ap.add_argument("--helper", required=True)
-    ap.add_argument("--scenario", required=True, choices=["start-bad", "reload", "status", "status-non-root"])
+    ap.add_argument("--scenario", required=True, choices=["start-bad", "reload", "status", "status-non-root",
+                                                          "idle"])
     return ap.parse_args()
 
 
@@ -106,6 +112,40 @@ def login(sandbox, standin, wrong=False):
     status_code, screen, _ = ls.pamtester(sandbox, ls.SERVICE, "alice",
                                           ls.answers(standin, ls.ALICE_PASSWORD, wrong_code=wrong))
     return status_code, screen
+
+
+class SocketActivated:
+    """The helper as the .socket unit runs it: systemd-socket-activate binds the listening socket and, on the first
+    connection, execs the helper in its own process with the socket as descriptor 3 and LISTEN_PID/LISTEN_FDS
+    set. Until then no helper runs."""
+
+    def __init__(self, sandbox, helper_bin, config_path, socket):
+        tool = shutil.which("systemd-socket-activate")
+        check(tool is not None, "systemd-socket-activate is missing (package systemd)")
+        self.helper_bin, self.socket = os.path.realpath(helper_bin), socket
+        if os.path.lexists(socket):
+            os.unlink(socket)
+        self.log_path = os.path.join(sandbox.work, f"activated-{len(sandbox.procs)}.log")
+        self.proc = sandbox.start("socket-activated helper",
+                                  [tool, "--seqpacket", "--listen", socket, "--fdname", "pam-passwordless-helper.socket",
+                                   helper_bin, "--foreground", "--config", config_path], self.log_path)
+        e2e.wait_for(lambda: "Listening on" in e2e.read(self.log_path) or self.proc.poll() is not None,
+                     "systemd-socket-activate's listening socket")
+        check(self.proc.poll() is None, "systemd-socket-activate exited:\n" + e2e.read(self.log_path))
+
+    def helper_started(self):
+        """Whether the process is the helper now (systemd-socket-activate execs it in place)."""
+        try:
+            return os.path.realpath(f"/proc/{self.proc.pid}/exe") == self.helper_bin
+        except OSError:
+            return False
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+    def log(self):
+        return e2e.read(self.log_path)
 
 
 def verify_units(helper_bin):
@@ -266,6 +306,37 @@ def main():
                   "the helper must log the refused requests")
             code, out, _ = status(helper_bin, socket)
             check(line(out, "last reload:") == "last reload: none since start", "no reload happened")
+
+        elif args.scenario == "idle":
+            helper_dir = e2e.fresh_dir(os.path.join(sandbox.work, "helper"))
+            config_path = os.path.join(helper_dir, "helper.conf")
+            text = good(helper_dir) + f"\n[limits]\nstate_file = {helper_dir}/limits\n"
+            e2e.write(config_path, text.replace(f"max_tries = {ls.MAX_TRIES}", BAD_LINE), 0o600)
+            state["helper"] = idle = SocketActivated(sandbox, helper_bin, config_path, socket)
+            check(not idle.helper_started(), "no helper may run before the first connection")
+
+            # A bad file is refused by the command itself: nothing wakes the helper only to refuse it.
+            code, out, err = reload(helper_bin, socket, config_path)
+            check(code == 1 and "max_tries" in err, f"reload of a bad file must exit 1 with the reason, not {code}")
+            check(not idle.helper_started(), "a refused file must not start the helper")
+
+            e2e.write(config_path, text, 0o600)
+            code, out, err = reload(helper_bin, socket, config_path)
+            check(code == 0, f"reload of a good file with the helper idle must exit 0, not {code}")
+            check(idle.helper_started(), "the reload's connection must have started the helper")
+            check("started by this request" in out and config_path in out and sha256_of(config_path) in out,
+                  "reload must say that it started the helper, and which file (and SHA-256) is in force")
+            code, out, _ = status(helper_bin, socket)
+            check(code == 0 and line(out, "helper:").startswith("helper: running"), "status must say running")
+            check("started by this request" not in out, "a later status did not start the helper")
+            check(sha256_of(config_path) in line(out, "configuration in force:"), "status must show the file")
+
+            idle.stop()
+            state["helper"] = idle = SocketActivated(sandbox, helper_bin, config_path, socket)
+            code, out, _ = status(helper_bin, socket)
+            check(code == 0 and idle.helper_started(), f"status must start the idle helper and answer, exit {code}")
+            check("started by this request" in line(out, "helper:"), "status must say that it started the helper")
+            check(line(out, "logins since start:").startswith("logins since start: 0"), "no login yet")
 
     status_code = e2e.run_main(body)
     sandbox.stop_all()

@@ -43,6 +43,7 @@ void read_as_helper(const Message& m) {
             for (const Tag t : {Tag::User, Tag::Service, Tag::Rhost, Tag::Tty, Tag::Ruser})
                 (void)std::string(m.get_or(t, ""));
             (void)valid_local_user(m.get_or(Tag::User, ""));
+            (void)m.get(Tag::TestLogin);
             break;
         case Type::Answer:
             (void)pp::Secret(m.get_or(Tag::Text, ""));

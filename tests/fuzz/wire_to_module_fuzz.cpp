@@ -38,12 +38,17 @@ void read_as_module(const Message& m) {
         case Type::Listing:
             for (const auto record : m.all(Tag::Record)) (void)std::string(record);
             break;
+        case Type::Trace:
+            // Read only by the command line's test-login; the module refuses it.
+            (void)std::string(m.get_or(Tag::Text, ""));
+            break;
         case Type::Result: {
             const auto code = m.get_u32(Tag::Outcome);
             if (!code || *code > static_cast<std::uint32_t>(Outcome::Abort)) break;
             PP_FUZZ_CHECK(std::string_view(outcome_name(static_cast<Outcome>(*code))) != "unknown");
             (void)m.get_or(Tag::User, "");
             (void)m.get_or(Tag::Text, "");
+            (void)std::string(m.get_or(Tag::AuditLine, ""));
             break;
         }
         default:

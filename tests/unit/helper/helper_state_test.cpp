@@ -16,6 +16,7 @@ namespace pp::helper {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr const char* kGood =
@@ -103,6 +104,38 @@ TEST_F(HelperStateTest, CountsLoginsByOutcome) {
     state.count_refused_at_accept();
     EXPECT_EQ(line(state.status(), "logins since start:"),
               "logins since start: 3 (success 2, maxtries 1); refused at accept (too many at once): 1");
+}
+
+TEST_F(HelperStateTest, ShowsTheLastLoginAndWhetherItWasATestLogin) {
+    HelperState state(dir().write("helper.conf", kGood));
+    ASSERT_EQ(state.load(nullptr), "");
+    EXPECT_EQ(line(state.status(), "last login:"), "last login: none since start");
+    AuditRecord r;
+    r.login_id = "0123456789abcdef";
+    r.user = "alice";
+    r.service = "sshd";
+    r.method = "email_otp";
+    r.outcome = wire::Outcome::Success;
+    state.record_login(r, true);
+    EXPECT_THAT(line(state.status(), "last login:"),
+                HasSubstr("login=0123456789abcdef user=alice service=sshd rhost=- method=email_otp "
+                          "outcome=success (test-login)"));
+    r.login_id = "fedcba9876543210";
+    r.user = "bad\nname";
+    r.outcome = wire::Outcome::MaxTries;
+    state.record_login(r, false);
+    const std::string last = line(state.status(), "last login:");
+    EXPECT_THAT(last, HasSubstr("login=fedcba9876543210 user=bad?name "));
+    EXPECT_THAT(last, HasSubstr("outcome=maxtries"));
+    EXPECT_THAT(last, Not(HasSubstr("test-login")));
+}
+
+TEST_F(HelperStateTest, SaysWhenTheRequestStartedTheHelper) {
+    HelperState state(dir().write("helper.conf", kGood));
+    ASSERT_EQ(state.load(nullptr), "");
+    EXPECT_THAT(line(state.status(true), "helper:"), HasSubstr("started by this request"));
+    EXPECT_THAT(line(state.status(false), "helper:"), Not(HasSubstr("started by this request")));
+    EXPECT_EQ(state.config_sha256(), hex_sha256(kGood));
 }
 
 TEST(PoolContact, KeepsTheLastAnswerAndTheLastFailureWithItsReason) {

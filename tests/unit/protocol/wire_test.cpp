@@ -157,13 +157,13 @@ TEST(Wire, DecodeRefusesUnknownVersion) {
 }
 
 TEST(Wire, DecodeRefusesUnknownType) {
-    for (int t : {0, 7, 15, 21, 39, 42, 255})
+    for (int t : {0, 7, 15, 22, 39, 42, 255})
         EXPECT_THROW(Message::decode(header(t)), ProtocolError) << "type " << t;
 }
 
 TEST(Wire, DecodeRefusesUnknownTag) {
     EXPECT_THROW(Message::decode(header(2) + field(0, "x")), ProtocolError);
-    EXPECT_THROW(Message::decode(header(2) + field(29, "x")), ProtocolError);
+    EXPECT_THROW(Message::decode(header(2) + field(31, "x")), ProtocolError);
     EXPECT_THROW(Message::decode(header(2) + field(6, "ok") + field(255, "")), ProtocolError);
 }
 
@@ -172,6 +172,21 @@ TEST(Wire, BeginCarriesTheStacksUnknownUserChoice) {
     begin.add(Tag::User, "alice").add(Tag::UnknownUser, static_cast<std::uint32_t>(UnknownUser::Ignore));
     const Message back = Message::decode(begin.encode().view());
     EXPECT_EQ(back.get_u32(Tag::UnknownUser), static_cast<std::uint32_t>(UnknownUser::Ignore));
+}
+
+TEST(Wire, ATestLoginsBeginTraceAndResultRoundTrip) {
+    Message begin(Type::Begin);
+    begin.add(Tag::User, "alice").add(Tag::TestLogin, 1u);
+    EXPECT_EQ(Message::decode(begin.encode().view()).get_u32(Tag::TestLogin), 1u);
+    Message trace(Type::Trace);
+    trace.add(Tag::Text, "policy: [login]");
+    const Message trace_back = Message::decode(trace.encode().view());
+    EXPECT_EQ(trace_back.type(), Type::Trace);
+    EXPECT_EQ(trace_back.get_or(Tag::Text, ""), "policy: [login]");
+    Message result(Type::Result);
+    result.add(Tag::Outcome, 0u).add(Tag::AuditLine, "login=0123456789abcdef user=\"alice\"");
+    EXPECT_EQ(Message::decode(result.encode().view()).get_or(Tag::AuditLine, ""),
+              "login=0123456789abcdef user=\"alice\"");
 }
 
 TEST(Wire, DecodeRefusesTruncatedFieldHeader) {

@@ -1,0 +1,62 @@
+// Root's `pam-passwordless test-login USER [--service S] [--rhost ADDR]`: a real login, served like any other
+// (the same policy, limits, audit line and status count), whose steps the helper also tells the admin running
+// it. A step says what the configuration, the audit line and the person's screens already hold between them,
+// all of which root may read: no code, session or token ever goes into one.
+#include <unistd.h>
+
+#include "channel.hpp"
+#include "remote_host.hpp"
+#include "session.hpp"
+
+namespace pp::helper {
+namespace {
+
+std::string joined(const std::vector<Method>& methods) {
+    std::string out;
+    for (const Method m : methods) out += (out.empty() ? "" : " ") + std::string(method_name(m));
+    return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
+
+void Session::begin_test_login(const wire::Message& begin) {
+    if (!begin.get(wire::Tag::TestLogin)) return;
+    // Its steps name the policy and the identity behind an account, which the decoy hides from everyone
+    // else; and it sends a real code to anyone. Refused like any caller that may not ask, before login work.
+    if (ctx_.peer.uid != 0)
+        throw Finish{wire::Outcome::AuthErr, "test-login is for root only.",
+                     "test-login asked by a caller that is not root", true};
+    test_login_ = true;
+    trace("the helper (pid " + std::to_string(::getpid()) +
+          ") serves this test login as a real one (login id " + rec_.login_id +
+          "): it sends real codes and counts in the limits and the status");
+}
+
+void Session::trace(const std::string& step) const {
+    if (!test_login_) return;
+    wire::Message m(wire::Type::Trace);
+    m.add(wire::Tag::Text, step);
+    wire::send_message(ctx_.fd, m);
+}
+
+void Session::trace_policy(const std::vector<Method>& methods) const {
+    if (!test_login_) return;
+    const bool remote = is_remote_login(rec_.rhost, cfg());
+    const bool own_section = cfg().services.count(rec_.service) != 0;
+    trace("policy: service '" + rec_.service + "' " +
+          (own_section ? "has [service " + rec_.service + "]"
+                       : "has no [service " + rec_.service + "] section, so [login] applies") +
+          "; " + (remote ? "remote login from " + rec_.rhost + ": remote_methods" : "local login: methods") +
+          " = " + joined(methods) + "; users without an identity: " +
+          (unknown_user_ == UnknownUser::Ignore ? "ignore (PAM_IGNORE)" : "fail (the decoy)"));
+}
+
+void Session::trace_bound(const Identifier& ident, std::string_view sub) const {
+    if (!test_login_) return;
+    trace("the user pool accepted the answer; ID token verified; identity bound: " +
+          std::string(kind_name(ident.kind)) + " identity sub=" + loggable(sub, 64) + " belongs to " +
+          rec_.user + (known_.empty() ? " by the token's claim " + cfg().claim : " by the identity map") +
+          (!known_.empty() && !cfg().claim.empty() ? " and the claim " + cfg().claim : ""));
+}
+
+}  // namespace pp::helper
