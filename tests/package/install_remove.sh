@@ -26,9 +26,10 @@ mount -t tmpfs -o mode=0755 pp-package-run /run
 scratch=/run/pp-package
 # The test programs the login below runs, copied before /tmp is hidden (the source may be under it).
 tests=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$scratch/src/tests/pam"
-cp -r "$tests/package" "$tests/e2e" "$tests/pamtester" "$tests/cognito_standin" "$scratch/src/tests/"
+mkdir -p "$scratch/src/tests/pam" "$scratch/src/doc"
+cp -r "$tests/package" "$tests/e2e" "$tests/pamtester" "$tests/cognito_standin" "$tests/guide" "$scratch/src/tests/"
 cp "$tests/pam/test_pool.json" "$scratch/src/tests/pam/"
+cp "$tests/../doc/setup.md" "$scratch/src/doc/"
 mount -t tmpfs -o mode=1777 pp-package-tmp /tmp
 for d in /etc /usr /var /lib /lib64 /bin /sbin /opt /root; do
 	[ -d "$d" ] && [ ! -L "$d" ] || continue
@@ -148,6 +149,11 @@ ok "pam_passwordless.so before pam_unix.so, falling through to the password on a
 		--user pp-package-user --password Correct-Horse-9 --service pp-package-stack ||
 		fail "the login through the installed package failed"
 	ok "the installed helper and module log in with an emailed code; wrong codes fall through to the password"
+
+	step "the host side of doc/setup.md, as written, against the local stand-in"
+	python3 -B "$scratch/src/tests/package/follow_guide.py" --source-dir "$scratch/src" --work-dir "$scratch/guide" \
+		--user pp-package-user || fail "following the setup guide on the installed package failed"
+	ok "the guide's host steps: check-config --online passes, test-login logs in, status shows it, a wrong secret is named"
 }
 
 step "dpkg -i again (the upgrade path keeps the admin's choice)"
