@@ -85,6 +85,9 @@ class Session {
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // recovery_login.cpp: the break-glass when the user pool cannot be reached; returns verified or throws.
+    void break_glass(const Finish& outage);
+    bool break_glass_offered(const Finish& outage) const;
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);

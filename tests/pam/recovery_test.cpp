@@ -1,7 +1,7 @@
 // Break-glass recovery codes when the user pool cannot be reached (issue #11, outages), through the real
 // module, libpam (pam_wrapper), the real helper (under nss_wrapper with the harness's accounts) and the real
-// `pam-passwordless-helper recovery-codes` command. The pool is a closed port on loopback: every request to it
-// fails to connect, as when the network is cut.
+// `pam-passwordless-helper recovery-codes` command. The pool is a closed port on loopback: every request to
+// it fails to connect, as when the network is cut.
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -88,7 +88,8 @@ class Recovery : public StandInTest {
     // `login` and `extra` are added to [login] and after the other sections. With pool_down the user pool is
     // a closed port; otherwise the stand-in.
     // failures_before_backoff is high by default so that racing logins (each takes a try when it starts) are
-    // not refused by the backoff; the send limit too, as every login here counts a send before the pool fails.
+    // not refused by the backoff; the send limit too, as every login here counts a send before the pool
+    // fails.
     void start_helper(const std::string& login = "", const std::string& extra = "", bool pool_down = true,
                       int failures_before_backoff = 20) {
         std::string conf = pool_down ? "[pool]\npool_id = us-east-1_TestPool\nclient_id = x\n"
@@ -100,7 +101,8 @@ class Recovery : public StandInTest {
                 "\n[binding]\nmapping_file = " + (dir_ / "identities").string() +
                 "\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
                 "\nsends_per_identifier = 1000\nsends_per_rhost = 1000\nfailures_before_backoff = " +
-                std::to_string(failures_before_backoff) + "\n\n[recovery]\nstore_dir = " + store().string() + "\n" + extra;
+                std::to_string(failures_before_backoff) + "\n\n[recovery]\nstore_dir = " + store().string() +
+                "\n" + extra;
         write_text(dir_ / "helper.conf", conf);
         helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
     }
