@@ -178,6 +178,11 @@ TEST_F(Recovery, ACodeSignsInOnceAtTheConsoleWhenThePoolIsDown) {
     const auto status = helper_command({"recovery-codes", "--user", "alice", "--left"});
     EXPECT_EQ(status.exit_code, 0) << status.out << status.err;
     EXPECT_TRUE(contains(status.out, "alice: 1 recovery code(s) left")) << status.out << status.err;
+    // The running helper's status says the same, and never a code.
+    const auto running = helper_command({"status", "--socket", helper_->socket()});
+    EXPECT_EQ(running.exit_code, 0) << running.out << running.err;
+    EXPECT_TRUE(contains(running.out, "recovery codes left: alice 1")) << running.out << running.err;
+    EXPECT_TRUE(codes_in(running.out).empty()) << running.out;
 }
 
 // The person who has no code presses Enter and ends as before the feature: PAM_AUTHINFO_UNAVAIL, so a stack
