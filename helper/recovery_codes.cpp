@@ -263,14 +263,21 @@ RecoveryStore::Use RecoveryStore::consume(const std::string& user, std::string_v
     // The slow hash runs before the lock, so racing logins wait for each other only for the file's rewrite.
     const std::string hash = kdf(canonical ? canonical->view() : std::string_view("-"), salt);
     if (!before || !canonical) return {false, before ? static_cast<int>(before->hashes.size()) : 0};
+    // A wrong code is told apart without the lock: it costs what a user without a set costs (one read, one
+    // hash), and wrong tries do not queue behind each other.
+    const auto matches = [&](const Set& set) {
+        auto found = set.hashes.end();
+        for (auto it = set.hashes.begin(); it != set.hashes.end(); ++it)
+            if (CRYPTO_memcmp(it->data(), hash.data(), kHashBytes) == 0) found = it;
+        return found;
+    };
+    if (matches(*before) == before->hashes.end()) return {false, static_cast<int>(before->hashes.size())};
 
     const StoreLock lock(dir_);
     auto now = read(user);
-    // Gone, or replaced by a new set since it was read: the typed code belonged to no set now in force.
+    // Gone, replaced by a new set, or used by a racing login since it was read: not a code in force now.
     if (!now || now->salt != salt) return {false, now ? static_cast<int>(now->hashes.size()) : 0};
-    auto match = now->hashes.end();
-    for (auto it = now->hashes.begin(); it != now->hashes.end(); ++it)
-        if (CRYPTO_memcmp(it->data(), hash.data(), kHashBytes) == 0) match = it;
+    const auto match = matches(*now);
     if (match == now->hashes.end()) return {false, static_cast<int>(now->hashes.size())};
     now->hashes.erase(match);
     // On disk before the login succeeds: a crash right after cannot give the code back.
