@@ -53,6 +53,9 @@ class HelperState {
     // A connection refused at accept, before its first message was read (too many at once, no thread).
     void count_refused_at_accept() noexcept;
 
+    // What the helper's requests last found of the user pool (the break-glass asks whether it is down).
+    [[nodiscard]] PoolContact::Seen pool_seen() const { return pool_->seen(); }
+
     // The report, one "name: value" line each, in display order.
     [[nodiscard]] std::vector<std::string> status() const;
 

@@ -223,6 +223,7 @@ void Session::take_send(SendKeys keys) {
     } catch (const LimitStoreError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
+    send_refused_ = v.machine || v.wait > 0;
     if (v.machine)
         throw Finish{Outcome::AuthinfoUnavail,
                      "Too many codes have been sent from this machine; try again in " + minutes(v.wait) + ".",
@@ -280,6 +281,10 @@ void Session::login(const wire::Message& begin) {
     } catch (const ServiceError& e) {
         // The pool cannot be reached: the break-glass of a local login, or the outage's ending as before.
         break_glass(service_failure(e));
+    } catch (const Finish& f) {
+        // A send limit met while the pool is down (recovery_login.cpp); any other ending stands.
+        if (!send_refused_) throw;
+        break_glass_after_send_limit(f);
     }
     // authenticate() and break_glass() return only after verified_ was set by a verification; the check keeps
     // it that way.

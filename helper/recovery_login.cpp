@@ -13,6 +13,7 @@
 // budget (limits), so guessing at the console pays the backoff for every try, against 80 bits.
 #include <syslog.h>
 
+#include "helper_state.hpp"
 #include "login_steps.hpp"
 #include "recovery_codes.hpp"
 #include "session.hpp"
@@ -20,6 +21,16 @@
 namespace pp::helper {
 
 using wire::Outcome;
+
+// The sends are counted before the pool is asked, also while it is down and nothing goes out: from the
+// network an attacker can run up a user's send limit then. When the pool's last contact failed, the local
+// login that meets the limit is offered the break-glass as an outage would offer it (Enter keeps the limit's
+// ending).
+void Session::break_glass_after_send_limit(const Finish& refusal) {
+    const PoolContact::Seen seen = ctx_.state ? ctx_.state->pool_seen() : PoolContact::Seen{};
+    if (seen.last_failure == 0 || seen.last_failure < seen.last_answer) throw refusal;
+    break_glass(refusal);
+}
 
 bool Session::break_glass_offered(const Finish& outage) const {
     if (outage.outcome != Outcome::AuthinfoUnavail || !rec_.rhost.empty() ||

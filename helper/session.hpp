@@ -88,6 +88,7 @@ class Session {
     // recovery_login.cpp: the break-glass when the user pool cannot be reached; returns verified or throws.
     void break_glass(const Finish& outage);
     bool break_glass_offered(const Finish& outage) const;
+    void break_glass_after_send_limit(const Finish& refusal);
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
@@ -126,6 +127,7 @@ class Session {
     bool holds_try_ = false;     // a try is reserved against the user's backoff budget
     bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
     bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
+    bool send_refused_ = false;  // a send limit ended the login (recovery_login.cpp may still offer a code)
 };
 
 }  // namespace pp::helper

@@ -91,18 +91,19 @@ class Recovery : public StandInTest {
     // not refused by the backoff; the send limit too, as every login here counts a send before the pool
     // fails.
     void start_helper(const std::string& login = "", const std::string& extra = "", bool pool_down = true,
-                      int failures_before_backoff = 20) {
+                      int failures_before_backoff = 20, int sends_per_identifier = 1000) {
         std::string conf = pool_down ? "[pool]\npool_id = us-east-1_TestPool\nclient_id = x\n"
                                        "endpoint = https://127.0.0.1:1/\n"
                                        "issuer = https://127.0.0.1:1/us-east-1_TestPool\n"
                                      : pool_section(*standin_, dir_, false);
         write_text(dir_ / "identities", "alice alice@example.com\nbob bob@example.com\n");
-        conf += "\n[login]\nmethods = email_otp\nrequest_timeout = 2\nlogin_timeout = 60\n" + login +
-                "\n[binding]\nmapping_file = " + (dir_ / "identities").string() +
-                "\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
-                "\nsends_per_identifier = 1000\nsends_per_rhost = 1000\nfailures_before_backoff = " +
-                std::to_string(failures_before_backoff) + "\n\n[recovery]\nstore_dir = " + store().string() +
-                "\n" + extra;
+        conf +=
+            "\n[login]\nmethods = email_otp\nrequest_timeout = 2\nlogin_timeout = 60\n" + login +
+            "\n[binding]\nmapping_file = " + (dir_ / "identities").string() +
+            "\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
+            "\nsends_per_identifier = " + std::to_string(sends_per_identifier) +
+            "\nsends_per_rhost = 1000\nfailures_before_backoff = " + std::to_string(failures_before_backoff) +
+            "\n\n[recovery]\nstore_dir = " + store().string() + "\n" + extra;
         write_text(dir_ / "helper.conf", conf);
         helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
     }
@@ -211,6 +212,25 @@ TEST_F(Recovery, WrongCodesCountInTheLocalBackoffBudget) {
     EXPECT_FALSE(asked_for_a_recovery_code(blocked)) << blocked.all_text();
     const auto left = helper_command({"recovery-codes", "--user", "alice", "--left"});
     EXPECT_TRUE(contains(left.out, "alice: 2 recovery code(s) left")) << left.out << left.err;
+}
+
+// During an outage an attacker over SSH asks for codes to alice until her send limit is reached (the sends
+// are counted though none goes out). That must not close her break-glass at the console: the pool's last
+// contact failed, so the local login that meets the send limit is still offered a recovery code.
+TEST_F(Recovery, SendsFloodedFromTheNetworkDoNotCloseTheBreakGlass) {
+    start_helper("", "", true, 20, 2);
+    const auto codes = generate("alice", 1);
+    ASSERT_EQ(codes.size(), 1u);
+    for (int i = 0; i < 2; ++i) {
+        const auto remote = login("alice", std::nullopt, {{"PAM_RHOST", "203.0.113.9"}});
+        EXPECT_EQ(remote.code, PAM_AUTHINFO_UNAVAIL) << remote.all_text() << helper_->log();
+    }
+    const auto remote = login("alice", std::nullopt, {{"PAM_RHOST", "203.0.113.9"}});
+    EXPECT_TRUE(contains(remote.all_text(), "Too many codes requested")) << remote.all_text();
+    EXPECT_FALSE(asked_for_a_recovery_code(remote)) << remote.all_text();
+    const auto local = login("alice", codes[0]);
+    EXPECT_EQ(local.code, PAM_SUCCESS) << local.all_text() << helper_->log();
+    EXPECT_TRUE(asked_for_a_recovery_code(local)) << local.all_text();
 }
 
 // A remote login never gets the prompt, whatever it knows: not from another host, not from loopback (an SSH
