@@ -1,10 +1,10 @@
 // The break-glass of a local login while the user pool cannot be reached: one recovery code, once.
 //
-// When it is offered: only when the pool failed as unreachable (PAM_AUTHINFO_UNAVAIL from a pool request, or a
-// send limit met while the pool's last contact failed), so the everyday menu stays as it is and a code sheet
-// is not a second everyday way in; only to a login with no
-// remote host at all (the console, sudo, su), whatever loopback_is_local says, as a port forward reaches
-// loopback from anywhere and a code is a secret that can be phished; only where the service allows it
+// When it is offered: only when the pool failed as unreachable (PAM_AUTHINFO_UNAVAIL from a pool request, or
+// a send limit met while the pool's last contact failed), so the everyday menu stays as it is and a code
+// sheet is not a second everyday way in; only to a login with no remote host at all (the console, sudo, su),
+// whatever loopback_is_local says, as a port forward reaches loopback from anywhere and a code is a secret
+// that can be phished; only where the service allows it
 // ([recovery] enabled, [service NAME] recovery); and only once root has made a set for anyone on this
 // machine, so that a machine without a break-glass plan ends an outage as it always did. Whether this user
 // has a set plays no part: a user without one gets the same prompt, the same hash's wait and the same
