@@ -133,6 +133,11 @@ const std::vector<Method>& Config::methods_for(const std::string& service, bool 
     return remote ? p.remote : p.local;
 }
 
+bool Config::recovery_for(const std::string& service) const {
+    const auto it = recovery.services.find(service);
+    return it == recovery.services.end() ? recovery.enabled : it->second;
+}
+
 Config parse_config(const std::string& text, const std::string& source) {
     Config c;
     c.source = source;
@@ -166,9 +171,11 @@ Config parse_config(const std::string& text, const std::string& source) {
                 *current_policy = {};
                 section = "service " + current_service;
             } else if (section != "pool" && section != "login" && section != "binding" &&
-                       section != "security_key" && section != "passkey" && section != "limits") {
-                p.fail("unknown section [" + section +
-                       "] (known: pool, login, binding, security_key, passkey, limits, service NAME)");
+                       section != "security_key" && section != "passkey" && section != "limits" &&
+                       section != "recovery") {
+                p.fail(
+                    "unknown section [" + section +
+                    "] (known: pool, login, binding, security_key, passkey, limits, recovery, service NAME)");
             }
             continue;
         }
@@ -316,6 +323,13 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else {
                 p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin)");
             }
+        } else if (section == "recovery") {
+            if (key == "enabled")
+                c.recovery.enabled = p.boolean(key, value);
+            else if (key == "store_dir")
+                c.recovery.store_dir = p.abs_path(key, value);
+            else
+                p.fail("unknown key '" + key + "' in [recovery] (known: enabled store_dir)");
         } else if (section == "security_key") {
             auto& k = c.security_key;
             if (key == "rp_id") {
@@ -348,8 +362,11 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else if (key == "remote_methods") {
                 current_policy->remote = p.methods(key, value);
                 remote_given[current_service] = true;
+            } else if (key == "recovery") {
+                c.recovery.services[current_service] = p.boolean(key, value);
             } else {
-                p.fail("unknown key '" + key + "' in [" + section + "] (known: methods remote_methods)");
+                p.fail("unknown key '" + key + "' in [" + section +
+                       "] (known: methods remote_methods recovery)");
             }
         }
     }
@@ -503,6 +520,13 @@ std::string describe_config(const Config& c) {
       << " per hour from this machine; backoff after " << l.failures_before_backoff
       << " failed logins, remote and local counted apart (up to " << l.backoff_max.count() << " s); "
       << "state in " << c.limits_state_file << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";
+    o << "recovery codes: " << (c.recovery.enabled ? "offered" : "not offered")
+      << " to local logins (no remote host) while the user pool cannot be reached, once root has made a set "
+         "for anyone; store "
+      << c.recovery.store_dir;
+    for (const auto& [name, on] : c.recovery.services)
+        o << "; service " << name << ": " << (on ? "yes" : "no");
+    o << "\n";
     return o.str();
 }
 
@@ -531,6 +555,13 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
                         ": a pool user named '" + u +
                         "' becomes that account; keep the pool's sign-up closed.");
     }
+    for (const auto& [name, on] : c.recovery.services)
+        if (on && name.find("ssh") != std::string::npos)
+            w.push_back(
+                "[service " + name +
+                "] recovery = yes has no effect: sshd always sets a remote host, and "
+                "a recovery code is never accepted from a login with one (not even loopback with "
+                "loopback_is_local = yes). Plan sshd's outage in its PAM stack (pam_passwordless(8)).");
     if (c.loopback_is_local)
         w.push_back(
             "loopback_is_local = yes: logins with a loopback remote host (an SSH port forward, a tunnel) are "

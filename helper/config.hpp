@@ -103,6 +103,15 @@ struct Config {
     // [service NAME]
     std::map<std::string, MethodPolicy> services;
 
+    // [recovery], and `recovery` in [service NAME]: break-glass codes for local logins while the user pool
+    // cannot be reached (recovery_codes.hpp, recovery_login.cpp).
+    struct RecoveryPolicy {
+        bool enabled = true;  // for services that do not say
+        std::string store_dir = "/var/lib/pam_passwordless/recovery";
+        std::map<std::string, bool> services;
+    } recovery;
+    [[nodiscard]] bool recovery_for(const std::string& service) const;
+
     [[nodiscard]] const std::vector<Method>& methods_for(const std::string& service, bool remote) const;
 };
 

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "recovery_codes.hpp"
 
 namespace pp::helper {
 namespace {
@@ -210,6 +211,7 @@ std::vector<std::string> HelperState::status(bool started_by_this_request) const
         for (auto& line : limit_lines(rt->config)) out.push_back(std::move(line));
     else
         out.push_back("limits: none in force (no configuration)");
+    if (rt) out.push_back(recovery_status_line(rt->config.recovery.store_dir));
     return out;
 }
 

@@ -59,6 +59,9 @@ class HelperState {
     // status shows it: an admin checks a test-login's login id there.
     void record_login(const AuditRecord& r, bool test_login) noexcept;
 
+    // What the helper's requests last found of the user pool (the break-glass asks whether it is down).
+    [[nodiscard]] PoolContact::Seen pool_seen() const { return pool_->seen(); }
+
     // The report, one "name: value" line each, in display order. started_by_this_request: the request was
     // the connection that woke a socket-activated helper, which the first line then says.
     [[nodiscard]] std::vector<std::string> status(bool started_by_this_request = false) const;

@@ -223,6 +223,7 @@ void Session::take_send(SendKeys keys) {
     } catch (const LimitStoreError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
+    send_refused_ = v.machine || v.wait > 0;
     if (v.machine)
         throw Finish{Outcome::AuthinfoUnavail,
                      "Too many codes have been sent from this machine; try again in " + minutes(v.wait) + ".",
@@ -276,8 +277,18 @@ void Session::login(const wire::Message& begin) {
     if (methods.empty())
         throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
                      "no method enabled for this service"};
-    authenticate(methods);
-    // authenticate() returns only after verified_ was set by a verification; the check keeps it that way.
+    try {
+        authenticate(methods);
+    } catch (const ServiceError& e) {
+        // The pool cannot be reached: the break-glass of a local login, or the outage's ending as before.
+        break_glass(service_failure(e));
+    } catch (const Finish& f) {
+        // A send limit met while the pool is down (recovery_login.cpp); any other ending stands.
+        if (!send_refused_) throw;
+        break_glass_after_send_limit(f);
+    }
+    // authenticate() and break_glass() return only after verified_ was set by a verification; the check keeps
+    // it that way.
     if (!verified_)
         throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
     throw Finish{Outcome::Success, "", rec_.reason};
@@ -415,8 +426,16 @@ void Session::authenticate(const std::vector<Method>& methods) {
                                                  user_context_for(rec_.rhost));
             });
         } catch (const ServiceError& e) {
-            if (e.failure() != Failure::Rejected || e.name() != "UserNotFoundException") throw;
-            if (credentials_.empty()) {
+            const bool unknown_to_pool =
+                e.failure() == Failure::Rejected && e.name() == "UserNotFoundException";
+            // Local keys need no pool: with it unreachable they are what is left, and the login goes on.
+            if (!unknown_to_pool &&
+                (credentials_.empty() || service_failure(e).outcome != Outcome::AuthinfoUnavail))
+                throw;
+            if (!unknown_to_pool)
+                syslog(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
+                       loggable(e.message(), 200).c_str());
+            else if (credentials_.empty()) {
                 if (unknown_user_ == UnknownUser::Ignore)
                     throw Finish{Outcome::Ignore, "",
                                  "identity unknown to the user pool (ignored: unknown_user)"};

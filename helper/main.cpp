@@ -15,6 +15,7 @@
 #include "config.hpp"
 #include "control.hpp"
 #include "online_check.hpp"
+#include "recovery_command.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -26,6 +27,8 @@ constexpr const char* kUsage =
     "       pam-passwordless-helper check-config [--config PATH] [--online]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
+    "       pam-passwordless-helper recovery-codes --user NAME [--count N] [--config PATH]\n"
+    "       pam-passwordless-helper recovery-codes --left [--user NAME] [--config PATH]\n"
     "       pam-passwordless-helper --version\n"
     "\n"
     "Without --socket the helper expects the listening socket from systemd "
@@ -35,6 +38,9 @@ constexpr const char* kUsage =
     "status (root) asks the running helper for its state; exit 3 when no helper is running.\n"
     "reload (root) checks the file, then asks the running helper to load it and waits for the result;\n"
     "exit 1 when it is refused (the configuration in force stays).\n"
+    "recovery-codes (root) prints a new set of one-time break-glass codes for NAME (10 by default), "
+    "replacing\n"
+    "the old set; --left prints how many are left.\n"
     "The socket's default: /run/pam_passwordless/helper.sock.\n";
 
 constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
@@ -108,6 +114,17 @@ int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string config = pp::helper::kDefaultConfigPath, socket_path, command;
     bool foreground = false, online = false;
+    // recovery-codes takes options of its own; --config may come anywhere on its line.
+    if (!args.empty() && args.front() == "recovery-codes") {
+        std::vector<std::string> rest;
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--config" && i + 1 < args.size())
+                config = args[++i];
+            else
+                rest.push_back(args[i]);
+        }
+        return pp::helper::recovery_codes_command(rest, config);
+    }
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         auto value = [&]() -> std::string {

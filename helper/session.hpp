@@ -93,6 +93,10 @@ class Session {
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // recovery_login.cpp: the break-glass when the user pool cannot be reached; returns verified or throws.
+    void break_glass(const Finish& outage);
+    bool break_glass_offered(const Finish& outage) const;
+    void break_glass_after_send_limit(const Finish& refusal);
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
@@ -132,6 +136,7 @@ class Session {
     bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
     bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
     bool test_login_ = false;    // root's test-login: steps are traced, the Result carries the audit line
+    bool send_refused_ = false;  // a send limit ended the login (recovery_login.cpp may still offer a code)
 };
 
 }  // namespace pp::helper

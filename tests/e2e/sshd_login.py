@@ -19,6 +19,9 @@ program without a terminal.
   decoy-ending   with the pool behind an added delay, alice typing wrong codes, bob (a local account without an
                  identity) and a name that is no local account: the same screens (masked text aside), the same
                  PAM code (the helper's outcome) and the same end in ssh; only the audit reason differs
+  recovery-never-remote  root made recovery codes for alice and the pool fails (HTTP 500): sshd (PAM_RHOST
+                 127.0.0.1, with loopback_is_local = yes) is never asked for one; a client answering every
+                 prompt with a valid code is refused, and the code is still unused
   decoy-pool-ends  the same, with a pool that ends the session itself after two wrong codes (alice's third code
                  is refused with NotAuthorizedException)
 
@@ -405,6 +408,25 @@ def scenario_loopback_keys(sandbox, sshd, standin, helper, args):
           "the helper did not log a code login from 127.0.0.1")
 
 
+def scenario_recovery_never_remote(sandbox, sshd, standin, helper, args):
+    made = subprocess.run([args.helper_bin, "recovery-codes", "--user", USER, "--count", "2", "--config",
+                           helper.config_path], capture_output=True, text=True, timeout=60, check=False)
+    codes = re.findall(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", made.stdout)
+    check(made.returncode == 0 and len(codes) == 2, f"recovery-codes did not make 2 codes: {made.stderr}")
+    standin.control({"fault": "http_500"})
+    # Whatever the server asks, the client answers with a valid recovery code of alice's.
+    ok, requests, _ = paramiko_login(sshd, lambda prompt: codes[0])
+    show("paramiko: what the server asked", describe_requests(requests))
+    shown = "\n".join([i for i, _ in requests] + [p for _, ps in requests for p, _ in ps])
+    check(not ok, "a login over SSH got in with a recovery code")
+    check("Recovery code" not in shown, "sshd was offered the recovery-code prompt")
+    check(UNAVAILABLE in shown, f"the person is not told '{UNAVAILABLE}'")
+    check("outcome=authinfo_unavail" in helper.log(), "the helper should log outcome=authinfo_unavail")
+    left = subprocess.run([args.helper_bin, "recovery-codes", "--left", "--user", USER, "--config",
+                           helper.config_path], capture_output=True, text=True, timeout=60, check=False)
+    check(f"{USER}: 2 recovery code(s) left" in left.stdout, f"a code was used: {left.stdout}{left.stderr}")
+
+
 POOL_DELAY_MS = 100  # the pool "far away": a decoy that skips a pause ends sooner than a real login
 
 
@@ -499,7 +521,8 @@ def scenario_decoy_pool_ends(sandbox, sshd, standin, helper, args):
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
              "unknown-users": scenario_unknown_users, "loopback-keys": scenario_loopback_keys,
              "password": scenario_password, "decoy-ending": scenario_decoy_ending,
-             "decoy-pool-ends": scenario_decoy_pool_ends}
+             "decoy-pool-ends": scenario_decoy_pool_ends,
+             "recovery-never-remote": scenario_recovery_never_remote}
 # Pools with settings of their own: one that ends a session after two wrong codes (the helper allows three).
 POOL_OVERRIDES = {"decoy-pool-ends": {"max_code_attempts": 2}}
 
@@ -510,6 +533,7 @@ def main():
     module = os.path.abspath(args.module or os.path.join(build, "pam_passwordless", "pam_passwordless.so"))
     helper_bin = os.path.abspath(args.helper or os.path.join(build, "helper", "pam-passwordless-helper"))
     args.module_path = module
+    args.helper_bin = helper_bin
     sandbox = e2e.Sandbox(args.work_dir)
     state = {}
 
@@ -532,6 +556,10 @@ def main():
                 e2e.write(os.path.join(store, USER), planted_credential(), 0o600)
                 methods = "security_key email_otp sms_otp"
                 keys = ["[security_key]", f"rp_id = {KEY_RP_ID}", f"store_dir = {store}"]
+            if args.scenario == "recovery-never-remote":
+                # The strongest case: loopback counts as local for keys, and still never for a code.
+                keys = ["[recovery]", f"store_dir = {helper_dir}/recovery"]
+                methods += "\nloopback_is_local = yes"
             return standin.pool_section(helper_dir) + "\n".join([
                 "[login]", f"methods = {methods}", f"max_tries = {MAX_TRIES}", "request_timeout = 5",
                 "[binding]", f"mapping_file = {helper_dir}/identities"] + keys + [""])

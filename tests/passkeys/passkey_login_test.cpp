@@ -318,6 +318,18 @@ TEST_F(Passkeys, TouchDeniedIsRefused) {
 
 // Issue #10, finding 3: five remote failures made alice wait at the console too, security key in hand. Remote
 // and local logins have budgets of their own.
+// An outage of the user pool (here a closed port) must not take the local keys with it: with codes enabled
+// beside them the pool is asked first, and when it cannot be reached the key is what is left (issue #11,
+// outages).
+TEST_F(Passkeys, AKeyStillSignsInWhenThePoolCannotBeReached) {
+    start_helper({"security_key email_otp", "request_timeout = 2\n"});
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    const auto run = login("alice");
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    EXPECT_TRUE(contains(log(), "method=security_key")) << log();
+    EXPECT_TRUE(contains(log(), "only security keys are offered")) << log();
+}
+
 TEST_F(Passkeys, RemoteFailuresDoNotBlockALocalKeyLogin) {
     start_helper({"security_key",
                   "remote_methods = security_key\n[limits]\nfailures_before_backoff = 2\nstate_file = " +

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -469,6 +470,31 @@ TEST(ParseConfig, AdmissionKeys) {
                 HasSubstr("max_remote_logins must be a whole number from 1 to 65536"));
     EXPECT_THAT(error_for_key("login", "refusal_log_interval = 86401"),
                 HasSubstr("refusal_log_interval must be a whole number from 1 to 86400"));
+}
+
+// Recovery codes: on by default for every service, closed per service or everywhere, and a warning when the
+// admin says yes for sshd, where it can have no effect.
+TEST(ParseConfig, RecoveryIsPerServiceAndWarnsForSshd) {
+    const Config d = parse_config(kMinimal, kSource);
+    EXPECT_TRUE(d.recovery_for("sudo"));
+    EXPECT_EQ(d.recovery.store_dir, "/var/lib/pam_passwordless/recovery");
+    const Config c = parse_config(kMinimal +
+                                      "[recovery]\nenabled = no\nstore_dir = /srv/rc\n"
+                                      "[service sudo]\nrecovery = yes\n[service sshd]\nrecovery = yes\n",
+                                  kSource);
+    EXPECT_FALSE(c.recovery_for("login"));
+    EXPECT_TRUE(c.recovery_for("sudo"));
+    EXPECT_EQ(c.recovery.store_dir, "/srv/rc");
+    const auto w = config_warnings(c);
+    EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
+        return s.find("[service sshd] recovery = yes has no effect") != std::string::npos;
+    }));
+    EXPECT_THAT(describe_config(c), HasSubstr("recovery codes: not offered"));
+    EXPECT_THAT(error_for(kMinimal + "[recovery]\nenabled = maybe\n"),
+                HasSubstr("enabled must be yes or no"));
+    EXPECT_THAT(error_for(kMinimal + "[recovery]\nstore_dir = relative\n"), HasSubstr("store_dir"));
+    EXPECT_THAT(error_for(kMinimal + "[service sudo]\nrecovery = 1\n"),
+                HasSubstr("recovery must be yes or no"));
 }
 
 }  // namespace
