@@ -2,7 +2,9 @@
 // a key for an assertion or a new credential) until the helper's verdict arrives.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "asker.hpp"
@@ -16,10 +18,16 @@ struct Verdict {
     std::string user;                  // who the helper verified, on success
     std::string text;                  // for the person
     std::vector<std::string> records;  // credential listings, when the request asked for them
+    std::string login_id;              // the helper's id for this login (empty before it said one)
 };
+
+// Told each step of the relay, for the PAM module's debug lines: the message's kind and nothing it carries
+// (a prompt's text may name an address; an answer is a code). `login_id` is empty until the helper sent it.
+using RelayTrace = std::function<void(std::string_view login_id, std::string_view step)>;
 
 // Sends `request` (Begin or Manage) and relays until the Result. Throws HelperUnavailable, wire::ChannelError
 // or wire::ProtocolError when the helper breaks the protocol or goes away.
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker);
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker,
+              const RelayTrace& trace = {});
 
 }  // namespace pp::client

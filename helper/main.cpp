@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "control.hpp"
+#include "login_log.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -21,7 +22,7 @@ namespace {
 
 constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
-    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
+    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--debug]\n"
     "       pam-passwordless-helper check-config [--config PATH]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
@@ -33,7 +34,9 @@ constexpr const char* kUsage =
     "status (root) asks the running helper for its state; exit 3 when no helper is running.\n"
     "reload (root) checks the file, then asks the running helper to load it and waits for the result;\n"
     "exit 1 when it is refused (the configuration in force stays).\n"
-    "The socket's default: /run/pam_passwordless/helper.sock.\n";
+    "The socket's default: /run/pam_passwordless/helper.sock.\n"
+    "--debug writes each login's steps (as [log] level = debug does, whatever the file says); never a code,\n"
+    "token or secret.\n";
 
 constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
 
@@ -118,6 +121,8 @@ int main(int argc, char** argv) {
             socket_path = value();
         else if (a == "--foreground")
             foreground = true;
+        else if (a == "--debug")
+            pp::helper::force_debug_logging();
         else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;

@@ -32,6 +32,13 @@ const char* outcome_name(Outcome o) noexcept {
     return "unknown";
 }
 
+bool valid_login_id(std::string_view id) noexcept {
+    if (id.size() != 16) return false;
+    for (const char c : id)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
 Message& Message::add(Tag tag, std::string_view value) {
     if (value.size() > 0xffff) throw ProtocolError("field too long");
     if (fields_.size() >= kMaxFields) throw ProtocolError("too many fields");
@@ -103,6 +110,7 @@ Message Message::decode(std::string_view bytes) {
         case Type::Credential:
         case Type::CredentialRequest:
         case Type::Listing:
+        case Type::Started:
         case Type::Control:
         case Type::Status:
         case Type::Prompt:
@@ -121,8 +129,7 @@ Message Message::decode(std::string_view bytes) {
                                 static_cast<std::uint8_t>(bytes[pos + 2]);
         pos += 3;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
-        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::UnknownUser))
-            throw ProtocolError("unknown field");
+        if (tag == 0 || tag > static_cast<std::uint8_t>(Tag::LoginId)) throw ProtocolError("unknown field");
         m.add(static_cast<Tag>(tag), bytes.substr(pos, len));
         pos += len;
     }

@@ -38,6 +38,9 @@ void read_as_module(const Message& m) {
         case Type::Listing:
             for (const auto record : m.all(Tag::Record)) (void)std::string(record);
             break;
+        case Type::Started:
+            (void)valid_login_id(m.get_or(Tag::LoginId, ""));
+            break;
         case Type::Result: {
             const auto code = m.get_u32(Tag::Outcome);
             if (!code || *code > static_cast<std::uint32_t>(Outcome::Abort)) break;

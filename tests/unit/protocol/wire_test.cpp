@@ -163,7 +163,7 @@ TEST(Wire, DecodeRefusesUnknownType) {
 
 TEST(Wire, DecodeRefusesUnknownTag) {
     EXPECT_THROW(Message::decode(header(2) + field(0, "x")), ProtocolError);
-    EXPECT_THROW(Message::decode(header(2) + field(29, "x")), ProtocolError);
+    EXPECT_THROW(Message::decode(header(2) + field(30, "x")), ProtocolError);
     EXPECT_THROW(Message::decode(header(2) + field(6, "ok") + field(255, "")), ProtocolError);
 }
 
@@ -225,3 +225,16 @@ TEST(Wire, TooManyFieldsAreRefused) {
 
 }  // namespace
 }  // namespace pp::wire
+
+TEST(Wire, StartedCarriesTheLoginId) {
+    Message started(Type::Started);
+    started.add(Tag::LoginId, "0123456789abcdef");
+    const Message back = Message::decode(started.encode().view());
+    EXPECT_EQ(back.type(), Type::Started);
+    EXPECT_EQ(back.get_or(Tag::LoginId, ""), "0123456789abcdef");
+    EXPECT_TRUE(valid_login_id("0123456789abcdef"));
+    EXPECT_FALSE(valid_login_id("0123456789ABCDEF"));
+    EXPECT_FALSE(valid_login_id("0123456789abcde"));
+    EXPECT_FALSE(valid_login_id("0123456789abcdef0"));
+    EXPECT_FALSE(valid_login_id("0123456789abcde\n"));
+}
