@@ -1,5 +1,4 @@
 #include "decoy.hpp"
-#include "login_log.hpp"
 
 #include <openssl/hmac.h>
 #include <syslog.h>
@@ -10,6 +9,7 @@
 #include <mutex>
 
 #include "credential_store.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "session.hpp"
