@@ -122,7 +122,7 @@ def ends(source_dir):
 def man_text(path):
     text = path.read_text()
     for roff, plain in (("\\-", "-"), ("\\(aq", "'"), ("\\(dq", '"'), ("\\e", "\\"), ("\\&", ""),
-                        ("\\fB", ""), ("\\fI", ""), ("\\fR", "")):
+                        ("\\fB", ""), ("\\fI", ""), ("\\fR", ""), ("\\:", "")):
         text = text.replace(roff, plain)
     return text
 
