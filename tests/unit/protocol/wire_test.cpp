@@ -223,9 +223,6 @@ TEST(Wire, TooManyFieldsAreRefused) {
     EXPECT_THROW(Message::decode(wire), ProtocolError);
 }
 
-}  // namespace
-}  // namespace pp::wire
-
 TEST(Wire, StartedCarriesTheLoginId) {
     Message started(Type::Started);
     started.add(Tag::LoginId, "0123456789abcdef");
@@ -238,3 +235,6 @@ TEST(Wire, StartedCarriesTheLoginId) {
     EXPECT_FALSE(valid_login_id("0123456789abcdef0"));
     EXPECT_FALSE(valid_login_id("0123456789abcde\n"));
 }
+
+}  // namespace
+}  // namespace pp::wire
