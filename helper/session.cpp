@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "account_policy.hpp"
 #include "channel.hpp"
@@ -62,7 +63,9 @@ Session::~Session() = default;
 void Session::run() noexcept {
     Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
-    const LoginLogScope log_scope(rec_.login_id);
+    // Set once the request is known to be a login or a management request: root's status and reload are
+    // neither, and their lines carry no id.
+    std::optional<LoginLogScope> log_scope;
     try {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
         // Root's status and reload requests are no login: no admission, no audit line, no count.
@@ -75,6 +78,7 @@ void Session::run() noexcept {
             serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first);
             return;
         }
+        log_scope.emplace(rec_.login_id);
         admit(first);
         if (first.type() == wire::Type::Begin) {
             // The module's lines about this login carry the same id as the helper's.

@@ -180,6 +180,40 @@ TEST_F(DebugLog, InfoLevelWritesNoDebugLines) {
     EXPECT_TRUE(module_lines_.empty()) << joined(module_lines_);
 }
 
+// The level is the file's in force: a reload to debug turns the lines on for the next login, a reload back
+// to info turns them off.
+TEST_F(DebugLog, LevelFollowsReloads) {
+    start_helper("");
+    ASSERT_EQ(login(test_service()).code, PAM_SUCCESS) << helper_->log();
+    EXPECT_FALSE(contains(helper_->log(), "user pool: InitiateAuth")) << helper_->log();
+
+    const auto reload_with = [&](const std::string& level) {
+        std::string conf = read_text(helper_->config_path());
+        const auto at = conf.find("\n[log]");
+        if (at != std::string::npos) conf.erase(at);
+        write_text(helper_->config_path(), conf + "\n[log]\nlevel = " + level + "\n");
+        const auto reloads = [&] {
+            std::size_t n = 0;
+            for (const auto& l : lines_of(helper_->log()))
+                n += contains(l, "configuration reloaded from") ? 1 : 0;
+            return n;
+        };
+        const std::size_t before = reloads();
+        helper_->reload();
+        ASSERT_TRUE(wait_until([&] { return reloads() > before; })) << helper_->log();
+    };
+
+    reload_with("debug");
+    const std::size_t mark = helper_->log().size();
+    ASSERT_EQ(login(test_service()).code, PAM_SUCCESS) << helper_->log();
+    EXPECT_TRUE(contains(helper_->log().substr(mark), "user pool: InitiateAuth: HTTP 200")) << helper_->log();
+
+    reload_with("info");
+    const std::size_t mark2 = helper_->log().size();
+    ASSERT_EQ(login(test_service()).code, PAM_SUCCESS) << helper_->log();
+    EXPECT_FALSE(contains(helper_->log().substr(mark2), "user pool: ")) << helper_->log().substr(mark2);
+}
+
 // A CONNECT proxy (tests/pam/connect_proxy.py) on a port the kernel picks, recording each CONNECT target.
 class ConnectProxy {
   public:
