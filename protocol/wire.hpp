@@ -45,10 +45,10 @@ enum class Type : std::uint8_t {
         19,        // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
                    // user_verification, timeout_ms, text, pin_prompt
     Listing = 20,  // record (repeated): one enrolled credential, "field=value" pairs separated by tabs
-    // The first message of every login the helper serves (after Begin is admitted): the id that the audit
-    // line
-    // and every helper line about this login carry, so the module's lines can carry it too.
-    Started = 21,  // login_id
+    // The first message of every login the helper serves (after Begin is admitted): the id that the
+    // audit line and every helper line about this login carry, so the module's lines can carry it too.
+    // (21 is Trace, main's test-login.)
+    Started = 22,  // login_id
     Status = 41,   // record (repeated): one "name: value" line of the helper's state, in display order
 };
 
@@ -81,7 +81,8 @@ enum class Tag : std::uint8_t {
     UserId = 26,
     Record = 27,
     UnknownUser = 28,  // UnknownUser as a u32
-    LoginId = 29,      // 16 lowercase hex digits
+    // (29 and 30 are TestLogin and AuditLine, main's test-login.)
+    LoginId = 31,  // 16 lowercase hex digits
 };
 
 // A login id as the helper makes it; the module logs nothing else it is told in that place.
