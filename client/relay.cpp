@@ -22,19 +22,35 @@ void send_reply(HelperConnection& helper, const wire::Message& m) {
 
 }  // namespace
 
-Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, const Tracer& tracer) {
+Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, const RelayTrace& trace,
+              const Tracer& tracer) {
     // A helper at capacity answers with a Result and closes; the request may then be refused, but the Result
     // waits in the socket and says why ("too many sign-ins"), which "unavailable" would not.
     send_reply(helper, request);
     Verdict v;
+    const auto note = [&](std::string_view step) {
+        if (trace) trace(v.login_id, step);
+    };
     for (int step = 0; step < kMaxSteps; ++step) {
         const wire::Message msg = helper.receive();
         switch (msg.type()) {
+            case wire::Type::Started: {
+                // Only the first, and only in the helper's form: the id goes into log lines as it is.
+                const auto id = msg.get_or(wire::Tag::LoginId, "");
+                if (!v.login_id.empty() || !wire::valid_login_id(id))
+                    throw wire::ProtocolError("malformed login id from the helper");
+                v.login_id = std::string(id);
+                note("login started");
+                break;
+            }
             case wire::Type::Prompt: {
                 const bool echo = msg.get_u32(wire::Tag::Style).value_or(0) ==
                                   static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
+                note(echo ? "prompt (echo on) relayed" : "prompt (echo off) relayed");
                 auto reply = asker.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
                 if (reply.status != Asker::Status::Ok) {
+                    note(reply.status == Asker::Status::Cancelled ? "cancel sent: the person cancelled"
+                                                                  : "cancel sent: the conversation failed");
                     wire::Message cancel(wire::Type::Cancel);
                     cancel.add(wire::Tag::Outcome,
                                static_cast<std::uint32_t>(reply.status == Asker::Status::Cancelled
@@ -47,13 +63,18 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                 wire::Message answer(wire::Type::Answer);
                 answer.add(wire::Tag::Text, reply.text.view());
                 send_reply(helper, answer);
+                note("answer sent");
                 break;
             }
             case wire::Type::KeyRequest:
+                note("key request relayed");
                 send_reply(helper, get_assertion(msg, asker));
+                note("assertion sent");
                 break;
             case wire::Type::CredentialRequest:
+                note("credential request relayed");
                 send_reply(helper, make_credential(msg, asker));
+                note("credential sent");
                 break;
             case wire::Type::Listing:
                 for (const auto r : msg.all(wire::Tag::Record)) v.records.emplace_back(r);
@@ -70,6 +91,7 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                 v.user = std::string(msg.get_or(wire::Tag::User, ""));
                 v.text = std::string(msg.get_or(wire::Tag::Text, ""));
                 v.audit_line = std::string(msg.get_or(wire::Tag::AuditLine, ""));
+                note("result received");
                 return v;
             }
             default:

@@ -19,7 +19,12 @@ struct Verdict {
     std::string text;                  // for the person
     std::vector<std::string> records;  // credential listings, when the request asked for them
     std::string audit_line;            // a test login's: the line the helper logged for it
+    std::string login_id;              // the helper's id for this login (empty before it said one)
 };
+
+// Told each step of the relay, for the PAM module's debug lines: the message's kind and nothing it carries
+// (a prompt's text may name an address; an answer is a code). `login_id` is empty until the helper sent it.
+using RelayTrace = std::function<void(std::string_view login_id, std::string_view step)>;
 
 // Where a test login's steps go (wire::Type::Trace), as the helper sends them.
 using Tracer = std::function<void(std::string_view step)>;
@@ -29,6 +34,6 @@ using Tracer = std::function<void(std::string_view step)>;
 // (the command line's test-login) accepts the helper's Trace messages; for the module they are a protocol
 // error, so nothing meant for an admin can reach a person's screen.
 Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker,
-              const Tracer& tracer = nullptr);
+              const RelayTrace& trace = {}, const Tracer& tracer = nullptr);
 
 }  // namespace pp::client

@@ -172,10 +172,10 @@ Config parse_config(const std::string& text, const std::string& source) {
                 section = "service " + current_service;
             } else if (section != "pool" && section != "login" && section != "binding" &&
                        section != "security_key" && section != "passkey" && section != "limits" &&
-                       section != "recovery") {
-                p.fail(
-                    "unknown section [" + section +
-                    "] (known: pool, login, binding, security_key, passkey, limits, recovery, service NAME)");
+                       section != "recovery" && section != "log") {
+                p.fail("unknown section [" + section +
+                       "] (known: pool, login, binding, security_key, passkey, limits, recovery, log, "
+                       "service NAME)");
             }
             continue;
         }
@@ -214,11 +214,32 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.jwks_url = p.https_url(key, value);
             } else if (key == "ca_file") {
                 c.ca_file = p.abs_path(key, value);
+            } else if (key == "proxy") {
+                // Plain http:// to the proxy only: the pool's TLS runs end to end inside its CONNECT tunnel
+                // (checked against ca_file as without a proxy). No user:password, which would be a secret in
+                // this world-readable file. Length first: libstdc++ matches recursively.
+                static const std::regex re(
+                    R"(http://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}/?)");
+                if (value.size() > 300 || !std::regex_match(value, re))
+                    p.fail("proxy must be http://HOST:PORT (no user name or password, no path)");
+                const auto port = std::stoul(value.substr(value.rfind(':') + 1));
+                if (port == 0 || port > 65535) p.fail("proxy port must be 1 to 65535");
+                c.proxy = value;
             } else {
                 p.fail("unknown key '" + key +
                        "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer "
-                       "jwks_url "
-                       "ca_file)");
+                       "jwks_url ca_file proxy)");
+            }
+        } else if (section == "log") {
+            if (key == "level") {
+                if (value == "info")
+                    c.debug_log = false;
+                else if (value == "debug")
+                    c.debug_log = true;
+                else
+                    p.fail("level must be info or debug");
+            } else {
+                p.fail("unknown key '" + key + "' in [log] (known: level)");
             }
         } else if (section == "login") {
             if (key == "methods") {
@@ -471,6 +492,12 @@ std::string describe_config(const Config& c) {
       << "endpoint: " << c.endpoint << "\nissuer: " << c.issuer << "\njwks: " << c.jwks_url << "\n"
       << "trust: " << (c.ca_file.empty() ? "system CA store" : c.ca_file)
       << " (peer and host always verified)\n"
+      << "proxy: "
+      << (c.proxy.empty() ? "none (https_proxy and the like in the environment are ignored)"
+                          : c.proxy + " (CONNECT tunnel; TLS to the pool end to end)")
+      << "\n"
+      << "log level: " << (c.debug_log ? "debug (each login's steps; no code, token or secret)" : "info")
+      << "\n"
       << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";
     for (const auto& [name, pol] : c.services)
         o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote) << "\n";

@@ -61,6 +61,12 @@ struct Config {
     std::string client_secret_file;
     std::optional<Secret> client_secret;
     std::string endpoint, issuer, jwks_url, ca_file;
+    // Every request to the pool (API and key set) goes through this HTTP proxy's CONNECT tunnel when set, and
+    // through no proxy when not: the daemon's environment (https_proxy, all_proxy, no_proxy) is never read.
+    std::string proxy;
+
+    // [log]
+    bool debug_log = false;  // level = debug: trace each login's steps (never a code, token or secret)
 
     // [login]
     MethodPolicy methods;

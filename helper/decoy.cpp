@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "credential_store.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "session.hpp"
@@ -182,7 +183,7 @@ std::string decoy_key(const std::string& limits_state_file) {
         try {
             write_file_atomically(path, key);
         } catch (const FileError& e) {
-            syslog(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
+            log_line(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
         }
     }
     return key;
@@ -206,7 +207,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         } catch (const std::exception& e) {
             // The real flow read this store moments ago; a walk copied from the identity map alone is the
             // loss.
-            syslog(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
+            log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
         }
     }
     const DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,

@@ -1,5 +1,7 @@
 #include "helper_state.hpp"
 
+#include "login_log.hpp"
+
 #include <openssl/sha.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -119,6 +121,8 @@ std::string HelperState::load(const char* trigger) {
     else
         syslog(LOG_ERR, "new configuration refused, keeping the one in force (%s): %s", trigger,
                error.c_str());
+    // The level of the file in force: a reload that is refused keeps the old one.
+    if (loaded) set_debug_logging(loaded->config.debug_log);
     // Once per load: lines for accounts that do not exist here, a map every local user can read.
     if (loaded)
         for (const auto& w : loaded->identities.warnings())

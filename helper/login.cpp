@@ -10,6 +10,7 @@
 #include "account_policy.hpp"
 #include "code_offer.hpp"
 #include "key_verification.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "remote_host.hpp"
@@ -250,7 +251,7 @@ void Session::settle_limits(Outcome outcome) {
         ctx_.limits->settle_try(rec_.user, remote_budget(), end, unknown_walk_, holds_try_, cfg().limits,
                                 now_unix());
     } catch (const LimitStoreError& e) {
-        syslog(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
+        log_line(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
     }
     holds_try_ = false;
 }
@@ -310,9 +311,9 @@ std::optional<Identifier> Session::resolve_identity() {
     if (cfg().claim.empty()) return std::nullopt;
     const auto uid = local_account_uid(rec_.user);
     if (!uid || !claim_may_bind(cfg(), rec_.user, *uid)) {
-        syslog(LOG_NOTICE,
-               "claim binding refused for %s: uid below claim_min_uid and not in claim_allow_users",
-               loggable(rec_.user, 64).c_str());
+        log_line(LOG_NOTICE,
+                 "claim binding refused for %s: uid below claim_min_uid and not in claim_allow_users",
+                 loggable(rec_.user, 64).c_str());
         return std::nullopt;
     }
     if (cfg().ask_identifier) return ask_identifier();
@@ -371,7 +372,7 @@ void Session::load_credentials() {
         auto loaded = store.load(rec_.user);
         // A corrupt record is named in the log and skipped; the others still work.
         for (const auto& p : loaded.problems)
-            syslog(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
+            log_line(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
         credentials_ = std::move(loaded.credentials);
     } catch (const FileError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};

@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "control.hpp"
+#include "login_log.hpp"
 #include "online_check.hpp"
 #include "recovery_command.hpp"
 #include "runtime.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
-    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH]\n"
+    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--debug]\n"
     "       pam-passwordless-helper check-config [--config PATH] [--online]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
@@ -41,7 +42,9 @@ constexpr const char* kUsage =
     "recovery-codes (root) prints a new set of one-time break-glass codes for NAME (10 by default), "
     "replacing\n"
     "the old set; --left prints how many are left.\n"
-    "The socket's default: /run/pam_passwordless/helper.sock.\n";
+    "The socket's default: /run/pam_passwordless/helper.sock.\n"
+    "--debug writes each login's steps (as [log] level = debug does, whatever the file says); never a code,\n"
+    "token or secret.\n";
 
 constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
 
@@ -142,6 +145,8 @@ int main(int argc, char** argv) {
             foreground = true;
         else if (a == "--online")
             online = true;
+        else if (a == "--debug")
+            pp::helper::force_debug_logging();
         else if (a == "--help" || a == "-h") {
             std::cout << kUsage;
             return 0;

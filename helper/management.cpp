@@ -10,6 +10,7 @@
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
 #include "key_verification.hpp"
+#include "login_log.hpp"
 #include "pam_u2f_import.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
@@ -377,7 +378,7 @@ void Session::import(CredentialStore& store, const wire::Message& request) {
             problems.push_back("user " + c.user + ": " + e.what());
         }
     }
-    for (const auto& p : problems) syslog(LOG_WARNING, "import: %s", loggable(p, 300).c_str());
+    for (const auto& p : problems) log_line(LOG_WARNING, "import: %s", loggable(p, 300).c_str());
     std::string text = "Imported " + std::to_string(added) + " credential(s).";
     for (const auto& p : problems) text += "\nnot imported: " + p;
     // An import that imported nothing did not do what was asked: a failure, so a script notices.

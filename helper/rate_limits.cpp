@@ -1,4 +1,5 @@
 #include "rate_limits.hpp"
+#include "login_log.hpp"
 
 #include <sys/stat.h>
 #include <syslog.h>
@@ -81,8 +82,8 @@ void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
             if (!canonical.empty()) store.take({{canonical, 1 << 30, defaults.send_window.count(), 1}}, t);
         }
     }
-    syslog(LOG_NOTICE, "limits: took over the counts of the old state file (kept as %s.old)",
-           loggable(path, 300).c_str());
+    log_line(LOG_NOTICE, "limits: took over the counts of the old state file (kept as %s.old)",
+             loggable(path, 300).c_str());
 }
 
 }  // namespace
@@ -98,8 +99,8 @@ RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
         if (!state_file_.empty() && slash != std::string::npos &&
             ::stat(state_file_.substr(0, std::max<std::size_t>(slash, 1)).c_str(), &dir) != 0 &&
             errno == ENOENT) {
-            syslog(LOG_ERR, "limits: the directory of %s does not exist; counts are kept in memory only",
-                   loggable(state_file_, 300).c_str());
+            log_line(LOG_ERR, "limits: the directory of %s does not exist; counts are kept in memory only",
+                     loggable(state_file_, 300).c_str());
             store_ = std::make_unique<LimitStore>("", max_bytes);
             return;
         }
@@ -107,8 +108,8 @@ RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
         store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
     } catch (const LimitStoreError& e) {
         store_error_ = e.what();
-        syslog(LOG_ERR, "%s; logins that need the limits are refused until it is fixed",
-               loggable(store_error_, 400).c_str());
+        log_line(LOG_ERR, "%s; logins that need the limits are refused until it is fixed",
+                 loggable(store_error_, 400).c_str());
     }
 }
 
@@ -141,17 +142,17 @@ void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now)
     const int near = (p.sends_per_hour * 4 + 4) / 5;  // 80%, rounded up
     if (count >= near && count < p.sends_per_hour && now - near_noted_ >= kHour) {
         near_noted_ = now;
-        syslog(LOG_AUTHPRIV | LOG_WARNING,
-               "limits: codes sent from this machine in the last hour: %d of the ceiling of %d "
-               "(sends_per_hour); near the ceiling",
-               count, p.sends_per_hour);
+        log_line(LOG_AUTHPRIV | LOG_WARNING,
+                 "limits: codes sent from this machine in the last hour: %d of the ceiling of %d "
+                 "(sends_per_hour); near the ceiling",
+                 count, p.sends_per_hour);
     }
     if (count >= p.sends_per_hour && now - reached_noted_ >= kHour) {
         reached_noted_ = now;
-        syslog(LOG_AUTHPRIV | LOG_ERR,
-               "limits: ceiling of %d codes per hour from this machine (sends_per_hour) reached; further "
-               "codes are refused until the hour has passed",
-               p.sends_per_hour);
+        log_line(LOG_AUTHPRIV | LOG_ERR,
+                 "limits: ceiling of %d codes per hour from this machine (sends_per_hour) reached; further "
+                 "codes are refused until the hour has passed",
+                 p.sends_per_hour);
     }
 }
 

@@ -1,5 +1,8 @@
 #include "runtime.hpp"
 
+#include "audit.hpp"
+#include "login_log.hpp"
+
 namespace pp::helper {
 
 std::shared_ptr<const Runtime> Runtime::load(
@@ -22,6 +25,9 @@ std::shared_ptr<const Runtime> Runtime::load(
     ep.client_id = c.client_id;
     ep.client_secret = c.client_secret;
     ep.ca_file = c.ca_file;
+    ep.proxy = c.proxy;
+    ep.debugging = [] { return debug_logging(); };
+    ep.debug = [](const std::string& line) { debug_line("user pool: %s", loggable(line, 400).c_str()); };
     ep.request_timeout = c.request_timeout;
     ep.on_contact = std::move(on_contact);
     rt->client = std::make_unique<cognito::Client>(std::move(ep));

@@ -4,11 +4,13 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "cognito_client.hpp"
 #include "control.hpp"
+#include "login_log.hpp"
 #include "pool_warm_up.hpp"
 #include "remote_host.hpp"
 
@@ -61,6 +63,9 @@ Session::~Session() = default;
 void Session::run() noexcept {
     Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
+    // Set once the request is known to be a login or a management request: root's status and reload are
+    // neither, and their lines carry no id.
+    std::optional<LoginLogScope> log_scope;
     try {
         const wire::Message first = wire::receive_message(ctx_.fd, std::chrono::seconds(10));
         // Root's status and reload requests are no login: no admission, no audit line, no count.
@@ -73,8 +78,16 @@ void Session::run() noexcept {
             serve_control(ctx_.fd, ctx_.peer, *ctx_.state, first, ctx_.started_helper);
             return;
         }
+        log_scope.emplace(rec_.login_id);
         admit(first);
         if (first.type() == wire::Type::Begin) {
+            // The module's lines about this login carry the same id as the helper's.
+            wire::Message started(wire::Type::Started);
+            started.add(wire::Tag::LoginId, rec_.login_id);
+            wire::send_message(ctx_.fd, started);
+            debug_line("begin: service \"%s\", %s",
+                       loggable(first.get_or(wire::Tag::Service, ""), 128).c_str(),
+                       first.get_or(wire::Tag::Rhost, "").empty() ? "no remote host" : "remote host set");
             counted_ = true;
             begin_test_login(first);
             login(first);
@@ -153,7 +166,40 @@ std::chrono::milliseconds Session::time_left() const {
     return left;
 }
 
+namespace {
+
+// The debug trace names what travels, never what it carries (an answer is a code or an identifier).
+const char* message_name(wire::Type t) {
+    switch (t) {
+        case wire::Type::Prompt:
+            return "prompt";
+        case wire::Type::KeyRequest:
+            return "key request";
+        case wire::Type::CredentialRequest:
+            return "credential request";
+        case wire::Type::Answer:
+            return "answer";
+        case wire::Type::Assertion:
+            return "assertion";
+        case wire::Type::Credential:
+            return "credential";
+        case wire::Type::Cancel:
+            return "cancel";
+        default:
+            return "other message";
+    }
+}
+
+}  // namespace
+
 void Session::send(const wire::Message& m) {
+    if (m.type() == wire::Type::Prompt)
+        debug_line("to the module: prompt (%s)", m.get_u32(wire::Tag::Style).value_or(0) ==
+                                                         static_cast<std::uint32_t>(wire::PromptStyle::EchoOn)
+                                                     ? "echo on"
+                                                     : "echo off");
+    else
+        debug_line("to the module: %s", message_name(m.type()));
     wire::send_message(ctx_.fd, m);
     // An answer is out: the pool's side of a cold start may begin now, off the first prompt's path.
     pool_warm_up().answered(ctx_.runtime);
@@ -161,7 +207,9 @@ void Session::send(const wire::Message& m) {
 
 wire::Message Session::receive() {
     try {
-        return wire::receive_message(ctx_.fd, time_left());
+        wire::Message m = wire::receive_message(ctx_.fd, time_left());
+        debug_line("from the module: %s", message_name(m.type()));
+        return m;
     } catch (const wire::ChannelError& e) {
         if (e.kind() == wire::ChannelError::Kind::Timeout)
             throw Finish{Outcome::AuthErr, "Sign-in timed out.", "no answer before the login timeout"};

@@ -3,8 +3,12 @@
 #include <security/pam_modules.h>
 #include <syslog.h>
 
+#include <chrono>
 #include <exception>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "channel.hpp"
 #include "conversation.hpp"
@@ -25,9 +29,52 @@ std::string item(pam_handle_t* pamh, int type) {
     return static_cast<const char*>(v);
 }
 
+// Every line starts with "login=<id>", the helper's id for the login (its audit line and its own lines carry
+// the same). Lines written before the helper said the id (the connect) wait for it; those of a login the
+// helper never started (unreachable, refused at once) go out with "login=-" when the login ends.
+class LoginLog {
+  public:
+    LoginLog(pam_handle_t* pamh, bool debug) : pamh_(pamh), debug_(debug) {}
+    ~LoginLog() { flush(); }
+    LoginLog(const LoginLog&) = delete;
+    LoginLog& operator=(const LoginLog&) = delete;
+
+    void set_id(std::string_view id) {
+        if (!id_.empty()) return;
+        id_ = id;
+        flush();
+    }
+    void line(int priority, const std::string& text) {
+        waiting_.emplace_back(priority, text);
+        if (!id_.empty()) flush();
+    }
+    void debug(const std::string& text) {
+        if (debug_) line(LOG_DEBUG, text);
+    }
+    [[nodiscard]] bool debugging() const { return debug_; }
+
+  private:
+    void flush() noexcept {
+        for (const auto& [priority, text] : waiting_)
+            pam_syslog(pamh_, priority, "login=%s %s", id_.empty() ? "-" : id_.c_str(), text.c_str());
+        waiting_.clear();
+    }
+
+    pam_handle_t* pamh_;
+    bool debug_;
+    std::string id_;
+    std::vector<std::pair<int, std::string>> waiting_;
+};
+
+long long ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+        .count();
+}
+
 int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
     const bool silent = (flags & PAM_SILENT) != 0;
     Conversation conv(pamh);
+    LoginLog log(pamh, opt.debug);
 
     const char* user = nullptr;
     const int ur = pam_get_user(pamh, &user, nullptr);
@@ -36,13 +83,16 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
     const std::string pam_user = user;
 
     auto unavailable = [&](const std::string& why) {
-        pam_syslog(pamh, LOG_ERR, "helper unavailable: %s", why.c_str());
+        log.line(LOG_ERR, "helper unavailable: " + why);
         if (!silent) conv.error(kUnavailableText);
         return PAM_AUTHINFO_UNAVAIL;
     };
 
     try {
+        const auto start = std::chrono::steady_clock::now();
+        log.debug("connecting to the helper at " + opt.socket_path);
         auto helper = client::HelperConnection::open(opt.socket_path, opt.helper_timeout);
+        log.debug("connected in " + std::to_string(ms_since(start)) + " ms");
         wire::Message begin(wire::Type::Begin);
         begin.add(wire::Tag::User, pam_user)
             .add(wire::Tag::Service, item(pamh, PAM_SERVICE))
@@ -51,7 +101,17 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
             .add(wire::Tag::Ruser, item(pamh, PAM_RUSER));
         if (opt.unknown_user)
             begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*opt.unknown_user));
-        const client::Verdict v = client::relay(helper, begin, conv);
+        client::RelayTrace trace;
+        if (log.debugging())
+            trace = [&](std::string_view id, std::string_view step) {
+                if (!id.empty()) log.set_id(id);
+                log.debug(std::string(step));
+            };
+        else
+            trace = [&](std::string_view id, std::string_view) {
+                if (!id.empty()) log.set_id(id);
+            };
+        const client::Verdict v = client::relay(helper, begin, conv, trace);
         if (!silent && !v.text.empty()) {
             if (v.outcome == wire::Outcome::Success)
                 conv.info(v.text);
@@ -59,11 +119,13 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
                 conv.error(v.text);
         }
         if (v.outcome == wire::Outcome::Success && v.user != pam_user) {
-            pam_syslog(pamh, LOG_CRIT, "helper reported success for another user; refused");
+            log.line(LOG_CRIT, "helper reported success for another user; refused");
             return PAM_AUTH_ERR;
         }
-        if (opt.debug) pam_syslog(pamh, LOG_DEBUG, "helper outcome %s", wire::outcome_name(v.outcome));
-        return pam_code_for(v.outcome);
+        const int code = pam_code_for(v.outcome);
+        log.debug(std::string("helper outcome ") + wire::outcome_name(v.outcome) + ", PAM code " +
+                  pam_strerror(pamh, code) + ", after " + std::to_string(ms_since(start)) + " ms");
+        return code;
     } catch (const client::HelperUnavailable& e) {
         return unavailable(e.what());
     } catch (const wire::ChannelError& e) {
@@ -84,14 +146,14 @@ __attribute__((visibility("default"))) PAM_EXTERN int pam_sm_authenticate(pam_ha
         std::string error;
         const auto opt = pp::module::parse_options(argc, argv, error);
         if (!opt) {
-            pam_syslog(pamh, LOG_ERR, "bad module arguments: %s", error.c_str());
+            pam_syslog(pamh, LOG_ERR, "login=- bad module arguments: %s", error.c_str());
             return PAM_SERVICE_ERR;
         }
         return pp::module::authenticate(pamh, flags, *opt);
     } catch (const std::exception& e) {
-        pam_syslog(pamh, LOG_ERR, "internal error: %s", e.what());
+        pam_syslog(pamh, LOG_ERR, "login=- internal error: %s", e.what());
     } catch (...) {
-        pam_syslog(pamh, LOG_ERR, "internal error");
+        pam_syslog(pamh, LOG_ERR, "login=- internal error");
     }
     return PAM_SERVICE_ERR;
 }

@@ -32,6 +32,13 @@ const char* outcome_name(Outcome o) noexcept {
     return "unknown";
 }
 
+bool valid_login_id(std::string_view id) noexcept {
+    if (id.size() != 16) return false;
+    for (const char c : id)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
 Message& Message::add(Tag tag, std::string_view value) {
     if (value.size() > 0xffff) throw ProtocolError("field too long");
     if (fields_.size() >= kMaxFields) throw ProtocolError("too many fields");
@@ -104,6 +111,7 @@ Message Message::decode(std::string_view bytes) {
         case Type::CredentialRequest:
         case Type::Listing:
         case Type::Trace:
+        case Type::Started:
         case Type::Control:
         case Type::Status:
         case Type::Prompt:

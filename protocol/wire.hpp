@@ -49,8 +49,11 @@ enum class Type : std::uint8_t {
     // Only to a Begin with test_login from root: one step of the login as the helper saw it, for the admin
     // ("policy: …", "the user pool sent a code to …"); never a code, session or token. The Result of such a
     // login carries audit_line too. A client that did not ask refuses a Trace as a protocol error.
-    Trace = 21,   // text
-    Status = 41,  // record (repeated): one "name: value" line of the helper's state, in display order
+    Trace = 21,  // text
+    // The first message of every login the helper serves (after Begin is admitted): the id that the
+    // audit line and every helper line about this login carry, so the module's lines can carry it too.
+    Started = 22,  // login_id
+    Status = 41,   // record (repeated): one "name: value" line of the helper's state, in display order
 };
 
 enum class Tag : std::uint8_t {
@@ -84,8 +87,12 @@ enum class Tag : std::uint8_t {
     UnknownUser = 28,  // UnknownUser as a u32
     TestLogin = 29,    // u32 1: the Begin of `pam-passwordless test-login` (root only)
     AuditLine = 30,    // in the Result of a test login: the audit line the helper logged for it
+    LoginId = 31,      // 16 lowercase hex digits
 };
-inline constexpr Tag kLastTag = Tag::AuditLine;
+inline constexpr Tag kLastTag = Tag::LoginId;
+
+// A login id as the helper makes it; the module logs nothing else it is told in that place.
+bool valid_login_id(std::string_view id) noexcept;
 
 // What a PAM stack wants for a user without an identity or key (the module argument unknown_user=); without
 // the field the helper's own setting holds.

@@ -64,7 +64,7 @@ int run_test_login(const TestLogin& request) {
     try {
         auto helper = client::HelperConnection::open(request.socket, kHelperTimeout);
         step("connected to the helper at " + request.socket + " (root owns the socket and runs the helper)");
-        verdict = client::relay(helper, begin, asker,
+        verdict = client::relay(helper, begin, asker, {},
                                 [](std::string_view text) { step("helper: " + std::string(text)); });
     } catch (const client::HelperUnavailable& e) {
         return unavailable(e.what());

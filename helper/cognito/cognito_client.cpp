@@ -1,5 +1,6 @@
 #include "cognito_client.hpp"
 
+#include <chrono>
 #include <iterator>
 
 #include "auth_requests.hpp"
@@ -8,7 +9,7 @@
 
 namespace pp::cognito {
 
-Client::Client(Endpoint ep) : ep_(std::move(ep)), http_(ep_.ca_file, ep_.request_timeout) {}
+Client::Client(Endpoint ep) : ep_(std::move(ep)), http_(ep_.ca_file, ep_.request_timeout, ep_.proxy) {}
 
 Step Client::initiate_user_auth(std::string_view username,
                                 std::optional<std::string_view> preferred_challenge, Deadline deadline,
@@ -29,15 +30,15 @@ Step Client::respond(std::string_view challenge, const pp::Secret& session, std:
 }
 
 std::string Client::fetch_jwks(Deadline deadline) {
-    return fetch_document(ep_.jwks_url, deadline);
+    return fetch_document("key set (JWKS)", ep_.jwks_url, deadline);
 }
 
 std::string Client::fetch_openid_configuration(Deadline deadline) {
-    return fetch_document(ep_.issuer + "/.well-known/openid-configuration", deadline);
+    return fetch_document("openid-configuration", ep_.issuer + "/.well-known/openid-configuration", deadline);
 }
 
-std::string Client::fetch_document(const std::string& url, Deadline deadline) {
-    const HttpResponse response = observed([&] { return http_.get(url, deadline); });
+std::string Client::fetch_document(std::string_view what, const std::string& url, Deadline deadline) {
+    const HttpResponse response = observed(what, [&] { return http_.get(url, deadline); });
     if (auto error = classify_response(response.status, response.error_type, response.body.view())) {
         throw *error;
     }
@@ -83,7 +84,19 @@ void Client::delete_webauthn_credential(const pp::Secret& access_token, std::str
 
 Step Client::call(std::string_view operation, const pp::Secret& body, Deadline deadline) {
     const pp::Secret answer = post(operation, body, deadline, false);
-    return parse_step(answer.view());
+    Step step = parse_step(answer.view());
+    if (debugging()) {
+        // Names only: ChallengeParameters may hold the (masked) destination and the WebAuthn options.
+        std::string line = std::string(operation) + ": " +
+                           (step.challenge.empty() ? std::string("signed in (tokens received)")
+                                                   : "challenge " + step.challenge);
+        if (!step.available.empty()) {
+            line += ", available:";
+            for (const auto& a : step.available) line += " " + a;
+        }
+        ep_.debug(line);
+    }
+    return step;
 }
 
 pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Deadline deadline,
@@ -93,7 +106,8 @@ pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Dead
         "X-Amz-Target: AWSCognitoIdentityProviderService." + std::string(operation),
         "Cache-Control: no-store",
     };
-    HttpResponse response = observed([&] { return http_.post(ep_.api_url, headers, body, deadline); });
+    HttpResponse response =
+        observed(operation, [&] { return http_.post(ep_.api_url, headers, body, deadline); });
     if (auto error =
             classify_response(response.status, response.error_type, response.body.view(), empty_body_ok)) {
         throw *error;
@@ -101,15 +115,32 @@ pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Dead
     return std::move(response.body);
 }
 
-HttpResponse Client::observed(const std::function<HttpResponse()>& request) const {
+bool Client::debugging() const {
+    return ep_.debug && ep_.debugging && ep_.debugging();
+}
+
+HttpResponse Client::observed(std::string_view what, const std::function<HttpResponse()>& request) const {
+    const auto start = std::chrono::steady_clock::now();
+    const auto took = [&] {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count()) +
+               " ms";
+    };
     try {
         HttpResponse response = request();
+        if (debugging())
+            ep_.debug(std::string(what) + ": HTTP " + std::to_string(response.status) +
+                      (response.error_type.empty() ? "" : " " + response.error_type) + " in " + took() +
+                      ", lane " + std::to_string(response.lane) +
+                      (response.new_connection ? " (new connection)" : " (kept-alive connection)"));
         if (ep_.on_contact) {
             const bool answered = response.status < 500;
             ep_.on_contact(answered, answered ? "" : "HTTP " + std::to_string(response.status));
         }
         return response;
     } catch (const ServiceError& e) {
+        if (debugging()) ep_.debug(std::string(what) + ": no answer after " + took() + ": " + e.what());
         if (ep_.on_contact) ep_.on_contact(false, e.what());
         throw;
     }

@@ -63,9 +63,10 @@ class Client {
     pp::Secret post(std::string_view operation, const pp::Secret& body, Deadline deadline,
                     bool empty_body_ok);
     std::optional<pp::Secret> hash_for(std::string_view username) const;
-    // Runs one HTTP request and tells ep_.on_contact how it went.
-    HttpResponse observed(const std::function<HttpResponse()>& request) const;
-    std::string fetch_document(const std::string& url, Deadline deadline);
+    // Runs one HTTP request and tells ep_.on_contact (and the debug trace, naming it `what`) how it went.
+    HttpResponse observed(std::string_view what, const std::function<HttpResponse()>& request) const;
+    [[nodiscard]] bool debugging() const;
+    std::string fetch_document(std::string_view what, const std::string& url, Deadline deadline);
 
     const Endpoint ep_;
     HttpClient http_;

@@ -186,8 +186,8 @@ void HttpClient::load_library() {
     (void)libcurl();
 }
 
-HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout)
-    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout) {}
+HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy)
+    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout), proxy_(std::move(proxy)) {}
 
 HttpClient::Lane HttpClient::take_lane() {
     {
@@ -198,8 +198,13 @@ HttpClient::Lane HttpClient::take_lane() {
             return lane;
         }
     }
+    unsigned number = 0;
+    {
+        std::lock_guard lock(idle_mutex_);
+        number = ++lanes_made_;
+    }
     const LibCurl& curl = libcurl();
-    Lane lane(curl.multi_init());
+    Lane lane(curl.multi_init(), LaneRelease{number});
     if (!lane) throw ServiceError(Failure::Unreachable, "", "libcurl could not create a multi handle");
     // One connection per lane: the pool's endpoint is one host.
     if (curl.multi_setopt(lane.get(), CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK)
@@ -255,6 +260,16 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
     check(curl.easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
     if (!ca_file_.empty()) check(curl.easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
+    // Only the configured proxy, never one from the environment: an empty CURLOPT_PROXY turns off libcurl's
+    // reading of https_proxy and all_proxy, an empty CURLOPT_NOPROXY its reading of no_proxy. A root daemon's
+    // environment is no configuration file.
+    check(curl.easy_setopt(easy, CURLOPT_PROXY, proxy_.c_str()));
+    check(curl.easy_setopt(easy, CURLOPT_NOPROXY, ""));
+    if (!proxy_.empty()) {
+        check(curl.easy_setopt(easy, CURLOPT_PROXYTYPE, static_cast<long>(CURLPROXY_HTTP)));
+        // A CONNECT tunnel: the proxy sees the host name and port, never the request.
+        check(curl.easy_setopt(easy, CURLOPT_HTTPPROXYTUNNEL, 1L));
+    }
     // The helper is multi-threaded; libcurl's SIGALRM-based DNS timeouts are not safe there.
     check(curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
     check(curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(budget.count())));
@@ -281,13 +296,25 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
         throw ServiceError(Failure::Malformed, "", "answer larger than 1 MiB");
     }
     if (code != CURLE_OK) {
-        std::string what = curl.easy_strerror(code);
-        if (detail[0] != '\0') what += std::string(" (") + detail + ")";
-        throw ServiceError(failure_for(code), "", what);
+        // Which hop failed is what an admin needs first: the proxy, or the pool behind it.
+        std::string why = curl.easy_strerror(code);
+        if (detail[0] != '\0') why += std::string(" (") + detail + ")";
+        if (!proxy_.empty()) {
+            long connect_status = 0;
+            (void)curl.easy_getinfo(easy, CURLINFO_HTTP_CONNECTCODE, &connect_status);
+            why += connect_status != 0 ? " (the proxy " + proxy_ + " answered CONNECT with HTTP " +
+                                             std::to_string(connect_status) + ")"
+                                       : " (through the proxy " + proxy_ + ")";
+        }
+        throw ServiceError(failure_for(code), "", why);
     }
 
     HttpResponse response;
     check(curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status));
+    long connects = 0;
+    (void)curl.easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    response.new_connection = connects > 0;
+    response.lane = lane.get_deleter().number;
     response.body = std::move(transfer.body);
     response.error_type = std::move(transfer.error_type);
     // The lane goes back only after a request that got an answer (drive() has taken the handle out of it):

@@ -20,6 +20,9 @@ struct HttpResponse {
     long status = 0;
     pp::Secret body;
     std::string error_type;  // the x-amzn-ErrorType header; empty when absent
+    // For the debug trace: which lane (kept-alive connection) carried it, whether a new connection was made.
+    unsigned lane = 0;
+    bool new_connection = false;
 };
 
 // Thread-safe. Failures to get an answer throw ServiceError: Timeout (also when the deadline has already
@@ -30,7 +33,9 @@ class HttpClient {
     static constexpr std::size_t max_response_size = 1024 * 1024;
 
     // ca_file: empty for the system trust store. Each request gets min(request_timeout, time to deadline).
-    HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout);
+    // proxy: "http://host:port" to tunnel every request through (CONNECT; TLS to the server end to end), or
+    // empty for none: never a proxy from the environment (https_proxy, all_proxy, no_proxy).
+    HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy = {});
     // Loads libcurl now rather than at the first request (libcurl.hpp); throws ServiceError as a request
     // would when it cannot.
     static void load_library();
@@ -47,6 +52,7 @@ class HttpClient {
     // libcurl's CURLM is void.
     struct LaneRelease {
         void operator()(void* multi) const noexcept;
+        unsigned number = 0;  // 1, 2, ... in the order lanes were made, for the debug trace
     };
     // One kept-alive connection (with its DNS cache) in a multi handle of its own, which drives one request
     // at a time: made once and reused, where curl_easy_perform would make (and free) a multi handle, with its
@@ -61,6 +67,8 @@ class HttpClient {
 
     std::string ca_file_;
     std::chrono::milliseconds request_timeout_;
+    std::string proxy_;
+    unsigned lanes_made_ = 0;  // under idle_mutex_
     std::mutex idle_mutex_;
     std::vector<Lane> idle_;  // at most max_idle_connections, each with the connection its last request left
 };

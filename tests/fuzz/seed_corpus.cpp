@@ -372,6 +372,7 @@ void wire_messages() {
                       .add(Tag::Record,
                            "id=ZnV6eh\tname=spare\talg=eddsa\tuv=no\tcreated=1800000001\t"
                            "last_used=1800000100\trp_id=pam://fuzz")));
+    write("wire_to_module", "started", message(Message(Type::Started).add(Tag::LoginId, "0123456789abcdef")));
     write("wire_to_module", "result-success",
           message(Message(Type::Result)
                       .add(Tag::Outcome, static_cast<std::uint32_t>(Outcome::Success))

@@ -42,6 +42,9 @@ void read_as_module(const Message& m) {
             // Read only by the command line's test-login; the module refuses it.
             (void)std::string(m.get_or(Tag::Text, ""));
             break;
+        case Type::Started:
+            (void)valid_login_id(m.get_or(Tag::LoginId, ""));
+            break;
         case Type::Result: {
             const auto code = m.get_u32(Tag::Outcome);
             if (!code || *code > static_cast<std::uint32_t>(Outcome::Abort)) break;

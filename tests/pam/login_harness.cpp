@@ -525,6 +525,8 @@ void write_services_for_all_tests() {
             write_text(dir / ("pp-" + key), items + "auth required " + module + "\n" + account);
             write_text(dir / ("pp-" + key + "-badarg"),
                        items + "auth required " + module + " no_such_option\n" + account);
+            write_text(dir / ("pp-" + key + "-debug"),
+                       items + "auth required " + module + " debug\n" + account);
             // How an admin lets users without an identity fall through to the next method (here pam_permit).
             write_text(dir / ("pp-" + key + "-fallthrough"),
                        items + "auth [success=done ignore=ignore default=die] " + module +

@@ -177,15 +177,15 @@ int run_as_uid(uid_t uid, const std::function<int()>& body);
 
 // pam_wrapper copies the service files when it loads, so every test's service exists before the process runs:
 // test_main() writes, for each registered test, "pp-<key>" (module arguments socket=<test dir>/helper.sock)
-// and "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-fallthrough" (the module first with
-// [success=done ignore=ignore default=die], then pam_permit), and "pp-<key>-profile" (the packaged
-// pam-auth-update profile's line, [success=done default=ignore] ... unknown_user=ignore, then pam_permit in
-// place of the password module). The stack starts with pam_wrapper's
+// and "pp-<key>-badarg" (the same plus an unknown argument), "pp-<key>-debug" (the same plus debug),
+// "pp-<key>-fallthrough" (the module first with [success=done ignore=ignore default=die], then pam_permit),
+// and "pp-<key>-profile" (the packaged pam-auth-update profile's line, [success=done default=ignore] ...
+// unknown_user=ignore, then pam_permit in place of the password module). The stack starts with pam_wrapper's
 // pam_set_items.so, which sets PAM items (PAM_RHOST, ...) from environment variables of the same name.
 std::string test_key();                                   // the running test's full name, as a file name
 fs::path test_dir();                                      // fresh_dir(test_key()) is this
 std::string test_socket();                                // where the running test's helper listens
-std::string test_service(std::string_view variant = "");  // "", "badarg", "fallthrough" or "profile"
+std::string test_service(std::string_view variant = "");  // "", "badarg", "debug", "fallthrough", "profile"
 void write_services_for_all_tests();
 
 // Runs pam_authenticate once for `user` through `service`, answering prompts with `answer`; `items` are set

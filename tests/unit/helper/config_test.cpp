@@ -499,3 +499,44 @@ TEST(ParseConfig, RecoveryIsPerServiceAndWarnsForSshd) {
 
 }  // namespace
 }  // namespace pp::helper
+
+namespace pp::helper {
+namespace {
+
+// [pool] proxy: plain http://HOST:PORT only; the rest is refused with what it must look like.
+TEST(ParseConfig, ProxyIsAnHttpHostAndPort) {
+    EXPECT_EQ(parse_config(kMinimal, kSource).proxy, "");
+    for (const char* good : {"http://proxy.example.net:3128", "http://127.0.0.1:8080/", "http://[::1]:3128"})
+        EXPECT_EQ(parse_config(kMinimal + "[pool]\nproxy = " + good + "\n", kSource).proxy, good);
+    for (const char* bad : {"https://proxy.example.net:3128", "http://proxy.example.net", "proxy:3128",
+                            "http://user:pass@proxy:3128", "http://proxy:3128/path", "http://proxy:0",
+                            "http://proxy:65536", "socks5://proxy:1080", "http://pro xy:3128"})
+        EXPECT_THAT(error_for_key("pool", std::string("proxy = ") + bad),
+                    StartsWith(std::string(kSource) + ":2: proxy "))
+            << bad;
+}
+
+TEST(ParseConfig, LogLevelIsInfoOrDebug) {
+    EXPECT_FALSE(parse_config(kMinimal, kSource).debug_log);
+    EXPECT_TRUE(parse_config(kMinimal + "[log]\nlevel = debug\n", kSource).debug_log);
+    EXPECT_FALSE(parse_config(kMinimal + "[log]\nlevel = info\n", kSource).debug_log);
+    EXPECT_THAT(error_for_key("log", "level = trace"),
+                StartsWith(std::string(kSource) + ":2: level must be info or debug"));
+    EXPECT_THAT(error_for_key("log", "x = 1"),
+                StartsWith(std::string(kSource) + ":2: unknown key 'x' in [log]"));
+}
+
+TEST(DescribeConfig, ShowsTheProxyAndTheLogLevel) {
+    const std::string none = describe_config(parse_config(kMinimal, kSource));
+    EXPECT_THAT(none, HasSubstr("proxy: none (https_proxy and the like in the environment are ignored)\n"));
+    EXPECT_THAT(none, HasSubstr("log level: info\n"));
+    const std::string set = describe_config(parse_config(
+        kMinimal + "[pool]\nproxy = http://proxy.example.net:3128\n[log]\nlevel = debug\n", kSource));
+    EXPECT_THAT(
+        set,
+        HasSubstr("proxy: http://proxy.example.net:3128 (CONNECT tunnel; TLS to the pool end to end)\n"));
+    EXPECT_THAT(set, HasSubstr("log level: debug"));
+}
+
+}  // namespace
+}  // namespace pp::helper

@@ -157,13 +157,13 @@ TEST(Wire, DecodeRefusesUnknownVersion) {
 }
 
 TEST(Wire, DecodeRefusesUnknownType) {
-    for (int t : {0, 7, 15, 22, 39, 42, 255})
+    for (int t : {0, 7, 15, 23, 39, 42, 255})
         EXPECT_THROW(Message::decode(header(t)), ProtocolError) << "type " << t;
 }
 
 TEST(Wire, DecodeRefusesUnknownTag) {
     EXPECT_THROW(Message::decode(header(2) + field(0, "x")), ProtocolError);
-    EXPECT_THROW(Message::decode(header(2) + field(31, "x")), ProtocolError);
+    EXPECT_THROW(Message::decode(header(2) + field(32, "x")), ProtocolError);
     EXPECT_THROW(Message::decode(header(2) + field(6, "ok") + field(255, "")), ProtocolError);
 }
 
@@ -236,6 +236,19 @@ TEST(Wire, TooManyFieldsAreRefused) {
     std::string wire = header(17);
     for (std::size_t i = 0; i < kMaxFields + 1; ++i) wire += field(11, "c");
     EXPECT_THROW(Message::decode(wire), ProtocolError);
+}
+
+TEST(Wire, StartedCarriesTheLoginId) {
+    Message started(Type::Started);
+    started.add(Tag::LoginId, "0123456789abcdef");
+    const Message back = Message::decode(started.encode().view());
+    EXPECT_EQ(back.type(), Type::Started);
+    EXPECT_EQ(back.get_or(Tag::LoginId, ""), "0123456789abcdef");
+    EXPECT_TRUE(valid_login_id("0123456789abcdef"));
+    EXPECT_FALSE(valid_login_id("0123456789ABCDEF"));
+    EXPECT_FALSE(valid_login_id("0123456789abcde"));
+    EXPECT_FALSE(valid_login_id("0123456789abcdef0"));
+    EXPECT_FALSE(valid_login_id("0123456789abcde\n"));
 }
 
 }  // namespace
