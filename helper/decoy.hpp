@@ -19,6 +19,9 @@ struct DecoyWalk {
     std::map<Method, std::string> code_dest;  // the masked destination each code prompt names
     bool asks_pool = false;  // a real login of this shape asks the user pool first (InitiateAuth)
     bool direct = false;     // ... and the pool goes straight to the one method (no SELECT_CHALLENGE step)
+    // A real login of this shape remembers the pool's factors at its first code sent and then shows its menu
+    // before asking the pool (factor_memory.hpp): a mapped identity with a menu step.
+    bool remembers = false;
 };
 
 // The decoy of `user`: the shape of one real user (an identity-map entry or an account with security keys),

@@ -11,6 +11,7 @@
 #include "cognito_client.hpp"
 #include "config.hpp"
 #include "credential_store.hpp"
+#include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
 #include "wire.hpp"
@@ -85,6 +86,16 @@ class Session {
     void otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     void pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     void verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // factor_memory.cpp: the menu before the pool is asked, for an identity whose factors are remembered
+    std::optional<RememberedChoice> choose_remembered(const std::vector<Method>& methods,
+                                                      const Identifier& ident);
+    cognito::Step initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                  std::string& prefix);
+    void remember_factors(const Identifier& ident, const std::vector<std::string>& available,
+                          const std::string& pool_user);
+    void forget_factors(const Identifier& ident);
+    bool decoy_remembered();
+    void decoy_remember(const std::vector<Method>& offered);
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
