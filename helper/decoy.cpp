@@ -140,6 +140,8 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         if (best.offered.empty()) best.offered = enabled;
     }
 
+    if (best.remembers) best.model = canonical_key(model_ids->front());
+
     const Mac r = keyed(key, "mask", user);
     for (auto m : best.offered) {
         if (!is_otp(m)) continue;
@@ -222,9 +224,9 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     };
     LatencyWalk pool;
     // Once a real user of this shape has had a code sent, the next logins show the menu before the pool is
-    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy, from its
-    // own first made-up send on, for as long as remember_factors.
-    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered();
+    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the
+    // user it copies is remembered, and from its own first made-up send on, for as long as remember_factors.
+    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
     const PoolStep after_choice =
         !remembered ? PoolStep::Choose
         // Until a real remembered login has been timed, the closest: the other step that sends a code.

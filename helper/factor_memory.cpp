@@ -201,15 +201,17 @@ void Session::forget_factors(const Identifier& ident) {
     }
 }
 
-// The decoy's memory, kept in memory under its user name: remembered where a real walk of its shape would be.
-bool Session::decoy_remembered() {
+// The decoy's memory: its own, kept in memory under its user name from its first made-up send, or that of
+// the real user it copies (`model`, a key in the file; "" for none).
+bool Session::decoy_remembered(const std::string& model) {
     const auto ttl = cfg().remember_factors.count();
     if (ttl == 0) return false;
     const std::int64_t now = now_unix();
+    const auto fresh = [&](const std::optional<FactorRow>& row) { return row && row->seen + ttl > now; };
     try {
-        const auto row = ctx_.limits->recall_factors(
-            canonical_key(Identifier{IdentifierKind::Username, rec_.user}), true, now);
-        return row && row->seen + ttl > now;
+        return fresh(ctx_.limits->recall_factors(
+                   canonical_key(Identifier{IdentifierKind::Username, rec_.user}), true, now)) ||
+               (!model.empty() && fresh(ctx_.limits->recall_factors(model, false, now)));
     } catch (const LimitStoreError&) {
         return false;
     }

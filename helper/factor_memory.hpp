@@ -12,8 +12,12 @@
 //   a name that is nobody is counted only in memory). Written when the pool has sent a code or a passkey
 //   login succeeded, never for a login that sends nothing; trusted for [login] remember_factors (0: off).
 // - Kept beside the limits (limit_store.hpp): in the file for real identities, in memory for the decoy's
-//   walks. The decoy (decoy.cpp) of a user whose model is remembered-capable remembers at its made-up send,
-//   so an unknown name turns to the menu-first walk exactly when a real one would, and back at the expiry.
+//   walks.
+// - The decoy (decoy.cpp) must not show by its timing that a name has no memory: a real user who logged in
+//   lately sees the menu at once, where a login that asks the pool first waits a round trip for it. So a
+//   decoy walks menu-first while the real user it copies is remembered (a name probed for the first time is
+//   as likely to be fast as a real one), and from its own first made-up send on (a name probed twice turns
+//   fast as a real one does), each for remember_factors.
 #pragma once
 
 #include <map>

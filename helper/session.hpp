@@ -94,7 +94,7 @@ class Session {
     void remember_factors(const Identifier& ident, const std::vector<std::string>& available,
                           const std::string& pool_user);
     void forget_factors(const Identifier& ident);
-    bool decoy_remembered();
+    bool decoy_remembered(const std::string& model);
     void decoy_remember(const std::vector<Method>& offered);
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,

@@ -93,7 +93,9 @@ TEST(Decoy, NoMenuWhereARealUserHasOneFactor) {
 // identity or a key-only user.
 TEST(Decoy, RemembersWhereARealLoginOfItsShapeWould) {
     const auto m = IdentityMap::parse("alice alice@example.com\nbob bob@example.com\n", "identities");
-    EXPECT_TRUE(shape_decoy(kKey, "x", kCodesAndKeys, m, {}, false).remembers);
+    const auto w = shape_decoy(kKey, "x", kCodesAndKeys, m, {}, false);
+    EXPECT_TRUE(w.remembers);
+    EXPECT_TRUE(w.model == "email:alice@example.com" || w.model == "email:bob@example.com") << w.model;
     EXPECT_FALSE(shape_decoy(kKey, "x", {Method::EmailOtp}, m, {}, false).remembers) << "direct";
     EXPECT_TRUE(
         shape_decoy(kKey, "x", {Method::EmailOtp, Method::SecurityKey}, m, {"alice"}, false).remembers)
