@@ -17,8 +17,10 @@ machine's load hits each group alike), each refused after three wrong codes thro
 (user_specific_delay() in auth2.c, see bench/README.md); with many names per group that per-name amount is
 noise that averages out, where with one name per group it was an offset that told the groups apart.
 
-Each login is timed from the first keyboard-interactive request (the menu) to sshd's refusal ("whole"), and from
-the second (the first code prompt) to the refusal ("codes"); each step between two requests is timed too
+Each login is timed from the start of keyboard-interactive authentication to the menu ("menu": a real user
+remembered from an earlier login sees it before any request to the pool, see helper/factor_memory.hpp), from the
+first keyboard-interactive request (the menu) to sshd's refusal ("whole"), and from the second (the first code
+prompt) to the refusal ("codes"); each step between two requests is timed too
 (--steps prints their medians per group: where a difference is, if one shows). Before the first timed login
 real users log in (and fail) --warmup times, as real users would have before any attacker arrives: the helper
 learns the pool's latency from real logins only.
@@ -100,20 +102,23 @@ def timed_login(sshd, user):
             arrivals.append(time.monotonic())
             return ["1" if "Choice [" in p else WRONG if "Code sent to" in p else "" for p, _ in prompts]
 
+        began = time.monotonic()
         try:
             transport.auth_interactive(user, handler)
         except paramiko.AuthenticationException:
             arrivals.append(time.monotonic())
             e2e.check(len(arrivals) >= 3, f"{user}: refused after {len(arrivals) - 1} requests")
-            return [t - arrivals[0] for t in arrivals]
+            return [t - arrivals[0] for t in arrivals], arrivals[0] - began
         e2e.check(False, f"{user} was let in")
     finally:
         transport.close()
 
 
-def spans(arrivals):
-    """whole (menu to refusal), codes (first code prompt to refusal) and each step between two requests."""
-    return {"whole": arrivals[-1], "codes": arrivals[-1] - arrivals[1],
+def spans(timed):
+    """menu (start of authentication to the menu), whole (menu to refusal), codes (first code prompt to refusal)
+    and each step between two requests."""
+    arrivals, menu = timed
+    return {"menu": menu, "whole": arrivals[-1], "codes": arrivals[-1] - arrivals[1],
             "steps": [b - a for a, b in zip(arrivals, arrivals[1:])]}
 
 
@@ -162,7 +167,7 @@ def main():
         e2e.say(f"{args.names} names per group, {args.logins_per_name} login(s) each, pool delay "
                 f"{args.delay_ms} ms, seed {seed}, helper {helper_bin}")
         figures = {}
-        for span in ("codes", "whole"):
+        for span in ("menu", "codes", "whole"):
             real = [x[span] for x in logins["real"]]
             e2e.say(f"{span:6}: {'group':7} {'n':>4} {'median s':>9} {'p10 s':>7} {'p90 s':>7} {'ratio':>6} "
                     f"{'MWU p':>8} {'KS D':>6} {'KS p':>8}")

@@ -36,6 +36,21 @@ struct Parser {
         return n;
     }
 
+    // A number of seconds, or of minutes, hours or days with the suffix m, h or d ("30d").
+    std::chrono::seconds duration(const std::string& key, const std::string& v,
+                                  std::chrono::seconds hi) const {
+        static const std::regex re("([0-9]{1,9})([smhd]?)");
+        std::smatch m;
+        if (std::regex_match(v, m, re)) {
+            const std::string unit = m[2].str();
+            const long long per = unit == "d" ? 86400 : unit == "h" ? 3600 : unit == "m" ? 60 : 1;
+            const std::chrono::seconds d(std::stoll(m[1].str()) * per);
+            if (d <= hi) return d;
+        }
+        fail(key + " must be a duration such as 30d, 12h, 90m or 3600 (seconds), at most " +
+             std::to_string(hi.count() / 86400) + "d");
+    }
+
     bool boolean(const std::string& key, const std::string& v) const {
         if (v == "yes" || v == "true") return true;
         if (v == "no" || v == "false") return false;
@@ -273,11 +288,13 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.refusal_log_interval = std::chrono::seconds(p.integer(key, value, 1, 86400));
             } else if (key == "loopback_is_local") {
                 c.loopback_is_local = p.boolean(key, value);
+            } else if (key == "remember_factors") {
+                c.remember_factors = p.duration(key, value, std::chrono::seconds(365 * 86400));
             } else {
                 p.fail("unknown key '" + key +
                        "' in [login] (known: methods remote_methods max_tries request_timeout login_timeout "
                        "unknown_user allow_unprivileged_self max_concurrent_logins max_concurrent_per_caller "
-                       "max_remote_logins refusal_log_interval loopback_is_local)");
+                       "max_remote_logins refusal_log_interval loopback_is_local remember_factors)");
             }
         } else if (section == "binding") {
             if (key == "mapping_file") {
@@ -524,7 +541,14 @@ std::string describe_config(const Config& c) {
       << "logins at once: " << c.max_concurrent_logins << " local (no remote host), " << c.max_remote_logins
       << " remote (no source network more than its fair share), " << c.max_concurrent_per_caller
       << " per non-root caller; refusals logged once per caller or network every "
-      << c.refusal_log_interval.count() << " s\n";
+      << c.refusal_log_interval.count() << " s\n"
+      << "factor memory: "
+      << (c.remember_factors.count() == 0
+              ? std::string("off (remember_factors = 0): every login asks the user pool before the menu")
+              : "the menu before the user pool is asked, from what it offered a mapped identity at a login "
+                "in the last " +
+                    std::to_string(c.remember_factors.count()) + " s (remember_factors)")
+      << "\n";
     const auto& k = c.security_key;
     o << "security keys: relying party " << k.rp_id << ", store " << k.store_dir << ", user verification "
       << (k.user_verification == UserVerification::Required    ? "required (PIN asked)"

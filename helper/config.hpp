@@ -84,6 +84,9 @@ struct Config {
     // A loopback PAM_RHOST (127.0.0.0/8, ::1, localhost) is a local login only when the admin says so: by
     // default it is a remote one, as sshd reports connections through a local port forward that way.
     bool loopback_is_local = false;
+    // How long what the user pool offered an identity at its last login is trusted to show the menu before
+    // asking the pool (factor_memory.hpp); 0 turns the memory off.
+    std::chrono::seconds remember_factors{30 * 86400};
 
     // [binding]
     std::string mapping_file;

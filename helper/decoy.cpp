@@ -80,6 +80,7 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
     const auto first_pool = std::find_if(enabled.begin(), enabled.end(), is_pool_method);
     const bool code_only = first_pool != enabled.end() && is_otp(*first_pool);
     w.direct = w.asks_pool && pool_methods == 1 && !has_key && (!ids.empty() || !code_only);
+    w.remembers = w.asks_pool && !w.direct && !ids.empty();
     return w;
 }
 
@@ -139,6 +140,8 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         best = walk_of(enabled, none, false, true);
         if (best.offered.empty()) best.offered = enabled;
     }
+
+    if (best.remembers) best.model = canonical_key(model_ids->front());
 
     const Mac r = keyed(key, "mask", user);
     for (auto m : best.offered) {
@@ -221,6 +224,15 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         return it == walk.menu_dest.end() ? std::string() : it->second;
     };
     LatencyWalk pool;
+    // Once a real user of this shape has had a code sent, the next logins show the menu before the pool is
+    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the
+    // user it copies is remembered, and from its own first made-up send on, for as long as remember_factors.
+    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
+    const PoolStep after_choice =
+        !remembered ? PoolStep::Choose
+        // Until a real remembered login has been timed, the closest: the other step that sends a code.
+        : pool_latency().size(PoolStep::Preferred) > 0 ? PoolStep::Preferred
+                                                       : PoolStep::Choose;
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
     // too, or the first screen would tell. What is typed is never used.
@@ -231,7 +243,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         offer(offered.front(), menu_dest(offered.front()), "");
     const auto started = std::chrono::steady_clock::now();
     if (walk.direct && is_otp(offered.front())) take_send(send_key);
-    if (walk.asks_pool && !service_already_asked) pool.pause(PoolStep::Start, started);
+    if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
 
     // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
     auto ask_key = [&](const std::string& rp_id) {
@@ -265,8 +277,11 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
                 offer(chosen, menu_dest(chosen), prefix);
             const auto chosen_at = std::chrono::steady_clock::now();
-            if (is_otp(chosen)) take_send(send_key);
-            pool.pause(PoolStep::Choose, chosen_at);
+            if (is_otp(chosen)) {
+                take_send(send_key);
+                if (walk.remembers && !service_already_asked) decoy_remember(walk.offered);
+            }
+            pool.pause(after_choice, chosen_at);
         }
         if (chosen == Method::Passkey) throw ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
         const auto dest = walk.code_dest.find(chosen);

@@ -19,6 +19,13 @@ struct DecoyWalk {
     std::map<Method, std::string> code_dest;  // the masked destination each code prompt names
     bool asks_pool = false;  // a real login of this shape asks the user pool first (InitiateAuth)
     bool direct = false;     // ... and the pool goes straight to the one method (no SELECT_CHALLENGE step)
+    // A real login of this shape remembers the pool's factors at its first code sent and then shows its menu
+    // before asking the pool (factor_memory.hpp): a mapped identity with a menu step.
+    bool remembers = false;
+    // The memory key of the copied user's identity (canonical_key of its first mapped identifier, as its real
+    // logins key their memory): while that user is remembered, so is the decoy, so that a name probed for
+    // the first time is as likely to show its menu first as a real user is (factor_memory.hpp).
+    std::string model;
 };
 
 // The decoy of `user`: the shape of one real user (an identity-map entry or an account with security keys),

@@ -25,6 +25,12 @@ enum StatementId {
     kCount,
     kShedSends,
     kShedFailures,
+    kFactorGet,
+    kFactorPut,
+    kFactorForget,
+    kSweepFactors,
+    kTrimFactors,
+    kShedFactors,
     kStatements
 };
 
@@ -137,6 +143,17 @@ LimitStore::LimitStore(const std::string& path, std::int64_t max_bytes) : path_(
         exec("CREATE INDEX failures_expiry ON failures(expires)");
         exec("COMMIT");
     }
+    // The factor memory came after the counts: a store made before it gets its table here. The counts do not
+    // depend on it, so a store that cannot take the table (full) still serves them; recall and remember then
+    // fail, which their callers take as nothing remembered.
+    if (sqlite3_exec(
+            db_.get(),
+            "CREATE TABLE IF NOT EXISTS factors(key TEXT PRIMARY KEY NOT NULL, factors TEXT NOT NULL, "
+            "pool_user TEXT NOT NULL, seen INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID; "
+            "CREATE INDEX IF NOT EXISTS factors_expiry ON factors(expires); "
+            "CREATE INDEX IF NOT EXISTS factors_seen ON factors(seen)",
+            nullptr, nullptr, nullptr) != SQLITE_OK)
+        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
 LimitStore::~LimitStore() = default;
@@ -221,6 +238,46 @@ void LimitStore::clear_failures(const std::string& key) {
     sqlite3_reset(q.s);
 }
 
+std::optional<FactorRow> LimitStore::recall(const std::string& key, std::int64_t now) {
+    auto& q =
+        prepared(kFactorGet, "SELECT factors, pool_user, seen FROM factors WHERE key = ?1 AND expires > ?2");
+    sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(q.s, 2, now);
+    std::optional<FactorRow> row;
+    const int rc = sqlite3_step(q.s);
+    if (rc == SQLITE_ROW) {
+        row.emplace();
+        row->factors = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0));
+        row->pool_user = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 1));
+        row->seen = sqlite3_column_int64(q.s, 2);
+    } else if (rc != SQLITE_DONE) {
+        fail("recall factors");
+    }
+    sqlite3_reset(q.s);
+    return row;
+}
+
+void LimitStore::remember(const std::string& key, const FactorRow& row, std::int64_t expires) {
+    auto& q =
+        prepared(kFactorPut,
+                 "INSERT INTO factors(key, factors, pool_user, seen, expires) VALUES(?1, ?2, ?3, ?4, ?5) "
+                 "ON CONFLICT(key) DO UPDATE SET factors = ?2, pool_user = ?3, seen = ?4, expires = ?5");
+    sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    sqlite3_bind_text(q.s, 2, row.factors.data(), static_cast<int>(row.factors.size()), SQLITE_STATIC);
+    sqlite3_bind_text(q.s, 3, row.pool_user.data(), static_cast<int>(row.pool_user.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(q.s, 4, row.seen);
+    sqlite3_bind_int64(q.s, 5, expires);
+    if (sqlite3_step(q.s) != SQLITE_DONE) fail("remember factors");
+    sqlite3_reset(q.s);
+}
+
+void LimitStore::forget(const std::string& key) {
+    auto& q = prepared(kFactorForget, "DELETE FROM factors WHERE key = ?1");
+    sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    if (sqlite3_step(q.s) != SQLITE_DONE) fail("forget factors");
+    sqlite3_reset(q.s);
+}
+
 void LimitStore::sweep(std::int64_t now) {
     for (auto [which, sql] : {std::pair{kSweepSends, "DELETE FROM sends WHERE expires <= ?1"},
                               std::pair{kSweepFailures, "DELETE FROM failures WHERE expires <= ?1"}}) {
@@ -229,6 +286,22 @@ void LimitStore::sweep(std::int64_t now) {
         if (sqlite3_step(q.s) != SQLITE_DONE) fail("sweep");
         sqlite3_reset(q.s);
     }
+    // The counts' sweep must not fail for the hints' sake (a store without the factors table, see the
+    // constructor): what is not swept now is swept next time.
+    try {
+        auto& q = prepared(kSweepFactors, "DELETE FROM factors WHERE expires <= ?1");
+        sqlite3_bind_int64(q.s, 1, now);
+        const int swept = sqlite3_step(q.s);
+        sqlite3_reset(q.s);
+        auto& t = prepared(kTrimFactors,
+                           "DELETE FROM factors WHERE key IN "
+                           "(SELECT key FROM factors ORDER BY seen DESC LIMIT -1 OFFSET ?1)");
+        sqlite3_bind_int64(t.s, 1, kMaxFactorRows);
+        const int trimmed = sqlite3_step(t.s);
+        sqlite3_reset(t.s);
+        if (swept != SQLITE_DONE || trimmed != SQLITE_DONE) fail("sweep factors");
+    } catch (const LimitStoreError&) {
+    }
 }
 
 void LimitStore::shed(std::int64_t n) {
@@ -236,7 +309,9 @@ void LimitStore::shed(std::int64_t n) {
          {std::pair{kShedSends,
                     "DELETE FROM sends WHERE (key, t) IN (SELECT key, t FROM sends ORDER BY t LIMIT ?1)"},
           std::pair{kShedFailures,
-                    "DELETE FROM failures WHERE key IN (SELECT key FROM failures ORDER BY last LIMIT ?1)"}}) {
+                    "DELETE FROM failures WHERE key IN (SELECT key FROM failures ORDER BY last LIMIT ?1)"},
+          std::pair{kShedFactors,
+                    "DELETE FROM factors WHERE key IN (SELECT key FROM factors ORDER BY seen LIMIT ?1)"}}) {
         auto& q = prepared(which, sql);
         sqlite3_bind_int64(q.s, 1, n);
         if (sqlite3_step(q.s) != SQLITE_DONE) fail("shed");

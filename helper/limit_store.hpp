@@ -1,4 +1,5 @@
-// The limits' memory: an SQLite database (Debian's libsqlite3, WAL mode) of send counts and failure counts.
+// The limits' memory: an SQLite database (Debian's libsqlite3, WAL mode) of send counts and failure counts,
+// and beside them the factors each pool identity was last offered (factor_memory.hpp).
 // Each event is one small transaction on the rows it touches; rows carry their own expiry and are swept when
 // it passes; the file never grows past its page cap, and a full store refuses what it cannot record instead
 // of dropping what it holds (no growth can reset someone else's limits).
@@ -6,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +34,13 @@ struct FailureCount {
     std::int64_t last = 0;
 };
 
+// What the user pool last offered one identity: a hint for the menu, nothing secret.
+struct FactorRow {
+    std::string factors;    // AvailableChallenges names, space-separated
+    std::string pool_user;  // the pool's own name for the identity ("" when it named none)
+    std::int64_t seen = 0;  // when the pool said so
+};
+
 class LimitStore {
   public:
     // `path` empty: a private in-memory database. Otherwise the file is checked as read_trusted_file checks
@@ -50,8 +59,15 @@ class LimitStore {
     FailureCount failures(const std::string& key, std::int64_t now);
     void add_failure(const std::string& key, std::int64_t now, std::int64_t expires);
     void clear_failures(const std::string& key);
-    // Deletes every row whose expiry has passed.
+    // The factor memory: one row per identity key, replaced by each remember; recall returns a row only
+    // while its expiry has not passed.
+    std::optional<FactorRow> recall(const std::string& key, std::int64_t now);
+    void remember(const std::string& key, const FactorRow& row, std::int64_t expires);
+    void forget(const std::string& key);
+    // Deletes every row whose expiry has passed, and the factor rows past the newest kMaxFactorRows (they are
+    // hints: losing the oldest costs a request at their next login, where losing a count would cost a limit).
     void sweep(std::int64_t now);
+    static constexpr std::int64_t kMaxFactorRows = 16384;
     // Deletes up to `n` rows of each table, the oldest first. Only for a store whose counts may be lost (the
     // in-memory one of unknown users' walks): the file's store never sheds.
     void shed(std::int64_t n);

@@ -9,6 +9,7 @@
 
 #include "account_policy.hpp"
 #include "code_offer.hpp"
+#include "factor_memory.hpp"
 #include "key_verification.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
@@ -97,7 +98,9 @@ bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
     return lower.find("expired") == std::string::npos && lower.find("secret") == std::string::npos;
 }
 
-std::string label(Method m, const std::string& dest) {
+}  // namespace
+
+std::string menu_label(Method m, const std::string& dest) {
     std::string base;
     switch (m) {
         case Method::EmailOtp:
@@ -115,8 +118,6 @@ std::string label(Method m, const std::string& dest) {
     }
     return dest.empty() ? base : base + " to " + dest;
 }
-
-}  // namespace
 
 Finish key_status_finish(wire::DeviceStatus s) {
     using wire::DeviceStatus;
@@ -349,7 +350,7 @@ Method Session::menu(const std::vector<Method>& offered, const std::vector<std::
                      const std::string& prefix) {
     std::string text = prefix + "Choose how to sign in:\n";
     for (std::size_t i = 0; i < offered.size(); ++i)
-        text += "  " + std::to_string(i + 1) + ") " + label(offered[i], dests[i]) + "\n";
+        text += "  " + std::to_string(i + 1) + ") " + menu_label(offered[i], dests[i]) + "\n";
     text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
     std::string again;
     for (int i = 0; i < cfg().max_tries; ++i) {
@@ -405,6 +406,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
     cognito::Step step;
     std::string username;
     std::vector<Method> pool_offers;
+    std::string prefix;
+    std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
     if (ident) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -420,12 +423,19 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 if (!typed_) offer(pool_methods.front(), destination_for(pool_methods.front()), "");
                 take_send(send_keys(*ident, pool_methods.front(), {}));
             }
+        } else if (mapped) {
+            // What the pool offered this identity last time: the menu first (factor_memory.hpp).
+            chosen_first = choose_remembered(methods, *ident);
+            if (verified_) return;  // a local key, chosen from that menu
         }
         try {
-            step = timed(PoolStep::Start, [&] {
-                return client.initiate_user_auth(username, preferred, deadline_,
-                                                 user_context_for(rec_.rhost));
-            });
+            if (chosen_first)
+                step = initiate_chosen(*chosen_first, *ident, prefix);
+            else
+                step = timed(PoolStep::Start, [&] {
+                    return client.initiate_user_auth(username, preferred, deadline_,
+                                                     user_context_for(rec_.rhost));
+                });
         } catch (const ServiceError& e) {
             const bool unknown_to_pool =
                 e.failure() == Failure::Rejected && e.name() == "UserNotFoundException";
@@ -434,13 +444,16 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 (credentials_.empty() || service_failure(e).outcome != Outcome::AuthinfoUnavail))
                 throw;
             if (!unknown_to_pool)
-                syslog(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
-                       loggable(e.message(), 200).c_str());
-            else if (credentials_.empty()) {
+                log_line(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
+                         loggable(e.message(), 200).c_str());
+            if (unknown_to_pool && chosen_first) forget_factors(*ident);
+            if (unknown_to_pool && credentials_.empty()) {
                 if (unknown_user_ == UnknownUser::Ignore)
                     throw Finish{Outcome::Ignore, "",
                                  "identity unknown to the user pool (ignored: unknown_user)"};
-                decoy(methods, "identity unknown to the user pool", true);
+                // After a remembered menu the person has chosen already: the walk goes on from the choice.
+                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
+                      "identity unknown to the user pool", true);
             }
             ident.reset();
         }
@@ -457,8 +470,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
                         rec_.method = std::string(method_name(m));
                         // A code the pool sent unasked is still counted, and refused past a limit.
                         if (is_otp(m) && !code_sent_) take_send(send_keys(*ident, m, step));
-                        if (m == Method::Passkey)
-                            return pool_passkey_login(*ident, std::move(step), username);
+                        if (m == Method::Passkey) {
+                            const auto announced = step.available;
+                            const auto pool_user = announced_user(step.parameters);
+                            pool_passkey_login(*ident, std::move(step), username);
+                            return remember_factors(*ident, announced, pool_user);
+                        }
                         return otp_code_loop(*ident, std::move(step), username, m);
                     }
                 throw Finish{Outcome::AuthErr, kSignInFailed,
@@ -476,7 +493,6 @@ void Session::authenticate(const std::vector<Method>& methods) {
         throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
                      "neither the user pool nor the credential store offers an enabled method"};
 
-    std::string prefix;
     for (;;) {
         Method chosen = offered.front();
         if (offered.size() > 1) {
@@ -508,14 +524,24 @@ void Session::authenticate(const std::vector<Method>& methods) {
             it != step.parameters.end() && valid_pool_username(it->second))
             username = it->second;
         const Secret session = step.session;
+        const auto announced = step.available;
         step = timed(PoolStep::Choose, chosen_at, [&] {
-            return client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
-                                  user_context_for(rec_.rhost));
+            auto next = client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
+                                       user_context_for(rec_.rhost));
+            // The code is on its way: what the pool offered is remembered for the next login, inside the
+            // step's wait as the decoy's remembering is inside its pause.
+            if (is_otp(chosen) && next.challenge == method_challenge(chosen))
+                remember_factors(*ident, announced, announced_user(next.parameters));
+            return next;
         });
         if (step.challenge != method_challenge(chosen))
             throw Finish{Outcome::AuthErr, kSignInFailed,
                          "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
-        if (chosen == Method::Passkey) return pool_passkey_login(*ident, std::move(step), username);
+        if (chosen == Method::Passkey) {
+            const auto pool_user = announced_user(step.parameters);
+            pool_passkey_login(*ident, std::move(step), username);
+            return remember_factors(*ident, announced, pool_user);
+        }
         return otp_code_loop(*ident, std::move(step), username, chosen);
     }
 }

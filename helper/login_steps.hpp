@@ -16,6 +16,8 @@ inline constexpr const char* kNoKey = "No security key found. Plug in your secur
 inline constexpr const char* kNoKeyAgain = "No security key found.\n";
 inline constexpr const char* kTouchKey = "Touch your security key.";
 
+// A method as the menu lists it ("Email code", "Text message code to +*******0123").
+std::string menu_label(Method m, const std::string& dest);
 // The prompt for a code sent to `where` (a masked destination); after a wrong code it says so.
 std::string code_prompt(const std::string& where, bool after_wrong);
 // The ending of a login with wrong codes: the same for a real user and the decoy.

@@ -193,6 +193,9 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
             std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
             "listed user-pool passkeys");
     }
+    // The person's passkeys change: the next login asks the pool what it offers (factor_memory.hpp), or the
+    // remembered menu would leave out a passkey just registered.
+    if (!known_.empty()) forget_factors(known_.front());
     if (op == "pool-delete") {
         // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
         std::vector<std::string> ids;

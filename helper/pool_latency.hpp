@@ -14,8 +14,9 @@
 namespace pp::helper {
 
 // The kinds of wait of a login: InitiateAuth (which may send a code), the answer to the method menu
-// (SELECT_CHALLENGE, which sends the code), and the answer to a code or a passkey.
-enum class PoolStep { Start, Choose, Answer };
+// (SELECT_CHALLENGE, which sends the code), the answer to a code or a passkey, and InitiateAuth asking for
+// the factor chosen from a remembered menu (factor_memory.hpp; for a code, it sends it).
+enum class PoolStep { Start, Choose, Answer, Preferred };
 
 // A bounded reservoir of the most recent real waits, each tagged with its step, in the order they ended.
 // A decoy login draws its pauses by walking forward through that history from a random place (LatencyWalk),

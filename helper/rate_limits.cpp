@@ -242,4 +242,23 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
     }
 }
 
+std::optional<FactorRow> RateLimits::recall_factors(const std::string& key, bool unknown, std::int64_t now) {
+    std::lock_guard lock(m_);
+    return (unknown ? ephemeral_ : store()).recall(key, now);
+}
+
+void RateLimits::remember_factors(const std::string& key, const FactorRow& row, bool unknown,
+                                  std::int64_t expires) {
+    std::lock_guard lock(m_);
+    if (unknown)
+        with_room([&] { ephemeral_.remember(key, row, expires); }, row.seen);
+    else
+        store().remember(key, row, expires);
+}
+
+void RateLimits::forget_factors(const std::string& key) {
+    std::lock_guard lock(m_);
+    store().forget(key);
+}
+
 }  // namespace pp::helper

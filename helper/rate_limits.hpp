@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,13 @@ class RateLimits {
     // proof outside a login (self-enrolment), which counts without having reserved.
     void settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
                     const LimitPolicy& p, std::int64_t now);
+
+    // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
+    // pool identity's in the file, an unknown user's walk's (`unknown`) in memory, as their counts do.
+    // Throw LimitStoreError as the counts do; the callers take that as nothing remembered.
+    std::optional<FactorRow> recall_factors(const std::string& key, bool unknown, std::int64_t now);
+    void remember_factors(const std::string& key, const FactorRow& row, bool unknown, std::int64_t expires);
+    void forget_factors(const std::string& key);
 
   private:
     LimitStore& store();  // throws LimitStoreError when the store could not be opened

@@ -15,6 +15,7 @@
 #include <syslog.h>
 
 #include "helper_state.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "recovery_codes.hpp"
 #include "session.hpp"
@@ -40,7 +41,7 @@ bool Session::break_glass_offered(const Finish& outage) const {
     try {
         return RecoveryStore(cfg().recovery.store_dir).any_set();
     } catch (const RecoveryError& e) {
-        syslog(LOG_ERR, "%s: recovery codes not offered", loggable(e.what(), 300).c_str());
+        log_line(LOG_ERR, "%s: recovery codes not offered", loggable(e.what(), 300).c_str());
         return false;
     }
 }

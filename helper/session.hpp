@@ -11,6 +11,7 @@
 #include "cognito_client.hpp"
 #include "config.hpp"
 #include "credential_store.hpp"
+#include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
 #include "wire.hpp"
@@ -97,6 +98,16 @@ class Session {
     void break_glass(const Finish& outage);
     bool break_glass_offered(const Finish& outage) const;
     void break_glass_after_send_limit(const Finish& refusal);
+    // factor_memory.cpp: the menu before the pool is asked, for an identity whose factors are remembered
+    std::optional<RememberedChoice> choose_remembered(const std::vector<Method>& methods,
+                                                      const Identifier& ident);
+    cognito::Step initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                  std::string& prefix);
+    void remember_factors(const Identifier& ident, const std::vector<std::string>& available,
+                          const std::string& pool_user);
+    void forget_factors(const Identifier& ident);
+    bool decoy_remembered(const std::string& model);
+    void decoy_remember(const std::vector<Method>& offered);
     // decoy.cpp: the walk of a user without identity or key
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);

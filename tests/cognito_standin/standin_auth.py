@@ -312,6 +312,9 @@ class AuthService:
         # from both succeeding.
         self._lock = threading.Lock()
         self._phantom_key = secrets.token_bytes(32)
+        # Set from control.json before each request (standin_server): see standin_control.Control.
+        self.withdrawn_factors = {}
+        self.ineligible_preferred_error = None
         self.operations = {
             "InitiateAuth": self.initiate_auth,
             "RespondToAuthChallenge": self.respond_to_auth_challenge,
@@ -345,14 +348,19 @@ class AuthService:
         self._check_secret_hash(client, name, params)
 
         sign_in = SignIn(client.client_id, self._resolve_user(name), name)
+        withdrawn = self.withdrawn_factors.get(sign_in.user.username.casefold(), frozenset())
         available = tuple(f.name for f in FACTORS.values()
-                          if f.first_factor in self.pool.allowed_first_auth_factors and f.eligible(sign_in.user))
+                          if f.first_factor in self.pool.allowed_first_auth_factors and f.eligible(sign_in.user)
+                          and f.first_factor not in withdrawn)
         if not available:
             raise not_authorized("User has no sign-in method available.")
 
         preferred = params.get("PREFERRED_CHALLENGE")
         if preferred is not None and preferred not in FACTORS:
             raise invalid(f"Invalid PREFERRED_CHALLENGE {preferred}")
+        if preferred is not None and preferred not in available and self.ineligible_preferred_error:
+            error = self.ineligible_preferred_error
+            raise ApiError(error.name, error.message, error.status)
         if preferred in available:
             try:
                 step = FACTORS[preferred].choose(self, sign_in, params)

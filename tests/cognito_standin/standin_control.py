@@ -6,7 +6,7 @@ bad values are errors, so that a typo cannot silently leave a fault test testing
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from standin_tls import TLS_MODES
@@ -15,7 +15,10 @@ FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", 
 # Faults that change how the real answer is written rather than replacing it (the operation still runs).
 ANSWER_FAULTS = ("duplicate_member",)
 JWKS_MODES = ("ok", "down", "rotated")
-_KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s"}
+_KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s", "withdrawn_factors",
+         "ineligible_preferred_error"}
+# AllowedFirstAuthFactors values: what withdrawn_factors may take away from a user.
+FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
 
 
 class ControlError(ValueError):
@@ -39,6 +42,12 @@ class Control:
     jwks: str = "ok"
     # Moves the pool's clock (sessions, codes, tokens) forward, so a test can let a session expire without waiting.
     clock_offset_s: float = 0
+    # A user's factors taken away since the pool file was read (an attribute unverified, a passkey deleted):
+    # casefolded pool user name -> frozenset of AllowedFirstAuthFactors values.
+    withdrawn_factors: dict = field(default_factory=dict)
+    # What an InitiateAuth whose PREFERRED_CHALLENGE the user is not eligible for answers instead of
+    # SELECT_CHALLENGE (the spec allows either, §2.4).
+    ineligible_preferred_error: Optional[InjectedError] = None
 
     def targets(self, operation: Optional[str]) -> bool:
         return self.ops is None or operation in self.ops
@@ -63,6 +72,21 @@ def _error(value) -> Optional[InjectedError]:
     if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
         raise ControlError("error.status: must be an HTTP error status (400-599)")
     return InjectedError(name, message, status)
+
+
+def _withdrawn(value) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ControlError("withdrawn_factors: expected {\"<pool user name>\": [\"EMAIL_OTP\", ...]}")
+    out = {}
+    for name, factors in value.items():
+        if not isinstance(factors, list):
+            raise ControlError(f"withdrawn_factors.{name}: expected a list of factors")
+        for f in factors:
+            _one_of(f"withdrawn_factors.{name}", f, FIRST_FACTORS)
+        out[name.casefold()] = frozenset(factors)
+    return out
 
 
 def read_control(path: str, operations: set) -> Control:
@@ -110,4 +134,6 @@ def read_control(path: str, operations: set) -> Control:
         ops=ops,
         jwks=_one_of("jwks", raw.get("jwks", "ok"), JWKS_MODES),
         clock_offset_s=offset,
+        withdrawn_factors=_withdrawn(raw.get("withdrawn_factors")),
+        ineligible_preferred_error=_error(raw.get("ineligible_preferred_error")),
     )

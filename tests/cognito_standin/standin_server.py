@@ -77,6 +77,8 @@ class StandinServer(http.server.ThreadingHTTPServer):
         if control.jwks == "rotated":
             self.keyring.rotate_id_key_once()
         self.clock_offset = control.clock_offset_s
+        self.service.withdrawn_factors = control.withdrawn_factors
+        self.service.ineligible_preferred_error = control.ineligible_preferred_error
         return control
 
     def finish_request(self, request, client_address):

@@ -357,6 +357,22 @@ class SignInTests(StandinTestCase):
         self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before)
         self.assertIsNone(MAIN.latest_code("bob@example.com", after_line=sent_before))
 
+    def test_withdrawn_factors_and_the_ineligible_preferred_error(self):
+        sent_before = len(MAIN.lines("outbox.jsonl"))
+        MAIN.control(withdrawn_factors={"ALICE": ["SMS_OTP"]})
+        reply = MAIN.initiate("alice@example.com", preferred="SMS_OTP").json()
+        self.assertEqual(reply["ChallengeName"], "SELECT_CHALLENGE")
+        self.assertEqual(reply["AvailableChallenges"], ["EMAIL_OTP"])
+        self.assertEqual(MAIN.initiate("bob").json()["AvailableChallenges"], ["EMAIL_OTP"], "only alice's")
+        MAIN.control(withdrawn_factors={"alice": ["SMS_OTP"]},
+                     ineligible_preferred_error={"name": "InvalidParameterException", "message": "not eligible"})
+        self.assertError(MAIN.initiate("alice", preferred="SMS_OTP"), "InvalidParameterException", "not eligible")
+        self.assertEqual(MAIN.initiate("alice", preferred="EMAIL_OTP").json()["ChallengeName"], "EMAIL_OTP")
+        self.assertEqual(MAIN.initiate("alice").json()["ChallengeName"], "SELECT_CHALLENGE")
+        MAIN.control()
+        self.assertEqual(MAIN.initiate("alice").json()["AvailableChallenges"], ["EMAIL_OTP", "SMS_OTP"])
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before + 1)
+
     def test_choice_not_offered_is_refused(self):
         reply = MAIN.initiate("bob").json()
         self.assertError(MAIN.respond("SELECT_CHALLENGE", reply["Session"], "bob", ANSWER="SMS_OTP"),
@@ -778,7 +794,8 @@ class ControlTests(StandinTestCase):
         self.assertLess(expired.not_valid_after.timestamp(), time.time())
 
     def test_invalid_control_file_fails_loudly(self):
-        for text in ('{"fualt": "drop"}', '{"fault": "drop", "ops": ["IntiateAuth"]}', '{"tls": "ok"'):
+        for text in ('{"fualt": "drop"}', '{"fault": "drop", "ops": ["IntiateAuth"]}', '{"tls": "ok"',
+                     '{"withdrawn_factors": {"alice": ["SMS"]}}', '{"withdrawn_factors": ["alice"]}'):
             with self.subTest(control=text):
                 write_atomically(os.path.join(MAIN.state, "control.json"), text)
                 self.assertError(MAIN.initiate("alice"), "InternalErrorException", status=500)

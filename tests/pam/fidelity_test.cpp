@@ -123,8 +123,9 @@ TEST_F(Fidelity, RemoteAddressReachesThePool) {
                                                           {"2001:DB8:0:0::7", "2001:db8::7"},
                                                           {"[2001:db8::8]", "2001:db8::8"},
                                                           {"::ffff:203.0.113.9", "203.0.113.9"}}) {
+        // The first login asks the pool before its menu; the later ones are remembered (factor_memory.hpp).
         const auto requests = login_from(rhost);
-        ASSERT_EQ(requests.size(), 3u) << rhost;
+        ASSERT_EQ(requests.size(), rhost == "198.51.100.7" ? 3u : 2u) << rhost;
         for (const auto& line : requests)
             EXPECT_TRUE(contains(line, "\"ip_address\": \"" + sent + "\"")) << rhost << ": " << line;
     }
@@ -138,7 +139,7 @@ TEST_F(Fidelity, NoAddressIsSentForLocalLoginsHostNamesOrLoopback) {
     for (const std::string rhost :
          {"", "client.example.net", "127.0.0.1", "::1", "localhost", "198.51.100.7x"}) {
         const auto requests = login_from(rhost);
-        ASSERT_EQ(requests.size(), 3u) << rhost;
+        ASSERT_EQ(requests.size(), rhost.empty() ? 3u : 2u) << rhost;
         for (const auto& line : requests) EXPECT_FALSE(contains(line, "ip_address")) << rhost << ": " << line;
     }
 }

@@ -388,11 +388,16 @@ class PoolPasskeys : public ::testing::Test {
         return parse_pool_table(r.out);
     }
 
-    // Waits until the stand-in has answered `n` RespondToAuthChallenge requests in all (its request log line
-    // is written before the answer is sent). When it does not, lets the key go and shows what the held login
-    // did meanwhile.
-    void await_challenge_answers(std::size_t n, KeyGate& gate, PendingLogin& pending) const {
-        if (wait_until([&] { return count_of(requests(), "\"RespondToAuthChallenge\"") >= n; })) return;
+    // The sign-in requests (InitiateAuth and RespondToAuthChallenge) the stand-in has logged.
+    [[nodiscard]] std::size_t sign_in_requests() const {
+        return count_of(requests(), "\"InitiateAuth\"") + count_of(requests(), "\"RespondToAuthChallenge\"");
+    }
+
+    // Waits until the stand-in has answered `n` sign-in requests in all (its request log line is written
+    // before the answer is sent). When it does not, lets the key go and shows what the held login did
+    // meanwhile.
+    void await_sign_in_requests(std::size_t n, KeyGate& gate, PendingLogin& pending) const {
+        if (wait_until([&] { return sign_in_requests() >= n; })) return;
         gate.open();
         const Login run = pending.finish();
         FAIL() << "no challenge for the held login; it ended so:\n" << run.raw << context();
@@ -545,9 +550,11 @@ TEST_F(PoolPasskeys, PasskeyDeletedDuringTheSignInIsRefused) {
     ASSERT_EQ(rows.size(), 1u);
 
     KeyGate gate(key_state());
-    const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    // The list above signed alice in with a code, so the pool's factors are remembered (factor_memory.hpp):
+    // the menu comes first and one InitiateAuth asks for the passkey's challenge.
+    const std::size_t before = sign_in_requests();
     PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
-    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1, gate, pending));
+    ASSERT_NO_FATAL_FAILURE(await_sign_in_requests(before + 1, gate, pending));
     const auto deleted = cli({"pool-delete", rows[0].id, "--user", "alice"});
     EXPECT_EQ(deleted.exit_code(), 0) << deleted.description;
     gate.open();
@@ -711,8 +718,10 @@ TEST_F(PoolPasskeys, ExpiredSessionIsRefused) {
 
     KeyGate gate(key_state());
     const std::size_t answered = count_of(requests(), "\"RespondToAuthChallenge\"");
+    // Registering forgot the remembered factors: InitiateAuth, then the menu's answer issues the challenge.
+    const std::size_t before = sign_in_requests();
     PendingLogin pending(driver_argv(kService), pam_env({}), {"2"});
-    ASSERT_NO_FATAL_FAILURE(await_challenge_answers(answered + 1, gate, pending));
+    ASSERT_NO_FATAL_FAILURE(await_sign_in_requests(before + 2, gate, pending));
     const std::string seen = now_text();
     // test_pool.json: sessions live 180 s.
     set_control(R"({"clock_offset_s": 600})");

@@ -113,6 +113,29 @@ TEST(ParseConfig, FullFileSetsEveryKey) {
     EXPECT_TRUE(c.services.count("gdm-password"));
 }
 
+// How long the pool's factors are trusted for the menu (factor_memory.hpp): a duration with a unit.
+TEST(ParseConfig, RememberFactorsIsADurationAndZeroTurnsItOff) {
+    EXPECT_EQ(parse_config(kMinimal, kSource).remember_factors, std::chrono::hours(24 * 30));
+    for (const auto& [text, seconds] : std::vector<std::pair<std::string, long>>{{"30d", 30 * 86400},
+                                                                                 {"12h", 12 * 3600},
+                                                                                 {"90m", 5400},
+                                                                                 {"3600", 3600},
+                                                                                 {"1s", 1},
+                                                                                 {"0", 0},
+                                                                                 {"365d", 365 * 86400}}) {
+        const Config c = parse_config("[login]\nremember_factors = " + text + "\n" + kMinimal, kSource);
+        EXPECT_EQ(c.remember_factors.count(), seconds) << text;
+    }
+    for (const std::string bad : {"30x", "-1", "d", "1.5d", "366d", "9999999999", "30 d"})
+        EXPECT_THAT(error_for_key("login", "remember_factors = " + bad),
+                    HasSubstr(":2: remember_factors must be a duration such as 30d"))
+            << bad;
+    EXPECT_THAT(describe_config(parse_config(kMinimal, kSource)),
+                HasSubstr("factor memory: the menu before the user pool is asked"));
+    EXPECT_THAT(describe_config(parse_config("[login]\nremember_factors = 0\n" + kMinimal, kSource)),
+                HasSubstr("factor memory: off (remember_factors = 0)"));
+}
+
 TEST(ParseConfig, MethodsForUsesTheServiceSectionOrTheLoginDefaults) {
     const Config c = parse_config(kFull, kSource);
     using V = std::vector<Method>;

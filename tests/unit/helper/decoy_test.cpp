@@ -88,6 +88,23 @@ TEST(Decoy, NoMenuWhereARealUserHasOneFactor) {
     EXPECT_TRUE(only_email.direct) << "one pool method and no key: the pool sends the code at once";
 }
 
+// A real login of the copied shape remembers the pool's factors (factor_memory.hpp) when it has a menu step
+// for a mapped identity: so does the decoy; not where the pool sends the code at once, nor for a claimed
+// identity or a key-only user.
+TEST(Decoy, RemembersWhereARealLoginOfItsShapeWould) {
+    const auto m = IdentityMap::parse("alice alice@example.com\nbob bob@example.com\n", "identities");
+    const auto w = shape_decoy(kKey, "x", kCodesAndKeys, m, {}, false);
+    EXPECT_TRUE(w.remembers);
+    EXPECT_TRUE(w.model == "email:alice@example.com" || w.model == "email:bob@example.com") << w.model;
+    EXPECT_FALSE(shape_decoy(kKey, "x", {Method::EmailOtp}, m, {}, false).remembers) << "direct";
+    EXPECT_TRUE(
+        shape_decoy(kKey, "x", {Method::EmailOtp, Method::SecurityKey}, m, {"alice"}, false).remembers)
+        << "a menu of the key and the code";
+    const IdentityMap none;
+    EXPECT_FALSE(shape_decoy(kKey, "x", kCodesAndKeys, none, {}, true).remembers) << "claim binding";
+    EXPECT_FALSE(shape_decoy(kKey, "x", kCodesAndKeys, none, {"keyonly"}, false).remembers) << "key only";
+}
+
 TEST(Decoy, KeyOnlyUsersAreCopiedWhereKeysAreEnabled) {
     const IdentityMap none;
     const auto w = shape_decoy(kKey, "x", kCodesAndKeys, none, {"keyonly"}, false);

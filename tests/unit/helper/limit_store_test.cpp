@@ -69,6 +69,43 @@ TEST_F(LimitStoreTest, RowsExpireWithTheirWindow) {
     EXPECT_EQ(s.rows(), 0);
 }
 
+// The factor memory (factor_memory.hpp): one row per identity, replaced by each remember, read only while
+// it lives, swept with the counts, and at most kMaxFactorRows of them (the newest kept).
+TEST_F(LimitStoreTest, FactorRowsAreRecalledUntilTheyExpire) {
+    LimitStore s(path(), kMiB);
+    EXPECT_FALSE(s.recall("email:alice@example.com", 1000));
+    s.remember("email:alice@example.com", {"EMAIL_OTP SMS_OTP", "alice", 1000}, 1000 + 60);
+    auto row = s.recall("email:alice@example.com", 1059);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->factors, "EMAIL_OTP SMS_OTP");
+    EXPECT_EQ(row->pool_user, "alice");
+    EXPECT_EQ(row->seen, 1000);
+    s.remember("email:alice@example.com", {"EMAIL_OTP", "", 1050}, 1050 + 60);
+    row = s.recall("email:alice@example.com", 1100);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->factors, "EMAIL_OTP") << "replaced, with its own expiry";
+    EXPECT_FALSE(s.recall("email:alice@example.com", 1110)) << "expired";
+    EXPECT_FALSE(s.recall("email:bob@example.com", 1000));
+    s.remember("email:bob@example.com", {"EMAIL_OTP", "bob", 1000}, 5000);
+    s.forget("email:bob@example.com");
+    EXPECT_FALSE(s.recall("email:bob@example.com", 1000));
+    EXPECT_EQ(s.rows(), 0) << "the factor rows are not counts";
+}
+
+TEST_F(LimitStoreTest, TheFactorMemoryKeepsOnlyItsNewestRows) {
+    LimitStore s("", 64 * kMiB);  // in memory: this many separate commits to a file would be slow
+    const std::int64_t n = LimitStore::kMaxFactorRows + 10;
+    for (std::int64_t i = 0; i < n; ++i)
+        s.remember("user:u" + std::to_string(i), {"EMAIL_OTP", "", i}, 1 << 30);
+    s.sweep(100);
+    EXPECT_FALSE(s.recall("user:u9", 100)) << "among the oldest";
+    EXPECT_TRUE(s.recall("user:u10", 100));
+    EXPECT_TRUE(s.recall("user:u" + std::to_string(n - 1), 100));
+    s.remember("user:short", {"EMAIL_OTP", "", 100}, 200);
+    s.sweep(200);
+    EXPECT_FALSE(s.recall("user:short", 150)) << "swept at its expiry";
+}
+
 TEST_F(LimitStoreTest, BucketsBoundTheRowsOfOneKey) {
     LimitStore s(path(), kMiB);
     for (std::int64_t t = 0; t < 3600; t += 5) s.take({{"machine", 100000, 3600, 60}}, t);

@@ -1,0 +1,235 @@
+#include "factor_memory.hpp"
+
+#include <syslog.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "login_log.hpp"
+#include "login_steps.hpp"
+#include "pool_latency.hpp"
+#include "session.hpp"
+#include "user_context.hpp"
+
+namespace pp::helper {
+namespace {
+
+using cognito::Failure;
+using cognito::ServiceError;
+
+constexpr Method kPoolMethods[] = {Method::EmailOtp, Method::SmsOtp, Method::Passkey};
+
+std::int64_t now_unix() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+bool has_kind(const std::vector<Identifier>& ids, IdentifierKind k) {
+    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == k; });
+}
+
+bool contains(const std::vector<Method>& ms, Method m) {
+    return std::find(ms.begin(), ms.end(), m) != ms.end();
+}
+
+}  // namespace
+
+std::vector<Method> factors_from(const std::vector<std::string>& available) {
+    std::vector<Method> out;
+    for (auto m : kPoolMethods)
+        if (std::find(available.begin(), available.end(), method_challenge(m)) != available.end())
+            out.push_back(m);
+    return out;
+}
+
+std::string encode_factors(const std::vector<Method>& factors) {
+    std::string out;
+    for (auto m : factors) out += (out.empty() ? "" : " ") + std::string(method_challenge(m));
+    return out;
+}
+
+std::vector<Method> decode_factors(std::string_view text) {
+    std::vector<std::string> names;
+    while (!text.empty()) {
+        const auto space = text.find(' ');
+        names.emplace_back(text.substr(0, space));
+        text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
+    }
+    return factors_from(names);
+}
+
+std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const std::vector<Method>& remembered,
+                                    const std::vector<Identifier>& mapped, bool has_keys) {
+    const bool by_name = has_kind(mapped, IdentifierKind::Username);
+    std::vector<Method> out;
+    for (auto m : enabled) {
+        bool shown = false;
+        switch (m) {
+            case Method::SecurityKey:
+                shown = has_keys;
+                break;
+            case Method::EmailOtp:
+                shown = contains(remembered, m) && (by_name || has_kind(mapped, IdentifierKind::Email));
+                break;
+            case Method::SmsOtp:
+                shown = contains(remembered, m) && (by_name || has_kind(mapped, IdentifierKind::Phone));
+                break;
+            case Method::Passkey:
+                shown = contains(remembered, m) && !mapped.empty();
+                break;
+        }
+        if (shown) out.push_back(m);
+    }
+    return out;
+}
+
+std::string announced_user(const std::map<std::string, std::string>& parameters) {
+    const auto it = parameters.find("USERNAME");
+    return it != parameters.end() && valid_pool_username(it->second) ? it->second : std::string();
+}
+
+// Returns the pool method chosen from the remembered menu, or nothing: nothing is remembered (the login
+// asks the pool first, as it always did), or a local key chosen from the menu verified the person.
+std::optional<RememberedChoice> Session::choose_remembered(const std::vector<Method>& methods,
+                                                           const Identifier& ident) {
+    const auto ttl = cfg().remember_factors.count();
+    if (ttl == 0) return std::nullopt;
+    const std::int64_t now = now_unix();
+    std::optional<FactorRow> row;
+    try {
+        row = ctx_.limits->recall_factors(canonical_key(ident), false, now);
+    } catch (const LimitStoreError& e) {
+        log_line(LOG_WARNING, "factor memory not read (the pool is asked first): %s",
+                 loggable(e.what()).c_str());
+        return std::nullopt;
+    }
+    // A row is kept for the remember_factors of when it was written; a shorter one since applies at once.
+    if (!row || row->seen + ttl <= now) return std::nullopt;
+    std::vector<Method> offered =
+        remembered_menu(methods, decode_factors(row->factors), known_, !credentials_.empty());
+    if (std::none_of(offered.begin(), offered.end(), is_pool_method)) return std::nullopt;
+
+    std::string prefix;
+    for (;;) {
+        Method chosen = offered.front();
+        if (offered.size() > 1) {
+            std::vector<std::string> dests;
+            for (auto m : offered) dests.push_back(destination_for(m));
+            chosen = menu(offered, dests, prefix);
+        }
+        rec_.method = std::string(method_name(chosen));
+        if (chosen == Method::SecurityKey) {
+            if (key_login()) return std::nullopt;
+            std::erase(offered, Method::SecurityKey);
+            prefix = kNoKeyAgain;
+            continue;
+        }
+        // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
+        if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
+        return RememberedChoice{chosen, row->pool_user};
+    }
+}
+
+// InitiateAuth with the factor chosen before the pool was asked: for a code, the pool sends it with its
+// answer. When the pool no longer offers that factor, the memory is forgotten and the answer (or, after a
+// refusal, a plain InitiateAuth's) goes back to the flow of a login with nothing remembered, with `prefix`
+// saying why the person sees another menu.
+cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                       std::string& prefix) {
+    auto& client = *ctx_.runtime->client;
+    const std::string challenge(method_challenge(choice.method));
+    const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
+    if (is_otp(choice.method)) {
+        cognito::Step announced;
+        if (!choice.pool_user.empty()) announced.parameters.emplace("USERNAME", choice.pool_user);
+        take_send(send_keys(ident, choice.method, announced));
+    }
+    cognito::Step step;
+    try {
+        step = timed(PoolStep::Preferred, chosen_at, [&] {
+            auto answer =
+                client.initiate_user_auth(ident.value, challenge, deadline_, user_context_for(rec_.rhost));
+            // The code is on its way: a pool that announces its factors with the answer refreshes the memory.
+            if (is_otp(choice.method) && answer.challenge == challenge && !answer.available.empty())
+                remember_factors(ident, answer.available, announced_user(answer.parameters));
+            return answer;
+        });
+    } catch (const ServiceError& e) {
+        // A refusal of the request itself (not an outage, a throttle or an unknown person, which end the
+        // login as they would without the memory): perhaps the factor, so ask again without a preference.
+        if (e.failure() != Failure::Rejected ||
+            (e.name() != "InvalidParameterException" && e.name() != "NotAuthorizedException"))
+            throw;
+        log_line(LOG_NOTICE, "user pool refused the remembered %s (%s: %s); asking without a preference",
+                 challenge.c_str(), loggable(e.name(), 60).c_str(), loggable(e.message(), 120).c_str());
+        forget_factors(ident);
+        step = timed(PoolStep::Start, [&] {
+            return client.initiate_user_auth(ident.value, std::nullopt, deadline_,
+                                             user_context_for(rec_.rhost));
+        });
+    }
+    if (step.challenge == challenge) return step;
+    forget_factors(ident);
+    if (step.challenge != "SELECT_CHALLENGE")
+        throw Finish{wire::Outcome::AuthErr,
+                     "That sign-in method is not available now; please sign in again.",
+                     "the user pool answered the remembered " + challenge + " with challenge '" +
+                         loggable(step.challenge, 40) + "'"};
+    if (std::find(step.available.begin(), step.available.end(), challenge) == step.available.end())
+        prefix = menu_label(choice.method, "") + " is no longer available for this account.\n";
+    return step;
+}
+
+// Never fails the login: the memory only saves a request next time.
+void Session::remember_factors(const Identifier& ident, const std::vector<std::string>& available,
+                               const std::string& pool_user) {
+    const auto ttl = cfg().remember_factors.count();
+    const auto factors = factors_from(available);
+    if (ttl == 0 || known_.empty() || factors.empty()) return;
+    const std::int64_t now = now_unix();
+    try {
+        ctx_.limits->remember_factors(canonical_key(ident),
+                                      FactorRow{encode_factors(factors), pool_user, now}, false, now + ttl);
+    } catch (const LimitStoreError& e) {
+        log_line(LOG_WARNING, "factor memory not written: %s", loggable(e.what()).c_str());
+    }
+}
+
+void Session::forget_factors(const Identifier& ident) {
+    try {
+        ctx_.limits->forget_factors(canonical_key(ident));
+    } catch (const LimitStoreError& e) {
+        log_line(LOG_WARNING, "factor memory not cleared: %s", loggable(e.what()).c_str());
+    }
+}
+
+// The decoy's memory: its own, kept in memory under its user name from its first made-up send, or that of
+// the real user it copies (`model`, a key in the file; "" for none).
+bool Session::decoy_remembered(const std::string& model) {
+    const auto ttl = cfg().remember_factors.count();
+    if (ttl == 0) return false;
+    const std::int64_t now = now_unix();
+    const auto fresh = [&](const std::optional<FactorRow>& row) { return row && row->seen + ttl > now; };
+    try {
+        return fresh(ctx_.limits->recall_factors(
+                   canonical_key(Identifier{IdentifierKind::Username, rec_.user}), true, now)) ||
+               (!model.empty() && fresh(ctx_.limits->recall_factors(model, false, now)));
+    } catch (const LimitStoreError&) {
+        return false;
+    }
+}
+
+void Session::decoy_remember(const std::vector<Method>& offered) {
+    const auto ttl = cfg().remember_factors.count();
+    if (ttl == 0) return;
+    std::vector<Method> factors;
+    std::copy_if(offered.begin(), offered.end(), std::back_inserter(factors), is_pool_method);
+    const std::int64_t now = now_unix();
+    try {
+        ctx_.limits->remember_factors(canonical_key(Identifier{IdentifierKind::Username, rec_.user}),
+                                      FactorRow{encode_factors(factors), "", now}, true, now + ttl);
+    } catch (const LimitStoreError& e) {
+        log_line(LOG_WARNING, "decoy: factor memory not written: %s", loggable(e.what()).c_str());
+    }
+}
+
+}  // namespace pp::helper
