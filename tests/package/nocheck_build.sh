@@ -38,8 +38,9 @@ for p in $test_deps; do
 done
 echo "removing the test-only build dependencies:$installed"
 # --force-depends: other packages here (lintian, autopkgtest) depend on some of them; nothing of them is used.
+# SUDO_FORCE_REMOVE: sudo's prerm refuses to go on a machine where root has no password.
 # shellcheck disable=SC2086
-dpkg --remove --force-depends $installed >"$scratch/remove.log" 2>&1 || { cat "$scratch/remove.log"; fail "dpkg --remove"; }
+SUDO_FORCE_REMOVE=yes dpkg --remove --force-depends $installed >"$scratch/remove.log" 2>&1 || { cat "$scratch/remove.log"; fail "dpkg --remove"; }
 for p in $test_deps; do
 	! dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || fail "$p is still installed"
 done

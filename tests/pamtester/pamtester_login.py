@@ -163,8 +163,8 @@ class Services:
             "The demo's files (kept until the next run):",
             f"  configuration:        {os.path.join(self.helper_dir, 'helper.conf')}",
             f"  identity map:         {os.path.join(self.helper_dir, 'identities')}",
-            f"  helper log and audit: {os.path.join(self.helper_dir, 'helper.log')} (installed, the helper writes the"
-            " audit line to syslog, authpriv)",
+            f"  helper log and audit: {os.path.join(self.helper_dir, 'helper.log')} (an installed helper writes"
+            " the audit line to syslog, authpriv)",
             f"  PAM service:          {os.path.join(self.service_dir, SERVICE)}",
             f"  local auth service:   {os.path.join(self.standin_dir, 'standin.log')}",
             "The audit line:" if audit else "No audit line was written.",
