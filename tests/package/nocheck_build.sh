@@ -53,9 +53,9 @@ ok "dpkg-checkbuilddeps refuses the full build: $(cat "$scratch/full.log")"
 dpkg-checkbuilddeps -P nocheck || fail "dpkg-checkbuilddeps -P nocheck: build dependencies missing (above)"
 ok "dpkg-checkbuilddeps -P nocheck: satisfied"
 
-echo "DEB_BUILD_PROFILES=nocheck DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -P nocheck"
+echo "DEB_BUILD_PROFILES=nocheck DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b --build-profiles=nocheck"
 start=$(date +%s)
-if ! DEB_BUILD_PROFILES=nocheck DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b -P nocheck -Jauto \
+if ! DEB_BUILD_PROFILES=nocheck DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b --build-profiles=nocheck -Jauto \
 	>"$scratch/build.log" 2>&1; then
 	tail -n 30 "$scratch/build.log"
 	fail "the nocheck build failed without the test dependencies"
