@@ -61,8 +61,11 @@ bool valid_code(std::string_view code) {
            std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// After a wrong code the prompt says that the code already sent stays valid: "Wrong code. Code sent to ..."
+// read as if a new code had just been sent, and people waited for it.
 std::string code_prompt(const std::string& where, bool after_wrong) {
-    return std::string(after_wrong ? "Wrong code. " : "") + "Code sent to " + where + ": ";
+    if (after_wrong) return "Wrong code. Try again. Code sent to " + where + " is still valid: ";
+    return "Code sent to " + where + ": ";
 }
 
 Finish too_many_wrong_codes(std::string reason) {

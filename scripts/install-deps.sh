@@ -1,19 +1,40 @@
 #!/bin/sh
-# Installs what building and testing pam_passwordless needs on Debian 12, if anything is missing: the
-# build, the suite and its end-to-end consumers (sshd, sudo, pamtester, valgrind), the Debian package tools
-# (dpkg-dev, debhelper, lintian) and the fuzzing compiler (clang-14 with libFuzzer); libpam-u2f is the
-# baseline of bench/key_login_vs_pam_u2f only (not a build or test dependency, so not in debian/control).
+# Installs what pam_passwordless needs on Debian 12, if anything is missing.
+#
+#   scripts/install-deps.sh          building and testing everything (scripts/test.sh): the build, the suite
+#                                    and its end-to-end consumers (sshd, sudo, pamtester, valgrind), the
+#                                    Debian package tools (dpkg-dev, debhelper, lintian, autopkgtest) and the
+#                                    fuzzing compiler (clang-14 with libFuzzer); libpam-u2f is the baseline of
+#                                    bench/key_login_vs_pam_u2f only (not a build or test dependency, so not
+#                                    in debian/control)
+#   scripts/install-deps.sh demo     only what scripts/demo.sh needs: the compiler and the libraries of the
+#                                    helper and the module, pamtester, pam_wrapper and nss_wrapper, and
+#                                    python3 with cryptography for the local stand-in of the user pool
 set -eu
-packages="
-  build-essential cmake pkg-config clang-format
-  libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libcbor-dev libsqlite3-dev
-  googletest libgtest-dev libpam-wrapper libpamtest0-dev libnss-wrapper pamtester
-  python3 python3-cryptography python3-fido2 openssl fido2-tools
+demo="
+  g++ make cmake pkg-config
+  libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libsqlite3-dev
+  libpam-wrapper libnss-wrapper pamtester
+  python3 python3-cryptography
+"
+case "${1:-all}" in
+demo) packages=$demo ;;
+all)
+  packages="$demo
+  build-essential clang-format libcbor-dev
+  googletest libgtest-dev libpamtest0-dev
+  python3-fido2 openssl fido2-tools
   openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev systemd
-  dpkg-dev debhelper fakeroot lintian
+  dpkg-dev debhelper fakeroot lintian autopkgtest
   clang-14 libclang-rt-14-dev llvm-14
   libpam-u2f
 "
+  ;;
+*)
+  echo "usage: $0 [demo]" >&2
+  exit 2
+  ;;
+esac
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

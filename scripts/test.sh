@@ -3,8 +3,9 @@
 #   suite       the CTest suite in ./build: unit tests, the module under pam_wrapper with the real helper,
 #               pamtester, valgrind, real sshd/sudo/login in namespaces, the fault matrix, the load test and
 #               the replay of every fuzz corpus file
-#   package     the Debian package: dpkg-buildpackage, lintian, then install, enable, log in, remove and purge
-#               in a throwaway mount namespace (tests/package/check_package.sh)
+#   package     the Debian package: the upstream tarball, dpkg-buildpackage (source and binary), lintian, then
+#               install, enable, log in, the autopkgtest, remove and purge in a throwaway mount namespace, and a
+#               nocheck build without the test-only build dependencies (tests/package/check_package.sh)
 #   sanitizers  the suite again, built with ASan and UBSan (scripts/test-sanitizers.sh)
 #   fuzz        each libFuzzer target for $PP_FUZZ_SECONDS seconds, default 10 (tests/fuzz/run_fuzzers.sh)
 #

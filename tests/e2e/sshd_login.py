@@ -47,6 +47,8 @@ WRONG_CODE = "00000000"
 MAX_TRIES = 3
 MENU = "Choice [1-2]:"
 CODE_PROMPT = "Code sent to a***@e***:"
+# After a wrong code: the same code stays valid, nothing new is sent.
+WRONG_CODE_PROMPT = "Wrong code. Try again. Code sent to a***@e*** is still valid:"
 OFFER = "Send a code to a***@e***? [Y/n]"
 UNAVAILABLE = "The sign-in service cannot be reached; try again later."
 TOO_MANY = "Sign-in failed: too many wrong codes."
@@ -259,7 +261,7 @@ def scenario_wrong_code(sandbox, sshd, standin, helper, args):
     prompts = [p for _, ps in requests for p, _ in ps]
     code_prompts = [p for p in prompts if "Code sent to" in p]
     check(len(code_prompts) == MAX_TRIES, f"expected {MAX_TRIES} code prompts, got {len(code_prompts)}")
-    check(all(p.strip() == "Wrong code. " + CODE_PROMPT for p in code_prompts[1:]),
+    check(all(p.strip() == WRONG_CODE_PROMPT for p in code_prompts[1:]),
           f"after a wrong code the prompt says so: {code_prompts[1:]!r}")
     shown = "\n".join([i for i, _ in requests] + prompts)
     check(TOO_MANY in shown, f"the person is not told '{TOO_MANY}'")
@@ -304,7 +306,7 @@ def shape(requests):
             out.append(("message", instruction.strip()))
         for prompt, echo in prompts:
             kind = ("menu" if MENU in prompt else
-                    "wrong code" if prompt.startswith("Wrong code. Code sent to") else
+                    "wrong code" if prompt.startswith("Wrong code. Try again. Code sent to") else
                     "code" if prompt.startswith("Code sent to") else prompt)
             out.append((kind, echo))
     return out

@@ -4,11 +4,12 @@
 # maintainer scripts write, a tmpfs on /run and /tmp), then enables the pam-auth-update profile, upgrades,
 # removes and purges, checking each step. Nothing written here reaches the real file systems.
 #
-#   install_remove.sh DEB
+#   install_remove.sh DEB DSC
+# DSC is the source package; its autopkgtest (debian/tests) runs against the installed package.
 set -euo pipefail
 
-deb=$1
-[ -f "$deb" ] || { echo "no package $deb" >&2; exit 2; }
+deb=$1 dsc=$2
+[ -f "$deb" ] && [ -f "$dsc" ] || { echo "usage: $0 DEB DSC" >&2; exit 2; }
 # Held open across the mounts below, which may hide the directory it is in (a build tree under /tmp).
 exec 3<"$deb"
 
@@ -16,30 +17,20 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 step() { echo; echo "--- $*"; }
 
-# Refuse to run anywhere but in a private mount namespace: every write below would otherwise be real.
-[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || fail "not in a separate mount namespace"
-[ "$(findmnt -n -o PROPAGATION /)" = private ] || fail "mount propagation is not private"
-
-# /run first: the scratch space for the overlays lives there, and an empty /run hides systemd, so that the
-# maintainer scripts start and stop nothing on this machine (they test for /run/systemd/system).
-mount -t tmpfs -o mode=0755 pp-package-run /run
-scratch=/run/pp-package
-# The test programs the login below runs, copied before /tmp is hidden (the source may be under it).
-tests=$(cd "$(dirname "$0")/.." && pwd)
-mkdir -p "$scratch/src/tests/pam" "$scratch/src/doc"
-cp -r "$tests/package" "$tests/e2e" "$tests/pamtester" "$tests/cognito_standin" "$tests/guide" "$scratch/src/tests/"
-cp "$tests/pam/test_pool.json" "$scratch/src/tests/pam/"
-cp "$tests/../doc/setup.md" "$scratch/src/doc/"
-mount -t tmpfs -o mode=1777 pp-package-tmp /tmp
-for d in /etc /usr /var /lib /lib64 /bin /sbin /opt /root; do
-	[ -d "$d" ] && [ ! -L "$d" ] || continue
-	mkdir -p "$scratch/upper$d" "$scratch/work$d"
-	mount -t overlay -o "lowerdir=$d,upperdir=$scratch/upper$d,workdir=$scratch/work$d" pp-package-overlay "$d"
-done
-for d in /etc /usr /var; do
-	[ "$(findmnt -n -o FSTYPE --mountpoint "$d")" = overlay ] || fail "$d is not a throwaway overlay"
-done
-ok "throwaway overlays on /etc /usr /var, tmpfs on /run /tmp"
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/throwaway_root.sh"
+# The test programs the login below runs and the source package autopkgtest unpacks, copied before /tmp is
+# hidden (they may be under it).
+copy_sources() {
+	local tests
+	tests=$(cd "$here/.." && pwd)
+	mkdir -p "$scratch/src/tests/pam" "$scratch/src/doc" "$scratch/srcpkg"
+	cp -r "$tests/package" "$tests/e2e" "$tests/pamtester" "$tests/cognito_standin" "$tests/guide" "$scratch/src/tests/"
+	cp "$tests/pam/test_pool.json" "$scratch/src/tests/pam/"
+	cp "$tests/../doc/setup.md" "$scratch/src/doc/"
+	cp "$dsc" "$(dirname "$dsc")"/*.orig.tar.* "$(dirname "$dsc")"/*.debian.tar.* "$scratch/srcpkg/"
+}
+throwaway_root copy_sources
 deb_copy=$scratch/$(basename "$deb")
 cat <&3 >"$deb_copy"
 exec 3<&-
@@ -71,7 +62,7 @@ check_enabled() {
 
 step "dpkg -i $(basename "$deb")"
 dpkg -i "$deb"
-[ "$(dpkg-query -W -f '${Status}' pam-passwordless)" = "install ok installed" ] || fail "not installed"
+[ "$(dpkg-query -W -f '${Status}' libpam-passwordless)" = "install ok installed" ] || fail "not installed"
 
 for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless \
 	/lib/systemd/system/pam-passwordless-helper.socket /lib/systemd/system/pam-passwordless-helper.service \
@@ -81,7 +72,7 @@ for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless \
 	[ -e "$f" ] || fail "missing $f"
 done
 ok "module in /lib/$multiarch/security, helper, command line, units, profile and man pages installed"
-for f in /usr/share/man/man7/pam-passwordless-setup.7.gz /usr/share/doc/pam-passwordless/setup.md.gz; do
+for f in /usr/share/man/man7/pam-passwordless-setup.7.gz /usr/share/doc/libpam-passwordless/setup.md.gz; do
 	[ -e "$f" ] || fail "missing $f"
 done
 ok "the setup guide and its man page installed"
@@ -97,7 +88,7 @@ check_mode /etc/pam_passwordless/helper.conf "644 root root regular file"
 check_mode /etc/pam_passwordless/identities "600 root root regular file"
 check_mode /usr/sbin/pam-passwordless-helper "755 root root regular file"
 check_mode "$module" "644 root root regular file"
-conffiles=$(dpkg-query -W -f '${Conffiles}' pam-passwordless)
+conffiles=$(dpkg-query -W -f '${Conffiles}' libpam-passwordless)
 for f in /etc/pam_passwordless/helper.conf /etc/pam_passwordless/identities; do
 	grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile"
 done
@@ -161,26 +152,34 @@ dpkg -i "$deb"
 check_enabled || fail "an upgrade took the profile out of common-auth"
 ok "still enabled after the upgrade"
 
-step "dpkg -r pam-passwordless"
-dpkg -r pam-passwordless
+step "autopkgtest of the source package (debian/tests), null runner, against the installed package"
+# The throwaway root is the testbed. --no-built-binaries: the package under test is the one installed above;
+# the test's other dependencies are installed here already, so apt fetches nothing.
+autopkgtest --no-built-binaries --output-dir "$scratch/autopkgtest" "$scratch/srcpkg/$(basename "$dsc")" -- null ||
+	fail "autopkgtest failed (exit $?)"
+check_enabled || fail "the autopkgtest left the profile disabled"
+ok "autopkgtest passed; the profile is still enabled as the admin left it"
+
+step "dpkg -r libpam-passwordless"
+dpkg -r libpam-passwordless
 cmp "$before" "$common_auth" || { diff -u "$before" "$common_auth"; fail "common-auth differs after removal"; }
 ok "common-auth byte-identical to before the installation"
 [ ! -e "$module" ] || fail "the module is still there"
 [ -f /etc/pam_passwordless/helper.conf ] || fail "removal (not purge) deleted the configuration"
 ok "module gone, configuration kept"
 
-step "dpkg -P pam-passwordless"
-dpkg -P pam-passwordless
+step "dpkg -P libpam-passwordless"
+dpkg -P libpam-passwordless
 cmp "$before" "$common_auth" || fail "common-auth differs after purge"
 [ ! -e /etc/pam_passwordless ] || fail "/etc/pam_passwordless is still there after purge"
 [ ! -e /etc/systemd/system/sockets.target.wants/pam-passwordless-helper.socket ] ||
 	fail "the socket's enablement link is still there after purge"
-[ -z "$(dpkg-query -W -f '${Status}' pam-passwordless 2>/dev/null | grep -v 'not-installed')" ] ||
+[ -z "$(dpkg-query -W -f '${Status}' libpam-passwordless 2>/dev/null | grep -v 'not-installed')" ] ||
 	fail "dpkg still knows the package"
 ok "purged: configuration, enablement and dpkg's record gone; common-auth identical"
 
 step "install and purge without enabling"
 dpkg -i "$deb" >/dev/null
-dpkg -P pam-passwordless >/dev/null
+dpkg -P libpam-passwordless >/dev/null
 cmp "$before" "$common_auth" || fail "common-auth differs after install and purge"
 ok "common-auth identical"

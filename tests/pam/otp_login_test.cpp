@@ -153,7 +153,7 @@ TEST_F(OtpLogin, WrongCodeThenRightCode) {
     const auto run = login(
         "alice", accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
             if (++asked == 1) return "00000000";
-            EXPECT_EQ(prompt, "Wrong code. Code sent to a***@e***: ");
+            EXPECT_EQ(prompt, "Wrong code. Try again. Code sent to a***@e*** is still valid: ");
             return standin_->latest_code(kAliceEmail).value_or("none");
         }));
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
@@ -249,15 +249,17 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
     const auto before = standin_->outbox_lines();
     const auto requests_before = standin_->requests_log().size();
     int asked = 0;
-    const auto run = login(
-        "nobody-here",
-        accepting_code_offers([&](int style, const std::string& prompt) -> std::optional<std::string> {
-            ++asked;
-            EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
-            const std::string expected_start = asked == 1 ? "Code sent to " : "Wrong code. Code sent to ";
-            EXPECT_TRUE(prompt.starts_with(expected_start) && prompt.ends_with("***: ")) << prompt;
-            return "12345678";
-        }));
+    const auto run =
+        login("nobody-here",
+              accepting_code_offers([&](int style, const std::string& prompt) -> std::optional<std::string> {
+                  ++asked;
+                  EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+                  const std::string expected_start =
+                      asked == 1 ? "Code sent to " : "Wrong code. Try again. Code sent to ";
+                  const std::string expected_end = asked == 1 ? "***: " : "*** is still valid: ";
+                  EXPECT_TRUE(prompt.starts_with(expected_start) && prompt.ends_with(expected_end)) << prompt;
+                  return "12345678";
+              }));
     // The ending of a real user typing wrong codes (PAM_MAXTRIES); only the audit line tells them apart.
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
     EXPECT_EQ(asked, 3);

@@ -3,6 +3,7 @@
 pam_wrapper, and pamtester on a pseudo-terminal as the person would use it.
 
     pamtester_login.py --build-dir BUILD --work-dir DIR [--interactive] [--scenario NAME] [--wrap-command CMD]
+                       [--show-where]
 
 Scenarios (answered automatically unless --interactive):
   happy        choose the email code from the menu and type the code the stand-in "sent": exit 0
@@ -10,6 +11,7 @@ Scenarios (answered automatically unless --interactive):
   service-down the user pool answers HTTP 500: pamtester must fail and the person is told why
 With --interactive the person answers the prompts; the codes the stand-in sends are printed as they arrive.
 With --wrap-command (scripted runs) pamtester runs under CMD, e.g. valgrind (tests/valgrind).
+With --show-where (scripts/demo.sh) it ends by saying where the configuration and the audit line are.
 Exit status 0 means the scenario ended as it must.
 """
 
@@ -133,6 +135,10 @@ class Services:
             fail("the helper did not start:\n" + self.helper_log())
         write(os.path.join(self.service_dir, SERVICE),
               f"auth required {self.module} socket={self.socket}\naccount required pam_permit.so\n")
+        # libpam reads "other" as the fallback of every service and complains when it is missing; it refuses.
+        write(os.path.join(self.service_dir, "other"),
+              "auth required pam_deny.so\naccount required pam_deny.so\npassword required pam_deny.so\n"
+              "session required pam_deny.so\n")
 
     def control(self, settings):
         write(os.path.join(self.standin_dir, "control.json"), json.dumps(settings))
@@ -148,6 +154,21 @@ class Services:
         except FileNotFoundError:
             pass
         return code
+
+    def where(self):
+        """Where the demo's files are, and the audit line of the login."""
+        audit = [line for line in self.helper_log().splitlines() if "outcome=" in line]
+        return "\n".join([
+            "",
+            "The demo's files (kept until the next run):",
+            f"  configuration:        {os.path.join(self.helper_dir, 'helper.conf')}",
+            f"  identity map:         {os.path.join(self.helper_dir, 'identities')}",
+            f"  helper log and audit: {os.path.join(self.helper_dir, 'helper.log')} (an installed helper writes"
+            " the audit line to syslog, authpriv)",
+            f"  PAM service:          {os.path.join(self.service_dir, SERVICE)}",
+            f"  local auth service:   {os.path.join(self.standin_dir, 'standin.log')}",
+            "The audit line:" if audit else "No audit line was written.",
+            *(f"  {line}" for line in audit[-1:])])
 
     def helper_log(self):
         with open(os.path.join(self.helper_dir, "helper.log"), encoding="utf-8", errors="replace") as f:
@@ -261,6 +282,7 @@ def main():
     ap.add_argument("--interactive", action="store_true")
     ap.add_argument("--scenario", choices=["happy", "wrong-code", "service-down"], default="happy")
     ap.add_argument("--wrap-command", default="", help="run pamtester under this command (scripted runs)")
+    ap.add_argument("--show-where", action="store_true", help="end by saying where the configuration and audit are")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("pamtester_login: needs root (the helper trusts only root-owned files and sockets)", file=sys.stderr)
@@ -274,6 +296,8 @@ def main():
         if args.interactive:
             status = interactive(services)
             print("\nlogin " + ("succeeded" if status == 0 else "failed") + f" (pamtester exit status {status})")
+            if args.show_where:
+                print(services.where())
             return status
         argv, env = wrapped(*services.pamtester_command(), args.wrap_command)
         status, screen = run_on_pty(argv, env, scripted_answers(services, args.scenario))
@@ -282,12 +306,15 @@ def main():
         if args.scenario == "happy":
             ok = status == 0 and "successfully authenticated" in screen and "outcome=success" in log
         elif args.scenario == "wrong-code":
-            ok = status != 0 and screen.count("Code sent to") == 3 and "too many wrong codes" in screen \
-                and "outcome=maxtries" in log
+            # After a wrong code the prompt must say that the code already sent stays valid: no new one is sent.
+            ok = status != 0 and screen.count("Code sent to") == 3 and screen.count("is still valid:") == 2 \
+                and "too many wrong codes" in screen and "outcome=maxtries" in log
         else:
             ok = status != 0 and "cannot be reached" in screen and "outcome=authinfo_unavail" in log
         print(f"scenario {args.scenario}: " + ("as expected" if ok else "NOT as expected") +
               f" (pamtester exit status {status})")
+        if args.show_where:
+            print(services.where())
         if not ok:
             print(log, file=sys.stderr)
         return 0 if ok else 1
