@@ -132,6 +132,8 @@ s.settimeout(30)
 s.connect(sys.argv[1])
 s.send(bytes([1, 1]) + field(1, sys.argv[2].encode()) + field(2, b"login") + field(29, struct.pack(">I", 1)))
 m = s.recv(65536)
+while m and m[1] == 22:  # Started: the login id every login gets first
+    m = s.recv(65536)
 if not m:
     print("closed -1 the helper closed the connection without an answer")
     sys.exit(0)
