@@ -35,6 +35,7 @@ HELPER = "/usr/sbin/pam-passwordless-helper"
 CONF_DIR = "/etc/pam_passwordless"
 EMAIL = "alice@example.com"
 MENU = "Choice [1-2]:"
+OFFER = "[Y/n]"
 CODE_SENT = "Code sent to"
 PASSWORD_PROMPT = "Password:"
 TOO_MANY = "Sign-in failed: too many wrong codes."
@@ -76,6 +77,10 @@ def answers(standin, password, code=None):
         stripped = text.rstrip()
         if stripped.endswith(MENU):
             return "1"
+        # Once the pool's factors are remembered (remember_factors), an identity whose map names only the email
+        # gets the offer of that one code instead of the pool's menu.
+        if stripped.endswith(OFFER):
+            return "y"
         if CODE_SENT in text and stripped.endswith(":"):
             return code or standin.latest_code(EMAIL) or "no-code-was-sent"
         if stripped.endswith(PASSWORD_PROMPT):
