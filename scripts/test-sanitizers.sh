@@ -45,7 +45,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 #   environment and sudo is setuid, so the ASan runtime cannot be preloaded into them from outside (it
 #   would have to go into the namespace's /etc/ld.so.preload, as the virtual key does).
 # - the scans of the live helper's memory for secrets (KeptSecrets.NoCodeSessionOrTokenOutlivesItsLogin,
-#   PoolPasskeysWithUv.NoPinSessionOrTokenOutlivesAPasskeySignIn) and the wiping free()'s own unit tests
+#   PoolPasskeysWithUv.NoPinSessionOrTokenOutlivesAPasskeySignIn, Recovery.AUsedCodeIsGoneFromTheHelpersMemory) and the wiping free()'s own unit tests
 #   (WipingFree.*): under ASan the helper's wiping free() is
 #   compiled out, freed blocks wait in ASan's quarantine and frames live on its fake stacks, so what they scan
 #   is ASan's memory, not the helper's; they run in the normal build.
@@ -53,7 +53,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 #   LeakSanitizer then finds in the virtual key is theirs, and no code of the project's runs there.
 cd "$build"
 status=0
-ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^virtual_fido[.]fido2_tools$|^KeptSecrets[.]NoCodeSessionOrTokenOutlivesItsLogin$|^PoolPasskeysWithUv[.]NoPinSessionOrTokenOutlivesAPasskeySignIn$|^WipingFree[.]' \
+ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^virtual_fido[.]fido2_tools$|^KeptSecrets[.]NoCodeSessionOrTokenOutlivesItsLogin$|^PoolPasskeysWithUv[.]NoPinSessionOrTokenOutlivesAPasskeySignIn$|^Recovery[.]AUsedCodeIsGoneFromTheHelpersMemory$|^WipingFree[.]' \
   --output-log "$build/ctest.log" "$@" || status=$?
 "$top/scripts/check-no-skips.sh" "$build/ctest.log" || status=1
 if [ -n "$(ls -A "$reports")" ]; then

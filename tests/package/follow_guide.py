@@ -108,7 +108,7 @@ def main():
         work = e2e.fresh_dir(os.path.join(sandbox.work, "guide"))
         # The stand-in's app client and its secret (StandIn.pool_section writes the secret file).
         pool = {}
-        for line in standin.pool_section(work).splitlines():
+        for line in standin.pool_section(e2e.fresh_dir(os.path.join(sandbox.work, "pool"))).splitlines():
             key, sep, value = line.partition(" = ")
             if sep:
                 pool[key] = value
@@ -155,9 +155,10 @@ def main():
         show(f"pam-passwordless-helper status -> exit {r.returncode}", r.stdout + r.stderr)
         check(r.returncode == 0, f"status exited {r.returncode}")
         last = [l for l in r.stdout.splitlines() if "last login:" in l]
-        check(len(last) == 1 and f'user="{args.user}"' in last[0] and "outcome=success" in last[0]
+        check(len(last) == 1 and f"user={args.user} " in last[0] and "outcome=success" in last[0]
               and "(test-login)" in last[0], "status does not show the test login as the last one")
-        check(audit[0].split()[0] in last[0], "status's last login is not test-login's (login id)")
+        login_id = [w for w in audit[0].split() if w.startswith("login=")]
+        check(len(login_id) == 1 and login_id[0] + " " in last[0], "status's last login is not test-login's (login id)")
         say("ok: status shows the test login")
 
         with open(SECRET, encoding="utf-8") as f:
