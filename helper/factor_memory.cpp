@@ -109,24 +109,11 @@ std::optional<RememberedChoice> Session::choose_remembered(const std::vector<Met
     if (std::none_of(offered.begin(), offered.end(), is_pool_method)) return std::nullopt;
 
     std::string prefix;
-    for (;;) {
-        Method chosen = offered.front();
-        if (offered.size() > 1) {
-            std::vector<std::string> dests;
-            for (auto m : offered) dests.push_back(destination_for(m));
-            chosen = menu(offered, dests, prefix);
-        }
-        rec_.method = std::string(method_name(chosen));
-        if (chosen == Method::SecurityKey) {
-            if (key_login()) return std::nullopt;
-            std::erase(offered, Method::SecurityKey);
-            prefix = kNoKeyAgain;
-            continue;
-        }
-        // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
-        if (is_otp(chosen) && offered.size() == 1) offer(chosen, destination_for(chosen), prefix);
-        return RememberedChoice{chosen, row->pool_user};
-    }
+    const auto chosen = choose_method(offered, prefix);
+    if (!chosen) return std::nullopt;  // a local key verified the person
+    // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
+    if (is_otp(*chosen) && offered.size() == 1) offer(*chosen, destination_for(*chosen), prefix);
+    return RememberedChoice{*chosen, row->pool_user};
 }
 
 // InitiateAuth with the factor chosen before the pool was asked: for a code, the pool sends it with its

@@ -207,9 +207,8 @@ SendKeys Session::send_keys(const Identifier& ident, Method m, const cognito::St
     for (const auto& id : known_)
         if (id.kind == want) k.destinations.push_back(canonical_key(id));
     if (typed_) k.destinations.push_back(canonical_key(*typed_));
-    if (const auto it = step.parameters.find("USERNAME");
-        it != step.parameters.end() && valid_pool_username(it->second))
-        k.destinations.push_back(canonical_key(Identifier{IdentifierKind::Username, it->second}));
+    if (auto pool_name = announced_user(step.parameters); !pool_name.empty())
+        k.destinations.push_back(canonical_key(Identifier{IdentifierKind::Username, std::move(pool_name)}));
     return k;
 }
 
@@ -338,6 +337,25 @@ std::optional<Identifier> Session::ask_identifier() {
         prefix = "That is not an email address or phone number. ";
     }
     throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
+}
+
+// The menu of `offered` (none for one method) with a local key tried in its place: the pool method chosen,
+// or nothing once a key verified the person. A key that holds no enrolled credential leaves the others.
+std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
+    for (;;) {
+        Method chosen = offered.front();
+        if (offered.size() > 1) {
+            std::vector<std::string> dests;
+            for (auto m : offered) dests.push_back(destination_for(m));
+            chosen = menu(offered, dests, prefix);
+        }
+        rec_.method = std::string(method_name(chosen));
+        if (chosen != Method::SecurityKey) return chosen;
+        if (key_login()) return std::nullopt;
+        std::erase(offered, Method::SecurityKey);
+        if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
+        prefix = kNoKeyAgain;
+    }
 }
 
 std::string Session::destination_for(Method m) const {
@@ -496,65 +514,47 @@ void Session::authenticate(const std::vector<Method>& methods) {
         throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
                      "neither the user pool nor the credential store offers an enabled method"};
 
-    for (;;) {
-        Method chosen = offered.front();
-        if (offered.size() > 1) {
-            std::vector<std::string> dests;
-            for (auto m : offered) dests.push_back(destination_for(m));
-            chosen = menu(offered, dests, prefix);
-        }
-        rec_.method = std::string(method_name(chosen));
-        if (chosen == Method::SecurityKey) {
-            if (key_login()) return;
-            // No key holds an enrolled credential: the other methods remain.
-            std::erase(offered, Method::SecurityKey);
-            if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
-            prefix = kNoKeyAgain;
-            continue;
-        }
-        auto& client = *ctx_.runtime->client;
-        // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
-        // first.
-        // (The identifier question, when it was asked, was such a prompt already.)
-        if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
-        const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
-        if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
-        std::vector<std::pair<std::string, Secret>> answer;
-        answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
-        // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks
-        // a challenge response's SECRET_HASH over its internal name, not over the alias (spec §4).
-        if (const auto it = step.parameters.find("USERNAME");
-            it != step.parameters.end() && valid_pool_username(it->second))
-            username = it->second;
-        const Secret session = step.session;
-        const auto announced = step.available;
-        step = timed(PoolStep::Choose, chosen_at, [&] {
-            auto next = client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
-                                       user_context_for(rec_.rhost));
-            // The code is on its way: what the pool offered is remembered for the next login, inside the
-            // step's wait as the decoy's remembering is inside its pause.
-            if (is_otp(chosen) && next.challenge == method_challenge(chosen))
-                remember_factors(*ident, announced, announced_user(next.parameters));
-            return next;
-        });
-        if (step.challenge != method_challenge(chosen))
-            throw Finish{Outcome::AuthErr, kSignInFailed,
-                         "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
-        if (chosen == Method::Passkey) {
-            const auto pool_user = announced_user(step.parameters);
-            pool_passkey_login(*ident, std::move(step), username);
-            return remember_factors(*ident, announced, pool_user);
-        }
-        return otp_code_loop(*ident, std::move(step), username, chosen);
+    const auto picked = choose_method(offered, prefix);
+    if (!picked) return;  // a local key verified the person
+    const Method chosen = *picked;
+    auto& client = *ctx_.runtime->client;
+    // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
+    // first.
+    // (The identifier question, when it was asked, was such a prompt already.)
+    if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
+    const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
+    if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
+    std::vector<std::pair<std::string, Secret>> answer;
+    answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
+    // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks
+    // a challenge response's SECRET_HASH over its internal name, not over the alias (spec §4).
+    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
+    const Secret session = step.session;
+    const auto announced = step.available;
+    step = timed(PoolStep::Choose, chosen_at, [&] {
+        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
+                                   user_context_for(rec_.rhost));
+        // The code is on its way: what the pool offered is remembered for the next login, inside the
+        // step's wait as the decoy's remembering is inside its pause.
+        if (is_otp(chosen) && next.challenge == method_challenge(chosen))
+            remember_factors(*ident, announced, announced_user(next.parameters));
+        return next;
+    });
+    if (step.challenge != method_challenge(chosen))
+        throw Finish{Outcome::AuthErr, kSignInFailed,
+                     "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+    if (chosen == Method::Passkey) {
+        const auto pool_user = announced_user(step.parameters);
+        pool_passkey_login(*ident, std::move(step), username);
+        return remember_factors(*ident, announced, pool_user);
     }
+    return otp_code_loop(*ident, std::move(step), username, chosen);
 }
 
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
 void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
-    if (const auto it = step.parameters.find("USERNAME");
-        it != step.parameters.end() && valid_pool_username(it->second))
-        username = it->second;
+    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     const auto it = step.parameters.find("CREDENTIAL_REQUEST_OPTIONS");
     if (it == step.parameters.end())
         throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "user pool: WEB_AUTHN without request options"};
@@ -617,9 +617,7 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
 void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
                             Method method) {
     auto& client = *ctx_.runtime->client;
-    if (const auto it = step.parameters.find("USERNAME");
-        it != step.parameters.end() && valid_pool_username(it->second))
-        username = it->second;
+    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     std::string dest;
     if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
         it != step.parameters.end() && printable_bounded(it->second, 64))

@@ -88,6 +88,7 @@ class Session {
     std::optional<Identifier> ask_identifier();  // nullopt: the answer can only be sshd's stand-in
     Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
                 const std::string& prefix);
+    std::optional<Method> choose_method(std::vector<Method>& offered, std::string& prefix);
     std::string destination_for(Method m) const;
     void load_credentials();
     bool key_login();
