@@ -63,14 +63,6 @@ void require_user(std::string_view user) {
     if (!valid_store_user(user)) throw CredentialError("invalid user name");
 }
 
-void check_directory(const std::string& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) file_fail(dir, std::strerror(errno));
-    if (!S_ISDIR(st.st_mode)) file_fail(dir, "not a directory");
-    if (st.st_uid != 0) file_fail(dir, "directory is not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) file_fail(dir, "directory is writable by group or others");
-}
-
 std::string base64url_encode(std::string_view bytes) {
     static constexpr std::string_view alphabet =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -319,7 +311,7 @@ void write_user_file(const std::string& path, const UserFile& file) {
 class StoreLock {
   public:
     explicit StoreLock(const std::string& dir) {
-        check_directory(dir);
+        check_trusted_directory(dir);
         const std::string path = dir + "/" + std::string(kLockName);
         fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
         if (!fd_) file_fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
@@ -406,12 +398,7 @@ CredentialStore::CredentialStore(std::string dir) : dir_(std::move(dir)) {
 }
 
 void CredentialStore::ensure_dir() const {
-    for (std::size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
-        const std::string prefix = dir_.substr(0, slash);
-        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) file_fail(prefix, std::strerror(errno));
-        if (slash == std::string::npos) break;
-    }
-    check_directory(dir_);
+    make_private_directory(dir_);
 }
 
 namespace {

@@ -173,11 +173,10 @@ RecoveryStore::RecoveryStore(std::string dir) : dir_(std::move(dir)) {
 }
 
 void RecoveryStore::ensure_dir() const {
-    for (std::size_t slash = dir_.find('/', 1);; slash = dir_.find('/', slash + 1)) {
-        const std::string prefix = dir_.substr(0, slash);
-        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
-            throw RecoveryError(prefix + ": " + std::strerror(errno));
-        if (slash == std::string::npos) break;
+    try {
+        make_private_directory(dir_);
+    } catch (const FileError& e) {
+        throw RecoveryError(e.what());
     }
 }
 

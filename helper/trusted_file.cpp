@@ -24,14 +24,6 @@ std::string parent_of(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-void check_directory(const std::string& dir) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) fail(dir, std::strerror(errno));
-    if (!S_ISDIR(st.st_mode)) fail(dir, "not a directory");
-    if (st.st_uid != 0) fail(dir, "directory is not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(dir, "directory is writable by group or others");
-}
-
 void check_file(const std::string& path, const struct stat& st, Confidentiality c) {
     if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
     if (st.st_uid != 0) fail(path, "not owned by root");
@@ -43,7 +35,7 @@ void check_file(const std::string& path, const struct stat& st, Confidentiality 
 // Opens `path` after the checks read_trusted_file promises; `st` is the open file's.
 UniqueFd open_trusted(const std::string& path, Confidentiality c, struct stat& st) {
     if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
-    check_directory(parent_of(path));
+    check_trusted_directory(parent_of(path));
     // O_NONBLOCK: opening a FIFO planted in place of the file must not wait for a writer.
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
@@ -83,6 +75,24 @@ std::string read_up_to(const std::string& path, int fd, std::size_t size_hint, s
 
 }  // namespace
 
+void check_trusted_directory(const std::string& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) fail(dir, std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) fail(dir, "not a directory");
+    if (st.st_uid != 0) fail(dir, "directory is not owned by root");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(dir, "directory is writable by group or others");
+}
+
+void make_private_directory(const std::string& dir) {
+    if (dir.empty() || dir.front() != '/') fail(dir, "not an absolute path");
+    for (std::size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+        const std::string prefix = dir.substr(0, slash);
+        if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) fail(prefix, std::strerror(errno));
+        if (slash == std::string::npos) break;
+    }
+    check_trusted_directory(dir);
+}
+
 std::string read_trusted_file(const std::string& path, std::size_t max_size, Confidentiality c) {
     struct stat st {};
     const UniqueFd fd = open_trusted(path, c, st);
@@ -106,7 +116,7 @@ std::string read_trusted_head(const std::string& path, std::size_t n, Confidenti
 
 bool check_trusted_path(const std::string& path, Confidentiality c) {
     if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
-    check_directory(parent_of(path));
+    check_trusted_directory(parent_of(path));
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         if (errno == ENOENT) return false;
@@ -128,7 +138,7 @@ Secret read_secret_file(const std::string& path, std::size_t max_size) {
 
 void write_file_atomically(const std::string& path, std::string_view contents) {
     const std::string dir = parent_of(path);
-    check_directory(dir);
+    check_trusted_directory(dir);
     std::random_device rd;
     const std::string tmp = path + ".tmp." + std::to_string(rd());
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));

@@ -32,6 +32,12 @@ std::string read_trusted_head(const std::string& path, std::size_t n, Confidenti
 // not). For files another library opens, such as the limits' SQLite database.
 bool check_trusted_path(const std::string& path, Confidentiality c);
 
+// A directory the helper trusts as read_trusted_file trusts a file's: root's, writable by nobody else.
+void check_trusted_directory(const std::string& dir);
+// Creates the absolute path `dir` and any missing parent (mode 0700), then checks it as above: the home of a
+// store of root-only files (security-key credentials, recovery codes).
+void make_private_directory(const std::string& dir);
+
 // Replaces `path` with `contents` atomically: a temporary file in the same directory, fsync, rename, fsync of
 // the directory. Mode 0600, owned by the writer (root).
 void write_file_atomically(const std::string& path, std::string_view contents);
