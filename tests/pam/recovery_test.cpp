@@ -2,8 +2,6 @@
 // module, libpam (pam_wrapper), the real helper (under nss_wrapper with the harness's accounts) and the real
 // `pam-passwordless-helper recovery-codes` command. The pool is a closed port on loopback: every request to
 // it fails to connect, as when the network is cut.
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +13,7 @@
 #include <regex>
 #include <sstream>
 
+#include "child_process.hpp"
 #include "login_harness.hpp"
 #include "process_memory.hpp"
 
@@ -23,50 +22,6 @@ namespace {
 
 constexpr const char* kRecoveryPrompt = "Recovery code";
 constexpr const char* kUnreachable = "The sign-in service cannot be reached";
-
-struct CommandResult {
-    int exit_code = -1;
-    std::string out, err;
-};
-
-std::string drain(int fd) {
-    std::string s;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<std::size_t>(n));
-    return s;
-}
-
-// Runs `argv` to its end with standard output and error apart (the codes go to one, the audit to the other).
-CommandResult run_command(const std::vector<std::string>& argv) {
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::runtime_error("fork");
-    if (pid == 0) {
-        ::dup2(out[1], 1);
-        ::dup2(err[1], 2);
-        const int devnull = ::open("/dev/null", O_RDONLY);
-        if (devnull >= 0) ::dup2(devnull, 0);
-        ::unsetenv("LD_PRELOAD");
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    CommandResult r;
-    // Both pipes are read to their end; the command writes little, so one after the other cannot block.
-    r.out = drain(out[0]);
-    r.err = drain(err[0]);
-    ::close(out[0]);
-    ::close(err[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
 
 std::vector<std::string> codes_in(const std::string& text) {
     static const std::regex re("[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}");
@@ -108,11 +63,18 @@ class Recovery : public StandInTest {
         helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
     }
 
-    [[nodiscard]] CommandResult helper_command(const std::vector<std::string>& args) const {
+    // `pam-passwordless-helper ARGS --config …` to its end, standard output and error apart (the codes go to
+    // one, the audit line to the other).
+    [[nodiscard]] ChildResult helper_command(const std::vector<std::string>& args) const {
         std::vector<std::string> argv{PP_HELPER_BIN};
         argv.insert(argv.end(), args.begin(), args.end());
         argv.insert(argv.end(), {"--config", (dir_ / "helper.conf").string()});
-        return run_command(with_local_accounts(argv, dir_ / "cli-accounts"));
+        return run_child({.argv = with_local_accounts(argv, dir_ / "cli-accounts"),
+                          .env = Env{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"} + sanitizer_env(),
+                          .input = "",
+                          .work = dir_,
+                          .uid = std::nullopt,
+                          .late_input = {}});
     }
 
     // A new set for `user`, as root would make it; returns the codes printed.
@@ -145,7 +107,7 @@ class Recovery : public StandInTest {
     }
 
     std::unique_ptr<Helper> helper_;
-    CommandResult last_generation_;
+    ChildResult last_generation_;
 };
 
 // The break-glass at the console: with the pool unreachable, a code of the set signs in once; the same code
