@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "login_harness.hpp"
+#include "result_mapping.hpp"
 
 namespace pp::test {
 namespace {
@@ -50,33 +51,6 @@ constexpr const char* kCredentialRecord =
     "v1\tAQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA\t-7\t"
     "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4_wYNFBsiKTA3PkVMU1phaG92fYSLkpmgp661vA"
     "\tpam://pam-passwordless\t1700000000\t0\t0\t0\tblue key\n";
-
-const char* pam_name(int code) {
-    switch (code) {
-        case PAM_SUCCESS:
-            return "PAM_SUCCESS";
-        case PAM_AUTH_ERR:
-            return "PAM_AUTH_ERR";
-        case PAM_MAXTRIES:
-            return "PAM_MAXTRIES";
-        case PAM_USER_UNKNOWN:
-            return "PAM_USER_UNKNOWN";
-        case PAM_IGNORE:
-            return "PAM_IGNORE";
-        case PAM_AUTHINFO_UNAVAIL:
-            return "PAM_AUTHINFO_UNAVAIL";
-        case PAM_CRED_INSUFFICIENT:
-            return "PAM_CRED_INSUFFICIENT";
-        case PAM_SERVICE_ERR:
-            return "PAM_SERVICE_ERR";
-        case PAM_CONV_ERR:
-            return "PAM_CONV_ERR";
-        case PAM_ABORT:
-            return "PAM_ABORT";
-        default:
-            return "another PAM code";
-    }
-}
 
 // The helper as a child of this test, so that it can be killed, reaped and started again at any point.
 class HelperProcess {
@@ -222,7 +196,8 @@ class FaultMatrix : public StandInTest {
     // and never a success, in the PAM code or in the helper's audit.
     void expect_row(const PamRun& run, int code, const std::string& text, const std::string& audit_outcome) {
         const std::string log = helper_log();
-        EXPECT_EQ(run.code, code) << "got " << pam_name(run.code) << ", want " << pam_name(code) << "\n"
+        EXPECT_EQ(run.code, code) << "got " << module::pam_code_name(run.code) << ", want "
+                                  << module::pam_code_name(code) << "\n"
                                   << run.all_text() << log;
         EXPECT_NE(run.code, PAM_SUCCESS);
         EXPECT_EQ(last_error(run), text) << run.all_text();
@@ -497,7 +472,8 @@ TEST_F(FaultMatrix, JwksRotatedAfterTheKeysWereCachedStillSignsIn) {
     ASSERT_EQ(login().code, PAM_SUCCESS) << helper_log();
     standin_->set_control(R"({"jwks": "rotated"})");
     const auto run = login();
-    EXPECT_EQ(run.code, PAM_SUCCESS) << pam_name(run.code) << "\n" << run.all_text() << helper_log();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << module::pam_code_name(run.code) << "\n"
+                                     << run.all_text() << helper_log();
 }
 
 // ---- the helper
@@ -729,7 +705,8 @@ TEST_P(FaultMatrixCaller, NotRootAskingForAnotherUser) {
         std::fflush(stdout);
         return run.code == PAM_AUTH_ERR && last == kNotAllowed && run.prompts().empty() ? 0 : 100 + run.code;
     });
-    EXPECT_EQ(code, 0) << "child: PAM code " << (code >= 100 ? pam_name(code - 100) : "?") << "\n"
+    EXPECT_EQ(code, 0) << "child: PAM code " << (code >= 100 ? module::pam_code_name(code - 100) : "?")
+                       << "\n"
                        << helper_log();
     const std::string log = helper_log();
     // Refused before any login work: a summary line (admission.hpp), not an audit line per request.
