@@ -42,10 +42,6 @@ std::uint64_t first_u64(const Mac& mac) {
     return v;
 }
 
-bool has_kind(const std::vector<Identifier>& ids, IdentifierKind k) {
-    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == k; });
-}
-
 // What a real login offers someone with these identifiers and keys, as authenticate() would compute it with
 // a pool that has a factor for each mapped identifier. A pool user name alone names no destination: the pool
 // may hold either.
@@ -54,9 +50,11 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
     DecoyWalk w;
     const bool any_id = !ids.empty() || claim_binding;
     const bool by_name = has_kind(ids, IdentifierKind::Username) || (ids.empty() && claim_binding);
-    std::size_t pool_methods = 0;
+    // The pool methods authenticate() keeps: for an identity the admin mapped (not by pool user name), codes
+    // only where the map names a destination.
+    const bool map_limits = !ids.empty() && !has_kind(ids, IdentifierKind::Username);
+    std::vector<Method> pool;
     for (auto m : enabled) {
-        if (is_pool_method(m)) ++pool_methods;
         bool offers = false;
         switch (m) {
             case Method::SecurityKey:
@@ -73,13 +71,13 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
                 break;
         }
         if (offers) w.offered.push_back(m);
+        if (is_pool_method(m) && (!map_limits || !is_otp(m) || offers)) pool.push_back(m);
     }
-    w.asks_pool = pool_methods > 0 && any_id;
+    w.asks_pool = !pool.empty() && any_id;
     // authenticate() asks for a code at once only for an identity the admin mapped; a claimed one first
     // goes through SELECT_CHALLENGE.
-    const auto first_pool = std::find_if(enabled.begin(), enabled.end(), is_pool_method);
-    const bool code_only = first_pool != enabled.end() && is_otp(*first_pool);
-    w.direct = w.asks_pool && pool_methods == 1 && !has_key && (!ids.empty() || !code_only);
+    const bool code_only = !pool.empty() && is_otp(pool.front());
+    w.direct = w.asks_pool && pool.size() == 1 && !has_key && (!ids.empty() || !code_only);
     w.remembers = w.asks_pool && !w.direct && !ids.empty();
     return w;
 }

@@ -23,10 +23,6 @@ std::int64_t now_unix() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
 
-bool has_kind(const std::vector<Identifier>& ids, IdentifierKind k) {
-    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == k; });
-}
-
 bool contains(const std::vector<Method>& ms, Method m) {
     return std::find(ms.begin(), ms.end(), m) != ms.end();
 }

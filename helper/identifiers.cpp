@@ -113,4 +113,8 @@ bool valid_local_user(std::string_view name) {
            });
 }
 
+bool has_kind(const std::vector<Identifier>& ids, IdentifierKind k) {
+    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == k; });
+}
+
 }  // namespace pp::helper

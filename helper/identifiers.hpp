@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pp::helper {
 
@@ -31,6 +32,8 @@ std::string canonical_key(const Identifier& id);
 // "a***@e***" and "+*******4567", the way the user pool masks destinations.
 std::string mask(const Identifier& id);
 std::string_view kind_name(IdentifierKind k);
+// Whether any of `ids` is of kind `k`.
+bool has_kind(const std::vector<Identifier>& ids, IdentifierKind k);
 
 // A local account name as PAM hands it over; the same rule bounds every user name the helper accepts.
 bool valid_local_user(std::string_view name);

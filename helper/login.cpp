@@ -415,6 +415,14 @@ void Session::authenticate(const std::vector<Method>& methods) {
 
     std::optional<Identifier> ident;
     if (!pool_methods.empty()) ident = resolve_identity();
+    // Codes go only to destinations the identity map names: a pool account may also hold an address or number
+    // the admin never mapped to this local account. So the menu is the same at the first login as at a
+    // remembered one (remembered_menu) and as the decoy of an account mapped alike (decoy.cpp).
+    if (!known_.empty() && !has_kind(known_, IdentifierKind::Username))
+        std::erase_if(pool_methods, [&](Method m) {
+            return (m == Method::EmailOtp && !has_kind(known_, IdentifierKind::Email)) ||
+                   (m == Method::SmsOtp && !has_kind(known_, IdentifierKind::Phone));
+        });
     if (!ident && credentials_.empty()) {
         if (unknown_user_ == UnknownUser::Ignore)
             throw Finish{Outcome::Ignore, "",

@@ -77,8 +77,7 @@ def answers(standin, password, code=None):
         stripped = text.rstrip()
         if stripped.endswith(MENU):
             return "1"
-        # Once the pool's factors are remembered (remember_factors), an identity whose map names only the email
-        # gets the offer of that one code instead of the pool's menu.
+        # The map names only the email: codes go where the map says, so the one code is offered instead of a menu.
         if stripped.endswith(OFFER):
             return "y"
         if CODE_SENT in text and stripped.endswith(":"):

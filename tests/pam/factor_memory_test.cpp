@@ -21,7 +21,8 @@ constexpr const char* kAlicePhone = "+15555550123";
 constexpr const char* kIdentities =
     "alice alice@example.com\n"
     "alice +15555550123\n"
-    "bob   bob@example.com\n";
+    "bob   bob@example.com\n"
+    "bob   +15555550199\n";  // a number the pool does not hold for bob: it offers him the email code only
 constexpr const char* kMenu =
     "Choose how to sign in:\n  1) Email code to a***@e***\n  2) Text message code to +*******0123\n"
     "Choice [1-2]: ";
@@ -125,8 +126,8 @@ TEST_F(FactorMemory, SecondLoginShowsTheMenuFirstAndAsksThePoolTwice) {
     }
     EXPECT_NE(helper_->log().find("method=sms_otp outcome=success"), std::string::npos) << helper_->log();
 
-    // One factor (bob has no phone): the offer of the code comes first either way; the second login's offer
-    // is shown before any request.
+    // One factor (the pool has no phone for bob, though the map names one): the offer of the code comes first
+    // either way; the second login's offer is shown before any request.
     const auto bob1 = login("bob", "", "bob@example.com");
     ASSERT_EQ(bob1.run.code, PAM_SUCCESS) << bob1.run.all_text() << helper_->log();
     EXPECT_EQ(bob1.requests.size(), 3u);

@@ -119,6 +119,24 @@ TEST_F(OtpLogin, OneOfferedMethodMeansNoMenu) {
     EXPECT_EQ(run.prompts()[1], "Code sent to b***@e***: ");
 }
 
+TEST_F(OtpLogin, CodesGoOnlyWhereTheMapSays) {
+    // alice's pool account has a verified phone too, but the admin mapped only her email: the pool's menu
+    // offers a text message that would go to a number nobody vouched for. Only the email is offered, at
+    // the first login as at later ones (whose menu comes from the remembered factors and the map) and as
+    // the decoy of an account mapped the same way shows it.
+    start_helper(HelperFiles{login_section("email_otp sms_otp"), "alice alice@example.com\n"});
+    for (int round = 0; round < 2; ++round) {
+        const auto before = standin_->outbox_lines();
+        const auto run = login("alice", code_from_outbox(kAliceEmail));
+        EXPECT_EQ(run.code, PAM_SUCCESS) << round << run.all_text() << helper_->log();
+        ASSERT_EQ(run.prompts().size(), 2u) << round << run.all_text();
+        EXPECT_EQ(run.prompts()[0], "Send a code to a***@e***? [Y/n] ") << round;
+        EXPECT_EQ(run.prompts()[1], "Code sent to a***@e***: ") << round;
+        EXPECT_EQ(standin_->outbox_lines(), before + 1) << round;
+        EXPECT_FALSE(standin_->latest_code(kAlicePhone).has_value()) << round;
+    }
+}
+
 TEST_F(OtpLogin, DecliningTheOfferSendsNothing) {
     start_helper("email_otp");
     const auto before = standin_->outbox_lines();

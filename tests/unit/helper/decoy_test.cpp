@@ -82,7 +82,9 @@ TEST(Decoy, NoMenuWhereARealUserHasOneFactor) {
         const auto w = shape_decoy(kKey, name(i), kCodesAndKeys, m, {}, false);
         EXPECT_EQ(w.offered, std::vector<Method>{Method::EmailOtp}) << "no phone, no key: no menu";
         EXPECT_TRUE(w.asks_pool);
-        EXPECT_FALSE(w.direct) << "two pool methods enabled: SELECT_CHALLENGE first";
+        EXPECT_TRUE(w.direct)
+            << "two pool methods enabled, but the map names only an email: a real login keeps "
+               "only the email code (codes go where the map says) and offers it at once";
     }
     const auto only_email = shape_decoy(kKey, "x", {Method::EmailOtp}, m, {}, false);
     EXPECT_TRUE(only_email.direct) << "one pool method and no key: the pool sends the code at once";
@@ -92,7 +94,9 @@ TEST(Decoy, NoMenuWhereARealUserHasOneFactor) {
 // for a mapped identity: so does the decoy; not where the pool sends the code at once, nor for a claimed
 // identity or a key-only user.
 TEST(Decoy, RemembersWhereARealLoginOfItsShapeWould) {
-    const auto m = IdentityMap::parse("alice alice@example.com\nbob bob@example.com\n", "identities");
+    // Both mapped with an email and a phone: a real login of theirs shows a menu, which is remembered.
+    const auto m = IdentityMap::parse(
+        "alice alice@example.com\nalice +15555550123\nbob bob@example.com\nbob +15555550124\n", "identities");
     const auto w = shape_decoy(kKey, "x", kCodesAndKeys, m, {}, false);
     EXPECT_TRUE(w.remembers);
     EXPECT_TRUE(w.model == "email:alice@example.com" || w.model == "email:bob@example.com") << w.model;
