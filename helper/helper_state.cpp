@@ -111,6 +111,11 @@ std::string HelperState::load(const char* trigger) {
             last_reload_error_ = error;
         }
     }
+    // Once per load: lines for accounts that do not exist here, a map every local user can read. Written
+    // before the line that says the load is done, so that line is the last of the load's lines.
+    if (loaded)
+        for (const auto& w : loaded->identities.warnings())
+            syslog(LOG_WARNING, "identity map: %s", w.c_str());
     if (trigger == nullptr && error.empty())
         syslog(LOG_INFO, "configuration loaded from %s (sha256 %s)", config_path_.c_str(), sha256.c_str());
     else if (trigger == nullptr)
@@ -123,10 +128,6 @@ std::string HelperState::load(const char* trigger) {
                error.c_str());
     // The level of the file in force: a reload that is refused keeps the old one.
     if (loaded) set_debug_logging(loaded->config.debug_log);
-    // Once per load: lines for accounts that do not exist here, a map every local user can read.
-    if (loaded)
-        for (const auto& w : loaded->identities.warnings())
-            syslog(LOG_WARNING, "identity map: %s", w.c_str());
     return error;
 }
 
