@@ -456,7 +456,7 @@ namespace {
 // Every request to the pool trusts exactly this file: one that is missing or unreadable fails every login,
 // and one that someone other than root could write would let them add a CA of their own and answer for the
 // pool (its keys, so its tokens). Refused at load, as the secret file is, rather than at the first login.
-void check_ca_file(const std::string& path) {
+std::string check_ca_file(const std::string& path) {
     constexpr std::size_t max_ca_file_size = 4 * 1024 * 1024;
     std::string text;
     try {
@@ -466,6 +466,7 @@ void check_ca_file(const std::string& path) {
     }
     if (text.find("-----BEGIN CERTIFICATE-----") == std::string::npos)
         throw ConfigError(path + ": holds no PEM certificate (ca_file)");
+    return text;
 }
 
 }  // namespace
@@ -487,7 +488,7 @@ Config load_config(const std::string& path) {
         if (c.client_secret->empty())
             throw ConfigError(c.client_secret_file + ": the client secret is empty (client_secret_file)");
     }
-    if (!c.ca_file.empty()) check_ca_file(c.ca_file);
+    if (!c.ca_file.empty()) c.ca_pem = check_ca_file(c.ca_file);
     return c;
 }
 

@@ -61,6 +61,7 @@ struct Config {
     std::string client_secret_file;
     std::optional<Secret> client_secret;
     std::string endpoint, issuer, jwks_url, ca_file;
+    std::string ca_pem;  // ca_file's text, read and checked at load (the network worker gets it, not the path)
     // Every request to the pool (API and key set) goes through this HTTP proxy's CONNECT tunnel when set, and
     // through no proxy when not: the daemon's environment (https_proxy, all_proxy, no_proxy) is never read.
     std::string proxy;

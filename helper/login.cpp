@@ -563,10 +563,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
 void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
-    const auto it = step.parameters.find("CREDENTIAL_REQUEST_OPTIONS");
-    if (it == step.parameters.end())
+    // Read from the pool's JSON by the network worker, never here.
+    if (!step.request_options && step.request_options_error.empty())
         throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "user pool: WEB_AUTHN without request options"};
-    const cognito::RequestOptions options = cognito::parse_request_options(it->second);
+    if (!step.request_options)
+        throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
+    const cognito::RequestOptions options = std::move(*step.request_options);
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
         throw Finish{Outcome::ServiceErr, kMisconfigured,

@@ -17,6 +17,7 @@
 #include "login_log.hpp"
 #include "online_check.hpp"
 #include "recovery_command.hpp"
+#include "pool_client.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -24,8 +25,8 @@ namespace {
 
 constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
-    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--debug]\n"
-    "       pam-passwordless-helper check-config [--config PATH] [--online]\n"
+    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--pool-socket PATH] [--debug]\n"
+    "       pam-passwordless-helper check-config [--config PATH] [--online [--pool-socket PATH]]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
     "       pam-passwordless-helper recovery-codes --user NAME [--count N] [--config PATH]\n"
@@ -43,6 +44,9 @@ constexpr const char* kUsage =
     "replacing\n"
     "the old set; --left prints how many are left.\n"
     "The socket's default: /run/pam_passwordless/helper.sock.\n"
+    "The helper never talks to the network itself: the network worker does (pam-passwordless-pool, unprivileged).\n"
+    "--pool-socket is the worker's socket (pam-passwordless-pool.socket); without it the helper starts the\n"
+    "worker itself, as the user nobody when the helper is root.\n"
     "--debug writes each login's steps (as [log] level = debug does, whatever the file says); never a code,\n"
     "token or secret.\n";
 
@@ -141,6 +145,8 @@ int main(int argc, char** argv) {
             config = value();
         else if (a == "--socket")
             socket_path = value();
+        else if (a == "--pool-socket")
+            pp::helper::use_worker_socket(value());
         else if (a == "--foreground")
             foreground = true;
         else if (a == "--online")

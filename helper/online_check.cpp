@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "auth_step.hpp"
+#include "pool_types.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "service_error.hpp"
@@ -338,11 +338,14 @@ void check_issuer(Report& r, const Runtime& rt) {
     const std::string fix = "set [pool] issuer to the pool's (https://cognito-idp." + c.region +
                             ".amazonaws.com/" + c.pool_id +
                             " unless the pool uses the updated issuer), or remove it: that is the default";
-    std::string body;
+    cognito::OpenIdConfiguration doc;
     try {
-        body = rt.client->fetch_openid_configuration(std::chrono::steady_clock::now() + c.request_timeout);
+        doc = rt.client->fetch_openid_configuration(std::chrono::steady_clock::now() + c.request_timeout);
     } catch (const ServiceError& e) {
-        if (transport(e))
+        if (e.name() == cognito::kNotOpenIdConfiguration)
+            r.fail("issuer " + c.issuer + ": " + url + " is not an OpenID configuration (" + e.message() + ")",
+                   fix);
+        else if (transport(e))
             no_answer(r, c, "openid-configuration", url, e);
         else if (e.failure() == Failure::ServerError)
             r.fail("issuer " + c.issuer + ": " + url + " " + answered(e),
@@ -353,24 +356,16 @@ void check_issuer(Report& r, const Runtime& rt) {
                    fix);
         return;
     }
-    try {
-        const auto doc = cognito::json::parse_object(body);
-        const auto issuer = cognito::json::string_member(doc.get(), "issuer");
-        if (!issuer) throw cognito::json::Error("no issuer member");
-        if (*issuer != c.issuer) {
-            r.fail("issuer in the pool's openid-configuration is " + std::string(*issuer) +
-                       ", configured issuer is " + c.issuer + ": every ID token would be refused",
-                   "set [pool] issuer = " + std::string(*issuer));
-            return;
-        }
-        r.ok("issuer " + c.issuer + " is the one the pool's openid-configuration names");
-        const auto jwks_uri = cognito::json::string_member(doc.get(), "jwks_uri");
-        if (jwks_uri && *jwks_uri != c.jwks_url)
-            r.warn("jwks_url " + c.jwks_url + " is not the pool's jwks_uri " + std::string(*jwks_uri),
-                   "set [pool] jwks_url = " + std::string(*jwks_uri) + ", or remove it: that is the default");
-    } catch (const cognito::json::Error& e) {
-        r.fail("issuer " + c.issuer + ": " + url + " is not an OpenID configuration (" + e.what() + ")", fix);
+    if (doc.issuer != c.issuer) {
+        r.fail("issuer in the pool's openid-configuration is " + doc.issuer + ", configured issuer is " +
+                   c.issuer + ": every ID token would be refused",
+               "set [pool] issuer = " + doc.issuer);
+        return;
     }
+    r.ok("issuer " + c.issuer + " is the one the pool's openid-configuration names");
+    if (doc.jwks_uri && *doc.jwks_uri != c.jwks_url)
+        r.warn("jwks_url " + c.jwks_url + " is not the pool's jwks_uri " + *doc.jwks_uri,
+               "set [pool] jwks_url = " + *doc.jwks_uri + ", or remove it: that is the default");
 }
 
 // The key set ID tokens are verified with: downloaded and read exactly as a login does.

@@ -7,7 +7,6 @@
 #include <exception>
 
 #include "audit.hpp"
-#include "http_client.hpp"
 
 namespace pp::helper {
 
@@ -22,7 +21,6 @@ void PoolWarmUp::answered(const std::shared_ptr<const Runtime>& runtime) noexcep
             thread_ = std::thread([runtime] {
                 const auto started = std::chrono::steady_clock::now();
                 try {
-                    cognito::HttpClient::load_library();
                     runtime->verifier->prefetch(started + runtime->config.request_timeout);
                     syslog(LOG_INFO, "pool warm-up: the user pool's key set fetched in %lld ms",
                            static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(

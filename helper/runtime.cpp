@@ -2,6 +2,7 @@
 
 #include "audit.hpp"
 #include "login_log.hpp"
+#include "pool_client.hpp"
 
 namespace pp::helper {
 
@@ -18,20 +19,21 @@ std::shared_ptr<const Runtime> Runtime::load(
             throw ConfigError(std::string("[binding] mapping_file: ") + e.what());
         }
     }
-    cognito::Endpoint ep;
-    ep.api_url = c.endpoint;
-    ep.jwks_url = c.jwks_url;
-    ep.issuer = c.issuer;
-    ep.client_id = c.client_id;
-    ep.client_secret = c.client_secret;
-    ep.ca_file = c.ca_file;
-    ep.proxy = c.proxy;
-    ep.debugging = [] { return debug_logging(); };
-    ep.debug = [](const std::string& line) { debug_line("user pool: %s", loggable(line, 400).c_str()); };
-    ep.request_timeout = c.request_timeout;
-    ep.on_contact = std::move(on_contact);
-    rt->client = std::make_unique<cognito::Client>(std::move(ep));
-    cognito::Client* client = rt->client.get();
+    PoolSettings pool;
+    pool.wire.api_url = c.endpoint;
+    pool.wire.jwks_url = c.jwks_url;
+    pool.wire.issuer = c.issuer;
+    pool.wire.client_id = c.client_id;
+    // The worker cannot read the file (it is root's, and the worker is not): it gets the text root checked.
+    pool.wire.ca_pem = c.ca_pem;
+    pool.wire.proxy = c.proxy;
+    pool.wire.request_timeout_ms = static_cast<std::uint32_t>(c.request_timeout.count());
+    pool.client_secret = c.client_secret;
+    pool.debugging = [] { return debug_logging(); };
+    pool.debug = [](const std::string& line) { debug_line("user pool: %s", loggable(line, 400).c_str()); };
+    pool.on_contact = std::move(on_contact);
+    rt->client = std::make_unique<PoolClient>(std::move(pool), worker_link());
+    cognito::PoolApi* client = rt->client.get();
     rt->verifier = std::make_unique<cognito::TokenVerifier>(
         c.issuer, c.client_id, [client](cognito::Deadline d) { return client->fetch_jwks(d); });
     return rt;

@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-#include "cognito_client.hpp"
 #include "config.hpp"
 #include "identity_map.hpp"
+#include "pool_types.hpp"
 #include "token_verifier.hpp"
 
 namespace pp::helper {
@@ -15,7 +15,8 @@ namespace pp::helper {
 struct Runtime {
     Config config;
     IdentityMap identities;
-    std::unique_ptr<cognito::Client> client;
+    // The user pool, through the network worker (pool_client.hpp).
+    std::unique_ptr<cognito::PoolApi> client;
     std::unique_ptr<cognito::TokenVerifier> verifier;
 
     // Throws ConfigError (or std::runtime_error for the identity map) when anything is missing, unsafe or

@@ -8,7 +8,7 @@
 
 #include "account_policy.hpp"
 #include "channel.hpp"
-#include "cognito_client.hpp"
+#include "pool_types.hpp"
 #include "control.hpp"
 #include "login_log.hpp"
 #include "pool_warm_up.hpp"

@@ -8,7 +8,7 @@
 
 #include "admission.hpp"
 #include "audit.hpp"
-#include "cognito_client.hpp"
+#include "pool_types.hpp"
 #include "config.hpp"
 #include "credential_store.hpp"
 #include "factor_memory.hpp"

@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "auth_requests.hpp"
+#include "pool_types.hpp"
 
 namespace pp::helper {
 

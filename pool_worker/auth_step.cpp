@@ -2,6 +2,7 @@
 
 #include "json_document.hpp"
 #include "service_error.hpp"
+#include "webauthn_json.hpp"
 
 namespace pp::cognito {
 namespace {
@@ -31,6 +32,17 @@ Step read_step(json_object* root) {
         if (step.session.empty()) throw json::Error("challenge without a session");
     } else if (!step.id_token) {
         throw json::Error("answer has neither a challenge nor an ID token");
+    }
+    // The options of a WEB_AUTHN challenge are JSON inside a parameter: read here, on the side that reads
+    // the network, so whoever acts on them gets them typed. A reading that fails is kept for the step that
+    // needs the options, which fails as it did when it read them itself.
+    if (const auto it = step.parameters.find("CREDENTIAL_REQUEST_OPTIONS"); it != step.parameters.end()) {
+        try {
+            step.request_options = parse_request_options(it->second);
+        } catch (const ServiceError& e) {
+            step.request_options_error = e.message();
+        }
+        step.parameters.erase(it);
     }
     return step;
 }

@@ -7,15 +7,10 @@
 #include <utility>
 #include <vector>
 
+#include "pool_types.hpp"
 #include "secret.hpp"
 
 namespace pp::cognito {
-
-// UserContextData (UserContextDataType in the service model): what the pool's threat protection learns about
-// the person's device. Only the source address is sent; nothing is sent when it is absent.
-struct UserContext {
-    std::optional<std::string> ip_address;
-};
 
 // secret_hash is present exactly when the app client has a secret.
 pp::Secret initiate_user_auth_request(std::string_view client_id, std::string_view username,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "secret.hpp"
+#include "pool_types.hpp"
 #include "webauthn_json.hpp"
 
 namespace pp::cognito {
@@ -27,23 +28,8 @@ pp::Secret list_webauthn_credentials_request(const pp::Secret& access_token,
                                              const std::optional<std::string>& next_token);
 pp::Secret delete_webauthn_credential_request(const pp::Secret& access_token, std::string_view credential_id);
 
-struct RegistrationStart {
-    CreationOptions options;
-    std::string options_json;  // the CredentialCreationOptions object as received (re-serialised compactly)
-};
-
 // StartWebAuthnRegistration's answer. Throws ServiceError(Malformed).
 RegistrationStart parse_registration_start(std::string_view body);
-
-// One WebAuthnCredentialDescription. Text meant for people has control characters replaced by '?'.
-struct WebAuthnCredential {
-    std::string credential_id;  // as listed; DeleteWebAuthnCredential takes it back unchanged
-    std::string friendly_name;
-    std::string relying_party_id;
-    std::string attachment;  // "platform", "cross-platform" or empty when not given
-    std::vector<std::string> transports;
-    double created_at = 0;  // seconds since the epoch, with fraction; 0 when not given
-};
 
 struct WebAuthnCredentialPage {
     std::vector<WebAuthnCredential> credentials;

@@ -186,8 +186,12 @@ void HttpClient::load_library() {
     (void)libcurl();
 }
 
-HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy)
-    : ca_file_(std::move(ca_file)), request_timeout_(request_timeout), proxy_(std::move(proxy)) {}
+HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy,
+                       std::string ca_pem)
+    : ca_file_(std::move(ca_file)),
+      ca_pem_(std::move(ca_pem)),
+      request_timeout_(request_timeout),
+      proxy_(std::move(proxy)) {}
 
 HttpClient::Lane HttpClient::take_lane() {
     {
@@ -259,7 +263,17 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L));
     check(curl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L));
     check(curl.easy_setopt(easy, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2)));
-    if (!ca_file_.empty()) check(curl.easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
+    // A trust store given replaces the system's: libcurl would otherwise still look in its built-in CA
+    // directory (Debian's: /etc/ssl/certs) for any issuer the file lacks.
+    if (!ca_pem_.empty()) {
+        curl_blob blob{ca_pem_.data(), ca_pem_.size(), CURL_BLOB_NOCOPY};
+        check(curl.easy_setopt(easy, CURLOPT_CAINFO_BLOB, &blob));
+        check(curl.easy_setopt(easy, CURLOPT_CAINFO, nullptr));
+        check(curl.easy_setopt(easy, CURLOPT_CAPATH, nullptr));
+    } else if (!ca_file_.empty()) {
+        check(curl.easy_setopt(easy, CURLOPT_CAINFO, ca_file_.c_str()));
+        check(curl.easy_setopt(easy, CURLOPT_CAPATH, nullptr));
+    }
     // Only the configured proxy, never one from the environment: an empty CURLOPT_PROXY turns off libcurl's
     // reading of https_proxy and all_proxy, an empty CURLOPT_NOPROXY its reading of no_proxy. A root daemon's
     // environment is no configuration file.

@@ -5,27 +5,43 @@
 
 #include "auth_requests.hpp"
 #include "error_response.hpp"
+#include "json_document.hpp"
 #include "secret_hash.hpp"
 
 namespace pp::cognito {
 
-Client::Client(Endpoint ep) : ep_(std::move(ep)), http_(ep_.ca_file, ep_.request_timeout, ep_.proxy) {}
+Client::Client(Endpoint ep)
+    : ep_(std::move(ep)), http_(ep_.ca_file, ep_.request_timeout, ep_.proxy, ep_.ca_pem) {}
 
 Step Client::initiate_user_auth(std::string_view username,
                                 std::optional<std::string_view> preferred_challenge, Deadline deadline,
                                 const UserContext& context) {
+    return initiate_user_auth(username, preferred_challenge, hash_for(username), deadline, context);
+}
+
+Step Client::initiate_user_auth(std::string_view username,
+                                std::optional<std::string_view> preferred_challenge,
+                                const std::optional<pp::Secret>& secret_hash, Deadline deadline,
+                                const UserContext& context) {
     return call(
         "InitiateAuth",
-        initiate_user_auth_request(ep_.client_id, username, preferred_challenge, hash_for(username), context),
+        initiate_user_auth_request(ep_.client_id, username, preferred_challenge, secret_hash, context),
         deadline);
 }
 
 Step Client::respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
                      const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
                      const UserContext& context) {
+    return respond(challenge, session, username, answers, hash_for(username), deadline, context);
+}
+
+Step Client::respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
+                     const std::vector<std::pair<std::string, pp::Secret>>& answers,
+                     const std::optional<pp::Secret>& secret_hash, Deadline deadline,
+                     const UserContext& context) {
     return call("RespondToAuthChallenge",
-                respond_to_challenge_request(ep_.client_id, challenge, session, username, answers,
-                                             hash_for(username), context),
+                respond_to_challenge_request(ep_.client_id, challenge, session, username, answers, secret_hash,
+                                             context),
                 deadline);
 }
 
@@ -33,8 +49,19 @@ std::string Client::fetch_jwks(Deadline deadline) {
     return fetch_document("key set (JWKS)", ep_.jwks_url, deadline);
 }
 
-std::string Client::fetch_openid_configuration(Deadline deadline) {
-    return fetch_document("openid-configuration", ep_.issuer + "/.well-known/openid-configuration", deadline);
+OpenIdConfiguration Client::fetch_openid_configuration(Deadline deadline) {
+    const std::string body =
+        fetch_document("openid-configuration", ep_.issuer + "/.well-known/openid-configuration", deadline);
+    try {
+        const auto doc = json::parse_object(body);
+        const auto issuer = json::string_member(doc.get(), "issuer");
+        if (!issuer) throw json::Error("no issuer member");
+        OpenIdConfiguration config{std::string(*issuer), std::nullopt};
+        if (const auto jwks_uri = json::string_member(doc.get(), "jwks_uri")) config.jwks_uri = *jwks_uri;
+        return config;
+    } catch (const json::Error& e) {
+        throw ServiceError(Failure::Malformed, std::string(kNotOpenIdConfiguration), e.what());
+    }
 }
 
 std::string Client::fetch_document(std::string_view what, const std::string& url, Deadline deadline) {

@@ -18,6 +18,7 @@ struct Endpoint {
     std::string client_id;
     std::optional<pp::Secret> client_secret;
     std::string ca_file;  // empty: system trust store. Peer and host verification are ALWAYS on.
+    std::string ca_pem;   // the trust store's text, instead of ca_file (the network worker's way)
     std::string proxy;  // http://host:port: every request through its CONNECT tunnel; empty: no proxy at all
     std::chrono::milliseconds request_timeout{10000};
     // Told after every request whether the pool answered (any HTTP answer below 500) or not, and why not (the

@@ -35,7 +35,10 @@ class HttpClient {
     // ca_file: empty for the system trust store. Each request gets min(request_timeout, time to deadline).
     // proxy: "http://host:port" to tunnel every request through (CONNECT; TLS to the server end to end), or
     // empty for none: never a proxy from the environment (https_proxy, all_proxy, no_proxy).
-    HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy = {});
+    // ca_pem: PEM certificates to trust instead of ca_file's (the network worker gets the root-checked file's
+    // text, not its path).
+    HttpClient(std::string ca_file, std::chrono::milliseconds request_timeout, std::string proxy = {},
+               std::string ca_pem = {});
     // Loads libcurl now rather than at the first request (libcurl.hpp); throws ServiceError as a request
     // would when it cannot.
     static void load_library();
@@ -66,6 +69,7 @@ class HttpClient {
                          const pp::Secret* body, Deadline deadline);
 
     std::string ca_file_;
+    std::string ca_pem_;
     std::chrono::milliseconds request_timeout_;
     std::string proxy_;
     unsigned lanes_made_ = 0;  // under idle_mutex_

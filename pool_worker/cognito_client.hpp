@@ -14,46 +14,43 @@
 #include "deadline.hpp"
 #include "endpoint.hpp"
 #include "http_client.hpp"
+#include "pool_types.hpp"
 #include "secret.hpp"
 #include "service_error.hpp"
 #include "webauthn_management.hpp"
 
 namespace pp::cognito {
 
-// Thread-safe; one instance is shared by all logins so their TLS connections are reused. Every call throws
-// ServiceError when no usable answer arrives by the deadline (see Failure), and std::invalid_argument for
-// text that is not valid UTF-8.
-class Client {
+// Thread-safe; one instance serves every request with the same settings, so their TLS connections are reused.
+// The SECRET_HASH comes with each call when the root side computed it (the client secret stays with root), or
+// from Endpoint::client_secret when one was given.
+class Client final : public PoolApi {
   public:
     explicit Client(Endpoint ep);
 
-    // context: the person's address for the pool's threat protection (see UserContext).
     Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
-                            Deadline deadline, const UserContext& context = {});
-    // Adds USERNAME and, when the client has a secret, SECRET_HASH over that username to the answers.
+                            Deadline deadline, const UserContext& context = {}) override;
     Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
                  const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
-                 const UserContext& context = {});
-    // GET jwks_url; returns the body, which is a JSON object.
-    std::string fetch_jwks(Deadline deadline);
-    // GET <issuer>/.well-known/openid-configuration (OpenID Connect Discovery): the pool's own account of its
-    // issuer and key set, for check-config --online. Returns the body, which is a JSON object.
-    std::string fetch_openid_configuration(Deadline deadline);
-
-    // The passkey operations, authorised by the access token of a sign-in (Step::access_token).
-    RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline);
-    // credential_json: registration_response_json's result; anything but one JSON object throws
-    // std::invalid_argument and nothing is sent. The pool answers 200 with an empty body or {}.
+                 const UserContext& context = {}) override;
+    std::string fetch_jwks(Deadline deadline) override;
+    OpenIdConfiguration fetch_openid_configuration(Deadline deadline) override;
+    RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline) override;
     void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
-                                        Deadline deadline);
-    // Follows NextToken to the end, all pages within the one deadline. More than max_credential_pages pages
-    // or max_listed_credentials credentials in all is a Malformed answer.
+                                        Deadline deadline) override;
+    // More than max_credential_pages pages or max_listed_credentials credentials in all is a Malformed answer.
     std::vector<WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
-                                                              Deadline deadline);
-    // credential_id as list_webauthn_credentials gave it. An unknown id is Rejected
-    // (ResourceNotFoundException).
+                                                              Deadline deadline) override;
     void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
-                                    Deadline deadline);
+                                    Deadline deadline) override;
+
+    // As above, with the SECRET_HASH given rather than computed here (the worker's: root computes it).
+    Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
+                            const std::optional<pp::Secret>& secret_hash, Deadline deadline,
+                            const UserContext& context);
+    Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
+                 const std::vector<std::pair<std::string, pp::Secret>>& answers,
+                 const std::optional<pp::Secret>& secret_hash, Deadline deadline, const UserContext& context);
 
     static constexpr int max_credential_pages = 32;
 

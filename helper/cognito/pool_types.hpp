@@ -1,0 +1,100 @@
+// What the user pool's answers mean once they are read, and the calls the root helper makes of the pool.
+//
+// Both sides of the trust boundary use these types: the network worker (pool_worker/) reads the pool's JSON
+// into them, and the root helper receives them as typed messages (pool_worker/pool_protocol.hpp) and never
+// parses what the network sent, but for the ID token it verifies itself (token_verifier.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "deadline.hpp"
+#include "secret.hpp"
+#include "service_error.hpp"
+#include "webauthn_json.hpp"
+
+namespace pp::cognito {
+
+// UserContextData (UserContextDataType in the service model): what the pool's threat protection learns about
+// the person's device. Only the source address is sent; nothing is sent when it is absent.
+struct UserContext {
+    std::optional<std::string> ip_address;
+};
+
+// One answer of InitiateAuth or RespondToAuthChallenge: the next challenge, or the tokens (spec §2.3, §3.5).
+struct Step {
+    std::string challenge;  // ChallengeName; empty when signed in
+    pp::Secret session;
+    // ChallengeParameters, but for CREDENTIAL_REQUEST_OPTIONS: that JSON is read where the answer is read, into
+    // request_options, or request_options_error says why it could not be.
+    std::map<std::string, std::string> parameters;
+    std::vector<std::string> available;                // AvailableChallenges
+    std::optional<pp::Secret> id_token, access_token;  // from AuthenticationResult when signed in
+    std::optional<RequestOptions> request_options;
+    std::string request_options_error;
+};
+
+// StartWebAuthnRegistration's answer.
+struct RegistrationStart {
+    CreationOptions options;
+    std::string options_json;  // the CredentialCreationOptions object as received (re-serialised compactly)
+};
+
+// One WebAuthnCredentialDescription. Text meant for people has control characters replaced by '?'.
+struct WebAuthnCredential {
+    std::string credential_id;  // as listed; DeleteWebAuthnCredential takes it back unchanged
+    std::string friendly_name;
+    std::string relying_party_id;
+    std::string attachment;  // "platform", "cross-platform" or empty when not given
+    std::vector<std::string> transports;
+    double created_at = 0;  // seconds since the epoch, with fraction; 0 when not given
+};
+
+// The pool's OpenID Connect Discovery document, as far as check-config --online reads it.
+struct OpenIdConfiguration {
+    std::string issuer;
+    std::optional<std::string> jwks_uri;
+};
+
+// The user pool's sign-in API as the helper uses it (spec §2, §3, §6). The network worker's Client speaks it
+// over HTTPS; the root helper's is the worker's client (helper/pool_client.hpp). Every call throws ServiceError
+// when no usable answer arrives by the deadline, and std::invalid_argument for text that is not valid UTF-8.
+class PoolApi {
+  public:
+    virtual ~PoolApi() = default;
+
+    // context: the person's address for the pool's threat protection (see UserContext).
+    virtual Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
+                                    Deadline deadline, const UserContext& context = {}) = 0;
+    // Adds USERNAME and, when the client has a secret, SECRET_HASH over that username to the answers.
+    virtual Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
+                         const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
+                         const UserContext& context = {}) = 0;
+    // GET jwks_url; returns the body, which is a JSON object (the root side reads it: see TokenVerifier).
+    virtual std::string fetch_jwks(Deadline deadline) = 0;
+    // GET <issuer>/.well-known/openid-configuration (OpenID Connect Discovery), read. An answer without an
+    // issuer, or not an object, throws ServiceError(Malformed) named kNotOpenIdConfiguration.
+    virtual OpenIdConfiguration fetch_openid_configuration(Deadline deadline) = 0;
+
+    // The passkey operations, authorised by the access token of a sign-in (Step::access_token).
+    virtual RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline) = 0;
+    // credential_json: registration_response_json's result; anything but one JSON object throws
+    // std::invalid_argument and nothing is sent. The pool answers 200 with an empty body or {}.
+    virtual void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
+                                                Deadline deadline) = 0;
+    // Follows NextToken to the end, all pages within the one deadline.
+    virtual std::vector<WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
+                                                                      Deadline deadline) = 0;
+    // credential_id as list_webauthn_credentials gave it. An unknown id is Rejected (ResourceNotFoundException).
+    virtual void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
+                                            Deadline deadline) = 0;
+};
+
+inline constexpr std::string_view kNotOpenIdConfiguration = "NotOpenIdConfiguration";
+
+}  // namespace pp::cognito

@@ -1,0 +1,300 @@
+#include "pool_client.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <limits.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <utility>
+
+#include "secret_hash.hpp"
+
+#ifndef PP_POOL_WORKER_PATH
+#define PP_POOL_WORKER_PATH "/usr/libexec/pam-passwordless/pam-passwordless-pool"
+#endif
+
+namespace pp::helper {
+namespace {
+
+using cognito::Failure;
+using cognito::ServiceError;
+
+// Debian's nobody and nogroup: fixed numbers (base-passwd), so no name lookup is needed, which the tests'
+// nss_wrapper would answer from its own files.
+constexpr uid_t kNobody = 65534;
+constexpr gid_t kNogroup = 65534;
+
+[[noreturn]] void unreachable(const std::string& why) {
+    throw ServiceError(Failure::Unreachable, "", "network worker: " + why);
+}
+
+class SocketLink final : public WorkerLink {
+  public:
+    explicit SocketLink(std::string path) : path_(std::move(path)) {}
+
+    UniqueFd connect() override {
+        sockaddr_un addr{};
+        if (path_.size() >= sizeof addr.sun_path) unreachable("socket path too long: " + path_);
+        UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd) unreachable(std::string("socket: ") + std::strerror(errno));
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, path_.c_str(), path_.size() + 1);
+        if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+            unreachable("connect " + path_ + ": " + std::strerror(errno));
+        return fd;
+    }
+
+  private:
+    const std::string path_;
+};
+
+class SpawnedLink final : public WorkerLink {
+  public:
+    explicit SpawnedLink(std::string program) : program_(std::move(program)) {}
+
+    ~SpawnedLink() override {
+        std::lock_guard lock(mutex_);
+        stop();
+    }
+
+    UniqueFd connect() override {
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0)
+            unreachable(std::string("socketpair: ") + std::strerror(errno));
+        UniqueFd ours(pair[0]), theirs(pair[1]);
+        std::lock_guard lock(mutex_);
+        // A worker that died is started again, once per connection asked for.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            if (!control_) start();
+            if (hand_over(theirs.get())) return ours;
+            stop();
+        }
+        unreachable("the worker does not take connections");
+    }
+
+  private:
+    bool hand_over(int fd) {
+        char byte = 'c';
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))]{};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = space;
+        msg.msg_controllen = sizeof space;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        for (;;) {
+            if (::sendmsg(control_.get(), &msg, MSG_NOSIGNAL) == 1) return true;
+            if (errno != EINTR) return false;
+        }
+    }
+
+    void start() {
+        if (::access(program_.c_str(), X_OK) != 0)
+            unreachable("cannot run " + program_ + ": " + std::strerror(errno));
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+            unreachable(std::string("socketpair: ") + std::strerror(errno));
+        UniqueFd ours(pair[0]), theirs(pair[1]);
+        const bool as_root = ::geteuid() == 0;
+        const char* const argv[] = {"pam-passwordless-pool", "--fd", "3", nullptr};
+        const char* const envp[] = {nullptr};
+        const pid_t pid = ::fork();
+        if (pid < 0) unreachable(std::string("fork: ") + std::strerror(errno));
+        if (pid == 0) {
+            // Only async-signal-safe calls from here to exec: this process has other threads.
+            sigset_t none;
+            ::sigemptyset(&none);
+            ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the helper blocks the signals it waits for
+            if (::dup2(theirs.get(), 3) != 3) ::_exit(127);
+            ::close_range(4, ~0U, 0);
+            if (as_root) {
+                if (::setgroups(0, nullptr) != 0 || ::setresgid(kNogroup, kNogroup, kNogroup) != 0 ||
+                    ::setresuid(kNobody, kNobody, kNobody) != 0)
+                    ::_exit(126);
+                // No way back.
+                if (::setuid(0) == 0) ::_exit(126);
+            }
+            ::execve(program_.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+            ::_exit(127);
+        }
+        pid_ = pid;
+        control_ = std::move(ours);
+    }
+
+    void stop() noexcept {
+        control_.reset();  // the worker ends when it reads the end of this socket
+        if (pid_ > 0) {
+            while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+            }
+            pid_ = -1;
+        }
+    }
+
+    const std::string program_;
+    std::mutex mutex_;
+    UniqueFd control_;
+    pid_t pid_ = -1;
+};
+
+std::mutex link_mutex;
+std::string link_socket;  // under link_mutex
+std::shared_ptr<WorkerLink> the_link;
+
+}  // namespace
+
+std::shared_ptr<WorkerLink> WorkerLink::at_socket(std::string path) {
+    return std::make_shared<SocketLink>(std::move(path));
+}
+
+std::shared_ptr<WorkerLink> WorkerLink::spawned(std::string worker_path) {
+    return std::make_shared<SpawnedLink>(std::move(worker_path));
+}
+
+std::string default_worker_path() {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const auto beside = self.parent_path() / "pam-passwordless-pool";
+        if (std::filesystem::exists(beside, ec)) return beside.string();
+    }
+    return PP_POOL_WORKER_PATH;
+}
+
+void use_worker_socket(std::string path) {
+    std::lock_guard lock(link_mutex);
+    link_socket = std::move(path);
+    the_link.reset();
+}
+
+std::shared_ptr<WorkerLink> worker_link() {
+    std::lock_guard lock(link_mutex);
+    if (!the_link)
+        the_link = link_socket.empty() ? WorkerLink::spawned(default_worker_path()) : WorkerLink::at_socket(link_socket);
+    return the_link;
+}
+
+PoolClient::PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link)
+    : settings_(std::move(settings)), link_(std::move(link)) {}
+
+pool::Request PoolClient::request(pool::Op op, cognito::Deadline deadline) const {
+    pool::Request q;
+    q.op = op;
+    q.settings = settings_.wire;
+    q.settings.debugging = settings_.debug && settings_.debugging && settings_.debugging();
+    q.time_left_ms = static_cast<std::uint32_t>(cognito::time_left(deadline).count());
+    return q;
+}
+
+std::optional<Secret> PoolClient::hash_for(std::string_view username) const {
+    if (!settings_.client_secret) return std::nullopt;
+    return cognito::secret_hash(username, settings_.wire.client_id, *settings_.client_secret);
+}
+
+pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadline) {
+    if (cognito::time_left(deadline).count() == 0)
+        throw ServiceError(Failure::Timeout, "", "the login's time ran out before the request");
+    pool::Reply reply;
+    try {
+        const UniqueFd fd = link_->connect();
+        pool::send_frame(fd.get(), pool::encode_request(q), deadline);
+        // The worker answers by the deadline it was given; a moment more for the answer to travel.
+        const Secret bytes = pool::receive_frame(fd.get(), deadline + std::chrono::milliseconds(500));
+        reply = pool::decode_reply(bytes.view(), q.op);
+    } catch (const pool::ProtocolError& e) {
+        const bool late = std::chrono::steady_clock::now() >= deadline;
+        if (settings_.on_contact) settings_.on_contact(false, std::string("network worker: ") + e.what());
+        throw ServiceError(late ? Failure::Timeout : Failure::Unreachable, "",
+                           std::string("network worker: ") + e.what());
+    } catch (const ServiceError& e) {
+        if (settings_.on_contact) settings_.on_contact(false, e.message());
+        throw;
+    }
+    for (const auto& c : reply.contacts)
+        if (settings_.on_contact) settings_.on_contact(c.answered, c.why);
+    if (settings_.debug)
+        for (const auto& line : reply.debug_lines) settings_.debug(line);
+    if (reply.error) {
+        // Text the pool's JSON cannot carry was refused before anything was sent, as the client in this process
+        // did: the callers tell the person, not the pool's status.
+        if (reply.error->name() == "InvalidRequest") throw std::invalid_argument(reply.error->message());
+        throw *reply.error;
+    }
+    return reply;
+}
+
+cognito::Step PoolClient::initiate_user_auth(std::string_view username,
+                                             std::optional<std::string_view> preferred_challenge,
+                                             cognito::Deadline deadline, const cognito::UserContext& context) {
+    auto q = request(pool::Op::InitiateAuth, deadline);
+    q.username = username;
+    if (preferred_challenge) q.preferred_challenge = std::string(*preferred_challenge);
+    q.context = context;
+    q.secret_hash = hash_for(username);
+    return std::move(*exchange(q, deadline).step);
+}
+
+cognito::Step PoolClient::respond(std::string_view challenge, const Secret& session, std::string_view username,
+                                  const std::vector<std::pair<std::string, Secret>>& answers,
+                                  cognito::Deadline deadline, const cognito::UserContext& context) {
+    auto q = request(pool::Op::Respond, deadline);
+    q.challenge = challenge;
+    q.session = session;
+    q.username = username;
+    q.answers = answers;
+    q.context = context;
+    q.secret_hash = hash_for(username);
+    return std::move(*exchange(q, deadline).step);
+}
+
+std::string PoolClient::fetch_jwks(cognito::Deadline deadline) {
+    return std::move(exchange(request(pool::Op::FetchJwks, deadline), deadline).document);
+}
+
+cognito::OpenIdConfiguration PoolClient::fetch_openid_configuration(cognito::Deadline deadline) {
+    return std::move(*exchange(request(pool::Op::FetchOpenIdConfiguration, deadline), deadline).openid);
+}
+
+cognito::RegistrationStart PoolClient::start_webauthn_registration(const Secret& access_token,
+                                                                   cognito::Deadline deadline) {
+    auto q = request(pool::Op::StartRegistration, deadline);
+    q.access_token = access_token;
+    return std::move(*exchange(q, deadline).registration);
+}
+
+void PoolClient::complete_webauthn_registration(const Secret& access_token, std::string_view credential_json,
+                                                cognito::Deadline deadline) {
+    auto q = request(pool::Op::CompleteRegistration, deadline);
+    q.access_token = access_token;
+    q.credential_json = credential_json;
+    exchange(q, deadline);
+}
+
+std::vector<cognito::WebAuthnCredential> PoolClient::list_webauthn_credentials(const Secret& access_token,
+                                                                               cognito::Deadline deadline) {
+    auto q = request(pool::Op::ListCredentials, deadline);
+    q.access_token = access_token;
+    return std::move(exchange(q, deadline).credentials);
+}
+
+void PoolClient::delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
+                                            cognito::Deadline deadline) {
+    auto q = request(pool::Op::DeleteCredential, deadline);
+    q.access_token = access_token;
+    q.credential_id = credential_id;
+    exchange(q, deadline);
+}
+
+}  // namespace pp::helper

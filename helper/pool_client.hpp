@@ -1,0 +1,90 @@
+// The root helper's way to the user pool: through the network worker (pam-passwordless-pool), which alone
+// speaks HTTPS and reads the pool's JSON. The root helper sends typed requests and gets typed answers back
+// (pool_worker/protocol/pool_protocol.hpp); it keeps the client secret (it sends SECRET_HASH) and reads no byte
+// the network sent but the ID token and key set it checks itself (TokenVerifier).
+//
+// The trust boundary: a worker taken over by whoever controls the network path can refuse or delay every
+// login (as a network outage would), see the sessions, codes and tokens that pass through it, and lie about
+// what the pool said; it cannot make root accept a login, as every sign-in ends in an ID token that root
+// verifies against the pool's keys (pinned in a root-owned file where the admin wants even the key set out of
+// the worker's reach), and it cannot read or write anything of the machine's (credential store, limits,
+// identity map, client secret).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "pool_protocol.hpp"
+#include "pool_types.hpp"
+#include "secret.hpp"
+#include "unique_fd.hpp"
+
+namespace pp::helper {
+
+// How the root helper reaches the worker: a socket systemd listens on for the worker's unit
+// (pam-passwordless-pool.socket), or a worker this helper starts itself and hands each connection to.
+class WorkerLink {
+  public:
+    virtual ~WorkerLink() = default;
+    // A connection for one request. Throws cognito::ServiceError(Unreachable) when there is no worker.
+    virtual UniqueFd connect() = 0;
+
+    static std::shared_ptr<WorkerLink> at_socket(std::string path);
+    // Started at the first connect() (and again if it dies), as the user `nobody` when this process is root,
+    // with an empty environment, no descriptor but its own, no new privileges. worker_path: the program.
+    static std::shared_ptr<WorkerLink> spawned(std::string worker_path);
+};
+
+// The program: beside this one (a build tree), else where the package installs it.
+std::string default_worker_path();
+
+// The one link every configuration of this process uses: --pool-socket PATH given to the helper, or a worker
+// the helper spawns. Set once at start; tests and one-shot commands get the spawned one.
+void use_worker_socket(std::string path);
+std::shared_ptr<WorkerLink> worker_link();
+
+struct PoolSettings {
+    pool::Settings wire;  // all but debugging, which is asked each time
+    std::optional<Secret> client_secret;
+    std::function<void(bool answered, const std::string& why)> on_contact;
+    std::function<bool()> debugging;
+    std::function<void(const std::string& line)> debug;
+};
+
+class PoolClient final : public cognito::PoolApi {
+  public:
+    PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link);
+
+    cognito::Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
+                                     cognito::Deadline deadline, const cognito::UserContext& context = {}) override;
+    cognito::Step respond(std::string_view challenge, const Secret& session, std::string_view username,
+                          const std::vector<std::pair<std::string, Secret>>& answers, cognito::Deadline deadline,
+                          const cognito::UserContext& context = {}) override;
+    std::string fetch_jwks(cognito::Deadline deadline) override;
+    cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline deadline) override;
+    cognito::RegistrationStart start_webauthn_registration(const Secret& access_token,
+                                                           cognito::Deadline deadline) override;
+    void complete_webauthn_registration(const Secret& access_token, std::string_view credential_json,
+                                        cognito::Deadline deadline) override;
+    std::vector<cognito::WebAuthnCredential> list_webauthn_credentials(const Secret& access_token,
+                                                                       cognito::Deadline deadline) override;
+    void delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
+                                    cognito::Deadline deadline) override;
+
+  private:
+    pool::Request request(pool::Op op, cognito::Deadline deadline) const;
+    std::optional<Secret> hash_for(std::string_view username) const;
+    // Sends the request, waits for the answer until the deadline, tells on_contact and debug what the worker
+    // saw, and throws the pool's failure as the worker reported it.
+    pool::Reply exchange(const pool::Request& request, cognito::Deadline deadline);
+
+    const PoolSettings settings_;
+    const std::shared_ptr<WorkerLink> link_;
+};
+
+}  // namespace pp::helper

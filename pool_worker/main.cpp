@@ -1,0 +1,140 @@
+// pam-passwordless-pool: the network worker. It talks HTTPS to the user pool for the root helper and hands back
+// what the answers mean, typed (pool_protocol.hpp). It holds no secret of the machine's: no client secret (root
+// sends SECRET_HASH), no credential, no state; it reads no configuration file. It never runs as root.
+//
+// Two ways to be started:
+//   --fd N   by the helper itself (spawned): N is a SOCK_SEQPACKET socket over which each connection arrives
+//            as a descriptor (SCM_RIGHTS); the worker ends when the helper closes it.
+//   (none)   by systemd (pam-passwordless-pool.socket): the listening socket is LISTEN_FDS' first; only root
+//            may connect.
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "worker.hpp"
+
+namespace {
+
+constexpr const char* kProgram = "pam-passwordless-pool: ";
+// More connections at once than the helper ever makes (one per login in flight), yet bounded.
+constexpr int kMaxConnections = 4096;
+std::atomic<int> connections{0};
+
+void serve_in_thread(int fd) {
+    if (connections.fetch_add(1) >= kMaxConnections) {
+        connections.fetch_sub(1);
+        ::close(fd);
+        return;
+    }
+    try {
+        std::thread([fd] {
+            pp::pool::serve_connection(fd);
+            connections.fetch_sub(1);
+        }).detach();
+    } catch (const std::exception&) {
+        connections.fetch_sub(1);
+        ::close(fd);
+    }
+}
+
+// Connections handed over by the helper that spawned this worker.
+int serve_handed_over(int control) {
+    for (;;) {
+        char byte = 0;
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = space;
+        msg.msg_controllen = sizeof space;
+        const ssize_t n = ::recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) std::_Exit(0);  // the helper is gone: so is the worker, whatever it was doing
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+            const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (std::size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                if (i == 0)
+                    serve_in_thread(fd);
+                else
+                    ::close(fd);
+            }
+        }
+    }
+}
+
+// Connections accepted on systemd's listening socket: from root only (the socket's mode says so too).
+int serve_listening(int listener) {
+    for (;;) {
+        const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;
+            std::cerr << kProgram << "accept: " << std::strerror(errno) << "\n";
+            return 1;
+        }
+        ucred peer{};
+        socklen_t len = sizeof peer;
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || peer.uid != 0) {
+            ::close(fd);
+            continue;
+        }
+        serve_in_thread(fd);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Tokens and sessions pass through this process: no core file, no attaching to it.
+    const rlimit no_core{0, 0};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    std::signal(SIGPIPE, SIG_IGN);
+    if (::geteuid() == 0 || ::getegid() == 0) {
+        std::cerr << kProgram << "refuses to run as root: it is the helper's unprivileged network worker\n";
+        return 1;
+    }
+    if (argc == 3 && std::string(argv[1]) == "--fd") {
+        char* end = nullptr;
+        const long fd = std::strtol(argv[2], &end, 10);
+        if (end == argv[2] || *end != '\0' || fd < 0 || fd > 1024 || ::fcntl(static_cast<int>(fd), F_GETFD) < 0) {
+            std::cerr << kProgram << "--fd needs an open descriptor\n";
+            return 2;
+        }
+        ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+        return serve_handed_over(static_cast<int>(fd));
+    }
+    if (argc == 1) {
+        const char* pid = std::getenv("LISTEN_PID");
+        const char* fds = std::getenv("LISTEN_FDS");
+        if (pid == nullptr || fds == nullptr || std::to_string(::getpid()) != pid || std::string(fds) != "1") {
+            std::cerr << kProgram
+                      << "no socket from systemd (pam-passwordless-pool.socket); the helper starts this program "
+                         "itself when it has no such socket\n";
+            return 2;
+        }
+        ::unsetenv("LISTEN_PID");
+        ::unsetenv("LISTEN_FDS");
+        ::unsetenv("LISTEN_FDNAMES");
+        constexpr int kFirst = 3;  // SD_LISTEN_FDS_START
+        ::fcntl(kFirst, F_SETFD, FD_CLOEXEC);
+        return serve_listening(kFirst);
+    }
+    std::cerr << "usage: pam-passwordless-pool [--fd N]   (started by pam-passwordless-helper or systemd)\n";
+    return 2;
+}

@@ -1,0 +1,540 @@
+#include "pool_protocol.hpp"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace pp::pool {
+namespace {
+
+// Field tags, one space for every record of this protocol.
+enum Tag : std::uint8_t {
+    kOp = 1,
+    kApiUrl,
+    kJwksUrl,
+    kIssuer,
+    kClientId,
+    kCaPem,
+    kProxy,
+    kRequestTimeout,
+    kDebugging,
+    kTimeLeft,
+    kUsername,
+    kPreferredChallenge,
+    kIpAddress,
+    kChallenge,
+    kSession,
+    kAnswer,  // a record: kName, kValue
+    kSecretHash,
+    kAccessToken,
+    kCredentialJson,
+    kCredentialId,
+    kName,
+    kValue,
+    kContact,  // a record: kAnswered, kWhy
+    kAnswered,
+    kWhy,
+    kDebugLine,
+    kFailure,
+    kErrorName,
+    kErrorMessage,
+    kHttpStatus,
+    kStep,  // a record
+    kParameter,
+    kAvailable,
+    kIdToken,
+    kRequestOptions,  // a record
+    kRequestOptionsError,
+    kRpId,
+    kAllowCredential,
+    kUserVerification,
+    kTimeoutMs,
+    kDocument,
+    kOpenIdIssuer,
+    kOpenIdJwksUri,
+    kRegistration,  // a record
+    kOptionsJson,
+    kRpName,
+    kUserId,
+    kUserName,
+    kDisplayName,
+    kAlgorithm,
+    kExcludeCredential,
+    kResidentKey,
+    kCredential,  // a record
+    kFriendlyName,
+    kAttachment,
+    kTransport,
+    kCreatedAt,
+    kLastTag = kCreatedAt,
+};
+
+enum Kind : std::uint8_t { kRequest = 1, kReply = 2, kNested = 3 };
+
+std::uint32_t read_be32(const char* p) {
+    std::uint32_t be;
+    std::memcpy(&be, p, sizeof be);
+    return ntohl(be);
+}
+
+void append_be32(Secret& out, std::uint32_t v) {
+    const std::uint32_t be = htonl(v);
+    char buf[4];
+    std::memcpy(buf, &be, sizeof buf);
+    out.append(std::string_view(buf, sizeof buf));
+}
+
+std::string need_string(const Record& r, std::uint8_t tag, const char* what) {
+    const auto v = r.get(tag);
+    if (!v) throw ProtocolError(std::string("missing ") + what);
+    return std::string(*v);
+}
+
+std::optional<std::string> optional_string(const Record& r, std::uint8_t tag) {
+    const auto v = r.get(tag);
+    if (!v) return std::nullopt;
+    return std::string(*v);
+}
+
+std::optional<Secret> optional_secret(const Record& r, std::uint8_t tag) {
+    const auto v = r.get(tag);
+    if (!v) return std::nullopt;
+    return Secret(*v);
+}
+
+Record options_record(const cognito::RequestOptions& o) {
+    Record r(kNested);
+    r.add(kChallenge, o.challenge).add(kRpId, o.rp_id).add(kUserVerification, o.user_verification);
+    for (const auto& c : o.allow_credentials) r.add(kAllowCredential, c);
+    if (o.timeout_ms) r.add_u32(kTimeoutMs, *o.timeout_ms);
+    return r;
+}
+
+cognito::RequestOptions read_options(const Record& r) {
+    cognito::RequestOptions o;
+    o.challenge = need_string(r, kChallenge, "options challenge");
+    o.rp_id = need_string(r, kRpId, "options rpId");
+    o.user_verification = r.get_string(kUserVerification);
+    for (const auto c : r.all(kAllowCredential)) o.allow_credentials.emplace_back(c);
+    o.timeout_ms = r.get_u32(kTimeoutMs);
+    return o;
+}
+
+Record step_record(const cognito::Step& s) {
+    Record r(kNested);
+    r.add(kChallenge, s.challenge).add(kSession, s.session.view());
+    for (const auto& [name, value] : s.parameters)
+        r.add_record(kParameter, Record(kNested).add(kName, name).add(kValue, value));
+    for (const auto& a : s.available) r.add(kAvailable, a);
+    if (s.id_token) r.add(kIdToken, s.id_token->view());
+    if (s.access_token) r.add(kAccessToken, s.access_token->view());
+    if (s.request_options) r.add_record(kRequestOptions, options_record(*s.request_options));
+    if (!s.request_options_error.empty()) r.add(kRequestOptionsError, s.request_options_error);
+    return r;
+}
+
+cognito::Step read_step(const Record& r) {
+    cognito::Step s;
+    s.challenge = r.get_string(kChallenge);
+    s.session = Secret(r.get(kSession).value_or(""));
+    for (const auto& p : r.all_records(kParameter))
+        s.parameters.emplace(need_string(p, kName, "parameter name"), need_string(p, kValue, "parameter value"));
+    for (const auto a : r.all(kAvailable)) s.available.emplace_back(a);
+    s.id_token = optional_secret(r, kIdToken);
+    s.access_token = optional_secret(r, kAccessToken);
+    const auto options = r.all_records(kRequestOptions);
+    if (options.size() > 1) throw ProtocolError("more than one set of request options");
+    if (!options.empty()) s.request_options = read_options(options.front());
+    s.request_options_error = r.get_string(kRequestOptionsError);
+    // The same rules parse_step holds the pool's answer to, so a worker cannot hand root an ambiguous step.
+    if (!s.challenge.empty() && (s.id_token || s.access_token))
+        throw ProtocolError("a step with both a challenge and tokens");
+    if (!s.challenge.empty() && s.session.empty()) throw ProtocolError("a challenge without a session");
+    if (s.challenge.empty() && !s.id_token) throw ProtocolError("a step with neither a challenge nor an ID token");
+    return s;
+}
+
+Record registration_record(const cognito::RegistrationStart& start) {
+    const auto& o = start.options;
+    Record r(kNested);
+    r.add(kOptionsJson, start.options_json)
+        .add(kChallenge, o.challenge)
+        .add(kRpId, o.rp_id)
+        .add(kRpName, o.rp_name)
+        .add(kUserId, o.user_id)
+        .add(kUserName, o.user_name)
+        .add(kDisplayName, o.display_name)
+        .add(kResidentKey, o.resident_key)
+        .add(kUserVerification, o.user_verification);
+    for (const int alg : o.algorithms) r.add_u32(kAlgorithm, static_cast<std::uint32_t>(alg));
+    for (const auto& c : o.exclude_credentials) r.add(kExcludeCredential, c);
+    if (o.timeout_ms) r.add_u32(kTimeoutMs, *o.timeout_ms);
+    return r;
+}
+
+cognito::RegistrationStart read_registration(const Record& r) {
+    cognito::RegistrationStart start;
+    auto& o = start.options;
+    start.options_json = r.get_string(kOptionsJson);
+    o.challenge = need_string(r, kChallenge, "creation challenge");
+    o.rp_id = need_string(r, kRpId, "creation rp id");
+    o.rp_name = r.get_string(kRpName);
+    o.user_id = need_string(r, kUserId, "creation user id");
+    o.user_name = r.get_string(kUserName);
+    o.display_name = r.get_string(kDisplayName);
+    o.resident_key = r.get_string(kResidentKey);
+    o.user_verification = r.get_string(kUserVerification);
+    for (const auto a : r.all(kAlgorithm)) {
+        if (a.size() != 4) throw ProtocolError("algorithm of wrong size");
+        o.algorithms.push_back(static_cast<int>(read_be32(a.data())));
+    }
+    if (o.algorithms.empty()) throw ProtocolError("creation options without an algorithm");
+    for (const auto c : r.all(kExcludeCredential)) o.exclude_credentials.emplace_back(c);
+    o.timeout_ms = r.get_u32(kTimeoutMs);
+    return start;
+}
+
+Record credential_record(const cognito::WebAuthnCredential& c) {
+    Record r(kNested);
+    r.add(kCredentialId, c.credential_id)
+        .add(kFriendlyName, c.friendly_name)
+        .add(kRpId, c.relying_party_id)
+        .add(kAttachment, c.attachment);
+    for (const auto& t : c.transports) r.add(kTransport, t);
+    std::uint64_t bits;
+    static_assert(sizeof bits == sizeof c.created_at);
+    std::memcpy(&bits, &c.created_at, sizeof bits);
+    char buf[8];
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((bits >> (56 - 8 * i)) & 0xff);
+    r.add(kCreatedAt, std::string_view(buf, sizeof buf));
+    return r;
+}
+
+cognito::WebAuthnCredential read_credential(const Record& r) {
+    cognito::WebAuthnCredential c;
+    c.credential_id = need_string(r, kCredentialId, "credential id");
+    c.friendly_name = r.get_string(kFriendlyName);
+    c.relying_party_id = r.get_string(kRpId);
+    c.attachment = r.get_string(kAttachment);
+    for (const auto t : r.all(kTransport)) c.transports.emplace_back(t);
+    if (const auto at = r.get(kCreatedAt)) {
+        if (at->size() != 8) throw ProtocolError("creation time of wrong size");
+        std::uint64_t bits = 0;
+        for (const char b : *at) bits = (bits << 8) | static_cast<std::uint8_t>(b);
+        std::memcpy(&c.created_at, &bits, sizeof bits);
+    }
+    return c;
+}
+
+bool valid_op(std::uint32_t op) {
+    return op >= static_cast<std::uint32_t>(Op::InitiateAuth) &&
+           op <= static_cast<std::uint32_t>(Op::DeleteCredential);
+}
+
+}  // namespace
+
+const char* op_name(Op op) noexcept {
+    switch (op) {
+        case Op::InitiateAuth:
+            return "InitiateAuth";
+        case Op::Respond:
+            return "RespondToAuthChallenge";
+        case Op::FetchJwks:
+            return "key set (JWKS)";
+        case Op::FetchOpenIdConfiguration:
+            return "openid-configuration";
+        case Op::StartRegistration:
+            return "StartWebAuthnRegistration";
+        case Op::CompleteRegistration:
+            return "CompleteWebAuthnRegistration";
+        case Op::ListCredentials:
+            return "ListWebAuthnCredentials";
+        case Op::DeleteCredential:
+            return "DeleteWebAuthnCredential";
+    }
+    return "unknown";
+}
+
+Record& Record::add(std::uint8_t tag, std::string_view value) {
+    if (value.size() > kMaxFrame) throw ProtocolError("field too long");
+    if (fields_.size() >= kMaxFields) throw ProtocolError("too many fields");
+    fields_.emplace_back(tag, Secret(value));
+    return *this;
+}
+
+Record& Record::add_u32(std::uint8_t tag, std::uint32_t value) {
+    const std::uint32_t be = htonl(value);
+    char buf[4];
+    std::memcpy(buf, &be, sizeof buf);
+    return add(tag, std::string_view(buf, sizeof buf));
+}
+
+Record& Record::add_record(std::uint8_t tag, const Record& nested) {
+    return add(tag, nested.encode().view());
+}
+
+std::optional<std::string_view> Record::get(std::uint8_t tag) const {
+    std::optional<std::string_view> found;
+    for (const auto& [t, v] : fields_) {
+        if (t != tag) continue;
+        // A field given twice could be read one way by one side and another way by the other.
+        if (found) throw ProtocolError("a field given twice");
+        found = v.view();
+    }
+    return found;
+}
+
+std::string Record::get_string(std::uint8_t tag) const {
+    return std::string(get(tag).value_or(""));
+}
+
+std::optional<std::uint32_t> Record::get_u32(std::uint8_t tag) const {
+    const auto v = get(tag);
+    if (!v) return std::nullopt;
+    if (v->size() != 4) throw ProtocolError("integer field of wrong size");
+    return read_be32(v->data());
+}
+
+std::vector<std::string_view> Record::all(std::uint8_t tag) const {
+    std::vector<std::string_view> out;
+    for (const auto& [t, v] : fields_)
+        if (t == tag) out.push_back(v.view());
+    return out;
+}
+
+std::vector<Record> Record::all_records(std::uint8_t tag) const {
+    std::vector<Record> out;
+    for (const auto& [t, v] : fields_)
+        if (t == tag) out.push_back(decode(v.view(), 1));
+    return out;
+}
+
+Secret Record::encode() const {
+    std::size_t total = 2;
+    for (const auto& f : fields_) total += 5 + f.second.size();
+    if (total > kMaxFrame) throw ProtocolError("record too long");
+    Secret out;
+    out.reserve(total);
+    const char head[2] = {static_cast<char>(kVersion), static_cast<char>(kind_)};
+    out.append(std::string_view(head, 2));
+    for (const auto& [tag, value] : fields_) {
+        out.append(std::string_view(reinterpret_cast<const char*>(&tag), 1));
+        append_be32(out, static_cast<std::uint32_t>(value.size()));
+        out.append(value.view());
+    }
+    return out;
+}
+
+Record Record::decode(std::string_view bytes, int depth) {
+    if (depth > kMaxDepth) throw ProtocolError("records nested too deep");
+    if (bytes.size() < 2 || bytes.size() > kMaxFrame) throw ProtocolError("record size out of bounds");
+    if (static_cast<std::uint8_t>(bytes[0]) != kVersion) throw ProtocolError("unsupported protocol version");
+    const auto kind = static_cast<std::uint8_t>(bytes[1]);
+    if (kind != kRequest && kind != kReply && kind != kNested) throw ProtocolError("unknown record kind");
+    if ((kind == kNested) != (depth > 0)) throw ProtocolError("record kind out of place");
+    Record r(kind);
+    std::size_t pos = 2;
+    while (pos < bytes.size()) {
+        if (bytes.size() - pos < 5) throw ProtocolError("truncated field header");
+        const auto tag = static_cast<std::uint8_t>(bytes[pos]);
+        const std::size_t len = read_be32(bytes.data() + pos + 1);
+        pos += 5;
+        if (bytes.size() - pos < len) throw ProtocolError("truncated field");
+        if (tag == 0 || tag > kLastTag) throw ProtocolError("unknown field");
+        r.add(tag, bytes.substr(pos, len));
+        pos += len;
+    }
+    // Every nested record is read now, so a bad one is refused with the message that holds it.
+    for (const auto& [tag, value] : r.fields_)
+        if (tag == kAnswer || tag == kContact || tag == kStep || tag == kParameter || tag == kRequestOptions ||
+            tag == kRegistration || tag == kCredential)
+            (void)decode(value.view(), depth + 1);
+    return r;
+}
+
+Secret encode_request(const Request& q) {
+    Record r(kRequest);
+    const Settings& s = q.settings;
+    r.add_u32(kOp, static_cast<std::uint32_t>(q.op))
+        .add(kApiUrl, s.api_url)
+        .add(kJwksUrl, s.jwks_url)
+        .add(kIssuer, s.issuer)
+        .add(kClientId, s.client_id)
+        .add(kCaPem, s.ca_pem)
+        .add(kProxy, s.proxy)
+        .add_u32(kRequestTimeout, s.request_timeout_ms)
+        .add_u32(kDebugging, s.debugging ? 1 : 0)
+        .add_u32(kTimeLeft, q.time_left_ms)
+        .add(kUsername, q.username)
+        .add(kChallenge, q.challenge)
+        .add(kSession, q.session.view())
+        .add(kAccessToken, q.access_token.view())
+        .add(kCredentialJson, q.credential_json)
+        .add(kCredentialId, q.credential_id);
+    if (q.preferred_challenge) r.add(kPreferredChallenge, *q.preferred_challenge);
+    if (q.context.ip_address) r.add(kIpAddress, *q.context.ip_address);
+    for (const auto& [name, value] : q.answers)
+        r.add_record(kAnswer, Record(kNested).add(kName, name).add(kValue, value.view()));
+    if (q.secret_hash) r.add(kSecretHash, q.secret_hash->view());
+    return r.encode();
+}
+
+Request decode_request(std::string_view bytes) {
+    const Record r = Record::decode(bytes);
+    if (r.kind() != kRequest) throw ProtocolError("not a request");
+    Request q;
+    const auto op = r.get_u32(kOp);
+    if (!op || !valid_op(*op)) throw ProtocolError("unknown operation");
+    q.op = static_cast<Op>(*op);
+    Settings& s = q.settings;
+    s.api_url = need_string(r, kApiUrl, "api url");
+    s.jwks_url = r.get_string(kJwksUrl);
+    s.issuer = r.get_string(kIssuer);
+    s.client_id = need_string(r, kClientId, "client id");
+    s.ca_pem = r.get_string(kCaPem);
+    s.proxy = r.get_string(kProxy);
+    s.request_timeout_ms = r.get_u32(kRequestTimeout).value_or(0);
+    s.debugging = r.get_u32(kDebugging).value_or(0) != 0;
+    q.time_left_ms = r.get_u32(kTimeLeft).value_or(0);
+    q.username = r.get_string(kUsername);
+    q.preferred_challenge = optional_string(r, kPreferredChallenge);
+    q.context.ip_address = optional_string(r, kIpAddress);
+    q.challenge = r.get_string(kChallenge);
+    q.session = Secret(r.get(kSession).value_or(""));
+    for (const auto& a : r.all_records(kAnswer))
+        q.answers.emplace_back(need_string(a, kName, "answer name"), Secret(a.get(kValue).value_or("")));
+    q.secret_hash = optional_secret(r, kSecretHash);
+    q.access_token = Secret(r.get(kAccessToken).value_or(""));
+    q.credential_json = r.get_string(kCredentialJson);
+    q.credential_id = r.get_string(kCredentialId);
+    return q;
+}
+
+Secret encode_reply(const Reply& p) {
+    Record r(kReply);
+    for (const auto& c : p.contacts)
+        r.add_record(kContact, Record(kNested).add_u32(kAnswered, c.answered ? 1 : 0).add(kWhy, c.why));
+    for (const auto& line : p.debug_lines) r.add(kDebugLine, line);
+    if (p.error) {
+        r.add_u32(kFailure, static_cast<std::uint32_t>(p.error->failure()))
+            .add(kErrorName, p.error->name())
+            .add(kErrorMessage, p.error->message())
+            .add_u32(kHttpStatus, static_cast<std::uint32_t>(p.error->http_status()));
+    }
+    if (p.step) r.add_record(kStep, step_record(*p.step));
+    if (!p.document.empty()) r.add(kDocument, p.document);
+    if (p.openid) {
+        r.add(kOpenIdIssuer, p.openid->issuer);
+        if (p.openid->jwks_uri) r.add(kOpenIdJwksUri, *p.openid->jwks_uri);
+    }
+    if (p.registration) r.add_record(kRegistration, registration_record(*p.registration));
+    for (const auto& c : p.credentials) r.add_record(kCredential, credential_record(c));
+    return r.encode();
+}
+
+Reply decode_reply(std::string_view bytes, Op op) {
+    const Record r = Record::decode(bytes);
+    if (r.kind() != kReply) throw ProtocolError("not a reply");
+    Reply p;
+    for (const auto& c : r.all_records(kContact))
+        p.contacts.push_back(Contact{c.get_u32(kAnswered).value_or(0) != 0, c.get_string(kWhy)});
+    for (const auto line : r.all(kDebugLine)) p.debug_lines.emplace_back(line);
+    if (const auto failure = r.get_u32(kFailure)) {
+        if (*failure > static_cast<std::uint32_t>(cognito::Failure::Rejected))
+            throw ProtocolError("unknown failure");
+        p.error.emplace(static_cast<cognito::Failure>(*failure), r.get_string(kErrorName),
+                        r.get_string(kErrorMessage), static_cast<long>(r.get_u32(kHttpStatus).value_or(0)));
+        return p;
+    }
+    switch (op) {
+        case Op::InitiateAuth:
+        case Op::Respond: {
+            const auto steps = r.all_records(kStep);
+            if (steps.size() != 1) throw ProtocolError("a sign-in reply without its step");
+            p.step = read_step(steps.front());
+            break;
+        }
+        case Op::FetchJwks:
+            p.document = need_string(r, kDocument, "key set");
+            break;
+        case Op::FetchOpenIdConfiguration:
+            p.openid = cognito::OpenIdConfiguration{need_string(r, kOpenIdIssuer, "issuer"),
+                                                    optional_string(r, kOpenIdJwksUri)};
+            break;
+        case Op::StartRegistration: {
+            const auto regs = r.all_records(kRegistration);
+            if (regs.size() != 1) throw ProtocolError("a registration reply without its options");
+            p.registration = read_registration(regs.front());
+            break;
+        }
+        case Op::ListCredentials:
+            for (const auto& c : r.all_records(kCredential)) p.credentials.push_back(read_credential(c));
+            break;
+        case Op::CompleteRegistration:
+        case Op::DeleteCredential:
+            break;
+    }
+    return p;
+}
+
+namespace {
+
+int wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) throw ProtocolError("timed out");
+        pollfd p{fd, events, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 60 * 60 * 1000)));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw ProtocolError(std::string("poll: ") + std::strerror(errno));
+        if (r > 0) return p.revents;
+    }
+}
+
+void read_exactly(int fd, char* into, std::size_t n, std::chrono::steady_clock::time_point deadline) {
+    std::size_t got = 0;
+    while (got < n) {
+        wait_for(fd, POLLIN, deadline);
+        const ssize_t r = ::recv(fd, into + got, n - got, MSG_DONTWAIT);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (r < 0) throw ProtocolError(std::string("recv: ") + std::strerror(errno));
+        if (r == 0) throw ProtocolError("the peer closed the connection");
+        got += static_cast<std::size_t>(r);
+    }
+}
+
+}  // namespace
+
+void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_point deadline) {
+    if (bytes.size() > kMaxFrame) throw ProtocolError("frame too long");
+    Secret frame;
+    frame.reserve(4 + bytes.size());
+    append_be32(frame, static_cast<std::uint32_t>(bytes.size()));
+    frame.append(bytes.view());
+    std::size_t sent = 0;
+    while (sent < frame.size()) {
+        wait_for(fd, POLLOUT, deadline);
+        const ssize_t n = ::send(fd, frame.view().data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) throw ProtocolError(std::string("send: ") + std::strerror(errno));
+        sent += static_cast<std::size_t>(n);
+    }
+}
+
+Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline) {
+    char head[4];
+    read_exactly(fd, head, sizeof head, deadline);
+    const std::uint32_t size = read_be32(head);
+    if (size > kMaxFrame) throw ProtocolError("frame over the size limit");
+    std::string buf(size, '\0');
+    Secret owner(std::move(buf));  // wiped however this ends
+    read_exactly(fd, const_cast<char*>(owner.view().data()), size, deadline);
+    return owner;
+}
+
+}  // namespace pp::pool

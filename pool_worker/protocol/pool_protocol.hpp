@@ -1,0 +1,128 @@
+// The messages between the root helper and the network worker (pam-passwordless-pool).
+//
+// The root helper asks, the worker talks HTTPS to the user pool and answers with what the pool's answer means,
+// typed: the root side never reads the pool's JSON. One request per connection, on a SOCK_STREAM socket: a
+// frame is a 4-byte big-endian length and then a record. A record is a version byte, a kind byte and fields:
+// tag (1 byte), length (4 bytes, big-endian), value; a field may hold a record of its own (a credential, a
+// challenge parameter). Every size is bounded, so either side refuses a hostile peer before allocating for it:
+// the worker is the less trusted of the two, and the root side reads its answers as it would any input.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pool_types.hpp"
+#include "secret.hpp"
+#include "service_error.hpp"
+
+namespace pp::pool {
+
+inline constexpr std::uint8_t kVersion = 1;
+// A frame holds at most this many bytes: the largest request (a ca_file of up to 4 MiB, config.cpp's limit)
+// and the largest answer (a body of up to 1 MiB, the HTTP client's limit) with room for the rest.
+inline constexpr std::size_t kMaxFrame = 6 * 1024 * 1024;
+inline constexpr std::size_t kMaxFields = 4096;
+inline constexpr int kMaxDepth = 3;
+
+class ProtocolError : public std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A bag of tagged fields; values are wiped when it goes away (sessions, tokens and answers travel in them).
+class Record {
+  public:
+    explicit Record(std::uint8_t kind = 0) : kind_(kind) {}
+
+    [[nodiscard]] std::uint8_t kind() const noexcept { return kind_; }
+    Record& add(std::uint8_t tag, std::string_view value);
+    Record& add_u32(std::uint8_t tag, std::uint32_t value);
+    Record& add_record(std::uint8_t tag, const Record& nested);
+    [[nodiscard]] std::optional<std::string_view> get(std::uint8_t tag) const;
+    [[nodiscard]] std::string get_string(std::uint8_t tag) const;
+    [[nodiscard]] std::optional<std::uint32_t> get_u32(std::uint8_t tag) const;
+    [[nodiscard]] std::vector<std::string_view> all(std::uint8_t tag) const;
+    [[nodiscard]] std::vector<Record> all_records(std::uint8_t tag) const;
+
+    [[nodiscard]] Secret encode() const;
+    // Refuses anything malformed: another version, a truncated field, too many fields or too deep a nesting.
+    static Record decode(std::string_view bytes, int depth = 0);
+
+  private:
+    std::uint8_t kind_;
+    std::vector<std::pair<std::uint8_t, Secret>> fields_;
+};
+
+enum class Op : std::uint8_t {
+    InitiateAuth = 1,
+    Respond = 2,
+    FetchJwks = 3,
+    FetchOpenIdConfiguration = 4,
+    StartRegistration = 5,
+    CompleteRegistration = 6,
+    ListCredentials = 7,
+    DeleteCredential = 8,
+};
+const char* op_name(Op op) noexcept;
+
+// Where and as whom to talk to the pool: everything the worker needs from the configuration, which it cannot
+// read. The client secret is not here: root computes SECRET_HASH itself and sends only that.
+struct Settings {
+    std::string api_url, jwks_url, issuer, client_id;
+    std::string ca_pem;  // the text of ca_file, read and checked by root; empty: the system's trust store
+    std::string proxy;
+    std::uint32_t request_timeout_ms = 10000;
+    bool debugging = false;  // the worker adds its debug lines to the reply
+};
+
+struct Request {
+    Op op = Op::FetchJwks;
+    Settings settings;
+    std::uint32_t time_left_ms = 0;  // the caller's deadline, as time left when the request was made
+    std::string username;
+    std::optional<std::string> preferred_challenge;
+    cognito::UserContext context;
+    std::string challenge;
+    pp::Secret session;
+    std::vector<std::pair<std::string, pp::Secret>> answers;
+    std::optional<pp::Secret> secret_hash;
+    pp::Secret access_token;
+    std::string credential_json;
+    std::string credential_id;
+};
+
+// What the worker saw on the way, for the root side's status and debug log.
+struct Contact {
+    bool answered = false;
+    std::string why;
+};
+
+struct Reply {
+    std::vector<Contact> contacts;
+    std::vector<std::string> debug_lines;
+    std::optional<cognito::ServiceError> error;
+    std::optional<cognito::Step> step;
+    std::string document;  // FetchJwks
+    std::optional<cognito::OpenIdConfiguration> openid;
+    std::optional<cognito::RegistrationStart> registration;
+    std::vector<cognito::WebAuthnCredential> credentials;
+};
+
+Secret encode_request(const Request& request);
+Request decode_request(std::string_view bytes);
+Secret encode_reply(const Reply& reply);
+// Checks what the operation needs is there (a step for a sign-in call, and so on); throws ProtocolError.
+Reply decode_reply(std::string_view bytes, Op op);
+
+// One frame on a connected stream socket. send_frame throws ProtocolError when it cannot send all of it;
+// receive_frame waits until `deadline` and throws ProtocolError for a closed socket, a timeout or a frame
+// over kMaxFrame (the reason says which).
+void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_point deadline);
+Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline);
+
+}  // namespace pp::pool

@@ -1,0 +1,147 @@
+#include "worker.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <list>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+
+#include "cognito_client.hpp"
+
+namespace pp::pool {
+namespace {
+
+// What the request on this thread collects while the shared client works for it.
+thread_local Reply* current = nullptr;
+thread_local bool current_debugging = false;
+
+std::string settings_key(const Settings& s) {
+    unsigned char digest[32];
+    unsigned int len = 0;
+    EVP_Digest(s.ca_pem.data(), s.ca_pem.size(), digest, &len, EVP_sha256(), nullptr);
+    std::string key = s.api_url + '\n' + s.jwks_url + '\n' + s.issuer + '\n' + s.client_id + '\n' + s.proxy +
+                      '\n' + std::to_string(s.request_timeout_ms) + '\n';
+    key.append(reinterpret_cast<const char*>(digest), len);
+    return key;
+}
+
+// The clients of the last few settings: a reload on the root side brings new settings, and the old ones'
+// connections are given up when they fall out.
+class Clients {
+  public:
+    std::shared_ptr<cognito::Client> for_settings(const Settings& s) {
+        const std::string key = settings_key(s);
+        std::lock_guard lock(mutex_);
+        for (auto it = kept_.begin(); it != kept_.end(); ++it) {
+            if (it->first != key) continue;
+            kept_.splice(kept_.begin(), kept_, it);
+            return kept_.front().second;
+        }
+        cognito::Endpoint ep;
+        ep.api_url = s.api_url;
+        ep.jwks_url = s.jwks_url;
+        ep.issuer = s.issuer;
+        ep.client_id = s.client_id;
+        ep.ca_pem = s.ca_pem;
+        ep.proxy = s.proxy;
+        ep.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
+        ep.on_contact = [](bool answered, const std::string& why) {
+            if (current) current->contacts.push_back(Contact{answered, why});
+        };
+        ep.debugging = [] { return current_debugging; };
+        ep.debug = [](const std::string& line) {
+            if (current && current->debug_lines.size() < 64) current->debug_lines.push_back(line);
+        };
+        kept_.emplace_front(key, std::make_shared<cognito::Client>(std::move(ep)));
+        if (kept_.size() > kMaxKept) kept_.pop_back();
+        return kept_.front().second;
+    }
+
+  private:
+    static constexpr std::size_t kMaxKept = 4;
+    std::mutex mutex_;
+    std::list<std::pair<std::string, std::shared_ptr<cognito::Client>>> kept_;
+};
+
+Clients& clients() {
+    static Clients c;
+    return c;
+}
+
+void run(const Request& q, Reply& reply) {
+    const auto client = clients().for_settings(q.settings);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(q.time_left_ms);
+    std::optional<std::string_view> preferred;
+    if (q.preferred_challenge) preferred = *q.preferred_challenge;
+    switch (q.op) {
+        case Op::InitiateAuth:
+            reply.step = client->initiate_user_auth(q.username, preferred, q.secret_hash, deadline, q.context);
+            return;
+        case Op::Respond:
+            reply.step = client->respond(q.challenge, q.session, q.username, q.answers, q.secret_hash, deadline,
+                                         q.context);
+            return;
+        case Op::FetchJwks:
+            reply.document = client->fetch_jwks(deadline);
+            return;
+        case Op::FetchOpenIdConfiguration:
+            reply.openid = client->fetch_openid_configuration(deadline);
+            return;
+        case Op::StartRegistration:
+            reply.registration = client->start_webauthn_registration(q.access_token, deadline);
+            return;
+        case Op::CompleteRegistration:
+            client->complete_webauthn_registration(q.access_token, q.credential_json, deadline);
+            return;
+        case Op::ListCredentials:
+            reply.credentials = client->list_webauthn_credentials(q.access_token, deadline);
+            return;
+        case Op::DeleteCredential:
+            client->delete_webauthn_credential(q.access_token, q.credential_id, deadline);
+            return;
+    }
+}
+
+}  // namespace
+
+Reply carry_out(const Request& q) {
+    Reply reply;
+    current = &reply;
+    current_debugging = q.settings.debugging;
+    try {
+        run(q, reply);
+    } catch (const cognito::ServiceError& e) {
+        reply.error = e;
+    } catch (const std::invalid_argument& e) {
+        // Text the pool's JSON cannot carry (not UTF-8, a name it reserves): the request was never sent.
+        reply.error = cognito::ServiceError(cognito::Failure::Malformed, "InvalidRequest", e.what());
+    } catch (const std::exception& e) {
+        reply.error = cognito::ServiceError(cognito::Failure::Unreachable, "", e.what());
+    }
+    current = nullptr;
+    current_debugging = false;
+    return reply;
+}
+
+void serve_connection(int fd) noexcept {
+    try {
+        // The root side gives each request its deadline; the wait for the request itself is short, as the
+        // root side writes it at once.
+        const auto started = std::chrono::steady_clock::now();
+        const Secret bytes = receive_frame(fd, started + std::chrono::seconds(5));
+        const Request q = decode_request(bytes.view());
+        const Reply reply = carry_out(q);
+        send_frame(fd, encode_reply(reply),
+                   std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    } catch (const std::exception&) {
+        // A peer that breaks the protocol or goes away gets nothing more.
+    }
+    ::close(fd);
+    // As for the helper's login threads: OpenSSL's per-thread state freed before the thread ends.
+    OPENSSL_thread_stop();
+}
+
+}  // namespace pp::pool
