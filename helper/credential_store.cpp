@@ -63,25 +63,6 @@ void require_user(std::string_view user) {
     if (!valid_store_user(user)) throw CredentialError("invalid user name");
 }
 
-std::string base64url_encode(std::string_view bytes) {
-    static constexpr std::string_view alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (const char c : bytes) {
-        buffer = (buffer << 8) | static_cast<unsigned char>(c);
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out.push_back(alphabet[(buffer >> bits) & 0x3F]);
-        }
-    }
-    if (bits > 0) out.push_back(alphabet[(buffer << (6 - bits)) & 0x3F]);
-    return out;
-}
-
 // Nicknames are validated to be printable, so in practice only '\' is escaped; escaping every control byte
 // as well means no value, however it got here, can split a record or a line.
 std::string escape_nickname(std::string_view text) {
@@ -196,11 +177,11 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
     }
     StoredCredential c;
     c.user = user;
-    auto cred_id = cognito::base64url_decode(fields[1]);
+    auto cred_id = base64url_decode(fields[1]);
     // A plain flag rather than an optional: GCC's -O2 flow analysis misreads the optional as uninitialised.
     const bool alg_known = fields[2] == "-7" || fields[2] == "-8";
     const KeyAlgorithm alg_value = fields[2] == "-8" ? KeyAlgorithm::EdDsa : KeyAlgorithm::Es256;
-    auto public_key = cognito::base64url_decode(fields[3]);
+    auto public_key = base64url_decode(fields[3]);
     const auto created = parse_decimal<std::int64_t>(fields[5]);
     const auto last_used = parse_decimal<std::int64_t>(fields[6]);
     const auto counter = parse_decimal<std::uint32_t>(fields[7]);

@@ -6,6 +6,7 @@
 #include <span>
 #include <utility>
 
+#include "base64.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
 
@@ -13,46 +14,6 @@ namespace pp::helper {
 namespace {
 
 constexpr std::string_view kNickname = "imported from pam-u2f";
-
-enum class Alphabet { Standard, Url };
-
-// pamu2fcfg writes standard base64 with padding (OpenSSL's BIO encoder); the old U2F format used base64url
-// without it. Padding is taken when present and not required, as pam-u2f's OpenSSL decoder does not require
-// it either.
-std::optional<std::string> base64_decode(std::string_view text, Alphabet alphabet) {
-    if (text.ends_with("==")) {
-        text.remove_suffix(2);
-    } else if (text.ends_with("=")) {
-        text.remove_suffix(1);
-    }
-    if (text.size() % 4 == 1) return std::nullopt;
-    const char c62 = alphabet == Alphabet::Standard ? '+' : '-';
-    const char c63 = alphabet == Alphabet::Standard ? '/' : '_';
-    std::string out;
-    std::uint32_t buffer = 0;
-    int bits = 0;
-    for (const char c : text) {
-        int value = -1;
-        if (c >= 'A' && c <= 'Z')
-            value = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            value = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            value = c - '0' + 52;
-        else if (c == c62)
-            value = 62;
-        else if (c == c63)
-            value = 63;
-        if (value < 0) return std::nullopt;
-        buffer = (buffer << 6) | static_cast<std::uint32_t>(value);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-        }
-    }
-    return out;
-}
 
 std::optional<std::string> hex_decode(std::string_view text) {
     const auto nibble = [](char c) -> int {
@@ -121,12 +82,14 @@ std::optional<StoredCredential> parse_entry(std::string_view entry, std::string&
             return std::nullopt;
         }
     }
-    auto cred_id = base64_decode(fields[0], old_format ? Alphabet::Url : Alphabet::Standard);
+    auto cred_id =
+        base64_decode_lenient(fields[0], old_format ? Base64Alphabet::Url : Base64Alphabet::Standard);
     if (!cred_id || cred_id->empty() || cred_id->size() > kMaxCredentialIdBytes) {
         why = "key handle is not base64 of 1.." + std::to_string(kMaxCredentialIdBytes) + " bytes";
         return std::nullopt;
     }
-    auto key = old_format ? hex_decode(fields[1]) : base64_decode(fields[1], Alphabet::Standard);
+    auto key =
+        old_format ? hex_decode(fields[1]) : base64_decode_lenient(fields[1], Base64Alphabet::Standard);
     if (!key) {
         why = old_format ? "public key is not hex" : "public key is not base64";
         return std::nullopt;

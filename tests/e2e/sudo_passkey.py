@@ -40,7 +40,7 @@ def parse_args():
     ap.add_argument("--virtual-fido", help="libpp_virtual_fido.so (default: BUILD/tests/virtual_fido/...)")
     ap.add_argument("--module", help="pam_passwordless.so (default: BUILD/pam_passwordless/pam_passwordless.so)")
     ap.add_argument("--helper", help="the helper (default: BUILD/helper/pam-passwordless-helper)")
-    ap.add_argument("--cli", help="pam-passwordless (default: BUILD/helper/cli/pam-passwordless)")
+    ap.add_argument("--cli", help="pam-passwordless (default: BUILD/cli/pam-passwordless)")
     ap.add_argument("--scenario", choices=["touch", "deny", "no-key", "code"], required=True)
     ap.add_argument("--expect-messages", action="store_true",
                     help="require that sudo shows the module's messages (the touch cue, 'No security key found')")
@@ -136,7 +136,7 @@ def main():
     build = os.path.abspath(args.build_dir)
     module = os.path.abspath(args.module or os.path.join(build, "pam_passwordless", "pam_passwordless.so"))
     helper_bin = os.path.abspath(args.helper or os.path.join(build, "helper", "pam-passwordless-helper"))
-    cli = os.path.abspath(args.cli or os.path.join(build, "helper", "cli", "pam-passwordless"))
+    cli = os.path.abspath(args.cli or os.path.join(build, "cli", "pam-passwordless"))
     virtual_fido = os.path.abspath(args.virtual_fido or
                                    os.path.join(build, "tests", "virtual_fido", "libpp_virtual_fido.so"))
     sandbox = e2e.Sandbox(args.work_dir)

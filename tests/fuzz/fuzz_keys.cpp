@@ -98,8 +98,8 @@ EVP_PKEY* ed25519_key() {
 
 std::string jwk() {
     return R"({"kty":"RSA","alg":"RS256","use":"sig","kid":")" + std::string(kKid) + R"(","n":")" +
-           cognito::base64url_encode(big_endian(rsa_key(), OSSL_PKEY_PARAM_RSA_N)) + R"(","e":")" +
-           cognito::base64url_encode(big_endian(rsa_key(), OSSL_PKEY_PARAM_RSA_E)) + R"("})";
+           base64url_encode(big_endian(rsa_key(), OSSL_PKEY_PARAM_RSA_N)) + R"(","e":")" +
+           base64url_encode(big_endian(rsa_key(), OSSL_PKEY_PARAM_RSA_E)) + R"("})";
 }
 
 std::string jwks() {

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const CreationOptions& o = start.options;
-    const auto challenge = base64url_decode(o.challenge);
+    const auto challenge = pp::base64url_decode(o.challenge);
     PP_FUZZ_CHECK(challenge && challenge->size() >= 16 && challenge->size() <= 64);
     PP_FUZZ_CHECK(!o.rp_id.empty() && !o.user_id.empty() && o.user_id.size() <= max_user_handle_bytes);
     PP_FUZZ_CHECK(!o.algorithms.empty() && o.exclude_credentials.size() <= max_listed_credentials);

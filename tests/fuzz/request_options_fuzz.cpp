@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PP_FUZZ_CHECK(e.failure() == Failure::Malformed);
         return 0;
     }
-    const auto challenge = base64url_decode(options.challenge);
+    const auto challenge = pp::base64url_decode(options.challenge);
     PP_FUZZ_CHECK(challenge && challenge->size() >= 16 && challenge->size() <= 64);
     PP_FUZZ_CHECK(!options.rp_id.empty());
     PP_FUZZ_CHECK(options.allow_credentials.size() <= max_listed_credentials);

@@ -63,8 +63,8 @@ std::string sign(EVP_PKEY* key, std::string_view message) {
 }
 
 std::string base64(std::string_view bytes) {
-    const auto s = pp::cognito::base64_encode(
-        std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
+    const auto s =
+        pp::base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));
     return std::string(s.view());
 }
 
@@ -239,7 +239,7 @@ void attestations() {
 }
 
 void tokens() {
-    using pp::cognito::base64url_encode;
+    using pp::base64url_encode;
     const auto jwt = [](const std::string& header, const std::string& payload) {
         const std::string signed_part = base64url_encode(header) + "." + base64url_encode(payload);
         return signed_part + "." + base64url_encode(sign(pp::fuzz::rsa_key(), signed_part));
@@ -385,7 +385,7 @@ void wire_messages() {
 }
 
 void stored_records() {
-    using pp::cognito::base64url_encode;
+    using pp::base64url_encode;
     std::string file;
     for (const auto alg : {KeyAlgorithm::Es256, KeyAlgorithm::EdDsa}) {
         file += "v1\t" + base64url_encode(cred_id_for(alg)) + "\t" +
@@ -406,10 +406,10 @@ void pam_u2f_lines() {
     const std::string es_pk = pp::fuzz::raw_public_key(KeyAlgorithm::Es256);
     const std::string ed_pk = pp::fuzz::raw_public_key(KeyAlgorithm::EdDsa);
     write("pam_u2f_import", "authfile",
-          "# written by pamu2fcfg\nalice:" + base64(es_id) + "," + base64(es_pk) +
-              ",es256,+presence:" + base64(ed_id) + "," + base64(ed_pk) + ",eddsa,+presence+verification\n" +
-              "bob:*," + base64(es_pk) + ",es256,+presence+pin\r\n\ncarol:" +
-              pp::cognito::base64url_encode("old-u2f-handle") + "," + hex("\x04" + es_pk) + "\n");
+          "# written by pamu2fcfg\nalice:" + base64(es_id) + "," + base64(es_pk) + ",es256,+presence:" +
+              base64(ed_id) + "," + base64(ed_pk) + ",eddsa,+presence+verification\n" + "bob:*," +
+              base64(es_pk) + ",es256,+presence+pin\r\n\ncarol:" + pp::base64url_encode("old-u2f-handle") +
+              "," + hex("\x04" + es_pk) + "\n");
     write("pam_u2f_import", "replaced-line",
           "alice:" + base64(es_id) + "," + base64(es_pk) + ",ES256,\nalice:" + base64(ed_id) + "," +
               base64(ed_pk) + ",EdDSA,+verification\ndave:AAAA,BBBB,rs256,\n");

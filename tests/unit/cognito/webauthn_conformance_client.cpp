@@ -41,7 +41,7 @@ struct State {
 
     void save(const std::string& path) const {
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
-        out << base64url_encode(cred_id) << '\n' << base64url_encode(user_id) << '\n' << pem;
+        out << pp::base64url_encode(cred_id) << '\n' << pp::base64url_encode(user_id) << '\n' << pem;
         if (!out) throw std::runtime_error("cannot write " + path);
     }
     static State load(const std::string& path) {
@@ -50,8 +50,8 @@ struct State {
         std::getline(in, id);
         std::getline(in, user);
         State state;
-        state.cred_id = base64url_decode(id).value();
-        state.user_id = base64url_decode(user).value();
+        state.cred_id = pp::base64url_decode(id).value();
+        state.user_id = pp::base64url_decode(user).value();
         state.pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
         return state;
     }
@@ -63,7 +63,7 @@ std::string through_libfido2(const std::string& raw) {
 }
 
 std::string another_challenge() {
-    return base64url_encode(t::random_bytes(16));
+    return pp::base64url_encode(t::random_bytes(16));
 }
 
 void print(const std::map<std::string, std::string>& variants) {
@@ -152,7 +152,9 @@ int do_authenticate(const std::string& answer_file, const std::string& origin, c
     // The pool's WEB_AUTHN challenge: the options are a JSON string inside ChallengeParameters.
     const Step step = parse_step(read_file(answer_file));
     if (step.challenge != "WEB_AUTHN") throw std::runtime_error("not a WEB_AUTHN challenge");
-    const RequestOptions options = parse_request_options(step.parameters.at("CREDENTIAL_REQUEST_OPTIONS"));
+    // parse_step read the options out of the parameters (the worker sends them on typed).
+    if (!step.request_options) throw std::runtime_error("no request options: " + step.request_options_error);
+    const RequestOptions& options = *step.request_options;
     const State state = State::load(state_file);
     bool allowed = false;
     for (const std::string& id : options.allow_credentials) allowed = allowed || id == state.cred_id;

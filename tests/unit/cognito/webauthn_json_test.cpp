@@ -89,7 +89,10 @@ TEST(RequestOptions, AwsExampleThroughTheChallengeParameters) {
     const Step step = parse_step(answer);
     ASSERT_EQ(step.challenge, "WEB_AUTHN");
 
-    const RequestOptions parsed = parse_request_options(step.parameters.at("CREDENTIAL_REQUEST_OPTIONS"));
+    // Read out of the parameters, typed: the root helper gets the options, not their JSON.
+    EXPECT_EQ(step.parameters.count("CREDENTIAL_REQUEST_OPTIONS"), 0u);
+    ASSERT_TRUE(step.request_options.has_value()) << step.request_options_error;
+    const RequestOptions& parsed = *step.request_options;
     EXPECT_EQ(parsed.challenge, challenge);
     EXPECT_EQ(parsed.rp_id, "auth.example.com");
     EXPECT_EQ(parsed.allow_credentials, (std::vector<std::string>{cred_a, cred_b}));

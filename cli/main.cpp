@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "base64url.hpp"
+#include "base64.hpp"
 #include "channel.hpp"
 #include "credential_table.hpp"
 #include "helper_connection.hpp"
@@ -233,7 +233,7 @@ std::string pool_credential_id(const std::string& text) {
 // The credential id as typed (whole or a start of it, base64url as 'list' prints it): the helper resolves it
 // against the account's credentials, which this program does not see before the helper's checks.
 std::string credential_id(const std::string& text) {
-    if (text.empty() || !pp::cli::is_base64url(text))
+    if (text.empty() || !pp::is_base64url(text))
         throw UsageError("'" + text + "' is not a credential ID as 'list' prints it");
     check_id_length(text);
     return text;
