@@ -27,7 +27,8 @@ std::shared_ptr<const Runtime> Runtime::load(
     // The worker cannot read the file (it is root's, and the worker is not): it gets the text root checked.
     pool.wire.ca_pem = c.ca_pem;
     pool.wire.proxy = c.proxy;
-    pool.wire.request_timeout_ms = static_cast<std::uint32_t>(c.request_timeout.count());
+    pool.wire.request_timeout_ms = static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.request_timeout).count());
     pool.client_secret = c.client_secret;
     pool.debugging = [] { return debug_logging(); };
     pool.debug = [](const std::string& line) { debug_line("user pool: %s", loggable(line, 400).c_str()); };
