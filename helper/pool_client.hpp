@@ -5,10 +5,11 @@
 //
 // The trust boundary: a worker taken over by whoever controls the network path can refuse or delay every
 // login (as a network outage would), see the sessions, codes and tokens that pass through it, and lie about
-// what the pool said; it cannot make root accept a login, as every sign-in ends in an ID token that root
-// verifies against the pool's keys (pinned in a root-owned file where the admin wants even the key set out of
-// the worker's reach), and it cannot read or write anything of the machine's (credential store, limits,
-// identity map, client secret).
+// what the pool said. Every sign-in ends in an ID token that root verifies itself, against the pool's keys:
+// fetched through the worker, a compromised worker could serve its own keys and mint tokens root accepts for
+// any account the identity map binds; pinned in a root-owned file ([pool] jwks_file), it cannot. It can never
+// read or write anything of the machine's (credential store, limits, identity map, client secret) nor choose
+// the local account a token binds to.
 #pragma once
 
 #include <sys/types.h>
