@@ -2,8 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <signal.h>
 #include <limits.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "secret_hash.hpp"
 
@@ -110,7 +111,16 @@ class SpawnedLink final : public WorkerLink {
         UniqueFd ours(pair[0]), theirs(pair[1]);
         const bool as_root = ::geteuid() == 0;
         const char* const argv[] = {"pam-passwordless-pool", "--fd", "3", nullptr};
-        const char* const envp[] = {nullptr};
+        // An empty environment: nothing of the helper's caller or of the helper reaches the worker. A build
+        // with the sanitizers passes their settings on, so the worker's reports land where the tests look.
+        std::vector<const char*> envp;
+#if defined(__SANITIZE_ADDRESS__)
+        for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+            for (char** e = environ; *e != nullptr; ++e)
+                if (std::strncmp(*e, name, std::strlen(name)) == 0 && (*e)[std::strlen(name)] == '=')
+                    envp.push_back(*e);
+#endif
+        envp.push_back(nullptr);
         const pid_t pid = ::fork();
         if (pid < 0) unreachable(std::string("fork: ") + std::strerror(errno));
         if (pid == 0) {
@@ -127,7 +137,7 @@ class SpawnedLink final : public WorkerLink {
                 // No way back.
                 if (::setuid(0) == 0) ::_exit(126);
             }
-            ::execve(program_.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+            ::execve(program_.c_str(), const_cast<char* const*>(argv), const_cast<char* const*>(envp.data()));
             ::_exit(127);
         }
         pid_ = pid;
@@ -135,8 +145,10 @@ class SpawnedLink final : public WorkerLink {
     }
 
     void stop() noexcept {
-        control_.reset();  // the worker ends when it reads the end of this socket
+        control_.reset();  // a worker ends when it reads the end of this socket
         if (pid_ > 0) {
+            // One that does not (it hangs, or it is no longer the program it was) must not hold this thread.
+            ::kill(pid_, SIGKILL);
             while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
             }
             pid_ = -1;
@@ -182,7 +194,8 @@ void use_worker_socket(std::string path) {
 std::shared_ptr<WorkerLink> worker_link() {
     std::lock_guard lock(link_mutex);
     if (!the_link)
-        the_link = link_socket.empty() ? WorkerLink::spawned(default_worker_path()) : WorkerLink::at_socket(link_socket);
+        the_link = link_socket.empty() ? WorkerLink::spawned(default_worker_path())
+                                       : WorkerLink::at_socket(link_socket);
     return the_link;
 }
 
@@ -227,8 +240,8 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
     if (settings_.debug)
         for (const auto& line : reply.debug_lines) settings_.debug(line);
     if (reply.error) {
-        // Text the pool's JSON cannot carry was refused before anything was sent, as the client in this process
-        // did: the callers tell the person, not the pool's status.
+        // Text the pool's JSON cannot carry was refused before anything was sent, as the client in this
+        // process did: the callers tell the person, not the pool's status.
         if (reply.error->name() == "InvalidRequest") throw std::invalid_argument(reply.error->message());
         throw *reply.error;
     }
@@ -237,7 +250,8 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
 
 cognito::Step PoolClient::initiate_user_auth(std::string_view username,
                                              std::optional<std::string_view> preferred_challenge,
-                                             cognito::Deadline deadline, const cognito::UserContext& context) {
+                                             cognito::Deadline deadline,
+                                             const cognito::UserContext& context) {
     auto q = request(pool::Op::InitiateAuth, deadline);
     q.username = username;
     if (preferred_challenge) q.preferred_challenge = std::string(*preferred_challenge);
@@ -246,7 +260,8 @@ cognito::Step PoolClient::initiate_user_auth(std::string_view username,
     return std::move(*exchange(q, deadline).step);
 }
 
-cognito::Step PoolClient::respond(std::string_view challenge, const Secret& session, std::string_view username,
+cognito::Step PoolClient::respond(std::string_view challenge, const Secret& session,
+                                  std::string_view username,
                                   const std::vector<std::pair<std::string, Secret>>& answers,
                                   cognito::Deadline deadline, const cognito::UserContext& context) {
     auto q = request(pool::Op::Respond, deadline);

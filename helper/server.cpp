@@ -30,6 +30,7 @@
 #include "helper_state.hpp"
 #include "login.hpp"
 #include "runtime.hpp"
+#include "spent_stack.hpp"
 
 namespace pp::helper {
 namespace {
@@ -42,33 +43,6 @@ constexpr std::size_t kLoginStack = 512 * 1024;
 // Connections open at once beyond the three pools' sum: room for those whose first message is still on its
 // way, so a remote flood refused after reading cannot shut local callers out at accept.
 constexpr int kPendingHeadroom = 256;
-
-// A login's secrets pass through its thread's stack (a code on its way into a request, a token being parsed),
-// and the thread serves the next login with the same stack (glibc also keeps an ended thread's stack for the
-// next thread it starts): wipe what this login used. The 64 KiB just below this frame, where a login's frames
-// lie (a code login reaches about 30 KiB down: libcurl, OpenSSL, json-c), are zeroed and stay resident for
-// the next login; the pages below them are given back (MADV_DONTNEED: they read as zeros afterwards and cost
-// no memory; for pages no login touched, which is the usual case, the call finds nothing to do).
-[[gnu::noinline]] void wipe_spent_stack() {
-    pthread_attr_t attr;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
-    void* low = nullptr;
-    std::size_t size = 0;
-    const bool known = pthread_attr_getstack(&attr, &low, &size) == 0;
-    pthread_attr_destroy(&attr);
-    if (!known) return;
-    constexpr std::uintptr_t kPage = 4096, kNear = 64 * 1024, kMargin = 32 * 1024;
-    const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
-    const auto base = reinterpret_cast<std::uintptr_t>(low);
-    if (here > base + size || here < base + kMargin + kNear + kPage) return;
-    const std::uintptr_t released_from = (base + kMargin + kPage - 1) & ~(kPage - 1);
-    const std::uintptr_t released_to = (here - kNear) & ~(kPage - 1);
-    if (released_to > released_from)
-        ::madvise(reinterpret_cast<void*>(released_from), released_to - released_from, MADV_DONTNEED);
-    const std::size_t near = here - released_to - 512;
-    auto* spent = static_cast<char*>(__builtin_alloca(near));
-    explicit_bzero(spent, near);
-}
 
 // The threads logins run on. A thread that ends a login waits a while for the next one instead of ending:
 // starting a thread costs a clone, a fresh stack's page faults and OpenSSL's per-thread state (its random

@@ -1,6 +1,7 @@
-// pam-passwordless-pool: the network worker. It talks HTTPS to the user pool for the root helper and hands back
-// what the answers mean, typed (pool_protocol.hpp). It holds no secret of the machine's: no client secret (root
-// sends SECRET_HASH), no credential, no state; it reads no configuration file. It never runs as root.
+// pam-passwordless-pool: the network worker. It talks HTTPS to the user pool for the root helper and hands
+// back what the answers mean, typed (pool_protocol.hpp). It holds no secret of the machine's: no client
+// secret (root sends SECRET_HASH), no credential, no state; it reads no configuration file. It never runs as
+// root.
 //
 // Two ways to be started:
 //   --fd N   by the helper itself (spawned): N is a SOCK_SEQPACKET socket over which each connection arrives
@@ -8,6 +9,7 @@
 //   (none)   by systemd (pam-passwordless-pool.socket): the listening socket is LISTEN_FDS' first; only root
 //            may connect.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -16,12 +18,13 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
-#include <thread>
 
+#include "spent_stack.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -29,7 +32,19 @@ namespace {
 constexpr const char* kProgram = "pam-passwordless-pool: ";
 // More connections at once than the helper ever makes (one per login in flight), yet bounded.
 constexpr int kMaxConnections = 4096;
+// A request's thread runs libcurl, OpenSSL and json-c: a few tens of KiB of stack (as the helper's login
+// threads, helper/server.cpp). 512 KiB leaves a wide margin; 4096 of them cost address space, not memory.
+constexpr std::size_t kConnectionStack = 512 * 1024;
 std::atomic<int> connections{0};
+
+void* connection_thread(void* arg) {
+    const int fd = static_cast<int>(reinterpret_cast<std::intptr_t>(arg));
+    pp::pool::serve_connection(fd);
+    // The request's session, code or token passed through this stack, and glibc gives it to the next thread.
+    pp::wipe_spent_stack();
+    connections.fetch_sub(1);
+    return nullptr;
+}
 
 void serve_in_thread(int fd) {
     if (connections.fetch_add(1) >= kMaxConnections) {
@@ -37,12 +52,17 @@ void serve_in_thread(int fd) {
         ::close(fd);
         return;
     }
-    try {
-        std::thread([fd] {
-            pp::pool::serve_connection(fd);
-            connections.fetch_sub(1);
-        }).detach();
-    } catch (const std::exception&) {
+    pthread_attr_t attr;
+    pthread_t thread;
+    bool started = false;
+    if (pthread_attr_init(&attr) == 0) {
+        started = pthread_attr_setstacksize(&attr, kConnectionStack) == 0 &&
+                  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+                  pthread_create(&thread, &attr, connection_thread,
+                                 reinterpret_cast<void*>(static_cast<std::intptr_t>(fd))) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    if (!started) {
         connections.fetch_sub(1);
         ::close(fd);
     }
@@ -112,7 +132,8 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "--fd") {
         char* end = nullptr;
         const long fd = std::strtol(argv[2], &end, 10);
-        if (end == argv[2] || *end != '\0' || fd < 0 || fd > 1024 || ::fcntl(static_cast<int>(fd), F_GETFD) < 0) {
+        if (end == argv[2] || *end != '\0' || fd < 0 || fd > 1024 ||
+            ::fcntl(static_cast<int>(fd), F_GETFD) < 0) {
             std::cerr << kProgram << "--fd needs an open descriptor\n";
             return 2;
         }
@@ -122,10 +143,12 @@ int main(int argc, char** argv) {
     if (argc == 1) {
         const char* pid = std::getenv("LISTEN_PID");
         const char* fds = std::getenv("LISTEN_FDS");
-        if (pid == nullptr || fds == nullptr || std::to_string(::getpid()) != pid || std::string(fds) != "1") {
-            std::cerr << kProgram
-                      << "no socket from systemd (pam-passwordless-pool.socket); the helper starts this program "
-                         "itself when it has no such socket\n";
+        if (pid == nullptr || fds == nullptr || std::to_string(::getpid()) != pid ||
+            std::string(fds) != "1") {
+            std::cerr
+                << kProgram
+                << "no socket from systemd (pam-passwordless-pool.socket); the helper starts this program "
+                   "itself when it has no such socket\n";
             return 2;
         }
         ::unsetenv("LISTEN_PID");

@@ -1,6 +1,7 @@
-// Secrets do not outlive their login in the helper: after code logins (right and wrong codes) no code,
-// Session or token the user pool issued is anywhere in the live helper's memory, and an aborted helper leaves
-// no core file, even with its core size limit lifted from outside (it is not dumpable).
+// Secrets do not outlive their login in the helper nor in its network worker: after code logins (right and
+// wrong codes) no code, Session or token the user pool issued is anywhere in the live helper's memory or the
+// worker's, and an aborted helper leaves no core file, even with its core size limit lifted from outside (it
+// is not dumpable).
 #include <gtest/gtest.h>
 #include <security/pam_appl.h>
 #include <sys/resource.h>
@@ -9,6 +10,7 @@
 
 #include <fcntl.h>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <set>
@@ -28,6 +30,32 @@ constexpr const char* kIdentities =
 // Wrong codes a person typed: secrets too (a typo of the right one is close to it). Distinct from anything
 // the pool sends, which is random.
 const std::vector<std::string> kTypedWrongCodes = {"73519246", "84620357", "95731468"};
+
+// The network worker the helper started (pool_worker/main.cpp), found as its child by name; -1 if none.
+pid_t worker_of(pid_t helper) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        std::ifstream in(entry.path() / "stat");
+        std::string stat;
+        if (!std::getline(in, stat)) continue;
+        // pid (comm) state ppid ...; comm is cut to 15 characters.
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos || stat.find("(pam-passwordles") == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 2));
+        char state = 0;
+        pid_t parent = -1;
+        rest >> state >> parent;
+        if (parent == helper) return static_cast<pid_t>(std::stol(entry.path().filename().string()));
+    }
+    return -1;
+}
+
+int threads_of(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
+    return -1;
+}
 
 class KeptSecrets : public StandInTest {
   protected:
@@ -107,6 +135,22 @@ TEST_F(KeptSecrets, NoCodeSessionOrTokenOutlivesItsLogin) {
                  h.mapping + "\n";
     }
     EXPECT_TRUE(hits.empty()) << found.size() << " secret(s) still in the helper's memory:\n" << where;
+
+    // The worker carried every code, Session and token to and from the pool. Its requests are over when
+    // their threads are gone (each wipes its stack as it ends).
+    const pid_t worker = worker_of(helper_->pid());
+    ASSERT_GT(worker, 0) << "no network worker beside the helper";
+    ASSERT_TRUE(wait_until([&] { return threads_of(worker) == 1; })) << threads_of(worker);
+    const auto worker_hits = find_in_memory(worker, needles);
+    std::set<std::string> worker_found;
+    std::string worker_where;
+    for (const auto& h : worker_hits) {
+        worker_found.insert(h.needle_name);
+        worker_where += h.needle_name + " at 0x" + (std::ostringstream() << std::hex << h.address).str() +
+                        " in " + h.mapping + "\n";
+    }
+    EXPECT_TRUE(worker_hits.empty()) << worker_found.size() << " secret(s) still in the worker's memory:\n"
+                                     << worker_where;
 }
 
 // Aborts the helper and says whether the kernel wrote a core of it (it reports that to the parent), and
