@@ -6,9 +6,10 @@ against one local user-pool stand-in, with the real module under the real libpam
                           [--cold-runs 15] [--work-dir DIR] [--json FILE]
 
 1. Helper CPU per code login: for each round and each helper in turn, a warm-up round of --logins logins at
-   --logins in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat) over the
-   measured round divided by the logins. TLS handshakes: the helper keeps at most 8 idle HTTPS connections
-   (helper/cognito/http_client.cpp), so at 200 in flight most requests of a round open a connection. The
+   --logins in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat), with its
+   network worker's where it has one (pool_worker/, a child process; the root process alone is shown too), over
+   the measured round divided by the logins. TLS handshakes: the client keeps at most 8 idle HTTPS connections
+   (pool_worker/http_client.cpp), so at 200 in flight most requests of a round open a connection. The
    script counts the connections each measured round opens (the helper's sockets to the stand-in, sampled
    every 5 ms with ss) and measures a second figure at 8 in flight after a warm-up at 8, where no connection is
    opened: that one is the CPU per login without handshakes. Both helpers get the same treatment.
@@ -39,10 +40,29 @@ SERVICE = "pp-bench"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+def process_tree(pid):
+    """The helper and the processes it started: the network worker (pool_worker/), where the helper has one."""
+    pids = [pid]
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as f:
+                pids += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def cpu_ticks(pid, root_only=False):
+    """utime + stime of the helper and its worker (root_only: the root process alone)."""
+    total = 0
+    for p in [pid] if root_only else process_tree(pid):
+        try:
+            with open(f"/proc/{p}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+        except OSError:
+            pass  # ended between the listing and the read
+    return total
 
 
 class ConnectionCounter:
@@ -54,7 +74,8 @@ class ConnectionCounter:
     def sample(self):
         out = subprocess.run(["ss", "-tnpH", "state", "established", f"( dport = :{self.port} )"],
                              capture_output=True, text=True).stdout
-        return {line.split()[2] for line in out.splitlines() if f"pid={self.pid}," in line}
+        pids = process_tree(self.pid)
+        return {line.split()[2] for line in out.splitlines() if any(f"pid={p}," in line for p in pids)}
 
     def __enter__(self):
         self.before = self.sample()
@@ -141,11 +162,12 @@ def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
 
 def cpu_round(driver, helper, users, logins, concurrency, outbox, port, tag):
     run_logins(driver, helper, users, logins, concurrency, outbox, tag + "-warm")
-    before = cpu_ticks(helper.proc.pid)
+    before, root_before = cpu_ticks(helper.proc.pid), cpu_ticks(helper.proc.pid, root_only=True)
     with ConnectionCounter(helper.proc.pid, port) as conns:
         run_logins(driver, helper, users, logins, concurrency, outbox, tag)
     ms = (cpu_ticks(helper.proc.pid) - before) * 1000.0 / TICK
-    return ms / logins, conns.new
+    root_ms = (cpu_ticks(helper.proc.pid, root_only=True) - root_before) * 1000.0 / TICK
+    return ms / logins, root_ms / logins, conns.new
 
 
 def main():
@@ -198,6 +220,7 @@ def main():
                    for label, binary in binaries.items()]
 
         results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
+                             "root_cpu_ms_per_login_200": [], "root_cpu_ms_per_login_8": [],
                              "new_connections_8": [], "cold_minus_warm_ms": [], "start_to_socket_ms": []}
                    for h in helpers}
         for h in helpers:
@@ -206,12 +229,14 @@ def main():
         for r in range(args.rounds):
             for h in helpers:
                 for level in (args.logins, 8):
-                    ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port, f"r{r}-{level}")
+                    ms, root_ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port,
+                                                 f"r{r}-{level}")
                     key = 200 if level == args.logins else 8
                     results[h.label][f"cpu_ms_per_login_{key}"].append(ms)
+                    results[h.label][f"root_cpu_ms_per_login_{key}"].append(root_ms)
                     results[h.label][f"new_connections_{key}"].append(new)
-                    print(f"  round {r} {h.label:>9}: {level:>3} in flight: {ms:6.3f} ms CPU per login, "
-                          f"{new} new TLS connections", flush=True)
+                    print(f"  round {r} {h.label:>9}: {level:>3} in flight: {ms:6.3f} ms CPU per login "
+                          f"({root_ms:6.3f} in the root process), {new} new TLS connections", flush=True)
         for h in helpers:
             h.stop()
 
@@ -240,7 +265,8 @@ def main():
             s = summary[label]
             print(f"  {label:>9}: CPU/login at {args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
                   f"({s['new_connections_200']:.0f} new TLS connections a round); at 8 in flight "
-                  f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); cold - warm "
+                  f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); in the root process alone "
+                  f"{s['root_cpu_ms_per_login_200']:.3f} and {s['root_cpu_ms_per_login_8']:.3f} ms; cold - warm "
                   f"{s['cold_minus_warm_ms']:.1f} ms (start to socket {s['start_to_socket_ms']:.1f} ms)")
         b, t = summary["baseline"], summary["this tree"]
         print(f"  ratios this tree / baseline: CPU at {args.logins}: {t['cpu_ms_per_login_200'] / b['cpu_ms_per_login_200']:.2f}, "

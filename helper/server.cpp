@@ -29,134 +29,15 @@
 #include "channel.hpp"
 #include "helper_state.hpp"
 #include "login.hpp"
+#include "reused_threads.hpp"
 #include "runtime.hpp"
-#include "spent_stack.hpp"
 
 namespace pp::helper {
 namespace {
 
-// Each login is a thread that mostly waits on the person: a small stack lets the helper hold thousands.
-// What a login calls (libcurl with OpenSSL, json-c, libfido2's COSE code) needs a few tens of KiB; 512 KiB
-// leaves a wide margin and still costs 1000 parked logins only address space, not memory.
-constexpr std::size_t kLoginStack = 512 * 1024;
-
 // Connections open at once beyond the three pools' sum: room for those whose first message is still on its
 // way, so a remote flood refused after reading cannot shut local callers out at accept.
 constexpr int kPendingHeadroom = 256;
-
-// The threads logins run on. A thread that ends a login waits a while for the next one instead of ending:
-// starting a thread costs a clone, a fresh stack's page faults and OpenSSL's per-thread state (its random
-// generators) again, which at hundreds of logins a second was a tenth of the helper's CPU. Idle threads are
-// few (kMaxIdle) and leave after kIdleFor; a login that finds none idle gets a new thread, so a flood of
-// parked logins still costs one thread each and nothing waits for a thread.
-class LoginThreads : public std::enable_shared_from_this<LoginThreads> {
-  public:
-    using Work = std::unique_ptr<std::function<void()>>;
-
-    // False when the system has no thread to give.
-    bool start(std::function<void()> work) {
-        auto owned = std::make_unique<std::function<void()>>(std::move(work));
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return false;
-            if (waiting_ > queue_.size()) {
-                queue_.push_back(std::move(owned));
-                wake_.notify_one();
-                return true;
-            }
-            ++live_;
-        }
-        struct Start {
-            std::shared_ptr<LoginThreads> pool;
-            Work first;
-        };
-        auto start = std::make_unique<Start>(Start{shared_from_this(), std::move(owned)});
-        pthread_attr_t attr;
-        int r = pthread_attr_init(&attr);
-        if (r == 0) {
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            pthread_attr_setstacksize(&attr, kLoginStack);
-            pthread_t t;
-            r = pthread_create(
-                &t, &attr,
-                [](void* arg) -> void* {
-                    std::unique_ptr<Start> s(static_cast<Start*>(arg));
-                    auto pool = std::move(s->pool);
-                    Work work = std::move(s->first);
-                    s.reset();
-                    pool->serve(std::move(work));
-                    return nullptr;
-                },
-                start.get());
-            pthread_attr_destroy(&attr);
-        }
-        // The thread owns its first login from here on; when it could not start, `start` frees it.
-        if (r == 0) {
-            static_cast<void>(start.release());
-            return true;
-        }
-        std::lock_guard lock(mutex_);
-        --live_;
-        ended_.notify_all();
-        return false;
-    }
-
-    // Sends the idle threads away and waits (up to `limit`) for every thread to be gone, so that none is
-    // still freeing its OpenSSL state while the process exits: a thread whose login has just ended (its
-    // connection closed, so a stop no longer waits for it) has still to wipe its stack and leave.
-    void stop(std::chrono::milliseconds limit) {
-        std::unique_lock lock(mutex_);
-        stopping_ = true;
-        wake_.notify_all();
-        ended_.wait_for(lock, limit, [&] { return live_ == 0; });
-    }
-
-  private:
-    static constexpr std::size_t kMaxIdle = 16;
-    static constexpr const char* kBusyName = "pp-login";
-    static constexpr const char* kIdleName = "pp-idle";
-    static constexpr auto kIdleFor = std::chrono::seconds(30);
-
-    void serve(Work work) {
-        for (;;) {
-            {
-                std::lock_guard lock(mutex_);
-                ++busy_;
-            }
-            // The name tells a login's thread from an idle one (/proc/PID/task/*/comm): the tests and benches
-            // wait for the helper to have no login left running by it.
-            pthread_setname_np(pthread_self(), kBusyName);
-            (*work)();
-            work.reset();
-            wipe_spent_stack();
-            pthread_setname_np(pthread_self(), kIdleName);
-            std::unique_lock lock(mutex_);
-            --busy_;
-            if (stopping_ || waiting_ >= kMaxIdle) break;
-            ++waiting_;
-            wake_.wait_for(lock, kIdleFor, [&] { return stopping_ || !queue_.empty(); });
-            --waiting_;
-            if (queue_.empty()) break;
-            work = std::move(queue_.front());
-            queue_.pop_front();
-        }
-        // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread ends,
-        // which may be after a stop has seen it leave and the process is exiting: free it now. (Seen as
-        // leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
-        OPENSSL_thread_stop();
-        std::lock_guard lock(mutex_);
-        --live_;
-        ended_.notify_all();
-    }
-
-    std::mutex mutex_;
-    std::condition_variable wake_, ended_;
-    std::deque<Work> queue_;
-    std::size_t waiting_ = 0;  // threads idle, waiting for a login
-    std::size_t busy_ = 0;     // threads running a login
-    std::size_t live_ = 0;     // all threads of the pool
-    bool stopping_ = false;
-};
 
 // Closes a login's connection after its last message. A unix socket closed with unread messages makes the
 // peer's next receive fail with ECONNRESET before it reads what is queued for it: a person's answer that
@@ -270,7 +151,18 @@ int serve(UniqueFd listener, const std::string& config_path) {
 
     // Shared with the login threads, which may outlive this function when a stop times out.
     auto admission = std::make_shared<Admission>();
-    auto threads = std::make_shared<LoginThreads>();
+    // Each login is a thread that mostly waits on the person: a small stack lets the helper hold thousands.
+    // What a login calls (libcurl with OpenSSL, json-c, libfido2's COSE code) needs a few tens of KiB; 512
+    // KiB leaves a wide margin and still costs 1000 parked logins only address space, not memory. The
+    // thread's name tells a login's thread from an idle one (/proc/PID/task/*/comm): the tests and benches
+    // wait for the helper to have no login left running by it.
+    auto threads = std::make_shared<ReusedThreads>(ReusedThreads::Options{
+        .stack_size = 512 * 1024, .busy_name = "pp-login", .idle_name = "pp-idle", .at_exit = [] {
+            // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread
+            // ends, which may be after a stop has seen it leave and the process is exiting: free it now.
+            // (Seen as leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
+            OPENSSL_thread_stop();
+        }});
     // Set when the last login of a burst ends; the memory the burst freed is given back once the helper has
     // been idle for a poll interval (see below).
     auto trim_due = std::make_shared<std::atomic<bool>>(false);

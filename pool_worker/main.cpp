@@ -9,7 +9,7 @@
 //   (none)   by systemd (pam-passwordless-pool.socket): the listening socket is LISTEN_FDS' first; only root
 //            may connect.
 #include <fcntl.h>
-#include <pthread.h>
+#include <openssl/crypto.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -18,13 +18,13 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 
-#include "spent_stack.hpp"
+#include "reused_threads.hpp"
 #include "worker.hpp"
 
 namespace {
@@ -32,18 +32,18 @@ namespace {
 constexpr const char* kProgram = "pam-passwordless-pool: ";
 // More connections at once than the helper ever makes (one per login in flight), yet bounded.
 constexpr int kMaxConnections = 4096;
-// A request's thread runs libcurl, OpenSSL and json-c: a few tens of KiB of stack (as the helper's login
-// threads, helper/server.cpp). 512 KiB leaves a wide margin; 4096 of them cost address space, not memory.
-constexpr std::size_t kConnectionStack = 512 * 1024;
 std::atomic<int> connections{0};
 
-void* connection_thread(void* arg) {
-    const int fd = static_cast<int>(reinterpret_cast<std::intptr_t>(arg));
-    pp::pool::serve_connection(fd);
-    // The request's session, code or token passed through this stack, and glibc gives it to the next thread.
-    pp::wipe_spent_stack();
-    connections.fetch_sub(1);
-    return nullptr;
+// A request's thread runs libcurl, OpenSSL and json-c: a few tens of KiB of stack (as the helper's login
+// threads, helper/server.cpp). 512 KiB leaves a wide margin; 4096 of them cost address space, not memory.
+// Threads are kept for the next request (common/reused_threads.hpp) and wipe their stacks between requests.
+pp::ReusedThreads& threads() {
+    static const auto pool = std::make_shared<pp::ReusedThreads>(pp::ReusedThreads::Options{
+        .stack_size = 512 * 1024, .busy_name = "pp-request", .idle_name = "pp-idle", .at_exit = [] {
+            // OpenSSL's per-thread state (random generators, error queue) freed with the thread.
+            OPENSSL_thread_stop();
+        }});
+    return *pool;
 }
 
 void serve_in_thread(int fd) {
@@ -52,15 +52,13 @@ void serve_in_thread(int fd) {
         ::close(fd);
         return;
     }
-    pthread_attr_t attr;
-    pthread_t thread;
     bool started = false;
-    if (pthread_attr_init(&attr) == 0) {
-        started = pthread_attr_setstacksize(&attr, kConnectionStack) == 0 &&
-                  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-                  pthread_create(&thread, &attr, connection_thread,
-                                 reinterpret_cast<void*>(static_cast<std::intptr_t>(fd))) == 0;
-        pthread_attr_destroy(&attr);
+    try {
+        started = threads().start([fd] {
+            pp::pool::serve_connection(fd);
+            connections.fetch_sub(1);
+        });
+    } catch (const std::exception&) {
     }
     if (!started) {
         connections.fetch_sub(1);

@@ -78,11 +78,12 @@ void run(const Request& q, Reply& reply) {
     if (q.preferred_challenge) preferred = *q.preferred_challenge;
     switch (q.op) {
         case Op::InitiateAuth:
-            reply.step = client->initiate_user_auth(q.username, preferred, q.secret_hash, deadline, q.context);
+            reply.step =
+                client->initiate_user_auth(q.username, preferred, q.secret_hash, deadline, q.context);
             return;
         case Op::Respond:
-            reply.step = client->respond(q.challenge, q.session, q.username, q.answers, q.secret_hash, deadline,
-                                         q.context);
+            reply.step = client->respond(q.challenge, q.session, q.username, q.answers, q.secret_hash,
+                                         deadline, q.context);
             return;
         case Op::FetchJwks:
             reply.document = client->fetch_jwks(deadline);
@@ -134,14 +135,11 @@ void serve_connection(int fd) noexcept {
         const Secret bytes = receive_frame(fd, started + std::chrono::seconds(5));
         const Request q = decode_request(bytes.view());
         const Reply reply = carry_out(q);
-        send_frame(fd, encode_reply(reply),
-                   std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        send_frame(fd, encode_reply(reply), std::chrono::steady_clock::now() + std::chrono::seconds(5));
     } catch (const std::exception&) {
         // A peer that breaks the protocol or goes away gets nothing more.
     }
     ::close(fd);
-    // As for the helper's login threads: OpenSSL's per-thread state freed before the thread ends.
-    OPENSSL_thread_stop();
 }
 
 }  // namespace pp::pool

@@ -50,11 +50,17 @@ pid_t worker_of(pid_t helper) {
     return -1;
 }
 
-int threads_of(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    for (std::string line; std::getline(in, line);)
-        if (line.starts_with("Threads:")) return std::stoi(line.substr(8));
-    return -1;
+// The worker's threads still serving a request (named so by pool_worker/main.cpp).
+int requests_of(pid_t pid) {
+    std::error_code ec;
+    int busy = 0;
+    for (const auto& task :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream comm(task.path() / "comm");
+        std::string name;
+        if (std::getline(comm, name) && name == "pp-request") ++busy;
+    }
+    return ec ? -1 : busy;
 }
 
 class KeptSecrets : public StandInTest {
@@ -136,11 +142,11 @@ TEST_F(KeptSecrets, NoCodeSessionOrTokenOutlivesItsLogin) {
     }
     EXPECT_TRUE(hits.empty()) << found.size() << " secret(s) still in the helper's memory:\n" << where;
 
-    // The worker carried every code, Session and token to and from the pool. Its requests are over when
-    // their threads are gone (each wipes its stack as it ends).
+    // The worker carried every code, Session and token to and from the pool. Its requests are over when no
+    // thread serves one (each wipes its stack after its request).
     const pid_t worker = worker_of(helper_->pid());
     ASSERT_GT(worker, 0) << "no network worker beside the helper";
-    ASSERT_TRUE(wait_until([&] { return threads_of(worker) == 1; })) << threads_of(worker);
+    ASSERT_TRUE(wait_until([&] { return requests_of(worker) == 0; })) << requests_of(worker);
     const auto worker_hits = find_in_memory(worker, needles);
     std::set<std::string> worker_found;
     std::string worker_where;
