@@ -16,6 +16,7 @@
 #include "base64.hpp"
 #include "fuzz_keys.hpp"
 #include "fuzz_support.hpp"
+#include "pool_protocol.hpp"
 #include "wire.hpp"
 
 namespace fs = std::filesystem;
@@ -415,6 +416,123 @@ void pam_u2f_lines() {
               base64(ed_pk) + ",EdDSA,+verification\ndave:AAAA,BBBB,rs256,\n");
 }
 
+// The network worker's replies (pool_reply: a byte choosing the operation, then the record) and the root
+// helper's requests (pool_request: the record).
+void pool_messages() {
+    using pp::pool::Op;
+    using pp::pool::Reply;
+    const auto reply = [](const std::string& name, Op op, const Reply& r) {
+        write("pool_reply", name,
+              std::string(1, static_cast<char>(static_cast<int>(op) - 1)) +
+                  std::string(pp::pool::encode_reply(r).view()));
+    };
+    Reply code;
+    code.contacts = {{true, ""}};
+    code.debug_lines = {"POST InitiateAuth: 200 in 12 ms"};
+    code.step.emplace();
+    code.step->challenge = "EMAIL_OTP";
+    code.step->session = pp::Secret(std::string_view("AYABeJ-session"));
+    code.step->parameters = {{"CODE_DELIVERY_DELIVERY_MEDIUM", "EMAIL"},
+                             {"CODE_DELIVERY_DESTINATION", "a***@e***"},
+                             {"USERNAME", "alice"}};
+    code.step->available = {"EMAIL_OTP", "SMS_OTP", "WEB_AUTHN"};
+    reply("initiate-email-otp", Op::InitiateAuth, code);
+
+    Reply passkey = code;
+    passkey.step->challenge = "WEB_AUTHN";
+    pp::cognito::RequestOptions options;
+    options.challenge = "Y2hhbGxlbmdlLWNoYWxsZW5nZQ";
+    options.rp_id = "example.com";
+    options.allow_credentials = {"\x01\x02\x03", "credential-2"};
+    options.user_verification = "required";
+    options.timeout_ms = 60000;
+    passkey.step->request_options = options;
+    reply("initiate-web-authn", Op::InitiateAuth, passkey);
+
+    Reply signed_in;
+    signed_in.contacts = {{true, ""}};
+    signed_in.step.emplace();
+    signed_in.step->id_token = pp::Secret(std::string_view("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"));
+    signed_in.step->access_token = pp::Secret(std::string_view("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    reply("respond-signed-in", Op::Respond, signed_in);
+
+    Reply failed;
+    failed.contacts = {{true, ""}};
+    failed.error.emplace(pp::cognito::Failure::Rejected, "CodeMismatchException", "Invalid code received",
+                         400);
+    reply("respond-code-mismatch", Op::Respond, failed);
+    Reply unreachable;
+    unreachable.contacts = {{false, "connection refused"}};
+    unreachable.error.emplace(pp::cognito::Failure::Unreachable, "", "connection refused");
+    reply("initiate-unreachable", Op::InitiateAuth, unreachable);
+
+    Reply jwks;
+    jwks.document = R"({"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","use":"sig","n":"AQAB","e":"AQAB"}]})";
+    reply("jwks", Op::FetchJwks, jwks);
+
+    Reply openid;
+    openid.openid = pp::cognito::OpenIdConfiguration{"https://cognito-idp.eu-west-1.amazonaws.com/pool",
+                                                     "https://cognito-idp.eu-west-1.amazonaws.com/pool/jwks"};
+    reply("openid-configuration", Op::FetchOpenIdConfiguration, openid);
+
+    Reply registration;
+    registration.registration.emplace();
+    registration.registration->options_json = R"({"challenge":"Y2hhbGxlbmdl"})";
+    auto& creation = registration.registration->options;
+    creation.challenge = "Y2hhbGxlbmdl";
+    creation.rp_id = "example.com";
+    creation.rp_name = "Example";
+    creation.user_id = "sub-of-alice";
+    creation.user_name = "alice";
+    creation.algorithms = {-7, -257};
+    creation.exclude_credentials = {"old"};
+    creation.resident_key = "required";
+    creation.user_verification = "preferred";
+    reply("start-registration", Op::StartRegistration, registration);
+
+    Reply list;
+    pp::cognito::WebAuthnCredential credential;
+    credential.credential_id = "credential-1";
+    credential.friendly_name = "blue key";
+    credential.relying_party_id = "example.com";
+    credential.attachment = "cross-platform";
+    credential.transports = {"usb", "nfc"};
+    credential.created_at = 1700000000.5;
+    list.credentials = {credential, credential};
+    reply("list-credentials", Op::ListCredentials, list);
+    reply("complete-registration", Op::CompleteRegistration, Reply{});
+    reply("delete-credential", Op::DeleteCredential, Reply{});
+
+    pp::pool::Request q;
+    q.settings.api_url = "https://cognito-idp.eu-west-1.amazonaws.com/";
+    q.settings.jwks_url = "https://cognito-idp.eu-west-1.amazonaws.com/pool/.well-known/jwks.json";
+    q.settings.issuer = "https://cognito-idp.eu-west-1.amazonaws.com/pool";
+    q.settings.client_id = "client-id";
+    q.time_left_ms = 30000;
+    q.op = Op::InitiateAuth;
+    q.username = "alice@example.com";
+    q.preferred_challenge = "EMAIL_OTP";
+    q.context.ip_address = "192.0.2.1";
+    q.secret_hash = pp::Secret(std::string_view("c2VjcmV0LWhhc2g="));
+    write("pool_request", "initiate", pp::pool::encode_request(q).view());
+    q.op = Op::Respond;
+    q.challenge = "EMAIL_OTP";
+    q.session = pp::Secret(std::string_view("AYABeJ-session"));
+    q.answers = {{"EMAIL_OTP_CODE", pp::Secret(std::string_view("12345678"))}};
+    write("pool_request", "respond", pp::pool::encode_request(q).view());
+    pp::pool::Request fetch;
+    fetch.op = Op::FetchJwks;
+    fetch.settings = q.settings;
+    fetch.settings.ca_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    fetch.settings.proxy = "http://proxy.example:3128";
+    write("pool_request", "fetch-jwks", pp::pool::encode_request(fetch).view());
+    pp::pool::Request remove = fetch;
+    remove.op = Op::DeleteCredential;
+    remove.access_token = pp::Secret(std::string_view("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"));
+    remove.credential_id = "credential-1";
+    write("pool_request", "delete-credential", pp::pool::encode_request(remove).view());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -429,5 +547,6 @@ int main(int argc, char** argv) {
     wire_messages();
     stored_records();
     pam_u2f_lines();
+    pool_messages();
     return 0;
 }

@@ -1,9 +1,10 @@
 // What a freshly started helper does before and after its first answer (helper/pool_warm_up.hpp,
-// helper/cognito/libcurl.hpp), through the real module, libpam, the real helper and the local user pool.
+// pool_worker/libcurl.hpp), through the real module, libpam, the real helper and the local user pool.
 #include <gtest/gtest.h>
 #include <security/pam_appl.h>
 
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "login_harness.hpp"
@@ -40,6 +41,22 @@ class ColdStart : public StandInTest {
                 kIdentities});
     }
     std::string maps() const { return read_text("/proc/" + std::to_string(helper_->pid()) + "/maps"); }
+    // The maps of the helper's children: the worker it spawned.
+    std::string worker_maps() const {
+        std::string all;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+            const std::string stat = read_text(entry.path() / "stat");
+            const auto close = stat.rfind(')');
+            if (close == std::string::npos) continue;
+            std::istringstream rest(stat.substr(close + 2));
+            std::string state;
+            pid_t ppid = 0;
+            rest >> state >> ppid;
+            if (ppid == helper_->pid()) all += read_text(entry.path() / "maps");
+        }
+        return all;
+    }
 
     // Answers the offer of the code once `before_offer` returns, and the code prompt with the code sent.
     PamRun login(const std::function<void()>& before_offer = [] {}) {
@@ -56,14 +73,19 @@ class ColdStart : public StandInTest {
     std::unique_ptr<Helper> helper_;
 };
 
-// libcurl and the libraries it pulls in are not mapped by a helper that has not answered anyone yet: the
-// first prompt does not wait for them. They are once a login needed them.
-TEST_F(ColdStart, LibcurlIsNotLoadedBeforeTheFirstAnswer) {
+// The root helper never maps libcurl nor OpenSSL's TLS library, before or after a login: the network worker
+// it spawns (pam-passwordless-pool) does the HTTPS, and maps them once a login needed them.
+TEST_F(ColdStart, LibcurlIsLoadedByTheWorkerNeverByTheHelper) {
     start_helper();
     EXPECT_EQ(maps().find("libcurl"), std::string::npos) << "libcurl mapped before any login";
+    EXPECT_EQ(maps().find("libssl"), std::string::npos) << "libssl mapped before any login";
     const auto run = login();
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
-    EXPECT_NE(maps().find("libcurl"), std::string::npos);
+    EXPECT_EQ(maps().find("libcurl"), std::string::npos) << "libcurl mapped by the root helper";
+    EXPECT_EQ(maps().find("libssl"), std::string::npos) << "libssl mapped by the root helper";
+    const std::string worker = worker_maps();
+    EXPECT_NE(worker.find("libcurl"), std::string::npos) << "no worker, or it has not loaded libcurl";
+    EXPECT_NE(worker.find("libssl"), std::string::npos);
 }
 
 // After the first answer the helper fetches the pool's key set in the background over a connection that the

@@ -312,7 +312,10 @@ std::string pool_section(const StandIn& s, const fs::path& dir, bool with_secret
     return out;
 }
 
-Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files) : dir_(dir) {
+Helper::Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files,
+               const HelperLaunch& launch)
+    : dir_(dir), launcher_(launch.launcher), extra_args_(launch.extra_args) {
+    if (!launch.program.empty()) program_ = launch.program;
     std::string conf = pool_section(standin, dir, files.with_secret) + files.config;
     if (!files.identities.empty()) {
         write_text(dir / "identities", files.identities);
@@ -331,10 +334,10 @@ Helper::Helper(const fs::path& dir, const fs::path& config_path) : dir_(dir) {
 
 void Helper::start(const fs::path& config) {
     fs::remove(socket());
-    proc_ =
-        Process(with_local_accounts(
-                    {PP_HELPER_BIN, "--foreground", "--socket", socket(), "--config", config.string()}, dir_),
-                dir_ / "helper.log");
+    std::vector<std::string> argv = launcher_;
+    argv.insert(argv.end(), {program_, "--foreground", "--socket", socket(), "--config", config.string()});
+    argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+    proc_ = Process(with_local_accounts(argv, dir_), dir_ / "helper.log");
     if (!wait_until([&] { return fs::exists(socket()) || !proc_.running(); }) || !fs::exists(socket()))
         throw std::runtime_error("the helper did not start: " + log());
     // The socket is bound before the configuration is read: a test that rewrites the file next must not race

@@ -106,9 +106,18 @@ struct HelperFiles {
     bool with_secret = true;
 };
 
+// How the helper is run (tests of the network worker): a command put before it (e.g. unshare --net), the
+// program itself ("" = the built helper) and arguments after the harness's own (e.g. --pool-socket PATH).
+struct HelperLaunch {
+    std::vector<std::string> launcher;
+    std::string program;
+    std::vector<std::string> extra_args;
+};
+
 class Helper {
   public:
-    Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files);
+    Helper(const fs::path& dir, const StandIn& standin, const HelperFiles& files,
+           const HelperLaunch& launch = {});
     // Starts with whatever files are in `dir` (for the bad-configuration tests).
     Helper(const fs::path& dir, const fs::path& config_path);
     ~Helper();
@@ -122,6 +131,8 @@ class Helper {
   private:
     void start(const fs::path& config);
     fs::path dir_;
+    std::vector<std::string> launcher_, extra_args_;
+    std::string program_ = PP_HELPER_BIN;
     Process proc_;
 };
 
