@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -223,8 +224,16 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
     try {
         const UniqueFd fd = link_->connect();
         pool::send_frame(fd.get(), pool::encode_request(q), deadline);
-        // The worker answers by the deadline it was given; a moment more for the answer to travel.
-        const Secret bytes = pool::receive_frame(fd.get(), deadline + std::chrono::milliseconds(500));
+        // The worker answers by the deadline it was given, and each of its HTTPS requests ends at the request
+        // timeout: a worker silent past both (hung, or taken over) costs the login no more than an
+        // unanswering pool would. Only a list of credentials takes several requests (one per page). A moment
+        // more for the answer to travel.
+        auto wait = deadline;
+        if (q.op != pool::Op::ListCredentials)
+            wait = std::min(deadline, std::chrono::steady_clock::now() +
+                                          std::chrono::milliseconds(q.settings.request_timeout_ms) +
+                                          std::chrono::seconds(1));
+        const Secret bytes = pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500));
         reply = pool::decode_reply(bytes.view(), q.op);
     } catch (const pool::ProtocolError& e) {
         const bool late = std::chrono::steady_clock::now() >= deadline;

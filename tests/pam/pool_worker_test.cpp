@@ -346,7 +346,7 @@ TEST_F(PoolWorkerCompromised, AFrameOverTheLimitIsRefusedAtItsLength) {
     expect_refused("too-long", PAM_AUTHINFO_UNAVAIL, "network worker: frame over the size limit");
 }
 
-TEST_F(PoolWorkerCompromised, AReplyThatNeverComesEndsAtTheLoginsDeadline) {
+TEST_F(PoolWorkerCompromised, AReplyThatNeverComesEndsAtTheRequestTimeout) {
     expect_refused("silent", PAM_AUTHINFO_UNAVAIL, "network worker: timed out");
 }
 
