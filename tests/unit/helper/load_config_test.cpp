@@ -11,6 +11,7 @@
 #include "config.hpp"
 #include "identity_map.hpp"
 #include "json_web_key_set.hpp"
+#include "pinned_keys.hpp"
 #include "test_dir.hpp"
 #include "test_keys.hpp"
 #include "trusted_file.hpp"
@@ -230,6 +231,23 @@ TEST_F(PinnedKeysFile, ReadsAGoodFileAndCheckConfigShowsIt) {
     EXPECT_THAT(describe_config(plain),
                 HasSubstr("jwks: https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123/"
                           ".well-known/jwks.json\n"));
+}
+
+// check-config --online's comparison, by key id and by key: a key the pool replaced under the same id is
+// told apart from one it added or withdrew.
+TEST(PinnedKeysComparison, NamesAddedWithdrawnAndReplacedKeys) {
+    static const cognito::test::TestKey one, two;
+    const auto set = [](const std::string& entries) {
+        return cognito::JsonWebKeySet::parse(R"({"keys":[)" + entries + "]}");
+    };
+    const auto pinned = set(one.jwk("kept") + "," + one.jwk("replaced") + "," + one.jwk("withdrawn"));
+    EXPECT_TRUE(compare_pinned(pinned, pinned).agree());
+    const auto d =
+        compare_pinned(pinned, set(one.jwk("kept") + "," + two.jwk("replaced") + "," + two.jwk("new")));
+    EXPECT_FALSE(d.agree());
+    EXPECT_EQ(d.not_pinned, std::vector<std::string>{"new"});
+    EXPECT_EQ(d.unpublished, std::vector<std::string>{"withdrawn"});
+    EXPECT_EQ(d.different, std::vector<std::string>{"replaced"});
 }
 
 TEST(PinnedKeysConfig, JwksFileMustBeAnAbsolutePath) {
