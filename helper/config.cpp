@@ -8,6 +8,7 @@
 
 #include "enrol_policy.hpp"
 #include "identifiers.hpp"
+#include "pinned_keys.hpp"
 #include "trusted_file.hpp"
 
 namespace pp::helper {
@@ -229,6 +230,8 @@ Config parse_config(const std::string& text, const std::string& source) {
                 c.jwks_url = p.https_url(key, value);
             } else if (key == "ca_file") {
                 c.ca_file = p.abs_path(key, value);
+            } else if (key == "jwks_file") {
+                c.jwks_file = p.abs_path(key, value);
             } else if (key == "proxy") {
                 // Plain http:// to the proxy only: the pool's TLS runs end to end inside its CONNECT tunnel
                 // (checked against ca_file as without a proxy). No user:password, which would be a secret in
@@ -243,7 +246,7 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else {
                 p.fail("unknown key '" + key +
                        "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer "
-                       "jwks_url ca_file proxy)");
+                       "jwks_url jwks_file ca_file proxy)");
             }
         } else if (section == "log") {
             if (key == "level") {
@@ -489,6 +492,7 @@ Config load_config(const std::string& path) {
             throw ConfigError(c.client_secret_file + ": the client secret is empty (client_secret_file)");
     }
     if (!c.ca_file.empty()) c.ca_pem = check_ca_file(c.ca_file);
+    if (!c.jwks_file.empty()) c.pinned_keys = load_pinned_keys(c.jwks_file, c.jwks_url);
     return c;
 }
 
@@ -507,7 +511,14 @@ std::string describe_config(const Config& c) {
     o << "configuration: " << c.source << "\n"
       << "pool: " << c.pool_id << " (region " << c.region << "), client " << c.client_id
       << (c.client_secret ? ", with a client secret" : ", no client secret") << "\n"
-      << "endpoint: " << c.endpoint << "\nissuer: " << c.issuer << "\njwks: " << c.jwks_url << "\n"
+      << "endpoint: " << c.endpoint << "\nissuer: " << c.issuer << "\njwks: "
+      << (c.jwks_file.empty() ? c.jwks_url
+                              : "pinned in " + c.jwks_file +
+                                    (c.pinned_keys ? " (" + std::to_string(c.pinned_keys->size()) + " key(s))"
+                                                   : std::string()) +
+                                    "; ID tokens are verified with these keys alone and " + c.jwks_url +
+                                    " is never fetched for a login")
+      << "\n"
       << "trust: " << (c.ca_file.empty() ? "system CA store" : c.ca_file)
       << " (peer and host always verified)\n"
       << "proxy: "

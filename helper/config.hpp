@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -13,6 +14,10 @@
 
 #include "rate_limits.hpp"
 #include "secret.hpp"
+
+namespace pp::cognito {
+class JsonWebKeySet;
+}
 
 namespace pp::helper {
 
@@ -61,10 +66,15 @@ struct Config {
     std::string client_secret_file;
     std::optional<Secret> client_secret;
     std::string endpoint, issuer, jwks_url, ca_file;
-    std::string ca_pem;  // ca_file's text, read and checked at load (the network worker gets it, not the path)
+    std::string
+        ca_pem;  // ca_file's text, read and checked at load (the network worker gets it, not the path)
     // Every request to the pool (API and key set) goes through this HTTP proxy's CONNECT tunnel when set, and
     // through no proxy when not: the daemon's environment (https_proxy, all_proxy, no_proxy) is never read.
     std::string proxy;
+    // The pool's signing keys pinned by the admin (pinned_keys.hpp): ID tokens are verified with these alone
+    // and jwks_url is never fetched for a login. Read and checked at load; null when jwks_file is not set.
+    std::string jwks_file;
+    std::shared_ptr<const cognito::JsonWebKeySet> pinned_keys;
 
     // [log]
     bool debug_log = false;  // level = debug: trace each login's steps (never a code, token or secret)

@@ -12,9 +12,11 @@
 #include <string_view>
 #include <vector>
 
-#include "pool_types.hpp"
+#include "audit.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
+#include "pinned_keys.hpp"
+#include "pool_types.hpp"
 #include "service_error.hpp"
 
 namespace pp::helper {
@@ -343,8 +345,9 @@ void check_issuer(Report& r, const Runtime& rt) {
         doc = rt.client->fetch_openid_configuration(std::chrono::steady_clock::now() + c.request_timeout);
     } catch (const ServiceError& e) {
         if (e.name() == cognito::kNotOpenIdConfiguration)
-            r.fail("issuer " + c.issuer + ": " + url + " is not an OpenID configuration (" + e.message() + ")",
-                   fix);
+            r.fail(
+                "issuer " + c.issuer + ": " + url + " is not an OpenID configuration (" + e.message() + ")",
+                fix);
         else if (transport(e))
             no_answer(r, c, "openid-configuration", url, e);
         else if (e.failure() == Failure::ServerError)
@@ -368,6 +371,35 @@ void check_issuer(Report& r, const Runtime& rt) {
                "set [pool] jwks_url = " + *doc.jwks_uri + ", or remove it: that is the default");
 }
 
+std::string listed(const std::vector<std::string>& ids) {
+    std::string out;
+    for (const auto& id : ids) out += (out.empty() ? "" : ", ") + loggable(id, 80);
+    return out;
+}
+
+// [pool] jwks_file against the keys the pool publishes now. A difference is a warning, not a failure: the
+// logins go on with the pinned keys, and those the pool still signs with keep working.
+void compare_with_pinned(Report& r, const Config& c, const cognito::JsonWebKeySet& published) {
+    const PinnedComparison d = compare_pinned(*c.pinned_keys, published);
+    if (d.agree()) {
+        r.ok("jwks_file " + c.jwks_file + " pins the " + std::to_string(published.size()) +
+             " key(s) the pool publishes at " + c.jwks_url);
+        return;
+    }
+    std::string what = "jwks_file " + c.jwks_file + " differs from the pool's key set at " + c.jwks_url;
+    if (!d.not_pinned.empty())
+        what +=
+            "; published but not pinned (ID tokens signed with them are refused): " + listed(d.not_pinned);
+    if (!d.unpublished.empty()) what += "; pinned but no longer published: " + listed(d.unpublished);
+    if (!d.different.empty())
+        what +=
+            "; the same id for another key (the pool replaced it, or something between this machine and "
+            "the pool answers for it): " +
+            listed(d.different);
+    r.warn(what, "if the pool rotated its keys, " + pinned_keys_fix(c.jwks_file, c.jwks_url) +
+                     " and reload the helper (systemctl reload pam-passwordless-helper)");
+}
+
 // The key set ID tokens are verified with: downloaded and read exactly as a login does.
 void check_jwks(Report& r, const Runtime& rt) {
     const Config& c = rt.config;
@@ -382,17 +414,21 @@ void check_jwks(Report& r, const Runtime& rt) {
         else
             r.fail("JWKS " + c.jwks_url + " " + answered(e),
                    e.failure() == Failure::ServerError ? "the service is failing; try again later" : fix);
+        if (c.pinned_keys) r.not_checked("jwks_file " + c.jwks_file, "the pool's key set could not be had");
         return;
     }
     try {
         const auto keys = cognito::JsonWebKeySet::parse(body);
         if (keys.size() == 0) {
             r.fail("JWKS " + c.jwks_url + " holds no RS256 signing key of 2048 bits or more", fix);
+            if (c.pinned_keys) r.not_checked("jwks_file " + c.jwks_file, "the pool publishes no usable key");
             return;
         }
         r.ok("JWKS " + c.jwks_url + ": " + std::to_string(keys.size()) + " RS256 signing key(s)");
+        if (c.pinned_keys) compare_with_pinned(r, c, keys);
     } catch (const cognito::json::Error& e) {
         r.fail("JWKS " + c.jwks_url + " is not a key set (" + e.what() + ")", fix);
+        if (c.pinned_keys) r.not_checked("jwks_file " + c.jwks_file, "the pool's key set could not be read");
     }
 }
 

@@ -15,7 +15,8 @@ PoolWarmUp::~PoolWarmUp() {
 }
 
 void PoolWarmUp::answered(const std::shared_ptr<const Runtime>& runtime) noexcept {
-    if (!runtime) return;
+    // With pinned keys ([pool] jwks_file) there is no key set to fetch: logins never download one.
+    if (!runtime || runtime->verifier->pinned()) return;
     try {
         std::call_once(once_, [&] {
             thread_ = std::thread([runtime] {

@@ -35,8 +35,13 @@ std::shared_ptr<const Runtime> Runtime::load(
     pool.on_contact = std::move(on_contact);
     rt->client = std::make_unique<PoolClient>(std::move(pool), worker_link());
     cognito::PoolApi* client = rt->client.get();
-    rt->verifier = std::make_unique<cognito::TokenVerifier>(
-        c.issuer, c.client_id, [client](cognito::Deadline d) { return client->fetch_jwks(d); });
+    // Pinned keys ([pool] jwks_file) are the only ones: the worker is never asked for a key set.
+    if (c.pinned_keys)
+        rt->verifier = std::make_unique<cognito::TokenVerifier>(
+            c.issuer, c.client_id, cognito::TokenVerifier::Pinned{c.pinned_keys});
+    else
+        rt->verifier = std::make_unique<cognito::TokenVerifier>(
+            c.issuer, c.client_id, [client](cognito::Deadline d) { return client->fetch_jwks(d); });
     return rt;
 }
 

@@ -86,4 +86,10 @@ EVP_PKEY* JsonWebKeySet::find(std::string_view kid) const {
     return it == keys_.end() ? nullptr : it->second.get();
 }
 
+std::vector<std::string> JsonWebKeySet::ids() const {
+    std::vector<std::string> out;
+    for (const auto& entry : keys_) out.push_back(entry.first);
+    return out;
+}
+
 }  // namespace pp::cognito

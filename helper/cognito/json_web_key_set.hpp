@@ -4,6 +4,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "openssl_owners.hpp"
 
@@ -20,6 +21,8 @@ class JsonWebKeySet {
     // nullptr when no usable key has this id. Not const: OpenSSL takes keys it only reads by plain pointer.
     EVP_PKEY* find(std::string_view kid) const;
     std::size_t size() const noexcept { return keys_.size(); }
+    // The ids of the usable keys, in order.
+    std::vector<std::string> ids() const;
 
   private:
     std::map<std::string, ossl::PKey, std::less<>> keys_;

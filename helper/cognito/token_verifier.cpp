@@ -69,6 +69,21 @@ TokenVerifier::TokenVerifier(std::string issuer, std::string client_id,
     }
 }
 
+TokenVerifier::TokenVerifier(std::string issuer, std::string client_id, Pinned pinned,
+                             std::chrono::seconds max_skew, std::function<std::int64_t()> now_unix)
+    : issuer_(std::move(issuer)),
+      client_id_(std::move(client_id)),
+      skew_(max_skew.count()),
+      now_unix_(now_unix ? std::move(now_unix) : std::function<std::int64_t()>(system_now)),
+      pinned_(std::move(pinned.keys)) {
+    if (issuer_.empty() || client_id_.empty() || !pinned_ || pinned_->size() == 0) {
+        throw std::invalid_argument("TokenVerifier needs an issuer, a client id and at least one pinned key");
+    }
+    if (max_skew.count() < 0 || max_skew > max_allowed_skew) {
+        throw std::invalid_argument("clock skew out of range");
+    }
+}
+
 TokenVerifier::~TokenVerifier() = default;
 
 IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline) {
@@ -107,6 +122,12 @@ std::int64_t TokenVerifier::issued_at_hint(std::string_view payload) {
 
 std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string& kid,
                                                               std::string_view payload, Deadline deadline) {
+    if (pinned_) {
+        // Refused as a key the pool does not publish is (below): the same PAM code, its own reason.
+        if (!pinned_->find(kid))
+            throw TokenError("token key id is not among the pinned keys ([pool] jwks_file)");
+        return pinned_;
+    }
     std::unique_lock lock(mutex_);
     const auto cached = [&] { return keys_ && keys_->find(kid) != nullptr; };
     // A download under way may bring the key; wait for it rather than start another.
@@ -150,6 +171,7 @@ std::shared_ptr<const JsonWebKeySet> TokenVerifier::keys_with(const std::string&
 }
 
 void TokenVerifier::prefetch(Deadline deadline) {
+    if (pinned_) return;
     {
         const std::lock_guard lock(mutex_);
         if (keys_) return;

@@ -25,6 +25,10 @@ class JsonWebKeySet;
 // must not count as a wrong one because the pool rotated its keys a moment ago. Tokens reach the verifier
 // only from the pool's own answers over verified TLS, so one download a second at most is no lever for
 // anyone.
+//
+// With keys pinned by the admin ([pool] jwks_file), the verifier holds those alone and never downloads: a
+// token under any other key is refused as one whose key the pool does not publish, so not even the network
+// worker, which otherwise brings the key set, can make a token this side accepts.
 class TokenVerifier {
   public:
     static constexpr std::size_t max_token_size = 16 * 1024;
@@ -33,6 +37,15 @@ class TokenVerifier {
     // fetch_jwks returns the JWKS document or throws ServiceError. now_unix: Unix seconds; empty for the
     // system clock.
     TokenVerifier(std::string issuer, std::string client_id, std::function<std::string(Deadline)> fetch_jwks,
+                  std::chrono::seconds max_skew = std::chrono::seconds(60),
+                  std::function<std::int64_t()> now_unix = {});
+    // The admin's pinned keys: a type of its own, so that no argument can be taken for a key source by
+    // mistake.
+    struct Pinned {
+        std::shared_ptr<const JsonWebKeySet> keys;
+    };
+    // Verifies with `pinned.keys` only (not null, not empty): nothing is ever fetched.
+    TokenVerifier(std::string issuer, std::string client_id, Pinned pinned,
                   std::chrono::seconds max_skew = std::chrono::seconds(60),
                   std::function<std::int64_t()> now_unix = {});
     ~TokenVerifier();
@@ -47,8 +60,10 @@ class TokenVerifier {
     // wait for it (helper/pool_warm_up.cpp). It stays out of the logins' download bookkeeping: a login that
     // needs keys while a prefetch runs downloads them itself, as it would have without one, so a prefetch
     // that hangs or fails changes nothing for it. The keys are checked as any downloaded set is, when a
-    // token is verified with them. Throws ServiceError as a login's download would.
+    // token is verified with them. Throws ServiceError as a login's download would. Does nothing with pinned
+    // keys.
     void prefetch(Deadline deadline);
+    [[nodiscard]] bool pinned() const noexcept { return pinned_ != nullptr; }
 
   private:
     static std::int64_t issued_at_hint(std::string_view payload);
@@ -60,6 +75,7 @@ class TokenVerifier {
     const std::function<std::string(Deadline)> fetch_jwks_;
     const std::int64_t skew_;
     const std::function<std::int64_t()> now_unix_;
+    const std::shared_ptr<const JsonWebKeySet> pinned_;  // when set, the only keys; fetch_jwks_ is empty
 
     // Marks the end of a download, however it ends, and wakes those waiting for it.
     class DownloadEnd {

@@ -74,6 +74,9 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
     _remove(ready_path)
     tls_contexts = server_contexts(generate_certificates(state_dir))
     keyring = KeyRing()
+    # The key set as published at start, as an admin downloads it for [pool] jwks_file: tests pin it
+    # without a request the request log would show.
+    _write_json_atomically(os.path.join(state_dir, "jwks.json"), keyring.jwks())
     # A new instance starts with empty logs: codes and requests of an earlier run mean nothing to this one.
     for name in ("outbox.jsonl", "requests.jsonl", "issued.jsonl"):
         open(os.path.join(state_dir, name), "w").close()

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "json_web_key_set.hpp"
 #include "service_error.hpp"
 #include "test_keys.hpp"
 
@@ -430,6 +431,64 @@ TEST(TokenVerifierSetup, RefusesIncompleteConfiguration) {
     EXPECT_THROW(TokenVerifier(issuer, "", fetch), std::invalid_argument);
     EXPECT_THROW(TokenVerifier(issuer, client_id, nullptr), std::invalid_argument);
     EXPECT_THROW(TokenVerifier(issuer, client_id, fetch, -1s), std::invalid_argument);
+}
+
+// [pool] jwks_file: the admin's pinned keys are the only ones. There is no download to count: the verifier
+// has no way to fetch at all.
+class PinnedTokenVerifierTest : public TokenVerifierTest {
+  protected:
+    static std::shared_ptr<const JsonWebKeySet> pinned_set() {
+        return std::make_shared<const JsonWebKeySet>(JsonWebKeySet::parse(jwks({{&key_a(), "a"}})));
+    }
+    TokenVerifier pinned{issuer, client_id, TokenVerifier::Pinned{pinned_set()}, 60s, [this] { return now; }};
+
+    std::string refusal(const std::string& jwt) {
+        try {
+            pinned.verify_id_token(jwt, std::chrono::steady_clock::now() + 5s);
+        } catch (const TokenError& e) {
+            return e.what();
+        }
+        ADD_FAILURE() << "accepted";
+        return {};
+    }
+};
+
+TEST_F(PinnedTokenVerifierTest, ATokenUnderAPinnedKeyIsVerified) {
+    EXPECT_TRUE(pinned.pinned());
+    EXPECT_EQ(pinned.verify_id_token(token(claims()), std::chrono::steady_clock::now() + 5s).sub,
+              "3c46320b-c60e-4a21-9d64-5829bfede1c4");
+}
+
+// What a compromised worker would mint: a well-formed token under a key of its own, whatever id it names.
+TEST_F(PinnedTokenVerifierTest, AKeyIdNotPinnedIsRefusedAsAnUnknownKey) {
+    EXPECT_EQ(refusal(token(claims(), key_b(), "b")),
+              "token key id is not among the pinned keys ([pool] jwks_file)");
+    EXPECT_EQ(refusal(token(claims(), key_b(), "a")), "token signature does not verify");
+    // The key set the worker would serve plays no part: the unpinned verifier takes the same token.
+    jwks_text = jwks({{&key_b(), "b"}});
+    EXPECT_NO_THROW(verify(token(claims(), key_b(), "b")));
+}
+
+TEST_F(PinnedTokenVerifierTest, PrefetchDoesNothing) {
+    pinned.prefetch(std::chrono::steady_clock::now() + 5s);
+    EXPECT_FALSE(verifier.pinned());
+    EXPECT_EQ(fetches, 0);
+}
+
+// The claims are checked as without pinning.
+TEST_F(PinnedTokenVerifierTest, ClaimsAreStillChecked) {
+    auto expired = claims();
+    expired["exp"] = std::to_string(now - 3600);
+    EXPECT_EQ(refusal(token(expired)), "token has expired");
+    auto other = claims();
+    other["aud"] = json_string("another-client");
+    EXPECT_EQ(refusal(token(other)), "token audience is not this app client");
+}
+
+TEST(PinnedTokenVerifierSetup, RefusesNoOrAnEmptyKeySet) {
+    EXPECT_THROW(TokenVerifier(issuer, client_id, TokenVerifier::Pinned{nullptr}), std::invalid_argument);
+    const auto empty = std::make_shared<const JsonWebKeySet>(JsonWebKeySet::parse(R"({"keys":[]})"));
+    EXPECT_THROW(TokenVerifier(issuer, client_id, TokenVerifier::Pinned{empty}), std::invalid_argument);
 }
 
 }  // namespace
