@@ -306,16 +306,38 @@ class PoolWorkerCompromised : public PoolWorker {
     Process fake_;
 };
 
-// The trust boundary as DESIGN.md states it: without pinned keys ([pool] jwks_file, not yet built on this
-// branch) the helper checks the token against the key set it fetched through the worker, so a worker that
-// serves its own key set mints a login for any identity the map binds. The stand-in is asked nothing. This
-// is the control the other cases below are measured against: the same worker, one claim or key changed.
+// The trust boundary as DESIGN.md states it: without pinned keys ([pool] jwks_file) the helper checks the
+// token against the key set it fetched through the worker, so a worker that serves its own key set mints a
+// login for any identity the map binds. The stand-in is asked nothing. This is the control the other cases
+// below are measured against: the same worker, one claim or key changed; and the pinned case right after it.
 TEST_F(PoolWorkerCompromised, UnpinnedHelperAcceptsATokenSignedWithAKeySetTheWorkerServes) {
     const std::size_t asked = standin_->requests_log().size();
     const auto run = login();
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_NE(fake_log().find("op=FetchJwks"), std::string::npos) << fake_log();
     EXPECT_EQ(standin_->requests_log().size(), asked) << "the user pool was asked";
+}
+
+// With the pool's keys pinned in a root-owned file, the same worker's token is refused: the helper never asks
+// the worker for keys, and the worker has none of the pool's private keys to sign with.
+TEST_F(PoolWorkerCompromised, PinnedHelperRefusesATokenSignedWithAKeySetTheWorkerServes) {
+    const auto pinned = dir_ / "jwks.json";
+    write_text(pinned, read_text(standin_->dir() / "jwks.json"));
+    HelperLaunch launch;
+    launch.extra_args = {"--pool-socket", (dir_ / "fake.sock").string()};
+    helper_.reset();
+    // The config's first lines land in [pool], which the harness writes first.
+    helper_ = std::make_unique<Helper>(
+        dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true}, launch);
+    const std::size_t before = audit_lines(helper_->log());
+    const auto run = login();
+    EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
+    EXPECT_NE(run.all_text().find("Sign-in failed."), std::string::npos) << run.all_text();
+    ASSERT_TRUE(wait_until([&] { return audit_lines(helper_->log()) > before; })) << helper_->log();
+    EXPECT_NE(last_audit(helper_->log()).find("token key id is not among the pinned keys"), std::string::npos)
+        << last_audit(helper_->log());
+    EXPECT_NE(fake_log().find("mode=good"), std::string::npos) << "the fake was not asked:\n" << fake_log();
+    EXPECT_EQ(fake_log().find("op=FetchJwks"), std::string::npos) << fake_log();
 }
 
 TEST_F(PoolWorkerCompromised, ATokenForAnotherIdentityIsRefused) {
