@@ -16,8 +16,8 @@
 #include "control.hpp"
 #include "login_log.hpp"
 #include "online_check.hpp"
-#include "recovery_command.hpp"
 #include "pool_client.hpp"
+#include "recovery_command.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
 
@@ -25,7 +25,8 @@ namespace {
 
 constexpr const char* kProgram = "pam-passwordless-helper: ";
 constexpr const char* kUsage =
-    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--pool-socket PATH] [--debug]\n"
+    "usage: pam-passwordless-helper [--config PATH] [--foreground --socket PATH] [--pool-socket PATH] "
+    "[--debug]\n"
     "       pam-passwordless-helper check-config [--config PATH] [--online [--pool-socket PATH]]\n"
     "       pam-passwordless-helper status [--socket PATH]\n"
     "       pam-passwordless-helper reload [--config PATH] [--socket PATH]\n"
@@ -44,7 +45,8 @@ constexpr const char* kUsage =
     "replacing\n"
     "the old set; --left prints how many are left.\n"
     "The socket's default: /run/pam_passwordless/helper.sock.\n"
-    "The helper never talks to the network itself: the network worker does (pam-passwordless-pool, unprivileged).\n"
+    "The helper never talks to the network itself: the network worker does (pam-passwordless-pool, "
+    "unprivileged).\n"
     "--pool-socket is the worker's socket (pam-passwordless-pool.socket); without it the helper starts the\n"
     "worker itself, as the user nobody when the helper is root.\n"
     "--debug writes each login's steps (as [log] level = debug does, whatever the file says); never a code,\n"

@@ -1,7 +1,7 @@
 // The root helper's way to the user pool: through the network worker (pam-passwordless-pool), which alone
 // speaks HTTPS and reads the pool's JSON. The root helper sends typed requests and gets typed answers back
-// (pool_worker/protocol/pool_protocol.hpp); it keeps the client secret (it sends SECRET_HASH) and reads no byte
-// the network sent but the ID token and key set it checks itself (TokenVerifier).
+// (pool_worker/protocol/pool_protocol.hpp); it keeps the client secret (it sends SECRET_HASH) and reads no
+// byte the network sent but the ID token and key set it checks itself (TokenVerifier).
 //
 // The trust boundary: a worker taken over by whoever controls the network path can refuse or delay every
 // login (as a network outage would), see the sessions, codes and tokens that pass through it, and lie about
@@ -61,11 +61,13 @@ class PoolClient final : public cognito::PoolApi {
   public:
     PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link);
 
-    cognito::Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
-                                     cognito::Deadline deadline, const cognito::UserContext& context = {}) override;
+    cognito::Step initiate_user_auth(std::string_view username,
+                                     std::optional<std::string_view> preferred_challenge,
+                                     cognito::Deadline deadline,
+                                     const cognito::UserContext& context = {}) override;
     cognito::Step respond(std::string_view challenge, const Secret& session, std::string_view username,
-                          const std::vector<std::pair<std::string, Secret>>& answers, cognito::Deadline deadline,
-                          const cognito::UserContext& context = {}) override;
+                          const std::vector<std::pair<std::string, Secret>>& answers,
+                          cognito::Deadline deadline, const cognito::UserContext& context = {}) override;
     std::string fetch_jwks(cognito::Deadline deadline) override;
     cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline deadline) override;
     cognito::RegistrationStart start_webauthn_registration(const Secret& access_token,

@@ -8,9 +8,9 @@
 
 #include "account_policy.hpp"
 #include "channel.hpp"
-#include "pool_types.hpp"
 #include "control.hpp"
 #include "login_log.hpp"
+#include "pool_types.hpp"
 #include "pool_warm_up.hpp"
 #include "remote_host.hpp"
 

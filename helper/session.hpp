@@ -8,12 +8,12 @@
 
 #include "admission.hpp"
 #include "audit.hpp"
-#include "pool_types.hpp"
 #include "config.hpp"
 #include "credential_store.hpp"
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
+#include "pool_types.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {

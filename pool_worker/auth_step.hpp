@@ -12,8 +12,9 @@
 namespace pp::cognito {
 
 // Reads the body of a successful answer. Throws ServiceError(Malformed) when it is not a JSON object, a
-// member has the wrong type, or it is neither a challenge with a session nor a sign-in with an ID token. A CREDENTIAL_REQUEST_OPTIONS
-// parameter is read into request_options (or request_options_error) and taken out of the parameters.
+// member has the wrong type, or it is neither a challenge with a session nor a sign-in with an ID token. A
+// CREDENTIAL_REQUEST_OPTIONS parameter is read into request_options (or request_options_error) and taken out
+// of the parameters.
 Step parse_step(std::string_view body);
 
 }  // namespace pp::cognito

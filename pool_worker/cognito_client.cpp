@@ -40,8 +40,8 @@ Step Client::respond(std::string_view challenge, const pp::Secret& session, std:
                      const std::optional<pp::Secret>& secret_hash, Deadline deadline,
                      const UserContext& context) {
     return call("RespondToAuthChallenge",
-                respond_to_challenge_request(ep_.client_id, challenge, session, username, answers, secret_hash,
-                                             context),
+                respond_to_challenge_request(ep_.client_id, challenge, session, username, answers,
+                                             secret_hash, context),
                 deadline);
 }
 

@@ -38,7 +38,8 @@ class Client final : public PoolApi {
     RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline) override;
     void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
                                         Deadline deadline) override;
-    // More than max_credential_pages pages or max_listed_credentials credentials in all is a Malformed answer.
+    // More than max_credential_pages pages or max_listed_credentials credentials in all is a Malformed
+    // answer.
     std::vector<WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
                                                               Deadline deadline) override;
     void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "secret.hpp"
 #include "pool_types.hpp"
+#include "secret.hpp"
 #include "webauthn_json.hpp"
 
 namespace pp::cognito {

@@ -30,8 +30,8 @@ struct UserContext {
 struct Step {
     std::string challenge;  // ChallengeName; empty when signed in
     pp::Secret session;
-    // ChallengeParameters, but for CREDENTIAL_REQUEST_OPTIONS: that JSON is read where the answer is read, into
-    // request_options, or request_options_error says why it could not be.
+    // ChallengeParameters, but for CREDENTIAL_REQUEST_OPTIONS: that JSON is read where the answer is read,
+    // into request_options, or request_options_error says why it could not be.
     std::map<std::string, std::string> parameters;
     std::vector<std::string> available;                // AvailableChallenges
     std::optional<pp::Secret> id_token, access_token;  // from AuthenticationResult when signed in
@@ -62,15 +62,17 @@ struct OpenIdConfiguration {
 };
 
 // The user pool's sign-in API as the helper uses it (spec §2, §3, §6). The network worker's Client speaks it
-// over HTTPS; the root helper's is the worker's client (helper/pool_client.hpp). Every call throws ServiceError
-// when no usable answer arrives by the deadline, and std::invalid_argument for text that is not valid UTF-8.
+// over HTTPS; the root helper's is the worker's client (helper/pool_client.hpp). Every call throws
+// ServiceError when no usable answer arrives by the deadline, and std::invalid_argument for text that is not
+// valid UTF-8.
 class PoolApi {
   public:
     virtual ~PoolApi() = default;
 
     // context: the person's address for the pool's threat protection (see UserContext).
-    virtual Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,
-                                    Deadline deadline, const UserContext& context = {}) = 0;
+    virtual Step initiate_user_auth(std::string_view username,
+                                    std::optional<std::string_view> preferred_challenge, Deadline deadline,
+                                    const UserContext& context = {}) = 0;
     // Adds USERNAME and, when the client has a secret, SECRET_HASH over that username to the answers.
     virtual Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
                          const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
@@ -82,15 +84,17 @@ class PoolApi {
     virtual OpenIdConfiguration fetch_openid_configuration(Deadline deadline) = 0;
 
     // The passkey operations, authorised by the access token of a sign-in (Step::access_token).
-    virtual RegistrationStart start_webauthn_registration(const pp::Secret& access_token, Deadline deadline) = 0;
+    virtual RegistrationStart start_webauthn_registration(const pp::Secret& access_token,
+                                                          Deadline deadline) = 0;
     // credential_json: registration_response_json's result; anything but one JSON object throws
     // std::invalid_argument and nothing is sent. The pool answers 200 with an empty body or {}.
-    virtual void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
-                                                Deadline deadline) = 0;
+    virtual void complete_webauthn_registration(const pp::Secret& access_token,
+                                                std::string_view credential_json, Deadline deadline) = 0;
     // Follows NextToken to the end, all pages within the one deadline.
     virtual std::vector<WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
                                                                       Deadline deadline) = 0;
-    // credential_id as list_webauthn_credentials gave it. An unknown id is Rejected (ResourceNotFoundException).
+    // credential_id as list_webauthn_credentials gave it. An unknown id is Rejected
+    // (ResourceNotFoundException).
     virtual void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
                                             Deadline deadline) = 0;
 };

@@ -142,7 +142,8 @@ cognito::Step read_step(const Record& r) {
     s.challenge = r.get_string(kChallenge);
     s.session = Secret(r.get(kSession).value_or(""));
     for (const auto& p : r.all_records(kParameter))
-        s.parameters.emplace(need_string(p, kName, "parameter name"), need_string(p, kValue, "parameter value"));
+        s.parameters.emplace(need_string(p, kName, "parameter name"),
+                             need_string(p, kValue, "parameter value"));
     for (const auto a : r.all(kAvailable)) s.available.emplace_back(a);
     s.id_token = optional_secret(r, kIdToken);
     s.access_token = optional_secret(r, kAccessToken);
@@ -154,7 +155,8 @@ cognito::Step read_step(const Record& r) {
     if (!s.challenge.empty() && (s.id_token || s.access_token))
         throw ProtocolError("a step with both a challenge and tokens");
     if (!s.challenge.empty() && s.session.empty()) throw ProtocolError("a challenge without a session");
-    if (s.challenge.empty() && !s.id_token) throw ProtocolError("a step with neither a challenge nor an ID token");
+    if (s.challenge.empty() && !s.id_token)
+        throw ProtocolError("a step with neither a challenge nor an ID token");
     return s;
 }
 
@@ -350,8 +352,8 @@ Record Record::decode(std::string_view bytes, int depth) {
     }
     // Every nested record is read now, so a bad one is refused with the message that holds it.
     for (const auto& [tag, value] : r.fields_)
-        if (tag == kAnswer || tag == kContact || tag == kStep || tag == kParameter || tag == kRequestOptions ||
-            tag == kRegistration || tag == kCredential)
+        if (tag == kAnswer || tag == kContact || tag == kStep || tag == kParameter ||
+            tag == kRequestOptions || tag == kRegistration || tag == kCredential)
             (void)decode(value.view(), depth + 1);
     return r;
 }
@@ -485,8 +487,8 @@ namespace {
 
 int wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) throw ProtocolError("timed out");
         pollfd p{fd, events, 0};
         const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count() + 1, 60 * 60 * 1000)));
@@ -519,7 +521,8 @@ void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_poi
     std::size_t sent = 0;
     while (sent < frame.size()) {
         wait_for(fd, POLLOUT, deadline);
-        const ssize_t n = ::send(fd, frame.view().data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n =
+            ::send(fd, frame.view().data() + sent, frame.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n < 0) throw ProtocolError(std::string("send: ") + std::strerror(errno));
         sent += static_cast<std::size_t>(n);

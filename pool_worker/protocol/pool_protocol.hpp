@@ -1,11 +1,12 @@
 // The messages between the root helper and the network worker (pam-passwordless-pool).
 //
-// The root helper asks, the worker talks HTTPS to the user pool and answers with what the pool's answer means,
-// typed: the root side never reads the pool's JSON. One request per connection, on a SOCK_STREAM socket: a
-// frame is a 4-byte big-endian length and then a record. A record is a version byte, a kind byte and fields:
-// tag (1 byte), length (4 bytes, big-endian), value; a field may hold a record of its own (a credential, a
-// challenge parameter). Every size is bounded, so either side refuses a hostile peer before allocating for it:
-// the worker is the less trusted of the two, and the root side reads its answers as it would any input.
+// The root helper asks, the worker talks HTTPS to the user pool and answers with what the pool's answer
+// means, typed: the root side never reads the pool's JSON. One request per connection, on a SOCK_STREAM
+// socket: a frame is a 4-byte big-endian length and then a record. A record is a version byte, a kind byte
+// and fields: tag (1 byte), length (4 bytes, big-endian), value; a field may hold a record of its own (a
+// credential, a challenge parameter). Every size is bounded, so either side refuses a hostile peer before
+// allocating for it: the worker is the less trusted of the two, and the root side reads its answers as it
+// would any input.
 #pragma once
 
 #include <chrono>
