@@ -143,6 +143,10 @@ def main():
                                     answers(standin))
         show(f"the guide's host steps on a terminal -> exit {status}", screen)
         check(status == 0, f"the guide's host steps failed (exit {status})")
+        # check-config --online starts a worker of its own: the installed helper found the installed worker
+        # where it was built to look (nothing named pam-passwordless-pool lies beside the helper).
+        check(not os.path.exists(os.path.join(os.path.dirname(HELPER), "pam-passwordless-pool")),
+              "a worker beside the installed helper would hide where the helper looks for it")
         check("online check OK" in screen, "check-config --online did not pass")
         check("No code was sent" in screen, "check-config --online did not say that no code was sent")
         audit = [l.strip() for l in screen.splitlines() if l.startswith("audit line: ")]
