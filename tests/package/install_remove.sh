@@ -65,7 +65,8 @@ dpkg -i "$deb"
 [ "$(dpkg-query -W -f '${Status}' libpam-passwordless)" = "install ok installed" ] || fail "not installed"
 
 worker=/usr/libexec/pam-passwordless/pam-passwordless-pool
-ok "module in /lib/$multiarch/security, helper, network worker, command line, units, profile, man pages installed"
+units="pam-passwordless-helper.socket pam-passwordless-helper.service"
+units="$units pam-passwordless-pool.socket pam-passwordless-pool.service"
 for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless "$worker" \
 	$(printf '/lib/systemd/system/%s ' $units) \
 	/usr/share/pam-configs/pam-passwordless \
