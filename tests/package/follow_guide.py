@@ -73,7 +73,7 @@ def start_socket_unit(sandbox, work):
     os.makedirs("/var/lib/pam_passwordless", mode=0o700, exist_ok=True)
     worker = installed_units.Worker(sandbox, work)
     argv = installed_units.helper_exec_start()
-    check(argv[:3] == [HELPER, "--config", CONF], f"the helper's unit runs {argv}, not {HELPER} --config {CONF}")
+    check(argv[3:6] == [HELPER, "--config", CONF], f"the helper's unit runs {argv}, not {HELPER} --config {CONF}")
     log = os.path.join(work, "helper.log")
     proc = sandbox.start("socket-activated helper",
                          [tool, "--seqpacket", "--listen", socket, "--fdname", "pam-passwordless-helper.socket",

@@ -2,7 +2,8 @@
 tests' throwaway mount namespace, or an autopkgtest testbed that stopped the units).
 
 - `helper_exec_start()`: the helper's command line as pam-passwordless-helper.service runs it (with its
-  `--pool-socket`), so the tests run the helper with the unit's own arguments;
+  `--pool-socket`), in a network namespace of its own with only a loopback device (PrivateNetwork=yes), so
+  the tests run the helper with the unit's own arguments and without the network;
 - `start_worker(sandbox, work)`: what pam-passwordless-pool.socket and .service do together: root binds the
   socket the .socket unit names, with its owner and mode, and the .service's ExecStart runs with that socket as
   descriptor 3 (LISTEN_FDS=1, LISTEN_PID its own pid), as a uid that is in no passwd file (DynamicUser=yes), with
@@ -14,6 +15,7 @@ The tests then log in through the installed helper, which reaches the pool only 
 import os
 import pwd
 import shlex
+import shutil
 import socket
 import stat
 import subprocess
@@ -62,14 +64,21 @@ def unit_value(path, key):
 
 
 def helper_exec_start():
-    """The helper's argv as its unit starts it; it must name the worker's socket."""
+    """The helper's argv as its unit starts it, in a network namespace of its own as PrivateNetwork=yes puts it
+    (unshare without --fork execs the helper in the same process, so systemd's LISTEN_PID still names it); the
+    helper must name the worker's socket."""
+    check(unit_value(HELPER_SERVICE, "PrivateNetwork") == "yes", f"{HELPER_SERVICE} must have PrivateNetwork=yes")
+    check(unit_value(HELPER_SERVICE, "RestrictAddressFamilies") == "AF_UNIX",
+          f"{HELPER_SERVICE} must allow no socket but AF_UNIX")
     argv = shlex.split(unit_value(HELPER_SERVICE, "ExecStart"))
     check("--pool-socket" in argv, f"{HELPER_SERVICE} does not start the helper with --pool-socket: {argv}")
     pool_socket = argv[argv.index("--pool-socket") + 1]
     listen = unit_value(POOL_SOCKET_UNIT, "ListenStream")
     check(pool_socket == listen, f"the helper's --pool-socket {pool_socket} is not where the worker's socket unit "
                                  f"listens ({listen})")
-    return argv
+    unshare = shutil.which("unshare")
+    check(unshare is not None, "unshare is missing (package util-linux)")
+    return [unshare, "--net", "--", *argv]
 
 
 def free_dynamic_uid():

@@ -10,9 +10,10 @@ It configures the installed files where the package put them (/etc/pam_passwordl
 identities, pointed at the local user-pool stand-in on 127.0.0.1), checks them with the installed
 `pam-passwordless-helper check-config`, starts the installed network worker as its units would
 (pam-passwordless-pool.socket and .service: installed_units.py) and the installed helper with its unit's
-arguments (`--pool-socket` the worker's socket) on its default socket (there is no systemd in the namespace to
-start them from the socket units), and runs pamtester on a pseudo-terminal against SERVICE (a stack of only
-"@include common-auth", which pam-auth-update wrote with the profile enabled):
+arguments (`--pool-socket` the worker's socket), in a network namespace of its own (PrivateNetwork=yes), on its
+default socket (there is no systemd in the namespace to start them from the socket units), and runs pamtester
+on a pseudo-terminal against SERVICE (a stack of only "@include common-auth", which pam-auth-update wrote with
+the profile enabled):
 
 - the person picks "Email code" and types the emailed code: success, and no password is asked;
 - the person types wrong codes: the profile falls through to the password, and a wrong password fails;
@@ -109,10 +110,13 @@ def main():
         worker = installed_units.Worker(sandbox, helper_dir)
         log = os.path.join(helper_dir, "helper.log")
         argv = installed_units.helper_exec_start() + ["--foreground", "--socket", e2e.HELPER_SOCKET]
-        check(argv[0] == HELPER, f"the helper's unit runs {argv[0]}, not {HELPER}")
+        check(argv[3] == HELPER, f"the helper's unit runs {argv[3]}, not {HELPER}")
         helper = sandbox.start("helper", argv, log)
         e2e.wait_for(lambda: os.path.exists(e2e.HELPER_SOCKET) or helper.poll() is not None, "the helper's socket")
         check(os.path.exists(e2e.HELPER_SOCKET), "the installed helper did not start:\n" + e2e.read(log))
+        check(os.readlink(f"/proc/{helper.pid}/ns/net") != os.readlink("/proc/self/ns/net"),
+              "the helper must run in a network namespace of its own, as its unit's PrivateNetwork=yes says")
+        say("ok: the helper runs with its unit's arguments in a network namespace of its own")
 
         status, screen = pamtester(args.service, args.user, answers(standin, args.password))
         check(status == 0 and "successfully authenticated" in screen, f"the code login failed (exit {status})")
