@@ -76,9 +76,14 @@ def helper_exec_start():
     listen = unit_value(POOL_SOCKET_UNIT, "ListenStream")
     check(pool_socket == listen, f"the helper's --pool-socket {pool_socket} is not where the worker's socket unit "
                                  f"listens ({listen})")
+    return helper_sandbox() + argv
+
+
+def helper_sandbox():
+    """What runs a command of the helper's unit (ExecStartPre=, ExecStart=) in a network namespace of its own."""
     unshare = shutil.which("unshare")
     check(unshare is not None, "unshare is missing (package util-linux)")
-    return [unshare, "--net", "--", *argv]
+    return [unshare, "--net", "--"]
 
 
 def free_dynamic_uid():

@@ -65,7 +65,9 @@ def configure(standin, work, user):
         "[login]", "methods = email_otp sms_otp", f"max_tries = {MAX_TRIES}", "request_timeout = 10",
         "[binding]", f"mapping_file = {CONF_DIR}/identities",
         "[limits]", f"state_file = {work}/limits", ""]), 0o644)
-    r = subprocess.run([HELPER, "check-config"], capture_output=True, text=True, timeout=60, check=False)
+    # As the unit's ExecStartPre runs it: without the network.
+    r = subprocess.run(installed_units.helper_sandbox() + [HELPER, "check-config"], capture_output=True, text=True,
+                       timeout=60, check=False)
     show("pam-passwordless-helper check-config", r.stdout + r.stderr)
     check(r.returncode == 0, f"check-config refused the configuration (exit {r.returncode})")
 
