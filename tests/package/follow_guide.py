@@ -12,7 +12,9 @@ paste them): the identity map, the secret, helper.conf and its check-config, the
 login.defs, `check-config --online` and `test-login NAME --service sshd`. The only addition is what points
 helper.conf at 127.0.0.1 instead of AWS (endpoint, issuer, ca_file: a second [pool] section after the guide's),
 and the helper is started as its .socket unit would start it (systemd-socket-activate on the unit's socket: no
-helper runs until test-login connects), because there is no systemd in the namespace. Then:
+helper runs until test-login connects; the unit's ExecStart, with `--pool-socket`), and the network worker as
+its units would (installed_units.py), because there is no systemd in the namespace. `check-config --online`
+starts a worker of its own (the installed one, where the helper was built to find it). Then:
 
 - `check-config --online` passed and said that no code was sent, and test-login ended with the helper's audit line
   for a success; the person typed the one code the stand-in sent;
@@ -34,6 +36,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "pamtester"))
 import e2e_support as e2e  # noqa: E402 - the stand-in, readiness waits and checks the e2e tests use
 from e2e_support import check, say, show  # noqa: E402
 from pamtester_login import run_on_pty  # noqa: E402 - the pty driver of the pamtester scenarios
+import installed_units  # noqa: E402 - the installed units, started as systemd would
 
 HELPER = "/usr/sbin/pam-passwordless-helper"
 CONF = "/etc/pam_passwordless/helper.conf"
@@ -68,14 +71,17 @@ def start_socket_unit(sandbox, work):
     if os.path.lexists(socket):
         os.unlink(socket)
     os.makedirs("/var/lib/pam_passwordless", mode=0o700, exist_ok=True)
+    worker = installed_units.Worker(sandbox, work)
+    argv = installed_units.helper_exec_start()
+    check(argv[3:6] == [HELPER, "--config", CONF], f"the helper's unit runs {argv}, not {HELPER} --config {CONF}")
     log = os.path.join(work, "helper.log")
     proc = sandbox.start("socket-activated helper",
                          [tool, "--seqpacket", "--listen", socket, "--fdname", "pam-passwordless-helper.socket",
-                          HELPER, "--foreground", "--config", CONF], log)
+                          *argv, "--foreground"], log)
     e2e.wait_for(lambda: "Listening on" in e2e.read(log) or proc.poll() is not None,
                  "systemd-socket-activate's listening socket")
     check(proc.poll() is None, "systemd-socket-activate exited:\n" + e2e.read(log))
-    return log
+    return log, worker
 
 
 def answers(standin):
@@ -130,13 +136,17 @@ def main():
         for needed in ("check-config --online", "test-login"):
             check(needed in r.stdout, f"the guide's host steps do not run '{needed}'")
 
-        helper_log = start_socket_unit(sandbox, work)
+        helper_log, worker = start_socket_unit(sandbox, work)
         env = {"PATH": e2e.CLEAN_PATH, "LANG": "C.UTF-8", "TERM": "dumb", "HOME": "/root",
                "DEBIAN_FRONTEND": "noninteractive"}
         status, screen = run_on_pty(["/bin/bash", "-c", f"cd {work} && exec /bin/bash {script}"], env,
                                     answers(standin))
         show(f"the guide's host steps on a terminal -> exit {status}", screen)
         check(status == 0, f"the guide's host steps failed (exit {status})")
+        # check-config --online starts a worker of its own: the installed helper found the installed worker
+        # where it was built to look (nothing named pam-passwordless-pool lies beside the helper).
+        check(not os.path.exists(os.path.join(os.path.dirname(HELPER), "pam-passwordless-pool")),
+              "a worker beside the installed helper would hide where the helper looks for it")
         check("online check OK" in screen, "check-config --online did not pass")
         check("No code was sent" in screen, "check-config --online did not say that no code was sent")
         audit = [l.strip() for l in screen.splitlines() if l.startswith("audit line: ")]
@@ -148,6 +158,8 @@ def main():
               f"exactly one code, test-login's, must have been sent: {sent}")
         check(sent[0]["code"] not in screen, "the code was shown on the terminal")
         check(sent[0]["code"] not in e2e.read(helper_log), "the code is in the helper's log")
+        check(sent[0]["code"] not in e2e.read(worker.log_path), "the code is in the worker's log")
+        worker.check_running()
         check(not os.path.exists(os.path.join(work, "client-secret")), "the guide leaves the secret's copy behind")
         say("ok: the guide's host steps ran as written: check-config --online passed, test-login logged in")
 

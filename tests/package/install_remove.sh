@@ -64,14 +64,17 @@ step "dpkg -i $(basename "$deb")"
 dpkg -i "$deb"
 [ "$(dpkg-query -W -f '${Status}' libpam-passwordless)" = "install ok installed" ] || fail "not installed"
 
-for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless \
-	/lib/systemd/system/pam-passwordless-helper.socket /lib/systemd/system/pam-passwordless-helper.service \
+worker=/usr/libexec/pam-passwordless/pam-passwordless-pool
+units="pam-passwordless-helper.socket pam-passwordless-helper.service"
+units="$units pam-passwordless-pool.socket pam-passwordless-pool.service"
+for f in "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless "$worker" \
+	$(printf '/lib/systemd/system/%s ' $units) \
 	/usr/share/pam-configs/pam-passwordless \
 	/usr/share/man/man1/pam-passwordless.1.gz /usr/share/man/man5/pam-passwordless-helper.conf.5.gz \
 	/usr/share/man/man8/pam_passwordless.8.gz /usr/share/man/man8/pam-passwordless-helper.8.gz; do
 	[ -e "$f" ] || fail "missing $f"
 done
-ok "module in /lib/$multiarch/security, helper, command line, units, profile and man pages installed"
+ok "module in /lib/$multiarch/security, helper, network worker, command line, units, profile and man pages installed"
 for f in /usr/share/man/man7/pam-passwordless-setup.7.gz /usr/share/doc/libpam-passwordless/setup.md.gz; do
 	[ -e "$f" ] || fail "missing $f"
 done
@@ -87,16 +90,36 @@ check_mode /etc/pam_passwordless "755 root root directory"
 check_mode /etc/pam_passwordless/helper.conf "644 root root regular file"
 check_mode /etc/pam_passwordless/identities "600 root root regular file"
 check_mode /usr/sbin/pam-passwordless-helper "755 root root regular file"
+check_mode "$worker" "755 root root regular file"
+check_mode "$(dirname "$worker")" "755 root root directory"
 check_mode "$module" "644 root root regular file"
 conffiles=$(dpkg-query -W -f '${Conffiles}' libpam-passwordless)
 for f in /etc/pam_passwordless/helper.conf /etc/pam_passwordless/identities; do
 	grep -q " $f " <<<"$conffiles" || fail "$f is not a conffile"
 done
 ok "helper.conf and identities are conffiles"
-[ -L /etc/systemd/system/sockets.target.wants/pam-passwordless-helper.socket ] || fail "the socket is not enabled"
-ok "pam-passwordless-helper.socket enabled"
-! ldd "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless | grep 'not found' ||
+for s in pam-passwordless-helper.socket pam-passwordless-pool.socket; do
+	[ -L "/etc/systemd/system/sockets.target.wants/$s" ] || fail "$s is not enabled"
+	ok "$s enabled"
+done
+! ldd "$module" /usr/sbin/pam-passwordless-helper /usr/bin/pam-passwordless "$worker" | grep 'not found' ||
 	fail "unresolved libraries"
+# The root helper has no network code: libcurl is the worker's alone (loaded there with dlopen).
+! ldd /usr/sbin/pam-passwordless-helper | grep -i curl || fail "the root helper links libcurl"
+! grep -qa curl_easy_init /usr/sbin/pam-passwordless-helper || fail "the root helper names a libcurl function"
+ok "the root helper neither links nor loads libcurl"
+# Where the helper looks for the worker when it starts one itself (check-config --online, or a helper run
+# without --pool-socket) is built in (PP_POOL_WORKER_PATH) and must be where the package put the worker: the
+# compiler keeps no string of it to look for, so follow_guide.py proves it, with check-config --online.
+# The installed units as systemd reads them: every command they name exists, every setting is known.
+if command -v systemd-analyze >/dev/null; then
+	verify_out=$(systemd-analyze verify --man=no $(printf '/lib/systemd/system/%s ' $units) 2>&1) ||
+		fail "systemd-analyze verify refused the installed units: $verify_out"
+	! grep pam-passwordless <<<"$verify_out" || fail "systemd-analyze verify finds fault with the installed units"
+	ok "systemd-analyze verify: the four installed units are clean"
+else
+	fail "systemd-analyze is missing (package systemd)"
+fi
 cmp "$before" "$common_auth" || fail "installing changed common-auth (the profile must be Default: no)"
 ok "common-auth unchanged by the installation"
 
@@ -172,8 +195,10 @@ step "dpkg -P libpam-passwordless"
 dpkg -P libpam-passwordless
 cmp "$before" "$common_auth" || fail "common-auth differs after purge"
 [ ! -e /etc/pam_passwordless ] || fail "/etc/pam_passwordless is still there after purge"
-[ ! -e /etc/systemd/system/sockets.target.wants/pam-passwordless-helper.socket ] ||
-	fail "the socket's enablement link is still there after purge"
+for s in pam-passwordless-helper.socket pam-passwordless-pool.socket; do
+	[ ! -e "/etc/systemd/system/sockets.target.wants/$s" ] || fail "$s's enablement link is still there after purge"
+done
+[ ! -e "$worker" ] && [ ! -e "$(dirname "$worker")" ] || fail "the worker or its folder is still there after purge"
 [ -z "$(dpkg-query -W -f '${Status}' libpam-passwordless 2>/dev/null | grep -v 'not-installed')" ] ||
 	fail "dpkg still knows the package"
 ok "purged: configuration, enablement and dpkg's record gone; common-auth identical"
