@@ -31,23 +31,10 @@ constexpr const char* kIdentities =
 // the pool sends, which is random.
 const std::vector<std::string> kTypedWrongCodes = {"73519246", "84620357", "95731468"};
 
-// The network worker the helper started (pool_worker/main.cpp), found as its child by name; -1 if none.
+// The network worker the helper started (pool_worker/main.cpp), its one child; -1 if none.
 pid_t worker_of(pid_t helper) {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-        std::ifstream in(entry.path() / "stat");
-        std::string stat;
-        if (!std::getline(in, stat)) continue;
-        // pid (comm) state ppid ...; comm is cut to 15 characters.
-        const auto close = stat.rfind(')');
-        if (close == std::string::npos || stat.find("(pam-passwordles") == std::string::npos) continue;
-        std::istringstream rest(stat.substr(close + 2));
-        char state = 0;
-        pid_t parent = -1;
-        rest >> state >> parent;
-        if (parent == helper) return static_cast<pid_t>(std::stol(entry.path().filename().string()));
-    }
-    return -1;
+    const auto children = children_of(helper);
+    return children.size() == 1 ? children.front() : -1;
 }
 
 // The worker's threads still serving a request (named so by pool_worker/main.cpp).

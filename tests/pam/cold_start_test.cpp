@@ -44,17 +44,8 @@ class ColdStart : public StandInTest {
     // The maps of the helper's children: the worker it spawned.
     std::string worker_maps() const {
         std::string all;
-        std::error_code ec;
-        for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-            const std::string stat = read_text(entry.path() / "stat");
-            const auto close = stat.rfind(')');
-            if (close == std::string::npos) continue;
-            std::istringstream rest(stat.substr(close + 2));
-            std::string state;
-            pid_t ppid = 0;
-            rest >> state >> ppid;
-            if (ppid == helper_->pid()) all += read_text(entry.path() / "maps");
-        }
+        for (const pid_t child : children_of(helper_->pid()))
+            all += read_text("/proc/" + std::to_string(child) + "/maps");
         return all;
     }
 

@@ -41,6 +41,8 @@ std::string preload_entry(const std::string& libraries);
 // The helper's threads running a login now (named "pp-login"; idle ones wait for the next login as
 // "pp-idle"): 0 once every login it was given has ended. -1 when the process is gone.
 int helper_login_threads(pid_t pid);
+// The processes whose parent is `parent` (the helper's: its network worker, pool_worker/).
+std::vector<pid_t> children_of(pid_t parent);
 
 std::vector<std::string> sanitizer_env();
 

@@ -56,26 +56,6 @@ std::string status_field(pid_t pid, const std::string& key) {
     return "(none)";
 }
 
-// The processes whose parent is `parent`.
-std::vector<pid_t> children_of(pid_t parent) {
-    std::vector<pid_t> out;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-        const std::string name = entry.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        const std::string stat = read_text(entry.path() / "stat");
-        // pid (comm) state ppid ...: comm may hold spaces, the last ')' ends it.
-        const auto close = stat.rfind(')');
-        if (close == std::string::npos) continue;
-        std::istringstream rest(stat.substr(close + 2));
-        std::string state;
-        pid_t ppid = 0;
-        rest >> state >> ppid;
-        if (ppid == parent) out.push_back(static_cast<pid_t>(std::stol(name)));
-    }
-    return out;
-}
-
 // fd number → what it points to ("socket:[123]", "/dev/null", ...).
 std::map<int, std::string> descriptors(pid_t pid) {
     std::map<int, std::string> out;
