@@ -1,9 +1,8 @@
 #!/bin/sh
 # A real passwordless login on this machine, against the bundled local auth service: installs what the demo
 # needs and is missing (scripts/install-deps.sh demo), builds only the helper (with its network worker) and the
-# module (no test suite),
-# starts the local user-pool stand-in and the helper on loopback, and runs pamtester (through the real module
-# and libpam, under pam_wrapper) for the account alice. At a terminal you choose the method and type the code
+# module (no test suite), starts the local user-pool stand-in and the helper on loopback, and runs pamtester
+# (through the real module and libpam, under pam_wrapper) for the account alice. At a terminal you choose the method and type the code
 # the local service "sent" (it is shown as it arrives); without a terminal the answers are given
 # automatically. It ends by saying where the demo's configuration and the helper's audit line are.
 set -eu
