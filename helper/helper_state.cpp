@@ -1,5 +1,7 @@
 #include "helper_state.hpp"
 
+#include "audit.hpp"
+
 #include "login_log.hpp"
 
 #include <openssl/sha.h>
@@ -64,7 +66,9 @@ void PoolContact::record(bool answered, const std::string& why) noexcept {
             ++seen_.answers;
         } else {
             seen_.last_failure = std::time(nullptr);
-            seen_.last_failure_reason = why;
+            // Shown by `status` on root's terminal; the text may come from the network (the pool's error
+            // message, or a worker taken over): printable characters only, bounded.
+            seen_.last_failure_reason = loggable(why, 300);
             ++seen_.failures;
         }
     } catch (...) {

@@ -7,7 +7,8 @@ test can change it between two logins.
 Modes: good (a sign-in the pool would have made, claims taken from the request and the identity given), other-user
 (the token names another identity), other-aud, other-iss, expired, wrong-key (signed by a key that is not in the
 key set it serves, under that key's id), garbage (a frame of random bytes), too-long (a length past the limit),
-silent (reads the request and never answers).
+silent (reads the request and never answers), escape (a failure whose text carries terminal control
+sequences).
 
 usage: fake_pool_worker.py SOCKET MODE_FILE LOG EMAIL
 """
@@ -129,6 +130,12 @@ class Worker:
         username = first(fields, "username").decode()
         contact = ("contact", record(NESTED, [("answered", u32(1)), ("why", "")]))
         self.log(f"op={OPS.get(op, op)} mode={mode}")
+        if mode == "escape":
+            # A failure told with terminal control sequences (a window title, a screen clear, a bell), as a
+            # worker taken over would, hoping root's terminal shows them through `status` or the log.
+            why = "\x1b]0;owned\x07\x1b[2Jpool down"
+            return record(REPLY, [("contact", record(NESTED, [("answered", u32(0)), ("why", why)])),
+                                  ("failure", u32(0)), ("error_message", why)])
         if op == 3:
             return record(REPLY, [contact, ("document", self.keys.jwks())])
         if op == 1:

@@ -320,6 +320,30 @@ TEST_F(PoolWorkerCompromised, PinnedHelperRefusesATokenSignedWithAKeySetTheWorke
     EXPECT_EQ(fake_log().find("op=FetchJwks"), std::string::npos) << fake_log();
 }
 
+// What the worker says of a failure reaches `status` on root's terminal and the audit line: a worker taken
+// over cannot write terminal control sequences into either, only printable text.
+TEST_F(PoolWorkerCompromised, AFailureItReportsReachesStatusAndTheLogAsPrintableTextOnly) {
+    set_mode("escape");
+    const std::size_t before = audit_lines(helper_->log());
+    const auto run = login();
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+    ASSERT_TRUE(wait_until([&] { return audit_lines(helper_->log()) > before; })) << helper_->log();
+    const std::string audit = last_audit(helper_->log());
+    EXPECT_NE(audit.find("pool down"), std::string::npos) << audit;
+    EXPECT_EQ(audit.find_first_of("\x1b\x07"), std::string::npos) << audit;
+
+    const auto out = dir_ / "status.out";
+    const std::string cmd = std::string(PP_HELPER_BIN) + " status --socket " + helper_->socket() +
+                            " --config " + helper_->config_path().string() + " </dev/null >" + out.string() +
+                            " 2>&1";
+    const int status = std::system(cmd.c_str());
+    const std::string text = read_text(out);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cmd << "\n" << text;
+    EXPECT_NE(text.find("user pool last failed: "), std::string::npos) << text;
+    EXPECT_NE(text.find("pool down"), std::string::npos) << text;
+    EXPECT_EQ(text.find_first_of("\x1b\x07"), std::string::npos) << text;
+}
+
 TEST_F(PoolWorkerCompromised, ATokenForAnotherIdentityIsRefused) {
     expect_refused("other-user", PAM_AUTH_ERR, "is not bound to this user");
 }
