@@ -1,5 +1,7 @@
 #include "security_key.hpp"
 
+#include "fido_owners.hpp"
+
 #include <fido.h>
 
 #include <algorithm>
@@ -27,18 +29,9 @@ struct DevInfoList {
     DevInfoList& operator=(const DevInfoList&) = delete;
 };
 
-struct DevDeleter {
-    void operator()(fido_dev_t* d) const noexcept {
-        fido_dev_close(d);
-        fido_dev_free(&d);
-    }
-};
-using Dev = std::unique_ptr<fido_dev_t, DevDeleter>;
-
-struct AssertDeleter {
-    void operator()(fido_assert_t* a) const noexcept { fido_assert_free(&a); }
-};
-using Assert = std::unique_ptr<fido_assert_t, AssertDeleter>;
+using fido::Assert;
+using fido::Cred;
+using fido::Dev;
 
 wire::Message status_message(wire::DeviceStatus s, wire::Type type = wire::Type::Assertion) {
     wire::Message m(type);
@@ -98,11 +91,6 @@ std::string_view bytes(const unsigned char* p, std::size_t n) {
 const unsigned char* uchars(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
 }
-
-struct CredDeleter {
-    void operator()(fido_cred_t* c) const noexcept { fido_cred_free(&c); }
-};
-using Cred = std::unique_ptr<fido_cred_t, CredDeleter>;
 
 wire::Message cancelled(Asker::Status status) {
     wire::Message cancel(wire::Type::Cancel);

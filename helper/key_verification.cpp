@@ -1,5 +1,7 @@
 #include "key_verification.hpp"
 
+#include "fido_owners.hpp"
+
 #include <fido.h>
 #include <fido/eddsa.h>
 #include <fido/es256.h>
@@ -28,18 +30,7 @@ constexpr std::size_t kMaxAuthDataBytes = 4096;
 constexpr std::size_t kMaxSignatureBytes = 256;
 constexpr std::size_t kMaxCertificateBytes = 8192;
 
-struct FidoFree {
-    void operator()(fido_assert_t* p) const noexcept { fido_assert_free(&p); }
-    void operator()(fido_cred_t* p) const noexcept { fido_cred_free(&p); }
-    void operator()(es256_pk_t* p) const noexcept { es256_pk_free(&p); }
-    void operator()(eddsa_pk_t* p) const noexcept { eddsa_pk_free(&p); }
-};
-
-template <typename T>
-std::unique_ptr<T, FidoFree> owned(T* p) {
-    if (p == nullptr) throw std::bad_alloc();
-    return std::unique_ptr<T, FidoFree>(p);
-}
+using fido::owned;
 
 const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
@@ -74,8 +65,8 @@ class PublicKey {
   private:
     PublicKey() = default;
     int cose_ = 0;
-    std::unique_ptr<es256_pk_t, FidoFree> es256_;
-    std::unique_ptr<eddsa_pk_t, FidoFree> eddsa_;
+    fido::Es256Key es256_;
+    fido::EddsaKey eddsa_;
 };
 
 struct AuthData {
