@@ -1,0 +1,454 @@
+// The limits of issue #10 through RateLimits, one rule per test: the try reserved when a login starts (so
+// parallel logins share one budget), remote and local budgets apart, sends counted on every canonical key of
+// the person whatever was typed, the machine's ceiling and its audit lines, windows that end, and a send
+// that counts when it is made. limit_store_test.cpp covers the store below.
+#include "rate_limits.hpp"
+
+#include <fcntl.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+#include <latch>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "identifiers.hpp"
+#include "test_dir.hpp"
+
+namespace pp::helper {
+namespace {
+
+using test::TestDir;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using TryEnd = RateLimits::TryEnd;
+
+constexpr std::int64_t kMiB = 1024 * 1024;
+// An arbitrary "now", on a minute (the machine's count is kept per minute): every time below is relative to
+// it.
+constexpr std::int64_t kT0 = 60 * 20'000;
+
+std::string key_of(std::string_view typed) {
+    const auto id = parse_identifier(typed, true);
+    if (!id) throw std::invalid_argument("not an identifier: " + std::string(typed));
+    return canonical_key(*id);
+}
+
+SendKeys to(std::vector<std::string> destinations, std::string rhost = "") {
+    return SendKeys{std::move(destinations), std::move(rhost), false};
+}
+
+// The store lives in memory unless a test needs the file; the limits are the same either way.
+class RateLimitsTest : public ::testing::Test {
+  protected:
+    RateLimits limits_{"", kMiB};
+    LimitPolicy p_;
+};
+
+// --- Backoff: the try is reserved when the login starts -------------------------------------------------
+
+TEST_F(RateLimitsTest, TriesInFlightCountAgainstTheAllowance) {
+    p_.failures_before_backoff = 3;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 0) << i;
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60)
+        << "three logins in flight have taken the allowance: a fourth waits for one of them to end";
+    limits_.settle_try("alice", true, TryEnd::Untried, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 0)
+        << "a login that tried nothing gives its try back";
+}
+
+// Many logins of one user started at the same instant: exactly the allowance gets through, however the
+// threads interleave.
+TEST_F(RateLimitsTest, ParallelLoginsShareOneBudget) {
+    p_.failures_before_backoff = 4;
+    constexpr int kLogins = 16;
+    std::latch start(kLogins);
+    std::atomic<int> admitted{0};
+    std::vector<std::thread> logins;
+    for (int i = 0; i < kLogins; ++i)
+        logins.emplace_back([&] {
+            start.arrive_and_wait();
+            if (limits_.reserve_try("alice", true, p_, kT0) == 0) ++admitted;
+        });
+    for (auto& t : logins) t.join();
+    EXPECT_EQ(admitted.load(), 4);
+    // They all fail: the fifth failure's wait is in force, and not one more try slips in.
+    for (int i = 0; i < 4; ++i) limits_.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60);
+}
+
+TEST_F(RateLimitsTest, BackoffDoublesFromOneMinuteUpToTheMaximum) {
+    p_.failures_before_backoff = 2;
+    p_.backoff_max = std::chrono::seconds(300);
+    std::int64_t now = kT0;
+    auto fail_once = [&] {
+        ASSERT_EQ(limits_.reserve_try("bob", true, p_, now), 0);
+        limits_.settle_try("bob", true, TryEnd::Failure, false, true, p_, now);
+    };
+    fail_once();
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 0) << "one failure is within the allowance";
+    limits_.settle_try("bob", true, TryEnd::Failure, false, true, p_, now);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 60);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now + 59), 1);
+    now += 60;
+    fail_once();
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 120);
+    now += 120;
+    fail_once();
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 240);
+    now += 240;
+    fail_once();
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 300) << "capped at backoff_max";
+}
+
+// Once the wait is over, one try at a time: parallel logins cannot each take the try the wait allows.
+TEST_F(RateLimitsTest, AfterTheWaitOneTryAtATime) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("carol", true, p_, kT0), 0);
+    limits_.settle_try("carol", true, TryEnd::Failure, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60), 0);
+    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60), 60) << "the one try is in flight";
+}
+
+TEST_F(RateLimitsTest, ASuccessClearsTheFailures) {
+    p_.failures_before_backoff = 2;
+    for (int i = 0; i < 2; ++i) {
+        ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0), 0);
+        limits_.settle_try("dave", true, TryEnd::Failure, false, true, p_, kT0);
+    }
+    ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0);
+    limits_.settle_try("dave", true, TryEnd::Success, false, true, p_, kT0 + 60);
+    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0);
+    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0) << "the whole allowance is back";
+}
+
+// A proof outside a login (self-enrolment) counts its failure without having reserved: it must not give
+// back a try some login in flight holds.
+TEST_F(RateLimitsTest, AnUnreservedFailureDoesNotReleaseAReservation) {
+    p_.failures_before_backoff = 2;
+    ASSERT_EQ(limits_.reserve_try("erin", true, p_, kT0), 0);
+    limits_.settle_try("erin", true, TryEnd::Failure, false, /*reserved=*/false, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("erin", true, p_, kT0), 60)
+        << "one failure and one try in flight make the allowance of two";
+}
+
+// --- Remote and local budgets -------------------------------------------------------------------------
+
+TEST_F(RateLimitsTest, RemoteFailuresNeverBlockALocalLogin) {
+    p_.failures_before_backoff = 3;
+    for (int i = 0; i < 20; ++i) {
+        limits_.reserve_try("frank", true, p_, kT0 + i);
+        limits_.settle_try("frank", true, TryEnd::Failure, false, true, p_, kT0 + i);
+    }
+    EXPECT_GT(limits_.reserve_try("frank", true, p_, kT0 + 20), 0);
+    EXPECT_EQ(limits_.reserve_try("frank", false, p_, kT0 + 20), 0) << "the console has its own budget";
+    // Nor do remote logins in flight take the local allowance.
+    for (int i = 0; i < 10; ++i) limits_.reserve_try("grace", true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("grace", false, p_, kT0), 0);
+}
+
+TEST_F(RateLimitsTest, LocalFailuresBackOffTheLocalBudgetOnly) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 0);
+    limits_.settle_try("heidi", false, TryEnd::Failure, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("heidi", true, p_, kT0), 0);
+    // A success on one side clears that side only.
+    limits_.settle_try("heidi", true, TryEnd::Success, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 60);
+}
+
+// Each user has budgets of their own.
+TEST_F(RateLimitsTest, BudgetsArePerUser) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0), 0);
+    limits_.settle_try("ivan", true, TryEnd::Failure, false, true, p_, kT0);
+    EXPECT_GT(limits_.reserve_try("ivan", true, p_, kT0), 0);
+    EXPECT_EQ(limits_.reserve_try("judy", true, p_, kT0), 0);
+}
+
+// --- Sends: what they count on --------------------------------------------------------------------------
+
+TEST(CanonicalKeys, EverySpellingOfOnePersonIsOneKey) {
+    EXPECT_EQ(key_of("Alice@Example.COM"), key_of("alice@example.com"));
+    EXPECT_EQ(key_of("+1 (555) 555-0123"), key_of("+15555550123"));
+    EXPECT_EQ(key_of("+1.555.555.0123"), key_of("+15555550123"));
+    EXPECT_EQ(key_of("Alice-01"), key_of("alice-01")) << "pool user names compare case-insensitively";
+    // A user name that is an address is the pool's email alias: it counts as the address.
+    EXPECT_EQ(canonical_key(Identifier{IdentifierKind::Username, "Alice@Example.com"}),
+              "email:alice@example.com");
+    EXPECT_NE(key_of("alice@example.com"), key_of("alice"));
+}
+
+TEST_F(RateLimitsTest, SendsCountOnTheCanonicalDestinationWhateverWasTyped) {
+    p_.sends_per_identifier = 2;
+    EXPECT_EQ(limits_.take_send(to({key_of("Alice@Example.COM")}), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({key_of("ALICE@example.com")}), p_, kT0 + 1).wait, 0);
+    const auto v = limits_.take_send(to({key_of("alice@EXAMPLE.com")}), p_, kT0 + 2);
+    EXPECT_EQ(v.wait, 900 - 2) << "the third spelling of one address is its third send";
+    EXPECT_FALSE(v.machine);
+    EXPECT_EQ(limits_.take_send(to({key_of("+1 555 555 0123")}), p_, kT0 + 2).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({key_of("+1-555-555-0123")}), p_, kT0 + 2).wait, 0);
+    EXPECT_GT(limits_.take_send(to({key_of("+1 (555) 555.0123")}), p_, kT0 + 2).wait, 0);
+}
+
+// A send counts on the destination and on the pool's identity: reaching the same person by another
+// destination (their phone after their email) still meets the person's count.
+TEST_F(RateLimitsTest, SendsCountOnThePoolIdentityToo) {
+    p_.sends_per_identifier = 2;
+    const std::string pool_user = key_of("7f3c2a10-pool-user");
+    EXPECT_EQ(limits_.take_send(to({key_of("alice@example.com"), pool_user}), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({key_of("+15555550123"), pool_user}), p_, kT0).wait, 0);
+    EXPECT_GT(limits_.take_send(to({key_of("+15555550199"), pool_user}), p_, kT0).wait, 0)
+        << "a third destination of the same pool identity";
+    EXPECT_GT(limits_.take_send(to({key_of("+15555550199"), key_of("7F3C2A10-POOL-USER")}), p_, kT0).wait, 0)
+        << "the pool's name compares case-insensitively";
+    // And the refused send counted nowhere: the fresh number still has its whole allowance.
+    EXPECT_EQ(limits_.take_send(to({key_of("+15555550199")}), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({key_of("+15555550199")}), p_, kT0).wait, 0);
+}
+
+// The caller lists every key of the person; one key listed twice (typed and resolved alike) is one send.
+TEST_F(RateLimitsTest, AKeyListedTwiceCountsOnce) {
+    p_.sends_per_identifier = 2;
+    const std::string k = key_of("alice@example.com");
+    EXPECT_EQ(limits_.take_send(to({k, k, key_of("Alice@example.com")}), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({k}), p_, kT0).wait, 0) << "the first send counted once, not three times";
+    EXPECT_GT(limits_.take_send(to({k}), p_, kT0).wait, 0);
+}
+
+TEST_F(RateLimitsTest, TheRemoteHostHasItsOwnLimit) {
+    p_.sends_per_identifier = 100;
+    p_.sends_per_rhost = 3;
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(limits_.take_send(to({"email:u" + std::to_string(i) + "@x.y"}, "192.0.2.7"), p_, kT0).wait,
+                  0);
+    const auto v = limits_.take_send(to({"email:fresh@x.y"}, "192.0.2.7"), p_, kT0);
+    EXPECT_EQ(v.wait, 900);
+    EXPECT_FALSE(v.machine) << "the host's limit, not the machine's";
+    EXPECT_EQ(limits_.take_send(to({"email:fresh@x.y"}, "192.0.2.8"), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:fresh@x.y"}), p_, kT0).wait, 0) << "a local login has no host";
+}
+
+// Unknown users' walks meet the host's and the machine's counts that real logins meet (a limit reached
+// there tells nothing about who exists) and their destinations are limited as real ones are.
+TEST_F(RateLimitsTest, UnknownWalksShareTheHostCountAndAreLimitedAlike) {
+    p_.sends_per_identifier = 1;
+    p_.sends_per_rhost = 2;
+    const SendKeys nobody{{"user:nobody"}, "192.0.2.9", true};
+    EXPECT_EQ(limits_.take_send(nobody, p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(nobody, p_, kT0).wait, 900) << "limited like a real destination";
+    EXPECT_EQ(limits_.take_send(to({"email:real@x.y"}, "192.0.2.9"), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:other@x.y"}, "192.0.2.9"), p_, kT0).wait, 900)
+        << "the unknown walk's send counted on the host: two sends from it";
+}
+
+// --- The machine's ceiling ------------------------------------------------------------------------------
+
+// Captures what syslog(3) writes while alive: the ident is opened with LOG_PERROR, which copies every line
+// to stderr, and stderr goes to a file under the build tree.
+class SyslogCapture {
+  public:
+    explicit SyslogCapture(const TestDir& dir) : path_(dir.file("syslog")) {
+        std::fflush(stderr);
+        saved_ = ::dup(STDERR_FILENO);
+        const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (saved_ < 0 || fd < 0 || ::dup2(fd, STDERR_FILENO) < 0) throw std::runtime_error("capture stderr");
+        ::close(fd);
+        ::openlog("rate_limits_test", LOG_PERROR | LOG_NDELAY, LOG_AUTHPRIV);
+    }
+    ~SyslogCapture() { restore(); }
+    SyslogCapture(const SyslogCapture&) = delete;
+    SyslogCapture& operator=(const SyslogCapture&) = delete;
+
+    // Everything written so far; the capture stays on.
+    std::string text() const {
+        std::ifstream in(path_);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    }
+    // Lines containing `needle` so far.
+    int count(std::string_view needle) const {
+        const std::string t = text();
+        int n = 0;
+        for (auto at = t.find(needle); at != std::string::npos; at = t.find(needle, at + 1)) ++n;
+        return n;
+    }
+
+  private:
+    void restore() {
+        if (saved_ < 0) return;
+        ::closelog();
+        std::fflush(stderr);
+        ::dup2(saved_, STDERR_FILENO);
+        ::close(saved_);
+        saved_ = -1;
+    }
+    std::string path_;
+    int saved_ = -1;
+};
+
+constexpr std::string_view kNear = "near the ceiling";
+constexpr std::string_view kReached = "(sends_per_hour) reached";
+
+TEST_F(RateLimitsTest, TheMachineCeilingRefusesEveryoneAndIsAuditedNearAndReached) {
+    TestDir dir;
+    SyslogCapture log(dir);
+    p_.sends_per_hour = 5;  // near at 4 (80%, rounded up)
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(limits_.take_send(to({"email:u" + std::to_string(i) + "@x.y"}), p_, kT0 + i).wait, 0);
+    EXPECT_EQ(log.count(kNear), 0) << log.text();
+    ASSERT_EQ(limits_.take_send(to({"email:u3@x.y"}), p_, kT0 + 3).wait, 0);
+    EXPECT_EQ(log.count("in the last hour: 4 of the ceiling of 5 (sends_per_hour); near the ceiling"), 1)
+        << log.text();
+    ASSERT_EQ(limits_.take_send(to({"email:u4@x.y"}), p_, kT0 + 4).wait, 0) << "the fifth send is allowed";
+    EXPECT_EQ(log.count("ceiling of 5 codes per hour from this machine (sends_per_hour) reached"), 1)
+        << log.text();
+
+    const auto refused = limits_.take_send(to({"email:fresh@x.y"}, "192.0.2.1"), p_, kT0 + 5);
+    EXPECT_TRUE(refused.machine);
+    EXPECT_EQ(refused.wait, 3600 - 5) << "until the first send of the hour leaves it";
+    const auto unknown = limits_.take_send({{"user:nobody"}, "192.0.2.2", true}, p_, kT0 + 6);
+    EXPECT_TRUE(unknown.machine) << "an unknown user's walk meets the same ceiling";
+    EXPECT_GT(unknown.wait, 0);
+    EXPECT_EQ(log.count(kNear), 1) << "audited once an hour, not at every refusal";
+    EXPECT_EQ(log.count(kReached), 1);
+
+    // An hour on, the ceiling is open again, and the next time it fills it is audited again.
+    std::int64_t now = kT0 + 3600 + 10;
+    for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(limits_.take_send(to({"email:v" + std::to_string(i) + "@x.y"}), p_, now + i).wait, 0) << i;
+    EXPECT_EQ(log.count(kNear), 2) << log.text();
+    EXPECT_EQ(log.count(kReached), 2) << log.text();
+}
+
+// A send refused by a person's or a host's limit is not the machine's doing, even with the machine near its
+// ceiling.
+TEST_F(RateLimitsTest, APersonalLimitIsNotReportedAsTheMachines) {
+    p_.sends_per_hour = 3;
+    p_.sends_per_identifier = 1;
+    ASSERT_EQ(limits_.take_send(to({"email:a@x.y"}), p_, kT0).wait, 0);
+    const auto v = limits_.take_send(to({"email:a@x.y"}), p_, kT0);
+    EXPECT_GT(v.wait, 0);
+    EXPECT_FALSE(v.machine);
+}
+
+// --- Windows end ----------------------------------------------------------------------------------------
+
+TEST_F(RateLimitsTest, SendWindowsExpire) {
+    p_.sends_per_identifier = 1;
+    p_.send_window = std::chrono::seconds(600);
+    ASSERT_EQ(limits_.take_send(to({"email:a@x.y"}), p_, kT0).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:a@x.y"}), p_, kT0 + 599).wait, 1);
+    EXPECT_EQ(limits_.take_send(to({"email:a@x.y"}), p_, kT0 + 600).wait, 0)
+        << "the first send left the window";
+}
+
+TEST_F(RateLimitsTest, TheMachineHourExpires) {
+    p_.sends_per_hour = 2;
+    ASSERT_EQ(limits_.take_send(to({"email:a@x.y"}), p_, kT0).wait, 0);
+    ASSERT_EQ(limits_.take_send(to({"email:b@x.y"}), p_, kT0 + 1800).wait, 0);
+    EXPECT_TRUE(limits_.take_send(to({"email:c@x.y"}), p_, kT0 + 3599).machine);
+    EXPECT_EQ(limits_.take_send(to({"email:c@x.y"}), p_, kT0 + 3600).wait, 0);
+}
+
+TEST_F(RateLimitsTest, ABackoffWaitEnds) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("kim", true, p_, kT0), 0);
+    limits_.settle_try("kim", true, TryEnd::Failure, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 59), 1);
+    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 60), 0);
+}
+
+// Failures are forgotten a day after the last one (or twice the longest wait, if that is longer).
+TEST_F(RateLimitsTest, FailuresAreForgottenAfterTheirMemory) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0), 0);
+    limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, kT0);
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0 + 60), 0);
+    limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, kT0 + 60);
+    // Two failures past an allowance of one: the next wait is two minutes; without the memory's end, a third
+    // failure a day on would wait four.
+    const std::int64_t later = kT0 + 60 + 86400;
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, later), 0);
+    limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, later);
+    EXPECT_EQ(limits_.reserve_try("lee", true, p_, later), 60) << "counted from one again";
+
+    p_.backoff_max = std::chrono::seconds(100000);  // the memory is then twice that
+    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0), 0);
+    limits_.settle_try("mia", true, TryEnd::Failure, false, true, p_, kT0);
+    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400), 0);
+    limits_.settle_try("mia", true, TryEnd::Failure, false, true, p_, kT0 + 86400);
+    EXPECT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400), 120) << "a day did not end this memory";
+}
+
+// --- A send counts when it is made ----------------------------------------------------------------------
+
+// The count is taken by take_send itself, before the code is checked: a login that asks for a code and then
+// hangs up, or types it wrong, has used a send; and a refused send uses none.
+TEST_F(RateLimitsTest, ASendCountsWhenMadeAndARefusalCountsNothing) {
+    p_.sends_per_identifier = 2;
+    p_.sends_per_rhost = 2;
+    ASSERT_EQ(limits_.take_send(to({"email:a@x.y"}, "192.0.2.1"), p_, kT0).wait, 0);
+    // Nothing else happens to that login: no settle, no verification. The send stands.
+    ASSERT_EQ(limits_.take_send(to({"email:a@x.y"}, "192.0.2.1"), p_, kT0 + 10).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:a@x.y"}, "192.0.2.2"), p_, kT0 + 20).wait, 900 - 20);
+    // The host refuses this one; its destination must not have counted.
+    EXPECT_GT(limits_.take_send(to({"email:b@x.y"}, "192.0.2.1"), p_, kT0 + 20).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:b@x.y"}), p_, kT0 + 20).wait, 0);
+    EXPECT_EQ(limits_.take_send(to({"email:b@x.y"}), p_, kT0 + 20).wait, 0);
+}
+
+// --- State: kept across restarts, unknown users never, and a broken store refuses ------------------------
+
+class RateLimitsFileTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!test::running_as_root()) GTEST_SKIP() << "the store must be owned by root";
+        dir_.emplace();
+    }
+    std::string path() const { return dir_->file("limits"); }
+    std::optional<TestDir> dir_;
+    LimitPolicy p_;
+};
+
+TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
+    p_.failures_before_backoff = 1;
+    p_.sends_per_identifier = 1;
+    {
+        RateLimits limits(path(), kMiB);
+        ASSERT_EQ(limits.take_send(to({"email:alice@example.com"}), p_, kT0).wait, 0);
+        ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0), 0);
+        limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0);
+        ASSERT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0).wait, 0);
+        ASSERT_EQ(limits.reserve_try("nobody", true, p_, kT0), 0);
+        limits.settle_try("nobody", true, TryEnd::Failure, true, true, p_, kT0);
+        ASSERT_GT(limits.reserve_try("nobody", true, p_, kT0), 0);
+    }
+    RateLimits limits(path(), kMiB);
+    EXPECT_GT(limits.take_send(to({"email:alice@example.com"}), p_, kT0 + 1).wait, 0);
+    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
+    EXPECT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0) << "kept in memory only";
+    EXPECT_EQ(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+}
+
+// A store that cannot be trusted is not replaced by an empty one (which would reset every limit): every
+// call throws, and the caller refuses the login.
+TEST_F(RateLimitsFileTest, AnUntrustedStoreRefusesEveryLimit) {
+    const std::string p = dir_->write("limits", "", 0644);
+    RateLimits limits(p, kMiB);
+    EXPECT_THROW(limits.reserve_try("alice", true, p_, kT0), LimitStoreError);
+    EXPECT_THROW(limits.take_send(to({"email:a@x.y"}), p_, kT0), LimitStoreError);
+    EXPECT_THROW(limits.take_send({{"user:nobody"}, "", true}, p_, kT0), LimitStoreError)
+        << "an unknown user's walk fails the same way as a real one";
+    EXPECT_THROW(limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0), LimitStoreError);
+}
+
+}  // namespace
+}  // namespace pp::helper
