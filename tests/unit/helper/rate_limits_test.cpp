@@ -248,6 +248,10 @@ TEST_F(RateLimitsTest, UnknownWalksShareTheHostCountAndAreLimitedAlike) {
     EXPECT_EQ(limits_.take_send(to({"email:real@x.y"}, "192.0.2.9"), p_, kT0).wait, 0);
     EXPECT_EQ(limits_.take_send(to({"email:other@x.y"}, "192.0.2.9"), p_, kT0).wait, 900)
         << "the unknown walk's send counted on the host: two sends from it";
+    // Refused by the host, an unknown walk's send counts nothing under its destination either.
+    const SendKeys other{{"user:nobody-else"}, "192.0.2.9", true};
+    EXPECT_EQ(limits_.take_send(other, p_, kT0).wait, 900);
+    EXPECT_EQ(limits_.take_send({{"user:nobody-else"}, "192.0.2.10", true}, p_, kT0).wait, 0);
 }
 
 // --- The machine's ceiling ------------------------------------------------------------------------------
@@ -300,30 +304,34 @@ constexpr std::string_view kReached = "(sends_per_hour) reached";
 TEST_F(RateLimitsTest, TheMachineCeilingRefusesEveryoneAndIsAuditedNearAndReached) {
     TestDir dir;
     SyslogCapture log(dir);
-    p_.sends_per_hour = 5;  // near at 4 (80%, rounded up)
-    for (int i = 0; i < 3; ++i)
-        ASSERT_EQ(limits_.take_send(to({"email:u" + std::to_string(i) + "@x.y"}), p_, kT0 + i).wait, 0);
+    p_.sends_per_hour = 10;  // near from 8 (80%, rounded up)
+    auto send = [&](int i, std::int64_t at) {
+        return limits_.take_send(to({"email:u" + std::to_string(i) + "@x.y"}), p_, at);
+    };
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(send(i, kT0 + i).wait, 0);
     EXPECT_EQ(log.count(kNear), 0) << log.text();
-    ASSERT_EQ(limits_.take_send(to({"email:u3@x.y"}), p_, kT0 + 3).wait, 0);
-    EXPECT_EQ(log.count("in the last hour: 4 of the ceiling of 5 (sends_per_hour); near the ceiling"), 1)
+    ASSERT_EQ(send(7, kT0 + 7).wait, 0);
+    EXPECT_EQ(log.count("in the last hour: 8 of the ceiling of 10 (sends_per_hour); near the ceiling"), 1)
         << log.text();
-    ASSERT_EQ(limits_.take_send(to({"email:u4@x.y"}), p_, kT0 + 4).wait, 0) << "the fifth send is allowed";
-    EXPECT_EQ(log.count("ceiling of 5 codes per hour from this machine (sends_per_hour) reached"), 1)
+    ASSERT_EQ(send(8, kT0 + 8).wait, 0);
+    EXPECT_EQ(log.count(kNear), 1) << "the ninth send is near too, but the hour's line is written";
+    EXPECT_EQ(log.count(kReached), 0) << log.text();
+    ASSERT_EQ(send(9, kT0 + 9).wait, 0) << "the tenth send is allowed";
+    EXPECT_EQ(log.count("ceiling of 10 codes per hour from this machine (sends_per_hour) reached"), 1)
         << log.text();
 
-    const auto refused = limits_.take_send(to({"email:fresh@x.y"}, "192.0.2.1"), p_, kT0 + 5);
+    const auto refused = limits_.take_send(to({"email:fresh@x.y"}, "192.0.2.1"), p_, kT0 + 10);
     EXPECT_TRUE(refused.machine);
-    EXPECT_EQ(refused.wait, 3600 - 5) << "until the first send of the hour leaves it";
-    const auto unknown = limits_.take_send({{"user:nobody"}, "192.0.2.2", true}, p_, kT0 + 6);
+    EXPECT_EQ(refused.wait, 3600 - 10) << "until the first send of the hour leaves it";
+    const auto unknown = limits_.take_send({{"user:nobody"}, "192.0.2.2", true}, p_, kT0 + 11);
     EXPECT_TRUE(unknown.machine) << "an unknown user's walk meets the same ceiling";
     EXPECT_GT(unknown.wait, 0);
-    EXPECT_EQ(log.count(kNear), 1) << "audited once an hour, not at every refusal";
-    EXPECT_EQ(log.count(kReached), 1);
+    EXPECT_EQ(log.count(kNear), 1) << "audited once an hour, not at every send or refusal";
+    EXPECT_EQ(log.count(kReached), 1) << log.text();
 
     // An hour on, the ceiling is open again, and the next time it fills it is audited again.
-    std::int64_t now = kT0 + 3600 + 10;
-    for (int i = 0; i < 5; ++i)
-        ASSERT_EQ(limits_.take_send(to({"email:v" + std::to_string(i) + "@x.y"}), p_, now + i).wait, 0) << i;
+    const std::int64_t later = kT0 + 3600 + 20;
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(send(100 + i, later + i).wait, 0) << i;
     EXPECT_EQ(log.count(kNear), 2) << log.text();
     EXPECT_EQ(log.count(kReached), 2) << log.text();
 }
