@@ -36,7 +36,7 @@ OfferAnswer read_offer_answer(std::string_view answer) {
 void Session::offer(Method method, const std::string& masked, const std::string& prefix) {
     std::string again = prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        switch (read_offer_answer(ask(again + code_offer_prompt(method, masked), true).view())) {
+        switch (read_offer_answer(conn_.ask(again + code_offer_prompt(method, masked), true).view())) {
             case OfferAnswer::Send:
                 return;
             case OfferAnswer::Cancel:

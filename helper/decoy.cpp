@@ -245,11 +245,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
 
     // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
     auto ask_key = [&](const std::string& rp_id) {
-        wire::Message req = key_request(wire::Type::KeyRequest, rp_id, random_bytes(32), false,
-                                        touch_timeout_ms(), kTouchKey);
-        req.add(wire::Tag::CredId, random_bytes(64));
+        const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
+                                   kTouchKey, {random_bytes(64)}};
         tried_proof_ = true;
-        const auto status = device_status(exchange_with_key(req, wire::Type::Assertion));
+        const auto status = conn_.get_assertion(req).status;
         return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
     };
 
@@ -285,7 +284,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         const auto dest = walk.code_dest.find(chosen);
         const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code = ask(code_prompt(where, attempt > 1), false);
+            Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
             const auto answered_at = std::chrono::steady_clock::now();
             if (code.empty())
                 throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};

@@ -264,7 +264,7 @@ void Session::login(const wire::Message& begin) {
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
-    start_clock();
+    conn_.start_clock(cfg().login_timeout);
     authorize_caller();
     std::int64_t wait = 0;
     try {
@@ -327,7 +327,7 @@ std::optional<Identifier> Session::resolve_identity() {
 std::optional<Identifier> Session::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret typed = ask(prefix + "Email or phone for " + rec_.user + ": ", true);
+        const Secret typed = conn_.ask(prefix + "Email or phone for " + rec_.user + ": ", true);
         if (typed.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no identifier given"};
         if (has_control_characters(typed.view())) return std::nullopt;
         if (auto id = parse_identifier(typed.view(), false)) {
@@ -375,7 +375,7 @@ Method Session::menu(const std::vector<Method>& offered, const std::vector<std::
     text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
     std::string again;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret answer = ask(again + text, true);
+        const Secret answer = conn_.ask(again + text, true);
         if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
         const auto v = answer.view();
         if (has_control_characters(v)) return offered.front();
@@ -462,7 +462,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 step = initiate_chosen(*chosen_first, *ident, prefix);
             else
                 step = timed(PoolStep::Start, [&] {
-                    return client.initiate_user_auth(username, preferred, deadline_,
+                    return client.initiate_user_auth(username, preferred, conn_.deadline(),
                                                      user_context_for(rec_.rhost));
                 });
         } catch (const ServiceError& e) {
@@ -540,7 +540,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     const Secret session = step.session;
     const auto announced = step.available;
     step = timed(PoolStep::Choose, chosen_at, [&] {
-        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
+        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
                                    user_context_for(rec_.rhost));
         // The code is on its way: what the pool offered is remembered for the next login, inside the
         // step's wait as the decoy's remembering is inside its pause.
@@ -581,21 +581,16 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    wire::Message req =
-        key_request(wire::Type::KeyRequest, options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey);
-    for (const auto& id : options.allow_credentials) req.add(wire::Tag::CredId, id);
     tried_proof_ = true;
-    const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
-    if (const auto status = device_status(reply); status != wire::DeviceStatus::Ok)
-        throw key_status_finish(status);
+    const Assertion reply = conn_.get_assertion(
+        {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
+    if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
 
     std::string credential;
     try {
-        credential = cognito::authentication_response_json(
-            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
-            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
-            std::string(reply.get_or(wire::Tag::Signature, "")),
-            std::string(reply.get_or(wire::Tag::UserHandle, "")));
+        credential = cognito::authentication_response_json(reply.cred_id, client_data,
+                                                           cognito::authdata_from_cbor(reply.auth_data),
+                                                           reply.signature, reply.user_handle);
     } catch (const std::invalid_argument& e) {
         throw Finish{Outcome::AuthErr, kSignInFailed,
                      std::string("the key's assertion is unusable: ") + e.what()};
@@ -607,7 +602,7 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     try {
         const Secret session = step.session;
         next = timed(PoolStep::Answer, [&] {
-            return client.respond("WEB_AUTHN", session, username, answer, deadline_,
+            return client.respond("WEB_AUTHN", session, username, answer, conn_.deadline(),
                                   user_context_for(rec_.rhost));
         });
     } catch (const ServiceError& e) {
@@ -640,7 +635,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
 
     bool wrong = false;
     for (int attempt = 1;; ++attempt) {
-        Secret code = ask(code_prompt(where, wrong), false);
+        Secret code = conn_.ask(code_prompt(where, wrong), false);
         if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
         tried_proof_ = true;
         if (valid_code(code.view())) {
@@ -649,7 +644,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
             try {
                 const Secret session = step.session;
                 const auto next = timed(PoolStep::Answer, [&] {
-                    return client.respond(step.challenge, session, username, answer, deadline_,
+                    return client.respond(step.challenge, session, username, answer, conn_.deadline(),
                                           user_context_for(rec_.rhost));
                 });
                 if (!next.id_token)
@@ -675,7 +670,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
 void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
     cognito::IdClaims claims;
     try {
-        claims = ctx_.runtime->verifier->verify_id_token(id_token.view(), deadline_);
+        claims = ctx_.runtime->verifier->verify_id_token(id_token.view(), conn_.deadline());
     } catch (const cognito::TokenError& e) {
         throw Finish{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
     }
@@ -716,18 +711,14 @@ bool Session::key_login() {
             if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
-        wire::Message req =
-            key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(), kTouchKey);
-        for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
+        AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
+        for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
         tried_proof_ = true;
-        const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
-        const auto status = device_status(reply);
-        if (status == wire::DeviceStatus::NoDevice) continue;
-        if (status != wire::DeviceStatus::Ok) throw key_status_finish(status);
+        const Assertion reply = conn_.get_assertion(req);
+        if (reply.status == wire::DeviceStatus::NoDevice) continue;
+        if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
 
-        const AssertionInput input{std::string(reply.get_or(wire::Tag::CredId, "")),
-                                   std::string(reply.get_or(wire::Tag::AuthData, "")),
-                                   std::string(reply.get_or(wire::Tag::Signature, ""))};
+        const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
         const auto r = verify_assertion(AssertionPolicy{rp, challenge, uv}, input, group);
         if (r.verdict == AssertionVerdict::CounterRegressed)
             throw Finish{Outcome::AuthErr, kSignInFailed,

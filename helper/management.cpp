@@ -65,7 +65,7 @@ void Session::manage(const wire::Message& request) {
     const bool pool_op = op == "pool-register" || op == "pool-list" || op == "pool-delete";
     if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import" && !pool_op)
         throw Finish{Outcome::AuthErr, "Unknown request.", "unknown management operation"};
-    start_clock();
+    conn_.start_clock(cfg().login_timeout);
     // An account that does not exist here is said plainly (a sign-in cannot be for nobody); keys left in
     // the store by an account since deleted can still be listed, renamed and removed (below).
     const bool target_exists = op == "import" || local_account_uid(rec_.user).has_value();
@@ -173,22 +173,21 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     access_token_.reset();
 
     if (op == "pool-list") {
-        const auto creds = client.list_webauthn_credentials(token, deadline_);
+        const auto creds = client.list_webauthn_credentials(token, conn_.deadline());
         std::vector<std::string> ids;
         for (const auto& c : creds) ids.push_back(c.credential_id);
         const auto shorts = short_ids(ids);
-        wire::Message listing(wire::Type::Listing);
+        std::vector<std::string> listing;
         for (std::size_t i = 0; i < creds.size(); ++i) {
             const auto& c = creds[i];
             std::string transports;
             for (const auto& t : c.transports) transports += (transports.empty() ? "" : ",") + t;
-            listing.add(wire::Tag::Record,
-                        "id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
-                            "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
-                            "\ttransports=" + transports +
-                            "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
+            listing.push_back("id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
+                              "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
+                              "\ttransports=" + transports +
+                              "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
         }
-        send(listing);
+        conn_.send_listing(listing);
         succeed(
             std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
             "listed user-pool passkeys");
@@ -199,11 +198,11 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     if (op == "pool-delete") {
         // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
         std::vector<std::string> ids;
-        for (const auto& c : client.list_webauthn_credentials(token, deadline_))
+        for (const auto& c : client.list_webauthn_credentials(token, conn_.deadline()))
             ids.push_back(c.credential_id);
         const std::string id = resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "passkey", op);
         try {
-            client.delete_webauthn_credential(token, id, deadline_);
+            client.delete_webauthn_credential(token, id, conn_.deadline());
         } catch (const cognito::ServiceError& e) {
             if (e.failure() == cognito::Failure::Rejected && e.name() == "ResourceNotFoundException")
                 throw Finish{Outcome::AuthErr, "No such passkey.", "pool-delete: " + e.message()};
@@ -212,7 +211,7 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
         succeed("Deleted the passkey from the user pool.", "deleted a user-pool passkey");
     }
 
-    const auto start = client.start_webauthn_registration(token, deadline_);
+    const auto start = client.start_webauthn_registration(token, conn_.deadline());
     const auto& options = start.options;
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
@@ -226,32 +225,30 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
-    wire::Message req =
-        key_request(wire::Type::CredentialRequest, options.rp_id, sha256_bytes(client_data), uv,
-                    touch_timeout_ms(), "Touch your security key to register it with the user pool.");
-    req.add(wire::Tag::UserId, options.user_id)
-        .add(wire::Tag::User, options.user_name.empty() ? rec_.user : options.user_name)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
-    for (const auto& id : options.exclude_credentials) req.add(wire::Tag::CredId, id);
-    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
-    check_credential_status(reply);
+    CredentialRequest req{options.rp_id,
+                          sha256_bytes(client_data),
+                          uv,
+                          touch_timeout_ms(),
+                          "Touch your security key to register it with the user pool.",
+                          options.user_id,
+                          options.user_name.empty() ? rec_.user : options.user_name,
+                          cose_number(KeyAlgorithm::Es256),
+                          options.exclude_credentials};
+    const Credential reply = conn_.make_credential(req);
+    check_credential_status(reply.status);
     std::string registration;
     try {
-        const int alg =
-            static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)));
+        const int alg = reply.algorithm;
         registration = cognito::registration_response_json(
-            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
-            std::string(reply.get_or(wire::Tag::Fmt, "")),
-            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
-            cognito::AttestationStatement{alg, std::string(reply.get_or(wire::Tag::Signature, "")),
-                                          std::string(reply.get_or(wire::Tag::X5c, ""))},
-            cognito::spki_from_fido_public_key(alg, reply.get_or(wire::Tag::PublicKey, "")), alg);
+            reply.cred_id, client_data, reply.fmt, cognito::authdata_from_cbor(reply.auth_data),
+            cognito::AttestationStatement{alg, reply.signature, reply.x5c},
+            cognito::spki_from_fido_public_key(alg, reply.public_key), alg);
     } catch (const std::invalid_argument& e) {
         throw Finish{Outcome::AuthErr, "The security key's answer is unusable.",
                      std::string("pool-register: ") + e.what()};
     }
     try {
-        client.complete_webauthn_registration(token, registration, deadline_);
+        client.complete_webauthn_registration(token, registration, conn_.deadline());
     } catch (const cognito::ServiceError& e) {
         if (e.failure() == cognito::Failure::Rejected)
             throw Finish{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
@@ -262,8 +259,8 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
             "registered a user-pool passkey");
 }
 
-void Session::check_credential_status(const wire::Message& reply) {
-    switch (device_status(reply)) {
+void Session::check_credential_status(wire::DeviceStatus status) {
+    switch (status) {
         case wire::DeviceStatus::Ok:
             return;
         case wire::DeviceStatus::NoDevice:
@@ -295,24 +292,22 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
         throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
     const std::string challenge = random_bytes(32);
     const bool uv = policy.user_verification == UserVerification::Required;
-    wire::Message req = key_request(wire::Type::CredentialRequest, policy.rp_id, challenge, uv,
-                                    touch_timeout_ms(), "Touch your security key to enrol it.");
-    req.add(wire::Tag::UserId, random_bytes(32))
-        .add(wire::Tag::User, rec_.user)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
+    CredentialRequest req{policy.rp_id,
+                          challenge,
+                          uv,
+                          touch_timeout_ms(),
+                          "Touch your security key to enrol it.",
+                          random_bytes(32),
+                          rec_.user,
+                          cose_number(KeyAlgorithm::Es256),
+                          {}};
     // The key refuses to make a second credential for this account, instead of the store holding two.
     for (const auto& c : existing.credentials)
-        if (c.rp_id == policy.rp_id) req.add(wire::Tag::CredId, c.cred_id);
-    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
-    check_credential_status(reply);
-    const AttestationInput input{
-        std::string(reply.get_or(wire::Tag::Fmt, "")),
-        std::string(reply.get_or(wire::Tag::AuthData, "")),
-        std::string(reply.get_or(wire::Tag::Signature, "")),
-        std::string(reply.get_or(wire::Tag::X5c, "")),
-        std::string(reply.get_or(wire::Tag::CredId, "")),
-        std::string(reply.get_or(wire::Tag::PublicKey, "")),
-        static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)))};
+        if (c.rp_id == policy.rp_id) req.exclude_ids.push_back(c.cred_id);
+    const Credential reply = conn_.make_credential(req);
+    check_credential_status(reply.status);
+    const AttestationInput input{reply.fmt,     reply.auth_data,  reply.signature, reply.x5c,
+                                 reply.cred_id, reply.public_key, reply.algorithm};
     StoredCredential cred;
     try {
         cred = verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
@@ -343,16 +338,15 @@ void Session::list(const CredentialStore& store) {
     std::vector<std::string> ids;
     for (const auto& c : loaded.credentials) ids.push_back(cognito::base64url_encode(c.cred_id));
     const auto shorts = short_ids(ids);
-    wire::Message listing(wire::Type::Listing);
+    std::vector<std::string> listing;
     for (std::size_t i = 0; i < loaded.credentials.size(); ++i) {
         const auto& c = loaded.credentials[i];
-        listing.add(wire::Tag::Record, "id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
-                                           "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
-                                           "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
-                                           "\tlast_used=" + std::to_string(c.last_used) +
-                                           "\trp_id=" + c.rp_id);
+        listing.push_back("id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
+                          "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
+                          "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
+                          "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
     }
-    send(listing);
+    conn_.send_listing(listing);
     std::string text =
         std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";
     if (!local_account_uid(rec_.user))

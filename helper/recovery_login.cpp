@@ -49,7 +49,7 @@ bool Session::break_glass_offered(const Finish& outage) const {
 void Session::break_glass(const Finish& outage) {
     if (!break_glass_offered(outage)) throw outage;
     const Secret typed =
-        ask("The sign-in service cannot be reached.\nRecovery code (Enter to cancel): ", false);
+        conn_.ask("The sign-in service cannot be reached.\nRecovery code (Enter to cancel): ", false);
     // No code at hand: the outage ends the login as it would have without the offer, so a stack that lets
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
     if (typed.empty()) throw outage;

@@ -9,6 +9,7 @@
 #include "admission.hpp"
 #include "audit.hpp"
 #include "config.hpp"
+#include "connection.hpp"
 #include "credential_store.hpp"
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
@@ -37,8 +38,6 @@ inline constexpr const char* kMisconfigured =
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
 std::string sha256_bytes(std::string_view data);
-// What the client's key reported (DeviceStatus); a reply without one counts as a key error.
-wire::DeviceStatus device_status(const wire::Message& reply);
 // What a failure of the user pool means for the person and the PAM code.
 Finish service_failure(const cognito::ServiceError& e);
 
@@ -52,24 +51,10 @@ class Session {
     void run() noexcept;
 
   private:
-    // session.cpp: the conversation with the client
+    // session.cpp: the request and its ending
     const Config& cfg() const { return ctx_.runtime->config; }
-    void start_clock();
-    std::chrono::milliseconds time_left() const;
-    Secret ask(const std::string& text, bool echo);
-    void send(const wire::Message& m);
-    wire::Message receive();
-    [[noreturn]] void cancelled(const wire::Message& m);
-    // A request to the client's security key (KeyRequest: an assertion; CredentialRequest: a new
-    // credential) with what every one carries: the relying party, what the key signs (a challenge, or the
-    // SHA-256 of clientDataJSON), whether it must verify the person (its PIN, asked through PAM), how long
-    // it waits for a touch, and what the person is shown meanwhile. Callers add the credential ids.
-    wire::Message key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash,
-                              bool uv, std::uint32_t timeout_ms, std::string_view text) const;
+    // How long a security key waits for a touch, from the configuration.
     std::uint32_t touch_timeout_ms() const;
-    // Sends a key_request and returns the client's answer of type `expected` (Assertion or Credential); the
-    // person's cancel ends the session, any other answer is a protocol error.
-    wire::Message exchange_with_key(const wire::Message& request, wire::Type expected);
     void read_identity_fields(const wire::Message& m);
     void admit(const wire::Message& first);
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
@@ -127,11 +112,11 @@ class Session {
     void import(CredentialStore& store, const wire::Message& request);
     void manage_pool_passkeys(const std::string& op, const wire::Message& request);
     std::vector<Method> self_enrol_proof();
-    void check_credential_status(const wire::Message& reply);
+    void check_credential_status(wire::DeviceStatus status);
 
     const LoginContext& ctx_;
+    WireConnection conn_;  // the person, through the client (connection.hpp)
     AuditRecord rec_;
-    std::chrono::steady_clock::time_point deadline_{};
     std::vector<Identifier> known_;
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
