@@ -7,13 +7,6 @@
 
 namespace pp::helper {
 
-std::string code_offer_prompt(Method method, const std::string& masked) {
-    const std::string where = !masked.empty()              ? masked
-                              : method == Method::EmailOtp ? "your email"
-                                                           : "your phone";
-    return "Send a code to " + where + "? [Y/n] ";
-}
-
 OfferAnswer read_offer_answer(std::string_view answer) {
     if (std::any_of(answer.begin(), answer.end(), [](char c) {
             const auto u = static_cast<unsigned char>(c);
@@ -40,7 +33,7 @@ void Session::offer(Method method, const std::string& masked, const std::string&
             case OfferAnswer::Send:
                 return;
             case OfferAnswer::Cancel:
-                throw Finish{wire::Outcome::Abort, "Sign-in cancelled.", "the person declined the code"};
+                throw Finish{wire::Outcome::Abort, kCancelled, "the person declined the code"};
             case OfferAnswer::Unclear:
                 again = kOfferAgain;
                 break;

@@ -191,9 +191,8 @@ std::string decoy_key(const std::string& limits_state_file) {
 }
 
 // The decoy ends as a real user failing the same way would; only the audit line's reason differs.
-Finish ending(Finish f, const std::string& reason) {
-    f.reason = reason;
-    return f;
+Finish ending(const Finish& f, const std::string& reason) {
+    return {f.outcome(), f.person_text(), reason, f.summarised()};
 }
 
 }  // namespace
@@ -286,8 +285,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
             Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
             const auto answered_at = std::chrono::steady_clock::now();
-            if (code.empty())
-                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
             tried_proof_ = true;
             // A real login sends each code that could be one to the pool and waits. The decoy waits as long
             // for sshd's control characters too: they stand for what a person typed at a name that is no

@@ -153,8 +153,7 @@ cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Ide
     if (step.challenge == challenge) return step;
     forget_factors(ident);
     if (step.challenge != "SELECT_CHALLENGE")
-        throw Finish{wire::Outcome::AuthErr,
-                     "That sign-in method is not available now; please sign in again.",
+        throw Finish{wire::Outcome::AuthErr, kRememberedGone,
                      "the user pool answered the remembered " + challenge + " with challenge '" +
                          loggable(step.challenge, 40) + "'"};
     if (std::find(step.available.begin(), step.available.end(), challenge) == step.available.end())

@@ -6,9 +6,10 @@
 #include <cstdint>
 #include <string>
 
-#include "config.hpp"
-
 namespace pp::helper {
+
+// config.hpp's sign-in methods; declared here alone so that tests include this header without the helper's.
+enum class Method;
 
 // --- Endings every path shares
 inline constexpr const char* kSignInFailed = "Sign-in failed.";
@@ -86,6 +87,9 @@ inline constexpr const char* kNoPoolMethod = "No user-pool sign-in method is ena
 inline constexpr const char* kNoUsableAlgorithm = "The user pool accepts no algorithm this key offers.";
 inline constexpr const char* kKeyAnswerUnusable = "The security key's answer is unusable.";
 inline constexpr const char* kKeyAnswerUnverified = "The security key's answer did not verify.";
+inline constexpr const char* kRemovedKey = "Removed the security key.";
+inline constexpr const char* kDeletedPasskey = "Deleted the passkey from the user pool.";
+inline constexpr const char* kImportedNothing = "Imported nothing: the file holds no pam-u2f line.";
 inline constexpr const char* kImportNeedsRpId = "import needs the origin pam-u2f used (--rp-id).";
 
 }  // namespace pp::helper

@@ -98,7 +98,7 @@ void Session::run() noexcept {
     } catch (const Finish& done) {
         f = done;
     } catch (const ConnectionEnded& e) {
-        f = {e.verdict().outcome(), e.verdict().person_text(), e.verdict().audit_reason()};
+        f = e.verdict();
     } catch (const wire::ChannelError& e) {
         client_gone = true;
         f = {e.kind() == wire::ChannelError::Kind::Timeout ? Outcome::AuthErr : Outcome::ConvErr, "",
@@ -106,30 +106,29 @@ void Session::run() noexcept {
     } catch (const cognito::ServiceError& e) {
         f = service_failure(e);
     } catch (const AccountLookupError& e) {
-        f = {Outcome::AuthinfoUnavail, "Sign-in is unavailable right now; try again later.", e.what()};
+        f = {Outcome::AuthinfoUnavail, kLookupUnavailable, e.what()};
     } catch (const std::exception& e) {
         f = {Outcome::AuthErr, kSignInFailed, std::string("internal error: ") + e.what()};
     } catch (...) {
     }
-    // No path but an explicit verification sets Success; anything else that ends here is a failure.
-    if (f.outcome == Outcome::Success && !verified_)
-        f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
-    settle_limits(f.outcome);
-    rec_.outcome = f.outcome;
-    rec_.reason = f.reason;
+    // Success is a Verdict only a Verified makes (verdict.hpp): no run-time guard is needed here.
+    settle_limits(f.outcome());
+    rec_.outcome = f.outcome();
+    rec_.reason = f.audit_reason();
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
-    if (f.summarised)
-        ctx_.admission->refusals().refused(summary_source_, f.reason,
+    if (f.summarised())
+        ctx_.admission->refusals().refused(summary_source_, f.audit_reason(),
                                            admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
     else
         audit(rec_);
-    if (counted_) ctx_.state->count(f.outcome);
-    if (counted_ && !f.summarised) ctx_.state->record_login(rec_, test_login_);
+    if (counted_) ctx_.state->count(f.outcome());
+    if (counted_ && !f.summarised()) ctx_.state->record_login(rec_, test_login_);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);
-        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome)).add(wire::Tag::Text, f.text);
-        if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
+        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome()))
+            .add(wire::Tag::Text, f.person_text());
+        if (f.granted()) result.add(wire::Tag::User, rec_.user);
         if (test_login_) result.add(wire::Tag::AuditLine, audit_line(rec_));
         wire::send_message(ctx_.fd, result);
     } catch (const std::exception&) {
@@ -150,9 +149,7 @@ void Session::admit(const wire::Message& first) {
                                        admission_limits(ctx_.runtime ? &cfg() : nullptr));
     summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);
     if (!admission_.admitted())
-        throw Finish{Outcome::AuthinfoUnavail,
-                     remote ? "Too many sign-ins at once from your network; try again in a moment."
-                            : "Too many sign-ins at once; try again in a moment.",
+        throw Finish{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
                      remote ? "remote logins in flight at the limit for this network"
                             : "logins in flight at the limit",
                      true};
@@ -174,9 +171,10 @@ void Session::read_identity_fields(const wire::Message& m) {
         throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
 }
 
-void Session::succeed(const std::string& text, const std::string& reason) {
-    verified_ = true;
-    throw Finish{Outcome::Success, text, reason};
+void Session::proven(std::variant<Verified, Verdict> result) {
+    if (auto* ending = std::get_if<Verdict>(&result)) throw *ending;
+    verified_ = std::move(std::get<Verified>(result));
+    rec_.reason = verified_->audit_reason();
 }
 
 void run_connection(const LoginContext& ctx) noexcept {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "admission.hpp"
@@ -14,26 +15,18 @@
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
+#include "messages.hpp"
 #include "pool_types.hpp"
+#include "verdict.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {
 
-// Ends the session from anywhere in the flow.
-struct Finish {
-    wire::Outcome outcome;
-    std::string text;    // for the person
-    std::string reason;  // for the audit log
-    // Refused before any login work (admission, a caller not allowed to ask): counted in the helper's
-    // refusal summary instead of an audit line each, so a flood cannot drown the audit lines.
-    bool summarised = false;
-};
+// Ends the session from anywhere in the flow: a Verdict, thrown (the endings not yet returned as values).
+using Finish = Verdict;
 
-inline constexpr const char* kSignInFailed = "Sign-in failed.";
 // The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
 inline constexpr const char* kTestLoginTty = "test-login";
-inline constexpr const char* kMisconfigured =
-    "Passwordless sign-in is misconfigured; contact your administrator.";
 
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
@@ -57,7 +50,10 @@ class Session {
     std::uint32_t touch_timeout_ms() const;
     void read_identity_fields(const wire::Message& m);
     void admit(const wire::Message& first);
+    // Ends a management request the caller may make (CallerAuthority, management.cpp) with success.
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
+    // Keeps a proof of the person; the login ends with it (login.cpp).
+    void proven(std::variant<Verified, Verdict> result);
 
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
     void begin_test_login(const wire::Message& begin);
@@ -120,7 +116,7 @@ class Session {
     std::vector<Identifier> known_;
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
-    bool verified_ = false;
+    std::optional<Verified> verified_;  // the proof, once a check made one (verdict.hpp)
     bool counted_ = false;            // a login (not a management request): its outcome counts in the status
     bool want_access_token_ = false;  // only a management request keeps the pool's access token
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys

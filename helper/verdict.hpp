@@ -28,12 +28,19 @@ class Verified {
     By by() const { return by_; }
     // The method chosen on the menu, when one was (the audit line's method).
     const std::optional<Method>& method() const { return method_; }
+    // The user pool's subject of the token that proved the person (By::IdToken); empty otherwise.
+    const std::string& subject() const { return subject_; }
     // What the audit line says of the proof ("verified email identity sub=...").
     const std::string& audit_reason() const { return audit_reason_; }
 
   private:
-    Verified(std::string user, By by, std::optional<Method> method, std::string audit_reason)
-        : user_(std::move(user)), by_(by), method_(method), audit_reason_(std::move(audit_reason)) {}
+    Verified(std::string user, By by, std::optional<Method> method, std::string subject,
+             std::string audit_reason)
+        : user_(std::move(user)),
+          by_(by),
+          method_(method),
+          subject_(std::move(subject)),
+          audit_reason_(std::move(audit_reason)) {}
 
     friend class TokenBinding;       // login/binding.cpp
     friend class KeyCounterCheck;    // login/security_key_method.cpp
@@ -43,6 +50,7 @@ class Verified {
     std::string user_;
     By by_;
     std::optional<Method> method_;
+    std::string subject_;
     std::string audit_reason_;
 };
 
