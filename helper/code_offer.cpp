@@ -7,13 +7,6 @@
 
 namespace pp::helper {
 
-std::string code_offer_prompt(Method method, const std::string& masked) {
-    const std::string where = !masked.empty()              ? masked
-                              : method == Method::EmailOtp ? "your email"
-                                                           : "your phone";
-    return "Send a code to " + where + "? [Y/n] ";
-}
-
 OfferAnswer read_offer_answer(std::string_view answer) {
     if (std::any_of(answer.begin(), answer.end(), [](char c) {
             const auto u = static_cast<unsigned char>(c);
@@ -36,11 +29,11 @@ OfferAnswer read_offer_answer(std::string_view answer) {
 void Session::offer(Method method, const std::string& masked, const std::string& prefix) {
     std::string again = prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        switch (read_offer_answer(ask(again + code_offer_prompt(method, masked), true).view())) {
+        switch (read_offer_answer(conn_.ask(again + code_offer_prompt(method, masked), true).view())) {
             case OfferAnswer::Send:
                 return;
             case OfferAnswer::Cancel:
-                throw Finish{wire::Outcome::Abort, "Sign-in cancelled.", "the person declined the code"};
+                throw Finish{wire::Outcome::Abort, kCancelled, "the person declined the code"};
             case OfferAnswer::Unclear:
                 again = kOfferAgain;
                 break;

@@ -13,17 +13,13 @@
 #include <string_view>
 
 #include "config.hpp"
+#include "messages.hpp"
 
 namespace pp::helper {
 
 enum class OfferAnswer { Send, Cancel, Unclear };
 
-// "Send a code to a***@e***? [Y/n] "; without a masked destination "your email" or "your phone".
-std::string code_offer_prompt(Method method, const std::string& masked);
 // Enter, y or yes sends; n or no cancels. sshd's stand-in answer for a name that is no local account (control
 // characters) reads as Enter, so such a login walks on exactly as a real one does.
 OfferAnswer read_offer_answer(std::string_view answer);
-
-inline constexpr const char* kOfferAgain = "Please press Enter to send the code, or answer n to cancel.\n";
-
 }  // namespace pp::helper

@@ -191,9 +191,8 @@ std::string decoy_key(const std::string& limits_state_file) {
 }
 
 // The decoy ends as a real user failing the same way would; only the audit line's reason differs.
-Finish ending(Finish f, const std::string& reason) {
-    f.reason = reason;
-    return f;
+Finish ending(const Finish& f, const std::string& reason) {
+    return {f.outcome(), f.person_text(), reason, f.summarised()};
 }
 
 }  // namespace
@@ -245,11 +244,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
 
     // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
     auto ask_key = [&](const std::string& rp_id) {
-        wire::Message req = key_request(wire::Type::KeyRequest, rp_id, random_bytes(32), false,
-                                        touch_timeout_ms(), kTouchKey);
-        req.add(wire::Tag::CredId, random_bytes(64));
+        const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
+                                   kTouchKey, {random_bytes(64)}};
         tried_proof_ = true;
-        const auto status = device_status(exchange_with_key(req, wire::Type::Assertion));
+        const auto status = conn_.get_assertion(req).status;
         return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
     };
 
@@ -285,10 +283,9 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
         const auto dest = walk.code_dest.find(chosen);
         const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
         for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code = ask(code_prompt(where, attempt > 1), false);
+            Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
             const auto answered_at = std::chrono::steady_clock::now();
-            if (code.empty())
-                throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given (" + reason + ")"};
+            if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
             tried_proof_ = true;
             // A real login sends each code that could be one to the pool and waits. The decoy waits as long
             // for sshd's control characters too: they stand for what a person typed at a name that is no

@@ -129,8 +129,8 @@ cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Ide
     cognito::Step step;
     try {
         step = timed(PoolStep::Preferred, chosen_at, [&] {
-            auto answer =
-                client.initiate_user_auth(ident.value, challenge, deadline_, user_context_for(rec_.rhost));
+            auto answer = client.initiate_user_auth(ident.value, challenge, conn_.deadline(),
+                                                    user_context_for(rec_.rhost));
             // The code is on its way: a pool that announces its factors with the answer refreshes the memory.
             if (is_otp(choice.method) && answer.challenge == challenge && !answer.available.empty())
                 remember_factors(ident, answer.available, announced_user(answer.parameters));
@@ -146,15 +146,14 @@ cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Ide
                  challenge.c_str(), loggable(e.name(), 60).c_str(), loggable(e.message(), 120).c_str());
         forget_factors(ident);
         step = timed(PoolStep::Start, [&] {
-            return client.initiate_user_auth(ident.value, std::nullopt, deadline_,
+            return client.initiate_user_auth(ident.value, std::nullopt, conn_.deadline(),
                                              user_context_for(rec_.rhost));
         });
     }
     if (step.challenge == challenge) return step;
     forget_factors(ident);
     if (step.challenge != "SELECT_CHALLENGE")
-        throw Finish{wire::Outcome::AuthErr,
-                     "That sign-in method is not available now; please sign in again.",
+        throw Finish{wire::Outcome::AuthErr, kRememberedGone,
                      "the user pool answered the remembered " + challenge + " with challenge '" +
                          loggable(step.challenge, 40) + "'"};
     if (std::find(step.available.begin(), step.available.end(), challenge) == step.available.end())

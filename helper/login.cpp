@@ -11,6 +11,9 @@
 #include "code_offer.hpp"
 #include "factor_memory.hpp"
 #include "key_verification.hpp"
+#include "login/binding.hpp"
+#include "login/method.hpp"
+#include "login/security_key.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -27,8 +30,6 @@ namespace {
 using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
-
-constexpr const char* kUnavailable = "The sign-in service cannot be reached; try again later.";
 
 }  // namespace
 
@@ -61,33 +62,11 @@ bool valid_code(std::string_view code) {
            std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// After a wrong code the prompt says that the code already sent stays valid: "Wrong code. Code sent to ..."
-// read as if a new code had just been sent, and people waited for it.
-std::string code_prompt(const std::string& where, bool after_wrong) {
-    if (after_wrong) return "Wrong code. Try again. Code sent to " + where + " is still valid: ";
-    return "Code sent to " + where + ": ";
-}
-
 Finish too_many_wrong_codes(std::string reason) {
     return {Outcome::MaxTries, kTooManyWrong, std::move(reason)};
 }
 
 namespace {
-
-bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
-    switch (id.kind) {
-        case IdentifierKind::Email: {
-            if (!c.email || !c.email_verified) return false;
-            const auto e = parse_email(*c.email);
-            return e && e->value == id.value;
-        }
-        case IdentifierKind::Phone:
-            return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
-        case IdentifierKind::Username:
-            return c.cognito_username && *c.cognito_username == id.value;
-    }
-    return false;
-}
 
 // After wrong codes the pool may end the session itself (its own attempt limit): it then refuses the next
 // answer with NotAuthorizedException. For the person that is the same ending as the helper's own limit; an
@@ -103,47 +82,8 @@ bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
 
 }  // namespace
 
-std::string menu_label(Method m, const std::string& dest) {
-    std::string base;
-    switch (m) {
-        case Method::EmailOtp:
-            base = "Email code";
-            break;
-        case Method::SmsOtp:
-            base = "Text message code";
-            break;
-        case Method::SecurityKey:
-            base = "Security key";
-            break;
-        case Method::Passkey:
-            base = "Passkey";
-            break;
-    }
-    return dest.empty() ? base : base + " to " + dest;
-}
-
 Finish key_status_finish(wire::DeviceStatus s) {
-    using wire::DeviceStatus;
-    switch (s) {
-        case DeviceStatus::Denied:
-            return {Outcome::AuthErr, "The security key refused the touch.", "touch refused at the key"};
-        case DeviceStatus::Timeout:
-            return {Outcome::AuthErr, "Security key timed out: no touch in time.",
-                    "no touch before the timeout; the key was cancelled"};
-        case DeviceStatus::PinRequired:
-            return {Outcome::CredInsufficient, "This sign-in needs the security key's PIN.",
-                    "user verification required and no PIN given"};
-        case DeviceStatus::PinInvalid:
-            return {Outcome::AuthErr, "Wrong security key PIN.", "wrong PIN"};
-        case DeviceStatus::PinBlocked:
-            return {Outcome::AuthErr, "The security key's PIN is blocked.", "PIN blocked at the key"};
-        case DeviceStatus::NoDevice:
-            return {Outcome::AuthinfoUnavail, kNoKey, "no security key"};
-        case DeviceStatus::Ok:
-        case DeviceStatus::Error:
-            break;
-    }
-    return {Outcome::AuthinfoUnavail, "The security key did not answer properly.", "key error"};
+    return login::key_status_verdict(s, login::KeyUse::SignIn);
 }
 
 Finish service_failure(const ServiceError& e) {
@@ -175,21 +115,14 @@ Finish service_failure(const ServiceError& e) {
                        [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (lower.find("secret hash") != std::string::npos || lower.find("secret_hash") != std::string::npos)
             return {Outcome::ServiceErr, kMisconfigured, reason};
-        if (lower.find("session") != std::string::npos)
-            return {Outcome::AuthErr, "The sign-in session has expired; please start again.", reason};
+        if (lower.find("session") != std::string::npos) return {Outcome::AuthErr, kSessionExpired, reason};
     }
-    if (n == "ExpiredCodeException")
-        return {Outcome::AuthErr, "The code has expired; please start again.", reason};
+    if (n == "ExpiredCodeException") return {Outcome::AuthErr, kCodeExpired, reason};
     if (n == "UserNotFoundException") return {Outcome::UserUnknown, kSignInFailed, reason};
     return {Outcome::AuthErr, kSignInFailed, reason};
 }
 
 namespace {
-
-std::string minutes(std::int64_t seconds) {
-    const std::int64_t m = (seconds + 59) / 60;
-    return std::to_string(m) + (m == 1 ? " minute" : " minutes");
-}
 
 std::int64_t now_unix() {
     return static_cast<std::int64_t>(std::time(nullptr));
@@ -229,13 +162,10 @@ void Session::take_send(SendKeys keys) {
     }
     send_refused_ = v.machine || v.wait > 0;
     if (v.machine)
-        throw Finish{Outcome::AuthinfoUnavail,
-                     "Too many codes have been sent from this machine; try again in " + minutes(v.wait) + ".",
+        throw Finish{Outcome::AuthinfoUnavail, machine_send_limit_text(v.wait),
                      "machine send ceiling reached"};
     if (v.wait > 0)
-        throw Finish{Outcome::AuthinfoUnavail,
-                     "Too many codes requested; try again in " + minutes(v.wait) + ".",
-                     "code send limit reached"};
+        throw Finish{Outcome::AuthinfoUnavail, send_limit_text(v.wait), "code send limit reached"};
     code_sent_ = true;
 }
 
@@ -243,7 +173,7 @@ void Session::settle_limits(Outcome outcome) {
     if (!ctx_.runtime || rec_.user.empty()) return;
     using TryEnd = RateLimits::TryEnd;
     TryEnd end = TryEnd::Untried;
-    if (outcome == Outcome::Success && verified_) end = TryEnd::Success;
+    if (outcome == Outcome::Success) end = TryEnd::Success;
     // A code sent and then hung up on counts as a wrong one would; an outage of the pool or the store counts
     // against nobody.
     else if ((tried_proof_ || code_sent_) && outcome != Outcome::AuthinfoUnavail &&
@@ -264,7 +194,7 @@ void Session::login(const wire::Message& begin) {
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
-    start_clock();
+    conn_.start_clock(cfg().login_timeout);
     authorize_caller();
     std::int64_t wait = 0;
     try {
@@ -272,15 +202,12 @@ void Session::login(const wire::Message& begin) {
     } catch (const LimitStoreError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    if (wait > 0)
-        throw Finish{Outcome::MaxTries, "Too many failed sign-ins; try again in " + minutes(wait) + ".",
-                     "backoff after repeated failures"};
+    if (wait > 0) throw Finish{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
     holds_try_ = true;
     const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())
-        throw Finish{Outcome::AuthErr, "No sign-in method is enabled here.",
-                     "no method enabled for this service"};
+        throw Finish{Outcome::AuthErr, kNoMethodEnabled, "no method enabled for this service"};
     try {
         authenticate(methods);
     } catch (const ServiceError& e) {
@@ -291,19 +218,17 @@ void Session::login(const wire::Message& begin) {
         if (!send_refused_) throw;
         break_glass_after_send_limit(f);
     }
-    // authenticate() and break_glass() return only after verified_ was set by a verification; the check keeps
-    // it that way.
+    // authenticate() and break_glass() return only after a check made a proof; without one there is none.
     if (!verified_)
         throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
-    throw Finish{Outcome::Success, "", rec_.reason};
+    throw Verdict(*verified_, "");
 }
 
 // root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
 void Session::authorize_caller() {
     if (ctx_.peer.uid == 0) return;
     if (cfg().allow_unprivileged_self && local_account_uid(rec_.user) == ctx_.peer.uid) return;
-    throw Finish{Outcome::AuthErr, "Not allowed to authenticate this user.",
-                 "caller may not authenticate this user", true};
+    throw Finish{Outcome::AuthErr, kNotAllowed, "caller may not authenticate this user", true};
 }
 
 std::optional<Identifier> Session::resolve_identity() {
@@ -327,14 +252,14 @@ std::optional<Identifier> Session::resolve_identity() {
 std::optional<Identifier> Session::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret typed = ask(prefix + "Email or phone for " + rec_.user + ": ", true);
-        if (typed.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no identifier given"};
+        const Secret typed = conn_.ask(prefix + identifier_prompt(rec_.user), true);
+        if (typed.empty()) throw Finish{Outcome::Abort, kCancelled, "no identifier given"};
         if (has_control_characters(typed.view())) return std::nullopt;
         if (auto id = parse_identifier(typed.view(), false)) {
             typed_ = *id;
             return *id;
         }
-        prefix = "That is not an email address or phone number. ";
+        prefix = kNotAnIdentifier;
     }
     throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
 }
@@ -369,21 +294,21 @@ std::string Session::destination_for(Method m) const {
 
 Method Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
                      const std::string& prefix) {
-    std::string text = prefix + "Choose how to sign in:\n";
+    std::string text = prefix + kChooseHeader;
     for (std::size_t i = 0; i < offered.size(); ++i)
         text += "  " + std::to_string(i + 1) + ") " + menu_label(offered[i], dests[i]) + "\n";
     text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
     std::string again;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret answer = ask(again + text, true);
-        if (answer.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no method chosen"};
+        const Secret answer = conn_.ask(again + text, true);
+        if (answer.empty()) throw Finish{Outcome::Abort, kCancelled, "no method chosen"};
         const auto v = answer.view();
         if (has_control_characters(v)) return offered.front();
         if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             const std::size_t n = std::stoul(std::string(v));
             if (n >= 1 && n <= offered.size()) return offered[n - 1];
         }
-        again = "Please answer with a number from the list.\n";
+        again = kChooseAgain;
     }
     throw Finish{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
 }
@@ -462,7 +387,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 step = initiate_chosen(*chosen_first, *ident, prefix);
             else
                 step = timed(PoolStep::Start, [&] {
-                    return client.initiate_user_auth(username, preferred, deadline_,
+                    return client.initiate_user_auth(username, preferred, conn_.deadline(),
                                                      user_context_for(rec_.rhost));
                 });
         } catch (const ServiceError& e) {
@@ -470,7 +395,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 e.failure() == Failure::Rejected && e.name() == "UserNotFoundException";
             // Local keys need no pool: with it unreachable they are what is left, and the login goes on.
             if (!unknown_to_pool &&
-                (credentials_.empty() || service_failure(e).outcome != Outcome::AuthinfoUnavail))
+                (credentials_.empty() || service_failure(e).outcome() != Outcome::AuthinfoUnavail))
                 throw;
             if (!unknown_to_pool)
                 log_line(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
@@ -519,7 +444,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
             std::find(pool_offers.begin(), pool_offers.end(), m) != pool_offers.end())
             offered.push_back(m);
     if (offered.empty())
-        throw Finish{Outcome::AuthErr, "No sign-in method is available for this account.",
+        throw Finish{Outcome::AuthErr, kNoMethodAvailable,
                      "neither the user pool nor the credential store offers an enabled method"};
 
     const auto picked = choose_method(offered, prefix);
@@ -540,7 +465,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     const Secret session = step.session;
     const auto announced = step.available;
     step = timed(PoolStep::Choose, chosen_at, [&] {
-        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, deadline_,
+        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
                                    user_context_for(rec_.rhost));
         // The code is on its way: what the pool offered is remembered for the next login, inside the
         // step's wait as the decoy's remembering is inside its pause.
@@ -581,21 +506,16 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    wire::Message req =
-        key_request(wire::Type::KeyRequest, options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey);
-    for (const auto& id : options.allow_credentials) req.add(wire::Tag::CredId, id);
     tried_proof_ = true;
-    const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
-    if (const auto status = device_status(reply); status != wire::DeviceStatus::Ok)
-        throw key_status_finish(status);
+    const Assertion reply = conn_.get_assertion(
+        {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
+    if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
 
     std::string credential;
     try {
-        credential = cognito::authentication_response_json(
-            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
-            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
-            std::string(reply.get_or(wire::Tag::Signature, "")),
-            std::string(reply.get_or(wire::Tag::UserHandle, "")));
+        credential = cognito::authentication_response_json(reply.cred_id, client_data,
+                                                           cognito::authdata_from_cbor(reply.auth_data),
+                                                           reply.signature, reply.user_handle);
     } catch (const std::invalid_argument& e) {
         throw Finish{Outcome::AuthErr, kSignInFailed,
                      std::string("the key's assertion is unusable: ") + e.what()};
@@ -607,13 +527,13 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     try {
         const Secret session = step.session;
         next = timed(PoolStep::Answer, [&] {
-            return client.respond("WEB_AUTHN", session, username, answer, deadline_,
+            return client.respond("WEB_AUTHN", session, username, answer, conn_.deadline(),
                                   user_context_for(rec_.rhost));
         });
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
             e.message().find("session") == std::string::npos)
-            throw Finish{Outcome::AuthErr, "The user pool did not accept the passkey.",
+            throw Finish{Outcome::AuthErr, kPoolRefusedPasskey,
                          "user pool refused the passkey: " + e.message()};
         throw;
     }
@@ -640,8 +560,8 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
 
     bool wrong = false;
     for (int attempt = 1;; ++attempt) {
-        Secret code = ask(code_prompt(where, wrong), false);
-        if (code.empty()) throw Finish{Outcome::Abort, "Sign-in cancelled.", "no code given"};
+        Secret code = conn_.ask(code_prompt(where, wrong), false);
+        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given"};
         tried_proof_ = true;
         if (valid_code(code.view())) {
             std::vector<std::pair<std::string, Secret>> answer;
@@ -649,7 +569,7 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
             try {
                 const Secret session = step.session;
                 const auto next = timed(PoolStep::Answer, [&] {
-                    return client.respond(step.challenge, session, username, answer, deadline_,
+                    return client.respond(step.challenge, session, username, answer, conn_.deadline(),
                                           user_context_for(rec_.rhost));
                 });
                 if (!next.id_token)
@@ -673,26 +593,13 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
 }
 
 void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
-    cognito::IdClaims claims;
-    try {
-        claims = ctx_.runtime->verifier->verify_id_token(id_token.view(), deadline_);
-    } catch (const cognito::TokenError& e) {
-        throw Finish{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
-    }
-    bool bound = !known_.empty() ? std::any_of(known_.begin(), known_.end(),
-                                               [&](const Identifier& k) { return claims_match(k, claims); })
-                                 : claims_match(ident, claims);
-    if (!cfg().claim.empty()) {
-        const auto it = claims.strings.find(cfg().claim);
-        bound = bound && it != claims.strings.end() && it->second == rec_.user;
-    }
-    if (!bound)
-        throw Finish{Outcome::AuthErr, "This sign-in is not linked to the account " + rec_.user + ".",
-                     "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
-    trace_bound(ident, claims.sub);
-    verified_ = true;
-    rec_.reason =
-        "verified " + std::string(kind_name(ident.kind)) + " identity sub=" + loggable(claims.sub, 64);
+    std::optional<Method> method;
+    for (const Method m : {Method::EmailOtp, Method::SmsOtp, Method::SecurityKey, Method::Passkey})
+        if (rec_.method == method_name(m)) method = m;
+    auto result = TokenBinding::bind(*ctx_.runtime->verifier, id_token, conn_.deadline(),
+                                     {rec_.user, known_, ident, cfg().claim}, method);
+    if (const auto* proof = std::get_if<Verified>(&result)) trace_bound(ident, proof->subject());
+    proven(std::move(result));
 }
 
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
@@ -716,41 +623,16 @@ bool Session::key_login() {
             if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
-        wire::Message req =
-            key_request(wire::Type::KeyRequest, rp, challenge, uv, touch_timeout_ms(), kTouchKey);
-        for (const auto& c : group) req.add(wire::Tag::CredId, c.cred_id);
+        AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
+        for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
         tried_proof_ = true;
-        const wire::Message reply = exchange_with_key(req, wire::Type::Assertion);
-        const auto status = device_status(reply);
-        if (status == wire::DeviceStatus::NoDevice) continue;
-        if (status != wire::DeviceStatus::Ok) throw key_status_finish(status);
+        const Assertion reply = conn_.get_assertion(req);
+        if (reply.status == wire::DeviceStatus::NoDevice) continue;
+        if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
 
-        const AssertionInput input{std::string(reply.get_or(wire::Tag::CredId, "")),
-                                   std::string(reply.get_or(wire::Tag::AuthData, "")),
-                                   std::string(reply.get_or(wire::Tag::Signature, ""))};
-        const auto r = verify_assertion(AssertionPolicy{rp, challenge, uv}, input, group);
-        if (r.verdict == AssertionVerdict::CounterRegressed)
-            throw Finish{Outcome::AuthErr, kSignInFailed,
-                         "signature counter did not increase for security key '" +
-                             loggable(group[r.index].nickname, 64) + "': possible clone"};
-        if (r.verdict != AssertionVerdict::Ok)
-            throw Finish{Outcome::AuthErr, kSignInFailed,
-                         "security key assertion refused: " + std::string(verdict_text(r.verdict))};
-        const StoredCredential& used = group[r.index];
-        try {
-            CredentialStore(policy.store_dir)
-                .record_use(rec_.user, used.cred_id, r.counter, std::time(nullptr));
-        } catch (const CredentialError& e) {
-            // Another login with the same credential got there first with this counter, or it was removed.
-            throw Finish{Outcome::AuthErr, kSignInFailed,
-                         std::string("credential store refused the use: ") + e.what()};
-        } catch (const std::exception& e) {
-            // Without the new counter stored, a clone could replay later: refuse rather than forget.
-            throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
-        }
-        verified_ = true;
-        rec_.reason =
-            "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
+        const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
+        proven(KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
+                                       group));
         return true;
     }
     return false;

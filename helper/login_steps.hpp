@@ -5,21 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "messages.hpp"
 #include "session.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {
 
-inline constexpr const char* kTooManyWrong = "Sign-in failed: too many wrong codes.";
-inline constexpr const char* kNoKey = "No security key found. Plug in your security key and try again.";
-// Put before the menu shown again when the chosen security key was not there.
-inline constexpr const char* kNoKeyAgain = "No security key found.\n";
-inline constexpr const char* kTouchKey = "Touch your security key.";
-
-// A method as the menu lists it ("Email code", "Text message code to +*******0123").
-std::string menu_label(Method m, const std::string& dest);
-// The prompt for a code sent to `where` (a masked destination); after a wrong code it says so.
-std::string code_prompt(const std::string& where, bool after_wrong);
 // The ending of a login with wrong codes: the same for a real user and the decoy.
 Finish too_many_wrong_codes(std::string reason);
 // sshd's stand-in for the answers of a name that is no local account (no person types these).

@@ -10,6 +10,7 @@
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
 #include "key_verification.hpp"
+#include "login/method.hpp"
 #include "login_log.hpp"
 #include "pam_u2f_import.hpp"
 #include "session.hpp"
@@ -52,6 +53,22 @@ std::string resolve_typed_id(std::string_view typed, const std::vector<std::stri
 
 }  // namespace
 
+// A management request succeeds for a caller the kernel vouches for (SO_PEERCRED): root, or the account's
+// own uid. manage() has asked the owner for what more a change needs (a proof of presence) before this.
+class CallerAuthority {
+  public:
+    static std::optional<Verified> allow(uid_t caller, const std::string& user, std::string reason) {
+        if (caller != 0 && local_account_name(caller) != user) return std::nullopt;
+        return Verified(user, Verified::By::Caller, std::nullopt, "", std::move(reason));
+    }
+};
+
+void Session::succeed(const std::string& text, const std::string& reason) {
+    const auto allowed = CallerAuthority::allow(ctx_.peer.uid, rec_.user, reason);
+    if (!allowed) throw Finish{Outcome::AuthErr, kSignInFailed, "caller may not change this user"};
+    throw Verdict(*allowed, text);
+}
+
 void Session::manage(const wire::Message& request) {
     const std::string op(request.get_or(wire::Tag::Op, ""));
     rec_.method = "manage:" + loggable(op, 16);
@@ -59,13 +76,13 @@ void Session::manage(const wire::Message& request) {
     rec_.service = kManageService;
     // import names its accounts in the file; for it User is only the caller, for the audit line.
     if (!valid_local_user(rec_.user) && op != "import")
-        throw Finish{Outcome::AuthErr, "Invalid user name.", "invalid target user"};
+        throw Finish{Outcome::AuthErr, kInvalidUserName, "invalid target user"};
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     const bool pool_op = op == "pool-register" || op == "pool-list" || op == "pool-delete";
     if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import" && !pool_op)
-        throw Finish{Outcome::AuthErr, "Unknown request.", "unknown management operation"};
-    start_clock();
+        throw Finish{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
+    conn_.start_clock(cfg().login_timeout);
     // An account that does not exist here is said plainly (a sign-in cannot be for nobody); keys left in
     // the store by an account since deleted can still be listed, renamed and removed (below).
     const bool target_exists = op == "import" || local_account_uid(rec_.user).has_value();
@@ -78,16 +95,15 @@ void Session::manage(const wire::Message& request) {
     // pam-u2f's own authfile is readable by its user, and a code sent for every look would train people to
     // type codes they did not ask for.
     if (ctx_.peer.uid != 0) {
-        if (op == "import")
-            throw Finish{Outcome::AuthErr, "Only root may import credentials.", "import by non-root"};
+        if (op == "import") throw Finish{Outcome::AuthErr, kImportRootOnly, "import by non-root"};
         if (local_account_name(ctx_.peer.uid) != rec_.user)
-            throw Finish{Outcome::AuthErr, "You may manage only your own security keys.",
+            throw Finish{Outcome::AuthErr, kOwnKeysOnly,
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
     }
     if (ctx_.peer.uid != 0 && op != "list") {
         authenticate(op == "enroll" ? self_enrol_proof() : cfg().methods_for(kManageService, false));
         if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "presence not proven"};
-        verified_ = false;
+        verified_.reset();
     }
 
     CredentialStore store(cfg().security_key.store_dir);
@@ -106,17 +122,15 @@ void Session::manage(const wire::Message& request) {
             stored[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), named) - ids.begin())].cred_id;
         if (op == "rename") {
             const std::string name(request.get_or(wire::Tag::Text, ""));
-            if (!valid_nickname(name))
-                throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
+            if (!valid_nickname(name)) throw Finish{Outcome::AuthErr, kBadNickname, "invalid nickname"};
             if (!store.rename(rec_.user, id, name))
-                throw Finish{Outcome::AuthErr, "No such security key.", "rename: no such credential"};
+                throw Finish{Outcome::AuthErr, kNoSuchKey, "rename: no such credential"};
             succeed("Renamed the security key to '" + name + "'.",
                     "renamed credential " + cognito::base64url_encode(id).substr(0, 16));
         }
         if (!store.remove(rec_.user, id))
-            throw Finish{Outcome::AuthErr, "No such security key.", "remove: no such credential"};
-        succeed("Removed the security key.",
-                "removed credential " + cognito::base64url_encode(id).substr(0, 16));
+            throw Finish{Outcome::AuthErr, kNoSuchKey, "remove: no such credential"};
+        succeed(kRemovedKey, "removed credential " + cognito::base64url_encode(id).substr(0, 16));
     } catch (const FileError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
     } catch (const CredentialError& e) {
@@ -146,7 +160,7 @@ std::vector<Method> Session::self_enrol_proof() {
 // with the access token of a sign-in, so everybody, root included, first signs in with the pool.
 void Session::manage_pool_passkeys(const std::string& op, const wire::Message& request) {
     if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
-        throw Finish{Outcome::AuthErr, "You may manage only your own passkeys.",
+        throw Finish{Outcome::AuthErr, kOwnPasskeysOnly,
                      "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
     // Without an identity the sign-in below would walk the decoy, whose menu ends in a refusal that says
     // nothing. The decoy is there so that remote logins cannot tell who is enrolled; the caller here is root
@@ -161,34 +175,32 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     for (auto m : cfg().methods_for(kManageService, false))
         if (is_pool_method(m)) methods.push_back(m);
     if (methods.empty())
-        throw Finish{Outcome::AuthErr, "No user-pool sign-in method is enabled here.",
-                     "no pool method for " + std::string(kManageService)};
+        throw Finish{Outcome::AuthErr, kNoPoolMethod, "no pool method for " + std::string(kManageService)};
     want_access_token_ = true;
     authenticate(methods);
     if (!verified_ || !access_token_)
         throw Finish{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
-    verified_ = false;
+    verified_.reset();
     auto& client = *ctx_.runtime->client;
     const Secret token = std::move(*access_token_);
     access_token_.reset();
 
     if (op == "pool-list") {
-        const auto creds = client.list_webauthn_credentials(token, deadline_);
+        const auto creds = client.list_webauthn_credentials(token, conn_.deadline());
         std::vector<std::string> ids;
         for (const auto& c : creds) ids.push_back(c.credential_id);
         const auto shorts = short_ids(ids);
-        wire::Message listing(wire::Type::Listing);
+        std::vector<std::string> listing;
         for (std::size_t i = 0; i < creds.size(); ++i) {
             const auto& c = creds[i];
             std::string transports;
             for (const auto& t : c.transports) transports += (transports.empty() ? "" : ",") + t;
-            listing.add(wire::Tag::Record,
-                        "id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
-                            "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
-                            "\ttransports=" + transports +
-                            "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
+            listing.push_back("id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
+                              "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
+                              "\ttransports=" + transports +
+                              "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
         }
-        send(listing);
+        conn_.send_listing(listing);
         succeed(
             std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
             "listed user-pool passkeys");
@@ -199,20 +211,20 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     if (op == "pool-delete") {
         // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
         std::vector<std::string> ids;
-        for (const auto& c : client.list_webauthn_credentials(token, deadline_))
+        for (const auto& c : client.list_webauthn_credentials(token, conn_.deadline()))
             ids.push_back(c.credential_id);
         const std::string id = resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "passkey", op);
         try {
-            client.delete_webauthn_credential(token, id, deadline_);
+            client.delete_webauthn_credential(token, id, conn_.deadline());
         } catch (const cognito::ServiceError& e) {
             if (e.failure() == cognito::Failure::Rejected && e.name() == "ResourceNotFoundException")
-                throw Finish{Outcome::AuthErr, "No such passkey.", "pool-delete: " + e.message()};
+                throw Finish{Outcome::AuthErr, kNoSuchPasskey, "pool-delete: " + e.message()};
             throw;
         }
-        succeed("Deleted the passkey from the user pool.", "deleted a user-pool passkey");
+        succeed(kDeletedPasskey, "deleted a user-pool passkey");
     }
 
-    const auto start = client.start_webauthn_registration(token, deadline_);
+    const auto start = client.start_webauthn_registration(token, conn_.deadline());
     const auto& options = start.options;
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
@@ -221,37 +233,33 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
                          policy.rp_id + "'"};
     if (std::find(options.algorithms.begin(), options.algorithms.end(), cose_number(KeyAlgorithm::Es256)) ==
         options.algorithms.end())
-        throw Finish{Outcome::AuthErr, "The user pool accepts no algorithm this key offers.",
-                     "pool-register: ES256 not in pubKeyCredParams"};
+        throw Finish{Outcome::AuthErr, kNoUsableAlgorithm, "pool-register: ES256 not in pubKeyCredParams"};
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
-    wire::Message req =
-        key_request(wire::Type::CredentialRequest, options.rp_id, sha256_bytes(client_data), uv,
-                    touch_timeout_ms(), "Touch your security key to register it with the user pool.");
-    req.add(wire::Tag::UserId, options.user_id)
-        .add(wire::Tag::User, options.user_name.empty() ? rec_.user : options.user_name)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
-    for (const auto& id : options.exclude_credentials) req.add(wire::Tag::CredId, id);
-    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
-    check_credential_status(reply);
+    CredentialRequest req{options.rp_id,
+                          sha256_bytes(client_data),
+                          uv,
+                          touch_timeout_ms(),
+                          kTouchToRegister,
+                          options.user_id,
+                          options.user_name.empty() ? rec_.user : options.user_name,
+                          cose_number(KeyAlgorithm::Es256),
+                          options.exclude_credentials};
+    const Credential reply = conn_.make_credential(req);
+    check_credential_status(reply.status);
     std::string registration;
     try {
-        const int alg =
-            static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)));
+        const int alg = reply.algorithm;
         registration = cognito::registration_response_json(
-            std::string(reply.get_or(wire::Tag::CredId, "")), client_data,
-            std::string(reply.get_or(wire::Tag::Fmt, "")),
-            cognito::authdata_from_cbor(reply.get_or(wire::Tag::AuthData, "")),
-            cognito::AttestationStatement{alg, std::string(reply.get_or(wire::Tag::Signature, "")),
-                                          std::string(reply.get_or(wire::Tag::X5c, ""))},
-            cognito::spki_from_fido_public_key(alg, reply.get_or(wire::Tag::PublicKey, "")), alg);
+            reply.cred_id, client_data, reply.fmt, cognito::authdata_from_cbor(reply.auth_data),
+            cognito::AttestationStatement{alg, reply.signature, reply.x5c},
+            cognito::spki_from_fido_public_key(alg, reply.public_key), alg);
     } catch (const std::invalid_argument& e) {
-        throw Finish{Outcome::AuthErr, "The security key's answer is unusable.",
-                     std::string("pool-register: ") + e.what()};
+        throw Finish{Outcome::AuthErr, kKeyAnswerUnusable, std::string("pool-register: ") + e.what()};
     }
     try {
-        client.complete_webauthn_registration(token, registration, deadline_);
+        client.complete_webauthn_registration(token, registration, conn_.deadline());
     } catch (const cognito::ServiceError& e) {
         if (e.failure() == cognito::Failure::Rejected)
             throw Finish{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
@@ -262,27 +270,8 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
             "registered a user-pool passkey");
 }
 
-void Session::check_credential_status(const wire::Message& reply) {
-    switch (device_status(reply)) {
-        case wire::DeviceStatus::Ok:
-            return;
-        case wire::DeviceStatus::NoDevice:
-            throw Finish{Outcome::AuthinfoUnavail,
-                         "No security key found. Plug in your security key and try again.", "enrol: no key"};
-        case wire::DeviceStatus::Denied:
-            throw Finish{Outcome::AuthErr, "The security key refused: is it enrolled already?",
-                         "enrol: refused or already enrolled"};
-        case wire::DeviceStatus::Timeout:
-            throw Finish{Outcome::AuthErr, "Security key timed out: no touch in time.", "enrol: no touch"};
-        case wire::DeviceStatus::PinRequired:
-            throw Finish{Outcome::CredInsufficient, "This key needs a PIN; set one and try again.",
-                         "enrol: no PIN"};
-        case wire::DeviceStatus::PinInvalid:
-            throw Finish{Outcome::AuthErr, "Wrong security key PIN.", "enrol: wrong PIN"};
-        default:
-            throw Finish{Outcome::AuthinfoUnavail, "The security key did not answer properly.",
-                         "enrol: key error"};
-    }
+void Session::check_credential_status(wire::DeviceStatus status) {
+    if (status != wire::DeviceStatus::Ok) throw login::key_status_verdict(status, login::KeyUse::Enrol);
 }
 
 void Session::enroll(CredentialStore& store, const std::string& requested_name) {
@@ -291,34 +280,30 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     const std::string nickname = requested_name.empty()
                                      ? "security key " + std::to_string(existing.credentials.size() + 1)
                                      : requested_name;
-    if (!valid_nickname(nickname))
-        throw Finish{Outcome::AuthErr, "A name is 1 to 64 printable characters.", "invalid nickname"};
+    if (!valid_nickname(nickname)) throw Finish{Outcome::AuthErr, kBadNickname, "invalid nickname"};
     const std::string challenge = random_bytes(32);
     const bool uv = policy.user_verification == UserVerification::Required;
-    wire::Message req = key_request(wire::Type::CredentialRequest, policy.rp_id, challenge, uv,
-                                    touch_timeout_ms(), "Touch your security key to enrol it.");
-    req.add(wire::Tag::UserId, random_bytes(32))
-        .add(wire::Tag::User, rec_.user)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(cose_number(KeyAlgorithm::Es256)));
+    CredentialRequest req{policy.rp_id,
+                          challenge,
+                          uv,
+                          touch_timeout_ms(),
+                          kTouchToEnrol,
+                          random_bytes(32),
+                          rec_.user,
+                          cose_number(KeyAlgorithm::Es256),
+                          {}};
     // The key refuses to make a second credential for this account, instead of the store holding two.
     for (const auto& c : existing.credentials)
-        if (c.rp_id == policy.rp_id) req.add(wire::Tag::CredId, c.cred_id);
-    const wire::Message reply = exchange_with_key(req, wire::Type::Credential);
-    check_credential_status(reply);
-    const AttestationInput input{
-        std::string(reply.get_or(wire::Tag::Fmt, "")),
-        std::string(reply.get_or(wire::Tag::AuthData, "")),
-        std::string(reply.get_or(wire::Tag::Signature, "")),
-        std::string(reply.get_or(wire::Tag::X5c, "")),
-        std::string(reply.get_or(wire::Tag::CredId, "")),
-        std::string(reply.get_or(wire::Tag::PublicKey, "")),
-        static_cast<int>(static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0)))};
+        if (c.rp_id == policy.rp_id) req.exclude_ids.push_back(c.cred_id);
+    const Credential reply = conn_.make_credential(req);
+    check_credential_status(reply.status);
+    const AttestationInput input{reply.fmt,     reply.auth_data,  reply.signature, reply.x5c,
+                                 reply.cred_id, reply.public_key, reply.algorithm};
     StoredCredential cred;
     try {
         cred = verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
     } catch (const CredentialError& e) {
-        throw Finish{Outcome::AuthErr, "The security key's answer did not verify.",
-                     std::string("enrol: ") + e.what()};
+        throw Finish{Outcome::AuthErr, kKeyAnswerUnverified, std::string("enrol: ") + e.what()};
     }
     cred.user = rec_.user;
     cred.rp_id = policy.rp_id;
@@ -343,16 +328,15 @@ void Session::list(const CredentialStore& store) {
     std::vector<std::string> ids;
     for (const auto& c : loaded.credentials) ids.push_back(cognito::base64url_encode(c.cred_id));
     const auto shorts = short_ids(ids);
-    wire::Message listing(wire::Type::Listing);
+    std::vector<std::string> listing;
     for (std::size_t i = 0; i < loaded.credentials.size(); ++i) {
         const auto& c = loaded.credentials[i];
-        listing.add(wire::Tag::Record, "id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
-                                           "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
-                                           "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
-                                           "\tlast_used=" + std::to_string(c.last_used) +
-                                           "\trp_id=" + c.rp_id);
+        listing.push_back("id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
+                          "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
+                          "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
+                          "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
     }
-    send(listing);
+    conn_.send_listing(listing);
     std::string text =
         std::to_string(loaded.credentials.size()) + " security key(s) enrolled for " + rec_.user + ".";
     if (!local_account_uid(rec_.user))
@@ -364,7 +348,7 @@ void Session::list(const CredentialStore& store) {
 void Session::import(CredentialStore& store, const wire::Message& request) {
     const std::string rp(request.get_or(wire::Tag::RpId, ""));
     if (rp.empty() || !printable_bounded(rp, 128))
-        throw Finish{Outcome::AuthErr, "import needs the origin pam-u2f used (--rp-id).", "import: no rp id"};
+        throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
     std::vector<std::string> problems;
     const auto creds =
         parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);
@@ -386,8 +370,7 @@ void Session::import(CredentialStore& store, const wire::Message& request) {
     for (const auto& p : problems) text += "\nnot imported: " + p;
     // An import that imported nothing did not do what was asked: a failure, so a script notices.
     if (added == 0)
-        throw Finish{Outcome::AuthErr,
-                     problems.empty() ? "Imported nothing: the file holds no pam-u2f line." : text,
+        throw Finish{Outcome::AuthErr, problems.empty() ? kImportedNothing : text,
                      "imported nothing, " + std::to_string(problems.size()) + " problem(s)"};
     succeed(text, "imported " + std::to_string(added) + " credential(s), " + std::to_string(problems.size()) +
                       " problem(s)");

@@ -24,6 +24,21 @@ namespace pp::helper {
 
 using wire::Outcome;
 
+// The one check that turns a recovery code into a proof: RecoveryStore::consume found it and spent it.
+class RecoveryCodeCheck {
+  public:
+    static std::variant<Verified, Verdict> accepted(const std::string& user, const RecoveryStore::Use& use,
+                                                    const Verdict& outage) {
+        if (!use.used)
+            return Verdict{
+                Outcome::AuthErr, kSignInFailed,
+                "wrong recovery code while the user pool was unreachable (" + outage.audit_reason() + ")"};
+        return Verified(user, Verified::By::RecoveryCode, std::nullopt, "",
+                        "recovery code used, " + std::to_string(use.left) +
+                            " left, while the user pool was unreachable (" + outage.audit_reason() + ")");
+    }
+};
+
 // The sends are counted before the pool is asked, also while it is down and nothing goes out: from the
 // network an attacker can run up a user's send limit then. When the pool's last contact failed, the local
 // login that meets the limit is offered the break-glass as an outage would offer it (Enter keeps the limit's
@@ -35,7 +50,7 @@ void Session::break_glass_after_send_limit(const Finish& refusal) {
 }
 
 bool Session::break_glass_offered(const Finish& outage) const {
-    if (outage.outcome != Outcome::AuthinfoUnavail || !rec_.rhost.empty() ||
+    if (outage.outcome() != Outcome::AuthinfoUnavail || !rec_.rhost.empty() ||
         !cfg().recovery_for(rec_.service))
         return false;
     try {
@@ -48,8 +63,7 @@ bool Session::break_glass_offered(const Finish& outage) const {
 
 void Session::break_glass(const Finish& outage) {
     if (!break_glass_offered(outage)) throw outage;
-    const Secret typed =
-        ask("The sign-in service cannot be reached.\nRecovery code (Enter to cancel): ", false);
+    const Secret typed = conn_.ask(kRecoveryPrompt, false);
     // No code at hand: the outage ends the login as it would have without the offer, so a stack that lets
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
     if (typed.empty()) throw outage;
@@ -61,12 +75,7 @@ void Session::break_glass(const Finish& outage) {
     } catch (const RecoveryError& e) {
         throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    if (!use.used)
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     "wrong recovery code while the user pool was unreachable (" + outage.reason + ")"};
-    verified_ = true;
-    rec_.reason = "recovery code used, " + std::to_string(use.left) +
-                  " left, while the user pool was unreachable (" + outage.reason + ")";
+    proven(RecoveryCodeCheck::accepted(rec_.user, use, outage));
 }
 
 }  // namespace pp::helper

@@ -52,7 +52,7 @@ std::string random_bytes(std::size_t n) {
     return b;
 }
 
-Session::Session(const LoginContext& ctx) : ctx_(ctx) {
+Session::Session(const LoginContext& ctx) : ctx_(ctx), conn_(ctx.fd, ctx.runtime) {
     rec_.login_id = random_hex(8);
     rec_.caller_uid = ctx.peer.uid;
     summary_source_ = Admission::log_source(ctx.peer.uid, false, "");
@@ -97,6 +97,8 @@ void Session::run() noexcept {
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
     } catch (const Finish& done) {
         f = done;
+    } catch (const ConnectionEnded& e) {
+        f = e.verdict();
     } catch (const wire::ChannelError& e) {
         client_gone = true;
         f = {e.kind() == wire::ChannelError::Kind::Timeout ? Outcome::AuthErr : Outcome::ConvErr, "",
@@ -104,30 +106,29 @@ void Session::run() noexcept {
     } catch (const cognito::ServiceError& e) {
         f = service_failure(e);
     } catch (const AccountLookupError& e) {
-        f = {Outcome::AuthinfoUnavail, "Sign-in is unavailable right now; try again later.", e.what()};
+        f = {Outcome::AuthinfoUnavail, kLookupUnavailable, e.what()};
     } catch (const std::exception& e) {
         f = {Outcome::AuthErr, kSignInFailed, std::string("internal error: ") + e.what()};
     } catch (...) {
     }
-    // No path but an explicit verification sets Success; anything else that ends here is a failure.
-    if (f.outcome == Outcome::Success && !verified_)
-        f = {Outcome::AuthErr, kSignInFailed, "success without proof"};
-    settle_limits(f.outcome);
-    rec_.outcome = f.outcome;
-    rec_.reason = f.reason;
+    // Success is a Verdict only a Verified makes (verdict.hpp): no run-time guard is needed here.
+    settle_limits(f.outcome());
+    rec_.outcome = f.outcome();
+    rec_.reason = f.audit_reason();
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
-    if (f.summarised)
-        ctx_.admission->refusals().refused(summary_source_, f.reason,
+    if (f.summarised())
+        ctx_.admission->refusals().refused(summary_source_, f.audit_reason(),
                                            admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
     else
         audit(rec_);
-    if (counted_) ctx_.state->count(f.outcome);
-    if (counted_ && !f.summarised) ctx_.state->record_login(rec_, test_login_);
+    if (counted_) ctx_.state->count(f.outcome());
+    if (counted_ && !f.summarised()) ctx_.state->record_login(rec_, test_login_);
     if (client_gone) return;
     try {
         wire::Message result(wire::Type::Result);
-        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome)).add(wire::Tag::Text, f.text);
-        if (f.outcome == Outcome::Success) result.add(wire::Tag::User, rec_.user);
+        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome()))
+            .add(wire::Tag::Text, f.person_text());
+        if (f.granted()) result.add(wire::Tag::User, rec_.user);
         if (test_login_) result.add(wire::Tag::AuditLine, audit_line(rec_));
         wire::send_message(ctx_.fd, result);
     } catch (const std::exception&) {
@@ -148,127 +149,14 @@ void Session::admit(const wire::Message& first) {
                                        admission_limits(ctx_.runtime ? &cfg() : nullptr));
     summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);
     if (!admission_.admitted())
-        throw Finish{Outcome::AuthinfoUnavail,
-                     remote ? "Too many sign-ins at once from your network; try again in a moment."
-                            : "Too many sign-ins at once; try again in a moment.",
+        throw Finish{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
                      remote ? "remote logins in flight at the limit for this network"
                             : "logins in flight at the limit",
                      true};
 }
 
-void Session::start_clock() {
-    deadline_ = std::chrono::steady_clock::now() + cfg().login_timeout;
-}
-
-std::chrono::milliseconds Session::time_left() const {
-    const auto left = cognito::time_left(deadline_);
-    if (left.count() == 0) throw Finish{Outcome::AuthErr, "Sign-in timed out.", "login timeout"};
-    return left;
-}
-
-namespace {
-
-// The debug trace names what travels, never what it carries (an answer is a code or an identifier).
-const char* message_name(wire::Type t) {
-    switch (t) {
-        case wire::Type::Prompt:
-            return "prompt";
-        case wire::Type::KeyRequest:
-            return "key request";
-        case wire::Type::CredentialRequest:
-            return "credential request";
-        case wire::Type::Answer:
-            return "answer";
-        case wire::Type::Assertion:
-            return "assertion";
-        case wire::Type::Credential:
-            return "credential";
-        case wire::Type::Cancel:
-            return "cancel";
-        default:
-            return "other message";
-    }
-}
-
-}  // namespace
-
-void Session::send(const wire::Message& m) {
-    if (m.type() == wire::Type::Prompt)
-        debug_line("to the module: prompt (%s)", m.get_u32(wire::Tag::Style).value_or(0) ==
-                                                         static_cast<std::uint32_t>(wire::PromptStyle::EchoOn)
-                                                     ? "echo on"
-                                                     : "echo off");
-    else
-        debug_line("to the module: %s", message_name(m.type()));
-    wire::send_message(ctx_.fd, m);
-    // An answer is out: the pool's side of a cold start may begin now, off the first prompt's path.
-    pool_warm_up().answered(ctx_.runtime);
-}
-
-wire::Message Session::receive() {
-    try {
-        wire::Message m = wire::receive_message(ctx_.fd, time_left());
-        debug_line("from the module: %s", message_name(m.type()));
-        return m;
-    } catch (const wire::ChannelError& e) {
-        if (e.kind() == wire::ChannelError::Kind::Timeout)
-            throw Finish{Outcome::AuthErr, "Sign-in timed out.", "no answer before the login timeout"};
-        throw;
-    }
-}
-
-Secret Session::ask(const std::string& text, bool echo) {
-    wire::Message p(wire::Type::Prompt);
-    p.add(wire::Tag::Style,
-          static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
-        .add(wire::Tag::Text, text);
-    send(p);
-    wire::Message reply = receive();
-    if (reply.type() == wire::Type::Cancel) cancelled(reply);
-    if (reply.type() != wire::Type::Answer)
-        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an answer"};
-    return Secret(reply.get_or(wire::Tag::Text, ""));
-}
-
-void Session::cancelled(const wire::Message& m) {
-    const auto why = static_cast<Outcome>(
-        m.get_u32(wire::Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
-    if (why == Outcome::Abort) throw Finish{Outcome::Abort, "", "the person cancelled"};
-    throw Finish{Outcome::ConvErr, "", "the conversation failed"};
-}
-
-wire::DeviceStatus device_status(const wire::Message& reply) {
-    return static_cast<wire::DeviceStatus>(
-        reply.get_u32(wire::Tag::DeviceStatus)
-            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
-}
-
 std::uint32_t Session::touch_timeout_ms() const {
     return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
-}
-
-wire::Message Session::key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash,
-                                   bool uv, std::uint32_t timeout_ms, std::string_view text) const {
-    wire::Message req(type);
-    req.add(wire::Tag::RpId, rp_id)
-        .add(wire::Tag::ClientDataHash, client_data_hash)
-        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-        .add(wire::Tag::TimeoutMs, timeout_ms)
-        .add(wire::Tag::Text, text)
-        .add(wire::Tag::PinPrompt, "Security key PIN: ");
-    if (type == wire::Type::KeyRequest) req.add(wire::Tag::UserPresence, 1u);
-    return req;
-}
-
-wire::Message Session::exchange_with_key(const wire::Message& request, wire::Type expected) {
-    send(request);
-    wire::Message reply = receive();
-    if (reply.type() == wire::Type::Cancel) cancelled(reply);
-    if (reply.type() != expected)
-        throw Finish{Outcome::AuthinfoUnavail, kSignInFailed,
-                     expected == wire::Type::Credential ? "protocol: expected a credential"
-                                                        : "protocol: expected an assertion"};
-    return reply;
 }
 
 void Session::read_identity_fields(const wire::Message& m) {
@@ -283,9 +171,10 @@ void Session::read_identity_fields(const wire::Message& m) {
         throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
 }
 
-void Session::succeed(const std::string& text, const std::string& reason) {
-    verified_ = true;
-    throw Finish{Outcome::Success, text, reason};
+void Session::proven(std::variant<Verified, Verdict> result) {
+    if (auto* ending = std::get_if<Verdict>(&result)) throw *ending;
+    verified_ = std::move(std::get<Verified>(result));
+    rec_.reason = verified_->audit_reason();
 }
 
 void run_connection(const LoginContext& ctx) noexcept {

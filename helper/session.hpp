@@ -4,41 +4,33 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "admission.hpp"
 #include "audit.hpp"
 #include "config.hpp"
+#include "connection.hpp"
 #include "credential_store.hpp"
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
+#include "messages.hpp"
 #include "pool_types.hpp"
+#include "verdict.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {
 
-// Ends the session from anywhere in the flow.
-struct Finish {
-    wire::Outcome outcome;
-    std::string text;    // for the person
-    std::string reason;  // for the audit log
-    // Refused before any login work (admission, a caller not allowed to ask): counted in the helper's
-    // refusal summary instead of an audit line each, so a flood cannot drown the audit lines.
-    bool summarised = false;
-};
+// Ends the session from anywhere in the flow: a Verdict, thrown (the endings not yet returned as values).
+using Finish = Verdict;
 
-inline constexpr const char* kSignInFailed = "Sign-in failed.";
 // The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
 inline constexpr const char* kTestLoginTty = "test-login";
-inline constexpr const char* kMisconfigured =
-    "Passwordless sign-in is misconfigured; contact your administrator.";
 
 std::string random_bytes(std::size_t n);
 bool printable_bounded(std::string_view s, std::size_t max);
 std::string sha256_bytes(std::string_view data);
-// What the client's key reported (DeviceStatus); a reply without one counts as a key error.
-wire::DeviceStatus device_status(const wire::Message& reply);
 // What a failure of the user pool means for the person and the PAM code.
 Finish service_failure(const cognito::ServiceError& e);
 
@@ -52,27 +44,16 @@ class Session {
     void run() noexcept;
 
   private:
-    // session.cpp: the conversation with the client
+    // session.cpp: the request and its ending
     const Config& cfg() const { return ctx_.runtime->config; }
-    void start_clock();
-    std::chrono::milliseconds time_left() const;
-    Secret ask(const std::string& text, bool echo);
-    void send(const wire::Message& m);
-    wire::Message receive();
-    [[noreturn]] void cancelled(const wire::Message& m);
-    // A request to the client's security key (KeyRequest: an assertion; CredentialRequest: a new
-    // credential) with what every one carries: the relying party, what the key signs (a challenge, or the
-    // SHA-256 of clientDataJSON), whether it must verify the person (its PIN, asked through PAM), how long
-    // it waits for a touch, and what the person is shown meanwhile. Callers add the credential ids.
-    wire::Message key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash,
-                              bool uv, std::uint32_t timeout_ms, std::string_view text) const;
+    // How long a security key waits for a touch, from the configuration.
     std::uint32_t touch_timeout_ms() const;
-    // Sends a key_request and returns the client's answer of type `expected` (Assertion or Credential); the
-    // person's cancel ends the session, any other answer is a protocol error.
-    wire::Message exchange_with_key(const wire::Message& request, wire::Type expected);
     void read_identity_fields(const wire::Message& m);
     void admit(const wire::Message& first);
+    // Ends a management request the caller may make (CallerAuthority, management.cpp) with success.
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
+    // Keeps a proof of the person; the login ends with it (login.cpp).
+    void proven(std::variant<Verified, Verdict> result);
 
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
     void begin_test_login(const wire::Message& begin);
@@ -127,15 +108,15 @@ class Session {
     void import(CredentialStore& store, const wire::Message& request);
     void manage_pool_passkeys(const std::string& op, const wire::Message& request);
     std::vector<Method> self_enrol_proof();
-    void check_credential_status(const wire::Message& reply);
+    void check_credential_status(wire::DeviceStatus status);
 
     const LoginContext& ctx_;
+    WireConnection conn_;  // the person, through the client (connection.hpp)
     AuditRecord rec_;
-    std::chrono::steady_clock::time_point deadline_{};
     std::vector<Identifier> known_;
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
-    bool verified_ = false;
+    std::optional<Verified> verified_;  // the proof, once a check made one (verdict.hpp)
     bool counted_ = false;            // a login (not a management request): its outcome counts in the status
     bool want_access_token_ = false;  // only a management request keeps the pool's access token
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys

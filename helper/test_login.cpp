@@ -24,7 +24,7 @@ void Session::begin_test_login(const wire::Message& begin) {
     // Its steps name the policy and the identity behind an account, which the decoy hides from everyone
     // else; and it sends a real code to anyone. Refused like any caller that may not ask, before login work.
     if (ctx_.peer.uid != 0)
-        throw Finish{wire::Outcome::AuthErr, "test-login is for root only.",
+        throw Finish{wire::Outcome::AuthErr, kTestLoginRootOnly,
                      "test-login asked by a caller that is not root", true};
     test_login_ = true;
     trace("the helper (pid " + std::to_string(::getpid()) +

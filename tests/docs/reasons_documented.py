@@ -3,7 +3,7 @@
 
     reasons_documented.py SOURCE_DIR
 
-Reads every way a login or request ends in helper/*.cpp (a brace list that starts with an Outcome: a Finish,
+Reads every way a login or request ends in helper/**/*.cpp (a brace list that starts with an Outcome: a Finish,
 or the service failures' and the run loop's), takes its outcome and the literal text its reason starts with,
 and checks that man/pam-passwordless-helper.8's table of outcomes and reasons has a row with that reason
 and that outcome. Also: every outcome of protocol/wire.cpp's outcome_name() is in the table. Exit 1 with
@@ -43,8 +43,8 @@ def split_top_level(text):
     return parts
 
 
-def brace_body(text, start):
-    """The text inside the braces opening at text[start]."""
+def brace_body(text, start, open_="{", close="}"):
+    """The text inside the braces (or other brackets) opening at text[start]."""
     depth, i = 0, start
     while True:
         c = text[i]
@@ -52,9 +52,9 @@ def brace_body(text, start):
             i += 1
             while text[i] != '"':
                 i += 2 if text[i] == "\\" else 1
-        elif c == "{":
+        elif c == open_:
             depth += 1
-        elif c == "}":
+        elif c == close:
             depth -= 1
             if depth == 0:
                 return text[start + 1 : i]
@@ -92,7 +92,7 @@ def reason_literals(text, at, expression):
     prefix = literal_prefix(expression)
     if prefix is not None:
         return [prefix]
-    if expression.strip() == "reason":
+    if expression.strip() in ("reason", "std::move(reason)"):
         declarations = list(re.finditer(r"std::string reason\s*=\s*" + LITERAL, text[:at]))
         if declarations and text.count("\n", declarations[-1].start(), at) < 40:
             return [declarations[-1].group(1)]
@@ -102,7 +102,7 @@ def reason_literals(text, at, expression):
 def ends(source_dir):
     """(file, line, outcomes or None, reason literal) for each way a login ends."""
     found = []
-    for path in sorted((source_dir / "helper").glob("*.cpp")):
+    for path in sorted((source_dir / "helper").rglob("*.cpp")):
         text = path.read_text()
         for m in START.finditer(text):
             body = brace_body(text, m.start())
@@ -113,6 +113,12 @@ def ends(source_dir):
             line = text.count("\n", 0, m.start()) + 1
             for reason in reason_literals(text, m.start(), args[2]):
                 found.append((path.name, line, outcomes, reason))
+        # A proof (verdict.hpp): success's reason is a Verified's last argument, made only where a check passes.
+        for m in re.finditer(r"\bVerified\(", text):
+            args = split_top_level(brace_body(text, m.end() - 1, "(", ")"))
+            line = text.count("\n", 0, m.start()) + 1
+            for reason in reason_literals(text, m.start(), args[-1]):
+                found.append((path.name, line, ["Success"], reason))
         for pattern, outcomes in ELSEWHERE:
             for m in pattern.finditer(text):
                 found.append((path.name, text.count("\n", 0, m.start()) + 1, outcomes, m.group(1)))

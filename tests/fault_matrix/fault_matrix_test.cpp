@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "helper/messages.hpp"
 #include "login_harness.hpp"
 #include "result_mapping.hpp"
 
@@ -31,18 +32,18 @@ constexpr const char* kIdentities =
     "alice +15555550123\n"
     "bob   bob@example.com\n";
 
-// What the person reads, word for word (helper/login.cpp, helper/session.hpp,
-// pam_passwordless/pam_entry.cpp).
-constexpr const char* kUnreachable = "The sign-in service cannot be reached; try again later.";
-constexpr const char* kMisconfigured = "Passwordless sign-in is misconfigured; contact your administrator.";
+// What the person reads, word for word: the helper's catalogue (helper/messages.hpp), and the module's own
+// text when the helper cannot be reached (pam_passwordless/pam_entry.cpp).
+using pp::helper::kCodeExpired;
+using pp::helper::kMisconfigured;
+using pp::helper::kNoKey;
+using pp::helper::kNotAllowed;
+using pp::helper::kSessionExpired;
+using pp::helper::kSignInFailed;
+using pp::helper::kTimedOut;
+using pp::helper::kTooManyWrong;
+constexpr const char* kUnreachable = pp::helper::kUnavailable;
 constexpr const char* kHelperUnavailable = "Passwordless sign-in is unavailable right now; try again later.";
-constexpr const char* kSignInFailed = "Sign-in failed.";
-constexpr const char* kTooManyWrong = "Sign-in failed: too many wrong codes.";
-constexpr const char* kSessionExpired = "The sign-in session has expired; please start again.";
-constexpr const char* kCodeExpired = "The code has expired; please start again.";
-constexpr const char* kTimedOut = "Sign-in timed out.";
-constexpr const char* kNoKey = "No security key found. Plug in your security key and try again.";
-constexpr const char* kNotAllowed = "Not allowed to authenticate this user.";
 constexpr const char* kNoMessage = "";
 
 // A record as helper/credential_store.cpp writes it: id, COSE algorithm, x||y, rp id, created, last used,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "helper/messages.hpp"
 #include "login_harness.hpp"
 #include "test_keys.hpp"
 
@@ -94,7 +95,7 @@ TEST_F(PinnedKeys, ATokenUnderAKeyNotPinnedIsRefused) {
     start_helper(own_key_set({"some-other-pool-key"}));
     const auto run = login_alice();
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
-    EXPECT_TRUE(contains(run.all_text(), "Sign-in failed.")) << run.all_text();
+    EXPECT_TRUE(contains(run.all_text(), pp::helper::kSignInFailed)) << run.all_text();
     helper_->stop();
     const std::string log = helper_->log();
     EXPECT_TRUE(contains(log, "outcome=auth_err")) << log;

@@ -25,6 +25,7 @@
 
 #include <gtest/gtest.h>
 
+#include "helper/messages.hpp"
 #include "login_harness.hpp"
 #include "pool_protocol.hpp"
 
@@ -320,7 +321,7 @@ TEST_F(PoolWorkerCompromised, PinnedHelperRefusesATokenSignedWithAKeySetTheWorke
     const std::size_t before = audit_lines(helper_->log());
     const auto run = login();
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
-    EXPECT_NE(run.all_text().find("Sign-in failed."), std::string::npos) << run.all_text();
+    EXPECT_NE(run.all_text().find(pp::helper::kSignInFailed), std::string::npos) << run.all_text();
     ASSERT_TRUE(wait_until([&] { return audit_lines(helper_->log()) > before; })) << helper_->log();
     EXPECT_NE(last_audit(helper_->log()).find("token key id is not among the pinned keys"), std::string::npos)
         << last_audit(helper_->log());

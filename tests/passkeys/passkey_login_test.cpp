@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "child_process.hpp"
+#include "helper/messages.hpp"
 #include "login_harness.hpp"
 #include "terminal_session.hpp"
 
@@ -27,7 +28,7 @@ namespace {
 constexpr const char* kRpId = "pam://pam-passwordless-test";
 constexpr const char* kService = "pp-passkeys";
 constexpr const char* kPin = "4321";
-constexpr const char* kTouch = "Touch your security key.";
+constexpr const char* kTouch = pp::helper::kTouchKey;
 constexpr uid_t kNobody = 65534;
 
 struct Login : PamRun {

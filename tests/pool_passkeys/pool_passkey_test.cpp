@@ -25,6 +25,7 @@
 #include <sstream>
 
 #include "child_process.hpp"
+#include "helper/messages.hpp"
 #include "login_harness.hpp"
 #include "piped_child.hpp"
 #include "process_memory.hpp"
@@ -40,7 +41,7 @@ constexpr const char* kService = "pp-pool-passkeys";
 constexpr const char* kPasskeyOnly = "pp-pool-passkey-only";
 constexpr const char* kAliceEmail = "alice@example.com";
 constexpr const char* kPin = "4321";
-constexpr const char* kTouch = "Touch your security key.";
+constexpr const char* kTouch = pp::helper::kTouchKey;
 constexpr uid_t kNobody = 65534;
 
 std::size_t count_of(const std::string& haystack, const std::string& needle) {
@@ -455,8 +456,7 @@ TEST_F(PoolPasskeys, RegisterThenSignInWithThePasskey) {
     EXPECT_TRUE(registered.prompts[0].starts_with("Send a code to a***@e***? [Y/n]"))
         << registered.description;
     EXPECT_TRUE(registered.prompts[1].starts_with("Code sent to a***@e***")) << registered.description;
-    EXPECT_TRUE(contains(registered.err, "Touch your security key to register it with the user pool."))
-        << registered.description;
+    EXPECT_TRUE(contains(registered.err, pp::helper::kTouchToRegister)) << registered.description;
     EXPECT_TRUE(contains(registered.out, "Registered the passkey with the user pool for alice."))
         << registered.description;
     EXPECT_EQ(count_of(requests(), "\"CompleteWebAuthnRegistration\""), 1u) << requests();

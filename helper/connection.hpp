@@ -1,0 +1,116 @@
+// The helper's half of the conversation with its client (the PAM module or the command line), typed: the
+// flow asks the person, asks their key, and reads the clock through this, and never sees the wire codec.
+// The real implementation (WireConnection, connection.cpp) is the only place on the login path that throws:
+// when the conversation itself ends (the person's cancel, the login timeout, a message out of turn) it
+// throws ConnectionEnded with the ending, and a client gone away surfaces as wire::ChannelError.
+// Tests of the flow put a fake in its place.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deadline.hpp"
+#include "secret.hpp"
+#include "verdict.hpp"
+#include "wire.hpp"
+
+namespace pp::helper {
+
+struct Runtime;
+
+// Asks the client's key for an assertion (a login, a pool passkey, the decoy's probe).
+struct AssertionRequest {
+    std::string rp_id;
+    std::string client_data_hash;    // what the key signs: a challenge, or the SHA-256 of clientDataJSON
+    bool user_verification = false;  // the key's PIN, asked through PAM
+    std::uint32_t timeout_ms = 0;    // how long the key waits for a touch
+    std::string text;                // what the person is shown meanwhile
+    std::vector<std::string> cred_ids;
+};
+
+struct Assertion {
+    wire::DeviceStatus status = wire::DeviceStatus::Error;  // a reply without one counts as a key error
+    std::string cred_id, auth_data, signature, user_handle;
+};
+
+// Asks the client's key to make a credential (enrolling a local key, registering a pool passkey).
+struct CredentialRequest {
+    std::string rp_id;
+    std::string client_data_hash;
+    bool user_verification = false;
+    std::uint32_t timeout_ms = 0;
+    std::string text;
+    std::string user_id;                   // the WebAuthn user handle
+    std::string user_name;                 // the account name the key stores
+    std::int32_t algorithm = 0;            // COSE algorithm number asked for
+    std::vector<std::string> exclude_ids;  // credentials the key must not duplicate
+};
+
+struct Credential {
+    wire::DeviceStatus status = wire::DeviceStatus::Error;
+    std::string fmt, auth_data, signature, x5c, cred_id, public_key;
+    std::int32_t algorithm = 0;
+};
+
+// The conversation ended under the flow: carries the ending (Abort for the person's cancel, ConvErr when the
+// conversation failed, AuthErr for the login timeout, AuthinfoUnavail for a message out of turn).
+class ConnectionEnded : public std::exception {
+  public:
+    explicit ConnectionEnded(Verdict v) : verdict_(std::move(v)) {}
+    const Verdict& verdict() const { return verdict_; }
+    const char* what() const noexcept override { return verdict_.audit_reason().c_str(); }
+
+  private:
+    Verdict verdict_;
+};
+
+class Connection {
+  public:
+    virtual ~Connection() = default;
+
+    // A question to the person, echoed or not; the answer as typed (empty: Enter alone).
+    virtual Secret ask(const std::string& text, bool echo) = 0;
+    virtual Assertion get_assertion(const AssertionRequest& request) = 0;
+    virtual Credential make_credential(const CredentialRequest& request) = 0;
+    // The records of a management listing (one line each), sent before the Result.
+    virtual void send_listing(const std::vector<std::string>& records) = 0;
+
+    // The login's clock: started once the configuration says how long a login may take.
+    virtual void start_clock(std::chrono::milliseconds limit) = 0;
+    virtual cognito::Deadline deadline() const = 0;
+    // What is left of it; throws ConnectionEnded ("Sign-in timed out.") when nothing is.
+    virtual std::chrono::milliseconds time_left() const = 0;
+};
+
+// The connection over the wire codec (protocol/wire.hpp) on the client's socket.
+class WireConnection final : public Connection {
+  public:
+    // fd: owned by the caller. runtime: told when an answer went out (the pool's warm-up); may be null.
+    WireConnection(int fd, std::shared_ptr<const Runtime> runtime);
+
+    Secret ask(const std::string& text, bool echo) override;
+    Assertion get_assertion(const AssertionRequest& request) override;
+    Credential make_credential(const CredentialRequest& request) override;
+    void send_listing(const std::vector<std::string>& records) override;
+    void start_clock(std::chrono::milliseconds limit) override;
+    cognito::Deadline deadline() const override { return deadline_; }
+    std::chrono::milliseconds time_left() const override;
+
+  private:
+    void send(const wire::Message& m);
+    wire::Message receive();
+    // The reply of type `expected` to a request; a cancel ends the conversation, anything else is out of
+    // turn.
+    wire::Message exchange(const wire::Message& request, wire::Type expected);
+    [[noreturn]] static void cancelled(const wire::Message& m);
+
+    const int fd_;
+    const std::shared_ptr<const Runtime> runtime_;
+    cognito::Deadline deadline_{};
+};
+
+}  // namespace pp::helper

@@ -1,0 +1,53 @@
+#include "binding.hpp"
+
+#include <algorithm>
+
+#include "audit.hpp"
+#include "messages.hpp"
+#include "token_error.hpp"
+
+namespace pp::helper {
+
+using wire::Outcome;
+
+bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
+    switch (id.kind) {
+        case IdentifierKind::Email: {
+            if (!c.email || !c.email_verified) return false;
+            const auto e = parse_email(*c.email);
+            return e && e->value == id.value;
+        }
+        case IdentifierKind::Phone:
+            return c.phone_number && c.phone_number_verified && *c.phone_number == id.value;
+        case IdentifierKind::Username:
+            return c.cognito_username && *c.cognito_username == id.value;
+    }
+    return false;
+}
+
+std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verifier, const Secret& id_token,
+                                                   cognito::Deadline deadline, const Account& account,
+                                                   std::optional<Method> method) {
+    cognito::IdClaims claims;
+    try {
+        claims = verifier.verify_id_token(id_token.view(), deadline);
+    } catch (const cognito::TokenError& e) {
+        return Verdict{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
+    }
+    bool bound = !account.known.empty()
+                     ? std::any_of(account.known.begin(), account.known.end(),
+                                   [&](const Identifier& k) { return claims_match(k, claims); })
+                     : claims_match(account.used, claims);
+    if (!account.claim.empty()) {
+        const auto it = claims.strings.find(account.claim);
+        bound = bound && it != claims.strings.end() && it->second == account.user;
+    }
+    if (!bound)
+        return Verdict{Outcome::AuthErr, "This sign-in is not linked to the account " + account.user + ".",
+                       "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
+    return Verified(account.user, Verified::By::IdToken, method, claims.sub,
+                    "verified " + std::string(kind_name(account.used.kind)) +
+                        " identity sub=" + loggable(claims.sub, 64));
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,38 @@
+// The one check that turns an ID token of the user pool into a proof: its signature and claims verified
+// (cognito::TokenVerifier), then bound to the local account, by the identity map's identifiers or, when the
+// map names none, by the identifier the login used and the configured claim.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config.hpp"
+#include "identifiers.hpp"
+#include "pool_types.hpp"
+#include "secret.hpp"
+#include "token_verifier.hpp"
+#include "verdict.hpp"
+
+namespace pp::helper {
+
+// Whether the verified claims name this identifier (a verified email or phone number, or the pool's user
+// name).
+bool claims_match(const Identifier& id, const cognito::IdClaims& claims);
+
+class TokenBinding {
+  public:
+    struct Account {
+        const std::string& user;               // the local account
+        const std::vector<Identifier>& known;  // the identity map's identifiers for it (may be empty)
+        const Identifier& used;                // the identifier the login asked the pool for
+        const std::string& claim;              // the configured claim that must name the account ("": none)
+    };
+    // The proof, or the ending of a token that does not verify or does not belong to the account.
+    static std::variant<Verified, Verdict> bind(cognito::TokenVerifier& verifier, const Secret& id_token,
+                                                cognito::Deadline deadline, const Account& account,
+                                                std::optional<Method> method);
+};
+
+}  // namespace pp::helper

@@ -1,0 +1,76 @@
+// The local security key: what its answers mean, and the check that turns one into a proof.
+#include <ctime>
+
+#include "audit.hpp"
+#include "login/method.hpp"
+#include "login/security_key.hpp"
+#include "messages.hpp"
+
+namespace pp::helper {
+
+using wire::Outcome;
+
+std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user, const std::string& store_dir,
+                                                        const AssertionPolicy& policy,
+                                                        const AssertionInput& input,
+                                                        const std::vector<StoredCredential>& group) {
+    const auto r = verify_assertion(policy, input, group);
+    if (r.verdict == AssertionVerdict::CounterRegressed)
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       "signature counter did not increase for security key '" +
+                           loggable(group[r.index].nickname, 64) + "': possible clone"};
+    if (r.verdict != AssertionVerdict::Ok)
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       "security key assertion refused: " + std::string(verdict_text(r.verdict))};
+    const StoredCredential& used = group[r.index];
+    try {
+        CredentialStore(store_dir).record_use(user, used.cred_id, r.counter, std::time(nullptr));
+    } catch (const CredentialError& e) {
+        // Another login with the same credential got there first with this counter, or it was removed.
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       std::string("credential store refused the use: ") + e.what()};
+    } catch (const std::exception& e) {
+        // Without the new counter stored, a clone could replay later: refuse rather than forget.
+        return Verdict{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
+    }
+    std::string reason =
+        "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
+    return Verified(user, Verified::By::SecurityKey, Method::SecurityKey, "", std::move(reason));
+}
+
+namespace login {
+
+// The one reading of a key's DeviceStatus. Signing in and enrolling share every text but where the cause
+// differs (a refusal while enrolling usually means the key holds this account already; a PIN is needed to
+// make a credential, not to be set now); the audit reasons name the use.
+Verdict key_status_verdict(wire::DeviceStatus s, KeyUse use) {
+    using wire::DeviceStatus;
+    const bool enrol = use == KeyUse::Enrol;
+    switch (s) {
+        case DeviceStatus::Denied:
+            return enrol ? Verdict{Outcome::AuthErr, kKeyDeniedEnrol, "enrol: refused or already enrolled"}
+                         : Verdict{Outcome::AuthErr, kKeyDenied, "touch refused at the key"};
+        case DeviceStatus::Timeout:
+            return {Outcome::AuthErr, kKeyTimeout,
+                    enrol ? "enrol: no touch" : "no touch before the timeout; the key was cancelled"};
+        case DeviceStatus::PinRequired:
+            return enrol ? Verdict{Outcome::CredInsufficient, kKeyPinRequiredEnrol, "enrol: no PIN"}
+                         : Verdict{Outcome::CredInsufficient, kKeyPinRequired,
+                                   "user verification required and no PIN given"};
+        case DeviceStatus::PinInvalid:
+            return {Outcome::AuthErr, kKeyPinInvalid, enrol ? "enrol: wrong PIN" : "wrong PIN"};
+        case DeviceStatus::PinBlocked:
+            // Enrolling has always reported a blocked PIN as a key error.
+            if (enrol) break;
+            return {Outcome::AuthErr, kKeyPinBlocked, "PIN blocked at the key"};
+        case DeviceStatus::NoDevice:
+            return {Outcome::AuthinfoUnavail, kNoKey, enrol ? "enrol: no key" : "no security key"};
+        case DeviceStatus::Ok:
+        case DeviceStatus::Error:
+            break;
+    }
+    return {Outcome::AuthinfoUnavail, kKeyError, enrol ? "enrol: key error" : "key error"};
+}
+
+}  // namespace login
+}  // namespace pp::helper
