@@ -1,0 +1,72 @@
+// The person at the other end, for unit tests of the flow: a Connection whose answers are scripted and which
+// records everything the flow showed (each question, each key request). When the script runs out the person
+// hangs up, as the real connection ends: ConnectionEnded with the timeout's ending, so a flow that asks more
+// than a test expected ends visibly instead of hanging.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "connection.hpp"
+
+namespace pp::helper::test {
+
+// One thing the flow showed the person.
+struct Shown {
+    enum class Kind { Question, Assertion, Credential, Listing } kind;
+    std::string text;   // the question, or the text shown while the key waits
+    bool echo = false;  // a question: echoed
+    AssertionRequest assertion;
+    CredentialRequest credential;
+};
+
+class FakeConnection final : public Connection {
+  public:
+    // The person's next answer to a question ("" is Enter alone).
+    FakeConnection& answer(std::string text) {
+        answers_.emplace_back(std::move(text));
+        return *this;
+    }
+    // The key's next answer to an assertion request.
+    FakeConnection& key_answers(Assertion a) {
+        assertions_.push_back(std::move(a));
+        return *this;
+    }
+    FakeConnection& key_status(wire::DeviceStatus s) {
+        Assertion a;
+        a.status = s;
+        return key_answers(std::move(a));
+    }
+    // The person cancels at the next question (the client's Cancel).
+    FakeConnection& cancel() {
+        answers_.emplace_back(Cancel{});
+        return *this;
+    }
+
+    const std::vector<Shown>& shown() const { return shown_; }
+    // The questions alone, in order.
+    std::vector<std::string> questions() const;
+    std::size_t answers_left() const { return answers_.size(); }
+    std::size_t key_answers_left() const { return assertions_.size(); }
+    bool clock_started() const { return clock_started_; }
+
+    Secret ask(const std::string& text, bool echo) override;
+    Assertion get_assertion(const AssertionRequest& request) override;
+    Credential make_credential(const CredentialRequest& request) override;
+    void send_listing(const std::vector<std::string>& records) override;
+    void start_clock(std::chrono::milliseconds limit) override;
+    cognito::Deadline deadline() const override { return deadline_; }
+    std::chrono::milliseconds time_left() const override;
+
+  private:
+    struct Cancel {};
+    std::deque<std::variant<std::string, Cancel>> answers_;
+    std::deque<Assertion> assertions_;
+    std::vector<Shown> shown_;
+    bool clock_started_ = false;
+    cognito::Deadline deadline_{};
+};
+
+}  // namespace pp::helper::test
