@@ -4,27 +4,23 @@
 // that counts when it is made. limit_store_test.cpp covers the store below.
 #include "rate_limits.hpp"
 
-#include <fcntl.h>
-#include <syslog.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <fstream>
-#include <iterator>
 #include <latch>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "identifiers.hpp"
+#include "syslog_capture.hpp"
 #include "test_dir.hpp"
 
 namespace pp::helper {
 namespace {
 
+using test::SyslogCapture;
 using test::TestDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -255,48 +251,6 @@ TEST_F(RateLimitsTest, UnknownWalksShareTheHostCountAndAreLimitedAlike) {
 }
 
 // --- The machine's ceiling ------------------------------------------------------------------------------
-
-// Captures what syslog(3) writes while alive: the ident is opened with LOG_PERROR, which copies every line
-// to stderr, and stderr goes to a file under the build tree.
-class SyslogCapture {
-  public:
-    explicit SyslogCapture(const TestDir& dir) : path_(dir.file("syslog")) {
-        std::fflush(stderr);
-        saved_ = ::dup(STDERR_FILENO);
-        const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (saved_ < 0 || fd < 0 || ::dup2(fd, STDERR_FILENO) < 0) throw std::runtime_error("capture stderr");
-        ::close(fd);
-        ::openlog("rate_limits_test", LOG_PERROR | LOG_NDELAY, LOG_AUTHPRIV);
-    }
-    ~SyslogCapture() { restore(); }
-    SyslogCapture(const SyslogCapture&) = delete;
-    SyslogCapture& operator=(const SyslogCapture&) = delete;
-
-    // Everything written so far; the capture stays on.
-    std::string text() const {
-        std::ifstream in(path_);
-        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    }
-    // Lines containing `needle` so far.
-    int count(std::string_view needle) const {
-        const std::string t = text();
-        int n = 0;
-        for (auto at = t.find(needle); at != std::string::npos; at = t.find(needle, at + 1)) ++n;
-        return n;
-    }
-
-  private:
-    void restore() {
-        if (saved_ < 0) return;
-        ::closelog();
-        std::fflush(stderr);
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-        saved_ = -1;
-    }
-    std::string path_;
-    int saved_ = -1;
-};
 
 constexpr std::string_view kNear = "near the ceiling";
 constexpr std::string_view kReached = "(sends_per_hour) reached";
