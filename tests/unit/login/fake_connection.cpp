@@ -33,9 +33,9 @@ Secret FakeConnection::ask(const std::string& text, bool echo) {
 Assertion FakeConnection::get_assertion(const AssertionRequest& request) {
     shown_.push_back({Shown::Kind::Assertion, request.text, false, request, {}});
     if (assertions_.empty()) hung_up("key answer");
-    Assertion a = std::move(assertions_.front());
+    const auto key = std::move(assertions_.front());
     assertions_.pop_front();
-    return a;
+    return key(request);
 }
 
 Credential FakeConnection::make_credential(const CredentialRequest& request) {

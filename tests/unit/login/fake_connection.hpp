@@ -5,6 +5,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -31,7 +32,12 @@ class FakeConnection final : public Connection {
     }
     // The key's next answer to an assertion request.
     FakeConnection& key_answers(Assertion a) {
-        assertions_.push_back(std::move(a));
+        assertions_.push_back([a = std::move(a)](const AssertionRequest&) { return a; });
+        return *this;
+    }
+    // The key's next answer, made from the request (a key that signs what it is asked).
+    FakeConnection& key_answers(std::function<Assertion(const AssertionRequest&)> key) {
+        assertions_.push_back(std::move(key));
         return *this;
     }
     FakeConnection& key_status(wire::DeviceStatus s) {
@@ -63,7 +69,7 @@ class FakeConnection final : public Connection {
   private:
     struct Cancel {};
     std::deque<std::variant<std::string, Cancel>> answers_;
-    std::deque<Assertion> assertions_;
+    std::deque<std::function<Assertion(const AssertionRequest&)>> assertions_;
     std::vector<Shown> shown_;
     bool clock_started_ = false;
     cognito::Deadline deadline_{};

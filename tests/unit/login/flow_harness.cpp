@@ -152,7 +152,8 @@ FlowHarness::~FlowHarness() = default;
 
 Ending FlowHarness::login(FakeConnection& person, const LoginAs& as) {
     int sv[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) throw std::runtime_error("socketpair");
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        throw std::runtime_error("socketpair");
     Socket helper_end{sv[0]}, person_end{sv[1]};
     SyslogCapture log(dir_);
     LoginContext ctx{};

@@ -12,9 +12,12 @@
 
 #include <regex>
 
+#include "credential_store.hpp"
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
+#include "login/method.hpp"
 #include "messages.hpp"
+#include "software_authenticator.hpp"
 
 namespace pp::helper::test {
 namespace {
@@ -293,6 +296,323 @@ TEST(LoginFlow, ThePoolRefusesForItsOwnReasons) {
     end = h.login(again, {"bin"});
     EXPECT_EQ(end.outcome, Outcome::ServiceErr);
     EXPECT_EQ(end.text, kMisconfigured);
+}
+
+// --- The pool's passkey ------------------------------------------------------------------------------
+
+const std::string kPasskeyOnly =
+    "[login]\nmethods = passkey\nremote_methods = passkey\n[passkey]\nrp_id = auth.example.com\n";
+
+Assertion passkey_assertion(const std::string& cred_id) {
+    Assertion a;
+    a.status = wire::DeviceStatus::Ok;
+    a.cred_id = cred_id;
+    a.auth_data = cognito::test::cbor_bytes(
+        cognito::test::authenticator_data("auth.example.com", cognito::test::flag_up, 7));
+    a.signature = "signature-checked-by-the-pool";
+    a.user_handle = "user-handle";
+    return a;
+}
+
+TEST(LoginFlow, ThePoolsPasskey) {
+    FlowHarness h(kPasskeyOnly, kIdentities);
+    h.pool().then(FakePool::passkey_challenge("auth.example.com", {"cred-1", "cred-2"}));
+    h.pool().then(h.pool().signed_in(email_verified("bin@example.org")));
+    FakeConnection person;
+    person.key_answers(passkey_assertion("cred-2"));
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_EQ(end.method, "passkey");
+    EXPECT_EQ(end.reason, "verified email identity sub=" + kSub);
+    ASSERT_EQ(person.shown().size(), 1u) << "no question: the key is asked at once";
+    const auto& asked = person.shown()[0].assertion;
+    EXPECT_EQ(asked.rp_id, "auth.example.com");
+    EXPECT_EQ(asked.text, kTouchKey);
+    EXPECT_THAT(asked.cred_ids, ElementsAre("cred-1", "cred-2"));
+    EXPECT_EQ(asked.client_data_hash.size(), 32u);
+    ASSERT_EQ(h.pool().calls().size(), 2u);
+    EXPECT_EQ(h.pool().calls()[0].preferred, "WEB_AUTHN");
+    EXPECT_EQ(h.pool().calls()[1].challenge, "WEB_AUTHN");
+    EXPECT_THAT(h.pool().calls()[1].answers.at("CREDENTIAL"), HasSubstr("\"type\":\"public-key\""));
+}
+
+TEST(LoginFlow, ThePoolsPasskeyRefusedOrAbsent) {
+    {
+        FlowHarness h(kPasskeyOnly, kIdentities);
+        h.pool().then(FakePool::passkey_challenge("auth.example.com", {"cred-1"}));
+        h.pool().then(FakePool::rejected("NotAuthorizedException", "Incorrect credential."));
+        FakeConnection person;
+        person.key_answers(passkey_assertion("cred-1"));
+        const Ending end = h.login(person, {"bin"});
+        EXPECT_EQ(end.outcome, Outcome::AuthErr);
+        EXPECT_EQ(end.text, kPoolRefusedPasskey);
+        EXPECT_EQ(end.reason, "user pool refused the passkey: Incorrect credential.");
+    }
+    {
+        FlowHarness h(kPasskeyOnly, kIdentities);
+        h.pool().then(FakePool::passkey_challenge("auth.example.com", {"cred-1"}));
+        FakeConnection person;
+        person.key_status(wire::DeviceStatus::NoDevice);
+        const Ending end = h.login(person, {"bin"});
+        EXPECT_EQ(end.outcome, Outcome::AuthinfoUnavail);
+        EXPECT_EQ(end.text, kNoKey);
+        EXPECT_EQ(end.reason, "no security key");
+    }
+    {
+        // The pool's relying party is not the one configured: a misconfiguration, the key is not asked.
+        FlowHarness h(kPasskeyOnly, kIdentities);
+        h.pool().then(FakePool::passkey_challenge("evil.example.net", {"cred-1"}));
+        FakeConnection person;
+        const Ending end = h.login(person, {"bin"});
+        EXPECT_EQ(end.outcome, Outcome::ServiceErr);
+        EXPECT_EQ(end.text, kMisconfigured);
+        EXPECT_TRUE(person.shown().empty());
+    }
+}
+
+// --- A local security key ---------------------------------------------------------------------------
+
+// A key enrolled for bin, and the assertions it makes: a software P-256 key signing as an authenticator does.
+class LocalKey {
+  public:
+    LocalKey(const FlowHarness& h, std::uint32_t stored_counter) {
+        StoredCredential c;
+        c.user = "bin";
+        c.cred_id = cred_id_;
+        c.public_key = key_.raw_public_key();
+        c.rp_id = h.config().security_key.rp_id;
+        c.nickname = "my key";
+        c.created = 1;
+        c.counter = stored_counter;
+        CredentialStore(h.config().security_key.store_dir).add(c);
+    }
+    // The key's answer with this signature counter, whatever it is asked.
+    std::function<Assertion(const AssertionRequest&)> signing(std::uint32_t counter) const {
+        return [this, counter](const AssertionRequest& r) { return sign(r, counter); };
+    }
+    Assertion sign(const AssertionRequest& r, std::uint32_t counter) const {
+        const std::string auth = cognito::test::authenticator_data(r.rp_id, cognito::test::flag_up, counter);
+        Assertion a;
+        a.status = wire::DeviceStatus::Ok;
+        a.cred_id = cred_id_;
+        a.auth_data = cognito::test::cbor_bytes(auth);
+        a.signature = key_.sign(auth + r.client_data_hash);
+        return a;
+    }
+
+  private:
+    cognito::test::P256Key key_;
+    std::string cred_id_ = std::string(32, '\x5a');
+};
+
+const std::string kKeysOnly = "[login]\nmethods = security_key\nremote_methods = security_key\n";
+const std::string kKeysAndEmail =
+    "[login]\nmethods = security_key email_otp\nremote_methods = security_key email_otp\n";
+
+TEST(LoginFlow, ALocalKeyWhoseCounterWentUp) {
+    FlowHarness h(kKeysOnly, kIdentities);
+    const LocalKey key(h, 10);
+    FakeConnection person;
+    person.key_answers(key.signing(11));
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_EQ(end.method, "security_key");
+    EXPECT_EQ(end.reason, "security key 'my key' verified");
+    ASSERT_EQ(person.shown().size(), 1u);
+    EXPECT_EQ(person.shown()[0].assertion.rp_id, h.config().security_key.rp_id);
+    EXPECT_EQ(person.shown()[0].assertion.text, kTouchKey);
+    EXPECT_TRUE(h.pool().calls().empty()) << "a local key needs no pool";
+
+    // The counter was stored: the same answer again is a clone's.
+    FakeConnection replay;
+    replay.key_answers(key.signing(11));
+    const Ending again = h.login(replay, {"bin"});
+    EXPECT_EQ(again.outcome, Outcome::AuthErr);
+    EXPECT_EQ(again.text, kSignInFailed);
+    EXPECT_EQ(again.reason, "signature counter did not increase for security key 'my key': possible clone");
+}
+
+TEST(LoginFlow, ALocalKeySigningAnotherChallengeIsRefused) {
+    FlowHarness h(kKeysOnly, kIdentities);
+    const LocalKey key(h, 0);
+    FakeConnection person;
+    person.key_answers([&](const AssertionRequest& r) {
+        AssertionRequest other = r;
+        other.client_data_hash = std::string(32, '\0');
+        return key.sign(other, 1);
+    });
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::AuthErr);
+    EXPECT_EQ(end.text, kSignInFailed);
+    EXPECT_THAT(end.reason, StartsWith("security key assertion refused: "));
+}
+
+TEST(LoginFlow, LocalKeyStatusesEndTheLogin) {
+    for (const auto status : {wire::DeviceStatus::Denied, wire::DeviceStatus::Timeout,
+                              wire::DeviceStatus::PinRequired, wire::DeviceStatus::Error}) {
+        FlowHarness h(kKeysOnly, kIdentities);
+        const LocalKey key(h, 0);
+        FakeConnection person;
+        person.key_status(status);
+        const Ending end = h.login(person, {"bin"});
+        const Verdict expected = login::key_status_verdict(status, login::KeyUse::SignIn);
+        EXPECT_EQ(end.outcome, expected.outcome()) << static_cast<int>(status);
+        EXPECT_EQ(end.text, expected.person_text());
+        EXPECT_EQ(end.reason, expected.audit_reason());
+        EXPECT_EQ(end.method, "security_key");
+    }
+}
+
+// The menu lists the key and the code; no key is there, so the menu goes on without it, and with one method
+// left the code is offered (with the reason in front) instead of a menu of one.
+TEST(LoginFlow, NoKeyThereThenTheCode) {
+    FlowHarness h(kKeysAndEmail, kIdentities);
+    const LocalKey key(h, 0);
+    h.pool().then(FakePool::select_challenge({"EMAIL_OTP"}));
+    h.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    h.pool().then(h.pool().signed_in(email_verified("bin@example.org")));
+    FakeConnection person;
+    person.answer("1").key_status(wire::DeviceStatus::NoDevice).answer("").answer("123456");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_EQ(end.method, "email_otp");
+    const std::string menu = std::string(kChooseHeader) + "  1) " + menu_label(Method::SecurityKey, "") +
+                             "\n  2) " + menu_label(Method::EmailOtp, "b***@e***") + "\nChoice [1-2]: ";
+    EXPECT_THAT(person.questions(), ElementsAre(menu, kNoKeyAgain + kBinOffer, kBinCode));
+    EXPECT_EQ(person.shown()[1].kind, Shown::Kind::Assertion);
+}
+
+// With the pool unreachable, a user with a local key still has the key.
+TEST(LoginFlow, ThePoolDownLeavesTheLocalKey) {
+    FlowHarness h(kKeysAndEmail, kIdentities);
+    const LocalKey key(h, 0);
+    h.pool().go_down(FakePool::unreachable());
+    FakeConnection person;
+    person.key_answers(key.signing(1));
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_EQ(end.method, "security_key");
+    ASSERT_EQ(person.shown().size(), 1u) << "no menu of one method";
+}
+
+// --- The unknown user's walk --------------------------------------------------------------------------
+
+// The masked destinations differ (the decoy makes its own up); everything else must not.
+std::vector<std::string> unmasked(std::vector<std::string> questions) {
+    static const std::regex email_mask(R"([a-z0-9]\*\*\*@[a-z0-9]\*\*\*)");
+    static const std::regex phone_mask(R"(\+\*+[0-9]{4})");
+    for (auto& q : questions)
+        q = std::regex_replace(std::regex_replace(q, email_mask, "<email>"), phone_mask, "<phone>");
+    return questions;
+}
+
+// A name that is no account walks the screens of a real user (here the only one, bin) and fails as bin fails
+// with three wrong codes: the same questions, the same ending; only the audit reason tells them apart.
+TEST(LoginFlow, AnUnknownUserWalksAsARealUserFailing) {
+    const std::string only_bin = "bin bin@example.org\n";
+    FlowHarness real(kEmailOnly, only_bin);
+    real.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    for (int i = 0; i < 3; ++i) real.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection bin;
+    bin.answer("").answer("111111").answer("222222").answer("333333");
+    const Ending bin_end = real.login(bin, {"bin"});
+
+    FlowHarness fake(kEmailOnly, only_bin);
+    FakeConnection nobody;
+    nobody.answer("").answer("111111").answer("222222").answer("333333");
+    const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+    EXPECT_EQ(nobody_end.outcome, bin_end.outcome);
+    EXPECT_EQ(nobody_end.outcome, Outcome::MaxTries);
+    EXPECT_EQ(nobody_end.text, bin_end.text);
+    EXPECT_EQ(nobody_end.method, bin_end.method);
+    EXPECT_EQ(unmasked(nobody.questions()), unmasked(bin.questions()));
+    ASSERT_EQ(nobody.shown().size(), bin.shown().size());
+    for (std::size_t i = 0; i < bin.shown().size(); ++i)
+        EXPECT_EQ(nobody.shown()[i].echo, bin.shown()[i].echo) << i;
+    EXPECT_EQ(bin_end.reason, "wrong code 3 times");
+    EXPECT_EQ(nobody_end.reason, "not a local account");
+    EXPECT_TRUE(fake.pool().calls().empty()) << "nothing about a name that is nobody goes to the pool";
+}
+
+// The same with a menu: daemon's shape (an address and a number), the person choosing the text message.
+TEST(LoginFlow, AnUnknownUserWalksTheMenuAsARealUser) {
+    const std::string only_daemon = "daemon daemon@example.com\ndaemon +15555550123\n";
+    FlowHarness real(kEmailOnly, only_daemon);
+    real.pool().then(FakePool::select_challenge({"EMAIL_OTP", "SMS_OTP"}));
+    real.pool().then(FakePool::code_challenge("SMS_OTP", "+*******0123"));
+    for (int i = 0; i < 3; ++i) real.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection daemon;
+    daemon.answer("x").answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending daemon_end = real.login(daemon, {"daemon"});
+
+    FlowHarness fake(kEmailOnly, only_daemon);
+    FakeConnection nobody;
+    nobody.answer("x").answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+    EXPECT_EQ(daemon_end.outcome, Outcome::MaxTries) << daemon_end.audit;
+    EXPECT_EQ(nobody_end.outcome, daemon_end.outcome);
+    EXPECT_EQ(nobody_end.text, daemon_end.text);
+    EXPECT_EQ(nobody_end.method, daemon_end.method);
+    EXPECT_EQ(unmasked(nobody.questions()), unmasked(daemon.questions()));
+    EXPECT_EQ(nobody_end.reason, "not a local account");
+}
+
+// A local account the map does not name and that holds no key: the same walk, its own reason.
+TEST(LoginFlow, AnAccountWithoutIdentityWalksToo) {
+    FlowHarness h(kEmailOnly, "bin bin@example.org\n");
+    FakeConnection person;
+    person.answer("").answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"daemon"});
+    EXPECT_EQ(end.outcome, Outcome::MaxTries);
+    EXPECT_EQ(end.text, kTooManyWrong);
+    EXPECT_EQ(end.reason, "no identity and no security key for this user");
+    EXPECT_EQ(person.questions().size(), 4u);
+    EXPECT_TRUE(h.pool().calls().empty());
+}
+
+// The stack's unknown_user=ignore: the module steps aside at once, nothing shown.
+TEST(LoginFlow, AnUnknownUserIgnoredByTheStack) {
+    FlowHarness h(kEmailOnly, kIdentities);
+    FakeConnection person;
+    LoginAs as("nosuchuser-flowtest");
+    as.unknown_user = wire::UnknownUser::Ignore;
+    const Ending end = h.login(person, as);
+    EXPECT_EQ(end.outcome, Outcome::Ignore);
+    EXPECT_EQ(end.reason, "not a local account (ignored by configuration)");
+    EXPECT_TRUE(person.shown().empty());
+}
+
+// A name the pool does not know, reached through a mapped identity: the walk goes on as for a real user.
+TEST(LoginFlow, AnIdentityUnknownToThePool) {
+    FlowHarness h(kEmailOnly, "bin bin@example.org\n");
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    person.answer("").answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::MaxTries);
+    EXPECT_EQ(end.text, kTooManyWrong);
+    EXPECT_EQ(end.reason, "identity unknown to the user pool");
+    EXPECT_EQ(unmasked(person.questions()), unmasked({kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain}));
+    EXPECT_EQ(h.pool().calls().size(), 1u);
+}
+
+// FINDING (reported, not fixed here: the walk is `flow`'s): with another user's shape in the map, the walk of
+// a mapped identity the pool does not know copies that shape instead of the user's own. bin is offered a code
+// to b***@e*** and then shown daemon's menu (an email and a phone made up), where bin with a pool identity
+// sees the code prompt: the screens tell that bin's identity is missing from the pool, and the real person
+// is shown a phone number that is not theirs. Disabled (not counted as a pass) until the walk takes the
+// user's own shape.
+TEST(LoginFlow, DISABLED_AnIdentityUnknownToThePoolKeepsItsOwnShape) {
+    FlowHarness h(kEmailOnly, kIdentities);
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    person.answer("").answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::MaxTries);
+    EXPECT_EQ(end.text, kTooManyWrong);
+    EXPECT_EQ(unmasked(person.questions()), unmasked({kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain}));
 }
 
 }  // namespace
