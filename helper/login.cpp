@@ -1,5 +1,6 @@
-// Proving who the person is: the method menu, codes through the user pool and local security keys. The walk
-// an unknown user takes is in decoy.cpp.
+// Proving who the person is: the request, the limits, the account and the offer of methods. Each method is in
+// helper/login/ (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, menu.cpp, binding.cpp);
+// the walk an unknown user takes is in decoy.cpp.
 #include <pwd.h>
 #include <syslog.h>
 
@@ -11,9 +12,7 @@
 #include "code_offer.hpp"
 #include "factor_memory.hpp"
 #include "key_verification.hpp"
-#include "login/binding.hpp"
 #include "login/method.hpp"
-#include "login/security_key.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -53,31 +52,6 @@ UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured)
     if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Ignore)) return UnknownUser::Ignore;
     if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Fail)) return UnknownUser::Fail;
     throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
-}
-
-}  // namespace
-
-bool valid_code(std::string_view code) {
-    return code.size() >= 4 && code.size() <= 12 &&
-           std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-Finish too_many_wrong_codes(std::string reason) {
-    return {Outcome::MaxTries, kTooManyWrong, std::move(reason)};
-}
-
-namespace {
-
-// After wrong codes the pool may end the session itself (its own attempt limit): it then refuses the next
-// answer with NotAuthorizedException. For the person that is the same ending as the helper's own limit; an
-// expired session or a refused secret hash keeps its own meaning.
-bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
-    if (!after_wrong || e.failure() != Failure::Rejected || e.name() != "NotAuthorizedException")
-        return false;
-    std::string lower = e.message();
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return lower.find("expired") == std::string::npos && lower.find("secret") == std::string::npos;
 }
 
 }  // namespace
@@ -264,55 +238,6 @@ std::optional<Identifier> Session::ask_identifier() {
     throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
 }
 
-// The menu of `offered` (none for one method) with a local key tried in its place: the pool method chosen,
-// or nothing once a key verified the person. A key that holds no enrolled credential leaves the others.
-std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
-    for (;;) {
-        Method chosen = offered.front();
-        if (offered.size() > 1) {
-            std::vector<std::string> dests;
-            for (auto m : offered) dests.push_back(destination_for(m));
-            chosen = menu(offered, dests, prefix);
-        }
-        rec_.method = std::string(method_name(chosen));
-        if (chosen != Method::SecurityKey) return chosen;
-        if (key_login()) return std::nullopt;
-        std::erase(offered, Method::SecurityKey);
-        if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
-        prefix = kNoKeyAgain;
-    }
-}
-
-std::string Session::destination_for(Method m) const {
-    if (!is_otp(m)) return {};
-    const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
-    for (const auto& id : known_)
-        if (id.kind == want) return mask(id);
-    if (typed_ && typed_->kind == want) return mask(*typed_);
-    return {};
-}
-
-Method Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
-                     const std::string& prefix) {
-    std::string text = prefix + kChooseHeader;
-    for (std::size_t i = 0; i < offered.size(); ++i)
-        text += "  " + std::to_string(i + 1) + ") " + menu_label(offered[i], dests[i]) + "\n";
-    text += "Choice [1-" + std::to_string(offered.size()) + "]: ";
-    std::string again;
-    for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret answer = conn_.ask(again + text, true);
-        if (answer.empty()) throw Finish{Outcome::Abort, kCancelled, "no method chosen"};
-        const auto v = answer.view();
-        if (has_control_characters(v)) return offered.front();
-        if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            const std::size_t n = std::stoul(std::string(v));
-            if (n >= 1 && n <= offered.size()) return offered[n - 1];
-        }
-        again = kChooseAgain;
-    }
-    throw Finish{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
-}
-
 void Session::load_credentials() {
     try {
         const CredentialStore store(cfg().security_key.store_dir);
@@ -482,160 +407,6 @@ void Session::authenticate(const std::vector<Method>& methods) {
         return remember_factors(*ident, announced, pool_user);
     }
     return otp_code_loop(*ident, std::move(step), username, chosen);
-}
-
-// A passkey registered with the user pool: the pool's options name the challenge and the allowed
-// credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
-void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
-    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
-    // Read from the pool's JSON by the network worker, never here.
-    if (!step.request_options && step.request_options_error.empty())
-        throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "user pool: WEB_AUTHN without request options"};
-    if (!step.request_options)
-        throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
-    const cognito::RequestOptions options = std::move(*step.request_options);
-    const auto& policy = cfg().passkey;
-    if (options.rp_id != policy.rp_id)
-        throw Finish{Outcome::ServiceErr, kMisconfigured,
-                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
-                         policy.rp_id + "'"};
-    if (options.allow_credentials.empty())
-        throw Finish{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
-    const std::string client_data =
-        cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
-    const bool uv = options.user_verification == "required";
-    const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
-
-    tried_proof_ = true;
-    const Assertion reply = conn_.get_assertion(
-        {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
-    if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
-
-    std::string credential;
-    try {
-        credential = cognito::authentication_response_json(reply.cred_id, client_data,
-                                                           cognito::authdata_from_cbor(reply.auth_data),
-                                                           reply.signature, reply.user_handle);
-    } catch (const std::invalid_argument& e) {
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     std::string("the key's assertion is unusable: ") + e.what()};
-    }
-    std::vector<std::pair<std::string, Secret>> answer;
-    answer.emplace_back("CREDENTIAL", Secret(credential));
-    auto& client = *ctx_.runtime->client;
-    cognito::Step next;
-    try {
-        const Secret session = step.session;
-        next = timed(PoolStep::Answer, [&] {
-            return client.respond("WEB_AUTHN", session, username, answer, conn_.deadline(),
-                                  user_context_for(rec_.rhost));
-        });
-    } catch (const ServiceError& e) {
-        if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
-            e.message().find("session") == std::string::npos)
-            throw Finish{Outcome::AuthErr, kPoolRefusedPasskey,
-                         "user pool refused the passkey: " + e.message()};
-        throw;
-    }
-    if (!next.id_token)
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-    if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-    verify_and_bind(*next.id_token, ident);
-}
-
-void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
-                            Method method) {
-    auto& client = *ctx_.runtime->client;
-    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
-    std::string dest;
-    if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
-        it != step.parameters.end() && printable_bounded(it->second, 64))
-        dest = it->second;
-    if (dest.empty()) dest = destination_for(method);
-    const std::string code_key = method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
-    const std::string where =
-        dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
-    trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
-
-    bool wrong = false;
-    for (int attempt = 1;; ++attempt) {
-        Secret code = conn_.ask(code_prompt(where, wrong), false);
-        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given"};
-        tried_proof_ = true;
-        if (valid_code(code.view())) {
-            std::vector<std::pair<std::string, Secret>> answer;
-            answer.emplace_back(code_key, std::move(code));
-            try {
-                const Secret session = step.session;
-                const auto next = timed(PoolStep::Answer, [&] {
-                    return client.respond(step.challenge, session, username, answer, conn_.deadline(),
-                                          user_context_for(rec_.rhost));
-                });
-                if (!next.id_token)
-                    throw Finish{
-                        Outcome::AuthErr, kSignInFailed,
-                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-                if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-                return verify_and_bind(*next.id_token, ident);
-            } catch (const ServiceError& e) {
-                if (pool_ended_after_wrong_codes(e, wrong))
-                    throw too_many_wrong_codes(
-                        "wrong code " + std::to_string(attempt - 1) +
-                        " times; the user pool then ended the session: " + loggable(e.message(), 120));
-                if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
-            }
-        }
-        if (attempt >= cfg().max_tries)
-            throw too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
-        wrong = true;
-    }
-}
-
-void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
-    std::optional<Method> method;
-    for (const Method m : {Method::EmailOtp, Method::SmsOtp, Method::SecurityKey, Method::Passkey})
-        if (rec_.method == method_name(m)) method = m;
-    auto result = TokenBinding::bind(*ctx_.runtime->verifier, id_token, conn_.deadline(),
-                                     {rec_.user, known_, ident, cfg().claim}, method);
-    if (const auto* proof = std::get_if<Verified>(&result)) trace_bound(ident, proof->subject());
-    proven(std::move(result));
-}
-
-// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
-// credentials were made for. Returns false when no key holds any of them.
-bool Session::key_login() {
-    const auto& policy = cfg().security_key;
-    std::vector<std::string> rps{policy.rp_id};
-    for (const auto& c : credentials_)
-        if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
-    // A credential may demand user verification of its own (imported with pam-u2f's +pin, or enrolled
-    // while it was required): those are asked for apart, with the PIN, so the others need no PIN.
-    const auto needs_uv = [&](const StoredCredential& c) {
-        return c.uv_required || policy.user_verification == UserVerification::Required;
-    };
-    std::vector<std::pair<std::string, bool>> asks;
-    for (const auto& rp : rps)
-        for (const bool uv : {false, true}) asks.emplace_back(rp, uv);
-    for (const auto& [rp, uv] : asks) {
-        std::vector<StoredCredential> group;
-        for (const auto& c : credentials_)
-            if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
-        if (group.empty()) continue;
-        const std::string challenge = random_bytes(32);
-        AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
-        for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        tried_proof_ = true;
-        const Assertion reply = conn_.get_assertion(req);
-        if (reply.status == wire::DeviceStatus::NoDevice) continue;
-        if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
-
-        const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
-        proven(KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
-                                       group));
-        return true;
-    }
-    return false;
 }
 
 }  // namespace pp::helper

@@ -1,5 +1,7 @@
 #include "messages.hpp"
 
+#include "config.hpp"
+
 namespace pp::helper {
 namespace {
 

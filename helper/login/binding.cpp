@@ -4,6 +4,7 @@
 
 #include "audit.hpp"
 #include "messages.hpp"
+#include "session.hpp"
 #include "token_error.hpp"
 
 namespace pp::helper {
@@ -48,6 +49,16 @@ std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verif
     return Verified(account.user, Verified::By::IdToken, method, claims.sub,
                     "verified " + std::string(kind_name(account.used.kind)) +
                         " identity sub=" + loggable(claims.sub, 64));
+}
+
+void Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
+    std::optional<Method> method;
+    for (const Method m : {Method::EmailOtp, Method::SmsOtp, Method::SecurityKey, Method::Passkey})
+        if (rec_.method == method_name(m)) method = m;
+    auto result = TokenBinding::bind(*ctx_.runtime->verifier, id_token, conn_.deadline(),
+                                     {rec_.user, known_, ident, cfg().claim}, method);
+    if (const auto* proof = std::get_if<Verified>(&result)) trace_bound(ident, proof->subject());
+    proven(std::move(result));
 }
 
 }  // namespace pp::helper

@@ -1,10 +1,13 @@
 // The local security key: what its answers mean, and the check that turns one into a proof.
+#include <algorithm>
 #include <ctime>
 
 #include "audit.hpp"
 #include "login/method.hpp"
 #include "login/security_key.hpp"
+#include "login_steps.hpp"
 #include "messages.hpp"
+#include "session.hpp"
 
 namespace pp::helper {
 
@@ -36,6 +39,42 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
     std::string reason =
         "security key '" + loggable(used.nickname, 64) + "' verified" + (r.uv ? " with PIN" : "");
     return Verified(user, Verified::By::SecurityKey, Method::SecurityKey, "", std::move(reason));
+}
+
+// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
+// credentials were made for. Returns false when no key holds any of them.
+bool Session::key_login() {
+    const auto& policy = cfg().security_key;
+    std::vector<std::string> rps{policy.rp_id};
+    for (const auto& c : credentials_)
+        if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
+    // A credential may demand user verification of its own (imported with pam-u2f's +pin, or enrolled
+    // while it was required): those are asked for apart, with the PIN, so the others need no PIN.
+    const auto needs_uv = [&](const StoredCredential& c) {
+        return c.uv_required || policy.user_verification == UserVerification::Required;
+    };
+    std::vector<std::pair<std::string, bool>> asks;
+    for (const auto& rp : rps)
+        for (const bool uv : {false, true}) asks.emplace_back(rp, uv);
+    for (const auto& [rp, uv] : asks) {
+        std::vector<StoredCredential> group;
+        for (const auto& c : credentials_)
+            if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
+        if (group.empty()) continue;
+        const std::string challenge = random_bytes(32);
+        AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
+        for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
+        tried_proof_ = true;
+        const Assertion reply = conn_.get_assertion(req);
+        if (reply.status == wire::DeviceStatus::NoDevice) continue;
+        if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
+
+        const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
+        proven(KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
+                                       group));
+        return true;
+    }
+    return false;
 }
 
 namespace login {

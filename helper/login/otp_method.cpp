@@ -1,0 +1,91 @@
+// A code by email or text message, sent by the user pool and answered here.
+#include <algorithm>
+#include <cctype>
+
+#include "audit.hpp"
+#include "factor_memory.hpp"
+#include "login_steps.hpp"
+#include "pool_latency.hpp"
+#include "session.hpp"
+#include "user_context.hpp"
+
+namespace pp::helper {
+
+using cognito::Failure;
+using cognito::ServiceError;
+using wire::Outcome;
+
+bool valid_code(std::string_view code) {
+    return code.size() >= 4 && code.size() <= 12 &&
+           std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+Finish too_many_wrong_codes(std::string reason) {
+    return {Outcome::MaxTries, kTooManyWrong, std::move(reason)};
+}
+
+namespace {
+
+// After wrong codes the pool may end the session itself (its own attempt limit): it then refuses the next
+// answer with NotAuthorizedException. For the person that is the same ending as the helper's own limit; an
+// expired session or a refused secret hash keeps its own meaning.
+bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
+    if (!after_wrong || e.failure() != Failure::Rejected || e.name() != "NotAuthorizedException")
+        return false;
+    std::string lower = e.message();
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return lower.find("expired") == std::string::npos && lower.find("secret") == std::string::npos;
+}
+
+}  // namespace
+
+void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
+                            Method method) {
+    auto& client = *ctx_.runtime->client;
+    if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
+    std::string dest;
+    if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
+        it != step.parameters.end() && printable_bounded(it->second, 64))
+        dest = it->second;
+    if (dest.empty()) dest = destination_for(method);
+    const std::string code_key = method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
+    const std::string where =
+        dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
+    trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
+
+    bool wrong = false;
+    for (int attempt = 1;; ++attempt) {
+        Secret code = conn_.ask(code_prompt(where, wrong), false);
+        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given"};
+        tried_proof_ = true;
+        if (valid_code(code.view())) {
+            std::vector<std::pair<std::string, Secret>> answer;
+            answer.emplace_back(code_key, std::move(code));
+            try {
+                const Secret session = step.session;
+                const auto next = timed(PoolStep::Answer, [&] {
+                    return client.respond(step.challenge, session, username, answer, conn_.deadline(),
+                                          user_context_for(rec_.rhost));
+                });
+                if (!next.id_token)
+                    throw Finish{
+                        Outcome::AuthErr, kSignInFailed,
+                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+                if (next.access_token && want_access_token_) access_token_ = *next.access_token;
+                return verify_and_bind(*next.id_token, ident);
+            } catch (const ServiceError& e) {
+                if (pool_ended_after_wrong_codes(e, wrong))
+                    throw too_many_wrong_codes(
+                        "wrong code " + std::to_string(attempt - 1) +
+                        " times; the user pool then ended the session: " + loggable(e.message(), 120));
+                if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
+            }
+        }
+        if (attempt >= cfg().max_tries)
+            throw too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
+        wrong = true;
+    }
+}
+
+}  // namespace pp::helper
