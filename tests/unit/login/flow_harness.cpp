@@ -137,7 +137,10 @@ std::string field(const std::string& line, const std::string& name) {
 
 FlowHarness::FlowHarness(const std::string& config, const std::string& identities)
     : runtime_(std::make_shared<Runtime>()), limits_("", 16 * kMiB), state_(dir_.file("helper.conf")) {
-    Config c = parse_config(kPoolSection + kBindingSection + config, dir_.file("helper.conf"));
+    // A test that binds by the token's claim brings its own [binding].
+    const bool own_binding = config.find("[binding]") != std::string::npos;
+    Config c =
+        parse_config(kPoolSection + (own_binding ? "" : kBindingSection) + config, dir_.file("helper.conf"));
     c.security_key.store_dir = dir_.subdir("credentials", 0700);
     c.recovery.store_dir = dir_.subdir("recovery", 0700);
     c.limits_state_file = dir_.file("limits");

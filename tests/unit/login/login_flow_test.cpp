@@ -615,5 +615,61 @@ TEST(LoginFlow, DISABLED_AnIdentityUnknownToThePoolKeepsItsOwnShape) {
     EXPECT_EQ(unmasked(person.questions()), unmasked({kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain}));
 }
 
+// --- The identifier question, and what is remembered --------------------------------------------------
+
+// Bound by the token's claim, with the person asked for their address: the send counts on the address as the
+// pool knows it, however it was typed, and only a token whose claim names the account lets them in.
+TEST(LoginFlow, ATypedIdentifierCountsAsItsCanonicalForm) {
+    FlowHarness h(kEmailOnly +
+                      "[binding]\nmapping_file = /etc/pam_passwordless/identities\nclaim = custom:unix_user\n"
+                      "ask_identifier = yes\nclaim_allow_users = bin\n"
+                      "[limits]\nsends_per_identifier = 1\n",
+                  "");
+    h.pool().then(FakePool::select_challenge({"EMAIL_OTP"}));
+    h.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    auto claims = email_verified("bin@example.org");
+    claims["custom:unix_user"] = json_string("bin");
+    h.pool().then(h.pool().signed_in(claims));
+    FakeConnection person;
+    person.answer("not an address").answer(" BIN@Example.ORG").answer("123456");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_THAT(person.questions(),
+                ElementsAre(identifier_prompt("bin"), kNotAnIdentifier + identifier_prompt("bin"), kBinCode));
+    EXPECT_TRUE(person.shown()[0].echo);
+    EXPECT_EQ(h.pool().calls()[0].username, "bin@example.org");
+
+    // The one send allowed is spent, whichever spelling comes next.
+    FakeConnection again;
+    again.answer("bin@EXAMPLE.org");
+    h.pool().then(FakePool::select_challenge({"EMAIL_OTP"}));
+    const Ending refused = h.login(again, {"bin"});
+    EXPECT_EQ(refused.outcome, Outcome::AuthinfoUnavail) << refused.audit;
+    EXPECT_EQ(refused.reason, "code send limit reached");
+}
+
+// The pool's offer is remembered at the first code sent: the next login shows the menu before the pool is
+// asked, and the pool is asked for the chosen method at once.
+TEST(LoginFlow, TheRememberedMenuComesFirst) {
+    FlowHarness h(kEmailOnly, kIdentities);
+    h.pool().then(FakePool::select_challenge({"EMAIL_OTP", "SMS_OTP"}));
+    h.pool().then(FakePool::code_challenge("EMAIL_OTP", "d***@e***"));
+    h.pool().then(h.pool().signed_in(email_verified("daemon@example.com")));
+    FakeConnection first;
+    first.answer("1").answer("123456");
+    ASSERT_EQ(h.login(first, {"daemon"}).outcome, Outcome::Success);
+
+    h.pool().then(FakePool::code_challenge("SMS_OTP", "+*******0123"));
+    h.pool().then(h.pool().signed_in(email_verified("daemon@example.com")));
+    FakeConnection second;
+    second.answer("2").answer("654321");
+    const Ending end = h.login(second, {"daemon"});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_THAT(second.questions(), ElementsAre(daemon_menu(), code_prompt("+*******0123", false)));
+    ASSERT_EQ(h.pool().calls().size(), 5u);
+    EXPECT_EQ(h.pool().calls()[3].op, "initiate");
+    EXPECT_EQ(h.pool().calls()[3].preferred, "SMS_OTP") << "the choice goes with the first request";
+}
+
 }  // namespace
 }  // namespace pp::helper::test
