@@ -9,6 +9,7 @@
 #include "channel.hpp"
 #include "config.hpp"
 #include "login.hpp"
+#include "recovery_codes.hpp"
 #include "syslog_capture.hpp"
 
 namespace pp::helper::test {
@@ -152,6 +153,10 @@ FlowHarness::FlowHarness(const std::string& config, const std::string& identitie
 }
 
 FlowHarness::~FlowHarness() = default;
+
+std::vector<Secret> FlowHarness::recovery_codes(const std::string& user, int count) {
+    return RecoveryStore(runtime_->config.recovery.store_dir).generate(user, count).codes;
+}
 
 Ending FlowHarness::login(FakeConnection& person, const LoginAs& as) {
     int sv[2];

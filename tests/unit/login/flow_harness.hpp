@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "admission.hpp"
 #include "fake_connection.hpp"
@@ -51,6 +52,8 @@ class FlowHarness {
     RateLimits& limits() { return limits_; }
     const Config& config() const { return runtime_->config; }
     const TestDir& dir() const { return dir_; }
+    // A new set of break-glass codes for `user` (recovery_codes.hpp).
+    std::vector<Secret> recovery_codes(const std::string& user, int count);
 
     // One login of `as`, the person answering from `person`'s script.
     Ending login(FakeConnection& person, const LoginAs& as);

@@ -671,5 +671,72 @@ TEST(LoginFlow, TheRememberedMenuComesFirst) {
     EXPECT_EQ(h.pool().calls()[3].preferred, "SMS_OTP") << "the choice goes with the first request";
 }
 
+// --- The break-glass -----------------------------------------------------------------------------------
+
+// At the console, with the pool unreachable, a recovery code lets the person in; Enter keeps the outage's
+// ending, and a remote login is never offered it.
+TEST(LoginFlow, TheBreakGlassAtTheConsole) {
+    FlowHarness h(kEmailOnly, kIdentities);
+    const auto codes = h.recovery_codes("bin", 2);
+    h.pool().go_down(FakePool::unreachable());
+    const std::string outage = "user pool: unreachable: no route to the user pool (fake)";
+
+    FakeConnection person;
+    person.answer("").answer(std::string(codes[0].view()));
+    const Ending end = h.login(person, {"bin", ""});
+    EXPECT_EQ(end.outcome, Outcome::Success) << end.audit;
+    EXPECT_EQ(end.method, "recovery_code");
+    EXPECT_EQ(end.reason, "recovery code used, 1 left, while the user pool was unreachable (" + outage + ")");
+    EXPECT_THAT(person.questions(), ElementsAre(kBinOffer, kRecoveryPrompt));
+    EXPECT_FALSE(person.shown()[1].echo);
+
+    FakeConnection reused;
+    reused.answer("").answer(std::string(codes[0].view()));
+    const Ending again = h.login(reused, {"bin", ""});
+    EXPECT_EQ(again.outcome, Outcome::AuthErr);
+    EXPECT_EQ(again.text, kSignInFailed);
+    EXPECT_EQ(again.reason, "wrong recovery code while the user pool was unreachable (" + outage + ")");
+
+    FakeConnection declined;
+    declined.answer("").answer("");
+    const Ending kept = h.login(declined, {"bin", ""});
+    EXPECT_EQ(kept.outcome, Outcome::AuthinfoUnavail);
+    EXPECT_EQ(kept.text, kUnavailable);
+    EXPECT_EQ(kept.reason, outage);
+
+    FakeConnection remote;
+    remote.answer("");
+    const Ending from_afar = h.login(remote, {"bin"});
+    EXPECT_EQ(from_afar.outcome, Outcome::AuthinfoUnavail);
+    EXPECT_THAT(remote.questions(), ElementsAre(kBinOffer)) << "no recovery prompt for a remote login";
+}
+
+// A name that is nobody meets the send limit as a real user does, with the same words.
+TEST(LoginFlow, AnUnknownUserMeetsTheSendLimitAsARealUser) {
+    const std::string only_bin = "bin bin@example.org\n";
+    const std::string limits = "[limits]\nsends_per_identifier = 1\n";
+    FlowHarness real(kEmailOnly + limits, only_bin);
+    ASSERT_EQ(real.limits()
+                  .take_send({{"email:bin@example.org"}, "", false}, real.config().limits, std::time(nullptr))
+                  .wait,
+              0);
+    FakeConnection bin;
+    bin.answer("");
+    const Ending bin_end = real.login(bin, {"bin"});
+
+    FlowHarness fake(kEmailOnly + limits, only_bin);
+    FakeConnection first, second;
+    first.answer("").cancel();
+    ASSERT_EQ(fake.login(first, {"nosuchuser-flowtest"}).outcome, Outcome::Abort);
+    second.answer("");
+    const Ending nobody_end = fake.login(second, {"nosuchuser-flowtest"});
+
+    EXPECT_EQ(bin_end.outcome, Outcome::AuthinfoUnavail);
+    EXPECT_EQ(nobody_end.outcome, bin_end.outcome);
+    EXPECT_EQ(nobody_end.text, bin_end.text);
+    EXPECT_EQ(nobody_end.text, send_limit_text(900));
+    EXPECT_EQ(unmasked(second.questions()), unmasked(bin.questions()));
+}
+
 }  // namespace
 }  // namespace pp::helper::test
