@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "config.hpp"
+#include "messages.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {
@@ -60,7 +61,7 @@ class Verdict {
     // (fail closed), so only Verdict(const Verified&, ...) can grant.
     Verdict(wire::Outcome outcome, std::string person_text, std::string audit_reason, bool summarised = false)
         : outcome_(outcome == wire::Outcome::Success ? wire::Outcome::AuthErr : outcome),
-          person_text_(outcome == wire::Outcome::Success ? std::string("Sign-in failed.")
+          person_text_(outcome == wire::Outcome::Success ? std::string(kSignInFailed)
                                                          : std::move(person_text)),
           audit_reason_(outcome == wire::Outcome::Success ? std::string("success without proof")
                                                           : std::move(audit_reason)),
