@@ -134,14 +134,5 @@ TEST_F(BindingTest, WithoutThePoolsKeysTheOutageIsThrown) {
                  cognito::ServiceError);
 }
 
-// A success can only come from a proof: a Verdict told "Success" without one fails closed.
-TEST(VerdictTest, SuccessWithoutAProofIsAFailure) {
-    const Verdict v(Outcome::Success, "Welcome.", "trust me");
-    EXPECT_FALSE(v.granted());
-    EXPECT_EQ(v.outcome(), Outcome::AuthErr);
-    EXPECT_EQ(v.person_text(), kSignInFailed);
-    EXPECT_EQ(v.audit_reason(), "success without proof");
-}
-
 }  // namespace
 }  // namespace pp::helper

@@ -1,7 +1,8 @@
 // The person at the other end, for unit tests of the flow: a Connection whose answers are scripted and which
-// records everything the flow showed (each question, each key request). When the script runs out the person
-// hangs up, as the real connection ends: ConnectionEnded with the timeout's ending, so a flow that asks more
-// than a test expected ends visibly instead of hanging.
+// records everything the flow showed (each question, each key request). When the script runs out the
+// conversation fails (ConnectionEnded, ConvErr, the reason naming what was asked), so a flow that asks more
+// than a test expected ends visibly instead of hanging. It serves as a Connection itself, and as the person
+// behind the real WireConnection (flow_harness.cpp).
 #pragma once
 
 #include <deque>
