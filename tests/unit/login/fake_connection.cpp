@@ -26,7 +26,7 @@ Secret FakeConnection::ask(const std::string& text, bool echo) {
     auto next = std::move(answers_.front());
     answers_.pop_front();
     if (std::holds_alternative<Cancel>(next))
-        throw ConnectionEnded(Verdict(wire::Outcome::Abort, kCancelled, "cancelled by the user"));
+        throw ConnectionEnded(Verdict(wire::Outcome::Abort, "", "the person cancelled"));
     return Secret(std::get<std::string>(std::move(next)));
 }
 

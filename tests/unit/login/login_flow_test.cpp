@@ -180,16 +180,23 @@ TEST(LoginFlow, TheMenuAnsweredBadlyOrNotAtAll) {
     }
 }
 
-// The person's cancel at a code prompt (the client's Cancel) ends the login as an abort, counted as a
-// failure: a code was sent.
+// The person's cancel at a code prompt (the client's Cancel) ends the login as an abort; the code was sent,
+// so the send stays counted and the login counts as a failed one (a code asked for and hung up on must cost
+// what a wrong one costs).
 TEST(LoginFlow, CancelAtTheCodePrompt) {
-    FlowHarness h(kEmailOnly, kIdentities);
+    FlowHarness h(kEmailOnly + "[limits]\nfailures_before_backoff = 1\nsends_per_identifier = 1\n",
+                  kIdentities);
     h.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
     FakeConnection person;
     person.answer("").cancel();
     const Ending end = h.login(person, {"bin"});
     EXPECT_EQ(end.outcome, Outcome::Abort);
+    EXPECT_EQ(end.text, "") << "the module ends its own cancel";
+    EXPECT_EQ(end.reason, "the person cancelled");
     EXPECT_THAT(person.questions(), ElementsAre(kBinOffer, kBinCode));
+    const auto now = std::time(nullptr);
+    EXPECT_GT(h.limits().take_send({{"email:bin@example.org"}, "", false}, h.config().limits, now).wait, 0);
+    EXPECT_GT(h.limits().reserve_try("bin", true, h.config().limits, now), 0);
 }
 
 // --- Backoff and limits -----------------------------------------------------------------------------
