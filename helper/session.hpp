@@ -50,7 +50,7 @@ class Session {
     std::uint32_t touch_timeout_ms() const;
     void read_identity_fields(const wire::Message& m);
     void admit(const wire::Message& first);
-    // Ends a management request the caller may make (CallerAuthority, management.cpp) with success.
+    // Ends a management request the caller may make (CallerAuthority, manage/manage.cpp) with success.
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
     // Keeps a proof of the person; the login ends with it (login.cpp).
     void proven(std::variant<Verified, Verdict> result);
@@ -101,7 +101,8 @@ class Session {
     void offer(Method method, const std::string& masked, const std::string& prefix);
     void settle_limits(wire::Outcome outcome);
 
-    // management.cpp: enrolling, listing, renaming, removing and importing security keys
+    // manage/: enrolling, listing, renaming, removing and importing security keys (local_keys.cpp), the
+    // user pool's passkeys (pool_passkeys.cpp), and the dispatch (manage.cpp)
     void manage(const wire::Message& request);
     void enroll(CredentialStore& store, const std::string& nickname);
     void list(const CredentialStore& store);

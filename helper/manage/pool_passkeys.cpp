@@ -1,0 +1,152 @@
+// The passkeys registered with the user pool: list, delete, register.
+#include <pwd.h>
+#include <syslog.h>
+
+#include <ctime>
+
+#include "account_policy.hpp"
+#include "base64.hpp"
+#include "credential_ids.hpp"
+#include "credential_public_key.hpp"
+#include "enrol_policy.hpp"
+#include "key_verification.hpp"
+#include "login/method.hpp"
+#include "login_log.hpp"
+#include "manage/manage_steps.hpp"
+#include "pam_u2f_import.hpp"
+#include "session.hpp"
+#include "trusted_file.hpp"
+#include "webauthn_json.hpp"
+
+namespace pp::helper {
+namespace {
+
+using wire::Outcome;
+
+// Whether a login of `user` would have an identity to start with the pool (Session::resolve_identity, without
+// asking anything): a line in the map, or a claim binding that serves this account.
+bool has_pool_identity(const Config& c, const IdentityMap& map, const std::string& user, uid_t uid) {
+    if (!map.lookup(user).empty()) return true;
+    if (c.claim.empty() || !claim_may_bind(c, user, uid)) return false;
+    return c.ask_identifier || valid_pool_username(user);
+}
+
+}  // namespace
+
+using manage::resolve_typed_id;
+
+// Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
+// with the access token of a sign-in, so everybody, root included, first signs in with the pool.
+void Session::manage_pool_passkeys(const std::string& op, const wire::Message& request) {
+    if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
+        throw Finish{Outcome::AuthErr, kOwnPasskeysOnly,
+                     "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
+    // Without an identity the sign-in below would walk the decoy, whose menu ends in a refusal that says
+    // nothing. The decoy is there so that remote logins cannot tell who is enrolled; the caller here is root
+    // (who can read the map) or the account itself, so it is told plainly.
+    if (!has_pool_identity(cfg(), ctx_.runtime->identities, rec_.user,
+                           local_account_uid(rec_.user).value_or(0)))
+        throw Finish{Outcome::UserUnknown,
+                     rec_.user + " has no identity in the mapping file" +
+                         (cfg().claim.empty() ? std::string() : " and claim binding does not serve it") + ".",
+                     "no user-pool identity for this account"};
+    std::vector<Method> methods;
+    for (auto m : cfg().methods_for(kManageService, false))
+        if (is_pool_method(m)) methods.push_back(m);
+    if (methods.empty())
+        throw Finish{Outcome::AuthErr, kNoPoolMethod, "no pool method for " + std::string(kManageService)};
+    want_access_token_ = true;
+    authenticate(methods);
+    if (!verified_ || !access_token_)
+        throw Finish{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
+    verified_.reset();
+    auto& client = *ctx_.runtime->client;
+    const Secret token = std::move(*access_token_);
+    access_token_.reset();
+
+    if (op == "pool-list") {
+        const auto creds = client.list_webauthn_credentials(token, conn_.deadline());
+        std::vector<std::string> ids;
+        for (const auto& c : creds) ids.push_back(c.credential_id);
+        const auto shorts = short_ids(ids);
+        std::vector<std::string> listing;
+        for (std::size_t i = 0; i < creds.size(); ++i) {
+            const auto& c = creds[i];
+            std::string transports;
+            for (const auto& t : c.transports) transports += (transports.empty() ? "" : ",") + t;
+            listing.push_back("id=" + c.credential_id + "\tshort=" + shorts[i] + "\tname=" + c.friendly_name +
+                              "\trp_id=" + c.relying_party_id + "\tattachment=" + c.attachment +
+                              "\ttransports=" + transports +
+                              "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
+        }
+        conn_.send_listing(listing);
+        succeed(
+            std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
+            "listed user-pool passkeys");
+    }
+    // The person's passkeys change: the next login asks the pool what it offers (factor_memory.hpp), or the
+    // remembered menu would leave out a passkey just registered.
+    if (!known_.empty()) forget_factors(known_.front());
+    if (op == "pool-delete") {
+        // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
+        std::vector<std::string> ids;
+        for (const auto& c : client.list_webauthn_credentials(token, conn_.deadline()))
+            ids.push_back(c.credential_id);
+        const std::string id = resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "passkey", op);
+        try {
+            client.delete_webauthn_credential(token, id, conn_.deadline());
+        } catch (const cognito::ServiceError& e) {
+            if (e.failure() == cognito::Failure::Rejected && e.name() == "ResourceNotFoundException")
+                throw Finish{Outcome::AuthErr, kNoSuchPasskey, "pool-delete: " + e.message()};
+            throw;
+        }
+        succeed(kDeletedPasskey, "deleted a user-pool passkey");
+    }
+
+    const auto start = client.start_webauthn_registration(token, conn_.deadline());
+    const auto& options = start.options;
+    const auto& policy = cfg().passkey;
+    if (options.rp_id != policy.rp_id)
+        throw Finish{Outcome::ServiceErr, kMisconfigured,
+                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
+                         policy.rp_id + "'"};
+    if (std::find(options.algorithms.begin(), options.algorithms.end(), cose_number(KeyAlgorithm::Es256)) ==
+        options.algorithms.end())
+        throw Finish{Outcome::AuthErr, kNoUsableAlgorithm, "pool-register: ES256 not in pubKeyCredParams"};
+    const std::string client_data =
+        cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
+    const bool uv = options.user_verification == "required";
+    CredentialRequest req{options.rp_id,
+                          sha256_bytes(client_data),
+                          uv,
+                          touch_timeout_ms(),
+                          kTouchToRegister,
+                          options.user_id,
+                          options.user_name.empty() ? rec_.user : options.user_name,
+                          cose_number(KeyAlgorithm::Es256),
+                          options.exclude_credentials};
+    const Credential reply = conn_.make_credential(req);
+    check_credential_status(reply.status);
+    std::string registration;
+    try {
+        const int alg = reply.algorithm;
+        registration = cognito::registration_response_json(
+            reply.cred_id, client_data, reply.fmt, cognito::authdata_from_cbor(reply.auth_data),
+            cognito::AttestationStatement{alg, reply.signature, reply.x5c},
+            cognito::spki_from_fido_public_key(alg, reply.public_key), alg);
+    } catch (const std::invalid_argument& e) {
+        throw Finish{Outcome::AuthErr, kKeyAnswerUnusable, std::string("pool-register: ") + e.what()};
+    }
+    try {
+        client.complete_webauthn_registration(token, registration, conn_.deadline());
+    } catch (const cognito::ServiceError& e) {
+        if (e.failure() == cognito::Failure::Rejected)
+            throw Finish{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
+                         "pool-register: " + e.name() + ": " + e.message()};
+        throw;
+    }
+    succeed("Registered the passkey with the user pool for " + rec_.user + ".",
+            "registered a user-pool passkey");
+}
+
+}  // namespace pp::helper
