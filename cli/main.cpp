@@ -23,6 +23,7 @@
 #include "relay.hpp"
 #include "terminal_asker.hpp"
 #include "test_login.hpp"
+#include "text.hpp"
 #include "wire.hpp"
 
 namespace {
@@ -200,9 +201,7 @@ Invocation parse(int argc, char** argv) {
 // Catches typing mistakes early; the helper checks everything again and has the last word.
 void check_text(const std::string& what, const std::string& value) {
     if (value.empty()) throw UsageError(what + " must not be empty");
-    for (const char c : value)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            throw UsageError(what + " must not contain control characters");
+    if (text::has_control_characters(value)) throw UsageError(what + " must not contain control characters");
 }
 
 std::string invoking_user() {

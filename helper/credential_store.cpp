@@ -18,6 +18,7 @@
 #include "counter_journal.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
+#include "text.hpp"
 #include "trusted_file.hpp"
 #include "unique_fd.hpp"
 
@@ -72,7 +73,7 @@ std::string escape_nickname(std::string_view text) {
         const auto b = static_cast<unsigned char>(c);
         if (c == '\\') {
             out += "\\\\";
-        } else if (b < 0x20 || b == 0x7F) {
+        } else if (text::is_control(c)) {
             out += "\\x";
             out.push_back(hex[b >> 4]);
             out.push_back(hex[b & 0xF]);

@@ -35,7 +35,7 @@ inline constexpr const char* kMisconfigured =
     "Passwordless sign-in is misconfigured; contact your administrator.";
 
 std::string random_bytes(std::size_t n);
-bool printable_bounded(std::string_view s, std::size_t max);
+using text::printable_bounded;
 std::string sha256_bytes(std::string_view data);
 // What the client's key reported (DeviceStatus); a reply without one counts as a key error.
 wire::DeviceStatus device_status(const wire::Message& reply);

@@ -8,6 +8,7 @@
 #include "json_document.hpp"
 #include "json_writer.hpp"
 #include "service_error.hpp"
+#include "text.hpp"
 
 namespace pp::cognito {
 namespace {
@@ -35,17 +36,8 @@ pp::Secret with_raw_member(const pp::Secret& object, std::string_view key, std::
     return out;
 }
 
-bool has_control(std::string_view text) {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-}
-
 std::string printable(std::string_view text) {
-    std::string out(text.substr(0, max_text_chars));
-    std::replace_if(
-        out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; },
-        '?');
-    return out;
+    return text::controls_replaced(text, max_text_chars);
 }
 
 WebAuthnCredential read_credential(json_object* entry) {
@@ -53,7 +45,7 @@ WebAuthnCredential read_credential(json_object* entry) {
         throw json::Error("Credentials entry is not an object");
     WebAuthnCredential credential;
     const auto id = json::string_member(entry, "CredentialId");
-    if (!id || id->empty() || id->size() > max_credential_id_chars || has_control(*id)) {
+    if (!id || id->empty() || id->size() > max_credential_id_chars || text::has_control_characters(*id)) {
         throw json::Error("Credentials entry without a usable CredentialId");
     }
     credential.credential_id = std::string(*id);

@@ -11,6 +11,7 @@
 #include "cbor_writer.hpp"
 #include "json_document.hpp"
 #include "service_error.hpp"
+#include "text.hpp"
 #include "utf8.hpp"
 
 namespace pp::cognito {
@@ -92,9 +93,8 @@ std::string rp_id_of(std::string_view text) {
 // Names reach libfido2 as C strings and a key's display: no NUL, no control characters.
 std::string name_of(json_object* object, const char* key, bool may_be_empty) {
     const std::string_view text = required_string(object, key);
-    const bool control = std::any_of(
-        text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-    if (control || text.size() > max_name_bytes || (text.empty() && !may_be_empty)) {
+    if (text::has_control_characters(text) || text.size() > max_name_bytes ||
+        (text.empty() && !may_be_empty)) {
         throw json::Error(std::string("field ") + key + " is not an acceptable name");
     }
     return std::string(text);
