@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base64.hpp"
+#include "cbor_reader.hpp"
 #include "cbor_writer.hpp"
 #include "json_document.hpp"
 #include "service_error.hpp"
@@ -382,29 +383,13 @@ std::string client_data_json(std::string_view type, std::string_view challenge, 
 }
 
 std::string authdata_from_cbor(std::string_view cbor_bstr) {
-    require(!cbor_bstr.empty(), "authenticator data is empty");
-    const auto initial = static_cast<unsigned char>(cbor_bstr[0]);
-    require((initial >> 5) == 2, "authenticator data is not a CBOR byte string");
-    const unsigned info = initial & 0x1F;
-    // Indefinite lengths (31) and the reserved values (28-30) are not what libfido2 writes.
-    require(info <= 27, "authenticator data has no definite length");
-    std::uint64_t length = info;
-    std::size_t header = 1;
-    if (info >= 24) {
-        const std::size_t width = std::size_t{1} << (info - 24);
-        require(cbor_bstr.size() > width, "authenticator data is truncated");
-        length = 0;
-        for (std::size_t i = 1; i <= width; ++i)
-            length = (length << 8) | static_cast<unsigned char>(cbor_bstr[i]);
-        header += width;
-        // The shortest form only: one value, one encoding.
-        const std::uint64_t smallest = info == 24 ? 24 : std::uint64_t{1} << (8 * (width / 2));
-        require(length >= smallest, "authenticator data length is not in shortest form");
-    }
-    require(cbor_bstr.size() - header == length, "authenticator data length does not match");
-    require(length >= min_authenticator_data_bytes && length <= max_authenticator_data_bytes,
+    const auto bstr = cbor::read_byte_string(cbor_bstr, cbor::LengthForm::Shortest);
+    if (bstr.problem != nullptr)
+        throw std::invalid_argument(std::string("authenticator data ") + bstr.problem);
+    require(bstr.content.size() >= min_authenticator_data_bytes &&
+                bstr.content.size() <= max_authenticator_data_bytes,
             "authenticator data size");
-    return std::string(cbor_bstr.substr(header));
+    return std::string(bstr.content);
 }
 
 std::string authentication_response_json(std::string_view cred_id, std::string_view client_data,
