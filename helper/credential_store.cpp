@@ -18,6 +18,7 @@
 #include "counter_journal.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
+#include "rp_id.hpp"
 #include "text.hpp"
 #include "trusted_file.hpp"
 #include "unique_fd.hpp"
@@ -123,7 +124,7 @@ std::optional<Int> parse_decimal(std::string_view text) {
 std::optional<std::string> record_problem(const StoredCredential& c) {
     if (c.cred_id.empty() || c.cred_id.size() > kMaxCredentialIdBytes) return "credential id length";
     if (c.public_key.size() != public_key_size(c.alg)) return "public key length does not fit the algorithm";
-    if (!valid_rp_id(c.rp_id)) return "invalid relying-party id";
+    if (!RpId::valid(c.rp_id)) return "invalid relying-party id";
     if (!valid_nickname(c.nickname)) return "invalid nickname";
     if (c.created < 0 || c.last_used < 0) return "negative timestamp";
     return std::nullopt;

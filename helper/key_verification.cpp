@@ -2,6 +2,7 @@
 
 #include "cbor_reader.hpp"
 #include "fido_owners.hpp"
+#include "rp_id.hpp"
 
 #include <fido.h>
 #include <fido/eddsa.h>
@@ -307,7 +308,7 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
                "; only ES256 (-7) and EdDSA (-8) are accepted");
     if (policy.client_data_hash.size() != kClientDataHashBytes)
         refuse("the client data hash must be 32 bytes");
-    if (!valid_rp_id(policy.rp_id)) refuse("invalid relying-party id");
+    if (!RpId::valid(policy.rp_id)) refuse("invalid relying-party id");
     const bool packed = input.fmt == "packed";
     const bool u2f = input.fmt == "fido-u2f";
     if (!packed && !u2f && input.fmt != "none") refuse("unsupported attestation format");

@@ -363,7 +363,7 @@ void Session::list(const CredentialStore& store) {
 
 void Session::import(CredentialStore& store, const wire::Message& request) {
     const std::string rp(request.get_or(wire::Tag::RpId, ""));
-    if (rp.empty() || !printable_bounded(rp, 128))
+    if (!RpId::valid(rp))
         throw Finish{Outcome::AuthErr, "import needs the origin pam-u2f used (--rp-id).", "import: no rp id"};
     std::vector<std::string> problems;
     const auto creds =

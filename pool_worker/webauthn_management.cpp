@@ -19,23 +19,6 @@ constexpr std::size_t max_credential_id_chars = 4096;
 constexpr std::size_t max_text_chars = 512;
 constexpr std::size_t max_transports = 16;
 
-// JsonWriter writes strings and objects only. A number or a caller's JSON object goes in as the last member,
-// before the closing brace of the text finish() returned.
-pp::Secret with_raw_member(const pp::Secret& object, std::string_view key, std::string_view raw_json) {
-    const std::string_view text = object.view();
-    if (text.size() < 2 || text.back() != '}') throw std::logic_error("not a finished JSON object");
-    pp::Secret out;
-    out.reserve(text.size() + key.size() + raw_json.size() + 4);
-    out.append(text.substr(0, text.size() - 1));
-    if (text.size() > 2) out.append(",");
-    out.append("\"");
-    out.append(key);
-    out.append("\":");
-    out.append(raw_json);
-    out.append("}");
-    return out;
-}
-
 std::string printable(std::string_view text) {
     return text::controls_replaced(text, max_text_chars);
 }
@@ -84,7 +67,9 @@ pp::Secret complete_webauthn_registration_request(const pp::Secret& access_token
     } catch (const json::Error&) {
         throw std::invalid_argument("the credential is not one JSON object");
     }
-    return with_raw_member(access_token_request(access_token), "Credential", credential_json);
+    JsonWriter body;
+    body.member("AccessToken", access_token.view()).raw_member("Credential", credential_json);
+    return body.finish();
 }
 
 pp::Secret list_webauthn_credentials_request(const pp::Secret& access_token,
@@ -92,7 +77,8 @@ pp::Secret list_webauthn_credentials_request(const pp::Secret& access_token,
     JsonWriter body;
     body.member("AccessToken", access_token.view());
     if (next_token) body.member("NextToken", *next_token);
-    return with_raw_member(body.finish(), "MaxResults", std::to_string(webauthn_credentials_page_size));
+    body.raw_member("MaxResults", std::to_string(webauthn_credentials_page_size));
+    return body.finish();
 }
 
 pp::Secret delete_webauthn_credential_request(const pp::Secret& access_token,

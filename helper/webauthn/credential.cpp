@@ -58,9 +58,4 @@ bool valid_nickname(std::string_view text) {
     return true;
 }
 
-bool valid_rp_id(std::string_view text) {
-    return !text.empty() && text.size() <= kMaxRpIdBytes &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
-}
-
 }  // namespace pp::helper

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "rp_id.hpp"
+
 namespace pp::helper {
 
 enum class KeyAlgorithm { Es256, EdDsa };  // COSE -7 and -8
@@ -47,8 +49,5 @@ class CredentialError : public std::runtime_error {
 // A nickname is shown in listings, prompts and audit lines: valid UTF-8 of 1..64 bytes without control
 // characters, line or paragraph separators, or bidirectional overrides that could make it read as another.
 bool valid_nickname(std::string_view text);
-// A relying-party id as the helper uses them ("pam://host", a domain): 1..255 bytes of printable ASCII
-// without spaces.
-bool valid_rp_id(std::string_view text);
 
 }  // namespace pp::helper
