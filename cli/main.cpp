@@ -21,8 +21,10 @@
 #include "credential_table.hpp"
 #include "helper_connection.hpp"
 #include "relay.hpp"
+#include "rp_id.hpp"
 #include "terminal_asker.hpp"
 #include "test_login.hpp"
+#include "text.hpp"
 #include "wire.hpp"
 
 namespace {
@@ -200,9 +202,8 @@ Invocation parse(int argc, char** argv) {
 // Catches typing mistakes early; the helper checks everything again and has the last word.
 void check_text(const std::string& what, const std::string& value) {
     if (value.empty()) throw UsageError(what + " must not be empty");
-    for (const char c : value)
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-            throw UsageError(what + " must not contain control characters");
+    if (pp::text::has_control_characters(value))
+        throw UsageError(what + " must not contain control characters");
 }
 
 std::string invoking_user() {
@@ -311,6 +312,8 @@ pp::wire::Message request_for(const Invocation& inv) {
         refuse_option(inv.user, "--user", cmd);
         if (!inv.rp_id) throw UsageError("import needs --rp-id ORIGIN (the origin pam-u2f used)");
         check_text("--rp-id", *inv.rp_id);
+        if (!pp::RpId::valid(*inv.rp_id))
+            throw UsageError("--rp-id must be 1 to 128 of letters, digits and :/._-");
         // The file names the accounts; User is who asks, which the helper checks like any request.
         m.add(Tag::Op, "import")
             .add(Tag::User, invoking_user())

@@ -138,16 +138,6 @@ client::Asker::Reply read_line(int fd) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (const char c : text) {
-        const auto u = static_cast<unsigned char>(c);
-        out.push_back((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f ? '?' : c);
-    }
-    return out;
-}
-
 TerminalAsker::TerminalAsker() : tty_(::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) {}
 
 client::Asker::Reply TerminalAsker::ask(const std::string& text, bool echo) {

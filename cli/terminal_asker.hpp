@@ -5,6 +5,7 @@
 #include <string>
 
 #include "asker.hpp"
+#include "text.hpp"
 #include "unique_fd.hpp"
 
 namespace pp::cli {
@@ -29,6 +30,8 @@ class TerminalAsker : public client::Asker {
 
 // The text with every control character but newline and tab shown as '?': what the helper relays may carry
 // a nickname somebody else chose, and it must not drive the terminal.
-std::string printable(std::string_view text);
+inline std::string printable(std::string_view text) {
+    return text::controls_replaced(text, std::string_view::npos, text::LineBreaks::Keep);
+}
 
 }  // namespace pp::cli

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "channel.hpp"
+#include "fs_trust.hpp"
 
 namespace pp::client {
 namespace {
@@ -25,9 +26,10 @@ void check_owned_by_root(const std::string& path, bool must_be_socket) {
     }
     if (must_be_socket && !S_ISSOCK(st.st_mode)) throw HelperUnavailable(path + " is not a socket");
     if (!must_be_socket && !S_ISDIR(st.st_mode)) throw HelperUnavailable(path + " is not a directory");
-    if (st.st_uid != 0) throw HelperUnavailable(path + " is not owned by root");
-    if (!must_be_socket && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
-        throw HelperUnavailable(path + " is writable by group or others");
+    // Anyone may write to the socket (that is how a client connects): of the socket only the owner counts.
+    if (must_be_socket && st.st_uid != 0) throw HelperUnavailable(path + " is not owned by root");
+    if (const char* flaw = must_be_socket ? nullptr : not_root_alone(st))
+        throw HelperUnavailable(path + " is " + flaw);
 }
 
 }  // namespace

@@ -4,16 +4,6 @@
 
 namespace pp::helper {
 
-std::string loggable(std::string_view s, std::size_t max) {
-    std::string out;
-    for (char c : s.substr(0, max)) {
-        const auto u = static_cast<unsigned char>(c);
-        out.push_back(u >= 0x20 && u < 0x7f && c != '"' ? c : '?');
-    }
-    if (s.size() > max) out += "...";
-    return out.empty() ? "-" : out;
-}
-
 std::string audit_line(const AuditRecord& r) {
     return "login=" + r.login_id + " user=\"" + loggable(r.user, 64) + "\" service=\"" +
            loggable(r.service, 128) + "\" rhost=\"" + loggable(r.rhost, 255) + "\" tty=\"" +

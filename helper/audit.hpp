@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "text.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {
@@ -23,7 +24,7 @@ void audit(const AuditRecord& r);
 // The line audit() logs, without syslog's prefix: what a test login shows the admin.
 std::string audit_line(const AuditRecord& r);
 
-// Printable ASCII only, bounded, so a user name or a service's message can't forge or flood log lines.
-std::string loggable(std::string_view s, std::size_t max = 200);
+// The one rule for a text in a log line (common/text.hpp), under the name every helper file uses.
+using text::loggable;
 
 }  // namespace pp::helper

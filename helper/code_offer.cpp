@@ -4,15 +4,12 @@
 #include <cctype>
 
 #include "session.hpp"
+#include "text.hpp"
 
 namespace pp::helper {
 
 OfferAnswer read_offer_answer(std::string_view answer) {
-    if (std::any_of(answer.begin(), answer.end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return u < 0x20 || u == 0x7f;
-        }))
-        return OfferAnswer::Send;
+    if (text::has_control_characters(answer)) return OfferAnswer::Send;
     while (!answer.empty() && answer.front() == ' ') answer.remove_prefix(1);
     while (!answer.empty() && answer.back() == ' ') answer.remove_suffix(1);
     if (answer.size() > 3) return OfferAnswer::Unclear;

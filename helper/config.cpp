@@ -9,6 +9,7 @@
 #include "enrol_policy.hpp"
 #include "identifiers.hpp"
 #include "pinned_keys.hpp"
+#include "rp_id.hpp"
 #include "trusted_file.hpp"
 
 namespace pp::helper {
@@ -355,8 +356,7 @@ Config parse_config(const std::string& text, const std::string& source) {
                     "failures_before_backoff backoff_max logins_per_rhost state_file state_max_size)");
         } else if (section == "passkey") {
             if (key == "rp_id") {
-                static const std::regex re("[a-z0-9]([a-z0-9.-]{0,126}[a-z0-9])?");
-                if (!std::regex_match(value, re))
+                if (!valid_passkey_rp_id(value))
                     p.fail("rp_id must be a lower-case domain name such as auth.example.com");
                 c.passkey.rp_id = value;
             } else if (key == "origin") {
@@ -374,9 +374,7 @@ Config parse_config(const std::string& text, const std::string& source) {
         } else if (section == "security_key") {
             auto& k = c.security_key;
             if (key == "rp_id") {
-                static const std::regex re("[A-Za-z0-9:/._-]{1,128}");
-                if (!std::regex_match(value, re))
-                    p.fail("rp_id must be 1 to 128 of letters, digits and :/._-");
+                if (!RpId::valid(value)) p.fail("rp_id must be 1 to 128 of letters, digits and :/._-");
                 k.rp_id = value;
             } else if (key == "store_dir") {
                 k.store_dir = p.abs_path(key, value);

@@ -130,9 +130,7 @@ struct Pair {
 std::size_t check_file(const std::string& path, int fd) {
     struct stat st {};
     if (::fstat(fd, &st) != 0) fail(path, std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-    if (st.st_uid != 0) fail(path, "not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(path, "writable by group or others");
+    check_trusted_file(path, st, Confidentiality::Public);
     if (static_cast<std::size_t>(st.st_size) > kMaxBytes)
         fail(path, "larger than " + std::to_string(kMaxBytes) + " bytes");
     return static_cast<std::size_t>(st.st_size);

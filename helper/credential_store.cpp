@@ -18,6 +18,8 @@
 #include "counter_journal.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
+#include "rp_id.hpp"
+#include "text.hpp"
 #include "trusted_file.hpp"
 #include "unique_fd.hpp"
 
@@ -72,7 +74,7 @@ std::string escape_nickname(std::string_view text) {
         const auto b = static_cast<unsigned char>(c);
         if (c == '\\') {
             out += "\\\\";
-        } else if (b < 0x20 || b == 0x7F) {
+        } else if (text::is_control(c)) {
             out += "\\x";
             out.push_back(hex[b >> 4]);
             out.push_back(hex[b & 0xF]);
@@ -122,7 +124,7 @@ std::optional<Int> parse_decimal(std::string_view text) {
 std::optional<std::string> record_problem(const StoredCredential& c) {
     if (c.cred_id.empty() || c.cred_id.size() > kMaxCredentialIdBytes) return "credential id length";
     if (c.public_key.size() != public_key_size(c.alg)) return "public key length does not fit the algorithm";
-    if (!valid_rp_id(c.rp_id)) return "invalid relying-party id";
+    if (!RpId::valid(c.rp_id)) return "invalid relying-party id";
     if (!valid_nickname(c.nickname)) return "invalid nickname";
     if (c.created < 0 || c.last_used < 0) return "negative timestamp";
     return std::nullopt;
@@ -313,64 +315,6 @@ struct DirCloser {
 };
 
 }  // namespace
-
-int cose_number(KeyAlgorithm a) {
-    return a == KeyAlgorithm::Es256 ? -7 : -8;
-}
-
-std::optional<KeyAlgorithm> algorithm_from_cose(int cose) {
-    if (cose == -7) return KeyAlgorithm::Es256;
-    if (cose == -8) return KeyAlgorithm::EdDsa;
-    return std::nullopt;
-}
-
-std::size_t public_key_size(KeyAlgorithm a) {
-    return a == KeyAlgorithm::Es256 ? 64 : 32;
-}
-
-bool valid_nickname(std::string_view text) {
-    if (text.empty() || text.size() > kMaxNicknameBytes) return false;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto lead = static_cast<unsigned char>(text[i]);
-        std::uint32_t cp = 0;
-        std::size_t len = 0;
-        if (lead < 0x80) {
-            cp = lead;
-            len = 1;
-        } else if (lead >= 0xC2 && lead <= 0xDF) {
-            cp = lead & 0x1F;
-            len = 2;
-        } else if (lead >= 0xE0 && lead <= 0xEF) {
-            cp = lead & 0x0F;
-            len = 3;
-        } else if (lead >= 0xF0 && lead <= 0xF4) {
-            cp = lead & 0x07;
-            len = 4;
-        } else {
-            return false;
-        }
-        if (i + len > text.size()) return false;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto cont = static_cast<unsigned char>(text[i + k]);
-            if ((cont & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (cont & 0x3F);
-        }
-        static constexpr std::array<std::uint32_t, 5> min_for_length = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min_for_length[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
-        const bool separator = cp == 0x2028 || cp == 0x2029;
-        const bool bidi = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
-                          cp == 0x200F || cp == 0x061C;
-        if (control || separator || bidi) return false;
-        i += len;
-    }
-    return true;
-}
-
-bool valid_rp_id(std::string_view text) {
-    return !text.empty() && text.size() <= kMaxRpIdBytes &&
-           std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7F; });
-}
 
 CredentialStore::CredentialStore(std::string dir) : dir_(std::move(dir)) {
     while (dir_.size() > 1 && dir_.back() == '/') dir_.pop_back();

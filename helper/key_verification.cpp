@@ -1,6 +1,8 @@
 #include "key_verification.hpp"
 
+#include "cbor_reader.hpp"
 #include "fido_owners.hpp"
+#include "rp_id.hpp"
 
 #include <fido.h>
 #include <fido/eddsa.h>
@@ -76,26 +78,11 @@ struct AuthData {
     std::size_t size = 0;  // of the raw authData inside the CBOR byte string
 };
 
-// The raw authData inside its CBOR byte string header. Only a definite length that covers exactly the rest
-// of the input is accepted: a truncated or padded blob is not what the key sent.
+// The raw authData inside its CBOR byte string header (cbor_reader.hpp).
 std::optional<std::string_view> cbor_byte_string(std::string_view cbor) {
-    if (cbor.empty()) return std::nullopt;
-    const auto initial = static_cast<unsigned char>(cbor[0]);
-    if ((initial >> 5) != 2) return std::nullopt;
-    const unsigned info = initial & 0x1F;
-    std::uint64_t length = info;
-    std::size_t header = 1;
-    if (info >= 24 && info <= 27) {
-        const std::size_t width = std::size_t{1} << (info - 24);
-        if (cbor.size() < 1 + width) return std::nullopt;
-        length = 0;
-        for (std::size_t i = 1; i <= width; ++i) length = (length << 8) | static_cast<unsigned char>(cbor[i]);
-        header += width;
-    } else if (info > 27) {
-        return std::nullopt;  // reserved, or an indefinite length that libfido2 refuses too
-    }
-    if (cbor.size() - header != length) return std::nullopt;
-    return cbor.substr(header);
+    const auto bstr = cognito::cbor::read_byte_string(cbor, cognito::cbor::LengthForm::Any);
+    if (bstr.problem != nullptr) return std::nullopt;
+    return bstr.content;
 }
 
 // CTAP2 canonical CBOR: definite lengths only. COSE keys and extension maps nest two or three levels.
@@ -321,7 +308,7 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
                "; only ES256 (-7) and EdDSA (-8) are accepted");
     if (policy.client_data_hash.size() != kClientDataHashBytes)
         refuse("the client data hash must be 32 bytes");
-    if (!valid_rp_id(policy.rp_id)) refuse("invalid relying-party id");
+    if (!RpId::valid(policy.rp_id)) refuse("invalid relying-party id");
     const bool packed = input.fmt == "packed";
     const bool u2f = input.fmt == "fido-u2f";
     if (!packed && !u2f && input.fmt != "none") refuse("unsupported attestation format");

@@ -32,16 +32,6 @@ using wire::Outcome;
 
 }  // namespace
 
-// sshd replaces every answer given for a name that is not a local account with a fixed string of control
-// characters. No person types those, so such an answer is treated as an ordinary one would be and the walk
-// continues as for any unknown user, instead of revealing the account's absence with a different error.
-bool has_control_characters(std::string_view s) {
-    return std::any_of(s.begin(), s.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u < 0x20 || u == 0x7f;
-    });
-}
-
 namespace {
 
 // The stack's unknown_user= argument, carried in Begin, wins over the helper's setting: only the stack knows

@@ -9,6 +9,7 @@
 #include "base64.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
+#include "rp_id.hpp"
 
 namespace pp::helper {
 namespace {
@@ -122,7 +123,7 @@ struct UserLine {
 
 std::vector<StoredCredential> parse_pam_u2f_authfile(std::string_view text, const std::string& rp_id,
                                                      std::int64_t now, std::vector<std::string>& problems) {
-    if (!valid_rp_id(rp_id)) throw CredentialError("invalid relying-party id");
+    if (!RpId::valid(rp_id)) throw CredentialError("invalid relying-party id");
     std::vector<UserLine> users;
     const auto lines = split(text, '\n');
     for (std::size_t index = 0; index < lines.size(); ++index) {

@@ -38,13 +38,6 @@ std::string sha256_bytes(std::string_view data) {
     return std::string(reinterpret_cast<const char*>(md), sizeof md);
 }
 
-bool printable_bounded(std::string_view s, std::size_t max) {
-    return s.size() <= max && std::all_of(s.begin(), s.end(), [](char c) {
-               const auto u = static_cast<unsigned char>(c);
-               return u >= 0x20 && u < 0x7f;
-           });
-}
-
 std::string random_bytes(std::size_t n) {
     std::string b(n, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)

@@ -29,7 +29,7 @@ using Finish = Verdict;
 inline constexpr const char* kTestLoginTty = "test-login";
 
 std::string random_bytes(std::size_t n);
-bool printable_bounded(std::string_view s, std::size_t max);
+using text::printable_bounded;
 std::string sha256_bytes(std::string_view data);
 // What a failure of the user pool means for the person and the PAM code.
 Finish service_failure(const cognito::ServiceError& e);

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "fs_trust.hpp"
 #include "unique_fd.hpp"
 
 namespace pp::helper {
@@ -24,14 +25,6 @@ std::string parent_of(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-void check_file(const std::string& path, const struct stat& st, Confidentiality c) {
-    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
-    if (st.st_uid != 0) fail(path, "not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(path, "writable by group or others");
-    if (c == Confidentiality::Secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        fail(path, "readable by group or others (a secret must be mode 0600 or 0400)");
-}
-
 // Opens `path` after the checks read_trusted_file promises; `st` is the open file's.
 UniqueFd open_trusted(const std::string& path, Confidentiality c, struct stat& st) {
     if (path.empty() || path.front() != '/') fail(path, "not an absolute path");
@@ -40,7 +33,7 @@ UniqueFd open_trusted(const std::string& path, Confidentiality c, struct stat& s
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
     if (::fstat(fd.get(), &st) != 0) fail(path, std::strerror(errno));
-    check_file(path, st, c);
+    check_trusted_file(path, st, c);
     return fd;
 }
 
@@ -75,12 +68,18 @@ std::string read_up_to(const std::string& path, int fd, std::size_t size_hint, s
 
 }  // namespace
 
+void check_trusted_file(const std::string& path, const struct stat& st, Confidentiality c) {
+    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    if (const char* flaw = not_root_alone(st)) fail(path, flaw);
+    if (c == Confidentiality::Secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        fail(path, "readable by group or others (a secret must be mode 0600 or 0400)");
+}
+
 void check_trusted_directory(const std::string& dir) {
     struct stat st {};
     if (::stat(dir.c_str(), &st) != 0) fail(dir, std::strerror(errno));
     if (!S_ISDIR(st.st_mode)) fail(dir, "not a directory");
-    if (st.st_uid != 0) fail(dir, "directory is not owned by root");
-    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) fail(dir, "directory is writable by group or others");
+    if (const char* flaw = not_root_alone(st)) fail(dir, std::string("directory is ") + flaw);
 }
 
 void make_private_directory(const std::string& dir) {
@@ -123,7 +122,7 @@ bool check_trusted_path(const std::string& path, Confidentiality c) {
         fail(path, std::strerror(errno));
     }
     if (S_ISLNK(st.st_mode)) fail(path, "is a symlink");
-    check_file(path, st, c);
+    check_trusted_file(path, st, c);
     return true;
 }
 

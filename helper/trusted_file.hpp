@@ -1,6 +1,7 @@
 // Reading and writing the files the helper trusts: configuration, identity map, secrets, state.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -31,6 +32,10 @@ std::string read_trusted_head(const std::string& path, std::size_t n, Confidenti
 // The same checks without reading: the directory, and the file when it exists (returns false when it does
 // not). For files another library opens, such as the limits' SQLite database.
 bool check_trusted_path(const std::string& path, Confidentiality c);
+
+// The checks read_trusted_file makes of the file itself, on its `st` (fstat of the open file): for files
+// opened elsewhere, such as the counter journal.
+void check_trusted_file(const std::string& path, const struct stat& st, Confidentiality c);
 
 // A directory the helper trusts as read_trusted_file trusts a file's: root's, writable by nobody else.
 void check_trusted_directory(const std::string& dir);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "json_document.hpp"
+#include "text.hpp"
 
 namespace pp::cognito {
 namespace {
@@ -12,11 +13,7 @@ constexpr std::size_t max_message_length = 512;
 
 // The service's text ends up in logs: keep it short and free of control characters.
 std::string printable(std::string_view text) {
-    std::string out(text.substr(0, max_message_length));
-    std::replace_if(
-        out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; },
-        '?');
-    return out;
+    return text::controls_replaced(text, max_message_length);
 }
 
 // A member that is missing or not a string counts as absent: the error is already being reported, and its

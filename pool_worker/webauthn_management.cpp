@@ -8,6 +8,7 @@
 #include "json_document.hpp"
 #include "json_writer.hpp"
 #include "service_error.hpp"
+#include "text.hpp"
 
 namespace pp::cognito {
 namespace {
@@ -18,34 +19,8 @@ constexpr std::size_t max_credential_id_chars = 4096;
 constexpr std::size_t max_text_chars = 512;
 constexpr std::size_t max_transports = 16;
 
-// JsonWriter writes strings and objects only. A number or a caller's JSON object goes in as the last member,
-// before the closing brace of the text finish() returned.
-pp::Secret with_raw_member(const pp::Secret& object, std::string_view key, std::string_view raw_json) {
-    const std::string_view text = object.view();
-    if (text.size() < 2 || text.back() != '}') throw std::logic_error("not a finished JSON object");
-    pp::Secret out;
-    out.reserve(text.size() + key.size() + raw_json.size() + 4);
-    out.append(text.substr(0, text.size() - 1));
-    if (text.size() > 2) out.append(",");
-    out.append("\"");
-    out.append(key);
-    out.append("\":");
-    out.append(raw_json);
-    out.append("}");
-    return out;
-}
-
-bool has_control(std::string_view text) {
-    return std::any_of(text.begin(), text.end(),
-                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-}
-
 std::string printable(std::string_view text) {
-    std::string out(text.substr(0, max_text_chars));
-    std::replace_if(
-        out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; },
-        '?');
-    return out;
+    return text::controls_replaced(text, max_text_chars);
 }
 
 WebAuthnCredential read_credential(json_object* entry) {
@@ -53,7 +28,7 @@ WebAuthnCredential read_credential(json_object* entry) {
         throw json::Error("Credentials entry is not an object");
     WebAuthnCredential credential;
     const auto id = json::string_member(entry, "CredentialId");
-    if (!id || id->empty() || id->size() > max_credential_id_chars || has_control(*id)) {
+    if (!id || id->empty() || id->size() > max_credential_id_chars || text::has_control_characters(*id)) {
         throw json::Error("Credentials entry without a usable CredentialId");
     }
     credential.credential_id = std::string(*id);
@@ -92,7 +67,9 @@ pp::Secret complete_webauthn_registration_request(const pp::Secret& access_token
     } catch (const json::Error&) {
         throw std::invalid_argument("the credential is not one JSON object");
     }
-    return with_raw_member(access_token_request(access_token), "Credential", credential_json);
+    JsonWriter body;
+    body.member("AccessToken", access_token.view()).raw_member("Credential", credential_json);
+    return body.finish();
 }
 
 pp::Secret list_webauthn_credentials_request(const pp::Secret& access_token,
@@ -100,7 +77,8 @@ pp::Secret list_webauthn_credentials_request(const pp::Secret& access_token,
     JsonWriter body;
     body.member("AccessToken", access_token.view());
     if (next_token) body.member("NextToken", *next_token);
-    return with_raw_member(body.finish(), "MaxResults", std::to_string(webauthn_credentials_page_size));
+    body.raw_member("MaxResults", std::to_string(webauthn_credentials_page_size));
+    return body.finish();
 }
 
 pp::Secret delete_webauthn_credential_request(const pp::Secret& access_token,

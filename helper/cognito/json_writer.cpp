@@ -20,9 +20,16 @@ JsonWriter::JsonWriter() {
     first_in_level_.push_back(true);
 }
 
-void JsonWriter::member(std::string_view name, std::string_view value) {
+JsonWriter& JsonWriter::member(std::string_view name, std::string_view value) {
     key(name);
     quoted(value);
+    return *this;
+}
+
+JsonWriter& JsonWriter::raw_member(std::string_view name, std::string_view json) {
+    key(name);
+    out_.append(json);
+    return *this;
 }
 
 void JsonWriter::open_object(std::string_view name) {

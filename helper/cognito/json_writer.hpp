@@ -9,13 +9,18 @@
 
 namespace pp::cognito {
 
-// Builds one JSON object of string members and nested objects. Text that is not valid UTF-8 throws
-// std::invalid_argument, so malformed input never reaches the wire.
+// The one JSON writer: request bodies to the user pool and the WebAuthn texts in them (client data, the
+// responses of a key). Builds one JSON object of string members and nested objects, escaped as WebAuthn L3
+// §5.8.1.2 CCDToString asks ('"' and '\' with a backslash, code points below U+0020 as \u00xx in lower-case
+// hex, everything else as its own UTF-8 bytes), which is also a valid RFC 8259 serialisation. Text that is
+// not valid UTF-8 throws std::invalid_argument, so malformed input never reaches the wire.
 class JsonWriter {
   public:
     JsonWriter();
 
-    void member(std::string_view key, std::string_view value);
+    JsonWriter& member(std::string_view key, std::string_view value);
+    // A value written as given: a number, a literal, or JSON the caller has checked.
+    JsonWriter& raw_member(std::string_view key, std::string_view json);
     void open_object(std::string_view key);
     void close_object();
 

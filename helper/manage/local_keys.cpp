@@ -14,6 +14,7 @@
 #include "login_log.hpp"
 #include "manage/manage_steps.hpp"
 #include "pam_u2f_import.hpp"
+#include "rp_id.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
 #include "webauthn_json.hpp"
@@ -99,8 +100,7 @@ void Session::list(const CredentialStore& store) {
 
 void Session::import(CredentialStore& store, const wire::Message& request) {
     const std::string rp(request.get_or(wire::Tag::RpId, ""));
-    if (rp.empty() || !printable_bounded(rp, 128))
-        throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
+    if (!RpId::valid(rp)) throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
     std::vector<std::string> problems;
     const auto creds =
         parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);

@@ -93,7 +93,7 @@ void read_as_helper(const Message& m) {
             (void)valid_nickname(m.get_or(Tag::Text, ""));
             (void)std::string(m.get_or(Tag::CredId, ""));
             const std::string rp(m.get_or(Tag::RpId, ""));
-            if (op == "import" && valid_rp_id(rp)) {
+            if (op == "import" && pp::RpId::valid(rp)) {
                 std::vector<std::string> problems;
                 (void)parse_pam_u2f_authfile(m.get_or(Tag::ImportData, ""), rp, 1'800'000'000, problems);
             }

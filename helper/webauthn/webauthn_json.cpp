@@ -8,10 +8,13 @@
 #include <string>
 
 #include "base64.hpp"
+#include "cbor_reader.hpp"
 #include "cbor_writer.hpp"
 #include "json_document.hpp"
+#include "json_writer.hpp"
+#include "rp_id.hpp"
 #include "service_error.hpp"
-#include "utf8.hpp"
+#include "text.hpp"
 
 namespace pp::cognito {
 namespace {
@@ -21,7 +24,6 @@ constexpr std::size_t max_options_json_bytes = 128 * 1024;
 // WebAuthn L3 §13.4.3 asks for at least 16 random bytes; the pool sends 16.
 constexpr std::size_t min_challenge_bytes = 16;
 constexpr std::size_t max_challenge_bytes = 64;
-constexpr std::size_t max_rp_id_chars = 253;  // a DNS name
 constexpr std::size_t max_transports = 16;
 constexpr std::size_t max_transport_chars = 32;
 constexpr std::size_t max_algorithms = 32;
@@ -71,30 +73,15 @@ std::string challenge_of(json_object* options) {
 // The RP ID becomes part of the origin and is hashed into rpIdHash, so only a plain lower-case DNS name is
 // taken: nothing that could change the meaning of either.
 std::string rp_id_of(std::string_view text) {
-    const auto label_char = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    };
-    bool fine = !text.empty() && text.size() <= max_rp_id_chars;
-    std::size_t label = 0;
-    for (std::size_t i = 0; fine && i <= text.size(); ++i) {
-        if (i == text.size() || text[i] == '.') {
-            fine = label >= 1 && label <= 63;
-            label = 0;
-        } else {
-            fine = label_char(text[i]);
-            ++label;
-        }
-    }
-    if (!fine) throw json::Error("rpId is not a lower-case DNS name");
+    if (!valid_passkey_rp_id(text)) throw json::Error("rpId is not a lower-case DNS name");
     return std::string(text);
 }
 
 // Names reach libfido2 as C strings and a key's display: no NUL, no control characters.
 std::string name_of(json_object* object, const char* key, bool may_be_empty) {
     const std::string_view text = required_string(object, key);
-    const bool control = std::any_of(
-        text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; });
-    if (control || text.size() > max_name_bytes || (text.empty() && !may_be_empty)) {
+    if (text::has_control_characters(text) || text.size() > max_name_bytes ||
+        (text.empty() && !may_be_empty)) {
         throw json::Error(std::string("field ") + key + " is not an acceptable name");
     }
     return std::string(text);
@@ -224,54 +211,11 @@ void require(bool condition, const char* what) {
     if (!condition) throw std::invalid_argument(what);
 }
 
-// WebAuthn L3 §5.8.1.2 CCDToString: '"' and '\' escaped with a backslash, code points below U+0020 as
-// \u00xx in lower-case hex, everything else as its own UTF-8 bytes. For the rest of the JSON written here
-// this is also a valid (RFC 8259) serialisation.
-void append_json_string(std::string& out, std::string_view text) {
-    require(valid_utf8(text), "JSON text is not valid UTF-8");
-    static constexpr char hex[] = "0123456789abcdef";
-    out.push_back('"');
-    for (const char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-            out.push_back(c);
-        } else if (byte < 0x20) {
-            out.append("\\u00");
-            out.push_back(hex[byte >> 4]);
-            out.push_back(hex[byte & 0x0F]);
-        } else {
-            out.push_back(c);
-        }
-    }
-    out.push_back('"');
+// The text a JsonWriter (json_writer.hpp: CCDToString escaping) finished. What is written here are public
+// values, so the writer's wiped buffer is copied into an ordinary string.
+std::string text_of(JsonWriter& object) {
+    return std::string(object.finish().view());
 }
-
-class ObjectText {
-  public:
-    ObjectText& text(std::string_view key, std::string_view value) {
-        name(key);
-        append_json_string(out_, value);
-        return *this;
-    }
-    ObjectText& raw(std::string_view key, std::string_view json) {
-        name(key);
-        out_.append(json);
-        return *this;
-    }
-    std::string close() {
-        out_.push_back('}');
-        return std::move(out_);
-    }
-
-  private:
-    void name(std::string_view key) {
-        if (out_.size() > 1) out_.push_back(',');
-        append_json_string(out_, key);
-        out_.push_back(':');
-    }
-    std::string out_ = "{";
-};
 
 void require_client_data(std::string_view client_data, std::string_view type) {
     require(!client_data.empty() && client_data.size() <= max_client_data_bytes, "client data size");
@@ -296,14 +240,14 @@ bool attested(std::string_view auth_data) {
 // The members every PublicKeyCredential JSON shares, around its response object.
 std::string credential_json(std::string_view cred_id, const std::string& response) {
     const std::string id = base64url_encode(cred_id);
-    return ObjectText()
-        .text("id", id)
-        .text("rawId", id)
-        .text("type", "public-key")
-        .raw("response", response)
-        .raw("clientExtensionResults", "{}")
-        .text("authenticatorAttachment", "cross-platform")
-        .close();
+    JsonWriter credential;
+    credential.member("id", id)
+        .member("rawId", id)
+        .member("type", "public-key")
+        .raw_member("response", response)
+        .raw_member("clientExtensionResults", "{}")
+        .member("authenticatorAttachment", "cross-platform");
+    return text_of(credential);
 }
 
 cbor::Item attestation_statement(std::string_view fmt, const AttestationStatement& att_stmt) {
@@ -371,40 +315,22 @@ std::string client_data_json(std::string_view type, std::string_view challenge, 
     require(!challenge.empty() && challenge.size() <= max_challenge_bytes * 2 && base64url_decode(challenge),
             "challenge is not base64url");
     require(!origin.empty() && origin.size() <= max_origin_bytes, "origin size");
-    std::string out = "{\"type\":";
-    append_json_string(out, type);
-    out.append(",\"challenge\":");
-    append_json_string(out, challenge);
-    out.append(",\"origin\":");
-    append_json_string(out, origin);
-    out.append(",\"crossOrigin\":false}");
-    return out;
+    JsonWriter out;
+    out.member("type", type)
+        .member("challenge", challenge)
+        .member("origin", origin)
+        .raw_member("crossOrigin", "false");
+    return text_of(out);
 }
 
 std::string authdata_from_cbor(std::string_view cbor_bstr) {
-    require(!cbor_bstr.empty(), "authenticator data is empty");
-    const auto initial = static_cast<unsigned char>(cbor_bstr[0]);
-    require((initial >> 5) == 2, "authenticator data is not a CBOR byte string");
-    const unsigned info = initial & 0x1F;
-    // Indefinite lengths (31) and the reserved values (28-30) are not what libfido2 writes.
-    require(info <= 27, "authenticator data has no definite length");
-    std::uint64_t length = info;
-    std::size_t header = 1;
-    if (info >= 24) {
-        const std::size_t width = std::size_t{1} << (info - 24);
-        require(cbor_bstr.size() > width, "authenticator data is truncated");
-        length = 0;
-        for (std::size_t i = 1; i <= width; ++i)
-            length = (length << 8) | static_cast<unsigned char>(cbor_bstr[i]);
-        header += width;
-        // The shortest form only: one value, one encoding.
-        const std::uint64_t smallest = info == 24 ? 24 : std::uint64_t{1} << (8 * (width / 2));
-        require(length >= smallest, "authenticator data length is not in shortest form");
-    }
-    require(cbor_bstr.size() - header == length, "authenticator data length does not match");
-    require(length >= min_authenticator_data_bytes && length <= max_authenticator_data_bytes,
+    const auto bstr = cbor::read_byte_string(cbor_bstr, cbor::LengthForm::Shortest);
+    if (bstr.problem != nullptr)
+        throw std::invalid_argument(std::string("authenticator data ") + bstr.problem);
+    require(bstr.content.size() >= min_authenticator_data_bytes &&
+                bstr.content.size() <= max_authenticator_data_bytes,
             "authenticator data size");
-    return std::string(cbor_bstr.substr(header));
+    return std::string(bstr.content);
 }
 
 std::string authentication_response_json(std::string_view cred_id, std::string_view client_data,
@@ -420,12 +346,12 @@ std::string authentication_response_json(std::string_view cred_id, std::string_v
     require(!signature.empty() && signature.size() <= max_signature_bytes, "signature size");
     require(user_handle.size() <= max_user_handle_bytes, "user handle size");
 
-    ObjectText response;
-    response.text("clientDataJSON", base64url_encode(client_data))
-        .text("authenticatorData", base64url_encode(authenticator_data))
-        .text("signature", base64url_encode(signature));
-    if (!user_handle.empty()) response.text("userHandle", base64url_encode(user_handle));
-    return credential_json(cred_id, response.close());
+    JsonWriter response;
+    response.member("clientDataJSON", base64url_encode(client_data))
+        .member("authenticatorData", base64url_encode(authenticator_data))
+        .member("signature", base64url_encode(signature));
+    if (!user_handle.empty()) response.member("userHandle", base64url_encode(user_handle));
+    return credential_json(cred_id, text_of(response));
 }
 
 std::string registration_response_json(std::string_view cred_id, std::string_view client_data,
@@ -452,16 +378,14 @@ std::string registration_response_json(std::string_view cred_id, std::string_vie
         {"attStmt", attestation_statement(fmt, att_stmt)},
         {"authData", cbor::Item::bytes(auth_data)},
     });
-    const std::string response =
-        ObjectText()
-            .text("clientDataJSON", base64url_encode(client_data))
-            .text("attestationObject", base64url_encode(attestation_object.encoded()))
-            .raw("transports", "[\"usb\"]")
-            .raw("publicKeyAlgorithm", std::to_string(alg))
-            .text("publicKey", base64url_encode(public_key_spki_der))
-            .text("authenticatorData", base64url_encode(auth_data))
-            .close();
-    return credential_json(cred_id, response);
+    JsonWriter response;
+    response.member("clientDataJSON", base64url_encode(client_data))
+        .member("attestationObject", base64url_encode(attestation_object.encoded()))
+        .raw_member("transports", "[\"usb\"]")
+        .raw_member("publicKeyAlgorithm", std::to_string(alg))
+        .member("publicKey", base64url_encode(public_key_spki_der))
+        .member("authenticatorData", base64url_encode(auth_data));
+    return credential_json(cred_id, text_of(response));
 }
 
 }  // namespace pp::cognito
