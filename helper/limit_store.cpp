@@ -31,6 +31,9 @@ enum StatementId {
     kSweepFactors,
     kTrimFactors,
     kShedFactors,
+    kBegin,
+    kCommit,
+    kRollback,
     kStatements
 };
 
@@ -52,6 +55,15 @@ void LimitStore::fail(const std::string& what) {
 
 void LimitStore::exec(const char* sql) {
     if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
+}
+
+// A send's transaction is the limits' hot path (every code login): its BEGIN and COMMIT are kept prepared
+// like its other statements, instead of being parsed again by sqlite3_exec each time.
+void LimitStore::run(int which, const char* sql) {
+    auto& q = prepared(which, sql);
+    const int rc = sqlite3_step(q.s);
+    sqlite3_reset(q.s);
+    if (rc != SQLITE_DONE) fail(sql);
 }
 
 LimitStore::Statement& LimitStore::prepared(int which, const char* sql) {
@@ -160,7 +172,7 @@ LimitStore::~LimitStore() = default;
 
 std::int64_t LimitStore::take(const std::vector<SendRule>& rules, std::int64_t now, std::vector<int>* counted,
                               bool check_only) {
-    exec("BEGIN IMMEDIATE");
+    run(kBegin, "BEGIN IMMEDIATE");
     try {
         std::int64_t wait = 0;
         std::vector<int> counts;
@@ -192,11 +204,15 @@ std::int64_t LimitStore::take(const std::vector<SendRule>& rules, std::int64_t n
                 ++counts[i];
             }
         }
-        exec("COMMIT");
+        run(kCommit, "COMMIT");
         if (counted) *counted = std::move(counts);
         return wait;
     } catch (...) {
-        sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+        try {
+            run(kRollback, "ROLLBACK");
+        } catch (const LimitStoreError&) {
+            // No transaction left to roll back (SQLite ends some failed ones itself): the first error stands.
+        }
         throw;
     }
 }

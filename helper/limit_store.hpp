@@ -77,6 +77,7 @@ class LimitStore {
   private:
     struct Statement;
     void exec(const char* sql);
+    void run(int which, const char* sql);  // a prepared statement without parameters or rows
     [[noreturn]] void fail(const std::string& what);
     Statement& prepared(int which, const char* sql);
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -168,6 +169,37 @@ std::shared_ptr<WorkerLink> the_link;
 
 }  // namespace
 
+UniqueFd WorkerLink::take() {
+    const auto now = std::chrono::steady_clock::now();
+    for (;;) {
+        UniqueFd fd;
+        {
+            std::lock_guard lock(kept_mutex_);
+            if (kept_.empty()) break;
+            Kept k = std::move(kept_.back());
+            kept_.pop_back();
+            if (now >= k.until) continue;  // closed here, unused
+            fd = std::move(k.fd);
+        }
+        // Nothing may be waiting on a kept connection: the worker's end (it hung up) or bytes it sent unasked
+        // (a worker that did would have its next reply read out of step). Either way it is not used.
+        pollfd p{fd.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) == 0) return fd;
+    }
+    return connect();
+}
+
+void WorkerLink::keep(UniqueFd fd, std::chrono::milliseconds kept_for) {
+    if (!fd || kept_for.count() <= 0) return;
+    // Half the worker's time: a request sent then is read long before the worker would give up on it.
+    const auto now = std::chrono::steady_clock::now();
+    const auto until = now + kept_for / 2;
+    std::lock_guard lock(kept_mutex_);
+    // The most recent are taken first: those left at the front are the ones whose time passes.
+    std::erase_if(kept_, [&](const Kept& k) { return k.until <= now; });
+    if (kept_.size() < kMaxKept) kept_.push_back(Kept{std::move(fd), until});
+}
+
 std::shared_ptr<WorkerLink> WorkerLink::at_socket(std::string path) {
     return std::make_shared<SocketLink>(std::move(path));
 }
@@ -222,7 +254,7 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
         throw ServiceError(Failure::Timeout, "", "the login's time ran out before the request");
     pool::Reply reply;
     try {
-        const UniqueFd fd = link_->connect();
+        UniqueFd fd = link_->take();
         pool::send_frame(fd.get(), pool::encode_request(q), deadline);
         // The worker answers by the deadline it was given, and each of its HTTPS requests ends at the request
         // timeout: a worker silent past both (hung, or taken over) costs the login no more than an
@@ -235,6 +267,8 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
                                           std::chrono::seconds(1));
         const Secret bytes = pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500));
         reply = pool::decode_reply(bytes.view(), q.op);
+        // Read whole and in step: the connection may carry the next request.
+        link_->keep(std::move(fd), std::chrono::milliseconds(reply.kept_for_ms));
     } catch (const pool::ProtocolError& e) {
         const bool late = std::chrono::steady_clock::now() >= deadline;
         if (settings_.on_contact) settings_.on_contact(false, std::string("network worker: ") + e.what());

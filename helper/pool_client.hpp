@@ -14,11 +14,13 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pool_protocol.hpp"
 #include "pool_types.hpp"
@@ -32,13 +34,30 @@ namespace pp::helper {
 class WorkerLink {
   public:
     virtual ~WorkerLink() = default;
-    // A connection for one request. Throws cognito::ServiceError(Unreachable) when there is no worker.
+    // A new connection. Throws cognito::ServiceError(Unreachable) when there is no worker.
     virtual UniqueFd connect() = 0;
+
+    // A connection for one request: one the worker kept after its last reply (keep()), else a new one. A kept
+    // connection is not taken once half of the time the worker said it keeps it has passed, nor when the
+    // worker hung up or sent anything on it since (a worker holds nothing over from one request to the next).
+    UniqueFd take();
+    // After a reply read whole that said the worker keeps the connection for `kept_for`: kept for the next
+    // request (at most kMaxKept at once; the rest are closed, which frees the worker's thread on them).
+    void keep(UniqueFd fd, std::chrono::milliseconds kept_for);
+    static constexpr std::size_t kMaxKept = 32;
 
     static std::shared_ptr<WorkerLink> at_socket(std::string path);
     // Started at the first connect() (and again if it dies), as the user `nobody` when this process is root,
     // with an empty environment, no descriptor but its own, no new privileges. worker_path: the program.
     static std::shared_ptr<WorkerLink> spawned(std::string worker_path);
+
+  private:
+    struct Kept {
+        UniqueFd fd;
+        std::chrono::steady_clock::time_point until;
+    };
+    std::mutex kept_mutex_;
+    std::vector<Kept> kept_;  // under kept_mutex_; the most recently kept last
 };
 
 // The program: beside this one (a build tree), else where the package installs it.

@@ -10,6 +10,7 @@
 //            may connect.
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -55,7 +56,9 @@ void serve_in_thread(int fd) {
     bool started = false;
     try {
         started = threads().start([fd] {
-            pp::pool::serve_connection(fd);
+            pp::pool::serve_connection(fd, [](bool waiting) {
+                pthread_setname_np(pthread_self(), waiting ? "pp-kept" : "pp-request");
+            });
             connections.fetch_sub(1);
         });
     } catch (const std::exception&) {

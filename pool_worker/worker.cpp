@@ -1,8 +1,9 @@
 #include "worker.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <poll.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <list>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 
 #include "cognito_client.hpp"
+#include "spent_stack.hpp"
 
 namespace pp::pool {
 namespace {
@@ -18,14 +20,13 @@ namespace {
 thread_local Reply* current = nullptr;
 thread_local bool current_debugging = false;
 
-std::string settings_key(const Settings& s) {
-    unsigned char digest[32];
-    unsigned int len = 0;
-    EVP_Digest(s.ca_pem.data(), s.ca_pem.size(), digest, &len, EVP_sha256(), nullptr);
-    std::string key = s.api_url + '\n' + s.jwks_url + '\n' + s.issuer + '\n' + s.client_id + '\n' + s.proxy +
-                      '\n' + std::to_string(s.request_timeout_ms) + '\n';
-    key.append(reinterpret_cast<const char*>(digest), len);
-    return key;
+// The settings that make a client: all but debugging, which is asked per request. Compared as they are,
+// every request: a few KiB of memcmp at most (the CA's text), where a digest of them cost a hash and
+// OpenSSL's algorithm fetch each time.
+bool same_client(const Settings& a, const Settings& b) {
+    return a.api_url == b.api_url && a.jwks_url == b.jwks_url && a.issuer == b.issuer &&
+           a.client_id == b.client_id && a.proxy == b.proxy && a.request_timeout_ms == b.request_timeout_ms &&
+           a.ca_pem == b.ca_pem;
 }
 
 // The clients of the last few settings: a reload on the root side brings new settings, and the old ones'
@@ -33,10 +34,9 @@ std::string settings_key(const Settings& s) {
 class Clients {
   public:
     std::shared_ptr<cognito::Client> for_settings(const Settings& s) {
-        const std::string key = settings_key(s);
         std::lock_guard lock(mutex_);
         for (auto it = kept_.begin(); it != kept_.end(); ++it) {
-            if (it->first != key) continue;
+            if (!same_client(it->first, s)) continue;
             kept_.splice(kept_.begin(), kept_, it);
             return kept_.front().second;
         }
@@ -55,7 +55,7 @@ class Clients {
         ep.debug = [](const std::string& line) {
             if (current && current->debug_lines.size() < 64) current->debug_lines.push_back(line);
         };
-        kept_.emplace_front(key, std::make_shared<cognito::Client>(std::move(ep)));
+        kept_.emplace_front(s, std::make_shared<cognito::Client>(std::move(ep)));
         if (kept_.size() > kMaxKept) kept_.pop_back();
         return kept_.front().second;
     }
@@ -63,7 +63,7 @@ class Clients {
   private:
     static constexpr std::size_t kMaxKept = 4;
     std::mutex mutex_;
-    std::list<std::pair<std::string, std::shared_ptr<cognito::Client>>> kept_;
+    std::list<std::pair<Settings, std::shared_ptr<cognito::Client>>> kept_;
 };
 
 Clients& clients() {
@@ -127,15 +127,42 @@ Reply carry_out(const Request& q) {
     return reply;
 }
 
-void serve_connection(int fd) noexcept {
+namespace {
+
+// One request on the connection; its own frame, so that what it left on the stack lies below the caller's.
+[[gnu::noinline]] void serve_request(int fd, std::chrono::steady_clock::time_point request_by) {
+    const Secret bytes = receive_frame(fd, request_by);
+    const Request q = decode_request(bytes.view());
+    Reply reply = carry_out(q);
+    reply.kept_for_ms = kKeptForMs;
+    send_frame(fd, encode_reply(reply), std::chrono::steady_clock::now() + std::chrono::seconds(5));
+}
+
+// Waits for the next request's first byte, or the peer's hang-up; false when none comes in time.
+bool next_request(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    for (;;) {
+        const int r = ::poll(&p, 1, static_cast<int>(kKeptForMs));
+        if (r < 0 && errno == EINTR) continue;
+        // A hang-up with nothing to read is the usual end; what it still sent is read and refused below.
+        return r > 0 && (p.revents & POLLIN) != 0;
+    }
+}
+
+}  // namespace
+
+void serve_connection(int fd, const std::function<void(bool waiting)>& waiting) noexcept {
     try {
         // The root side gives each request its deadline; the wait for the request itself is short, as the
-        // root side writes it at once.
-        const auto started = std::chrono::steady_clock::now();
-        const Secret bytes = receive_frame(fd, started + std::chrono::seconds(5));
-        const Request q = decode_request(bytes.view());
-        const Reply reply = carry_out(q);
-        send_frame(fd, encode_reply(reply), std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        // root side writes it at once, whole.
+        for (;;) {
+            serve_request(fd, std::chrono::steady_clock::now() + std::chrono::seconds(5));
+            // The request's codes, sessions and tokens do not wait on this thread's stack for the next one.
+            wipe_spent_stack();
+            waiting(true);
+            if (!next_request(fd)) break;
+            waiting(false);
+        }
     } catch (const std::exception&) {
         // A peer that breaks the protocol or goes away gets nothing more.
     }

@@ -70,7 +70,8 @@ enum Tag : std::uint8_t {
     kAttachment,
     kTransport,
     kCreatedAt,
-    kLastTag = kCreatedAt,
+    kKeptFor,
+    kLastTag = kKeptFor,
 };
 
 enum Kind : std::uint8_t { kRequest = 1, kReply = 2, kNested = 3 };
@@ -418,6 +419,7 @@ Request decode_request(std::string_view bytes) {
 
 Secret encode_reply(const Reply& p) {
     Record r(kReply);
+    if (p.kept_for_ms > 0) r.add_u32(kKeptFor, p.kept_for_ms);
     for (const auto& c : p.contacts)
         r.add_record(kContact, Record(kNested).add_u32(kAnswered, c.answered ? 1 : 0).add(kWhy, c.why));
     for (const auto& line : p.debug_lines) r.add(kDebugLine, line);
@@ -442,6 +444,7 @@ Reply decode_reply(std::string_view bytes, Op op) {
     const Record r = Record::decode(bytes);
     if (r.kind() != kReply) throw ProtocolError("not a reply");
     Reply p;
+    p.kept_for_ms = r.get_u32(kKeptFor).value_or(0);
     for (const auto& c : r.all_records(kContact))
         p.contacts.push_back(Contact{c.get_u32(kAnswered).value_or(0) != 0, c.get_string(kWhy)});
     for (const auto line : r.all(kDebugLine)) p.debug_lines.emplace_back(line);

@@ -1,12 +1,15 @@
 // The messages between the root helper and the network worker (pam-passwordless-pool).
 //
 // The root helper asks, the worker talks HTTPS to the user pool and answers with what the pool's answer
-// means, typed: the root side never reads the pool's JSON. One request per connection, on a SOCK_STREAM
-// socket: a frame is a 4-byte big-endian length and then a record. A record is a version byte, a kind byte
-// and fields: tag (1 byte), length (4 bytes, big-endian), value; a field may hold a record of its own (a
-// credential, a challenge parameter). Every size is bounded, so either side refuses a hostile peer before
-// allocating for it: the worker is the less trusted of the two, and the root side reads its answers as it
-// would any input.
+// means, typed: the root side never reads the pool's JSON. Requests one after another on a SOCK_STREAM
+// socket, each answered before the next is sent: a reply that says the worker keeps the connection
+// (Reply::kept_for_ms) lets the root side send its next request there instead of opening another (a socket
+// handed over and a thread woken on each side per request were a third of the pair's CPU per login); a reply
+// without it ends the connection. A frame is a 4-byte big-endian length and then a record. A record is a
+// version byte, a kind byte and fields: tag (1 byte), length (4 bytes, big-endian), value; a field may hold a
+// record of its own (a credential, a challenge parameter). Every size is bounded, so either side refuses a
+// hostile peer before allocating for it: the worker is the less trusted of the two, and the root side reads
+// its answers as it would any input.
 #pragma once
 
 #include <chrono>
@@ -104,6 +107,9 @@ struct Contact {
 };
 
 struct Reply {
+    // How long the worker waits on this connection for the next request; 0: it closes it. The root side
+    // sends no request there once half of it has passed (it cannot race the worker's close).
+    std::uint32_t kept_for_ms = 0;
     std::vector<Contact> contacts;
     std::vector<std::string> debug_lines;
     std::optional<cognito::ServiceError> error;

@@ -8,7 +8,8 @@ Modes: good (a sign-in the pool would have made, claims taken from the request a
 (the token names another identity), other-aud, other-iss, expired, wrong-key (signed by a key that is not in the
 key set it serves, under that key's id), garbage (a frame of random bytes), too-long (a length past the limit),
 silent (reads the request and never answers), escape (a failure whose text carries terminal control
-sequences).
+sequences), kept-forged (says it keeps the connection after a sign-in's first step, and writes on it at once,
+unasked, a reply with a token for another identity, for the root side to read as its next request's answer).
 
 usage: fake_pool_worker.py SOCKET MODE_FILE LOG EMAIL
 """
@@ -32,7 +33,7 @@ preferred_challenge ip_address challenge session answer secret_hash access_token
 name value contact answered why debug_line failure error_name error_message http_status step parameter available
 id_token request_options request_options_error rp_id allow_credential user_verification timeout_ms document
 openid_issuer openid_jwks_uri registration options_json rp_name user_id user_name display_name algorithm
-exclude_credential resident_key credential friendly_name attachment transport created_at""".split()
+exclude_credential resident_key credential friendly_name attachment transport created_at kept_for""".split()
 T = {name: i + 1 for i, name in enumerate(TAGS)}
 VERSION, REQUEST, REPLY, NESTED = 1, 1, 2, 3
 OPS = {1: "InitiateAuth", 2: "Respond", 3: "FetchJwks", 4: "FetchOpenIdConfiguration"}
@@ -171,6 +172,14 @@ class Worker:
                 self.log("mode=too-long")
                 conn.sendall(struct.pack(">I", MAX_FRAME + 1) + b"\x01\x02")
                 self.held.append(conn)  # the rest never comes: root must not wait for it
+                return
+            elif mode == "kept-forged" and struct.unpack(">I", first(fields, "op"))[0] == 1:
+                reply = self.answer("good", fields)
+                reply += record(REPLY, [("kept_for", u32(30000))])[2:]  # the field, appended to the reply
+                forged = self.answer("other-user", [("op", u32(2))] + fields)
+                self.log("mode=kept-forged")
+                conn.sendall(struct.pack(">I", len(reply)) + reply + struct.pack(">I", len(forged)) + forged)
+                self.held.append(conn)  # kept open, as a worker that keeps it would
                 return
             else:
                 reply = self.answer(mode, fields)

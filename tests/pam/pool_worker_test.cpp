@@ -353,6 +353,17 @@ TEST_F(PoolWorkerCompromised, AFailureItReportsReachesStatusAndTheLogAsPrintable
     EXPECT_EQ(text.find_first_of("\x1b\x07"), std::string::npos) << text;
 }
 
+// A worker keeps its connection for the next request (Reply::kept_for_ms). One that writes on a kept
+// connection unasked (here: a reply carrying a token for another identity, written right behind the first
+// step's) has it dropped: the helper's next request goes out on a new connection and reads its own answer,
+// never the bytes queued before it was sent.
+TEST_F(PoolWorkerCompromised, BytesWrittenUnaskedOnAKeptConnectionAreNeverReadAsAnAnswer) {
+    set_mode("kept-forged");
+    const auto run = login();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_NE(fake_log().find("mode=kept-forged"), std::string::npos) << fake_log();
+}
+
 TEST_F(PoolWorkerCompromised, ATokenForAnotherIdentityIsRefused) {
     expect_refused("other-user", PAM_AUTH_ERR, "is not bound to this user");
 }

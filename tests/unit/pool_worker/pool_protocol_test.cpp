@@ -28,7 +28,7 @@ constexpr std::uint8_t kTagStep = 31;
 constexpr std::uint8_t kTagDocument = 41;
 constexpr std::uint8_t kTagIdToken = 34;
 constexpr std::uint8_t kTagFailure = 27;
-constexpr std::uint8_t kTagLast = 57;  // kCreatedAt
+constexpr std::uint8_t kTagLast = 58;  // kKeptFor
 constexpr std::uint8_t kKindRequest = 1, kKindReply = 2, kKindNested = 3;
 
 // A raw record: version, kind, then (tag, 4-byte length, value) fields, built by hand so that the test can
@@ -299,6 +299,20 @@ TEST(PoolProtocol, TagNumbersAreTheWiresOwn) {
     // The last tag is the wire's last: one past it is refused (UnknownTagsAndOperationsAreRefused).
     EXPECT_EQ(refusal([] { (void)Record::decode(Raw(kKindReply).field(kTagLast, "x").bytes); }),
               "(accepted)");
+}
+
+// A reply says how long the worker keeps its connection for the next request; one that does not say so (an
+// older worker's, a failure's) keeps none.
+TEST(PoolProtocol, KeptForRoundTripsAndIsAbsentByDefault) {
+    Reply p;
+    p.document = "d";
+    EXPECT_EQ(decode_reply(encode_reply(p).view(), Op::FetchJwks).kept_for_ms, 0u);
+    p.kept_for_ms = 30000;
+    EXPECT_EQ(decode_reply(encode_reply(p).view(), Op::FetchJwks).kept_for_ms, 30000u);
+    Reply failed;
+    failed.error.emplace(cognito::Failure::Unreachable, "", "down");
+    failed.kept_for_ms = 30000;
+    EXPECT_EQ(decode_reply(encode_reply(failed).view(), Op::Respond).kept_for_ms, 30000u);
 }
 
 // Every proper prefix of a sign-in reply is refused: the step comes last, and a reply without it is not one.
