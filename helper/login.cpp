@@ -12,7 +12,7 @@
 #include "code_offer.hpp"
 #include "factor_memory.hpp"
 #include "key_verification.hpp"
-#include "login/method.hpp"
+#include "login/key_status.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"

@@ -3,7 +3,7 @@
 #include <ctime>
 
 #include "audit.hpp"
-#include "login/method.hpp"
+#include "login/key_status.hpp"
 #include "login/security_key.hpp"
 #include "login_steps.hpp"
 #include "messages.hpp"

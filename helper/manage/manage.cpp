@@ -11,7 +11,7 @@
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
 #include "key_verification.hpp"
-#include "login/method.hpp"
+#include "login/key_status.hpp"
 #include "login_log.hpp"
 #include "manage/manage_steps.hpp"
 #include "pam_u2f_import.hpp"

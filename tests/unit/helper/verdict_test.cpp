@@ -8,7 +8,7 @@
 #include <string>
 #include <type_traits>
 
-#include "login/method.hpp"
+#include "login/key_status.hpp"
 #include "messages.hpp"
 
 namespace pp::helper {

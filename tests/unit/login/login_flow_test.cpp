@@ -15,7 +15,7 @@
 #include "credential_store.hpp"
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
-#include "login/method.hpp"
+#include "login/key_status.hpp"
 #include "messages.hpp"
 #include "software_authenticator.hpp"
 
