@@ -31,18 +31,39 @@ done
 "$top/scripts/install-deps.sh"
 
 failed=""
+# Each job's output is also kept in $build/jobs/NAME.log. A CI log is often read from its end only, so a failed
+# job is summed up again after all jobs have run, right before the last line: which tests failed or timed out
+# and the job's own last lines (digest below).
+logs=$build/jobs
+mkdir -p "$logs"
 run_job() {
   name=$1
   shift
   start=$(date +%s)
   echo
   echo "######## $name"
-  if "$@"; then
+  rm -f "$logs/$name.rc"
+  { "$@" && echo 0 >"$logs/$name.rc" || echo $? >"$logs/$name.rc"; } 2>&1 | tee "$logs/$name.log"
+  if [ "$(cat "$logs/$name.rc" 2>/dev/null)" = 0 ]; then
     echo "######## $name: passed ($(($(date +%s) - start)) s)"
   else
     echo "######## $name: FAILED ($(($(date +%s) - start)) s)"
     failed="$failed $name"
   fi
+}
+# What made a job fail, from its log and the logs it names: CTest's failed and timed-out tests (the suite's
+# own log, the package build's log, the sanitizer build's log), the failing checks' FAIL lines, and its end.
+digest() {
+  name=$1
+  echo
+  echo "######## why $name failed (its whole output: $logs/$name.log)"
+  for log in "$logs/$name.log" $(grep -oE '(/[^ ;:]+)?/(build|ctest)\.log' "$logs/$name.log" | sort -u); do
+    [ -r "$log" ] || continue
+    grep -E '[*]{3}(Failed|Timeout|Exception)|^[[:space:]]*[0-9]+ - .*[(](Failed|Timeout|SEGFAULT|Subprocess aborted|Child aborted|Exception)[)]|^FAIL: |^ *Failed  ' "$log" |
+      sort -u | head -n 40 | sed "s|^|  $(basename "$log"): |"
+  done
+  echo "  the last lines of its output:"
+  tail -n 25 "$logs/$name.log" | sed 's/^/  | /'
 }
 
 suite() {
@@ -64,6 +85,9 @@ for job in $jobs; do
   run_job "$job" "$job"
 done
 echo
+for name in $failed; do
+  digest "$name"
+done
 if [ -n "$failed" ]; then
   echo "FAILED:$failed" >&2
   exit 1
