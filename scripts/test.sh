@@ -42,9 +42,16 @@ run_job() {
   start=$(date +%s)
   echo
   echo "######## $name"
-  rm -f "$logs/$name.rc"
-  { "$@" && echo 0 >"$logs/$name.rc" || echo $? >"$logs/$name.rc"; } 2>&1 | tee "$logs/$name.log"
-  if [ "$(cat "$logs/$name.rc" 2>/dev/null)" = 0 ]; then
+  # Into the file, and shown from it as it grows: not through a pipe, whose end a process the job left
+  # behind could hold open (tail stops when the job's own process ends).
+  "$@" >"$logs/$name.log" 2>&1 &
+  pid=$!
+  tail -n +1 -f --pid="$pid" "$logs/$name.log" &
+  shown=$!
+  rc=0
+  wait "$pid" || rc=$?
+  wait "$shown" || true
+  if [ "$rc" -eq 0 ]; then
     echo "######## $name: passed ($(($(date +%s) - start)) s)"
   else
     echo "######## $name: FAILED ($(($(date +%s) - start)) s)"
