@@ -44,7 +44,8 @@ run_job() {
   echo "######## $name"
   # Into the file, and shown from it as it grows: not through a pipe, whose end a process the job left
   # behind could hold open (tail stops when the job's own process ends).
-  "$@" >"$logs/$name.log" 2>&1 &
+  : >"$logs/$name.log"
+  "$@" >>"$logs/$name.log" 2>&1 &
   pid=$!
   tail -n +1 -f --pid="$pid" "$logs/$name.log" &
   shown=$!
