@@ -94,6 +94,29 @@ std::string fake_mask(const Identifier& model, const Mac& r, const std::string& 
     return mask(Identifier{IdentifierKind::Phone, phone});
 }
 
+// The destinations of `w`'s code methods: where `ids` names one of the kind, the mask `masked` makes of it,
+// in the menu as in the code prompt; elsewhere the pool names it only in the code prompt, in its own mask
+// shapes ("a***@e***", "+*******0123").
+template <typename MaskOf>
+void fill_destinations(DecoyWalk& w, const std::vector<Identifier>& ids, const Mac& r,
+                       const std::string& initials, MaskOf masked) {
+    for (auto m : w.offered) {
+        if (!is_otp(m)) continue;
+        const auto kind = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
+        const auto it =
+            std::find_if(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == kind; });
+        if (it != ids.end()) {
+            w.menu_dest[m] = w.code_dest[m] = masked(*it);
+        } else {
+            const Identifier shape =
+                kind == IdentifierKind::Email
+                    ? Identifier{kind, std::string("x@") + initials[r[5] % initials.size()] + ".x"}
+                    : Identifier{kind, "+10000000000"};
+            w.code_dest[m] = fake_mask(shape, r, initials);
+        }
+    }
+}
+
 }  // namespace
 
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
@@ -106,11 +129,25 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         for (const auto& id : ids)
             if (id.kind == IdentifierKind::Email) initials.push_back(id.value.front());
     if (initials.empty()) initials = "abcdefghijklmnopqrstuvwxyz";
+    const Mac r = keyed(key, "mask", user);
 
-    // Rendezvous hashing: the real user with the highest keyed score for this name is copied.
     const bool keys_enabled = std::find(enabled.begin(), enabled.end(), Method::SecurityKey) != enabled.end();
     const std::vector<std::string> no_keys;
     const auto& with_keys = keys_enabled ? key_users : no_keys;
+
+    // A user the map names (or who has keys) walks their own mapping: the methods and masked destinations a
+    // real user mapped the same way is shown. Copying anyone else's would tell a name whose identity the
+    // pool does not know from a pool member mapped alike.
+    const auto& own_ids = identities.lookup(user);
+    const bool own_key = std::find(with_keys.begin(), with_keys.end(), user) != with_keys.end();
+    if (!own_ids.empty() || own_key) {
+        DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
+        if (own.remembers) own.model = canonical_key(own_ids.front());
+        fill_destinations(own, own_ids, r, initials, [](const Identifier& id) { return mask(id); });
+        return own;
+    }
+
+    // Rendezvous hashing: the real user with the highest keyed score for this name is copied.
     std::vector<std::string> candidates;
     for (const auto& [u, ids] : identities.entries()) candidates.push_back(u);
     candidates.insert(candidates.end(), with_keys.begin(), with_keys.end());
@@ -140,24 +177,8 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
     }
 
     if (best.remembers) best.model = canonical_key(model_ids->front());
-
-    const Mac r = keyed(key, "mask", user);
-    for (auto m : best.offered) {
-        if (!is_otp(m)) continue;
-        const auto kind = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
-        const auto it = std::find_if(model_ids->begin(), model_ids->end(),
-                                     [&](const Identifier& i) { return i.kind == kind; });
-        if (it != model_ids->end()) {
-            best.menu_dest[m] = best.code_dest[m] = fake_mask(*it, r, initials);
-        } else {
-            // The pool names the destination only in the code prompt; its masks: "a***@e***", "+*******0123".
-            const Identifier shape =
-                kind == IdentifierKind::Email
-                    ? Identifier{kind, std::string("x@") + initials[r[5] % initials.size()] + ".x"}
-                    : Identifier{kind, "+10000000000"};
-            best.code_dest[m] = fake_mask(shape, r, initials);
-        }
-    }
+    fill_destinations(best, *model_ids, r, initials,
+                      [&](const Identifier& id) { return fake_mask(id, r, initials); });
     return best;
 }
 
@@ -210,8 +231,12 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
             log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
         }
     }
-    const DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
-                                       ctx_.runtime->identities, key_users, !cfg().claim.empty());
+    DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
+                                 ctx_.runtime->identities, key_users, !cfg().claim.empty());
+    // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
+    if (walk.offered.empty())
+        throw Finish{Outcome::AuthErr, kNoMethodAvailable,
+                     "no enabled method for this mapping (" + reason + ")"};
     unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either.
     const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
@@ -232,8 +257,17 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
                                                        : PoolStep::Choose;
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
-    // too, or the first screen would tell. What is typed is never used.
+    // too, or the first screen would tell. What is typed goes nowhere; only its mask is shown, below.
     if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) (void)ask_identifier();
+    // Beside a typed identifier a real menu names its mask for its kind and no other destination
+    // (destination_for), and the pool's code prompt names it too.
+    if (typed_ && known_.empty())
+        for (const auto m : {Method::EmailOtp, Method::SmsOtp}) {
+            if (typed_->kind == (m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone))
+                walk.menu_dest[m] = walk.code_dest[m] = mask(*typed_);
+            else
+                walk.menu_dest.erase(m);
+        }
     // A real user with one code method is offered the code before the pool is asked (code_offer.hpp),
     // unless the identifier question came first.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)

@@ -30,6 +30,9 @@ using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
 
+// The audit reason of a walk for a mapped identity the user pool does not know.
+constexpr const char* kUnknownToPool = "identity unknown to the user pool";
+
 }  // namespace
 
 namespace {
@@ -277,6 +280,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     std::vector<Method> pool_offers;
     std::string prefix;
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
+    bool pool_unknown = false;  // the pool does not know the mapped identity; a local key is still there
     if (ident) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -316,17 +320,20 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 log_line(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
                          loggable(e.message(), 200).c_str());
             if (unknown_to_pool && chosen_first) forget_factors(*ident);
-            if (unknown_to_pool && credentials_.empty()) {
-                if (unknown_user_ == UnknownUser::Ignore)
-                    throw Finish{Outcome::Ignore, "",
-                                 "identity unknown to the user pool (ignored: unknown_user)"};
-                // After a remembered menu the person has chosen already: the walk goes on from the choice.
-                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
-                      "identity unknown to the user pool", true);
-            }
-            ident.reset();
+            if (unknown_to_pool && credentials_.empty() && unknown_user_ == UnknownUser::Ignore)
+                throw Finish{Outcome::Ignore, "",
+                             "identity unknown to the user pool (ignored: unknown_user)"};
+            // After a remembered menu the person has chosen already: the walk goes on from the choice.
+            if (unknown_to_pool && (credentials_.empty() || chosen_first))
+                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods, kUnknownToPool,
+                      true);
+            // With a local key the menu is what a pool member mapped alike sees (the key and the methods the
+            // map allows): a menu of the key alone would tell that the pool does not know the identity.
+            pool_unknown = unknown_to_pool;
+            if (pool_unknown) pool_offers = pool_methods;
+            if (!unknown_to_pool) ident.reset();
         }
-        if (ident) {
+        if (ident && !pool_unknown) {
             if (step.challenge == "SELECT_CHALLENGE") {
                 for (auto m : pool_methods)
                     if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
@@ -372,6 +379,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
     if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
+    // A pool method chosen for an identity the pool does not know: the walk goes on from the choice.
+    if (pool_unknown) decoy({chosen}, kUnknownToPool, true);
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
     // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks
