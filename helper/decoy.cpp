@@ -234,9 +234,7 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
                                  ctx_.runtime->identities, key_users, !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
-    if (walk.offered.empty())
-        throw Finish{Outcome::AuthErr, kNoMethodAvailable,
-                     "no enabled method for this mapping (" + reason + ")"};
+    if (walk.offered.empty()) throw Finish{Outcome::AuthErr, kNoMethodAvailable, reason};
     unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either.
     const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};

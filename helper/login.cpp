@@ -30,9 +30,6 @@ using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
 
-// The audit reason of a walk for a mapped identity the user pool does not know.
-constexpr const char* kUnknownToPool = "identity unknown to the user pool";
-
 }  // namespace
 
 namespace {
@@ -325,8 +322,8 @@ void Session::authenticate(const std::vector<Method>& methods) {
                              "identity unknown to the user pool (ignored: unknown_user)"};
             // After a remembered menu the person has chosen already: the walk goes on from the choice.
             if (unknown_to_pool && (credentials_.empty() || chosen_first))
-                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods, kUnknownToPool,
-                      true);
+                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
+                      "identity unknown to the user pool", true);
             // With a local key the menu is what a pool member mapped alike sees (the key and the methods the
             // map allows): a menu of the key alone would tell that the pool does not know the identity.
             pool_unknown = unknown_to_pool;
@@ -379,8 +376,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
     if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
-    // A pool method chosen for an identity the pool does not know: the walk goes on from the choice.
-    if (pool_unknown) decoy({chosen}, kUnknownToPool, true);
+    // A pool method chosen for an identity the pool does not know: the walk goes on from the choice, after
+    // the wait a member's answer to it takes.
+    if (pool_unknown) {
+        LatencyWalk().pause(PoolStep::Choose, chosen_at);
+        decoy({chosen}, "identity unknown to the user pool", true);
+    }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
     // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks
