@@ -1,5 +1,5 @@
-// The walk of a login that cannot succeed (a user without an identity or key), shaped like a real user's so
-// that neither its screens, its ending nor its timing tell who is enrolled.
+// The shape of the walk of a login that cannot succeed (login/unknown_user.cpp): a real user's, so that
+// neither its screens, its ending nor its timing tell who is enrolled.
 #pragma once
 
 #include <map>

@@ -1,6 +1,6 @@
 // Proving who the person is: the request, the limits, the account and the offer of methods. Each method is in
 // helper/login/ (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, menu.cpp, binding.cpp);
-// the walk an unknown user takes is in decoy.cpp.
+// the walk an unknown user takes is in login/unknown_user.cpp.
 #include <pwd.h>
 #include <syslog.h>
 
@@ -257,7 +257,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (!pool_methods.empty()) ident = resolve_identity();
     // Codes go only to destinations the identity map names: a pool account may also hold an address or number
     // the admin never mapped to this local account. So the menu is the same at the first login as at a
-    // remembered one (remembered_menu) and as the decoy of an account mapped alike (decoy.cpp).
+    // remembered one (remembered_menu) and as the decoy of an account mapped alike (login/unknown_user.cpp).
     if (!known_.empty() && !has_kind(known_, IdentifierKind::Username))
         std::erase_if(pool_methods, [&](Method m) {
             return (m == Method::EmailOtp && !has_kind(known_, IdentifierKind::Email)) ||
