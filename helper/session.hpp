@@ -2,6 +2,7 @@
 // (codes through the user pool, local security keys), and ending with one verdict.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -69,6 +70,13 @@ class Session {
     std::optional<Identifier> ask_identifier();  // nullopt: the answer can only be sshd's stand-in
     Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
                 const std::string& prefix);
+    // The one menu loop (menu.cpp), for a real login and the unknown user's walk alike: `destination` says
+    // what the menu shows beside a method, `try_key` tries a local key in the chosen place (true: the person
+    // is verified; false: no key answered, the menu goes on without it; any other answer ends the login).
+    std::optional<Method> choose_method(std::vector<Method>& offered, std::string& prefix,
+                                        const std::function<std::string(Method)>& destination,
+                                        const std::function<bool()>& try_key);
+    // ... with the account's own destinations and enrolled keys (key_login).
     std::optional<Method> choose_method(std::vector<Method>& offered, std::string& prefix);
     std::string destination_for(Method m) const;
     void load_credentials();
@@ -90,7 +98,7 @@ class Session {
     void forget_factors(const Identifier& ident);
     bool decoy_remembered(const std::string& model);
     void decoy_remember(const std::vector<Method>& offered);
-    // decoy.cpp: the walk of a user without identity or key
+    // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
     // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
