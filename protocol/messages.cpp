@@ -98,7 +98,7 @@ constexpr const char* kControlReload = "reload";
 
 MalformedMessage::MalformedMessage(wire::Type type, const std::string& fault)
     : wire::ProtocolError(std::string("malformed ") + type_name(type) + ": " + fault),
-      reason_(std::string("malformed ") + type_name(type) + ": " + fault) {}
+      detail_(std::string(type_name(type)) + ": " + fault) {}
 
 const char* type_name(wire::Type t) noexcept {
     switch (t) {

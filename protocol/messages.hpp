@@ -20,15 +20,17 @@
 namespace pp::protocol {
 
 // A message that cannot be what it says it is. A wire::ProtocolError, so a client that refused the helper's
-// malformed message fails as for any broken protocol; reason() names the message and the fault, for an
-// audit line (no field value is in it).
+// malformed message fails as for any broken protocol. No field's value is in the texts, only its name.
 class MalformedMessage : public wire::ProtocolError {
   public:
     MalformedMessage(wire::Type type, const std::string& fault);
-    [[nodiscard]] const std::string& reason() const noexcept { return reason_; }
+    // The message and the fault ("begin: unknown unknown_user value"), for an audit line.
+    [[nodiscard]] const std::string& detail() const noexcept { return detail_; }
+    // "malformed " and the detail: what() says the same.
+    [[nodiscard]] std::string reason() const { return "malformed " + detail_; }
 
   private:
-    std::string reason_;
+    std::string detail_;
 };
 
 // The name of a message type in reasons and traces ("begin", "assertion request", …).
