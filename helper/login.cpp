@@ -36,12 +36,10 @@ namespace {
 
 // The stack's unknown_user= argument, carried in Begin, wins over the helper's setting: only the stack knows
 // whether a password module follows.
-UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured) {
-    const auto v = begin.get_u32(wire::Tag::UnknownUser);
-    if (!v) return configured;
-    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Ignore)) return UnknownUser::Ignore;
-    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Fail)) return UnknownUser::Fail;
-    throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
+// (An unknown value never gets here: protocol::Begin::decode refuses it before admission.)
+UnknownUser unknown_user_for(const protocol::Begin& begin, UnknownUser configured) {
+    if (!begin.unknown_user) return configured;
+    return *begin.unknown_user == wire::UnknownUser::Ignore ? UnknownUser::Ignore : UnknownUser::Fail;
 }
 
 }  // namespace
@@ -153,7 +151,7 @@ void Session::settle_limits(Outcome outcome) {
     holds_try_ = false;
 }
 
-void Session::login(const wire::Message& begin) {
+void Session::login(const protocol::Begin& begin) {
     read_identity_fields(begin);
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};

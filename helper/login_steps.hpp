@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "session.hpp"
 #include "text.hpp"
 #include "wire.hpp"

@@ -17,6 +17,7 @@
 #include "identifiers.hpp"
 #include "login.hpp"
 #include "messages.hpp"
+#include "person_texts.hpp"
 #include "pool_types.hpp"
 #include "verdict.hpp"
 #include "wire.hpp"
@@ -49,21 +50,22 @@ class Session {
     const Config& cfg() const { return ctx_.runtime->config; }
     // How long a security key waits for a touch, from the configuration.
     std::uint32_t touch_timeout_ms() const;
-    void read_identity_fields(const wire::Message& m);
-    void admit(const wire::Message& first);
+    void read_identity_fields(const protocol::Begin& begin);
+    // Takes this connection's slot (admission.hpp); rhost: a login's, empty for anything else.
+    void admit(const std::string& rhost);
     // Ends a management request the caller may make (CallerAuthority, manage/manage.cpp) with success.
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
     // Keeps a proof of the person; the login ends with it (login.cpp).
     void proven(std::variant<Verified, Verdict> result);
 
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
-    void begin_test_login(const wire::Message& begin);
+    void begin_test_login(const protocol::Begin& begin);
     void trace(const std::string& step) const;
     void trace_policy(const std::vector<Method>& methods) const;
     void trace_bound(const Identifier& ident, std::string_view sub) const;
 
     // login.cpp: proving who the person is
-    void login(const wire::Message& begin);
+    void login(const protocol::Begin& begin);
     void authorize_caller();
     void authenticate(const std::vector<Method>& methods);
     std::optional<Identifier> resolve_identity();
@@ -111,11 +113,11 @@ class Session {
 
     // manage/: enrolling, listing, renaming, removing and importing security keys (local_keys.cpp), the
     // user pool's passkeys (pool_passkeys.cpp), and the dispatch (manage.cpp)
-    void manage(const wire::Message& request);
+    void manage(const protocol::Manage& request);
     void enroll(CredentialStore& store, const std::string& nickname);
     void list(const CredentialStore& store);
-    void import(CredentialStore& store, const wire::Message& request);
-    void manage_pool_passkeys(const std::string& op, const wire::Message& request);
+    void import(CredentialStore& store, const protocol::Manage& request);
+    void manage_pool_passkeys(const protocol::Manage& request);
     std::vector<Method> self_enrol_proof();
     void check_credential_status(wire::DeviceStatus status);
 

@@ -98,12 +98,11 @@ void Session::list(const CredentialStore& store) {
     succeed(text, "listed");
 }
 
-void Session::import(CredentialStore& store, const wire::Message& request) {
-    const std::string rp(request.get_or(wire::Tag::RpId, ""));
+void Session::import(CredentialStore& store, const protocol::Manage& request) {
+    const std::string& rp = request.rp_id;
     if (!RpId::valid(rp)) throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
     std::vector<std::string> problems;
-    const auto creds =
-        parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);
+    const auto creds = parse_pam_u2f_authfile(request.import_data, rp, std::time(nullptr), problems);
     std::size_t added = 0;
     for (const auto& c : creds) {
         if (!valid_local_user(c.user)) {

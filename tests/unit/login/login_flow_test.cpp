@@ -2,8 +2,8 @@
 // (flow_harness.hpp): every method (codes right, wrong and too many; the pool's passkey; a local key's
 // answers), the menu, the unknown user's walk beside a real user failing the same way, the backoff and the
 // send limits met mid-flow, and the pool's outage. Each test asserts how the login ended (outcome, the
-// person's text from messages.hpp, the audit line's method and reason), what the person was shown, and what
-// the pool was asked.
+// person's text from person_texts.hpp, the audit line's method and reason), what the person was shown, and
+// what the pool was asked.
 //
 // The local accounts are Debian's fixed system accounts (daemon, bin: base-passwd), so no user database is
 // faked; "nosuchuser-flowtest" is no account.
@@ -16,7 +16,7 @@
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
 #include "login/key_status.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "software_authenticator.hpp"
 
 namespace pp::helper::test {
