@@ -1,8 +1,6 @@
 #include "credential_store.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +17,9 @@
 #include "identifiers.hpp"
 #include "key_verification.hpp"
 #include "rp_id.hpp"
+#include "store_lock.hpp"
 #include "text.hpp"
 #include "trusted_file.hpp"
-#include "unique_fd.hpp"
 
 namespace pp::helper {
 namespace {
@@ -35,8 +33,6 @@ constexpr std::string_view kRecordVersionUv = "v2";
 constexpr std::size_t kRecordFieldsUv = 11;
 // Generous for kMaxCredentialsPerUser records of the largest size, small enough to read on every login.
 constexpr std::size_t kMaxFileBytes = 512 * 1024;
-// '~' cannot occur in a user name, so the lock file never shadows an account's file.
-constexpr std::string_view kLockName = "~lock";
 // The signature counters and times of last use, updated in place on every login (counter_journal.hpp). The
 // counter in a credential's record is the one it was enrolled or imported with, or the last one stored before
 // the journal existed: the journal's entry, when there is one, only ever raises it.
@@ -287,28 +283,6 @@ void write_user_file(const std::string& path, const UserFile& file) {
     }
     write_file_atomically(path, text);
 }
-
-// Held around every read-modify-write: concurrent logins (record_use) and management commands, in this
-// process or another, would otherwise overwrite each other's changes. flock locks belong to the open file
-// description, so each holder opens its own.
-class StoreLock {
-  public:
-    explicit StoreLock(const std::string& dir) {
-        check_trusted_directory(dir);
-        const std::string path = dir + "/" + std::string(kLockName);
-        fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
-        if (!fd_) file_fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
-        struct stat st {};
-        if (::fstat(fd_.get(), &st) != 0) file_fail(path, std::strerror(errno));
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0) file_fail(path, "not a regular file owned by root");
-        while (::flock(fd_.get(), LOCK_EX) != 0) {
-            if (errno != EINTR) file_fail(path, std::strerror(errno));
-        }
-    }
-
-  private:
-    UniqueFd fd_;
-};
 
 struct DirCloser {
     void operator()(DIR* d) const noexcept { ::closedir(d); }
