@@ -116,11 +116,11 @@ std::optional<Int> parse_decimal(std::string_view text) {
 }
 
 // Why a credential may not be stored, or nullopt when it may. Shared by add() and load(), so nothing is
-// written that would later be read back as corrupt.
+// written that would later be read back as corrupt. The relying-party id needs no check here: an RpId is
+// valid by construction, and parse_record refuses a record whose id is not.
 std::optional<std::string> record_problem(const StoredCredential& c) {
     if (c.cred_id.empty() || c.cred_id.size() > kMaxCredentialIdBytes) return "credential id length";
     if (c.public_key.size() != public_key_size(c.alg)) return "public key length does not fit the algorithm";
-    if (!RpId::valid(c.rp_id)) return "invalid relying-party id";
     if (!valid_nickname(c.nickname)) return "invalid nickname";
     if (c.created < 0 || c.last_used < 0) return "negative timestamp";
     return std::nullopt;
@@ -128,7 +128,7 @@ std::optional<std::string> record_problem(const StoredCredential& c) {
 
 std::string format_record(const StoredCredential& c) {
     std::vector<std::string> fields{base64url_encode(c.cred_id),    std::to_string(cose_number(c.alg)),
-                                    base64url_encode(c.public_key), c.rp_id,
+                                    base64url_encode(c.public_key), c.rp_id.str(),
                                     std::to_string(c.created),      std::to_string(c.last_used),
                                     std::to_string(c.counter),      std::string(c.uv ? "1" : "0")};
     if (c.uv_required) fields.emplace_back("1");
@@ -173,8 +173,6 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         uv_required = fields[9] == "1";
         fields.erase(fields.begin() + 9);
     }
-    StoredCredential c;
-    c.user = user;
     auto cred_id = base64url_decode(fields[1]);
     // A plain flag rather than an optional: GCC's -O2 flow analysis misreads the optional as uninitialised.
     const bool alg_known = fields[2] == "-7" || fields[2] == "-8";
@@ -198,11 +196,14 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         why = "bad user-verification flag";
     else if (!nickname)
         why = "bad escape in nickname";
+    else if (!RpId::valid(fields[4]))
+        why = "invalid relying-party id";
     if (!why.empty()) return std::nullopt;
+    StoredCredential c{RpId(fields[4])};
+    c.user = user;
     c.cred_id = std::move(*cred_id);
     c.alg = alg_value;
     c.public_key = std::move(*public_key);
-    c.rp_id = std::string(fields[4]);
     c.created = *created;
     c.last_used = *last_used;
     c.counter = *counter;
