@@ -25,12 +25,11 @@ const std::vector<StoredCredential>& enrolled() {
     static const std::vector<StoredCredential> credentials = [] {
         std::vector<StoredCredential> out;
         for (const auto alg : {KeyAlgorithm::Es256, KeyAlgorithm::EdDsa}) {
-            StoredCredential c;
+            StoredCredential c{pp::RpId(std::string(pp::fuzz::kRpId))};
             c.user = "alice";
             c.cred_id = alg == KeyAlgorithm::Es256 ? "fuzz-credential-es256" : "fuzz-credential-eddsa";
             c.alg = alg;
             c.public_key = pp::fuzz::raw_public_key(alg);
-            c.rp_id = std::string(pp::fuzz::kRpId);
             c.nickname = "fuzz key";
             out.push_back(std::move(c));
         }

@@ -383,11 +383,10 @@ TEST(LoginFlow, ThePoolsPasskeyRefusedOrAbsent) {
 class LocalKey {
   public:
     LocalKey(const FlowHarness& h, std::uint32_t stored_counter) {
-        StoredCredential c;
+        StoredCredential c{pp::RpId(h.config().security_key.rp_id)};
         c.user = "bin";
         c.cred_id = cred_id_;
         c.public_key = key_.raw_public_key();
-        c.rp_id = h.config().security_key.rp_id;
         c.nickname = "my key";
         c.created = 1;
         c.counter = stored_counter;
