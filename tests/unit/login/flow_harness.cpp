@@ -18,10 +18,13 @@ namespace {
 
 constexpr std::int64_t kMiB = 1024 * 1024;
 
-// The Runtime owns its client; the test keeps the fake pool to script and inspect it.
+// The Runtime owns its client; the test keeps the fake pool to script and inspect it. Both hold it: the
+// process-wide pool warm-up (pool_warm_up.cpp) starts once, at the first test that reaches the pool, and its
+// thread holds that test's Runtime and may fetch the key set through it after the test and its harness
+// are gone (seen as a rare SEGFAULT of a later test under load).
 class PoolRef final : public cognito::PoolApi {
   public:
-    explicit PoolRef(cognito::PoolApi& pool) : pool_(pool) {}
+    explicit PoolRef(std::shared_ptr<cognito::PoolApi> pool) : held_(std::move(pool)), pool_(*held_) {}
     cognito::Step initiate_user_auth(std::string_view u, std::optional<std::string_view> p,
                                      cognito::Deadline d, const cognito::UserContext& c) override {
         return pool_.initiate_user_auth(u, p, d, c);
@@ -50,6 +53,7 @@ class PoolRef final : public cognito::PoolApi {
     }
 
   private:
+    std::shared_ptr<cognito::PoolApi> held_;
     cognito::PoolApi& pool_;
 };
 
@@ -133,7 +137,7 @@ FlowHarness::FlowHarness(const std::string& config, const std::string& identitie
     runtime_->identities = IdentityMap::parse(identities, "identities");
     runtime_->client = std::make_unique<PoolRef>(pool_);
     runtime_->verifier = std::make_unique<cognito::TokenVerifier>(
-        kIssuer, kClientId, [this](cognito::Deadline d) { return pool_.fetch_jwks(d); });
+        kIssuer, kClientId, [pool = pool_](cognito::Deadline d) { return pool->fetch_jwks(d); });
 }
 
 FlowHarness::~FlowHarness() = default;

@@ -48,7 +48,7 @@ class FlowHarness {
     FlowHarness(const FlowHarness&) = delete;
     FlowHarness& operator=(const FlowHarness&) = delete;
 
-    FakePool& pool() { return pool_; }
+    FakePool& pool() { return *pool_; }
     RateLimits& limits() { return limits_; }
     const Config& config() const { return runtime_->config; }
     const TestDir& dir() const { return dir_; }
@@ -60,7 +60,9 @@ class FlowHarness {
 
   private:
     TestDir dir_;
-    FakePool pool_;
+    // Shared with the Runtime, which the helper's pool warm-up thread (pool_warm_up.cpp) keeps alive past
+    // this harness: the thread may fetch the key set after the test has ended.
+    std::shared_ptr<FakePool> pool_ = std::make_shared<FakePool>();
     std::shared_ptr<Runtime> runtime_;
     RateLimits limits_;
     Admission admission_;
