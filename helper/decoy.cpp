@@ -126,10 +126,13 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
 
     // A user the map names (or who has keys) walks their own mapping: the methods and masked destinations a
     // real user mapped the same way is shown. Copying anyone else's would tell a name whose identity the
-    // pool does not know from a pool member mapped alike.
+    // pool does not know from a pool member mapped alike. The mapping counts only where the real login reads
+    // it, when a pool method is enabled: under a policy of keys alone a mapped user without a key is a user
+    // without identity or key, and walks as a key holder whose key is absent, like a name that is nobody.
     const auto& own_ids = identities.lookup(user);
     const bool own_key = std::find(with_keys.begin(), with_keys.end(), user) != with_keys.end();
-    if (!own_ids.empty() || own_key) {
+    const bool pool_enabled = std::any_of(enabled.begin(), enabled.end(), is_pool_method);
+    if ((!own_ids.empty() && pool_enabled) || own_key) {
         DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
         if (own.remembers) own.model = canonical_key(own_ids.front());
         fill_destinations(own, own_ids, r, initials, [](const Identifier& id) { return mask(id); });

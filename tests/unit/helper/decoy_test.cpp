@@ -170,6 +170,22 @@ TEST(Decoy, AMappedUserWithoutAnEnabledMethodIsOfferedNothing) {
     }
 }
 
+// Under a policy of keys alone the real login never reads the map: a mapped user without a key walks as
+// every user without identity or key does, the walk of a key holder whose key is absent, not "no method",
+// which would tell that this user has no key.
+TEST(Decoy, AMappedUserWithoutAKeyUnderKeysAloneWalksAsAKeyHolder) {
+    const auto m = IdentityMap::parse("dave dave@example.com\nalice +15555550123\n", "identities");
+    for (int round = 0; round < 20; ++round) {
+        const std::string key(32, static_cast<char>('a' + round));
+        EXPECT_EQ(shape_decoy(key, "dave", {Method::SecurityKey}, m, {}, false).offered,
+                  std::vector<Method>{Method::SecurityKey})
+            << round;
+        EXPECT_EQ(shape_decoy(key, "dave", {Method::SecurityKey}, m, {"alice"}, false).offered,
+                  std::vector<Method>{Method::SecurityKey})
+            << round;
+    }
+}
+
 TEST(Decoy, KeyOnlyUsersAreCopiedWhereKeysAreEnabled) {
     const IdentityMap none;
     const auto w = shape_decoy(kKey, "x", kCodesAndKeys, none, {"keyonly"}, false);
