@@ -19,7 +19,9 @@
 #include "base64.hpp"
 #include "channel.hpp"
 #include "credential_table.hpp"
+#include "defaults.hpp"
 #include "helper_connection.hpp"
+#include "messages.hpp"
 #include "relay.hpp"
 #include "rp_id.hpp"
 #include "terminal_asker.hpp"
@@ -37,9 +39,9 @@ constexpr int kExitUsage = 2;
 constexpr int kExitUnavailable = 3;
 constexpr int kExitNoAccount = 4;
 
-constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
+constexpr const char* kDefaultSocket = pp::protocol::kSocketPath;
 // The longest wait for any one message from the helper; the helper bounds each step (a touch, a prompt).
-constexpr std::chrono::seconds kHelperTimeout{120};
+constexpr auto kHelperTimeout = pp::protocol::kClientWait;
 // An authfile has one line per user; the whole text travels in one message of at most 32 KiB.
 constexpr std::size_t kMaxImport = 30 * 1024;
 
@@ -264,9 +266,9 @@ void refuse_option(const std::optional<std::string>& given, const char* option, 
 }
 
 // The Manage request for the command line, or a UsageError.
-pp::wire::Message request_for(const Invocation& inv) {
-    using pp::wire::Tag;
-    pp::wire::Message m(pp::wire::Type::Manage);
+pp::protocol::Manage request_for(const Invocation& inv) {
+    using Op = pp::protocol::Manage::Op;
+    pp::protocol::Manage m;
     const std::string& cmd = inv.command;
     if (cmd != "import") refuse_option(inv.rp_id, "--rp-id", cmd);
     if (cmd != "enroll") refuse_option(inv.name, "--name", cmd);
@@ -278,35 +280,41 @@ pp::wire::Message request_for(const Invocation& inv) {
 
     if (cmd == "enroll") {
         expect_operands(inv, 0, "enroll [--user USER] [--name NICKNAME]");
-        m.add(Tag::Op, "enroll").add(Tag::User, target());
+        m.op = Op::Enroll;
+        m.user = target();
         if (inv.name) {
             check_text("the nickname", *inv.name);
-            m.add(Tag::Text, *inv.name);
+            m.text = *inv.name;
         }
     } else if (cmd == "list") {
         expect_operands(inv, 0, "list [--user USER]");
-        m.add(Tag::Op, "list").add(Tag::User, target());
+        m.op = Op::List;
+        m.user = target();
     } else if (cmd == "rename") {
         expect_operands(inv, 2, "rename ID NEW-NAME [--user USER]");
         check_text("the new name", inv.operands[1]);
-        m.add(Tag::Op, "rename")
-            .add(Tag::User, target())
-            .add(Tag::CredId, credential_id(inv.operands[0]))
-            .add(Tag::Text, inv.operands[1]);
+        m.op = Op::Rename;
+        m.user = target();
+        m.cred_id = credential_id(inv.operands[0]);
+        m.text = inv.operands[1];
     } else if (cmd == "remove") {
         expect_operands(inv, 1, "remove ID [--user USER]");
-        m.add(Tag::Op, "remove").add(Tag::User, target()).add(Tag::CredId, credential_id(inv.operands[0]));
+        m.op = Op::Remove;
+        m.user = target();
+        m.cred_id = credential_id(inv.operands[0]);
     } else if (cmd == "pool-register") {
         expect_operands(inv, 0, "pool-register [--user USER]");
-        m.add(Tag::Op, "pool-register").add(Tag::User, target());
+        m.op = Op::PoolRegister;
+        m.user = target();
     } else if (cmd == "pool-list") {
         expect_operands(inv, 0, "pool-list [--user USER]");
-        m.add(Tag::Op, "pool-list").add(Tag::User, target());
+        m.op = Op::PoolList;
+        m.user = target();
     } else if (cmd == "pool-delete") {
         expect_operands(inv, 1, "pool-delete ID [--user USER]");
-        m.add(Tag::Op, "pool-delete")
-            .add(Tag::User, target())
-            .add(Tag::CredId, pool_credential_id(inv.operands[0]));
+        m.op = Op::PoolDelete;
+        m.user = target();
+        m.cred_id = pool_credential_id(inv.operands[0]);
     } else if (cmd == "import") {
         expect_operands(inv, 1, "import FILE --rp-id ORIGIN");
         refuse_option(inv.user, "--user", cmd);
@@ -315,10 +323,10 @@ pp::wire::Message request_for(const Invocation& inv) {
         if (!pp::RpId::valid(*inv.rp_id))
             throw UsageError("--rp-id must be 1 to 128 of letters, digits and :/._-");
         // The file names the accounts; User is who asks, which the helper checks like any request.
-        m.add(Tag::Op, "import")
-            .add(Tag::User, invoking_user())
-            .add(Tag::RpId, *inv.rp_id)
-            .add(Tag::ImportData, read_import_file(inv.operands[0]));
+        m.op = Op::Import;
+        m.user = invoking_user();
+        m.rp_id = *inv.rp_id;
+        m.import_data = read_import_file(inv.operands[0]);
     } else if (cmd.empty()) {
         throw UsageError("no command given");
     } else {
@@ -360,7 +368,7 @@ pp::cli::TestLogin test_login_for(const Invocation& inv) {
 
 int run(const Invocation& inv) {
     if (inv.command == "test-login") return pp::cli::run_test_login(test_login_for(inv));
-    const pp::wire::Message request = request_for(inv);
+    const pp::wire::Message request = request_for(inv).encode();
     pp::cli::TerminalAsker asker;
     pp::client::Verdict verdict;
     try {

@@ -7,7 +7,9 @@
 #include <iostream>
 
 #include "channel.hpp"
+#include "defaults.hpp"
 #include "helper_connection.hpp"
+#include "messages.hpp"
 #include "relay.hpp"
 #include "result_mapping.hpp"
 #include "terminal_asker.hpp"
@@ -22,7 +24,7 @@ constexpr int kExitUnavailable = 3;
 constexpr int kExitNoAccount = 4;
 
 // As long as the module's default wait: the helper bounds each step itself (login_timeout).
-constexpr std::chrono::seconds kHelperTimeout{120};
+constexpr auto kHelperTimeout = protocol::kClientWait;
 
 void step(const std::string& text) {
     // Flushed at once: the person's prompts go to the terminal, and each step must show before the prompt
@@ -52,19 +54,18 @@ int run_test_login(const TestLogin& request) {
         "test-login: " + request.user + ", service " + request.service + ", " +
         (request.rhost.empty() ? "local login (no remote host)" : "login from remote host " + request.rhost));
 
-    wire::Message begin(wire::Type::Begin);
-    begin.add(wire::Tag::User, request.user)
-        .add(wire::Tag::Service, request.service)
-        .add(wire::Tag::Rhost, request.rhost)
-        .add(wire::Tag::TestLogin, 1u);
-    if (request.unknown_user)
-        begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*request.unknown_user));
+    protocol::Begin begin;
+    begin.user = request.user;
+    begin.service = request.service;
+    begin.rhost = request.rhost;
+    begin.unknown_user = request.unknown_user;
+    begin.test_login = true;
     TerminalAsker asker;
     client::Verdict verdict;
     try {
         auto helper = client::HelperConnection::open(request.socket, kHelperTimeout);
         step("connected to the helper at " + request.socket + " (root owns the socket and runs the helper)");
-        verdict = client::relay(helper, begin, asker, {},
+        verdict = client::relay(helper, begin.encode(), asker, {},
                                 [](std::string_view text) { step("helper: " + std::string(text)); });
     } catch (const client::HelperUnavailable& e) {
         return unavailable(e.what());

@@ -1,6 +1,9 @@
 #include "relay.hpp"
 
+#include <variant>
+
 #include "channel.hpp"
+#include "messages.hpp"
 #include "security_key.hpp"
 
 namespace pp::client {
@@ -20,6 +23,11 @@ void send_reply(HelperConnection& helper, const wire::Message& m) {
     }
 }
 
+template <class... Replies>
+void send_reply(HelperConnection& helper, const std::variant<Replies...>& reply) {
+    std::visit([&](const auto& r) { send_reply(helper, r.encode()); }, reply);
+}
+
 }  // namespace
 
 Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& asker, const RelayTrace& trace,
@@ -35,62 +43,55 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
         const wire::Message msg = helper.receive();
         switch (msg.type()) {
             case wire::Type::Started: {
-                // Only the first, and only in the helper's form: the id goes into log lines as it is.
-                const auto id = msg.get_or(wire::Tag::LoginId, "");
-                if (!v.login_id.empty() || !wire::valid_login_id(id))
-                    throw wire::ProtocolError("malformed login id from the helper");
-                v.login_id = std::string(id);
+                // Only the first; the decoder takes the id only in the helper's form (it goes into log
+                // lines).
+                if (!v.login_id.empty()) throw wire::ProtocolError("malformed login id from the helper");
+                v.login_id = protocol::Started::decode(msg).login_id;
                 note("login started");
                 break;
             }
             case wire::Type::Prompt: {
-                const bool echo = msg.get_u32(wire::Tag::Style).value_or(0) ==
-                                  static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
+                const auto prompt = protocol::Prompt::decode(msg);
+                const bool echo = prompt.style == wire::PromptStyle::EchoOn;
                 note(echo ? "prompt (echo on) relayed" : "prompt (echo off) relayed");
-                auto reply = asker.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
+                auto reply = asker.ask(prompt.text, echo);
                 if (reply.status != Asker::Status::Ok) {
                     note(reply.status == Asker::Status::Cancelled ? "cancel sent: the person cancelled"
                                                                   : "cancel sent: the conversation failed");
-                    wire::Message cancel(wire::Type::Cancel);
-                    cancel.add(wire::Tag::Outcome,
-                               static_cast<std::uint32_t>(reply.status == Asker::Status::Cancelled
-                                                              ? wire::Outcome::Abort
-                                                              : wire::Outcome::ConvErr));
                     // The helper answers a Cancel with a Result, so the outcome is audited in one place.
-                    send_reply(helper, cancel);
+                    send_reply(helper, protocol::Cancel{reply.status == Asker::Status::Cancelled
+                                                            ? wire::Outcome::Abort
+                                                            : wire::Outcome::ConvErr}
+                                           .encode());
                     break;
                 }
-                wire::Message answer(wire::Type::Answer);
-                answer.add(wire::Tag::Text, reply.text.view());
-                send_reply(helper, answer);
+                send_reply(helper, protocol::Answer{std::move(reply.text)}.encode());
                 note("answer sent");
                 break;
             }
             case wire::Type::KeyRequest:
                 note("key request relayed");
-                send_reply(helper, get_assertion(msg, asker));
+                send_reply(helper, get_assertion(protocol::AssertionRequest::decode(msg), asker));
                 note("assertion sent");
                 break;
             case wire::Type::CredentialRequest:
                 note("credential request relayed");
-                send_reply(helper, make_credential(msg, asker));
+                send_reply(helper, make_credential(protocol::CredentialRequest::decode(msg), asker));
                 note("credential sent");
                 break;
             case wire::Type::Listing:
-                for (const auto r : msg.all(wire::Tag::Record)) v.records.emplace_back(r);
+                for (auto& r : protocol::Listing::decode(msg).records) v.records.push_back(std::move(r));
                 break;
             case wire::Type::Trace:
                 if (!tracer) throw wire::ProtocolError("a test login's step sent to a login");
-                tracer(msg.get_or(wire::Tag::Text, ""));
+                tracer(protocol::Trace::decode(msg).text);
                 break;
             case wire::Type::Result: {
-                const auto code = msg.get_u32(wire::Tag::Outcome);
-                if (!code || *code > static_cast<std::uint32_t>(wire::Outcome::Abort))
-                    throw wire::ProtocolError("result without a known outcome");
-                v.outcome = static_cast<wire::Outcome>(*code);
-                v.user = std::string(msg.get_or(wire::Tag::User, ""));
-                v.text = std::string(msg.get_or(wire::Tag::Text, ""));
-                v.audit_line = std::string(msg.get_or(wire::Tag::AuditLine, ""));
+                auto result = protocol::Result::decode(msg);
+                v.outcome = result.outcome;
+                v.user = result.user.value_or("");
+                v.text = std::move(result.text);
+                v.audit_line = result.audit_line.value_or("");
                 note("result received");
                 return v;
             }

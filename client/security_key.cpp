@@ -33,10 +33,15 @@ using fido::Assert;
 using fido::Cred;
 using fido::Dev;
 
-wire::Message status_message(wire::DeviceStatus s, wire::Type type = wire::Type::Assertion) {
-    wire::Message m(type);
-    m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(s));
-    return m;
+// A reply that carries only what happened at the key.
+template <class Reply>
+Reply status_only(wire::DeviceStatus s) {
+    Reply r;
+    r.status = s;
+    return r;
+}
+protocol::Assertion status_message(wire::DeviceStatus s) {
+    return status_only<protocol::Assertion>(s);
 }
 
 wire::DeviceStatus status_for(int r) {
@@ -67,17 +72,17 @@ wire::DeviceStatus status_for(int r) {
 }
 
 // The request for one key: allowed credentials, relying party and client data hash, as the helper set them.
-Assert make_assertion(const wire::Message& req, bool up) {
+Assert make_assertion(const protocol::AssertionRequest& req, bool up) {
     Assert a(fido_assert_new());
     if (!a) return a;
-    const auto rp = std::string(req.get_or(wire::Tag::RpId, ""));
-    const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
+    const std::string& rp = req.rp_id;
+    const std::string& cdh = req.client_data_hash;
     if (fido_assert_set_rp(a.get(), rp.c_str()) != FIDO_OK ||
         fido_assert_set_clientdata_hash(a.get(), reinterpret_cast<const unsigned char*>(cdh.data()),
                                         cdh.size()) != FIDO_OK ||
         fido_assert_set_up(a.get(), up ? FIDO_OPT_TRUE : FIDO_OPT_FALSE) != FIDO_OK)
         return nullptr;
-    for (const auto id : req.all(wire::Tag::CredId))
+    for (const auto& id : req.cred_ids)
         if (fido_assert_allow_cred(a.get(), reinterpret_cast<const unsigned char*>(id.data()), id.size()) !=
             FIDO_OK)
             return nullptr;
@@ -92,12 +97,8 @@ const unsigned char* uchars(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-wire::Message cancelled(Asker::Status status) {
-    wire::Message cancel(wire::Type::Cancel);
-    cancel.add(wire::Tag::Outcome,
-               static_cast<std::uint32_t>(status == Asker::Status::Cancelled ? wire::Outcome::Abort
-                                                                             : wire::Outcome::ConvErr));
-    return cancel;
+protocol::Cancel cancelled(Asker::Status status) {
+    return {status == Asker::Status::Cancelled ? wire::Outcome::Abort : wire::Outcome::ConvErr};
 }
 
 using Clock = std::chrono::steady_clock;
@@ -134,7 +135,8 @@ struct KeySlot {
 // of the others, which are cancelled.
 class KeyWait {
   public:
-    KeyWait(const wire::Message& req, Clock::time_point deadline, bool uv_required, const Secret& pin)
+    KeyWait(const protocol::AssertionRequest& req, Clock::time_point deadline, bool uv_required,
+            const Secret& pin)
         : req_(req), deadline_(deadline), uv_required_(uv_required), pin_(pin) {}
 
     // Runs every slot's worker and returns when one answered for good or all have ended.
@@ -210,7 +212,7 @@ class KeyWait {
     }
 
     int assert_with_touch(KeySlot& slot, Assert& out) {
-        Assert a = make_assertion(req_, req_.get_u32(wire::Tag::UserPresence).value_or(1) != 0);
+        Assert a = make_assertion(req_, req_.user_presence);
         if (!a) return FIDO_ERR_INTERNAL;
         const bool use_pin = uv_required_ && slot.has_pin;
         if (uv_required_) {
@@ -235,7 +237,7 @@ class KeyWait {
         return std::all_of(slots.begin(), slots.end(), [](const KeySlot& s) { return s.done; });
     }
 
-    const wire::Message& req_;
+    const protocol::AssertionRequest& req_;
     const Clock::time_point deadline_;
     const bool uv_required_;
     const Secret& pin_;
@@ -271,12 +273,11 @@ std::vector<KeySlot> open_keys(const DevInfoList& infos, std::size_t found, Cloc
 
 }  // namespace
 
-wire::Message get_assertion(const wire::Message& req, Asker& conv) {
-    const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
-    if (cdh.size() != 32 || req.get_or(wire::Tag::RpId, "").empty() || req.all(wire::Tag::CredId).empty())
+AssertionReply get_assertion(const protocol::AssertionRequest& req, Asker& conv) {
+    if (req.client_data_hash.size() != 32 || req.rp_id.empty() || req.cred_ids.empty())
         return status_message(wire::DeviceStatus::Error);
-    const bool uv_required = req.get_u32(wire::Tag::UserVerification).value_or(0) == 2;
-    const auto timeout = std::chrono::milliseconds(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
+    const bool uv_required = req.user_verification;
+    const auto timeout = std::chrono::milliseconds(req.timeout_ms);
 
     fido_init(0);
     DevInfoList infos(kMaxDevices);
@@ -293,7 +294,7 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
             return std::any_of(slots.begin(), slots.end(), [&](const KeySlot& s) { return s.*has; });
         };
         if (any(&KeySlot::has_pin)) {
-            auto reply = conv.ask(std::string(req.get_or(wire::Tag::PinPrompt, "Security key PIN: ")), false);
+            auto reply = conv.ask(req.pin_prompt, false);
             if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
             if (reply.text.empty()) return status_message(wire::DeviceStatus::PinRequired);
             pin = std::move(reply.text);
@@ -305,7 +306,7 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     // Before any key is asked anything that may wait: only the key knows whether it waits for a touch, even
     // for the touch-less probe. Shown even under PAM_SILENT (sudo always passes it): the person has to act,
     // or the login just hangs.
-    conv.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
+    conv.info(req.text);
     // One deadline for the whole wait, whatever the number of keys, counted from the prompt (not from the PIN
     // the person typed before it): the person was told touch_timeout.
     KeyWait(req, Clock::now() + timeout, uv_required, pin).run(slots);
@@ -332,37 +333,33 @@ wire::Message get_assertion(const wire::Message& req, Asker& conv) {
     fido_assert_t* a = answered->assertion.get();
     if (a == nullptr || fido_assert_count(a) != 1) return status_message(wire::DeviceStatus::Error);
 
-    wire::Message m(wire::Type::Assertion);
-    m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(wire::DeviceStatus::Ok))
-        .add(wire::Tag::CredId, bytes(fido_assert_id_ptr(a, 0), fido_assert_id_len(a, 0)))
-        .add(wire::Tag::AuthData, bytes(fido_assert_authdata_ptr(a, 0), fido_assert_authdata_len(a, 0)))
-        .add(wire::Tag::Signature, bytes(fido_assert_sig_ptr(a, 0), fido_assert_sig_len(a, 0)))
-        .add(wire::Tag::UserHandle, bytes(fido_assert_user_id_ptr(a, 0), fido_assert_user_id_len(a, 0)));
-    return m;
+    return protocol::Assertion{
+        wire::DeviceStatus::Ok, std::string(bytes(fido_assert_id_ptr(a, 0), fido_assert_id_len(a, 0))),
+        std::string(bytes(fido_assert_authdata_ptr(a, 0), fido_assert_authdata_len(a, 0))),
+        std::string(bytes(fido_assert_sig_ptr(a, 0), fido_assert_sig_len(a, 0))),
+        std::string(bytes(fido_assert_user_id_ptr(a, 0), fido_assert_user_id_len(a, 0)))};
 }
 
-wire::Message make_credential(const wire::Message& req, Asker& asker) {
-    constexpr auto kType = wire::Type::Credential;
-    const auto cdh = req.get_or(wire::Tag::ClientDataHash, "");
-    const auto rp = std::string(req.get_or(wire::Tag::RpId, ""));
-    const auto user_id = req.get_or(wire::Tag::UserId, "");
-    const auto user = std::string(req.get_or(wire::Tag::User, ""));
-    const auto alg =
-        static_cast<int>(req.get_u32(wire::Tag::Algorithm).value_or(static_cast<std::uint32_t>(COSE_ES256)));
+CredentialReply make_credential(const protocol::CredentialRequest& req, Asker& asker) {
+    const auto failed = [](wire::DeviceStatus s) { return status_only<protocol::Credential>(s); };
+    const std::string& cdh = req.client_data_hash;
+    const std::string& rp = req.rp_id;
+    const std::string& user_id = req.user_id;
+    const std::string& user = req.user_name;
+    const int alg = req.algorithm;
     if (cdh.size() != 32 || rp.empty() || user_id.empty() || user.empty())
-        return status_message(wire::DeviceStatus::Error, kType);
-    const bool uv_required = req.get_u32(wire::Tag::UserVerification).value_or(0) == 2;
-    const int timeout_ms = static_cast<int>(req.get_u32(wire::Tag::TimeoutMs).value_or(30000));
+        return failed(wire::DeviceStatus::Error);
+    const bool uv_required = req.user_verification;
+    const int timeout_ms = static_cast<int>(req.timeout_ms);
 
     fido_init(0);
     DevInfoList infos(kMaxDevices);
-    if (infos.list == nullptr) return status_message(wire::DeviceStatus::Error, kType);
+    if (infos.list == nullptr) return failed(wire::DeviceStatus::Error);
     std::size_t found = 0;
     if (fido_dev_info_manifest(infos.list, kMaxDevices, &found) != FIDO_OK || found == 0)
-        return status_message(wire::DeviceStatus::NoDevice, kType);
+        return failed(wire::DeviceStatus::NoDevice);
     Dev dev(fido_dev_new_with_info(fido_dev_info_ptr(infos.list, 0)));
-    if (!dev || fido_dev_open_with_info(dev.get()) != FIDO_OK)
-        return status_message(wire::DeviceStatus::Error, kType);
+    if (!dev || fido_dev_open_with_info(dev.get()) != FIDO_OK) return failed(wire::DeviceStatus::Error);
     fido_dev_set_timeout(dev.get(), timeout_ms);
 
     Cred c(fido_cred_new());
@@ -372,41 +369,39 @@ wire::Message make_credential(const wire::Message& req, Asker& asker) {
         fido_cred_set_user(c.get(), uchars(user_id), user_id.size(), user.c_str(), user.c_str(), nullptr) !=
             FIDO_OK ||
         fido_cred_set_rk(c.get(), FIDO_OPT_OMIT) != FIDO_OK)
-        return status_message(wire::DeviceStatus::Error, kType);
-    for (const auto id : req.all(wire::Tag::CredId))
+        return failed(wire::DeviceStatus::Error);
+    for (const auto& id : req.exclude_ids)
         if (fido_cred_exclude(c.get(), uchars(id), id.size()) != FIDO_OK)
-            return status_message(wire::DeviceStatus::Error, kType);
+            return failed(wire::DeviceStatus::Error);
 
     // A key with a PIN needs it to make a credential; ask for it only then.
     Secret pin;
     if (fido_dev_has_pin(dev.get())) {
-        auto reply = asker.ask(std::string(req.get_or(wire::Tag::PinPrompt, "Security key PIN: ")), false);
+        auto reply = asker.ask(req.pin_prompt, false);
         if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
         pin = std::move(reply.text);
     } else if (uv_required && !fido_dev_has_uv(dev.get())) {
-        return status_message(wire::DeviceStatus::PinRequired, kType);
+        return failed(wire::DeviceStatus::PinRequired);
     }
     if (uv_required && pin.empty() && fido_cred_set_uv(c.get(), FIDO_OPT_TRUE) != FIDO_OK)
-        return status_message(wire::DeviceStatus::Error, kType);
+        return failed(wire::DeviceStatus::Error);
 
-    asker.info(std::string(req.get_or(wire::Tag::Text, "Touch your security key.")));
+    asker.info(req.text);
     const int r = fido_dev_make_cred(dev.get(), c.get(), pin.empty() ? nullptr : pin.c_str());
     pin.clear();
     if (r != FIDO_OK) {
         fido_dev_cancel(dev.get());
-        return status_message(r == FIDO_ERR_CREDENTIAL_EXCLUDED ? wire::DeviceStatus::Denied : status_for(r),
-                              kType);
+        return failed(r == FIDO_ERR_CREDENTIAL_EXCLUDED ? wire::DeviceStatus::Denied : status_for(r));
     }
-    wire::Message m(kType);
-    m.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(wire::DeviceStatus::Ok))
-        .add(wire::Tag::Fmt, fido_cred_fmt(c.get()) ? fido_cred_fmt(c.get()) : "")
-        .add(wire::Tag::AuthData, bytes(fido_cred_authdata_ptr(c.get()), fido_cred_authdata_len(c.get())))
-        .add(wire::Tag::Signature, bytes(fido_cred_sig_ptr(c.get()), fido_cred_sig_len(c.get())))
-        .add(wire::Tag::X5c, bytes(fido_cred_x5c_ptr(c.get()), fido_cred_x5c_len(c.get())))
-        .add(wire::Tag::CredId, bytes(fido_cred_id_ptr(c.get()), fido_cred_id_len(c.get())))
-        .add(wire::Tag::PublicKey, bytes(fido_cred_pubkey_ptr(c.get()), fido_cred_pubkey_len(c.get())))
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(fido_cred_type(c.get())));
-    return m;
+    return protocol::Credential{
+        wire::DeviceStatus::Ok,
+        fido_cred_fmt(c.get()) ? fido_cred_fmt(c.get()) : "",
+        std::string(bytes(fido_cred_authdata_ptr(c.get()), fido_cred_authdata_len(c.get()))),
+        std::string(bytes(fido_cred_sig_ptr(c.get()), fido_cred_sig_len(c.get()))),
+        std::string(bytes(fido_cred_x5c_ptr(c.get()), fido_cred_x5c_len(c.get()))),
+        std::string(bytes(fido_cred_id_ptr(c.get()), fido_cred_id_len(c.get()))),
+        std::string(bytes(fido_cred_pubkey_ptr(c.get()), fido_cred_pubkey_len(c.get()))),
+        static_cast<std::int32_t>(fido_cred_type(c.get()))};
 }
 
 }  // namespace pp::client

@@ -20,6 +20,12 @@ class RpId {
     // Throws std::invalid_argument("invalid relying-party id") unless valid(text).
     explicit RpId(std::string_view text);
     [[nodiscard]] const std::string& str() const noexcept { return text_; }
+    // Every RpId is a valid id, so it may stand wherever a plain string is read; the other way needs the
+    // constructor and its check.
+    operator const std::string&() const noexcept { return text_; }  // NOLINT(google-explicit-constructor)
+
+    friend bool operator==(const RpId&, const RpId&) = default;
+    friend bool operator==(const RpId& a, std::string_view b) noexcept { return a.text_ == b; }
 
   private:
     std::string text_;

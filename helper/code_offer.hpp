@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "config.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 
 namespace pp::helper {
 

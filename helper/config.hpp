@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "defaults.hpp"
 #include "rate_limits.hpp"
 #include "secret.hpp"
 
@@ -48,7 +49,7 @@ struct SecurityKeyPolicy {
     std::string rp_id = "pam://pam-passwordless";
     std::string store_dir = "/var/lib/pam_passwordless/credentials";
     UserVerification user_verification = UserVerification::Preferred;
-    std::chrono::seconds touch_timeout{30};
+    std::chrono::seconds touch_timeout{protocol::kTouchTimeout};
 };
 
 struct MethodPolicy {

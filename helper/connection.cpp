@@ -2,7 +2,7 @@
 
 #include "channel.hpp"
 #include "login_log.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "pool_warm_up.hpp"
 
 namespace pp::helper {
@@ -32,27 +32,6 @@ const char* message_name(wire::Type t) {
     }
 }
 
-wire::DeviceStatus device_status(const wire::Message& reply) {
-    return static_cast<wire::DeviceStatus>(
-        reply.get_u32(wire::Tag::DeviceStatus)
-            .value_or(static_cast<std::uint32_t>(wire::DeviceStatus::Error)));
-}
-
-// What every request to the key carries: the relying party, what the key signs, whether it must verify the
-// person (its PIN, asked through PAM), how long it waits for a touch, and what the person is shown meanwhile.
-wire::Message key_request(wire::Type type, std::string_view rp_id, std::string_view client_data_hash, bool uv,
-                          std::uint32_t timeout_ms, std::string_view text) {
-    wire::Message req(type);
-    req.add(wire::Tag::RpId, rp_id)
-        .add(wire::Tag::ClientDataHash, client_data_hash)
-        .add(wire::Tag::UserVerification, uv ? 2u : 0u)
-        .add(wire::Tag::TimeoutMs, timeout_ms)
-        .add(wire::Tag::Text, text)
-        .add(wire::Tag::PinPrompt, kPinPrompt);
-    if (type == wire::Type::KeyRequest) req.add(wire::Tag::UserPresence, 1u);
-    return req;
-}
-
 }  // namespace
 
 WireConnection::WireConnection(int fd, std::shared_ptr<const Runtime> runtime)
@@ -69,13 +48,8 @@ std::chrono::milliseconds WireConnection::time_left() const {
 }
 
 void WireConnection::send(const wire::Message& m) {
-    if (m.type() == wire::Type::Prompt)
-        debug_line("to the module: prompt (%s)", m.get_u32(wire::Tag::Style).value_or(0) ==
-                                                         static_cast<std::uint32_t>(wire::PromptStyle::EchoOn)
-                                                     ? "echo on"
-                                                     : "echo off");
-    else
-        debug_line("to the module: %s", message_name(m.type()));
+    // A prompt's line, with its echo, is ask()'s.
+    if (m.type() != wire::Type::Prompt) debug_line("to the module: %s", message_name(m.type()));
     wire::send_message(fd_, m);
     // An answer is out: the pool's side of a cold start may begin now, off the first prompt's path.
     pool_warm_up().answered(runtime_);
@@ -93,24 +67,29 @@ wire::Message WireConnection::receive() {
     }
 }
 
+template <class X>
+X WireConnection::decoded(const wire::Message& m) {
+    try {
+        return X::decode(m);
+    } catch (const protocol::MalformedMessage& e) {
+        throw ConnectionEnded({Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()});
+    }
+}
+
 void WireConnection::cancelled(const wire::Message& m) {
-    const auto why = static_cast<Outcome>(
-        m.get_u32(wire::Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
+    const auto why = decoded<protocol::Cancel>(m).outcome;
     if (why == Outcome::Abort) throw ConnectionEnded({Outcome::Abort, "", "the person cancelled"});
     throw ConnectionEnded({Outcome::ConvErr, "", "the conversation failed"});
 }
 
 Secret WireConnection::ask(const std::string& text, bool echo) {
-    wire::Message p(wire::Type::Prompt);
-    p.add(wire::Tag::Style,
-          static_cast<std::uint32_t>(echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff))
-        .add(wire::Tag::Text, text);
-    send(p);
+    debug_line("to the module: prompt (%s)", echo ? "echo on" : "echo off");
+    send(protocol::Prompt{echo ? wire::PromptStyle::EchoOn : wire::PromptStyle::EchoOff, text}.encode());
     wire::Message reply = receive();
     if (reply.type() == wire::Type::Cancel) cancelled(reply);
     if (reply.type() != wire::Type::Answer)
         throw ConnectionEnded({Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected an answer"});
-    return Secret(reply.get_or(wire::Tag::Text, ""));
+    return std::move(decoded<protocol::Answer>(reply).text);
 }
 
 wire::Message WireConnection::exchange(const wire::Message& request, wire::Type expected) {
@@ -125,38 +104,15 @@ wire::Message WireConnection::exchange(const wire::Message& request, wire::Type 
 }
 
 Assertion WireConnection::get_assertion(const AssertionRequest& r) {
-    wire::Message req = key_request(wire::Type::KeyRequest, r.rp_id, r.client_data_hash, r.user_verification,
-                                    r.timeout_ms, r.text);
-    for (const auto& id : r.cred_ids) req.add(wire::Tag::CredId, id);
-    const wire::Message reply = exchange(req, wire::Type::Assertion);
-    return {device_status(reply), std::string(reply.get_or(wire::Tag::CredId, "")),
-            std::string(reply.get_or(wire::Tag::AuthData, "")),
-            std::string(reply.get_or(wire::Tag::Signature, "")),
-            std::string(reply.get_or(wire::Tag::UserHandle, ""))};
+    return decoded<Assertion>(exchange(r.encode(), wire::Type::Assertion));
 }
 
 Credential WireConnection::make_credential(const CredentialRequest& r) {
-    wire::Message req = key_request(wire::Type::CredentialRequest, r.rp_id, r.client_data_hash,
-                                    r.user_verification, r.timeout_ms, r.text);
-    req.add(wire::Tag::UserId, r.user_id)
-        .add(wire::Tag::User, r.user_name)
-        .add(wire::Tag::Algorithm, static_cast<std::uint32_t>(r.algorithm));
-    for (const auto& id : r.exclude_ids) req.add(wire::Tag::CredId, id);
-    const wire::Message reply = exchange(req, wire::Type::Credential);
-    return {device_status(reply),
-            std::string(reply.get_or(wire::Tag::Fmt, "")),
-            std::string(reply.get_or(wire::Tag::AuthData, "")),
-            std::string(reply.get_or(wire::Tag::Signature, "")),
-            std::string(reply.get_or(wire::Tag::X5c, "")),
-            std::string(reply.get_or(wire::Tag::CredId, "")),
-            std::string(reply.get_or(wire::Tag::PublicKey, "")),
-            static_cast<std::int32_t>(reply.get_u32(wire::Tag::Algorithm).value_or(0))};
+    return decoded<Credential>(exchange(r.encode(), wire::Type::Credential));
 }
 
 void WireConnection::send_listing(const std::vector<std::string>& records) {
-    wire::Message listing(wire::Type::Listing);
-    for (const auto& r : records) listing.add(wire::Tag::Record, r);
-    send(listing);
+    send(protocol::Listing{records}.encode());
 }
 
 }  // namespace pp::helper

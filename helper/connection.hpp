@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "deadline.hpp"
+#include "messages.hpp"
 #include "secret.hpp"
 #include "verdict.hpp"
 #include "wire.hpp"
@@ -22,39 +23,13 @@ namespace pp::helper {
 
 struct Runtime;
 
-// Asks the client's key for an assertion (a login, a pool passkey, the decoy's probe).
-struct AssertionRequest {
-    std::string rp_id;
-    std::string client_data_hash;    // what the key signs: a challenge, or the SHA-256 of clientDataJSON
-    bool user_verification = false;  // the key's PIN, asked through PAM
-    std::uint32_t timeout_ms = 0;    // how long the key waits for a touch
-    std::string text;                // what the person is shown meanwhile
-    std::vector<std::string> cred_ids;
-};
-
-struct Assertion {
-    wire::DeviceStatus status = wire::DeviceStatus::Error;  // a reply without one counts as a key error
-    std::string cred_id, auth_data, signature, user_handle;
-};
-
-// Asks the client's key to make a credential (enrolling a local key, registering a pool passkey).
-struct CredentialRequest {
-    std::string rp_id;
-    std::string client_data_hash;
-    bool user_verification = false;
-    std::uint32_t timeout_ms = 0;
-    std::string text;
-    std::string user_id;                   // the WebAuthn user handle
-    std::string user_name;                 // the account name the key stores
-    std::int32_t algorithm = 0;            // COSE algorithm number asked for
-    std::vector<std::string> exclude_ids;  // credentials the key must not duplicate
-};
-
-struct Credential {
-    wire::DeviceStatus status = wire::DeviceStatus::Error;
-    std::string fmt, auth_data, signature, x5c, cred_id, public_key;
-    std::int32_t algorithm = 0;
-};
+// The requests to the client's key and its replies are the protocol's own types (protocol/messages.hpp):
+// an assertion for a login, a pool passkey or the decoy's probe; a credential for enrolling a local key or
+// registering a pool passkey.
+using protocol::Assertion;
+using protocol::AssertionRequest;
+using protocol::Credential;
+using protocol::CredentialRequest;
 
 // The conversation ended under the flow: carries the ending (Abort for the person's cancel, ConvErr when the
 // conversation failed, AuthErr for the login timeout, AuthinfoUnavail for a message out of turn).
@@ -107,6 +82,9 @@ class WireConnection final : public Connection {
     // turn.
     wire::Message exchange(const wire::Message& request, wire::Type expected);
     [[noreturn]] static void cancelled(const wire::Message& m);
+    // Decodes a reply; one that is malformed ends the conversation as a broken protocol.
+    template <class X>
+    static X decoded(const wire::Message& m);
 
     const int fd_;
     const std::shared_ptr<const Runtime> runtime_;

@@ -6,21 +6,17 @@
 
 #include "channel.hpp"
 #include "helper_connection.hpp"
+#include "messages.hpp"
 
 namespace pp::helper {
 namespace {
-
-constexpr const char* kOpStatus = "status";
-constexpr const char* kOpReload = "reload";
 
 // A reload reads the configuration, the identity map and the client secret: well within this, and a helper
 // that takes longer is reported as not answering.
 constexpr std::chrono::seconds kAnswerWait{30};
 
 void send_result(int fd, wire::Outcome outcome, const std::string& text) {
-    wire::Message r(wire::Type::Result);
-    r.add(wire::Tag::Outcome, static_cast<std::uint32_t>(outcome)).add(wire::Tag::Text, text);
-    wire::send_message(fd, r);
+    wire::send_message(fd, protocol::Result{outcome, text, std::nullopt, std::nullopt}.encode());
 }
 
 bool not_running(const client::HelperUnavailable& e) {
@@ -37,12 +33,16 @@ void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Me
                         "only root may ask the helper for its status or a reload");
             return;
         }
-        const std::string_view op = request.get_or(wire::Tag::Op, "");
-        if (op == kOpStatus) {
-            wire::Message s(wire::Type::Status);
-            for (const auto& line : state.status(started_helper)) s.add(wire::Tag::Record, line);
-            wire::send_message(fd, s);
-        } else if (op == kOpReload) {
+        protocol::Control control;
+        try {
+            control = protocol::Control::decode(request);
+        } catch (const protocol::MalformedMessage&) {
+            send_result(fd, wire::Outcome::ServiceErr, "unknown control operation");
+            return;
+        }
+        if (control.op == protocol::Control::Op::Status) {
+            wire::send_message(fd, protocol::Status{state.status(started_helper)}.encode());
+        } else {
             const std::string error =
                 state.load(started_helper ? "reload request, which started the helper" : "reload request");
             const std::string started =
@@ -54,8 +54,6 @@ void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Me
             else
                 send_result(fd, wire::Outcome::ServiceErr,
                             started + "new configuration refused, the one in force stays: " + error);
-        } else {
-            send_result(fd, wire::Outcome::ServiceErr, "unknown control operation");
         }
     } catch (const std::exception&) {
         // The caller went away or the answer could not be built; the command reports no answer.
@@ -65,14 +63,15 @@ void serve_control(int fd, const ucred& peer, HelperState& state, const wire::Me
 int status_command(const std::string& socket_path) {
     try {
         auto helper = client::HelperConnection::open(socket_path, kAnswerWait);
-        helper.send(wire::Message(wire::Type::Control).add(wire::Tag::Op, kOpStatus));
+        helper.send(protocol::Control{protocol::Control::Op::Status}.encode());
         const wire::Message answer = helper.receive();
         if (answer.type() == wire::Type::Status) {
-            for (const auto line : answer.all(wire::Tag::Record)) std::cout << line << "\n";
+            for (const auto& line : protocol::Status::decode(answer).records) std::cout << line << "\n";
             return 0;
         }
+        const auto refusal = protocol::Result::decode(answer);
         std::cerr << "pam-passwordless-helper: status refused: "
-                  << answer.get_or(wire::Tag::Text, "no reason") << "\n";
+                  << (refusal.text.empty() ? "no reason" : refusal.text) << "\n";
         return 4;
     } catch (const client::HelperUnavailable& e) {
         if (not_running(e)) {
@@ -97,12 +96,10 @@ int reload_command(const std::string& socket_path, const std::string& config_pat
     }
     try {
         auto helper = client::HelperConnection::open(socket_path, kAnswerWait);
-        helper.send(wire::Message(wire::Type::Control).add(wire::Tag::Op, kOpReload));
-        const wire::Message answer = helper.receive();
-        const auto outcome = answer.get_u32(wire::Tag::Outcome);
-        const std::string_view text = answer.get_or(wire::Tag::Text, "no reason given");
-        if (answer.type() == wire::Type::Result && outcome &&
-            *outcome == static_cast<std::uint32_t>(wire::Outcome::Success)) {
+        helper.send(protocol::Control{protocol::Control::Op::Reload}.encode());
+        const auto answer = protocol::Result::decode(helper.receive());
+        const std::string text = answer.text.empty() ? "no reason given" : answer.text;
+        if (answer.outcome == wire::Outcome::Success) {
             std::cout << text << "\n";
             return 0;
         }

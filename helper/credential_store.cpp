@@ -1,8 +1,6 @@
 #include "credential_store.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,9 +17,9 @@
 #include "identifiers.hpp"
 #include "key_verification.hpp"
 #include "rp_id.hpp"
+#include "store_lock.hpp"
 #include "text.hpp"
 #include "trusted_file.hpp"
-#include "unique_fd.hpp"
 
 namespace pp::helper {
 namespace {
@@ -35,8 +33,6 @@ constexpr std::string_view kRecordVersionUv = "v2";
 constexpr std::size_t kRecordFieldsUv = 11;
 // Generous for kMaxCredentialsPerUser records of the largest size, small enough to read on every login.
 constexpr std::size_t kMaxFileBytes = 512 * 1024;
-// '~' cannot occur in a user name, so the lock file never shadows an account's file.
-constexpr std::string_view kLockName = "~lock";
 // The signature counters and times of last use, updated in place on every login (counter_journal.hpp). The
 // counter in a credential's record is the one it was enrolled or imported with, or the last one stored before
 // the journal existed: the journal's entry, when there is one, only ever raises it.
@@ -120,11 +116,11 @@ std::optional<Int> parse_decimal(std::string_view text) {
 }
 
 // Why a credential may not be stored, or nullopt when it may. Shared by add() and load(), so nothing is
-// written that would later be read back as corrupt.
+// written that would later be read back as corrupt. The relying-party id needs no check here: an RpId is
+// valid by construction, and parse_record refuses a record whose id is not.
 std::optional<std::string> record_problem(const StoredCredential& c) {
     if (c.cred_id.empty() || c.cred_id.size() > kMaxCredentialIdBytes) return "credential id length";
     if (c.public_key.size() != public_key_size(c.alg)) return "public key length does not fit the algorithm";
-    if (!RpId::valid(c.rp_id)) return "invalid relying-party id";
     if (!valid_nickname(c.nickname)) return "invalid nickname";
     if (c.created < 0 || c.last_used < 0) return "negative timestamp";
     return std::nullopt;
@@ -132,7 +128,7 @@ std::optional<std::string> record_problem(const StoredCredential& c) {
 
 std::string format_record(const StoredCredential& c) {
     std::vector<std::string> fields{base64url_encode(c.cred_id),    std::to_string(cose_number(c.alg)),
-                                    base64url_encode(c.public_key), c.rp_id,
+                                    base64url_encode(c.public_key), c.rp_id.str(),
                                     std::to_string(c.created),      std::to_string(c.last_used),
                                     std::to_string(c.counter),      std::string(c.uv ? "1" : "0")};
     if (c.uv_required) fields.emplace_back("1");
@@ -177,8 +173,6 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         uv_required = fields[9] == "1";
         fields.erase(fields.begin() + 9);
     }
-    StoredCredential c;
-    c.user = user;
     auto cred_id = base64url_decode(fields[1]);
     // A plain flag rather than an optional: GCC's -O2 flow analysis misreads the optional as uninitialised.
     const bool alg_known = fields[2] == "-7" || fields[2] == "-8";
@@ -202,11 +196,14 @@ std::optional<StoredCredential> parse_record(std::string_view line, const std::s
         why = "bad user-verification flag";
     else if (!nickname)
         why = "bad escape in nickname";
+    else if (!RpId::valid(fields[4]))
+        why = "invalid relying-party id";
     if (!why.empty()) return std::nullopt;
+    StoredCredential c{RpId(fields[4])};
+    c.user = user;
     c.cred_id = std::move(*cred_id);
     c.alg = alg_value;
     c.public_key = std::move(*public_key);
-    c.rp_id = std::string(fields[4]);
     c.created = *created;
     c.last_used = *last_used;
     c.counter = *counter;
@@ -287,28 +284,6 @@ void write_user_file(const std::string& path, const UserFile& file) {
     }
     write_file_atomically(path, text);
 }
-
-// Held around every read-modify-write: concurrent logins (record_use) and management commands, in this
-// process or another, would otherwise overwrite each other's changes. flock locks belong to the open file
-// description, so each holder opens its own.
-class StoreLock {
-  public:
-    explicit StoreLock(const std::string& dir) {
-        check_trusted_directory(dir);
-        const std::string path = dir + "/" + std::string(kLockName);
-        fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
-        if (!fd_) file_fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
-        struct stat st {};
-        if (::fstat(fd_.get(), &st) != 0) file_fail(path, std::strerror(errno));
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0) file_fail(path, "not a regular file owned by root");
-        while (::flock(fd_.get(), LOCK_EX) != 0) {
-            if (errno != EINTR) file_fail(path, std::strerror(errno));
-        }
-    }
-
-  private:
-    UniqueFd fd_;
-};
 
 struct DirCloser {
     void operator()(DIR* d) const noexcept { ::closedir(d); }

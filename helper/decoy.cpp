@@ -1,24 +1,13 @@
 #include "decoy.hpp"
 
 #include <openssl/hmac.h>
-#include <syslog.h>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <mutex>
-
-#include "credential_store.hpp"
-#include "login_log.hpp"
-#include "login_steps.hpp"
-#include "pool_latency.hpp"
-#include "session.hpp"
-#include "trusted_file.hpp"
 
 namespace pp::helper {
 namespace {
-
-using wire::Outcome;
 
 using Mac = std::array<unsigned char, 32>;
 
@@ -94,6 +83,29 @@ std::string fake_mask(const Identifier& model, const Mac& r, const std::string& 
     return mask(Identifier{IdentifierKind::Phone, phone});
 }
 
+// The destinations of `w`'s code methods: where `ids` names one of the kind, the mask `masked` makes of it,
+// in the menu as in the code prompt; elsewhere the pool names it only in the code prompt, in its own mask
+// shapes ("a***@e***", "+*******0123").
+template <typename MaskOf>
+void fill_destinations(DecoyWalk& w, const std::vector<Identifier>& ids, const Mac& r,
+                       const std::string& initials, MaskOf masked) {
+    for (auto m : w.offered) {
+        if (!is_otp(m)) continue;
+        const auto kind = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
+        const auto it =
+            std::find_if(ids.begin(), ids.end(), [&](const Identifier& i) { return i.kind == kind; });
+        if (it != ids.end()) {
+            w.menu_dest[m] = w.code_dest[m] = masked(*it);
+        } else {
+            const Identifier shape =
+                kind == IdentifierKind::Email
+                    ? Identifier{kind, std::string("x@") + initials[r[5] % initials.size()] + ".x"}
+                    : Identifier{kind, "+10000000000"};
+            w.code_dest[m] = fake_mask(shape, r, initials);
+        }
+    }
+}
+
 }  // namespace
 
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
@@ -106,11 +118,28 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         for (const auto& id : ids)
             if (id.kind == IdentifierKind::Email) initials.push_back(id.value.front());
     if (initials.empty()) initials = "abcdefghijklmnopqrstuvwxyz";
+    const Mac r = keyed(key, "mask", user);
 
-    // Rendezvous hashing: the real user with the highest keyed score for this name is copied.
     const bool keys_enabled = std::find(enabled.begin(), enabled.end(), Method::SecurityKey) != enabled.end();
     const std::vector<std::string> no_keys;
     const auto& with_keys = keys_enabled ? key_users : no_keys;
+
+    // A user the map names (or who has keys) walks their own mapping: the methods and masked destinations a
+    // real user mapped the same way is shown. Copying anyone else's would tell a name whose identity the
+    // pool does not know from a pool member mapped alike. The mapping counts only where the real login reads
+    // it, when a pool method is enabled: under a policy of keys alone a mapped user without a key is a user
+    // without identity or key, and walks as a key holder whose key is absent, like a name that is nobody.
+    const auto& own_ids = identities.lookup(user);
+    const bool own_key = std::find(with_keys.begin(), with_keys.end(), user) != with_keys.end();
+    const bool pool_enabled = std::any_of(enabled.begin(), enabled.end(), is_pool_method);
+    if ((!own_ids.empty() && pool_enabled) || own_key) {
+        DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
+        if (own.remembers) own.model = canonical_key(own_ids.front());
+        fill_destinations(own, own_ids, r, initials, [](const Identifier& id) { return mask(id); });
+        return own;
+    }
+
+    // Rendezvous hashing: the real user with the highest keyed score for this name is copied.
     std::vector<std::string> candidates;
     for (const auto& [u, ids] : identities.entries()) candidates.push_back(u);
     candidates.insert(candidates.end(), with_keys.begin(), with_keys.end());
@@ -140,161 +169,9 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
     }
 
     if (best.remembers) best.model = canonical_key(model_ids->front());
-
-    const Mac r = keyed(key, "mask", user);
-    for (auto m : best.offered) {
-        if (!is_otp(m)) continue;
-        const auto kind = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
-        const auto it = std::find_if(model_ids->begin(), model_ids->end(),
-                                     [&](const Identifier& i) { return i.kind == kind; });
-        if (it != model_ids->end()) {
-            best.menu_dest[m] = best.code_dest[m] = fake_mask(*it, r, initials);
-        } else {
-            // The pool names the destination only in the code prompt; its masks: "a***@e***", "+*******0123".
-            const Identifier shape =
-                kind == IdentifierKind::Email
-                    ? Identifier{kind, std::string("x@") + initials[r[5] % initials.size()] + ".x"}
-                    : Identifier{kind, "+10000000000"};
-            best.code_dest[m] = fake_mask(shape, r, initials);
-        }
-    }
+    fill_destinations(best, *model_ids, r, initials,
+                      [&](const Identifier& id) { return fake_mask(id, r, initials); });
     return best;
-}
-
-namespace {
-
-// The key behind decoy destinations. It is kept beside the rate-limit state, so a user without an identity
-// sees the same made-up address across helper restarts, as a real user sees the same real one; a key that
-// cannot be kept is made per process (the decoy still works, only a restart changes it).
-std::string decoy_key(const std::string& limits_state_file) {
-    static std::mutex m;
-    static std::map<std::string, std::string> keys;
-    std::lock_guard lock(m);
-    auto& key = keys[limits_state_file];
-    if (!key.empty()) return key;
-    const auto slash = limits_state_file.find_last_of('/');
-    const std::string path =
-        limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/decoy.key";
-    try {
-        key = std::string(read_secret_file(path, 256).view());
-    } catch (const FileError&) {
-    }
-    if (key.size() < 32) {
-        key = random_bytes(32);
-        try {
-            write_file_atomically(path, key);
-        } catch (const FileError& e) {
-            log_line(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
-        }
-    }
-    return key;
-}
-
-// The decoy ends as a real user failing the same way would; only the audit line's reason differs.
-Finish ending(const Finish& f, const std::string& reason) {
-    return {f.outcome(), f.person_text(), reason, f.summarised()};
-}
-
-}  // namespace
-
-// The walk a user without identity or key takes: the prompts, waits and ending of the real user it copies
-// (shape_decoy), failing the same way. Nothing is sent to anyone.
-void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
-    std::vector<std::string> key_users;
-    if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
-        try {
-            key_users = CredentialStore(cfg().security_key.store_dir).users();
-        } catch (const std::exception& e) {
-            // The real flow read this store moments ago; a walk copied from the identity map alone is the
-            // loss.
-            log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
-        }
-    }
-    const DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
-                                       ctx_.runtime->identities, key_users, !cfg().claim.empty());
-    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
-    // Limited like a real send, so the limit's message cannot tell who exists either.
-    const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
-    std::vector<Method> offered = walk.offered;
-    auto menu_dest = [&](Method m) {
-        const auto it = walk.menu_dest.find(m);
-        return it == walk.menu_dest.end() ? std::string() : it->second;
-    };
-    LatencyWalk pool;
-    // Once a real user of this shape has had a code sent, the next logins show the menu before the pool is
-    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the
-    // user it copies is remembered, and from its own first made-up send on, for as long as remember_factors.
-    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
-    const PoolStep after_choice =
-        !remembered ? PoolStep::Choose
-        // Until a real remembered login has been timed, the closest: the other step that sends a code.
-        : pool_latency().size(PoolStep::Preferred) > 0 ? PoolStep::Preferred
-                                                       : PoolStep::Choose;
-    // Under ask_identifier every local account the pool may serve is asked for its email or phone before
-    // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
-    // too, or the first screen would tell. What is typed is never used.
-    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) (void)ask_identifier();
-    // A real user with one code method is offered the code before the pool is asked (code_offer.hpp),
-    // unless the identifier question came first.
-    if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
-        offer(offered.front(), menu_dest(offered.front()), "");
-    const auto started = std::chrono::steady_clock::now();
-    if (walk.direct && is_otp(offered.front())) take_send(send_key);
-    if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
-
-    // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
-    auto ask_key = [&](const std::string& rp_id) {
-        const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
-                                   kTouchKey, {random_bytes(64)}};
-        tried_proof_ = true;
-        const auto status = conn_.get_assertion(req).status;
-        return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
-    };
-
-    std::string prefix;
-    for (;;) {
-        Method chosen = offered.front();
-        if (offered.size() > 1) {
-            std::vector<std::string> dests;
-            for (auto m : offered) dests.push_back(menu_dest(m));
-            chosen = menu(offered, dests, prefix);
-        }
-        rec_.method = std::string(method_name(chosen));
-        if (chosen == Method::SecurityKey) {
-            const auto status = ask_key(cfg().security_key.rp_id);
-            if (status != wire::DeviceStatus::NoDevice) throw ending(key_status_finish(status), reason);
-            std::erase(offered, Method::SecurityKey);
-            if (offered.empty()) throw ending(key_status_finish(status), reason);
-            prefix = kNoKeyAgain;
-            continue;
-        }
-        if (!walk.direct) {
-            // One method left and no menu shown: the real walk offers the code first.
-            if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
-                offer(chosen, menu_dest(chosen), prefix);
-            const auto chosen_at = std::chrono::steady_clock::now();
-            if (is_otp(chosen)) {
-                take_send(send_key);
-                if (walk.remembers && !service_already_asked) decoy_remember(walk.offered);
-            }
-            pool.pause(after_choice, chosen_at);
-        }
-        if (chosen == Method::Passkey) throw ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
-        const auto dest = walk.code_dest.find(chosen);
-        const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
-        for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-            Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
-            const auto answered_at = std::chrono::steady_clock::now();
-            if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
-            tried_proof_ = true;
-            // A real login sends each code that could be one to the pool and waits. The decoy waits as long
-            // for sshd's control characters too: they stand for what a person typed at a name that is no
-            // account.
-            if (valid_code(code.view()) || has_control_characters(code.view()))
-                pool.pause(PoolStep::Answer, answered_at);
-        }
-        throw too_many_wrong_codes(reason);
-    }
 }
 
 }  // namespace pp::helper

@@ -1,5 +1,5 @@
-// The walk of a login that cannot succeed (a user without an identity or key), shaped like a real user's so
-// that neither its screens, its ending nor its timing tell who is enrolled.
+// The shape of the walk of a login that cannot succeed (login/unknown_user.cpp): a real user's, so that
+// neither its screens, its ending nor its timing tell who is enrolled.
 #pragma once
 
 #include <map>
@@ -28,13 +28,16 @@ struct DecoyWalk {
     std::string model;
 };
 
-// The decoy of `user`: the shape of one real user (an identity-map entry or an account with security keys),
-// picked by rendezvous hashing keyed with `key` over the user name, so a name always sees the same walk, each
-// real shape is copied as often as real users have it (a menu, a "Security key" entry), and adding a user
-// changes the pick of few names. The masked destinations are made up for `user` in the shape of the copied
-// user's (the organisation's email domain, the phone plan's length). Without any real user to copy (claim
-// binding, nobody enrolled yet) the walk is what such a configuration shows a real user: the enabled pool
-// methods, no destinations in the menu, and the user pool's mask shapes in the code prompt.
+// The decoy of `user`. A user the identity map names (or who has security keys) walks their own mapping: the
+// methods and masked destinations a real user mapped the same way is shown, so that a mapped identity the
+// user pool does not know looks like a pool member mapped alike. Anyone else walks the shape of one real user
+// (an identity-map entry or an account with security keys), picked by rendezvous hashing keyed with `key`
+// over the user name, so a name always sees the same walk, each real shape is copied as often as real users
+// have it (a menu, a "Security key" entry), and adding a user changes the pick of few names. The masked
+// destinations are made up for `user` in the shape of the copied user's (the organisation's email domain, the
+// phone plan's length). Without any real user to copy (claim binding, nobody enrolled yet) the walk is what
+// such a configuration shows a real user: the enabled pool methods, no destinations in the menu, and the user
+// pool's mask shapes in the code prompt.
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding);

@@ -13,7 +13,8 @@
 //   login succeeded, never for a login that sends nothing; trusted for [login] remember_factors (0: off).
 // - Kept beside the limits (limit_store.hpp): in the file for real identities, in memory for the decoy's
 //   walks.
-// - The decoy (decoy.cpp) must not show by its timing that a name has no memory: a real user who logged in
+// - The decoy (login/unknown_user.cpp) must not show by its timing that a name has no memory: a real user who
+// logged in
 //   lately sees the menu at once, where a login that asks the pool first waits a round trip for it. So a
 //   decoy walks menu-first while the real user it copies is remembered (a name probed for the first time is
 //   as likely to be fast as a real one), and from its own first made-up send on (a name probed twice turns
@@ -46,7 +47,7 @@ std::vector<Method> decode_factors(std::string_view text);
 // The menu shown before the pool is asked: the enabled methods, in their configured order, that the pool
 // offered last time and the identity map names a destination kind for (an email for email codes, a phone for
 // text messages; a pool user name may hold either, a passkey needs any identity), and local keys for a user
-// who has some. The decoy's walk (decoy.cpp) makes the same assumption of the identity map.
+// who has some. The decoy's shape (decoy.cpp) makes the same assumption of the identity map.
 std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const std::vector<Method>& remembered,
                                     const std::vector<Identifier>& mapped, bool has_keys);
 

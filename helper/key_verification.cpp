@@ -347,7 +347,7 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
         verify_attestation_signature(policy, input, cred.get());
     }
 
-    StoredCredential out;
+    StoredCredential out{RpId(policy.rp_id)};
     out.cred_id = input.cred_id;
     out.alg = *alg;
     out.public_key = input.public_key;

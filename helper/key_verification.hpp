@@ -78,8 +78,9 @@ struct AttestationPolicy {
 // x5c) and "none" (no statement at all). Full attestation proves only that the certificate's key signed: the
 // certificate is not checked against any vendor root. Then: rpIdHash, UP, UV when required, attested
 // credential data present and equal to cred_id and public_key, algorithm ES256 or EdDSA, no extensions
-// (none are asked for). Returns the credential with alg, public_key, cred_id, uv and counter filled (user,
-// rp_id, nickname and created are the caller's) or throws CredentialError with a reason fit for the admin.
+// (none are asked for). Returns the credential with the policy's rp_id, alg, public_key, cred_id, uv and
+// counter filled (user, nickname and created are the caller's) or throws CredentialError with a reason fit
+// for the admin.
 StoredCredential verify_new_credential(const AttestationPolicy& policy, const AttestationInput& input);
 
 // Whether `key` is a usable public key of the algorithm in libfido2's layout (ES256: x||y on P-256).

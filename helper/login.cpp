@@ -1,6 +1,6 @@
 // Proving who the person is: the request, the limits, the account and the offer of methods. Each method is in
 // helper/login/ (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, menu.cpp, binding.cpp);
-// the walk an unknown user takes is in decoy.cpp.
+// the walk an unknown user takes is in login/unknown_user.cpp.
 #include <pwd.h>
 #include <syslog.h>
 
@@ -36,12 +36,10 @@ namespace {
 
 // The stack's unknown_user= argument, carried in Begin, wins over the helper's setting: only the stack knows
 // whether a password module follows.
-UnknownUser unknown_user_for(const wire::Message& begin, UnknownUser configured) {
-    const auto v = begin.get_u32(wire::Tag::UnknownUser);
-    if (!v) return configured;
-    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Ignore)) return UnknownUser::Ignore;
-    if (*v == static_cast<std::uint32_t>(wire::UnknownUser::Fail)) return UnknownUser::Fail;
-    throw Finish{Outcome::AuthErr, kSignInFailed, "unknown unknown_user value from the module"};
+// (An unknown value never gets here: protocol::Begin::decode refuses it before admission.)
+UnknownUser unknown_user_for(const protocol::Begin& begin, UnknownUser configured) {
+    if (!begin.unknown_user) return configured;
+    return *begin.unknown_user == wire::UnknownUser::Ignore ? UnknownUser::Ignore : UnknownUser::Fail;
 }
 
 }  // namespace
@@ -153,7 +151,7 @@ void Session::settle_limits(Outcome outcome) {
     holds_try_ = false;
 }
 
-void Session::login(const wire::Message& begin) {
+void Session::login(const protocol::Begin& begin) {
     read_identity_fields(begin);
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
@@ -257,7 +255,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (!pool_methods.empty()) ident = resolve_identity();
     // Codes go only to destinations the identity map names: a pool account may also hold an address or number
     // the admin never mapped to this local account. So the menu is the same at the first login as at a
-    // remembered one (remembered_menu) and as the decoy of an account mapped alike (decoy.cpp).
+    // remembered one (remembered_menu) and as the decoy of an account mapped alike (login/unknown_user.cpp).
     if (!known_.empty() && !has_kind(known_, IdentifierKind::Username))
         std::erase_if(pool_methods, [&](Method m) {
             return (m == Method::EmailOtp && !has_kind(known_, IdentifierKind::Email)) ||
@@ -277,6 +275,7 @@ void Session::authenticate(const std::vector<Method>& methods) {
     std::vector<Method> pool_offers;
     std::string prefix;
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
+    bool pool_unknown = false;  // the pool does not know the mapped identity; a local key is still there
     if (ident) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -316,17 +315,20 @@ void Session::authenticate(const std::vector<Method>& methods) {
                 log_line(LOG_WARNING, "user pool unreachable, only security keys are offered: %s",
                          loggable(e.message(), 200).c_str());
             if (unknown_to_pool && chosen_first) forget_factors(*ident);
-            if (unknown_to_pool && credentials_.empty()) {
-                if (unknown_user_ == UnknownUser::Ignore)
-                    throw Finish{Outcome::Ignore, "",
-                                 "identity unknown to the user pool (ignored: unknown_user)"};
-                // After a remembered menu the person has chosen already: the walk goes on from the choice.
+            if (unknown_to_pool && credentials_.empty() && unknown_user_ == UnknownUser::Ignore)
+                throw Finish{Outcome::Ignore, "",
+                             "identity unknown to the user pool (ignored: unknown_user)"};
+            // After a remembered menu the person has chosen already: the walk goes on from the choice.
+            if (unknown_to_pool && (credentials_.empty() || chosen_first))
                 decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
                       "identity unknown to the user pool", true);
-            }
-            ident.reset();
+            // With a local key the menu is what a pool member mapped alike sees (the key and the methods the
+            // map allows): a menu of the key alone would tell that the pool does not know the identity.
+            pool_unknown = unknown_to_pool;
+            if (pool_unknown) pool_offers = pool_methods;
+            if (!unknown_to_pool) ident.reset();
         }
-        if (ident) {
+        if (ident && !pool_unknown) {
             if (step.challenge == "SELECT_CHALLENGE") {
                 for (auto m : pool_methods)
                     if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
@@ -372,6 +374,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
     if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
     if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
+    // A pool method chosen for an identity the pool does not know: the walk goes on from the choice, after
+    // the wait a member's answer to it takes.
+    if (pool_unknown) {
+        LatencyWalk().pause(PoolStep::Choose, chosen_at);
+        decoy({chosen}, "identity unknown to the user pool", true);
+    }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
     // The menu's answer names the person as the pool announced them, as the later steps do: a pool checks

@@ -1,11 +1,12 @@
-// What the real login and the decoy (decoy.cpp) both show and decide, in one place each, so that a change to
-// a prompt or an ending reaches both: a decoy that drifts from the real flow tells who is enrolled.
+// What the real login and the decoy (login/unknown_user.cpp) both show and decide, in one place each, so that
+// a change to a prompt or an ending reaches both: a decoy that drifts from the real flow tells who is
+// enrolled.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "session.hpp"
 #include "text.hpp"
 #include "wire.hpp"

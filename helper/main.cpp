@@ -14,6 +14,7 @@
 
 #include "config.hpp"
 #include "control.hpp"
+#include "defaults.hpp"
 #include "login_log.hpp"
 #include "online_check.hpp"
 #include "pool_client.hpp"
@@ -52,7 +53,7 @@ constexpr const char* kUsage =
     "--debug writes each login's steps (as [log] level = debug does, whatever the file says); never a code,\n"
     "token or secret.\n";
 
-constexpr const char* kDefaultSocket = "/run/pam_passwordless/helper.sock";
+constexpr const char* kDefaultSocket = pp::protocol::kSocketPath;
 
 // No core file, and no reading of this process's memory by another of the same uid that lacks CAP_SYS_PTRACE
 // (/proc/PID/mem, ptrace): the helper holds the client secret from the start and codes, PINs, Sessions and

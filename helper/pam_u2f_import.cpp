@@ -52,8 +52,9 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
     }
 }
 
-// One "KeyHandle,PublicKey[,CoseType[,Options]]" entry; on failure `why` says what is wrong.
-std::optional<StoredCredential> parse_entry(std::string_view entry, std::string& why) {
+// One "KeyHandle,PublicKey[,CoseType[,Options]]" entry, a credential for `rp`; on failure `why` says what is
+// wrong.
+std::optional<StoredCredential> parse_entry(std::string_view entry, const RpId& rp, std::string& why) {
     const auto fields = split(entry, ',');
     if (fields.size() < 2 || fields.size() > 4) {
         why = "expected KeyHandle,PublicKey,CoseType,Options";
@@ -71,7 +72,7 @@ std::optional<StoredCredential> parse_entry(std::string_view entry, std::string&
         return std::nullopt;
     }
     const bool old_format = fields.size() == 2;
-    StoredCredential c;
+    StoredCredential c(rp);
     if (!old_format) {
         if (equals_ignoring_case(fields[2], "es256")) {
             c.alg = KeyAlgorithm::Es256;
@@ -124,6 +125,7 @@ struct UserLine {
 std::vector<StoredCredential> parse_pam_u2f_authfile(std::string_view text, const std::string& rp_id,
                                                      std::int64_t now, std::vector<std::string>& problems) {
     if (!RpId::valid(rp_id)) throw CredentialError("invalid relying-party id");
+    const RpId rp(rp_id);
     std::vector<UserLine> users;
     const auto lines = split(text, '\n');
     for (std::size_t index = 0; index < lines.size(); ++index) {
@@ -156,13 +158,12 @@ std::vector<StoredCredential> parse_pam_u2f_authfile(std::string_view text, cons
                 continue;
             }
             std::string why;
-            auto c = parse_entry(fields[k], why);
+            auto c = parse_entry(fields[k], rp, why);
             if (!c) {
                 problems.push_back(entry_where + why);
                 continue;
             }
             c->user = parsed.user;
-            c->rp_id = rp_id;
             c->nickname = std::string(kNickname);
             c->created = now;
             parsed.credentials.push_back(std::move(*c));

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "credential_store.hpp"
+#include "credential.hpp"
 
 namespace pp::helper {
 

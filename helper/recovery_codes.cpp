@@ -1,12 +1,10 @@
 #include "recovery_codes.hpp"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,8 +15,8 @@
 #include <sstream>
 
 #include "identifiers.hpp"
+#include "store_lock.hpp"
 #include "trusted_file.hpp"
-#include "unique_fd.hpp"
 
 namespace pp::helper {
 namespace {
@@ -27,7 +25,6 @@ namespace {
 constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::string_view kHeader =
     "# pam_passwordless recovery codes: scrypt hashes only, N=16384 r=8 p=1\n";
-constexpr std::string_view kLockName = "~lock";
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kHashBytes = 32;
 constexpr std::size_t kMaxFileBytes = 64 * 1024;
@@ -131,22 +128,14 @@ void require_user(const std::string& user) {
     if (!names_a_user(user)) throw RecoveryError("recovery codes: '" + user + "' is not a user name");
 }
 
-// Serialises the read-change-write of sets between the helper's logins and root's `recovery-codes`: flock on
-// a file of its own (the sets are replaced by rename, so a lock on one would not outlive it). Each holder
-// opens the file itself, so logins in one process exclude each other too.
-class StoreLock {
-  public:
-    explicit StoreLock(const std::string& dir) {
-        const std::string path = dir + "/" + std::string(kLockName);
-        fd_ = UniqueFd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!fd_) throw RecoveryError(path + ": " + std::strerror(errno));
-        while (::flock(fd_.get(), LOCK_EX) != 0)
-            if (errno != EINTR) throw RecoveryError(path + ": " + std::strerror(errno));
+// StoreLock's FileError in the store's own error type.
+StoreLock lock_store(const std::string& dir) {
+    try {
+        return StoreLock(dir);
+    } catch (const FileError& e) {
+        throw RecoveryError(e.what());
     }
-
-  private:
-    UniqueFd fd_;
-};
+}
 
 }  // namespace
 
@@ -246,7 +235,7 @@ RecoveryStore::Generated RecoveryStore::generate(const std::string& user, int co
         set.hashes.push_back(kdf(canonical->view(), set.salt));
         g.codes.push_back(std::move(code));
     }
-    const StoreLock lock(dir_);
+    const StoreLock lock = lock_store(dir_);
     if (const auto old = read(user)) g.replaced = static_cast<int>(old->hashes.size());
     write(user, set);
     return g;
@@ -272,7 +261,7 @@ RecoveryStore::Use RecoveryStore::consume(const std::string& user, std::string_v
     };
     if (matches(*before) == before->hashes.end()) return {false, static_cast<int>(before->hashes.size())};
 
-    const StoreLock lock(dir_);
+    const StoreLock lock = lock_store(dir_);
     auto now = read(user);
     // Gone, replaced by a new set, or used by a racing login since it was read: not a code in force now.
     if (!now || now->salt != salt) return {false, now ? static_cast<int>(now->hashes.size()) : 0};
@@ -299,7 +288,7 @@ std::vector<std::pair<std::string, int>> RecoveryStore::all() const {
     }
     while (const dirent* e = ::readdir(d.get())) {
         const std::string name = e->d_name;
-        if (name == "." || name == ".." || name == kLockName || !names_a_user(name)) continue;
+        if (name == "." || name == ".." || name == kStoreLockName || !names_a_user(name)) continue;
         const auto set = read(name);
         if (set) out.emplace_back(name, static_cast<int>(set->hashes.size()));
     }
@@ -312,7 +301,7 @@ bool RecoveryStore::any_set() const {
     if (!d) return false;
     while (const dirent* e = ::readdir(d.get())) {
         const std::string name = e->d_name;
-        if (name != "." && name != ".." && name != kLockName && names_a_user(name)) return true;
+        if (name != "." && name != ".." && name != kStoreLockName && names_a_user(name)) return true;
     }
     return false;
 }

@@ -29,6 +29,7 @@
 #include "channel.hpp"
 #include "helper_state.hpp"
 #include "login.hpp"
+#include "messages.hpp"
 #include "reused_threads.hpp"
 #include "runtime.hpp"
 
@@ -71,10 +72,10 @@ void refuse_busy(int fd) {
     while (::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
     }
     try {
-        wire::Message r(wire::Type::Result);
-        r.add(wire::Tag::Outcome, static_cast<std::uint32_t>(wire::Outcome::AuthinfoUnavail))
-            .add(wire::Tag::Text, "Too many sign-ins at once; try again in a moment.");
-        wire::send_message(fd, r);
+        wire::send_message(fd, protocol::Result{wire::Outcome::AuthinfoUnavail,
+                                                "Too many sign-ins at once; try again in a moment.",
+                                                std::nullopt, std::nullopt}
+                                   .encode());
     } catch (const std::exception&) {
     }
 }

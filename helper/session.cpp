@@ -9,6 +9,7 @@
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "control.hpp"
+#include "enrol_policy.hpp"
 #include "login_log.hpp"
 #include "pool_types.hpp"
 #include "pool_warm_up.hpp"
@@ -72,20 +73,36 @@ void Session::run() noexcept {
             return;
         }
         log_scope.emplace(rec_.login_id);
-        admit(first);
+        // Decoded once, before admission: a request that is malformed takes no slot and reaches no check.
+        std::optional<protocol::Begin> begin;
+        std::optional<protocol::Manage> request;
         if (first.type() == wire::Type::Begin) {
+            try {
+                begin = protocol::Begin::decode(first);
+            } catch (const protocol::MalformedMessage& e) {
+                throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()};
+            }
+        } else if (first.type() == wire::Type::Manage) {
+            rec_.method = "manage";
+            rec_.service = kManageService;
+            try {
+                request = protocol::Manage::decode(first);
+            } catch (const protocol::MalformedMessage&) {
+                // The op is the only field a Manage can get wrong: a missing or unknown one.
+                throw Finish{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
+            }
+        }
+        admit(begin ? begin->rhost : std::string());
+        if (begin) {
             // The module's lines about this login carry the same id as the helper's.
-            wire::Message started(wire::Type::Started);
-            started.add(wire::Tag::LoginId, rec_.login_id);
-            wire::send_message(ctx_.fd, started);
-            debug_line("begin: service \"%s\", %s",
-                       loggable(first.get_or(wire::Tag::Service, ""), 128).c_str(),
-                       first.get_or(wire::Tag::Rhost, "").empty() ? "no remote host" : "remote host set");
+            wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
+            debug_line("begin: service \"%s\", %s", loggable(begin->service, 128).c_str(),
+                       begin->rhost.empty() ? "no remote host" : "remote host set");
             counted_ = true;
-            begin_test_login(first);
-            login(first);
-        } else if (first.type() == wire::Type::Manage)
-            manage(first);
+            begin_test_login(*begin);
+            login(*begin);
+        } else if (request)
+            manage(*request);
         else
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
     } catch (const Finish& done) {
@@ -118,12 +135,10 @@ void Session::run() noexcept {
     if (counted_ && !f.summarised()) ctx_.state->record_login(rec_, test_login_);
     if (client_gone) return;
     try {
-        wire::Message result(wire::Type::Result);
-        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(f.outcome()))
-            .add(wire::Tag::Text, f.person_text());
-        if (f.granted()) result.add(wire::Tag::User, rec_.user);
-        if (test_login_) result.add(wire::Tag::AuditLine, audit_line(rec_));
-        wire::send_message(ctx_.fd, result);
+        protocol::Result result{f.outcome(), f.person_text(), std::nullopt, std::nullopt};
+        if (f.granted()) result.user = rec_.user;
+        if (test_login_) result.audit_line = audit_line(rec_);
+        wire::send_message(ctx_.fd, result.encode());
     } catch (const std::exception&) {
         // The client went away; it returns an error of its own and nothing is granted.
     }
@@ -132,9 +147,7 @@ void Session::run() noexcept {
 // Only once the first message is read does the helper know a local login from a remote one; refusing after
 // reading it also lets the Result reach the person (a connection closed with its request unread is reset,
 // and the client would see only "unavailable").
-void Session::admit(const wire::Message& first) {
-    const std::string rhost =
-        first.type() == wire::Type::Begin ? std::string(first.get_or(wire::Tag::Rhost, "")) : std::string();
+void Session::admit(const std::string& rhost) {
     // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
     // without a configuration any remote host counts as remote.
     const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
@@ -152,13 +165,13 @@ std::uint32_t Session::touch_timeout_ms() const {
     return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
 }
 
-void Session::read_identity_fields(const wire::Message& m) {
-    rec_.user = std::string(m.get_or(wire::Tag::User, ""));
-    rec_.service = std::string(m.get_or(wire::Tag::Service, ""));
-    rec_.rhost = std::string(m.get_or(wire::Tag::Rhost, ""));
-    rec_.tty = test_login_ ? kTestLoginTty : std::string(m.get_or(wire::Tag::Tty, ""));
+void Session::read_identity_fields(const protocol::Begin& begin) {
+    rec_.user = begin.user;
+    rec_.service = begin.service;
+    rec_.rhost = begin.rhost;
+    rec_.tty = test_login_ ? kTestLoginTty : begin.tty;
     if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
-        !printable_bounded(rec_.tty, 64) || !printable_bounded(m.get_or(wire::Tag::Ruser, ""), 64))
+        !printable_bounded(rec_.tty, 64) || !printable_bounded(begin.ruser, 64))
         throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
     if (!valid_local_user(rec_.user))
         throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};

@@ -2,6 +2,7 @@
 // (codes through the user pool, local security keys), and ending with one verdict.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -16,6 +17,7 @@
 #include "identifiers.hpp"
 #include "login.hpp"
 #include "messages.hpp"
+#include "person_texts.hpp"
 #include "pool_types.hpp"
 #include "verdict.hpp"
 #include "wire.hpp"
@@ -48,27 +50,35 @@ class Session {
     const Config& cfg() const { return ctx_.runtime->config; }
     // How long a security key waits for a touch, from the configuration.
     std::uint32_t touch_timeout_ms() const;
-    void read_identity_fields(const wire::Message& m);
-    void admit(const wire::Message& first);
+    void read_identity_fields(const protocol::Begin& begin);
+    // Takes this connection's slot (admission.hpp); rhost: a login's, empty for anything else.
+    void admit(const std::string& rhost);
     // Ends a management request the caller may make (CallerAuthority, manage/manage.cpp) with success.
     [[noreturn]] void succeed(const std::string& text, const std::string& reason);
     // Keeps a proof of the person; the login ends with it (login.cpp).
     void proven(std::variant<Verified, Verdict> result);
 
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
-    void begin_test_login(const wire::Message& begin);
+    void begin_test_login(const protocol::Begin& begin);
     void trace(const std::string& step) const;
     void trace_policy(const std::vector<Method>& methods) const;
     void trace_bound(const Identifier& ident, std::string_view sub) const;
 
     // login.cpp: proving who the person is
-    void login(const wire::Message& begin);
+    void login(const protocol::Begin& begin);
     void authorize_caller();
     void authenticate(const std::vector<Method>& methods);
     std::optional<Identifier> resolve_identity();
     std::optional<Identifier> ask_identifier();  // nullopt: the answer can only be sshd's stand-in
     Method menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
                 const std::string& prefix);
+    // The one menu loop (menu.cpp), for a real login and the unknown user's walk alike: `destination` says
+    // what the menu shows beside a method, `try_key` tries a local key in the chosen place (true: the person
+    // is verified; false: no key answered, the menu goes on without it; any other answer ends the login).
+    std::optional<Method> choose_method(std::vector<Method>& offered, std::string& prefix,
+                                        const std::function<std::string(Method)>& destination,
+                                        const std::function<bool()>& try_key);
+    // ... with the account's own destinations and enrolled keys (key_login).
     std::optional<Method> choose_method(std::vector<Method>& offered, std::string& prefix);
     std::string destination_for(Method m) const;
     void load_credentials();
@@ -90,7 +100,7 @@ class Session {
     void forget_factors(const Identifier& ident);
     bool decoy_remembered(const std::string& model);
     void decoy_remember(const std::vector<Method>& offered);
-    // decoy.cpp: the walk of a user without identity or key
+    // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
     [[noreturn]] void decoy(std::vector<Method> methods, const std::string& reason,
                             bool service_already_asked);
     // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
@@ -103,11 +113,11 @@ class Session {
 
     // manage/: enrolling, listing, renaming, removing and importing security keys (local_keys.cpp), the
     // user pool's passkeys (pool_passkeys.cpp), and the dispatch (manage.cpp)
-    void manage(const wire::Message& request);
+    void manage(const protocol::Manage& request);
     void enroll(CredentialStore& store, const std::string& nickname);
     void list(const CredentialStore& store);
-    void import(CredentialStore& store, const wire::Message& request);
-    void manage_pool_passkeys(const std::string& op, const wire::Message& request);
+    void import(CredentialStore& store, const protocol::Manage& request);
+    void manage_pool_passkeys(const protocol::Manage& request);
     std::vector<Method> self_enrol_proof();
     void check_credential_status(wire::DeviceStatus status);
 

@@ -19,8 +19,8 @@ std::string joined(const std::vector<Method>& methods) {
 
 }  // namespace
 
-void Session::begin_test_login(const wire::Message& begin) {
-    if (!begin.get(wire::Tag::TestLogin)) return;
+void Session::begin_test_login(const protocol::Begin& begin) {
+    if (!begin.test_login) return;
     // Its steps name the policy and the identity behind an account, which the decoy hides from everyone
     // else; and it sends a real code to anyone. Refused like any caller that may not ask, before login work.
     if (ctx_.peer.uid != 0)
@@ -34,9 +34,7 @@ void Session::begin_test_login(const wire::Message& begin) {
 
 void Session::trace(const std::string& step) const {
     if (!test_login_) return;
-    wire::Message m(wire::Type::Trace);
-    m.add(wire::Tag::Text, step);
-    wire::send_message(ctx_.fd, m);
+    wire::send_message(ctx_.fd, protocol::Trace{step}.encode());
 }
 
 void Session::trace_policy(const std::vector<Method>& methods) const {

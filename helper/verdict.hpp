@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "config.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "wire.hpp"
 
 namespace pp::helper {

@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "defaults.hpp"
 #include "wire.hpp"
 
 namespace pp::module {
 
 struct Options {
-    std::string socket_path = "/run/pam_passwordless/helper.sock";
+    std::string socket_path = protocol::kSocketPath;
     // The longest the module waits for any one answer from the helper; the helper bounds its own steps.
-    std::chrono::milliseconds helper_timeout{120000};
+    std::chrono::milliseconds helper_timeout{protocol::kClientWait};
     bool debug = false;
     // unknown_user=ignore|fail: what this stack wants for a user without an identity or key, sent in Begin;
     // absent, the helper's unknown_user setting holds. Only the stack knows whether a password follows.

@@ -13,6 +13,7 @@
 #include "channel.hpp"
 #include "conversation.hpp"
 #include "helper_connection.hpp"
+#include "messages.hpp"
 #include "module_options.hpp"
 #include "relay.hpp"
 #include "result_mapping.hpp"
@@ -93,14 +94,13 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
         log.debug("connecting to the helper at " + opt.socket_path);
         auto helper = client::HelperConnection::open(opt.socket_path, opt.helper_timeout);
         log.debug("connected in " + std::to_string(ms_since(start)) + " ms");
-        wire::Message begin(wire::Type::Begin);
-        begin.add(wire::Tag::User, pam_user)
-            .add(wire::Tag::Service, item(pamh, PAM_SERVICE))
-            .add(wire::Tag::Rhost, item(pamh, PAM_RHOST))
-            .add(wire::Tag::Tty, item(pamh, PAM_TTY))
-            .add(wire::Tag::Ruser, item(pamh, PAM_RUSER));
-        if (opt.unknown_user)
-            begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*opt.unknown_user));
+        const protocol::Begin begin{pam_user,
+                                    item(pamh, PAM_SERVICE),
+                                    item(pamh, PAM_RHOST),
+                                    item(pamh, PAM_TTY),
+                                    item(pamh, PAM_RUSER),
+                                    opt.unknown_user,
+                                    false};
         client::RelayTrace trace;
         if (log.debugging())
             trace = [&](std::string_view id, std::string_view step) {
@@ -111,7 +111,7 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
             trace = [&](std::string_view id, std::string_view) {
                 if (!id.empty()) log.set_id(id);
             };
-        const client::Verdict v = client::relay(helper, begin, conv, trace);
+        const client::Verdict v = client::relay(helper, begin.encode(), conv, trace);
         if (!silent && !v.text.empty()) {
             if (v.outcome == wire::Outcome::Success)
                 conv.info(v.text);

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "audit.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "session.hpp"
 #include "token_error.hpp"
 

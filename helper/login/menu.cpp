@@ -11,21 +11,28 @@ using wire::Outcome;
 
 // The menu of `offered` (none for one method) with a local key tried in its place: the pool method chosen,
 // or nothing once a key verified the person. A key that holds no enrolled credential leaves the others.
-std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
+std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix,
+                                             const std::function<std::string(Method)>& destination,
+                                             const std::function<bool()>& try_key) {
     for (;;) {
         Method chosen = offered.front();
         if (offered.size() > 1) {
             std::vector<std::string> dests;
-            for (auto m : offered) dests.push_back(destination_for(m));
+            for (auto m : offered) dests.push_back(destination(m));
             chosen = menu(offered, dests, prefix);
         }
         rec_.method = std::string(method_name(chosen));
         if (chosen != Method::SecurityKey) return chosen;
-        if (key_login()) return std::nullopt;
+        if (try_key()) return std::nullopt;
         std::erase(offered, Method::SecurityKey);
         if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
         prefix = kNoKeyAgain;
     }
+}
+
+std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
+    return choose_method(
+        offered, prefix, [this](Method m) { return destination_for(m); }, [this] { return key_login(); });
 }
 
 std::string Session::destination_for(Method m) const {

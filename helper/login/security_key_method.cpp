@@ -6,7 +6,7 @@
 #include "login/key_status.hpp"
 #include "login/security_key.hpp"
 #include "login_steps.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "session.hpp"
 
 namespace pp::helper {

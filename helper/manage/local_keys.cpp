@@ -52,14 +52,15 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     check_credential_status(reply.status);
     const AttestationInput input{reply.fmt,     reply.auth_data,  reply.signature, reply.x5c,
                                  reply.cred_id, reply.public_key, reply.algorithm};
-    StoredCredential cred;
-    try {
-        cred = verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
-    } catch (const CredentialError& e) {
-        throw Finish{Outcome::AuthErr, kKeyAnswerUnverified, std::string("enrol: ") + e.what()};
-    }
+    // Made for policy.rp_id: verify_new_credential checked the key's rpIdHash against it.
+    StoredCredential cred = [&] {
+        try {
+            return verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
+        } catch (const CredentialError& e) {
+            throw Finish{Outcome::AuthErr, kKeyAnswerUnverified, std::string("enrol: ") + e.what()};
+        }
+    }();
     cred.user = rec_.user;
-    cred.rp_id = policy.rp_id;
     // Enrolled while the PIN was required: it stays required for this credential, whatever the policy later.
     cred.uv_required = uv;
     cred.nickname = nickname;
@@ -87,7 +88,7 @@ void Session::list(const CredentialStore& store) {
         listing.push_back("id=" + ids[i] + "\tshort=" + shorts[i] + "\tname=" + c.nickname +
                           "\talg=" + (c.alg == KeyAlgorithm::Es256 ? "es256" : "eddsa") +
                           "\tuv=" + uv_column(c) + "\tcreated=" + std::to_string(c.created) +
-                          "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id);
+                          "\tlast_used=" + std::to_string(c.last_used) + "\trp_id=" + c.rp_id.str());
     }
     conn_.send_listing(listing);
     std::string text =
@@ -98,12 +99,11 @@ void Session::list(const CredentialStore& store) {
     succeed(text, "listed");
 }
 
-void Session::import(CredentialStore& store, const wire::Message& request) {
-    const std::string rp(request.get_or(wire::Tag::RpId, ""));
+void Session::import(CredentialStore& store, const protocol::Manage& request) {
+    const std::string& rp = request.rp_id;
     if (!RpId::valid(rp)) throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
     std::vector<std::string> problems;
-    const auto creds =
-        parse_pam_u2f_authfile(request.get_or(wire::Tag::ImportData, ""), rp, std::time(nullptr), problems);
+    const auto creds = parse_pam_u2f_authfile(request.import_data, rp, std::time(nullptr), problems);
     std::size_t added = 0;
     for (const auto& c : creds) {
         if (!valid_local_user(c.user)) {

@@ -65,25 +65,26 @@ void Session::succeed(const std::string& text, const std::string& reason) {
     throw Verdict(*allowed, text);
 }
 
-void Session::manage(const wire::Message& request) {
-    const std::string op(request.get_or(wire::Tag::Op, ""));
-    rec_.method = "manage:" + loggable(op, 16);
-    rec_.user = std::string(request.get_or(wire::Tag::User, ""));
+void Session::manage(const protocol::Manage& request) {
+    using Op = protocol::Manage::Op;
+    // An unknown op never gets here: protocol::Manage::decode refuses it (session.cpp).
+    const Op op = request.op;
+    const std::string op_text = protocol::op_name(op);
+    rec_.method = "manage:" + op_text;
+    rec_.user = request.user;
     rec_.service = kManageService;
     // import names its accounts in the file; for it User is only the caller, for the audit line.
-    if (!valid_local_user(rec_.user) && op != "import")
+    if (!valid_local_user(rec_.user) && op != Op::Import)
         throw Finish{Outcome::AuthErr, kInvalidUserName, "invalid target user"};
     if (!ctx_.runtime)
         throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
-    const bool pool_op = op == "pool-register" || op == "pool-list" || op == "pool-delete";
-    if (op != "enroll" && op != "list" && op != "rename" && op != "remove" && op != "import" && !pool_op)
-        throw Finish{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
+    const bool pool_op = op == Op::PoolRegister || op == Op::PoolList || op == Op::PoolDelete;
     conn_.start_clock(cfg().login_timeout);
     // An account that does not exist here is said plainly (a sign-in cannot be for nobody); keys left in
     // the store by an account since deleted can still be listed, renamed and removed (below).
-    const bool target_exists = op == "import" || local_account_uid(rec_.user).has_value();
-    if (!target_exists && (op == "enroll" || pool_op)) throw no_such_account(rec_.user);
-    if (pool_op) return manage_pool_passkeys(op, request);
+    const bool target_exists = op == Op::Import || local_account_uid(rec_.user).has_value();
+    if (!target_exists && (op == Op::Enroll || pool_op)) throw no_such_account(rec_.user);
+    if (pool_op) return manage_pool_passkeys(request);
 
     // root manages anyone; a user manages only their own keys, and changes them only after proving it is
     // them. Listing one's own keys needs no proof beyond the uid the kernel vouches for (SO_PEERCRED): it
@@ -91,13 +92,13 @@ void Session::manage(const wire::Message& request) {
     // pam-u2f's own authfile is readable by its user, and a code sent for every look would train people to
     // type codes they did not ask for.
     if (ctx_.peer.uid != 0) {
-        if (op == "import") throw Finish{Outcome::AuthErr, kImportRootOnly, "import by non-root"};
+        if (op == Op::Import) throw Finish{Outcome::AuthErr, kImportRootOnly, "import by non-root"};
         if (local_account_name(ctx_.peer.uid) != rec_.user)
             throw Finish{Outcome::AuthErr, kOwnKeysOnly,
                          "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
     }
-    if (ctx_.peer.uid != 0 && op != "list") {
-        authenticate(op == "enroll" ? self_enrol_proof() : cfg().methods_for(kManageService, false));
+    if (ctx_.peer.uid != 0 && op != Op::List) {
+        authenticate(op == Op::Enroll ? self_enrol_proof() : cfg().methods_for(kManageService, false));
         if (!verified_) throw Finish{Outcome::AuthErr, kSignInFailed, "presence not proven"};
         verified_.reset();
     }
@@ -106,18 +107,17 @@ void Session::manage(const wire::Message& request) {
     try {
         store.ensure_dir();
         if (!target_exists && store.load(rec_.user).credentials.empty()) throw no_such_account(rec_.user);
-        if (op == "enroll") return enroll(store, std::string(request.get_or(wire::Tag::Text, "")));
-        if (op == "list") return list(store);
-        if (op == "import") return import(store, request);
+        if (op == Op::Enroll) return enroll(store, request.text.value_or(""));
+        if (op == Op::List) return list(store);
+        if (op == Op::Import) return import(store, request);
         const auto stored = store.load(rec_.user).credentials;
         std::vector<std::string> ids;
         for (const auto& c : stored) ids.push_back(cognito::base64url_encode(c.cred_id));
-        const std::string named =
-            resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "security key", op);
+        const std::string named = resolve_typed_id(request.cred_id, ids, "security key", op_text);
         const std::string id =
             stored[static_cast<std::size_t>(std::find(ids.begin(), ids.end(), named) - ids.begin())].cred_id;
-        if (op == "rename") {
-            const std::string name(request.get_or(wire::Tag::Text, ""));
+        if (op == Op::Rename) {
+            const std::string name = request.text.value_or("");
             if (!valid_nickname(name)) throw Finish{Outcome::AuthErr, kBadNickname, "invalid nickname"};
             if (!store.rename(rec_.user, id, name))
                 throw Finish{Outcome::AuthErr, kNoSuchKey, "rename: no such credential"};

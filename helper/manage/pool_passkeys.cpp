@@ -37,7 +37,9 @@ using manage::resolve_typed_id;
 
 // Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
 // with the access token of a sign-in, so everybody, root included, first signs in with the pool.
-void Session::manage_pool_passkeys(const std::string& op, const wire::Message& request) {
+void Session::manage_pool_passkeys(const protocol::Manage& request) {
+    using Op = protocol::Manage::Op;
+    const Op op = request.op;
     if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
         throw Finish{Outcome::AuthErr, kOwnPasskeysOnly,
                      "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
@@ -64,7 +66,7 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     const Secret token = std::move(*access_token_);
     access_token_.reset();
 
-    if (op == "pool-list") {
+    if (op == Op::PoolList) {
         const auto creds = client.list_webauthn_credentials(token, conn_.deadline());
         std::vector<std::string> ids;
         for (const auto& c : creds) ids.push_back(c.credential_id);
@@ -87,12 +89,12 @@ void Session::manage_pool_passkeys(const std::string& op, const wire::Message& r
     // The person's passkeys change: the next login asks the pool what it offers (factor_memory.hpp), or the
     // remembered menu would leave out a passkey just registered.
     if (!known_.empty()) forget_factors(known_.front());
-    if (op == "pool-delete") {
+    if (op == Op::PoolDelete) {
         // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
         std::vector<std::string> ids;
         for (const auto& c : client.list_webauthn_credentials(token, conn_.deadline()))
             ids.push_back(c.credential_id);
-        const std::string id = resolve_typed_id(request.get_or(wire::Tag::CredId, ""), ids, "passkey", op);
+        const std::string id = resolve_typed_id(request.cred_id, ids, "passkey", protocol::op_name(op));
         try {
             client.delete_webauthn_credential(token, id, conn_.deadline());
         } catch (const cognito::ServiceError& e) {

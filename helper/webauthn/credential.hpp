@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "rp_id.hpp"
 
@@ -24,15 +25,18 @@ std::size_t public_key_size(KeyAlgorithm a);
 // user's file, and the list of ids sent to the module, small.
 inline constexpr std::size_t kMaxCredentialIdBytes = 1023;
 inline constexpr std::size_t kMaxNicknameBytes = 64;
-inline constexpr std::size_t kMaxRpIdBytes = 255;
 inline constexpr std::size_t kMaxCredentialsPerUser = 64;
 
+// Made with its relying-party id, the one field without a valid default: a record with an invalid id cannot
+// exist in memory, so whatever holds one (the store's reader, the import, enrolment) validated it once.
 struct StoredCredential {
+    explicit StoredCredential(RpId rp) : rp_id(std::move(rp)) {}
+
     std::string user;
     std::string cred_id;  // raw bytes
     KeyAlgorithm alg = KeyAlgorithm::Es256;
     std::string public_key;  // raw bytes exactly as fido_cred_pubkey_ptr gives them (ES256: x||y; EdDSA: 32)
-    std::string rp_id;       // the relying-party id this credential was made for
+    RpId rp_id;              // the relying-party id this credential was made for
     std::string nickname;    // printable UTF-8, 1..64 bytes
     std::int64_t created = 0, last_used = 0;  // unix seconds; 0 = never used
     std::uint32_t counter = 0;

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "helper/messages.hpp"
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "result_mapping.hpp"
 
@@ -32,8 +32,8 @@ constexpr const char* kIdentities =
     "alice +15555550123\n"
     "bob   bob@example.com\n";
 
-// What the person reads, word for word: the helper's catalogue (helper/messages.hpp), and the module's own
-// text when the helper cannot be reached (pam_passwordless/pam_entry.cpp).
+// What the person reads, word for word: the helper's catalogue (helper/person_texts.hpp), and the module's
+// own text when the helper cannot be reached (pam_passwordless/pam_entry.cpp).
 using pp::helper::kCodeExpired;
 using pp::helper::kMisconfigured;
 using pp::helper::kNoKey;

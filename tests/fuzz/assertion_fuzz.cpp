@@ -17,12 +17,11 @@ using namespace pp::helper;
 namespace {
 
 StoredCredential credential(KeyAlgorithm alg, std::uint32_t counter) {
-    StoredCredential c;
+    StoredCredential c{pp::RpId(std::string(pp::fuzz::kRpId))};
     c.user = "alice";
     c.cred_id = alg == KeyAlgorithm::Es256 ? "fuzz-credential-es256" : "fuzz-credential-eddsa";
     c.alg = alg;
     c.public_key = pp::fuzz::raw_public_key(alg);
-    c.rp_id = std::string(pp::fuzz::kRpId);
     c.nickname = "fuzz key";
     c.counter = counter;
     return c;

@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         PP_FUZZ_CHECK(c.user == "alice");
         PP_FUZZ_CHECK(!c.cred_id.empty() && c.cred_id.size() <= kMaxCredentialIdBytes);
         PP_FUZZ_CHECK(c.public_key.size() == public_key_size(c.alg));
-        PP_FUZZ_CHECK(pp::RpId::valid(c.rp_id));
+        PP_FUZZ_CHECK(pp::RpId::valid(c.rp_id.str()));
         PP_FUZZ_CHECK(valid_nickname(c.nickname));
         PP_FUZZ_CHECK(c.created >= 0 && c.last_used >= 0);
         PP_FUZZ_CHECK(ids.insert(c.cred_id).second);

@@ -1,7 +1,7 @@
-// Messages from the module (or the command line) to the helper (protocol/wire.cpp): decoded, then read with
-// the getters the helper uses for each type (helper/session.cpp, login.cpp, management.cpp), and what they
-// carry handed to the same checks: key assertions and new credentials to helper/key_verification.cpp,
-// imported authfiles to helper/pam_u2f_import.cpp.
+// Messages from the module (or the command line) to the helper (protocol/wire.cpp): decoded, then decoded
+// into the typed message the helper reads for each type (protocol/messages.cpp, as helper/session.cpp and
+// helper/connection.cpp do), and what they carry handed to the same checks: key assertions and new
+// credentials to helper/key_verification.cpp, imported authfiles to helper/pam_u2f_import.cpp.
 #include <ctime>
 #include <string>
 #include <vector>
@@ -11,11 +11,13 @@
 #include "fuzz_support.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
+#include "messages.hpp"
 #include "pam_u2f_import.hpp"
 #include "wire.hpp"
 
 using namespace pp::wire;
 using namespace pp::helper;
+namespace protocol = pp::protocol;
 
 namespace {
 
@@ -23,12 +25,11 @@ const std::vector<StoredCredential>& enrolled() {
     static const std::vector<StoredCredential> credentials = [] {
         std::vector<StoredCredential> out;
         for (const auto alg : {KeyAlgorithm::Es256, KeyAlgorithm::EdDsa}) {
-            StoredCredential c;
+            StoredCredential c{pp::RpId(std::string(pp::fuzz::kRpId))};
             c.user = "alice";
             c.cred_id = alg == KeyAlgorithm::Es256 ? "fuzz-credential-es256" : "fuzz-credential-eddsa";
             c.alg = alg;
             c.public_key = pp::fuzz::raw_public_key(alg);
-            c.rp_id = std::string(pp::fuzz::kRpId);
             c.nickname = "fuzz key";
             out.push_back(std::move(c));
         }
@@ -37,29 +38,35 @@ const std::vector<StoredCredential>& enrolled() {
     return credentials;
 }
 
+// The typed message's encoding is stable: decoding it and encoding again gives the same bytes.
+template <class X>
+X typed(const Message& m) {
+    X x = X::decode(m);
+    const pp::Secret once = x.encode().encode();
+    const pp::Secret twice = X::decode(x.encode()).encode().encode();
+    PP_FUZZ_CHECK(once.view() == twice.view());
+    return x;
+}
+
 void read_as_helper(const Message& m) {
     switch (m.type()) {
-        case Type::Begin:
-            for (const Tag t : {Tag::User, Tag::Service, Tag::Rhost, Tag::Tty, Tag::Ruser})
-                (void)std::string(m.get_or(t, ""));
-            (void)valid_local_user(m.get_or(Tag::User, ""));
-            (void)m.get(Tag::TestLogin);
+        case Type::Begin: {
+            const auto b = typed<protocol::Begin>(m);
+            (void)valid_local_user(b.user);
             break;
-        case Type::Answer:
-            (void)pp::Secret(m.get_or(Tag::Text, ""));
-            (void)parse_identifier(m.get_or(Tag::Text, ""), true);
+        }
+        case Type::Answer: {
+            const auto a = typed<protocol::Answer>(m);
+            (void)parse_identifier(a.text.view(), true);
             break;
+        }
         case Type::Cancel:
-            (void)static_cast<Outcome>(
-                m.get_u32(Tag::Outcome).value_or(static_cast<std::uint32_t>(Outcome::ConvErr)));
+            (void)typed<protocol::Cancel>(m);
             break;
         case Type::Assertion: {
-            const auto status = static_cast<DeviceStatus>(
-                m.get_u32(Tag::DeviceStatus).value_or(static_cast<std::uint32_t>(DeviceStatus::Error)));
-            if (status != DeviceStatus::Ok) break;
-            const AssertionInput input{std::string(m.get_or(Tag::CredId, "")),
-                                       std::string(m.get_or(Tag::AuthData, "")),
-                                       std::string(m.get_or(Tag::Signature, ""))};
+            const auto a = typed<protocol::Assertion>(m);
+            if (a.status != DeviceStatus::Ok) break;
+            const AssertionInput input{a.cred_id, a.auth_data, a.signature};
             for (const bool uv : {false, true}) {
                 const auto r = verify_assertion(
                     {std::string(pp::fuzz::kRpId), pp::fuzz::client_data_hash(), uv}, input, enrolled());
@@ -69,17 +76,15 @@ void read_as_helper(const Message& m) {
             break;
         }
         case Type::Credential: {
-            const auto status = static_cast<DeviceStatus>(
-                m.get_u32(Tag::DeviceStatus).value_or(static_cast<std::uint32_t>(DeviceStatus::Error)));
-            if (status != DeviceStatus::Ok) break;
-            const AttestationInput input{
-                std::string(m.get_or(Tag::Fmt, "")),
-                std::string(m.get_or(Tag::AuthData, "")),
-                std::string(m.get_or(Tag::Signature, "")),
-                std::string(m.get_or(Tag::X5c, "")),
-                std::string(m.get_or(Tag::CredId, "")),
-                std::string(m.get_or(Tag::PublicKey, "")),
-                static_cast<int>(static_cast<std::int32_t>(m.get_u32(Tag::Algorithm).value_or(0)))};
+            const auto c = typed<protocol::Credential>(m);
+            if (c.status != DeviceStatus::Ok) break;
+            const AttestationInput input{c.fmt,
+                                         c.auth_data,
+                                         c.signature,
+                                         c.x5c,
+                                         c.cred_id,
+                                         c.public_key,
+                                         static_cast<int>(c.algorithm)};
             try {
                 (void)verify_new_credential(
                     {std::string(pp::fuzz::kRpId), pp::fuzz::client_data_hash(), false}, input);
@@ -88,17 +93,18 @@ void read_as_helper(const Message& m) {
             break;
         }
         case Type::Manage: {
-            const std::string op(m.get_or(Tag::Op, ""));
-            (void)valid_local_user(m.get_or(Tag::User, ""));
-            (void)valid_nickname(m.get_or(Tag::Text, ""));
-            (void)std::string(m.get_or(Tag::CredId, ""));
-            const std::string rp(m.get_or(Tag::RpId, ""));
-            if (op == "import" && pp::RpId::valid(rp)) {
+            const auto r = typed<protocol::Manage>(m);
+            (void)valid_local_user(r.user);
+            (void)valid_nickname(r.text.value_or(""));
+            if (r.op == protocol::Manage::Op::Import && pp::RpId::valid(r.rp_id)) {
                 std::vector<std::string> problems;
-                (void)parse_pam_u2f_authfile(m.get_or(Tag::ImportData, ""), rp, 1'800'000'000, problems);
+                (void)parse_pam_u2f_authfile(r.import_data, r.rp_id, 1'800'000'000, problems);
             }
             break;
         }
+        case Type::Control:
+            (void)typed<protocol::Control>(m);
+            break;
         default:
             // The helper refuses any other type as a protocol error.
             break;

@@ -1,62 +1,65 @@
-// Messages from the helper to the module (protocol/wire.cpp): decoded, then read with the getters the module
-// and the command line use for each type (client/relay.cpp, client/security_key.cpp).
+// Messages from the helper to the module (protocol/wire.cpp): decoded, then decoded again into the typed
+// message the module and the command line read for each type (protocol/messages.cpp, as client/relay.cpp
+// does), which either refuses it or yields a message whose own encoding decodes back to the same bytes.
 #include <string>
 
 #include "fuzz_support.hpp"
+#include "messages.hpp"
 #include "wire.hpp"
 
 using namespace pp::wire;
+namespace protocol = pp::protocol;
 
 namespace {
 
+// The typed message's encoding is stable: decoding it and encoding again gives the same bytes.
+template <class X>
+X typed(const Message& m) {
+    X x = X::decode(m);
+    const pp::Secret once = x.encode().encode();
+    const pp::Secret twice = X::decode(x.encode()).encode().encode();
+    PP_FUZZ_CHECK(once.view() == twice.view());
+    return x;
+}
+
 void read_as_module(const Message& m) {
-    switch (m.type()) {
-        case Type::Prompt:
-            (void)m.get_u32(Tag::Style).value_or(0);
-            (void)m.get_or(Tag::Text, "");
-            break;
-        case Type::KeyRequest:
-            (void)std::string(m.get_or(Tag::RpId, ""));
-            (void)m.get_or(Tag::ClientDataHash, "");
-            (void)m.all(Tag::CredId);
-            (void)m.get_u32(Tag::UserPresence).value_or(1);
-            (void)m.get_u32(Tag::UserVerification).value_or(0);
-            (void)static_cast<int>(m.get_u32(Tag::TimeoutMs).value_or(30000));
-            (void)m.get_or(Tag::PinPrompt, "Security key PIN: ");
-            (void)m.get_or(Tag::Text, "Touch your security key.");
-            break;
-        case Type::CredentialRequest:
-            (void)m.get_or(Tag::ClientDataHash, "");
-            (void)m.get_or(Tag::RpId, "");
-            (void)m.get_or(Tag::UserId, "");
-            (void)m.get_or(Tag::User, "");
-            (void)static_cast<int>(m.get_u32(Tag::Algorithm).value_or(static_cast<std::uint32_t>(-7)));
-            (void)m.get_u32(Tag::UserVerification).value_or(0);
-            (void)m.get_u32(Tag::TimeoutMs).value_or(30000);
-            (void)m.all(Tag::CredId);
-            break;
-        case Type::Listing:
-            for (const auto record : m.all(Tag::Record)) (void)std::string(record);
-            break;
-        case Type::Trace:
-            // Read only by the command line's test-login; the module refuses it.
-            (void)std::string(m.get_or(Tag::Text, ""));
-            break;
-        case Type::Started:
-            (void)valid_login_id(m.get_or(Tag::LoginId, ""));
-            break;
-        case Type::Result: {
-            const auto code = m.get_u32(Tag::Outcome);
-            if (!code || *code > static_cast<std::uint32_t>(Outcome::Abort)) break;
-            PP_FUZZ_CHECK(std::string_view(outcome_name(static_cast<Outcome>(*code))) != "unknown");
-            (void)m.get_or(Tag::User, "");
-            (void)m.get_or(Tag::Text, "");
-            (void)std::string(m.get_or(Tag::AuditLine, ""));
-            break;
+    try {
+        switch (m.type()) {
+            case Type::Prompt:
+                (void)typed<protocol::Prompt>(m);
+                break;
+            case Type::KeyRequest: {
+                const auto r = typed<protocol::AssertionRequest>(m);
+                PP_FUZZ_CHECK(r.cred_ids.size() == m.all(Tag::CredId).size());
+                break;
+            }
+            case Type::CredentialRequest:
+                (void)typed<protocol::CredentialRequest>(m);
+                break;
+            case Type::Listing:
+                (void)typed<protocol::Listing>(m);
+                break;
+            case Type::Trace:
+                // Read only by the command line's test-login; the module refuses it.
+                (void)typed<protocol::Trace>(m);
+                break;
+            case Type::Started:
+                PP_FUZZ_CHECK(valid_login_id(typed<protocol::Started>(m).login_id));
+                break;
+            case Type::Result: {
+                const auto r = typed<protocol::Result>(m);
+                PP_FUZZ_CHECK(std::string_view(outcome_name(r.outcome)) != "unknown");
+                break;
+            }
+            case Type::Status:
+                (void)typed<protocol::Status>(m);
+                break;
+            default:
+                // The module refuses any other type as a protocol error.
+                break;
         }
-        default:
-            // The module refuses any other type as a protocol error.
-            break;
+    } catch (const protocol::MalformedMessage& e) {
+        PP_FUZZ_CHECK(e.reason().rfind("malformed ", 0) == 0);
     }
 }
 

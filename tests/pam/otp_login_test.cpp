@@ -302,6 +302,73 @@ TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
     EXPECT_EQ(standin_->outbox_lines(), before);
 }
 
+// Every turn of a login (style and text), with `from` replaced by `to` in each text.
+std::vector<std::pair<int, std::string>> turns(
+    const PamRun& run, const std::vector<std::pair<std::string, std::string>>& swaps) {
+    std::vector<std::pair<int, std::string>> out;
+    for (const auto& t : run.transcript) {
+        std::string text = t.text;
+        for (const auto& [from, to] : swaps)
+            for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+                text.replace(at, from.size(), to);
+        out.emplace_back(t.style, text);
+    }
+    return out;
+}
+
+// A local account whose mapped identity the user pool does not know walks its OWN mapping: text for text,
+// turn for turn, the login of a pool member mapped alike, with the mask of its own address and the same
+// ending. A walk copied from another user of the map (a menu where the map names one address, another made-up
+// address) would tell who is in the pool. The map holds several shapes, and the decoy key is fixed, so the
+// pick the rendezvous hash makes is the same at every run.
+TEST_F(OtpLogin, AMappedIdentityUnknownToThePoolWalksItsOwnMapping) {
+    write_text(dir_ / "decoy.key", std::string(32, 'k'), fs::perms(0600));
+    start_helper(HelperFiles{login_section("email_otp sms_otp"),
+                             "alice alice@example.com\nalice +15555550123\n"
+                             "bob   bob@example.com\n"
+                             "backup +15555550166  # backup is in the pool, not with this number\n"
+                             "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n"
+                             "dave  dave@example.com  # not in the pool\n"});
+    const auto before = standin_->outbox_lines();
+    // Wrong codes to the end; the text message where there is a menu.
+    auto walk = [&](const std::string& user) {
+        return login(user, [](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Choose how to sign in:")) return "2";
+            if (prompt.starts_with("Send a code to ")) return "";
+            return "12345678";
+        });
+    };
+    // bob and alice are in the pool: their real logins, failing with wrong codes.
+    const auto bob = walk("bob");
+    ASSERT_EQ(bob.code, PAM_MAXTRIES) << bob.all_text() << helper_->log();
+    ASSERT_EQ(bob.prompts().size(), 4u) << bob.all_text();
+    EXPECT_EQ(bob.prompts()[1], "Code sent to b***@e***: ");
+    const auto alice = walk("alice");
+    ASSERT_EQ(alice.code, PAM_MAXTRIES) << alice.all_text() << helper_->log();
+    ASSERT_EQ(alice.prompts().size(), 4u) << alice.all_text();
+    EXPECT_EQ(alice.prompts()[1], "Code sent to +*******0123: ");
+    const auto sent = standin_->outbox_lines();
+    EXPECT_EQ(sent, before + 2);
+
+    // dave is mapped like bob (one address): bob's walk, with dave's own address.
+    const auto dave = walk("dave");
+    EXPECT_EQ(dave.code, bob.code) << dave.all_text() << helper_->log();
+    EXPECT_EQ(turns(dave, {}), turns(bob, {{"b***@e***", "d***@e***"}})) << dave.all_text();
+    // carol is mapped like alice (an address and a number): alice's menu, with carol's own destinations.
+    const auto carol = walk("carol");
+    EXPECT_EQ(carol.code, alice.code) << carol.all_text() << helper_->log();
+    EXPECT_EQ(turns(carol, {}), turns(alice, {{"a***@e***", "c***@z***"}, {"+*******0123", "+*******0188"}}))
+        << carol.all_text();
+    // backup is mapped to a number alone: the walk of a real user with one number.
+    const auto backup = walk("backup");
+    EXPECT_EQ(backup.code, PAM_MAXTRIES) << backup.all_text() << helper_->log();
+    EXPECT_EQ(turns(backup, {}), turns(bob, {{"b***@e***", "+*******0166"}})) << backup.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), sent) << "nothing is sent for an identity the pool does not know";
+    const std::string log = helper_->log();
+    EXPECT_NE(log.find("user=\"dave\""), std::string::npos) << log;
+    EXPECT_NE(log.find("identity unknown to the user pool"), std::string::npos) << log;
+}
+
 TEST_F(OtpLogin, UnknownUserIgnoredWhenTheAdminSaysSo) {
     start_helper("email_otp", "unknown_user = ignore");
     // PAM_IGNORE is not visible from outside a stack, so the stack lets it fall through to the next module

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "child_process.hpp"
-#include "helper/messages.hpp"
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "test_keys.hpp"
 

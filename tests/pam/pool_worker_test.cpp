@@ -25,7 +25,7 @@
 
 #include <gtest/gtest.h>
 
-#include "helper/messages.hpp"
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "pool_protocol.hpp"
 

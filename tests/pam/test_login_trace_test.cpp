@@ -14,6 +14,7 @@
 
 #include "channel.hpp"
 #include "login_harness.hpp"
+#include "messages.hpp"
 #include "unique_fd.hpp"
 #include "wire.hpp"
 
@@ -29,14 +30,10 @@ int serve_one_traced_login(UniqueFd listener) {
     if (!conn) return -1;
     const wire::Message begin = wire::receive_message(conn.get(), std::chrono::seconds(20));
     try {
-        wire::Message trace(wire::Type::Trace);
-        trace.add(wire::Tag::Text, kStep);
-        wire::send_message(conn.get(), trace);
-        wire::Message result(wire::Type::Result);
-        result.add(wire::Tag::Outcome, static_cast<std::uint32_t>(wire::Outcome::Success))
-            .add(wire::Tag::User, begin.get_or(wire::Tag::User, ""))
-            .add(wire::Tag::Text, "");
-        wire::send_message(conn.get(), result);
+        wire::send_message(conn.get(), protocol::Trace{kStep}.encode());
+        wire::send_message(conn.get(), protocol::Result{wire::Outcome::Success, "",
+                                                        protocol::Begin::decode(begin).user, std::nullopt}
+                                           .encode());
     } catch (const wire::ChannelError&) {
         // The module hung up at the Trace: what it must do.
     }

@@ -18,7 +18,7 @@
 #include <sstream>
 
 #include "child_process.hpp"
-#include "helper/messages.hpp"
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "terminal_session.hpp"
 

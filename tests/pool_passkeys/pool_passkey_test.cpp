@@ -25,7 +25,7 @@
 #include <sstream>
 
 #include "child_process.hpp"
-#include "helper/messages.hpp"
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "piped_child.hpp"
 #include "process_memory.hpp"

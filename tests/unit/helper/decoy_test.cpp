@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -16,14 +17,17 @@ const std::vector<Method> kCodesAndKeys{Method::EmailOtp, Method::SmsOtp, Method
 
 // Ten real users at one organisation: everyone has an email at example.org and a German mobile number (14
 // characters in E.164); the first three also have a security key.
-IdentityMap organisation() {
+std::string organisation_map() {
     std::string text;
     for (int i = 0; i < 10; ++i) {
         const std::string u = "user" + std::to_string(i);
         text += u + " " + std::string(1, static_cast<char>('m' + i)) + "person@example.org\n";
         text += u + " +491511234567" + std::to_string(i) + "\n";
     }
-    return IdentityMap::parse(text, "identities");
+    return text;
+}
+IdentityMap organisation() {
+    return IdentityMap::parse(organisation_map(), "identities");
 }
 const std::vector<std::string> kKeyUsers{"user0", "user1", "user2"};
 
@@ -107,6 +111,79 @@ TEST(Decoy, RemembersWhereARealLoginOfItsShapeWould) {
     const IdentityMap none;
     EXPECT_FALSE(shape_decoy(kKey, "x", kCodesAndKeys, none, {}, true).remembers) << "claim binding";
     EXPECT_FALSE(shape_decoy(kKey, "x", kCodesAndKeys, none, {"keyonly"}, false).remembers) << "key only";
+}
+
+// A user the map names walks their own mapping, whoever else the map holds: what a real user mapped the same
+// way is shown (the pool member mapped alike), with the masks of their own destinations. Copying anyone
+// else's shape would tell a mapped identity the user pool does not know from a pool member.
+TEST(Decoy, AMappedUserWalksTheirOwnMapping) {
+    const std::string text =
+        organisation_map() +
+        "dave dave@example.com\ncarol +15555550188\nerin erin@zeta.example.net\nerin +15555550199\n";
+    const auto m = IdentityMap::parse(text, "identities");
+    for (int round = 0; round < 20; ++round) {
+        // Each round a new key: whatever the rendezvous hash would pick, the walk is the user's own.
+        const std::string key(32, static_cast<char>('a' + round));
+
+        const auto dave = shape_decoy(key, "dave", kCodesAndKeys, m, kKeyUsers, false);
+        EXPECT_EQ(dave.offered, std::vector<Method>{Method::EmailOtp}) << round;
+        EXPECT_TRUE(dave.direct) << "a real login mapped to one address offers its code at once";
+        EXPECT_FALSE(dave.remembers);
+        EXPECT_EQ(dave.code_dest, (std::map<Method, std::string>{{Method::EmailOtp, "d***@e***"}})) << round;
+        EXPECT_EQ(dave.menu_dest, dave.code_dest) << round;
+
+        const auto carol = shape_decoy(key, "carol", kCodesAndKeys, m, kKeyUsers, false);
+        EXPECT_EQ(carol.offered, std::vector<Method>{Method::SmsOtp}) << round;
+        EXPECT_EQ(carol.code_dest, (std::map<Method, std::string>{{Method::SmsOtp, "+*******0188"}}))
+            << round;
+
+        const auto erin = shape_decoy(key, "erin", kCodesAndKeys, m, kKeyUsers, false);
+        EXPECT_EQ(erin.offered, (std::vector<Method>{Method::EmailOtp, Method::SmsOtp})) << round;
+        EXPECT_FALSE(erin.direct);
+        EXPECT_TRUE(erin.remembers);
+        EXPECT_EQ(erin.model, "email:erin@zeta.example.net") << "its own memory, as a real login keys it";
+        EXPECT_EQ(erin.menu_dest, (std::map<Method, std::string>{{Method::EmailOtp, "e***@z***"},
+                                                                 {Method::SmsOtp, "+*******0199"}}))
+            << round;
+        EXPECT_EQ(erin.code_dest, erin.menu_dest) << round;
+
+        // A mapped user with a security key: the key and their own code, as a menu.
+        const auto keyed_dave = shape_decoy(key, "dave", kCodesAndKeys, m, {"dave"}, false);
+        EXPECT_EQ(keyed_dave.offered, (std::vector<Method>{Method::EmailOtp, Method::SecurityKey})) << round;
+        EXPECT_FALSE(keyed_dave.direct);
+        EXPECT_EQ(keyed_dave.code_dest.at(Method::EmailOtp), "d***@e***");
+        // One of the organisation's users is no exception: its own shape, its own masks.
+        const auto user4 = shape_decoy(key, "user4", kCodesAndKeys, m, kKeyUsers, false);
+        EXPECT_EQ(user4.offered, (std::vector<Method>{Method::EmailOtp, Method::SmsOtp})) << round;
+        EXPECT_EQ(user4.menu_dest.at(Method::EmailOtp), "q***@e***") << round;
+        EXPECT_EQ(user4.menu_dest.at(Method::SmsOtp), "+*********5674") << round;
+    }
+}
+
+// A mapped user offered none of the enabled methods (the map names an address, only text messages are
+// enabled): the walk offers nothing either, as the real login ends without a method; it copies nobody.
+TEST(Decoy, AMappedUserWithoutAnEnabledMethodIsOfferedNothing) {
+    const auto m = IdentityMap::parse("dave dave@example.com\nalice +15555550123\n", "identities");
+    for (int round = 0; round < 20; ++round) {
+        const std::string key(32, static_cast<char>('a' + round));
+        EXPECT_TRUE(shape_decoy(key, "dave", {Method::SmsOtp}, m, {}, false).offered.empty()) << round;
+    }
+}
+
+// Under a policy of keys alone the real login never reads the map: a mapped user without a key walks as
+// every user without identity or key does, the walk of a key holder whose key is absent, not "no method",
+// which would tell that this user has no key.
+TEST(Decoy, AMappedUserWithoutAKeyUnderKeysAloneWalksAsAKeyHolder) {
+    const auto m = IdentityMap::parse("dave dave@example.com\nalice +15555550123\n", "identities");
+    for (int round = 0; round < 20; ++round) {
+        const std::string key(32, static_cast<char>('a' + round));
+        EXPECT_EQ(shape_decoy(key, "dave", {Method::SecurityKey}, m, {}, false).offered,
+                  std::vector<Method>{Method::SecurityKey})
+            << round;
+        EXPECT_EQ(shape_decoy(key, "dave", {Method::SecurityKey}, m, {"alice"}, false).offered,
+                  std::vector<Method>{Method::SecurityKey})
+            << round;
+    }
 }
 
 TEST(Decoy, KeyOnlyUsersAreCopiedWhereKeysAreEnabled) {

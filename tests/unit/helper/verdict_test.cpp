@@ -9,7 +9,7 @@
 #include <type_traits>
 
 #include "login/key_status.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 
 namespace pp::helper {
 namespace {

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fake_pool.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 
 namespace pp::helper {
 namespace {

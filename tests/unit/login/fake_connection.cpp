@@ -1,6 +1,6 @@
 #include "fake_connection.hpp"
 
-#include "messages.hpp"
+#include "person_texts.hpp"
 
 namespace pp::helper::test {
 

@@ -9,6 +9,7 @@
 #include "channel.hpp"
 #include "config.hpp"
 #include "login.hpp"
+#include "messages.hpp"
 #include "recovery_codes.hpp"
 #include "syslog_capture.hpp"
 
@@ -71,55 +72,38 @@ struct Socket {
 // The person's side of one message from the helper; false once the Result came.
 bool answer(int fd, const wire::Message& msg, FakeConnection& person, Ending& end) {
     auto cancel = [&](const ConnectionEnded& e) {
-        wire::Message c(wire::Type::Cancel);
-        c.add(wire::Tag::Outcome, static_cast<std::uint32_t>(e.verdict().outcome()));
-        wire::send_message(fd, c);
+        wire::send_message(fd, protocol::Cancel{e.verdict().outcome()}.encode());
     };
     switch (msg.type()) {
         case wire::Type::Started:
         case wire::Type::Trace:
             return true;
         case wire::Type::Prompt: {
-            const bool echo = msg.get_u32(wire::Tag::Style).value_or(0) ==
-                              static_cast<std::uint32_t>(wire::PromptStyle::EchoOn);
+            const auto prompt = protocol::Prompt::decode(msg);
             try {
-                const Secret typed = person.ask(std::string(msg.get_or(wire::Tag::Text, "")), echo);
-                wire::Message a(wire::Type::Answer);
-                a.add(wire::Tag::Text, typed.view());
-                wire::send_message(fd, a);
+                Secret typed = person.ask(prompt.text, prompt.style == wire::PromptStyle::EchoOn);
+                wire::send_message(fd, protocol::Answer{std::move(typed)}.encode());
             } catch (const ConnectionEnded& e) {
                 cancel(e);
             }
             return true;
         }
         case wire::Type::KeyRequest: {
-            AssertionRequest r;
-            r.rp_id = msg.get_or(wire::Tag::RpId, "");
-            r.client_data_hash = msg.get_or(wire::Tag::ClientDataHash, "");
-            r.user_verification = msg.get_u32(wire::Tag::UserVerification).value_or(0) != 0;
-            r.timeout_ms = msg.get_u32(wire::Tag::TimeoutMs).value_or(0);
-            r.text = msg.get_or(wire::Tag::Text, "");
-            for (const auto id : msg.all(wire::Tag::CredId)) r.cred_ids.emplace_back(id);
             try {
-                const Assertion a = person.get_assertion(r);
-                wire::Message reply(wire::Type::Assertion);
-                reply.add(wire::Tag::DeviceStatus, static_cast<std::uint32_t>(a.status));
-                if (a.status == wire::DeviceStatus::Ok)
-                    reply.add(wire::Tag::CredId, a.cred_id)
-                        .add(wire::Tag::AuthData, a.auth_data)
-                        .add(wire::Tag::Signature, a.signature)
-                        .add(wire::Tag::UserHandle, a.user_handle);
-                wire::send_message(fd, reply);
+                wire::send_message(fd,
+                                   person.get_assertion(protocol::AssertionRequest::decode(msg)).encode());
             } catch (const ConnectionEnded& e) {
                 cancel(e);
             }
             return true;
         }
-        case wire::Type::Result:
-            end.outcome = static_cast<wire::Outcome>(msg.get_u32(wire::Tag::Outcome).value_or(255));
-            end.text = msg.get_or(wire::Tag::Text, "");
-            end.user = msg.get_or(wire::Tag::User, "");
+        case wire::Type::Result: {
+            const auto result = protocol::Result::decode(msg);
+            end.outcome = result.outcome;
+            end.text = result.text;
+            end.user = result.user.value_or("");
             return false;
+        }
         default:
             throw std::runtime_error("unexpected message from the helper: type " +
                                      std::to_string(static_cast<int>(msg.type())));
@@ -179,14 +163,9 @@ Ending FlowHarness::login(FakeConnection& person, const LoginAs& as) {
 
     Ending end;
     try {
-        wire::Message begin(wire::Type::Begin);
-        begin.add(wire::Tag::User, as.user)
-            .add(wire::Tag::Service, as.service)
-            .add(wire::Tag::Rhost, as.rhost)
-            .add(wire::Tag::Tty, as.rhost.empty() ? "tty1" : "ssh")
-            .add(wire::Tag::Ruser, "");
-        if (as.unknown_user) begin.add(wire::Tag::UnknownUser, static_cast<std::uint32_t>(*as.unknown_user));
-        wire::send_message(person_end.fd, begin);
+        const protocol::Begin begin{as.user, as.service,      as.rhost, as.rhost.empty() ? "tty1" : "ssh",
+                                    "",      as.unknown_user, false};
+        wire::send_message(person_end.fd, begin.encode());
         // Generous: the flow waits for nothing but the fake pool and the decoy's pauses.
         while (answer(person_end.fd, wire::receive_message(person_end.fd, std::chrono::seconds(60)), person,
                       end)) {

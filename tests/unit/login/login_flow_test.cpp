@@ -2,8 +2,8 @@
 // (flow_harness.hpp): every method (codes right, wrong and too many; the pool's passkey; a local key's
 // answers), the menu, the unknown user's walk beside a real user failing the same way, the backoff and the
 // send limits met mid-flow, and the pool's outage. Each test asserts how the login ended (outcome, the
-// person's text from messages.hpp, the audit line's method and reason), what the person was shown, and what
-// the pool was asked.
+// person's text from person_texts.hpp, the audit line's method and reason), what the person was shown, and
+// what the pool was asked.
 //
 // The local accounts are Debian's fixed system accounts (daemon, bin: base-passwd), so no user database is
 // faked; "nosuchuser-flowtest" is no account.
@@ -16,7 +16,7 @@
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
 #include "login/key_status.hpp"
-#include "messages.hpp"
+#include "person_texts.hpp"
 #include "software_authenticator.hpp"
 
 namespace pp::helper::test {
@@ -383,11 +383,10 @@ TEST(LoginFlow, ThePoolsPasskeyRefusedOrAbsent) {
 class LocalKey {
   public:
     LocalKey(const FlowHarness& h, std::uint32_t stored_counter) {
-        StoredCredential c;
+        StoredCredential c{pp::RpId(h.config().security_key.rp_id)};
         c.user = "bin";
         c.cred_id = cred_id_;
         c.public_key = key_.raw_public_key();
-        c.rp_id = h.config().security_key.rp_id;
         c.nickname = "my key";
         c.created = 1;
         c.counter = stored_counter;
@@ -592,8 +591,6 @@ TEST(LoginFlow, AnUnknownUserIgnoredByTheStack) {
 }
 
 // A name the pool does not know, reached through a mapped identity: the walk goes on as for a real user.
-// The map holds bin alone: with other users in it, the walk today copies one of their shapes instead of bin's
-// own (bin, offered a code to b***@e***, is then shown another user's menu), reported to the flow's owner.
 TEST(LoginFlow, AnIdentityUnknownToThePool) {
     FlowHarness h(kEmailOnly, "bin bin@example.org\n");
     h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
@@ -605,6 +602,115 @@ TEST(LoginFlow, AnIdentityUnknownToThePool) {
     EXPECT_EQ(end.reason, "identity unknown to the user pool");
     EXPECT_EQ(unmasked(person.questions()), unmasked({kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain}));
     EXPECT_EQ(h.pool().calls().size(), 1u);
+}
+
+// The same with other users in the map, of other shapes: bin walks its own mapping (one address, offered at
+// once, its own mask), never a shape copied from another user's, which would tell that the pool does not know
+// bin. The decoy's key is new in every harness: each round is another pick of the rendezvous hash.
+TEST(LoginFlow, AnIdentityUnknownToThePoolWalksItsOwnMapping) {
+    std::string others = kIdentities;
+    for (int i = 0; i < 8; ++i)
+        others += "user" + std::to_string(i) + " " + std::string(1, static_cast<char>('m' + i)) +
+                  "@example.net\nuser" + std::to_string(i) + " +1555555010" + std::to_string(i) + "\n";
+    for (int round = 0; round < 4; ++round) {
+        FlowHarness h(kEmailOnly, others);
+        h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+        FakeConnection person;
+        person.answer("").answer("111111").answer("222222").answer("333333");
+        const Ending end = h.login(person, {"bin"});
+        EXPECT_EQ(end.outcome, Outcome::MaxTries) << round << end.audit;
+        EXPECT_EQ(end.text, kTooManyWrong);
+        EXPECT_EQ(end.reason, "identity unknown to the user pool");
+        EXPECT_THAT(person.questions(), ElementsAre(kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain))
+            << round;
+        EXPECT_EQ(person.answers_left(), 0u);
+    }
+}
+
+// bin has a local key and a mapped address the pool does not know: the menu of a pool member with a key (the
+// key and the mapped code), not the key alone. The code chosen walks on as a real one would and fails alike;
+// the key chosen is a real local key and lets bin in.
+TEST(LoginFlow, AnIdentityUnknownToThePoolBesideALocalKey) {
+    const std::string menu = std::string(kChooseHeader) + "  1) " + menu_label(Method::SecurityKey, "") +
+                             "\n  2) " + menu_label(Method::EmailOtp, "b***@e***") + "\nChoice [1-2]: ";
+    FlowHarness real(kKeysAndEmail, kIdentities);
+    const LocalKey real_key(real, 0);
+    real.pool().then(FakePool::select_challenge({"EMAIL_OTP"}));
+    real.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    for (int i = 0; i < 3; ++i) real.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection member;
+    member.answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending member_end = real.login(member, {"bin"});
+    EXPECT_EQ(member_end.outcome, Outcome::MaxTries) << member_end.audit;
+    EXPECT_THAT(member.questions(), ElementsAre(menu, kBinCode, kBinCodeAgain, kBinCodeAgain));
+
+    FlowHarness h(kKeysAndEmail, kIdentities);
+    const LocalKey key(h, 0);
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    person.answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, member_end.outcome) << end.audit;
+    EXPECT_EQ(end.text, member_end.text);
+    EXPECT_EQ(end.method, member_end.method);
+    EXPECT_EQ(end.reason, "identity unknown to the user pool");
+    EXPECT_EQ(person.questions(), member.questions());
+    ASSERT_EQ(person.shown().size(), member.shown().size());
+    for (std::size_t i = 0; i < member.shown().size(); ++i)
+        EXPECT_EQ(person.shown()[i].echo, member.shown()[i].echo) << i;
+
+    // No key at hand: the code is offered next, as to the member.
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection absent;
+    absent.answer("1")
+        .key_status(wire::DeviceStatus::NoDevice)
+        .answer("")
+        .answer("111111")
+        .answer("222222")
+        .answer("333333");
+    const Ending absent_end = h.login(absent, {"bin"});
+    EXPECT_EQ(absent_end.outcome, Outcome::MaxTries) << absent_end.audit;
+    EXPECT_THAT(absent.questions(),
+                ElementsAre(menu, kNoKeyAgain + kBinOffer, kBinCode, kBinCodeAgain, kBinCodeAgain));
+
+    // The key chosen: bin's own key still lets bin in.
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection with_key;
+    with_key.answer("1").key_answers(key.signing(1));
+    const Ending key_end = h.login(with_key, {"bin"});
+    EXPECT_EQ(key_end.outcome, Outcome::Success) << key_end.audit;
+    EXPECT_EQ(key_end.method, "security_key");
+    EXPECT_THAT(with_key.questions(), ElementsAre(menu));
+}
+
+// Bound by the claim, with the person asked for their address: an address the pool does not know walks the
+// menu a pool member shows, with the mask of what was typed beside its kind (as destination_for names it).
+TEST(LoginFlow, ATypedIdentifierUnknownToThePoolShowsItsMaskAsAMemberDoes) {
+    const std::string claimed = kEmailOnly +
+                                "[binding]\nmapping_file = /etc/pam_passwordless/identities\n"
+                                "claim = custom:unix_user\nask_identifier = yes\nclaim_allow_users = bin\n";
+    FlowHarness real(claimed, "");
+    real.pool().then(FakePool::select_challenge({"EMAIL_OTP", "SMS_OTP"}));
+    real.pool().then(FakePool::code_challenge("SMS_OTP", "+*******0123"));
+    for (int i = 0; i < 3; ++i) real.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection member;
+    member.answer("bin@example.org").answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending member_end = real.login(member, {"bin"});
+    EXPECT_EQ(member_end.outcome, Outcome::MaxTries) << member_end.audit;
+
+    FlowHarness h(claimed, "");
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    person.answer("zed@example.net").answer("2").answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, member_end.outcome) << end.audit;
+    EXPECT_EQ(end.text, member_end.text);
+    EXPECT_EQ(end.reason, "identity unknown to the user pool");
+    ASSERT_EQ(member.questions().size(), 5u);
+    ASSERT_EQ(person.questions().size(), 5u);
+    EXPECT_EQ(person.questions()[1],
+              std::regex_replace(member.questions()[1], std::regex(R"(b\*\*\*@e)"), "z***@e"));
+    EXPECT_EQ(unmasked(person.questions()), unmasked(member.questions()));
 }
 
 // --- The identifier question, and what is remembered --------------------------------------------------

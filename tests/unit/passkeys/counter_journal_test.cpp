@@ -201,11 +201,10 @@ class Migration : public ::testing::Test {
 };
 
 TEST_F(Migration, TheCountersInTodaysFilesStayTheFloor) {
-    StoredCredential c;
+    StoredCredential c{pp::RpId("pam://test-host")};
     c.user = "alice";
     c.cred_id = "old-credential";
     c.public_key = test::TestKey::p256().public_key();
-    c.rp_id = "pam://test-host";
     c.nickname = "old key";
     c.created = 1700000000;
     c.last_used = 1700000500;

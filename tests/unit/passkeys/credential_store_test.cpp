@@ -9,8 +9,10 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "passkey_fixtures.hpp"
@@ -34,12 +36,11 @@ const std::string& es256_key() {
 }
 
 StoredCredential credential(const std::string& user, std::string cred_id, std::string nickname = "my key") {
-    StoredCredential c;
+    StoredCredential c{pp::RpId("pam://test-host")};
     c.user = user;
     c.cred_id = std::move(cred_id);
     c.alg = KeyAlgorithm::Es256;
     c.public_key = es256_key();
-    c.rp_id = "pam://test-host";
     c.nickname = std::move(nickname);
     c.created = 1700000000;
     return c;
@@ -76,6 +77,14 @@ class Store : public ::testing::Test {
     }
     CredentialStore& store() { return *store_; }
     std::string file(const std::string& user) const { return dir_->file("credentials/" + user); }
+    // Stores `a` and then `b` for their user and returns their two lines as the store wrote them.
+    std::pair<std::string, std::string> stored_lines(const StoredCredential& a, const StoredCredential& b) {
+        store().add(a);
+        store().add(b);
+        const std::string text = read_all(file(a.user));
+        const auto second = text.find('\n') + 1;
+        return {text.substr(0, second), text.substr(second)};
+    }
 
     std::optional<TestDir> dir_;
     std::optional<CredentialStore> store_;
@@ -105,7 +114,7 @@ TEST_F(Store, RoundTrip) {
     auto a2 = credential("alice", test::random_bytes(1023), "backup");
     a2.alg = KeyAlgorithm::EdDsa;
     a2.public_key = TestKey::ed25519().public_key();
-    a2.rp_id = "pam://other-host";
+    a2.rp_id = pp::RpId("pam://other-host");
     const auto b1 = credential("bob", test::random_bytes(32));
     store().add(a1);
     store().add(a2);
@@ -213,13 +222,11 @@ TEST_F(Store, InvalidFieldsRefused) {
     c = good;
     c.nickname = std::string(16, 'x') + "日本語のキー";  // multi-byte, within 64 bytes
     EXPECT_FALSE(refused(c));
+    // An invalid relying-party id cannot reach add(): a credential is made with an RpId, which refuses it.
+    // Read from disk, such an id makes the record corrupt (RecordWithAnInvalidRelyingPartyIdIsCorrupt).
     for (const std::string& rp :
-         std::vector<std::string>{std::string(), std::string("pam://a b"), std::string(256, 'r')}) {
-        c = good;
-        c.cred_id = "other";
-        c.rp_id = rp;
-        EXPECT_TRUE(refused(c)) << "rp_id '" << rp << "'";
-    }
+         std::vector<std::string>{std::string(), std::string("pam://a b"), std::string(256, 'r')})
+        EXPECT_THROW(pp::RpId{rp}, std::invalid_argument) << "rp_id '" << rp << "'";
     c = good;
     c.cred_id.clear();
     EXPECT_TRUE(refused(c));
@@ -252,12 +259,7 @@ TEST_F(Store, PerUserLimit) {
 TEST_F(Store, CorruptRecordIsReportedAndTheOthersLoad) {
     const auto a1 = credential("alice", "first");
     const auto a2 = credential("alice", "second");
-    store().add(a1);
-    store().add(a2);
-    const std::string good = read_all(file("alice"));
-    const auto newline = good.find('\n');
-    const std::string line1 = good.substr(0, newline + 1);
-    const std::string line2 = good.substr(newline + 1);
+    const auto [line1, line2] = stored_lines(a1, a2);
     std::string bad_field = line2;
     bad_field.replace(3, 1, "!");  // not base64url
     const std::string corrupt = line1 + "garbage\n" + "v1\tonly\tthree\n" + "\n" + bad_field +
@@ -280,6 +282,26 @@ TEST_F(Store, CorruptRecordIsReportedAndTheOthersLoad) {
     EXPECT_EQ(loaded.credentials[0].counter, 1u);
     EXPECT_EQ(loaded.problems.size(), 4u);
     EXPECT_THAT(read_all(f), HasSubstr("garbage\n"));
+}
+
+TEST_F(Store, RecordWithAnInvalidRelyingPartyIdIsCorrupt) {
+    const auto a1 = credential("alice", "first");
+    const auto [line1, line2] = stored_lines(a1, credential("alice", "second"));
+    const std::string rp = "pam://test-host";
+    ASSERT_NE(line2.find(rp), std::string::npos);
+    std::string spaced = line2, empty = line2, long_id = line2;
+    spaced.replace(spaced.find(rp), rp.size(), "pam://a b");
+    empty.replace(empty.find(rp), rp.size(), "");
+    long_id.replace(long_id.find(rp), rp.size(), std::string(pp::RpId::kMaxBytes + 1, 'r'));
+    ASSERT_NO_THROW(write_file_atomically(file("alice"), line1 + spaced + empty + long_id));
+
+    const auto loaded = store().load("alice");
+    ASSERT_EQ(loaded.credentials.size(), 1u);
+    expect_same(loaded.credentials[0], a1);
+    const std::string f = file("alice");
+    EXPECT_THAT(loaded.problems,
+                ElementsAre(f + ":2: invalid relying-party id", f + ":3: invalid relying-party id",
+                            f + ":4: invalid relying-party id"));
 }
 
 TEST_F(Store, DuplicateRecordInFileIsReported) {

@@ -22,12 +22,11 @@ using ::testing::HasSubstr;
 constexpr const char* kRp = "pam://test-host";
 
 StoredCredential stored(const TestKey& key, std::string cred_id, std::uint32_t counter = 0) {
-    StoredCredential c;
+    StoredCredential c{pp::RpId(kRp)};
     c.user = "alice";
     c.cred_id = std::move(cred_id);
     c.alg = key.alg();
     c.public_key = key.public_key();
-    c.rp_id = kRp;
     c.nickname = "test key";
     c.counter = counter;
     return c;
@@ -76,7 +75,7 @@ TEST_F(Assertions, UnknownCredential) {
     StoredCredential other = stored(es_, test::random_bytes(16));
     EXPECT_EQ(verify(assertion(es_, other, kUp, 1)).verdict, AssertionVerdict::UnknownCredential);
     // The right id, but enrolled for another relying party, is not a candidate for this one.
-    candidates_[0].rp_id = "pam://elsewhere";
+    candidates_[0].rp_id = pp::RpId("pam://elsewhere");
     EXPECT_EQ(verify(assertion(es_, candidates_[0], kUp, 1)).verdict, AssertionVerdict::UnknownCredential);
     EXPECT_EQ(verify_assertion(AssertionPolicy{kRp, cdh_, false}, assertion(es_, candidates_[0], kUp, 1), {})
                   .verdict,

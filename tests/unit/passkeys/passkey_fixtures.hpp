@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "credential_store.hpp"
+#include "credential.hpp"
 
 namespace pp::helper::test {
 

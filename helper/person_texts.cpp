@@ -1,4 +1,4 @@
-#include "messages.hpp"
+#include "person_texts.hpp"
 
 #include "config.hpp"
 

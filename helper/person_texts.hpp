@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "defaults.hpp"
+
 namespace pp::helper {
 
 // config.hpp's sign-in methods; declared here alone so that tests include this header without the helper's.
@@ -53,10 +55,11 @@ std::string machine_send_limit_text(std::int64_t wait_seconds);
 std::string backoff_text(std::int64_t wait_seconds);
 
 // --- Security keys and passkeys
-inline constexpr const char* kTouchKey = "Touch your security key.";
+// What a key request shows when it does not say otherwise (protocol/defaults.hpp): one text, both sides.
+inline constexpr const char* kTouchKey = protocol::kTouchText;
 inline constexpr const char* kTouchToEnrol = "Touch your security key to enrol it.";
 inline constexpr const char* kTouchToRegister = "Touch your security key to register it with the user pool.";
-inline constexpr const char* kPinPrompt = "Security key PIN: ";
+inline constexpr const char* kPinPrompt = protocol::kPinPrompt;
 inline constexpr const char* kNoKey = "No security key found. Plug in your security key and try again.";
 // Put before the menu shown again when the chosen security key was not there.
 inline constexpr const char* kNoKeyAgain = "No security key found.\n";

@@ -1,0 +1,161 @@
+// The walk of a login that cannot succeed (a name that is no account, an account without identity or key, an
+// identity the user pool does not know): the prompts, waits and ending of the real user whose shape it takes
+// (shape_decoy, decoy.hpp), through the real menu loop (menu.cpp). Nothing is sent to anyone.
+#include <syslog.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "credential_store.hpp"
+#include "decoy.hpp"
+#include "login_log.hpp"
+#include "login_steps.hpp"
+#include "pool_latency.hpp"
+#include "session.hpp"
+#include "trusted_file.hpp"
+
+namespace pp::helper {
+
+using wire::Outcome;
+
+namespace {
+
+// The key behind decoy destinations. It is kept beside the rate-limit state, so a user without an identity
+// sees the same made-up address across helper restarts, as a real user sees the same real one; a key that
+// cannot be kept is made per process (the decoy still works, only a restart changes it).
+std::string decoy_key(const std::string& limits_state_file) {
+    static std::mutex m;
+    static std::map<std::string, std::string> keys;
+    std::lock_guard lock(m);
+    auto& key = keys[limits_state_file];
+    if (!key.empty()) return key;
+    const auto slash = limits_state_file.find_last_of('/');
+    const std::string path =
+        limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/decoy.key";
+    try {
+        key = std::string(read_secret_file(path, 256).view());
+    } catch (const FileError&) {
+    }
+    if (key.size() < 32) {
+        key = random_bytes(32);
+        try {
+            write_file_atomically(path, key);
+        } catch (const FileError& e) {
+            log_line(LOG_WARNING, "decoy key not kept: %s", loggable(e.what()).c_str());
+        }
+    }
+    return key;
+}
+
+// The decoy ends as a real user failing the same way would; only the audit line's reason differs.
+Finish ending(const Finish& f, const std::string& reason) {
+    return {f.outcome(), f.person_text(), reason, f.summarised()};
+}
+
+}  // namespace
+
+// The walk of a login that cannot succeed: the prompts, waits and ending of a real user of its shape
+// (shape_decoy: a user the map names takes their own mapping's), failing the same way. Nothing is sent.
+void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+    std::vector<std::string> key_users;
+    if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
+        try {
+            key_users = CredentialStore(cfg().security_key.store_dir).users();
+        } catch (const std::exception& e) {
+            // The real flow read this store moments ago; a walk copied from the identity map alone is the
+            // loss.
+            log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
+        }
+    }
+    DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
+                                 ctx_.runtime->identities, key_users, !cfg().claim.empty());
+    // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
+    if (walk.offered.empty()) throw Finish{Outcome::AuthErr, kNoMethodAvailable, reason};
+    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
+    // Limited like a real send, so the limit's message cannot tell who exists either.
+    const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
+    std::vector<Method> offered = walk.offered;
+    auto menu_dest = [&](Method m) {
+        const auto it = walk.menu_dest.find(m);
+        return it == walk.menu_dest.end() ? std::string() : it->second;
+    };
+    LatencyWalk pool;
+    // Once a real user of this shape has had a code sent, the next logins show the menu before the pool is
+    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the
+    // user it copies is remembered, and from its own first made-up send on, for as long as remember_factors.
+    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
+    const PoolStep after_choice =
+        !remembered ? PoolStep::Choose
+        // Until a real remembered login has been timed, the closest: the other step that sends a code.
+        : pool_latency().size(PoolStep::Preferred) > 0 ? PoolStep::Preferred
+                                                       : PoolStep::Choose;
+    // Under ask_identifier every local account the pool may serve is asked for its email or phone before
+    // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
+    // too, or the first screen would tell. What is typed goes nowhere; only its mask is shown, below.
+    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) (void)ask_identifier();
+    // Beside a typed identifier a real menu names its mask for its kind and no other destination
+    // (destination_for), and the pool's code prompt names it too.
+    if (typed_ && known_.empty())
+        for (const auto m : {Method::EmailOtp, Method::SmsOtp}) {
+            if (typed_->kind == (m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone))
+                walk.menu_dest[m] = walk.code_dest[m] = mask(*typed_);
+            else
+                walk.menu_dest.erase(m);
+        }
+    // A real user with one code method is offered the code before the pool is asked (code_offer.hpp),
+    // unless the identifier question came first.
+    if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
+        offer(offered.front(), menu_dest(offered.front()), "");
+    const auto started = std::chrono::steady_clock::now();
+    if (walk.direct && is_otp(offered.front())) take_send(send_key);
+    if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
+
+    // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
+    auto ask_key = [&](const std::string& rp_id) {
+        const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
+                                   kTouchKey, {random_bytes(64)}};
+        tried_proof_ = true;
+        const auto status = conn_.get_assertion(req).status;
+        return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
+    };
+
+    // The real menu loop (menu.cpp) with the decoy's key: no key answers for this name, so the menu goes on
+    // without it while a method is left; a key's other answers, and no key with nothing left, end the walk as
+    // they end a real one, with the decoy's reason.
+    const auto try_key = [&] {
+        const auto status = ask_key(cfg().security_key.rp_id);
+        if (status == wire::DeviceStatus::NoDevice && offered.size() > 1) return false;
+        throw ending(key_status_finish(status), reason);
+    };
+    std::string prefix;
+    const Method chosen = choose_method(offered, prefix, menu_dest, try_key).value();
+    if (!walk.direct) {
+        // One method left and no menu shown: the real walk offers the code first.
+        if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
+            offer(chosen, menu_dest(chosen), prefix);
+        const auto chosen_at = std::chrono::steady_clock::now();
+        if (is_otp(chosen)) {
+            take_send(send_key);
+            if (walk.remembers && !service_already_asked) decoy_remember(walk.offered);
+        }
+        pool.pause(after_choice, chosen_at);
+    }
+    if (chosen == Method::Passkey) throw ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
+    const auto dest = walk.code_dest.find(chosen);
+    const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
+    for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
+        Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
+        const auto answered_at = std::chrono::steady_clock::now();
+        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
+        tried_proof_ = true;
+        // A real login sends each code that could be one to the pool and waits. The decoy waits as long
+        // for sshd's control characters too: they stand for what a person typed at a name that is no
+        // account.
+        if (valid_code(code.view()) || has_control_characters(code.view()))
+            pool.pause(PoolStep::Answer, answered_at);
+    }
+    throw too_many_wrong_codes(reason);
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,471 @@
+#include "messages.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace pp::protocol {
+namespace {
+
+using wire::Tag;
+using wire::Type;
+
+// Reads the fields of one message and says what is wrong with it in the message's own terms.
+class Reader {
+  public:
+    Reader(const wire::Message& m, Type expected) : m_(m), type_(expected) {
+        if (m.type() != expected)
+            fail(std::string("a ") + type_name(m.type()) + " message where one was expected");
+    }
+
+    [[noreturn]] void fail(const std::string& fault) const { throw MalformedMessage(type_, fault); }
+
+    std::string text(Tag tag, std::string_view fallback = "") const {
+        return std::string(m_.get_or(tag, fallback));
+    }
+    std::optional<std::string> optional_text(Tag tag) const {
+        const auto v = m_.get(tag);
+        return v ? std::optional<std::string>(*v) : std::nullopt;
+    }
+    std::vector<std::string> all(Tag tag) const {
+        std::vector<std::string> out;
+        for (const auto v : m_.all(tag)) out.emplace_back(v);
+        return out;
+    }
+
+    // An integer field: 4 bytes, big-endian, or absent.
+    std::optional<std::uint32_t> u32(Tag tag, const char* name) const {
+        const auto v = m_.get(tag);
+        if (!v) return std::nullopt;
+        if (v->size() != 4) fail(std::string(name) + " of wrong size");
+        std::uint32_t be = 0;
+        std::memcpy(&be, v->data(), sizeof be);
+        return ntohl(be);
+    }
+
+    // An enum field whose values run from `first` to `last`.
+    template <class E>
+    std::optional<E> enumerated(Tag tag, const char* name, E first, E last) const {
+        const auto v = u32(tag, name);
+        if (!v) return std::nullopt;
+        if (*v < static_cast<std::uint32_t>(first) || *v > static_cast<std::uint32_t>(last))
+            fail(std::string("unknown ") + name + " value");
+        return static_cast<E>(*v);
+    }
+
+    std::optional<wire::DeviceStatus> device_status() const {
+        return enumerated(Tag::DeviceStatus, "device_status", wire::DeviceStatus::Ok,
+                          wire::DeviceStatus::Error);
+    }
+    std::optional<wire::Outcome> outcome() const {
+        return enumerated(Tag::Outcome, "outcome", wire::Outcome::Success, wire::Outcome::Abort);
+    }
+
+    // user_verification travels as 2 (required) or 0 (not asked).
+    bool user_verification() const {
+        const auto v = u32(Tag::UserVerification, "user_verification");
+        if (!v || *v == 0) return false;
+        if (*v == 2) return true;
+        fail("unknown user_verification value");
+    }
+
+  private:
+    const wire::Message& m_;
+    Type type_;
+};
+
+constexpr std::uint32_t u32_of(bool uv) {
+    return uv ? 2u : 0u;
+}
+
+template <class E>
+constexpr std::uint32_t u32_of(E e) {
+    return static_cast<std::uint32_t>(e);
+}
+
+constexpr std::uint32_t u32_of(std::int32_t i) {
+    return static_cast<std::uint32_t>(i);
+}
+
+constexpr Manage::Op kOps[] = {Manage::Op::Enroll,   Manage::Op::List,      Manage::Op::Rename,
+                               Manage::Op::Remove,   Manage::Op::Import,    Manage::Op::PoolRegister,
+                               Manage::Op::PoolList, Manage::Op::PoolDelete};
+
+constexpr const char* kControlStatus = "status";
+constexpr const char* kControlReload = "reload";
+
+}  // namespace
+
+MalformedMessage::MalformedMessage(wire::Type type, const std::string& fault)
+    : wire::ProtocolError(std::string("malformed ") + type_name(type) + ": " + fault),
+      detail_(std::string(type_name(type)) + ": " + fault) {}
+
+const char* type_name(wire::Type t) noexcept {
+    switch (t) {
+        case Type::Begin:
+            return "begin";
+        case Type::Answer:
+            return "answer";
+        case Type::Assertion:
+            return "assertion";
+        case Type::Cancel:
+            return "cancel";
+        case Type::Manage:
+            return "manage";
+        case Type::Credential:
+            return "credential";
+        case Type::Control:
+            return "control";
+        case Type::Prompt:
+            return "prompt";
+        case Type::KeyRequest:
+            return "assertion request";
+        case Type::Result:
+            return "result";
+        case Type::CredentialRequest:
+            return "credential request";
+        case Type::Listing:
+            return "listing";
+        case Type::Trace:
+            return "trace";
+        case Type::Started:
+            return "started";
+        case Type::Status:
+            return "status";
+    }
+    return "unknown";
+}
+
+// Begin
+
+wire::Message Begin::encode() const {
+    wire::Message m(Type::Begin);
+    m.add(Tag::User, user).add(Tag::Service, service).add(Tag::Rhost, rhost);
+    if (!test_login) m.add(Tag::Tty, tty).add(Tag::Ruser, ruser);
+    if (test_login) m.add(Tag::TestLogin, 1u);
+    if (unknown_user) m.add(Tag::UnknownUser, u32_of(*unknown_user));
+    return m;
+}
+
+Begin Begin::decode(const wire::Message& m) {
+    const Reader r(m, Type::Begin);
+    Begin b;
+    b.user = r.text(Tag::User);
+    b.service = r.text(Tag::Service);
+    b.rhost = r.text(Tag::Rhost);
+    b.tty = r.text(Tag::Tty);
+    b.ruser = r.text(Tag::Ruser);
+    b.unknown_user =
+        r.enumerated(Tag::UnknownUser, "unknown_user", wire::UnknownUser::Fail, wire::UnknownUser::Ignore);
+    if (const auto t = r.u32(Tag::TestLogin, "test_login")) {
+        if (*t != 1) r.fail("unknown test_login value");
+        b.test_login = true;
+    }
+    return b;
+}
+
+// Answer
+
+wire::Message Answer::encode() const {
+    wire::Message m(Type::Answer);
+    m.add(Tag::Text, text.view());
+    return m;
+}
+
+Answer Answer::decode(const wire::Message& m) {
+    const Reader r(m, Type::Answer);
+    return Answer{Secret(m.get_or(Tag::Text, ""))};
+}
+
+// Assertion
+
+wire::Message Assertion::encode() const {
+    wire::Message m(Type::Assertion);
+    m.add(Tag::DeviceStatus, u32_of(status));
+    if (status == wire::DeviceStatus::Ok)
+        m.add(Tag::CredId, cred_id)
+            .add(Tag::AuthData, auth_data)
+            .add(Tag::Signature, signature)
+            .add(Tag::UserHandle, user_handle);
+    return m;
+}
+
+Assertion Assertion::decode(const wire::Message& m) {
+    const Reader r(m, Type::Assertion);
+    Assertion a;
+    a.status = r.device_status().value_or(wire::DeviceStatus::Error);
+    a.cred_id = r.text(Tag::CredId);
+    a.auth_data = r.text(Tag::AuthData);
+    a.signature = r.text(Tag::Signature);
+    a.user_handle = r.text(Tag::UserHandle);
+    return a;
+}
+
+// Cancel
+
+wire::Message Cancel::encode() const {
+    wire::Message m(Type::Cancel);
+    m.add(Tag::Outcome, u32_of(outcome));
+    return m;
+}
+
+Cancel Cancel::decode(const wire::Message& m) {
+    const Reader r(m, Type::Cancel);
+    return Cancel{r.outcome().value_or(wire::Outcome::ConvErr)};
+}
+
+// Manage
+
+const char* op_name(Manage::Op op) noexcept {
+    switch (op) {
+        case Manage::Op::Enroll:
+            return "enroll";
+        case Manage::Op::List:
+            return "list";
+        case Manage::Op::Rename:
+            return "rename";
+        case Manage::Op::Remove:
+            return "remove";
+        case Manage::Op::Import:
+            return "import";
+        case Manage::Op::PoolRegister:
+            return "pool-register";
+        case Manage::Op::PoolList:
+            return "pool-list";
+        case Manage::Op::PoolDelete:
+            return "pool-delete";
+    }
+    return "unknown";
+}
+
+std::optional<Manage::Op> parse_op(std::string_view name) noexcept {
+    for (const auto op : kOps)
+        if (name == op_name(op)) return op;
+    return std::nullopt;
+}
+
+wire::Message Manage::encode() const {
+    wire::Message m(Type::Manage);
+    m.add(Tag::Op, op_name(op)).add(Tag::User, user);
+    if (op == Op::Rename || op == Op::Remove || op == Op::PoolDelete) m.add(Tag::CredId, cred_id);
+    if (text) m.add(Tag::Text, *text);
+    if (op == Op::Import) m.add(Tag::RpId, rp_id).add(Tag::ImportData, import_data);
+    return m;
+}
+
+Manage Manage::decode(const wire::Message& m) {
+    const Reader r(m, Type::Manage);
+    const auto op = m.get(Tag::Op);
+    if (!op) r.fail("no management operation");
+    const auto parsed = parse_op(*op);
+    if (!parsed) r.fail("unknown management operation");
+    Manage out;
+    out.op = *parsed;
+    out.user = r.text(Tag::User);
+    out.text = r.optional_text(Tag::Text);
+    out.cred_id = r.text(Tag::CredId);
+    out.rp_id = r.text(Tag::RpId);
+    out.import_data = r.text(Tag::ImportData);
+    return out;
+}
+
+// Credential
+
+wire::Message Credential::encode() const {
+    wire::Message m(Type::Credential);
+    m.add(Tag::DeviceStatus, u32_of(status));
+    if (status == wire::DeviceStatus::Ok)
+        m.add(Tag::Fmt, fmt)
+            .add(Tag::AuthData, auth_data)
+            .add(Tag::Signature, signature)
+            .add(Tag::X5c, x5c)
+            .add(Tag::CredId, cred_id)
+            .add(Tag::PublicKey, public_key)
+            .add(Tag::Algorithm, u32_of(algorithm));
+    return m;
+}
+
+Credential Credential::decode(const wire::Message& m) {
+    const Reader r(m, Type::Credential);
+    Credential c;
+    c.status = r.device_status().value_or(wire::DeviceStatus::Error);
+    c.fmt = r.text(Tag::Fmt);
+    c.auth_data = r.text(Tag::AuthData);
+    c.signature = r.text(Tag::Signature);
+    c.x5c = r.text(Tag::X5c);
+    c.cred_id = r.text(Tag::CredId);
+    c.public_key = r.text(Tag::PublicKey);
+    c.algorithm = static_cast<std::int32_t>(r.u32(Tag::Algorithm, "algorithm").value_or(0));
+    return c;
+}
+
+// Control
+
+wire::Message Control::encode() const {
+    wire::Message m(Type::Control);
+    m.add(Tag::Op, op == Op::Status ? kControlStatus : kControlReload);
+    return m;
+}
+
+Control Control::decode(const wire::Message& m) {
+    const Reader r(m, Type::Control);
+    const auto op = m.get_or(Tag::Op, "");
+    if (op == kControlStatus) return Control{Op::Status};
+    if (op == kControlReload) return Control{Op::Reload};
+    r.fail("unknown control operation");
+}
+
+// Prompt
+
+wire::Message Prompt::encode() const {
+    wire::Message m(Type::Prompt);
+    m.add(Tag::Style, u32_of(style)).add(Tag::Text, text);
+    return m;
+}
+
+Prompt Prompt::decode(const wire::Message& m) {
+    const Reader r(m, Type::Prompt);
+    Prompt p;
+    p.style = r.enumerated(Tag::Style, "style", wire::PromptStyle::EchoOff, wire::PromptStyle::EchoOn)
+                  .value_or(wire::PromptStyle::EchoOff);
+    p.text = r.text(Tag::Text);
+    return p;
+}
+
+// AssertionRequest
+
+wire::Message AssertionRequest::encode() const {
+    wire::Message m(Type::KeyRequest);
+    m.add(Tag::RpId, rp_id)
+        .add(Tag::ClientDataHash, client_data_hash)
+        .add(Tag::UserVerification, u32_of(user_verification))
+        .add(Tag::TimeoutMs, timeout_ms)
+        .add(Tag::Text, text)
+        .add(Tag::PinPrompt, pin_prompt)
+        .add(Tag::UserPresence, user_presence ? 1u : 0u);
+    for (const auto& id : cred_ids) m.add(Tag::CredId, id);
+    return m;
+}
+
+AssertionRequest AssertionRequest::decode(const wire::Message& m) {
+    const Reader r(m, Type::KeyRequest);
+    AssertionRequest a;
+    a.rp_id = r.text(Tag::RpId);
+    a.client_data_hash = r.text(Tag::ClientDataHash);
+    a.user_verification = r.user_verification();
+    a.timeout_ms = r.u32(Tag::TimeoutMs, "timeout_ms").value_or(kTouchTimeoutMs);
+    a.text = r.text(Tag::Text, kTouchText);
+    a.cred_ids = r.all(Tag::CredId);
+    a.pin_prompt = r.text(Tag::PinPrompt, kPinPrompt);
+    if (const auto up = r.u32(Tag::UserPresence, "user_presence")) {
+        if (*up > 1) r.fail("unknown user_presence value");
+        a.user_presence = *up == 1;
+    }
+    return a;
+}
+
+// Result
+
+wire::Message Result::encode() const {
+    wire::Message m(Type::Result);
+    m.add(Tag::Outcome, u32_of(outcome)).add(Tag::Text, text);
+    if (user) m.add(Tag::User, *user);
+    if (audit_line) m.add(Tag::AuditLine, *audit_line);
+    return m;
+}
+
+Result Result::decode(const wire::Message& m) {
+    const Reader r(m, Type::Result);
+    const auto outcome = r.outcome();
+    if (!outcome) r.fail("no outcome");
+    Result out;
+    out.outcome = *outcome;
+    out.text = r.text(Tag::Text);
+    out.user = r.optional_text(Tag::User);
+    out.audit_line = r.optional_text(Tag::AuditLine);
+    return out;
+}
+
+// CredentialRequest
+
+wire::Message CredentialRequest::encode() const {
+    wire::Message m(Type::CredentialRequest);
+    m.add(Tag::RpId, rp_id)
+        .add(Tag::ClientDataHash, client_data_hash)
+        .add(Tag::UserVerification, u32_of(user_verification))
+        .add(Tag::TimeoutMs, timeout_ms)
+        .add(Tag::Text, text)
+        .add(Tag::PinPrompt, pin_prompt)
+        .add(Tag::UserId, user_id)
+        .add(Tag::User, user_name)
+        .add(Tag::Algorithm, u32_of(algorithm));
+    for (const auto& id : exclude_ids) m.add(Tag::CredId, id);
+    return m;
+}
+
+CredentialRequest CredentialRequest::decode(const wire::Message& m) {
+    const Reader r(m, Type::CredentialRequest);
+    CredentialRequest c;
+    c.rp_id = r.text(Tag::RpId);
+    c.client_data_hash = r.text(Tag::ClientDataHash);
+    c.user_verification = r.user_verification();
+    c.timeout_ms = r.u32(Tag::TimeoutMs, "timeout_ms").value_or(kTouchTimeoutMs);
+    c.text = r.text(Tag::Text, kTouchText);
+    c.user_id = r.text(Tag::UserId);
+    c.user_name = r.text(Tag::User);
+    if (const auto alg = r.u32(Tag::Algorithm, "algorithm")) c.algorithm = static_cast<std::int32_t>(*alg);
+    c.exclude_ids = r.all(Tag::CredId);
+    c.pin_prompt = r.text(Tag::PinPrompt, kPinPrompt);
+    return c;
+}
+
+// Listing, Trace, Started, Status
+
+wire::Message Listing::encode() const {
+    wire::Message m(Type::Listing);
+    for (const auto& rec : records) m.add(Tag::Record, rec);
+    return m;
+}
+
+Listing Listing::decode(const wire::Message& m) {
+    const Reader r(m, Type::Listing);
+    return Listing{r.all(Tag::Record)};
+}
+
+wire::Message Trace::encode() const {
+    wire::Message m(Type::Trace);
+    m.add(Tag::Text, text);
+    return m;
+}
+
+Trace Trace::decode(const wire::Message& m) {
+    const Reader r(m, Type::Trace);
+    return Trace{r.text(Tag::Text)};
+}
+
+wire::Message Started::encode() const {
+    wire::Message m(Type::Started);
+    m.add(Tag::LoginId, login_id);
+    return m;
+}
+
+Started Started::decode(const wire::Message& m) {
+    const Reader r(m, Type::Started);
+    Started s{r.text(Tag::LoginId)};
+    // The id goes into the module's log lines as it is: only the helper's own form.
+    if (!wire::valid_login_id(s.login_id)) r.fail("malformed login id");
+    return s;
+}
+
+wire::Message Status::encode() const {
+    wire::Message m(Type::Status);
+    for (const auto& rec : records) m.add(Tag::Record, rec);
+    return m;
+}
+
+Status Status::decode(const wire::Message& m) {
+    const Reader r(m, Type::Status);
+    return Status{r.all(Tag::Record)};
+}
+
+}  // namespace pp::protocol

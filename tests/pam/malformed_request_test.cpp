@@ -1,0 +1,148 @@
+// Requests the typed decoders (protocol/messages.cpp) refuse, sent to the real helper over its socket as a
+// hostile or mismatched client would send them (the real module cannot: it only sends what it encodes). A
+// malformed Begin is refused before admission (no Started, no slot), with the Result a client maps to a
+// defined PAM code and an audit line naming the fault; a management request with an unknown op likewise.
+#include <security/pam_appl.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "channel.hpp"
+#include "helper/person_texts.hpp"
+#include "helper_connection.hpp"
+#include "login_harness.hpp"
+#include "messages.hpp"
+#include "result_mapping.hpp"
+#include "wire.hpp"
+
+namespace pp::test {
+namespace {
+
+constexpr const char* kIdentities = "alice alice@example.com\n";
+
+// What the helper sent back to one request: the types in order, and the Result.
+struct Reply {
+    std::vector<wire::Type> types;
+    protocol::Result result;
+};
+
+class MalformedRequest : public StandInTest {
+  protected:
+    void SetUp() override {
+        StandInTest::SetUp();
+        if (IsSkipped()) return;
+        helper_ = std::make_unique<Helper>(
+            dir_, *standin_,
+            HelperFiles{"\n[login]\nmethods = email_otp\nlogin_timeout = 60\n\n[binding]\n", kIdentities});
+    }
+
+    // Sends `first` as the connection's first message and reads until the helper's Result.
+    Reply send_first(const wire::Message& first) const {
+        auto conn = client::HelperConnection::open(helper_->socket(), std::chrono::seconds(20));
+        conn.send(first);
+        Reply reply;
+        for (;;) {
+            const wire::Message m = conn.receive();
+            reply.types.push_back(m.type());
+            if (m.type() == wire::Type::Result) {
+                reply.result = protocol::Result::decode(m);
+                return reply;
+            }
+        }
+    }
+
+    // The helper's audit line for the request that ended with `reason` (empty: none yet).
+    std::string audit_line_with(const std::string& reason) const {
+        std::string line;
+        wait_until([&] {
+            const std::string log = helper_->log();
+            const auto at = log.find("reason=\"" + reason + "\"");
+            if (at == std::string::npos) return false;
+            const auto newline = log.rfind('\n', at);
+            const auto start = newline == std::string::npos ? 0 : newline + 1;
+            const auto end = log.find('\n', at);
+            line = log.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            return true;
+        });
+        return line;
+    }
+
+    // A well-formed Begin for alice, to which `extra` is added as a raw field.
+    static wire::Message begin_with(wire::Tag tag, std::string_view raw) {
+        wire::Message m = protocol::Begin{"alice", "sshd", "", "tty1", "", std::nullopt, false}.encode();
+        m.add(tag, raw);
+        return m;
+    }
+
+    std::unique_ptr<Helper> helper_;
+};
+
+TEST_F(MalformedRequest, BeginWithAnUnknownUnknownUserValueIsRefusedBeforeAdmission) {
+    const wire::Message begin = begin_with(wire::Tag::UnknownUser, std::string_view("\0\0\0\x07", 4));
+    const Reply reply = send_first(begin);
+    // No Started: the id goes out only once a Begin is admitted; the Result is the only answer.
+    ASSERT_EQ(reply.types, std::vector<wire::Type>{wire::Type::Result});
+    EXPECT_EQ(reply.result.outcome, wire::Outcome::AuthinfoUnavail);
+    EXPECT_EQ(module::pam_code_for(reply.result.outcome), PAM_AUTHINFO_UNAVAIL);
+    EXPECT_EQ(reply.result.text, helper::kSignInFailed);
+    EXPECT_EQ(reply.result.user, std::nullopt);
+    const std::string line = audit_line_with("protocol: malformed begin: unknown unknown_user value");
+    EXPECT_NE(line.find("outcome=authinfo_unavail"), std::string::npos) << helper_->log();
+    // Refused before the identity fields are read: the audit line names no user.
+    EXPECT_EQ(line.find("alice"), std::string::npos) << line;
+}
+
+TEST_F(MalformedRequest, BeginWithAWrongSizeIntegerFieldIsRefusedBeforeAdmission) {
+    // unknown_user=ignore as one byte instead of four.
+    const Reply reply = send_first(begin_with(wire::Tag::UnknownUser, std::string_view("\x02", 1)));
+    ASSERT_EQ(reply.types, std::vector<wire::Type>{wire::Type::Result});
+    EXPECT_EQ(reply.result.outcome, wire::Outcome::AuthinfoUnavail);
+    EXPECT_EQ(module::pam_code_for(reply.result.outcome), PAM_AUTHINFO_UNAVAIL);
+    const std::string line = audit_line_with("protocol: malformed begin: unknown_user of wrong size");
+    EXPECT_NE(line.find("outcome=authinfo_unavail"), std::string::npos) << helper_->log();
+
+    // test_login as five bytes: refused the same way, before the root-only check could even look at it.
+    const Reply test_login =
+        send_first(begin_with(wire::Tag::TestLogin, std::string_view("\0\0\0\0\x01", 5)));
+    ASSERT_EQ(test_login.types, std::vector<wire::Type>{wire::Type::Result});
+    EXPECT_EQ(test_login.result.outcome, wire::Outcome::AuthinfoUnavail);
+    EXPECT_FALSE(audit_line_with("protocol: malformed begin: test_login of wrong size").empty())
+        << helper_->log();
+}
+
+TEST_F(MalformedRequest, AWellFormedBeginIsStillAdmitted) {
+    // The same request without the bad field starts a login: the helper sends its id first.
+    auto conn = client::HelperConnection::open(helper_->socket(), std::chrono::seconds(20));
+    conn.send(protocol::Begin{"alice", "sshd", "", "tty1", "", wire::UnknownUser::Fail, false}.encode());
+    const wire::Message first = conn.receive();
+    EXPECT_EQ(first.type(), wire::Type::Started);
+    EXPECT_TRUE(wire::valid_login_id(protocol::Started::decode(first).login_id));
+}
+
+TEST_F(MalformedRequest, AnUnknownManagementOpIsRefusedAndAudited) {
+    wire::Message manage(wire::Type::Manage);
+    manage.add(wire::Tag::Op, "format-disk").add(wire::Tag::User, "alice");
+    const Reply reply = send_first(manage);
+    ASSERT_EQ(reply.types, std::vector<wire::Type>{wire::Type::Result});
+    EXPECT_EQ(reply.result.outcome, wire::Outcome::AuthErr);
+    EXPECT_EQ(module::pam_code_for(reply.result.outcome), PAM_AUTH_ERR);
+    EXPECT_EQ(reply.result.text, helper::kUnknownRequest);
+    const std::string line = audit_line_with("unknown management operation");
+    EXPECT_NE(line.find("outcome=auth_err"), std::string::npos) << helper_->log();
+    EXPECT_NE(line.find("service=\"pam-passwordless\""), std::string::npos) << line;
+
+    // Without any op at all: the same refusal.
+    wire::Message no_op(wire::Type::Manage);
+    no_op.add(wire::Tag::User, "alice");
+    const Reply bare = send_first(no_op);
+    EXPECT_EQ(bare.result.outcome, wire::Outcome::AuthErr);
+    EXPECT_EQ(bare.result.text, helper::kUnknownRequest);
+}
+
+}  // namespace
+}  // namespace pp::test
