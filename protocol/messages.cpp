@@ -87,6 +87,28 @@ constexpr std::uint32_t u32_of(std::int32_t i) {
     return static_cast<std::uint32_t>(i);
 }
 
+// The fields both requests to a security key carry, in this order on the wire: the relying party, the
+// challenge, user verification, how long to wait for a touch, and what the person is told.
+template <class KeyRequest>
+void add_key_fields(wire::Message& m, const KeyRequest& k) {
+    m.add(Tag::RpId, k.rp_id)
+        .add(Tag::ClientDataHash, k.client_data_hash)
+        .add(Tag::UserVerification, u32_of(k.user_verification))
+        .add(Tag::TimeoutMs, k.timeout_ms)
+        .add(Tag::Text, k.text)
+        .add(Tag::PinPrompt, k.pin_prompt);
+}
+
+template <class KeyRequest>
+void read_key_fields(const Reader& r, KeyRequest& k) {
+    k.rp_id = r.text(Tag::RpId);
+    k.client_data_hash = r.text(Tag::ClientDataHash);
+    k.user_verification = r.user_verification();
+    k.timeout_ms = r.u32(Tag::TimeoutMs, "timeout_ms").value_or(kTouchTimeoutMs);
+    k.text = r.text(Tag::Text, kTouchText);
+    k.pin_prompt = r.text(Tag::PinPrompt, kPinPrompt);
+}
+
 constexpr Manage::Op kOps[] = {Manage::Op::Enroll,   Manage::Op::List,      Manage::Op::Rename,
                                Manage::Op::Remove,   Manage::Op::Import,    Manage::Op::PoolRegister,
                                Manage::Op::PoolList, Manage::Op::PoolDelete};
@@ -336,13 +358,8 @@ Prompt Prompt::decode(const wire::Message& m) {
 
 wire::Message AssertionRequest::encode() const {
     wire::Message m(Type::KeyRequest);
-    m.add(Tag::RpId, rp_id)
-        .add(Tag::ClientDataHash, client_data_hash)
-        .add(Tag::UserVerification, u32_of(user_verification))
-        .add(Tag::TimeoutMs, timeout_ms)
-        .add(Tag::Text, text)
-        .add(Tag::PinPrompt, pin_prompt)
-        .add(Tag::UserPresence, user_presence ? 1u : 0u);
+    add_key_fields(m, *this);
+    m.add(Tag::UserPresence, user_presence ? 1u : 0u);
     for (const auto& id : cred_ids) m.add(Tag::CredId, id);
     return m;
 }
@@ -350,13 +367,8 @@ wire::Message AssertionRequest::encode() const {
 AssertionRequest AssertionRequest::decode(const wire::Message& m) {
     const Reader r(m, Type::KeyRequest);
     AssertionRequest a;
-    a.rp_id = r.text(Tag::RpId);
-    a.client_data_hash = r.text(Tag::ClientDataHash);
-    a.user_verification = r.user_verification();
-    a.timeout_ms = r.u32(Tag::TimeoutMs, "timeout_ms").value_or(kTouchTimeoutMs);
-    a.text = r.text(Tag::Text, kTouchText);
+    read_key_fields(r, a);
     a.cred_ids = r.all(Tag::CredId);
-    a.pin_prompt = r.text(Tag::PinPrompt, kPinPrompt);
     if (const auto up = r.u32(Tag::UserPresence, "user_presence")) {
         if (*up > 1) r.fail("unknown user_presence value");
         a.user_presence = *up == 1;
@@ -390,15 +402,8 @@ Result Result::decode(const wire::Message& m) {
 
 wire::Message CredentialRequest::encode() const {
     wire::Message m(Type::CredentialRequest);
-    m.add(Tag::RpId, rp_id)
-        .add(Tag::ClientDataHash, client_data_hash)
-        .add(Tag::UserVerification, u32_of(user_verification))
-        .add(Tag::TimeoutMs, timeout_ms)
-        .add(Tag::Text, text)
-        .add(Tag::PinPrompt, pin_prompt)
-        .add(Tag::UserId, user_id)
-        .add(Tag::User, user_name)
-        .add(Tag::Algorithm, u32_of(algorithm));
+    add_key_fields(m, *this);
+    m.add(Tag::UserId, user_id).add(Tag::User, user_name).add(Tag::Algorithm, u32_of(algorithm));
     for (const auto& id : exclude_ids) m.add(Tag::CredId, id);
     return m;
 }
@@ -406,16 +411,11 @@ wire::Message CredentialRequest::encode() const {
 CredentialRequest CredentialRequest::decode(const wire::Message& m) {
     const Reader r(m, Type::CredentialRequest);
     CredentialRequest c;
-    c.rp_id = r.text(Tag::RpId);
-    c.client_data_hash = r.text(Tag::ClientDataHash);
-    c.user_verification = r.user_verification();
-    c.timeout_ms = r.u32(Tag::TimeoutMs, "timeout_ms").value_or(kTouchTimeoutMs);
-    c.text = r.text(Tag::Text, kTouchText);
+    read_key_fields(r, c);
     c.user_id = r.text(Tag::UserId);
     c.user_name = r.text(Tag::User);
     if (const auto alg = r.u32(Tag::Algorithm, "algorithm")) c.algorithm = static_cast<std::int32_t>(*alg);
     c.exclude_ids = r.all(Tag::CredId);
-    c.pin_prompt = r.text(Tag::PinPrompt, kPinPrompt);
     return c;
 }
 
