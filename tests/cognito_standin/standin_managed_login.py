@@ -16,7 +16,6 @@ import secrets
 import socket
 import ssl
 import threading
-import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
