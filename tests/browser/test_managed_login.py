@@ -330,8 +330,11 @@ class ManagedLoginTest(unittest.TestCase):
 
     def test_passkey_sign_in_shows_the_code_that_redeems_to_a_verified_id_token(self):
         attempt = Attempt(prompt="login", login_hint="alice")
+        count_before = ENV.stored_sign_count()
         shown = self.sign_in_with_passkey(attempt)
         self.assertCodeShape(shown)
+        # The stand-in checked an assertion of the registered key (its counter moved on).
+        self.assertGreater(ENV.stored_sign_count(), count_before)
         status, headers, tokens = self.redeem(attempt, shown["code"])
         self.assertEqual(status, 200, tokens)
         self.assertEqual(headers["Access-Control-Allow-Origin"], "*")
@@ -409,8 +412,7 @@ class ManagedLoginTest(unittest.TestCase):
             self.assertEqual(query, {"error": ["redirect_mismatch"], "client_id": [PUBLIC]})
             self.assertIn("An error was encountered", self.page.evaluate("document.body.innerText"))
         # The same check without a browser: the answer is a redirect to the pool's own error page.
-        status, headers, _ = ENV.request("GET", urllib.parse.urlsplit(Attempt(redirect_uri=ENV.callback + "evil").url)
-                                         ._replace(scheme="", netloc="").geturl())
+        status, headers, _ = ENV.request("GET", Attempt(redirect_uri=ENV.callback + "evil").url[len(ENV.login):])
         self.assertEqual(status, 302)
         self.assertTrue(headers["Location"].startswith("/error?error=redirect_mismatch"), headers["Location"])
 
@@ -422,6 +424,20 @@ class ManagedLoginTest(unittest.TestCase):
             "document.getElementById('error').textContent", what="the callback page's error")
         self.assertEqual(shown, "invalid_request")
         self.assertTrue(self.page.evaluate("document.getElementById('success').hidden"))
+        # prompt=none without a session: login_required, state echoed (no browser needed).
+        attempt = Attempt(prompt="none")
+        status, headers, _ = ENV.request("GET", attempt.url[len(ENV.login):])
+        self.assertEqual(status, 302)
+        location = urllib.parse.urlsplit(headers["Location"])
+        self.assertEqual(location._replace(query="").geturl(), ENV.callback)
+        query = urllib.parse.parse_qs(location.query)
+        self.assertEqual(query["error"], ["login_required"])
+        self.assertEqual(query["state"], [attempt.state])
+        self.assertNotIn("code", query)
+        # An unknown client: an error page, no redirect at all.
+        status, headers, body = ENV.request("GET", Attempt(client_id="nosuchclient").url[len(ENV.login):])
+        self.assertEqual(status, 400)
+        self.assertNotIn("Location", headers)
 
     def test_prompt_login_forces_a_fresh_sign_in_despite_a_live_session(self):
         first = Attempt(prompt="login", login_hint="alice")
