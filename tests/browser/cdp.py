@@ -15,6 +15,7 @@ store is touched.
 """
 
 import base64
+import ctypes
 import fcntl
 import hashlib
 import json
@@ -87,6 +88,9 @@ class Browser:
         def child_fds():
             os.dup2(to_browser_r, 3)
             os.dup2(from_browser_w, 4)
+            # Killed with the test (a CTest timeout kills only the test's own process group); the renderers
+            # and zygotes leave when their browser's pipes close.
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
         started = time.monotonic()
         # A process group of its own, so that close() reaps the renderers and helpers too. close_fds would close

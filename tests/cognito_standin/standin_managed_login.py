@@ -15,7 +15,6 @@ import re
 import secrets
 import socket
 import ssl
-import threading
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
@@ -131,7 +130,6 @@ class ManagedLogin:
         self.server = server
         self.origin = origin  # https://localhost:<port>: the pages' origin, and the only WebAuthn origin
         self.callback_page = callback_page
-        self._lock = threading.Lock()
         self._codes = {}
         self._transactions = {}
         self._sessions = {}
@@ -169,7 +167,8 @@ class ManagedLogin:
                 return
             body = handler.rfile.read(int(length))
         try:
-            with self._lock:
+            # The service's lock: the passkeys' counters and the outbox are shared with the USER_AUTH API.
+            with self._service._lock:
                 answer = self._route(handler, route, query, body)
         except _Redirect as redirect:
             answer = _Answer(302, headers=[("Location", redirect.location)])
