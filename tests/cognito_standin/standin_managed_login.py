@@ -15,11 +15,13 @@ import re
 import secrets
 import socket
 import ssl
+import sys
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from typing import Optional
 
+from standin_control import ControlError
 from standin_pool import PoolError
 from standin_tokens import b64url
 from standin_webauthn import WebAuthnError
@@ -158,6 +160,14 @@ class ManagedLogin:
         """Answers one request on `handler` (a standin_server.Handler)."""
         route, _, query = handler.path.partition("?")
         handler._start("managed-login " + route)
+        try:
+            # Re-read on every request, as the API does: clock_offset_s applies to codes, sessions and tokens
+            # (its faults and errors do not apply here).
+            self.server.control()
+        except ControlError as e:
+            print(f"cognito-standin: control.json: {e}", file=sys.stderr)
+            self._send(handler, _error_page(f"stand-in control.json invalid: {e}", 500))
+            return
         body = b""
         if handler.command == "POST":
             length = handler.headers.get("Content-Length", "")
@@ -173,7 +183,7 @@ class ManagedLogin:
         except _Redirect as redirect:
             answer = _Answer(302, headers=[("Location", redirect.location)])
         except Exception as e:  # a stand-in bug must be loud
-            print(f"cognito-standin: managed login {route} failed: {e!r}", flush=True)
+            print(f"cognito-standin: managed login {route} failed: {e!r}", file=sys.stderr)
             answer = _error_page("Something went wrong", 500)
             self._send(handler, answer)
             raise
