@@ -4,9 +4,11 @@
 #   scripts/install-deps.sh          building and testing everything (scripts/test.sh): the build, the suite
 #                                    and its end-to-end consumers (sshd, sudo, pamtester, valgrind), the
 #                                    Debian package tools (dpkg-dev, debhelper, lintian, autopkgtest) and the
-#                                    fuzzing compiler (clang-14 with libFuzzer); libpam-u2f is the baseline of
-#                                    bench/key_login_vs_pam_u2f only (not a build or test dependency, so not
-#                                    in debian/control)
+#                                    fuzzing compiler (clang-14 with libFuzzer), chromium (headless, for
+#                                    tests/browser: the stand-in's managed login and the callback page in a
+#                                    real browser, WebAuthn through its virtual authenticator); libpam-u2f
+#                                    is the baseline of bench/key_login_vs_pam_u2f only (not a build or test
+#                                    dependency, so not in debian/control)
 #   scripts/install-deps.sh demo     only what scripts/demo.sh needs: the compiler and the libraries of the
 #                                    helper and the module, pamtester, pam_wrapper and nss_wrapper, and
 #                                    python3 with cryptography for the local stand-in of the user pool
@@ -27,6 +29,7 @@ all)
   openssh-server openssh-client sudo python3-paramiko valgrind libgmock-dev systemd
   dpkg-dev debhelper fakeroot lintian autopkgtest
   clang-14 libclang-rt-14-dev llvm-14
+  chromium
   libpam-u2f
 "
   ;;

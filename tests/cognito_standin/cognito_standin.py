@@ -23,6 +23,7 @@ import threading
 sys.dont_write_bytecode = True
 
 from standin_auth import AuthService, JsonLog, Outbox  # noqa: E402
+from standin_managed_login import CallbackServer, ManagedLogin, check_oauth_clients  # noqa: E402
 from standin_passkeys import load_kept_passkeys  # noqa: E402
 from standin_pool import PoolError, load_pool  # noqa: E402
 from standin_server import StandinServer  # noqa: E402
@@ -57,6 +58,7 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
     passkey_file = os.path.join(os.path.abspath(state_dir), "passkeys.json")
     try:
         pool = load_pool(pool_path)
+        check_oauth_clients(pool)
         if keep_passkeys:
             load_kept_passkeys(pool, passkey_file)
     except PoolError as e:
@@ -94,8 +96,17 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
     server.service = AuthService(pool, tokens, outbox, clock=server.clock, passkey_file=passkey_file,
                                  issued=issued)
 
+    # Managed login lives on https://localhost:<port> (WebAuthn refuses IP-address origins); the callback page
+    # on a second origin, https://localhost:<callback port>/cb/.
+    callback_server = CallbackServer(host, tls_contexts["ok"])
+    callback_page = f"https://localhost:{callback_server.server_address[1]}/cb/"
+    server.managed_login = ManagedLogin(server, f"https://localhost:{port}", callback_page)
+
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="accept")
     serving.start()
+    callback_serving = threading.Thread(target=callback_server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="callback")
+    callback_serving.start()
     _write_json_atomically(ready_path, {
         "port": port,
         "pid": os.getpid(),
@@ -104,13 +115,18 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
         "jwks_url": server.issuer + "/.well-known/jwks.json",
         "ca_file": os.path.join(state_dir, "ca.pem"),
         "pool_id": pool.pool_id,
+        "login_url": f"https://localhost:{port}",
+        "callback_page": callback_page,
     })
 
     signal.sigwait(stop_signals)
     _remove(ready_path)
     server.shutdown()
+    callback_server.shutdown()
     serving.join()
+    callback_serving.join()
     server.server_close()
+    callback_server.server_close()
     return 0
 
 

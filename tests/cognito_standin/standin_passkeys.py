@@ -95,9 +95,10 @@ class PasskeyService:
                    "hints": [], "attestation": "none", "attestationFormats": []}
         return options, {"challenge": challenge, "allow": [p.credential_id for p in user.passkeys]}
 
-    def verify_assertion(self, user: User, state: dict, credential_text: str):
+    def verify_assertion(self, user: User, state: dict, credential_text: str, origins=None):
         """WebAuthn L3 §7.2 for the CREDENTIAL of a WEB_AUTHN answer; raises WebAuthnError. On success the
-        stored signature counter is updated."""
+        stored signature counter is updated. `origins`: the accepted origins instead of the pool's (the
+        managed-login pages accept only their own origin)."""
         credential_id, response = _parse_public_key_credential(_json_object(credential_text, "CREDENTIAL"),
                                                                "CREDENTIAL")
         client_data_raw = wa.b64url_decode(response.get("clientDataJSON"), "response.clientDataJSON")
@@ -119,7 +120,7 @@ class PasskeyService:
         wa.check_type(client_data, "webauthn.get")
         if client_data.challenge != state["challenge"]:
             raise WebAuthnError(CHALLENGE, "clientDataJSON.challenge is not this sign-in's challenge")
-        wa.check_origin(client_data, self.config.origins)
+        wa.check_origin(client_data, self.config.origins if origins is None else origins)
         # Steps 15–17.
         auth_data = wa.parse_authenticator_data(auth_data_raw)
         wa.check_authenticator_data(auth_data, self.config.relying_party_id, self.config.require_uv)

@@ -41,7 +41,7 @@ MAX_PASSKEYS_PER_USER = 20
 _PASSKEY_KEYS = {"credential_id", "public_key_cose", "public_key_spki", "sign_count", "transports",
                  "authenticator_attachment", "friendly_name", "created_at"}
 _RP_ID = re.compile(r"(?=.{1,127}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
-_CLIENT_KEYS = {"client_id", "client_secret", "explicit_auth_flows"}
+_CLIENT_KEYS = {"client_id", "client_secret", "explicit_auth_flows", "oauth"}
 _USER_KEYS = {
     "username", "sub", "email", "email_verified", "phone_number", "phone_number_verified",
     "enabled", "confirmed", "password", "passkeys",
@@ -57,6 +57,8 @@ class Client:
     client_id: str
     client_secret: Optional[str]
     explicit_auth_flows: tuple
+    # The client's managed-login (OAuth 2.0) settings, checked by standin_managed_login; None: no OAuth.
+    oauth: Optional[dict] = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,8 @@ def _load_client(index: int, raw) -> Client:
     flows = _check_type(f"{where}.explicit_auth_flows", raw.get("explicit_auth_flows", ["ALLOW_USER_AUTH"]), list)
     for flow in flows:
         _check_type(f"{where}.explicit_auth_flows[]", flow, str)
-    return Client(client_id, secret or None, tuple(flows))
+    oauth = _check_type(f"{where}.oauth", raw.get("oauth"), dict, allow_none=True)
+    return Client(client_id, secret or None, tuple(flows), oauth)
 
 
 def _load_webauthn(raw) -> WebAuthnConfig:

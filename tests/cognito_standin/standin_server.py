@@ -64,6 +64,8 @@ class StandinServer(http.server.ThreadingHTTPServer):
         # Both name the port, known only once bound: the caller sets them before serving.
         self.service = None
         self.issuer = None
+        # The managed-login pages and /oauth2/ endpoints (standin_managed_login.ManagedLogin), set by the caller.
+        self.managed_login = None
         self._connection_ids = itertools.count(1)
         self.clock_offset = 0.0
 
@@ -224,6 +226,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._logged = False
 
     def do_POST(self):
+        managed_login = self.server.managed_login
+        if managed_login is not None and managed_login.handles("POST", self.path):
+            return managed_login.handle(self)
         target = self.headers.get("X-Amz-Target", "")
         operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
         self._start(operation)
@@ -296,6 +301,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self._reply_json(result)
 
     def do_GET(self):
+        managed_login = self.server.managed_login
+        if managed_login is not None and managed_login.handles("GET", self.path):
+            return managed_login.handle(self)
         prefix = f"/{self.server.pool_id}/.well-known/"
         document = self.path[len(prefix):] if self.path.startswith(prefix) else None
         operation = GET_OPERATIONS.get(document)
@@ -317,7 +325,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 else:
                     self._reply_document(self.server.keyring.jwks())
             else:
-                self._reply_document(_openid_configuration(self.server.issuer))
+                self._reply_document(_openid_configuration(self.server.issuer, self.server.managed_login))
         finally:
             self._log()
 
@@ -365,8 +373,15 @@ def _log_ip_address(request: dict):
     return None
 
 
-def _openid_configuration(issuer: str) -> dict:
+def _openid_configuration(issuer: str, managed_login=None) -> dict:
+    endpoints = {}
+    if managed_login is not None:
+        # The pool domain's endpoints (spec cognito-managed-login.md §8.4); no code_challenge_methods_supported.
+        base = managed_login.origin
+        endpoints = {"authorization_endpoint": base + "/oauth2/authorize", "token_endpoint": base + "/oauth2/token",
+                     "end_session_endpoint": base + "/logout"}
     return {
+        **endpoints,
         "issuer": issuer,
         "jwks_uri": issuer + "/.well-known/jwks.json",
         "subject_types_supported": ["public"],
