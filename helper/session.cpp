@@ -102,7 +102,7 @@ void Session::run() noexcept {
             begin_test_login(*begin);
             login(*begin);
         } else if (request)
-            manage(*request);
+            f = manage(*request);
         else
             throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
     } catch (const Finish& done) {

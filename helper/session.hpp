@@ -53,8 +53,6 @@ class Session {
     void read_identity_fields(const protocol::Begin& begin);
     // Takes this connection's slot (admission.hpp); rhost: a login's, empty for anything else.
     void admit(const std::string& rhost);
-    // Ends a management request the caller may make (CallerAuthority, manage/manage.cpp) with success.
-    [[noreturn]] void succeed(const std::string& text, const std::string& reason);
     // Keeps a proof of the person; the login ends with it (login.cpp).
     void proven(std::variant<Verified, Verdict> result);
 
@@ -111,15 +109,10 @@ class Session {
     void offer(Method method, const std::string& masked, const std::string& prefix);
     void settle_limits(wire::Outcome outcome);
 
-    // manage/: enrolling, listing, renaming, removing and importing security keys (local_keys.cpp), the
-    // user pool's passkeys (pool_passkeys.cpp), and the dispatch (manage.cpp)
-    void manage(const protocol::Manage& request);
-    void enroll(CredentialStore& store, const std::string& nickname);
-    void list(const CredentialStore& store);
-    void import(CredentialStore& store, const protocol::Manage& request);
-    void manage_pool_passkeys(const protocol::Manage& request);
-    std::vector<Method> self_enrol_proof();
-    void check_credential_status(wire::DeviceStatus status);
+    // manage/: a management request runs in its own class (manage/management.hpp) to its ending; this
+    // session's sign-in is its proof of presence (manage/sign_in.cpp).
+    class SignInForManagement;
+    Verdict manage(const protocol::Manage& request);
 
     const LoginContext& ctx_;
     WireConnection conn_;  // the person, through the client (connection.hpp)

@@ -1,7 +1,7 @@
-// Locally enrolled security keys: enrol, list, import (rename and remove are in manage.cpp's dispatch).
-#include <pwd.h>
+// Locally enrolled security keys: enrol, list, import, rename and remove.
 #include <syslog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "account_policy.hpp"
@@ -10,36 +10,30 @@
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
 #include "key_verification.hpp"
-#include "login/key_status.hpp"
 #include "login_log.hpp"
 #include "manage/manage_steps.hpp"
+#include "manage/management.hpp"
 #include "pam_u2f_import.hpp"
 #include "rp_id.hpp"
 #include "session.hpp"
-#include "trusted_file.hpp"
-#include "webauthn_json.hpp"
 
 namespace pp::helper {
 
 using wire::Outcome;
 
-void Session::check_credential_status(wire::DeviceStatus status) {
-    if (status != wire::DeviceStatus::Ok) throw login::key_status_verdict(status, login::KeyUse::Enrol);
-}
-
-void Session::enroll(CredentialStore& store, const std::string& requested_name) {
+Verdict Management::enrol(CredentialStore& store, const std::string& requested_name) {
     const auto& policy = cfg().security_key;
     const auto existing = store.load(rec_.user);
     const std::string nickname = requested_name.empty()
                                      ? "security key " + std::to_string(existing.credentials.size() + 1)
                                      : requested_name;
-    if (!valid_nickname(nickname)) throw Finish{Outcome::AuthErr, kBadNickname, "invalid nickname"};
+    if (!valid_nickname(nickname)) return Verdict{Outcome::AuthErr, kBadNickname, "invalid nickname"};
     const std::string challenge = random_bytes(32);
     const bool uv = policy.user_verification == UserVerification::Required;
     CredentialRequest req{policy.rp_id,
                           challenge,
                           uv,
-                          touch_timeout_ms(),
+                          manage::touch_timeout_ms(cfg()),
                           kTouchToEnrol,
                           random_bytes(32),
                           rec_.user,
@@ -49,28 +43,28 @@ void Session::enroll(CredentialStore& store, const std::string& requested_name) 
     for (const auto& c : existing.credentials)
         if (c.rp_id == policy.rp_id) req.exclude_ids.push_back(c.cred_id);
     const Credential reply = conn_.make_credential(req);
-    check_credential_status(reply.status);
+    if (auto refused = manage::credential_refused(reply.status)) return *refused;
     const AttestationInput input{reply.fmt,     reply.auth_data,  reply.signature, reply.x5c,
                                  reply.cred_id, reply.public_key, reply.algorithm};
     // Made for policy.rp_id: verify_new_credential checked the key's rpIdHash against it.
-    StoredCredential cred = [&] {
-        try {
-            return verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
-        } catch (const CredentialError& e) {
-            throw Finish{Outcome::AuthErr, kKeyAnswerUnverified, std::string("enrol: ") + e.what()};
-        }
-    }();
+    std::optional<StoredCredential> verified;
+    try {
+        verified = verify_new_credential(AttestationPolicy{policy.rp_id, challenge, uv}, input);
+    } catch (const CredentialError& e) {
+        return Verdict{Outcome::AuthErr, kKeyAnswerUnverified, std::string("enrol: ") + e.what()};
+    }
+    StoredCredential& cred = *verified;
     cred.user = rec_.user;
     // Enrolled while the PIN was required: it stays required for this credential, whatever the policy later.
     cred.uv_required = uv;
     cred.nickname = nickname;
     cred.created = std::time(nullptr);
     store.add(cred);
-    succeed("Enrolled security key '" + nickname + "' for " + rec_.user + ".",
-            "enrolled credential " + cognito::base64url_encode(cred.cred_id).substr(0, 16));
+    return done("Enrolled security key '" + nickname + "' for " + rec_.user + ".",
+                "enrolled credential " + cognito::base64url_encode(cred.cred_id).substr(0, 16));
 }
 
-void Session::list(const CredentialStore& store) {
+Verdict Management::list(const CredentialStore& store) {
     const auto loaded = store.load(rec_.user);
     // What a login with the credential demands: "required" when the PIN is asked for (the credential's own
     // requirement or the policy's), otherwise whether the key verified the person at enrolment.
@@ -96,12 +90,12 @@ void Session::list(const CredentialStore& store) {
     if (!local_account_uid(rec_.user))
         text += "\n" + rec_.user + " is not a local account: these keys sign nobody in; remove them.";
     for (const auto& p : loaded.problems) text += "\nskipped a damaged record: " + p;
-    succeed(text, "listed");
+    return done(text, "listed");
 }
 
-void Session::import(CredentialStore& store, const protocol::Manage& request) {
+Verdict Management::import(CredentialStore& store, const protocol::Manage& request) {
     const std::string& rp = request.rp_id;
-    if (!RpId::valid(rp)) throw Finish{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
+    if (!RpId::valid(rp)) return Verdict{Outcome::AuthErr, kImportNeedsRpId, "import: no rp id"};
     std::vector<std::string> problems;
     const auto creds = parse_pam_u2f_authfile(request.import_data, rp, std::time(nullptr), problems);
     std::size_t added = 0;
@@ -122,10 +116,33 @@ void Session::import(CredentialStore& store, const protocol::Manage& request) {
     for (const auto& p : problems) text += "\nnot imported: " + p;
     // An import that imported nothing did not do what was asked: a failure, so a script notices.
     if (added == 0)
-        throw Finish{Outcome::AuthErr, problems.empty() ? kImportedNothing : text,
-                     "imported nothing, " + std::to_string(problems.size()) + " problem(s)"};
-    succeed(text, "imported " + std::to_string(added) + " credential(s), " + std::to_string(problems.size()) +
-                      " problem(s)");
+        return Verdict{Outcome::AuthErr, problems.empty() ? kImportedNothing : text,
+                       "imported nothing, " + std::to_string(problems.size()) + " problem(s)"};
+    return done(text, "imported " + std::to_string(added) + " credential(s), " +
+                          std::to_string(problems.size()) + " problem(s)");
+}
+
+Verdict Management::rename_or_remove(CredentialStore& store, const protocol::Manage& request) {
+    using Op = protocol::Manage::Op;
+    const auto stored = store.load(rec_.user).credentials;
+    std::vector<std::string> ids;
+    for (const auto& c : stored) ids.push_back(cognito::base64url_encode(c.cred_id));
+    const auto named = manage::resolve_typed_id(request.cred_id, ids, "security key",
+                                                std::string(protocol::op_name(request.op)));
+    if (auto* ending = std::get_if<Verdict>(&named)) return *ending;
+    const auto at = std::find(ids.begin(), ids.end(), std::get<std::string>(named)) - ids.begin();
+    const std::string id = stored[static_cast<std::size_t>(at)].cred_id;
+    if (request.op == Op::Rename) {
+        const std::string name = request.text.value_or("");
+        if (!valid_nickname(name)) return Verdict{Outcome::AuthErr, kBadNickname, "invalid nickname"};
+        if (!store.rename(rec_.user, id, name))
+            return Verdict{Outcome::AuthErr, kNoSuchKey, "rename: no such credential"};
+        return done("Renamed the security key to '" + name + "'.",
+                    "renamed credential " + cognito::base64url_encode(id).substr(0, 16));
+    }
+    if (!store.remove(rec_.user, id))
+        return Verdict{Outcome::AuthErr, kNoSuchKey, "remove: no such credential"};
+    return done(kRemovedKey, "removed credential " + cognito::base64url_encode(id).substr(0, 16));
 }
 
 }  // namespace pp::helper

@@ -13,6 +13,7 @@
 #include "login/key_status.hpp"
 #include "login_log.hpp"
 #include "manage/manage_steps.hpp"
+#include "manage/management.hpp"
 #include "pam_u2f_import.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
@@ -23,8 +24,8 @@ namespace {
 
 using wire::Outcome;
 
-// Whether a login of `user` would have an identity to start with the pool (Session::resolve_identity, without
-// asking anything): a line in the map, or a claim binding that serves this account.
+// Whether a login of `user` would have an identity to start with the pool (the login's resolve_identity,
+// without asking anything): a line in the map, or a claim binding that serves this account.
 bool has_pool_identity(const Config& c, const IdentityMap& map, const std::string& user, uid_t uid) {
     if (!map.lookup(user).empty()) return true;
     if (c.claim.empty() || !claim_may_bind(c, user, uid)) return false;
@@ -33,38 +34,38 @@ bool has_pool_identity(const Config& c, const IdentityMap& map, const std::strin
 
 }  // namespace
 
-using manage::resolve_typed_id;
-
 // Passkeys registered with the user pool are the person's own pool account's: the pool authorises changes
 // with the access token of a sign-in, so everybody, root included, first signs in with the pool.
-void Session::manage_pool_passkeys(const protocol::Manage& request) {
+Verdict Management::pool_passkeys(const protocol::Manage& request) {
     using Op = protocol::Manage::Op;
     const Op op = request.op;
     if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
-        throw Finish{Outcome::AuthErr, kOwnPasskeysOnly,
-                     "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
+        return Verdict{
+            Outcome::AuthErr, kOwnPasskeysOnly,
+            "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
     // Without an identity the sign-in below would walk the decoy, whose menu ends in a refusal that says
     // nothing. The decoy is there so that remote logins cannot tell who is enrolled; the caller here is root
     // (who can read the map) or the account itself, so it is told plainly.
     if (!has_pool_identity(cfg(), ctx_.runtime->identities, rec_.user,
                            local_account_uid(rec_.user).value_or(0)))
-        throw Finish{Outcome::UserUnknown,
-                     rec_.user + " has no identity in the mapping file" +
-                         (cfg().claim.empty() ? std::string() : " and claim binding does not serve it") + ".",
-                     "no user-pool identity for this account"};
+        return Verdict{Outcome::UserUnknown,
+                       rec_.user + " has no identity in the mapping file" +
+                           (cfg().claim.empty() ? std::string() : " and claim binding does not serve it") +
+                           ".",
+                       "no user-pool identity for this account"};
     std::vector<Method> methods;
     for (auto m : cfg().methods_for(kManageService, false))
         if (is_pool_method(m)) methods.push_back(m);
     if (methods.empty())
-        throw Finish{Outcome::AuthErr, kNoPoolMethod, "no pool method for " + std::string(kManageService)};
-    want_access_token_ = true;
-    authenticate(methods);
-    if (!verified_ || !access_token_)
-        throw Finish{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
-    verified_.reset();
+        return Verdict{Outcome::AuthErr, kNoPoolMethod, "no pool method for " + std::string(kManageService)};
+    auto signed_in = sign_in_.sign_in(methods, true);
+    if (auto* ending = std::get_if<Verdict>(&signed_in)) return *ending;
+    auto& presence = std::get<ManagementSignIn::Presence>(signed_in);
+    if (!presence.proven || !presence.access_token)
+        return Verdict{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
+    const Secret token = std::move(*presence.access_token);
+    presence.access_token.reset();
     auto& client = *ctx_.runtime->client;
-    const Secret token = std::move(*access_token_);
-    access_token_.reset();
 
     if (op == Op::PoolList) {
         const auto creds = client.list_webauthn_credentials(token, conn_.deadline());
@@ -82,53 +83,59 @@ void Session::manage_pool_passkeys(const protocol::Manage& request) {
                               "\tcreated=" + std::to_string(static_cast<std::int64_t>(c.created_at)));
         }
         conn_.send_listing(listing);
-        succeed(
+        return done(
             std::to_string(creds.size()) + " passkey(s) registered with the user pool for " + rec_.user + ".",
             "listed user-pool passkeys");
     }
     // The person's passkeys change: the next login asks the pool what it offers (factor_memory.hpp), or the
     // remembered menu would leave out a passkey just registered.
-    if (!known_.empty()) forget_factors(known_.front());
+    sign_in_.forget_factors();
     if (op == Op::PoolDelete) {
         // The pool deletes only by the whole id: a prefix is resolved against the account's own list.
         std::vector<std::string> ids;
         for (const auto& c : client.list_webauthn_credentials(token, conn_.deadline()))
             ids.push_back(c.credential_id);
-        const std::string id = resolve_typed_id(request.cred_id, ids, "passkey", protocol::op_name(op));
+        const auto named =
+            manage::resolve_typed_id(request.cred_id, ids, "passkey", std::string(protocol::op_name(op)));
+        if (auto* ending = std::get_if<Verdict>(&named)) return *ending;
         try {
-            client.delete_webauthn_credential(token, id, conn_.deadline());
+            client.delete_webauthn_credential(token, std::get<std::string>(named), conn_.deadline());
         } catch (const cognito::ServiceError& e) {
             if (e.failure() == cognito::Failure::Rejected && e.name() == "ResourceNotFoundException")
-                throw Finish{Outcome::AuthErr, kNoSuchPasskey, "pool-delete: " + e.message()};
-            throw;
+                return Verdict{Outcome::AuthErr, kNoSuchPasskey, "pool-delete: " + e.message()};
+            return service_failure(e);
         }
-        succeed(kDeletedPasskey, "deleted a user-pool passkey");
+        return done(kDeletedPasskey, "deleted a user-pool passkey");
     }
+    return pool_register(token);
+}
 
+Verdict Management::pool_register(const Secret& token) {
+    auto& client = *ctx_.runtime->client;
     const auto start = client.start_webauthn_registration(token, conn_.deadline());
     const auto& options = start.options;
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
-        throw Finish{Outcome::ServiceErr, kMisconfigured,
-                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
-                         policy.rp_id + "'"};
+        return Verdict{Outcome::ServiceErr, kMisconfigured,
+                       "user pool passkey rpId '" + loggable(options.rp_id, 128) +
+                           "' is not the configured '" + policy.rp_id + "'"};
     if (std::find(options.algorithms.begin(), options.algorithms.end(), cose_number(KeyAlgorithm::Es256)) ==
         options.algorithms.end())
-        throw Finish{Outcome::AuthErr, kNoUsableAlgorithm, "pool-register: ES256 not in pubKeyCredParams"};
+        return Verdict{Outcome::AuthErr, kNoUsableAlgorithm, "pool-register: ES256 not in pubKeyCredParams"};
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     CredentialRequest req{options.rp_id,
                           sha256_bytes(client_data),
                           uv,
-                          touch_timeout_ms(),
+                          manage::touch_timeout_ms(cfg()),
                           kTouchToRegister,
                           options.user_id,
                           options.user_name.empty() ? rec_.user : options.user_name,
                           cose_number(KeyAlgorithm::Es256),
                           options.exclude_credentials};
     const Credential reply = conn_.make_credential(req);
-    check_credential_status(reply.status);
+    if (auto refused = manage::credential_refused(reply.status)) return *refused;
     std::string registration;
     try {
         const int alg = reply.algorithm;
@@ -137,18 +144,18 @@ void Session::manage_pool_passkeys(const protocol::Manage& request) {
             cognito::AttestationStatement{alg, reply.signature, reply.x5c},
             cognito::spki_from_fido_public_key(alg, reply.public_key), alg);
     } catch (const std::invalid_argument& e) {
-        throw Finish{Outcome::AuthErr, kKeyAnswerUnusable, std::string("pool-register: ") + e.what()};
+        return Verdict{Outcome::AuthErr, kKeyAnswerUnusable, std::string("pool-register: ") + e.what()};
     }
     try {
         client.complete_webauthn_registration(token, registration, conn_.deadline());
     } catch (const cognito::ServiceError& e) {
         if (e.failure() == cognito::Failure::Rejected)
-            throw Finish{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
-                         "pool-register: " + e.name() + ": " + e.message()};
-        throw;
+            return Verdict{Outcome::AuthErr, "The user pool refused the passkey (" + e.name() + ").",
+                           "pool-register: " + e.name() + ": " + e.message()};
+        return service_failure(e);
     }
-    succeed("Registered the passkey with the user pool for " + rec_.user + ".",
-            "registered a user-pool passkey");
+    return done("Registered the passkey with the user pool for " + rec_.user + ".",
+                "registered a user-pool passkey");
 }
 
 }  // namespace pp::helper
