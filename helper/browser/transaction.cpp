@@ -1,0 +1,288 @@
+#include "transaction.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+#include "base64.hpp"
+#include "json_writer.hpp"
+#include "openssl_owners.hpp"
+#include "text.hpp"
+
+namespace pp::helper::browser {
+namespace {
+
+constexpr std::size_t kRandomBytes = 32;  // verifier (RFC 7636 §4.1: 43 characters), nonce and K alike
+constexpr std::size_t kTagBytes = 16;
+
+bool is_unreserved(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+bool is_hex_digit(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool is_ascii_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// base64url of n random bytes, drawn the way the helper draws them (RAND_bytes), straight into a Secret.
+pp::Secret random_base64url() {
+    std::array<unsigned char, kRandomBytes> bytes{};
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+        throw std::runtime_error("no randomness");
+    pp::Secret encoded(
+        pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
+    pp::wipe(bytes.data(), bytes.size());
+    return encoded;
+}
+
+// The raw 32 bytes of K as a Secret.
+pp::Secret random_key() {
+    std::array<char, kRandomBytes> bytes{};
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) != 1)
+        throw std::runtime_error("no randomness");
+    pp::Secret key(std::string_view(bytes.data(), bytes.size()));
+    pp::wipe(bytes.data(), bytes.size());
+    return key;
+}
+
+void check_label_field(std::string_view value, const char* what) {
+    if (value.empty() || value.size() > kMaxLabelField || pp::text::has_control_characters(value))
+        throw std::invalid_argument(std::string("browser sign-in: unusable ") + what);
+}
+
+// RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, at least one.
+bool is_scope_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (const char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x21 || u > 0x7e || u == 0x22 || u == 0x5c) return false;
+    }
+    return true;
+}
+
+// A host name (letters, digits, '.', '-') with an optional :port of digits: nothing that could end the
+// authority and move the request elsewhere ('/', '?', '#', '@').
+bool is_domain(std::string_view d) {
+    const auto colon = d.find(':');
+    const std::string_view host = d.substr(0, colon);
+    if (host.empty() || host.size() > 253) return false;
+    for (const char c : host) {
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-'))
+            return false;
+    }
+    if (colon == std::string_view::npos) return true;
+    const std::string_view port = d.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    for (const char c : port) {
+        if (c < '0' || c > '9') return false;
+    }
+    return true;
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace
+
+std::string percent_encode(std::string_view text) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size() * 3);
+    for (const char c : text) {
+        if (is_unreserved(c)) {
+            out.push_back(c);
+        } else {
+            const auto u = static_cast<unsigned char>(c);
+            out.push_back('%');
+            out.push_back(kHex[u >> 4]);
+            out.push_back(kHex[u & 0x0f]);
+        }
+    }
+    return out;
+}
+
+std::string s256_challenge(std::string_view verifier) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(verifier.data(), verifier.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    return pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
+}
+
+std::string make_state(const pp::Secret& key, std::string_view host, std::string_view pam_user,
+                       std::int64_t exp) {
+    check_label_field(host, "host name");
+    check_label_field(pam_user, "user name");
+    cognito::JsonWriter json;  // throws std::invalid_argument for text that is not UTF-8
+    json.member("host", host).member("user", pam_user).raw_member("exp", std::to_string(exp));
+    const pp::Secret label_json = json.finish();
+    const std::string label = pp::base64url_encode(label_json.view());
+
+    // HMAC-SHA256 as helper/cognito/secret_hash.cpp computes it (EVP_MAC), without its shared template: one
+    // tag per attempt is no hot path.
+    const cognito::ossl::Mac mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
+    const cognito::ossl::MacCtx ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
+    char digest_name[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                 OSSL_PARAM_construct_end()};
+    std::array<unsigned char, EVP_MAX_MD_SIZE> tag{};
+    std::size_t tag_length = 0;
+    const bool ok =
+        ctx && key.size() == kRandomBytes &&
+        EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.c_str()), key.size(), params) ==
+            1 &&
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(label.data()), label.size()) == 1 &&
+        EVP_MAC_final(ctx.get(), tag.data(), &tag_length, tag.size()) == 1 && tag_length >= kTagBytes;
+    std::string state =
+        ok ? pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(tag.data()), kTagBytes))
+           : "";
+    pp::wipe(tag.data(), tag.size());
+    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+    state.append(label);
+    return state;
+}
+
+std::optional<std::string> normalise_code(std::string_view typed) {
+    if (typed.size() > kMaxTypedCode) return std::nullopt;
+    std::string code;
+    for (const char c : typed) {
+        if (is_ascii_space(c)) continue;
+        const auto u = static_cast<unsigned char>(c);
+        // Controls, DEL and every byte above ASCII: no code the callback page shows is made of them.
+        if (pp::text::is_control(c) || u > 0x7e) return std::nullopt;
+        code.push_back(c);
+    }
+    if (code.empty() || code.size() > kMaxCode) return std::nullopt;
+    if (code.size() == 32) {
+        bool all_hex = true;
+        for (const char c : code) all_hex = all_hex && is_hex_digit(c);
+        if (all_hex) {
+            code.insert(20, 1, '-');
+            code.insert(16, 1, '-');
+            code.insert(12, 1, '-');
+            code.insert(8, 1, '-');
+        }
+    }
+    return code;
+}
+
+std::string_view refusal_text(ClaimRefusal reason) {
+    switch (reason) {
+        case ClaimRefusal::Ended:
+            return "the browser sign-in has ended";
+        case ClaimRefusal::Expired:
+            return "the browser sign-in has expired";
+        case ClaimRefusal::NonceMissing:
+            return "the ID token has no nonce";
+        case ClaimRefusal::NonceMismatch:
+            return "the ID token's nonce is not this sign-in's";
+        case ClaimRefusal::AuthTimeMissing:
+            return "the ID token has no auth_time";
+        case ClaimRefusal::AuthTimeBeforeStart:
+            return "the ID token's sign-in is older than this sign-in attempt";
+    }
+    return "unknown refusal";
+}
+
+Transaction Transaction::start(std::string_view host, std::string_view pam_user, std::int64_t now,
+                               std::int64_t lifetime) {
+    if (lifetime <= 0) throw std::invalid_argument("browser sign-in: lifetime must be positive");
+    Transaction t;
+    t.started_ = now;
+    t.expires_ = now + lifetime;
+    t.key_ = random_key();
+    t.state_ = make_state(t.key_, host, pam_user, t.expires_);
+    t.verifier_ = random_base64url();
+    t.challenge_ = s256_challenge(t.verifier_.view());
+    t.nonce_ = random_base64url();
+    return t;
+}
+
+std::string Transaction::authorize_url(std::string_view domain, std::string_view client_id,
+                                       std::string_view redirect_uri,
+                                       std::span<const std::string> scopes) const {
+    if (ended()) throw std::logic_error("browser sign-in: transaction has ended");
+    if (!is_domain(domain)) throw std::invalid_argument("browser sign-in: unusable user-pool domain");
+    if (client_id.empty() || redirect_uri.empty())
+        throw std::invalid_argument("browser sign-in: client id and redirect URI are needed");
+    if (scopes.empty()) throw std::invalid_argument("browser sign-in: no scope");
+    std::string scope;
+    for (const std::string& s : scopes) {
+        if (!is_scope_token(s)) throw std::invalid_argument("browser sign-in: unusable scope");
+        if (!scope.empty()) scope.push_back(' ');
+        scope.append(s);
+    }
+    std::string url = "https://";
+    url.append(domain).append("/oauth2/authorize?response_type=code");
+    url.append("&client_id=").append(percent_encode(client_id));
+    url.append("&redirect_uri=").append(percent_encode(redirect_uri));
+    url.append("&scope=").append(percent_encode(scope));
+    url.append("&state=").append(percent_encode(state_));
+    url.append("&nonce=").append(percent_encode(nonce_.view()));
+    url.append("&code_challenge=").append(percent_encode(challenge_));
+    url.append("&code_challenge_method=S256&prompt=login");
+    return url;
+}
+
+pp::Secret Transaction::token_request_body(std::string_view code, std::string_view redirect_uri,
+                                           std::string_view client_id) const {
+    if (ended()) throw std::logic_error("browser sign-in: transaction has ended");
+    if (code.empty() || redirect_uri.empty() || client_id.empty())
+        throw std::invalid_argument("browser sign-in: code, redirect URI and client id are needed");
+    pp::Secret body;
+    body.reserve(64 + 3 * (code.size() + redirect_uri.size() + client_id.size() + verifier_.size()));
+    body.append("grant_type=authorization_code&code=");
+    body.append(percent_encode(code));
+    body.append("&redirect_uri=");
+    body.append(percent_encode(redirect_uri));
+    body.append("&client_id=");
+    body.append(percent_encode(client_id));
+    body.append("&code_verifier=");
+    body.append(verifier_.view());  // base64url: only unreserved characters, nothing to encode
+    return body;
+}
+
+bool Transaction::redeem_once() noexcept {
+    if (ended() || redeemed_) return false;
+    redeemed_ = true;
+    return true;
+}
+
+bool Transaction::expired(std::int64_t now) const noexcept {
+    return ended() || now >= expires_;
+}
+
+std::optional<ClaimRefusal> Transaction::check_id_token_claims(const cognito::IdClaims& claims,
+                                                               std::optional<std::int64_t> auth_time,
+                                                               std::int64_t now) const {
+    if (ended()) return ClaimRefusal::Ended;
+    if (expired(now)) return ClaimRefusal::Expired;
+    const auto nonce = claims.strings.find("nonce");
+    if (nonce == claims.strings.end()) return ClaimRefusal::NonceMissing;
+    if (!equal_constant_time(nonce->second, nonce_.view())) return ClaimRefusal::NonceMismatch;
+    if (!auth_time) return ClaimRefusal::AuthTimeMissing;
+    if (*auth_time < started_) return ClaimRefusal::AuthTimeBeforeStart;
+    return std::nullopt;
+}
+
+bool Transaction::state_matches(std::string_view state) const noexcept {
+    return !ended() && equal_constant_time(state, state_);
+}
+
+void Transaction::end() noexcept {
+    verifier_.clear();
+    key_.clear();
+    nonce_.clear();
+}
+
+}  // namespace pp::helper::browser
