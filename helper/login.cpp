@@ -115,41 +115,34 @@ bool Session::remote_budget() const {
 
 MaybeEnd Session::take_send(SendKeys keys) {
     keys.rhost = rec_.rhost;
-    unknown_walk_ = unknown_walk_ || keys.unknown;
+    if (keys.unknown) tally_.unknown_walk();
     SendVerdict v;
     try {
         v = ctx_.limits->take_send(keys, cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    send_refused_ = v.machine || v.wait > 0;
+    if (v.machine || v.wait > 0) tally_.send_refused();
     if (v.machine)
         return Verdict{Outcome::AuthinfoUnavail, machine_send_limit_text(v.wait),
                        "machine send ceiling reached"};
     if (v.wait > 0)
         return Verdict{Outcome::AuthinfoUnavail, send_limit_text(v.wait), "code send limit reached"};
-    code_sent_ = true;
+    tally_.code_sent();
     return std::nullopt;
 }
 
 void Session::settle_limits(Outcome outcome) {
     if (!ctx_.runtime || rec_.user.empty()) return;
-    using TryEnd = RateLimits::TryEnd;
-    TryEnd end = TryEnd::Untried;
-    if (outcome == Outcome::Success) end = TryEnd::Success;
-    // A code sent and then hung up on counts as a wrong one would; an outage of the pool or the store counts
-    // against nobody.
-    else if ((tried_proof_ || code_sent_) && outcome != Outcome::AuthinfoUnavail &&
-             outcome != Outcome::ServiceErr)
-        end = TryEnd::Failure;
-    if (!holds_try_ && end != TryEnd::Failure) return;
+    const auto settlement = tally_.settlement(outcome);
+    if (!settlement) return;
     try {
-        ctx_.limits->settle_try(rec_.user, remote_budget(), end, unknown_walk_, holds_try_, cfg().limits,
-                                now_unix());
+        ctx_.limits->settle_try(rec_.user, remote_budget(), settlement->end, settlement->unknown,
+                                settlement->reserved, cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
         log_line(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
     }
-    holds_try_ = false;
+    tally_.settled();
 }
 
 Verdict Session::login(const protocol::Begin& begin) {
@@ -166,7 +159,7 @@ Verdict Session::login(const protocol::Begin& begin) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
     if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
-    holds_try_ = true;
+    tally_.reserved();
     const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())
@@ -180,7 +173,7 @@ Verdict Session::login(const protocol::Begin& begin) {
         if (const Verdict* end = ending_of(*proof)) return *end;
     }
     // A send limit met while the pool is down (recovery_login.cpp); any other ending stands.
-    if (const Verdict* end = ending_of(*proof); end && send_refused_)
+    if (const Verdict* end = ending_of(*proof); end && tally_.was_send_refused())
         proof = break_glass_after_send_limit(*end);
     if (const Verdict* end = ending_of(*proof)) return *end;
     return Verdict(std::get<Verified>(*proof), "");
@@ -363,7 +356,7 @@ Proof Session::prove(const std::vector<Method>& methods) {
                     if (step.challenge == method_challenge(m)) {
                         rec_.method = std::string(method_name(m));
                         // A code the pool sent unasked is still counted, and refused past a limit.
-                        if (is_otp(m) && !code_sent_)
+                        if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
                         if (m == Method::Passkey) {
                             const auto announced = step.available;

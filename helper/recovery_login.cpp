@@ -68,7 +68,7 @@ Proof Session::break_glass(const Verdict& outage) {
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
     if (typed.empty()) return outage;
     rec_.method = "recovery_code";
-    tried_proof_ = true;
+    tally_.proof_tried();
     RecoveryStore::Use use;
     try {
         use = RecoveryStore(cfg().recovery.store_dir).consume(rec_.user, typed.view());

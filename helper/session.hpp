@@ -16,6 +16,7 @@
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login.hpp"
+#include "login/limit_tally.hpp"
 #include "messages.hpp"
 #include "person_texts.hpp"
 #include "pool_types.hpp"
@@ -143,16 +144,12 @@ class Session {
     bool want_access_token_ = false;  // only a management request keeps the pool's access token
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     std::optional<Verified> verified_;    // management only: the proof authenticate() kept
-    bool tried_proof_ = false;  // a code was submitted or a key asked: a failure now counts against the user
-    std::string summary_source_;  // who a summarised refusal is counted against
-    AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end
+    std::string summary_source_;          // who a summarised refusal is counted against
+    AdmissionTicket admission_;  // this connection's slot in its pool (admission.hpp), held to the end
     // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
     UnknownUser unknown_user_ = UnknownUser::Fail;
-    bool holds_try_ = false;     // a try is reserved against the user's backoff budget
-    bool code_sent_ = false;     // a code went out: ending without success now counts as a failure
-    bool unknown_walk_ = false;  // the decoy's walk: its counts are kept in memory only
-    bool test_login_ = false;    // root's test-login: steps are traced, the Result carries the audit line
-    bool send_refused_ = false;  // a send limit ended the login (recovery_login.cpp may still offer a code)
+    LimitTally tally_;         // what this login reserved and spent in the limits, settled once at its end
+    bool test_login_ = false;  // root's test-login: steps are traced, the Result carries the audit line
 };
 
 }  // namespace pp::helper

@@ -58,7 +58,7 @@ Proof Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::s
     for (int attempt = 1;; ++attempt) {
         Secret code = conn_.ask(code_prompt(where, wrong), false);
         if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given"};
-        tried_proof_ = true;
+        tally_.proof_tried();
         if (valid_code(code.view())) {
             std::vector<std::pair<std::string, Secret>> answer;
             answer.emplace_back(code_key, std::move(code));

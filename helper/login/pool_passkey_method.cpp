@@ -40,7 +40,7 @@ Proof Session::pool_passkey_login(const Identifier& ident, cognito::Step step, s
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    tried_proof_ = true;
+    tally_.proof_tried();
     const Assertion reply = conn_.get_assertion(
         {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
     if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);

@@ -64,7 +64,7 @@ std::optional<Proof> Session::key_login() {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        tried_proof_ = true;
+        tally_.proof_tried();
         const Assertion reply = conn_.get_assertion(req);
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));

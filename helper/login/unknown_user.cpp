@@ -72,7 +72,7 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
                                  ctx_.runtime->identities, key_users, !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
-    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
+    tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either.
     const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
     std::vector<Method> offered = walk.offered;
@@ -119,7 +119,7 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
     auto ask_key = [&](const std::string& rp_id) {
         const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
                                    kTouchKey, {random_bytes(64)}};
-        tried_proof_ = true;
+        tally_.proof_tried();
         const auto status = conn_.get_assertion(req).status;
         return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
     };
@@ -157,7 +157,7 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
         Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
         const auto answered_at = std::chrono::steady_clock::now();
         if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
-        tried_proof_ = true;
+        tally_.proof_tried();
         // A real login sends each code that could be one to the pool and waits. The decoy waits as long
         // for sshd's control characters too: they stand for what a person typed at a name that is no
         // account.
