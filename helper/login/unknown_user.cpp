@@ -135,9 +135,10 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
     std::string prefix;
     const Choice choice = choose_method(offered, prefix, menu_dest, try_key);
     if (const auto* end = std::get_if<Verdict>(&choice)) return *end;
-    // No key holds a credential made up here: a Verified cannot come back; were it ever to, the walk fails.
+    // No key holds a credential made up here, so no Verified comes back; were one ever to, the walk ends as a
+    // key error would end it, failing.
     if (!std::holds_alternative<Method>(choice))
-        return Verdict{Outcome::AuthErr, kSignInFailed, "the decoy's key verified (" + reason + ")"};
+        return ending(key_status_finish(wire::DeviceStatus::Error), reason);
     const Method chosen = std::get<Method>(choice);
     if (!walk.direct) {
         // One method left and no menu shown: the real walk offers the code first.
