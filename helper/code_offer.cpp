@@ -23,20 +23,20 @@ OfferAnswer read_offer_answer(std::string_view answer) {
 
 // Returns when the person agrees; a refusal, or max_tries answers that are neither, ends the login before
 // anything is sent or counted.
-void Session::offer(Method method, const std::string& masked, const std::string& prefix) {
+MaybeEnd Session::offer(Method method, const std::string& masked, const std::string& prefix) {
     std::string again = prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
         switch (read_offer_answer(conn_.ask(again + code_offer_prompt(method, masked), true).view())) {
             case OfferAnswer::Send:
-                return;
+                return std::nullopt;
             case OfferAnswer::Cancel:
-                throw Finish{wire::Outcome::Abort, kCancelled, "the person declined the code"};
+                return Verdict{wire::Outcome::Abort, kCancelled, "the person declined the code"};
             case OfferAnswer::Unclear:
                 again = kOfferAgain;
                 break;
         }
     }
-    throw Finish{wire::Outcome::AuthErr, kSignInFailed, "no clear answer to the offer of a code"};
+    return Verdict{wire::Outcome::AuthErr, kSignInFailed, "no clear answer to the offer of a code"};
 }
 
 }  // namespace pp::helper

@@ -83,12 +83,13 @@ std::string announced_user(const std::map<std::string, std::string>& parameters)
     return it != parameters.end() && valid_pool_username(it->second) ? it->second : std::string();
 }
 
-// Returns the pool method chosen from the remembered menu, or nothing: nothing is remembered (the login
-// asks the pool first, as it always did), or a local key chosen from the menu verified the person.
-std::optional<RememberedChoice> Session::choose_remembered(const std::vector<Method>& methods,
-                                                           const Identifier& ident) {
+// Returns the pool method chosen from the remembered menu, or nothing when nothing is remembered (the login
+// asks the pool first, as it always did); or the proof of a local key chosen from the menu, or the ending.
+Session::RememberedMenu Session::choose_remembered(const std::vector<Method>& methods,
+                                                   const Identifier& ident) {
+    const std::optional<RememberedChoice> nothing;
     const auto ttl = cfg().remember_factors.count();
-    if (ttl == 0) return std::nullopt;
+    if (ttl == 0) return nothing;
     const std::int64_t now = now_unix();
     std::optional<FactorRow> row;
     try {
@@ -96,35 +97,38 @@ std::optional<RememberedChoice> Session::choose_remembered(const std::vector<Met
     } catch (const LimitStoreError& e) {
         log_line(LOG_WARNING, "factor memory not read (the pool is asked first): %s",
                  loggable(e.what()).c_str());
-        return std::nullopt;
+        return nothing;
     }
     // A row is kept for the remember_factors of when it was written; a shorter one since applies at once.
-    if (!row || row->seen + ttl <= now) return std::nullopt;
+    if (!row || row->seen + ttl <= now) return nothing;
     std::vector<Method> offered =
         remembered_menu(methods, decode_factors(row->factors), known_, !credentials_.empty());
-    if (std::none_of(offered.begin(), offered.end(), is_pool_method)) return std::nullopt;
+    if (std::none_of(offered.begin(), offered.end(), is_pool_method)) return nothing;
 
     std::string prefix;
-    const auto chosen = choose_method(offered, prefix);
-    if (!chosen) return std::nullopt;  // a local key verified the person
+    Choice choice = choose_method(offered, prefix);
+    if (auto* end = std::get_if<Verdict>(&choice)) return std::move(*end);
+    if (auto* proof = std::get_if<Verified>(&choice)) return std::move(*proof);  // a local key
+    const Method chosen = std::get<Method>(choice);
     // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
-    if (is_otp(*chosen) && offered.size() == 1) offer(*chosen, destination_for(*chosen), prefix);
-    return RememberedChoice{*chosen, row->pool_user};
+    if (is_otp(chosen) && offered.size() == 1)
+        if (auto end = offer(chosen, destination_for(chosen), prefix)) return std::move(*end);
+    return std::optional<RememberedChoice>(RememberedChoice{chosen, row->pool_user});
 }
 
 // InitiateAuth with the factor chosen before the pool was asked: for a code, the pool sends it with its
 // answer. When the pool no longer offers that factor, the memory is forgotten and the answer (or, after a
 // refusal, a plain InitiateAuth's) goes back to the flow of a login with nothing remembered, with `prefix`
 // saying why the person sees another menu.
-cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
-                                       std::string& prefix) {
+OrEnd<cognito::Step> Session::initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                              std::string& prefix) {
     auto& client = *ctx_.runtime->client;
     const std::string challenge(method_challenge(choice.method));
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
     if (is_otp(choice.method)) {
         cognito::Step announced;
         if (!choice.pool_user.empty()) announced.parameters.emplace("USERNAME", choice.pool_user);
-        take_send(send_keys(ident, choice.method, announced));
+        if (auto end = take_send(send_keys(ident, choice.method, announced))) return std::move(*end);
     }
     cognito::Step step;
     try {
@@ -153,9 +157,9 @@ cognito::Step Session::initiate_chosen(const RememberedChoice& choice, const Ide
     if (step.challenge == challenge) return step;
     forget_factors(ident);
     if (step.challenge != "SELECT_CHALLENGE")
-        throw Finish{wire::Outcome::AuthErr, kRememberedGone,
-                     "the user pool answered the remembered " + challenge + " with challenge '" +
-                         loggable(step.challenge, 40) + "'"};
+        return Verdict{wire::Outcome::AuthErr, kRememberedGone,
+                       "the user pool answered the remembered " + challenge + " with challenge '" +
+                           loggable(step.challenge, 40) + "'"};
     if (std::find(step.available.begin(), step.available.end(), challenge) == step.available.end())
         prefix = menu_label(choice.method, "") + " is no longer available for this account.\n";
     return step;

@@ -44,11 +44,11 @@ UnknownUser unknown_user_for(const protocol::Begin& begin, UnknownUser configure
 
 }  // namespace
 
-Finish key_status_finish(wire::DeviceStatus s) {
+Verdict key_status_finish(wire::DeviceStatus s) {
     return login::key_status_verdict(s, login::KeyUse::SignIn);
 }
 
-Finish service_failure(const ServiceError& e) {
+Verdict service_failure(const ServiceError& e) {
     const std::string reason = "user pool: " + std::string(cognito::to_string(e.failure())) +
                                (e.name().empty() ? "" : " " + e.name()) + ": " + e.message();
     if (e.failure() != Failure::Rejected) return {Outcome::AuthinfoUnavail, kUnavailable, reason};
@@ -113,120 +113,113 @@ bool Session::remote_budget() const {
     return is_remote_login(rec_.rhost, cfg());
 }
 
-void Session::take_send(SendKeys keys) {
+MaybeEnd Session::take_send(SendKeys keys) {
     keys.rhost = rec_.rhost;
-    unknown_walk_ = unknown_walk_ || keys.unknown;
+    if (keys.unknown) tally_.unknown_walk();
     SendVerdict v;
     try {
         v = ctx_.limits->take_send(keys, cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
-        throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    send_refused_ = v.machine || v.wait > 0;
+    if (v.machine || v.wait > 0) tally_.send_refused();
     if (v.machine)
-        throw Finish{Outcome::AuthinfoUnavail, machine_send_limit_text(v.wait),
-                     "machine send ceiling reached"};
+        return Verdict{Outcome::AuthinfoUnavail, machine_send_limit_text(v.wait),
+                       "machine send ceiling reached"};
     if (v.wait > 0)
-        throw Finish{Outcome::AuthinfoUnavail, send_limit_text(v.wait), "code send limit reached"};
-    code_sent_ = true;
+        return Verdict{Outcome::AuthinfoUnavail, send_limit_text(v.wait), "code send limit reached"};
+    tally_.code_sent();
+    return std::nullopt;
 }
 
 void Session::settle_limits(Outcome outcome) {
     if (!ctx_.runtime || rec_.user.empty()) return;
-    using TryEnd = RateLimits::TryEnd;
-    TryEnd end = TryEnd::Untried;
-    if (outcome == Outcome::Success) end = TryEnd::Success;
-    // A code sent and then hung up on counts as a wrong one would; an outage of the pool or the store counts
-    // against nobody.
-    else if ((tried_proof_ || code_sent_) && outcome != Outcome::AuthinfoUnavail &&
-             outcome != Outcome::ServiceErr)
-        end = TryEnd::Failure;
-    if (!holds_try_ && end != TryEnd::Failure) return;
+    const auto settlement = tally_.settlement(outcome);
+    if (!settlement) return;
     try {
-        ctx_.limits->settle_try(rec_.user, remote_budget(), end, unknown_walk_, holds_try_, cfg().limits,
-                                now_unix());
+        ctx_.limits->settle_try(rec_.user, remote_budget(), settlement->end, settlement->unknown,
+                                settlement->reserved, cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
         log_line(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
     }
-    holds_try_ = false;
+    tally_.settled();
 }
 
-void Session::login(const protocol::Begin& begin) {
-    read_identity_fields(begin);
+Verdict Session::login(const protocol::Begin& begin) {
+    if (auto end = read_identity_fields(begin)) return *end;
     if (!ctx_.runtime)
-        throw Finish{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+        return Verdict{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
     conn_.start_clock(cfg().login_timeout);
-    authorize_caller();
+    if (auto end = authorize_caller()) return *end;
     std::int64_t wait = 0;
     try {
         wait = ctx_.limits->reserve_try(rec_.user, remote_budget(), cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
-        throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    if (wait > 0) throw Finish{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
-    holds_try_ = true;
+    if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
+    tally_.reserved();
     const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())
-        throw Finish{Outcome::AuthErr, kNoMethodEnabled, "no method enabled for this service"};
+        return Verdict{Outcome::AuthErr, kNoMethodEnabled, "no method enabled for this service"};
+    std::optional<Proof> proof;
     try {
-        authenticate(methods);
+        proof = prove(methods);
     } catch (const ServiceError& e) {
         // The pool cannot be reached: the break-glass of a local login, or the outage's ending as before.
-        break_glass(service_failure(e));
-    } catch (const Finish& f) {
-        // A send limit met while the pool is down (recovery_login.cpp); any other ending stands.
-        if (!send_refused_) throw;
-        break_glass_after_send_limit(f);
+        proof = break_glass(service_failure(e));
+        if (const Verdict* end = ending_of(*proof)) return *end;
     }
-    // authenticate() and break_glass() return only after a check made a proof; without one there is none.
-    if (!verified_)
-        throw Finish{Outcome::AuthErr, kSignInFailed, "authentication ended without a verification"};
-    throw Verdict(*verified_, "");
+    // A send limit met while the pool is down (recovery_login.cpp); any other ending stands.
+    if (const Verdict* end = ending_of(*proof); end && tally_.was_send_refused())
+        proof = break_glass_after_send_limit(*end);
+    if (const Verdict* end = ending_of(*proof)) return *end;
+    return Verdict(std::get<Verified>(*proof), "");
 }
 
 // root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
-void Session::authorize_caller() {
-    if (ctx_.peer.uid == 0) return;
-    if (cfg().allow_unprivileged_self && local_account_uid(rec_.user) == ctx_.peer.uid) return;
-    throw Finish{Outcome::AuthErr, kNotAllowed, "caller may not authenticate this user", true};
+MaybeEnd Session::authorize_caller() {
+    if (ctx_.peer.uid == 0) return std::nullopt;
+    if (cfg().allow_unprivileged_self && local_account_uid(rec_.user) == ctx_.peer.uid) return std::nullopt;
+    return Verdict{Outcome::AuthErr, kNotAllowed, "caller may not authenticate this user", true};
 }
 
-std::optional<Identifier> Session::resolve_identity() {
+OrEnd<std::optional<Identifier>> Session::resolve_identity() {
     known_ = ctx_.runtime->identities.lookup(rec_.user);
     if (!known_.empty()) return known_.front();
     // From here only the token's claim binds the account: a pool user who picked the name "root" must not
     // become root.
-    if (cfg().claim.empty()) return std::nullopt;
+    if (cfg().claim.empty()) return std::optional<Identifier>();
     const auto uid = local_account_uid(rec_.user);
     if (!uid || !claim_may_bind(cfg(), rec_.user, *uid)) {
         log_line(LOG_NOTICE,
                  "claim binding refused for %s: uid below claim_min_uid and not in claim_allow_users",
                  loggable(rec_.user, 64).c_str());
-        return std::nullopt;
+        return std::optional<Identifier>();
     }
     if (cfg().ask_identifier) return ask_identifier();
     if (valid_pool_username(rec_.user)) return Identifier{IdentifierKind::Username, rec_.user};
-    return std::nullopt;
+    return std::optional<Identifier>();
 }
 
-std::optional<Identifier> Session::ask_identifier() {
+OrEnd<std::optional<Identifier>> Session::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
         const Secret typed = conn_.ask(prefix + identifier_prompt(rec_.user), true);
-        if (typed.empty()) throw Finish{Outcome::Abort, kCancelled, "no identifier given"};
-        if (has_control_characters(typed.view())) return std::nullopt;
+        if (typed.empty()) return Verdict{Outcome::Abort, kCancelled, "no identifier given"};
+        if (has_control_characters(typed.view())) return std::optional<Identifier>();
         if (auto id = parse_identifier(typed.view(), false)) {
             typed_ = *id;
-            return *id;
+            return id;
         }
         prefix = kNotAnIdentifier;
     }
-    throw Finish{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
+    return Verdict{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
 }
 
-void Session::load_credentials() {
+MaybeEnd Session::read_credentials() {
     try {
         const CredentialStore store(cfg().security_key.store_dir);
         auto loaded = store.load(rec_.user);
@@ -235,24 +228,30 @@ void Session::load_credentials() {
             log_line(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
         credentials_ = std::move(loaded.credentials);
     } catch (const FileError& e) {
-        throw Finish{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
+        return Verdict{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
     }
+    return std::nullopt;
 }
 
-void Session::authenticate(const std::vector<Method>& methods) {
+Proof Session::prove(const std::vector<Method>& methods) {
     // sshd passes any name it was given; only a local account may cost a code or a question to the pool.
     if (!local_account_uid(rec_.user)) {
         if (unknown_user_ == UnknownUser::Ignore)
-            throw Finish{Outcome::Ignore, "", "not a local account (ignored by configuration)"};
-        decoy(methods, "not a local account", false);
+            return Verdict{Outcome::Ignore, "", "not a local account (ignored by configuration)"};
+        return decoy(methods, "not a local account", false);
     }
     std::vector<Method> pool_methods;
     std::copy_if(methods.begin(), methods.end(), std::back_inserter(pool_methods), is_pool_method);
     const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
-    if (keys_enabled) load_credentials();
+    if (keys_enabled)
+        if (auto end = read_credentials()) return *end;
 
     std::optional<Identifier> ident;
-    if (!pool_methods.empty()) ident = resolve_identity();
+    if (!pool_methods.empty()) {
+        auto resolved = resolve_identity();
+        if (const Verdict* end = ending_of(resolved)) return *end;
+        ident = std::get<std::optional<Identifier>>(std::move(resolved));
+    }
     // Codes go only to destinations the identity map names: a pool account may also hold an address or number
     // the admin never mapped to this local account. So the menu is the same at the first login as at a
     // remembered one (remembered_menu) and as the decoy of an account mapped alike (login/unknown_user.cpp).
@@ -263,9 +262,9 @@ void Session::authenticate(const std::vector<Method>& methods) {
         });
     if (!ident && credentials_.empty()) {
         if (unknown_user_ == UnknownUser::Ignore)
-            throw Finish{Outcome::Ignore, "",
-                         "no identity and no security key for this user (ignored: unknown_user)"};
-        decoy(methods, "no identity and no security key for this user", false);
+            return Verdict{Outcome::Ignore, "",
+                           "no identity and no security key for this user (ignored: unknown_user)"};
+        return decoy(methods, "no identity and no security key for this user", false);
     }
 
     // Ask the user pool which methods it offers this person; no code is sent before the person chooses,
@@ -288,18 +287,25 @@ void Session::authenticate(const std::vector<Method>& methods) {
             if (is_otp(pool_methods.front())) {
                 // The pool sends the code with its first answer: ask first (echoed, see code_offer.hpp),
                 // unless the identifier question already was such a prompt.
-                if (!typed_) offer(pool_methods.front(), destination_for(pool_methods.front()), "");
-                take_send(send_keys(*ident, pool_methods.front(), {}));
+                if (!typed_)
+                    if (auto end = offer(pool_methods.front(), destination_for(pool_methods.front()), ""))
+                        return *end;
+                if (auto end = take_send(send_keys(*ident, pool_methods.front(), {}))) return *end;
             }
         } else if (mapped) {
             // What the pool offered this identity last time: the menu first (factor_memory.hpp).
-            chosen_first = choose_remembered(methods, *ident);
-            if (verified_) return;  // a local key, chosen from that menu
+            auto remembered = choose_remembered(methods, *ident);
+            if (auto* end = std::get_if<Verdict>(&remembered)) return *end;
+            // A local key, chosen from that menu.
+            if (auto* proof = std::get_if<Verified>(&remembered)) return std::move(*proof);
+            chosen_first = std::get<std::optional<RememberedChoice>>(std::move(remembered));
         }
         try {
-            if (chosen_first)
-                step = initiate_chosen(*chosen_first, *ident, prefix);
-            else
+            if (chosen_first) {
+                auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
+                if (const Verdict* end = ending_of(initiated)) return *end;
+                step = std::get<cognito::Step>(std::move(initiated));
+            } else
                 step = timed(PoolStep::Start, [&] {
                     return client.initiate_user_auth(username, preferred, conn_.deadline(),
                                                      user_context_for(rec_.rhost));
@@ -316,12 +322,12 @@ void Session::authenticate(const std::vector<Method>& methods) {
                          loggable(e.message(), 200).c_str());
             if (unknown_to_pool && chosen_first) forget_factors(*ident);
             if (unknown_to_pool && credentials_.empty() && unknown_user_ == UnknownUser::Ignore)
-                throw Finish{Outcome::Ignore, "",
-                             "identity unknown to the user pool (ignored: unknown_user)"};
+                return Verdict{Outcome::Ignore, "",
+                               "identity unknown to the user pool (ignored: unknown_user)"};
             // After a remembered menu the person has chosen already: the walk goes on from the choice.
             if (unknown_to_pool && (credentials_.empty() || chosen_first))
-                decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
-                      "identity unknown to the user pool", true);
+                return decoy(chosen_first ? std::vector<Method>{chosen_first->method} : methods,
+                             "identity unknown to the user pool", true);
             // With a local key the menu is what a pool member mapped alike sees (the key and the methods the
             // map allows): a menu of the key alone would tell that the pool does not know the identity.
             pool_unknown = unknown_to_pool;
@@ -340,17 +346,20 @@ void Session::authenticate(const std::vector<Method>& methods) {
                     if (step.challenge == method_challenge(m)) {
                         rec_.method = std::string(method_name(m));
                         // A code the pool sent unasked is still counted, and refused past a limit.
-                        if (is_otp(m) && !code_sent_) take_send(send_keys(*ident, m, step));
+                        if (is_otp(m) && !tally_.has_sent_code())
+                            if (auto end = take_send(send_keys(*ident, m, step))) return *end;
                         if (m == Method::Passkey) {
                             const auto announced = step.available;
                             const auto pool_user = announced_user(step.parameters);
-                            pool_passkey_login(*ident, std::move(step), username);
-                            return remember_factors(*ident, announced, pool_user);
+                            Proof proof = pool_passkey_login(*ident, std::move(step), username);
+                            if (!ending_of(proof)) remember_factors(*ident, announced, pool_user);
+                            return proof;
                         }
                         return otp_code_loop(*ident, std::move(step), username, m);
                     }
-                throw Finish{Outcome::AuthErr, kSignInFailed,
-                             "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+                return Verdict{
+                    Outcome::AuthErr, kSignInFailed,
+                    "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
             }
         }
     }
@@ -361,24 +370,27 @@ void Session::authenticate(const std::vector<Method>& methods) {
             std::find(pool_offers.begin(), pool_offers.end(), m) != pool_offers.end())
             offered.push_back(m);
     if (offered.empty())
-        throw Finish{Outcome::AuthErr, kNoMethodAvailable,
-                     "neither the user pool nor the credential store offers an enabled method"};
+        return Verdict{Outcome::AuthErr, kNoMethodAvailable,
+                       "neither the user pool nor the credential store offers an enabled method"};
 
-    const auto picked = choose_method(offered, prefix);
-    if (!picked) return;  // a local key verified the person
-    const Method chosen = *picked;
+    auto picked = choose_method(offered, prefix);
+    if (auto* end = std::get_if<Verdict>(&picked)) return *end;
+    if (auto* proof = std::get_if<Verified>(&picked)) return std::move(*proof);  // a local key
+    const Method chosen = std::get<Method>(picked);
     auto& client = *ctx_.runtime->client;
     // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
     // first.
     // (The identifier question, when it was asked, was such a prompt already.)
-    if (is_otp(chosen) && offered.size() == 1 && !typed_) offer(chosen, destination_for(chosen), prefix);
+    if (is_otp(chosen) && offered.size() == 1 && !typed_)
+        if (auto end = offer(chosen, destination_for(chosen), prefix)) return *end;
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
-    if (is_otp(chosen)) take_send(send_keys(*ident, chosen, step));
+    if (is_otp(chosen))
+        if (auto end = take_send(send_keys(*ident, chosen, step))) return *end;
     // A pool method chosen for an identity the pool does not know: the walk goes on from the choice, after
     // the wait a member's answer to it takes.
     if (pool_unknown) {
         LatencyWalk().pause(PoolStep::Choose, chosen_at);
-        decoy({chosen}, "identity unknown to the user pool", true);
+        return decoy({chosen}, "identity unknown to the user pool", true);
     }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));
@@ -397,12 +409,13 @@ void Session::authenticate(const std::vector<Method>& methods) {
         return next;
     });
     if (step.challenge != method_challenge(chosen))
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
     if (chosen == Method::Passkey) {
         const auto pool_user = announced_user(step.parameters);
-        pool_passkey_login(*ident, std::move(step), username);
-        return remember_factors(*ident, announced, pool_user);
+        Proof proof = pool_passkey_login(*ident, std::move(step), username);
+        if (!ending_of(proof)) remember_factors(*ident, announced, pool_user);
+        return proof;
     }
     return otp_code_loop(*ident, std::move(step), username, chosen);
 }

@@ -14,7 +14,7 @@
 namespace pp::helper {
 
 // The ending of a login with wrong codes: the same for a real user and the decoy.
-Finish too_many_wrong_codes(std::string reason);
+Verdict too_many_wrong_codes(std::string reason);
 // sshd replaces every answer given for a name that is not a local account with a fixed string of control
 // characters. No person types those, so such an answer is treated as an ordinary one would be and the walk
 // continues as for any unknown user, instead of revealing the account's absence with a different error.
@@ -22,6 +22,6 @@ using text::has_control_characters;
 // A code worth sending to the user pool.
 bool valid_code(std::string_view code);
 // What the key's answer means for the person and PAM.
-Finish key_status_finish(wire::DeviceStatus s);
+Verdict key_status_finish(wire::DeviceStatus s);
 
 }  // namespace pp::helper

@@ -43,13 +43,13 @@ class RecoveryCodeCheck {
 // network an attacker can run up a user's send limit then. When the pool's last contact failed, the local
 // login that meets the limit is offered the break-glass as an outage would offer it (Enter keeps the limit's
 // ending).
-void Session::break_glass_after_send_limit(const Finish& refusal) {
+Proof Session::break_glass_after_send_limit(const Verdict& refusal) {
     const PoolContact::Seen seen = ctx_.state ? ctx_.state->pool_seen() : PoolContact::Seen{};
-    if (seen.last_failure == 0 || seen.last_failure < seen.last_answer) throw refusal;
-    break_glass(refusal);
+    if (seen.last_failure == 0 || seen.last_failure < seen.last_answer) return refusal;
+    return break_glass(refusal);
 }
 
-bool Session::break_glass_offered(const Finish& outage) const {
+bool Session::break_glass_offered(const Verdict& outage) const {
     if (outage.outcome() != Outcome::AuthinfoUnavail || !rec_.rhost.empty() ||
         !cfg().recovery_for(rec_.service))
         return false;
@@ -61,21 +61,21 @@ bool Session::break_glass_offered(const Finish& outage) const {
     }
 }
 
-void Session::break_glass(const Finish& outage) {
-    if (!break_glass_offered(outage)) throw outage;
+Proof Session::break_glass(const Verdict& outage) {
+    if (!break_glass_offered(outage)) return outage;
     const Secret typed = conn_.ask(kRecoveryPrompt, false);
     // No code at hand: the outage ends the login as it would have without the offer, so a stack that lets
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
-    if (typed.empty()) throw outage;
+    if (typed.empty()) return outage;
     rec_.method = "recovery_code";
-    tried_proof_ = true;
+    tally_.proof_tried();
     RecoveryStore::Use use;
     try {
         use = RecoveryStore(cfg().recovery.store_dir).consume(rec_.user, typed.view());
     } catch (const RecoveryError& e) {
-        throw Finish{Outcome::ServiceErr, kMisconfigured, e.what()};
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    proven(RecoveryCodeCheck::accepted(rec_.user, use, outage));
+    return RecoveryCodeCheck::accepted(rec_.user, use, outage);
 }
 
 }  // namespace pp::helper

@@ -54,6 +54,41 @@ Session::Session(const LoginContext& ctx) : ctx_(ctx), conn_(ctx.fd, ctx.runtime
 
 Session::~Session() = default;
 
+Verdict Session::serve(const wire::Message& first) {
+    // Decoded once, before admission: a request that is malformed takes no slot and reaches no check.
+    std::optional<protocol::Begin> begin;
+    std::optional<protocol::Manage> request;
+    if (first.type() == wire::Type::Begin) {
+        try {
+            begin = protocol::Begin::decode(first);
+        } catch (const protocol::MalformedMessage& e) {
+            return Verdict{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()};
+        }
+    } else if (first.type() == wire::Type::Manage) {
+        rec_.method = "manage";
+        rec_.service = kManageService;
+        try {
+            request = protocol::Manage::decode(first);
+        } catch (const protocol::MalformedMessage&) {
+            // The op is the only field a Manage can get wrong: a missing or unknown one.
+            return Verdict{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
+        }
+    }
+    if (auto end = admit(begin ? begin->rhost : std::string())) return *end;
+    if (begin) {
+        // The module's lines about this login carry the same id as the helper's.
+        wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
+        debug_line("begin: service \"%s\", %s", loggable(begin->service, 128).c_str(),
+                   begin->rhost.empty() ? "no remote host" : "remote host set");
+        counted_ = true;
+        if (auto end = begin_test_login(*begin)) return *end;
+        return login(*begin);
+    }
+    if (!request)
+        return Verdict{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
+    return manage(*request);
+}
+
 void Session::run() noexcept {
     Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
@@ -73,38 +108,7 @@ void Session::run() noexcept {
             return;
         }
         log_scope.emplace(rec_.login_id);
-        // Decoded once, before admission: a request that is malformed takes no slot and reaches no check.
-        std::optional<protocol::Begin> begin;
-        std::optional<protocol::Manage> request;
-        if (first.type() == wire::Type::Begin) {
-            try {
-                begin = protocol::Begin::decode(first);
-            } catch (const protocol::MalformedMessage& e) {
-                throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()};
-            }
-        } else if (first.type() == wire::Type::Manage) {
-            rec_.method = "manage";
-            rec_.service = kManageService;
-            try {
-                request = protocol::Manage::decode(first);
-            } catch (const protocol::MalformedMessage&) {
-                // The op is the only field a Manage can get wrong: a missing or unknown one.
-                throw Finish{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
-            }
-        }
-        admit(begin ? begin->rhost : std::string());
-        if (begin) {
-            // The module's lines about this login carry the same id as the helper's.
-            wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
-            debug_line("begin: service \"%s\", %s", loggable(begin->service, 128).c_str(),
-                       begin->rhost.empty() ? "no remote host" : "remote host set");
-            counted_ = true;
-            begin_test_login(*begin);
-            login(*begin);
-        } else if (request)
-            f = manage(*request);
-        else
-            throw Finish{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: expected begin or manage"};
+        f = serve(first);
     } catch (const Finish& done) {
         f = done;
     } catch (const ConnectionEnded& e) {
@@ -147,7 +151,7 @@ void Session::run() noexcept {
 // Only once the first message is read does the helper know a local login from a remote one; refusing after
 // reading it also lets the Result reach the person (a connection closed with its request unread is reset,
 // and the client would see only "unavailable").
-void Session::admit(const std::string& rhost) {
+MaybeEnd Session::admit(const std::string& rhost) {
     // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
     // without a configuration any remote host counts as remote.
     const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
@@ -155,32 +159,28 @@ void Session::admit(const std::string& rhost) {
                                        admission_limits(ctx_.runtime ? &cfg() : nullptr));
     summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);
     if (!admission_.admitted())
-        throw Finish{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
-                     remote ? "remote logins in flight at the limit for this network"
-                            : "logins in flight at the limit",
-                     true};
+        return Verdict{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
+                       remote ? "remote logins in flight at the limit for this network"
+                              : "logins in flight at the limit",
+                       true};
+    return std::nullopt;
 }
 
 std::uint32_t Session::touch_timeout_ms() const {
     return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
 }
 
-void Session::read_identity_fields(const protocol::Begin& begin) {
+MaybeEnd Session::read_identity_fields(const protocol::Begin& begin) {
     rec_.user = begin.user;
     rec_.service = begin.service;
     rec_.rhost = begin.rhost;
     rec_.tty = test_login_ ? kTestLoginTty : begin.tty;
     if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
         !printable_bounded(rec_.tty, 64) || !printable_bounded(begin.ruser, 64))
-        throw Finish{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
+        return Verdict{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
     if (!valid_local_user(rec_.user))
-        throw Finish{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
-}
-
-void Session::proven(std::variant<Verified, Verdict> result) {
-    if (auto* ending = std::get_if<Verdict>(&result)) throw *ending;
-    verified_ = std::move(std::get<Verified>(result));
-    rec_.reason = verified_->audit_reason();
+        return Verdict{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
+    return std::nullopt;
 }
 
 void run_connection(const LoginContext& ctx) noexcept {

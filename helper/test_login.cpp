@@ -19,17 +19,18 @@ std::string joined(const std::vector<Method>& methods) {
 
 }  // namespace
 
-void Session::begin_test_login(const protocol::Begin& begin) {
-    if (!begin.test_login) return;
+MaybeEnd Session::begin_test_login(const protocol::Begin& begin) {
+    if (!begin.test_login) return std::nullopt;
     // Its steps name the policy and the identity behind an account, which the decoy hides from everyone
     // else; and it sends a real code to anyone. Refused like any caller that may not ask, before login work.
     if (ctx_.peer.uid != 0)
-        throw Finish{wire::Outcome::AuthErr, kTestLoginRootOnly,
-                     "test-login asked by a caller that is not root", true};
+        return Verdict{wire::Outcome::AuthErr, kTestLoginRootOnly,
+                       "test-login asked by a caller that is not root", true};
     test_login_ = true;
     trace("the helper (pid " + std::to_string(::getpid()) +
           ") serves this test login as a real one (login id " + rec_.login_id +
           "): it sends real codes and counts in the limits and the status");
+    return std::nullopt;
 }
 
 void Session::trace(const std::string& step) const {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "config.hpp"
 #include "person_texts.hpp"
@@ -87,5 +88,23 @@ class Verdict {
     std::string audit_reason_;
     bool summarised_;
 };
+
+// A step of the login that either goes on with a T or ends the login (an ending is returned, never thrown:
+// only the transport throws, when the client goes away or the deadline passes).
+template <class T>
+using OrEnd = std::variant<T, Verdict>;
+// What a method's check ends with: the person proven, or the login's ending.
+using Proof = OrEnd<Verified>;
+// A step that has nothing to hand on: nullopt goes on, a Verdict ends the login.
+using MaybeEnd = std::optional<Verdict>;
+
+// The ending a step returned, if it returned one.
+template <class T>
+const Verdict* ending_of(const OrEnd<T>& step) {
+    return std::get_if<Verdict>(&step);
+}
+// Not of a temporary: the pointer would outlive it.
+template <class T>
+const Verdict* ending_of(const OrEnd<T>&& step) = delete;
 
 }  // namespace pp::helper

@@ -10,27 +10,33 @@ namespace pp::helper {
 using wire::Outcome;
 
 // The menu of `offered` (none for one method) with a local key tried in its place: the pool method chosen,
-// or nothing once a key verified the person. A key that holds no enrolled credential leaves the others.
-std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix,
-                                             const std::function<std::string(Method)>& destination,
-                                             const std::function<bool()>& try_key) {
+// the person verified by a key, or the login's ending. A key that holds no enrolled credential leaves the
+// others.
+Session::Choice Session::choose_method(std::vector<Method>& offered, std::string& prefix,
+                                       const std::function<std::string(Method)>& destination,
+                                       const std::function<std::optional<Proof>()>& try_key) {
     for (;;) {
         Method chosen = offered.front();
         if (offered.size() > 1) {
             std::vector<std::string> dests;
             for (auto m : offered) dests.push_back(destination(m));
-            chosen = menu(offered, dests, prefix);
+            auto answer = menu(offered, dests, prefix);
+            if (const Verdict* end = ending_of(answer)) return *end;
+            chosen = std::get<Method>(answer);
         }
         rec_.method = std::string(method_name(chosen));
         if (chosen != Method::SecurityKey) return chosen;
-        if (try_key()) return std::nullopt;
+        if (auto proof = try_key()) {
+            if (const Verdict* end = ending_of(*proof)) return *end;
+            return std::get<Verified>(std::move(*proof));
+        }
         std::erase(offered, Method::SecurityKey);
-        if (offered.empty()) throw key_status_finish(wire::DeviceStatus::NoDevice);
+        if (offered.empty()) return key_status_finish(wire::DeviceStatus::NoDevice);
         prefix = kNoKeyAgain;
     }
 }
 
-std::optional<Method> Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
+Session::Choice Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
     return choose_method(
         offered, prefix, [this](Method m) { return destination_for(m); }, [this] { return key_login(); });
 }
@@ -44,8 +50,8 @@ std::string Session::destination_for(Method m) const {
     return {};
 }
 
-Method Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
-                     const std::string& prefix) {
+OrEnd<Method> Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
+                            const std::string& prefix) {
     std::string text = prefix + kChooseHeader;
     for (std::size_t i = 0; i < offered.size(); ++i)
         text += "  " + std::to_string(i + 1) + ") " + menu_label(offered[i], dests[i]) + "\n";
@@ -53,7 +59,7 @@ Method Session::menu(const std::vector<Method>& offered, const std::vector<std::
     std::string again;
     for (int i = 0; i < cfg().max_tries; ++i) {
         const Secret answer = conn_.ask(again + text, true);
-        if (answer.empty()) throw Finish{Outcome::Abort, kCancelled, "no method chosen"};
+        if (answer.empty()) return Verdict{Outcome::Abort, kCancelled, "no method chosen"};
         const auto v = answer.view();
         if (has_control_characters(v)) return offered.front();
         if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -62,7 +68,7 @@ Method Session::menu(const std::vector<Method>& offered, const std::vector<std::
         }
         again = kChooseAgain;
     }
-    throw Finish{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
+    return Verdict{Outcome::AuthErr, kSignInFailed, "no valid method chosen"};
 }
 
 }  // namespace pp::helper

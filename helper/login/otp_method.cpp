@@ -20,7 +20,7 @@ bool valid_code(std::string_view code) {
            std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-Finish too_many_wrong_codes(std::string reason) {
+Verdict too_many_wrong_codes(std::string reason) {
     return {Outcome::MaxTries, kTooManyWrong, std::move(reason)};
 }
 
@@ -40,8 +40,8 @@ bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
 
 }  // namespace
 
-void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
-                            Method method) {
+Proof Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
+                             Method method) {
     auto& client = *ctx_.runtime->client;
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     std::string dest;
@@ -57,8 +57,8 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
     bool wrong = false;
     for (int attempt = 1;; ++attempt) {
         Secret code = conn_.ask(code_prompt(where, wrong), false);
-        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given"};
-        tried_proof_ = true;
+        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given"};
+        tally_.proof_tried();
         if (valid_code(code.view())) {
             std::vector<std::pair<std::string, Secret>> answer;
             answer.emplace_back(code_key, std::move(code));
@@ -69,21 +69,21 @@ void Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::st
                                           user_context_for(rec_.rhost));
                 });
                 if (!next.id_token)
-                    throw Finish{
+                    return Verdict{
                         Outcome::AuthErr, kSignInFailed,
                         "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
                 if (next.access_token && want_access_token_) access_token_ = *next.access_token;
                 return verify_and_bind(*next.id_token, ident);
             } catch (const ServiceError& e) {
                 if (pool_ended_after_wrong_codes(e, wrong))
-                    throw too_many_wrong_codes(
+                    return too_many_wrong_codes(
                         "wrong code " + std::to_string(attempt - 1) +
                         " times; the user pool then ended the session: " + loggable(e.message(), 120));
                 if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
             }
         }
         if (attempt >= cfg().max_tries)
-            throw too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
+            return too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
         wrong = true;
     }
 }

@@ -17,30 +17,33 @@ using wire::Outcome;
 
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
-void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
+Proof Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     // Read from the pool's JSON by the network worker, never here.
     if (!step.request_options && step.request_options_error.empty())
-        throw Finish{Outcome::AuthinfoUnavail, kUnavailable, "user pool: WEB_AUTHN without request options"};
+        return Verdict{Outcome::AuthinfoUnavail, kUnavailable,
+                       "user pool: WEB_AUTHN without request options"};
+    // Unreadable options are the pool's failure, met as the network worker would have thrown it (login()
+    // offers the break-glass for it as for an outage).
     if (!step.request_options)
         throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
     const cognito::RequestOptions options = std::move(*step.request_options);
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
-        throw Finish{Outcome::ServiceErr, kMisconfigured,
-                     "user pool passkey rpId '" + loggable(options.rp_id, 128) + "' is not the configured '" +
-                         policy.rp_id + "'"};
+        return Verdict{Outcome::ServiceErr, kMisconfigured,
+                       "user pool passkey rpId '" + loggable(options.rp_id, 128) +
+                           "' is not the configured '" + policy.rp_id + "'"};
     if (options.allow_credentials.empty())
-        throw Finish{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
+        return Verdict{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    tried_proof_ = true;
+    tally_.proof_tried();
     const Assertion reply = conn_.get_assertion(
         {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
-    if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
+    if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);
 
     std::string credential;
     try {
@@ -48,8 +51,8 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
                                                            cognito::authdata_from_cbor(reply.auth_data),
                                                            reply.signature, reply.user_handle);
     } catch (const std::invalid_argument& e) {
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     std::string("the key's assertion is unusable: ") + e.what()};
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       std::string("the key's assertion is unusable: ") + e.what()};
     }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("CREDENTIAL", Secret(credential));
@@ -64,15 +67,15 @@ void Session::pool_passkey_login(const Identifier& ident, cognito::Step step, st
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
             e.message().find("session") == std::string::npos)
-            throw Finish{Outcome::AuthErr, kPoolRefusedPasskey,
-                         "user pool refused the passkey: " + e.message()};
+            return Verdict{Outcome::AuthErr, kPoolRefusedPasskey,
+                           "user pool refused the passkey: " + e.message()};
         throw;
     }
     if (!next.id_token)
-        throw Finish{Outcome::AuthErr, kSignInFailed,
-                     "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
+        return Verdict{Outcome::AuthErr, kSignInFailed,
+                       "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
     if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-    verify_and_bind(*next.id_token, ident);
+    return verify_and_bind(*next.id_token, ident);
 }
 
 }  // namespace pp::helper

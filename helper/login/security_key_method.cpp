@@ -42,8 +42,8 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
 }
 
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
-// credentials were made for. Returns false when no key holds any of them.
-bool Session::key_login() {
+// credentials were made for. Returns nothing when no key holds any of them.
+std::optional<Proof> Session::key_login() {
     const auto& policy = cfg().security_key;
     std::vector<std::string> rps{policy.rp_id};
     for (const auto& c : credentials_)
@@ -64,17 +64,16 @@ bool Session::key_login() {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        tried_proof_ = true;
+        tally_.proof_tried();
         const Assertion reply = conn_.get_assertion(req);
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
-        if (reply.status != wire::DeviceStatus::Ok) throw key_status_finish(reply.status);
+        if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
         const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
-        proven(KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
-                                       group));
-        return true;
+        return KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
+                                       group);
     }
-    return false;
+    return std::nullopt;
 }
 
 namespace login {

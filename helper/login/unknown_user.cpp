@@ -49,7 +49,7 @@ std::string decoy_key(const std::string& limits_state_file) {
 }
 
 // The decoy ends as a real user failing the same way would; only the audit line's reason differs.
-Finish ending(const Finish& f, const std::string& reason) {
+Verdict ending(const Verdict& f, const std::string& reason) {
     return {f.outcome(), f.person_text(), reason, f.summarised()};
 }
 
@@ -57,7 +57,7 @@ Finish ending(const Finish& f, const std::string& reason) {
 
 // The walk of a login that cannot succeed: the prompts, waits and ending of a real user of its shape
 // (shape_decoy: a user the map names takes their own mapping's), failing the same way. Nothing is sent.
-void Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
     std::vector<std::string> key_users;
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
         try {
@@ -71,8 +71,8 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
                                  ctx_.runtime->identities, key_users, !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
-    if (walk.offered.empty()) throw Finish{Outcome::AuthErr, kNoMethodAvailable, reason};
-    unknown_walk_ = true;  // limited like a real walk, but nothing of it is kept (see settle_limits)
+    if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
+    tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either.
     const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
     std::vector<Method> offered = walk.offered;
@@ -93,7 +93,10 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
     // too, or the first screen would tell. What is typed goes nowhere; only its mask is shown, below.
-    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) (void)ask_identifier();
+    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) {
+        const auto typed = ask_identifier();
+        if (const Verdict* end = ending_of(typed)) return *end;
+    }
     // Beside a typed identifier a real menu names its mask for its kind and no other destination
     // (destination_for), and the pool's code prompt names it too.
     if (typed_ && known_.empty())
@@ -106,16 +109,17 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     // A real user with one code method is offered the code before the pool is asked (code_offer.hpp),
     // unless the identifier question came first.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
-        offer(offered.front(), menu_dest(offered.front()), "");
+        if (auto end = offer(offered.front(), menu_dest(offered.front()), "")) return *end;
     const auto started = std::chrono::steady_clock::now();
-    if (walk.direct && is_otp(offered.front())) take_send(send_key);
+    if (walk.direct && is_otp(offered.front()))
+        if (auto end = take_send(send_key)) return *end;
     if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
 
     // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
     auto ask_key = [&](const std::string& rp_id) {
         const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
                                    kTouchKey, {random_bytes(64)}};
-        tried_proof_ = true;
+        tally_.proof_tried();
         const auto status = conn_.get_assertion(req).status;
         return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
     };
@@ -123,39 +127,45 @@ void Session::decoy(std::vector<Method> methods, const std::string& reason, bool
     // The real menu loop (menu.cpp) with the decoy's key: no key answers for this name, so the menu goes on
     // without it while a method is left; a key's other answers, and no key with nothing left, end the walk as
     // they end a real one, with the decoy's reason.
-    const auto try_key = [&] {
+    const auto try_key = [&]() -> std::optional<Proof> {
         const auto status = ask_key(cfg().security_key.rp_id);
-        if (status == wire::DeviceStatus::NoDevice && offered.size() > 1) return false;
-        throw ending(key_status_finish(status), reason);
+        if (status == wire::DeviceStatus::NoDevice && offered.size() > 1) return std::nullopt;
+        return Proof(ending(key_status_finish(status), reason));
     };
     std::string prefix;
-    const Method chosen = choose_method(offered, prefix, menu_dest, try_key).value();
+    const Choice choice = choose_method(offered, prefix, menu_dest, try_key);
+    if (const auto* end = std::get_if<Verdict>(&choice)) return *end;
+    // No key holds a credential made up here, so no Verified comes back; were one ever to, the walk ends as a
+    // key error would end it, failing.
+    if (!std::holds_alternative<Method>(choice))
+        return ending(key_status_finish(wire::DeviceStatus::Error), reason);
+    const Method chosen = std::get<Method>(choice);
     if (!walk.direct) {
         // One method left and no menu shown: the real walk offers the code first.
         if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
-            offer(chosen, menu_dest(chosen), prefix);
+            if (auto end = offer(chosen, menu_dest(chosen), prefix)) return *end;
         const auto chosen_at = std::chrono::steady_clock::now();
         if (is_otp(chosen)) {
-            take_send(send_key);
+            if (auto end = take_send(send_key)) return *end;
             if (walk.remembers && !service_already_asked) decoy_remember(walk.offered);
         }
         pool.pause(after_choice, chosen_at);
     }
-    if (chosen == Method::Passkey) throw ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
+    if (chosen == Method::Passkey) return ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
     const auto dest = walk.code_dest.find(chosen);
     const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
     for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
         Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
         const auto answered_at = std::chrono::steady_clock::now();
-        if (code.empty()) throw Finish{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
-        tried_proof_ = true;
+        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
+        tally_.proof_tried();
         // A real login sends each code that could be one to the pool and waits. The decoy waits as long
         // for sshd's control characters too: they stand for what a person typed at a name that is no
         // account.
         if (valid_code(code.view()) || has_control_characters(code.view()))
             pool.pause(PoolStep::Answer, answered_at);
     }
-    throw too_many_wrong_codes(reason);
+    return too_many_wrong_codes(reason);
 }
 
 }  // namespace pp::helper

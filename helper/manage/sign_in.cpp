@@ -1,6 +1,8 @@
 // The session's one call into management, and the login side's sign-in as management's proof of presence
-// (ManagementSignIn, management.hpp): the sign-in still ends by throwing, and its ending is made a value
-// here.
+// (ManagementSignIn, management.hpp): the login's own proof (Session::prove), its ending returned as it is;
+// only the user pool's failure, which the login keeps as an exception for its break-glass, is made a value here.
+#include <optional>
+
 #include "manage/management.hpp"
 #include "service_error.hpp"
 #include "session.hpp"
@@ -14,16 +16,15 @@ class Session::SignInForManagement final : public ManagementSignIn {
     std::variant<Presence, Verdict> sign_in(const std::vector<Method>& methods,
                                             bool keep_access_token) override {
         s_.want_access_token_ = keep_access_token;
+        std::optional<Proof> proof;
         try {
-            s_.authenticate(methods);
-        } catch (const Finish& ending) {
-            return ending;
+            proof.emplace(s_.prove(methods));
         } catch (const cognito::ServiceError& e) {
             return service_failure(e);
         }
+        if (const Verdict* ending = ending_of(*proof)) return *ending;
         Presence presence;
-        presence.proven = s_.verified_.has_value();
-        s_.verified_.reset();
+        presence.proven = true;  // prove() returned a Verified: only verification makes one
         if (s_.access_token_) presence.access_token = std::move(*s_.access_token_);
         s_.access_token_.reset();
         return presence;
