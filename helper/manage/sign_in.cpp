@@ -1,6 +1,7 @@
 // The session's one call into management, and the login side's sign-in as management's proof of presence
 // (ManagementSignIn, management.hpp): the login's own proof (Session::prove), its ending returned as it is;
-// only the user pool's failure, which the login keeps as an exception for its break-glass, is made a value here.
+// only the user pool's failure, which the login keeps as an exception for its break-glass, is made a value
+// here.
 #include <optional>
 
 #include "manage/management.hpp"
