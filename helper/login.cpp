@@ -219,17 +219,23 @@ OrEnd<std::optional<Identifier>> Session::ask_identifier() {
     return Verdict{Outcome::AuthErr, kSignInFailed, "no valid identifier given"};
 }
 
-MaybeEnd Session::read_credentials() {
+OrEnd<std::vector<StoredCredential>> read_user_credentials(const std::string& store_dir,
+                                                           const std::string& user) {
     try {
-        const CredentialStore store(cfg().security_key.store_dir);
-        auto loaded = store.load(rec_.user);
+        auto loaded = CredentialStore(store_dir).load(user);
         // A corrupt record is named in the log and skipped; the others still work.
         for (const auto& p : loaded.problems)
             log_line(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
-        credentials_ = std::move(loaded.credentials);
+        return std::move(loaded.credentials);
     } catch (const FileError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
     }
+}
+
+MaybeEnd Session::read_credentials() {
+    auto read = read_user_credentials(cfg().security_key.store_dir, rec_.user);
+    if (const Verdict* end = ending_of(read)) return *end;
+    credentials_ = std::get<std::vector<StoredCredential>>(std::move(read));
     return std::nullopt;
 }
 

@@ -23,5 +23,10 @@ using text::has_control_characters;
 bool valid_code(std::string_view code);
 // What the key's answer means for the person and PAM.
 Verdict key_status_finish(wire::DeviceStatus s);
+// The user's enrolled keys from the credential store: a damaged record is named in the log and skipped; a
+// store that cannot be read is a misconfiguration. Read by the login and by management's self-enrolment
+// check.
+OrEnd<std::vector<StoredCredential>> read_user_credentials(const std::string& store_dir,
+                                                           const std::string& user);
 
 }  // namespace pp::helper

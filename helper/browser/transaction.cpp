@@ -1,6 +1,5 @@
 #include "transaction.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -11,6 +10,7 @@
 #include "base64.hpp"
 #include "json_writer.hpp"
 #include "openssl_owners.hpp"
+#include "secret_hash.hpp"
 #include "text.hpp"
 
 namespace pp::helper::browser {
@@ -128,26 +128,10 @@ std::string make_state(const pp::Secret& key, std::string_view host, std::string
     const pp::Secret label_json = json.finish();
     const std::string label = pp::base64url_encode(label_json.view());
 
-    // HMAC-SHA256 as helper/cognito/secret_hash.cpp computes it (EVP_MAC), without its shared template: one
-    // tag per attempt is no hot path.
-    const cognito::ossl::Mac mac(EVP_MAC_fetch(nullptr, "HMAC", nullptr));
-    const cognito::ossl::MacCtx ctx(mac ? EVP_MAC_CTX_new(mac.get()) : nullptr);
-    char digest_name[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
-                                 OSSL_PARAM_construct_end()};
-    std::array<unsigned char, EVP_MAX_MD_SIZE> tag{};
-    std::size_t tag_length = 0;
-    const bool ok =
-        ctx && key.size() == kRandomBytes &&
-        EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.c_str()), key.size(), params) ==
-            1 &&
-        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(label.data()), label.size()) == 1 &&
-        EVP_MAC_final(ctx.get(), tag.data(), &tag_length, tag.size()) == 1 && tag_length >= kTagBytes;
-    std::string state =
-        ok ? pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(tag.data()), kTagBytes))
-           : "";
-    pp::wipe(tag.data(), tag.size());
-    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+    if (key.size() != kRandomBytes)
+        throw std::runtime_error("HMAC-SHA256 failed: the state key is not 32 bytes");
+    const pp::Secret tag = cognito::hmac_sha256(key, label);
+    std::string state = pp::base64url_encode(tag.view().substr(0, kTagBytes));
     state.append(label);
     return state;
 }

@@ -32,6 +32,27 @@ const EVP_MAC_CTX* hmac_sha256_template() {
 
 }  // namespace
 
+pp::Secret hmac_sha256(const pp::Secret& key, std::string_view message) {
+    if (key.size() > static_cast<std::size_t>(INT_MAX)) throw std::invalid_argument("HMAC key too long");
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> digest{};
+    std::size_t digest_length = 0;
+    const EVP_MAC_CTX* tmpl = hmac_sha256_template();
+    // EVP_MAC_CTX_dup takes a non-const pointer but only reads the template.
+    const ossl::MacCtx ctx(tmpl ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(tmpl)) : nullptr);
+    const bool ok = ctx &&
+                    EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.c_str()), key.size(),
+                                 nullptr) == 1 &&
+                    EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
+                                   message.size()) == 1 &&
+                    EVP_MAC_final(ctx.get(), digest.data(), &digest_length, digest.size()) == 1;
+    pp::Secret raw =
+        ok ? pp::Secret(std::string_view(reinterpret_cast<const char*>(digest.data()), digest_length))
+           : pp::Secret();
+    pp::wipe(digest.data(), digest.size());
+    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+    return raw;
+}
+
 pp::Secret secret_hash(std::string_view username, std::string_view client_id,
                        const pp::Secret& client_secret) {
     if (client_secret.size() > static_cast<std::size_t>(INT_MAX)) {
@@ -40,22 +61,8 @@ pp::Secret secret_hash(std::string_view username, std::string_view client_id,
     std::string message;
     message.reserve(username.size() + client_id.size());
     message.append(username).append(client_id);
-
-    std::array<std::uint8_t, EVP_MAX_MD_SIZE> digest{};
-    std::size_t digest_length = 0;
-    const EVP_MAC_CTX* tmpl = hmac_sha256_template();
-    // EVP_MAC_CTX_dup takes a non-const pointer but only reads the template.
-    const ossl::MacCtx ctx(tmpl ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(tmpl)) : nullptr);
-    const bool ok = ctx &&
-                    EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(client_secret.c_str()),
-                                 client_secret.size(), nullptr) == 1 &&
-                    EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()),
-                                   message.size()) == 1 &&
-                    EVP_MAC_final(ctx.get(), digest.data(), &digest_length, digest.size()) == 1;
-    pp::Secret encoded = ok ? base64_encode(std::span(digest.data(), digest_length)) : pp::Secret();
-    pp::wipe(digest.data(), digest.size());
-    if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
-    return encoded;
+    const pp::Secret digest = hmac_sha256(client_secret, message);
+    return base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(digest.c_str()), digest.size()));
 }
 
 }  // namespace pp::cognito

@@ -11,6 +11,7 @@
 #include "enrol_policy.hpp"
 #include "login/key_status.hpp"
 #include "login_log.hpp"
+#include "login_steps.hpp"
 #include "manage/manage_steps.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
@@ -156,15 +157,9 @@ std::optional<Verdict> Management::refused_before_local_change(protocol::Manage:
 std::variant<std::vector<Method>, Verdict> Management::self_enrol_proof() {
     auto methods = self_enrol_methods(cfg());
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
-        try {
-            const auto loaded = CredentialStore(cfg().security_key.store_dir).load(rec_.user);
-            // A corrupt record is named in the log and skipped, as the sign-in's own reading does.
-            for (const auto& p : loaded.problems)
-                log_line(LOG_ERR, "credential store: %s (record skipped)", loggable(p, 300).c_str());
-            if (loaded.credentials.empty()) std::erase(methods, Method::SecurityKey);
-        } catch (const FileError& e) {
-            return Verdict{Outcome::ServiceErr, kMisconfigured, std::string("credential store: ") + e.what()};
-        }
+        const auto keys = read_user_credentials(cfg().security_key.store_dir, rec_.user);
+        if (const Verdict* end = ending_of(keys)) return *end;
+        if (std::get<std::vector<StoredCredential>>(keys).empty()) std::erase(methods, Method::SecurityKey);
     }
     if (methods.empty())
         return Verdict{Outcome::AuthErr,
