@@ -58,6 +58,9 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
             case Method::Passkey:
                 offers = any_id;
                 break;
+            case Method::Browser:  // offered to everyone alike: the link depends on no identity
+                offers = true;
+                break;
         }
         if (offers) w.offered.push_back(m);
         if (is_pool_method(m) && (!map_limits || !is_otp(m) || offers)) pool.push_back(m);

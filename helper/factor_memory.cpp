@@ -72,6 +72,9 @@ std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const st
             case Method::Passkey:
                 shown = contains(remembered, m) && !mapped.empty();
                 break;
+            case Method::Browser:  // asks nothing of the pool before the link is opened
+                shown = true;
+                break;
         }
         if (shown) out.push_back(m);
     }

@@ -31,6 +31,9 @@ std::string menu_label(Method m, const std::string& dest) {
         case Method::Passkey:
             base = "Passkey";
             break;
+        case Method::Browser:
+            base = "Sign in with your browser";
+            break;
     }
     return dest.empty() ? base : base + " to " + dest;
 }
