@@ -72,8 +72,8 @@ std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const st
             case Method::Passkey:
                 shown = contains(remembered, m) && !mapped.empty();
                 break;
-            case Method::Browser:  // not offered by the login yet (issue #13, `browserflow`): never shown
-                shown = false;
+            case Method::Browser:  // offered to everyone (login.cpp); asks nothing of the pool first
+                shown = true;
                 break;
         }
         if (shown) out.push_back(m);
