@@ -111,7 +111,10 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
         if (auto end = offer(offered.front(), menu_dest(offered.front()), "")) return *end;
     const auto started = std::chrono::steady_clock::now();
-    if (walk.direct && is_otp(offered.front()))
+    // After the pool was asked (and answered that it does not know the identity) the real flow has counted
+    // the send already, before that request: counted again here, one walk would take two of the host's and
+    // the machine's sends where a real login takes one.
+    if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key)) return *end;
     if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
 
