@@ -29,10 +29,8 @@ class Session::SignInForManagement final : public ManagementSignIn {
             return service_failure(e);
         }
         if (const Verdict* ending = ending_of(*proof)) return *ending;
-        Presence presence;
-        presence.proven = true;  // prove() returned a Verified: only verification makes one
-        presence.access_token = login.take_access_token();
-        return presence;
+        // prove() returned a Verified: only verification makes one.
+        return Presence{login.take_access_token()};
     }
 
     void forget_factors() override {
