@@ -23,7 +23,7 @@ OfferAnswer read_offer_answer(std::string_view answer) {
 
 // Returns when the person agrees; a refusal, or max_tries answers that are neither, ends the login before
 // anything is sent or counted.
-MaybeEnd Session::offer(Method method, const std::string& masked, const std::string& prefix) {
+MaybeEnd Login::offer(Method method, const std::string& masked, const std::string& prefix) {
     std::string again = prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
         switch (read_offer_answer(conn_.ask(again + code_offer_prompt(method, masked), true).view())) {

@@ -88,8 +88,7 @@ std::string announced_user(const std::map<std::string, std::string>& parameters)
 
 // Returns the pool method chosen from the remembered menu, or nothing when nothing is remembered (the login
 // asks the pool first, as it always did); or the proof of a local key chosen from the menu, or the ending.
-Session::RememberedMenu Session::choose_remembered(const std::vector<Method>& methods,
-                                                   const Identifier& ident) {
+Login::RememberedMenu Login::choose_remembered(const std::vector<Method>& methods, const Identifier& ident) {
     const std::optional<RememberedChoice> nothing;
     const auto ttl = cfg().remember_factors.count();
     if (ttl == 0) return nothing;
@@ -128,8 +127,8 @@ Session::RememberedMenu Session::choose_remembered(const std::vector<Method>& me
 // answer. When the pool no longer offers that factor, the memory is forgotten and the answer (or, after a
 // refusal, a plain InitiateAuth's) goes back to the flow of a login with nothing remembered, with `prefix`
 // saying why the person sees another menu.
-OrEnd<cognito::Step> Session::initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
-                                              std::string& prefix) {
+OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                            std::string& prefix) {
     auto& client = *ctx_.runtime->client;
     const std::string challenge(method_challenge(choice.method));
     const auto chosen_at = std::chrono::steady_clock::now();  // the step's wait includes the send limit
@@ -142,7 +141,7 @@ OrEnd<cognito::Step> Session::initiate_chosen(const RememberedChoice& choice, co
     try {
         step = timed(PoolStep::Preferred, chosen_at, [&] {
             auto answer = client.initiate_user_auth(ident.value, challenge, conn_.deadline(),
-                                                    user_context_for(rec_.rhost));
+                                                    user_context_for(facts_.rhost));
             // The code is on its way: a pool that announces its factors with the answer refreshes the memory.
             if (is_otp(choice.method) && answer.challenge == challenge && !answer.available.empty())
                 remember_factors(ident, answer.available, announced_user(answer.parameters));
@@ -159,7 +158,7 @@ OrEnd<cognito::Step> Session::initiate_chosen(const RememberedChoice& choice, co
         forget_factors(ident);
         step = timed(PoolStep::Start, [&] {
             return client.initiate_user_auth(ident.value, std::nullopt, conn_.deadline(),
-                                             user_context_for(rec_.rhost));
+                                             user_context_for(facts_.rhost));
         });
     }
     if (step.challenge == challenge) return step;
@@ -174,8 +173,8 @@ OrEnd<cognito::Step> Session::initiate_chosen(const RememberedChoice& choice, co
 }
 
 // Never fails the login: the memory only saves a request next time.
-void Session::remember_factors(const Identifier& ident, const std::vector<std::string>& available,
-                               const std::string& pool_user) {
+void Login::remember_factors(const Identifier& ident, const std::vector<std::string>& available,
+                             const std::string& pool_user) {
     const auto ttl = cfg().remember_factors.count();
     const auto factors = factors_from(available);
     if (ttl == 0 || known_.empty() || factors.empty()) return;
@@ -188,7 +187,7 @@ void Session::remember_factors(const Identifier& ident, const std::vector<std::s
     }
 }
 
-void Session::forget_factors(const Identifier& ident) {
+void Login::forget_factors(const Identifier& ident) {
     try {
         ctx_.limits->forget_factors(canonical_key(ident));
     } catch (const LimitStoreError& e) {
@@ -198,28 +197,28 @@ void Session::forget_factors(const Identifier& ident) {
 
 // The decoy's memory: its own, kept in memory under its user name from its first made-up send, or that of
 // the real user it copies (`model`, a key in the file; "" for none).
-bool Session::decoy_remembered(const std::string& model) {
+bool Login::decoy_remembered(const std::string& model) {
     const auto ttl = cfg().remember_factors.count();
     if (ttl == 0) return false;
     const std::int64_t now = now_unix();
     const auto fresh = [&](const std::optional<FactorRow>& row) { return row && row->seen + ttl > now; };
     try {
         return fresh(ctx_.limits->recall_factors(
-                   canonical_key(Identifier{IdentifierKind::Username, rec_.user}), true, now)) ||
+                   canonical_key(Identifier{IdentifierKind::Username, facts_.user}), true, now)) ||
                (!model.empty() && fresh(ctx_.limits->recall_factors(model, false, now)));
     } catch (const LimitStoreError&) {
         return false;
     }
 }
 
-void Session::decoy_remember(const std::vector<Method>& offered) {
+void Login::decoy_remember(const std::vector<Method>& offered) {
     const auto ttl = cfg().remember_factors.count();
     if (ttl == 0) return;
     std::vector<Method> factors;
     std::copy_if(offered.begin(), offered.end(), std::back_inserter(factors), is_pool_method);
     const std::int64_t now = now_unix();
     try {
-        ctx_.limits->remember_factors(canonical_key(Identifier{IdentifierKind::Username, rec_.user}),
+        ctx_.limits->remember_factors(canonical_key(Identifier{IdentifierKind::Username, facts_.user}),
                                       FactorRow{encode_factors(factors), "", now}, true, now + ttl);
     } catch (const LimitStoreError& e) {
         log_line(LOG_WARNING, "decoy: factor memory not written: %s", loggable(e.what()).c_str());

@@ -43,15 +43,15 @@ class RecoveryCodeCheck {
 // network an attacker can run up a user's send limit then. When the pool's last contact failed, the local
 // login that meets the limit is offered the break-glass as an outage would offer it (Enter keeps the limit's
 // ending).
-Proof Session::break_glass_after_send_limit(const Verdict& refusal) {
+Proof Login::break_glass_after_send_limit(const Verdict& refusal) {
     const PoolContact::Seen seen = ctx_.state ? ctx_.state->pool_seen() : PoolContact::Seen{};
     if (seen.last_failure == 0 || seen.last_failure < seen.last_answer) return refusal;
     return break_glass(refusal);
 }
 
-bool Session::break_glass_offered(const Verdict& outage) const {
-    if (outage.outcome() != Outcome::AuthinfoUnavail || !rec_.rhost.empty() ||
-        !cfg().recovery_for(rec_.service))
+bool Login::break_glass_offered(const Verdict& outage) const {
+    if (outage.outcome() != Outcome::AuthinfoUnavail || !facts_.rhost.empty() ||
+        !cfg().recovery_for(facts_.service))
         return false;
     try {
         return RecoveryStore(cfg().recovery.store_dir).any_set();
@@ -61,21 +61,21 @@ bool Session::break_glass_offered(const Verdict& outage) const {
     }
 }
 
-Proof Session::break_glass(const Verdict& outage) {
+Proof Login::break_glass(const Verdict& outage) {
     if (!break_glass_offered(outage)) return outage;
     const Secret typed = conn_.ask(kRecoveryPrompt, false);
     // No code at hand: the outage ends the login as it would have without the offer, so a stack that lets
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
     if (typed.empty()) return outage;
-    rec_.method = "recovery_code";
+    method_ = "recovery_code";
     tally_.proof_tried();
     RecoveryStore::Use use;
     try {
-        use = RecoveryStore(cfg().recovery.store_dir).consume(rec_.user, typed.view());
+        use = RecoveryStore(cfg().recovery.store_dir).consume(facts_.user, typed.view());
     } catch (const RecoveryError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    return RecoveryCodeCheck::accepted(rec_.user, use, outage);
+    return RecoveryCodeCheck::accepted(facts_.user, use, outage);
 }
 
 }  // namespace pp::helper

@@ -65,6 +65,7 @@ Verdict Session::serve(const wire::Message& first) {
             return Verdict{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()};
         }
     } else if (first.type() == wire::Type::Manage) {
+        managing_ = true;
         rec_.method = "manage";
         rec_.service = kManageService;
         try {
@@ -90,7 +91,7 @@ Verdict Session::serve(const wire::Message& first) {
 }
 
 void Session::run() noexcept {
-    Finish f{Outcome::AuthErr, kSignInFailed, "internal error"};
+    Verdict f{Outcome::AuthErr, kSignInFailed, "internal error"};
     bool client_gone = false;
     // Set once the request is known to be a login or a management request: root's status and reload are
     // neither, and their lines carry no id.
@@ -109,8 +110,6 @@ void Session::run() noexcept {
         }
         log_scope.emplace(rec_.login_id);
         f = serve(first);
-    } catch (const Finish& done) {
-        f = done;
     } catch (const ConnectionEnded& e) {
         f = e.verdict();
     } catch (const wire::ChannelError& e) {
@@ -126,9 +125,8 @@ void Session::run() noexcept {
     } catch (...) {
     }
     // Success is a Verdict only a Verified makes (verdict.hpp): no run-time guard is needed here.
-    settle_limits(f.outcome());
-    rec_.outcome = f.outcome();
-    rec_.reason = f.audit_reason();
+    if (login_) login_->settle_limits(f.outcome());
+    complete_record(f);
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
     if (f.summarised())
         ctx_.admission->refusals().refused(summary_source_, f.audit_reason(),
@@ -166,21 +164,25 @@ MaybeEnd Session::admit(const std::string& rhost) {
     return std::nullopt;
 }
 
-std::uint32_t Session::touch_timeout_ms() const {
-    return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
+Verdict Session::login(const protocol::Begin& begin) {
+    login_.emplace(ctx_, conn_, Login::facts_of(begin, test_login_), test_login_);
+    return login_->run(begin);
 }
 
-MaybeEnd Session::read_identity_fields(const protocol::Begin& begin) {
-    rec_.user = begin.user;
-    rec_.service = begin.service;
-    rec_.rhost = begin.rhost;
-    rec_.tty = test_login_ ? kTestLoginTty : begin.tty;
-    if (!printable_bounded(rec_.service, 128) || !printable_bounded(rec_.rhost, 255) ||
-        !printable_bounded(rec_.tty, 64) || !printable_bounded(begin.ruser, 64))
-        return Verdict{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
-    if (!valid_local_user(rec_.user))
-        return Verdict{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
-    return std::nullopt;
+void Session::complete_record(const Verdict& ending) {
+    if (login_) {
+        // A management request names its own user and service; its sign-in only the method.
+        if (!managing_) {
+            const LoginFacts& facts = login_->facts();
+            rec_.user = facts.user;
+            rec_.service = facts.service;
+            rec_.rhost = facts.rhost;
+            rec_.tty = facts.tty;
+        }
+        if (!login_->method().empty()) rec_.method = login_->method();
+    }
+    rec_.outcome = ending.outcome();
+    rec_.reason = ending.audit_reason();
 }
 
 void run_connection(const LoginContext& ctx) noexcept {

@@ -27,34 +27,37 @@ MaybeEnd Session::begin_test_login(const protocol::Begin& begin) {
         return Verdict{wire::Outcome::AuthErr, kTestLoginRootOnly,
                        "test-login asked by a caller that is not root", true};
     test_login_ = true;
-    trace("the helper (pid " + std::to_string(::getpid()) +
-          ") serves this test login as a real one (login id " + rec_.login_id +
-          "): it sends real codes and counts in the limits and the status");
+    wire::send_message(ctx_.fd,
+                       protocol::Trace{"the helper (pid " + std::to_string(::getpid()) +
+                                       ") serves this test login as a real one (login id " + rec_.login_id +
+                                       "): it sends real codes and counts in the limits and the status"}
+                           .encode());
     return std::nullopt;
 }
 
-void Session::trace(const std::string& step) const {
+void Login::trace(const std::string& step) const {
     if (!test_login_) return;
     wire::send_message(ctx_.fd, protocol::Trace{step}.encode());
 }
 
-void Session::trace_policy(const std::vector<Method>& methods) const {
+void Login::trace_policy(const std::vector<Method>& methods) const {
     if (!test_login_) return;
-    const bool remote = is_remote_login(rec_.rhost, cfg());
-    const bool own_section = cfg().services.count(rec_.service) != 0;
-    trace("policy: service '" + rec_.service + "' " +
-          (own_section ? "has [service " + rec_.service + "]"
-                       : "has no [service " + rec_.service + "] section, so [login] applies") +
-          "; " + (remote ? "remote login from " + rec_.rhost + ": remote_methods" : "local login: methods") +
+    const bool remote = is_remote_login(facts_.rhost, cfg());
+    const bool own_section = cfg().services.count(facts_.service) != 0;
+    trace("policy: service '" + facts_.service + "' " +
+          (own_section ? "has [service " + facts_.service + "]"
+                       : "has no [service " + facts_.service + "] section, so [login] applies") +
+          "; " +
+          (remote ? "remote login from " + facts_.rhost + ": remote_methods" : "local login: methods") +
           " = " + joined(methods) + "; users without an identity: " +
           (unknown_user_ == UnknownUser::Ignore ? "ignore (PAM_IGNORE)" : "fail (the decoy)"));
 }
 
-void Session::trace_bound(const Identifier& ident, std::string_view sub) const {
+void Login::trace_bound(const Identifier& ident, std::string_view sub) const {
     if (!test_login_) return;
     trace("the user pool accepted the answer; ID token verified; identity bound: " +
           std::string(kind_name(ident.kind)) + " identity sub=" + loggable(sub, 64) + " belongs to " +
-          rec_.user + (known_.empty() ? " by the token's claim " + cfg().claim : " by the identity map") +
+          facts_.user + (known_.empty() ? " by the token's claim " + cfg().claim : " by the identity map") +
           (!known_.empty() && !cfg().claim.empty() ? " and the claim " + cfg().claim : ""));
 }
 

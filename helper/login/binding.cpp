@@ -75,12 +75,9 @@ std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checke
     return std::get<Verified>(std::move(result));
 }
 
-Proof Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {
-    std::optional<Method> method;
-    for (const Method m : {Method::EmailOtp, Method::SmsOtp, Method::SecurityKey, Method::Passkey})
-        if (rec_.method == method_name(m)) method = m;
+Proof Login::verify_and_bind(const Secret& id_token, const Identifier& ident, Method method) {
     auto result = TokenBinding::bind(*ctx_.runtime->verifier, id_token, conn_.deadline(),
-                                     {rec_.user, known_, ident, cfg().claim}, method);
+                                     {facts_.user, known_, ident, cfg().claim}, method);
     if (const auto* proof = std::get_if<Verified>(&result)) trace_bound(ident, proof->subject());
     return result;
 }

@@ -51,7 +51,7 @@ std::string refused_before(const std::vector<std::string>& refusals) {
 
 }  // namespace
 
-Proof Session::browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason) {
+Proof Login::browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason) {
     if (!cfg().browser)
         return Verdict{Outcome::ServiceErr, kMisconfigured, "browser sign-in chosen without [browser]"};
     const BrowserSignIn& b = *cfg().browser;
@@ -65,14 +65,14 @@ Proof Session::browser_login(const std::optional<Identifier>& ident, const std::
             std::string url;
             try {
                 txn =
-                    browser::Transaction::start(host, rec_.user, now_unix(), std::max<std::int64_t>(left, 1));
+                    browser::Transaction::start(host, facts_.user, now_unix(), std::max<std::int64_t>(left, 1));
                 url = txn->authorize_url(b.domain, b.client_id, b.redirect_uri, b.scopes);
             } catch (const std::invalid_argument& e) {
                 return Verdict{Outcome::ServiceErr, kMisconfigured,
                                std::string("browser sign-in unusable: ") + e.what()};
             }
             trace("method browser: the link is shown");
-            conn_.show_link(browser_link_text(rec_.user, host), url, b.show_qr);
+            conn_.show_link(browser_link_text(facts_.user, host), url, b.show_qr);
         }
         const std::string prompt =
             attempt > 1 ? std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt : kBrowserCodePrompt;
@@ -115,7 +115,7 @@ Proof Session::browser_login(const std::optional<Identifier>& ident, const std::
                 const Identifier none{IdentifierKind::Username, {}};
                 auto result = TokenBinding::bind_checked(
                     *ctx_.runtime->verifier, id_token, conn_.deadline(), b.client_id, check,
-                    {rec_.user, known_, ident ? *ident : none, cfg().claim}, Method::Browser);
+                    {facts_.user, known_, ident ? *ident : none, cfg().claim}, Method::Browser);
                 txn->end();
                 if (auto* proof = std::get_if<Verified>(&result)) {
                     trace_bound(ident.value(), proof->subject());

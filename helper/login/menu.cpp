@@ -12,9 +12,9 @@ using wire::Outcome;
 // The menu of `offered` (none for one method) with a local key tried in its place: the pool method chosen,
 // the person verified by a key, or the login's ending. A key that holds no enrolled credential leaves the
 // others.
-Session::Choice Session::choose_method(std::vector<Method>& offered, std::string& prefix,
-                                       const std::function<std::string(Method)>& destination,
-                                       const std::function<std::optional<Proof>()>& try_key) {
+Login::Choice Login::choose_method(std::vector<Method>& offered, std::string& prefix,
+                                   const std::function<std::string(Method)>& destination,
+                                   const std::function<std::optional<Proof>()>& try_key) {
     for (;;) {
         Method chosen = offered.front();
         if (offered.size() > 1) {
@@ -24,7 +24,7 @@ Session::Choice Session::choose_method(std::vector<Method>& offered, std::string
             if (const Verdict* end = ending_of(answer)) return *end;
             chosen = std::get<Method>(answer);
         }
-        rec_.method = std::string(method_name(chosen));
+        method_ = std::string(method_name(chosen));
         if (chosen != Method::SecurityKey) return chosen;
         if (auto proof = try_key()) {
             if (const Verdict* end = ending_of(*proof)) return *end;
@@ -36,12 +36,12 @@ Session::Choice Session::choose_method(std::vector<Method>& offered, std::string
     }
 }
 
-Session::Choice Session::choose_method(std::vector<Method>& offered, std::string& prefix) {
+Login::Choice Login::choose_method(std::vector<Method>& offered, std::string& prefix) {
     return choose_method(
         offered, prefix, [this](Method m) { return destination_for(m); }, [this] { return key_login(); });
 }
 
-std::string Session::destination_for(Method m) const {
+std::string Login::destination_for(Method m) const {
     if (!is_otp(m)) return {};
     const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
     for (const auto& id : known_)
@@ -50,8 +50,8 @@ std::string Session::destination_for(Method m) const {
     return {};
 }
 
-OrEnd<Method> Session::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
-                            const std::string& prefix) {
+OrEnd<Method> Login::menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
+                          const std::string& prefix) {
     std::string text = prefix + kChooseHeader;
     for (std::size_t i = 0; i < offered.size(); ++i)
         text += "  " + std::to_string(i + 1) + ") " + menu_label(offered[i], dests[i]) + "\n";

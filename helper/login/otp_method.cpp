@@ -40,8 +40,7 @@ bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
 
 }  // namespace
 
-Proof Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username,
-                             Method method) {
+Proof Login::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method) {
     auto& client = *ctx_.runtime->client;
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     std::string dest;
@@ -66,14 +65,14 @@ Proof Session::otp_code_loop(const Identifier& ident, cognito::Step step, std::s
                 const Secret session = step.session;
                 const auto next = timed(PoolStep::Answer, [&] {
                     return client.respond(step.challenge, session, username, answer, conn_.deadline(),
-                                          user_context_for(rec_.rhost));
+                                          user_context_for(facts_.rhost));
                 });
                 if (!next.id_token)
                     return Verdict{
                         Outcome::AuthErr, kSignInFailed,
                         "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
                 if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-                return verify_and_bind(*next.id_token, ident);
+                return verify_and_bind(*next.id_token, ident, method);
             } catch (const ServiceError& e) {
                 if (pool_ended_after_wrong_codes(e, wrong))
                     return too_many_wrong_codes(

@@ -17,7 +17,7 @@ using wire::Outcome;
 
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
-Proof Session::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
+Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     // Read from the pool's JSON by the network worker, never here.
     if (!step.request_options && step.request_options_error.empty())
@@ -62,7 +62,7 @@ Proof Session::pool_passkey_login(const Identifier& ident, cognito::Step step, s
         const Secret session = step.session;
         next = timed(PoolStep::Answer, [&] {
             return client.respond("WEB_AUTHN", session, username, answer, conn_.deadline(),
-                                  user_context_for(rec_.rhost));
+                                  user_context_for(facts_.rhost));
         });
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
@@ -75,7 +75,7 @@ Proof Session::pool_passkey_login(const Identifier& ident, cognito::Step step, s
         return Verdict{Outcome::AuthErr, kSignInFailed,
                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
     if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-    return verify_and_bind(*next.id_token, ident);
+    return verify_and_bind(*next.id_token, ident, Method::Passkey);
 }
 
 }  // namespace pp::helper

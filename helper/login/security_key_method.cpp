@@ -43,7 +43,7 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
 
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
 // credentials were made for. Returns nothing when no key holds any of them.
-std::optional<Proof> Session::key_login() {
+std::optional<Proof> Login::key_login() {
     const auto& policy = cfg().security_key;
     std::vector<std::string> rps{policy.rp_id};
     for (const auto& c : credentials_)
@@ -70,8 +70,8 @@ std::optional<Proof> Session::key_login() {
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
         const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
-        return KeyCounterCheck::accept(rec_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv}, input,
-                                       group);
+        return KeyCounterCheck::accept(facts_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv},
+                                       input, group);
     }
     return std::nullopt;
 }

@@ -57,7 +57,7 @@ Verdict ending(const Verdict& f, const std::string& reason) {
 
 // The walk of a login that cannot succeed: the prompts, waits and ending of a real user of its shape
 // (shape_decoy: a user the map names takes their own mapping's), failing the same way. Nothing is sent.
-Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
     std::vector<std::string> key_users;
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
         try {
@@ -68,13 +68,13 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
             log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
         }
     }
-    DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), rec_.user, methods,
+    DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), facts_.user, methods,
                                  ctx_.runtime->identities, key_users, !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
     tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either.
-    const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, rec_.user})}, {}, true};
+    const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, facts_.user})}, {}, true};
     std::vector<Method> offered = walk.offered;
     auto menu_dest = [&](Method m) {
         const auto it = walk.menu_dest.find(m);
@@ -111,7 +111,10 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
         if (auto end = offer(offered.front(), menu_dest(offered.front()), "")) return *end;
     const auto started = std::chrono::steady_clock::now();
-    if (walk.direct && is_otp(offered.front()))
+    // After the pool was asked (and answered that it does not know the identity) the real flow has counted
+    // the send already, before that request: counted again here, one walk would take two of the host's and
+    // the machine's sends where a real login takes one.
+    if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key)) return *end;
     if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
 

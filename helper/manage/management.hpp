@@ -23,10 +23,9 @@ namespace pp::helper {
 // What a management request needs of the login side: the person's proof of presence by a real sign-in.
 class ManagementSignIn {
   public:
-    // The sign-in proved the person; the user pool's access token when it was asked for and the pool gave
-    // one.
+    // The sign-in proved the person (a sign-in that did not ends in a Verdict instead); the user pool's
+    // access token when it was asked for and the pool gave one.
     struct Presence {
-        bool proven = false;
         std::optional<Secret> access_token;
     };
 

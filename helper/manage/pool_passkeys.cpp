@@ -61,7 +61,7 @@ Verdict Management::pool_passkeys(const protocol::Manage& request) {
     auto signed_in = sign_in_.sign_in(methods, true);
     if (auto* ending = std::get_if<Verdict>(&signed_in)) return *ending;
     auto& presence = std::get<ManagementSignIn::Presence>(signed_in);
-    if (!presence.proven || !presence.access_token)
+    if (!presence.access_token)
         return Verdict{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
     const Secret token = std::move(*presence.access_token);
     presence.access_token.reset();

@@ -1,5 +1,5 @@
 // The session's one call into management, and the login side's sign-in as management's proof of presence
-// (ManagementSignIn, management.hpp): the login's own proof (Session::prove), its ending returned as it is;
+// (ManagementSignIn, management.hpp): the login's own proof (Login::prove), its ending returned as it is;
 // only the user pool's failure, which the login keeps as an exception for its break-glass, is made a value
 // here.
 #include <optional>
@@ -16,23 +16,25 @@ class Session::SignInForManagement final : public ManagementSignIn {
 
     std::variant<Presence, Verdict> sign_in(const std::vector<Method>& methods,
                                             bool keep_access_token) override {
-        s_.want_access_token_ = keep_access_token;
+        // The request's own record names who is signed in; the login's method goes into it at the end.
+        if (!s_.login_)
+            s_.login_.emplace(s_.ctx_, s_.conn_,
+                              LoginFacts{s_.rec_.user, s_.rec_.service, s_.rec_.rhost, s_.rec_.tty}, false);
+        Login& login = *s_.login_;
+        login.keep_access_token(keep_access_token);
         std::optional<Proof> proof;
         try {
-            proof.emplace(s_.prove(methods));
+            proof.emplace(login.prove(methods));
         } catch (const cognito::ServiceError& e) {
             return service_failure(e);
         }
         if (const Verdict* ending = ending_of(*proof)) return *ending;
-        Presence presence;
-        presence.proven = true;  // prove() returned a Verified: only verification makes one
-        if (s_.access_token_) presence.access_token = std::move(*s_.access_token_);
-        s_.access_token_.reset();
-        return presence;
+        // prove() returned a Verified: only verification makes one.
+        return Presence{login.take_access_token()};
     }
 
     void forget_factors() override {
-        if (!s_.known_.empty()) s_.forget_factors(s_.known_.front());
+        if (s_.login_) s_.login_->forget_known_factors();
     }
 
   private:

@@ -604,6 +604,28 @@ TEST(LoginFlow, AnIdentityUnknownToThePool) {
     EXPECT_EQ(h.pool().calls().size(), 1u);
 }
 
+// One code asked for is one of the host's sends, for an identity the pool does not know as for a member: the
+// send was counted before the pool was asked, and the walk that follows its answer counts nothing again (it
+// once did, so such an identity met the host's limit after half a member's logins).
+TEST(LoginFlow, AnIdentityUnknownToThePoolTakesOneSendPerCode) {
+    FlowHarness h(kEmailOnly + "[limits]\nsends_per_rhost = 2\n", "bin bin@example.org\n");
+    for (int i = 0; i < 2; ++i) {
+        h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+        FakeConnection person;
+        person.answer("").cancel();
+        const Ending end = h.login(person, {"bin"});
+        EXPECT_EQ(end.outcome, Outcome::Abort) << i << " " << end.audit;
+        EXPECT_THAT(person.questions(), ElementsAre(kBinOffer, kBinCode)) << i;
+    }
+    // The third code is past the host's two, for this identity as for anyone.
+    FakeConnection third;
+    third.answer("");
+    const Ending end = h.login(third, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::AuthinfoUnavail) << end.audit;
+    EXPECT_EQ(end.reason, "code send limit reached");
+    EXPECT_THAT(third.questions(), ElementsAre(kBinOffer));
+}
+
 // The same with other users in the map, of other shapes: bin walks its own mapping (one address, offered at
 // once, its own mask), never a shape copied from another user's, which would tell that the pool does not know
 // bin. The decoy's key is new in every harness: each round is another pick of the rendezvous hash.

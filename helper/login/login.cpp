@@ -1,4 +1,4 @@
-// Proving who the person is: the request, the limits, the account and the offer of methods. Each method is in
+// One login (login.hpp): the request, the limits, the account and the offer of methods. Each method is in
 // helper/login/ (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, menu.cpp, binding.cpp);
 // the walk an unknown user takes is in login/unknown_user.cpp.
 #include <pwd.h>
@@ -95,7 +95,7 @@ std::int64_t now_unix() {
 // The destination in canonical form (what was resolved, the mapped address of the chosen kind, what was
 // typed) and the pool's own user name when the pool announced it, so that every spelling the pool takes as
 // the same person shares one count.
-SendKeys Session::send_keys(const Identifier& ident, Method m, const cognito::Step& step) const {
+SendKeys Login::send_keys(const Identifier& ident, Method m, const cognito::Step& step) const {
     SendKeys k;
     k.destinations.push_back(canonical_key(ident));
     const auto want = m == Method::EmailOtp ? IdentifierKind::Email : IdentifierKind::Phone;
@@ -109,12 +109,12 @@ SendKeys Session::send_keys(const Identifier& ident, Method m, const cognito::St
 
 // Remote and local logins have budgets of their own, so failures from the network never lock out the
 // person at the console. The one place that says which a login is.
-bool Session::remote_budget() const {
-    return is_remote_login(rec_.rhost, cfg());
+bool Login::remote_budget() const {
+    return is_remote_login(facts_.rhost, cfg());
 }
 
-MaybeEnd Session::take_send(SendKeys keys) {
-    keys.rhost = rec_.rhost;
+MaybeEnd Login::take_send(SendKeys keys) {
+    keys.rhost = facts_.rhost;
     if (keys.unknown) tally_.unknown_walk();
     SendVerdict v;
     try {
@@ -132,12 +132,12 @@ MaybeEnd Session::take_send(SendKeys keys) {
     return std::nullopt;
 }
 
-void Session::settle_limits(Outcome outcome) {
-    if (!ctx_.runtime || rec_.user.empty()) return;
+void Login::settle_limits(Outcome outcome) {
+    if (!ctx_.runtime || facts_.user.empty()) return;
     const auto settlement = tally_.settlement(outcome);
     if (!settlement) return;
     try {
-        ctx_.limits->settle_try(rec_.user, remote_budget(), settlement->end, settlement->unknown,
+        ctx_.limits->settle_try(facts_.user, remote_budget(), settlement->end, settlement->unknown,
                                 settlement->reserved, cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
         log_line(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
@@ -145,8 +145,42 @@ void Session::settle_limits(Outcome outcome) {
     tally_.settled();
 }
 
-Verdict Session::login(const protocol::Begin& begin) {
-    if (auto end = read_identity_fields(begin)) return *end;
+Login::Login(const LoginContext& ctx, Connection& conn, LoginFacts facts, bool test_login)
+    : ctx_(ctx), conn_(conn), facts_(std::move(facts)), test_login_(test_login) {}
+
+const Config& Login::cfg() const {
+    return ctx_.runtime->config;
+}
+
+std::uint32_t Login::touch_timeout_ms() const {
+    return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
+}
+
+LoginFacts Login::facts_of(const protocol::Begin& begin, bool test_login) {
+    return {begin.user, begin.service, begin.rhost, test_login ? kTestLoginTty : begin.tty};
+}
+
+MaybeEnd Login::check_facts(const protocol::Begin& begin) const {
+    if (!printable_bounded(facts_.service, 128) || !printable_bounded(facts_.rhost, 255) ||
+        !printable_bounded(facts_.tty, 64) || !printable_bounded(begin.ruser, 64))
+        return Verdict{Outcome::AuthErr, kSignInFailed, "malformed service, rhost, tty or ruser"};
+    if (!valid_local_user(facts_.user))
+        return Verdict{Outcome::UserUnknown, kSignInFailed, "user name outside the accepted character set"};
+    return std::nullopt;
+}
+
+std::optional<Secret> Login::take_access_token() {
+    std::optional<Secret> token = std::move(access_token_);
+    access_token_.reset();
+    return token;
+}
+
+void Login::forget_known_factors() {
+    if (!known_.empty()) forget_factors(known_.front());
+}
+
+Verdict Login::run(const protocol::Begin& begin) {
+    if (auto end = check_facts(begin)) return *end;
     if (!ctx_.runtime)
         return Verdict{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
@@ -154,13 +188,13 @@ Verdict Session::login(const protocol::Begin& begin) {
     if (auto end = authorize_caller()) return *end;
     std::int64_t wait = 0;
     try {
-        wait = ctx_.limits->reserve_try(rec_.user, remote_budget(), cfg().limits, now_unix());
+        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix());
     } catch (const LimitStoreError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
     if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
     tally_.reserved();
-    const auto& methods = cfg().methods_for(rec_.service, is_remote_login(rec_.rhost, cfg()));
+    const auto& methods = cfg().methods_for(facts_.service, is_remote_login(facts_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())
         return Verdict{Outcome::AuthErr, kNoMethodEnabled, "no method enabled for this service"};
@@ -180,34 +214,34 @@ Verdict Session::login(const protocol::Begin& begin) {
 }
 
 // root may authenticate anyone; anybody else only themselves, and only where the admin allows it.
-MaybeEnd Session::authorize_caller() {
+MaybeEnd Login::authorize_caller() {
     if (ctx_.peer.uid == 0) return std::nullopt;
-    if (cfg().allow_unprivileged_self && local_account_uid(rec_.user) == ctx_.peer.uid) return std::nullopt;
+    if (cfg().allow_unprivileged_self && local_account_uid(facts_.user) == ctx_.peer.uid) return std::nullopt;
     return Verdict{Outcome::AuthErr, kNotAllowed, "caller may not authenticate this user", true};
 }
 
-OrEnd<std::optional<Identifier>> Session::resolve_identity() {
-    known_ = ctx_.runtime->identities.lookup(rec_.user);
+OrEnd<std::optional<Identifier>> Login::resolve_identity() {
+    known_ = ctx_.runtime->identities.lookup(facts_.user);
     if (!known_.empty()) return known_.front();
     // From here only the token's claim binds the account: a pool user who picked the name "root" must not
     // become root.
     if (cfg().claim.empty()) return std::optional<Identifier>();
-    const auto uid = local_account_uid(rec_.user);
-    if (!uid || !claim_may_bind(cfg(), rec_.user, *uid)) {
+    const auto uid = local_account_uid(facts_.user);
+    if (!uid || !claim_may_bind(cfg(), facts_.user, *uid)) {
         log_line(LOG_NOTICE,
                  "claim binding refused for %s: uid below claim_min_uid and not in claim_allow_users",
-                 loggable(rec_.user, 64).c_str());
+                 loggable(facts_.user, 64).c_str());
         return std::optional<Identifier>();
     }
     if (cfg().ask_identifier) return ask_identifier();
-    if (valid_pool_username(rec_.user)) return Identifier{IdentifierKind::Username, rec_.user};
+    if (valid_pool_username(facts_.user)) return Identifier{IdentifierKind::Username, facts_.user};
     return std::optional<Identifier>();
 }
 
-OrEnd<std::optional<Identifier>> Session::ask_identifier() {
+OrEnd<std::optional<Identifier>> Login::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        const Secret typed = conn_.ask(prefix + identifier_prompt(rec_.user), true);
+        const Secret typed = conn_.ask(prefix + identifier_prompt(facts_.user), true);
         if (typed.empty()) return Verdict{Outcome::Abort, kCancelled, "no identifier given"};
         if (has_control_characters(typed.view())) return std::optional<Identifier>();
         if (auto id = parse_identifier(typed.view(), false)) {
@@ -232,16 +266,16 @@ OrEnd<std::vector<StoredCredential>> read_user_credentials(const std::string& st
     }
 }
 
-MaybeEnd Session::read_credentials() {
-    auto read = read_user_credentials(cfg().security_key.store_dir, rec_.user);
+MaybeEnd Login::read_credentials() {
+    auto read = read_user_credentials(cfg().security_key.store_dir, facts_.user);
     if (const Verdict* end = ending_of(read)) return *end;
     credentials_ = std::get<std::vector<StoredCredential>>(std::move(read));
     return std::nullopt;
 }
 
-Proof Session::prove(const std::vector<Method>& methods) {
+Proof Login::prove(const std::vector<Method>& methods) {
     // sshd passes any name it was given; only a local account may cost a code or a question to the pool.
-    if (!local_account_uid(rec_.user)) {
+    if (!local_account_uid(facts_.user)) {
         if (unknown_user_ == UnknownUser::Ignore)
             return Verdict{Outcome::Ignore, "", "not a local account (ignored by configuration)"};
         return decoy(methods, "not a local account", false);
@@ -317,7 +351,7 @@ Proof Session::prove(const std::vector<Method>& methods) {
             } else
                 step = timed(PoolStep::Start, [&] {
                     return client.initiate_user_auth(username, preferred, conn_.deadline(),
-                                                     user_context_for(rec_.rhost));
+                                                     user_context_for(facts_.rhost));
                 });
         } catch (const ServiceError& e) {
             const bool unknown_to_pool =
@@ -353,7 +387,7 @@ Proof Session::prove(const std::vector<Method>& methods) {
                 // The pool went straight to one method (and for a code has sent it already): no menu.
                 for (auto m : pool_methods)
                     if (step.challenge == method_challenge(m)) {
-                        rec_.method = std::string(method_name(m));
+                        method_ = std::string(method_name(m));
                         // A code the pool sent unasked is still counted, and refused past a limit.
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
@@ -412,7 +446,7 @@ Proof Session::prove(const std::vector<Method>& methods) {
     const auto announced = step.available;
     step = timed(PoolStep::Choose, chosen_at, [&] {
         auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
-                                   user_context_for(rec_.rhost));
+                                   user_context_for(facts_.rhost));
         // The code is on its way: what the pool offered is remembered for the next login, inside the
         // step's wait as the decoy's remembering is inside its pause.
         if (is_otp(chosen) && next.challenge == method_challenge(chosen))

@@ -1,0 +1,158 @@
+// One login, from a request to its ending: the caller's check, the limits, the account, the offer of methods
+// and the proof. Its state (who asks, the identity, the keys, what the limits hold, the method chosen) is its
+// own; the session that serves the connection (session.hpp) only dispatches to it and writes the audit line
+// from its facts at the end. The management side proves the person's presence through prove().
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "config.hpp"
+#include "connection.hpp"
+#include "credential_store.hpp"
+#include "factor_memory.hpp"
+#include "identifiers.hpp"
+#include "login/limit_tally.hpp"
+#include "messages.hpp"
+#include "person_texts.hpp"
+#include "pool_types.hpp"
+#include "rate_limits.hpp"
+#include "text.hpp"
+#include "verdict.hpp"
+#include "wire.hpp"
+
+namespace pp::helper {
+
+struct LoginContext;  // login.hpp in helper/: the connection's context
+
+std::string random_bytes(std::size_t n);
+using text::printable_bounded;
+std::string sha256_bytes(std::string_view data);
+// What a failure of the user pool means for the person and the PAM code.
+Verdict service_failure(const cognito::ServiceError& e);
+
+// What the login knows of its request, and what its audit line names.
+struct LoginFacts {
+    std::string user, service, rhost, tty;
+};
+
+class Login {
+  public:
+    // facts: who asks, from where (for a login, facts_of its Begin); test_login: root's test-login, whose
+    // steps are also told (Trace).
+    Login(const LoginContext& ctx, Connection& conn, LoginFacts facts, bool test_login);
+    Login(const Login&) = delete;
+    Login& operator=(const Login&) = delete;
+
+    // The facts a Begin names (unchecked: run() checks them).
+    static LoginFacts facts_of(const protocol::Begin& begin, bool test_login);
+
+    // The whole login: its ending, success included.
+    Verdict run(const protocol::Begin& begin);
+    // Proves the person by one of `methods`: the proof, or the login's ending. The user pool's failure is
+    // thrown (ServiceError) for the caller's break-glass.
+    Proof prove(const std::vector<Method>& methods);
+
+    // For management: keep the user pool's access token of the sign-in, and hand it over once.
+    void keep_access_token(bool keep) { want_access_token_ = keep; }
+    std::optional<Secret> take_access_token();
+    // The person's pool factors changed: the mapped identity's memory is forgotten (factor_memory.hpp).
+    void forget_known_factors();
+
+    const LoginFacts& facts() const { return facts_; }
+    // The audit line's method: what was chosen or used ("" while none was).
+    const std::string& method() const { return method_; }
+    // Settles what this login reserved and spent in the limits, once, with its outcome.
+    void settle_limits(wire::Outcome outcome);
+
+  private:
+    const Config& cfg() const;
+    // How long a security key waits for a touch, from the configuration.
+    std::uint32_t touch_timeout_ms() const;
+    MaybeEnd check_facts(const protocol::Begin& begin) const;
+
+    // test_login.cpp: the steps told to root's test-login
+    void trace(const std::string& step) const;
+    void trace_policy(const std::vector<Method>& methods) const;
+    void trace_bound(const Identifier& ident, std::string_view sub) const;
+
+    // login.cpp
+    MaybeEnd authorize_caller();
+    OrEnd<std::optional<Identifier>> resolve_identity();
+    // nullopt: the answer can only be sshd's stand-in
+    OrEnd<std::optional<Identifier>> ask_identifier();
+    MaybeEnd read_credentials();
+
+    // menu.cpp
+    OrEnd<Method> menu(const std::vector<Method>& offered, const std::vector<std::string>& dests,
+                       const std::string& prefix);
+    // The one menu loop (menu.cpp), for a real login and the unknown user's walk alike: `destination` says
+    // what the menu shows beside a method, `try_key` tries a local key in the chosen place (a Proof: the
+    // person is verified, or the login ends; nullopt: no key answered, the menu goes on without it). The
+    // menu's answer: the pool method chosen, the person verified by a key, or the login's ending.
+    using Choice = std::variant<Method, Verified, Verdict>;
+    Choice choose_method(std::vector<Method>& offered, std::string& prefix,
+                         const std::function<std::string(Method)>& destination,
+                         const std::function<std::optional<Proof>()>& try_key);
+    // ... with the account's own destinations and enrolled keys (key_login).
+    Choice choose_method(std::vector<Method>& offered, std::string& prefix);
+    std::string destination_for(Method m) const;
+
+    // the methods (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, binding.cpp)
+    // nullopt: no connected key holds any of the user's credentials.
+    std::optional<Proof> key_login();
+    Proof otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
+    Proof pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
+    Proof verify_and_bind(const Secret& id_token, const Identifier& ident, Method method);
+    // login/browser_method.cpp: "Sign in with your browser"; without an identity to bind, the unknown walk
+    // (its screens, every code refused; walk_reason is its audit reason).
+    Proof browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason = {});
+
+    // recovery_login.cpp: the break-glass when the user pool cannot be reached: a recovery code's proof, or
+    // the ending (the outage's own when no code is offered or none is typed).
+    Proof break_glass(const Verdict& outage);
+    bool break_glass_offered(const Verdict& outage) const;
+    Proof break_glass_after_send_limit(const Verdict& refusal);
+
+    // factor_memory.cpp: the menu before the pool is asked, for an identity whose factors are remembered.
+    // nullopt: nothing remembered (the pool is asked first); a Verified: a local key chosen from that menu.
+    using RememberedMenu = std::variant<std::optional<RememberedChoice>, Verified, Verdict>;
+    RememberedMenu choose_remembered(const std::vector<Method>& methods, const Identifier& ident);
+    OrEnd<cognito::Step> initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
+                                         std::string& prefix);
+    void remember_factors(const Identifier& ident, const std::vector<std::string>& available,
+                          const std::string& pool_user);
+    void forget_factors(const Identifier& ident);
+    bool decoy_remembered(const std::string& model);
+    void decoy_remember(const std::vector<Method>& offered);
+
+    // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
+    Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+
+    // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
+    SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;
+    MaybeEnd take_send(SendKeys keys);
+    bool remote_budget() const;
+
+    // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).
+    MaybeEnd offer(Method method, const std::string& masked, const std::string& prefix);
+
+    const LoginContext& ctx_;
+    Connection& conn_;  // the person, through the client (connection.hpp)
+    LoginFacts facts_;
+    const bool test_login_;
+    std::string method_;  // the audit line's method, once one is chosen or used
+    std::vector<Identifier> known_;
+    std::optional<Identifier> typed_;
+    std::vector<StoredCredential> credentials_;
+    bool want_access_token_ = false;      // only a management request keeps the pool's access token
+    std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
+    // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
+    UnknownUser unknown_user_ = UnknownUser::Fail;
+    LimitTally tally_;  // what this login reserved and spent in the limits, settled once at its end
+};
+
+}  // namespace pp::helper
