@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "messages.hpp"
+#include "qr_text.hpp"
 #include "security_key.hpp"
 
 namespace pp::client {
@@ -67,6 +68,14 @@ Verdict relay(HelperConnection& helper, const wire::Message& request, Asker& ask
                 }
                 send_reply(helper, protocol::Answer{std::move(reply.text)}.encode());
                 note("answer sent");
+                break;
+            }
+            case wire::Type::Link: {
+                // The decoder refuses a link that is not a bounded https URL with a printable text: the
+                // person sees both as they are.
+                const auto link = protocol::Link::decode(msg);
+                note(link.qr ? "link shown with its QR code" : "link shown");
+                asker.info(link_screen(link));
                 break;
             }
             case wire::Type::KeyRequest:

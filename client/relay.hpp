@@ -1,5 +1,6 @@
-// The client's half of a conversation with the helper: it does what the helper asks (prompt the person, ask
-// a key for an assertion or a new credential) until the helper's verdict arrives.
+// The client's half of a conversation with the helper: it does what the helper asks (prompt the person, show
+// a link to open on another device, ask a key for an assertion or a new credential) until the helper's
+// verdict arrives.
 #pragma once
 
 #include <functional>

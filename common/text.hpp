@@ -25,6 +25,16 @@ bool has_control_characters(std::string_view s);
 // (service, rhost, tty, ruser, a typed management request), which it logs and compares byte for byte.
 bool printable_bounded(std::string_view s, std::size_t max);
 
+// Well-formed UTF-8 (no overlong form, surrogate or code point past U+10FFFF) of at most `max` bytes, with no
+// control character (C0, DEL, C1) and no bidirectional override or isolate, which could reorder what a
+// terminal shows: a text the helper has the module show as it is (a browser sign-in's link text).
+bool printable_utf8(std::string_view s, std::size_t max);
+
+// "https://" and then at least one byte, every byte printable ASCII other than space, at most `max` bytes in
+// all: a URL that is shown on a line of its own and drawn as a QR code, so nothing in it can drive a
+// terminal or split the line.
+bool https_url(std::string_view s, std::size_t max);
+
 // `s` made safe for a log line inside quotes: printable ASCII kept, every other byte and '"' shown as '?',
 // cut at `max` bytes with "..." after, "-" for nothing; so a user name or a service's message can neither
 // forge nor flood a log line.

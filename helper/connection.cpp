@@ -19,6 +19,8 @@ const char* message_name(wire::Type t) {
             return "key request";
         case wire::Type::CredentialRequest:
             return "credential request";
+        case wire::Type::Link:
+            return "link";
         case wire::Type::Answer:
             return "answer";
         case wire::Type::Assertion:
@@ -109,6 +111,10 @@ Assertion WireConnection::get_assertion(const AssertionRequest& r) {
 
 Credential WireConnection::make_credential(const CredentialRequest& r) {
     return decoded<Credential>(exchange(r.encode(), wire::Type::Credential));
+}
+
+void WireConnection::show_link(const std::string& text, const std::string& url, bool qr) {
+    send(protocol::Link{text, url, qr}.encode());
 }
 
 void WireConnection::send_listing(const std::vector<std::string>& records) {

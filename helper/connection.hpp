@@ -51,6 +51,10 @@ class Connection {
     virtual Secret ask(const std::string& text, bool echo) = 0;
     virtual Assertion get_assertion(const AssertionRequest& request) = 0;
     virtual Credential make_credential(const CredentialRequest& request) = 0;
+    // A link for the person to open on another device, with its QR code when `qr` (the browser sign-in):
+    // shown at once, with no answer; the question that follows is ask()'s. The text and the URL must be what
+    // protocol::Link accepts (the client shows them as they are); anything else is a MalformedMessage.
+    virtual void show_link(const std::string& text, const std::string& url, bool qr) = 0;
     // The records of a management listing (one line each), sent before the Result.
     virtual void send_listing(const std::vector<std::string>& records) = 0;
 
@@ -70,6 +74,7 @@ class WireConnection final : public Connection {
     Secret ask(const std::string& text, bool echo) override;
     Assertion get_assertion(const AssertionRequest& request) override;
     Credential make_credential(const CredentialRequest& request) override;
+    void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;
     void start_clock(std::chrono::milliseconds limit) override;
     cognito::Deadline deadline() const override { return deadline_; }

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "text.hpp"
+
 namespace pp::protocol {
 namespace {
 
@@ -152,6 +154,8 @@ const char* type_name(wire::Type t) noexcept {
             return "trace";
         case Type::Started:
             return "started";
+        case Type::Link:
+            return "link";
         case Type::Status:
             return "status";
     }
@@ -455,6 +459,40 @@ Started Started::decode(const wire::Message& m) {
     // The id goes into the module's log lines as it is: only the helper's own form.
     if (!wire::valid_login_id(s.login_id)) r.fail("malformed login id");
     return s;
+}
+
+// Link
+
+namespace {
+
+// What is wrong with a link the module would show, or nothing.
+const char* link_fault(const Link& l) {
+    if (!text::https_url(l.url, Link::kMaxLinkUrl)) return "url not a bounded https URL";
+    if (l.text.empty() || !text::printable_utf8(l.text, Link::kMaxLinkText))
+        return "text not bounded printable UTF-8";
+    return nullptr;
+}
+
+}  // namespace
+
+wire::Message Link::encode() const {
+    if (const char* fault = link_fault(*this)) throw MalformedMessage(Type::Link, fault);
+    wire::Message m(Type::Link);
+    m.add(Tag::Text, text).add(Tag::Url, url).add(Tag::Qr, qr ? 1u : 0u);
+    return m;
+}
+
+Link Link::decode(const wire::Message& m) {
+    const Reader r(m, Type::Link);
+    Link l;
+    l.text = r.text(Tag::Text);
+    l.url = r.text(Tag::Url);
+    if (const auto qr = r.u32(Tag::Qr, "qr")) {
+        if (*qr > 1) r.fail("unknown qr value");
+        l.qr = *qr == 1;
+    }
+    if (const char* fault = link_fault(l)) r.fail(fault);
+    return l;
 }
 
 wire::Message Status::encode() const {

@@ -7,6 +7,7 @@
 // that may be absent gets the value the readers have always used for it (noted at each field).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -186,6 +187,23 @@ struct Started {
 
     [[nodiscard]] wire::Message encode() const;
     static Started decode(const wire::Message& m);
+};
+
+// helper -> client: a link for the person to open on another device (the browser sign-in), shown as one
+// informational message (the text, a blank line, the URL, and its QR code when qr is set); a Prompt follows.
+// encode() and decode() both refuse, with MalformedMessage, a url that is not "https://…" in printable ASCII
+// without spaces of at most kMaxLinkUrl bytes, and a text that is empty or not printable UTF-8 of at most
+// kMaxLinkText bytes (common/text.hpp): the module shows both as they are.
+struct Link {
+    static constexpr std::size_t kMaxLinkUrl = 2048;
+    static constexpr std::size_t kMaxLinkText = 1024;
+
+    std::string text;
+    std::string url;
+    bool qr = true;  // absent: drawn
+
+    [[nodiscard]] wire::Message encode() const;
+    static Link decode(const wire::Message& m);
 };
 
 // helper -> root: the helper's state, one "name: value" line each, in display order.

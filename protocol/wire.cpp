@@ -112,6 +112,7 @@ Message Message::decode(std::string_view bytes) {
         case Type::Listing:
         case Type::Trace:
         case Type::Started:
+        case Type::Link:
         case Type::Control:
         case Type::Status:
         case Type::Prompt:

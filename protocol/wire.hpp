@@ -53,7 +53,11 @@ enum class Type : std::uint8_t {
     // The first message of every login the helper serves (after Begin is admitted): the id that the
     // audit line and every helper line about this login carry, so the module's lines can carry it too.
     Started = 22,  // login_id
-    Status = 41,   // record (repeated): one "name: value" line of the helper's state, in display order
+    // A link for the person to open on another device (browser sign-in): shown, with its QR code when qr
+    // is 1, as one informational message; a Prompt follows. The decoder refuses a url that is not a bounded
+    // https URL and a text that is not bounded, printable UTF-8 (protocol/messages.hpp).
+    Link = 23,    // text, url, qr
+    Status = 41,  // record (repeated): one "name: value" line of the helper's state, in display order
 };
 
 enum class Tag : std::uint8_t {
@@ -88,8 +92,10 @@ enum class Tag : std::uint8_t {
     TestLogin = 29,    // u32 1: the Begin of `pam-passwordless test-login` (root only)
     AuditLine = 30,    // in the Result of a test login: the audit line the helper logged for it
     LoginId = 31,      // 16 lowercase hex digits
+    Url = 32,          // a Link's https URL
+    Qr = 33,           // a Link's u32: 1 draw the QR code, 0 not
 };
-inline constexpr Tag kLastTag = Tag::LoginId;
+inline constexpr Tag kLastTag = Tag::Qr;
 
 // A login id as the helper makes it; the module logs nothing else it is told in that place.
 bool valid_login_id(std::string_view id) noexcept;

@@ -6,7 +6,9 @@
 #                                    Debian package tools (dpkg-dev, debhelper, lintian, autopkgtest) and the
 #                                    fuzzing compiler (clang-14 with libFuzzer), chromium (headless, for
 #                                    tests/browser: the stand-in's managed login and the callback page in a
-#                                    real browser, WebAuthn through its virtual authenticator); libpam-u2f
+#                                    real browser, WebAuthn through its virtual authenticator), zbar-tools
+#                                    (zbarimg reads back the QR code the module draws of a sign-in link,
+#                                    tests/unit/client); libpam-u2f
 #                                    is the baseline of bench/key_login_vs_pam_u2f only (not a build or test
 #                                    dependency, so not in debian/control)
 #   scripts/install-deps.sh demo     only what scripts/demo.sh needs: the compiler and the libraries of the
@@ -15,7 +17,7 @@
 set -eu
 demo="
   g++ make cmake pkg-config
-  libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libsqlite3-dev
+  libpam0g-dev libfido2-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libsqlite3-dev libqrencode-dev
   libpam-wrapper libnss-wrapper pamtester
   python3 python3-cryptography
 "
@@ -30,6 +32,7 @@ all)
   dpkg-dev debhelper fakeroot lintian autopkgtest
   clang-14 libclang-rt-14-dev llvm-14
   chromium
+  zbar-tools
   libpam-u2f
 "
   ;;

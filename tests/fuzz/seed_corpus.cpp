@@ -373,6 +373,13 @@ void wire_messages() {
                       .add(Tag::Record,
                            "id=ZnV6eh\tname=spare\talg=eddsa\tuv=no\tcreated=1800000001\t"
                            "last_used=1800000100\trp_id=pam://fuzz")));
+    write("wire_to_module", "link",
+          message(Message(Type::Link)
+                      .add(Tag::Text,
+                           "Open this link on your phone or computer and sign in. The page then shows a code "
+                           "for alice on host.")
+                      .add(Tag::Url, "https://auth.example.com/oauth2/authorize?response_type=code&state=x")
+                      .add(Tag::Qr, 1u)));
     write("wire_to_module", "started", message(Message(Type::Started).add(Tag::LoginId, "0123456789abcdef")));
     write("wire_to_module", "result-success",
           message(Message(Type::Result)

@@ -33,6 +33,13 @@ void read_as_module(const Message& m) {
                 // Read only by the command line's test-login; the module refuses it.
                 (void)pp::fuzz::decoded_stably<protocol::Trace>(m);
                 break;
+            case Type::Link: {
+                // Shown as it is: only a bounded https URL and a printable text get through.
+                const auto l = pp::fuzz::decoded_stably<protocol::Link>(m);
+                PP_FUZZ_CHECK(l.url.rfind("https://", 0) == 0 && l.url.size() <= protocol::Link::kMaxLinkUrl);
+                PP_FUZZ_CHECK(!l.text.empty() && l.text.size() <= protocol::Link::kMaxLinkText);
+                break;
+            }
             case Type::Started:
                 PP_FUZZ_CHECK(valid_login_id(pp::fuzz::decoded_stably<protocol::Started>(m).login_id));
                 break;

@@ -30,6 +30,42 @@ TEST(Text, PrintableBoundedIsAsciiWithinTheBound) {
     EXPECT_FALSE(printable_bounded("a\x7f", 64));
 }
 
+TEST(Text, PrintableUtf8IsWellFormedWithoutControlsOrReordering) {
+    EXPECT_TRUE(printable_utf8("Open this link.", 64));
+    EXPECT_TRUE(printable_utf8("caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x94\x91", 64));
+    EXPECT_TRUE(printable_utf8("", 0));
+    EXPECT_FALSE(printable_utf8("abcd", 3));
+    EXPECT_FALSE(printable_utf8("tab\there", 64));
+    EXPECT_FALSE(printable_utf8("line\n", 64));
+    EXPECT_FALSE(printable_utf8("del\x7f", 64));
+    EXPECT_FALSE(printable_utf8("csi \xc2\x9b", 64));      // U+009B, a C1 control
+    EXPECT_TRUE(printable_utf8("nbsp \xc2\xa0", 64));      // U+00A0, the first after them
+    EXPECT_FALSE(printable_utf8("rlo \xe2\x80\xae", 64));  // U+202E
+    EXPECT_FALSE(printable_utf8("fsi \xe2\x81\xa8", 64));  // U+2068
+    EXPECT_FALSE(printable_utf8("cut \xe2\x86", 64));
+    EXPECT_FALSE(printable_utf8("lone \x80", 64));
+    EXPECT_FALSE(printable_utf8("overlong \xc1\xbf", 64));
+    EXPECT_FALSE(printable_utf8("overlong \xe0\x80\xaf", 64));
+    EXPECT_FALSE(printable_utf8("overlong \xf0\x80\x80\xaf", 64));
+    EXPECT_FALSE(printable_utf8("surrogate \xed\xb0\x80", 64));
+    EXPECT_FALSE(printable_utf8("past \xf4\x90\x80\x80", 64));
+    EXPECT_FALSE(printable_utf8("bad continuation \xc3\x28", 64));
+}
+
+TEST(Text, HttpsUrlIsTheSchemeThenPrintableAsciiWithoutSpaces) {
+    EXPECT_TRUE(https_url("https://a.example/x?y=1&z=%20", 64));
+    EXPECT_TRUE(https_url("https://a", 9));
+    EXPECT_FALSE(https_url("https://a", 8));
+    EXPECT_FALSE(https_url("https://", 64));
+    EXPECT_FALSE(https_url("http://a", 64));
+    EXPECT_FALSE(https_url("Https://a", 64));
+    EXPECT_FALSE(https_url(" https://a", 64));
+    EXPECT_FALSE(https_url("https://a b", 64));
+    EXPECT_FALSE(https_url("https://a\tb", 64));
+    EXPECT_FALSE(https_url("https://a\x7f", 64));
+    EXPECT_FALSE(https_url("https://caf\xc3\xa9", 64));
+}
+
 TEST(Text, LoggableQuotesNothingAndSaysWhenCut) {
     EXPECT_EQ(loggable(""), "-");
     EXPECT_EQ(loggable("say \"hi\"\n"), "say ?hi??");

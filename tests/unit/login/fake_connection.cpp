@@ -43,6 +43,12 @@ Credential FakeConnection::make_credential(const CredentialRequest& request) {
     hung_up("credential");
 }
 
+// As the real connection: a link the client would refuse is refused here (MalformedMessage), not recorded.
+void FakeConnection::show_link(const std::string& text, const std::string& url, bool qr) {
+    links_.push_back(protocol::Link::decode(protocol::Link{text, url, qr}.encode()));
+    shown_.push_back({Shown::Kind::Link, text, false, {}, {}});
+}
+
 void FakeConnection::send_listing(const std::vector<std::string>& records) {
     std::string all;
     for (const auto& r : records) all += r + "\n";

@@ -17,8 +17,8 @@ namespace pp::helper::test {
 
 // One thing the flow showed the person.
 struct Shown {
-    enum class Kind { Question, Assertion, Credential, Listing } kind;
-    std::string text;   // the question, or the text shown while the key waits
+    enum class Kind { Question, Assertion, Credential, Listing, Link } kind;
+    std::string text;   // the question, the text shown while the key waits, or a link's text
     bool echo = false;  // a question: echoed
     AssertionRequest assertion;
     CredentialRequest credential;
@@ -53,6 +53,8 @@ class FakeConnection final : public Connection {
     }
 
     const std::vector<Shown>& shown() const { return shown_; }
+    // The links shown, in order (each is in shown() too, with its text).
+    const std::vector<protocol::Link>& links() const { return links_; }
     // The questions alone, in order.
     std::vector<std::string> questions() const;
     std::size_t answers_left() const { return answers_.size(); }
@@ -62,6 +64,7 @@ class FakeConnection final : public Connection {
     Secret ask(const std::string& text, bool echo) override;
     Assertion get_assertion(const AssertionRequest& request) override;
     Credential make_credential(const CredentialRequest& request) override;
+    void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;
     void start_clock(std::chrono::milliseconds limit) override;
     cognito::Deadline deadline() const override { return deadline_; }
@@ -72,6 +75,7 @@ class FakeConnection final : public Connection {
     std::deque<std::variant<std::string, Cancel>> answers_;
     std::deque<std::function<Assertion(const AssertionRequest&)>> assertions_;
     std::vector<Shown> shown_;
+    std::vector<protocol::Link> links_;
     bool clock_started_ = false;
     cognito::Deadline deadline_{};
 };

@@ -88,6 +88,11 @@ bool answer(int fd, const wire::Message& msg, FakeConnection& person, Ending& en
             }
             return true;
         }
+        case wire::Type::Link: {
+            const auto link = protocol::Link::decode(msg);
+            person.show_link(link.text, link.url, link.qr);
+            return true;
+        }
         case wire::Type::KeyRequest: {
             try {
                 wire::send_message(fd,

@@ -44,6 +44,7 @@ class Person final : public Connection {
 
     Secret ask(const std::string& text, bool) override { gone("a question: " + text); }
     Assertion get_assertion(const AssertionRequest&) override { gone("an assertion"); }
+    void show_link(const std::string&, const std::string&, bool) override { gone("a link"); }
     Credential make_credential(const CredentialRequest& request) override {
         credential_requests.push_back(request);
         if (keys.empty()) gone("a credential");

@@ -360,6 +360,62 @@ TEST(Messages, ListingTraceStartedStatus) {
     expect_refused<Status>(wire::Message(Type::Listing), "a listing message");
 }
 
+// A browser sign-in's link (issue #13): text, url, qr, in that order; the module shows text and URL as they
+// are, so both decoding and encoding refuse anything but a bounded https URL and a bounded printable text.
+TEST(Messages, LinkRoundTripsWithItsFieldsInOrder) {
+    const Link l{"Open this link.", "https://a.example/x?y=1", true};
+    EXPECT_EQ(hex(l.encode()),
+              "011706000f4f70656e2074686973206c696e6b2e20001768747470733a2f2f612e6578616d70"
+              "6c652f783f793d31210004"
+              "00000001");
+    const Link back = Link::decode(over_the_wire(l.encode()));
+    EXPECT_EQ(back.text, l.text);
+    EXPECT_EQ(back.url, l.url);
+    EXPECT_TRUE(back.qr);
+    EXPECT_FALSE(Link::decode(over_the_wire(Link{"t", "https://a", false}.encode())).qr);
+    // Without the qr field: drawn.
+    EXPECT_TRUE(Link::decode(wire::Message(Type::Link).add(Tag::Text, "t").add(Tag::Url, "https://a")).qr);
+    // UTF-8 text and a URL of the largest size pass.
+    const std::string longest = "https://" + std::string(Link::kMaxLinkUrl - 8, 'a');
+    EXPECT_EQ(Link::decode(over_the_wire(Link{"caf\xc3\xa9 \xe2\x86\x92 ok", longest, true}.encode())).url,
+              longest);
+    EXPECT_EQ(std::string(type_name(Type::Link)), "link");
+}
+
+TEST(Messages, LinkRefusesWhatTheModuleMustNotShow) {
+    const auto link = [](std::string_view text, std::string_view url) {
+        return wire::Message(Type::Link).add(Tag::Text, text).add(Tag::Url, url);
+    };
+    constexpr const char* kBadUrl = "url not a bounded https URL";
+    constexpr const char* kBadText = "text not bounded printable UTF-8";
+    expect_refused<Link>(link("t", "http://a.example/"), kBadUrl);
+    expect_refused<Link>(link("t", "HTTPS://a.example/"), kBadUrl);
+    expect_refused<Link>(link("t", "https://"), kBadUrl);
+    expect_refused<Link>(link("t", "https://a.example/\x1b[2J"), kBadUrl);
+    expect_refused<Link>(link("t", "https://a.example/ b"), kBadUrl);
+    expect_refused<Link>(link("t", "https://a.example/\nhttps://evil"), kBadUrl);
+    expect_refused<Link>(link("t", "https://a.example/caf\xc3\xa9"), kBadUrl);
+    expect_refused<Link>(link("t", "https://" + std::string(Link::kMaxLinkUrl - 7, 'a')), kBadUrl);
+    expect_refused<Link>(wire::Message(Type::Link).add(Tag::Text, "t"), kBadUrl);
+    expect_refused<Link>(link("", "https://a"), kBadText);
+    expect_refused<Link>(link("a\x1b[31mred", "https://a"), kBadText);
+    expect_refused<Link>(link("two\nlines", "https://a"), kBadText);
+    expect_refused<Link>(link("c1 \xc2\x9b", "https://a"), kBadText);
+    expect_refused<Link>(link("bidi \xe2\x80\xae", "https://a"), kBadText);
+    expect_refused<Link>(link("cut \xc3", "https://a"), kBadText);
+    expect_refused<Link>(link("overlong \xc0\xaf", "https://a"), kBadText);
+    expect_refused<Link>(link("surrogate \xed\xa0\x80", "https://a"), kBadText);
+    expect_refused<Link>(link(std::string(Link::kMaxLinkText + 1, 'a'), "https://a"), kBadText);
+    expect_refused<Link>(link("t", "https://a").add(Tag::Qr, 2u), "unknown qr value");
+    expect_refused<Link>(link("t", "https://a").add(Tag::Qr, "x"), "qr of wrong size");
+    expect_refused<Link>(wire::Message(Type::Prompt), "a prompt message");
+    // The helper cannot send one either.
+    EXPECT_THROW((void)(Link{"t", "http://a", true}.encode()), MalformedMessage);
+    EXPECT_THROW((void)(Link{"", "https://a", true}.encode()), MalformedMessage);
+    // Over the wire, the type decodes (the codec knows it); the typed decoder does the rest.
+    EXPECT_EQ(over_the_wire(link("t", "https://a")).type(), Type::Link);
+}
+
 TEST(Messages, ARefusalIsAProtocolErrorWithTheReasonInIt) {
     try {
         (void)Begin::decode(wire::Message(Type::Begin).add(Tag::UnknownUser, 9u));
