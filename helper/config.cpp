@@ -73,8 +73,11 @@ struct Parser {
                 m = Method::SecurityKey;
             else if (word == "passkey")
                 m = Method::Passkey;
+            else if (word == "browser")
+                m = Method::Browser;
             else
-                fail(key + ": unknown method '" + word + "' (known: email_otp sms_otp security_key passkey)");
+                fail(key + ": unknown method '" + word +
+                     "' (known: email_otp sms_otp security_key passkey browser)");
             if (std::find(out.begin(), out.end(), m) != out.end())
                 fail(key + ": method '" + word + "' listed twice");
             out.push_back(m);
@@ -86,6 +89,48 @@ struct Parser {
         if (!v.starts_with("https://") || v.size() < 9 || v.size() > 512 ||
             v.find_first_of(" \t\"'<>\\") != std::string::npos)
             fail(key + " must be an https:// URL");
+        return v;
+    }
+
+    // The address of a page a browser is sent to: https, a host (no user name or password), no fragment.
+    std::string https_page(const std::string& key, const std::string& v) const {
+        https_url(key, v);
+        const std::string_view rest = std::string_view(v).substr(8);
+        const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
+        if (authority.empty() || authority.find('@') != std::string_view::npos ||
+            v.find('#') != std::string::npos || std::any_of(v.begin(), v.end(), [](char ch) {
+                const auto u = static_cast<unsigned char>(ch);
+                return u < 0x21 || u > 0x7e;
+            }))
+            fail(key + " must be an https:// URL with a host, no user name and no #fragment");
+        return v;
+    }
+
+    // The managed login's host: a host name with an optional :port, nothing before or after (the helper
+    // builds https://DOMAIN/oauth2/... itself, and the worker posts to that domain alone).
+    std::string domain(const std::string& key, const std::string& v) const {
+        if (v.find("://") != std::string::npos || v.find('/') != std::string::npos)
+            fail(key + " is the host name alone, such as auth.example.com or " +
+                 "pamdemo.auth.eu-west-1.amazoncognito.com (no https://, no path)");
+        const auto colon = v.find(':');
+        const std::string host = v.substr(0, colon);
+        static const std::regex label_re("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+        bool ok = !host.empty() && host.size() <= 253;
+        std::istringstream labels(host);
+        std::string label;
+        std::size_t count = 0;
+        while (ok && std::getline(labels, label, '.')) {
+            ok = label.size() <= 63 && std::regex_match(label, label_re);
+            ++count;
+        }
+        ok = ok && count > 0 && host.back() != '.';
+        if (ok && colon != std::string::npos) {
+            const std::string port = v.substr(colon + 1);
+            ok = !port.empty() && port.size() <= 5 &&
+                 std::all_of(port.begin(), port.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+                 std::stoul(port) >= 1 && std::stoul(port) <= 65535;
+        }
+        if (!ok) fail(key + " must be a host name with an optional :port (1 to 65535)");
         return v;
     }
 
@@ -107,6 +152,8 @@ std::string_view method_name(Method m) {
             return "security_key";
         case Method::Passkey:
             return "passkey";
+        case Method::Browser:
+            return "browser";
     }
     return "unknown";
 }
@@ -121,6 +168,8 @@ std::string_view method_challenge(Method m) {
             return "";
         case Method::Passkey:
             return "WEB_AUTHN";
+        case Method::Browser:
+            return "";
     }
     return "";
 }
@@ -130,6 +179,9 @@ bool is_otp(Method m) {
 }
 bool is_pool_method(Method m) {
     return is_otp(m) || m == Method::Passkey;
+}
+bool is_browser(Method m) {
+    return m == Method::Browser;
 }
 
 namespace {
@@ -165,6 +217,8 @@ Config parse_config(const std::string& text, const std::string& source) {
     std::map<std::string, bool> remote_given;
     bool login_methods_given = false;
     MethodPolicy* current_policy = nullptr;
+    BrowserSignIn browser;
+    bool browser_given = false;  // a key of [browser] was given
     std::string current_service;
 
     while (std::getline(in, raw)) {
@@ -189,10 +243,10 @@ Config parse_config(const std::string& text, const std::string& source) {
                 section = "service " + current_service;
             } else if (section != "pool" && section != "login" && section != "binding" &&
                        section != "security_key" && section != "passkey" && section != "limits" &&
-                       section != "recovery" && section != "log") {
+                       section != "recovery" && section != "log" && section != "browser") {
                 p.fail("unknown section [" + section +
-                       "] (known: pool, login, binding, security_key, passkey, limits, recovery, log, "
-                       "service NAME)");
+                       "] (known: pool, login, binding, security_key, passkey, browser, limits, recovery, "
+                       "log, service NAME)");
             }
             continue;
         }
@@ -364,6 +418,43 @@ Config parse_config(const std::string& text, const std::string& source) {
             } else {
                 p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin)");
             }
+        } else if (section == "browser") {
+            browser_given = true;
+            if (key == "domain") {
+                browser.domain = p.domain(key, value);
+            } else if (key == "client_id") {
+                static const std::regex re("[A-Za-z0-9_+]{1,128}");
+                if (!std::regex_match(value, re))
+                    p.fail("client_id must be 1 to 128 letters, digits, '_' or '+'");
+                browser.client_id = value;
+            } else if (key == "redirect_uri") {
+                browser.redirect_uri = p.https_page(key, value);
+            } else if (key == "scopes") {
+                browser.scopes.clear();
+                std::istringstream words(value);
+                std::string scope;
+                while (words >> scope) {
+                    // RFC 6749 §3.3 scope-token; the managed login's own are openid, email, phone, profile
+                    // and aws.cognito.signin.user.admin, and a resource server's are RESOURCE/NAME.
+                    static const std::regex re("[A-Za-z0-9._:/+-]{1,256}");
+                    if (!std::regex_match(scope, re)) p.fail("scopes: '" + scope + "' is not a scope name");
+                    if (std::find(browser.scopes.begin(), browser.scopes.end(), scope) !=
+                        browser.scopes.end())
+                        p.fail("scopes: '" + scope + "' listed twice");
+                    if (browser.scopes.size() == 16) p.fail("scopes: at most 16");
+                    browser.scopes.push_back(scope);
+                }
+                if (std::find(browser.scopes.begin(), browser.scopes.end(), "openid") == browser.scopes.end())
+                    p.fail("scopes must hold openid: without it the token endpoint returns no ID token");
+            } else if (key == "require_passkey") {
+                browser.require_passkey = p.boolean(key, value);
+            } else if (key == "show_qr") {
+                browser.show_qr = p.boolean(key, value);
+            } else {
+                p.fail(
+                    "unknown key '" + key +
+                    "' in [browser] (known: domain client_id redirect_uri scopes require_passkey show_qr)");
+            }
         } else if (section == "recovery") {
             if (key == "enabled")
                 c.recovery.enabled = p.boolean(key, value);
@@ -423,10 +514,44 @@ Config parse_config(const std::string& text, const std::string& source) {
     if (c.jwks_url.empty()) c.jwks_url = c.issuer + "/.well-known/jwks.json";
     if (!login_methods_given) c.methods.local = {Method::EmailOtp};
     if (!remote_given[""]) c.methods.remote = without_local_keys(c.methods.local);
+    if (browser_given) {
+        if (browser.domain.empty())
+            missing(
+                "[browser] domain is required: the host of the user pool's managed login (remove the "
+                "section to turn browser sign-in off)");
+        if (browser.redirect_uri.empty())
+            missing(
+                "[browser] redirect_uri is required: the https address of the callback page, registered as "
+                "a callback URL of the app client");
+        // The client secret stays with root, and the token endpoint needs the secret itself (not a hash)
+        // from a confidential client: browser sign-in uses a public client, protected by PKCE.
+        if (browser.client_id.empty()) {
+            if (!c.client_secret_file.empty())
+                missing(
+                    "[browser] client_id is required: [pool] client_id has a client secret "
+                    "(client_secret_file), and browser sign-in needs a public app client (no secret; "
+                    "authorization code grant with PKCE)");
+            browser.client_id = c.client_id;
+        } else if (browser.client_id == c.client_id && !c.client_secret_file.empty()) {
+            missing("[browser] client_id " + browser.client_id +
+                    " is [pool] client_id, which has a client secret (client_secret_file): browser sign-in "
+                    "needs a public app client (no secret), so that no secret leaves root");
+        }
+        c.browser = std::move(browser);
+    }
+    const auto uses_browser = [](const MethodPolicy& p) {
+        return std::any_of(p.local.begin(), p.local.end(), is_browser) ||
+               std::any_of(p.remote.begin(), p.remote.end(), is_browser);
+    };
+    bool browsers = uses_browser(c.methods);
+    for (const auto& [name, pol] : c.services) browsers = browsers || uses_browser(pol);
+    if (browsers && !c.browser)
+        missing("methods lists browser, but there is no [browser] section with a domain");
     // A user-pool identity must be bound to the account; a local key is enrolled for the account itself.
     const auto uses_codes = [](const MethodPolicy& p) {
-        return std::any_of(p.local.begin(), p.local.end(), is_pool_method) ||
-               std::any_of(p.remote.begin(), p.remote.end(), is_pool_method);
+        const auto from_pool = [](Method m) { return is_pool_method(m) || is_browser(m); };
+        return std::any_of(p.local.begin(), p.local.end(), from_pool) ||
+               std::any_of(p.remote.begin(), p.remote.end(), from_pool);
     };
     bool codes = uses_codes(c.methods);
     for (const auto& [name, pol] : c.services) codes = codes || uses_codes(pol);
@@ -575,6 +700,15 @@ std::string describe_config(const Config& c) {
     if (!c.passkey.rp_id.empty())
         o << "user-pool passkeys: relying party " << c.passkey.rp_id << ", origin " << c.passkey.origin
           << "\n";
+    if (c.browser) {
+        const auto& b = *c.browser;
+        std::string scopes;
+        for (const auto& s : b.scopes) scopes += (scopes.empty() ? "" : " ") + s;
+        o << "browser sign-in: managed login https://" << b.domain << ", public app client " << b.client_id
+          << " (authorization code + PKCE, no secret), callback " << b.redirect_uri << ", scopes " << scopes
+          << (b.require_passkey ? ", a passkey required (amr swk or hwk)" : "")
+          << (b.show_qr ? ", link shown with a QR code" : ", link shown without a QR code") << "\n";
+    }
     const auto& l = c.limits;
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
       << " per remote host every " << l.send_window.count() << " s, " << l.sends_per_hour
@@ -656,6 +790,20 @@ std::vector<std::string> config_warnings(const Config& c) {
             "in the stack decides for them.");
     if (c.methods.local.empty() && c.methods.remote.empty())
         w.push_back("no method is enabled: every login fails.");
+    if (c.browser) {
+        const auto lists = [](const MethodPolicy& p) {
+            return std::find(p.local.begin(), p.local.end(), Method::Browser) != p.local.end() ||
+                   std::find(p.remote.begin(), p.remote.end(), Method::Browser) != p.remote.end();
+        };
+        bool listed = lists(c.methods);
+        for (const auto& [name, pol] : c.services) listed = listed || lists(pol);
+        if (!listed) w.push_back("[browser] is configured but no methods list browser: it is never offered.");
+        if (c.browser->redirect_uri.find("://localhost") != std::string::npos ||
+            c.browser->redirect_uri.find("://127.") != std::string::npos ||
+            c.browser->redirect_uri.find("://[::1]") != std::string::npos)
+            w.push_back("[browser] redirect_uri " + c.browser->redirect_uri +
+                        " is on the loopback: it works only in a browser on this machine (for tests).");
+    }
     policy_warnings(c, w);
     return w;
 }

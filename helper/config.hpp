@@ -28,12 +28,16 @@ inline constexpr const char* kDefaultLimitsStateFile = "/var/lib/pam_passwordles
 inline constexpr std::string_view kExamplePoolId = "eu-west-1_AbCdEf123";
 inline constexpr std::string_view kExampleClientId = "1example23456789abcdefghij";
 
-enum class Method { EmailOtp, SmsOtp, SecurityKey, Passkey };
-std::string_view method_name(Method m);  // as written in the file: email_otp, sms_otp, security_key, passkey
-std::string_view method_challenge(
-    Method m);  // as the user pool names it: EMAIL_OTP, SMS_OTP ("" for a local key)
+enum class Method { EmailOtp, SmsOtp, SecurityKey, Passkey, Browser };
+// As written in the file: email_otp, sms_otp, security_key, passkey, browser.
+std::string_view method_name(Method m);
+// As the user pool's USER_AUTH names it: EMAIL_OTP, SMS_OTP, WEB_AUTHN ("" for a local key and the browser).
+std::string_view method_challenge(Method m);
 bool is_otp(Method m);
-bool is_pool_method(Method m);  // answered through the user pool: the codes and the pool's passkeys
+bool is_pool_method(Method m);  // answered through USER_AUTH: the codes and the pool's passkeys
+// Signed in at the user pool's managed login on the person's own device (authorization code + PKCE): not
+// USER_AUTH, but it ends in an ID token of the pool as they do, so it needs the identity binding too.
+bool is_browser(Method m);
 
 // Passkeys registered with the user pool (WEB_AUTHN), used through a key connected to this machine.
 struct PasskeyPolicy {
@@ -50,6 +54,18 @@ struct SecurityKeyPolicy {
     std::string store_dir = "/var/lib/pam_passwordless/credentials";
     UserVerification user_verification = UserVerification::Preferred;
     std::chrono::seconds touch_timeout{protocol::kTouchTimeout};
+};
+
+// [browser]: "Sign in with your browser" (issue #13, specs/cognito-managed-login.md). The client secret never
+// leaves root, and the token endpoint would need the secret itself (not a hash) for a confidential client: so
+// the app client used here is a PUBLIC one (no secret), and PKCE protects the code.
+struct BrowserSignIn {
+    std::string domain;        // host[:port] of the user pool's managed login; always https
+    std::string client_id;     // a PUBLIC app client (no secret): code grant + PKCE
+    std::string redirect_uri;  // https URL of the callback page, registered as the client's callback URL
+    std::vector<std::string> scopes{"openid", "email", "phone"};
+    bool require_passkey = false;  // the ID token's amr must hold "swk" or "hwk"
+    bool show_qr = true;           // the module draws a QR code of the link
 };
 
 struct MethodPolicy {
@@ -113,6 +129,9 @@ struct Config {
 
     // [passkey]
     PasskeyPolicy passkey;
+
+    // [browser]: set iff the section gives a domain.
+    std::optional<BrowserSignIn> browser;
 
     // [limits]
     LimitPolicy limits;

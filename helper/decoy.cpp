@@ -58,6 +58,9 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
             case Method::Passkey:
                 offers = any_id;
                 break;
+            case Method::Browser:  // offered to everyone alike: the link depends on no identity
+                offers = true;
+                break;
         }
         if (offers) w.offered.push_back(m);
         if (is_pool_method(m) && (!map_limits || !is_otp(m) || offers)) pool.push_back(m);
@@ -66,7 +69,9 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
     // authenticate() asks for a code at once only for an identity the admin mapped; a claimed one first
     // goes through SELECT_CHALLENGE.
     const bool code_only = !pool.empty() && is_otp(pool.front());
-    w.direct = w.asks_pool && pool.size() == 1 && !has_key && (!ids.empty() || !code_only);
+    // With the browser offered beside it, the one pool method is chosen from a menu too (login.cpp).
+    const bool browser = std::any_of(w.offered.begin(), w.offered.end(), is_browser);
+    w.direct = w.asks_pool && pool.size() == 1 && !has_key && !browser && (!ids.empty() || !code_only);
     w.remembers = w.asks_pool && !w.direct && !ids.empty();
     return w;
 }

@@ -33,6 +33,7 @@ int method_strength(Method m) {
             return 2;
         case Method::EmailOtp:
         case Method::SmsOtp:
+        case Method::Browser:  // the managed login may take an email or SMS code
             return 1;
     }
     return 0;

@@ -72,6 +72,9 @@ std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const st
             case Method::Passkey:
                 shown = contains(remembered, m) && !mapped.empty();
                 break;
+            case Method::Browser:  // asks nothing of the pool before the link is opened
+                shown = true;
+                break;
         }
         if (shown) out.push_back(m);
     }
@@ -110,6 +113,11 @@ Session::RememberedMenu Session::choose_remembered(const std::vector<Method>& me
     if (auto* end = std::get_if<Verdict>(&choice)) return std::move(*end);
     if (auto* proof = std::get_if<Verified>(&choice)) return std::move(*proof);  // a local key
     const Method chosen = std::get<Method>(choice);
+    if (is_browser(chosen)) {
+        Proof proof = browser_login(ident);
+        if (auto* end = std::get_if<Verdict>(&proof)) return std::move(*end);
+        return std::get<Verified>(std::move(proof));
+    }
     // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
     if (is_otp(chosen) && offered.size() == 1)
         if (auto end = offer(chosen, destination_for(chosen), prefix)) return std::move(*end);

@@ -251,9 +251,11 @@ Proof Session::prove(const std::vector<Method>& methods) {
     const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
     if (keys_enabled)
         if (auto end = read_credentials()) return *end;
+    // The browser sign-in ends in a pool token too, bound as theirs are; it is offered to everyone alike.
+    const bool browser = cfg().browser && std::any_of(methods.begin(), methods.end(), is_browser);
 
     std::optional<Identifier> ident;
-    if (!pool_methods.empty()) {
+    if (!pool_methods.empty() || browser) {
         auto resolved = resolve_identity();
         if (const Verdict* end = ending_of(resolved)) return *end;
         ident = std::get<std::optional<Identifier>>(std::move(resolved));
@@ -281,14 +283,15 @@ Proof Session::prove(const std::vector<Method>& methods) {
     std::string prefix;
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
     bool pool_unknown = false;  // the pool does not know the mapped identity; a local key is still there
-    if (ident) {
+    if (ident && !pool_methods.empty()) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
         std::optional<std::string_view> preferred;
         // A code is asked for at once only for an identity the admin mapped: for a claimed or typed one the
         // pool first says whether it exists, so a name that is nobody is counted only in memory (decoy()).
         const bool mapped = !known_.empty();
-        if (pool_methods.size() == 1 && credentials_.empty() && (mapped || !is_otp(pool_methods.front()))) {
+        if (pool_methods.size() == 1 && credentials_.empty() && !browser &&
+            (mapped || !is_otp(pool_methods.front()))) {
             preferred = method_challenge(pool_methods.front());
             if (is_otp(pool_methods.front())) {
                 // The pool sends the code with its first answer: ask first (echoed, see code_offer.hpp),
@@ -372,7 +375,7 @@ Proof Session::prove(const std::vector<Method>& methods) {
 
     std::vector<Method> offered;
     for (auto m : methods)
-        if ((m == Method::SecurityKey && !credentials_.empty()) ||
+        if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
             std::find(pool_offers.begin(), pool_offers.end(), m) != pool_offers.end())
             offered.push_back(m);
     if (offered.empty())
@@ -383,6 +386,8 @@ Proof Session::prove(const std::vector<Method>& methods) {
     if (auto* end = std::get_if<Verdict>(&picked)) return *end;
     if (auto* proof = std::get_if<Verified>(&picked)) return std::move(*proof);  // a local key
     const Method chosen = std::get<Method>(picked);
+    if (is_browser(chosen))
+        return browser_login(pool_unknown ? std::nullopt : ident, "identity unknown to the user pool");
     auto& client = *ctx_.runtime->client;
     // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
     // first.

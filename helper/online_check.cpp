@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <initializer_list>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "audit.hpp"
+#include "browser/transaction.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "pinned_keys.hpp"
@@ -333,8 +335,9 @@ void probe_client(Report& r, const Runtime& rt, const std::string& name) {
     first_factors(r, c, step.available);
 }
 
-// The pool's own account of its issuer (OpenID Connect Discovery), against the configured one.
-void check_issuer(Report& r, const Runtime& rt) {
+// The pool's own account of its issuer (OpenID Connect Discovery), against the configured one. Returns the
+// document when the issuer is the configured one.
+std::optional<cognito::OpenIdConfiguration> check_issuer(Report& r, const Runtime& rt) {
     const Config& c = rt.config;
     const std::string url = c.issuer + "/.well-known/openid-configuration";
     const std::string fix = "set [pool] issuer to the pool's (https://cognito-idp." + c.region +
@@ -357,18 +360,151 @@ void check_issuer(Report& r, const Runtime& rt) {
             r.fail("issuer " + c.issuer + ": " + url + " " + answered(e) +
                        ": it is not the issuer of a user pool",
                    fix);
-        return;
+        return std::nullopt;
     }
     if (doc.issuer != c.issuer) {
         r.fail("issuer in the pool's openid-configuration is " + doc.issuer + ", configured issuer is " +
                    c.issuer + ": every ID token would be refused",
                "set [pool] issuer = " + doc.issuer);
-        return;
+        return std::nullopt;
     }
     r.ok("issuer " + c.issuer + " is the one the pool's openid-configuration names");
     if (doc.jwks_uri && *doc.jwks_uri != c.jwks_url)
         r.warn("jwks_url " + c.jwks_url + " is not the pool's jwks_uri " + *doc.jwks_uri,
                "set [pool] jwks_url = " + *doc.jwks_uri + ", or remove it: that is the default");
+    return doc;
+}
+
+// The host[:port] of an https URL, or "" for anything else.
+std::string https_authority(std::string_view url) {
+    if (!url.starts_with("https://")) return {};
+    url.remove_prefix(8);
+    return std::string(url.substr(0, url.find_first_of("/?#")));
+}
+
+// [browser]: the managed login's endpoints the pool's openid-configuration names, against the domain.
+void check_browser_endpoints(Report& r, const Config& c,
+                             const std::optional<cognito::OpenIdConfiguration>& doc) {
+    const BrowserSignIn& b = *c.browser;
+    if (!doc) {
+        r.not_checked("[browser] domain " + b.domain + " against the pool's openid-configuration",
+                      "the pool's openid-configuration could not be read (above)");
+        return;
+    }
+    const auto endpoint = [&](const std::optional<std::string>& url, const char* name, const char* path) {
+        const std::string want = "https://" + b.domain + path;
+        if (!url) {
+            r.fail(std::string("the pool's openid-configuration names no ") + name +
+                       ": the user pool has no domain for its managed login",
+                   "create one (aws cognito-idp create-user-pool-domain --user-pool-id " + c.pool_id +
+                       " --domain PREFIX --managed-login-version 2) and set [browser] domain to it");
+            return;
+        }
+        if (*url == want) {
+            r.ok(std::string(name) + " " + *url + " is on [browser] domain " + b.domain);
+            return;
+        }
+        const std::string other = https_authority(*url);
+        r.fail(std::string("the pool's ") + name + " is " + *url + ", not on [browser] domain " + b.domain,
+               other.empty() ? std::string("check the pool's domain (aws cognito-idp describe-user-pool "
+                                           "--user-pool-id ") +
+                                   c.pool_id + " --query UserPool.[Domain,CustomDomain])"
+                             : "set [browser] domain = " + other);
+    };
+    endpoint(doc->authorization_endpoint, "authorization_endpoint", "/oauth2/authorize");
+    endpoint(doc->token_endpoint, "token_endpoint", "/oauth2/token");
+}
+
+std::string browser_client_fix(const Config& c, const std::string& change) {
+    return "aws cognito-idp update-user-pool-client --user-pool-id " + c.pool_id + " --client-id " +
+           c.browser->client_id + " " + change +
+           " (update-user-pool-client resets every setting it is not given: pass the others from "
+           "describe-user-pool-client too)";
+}
+
+// [browser]: a token request with a made-up code and verifier. It can redeem nothing, and the answer says
+// what the token endpoint thinks of the app client: invalid_grant (the code) means it got as far as the code,
+// so the client is public and may use the code grant.
+void probe_token_endpoint(Report& r, const Runtime& rt) {
+    const Config& c = rt.config;
+    const BrowserSignIn& b = *c.browser;
+    const std::string url = "https://" + b.domain + "/oauth2/token";
+    const std::string client = "[browser] app client " + b.client_id;
+    const std::string oauth_flows =
+        "--allowed-o-auth-flows-user-pool-client --allowed-o-auth-flows code "
+        "--allowed-o-auth-scopes " +
+        [&] {
+            std::string s;
+            for (const auto& scope : b.scopes) s += (s.empty() ? "" : " ") + scope;
+            return s;
+        }() +
+        " --callback-urls " + b.redirect_uri + " --supported-identity-providers COGNITO";
+    Secret body;
+    try {
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        const auto attempt = browser::Transaction::start("check-config", "check-config", now, 60);
+        body =
+            attempt.token_request_body("00000000-0000-4000-8000-000000000000", b.redirect_uri, b.client_id);
+    } catch (const std::exception& e) {
+        r.fail(std::string("the token probe could not be built: ") + e.what(), "report this as a bug");
+        return;
+    }
+    try {
+        (void)rt.client->redeem_authorization_code(body,
+                                                   std::chrono::steady_clock::now() + c.request_timeout);
+        r.fail("the token endpoint " + url + " redeemed a made-up authorization code",
+               "[browser] domain must be the user pool's managed login, nothing else");
+        return;
+    } catch (const ServiceError& e) {
+        if (transport(e)) {
+            no_answer(r, c, "token endpoint", url, e);
+            return;
+        }
+        const std::string said = "(" + e.name() + (e.message().empty() ? "" : ": " + e.message()) + ")";
+        if (e.failure() == Failure::ServerError) {
+            r.fail("token endpoint " + url + " " + answered(e), "the service is failing; try again later");
+            return;
+        }
+        if (e.failure() != Failure::Rejected) {
+            r.fail("token endpoint " + url + " " + answered(e) + ", not as a managed login's would",
+                   "set [browser] domain to the user pool's domain (aws cognito-idp describe-user-pool "
+                   "--user-pool-id " +
+                       c.pool_id + " --query UserPool.[Domain,CustomDomain])");
+            return;
+        }
+        if (e.name() == cognito::kInvalidGrant) {
+            r.ok("token endpoint " + url + " answers over verified TLS (trust: " + trust_of(c) + ")");
+            r.ok(client + " is public (no secret) and may use the authorization code grant");
+            r.not_checked("[browser] redirect_uri " + b.redirect_uri + " as a callback URL of " + b.client_id,
+                          "the token endpoint judges it only with a real code: sign in once with "
+                          "pam-passwordless test-login and choose the browser");
+            return;
+        }
+        r.ok("token endpoint " + url + " answers over verified TLS (trust: " + trust_of(c) + ")");
+        if (e.name() == "invalid_client" && e.message().find("secret") != std::string::npos) {
+            r.fail(client + " has a client secret " + said +
+                       ": the token endpoint would need the secret itself, which never leaves root",
+                   "create a public app client for browser sign-in (aws cognito-idp create-user-pool-client "
+                   "--user-pool-id " +
+                       c.pool_id + " --client-name pam-browser --no-generate-secret " + oauth_flows +
+                       ") and set [browser] client_id to it");
+        } else if (e.name() == "invalid_client") {
+            r.fail(client + " is unknown to the managed login, or not enabled for OAuth " + said,
+                   "set [browser] client_id to an app client of pool " + c.pool_id +
+                       " and enable OAuth on it (" + browser_client_fix(c, oauth_flows) + ")");
+        } else if (e.name() == "unauthorized_client" && e.message().find("redirect") != std::string::npos) {
+            r.fail(client + ": [browser] redirect_uri " + b.redirect_uri + " is not its callback URL " + said,
+                   "add it to the client's CallbackURLs (" + browser_client_fix(c, oauth_flows) + ")");
+        } else if (e.name() == "unauthorized_client") {
+            r.fail(client + " may not use the authorization code grant " + said,
+                   "allow the code grant (" + browser_client_fix(c, oauth_flows) + ")");
+        } else {
+            r.fail("token endpoint " + url + " refused the probe " + said,
+                   "the error names what the app client " + b.client_id + " or [browser] lacks");
+        }
+    } catch (const std::invalid_argument& e) {
+        r.fail(std::string("the token probe could not be sent: ") + e.what(), "report this as a bug");
+    }
 }
 
 std::string listed(const std::vector<std::string>& ids) {
@@ -444,14 +580,21 @@ int check_online(const Runtime& rt, std::ostream& out) {
                "list-user-pools --max-results 60; aws cognito-idp list-user-pool-clients --user-pool-id ID)");
     const std::string name = made_up_user_name();
     probe_client(r, rt, name);
-    check_issuer(r, rt);
+    const auto discovery = check_issuer(r, rt);
     check_jwks(r, rt);
+    if (c.browser) {
+        check_browser_endpoints(r, c, discovery);
+        probe_token_endpoint(r, rt);
+    }
     r.line(
         "No code was sent: the only sign-in request was InitiateAuth (USER_AUTH, without "
         "PREFERRED_CHALLENGE) for the made-up user name " +
         name +
         ", which no user, email address or phone number can have, and its answer was never answered; the "
-        "other requests only read the pool's public openid-configuration and keys.");
+        "other requests only read the pool's public openid-configuration and keys" +
+        (c.browser ? std::string(", and asked the token endpoint to redeem a made-up authorization code")
+                   : "") +
+        ".");
     if (r.failures() == 0)
         r.line("online check OK");
     else

@@ -18,7 +18,11 @@ namespace pp::helper {
 //    whether the app client exists and allows USER_AUTH, whether SECRET_HASH is needed and right, and, when
 //    the pool hides unknown names behind a challenge, which first factors it offers;
 //  - GET <issuer>/.well-known/openid-configuration: the pool's issuer;
-//  - GET jwks_url: the keys ID tokens are verified with.
+//  - GET jwks_url: the keys ID tokens are verified with;
+//  - with [browser]: the managed login's endpoints in that openid-configuration, against [browser] domain,
+//    and POST https://<domain>/oauth2/token with a made-up code and verifier, whose refusal tells whether the
+//    app client is public (invalid_grant: it got as far as the code), has a secret (invalid_client), may not
+//    use the code grant or has another callback URL (unauthorized_client).
 int check_online(const Runtime& rt, std::ostream& out);
 
 }  // namespace pp::helper

@@ -31,6 +31,9 @@ std::string menu_label(Method m, const std::string& dest) {
         case Method::Passkey:
             base = "Passkey";
             break;
+        case Method::Browser:
+            base = kBrowserMenuEntry;
+            break;
     }
     return dest.empty() ? base : base + " to " + dest;
 }
@@ -40,6 +43,11 @@ std::string menu_label(Method m, const std::string& dest) {
 std::string code_prompt(const std::string& where, bool after_wrong) {
     if (after_wrong) return "Wrong code. Try again. Code sent to " + where + " is still valid: ";
     return "Code sent to " + where + ": ";
+}
+
+std::string browser_link_text(const std::string& user, const std::string& host) {
+    return "Open this link on your phone or computer and sign in. The page then shows a code for " + user +
+           " on " + host + ".";
 }
 
 std::string code_offer_prompt(Method method, const std::string& masked) {

@@ -73,6 +73,14 @@ inline constexpr const char* kKeyPinBlocked = "The security key's PIN is blocked
 inline constexpr const char* kKeyError = "The security key did not answer properly.";
 inline constexpr const char* kPoolRefusedPasskey = "The user pool did not accept the passkey.";
 
+// --- Sign in with your browser (issue #13)
+inline constexpr const char* kBrowserMenuEntry = "Sign in with your browser";
+inline constexpr const char* kBrowserCodePrompt = "Code from the browser: ";
+inline constexpr const char* kBrowserCodeRefused = "That code is not valid for this sign-in.";
+inline constexpr const char* kBrowserLinkExpired = "The sign-in link has expired.";
+// "Open this link on your phone or computer and sign in. The page then shows a code for alice on host1."
+std::string browser_link_text(const std::string& user, const std::string& host);
+
 // --- The break-glass
 inline constexpr const char* kRecoveryPrompt =
     "The sign-in service cannot be reached.\nRecovery code (Enter to cancel): ";

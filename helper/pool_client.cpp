@@ -347,6 +347,15 @@ std::vector<cognito::WebAuthnCredential> PoolClient::list_webauthn_credentials(c
     return std::move(exchange(q, deadline).credentials);
 }
 
+Secret PoolClient::redeem_authorization_code(const Secret& form_body, cognito::Deadline deadline) {
+    // Only a configured [browser] domain is ever the target; without one nothing is sent.
+    if (settings_.wire.oauth_domain.empty())
+        throw ServiceError(Failure::Malformed, "", "browser sign-in is not configured ([browser] domain)");
+    auto q = request(pool::Op::RedeemAuthorizationCode, deadline);
+    q.form_body = form_body;
+    return std::move(*exchange(q, deadline).id_token);
+}
+
 void PoolClient::delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
                                             cognito::Deadline deadline) {
     auto q = request(pool::Op::DeleteCredential, deadline);

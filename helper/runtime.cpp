@@ -27,6 +27,7 @@ std::shared_ptr<const Runtime> Runtime::load(
     // The worker cannot read the file (it is root's, and the worker is not): it gets the text root checked.
     pool.wire.ca_pem = c.ca_pem;
     pool.wire.proxy = c.proxy;
+    if (c.browser) pool.wire.oauth_domain = c.browser->domain;
     pool.wire.request_timeout_ms = static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(c.request_timeout).count());
     pool.client_secret = c.client_secret;

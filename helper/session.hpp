@@ -91,6 +91,9 @@ class Session {
     Proof otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
     Proof pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     Proof verify_and_bind(const Secret& id_token, const Identifier& ident);
+    // login/browser_method.cpp: "Sign in with your browser"; without an identity to bind, the unknown walk
+    // (its screens, every code refused; walk_reason is its audit reason).
+    Proof browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason = {});
     // recovery_login.cpp: the break-glass when the user pool cannot be reached: a recovery code's proof, or
     // the ending (the outage's own when no code is offered or none is typed).
     Proof break_glass(const Verdict& outage);

@@ -6,6 +6,7 @@
 #include "auth_requests.hpp"
 #include "error_response.hpp"
 #include "json_document.hpp"
+#include "oauth_token.hpp"
 #include "secret_hash.hpp"
 
 namespace pp::cognito {
@@ -56,8 +57,11 @@ OpenIdConfiguration Client::fetch_openid_configuration(Deadline deadline) {
         const auto doc = json::parse_object(body);
         const auto issuer = json::string_member(doc.get(), "issuer");
         if (!issuer) throw json::Error("no issuer member");
-        OpenIdConfiguration config{std::string(*issuer), std::nullopt};
+        OpenIdConfiguration config{std::string(*issuer), std::nullopt, std::nullopt, std::nullopt};
         if (const auto jwks_uri = json::string_member(doc.get(), "jwks_uri")) config.jwks_uri = *jwks_uri;
+        if (const auto url = json::string_member(doc.get(), "authorization_endpoint"))
+            config.authorization_endpoint = *url;
+        if (const auto url = json::string_member(doc.get(), "token_endpoint")) config.token_endpoint = *url;
         return config;
     } catch (const json::Error& e) {
         throw ServiceError(Failure::Malformed, std::string(kNotOpenIdConfiguration), e.what());
@@ -107,6 +111,22 @@ void Client::delete_webauthn_credential(const pp::Secret& access_token, std::str
                                         Deadline deadline) {
     post("DeleteWebAuthnCredential", delete_webauthn_credential_request(access_token, credential_id),
          deadline, true);
+}
+
+pp::Secret Client::redeem_authorization_code(const pp::Secret& form_body, Deadline deadline) {
+    // Built from the configured domain alone: nothing the request or an answer carries chooses the host.
+    const std::string url = token_endpoint_url(ep_.oauth_domain);
+    if (form_body.empty()) throw ServiceError(Failure::Malformed, "", "an empty token request");
+    const std::vector<std::string> headers = {
+        "Content-Type: application/x-www-form-urlencoded",
+        "Accept: application/json",
+        "Cache-Control: no-store",
+    };
+    const HttpResponse response =
+        observed("token endpoint", [&] { return http_.post(url, headers, form_body, deadline); });
+    pp::Secret id_token = parse_token_response(response.status, response.body.view());
+    if (debugging()) ep_.debug("token endpoint: ID token received");
+    return id_token;
 }
 
 Step Client::call(std::string_view operation, const pp::Secret& body, Deadline deadline) {

@@ -20,6 +20,9 @@ struct Endpoint {
     std::string ca_file;  // empty: system trust store. Peer and host verification are ALWAYS on.
     std::string ca_pem;   // the trust store's text, instead of ca_file (the network worker's way)
     std::string proxy;  // http://host:port: every request through its CONNECT tunnel; empty: no proxy at all
+    // [browser] domain (host[:port]): authorization codes are redeemed at https://<it>/oauth2/token and
+    // nowhere else; empty: never.
+    std::string oauth_domain;
     std::chrono::milliseconds request_timeout{10000};
     // Told after every request whether the pool answered (any HTTP answer below 500) or not, and why not (the
     // transport failure or the 5xx status; never a secret). For the helper's status; may be empty; must not

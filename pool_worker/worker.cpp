@@ -26,7 +26,7 @@ thread_local bool current_debugging = false;
 bool same_client(const Settings& a, const Settings& b) {
     return a.api_url == b.api_url && a.jwks_url == b.jwks_url && a.issuer == b.issuer &&
            a.client_id == b.client_id && a.proxy == b.proxy && a.request_timeout_ms == b.request_timeout_ms &&
-           a.ca_pem == b.ca_pem;
+           a.oauth_domain == b.oauth_domain && a.ca_pem == b.ca_pem;
 }
 
 // The clients of the last few settings: a reload on the root side brings new settings, and the old ones'
@@ -47,6 +47,7 @@ class Clients {
         ep.client_id = s.client_id;
         ep.ca_pem = s.ca_pem;
         ep.proxy = s.proxy;
+        ep.oauth_domain = s.oauth_domain;
         ep.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
         ep.on_contact = [](bool answered, const std::string& why) {
             if (current) current->contacts.push_back(Contact{answered, why});
@@ -102,6 +103,9 @@ void run(const Request& q, Reply& reply) {
             return;
         case Op::DeleteCredential:
             client->delete_webauthn_credential(q.access_token, q.credential_id, deadline);
+            return;
+        case Op::RedeemAuthorizationCode:
+            reply.id_token = client->redeem_authorization_code(q.form_body, deadline);
             return;
     }
 }

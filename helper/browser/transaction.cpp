@@ -236,12 +236,6 @@ pp::Secret Transaction::token_request_body(std::string_view code, std::string_vi
     return body;
 }
 
-bool Transaction::redeem_once() noexcept {
-    if (ended() || redeemed_) return false;
-    redeemed_ = true;
-    return true;
-}
-
 bool Transaction::expired(std::int64_t now) const noexcept {
     return ended() || now >= expires_;
 }

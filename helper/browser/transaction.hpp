@@ -85,9 +85,6 @@ class Transaction {
     pp::Secret token_request_body(std::string_view code, std::string_view redirect_uri,
                                   std::string_view client_id) const;
 
-    // True the first time only, and never once ended: a code is redeemed at most once per attempt (after a
-    // transport failure the code may be spent already; the person starts a new attempt, spec §6.4).
-    [[nodiscard]] bool redeem_once() noexcept;
     // Whether the attempt has stopped waiting at `now`; an ended one has.
     [[nodiscard]] bool expired(std::int64_t now) const noexcept;
 
@@ -102,7 +99,9 @@ class Transaction {
     // Whether `state` is this attempt's (constant time), e.g. from a pasted callback address.
     [[nodiscard]] bool state_matches(std::string_view state) const noexcept;
 
-    // Wipes the verifier, K and the nonce; afterwards the transaction refuses everything.
+    // Wipes the verifier, K and the nonce; afterwards the transaction refuses everything. The login ends a
+    // transaction once a code was redeemed with it, whatever the token then proves: one redemption per
+    // attempt (spec §6.4), and a wrong code that the pool refused (invalid_grant) spends nothing.
     void end() noexcept;
 
     [[nodiscard]] const std::string& state() const noexcept { return state_; }
@@ -116,7 +115,6 @@ class Transaction {
     pp::Secret verifier_, key_, nonce_;
     std::string state_, challenge_;
     std::int64_t started_ = 0, expires_ = 0;
-    bool redeemed_ = false;
 };
 
 }  // namespace pp::helper::browser

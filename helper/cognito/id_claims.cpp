@@ -79,6 +79,13 @@ IdClaims read_claims(json_object* payload, const ClaimRules& rules) {
     }
     claims.exp = *exp;
     claims.iat = *iat;
+    claims.auth_time = numeric_date(payload, "auth_time");
+    if (json_object* amr = nullptr; json_object_object_get_ex(payload, "amr", &amr) && amr != nullptr) {
+        if (!json_object_is_type(amr, json_type_array)) throw TokenError("claim amr is not an array");
+        json::for_each_element(amr, [&](json_object* entry) {
+            claims.amr.emplace_back(json::as_string(entry, "an amr entry"));
+        });
+    }
 
     if (const auto v = json::string_member(payload, "cognito:username")) claims.cognito_username.emplace(*v);
     if (const auto v = json::string_member(payload, "email")) claims.email.emplace(*v);

@@ -59,6 +59,8 @@ struct WebAuthnCredential {
 struct OpenIdConfiguration {
     std::string issuer;
     std::optional<std::string> jwks_uri;
+    // The managed login's endpoints (spec §8.4), for [browser]: they must be on its domain.
+    std::optional<std::string> authorization_endpoint, token_endpoint;
 };
 
 // The user pool's sign-in API as the helper uses it (spec §2, §3, §6). The network worker's Client speaks it
@@ -97,6 +99,16 @@ class PoolApi {
     // (ResourceNotFoundException).
     virtual void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
                                             Deadline deadline) = 0;
+
+    // Browser sign-in (managed login, spec §6): POSTs form_body (application/x-www-form-urlencoded, from
+    // browser::Transaction::token_request_body) to https://<[browser] domain>/oauth2/token and returns the
+    // id_token alone; the access and refresh tokens are wiped where they were read and never passed on.
+    // A wrong, spent, expired or foreign code (or verifier) throws ServiceError(Rejected) named
+    // kInvalidGrant; the endpoint's other errors are Rejected under their OAuth names (invalid_client,
+    // unauthorized_client, invalid_request, ...: see is_oauth_misconfiguration), HTTP 429 is Rejected as
+    // TooManyRequestsException, and the transport failures are as for every call. No [browser] domain
+    // configured: ServiceError(Malformed) and nothing is sent.
+    virtual pp::Secret redeem_authorization_code(const pp::Secret& form_body, Deadline deadline) = 0;
 };
 
 inline constexpr std::string_view kNotOpenIdConfiguration = "NotOpenIdConfiguration";

@@ -22,6 +22,13 @@ std::string_view to_string(Failure failure) noexcept {
     return "unknown failure";
 }
 
+bool is_oauth_misconfiguration(const ServiceError& e) noexcept {
+    if (e.failure() != Failure::Rejected) return false;
+    const std::string& n = e.name();
+    return n == "invalid_client" || n == "unauthorized_client" || n == "invalid_request" ||
+           n == "invalid_scope" || n == "unsupported_grant_type";
+}
+
 ServiceError::ServiceError(Failure failure, std::string name, std::string message, long http_status)
     : failure_(failure), name_(std::move(name)), message_(std::move(message)), http_status_(http_status) {
     what_ = to_string(failure_);

@@ -18,6 +18,10 @@ enum class Failure {
 
 std::string_view to_string(Failure failure) noexcept;
 
+// The token endpoint's (OAuth 2.0, RFC 6749 §5.2) error for a code that is wrong, spent, expired, another
+// client's, or redeemed with the wrong verifier: the person's wrong answer, not a fault of the setup.
+inline constexpr std::string_view kInvalidGrant = "invalid_grant";
+
 // name() is the service's error name (e.g. "CodeMismatchException") when it gave one. message() is the
 // service's text or a description of the transport failure; neither ever carries a secret.
 class ServiceError : public std::exception {
@@ -37,5 +41,10 @@ class ServiceError : public std::exception {
     long http_status_;
     std::string what_;
 };
+
+// A token-endpoint refusal that only the configuration or the app client's settings fix (invalid_client: the
+// client has a secret or does not exist; unauthorized_client: no code grant or the callback URL differs;
+// invalid_request, invalid_scope, unsupported_grant_type): PAM_SERVICE_ERR, not a wrong answer.
+bool is_oauth_misconfiguration(const ServiceError& e) noexcept;
 
 }  // namespace pp::cognito

@@ -95,6 +95,11 @@ TokenVerifier::TokenVerifier(std::string issuer, std::string client_id, Pinned p
 TokenVerifier::~TokenVerifier() = default;
 
 IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline) {
+    return verify_id_token(jwt, deadline, client_id_);
+}
+
+IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline, std::string_view audience) {
+    if (audience.empty()) throw std::invalid_argument("verify_id_token needs an audience");
     if (jwt.empty() || jwt.size() > max_token_size) throw TokenError("token is empty or larger than 16 KiB");
     const auto first_dot = jwt.find('.');
     const auto second_dot = first_dot == std::string_view::npos ? first_dot : jwt.find('.', first_dot + 1);
@@ -113,7 +118,7 @@ IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline)
         throw TokenError("token signature does not verify");
     }
     return check_id_claims(*payload,
-                           {.issuer = issuer_, .client_id = client_id_, .now = now_unix_(), .skew = skew_});
+                           {.issuer = issuer_, .client_id = audience, .now = now_unix_(), .skew = skew_});
 }
 
 // The token's "iat", read before its signature is checked. It only decides whether a new key may be worth

@@ -55,6 +55,9 @@ class TokenVerifier {
     // Throws TokenError for a token that must be refused, and ServiceError when the keys cannot be had (the
     // download failed, timed out or was not a key set): then nothing is known about the token.
     IdClaims verify_id_token(std::string_view jwt, Deadline deadline);
+    // As above, with `audience` (not empty) instead of the pool's client id: the browser sign-in's app client
+    // ([browser] client_id). Signature, iss, token_use and the times are checked alike.
+    IdClaims verify_id_token(std::string_view jwt, Deadline deadline, std::string_view audience);
 
     // Downloads the key set ahead of the first token when none is held yet, so that the first login does not
     // wait for it (helper/pool_warm_up.cpp). It stays out of the logins' download bookkeeping: a login that

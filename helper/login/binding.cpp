@@ -26,6 +26,23 @@ bool claims_match(const Identifier& id, const cognito::IdClaims& c) {
     return false;
 }
 
+std::variant<Verified, std::string> TokenBinding::bound(const cognito::IdClaims& claims,
+                                                        const Account& account,
+                                                        std::optional<Method> method) {
+    bool bound = !account.known.empty()
+                     ? std::any_of(account.known.begin(), account.known.end(),
+                                   [&](const Identifier& k) { return claims_match(k, claims); })
+                     : claims_match(account.used, claims);
+    if (!account.claim.empty()) {
+        const auto it = claims.strings.find(account.claim);
+        bound = bound && it != claims.strings.end() && it->second == account.user;
+    }
+    if (!bound) return "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user";
+    return Verified(account.user, Verified::By::IdToken, method, claims.sub,
+                    "verified " + std::string(kind_name(account.used.kind)) +
+                        " identity sub=" + loggable(claims.sub, 64));
+}
+
 std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verifier, const Secret& id_token,
                                                    cognito::Deadline deadline, const Account& account,
                                                    std::optional<Method> method) {
@@ -35,20 +52,27 @@ std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verif
     } catch (const cognito::TokenError& e) {
         return Verdict{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
     }
-    bool bound = !account.known.empty()
-                     ? std::any_of(account.known.begin(), account.known.end(),
-                                   [&](const Identifier& k) { return claims_match(k, claims); })
-                     : claims_match(account.used, claims);
-    if (!account.claim.empty()) {
-        const auto it = claims.strings.find(account.claim);
-        bound = bound && it != claims.strings.end() && it->second == account.user;
-    }
-    if (!bound)
+    auto result = bound(claims, account, method);
+    if (auto* why = std::get_if<std::string>(&result))
         return Verdict{Outcome::AuthErr, "This sign-in is not linked to the account " + account.user + ".",
-                       "identity sub=" + loggable(claims.sub, 64) + " is not bound to this user"};
-    return Verified(account.user, Verified::By::IdToken, method, claims.sub,
-                    "verified " + std::string(kind_name(account.used.kind)) +
-                        " identity sub=" + loggable(claims.sub, 64));
+                       std::move(*why)};
+    return std::get<Verified>(std::move(result));
+}
+
+std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checked(
+    cognito::TokenVerifier& verifier, const Secret& id_token, cognito::Deadline deadline,
+    std::string_view audience, const ClaimCheck& check, const Account& account,
+    std::optional<Method> method) {
+    cognito::IdClaims claims;
+    try {
+        claims = verifier.verify_id_token(id_token.view(), deadline, audience);
+    } catch (const cognito::TokenError& e) {
+        return Verdict{Outcome::AuthErr, kSignInFailed, std::string("ID token refused: ") + e.what()};
+    }
+    if (auto why = check(claims)) return Refused{std::move(*why)};
+    auto result = bound(claims, account, method);
+    if (auto* why = std::get_if<std::string>(&result)) return Refused{std::move(*why)};
+    return std::get<Verified>(std::move(result));
 }
 
 Proof Session::verify_and_bind(const Secret& id_token, const Identifier& ident) {

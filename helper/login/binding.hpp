@@ -3,8 +3,10 @@
 // map names none, by the identifier the login used and the configured claim.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -33,6 +35,26 @@ class TokenBinding {
     static std::variant<Verified, Verdict> bind(cognito::TokenVerifier& verifier, const Secret& id_token,
                                                 cognito::Deadline deadline, const Account& account,
                                                 std::optional<Method> method);
+
+    // Verified claims refused by a login that counts such a refusal as a wrong answer (the browser method):
+    // why, for the audit line.
+    struct Refused {
+        std::string reason;
+    };
+    // The claims a login checks beyond the binding: a refusal's reason, or nullopt to go on.
+    using ClaimCheck = std::function<std::optional<std::string>(const cognito::IdClaims&)>;
+    // As bind(), for a token issued to the app client `audience`, with `check` run on the verified claims
+    // before the binding: a refusal of `check` or claims not bound to the account are Refused; a token that
+    // does not verify ends the login as in bind().
+    static std::variant<Verified, Verdict, Refused> bind_checked(
+        cognito::TokenVerifier& verifier, const Secret& id_token, cognito::Deadline deadline,
+        std::string_view audience, const ClaimCheck& check, const Account& account,
+        std::optional<Method> method);
+
+  private:
+    // The proof for claims bound to the account, or why they are not.
+    static std::variant<Verified, std::string> bound(const cognito::IdClaims& claims, const Account& account,
+                                                     std::optional<Method> method);
 };
 
 }  // namespace pp::helper

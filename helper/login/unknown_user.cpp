@@ -140,6 +140,12 @@ Verdict Session::decoy(std::vector<Method> methods, const std::string& reason, b
     if (!std::holds_alternative<Method>(choice))
         return ending(key_status_finish(wire::DeviceStatus::Error), reason);
     const Method chosen = std::get<Method>(choice);
+    // The browser's link is a real one; without an identity every code typed back is refused.
+    if (is_browser(chosen)) {
+        const Proof walked = browser_login(std::nullopt, reason);
+        if (const Verdict* end = ending_of(walked)) return *end;
+        return Verdict{Outcome::AuthErr, kSignInFailed, reason};
+    }
     if (!walk.direct) {
         // One method left and no menu shown: the real walk offers the code first.
         if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)

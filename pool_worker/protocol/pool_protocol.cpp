@@ -71,7 +71,11 @@ enum Tag : std::uint8_t {
     kTransport,
     kCreatedAt,
     kKeptFor,
-    kLastTag = kKeptFor,
+    kOauthDomain,
+    kFormBody,
+    kOpenIdAuthorizationEndpoint,
+    kOpenIdTokenEndpoint,
+    kLastTag = kOpenIdTokenEndpoint,
 };
 
 enum Kind : std::uint8_t { kRequest = 1, kReply = 2, kNested = 3 };
@@ -235,7 +239,7 @@ cognito::WebAuthnCredential read_credential(const Record& r) {
 
 bool valid_op(std::uint32_t op) {
     return op >= static_cast<std::uint32_t>(Op::InitiateAuth) &&
-           op <= static_cast<std::uint32_t>(Op::DeleteCredential);
+           op <= static_cast<std::uint32_t>(Op::RedeemAuthorizationCode);
 }
 
 }  // namespace
@@ -258,6 +262,8 @@ const char* op_name(Op op) noexcept {
             return "ListWebAuthnCredentials";
         case Op::DeleteCredential:
             return "DeleteWebAuthnCredential";
+        case Op::RedeemAuthorizationCode:
+            return "token endpoint (authorization code)";
     }
     return "unknown";
 }
@@ -378,6 +384,8 @@ Secret encode_request(const Request& q) {
         .add(kAccessToken, q.access_token.view())
         .add(kCredentialJson, q.credential_json)
         .add(kCredentialId, q.credential_id);
+    if (!s.oauth_domain.empty()) r.add(kOauthDomain, s.oauth_domain);
+    if (!q.form_body.empty()) r.add(kFormBody, q.form_body.view());
     if (q.preferred_challenge) r.add(kPreferredChallenge, *q.preferred_challenge);
     if (q.context.ip_address) r.add(kIpAddress, *q.context.ip_address);
     for (const auto& [name, value] : q.answers)
@@ -400,6 +408,7 @@ Request decode_request(std::string_view bytes) {
     s.client_id = need_string(r, kClientId, "client id");
     s.ca_pem = r.get_string(kCaPem);
     s.proxy = r.get_string(kProxy);
+    s.oauth_domain = r.get_string(kOauthDomain);
     s.request_timeout_ms = r.get_u32(kRequestTimeout).value_or(0);
     s.debugging = r.get_u32(kDebugging).value_or(0) != 0;
     q.time_left_ms = r.get_u32(kTimeLeft).value_or(0);
@@ -414,6 +423,7 @@ Request decode_request(std::string_view bytes) {
     q.access_token = Secret(r.get(kAccessToken).value_or(""));
     q.credential_json = r.get_string(kCredentialJson);
     q.credential_id = r.get_string(kCredentialId);
+    q.form_body = Secret(r.get(kFormBody).value_or(""));
     return q;
 }
 
@@ -434,7 +444,11 @@ Secret encode_reply(const Reply& p) {
     if (p.openid) {
         r.add(kOpenIdIssuer, p.openid->issuer);
         if (p.openid->jwks_uri) r.add(kOpenIdJwksUri, *p.openid->jwks_uri);
+        if (p.openid->authorization_endpoint)
+            r.add(kOpenIdAuthorizationEndpoint, *p.openid->authorization_endpoint);
+        if (p.openid->token_endpoint) r.add(kOpenIdTokenEndpoint, *p.openid->token_endpoint);
     }
+    if (p.id_token) r.add(kIdToken, p.id_token->view());
     if (p.registration) r.add_record(kRegistration, registration_record(*p.registration));
     for (const auto& c : p.credentials) r.add_record(kCredential, credential_record(c));
     return r.encode();
@@ -467,9 +481,15 @@ Reply decode_reply(std::string_view bytes, Op op) {
             p.document = need_string(r, kDocument, "key set");
             break;
         case Op::FetchOpenIdConfiguration:
-            p.openid = cognito::OpenIdConfiguration{need_string(r, kOpenIdIssuer, "issuer"),
-                                                    optional_string(r, kOpenIdJwksUri)};
+            p.openid = cognito::OpenIdConfiguration{
+                need_string(r, kOpenIdIssuer, "issuer"), optional_string(r, kOpenIdJwksUri),
+                optional_string(r, kOpenIdAuthorizationEndpoint), optional_string(r, kOpenIdTokenEndpoint)};
             break;
+        case Op::RedeemAuthorizationCode: {
+            p.id_token = optional_secret(r, kIdToken);
+            if (!p.id_token || p.id_token->empty()) throw ProtocolError("a token reply without its ID token");
+            break;
+        }
         case Op::StartRegistration: {
             const auto regs = r.all_records(kRegistration);
             if (regs.size() != 1) throw ProtocolError("a registration reply without its options");

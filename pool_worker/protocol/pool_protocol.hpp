@@ -71,6 +71,7 @@ enum class Op : std::uint8_t {
     CompleteRegistration = 6,
     ListCredentials = 7,
     DeleteCredential = 8,
+    RedeemAuthorizationCode = 9,  // browser sign-in: POST https://<oauth_domain>/oauth2/token
 };
 const char* op_name(Op op) noexcept;
 
@@ -80,6 +81,8 @@ struct Settings {
     std::string api_url, jwks_url, issuer, client_id;
     std::string ca_pem;  // the text of ca_file, read and checked by root; empty: the system's trust store
     std::string proxy;
+    // [browser] domain (host[:port]) or empty: the only host the worker redeems authorization codes at.
+    std::string oauth_domain;
     std::uint32_t request_timeout_ms = 10000;
     bool debugging = false;  // the worker adds its debug lines to the reply
 };
@@ -98,6 +101,7 @@ struct Request {
     pp::Secret access_token;
     std::string credential_json;
     std::string credential_id;
+    pp::Secret form_body;  // RedeemAuthorizationCode: the token request, built by root
 };
 
 // What the worker saw on the way, for the root side's status and debug log.
@@ -118,6 +122,7 @@ struct Reply {
     std::optional<cognito::OpenIdConfiguration> openid;
     std::optional<cognito::RegistrationStart> registration;
     std::vector<cognito::WebAuthnCredential> credentials;
+    std::optional<pp::Secret> id_token;  // RedeemAuthorizationCode: the id_token alone
 };
 
 Secret encode_request(const Request& request);

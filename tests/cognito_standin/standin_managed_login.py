@@ -23,6 +23,7 @@ from typing import Optional
 
 from standin_control import ControlError
 from standin_pool import PoolError
+from standin_server import TOKEN_OPERATION
 from standin_tokens import b64url
 from standin_webauthn import WebAuthnError
 
@@ -161,12 +162,22 @@ class ManagedLogin:
         route, _, query = handler.path.partition("?")
         handler._start("managed-login " + route)
         try:
-            # Re-read on every request, as the API does: clock_offset_s applies to codes, sessions and tokens
-            # (its faults and errors do not apply here).
-            self.server.control()
+            # Re-read on every request, as the API does: clock_offset_s applies to codes, sessions and tokens.
+            # Its faults and errors do not apply here, but for a fault whose "ops" names the token endpoint
+            # (OAuth2Token): "drop" closes the connection unanswered, "http_500" answers 500 (the pool down
+            # while a browser sign-in waits for its code).
+            control = self.server.control()
         except ControlError as e:
             print(f"cognito-standin: control.json: {e}", file=sys.stderr)
             self._send(handler, _error_page(f"stand-in control.json invalid: {e}", 500))
+            return
+        if (route == "/oauth2/token" and control.fault in ("drop", "http_500") and control.ops is not None
+                and TOKEN_OPERATION in control.ops):
+            if control.fault == "drop":
+                handler.close_connection = True
+                handler._log()
+                return
+            self._send(handler, _Answer(500, b'{"error":"server_error"}', "application/json"))
             return
         body = b""
         if handler.command == "POST":

@@ -25,6 +25,8 @@ IDLE_TIMEOUT = 60
 
 # Documents under /<pool_id>/.well-known/, and their operation names in control.json and requests.jsonl.
 GET_OPERATIONS = {"jwks.json": "jwks", "openid-configuration": "openid-configuration"}
+# The managed login's token endpoint, as control.json's "ops" names it (standin_managed_login.py).
+TOKEN_OPERATION = "OAuth2Token"
 
 _HUGE_SIZE = 10 * 1024 * 1024
 _MALFORMED_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>\n"
@@ -75,7 +77,8 @@ class StandinServer(http.server.ThreadingHTTPServer):
 
     def control(self):
         """The current control settings; raises ControlError if the file is invalid."""
-        control = read_control(self.control_path, set(self.service.operations) | set(GET_OPERATIONS.values()))
+        control = read_control(self.control_path, set(self.service.operations) | set(GET_OPERATIONS.values()) |
+                               {TOKEN_OPERATION})
         if control.jwks == "rotated":
             self.keyring.rotate_id_key_once()
         self.clock_offset = control.clock_offset_s

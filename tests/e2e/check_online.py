@@ -27,6 +27,11 @@ POOL_ID = "us-east-1_TestPool"
 PUBLIC = "checkpublic0000000000000000"
 SECRET_CLIENT = "checksecret0000000000000000"
 NO_USER_AUTH = "checkpasswordonly000000000"
+BROWSER = "checkbrowser000000000000000"  # public, with the code grant: browser sign-in's client
+NO_CODE_GRANT = "checknocodegrant0000000000"  # public, OAuth on but only the implicit grant
+OAUTH = {"allowed_oauth_flows_user_pool_client": True, "allowed_oauth_flows": ["code"],
+         "allowed_oauth_scopes": ["openid", "email", "phone"], "callback_urls": ["{callback_page}"],
+         "supported_identity_providers": ["COGNITO"]}
 SECRET = "check-online-secret-0123456789abcdefghijklmnopqrstuv"
 PLACEHOLDER_POOL = "eu-west-1_AbCdEf123"
 PLACEHOLDER_CLIENT = "1example23456789abcdefghij"
@@ -36,6 +41,9 @@ SCENARIOS = [
     "wrong-secret", "no-user-auth", "unknown-client", "factor-missing", "ca-missing", "tls-untrusted",
     "tls-wrong-host", "tls-expired", "unreachable", "issuer-mismatch", "issuer-other-pool", "jwks-down",
     "jwks-invalid", "masked-by-error",
+    # [browser] (issue #13): the managed login's endpoints and the token endpoint's view of the app client.
+    "browser-good", "browser-secret-client", "browser-no-code-grant", "browser-not-oauth", "browser-wrong-domain",
+    "browser-offline",
 ]
 
 
@@ -66,9 +74,13 @@ def pool(prevent="ENABLED", factors=("EMAIL_OTP", "SMS_OTP", "WEB_AUTHN", "PASSW
             {"client_id": public, "client_secret": None,
              "explicit_auth_flows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]},
             {"client_id": SECRET_CLIENT, "client_secret": SECRET,
-             "explicit_auth_flows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]},
+             "explicit_auth_flows": ["ALLOW_USER_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"], "oauth": OAUTH},
             {"client_id": NO_USER_AUTH, "client_secret": None,
              "explicit_auth_flows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]},
+            {"client_id": BROWSER, "client_secret": None, "explicit_auth_flows": ["ALLOW_USER_AUTH"],
+             "oauth": OAUTH},
+            {"client_id": NO_CODE_GRANT, "client_secret": None, "explicit_auth_flows": ["ALLOW_USER_AUTH"],
+             "oauth": dict(OAUTH, allowed_oauth_flows=["implicit"])},
         ],
         "allowed_first_auth_factors": list(factors),
         "prevent_user_existence_errors": prevent,
@@ -102,7 +114,8 @@ class Run:
     def control(self, spec):
         standin_harness.write_atomically(os.path.join(self.state, "control.json"), json.dumps(spec))
 
-    def config(self, client=PUBLIC, pool_id=POOL_ID, secret_file=None, methods="email_otp sms_otp", **pool_keys):
+    def config(self, client=PUBLIC, pool_id=POOL_ID, secret_file=None, methods="email_otp sms_otp", browser=None,
+               **pool_keys):
         keys = {"endpoint": self.ready["url"], "issuer": self.ready["issuer"], "jwks_url": self.ready["jwks_url"],
                 "ca_file": self.ready["ca_file"]}
         keys.update(pool_keys)
@@ -112,6 +125,8 @@ class Run:
         lines += [f"{k} = {v}" for k, v in keys.items() if v is not None]
         lines += ["[login]", f"methods = {methods}", "[binding]",
                   "claim = cognito:username", "[limits]", f"state_file = {self.dir}/limits"]
+        if browser is not None:
+            lines += ["[browser]"] + [f"{k} = {v}" for k, v in browser.items() if v is not None]
         path = os.path.join(self.dir, "helper.conf")
         write(path, "\n".join(lines) + "\n")
         return path
@@ -178,7 +193,73 @@ def expect_offline_refusal(run, config, *needles):
     check(run.requests() == [], "a refused configuration must not reach the pool")
 
 
+def browser_keys(run, client=BROWSER, domain=None):
+    """A [browser] section for the stand-in's managed login (its pages are on login_url, https://localhost:PORT)
+    and its callback page."""
+    return {"domain": domain or run.ready["login_url"][len("https://"):], "client_id": client,
+            "redirect_uri": run.ready["callback_page"]}
+
+
+def browser_scenario(run, name):
+    run.start(pool())
+    domain = run.ready["login_url"][len("https://"):]
+    if name == "browser-good":
+        config = run.config(methods="email_otp browser", browser=browser_keys(run))
+        code, out, _ = run.check_config(config, online=False)
+        check(code == 0 and "configuration OK" in out, "offline check-config must accept the good file")
+        expect_line(out, "browser sign-in:", f"https://{domain}", f"public app client {BROWSER}")
+        code, out, _ = run.check_config(config, online=True)
+        check(code == 0, f"a good [browser] must pass check-config --online (exit 0), not {code}")
+        check(not lines_with(out, "FAIL"), "a good [browser] has a FAIL line")
+        expect_line(out, "ok", "authorization_endpoint", f"https://{domain}/oauth2/authorize", "[browser] domain")
+        expect_line(out, "ok", "token_endpoint", f"https://{domain}/oauth2/token")
+        expect_line(out, "ok", "token endpoint", "verified TLS")
+        expect_line(out, "ok", f"[browser] app client {BROWSER} is public")
+        expect_line(out, "not checked:", "redirect_uri", "callback URL")
+        check(re.search(r"^No code was sent: .*made-up authorization code", out, re.M),
+              "the output does not say the token endpoint was asked about a made-up code")
+        tokens = [r for r in run.requests() if r["op"] == "managed-login /oauth2/token"]
+        check(len(tokens) == 1, f"expected exactly one token request, got {tokens}")
+        run.outbox_empty()
+        issued = os.path.join(run.state, "issued.jsonl")
+        kinds = [json.loads(l)["kind"] for l in open(issued) if l.strip()] if os.path.exists(issued) else []
+        check(not {"IdToken", "AccessToken", "RefreshToken"} & set(kinds), f"the check was issued tokens: {kinds}")
+    elif name == "browser-secret-client":
+        # [pool] has no secret, so naming the secret client in [browser] passes the offline rules: the
+        # token endpoint tells.
+        out = expect_online_failure(run, run.config(browser=browser_keys(run, client=SECRET_CLIENT)),
+                                    f"[browser] app client {SECRET_CLIENT} has a client secret",
+                                    "never leaves root", "--no-generate-secret")
+        expect_line(out, "ok", "token endpoint", "verified TLS")
+    elif name == "browser-no-code-grant":
+        expect_online_failure(run, run.config(browser=browser_keys(run, client=NO_CODE_GRANT)),
+                              f"[browser] app client {NO_CODE_GRANT} may not use the authorization code grant",
+                              "--allowed-o-auth-flows code")
+    elif name == "browser-not-oauth":
+        expect_online_failure(run, run.config(browser=browser_keys(run, client=PUBLIC)),
+                              f"[browser] app client {PUBLIC} is unknown to the managed login, or not enabled "
+                              "for OAuth", "--allowed-o-auth-flows-user-pool-client")
+    elif name == "browser-wrong-domain":
+        # The certificate names 127.0.0.1 too, and the stand-in answers there: only discovery tells.
+        wrong = domain.replace("localhost", "127.0.0.1")
+        expect_online_failure(run, run.config(browser=browser_keys(run, domain=wrong)),
+                              "the pool's authorization_endpoint is", f"not on [browser] domain {wrong}",
+                              f"set [browser] domain = {domain}")
+    elif name == "browser-offline":
+        # The loader's own rules, before anything is sent: the secret client of [pool] is never the
+        # browser's, and browser in methods needs the section.
+        secret = run.secret_file(SECRET + "\n")
+        expect_offline_refusal(run, run.config(client=SECRET_CLIENT, secret_file=secret, browser=browser_keys(
+            run, client=SECRET_CLIENT)), "[browser] client_id", "needs a public app client")
+        expect_offline_refusal(run, run.config(methods="email_otp browser"), "methods lists browser")
+        expect_offline_refusal(run, run.config(browser=dict(browser_keys(run), domain=f"https://{domain}")),
+                               "no https://")
+
+
 def scenario(run, name):
+    if name.startswith("browser-"):
+        browser_scenario(run, name)
+        return
     if name in ("good", "good-secret"):
         run.start(pool(prevent="ENABLED" if name == "good" else "LEGACY"))
         config = (run.config() if name == "good"

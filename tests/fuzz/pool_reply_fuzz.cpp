@@ -8,7 +8,7 @@ using namespace pp::pool;
 
 namespace {
 
-constexpr int kOps = static_cast<int>(Op::DeleteCredential);
+constexpr int kOps = static_cast<int>(Op::RedeemAuthorizationCode);
 
 void check_step(const pp::cognito::Step& s) {
     // The rules the reader holds a worker to: a challenge with its session and no token, or an ID token.
@@ -50,6 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case Op::FetchOpenIdConfiguration:
             PP_FUZZ_CHECK(reply.openid.has_value());
+            break;
+        case Op::RedeemAuthorizationCode:
+            PP_FUZZ_CHECK(reply.id_token && !reply.id_token->empty());
             break;
         default:
             PP_FUZZ_CHECK(!reply.step);

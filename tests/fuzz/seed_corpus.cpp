@@ -479,7 +479,8 @@ void pool_messages() {
 
     Reply openid;
     openid.openid = pp::cognito::OpenIdConfiguration{"https://cognito-idp.eu-west-1.amazonaws.com/pool",
-                                                     "https://cognito-idp.eu-west-1.amazonaws.com/pool/jwks"};
+                                                     "https://cognito-idp.eu-west-1.amazonaws.com/pool/jwks",
+                                                     std::nullopt, std::nullopt};
     reply("openid-configuration", Op::FetchOpenIdConfiguration, openid);
 
     Reply registration;

@@ -48,6 +48,10 @@ class GuideError(Exception):
 
 def kebab(name):
     """PascalCase to the CLI's kebab-case (botocore's xform_name for the names of this model)."""
+    # botocore's special case: a plural acronym at the end is one word (CallbackURLs: --callback-urls).
+    plural = re.search(r"[A-Z]{2,}s$", name)
+    if plural:
+        name = name[: -len(plural.group())] + "-" + plural.group().lower()
     s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1-\2", name)
     s = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", s)
     return s.lower()

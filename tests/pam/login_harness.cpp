@@ -581,13 +581,24 @@ Answerer sshd_password_conversation(std::string password) {
     };
 }
 
+namespace {
+const std::vector<Turn>* live = nullptr;
+}  // namespace
+
+const std::vector<Turn>& live_transcript() {
+    static const std::vector<Turn> none;
+    return live != nullptr ? *live : none;
+}
+
 PamRun run_pam(const std::string& service, const std::string& user, const Answerer& answer,
                const std::map<std::string, std::string>& items) {
     for (const auto& [k, v] : items) ::setenv(k.c_str(), v.c_str(), 1);
     PamRun run;
     ConvState st{&answer, &run.transcript};
     pam_testcase cases[] = {pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS)};
+    live = &run.transcript;
     const auto err = _pamtest_conv(service.c_str(), user.c_str(), conversation, &st, cases, 1, nullptr);
+    live = nullptr;
     for (const auto& kv : items) ::unsetenv(kv.first.c_str());
     if (err != PAMTEST_ERR_OK && err != PAMTEST_ERR_CASE)
         throw std::runtime_error(std::string("libpamtest: ") + pamtest_strerror(err));

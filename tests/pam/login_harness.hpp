@@ -180,6 +180,10 @@ struct PamRun {
     [[nodiscard]] std::vector<std::string> infos() const;    // PAM_TEXT_INFO
 };
 
+// The messages of the login run_pam is running now, so far: what an answerer's prompt was shown after (the
+// browser sign-in's link, a PAM_TEXT_INFO). Empty outside run_pam.
+const std::vector<Turn>& live_transcript();
+
 // A login as tests/passkeys/pam_login_driver printed it on standard output: "<style> <text>" per message
 // (style echo_off, echo_on, error or info; a newline in the text written as \n), then "pam_code=<N>".
 PamRun parse_driver_output(const std::string& out);

@@ -255,14 +255,12 @@ TEST(BrowserCode, RefusesWhatCannotBeACode) {
     EXPECT_EQ(normalise_code(std::string(kMaxTypedCode + 1, ' ') + "abc"), std::nullopt);
 }
 
-TEST(BrowserRedeem, OnlyOncePerTransaction) {
+TEST(BrowserRedeem, AnEndedTransactionRedeemsNothing) {
     Transaction t = Transaction::start("host", "alice", kNow, kLifetime);
-    EXPECT_TRUE(t.redeem_once());
-    EXPECT_FALSE(t.redeem_once());
-    EXPECT_FALSE(t.redeem_once());
-    Transaction ended = Transaction::start("host", "alice", kNow, kLifetime);
-    ended.end();
-    EXPECT_FALSE(ended.redeem_once());
+    EXPECT_NO_THROW((void)t.token_request_body("code", "https://pam.example.org/cb/", "client"));
+    t.end();
+    EXPECT_THROW((void)t.token_request_body("code", "https://pam.example.org/cb/", "client"),
+                 std::logic_error);
 }
 
 TEST(BrowserExpiry, StopsWaitingAtTheEndOfItsLifetime) {
@@ -335,9 +333,10 @@ TEST(BrowserTransaction, AMovedFromTransactionHasEnded) {
     const std::string nonce = nonce_of(a);
     Transaction b = std::move(a);
     EXPECT_TRUE(a.ended());  // NOLINT(bugprone-use-after-move): the point of the test
-    EXPECT_FALSE(a.redeem_once());
+    EXPECT_THROW((void)a.token_request_body("code", "https://pam.example.org/cb/", "client"),
+                 std::logic_error);
     EXPECT_EQ(nonce_of(b), nonce);
-    EXPECT_TRUE(b.redeem_once());
+    EXPECT_FALSE(b.ended());
 }
 
 TEST(BrowserPercent, KeepsOnlyUnreservedCharacters) {

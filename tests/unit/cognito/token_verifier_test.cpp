@@ -260,6 +260,64 @@ TEST_F(TokenVerifierTest, WrongIssuerIsRefused) {
     expect_refused_claims(c);
 }
 
+TEST_F(TokenVerifierTest, AnotherAudienceIsCheckedWhenGiven) {
+    // The browser sign-in's public app client: its tokens name it, not the pool's client.
+    const std::string browser_client = "7d2examplepamclient0ab";
+    auto c = claims();
+    c["aud"] = json_string(browser_client);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    const IdClaims got = verifier.verify_id_token(token(c), deadline, browser_client);
+    EXPECT_EQ(got.audience, browser_client);
+    EXPECT_EQ(got.sub, "3c46320b-c60e-4a21-9d64-5829bfede1c4");
+    // The same token is not the pool client's, and the pool client's token is not the browser client's.
+    expect_refused(token(c));
+    EXPECT_THROW(verifier.verify_id_token(token(claims()), deadline, browser_client), TokenError);
+    EXPECT_THROW(verifier.verify_id_token(token(c), deadline, ""), std::invalid_argument);
+    // Everything else is checked alike under the other audience.
+    c["iss"] = json_string(issuer + "/");
+    EXPECT_THROW(verifier.verify_id_token(token(c), deadline, browser_client), TokenError);
+    c["iss"] = json_string(issuer);
+    c["token_use"] = json_string("access");
+    EXPECT_THROW(verifier.verify_id_token(token(c), deadline, browser_client), TokenError);
+    c["token_use"] = json_string("id");
+    c["exp"] = std::to_string(now - 61);
+    EXPECT_THROW(verifier.verify_id_token(token(c), deadline, browser_client), TokenError);
+    c["exp"] = std::to_string(now + 3600);
+    EXPECT_THROW(verifier.verify_id_token(token(c, key_b(), "a"), deadline, browser_client), TokenError);
+}
+
+TEST_F(TokenVerifierTest, AuthTimeAndAmrAreRead) {
+    auto c = claims();
+    c["amr"] = R"(["swk"])";
+    IdClaims got = verify(token(c));
+    EXPECT_EQ(got.auth_time, now - 5);
+    EXPECT_EQ(got.amr, std::vector<std::string>{"swk"});
+    c["amr"] = R"(["email_otp","mfa"])";
+    c["auth_time"] = "1750000000.75";
+    got = verify(token(c));
+    EXPECT_EQ(got.auth_time, 1750000000);
+    EXPECT_EQ(got.amr, (std::vector<std::string>{"email_otp", "mfa"}));
+    c.erase("amr");
+    c.erase("auth_time");
+    got = verify(token(c));
+    EXPECT_FALSE(got.auth_time);
+    EXPECT_TRUE(got.amr.empty());
+}
+
+TEST_F(TokenVerifierTest, WrongTypedAuthTimeOrAmrIsRefused) {
+    for (const std::string& bad : {std::string(R"("1750000000")"), std::string("true"), std::string("[1]")}) {
+        auto c = claims();
+        c["auth_time"] = bad;
+        expect_refused_claims(c);
+    }
+    for (const std::string& bad :
+         {std::string(R"("swk")"), std::string("[1]"), std::string(R"(["swk",null])"), std::string("{}")}) {
+        auto c = claims();
+        c["amr"] = bad;
+        expect_refused_claims(c);
+    }
+}
+
 TEST_F(TokenVerifierTest, AccessTokenIsRefused) {
     auto c = claims();
     c["token_use"] = json_string("access");

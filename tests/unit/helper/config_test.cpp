@@ -355,7 +355,8 @@ TEST(ParseConfig, BadLoginValues) {
 TEST(ParseConfig, BadMethods) {
     EXPECT_THAT(
         error_for_key("login", "methods = email_otp password"),
-        HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp security_key passkey)"));
+        HasSubstr(":2: methods: unknown method 'password' (known: email_otp sms_otp security_key passkey "
+                  "browser)"));
     EXPECT_THAT(error_for_key("login", "remote_methods = EMAIL_OTP"),
                 HasSubstr("unknown method 'EMAIL_OTP'"));
     EXPECT_THAT(error_for_key("login", "methods = email_otp sms_otp email_otp"),
@@ -559,6 +560,139 @@ TEST(DescribeConfig, ShowsTheProxyAndTheLogLevel) {
         set,
         HasSubstr("proxy: http://proxy.example.net:3128 (CONNECT tunnel; TLS to the pool end to end)\n"));
     EXPECT_THAT(set, HasSubstr("log level: debug"));
+}
+
+}  // namespace
+}  // namespace pp::helper
+
+namespace pp::helper {
+namespace {
+
+// [browser] (issue #13): the managed login's domain, a public app client and the callback page.
+const std::string kBrowser =
+    "[browser]\ndomain = pamdemo.auth.eu-west-1.amazoncognito.com\nredirect_uri = "
+    "https://pam.example.org/cb\n";
+
+TEST(BrowserConfig, ASectionWithADomainSetsBrowserSignIn) {
+    const Config c = parse_config(kMinimal + "[login]\nmethods = email_otp browser\n" + kBrowser, kSource);
+    ASSERT_TRUE(c.browser);
+    EXPECT_EQ(c.browser->domain, "pamdemo.auth.eu-west-1.amazoncognito.com");
+    EXPECT_EQ(c.browser->redirect_uri, "https://pam.example.org/cb");
+    // No client secret in [pool]: its client serves the browser sign-in too.
+    EXPECT_EQ(c.browser->client_id, "1example23456789abcdefghij");
+    EXPECT_EQ(c.browser->scopes, (std::vector<std::string>{"openid", "email", "phone"}));
+    EXPECT_FALSE(c.browser->require_passkey);
+    EXPECT_TRUE(c.browser->show_qr);
+    EXPECT_EQ(c.methods.local, (std::vector<Method>{Method::EmailOtp, Method::Browser}));
+    // Not a key plugged into this machine: remote logins get it too.
+    EXPECT_EQ(c.methods.remote, (std::vector<Method>{Method::EmailOtp, Method::Browser}));
+    EXPECT_THAT(describe_config(c), HasSubstr("browser sign-in: managed login "
+                                              "https://pamdemo.auth.eu-west-1.amazoncognito.com, public app "
+                                              "client 1example23456789abcdefghij"));
+}
+
+TEST(BrowserConfig, EveryKey) {
+    const Config c = parse_config(kMinimal +
+                                      "[browser]\ndomain = localhost:8443\nclient_id = 7d2pub\n"
+                                      "redirect_uri = https://localhost:9443/cb/\nscopes = openid email\n"
+                                      "require_passkey = yes\nshow_qr = no\n",
+                                  kSource);
+    ASSERT_TRUE(c.browser);
+    EXPECT_EQ(c.browser->domain, "localhost:8443");
+    EXPECT_EQ(c.browser->client_id, "7d2pub");
+    EXPECT_EQ(c.browser->redirect_uri, "https://localhost:9443/cb/");
+    EXPECT_EQ(c.browser->scopes, (std::vector<std::string>{"openid", "email"}));
+    EXPECT_TRUE(c.browser->require_passkey);
+    EXPECT_FALSE(c.browser->show_qr);
+    const auto w = config_warnings(c);
+    EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
+        return s.find("no methods list browser") != std::string::npos;
+    }));
+    EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
+        return s.find("on the loopback") != std::string::npos;
+    }));
+}
+
+TEST(BrowserConfig, NoSectionNoBrowser) {
+    EXPECT_FALSE(parse_config(kMinimal, kSource).browser);
+    EXPECT_FALSE(parse_config(kMinimal + "[browser]\n", kSource).browser);
+    EXPECT_THAT(error_for(kMinimal + "[login]\nmethods = browser\n"),
+                HasSubstr("methods lists browser, but there is no [browser] section with a domain"));
+    EXPECT_THAT(error_for(kMinimal + "[service sshd]\nremote_methods = browser\n"),
+                HasSubstr("methods lists browser"));
+    EXPECT_THAT(error_for(kMinimal + "[browser]\nredirect_uri = https://pam.example.org/cb\n"),
+                HasSubstr("[browser] domain is required"));
+    EXPECT_THAT(error_for(kMinimal + "[browser]\ndomain = auth.example.org\n"),
+                HasSubstr("[browser] redirect_uri is required"));
+}
+
+TEST(BrowserConfig, TheDomainIsAHostAndAPortAlone) {
+    for (const std::string bad :
+         {"https://auth.example.org", "auth.example.org/oauth2", "auth.example.org:0",
+          "auth.example.org:70000", "auth.example.org:", "auth..example.org", "-auth.example.org",
+          "auth.example.org.", "user@auth.example.org", "auth example.org", "auth.example.org:443x"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_THAT(error_for_key("browser", "domain = " + bad), HasSubstr(":2: domain"));
+    }
+    EXPECT_THAT(error_for_key("browser", "domain = https://auth.example.org"), HasSubstr("no https://"));
+}
+
+TEST(BrowserConfig, TheRedirectUriIsAnHttpsPage) {
+    for (const std::string bad :
+         {"http://pam.example.org/cb", "pam.example.org/cb", "https://", "https:///cb",
+          "https://user@pam.example.org/cb", "https://pam.example.org/c b"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_THAT(error_for("[browser]\ndomain = a.example.org\nredirect_uri = " + bad + "\n" + kMinimal),
+                    HasSubstr(":3: redirect_uri must be an https:// URL"));
+    }
+}
+
+TEST(BrowserConfig, ScopesHoldOpenidOnceEach) {
+    EXPECT_THAT(error_for_key("browser", "scopes = email phone"), HasSubstr(":2: scopes must hold openid"));
+    EXPECT_THAT(error_for_key("browser", "scopes = openid openid"), HasSubstr("'openid' listed twice"));
+    EXPECT_THAT(error_for_key("browser", "scopes = openid e\"mail"), HasSubstr("is not a scope name"));
+    const Config c =
+        parse_config(kMinimal + kBrowser + "scopes = openid aws.cognito.signin.user.admin\n", kSource);
+    EXPECT_EQ(c.browser->scopes, (std::vector<std::string>{"openid", "aws.cognito.signin.user.admin"}));
+}
+
+TEST(BrowserConfig, AClientWithASecretIsNeverTheBrowsersClient) {
+    const std::string with_secret = kMinimal + "[pool]\nclient_secret_file = /etc/pam_passwordless/secret\n";
+    // Not given: the pool's client has a secret, so there is no public client to default to.
+    EXPECT_THAT(error_for(with_secret + kBrowser), HasSubstr("[browser] client_id is required"));
+    // Given as the pool's client, which has a secret: refused.
+    EXPECT_THAT(error_for(with_secret + kBrowser + "client_id = 1example23456789abcdefghij\n"),
+                HasSubstr("needs a public app client (no secret)"));
+    // Another (public) client: accepted.
+    const Config c = parse_config(with_secret + kBrowser + "client_id = 7d2pub\n", kSource);
+    EXPECT_EQ(c.browser->client_id, "7d2pub");
+    // Without a secret in [pool], naming its client again is fine.
+    EXPECT_EQ(parse_config(kMinimal + kBrowser + "client_id = 1example23456789abcdefghij\n", kSource)
+                  .browser->client_id,
+              "1example23456789abcdefghij");
+}
+
+TEST(BrowserConfig, UnknownKeysAndBadValues) {
+    EXPECT_THAT(error_for_key("browser", "client_secret = x"),
+                HasSubstr("unknown key 'client_secret' in [browser]"));
+    EXPECT_THAT(error_for_key("browser", "client_id = a b"), HasSubstr(":2: client_id must be"));
+    EXPECT_THAT(error_for_key("browser", "require_passkey = maybe"),
+                HasSubstr(":2: require_passkey must be yes or no"));
+    EXPECT_THAT(error_for_key("browser", "show_qr = 1"), HasSubstr(":2: show_qr must be yes or no"));
+}
+
+TEST(BrowserConfig, TheBrowserNeedsABindingAsTheCodesDo) {
+    EXPECT_THAT(error_for(kPool + "[login]\nmethods = browser\n" + kBrowser),
+                HasSubstr("[binding] needs mapping_file or claim"));
+}
+
+TEST(BrowserConfig, MethodWords) {
+    EXPECT_EQ(method_name(Method::Browser), "browser");
+    EXPECT_EQ(method_challenge(Method::Browser), "");
+    EXPECT_FALSE(is_pool_method(Method::Browser));
+    EXPECT_FALSE(is_otp(Method::Browser));
+    EXPECT_TRUE(is_browser(Method::Browser));
+    EXPECT_FALSE(is_browser(Method::Passkey));
 }
 
 }  // namespace

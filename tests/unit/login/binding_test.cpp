@@ -134,5 +134,57 @@ TEST_F(BindingTest, WithoutThePoolsKeysTheOutageIsThrown) {
                  cognito::ServiceError);
 }
 
+// The browser sign-in's binding: the token verified for its own app client, the login's claim check first,
+// and a refusal of either kind (the check's, or claims bound to no one here) a Refused, not an ending.
+class CheckedBindingTest : public BindingTest {
+  protected:
+    std::variant<Verified, Verdict, TokenBinding::Refused> bind_checked(
+        const Secret& token, const TokenBinding::ClaimCheck& check,
+        const std::string& audience = test::kClientId) {
+        return TokenBinding::bind_checked(verifier_, token,
+                                          std::chrono::steady_clock::now() + std::chrono::seconds(10),
+                                          audience, check, {user_, known_, kEmail, claim_}, Method::Browser);
+    }
+    Secret alice() {
+        return token({{"email", json_string("alice@example.com")}, {"email_verified", "true"}});
+    }
+    const std::vector<Identifier> known_{kEmail};
+};
+
+const TokenBinding::ClaimCheck kAccept = [](const cognito::IdClaims&) {
+    return std::optional<std::string>();
+};
+
+TEST_F(CheckedBindingTest, BoundClaimsThatPassTheCheckProveTheAccount) {
+    const auto r = bind_checked(alice(), kAccept);
+    ASSERT_TRUE(std::holds_alternative<Verified>(r));
+    EXPECT_EQ(std::get<Verified>(r).method(), Method::Browser);
+    EXPECT_EQ(std::get<Verified>(r).audit_reason(), "verified email identity sub=" + kSub);
+}
+
+TEST_F(CheckedBindingTest, TheCheckRefusesBeforeTheBinding) {
+    const auto r = bind_checked(alice(), [](const cognito::IdClaims& c) {
+        EXPECT_EQ(c.sub, kSub);  // the check sees the verified claims
+        return std::optional<std::string>("the ID token's nonce is not this sign-in's");
+    });
+    ASSERT_TRUE(std::holds_alternative<TokenBinding::Refused>(r));
+    EXPECT_EQ(std::get<TokenBinding::Refused>(r).reason, "the ID token's nonce is not this sign-in's");
+}
+
+TEST_F(CheckedBindingTest, ClaimsOfAnotherPersonAreRefusedNotEnded) {
+    const auto r =
+        bind_checked(token({{"email", json_string("bob@example.com")}, {"email_verified", "true"}}), kAccept);
+    ASSERT_TRUE(std::holds_alternative<TokenBinding::Refused>(r));
+    EXPECT_EQ(std::get<TokenBinding::Refused>(r).reason,
+              "identity sub=" + kSub + " is not bound to this user");
+}
+
+TEST_F(CheckedBindingTest, ATokenForAnotherAppClientEndsTheLogin) {
+    const auto r = bind_checked(alice(), kAccept, "another0app0client");
+    ASSERT_TRUE(std::holds_alternative<Verdict>(r));
+    EXPECT_EQ(std::get<Verdict>(r).outcome(), Outcome::AuthErr);
+    EXPECT_EQ(std::get<Verdict>(r).audit_reason().rfind("ID token refused: ", 0), 0u);
+}
+
 }  // namespace
 }  // namespace pp::helper

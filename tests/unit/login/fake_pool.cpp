@@ -109,6 +109,15 @@ Step FakePool::respond(std::string_view challenge, const Secret& session, std::s
     return next(std::move(c));
 }
 
+Secret FakePool::redeem_authorization_code(const Secret& form_body, cognito::Deadline) {
+    PoolCall c;
+    c.op = "redeem";
+    c.form_body = form_body.view();
+    Step step = next(std::move(c));
+    if (!step.id_token) throw std::logic_error("fake pool: a redeem scripted without an ID token");
+    return std::move(*step.id_token);
+}
+
 std::string FakePool::fetch_jwks(cognito::Deadline) {
     if (down_) throw *down_;
     return jwks();

@@ -30,6 +30,7 @@ struct PoolCall {
     std::string session;                         // respond: the session sent back
     std::map<std::string, std::string> answers;  // respond: name -> value
     std::optional<std::string> ip_address;
+    std::string form_body;  // redeem: the token request's body
 };
 
 class FakePool final : public cognito::PoolApi {
@@ -78,6 +79,9 @@ class FakePool final : public cognito::PoolApi {
                                                                        cognito::Deadline deadline) override;
     void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
                                     cognito::Deadline deadline) override;
+    // Takes the next scripted reply too: a Step's id_token is the token endpoint's (signed_in() makes one),
+    // a ServiceError is thrown (rejected("invalid_grant") for a wrong code).
+    pp::Secret redeem_authorization_code(const pp::Secret& form_body, cognito::Deadline deadline) override;
 
   private:
     cognito::Step next(PoolCall call);

@@ -51,6 +51,9 @@ class PoolRef final : public cognito::PoolApi {
     void delete_webauthn_credential(const Secret& t, std::string_view id, cognito::Deadline d) override {
         pool_.delete_webauthn_credential(t, id, d);
     }
+    Secret redeem_authorization_code(const Secret& body, cognito::Deadline d) override {
+        return pool_.redeem_authorization_code(body, d);
+    }
 
   private:
     std::shared_ptr<cognito::PoolApi> held_;

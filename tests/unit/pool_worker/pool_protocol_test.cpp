@@ -91,11 +91,14 @@ Request full_request(Op op) {
     q.access_token = Secret(std::string_view("access"));
     q.credential_json = R"({"id":"x"})";
     q.credential_id = "cred";
+    q.settings.oauth_domain = "auth.example.org:8443";
+    q.form_body = Secret(std::string_view("grant_type=authorization_code&code=c"));
     return q;
 }
 
 TEST(PoolProtocol, EveryRequestRoundTrips) {
-    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::DeleteCredential); ++op) {
+    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::RedeemAuthorizationCode);
+         ++op) {
         const Request q = full_request(static_cast<Op>(op));
         const Secret bytes = encode_request(q);
         const Request r = decode_request(bytes.view());
@@ -125,7 +128,23 @@ TEST(PoolProtocol, EveryRequestRoundTrips) {
         EXPECT_EQ(r.access_token.view(), "access");
         EXPECT_EQ(r.credential_json, q.credential_json);
         EXPECT_EQ(r.credential_id, q.credential_id);
+        EXPECT_EQ(r.settings.oauth_domain, "auth.example.org:8443");
+        EXPECT_EQ(r.form_body.view(), "grant_type=authorization_code&code=c");
     }
+}
+
+TEST(PoolProtocol, TokenReplyCarriesTheIdTokenAlone) {
+    Reply p;
+    p.id_token = Secret(std::string_view("eyJ.id.token"));
+    const Reply r = decode_reply(encode_reply(p).view(), Op::RedeemAuthorizationCode);
+    ASSERT_TRUE(r.id_token);
+    EXPECT_EQ(r.id_token->view(), "eyJ.id.token");
+    EXPECT_FALSE(r.step);
+    // A worker that answers a redemption with no token (or an empty one) is refused, not taken as signed in.
+    EXPECT_THROW(decode_reply(encode_reply(Reply{}).view(), Op::RedeemAuthorizationCode), ProtocolError);
+    Reply empty;
+    empty.id_token = Secret();
+    EXPECT_THROW(decode_reply(encode_reply(empty).view(), Op::RedeemAuthorizationCode), ProtocolError);
 }
 
 TEST(PoolProtocol, OptionalRequestFieldsStayAbsent) {
@@ -201,13 +220,21 @@ TEST(PoolProtocol, OtherRepliesRoundTrip) {
     EXPECT_EQ(decode_reply(encode_reply(jwks).view(), Op::FetchJwks).document, jwks.document);
 
     Reply openid;
-    openid.openid = cognito::OpenIdConfiguration{"https://issuer", "https://issuer/jwks"};
+    openid.openid = cognito::OpenIdConfiguration{"https://issuer", "https://issuer/jwks",
+                                                 "https://auth.example.org/oauth2/authorize",
+                                                 "https://auth.example.org/oauth2/token"};
     const auto o = decode_reply(encode_reply(openid).view(), Op::FetchOpenIdConfiguration).openid;
     ASSERT_TRUE(o);
     EXPECT_EQ(o->issuer, "https://issuer");
     EXPECT_EQ(o->jwks_uri, "https://issuer/jwks");
+    EXPECT_EQ(o->authorization_endpoint, "https://auth.example.org/oauth2/authorize");
+    EXPECT_EQ(o->token_endpoint, "https://auth.example.org/oauth2/token");
     openid.openid->jwks_uri.reset();
-    EXPECT_FALSE(decode_reply(encode_reply(openid).view(), Op::FetchOpenIdConfiguration).openid->jwks_uri);
+    openid.openid->token_endpoint.reset();
+    const auto without = decode_reply(encode_reply(openid).view(), Op::FetchOpenIdConfiguration).openid;
+    EXPECT_FALSE(without->jwks_uri);
+    EXPECT_FALSE(without->token_endpoint);
+    EXPECT_EQ(without->authorization_endpoint, "https://auth.example.org/oauth2/authorize");
 
     Reply reg;
     reg.registration.emplace();
@@ -269,7 +296,8 @@ TEST(PoolProtocol, OtherRepliesRoundTrip) {
 TEST(PoolProtocol, FailuresRoundTripForEveryOperation) {
     Reply p;
     p.error.emplace(cognito::Failure::Rejected, "CodeMismatchException", "Invalid code", 400);
-    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::DeleteCredential); ++op) {
+    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::RedeemAuthorizationCode);
+         ++op) {
         const Reply r = decode_reply(encode_reply(p).view(), static_cast<Op>(op));
         ASSERT_TRUE(r.error);
         EXPECT_EQ(r.error->failure(), cognito::Failure::Rejected);

@@ -1,0 +1,270 @@
+// "Sign in with your browser" (issue #13) through the real module, libpam, the real helper and the stand-in's
+// managed login: the test plays the person's browser (browser_play.py) with the link the module showed, and
+// types back the code the callback address carries. Each refusal is proven by the audit line's reason, so
+// that a removed check fails its test even where the person's screen is the same by design.
+#include <gtest/gtest.h>
+#include <security/pam_appl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <memory>
+#include <sstream>
+
+#include "helper/person_texts.hpp"
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+using helper::kBrowserCodePrompt;
+using helper::kBrowserCodeRefused;
+
+constexpr const char* kIdentities =
+    "alice alice@example.com\n"
+    "bob   bob@example.com\n";
+constexpr const char* kBrowserClient = "browserclient789";
+
+// The callback page's address, as the stand-in wrote it in ready.json (registered for kBrowserClient).
+std::string callback_page(const StandIn& s) {
+    const std::string ready = read_text(s.dir() / "ready.json");
+    const auto key = ready.find("\"callback_page\"");
+    const auto start = ready.find('"', ready.find(':', key) + 1) + 1;
+    return ready.substr(start, ready.find('"', start) - start);
+}
+
+// The link of the newest PAM_TEXT_INFO that shows one: the line that starts with https://.
+std::string shown_link() {
+    const auto& turns = live_transcript();
+    for (auto it = turns.rbegin(); it != turns.rend(); ++it) {
+        if (it->style != PAM_TEXT_INFO) continue;
+        std::istringstream lines(it->text);
+        std::string line;
+        while (std::getline(lines, line))
+            if (line.rfind("https://", 0) == 0) return line;
+    }
+    return {};
+}
+
+std::string quoted(const std::string& s) {
+    std::string out = "'";
+    for (const char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+class BrowserLogin : public StandInTest {
+  protected:
+    void start_helper(const std::string& methods = "browser", const std::string& browser_extra = "") {
+        const std::string port = std::to_string(standin_->port());
+        const std::string config = "\n[login]\nmethods = " + methods +
+                                   "\nmax_tries = 3\nrequest_timeout = 5\nlogin_timeout = 60\n"
+                                   "\n[browser]\ndomain = localhost:" +
+                                   port + "\nclient_id = " + kBrowserClient +
+                                   "\nredirect_uri = " + callback_page(*standin_) + "\n" + browser_extra +
+                                   "\n[binding]\n";
+        helper_ = std::make_unique<Helper>(dir_, *standin_, HelperFiles{config, kIdentities});
+    }
+
+    // Signs in at the link as `pool_user` and returns the code the callback address carries ("error=..."
+    // for an error sent there instead). `options`: browser_play.py's --drop-prompt and --set-param.
+    std::string browse(const std::string& link, const std::string& pool_user, const std::string& email,
+                       const std::string& options = "") const {
+        EXPECT_FALSE(link.empty()) << "no link was shown";
+        const std::string command = "/usr/bin/python3 " + quoted(PP_BROWSER_PLAY) + " --url " + quoted(link) +
+                                    " --ca " + quoted(standin_->ca_file()) + " --outbox " +
+                                    quoted((standin_->dir() / "outbox.jsonl").string()) + " --user " +
+                                    quoted(pool_user) + " --email " + quoted(email) + " --cookies " +
+                                    quoted((dir_ / "browser-cookies").string()) + " " + options;
+        FILE* out = ::popen(command.c_str(), "r");
+        if (out == nullptr) return "popen failed";
+        std::string text;
+        char buf[512];
+        while (std::fgets(buf, sizeof buf, out) != nullptr) text += buf;
+        const int status = ::pclose(out);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command << "\n" << text;
+        return text.substr(0, text.find('\n'));
+    }
+
+    // Answers every code prompt with what `code_for` makes of the link shown, and any other prompt with
+    // Enter; counts the code prompts.
+    Answerer browser_answers(const std::function<std::string(const std::string& link)>& code_for) {
+        return [this, code_for](int style, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.find(kBrowserCodePrompt) == std::string::npos) return "";
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+            ++code_prompts_;
+            return code_for(shown_link());
+        };
+    }
+
+    PamRun login(const std::string& user, const Answerer& a) { return run_pam(service_, user, a); }
+
+    // A browser sign-in of alice that succeeds; the session cookie is kept (dir_/browser-cookies).
+    void alice_signs_in(std::string* code_out = nullptr) {
+        const auto run = login("alice", browser_answers([&](const std::string& link) {
+                                   const std::string code = browse(link, "alice", "alice@example.com");
+                                   if (code_out) *code_out = code;
+                                   return code;
+                               }));
+        ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    }
+
+    // The login ended as a wrong code's last try does, after `tries` refused answers, each re-prompted
+    // with the refusal's text; the audit line names `reason`.
+    void expect_refused_every_try(const PamRun& run, const std::string& reason) {
+        EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
+        EXPECT_EQ(code_prompts_, 3);
+        EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt))
+            << run.all_text();
+        EXPECT_TRUE(contains(run.all_text(), helper::kTooManyWrong)) << run.all_text();
+        const std::string log = helper_->log();
+        EXPECT_TRUE(contains(log, "method=browser outcome=maxtries")) << log;
+        EXPECT_TRUE(contains(log, reason)) << log;
+    }
+
+    std::unique_ptr<Helper> helper_;
+    int code_prompts_ = 0;
+};
+
+TEST_F(BrowserLogin, CodeFromTheBrowserLogsIn) {
+    start_helper();
+    std::string code;
+    const auto run = login(
+        "alice", browser_answers([&](const std::string& link) {
+            // The link goes to the managed login of [browser] domain, for this client and callback, with
+            // PKCE.
+            EXPECT_EQ(
+                link.rfind("https://localhost:" + std::to_string(standin_->port()) + "/oauth2/authorize?", 0),
+                0u)
+                << link;
+            EXPECT_TRUE(contains(link, "code_challenge_method=S256")) << link;
+            EXPECT_TRUE(contains(link, "prompt=login")) << link;
+            code = browse(link, "alice", "alice@example.com");
+            return code;
+        }));
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 1);
+    char host[256] = {};
+    ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+    EXPECT_TRUE(contains(run.all_text(),
+                         "Open this link on your phone or computer and sign in. The page then "
+                         "shows a code for alice on " +
+                             std::string(host) + "."))
+        << run.all_text();
+    const std::string log = helper_->log();
+    EXPECT_TRUE(contains(log, "method=browser outcome=success")) << log;
+    // The code is a secret: no log line of the helper carries it.
+    ASSERT_FALSE(code.empty());
+    EXPECT_FALSE(contains(log, code)) << log;
+}
+
+TEST_F(BrowserLogin, CodeOfAnotherLoginIsRefused) {
+    start_helper();
+    // A first login's link, signed in at, and the login given up: its code is good, but for that login.
+    std::string other;
+    const auto first = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(kBrowserCodePrompt) == std::string::npos) return "";
+        other = browse(shown_link(), "alice", "alice@example.com");
+        return "";  // Enter: cancelled
+    });
+    ASSERT_EQ(first.code, PAM_ABORT) << first.all_text();
+    ASSERT_FALSE(other.empty());
+    const auto run = login("alice", browser_answers([&](const std::string&) { return other; }));
+    expect_refused_every_try(run, "the user pool refused the code (invalid_grant)");
+}
+
+TEST_F(BrowserLogin, ReusedCodeIsRefused) {
+    start_helper();
+    std::string spent;
+    alice_signs_in(&spent);
+    code_prompts_ = 0;
+    const auto run = login("alice", browser_answers([&](const std::string&) { return spent; }));
+    expect_refused_every_try(run, "the user pool refused the code (invalid_grant)");
+}
+
+TEST_F(BrowserLogin, CodeAfterItsExpiryIsRefused) {
+    start_helper();
+    std::string code;
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               if (code.empty()) {
+                                   code = browse(link, "alice", "alice@example.com");
+                                   // The pool's clock past the code's 300 s (spec §3): the code has expired
+                                   // when it is redeemed.
+                                   standin_->set_control(R"({"clock_offset_s": 400})");
+                               }
+                               return code;
+                           }));
+    standin_->clear_control();
+    expect_refused_every_try(run, "the user pool refused the code (invalid_grant)");
+}
+
+TEST_F(BrowserLogin, StaleSessionWithoutFreshSignInIsRefused) {
+    start_helper();
+    alice_signs_in();
+    // The session cookie's sign-in is from before the next login starts.
+    const std::time_t signed_in = std::time(nullptr);
+    ASSERT_TRUE(wait_until([&] { return std::time(nullptr) > signed_in; }));
+    code_prompts_ = 0;
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               // The link without prompt=login, with the cookie: a code at once, no sign-in.
+                               return browse(link, "alice", "alice@example.com", "--drop-prompt");
+                           }));
+    expect_refused_every_try(run, "the ID token's sign-in is older than this sign-in attempt");
+}
+
+TEST_F(BrowserLogin, TokenOfAnotherUserIsNotBound) {
+    start_helper();
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               return browse(link, "bob", "bob@example.com");
+                           }));
+    expect_refused_every_try(run, "is not bound to this user");
+}
+
+TEST_F(BrowserLogin, TamperedNonceIsRefused) {
+    start_helper();
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               return browse(link, "alice", "alice@example.com",
+                                             "--set-param nonce=tampered-nonce-0123456789");
+                           }));
+    expect_refused_every_try(run, "the ID token's nonce is not this sign-in's");
+}
+
+TEST_F(BrowserLogin, TamperedCodeChallengeIsRefused) {
+    start_helper();
+    const auto run =
+        login("alice", browser_answers([&](const std::string& link) {
+                  return browse(link, "alice", "alice@example.com",
+                                "--set-param code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+              }));
+    expect_refused_every_try(run, "the user pool refused the code (invalid_grant)");
+}
+
+TEST_F(BrowserLogin, PoolDownMidWayEndsUnavailable) {
+    start_helper();
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               const std::string code = browse(link, "alice", "alice@example.com");
+                               standin_->set_control(R"({"fault": "drop", "ops": ["OAuth2Token"]})");
+                               return code;
+                           }));
+    standin_->clear_control();
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 1);
+    EXPECT_TRUE(contains(run.all_text(), helper::kUnavailable)) << run.all_text();
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=authinfo_unavail")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, UnknownUserSeesTheSameLinkAndRefusal) {
+    start_helper();
+    // A real code, signed in for alice, typed at the login of a name that is no account.
+    const auto run = login("ghost", browser_answers([&](const std::string& link) {
+                               EXPECT_TRUE(contains(link, "/oauth2/authorize?")) << link;
+                               return browse(link, "alice", "alice@example.com");
+                           }));
+    EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 3);
+    EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt));
+    EXPECT_TRUE(contains(run.all_text(), "shows a code for ghost on ")) << run.all_text();
+    EXPECT_TRUE(contains(helper_->log(), "no identity to bind")) << helper_->log();
+}
+
+}  // namespace
+}  // namespace pp::test

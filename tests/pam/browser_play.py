@@ -1,0 +1,114 @@
+"""Plays the person's browser for the PAM tests of "Sign in with your browser": opens the link the module
+showed at the stand-in's managed login, signs in with an email code (read from the stand-in's outbox) and
+prints what the callback address carries: the code on the first line (or "error=<error>"), then the state.
+
+  browser_play.py --url URL --ca CA_FILE --outbox OUTBOX --user NAME --email ADDRESS --cookies FILE
+                  [--drop-prompt] [--set-param NAME=VALUE ...]
+
+--drop-prompt sends the link without prompt=login (a phishing page's or a stale bookmark's): with a live
+session cookie the stand-in then hands out a code at once, for the session's old sign-in. --set-param
+replaces a query parameter of the link (a tampered nonce or code_challenge). The session cookie is read from
+and written to --cookies.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import ssl
+import sys
+import urllib.parse
+
+
+def request(ctx, origin, method, path, cookie=None, form=None):
+    parsed = urllib.parse.urlsplit(origin)
+    conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, context=ctx, timeout=20)
+    headers = {}
+    body = None
+    if cookie:
+        headers["Cookie"] = cookie
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    answer = (response.status, response.getheader("Location"), response.getheader("Set-Cookie"), text)
+    conn.close()
+    return answer
+
+
+def latest_code(outbox, email):
+    code = None
+    with open(outbox, encoding="utf-8") as f:
+        for line in f:
+            entry = json.loads(line)
+            if entry.get("destination") == email and entry.get("code"):
+                code = entry["code"]
+    return code
+
+
+def callback_result(location):
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    if "code" in query:
+        return query["code"], query.get("state", "")
+    return "error=" + query.get("error", "unknown"), query.get("state", "")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--ca", required=True)
+    parser.add_argument("--outbox", required=True)
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--cookies", required=True)
+    parser.add_argument("--drop-prompt", action="store_true")
+    parser.add_argument("--set-param", action="append", default=[])
+    args = parser.parse_args()
+
+    ctx = ssl.create_default_context(cafile=args.ca)
+    link = urllib.parse.urlsplit(args.url)
+    origin = f"{link.scheme}://{link.netloc}"
+    params = urllib.parse.parse_qsl(link.query, keep_blank_values=True)
+    if args.drop_prompt:
+        params = [(k, v) for k, v in params if k != "prompt"]
+    for setting in args.set_param:
+        name, _, value = setting.partition("=")
+        if name not in {k for k, _ in params}:
+            sys.exit(f"browser_play: the link has no parameter {name}")
+        params = [(k, value if k == name else v) for k, v in params]
+    cookie = None
+    if os.path.exists(args.cookies):
+        with open(args.cookies, encoding="utf-8") as f:
+            cookie = f.read().strip() or None
+
+    status, location, _, _ = request(ctx, origin, "GET", link.path + "?" + urllib.parse.urlencode(params), cookie)
+    if status != 302 or not location:
+        sys.exit(f"browser_play: authorize answered {status}")
+    if not location.startswith("/login?"):
+        # A code at once (a live session), or an error sent to the callback.
+        print("\n".join(callback_result(location)))
+        return
+    status, _, _, page = request(ctx, origin, "GET", location, cookie)
+    txn = re.search(r'name="txn" value="([^"]+)"', page)
+    if status != 200 or not txn:
+        sys.exit(f"browser_play: the login page answered {status}")
+    before = latest_code(args.outbox, args.email)
+    status, _, _, _ = request(ctx, origin, "POST", "/login/email", cookie,
+                              {"txn": txn.group(1), "username": args.user})
+    code = latest_code(args.outbox, args.email)
+    if status != 200 or not code or code == before:
+        sys.exit(f"browser_play: no email code was sent ({status})")
+    status, location, set_cookie, _ = request(ctx, origin, "POST", "/login/email/verify", cookie,
+                                              {"txn": txn.group(1), "code": code})
+    if status != 302 or not location:
+        sys.exit(f"browser_play: the code was not accepted ({status})")
+    if set_cookie:
+        with open(args.cookies, "w", encoding="utf-8") as f:
+            f.write(set_cookie.split(";", 1)[0])
+    print("\n".join(callback_result(location)))
+
+
+if __name__ == "__main__":
+    main()
