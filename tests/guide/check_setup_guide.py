@@ -570,6 +570,11 @@ UNIT_CASES = [
      "--generate-secret --explicit-auth-flows ALLOW_USER_AUTH --auth-session-validity 5", None),
     ("typo'd option", "create-user-pool-client --user-pool-idd eu-west-1_AbC1 --client-name x",
      "unknown option --user-pool-idd"),
+    ("plural acronym is one word", "create-user-pool-client --user-pool-id eu-west-1_AbC1 --client-name x "
+     "--no-generate-secret --allowed-o-auth-flows-user-pool-client --allowed-o-auth-flows code "
+     "--callback-urls https://pam.example.org/cb/", None),
+    ("plural acronym split", "create-user-pool-client --user-pool-id eu-west-1_AbC1 --client-name x "
+     "--callback-ur-ls https://pam.example.org/cb/", "unknown option --callback-ur-ls"),
     ("missing required member", "create-user-pool-client --user-pool-id eu-west-1_AbC1",
      "required option --client-name is missing"),
     ("bad enum value", "create-user-pool --pool-name p --user-pool-tier GOLD", "'GOLD' is not one of"),

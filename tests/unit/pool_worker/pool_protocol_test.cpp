@@ -28,7 +28,7 @@ constexpr std::uint8_t kTagStep = 31;
 constexpr std::uint8_t kTagDocument = 41;
 constexpr std::uint8_t kTagIdToken = 34;
 constexpr std::uint8_t kTagFailure = 27;
-constexpr std::uint8_t kTagLast = 58;  // kKeptFor
+constexpr std::uint8_t kTagLast = 62;  // kOpenIdTokenEndpoint
 constexpr std::uint8_t kKindRequest = 1, kKindReply = 2, kKindNested = 3;
 
 // A raw record: version, kind, then (tag, 4-byte length, value) fields, built by hand so that the test can
@@ -437,7 +437,7 @@ TEST(PoolProtocol, UnknownTagsAndOperationsAreRefused) {
               "unsupported protocol version");
     EXPECT_EQ(refusal([] { (void)Record::decode(Raw(9).bytes); }), "unknown record kind");
 
-    for (const std::uint32_t op : {0u, 9u, 0x100u, 0xffffffffu}) {
+    for (const std::uint32_t op : {0u, 10u, 0x100u, 0xffffffffu}) {
         std::string bytes(encode_request(full_request(Op::FetchJwks)).view());
         bytes.replace(2, 9, Raw(kKindRequest).u32(kTagOp, op).bytes.substr(2));
         EXPECT_EQ(refusal([&] { (void)decode_request(bytes); }), "unknown operation") << op;
