@@ -454,6 +454,12 @@ def main():
     run = Run(args)
 
     def body():
+        try:
+            cases()
+        except terminal.TerminalError as e:  # what the terminal showed instead: a failure, not a crash
+            raise e2e.Failure(str(e)) from None
+
+    def cases():
         run.start()
         spent = case_sign_in(run)
         case_code_of_another_login(run)
