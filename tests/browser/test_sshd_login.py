@@ -53,6 +53,7 @@ LINK_TEXT = "Open this link on your phone or computer and sign in."
 CODE_PROMPT = "Code from the browser: "
 NOT_VALID = "That code is not valid for this sign-in."
 EXPIRED = "The sign-in link has expired."
+TIMED_OUT = "Sign-in timed out."
 REFUSED = "Permission denied"
 
 
@@ -431,12 +432,19 @@ def case_expired(run):
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)["state"][0]
     label = json.loads(b64url_decode(state[22:]))
     code = run.sign_in(link)["code"]
-    # Wait (bounded) until the link's end has passed by this clock, then type the code.
-    e2e.wait_for(lambda: time.time() > label["exp"] + 1, "the link's expiry", limit=SHORT_LOGIN_TIMEOUT_S + 30)
+    # Wait (bounded) until the link's end (whole seconds) has passed by this clock, then type the code.
+    e2e.wait_for(lambda: time.time() >= label["exp"] + 0.05, "the link's expiry", limit=SHORT_LOGIN_TIMEOUT_S + 30)
     term.send(code)
-    run.expect_refused(term, "expired link", EXPIRED)
-    check(re.search(r"outcome=auth_err reason=\"browser sign-in link expired", run.helper_log()) is not None,
-          "the helper does not log the expired link")
+    run.expect_refused(term, "expired link", None)
+    # The link's end is the login's (login_timeout): typed within its last second the helper finds the link
+    # expired; typed later it has stopped waiting for the answer at the login's end ("Sign-in timed out.").
+    # Either way the late code is never redeemed.
+    screen = term.screen()
+    told = [text for text in (EXPIRED, TIMED_OUT) if text in screen]
+    check(len(told) == 1, f"the person is told neither '{EXPIRED}' nor '{TIMED_OUT}':\n{screen}")
+    reason = "browser sign-in link expired" if told[0] == EXPIRED else "no answer before the login timeout"
+    check(re.search(r"outcome=auth_err reason=\"" + re.escape(reason), run.helper_log()) is not None,
+          f"the helper does not log '{reason}'")
     run.shoot_terminal(term, "terminal-expired", "ssh alice@server: the code came after the link expired")
 
 
