@@ -25,18 +25,22 @@ bool printable_utf8(std::string_view s, std::size_t max) {
             ++i;
             continue;
         }
+        // The sequence's continuation bytes, and the least code point that needs that many.
         std::size_t extra = 0;
-        char32_t cp = 0;
         char32_t least = 0;
         if (lead >= 0xc2 && lead <= 0xdf) {
-            extra = 1, cp = lead & 0x1fu, least = 0x80;
+            extra = 1;
+            least = 0x80;
         } else if (lead >= 0xe0 && lead <= 0xef) {
-            extra = 2, cp = lead & 0x0fu, least = 0x800;
+            extra = 2;
+            least = 0x800;
         } else if (lead >= 0xf0 && lead <= 0xf4) {
-            extra = 3, cp = lead & 0x07u, least = 0x10000;
+            extra = 3;
+            least = 0x10000;
         } else {
             return false;
         }
+        char32_t cp = lead & (0x3fu >> extra);
         if (s.size() - i <= extra) return false;
         for (std::size_t k = 1; k <= extra; ++k) {
             const auto b = static_cast<unsigned char>(s[i + k]);

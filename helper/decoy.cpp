@@ -58,8 +58,8 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
             case Method::Passkey:
                 offers = any_id;
                 break;
-            case Method::Browser:  // offered to everyone alike: the link depends on no identity
-                offers = true;
+            case Method::Browser:  // as the login: not offered yet (issue #13, `browserflow`)
+                offers = false;
                 break;
         }
         if (offers) w.offered.push_back(m);

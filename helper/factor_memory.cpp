@@ -72,8 +72,8 @@ std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const st
             case Method::Passkey:
                 shown = contains(remembered, m) && !mapped.empty();
                 break;
-            case Method::Browser:  // asks nothing of the pool before the link is opened
-                shown = true;
+            case Method::Browser:  // not offered by the login yet (issue #13, `browserflow`): never shown
+                shown = false;
                 break;
         }
         if (shown) out.push_back(m);

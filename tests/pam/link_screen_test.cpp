@@ -13,6 +13,7 @@
 
 #include <cstring>
 #include <future>
+#include <optional>
 #include <string>
 
 #include "channel.hpp"
