@@ -239,6 +239,22 @@ class Page:
     def url(self) -> str:
         return self.evaluate("location.href")
 
+    def screenshot(self, path: str, width: int = 900):
+        """A PNG of the whole page at `width` CSS pixels (its height: the document's at that width), written to
+        `path`."""
+        def metrics(height):
+            self.call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                                                             "deviceScaleFactor": 1, "mobile": False})
+        metrics(100)  # a short viewport, so that scrollHeight is the content's height
+        try:
+            height = int(self.evaluate("Math.ceil(document.documentElement.scrollHeight)") or 600)
+            metrics(max(100, min(height, 4000)))
+            data = self.call("Page.captureScreenshot", {"format": "png"})["data"]
+        finally:
+            self.call("Emulation.clearDeviceMetricsOverride")
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
     def add_virtual_authenticator(self) -> str:
         """A CTAP2 platform authenticator with resident keys and user verification that always consents."""
         self.call("WebAuthn.enable", {"enableUI": False})
