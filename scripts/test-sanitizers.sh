@@ -41,7 +41,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 # Left out, each for a reason the test itself would have to address:
 # - valgrind.*: valgrind cannot run programs built with ASan (both replace the allocator and track the same
 #   memory); they run in the normal build.
-# - e2e.*: the real sshd, sudo and login load the instrumented module, but sshd clears its child's
+# - e2e.* and browser.sshd_login: the real sshd, sudo and login load the instrumented module, but sshd clears its child's
 #   environment and sudo is setuid, so the ASan runtime cannot be preloaded into them from outside (it
 #   would have to go into the namespace's /etc/ld.so.preload, as the virtual key does).
 # - the scans of the live helper's memory for secrets (KeptSecrets.NoCodeSessionOrTokenOutlivesItsLogin,
@@ -53,7 +53,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 #   LeakSanitizer then finds in the virtual key is theirs, and no code of the project's runs there.
 cd "$build"
 status=0
-ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^virtual_fido[.]fido2_tools$|^KeptSecrets[.]NoCodeSessionOrTokenOutlivesItsLogin$|^PoolPasskeysWithUv[.]NoPinSessionOrTokenOutlivesAPasskeySignIn$|^Recovery[.]AUsedCodeIsGoneFromTheHelpersMemory$|^WipingFree[.]' \
+ctest --output-on-failure -j"$(nproc)" --timeout 900 -E '^(valgrind|e2e)[.]|^browser[.]sshd_login$|^virtual_fido[.]fido2_tools$|^KeptSecrets[.]NoCodeSessionOrTokenOutlivesItsLogin$|^PoolPasskeysWithUv[.]NoPinSessionOrTokenOutlivesAPasskeySignIn$|^Recovery[.]AUsedCodeIsGoneFromTheHelpersMemory$|^WipingFree[.]' \
   --output-log "$build/ctest.log" "$@" || status=$?
 "$top/scripts/check-no-skips.sh" "$build/ctest.log" || status=1
 if [ -n "$(ls -A "$reports")" ]; then

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <sstream>
@@ -75,7 +76,14 @@ class BrowserLogin : public StandInTest {
                                     quoted((standin_->dir() / "outbox.jsonl").string()) + " --user " +
                                     quoted(pool_user) + " --email " + quoted(email) + " --cookies " +
                                     quoted((dir_ / "browser-cookies").string()) + " " + options;
+        // The browser is a real program: not under the test's pam_wrapper preload (nor, in the sanitizer
+        // build, the ASan runtime, whose leak check would fail Python's exit). The test process keeps what it
+        // loaded.
+        const char* preload = std::getenv("LD_PRELOAD");
+        const std::string kept = preload != nullptr ? preload : "";
+        ::unsetenv("LD_PRELOAD");
         FILE* out = ::popen(command.c_str(), "r");
+        if (preload != nullptr) ::setenv("LD_PRELOAD", kept.c_str(), 1);
         if (out == nullptr) return "popen failed";
         std::string text;
         char buf[512];
