@@ -16,16 +16,6 @@ std::string printable(std::string_view text) {
     return text::controls_replaced(text, max_message_length);
 }
 
-// A member that is missing or not a string counts as absent: the error is already being reported, and its
-// name or message are best effort.
-std::string_view lenient_string(json_object* object, const char* key) {
-    try {
-        return json::string_member(object, key).value_or("");
-    } catch (const json::Error&) {
-        return {};
-    }
-}
-
 }  // namespace
 
 std::string error_name(std::string_view raw) {
@@ -59,10 +49,10 @@ std::optional<ServiceError> classify_response(long http_status, std::string_view
     std::string name = error_name(error_type_header);
     std::string message;
     if (doc) {
-        if (name.empty()) name = error_name(lenient_string(doc.get(), "code"));
-        if (name.empty()) name = error_name(lenient_string(doc.get(), "__type"));
-        message = lenient_string(doc.get(), "message");
-        if (message.empty()) message = lenient_string(doc.get(), "Message");
+        if (name.empty()) name = error_name(json::lenient_string_member(doc.get(), "code"));
+        if (name.empty()) name = error_name(json::lenient_string_member(doc.get(), "__type"));
+        message = json::lenient_string_member(doc.get(), "message");
+        if (message.empty()) message = json::lenient_string_member(doc.get(), "Message");
     }
     message = printable(message);
 

@@ -20,15 +20,6 @@ bool digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-// A member that is missing or not a string counts as absent: the refusal is already known.
-std::string_view lenient_string(json_object* object, const char* key) {
-    try {
-        return json::string_member(object, key).value_or("");
-    } catch (const json::Error&) {
-        return {};
-    }
-}
-
 }  // namespace
 
 std::string token_endpoint_url(std::string_view domain) {
@@ -74,9 +65,9 @@ pp::Secret parse_token_response(long http_status, std::string_view body) {
         throw ServiceError(Failure::Rejected, "TooManyRequestsException", "token endpoint", http_status);
     if (http_status >= 400 && http_status < 500 && doc) {
         // RFC 6749 §5.2; Amplify reads error_message where error_description is absent (spec §6.4).
-        const std::string name = error_name(lenient_string(doc.get(), "error"));
-        std::string_view description = lenient_string(doc.get(), "error_description");
-        if (description.empty()) description = lenient_string(doc.get(), "error_message");
+        const std::string name = error_name(json::lenient_string_member(doc.get(), "error"));
+        std::string_view description = json::lenient_string_member(doc.get(), "error_description");
+        if (description.empty()) description = json::lenient_string_member(doc.get(), "error_message");
         if (!name.empty())
             throw ServiceError(Failure::Rejected, name,
                                text::controls_replaced(description, max_description_length), http_status);

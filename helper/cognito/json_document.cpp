@@ -127,6 +127,14 @@ Document parse_object(std::string_view text) {
     return doc;
 }
 
+std::string_view lenient_string_member(json_object* object, const char* key) {
+    try {
+        return string_member(object, key).value_or("");
+    } catch (const Error&) {
+        return {};
+    }
+}
+
 std::optional<std::string_view> string_member(json_object* object, const char* key) {
     json_object* value = typed_member(object, key, json_type_string, "a string");
     if (value == nullptr) return std::nullopt;

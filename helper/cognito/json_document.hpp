@@ -30,6 +30,8 @@ Document parse_object(std::string_view text);
 
 // Members that are absent or JSON null read as nullopt / nullptr; a member of another type throws Error.
 std::optional<std::string_view> string_member(json_object* object, const char* key);
+// For an error answer's best-effort fields: a member that is absent, null or not a string reads as empty.
+std::string_view lenient_string_member(json_object* object, const char* key);
 json_object* object_member(json_object* object, const char* key);
 json_object* array_member(json_object* object, const char* key);
 

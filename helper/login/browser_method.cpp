@@ -64,8 +64,8 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
             const auto left = std::chrono::duration_cast<std::chrono::seconds>(conn_.time_left()).count();
             std::string url;
             try {
-                txn =
-                    browser::Transaction::start(host, facts_.user, now_unix(), std::max<std::int64_t>(left, 1));
+                txn = browser::Transaction::start(host, facts_.user, now_unix(),
+                                                  std::max<std::int64_t>(left, 1));
                 url = txn->authorize_url(b.domain, b.client_id, b.redirect_uri, b.scopes);
             } catch (const std::invalid_argument& e) {
                 return Verdict{Outcome::ServiceErr, kMisconfigured,
