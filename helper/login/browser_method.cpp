@@ -83,14 +83,16 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
             return Verdict{Outcome::AuthErr, kBrowserLinkExpired,
                            "browser sign-in link expired" + refused_before(refusals)};
         tally_.proof_tried();
-        const auto code = browser::normalise_code(typed.view());
+        // The code, held as a Secret from here on (wiped when this try ends).
+        std::optional<Secret> code;
+        if (auto normalised = browser::normalise_code(typed.view())) code.emplace(std::move(*normalised));
         if (!code) {
             refusals.emplace_back("not a code");
         } else {
             Secret id_token;
             try {
                 id_token = ctx_.runtime->client->redeem_authorization_code(
-                    txn->token_request_body(*code, b.redirect_uri, b.client_id), conn_.deadline());
+                    txn->token_request_body(code->view(), b.redirect_uri, b.client_id), conn_.deadline());
             } catch (const ServiceError& e) {
                 if (e.failure() == cognito::Failure::Rejected && e.name() == cognito::kInvalidGrant) {
                     refusals.emplace_back("the user pool refused the code (invalid_grant)");
