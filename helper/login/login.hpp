@@ -34,6 +34,9 @@ std::string sha256_bytes(std::string_view data);
 // What a failure of the user pool means for the person and the PAM code.
 Verdict service_failure(const cognito::ServiceError& e);
 
+// The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
+inline constexpr const char* kTestLoginTty = "test-login";
+
 // What the login knows of its request, and what its audit line names.
 struct LoginFacts {
     std::string user, service, rhost, tty;
