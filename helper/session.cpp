@@ -65,7 +65,6 @@ Verdict Session::serve(const wire::Message& first) {
             return Verdict{Outcome::AuthinfoUnavail, kSignInFailed, "protocol: malformed " + e.detail()};
         }
     } else if (first.type() == wire::Type::Manage) {
-        managing_ = true;
         rec_.method = "manage";
         rec_.service = kManageService;
         try {
@@ -171,8 +170,9 @@ Verdict Session::login(const protocol::Begin& begin) {
 
 void Session::complete_record(const Verdict& ending) {
     if (login_) {
-        // A management request names its own user and service; its sign-in only the method.
-        if (!managing_) {
+        // A management request names its own user and service; its sign-in only the method. (A login is
+        // counted; the sign-in of a management request is not.)
+        if (counted_) {
             const LoginFacts& facts = login_->facts();
             rec_.user = facts.user;
             rec_.service = facts.service;

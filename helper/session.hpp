@@ -26,9 +26,6 @@
 
 namespace pp::helper {
 
-// The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
-inline constexpr const char* kTestLoginTty = "test-login";
-
 class Session {
   public:
     explicit Session(const LoginContext& ctx);
@@ -62,7 +59,6 @@ class Session {
     // The login this connection serves, or the sign-in of its management request; kept to the end, where its
     // limits are settled and its facts go into the audit line, however it ended.
     std::optional<Login> login_;
-    bool managing_ = false;
     bool counted_ = false;        // a login (not a management request): its outcome counts in the status
     std::string summary_source_;  // who a summarised refusal is counted against
     AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end

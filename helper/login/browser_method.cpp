@@ -13,6 +13,7 @@
 #include "audit.hpp"
 #include "browser/transaction.hpp"
 #include "login/binding.hpp"
+#include "login/method.hpp"
 #include "login_steps.hpp"
 #include "service_error.hpp"
 #include "session.hpp"
@@ -133,6 +134,28 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
             return too_many_wrong_codes("browser sign-in refused " + std::to_string(attempt) + " times" +
                                         refused_before(refusals));
     }
+}
+
+// "Sign in with your browser": both modes are the one walk above, with or without an identity to bind.
+class BrowserMethod final : public LoginMethod {
+  public:
+    std::optional<Proof> prove(Login& login, MethodStart start) const override {
+        // An identity may be missing here too (the pool unreachable beside a local key): refused as the
+        // unknown walk's is.
+        return login.browser_login(start.ident, "identity unknown to the user pool");
+    }
+
+    // The link is a real one; without an identity every code typed back is refused.
+    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+        const Proof walked = login.browser_login(std::nullopt, walk.reason);
+        if (const Verdict* end = ending_of(walked)) return Proof(*end);
+        return Proof(Verdict{Outcome::AuthErr, kSignInFailed, walk.reason});
+    }
+};
+
+const LoginMethod& browser_method() {
+    static const BrowserMethod method;
+    return method;
 }
 
 }  // namespace pp::helper

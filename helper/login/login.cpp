@@ -13,6 +13,7 @@
 #include "factor_memory.hpp"
 #include "key_verification.hpp"
 #include "login/key_status.hpp"
+#include "login/method.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -391,14 +392,13 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         // A code the pool sent unasked is still counted, and refused past a limit.
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
-                        if (m == Method::Passkey) {
-                            const auto announced = step.available;
-                            const auto pool_user = announced_user(step.parameters);
-                            Proof proof = pool_passkey_login(*ident, std::move(step), username);
-                            if (!ending_of(proof)) remember_factors(*ident, announced, pool_user);
-                            return proof;
-                        }
-                        return otp_code_loop(*ident, std::move(step), username, m);
+                        const auto announced = step.available;
+                        const auto pool_user = announced_user(step.parameters);
+                        Proof proof =
+                            answered(login_method(m).prove(*this, {ident, std::move(step), username}));
+                        if (m == Method::Passkey && !ending_of(proof))
+                            remember_factors(*ident, announced, pool_user);
+                        return proof;
                     }
                 return Verdict{
                     Outcome::AuthErr, kSignInFailed,
@@ -420,8 +420,12 @@ Proof Login::prove(const std::vector<Method>& methods) {
     if (auto* end = std::get_if<Verdict>(&picked)) return *end;
     if (auto* proof = std::get_if<Verified>(&picked)) return std::move(*proof);  // a local key
     const Method chosen = std::get<Method>(picked);
-    if (is_browser(chosen))
-        return browser_login(pool_unknown ? std::nullopt : ident, "identity unknown to the user pool");
+    if (is_browser(chosen)) {
+        if (!pool_unknown) return answered(login_method(chosen).prove(*this, {ident, {}, {}}));
+        LatencyWalk walk;
+        return answered(
+            login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
+    }
     auto& client = *ctx_.runtime->client;
     // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
     // first.
@@ -456,13 +460,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
     if (step.challenge != method_challenge(chosen))
         return Verdict{Outcome::AuthErr, kSignInFailed,
                        "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
-    if (chosen == Method::Passkey) {
-        const auto pool_user = announced_user(step.parameters);
-        Proof proof = pool_passkey_login(*ident, std::move(step), username);
-        if (!ending_of(proof)) remember_factors(*ident, announced, pool_user);
-        return proof;
-    }
-    return otp_code_loop(*ident, std::move(step), username, chosen);
+    const auto pool_user = announced_user(step.parameters);
+    Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
+    if (chosen == Method::Passkey && !ending_of(proof)) remember_factors(*ident, announced, pool_user);
+    return proof;
 }
 
 }  // namespace pp::helper

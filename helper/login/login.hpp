@@ -34,6 +34,9 @@ std::string sha256_bytes(std::string_view data);
 // What a failure of the user pool means for the person and the PAM code.
 Verdict service_failure(const cognito::ServiceError& e);
 
+// The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
+inline constexpr const char* kTestLoginTty = "test-login";
+
 // What the login knows of its request, and what its audit line names.
 struct LoginFacts {
     std::string user, service, rhost, tty;
@@ -101,10 +104,26 @@ class Login {
     Choice choose_method(std::vector<Method>& offered, std::string& prefix);
     std::string destination_for(Method m) const;
 
-    // the methods (otp_method.cpp, security_key_method.cpp, pool_passkey_method.cpp, binding.cpp)
-    // nullopt: no connected key holds any of the user's credentials.
+    // The methods (method.hpp): one class each, in one file each, working on this login's state.
+    friend class CodeMethod;         // otp_method.cpp
+    friend class SecurityKeyMethod;  // security_key_method.cpp
+    friend class PoolPasskeyMethod;  // pool_passkey_method.cpp
+    friend class BrowserMethod;      // browser_method.cpp
+
+    // The methods' real proofs and what they share (otp_method.cpp, security_key_method.cpp,
+    // pool_passkey_method.cpp, binding.cpp). nullopt: no connected key holds any of the user's credentials.
     std::optional<Proof> key_login();
     Proof otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
+    // The one code loop, for a real code and the unknown walk alike: asks for a code naming `where` until
+    // `judge` ends it (a Proof) or max_tries codes were refused (nullopt from judge). walk_reason: the
+    // unknown walk's audit reason ("" for a real code).
+    using CodeJudge = std::function<std::optional<Proof>(Secret code, int attempt, bool wrong)>;
+    Proof code_loop(const std::string& where, const CodeJudge& judge, const std::string& walk_reason = {});
+    // The one key ask (a local key or a passkey of the user pool): counted as a proof tried.
+    Assertion ask_key(const AssertionRequest& request);
+    // A key asked for a credential made up here, which no key holds (the unknown walk): a connected key
+    // answers as it does for a real user whose key is absent.
+    wire::DeviceStatus ask_made_up_key(const std::string& rp_id);
     Proof pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     Proof verify_and_bind(const Secret& id_token, const Identifier& ident, Method method);
     // login/browser_method.cpp: "Sign in with your browser"; without an identity to bind, the unknown walk

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "audit.hpp"
+#include "login/method.hpp"
 #include "login_steps.hpp"
 #include "session.hpp"
 
@@ -38,7 +39,8 @@ Login::Choice Login::choose_method(std::vector<Method>& offered, std::string& pr
 
 Login::Choice Login::choose_method(std::vector<Method>& offered, std::string& prefix) {
     return choose_method(
-        offered, prefix, [this](Method m) { return destination_for(m); }, [this] { return key_login(); });
+        offered, prefix, [this](Method m) { return destination_for(m); },
+        [this] { return login_method(Method::SecurityKey).prove(*this, {}); });
 }
 
 std::string Login::destination_for(Method m) const {

@@ -4,6 +4,7 @@
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
+#include "login/method.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "session.hpp"
@@ -53,38 +54,81 @@ Proof Login::otp_code_loop(const Identifier& ident, cognito::Step step, std::str
         dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
     trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
 
+    return code_loop(where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
+        if (!valid_code(code.view())) return std::nullopt;
+        std::vector<std::pair<std::string, Secret>> answer;
+        answer.emplace_back(code_key, std::move(code));
+        try {
+            const Secret session = step.session;
+            const auto next = timed(PoolStep::Answer, [&] {
+                return client.respond(step.challenge, session, username, answer, conn_.deadline(),
+                                      user_context_for(facts_.rhost));
+            });
+            if (!next.id_token)
+                return Proof(Verdict{
+                    Outcome::AuthErr, kSignInFailed,
+                    "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"});
+            if (next.access_token && want_access_token_) access_token_ = *next.access_token;
+            return verify_and_bind(*next.id_token, ident, method);
+        } catch (const ServiceError& e) {
+            if (pool_ended_after_wrong_codes(e, wrong))
+                return Proof(too_many_wrong_codes(
+                    "wrong code " + std::to_string(attempt - 1) +
+                    " times; the user pool then ended the session: " + loggable(e.message(), 120)));
+            if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
+        }
+        return std::nullopt;
+    });
+}
+
+Proof Login::code_loop(const std::string& where, const CodeJudge& judge, const std::string& walk_reason) {
+    const std::string also = walk_reason.empty() ? std::string() : " (" + walk_reason + ")";
     bool wrong = false;
     for (int attempt = 1;; ++attempt) {
         Secret code = conn_.ask(code_prompt(where, wrong), false);
-        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given"};
+        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given" + also};
         tally_.proof_tried();
-        if (valid_code(code.view())) {
-            std::vector<std::pair<std::string, Secret>> answer;
-            answer.emplace_back(code_key, std::move(code));
-            try {
-                const Secret session = step.session;
-                const auto next = timed(PoolStep::Answer, [&] {
-                    return client.respond(step.challenge, session, username, answer, conn_.deadline(),
-                                          user_context_for(facts_.rhost));
-                });
-                if (!next.id_token)
-                    return Verdict{
-                        Outcome::AuthErr, kSignInFailed,
-                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-                if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-                return verify_and_bind(*next.id_token, ident, method);
-            } catch (const ServiceError& e) {
-                if (pool_ended_after_wrong_codes(e, wrong))
-                    return too_many_wrong_codes(
-                        "wrong code " + std::to_string(attempt - 1) +
-                        " times; the user pool then ended the session: " + loggable(e.message(), 120));
-                if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
-            }
-        }
+        if (auto proof = judge(std::move(code), attempt, wrong)) return std::move(*proof);
         if (attempt >= cfg().max_tries)
-            return too_many_wrong_codes("wrong code " + std::to_string(attempt) + " times");
+            return too_many_wrong_codes(
+                walk_reason.empty() ? "wrong code " + std::to_string(attempt) + " times" : walk_reason);
         wrong = true;
     }
+}
+
+// A code by email or text message.
+class CodeMethod final : public LoginMethod {
+  public:
+    explicit CodeMethod(Method m) : method_(m) {}
+
+    std::optional<Proof> prove(Login& login, MethodStart start) const override {
+        return login.otp_code_loop(start.ident.value(), std::move(start.step), std::move(start.username),
+                                   method_);
+    }
+
+    // The prompts of a real code, every code refused. A real login sends each code that could be one to the
+    // pool and waits; the walk waits as long for sshd's control characters too: they stand for what a person
+    // typed at a name that is no account.
+    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+        return login.code_loop(
+            walk.code_destination,
+            [&](Secret code, int, bool) -> std::optional<Proof> {
+                const auto answered_at = std::chrono::steady_clock::now();
+                if (valid_code(code.view()) || has_control_characters(code.view()))
+                    walk.pool.pause(PoolStep::Answer, answered_at);
+                return std::nullopt;
+            },
+            walk.reason);
+    }
+
+  private:
+    Method method_;
+};
+
+const LoginMethod& code_method(Method m) {
+    static const CodeMethod email(Method::EmailOtp);
+    static const CodeMethod sms(Method::SmsOtp);
+    return m == Method::SmsOtp ? sms : email;
 }
 
 }  // namespace pp::helper

@@ -3,6 +3,7 @@
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
+#include "login/method.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "session.hpp"
@@ -40,8 +41,7 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     const bool uv = options.user_verification == "required";
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
-    tally_.proof_tried();
-    const Assertion reply = conn_.get_assertion(
+    const Assertion reply = ask_key(
         {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
     if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);
 
@@ -76,6 +76,27 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
     if (next.access_token && want_access_token_) access_token_ = *next.access_token;
     return verify_and_bind(*next.id_token, ident, Method::Passkey);
+}
+
+// A passkey of the user pool.
+class PoolPasskeyMethod final : public LoginMethod {
+  public:
+    std::optional<Proof> prove(Login& login, MethodStart start) const override {
+        return login.pool_passkey_login(start.ident.value(), std::move(start.step),
+                                        std::move(start.username));
+    }
+
+    // The key asked for a credential no key holds; whatever it answers ends the walk as a real key's answer
+    // would.
+    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+        return Proof(
+            unknown_ending(key_status_finish(login.ask_made_up_key(login.cfg().passkey.rp_id)), walk.reason));
+    }
+};
+
+const LoginMethod& pool_passkey_method() {
+    static const PoolPasskeyMethod method;
+    return method;
 }
 
 }  // namespace pp::helper

@@ -4,6 +4,7 @@
 
 #include "audit.hpp"
 #include "login/key_status.hpp"
+#include "login/method.hpp"
 #include "login/security_key.hpp"
 #include "login_steps.hpp"
 #include "person_texts.hpp"
@@ -64,8 +65,7 @@ std::optional<Proof> Login::key_login() {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        tally_.proof_tried();
-        const Assertion reply = conn_.get_assertion(req);
+        const Assertion reply = ask_key(req);
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
@@ -74,6 +74,39 @@ std::optional<Proof> Login::key_login() {
                                        input, group);
     }
     return std::nullopt;
+}
+
+Assertion Login::ask_key(const AssertionRequest& request) {
+    tally_.proof_tried();
+    return conn_.get_assertion(request);
+}
+
+// Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
+wire::DeviceStatus Login::ask_made_up_key(const std::string& rp_id) {
+    const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
+                               kTouchKey, {random_bytes(64)}};
+    const auto status = ask_key(req).status;
+    return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
+}
+
+// A local security key.
+class SecurityKeyMethod final : public LoginMethod {
+  public:
+    std::optional<Proof> prove(Login& login, MethodStart) const override { return login.key_login(); }
+
+    // No key holds a credential made up here: nullopt, as a real user's absent key (the walk ends it as a
+    // real one ends when no method is left, unknown_user.cpp); a key's other answers end the walk as they end
+    // a real one.
+    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+        const auto status = login.ask_made_up_key(login.cfg().security_key.rp_id);
+        if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
+        return Proof(unknown_ending(key_status_finish(status), walk.reason));
+    }
+};
+
+const LoginMethod& security_key_method() {
+    static const SecurityKeyMethod method;
+    return method;
 }
 
 namespace login {

@@ -1,6 +1,7 @@
 // The walk of a login that cannot succeed (a name that is no account, an account without identity or key, an
 // identity the user pool does not know): the prompts, waits and ending of the real user whose shape it takes
-// (shape_decoy, decoy.hpp), through the real menu loop (menu.cpp). Nothing is sent to anyone.
+// (shape_decoy, decoy.hpp), through the real menu loop (menu.cpp) and the chosen method's unknown mode
+// (method.hpp). Nothing is sent to anyone.
 #include <syslog.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "credential_store.hpp"
 #include "decoy.hpp"
+#include "login/method.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -48,9 +50,12 @@ std::string decoy_key(const std::string& limits_state_file) {
     return key;
 }
 
-// The decoy ends as a real user failing the same way would; only the audit line's reason differs.
-Verdict ending(const Verdict& f, const std::string& reason) {
-    return {f.outcome(), f.person_text(), reason, f.summarised()};
+// What the chosen method's unknown mode walked to. It proves no one; were it ever to (or to ask nothing), the
+// walk ends as a key error would end it, failing.
+Verdict walked_to(const std::optional<Proof>& walked, const std::string& reason) {
+    if (walked)
+        if (const Verdict* end = ending_of(*walked)) return *end;
+    return unknown_ending(key_status_finish(wire::DeviceStatus::Error), reason);
 }
 
 }  // namespace
@@ -118,22 +123,15 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         if (auto end = take_send(send_key)) return *end;
     if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
 
-    // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
-    auto ask_key = [&](const std::string& rp_id) {
-        const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
-                                   kTouchKey, {random_bytes(64)}};
-        tally_.proof_tried();
-        const auto status = conn_.get_assertion(req).status;
-        return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
-    };
-
-    // The real menu loop (menu.cpp) with the decoy's key: no key answers for this name, so the menu goes on
-    // without it while a method is left; a key's other answers, and no key with nothing left, end the walk as
-    // they end a real one, with the decoy's reason.
+    // The real menu loop (menu.cpp) with the key's unknown mode: no key answers for this name, so the menu
+    // goes on without it while a method is left; a key's other answers, and no key with nothing left, end the
+    // walk as they end a real one, with the decoy's reason.
+    const UnknownWalk unknown{reason, {}, pool};
     const auto try_key = [&]() -> std::optional<Proof> {
-        const auto status = ask_key(cfg().security_key.rp_id);
-        if (status == wire::DeviceStatus::NoDevice && offered.size() > 1) return std::nullopt;
-        return Proof(ending(key_status_finish(status), reason));
+        auto proof = login_method(Method::SecurityKey).walk_unknown(*this, unknown);
+        if (!proof && offered.size() <= 1)
+            return Proof(unknown_ending(key_status_finish(wire::DeviceStatus::NoDevice), reason));
+        return proof;
     };
     std::string prefix;
     const Choice choice = choose_method(offered, prefix, menu_dest, try_key);
@@ -141,14 +139,10 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // No key holds a credential made up here, so no Verified comes back; were one ever to, the walk ends as a
     // key error would end it, failing.
     if (!std::holds_alternative<Method>(choice))
-        return ending(key_status_finish(wire::DeviceStatus::Error), reason);
+        return unknown_ending(key_status_finish(wire::DeviceStatus::Error), reason);
     const Method chosen = std::get<Method>(choice);
-    // The browser's link is a real one; without an identity every code typed back is refused.
-    if (is_browser(chosen)) {
-        const Proof walked = browser_login(std::nullopt, reason);
-        if (const Verdict* end = ending_of(walked)) return *end;
-        return Verdict{Outcome::AuthErr, kSignInFailed, reason};
-    }
+    // The browser's walk has its own waits and no send (browser_method.cpp).
+    if (is_browser(chosen)) return walked_to(login_method(chosen).walk_unknown(*this, unknown), reason);
     if (!walk.direct) {
         // One method left and no menu shown: the real walk offers the code first.
         if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
@@ -160,21 +154,11 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         }
         pool.pause(after_choice, chosen_at);
     }
-    if (chosen == Method::Passkey) return ending(key_status_finish(ask_key(cfg().passkey.rp_id)), reason);
+    // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's
+    // ask.
     const auto dest = walk.code_dest.find(chosen);
     const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
-    for (int attempt = 1; attempt <= cfg().max_tries; ++attempt) {
-        Secret code = conn_.ask(code_prompt(where, attempt > 1), false);
-        const auto answered_at = std::chrono::steady_clock::now();
-        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given (" + reason + ")"};
-        tally_.proof_tried();
-        // A real login sends each code that could be one to the pool and waits. The decoy waits as long
-        // for sshd's control characters too: they stand for what a person typed at a name that is no
-        // account.
-        if (valid_code(code.view()) || has_control_characters(code.view()))
-            pool.pause(PoolStep::Answer, answered_at);
-    }
-    return too_many_wrong_codes(reason);
+    return walked_to(login_method(chosen).walk_unknown(*this, {reason, where, pool}), reason);
 }
 
 }  // namespace pp::helper

@@ -16,6 +16,7 @@
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
 #include "login/key_status.hpp"
+#include "login_steps.hpp"
 #include "person_texts.hpp"
 #include "software_authenticator.hpp"
 
@@ -856,6 +857,154 @@ TEST(LoginFlow, AnUnknownUserMeetsTheSendLimitAsARealUser) {
     EXPECT_EQ(nobody_end.text, bin_end.text);
     EXPECT_EQ(nobody_end.text, send_limit_text(900));
     EXPECT_EQ(unmasked(second.questions()), unmasked(bin.questions()));
+}
+
+// --- Each method's unknown mode (login/method.hpp) ------------------------------------------------------
+// A name that is no account walks the chosen method's unknown mode: beside a real user of its shape failing
+// the same way, the same screens (questions with their echo, key requests, links), the same ending; only
+// the audit reason differs, and nothing about the name goes to the pool.
+
+// What the person was shown, kind by kind: a question's text (masks unmasked) and echo, a key request's
+// relying party, text and number of credentials, a link's presence (its text names the user).
+std::vector<std::string> screens(const FakeConnection& person) {
+    std::vector<std::string> out;
+    for (const auto& s : person.shown()) switch (s.kind) {
+            case Shown::Kind::Question:
+                out.push_back("ask " + unmasked({s.text}).front() + (s.echo ? " (echoed)" : ""));
+                break;
+            case Shown::Kind::Assertion:
+                out.push_back("key " + s.assertion.rp_id + " " + s.assertion.text + " " +
+                              std::to_string(s.assertion.cred_ids.size()) + " credential(s), uv " +
+                              (s.assertion.user_verification ? "yes" : "no"));
+                break;
+            case Shown::Kind::Link:
+                out.push_back("link");
+                break;
+            default:
+                out.push_back("other");
+        }
+    return out;
+}
+
+// Codes: a wrong code, then Enter alone at the next prompt.
+TEST(UnknownMode, CodesCancelledAfterAWrongCode) {
+    const std::string only_bin = "bin bin@example.org\n";
+    FlowHarness real(kEmailOnly, only_bin);
+    real.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    real.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection bin;
+    bin.answer("").answer("111111").answer("");
+    const Ending bin_end = real.login(bin, {"bin"});
+
+    FlowHarness fake(kEmailOnly, only_bin);
+    FakeConnection nobody;
+    nobody.answer("").answer("111111").answer("");
+    const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+    EXPECT_EQ(bin_end.outcome, Outcome::Abort) << bin_end.audit;
+    EXPECT_EQ(bin_end.reason, "no code given");
+    EXPECT_EQ(nobody_end.outcome, bin_end.outcome);
+    EXPECT_EQ(nobody_end.text, bin_end.text);
+    EXPECT_EQ(nobody_end.text, kCancelled);
+    EXPECT_EQ(nobody_end.method, bin_end.method);
+    EXPECT_EQ(nobody_end.reason, "no code given (not a local account)");
+    EXPECT_EQ(screens(nobody), screens(bin));
+    EXPECT_EQ(screens(bin).size(), 3u);
+    EXPECT_TRUE(fake.pool().calls().empty());
+}
+
+// A local key: bin's key (the only user with one) and the walk's made-up credential, each key answer.
+TEST(UnknownMode, ALocalKeyAnswersAsForARealUser) {
+    for (const auto status : {wire::DeviceStatus::NoDevice, wire::DeviceStatus::Denied,
+                              wire::DeviceStatus::Timeout, wire::DeviceStatus::PinInvalid}) {
+        FlowHarness real(kKeysOnly, "");
+        const LocalKey key(real, 0);
+        FakeConnection bin;
+        bin.key_status(status);
+        const Ending bin_end = real.login(bin, {"bin"});
+
+        FlowHarness fake(kKeysOnly, "");
+        const LocalKey bins_key(fake, 0);
+        FakeConnection nobody;
+        nobody.key_status(status);
+        const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+        const Verdict expected = key_status_finish(status);
+        EXPECT_EQ(bin_end.outcome, expected.outcome()) << bin_end.audit;
+        EXPECT_EQ(bin_end.text, expected.person_text());
+        EXPECT_EQ(nobody_end.outcome, bin_end.outcome) << nobody_end.audit;
+        EXPECT_EQ(nobody_end.text, bin_end.text);
+        EXPECT_EQ(nobody_end.method, bin_end.method);
+        EXPECT_EQ(nobody_end.reason, "not a local account");
+        EXPECT_EQ(screens(nobody), screens(bin));
+        ASSERT_EQ(nobody.shown().size(), 1u);
+        EXPECT_NE(nobody.shown()[0].assertion.cred_ids, bin.shown()[0].assertion.cred_ids);
+        EXPECT_EQ(nobody.key_answers_left(), 0u);
+    }
+}
+
+// A passkey of the user pool: bin's pool goes straight to the passkey; the walk asks a key for a made-up
+// credential of the same relying party, and the key's answer ends both alike.
+TEST(UnknownMode, APoolPasskeyAnswersAsForARealUser) {
+    for (const auto status : {wire::DeviceStatus::NoDevice, wire::DeviceStatus::Denied,
+                              wire::DeviceStatus::PinRequired, wire::DeviceStatus::Ok}) {
+        const std::string only_bin = "bin bin@example.org\n";
+        FlowHarness real(kPasskeyOnly, only_bin);
+        real.pool().then(FakePool::passkey_challenge("auth.example.com", {"cred-1"}));
+        FakeConnection bin;
+        // A key that signs for a credential bin has not got: the key's own refusal.
+        bin.key_status(status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status);
+        const Ending bin_end = real.login(bin, {"bin"});
+
+        FlowHarness fake(kPasskeyOnly, only_bin);
+        FakeConnection nobody;
+        // A key that answers Ok to a made-up credential is taken for one that holds none.
+        nobody.key_status(status);
+        const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+        EXPECT_EQ(nobody_end.outcome, bin_end.outcome) << nobody_end.audit << " / " << bin_end.audit;
+        EXPECT_NE(nobody_end.outcome, Outcome::Success);
+        EXPECT_EQ(nobody_end.text, bin_end.text);
+        EXPECT_EQ(nobody_end.method, bin_end.method);
+        EXPECT_EQ(nobody_end.reason, "not a local account");
+        EXPECT_EQ(screens(nobody), screens(bin));
+        ASSERT_EQ(nobody.shown().size(), 1u);
+        EXPECT_EQ(nobody.shown()[0].assertion.rp_id, "auth.example.com");
+        EXPECT_TRUE(fake.pool().calls().empty()) << "nothing about a name that is nobody goes to the pool";
+    }
+}
+
+const std::string kBrowserOnly =
+    "[login]\nmethods = browser\nremote_methods = browser\n[browser]\ndomain = "
+    "pamdemo.auth.eu-west-1.amazoncognito.com\nredirect_uri = https://pam.example.org/cb\n";
+
+// The browser: a link, then codes the pool refuses (invalid_grant: the link stays), for bin and for nobody
+// alike: the walk redeems what is typed as a real login does, and fails as it fails.
+TEST(UnknownMode, TheBrowserWalksAsForARealUser) {
+    const std::string only_bin = "bin bin@example.org\n";
+    FlowHarness real(kBrowserOnly, only_bin);
+    for (int i = 0; i < 3; ++i) real.pool().then(FakePool::rejected(std::string(cognito::kInvalidGrant)));
+    FakeConnection bin;
+    bin.answer("code-1").answer("code-2").answer("code-3");
+    const Ending bin_end = real.login(bin, {"bin"});
+
+    FlowHarness fake(kBrowserOnly, only_bin);
+    for (int i = 0; i < 3; ++i) fake.pool().then(FakePool::rejected(std::string(cognito::kInvalidGrant)));
+    FakeConnection nobody;
+    nobody.answer("code-1").answer("code-2").answer("code-3");
+    const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+    EXPECT_EQ(bin_end.outcome, Outcome::MaxTries) << bin_end.audit;
+    EXPECT_EQ(nobody_end.outcome, bin_end.outcome) << nobody_end.audit;
+    EXPECT_EQ(nobody_end.text, bin_end.text);
+    EXPECT_EQ(nobody_end.text, kTooManyWrong);
+    EXPECT_EQ(nobody_end.method, bin_end.method);
+    EXPECT_THAT(nobody_end.reason, StartsWith("browser sign-in refused 3 times"));
+    EXPECT_EQ(screens(nobody), screens(bin));
+    EXPECT_THAT(screens(bin), ElementsAre("link", "ask " + std::string(kBrowserCodePrompt),
+                                          StartsWith("ask " + std::string(kBrowserCodeRefused)),
+                                          StartsWith("ask " + std::string(kBrowserCodeRefused))));
+    EXPECT_EQ(fake.pool().calls().size(), real.pool().calls().size());
 }
 
 }  // namespace

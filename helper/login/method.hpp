@@ -1,0 +1,68 @@
+// A login method (issue #12): one class each, in one file each (otp_method.cpp, security_key_method.cpp,
+// pool_passkey_method.cpp, browser_method.cpp), with both of its modes: the real proof, and the unknown mode,
+// the walk of a login that cannot succeed (a name that is no account, an account without identity or key, an
+// identity the user pool does not know). The unknown mode shows the same prompts, waits and endings as the
+// real one, sends nothing to anyone and refuses every answer; Login::decoy (unknown_user.cpp) only shapes the
+// walk (decoy.hpp) and runs the chosen method's unknown mode, so no method is written twice.
+//
+// A new method: its file (a class deriving from LoginMethod, working on the Login it is given, whose friend
+// it is: login.hpp), its maker declared below and its line in login_method() (method.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config.hpp"
+#include "identifiers.hpp"
+#include "pool_types.hpp"
+#include "verdict.hpp"
+
+namespace pp::helper {
+
+class Login;
+class LatencyWalk;
+
+// Where a method's real proof starts: the identity its token is bound to (none for the browser when the user
+// pool does not know it), the user pool's step for this method and the pool's name of the person (neither
+// for a local key or the browser).
+struct MethodStart {
+    std::optional<Identifier> ident;
+    cognito::Step step;
+    std::string username;
+};
+
+// What the unknown mode knows of its walk.
+struct UnknownWalk {
+    std::string reason;  // the audit reason of every ending (the only thing a real user's differs in)
+    std::string code_destination;  // the made-up destination a code prompt names ("": none)
+    LatencyWalk& pool;             // the walk's pauses where a real login waits for the pool
+};
+
+class LoginMethod {
+  public:
+    virtual ~LoginMethod() = default;
+    // The real proof: the person verified, or the login's ending; nullopt when the method has nothing to ask
+    // here (no connected key holds any of the user's credentials): the menu goes on without it.
+    virtual std::optional<Proof> prove(Login& login, MethodStart start) const = 0;
+    // The unknown mode, from the choice on: the ending a real user of the walk's shape would meet, with the
+    // walk's reason (never a Verified); nullopt as for prove().
+    virtual std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const = 0;
+};
+
+// The method that serves `m` (method.cpp: one line each).
+const LoginMethod& login_method(Method m);
+
+// The methods, each in its own file.
+const LoginMethod& code_method(Method m);  // otp_method.cpp: a code by email or text message
+const LoginMethod& security_key_method();  // security_key_method.cpp: a local security key
+const LoginMethod& pool_passkey_method();  // pool_passkey_method.cpp: a passkey of the user pool
+const LoginMethod& browser_method();       // browser_method.cpp: a sign-in in the person's browser
+
+// A method's answer where it must give one (only a local key may have nothing to ask): nothing ends the login
+// failing.
+Proof answered(std::optional<Proof> proof);
+
+// An unknown walk ends as a real user failing the same way would; only the audit line's reason differs.
+Verdict unknown_ending(const Verdict& real, const std::string& reason);
+
+}  // namespace pp::helper
