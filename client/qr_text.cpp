@@ -1,5 +1,6 @@
 #include "qr_text.hpp"
 
+#include <dlfcn.h>
 #include <qrencode.h>
 
 #include <memory>
@@ -12,17 +13,55 @@ namespace {
 // The quiet zone around the code, in modules: the blocks of the light border.
 constexpr int kQuietZone = 2;
 
-struct QrFree {
-    void operator()(QRcode* code) const noexcept { QRcode_free(code); }
+// libqrencode is loaded only while a code is drawn, not linked: libpam loads the module for every PAM handle
+// and unloads it at pam_end, and a linked libqrencode (with the libpthread it needs) came and went with it,
+// about 1 ms of every login, a security-key login included, for a code that only a browser sign-in draws
+// (bench/README.md, session 13). The SONAME is the one the project is built against (Debian's libqrencode4,
+// named in debian/control since dpkg-shlibdeps cannot see it); found as the dynamic linker finds linked
+// libraries.
+constexpr const char* kLibrary = "libqrencode.so.4";
+
+// The library while one code is drawn: opened, used and closed again, so that nothing of it outlives the
+// module that loaded it.
+class QrLibrary {
+  public:
+    QrLibrary() : handle_(::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL)) {
+        if (handle_ == nullptr) {
+            const char* err = ::dlerror();
+            throw QrUnavailable(std::string("libqrencode: ") + (err != nullptr ? err : "cannot load"));
+        }
+        void* encode = ::dlsym(handle_, "QRcode_encodeString");
+        void* release = ::dlsym(handle_, "QRcode_free");
+        if (encode == nullptr || release == nullptr) {
+            ::dlclose(handle_);
+            throw QrUnavailable("libqrencode: a symbol is missing");
+        }
+        encode_ = reinterpret_cast<decltype(&QRcode_encodeString)>(encode);
+        free_ = reinterpret_cast<decltype(&QRcode_free)>(release);
+    }
+    ~QrLibrary() { ::dlclose(handle_); }
+    QrLibrary(const QrLibrary&) = delete;
+    QrLibrary& operator=(const QrLibrary&) = delete;
+
+    [[nodiscard]] QRcode* encode(const char* text) const {
+        return encode_(text, 0, QR_ECLEVEL_L, QR_MODE_8, 1);
+    }
+    void free(QRcode* code) const noexcept { free_(code); }
+
+  private:
+    void* handle_;
+    decltype(&QRcode_encodeString) encode_ = nullptr;
+    decltype(&QRcode_free) free_ = nullptr;
 };
-using QrOwner = std::unique_ptr<QRcode, QrFree>;
 
 }  // namespace
 
 std::string render_qr(std::string_view url) {
     // libqrencode reads a C string: the URL is copied to have its terminator (Link refuses a NUL in it).
     const std::string text(url);
-    const QrOwner code(QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_L, QR_MODE_8, 1));
+    const QrLibrary lib;
+    const auto release = [&lib](QRcode* c) { lib.free(c); };
+    const std::unique_ptr<QRcode, decltype(release)> code(lib.encode(text.c_str()), release);
     if (!code) throw std::runtime_error("the link cannot be drawn as a QR code");
     const int width = code->width;
     const int size = width + 2 * kQuietZone;
@@ -59,7 +98,12 @@ std::string render_qr(std::string_view url) {
 
 std::string link_screen(const protocol::Link& link) {
     std::string out = link.text + "\n\n" + link.url;
-    if (link.qr) out += "\n\n" + render_qr(link.url);
+    if (!link.qr) return out;
+    try {
+        out += "\n\n" + render_qr(link.url);
+    } catch (const QrUnavailable&) {
+        // Without the library the person still has the link to open: the sign-in goes on without its code.
+    }
     return out;
 }
 
