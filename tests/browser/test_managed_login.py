@@ -344,8 +344,8 @@ class ManagedLoginTest(unittest.TestCase):
     # ---- cases -------------------------------------------------------------------------------------------
 
     def write_pool_json(self, value):
-        """The launcher's pool.json beside the page (the stand-in serves DIR/pool.json as /cb/pool.json)."""
-        path = os.path.join(ENV.state, "pool.json")
+        """The launcher's pool.json beside the page (the stand-in serves DIR/callback-pool.json as /cb/pool.json)."""
+        path = os.path.join(ENV.state, "callback-pool.json")
         if value is None:
             if os.path.exists(path):
                 os.remove(path)

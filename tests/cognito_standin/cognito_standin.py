@@ -98,8 +98,8 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
 
     # Managed login lives on https://localhost:<port> (WebAuthn refuses IP-address origins); the callback page
     # on a second origin, https://localhost:<callback port>/cb/.
-    # Its /cb/pool.json (the launcher's) is DIR/pool.json, written by a test: none at start.
-    pool_json = os.path.join(state_dir, "pool.json")
+    # Its /cb/pool.json (the launcher's) is DIR/callback-pool.json, written by a test: none at start.
+    pool_json = os.path.join(state_dir, "callback-pool.json")
     _remove(pool_json)
     callback_server = CallbackServer(host, tls_contexts["ok"], pool_json)
     callback_page = f"https://localhost:{callback_server.server_address[1]}/cb/"

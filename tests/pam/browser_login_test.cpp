@@ -66,7 +66,7 @@ class BrowserLogin : public StandInTest {
         helper_ = std::make_unique<Helper>(dir_, *standin_, HelperFiles{config, kIdentities});
         // The launcher's pool.json beside the callback page (callback/README.md), as an admin writes it.
         if (with_pool_json_)
-            write_text(standin_->dir() / "pool.json", R"({"domain": "localhost:)" + port +
+            write_text(standin_->dir() / "callback-pool.json", R"({"domain": "localhost:)" + port +
                                                           R"(", "client_id": ")" + kBrowserClient +
                                                           R"(", "scopes": ["openid", "email", "phone"]})");
     }
