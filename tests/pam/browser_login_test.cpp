@@ -66,9 +66,9 @@ class BrowserLogin : public StandInTest {
         helper_ = std::make_unique<Helper>(dir_, *standin_, HelperFiles{config, kIdentities});
         // The launcher's pool.json beside the callback page (callback/README.md), as an admin writes it.
         if (with_pool_json_)
-            write_text(standin_->dir() / "callback-pool.json", R"({"domain": "localhost:)" + port +
-                                                          R"(", "client_id": ")" + kBrowserClient +
-                                                          R"(", "scopes": ["openid", "email", "phone"]})");
+            write_text(standin_->dir() / "callback-pool.json",
+                       R"({"domain": "localhost:)" + port + R"(", "client_id": ")" + kBrowserClient +
+                           R"(", "scopes": ["openid", "email", "phone"]})");
     }
 
     // Signs in at the link as `pool_user` and returns the code the callback address carries ("error=..."
@@ -191,7 +191,9 @@ TEST_F(BrowserLogin, CodeFromTheBrowserLogsIn) {
     const std::size_t host_b64 = (std::string(host).size() * 4 + 2) / 3;
     const std::size_t allowance = host_b64 > 27 ? host_b64 - 27 : 0;
     EXPECT_LE(shown.size(), 134u + allowance) << shown;
-    if (allowance == 0) EXPECT_LE(qr_lines, 23) << run.all_text();
+    if (allowance == 0) {
+        EXPECT_LE(qr_lines, 23) << run.all_text();
+    }
     EXPECT_GT(qr_lines, 0) << run.all_text();
 }
 
