@@ -450,10 +450,17 @@ Config parse_config(const std::string& text, const std::string& source) {
                 browser.require_passkey = p.boolean(key, value);
             } else if (key == "show_qr") {
                 browser.show_qr = p.boolean(key, value);
+            } else if (key == "link") {
+                if (value == "short")
+                    browser.link = BrowserSignIn::Link::Short;
+                else if (value == "full")
+                    browser.link = BrowserSignIn::Link::Full;
+                else
+                    p.fail("link must be short or full");
             } else {
-                p.fail(
-                    "unknown key '" + key +
-                    "' in [browser] (known: domain client_id redirect_uri scopes require_passkey show_qr)");
+                p.fail("unknown key '" + key +
+                       "' in [browser] (known: domain client_id redirect_uri scopes require_passkey show_qr "
+                       "link)");
             }
         } else if (section == "recovery") {
             if (key == "enabled")
@@ -523,6 +530,11 @@ Config parse_config(const std::string& text, const std::string& source) {
             missing(
                 "[browser] redirect_uri is required: the https address of the callback page, registered as "
                 "a callback URL of the app client");
+        // The launcher sends its own address without query and fragment as the redirect URI.
+        if (browser.link == BrowserSignIn::Link::Short && browser.redirect_uri.find('?') != std::string::npos)
+            missing(
+                "[browser] redirect_uri has a query: with link = short the callback page sends its own "
+                "address without one (register the page's address without a query, or set link = full)");
         // The client secret stays with root, and the token endpoint needs the secret itself (not a hash)
         // from a confidential client: browser sign-in uses a public client, protected by PKCE.
         if (browser.client_id.empty()) {
@@ -707,6 +719,8 @@ std::string describe_config(const Config& c) {
         o << "browser sign-in: managed login https://" << b.domain << ", public app client " << b.client_id
           << " (authorization code + PKCE, no secret), callback " << b.redirect_uri << ", scopes " << scopes
           << (b.require_passkey ? ", a passkey required (amr swk or hwk)" : "")
+          << (b.link == BrowserSignIn::Link::Short ? ", short link to the callback page (its pool.json)"
+                                                   : ", full authorize link")
           << (b.show_qr ? ", link shown with a QR code" : ", link shown without a QR code") << "\n";
     }
     const auto& l = c.limits;

@@ -66,6 +66,9 @@ struct BrowserSignIn {
     std::vector<std::string> scopes{"openid", "email", "phone"};
     bool require_passkey = false;  // the ID token's amr must hold "swk" or "hwk"
     bool show_qr = true;           // the module draws a QR code of the link
+    // short: the callback page's URL with a #fragment (the page launches the sign-in from its pool.json);
+    // full: the whole authorize URL (a page folder without pool.json).
+    enum class Link { Short, Full } link = Link::Short;
 };
 
 struct MethodPolicy {

@@ -8,16 +8,13 @@
 #include <stdexcept>
 
 #include "base64.hpp"
-#include "json_writer.hpp"
 #include "openssl_owners.hpp"
-#include "secret_hash.hpp"
 #include "text.hpp"
 
 namespace pp::helper::browser {
 namespace {
 
-constexpr std::size_t kRandomBytes = 32;  // verifier (RFC 7636 §4.1: 43 characters), nonce and K alike
-constexpr std::size_t kTagBytes = 16;
+constexpr std::size_t kRandomBytes = 32;  // the verifier (RFC 7636 §4.1: 43 characters)
 
 bool is_unreserved(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -43,19 +40,16 @@ pp::Secret random_base64url() {
     return encoded;
 }
 
-// The raw 32 bytes of K as a Secret.
-pp::Secret random_key() {
-    std::array<char, kRandomBytes> bytes{};
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("no randomness");
-    pp::Secret key(std::string_view(bytes.data(), bytes.size()));
-    pp::wipe(bytes.data(), bytes.size());
-    return key;
+void check_label_field(std::string_view value, const char* what) {
+    if (value.empty() || value.size() > kMaxLabelField || pp::text::has_control_characters(value) ||
+        !pp::text::printable_utf8(value, kMaxLabelField))
+        throw std::invalid_argument(std::string("browser sign-in: unusable ") + what);
 }
 
-void check_label_field(std::string_view value, const char* what) {
-    if (value.empty() || value.size() > kMaxLabelField || pp::text::has_control_characters(value))
-        throw std::invalid_argument(std::string("browser sign-in: unusable ") + what);
+void check_label(std::string_view host, std::string_view pam_user, std::int64_t exp) {
+    check_label_field(host, "host name");
+    check_label_field(pam_user, "user name");
+    if (exp < 0) throw std::invalid_argument("browser sign-in: unusable expiry");
 }
 
 // RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E, at least one.
@@ -119,21 +113,33 @@ std::string s256_challenge(std::string_view verifier) {
     return pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
 }
 
-std::string make_state(const pp::Secret& key, std::string_view host, std::string_view pam_user,
-                       std::int64_t exp) {
-    check_label_field(host, "host name");
-    check_label_field(pam_user, "user name");
-    cognito::JsonWriter json;  // throws std::invalid_argument for text that is not UTF-8
-    json.member("host", host).member("user", pam_user).raw_member("exp", std::to_string(exp));
-    const pp::Secret label_json = json.finish();
-    const std::string label = pp::base64url_encode(label_json.view());
+std::string base36(std::int64_t value) {
+    if (value < 0) throw std::invalid_argument("base36: negative");
+    static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    std::string out;
+    do {
+        out.insert(out.begin(), kDigits[value % 36]);
+        value /= 36;
+    } while (value > 0);
+    return out;
+}
 
-    if (key.size() != kRandomBytes)
-        throw std::runtime_error("HMAC-SHA256 failed: the state key is not 32 bytes");
-    const pp::Secret tag = cognito::hmac_sha256(key, label);
-    std::string state = pp::base64url_encode(tag.view().substr(0, kTagBytes));
-    state.append(label);
-    return state;
+std::string make_state(std::string_view host, std::string_view pam_user, std::int64_t exp) {
+    check_label(host, pam_user, exp);
+    std::string label = base36(exp);
+    label.append(1, '\n').append(pam_user).append(1, '\n').append(host);
+    return std::string(1, kLinkVersion) + pp::base64url_encode(label);
+}
+
+std::string make_fragment(std::string_view challenge, std::string_view host, std::string_view pam_user,
+                          std::int64_t exp) {
+    check_label(host, pam_user, exp);
+    std::string fragment(1, kLinkVersion);
+    fragment.append(1, '.').append(challenge);
+    fragment.append(1, '.').append(base36(exp));
+    fragment.append(1, '.').append(pp::base64url_encode(pam_user));
+    fragment.append(1, '.').append(pp::base64url_encode(host));
+    return fragment;
 }
 
 std::optional<std::string> normalise_code(std::string_view typed) {
@@ -184,11 +190,10 @@ Transaction Transaction::start(std::string_view host, std::string_view pam_user,
     Transaction t;
     t.started_ = now;
     t.expires_ = now + lifetime;
-    t.key_ = random_key();
-    t.state_ = make_state(t.key_, host, pam_user, t.expires_);
+    t.state_ = make_state(host, pam_user, t.expires_);
     t.verifier_ = random_base64url();
     t.challenge_ = s256_challenge(t.verifier_.view());
-    t.nonce_ = random_base64url();
+    t.fragment_ = make_fragment(t.challenge_, host, pam_user, t.expires_);
     return t;
 }
 
@@ -212,10 +217,19 @@ std::string Transaction::authorize_url(std::string_view domain, std::string_view
     url.append("&redirect_uri=").append(percent_encode(redirect_uri));
     url.append("&scope=").append(percent_encode(scope));
     url.append("&state=").append(percent_encode(state_));
-    url.append("&nonce=").append(percent_encode(nonce_.view()));
+    url.append("&nonce=").append(percent_encode(challenge_));  // the nonce is the challenge
     url.append("&code_challenge=").append(percent_encode(challenge_));
     url.append("&code_challenge_method=S256&prompt=login");
     return url;
+}
+
+std::string Transaction::short_link(std::string_view redirect_uri) const {
+    if (ended()) throw std::logic_error("browser sign-in: transaction has ended");
+    if (redirect_uri.empty() || redirect_uri.find('#') != std::string_view::npos)
+        throw std::invalid_argument("browser sign-in: unusable redirect URI for a short link");
+    std::string link(redirect_uri);
+    link.append(1, '#').append(fragment_);
+    return link;
 }
 
 pp::Secret Transaction::token_request_body(std::string_view code, std::string_view redirect_uri,
@@ -247,20 +261,14 @@ std::optional<ClaimRefusal> Transaction::check_id_token_claims(const cognito::Id
     if (expired(now)) return ClaimRefusal::Expired;
     const auto nonce = claims.strings.find("nonce");
     if (nonce == claims.strings.end()) return ClaimRefusal::NonceMissing;
-    if (!equal_constant_time(nonce->second, nonce_.view())) return ClaimRefusal::NonceMismatch;
+    if (!equal_constant_time(nonce->second, challenge_)) return ClaimRefusal::NonceMismatch;
     if (!auth_time) return ClaimRefusal::AuthTimeMissing;
     if (*auth_time < started_) return ClaimRefusal::AuthTimeBeforeStart;
     return std::nullopt;
 }
 
-bool Transaction::state_matches(std::string_view state) const noexcept {
-    return !ended() && equal_constant_time(state, state_);
-}
-
 void Transaction::end() noexcept {
     verifier_.clear();
-    key_.clear();
-    nonce_.clear();
 }
 
 }  // namespace pp::helper::browser

@@ -2,9 +2,10 @@
 // pool's managed login (specs/cognito-managed-login.md). The person opens the link on a device of their own,
 // signs in there, and types back the code the callback page shows (callback/README.md, branch `browser`).
 // This object is the helper's whole memory of the attempt and makes no network call: it draws the PKCE
-// verifier, the nonce and the per-attempt key K, writes the authorize link and the token request's body,
-// reads the typed code and checks the ID token's claims that tie the sign-in to this attempt. The verifier, K
-// and the nonce are Secrets: wiped by end() and when the object goes away.
+// verifier, writes the link (the short one to the callback page in launch mode, or the whole authorize URL)
+// and the token request's body, reads the typed code and checks the ID token's claims that tie the sign-in to
+// this attempt. The nonce is the PKCE challenge (unique and unguessable per attempt). The verifier is a
+// Secret: wiped by end() and when the object goes away.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +24,8 @@ namespace pp::helper::browser {
 inline constexpr std::size_t kMaxLabelField = 255;
 inline constexpr std::size_t kMaxTypedCode = 1024;
 inline constexpr std::size_t kMaxCode = 256;
-// The tag of a state: base64url of the first 16 bytes of HMAC-SHA256(K, LABEL), without padding.
-inline constexpr std::size_t kStateTagLength = 22;
+// The version tag that starts a state and a short link's fragment (callback/README.md).
+inline constexpr char kLinkVersion = '1';
 
 // RFC 3986 §2.3: every byte but the unreserved ones as %XX (upper-case hex), so a space is %20 — which both
 // a query and an application/x-www-form-urlencoded body decode as a space.
@@ -33,11 +34,18 @@ std::string percent_encode(std::string_view text);
 // RFC 7636 §4.2 S256: base64url (no padding) of SHA-256 of the verifier's ASCII.
 std::string s256_challenge(std::string_view verifier);
 
-// The state of callback/README.md: TAG LABEL, LABEL = base64url(UTF-8 JSON {"host","user","exp"}), TAG =
-// base64url(first 16 bytes of HMAC-SHA256(key, LABEL)). Throws std::invalid_argument for a host or user that
-// is empty, longer than kMaxLabelField, holds a control character or is not UTF-8.
-std::string make_state(const pp::Secret& key, std::string_view host, std::string_view pam_user,
-                       std::int64_t exp);
+// The state of callback/README.md: "1" then base64url(UTF-8 "<exp base36>\n<user>\n<host>"), without padding,
+// so only [A-Za-z0-9_-]. Throws std::invalid_argument for a host or user that is empty, longer than
+// kMaxLabelField, holds a control character or is not UTF-8, and for a negative exp.
+std::string make_state(std::string_view host, std::string_view pam_user, std::int64_t exp);
+
+// The fragment of a short link (callback/README.md): "1.<challenge>.<exp base36>.<b64url user>.<b64url
+// host>". Same refusals as make_state().
+std::string make_fragment(std::string_view challenge, std::string_view host, std::string_view pam_user,
+                          std::int64_t exp);
+
+// `value` in base 36, lower-case (the exp of the fragment and the state).
+std::string base36(std::int64_t value);
 
 // The typed or pasted code made ready to send, or nullopt for text that cannot be a code (README, spec §5):
 // every ASCII white space removed, then exactly 32 hex digits get the hyphens of a UUID (8-4-4-4-12) and
@@ -79,6 +87,13 @@ class Transaction {
     std::string authorize_url(std::string_view domain, std::string_view client_id,
                               std::string_view redirect_uri, std::span<const std::string> scopes) const;
 
+    // The short link (`[browser] link = short`): `redirect_uri` + "#" + the fragment of make_fragment(). The
+    // callback page opened so is the launcher: it builds the same request as authorize_url() from its own
+    // pool.json (callback/README.md), with this state, nonce and challenge. Throws std::invalid_argument for
+    // an empty redirect URI or one that already has a fragment, std::logic_error once the transaction has
+    // ended.
+    std::string short_link(std::string_view redirect_uri) const;
+
     // The §6.1 body (application/x-www-form-urlencoded): grant_type=authorization_code, code, redirect_uri,
     // client_id, code_verifier, each value percent-encoded. `code` is what normalise_code() returned. Throws
     // std::invalid_argument for an empty code, client id or redirect URI, and std::logic_error once ended.
@@ -89,22 +104,21 @@ class Transaction {
     [[nodiscard]] bool expired(std::int64_t now) const noexcept;
 
     // Checks the claims of an ID token whose signature, issuer, audience and times check_id_claims() has
-    // already checked: not expired at `now`, `nonce` equal to this attempt's (constant time) and `auth_time`
-    // not before the attempt started. IdClaims keeps only the string claims, so the caller passes auth_time
-    // as read from the payload (absent = nullopt). nullopt means accepted.
+    // already checked: not expired at `now`, `nonce` equal to this attempt's PKCE challenge (constant time;
+    // the challenge is the nonce, in both links) and `auth_time` not before the attempt started. IdClaims
+    // keeps only the string claims, so the caller passes auth_time as read from the payload (absent =
+    // nullopt). nullopt means accepted.
     [[nodiscard]] std::optional<ClaimRefusal> check_id_token_claims(const cognito::IdClaims& claims,
                                                                     std::optional<std::int64_t> auth_time,
                                                                     std::int64_t now) const;
 
-    // Whether `state` is this attempt's (constant time), e.g. from a pasted callback address.
-    [[nodiscard]] bool state_matches(std::string_view state) const noexcept;
-
-    // Wipes the verifier, K and the nonce; afterwards the transaction refuses everything. The login ends a
+    // Wipes the verifier; afterwards the transaction refuses everything. The login ends a
     // transaction once a code was redeemed with it, whatever the token then proves: one redemption per
     // attempt (spec §6.4), and a wrong code that the pool refused (invalid_grant) spends nothing.
     void end() noexcept;
 
     [[nodiscard]] const std::string& state() const noexcept { return state_; }
+    [[nodiscard]] const std::string& challenge() const noexcept { return challenge_; }
     [[nodiscard]] std::int64_t started() const noexcept { return started_; }
     [[nodiscard]] std::int64_t expires() const noexcept { return expires_; }
     [[nodiscard]] bool ended() const noexcept { return verifier_.empty(); }
@@ -112,8 +126,8 @@ class Transaction {
   private:
     Transaction() = default;
 
-    pp::Secret verifier_, key_, nonce_;
-    std::string state_, challenge_;
+    pp::Secret verifier_;
+    std::string state_, challenge_, fragment_;
     std::int64_t started_ = 0, expires_ = 0;
 };
 

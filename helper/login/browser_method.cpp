@@ -67,7 +67,9 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
             try {
                 txn = browser::Transaction::start(host, facts_.user, now_unix(),
                                                   std::max<std::int64_t>(left, 1));
-                url = txn->authorize_url(b.domain, b.client_id, b.redirect_uri, b.scopes);
+                url = b.link == BrowserSignIn::Link::Short
+                          ? txn->short_link(b.redirect_uri)
+                          : txn->authorize_url(b.domain, b.client_id, b.redirect_uri, b.scopes);
             } catch (const std::invalid_argument& e) {
                 return Verdict{Outcome::ServiceErr, kMisconfigured,
                                std::string("browser sign-in unusable: ") + e.what()};

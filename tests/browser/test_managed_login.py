@@ -77,12 +77,24 @@ class Pkce:
         self.challenge = b64url(hashlib.sha256(self.verifier.encode()).digest())
 
 
+def base36(value: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        value, digit = divmod(value, 36)
+        out = digits[digit] + out
+        if value == 0:
+            return out
+
+
 def make_state(host: str, user: str, exp: int) -> str:
-    """The state format of callback/README.md: TAG (22 chars) LABEL."""
-    key = secrets.token_bytes(32)
-    label = b64url(json.dumps({"host": host, "user": user, "exp": exp}).encode())
-    import hmac
-    return b64url(hmac.new(key, label.encode(), hashlib.sha256).digest()[:16]) + label
+    """The state format of callback/README.md: "1" + base64url("<exp base36>\n<user>\n<host>")."""
+    return "1" + b64url(f"{base36(exp)}\n{user}\n{host}".encode())
+
+
+def short_link(challenge: str, host: str, user: str, exp: int) -> str:
+    """The short link of callback/README.md: the page + "#1.<challenge>.<exp base36>.<user>.<host>"."""
+    return (f"{ENV.callback}#1.{challenge}.{base36(exp)}.{b64url(user.encode())}.{b64url(host.encode())}")
 
 
 class Env:
@@ -233,7 +245,7 @@ class ManagedLoginTest(unittest.TestCase):
                            "document.readyState === 'complete' && !!document.getElementById('passkey')",
                            what="the managed-login page")
 
-    def sign_in_with_passkey(self, attempt: Attempt, with_authenticator=True):
+    def sign_in_with_passkey(self, attempt: Attempt, with_authenticator=True, username=None):
         if with_authenticator:
             authenticator = self.page.add_virtual_authenticator()
             self.page.add_credential(authenticator, ENV.credential_id, "localhost",
@@ -243,7 +255,10 @@ class ManagedLoginTest(unittest.TestCase):
                                      ALICE_SUB.encode(), sign_count=ENV.stored_sign_count())
         self.page.navigate(attempt.url)
         self.wait_for_login_page()
-        self.assertEqual(self.page.evaluate("document.getElementById('username').value"), "alice")
+        if username is None:
+            self.assertEqual(self.page.evaluate("document.getElementById('username').value"), "alice")
+        else:  # no login_hint (the launcher sends none): the person types the name
+            self.page.evaluate(f"document.getElementById('username').value = {json.dumps(username)}")
         self.page.evaluate("document.getElementById('passkey').click()")
         return self.read_callback_page()
 
@@ -327,6 +342,96 @@ class ManagedLoginTest(unittest.TestCase):
         return self.read_callback_page()["code"]
 
     # ---- cases -------------------------------------------------------------------------------------------
+
+    def write_pool_json(self, value):
+        """The launcher's pool.json beside the page (the stand-in serves DIR/callback-pool.json as /cb/pool.json)."""
+        path = os.path.join(ENV.state, "callback-pool.json")
+        if value is None:
+            if os.path.exists(path):
+                os.remove(path)
+        else:
+            write_atomically(path, value if isinstance(value, str) else json.dumps(value))
+
+    def good_pool_json(self):
+        self.write_pool_json({"domain": urllib.parse.urlsplit(ENV.login).netloc, "client_id": PUBLIC,
+                              "scopes": ["openid", "email"]})
+
+    def launch_fails(self, link: str) -> str:
+        """Opens `link`; the page must show its launch error and stay where it is. Returns the error shown."""
+        # From another document: a link differing from the last only in its fragment would not reload the page.
+        self.page.navigate("about:blank")
+        self.page.wait_for("location.href === 'about:blank'", what="a blank page")
+        self.page.navigate(link)
+        shown = self.page.wait_for(
+            "document.readyState === 'complete' && !!document.getElementById('launch-failed') && "
+            "!document.getElementById('launch-failed').hidden && "
+            "({error: document.getElementById('launch-error').textContent, origin: location.origin,"
+            " path: location.pathname})", what="the launcher's error")
+        callback = urllib.parse.urlsplit(ENV.callback)
+        self.assertEqual(shown["origin"], f"{callback.scheme}://{callback.netloc}")
+        self.assertEqual(shown["path"], callback.path)
+        self.assertTrue(self.page.evaluate("document.getElementById('success').hidden"))
+        return shown["error"]
+
+    def test_short_link_launches_the_sign_in_from_pool_json(self):
+        self.good_pool_json()
+        attempt = Attempt(login_hint="alice")
+        # The helper's short link: the nonce is the challenge, the state is built by the page from the fragment.
+        attempt.nonce = attempt.pkce.challenge
+        attempt.url = short_link(attempt.pkce.challenge, "build-host.example", "alice", attempt.exp)
+        shown = self.sign_in_with_passkey(attempt, username="alice")
+        self.assertCodeShape(shown)
+        status, _, tokens = self.redeem(attempt, shown["code"])
+        self.assertEqual(status, 200, tokens)
+        claims = self.verified_id_token(attempt, tokens)  # nonce == the fragment's challenge
+        self.assertGreaterEqual(claims["auth_time"], attempt.started)
+
+    def test_launcher_refuses_an_unreadable_fragment_and_a_missing_pool_json(self):
+        self.good_pool_json()
+        challenge = Pkce().challenge
+        exp = int(time.time()) + 300
+        good = short_link(challenge, "build-host.example", "alice", exp)
+        fragment = good.split("#", 1)[1]
+        for bad in ("#1", "#1.x.y.z.w", "#2." + fragment[2:], "#" + fragment + ".extra",
+                    "#1." + challenge[:-1] + "." + fragment.split(".", 2)[2],
+                    "#" + fragment.rsplit(".", 1)[0] + ".%%%", "#" + fragment.rsplit(".", 1)[0] + "." + b64url(b"a\nb")):
+            self.assertIn("damaged", self.launch_fails(ENV.callback + bad), bad)
+        self.write_pool_json(None)
+        self.assertIn("pool.json", self.launch_fails(good))
+        for broken in ("not json", {"domain": "evil.example/x", "client_id": PUBLIC, "scopes": ["openid"]},
+                       {"domain": "evil.example@x", "client_id": PUBLIC, "scopes": ["openid"]},
+                       {"domain": urllib.parse.urlsplit(ENV.login).netloc, "client_id": PUBLIC,
+                        "scopes": ["email"]}):
+            self.write_pool_json(broken)
+            self.assertIn("pool.json", self.launch_fails(good), broken)
+        self.good_pool_json()
+
+    def test_a_crafted_fragment_never_leaves_the_page_or_the_pool(self):
+        self.good_pool_json()
+        challenge = Pkce().challenge
+        exp = int(time.time()) + 300
+        login = urllib.parse.urlsplit(ENV.login)
+        callback = urllib.parse.urlsplit(ENV.callback)
+        allowed = {f"{login.scheme}://{login.netloc}", f"{callback.scheme}://{callback.netloc}"}
+        crafted = [
+            "#https://attacker.example/oauth2/authorize",
+            "#1." + challenge + ".abc.YWxpY2U.aG9zdA.https://attacker.example",
+            "#1." + challenge + ".abc.YWxpY2U.aG9zdA&redirect_uri=https://attacker.example/",
+            "#1." + challenge + ".abc.YWxpY2U.aG9zdA?domain=attacker.example",
+            "#domain=attacker.example&client_id=x",
+        ]
+        for fragment in crafted:
+            self.launch_fails(ENV.callback + fragment)
+        # Fields that name another host are only text the page shows: the sign-in goes to pool.json's domain,
+        # for pool.json's client, back to this page.
+        link = short_link(challenge, "attacker.example", "https://attacker.example/", exp)
+        self.page.navigate("about:blank")
+        self.page.wait_for("location.href === 'about:blank'", what="a blank page")
+        self.page.navigate(link)
+        landed = self.page.wait_for(
+            f"location.href.startsWith({json.dumps(ENV.login + '/login?')}) && document.readyState === 'complete' "
+            "&& location.href", what="the managed-login page")
+        self.assertIn(urllib.parse.urlsplit(landed)._replace(path="", query="", fragment="").geturl(), allowed)
 
     def test_passkey_sign_in_shows_the_code_that_redeems_to_a_verified_id_token(self):
         attempt = Attempt(prompt="login", login_hint="alice")

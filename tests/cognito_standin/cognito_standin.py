@@ -98,7 +98,10 @@ def serve(state_dir: str, pool_path: str, host: str, port: int, keep_passkeys: b
 
     # Managed login lives on https://localhost:<port> (WebAuthn refuses IP-address origins); the callback page
     # on a second origin, https://localhost:<callback port>/cb/.
-    callback_server = CallbackServer(host, tls_contexts["ok"])
+    # Its /cb/pool.json (the launcher's) is DIR/callback-pool.json, written by a test: none at start.
+    pool_json = os.path.join(state_dir, "callback-pool.json")
+    _remove(pool_json)
+    callback_server = CallbackServer(host, tls_contexts["ok"], pool_json)
     callback_page = f"https://localhost:{callback_server.server_address[1]}/cb/"
     server.managed_login = ManagedLogin(server, f"https://localhost:{port}", callback_page)
 

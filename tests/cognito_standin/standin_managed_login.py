@@ -527,7 +527,14 @@ class _CallbackHandler(http.server.BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         name = "index.html" if path in ("/cb", "/cb/") else path[len("/cb/"):] if path.startswith("/cb/") else None
         body, status, content_type = b"not found\n", 404, "text/plain"
-        if name in CALLBACK_FILES:
+        if name == "pool.json" and self.server.pool_json:
+            # The launcher's pool.json: the file the test wrote (none: 404, as a folder without it).
+            try:
+                with open(self.server.pool_json, "rb") as f:
+                    body, status, content_type = f.read(), 200, "application/json"
+            except OSError:
+                pass
+        elif name in CALLBACK_FILES:
             try:
                 with open(os.path.join(CALLBACK_DIR, name), "rb") as f:
                     body, status, content_type = f.read(), 200, CALLBACK_FILES[name]
@@ -545,9 +552,10 @@ class CallbackServer(http.server.ThreadingHTTPServer):
     """Serves callback/ at https://localhost:<port>/cb/ (a second origin, as a real deployment's page is)."""
     daemon_threads = True
 
-    def __init__(self, host: str, tls_context: ssl.SSLContext):
+    def __init__(self, host: str, tls_context: ssl.SSLContext, pool_json: Optional[str] = None):
         super().__init__((host, 0), _CallbackHandler)
         self.tls_context = tls_context
+        self.pool_json = pool_json  # served as /cb/pool.json when the file exists
 
     def finish_request(self, request, client_address):
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -64,6 +64,11 @@ class BrowserLogin : public StandInTest {
                                    "\nredirect_uri = " + callback_page(*standin_) + "\n" + browser_extra +
                                    "\n[binding]\n";
         helper_ = std::make_unique<Helper>(dir_, *standin_, HelperFiles{config, kIdentities});
+        // The launcher's pool.json beside the callback page (callback/README.md), as an admin writes it.
+        if (with_pool_json_)
+            write_text(standin_->dir() / "callback-pool.json",
+                       R"({"domain": "localhost:)" + port + R"(", "client_id": ")" + kBrowserClient +
+                           R"(", "scopes": ["openid", "email", "phone"]})");
     }
 
     // Signs in at the link as `pool_user` and returns the code the callback address carries ("error=..."
@@ -131,24 +136,37 @@ class BrowserLogin : public StandInTest {
 
     std::unique_ptr<Helper> helper_;
     int code_prompts_ = 0;
+    bool with_pool_json_ = true;
 };
+
+// The QR code drawn under the link in the newest PAM_TEXT_INFO that shows one: its lines of half blocks.
+int shown_qr_lines() {
+    const auto& turns = live_transcript();
+    for (auto it = turns.rbegin(); it != turns.rend(); ++it) {
+        if (it->style != PAM_TEXT_INFO || it->text.find("\nhttps://") == std::string::npos) continue;
+        std::istringstream lines(it->text);
+        std::string line;
+        int count = 0;
+        while (std::getline(lines, line))
+            if (line.find("\u2588") != std::string::npos || line.find("\u2580") != std::string::npos ||
+                line.find("\u2584") != std::string::npos)
+                ++count;
+        return count;
+    }
+    return 0;
+}
 
 TEST_F(BrowserLogin, CodeFromTheBrowserLogsIn) {
     start_helper();
     std::string code;
-    const auto run = login(
-        "alice", browser_answers([&](const std::string& link) {
-            // The link goes to the managed login of [browser] domain, for this client and callback, with
-            // PKCE.
-            EXPECT_EQ(
-                link.rfind("https://localhost:" + std::to_string(standin_->port()) + "/oauth2/authorize?", 0),
-                0u)
-                << link;
-            EXPECT_TRUE(contains(link, "code_challenge_method=S256")) << link;
-            EXPECT_TRUE(contains(link, "prompt=login")) << link;
-            code = browse(link, "alice", "alice@example.com");
-            return code;
-        }));
+    std::string shown;
+    int qr_lines = 0;
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               shown = link;
+                               qr_lines = shown_qr_lines();
+                               code = browse(link, "alice", "alice@example.com");
+                               return code;
+                           }));
     ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(code_prompts_, 1);
     char host[256] = {};
@@ -163,6 +181,53 @@ TEST_F(BrowserLogin, CodeFromTheBrowserLogsIn) {
     // The code is a secret: no log line of the helper carries it.
     ASSERT_FALSE(code.empty());
     EXPECT_FALSE(contains(log, code)) << log;
+
+    // The short link (issue #13): the callback page with "#1.<challenge>.<exp>.<user>.<host>", nothing that
+    // names the pool or the client. For alice and a host name of up to 20 characters it is at most 134 bytes
+    // (QR version 6, 23 lines); a longer host name adds its base64url's length beyond 27 characters.
+    EXPECT_EQ(shown.rfind(callback_page(*standin_) + "#1.", 0), 0u) << shown;
+    EXPECT_FALSE(contains(shown, "oauth2")) << shown;
+    EXPECT_FALSE(contains(shown, kBrowserClient)) << shown;
+    const std::size_t host_b64 = (std::string(host).size() * 4 + 2) / 3;
+    const std::size_t allowance = host_b64 > 27 ? host_b64 - 27 : 0;
+    EXPECT_LE(shown.size(), 134u + allowance) << shown;
+    if (allowance == 0) {
+        EXPECT_LE(qr_lines, 23) << run.all_text();
+    }
+    EXPECT_GT(qr_lines, 0) << run.all_text();
+}
+
+TEST_F(BrowserLogin, FullLinkStillSignsIn) {
+    with_pool_json_ = false;  // the whole authorize URL needs no launcher
+    start_helper("browser", "link = full\n");
+    std::string shown;
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               shown = link;
+                               return browse(link, "alice", "alice@example.com");
+                           }));
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    // The link goes to the managed login of [browser] domain, for this client and callback, with PKCE.
+    EXPECT_EQ(shown.rfind("https://localhost:" + std::to_string(standin_->port()) + "/oauth2/authorize?", 0),
+              0u)
+        << shown;
+    EXPECT_TRUE(contains(shown, "code_challenge_method=S256")) << shown;
+    EXPECT_TRUE(contains(shown, "prompt=login")) << shown;
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, ShortLinkWithoutPoolJsonStartsNoSignIn) {
+    with_pool_json_ = false;
+    start_helper();
+    std::string launched;
+    const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(kBrowserCodePrompt) == std::string::npos) return "";
+        launched = browse(shown_link(), "alice", "alice@example.com");
+        return "";  // nothing to type: Enter cancels
+    });
+    EXPECT_EQ(launched, "launch-error=pool.json");
+    EXPECT_EQ(run.code, PAM_ABORT) << run.all_text();
+    // The pool was never asked: no authorize request reached it.
+    EXPECT_FALSE(contains(read_text(standin_->dir() / "requests.jsonl"), "/oauth2/authorize"));
 }
 
 TEST_F(BrowserLogin, CodeOfAnotherLoginIsRefused) {
@@ -236,6 +301,17 @@ TEST_F(BrowserLogin, TamperedNonceIsRefused) {
     expect_refused_every_try(run, "the ID token's nonce is not this sign-in's");
 }
 
+TEST_F(BrowserLogin, TamperedFragmentChallengeIsRefused) {
+    start_helper();
+    // The short link's challenge changed on its way to the browser: the launcher sends it as nonce and
+    // code_challenge, and the code it yields does not redeem with this login's verifier (PKCE).
+    const auto run = login("alice", browser_answers([&](const std::string& link) {
+                               return browse(link, "alice", "alice@example.com",
+                                             "--set-challenge E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+                           }));
+    expect_refused_every_try(run, "the user pool refused the code (invalid_grant)");
+}
+
 TEST_F(BrowserLogin, TamperedCodeChallengeIsRefused) {
     start_helper();
     const auto run =
@@ -264,7 +340,7 @@ TEST_F(BrowserLogin, UnknownUserSeesTheSameLinkAndRefusal) {
     start_helper();
     // A real code, signed in for alice, typed at the login of a name that is no account.
     const auto run = login("ghost", browser_answers([&](const std::string& link) {
-                               EXPECT_TRUE(contains(link, "/oauth2/authorize?")) << link;
+                               EXPECT_EQ(link.rfind(callback_page(*standin_) + "#1.", 0), 0u) << link;
                                return browse(link, "alice", "alice@example.com");
                            }));
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();

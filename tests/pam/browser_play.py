@@ -3,7 +3,14 @@ showed at the stand-in's managed login, signs in with an email code (read from t
 prints what the callback address carries: the code on the first line (or "error=<error>"), then the state.
 
   browser_play.py --url URL --ca CA_FILE --outbox OUTBOX --user NAME --email ADDRESS --cookies FILE
-                  [--drop-prompt] [--set-param NAME=VALUE ...]
+                  [--drop-prompt] [--set-param NAME=VALUE ...] [--set-challenge CHALLENGE]
+
+A short link (the callback page with a #fragment, `[browser] link = short`) is followed as the page's launcher
+does it (callback/callback.js, whose JavaScript the Chromium tests in tests/browser run): the page and its
+pool.json are fetched from the page's folder, and the authorize request is built from pool.json and the
+fragment. This script cannot run JavaScript, so the request is built here by the README's rules; a missing
+pool.json or an unreadable fragment prints "launch-error=..." (the page's error) and goes nowhere.
+--set-challenge replaces the fragment's PKCE challenge (a short link tampered with on the way).
 
 --drop-prompt sends the link without prompt=login (a phishing page's or a stale bookmark's): with a live
 session cookie the stand-in then hands out a code at once, for the session's old sign-in. --set-param
@@ -11,6 +18,7 @@ replaces a query parameter of the link (a tampered nonce or code_challenge). The
 and written to --cookies.
 """
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -55,6 +63,44 @@ def callback_result(location):
     return "error=" + query.get("error", "unknown"), query.get("state", "")
 
 
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def launch(ctx, link, set_challenge):
+    """The launcher's work (callback/README.md): the authorize URL for a short link, or None (and the page's
+    error printed) when it cannot start a sign-in."""
+    origin = f"{link.scheme}://{link.netloc}"
+    status, _, _, page = request(ctx, origin, "GET", link.path)
+    if status != 200 or "callback.js" not in page:
+        sys.exit(f"browser_play: the callback page answered {status}")
+    fields = link.fragment.split(".")
+    if len(fields) != 5 or fields[0] != "1" or not re.fullmatch(r"[A-Za-z0-9_-]{43}", fields[1]) \
+            or not re.fullmatch(r"[0-9a-z]{1,10}", fields[2]):
+        print("launch-error=fragment")
+        return None
+    if set_challenge:
+        fields[1] = set_challenge
+    try:
+        user, host = b64url_decode(fields[3]), b64url_decode(fields[4])
+    except ValueError:
+        print("launch-error=fragment")
+        return None
+    folder = link.path[:link.path.rfind("/") + 1]
+    status, _, _, text = request(ctx, origin, "GET", folder + "pool.json")
+    if status != 200:
+        print("launch-error=pool.json")
+        return None
+    pool = json.loads(text)
+    state = "1" + base64.urlsafe_b64encode(fields[2].encode() + b"\n" + user + b"\n" + host) \
+        .rstrip(b"=").decode("ascii")
+    params = [("response_type", "code"), ("client_id", pool["client_id"]), ("redirect_uri", origin + link.path),
+              ("scope", " ".join(pool["scopes"])), ("state", state), ("nonce", fields[1]),
+              ("code_challenge", fields[1]), ("code_challenge_method", "S256"), ("prompt", "login")]
+    return "https://" + pool["domain"] + "/oauth2/authorize?" + urllib.parse.urlencode(
+        params, quote_via=lambda value, *_: urllib.parse.quote(value, safe=""))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -65,10 +111,18 @@ def main():
     parser.add_argument("--cookies", required=True)
     parser.add_argument("--drop-prompt", action="store_true")
     parser.add_argument("--set-param", action="append", default=[])
+    parser.add_argument("--set-challenge")
     args = parser.parse_args()
 
     ctx = ssl.create_default_context(cafile=args.ca)
     link = urllib.parse.urlsplit(args.url)
+    if link.fragment:
+        authorize = launch(ctx, link, args.set_challenge)
+        if authorize is None:
+            return
+        link = urllib.parse.urlsplit(authorize)
+    elif args.set_challenge:
+        sys.exit("browser_play: --set-challenge needs a short link")
     origin = f"{link.scheme}://{link.netloc}"
     params = urllib.parse.parse_qsl(link.query, keep_blank_values=True)
     if args.drop_prompt:

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <cstdint>
 #include <map>
@@ -105,68 +104,77 @@ TEST(BrowserPkce, VerifierIs43Base64urlCharactersFreshPerAttemptAndMatchesTheCha
     const std::string query = query_of(url, "https://pool.example.org/oauth2/authorize?");
     EXPECT_EQ(parameter(query, "code_challenge"), s256_challenge(verifier));
     EXPECT_EQ(parameter(query, "code_challenge_method"), "S256");
+    // The nonce is the challenge: unique and unguessable per attempt, and nothing more to carry in a link.
     const std::string nonce = parameter(query, "nonce");
-    EXPECT_EQ(nonce.size(), 43u);
-    EXPECT_TRUE(only_base64url(nonce));
+    EXPECT_EQ(nonce, s256_challenge(verifier));
+    EXPECT_EQ(nonce, a.challenge());
     EXPECT_NE(nonce, nonce_of(b));
     EXPECT_NE(nonce, verifier);
 }
 
-TEST(BrowserState, IsTagThenLabelAsTheCallbackPageParsesIt) {
-    const pp::Secret key(std::string(32, '\x5a'));
-    const std::string state = make_state(key, "build-01.example.org", "alice", 1767225900);
-    // The page's rules: only [A-Za-z0-9_-], longer than the 22-character tag, the rest base64url JSON.
+TEST(BrowserState, IsVersionThenLabelAsTheCallbackPageParsesIt) {
+    const std::string state = make_state("build-01.example.org", "alice", 1767225900);
+    // The page's rules: only [A-Za-z0-9_-], "1", then base64url of "<exp base36>\n<user>\n<host>".
     EXPECT_TRUE(only_base64url(state)) << state;
-    ASSERT_GT(state.size(), kStateTagLength);
-    const std::string tag = state.substr(0, kStateTagLength);
-    const std::string label = state.substr(kStateTagLength);
-    const auto json = pp::base64url_decode(label);
-    ASSERT_TRUE(json.has_value());
-    EXPECT_EQ(*json, R"({"host":"build-01.example.org","user":"alice","exp":1767225900})");
-
-    // The tag: base64url of the first 16 bytes of HMAC-SHA256(K, LABEL), computed here independently.
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_length = 0;
-    ASSERT_NE(HMAC(EVP_sha256(), key.c_str(), static_cast<int>(key.size()),
-                   reinterpret_cast<const unsigned char*>(label.data()), label.size(), mac, &mac_length),
-              nullptr);
-    ASSERT_EQ(mac_length, 32u);
-    EXPECT_EQ(tag, pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), 16)));
-
-    // Another key, another tag, same label.
-    const std::string other =
-        make_state(pp::Secret(std::string(32, '\x5b')), "build-01.example.org", "alice", 1767225900);
-    EXPECT_NE(other.substr(0, kStateTagLength), tag);
-    EXPECT_EQ(other.substr(kStateTagLength), label);
+    ASSERT_EQ(state.front(), '1');
+    const auto label = pp::base64url_decode(state.substr(1));
+    ASSERT_TRUE(label.has_value());
+    EXPECT_EQ(*label, "t85s8c\nalice\nbuild-01.example.org");
+    EXPECT_EQ(base36(1767225900), "t85s8c");
+    EXPECT_EQ(base36(0), "0");
+    EXPECT_EQ(base36(35), "z");
+    EXPECT_EQ(base36(36), "10");
 }
 
-TEST(BrowserState, EscapesTheLabelAndRefusesWhatThePageCannotShow) {
-    const pp::Secret key(std::string(32, '\x01'));
-    const auto json = pp::base64url_decode(make_state(key, "h", "a\"b\\c", 7).substr(kStateTagLength));
-    ASSERT_TRUE(json.has_value());
-    EXPECT_EQ(*json, R"({"host":"h","user":"a\"b\\c","exp":7})");
-    EXPECT_THROW(make_state(key, "", "alice", 7), std::invalid_argument);
-    EXPECT_THROW(make_state(key, "h", "", 7), std::invalid_argument);
-    EXPECT_THROW(make_state(key, "h", "al\nice", 7), std::invalid_argument);
-    EXPECT_THROW(make_state(key, std::string(kMaxLabelField + 1, 'h'), "alice", 7), std::invalid_argument);
-    EXPECT_THROW(make_state(key, "h", "\xff\xfe", 7), std::invalid_argument);
-    EXPECT_THROW(make_state(pp::Secret(std::string(16, '\x01')), "h", "alice", 7), std::runtime_error);
+TEST(BrowserState, KeepsUtf8AndRefusesWhatThePageCannotShow) {
+    const auto label = pp::base64url_decode(make_state("h", "a\"b\\c\xc3\xa9", 7).substr(1));
+    ASSERT_TRUE(label.has_value());
+    EXPECT_EQ(*label, "7\na\"b\\c\xc3\xa9\nh");
+    EXPECT_THROW(make_state("", "alice", 7), std::invalid_argument);
+    EXPECT_THROW(make_state("h", "", 7), std::invalid_argument);
+    EXPECT_THROW(make_state("h", "al\nice", 7), std::invalid_argument);
+    EXPECT_THROW(make_state(std::string(kMaxLabelField + 1, 'h'), "alice", 7), std::invalid_argument);
+    EXPECT_THROW(make_state("h", "\xff\xfe", 7), std::invalid_argument);
+    EXPECT_THROW(make_state("h", "alice", -1), std::invalid_argument);
+    EXPECT_THROW(make_fragment("c", "h", "al\nice", 7), std::invalid_argument);
 }
 
-TEST(BrowserState, TransactionStateCarriesHostUserAndExpiryAndIsUnique) {
+TEST(BrowserState, TransactionStateCarriesHostUserAndExpiry) {
     const Transaction a = Transaction::start("build-01", "alice", kNow, kLifetime);
-    const Transaction b = Transaction::start("build-01", "alice", kNow, kLifetime);
     EXPECT_TRUE(only_base64url(a.state()));
-    EXPECT_EQ(a.state().substr(kStateTagLength), b.state().substr(kStateTagLength));
-    EXPECT_NE(a.state().substr(0, kStateTagLength), b.state().substr(0, kStateTagLength));
-    const auto json = pp::base64url_decode(a.state().substr(kStateTagLength));
-    ASSERT_TRUE(json.has_value());
-    EXPECT_EQ(*json, R"({"host":"build-01","user":"alice","exp":1767225900})");
-    EXPECT_TRUE(a.state_matches(a.state()));
-    EXPECT_FALSE(a.state_matches(b.state()));
-    EXPECT_FALSE(a.state_matches(a.state().substr(1)));
+    EXPECT_EQ(a.state(), make_state("build-01", "alice", kNow + kLifetime));
     EXPECT_THROW(Transaction::start("build-01", "alice", kNow, 0), std::invalid_argument);
     EXPECT_THROW(Transaction::start("build-01", "al\x1b[2Jice", kNow, kLifetime), std::invalid_argument);
+}
+
+TEST(BrowserShortLink, IsThePageWithVersionChallengeExpiryUserAndHost) {
+    const Transaction t = Transaction::start("build-01.example.org", "alice", kNow, kLifetime);
+    const std::string link = t.short_link("https://pam.example.org/cb/");
+    const std::string prefix = "https://pam.example.org/cb/#1.";
+    ASSERT_EQ(link.rfind(prefix, 0), 0u) << link;
+    std::vector<std::string> fields;
+    std::string rest = link.substr(prefix.size() - 2);  // from "1."
+    for (std::size_t dot; (dot = rest.find('.')) != std::string::npos; rest.erase(0, dot + 1))
+        fields.push_back(rest.substr(0, dot));
+    fields.push_back(rest);
+    ASSERT_EQ(fields.size(), 5u) << link;
+    EXPECT_EQ(fields[0], "1");
+    EXPECT_EQ(fields[1], t.challenge());
+    EXPECT_EQ(fields[1], s256_challenge(verifier_of(t)));
+    EXPECT_EQ(fields[2], base36(kNow + kLifetime));
+    EXPECT_EQ(pp::base64url_decode(fields[3]), "alice");
+    EXPECT_EQ(pp::base64url_decode(fields[4]), "build-01.example.org");
+    // Nothing in it names the pool, the client or where to come back: those are the page's pool.json.
+    EXPECT_EQ(link.find("oauth2"), std::string::npos);
+    EXPECT_THROW((void)t.short_link(""), std::invalid_argument);
+    EXPECT_THROW((void)t.short_link("https://pam.example.org/cb/#x"), std::invalid_argument);
+}
+
+// Issue #13's size: the test stand-in's page, alice and a host name of 20 characters fit in 134 bytes (a QR
+// code of version 6 at level L, 41 modules).
+TEST(BrowserShortLink, FitsQrVersion6) {
+    const Transaction t = Transaction::start("build-01.example.org", "alice", 1767225600, 86400);
+    EXPECT_LE(t.short_link("https://localhost:65535/cb/").size(), 134u);
 }
 
 TEST(BrowserAuthorize, SendsTheSection3RequestWithPromptLoginAllEncoded) {
@@ -313,7 +321,7 @@ TEST(BrowserClaims, RefusesAfterExpiryAndOnceEnded) {
     t.end();
     EXPECT_TRUE(t.ended());
     EXPECT_EQ(t.check_id_token_claims(claims, kNow, kNow + 10), ClaimRefusal::Ended);
-    EXPECT_FALSE(t.state_matches(t.state()));
+    EXPECT_THROW((void)t.short_link("https://pam.example.org/cb/"), std::logic_error);
     EXPECT_THROW((void)t.authorize_url("pool.example.org", "c", "r", kScopes), std::logic_error);
     EXPECT_THROW((void)t.token_request_body("x", "r", "c"), std::logic_error);
 }

@@ -159,6 +159,27 @@ TEST(QrText, AnAuthorizeLinkOfFiveHundredBytesScansBackToItself) {
     expect_scans_back("authorize", url);
 }
 
+// Issue #13: the short link of a browser sign-in (the callback page, "#1.", the PKCE challenge, the expiry,
+// user and host; at most 134 bytes for the stand-in's page, alice and a 20-character host, as
+// helper.browser.BrowserShortLink.FitsQrVersion6 asserts) is a QR code of version 6 (41 modules): with the
+// quiet zone 45 rows, 23 lines of half blocks, 45 columns, so an 80x24 terminal shows it. It scans back.
+TEST(QrText, AShortBrowserLinkIsVersion6AndTwentyThreeLines) {
+    const std::string url =
+        "https://localhost:65535/cb/#1.E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM.t85s8c.YWxpY2U."
+        "YnVpbGQtMDEuZXhhbXBsZS5vcmc";
+    ASSERT_LE(url.size(), 134u);
+    const std::string padded = url + std::string(134 - url.size(), 'A');  // the bound itself
+    for (const std::string& u : {url, padded}) {
+        const std::string drawn = render_qr(u);
+        EXPECT_EQ(std::count(drawn.begin(), drawn.end(), '\n') + 1, 23) << u;
+        const Grid grid = parse_half_blocks(drawn);
+        expect_shape(grid);
+        ASSERT_FALSE(grid.empty());
+        EXPECT_EQ(grid.front().size(), 45u) << u;
+    }
+    expect_scans_back("browser-short", url);
+}
+
 TEST(QrText, TheLongestLinkStillDraws) {
     // protocol::Link's bound: still within a QR code's capacity at error correction L.
     const std::string url = "https://" + std::string(protocol::Link::kMaxLinkUrl - 8, 'a');

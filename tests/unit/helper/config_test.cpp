@@ -583,6 +583,7 @@ TEST(BrowserConfig, ASectionWithADomainSetsBrowserSignIn) {
     EXPECT_EQ(c.browser->scopes, (std::vector<std::string>{"openid", "email", "phone"}));
     EXPECT_FALSE(c.browser->require_passkey);
     EXPECT_TRUE(c.browser->show_qr);
+    EXPECT_EQ(c.browser->link, BrowserSignIn::Link::Short);
     EXPECT_EQ(c.methods.local, (std::vector<Method>{Method::EmailOtp, Method::Browser}));
     // Not a key plugged into this machine: remote logins get it too.
     EXPECT_EQ(c.methods.remote, (std::vector<Method>{Method::EmailOtp, Method::Browser}));
@@ -595,7 +596,7 @@ TEST(BrowserConfig, EveryKey) {
     const Config c = parse_config(kMinimal +
                                       "[browser]\ndomain = localhost:8443\nclient_id = 7d2pub\n"
                                       "redirect_uri = https://localhost:9443/cb/\nscopes = openid email\n"
-                                      "require_passkey = yes\nshow_qr = no\n",
+                                      "require_passkey = yes\nshow_qr = no\nlink = full\n",
                                   kSource);
     ASSERT_TRUE(c.browser);
     EXPECT_EQ(c.browser->domain, "localhost:8443");
@@ -604,6 +605,8 @@ TEST(BrowserConfig, EveryKey) {
     EXPECT_EQ(c.browser->scopes, (std::vector<std::string>{"openid", "email"}));
     EXPECT_TRUE(c.browser->require_passkey);
     EXPECT_FALSE(c.browser->show_qr);
+    EXPECT_EQ(c.browser->link, BrowserSignIn::Link::Full);
+    EXPECT_THAT(describe_config(c), HasSubstr("full authorize link"));
     const auto w = config_warnings(c);
     EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
         return s.find("no methods list browser") != std::string::npos;
@@ -679,6 +682,19 @@ TEST(BrowserConfig, UnknownKeysAndBadValues) {
     EXPECT_THAT(error_for_key("browser", "require_passkey = maybe"),
                 HasSubstr(":2: require_passkey must be yes or no"));
     EXPECT_THAT(error_for_key("browser", "show_qr = 1"), HasSubstr(":2: show_qr must be yes or no"));
+    EXPECT_THAT(error_for_key("browser", "link = Short"), HasSubstr(":2: link must be short or full"));
+}
+
+TEST(BrowserConfig, AShortLinkNeedsARedirectUriWithoutAQuery) {
+    const std::string browser =
+        "[browser]\ndomain = pool.example.org\nclient_id = 7d2pub\nredirect_uri = "
+        "https://pam.example.org/cb/?x=1\n";
+    EXPECT_THAT(error_for(kMinimal + browser), HasSubstr("[browser] redirect_uri has a query"));
+    const Config c = parse_config(kMinimal + browser + "link = full\n", kSource);
+    ASSERT_TRUE(c.browser);
+    EXPECT_EQ(c.browser->redirect_uri, "https://pam.example.org/cb/?x=1");
+    EXPECT_THAT(describe_config(parse_config(kMinimal + kBrowser, kSource)),
+                HasSubstr("short link to the callback page"));
 }
 
 TEST(BrowserConfig, TheBrowserNeedsABindingAsTheCodesDo) {
