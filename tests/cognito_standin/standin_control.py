@@ -15,8 +15,11 @@ FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", 
 # Faults that change how the real answer is written rather than replacing it (the operation still runs).
 ANSWER_FAULTS = ("duplicate_member",)
 JWKS_MODES = ("ok", "down", "rotated")
+# Whether the managed login's ID tokens carry `amr` (specs/cognito-managed-login.md §7; whether the live
+# service puts it there without acr_values is UNVERIFIED, §11 item 3): "factor" = the factor used, "absent" = none.
+AMR_MODES = ("factor", "absent")
 _KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s", "withdrawn_factors",
-         "ineligible_preferred_error"}
+         "ineligible_preferred_error", "id_token_amr"}
 # AllowedFirstAuthFactors values: what withdrawn_factors may take away from a user.
 FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
 
@@ -48,6 +51,8 @@ class Control:
     # What an InitiateAuth whose PREFERRED_CHALLENGE the user is not eligible for answers instead of
     # SELECT_CHALLENGE (the spec allows either, §2.4).
     ineligible_preferred_error: Optional[InjectedError] = None
+    # "absent": the managed login's ID tokens carry no `amr` (a pool that does not put it there).
+    id_token_amr: str = "factor"
 
     def targets(self, operation: Optional[str]) -> bool:
         return self.ops is None or operation in self.ops
@@ -136,4 +141,5 @@ def read_control(path: str, operations: set) -> Control:
         clock_offset_s=offset,
         withdrawn_factors=_withdrawn(raw.get("withdrawn_factors")),
         ineligible_preferred_error=_error(raw.get("ineligible_preferred_error")),
+        id_token_amr=_one_of("id_token_amr", raw.get("id_token_amr", "factor"), AMR_MODES),
     )
