@@ -23,7 +23,8 @@ using helper::kBrowserCodeRefused;
 
 constexpr const char* kIdentities =
     "alice alice@example.com\n"
-    "bob   bob@example.com\n";
+    "bob   bob@example.com\n"
+    "carol frank@example.com  # the pool user with a passkey (browser_play.py --passkey)\n";
 constexpr const char* kBrowserClient = "browserclient789";
 
 // The callback page's address, as the stand-in wrote it in ready.json (registered for kBrowserClient).
@@ -272,6 +273,71 @@ TEST_F(BrowserLogin, UnknownUserSeesTheSameLinkAndRefusal) {
     EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt));
     EXPECT_TRUE(contains(run.all_text(), "shows a code for ghost on ")) << run.all_text();
     EXPECT_TRUE(contains(helper_->log(), "no identity to bind")) << helper_->log();
+}
+
+// [browser] require_passkey (helper/login/browser_method.cpp): the ID token's amr must say a passkey ("swk"
+// or "hwk", specs/cognito-managed-login.md §7). carol is the pool user frank, who has a passkey.
+
+TEST_F(BrowserLogin, RequirePasskeyAcceptsAPasskeySignIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    // A platform passkey (amr swk), then a roaming one (amr hwk): each a login.
+    for (const std::string attachment : {"platform", "cross-platform"}) {
+        code_prompts_ = 0;
+        const auto run =
+            login("carol", browser_answers([&](const std::string& link) {
+                      return browse(link, "frank", "frank@example.com", "--passkey " + attachment);
+                  }));
+        EXPECT_EQ(run.code, PAM_SUCCESS) << attachment << "\n" << run.all_text() << helper_->log();
+        EXPECT_EQ(code_prompts_, 1) << attachment;
+    }
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, RequirePasskeyRefusesAnEmailCodeSignIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    // The same person, signed in with an email code: a good code of this login, refused as a wrong one.
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com");
+                           }));
+    expect_refused_every_try(run, "the sign-in used no passkey (require_passkey)");
+}
+
+TEST_F(BrowserLogin, RequirePasskeyRefusedCodeIsAWrongAnswerThenAPasskeyLogsIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               // The first try with an email code, the second (a new link) with the passkey.
+                               return code_prompts_ == 1
+                                          ? browse(link, "frank", "frank@example.com")
+                                          : browse(link, "frank", "frank@example.com", "--passkey platform");
+                           }));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 2);
+    EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt))
+        << run.all_text();
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, RequirePasskeyWithAPoolWithoutAmrRefusesEveryTry) {
+    start_helper("browser", "require_passkey = yes\n");
+    // A pool that puts no amr in its ID tokens (UNVERIFIED on the live service, spec §11 item 3): even a
+    // passkey sign-in cannot show it used one.
+    standin_->set_control(R"({"id_token_amr": "absent"})");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com", "--passkey platform");
+                           }));
+    standin_->clear_control();
+    expect_refused_every_try(run, "the sign-in used no passkey (require_passkey)");
+}
+
+TEST_F(BrowserLogin, WithoutRequirePasskeyAPoolWithoutAmrLogsIn) {
+    start_helper();
+    standin_->set_control(R"({"id_token_amr": "absent"})");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com");
+                           }));
+    standin_->clear_control();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 1);
 }
 
 }  // namespace
