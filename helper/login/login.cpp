@@ -316,7 +316,8 @@ Proof Login::prove(const std::vector<Method>& methods) {
     std::vector<Method> pool_offers;
     std::string prefix;
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
-    bool pool_unknown = false;  // the pool does not know the mapped identity; a local key is still there
+    bool pool_unknown = false;     // the pool does not know the mapped identity; a local key is still there
+    bool pool_went_ahead = false;  // the pool skipped its menu; the menu below still offers the browser
     if (ident && !pool_methods.empty()) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -391,6 +392,15 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         // A code the pool sent unasked is still counted, and refused past a limit.
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
+                        // The pool skipped its menu, not the browser: the person still chooses (the menu
+                        // below), and the next login shows that menu before the pool is asked.
+                        if (browser) {
+                            if (is_otp(m))
+                                remember_factors(*ident, step.available, announced_user(step.parameters));
+                            pool_offers.push_back(m);
+                            pool_went_ahead = true;
+                            break;
+                        }
                         if (m == Method::Passkey) {
                             const auto announced = step.available;
                             const auto pool_user = announced_user(step.parameters);
@@ -400,9 +410,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         }
                         return otp_code_loop(*ident, std::move(step), username, m);
                     }
-                return Verdict{
-                    Outcome::AuthErr, kSignInFailed,
-                    "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+                if (!pool_went_ahead)
+                    return Verdict{
+                        Outcome::AuthErr, kSignInFailed,
+                        "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
             }
         }
     }
@@ -422,6 +433,17 @@ Proof Login::prove(const std::vector<Method>& methods) {
     const Method chosen = std::get<Method>(picked);
     if (is_browser(chosen))
         return browser_login(pool_unknown ? std::nullopt : ident, "identity unknown to the user pool");
+    // The pool is at the chosen method already (a code sent with its first answer).
+    if (pool_went_ahead) {
+        if (chosen == Method::Passkey) {
+            const auto announced = step.available;
+            const auto pool_user = announced_user(step.parameters);
+            Proof proof = pool_passkey_login(*ident, std::move(step), username);
+            if (!ending_of(proof)) remember_factors(*ident, announced, pool_user);
+            return proof;
+        }
+        return otp_code_loop(*ident, std::move(step), username, chosen);
+    }
     auto& client = *ctx_.runtime->client;
     // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it
     // first.

@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <regex>
 #include <sstream>
 
 #include "helper/person_texts.hpp"
@@ -338,6 +340,94 @@ TEST_F(BrowserLogin, WithoutRequirePasskeyAPoolWithoutAmrLogsIn) {
     standin_->clear_control();
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(code_prompts_, 1);
+}
+
+// The pool skips its menu (specs/cognito-user-auth.md §3, the OBSERVED exception): for bob, whose pool
+// account has one factor (an email code), InitiateAuth answers with that code's step at once, the code sent.
+// The person must still be able to choose "Sign in with your browser".
+
+// The number the menu in `prompt` gives `label` ("" when it is not listed).
+std::string menu_number(const std::string& prompt, const std::string& label) {
+    const auto at = prompt.find(") " + label);
+    if (at == std::string::npos) return {};
+    auto start = at;
+    while (start > 0 && std::isdigit(static_cast<unsigned char>(prompt[start - 1])) != 0) --start;
+    return prompt.substr(start, at - start);
+}
+
+TEST_F(BrowserLogin, BrowserOfferedWhenThePoolSkipsItsMenu) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    int menus = 0;
+    const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            const std::string number = menu_number(prompt, helper::kBrowserMenuEntry);
+            EXPECT_FALSE(number.empty()) << prompt;
+            return number;
+        }
+        if (prompt.find(kBrowserCodePrompt) != std::string::npos) {
+            ++code_prompts_;
+            return browse(shown_link(), "bob", "bob@example.com");
+        }
+        ADD_FAILURE() << "unexpected prompt: " << prompt;
+        return std::nullopt;
+    });
+    standin_->clear_control();
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1);
+    EXPECT_EQ(code_prompts_, 1);
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const std::size_t sent_before = standin_->outbox_lines();
+    int menus = 0;
+    const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            EXPECT_FALSE(menu_number(prompt, helper::kBrowserMenuEntry).empty()) << prompt;
+            return menu_number(prompt, "Email code");
+        }
+        // The code the pool sent with its first answer.
+        return standin_->latest_code("bob@example.com").value_or("");
+    });
+    standin_->clear_control();
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1);
+    // One code: the pool's unasked one, not a second.
+    EXPECT_EQ(standin_->outbox_lines(), sent_before + 1);
+    EXPECT_TRUE(contains(helper_->log(), "method=email_otp outcome=success")) << helper_->log();
+}
+
+// The decoy (dave has an account but no identity) shows what bob sees when the pool skips its menu: the menu
+// with the browser, then the code prompts, for wrong codes to the end.
+TEST_F(BrowserLogin, DecoyShowsTheSameScreensWhenThePoolSkipsItsMenu) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const auto walk = [&](const std::string& user) {
+        return login(user, [](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.find(helper::kChooseHeader) != std::string::npos) return "1";  // the email code
+            return "00000000";
+        });
+    };
+    const auto bob = walk("bob");
+    const auto dave = walk("dave");
+    standin_->clear_control();
+    EXPECT_EQ(bob.code, PAM_MAXTRIES) << bob.all_text() << helper_->log();
+    EXPECT_EQ(dave.code, PAM_MAXTRIES) << dave.all_text() << helper_->log();
+    const auto model = bob.prompts();
+    const auto decoy = dave.prompts();
+    ASSERT_FALSE(model.empty());
+    EXPECT_TRUE(contains(model[0], helper::kChooseHeader)) << model[0];
+    EXPECT_FALSE(menu_number(model[0], helper::kBrowserMenuEntry).empty()) << model[0];
+    ASSERT_EQ(decoy.size(), model.size()) << bob.all_text() << "\n---\n" << dave.all_text();
+    static const std::regex masked(R"([a-z+]?\*+[^ \n:?]*)");
+    for (std::size_t i = 0; i < decoy.size(); ++i)
+        EXPECT_EQ(std::regex_replace(decoy[i], masked, "MASK"), std::regex_replace(model[i], masked, "MASK"))
+            << decoy[i] << " against " << model[i];
 }
 
 }  // namespace
