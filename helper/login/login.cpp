@@ -393,8 +393,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
                         // The pool skipped its menu, not the browser: the person still chooses (the menu
-                        // below), and the next login shows that menu before the pool is asked.
-                        if (browser) {
+                        // below), and the next login shows that menu before the pool is asked. (A method
+                        // chosen from that remembered menu was chosen already.)
+                        if (browser && !chosen_first) {
                             if (is_otp(m))
                                 remember_factors(*ident, step.available, announced_user(step.parameters));
                             pool_offers.push_back(m);

@@ -394,12 +394,26 @@ TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
         // The code the pool sent with its first answer.
         return standin_->latest_code("bob@example.com").value_or("");
     });
-    standin_->clear_control();
     ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
     EXPECT_EQ(menus, 1);
     // One code: the pool's unasked one, not a second.
     EXPECT_EQ(standin_->outbox_lines(), sent_before + 1);
     EXPECT_TRUE(contains(helper_->log(), "method=email_otp outcome=success")) << helper_->log();
+    // The next login: the remembered menu, before the pool is asked, and only that menu; the code chosen
+    // from it is sent then.
+    menus = 0;
+    const auto again = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            EXPECT_FALSE(menu_number(prompt, helper::kBrowserMenuEntry).empty()) << prompt;
+            return menu_number(prompt, "Email code");
+        }
+        return standin_->latest_code("bob@example.com").value_or("");
+    });
+    standin_->clear_control();
+    ASSERT_EQ(again.code, PAM_SUCCESS) << again.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1) << again.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), sent_before + 2);
 }
 
 // The decoy (dave has an account but no identity) shows what bob sees when the pool skips its menu: the menu
