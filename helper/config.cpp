@@ -817,6 +817,11 @@ std::vector<std::string> config_warnings(const Config& c) {
             c.browser->redirect_uri.find("://[::1]") != std::string::npos)
             w.push_back("[browser] redirect_uri " + c.browser->redirect_uri +
                         " is on the loopback: it works only in a browser on this machine (for tests).");
+        if (c.browser->require_passkey)
+            w.push_back(
+                "[browser] require_passkey = yes: a browser sign-in is accepted only when its ID token's amr "
+                "says a passkey (swk or hwk); a user pool that puts no amr in its ID tokens refuses every "
+                "browser sign-in. Try one before relying on it.");
     }
     policy_warnings(c, w);
     return w;

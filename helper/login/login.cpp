@@ -317,7 +317,8 @@ Proof Login::prove(const std::vector<Method>& methods) {
     std::vector<Method> pool_offers;
     std::string prefix;
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
-    bool pool_unknown = false;  // the pool does not know the mapped identity; a local key is still there
+    bool pool_unknown = false;     // the pool does not know the mapped identity; a local key is still there
+    bool pool_went_ahead = false;  // the pool skipped its menu; the menu below still offers the browser
     if (ident && !pool_methods.empty()) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -392,6 +393,16 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         // A code the pool sent unasked is still counted, and refused past a limit.
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
+                        // The pool skipped its menu, not the browser: the person still chooses (the menu
+                        // below), and the next login shows that menu before the pool is asked. (A method
+                        // chosen from that remembered menu was chosen already.)
+                        if (browser && !chosen_first) {
+                            if (is_otp(m))
+                                remember_factors(*ident, step.available, announced_user(step.parameters));
+                            pool_offers.push_back(m);
+                            pool_went_ahead = true;
+                            break;
+                        }
                         const auto announced = step.available;
                         const auto pool_user = announced_user(step.parameters);
                         Proof proof =
@@ -400,9 +411,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
                             remember_factors(*ident, announced, pool_user);
                         return proof;
                     }
-                return Verdict{
-                    Outcome::AuthErr, kSignInFailed,
-                    "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+                if (!pool_went_ahead)
+                    return Verdict{
+                        Outcome::AuthErr, kSignInFailed,
+                        "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
             }
         }
     }
@@ -425,6 +437,14 @@ Proof Login::prove(const std::vector<Method>& methods) {
         LatencyWalk walk;
         return answered(
             login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
+    }
+    // The pool is at the chosen method already (a code sent with its first answer).
+    if (pool_went_ahead) {
+        const auto announced = step.available;
+        const auto pool_user = announced_user(step.parameters);
+        Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
+        if (chosen == Method::Passkey && !ending_of(proof)) remember_factors(*ident, announced, pool_user);
+        return proof;
     }
     auto& client = *ctx_.runtime->client;
     // One method left and no menu shown: the answer to SELECT_CHALLENGE sends the code, so offer it

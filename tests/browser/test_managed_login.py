@@ -327,7 +327,6 @@ class ManagedLoginTest(unittest.TestCase):
         self.assertGreater(claims["exp"], time.time())
         at_hash = b64url(hashlib.sha256(tokens["access_token"].encode()).digest()[:16])
         self.assertEqual(claims["at_hash"], at_hash)
-        self.assertNotIn("amr", claims)
         return claims
 
     def assertCodeShape(self, shown: dict):
@@ -447,6 +446,8 @@ class ManagedLoginTest(unittest.TestCase):
         claims = self.verified_id_token(attempt, tokens)
         self.assertGreaterEqual(claims["auth_time"], attempt.started)
         self.assertLessEqual(claims["auth_time"], time.time())
+        # The virtual authenticator is a platform one ("internal"): amr "swk" (spec §7).
+        self.assertEqual(claims["amr"], ["swk"])
 
     def test_email_code_sign_in_shows_the_code_that_redeems_to_a_verified_id_token(self):
         attempt = Attempt(prompt="login", login_hint="alice")
@@ -456,6 +457,28 @@ class ManagedLoginTest(unittest.TestCase):
         self.assertEqual(status, 200, tokens)
         claims = self.verified_id_token(attempt, tokens)
         self.assertGreaterEqual(claims["auth_time"], attempt.started)
+        self.assertEqual(claims["amr"], ["email_otp"])
+
+    def test_id_token_without_amr_when_the_control_file_says_so(self):
+        # Whether the live service puts amr without acr_values is UNVERIFIED (spec §11 item 3): the stand-in
+        # can leave it out, for a passkey sign-in as for a code.
+        ENV.control({"id_token_amr": "absent"})
+        attempt = Attempt(prompt="login", login_hint="alice")
+        shown = self.sign_in_with_passkey(attempt)
+        status, _, tokens = self.redeem(attempt, shown["code"])
+        self.assertEqual(status, 200, tokens)
+        self.assertNotIn("amr", self.verified_id_token(attempt, tokens))
+        attempt = Attempt(prompt="login", login_hint="alice")
+        shown = self.sign_in_with_email(attempt)
+        status, _, tokens = self.redeem(attempt, shown["code"])
+        self.assertEqual(status, 200, tokens)
+        self.assertNotIn("amr", self.verified_id_token(attempt, tokens))
+        # Read when the code is redeemed: switched back, the same kind of sign-in carries it again.
+        ENV.control({})
+        attempt = Attempt(prompt="login", login_hint="alice")
+        shown = self.sign_in_with_email(attempt)
+        status, _, tokens = self.redeem(attempt, shown["code"])
+        self.assertEqual(self.verified_id_token(attempt, tokens)["amr"], ["email_otp"])
 
     def test_redemption_errors(self):
         first = Attempt(prompt="login", login_hint="alice")

@@ -10,8 +10,9 @@ terminal (the callback page with a #fragment), opens it in Chromium, where the p
 browser to the stand-in's login page with the pool.json beside it, signs in there with the passkey, reads the
 code from the callback page and types it into ssh; the remote command runs. Then the refusals through the same
 path: a code from another ssh login's link, a code used a second time, a code typed after the link expired, a
-short link whose PKCE challenge was changed on the way to the browser. Screenshots of the pages and of the terminal at each
-step land in DIR/screenshots.
+short link whose PKCE challenge was changed on the way to the browser, and the pool's token endpoint gone
+between the browser's sign-in and the code typed (the unavailable ending). Screenshots of the pages and of the
+terminal at each step land in DIR/screenshots.
 
 Runs as root in a throwaway mount and PID namespace (tests/e2e/e2e_support.py). Exit 77 (skipped) when
 Chromium is absent (scripts/install-deps.sh installs it) or, as every e2e test, when not root.
@@ -55,6 +56,7 @@ CODE_PROMPT = "Code from the browser: "
 NOT_VALID = "That code is not valid for this sign-in."
 EXPIRED = "The sign-in link has expired."
 TIMED_OUT = "Sign-in timed out."
+UNAVAILABLE = "The sign-in service cannot be reached; try again later."
 REFUSED = "Permission denied"
 
 
@@ -446,6 +448,32 @@ def case_stale_session(run):
                  "the ID token's sign-in is older than this sign-in attempt")
 
 
+def case_pool_down_mid_way(run):
+    """The browser has signed in and read the code; then the pool's token endpoint stops answering (the
+    stand-in's fault switch drops every connection to it): the code typed at ssh ends the login as the pool's
+    outage does, not as a wrong code (BrowserLogin.PoolDownMidWayEndsUnavailable through the module)."""
+    term = run.ssh("pool-down")
+    link = run.choose_browser(term)
+    shown = run.sign_in(link, "pool-down")
+    log_before = len(run.helper_log())
+    run.standin.control({"fault": "drop", "ops": ["OAuth2Token"]})
+    try:
+        term.send(shown["code"])
+        run.expect_refused(term, "the pool down mid-way", UNAVAILABLE)
+    finally:
+        run.standin.control({})
+    run.shoot_terminal(term, "terminal-pool-down", "ssh alice@server: the user pool went down before the code came")
+    screen = term.screen()
+    check(NOT_VALID not in screen[screen.rfind(CODE_PROMPT.strip()):],
+          f"the pool down mid-way: the person is told the code is not valid:\n{screen}")
+    e2e.wait_for(lambda: "outcome=" in run.helper_log()[log_before:], "the helper's audit line")
+    logged = run.helper_log()[log_before:]
+    check("method=browser outcome=authinfo_unavail" in logged,
+          f"the pool down mid-way: the helper does not log the outage ending:\n{logged}")
+    requests = os.path.join(run.standin.dir, "requests.jsonl")
+    check("managed-login /oauth2/token" in e2e.read(requests), "the helper did not try the token endpoint")
+
+
 def case_expired(run):
     """A code typed after the link expired (login_timeout): refused, and the person is told."""
     run.start_helper(SHORT_LOGIN_TIMEOUT_S)
@@ -496,6 +524,7 @@ def main():
         case_tampered_link(run)
         case_token_of_another_user(run)
         case_stale_session(run)
+        case_pool_down_mid_way(run)
         case_expired(run)
         outcomes = run.outcomes()
         show("helper outcomes", " ".join(outcomes))

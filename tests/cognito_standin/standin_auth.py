@@ -315,6 +315,7 @@ class AuthService:
         # Set from control.json before each request (standin_server): see standin_control.Control.
         self.withdrawn_factors = {}
         self.ineligible_preferred_error = None
+        self.one_factor_skips_select = False
         self.operations = {
             "InitiateAuth": self.initiate_auth,
             "RespondToAuthChallenge": self.respond_to_auth_challenge,
@@ -361,6 +362,11 @@ class AuthService:
         if preferred is not None and preferred not in available and self.ineligible_preferred_error:
             error = self.ineligible_preferred_error
             raise ApiError(error.name, error.message, error.status)
+        # The observed exception (specs/cognito-user-auth.md §3, "OBSERVED exception"): a user with exactly one
+        # eligible factor and no PREFERRED_CHALLENGE goes straight to it (a code is sent), when control.json
+        # says so; the documented answer is SELECT_CHALLENGE.
+        if preferred is None and len(available) == 1 and self.one_factor_skips_select:
+            preferred = available[0]
         if preferred in available:
             try:
                 step = FACTORS[preferred].choose(self, sign_in, params)

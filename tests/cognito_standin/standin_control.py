@@ -15,8 +15,11 @@ FAULTS = ("http_500", "malformed", "drop", "truncated", "huge", "invalid_utf8", 
 # Faults that change how the real answer is written rather than replacing it (the operation still runs).
 ANSWER_FAULTS = ("duplicate_member",)
 JWKS_MODES = ("ok", "down", "rotated")
+# Whether the managed login's ID tokens carry `amr` (specs/cognito-managed-login.md §7; whether the live
+# service puts it there without acr_values is UNVERIFIED, §11 item 3): "factor" = the factor used, "absent" = none.
+AMR_MODES = ("factor", "absent")
 _KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s", "withdrawn_factors",
-         "ineligible_preferred_error"}
+         "ineligible_preferred_error", "id_token_amr", "one_factor_skips_select"}
 # AllowedFirstAuthFactors values: what withdrawn_factors may take away from a user.
 FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
 
@@ -48,6 +51,11 @@ class Control:
     # What an InitiateAuth whose PREFERRED_CHALLENGE the user is not eligible for answers instead of
     # SELECT_CHALLENGE (the spec allows either, §2.4).
     ineligible_preferred_error: Optional[InjectedError] = None
+    # "absent": the managed login's ID tokens carry no `amr` (a pool that does not put it there).
+    id_token_amr: str = "factor"
+    # An InitiateAuth without PREFERRED_CHALLENGE for a user with one eligible factor answers that factor's
+    # challenge (a code is sent) instead of SELECT_CHALLENGE: the behaviour observed on the live service.
+    one_factor_skips_select: bool = False
 
     def targets(self, operation: Optional[str]) -> bool:
         return self.ops is None or operation in self.ops
@@ -56,6 +64,12 @@ class Control:
 def _one_of(key: str, value, allowed):
     if value not in allowed:
         raise ControlError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _flag(key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ControlError(f"{key}: must be true or false")
     return value
 
 
@@ -136,4 +150,6 @@ def read_control(path: str, operations: set) -> Control:
         clock_offset_s=offset,
         withdrawn_factors=_withdrawn(raw.get("withdrawn_factors")),
         ineligible_preferred_error=_error(raw.get("ineligible_preferred_error")),
+        id_token_amr=_one_of("id_token_amr", raw.get("id_token_amr", "factor"), AMR_MODES),
+        one_factor_skips_select=_flag("one_factor_skips_select", raw.get("one_factor_skips_select", False)),
     )

@@ -84,6 +84,7 @@ class StandinServer(http.server.ThreadingHTTPServer):
         self.clock_offset = control.clock_offset_s
         self.service.withdrawn_factors = control.withdrawn_factors
         self.service.ineligible_preferred_error = control.ineligible_preferred_error
+        self.service.one_factor_skips_select = control.one_factor_skips_select
         return control
 
     def finish_request(self, request, client_address):

@@ -793,9 +793,33 @@ class ControlTests(StandinTestCase):
         self.assertEqual(expired.issuer, ca.subject)
         self.assertLess(expired.not_valid_after.timestamp(), time.time())
 
+    def test_one_factor_skips_select(self):
+        # The documented answer first: SELECT_CHALLENGE even for bob's one factor, and no code sent.
+        sent_before = len(MAIN.lines("outbox.jsonl"))
+        reply = MAIN.initiate("bob")
+        self.assertEqual(reply.status, 200, reply.raw)
+        self.assertEqual(reply.json()["ChallengeName"], "SELECT_CHALLENGE")
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before)
+        # The observed one: straight to the one factor, the code sent with the answer.
+        MAIN.control(one_factor_skips_select=True)
+        reply = MAIN.initiate("bob")
+        self.assertEqual(reply.status, 200, reply.raw)
+        answer = reply.json()
+        self.assertEqual(answer["ChallengeName"], "EMAIL_OTP")
+        self.assertEqual(answer["AvailableChallenges"], ["EMAIL_OTP"])
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before + 1)
+        code = MAIN.latest_code("bob@example.com")
+        reply = MAIN.respond("EMAIL_OTP", answer["Session"], "bob", EMAIL_OTP_CODE=code)
+        self.assertEqual(reply.status, 200, reply.raw)
+        self.assertIn("AuthenticationResult", reply.json())
+        # A user with two factors still gets the menu.
+        reply = MAIN.initiate("alice")
+        self.assertEqual(reply.json()["ChallengeName"], "SELECT_CHALLENGE")
+
     def test_invalid_control_file_fails_loudly(self):
         for text in ('{"fualt": "drop"}', '{"fault": "drop", "ops": ["IntiateAuth"]}', '{"tls": "ok"',
-                     '{"withdrawn_factors": {"alice": ["SMS"]}}', '{"withdrawn_factors": ["alice"]}'):
+                     '{"withdrawn_factors": {"alice": ["SMS"]}}', '{"withdrawn_factors": ["alice"]}',
+                     '{"one_factor_skips_select": 1}', '{"id_token_amr": "none"}'):
             with self.subTest(control=text):
                 write_atomically(os.path.join(MAIN.state, "control.json"), text)
                 self.assertError(MAIN.initiate("alice"), "InternalErrorException", status=500)

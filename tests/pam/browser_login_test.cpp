@@ -7,9 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <regex>
 #include <sstream>
 
 #include "helper/person_texts.hpp"
@@ -23,7 +25,8 @@ using helper::kBrowserCodeRefused;
 
 constexpr const char* kIdentities =
     "alice alice@example.com\n"
-    "bob   bob@example.com\n";
+    "bob   bob@example.com\n"
+    "carol frank@example.com  # the pool user with a passkey (browser_play.py --passkey)\n";
 constexpr const char* kBrowserClient = "browserclient789";
 
 // The callback page's address, as the stand-in wrote it in ready.json (registered for kBrowserClient).
@@ -348,6 +351,173 @@ TEST_F(BrowserLogin, UnknownUserSeesTheSameLinkAndRefusal) {
     EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt));
     EXPECT_TRUE(contains(run.all_text(), "shows a code for ghost on ")) << run.all_text();
     EXPECT_TRUE(contains(helper_->log(), "no identity to bind")) << helper_->log();
+}
+
+// [browser] require_passkey (helper/login/browser_method.cpp): the ID token's amr must say a passkey ("swk"
+// or "hwk", specs/cognito-managed-login.md §7). carol is the pool user frank, who has a passkey.
+
+TEST_F(BrowserLogin, RequirePasskeyAcceptsAPasskeySignIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    // A platform passkey (amr swk), then a roaming one (amr hwk): each a login.
+    for (const std::string attachment : {"platform", "cross-platform"}) {
+        code_prompts_ = 0;
+        const auto run =
+            login("carol", browser_answers([&](const std::string& link) {
+                      return browse(link, "frank", "frank@example.com", "--passkey " + attachment);
+                  }));
+        EXPECT_EQ(run.code, PAM_SUCCESS) << attachment << "\n" << run.all_text() << helper_->log();
+        EXPECT_EQ(code_prompts_, 1) << attachment;
+    }
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, RequirePasskeyRefusesAnEmailCodeSignIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    // The same person, signed in with an email code: a good code of this login, refused as a wrong one.
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com");
+                           }));
+    expect_refused_every_try(run, "the sign-in used no passkey (require_passkey)");
+}
+
+TEST_F(BrowserLogin, RequirePasskeyRefusedCodeIsAWrongAnswerThenAPasskeyLogsIn) {
+    start_helper("browser", "require_passkey = yes\n");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               // The first try with an email code, the second (a new link) with the passkey.
+                               return code_prompts_ == 1
+                                          ? browse(link, "frank", "frank@example.com")
+                                          : browse(link, "frank", "frank@example.com", "--passkey platform");
+                           }));
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 2);
+    EXPECT_TRUE(contains(run.all_text(), std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt))
+        << run.all_text();
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, RequirePasskeyWithAPoolWithoutAmrRefusesEveryTry) {
+    start_helper("browser", "require_passkey = yes\n");
+    // A pool that puts no amr in its ID tokens (UNVERIFIED on the live service, spec §11 item 3): even a
+    // passkey sign-in cannot show it used one.
+    standin_->set_control(R"({"id_token_amr": "absent"})");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com", "--passkey platform");
+                           }));
+    standin_->clear_control();
+    expect_refused_every_try(run, "the sign-in used no passkey (require_passkey)");
+}
+
+TEST_F(BrowserLogin, WithoutRequirePasskeyAPoolWithoutAmrLogsIn) {
+    start_helper();
+    standin_->set_control(R"({"id_token_amr": "absent"})");
+    const auto run = login("carol", browser_answers([&](const std::string& link) {
+                               return browse(link, "frank", "frank@example.com");
+                           }));
+    standin_->clear_control();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(code_prompts_, 1);
+}
+
+// The pool skips its menu (specs/cognito-user-auth.md §3, the OBSERVED exception): for bob, whose pool
+// account has one factor (an email code), InitiateAuth answers with that code's step at once, the code sent.
+// The person must still be able to choose "Sign in with your browser".
+
+// The number the menu in `prompt` gives `label` ("" when it is not listed).
+std::string menu_number(const std::string& prompt, const std::string& label) {
+    const auto at = prompt.find(") " + label);
+    if (at == std::string::npos) return {};
+    auto start = at;
+    while (start > 0 && std::isdigit(static_cast<unsigned char>(prompt[start - 1])) != 0) --start;
+    return prompt.substr(start, at - start);
+}
+
+TEST_F(BrowserLogin, BrowserOfferedWhenThePoolSkipsItsMenu) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    int menus = 0;
+    const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            const std::string number = menu_number(prompt, helper::kBrowserMenuEntry);
+            EXPECT_FALSE(number.empty()) << prompt;
+            return number;
+        }
+        if (prompt.find(kBrowserCodePrompt) != std::string::npos) {
+            ++code_prompts_;
+            return browse(shown_link(), "bob", "bob@example.com");
+        }
+        ADD_FAILURE() << "unexpected prompt: " << prompt;
+        return std::nullopt;
+    });
+    standin_->clear_control();
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1);
+    EXPECT_EQ(code_prompts_, 1);
+    EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
+}
+
+TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const std::size_t sent_before = standin_->outbox_lines();
+    int menus = 0;
+    const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            EXPECT_FALSE(menu_number(prompt, helper::kBrowserMenuEntry).empty()) << prompt;
+            return menu_number(prompt, "Email code");
+        }
+        // The code the pool sent with its first answer.
+        return standin_->latest_code("bob@example.com").value_or("");
+    });
+    ASSERT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1);
+    // One code: the pool's unasked one, not a second.
+    EXPECT_EQ(standin_->outbox_lines(), sent_before + 1);
+    EXPECT_TRUE(contains(helper_->log(), "method=email_otp outcome=success")) << helper_->log();
+    // The next login: the remembered menu, before the pool is asked, and only that menu; the code chosen
+    // from it is sent then.
+    menus = 0;
+    const auto again = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find(helper::kChooseHeader) != std::string::npos) {
+            ++menus;
+            EXPECT_FALSE(menu_number(prompt, helper::kBrowserMenuEntry).empty()) << prompt;
+            return menu_number(prompt, "Email code");
+        }
+        return standin_->latest_code("bob@example.com").value_or("");
+    });
+    standin_->clear_control();
+    ASSERT_EQ(again.code, PAM_SUCCESS) << again.all_text() << helper_->log();
+    EXPECT_EQ(menus, 1) << again.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), sent_before + 2);
+}
+
+// The decoy (dave has an account but no identity) shows what bob sees when the pool skips its menu: the menu
+// with the browser, then the code prompts, for wrong codes to the end.
+TEST_F(BrowserLogin, DecoyShowsTheSameScreensWhenThePoolSkipsItsMenu) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const auto walk = [&](const std::string& user) {
+        return login(user, [](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.find(helper::kChooseHeader) != std::string::npos) return "1";  // the email code
+            return "00000000";
+        });
+    };
+    const auto bob = walk("bob");
+    const auto dave = walk("dave");
+    standin_->clear_control();
+    EXPECT_EQ(bob.code, PAM_MAXTRIES) << bob.all_text() << helper_->log();
+    EXPECT_EQ(dave.code, PAM_MAXTRIES) << dave.all_text() << helper_->log();
+    const auto model = bob.prompts();
+    const auto decoy = dave.prompts();
+    ASSERT_FALSE(model.empty());
+    EXPECT_TRUE(contains(model[0], helper::kChooseHeader)) << model[0];
+    EXPECT_FALSE(menu_number(model[0], helper::kBrowserMenuEntry).empty()) << model[0];
+    ASSERT_EQ(decoy.size(), model.size()) << bob.all_text() << "\n---\n" << dave.all_text();
+    static const std::regex masked(R"([a-z+]?\*+[^ \n:?]*)");
+    for (std::size_t i = 0; i < decoy.size(); ++i)
+        EXPECT_EQ(std::regex_replace(decoy[i], masked, "MASK"), std::regex_replace(model[i], masked, "MASK"))
+            << decoy[i] << " against " << model[i];
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 """Plays the person's browser for the PAM tests of "Sign in with your browser": opens the link the module
-showed at the stand-in's managed login, signs in with an email code (read from the stand-in's outbox) and
-prints what the callback address carries: the code on the first line (or "error=<error>"), then the state.
+showed at the stand-in's managed login, signs in with an email code (read from the stand-in's outbox), or
+with --passkey with the test passkey of the pool user frank (tests/pam/test_pool.json), and prints what the
+callback address carries: the code on the first line (or "error=<error>"), then the state.
 
   browser_play.py --url URL --ca CA_FILE --outbox OUTBOX --user NAME --email ADDRESS --cookies FILE
                   [--drop-prompt] [--set-param NAME=VALUE ...] [--set-challenge CHALLENGE]
+                  [--passkey platform|cross-platform]
 
 A short link (the callback page with a #fragment, `[browser] link = short`) is followed as the page's launcher
 does it (callback/callback.js, whose JavaScript the Chromium tests in tests/browser run): the page and its
@@ -12,6 +14,9 @@ fragment. This script cannot run JavaScript, so the request is built here by the
 pool.json or an unreadable fragment prints "launch-error=..." (the page's error) and goes nowhere.
 --set-challenge replaces the fragment's PKCE challenge (a short link tampered with on the way).
 
+--passkey signs the page's WebAuthn challenge as a browser would (clientDataJSON for the page's origin,
+authenticator data for the options' rpId, UP and UV set) and reports the authenticator's attachment as given.
+
 --drop-prompt sends the link without prompt=login (a phishing page's or a stale bookmark's): with a live
 session cookie the stand-in then hands out a code at once, for the session's old sign-in. --set-param
 replaces a query parameter of the link (a tampered nonce or code_challenge). The session cookie is read from
@@ -19,6 +24,7 @@ and written to --cookies.
 """
 import argparse
 import base64
+import hashlib
 import http.client
 import json
 import os
@@ -42,6 +48,47 @@ def request(ctx, origin, method, path, cookie=None, form=None):
     response = conn.getresponse()
     text = response.read().decode("utf-8", "replace")
     answer = (response.status, response.getheader("Location"), response.getheader("Set-Cookie"), text)
+    conn.close()
+    return answer
+
+
+# The test passkey of the pool user frank (tests/pam/test_pool.json holds its credential id and public key): a
+# private key made from a fixed string, for these tests only.
+PASSKEY_CREDENTIAL_ID = "a9QlVy7TWtrl378qgrLkyA"
+PASSKEY_SEED = b"pam_passwordless tests: frank's passkey (browser_play.py)"
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def passkey_assertion(options: dict, origin: str, attachment: str) -> dict:
+    """The PublicKeyCredential a browser sends for `options` (WebAuthn L3 §7.2's inputs), signed with the test
+    passkey. The signature counter stays 0 (an authenticator without a counter)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    if PASSKEY_CREDENTIAL_ID not in [c.get("id") for c in options.get("allowCredentials", [])]:
+        sys.exit("browser_play: the test passkey is not in allowCredentials")
+    key = ec.derive_private_key(int.from_bytes(hashlib.sha256(PASSKEY_SEED).digest(), "big"), ec.SECP256R1())
+    client_data = json.dumps({"type": "webauthn.get", "challenge": options["challenge"], "origin": origin,
+                              "crossOrigin": False}).encode()
+    auth_data = hashlib.sha256(options["rpId"].encode()).digest() + bytes([0x05]) + (0).to_bytes(4, "big")
+    signature = key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+    return {"id": PASSKEY_CREDENTIAL_ID, "rawId": PASSKEY_CREDENTIAL_ID, "type": "public-key",
+            "clientExtensionResults": {}, "authenticatorAttachment": attachment,
+            "response": {"clientDataJSON": b64url(client_data), "authenticatorData": b64url(auth_data),
+                         "signature": b64url(signature), "userHandle": None}}
+
+
+def post_json(ctx, origin, path, cookie, value):
+    parsed = urllib.parse.urlsplit(origin)
+    conn = http.client.HTTPSConnection(parsed.hostname, parsed.port, context=ctx, timeout=20)
+    headers = {"Content-Type": "application/json"}
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("POST", path, body=json.dumps(value), headers=headers)
+    response = conn.getresponse()
+    answer = (response.status, response.getheader("Set-Cookie"), json.loads(response.read() or b"{}"))
     conn.close()
     return answer
 
@@ -112,6 +159,7 @@ def main():
     parser.add_argument("--drop-prompt", action="store_true")
     parser.add_argument("--set-param", action="append", default=[])
     parser.add_argument("--set-challenge")
+    parser.add_argument("--passkey", choices=("platform", "cross-platform"))
     args = parser.parse_args()
 
     ctx = ssl.create_default_context(cafile=args.ca)
@@ -148,6 +196,21 @@ def main():
     txn = re.search(r'name="txn" value="([^"]+)"', page)
     if status != 200 or not txn:
         sys.exit(f"browser_play: the login page answered {status}")
+    if args.passkey:
+        status, _, answer = post_json(ctx, origin, "/login/passkey/options", cookie,
+                                      {"txn": txn.group(1), "username": args.user})
+        if status != 200:
+            sys.exit(f"browser_play: no passkey options ({status}: {answer})")
+        credential = passkey_assertion(answer["options"], origin, args.passkey)
+        status, set_cookie, answer = post_json(ctx, origin, "/login/passkey", cookie,
+                                               {"txn": txn.group(1), "credential": credential})
+        if status != 200 or "location" not in answer:
+            sys.exit(f"browser_play: the passkey was not accepted ({status}: {answer})")
+        if set_cookie:
+            with open(args.cookies, "w", encoding="utf-8") as f:
+                f.write(set_cookie.split(";", 1)[0])
+        print("\n".join(callback_result(answer["location"])))
+        return
     before = latest_code(args.outbox, args.email)
     status, _, _, _ = request(ctx, origin, "POST", "/login/email", cookie,
                               {"txn": txn.group(1), "username": args.user})

@@ -614,6 +614,18 @@ TEST(BrowserConfig, EveryKey) {
     EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
         return s.find("on the loopback") != std::string::npos;
     }));
+    EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) {
+        return s.find("require_passkey = yes") != std::string::npos &&
+               s.find("puts no amr in its ID tokens refuses every browser sign-in") != std::string::npos;
+    }));
+    // Without require_passkey, no such warning.
+    const auto without =
+        config_warnings(parse_config(kMinimal + "[browser]\ndomain = localhost:8443\nclient_id = 7d2pub\n"
+                                                "redirect_uri = https://localhost:9443/cb/\n",
+                                     kSource));
+    EXPECT_TRUE(std::none_of(without.begin(), without.end(), [](const std::string& s) {
+        return s.find("require_passkey") != std::string::npos;
+    }));
 }
 
 TEST(BrowserConfig, NoSectionNoBrowser) {
