@@ -196,4 +196,8 @@ function main() {
   }
 }
 
+// A link pasted into a tab that shows this page already differs only in its fragment: the browser then keeps the
+// document and only tells it; load it afresh so the new link is read like the first.
+window.addEventListener("hashchange", () => window.location.reload());
+
 main();

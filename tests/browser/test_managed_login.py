@@ -405,6 +405,18 @@ class ManagedLoginTest(unittest.TestCase):
             self.assertIn("pool.json", self.launch_fails(good), broken)
         self.good_pool_json()
 
+    def test_a_second_short_link_in_the_same_tab_launches(self):
+        # A person pastes a new link into the tab that shows the page already (an earlier link's error here):
+        # only the fragment differs, so the browser does not load the page again; the page must still launch.
+        self.good_pool_json()
+        challenge = Pkce().challenge
+        self.launch_fails(ENV.callback + "#1.damaged")
+        self.page.navigate(short_link(challenge, "build-host.example", "alice", int(time.time()) + 300))
+        landed = self.page.wait_for(
+            f"location.href.startsWith({json.dumps(ENV.login + '/login?')}) && document.readyState === 'complete' "
+            "&& location.href", what="the managed-login page after a second link in the same tab")
+        self.assertEqual(urllib.parse.urlsplit(landed).netloc, urllib.parse.urlsplit(ENV.login).netloc)
+
     def test_a_crafted_fragment_never_leaves_the_page_or_the_pool(self):
         self.good_pool_json()
         challenge = Pkce().challenge
