@@ -23,7 +23,8 @@ const LoginMethod& login_method(Method m) {
 
 Proof answered(std::optional<Proof> proof) {
     if (proof) return std::move(*proof);
-    return Verdict{wire::Outcome::AuthErr, kSignInFailed, "internal error: the method asked nothing"};
+    return Verdict{wire::Outcome::AuthErr, kSignInFailed,
+                   std::string("internal error: ") + "the method asked nothing"};
 }
 
 Verdict unknown_ending(const Verdict& real, const std::string& reason) {
