@@ -122,8 +122,9 @@ class Login {
     // The one key ask (a local key or a passkey of the user pool): counted as a proof tried.
     Assertion ask_key(const AssertionRequest& request);
     // A key asked for a credential made up here, which no key holds (the unknown walk): a connected key
-    // answers as it does for a real user whose key is absent.
-    wire::DeviceStatus ask_made_up_key(const std::string& rp_id);
+    // answers as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would
+    // be.
+    wire::DeviceStatus ask_made_up_key(const std::string& rp_id, bool uv);
     Proof pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
     Proof verify_and_bind(const Secret& id_token, const Identifier& ident, Method method);
     // login/browser_method.cpp: "Sign in with your browser"; without an identity to bind, the unknown walk

@@ -1,5 +1,6 @@
 // A passkey registered with the user pool, signed by a key connected here.
 #include <algorithm>
+#include <atomic>
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
@@ -15,6 +16,16 @@ namespace pp::helper {
 using cognito::Failure;
 using cognito::ServiceError;
 using wire::Outcome;
+
+namespace {
+
+// Whether the user pool's last passkey options asked for user verification (its pool-wide WebAuthn setting):
+// a real user's key is then asked with the PIN, and so is the unknown walk's made-up credential, or a person
+// with a key could tell a name the pool does not serve by the missing PIN prompt. Until a real passkey login
+// has seen the options, the walk asks without it.
+std::atomic<bool> pool_asks_uv{false};
+
+}  // namespace
 
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
@@ -39,6 +50,7 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
+    pool_asks_uv.store(uv, std::memory_order_relaxed);
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
 
     const Assertion reply = ask_key(
@@ -90,7 +102,9 @@ class PoolPasskeyMethod final : public LoginMethod {
     // would.
     std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
         return Proof(
-            unknown_ending(key_status_finish(login.ask_made_up_key(login.cfg().passkey.rp_id)), walk.reason));
+            unknown_ending(key_status_finish(login.ask_made_up_key(
+                               login.cfg().passkey.rp_id, pool_asks_uv.load(std::memory_order_relaxed))),
+                           walk.reason));
     }
 };
 

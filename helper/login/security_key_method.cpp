@@ -82,8 +82,8 @@ Assertion Login::ask_key(const AssertionRequest& request) {
 }
 
 // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
-wire::DeviceStatus Login::ask_made_up_key(const std::string& rp_id) {
-    const AssertionRequest req{rp_id,     random_bytes(32),  false, touch_timeout_ms(),
+wire::DeviceStatus Login::ask_made_up_key(const std::string& rp_id, bool uv) {
+    const AssertionRequest req{rp_id,     random_bytes(32),  uv, touch_timeout_ms(),
                                kTouchKey, {random_bytes(64)}};
     const auto status = ask_key(req).status;
     return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
@@ -98,7 +98,11 @@ class SecurityKeyMethod final : public LoginMethod {
     // real one ends when no method is left, unknown_user.cpp); a key's other answers end the walk as they end
     // a real one.
     std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
-        const auto status = login.ask_made_up_key(login.cfg().security_key.rp_id);
+        // Under a policy that requires the PIN every real credential is asked with it (key_login's needs_uv),
+        // so the person is asked for the PIN first; so is the walk's made-up one.
+        const auto& policy = login.cfg().security_key;
+        const auto status =
+            login.ask_made_up_key(policy.rp_id, policy.user_verification == UserVerification::Required);
         if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
         return Proof(unknown_ending(key_status_finish(status), walk.reason));
     }

@@ -943,6 +943,30 @@ TEST(UnknownMode, ALocalKeyAnswersAsForARealUser) {
     }
 }
 
+// Under [security_key] user_verification = required a real user's key is asked with the PIN (the module asks
+// for it first when a key has one); the walk's made-up credential is asked the same way, or a person at the
+// console with any key could tell a name without a key by the missing PIN prompt.
+TEST(UnknownMode, ALocalKeyIsAskedForThePinWhenThePolicyRequiresIt) {
+    const std::string keys_with_pin = kKeysOnly + "[security_key]\nuser_verification = required\n";
+    FlowHarness real(keys_with_pin, "");
+    const LocalKey key(real, 0);
+    FakeConnection bin;
+    bin.key_status(wire::DeviceStatus::NoDevice);
+    const Ending bin_end = real.login(bin, {"bin"});
+
+    FlowHarness fake(keys_with_pin, "");
+    const LocalKey bins_key(fake, 0);
+    FakeConnection nobody;
+    nobody.key_status(wire::DeviceStatus::NoDevice);
+    const Ending nobody_end = fake.login(nobody, {"nosuchuser-flowtest"});
+
+    ASSERT_EQ(bin.shown().size(), 1u);
+    EXPECT_TRUE(bin.shown()[0].assertion.user_verification);
+    EXPECT_EQ(screens(nobody), screens(bin));
+    EXPECT_EQ(nobody_end.outcome, bin_end.outcome);
+    EXPECT_EQ(nobody_end.text, bin_end.text);
+}
+
 // A passkey of the user pool: bin's pool goes straight to the passkey; the walk asks a key for a made-up
 // credential of the same relying party, and the key's answer ends both alike.
 TEST(UnknownMode, APoolPasskeyAnswersAsForARealUser) {
@@ -972,6 +996,28 @@ TEST(UnknownMode, APoolPasskeyAnswersAsForARealUser) {
         EXPECT_EQ(nobody.shown()[0].assertion.rp_id, "auth.example.com");
         EXPECT_TRUE(fake.pool().calls().empty()) << "nothing about a name that is nobody goes to the pool";
     }
+}
+
+// A pool that asks for user verification: once a real passkey login has seen its options, the walk's made-up
+// credential is asked with the PIN too.
+TEST(UnknownMode, APoolPasskeyIsAskedForThePinWhenThePoolAsksForIt) {
+    const std::string only_bin = "bin bin@example.org\n";
+    FlowHarness real(kPasskeyOnly, only_bin);
+    cognito::Step uv_required = FakePool::passkey_challenge("auth.example.com", {"cred-1"});
+    uv_required.request_options->user_verification = "required";
+    real.pool().then(std::move(uv_required));
+    FakeConnection bin;
+    bin.key_status(wire::DeviceStatus::NoDevice);
+    real.login(bin, {"bin"});
+
+    FlowHarness fake(kPasskeyOnly, only_bin);
+    FakeConnection nobody;
+    nobody.key_status(wire::DeviceStatus::NoDevice);
+    fake.login(nobody, {"nosuchuser-flowtest"});
+
+    ASSERT_EQ(bin.shown().size(), 1u);
+    EXPECT_TRUE(bin.shown()[0].assertion.user_verification);
+    EXPECT_EQ(screens(nobody), screens(bin));
 }
 
 const std::string kBrowserOnly =
