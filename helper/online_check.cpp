@@ -507,6 +507,102 @@ void probe_token_endpoint(Report& r, const Runtime& rt) {
     }
 }
 
+std::string scope_list(const std::vector<std::string>& scopes, const char* quote, const char* separator) {
+    std::string out;
+    for (const auto& s : scopes) out += (out.empty() ? "" : separator) + (quote + s + quote);
+    return out;
+}
+
+// The pool.json the callback page needs for [browser], as the admin writes it.
+std::string wanted_pool_json(const BrowserSignIn& b) {
+    return R"({"domain": ")" + b.domain + R"(", "client_id": ")" + b.client_id + R"(", "scopes": [)" +
+           scope_list(b.scopes, "\"", ", ") + "]}";
+}
+
+// [browser] redirect_uri: the callback page served there (this project's, by its marker), and the pool.json
+// beside it naming [browser]'s domain, client and scopes (link = short launches the sign-in from it).
+void check_callback_page(Report& r, const Runtime& rt) {
+    const Config& c = rt.config;
+    const BrowserSignIn& b = *c.browser;
+    const std::string& page = b.redirect_uri;
+    const std::string pool_json = cognito::callback_pool_json_url(page);
+    const bool short_link = b.link == BrowserSignIn::Link::Short;
+    const std::string serve_fix =
+        "serve the callback folder (/usr/share/pam-passwordless/callback/) over HTTPS at " + page +
+        ", or set [browser] redirect_uri to the address it is served at (the folder's with its trailing "
+        "slash, "
+        "or index.html's), the same as the app client's callback URL";
+    const std::string write_fix =
+        "write " + pool_json + " as " + wanted_pool_json(b) + " (callback/README.md)";
+    cognito::CallbackPageCheck got;
+    try {
+        // Two requests: the page, then its pool.json.
+        got = rt.client->fetch_callback_page(page, std::chrono::steady_clock::now() + 2 * c.request_timeout);
+    } catch (const ServiceError& e) {
+        r.fail("callback page [browser] redirect_uri " + page + " unreachable: " + e.message(),
+               serve_fix + "; check that this machine can reach it (DNS, firewall, its TLS certificate)");
+        r.not_checked("pool.json " + pool_json, "the callback page did not answer");
+        return;
+    } catch (const std::invalid_argument& e) {
+        r.fail(std::string("the callback page could not be asked: ") + e.what(), "report this as a bug");
+        return;
+    }
+    if (got.page_status != 200)
+        r.fail("callback page [browser] redirect_uri " + page + " answered HTTP " +
+                   std::to_string(got.page_status) + ", not the callback page",
+               serve_fix);
+    else if (!got.page_is_callback)
+        r.fail("[browser] redirect_uri " + page + " is not pam_passwordless's callback page (no " +
+                   std::string(cognito::kCallbackMarker) + " in what it serves)",
+               serve_fix);
+    else
+        r.ok("callback page [browser] redirect_uri " + page + " is pam_passwordless's callback page");
+
+    if (got.pool_json_status != 200 && got.pool_json_error.empty()) {
+        const std::string why = "answered HTTP " + std::to_string(got.pool_json_status);
+        if (short_link)
+            r.fail("pool.json " + pool_json + " " + why +
+                       ": with [browser] link = short the callback page launches the sign-in from it",
+                   write_fix + ", or set [browser] link = full");
+        else
+            r.ok("pool.json " + pool_json + " " + why + ": not needed with [browser] link = full");
+        return;
+    }
+    if (!got.pool_json_error.empty()) {
+        r.fail("pool.json " + pool_json + " is not usable (" + loggable(got.pool_json_error, 200) + ")",
+               write_fix);
+        return;
+    }
+    const auto sorted = [](std::vector<std::string> v) {
+        std::sort(v.begin(), v.end());
+        return v;
+    };
+    bool same = true;
+    if (got.domain != b.domain) {
+        same = false;
+        r.fail("pool.json " + pool_json + " names domain " + got.domain.value_or("") +
+                   ", [browser] domain is " + b.domain +
+                   ": the callback page would send the person to another managed login",
+               write_fix);
+    }
+    if (got.client_id != b.client_id) {
+        same = false;
+        r.fail("pool.json " + pool_json + " names client_id " + got.client_id.value_or("") +
+                   ", [browser] client_id is " + b.client_id +
+                   ": the code the person brings back could not be redeemed",
+               write_fix);
+    }
+    if (sorted(got.scopes) != sorted(b.scopes)) {
+        same = false;
+        r.fail("pool.json " + pool_json + " names scopes " + scope_list(got.scopes, "", " ") +
+                   ", [browser] scopes are " + scope_list(b.scopes, "", " "),
+               write_fix);
+    }
+    if (same)
+        r.ok("pool.json " + pool_json + " names [browser] domain " + b.domain + ", client_id " + b.client_id +
+             " and scopes " + scope_list(b.scopes, "", " "));
+}
+
 std::string listed(const std::vector<std::string>& ids) {
     std::string out;
     for (const auto& id : ids) out += (out.empty() ? "" : ", ") + loggable(id, 80);
@@ -585,6 +681,7 @@ int check_online(const Runtime& rt, std::ostream& out) {
     if (c.browser) {
         check_browser_endpoints(r, c, discovery);
         probe_token_endpoint(r, rt);
+        check_callback_page(r, rt);
     }
     r.line(
         "No code was sent: the only sign-in request was InitiateAuth (USER_AUTH, without "
@@ -592,8 +689,10 @@ int check_online(const Runtime& rt, std::ostream& out) {
         name +
         ", which no user, email address or phone number can have, and its answer was never answered; the "
         "other requests only read the pool's public openid-configuration and keys" +
-        (c.browser ? std::string(", and asked the token endpoint to redeem a made-up authorization code")
-                   : "") +
+        (c.browser
+             ? std::string(", asked the token endpoint to redeem a made-up authorization code, and read "
+                           "the callback page and its pool.json")
+             : "") +
         ".");
     if (r.failures() == 0)
         r.line("online check OK");

@@ -22,7 +22,10 @@ namespace pp::helper {
 //  - with [browser]: the managed login's endpoints in that openid-configuration, against [browser] domain,
 //    and POST https://<domain>/oauth2/token with a made-up code and verifier, whose refusal tells whether the
 //    app client is public (invalid_grant: it got as far as the code), has a secret (invalid_client), may not
-//    use the code grant or has another callback URL (unauthorized_client).
+//    use the code grant or has another callback URL (unauthorized_client);
+//  - with [browser]: GET redirect_uri, which must be this project's callback page (its marker), and the
+//    pool.json beside it, whose domain, client_id and scopes must be [browser]'s (with link = full a missing
+//    pool.json is not needed, a wrong one still fails).
 int check_online(const Runtime& rt, std::ostream& out);
 
 }  // namespace pp::helper

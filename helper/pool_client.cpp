@@ -258,10 +258,10 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
         pool::send_frame(fd.get(), pool::encode_request(q), deadline);
         // The worker answers by the deadline it was given, and each of its HTTPS requests ends at the request
         // timeout: a worker silent past both (hung, or taken over) costs the login no more than an
-        // unanswering pool would. Only a list of credentials takes several requests (one per page). A moment
-        // more for the answer to travel.
+        // unanswering pool would. Only a list of credentials (one per page) and the callback page (and its
+        // pool.json) take several requests. A moment more for the answer to travel.
         auto wait = deadline;
-        if (q.op != pool::Op::ListCredentials)
+        if (q.op != pool::Op::ListCredentials && q.op != pool::Op::FetchCallbackPage)
             wait = std::min(deadline, std::chrono::steady_clock::now() +
                                           std::chrono::milliseconds(q.settings.request_timeout_ms) +
                                           std::chrono::seconds(1));
@@ -354,6 +354,13 @@ Secret PoolClient::redeem_authorization_code(const Secret& form_body, cognito::D
     auto q = request(pool::Op::RedeemAuthorizationCode, deadline);
     q.form_body = form_body;
     return std::move(*exchange(q, deadline).id_token);
+}
+
+cognito::CallbackPageCheck PoolClient::fetch_callback_page(const std::string& page_url,
+                                                           cognito::Deadline deadline) {
+    auto q = request(pool::Op::FetchCallbackPage, deadline);
+    q.callback_url = page_url;
+    return std::move(*exchange(q, deadline).callback);
 }
 
 void PoolClient::delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,

@@ -100,6 +100,8 @@ class PoolClient final : public cognito::PoolApi {
     void delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
                                     cognito::Deadline deadline) override;
     Secret redeem_authorization_code(const Secret& form_body, cognito::Deadline deadline) override;
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url,
+                                                   cognito::Deadline deadline) override;
 
   private:
     pool::Request request(pool::Op op, cognito::Deadline deadline) const;

@@ -1,5 +1,6 @@
 #include "cognito_client.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <iterator>
 
@@ -127,6 +128,66 @@ pp::Secret Client::redeem_authorization_code(const pp::Secret& form_body, Deadli
     pp::Secret id_token = parse_token_response(response.status, response.body.view());
     if (debugging()) ep_.debug("token endpoint: ID token received");
     return id_token;
+}
+
+namespace {
+
+// pool.json as callback.js's checkPool reads it; json::Error names what is wrong, never a value.
+void read_pool_json(std::string_view body, CallbackPageCheck& check) {
+    const auto doc = json::parse_object(body);
+    const auto domain = json::string_member(doc.get(), "domain");
+    if (!domain || !callback_domain_ok(*domain))
+        throw json::Error("no domain of the managed login's host[:port]");
+    const auto client_id = json::string_member(doc.get(), "client_id");
+    if (!client_id || !callback_client_id_ok(*client_id))
+        throw json::Error("no client_id of 1 to 128 of [A-Za-z0-9_+]");
+    json_object* scopes = json::array_member(doc.get(), "scopes");
+    if (scopes == nullptr) throw json::Error("no scopes array");
+    std::vector<std::string> read;
+    bool too_many = false;
+    json::for_each_element(scopes, [&](json_object* scope) {
+        const std::string_view s = json::as_string(scope, "scopes");
+        if (!callback_scope_ok(s))
+            throw json::Error("a scope name that is not 1 to 256 of [A-Za-z0-9._:/+-]");
+        if (read.size() == kMaxCallbackScopes)
+            too_many = true;
+        else
+            read.emplace_back(s);
+    });
+    if (read.empty() || too_many) throw json::Error("not 1 to 16 scopes");
+    if (std::find(read.begin(), read.end(), "openid") == read.end()) throw json::Error("no openid scope");
+    check.domain = std::string(*domain);
+    check.client_id = std::string(*client_id);
+    check.scopes = std::move(read);
+}
+
+}  // namespace
+
+CallbackPageCheck Client::fetch_callback_page(const std::string& page_url, Deadline deadline) {
+    CallbackPageCheck check;
+    // The transport failures of the page are thrown, as for every call; its pool.json's are told.
+    const HttpResponse page = observed("callback page", [&] { return http_.get(page_url, deadline); });
+    check.page_status = page.status;
+    check.page_is_callback = page.status == 200 && page.body.size() <= kMaxCallbackBody &&
+                             page.body.view().find(kCallbackMarker) != std::string_view::npos;
+    const std::string url = callback_pool_json_url(page_url);
+    try {
+        const HttpResponse pool_json =
+            observed("callback pool.json", [&] { return http_.get(url, deadline); });
+        check.pool_json_status = pool_json.status;
+        if (pool_json.status != 200) return check;
+        if (pool_json.body.size() > kMaxCallbackBody) {
+            check.pool_json_error = "larger than 64 KiB";
+            return check;
+        }
+        read_pool_json(pool_json.body.view(), check);
+    } catch (const ServiceError& e) {
+        check.pool_json_status = 0;
+        check.pool_json_error = (std::string("no answer: ") + e.what()).substr(0, 400);
+    } catch (const json::Error& e) {
+        check.pool_json_error = e.what();
+    }
+    return check;
 }
 
 Step Client::call(std::string_view operation, const pp::Secret& body, Deadline deadline) {

@@ -45,6 +45,7 @@ class Client final : public PoolApi {
     void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
                                     Deadline deadline) override;
     pp::Secret redeem_authorization_code(const pp::Secret& form_body, Deadline deadline) override;
+    CallbackPageCheck fetch_callback_page(const std::string& page_url, Deadline deadline) override;
 
     // As above, with the SECRET_HASH given rather than computed here (the worker's: root computes it).
     Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred_challenge,

@@ -107,6 +107,9 @@ void run(const Request& q, Reply& reply) {
         case Op::RedeemAuthorizationCode:
             reply.id_token = client->redeem_authorization_code(q.form_body, deadline);
             return;
+        case Op::FetchCallbackPage:
+            reply.callback = client->fetch_callback_page(q.callback_url, deadline);
+            return;
     }
 }
 

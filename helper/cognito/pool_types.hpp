@@ -63,6 +63,68 @@ struct OpenIdConfiguration {
     std::optional<std::string> authorization_endpoint, token_endpoint;
 };
 
+// check-config --online's look at [browser] redirect_uri (the callback page, callback/) and the pool.json
+// beside it, as typed facts: the network worker fetches both and reads them; the root side compares.
+struct CallbackPageCheck {
+    long page_status = 0;           // the HTTP status of GET redirect_uri
+    bool page_is_callback = false;  // a 200 answer of at most kMaxCallbackBody bytes holding kCallbackMarker
+    long pool_json_status = 0;  // the HTTP status of GET callback_pool_json_url(redirect_uri); 0: no answer
+    // A 200 pool.json that callback.js's checkPool accepts: its values (charsets checked, see below).
+    std::optional<std::string> domain, client_id;
+    std::vector<std::string> scopes;
+    // Why pool.json could not be had or read (no answer, too large, not JSON, a value checkPool refuses);
+    // empty when it was read, or when it answered other than 200.
+    std::string pool_json_error;
+};
+
+// The marker only this project's callback page holds (callback/index.html).
+inline constexpr std::string_view kCallbackMarker = R"(<meta name="pam-passwordless-callback" content="1">)";
+inline constexpr std::size_t kMaxCallbackBody = 64 * 1024;
+
+// The URL the callback page reads its pool.json from: "pool.json" resolved against the page's address (its
+// folder), as callback.js's fetch does.
+inline std::string callback_pool_json_url(std::string_view page) {
+    page = page.substr(0, page.find_first_of("?#"));
+    const auto scheme = page.find("://");
+    const auto path = page.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+    if (path == std::string_view::npos) return std::string(page) + "/pool.json";
+    return std::string(page.substr(0, page.rfind('/') + 1)) + "pool.json";
+}
+
+// pool.json's values as callback.js's checkPool accepts them.
+inline bool callback_domain_ok(std::string_view s) {
+    const auto colon = s.find(':');
+    const std::string_view host = s.substr(0, colon);
+    if (host.empty() || host.size() > 253) return false;
+    for (const char ch : host)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+              ch == '-'))
+            return false;
+    if (colon == std::string_view::npos) return true;
+    const std::string_view port = s.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return false;
+    for (const char ch : port)
+        if (ch < '0' || ch > '9') return false;
+    return true;
+}
+inline bool callback_client_id_ok(std::string_view s) {
+    if (s.empty() || s.size() > 128) return false;
+    for (const char ch : s)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+              ch == '+'))
+            return false;
+    return true;
+}
+inline bool callback_scope_ok(std::string_view s) {
+    if (s.empty() || s.size() > 256) return false;
+    for (const char ch : s)
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              std::string_view("._:/+-").find(ch) != std::string_view::npos))
+            return false;
+    return true;
+}
+inline constexpr std::size_t kMaxCallbackScopes = 16;
+
 // The user pool's sign-in API as the helper uses it (spec §2, §3, §6). The network worker's Client speaks it
 // over HTTPS; the root helper's is the worker's client (helper/pool_client.hpp). Every call throws
 // ServiceError when no usable answer arrives by the deadline, and std::invalid_argument for text that is not
@@ -109,6 +171,11 @@ class PoolApi {
     // TooManyRequestsException, and the transport failures are as for every call. No [browser] domain
     // configured: ServiceError(Malformed) and nothing is sent.
     virtual pp::Secret redeem_authorization_code(const pp::Secret& form_body, Deadline deadline) = 0;
+
+    // check-config --online: GET page_url (the callback page) and callback_pool_json_url(page_url), no
+    // redirect followed, each body bounded by kMaxCallbackBody; read into facts. No answer from the page
+    // throws ServiceError as for every call; pool.json's is told in pool_json_error.
+    virtual CallbackPageCheck fetch_callback_page(const std::string& page_url, Deadline deadline) = 0;
 };
 
 inline constexpr std::string_view kNotOpenIdConfiguration = "NotOpenIdConfiguration";

@@ -75,7 +75,15 @@ enum Tag : std::uint8_t {
     kFormBody,
     kOpenIdAuthorizationEndpoint,
     kOpenIdTokenEndpoint,
-    kLastTag = kOpenIdTokenEndpoint,
+    kCallbackUrl,
+    kPageStatus,
+    kPageIsCallback,
+    kPoolJsonStatus,
+    kPoolJsonDomain,
+    kPoolJsonClientId,
+    kPoolJsonScope,
+    kPoolJsonError,
+    kLastTag = kPoolJsonError,
 };
 
 enum Kind : std::uint8_t { kRequest = 1, kReply = 2, kNested = 3 };
@@ -237,9 +245,39 @@ cognito::WebAuthnCredential read_credential(const Record& r) {
     return c;
 }
 
+// The worker's reading of the callback page and its pool.json, held to what the worker may say: statuses that
+// are HTTP statuses, values with checkPool's charsets (root prints them), a short reason.
+cognito::CallbackPageCheck read_callback_check(const Record& r) {
+    cognito::CallbackPageCheck c;
+    const auto page = r.get_u32(kPageStatus);
+    if (!page) throw ProtocolError("a callback page reply without its status");
+    const std::uint32_t pool_json = r.get_u32(kPoolJsonStatus).value_or(0);
+    if (*page < 100 || *page > 999 || (pool_json != 0 && (pool_json < 100 || pool_json > 999)))
+        throw ProtocolError("an HTTP status out of range");
+    c.page_status = static_cast<long>(*page);
+    c.pool_json_status = static_cast<long>(pool_json);
+    c.page_is_callback = r.get_u32(kPageIsCallback).value_or(0) != 0;
+    if (c.page_is_callback && c.page_status != 200) throw ProtocolError("a callback page without HTTP 200");
+    c.domain = optional_string(r, kPoolJsonDomain);
+    c.client_id = optional_string(r, kPoolJsonClientId);
+    for (const auto s : r.all(kPoolJsonScope)) c.scopes.emplace_back(s);
+    c.pool_json_error = r.get_string(kPoolJsonError);
+    const bool read = c.domain || c.client_id || !c.scopes.empty();
+    if (read) {
+        if (!c.domain || !cognito::callback_domain_ok(*c.domain) || !c.client_id ||
+            !cognito::callback_client_id_ok(*c.client_id) || c.scopes.empty() ||
+            c.scopes.size() > cognito::kMaxCallbackScopes ||
+            !std::all_of(c.scopes.begin(), c.scopes.end(), cognito::callback_scope_ok))
+            throw ProtocolError("a pool.json reading checkPool would refuse");
+        if (c.pool_json_status != 200 || !c.pool_json_error.empty())
+            throw ProtocolError("a pool.json reading without HTTP 200");
+    }
+    if (c.pool_json_error.size() > 512) throw ProtocolError("a pool.json reason too long");
+    return c;
+}
+
 bool valid_op(std::uint32_t op) {
-    return op >= static_cast<std::uint32_t>(Op::InitiateAuth) &&
-           op <= static_cast<std::uint32_t>(Op::RedeemAuthorizationCode);
+    return op >= static_cast<std::uint32_t>(Op::InitiateAuth) && op <= static_cast<std::uint32_t>(kLastOp);
 }
 
 }  // namespace
@@ -264,6 +302,8 @@ const char* op_name(Op op) noexcept {
             return "DeleteWebAuthnCredential";
         case Op::RedeemAuthorizationCode:
             return "token endpoint (authorization code)";
+        case Op::FetchCallbackPage:
+            return "callback page";
     }
     return "unknown";
 }
@@ -386,6 +426,7 @@ Secret encode_request(const Request& q) {
         .add(kCredentialId, q.credential_id);
     if (!s.oauth_domain.empty()) r.add(kOauthDomain, s.oauth_domain);
     if (!q.form_body.empty()) r.add(kFormBody, q.form_body.view());
+    if (!q.callback_url.empty()) r.add(kCallbackUrl, q.callback_url);
     if (q.preferred_challenge) r.add(kPreferredChallenge, *q.preferred_challenge);
     if (q.context.ip_address) r.add(kIpAddress, *q.context.ip_address);
     for (const auto& [name, value] : q.answers)
@@ -424,6 +465,7 @@ Request decode_request(std::string_view bytes) {
     q.credential_json = r.get_string(kCredentialJson);
     q.credential_id = r.get_string(kCredentialId);
     q.form_body = Secret(r.get(kFormBody).value_or(""));
+    q.callback_url = r.get_string(kCallbackUrl);
     return q;
 }
 
@@ -449,6 +491,16 @@ Secret encode_reply(const Reply& p) {
         if (p.openid->token_endpoint) r.add(kOpenIdTokenEndpoint, *p.openid->token_endpoint);
     }
     if (p.id_token) r.add(kIdToken, p.id_token->view());
+    if (p.callback) {
+        const cognito::CallbackPageCheck& c = *p.callback;
+        r.add_u32(kPageStatus, static_cast<std::uint32_t>(c.page_status))
+            .add_u32(kPageIsCallback, c.page_is_callback ? 1 : 0)
+            .add_u32(kPoolJsonStatus, static_cast<std::uint32_t>(c.pool_json_status));
+        if (c.domain) r.add(kPoolJsonDomain, *c.domain);
+        if (c.client_id) r.add(kPoolJsonClientId, *c.client_id);
+        for (const auto& scope : c.scopes) r.add(kPoolJsonScope, scope);
+        if (!c.pool_json_error.empty()) r.add(kPoolJsonError, c.pool_json_error);
+    }
     if (p.registration) r.add_record(kRegistration, registration_record(*p.registration));
     for (const auto& c : p.credentials) r.add_record(kCredential, credential_record(c));
     return r.encode();
@@ -490,6 +542,9 @@ Reply decode_reply(std::string_view bytes, Op op) {
             if (!p.id_token || p.id_token->empty()) throw ProtocolError("a token reply without its ID token");
             break;
         }
+        case Op::FetchCallbackPage:
+            p.callback = read_callback_check(r);
+            break;
         case Op::StartRegistration: {
             const auto regs = r.all_records(kRegistration);
             if (regs.size() != 1) throw ProtocolError("a registration reply without its options");

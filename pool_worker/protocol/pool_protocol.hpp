@@ -72,7 +72,9 @@ enum class Op : std::uint8_t {
     ListCredentials = 7,
     DeleteCredential = 8,
     RedeemAuthorizationCode = 9,  // browser sign-in: POST https://<oauth_domain>/oauth2/token
+    FetchCallbackPage = 10,       // check-config --online: GET [browser] redirect_uri and its pool.json
 };
+inline constexpr Op kLastOp = Op::FetchCallbackPage;
 const char* op_name(Op op) noexcept;
 
 // Where and as whom to talk to the pool: everything the worker needs from the configuration, which it cannot
@@ -101,7 +103,8 @@ struct Request {
     pp::Secret access_token;
     std::string credential_json;
     std::string credential_id;
-    pp::Secret form_body;  // RedeemAuthorizationCode: the token request, built by root
+    pp::Secret form_body;      // RedeemAuthorizationCode: the token request, built by root
+    std::string callback_url;  // FetchCallbackPage: [browser] redirect_uri
 };
 
 // What the worker saw on the way, for the root side's status and debug log.
@@ -122,7 +125,8 @@ struct Reply {
     std::optional<cognito::OpenIdConfiguration> openid;
     std::optional<cognito::RegistrationStart> registration;
     std::vector<cognito::WebAuthnCredential> credentials;
-    std::optional<pp::Secret> id_token;  // RedeemAuthorizationCode: the id_token alone
+    std::optional<pp::Secret> id_token;                  // RedeemAuthorizationCode: the id_token alone
+    std::optional<cognito::CallbackPageCheck> callback;  // FetchCallbackPage
 };
 
 Secret encode_request(const Request& request);

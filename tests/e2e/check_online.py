@@ -44,6 +44,9 @@ SCENARIOS = [
     # [browser] (issue #13): the managed login's endpoints and the token endpoint's view of the app client.
     "browser-good", "browser-secret-client", "browser-no-code-grant", "browser-not-oauth", "browser-wrong-domain",
     "browser-offline",
+    # [browser] redirect_uri: the callback page served there and the pool.json beside it (issue #13).
+    "callback-good", "callback-no-pool-json", "callback-other-client", "callback-other-domain",
+    "callback-not-the-page",
 ]
 
 
@@ -200,9 +203,17 @@ def browser_keys(run, client=BROWSER, domain=None):
             "redirect_uri": run.ready["callback_page"]}
 
 
+def write_pool_json(run, domain=None, client=BROWSER, scopes=("openid", "email", "phone")):
+    """The callback page's pool.json (the stand-in serves DIR/callback-pool.json as /cb/pool.json)."""
+    write(os.path.join(run.state, "callback-pool.json"), json.dumps(
+        {"domain": domain or run.ready["login_url"][len("https://"):], "client_id": client, "scopes": list(scopes)}))
+
+
 def browser_scenario(run, name):
     run.start(pool())
     domain = run.ready["login_url"][len("https://"):]
+    # The admin wrote the page's pool.json for [browser] (checked by the callback-* scenarios).
+    write_pool_json(run)
     if name == "browser-good":
         config = run.config(methods="email_otp browser", browser=browser_keys(run))
         code, out, _ = run.check_config(config, online=False)
@@ -256,7 +267,67 @@ def browser_scenario(run, name):
                                "no https://")
 
 
+def callback_scenario(run, name):
+    run.start(pool())
+    domain = run.ready["login_url"][len("https://"):]
+    page = run.ready["callback_page"]
+    pool_json = page + "pool.json"
+    if name == "callback-good":
+        # Scopes in another order are the same scopes.
+        write_pool_json(run, scopes=("phone", "openid", "email"))
+        code, out, _ = run.check_config(run.config(methods="email_otp browser", browser=browser_keys(run)),
+                                        online=True)
+        check(code == 0, f"a good callback page and pool.json must pass check-config --online (exit 0), not {code}")
+        check(not lines_with(out, "FAIL"), "a good callback page has a FAIL line")
+        expect_line(out, "ok", f"callback page [browser] redirect_uri {page}", "is pam_passwordless's callback page")
+        expect_line(out, "ok", f"pool.json {pool_json}", f"[browser] domain {domain}", f"client_id {BROWSER}",
+                    "scopes openid email phone")
+        check(re.search(r"^No code was sent: .*the callback page and its pool\.json", out, re.M),
+              "the output does not say the callback page and its pool.json were read")
+        run.outbox_empty()
+    elif name == "callback-no-pool-json":
+        # No DIR/callback-pool.json: the page's folder answers 404 for it.
+        out = expect_online_failure(run, run.config(browser=browser_keys(run)), f"pool.json {pool_json}",
+                                    "HTTP 404", "link = short", f'"client_id": "{BROWSER}"', "set [browser] link = full")
+        expect_line(out, "ok", f"callback page [browser] redirect_uri {page}", "is pam_passwordless's callback page")
+        # With the whole authorize link the page never reads pool.json: its absence is no failure.
+        code, out, _ = run.check_config(run.config(browser=dict(browser_keys(run), link="full")), online=True)
+        check(code == 0, f"link = full without pool.json must pass check-config --online (exit 0), not {code}")
+        check(not lines_with(out, "FAIL"), "link = full without pool.json has a FAIL line")
+        expect_line(out, "ok", f"pool.json {pool_json}", "HTTP 404", "not needed with [browser] link = full")
+        run.outbox_empty()
+    elif name == "callback-other-client":
+        write_pool_json(run, client=PUBLIC)
+        for link in ("short", "full"):
+            out = expect_online_failure(run, run.config(browser=dict(browser_keys(run), link=link)),
+                                        f"pool.json {pool_json} names client_id {PUBLIC}",
+                                        f"[browser] client_id is {BROWSER}", f"write {pool_json}")
+            check(not lines_with(out, "FAIL", "names domain"), "the right domain was reported as wrong")
+    elif name == "callback-other-domain":
+        write_pool_json(run, domain="other.auth.example.org")
+        expect_online_failure(run, run.config(browser=browser_keys(run)),
+                              f"pool.json {pool_json} names domain other.auth.example.org",
+                              f"[browser] domain is {domain}", f'"domain": "{domain}"')
+    elif name == "callback-not-the-page":
+        write_pool_json(run)
+        # A file of the page's folder that is not the page: HTTP 200 without the marker.
+        css = page + "callback.css"
+        out = expect_online_failure(run, run.config(browser=dict(browser_keys(run), redirect_uri=css)),
+                                    f"[browser] redirect_uri {css} is not pam_passwordless's callback page",
+                                    "pam-passwordless-callback", "serve the callback folder")
+        check(not lines_with(out, "ok", "callback page"), "a page without the marker was taken for the callback page")
+        # A path where nothing is served: HTTP 404, named with the URL.
+        origin = page[:page.index("/", len("https://"))]
+        elsewhere = origin + "/elsewhere/"
+        expect_online_failure(run, run.config(browser=dict(browser_keys(run), redirect_uri=elsewhere)),
+                              f"callback page [browser] redirect_uri {elsewhere} answered HTTP 404",
+                              "serve the callback folder")
+
+
 def scenario(run, name):
+    if name.startswith("callback-"):
+        callback_scenario(run, name)
+        return
     if name.startswith("browser-"):
         browser_scenario(run, name)
         return

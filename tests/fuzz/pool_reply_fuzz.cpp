@@ -8,7 +8,7 @@ using namespace pp::pool;
 
 namespace {
 
-constexpr int kOps = static_cast<int>(Op::RedeemAuthorizationCode);
+constexpr int kOps = static_cast<int>(kLastOp);
 
 void check_step(const pp::cognito::Step& s) {
     // The rules the reader holds a worker to: a challenge with its session and no token, or an ID token.
@@ -53,6 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         case Op::RedeemAuthorizationCode:
             PP_FUZZ_CHECK(reply.id_token && !reply.id_token->empty());
+            break;
+        case Op::FetchCallbackPage:
+            PP_FUZZ_CHECK(reply.callback.has_value());
             break;
         default:
             PP_FUZZ_CHECK(!reply.step);

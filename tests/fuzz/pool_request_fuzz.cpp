@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const ProtocolError&) {
         return 0;
     }
-    PP_FUZZ_CHECK(q.op >= Op::InitiateAuth && q.op <= Op::RedeemAuthorizationCode);
+    PP_FUZZ_CHECK(q.op >= Op::InitiateAuth && q.op <= kLastOp);
     (void)op_name(q.op);
     try {
         const Request again = decode_request(encode_request(q).view());

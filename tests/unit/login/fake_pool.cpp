@@ -127,6 +127,9 @@ std::string FakePool::fetch_jwks(cognito::Deadline) {
 cognito::OpenIdConfiguration FakePool::fetch_openid_configuration(cognito::Deadline) {
     throw std::logic_error("fake pool: fetch_openid_configuration");
 }
+cognito::CallbackPageCheck FakePool::fetch_callback_page(const std::string&, cognito::Deadline) {
+    throw std::logic_error("fake pool: fetch_callback_page");
+}
 cognito::RegistrationStart FakePool::start_webauthn_registration(const Secret&, cognito::Deadline) {
     throw std::logic_error("fake pool: start_webauthn_registration");
 }

@@ -71,6 +71,8 @@ class FakePool final : public cognito::PoolApi {
                           cognito::Deadline deadline, const cognito::UserContext& context) override;
     std::string fetch_jwks(cognito::Deadline deadline) override;
     cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline deadline) override;
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url,
+                                                   cognito::Deadline deadline) override;
     cognito::RegistrationStart start_webauthn_registration(const pp::Secret& access_token,
                                                            cognito::Deadline deadline) override;
     void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,

@@ -38,6 +38,9 @@ class PoolRef final : public cognito::PoolApi {
     cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline d) override {
         return pool_.fetch_openid_configuration(d);
     }
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& u, cognito::Deadline d) override {
+        return pool_.fetch_callback_page(u, d);
+    }
     cognito::RegistrationStart start_webauthn_registration(const Secret& t, cognito::Deadline d) override {
         return pool_.start_webauthn_registration(t, d);
     }

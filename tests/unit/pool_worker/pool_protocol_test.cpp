@@ -28,7 +28,7 @@ constexpr std::uint8_t kTagStep = 31;
 constexpr std::uint8_t kTagDocument = 41;
 constexpr std::uint8_t kTagIdToken = 34;
 constexpr std::uint8_t kTagFailure = 27;
-constexpr std::uint8_t kTagLast = 62;  // kOpenIdTokenEndpoint
+constexpr std::uint8_t kTagLast = 70;  // kPoolJsonError
 constexpr std::uint8_t kKindRequest = 1, kKindReply = 2, kKindNested = 3;
 
 // A raw record: version, kind, then (tag, 4-byte length, value) fields, built by hand so that the test can
@@ -93,12 +93,12 @@ Request full_request(Op op) {
     q.credential_id = "cred";
     q.settings.oauth_domain = "auth.example.org:8443";
     q.form_body = Secret(std::string_view("grant_type=authorization_code&code=c"));
+    q.callback_url = "https://pam.example.org/cb/";
     return q;
 }
 
 TEST(PoolProtocol, EveryRequestRoundTrips) {
-    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::RedeemAuthorizationCode);
-         ++op) {
+    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(kLastOp); ++op) {
         const Request q = full_request(static_cast<Op>(op));
         const Secret bytes = encode_request(q);
         const Request r = decode_request(bytes.view());
@@ -130,7 +130,65 @@ TEST(PoolProtocol, EveryRequestRoundTrips) {
         EXPECT_EQ(r.credential_id, q.credential_id);
         EXPECT_EQ(r.settings.oauth_domain, "auth.example.org:8443");
         EXPECT_EQ(r.form_body.view(), "grant_type=authorization_code&code=c");
+        EXPECT_EQ(r.callback_url, "https://pam.example.org/cb/");
     }
+}
+
+// check-config --online's callback page: the worker's facts round-trip, and a reply root could misread (no
+// status, a value checkPool refuses, a reading without HTTP 200) is refused.
+TEST(PoolProtocol, CallbackPageReplyRoundTripsAndIsHeldToCheckPool) {
+    Reply p;
+    p.callback.emplace();
+    p.callback->page_status = 200;
+    p.callback->page_is_callback = true;
+    p.callback->pool_json_status = 200;
+    p.callback->domain = "auth.example.org:8443";
+    p.callback->client_id = "abc_123+";
+    p.callback->scopes = {"openid", "email"};
+    const Reply r = decode_reply(encode_reply(p).view(), Op::FetchCallbackPage);
+    ASSERT_TRUE(r.callback);
+    EXPECT_EQ(r.callback->page_status, 200);
+    EXPECT_TRUE(r.callback->page_is_callback);
+    EXPECT_EQ(r.callback->pool_json_status, 200);
+    EXPECT_EQ(r.callback->domain, "auth.example.org:8443");
+    EXPECT_EQ(r.callback->client_id, "abc_123+");
+    EXPECT_EQ(r.callback->scopes, (std::vector<std::string>{"openid", "email"}));
+    EXPECT_TRUE(r.callback->pool_json_error.empty());
+
+    EXPECT_THROW(decode_reply(encode_reply(Reply{}).view(), Op::FetchCallbackPage), ProtocolError);
+    Reply bad = p;
+    bad.callback->domain = "evil.example\x1b[2J";
+    EXPECT_THROW(decode_reply(encode_reply(bad).view(), Op::FetchCallbackPage), ProtocolError);
+    bad = p;
+    bad.callback->scopes.clear();
+    EXPECT_THROW(decode_reply(encode_reply(bad).view(), Op::FetchCallbackPage), ProtocolError);
+    bad = p;
+    bad.callback->pool_json_status = 404;
+    EXPECT_THROW(decode_reply(encode_reply(bad).view(), Op::FetchCallbackPage), ProtocolError);
+    bad = p;
+    bad.callback->page_status = 404;
+    EXPECT_THROW(decode_reply(encode_reply(bad).view(), Op::FetchCallbackPage), ProtocolError);
+
+    Reply missing;
+    missing.callback.emplace();
+    missing.callback->page_status = 200;
+    missing.callback->pool_json_status = 404;
+    const Reply m = decode_reply(encode_reply(missing).view(), Op::FetchCallbackPage);
+    ASSERT_TRUE(m.callback);
+    EXPECT_FALSE(m.callback->page_is_callback);
+    EXPECT_EQ(m.callback->pool_json_status, 404);
+    EXPECT_FALSE(m.callback->domain);
+}
+
+TEST(PoolProtocol, CallbackPoolJsonIsBesideThePage) {
+    EXPECT_EQ(cognito::callback_pool_json_url("https://h.example/cb/"), "https://h.example/cb/pool.json");
+    EXPECT_EQ(cognito::callback_pool_json_url("https://h.example/cb/index.html"),
+              "https://h.example/cb/pool.json");
+    EXPECT_EQ(cognito::callback_pool_json_url("https://h.example:8443/cb"),
+              "https://h.example:8443/pool.json");
+    EXPECT_EQ(cognito::callback_pool_json_url("https://h.example"), "https://h.example/pool.json");
+    EXPECT_EQ(cognito::callback_pool_json_url("https://h.example/a/b?x=/y#/z"),
+              "https://h.example/a/pool.json");
 }
 
 TEST(PoolProtocol, TokenReplyCarriesTheIdTokenAlone) {
@@ -296,8 +354,7 @@ TEST(PoolProtocol, OtherRepliesRoundTrip) {
 TEST(PoolProtocol, FailuresRoundTripForEveryOperation) {
     Reply p;
     p.error.emplace(cognito::Failure::Rejected, "CodeMismatchException", "Invalid code", 400);
-    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(Op::RedeemAuthorizationCode);
-         ++op) {
+    for (int op = static_cast<int>(Op::InitiateAuth); op <= static_cast<int>(kLastOp); ++op) {
         const Reply r = decode_reply(encode_reply(p).view(), static_cast<Op>(op));
         ASSERT_TRUE(r.error);
         EXPECT_EQ(r.error->failure(), cognito::Failure::Rejected);
@@ -437,7 +494,7 @@ TEST(PoolProtocol, UnknownTagsAndOperationsAreRefused) {
               "unsupported protocol version");
     EXPECT_EQ(refusal([] { (void)Record::decode(Raw(9).bytes); }), "unknown record kind");
 
-    for (const std::uint32_t op : {0u, 10u, 0x100u, 0xffffffffu}) {
+    for (const std::uint32_t op : {0u, 11u, 0x100u, 0xffffffffu}) {
         std::string bytes(encode_request(full_request(Op::FetchJwks)).view());
         bytes.replace(2, 9, Raw(kKindRequest).u32(kTagOp, op).bytes.substr(2));
         EXPECT_EQ(refusal([&] { (void)decode_request(bytes); }), "unknown operation") << op;
