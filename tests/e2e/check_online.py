@@ -308,6 +308,13 @@ def callback_scenario(run, name):
         expect_online_failure(run, run.config(browser=browser_keys(run)),
                               f"pool.json {pool_json} names domain other.auth.example.org",
                               f"[browser] domain is {domain}", f'"domain": "{domain}"')
+        # One the page itself would refuse (checkPool): not JSON, or scopes without openid.
+        write(os.path.join(run.state, "callback-pool.json"), "{not json")
+        expect_online_failure(run, run.config(browser=browser_keys(run)), f"pool.json {pool_json} is not usable",
+                              f"write {pool_json}")
+        write_pool_json(run, scopes=("email", "phone"))
+        expect_online_failure(run, run.config(browser=browser_keys(run)), f"pool.json {pool_json} is not usable",
+                              "no openid scope")
     elif name == "callback-not-the-page":
         write_pool_json(run)
         # A file of the page's folder that is not the page: HTTP 200 without the marker.
