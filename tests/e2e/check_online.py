@@ -288,7 +288,8 @@ def callback_scenario(run, name):
     elif name == "callback-no-pool-json":
         # No DIR/callback-pool.json: the page's folder answers 404 for it.
         out = expect_online_failure(run, run.config(browser=browser_keys(run)), f"pool.json {pool_json}",
-                                    "HTTP 404", "link = short", f'"client_id": "{BROWSER}"', "set [browser] link = full")
+                                    "HTTP 404", "link = short", f'"client_id": "{BROWSER}"',
+                                    "set [browser] link = full")
         expect_line(out, "ok", f"callback page [browser] redirect_uri {page}", "is pam_passwordless's callback page")
         # With the whole authorize link the page never reads pool.json: its absence is no failure.
         code, out, _ = run.check_config(run.config(browser=dict(browser_keys(run), link="full")), online=True)
