@@ -9,6 +9,7 @@
 
 #include "base64.hpp"
 #include "openssl_owners.hpp"
+#include "pool_types.hpp"
 #include "text.hpp"
 
 namespace pp::helper::browser {
@@ -58,26 +59,6 @@ bool is_scope_token(std::string_view s) {
     for (const char c : s) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x21 || u > 0x7e || u == 0x22 || u == 0x5c) return false;
-    }
-    return true;
-}
-
-// A host name (letters, digits, '.', '-') with an optional :port of digits: nothing that could end the
-// authority and move the request elsewhere ('/', '?', '#', '@').
-bool is_domain(std::string_view d) {
-    const auto colon = d.find(':');
-    const std::string_view host = d.substr(0, colon);
-    if (host.empty() || host.size() > 253) return false;
-    for (const char c : host) {
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '-'))
-            return false;
-    }
-    if (colon == std::string_view::npos) return true;
-    const std::string_view port = d.substr(colon + 1);
-    if (port.empty() || port.size() > 5) return false;
-    for (const char c : port) {
-        if (c < '0' || c > '9') return false;
     }
     return true;
 }
@@ -201,7 +182,10 @@ std::string Transaction::authorize_url(std::string_view domain, std::string_view
                                        std::string_view redirect_uri,
                                        std::span<const std::string> scopes) const {
     if (ended()) throw std::logic_error("browser sign-in: transaction has ended");
-    if (!is_domain(domain)) throw std::invalid_argument("browser sign-in: unusable user-pool domain");
+    // The rule pool.json's domain is held to (pool_types.hpp): a host name and an optional :port, nothing
+    // that could end the authority and move the request elsewhere ('/', '?', '#', '@').
+    if (!cognito::callback_domain_ok(domain))
+        throw std::invalid_argument("browser sign-in: unusable user-pool domain");
     if (client_id.empty() || redirect_uri.empty())
         throw std::invalid_argument("browser sign-in: client id and redirect URI are needed");
     if (scopes.empty()) throw std::invalid_argument("browser sign-in: no scope");
