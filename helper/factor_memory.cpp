@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "login/method.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -113,7 +114,7 @@ Login::RememberedMenu Login::choose_remembered(const std::vector<Method>& method
     if (auto* proof = std::get_if<Verified>(&choice)) return std::move(*proof);  // a local key
     const Method chosen = std::get<Method>(choice);
     if (is_browser(chosen)) {
-        Proof proof = browser_login(ident);
+        Proof proof = answered(login_method(chosen).prove(*this, {ident, {}, {}}));
         if (auto* end = std::get_if<Verdict>(&proof)) return std::move(*end);
         return std::get<Verified>(std::move(proof));
     }

@@ -4,7 +4,6 @@
 
 #include "audit.hpp"
 #include "person_texts.hpp"
-#include "session.hpp"
 #include "token_error.hpp"
 
 namespace pp::helper {
@@ -75,10 +74,11 @@ std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checke
     return std::get<Verified>(std::move(result));
 }
 
-Proof Login::verify_and_bind(const Secret& id_token, const Identifier& ident, Method method) {
-    auto result = TokenBinding::bind(*ctx_.runtime->verifier, id_token, conn_.deadline(),
-                                     {facts_.user, known_, ident, cfg().claim}, method);
-    if (const auto* proof = std::get_if<Verified>(&result)) trace_bound(ident, proof->subject());
+Proof verify_and_bind(MethodContext& login, const Secret& id_token, const Identifier& ident, Method method) {
+    auto result =
+        TokenBinding::bind(login.verifier(), id_token, login.person().deadline(),
+                           {login.facts().user, login.known(), ident, login.config().claim}, method);
+    if (const auto* proof = std::get_if<Verified>(&result)) login.trace_bound(ident, proof->subject());
     return result;
 }
 

@@ -12,6 +12,7 @@
 
 #include "config.hpp"
 #include "identifiers.hpp"
+#include "login/method_context.hpp"
 #include "pool_types.hpp"
 #include "secret.hpp"
 #include "token_verifier.hpp"
@@ -56,5 +57,9 @@ class TokenBinding {
     static std::variant<Verified, std::string> bound(const cognito::IdClaims& claims, const Account& account,
                                                      std::optional<Method> method);
 };
+
+// The binding of a method's ID token (a code's, the pool passkey's) to the login's account: the proof, or the
+// ending of a token that does not verify or is not the account's. A test-login is told the binding.
+Proof verify_and_bind(MethodContext& login, const Secret& id_token, const Identifier& ident, Method method);
 
 }  // namespace pp::helper

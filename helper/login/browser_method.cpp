@@ -16,7 +16,6 @@
 #include "login/method.hpp"
 #include "login_steps.hpp"
 #include "service_error.hpp"
-#include "session.hpp"
 
 namespace pp::helper {
 
@@ -50,22 +49,25 @@ std::string refused_before(const std::vector<std::string>& refusals) {
     return out + ")";
 }
 
-}  // namespace
-
-Proof Login::browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason) {
-    if (!cfg().browser)
+// The one walk of both modes: without an identity to bind (the unknown walk, or the pool unreachable beside a
+// local key), its screens, every code refused; walk_reason is its audit reason.
+Proof browser_login(MethodContext& login, const std::optional<Identifier>& ident,
+                    const std::string& walk_reason) {
+    const Config& cfg = login.config();
+    Connection& conn = login.person();
+    if (!cfg.browser)
         return Verdict{Outcome::ServiceErr, kMisconfigured, "browser sign-in chosen without [browser]"};
-    const BrowserSignIn& b = *cfg().browser;
+    const BrowserSignIn& b = *cfg.browser;
     const std::string host = this_host();
     std::optional<browser::Transaction> txn;
     std::vector<std::string> refusals;
     for (int attempt = 1;; ++attempt) {
         // A new link at the start, and after a code was redeemed: one redemption per transaction.
         if (!txn || txn->ended()) {
-            const auto left = std::chrono::duration_cast<std::chrono::seconds>(conn_.time_left()).count();
+            const auto left = std::chrono::duration_cast<std::chrono::seconds>(conn.time_left()).count();
             std::string url;
             try {
-                txn = browser::Transaction::start(host, facts_.user, now_unix(),
+                txn = browser::Transaction::start(host, login.facts().user, now_unix(),
                                                   std::max<std::int64_t>(left, 1));
                 url = b.link == BrowserSignIn::Link::Short
                           ? txn->short_link(b.redirect_uri)
@@ -74,18 +76,18 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
                 return Verdict{Outcome::ServiceErr, kMisconfigured,
                                std::string("browser sign-in unusable: ") + e.what()};
             }
-            trace("method browser: the link is shown");
-            conn_.show_link(browser_link_text(facts_.user, host), url, b.show_qr);
+            login.trace("method browser: the link is shown");
+            conn.show_link(browser_link_text(login.facts().user, host), url, b.show_qr);
         }
         const std::string prompt =
             attempt > 1 ? std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt : kBrowserCodePrompt;
-        const Secret typed = conn_.ask(prompt, false);
+        const Secret typed = conn.ask(prompt, false);
         if (typed.empty())
             return Verdict{Outcome::Abort, kCancelled, "no code given" + refused_before(refusals)};
         if (txn->expired(now_unix()))
             return Verdict{Outcome::AuthErr, kBrowserLinkExpired,
                            "browser sign-in link expired" + refused_before(refusals)};
-        tally_.proof_tried();
+        login.proof_tried();
         // The code, held as a Secret from here on (wiped when this try ends).
         std::optional<Secret> code;
         if (auto normalised = browser::normalise_code(typed.view())) code.emplace(std::move(*normalised));
@@ -94,8 +96,8 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
         } else {
             Secret id_token;
             try {
-                id_token = ctx_.runtime->client->redeem_authorization_code(
-                    txn->token_request_body(code->view(), b.redirect_uri, b.client_id), conn_.deadline());
+                id_token = login.pool().redeem_authorization_code(
+                    txn->token_request_body(code->view(), b.redirect_uri, b.client_id), conn.deadline());
             } catch (const ServiceError& e) {
                 if (e.failure() == cognito::Failure::Rejected && e.name() == cognito::kInvalidGrant) {
                     refusals.emplace_back("the user pool refused the code (invalid_grant)");
@@ -119,11 +121,11 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
                 // Not read without an identity: the check refuses first.
                 const Identifier none{IdentifierKind::Username, {}};
                 auto result = TokenBinding::bind_checked(
-                    *ctx_.runtime->verifier, id_token, conn_.deadline(), b.client_id, check,
-                    {facts_.user, known_, ident ? *ident : none, cfg().claim}, Method::Browser);
+                    login.verifier(), id_token, conn.deadline(), b.client_id, check,
+                    {login.facts().user, login.known(), ident ? *ident : none, cfg.claim}, Method::Browser);
                 txn->end();
                 if (auto* proof = std::get_if<Verified>(&result)) {
-                    trace_bound(ident.value(), proof->subject());
+                    login.trace_bound(ident.value(), proof->subject());
                     return std::move(*proof);
                 }
                 if (const auto* end = std::get_if<Verdict>(&result))
@@ -132,24 +134,26 @@ Proof Login::browser_login(const std::optional<Identifier>& ident, const std::st
                 refusals.push_back(std::get<TokenBinding::Refused>(result).reason);
             }
         }
-        if (attempt >= cfg().max_tries)
+        if (attempt >= cfg.max_tries)
             return too_many_wrong_codes("browser sign-in refused " + std::to_string(attempt) + " times" +
                                         refused_before(refusals));
     }
 }
 
+}  // namespace
+
 // "Sign in with your browser": both modes are the one walk above, with or without an identity to bind.
 class BrowserMethod final : public LoginMethod {
   public:
-    std::optional<Proof> prove(Login& login, MethodStart start) const override {
+    std::optional<Proof> prove(MethodContext& login, MethodStart start) const override {
         // An identity may be missing here too (the pool unreachable beside a local key): refused as the
         // unknown walk's is.
-        return login.browser_login(start.ident, "identity unknown to the user pool");
+        return browser_login(login, start.ident, "identity unknown to the user pool");
     }
 
     // The link is a real one; without an identity every code typed back is refused.
-    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
-        const Proof walked = login.browser_login(std::nullopt, walk.reason);
+    std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
+        const Proof walked = browser_login(login, std::nullopt, walk.reason);
         if (const Verdict* end = ending_of(walked)) return Proof(*end);
         return Proof(Verdict{Outcome::AuthErr, kSignInFailed, walk.reason});
     }

@@ -153,8 +153,16 @@ const Config& Login::cfg() const {
     return ctx_.runtime->config;
 }
 
-std::uint32_t Login::touch_timeout_ms() const {
-    return static_cast<std::uint32_t>(cfg().security_key.touch_timeout.count() * 1000);
+cognito::PoolApi& Login::pool() {
+    return *ctx_.runtime->client;
+}
+
+cognito::TokenVerifier& Login::verifier() {
+    return *ctx_.runtime->verifier;
+}
+
+void Login::offer_access_token(const Secret& token) {
+    if (want_access_token_) access_token_ = token;
 }
 
 LoginFacts Login::facts_of(const protocol::Begin& begin, bool test_login) {

@@ -16,6 +16,7 @@
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login/limit_tally.hpp"
+#include "login/method_context.hpp"
 #include "messages.hpp"
 #include "person_texts.hpp"
 #include "pool_types.hpp"
@@ -37,12 +38,9 @@ Verdict service_failure(const cognito::ServiceError& e);
 // The tty a test login's audit line names (as sshd names its "ssh"): the helper sets it, whatever was sent.
 inline constexpr const char* kTestLoginTty = "test-login";
 
-// What the login knows of its request, and what its audit line names.
-struct LoginFacts {
-    std::string user, service, rhost, tty;
-};
-
-class Login {
+// The login offers its methods what they share through MethodContext (login/method_context.hpp), privately:
+// only the flow hands itself to a method.
+class Login : private MethodContext {
   public:
     // facts: who asks, from where (for a login, facts_of its Begin); test_login: root's test-login, whose
     // steps are also told (Trace).
@@ -65,7 +63,7 @@ class Login {
     // The person's pool factors changed: the mapped identity's memory is forgotten (factor_memory.hpp).
     void forget_known_factors();
 
-    const LoginFacts& facts() const { return facts_; }
+    const LoginFacts& facts() const override { return facts_; }
     // The audit line's method: what was chosen or used ("" while none was).
     const std::string& method() const { return method_; }
     // Settles what this login reserved and spent in the limits, once, with its outcome.
@@ -73,14 +71,23 @@ class Login {
 
   private:
     const Config& cfg() const;
-    // How long a security key waits for a touch, from the configuration.
-    std::uint32_t touch_timeout_ms() const;
     MaybeEnd check_facts(const protocol::Begin& begin) const;
 
+    // MethodContext: what the methods share of this login (method_context.hpp).
+    const Config& config() const override { return cfg(); }
+    Connection& person() override { return conn_; }
+    cognito::PoolApi& pool() override;
+    cognito::TokenVerifier& verifier() override;
+    const std::vector<Identifier>& known() const override { return known_; }
+    const std::vector<StoredCredential>& credentials() const override { return credentials_; }
+    std::string destination_for(Method m) const override;  // menu.cpp
+    void proof_tried() override { tally_.proof_tried(); }
+    void offer_access_token(const Secret& token) override;
+
     // test_login.cpp: the steps told to root's test-login
-    void trace(const std::string& step) const;
+    void trace(const std::string& step) const override;
     void trace_policy(const std::vector<Method>& methods) const;
-    void trace_bound(const Identifier& ident, std::string_view sub) const;
+    void trace_bound(const Identifier& ident, std::string_view sub) const override;
 
     // login.cpp
     MaybeEnd authorize_caller();
@@ -100,36 +107,8 @@ class Login {
     Choice choose_method(std::vector<Method>& offered, std::string& prefix,
                          const std::function<std::string(Method)>& destination,
                          const std::function<std::optional<Proof>()>& try_key);
-    // ... with the account's own destinations and enrolled keys (key_login).
+    // ... with the account's own destinations and enrolled keys (the local key's real proof).
     Choice choose_method(std::vector<Method>& offered, std::string& prefix);
-    std::string destination_for(Method m) const;
-
-    // The methods (method.hpp): one class each, in one file each, working on this login's state.
-    friend class CodeMethod;         // otp_method.cpp
-    friend class SecurityKeyMethod;  // security_key_method.cpp
-    friend class PoolPasskeyMethod;  // pool_passkey_method.cpp
-    friend class BrowserMethod;      // browser_method.cpp
-
-    // The methods' real proofs and what they share (otp_method.cpp, security_key_method.cpp,
-    // pool_passkey_method.cpp, binding.cpp). nullopt: no connected key holds any of the user's credentials.
-    std::optional<Proof> key_login();
-    Proof otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method);
-    // The one code loop, for a real code and the unknown walk alike: asks for a code naming `where` until
-    // `judge` ends it (a Proof) or max_tries codes were refused (nullopt from judge). walk_reason: the
-    // unknown walk's audit reason ("" for a real code).
-    using CodeJudge = std::function<std::optional<Proof>(Secret code, int attempt, bool wrong)>;
-    Proof code_loop(const std::string& where, const CodeJudge& judge, const std::string& walk_reason = {});
-    // The one key ask (a local key or a passkey of the user pool): counted as a proof tried.
-    Assertion ask_key(const AssertionRequest& request);
-    // A key asked for a credential made up here, which no key holds (the unknown walk): a connected key
-    // answers as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would
-    // be.
-    wire::DeviceStatus ask_made_up_key(const std::string& rp_id, bool uv);
-    Proof pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username);
-    Proof verify_and_bind(const Secret& id_token, const Identifier& ident, Method method);
-    // login/browser_method.cpp: "Sign in with your browser"; without an identity to bind, the unknown walk
-    // (its screens, every code refused; walk_reason is its audit reason).
-    Proof browser_login(const std::optional<Identifier>& ident, const std::string& walk_reason = {});
 
     // recovery_login.cpp: the break-glass when the user pool cannot be reached: a recovery code's proof, or
     // the ending (the outage's own when no code is offered or none is typed).

@@ -5,8 +5,11 @@
 // real one, sends nothing to anyone and refuses every answer; Login::decoy (unknown_user.cpp) only shapes the
 // walk (decoy.hpp) and runs the chosen method's unknown mode, so no method is written twice.
 //
-// A new method: its file (a class deriving from LoginMethod, working on the Login it is given, whose friend
-// it is: login.hpp), its maker declared below and its line in login_method() (method.cpp).
+// A method sees the login only through MethodContext (method_context.hpp): no method is a friend of Login,
+// and each can be tested alone against a fake context.
+//
+// A new method: its file (a class deriving from LoginMethod, working on the MethodContext it is given), its
+// maker declared below and its line in login_method() (method.cpp).
 #pragma once
 
 #include <optional>
@@ -14,12 +17,12 @@
 
 #include "config.hpp"
 #include "identifiers.hpp"
+#include "login/method_context.hpp"
 #include "pool_types.hpp"
 #include "verdict.hpp"
 
 namespace pp::helper {
 
-class Login;
 class LatencyWalk;
 
 // Where a method's real proof starts: the identity its token is bound to (none for the browser when the user
@@ -43,10 +46,10 @@ class LoginMethod {
     virtual ~LoginMethod() = default;
     // The real proof: the person verified, or the login's ending; nullopt when the method has nothing to ask
     // here (no connected key holds any of the user's credentials): the menu goes on without it.
-    virtual std::optional<Proof> prove(Login& login, MethodStart start) const = 0;
+    virtual std::optional<Proof> prove(MethodContext& login, MethodStart start) const = 0;
     // The unknown mode, from the choice on: the ending a real user of the walk's shape would meet, with the
     // walk's reason (never a Verified); nullopt as for prove().
-    virtual std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const = 0;
+    virtual std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const = 0;
 };
 
 // The method that serves `m` (method.cpp: one line each).

@@ -1,13 +1,15 @@
 // A code by email or text message, sent by the user pool and answered here.
 #include <algorithm>
 #include <cctype>
+#include <functional>
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
+#include "login/binding.hpp"
+#include "login/login.hpp"
 #include "login/method.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
-#include "session.hpp"
 #include "user_context.hpp"
 
 namespace pp::helper {
@@ -39,37 +41,57 @@ bool pool_ended_after_wrong_codes(const ServiceError& e, bool after_wrong) {
     return lower.find("expired") == std::string::npos && lower.find("secret") == std::string::npos;
 }
 
-}  // namespace
+// The one code loop, for a real code and the unknown walk alike: asks for a code naming `where` until `judge`
+// ends it (a Proof) or max_tries codes were refused (nullopt from judge). walk_reason: the unknown walk's
+// audit reason ("" for a real code).
+using CodeJudge = std::function<std::optional<Proof>(Secret code, int attempt, bool wrong)>;
+Proof code_loop(MethodContext& login, const std::string& where, const CodeJudge& judge,
+                const std::string& walk_reason = {}) {
+    const std::string also = walk_reason.empty() ? std::string() : " (" + walk_reason + ")";
+    bool wrong = false;
+    for (int attempt = 1;; ++attempt) {
+        Secret code = login.person().ask(code_prompt(where, wrong), false);
+        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given" + also};
+        login.proof_tried();
+        if (auto proof = judge(std::move(code), attempt, wrong)) return std::move(*proof);
+        if (attempt >= login.config().max_tries)
+            return too_many_wrong_codes(
+                walk_reason.empty() ? "wrong code " + std::to_string(attempt) + " times" : walk_reason);
+        wrong = true;
+    }
+}
 
-Proof Login::otp_code_loop(const Identifier& ident, cognito::Step step, std::string username, Method method) {
-    auto& client = *ctx_.runtime->client;
+// The code the user pool sent, answered: each one that could be a code goes to the pool.
+Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step step, std::string username,
+                    Method method) {
+    auto& client = login.pool();
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     std::string dest;
     if (const auto it = step.parameters.find("CODE_DELIVERY_DESTINATION");
         it != step.parameters.end() && printable_bounded(it->second, 64))
         dest = it->second;
-    if (dest.empty()) dest = destination_for(method);
+    if (dest.empty()) dest = login.destination_for(method);
     const std::string code_key = method == Method::EmailOtp ? "EMAIL_OTP_CODE" : "SMS_OTP_CODE";
     const std::string where =
         dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
-    trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
+    login.trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
 
-    return code_loop(where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
+    return code_loop(login, where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
         if (!valid_code(code.view())) return std::nullopt;
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back(code_key, std::move(code));
         try {
             const Secret session = step.session;
             const auto next = timed(PoolStep::Answer, [&] {
-                return client.respond(step.challenge, session, username, answer, conn_.deadline(),
-                                      user_context_for(facts_.rhost));
+                return client.respond(step.challenge, session, username, answer, login.person().deadline(),
+                                      user_context_for(login.facts().rhost));
             });
             if (!next.id_token)
                 return Proof(Verdict{
                     Outcome::AuthErr, kSignInFailed,
                     "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"});
-            if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-            return verify_and_bind(*next.id_token, ident, method);
+            if (next.access_token) login.offer_access_token(*next.access_token);
+            return verify_and_bind(login, *next.id_token, ident, method);
         } catch (const ServiceError& e) {
             if (pool_ended_after_wrong_codes(e, wrong))
                 return Proof(too_many_wrong_codes(
@@ -81,37 +103,24 @@ Proof Login::otp_code_loop(const Identifier& ident, cognito::Step step, std::str
     });
 }
 
-Proof Login::code_loop(const std::string& where, const CodeJudge& judge, const std::string& walk_reason) {
-    const std::string also = walk_reason.empty() ? std::string() : " (" + walk_reason + ")";
-    bool wrong = false;
-    for (int attempt = 1;; ++attempt) {
-        Secret code = conn_.ask(code_prompt(where, wrong), false);
-        if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given" + also};
-        tally_.proof_tried();
-        if (auto proof = judge(std::move(code), attempt, wrong)) return std::move(*proof);
-        if (attempt >= cfg().max_tries)
-            return too_many_wrong_codes(
-                walk_reason.empty() ? "wrong code " + std::to_string(attempt) + " times" : walk_reason);
-        wrong = true;
-    }
-}
+}  // namespace
 
 // A code by email or text message.
 class CodeMethod final : public LoginMethod {
   public:
     explicit CodeMethod(Method m) : method_(m) {}
 
-    std::optional<Proof> prove(Login& login, MethodStart start) const override {
-        return login.otp_code_loop(start.ident.value(), std::move(start.step), std::move(start.username),
-                                   method_);
+    std::optional<Proof> prove(MethodContext& login, MethodStart start) const override {
+        return otp_code_loop(login, start.ident.value(), std::move(start.step), std::move(start.username),
+                             method_);
     }
 
     // The prompts of a real code, every code refused. A real login sends each code that could be one to the
     // pool and waits; the walk waits as long for sshd's control characters too: they stand for what a person
     // typed at a name that is no account.
-    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
-        return login.code_loop(
-            walk.code_destination,
+    std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
+        return code_loop(
+            login, walk.code_destination,
             [&](Secret code, int, bool) -> std::optional<Proof> {
                 const auto answered_at = std::chrono::steady_clock::now();
                 if (valid_code(code.view()) || has_control_characters(code.view()))

@@ -4,10 +4,12 @@
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
+#include "login/binding.hpp"
+#include "login/key_ask.hpp"
+#include "login/login.hpp"
 #include "login/method.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
-#include "session.hpp"
 #include "user_context.hpp"
 #include "webauthn_json.hpp"
 
@@ -25,11 +27,10 @@ namespace {
 // has seen the options, the walk asks without it.
 std::atomic<bool> pool_asks_uv{false};
 
-}  // namespace
-
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
-Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std::string username) {
+Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito::Step step,
+                         std::string username) {
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     // Read from the pool's JSON by the network worker, never here.
     if (!step.request_options && step.request_options_error.empty())
@@ -40,7 +41,7 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     if (!step.request_options)
         throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
     const cognito::RequestOptions options = std::move(*step.request_options);
-    const auto& policy = cfg().passkey;
+    const auto& policy = login.config().passkey;
     if (options.rp_id != policy.rp_id)
         return Verdict{Outcome::ServiceErr, kMisconfigured,
                        "user pool passkey rpId '" + loggable(options.rp_id, 128) +
@@ -51,10 +52,11 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
         cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     pool_asks_uv.store(uv, std::memory_order_relaxed);
-    const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
+    const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
+                                                 key_touch_timeout_ms(login.config()));
 
     const Assertion reply = ask_key(
-        {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
+        login, {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
     if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);
 
     std::string credential;
@@ -68,13 +70,13 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("CREDENTIAL", Secret(credential));
-    auto& client = *ctx_.runtime->client;
+    auto& client = login.pool();
     cognito::Step next;
     try {
         const Secret session = step.session;
         next = timed(PoolStep::Answer, [&] {
-            return client.respond("WEB_AUTHN", session, username, answer, conn_.deadline(),
-                                  user_context_for(facts_.rhost));
+            return client.respond("WEB_AUTHN", session, username, answer, login.person().deadline(),
+                                  user_context_for(login.facts().rhost));
         });
     } catch (const ServiceError& e) {
         if (e.failure() == Failure::Rejected && e.name() == "NotAuthorizedException" &&
@@ -86,24 +88,26 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     if (!next.id_token)
         return Verdict{Outcome::AuthErr, kSignInFailed,
                        "the user pool asked for a further step ('" + loggable(next.challenge, 40) + "')"};
-    if (next.access_token && want_access_token_) access_token_ = *next.access_token;
-    return verify_and_bind(*next.id_token, ident, Method::Passkey);
+    if (next.access_token) login.offer_access_token(*next.access_token);
+    return verify_and_bind(login, *next.id_token, ident, Method::Passkey);
 }
+
+}  // namespace
 
 // A passkey of the user pool.
 class PoolPasskeyMethod final : public LoginMethod {
   public:
-    std::optional<Proof> prove(Login& login, MethodStart start) const override {
-        return login.pool_passkey_login(start.ident.value(), std::move(start.step),
-                                        std::move(start.username));
+    std::optional<Proof> prove(MethodContext& login, MethodStart start) const override {
+        return pool_passkey_login(login, start.ident.value(), std::move(start.step),
+                                  std::move(start.username));
     }
 
     // The key asked for a credential no key holds; whatever it answers ends the walk as a real key's answer
     // would.
-    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+    std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
         return Proof(
-            unknown_ending(key_status_finish(login.ask_made_up_key(
-                               login.cfg().passkey.rp_id, pool_asks_uv.load(std::memory_order_relaxed))),
+            unknown_ending(key_status_finish(ask_made_up_key(login, login.config().passkey.rp_id,
+                                                             pool_asks_uv.load(std::memory_order_relaxed))),
                            walk.reason));
     }
 };

@@ -3,12 +3,13 @@
 #include <ctime>
 
 #include "audit.hpp"
+#include "login/key_ask.hpp"
 #include "login/key_status.hpp"
+#include "login/login.hpp"
 #include "login/method.hpp"
 #include "login/security_key.hpp"
 #include "login_steps.hpp"
 #include "person_texts.hpp"
-#include "session.hpp"
 
 namespace pp::helper {
 
@@ -42,12 +43,15 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
     return Verified(user, Verified::By::SecurityKey, Method::SecurityKey, "", std::move(reason));
 }
 
+namespace {
+
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
 // credentials were made for. Returns nothing when no key holds any of them.
-std::optional<Proof> Login::key_login() {
-    const auto& policy = cfg().security_key;
+std::optional<Proof> key_login(MethodContext& login) {
+    const auto& policy = login.config().security_key;
+    const auto& credentials = login.credentials();
     std::vector<std::string> rps{policy.rp_id};
-    for (const auto& c : credentials_)
+    for (const auto& c : credentials)
         if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
     // A credential may demand user verification of its own (imported with pam-u2f's +pin, or enrolled
     // while it was required): those are asked for apart, with the PIN, so the others need no PIN.
@@ -59,50 +63,39 @@ std::optional<Proof> Login::key_login() {
         for (const bool uv : {false, true}) asks.emplace_back(rp, uv);
     for (const auto& [rp, uv] : asks) {
         std::vector<StoredCredential> group;
-        for (const auto& c : credentials_)
+        for (const auto& c : credentials)
             if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
         if (group.empty()) continue;
         const std::string challenge = random_bytes(32);
-        AssertionRequest req{rp, challenge, uv, touch_timeout_ms(), kTouchKey, {}};
+        AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        const Assertion reply = ask_key(req);
+        const Assertion reply = ask_key(login, req);
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
         const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
-        return KeyCounterCheck::accept(facts_.user, policy.store_dir, AssertionPolicy{rp, challenge, uv},
-                                       input, group);
+        return KeyCounterCheck::accept(login.facts().user, policy.store_dir,
+                                       AssertionPolicy{rp, challenge, uv}, input, group);
     }
     return std::nullopt;
 }
 
-Assertion Login::ask_key(const AssertionRequest& request) {
-    tally_.proof_tried();
-    return conn_.get_assertion(request);
-}
-
-// Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
-wire::DeviceStatus Login::ask_made_up_key(const std::string& rp_id, bool uv) {
-    const AssertionRequest req{rp_id,     random_bytes(32),  uv, touch_timeout_ms(),
-                               kTouchKey, {random_bytes(64)}};
-    const auto status = ask_key(req).status;
-    return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
-}
+}  // namespace
 
 // A local security key.
 class SecurityKeyMethod final : public LoginMethod {
   public:
-    std::optional<Proof> prove(Login& login, MethodStart) const override { return login.key_login(); }
+    std::optional<Proof> prove(MethodContext& login, MethodStart) const override { return key_login(login); }
 
     // No key holds a credential made up here: nullopt, as a real user's absent key (the walk ends it as a
     // real one ends when no method is left, unknown_user.cpp); a key's other answers end the walk as they end
     // a real one.
-    std::optional<Proof> walk_unknown(Login& login, const UnknownWalk& walk) const override {
+    std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
         // Under a policy that requires the PIN every real credential is asked with it (key_login's needs_uv),
         // so the person is asked for the PIN first; so is the walk's made-up one.
-        const auto& policy = login.cfg().security_key;
+        const auto& policy = login.config().security_key;
         const auto status =
-            login.ask_made_up_key(policy.rp_id, policy.user_verification == UserVerification::Required);
+            ask_made_up_key(login, policy.rp_id, policy.user_verification == UserVerification::Required);
         if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
         return Proof(unknown_ending(key_status_finish(status), walk.reason));
     }

@@ -1,0 +1,25 @@
+#include "login/key_ask.hpp"
+
+#include "login/login.hpp"
+#include "person_texts.hpp"
+
+namespace pp::helper {
+
+std::uint32_t key_touch_timeout_ms(const Config& config) {
+    return static_cast<std::uint32_t>(config.security_key.touch_timeout.count() * 1000);
+}
+
+Assertion ask_key(MethodContext& login, const AssertionRequest& request) {
+    login.proof_tried();
+    return login.person().get_assertion(request);
+}
+
+// Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
+wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv) {
+    const AssertionRequest req{rp_id,     random_bytes(32),  uv, key_touch_timeout_ms(login.config()),
+                               kTouchKey, {random_bytes(64)}};
+    const auto status = ask_key(login, req).status;
+    return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
+}
+
+}  // namespace pp::helper

@@ -1,0 +1,23 @@
+// The one key ask of a login, shared by the local security key (security_key_method.cpp) and the user pool's
+// passkey (pool_passkey_method.cpp), in both their modes: each ask is a proof tried for the limits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "login/method_context.hpp"
+#include "wire.hpp"
+
+namespace pp::helper {
+
+// How long a security key waits for a touch, from the configuration.
+std::uint32_t key_touch_timeout_ms(const Config& config);
+
+// Asks the person's key (a local key or a passkey of the user pool): counted as a proof tried.
+Assertion ask_key(MethodContext& login, const AssertionRequest& request);
+
+// A key asked for a credential made up here, which no key holds (the unknown walk): a connected key answers
+// as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
+wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv);
+
+}  // namespace pp::helper

@@ -1,0 +1,64 @@
+// What a login method (method.hpp) may use of the login it serves, and nothing more: the method's whole view
+// of Login. Login implements it (privately: only the flow hands itself to a method), and a test of one method
+// puts a fake in its place (tests/unit/login/fake_method_context.hpp).
+//
+// What every method shares lives here: the person (the connection), the request's facts, the configuration,
+// the user pool, the account (its mapped identifiers, its enrolled keys, its masked destinations), the proof
+// tried for the limits, the access token a management sign-in keeps, and the steps a test-login tells. The
+// identity binding (binding.hpp) and the key ask (key_ask.hpp) are built on it. What a method needs for
+// itself stays in its own file.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "connection.hpp"
+#include "credential_store.hpp"
+#include "identifiers.hpp"
+#include "pool_types.hpp"
+#include "secret.hpp"
+#include "token_verifier.hpp"
+
+namespace pp::helper {
+
+// What the login knows of its request, and what its audit line names.
+struct LoginFacts {
+    std::string user, service, rhost, tty;
+};
+
+class MethodContext {
+  public:
+    // The configuration in force for this login.
+    virtual const Config& config() const = 0;
+    // Who asks, from where (checked before any method runs).
+    virtual const LoginFacts& facts() const = 0;
+    // The person, through the client: questions, key requests, links, and the login's clock.
+    virtual Connection& person() = 0;
+    // The user pool (the network worker's client) and the check of its ID tokens.
+    virtual cognito::PoolApi& pool() = 0;
+    virtual cognito::TokenVerifier& verifier() = 0;
+
+    // The account: the identity map's identifiers for it (may be empty), its enrolled local keys (read only
+    // when keys are enabled), and the masked destination a menu or a code prompt names beside a code method
+    // ("" for none).
+    virtual const std::vector<Identifier>& known() const = 0;
+    virtual const std::vector<StoredCredential>& credentials() const = 0;
+    virtual std::string destination_for(Method m) const = 0;
+
+    // A proof was tried (a code submitted, a key asked): from now on a failure counts against the user.
+    virtual void proof_tried() = 0;
+    // The user pool's access token of this sign-in: kept when the login was asked to keep it (management's
+    // sign-in), dropped otherwise.
+    virtual void offer_access_token(const Secret& token) = 0;
+
+    // Root's test-login: a step told to the admin running it (nothing otherwise), and the binding's step.
+    virtual void trace(const std::string& step) const = 0;
+    virtual void trace_bound(const Identifier& ident, std::string_view sub) const = 0;
+
+  protected:
+    ~MethodContext() = default;
+};
+
+}  // namespace pp::helper
