@@ -13,7 +13,7 @@
 #include "audit.hpp"
 #include "browser/transaction.hpp"
 #include "login/binding.hpp"
-#include "login/method.hpp"
+#include "login/method_object.hpp"
 #include "login_steps.hpp"
 #include "service_error.hpp"
 
@@ -159,9 +159,6 @@ class BrowserMethod final : public LoginMethod {
     }
 };
 
-const LoginMethod& browser_method() {
-    static const BrowserMethod method;
-    return method;
-}
+template const LoginMethod& method_object<BrowserMethod>();
 
 }  // namespace pp::helper

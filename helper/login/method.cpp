@@ -6,18 +6,28 @@
 
 namespace pp::helper {
 
+namespace {
+
+struct Registered {
+    Method method;
+    const LoginMethod& (*object)();
+};
+
+}  // namespace
+
+// One line per method: its Method value and its class (defined in its own file, which makes its one object:
+// method_object.hpp). The class is declared by its line; nothing else names it outside its file.
+static constexpr Registered kRegistry[] = {
+    {Method::EmailOtp, method_object<class EmailCodeMethod>},       // otp_method.cpp
+    {Method::SmsOtp, method_object<class SmsCodeMethod>},           // otp_method.cpp
+    {Method::SecurityKey, method_object<class SecurityKeyMethod>},  // security_key_method.cpp
+    {Method::Passkey, method_object<class PoolPasskeyMethod>},      // pool_passkey_method.cpp
+    {Method::Browser, method_object<class BrowserMethod>},          // browser_method.cpp
+};
+
 const LoginMethod& login_method(Method m) {
-    switch (m) {
-        case Method::EmailOtp:
-        case Method::SmsOtp:
-            return code_method(m);
-        case Method::SecurityKey:
-            return security_key_method();
-        case Method::Passkey:
-            return pool_passkey_method();
-        case Method::Browser:
-            return browser_method();
-    }
+    for (const auto& r : kRegistry)
+        if (r.method == m) return r.object();
     throw std::logic_error("no login method for this value");
 }
 

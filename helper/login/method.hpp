@@ -8,8 +8,13 @@
 // A method sees the login only through MethodContext (method_context.hpp): no method is a friend of Login,
 // and each can be tested alone against a fake context.
 //
-// A new method: its file (a class deriving from LoginMethod, working on the MethodContext it is given), its
-// maker declared below and its line in login_method() (method.cpp).
+// A new method is its file plus one line:
+//   - its file in helper/login/ (and in helper/CMakeLists.txt's list): a class deriving from LoginMethod,
+//     default-constructible, with its helpers beside it, ending with the one object's instantiation
+//     `template const LoginMethod& method_object<TheClass>();` (method_object.hpp);
+//   - its line in method.cpp's registry: `{Method::TheValue, method_object<class TheClass>}`.
+// A method the configuration has never named needs its Method value and its name too (config.hpp: Method,
+// method_name, method_challenge), which is the configuration's, not the flow's.
 #pragma once
 
 #include <optional>
@@ -52,14 +57,13 @@ class LoginMethod {
     virtual std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const = 0;
 };
 
-// The method that serves `m` (method.cpp: one line each).
+// The method that serves `m` (method.cpp's registry).
 const LoginMethod& login_method(Method m);
 
-// The methods, each in its own file.
-const LoginMethod& code_method(Method m);  // otp_method.cpp: a code by email or text message
-const LoginMethod& security_key_method();  // security_key_method.cpp: a local security key
-const LoginMethod& pool_passkey_method();  // pool_passkey_method.cpp: a passkey of the user pool
-const LoginMethod& browser_method();       // browser_method.cpp: a sign-in in the person's browser
+// The one object of a method's class. Defined in method_object.hpp, which only the method's own file
+// includes: that file instantiates it for its class, so the registry names the class without seeing it.
+template <class M>
+const LoginMethod& method_object();
 
 // A method's answer where it must give one (only a local key may have nothing to ask): nothing ends the login
 // failing.

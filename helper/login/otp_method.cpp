@@ -7,7 +7,7 @@
 #include "factor_memory.hpp"
 #include "login/binding.hpp"
 #include "login/login.hpp"
-#include "login/method.hpp"
+#include "login/method_object.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "user_context.hpp"
@@ -105,8 +105,8 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
 
 }  // namespace
 
-// A code by email or text message.
-class CodeMethod final : public LoginMethod {
+// A code by email or text message: one class per Method value below, as the registry names classes.
+class CodeMethod : public LoginMethod {
   public:
     explicit CodeMethod(Method m) : method_(m) {}
 
@@ -134,10 +134,17 @@ class CodeMethod final : public LoginMethod {
     Method method_;
 };
 
-const LoginMethod& code_method(Method m) {
-    static const CodeMethod email(Method::EmailOtp);
-    static const CodeMethod sms(Method::SmsOtp);
-    return m == Method::SmsOtp ? sms : email;
-}
+class EmailCodeMethod final : public CodeMethod {
+  public:
+    EmailCodeMethod() : CodeMethod(Method::EmailOtp) {}
+};
+
+class SmsCodeMethod final : public CodeMethod {
+  public:
+    SmsCodeMethod() : CodeMethod(Method::SmsOtp) {}
+};
+
+template const LoginMethod& method_object<EmailCodeMethod>();
+template const LoginMethod& method_object<SmsCodeMethod>();
 
 }  // namespace pp::helper

@@ -7,7 +7,7 @@
 #include "login/binding.hpp"
 #include "login/key_ask.hpp"
 #include "login/login.hpp"
-#include "login/method.hpp"
+#include "login/method_object.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "user_context.hpp"
@@ -112,9 +112,6 @@ class PoolPasskeyMethod final : public LoginMethod {
     }
 };
 
-const LoginMethod& pool_passkey_method() {
-    static const PoolPasskeyMethod method;
-    return method;
-}
+template const LoginMethod& method_object<PoolPasskeyMethod>();
 
 }  // namespace pp::helper

@@ -6,7 +6,7 @@
 #include "login/key_ask.hpp"
 #include "login/key_status.hpp"
 #include "login/login.hpp"
-#include "login/method.hpp"
+#include "login/method_object.hpp"
 #include "login/security_key.hpp"
 #include "login_steps.hpp"
 #include "person_texts.hpp"
@@ -101,10 +101,7 @@ class SecurityKeyMethod final : public LoginMethod {
     }
 };
 
-const LoginMethod& security_key_method() {
-    static const SecurityKeyMethod method;
-    return method;
-}
+template const LoginMethod& method_object<SecurityKeyMethod>();
 
 namespace login {
 
