@@ -1,6 +1,5 @@
 // A passkey registered with the user pool, signed by a key connected here.
 #include <algorithm>
-#include <atomic>
 
 #include "audit.hpp"
 #include "factor_memory.hpp"
@@ -8,6 +7,7 @@
 #include "login/key_ask.hpp"
 #include "login/login.hpp"
 #include "login/method_object.hpp"
+#include "login/passkey_uv_memory.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "user_context.hpp"
@@ -20,12 +20,6 @@ using cognito::ServiceError;
 using wire::Outcome;
 
 namespace {
-
-// Whether the user pool's last passkey options asked for user verification (its pool-wide WebAuthn setting):
-// a real user's key is then asked with the PIN, and so is the unknown walk's made-up credential, or a person
-// with a key could tell a name the pool does not serve by the missing PIN prompt. Until a real passkey login
-// has seen the options, the walk asks without it.
-std::atomic<bool> pool_asks_uv{false};
 
 // A passkey registered with the user pool: the pool's options name the challenge and the allowed
 // credentials; a key connected here signs clientDataJSON built as a browser on the relying party would.
@@ -51,7 +45,9 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
     const std::string client_data =
         cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
-    pool_asks_uv.store(uv, std::memory_order_relaxed);
+    // The unknown walk asks its made-up passkey as this one is asked, also after a restart
+    // (passkey_uv_memory.hpp).
+    passkey_uv_memory(login.config().limits_state_file).saw(login.config().pool_id, options.rp_id, uv);
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
                                                  key_touch_timeout_ms(login.config()));
 
@@ -105,10 +101,14 @@ class PoolPasskeyMethod final : public LoginMethod {
     // The key asked for a credential no key holds; whatever it answers ends the walk as a real key's answer
     // would.
     std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
+        // With the PIN when the pool's options last asked for user verification (its pool-wide WebAuthn
+        // setting): a real user's key is then asked with it, so is the made-up credential, or a person with a
+        // key could tell a name the pool does not serve by the missing PIN prompt. What the pool asked is
+        // kept across restarts (passkey_uv_memory.hpp).
+        const Config& cfg = login.config();
+        const bool uv = passkey_uv_memory(cfg.limits_state_file).asks_uv(cfg.pool_id, cfg.passkey.rp_id);
         return Proof(
-            unknown_ending(key_status_finish(ask_made_up_key(login, login.config().passkey.rp_id,
-                                                             pool_asks_uv.load(std::memory_order_relaxed))),
-                           walk.reason));
+            unknown_ending(key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv)), walk.reason));
     }
 };
 

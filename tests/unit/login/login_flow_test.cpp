@@ -999,21 +999,20 @@ TEST(UnknownMode, APoolPasskeyAnswersAsForARealUser) {
 }
 
 // A pool that asks for user verification: once a real passkey login has seen its options, the walk's made-up
-// credential is asked with the PIN too.
+// credential is asked with the PIN too (by the same helper here; after a restart, method_test.cpp).
 TEST(UnknownMode, APoolPasskeyIsAskedForThePinWhenThePoolAsksForIt) {
     const std::string only_bin = "bin bin@example.org\n";
-    FlowHarness real(kPasskeyOnly, only_bin);
+    FlowHarness h(kPasskeyOnly, only_bin);
     cognito::Step uv_required = FakePool::passkey_challenge("auth.example.com", {"cred-1"});
     uv_required.request_options->user_verification = "required";
-    real.pool().then(std::move(uv_required));
+    h.pool().then(std::move(uv_required));
     FakeConnection bin;
     bin.key_status(wire::DeviceStatus::NoDevice);
-    real.login(bin, {"bin"});
+    h.login(bin, {"bin"});
 
-    FlowHarness fake(kPasskeyOnly, only_bin);
     FakeConnection nobody;
     nobody.key_status(wire::DeviceStatus::NoDevice);
-    fake.login(nobody, {"nosuchuser-flowtest"});
+    h.login(nobody, {"nosuchuser-flowtest"});
 
     ASSERT_EQ(bin.shown().size(), 1u);
     EXPECT_TRUE(bin.shown()[0].assertion.user_verification);
