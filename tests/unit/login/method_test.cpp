@@ -31,6 +31,92 @@ cognito::test::Members email_verified(const std::string& address) {
 
 const Identifier kBinEmail{IdentifierKind::Email, "bin@example.org"};
 
+// --- The registry ---------------------------------------------------------------------------------------
+
+TEST(LoginMethods, EveryMethodIsServedByItsOwnObject) {
+    const Method all[] = {Method::EmailOtp, Method::SmsOtp, Method::SecurityKey, Method::Passkey,
+                          Method::Browser};
+    for (const Method a : all)
+        for (const Method b : all)
+            EXPECT_EQ(&login_method(a) == &login_method(b), a == b)
+                << method_name(a) << " / " << method_name(b);
+}
+
+// --- A code ---------------------------------------------------------------------------------------------
+
+TEST(LoginMethods, ACodeProvesThePersonAlone) {
+    TestDir dir;
+    FakeMethodContext login(kEmail, dir, "bin");
+    login.known_ids = {kBinEmail};
+    login.pool_script->then(login.pool_script->signed_in(email_verified("bin@example.org")));
+    login.person_script.answer("abc").answer("123456");
+
+    const auto proof =
+        login_method(Method::EmailOtp)
+            .prove(login, {kBinEmail, FakePool::code_challenge("EMAIL_OTP", "b***@e***"), "bin"});
+
+    ASSERT_TRUE(proof);
+    ASSERT_TRUE(std::holds_alternative<Verified>(*proof)) << ending_of(*proof)->audit_reason();
+    EXPECT_EQ(std::get<Verified>(*proof).user(), "bin");
+    EXPECT_EQ(std::get<Verified>(*proof).method(), Method::EmailOtp);
+    EXPECT_THAT(login.person_script.questions(),
+                ElementsAre(code_prompt("b***@e***", false), code_prompt("b***@e***", true)));
+    EXPECT_EQ(login.proofs_tried, 2) << "each code typed is a proof tried, \"abc\" too";
+    ASSERT_EQ(login.pool_script->calls().size(), 1u) << "\"abc\" is not sent to the pool";
+    EXPECT_EQ(login.pool_script->calls()[0].answers.at("EMAIL_OTP_CODE"), "123456");
+    EXPECT_THAT(login.access_tokens, ElementsAre("access-token-of-the-fake-pool"));
+    EXPECT_THAT(login.told(), ElementsAre("method email_otp: the user pool sent a code to b***@e***",
+                                          "bound bin@example.org sub=" +
+                                              std::string("5b1e7a52-0000-4000-8000-00000000f10e")));
+}
+
+TEST(LoginMethods, ACodesUnknownModeRefusesEveryCodeAndAsksNoPool) {
+    TestDir dir;
+    FakeMethodContext login(kEmail, dir, "nosuchuser-flowtest");
+    login.person_script.answer("111111").answer("222222").answer("333333");
+    LatencyWalk pool;
+
+    const auto proof =
+        login_method(Method::EmailOtp).walk_unknown(login, {"not a local account", "n***@e***", pool});
+
+    ASSERT_TRUE(proof);
+    const Verdict* end = ending_of(*proof);
+    ASSERT_NE(end, nullptr);
+    EXPECT_EQ(end->outcome(), Outcome::MaxTries);
+    EXPECT_EQ(end->person_text(), kTooManyWrong);
+    EXPECT_EQ(end->audit_reason(), "not a local account");
+    EXPECT_THAT(login.person_script.questions(),
+                ElementsAre(code_prompt("n***@e***", false), code_prompt("n***@e***", true),
+                            code_prompt("n***@e***", true)));
+    EXPECT_EQ(login.proofs_tried, 3);
+    EXPECT_TRUE(login.pool_script->calls().empty());
+}
+
+// --- A local key ----------------------------------------------------------------------------------------
+
+TEST(LoginMethods, ALocalKeysUnknownModeAsksWithThePinThePolicyRequires) {
+    TestDir dir;
+    FakeMethodContext login(kKeysWithPin, dir, "nosuchuser-flowtest");
+    login.person_script.key_status(wire::DeviceStatus::NoDevice).key_status(wire::DeviceStatus::Denied);
+    LatencyWalk pool;
+    const LoginMethod& key = login_method(Method::SecurityKey);
+
+    // No key holds the made-up credential: nothing to ask here, as for a real user's absent key.
+    EXPECT_FALSE(key.walk_unknown(login, {"not a local account", {}, pool}));
+    const auto denied = key.walk_unknown(login, {"not a local account", {}, pool});
+    ASSERT_TRUE(denied);
+    EXPECT_EQ(ending_of(*denied)->person_text(), key_status_finish(wire::DeviceStatus::Denied).person_text());
+    EXPECT_EQ(ending_of(*denied)->audit_reason(), "not a local account");
+
+    ASSERT_EQ(login.person_script.shown().size(), 2u);
+    for (const auto& s : login.person_script.shown()) {
+        EXPECT_TRUE(s.assertion.user_verification);
+        EXPECT_EQ(s.assertion.rp_id, login.config().security_key.rp_id);
+        EXPECT_EQ(s.assertion.cred_ids.size(), 1u);
+    }
+    EXPECT_EQ(login.proofs_tried, 2);
+}
+
 // --- The pool's passkey: its PIN in the unknown mode, also after a restart --------------------------------
 
 // The made-up passkey's ask, with nothing else shown.
