@@ -80,7 +80,7 @@ struct AuthData {
 
 // The raw authData inside its CBOR byte string header (cbor_reader.hpp).
 std::optional<std::string_view> cbor_byte_string(std::string_view cbor) {
-    const auto bstr = cognito::cbor::read_byte_string(cbor, cognito::cbor::LengthForm::Any);
+    const auto bstr = webauthn::cbor::read_byte_string(cbor, webauthn::cbor::LengthForm::Any);
     if (bstr.problem != nullptr) return std::nullopt;
     return bstr.content;
 }

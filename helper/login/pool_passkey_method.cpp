@@ -39,7 +39,7 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     // offers the break-glass for it as for an outage).
     if (!step.request_options)
         throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
-    const cognito::RequestOptions options = std::move(*step.request_options);
+    const webauthn::RequestOptions options = std::move(*step.request_options);
     const auto& policy = cfg().passkey;
     if (options.rp_id != policy.rp_id)
         return Verdict{Outcome::ServiceErr, kMisconfigured,
@@ -48,7 +48,7 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
     if (options.allow_credentials.empty())
         return Verdict{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
     const std::string client_data =
-        cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
+        webauthn::client_data_json(webauthn::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     pool_asks_uv.store(uv, std::memory_order_relaxed);
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX), touch_timeout_ms());
@@ -59,9 +59,9 @@ Proof Login::pool_passkey_login(const Identifier& ident, cognito::Step step, std
 
     std::string credential;
     try {
-        credential = cognito::authentication_response_json(reply.cred_id, client_data,
-                                                           cognito::authdata_from_cbor(reply.auth_data),
-                                                           reply.signature, reply.user_handle);
+        credential = webauthn::authentication_response_json(reply.cred_id, client_data,
+                                                            webauthn::authdata_from_cbor(reply.auth_data),
+                                                            reply.signature, reply.user_handle);
     } catch (const std::invalid_argument& e) {
         return Verdict{Outcome::AuthErr, kSignInFailed,
                        std::string("the key's assertion is unusable: ") + e.what()};
