@@ -4,7 +4,6 @@
 
 #include "login_log.hpp"
 
-#include <openssl/sha.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "crypto.hpp"
 #include "recovery_codes.hpp"
 
 namespace pp::helper {
@@ -33,8 +33,7 @@ std::string file_sha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "unreadable";
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
+    const Sha256Digest md = sha256(bytes);
     static const char* hex = "0123456789abcdef";
     std::string out;
     for (unsigned char c : md) {

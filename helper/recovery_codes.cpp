@@ -4,7 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
-#include <openssl/rand.h>
+#include <openssl/params.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 
+#include "crypto.hpp"
 #include "identifiers.hpp"
 #include "store_lock.hpp"
 #include "trusted_file.hpp"
@@ -66,10 +67,11 @@ std::string kdf(std::string_view code, std::string_view salt) {
 }
 
 std::string random_string(std::size_t n) {
-    std::string b(n, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)
+    try {
+        return random_bytes(n);
+    } catch (const std::runtime_error&) {
         throw RecoveryError("recovery codes: no randomness");
-    return b;
+    }
 }
 
 std::string hex(std::string_view raw) {

@@ -1,14 +1,12 @@
 #include "session.hpp"
 
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <optional>
 
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "control.hpp"
+#include "crypto.hpp"
 #include "enrol_policy.hpp"
 #include "login_log.hpp"
 #include "pool_types.hpp"
@@ -32,19 +30,6 @@ std::string random_hex(std::size_t bytes) {
 }
 
 }  // namespace
-
-std::string sha256_bytes(std::string_view data) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-    return std::string(reinterpret_cast<const char*>(md), sizeof md);
-}
-
-std::string random_bytes(std::size_t n) {
-    std::string b(n, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)
-        throw std::runtime_error("no randomness");
-    return b;
-}
 
 Session::Session(const LoginContext& ctx) : ctx_(ctx), conn_(ctx.fd, ctx.runtime) {
     rec_.login_id = random_hex(8);

@@ -1,7 +1,5 @@
 // The sign-in probe: InitiateAuth (USER_AUTH) for a made-up name, never answered: what it says of the
 // endpoint, the app client, its secret and the first factors the pool offers.
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <chrono>
 #include <ctime>
@@ -15,6 +13,7 @@
 
 #include "audit.hpp"
 #include "browser/transaction.hpp"
+#include "crypto.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "online_check/checks.hpp"
@@ -130,9 +129,7 @@ std::string secret_command(const Config& c) {
 }  // namespace
 
 std::string made_up_user_name() {
-    unsigned char bytes[16];
-    if (RAND_bytes(bytes, sizeof bytes) != 1)
-        throw std::runtime_error("no random bytes for the probe's name");
+    const std::string bytes = random_bytes(16);
     static constexpr char hex[] = "0123456789abcdef";
     std::string name = "pam-passwordless-check-";
     for (unsigned char b : bytes) {
