@@ -13,6 +13,7 @@
 
 #include "config.hpp"
 #include "crypto.hpp"
+#include "hex.hpp"
 #include "recovery_codes.hpp"
 
 namespace pp::helper {
@@ -33,14 +34,7 @@ std::string file_sha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "unreadable";
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const Sha256Digest md = sha256(bytes);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : md) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
+    return hex_encode(sha256_bytes(bytes));
 }
 
 // The lines of the configuration's description that are limits (config.cpp describe_config), so that the

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "crypto.hpp"
+#include "hex.hpp"
 #include "identifiers.hpp"
 #include "store_lock.hpp"
 #include "trusted_file.hpp"
@@ -72,16 +73,6 @@ std::string random_string(std::size_t n) {
     } catch (const std::runtime_error&) {
         throw RecoveryError("recovery codes: no randomness");
     }
-}
-
-std::string hex(std::string_view raw) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char c : raw) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
-    }
-    return out;
 }
 
 std::optional<std::string> unhex(std::string_view text, std::size_t bytes) {
@@ -211,8 +202,8 @@ std::optional<RecoveryStore::Set> RecoveryStore::read(const std::string& user) c
 
 void RecoveryStore::write(const std::string& user, const Set& set) const {
     std::string text(kHeader);
-    text += "salt " + hex(set.salt) + "\n";
-    for (const auto& h : set.hashes) text += "hash " + hex(h) + "\n";
+    text += "salt " + hex_encode(set.salt) + "\n";
+    for (const auto& h : set.hashes) text += "hash " + hex_encode(h) + "\n";
     try {
         write_file_atomically(dir_ + "/" + user, text);
     } catch (const FileError& e) {

@@ -8,6 +8,7 @@
 #include "control.hpp"
 #include "crypto.hpp"
 #include "enrol_policy.hpp"
+#include "hex.hpp"
 #include "login_log.hpp"
 #include "pool_types.hpp"
 #include "pool_warm_up.hpp"
@@ -19,14 +20,7 @@ namespace {
 using wire::Outcome;
 
 std::string random_hex(std::size_t bytes) {
-    const std::string b = random_bytes(bytes);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : b) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
+    return hex_encode(random_bytes(bytes));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "audit.hpp"
 #include "browser/transaction.hpp"
 #include "crypto.hpp"
+#include "hex.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "online_check/checks.hpp"
@@ -129,14 +130,7 @@ std::string secret_command(const Config& c) {
 }  // namespace
 
 std::string made_up_user_name() {
-    const std::string bytes = random_bytes(16);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string name = "pam-passwordless-check-";
-    for (unsigned char b : bytes) {
-        name += hex[b >> 4];
-        name += hex[b & 15];
-    }
-    return name;
+    return "pam-passwordless-check-" + hex_encode(random_bytes(16));
 }
 
 void probe_client(Report& r, const Runtime& rt, const std::string& name) {
