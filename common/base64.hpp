@@ -40,10 +40,4 @@ std::optional<std::string> base64_decode_lenient(std::string_view text, Base64Al
 // or as a start of it, so any length is a candidate (the empty text too: the caller decides about that).
 bool is_base64url(std::string_view text);
 
-// management.cpp still spells the encoder with its old home's namespace (that file is being reworked with the
-// network worker split, so it is not edited here); drop this once it calls pp::base64url_encode.
-namespace cognito {
-using pp::base64url_encode;
-}  // namespace cognito
-
 }  // namespace pp

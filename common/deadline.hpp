@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-namespace pp::cognito {
+namespace pp {
 
 using Deadline = std::chrono::steady_clock::time_point;
 
@@ -14,4 +14,4 @@ inline std::chrono::milliseconds time_left(Deadline deadline) {
     return left.count() > 0 ? left : std::chrono::milliseconds(0);
 }
 
-}  // namespace pp::cognito
+}  // namespace pp

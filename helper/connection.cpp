@@ -44,7 +44,7 @@ void WireConnection::start_clock(std::chrono::milliseconds limit) {
 }
 
 std::chrono::milliseconds WireConnection::time_left() const {
-    const auto left = cognito::time_left(deadline_);
+    const auto left = pp::time_left(deadline_);
     if (left.count() == 0) throw ConnectionEnded({Outcome::AuthErr, kTimedOut, "login timeout"});
     return left;
 }

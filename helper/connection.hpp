@@ -60,7 +60,7 @@ class Connection {
 
     // The login's clock: started once the configuration says how long a login may take.
     virtual void start_clock(std::chrono::milliseconds limit) = 0;
-    virtual cognito::Deadline deadline() const = 0;
+    virtual Deadline deadline() const = 0;
     // What is left of it; throws ConnectionEnded ("Sign-in timed out.") when nothing is.
     virtual std::chrono::milliseconds time_left() const = 0;
 };
@@ -77,7 +77,7 @@ class WireConnection final : public Connection {
     void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;
     void start_clock(std::chrono::milliseconds limit) override;
-    cognito::Deadline deadline() const override { return deadline_; }
+    Deadline deadline() const override { return deadline_; }
     std::chrono::milliseconds time_left() const override;
 
   private:
@@ -93,7 +93,7 @@ class WireConnection final : public Connection {
 
     const int fd_;
     const std::shared_ptr<const Runtime> runtime_;
-    cognito::Deadline deadline_{};
+    Deadline deadline_{};
 };
 
 }  // namespace pp::helper

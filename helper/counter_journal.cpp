@@ -1,7 +1,6 @@
 #include "counter_journal.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "crypto.hpp"
 #include "unique_fd.hpp"
 
 namespace pp::helper {
@@ -35,11 +35,11 @@ using SlotBytes = std::array<unsigned char, kSlotBytes>;
 }
 
 Digest sha256(const void* data, std::size_t size) {
-    Digest d{};
-    unsigned int n = 0;
-    if (EVP_Digest(data, size, d.data(), &n, EVP_sha256(), nullptr) != 1 || n != d.size())
+    try {
+        return pp::sha256(std::string_view(static_cast<const char*>(data), size));
+    } catch (const std::runtime_error&) {
         throw FileError("counter journal: SHA-256 failed");
-    return d;
+    }
 }
 
 Digest key_of(std::string_view user, std::string_view cred_id) {

@@ -1,10 +1,11 @@
 #include "decoy.hpp"
 
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
+
+#include "secret.hpp"
+#include "secret_hash.hpp"
 
 namespace pp::helper {
 namespace {
@@ -18,10 +19,9 @@ Mac keyed(std::string_view key, std::string_view purpose, std::string_view a, st
     msg.append(a);
     msg.push_back('\0');
     msg.append(b);
+    const Secret digest = cognito::hmac_sha256(Secret(key), msg);
     Mac mac{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac.data(), &len);
+    std::copy_n(digest.view().begin(), std::min(mac.size(), digest.size()), mac.begin());
     return mac;
 }
 

@@ -4,7 +4,6 @@
 
 #include "login_log.hpp"
 
-#include <openssl/sha.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -13,6 +12,8 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "crypto.hpp"
+#include "hex.hpp"
 #include "recovery_codes.hpp"
 
 namespace pp::helper {
@@ -33,15 +34,7 @@ std::string file_sha256(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return "unreadable";
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : md) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
+    return hex_encode(sha256_bytes(bytes));
 }
 
 // The lines of the configuration's description that are limits (config.cpp describe_config), so that the

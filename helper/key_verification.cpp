@@ -1,6 +1,7 @@
 #include "key_verification.hpp"
 
 #include "cbor_reader.hpp"
+#include "crypto.hpp"
 #include "fido_owners.hpp"
 #include "rp_id.hpp"
 
@@ -80,7 +81,7 @@ struct AuthData {
 
 // The raw authData inside its CBOR byte string header (cbor_reader.hpp).
 std::optional<std::string_view> cbor_byte_string(std::string_view cbor) {
-    const auto bstr = cognito::cbor::read_byte_string(cbor, cognito::cbor::LengthForm::Any);
+    const auto bstr = webauthn::cbor::read_byte_string(cbor, webauthn::cbor::LengthForm::Any);
     if (bstr.problem != nullptr) return std::nullopt;
     return bstr.content;
 }
@@ -167,11 +168,7 @@ std::optional<AuthData> parse_auth_data(std::string_view cbor) {
 }
 
 bool rp_id_hash_matches(const AuthData& auth, const std::string& rp_id) {
-    std::array<unsigned char, 32> expected{};
-    unsigned int n = 0;
-    if (EVP_Digest(rp_id.data(), rp_id.size(), expected.data(), &n, EVP_sha256(), nullptr) != 1 ||
-        n != expected.size())
-        return false;
+    const Sha256Digest expected = sha256(rp_id);
     return CRYPTO_memcmp(expected.data(), auth.rp_id_hash.data(), expected.size()) == 0;
 }
 

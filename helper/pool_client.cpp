@@ -235,12 +235,12 @@ std::shared_ptr<WorkerLink> worker_link() {
 PoolClient::PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link)
     : settings_(std::move(settings)), link_(std::move(link)) {}
 
-pool::Request PoolClient::request(pool::Op op, cognito::Deadline deadline) const {
+pool::Request PoolClient::request(pool::Op op, Deadline deadline) const {
     pool::Request q;
     q.op = op;
     q.settings = settings_.wire;
     q.settings.debugging = settings_.debug && settings_.debugging && settings_.debugging();
-    q.time_left_ms = static_cast<std::uint32_t>(cognito::time_left(deadline).count());
+    q.time_left_ms = static_cast<std::uint32_t>(pp::time_left(deadline).count());
     return q;
 }
 
@@ -249,8 +249,8 @@ std::optional<Secret> PoolClient::hash_for(std::string_view username) const {
     return cognito::secret_hash(username, settings_.wire.client_id, *settings_.client_secret);
 }
 
-pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadline) {
-    if (cognito::time_left(deadline).count() == 0)
+pool::Reply PoolClient::exchange(const pool::Request& q, Deadline deadline) {
+    if (pp::time_left(deadline).count() == 0)
         throw ServiceError(Failure::Timeout, "", "the login's time ran out before the request");
     pool::Reply reply;
     try {
@@ -293,8 +293,7 @@ pool::Reply PoolClient::exchange(const pool::Request& q, cognito::Deadline deadl
 
 cognito::Step PoolClient::initiate_user_auth(std::string_view username,
                                              std::optional<std::string_view> preferred_challenge,
-                                             cognito::Deadline deadline,
-                                             const cognito::UserContext& context) {
+                                             Deadline deadline, const cognito::UserContext& context) {
     auto q = request(pool::Op::InitiateAuth, deadline);
     q.username = username;
     if (preferred_challenge) q.preferred_challenge = std::string(*preferred_challenge);
@@ -306,7 +305,7 @@ cognito::Step PoolClient::initiate_user_auth(std::string_view username,
 cognito::Step PoolClient::respond(std::string_view challenge, const Secret& session,
                                   std::string_view username,
                                   const std::vector<std::pair<std::string, Secret>>& answers,
-                                  cognito::Deadline deadline, const cognito::UserContext& context) {
+                                  Deadline deadline, const cognito::UserContext& context) {
     auto q = request(pool::Op::Respond, deadline);
     q.challenge = challenge;
     q.session = session;
@@ -317,23 +316,23 @@ cognito::Step PoolClient::respond(std::string_view challenge, const Secret& sess
     return std::move(*exchange(q, deadline).step);
 }
 
-std::string PoolClient::fetch_jwks(cognito::Deadline deadline) {
+std::string PoolClient::fetch_jwks(Deadline deadline) {
     return std::move(exchange(request(pool::Op::FetchJwks, deadline), deadline).document);
 }
 
-cognito::OpenIdConfiguration PoolClient::fetch_openid_configuration(cognito::Deadline deadline) {
+cognito::OpenIdConfiguration PoolClient::fetch_openid_configuration(Deadline deadline) {
     return std::move(*exchange(request(pool::Op::FetchOpenIdConfiguration, deadline), deadline).openid);
 }
 
 cognito::RegistrationStart PoolClient::start_webauthn_registration(const Secret& access_token,
-                                                                   cognito::Deadline deadline) {
+                                                                   Deadline deadline) {
     auto q = request(pool::Op::StartRegistration, deadline);
     q.access_token = access_token;
     return std::move(*exchange(q, deadline).registration);
 }
 
 void PoolClient::complete_webauthn_registration(const Secret& access_token, std::string_view credential_json,
-                                                cognito::Deadline deadline) {
+                                                Deadline deadline) {
     auto q = request(pool::Op::CompleteRegistration, deadline);
     q.access_token = access_token;
     q.credential_json = credential_json;
@@ -341,13 +340,13 @@ void PoolClient::complete_webauthn_registration(const Secret& access_token, std:
 }
 
 std::vector<cognito::WebAuthnCredential> PoolClient::list_webauthn_credentials(const Secret& access_token,
-                                                                               cognito::Deadline deadline) {
+                                                                               Deadline deadline) {
     auto q = request(pool::Op::ListCredentials, deadline);
     q.access_token = access_token;
     return std::move(exchange(q, deadline).credentials);
 }
 
-Secret PoolClient::redeem_authorization_code(const Secret& form_body, cognito::Deadline deadline) {
+Secret PoolClient::redeem_authorization_code(const Secret& form_body, Deadline deadline) {
     // Only a configured [browser] domain is ever the target; without one nothing is sent.
     if (settings_.wire.oauth_domain.empty())
         throw ServiceError(Failure::Malformed, "", "browser sign-in is not configured ([browser] domain)");
@@ -356,15 +355,14 @@ Secret PoolClient::redeem_authorization_code(const Secret& form_body, cognito::D
     return std::move(*exchange(q, deadline).id_token);
 }
 
-cognito::CallbackPageCheck PoolClient::fetch_callback_page(const std::string& page_url,
-                                                           cognito::Deadline deadline) {
+cognito::CallbackPageCheck PoolClient::fetch_callback_page(const std::string& page_url, Deadline deadline) {
     auto q = request(pool::Op::FetchCallbackPage, deadline);
     q.callback_url = page_url;
     return std::move(*exchange(q, deadline).callback);
 }
 
 void PoolClient::delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
-                                            cognito::Deadline deadline) {
+                                            Deadline deadline) {
     auto q = request(pool::Op::DeleteCredential, deadline);
     q.access_token = access_token;
     q.credential_id = credential_id;

@@ -83,32 +83,30 @@ class PoolClient final : public cognito::PoolApi {
     PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link);
 
     cognito::Step initiate_user_auth(std::string_view username,
-                                     std::optional<std::string_view> preferred_challenge,
-                                     cognito::Deadline deadline,
+                                     std::optional<std::string_view> preferred_challenge, Deadline deadline,
                                      const cognito::UserContext& context = {}) override;
     cognito::Step respond(std::string_view challenge, const Secret& session, std::string_view username,
-                          const std::vector<std::pair<std::string, Secret>>& answers,
-                          cognito::Deadline deadline, const cognito::UserContext& context = {}) override;
-    std::string fetch_jwks(cognito::Deadline deadline) override;
-    cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline deadline) override;
+                          const std::vector<std::pair<std::string, Secret>>& answers, Deadline deadline,
+                          const cognito::UserContext& context = {}) override;
+    std::string fetch_jwks(Deadline deadline) override;
+    cognito::OpenIdConfiguration fetch_openid_configuration(Deadline deadline) override;
     cognito::RegistrationStart start_webauthn_registration(const Secret& access_token,
-                                                           cognito::Deadline deadline) override;
+                                                           Deadline deadline) override;
     void complete_webauthn_registration(const Secret& access_token, std::string_view credential_json,
-                                        cognito::Deadline deadline) override;
+                                        Deadline deadline) override;
     std::vector<cognito::WebAuthnCredential> list_webauthn_credentials(const Secret& access_token,
-                                                                       cognito::Deadline deadline) override;
+                                                                       Deadline deadline) override;
     void delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,
-                                    cognito::Deadline deadline) override;
-    Secret redeem_authorization_code(const Secret& form_body, cognito::Deadline deadline) override;
-    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url,
-                                                   cognito::Deadline deadline) override;
+                                    Deadline deadline) override;
+    Secret redeem_authorization_code(const Secret& form_body, Deadline deadline) override;
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url, Deadline deadline) override;
 
   private:
-    pool::Request request(pool::Op op, cognito::Deadline deadline) const;
+    pool::Request request(pool::Op op, Deadline deadline) const;
     std::optional<Secret> hash_for(std::string_view username) const;
     // Sends the request, waits for the answer until the deadline, tells on_contact and debug what the worker
     // saw, and throws the pool's failure as the worker reported it.
-    pool::Reply exchange(const pool::Request& request, cognito::Deadline deadline);
+    pool::Reply exchange(const pool::Request& request, Deadline deadline);
 
     const PoolSettings settings_;
     const std::shared_ptr<WorkerLink> link_;

@@ -4,7 +4,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
-#include <openssl/rand.h>
+#include <openssl/params.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +14,8 @@
 #include <memory>
 #include <sstream>
 
+#include "crypto.hpp"
+#include "hex.hpp"
 #include "identifiers.hpp"
 #include "store_lock.hpp"
 #include "trusted_file.hpp"
@@ -66,20 +68,11 @@ std::string kdf(std::string_view code, std::string_view salt) {
 }
 
 std::string random_string(std::size_t n) {
-    std::string b(n, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)
+    try {
+        return random_bytes(n);
+    } catch (const std::runtime_error&) {
         throw RecoveryError("recovery codes: no randomness");
-    return b;
-}
-
-std::string hex(std::string_view raw) {
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char c : raw) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
     }
-    return out;
 }
 
 std::optional<std::string> unhex(std::string_view text, std::size_t bytes) {
@@ -209,8 +202,8 @@ std::optional<RecoveryStore::Set> RecoveryStore::read(const std::string& user) c
 
 void RecoveryStore::write(const std::string& user, const Set& set) const {
     std::string text(kHeader);
-    text += "salt " + hex(set.salt) + "\n";
-    for (const auto& h : set.hashes) text += "hash " + hex(h) + "\n";
+    text += "salt " + hex_encode(set.salt) + "\n";
+    for (const auto& h : set.hashes) text += "hash " + hex_encode(h) + "\n";
     try {
         write_file_atomically(dir_ + "/" + user, text);
     } catch (const FileError& e) {

@@ -42,7 +42,7 @@ std::shared_ptr<const Runtime> Runtime::load(
             c.issuer, c.client_id, cognito::TokenVerifier::Pinned{c.pinned_keys});
     else
         rt->verifier = std::make_unique<cognito::TokenVerifier>(
-            c.issuer, c.client_id, [client](cognito::Deadline d) { return client->fetch_jwks(d); });
+            c.issuer, c.client_id, [client](Deadline d) { return client->fetch_jwks(d); });
     return rt;
 }
 

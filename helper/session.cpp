@@ -1,15 +1,14 @@
 #include "session.hpp"
 
-#include <openssl/rand.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <optional>
 
 #include "account_policy.hpp"
 #include "channel.hpp"
 #include "control.hpp"
+#include "crypto.hpp"
 #include "enrol_policy.hpp"
+#include "hex.hpp"
 #include "login_log.hpp"
 #include "pool_types.hpp"
 #include "pool_warm_up.hpp"
@@ -21,30 +20,10 @@ namespace {
 using wire::Outcome;
 
 std::string random_hex(std::size_t bytes) {
-    const std::string b = random_bytes(bytes);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : b) {
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 15]);
-    }
-    return out;
+    return hex_encode(random_bytes(bytes));
 }
 
 }  // namespace
-
-std::string sha256_bytes(std::string_view data) {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-    return std::string(reinterpret_cast<const char*>(md), sizeof md);
-}
-
-std::string random_bytes(std::size_t n) {
-    std::string b(n, '\0');
-    if (RAND_bytes(reinterpret_cast<unsigned char*>(b.data()), static_cast<int>(n)) != 1)
-        throw std::runtime_error("no randomness");
-    return b;
-}
 
 Session::Session(const LoginContext& ctx) : ctx_(ctx), conn_(ctx.fd, ctx.runtime) {
     rec_.login_id = random_hex(8);

@@ -38,7 +38,7 @@ Step read_step(json_object* root) {
     // needs the options, which fails as it did when it read them itself.
     if (const auto it = step.parameters.find("CREDENTIAL_REQUEST_OPTIONS"); it != step.parameters.end()) {
         try {
-            step.request_options = parse_request_options(it->second);
+            step.request_options = webauthn::parse_request_options(it->second);
         } catch (const ServiceError& e) {
             step.request_options_error = e.message();
         }

@@ -98,7 +98,7 @@ std::vector<WebAuthnCredential> Client::list_webauthn_credentials(const pp::Secr
             post("ListWebAuthnCredentials", list_webauthn_credentials_request(access_token, next_token),
                  deadline, false);
         WebAuthnCredentialPage got = parse_webauthn_credential_page(answer.view());
-        if (all.size() + got.credentials.size() > max_listed_credentials) {
+        if (all.size() + got.credentials.size() > webauthn::max_listed_credentials) {
             throw ServiceError(Failure::Malformed, "", "too many passkeys listed");
         }
         std::move(got.credentials.begin(), got.credentials.end(), std::back_inserter(all));

@@ -100,7 +100,7 @@ RegistrationStart parse_registration_start(std::string_view body) {
         throw ServiceError(Failure::Malformed, "", e.what());
     }
     RegistrationStart start;
-    start.options = parse_creation_options(options);
+    start.options = webauthn::parse_creation_options(options);
     start.options_json =
         json_object_to_json_string_ext(options, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
     return start;
@@ -111,7 +111,7 @@ WebAuthnCredentialPage parse_webauthn_credential_page(std::string_view body) {
         const json::Document doc = json::parse_object(body);
         json_object* list = json::array_member(doc.get(), "Credentials");
         if (list == nullptr) throw json::Error("field Credentials is missing");
-        if (json_object_array_length(list) > max_listed_credentials)
+        if (json_object_array_length(list) > webauthn::max_listed_credentials)
             throw json::Error("too many credentials");
         WebAuthnCredentialPage page;
         json::for_each_element(

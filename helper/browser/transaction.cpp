@@ -1,14 +1,12 @@
 #include "transaction.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <stdexcept>
 
 #include "base64.hpp"
-#include "openssl_owners.hpp"
+#include "crypto.hpp"
 #include "pool_types.hpp"
 #include "text.hpp"
 
@@ -30,11 +28,10 @@ bool is_ascii_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-// base64url of n random bytes, drawn the way the helper draws them (RAND_bytes), straight into a Secret.
+// base64url of n random bytes (common/crypto.hpp), straight into a Secret.
 pp::Secret random_base64url() {
     std::array<unsigned char, kRandomBytes> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
-        throw std::runtime_error("no randomness");
+    pp::random_fill(bytes);
     pp::Secret encoded(
         pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size())));
     pp::wipe(bytes.data(), bytes.size());
@@ -87,11 +84,9 @@ std::string percent_encode(std::string_view text) {
 }
 
 std::string s256_challenge(std::string_view verifier) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int length = 0;
-    if (EVP_Digest(verifier.data(), verifier.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1)
-        throw std::runtime_error("SHA-256 failed");
-    return pp::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), length));
+    const pp::Sha256Digest digest = pp::sha256(verifier);
+    return pp::base64url_encode(
+        std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string base36(std::int64_t value) {

@@ -35,13 +35,13 @@ struct Step {
     std::map<std::string, std::string> parameters;
     std::vector<std::string> available;                // AvailableChallenges
     std::optional<pp::Secret> id_token, access_token;  // from AuthenticationResult when signed in
-    std::optional<RequestOptions> request_options;
+    std::optional<webauthn::RequestOptions> request_options;
     std::string request_options_error;
 };
 
 // StartWebAuthnRegistration's answer.
 struct RegistrationStart {
-    CreationOptions options;
+    webauthn::CreationOptions options;
     std::string options_json;  // the CredentialCreationOptions object as received (re-serialised compactly)
 };
 

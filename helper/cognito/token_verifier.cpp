@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "base64.hpp"
+#include "crypto.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "service_error.hpp"
@@ -41,20 +42,13 @@ std::string read_header(std::string_view header) {
     }
 }
 
-// SHA-256 fetched once: with EVP_sha256() OpenSSL 3 fetches the provider's implementation again on every
-// verification (a lock and a lookup in its store). EVP_MD objects may be shared between threads.
-const EVP_MD* sha256() {
-    static const ossl::Md md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    return md.get();
-}
-
 bool rs256_verifies(EVP_PKEY* key, std::string_view signed_part, const std::string& signature) {
     const ossl::MdCtx ctx(EVP_MD_CTX_new());
-    const bool ok =
-        ctx && sha256() != nullptr && EVP_DigestVerifyInit(ctx.get(), nullptr, sha256(), nullptr, key) == 1 &&
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
-                         signature.size(), reinterpret_cast<const unsigned char*>(signed_part.data()),
-                         signed_part.size()) == 1;
+    const bool ok = ctx && sha256_md() != nullptr &&
+                    EVP_DigestVerifyInit(ctx.get(), nullptr, sha256_md(), nullptr, key) == 1 &&
+                    EVP_DigestVerify(
+                        ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                        reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
     ERR_clear_error();
     return ok;
 }

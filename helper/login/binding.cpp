@@ -43,7 +43,7 @@ std::variant<Verified, std::string> TokenBinding::bound(const cognito::IdClaims&
 }
 
 std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verifier, const Secret& id_token,
-                                                   cognito::Deadline deadline, const Account& account,
+                                                   Deadline deadline, const Account& account,
                                                    std::optional<Method> method) {
     cognito::IdClaims claims;
     try {
@@ -59,9 +59,8 @@ std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verif
 }
 
 std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checked(
-    cognito::TokenVerifier& verifier, const Secret& id_token, cognito::Deadline deadline,
-    std::string_view audience, const ClaimCheck& check, const Account& account,
-    std::optional<Method> method) {
+    cognito::TokenVerifier& verifier, const Secret& id_token, Deadline deadline, std::string_view audience,
+    const ClaimCheck& check, const Account& account, std::optional<Method> method) {
     cognito::IdClaims claims;
     try {
         claims = verifier.verify_id_token(id_token.view(), deadline, audience);

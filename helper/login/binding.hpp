@@ -34,7 +34,7 @@ class TokenBinding {
     };
     // The proof, or the ending of a token that does not verify or does not belong to the account.
     static std::variant<Verified, Verdict> bind(cognito::TokenVerifier& verifier, const Secret& id_token,
-                                                cognito::Deadline deadline, const Account& account,
+                                                Deadline deadline, const Account& account,
                                                 std::optional<Method> method);
 
     // Verified claims refused by a login that counts such a refusal as a wrong answer (the browser method):
@@ -47,10 +47,12 @@ class TokenBinding {
     // As bind(), for a token issued to the app client `audience`, with `check` run on the verified claims
     // before the binding: a refusal of `check` or claims not bound to the account are Refused; a token that
     // does not verify ends the login as in bind().
-    static std::variant<Verified, Verdict, Refused> bind_checked(
-        cognito::TokenVerifier& verifier, const Secret& id_token, cognito::Deadline deadline,
-        std::string_view audience, const ClaimCheck& check, const Account& account,
-        std::optional<Method> method);
+    static std::variant<Verified, Verdict, Refused> bind_checked(cognito::TokenVerifier& verifier,
+                                                                 const Secret& id_token, Deadline deadline,
+                                                                 std::string_view audience,
+                                                                 const ClaimCheck& check,
+                                                                 const Account& account,
+                                                                 std::optional<Method> method);
 
   private:
     // The proof for claims bound to the account, or why they are not.

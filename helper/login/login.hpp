@@ -13,6 +13,7 @@
 #include "config.hpp"
 #include "connection.hpp"
 #include "credential_store.hpp"
+#include "crypto.hpp"
 #include "factor_memory.hpp"
 #include "identifiers.hpp"
 #include "login/limit_tally.hpp"
@@ -29,9 +30,7 @@ namespace pp::helper {
 
 struct LoginContext;  // login.hpp in helper/: the connection's context
 
-std::string random_bytes(std::size_t n);
 using text::printable_bounded;
-std::string sha256_bytes(std::string_view data);
 // What a failure of the user pool means for the person and the PAM code.
 Verdict service_failure(const cognito::ServiceError& e);
 

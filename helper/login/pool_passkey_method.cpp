@@ -34,7 +34,7 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
     // offers the break-glass for it as for an outage).
     if (!step.request_options)
         throw cognito::ServiceError(cognito::Failure::Malformed, "", step.request_options_error);
-    const cognito::RequestOptions options = std::move(*step.request_options);
+    const webauthn::RequestOptions options = std::move(*step.request_options);
     const auto& policy = login.config().passkey;
     if (options.rp_id != policy.rp_id)
         return Verdict{Outcome::ServiceErr, kMisconfigured,
@@ -43,7 +43,7 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
     if (options.allow_credentials.empty())
         return Verdict{Outcome::AuthErr, kSignInFailed, "user pool offers no passkey credential"};
     const std::string client_data =
-        cognito::client_data_json(cognito::webauthn_get, options.challenge, policy.origin);
+        webauthn::client_data_json(webauthn::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     // The unknown walk asks its made-up passkey as this one is asked, also after a restart
     // (passkey_uv_memory.hpp).
@@ -57,9 +57,9 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
 
     std::string credential;
     try {
-        credential = cognito::authentication_response_json(reply.cred_id, client_data,
-                                                           cognito::authdata_from_cbor(reply.auth_data),
-                                                           reply.signature, reply.user_handle);
+        credential = webauthn::authentication_response_json(reply.cred_id, client_data,
+                                                            webauthn::authdata_from_cbor(reply.auth_data),
+                                                            reply.signature, reply.user_handle);
     } catch (const std::invalid_argument& e) {
         return Verdict{Outcome::AuthErr, kSignInFailed,
                        std::string("the key's assertion is unusable: ") + e.what()};

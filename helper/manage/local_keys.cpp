@@ -61,7 +61,7 @@ Verdict Management::enrol(CredentialStore& store, const std::string& requested_n
     cred.created = std::time(nullptr);
     store.add(cred);
     return done("Enrolled security key '" + nickname + "' for " + rec_.user + ".",
-                "enrolled credential " + cognito::base64url_encode(cred.cred_id).substr(0, 16));
+                "enrolled credential " + base64url_encode(cred.cred_id).substr(0, 16));
 }
 
 Verdict Management::list(const CredentialStore& store) {
@@ -74,7 +74,7 @@ Verdict Management::list(const CredentialStore& store) {
         return c.uv ? "yes" : "no";
     };
     std::vector<std::string> ids;
-    for (const auto& c : loaded.credentials) ids.push_back(cognito::base64url_encode(c.cred_id));
+    for (const auto& c : loaded.credentials) ids.push_back(base64url_encode(c.cred_id));
     const auto shorts = short_ids(ids);
     std::vector<std::string> listing;
     for (std::size_t i = 0; i < loaded.credentials.size(); ++i) {
@@ -126,7 +126,7 @@ Verdict Management::rename_or_remove(CredentialStore& store, const protocol::Man
     using Op = protocol::Manage::Op;
     const auto stored = store.load(rec_.user).credentials;
     std::vector<std::string> ids;
-    for (const auto& c : stored) ids.push_back(cognito::base64url_encode(c.cred_id));
+    for (const auto& c : stored) ids.push_back(base64url_encode(c.cred_id));
     const auto named = manage::resolve_typed_id(request.cred_id, ids, "security key",
                                                 std::string(protocol::op_name(request.op)));
     if (auto* ending = std::get_if<Verdict>(&named)) return *ending;
@@ -138,11 +138,11 @@ Verdict Management::rename_or_remove(CredentialStore& store, const protocol::Man
         if (!store.rename(rec_.user, id, name))
             return Verdict{Outcome::AuthErr, kNoSuchKey, "rename: no such credential"};
         return done("Renamed the security key to '" + name + "'.",
-                    "renamed credential " + cognito::base64url_encode(id).substr(0, 16));
+                    "renamed credential " + base64url_encode(id).substr(0, 16));
     }
     if (!store.remove(rec_.user, id))
         return Verdict{Outcome::AuthErr, kNoSuchKey, "remove: no such credential"};
-    return done(kRemovedKey, "removed credential " + cognito::base64url_encode(id).substr(0, 16));
+    return done(kRemovedKey, "removed credential " + base64url_encode(id).substr(0, 16));
 }
 
 }  // namespace pp::helper

@@ -123,7 +123,7 @@ Verdict Management::pool_register(const Secret& token) {
         options.algorithms.end())
         return Verdict{Outcome::AuthErr, kNoUsableAlgorithm, "pool-register: ES256 not in pubKeyCredParams"};
     const std::string client_data =
-        cognito::client_data_json(cognito::webauthn_create, options.challenge, policy.origin);
+        webauthn::client_data_json(webauthn::webauthn_create, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     CredentialRequest req{options.rp_id,
                           sha256_bytes(client_data),
@@ -139,10 +139,10 @@ Verdict Management::pool_register(const Secret& token) {
     std::string registration;
     try {
         const int alg = reply.algorithm;
-        registration = cognito::registration_response_json(
-            reply.cred_id, client_data, reply.fmt, cognito::authdata_from_cbor(reply.auth_data),
-            cognito::AttestationStatement{alg, reply.signature, reply.x5c},
-            cognito::spki_from_fido_public_key(alg, reply.public_key), alg);
+        registration = webauthn::registration_response_json(
+            reply.cred_id, client_data, reply.fmt, webauthn::authdata_from_cbor(reply.auth_data),
+            webauthn::AttestationStatement{alg, reply.signature, reply.x5c},
+            webauthn::spki_from_fido_public_key(alg, reply.public_key), alg);
     } catch (const std::invalid_argument& e) {
         return Verdict{Outcome::AuthErr, kKeyAnswerUnusable, std::string("pool-register: ") + e.what()};
     }

@@ -3,7 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace pp::cognito::cbor {
+namespace pp::webauthn::cbor {
 
 ByteString read_byte_string(std::string_view cbor, LengthForm form) {
     if (cbor.empty()) return {{}, "is empty"};
@@ -27,4 +27,4 @@ ByteString read_byte_string(std::string_view cbor, LengthForm form) {
     return {cbor.substr(header), nullptr};
 }
 
-}  // namespace pp::cognito::cbor
+}  // namespace pp::webauthn::cbor

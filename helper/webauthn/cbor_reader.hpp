@@ -5,7 +5,7 @@
 
 #include <string_view>
 
-namespace pp::cognito::cbor {
+namespace pp::webauthn::cbor {
 
 // Whether a length written in more bytes than it needs is taken. Answers for the user pool take only the
 // shortest form (one value, one encoding, as libfido2 writes it); the local checks take any definite length,
@@ -22,4 +22,4 @@ struct ByteString {
 // values are refused, as libfido2 refuses them.
 ByteString read_byte_string(std::string_view cbor, LengthForm form);
 
-}  // namespace pp::cognito::cbor
+}  // namespace pp::webauthn::cbor

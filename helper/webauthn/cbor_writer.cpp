@@ -5,7 +5,10 @@
 
 #include "utf8.hpp"
 
-namespace pp::cognito::cbor {
+namespace pp::webauthn::cbor {
+
+using cognito::valid_utf8;
+
 namespace {
 
 enum Major : std::uint8_t {
@@ -82,4 +85,4 @@ Item Item::map(const std::vector<std::pair<std::string_view, Item>>& members) {
     return Item(std::move(out));
 }
 
-}  // namespace pp::cognito::cbor
+}  // namespace pp::webauthn::cbor

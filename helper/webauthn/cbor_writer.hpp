@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace pp::cognito::cbor {
+namespace pp::webauthn::cbor {
 
 class Item {
   public:
@@ -29,4 +29,4 @@ class Item {
     std::string encoded_;
 };
 
-}  // namespace pp::cognito::cbor
+}  // namespace pp::webauthn::cbor

@@ -8,7 +8,10 @@
 
 #include "openssl_owners.hpp"
 
-namespace pp::cognito {
+namespace pp::webauthn {
+
+namespace ossl = cognito::ossl;
+
 namespace {
 
 constexpr std::size_t es256_coordinate_bytes = 32;
@@ -90,4 +93,4 @@ std::string spki_from_fido_public_key(int cose_alg, std::string_view raw) {
     return der;
 }
 
-}  // namespace pp::cognito
+}  // namespace pp::webauthn

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace pp::cognito {
+namespace pp::webauthn {
 
 // COSE algorithm numbers of the two kinds of credential the user pool accepts (spec §6.1).
 inline constexpr int cose_es256 = -7;
@@ -16,4 +16,4 @@ inline constexpr int cose_rs256 = -257;
 // invalid throws std::invalid_argument.
 std::string spki_from_fido_public_key(int cose_alg, std::string_view raw);
 
-}  // namespace pp::cognito
+}  // namespace pp::webauthn

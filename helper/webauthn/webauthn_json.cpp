@@ -16,7 +16,13 @@
 #include "service_error.hpp"
 #include "text.hpp"
 
-namespace pp::cognito {
+namespace pp::webauthn {
+
+namespace json = cognito::json;
+using cognito::Failure;
+using cognito::JsonWriter;
+using cognito::ServiceError;
+
 namespace {
 
 // The options arrive inside one answer of at most 1 MiB; one set of options is far smaller.
@@ -388,4 +394,4 @@ std::string registration_response_json(std::string_view cred_id, std::string_vie
     return credential_json(cred_id, text_of(response));
 }
 
-}  // namespace pp::cognito
+}  // namespace pp::webauthn

@@ -12,7 +12,7 @@
 
 struct json_object;
 
-namespace pp::cognito {
+namespace pp::webauthn {
 
 // WebAuthn L3 §4 "Credential ID": at most 1023 bytes.
 inline constexpr std::size_t max_credential_id_bytes = 1023;
@@ -105,4 +105,4 @@ std::string registration_response_json(std::string_view cred_id, std::string_vie
                                        const AttestationStatement& att_stmt,
                                        std::string_view public_key_spki_der, int alg);
 
-}  // namespace pp::cognito
+}  // namespace pp::webauthn

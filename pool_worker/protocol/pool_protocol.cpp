@@ -119,7 +119,7 @@ std::optional<Secret> optional_secret(const Record& r, std::uint8_t tag) {
     return Secret(*v);
 }
 
-Record options_record(const cognito::RequestOptions& o) {
+Record options_record(const webauthn::RequestOptions& o) {
     Record r(kNested);
     r.add(kChallenge, o.challenge).add(kRpId, o.rp_id).add(kUserVerification, o.user_verification);
     for (const auto& c : o.allow_credentials) r.add(kAllowCredential, c);
@@ -127,8 +127,8 @@ Record options_record(const cognito::RequestOptions& o) {
     return r;
 }
 
-cognito::RequestOptions read_options(const Record& r) {
-    cognito::RequestOptions o;
+webauthn::RequestOptions read_options(const Record& r) {
+    webauthn::RequestOptions o;
     o.challenge = need_string(r, kChallenge, "options challenge");
     o.rp_id = need_string(r, kRpId, "options rpId");
     o.user_verification = r.get_string(kUserVerification);

@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     // The same authData on its way to the user pool instead (passkeys there): only its CBOR wrapping is read.
     try {
-        const std::string raw = pp::cognito::authdata_from_cbor(input.auth_data);
+        const std::string raw = pp::webauthn::authdata_from_cbor(input.auth_data);
         PP_FUZZ_CHECK(raw.size() >= 37 && raw.size() <= 4096 && input.auth_data.ends_with(raw));
     } catch (const std::invalid_argument&) {
     }

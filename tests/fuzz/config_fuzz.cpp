@@ -1,4 +1,4 @@
-// The helper's configuration file (helper/config.cpp): parse_config, then what check-config prints.
+// The helper's configuration file (helper/config/): parse_config, then what check-config prints.
 #include <string>
 
 #include "config.hpp"

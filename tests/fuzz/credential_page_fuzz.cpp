@@ -9,6 +9,7 @@
 #include "webauthn_management.hpp"
 
 using namespace pp::cognito;
+using namespace pp::webauthn;
 
 namespace {
 

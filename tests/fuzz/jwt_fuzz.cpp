@@ -15,7 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // One verifier for the whole run, as the helper keeps one: its key set is read at the first token.
     static TokenVerifier verifier(
         std::string(pp::fuzz::kIssuer), std::string(pp::fuzz::kClientId),
-        [](Deadline) { return pp::fuzz::jwks(); }, std::chrono::seconds(60), [] { return pp::fuzz::kNow; });
+        [](pp::Deadline) { return pp::fuzz::jwks(); }, std::chrono::seconds(60),
+        [] { return pp::fuzz::kNow; });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     try {
         const IdClaims claims = verifier.verify_id_token(pp::fuzz::text(data, size), deadline);

@@ -10,6 +10,7 @@
 #include "webauthn_json.hpp"
 
 using namespace pp::cognito;
+using namespace pp::webauthn;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     RequestOptions options;

@@ -447,7 +447,7 @@ void pool_messages() {
 
     Reply passkey = code;
     passkey.step->challenge = "WEB_AUTHN";
-    pp::cognito::RequestOptions options;
+    pp::webauthn::RequestOptions options;
     options.challenge = "Y2hhbGxlbmdlLWNoYWxsZW5nZQ";
     options.rp_id = "example.com";
     options.allow_credentials = {"\x01\x02\x03", "credential-2"};

@@ -6,7 +6,7 @@
 #include <limits>
 #include <stdexcept>
 
-namespace pp::cognito::cbor {
+namespace pp::webauthn::cbor {
 namespace {
 
 std::string hex(const Item& item) {
@@ -121,4 +121,4 @@ TEST(CborWriter, RefusesDuplicateKeysAndBadText) {
 }
 
 }  // namespace
-}  // namespace pp::cognito::cbor
+}  // namespace pp::webauthn::cbor

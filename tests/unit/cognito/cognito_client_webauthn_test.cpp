@@ -7,6 +7,7 @@
 #include "tls_test_server.hpp"
 
 namespace pp::cognito {
+using namespace pp::webauthn;
 namespace {
 
 using namespace std::chrono_literals;

@@ -12,6 +12,7 @@
 #include "software_authenticator.hpp"
 
 namespace pp::cognito {
+using namespace pp::webauthn;
 namespace {
 
 struct Free {

@@ -27,6 +27,7 @@
 namespace {
 
 using namespace pp::cognito;
+using namespace pp::webauthn;
 namespace t = pp::cognito::test;
 
 std::string read_file(const std::string& path) {

@@ -15,6 +15,7 @@
 #include "test_keys.hpp"
 
 namespace pp::cognito {
+using namespace pp::webauthn;
 namespace {
 
 using namespace std::string_literals;

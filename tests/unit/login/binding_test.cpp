@@ -21,7 +21,7 @@ class BindingTest : public ::testing::Test {
   protected:
     FakePool pool_;
     cognito::TokenVerifier verifier_{test::kIssuer, test::kClientId,
-                                     [this](cognito::Deadline d) { return pool_.fetch_jwks(d); }};
+                                     [this](Deadline d) { return pool_.fetch_jwks(d); }};
     const std::string user_ = "alice";
     std::string claim_;
 

@@ -63,7 +63,7 @@ void FakeConnection::start_clock(std::chrono::milliseconds limit) {
 // The flow's deadline is real time, as the real connection's: the tests give a login minutes, never
 // coming near its end, but an end reached ends the login as the real one does.
 std::chrono::milliseconds FakeConnection::time_left() const {
-    const auto left = cognito::time_left(deadline_);
+    const auto left = pp::time_left(deadline_);
     if (clock_started_ && left.count() == 0)
         throw ConnectionEnded(Verdict(wire::Outcome::AuthErr, kTimedOut, "login timed out"));
     return left;

@@ -67,7 +67,7 @@ class FakeConnection final : public Connection {
     void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;
     void start_clock(std::chrono::milliseconds limit) override;
-    cognito::Deadline deadline() const override { return deadline_; }
+    Deadline deadline() const override { return deadline_; }
     std::chrono::milliseconds time_left() const override;
 
   private:
@@ -77,7 +77,7 @@ class FakeConnection final : public Connection {
     std::vector<Shown> shown_;
     std::vector<protocol::Link> links_;
     bool clock_started_ = false;
-    cognito::Deadline deadline_{};
+    Deadline deadline_{};
 };
 
 }  // namespace pp::helper::test

@@ -11,7 +11,7 @@ FakeMethodContext::FakeMethodContext(const std::string& config, const TestDir& d
                            dir.file("helper.conf"))),
       facts_{std::move(user), "sshd", "192.0.2.10", "ssh"},
       verifier_(std::make_unique<cognito::TokenVerifier>(
-          kIssuer, kClientId, [pool = pool_script](cognito::Deadline d) { return pool->fetch_jwks(d); })) {
+          kIssuer, kClientId, [pool = pool_script](Deadline d) { return pool->fetch_jwks(d); })) {
     config_.limits_state_file = dir.file("limits");
     config_.security_key.store_dir = dir.file("credentials");
     // Generous: a method waits for nothing but its scripts.

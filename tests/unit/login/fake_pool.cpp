@@ -36,7 +36,7 @@ Step FakePool::passkey_challenge(const std::string& rp_id, std::vector<std::stri
     Step s;
     s.challenge = "WEB_AUTHN";
     s.session = Secret(session);
-    cognito::RequestOptions o;
+    webauthn::RequestOptions o;
     o.challenge = cognito::test::base64url(std::string(32, 'c'));
     o.rp_id = rp_id;
     o.allow_credentials = std::move(cred_ids);
@@ -87,7 +87,7 @@ Step FakePool::next(PoolCall call) {
 }
 
 Step FakePool::initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred,
-                                  cognito::Deadline, const cognito::UserContext& context) {
+                                  Deadline, const cognito::UserContext& context) {
     PoolCall c;
     c.op = "initiate";
     c.username = username;
@@ -97,7 +97,7 @@ Step FakePool::initiate_user_auth(std::string_view username, std::optional<std::
 }
 
 Step FakePool::respond(std::string_view challenge, const Secret& session, std::string_view username,
-                       const std::vector<std::pair<std::string, Secret>>& answers, cognito::Deadline,
+                       const std::vector<std::pair<std::string, Secret>>& answers, Deadline,
                        const cognito::UserContext& context) {
     PoolCall c;
     c.op = "respond";
@@ -109,7 +109,7 @@ Step FakePool::respond(std::string_view challenge, const Secret& session, std::s
     return next(std::move(c));
 }
 
-Secret FakePool::redeem_authorization_code(const Secret& form_body, cognito::Deadline) {
+Secret FakePool::redeem_authorization_code(const Secret& form_body, Deadline) {
     PoolCall c;
     c.op = "redeem";
     c.form_body = form_body.view();
@@ -118,29 +118,28 @@ Secret FakePool::redeem_authorization_code(const Secret& form_body, cognito::Dea
     return std::move(*step.id_token);
 }
 
-std::string FakePool::fetch_jwks(cognito::Deadline) {
+std::string FakePool::fetch_jwks(Deadline) {
     if (down_) throw *down_;
     return jwks();
 }
 
 // The flow of a login uses none of these; a call is a test's surprise, not a pool's answer.
-cognito::OpenIdConfiguration FakePool::fetch_openid_configuration(cognito::Deadline) {
+cognito::OpenIdConfiguration FakePool::fetch_openid_configuration(Deadline) {
     throw std::logic_error("fake pool: fetch_openid_configuration");
 }
-cognito::CallbackPageCheck FakePool::fetch_callback_page(const std::string&, cognito::Deadline) {
+cognito::CallbackPageCheck FakePool::fetch_callback_page(const std::string&, Deadline) {
     throw std::logic_error("fake pool: fetch_callback_page");
 }
-cognito::RegistrationStart FakePool::start_webauthn_registration(const Secret&, cognito::Deadline) {
+cognito::RegistrationStart FakePool::start_webauthn_registration(const Secret&, Deadline) {
     throw std::logic_error("fake pool: start_webauthn_registration");
 }
-void FakePool::complete_webauthn_registration(const Secret&, std::string_view, cognito::Deadline) {
+void FakePool::complete_webauthn_registration(const Secret&, std::string_view, Deadline) {
     throw std::logic_error("fake pool: complete_webauthn_registration");
 }
-std::vector<cognito::WebAuthnCredential> FakePool::list_webauthn_credentials(const Secret&,
-                                                                             cognito::Deadline) {
+std::vector<cognito::WebAuthnCredential> FakePool::list_webauthn_credentials(const Secret&, Deadline) {
     throw std::logic_error("fake pool: list_webauthn_credentials");
 }
-void FakePool::delete_webauthn_credential(const Secret&, std::string_view, cognito::Deadline) {
+void FakePool::delete_webauthn_credential(const Secret&, std::string_view, Deadline) {
     throw std::logic_error("fake pool: delete_webauthn_credential");
 }
 

@@ -64,26 +64,24 @@ class FakePool final : public cognito::PoolApi {
     std::string jwks() const;
 
     cognito::Step initiate_user_auth(std::string_view username, std::optional<std::string_view> preferred,
-                                     cognito::Deadline deadline,
-                                     const cognito::UserContext& context) override;
+                                     Deadline deadline, const cognito::UserContext& context) override;
     cognito::Step respond(std::string_view challenge, const pp::Secret& session, std::string_view username,
-                          const std::vector<std::pair<std::string, pp::Secret>>& answers,
-                          cognito::Deadline deadline, const cognito::UserContext& context) override;
-    std::string fetch_jwks(cognito::Deadline deadline) override;
-    cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline deadline) override;
-    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url,
-                                                   cognito::Deadline deadline) override;
+                          const std::vector<std::pair<std::string, pp::Secret>>& answers, Deadline deadline,
+                          const cognito::UserContext& context) override;
+    std::string fetch_jwks(Deadline deadline) override;
+    cognito::OpenIdConfiguration fetch_openid_configuration(Deadline deadline) override;
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& page_url, Deadline deadline) override;
     cognito::RegistrationStart start_webauthn_registration(const pp::Secret& access_token,
-                                                           cognito::Deadline deadline) override;
+                                                           Deadline deadline) override;
     void complete_webauthn_registration(const pp::Secret& access_token, std::string_view credential_json,
-                                        cognito::Deadline deadline) override;
+                                        Deadline deadline) override;
     std::vector<cognito::WebAuthnCredential> list_webauthn_credentials(const pp::Secret& access_token,
-                                                                       cognito::Deadline deadline) override;
+                                                                       Deadline deadline) override;
     void delete_webauthn_credential(const pp::Secret& access_token, std::string_view credential_id,
-                                    cognito::Deadline deadline) override;
+                                    Deadline deadline) override;
     // Takes the next scripted reply too: a Step's id_token is the token endpoint's (signed_in() makes one),
     // a ServiceError is thrown (rejected("invalid_grant") for a wrong code).
-    pp::Secret redeem_authorization_code(const pp::Secret& form_body, cognito::Deadline deadline) override;
+    pp::Secret redeem_authorization_code(const pp::Secret& form_body, Deadline deadline) override;
 
   private:
     cognito::Step next(PoolCall call);

@@ -25,36 +25,35 @@ constexpr std::int64_t kMiB = 1024 * 1024;
 class PoolRef final : public cognito::PoolApi {
   public:
     explicit PoolRef(std::shared_ptr<cognito::PoolApi> pool) : held_(std::move(pool)), pool_(*held_) {}
-    cognito::Step initiate_user_auth(std::string_view u, std::optional<std::string_view> p,
-                                     cognito::Deadline d, const cognito::UserContext& c) override {
+    cognito::Step initiate_user_auth(std::string_view u, std::optional<std::string_view> p, Deadline d,
+                                     const cognito::UserContext& c) override {
         return pool_.initiate_user_auth(u, p, d, c);
     }
     cognito::Step respond(std::string_view ch, const Secret& s, std::string_view u,
-                          const std::vector<std::pair<std::string, Secret>>& a, cognito::Deadline d,
+                          const std::vector<std::pair<std::string, Secret>>& a, Deadline d,
                           const cognito::UserContext& c) override {
         return pool_.respond(ch, s, u, a, d, c);
     }
-    std::string fetch_jwks(cognito::Deadline d) override { return pool_.fetch_jwks(d); }
-    cognito::OpenIdConfiguration fetch_openid_configuration(cognito::Deadline d) override {
+    std::string fetch_jwks(Deadline d) override { return pool_.fetch_jwks(d); }
+    cognito::OpenIdConfiguration fetch_openid_configuration(Deadline d) override {
         return pool_.fetch_openid_configuration(d);
     }
-    cognito::CallbackPageCheck fetch_callback_page(const std::string& u, cognito::Deadline d) override {
+    cognito::CallbackPageCheck fetch_callback_page(const std::string& u, Deadline d) override {
         return pool_.fetch_callback_page(u, d);
     }
-    cognito::RegistrationStart start_webauthn_registration(const Secret& t, cognito::Deadline d) override {
+    cognito::RegistrationStart start_webauthn_registration(const Secret& t, Deadline d) override {
         return pool_.start_webauthn_registration(t, d);
     }
-    void complete_webauthn_registration(const Secret& t, std::string_view j, cognito::Deadline d) override {
+    void complete_webauthn_registration(const Secret& t, std::string_view j, Deadline d) override {
         pool_.complete_webauthn_registration(t, j, d);
     }
-    std::vector<cognito::WebAuthnCredential> list_webauthn_credentials(const Secret& t,
-                                                                       cognito::Deadline d) override {
+    std::vector<cognito::WebAuthnCredential> list_webauthn_credentials(const Secret& t, Deadline d) override {
         return pool_.list_webauthn_credentials(t, d);
     }
-    void delete_webauthn_credential(const Secret& t, std::string_view id, cognito::Deadline d) override {
+    void delete_webauthn_credential(const Secret& t, std::string_view id, Deadline d) override {
         pool_.delete_webauthn_credential(t, id, d);
     }
-    Secret redeem_authorization_code(const Secret& body, cognito::Deadline d) override {
+    Secret redeem_authorization_code(const Secret& body, Deadline d) override {
         return pool_.redeem_authorization_code(body, d);
     }
 
@@ -148,7 +147,7 @@ FlowHarness::FlowHarness(const std::string& config, const std::string& identitie
     runtime_->identities = IdentityMap::parse(identities, "identities");
     runtime_->client = std::make_unique<PoolRef>(pool_);
     runtime_->verifier = std::make_unique<cognito::TokenVerifier>(
-        kIssuer, kClientId, [pool = pool_](cognito::Deadline d) { return pool->fetch_jwks(d); });
+        kIssuer, kClientId, [pool = pool_](Deadline d) { return pool->fetch_jwks(d); });
 }
 
 FlowHarness::~FlowHarness() = default;

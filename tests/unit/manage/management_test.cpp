@@ -57,14 +57,14 @@ class Person final : public Connection {
         clock_started = true;
         deadline_ = std::chrono::steady_clock::now() + limit;
     }
-    cognito::Deadline deadline() const override { return deadline_; }
-    std::chrono::milliseconds time_left() const override { return cognito::time_left(deadline_); }
+    Deadline deadline() const override { return deadline_; }
+    std::chrono::milliseconds time_left() const override { return pp::time_left(deadline_); }
 
   private:
     [[noreturn]] static void gone(const std::string& what) {
         throw ConnectionEnded(Verdict{Outcome::ConvErr, "", "test person: nothing scripted for " + what});
     }
-    cognito::Deadline deadline_{};
+    Deadline deadline_{};
 };
 
 // The login side's sign-in, as management sees it: asked with which methods, answering as scripted.
@@ -194,7 +194,7 @@ TEST_F(Manage, RootEnrolsListsRenamesAndRemovesAKey) {
     ASSERT_EQ(person_.listings[0].size(), 1u);
     EXPECT_THAT(person_.listings[0][0], HasSubstr("\tname=security key 1\t"));
 
-    const std::string id = cognito::base64url_encode(stored("root")[0].cred_id);
+    const std::string id = base64url_encode(stored("root")[0].cred_id);
     auto rename = request(Op::Rename, "root");
     rename.cred_id = id.substr(0, 8);
     rename.text = "office";

@@ -223,7 +223,7 @@ cognito::Step challenge_step() {
     s.session = Secret(std::string_view("sess"));
     s.parameters = {{"USERNAME", "alice"}, {"CODE_DELIVERY_DESTINATION", "a***@e***"}};
     s.available = {"EMAIL_OTP", "WEB_AUTHN"};
-    cognito::RequestOptions o;
+    webauthn::RequestOptions o;
     o.challenge = "Y2hhbGxlbmdlY2hhbGxlbmdl";
     o.rp_id = "example.com";
     o.allow_credentials = {std::string("\x01\x02", 2), "id2"};

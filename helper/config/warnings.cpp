@@ -1,0 +1,100 @@
+// The warnings of check-config: what a valid configuration allows that should not go unnoticed.
+#include <algorithm>
+
+#include "config.hpp"
+#include "config/parser.hpp"
+#include "enrol_policy.hpp"
+
+namespace pp::helper {
+
+using config::join;
+
+namespace {
+
+// The hazards of the policies that decide who gets in: each is allowed, none should go unnoticed.
+void policy_warnings(const Config& c, std::vector<std::string>& w) {
+    const auto& manage = c.methods_for(kManageService, false);
+    const auto proof = self_enrol_methods(c);
+    if (self_enrol_strength_needed(c) > 0 && proof.size() < manage.size()) {
+        const std::string strictest = strictest_key_service(c);
+        const std::string where = strictest.empty() ? "[login]" : "[service " + strictest + "]";
+        w.push_back(where + " lets in only with methods stronger than some of [service " + kManageService +
+                    "] (" + join(manage) + "): " +
+                    (proof.empty() ? "users cannot enrol security keys themselves; root enrols them "
+                                     "(pam-passwordless enroll --user NAME)."
+                                   : "self-enrolment is proven only with " + join(proof) + "."));
+    }
+    if (!c.claim.empty()) {
+        if (c.claim_min_uid < 1000)
+            w.push_back("claim_min_uid = " + std::to_string(c.claim_min_uid) +
+                        ": claim binding serves system accounts from that uid to a pool user of the same "
+                        "name.");
+        for (const auto& u : c.claim_allow_users)
+            w.push_back("claim_allow_users lists '" + u + "'" + (u == "root" ? " (root)" : "") +
+                        ": a pool user named '" + u +
+                        "' becomes that account; keep the pool's sign-up closed.");
+    }
+    for (const auto& [name, on] : c.recovery.services)
+        if (on && name.find("ssh") != std::string::npos)
+            w.push_back(
+                "[service " + name +
+                "] recovery = yes has no effect: sshd always sets a remote host, and "
+                "a recovery code is never accepted from a login with one (not even loopback with "
+                "loopback_is_local = yes). Plan sshd's outage in its PAM stack (pam_passwordless(8)).");
+    if (c.loopback_is_local)
+        w.push_back(
+            "loopback_is_local = yes: logins with a loopback remote host (an SSH port forward, a tunnel) are "
+            "local and are offered the keys plugged into this machine.");
+}
+
+}  // namespace
+
+std::optional<std::string> placeholder_warning(const Config& c) {
+    if (c.pool_id != kExamplePoolId && c.client_id != kExampleClientId) return std::nullopt;
+    return "[pool] pool_id " + c.pool_id + " / client_id " + c.client_id +
+           ": the example's placeholder; no login can succeed until [pool] names your user pool and app "
+           "client (check with: pam-passwordless-helper check-config --online).";
+}
+
+std::vector<std::string> config_warnings(const Config& c) {
+    std::vector<std::string> w;
+    for (const auto& key : c.obsolete_keys)
+        w.push_back(key +
+                    " no longer has an effect: remote logins are admitted by source network ([login] "
+                    "max_remote_logins); remove it.");
+    if (c.ask_identifier)
+        w.push_back(
+            "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only "
+            "after "
+            "sign-in, through claim '" +
+            c.claim + "'. Keep the send limits tight.");
+    if (c.unknown_user == UnknownUser::Ignore)
+        w.push_back(
+            "unknown_user = ignore: users without an identity skip this module (PAM_IGNORE); the next module "
+            "in the stack decides for them.");
+    if (c.methods.local.empty() && c.methods.remote.empty())
+        w.push_back("no method is enabled: every login fails.");
+    if (c.browser) {
+        const auto lists = [](const MethodPolicy& p) {
+            return std::find(p.local.begin(), p.local.end(), Method::Browser) != p.local.end() ||
+                   std::find(p.remote.begin(), p.remote.end(), Method::Browser) != p.remote.end();
+        };
+        bool listed = lists(c.methods);
+        for (const auto& [name, pol] : c.services) listed = listed || lists(pol);
+        if (!listed) w.push_back("[browser] is configured but no methods list browser: it is never offered.");
+        if (c.browser->redirect_uri.find("://localhost") != std::string::npos ||
+            c.browser->redirect_uri.find("://127.") != std::string::npos ||
+            c.browser->redirect_uri.find("://[::1]") != std::string::npos)
+            w.push_back("[browser] redirect_uri " + c.browser->redirect_uri +
+                        " is on the loopback: it works only in a browser on this machine (for tests).");
+        if (c.browser->require_passkey)
+            w.push_back(
+                "[browser] require_passkey = yes: a browser sign-in is accepted only when its ID token's amr "
+                "says a passkey (swk or hwk); a user pool that puts no amr in its ID tokens refuses every "
+                "browser sign-in. Try one before relying on it.");
+    }
+    policy_warnings(c, w);
+    return w;
+}
+
+}  // namespace pp::helper
