@@ -2,17 +2,20 @@
 """The limits' cost, side by side: two helpers (a baseline build, normally main's, and this tree's) in one run,
 against one local user-pool stand-in, with the real module under the real libpam (tests/load's driver).
 
-    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--rounds 3]
+    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--rounds 10]
                           [--cold-runs 15] [--work-dir DIR] [--json FILE]
 
-1. Helper CPU per code login: for each round and each helper in turn, a warm-up round of --logins logins at
-   --logins in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat), with its
-   network worker's where it has one (pool_worker/, a child process; the root process alone is shown too), over
-   the measured round divided by the logins. TLS handshakes: the client keeps at most 8 idle HTTPS connections
+1. Helper CPU per code login: --rounds rounds; in each, each helper in turn (which goes first alternates round
+   by round, so neither always runs beside the same background), a warm-up round of --logins logins at --logins
+   in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat), with its network
+   worker's (pool_worker/, a child process), over the measured round divided by the logins; and the same for
+   the root process alone. TLS handshakes: the worker keeps at most 8 idle HTTPS connections
    (pool_worker/http_client.cpp), so at 200 in flight most requests of a round open a connection. The
    script counts the connections each measured round opens (the helper's sockets to the stand-in, sampled
    every 5 ms with ss) and measures a second figure at 8 in flight after a warm-up at 8, where no connection is
-   opened: that one is the CPU per login without handshakes. Both helpers get the same treatment.
+   opened: that one is the CPU per login without handshakes. Both helpers get the same treatment. Each of the
+   four figures (helper + worker, root alone; 8 and --logins in flight) is compared as the ratio of the
+   medians and a two-sided Mann-Whitney U test over the rounds.
 2. Cold start: --cold-runs times per helper, alternating, the helper is started afresh on its existing state
    (page cache warm, as after a restart), and the time from its start to the end of a first login is
    compared with a second login on the same process: cold - warm. A Mann-Whitney U test compares the two
@@ -175,8 +178,8 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--baseline-build-dir", required=True)
     ap.add_argument("--logins", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--cold-runs", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--cold-runs", type=int, default=15)  # 0: no cold starts
     ap.add_argument("--users", type=int, default=200)
     ap.add_argument("--work-dir")
     ap.add_argument("--json")
@@ -225,9 +228,10 @@ def main():
                    for h in helpers}
         for h in helpers:
             h.start()
-        print(f"CPU per login ({args.logins} logins a round, after a warm-up round at the same level)")
+        print(f"CPU per login ({args.logins} logins a round, after a warm-up round at the same level; "
+              f"{args.rounds} rounds, the helper that goes first alternating)")
         for r in range(args.rounds):
-            for h in helpers:
+            for h in (helpers if r % 2 == 0 else helpers[::-1]):
                 for level in (args.logins, 8):
                     ms, root_ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port,
                                                  f"r{r}-{level}")
@@ -236,7 +240,8 @@ def main():
                     results[h.label][f"root_cpu_ms_per_login_{key}"].append(root_ms)
                     results[h.label][f"new_connections_{key}"].append(new)
                     print(f"  round {r} {h.label:>9}: {level:>3} in flight: {ms:6.3f} ms CPU per login "
-                          f"({root_ms:6.3f} in the root process), {new} new TLS connections", flush=True)
+                          f"({root_ms:6.3f} in the root process), {new} new TLS connections, "
+                          f"load {os.getloadavg()[0]:.1f}", flush=True)
         for h in helpers:
             h.stop()
 
@@ -261,21 +266,37 @@ def main():
         print("\nsummary (medians)")
         summary = {}
         for label, r in results.items():
-            summary[label] = {k: statistics.median(v) for k, v in r.items()}
+            summary[label] = {k: statistics.median(v) if v else float("nan") for k, v in r.items()}
             s = summary[label]
             print(f"  {label:>9}: CPU/login at {args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
                   f"({s['new_connections_200']:.0f} new TLS connections a round); at 8 in flight "
                   f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); in the root process alone "
-                  f"{s['root_cpu_ms_per_login_200']:.3f} and {s['root_cpu_ms_per_login_8']:.3f} ms; cold - warm "
-                  f"{s['cold_minus_warm_ms']:.1f} ms (start to socket {s['start_to_socket_ms']:.1f} ms)")
+                  f"{s['root_cpu_ms_per_login_200']:.3f} and {s['root_cpu_ms_per_login_8']:.3f} ms")
+            if r["cold_minus_warm_ms"]:
+                print(f"  {'':>9}  cold - warm {s['cold_minus_warm_ms']:.1f} ms "
+                      f"(start to socket {s['start_to_socket_ms']:.1f} ms)")
         b, t = summary["baseline"], summary["this tree"]
-        print(f"  ratios this tree / baseline: CPU at {args.logins}: {t['cpu_ms_per_login_200'] / b['cpu_ms_per_login_200']:.2f}, "
-              f"CPU at 8: {t['cpu_ms_per_login_8'] / b['cpu_ms_per_login_8']:.2f}")
-        u, p = mann_whitney(results["this tree"]["cold_minus_warm_ms"], results["baseline"]["cold_minus_warm_ms"])
-        print(f"  cold - warm, Mann-Whitney U = {u:.0f}, two-sided p = {p:.4f} (n = {args.cold_runs} each); "
-              f"ratio of medians {t['cold_minus_warm_ms'] / b['cold_minus_warm_ms']:.2f}")
+        # Each CPU figure, this tree against the baseline: the ratio of the medians and a two-sided Mann-Whitney
+        # U test over the rounds (both helpers ran each round, alternating which went first).
+        tests = {}
+        for key, what in (("cpu_ms_per_login_8", "helper + worker, 8 in flight (no handshakes)"),
+                          ("root_cpu_ms_per_login_8", "root process alone, 8 in flight (no handshakes)"),
+                          ("cpu_ms_per_login_200", f"helper + worker, {args.logins} in flight"),
+                          ("root_cpu_ms_per_login_200", f"root process alone, {args.logins} in flight")):
+            u, p = mann_whitney(results["this tree"][key], results["baseline"][key])
+            lower = sum(x < y for x, y in zip(results["this tree"][key], results["baseline"][key]))
+            tests[key] = {"ratio": t[key] / b[key], "u": u, "p": p, "lower_in_pairs": lower}
+            print(f"  {what}: {b[key]:.3f} -> {t[key]:.3f} ms, this tree / baseline {t[key] / b[key]:.2f} "
+                  f"(Mann-Whitney U = {u:.1f}, two-sided p = {p:.4f}, n = {args.rounds} each; "
+                  f"lower in {lower} of {args.rounds} rounds)")
+        results["cpu_tests"] = tests
+        if results["this tree"]["cold_minus_warm_ms"]:
+            u, p = mann_whitney(results["this tree"]["cold_minus_warm_ms"],
+                                results["baseline"]["cold_minus_warm_ms"])
+            print(f"  cold - warm, Mann-Whitney U = {u:.0f}, two-sided p = {p:.4f} (n = {args.cold_runs} each); "
+                  f"ratio of medians {t['cold_minus_warm_ms'] / b['cold_minus_warm_ms']:.2f}")
+            results["cold_mann_whitney"] = {"u": u, "p": p}
         results["summary"] = summary
-        results["cold_mann_whitney"] = {"u": u, "p": p}
         if args.json:
             write(args.json, json.dumps(results, indent=2) + "\n")
         return 0

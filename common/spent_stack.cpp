@@ -9,14 +9,30 @@
 
 namespace pp {
 
-[[gnu::noinline]] void wipe_spent_stack() {
-    pthread_attr_t attr;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+namespace {
+
+// The thread's stack, found at its first wipe: pthread_getattr_np asks the kernel for the thread's CPU
+// affinity every time (a system call per login in the helper, per request in the worker).
+struct Stack {
     void* low = nullptr;
     std::size_t size = 0;
-    const bool known = pthread_attr_getstack(&attr, &low, &size) == 0;
-    pthread_attr_destroy(&attr);
-    if (!known) return;
+};
+thread_local Stack this_stack;
+
+}  // namespace
+
+[[gnu::noinline]] void wipe_spent_stack() {
+    if (this_stack.size == 0) {
+        pthread_attr_t attr;
+        if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
+        Stack found;
+        const bool known = pthread_attr_getstack(&attr, &found.low, &found.size) == 0;
+        pthread_attr_destroy(&attr);
+        if (!known) return;
+        this_stack = found;
+    }
+    void* const low = this_stack.low;
+    const std::size_t size = this_stack.size;
     constexpr std::uintptr_t kPage = 4096, kNear = 64 * 1024, kMargin = 32 * 1024;
     const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
     const auto base = reinterpret_cast<std::uintptr_t>(low);

@@ -218,14 +218,18 @@ std::int64_t LimitStore::take(const std::vector<SendRule>& rules, std::int64_t n
 }
 
 FailureCount LimitStore::failures(const std::string& key, std::int64_t now) {
-    auto& q = prepared(kFailGet, "SELECT count, last FROM failures WHERE key = ?1 AND expires > ?2");
+    // An expired row counts nothing, but is reported (`stored`): RateLimits knows from it whether a success
+    // has a row to delete.
+    auto& q = prepared(kFailGet, "SELECT count, last, expires FROM failures WHERE key = ?1");
     sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(q.s, 2, now);
     FailureCount f;
     const int rc = sqlite3_step(q.s);
     if (rc == SQLITE_ROW) {
-        f.count = sqlite3_column_int(q.s, 0);
-        f.last = sqlite3_column_int64(q.s, 1);
+        f.stored = true;
+        if (sqlite3_column_int64(q.s, 2) > now) {
+            f.count = sqlite3_column_int(q.s, 0);
+            f.last = sqlite3_column_int64(q.s, 1);
+        }
     } else if (rc != SQLITE_DONE) {
         fail("read failures");
     }

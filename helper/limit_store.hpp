@@ -32,6 +32,7 @@ struct SendRule {
 struct FailureCount {
     int count = 0;
     std::int64_t last = 0;
+    bool stored = false;  // the key has a row, alive or expired (a count of 0 may still have one)
 };
 
 // What the user pool last offered one identity: a hint for the menu, nothing secret.

@@ -200,9 +200,14 @@ std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const
                                      std::int64_t now) {
     std::lock_guard lock(m_);
     const std::string key = budget_key(user, remote);
-    FailureCount f = store().failures(key, now);
-    const FailureCount e = ephemeral_.failures(key, now);
-    if (e.count > f.count) f = e;
+    auto& persistent = store();  // no store: refused, as every call that needs it is
+    FailureCount f;
+    if (!no_failures_.contains(key)) {
+        f = persistent.failures(key, now);
+        const FailureCount e = ephemeral_.failures(key, now);
+        if (!f.stored && !e.stored) note_no_failures(key);
+        if (e.count > f.count) f = e;
+    }
     int& in_flight = reserved_[key];
     const int allowance = p.failures_before_backoff;
     std::int64_t wait = 0;
@@ -232,14 +237,25 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
     if (const auto it = reserved_.find(key); reserved && it != reserved_.end() && --it->second <= 0)
         reserved_.erase(it);
     if (end == TryEnd::Success) {
-        store().clear_failures(key);
-        ephemeral_.clear_failures(key);
+        auto& persistent = store();  // no store: refused, as before (its rows are not known to be none)
+        if (!no_failures_.contains(key)) {
+            persistent.clear_failures(key);
+            ephemeral_.clear_failures(key);
+            note_no_failures(key);
+        }
     } else if (end == TryEnd::Failure) {
+        // Out first: should the write fail half-way, the next login reads what is there.
+        no_failures_.erase(key);
         if (unknown)
             with_room([&] { ephemeral_.add_failure(key, now, now + failure_memory(p)); }, now);
         else
             store().add_failure(key, now, now + failure_memory(p));
     }
+}
+
+void RateLimits::note_no_failures(const std::string& key) {
+    if (no_failures_.size() >= kMaxNoFailureKeys) no_failures_.clear();
+    no_failures_.insert(key);
 }
 
 std::optional<FactorRow> RateLimits::recall_factors(const std::string& key, bool unknown, std::int64_t now) {

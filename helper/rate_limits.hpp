@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "limit_store.hpp"
@@ -79,6 +80,14 @@ class RateLimits {
     std::int64_t last_sweep_ = 0;
     std::int64_t near_noted_ = 0, reached_noted_ = 0;  // when the machine ceiling was last audited
     std::map<std::string, int> reserved_;              // tries in flight per budget key
+    // Budget keys known to have no failure row, alive or expired, in either store (the file's and the
+    // memory's): read so by reserve_try, or deleted by a success. A key leaves before a failure is written
+    // under it. This process is the only one that writes failures (check-config only reads), so a login of a
+    // key in here reads no failures and a success deletes none: its one transaction in the file is its
+    // send's. Bounded: when full it starts again empty (a key not in here is read, as before).
+    std::unordered_set<std::string> no_failures_;
+    static constexpr std::size_t kMaxNoFailureKeys = 4096;
+    void note_no_failures(const std::string& key);
 };
 
 }  // namespace pp::helper

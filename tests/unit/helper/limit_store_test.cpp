@@ -65,8 +65,10 @@ TEST_F(LimitStoreTest, RowsExpireWithTheirWindow) {
     EXPECT_EQ(s.rows(), 1);
     EXPECT_EQ(s.failures("remote:alice", 2000).count, 1);
     EXPECT_EQ(s.failures("remote:alice", 1000 + 86400).count, 0) << "an expired count reads as none";
+    EXPECT_TRUE(s.failures("remote:alice", 1000 + 86400).stored) << "but its row is still there";
     s.sweep(1000 + 86400);
     EXPECT_EQ(s.rows(), 0);
+    EXPECT_FALSE(s.failures("remote:alice", 1000 + 86400).stored);
 }
 
 // The factor memory (factor_memory.hpp): one row per identity, replaced by each remember, read only while

@@ -6,6 +6,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <latch>
@@ -123,6 +124,19 @@ TEST_F(RateLimitsTest, ASuccessClearsTheFailures) {
     limits_.settle_try("dave", true, TryEnd::Success, false, true, p_, kT0 + 60);
     EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0);
     EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0) << "the whole allowance is back";
+}
+
+// A login that read no failures when it started still clears one written while it was in flight (another
+// login of the same user failed): the allowance is whole again after its success.
+TEST_F(RateLimitsTest, ASuccessClearsAFailureCountedWhileItWasInFlight) {
+    p_.failures_before_backoff = 2;
+    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);  // finds no failures
+    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);
+    limits_.settle_try("dora", true, TryEnd::Failure, false, true, p_, kT0);
+    limits_.settle_try("dora", true, TryEnd::Success, false, true, p_, kT0);
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0) << "the failure counted in between is cleared";
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 60);
 }
 
 // A proof outside a login (self-enrolment) counts its failure without having reserved: it must not give
@@ -398,6 +412,29 @@ TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
     EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
     EXPECT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0) << "kept in memory only";
     EXPECT_EQ(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+}
+
+// A login of a user without failures writes nothing to the failures in the file (its one transaction there
+// is its send's): while another connection holds the file's write lock, it starts and succeeds without
+// waiting; a failure still needs the lock, and refuses when it cannot have it.
+TEST_F(RateLimitsFileTest, ALoginWithoutFailuresWritesNoFailures) {
+    RateLimits limits(path(), kMiB);
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0), 0);
+    limits.settle_try("alice", true, TryEnd::Success, false, true, p_, kT0);
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(path().c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
+    EXPECT_NO_THROW(limits.settle_try("alice", true, TryEnd::Success, false, true, p_, kT0 + 1));
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 2), 0);
+    EXPECT_THROW(limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0 + 2), LimitStoreError)
+        << "a failure is written, and waits for the lock";
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(other);
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 3), 0);
+    limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0 + 3);
+    p_.failures_before_backoff = 1;
+    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 4), 0) << "the failure is read back";
 }
 
 // A store that cannot be trusted is not replaced by an empty one (which would reset every limit): every
