@@ -149,6 +149,8 @@ std::vector<unsigned char> read_all(const std::string& path, int fd) {
         if (n == 0) break;
         got += static_cast<std::size_t>(n);
         if (got > kMaxBytes) fail(path, "larger than " + std::to_string(kMaxBytes) + " bytes");
+        // A regular file reads short only at its end: no second read to hear so.
+        if (got < data.size()) break;
     }
     data.resize(got);
     data.resize((got + kPairBytes - 1) / kPairBytes * kPairBytes, 0);
@@ -203,16 +205,21 @@ std::string parent_of(const std::string& path) {
     return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-// Opened for an update; created (and its directory entry made durable) on the first one.
+// Opened for an update; created (and its directory entry made durable) on the first one. The file exists at
+// every login but the first, so it is opened first without O_CREAT (one open per login, not two).
 UniqueFd open_for_update(const std::string& path) {
     constexpr int kFlags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    UniqueFd fd(::open(path.c_str(), kFlags | O_CREAT | O_EXCL, 0600));
-    if (fd) {
-        const std::string dir = parent_of(path);
-        UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-        if (!dfd || ::fsync(dfd.get()) != 0) fail(dir, std::strerror(errno));
-    } else if (errno == EEXIST) {
-        fd = UniqueFd(::open(path.c_str(), kFlags));
+    UniqueFd fd(::open(path.c_str(), kFlags));
+    if (!fd && errno == ENOENT) {
+        fd = UniqueFd(::open(path.c_str(), kFlags | O_CREAT | O_EXCL, 0600));
+        if (fd) {
+            const std::string dir = parent_of(path);
+            UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+            if (!dfd || ::fsync(dfd.get()) != 0) fail(dir, std::strerror(errno));
+        } else if (errno == EEXIST) {
+            // Another process created it in between.
+            fd = UniqueFd(::open(path.c_str(), kFlags));
+        }
     }
     if (!fd) fail(path, errno == ELOOP ? "is a symlink" : std::strerror(errno));
     return fd;

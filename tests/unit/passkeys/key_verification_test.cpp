@@ -126,6 +126,35 @@ TEST_F(Assertions, BadSignature) {
     EXPECT_EQ(verify(ed_in).verdict, AssertionVerdict::BadSignature);
 }
 
+// ES256 keys are kept after their first use (key_verification.cpp): a kept key answers as a new one does,
+// and one credential's key never verifies another's signature.
+TEST_F(Assertions, KeptEs256KeysAnswerAsNewOnes) {
+    const TestKey other = TestKey::p256();
+    candidates_.push_back(stored(other, test::random_bytes(16)));
+    for (std::uint32_t round = 1; round <= 3; ++round) {
+        EXPECT_EQ(verify(assertion(es_, candidates_[0], kUp, round)).verdict, AssertionVerdict::Ok) << round;
+        EXPECT_EQ(verify(assertion(other, candidates_[2], kUp, round)).verdict, AssertionVerdict::Ok)
+            << round;
+        // Each key's signature presented for the other's credential.
+        EXPECT_EQ(verify(assertion(es_, candidates_[2], kUp, round)).verdict, AssertionVerdict::BadSignature);
+        EXPECT_EQ(verify(assertion(other, candidates_[0], kUp, round)).verdict,
+                  AssertionVerdict::BadSignature);
+    }
+    auto in = assertion(es_, candidates_[0], kUp, 4);
+    in.signature[in.signature.size() - 1] ^= 0x01;
+    EXPECT_EQ(verify(in).verdict, AssertionVerdict::BadSignature);
+    // Not even the shape of a signature, and a valid signature with bytes after it.
+    in.signature = "x";
+    EXPECT_EQ(verify(in).verdict, AssertionVerdict::BadSignature);
+    in = assertion(es_, candidates_[0], kUp, 4);
+    in.signature += '\0';
+    EXPECT_EQ(verify(in).verdict, AssertionVerdict::BadSignature);
+    // A key that is not on the curve is never kept: it stays malformed, however often it is asked for.
+    candidates_[2].public_key = std::string(64, '\x01');
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(verify(assertion(other, candidates_[2], kUp, 5)).verdict, AssertionVerdict::Malformed);
+}
+
 TEST_F(Assertions, CounterMustIncreaseOnceCounting) {
     candidates_[0].counter = 5;
     EXPECT_EQ(verify(assertion(es_, candidates_[0], kUp, 5)).verdict, AssertionVerdict::CounterRegressed);
