@@ -141,7 +141,7 @@ Signature verify_es256(std::string_view xy, std::string_view raw_auth_data, std:
     std::array<unsigned char, 32> digest{};
     unsigned int n = 0;
     const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1 ||
+    if (!md || EVP_DigestInit_ex(md.get(), sha256_md(), nullptr) != 1 ||
         EVP_DigestUpdate(md.get(), raw_auth_data.data(), raw_auth_data.size()) != 1 ||
         EVP_DigestUpdate(md.get(), cdh.data(), cdh.size()) != 1 ||
         EVP_DigestFinal_ex(md.get(), digest.data(), &n) != 1 || n != digest.size())
