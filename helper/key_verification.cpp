@@ -1,5 +1,6 @@
 #include "key_verification.hpp"
 
+#include "authenticator_data.hpp"
 #include "cbor_reader.hpp"
 #include "crypto.hpp"
 #include "fido_owners.hpp"
@@ -24,15 +25,11 @@
 namespace pp::helper {
 namespace {
 
-// authData flags (WebAuthn §6.1).
-constexpr std::uint8_t kFlagUserPresent = 0x01;
-constexpr std::uint8_t kFlagUserVerified = 0x04;
-constexpr std::uint8_t kFlagAttestedData = 0x40;
-constexpr std::uint8_t kFlagExtensions = 0x80;
-// rpIdHash (32), flags (1), signCount (4).
-constexpr std::size_t kFixedAuthDataBytes = 37;
-// A credential id of the largest size, its key and a few extensions fit; anything larger is not from a key.
-constexpr std::size_t kMaxAuthDataBytes = 4096;
+// authData's layout and flags: webauthn/authenticator_data.hpp.
+using webauthn::flag_attested;
+using webauthn::flag_extensions;
+using webauthn::flag_user_present;
+using webauthn::flag_user_verified;
 // An ES256 signature is at most 72 bytes of DER, an EdDSA one 64.
 constexpr std::size_t kMaxSignatureBytes = 256;
 constexpr std::size_t kMaxCertificateBytes = 8192;
@@ -220,8 +217,8 @@ std::optional<std::string_view> skip_cbor_item(std::string_view data, int depth 
 // bytes claiming 2^60 items make it ask for exabytes. Found by fuzzing (tests/fuzz/corpus/attestation).
 // Such data is refused here, before libfido2 sees it.
 bool cbor_tail_fits(const std::string_view raw, const std::uint8_t flags) {
-    std::string_view tail = raw.substr(kFixedAuthDataBytes);
-    if ((flags & kFlagAttestedData) != 0) {
+    std::string_view tail = raw.substr(webauthn::min_authenticator_data_bytes);
+    if ((flags & flag_attested) != 0) {
         // aaguid (16 bytes), the credential id's length (2) and the id, then the COSE key.
         if (tail.size() < 18) return false;
         const std::size_t id_length = static_cast<std::size_t>(static_cast<unsigned char>(tail[16])) << 8 |
@@ -238,13 +235,13 @@ bool cbor_tail_fits(const std::string_view raw, const std::uint8_t flags) {
 }
 
 std::optional<AuthData> parse_auth_data(std::string_view cbor) {
-    if (cbor.size() > kMaxAuthDataBytes) return std::nullopt;
+    if (cbor.size() > webauthn::max_authenticator_data_bytes) return std::nullopt;
     const auto raw = cbor_byte_string(cbor);
-    if (!raw || raw->size() < kFixedAuthDataBytes) return std::nullopt;
+    if (!raw || raw->size() < webauthn::min_authenticator_data_bytes) return std::nullopt;
     AuthData out;
-    out.rp_id_hash = raw->substr(0, 32);
-    out.flags = static_cast<std::uint8_t>((*raw)[32]);
-    for (std::size_t i = 33; i < 37; ++i)
+    out.rp_id_hash = raw->substr(0, webauthn::flags_offset);
+    out.flags = static_cast<std::uint8_t>((*raw)[webauthn::flags_offset]);
+    for (std::size_t i = webauthn::sign_count_offset; i < webauthn::min_authenticator_data_bytes; ++i)
         out.counter = (out.counter << 8) | static_cast<unsigned char>((*raw)[i]);
     out.size = raw->size();
     out.raw = *raw;
@@ -332,8 +329,8 @@ AssertionResult verify_assertion(const AssertionPolicy& policy, const AssertionI
         input.signature.size() > kMaxSignatureBytes)
         return result;
     // An assertion carries no attested credential; without extensions nothing may follow the fixed fields.
-    if ((auth->flags & kFlagAttestedData) != 0 ||
-        ((auth->flags & kFlagExtensions) == 0 && auth->size != kFixedAuthDataBytes))
+    if ((auth->flags & flag_attested) != 0 ||
+        ((auth->flags & flag_extensions) == 0 && auth->size != webauthn::min_authenticator_data_bytes))
         return result;
 
     // These are repeated by fido_assert_verify, but it answers all of them with one error code; checking
@@ -342,16 +339,16 @@ AssertionResult verify_assertion(const AssertionPolicy& policy, const AssertionI
         result.verdict = AssertionVerdict::WrongRelyingParty;
         return result;
     }
-    if ((auth->flags & kFlagUserPresent) == 0) {
+    if ((auth->flags & flag_user_present) == 0) {
         result.verdict = AssertionVerdict::NoUserPresence;
         return result;
     }
-    if (policy.require_uv && (auth->flags & kFlagUserVerified) == 0) {
+    if (policy.require_uv && (auth->flags & flag_user_verified) == 0) {
         result.verdict = AssertionVerdict::NoUserVerification;
         return result;
     }
 
-    if (found->alg == KeyAlgorithm::Es256 && (auth->flags & kFlagExtensions) == 0) {
+    if (found->alg == KeyAlgorithm::Es256 && (auth->flags & flag_extensions) == 0) {
         // The common case (the fixed fields alone: every check fido_assert_verify makes on them is made
         // above) with the kept key; extensions and EdDSA keys go through libfido2 below.
         const Signature s =
@@ -374,7 +371,7 @@ AssertionResult verify_assertion(const AssertionPolicy& policy, const AssertionI
     }
     result.verdict = AssertionVerdict::Ok;
     result.counter = auth->counter;
-    result.uv = (auth->flags & kFlagUserVerified) != 0;
+    result.uv = (auth->flags & flag_user_verified) != 0;
     return result;
 }
 
@@ -417,11 +414,11 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
     const auto auth = parse_auth_data(input.auth_data);
     if (!auth) refuse("the authenticator data is not a CBOR byte string holding at least the fixed fields");
     if (!rp_id_hash_matches(*auth, policy.rp_id)) refuse("the credential was made for another relying party");
-    if ((auth->flags & kFlagUserPresent) == 0) refuse("the key did not report user presence");
-    if (policy.require_uv && (auth->flags & kFlagUserVerified) == 0)
+    if ((auth->flags & flag_user_present) == 0) refuse("the key did not report user presence");
+    if (policy.require_uv && (auth->flags & flag_user_verified) == 0)
         refuse("the key did not verify the user (PIN or biometric)");
-    if ((auth->flags & kFlagAttestedData) == 0) refuse("the authenticator data holds no attested credential");
-    if ((auth->flags & kFlagExtensions) != 0) refuse("the key returned extensions that were not asked for");
+    if ((auth->flags & flag_attested) == 0) refuse("the authenticator data holds no attested credential");
+    if ((auth->flags & flag_extensions) != 0) refuse("the key returned extensions that were not asked for");
     if (input.cred_id.empty() || input.cred_id.size() > kMaxCredentialIdBytes) refuse("credential id length");
 
     const auto cred = owned(fido_cred_new());
@@ -450,7 +447,7 @@ StoredCredential verify_new_credential(const AttestationPolicy& policy, const At
     out.cred_id = input.cred_id;
     out.alg = *alg;
     out.public_key = input.public_key;
-    out.uv = (auth->flags & kFlagUserVerified) != 0;
+    out.uv = (auth->flags & flag_user_verified) != 0;
     out.counter = auth->counter;
     return out;
 }

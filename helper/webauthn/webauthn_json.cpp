@@ -40,11 +40,8 @@ constexpr std::size_t max_signature_bytes = 512;
 constexpr std::size_t max_certificate_bytes = 8192;
 constexpr std::size_t max_spki_bytes = 2048;
 
-// authData (WebAuthn L3 §6.1): rpIdHash (32) | flags (1) | signCount (4) | attested credential data, where
-// that is aaguid (16) | credentialIdLength (2) | credentialId | credentialPublicKey.
-constexpr std::size_t flags_offset = 32;
-constexpr std::uint8_t flag_attested = 0x40;
-constexpr std::size_t credential_id_length_offset = 37 + 16;
+// authData (authenticator_data.hpp): after its fixed part, aaguid | credentialIdLength (2) | credentialId.
+constexpr std::size_t credential_id_length_offset = min_authenticator_data_bytes + aaguid_bytes;
 constexpr std::size_t credential_id_offset = credential_id_length_offset + 2;
 
 // ---- reading the options (json::Error inside, ServiceError(Malformed) at the public boundary)

@@ -3,6 +3,8 @@
 // input; binary values are raw bytes in std::string, base64url (RFC 4648 §5, no padding) only on the wire.
 #pragma once
 
+#include "authenticator_data.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -20,10 +22,6 @@ inline constexpr std::size_t max_credential_id_bytes = 1023;
 inline constexpr std::size_t max_user_handle_bytes = 64;
 // More credentials in one list than any user can have (the pool allows 20), yet bounded.
 inline constexpr std::size_t max_listed_credentials = 64;
-// Raw authenticator data: the fixed 37 bytes, attested credential data with the largest id and an RSA key,
-// and a few extensions fit; anything larger did not come from a security key.
-inline constexpr std::size_t max_authenticator_data_bytes = 4096;
-inline constexpr std::size_t min_authenticator_data_bytes = 37;
 
 inline constexpr std::string_view webauthn_get = "webauthn.get";
 inline constexpr std::string_view webauthn_create = "webauthn.create";
