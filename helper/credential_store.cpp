@@ -14,6 +14,7 @@
 
 #include "base64.hpp"
 #include "counter_journal.hpp"
+#include "hex.hpp"
 #include "identifiers.hpp"
 #include "key_verification.hpp"
 #include "rp_id.hpp"
@@ -64,16 +65,12 @@ void require_user(std::string_view user) {
 // Nicknames are validated to be printable, so in practice only '\' is escaped; escaping every control byte
 // as well means no value, however it got here, can split a record or a line.
 std::string escape_nickname(std::string_view text) {
-    static constexpr std::string_view hex = "0123456789abcdef";
     std::string out;
     for (const char c : text) {
-        const auto b = static_cast<unsigned char>(c);
         if (c == '\\') {
             out += "\\\\";
         } else if (text::is_control(c)) {
-            out += "\\x";
-            out.push_back(hex[b >> 4]);
-            out.push_back(hex[b & 0xF]);
+            out += "\\x" + hex_encode(std::string_view(&c, 1));
         } else {
             out.push_back(c);
         }

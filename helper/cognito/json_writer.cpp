@@ -1,5 +1,6 @@
 #include "json_writer.hpp"
 
+#include "hex.hpp"
 #include "utf8.hpp"
 
 #include <cstdint>
@@ -61,7 +62,6 @@ void JsonWriter::key(std::string_view name) {
 
 void JsonWriter::quoted(std::string_view text) {
     if (!valid_utf8(text)) throw std::invalid_argument("request text is not valid UTF-8");
-    static constexpr char hex[] = "0123456789abcdef";
     out_.append("\"");
     for (const char c : text) {
         const auto byte = static_cast<std::uint8_t>(c);
@@ -70,8 +70,8 @@ void JsonWriter::quoted(std::string_view text) {
         } else if (c == '\\') {
             out_.append("\\\\");
         } else if (byte < 0x20) {
-            const char escaped[] = {'\\', 'u', '0', '0', hex[byte >> 4], hex[byte & 0x0F]};
-            out_.append(std::string_view(escaped, sizeof escaped));
+            out_.append("\\u00");
+            out_.append(hex_encode(std::string_view(&c, 1)));
         } else {
             out_.append(std::string_view(&c, 1));
         }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "login/state_files.hpp"
 #include "login_log.hpp"
 #include "text.hpp"
 #include "trusted_file.hpp"
@@ -13,8 +14,7 @@
 namespace pp::helper {
 
 std::string PasskeyUvMemory::path_for(const std::string& limits_state_file) {
-    const auto slash = limits_state_file.find_last_of('/');
-    return limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/pool_passkey_uv";
+    return beside_limits_state(limits_state_file, "pool_passkey_uv");
 }
 
 PasskeyUvMemory::PasskeyUvMemory(const std::string& limits_state_file) : path_(path_for(limits_state_file)) {

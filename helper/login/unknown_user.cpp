@@ -11,6 +11,7 @@
 #include "credential_store.hpp"
 #include "decoy.hpp"
 #include "login/method.hpp"
+#include "login/state_files.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
@@ -32,9 +33,7 @@ std::string decoy_key(const std::string& limits_state_file) {
     std::lock_guard lock(m);
     auto& key = keys[limits_state_file];
     if (!key.empty()) return key;
-    const auto slash = limits_state_file.find_last_of('/');
-    const std::string path =
-        limits_state_file.substr(0, slash == std::string::npos ? 0 : slash) + "/decoy.key";
+    const std::string path = beside_limits_state(limits_state_file, "decoy.key");
     try {
         key = std::string(read_secret_file(path, 256).view());
     } catch (const FileError&) {
