@@ -11,6 +11,7 @@
 #include <openssl/x509.h>
 #include <security/pam_appl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,6 +49,20 @@ std::size_t count_of(const std::string& haystack, const std::string& needle) {
     std::size_t n = 0;
     for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
     return n;
+}
+
+// What the person saw, one screen a line ("<style>: <text>"), for comparing two logins screen by screen.
+std::vector<std::string> screens(const PamRun& run) {
+    std::vector<std::string> out;
+    for (const auto& t : run.transcript) {
+        const char* style = t.style == PAM_PROMPT_ECHO_OFF  ? "echo_off"
+                            : t.style == PAM_PROMPT_ECHO_ON ? "echo_on"
+                            : t.style == PAM_ERROR_MSG      ? "error"
+                            : t.style == PAM_TEXT_INFO      ? "info"
+                                                            : "other";
+        out.push_back(std::string(style) + ": " + t.text);
+    }
+    return out;
 }
 
 std::string base64url(const std::string& bytes) {
@@ -273,15 +288,22 @@ class PoolPasskeys : public ::testing::Test {
                                     "PAM_WRAPPER=1",
                                     "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "services").string()};
     }
-    [[nodiscard]] std::vector<std::string> driver_argv(const std::string& service) const {
-        return {PP_LOGIN_DRIVER, service, "alice"};
+    [[nodiscard]] std::vector<std::string> driver_argv(const std::string& service,
+                                                       const std::string& user = "alice") const {
+        return {PP_LOGIN_DRIVER, service, user};
     }
 
     // One pam_authenticate for alice; `answers` answer the prompts in order.
     Login login(const std::vector<std::string>& answers, const Env& knobs = {},
                 const std::string& service = kService) const {
+        return login_as("alice", answers, knobs, service);
+    }
+
+    // The same for another name (the module asks nothing of the account database; the helper does).
+    Login login_as(const std::string& user, const std::vector<std::string>& answers, const Env& knobs = {},
+                   const std::string& service = kService) const {
         ChildSpec spec;
-        spec.argv = driver_argv(service);
+        spec.argv = driver_argv(service, user);
         spec.env = pam_env(knobs);
         for (const auto& a : answers) spec.input += a + "\n";
         spec.work = dir_;
@@ -436,6 +458,70 @@ class PoolPasskeys : public ::testing::Test {
                  {"stand-in output", read_text(standin_dir() / "standin.log")}})
             for (const auto& trace : traces)
                 EXPECT_FALSE(contains(text, trace)) << "'" << trace << "' in the " << name << ":\n" << text;
+    }
+
+    // Restarts the helper: a new process on the same directory, configuration and state. Its log goes on in
+    // the same file, where the old process said "configuration loaded" already: waits for the new one's.
+    void restart_helper() {
+        const pid_t old = helper_->pid();
+        ASSERT_NO_FATAL_FAILURE(start_helper());
+        ASSERT_NE(helper_->pid(), old);
+        const std::string loaded =
+            "pam-passwordless-helper[" + std::to_string(helper_->pid()) + "]: configuration loaded from";
+        ASSERT_TRUE(wait_until([&] { return contains(log(), loaded); })) << log();
+    }
+
+    // What the helper remembers of the pool's passkey options (helper/login/passkey_uv_memory.hpp): the file
+    // beside the limits state, a regular file (no symlink), root's, mode 0600 (write_file_atomically),
+    // holding `line`.
+    void expect_uv_memory(const std::string& line) const {
+        const fs::path path = dir_ / "pool_passkey_uv";
+        struct stat st {};
+        ASSERT_EQ(::lstat(path.c_str(), &st), 0) << path << " does not exist\n" << context();
+        EXPECT_TRUE(S_ISREG(st.st_mode)) << path;
+        EXPECT_EQ(st.st_uid, 0u) << path;
+        EXPECT_EQ(st.st_mode & 07777, 0600u) << path;
+        EXPECT_EQ(read_text(path), line);
+    }
+
+    // A login for `user`, a name without identity (the helper's decoy), choosing the passkey in the menu and
+    // typing the key's PIN if it is asked for, with the key (its PIN set) alice uses. Nothing of it may reach
+    // the pool.
+    Login decoy_login(const std::string& user) const {
+        const std::size_t asked = sign_in_requests();
+        Login run = login_as(user, {"2", kPin}, {std::string("VFIDO_PIN=") + kPin});
+        EXPECT_EQ(sign_in_requests(), asked) << "the decoy of " << user << " asked the pool\n" << requests();
+        return run;
+    }
+
+    // The audit lines of decoy_login("carol") and decoy_login("nosuch"), by the helper process running now:
+    // both walked the passkey, each for its own reason (helper/login/login.cpp, Login::prove).
+    void expect_decoys_audited() const {
+        const std::string by =
+            R"(pam-passwordless-helper\[)" + std::to_string(helper_->pid()) + R"(\]: login=[0-9a-f]+ user=")";
+        const std::string walked =
+            R"(" service="pp-pool-passkeys" .* method=passkey outcome=authinfo_unavail )";
+        const std::string text = log();
+        EXPECT_TRUE(std::regex_search(
+            text,
+            std::regex(by + "carol" + walked + R"(reason="no identity and no security key for this user")")))
+            << text;
+        EXPECT_TRUE(
+            std::regex_search(text, std::regex(by + "nosuch" + walked + R"(reason="not a local account")")))
+            << text;
+    }
+
+    // For the failure a real user's passkey login ends in where the decoy's does: the pool offers alice a
+    // passkey that the key plugged in does not hold, as no key holds the decoy's made-up credential
+    // (pool_passkey_method.cpp walk_unknown, key_ask.cpp ask_made_up_key). A stand-in of the same pool
+    // setting, where alice's only passkey is such a one, and the helper restarted to reach it (its port).
+    void restart_with_a_passkey_of_another_key(const std::string& user_verification) {
+        standin_.stop();
+        PoolSetup pool;
+        pool.user_verification = user_verification;
+        pool.foreign_passkey_for_alice = true;
+        ASSERT_NO_FATAL_FAILURE(start_standin(pool));
+        ASSERT_NO_FATAL_FAILURE(restart_helper());
     }
 
     fs::path dir_;
@@ -707,6 +793,93 @@ TEST_F(PoolPasskeysWithUv, NoPinIsCredInsufficient) {
     EXPECT_EQ(count_of(requests(), "\"RespondToAuthChallenge\""), answered + 1)
         << "no assertion went to the pool\n"
         << requests();
+}
+
+// issue #10: the decoy's passkey asks for the PIN exactly when a real user's pool passkey login does, also
+// after a restart of the helper. alice signs in with her passkey in a pool that requires user verification
+// (the PIN is asked and given); the helper remembers it in pool_passkey_uv, and a new helper process walks
+// a name without identity through the same screens: the menu, the same PIN prompt, the touch. Both kinds of
+// such a name reach the passkey's decoy (helper/login/login.cpp, Login::prove): "carol", a local account
+// without identity or key, and "nosuch", which is no account at all. The walk copies alice's shape, the only
+// user of the identity map (helper/decoy.cpp). Its ending is that of a real user whose plugged-in key holds
+// none of the passkeys the pool offers (No security key found, PAM_AUTHINFO_UNAVAIL), compared against such
+// a real login in the same pool setting.
+TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
+    const auto alice = login({"2", kPin}, {pin_knob()});
+    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
+    ASSERT_EQ(alice.transcript.size(), 3u) << alice.all_text();
+    EXPECT_TRUE(contains(alice.transcript[0].text, "2) Passkey")) << alice.all_text();
+    EXPECT_EQ(screens(alice)[1], std::string("echo_off: ") + pp::helper::kPinPrompt);
+    EXPECT_EQ(screens(alice)[2], std::string("info: ") + kTouch);
+    ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
+
+    ASSERT_NO_FATAL_FAILURE(restart_helper());
+    std::map<std::string, Login> decoys;
+    for (const char* user : {"carol", "nosuch"}) {
+        const Login decoy = decoy_login(user);
+        ASSERT_GE(decoy.transcript.size(), alice.transcript.size()) << decoy.raw << context();
+        const auto seen = screens(decoy);
+        EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
+                  screens(alice))
+            << user << ": not the screens alice saw\n"
+            << decoy.raw << context();
+        EXPECT_EQ(count_of(decoy.all_text(), pp::helper::kPinPrompt), 1u) << user << "\n" << decoy.all_text();
+        decoys.emplace(user, decoy);
+    }
+    EXPECT_NO_FATAL_FAILURE(expect_decoys_audited());
+
+    ASSERT_NO_FATAL_FAILURE(restart_with_a_passkey_of_another_key("required"));
+    const auto real = login({"2", kPin}, {pin_knob()});
+    EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.raw << context();
+    ASSERT_FALSE(real.transcript.empty()) << real.raw;
+    EXPECT_EQ(real.transcript.back().text, pp::helper::kNoKey) << real.all_text();
+    for (const auto& [user, decoy] : decoys) {
+        EXPECT_EQ(decoy.code, real.code) << user << "\n" << decoy.raw;
+        EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
+}
+
+// The same with the pool at its default, user verification "preferred": alice is not asked for her key's
+// PIN (her key has one, so a PIN prompt could show), and after a restart neither is the decoy.
+TEST_F(PoolPasskeys, AfterARestartTheDecoyIsNotAskedForAPinWhereARealUserIsNot) {
+    const Env pin{std::string("VFIDO_PIN=") + kPin};
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    Person person;
+    person.pin = kPin;
+    ASSERT_NO_FATAL_FAILURE(register_passkey(person, pin));
+    const auto alice = login({"2", kPin}, pin);
+    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
+    ASSERT_EQ(alice.transcript.size(), 2u) << alice.all_text();
+    EXPECT_TRUE(contains(alice.transcript[0].text, "2) Passkey")) << alice.all_text();
+    EXPECT_EQ(screens(alice)[1], std::string("info: ") + kTouch);
+    ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test preferred\n"));
+
+    ASSERT_NO_FATAL_FAILURE(restart_helper());
+    std::map<std::string, Login> decoys;
+    for (const char* user : {"carol", "nosuch"}) {
+        const Login decoy = decoy_login(user);
+        ASSERT_GE(decoy.transcript.size(), alice.transcript.size()) << decoy.raw << context();
+        const auto seen = screens(decoy);
+        EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
+                  screens(alice))
+            << user << ": not the screens alice saw\n"
+            << decoy.raw << context();
+        EXPECT_FALSE(contains(decoy.all_text(), "PIN")) << user << "\n" << decoy.all_text();
+        decoys.emplace(user, decoy);
+    }
+    EXPECT_NO_FATAL_FAILURE(expect_decoys_audited());
+
+    ASSERT_NO_FATAL_FAILURE(restart_with_a_passkey_of_another_key("preferred"));
+    const auto real = login({"2", kPin}, pin);
+    EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.raw << context();
+    ASSERT_FALSE(real.transcript.empty()) << real.raw;
+    EXPECT_EQ(real.transcript.back().text, pp::helper::kNoKey) << real.all_text();
+    for (const auto& [user, decoy] : decoys) {
+        EXPECT_EQ(decoy.code, real.code) << user << "\n" << decoy.raw;
+        EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
+    }
 }
 
 // The person is slow: the pool's clock passes the session's lifetime after the challenge was issued and
