@@ -56,6 +56,13 @@ class Secret {
         clear();
         s_ = std::move(bigger);
     }
+    // Keeps the first n bytes (n <= size()); the buffer, and so the wipe, stays as it was.
+    void truncate(std::size_t n) noexcept {
+        if (n < s_.size()) {
+            wipe(s_.data() + n, s_.size() - n);
+            s_.resize(n);
+        }
+    }
     void append(std::string_view v) {
         reserve(s_.size() + v.size());
         s_.append(v);

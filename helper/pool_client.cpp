@@ -265,10 +265,13 @@ pool::Reply PoolClient::exchange(const pool::Request& q, Deadline deadline) {
             wait = std::min(deadline, std::chrono::steady_clock::now() +
                                           std::chrono::milliseconds(q.settings.request_timeout_ms) +
                                           std::chrono::seconds(1));
-        const Secret bytes = pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500));
+        bool bytes_followed = false;
+        const Secret bytes =
+            pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500), &bytes_followed);
         reply = pool::decode_reply(bytes.view(), q.op);
-        // Read whole and in step: the connection may carry the next request.
-        link_->keep(std::move(fd), std::chrono::milliseconds(reply.kept_for_ms));
+        // Read whole and in step: the connection may carry the next request. One on which the worker wrote
+        // more than its answer is closed (the surplus is never read as the next answer).
+        if (!bytes_followed) link_->keep(std::move(fd), std::chrono::milliseconds(reply.kept_for_ms));
     } catch (const pool::ProtocolError& e) {
         const bool late = std::chrono::steady_clock::now() >= deadline;
         if (settings_.on_contact) settings_.on_contact(false, std::string("network worker: ") + e.what());

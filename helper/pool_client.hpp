@@ -46,7 +46,9 @@ class WorkerLink {
     // After a reply read whole that said the worker keeps the connection for `kept_for`: kept for the next
     // request (at most kMaxKept at once; the rest are closed, which frees the worker's thread on them).
     void keep(UniqueFd fd, std::chrono::milliseconds kept_for);
-    static constexpr std::size_t kMaxKept = 32;
+    // As many as the worker keeps HTTPS connections (pool_worker/http_client.cpp): at a few hundred logins in
+    // flight, a new connection per request cost a socket pair, a hand-over and a worker thread's start.
+    static constexpr std::size_t kMaxKept = 256;
 
     static std::shared_ptr<WorkerLink> at_socket(std::string path);
     // Started at the first connect() (and again if it dies), as the user `nobody` when this process is root,

@@ -40,44 +40,41 @@ namespace {
 // way, so a remote flood refused after reading cannot shut local callers out at accept.
 constexpr int kPendingHeadroom = 256;
 
-// Closes a login's connection after its last message. A unix socket closed with unread messages makes the
-// peer's next receive fail with ECONNRESET before it reads what is queued for it: a person's answer that
-// crossed the helper's Result (a login that timed out just as the answer came) would make the module lose the
-// Result and report "unavailable". So: no more sending, then read and drop what the module still sends until
-// it hangs up (it does once it has the Result), for at most a second.
+// Closes a connection after its last message (the Result), without waiting for the module. A unix socket
+// closed with unread messages makes the peer's next receive fail with ECONNRESET before it reads what is
+// queued for it: a person's answer that crossed the helper's Result (a login that timed out just as the
+// answer came) would make the module lose the Result and report "unavailable". So nothing more may arrive
+// first: shutting down both ways makes the module's later sends fail (EPIPE, which the module takes as "the
+// helper has ended; read its verdict", client/relay.cpp), and what had arrived before is read and dropped.
+// The queue is then empty at the close, so the Result stays readable. (Until session 15 the helper waited
+// here for the module to hang up, up to a second: a wake-up and four system calls per login, and a thread
+// held meanwhile.)
 void close_after_result(UniqueFd& fd) {
     if (!fd) return;
-    ::shutdown(fd.get(), SHUT_WR);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    ::shutdown(fd.get(), SHUT_RDWR);
     char scratch[4096];
-    for (;;) {
+    // After the shutdown a receive returns what was queued, then 0; never waits.
+    for (int i = 0; i < 1024; ++i) {
         const ssize_t n = ::recv(fd.get(), scratch, sizeof scratch, MSG_DONTWAIT);
         if (n > 0) continue;
-        if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        pollfd p{fd.get(), POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        break;
     }
     explicit_bzero(scratch, sizeof scratch);
     fd.reset();
 }
 
-// Refused at accept, without a thread: take the request if it is already there (the module sends it at once)
-// so that closing does not reset the connection, then answer. A client whose request arrives later finds its
-// send refused and still reads this Result.
-void refuse_busy(int fd) {
-    char scratch[4096];
-    while (::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0) {
-    }
+// Refused at accept, without a thread: the Result, then the close above, so that a request already sent (the
+// module sends it at once) or sent later does not reset the connection before the client reads this Result.
+void refuse_busy(UniqueFd& fd) {
     try {
-        wire::send_message(fd, protocol::Result{wire::Outcome::AuthinfoUnavail,
-                                                "Too many sign-ins at once; try again in a moment.",
-                                                std::nullopt, std::nullopt}
-                                   .encode());
+        wire::send_message(fd.get(), protocol::Result{wire::Outcome::AuthinfoUnavail,
+                                                      "Too many sign-ins at once; try again in a moment.",
+                                                      std::nullopt, std::nullopt}
+                                         .encode());
     } catch (const std::exception&) {
     }
+    close_after_result(fd);
 }
 
 // Once per load: what check-config would warn about the identity map, for an admin who reads only the log.
@@ -224,7 +221,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                                               "too many connections at once", lim.log_interval);
                 summaries_pending = true;
                 state->count_refused_at_accept();
-                refuse_busy(conn.get());
+                refuse_busy(conn);
                 continue;
             }
             std::string err = rt ? std::string() : state->config_error();
@@ -241,7 +238,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
                                               "no thread available for another login", lim.log_interval);
                 summaries_pending = true;
                 state->count_refused_at_accept();
-                refuse_busy(fd->get());
+                refuse_busy(*fd);
                 admission->close(peer.uid);
             }
         }

@@ -16,8 +16,14 @@
 namespace pp::cognito {
 namespace {
 
-// Connections kept alive for later requests, as many as logins usually overlap; more are closed when idle.
-constexpr long max_idle_connections = 8;
+// Connections kept alive for later requests: as many as logins overlap on a busy machine (the helper keeps as
+// many connections to this worker, helper/pool_client.hpp), so that a steady load of a few hundred sign-ins
+// in flight pays no TLS handshake once warm (at 8 kept, 200 in flight opened some 180 connections every 200
+// logins: three quarters of the worker's CPU). Each idle one holds a socket and its TLS state (the buffers
+// are released while idle, below). One idle longer than max_idle_age is closed when the next request comes:
+// Cognito's side closes idle connections long before, and a reused closed one costs a failed try.
+constexpr std::size_t max_idle_connections = 256;
+constexpr std::chrono::seconds max_idle_age{60};
 constexpr std::size_t max_error_type_length = 256;
 constexpr std::size_t initial_body_capacity = 4096;
 
@@ -196,8 +202,9 @@ HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_ti
 HttpClient::Lane HttpClient::take_lane() {
     {
         std::lock_guard lock(idle_mutex_);
+        drop_stale_lanes(std::chrono::steady_clock::now());
         if (!idle_.empty()) {
-            Lane lane = std::move(idle_.back());
+            Lane lane = std::move(idle_.back().lane);
             idle_.pop_back();
             return lane;
         }
@@ -216,10 +223,19 @@ HttpClient::Lane HttpClient::take_lane() {
     return lane;
 }
 
+// The most recently used are taken first, so those at the front are the ones idle longest.
+void HttpClient::drop_stale_lanes(std::chrono::steady_clock::time_point now) {
+    std::size_t stale = 0;
+    while (stale < idle_.size() && now - idle_[stale].since > max_idle_age) ++stale;
+    idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(stale));
+}
+
 void HttpClient::give_back(Lane lane) {
+    const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(idle_mutex_);
+    drop_stale_lanes(now);
     // Beyond the idle limit the lane is dropped, and its connection closed with it.
-    if (idle_.size() < static_cast<std::size_t>(max_idle_connections)) idle_.push_back(std::move(lane));
+    if (idle_.size() < max_idle_connections) idle_.push_back(IdleLane{std::move(lane), now});
 }
 
 HttpClient::~HttpClient() = default;
@@ -291,6 +307,11 @@ HttpResponse HttpClient::perform(const std::string& url, const std::vector<std::
     check(curl.easy_setopt(easy, CURLOPT_USERAGENT, PP_USER_AGENT));
     check(curl.easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get()));
     check(curl.easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(max_response_size)));
+    // Over TLS libcurl copies a request into its upload buffer before sending it (64 KiB unless told), which
+    // it allocates per handle; every block freed here is wiped (helper/wiping_free.cpp), so the size is paid
+    // twice a request. Our requests are a few KiB: the smallest buffer libcurl allows (a larger body is sent
+    // in pieces of it). Half of the worker's wiping of libcurl's memory (bench/README.md, session 15).
+    check(curl.easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, 16L * 1024));
     check(curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body));
     check(curl.easy_setopt(easy, CURLOPT_WRITEDATA, &transfer));
     check(curl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header));

@@ -74,7 +74,13 @@ class HttpClient {
     std::string proxy_;
     unsigned lanes_made_ = 0;  // under idle_mutex_
     std::mutex idle_mutex_;
-    std::vector<Lane> idle_;  // at most max_idle_connections, each with the connection its last request left
+    struct IdleLane {
+        Lane lane;
+        std::chrono::steady_clock::time_point since;
+    };
+    void drop_stale_lanes(std::chrono::steady_clock::time_point now);  // under idle_mutex_
+    // At most max_idle_connections, each with the connection its last request left, oldest first.
+    std::vector<IdleLane> idle_;
 };
 
 }  // namespace pp::cognito

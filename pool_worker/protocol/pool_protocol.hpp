@@ -139,6 +139,9 @@ Reply decode_reply(std::string_view bytes, Op op);
 // receive_frame waits until `deadline` and throws ProtocolError for a closed socket, a timeout or a frame
 // over kMaxFrame (the reason says which).
 void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_point deadline);
-Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline);
+// Bytes that follow the frame (a peer that wrote more than one answer) are refused ("bytes after the
+// frame"), unless `bytes_followed` is given: it is then set, the frame returned, and the connection must not
+// be read again.
+Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, bool* bytes_followed = nullptr);
 
 }  // namespace pp::pool

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,6 +143,50 @@ TEST_F(MalformedRequest, AnUnknownManagementOpIsRefusedAndAudited) {
     const Reply bare = send_first(no_op);
     EXPECT_EQ(bare.result.outcome, wire::Outcome::AuthErr);
     EXPECT_EQ(bare.result.text, helper::kUnknownRequest);
+}
+
+// The Result reaches a client that keeps sending while the helper ends its login: a module whose answer
+// crosses the helper's end (the login's time ran out as the person answered), or one that sends what it
+// should not. The helper shuts the connection both ways after its Result and drops what had arrived, so the
+// client's later sends fail ("closed", which the module takes as "read the verdict") and the close never
+// resets the connection with the Result unread. (The helper before session 15 read and dropped for up to a
+// second, then closed with the client's newest messages unread: the client's receive failed with ECONNRESET
+// and it reported "unavailable" instead of the helper's verdict.)
+TEST_F(MalformedRequest, TheResultIsReadWhileTheClientKeepsSendingAsTheHelperEnds) {
+    for (int round = 0; round < 20; ++round) {
+        auto conn = client::HelperConnection::open(helper_->socket(), std::chrono::seconds(20));
+        conn.send(protocol::Begin{"alice", "sshd", "", "tty1", "", wire::UnknownUser::Fail, false}.encode());
+        for (;;) {
+            const wire::Message m = conn.receive();
+            ASSERT_NE(m.type(), wire::Type::Result) << "round " << round;
+            if (m.type() == wire::Type::Prompt) break;
+        }
+        // Not an answer: the helper ends the login at once ("protocol: expected an answer").
+        conn.send(protocol::Prompt{wire::PromptStyle::EchoOn, "not an answer"}.encode());
+        // Until the helper refuses more, for at most 5 seconds (the old helper read on for one).
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        int sent = 0;
+        bool closed = false;
+        for (; std::chrono::steady_clock::now() < until; ++sent) {
+            try {
+                conn.send(protocol::Answer{Secret(std::string_view("y"))}.encode());
+            } catch (const wire::ChannelError& e) {
+                ASSERT_EQ(e.kind(), wire::ChannelError::Kind::Closed)
+                    << "round " << round << ": " << e.what();
+                closed = true;
+                break;
+            }
+        }
+        ASSERT_TRUE(closed) << "round " << round << ": the helper never ended the login";
+        std::optional<wire::Message> last;
+        ASSERT_NO_THROW(last.emplace(conn.receive()))
+            << "round " << round << " (after " << sent << " answers sent)";
+        ASSERT_EQ(last->type(), wire::Type::Result) << "round " << round;
+        const auto result = protocol::Result::decode(*last);
+        EXPECT_EQ(result.outcome, wire::Outcome::AuthinfoUnavail) << "round " << round;
+        EXPECT_EQ(result.text, helper::kSignInFailed) << "round " << round;
+    }
+    EXPECT_FALSE(audit_line_with("protocol: expected an answer").empty()) << helper_->log();
 }
 
 }  // namespace

@@ -612,6 +612,37 @@ TEST(PoolFraming, ALengthPastTheLimitIsRefusedBeforeReadingOn) {
               "frame too long");
 }
 
+// One frame is in flight on a connection at a time: a peer that sends more than the frame it announced is
+// refused, not read on (its next frame would be read out of step).
+TEST(PoolFraming, BytesAfterTheFrameAreRefused) {
+    {
+        Pair p;
+        write_all(p.b, be32(3) + "abc" + be32(1) + "d");
+        EXPECT_EQ(refusal([&] { (void)receive_frame(p.a, Clock::now() + 60s); }), "bytes after the frame");
+    }
+    {
+        // A reader that may say so gets the frame, and is told that more followed.
+        Pair p;
+        write_all(p.b, be32(3) + "abc" + be32(1) + "d");
+        bool followed = false;
+        EXPECT_EQ(receive_frame(p.a, Clock::now() + 60s, &followed).view(), "abc");
+        EXPECT_TRUE(followed);
+        write_all(p.b, be32(3) + "xyz");
+        followed = false;
+        EXPECT_EQ(receive_frame(p.a, Clock::now() + 60s, &followed).view(), "xyz");
+        EXPECT_FALSE(followed);
+    }
+    {
+        // A frame larger than the first read, whole, then nothing more: read whole.
+        Pair p;
+        const std::string big(100000, 'z');
+        std::thread sender([&] { write_all(p.b, be32(static_cast<std::uint32_t>(big.size())) + big); });
+        const Secret got = receive_frame(p.a, Clock::now() + 20s);
+        sender.join();
+        EXPECT_EQ(got.view(), big);
+    }
+}
+
 TEST(PoolFraming, APeerThatClosesMidFrameIsRefused) {
     {
         Pair p;
