@@ -43,6 +43,10 @@ bool is_browser(Method m);
 struct PasskeyPolicy {
     std::string rp_id;   // must equal the rpId the pool sends; required when the passkey method is enabled
     std::string origin;  // the origin written into clientDataJSON; default https://<rp_id>
+    // The user pool's WebAuthnConfiguration.UserVerification as the admin states it ("preferred", Cognito's
+    // default, or "required"): what the decoy's passkey asks until a real login has shown what the pool asks
+    // (login/passkey_uv_memory.hpp).
+    bool pool_requires_uv = false;
 };
 
 enum class UserVerification { Discouraged, Preferred, Required };

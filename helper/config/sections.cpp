@@ -185,8 +185,12 @@ void read_passkey(ParseState& s, const std::string& key, const std::string& valu
         c.passkey.rp_id = value;
     } else if (key == "origin") {
         c.passkey.origin = p.https_url(key, value);
+    } else if (key == "user_verification") {
+        if (value != "preferred" && value != "required")
+            p.fail("user_verification must be preferred or required (the user pool's passkey setting)");
+        c.passkey.pool_requires_uv = value == "required";
     } else {
-        p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin)");
+        p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin user_verification)");
     }
 }
 

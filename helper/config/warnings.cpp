@@ -4,6 +4,7 @@
 #include "config.hpp"
 #include "config/parser.hpp"
 #include "enrol_policy.hpp"
+#include "login/passkey_uv_memory.hpp"
 
 namespace pp::helper {
 
@@ -92,6 +93,18 @@ std::vector<std::string> config_warnings(const Config& c) {
                 "[browser] require_passkey = yes: a browser sign-in is accepted only when its ID token's amr "
                 "says a passkey (swk or hwk); a user pool that puts no amr in its ID tokens refuses every "
                 "browser sign-in. Try one before relying on it.");
+    }
+    // The decoy's passkey asks as the pool asked at the last real passkey login on this machine, and before
+    // any as [passkey] user_verification states (login/passkey_uv_memory.hpp): a statement the pool
+    // contradicted would mislead the next machine installed from this file.
+    if (!c.passkey.rp_id.empty()) {
+        const auto seen = PasskeyUvMemory(c.limits_state_file).asks_uv(c.pool_id, c.passkey.rp_id);
+        if (seen && *seen != c.passkey.pool_requires_uv)
+            w.push_back(std::string("[passkey] user_verification = ") +
+                        (c.passkey.pool_requires_uv ? "required" : "preferred") +
+                        ", but the user pool asked \"" + (*seen ? "required" : "preferred") +
+                        "\" at the last passkey login here: set it to match (a new machine's decoy asks "
+                        "as it says until its first passkey login).");
     }
     policy_warnings(c, w);
     return w;

@@ -39,27 +39,29 @@ PasskeyUvMemory::PasskeyUvMemory(const std::string& limits_state_file) : path_(p
     row_ = std::move(row);
 }
 
-bool PasskeyUvMemory::asks_uv(const std::string& pool_id, const std::string& rp_id) const {
+std::optional<bool> PasskeyUvMemory::asks_uv(const std::string& pool_id, const std::string& rp_id) const {
     std::lock_guard lock(mutex_);
-    return row_ && row_->pool_id == pool_id && row_->rp_id == rp_id && row_->uv;
+    if (!row_ || row_->pool_id != pool_id || row_->rp_id != rp_id) return std::nullopt;
+    return row_->uv;
 }
 
-void PasskeyUvMemory::saw(const std::string& pool_id, const std::string& rp_id, bool uv) {
+bool PasskeyUvMemory::saw(const std::string& pool_id, const std::string& rp_id, bool uv) {
     std::lock_guard lock(mutex_);
-    if (row_ && row_->pool_id == pool_id && row_->rp_id == rp_id && row_->uv == uv) return;
+    if (row_ && row_->pool_id == pool_id && row_->rp_id == rp_id && row_->uv == uv) return false;
     row_ = Row{pool_id, rp_id, uv};
     // Names without a blank only: a line that could not be read back is not written.
     const auto one_word = [](const std::string& s) {
         return !s.empty() && s.size() <= 255 && text::printable_bounded(s, 255) &&
                s.find(' ') == std::string::npos;
     };
-    if (!one_word(pool_id) || !one_word(rp_id)) return;
+    if (!one_word(pool_id) || !one_word(rp_id)) return true;
     try {
         write_file_atomically(path_, pool_id + " " + rp_id + (uv ? " required\n" : " preferred\n"));
     } catch (const FileError& e) {
         log_line(LOG_WARNING, "pool passkey UV not kept (a restart forgets it): %s",
                  text::loggable(e.what()).c_str());
     }
+    return true;
 }
 
 PasskeyUvMemory& passkey_uv_memory(const std::string& limits_state_file) {

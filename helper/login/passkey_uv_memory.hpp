@@ -8,10 +8,11 @@
 // file says. One line: "<pool_id> <rp_id> required" or "... preferred". A line for another pool or relying
 // party (the configuration changed), or a file that cannot be read, counts as nothing seen.
 //
-// Nothing seen: "preferred" (no PIN), the user pool's own default (Cognito's WebAuthnConfiguration
-// UserVerification is "preferred" unless the pool's admin set "required"), so a pool left at its default is
-// matched from its first login on; the helper's configuration has no setting of the pool's to read instead.
-// A pool set to "required" is matched from its first real passkey login on this machine, for good.
+// Nothing seen: what the configuration states ([passkey] user_verification, default "preferred", the user
+// pool's own default: Cognito's WebAuthnConfiguration UserVerification is "preferred" unless the pool's admin
+// set "required"). So a pool whose setting the configuration states is matched from the first login after
+// install; one that differs is matched from its first real passkey login on this machine, for good, and the
+// difference is logged then (and check-config warns of it).
 #pragma once
 
 #include <mutex>
@@ -25,11 +26,13 @@ class PasskeyUvMemory {
     // Reads the row kept beside `limits_state_file`, once.
     explicit PasskeyUvMemory(const std::string& limits_state_file);
 
-    // Whether the pool `pool_id` asks user verification for passkeys of `rp_id`, as last seen.
-    bool asks_uv(const std::string& pool_id, const std::string& rp_id) const;
+    // Whether the pool `pool_id` asks user verification for passkeys of `rp_id`, as last seen; nothing when
+    // nothing was seen of that pool and relying party.
+    std::optional<bool> asks_uv(const std::string& pool_id, const std::string& rp_id) const;
     // A real login's options asked this: remembered, and the file rewritten when it changed (never fails
-    // the login: a file that cannot be written is logged, and the memory still serves this process).
-    void saw(const std::string& pool_id, const std::string& rp_id, bool uv);
+    // the login: a file that cannot be written is logged, and the memory still serves this process). True
+    // when it changed what was remembered.
+    bool saw(const std::string& pool_id, const std::string& rp_id, bool uv);
 
     // The file's path for a limits state file.
     static std::string path_for(const std::string& limits_state_file);

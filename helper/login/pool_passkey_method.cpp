@@ -1,4 +1,6 @@
 // A passkey registered with the user pool, signed by a key connected here.
+#include <syslog.h>
+
 #include <algorithm>
 
 #include "audit.hpp"
@@ -8,6 +10,7 @@
 #include "login/login.hpp"
 #include "login/method_object.hpp"
 #include "login/passkey_uv_memory.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "user_context.hpp"
@@ -46,8 +49,14 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
         webauthn::client_data_json(webauthn::webauthn_get, options.challenge, policy.origin);
     const bool uv = options.user_verification == "required";
     // The unknown walk asks its made-up passkey as this one is asked, also after a restart
-    // (passkey_uv_memory.hpp).
-    passkey_uv_memory(login.config().limits_state_file).saw(login.config().pool_id, options.rp_id, uv);
+    // (passkey_uv_memory.hpp). A pool that asks otherwise than the configuration states is said once: until
+    // this login, on this machine, the walk asked as the configuration said.
+    if (passkey_uv_memory(login.config().limits_state_file).saw(login.config().pool_id, options.rp_id, uv) &&
+        uv != policy.pool_requires_uv)
+        log_line(LOG_WARNING,
+                 "the user pool asks user verification \"%s\" of passkeys, [passkey] user_verification says "
+                 "\"%s\": names without an identity are now asked as the pool asks; set it to match",
+                 uv ? "required" : "preferred", policy.pool_requires_uv ? "required" : "preferred");
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
                                                  key_touch_timeout_ms(login.config()));
 
@@ -104,9 +113,12 @@ class PoolPasskeyMethod final : public LoginMethod {
         // With the PIN when the pool's options last asked for user verification (its pool-wide WebAuthn
         // setting): a real user's key is then asked with it, so is the made-up credential, or a person with a
         // key could tell a name the pool does not serve by the missing PIN prompt. What the pool asked is
-        // kept across restarts (passkey_uv_memory.hpp).
+        // kept across restarts (passkey_uv_memory.hpp); until a real login has shown it, the configuration
+        // says ([passkey] user_verification).
         const Config& cfg = login.config();
-        const bool uv = passkey_uv_memory(cfg.limits_state_file).asks_uv(cfg.pool_id, cfg.passkey.rp_id);
+        const bool uv = passkey_uv_memory(cfg.limits_state_file)
+                            .asks_uv(cfg.pool_id, cfg.passkey.rp_id)
+                            .value_or(cfg.passkey.pool_requires_uv);
         return Proof(
             unknown_ending(key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv)), walk.reason));
     }

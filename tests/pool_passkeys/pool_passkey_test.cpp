@@ -182,7 +182,8 @@ struct PoolSetup {
 struct HelperSetup {
     std::string methods = "email_otp passkey";
     std::string rp_id = kRpId;
-    std::string origin;  // "" = the default, https://<rp_id>
+    std::string origin;             // "" = the default, https://<rp_id>
+    std::string user_verification;  // [passkey] user_verification; "" = not set (preferred)
 };
 
 class PoolPasskeys : public ::testing::Test {
@@ -269,6 +270,7 @@ class PoolPasskeys : public ::testing::Test {
             "\nmax_tries = 3\nrequest_timeout = 5\n\n[binding]\nmapping_file = " +
             (dir_ / "identities").string() + "\n\n[passkey]\nrp_id = " + s.rp_id + "\n";
         if (!s.origin.empty()) conf += "origin = " + s.origin + "\n";
+        if (!s.user_verification.empty()) conf += "user_verification = " + s.user_verification + "\n";
         conf += "\n[security_key]\nstore_dir = " + (dir_ / "credentials").string() +
                 "\ntouch_timeout = 2\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
                 "\nsends_per_identifier = 50\n\n[service " + kPasskeyOnly + "]\nmethods = passkey\n";
@@ -462,9 +464,10 @@ class PoolPasskeys : public ::testing::Test {
 
     // Restarts the helper: a new process on the same directory, configuration and state. Its log goes on in
     // the same file, where the old process said "configuration loaded" already: waits for the new one's.
-    void restart_helper() {
+    void restart_helper() { restart_helper_with(HelperSetup{}); }
+    void restart_helper_with(const HelperSetup& setup) {
         const pid_t old = helper_->pid();
-        ASSERT_NO_FATAL_FAILURE(start_helper());
+        ASSERT_NO_FATAL_FAILURE(start_helper(setup));
         ASSERT_NE(helper_->pid(), old);
         const std::string loaded =
             "pam-passwordless-helper[" + std::to_string(helper_->pid()) + "]: configuration loaded from";
@@ -838,6 +841,50 @@ TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
         EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
     }
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
+}
+
+// issue #10, a fresh machine: no passkey login has shown the helper what the pool asks. The configuration
+// states the pool's setting ([passkey] user_verification = required), and the decoy follows it from the first
+// login: a name without identity is asked for the PIN as alice is (her screens are taken after the decoys').
+// With the setting left at its default in this pool, the decoy asks without the PIN until alice's first login
+// shows the pool's "required"; that login says so in the log, once.
+TEST_F(PoolPasskeysWithUv, OnAFreshMachineTheDecoyAsksAsTheConfigurationStatesThePool) {
+    const fs::path memory = dir_ / "pool_passkey_uv";
+    fs::remove(memory);
+    HelperSetup stated;
+    stated.user_verification = "required";
+    ASSERT_NO_FATAL_FAILURE(restart_helper_with(stated));
+    ASSERT_FALSE(fs::exists(memory));
+    std::map<std::string, Login> decoys;
+    for (const char* user : {"carol", "nosuch"}) {
+        const Login decoy = decoy_login(user);
+        EXPECT_EQ(count_of(decoy.all_text(), pp::helper::kPinPrompt), 1u) << user << "\n" << decoy.all_text();
+        decoys.emplace(user, decoy);
+    }
+    const auto alice = login({"2", kPin}, {pin_knob()});
+    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
+    for (const auto& [user, decoy] : decoys) {
+        const auto seen = screens(decoy);
+        ASSERT_GE(seen.size(), alice.transcript.size()) << user << "\n" << decoy.raw;
+        EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
+                  screens(alice))
+            << user << ": not the screens alice saw\n"
+            << decoy.raw;
+    }
+    const std::string told = "the user pool asks user verification \"required\"";
+    EXPECT_FALSE(contains(log(), told)) << "the configuration said what the pool asks\n" << log();
+
+    // The setting left at its default: the fresh machine's decoy asks without the PIN (the gap the setting
+    // closes), and alice's login tells the admin.
+    fs::remove(memory);
+    ASSERT_NO_FATAL_FAILURE(restart_helper_with(HelperSetup{}));
+    const Login unstated = decoy_login("nosuch");
+    EXPECT_EQ(count_of(unstated.all_text(), pp::helper::kPinPrompt), 0u) << unstated.all_text();
+    const auto again = login({"2", kPin}, {pin_knob()});
+    ASSERT_EQ(again.code, PAM_SUCCESS) << again.raw << context();
+    EXPECT_EQ(count_of(log(), told), 1u) << log();
+    const Login after = decoy_login("nosuch");
+    EXPECT_EQ(count_of(after.all_text(), pp::helper::kPinPrompt), 1u) << after.all_text();
 }
 
 // The same with the pool at its default, user verification "preferred": alice is not asked for her key's

@@ -7,9 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "login/passkey_uv_memory.hpp"
+#include "test_dir.hpp"
+
 namespace pp::helper {
 namespace {
 
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -724,4 +728,46 @@ TEST(BrowserConfig, MethodWords) {
 }
 
 }  // namespace
+// [passkey] user_verification: the user pool's passkey setting as the admin states it, read by the decoy
+// until a real login shows what the pool asks (helper/login/passkey_uv_memory.hpp).
+TEST(Config, PasskeyUserVerificationStatesThePoolsSetting) {
+    const std::string passkey = "[login]\nmethods = passkey\n[passkey]\nrp_id = auth.example.com\n";
+    EXPECT_FALSE(parse_config(passkey + kMinimal, kSource).passkey.pool_requires_uv);
+    EXPECT_FALSE(parse_config(passkey + "user_verification = preferred\n" + kMinimal, kSource)
+                     .passkey.pool_requires_uv);
+    EXPECT_TRUE(parse_config(passkey + "user_verification = required\n" + kMinimal, kSource)
+                    .passkey.pool_requires_uv);
+    for (const std::string bad : {"discouraged", "yes", "Required", ""})
+        EXPECT_THAT(error_for_key("passkey", "user_verification = " + bad),
+                    HasSubstr(":2: user_verification must be preferred or required"))
+            << bad;
+    EXPECT_THAT(error_for_key("passkey", "pin = yes"), HasSubstr("(known: rp_id origin user_verification)"));
+}
+
+// check-config warns when the pool asked otherwise, at the last passkey login here, than [passkey]
+// user_verification states; not when the two agree, nor before any login was seen.
+TEST(Config, WarnsWhenThePoolAskedOtherwiseThanTheStatedUserVerification) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the state's files are read only when root owns them";
+    const test::TestDir dir;
+    const std::string state = dir.file("limits");
+    const auto config = [&](const std::string& stated) {
+        return parse_config("[login]\nmethods = passkey\n[passkey]\nrp_id = auth.example.com\n" + stated +
+                                "[limits]\nstate_file = " + state + "\n" + kMinimal,
+                            kSource);
+    };
+    const auto warned = [](const Config& c) {
+        const auto w = config_warnings(c);
+        return std::count_if(w.begin(), w.end(), [](const std::string& s) {
+            return s.find("[passkey] user_verification") != std::string::npos;
+        });
+    };
+    EXPECT_EQ(warned(config("")), 0);
+    const Config probe = config("");
+    PasskeyUvMemory(state).saw(probe.pool_id, "auth.example.com", true);
+    EXPECT_EQ(warned(config("")), 1);
+    EXPECT_THAT(config_warnings(config("user_verification = preferred\n")),
+                Contains(HasSubstr("the user pool asked \"required\" at the last passkey login here")));
+    EXPECT_EQ(warned(config("user_verification = required\n")), 0);
+}
+
 }  // namespace pp::helper

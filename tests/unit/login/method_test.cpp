@@ -146,6 +146,30 @@ TEST(LoginMethods, APoolPasskeysUnknownModeAsksWithThePinRightAfterARestart) {
     EXPECT_TRUE(walk_asks_with_pin(login));
 }
 
+// Nothing seen, and the configuration states the pool's setting as "required": the first walk after install
+// asks with the PIN, as a real user's key is asked.
+TEST(LoginMethods, APoolPasskeysUnknownModeWithNothingSeenAsksAsTheConfigurationStates) {
+    TestDir dir;
+    FakeMethodContext login(kPasskey + "user_verification = required\n", dir, "nosuchuser-flowtest");
+    EXPECT_TRUE(walk_asks_with_pin(login));
+}
+
+// What a real login saw wins over what the configuration states, both ways (one test each: the helper's
+// memory is one per limits file in the process).
+TEST(LoginMethods, APoolPasskeysUnknownModeFollowsThePoolsPreferredOverTheConfiguration) {
+    TestDir dir;
+    FakeMethodContext login(kPasskey + "user_verification = required\n", dir, "nosuchuser-flowtest");
+    PasskeyUvMemory(login.config().limits_state_file).saw("eu-west-1_Flowtest", "auth.example.com", false);
+    EXPECT_FALSE(walk_asks_with_pin(login));
+}
+
+TEST(LoginMethods, APoolPasskeysUnknownModeFollowsThePoolsRequiredOverTheConfiguration) {
+    TestDir dir;
+    FakeMethodContext login(kPasskey + "user_verification = preferred\n", dir, "nosuchuser-flowtest");
+    PasskeyUvMemory(login.config().limits_state_file).saw("eu-west-1_Flowtest", "auth.example.com", true);
+    EXPECT_TRUE(walk_asks_with_pin(login));
+}
+
 // A row of another pool (the configuration changed since) is nothing seen.
 TEST(LoginMethods, APoolPasskeysKeptPinOfAnotherPoolCountsForNothing) {
     TestDir dir;
