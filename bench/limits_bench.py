@@ -2,7 +2,7 @@
 """The limits' cost, side by side: two helpers (a baseline build, normally main's, and this tree's) in one run,
 against one local user-pool stand-in, with the real module under the real libpam (tests/load's driver).
 
-    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--rounds 10]
+    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--in-flight N] [--rounds 10]
                           [--cold-runs 15] [--work-dir DIR] [--json FILE]
 
 1. Helper CPU per code login: --rounds rounds; in each, each helper in turn (which goes first alternates round
@@ -178,6 +178,8 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--baseline-build-dir", required=True)
     ap.add_argument("--logins", type=int, default=200)
+    # How many of them in flight in the high level (default: all of them at once); never more than --users.
+    ap.add_argument("--in-flight", type=int)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--cold-runs", type=int, default=15)  # 0: no cold starts
     ap.add_argument("--users", type=int, default=200)
@@ -228,14 +230,14 @@ def main():
                    for h in helpers}
         for h in helpers:
             h.start()
-        print(f"CPU per login ({args.logins} logins a round, after a warm-up round at the same level; "
+        print(f"CPU per login ({args.logins} logins a round, {args.in_flight or args.logins} and 8 in flight, after a warm-up round at the same level; "
               f"{args.rounds} rounds, the helper that goes first alternating)")
         for r in range(args.rounds):
             for h in (helpers if r % 2 == 0 else helpers[::-1]):
-                for level in (args.logins, 8):
+                for level in (args.in_flight or args.logins, 8):
                     ms, root_ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port,
                                                  f"r{r}-{level}")
-                    key = 200 if level == args.logins else 8
+                    key = 200 if level != 8 else 8
                     results[h.label][f"cpu_ms_per_login_{key}"].append(ms)
                     results[h.label][f"root_cpu_ms_per_login_{key}"].append(root_ms)
                     results[h.label][f"new_connections_{key}"].append(new)
@@ -268,7 +270,7 @@ def main():
         for label, r in results.items():
             summary[label] = {k: statistics.median(v) if v else float("nan") for k, v in r.items()}
             s = summary[label]
-            print(f"  {label:>9}: CPU/login at {args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
+            print(f"  {label:>9}: CPU/login at {args.in_flight or args.logins} in flight {s['cpu_ms_per_login_200']:.3f} ms "
                   f"({s['new_connections_200']:.0f} new TLS connections a round); at 8 in flight "
                   f"{s['cpu_ms_per_login_8']:.3f} ms ({s['new_connections_8']:.0f}); in the root process alone "
                   f"{s['root_cpu_ms_per_login_200']:.3f} and {s['root_cpu_ms_per_login_8']:.3f} ms")
@@ -281,8 +283,8 @@ def main():
         tests = {}
         for key, what in (("cpu_ms_per_login_8", "helper + worker, 8 in flight (no handshakes)"),
                           ("root_cpu_ms_per_login_8", "root process alone, 8 in flight (no handshakes)"),
-                          ("cpu_ms_per_login_200", f"helper + worker, {args.logins} in flight"),
-                          ("root_cpu_ms_per_login_200", f"root process alone, {args.logins} in flight")):
+                          ("cpu_ms_per_login_200", f"helper + worker, {args.in_flight or args.logins} in flight"),
+                          ("root_cpu_ms_per_login_200", f"root process alone, {args.in_flight or args.logins} in flight")):
             u, p = mann_whitney(results["this tree"][key], results["baseline"][key])
             lower = sum(x < y for x, y in zip(results["this tree"][key], results["baseline"][key]))
             tests[key] = {"ratio": t[key] / b[key], "u": u, "p": p, "lower_in_pairs": lower}
