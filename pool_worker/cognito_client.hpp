@@ -57,6 +57,11 @@ class Client final : public PoolApi {
 
     static constexpr int max_credential_pages = 32;
 
+    // HttpClient::close_idle_connections.
+    void close_idle_connections(std::chrono::steady_clock::time_point now) {
+        http_.close_idle_connections(now);
+    }
+
   private:
     Step call(std::string_view operation, const pp::Secret& body, Deadline deadline);
     // POSTs one operation and returns the body of its successful answer.

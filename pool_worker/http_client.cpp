@@ -23,7 +23,6 @@ namespace {
 // are released while idle, below). One idle longer than max_idle_age is closed when the next request comes:
 // Cognito's side closes idle connections long before, and a reused closed one costs a failed try.
 constexpr std::size_t max_idle_connections = 256;
-constexpr std::chrono::seconds max_idle_age{60};
 constexpr std::size_t max_error_type_length = 256;
 constexpr std::size_t initial_body_capacity = 4096;
 
@@ -221,6 +220,19 @@ HttpClient::Lane HttpClient::take_lane() {
     if (curl.multi_setopt(lane.get(), CURLMOPT_MAXCONNECTS, 1L) != CURLM_OK)
         throw ServiceError(Failure::Unreachable, "", "libcurl could not set up a multi handle");
     return lane;
+}
+
+void HttpClient::close_idle_connections(std::chrono::steady_clock::time_point now) {
+    std::vector<IdleLane> closed;
+    {
+        std::lock_guard lock(idle_mutex_);
+        std::size_t stale = 0;
+        while (stale < idle_.size() && now - idle_[stale].since > max_idle_age) ++stale;
+        closed.assign(std::make_move_iterator(idle_.begin()),
+                      std::make_move_iterator(idle_.begin() + static_cast<std::ptrdiff_t>(stale)));
+        idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(stale));
+    }
+    // Closed here, outside the lock (a TLS close notify is written to each).
 }
 
 // The most recently used are taken first, so those at the front are the ones idle longest.

@@ -51,6 +51,11 @@ class HttpClient {
                       Deadline deadline);
     HttpResponse get(const std::string& url, Deadline deadline);
 
+    // Closes the kept connections idle longer than max_idle_age at `now` (the worker does it every minute,
+    // so that a burst's connections do not stay open until the next request).
+    void close_idle_connections(std::chrono::steady_clock::time_point now);
+    static constexpr std::chrono::seconds max_idle_age{60};
+
   private:
     // libcurl's CURLM is void.
     struct LaneRelease {

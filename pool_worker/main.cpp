@@ -10,6 +10,7 @@
 //            may connect.
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -70,8 +71,20 @@ void serve_in_thread(int fd) {
 }
 
 // Connections handed over by the helper that spawned this worker.
+// Waits for `fd` to be readable; once a minute meanwhile, the idle HTTPS connections past their time are
+// closed (a burst's connections would otherwise stay open, and their memory held, until the next request).
+void wait_readable(int fd) {
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        const int r = ::poll(&p, 1, 60 * 1000);
+        if (r > 0 || (r < 0 && errno != EINTR)) return;
+        if (r == 0) pp::pool::close_idle_connections();
+    }
+}
+
 int serve_handed_over(int control) {
     for (;;) {
+        wait_readable(control);
         char byte = 0;
         iovec iov{&byte, 1};
         alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int))];
@@ -101,6 +114,7 @@ int serve_handed_over(int control) {
 // Connections accepted on systemd's listening socket: from root only (the socket's mode says so too).
 int serve_listening(int listener) {
     for (;;) {
+        wait_readable(listener);
         const int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE || errno == ENFILE) continue;

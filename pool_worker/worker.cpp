@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include "cognito_client.hpp"
 #include "spent_stack.hpp"
@@ -59,6 +60,15 @@ class Clients {
         kept_.emplace_front(s, std::make_shared<cognito::Client>(std::move(ep)));
         if (kept_.size() > kMaxKept) kept_.pop_back();
         return kept_.front().second;
+    }
+
+    void close_idle_connections(std::chrono::steady_clock::time_point now) {
+        std::vector<std::shared_ptr<cognito::Client>> all;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [settings, client] : kept_) all.push_back(client);
+        }
+        for (const auto& client : all) client->close_idle_connections(now);
     }
 
   private:
@@ -114,6 +124,10 @@ void run(const Request& q, Reply& reply) {
 }
 
 }  // namespace
+
+void close_idle_connections() {
+    clients().close_idle_connections(std::chrono::steady_clock::now());
+}
 
 Reply carry_out(const Request& q) {
     Reply reply;

@@ -12,6 +12,10 @@ namespace pp::pool {
 // the clients are kept per settings, so the TLS connections of one pool are reused across requests.
 Reply carry_out(const Request& request);
 
+// Closes the HTTPS connections kept idle longer than a minute (cognito::HttpClient::max_idle_age); the
+// worker's main loop calls it once a minute.
+void close_idle_connections();
+
 // How long a connection is kept for the root side's next request after a reply (Reply::kept_for_ms).
 inline constexpr std::uint32_t kKeptForMs = 30000;
 

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "service_error.hpp"
 #include "tls_test_server.hpp"
@@ -202,6 +207,53 @@ TEST(HttpClient, ConcurrentRequestsEachGetTheirAnswer) {
     for (auto& t : threads) t.join();
     EXPECT_EQ(matched, 24);
     EXPECT_LE(server.connections(), 6);
+}
+
+// A burst of requests in flight at once leaves its connections for the next burst: the second burst of as
+// many opens none. (Before session 15 only 8 were kept: this burst opened 16 more.)
+TEST(HttpClient, AsManyConnectionsAreKeptAsRequestsWereInFlight) {
+    constexpr int kBurst = 24;
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    // Each answer waits until the whole burst has arrived (at most 10 s), so the burst's requests are in
+    // flight at once, each on a connection of its own.
+    TlsTestServer server(localhost_certificate(), [&](const HttpRequest&) {
+        std::unique_lock lock(m);
+        const int burst_end = (arrived / kBurst + 1) * kBurst;
+        ++arrived;
+        cv.notify_all();
+        cv.wait_for(lock, 10s, [&] { return arrived >= burst_end; });
+        return HttpReply{.body = "{}"};
+    });
+    HttpClient client(localhost_certificate().cert_file, 20s);
+    for (int burst = 0; burst < 2; ++burst) {
+        std::vector<std::thread> threads;
+        std::atomic<int> answered{0};
+        for (int i = 0; i < kBurst; ++i)
+            threads.emplace_back([&] {
+                if (client.post(server.url(), {}, pp::Secret("{}"sv), soon() + 10s).status == 200) ++answered;
+            });
+        for (auto& t : threads) t.join();
+        EXPECT_EQ(answered, kBurst) << "burst " << burst;
+    }
+    EXPECT_EQ(server.requests().size(), 2u * kBurst);
+    EXPECT_EQ(server.connections(), kBurst);
+}
+
+// A kept connection idle past max_idle_age is closed by close_idle_connections (the worker calls it each
+// minute); one idle for less is kept.
+TEST(HttpClient, IdleConnectionsPastTheirAgeAreClosed) {
+    TlsTestServer server(localhost_certificate(), [](const HttpRequest&) { return HttpReply{.body = "{}"}; });
+    HttpClient client(localhost_certificate().cert_file, 5s);
+    client.post(server.url(), {}, pp::Secret("{}"sv), soon());
+    client.close_idle_connections(std::chrono::steady_clock::now() + HttpClient::max_idle_age / 2);
+    client.post(server.url(), {}, pp::Secret("{}"sv), soon());
+    EXPECT_EQ(server.connections(), 1);
+    client.close_idle_connections(std::chrono::steady_clock::now() + HttpClient::max_idle_age + 1s);
+    client.post(server.url(), {}, pp::Secret("{}"sv), soon());
+    EXPECT_EQ(server.connections(), 2);
+    EXPECT_EQ(server.requests().size(), 3u);
 }
 
 }  // namespace
