@@ -6,14 +6,14 @@ against one local user-pool stand-in, with the real module under the real libpam
                           [--cold-runs 15] [--work-dir DIR] [--json FILE]
 
 1. Helper CPU per code login: --rounds rounds; in each, each helper in turn (which goes first alternates round
-   by round, so neither always runs beside the same background), a warm-up round of --logins logins at --logins
-   in flight, then a measured round of the same; the helper's utime+stime (/proc/PID/stat), with its network
-   worker's (pool_worker/, a child process), over the measured round divided by the logins; and the same for
-   the root process alone. TLS handshakes: the worker keeps at most 8 idle HTTPS connections
-   (pool_worker/http_client.cpp), so at 200 in flight most requests of a round open a connection. The
-   script counts the connections each measured round opens (the helper's sockets to the stand-in, sampled
-   every 5 ms with ss) and measures a second figure at 8 in flight after a warm-up at 8, where no connection is
-   opened: that one is the CPU per login without handshakes. Both helpers get the same treatment. Each of the
+   by round, so neither always runs beside the same background), a warm-up round of --logins logins at
+   --in-flight (default --logins) in flight, then a measured round of the same; the helper's utime+stime
+   (/proc/PID/stat), with its network worker's (pool_worker/, a child process), over the measured round divided
+   by the logins; and the same for the root process alone. TLS handshakes: a worker that keeps fewer idle HTTPS
+   connections than there are logins in flight (8 before session 15, 256 since: pool_worker/http_client.cpp)
+   opens connections in every round. The script counts the connections each measured round opens (the
+   helper's sockets to the stand-in, sampled every 5 ms with ss) and measures a second figure at 8 in flight
+   after a warm-up at 8, where no connection is opened: CPU per login without handshakes. Both helpers get the same treatment. Each of the
    four figures (helper + worker, root alone; 8 and --logins in flight) is compared as the ratio of the
    medians and a two-sided Mann-Whitney U test over the rounds.
 2. Cold start: --cold-runs times per helper, alternating, the helper is started afresh on its existing state
