@@ -497,6 +497,38 @@ class PoolPasskeys : public ::testing::Test {
         return run;
     }
 
+    // decoy_login for "carol" (a local account without identity or key) and "nosuch" (no account): each sees
+    // the screens alice saw, in order, the key's PIN asked once when `pin` (never else), and more screens
+    // after.
+    std::map<std::string, Login> decoys_walk_like(const Login& alice, bool pin) const {
+        std::map<std::string, Login> decoys;
+        for (const char* user : {"carol", "nosuch"}) {
+            const Login decoy = decoy_login(user);
+            auto seen = screens(decoy);
+            EXPECT_GE(seen.size(), alice.transcript.size()) << decoy.raw << context();
+            seen.resize(std::max(seen.size(), alice.transcript.size()));
+            EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
+                      screens(alice))
+                << user << ": not the screens alice saw\n"
+                << decoy.raw << context();
+            if (pin)
+                EXPECT_EQ(count_of(decoy.all_text(), pp::helper::kPinPrompt), 1u) << user << "\n"
+                                                                                  << decoy.all_text();
+            else
+                EXPECT_FALSE(contains(decoy.all_text(), "PIN")) << user << "\n" << decoy.all_text();
+            decoys.emplace(user, decoy);
+        }
+        return decoys;
+    }
+
+    // Each decoy ended as `real` did: the same PAM code, the same screens.
+    static void expect_the_real_failure(const std::map<std::string, Login>& decoys, const Login& real) {
+        for (const auto& [user, decoy] : decoys) {
+            EXPECT_EQ(decoy.code, real.code) << user << "\n" << decoy.raw;
+            EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
+        }
+    }
+
     // The audit lines of decoy_login("carol") and decoy_login("nosuch"), by the helper process running now:
     // both walked the passkey, each for its own reason (helper/login/login.cpp, Login::prove).
     void expect_decoys_audited() const {
@@ -817,18 +849,7 @@ TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
 
     ASSERT_NO_FATAL_FAILURE(restart_helper());
-    std::map<std::string, Login> decoys;
-    for (const char* user : {"carol", "nosuch"}) {
-        const Login decoy = decoy_login(user);
-        ASSERT_GE(decoy.transcript.size(), alice.transcript.size()) << decoy.raw << context();
-        const auto seen = screens(decoy);
-        EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
-                  screens(alice))
-            << user << ": not the screens alice saw\n"
-            << decoy.raw << context();
-        EXPECT_EQ(count_of(decoy.all_text(), pp::helper::kPinPrompt), 1u) << user << "\n" << decoy.all_text();
-        decoys.emplace(user, decoy);
-    }
+    const auto decoys = decoys_walk_like(alice, true);
     EXPECT_NO_FATAL_FAILURE(expect_decoys_audited());
 
     ASSERT_NO_FATAL_FAILURE(restart_with_a_passkey_of_another_key("required"));
@@ -836,10 +857,7 @@ TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
     EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.raw << context();
     ASSERT_FALSE(real.transcript.empty()) << real.raw;
     EXPECT_EQ(real.transcript.back().text, pp::helper::kNoKey) << real.all_text();
-    for (const auto& [user, decoy] : decoys) {
-        EXPECT_EQ(decoy.code, real.code) << user << "\n" << decoy.raw;
-        EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
-    }
+    expect_the_real_failure(decoys, real);
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
 }
 
@@ -904,18 +922,7 @@ TEST_F(PoolPasskeys, AfterARestartTheDecoyIsNotAskedForAPinWhereARealUserIsNot) 
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test preferred\n"));
 
     ASSERT_NO_FATAL_FAILURE(restart_helper());
-    std::map<std::string, Login> decoys;
-    for (const char* user : {"carol", "nosuch"}) {
-        const Login decoy = decoy_login(user);
-        ASSERT_GE(decoy.transcript.size(), alice.transcript.size()) << decoy.raw << context();
-        const auto seen = screens(decoy);
-        EXPECT_EQ(std::vector<std::string>(seen.begin(), seen.begin() + alice.transcript.size()),
-                  screens(alice))
-            << user << ": not the screens alice saw\n"
-            << decoy.raw << context();
-        EXPECT_FALSE(contains(decoy.all_text(), "PIN")) << user << "\n" << decoy.all_text();
-        decoys.emplace(user, decoy);
-    }
+    const auto decoys = decoys_walk_like(alice, false);
     EXPECT_NO_FATAL_FAILURE(expect_decoys_audited());
 
     ASSERT_NO_FATAL_FAILURE(restart_with_a_passkey_of_another_key("preferred"));
@@ -923,10 +930,7 @@ TEST_F(PoolPasskeys, AfterARestartTheDecoyIsNotAskedForAPinWhereARealUserIsNot) 
     EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.raw << context();
     ASSERT_FALSE(real.transcript.empty()) << real.raw;
     EXPECT_EQ(real.transcript.back().text, pp::helper::kNoKey) << real.all_text();
-    for (const auto& [user, decoy] : decoys) {
-        EXPECT_EQ(decoy.code, real.code) << user << "\n" << decoy.raw;
-        EXPECT_EQ(screens(decoy), screens(real)) << user << ": not the screens of the real failure";
-    }
+    expect_the_real_failure(decoys, real);
 }
 
 // The person is slow: the pool's clock passes the session's lifetime after the challenge was issued and
