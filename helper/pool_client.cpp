@@ -200,6 +200,17 @@ void WorkerLink::keep(UniqueFd fd, std::chrono::milliseconds kept_for) {
     if (kept_.size() < kMaxKept) kept_.push_back(Kept{std::move(fd), until});
 }
 
+bool WorkerLink::close_expired(std::chrono::steady_clock::time_point now) {
+    std::vector<Kept> expired;
+    std::lock_guard lock(kept_mutex_);
+    std::erase_if(kept_, [&](Kept& k) {
+        if (k.until > now) return false;
+        expired.push_back(std::move(k));
+        return true;
+    });
+    return !kept_.empty();
+}
+
 std::shared_ptr<WorkerLink> WorkerLink::at_socket(std::string path) {
     return std::make_shared<SocketLink>(std::move(path));
 }
@@ -230,6 +241,15 @@ std::shared_ptr<WorkerLink> worker_link() {
         the_link = link_socket.empty() ? WorkerLink::spawned(default_worker_path())
                                        : WorkerLink::at_socket(link_socket);
     return the_link;
+}
+
+bool close_expired_worker_connections() {
+    std::shared_ptr<WorkerLink> link;
+    {
+        std::lock_guard lock(link_mutex);
+        link = the_link;
+    }
+    return link && link->close_expired(std::chrono::steady_clock::now());
 }
 
 PoolClient::PoolClient(PoolSettings settings, std::shared_ptr<WorkerLink> link)

@@ -49,6 +49,10 @@ class WorkerLink {
     // As many as the worker keeps HTTPS connections (pool_worker/http_client.cpp): at a few hundred logins in
     // flight, a new connection per request cost a socket pair, a hand-over and a worker thread's start.
     static constexpr std::size_t kMaxKept = 256;
+    // Closes the kept connections whose time has passed (the worker has closed its end by then, or will);
+    // true while some are still kept. The helper's main loop calls it while idle, so that a burst's
+    // connections are not held until the next login.
+    bool close_expired(std::chrono::steady_clock::time_point now);
 
     static std::shared_ptr<WorkerLink> at_socket(std::string path);
     // Started at the first connect() (and again if it dies), as the user `nobody` when this process is root,
@@ -71,6 +75,8 @@ std::string default_worker_path();
 // the helper spawns. Set once at start; tests and one-shot commands get the spawned one.
 void use_worker_socket(std::string path);
 std::shared_ptr<WorkerLink> worker_link();
+// WorkerLink::close_expired on the link, if one was made; false when none is made or none is kept.
+bool close_expired_worker_connections();
 
 struct PoolSettings {
     pool::Settings wire;  // all but debugging, which is asked each time

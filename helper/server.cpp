@@ -30,6 +30,7 @@
 #include "helper_state.hpp"
 #include "login.hpp"
 #include "messages.hpp"
+#include "pool_client.hpp"
 #include "reused_threads.hpp"
 #include "runtime.hpp"
 
@@ -174,7 +175,10 @@ int serve(UniqueFd listener, const std::string& config_path) {
         pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
         // write the summaries that are due.
-        const int poll_ms = summaries_pending || admission->busy() || trim_due->load() ? 1000 : -1;
+        // And while connections to the network worker are kept, to close those whose time has passed (a burst
+        // leaves up to 256; the worker closes its ends after 30 s).
+        const bool kept = !admission->busy() && close_expired_worker_connections();
+        const int poll_ms = summaries_pending || admission->busy() || trim_due->load() || kept ? 1000 : -1;
         const int ready = ::poll(fds, 2, poll_ms);
         // A second without a connection after a burst: give back to the system what glibc's per-thread arenas
         // keep of the memory the burst freed, so that the helper returns to its idle size (tests/load

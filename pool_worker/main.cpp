@@ -9,6 +9,7 @@
 //   (none)   by systemd (pam-passwordless-pool.socket): the listening socket is LISTEN_FDS' first; only root
 //            may connect.
 #include <fcntl.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <poll.h>
 #include <pthread.h>
@@ -78,7 +79,12 @@ void wait_readable(int fd) {
         pollfd p{fd, POLLIN, 0};
         const int r = ::poll(&p, 1, 60 * 1000);
         if (r > 0 || (r < 0 && errno != EINTR)) return;
-        if (r == 0) pp::pool::close_idle_connections();
+        if (r == 0) {
+            pp::pool::close_idle_connections();
+            // A minute without a new connection after a burst: what the burst's threads and connections freed
+            // goes back to the system (as the helper does, helper/server.cpp).
+            ::malloc_trim(0);
+        }
     }
 }
 
