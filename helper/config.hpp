@@ -48,6 +48,10 @@ struct PasskeyPolicy {
     // (login/passkey_uv_memory.hpp).
     bool pool_requires_uv = false;
 };
+// The pool's setting as [passkey] user_verification, the pool_passkey_uv file and the log lines name it.
+inline const char* uv_setting_name(bool required) {
+    return required ? "required" : "preferred";
+}
 
 enum class UserVerification { Discouraged, Preferred, Required };
 

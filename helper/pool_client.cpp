@@ -194,20 +194,29 @@ void WorkerLink::keep(UniqueFd fd, std::chrono::milliseconds kept_for) {
     // Half the worker's time: a request sent then is read long before the worker would give up on it.
     const auto now = std::chrono::steady_clock::now();
     const auto until = now + kept_for / 2;
-    std::lock_guard lock(kept_mutex_);
-    // The most recent are taken first: those left at the front are the ones whose time passes.
-    std::erase_if(kept_, [&](const Kept& k) { return k.until <= now; });
-    if (kept_.size() < kMaxKept) kept_.push_back(Kept{std::move(fd), until});
+    const std::vector<Kept> expired = [&] {
+        std::lock_guard lock(kept_mutex_);
+        auto gone = take_expired(now);
+        if (kept_.size() < kMaxKept) kept_.push_back(Kept{std::move(fd), until});
+        return gone;
+    }();
+}
+
+// The most recent are taken first (take()), so those whose time passes are at the front. Returned to be
+// closed once kept_mutex_ is released.
+std::vector<WorkerLink::Kept> WorkerLink::take_expired(std::chrono::steady_clock::time_point now) {
+    std::size_t n = 0;
+    while (n < kept_.size() && kept_[n].until <= now) ++n;
+    std::vector<Kept> expired(std::make_move_iterator(kept_.begin()),
+                              std::make_move_iterator(kept_.begin() + static_cast<std::ptrdiff_t>(n)));
+    kept_.erase(kept_.begin(), kept_.begin() + static_cast<std::ptrdiff_t>(n));
+    return expired;
 }
 
 bool WorkerLink::close_expired(std::chrono::steady_clock::time_point now) {
     std::vector<Kept> expired;
     std::lock_guard lock(kept_mutex_);
-    std::erase_if(kept_, [&](Kept& k) {
-        if (k.until > now) return false;
-        expired.push_back(std::move(k));
-        return true;
-    });
+    expired = take_expired(now);
     return !kept_.empty();
 }
 

@@ -64,6 +64,7 @@ class WorkerLink {
         UniqueFd fd;
         std::chrono::steady_clock::time_point until;
     };
+    std::vector<Kept> take_expired(std::chrono::steady_clock::time_point now);  // under kept_mutex_
     std::mutex kept_mutex_;
     std::vector<Kept> kept_;  // under kept_mutex_; the most recently kept last
 };

@@ -199,9 +199,10 @@ HttpClient::HttpClient(std::string ca_file, std::chrono::milliseconds request_ti
       proxy_(std::move(proxy)) {}
 
 HttpClient::Lane HttpClient::take_lane() {
+    std::vector<IdleLane> stale;
     {
         std::lock_guard lock(idle_mutex_);
-        drop_stale_lanes(std::chrono::steady_clock::now());
+        stale = take_stale_lanes(std::chrono::steady_clock::now());
         if (!idle_.empty()) {
             Lane lane = std::move(idle_.back().lane);
             idle_.pop_back();
@@ -222,30 +223,28 @@ HttpClient::Lane HttpClient::take_lane() {
     return lane;
 }
 
-void HttpClient::close_idle_connections(std::chrono::steady_clock::time_point now) {
-    std::vector<IdleLane> closed;
-    {
-        std::lock_guard lock(idle_mutex_);
-        std::size_t stale = 0;
-        while (stale < idle_.size() && now - idle_[stale].since > max_idle_age) ++stale;
-        closed.assign(std::make_move_iterator(idle_.begin()),
-                      std::make_move_iterator(idle_.begin() + static_cast<std::ptrdiff_t>(stale)));
-        idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(stale));
-    }
-    // Closed here, outside the lock (a TLS close notify is written to each).
+// The most recently used are taken first, so those at the front are the ones idle longest. Returned to be
+// closed once idle_mutex_ is released (a TLS close notify is written to each).
+std::vector<HttpClient::IdleLane> HttpClient::take_stale_lanes(std::chrono::steady_clock::time_point now) {
+    std::size_t n = 0;
+    while (n < idle_.size() && now - idle_[n].since > max_idle_age) ++n;
+    std::vector<IdleLane> stale(std::make_move_iterator(idle_.begin()),
+                                std::make_move_iterator(idle_.begin() + static_cast<std::ptrdiff_t>(n)));
+    idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(n));
+    return stale;
 }
 
-// The most recently used are taken first, so those at the front are the ones idle longest.
-void HttpClient::drop_stale_lanes(std::chrono::steady_clock::time_point now) {
-    std::size_t stale = 0;
-    while (stale < idle_.size() && now - idle_[stale].since > max_idle_age) ++stale;
-    idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(stale));
+void HttpClient::close_idle_connections(std::chrono::steady_clock::time_point now) {
+    std::vector<IdleLane> stale;  // closed after the lock is released
+    std::lock_guard lock(idle_mutex_);
+    stale = take_stale_lanes(now);
 }
 
 void HttpClient::give_back(Lane lane) {
     const auto now = std::chrono::steady_clock::now();
+    std::vector<IdleLane> stale;
     std::lock_guard lock(idle_mutex_);
-    drop_stale_lanes(now);
+    stale = take_stale_lanes(now);
     // Beyond the idle limit the lane is dropped, and its connection closed with it.
     if (idle_.size() < max_idle_connections) idle_.push_back(IdleLane{std::move(lane), now});
 }

@@ -83,7 +83,7 @@ class HttpClient {
         Lane lane;
         std::chrono::steady_clock::time_point since;
     };
-    void drop_stale_lanes(std::chrono::steady_clock::time_point now);  // under idle_mutex_
+    std::vector<IdleLane> take_stale_lanes(std::chrono::steady_clock::time_point now);  // under idle_mutex_
     // At most max_idle_connections, each with the connection its last request left, oldest first.
     std::vector<IdleLane> idle_;
 };

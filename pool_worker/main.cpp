@@ -71,7 +71,6 @@ void serve_in_thread(int fd) {
     }
 }
 
-// Connections handed over by the helper that spawned this worker.
 // Waits for `fd` to be readable; once a minute meanwhile, the idle HTTPS connections past their time are
 // closed (a burst's connections would otherwise stay open, and their memory held, until the next request).
 void wait_readable(int fd) {
@@ -88,6 +87,7 @@ void wait_readable(int fd) {
     }
 }
 
+// Connections handed over by the helper that spawned this worker.
 int serve_handed_over(int control) {
     for (;;) {
         wait_readable(control);

@@ -186,9 +186,9 @@ void read_passkey(ParseState& s, const std::string& key, const std::string& valu
     } else if (key == "origin") {
         c.passkey.origin = p.https_url(key, value);
     } else if (key == "user_verification") {
-        if (value != "preferred" && value != "required")
+        if (value != uv_setting_name(false) && value != uv_setting_name(true))
             p.fail("user_verification must be preferred or required (the user pool's passkey setting)");
-        c.passkey.pool_requires_uv = value == "required";
+        c.passkey.pool_requires_uv = value == uv_setting_name(true);
     } else {
         p.fail("unknown key '" + key + "' in [passkey] (known: rp_id origin user_verification)");
     }

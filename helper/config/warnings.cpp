@@ -101,8 +101,8 @@ std::vector<std::string> config_warnings(const Config& c) {
         const auto seen = PasskeyUvMemory(c.limits_state_file).asks_uv(c.pool_id, c.passkey.rp_id);
         if (seen && *seen != c.passkey.pool_requires_uv)
             w.push_back(std::string("[passkey] user_verification = ") +
-                        (c.passkey.pool_requires_uv ? "required" : "preferred") +
-                        ", but the user pool asked \"" + (*seen ? "required" : "preferred") +
+                        uv_setting_name(c.passkey.pool_requires_uv) + ", but the user pool asked \"" +
+                        uv_setting_name(*seen) +
                         "\" at the last passkey login here: set it to match (a new machine's decoy asks "
                         "as it says until its first passkey login).");
     }

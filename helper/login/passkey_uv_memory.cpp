@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "config.hpp"
 #include "login/state_files.hpp"
 #include "login_log.hpp"
 #include "text.hpp"
@@ -30,12 +31,13 @@ PasskeyUvMemory::PasskeyUvMemory(const std::string& limits_state_file) : path_(p
     std::istringstream in(text);
     Row row;
     std::string uv, extra;
-    if (!(in >> row.pool_id >> row.rp_id >> uv) || (in >> extra) || (uv != "required" && uv != "preferred")) {
+    if (!(in >> row.pool_id >> row.rp_id >> uv) || (in >> extra) ||
+        (uv != uv_setting_name(true) && uv != uv_setting_name(false))) {
         log_line(LOG_WARNING, "pool passkey UV: %s is not one line \"<pool_id> <rp_id> required|preferred\"",
                  path_.c_str());
         return;
     }
-    row.uv = uv == "required";
+    row.uv = uv == uv_setting_name(true);
     row_ = std::move(row);
 }
 
@@ -56,7 +58,7 @@ bool PasskeyUvMemory::saw(const std::string& pool_id, const std::string& rp_id, 
     };
     if (!one_word(pool_id) || !one_word(rp_id)) return true;
     try {
-        write_file_atomically(path_, pool_id + " " + rp_id + (uv ? " required\n" : " preferred\n"));
+        write_file_atomically(path_, pool_id + " " + rp_id + " " + uv_setting_name(uv) + "\n");
     } catch (const FileError& e) {
         log_line(LOG_WARNING, "pool passkey UV not kept (a restart forgets it): %s",
                  text::loggable(e.what()).c_str());

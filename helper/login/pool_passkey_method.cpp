@@ -56,7 +56,7 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
         log_line(LOG_WARNING,
                  "the user pool asks user verification \"%s\" of passkeys, [passkey] user_verification says "
                  "\"%s\": names without an identity are now asked as the pool asks; set it to match",
-                 uv ? "required" : "preferred", policy.pool_requires_uv ? "required" : "preferred");
+                 uv_setting_name(uv), uv_setting_name(policy.pool_requires_uv));
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
                                                  key_touch_timeout_ms(login.config()));
 

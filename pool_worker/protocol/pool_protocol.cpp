@@ -95,10 +95,14 @@ std::uint32_t read_be32(const char* p) {
     return ntohl(be);
 }
 
-void append_be32(Secret& out, std::uint32_t v) {
+void write_be32(char* out, std::uint32_t v) {
     const std::uint32_t be = htonl(v);
+    std::memcpy(out, &be, sizeof be);
+}
+
+void append_be32(Secret& out, std::uint32_t v) {
     char buf[4];
-    std::memcpy(buf, &be, sizeof buf);
+    write_be32(buf, v);
     out.append(std::string_view(buf, sizeof buf));
 }
 
@@ -572,6 +576,16 @@ void check_time(std::chrono::steady_clock::time_point deadline) {
     if (std::chrono::steady_clock::now() >= deadline) throw ProtocolError("timed out");
 }
 
+// What is left of a frame (its 4-byte head, then `body_size` bytes of body) once `done` bytes of it have
+// travelled: one or two pieces for sendmsg or recvmsg.
+std::size_t rest_of_frame(iovec (&iov)[2], char* head, char* body, std::size_t body_size, std::size_t done) {
+    std::size_t count = 0;
+    if (done < 4) iov[count++] = {head + done, 4 - done};
+    const std::size_t body_done = done > 4 ? done - 4 : 0;
+    if (body_done < body_size) iov[count++] = {body + body_done, body_size - body_done};
+    return count;
+}
+
 void wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) {
     for (;;) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -595,23 +609,14 @@ void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_poi
     if (bytes.size() > kMaxFrame) throw ProtocolError("frame too long");
     check_time(deadline);
     char head[4];
-    const auto size = static_cast<std::uint32_t>(bytes.size());
-    head[0] = static_cast<char>(size >> 24);
-    head[1] = static_cast<char>(size >> 16);
-    head[2] = static_cast<char>(size >> 8);
-    head[3] = static_cast<char>(size);
-    const std::size_t total = 4 + bytes.size();
+    write_be32(head, static_cast<std::uint32_t>(bytes.size()));
+    char* const body = const_cast<char*>(bytes.view().data());
     std::size_t sent = 0;
-    while (sent < total) {
+    while (sent < 4 + bytes.size()) {
         iovec iov[2];
-        int count = 0;
-        if (sent < 4) iov[count++] = {head + sent, 4 - sent};
-        const std::size_t body_sent = sent > 4 ? sent - 4 : 0;
-        if (body_sent < bytes.size())
-            iov[count++] = {const_cast<char*>(bytes.view().data()) + body_sent, bytes.size() - body_sent};
         msghdr msg{};
         msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<std::size_t>(count);
+        msg.msg_iovlen = rest_of_frame(iov, head, body, bytes.size(), sent);
         const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -629,19 +634,14 @@ Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, boo
     // Wiped however this ends, the bytes past the frame's size included (the whole capacity is wiped).
     Secret body(std::string(kFirstRead, '\0'));
     std::size_t got = 0;  // of the head and the body together
-    std::size_t size =
-        kFirstRead;  // the body's, once the head is in; until then, what the first read may take
+    // The body's size once the head is in; until then, what the first read may take.
+    std::size_t size = kFirstRead;
     bool sized = false;
     while (!sized || got < 4 + size) {
         iovec iov[2];
-        int count = 0;
-        if (got < 4) iov[count++] = {head + got, 4 - got};
-        const std::size_t body_got = got > 4 ? got - 4 : 0;
-        if (body_got < size)
-            iov[count++] = {const_cast<char*>(body.view().data()) + body_got, size - body_got};
         msghdr msg{};
         msg.msg_iov = iov;
-        msg.msg_iovlen = static_cast<std::size_t>(count);
+        msg.msg_iovlen = rest_of_frame(iov, head, const_cast<char*>(body.view().data()), size, got);
         const ssize_t r = ::recvmsg(fd, &msg, MSG_DONTWAIT);
         if (r < 0 && errno == EINTR) continue;
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
