@@ -13,7 +13,9 @@ against one local user-pool stand-in, with the real module under the real libpam
    connections than there are logins in flight (8 before session 15, 256 since: pool_worker/http_client.cpp)
    opens connections in every round. The script counts the connections each measured round opens (the
    helper's sockets to the stand-in, sampled every 5 ms with ss) and measures a second figure at 8 in flight
-   after a warm-up at 8, where no connection is opened: CPU per login without handshakes. Both helpers get the same treatment. Each of the
+   after a warm-up at 8, where no connection is opened: CPU per login without handshakes. After each measured round
+   at the high level, the memory each helper holds for it: VmRSS of the root process and of the worker, and
+   their threads (the connections and idle threads a burst leaves), compared the same way. Both helpers get the same treatment. Each of the
    four figures (helper + worker, root alone; 8 and --logins in flight) is compared as the ratio of the
    medians and a two-sided Mann-Whitney U test over the rounds.
 2. Cold start: --cold-runs times per helper, alternating, the helper is started afresh on its existing state
@@ -163,6 +165,22 @@ def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
     return lines
 
 
+def rss_kib(pid):
+    """VmRSS of one process, in KiB (0 when it has ended)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    except (OSError, StopIteration):
+        return 0
+
+
+def memory(pid):
+    """(root process KiB, network worker KiB, threads of both) after a round."""
+    tree = process_tree(pid)
+    threads = sum(len(os.listdir(f"/proc/{p}/task")) for p in tree if os.path.isdir(f"/proc/{p}/task"))
+    return rss_kib(pid), sum(rss_kib(p) for p in tree[1:]), threads
+
+
 def cpu_round(driver, helper, users, logins, concurrency, outbox, port, tag):
     run_logins(driver, helper, users, logins, concurrency, outbox, tag + "-warm")
     before, root_before = cpu_ticks(helper.proc.pid), cpu_ticks(helper.proc.pid, root_only=True)
@@ -170,7 +188,7 @@ def cpu_round(driver, helper, users, logins, concurrency, outbox, port, tag):
         run_logins(driver, helper, users, logins, concurrency, outbox, tag)
     ms = (cpu_ticks(helper.proc.pid) - before) * 1000.0 / TICK
     root_ms = (cpu_ticks(helper.proc.pid, root_only=True) - root_before) * 1000.0 / TICK
-    return ms / logins, root_ms / logins, conns.new
+    return ms / logins, root_ms / logins, conns.new, memory(helper.proc.pid)
 
 
 def main():
@@ -226,7 +244,8 @@ def main():
 
         results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
                              "root_cpu_ms_per_login_200": [], "root_cpu_ms_per_login_8": [],
-                             "new_connections_8": [], "cold_minus_warm_ms": [], "start_to_socket_ms": []}
+                             "new_connections_8": [], "cold_minus_warm_ms": [], "start_to_socket_ms": [],
+                             "root_rss_kib_200": [], "worker_rss_kib_200": [], "threads_200": []}
                    for h in helpers}
         for h in helpers:
             h.start()
@@ -235,12 +254,17 @@ def main():
         for r in range(args.rounds):
             for h in (helpers if r % 2 == 0 else helpers[::-1]):
                 for level in (args.in_flight or args.logins, 8):
-                    ms, root_ms, new = cpu_round(driver, h, args.users, args.logins, level, outbox, port,
-                                                 f"r{r}-{level}")
+                    ms, root_ms, new, (root_kib, worker_kib, threads) = cpu_round(
+                        driver, h, args.users, args.logins, level, outbox, port, f"r{r}-{level}")
                     key = 200 if level != 8 else 8
                     results[h.label][f"cpu_ms_per_login_{key}"].append(ms)
                     results[h.label][f"root_cpu_ms_per_login_{key}"].append(root_ms)
                     results[h.label][f"new_connections_{key}"].append(new)
+                    if key == 200:
+                        # What holding a burst's connections and threads costs, right after it.
+                        results[h.label]["root_rss_kib_200"].append(root_kib)
+                        results[h.label]["worker_rss_kib_200"].append(worker_kib)
+                        results[h.label]["threads_200"].append(threads)
                     print(f"  round {r} {h.label:>9}: {level:>3} in flight: {ms:6.3f} ms CPU per login "
                           f"({root_ms:6.3f} in the root process), {new} new TLS connections, "
                           f"load {os.getloadavg()[0]:.1f}", flush=True)
@@ -284,11 +308,14 @@ def main():
         for key, what in (("cpu_ms_per_login_8", "helper + worker, 8 in flight (no handshakes)"),
                           ("root_cpu_ms_per_login_8", "root process alone, 8 in flight (no handshakes)"),
                           ("cpu_ms_per_login_200", f"helper + worker, {args.in_flight or args.logins} in flight"),
-                          ("root_cpu_ms_per_login_200", f"root process alone, {args.in_flight or args.logins} in flight")):
+                          ("root_cpu_ms_per_login_200", f"root process alone, {args.in_flight or args.logins} in flight"),
+                          ("root_rss_kib_200", "root process VmRSS KiB after a round at that level"),
+                          ("worker_rss_kib_200", "network worker VmRSS KiB after a round at that level"),
+                          ("threads_200", "threads of both after a round at that level")):
             u, p = mann_whitney(results["this tree"][key], results["baseline"][key])
             lower = sum(x < y for x, y in zip(results["this tree"][key], results["baseline"][key]))
             tests[key] = {"ratio": t[key] / b[key], "u": u, "p": p, "lower_in_pairs": lower}
-            print(f"  {what}: {b[key]:.3f} -> {t[key]:.3f} ms, this tree / baseline {t[key] / b[key]:.2f} "
+            print(f"  {what}: {b[key]:.3f} -> {t[key]:.3f}{' ms' if 'cpu' in key else ''}, this tree / baseline {t[key] / b[key]:.2f} "
                   f"(Mann-Whitney U = {u:.1f}, two-sided p = {p:.4f}, n = {args.rounds} each; "
                   f"lower in {lower} of {args.rounds} rounds)")
         results["cpu_tests"] = tests
