@@ -315,7 +315,7 @@ def main():
             u, p = mann_whitney(results["this tree"][key], results["baseline"][key])
             lower = sum(x < y for x, y in zip(results["this tree"][key], results["baseline"][key]))
             tests[key] = {"ratio": t[key] / b[key], "u": u, "p": p, "lower_in_pairs": lower}
-            print(f"  {what}: {b[key]:.3f} -> {t[key]:.3f}{' ms' if 'cpu' in key else ''}, this tree / baseline {t[key] / b[key]:.2f} "
+            print(f"  {what}: {b[key]:.{3 if 'cpu' in key else 0}f} -> {t[key]:.{3 if 'cpu' in key else 0}f}{' ms' if 'cpu' in key else ''}, this tree / baseline {t[key] / b[key]:.2f} "
                   f"(Mann-Whitney U = {u:.1f}, two-sided p = {p:.4f}, n = {args.rounds} each; "
                   f"lower in {lower} of {args.rounds} rounds)")
         results["cpu_tests"] = tests
