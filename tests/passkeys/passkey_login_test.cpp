@@ -984,10 +984,13 @@ TEST_F(MuteKeys, TwoMuteKeysCostOneTouchTimeoutAfterThePrompt) {
 
 TEST_F(MuteKeys, AMuteKeyBesideAGoodOneStillLogsIn) {
     start_helper();
-    // alice's credential lives on key 1; key 0, listed first, never answers.
+    // alice's credential lives on key 1; key 0, listed first, never answers. The person touches key 1 after
+    // ten keepalives (200 ms), as a person does: both keys are asked by then. (Touched at once, key 1 could
+    // answer before the module had asked key 0 at all; key 0 was then cancelled without ever being asked,
+    // which is right, but not what this test looks at. Seen once in a package build.)
     ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
-    const auto run =
-        login_logged("alice", {"VFIDO_KEYS=2", "VFIDO_KEY0_TOUCH=mute", "VFIDO_KEEPALIVE_MS=20"});
+    const auto run = login_logged("alice", {"VFIDO_KEYS=2", "VFIDO_KEY0_TOUCH=mute",
+                                            "VFIDO_KEY1_KEEPALIVES=10", "VFIDO_KEEPALIVE_MS=20"});
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
     EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << run.all_text();
     expect_prompt_first_and_bounded_wait();
