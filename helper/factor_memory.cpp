@@ -96,7 +96,7 @@ Login::RememberedMenu Login::choose_remembered(const std::vector<Method>& method
     const std::int64_t now = now_unix();
     std::optional<FactorRow> row;
     try {
-        row = ctx_.limits->recall_factors(canonical_key(ident), false, now);
+        row = ctx_.limits->recall_factors(canonical_key(ident), now);
     } catch (const LimitStoreError& e) {
         log_line(LOG_WARNING, "factor memory not read (the pool is asked first): %s",
                  loggable(e.what()).c_str());
@@ -145,7 +145,7 @@ OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, cons
                                                     user_context_for(facts_.rhost));
             // The code is on its way: a pool that announces its factors with the answer refreshes the memory.
             if (is_otp(choice.method) && answer.challenge == challenge && !answer.available.empty())
-                remember_factors(ident, answer.available, announced_user(answer.parameters));
+                learn_factors(ident, answer.available, announced_user(answer.parameters));
             return answer;
         });
     } catch (const ServiceError& e) {
@@ -173,22 +173,34 @@ OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, cons
     return step;
 }
 
-// Never fails the login: the memory only saves a request next time.
-void Login::remember_factors(const Identifier& ident, const std::vector<std::string>& available,
-                             const std::string& pool_user) {
+// What the pool offered, from an answer that sent a code or before a passkey's proof: kept with the login
+// until its end. Never fails the login: the memory only saves a request next time.
+void Login::learn_factors(const Identifier& ident, const std::vector<std::string>& available,
+                          const std::string& pool_user) {
     const auto ttl = cfg().remember_factors.count();
     const auto factors = factors_from(available);
     if (ttl == 0 || known_.empty() || factors.empty()) return;
-    const std::int64_t now = now_unix();
+    learned_factors_.emplace(canonical_key(ident), FactorRow{encode_factors(factors), pool_user, now_unix()});
+}
+
+// Only a login that let the person in writes the memory. A failed one (a wrong code, a login abandoned after
+// the send: what someone probing names does) writes nothing, so a probe cannot make a real user's next
+// login, or any decoy that copies that user, show the menu first (see factor_memory.hpp).
+void Login::remember_learned_factors() {
+    if (!learned_factors_ || !ctx_.runtime) return;
+    const auto ttl = cfg().remember_factors.count();
+    auto [key, row] = std::move(*learned_factors_);
+    learned_factors_.reset();
+    if (ttl == 0) return;
     try {
-        ctx_.limits->remember_factors(canonical_key(ident),
-                                      FactorRow{encode_factors(factors), pool_user, now}, false, now + ttl);
+        ctx_.limits->remember_factors(key, row, row.seen + ttl);
     } catch (const LimitStoreError& e) {
         log_line(LOG_WARNING, "factor memory not written: %s", loggable(e.what()).c_str());
     }
 }
 
 void Login::forget_factors(const Identifier& ident) {
+    learned_factors_.reset();
     try {
         ctx_.limits->forget_factors(canonical_key(ident));
     } catch (const LimitStoreError& e) {
@@ -196,33 +208,18 @@ void Login::forget_factors(const Identifier& ident) {
     }
 }
 
-// The decoy's memory: its own, kept in memory under its user name from its first made-up send, or that of
-// the real user it copies (`model`, a key in the file; "" for none).
+// Whether the real user a decoy copies (`model`, a key in the file; "" for none) is remembered: that user's
+// own successful logins decide it, as they decide a real user's menu. The decoy keeps no memory of its own:
+// a failed login remembers nothing for a real user either.
 bool Login::decoy_remembered(const std::string& model) {
     const auto ttl = cfg().remember_factors.count();
-    if (ttl == 0) return false;
+    if (ttl == 0 || model.empty()) return false;
     const std::int64_t now = now_unix();
-    const auto fresh = [&](const std::optional<FactorRow>& row) { return row && row->seen + ttl > now; };
     try {
-        return fresh(ctx_.limits->recall_factors(
-                   canonical_key(Identifier{IdentifierKind::Username, facts_.user}), true, now)) ||
-               (!model.empty() && fresh(ctx_.limits->recall_factors(model, false, now)));
+        const auto row = ctx_.limits->recall_factors(model, now);
+        return row && row->seen + ttl > now;
     } catch (const LimitStoreError&) {
         return false;
-    }
-}
-
-void Login::decoy_remember(const std::vector<Method>& offered) {
-    const auto ttl = cfg().remember_factors.count();
-    if (ttl == 0) return;
-    std::vector<Method> factors;
-    std::copy_if(offered.begin(), offered.end(), std::back_inserter(factors), is_pool_method);
-    const std::int64_t now = now_unix();
-    try {
-        ctx_.limits->remember_factors(canonical_key(Identifier{IdentifierKind::Username, facts_.user}),
-                                      FactorRow{encode_factors(factors), "", now}, true, now + ttl);
-    } catch (const LimitStoreError& e) {
-        log_line(LOG_WARNING, "decoy: factor memory not written: %s", loggable(e.what()).c_str());
     }
 }
 

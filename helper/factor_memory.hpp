@@ -9,16 +9,23 @@
 // - Nothing secret: which factors, the pool's own name for the person (for the send limit's keys), when.
 // - Per pool identity: the canonical form of the mapped identifier the pool is asked about, whatever local
 //   name was typed; for identities of the identity map only (a claimed or typed one is asked about first, so
-//   a name that is nobody is counted only in memory). Written when the pool has sent a code or a passkey
-//   login succeeded, never for a login that sends nothing; trusted for [login] remember_factors (0: off).
-// - Kept beside the limits (limit_store.hpp): in the file for real identities, in memory for the decoy's
-//   walks.
+//   a name that is nobody is counted only in memory). Written at the end of a login that let the person in,
+//   with what the pool offered in it (when it sent the code, or before the passkey's proof); never by a
+//   login that fails or sends nothing. Trusted for [login] remember_factors (0: off).
+// - Kept beside the limits (limit_store.hpp), in the file.
 // - The decoy (login/unknown_user.cpp) must not show by its timing that a name has no memory: a real user who
-// logged in
-//   lately sees the menu at once, where a login that asks the pool first waits a round trip for it. So a
-//   decoy walks menu-first while the real user it copies is remembered (a name probed for the first time is
-//   as likely to be fast as a real one), and from its own first made-up send on (a name probed twice turns
-//   fast as a real one does), each for remember_factors.
+//   logged in lately sees the menu at once, where a login that asks the pool first waits a round trip for
+//   it. So a decoy walks menu-first while the real user it copies is remembered: a name probed for the first
+//   time is as likely to be fast as a real one.
+// - Why only a successful login writes it (session 16). Until then a login remembered once the pool had sent
+//   its code, failed or not, and the decoy remembered its own made-up sends. Someone probing names then made
+//   every real user they probed (each probe sends a code) remembered, and with them every decoy copying
+//   one, while a real name not yet probed stayed as its own logins left it: over one pass through a list of
+//   names, the decoys turned fast more often than the real users (bench/decoy_timing.py, one login per name:
+//   31 of 50 names without an account showed the menu at once against 10 of 50 real users, Kolmogorov-Smirnov
+//   p = 0.0002). Now nothing a failed login does changes any login's timing: a real user's and a decoy's
+//   menu depend alike on real users' own successful logins. The price: after a failed login (a mistyped
+//   code), the person's next login asks the pool first again.
 #pragma once
 
 #include <map>

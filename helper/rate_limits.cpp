@@ -258,18 +258,14 @@ void RateLimits::note_no_failures(const std::string& key) {
     no_failures_.insert(key);
 }
 
-std::optional<FactorRow> RateLimits::recall_factors(const std::string& key, bool unknown, std::int64_t now) {
+std::optional<FactorRow> RateLimits::recall_factors(const std::string& key, std::int64_t now) {
     std::lock_guard lock(m_);
-    return (unknown ? ephemeral_ : store()).recall(key, now);
+    return store().recall(key, now);
 }
 
-void RateLimits::remember_factors(const std::string& key, const FactorRow& row, bool unknown,
-                                  std::int64_t expires) {
+void RateLimits::remember_factors(const std::string& key, const FactorRow& row, std::int64_t expires) {
     std::lock_guard lock(m_);
-    if (unknown)
-        with_room([&] { ephemeral_.remember(key, row, expires); }, row.seen);
-    else
-        store().remember(key, row, expires);
+    store().remember(key, row, expires);
 }
 
 void RateLimits::forget_factors(const std::string& key) {

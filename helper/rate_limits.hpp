@@ -62,8 +62,8 @@ class RateLimits {
     // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
     // pool identity's in the file, an unknown user's walk's (`unknown`) in memory, as their counts do.
     // Throw LimitStoreError as the counts do; the callers take that as nothing remembered.
-    std::optional<FactorRow> recall_factors(const std::string& key, bool unknown, std::int64_t now);
-    void remember_factors(const std::string& key, const FactorRow& row, bool unknown, std::int64_t expires);
+    std::optional<FactorRow> recall_factors(const std::string& key, std::int64_t now);
+    void remember_factors(const std::string& key, const FactorRow& row, std::int64_t expires);
     void forget_factors(const std::string& key);
 
   private:

@@ -103,7 +103,12 @@ void Session::run() noexcept {
     } catch (...) {
     }
     // Success is a Verdict only a Verified makes (verdict.hpp): no run-time guard is needed here.
-    if (login_) login_->settle_limits(f.outcome());
+    if (login_) {
+        // Before the Result, as the limits: the person's next login, begun the moment this one returns,
+        // finds it.
+        if (f.granted()) login_->remember_learned_factors();
+        login_->settle_limits(f.outcome());
+    }
     complete_record(f);
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
     if (f.summarised())

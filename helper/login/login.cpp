@@ -406,7 +406,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         // chosen from that remembered menu was chosen already.)
                         if (browser && !chosen_first) {
                             if (is_otp(m))
-                                remember_factors(*ident, step.available, announced_user(step.parameters));
+                                learn_factors(*ident, step.available, announced_user(step.parameters));
                             pool_offers.push_back(m);
                             pool_went_ahead = true;
                             break;
@@ -416,7 +416,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
                         Proof proof =
                             answered(login_method(m).prove(*this, {ident, std::move(step), username}));
                         if (m == Method::Passkey && !ending_of(proof))
-                            remember_factors(*ident, announced, pool_user);
+                            learn_factors(*ident, announced, pool_user);
                         return proof;
                     }
                 if (!pool_went_ahead)
@@ -451,7 +451,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
         const auto announced = step.available;
         const auto pool_user = announced_user(step.parameters);
         Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
-        if (chosen == Method::Passkey && !ending_of(proof)) remember_factors(*ident, announced, pool_user);
+        if (chosen == Method::Passkey && !ending_of(proof)) learn_factors(*ident, announced, pool_user);
         return proof;
     }
     auto& client = *ctx_.runtime->client;
@@ -479,10 +479,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
     step = timed(PoolStep::Choose, chosen_at, [&] {
         auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
                                    user_context_for(facts_.rhost));
-        // The code is on its way: what the pool offered is remembered for the next login, inside the
-        // step's wait as the decoy's remembering is inside its pause.
+        // The code is on its way: what the pool offered is remembered for the next login if this one
+        // lets the person in.
         if (is_otp(chosen) && next.challenge == method_challenge(chosen))
-            remember_factors(*ident, announced, announced_user(next.parameters));
+            learn_factors(*ident, announced, announced_user(next.parameters));
         return next;
     });
     if (step.challenge != method_challenge(chosen))
@@ -490,7 +490,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
                        "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
     const auto pool_user = announced_user(step.parameters);
     Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
-    if (chosen == Method::Passkey && !ending_of(proof)) remember_factors(*ident, announced, pool_user);
+    if (chosen == Method::Passkey && !ending_of(proof)) learn_factors(*ident, announced, pool_user);
     return proof;
 }
 

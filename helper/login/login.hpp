@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -67,6 +68,9 @@ class Login : private MethodContext {
     const std::string& method() const { return method_; }
     // Settles what this login reserved and spent in the limits, once, with its outcome.
     void settle_limits(wire::Outcome outcome);
+    // At the end of a login that let the person in: what the pool offered, as learned in it, is remembered
+    // for the next login (factor_memory.hpp). A login that fails remembers nothing.
+    void remember_learned_factors();
 
   private:
     const Config& cfg() const;
@@ -121,11 +125,11 @@ class Login : private MethodContext {
     RememberedMenu choose_remembered(const std::vector<Method>& methods, const Identifier& ident);
     OrEnd<cognito::Step> initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
                                          std::string& prefix);
-    void remember_factors(const Identifier& ident, const std::vector<std::string>& available,
-                          const std::string& pool_user);
+    // What the pool offered: kept with the login, and remembered only if it lets the person in.
+    void learn_factors(const Identifier& ident, const std::vector<std::string>& available,
+                       const std::string& pool_user);
     void forget_factors(const Identifier& ident);
     bool decoy_remembered(const std::string& model);
-    void decoy_remember(const std::vector<Method>& offered);
 
     // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
     Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
@@ -151,6 +155,9 @@ class Login : private MethodContext {
     // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
     UnknownUser unknown_user_ = UnknownUser::Fail;
     LimitTally tally_;  // what this login reserved and spent in the limits, settled once at its end
+    // What the pool offered the mapped identity in this login (learn_factors): its key in the store and the
+    // row, written by remember_learned_factors once the login has let the person in.
+    std::optional<std::pair<std::string, FactorRow>> learned_factors_;
 };
 
 }  // namespace pp::helper

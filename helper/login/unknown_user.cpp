@@ -85,9 +85,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         return it == walk.menu_dest.end() ? std::string() : it->second;
     };
     LatencyWalk pool;
-    // Once a real user of this shape has had a code sent, the next logins show the menu before the pool is
-    // asked, and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the
-    // user it copies is remembered, and from its own first made-up send on, for as long as remember_factors.
+    // Once a real user of this shape has logged in, the next logins show the menu before the pool is asked,
+    // and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the user it
+    // copies is remembered. A failed login, the decoy's included, remembers nothing.
     const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
     const PoolStep after_choice =
         !remembered ? PoolStep::Choose
@@ -147,10 +147,8 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
             if (auto end = offer(chosen, menu_dest(chosen), prefix)) return *end;
         const auto chosen_at = std::chrono::steady_clock::now();
-        if (is_otp(chosen)) {
+        if (is_otp(chosen))
             if (auto end = take_send(send_key)) return *end;
-            if (walk.remembers && !service_already_asked) decoy_remember(walk.offered);
-        }
         pool.pause(after_choice, chosen_at);
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's

@@ -1,10 +1,11 @@
-// Issue #11 (e): the factors the user pool offered an identity at its last code-sending or successful login
-// are remembered, so the next login shows the menu before any request and asks InitiateAuth for the chosen
-// factor with PREFERRED_CHALLENGE: a code login in two requests instead of three. Through the real module,
-// libpam, the real helper and the local stand-in, whose requests.jsonl counts the requests of each login.
+// Issue #11 (e): the factors the user pool offered an identity at its last successful login are remembered,
+// so the next login shows the menu before any request and asks InitiateAuth for the chosen factor with
+// PREFERRED_CHALLENGE: a code login in two requests instead of three. Through the real module, libpam, the
+// real helper and the local stand-in, whose requests.jsonl counts the requests of each login.
 #include <gtest/gtest.h>
 #include <security/pam_appl.h>
 
+#include <chrono>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -136,6 +137,98 @@ TEST_F(FactorMemory, SecondLoginShowsTheMenuFirstAndAsksThePoolTwice) {
     EXPECT_EQ(bob2.requests.size(), 2u);
     EXPECT_EQ(bob2.before_first_prompt, 0u);
     EXPECT_EQ(bob2.run.prompts(), bob1.run.prompts());
+}
+
+// A login that fails remembers nothing (since session 16; before, a login remembered once the pool had sent
+// its code): after a wrong code, and after a login abandoned at the code prompt, the next login still asks
+// the pool before its menu. Only a successful login makes the one after it show the menu first.
+TEST_F(FactorMemory, AFailedLoginRemembersNothing) {
+    start_helper();
+    const auto wrong = login("alice", "1", kAliceEmail, "00000000");
+    ASSERT_EQ(wrong.run.code, PAM_MAXTRIES) << wrong.run.all_text() << helper_->log();
+    ASSERT_EQ(wrong.requests.size(), 5u) << "the pool sent a code: " << standin_->requests_log();
+
+    const auto before = standin_->requests_log().size();
+    const PamRun abandoned =
+        run_pam(service_, "alice", [](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.ends_with("Choice [1-2]: ")) return std::string("2");
+            return std::nullopt;  // gone at the code prompt, after the pool sent the text message
+        });
+    ASSERT_NE(abandoned.code, PAM_SUCCESS) << abandoned.all_text();
+    ASSERT_EQ(sign_in_requests(standin_->requests_log(), before).size(), 2u) << standin_->requests_log();
+
+    const auto next = login("alice", "1", kAliceEmail);
+    ASSERT_EQ(next.run.code, PAM_SUCCESS) << next.run.all_text() << helper_->log();
+    EXPECT_EQ(next.before_first_prompt, 1u) << "a failed login made the next one show the menu first";
+    EXPECT_EQ(next.requests.size(), 3u) << standin_->requests_log();
+
+    const auto remembered = login("alice", "1", kAliceEmail);
+    ASSERT_EQ(remembered.run.code, PAM_SUCCESS) << remembered.run.all_text() << helper_->log();
+    EXPECT_EQ(remembered.before_first_prompt, 0u) << "a successful login is remembered";
+    EXPECT_EQ(remembered.requests.size(), 2u) << standin_->requests_log();
+}
+
+// The attack (issue #10, "a decoy that cannot be told apart"): someone probing a list of names sends a code
+// to each real user on it. When a failed login was remembered, every real user probed turned "remembered",
+// and with them every decoy copying one (the decoy follows the memory of the real user whose shape it
+// walks): from then on a name that is nobody showed its menu at once, where a real name not yet probed still
+// waited a round trip for it. With the pool 800 ms away: after alice and bob (the only real users, so every
+// decoy copies one of them) are probed, carol (an account without identity) and nosuch (no account) must
+// still wait as an unremembered real user waits; once alice and bob have logged in themselves, the decoys
+// show the menu first, as those two now do.
+TEST_F(FactorMemory, ProbingRealUsersDoesNotMakeTheDecoyShowItsMenuFirst) {
+    start_helper();
+    constexpr auto kDelay = std::chrono::milliseconds(800);
+    standin_->set_control(R"({"delay_ms": 800})");
+    // A login left at its first code prompt: the time from its start to its first prompt.
+    const auto probe = [&](const std::string& user) {
+        const auto began = std::chrono::steady_clock::now();
+        std::optional<std::chrono::steady_clock::duration> first;
+        const PamRun run =
+            run_pam(service_, user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+                if (!first) first = std::chrono::steady_clock::now() - began;
+                if (prompt.ends_with("? [Y/n] ")) return std::string();
+                if (prompt.ends_with("Choice [1-2]: ")) return std::string("1");
+                return std::nullopt;
+            });
+        EXPECT_NE(run.code, PAM_SUCCESS) << user << "\n" << run.all_text();
+        EXPECT_TRUE(first.has_value()) << user << "\n" << run.all_text() << helper_->log();
+        return first.value_or(std::chrono::steady_clock::duration::zero());
+    };
+    for (const std::string user : {"alice", "bob"}) {
+        const auto before = standin_->requests_log().size();
+        probe(user);
+        ASSERT_GE(sign_in_requests(standin_->requests_log(), before).size(), 2u)
+            << user << ": the probe must reach the send\n"
+            << standin_->requests_log();
+    }
+    // Not remembered: the first prompt comes after the pause that copies the pool's first answer. (Load
+    // only makes a login slower, so this bound cannot fail by the machine being busy.)
+    for (const std::string user : {"carol", "nosuch"}) {
+        const auto first = probe(user);
+        EXPECT_GE(first, kDelay * 2 / 3)
+            << user
+            << " showed its menu at once after only failed logins of "
+               "the users it copies: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(first).count() << " ms\n"
+            << helper_->log();
+    }
+
+    standin_->clear_control();
+    for (const std::string user : {"alice", "bob"}) {
+        const auto in = login(user, "1", user == "alice" ? kAliceEmail : "bob@example.com");
+        ASSERT_EQ(in.run.code, PAM_SUCCESS) << user << "\n" << in.run.all_text() << helper_->log();
+        EXPECT_EQ(in.before_first_prompt, 1u) << user << ": the probe made the login remembered";
+    }
+    standin_->set_control(R"({"delay_ms": 800})");
+    // Remembered now, as alice and bob are: the menu before the pause.
+    for (const std::string user : {"carol", "nosuch"}) {
+        const auto first = probe(user);
+        EXPECT_LT(first, kDelay * 2 / 3)
+            << user << " waited as if the user it copies were not remembered: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(first).count() << " ms\n"
+            << helper_->log();
+    }
 }
 
 // A factor taken away at the pool since the last login: the pool answers the preferred challenge with
