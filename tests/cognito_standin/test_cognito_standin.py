@@ -739,6 +739,24 @@ class ControlTests(StandinTestCase):
         finally:
             connection.close()
 
+    def test_signed_in_delay(self):
+        """Only the answer that signs the person in waits: a wrong code is refused at once."""
+        MAIN.control(signed_in_delay_ms=600)
+        start = MAIN.initiate("bob", preferred="EMAIL_OTP")
+        self.assertEqual(start.status, 200)
+        code = MAIN.latest_code("bob@example.com")
+        began = time.monotonic()
+        wrong = MAIN.respond("EMAIL_OTP", start.json()["Session"], "bob", EMAIL_OTP_CODE="00000000")
+        self.assertError(wrong, "CodeMismatchException")
+        self.assertLess(time.monotonic() - began, 0.5, "a refusal is not delayed")
+        began = time.monotonic()
+        self.assertTokens(MAIN.respond("EMAIL_OTP", wrong.json().get("Session", start.json()["Session"]), "bob",
+                                       EMAIL_OTP_CODE=code))
+        self.assertGreaterEqual(time.monotonic() - began, 0.6)
+        MAIN.control(signed_in_delay_ms=-1)
+        self.assertError(MAIN.initiate("alice"), "InternalErrorException", status=500)
+        MAIN.control()
+
     def test_jwks_down_and_rotated(self):
         jwks_path = f"/{MAIN.pool_id}/.well-known/jwks.json"
         MAIN.control(jwks="down")

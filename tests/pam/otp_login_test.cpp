@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
+#include <utility>
 
 #include "login_harness.hpp"
 
@@ -578,6 +580,44 @@ TEST_F(OtpLogin, UnknownUsersMeetTheSameSendLimit) {
     const auto run = login("nobody-here", wrong);
     EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
     EXPECT_NE(run.all_text().find("Too many codes requested"), std::string::npos) << run.all_text();
+}
+
+// A decoy's code is always wrong, so each of its code steps must wait as long as the pool takes to refuse a
+// code, not to accept one. Accepting issues the tokens and takes longer (here the stand-in adds 900 ms to
+// every answer that signs someone in), and most real logins are accepted: a decoy that copied every answer's
+// wait waited at a wrong code as a real user waits at a right one, longer than a real user at a wrong one
+// (until session 16). alice gets one code wrong and then signs in three times; carol (an account without
+// identity, the decoy) then gets three codes wrong, each wait copying alice's one refusal, not her three
+// acceptances.
+TEST_F(OtpLogin, TheDecoyWaitsAtAWrongCodeAsThePoolRefusesOneNotAsItAcceptsOne) {
+    start_helper("email_otp");
+    standin_->set_control(R"({"signed_in_delay_ms": 900})");
+    for (int i = 0; i < 3; ++i) {
+        bool wrong_first = i == 0;
+        const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.find("Code sent to") == std::string::npos) return std::string();
+            if (std::exchange(wrong_first, false)) return std::string("00000000");
+            return standin_->latest_code(kAliceEmail).value_or("no-code");
+        });
+        ASSERT_EQ(run.code, PAM_SUCCESS) << i << "\n" << run.all_text() << helper_->log();
+    }
+    std::optional<std::chrono::steady_clock::time_point> first_code_prompt;
+    int code_prompts = 0;
+    const auto decoy = login("carol", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.find("Code sent to") == std::string::npos) return std::string();
+        if (!first_code_prompt) first_code_prompt = std::chrono::steady_clock::now();
+        ++code_prompts;
+        return std::string("00000000");
+    });
+    const auto ended = std::chrono::steady_clock::now();
+    ASSERT_EQ(decoy.code, PAM_MAXTRIES) << decoy.all_text() << helper_->log();
+    ASSERT_EQ(code_prompts, 3) << decoy.all_text();
+    ASSERT_TRUE(first_code_prompt.has_value());
+    // Three refusals copied: a few milliseconds each. One acceptance copied would be 900 ms.
+    const auto codes = std::chrono::duration_cast<std::chrono::milliseconds>(ended - *first_code_prompt);
+    EXPECT_LT(codes, std::chrono::milliseconds(900)) << "the decoy's three wrong codes took " << codes.count()
+                                                     << " ms: it waited as the pool accepts a code\n"
+                                                     << helper_->log();
 }
 
 TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {

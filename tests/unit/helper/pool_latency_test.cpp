@@ -103,6 +103,44 @@ TEST(PoolLatency, TimedKeepsTheFractionOfAMillisecond) {
     EXPECT_GE(p.draw(PoolStep::Start, cursor), std::chrono::microseconds(1900));
 }
 
+// A decoy's code is always wrong, so its pause copies the pool refusing a code (Answer), never accepting one
+// (Accepted: the tokens make that answer longer). An answer the pool took is kept apart; one it refused is an
+// Answer; one it never gave (an outage) is not recorded.
+TEST(PoolLatency, AnAcceptedAnswerIsNotAWaitTheDecoyCopies) {
+    PoolLatency& p = pool_latency();
+    const auto answers = p.size(PoolStep::Answer);
+    const auto accepted = p.size(PoolStep::Accepted);
+    const auto earlier = std::chrono::steady_clock::now() - milliseconds(40);
+    (void)timed(PoolStep::Answer, earlier, [] { return 1; });
+    EXPECT_EQ(p.size(PoolStep::Accepted), accepted + 1);
+    EXPECT_EQ(p.size(PoolStep::Answer), answers);
+    EXPECT_THROW((void)timed(PoolStep::Answer, earlier,
+                             []() -> int {
+                                 throw cognito::ServiceError(cognito::Failure::Rejected,
+                                                             "CodeMismatchException",
+                                                             "Invalid code or auth state for the user.", 400);
+                             }),
+                 cognito::ServiceError);
+    EXPECT_EQ(p.size(PoolStep::Answer), answers + 1);
+    EXPECT_EQ(p.size(PoolStep::Accepted), accepted + 1);
+    EXPECT_THROW(
+        (void)timed(PoolStep::Answer, earlier,
+                    []() -> int { throw cognito::ServiceError(cognito::Failure::Timeout, "", "timed out"); }),
+        cognito::ServiceError);
+    EXPECT_EQ(p.size(PoolStep::Answer), answers + 1);
+    EXPECT_EQ(p.size(PoolStep::Accepted), accepted + 1);
+
+    // Drawn for an Answer, the accepted wait is passed over while a refused one is there.
+    PoolLatency q;
+    q.record(PoolStep::Accepted, milliseconds(900));
+    q.record(PoolStep::Answer, milliseconds(200));
+    q.record(PoolStep::Accepted, milliseconds(900));
+    for (std::size_t start = 0; start < 3; ++start) {
+        std::size_t cursor = start;
+        EXPECT_EQ(q.draw(PoolStep::Answer, cursor), milliseconds(200)) << start;
+    }
+}
+
 // A decoy's sleep wakes a little after its deadline (timer slack, the scheduler), while the real step it
 // copies holds only the one wake-up already inside its recorded wait: pauses aim earlier by the mean of how
 // late the recent ones woke, a stall longer than kMax counting as kMax.
