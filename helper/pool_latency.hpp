@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,7 +24,27 @@ namespace pp::helper {
 // stand-in ~2 ms more; the live service's figure is not measured here). Until session 16 both were Answer:
 // the history is mostly successful logins, so a probed name that is nobody waited at each wrong code as a
 // real user does at a right one, longer than a real user does at a wrong one (bench/decoy_timing.py).
-enum class PoolStep { Start, Choose, Answer, Preferred, Accepted };
+//
+// For the same reason each of Start, Choose and Preferred has a "Sent" twin: the same request answered with
+// a code challenge (EMAIL_OTP, SMS_OTP), that is, the pool sent a code with its answer, which may take it
+// longer than an answer that sends nothing (the method menu, a passkey's options). A decoy copying a user
+// whose step sends nothing must not wait as one whose step sends a code: with users of both shapes in one
+// map, the history mixes the two.
+enum class PoolStep { Start, Choose, Answer, Preferred, Accepted, StartSent, ChooseSent, PreferredSent };
+
+// The step's twin when its answer sent a code (see above); Answer and Accepted have none.
+constexpr PoolStep sent(PoolStep step) {
+    switch (step) {
+        case PoolStep::Start:
+            return PoolStep::StartSent;
+        case PoolStep::Choose:
+            return PoolStep::ChooseSent;
+        case PoolStep::Preferred:
+            return PoolStep::PreferredSent;
+        default:
+            return step;
+    }
+}
 
 // A bounded reservoir of the most recent real waits, each tagged with its step, in the order they ended.
 // A decoy login draws its pauses by walking forward through that history from a random place (LatencyWalk),
@@ -118,6 +139,11 @@ auto timed(PoolStep step, std::chrono::steady_clock::time_point start, F&& call)
         auto result = call();
         // The pool took the answer: a wait no decoy copies (see PoolStep).
         if (step == PoolStep::Answer) clock.step = PoolStep::Accepted;
+        // The answer is a code challenge: the pool sent a code with it.
+        if constexpr (requires { result.challenge == std::string_view(); })
+            if (step != PoolStep::Answer && (result.challenge == std::string_view("EMAIL_OTP") ||
+                                             result.challenge == std::string_view("SMS_OTP")))
+                clock.step = sent(step);
         return result;
     } catch (const cognito::ServiceError& e) {
         clock.answered = e.failure() == cognito::Failure::Rejected;

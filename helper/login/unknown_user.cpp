@@ -89,11 +89,14 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the user it
     // copies is remembered. A failed login, the decoy's included, remembers nothing.
     const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
-    const PoolStep after_choice =
-        !remembered ? PoolStep::Choose
-        // Until a real remembered login has been timed, the closest: the other step that sends a code.
-        : pool_latency().size(PoolStep::Preferred) > 0 ? PoolStep::Preferred
-                                                       : PoolStep::Choose;
+    // The step after the choice, as the real one is recorded: the "Sent" twin when it sends a code.
+    const auto after_choice = [&](Method chosen) {
+        const bool code = is_otp(chosen);
+        const PoolStep preferred = code ? sent(PoolStep::Preferred) : PoolStep::Preferred;
+        const PoolStep choose = code ? sent(PoolStep::Choose) : PoolStep::Choose;
+        // Until a real remembered login has been timed, the closest: the menu's answer.
+        return remembered && pool_latency().size(preferred) > 0 ? preferred : choose;
+    };
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
     // too, or the first screen would tell. What is typed goes nowhere; only its mask is shown, below.
@@ -120,7 +123,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // the machine's sends where a real login takes one.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key)) return *end;
-    if (walk.asks_pool && !service_already_asked && !remembered) pool.pause(PoolStep::Start, started);
+    // A real user offered one code at once asks for it with the first request, which then sends it.
+    if (walk.asks_pool && !service_already_asked && !remembered)
+        pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start, started);
 
     // The real menu loop (menu.cpp) with the key's unknown mode: no key answers for this name, so the menu
     // goes on without it while a method is left; a key's other answers, and no key with nothing left, end the
@@ -149,7 +154,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         const auto chosen_at = std::chrono::steady_clock::now();
         if (is_otp(chosen))
             if (auto end = take_send(send_key)) return *end;
-        pool.pause(after_choice, chosen_at);
+        pool.pause(after_choice(chosen), chosen_at);
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's
     // ask.

@@ -19,7 +19,8 @@ JWKS_MODES = ("ok", "down", "rotated")
 # service puts it there without acr_values is UNVERIFIED, §11 item 3): "factor" = the factor used, "absent" = none.
 AMR_MODES = ("factor", "absent")
 _KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s", "withdrawn_factors",
-         "ineligible_preferred_error", "id_token_amr", "one_factor_skips_select", "signed_in_delay_ms"}
+         "ineligible_preferred_error", "id_token_amr", "one_factor_skips_select", "signed_in_delay_ms",
+         "code_sent_delay_ms"}
 # AllowedFirstAuthFactors values: what withdrawn_factors may take away from a user.
 FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
 
@@ -59,6 +60,9 @@ class Control:
     # A further sleep before an answer that signs the person in (AuthenticationResult): issuing the tokens
     # makes the pool's acceptance of a code or passkey slower than its refusal.
     signed_in_delay_ms: int = 0
+    # A further sleep before an answer that sent a code (ChallengeName EMAIL_OTP or SMS_OTP): sending may make
+    # the pool's answer slower than one that sends nothing (the method menu, a passkey's options).
+    code_sent_delay_ms: int = 0
 
     def targets(self, operation: Optional[str]) -> bool:
         return self.ops is None or operation in self.ops
@@ -130,9 +134,12 @@ def read_control(path: str, operations: set) -> Control:
     delay = raw.get("delay_ms", 0)
     if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
         raise ControlError("delay_ms: must be a non-negative number")
-    signed_in_delay = raw.get("signed_in_delay_ms", 0)
-    if isinstance(signed_in_delay, bool) or not isinstance(signed_in_delay, (int, float)) or signed_in_delay < 0:
-        raise ControlError("signed_in_delay_ms: must be a non-negative number")
+    extra_delays = {}
+    for key in ("signed_in_delay_ms", "code_sent_delay_ms"):
+        value = raw.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ControlError(f"{key}: must be a non-negative number")
+        extra_delays[key] = value
     ops = raw.get("ops")
     if ops is not None:
         if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
@@ -158,5 +165,5 @@ def read_control(path: str, operations: set) -> Control:
         ineligible_preferred_error=_error(raw.get("ineligible_preferred_error")),
         id_token_amr=_one_of("id_token_amr", raw.get("id_token_amr", "factor"), AMR_MODES),
         one_factor_skips_select=_flag("one_factor_skips_select", raw.get("one_factor_skips_select", False)),
-        signed_in_delay_ms=signed_in_delay,
+        **extra_delays,
     )

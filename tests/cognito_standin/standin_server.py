@@ -255,8 +255,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return
             if self._injected(control, operation):
                 return
-            self._answer_api(operation, request, duplicate=self._fault == "duplicate_member",
-                             signed_in_delay_ms=control.signed_in_delay_ms)
+            self._answer_api(operation, request, duplicate=self._fault == "duplicate_member", control=control)
         finally:
             self._log()  # a dropped connection (no answer) is logged here
 
@@ -280,7 +279,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._reply_error(refusal)
         return None
 
-    def _answer_api(self, operation, request, duplicate: bool = False, signed_in_delay_ms: float = 0):
+    def _answer_api(self, operation, request, duplicate: bool = False, control=None):
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if operation is None or operation not in self.server.service.operations:
             self._reply_error(ApiError("UnknownOperationException", ""))
@@ -298,8 +297,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 print(f"cognito-standin: {operation} failed: {e!r}", file=sys.stderr)
                 self._reply_error(ApiError("InternalErrorException", "Internal server error.", 500))
                 raise
-            if signed_in_delay_ms and isinstance(result, dict) and "AuthenticationResult" in result:
-                time.sleep(signed_in_delay_ms / 1000)
+            if control is not None and isinstance(result, dict):
+                if control.signed_in_delay_ms and "AuthenticationResult" in result:
+                    time.sleep(control.signed_in_delay_ms / 1000)
+                if control.code_sent_delay_ms and result.get("ChallengeName") in ("EMAIL_OTP", "SMS_OTP"):
+                    time.sleep(control.code_sent_delay_ms / 1000)
             if result is None:
                 self._reply(200, b"")  # an operation whose answer is an empty body
             elif duplicate:

@@ -757,6 +757,19 @@ class ControlTests(StandinTestCase):
         self.assertError(MAIN.initiate("alice"), "InternalErrorException", status=500)
         MAIN.control()
 
+    def test_code_sent_delay(self):
+        """Only an answer that sent a code waits: the method menu does not."""
+        MAIN.control(code_sent_delay_ms=600)
+        began = time.monotonic()
+        menu = MAIN.initiate("alice")
+        self.assertEqual(menu.json()["ChallengeName"], "SELECT_CHALLENGE")
+        self.assertLess(time.monotonic() - began, 0.5, "the menu sends nothing")
+        began = time.monotonic()
+        sent = MAIN.initiate("alice", preferred="EMAIL_OTP")
+        self.assertEqual(sent.json()["ChallengeName"], "EMAIL_OTP")
+        self.assertGreaterEqual(time.monotonic() - began, 0.6)
+        MAIN.control()
+
     def test_jwks_down_and_rotated(self):
         jwks_path = f"/{MAIN.pool_id}/.well-known/jwks.json"
         MAIN.control(jwks="down")

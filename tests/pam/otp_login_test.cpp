@@ -620,6 +620,79 @@ TEST_F(OtpLogin, TheDecoyWaitsAtAWrongCodeAsThePoolRefusesOneNotAsItAcceptsOne) 
                                                      << helper_->log();
 }
 
+// The same rule for the steps before the code: InitiateAuth and the menu's answer are each answered either
+// with a code sent or with nothing sent (the menu), and sending may take the pool longer (here the stand-in
+// adds 900 ms to every answer that sent a code). alice (two addresses) is asked to choose, so her first
+// request sends nothing; bob (one address) is offered his code first and his first request sends it. A decoy
+// copying alice must show its menu as soon as her first request answers, and one copying bob must wait for
+// its code as long as his first request takes; until session 16 both drew from one history of first
+// requests, most of them bob's. (remember_factors = 0: a remembered alice would show her menu before any
+// request, and so would a decoy copying her.) The decoy key is fixed, so which names copy whom is the same
+// at every run.
+TEST_F(OtpLogin, TheDecoyWaitsAsTheUserItCopiesNotAsAUserOfAnotherShape) {
+    write_text(dir_ / "decoy.key", std::string(32, 'k'), fs::perms(0600));
+    start_helper(HelperFiles{login_section("email_otp sms_otp", "remember_factors = 0\n"),
+                             "alice alice@example.com\nalice +15555550123\nbob bob@example.com\n"});
+    standin_->set_control(R"({"code_sent_delay_ms": 900})");
+    const auto sign_in = [&](const std::string& user, const std::string& to) {
+        const auto run = login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.ends_with("Choice [1-2]: ")) return std::string("1");
+            if (prompt.find("Code sent to") == std::string::npos) return std::string();
+            return standin_->latest_code(to).value_or("no-code");
+        });
+        ASSERT_EQ(run.code, PAM_SUCCESS) << user << "\n" << run.all_text() << helper_->log();
+    };
+    for (int i = 0; i < 3; ++i) sign_in("bob", "bob@example.com");
+    sign_in("alice", kAliceEmail);
+
+    using Clock = std::chrono::steady_clock;
+    const auto ms = [](Clock::duration d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    int menus = 0;
+    int offers = 0;
+    for (const std::string user :
+         {"carol", "nosuch1", "nosuch2", "nosuch3", "nosuch4", "nosuch5", "nosuch6"}) {
+        const auto began = Clock::now();
+        std::optional<Clock::time_point> first;
+        std::optional<Clock::time_point> answered;  // the menu's or the offer's answer
+        std::optional<Clock::time_point> code_prompt;
+        bool menu = false;
+        const auto run = login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            const auto now = Clock::now();
+            if (!first) {
+                first = now;
+                menu = prompt.ends_with("Choice [1-2]: ");
+            }
+            if (prompt.find("Code sent to") != std::string::npos) {
+                code_prompt = now;
+                return std::nullopt;  // gone at the code prompt
+            }
+            answered = Clock::now();
+            return std::string(menu ? "1" : "");
+        });
+        ASSERT_NE(run.code, PAM_SUCCESS) << user;
+        ASSERT_TRUE(first && answered && code_prompt) << user << "\n" << run.all_text() << helper_->log();
+        if (menu) {
+            ++menus;
+            // alice's first request sent nothing: a few milliseconds, not bob's 900.
+            EXPECT_LT(*first - began, std::chrono::milliseconds(450))
+                << user << " (alice's shape) waited " << ms(*first - began) << " ms for its menu";
+            // Her menu's answer sent the code.
+            EXPECT_GE(*code_prompt - *answered, std::chrono::milliseconds(600))
+                << user << " (alice's shape) waited " << ms(*code_prompt - *answered) << " ms for its code";
+        } else {
+            ++offers;
+            // bob's first request, made once the offer is taken, sent the code.
+            EXPECT_GE(*code_prompt - *answered, std::chrono::milliseconds(600))
+                << user << " (bob's shape) waited " << ms(*code_prompt - *answered) << " ms for its code";
+        }
+    }
+    // The names above give both shapes with this key: the check that failed before is the menu's.
+    EXPECT_GT(menus, 0);
+    EXPECT_GT(offers, 0);
+}
+
 TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
     start_helper(HelperFiles{login_section("email_otp") + limits_section(dir_, "failures_before_backoff = 1"),
                              kIdentities});
