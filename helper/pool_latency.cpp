@@ -5,6 +5,16 @@
 #include <thread>
 
 namespace pp::helper {
+namespace {
+
+// Where a walk starts, and which wait it takes after a skip: needs no secrecy, only independence from the
+// name being tried.
+std::mt19937_64& walk_rng() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return rng;
+}
+
+}  // namespace
 
 void PoolLatency::record(PoolStep step, Wait d) {
     std::lock_guard lock(m_);
@@ -21,16 +31,32 @@ PoolLatency::Wait PoolLatency::draw(PoolStep step, std::size_t& cursor) const {
     const std::size_t n = ring_.size();
     if (n == 0) return kDefault;
     auto at = [&](std::size_t age) -> const Entry& { return ring_[(oldest_ + age % n) % n]; };
-    for (std::size_t k = 0; k < n; ++k) {
-        const std::size_t age = (cursor + k) % n;
-        if (at(age).step == step) {
+    const std::size_t here = cursor % n;
+    // The walk's next wait is of this step: it goes on through the same moment of the pool (a login's code
+    // answers after its menu's).
+    if (at(here).step == step) {
+        cursor = here + 1;
+        return at(here).d;
+    }
+    // Otherwise one of this step's waits, each as likely as any other. (Until session 16 the walk took the
+    // first one after its place: a wait that follows a long run of other steps, such as the refusals after
+    // a run of accepted logins, was then copied as often as that run is long; bench/README.md.)
+    std::size_t count = 0;
+    for (std::size_t age = 0; age < n; ++age) count += at(age).step == step ? 1 : 0;
+    if (count == 0) {
+        cursor = here + 1;
+        return at(here).d;
+    }
+    std::size_t pick = std::uniform_int_distribution<std::size_t>(0, count - 1)(walk_rng());
+    for (std::size_t age = 0; age < n; ++age) {
+        if (at(age).step != step) continue;
+        if (pick-- == 0) {
             cursor = age + 1;
             return at(age).d;
         }
     }
-    const std::size_t age = cursor % n;
-    cursor = age + 1;
-    return at(age).d;
+    cursor = here + 1;  // not reached: `count` entries of the step are there
+    return at(here).d;
 }
 
 std::size_t PoolLatency::size() const {
@@ -74,9 +100,7 @@ WakeLateness& wake_lateness() {
 }
 
 LatencyWalk::LatencyWalk() {
-    // Where the walk starts needs no secrecy, only independence from the name being tried.
-    thread_local std::mt19937_64 rng{std::random_device{}()};
-    cursor_ = static_cast<std::size_t>(rng() % std::max<std::size_t>(pool_latency().size(), 1));
+    cursor_ = static_cast<std::size_t>(walk_rng()() % std::max<std::size_t>(pool_latency().size(), 1));
 }
 
 void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {

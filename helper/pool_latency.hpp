@@ -62,9 +62,9 @@ class PoolLatency {
     using Wait = std::chrono::microseconds;
 
     void record(PoolStep step, Wait d);
-    // The first wait of `step` at or after `cursor` (a position in the history, oldest first, wrapping), and
-    // the cursor moved past it; with no wait of that step recorded, the wait at the cursor whatever its step
-    // (the same pool answers them all); with nothing recorded, kDefault.
+    // The wait at `cursor` (a position in the history, oldest first, wrapping) when it is of `step`, else one
+    // of `step`'s waits chosen uniformly; the cursor moved past it. With no wait of that step recorded, the
+    // wait at the cursor whatever its step (the same pool answers them all); with nothing recorded, kDefault.
     [[nodiscard]] Wait draw(PoolStep step, std::size_t& cursor) const;
     [[nodiscard]] std::size_t size() const;
     [[nodiscard]] std::size_t size(PoolStep step) const;
