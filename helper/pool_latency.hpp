@@ -47,10 +47,11 @@ constexpr PoolStep sent(PoolStep step) {
 }
 
 // A bounded reservoir of the most recent real waits, each tagged with its step, in the order they ended.
-// A decoy login draws its pauses by walking forward through that history from a random place (LatencyWalk),
-// each pause the next recorded wait of its step: the pauses follow the pool's recent distribution, its spread
-// included (not a mean), and a decoy lives through one moment of the pool as a real login does (a slow spell
-// slows each of its steps), instead of averaging independent draws.
+// A decoy login draws its pauses by walking forward through that history from a random place (LatencyWalk):
+// each pause is the next recorded wait when that is of its step (a real login's steps were recorded one after
+// another, so a decoy lives through one moment of the pool as a real login does: a slow spell slows each of
+// its steps), and otherwise one of its step's waits chosen uniformly. The pauses follow the pool's recent
+// distribution, its spread included (not a mean), and no wait counts more than another.
 class PoolLatency {
   public:
     static constexpr std::size_t kCapacity = 768;  // some 150 real logins
