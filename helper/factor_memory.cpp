@@ -187,7 +187,7 @@ void Login::learn_factors(const Identifier& ident, const std::vector<std::string
 // the send: what someone probing names does) writes nothing, so a probe cannot make a real user's next
 // login, or any decoy that copies that user, show the menu first (see factor_memory.hpp).
 void Login::remember_learned_factors() {
-    if (!learned_factors_ || !ctx_.runtime) return;
+    if (!learned_factors_) return;  // set only by learn_factors, which runs with a configuration
     const auto ttl = cfg().remember_factors.count();
     auto [key, row] = std::move(*learned_factors_);
     learned_factors_.reset();

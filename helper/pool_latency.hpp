@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "config.hpp"
 #include "service_error.hpp"
 
 namespace pp::helper {
@@ -141,9 +142,9 @@ auto timed(PoolStep step, std::chrono::steady_clock::time_point start, F&& call)
         // The pool took the answer: a wait no decoy copies (see PoolStep).
         if (step == PoolStep::Answer) clock.step = PoolStep::Accepted;
         // The answer is a code challenge: the pool sent a code with it.
-        if constexpr (requires { result.challenge == std::string_view(); })
-            if (step != PoolStep::Answer && (result.challenge == std::string_view("EMAIL_OTP") ||
-                                             result.challenge == std::string_view("SMS_OTP")))
+        if constexpr (requires { std::string_view(result.challenge); })
+            if (step != PoolStep::Answer && (result.challenge == method_challenge(Method::EmailOtp) ||
+                                             result.challenge == method_challenge(Method::SmsOtp)))
                 clock.step = sent(step);
         return result;
     } catch (const cognito::ServiceError& e) {
