@@ -14,7 +14,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -391,6 +393,24 @@ cognito::CallbackPageCheck PoolClient::fetch_callback_page(const std::string& pa
     auto q = request(pool::Op::FetchCallbackPage, deadline);
     q.callback_url = page_url;
     return std::move(*exchange(q, deadline).callback);
+}
+
+void PoolClient::wait_until(Deadline until) {
+    const auto asked = std::max(
+        std::chrono::microseconds(0),
+        std::chrono::duration_cast<std::chrono::microseconds>(until - std::chrono::steady_clock::now()));
+    try {
+        // As long as a real request may take past the pause: a stalled worker holds the decoy as it holds a
+        // real login.
+        const Deadline deadline = until + std::chrono::milliseconds(settings_.wire.request_timeout_ms);
+        auto q = request(pool::Op::Pause, deadline);
+        q.pause_us = static_cast<std::uint32_t>(
+            std::min<std::int64_t>(asked.count(), std::numeric_limits<std::uint32_t>::max()));
+        exchange(q, deadline);
+    } catch (const std::exception&) {
+        // No worker (an outage the real logins report): the pause still lasts its time.
+    }
+    std::this_thread::sleep_until(until);
 }
 
 void PoolClient::delete_webauthn_credential(const Secret& access_token, std::string_view credential_id,

@@ -4,6 +4,8 @@
 #include <random>
 #include <thread>
 
+#include "pool_types.hpp"
+
 namespace pp::helper {
 namespace {
 
@@ -99,17 +101,22 @@ WakeLateness& wake_lateness() {
     return estimate;
 }
 
-LatencyWalk::LatencyWalk() {
+LatencyWalk::LatencyWalk(cognito::PoolApi* waiter) : waiter_(waiter) {
     cursor_ = static_cast<std::size_t>(walk_rng()() % std::max<std::size_t>(pool_latency().size(), 1));
 }
 
 void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {
     const auto deadline = since + pool_latency().draw(step, cursor_) - wake_lateness().lead();
-    // Only a sleep that had time left says how late the timer wakes: a deadline already past returns at once.
-    if (std::chrono::steady_clock::now() >= deadline) return;
-    std::this_thread::sleep_until(deadline);
-    wake_lateness().record(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - deadline));
+    const bool ahead = std::chrono::steady_clock::now() < deadline;
+    // A deadline already past still ends with the worker's answer, as every real step does.
+    if (waiter_ != nullptr)
+        waiter_->wait_until(deadline);
+    else
+        std::this_thread::sleep_until(deadline);
+    // Only a wait that had time left says how late a pause ends.
+    if (ahead)
+        wake_lateness().record(std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::steady_clock::now() - deadline));
 }
 
 }  // namespace pp::helper

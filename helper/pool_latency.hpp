@@ -13,6 +13,10 @@
 #include "config.hpp"
 #include "service_error.hpp"
 
+namespace pp::cognito {
+class PoolApi;
+}
+
 namespace pp::helper {
 
 // The kinds of wait of a login: InitiateAuth (which may send a code), the answer to the method menu
@@ -84,11 +88,11 @@ class PoolLatency {
 // The helper's one model, shared by every login.
 PoolLatency& pool_latency();
 
-// How late a decoy's sleep wakes after its deadline (timer slack, the scheduler on a loaded machine). A real
-// step's recorded wait already holds the one wake-up of its thread (when the pool's reply arrived); a pause
-// that slept the whole recorded wait would add a second one and outlast the step it copies (by 0.2-0.7 ms a
-// step on a loaded 2-core machine, enough to tell the decoy apart over many logins). So pauses aim earlier by
-// the mean lateness of the recent ones.
+// How late a decoy's pause ends after its deadline (the worker's timer slack and its answer's way back, the
+// scheduler on a loaded machine). A real step's recorded wait already holds the one wake-up of its thread
+// (when the pool's reply arrived); a pause that waited the whole recorded wait would add a second one and
+// outlast the step it copies (by 0.2-0.7 ms a step on a loaded 2-core machine, enough to tell the decoy apart
+// over many logins). So pauses aim earlier by the mean lateness of the recent ones.
 class WakeLateness {
   public:
     static constexpr std::size_t kCapacity = 64;
@@ -110,13 +114,18 @@ WakeLateness& wake_lateness();
 // The pauses of one decoy login, starting at a random place in the history.
 class LatencyWalk {
   public:
-    LatencyWalk();
-    // Sleeps until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
+    // `waiter`: what ends each pause. The helper's pool client, whose network worker answers when the pause
+    // is over (cognito::PoolApi::wait_until), so that the thread is woken as after a real request; a real
+    // step ends so, and a thread woken by its own timer found the machine's CPUs idle and reached the person
+    // later (session 17, bench/README.md). Without one (unit tests), the thread sleeps.
+    explicit LatencyWalk(cognito::PoolApi* waiter = nullptr);
+    // Waits until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
     // decoy's own work in between (a send-limit check, say) counts as the real login's does; it aims earlier
-    // by wake_lateness() and teaches it how late this sleep woke.
+    // by wake_lateness() and teaches it how late this wait woke.
     void pause(PoolStep step, std::chrono::steady_clock::time_point since);
 
   private:
+    cognito::PoolApi* waiter_;
     std::size_t cursor_;
 };
 

@@ -5,10 +5,13 @@
 
 #include <cerrno>
 
+#include <algorithm>
+#include <chrono>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "cognito_client.hpp"
@@ -82,7 +85,17 @@ Clients& clients() {
     return c;
 }
 
+// A decoy login's pause: nothing is sent anywhere, the answer comes when the time asked has passed (never
+// after the caller's deadline), so that the helper's thread is woken by this process as a real answer wakes
+// it (helper/pool_latency.hpp, LatencyWalk).
+void pause(const Request& q) {
+    const auto asked = std::min<std::chrono::microseconds>(std::chrono::microseconds(q.pause_us),
+                                                           std::chrono::milliseconds(q.time_left_ms));
+    std::this_thread::sleep_for(asked);
+}
+
 void run(const Request& q, Reply& reply) {
+    if (q.op == Op::Pause) return pause(q);
     const auto client = clients().for_settings(q.settings);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(q.time_left_ms);
     std::optional<std::string_view> preferred;
@@ -119,6 +132,8 @@ void run(const Request& q, Reply& reply) {
             return;
         case Op::FetchCallbackPage:
             reply.callback = client->fetch_callback_page(q.callback_url, deadline);
+            return;
+        case Op::Pause:  // above
             return;
     }
 }

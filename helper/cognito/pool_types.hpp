@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -176,6 +177,11 @@ class PoolApi {
     // redirect followed, each body bounded by kMaxCallbackBody; read into facts. No answer from the page
     // throws ServiceError as for every call; pool.json's is told in pool_json_error.
     virtual CallbackPageCheck fetch_callback_page(const std::string& page_url, Deadline deadline) = 0;
+
+    // A decoy login's pause (helper/pool_latency.hpp): returns at `until` and sends nothing to the pool. The
+    // root helper's client has the network worker answer then, so that the caller's thread is woken as the
+    // pool's answers wake it; this default sleeps in the caller's thread.
+    virtual void wait_until(Deadline until) { std::this_thread::sleep_until(until); }
 };
 
 inline constexpr std::string_view kNotOpenIdConfiguration = "NotOpenIdConfiguration";

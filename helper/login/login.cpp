@@ -442,7 +442,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
     const Method chosen = std::get<Method>(picked);
     if (is_browser(chosen)) {
         if (!pool_unknown) return answered(login_method(chosen).prove(*this, {ident, {}, {}}));
-        LatencyWalk walk;
+        LatencyWalk walk(ctx_.runtime->client.get());
         return answered(
             login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
     }
@@ -466,7 +466,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
     // A pool method chosen for an identity the pool does not know: the walk goes on from the choice, after
     // the wait a member's answer to it takes.
     if (pool_unknown) {
-        LatencyWalk().pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
+        LatencyWalk(&client).pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
         return decoy({chosen}, "identity unknown to the user pool", true);
     }
     std::vector<std::pair<std::string, Secret>> answer;

@@ -84,7 +84,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         const auto it = walk.menu_dest.find(m);
         return it == walk.menu_dest.end() ? std::string() : it->second;
     };
-    LatencyWalk pool;
+    LatencyWalk pool(ctx_.runtime->client.get());
     // Once a real user of this shape has logged in, the next logins show the menu before the pool is asked,
     // and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the user it
     // copies is remembered. A failed login, the decoy's included, remembers nothing.

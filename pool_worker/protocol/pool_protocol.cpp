@@ -84,7 +84,8 @@ enum Tag : std::uint8_t {
     kPoolJsonClientId,
     kPoolJsonScope,
     kPoolJsonError,
-    kLastTag = kPoolJsonError,
+    kPauseUs,
+    kLastTag = kPauseUs,
 };
 
 enum Kind : std::uint8_t { kRequest = 1, kReply = 2, kNested = 3 };
@@ -309,6 +310,8 @@ const char* op_name(Op op) noexcept {
             return "token endpoint (authorization code)";
         case Op::FetchCallbackPage:
             return "callback page";
+        case Op::Pause:
+            return "pause";
     }
     return "unknown";
 }
@@ -432,6 +435,7 @@ Secret encode_request(const Request& q) {
     if (!s.oauth_domain.empty()) r.add(kOauthDomain, s.oauth_domain);
     if (!q.form_body.empty()) r.add(kFormBody, q.form_body.view());
     if (!q.callback_url.empty()) r.add(kCallbackUrl, q.callback_url);
+    if (q.op == Op::Pause) r.add_u32(kPauseUs, q.pause_us);
     if (q.preferred_challenge) r.add(kPreferredChallenge, *q.preferred_challenge);
     if (q.context.ip_address) r.add(kIpAddress, *q.context.ip_address);
     for (const auto& [name, value] : q.answers)
@@ -471,6 +475,7 @@ Request decode_request(std::string_view bytes) {
     q.credential_id = r.get_string(kCredentialId);
     q.form_body = Secret(r.get(kFormBody).value_or(""));
     q.callback_url = r.get_string(kCallbackUrl);
+    q.pause_us = r.get_u32(kPauseUs).value_or(0);
     return q;
 }
 
@@ -561,6 +566,7 @@ Reply decode_reply(std::string_view bytes, Op op) {
             break;
         case Op::CompleteRegistration:
         case Op::DeleteCredential:
+        case Op::Pause:
             break;
     }
     return p;

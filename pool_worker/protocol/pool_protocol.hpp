@@ -73,8 +73,12 @@ enum class Op : std::uint8_t {
     DeleteCredential = 8,
     RedeemAuthorizationCode = 9,  // browser sign-in: POST https://<oauth_domain>/oauth2/token
     FetchCallbackPage = 10,       // check-config --online: GET [browser] redirect_uri and its pool.json
+    // No request to the pool: the worker answers after Request::pause_us (at most the time left). A decoy
+    // login's pause ends so, woken by the worker as a real login is by the pool's answer
+    // (helper/pool_latency.hpp).
+    Pause = 11,
 };
-inline constexpr Op kLastOp = Op::FetchCallbackPage;
+inline constexpr Op kLastOp = Op::Pause;
 const char* op_name(Op op) noexcept;
 
 // Where and as whom to talk to the pool: everything the worker needs from the configuration, which it cannot
@@ -103,8 +107,9 @@ struct Request {
     pp::Secret access_token;
     std::string credential_json;
     std::string credential_id;
-    pp::Secret form_body;      // RedeemAuthorizationCode: the token request, built by root
-    std::string callback_url;  // FetchCallbackPage: [browser] redirect_uri
+    pp::Secret form_body;        // RedeemAuthorizationCode: the token request, built by root
+    std::string callback_url;    // FetchCallbackPage: [browser] redirect_uri
+    std::uint32_t pause_us = 0;  // Pause: how long, from when the worker reads the request
 };
 
 // What the worker saw on the way, for the root side's status and debug log.

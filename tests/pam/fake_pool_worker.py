@@ -33,10 +33,12 @@ preferred_challenge ip_address challenge session answer secret_hash access_token
 name value contact answered why debug_line failure error_name error_message http_status step parameter available
 id_token request_options request_options_error rp_id allow_credential user_verification timeout_ms document
 openid_issuer openid_jwks_uri registration options_json rp_name user_id user_name display_name algorithm
-exclude_credential resident_key credential friendly_name attachment transport created_at kept_for""".split()
+exclude_credential resident_key credential friendly_name attachment transport created_at kept_for oauth_domain
+form_body openid_authorization_endpoint openid_token_endpoint callback_url page_status page_is_callback
+pool_json_status pool_json_domain pool_json_client_id pool_json_scope pool_json_error pause_us""".split()
 T = {name: i + 1 for i, name in enumerate(TAGS)}
 VERSION, REQUEST, REPLY, NESTED = 1, 1, 2, 3
-OPS = {1: "InitiateAuth", 2: "Respond", 3: "FetchJwks", 4: "FetchOpenIdConfiguration"}
+OPS = {1: "InitiateAuth", 2: "Respond", 3: "FetchJwks", 4: "FetchOpenIdConfiguration", 11: "Pause"}
 MAX_FRAME = 6 * 1024 * 1024
 
 
@@ -137,6 +139,10 @@ class Worker:
             why = "\x1b]0;owned\x07\x1b[2Jpool down"
             return record(REPLY, [("contact", record(NESTED, [("answered", u32(0)), ("why", why)])),
                                   ("failure", u32(0)), ("error_message", why)])
+        if op == 11:
+            # A decoy's pause, kept as asked: nothing reaches a pool.
+            time.sleep(struct.unpack(">I", first(fields, "pause_us", b"\0\0\0\0"))[0] / 1e6)
+            return record(REPLY, [])
         if op == 3:
             return record(REPLY, [contact, ("document", self.keys.jwks())])
         if op == 1:

@@ -18,9 +18,11 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -511,6 +513,73 @@ TEST_F(PoolWorker, SocketActivatedWorkerAnswersRootAndNobodyElse) {
     EXPECT_EQ(status, 0);
     EXPECT_EQ(::kill(worker.pid(), 0), 0) << "the worker ended";
     EXPECT_TRUE(ask_worker(worker.path()).starts_with("reply")) << "root is not served after the refusal";
+}
+
+// ---- (f) a decoy's pause ends as a real answer does: the worker answers it ----
+
+// A real login's wait for the pool ends when the worker answers the helper; so does a decoy's pause
+// (pool::Op::Pause), so that whatever holds the worker holds both alike, and the thread that shows the next
+// prompt is woken by the worker in both. Until session 17 a decoy's pause was a timer in the helper: after it
+// the machine's CPUs were idle, and the prompt reached the person ~0.15 ms later than after a real answer,
+// which bench/decoy_timing.py told apart over 50 logins (seed 16, bench/README.md). Here the worker is
+// stopped for 1.5 s as the first wrong code is typed: alice's next prompt waits for it, and so must carol's
+// (an account without an identity: the decoy, in alice's shape). Before: carol's came after a few
+// milliseconds.
+TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
+    start_helper();
+    // alice signs in once: the worker is running, and the helper knows how long the pool takes.
+    const auto first = login();
+    ASSERT_EQ(first.code, PAM_SUCCESS) << first.all_text() << helper_->log();
+    const pid_t worker = spawned_worker();
+    ASSERT_GT(worker, 0) << "no worker under the helper";
+    constexpr auto kStall = 1500ms;
+    using Clock = std::chrono::steady_clock;
+
+    // How long the prompt after the first wrong code took, the worker stopped from the moment it was typed.
+    const auto stalled_step = [&](const std::string& user) -> Clock::duration {
+        std::optional<Clock::time_point> typed, next;
+        std::thread resume;
+        const auto run =
+            run_pam(service_, user,
+                    accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
+                        if (prompt.find("Code sent to") == std::string::npos) return std::string();
+                        if (!typed) {
+                            EXPECT_EQ(::kill(worker, SIGSTOP), 0);
+                            typed = Clock::now();
+                            resume = std::thread([&] {
+                                std::this_thread::sleep_for(kStall);
+                                ::kill(worker, SIGCONT);
+                            });
+                        } else if (!next) {
+                            next = Clock::now();
+                        }
+                        return std::string("00000000");
+                    }));
+        if (resume.joinable()) resume.join();
+        ::kill(worker, SIGCONT);
+        EXPECT_EQ(run.code, PAM_MAXTRIES) << user << "\n" << run.all_text() << helper_->log();
+        if (!typed || !next) {
+            ADD_FAILURE() << user << ": fewer than two code prompts\n" << run.all_text();
+            return Clock::duration::zero();
+        }
+        return *next - *typed;
+    };
+    const auto ms = [](Clock::duration d) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+    };
+    // The pool's refusals, unstalled, for the decoy to copy: the stalled ones below would be copied too.
+    const auto refused = run_pam(
+        service_, "alice", accepting_code_offers([](int, const std::string&) -> std::optional<std::string> {
+            return std::string("00000000");
+        }));
+    ASSERT_EQ(refused.code, PAM_MAXTRIES) << refused.all_text() << helper_->log();
+    const auto decoy = stalled_step("carol");
+    EXPECT_GE(decoy, kStall) << "the decoy's pause ended in " << ms(decoy)
+                             << " ms, while the worker that ends a real login's wait was stopped\n"
+                             << helper_->log();
+    const auto real = stalled_step("alice");
+    EXPECT_GE(real, kStall) << "alice's wrong code was answered in " << ms(real) << " ms\n" << helper_->log();
+    EXPECT_EQ(::kill(helper_->pid(), 0), 0) << "the helper is gone";
 }
 
 }  // namespace

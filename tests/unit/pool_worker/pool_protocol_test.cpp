@@ -28,7 +28,7 @@ constexpr std::uint8_t kTagStep = 31;
 constexpr std::uint8_t kTagDocument = 41;
 constexpr std::uint8_t kTagIdToken = 34;
 constexpr std::uint8_t kTagFailure = 27;
-constexpr std::uint8_t kTagLast = 70;  // kPoolJsonError
+constexpr std::uint8_t kTagLast = 71;  // kPauseUs
 constexpr std::uint8_t kKindRequest = 1, kKindReply = 2, kKindNested = 3;
 
 // A raw record: version, kind, then (tag, 4-byte length, value) fields, built by hand so that the test can
@@ -94,6 +94,7 @@ Request full_request(Op op) {
     q.settings.oauth_domain = "auth.example.org:8443";
     q.form_body = Secret(std::string_view("grant_type=authorization_code&code=c"));
     q.callback_url = "https://pam.example.org/cb/";
+    q.pause_us = 123456;
     return q;
 }
 
@@ -131,6 +132,8 @@ TEST(PoolProtocol, EveryRequestRoundTrips) {
         EXPECT_EQ(r.settings.oauth_domain, "auth.example.org:8443");
         EXPECT_EQ(r.form_body.view(), "grant_type=authorization_code&code=c");
         EXPECT_EQ(r.callback_url, "https://pam.example.org/cb/");
+        // A pause's length travels only with a pause.
+        EXPECT_EQ(r.pause_us, q.op == Op::Pause ? 123456u : 0u);
     }
 }
 
@@ -494,7 +497,7 @@ TEST(PoolProtocol, UnknownTagsAndOperationsAreRefused) {
               "unsupported protocol version");
     EXPECT_EQ(refusal([] { (void)Record::decode(Raw(9).bytes); }), "unknown record kind");
 
-    for (const std::uint32_t op : {0u, 11u, 0x100u, 0xffffffffu}) {
+    for (const std::uint32_t op : {0u, 12u, 0x100u, 0xffffffffu}) {
         std::string bytes(encode_request(full_request(Op::FetchJwks)).view());
         bytes.replace(2, 9, Raw(kKindRequest).u32(kTagOp, op).bytes.substr(2));
         EXPECT_EQ(refusal([&] { (void)decode_request(bytes); }), "unknown operation") << op;
