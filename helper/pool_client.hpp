@@ -5,13 +5,16 @@
 //
 // The trust boundary: a worker taken over by whoever controls the network path can refuse or delay every
 // login (as a network outage would), see the sessions, codes and tokens that pass through it, and lie about
-// what the pool said. Every sign-in ends in an ID token that root verifies itself, against the pool's keys:
-// fetched through the worker, a compromised worker could serve its own keys and mint tokens root accepts for
-// any account the identity map binds; pinned in a root-owned file ([pool] jwks_file), it cannot. Browser
-// sign-in (redeem_authorization_code) is the same: the worker sees the authorization code and the tokens the
-// token endpoint returns, never a secret (the browser's app client is public, PKCE protects the code), and
-// hands root the ID token alone, which root verifies. It can never read or write anything of the machine's
-// (credential store, limits, identity map, client secret) nor choose the local account a token binds to.
+// what the pool said. It also sees each decoy login's pauses (pool::Op::Pause, which names nobody) and could
+// delay them to set decoys apart; but who is enrolled it learns from the pool's answers anyway, and it has
+// the network to tell it. Every sign-in ends in an ID token that root verifies itself, against the pool's
+// keys: fetched through the worker, a compromised worker could serve its own keys and mint tokens root
+// accepts for any account the identity map binds; pinned in a root-owned file ([pool] jwks_file), it cannot.
+// Browser sign-in (redeem_authorization_code) is the same: the worker sees the authorization code and the
+// tokens the token endpoint returns, never a secret (the browser's app client is public, PKCE protects the
+// code), and hands root the ID token alone, which root verifies. It can never read or write anything of the
+// machine's (credential store, limits, identity map, client secret) nor choose the local account a token
+// binds to.
 #pragma once
 
 #include <sys/types.h>
