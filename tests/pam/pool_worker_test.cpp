@@ -530,21 +530,45 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
     // alice signs in once: the worker is running, and the helper knows how long the pool takes.
     const auto first = login();
     ASSERT_EQ(first.code, PAM_SUCCESS) << first.all_text() << helper_->log();
-    const pid_t worker = spawned_worker();
-    ASSERT_GT(worker, 0) << "no worker under the helper";
+    ASSERT_GT(spawned_worker(), 0) << "no worker under the helper";
     constexpr auto kStall = 1500ms;
     using Clock = std::chrono::steady_clock;
+    // The helper's children, each with its program and state, for the messages below.
+    const auto children = [&] {
+        std::string out;
+        for (const pid_t p : children_of(helper_->pid())) {
+            std::error_code ec;
+            const std::string stat = read_text(proc(p, "stat"));
+            const auto close = stat.rfind(')');
+            out += std::to_string(p) + " " + fs::read_symlink(proc(p, "exe"), ec).string() + " " +
+                   (close == std::string::npos ? "?" : stat.substr(close + 2, 1)) + "; ";
+        }
+        return out;
+    };
 
+    std::string last_children;
     // How long the prompt after the first wrong code took, the worker stopped from the moment it was typed.
     const auto stalled_step = [&](const std::string& user) -> Clock::duration {
         std::optional<Clock::time_point> typed, next;
         std::thread resume;
+        pid_t worker = -1;
+        std::string seen;
         const auto run =
             run_pam(service_, user,
                     accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
                         if (prompt.find("Code sent to") == std::string::npos) return std::string();
                         if (!typed) {
+                            worker = spawned_worker();
+                            seen = children();
                             EXPECT_EQ(::kill(worker, SIGSTOP), 0);
+                            // Stopped for good before the code goes out: on a loaded machine the stop
+                            // takes effect only once each of the worker's threads next runs.
+                            EXPECT_TRUE(wait_until([&] {
+                                const std::string stat = read_text(proc(worker, "stat"));
+                                const auto close = stat.rfind(')');
+                                return close != std::string::npos && stat.compare(close + 2, 1, "T") == 0;
+                            })) << "the worker did not stop: "
+                                << children();
                             typed = Clock::now();
                             resume = std::thread([&] {
                                 std::this_thread::sleep_for(kStall);
@@ -556,8 +580,10 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
                         return std::string("00000000");
                     }));
         if (resume.joinable()) resume.join();
-        ::kill(worker, SIGCONT);
+        if (worker > 0) ::kill(worker, SIGCONT);
         EXPECT_EQ(run.code, PAM_MAXTRIES) << user << "\n" << run.all_text() << helper_->log();
+        last_children = "the helper's children when the worker was stopped: " + seen +
+                        "after: " + children() + "\n" + run.all_text();
         if (!typed || !next) {
             ADD_FAILURE() << user << ": fewer than two code prompts\n" << run.all_text();
             return Clock::duration::zero();
@@ -576,9 +602,12 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
     const auto decoy = stalled_step("carol");
     EXPECT_GE(decoy, kStall) << "the decoy's pause ended in " << ms(decoy)
                              << " ms, while the worker that ends a real login's wait was stopped\n"
+                             << last_children << "\n"
                              << helper_->log();
     const auto real = stalled_step("alice");
-    EXPECT_GE(real, kStall) << "alice's wrong code was answered in " << ms(real) << " ms\n" << helper_->log();
+    EXPECT_GE(real, kStall) << "alice's wrong code was answered in " << ms(real) << " ms\n"
+                            << last_children << "\n"
+                            << helper_->log();
     EXPECT_EQ(::kill(helper_->pid(), 0), 0) << "the helper is gone";
 }
 
