@@ -561,8 +561,10 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
                             worker = spawned_worker();
                             seen = children();
                             EXPECT_EQ(::kill(worker, SIGSTOP), 0);
-                            // Stopped for good before the code goes out: on a loaded machine the stop
-                            // takes effect only once each of the worker's threads next runs.
+                            // Stopped for good before the code goes out. A signal sent to a process is
+                            // taken by one of its threads (here the main one, asleep in poll), and only
+                            // when that thread runs are the others stopped: on a loaded machine the
+                            // connection's thread served a request in between (CI, session 17).
                             EXPECT_TRUE(wait_until([&] {
                                 const std::string stat = read_text(proc(worker, "stat"));
                                 const auto close = stat.rfind(')');
