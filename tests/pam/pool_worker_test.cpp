@@ -47,6 +47,14 @@ std::string proc(pid_t pid, const std::string& what) {
     return "/proc/" + std::to_string(pid) + "/" + what;
 }
 
+// The state letter of /proc/PID/stat (R, S, T, Z...), '?' when it cannot be read. The command name before it
+// may hold spaces and parentheses: the last ')' ends it.
+char proc_state(pid_t pid) {
+    const std::string stat = read_text(proc(pid, "stat"));
+    const auto close = stat.rfind(')');
+    return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
+}
+
 // The line of /proc/PID/status that starts with `key` ("Uid:"), without the key.
 std::string status_field(pid_t pid, const std::string& key) {
     std::istringstream in(read_text(proc(pid, "status")));
@@ -538,10 +546,8 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
         std::string out;
         for (const pid_t p : children_of(helper_->pid())) {
             std::error_code ec;
-            const std::string stat = read_text(proc(p, "stat"));
-            const auto close = stat.rfind(')');
             out += std::to_string(p) + " " + fs::read_symlink(proc(p, "exe"), ec).string() + " " +
-                   (close == std::string::npos ? "?" : stat.substr(close + 2, 1)) + "; ";
+                   proc_state(p) + "; ";
         }
         return out;
     };
@@ -565,12 +571,8 @@ TEST_F(PoolWorker, AStalledWorkerHoldsADecoysPauseAsItHoldsARealLogin) {
                             // taken by one of its threads (here the main one, asleep in poll), and only
                             // when that thread runs are the others stopped: on a loaded machine the
                             // connection's thread served a request in between (CI, session 17).
-                            EXPECT_TRUE(wait_until([&] {
-                                const std::string stat = read_text(proc(worker, "stat"));
-                                const auto close = stat.rfind(')');
-                                return close != std::string::npos && stat.compare(close + 2, 1, "T") == 0;
-                            })) << "the worker did not stop: "
-                                << children();
+                            EXPECT_TRUE(wait_until([&] { return proc_state(worker) == 'T'; }))
+                                << "the worker did not stop: " << children();
                             typed = Clock::now();
                             resume = std::thread([&] {
                                 std::this_thread::sleep_for(kStall);
