@@ -94,8 +94,10 @@ Secret WireConnection::ask(const std::string& text, bool echo) {
     return std::move(decoded<protocol::Answer>(reply).text);
 }
 
-wire::Message WireConnection::exchange(const wire::Message& request, wire::Type expected) {
+wire::Message WireConnection::exchange(const wire::Message& request, wire::Type expected,
+                                       const std::function<void()>& while_asked) {
     send(request);
+    if (while_asked) while_asked();
     wire::Message reply = receive();
     if (reply.type() == wire::Type::Cancel) cancelled(reply);
     if (reply.type() != expected)
@@ -105,8 +107,8 @@ wire::Message WireConnection::exchange(const wire::Message& request, wire::Type 
     return reply;
 }
 
-Assertion WireConnection::get_assertion(const AssertionRequest& r) {
-    return decoded<Assertion>(exchange(r.encode(), wire::Type::Assertion));
+Assertion WireConnection::get_assertion(const AssertionRequest& r, const std::function<void()>& while_asked) {
+    return decoded<Assertion>(exchange(r.encode(), wire::Type::Assertion, while_asked));
 }
 
 Credential WireConnection::make_credential(const CredentialRequest& r) {

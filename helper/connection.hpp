@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,7 +50,10 @@ class Connection {
 
     // A question to the person, echoed or not; the answer as typed (empty: Enter alone).
     virtual Secret ask(const std::string& text, bool echo) = 0;
-    virtual Assertion get_assertion(const AssertionRequest& request) = 0;
+    // while_asked, when set, runs once the request has gone out and before the answer is awaited (work that
+    // may overlap the person's touch).
+    virtual Assertion get_assertion(const AssertionRequest& request,
+                                    const std::function<void()>& while_asked) = 0;
     virtual Credential make_credential(const CredentialRequest& request) = 0;
     // A link for the person to open on another device, with its QR code when `qr` (the browser sign-in):
     // shown at once, with no answer; the question that follows is ask()'s. The text and the URL must be what
@@ -72,7 +76,8 @@ class WireConnection final : public Connection {
     WireConnection(int fd, std::shared_ptr<const Runtime> runtime);
 
     Secret ask(const std::string& text, bool echo) override;
-    Assertion get_assertion(const AssertionRequest& request) override;
+    Assertion get_assertion(const AssertionRequest& request,
+                            const std::function<void()>& while_asked) override;
     Credential make_credential(const CredentialRequest& request) override;
     void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;
@@ -85,7 +90,8 @@ class WireConnection final : public Connection {
     wire::Message receive();
     // The reply of type `expected` to a request; a cancel ends the conversation, anything else is out of
     // turn.
-    wire::Message exchange(const wire::Message& request, wire::Type expected);
+    wire::Message exchange(const wire::Message& request, wire::Type expected,
+                           const std::function<void()>& while_asked = {});
     [[noreturn]] static void cancelled(const wire::Message& m);
     // Decodes a reply; one that is malformed ends the conversation as a broken protocol.
     template <class X>

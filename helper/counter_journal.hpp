@@ -10,12 +10,30 @@
 // acknowledged entry has a good copy whatever a later crash tears. A pair none of whose copies is good, other
 // than the leftovers of a first write that never completed, is damage: reading the file then throws
 // CounterJournalDamaged, and the caller must refuse the login (nobody can tell whose counter was lost).
+//
+// A reservation takes the flush off the path between the key's answer and the Result. While the person
+// touches the key, the login writes and flushes, for each credential it asked for, a copy marked reserved
+// holding the next counter (the stored one plus one) and the boot it was written in. Read in the same boot, a
+// reserved copy stands for the counter before it: the login that wrote it is still waiting for the key, or
+// ended without using it (a login let in with it writes its entry over it before the Result, and nothing
+// written in a boot is lost before that boot ends). Read after a reboot (a crash), it stands for the reserved
+// counter itself: the login may have been let in with it and its entry lost. So a login whose key answers
+// with exactly the reserved counter has been durable since before the answer, and its entry is written in
+// place without a flush. Any other counter (a key whose counter also moved elsewhere) is written and flushed
+// before the Result, as without a reservation. A reservation the login did not use is given back (written in
+// place, without a flush) when it ends.
+//
+// The price of a crash in the middle of a key login whose key never answered: the key's next answer is the
+// reserved counter, refused once as not above the stored one (the answer after it is above). And the time of
+// last use is no longer flushed on every login: a crash may forget the last one.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trusted_file.hpp"
 
@@ -42,13 +60,43 @@ class CounterJournal {
     // being written fails its checksum and the other copy is used; writers re-read under the lock.
     [[nodiscard]] std::optional<Entry> find(std::string_view user, std::string_view cred_id) const;
 
+    // One credential's reservation, as reserve() wrote and flushed it.
+    struct Reserved {
+        std::array<unsigned char, 32> key{};  // the entry's key (account and credential id)
+        std::uint64_t seq = 0;                // the sequence number of the reserved copy
+        std::uint32_t counter = 0;            // the counter reserved: the one the key is expected to send
+    };
+
+    // Reserves the next counter of each credential (id, and the counter in its record as the floor) that
+    // already has an entry: written for all, then one fdatasync, before returning. Skipped (not in the
+    // result) for a credential without an entry yet, one whose key does not count (stored counter 0), one
+    // at the counter's end, and one whose newest copy is a reservation already (another login's, or one left
+    // behind); and all of them when the running boot's id cannot be read. The returned reservations are
+    // this login's until release() or advance() uses them. The caller holds the store's lock.
+    [[nodiscard]] std::vector<Reserved> reserve(
+        std::string_view user, const std::vector<std::pair<std::string, std::uint32_t>>& credentials) const;
+
+    // Gives back the reservations advance() did not use: each that is still its credential's newest entry
+    // is replaced by the counter before it (in place, no flush), and none is this helper's any more. The
+    // caller holds the store's lock.
+    void release(const std::vector<Reserved>& reserved) const;
+    // Only ends this helper's hold on them, without writing (when the store's lock cannot be had): the
+    // copies are then read as their own counters, as after a crash.
+    void disown(const std::vector<Reserved>& reserved) const noexcept;
+
     // A verified login's counter: stored durably (fdatasync) before returning true when it is above both
     // `floor` (the counter in the credential's record) and the journal's own, or when the key does not count
     // (all three zero). Otherwise nothing is written and the answer is false: a clone, or another login with
     // the same key that got there first. The time of last use never goes back. One read of the file, one
-    // write. The caller holds the store's lock.
+    // write. When the entry is one of `mine` (this login's reservations) and the counter is the one reserved,
+    // it was durable before the key answered: the write is not flushed. The caller holds the store's lock.
     [[nodiscard]] bool advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
-                               const Entry& entry) const;
+                               const Entry& entry, const std::vector<Reserved>* mine = nullptr) const;
+
+    // For the tests: called with the journal's descriptor just before each fdatasync (what it flushes is
+    // then the file's content). Null in the helper.
+    using FlushObserver = void (*)(int fd);
+    static void observe_flushes_for_tests(FlushObserver observer) noexcept;
 
     // Marks the credential's pair free for reuse (the credential was removed). The caller holds the lock.
     void forget(std::string_view user, std::string_view cred_id) const;
@@ -56,6 +104,7 @@ class CounterJournal {
     [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   private:
+    void give_back(int fd, const std::vector<Reserved>& reserved) const;
     std::string path_;
 };
 

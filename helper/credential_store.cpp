@@ -383,8 +383,35 @@ bool CredentialStore::rename(const std::string& user, std::string_view cred_id, 
     return true;
 }
 
+CredentialStore::UseReservation::UseReservation(UseReservation&& other) noexcept
+    : dir_(std::move(other.dir_)), reserved_(std::exchange(other.reserved_, {})) {}
+
+CredentialStore::UseReservation::~UseReservation() {
+    if (reserved_.empty()) return;
+    const CounterJournal journal(dir_ + "/" + std::string(kJournalName));
+    try {
+        const StoreLock lock(dir_);
+        journal.release(reserved_);
+    } catch (...) {
+        journal.disown(reserved_);
+    }
+}
+
+CredentialStore::UseReservation CredentialStore::reserve_use(const std::string& user,
+                                                             const std::vector<std::string>& cred_ids) const {
+    require_user(user);
+    const StoreLock lock(dir_);
+    const UserFile file = read_user_file(dir_ + "/" + user, user);
+    std::vector<std::pair<std::string, std::uint32_t>> floors;
+    for (const auto& id : cred_ids)
+        for (const auto& line : file.lines)
+            if (line.credential && line.credential->cred_id == id)
+                floors.emplace_back(id, line.credential->counter);
+    return UseReservation(dir_, journal().reserve(user, floors));
+}
+
 void CredentialStore::record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
-                                 std::int64_t now) {
+                                 std::int64_t now, const UseReservation* reserved) {
     require_user(user);
     if (now < 0) throw CredentialError("negative timestamp");
     const StoreLock lock(dir_);
@@ -393,7 +420,8 @@ void CredentialStore::record_use(const std::string& user, std::string_view cred_
     const StoredCredential* c = file.find(cred_id);
     if (c == nullptr) throw CredentialError("the credential is no longer enrolled");
     // Durable before the login is answered: a crash right after cannot let this counter in again.
-    if (!journal().advance(user, cred_id, c->counter, {counter, now}))
+    if (!journal().advance(user, cred_id, c->counter, {counter, now},
+                           reserved != nullptr && reserved->dir_ == dir_ ? &reserved->reserved_ : nullptr))
         throw CredentialError("the signature counter did not increase");
 }
 

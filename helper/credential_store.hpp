@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "counter_journal.hpp"
 #include "credential.hpp"
 
 namespace pp::helper {
@@ -38,13 +39,34 @@ class CredentialStore {
     // False when the user has no such credential.
     bool remove(const std::string& user, std::string_view cred_id);
     bool rename(const std::string& user, std::string_view cred_id, const std::string& nickname);
+    // The next counters of the credentials a login asks the key for, made durable while the person touches
+    // the key (CounterJournal::reserve): given back when the object goes, unless record_use used them.
+    class UseReservation {
+      public:
+        UseReservation(UseReservation&& other) noexcept;
+        UseReservation& operator=(UseReservation&&) = delete;
+        UseReservation(const UseReservation&) = delete;
+        ~UseReservation();
+        [[nodiscard]] std::size_t size() const noexcept { return reserved_.size(); }
+
+      private:
+        friend class CredentialStore;
+        UseReservation(std::string dir, std::vector<CounterJournal::Reserved> reserved)
+            : dir_(std::move(dir)), reserved_(std::move(reserved)) {}
+        std::string dir_;
+        std::vector<CounterJournal::Reserved> reserved_;
+    };
+    // Throws FileError (the store or the journal cannot be trusted) and CredentialError (an invalid user).
+    [[nodiscard]] UseReservation reserve_use(const std::string& user,
+                                             const std::vector<std::string>& cred_ids) const;
+
     // Records a verified login in the store's counter journal (one in-place write and fdatasync; see
-    // counter_journal.hpp), durably before it returns. Throws CredentialError when the credential is gone, or
-    // when its counter is counting and `counter` is no longer above the stored one (another login with the
-    // same key recorded a later use in the meantime, or the key was cloned): the caller must then fail the
-    // login.
+    // counter_journal.hpp), durably before it returns: flushed here, or, when `reserved` holds the counter,
+    // already. Throws CredentialError when the credential is gone, or when its counter is counting and
+    // `counter` is no longer above the stored one (another login with the same key recorded a later use in
+    // the meantime, or the key was cloned): the caller must then fail the login.
     void record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
-                    std::int64_t now);
+                    std::int64_t now, const UseReservation* reserved = nullptr);
 
     // The accounts that have a credential file, sorted.
     [[nodiscard]] std::vector<std::string> users() const;

@@ -9,9 +9,10 @@ std::uint32_t key_touch_timeout_ms(const Config& config) {
     return static_cast<std::uint32_t>(config.security_key.touch_timeout.count() * 1000);
 }
 
-Assertion ask_key(MethodContext& login, const AssertionRequest& request) {
+Assertion ask_key(MethodContext& login, const AssertionRequest& request,
+                  const std::function<void()>& while_asked) {
     login.proof_tried();
-    return login.person().get_assertion(request);
+    return login.person().get_assertion(request, while_asked);
 }
 
 // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "login/method_context.hpp"
@@ -14,7 +15,9 @@ namespace pp::helper {
 std::uint32_t key_touch_timeout_ms(const Config& config);
 
 // Asks the person's key (a local key or a passkey of the user pool): counted as a proof tried.
-Assertion ask_key(MethodContext& login, const AssertionRequest& request);
+// while_asked: run once the request is on its way, before the answer is awaited.
+Assertion ask_key(MethodContext& login, const AssertionRequest& request,
+                  const std::function<void()>& while_asked = {});
 
 // A key asked for a credential made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.

@@ -16,10 +16,12 @@ namespace pp::helper {
 class KeyCounterCheck {
   public:
     // The proof, or the ending of an assertion refused (signature, counter, store). group: the credentials
-    // the key was asked for; store_dir: where their counters are kept.
+    // the key was asked for; store_dir: where their counters are kept; reserved: their next counters, made
+    // durable while the key was asked (CredentialStore::reserve_use), if that succeeded.
     static std::variant<Verified, Verdict> accept(const std::string& user, const std::string& store_dir,
                                                   const AssertionPolicy& policy, const AssertionInput& input,
-                                                  const std::vector<StoredCredential>& group);
+                                                  const std::vector<StoredCredential>& group,
+                                                  const CredentialStore::UseReservation* reserved = nullptr);
 };
 
 }  // namespace pp::helper

@@ -1,6 +1,7 @@
 // The local security key: what its answers mean, and the check that turns one into a proof.
 #include <algorithm>
 #include <ctime>
+#include <optional>
 
 #include "audit.hpp"
 #include "login/key_ask.hpp"
@@ -8,6 +9,7 @@
 #include "login/login.hpp"
 #include "login/method_object.hpp"
 #include "login/security_key.hpp"
+#include "login_log.hpp"
 #include "login_steps.hpp"
 #include "person_texts.hpp"
 
@@ -18,7 +20,8 @@ using wire::Outcome;
 std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user, const std::string& store_dir,
                                                         const AssertionPolicy& policy,
                                                         const AssertionInput& input,
-                                                        const std::vector<StoredCredential>& group) {
+                                                        const std::vector<StoredCredential>& group,
+                                                        const CredentialStore::UseReservation* reserved) {
     const auto r = verify_assertion(policy, input, group);
     if (r.verdict == AssertionVerdict::CounterRegressed)
         return Verdict{Outcome::AuthErr, kSignInFailed,
@@ -29,7 +32,7 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
                        "security key assertion refused: " + std::string(verdict_text(r.verdict))};
     const StoredCredential& used = group[r.index];
     try {
-        CredentialStore(store_dir).record_use(user, used.cred_id, r.counter, std::time(nullptr));
+        CredentialStore(store_dir).record_use(user, used.cred_id, r.counter, std::time(nullptr), reserved);
     } catch (const CredentialError& e) {
         // Another login with the same credential got there first with this counter, or it was removed.
         return Verdict{Outcome::AuthErr, kSignInFailed,
@@ -69,13 +72,27 @@ std::optional<Proof> key_login(MethodContext& login) {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        const Assertion reply = ask_key(login, req);
+        // Given back when this ask is over, unless the accepted answer used it.
+        std::optional<CredentialStore::UseReservation> reserved;
+        const Assertion reply = ask_key(login, req, [&] {
+            // While the key is asked (the person touches it): the counters it may answer with are made
+            // durable now, so that its answer needs no flush before the Result (counter_journal.hpp).
+            try {
+                reserved.emplace(
+                    CredentialStore(policy.store_dir).reserve_use(login.facts().user, req.cred_ids));
+            } catch (const std::exception& e) {
+                // The store is read again after the answer, and a store that cannot be trusted fails the
+                // login there; without a reservation the counter is flushed after the answer.
+                debug_line("counter reservation not made: %s", e.what());
+            }
+        });
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
         const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
         return KeyCounterCheck::accept(login.facts().user, policy.store_dir,
-                                       AssertionPolicy{rp, challenge, uv}, input, group);
+                                       AssertionPolicy{rp, challenge, uv}, input, group,
+                                       reserved ? &*reserved : nullptr);
     }
     return std::nullopt;
 }

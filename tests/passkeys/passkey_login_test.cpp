@@ -16,8 +16,10 @@
 #include <optional>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 #include "child_process.hpp"
+#include "crypto.hpp"
 #include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 #include "terminal_session.hpp"
@@ -431,6 +433,84 @@ TEST_F(Passkeys, CounterIsDurableWhenTheHelperIsKilledRightAfterALogin) {
     EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
     EXPECT_TRUE(contains(log(), "possible clone")) << log();
     // The key itself, one step further, still signs in.
+    const auto next = login("alice");
+    EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+}
+
+// The counter journal's 64-byte copies whose magic is `magic` ("ppc1" an entry, "ppr1" a reservation).
+std::vector<std::size_t> copies_with_magic(const std::string& bytes, std::string_view magic) {
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i + 64 <= bytes.size(); i += 64)
+        if (bytes.compare(i, magic.size(), magic) == 0) at.push_back(i);
+    return at;
+}
+
+// A key login makes its counter durable while the key is asked (a reserved copy, flushed), so the key's
+// answer needs no flush before the Result. Here is what a crash right after the login could leave: the
+// reserved copy, and the entry written after the answer torn (it was never flushed), read after the reboot.
+// A restarted helper must still refuse a clone presenting the counter the login was let in with.
+TEST_F(Passkeys, ACrashAfterAKeyLoginCannotLetItsCounterInAgain) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    ASSERT_EQ(login("alice").code, PAM_SUCCESS) << log();  // the journal's entry exists from here on
+    const fs::path clone = dir_ / "vfido-clone";
+    fs::copy(state_dir(), clone, fs::copy_options::recursive);
+    const auto second = login("alice");
+    ASSERT_EQ(second.code, PAM_SUCCESS) << second.run.describe() << log();
+    ASSERT_EQ(::kill(helper_->pid(), SIGKILL), 0);
+    helper_.reset();
+
+    const fs::path journal = store() / "~counters";
+    std::string bytes = read_text(journal);
+    const auto reserved = copies_with_magic(bytes, "ppr1");
+    const auto entries = copies_with_magic(bytes, "ppc1");
+    ASSERT_EQ(reserved.size(), 1u) << "the second login reserved its counter before the key answered";
+    ASSERT_EQ(entries.size(), 1u) << "and wrote its entry over the older copy after it";
+    EXPECT_EQ(bytes.compare(reserved[0] + 44, 4, bytes, entries[0] + 44, 4), 0)
+        << "the key answered with the counter reserved";
+    // The crash: the entry never reached the disk (torn); the reserved copy was written in a boot that is
+    // over (its boot, bytes [48,56), is another; its checksum, the first 8 bytes of SHA-256 over [0,56)).
+    bytes[entries[0] + 10] = static_cast<char>(bytes[entries[0] + 10] ^ 0x01);
+    bytes[reserved[0] + 48] = static_cast<char>(bytes[reserved[0] + 48] ^ 0x5A);
+    const auto check = pp::sha256(std::string_view(bytes).substr(reserved[0], 56));
+    std::copy(check.begin(), check.begin() + 8,
+              bytes.begin() + static_cast<std::ptrdiff_t>(reserved[0] + 56));
+    write_text(journal, bytes, fs::status(journal).permissions());
+
+    start_helper();
+    fs::remove_all(state_dir());
+    fs::copy(clone, state_dir(), fs::copy_options::recursive);
+    const auto replay = login("alice");
+    EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
+    EXPECT_TRUE(contains(log(), "possible clone")) << log();
+    const auto next = login("alice");
+    EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+}
+
+// A helper stopped while the key waits for a touch (killed, or restarted by an upgrade) leaves its
+// reservation behind. In the same boot that costs the person nothing: the key, which never answered, is let
+// in with the counter reserved.
+TEST_F(Passkeys, AHelperKilledWhileTheKeyWaitsCostsTheKeyNothing) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(enroll("alice", "desk key"));
+    ASSERT_EQ(login("alice").code, PAM_SUCCESS) << log();
+    const fs::path journal = store() / "~counters";
+    const std::string before = read_text(journal);
+    Login silent;
+    std::thread waiting([&] { silent = login("alice", {"VFIDO_TOUCH=silent", "VFIDO_KEEPALIVE_MS=20"}); });
+    // The reservation is on disk once the helper has asked the key.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (copies_with_magic(read_text(journal), "ppr1").empty() &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const bool reserved = !copies_with_magic(read_text(journal), "ppr1").empty();
+    ::kill(helper_->pid(), SIGKILL);
+    waiting.join();
+    helper_.reset();
+    ASSERT_TRUE(reserved) << "no reservation was written while the key was asked";
+    EXPECT_NE(silent.code, PAM_SUCCESS) << silent.run.describe();
+    EXPECT_NE(read_text(journal), before);
+    start_helper();
     const auto next = login("alice");
     EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
 }

@@ -30,8 +30,10 @@ Secret FakeConnection::ask(const std::string& text, bool echo) {
     return Secret(std::get<std::string>(std::move(next)));
 }
 
-Assertion FakeConnection::get_assertion(const AssertionRequest& request) {
+Assertion FakeConnection::get_assertion(const AssertionRequest& request,
+                                        const std::function<void()>& while_asked) {
     shown_.push_back({Shown::Kind::Assertion, request.text, false, request, {}});
+    if (while_asked) while_asked();
     if (assertions_.empty()) hung_up("key answer");
     const auto key = std::move(assertions_.front());
     assertions_.pop_front();

@@ -62,7 +62,8 @@ class FakeConnection final : public Connection {
     bool clock_started() const { return clock_started_; }
 
     Secret ask(const std::string& text, bool echo) override;
-    Assertion get_assertion(const AssertionRequest& request) override;
+    Assertion get_assertion(const AssertionRequest& request,
+                            const std::function<void()>& while_asked) override;
     Credential make_credential(const CredentialRequest& request) override;
     void show_link(const std::string& text, const std::string& url, bool qr) override;
     void send_listing(const std::vector<std::string>& records) override;

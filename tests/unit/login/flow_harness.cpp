@@ -100,8 +100,8 @@ bool answer(int fd, const wire::Message& msg, FakeConnection& person, Ending& en
         }
         case wire::Type::KeyRequest: {
             try {
-                wire::send_message(fd,
-                                   person.get_assertion(protocol::AssertionRequest::decode(msg)).encode());
+                wire::send_message(
+                    fd, person.get_assertion(protocol::AssertionRequest::decode(msg), {}).encode());
             } catch (const ConnectionEnded& e) {
                 cancel(e);
             }

@@ -43,7 +43,9 @@ class Person final : public Connection {
     bool clock_started = false;
 
     Secret ask(const std::string& text, bool) override { gone("a question: " + text); }
-    Assertion get_assertion(const AssertionRequest&) override { gone("an assertion"); }
+    Assertion get_assertion(const AssertionRequest&, const std::function<void()>&) override {
+        gone("an assertion");
+    }
     void show_link(const std::string&, const std::string&, bool) override { gone("a link"); }
     Credential make_credential(const CredentialRequest& request) override {
         credential_requests.push_back(request);

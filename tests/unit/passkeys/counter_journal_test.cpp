@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "credential_store.hpp"
+#include "crypto.hpp"
 #include "passkey_fixtures.hpp"
 #include "test_dir.hpp"
 #include "unique_fd.hpp"
@@ -234,6 +235,204 @@ TEST_F(Migration, TheCountersInTodaysFilesStayTheFloor) {
     store_->add(c);
     EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 0u);
     store_->record_use("alice", c.cred_id, 1, 1700000800);
+}
+
+// Counter reservations (counter_journal.hpp): what each flush leaves on disk, and how a reserved copy reads
+// in the boot that wrote it and after a crash.
+std::string g_flushed;  // the file as the last flush left it on disk
+int g_flushes = 0;
+
+void remember_flush(int fd) {
+    ++g_flushes;
+    struct stat st {};
+    ASSERT_EQ(::fstat(fd, &st), 0);
+    g_flushed.assign(static_cast<std::size_t>(st.st_size), '\0');
+    ASSERT_EQ(::pread(fd, g_flushed.data(), g_flushed.size(), 0), st.st_size);
+}
+
+int copies_with_magic(const std::string& bytes, std::string_view magic) {
+    int n = 0;
+    for (std::size_t at = 0; at + kSlot <= bytes.size(); at += kSlot)
+        if (bytes.compare(at, magic.size(), magic) == 0) ++n;
+    return n;
+}
+
+// The bytes as a reboot finds them: every reserved copy was written in a boot that is not the running one.
+std::string rebooted(std::string bytes) {
+    for (std::size_t at = 0; at + kSlot <= bytes.size(); at += kSlot) {
+        if (bytes.compare(at, 4, "ppr1") != 0) continue;
+        bytes[at + 48] = static_cast<char>(bytes[at + 48] ^ 0x5A);  // the boot, [48,56)
+        const auto check = pp::sha256(std::string_view(bytes).substr(at, 56));
+        std::copy(check.begin(), check.begin() + 8, bytes.begin() + static_cast<std::ptrdiff_t>(at + 56));
+    }
+    return bytes;
+}
+
+class Reservations : public Journal {
+  protected:
+    void SetUp() override {
+        Journal::SetUp();
+        if (IsSkipped()) return;
+        g_flushed.clear();
+        g_flushes = 0;
+        CounterJournal::observe_flushes_for_tests(remember_flush);
+    }
+    void TearDown() override { CounterJournal::observe_flushes_for_tests(nullptr); }
+
+    // A journal holding `bytes` at a path of its own (no login of this process holds its reservations).
+    [[nodiscard]] CounterJournal copy(const std::string& bytes) {
+        const std::string p = dir_->file("copy" + std::to_string(++copies_));
+        {
+            std::ofstream out(p, std::ios::binary);
+            out << bytes;
+        }
+        EXPECT_EQ(::chmod(p.c_str(), 0600), 0);
+        return CounterJournal(p);
+    }
+    // The journal a crash right now would leave: only what was flushed, read after the reboot.
+    [[nodiscard]] CounterJournal after_crash() { return copy(rebooted(g_flushed)); }
+
+    int copies_ = 0;
+};
+
+TEST_F(Reservations, AKeyAnsweringTheReservedCounterNeedsNoFlushAfterIt) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    g_flushes = 0;
+    const auto r = journal().reserve("alice", {{"a", 0}});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].counter, 6u);
+    EXPECT_EQ(g_flushes, 1) << "the reservation is on disk before the key is awaited";
+    const auto held = journal().find("alice", "a");
+    ASSERT_TRUE(held);
+    EXPECT_EQ(held->counter, 5u) << "in the boot that wrote it, a reservation is the counter before it";
+    EXPECT_EQ(held->last_used, 100) << "and hides no time of last use";
+
+    g_flushes = 0;
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {6, 200}, &r));
+    EXPECT_EQ(g_flushes, 0) << "the reserved counter was durable before the key answered";
+    journal().release(r);  // used: nothing to give back
+    EXPECT_EQ(journal().find("alice", "a")->counter, 6u);
+    EXPECT_EQ(journal().find("alice", "a")->last_used, 200);
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {6, 201})) << "the same counter again";
+}
+
+// The property the flush was for: whatever a crash keeps (what was flushed), no counter a login was let in
+// with is let in again, reserved or not, answered with the reserved counter or not.
+TEST_F(Reservations, WhatWasFlushedRefusesEveryCounterLetIn) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    struct Login {
+        std::uint32_t counter;
+        bool reserve;
+    };
+    for (const Login login : {Login{6, true}, Login{9, true}, Login{10, false}, Login{11, true}}) {
+        std::vector<CounterJournal::Reserved> r;
+        if (login.reserve) {
+            r = journal().reserve("alice", {{"a", 0}});
+            ASSERT_EQ(r.size(), 1u);
+        }
+        ASSERT_TRUE(journal().advance("alice", "a", 0, {login.counter, 300}, &r)) << login.counter;
+        journal().release(r);
+        const CounterJournal crashed = after_crash();
+        EXPECT_FALSE(crashed.advance("alice", "a", 0, {login.counter, 400}))
+            << "counter " << login.counter << " let in again after a crash";
+        EXPECT_TRUE(crashed.advance("alice", "a", 0, {login.counter + 1, 400}))
+            << "the key's next answer after counter " << login.counter;
+    }
+}
+
+TEST_F(Reservations, AnUnusedReservationIsGivenBack) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    const auto r = journal().reserve("alice", {{"a", 0}});
+    ASSERT_EQ(r.size(), 1u);
+    g_flushes = 0;
+    journal().release(r);
+    EXPECT_EQ(g_flushes, 0);
+    EXPECT_EQ(copies_with_magic(read_all(path()), "ppr1"), 1) << "the reserved copy is now the older one";
+    EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
+    // Given back, as it reaches the disk: even read after a reboot, the key's next answer (6) is let in.
+    EXPECT_TRUE(copy(rebooted(read_all(path()))).advance("alice", "a", 0, {6, 200}));
+    EXPECT_TRUE(journal().advance("alice", "a", 0, {6, 200}));
+}
+
+// A login that ended without giving its reservation back (its process was killed): in the same boot the copy
+// is the counter before it, so the key's next answer is let in. After a crash it is the reserved counter:
+// the price of a crash in the middle of a key login is one answer refused.
+TEST_F(Reservations, AReservationLeftBehindReadsByTheBootThatWroteIt) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    const auto r = journal().reserve("alice", {{"a", 0}});
+    ASSERT_EQ(r.size(), 1u);
+    const std::string left = read_all(path());
+    journal().disown(r);
+    EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
+    EXPECT_TRUE(copy(left).advance("alice", "a", 0, {6, 200})) << "same boot";
+    const CounterJournal crashed = copy(rebooted(left));
+    EXPECT_EQ(crashed.find("alice", "a")->counter, 6u);
+    EXPECT_FALSE(crashed.advance("alice", "a", 0, {6, 200})) << "after a reboot";
+    EXPECT_TRUE(crashed.advance("alice", "a", 0, {7, 200}));
+    // A new login does not stack a reservation on one left behind: it stores its counter with a flush.
+    EXPECT_TRUE(journal().reserve("alice", {{"a", 0}}).empty());
+    g_flushes = 0;
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {6, 300}));
+    EXPECT_EQ(g_flushes, 1);
+    EXPECT_EQ(journal().reserve("alice", {{"a", 0}}).size(), 1u) << "and the next one reserves again";
+}
+
+TEST_F(Reservations, AnotherLoginMayUseTheReservedCounterFirst) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    const auto mine = journal().reserve("alice", {{"a", 0}});
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_TRUE(journal().reserve("alice", {{"a", 0}}).empty()) << "one reservation at a time";
+    g_flushes = 0;
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {6, 200})) << "another login, without a reservation";
+    EXPECT_EQ(g_flushes, 1);
+    EXPECT_FALSE(journal().advance("alice", "a", 0, {6, 201}, &mine)) << "the counter was used already";
+    const std::string before = read_all(path());
+    journal().release(mine);
+    EXPECT_EQ(read_all(path()), before) << "nothing of this login's is left to give back";
+    EXPECT_EQ(journal().find("alice", "a")->counter, 6u);
+}
+
+TEST_F(Reservations, OnlyCountingEntriesAreReserved) {
+    EXPECT_TRUE(journal().reserve("alice", {{"a", 0}}).empty());
+    EXPECT_FALSE(std::ifstream(path()).good()) << "no journal is created for a reservation";
+    ASSERT_TRUE(journal().advance("bob", "b", 0, {0, 1}));  // a key that does not count
+    ASSERT_TRUE(journal().advance("carol", "c", 0, {0xFFFFFFFFu, 1}));
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 1}));
+    EXPECT_TRUE(journal().reserve("bob", {{"b", 0}}).empty());
+    EXPECT_TRUE(journal().reserve("carol", {{"c", 0}}).empty());
+    EXPECT_TRUE(journal().reserve("alice", {{"new", 0}}).empty()) << "no entry yet";
+    // The record's counter is a floor for the reservation too.
+    const auto r = journal().reserve("alice", {{"a", 8}, {"new", 0}});
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].counter, 9u);
+    ASSERT_FALSE(journal().advance("alice", "a", 8, {8, 2}, &r));
+    ASSERT_TRUE(journal().advance("alice", "a", 8, {9, 2}, &r));
+}
+
+TEST_F(Migration, AReservationIsGivenBackUnlessTheLoginUsedIt) {
+    StoredCredential c{pp::RpId("pam://test-host")};
+    c.user = "alice";
+    c.cred_id = "key";
+    c.public_key = test::TestKey::p256().public_key();
+    c.nickname = "key";
+    c.created = 1700000000;
+    store_->add(c);
+    store_->record_use("alice", c.cred_id, 1, 1700000001);
+    {
+        const auto r = store_->reserve_use("alice", {c.cred_id, "not-enrolled"});
+        EXPECT_EQ(r.size(), 1u);
+    }
+    EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 1u);
+    store_->record_use("alice", c.cred_id, 2, 1700000002);  // the reserved counter, without the reservation
+    const auto r = store_->reserve_use("alice", {c.cred_id});
+    ASSERT_EQ(r.size(), 1u);
+    CounterJournal::observe_flushes_for_tests(remember_flush);
+    g_flushes = 0;
+    store_->record_use("alice", c.cred_id, 3, 1700000003, &r);
+    CounterJournal::observe_flushes_for_tests(nullptr);
+    EXPECT_EQ(g_flushes, 0);
+    EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 3u);
+    EXPECT_EQ(store_->load("alice").credentials.at(0).last_used, 1700000003);
 }
 
 }  // namespace
