@@ -162,6 +162,19 @@ class Passkeys : public ::testing::Test {
         return login_of(run_child(spec));
     }
 
+    // `clone`: the virtual keys' counter state as it was before alice's last login, so that the key signs
+    // with the counter that login was let in with. Refused as a possible clone; the key itself, one step
+    // further, still signs in.
+    void expect_clone_refused_then_key_let_in(const fs::path& clone) const {
+        fs::remove_all(state_dir());
+        fs::copy(clone, state_dir(), fs::copy_options::recursive);
+        const auto replay = login("alice");
+        EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
+        EXPECT_TRUE(contains(log(), "possible clone")) << log();
+        const auto next = login("alice");
+        EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+    }
+
     void enroll(const std::string& user, const std::string& name, const Env& knobs = {},
                 const std::string& input = "") const {
         const auto r = cli({"enroll", "--user", user, "--name", name}, knobs, input);
@@ -426,15 +439,7 @@ TEST_F(Passkeys, CounterIsDurableWhenTheHelperIsKilledRightAfterALogin) {
     ASSERT_EQ(::kill(helper_->pid(), SIGKILL), 0);
     helper_.reset();  // reaps the killed helper
     start_helper();
-    // The clone: the key's counter state as it was before the login, so it signs with the same counter.
-    fs::remove_all(state_dir());
-    fs::copy(clone, state_dir(), fs::copy_options::recursive);
-    const auto replay = login("alice");
-    EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
-    EXPECT_TRUE(contains(log(), "possible clone")) << log();
-    // The key itself, one step further, still signs in.
-    const auto next = login("alice");
-    EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+    expect_clone_refused_then_key_let_in(clone);
 }
 
 // The counter journal's 64-byte copies whose magic is `magic` ("ppc1" an entry, "ppr1" a reservation).
@@ -478,13 +483,7 @@ TEST_F(Passkeys, ACrashAfterAKeyLoginCannotLetItsCounterInAgain) {
     write_text(journal, bytes, fs::status(journal).permissions());
 
     start_helper();
-    fs::remove_all(state_dir());
-    fs::copy(clone, state_dir(), fs::copy_options::recursive);
-    const auto replay = login("alice");
-    EXPECT_EQ(replay.code, PAM_AUTH_ERR) << replay.run.describe() << log();
-    EXPECT_TRUE(contains(log(), "possible clone")) << log();
-    const auto next = login("alice");
-    EXPECT_EQ(next.code, PAM_SUCCESS) << next.run.describe() << log();
+    expect_clone_refused_then_key_let_in(clone);
 }
 
 // A helper stopped while the key waits for a touch (killed, or restarted by an upgrade) leaves its

@@ -197,17 +197,23 @@ class Migration : public ::testing::Test {
         store_.emplace(dir_->file("credentials"));
         store_->ensure_dir();
     }
+    // One of alice's credentials, enrolled at 1700000000.
+    static StoredCredential alices(const std::string& id, const std::string& nickname) {
+        StoredCredential c{pp::RpId("pam://test-host")};
+        c.user = "alice";
+        c.cred_id = id;
+        c.public_key = test::TestKey::p256().public_key();
+        c.nickname = nickname;
+        c.created = 1700000000;
+        return c;
+    }
+
     std::optional<TestDir> dir_;
     std::optional<CredentialStore> store_;
 };
 
 TEST_F(Migration, TheCountersInTodaysFilesStayTheFloor) {
-    StoredCredential c{pp::RpId("pam://test-host")};
-    c.user = "alice";
-    c.cred_id = "old-credential";
-    c.public_key = test::TestKey::p256().public_key();
-    c.nickname = "old key";
-    c.created = 1700000000;
+    StoredCredential c = alices("old-credential", "old key");
     c.last_used = 1700000500;
     c.counter = 100;  // as the store wrote it on every login before the journal
     store_->add(c);
@@ -410,12 +416,7 @@ TEST_F(Reservations, OnlyCountingEntriesAreReserved) {
 }
 
 TEST_F(Migration, AReservationIsGivenBackUnlessTheLoginUsedIt) {
-    StoredCredential c{pp::RpId("pam://test-host")};
-    c.user = "alice";
-    c.cred_id = "key";
-    c.public_key = test::TestKey::p256().public_key();
-    c.nickname = "key";
-    c.created = 1700000000;
+    const StoredCredential c = alices("key", "key");
     store_->add(c);
     store_->record_use("alice", c.cred_id, 1, 1700000001);
     {
