@@ -447,6 +447,25 @@ void CounterJournal::disown(const std::vector<Reserved>& reserved) const noexcep
     for (const auto& r : reserved) set_live(path_, r.key, r.seq, false);
 }
 
+void CounterJournal::rewrite_unchanged(bool durable) const {
+    UniqueFd fd(::open(path_.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd) {
+        if (errno == ENOENT) return;
+        fail(path_, errno == ELOOP ? "is a symlink" : std::strerror(errno));
+    }
+    const std::vector<unsigned char> data = read_all(path_, fd.get());
+    const Scan s = scan(path_, data, kFreeKey);  // read as a reservation reads it (and damage refused alike)
+    for (std::size_t i = 0; i < s.pairs.size(); ++i) {
+        if (s.pairs[i].kind != Pair::Kind::Entry) continue;
+        const int spare = s.pairs[i].spare();
+        SlotBytes same{};
+        std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(i * kPairBytes + spare * kSlotBytes),
+                    kSlotBytes, same.begin());
+        write_slot(path_, fd.get(), i, spare, same, durable);
+        return;
+    }
+}
+
 void CounterJournal::observe_flushes_for_tests(FlushObserver observer) noexcept {
     g_flush_observer.store(observer);
 }

@@ -16,12 +16,13 @@
 // holding the next counter (the stored one plus one) and the boot it was written in. Read in the same boot, a
 // reserved copy stands for the counter before it: the login that wrote it is still waiting for the key, or
 // ended without using it (a login let in with it writes its entry over it before the Result, and nothing
-// written in a boot is lost before that boot ends). Read after a reboot (a crash), it stands for the reserved
-// counter itself: the login may have been let in with it and its entry lost. So a login whose key answers
-// with exactly the reserved counter has been durable since before the answer, and its entry is written in
-// place without a flush. Any other counter (a key whose counter also moved elsewhere) is written and flushed
-// before the Result, as without a reservation. A reservation the login did not use is given back (written in
-// place, without a flush) when it ends.
+// written in a boot is lost before that boot ends, short of the disk failing a write: the next flush of the
+// journal then reports it, and that login fails closed). Read after a reboot (a crash), it stands for the
+// reserved counter itself: the login may have been let in with it and its entry lost. So a login whose key
+// answers with exactly the reserved counter has been durable since before the answer, and its entry is
+// written in place without a flush. Any other counter (a key whose counter also moved elsewhere) is written
+// and flushed before the Result, as without a reservation. A reservation the login did not use is given back
+// (written in place, without a flush) when it ends.
 //
 // The price of a crash in the middle of a key login whose key never answered: the key's next answer is the
 // reserved counter, refused once as not above the stored one (the answer after it is above). And the time of
@@ -92,6 +93,12 @@ class CounterJournal {
     // it was durable before the key answered: the write is not flushed. The caller holds the store's lock.
     [[nodiscard]] bool advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
                                const Entry& entry, const std::vector<Reserved>* mine = nullptr) const;
+
+    // What reserve() and release() cost, changing nothing: one copy of the first entry is written again as
+    // it is (the older copy of its pair), flushed when `durable`. For a key ask that has nothing to reserve
+    // but must take as long as one that has (the decoy's made-up credential). Nothing when the journal holds
+    // no entry. The caller holds the store's lock.
+    void rewrite_unchanged(bool durable) const;
 
     // For the tests: called with the journal's descriptor just before each fdatasync (what it flushes is
     // then the file's content). Null in the helper.

@@ -384,9 +384,19 @@ bool CredentialStore::rename(const std::string& user, std::string_view cred_id, 
 }
 
 CredentialStore::UseReservation::UseReservation(UseReservation&& other) noexcept
-    : dir_(std::move(other.dir_)), reserved_(std::exchange(other.reserved_, {})) {}
+    : dir_(std::move(other.dir_)),
+      reserved_(std::exchange(other.reserved_, {})),
+      made_up_(std::exchange(other.made_up_, false)) {}
 
 CredentialStore::UseReservation::~UseReservation() {
+    if (made_up_) {
+        try {
+            const StoreLock lock(dir_);
+            CounterJournal(dir_ + "/" + std::string(kJournalName)).rewrite_unchanged(false);
+        } catch (...) {
+        }
+        return;
+    }
     if (reserved_.empty()) return;
     const CounterJournal journal(dir_ + "/" + std::string(kJournalName));
     try {
@@ -408,6 +418,12 @@ CredentialStore::UseReservation CredentialStore::reserve_use(const std::string& 
             if (line.credential && line.credential->cred_id == id)
                 floors.emplace_back(id, line.credential->counter);
     return UseReservation(dir_, journal().reserve(user, floors));
+}
+
+CredentialStore::UseReservation CredentialStore::reserve_made_up() const {
+    const StoreLock lock(dir_);
+    journal().rewrite_unchanged(true);
+    return UseReservation(dir_, {}, true);
 }
 
 void CredentialStore::record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,

@@ -51,14 +51,19 @@ class CredentialStore {
 
       private:
         friend class CredentialStore;
-        UseReservation(std::string dir, std::vector<CounterJournal::Reserved> reserved)
-            : dir_(std::move(dir)), reserved_(std::move(reserved)) {}
+        UseReservation(std::string dir, std::vector<CounterJournal::Reserved> reserved, bool made_up = false)
+            : dir_(std::move(dir)), reserved_(std::move(reserved)), made_up_(made_up) {}
         std::string dir_;
         std::vector<CounterJournal::Reserved> reserved_;
+        bool made_up_ = false;  // reserve_made_up's: only the cost
     };
     // Throws FileError (the store or the journal cannot be trusted) and CredentialError (an invalid user).
     [[nodiscard]] UseReservation reserve_use(const std::string& user,
                                              const std::vector<std::string>& cred_ids) const;
+    // For a key asked for a credential made up here (the decoy, unknown_user.cpp): the cost of a real
+    // user's reservation and of its giving back, with nothing reserved (CounterJournal::rewrite_unchanged),
+    // so that the key's answer is awaited and ended as a real user's is.
+    [[nodiscard]] UseReservation reserve_made_up() const;
 
     // Records a verified login in the store's counter journal (one in-place write and fdatasync; see
     // counter_journal.hpp), durably before it returns: flushed here, or, when `reserved` holds the counter,

@@ -21,6 +21,8 @@ Assertion ask_key(MethodContext& login, const AssertionRequest& request,
 
 // A key asked for a credential made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
-wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv);
+// while_asked: as ask_key's.
+wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
+                                   const std::function<void()>& while_asked = {});
 
 }  // namespace pp::helper

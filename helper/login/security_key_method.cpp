@@ -111,8 +111,17 @@ class SecurityKeyMethod final : public LoginMethod {
         // Under a policy that requires the PIN every real credential is asked with it (key_login's needs_uv),
         // so the person is asked for the PIN first; so is the walk's made-up one.
         const auto& policy = login.config().security_key;
+        // A real user's key ask reserves the counters while the key is asked and gives them back after an
+        // answer that used none (key_login): the made-up one costs the same, from the same store.
+        std::optional<CredentialStore::UseReservation> as_real;
         const auto status =
-            ask_made_up_key(login, policy.rp_id, policy.user_verification == UserVerification::Required);
+            ask_made_up_key(login, policy.rp_id, policy.user_verification == UserVerification::Required, [&] {
+                try {
+                    as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
+                } catch (const std::exception& e) {
+                    debug_line("counter reservation not made: %s", e.what());
+                }
+            });
         if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
         return Proof(unknown_ending(key_status_finish(status), walk.reason));
     }

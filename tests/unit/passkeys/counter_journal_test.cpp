@@ -436,5 +436,40 @@ TEST_F(Migration, AReservationIsGivenBackUnlessTheLoginUsedIt) {
     EXPECT_EQ(store_->load("alice").credentials.at(0).last_used, 1700000003);
 }
 
+// The decoy's made-up key ask (unknown_user.cpp) pays what a real user's reservation and its giving back
+// cost, and changes nothing.
+TEST_F(Migration, AMadeUpReservationCostsWhatARealOneDoesAndChangesNothing) {
+    const StoredCredential c = alices("key", "key");
+    store_->add(c);
+    const std::string journal = store_->dir() + "/~counters";
+    CounterJournal::observe_flushes_for_tests(remember_flush);
+    g_flushes = 0;
+    {
+        const auto none =
+            store_->reserve_made_up();  // no journal yet: a real user has none to reserve either
+    }
+    EXPECT_EQ(g_flushes, 0);
+    EXPECT_FALSE(std::ifstream(journal).good()) << "and none is made";
+    store_->record_use("alice", c.cred_id, 1, 1700000001);
+    g_flushes = 0;
+    {
+        const auto real = store_->reserve_use("alice", {c.cred_id});
+        EXPECT_EQ(g_flushes, 1);
+    }
+    const int real_flushes = g_flushes;
+    const std::string before = read_all(journal);
+    g_flushes = 0;
+    {
+        const auto made_up = store_->reserve_made_up();
+        EXPECT_EQ(g_flushes, 1) << "flushed while the key is asked, as a real reservation is";
+        EXPECT_EQ(made_up.size(), 0u);
+    }
+    CounterJournal::observe_flushes_for_tests(nullptr);
+    EXPECT_EQ(g_flushes, real_flushes) << "and given back without a flush, as a real one is";
+    EXPECT_EQ(read_all(journal), before) << "nothing changed";
+    EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 1u);
+    store_->record_use("alice", c.cred_id, 2, 1700000002);
+}
+
 }  // namespace
 }  // namespace pp::helper
