@@ -2,10 +2,12 @@
 // locker or a login daemon does, taking turns between PAM services (our module, pam_u2f.so) so that both see
 // the same machine at the same moments.
 //
-//   key_login_loop USER ROUNDS SERVICE...
+//   key_login_loop USER ROUNDS SERVICE[@USER]...
 //
-// Writes one line per login: "<service> <nanoseconds> <pam code>". The conversation shows nothing and answers
-// every prompt with an empty string; the benchmark's keys need no PIN. Exit status 1 if any login failed.
+// Writes one line per login: "<service>[@<user>] <nanoseconds> <pam code>". A service given as SERVICE@USER
+// logs in that user instead of the first argument's (two accounts through one service, side by side). The
+// conversation shows nothing and answers every prompt with an empty string; the benchmark's keys need no PIN.
+// Exit status 1 if any login failed.
 #include <security/pam_appl.h>
 
 #include <chrono>
@@ -42,7 +44,7 @@ int one_login(const char* service, const char* user) {
 
 int main(int argc, char** argv) {
     if (argc < 4) {
-        std::fprintf(stderr, "usage: key_login_loop USER ROUNDS SERVICE...\n");
+        std::fprintf(stderr, "usage: key_login_loop USER ROUNDS SERVICE[@USER]...\n");
         return 2;
     }
     const char* user = argv[1];
@@ -51,12 +53,16 @@ int main(int argc, char** argv) {
     for (long i = 0; i < rounds; ++i) {
         // Alternate which service goes first, so neither always follows the other.
         for (int k = 0; k < argc - 3; ++k) {
-            const char* service = argv[3 + ((k + i) % (argc - 3))];
+            const char* arg = argv[3 + ((k + i) % (argc - 3))];
+            const std::string spec(arg);
+            const auto at = spec.find('@');
+            const std::string service = spec.substr(0, at);
+            const std::string who = at == std::string::npos ? user : spec.substr(at + 1);
             const auto start = std::chrono::steady_clock::now();
-            const int r = one_login(service, user);
+            const int r = one_login(service.c_str(), who.c_str());
             const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                 std::chrono::steady_clock::now() - start);
-            std::printf("%s %lld %d\n", service, static_cast<long long>(ns.count()), r);
+            std::printf("%s %lld %d\n", arg, static_cast<long long>(ns.count()), r);
             all_ok = all_ok && r == PAM_SUCCESS;
         }
     }
