@@ -85,7 +85,8 @@ struct Slot {
 };
 
 // The reservations this helper's logins hold: (journal, entry key, sequence number of the reserved copy).
-// Only these are read as the counter before them; any other reserved copy is read as its own counter.
+// A login writes its entry without a flush (advance) or gives back (release) only over one of these that is
+// its own; how a reserved copy reads does not depend on it (counter_of: by its boot).
 std::mutex g_live_mutex;
 std::set<std::tuple<std::string, Digest, std::uint64_t>> g_live;
 
