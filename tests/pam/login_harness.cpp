@@ -70,6 +70,17 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
+bool contains_word(const std::string& haystack, const std::string& needle) {
+    const auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    for (auto at = haystack.find(needle); !needle.empty() && at != std::string::npos;
+         at = haystack.find(needle, at + 1)) {
+        const auto end = at + needle.size();
+        if ((at == 0 || !alnum(haystack[at - 1])) && (end == haystack.size() || !alnum(haystack[end])))
+            return true;
+    }
+    return false;
+}
+
 std::string short_name(std::string_view prefix, const std::string& key) {
     std::uint32_t h = 2166136261u;
     for (const unsigned char c : key) h = (h ^ c) * 16777619u;

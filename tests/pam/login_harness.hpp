@@ -29,6 +29,9 @@ void write_text(const fs::path& p, const std::string& text, fs::perms mode = fs:
 using Env = std::vector<std::string>;  // NAME=value
 Env operator+(Env a, const Env& b);
 bool contains(const std::string& haystack, const std::string& needle);
+// `needle` (letters and digits) as a word of its own: not inside a longer run of letters and digits, where a
+// short value (a four-digit PIN) turns up by chance (a hex hash, a login id).
+bool contains_word(const std::string& haystack, const std::string& needle);
 
 // A Unix socket name may have only 107 bytes and a build tree can sit deep: test directories are named
 // "<prefix>-<hash of key>" (key: a test's full name).
