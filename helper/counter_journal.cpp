@@ -10,9 +10,6 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <mutex>
-#include <set>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -83,25 +80,6 @@ struct Slot {
     std::uint64_t seq = 0;
     CounterJournal::Entry entry;
 };
-
-// The reservations this helper's logins hold: (journal, entry key, sequence number of the reserved copy).
-// A login writes its entry without a flush (advance) or gives back (release) only over one of these that is
-// its own; how a reserved copy reads does not depend on it (counter_of: by its boot).
-std::mutex g_live_mutex;
-std::set<std::tuple<std::string, Digest, std::uint64_t>> g_live;
-
-bool live(const std::string& path, const Digest& key, std::uint64_t seq) {
-    const std::lock_guard lock(g_live_mutex);
-    return g_live.count({path, key, seq}) != 0;
-}
-
-void set_live(const std::string& path, const Digest& key, std::uint64_t seq, bool on) {
-    const std::lock_guard lock(g_live_mutex);
-    if (on)
-        g_live.insert({path, key, seq});
-    else
-        g_live.erase({path, key, seq});
-}
 
 std::atomic<CounterJournal::FlushObserver> g_flush_observer{nullptr};
 
@@ -353,12 +331,9 @@ bool CounterJournal::advance(std::string_view user, std::string_view cred_id, st
         // its own counter). Anything else is flushed before the Result.
         const bool reserved_here =
             mine != nullptr && current->reserved && current->entry.counter == entry.counter &&
-            live(path_, key, current->seq) && std::any_of(mine->begin(), mine->end(), [&](const Reserved& r) {
-                return r.key == key && r.seq == current->seq;
-            });
+            std::any_of(mine->begin(), mine->end(),
+                        [&](const Reserved& r) { return r.key == key && r.seq == current->seq; });
         write_slot(path_, fd.get(), *s.found, p.spare(), encode(key, p.seq() + 1, next), !reserved_here);
-        // Used, or overtaken by this newer entry: nobody's reservation any more.
-        if (current->reserved) set_live(path_, key, current->seq, false);
         return true;
     }
     // A new entry: both copies, the second only once the first is on disk.
@@ -400,7 +375,7 @@ std::vector<CounterJournal::Reserved> CounterJournal::reserve(
         out.push_back(r);
     }
     if (out.empty()) return out;
-    // One flush for all of them, and only then are they this helper's.
+    // One flush for all of them, and only then are they the login's.
     try {
         flush(path_, fd.get());
     } catch (const FileError&) {
@@ -408,7 +383,6 @@ std::vector<CounterJournal::Reserved> CounterJournal::reserve(
         give_back(fd.get(), out);
         throw;
     }
-    for (const auto& r : out) set_live(path_, r.key, r.seq, true);
     return out;
 }
 
@@ -429,23 +403,10 @@ void CounterJournal::give_back(int fd, const std::vector<Reserved>& reserved) co
 
 void CounterJournal::release(const std::vector<Reserved>& reserved) const {
     if (reserved.empty()) return;
-    // Whatever happens below, none is this helper's any more.
-    struct Disown {
-        const CounterJournal& journal;
-        const std::vector<Reserved>& reserved;
-        ~Disown() { journal.disown(reserved); }
-    } disown_at_end{*this, reserved};
-    std::vector<Reserved> held;
-    for (const auto& r : reserved)
-        if (live(path_, r.key, r.seq)) held.push_back(r);
-    if (held.empty()) return;
     UniqueFd fd(::open(path_.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) fail(path_, errno == ELOOP ? "is a symlink" : std::strerror(errno));
-    give_back(fd.get(), held);
-}
-
-void CounterJournal::disown(const std::vector<Reserved>& reserved) const noexcept {
-    for (const auto& r : reserved) set_live(path_, r.key, r.seq, false);
+    // One used or overtaken is no longer its credential's newest copy: give_back leaves it.
+    give_back(fd.get(), reserved);
 }
 
 void CounterJournal::rewrite_unchanged(bool durable) const {

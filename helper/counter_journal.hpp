@@ -77,13 +77,9 @@ class CounterJournal {
     [[nodiscard]] std::vector<Reserved> reserve(
         std::string_view user, const std::vector<std::pair<std::string, std::uint32_t>>& credentials) const;
 
-    // Gives back the reservations advance() did not use: each that is still its credential's newest entry
-    // is replaced by the counter before it (in place, no flush), and none is this helper's any more. The
-    // caller holds the store's lock.
+    // Gives back the reservations advance() did not use: each that is still its credential's newest copy is
+    // replaced by the counter before it (in place, no flush). The caller holds the store's lock.
     void release(const std::vector<Reserved>& reserved) const;
-    // Only ends this helper's hold on them, without writing (when the store's lock cannot be had): the
-    // copies are then read as their own counters, as after a crash.
-    void disown(const std::vector<Reserved>& reserved) const noexcept;
 
     // A verified login's counter: stored durably (fdatasync) before returning true when it is above both
     // `floor` (the counter in the credential's record) and the journal's own, or when the key does not count

@@ -58,8 +58,9 @@ class CredentialStore {
         bool made_up_ = false;  // reserve_made_up's: only the cost
     };
     // Throws FileError (the store or the journal cannot be trusted) and CredentialError (an invalid user).
+    // `asked`: the credentials the key is asked for, as load() read them (their counters are the floors).
     [[nodiscard]] UseReservation reserve_use(const std::string& user,
-                                             const std::vector<std::string>& cred_ids) const;
+                                             const std::vector<StoredCredential>& asked) const;
     // For a key asked for a credential made up here (the decoy, unknown_user.cpp): the cost of a real
     // user's reservation and of its giving back, with nothing reserved (CounterJournal::rewrite_unchanged),
     // so that the key's answer is awaited and ended as a real user's is.

@@ -78,8 +78,7 @@ std::optional<Proof> key_login(MethodContext& login) {
             // While the key is asked (the person touches it): the counters it may answer with are made
             // durable now, so that its answer needs no flush before the Result (counter_journal.hpp).
             try {
-                reserved.emplace(
-                    CredentialStore(policy.store_dir).reserve_use(login.facts().user, req.cred_ids));
+                reserved.emplace(CredentialStore(policy.store_dir).reserve_use(login.facts().user, group));
             } catch (const std::exception& e) {
                 // The store is read again after the answer, and a store that cannot be trusted fails the
                 // login there; without a reservation the counter is flushed after the answer.

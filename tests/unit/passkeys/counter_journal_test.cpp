@@ -368,7 +368,6 @@ TEST_F(Reservations, AReservationLeftBehindReadsByTheBootThatWroteIt) {
     const auto r = journal().reserve("alice", {{"a", 0}});
     ASSERT_EQ(r.size(), 1u);
     const std::string left = read_all(path());
-    journal().disown(r);
     EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
     EXPECT_TRUE(copy(left).advance("alice", "a", 0, {6, 200})) << "same boot";
     const CounterJournal crashed = copy(rebooted(left));
@@ -420,12 +419,13 @@ TEST_F(Migration, AReservationIsGivenBackUnlessTheLoginUsedIt) {
     store_->add(c);
     store_->record_use("alice", c.cred_id, 1, 1700000001);
     {
-        const auto r = store_->reserve_use("alice", {c.cred_id, "not-enrolled"});
+        const auto r = store_->reserve_use(
+            "alice", {store_->load("alice").credentials.at(0), alices("not-enrolled", "x")});
         EXPECT_EQ(r.size(), 1u);
     }
     EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 1u);
     store_->record_use("alice", c.cred_id, 2, 1700000002);  // the reserved counter, without the reservation
-    const auto r = store_->reserve_use("alice", {c.cred_id});
+    const auto r = store_->reserve_use("alice", store_->load("alice").credentials);
     ASSERT_EQ(r.size(), 1u);
     CounterJournal::observe_flushes_for_tests(remember_flush);
     g_flushes = 0;
@@ -453,7 +453,7 @@ TEST_F(Migration, AMadeUpReservationCostsWhatARealOneDoesAndChangesNothing) {
     store_->record_use("alice", c.cred_id, 1, 1700000001);
     g_flushes = 0;
     {
-        const auto real = store_->reserve_use("alice", {c.cred_id});
+        const auto real = store_->reserve_use("alice", store_->load("alice").credentials);
         EXPECT_EQ(g_flushes, 1);
     }
     const int real_flushes = g_flushes;
