@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -14,16 +15,20 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "admission.hpp"
 #include "channel.hpp"
@@ -33,6 +38,7 @@
 #include "pool_client.hpp"
 #include "reused_threads.hpp"
 #include "runtime.hpp"
+#include "spent_stack.hpp"
 
 namespace pp::helper {
 namespace {
@@ -78,7 +84,184 @@ void refuse_busy(UniqueFd& fd) {
     close_after_result(fd);
 }
 
-// Once per load: what check-config would warn about the identity map, for an admin who reads only the log.
+constexpr const char* kLoginName = "pp-login";
+constexpr const char* kIdleName = "pp-idle";
+
+// Logins are accepted by the threads that serve them (leader/follower): a few idle login threads wait in
+// accept(2) on the listening socket, the kernel hands each connection to one of them, and that thread serves
+// it, so that a login starts without a hand-over from an accepting thread to a serving one (a wake-up and a
+// context switch on the path of every login: 5% of a local key login, bench/README.md). Whenever the thread
+// that accepted was the last one waiting, it first has another thread take its place, so that a login parked
+// at a prompt never keeps the next one from being accepted. Two wait: the one a sequence of logins
+// alternates with, and the one that serves and comes back.
+constexpr int kAcceptorsWaiting = 2;
+
+// Interrupts a thread's accept(2) for a stop (Acceptors::stop). Blocked in every thread but while one waits
+// in accept, so that nothing else ever sees it interrupt a system call.
+constexpr int kWakeSignal = SIGUSR2;
+
+extern "C" void on_wake_signal(int) {}
+
+void install_wake_handler() {
+    struct sigaction action {};
+    action.sa_handler = on_wake_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: accept(2) must return EINTR
+    if (::sigaction(kWakeSignal, &action, nullptr) != 0)
+        throw std::runtime_error(std::string("sigaction: ") + std::strerror(errno));
+}
+
+// The threads waiting in accept(2), and the stop that ends their waiting. Closing the socket would not wake
+// them (a thread in accept holds the socket open), and shutting it down would shut systemd's socket, which
+// must keep queueing connections for the next helper.
+class Acceptors {
+  public:
+    explicit Acceptors(int listener) : listener_(listener) {}
+
+    // The next connection, and how many threads are still waiting after it was taken. No connection once
+    // the helper is stopping.
+    UniqueFd accept(int& others_waiting) {
+        sigset_t wake;
+        sigemptyset(&wake);
+        sigaddset(&wake, kWakeSignal);
+        for (;;) {
+            {
+                std::lock_guard lock(m_);
+                if (stopping_) return {};
+                inside_.push_back(pthread_self());
+            }
+            sigset_t before;
+            pthread_sigmask(SIG_UNBLOCK, &wake, &before);
+            const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+            const int error = errno;
+            pthread_sigmask(SIG_SETMASK, &before, nullptr);
+            {
+                std::lock_guard lock(m_);
+                inside_.erase(std::find(inside_.begin(), inside_.end(), pthread_self()));
+                others_waiting = static_cast<int>(inside_.size());
+                left_.notify_all();
+            }
+            if (fd >= 0) return UniqueFd(fd);
+            if (error == EINTR || error == ECONNABORTED) continue;
+            // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): logins ending free them. A
+            // short wait instead of a spin on the queued connection.
+            ::poll(nullptr, 0, 10);
+        }
+    }
+
+    int waiting() {
+        std::lock_guard lock(m_);
+        return static_cast<int>(inside_.size());
+    }
+
+    // From now on accept() returns no connection; returns once no thread is inside it. A thread between
+    // unblocking the signal and entering accept(2) misses it, so it is sent until each has left.
+    void stop() {
+        std::unique_lock lock(m_);
+        stopping_ = true;
+        while (!inside_.empty()) {
+            for (const pthread_t t : inside_) pthread_kill(t, kWakeSignal);
+            left_.wait_for(lock, std::chrono::milliseconds(10));
+        }
+    }
+
+  private:
+    const int listener_;
+    std::mutex m_;
+    std::condition_variable left_;
+    std::vector<pthread_t> inside_;
+    bool stopping_ = false;
+};
+
+// What the accepting threads share with the main thread, which keeps the signals and the timers.
+struct Front {
+    Front(int listener, std::shared_ptr<ReusedThreads> threads_, std::shared_ptr<Admission> admission_,
+          std::shared_ptr<RateLimits> limits_, std::shared_ptr<HelperState> state_, int nudge_, bool woken)
+        : acceptors(listener),
+          threads(std::move(threads_)),
+          admission(std::move(admission_)),
+          limits(std::move(limits_)),
+          state(std::move(state_)),
+          woken_by_next(woken),
+          nudge(nudge_) {}
+
+    Acceptors acceptors;
+    std::shared_ptr<ReusedThreads> threads;
+    std::shared_ptr<Admission> admission;
+    std::shared_ptr<RateLimits> limits;
+    std::shared_ptr<HelperState> state;
+    // Set when the last login of a burst ends; the memory the burst freed is given back once the helper has
+    // been idle for a poll interval (serve).
+    std::atomic<bool> trim_due{false};
+    std::atomic<bool> woken_by_next;
+    // The main thread is about to wait, or waits, for a signal alone, with no timer: a login that opens or a
+    // refusal that is counted must wake it, so that the summaries and the trim are not left undone.
+    std::atomic<bool> main_waits_unwoken{false};
+    int nudge;  // an eventfd the main thread polls
+
+    void nudge_main() {
+        if (main_waits_unwoken.exchange(false)) (void)::eventfd_write(nudge, 1);
+    }
+};
+
+bool start_acceptor(const std::shared_ptr<Front>& front);
+
+void refuse(Front& front, UniqueFd& conn, uid_t uid, std::string_view why, std::chrono::seconds interval) {
+    front.admission->refusals().refused(Admission::log_source(uid, false, ""), why, interval);
+    front.state->count_refused_at_accept();
+    front.nudge_main();
+    refuse_busy(conn);
+}
+
+// One accepted connection, served to its end on this thread.
+void serve_accepted(Front& front, UniqueFd conn, bool others_waiting, const std::shared_ptr<Front>& self) {
+    ucred peer{};
+    socklen_t len = sizeof peer;
+    if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return;
+    const bool woke = front.woken_by_next.exchange(false);
+    auto rt = front.state->runtime();
+    const AdmissionLimits lim = admission_limits(rt ? &rt->config : nullptr);
+    // Someone must be waiting in accept while this thread serves.
+    if (!others_waiting && !start_acceptor(self)) {
+        refuse(front, conn, peer.uid, "no thread available for another login", lim.log_interval);
+        return;
+    }
+    // A module that stops reading must not pin a login thread forever.
+    const timeval send_limit{10, 0};
+    ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
+    // Which pool a login belongs to is known only once its first message is read (Session::admit); here only
+    // a non-root caller's own count and the ceiling on open connections are checked.
+    if (!front.admission->open(peer.uid, lim.per_caller, 2 * lim.local + lim.remote + kPendingHeadroom)) {
+        refuse(front, conn, peer.uid, "too many connections at once", lim.log_interval);
+        return;
+    }
+    front.nudge_main();
+    const std::string err = rt ? std::string() : front.state->config_error();
+    run_connection(LoginContext{conn.get(), peer, rt, err, front.limits.get(), front.admission.get(),
+                                front.state.get(), woke});
+    close_after_result(conn);
+    if (front.admission->close(peer.uid)) front.trim_due.store(true);
+}
+
+// A login thread's turn at the socket: accepts, serves, and comes back to accept while fewer than
+// kAcceptorsWaiting wait; then it goes back to the idle threads.
+void accept_logins(const std::shared_ptr<Front>& front) {
+    for (;;) {
+        pthread_setname_np(pthread_self(), kIdleName);
+        int others = 0;
+        UniqueFd conn = front->acceptors.accept(others);
+        if (!conn) return;  // stopping
+        pthread_setname_np(pthread_self(), kLoginName);
+        serve_accepted(*front, std::move(conn), others > 0, front);
+        // Codes, sessions and tokens passed through this stack.
+        wipe_spent_stack();
+        if (front->acceptors.waiting() >= kAcceptorsWaiting) return;
+    }
+}
+
+bool start_acceptor(const std::shared_ptr<Front>& front) {
+    return front->threads->start([front] { accept_logins(front); });
+}
 }  // namespace
 
 sigset_t handled_signals() {
@@ -92,7 +275,8 @@ sigset_t handled_signals() {
 }
 
 void block_handled_signals() {
-    const sigset_t sigs = handled_signals();
+    sigset_t sigs = handled_signals();
+    sigaddset(&sigs, kWakeSignal);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 }
 
@@ -136,7 +320,7 @@ int serve(UniqueFd listener, const std::string& config_path) {
     // socket-activated helper when its idle socket turns readable. (A socket the helper binds itself has none
     // yet.) The first connection accepted is told so (control.hpp).
     pollfd waiting{listener.get(), POLLIN, 0};
-    bool woken_by_next = ::poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN) != 0;
+    const bool woken_by_next = ::poll(&waiting, 1, 0) == 1 && (waiting.revents & POLLIN) != 0;
     // Shared with the login threads, which may outlive this function when a stop times out. A refused file
     // does not stop the helper: every login is then refused with PAM_SERVICE_ERR and says why, instead of the
     // module seeing a helper that is not there. (The unit's ExecStartPre check-config is what fails the
@@ -147,103 +331,80 @@ int serve(UniqueFd listener, const std::string& config_path) {
     const sigset_t sigs = handled_signals();
     UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
     if (!sigfd) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
+    UniqueFd nudge(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!nudge) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    install_wake_handler();
 
-    // Shared with the login threads, which may outlive this function when a stop times out.
-    auto admission = std::make_shared<Admission>();
     // Each login is a thread that mostly waits on the person: a small stack lets the helper hold thousands.
     // What a login calls (libcurl with OpenSSL, json-c, libfido2's COSE code) needs a few tens of KiB; 512
     // KiB leaves a wide margin and still costs 1000 parked logins only address space, not memory. The
     // thread's name tells a login's thread from an idle one (/proc/PID/task/*/comm): the tests and benches
     // wait for the helper to have no login left running by it.
     auto threads = std::make_shared<ReusedThreads>(ReusedThreads::Options{
-        .stack_size = 512 * 1024, .busy_name = "pp-login", .idle_name = "pp-idle", .at_exit = [] {
+        .stack_size = 512 * 1024, .busy_name = kLoginName, .idle_name = kIdleName, .at_exit = [] {
             // OpenSSL frees a thread's own state (its random generators, its error queue) when the thread
             // ends, which may be after a stop has seen it leave and the process is exiting: free it now.
             // (Seen as leaks at exit under LeakSanitizer, scripts/test-sanitizers.sh.)
             OPENSSL_thread_stop();
         }});
-    // Set when the last login of a burst ends; the memory the burst freed is given back once the helper has
-    // been idle for a poll interval (see below).
-    auto trim_due = std::make_shared<std::atomic<bool>>(false);
-    bool summaries_pending = false;
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
     const auto first = state->runtime();
-    auto limits = std::make_shared<RateLimits>(
-        first ? first->config.limits_state_file : std::string(kDefaultLimitsStateFile),
-        first ? first->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes);
+    auto front = std::make_shared<Front>(
+        listener.get(), threads, std::make_shared<Admission>(),
+        std::make_shared<RateLimits>(
+            first ? first->config.limits_state_file : std::string(kDefaultLimitsStateFile),
+            first ? first->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes),
+        state, nudge.get(), woken_by_next);
+    for (int i = 0; i < kAcceptorsWaiting; ++i)
+        if (!start_acceptor(front)) throw std::runtime_error("no thread to accept logins with");
+
+    Admission& admission = *front->admission;
+    bool summaries_pending = false;
     for (;;) {
-        pollfd fds[2] = {{listener.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
-        // write the summaries that are due.
-        // And while connections to the network worker are kept, to close those whose time has passed (a burst
-        // leaves up to 256; the worker closes its ends after 30 s).
-        const bool kept = !admission->busy() && close_expired_worker_connections();
-        const int poll_ms = summaries_pending || admission->busy() || trim_due->load() || kept ? 1000 : -1;
+        // write the summaries that are due. And while connections to the network worker are kept, to close
+        // those whose time has passed (a burst leaves up to 256; the worker closes its ends after 30 s).
+        // Whether to wait without end is decided after saying so, so that a login opened meanwhile either is
+        // seen here or nudges (Front::nudge_main).
+        front->main_waits_unwoken.store(true);
+        const bool kept = !admission.busy() && close_expired_worker_connections();
+        const int poll_ms =
+            summaries_pending || admission.busy() || front->trim_due.load() || kept ? 1000 : -1;
+        if (poll_ms >= 0) front->main_waits_unwoken.store(false);
+        pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {nudge.get(), POLLIN, 0}};
         const int ready = ::poll(fds, 2, poll_ms);
+        front->main_waits_unwoken.store(false);
+        if (fds[1].revents & POLLIN) {
+            eventfd_t drained = 0;
+            (void)::eventfd_read(nudge.get(), &drained);
+        }
         // A second without a connection after a burst: give back to the system what glibc's per-thread arenas
         // keep of the memory the burst freed, so that the helper returns to its idle size (tests/load
         // measures it). Not at the end of every burst: under steady load the number of logins in flight often
         // touches zero, and a trim each time was a twentieth of the helper's CPU.
-        if (ready == 0 && !admission->busy() && trim_due->exchange(false)) ::malloc_trim(0);
-        summaries_pending = admission->refusals().flush();
+        if (ready == 0 && !admission.busy() && front->trim_due.exchange(false)) ::malloc_trim(0);
+        summaries_pending = admission.refusals().flush();
         if (ready < 0) {
             if (errno == EINTR) continue;
             throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
         }
-        if (fds[1].revents & POLLIN) {
+        if (fds[0].revents & POLLIN) {
             signalfd_siginfo si{};
             if (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
                     state->load("SIGHUP");
                 } else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
                     syslog(LOG_INFO, "stopping");
+                    // No thread accepts from here on; then the socket is closed (systemd's copy of it keeps
+                    // what arrives for the next helper).
+                    front->acceptors.stop();
                     listener.reset();
-                    if (!admission->wait_idle(std::chrono::seconds(10)))
+                    if (!admission.wait_idle(std::chrono::seconds(10)))
                         syslog(LOG_WARNING, "stopping with logins still in flight");
-                    admission->refusals().flush(true);
+                    admission.refusals().flush(true);
                     threads->stop(std::chrono::seconds(1));
                     return 0;
                 }
-            }
-        }
-        if (fds[0].revents & POLLIN) {
-            UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-            if (!conn) continue;
-            ucred peer{};
-            socklen_t len = sizeof peer;
-            if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) continue;
-            const bool woke = std::exchange(woken_by_next, false);
-            // A module that stops reading must not pin a login thread forever.
-            const timeval send_limit{10, 0};
-            ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
-            auto rt = state->runtime();
-            const AdmissionLimits lim = admission_limits(rt ? &rt->config : nullptr);
-            // Which pool a login belongs to is known only once its first message is read (Session::admit);
-            // here only a non-root caller's own count and the ceiling on open connections are checked.
-            if (!admission->open(peer.uid, lim.per_caller, 2 * lim.local + lim.remote + kPendingHeadroom)) {
-                admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
-                                              "too many connections at once", lim.log_interval);
-                summaries_pending = true;
-                state->count_refused_at_accept();
-                refuse_busy(conn);
-                continue;
-            }
-            std::string err = rt ? std::string() : state->config_error();
-            auto fd = std::make_shared<UniqueFd>(std::move(conn));
-            const bool started = threads->start(
-                [fd, peer, rt, err = std::move(err), admission, limits, trim_due, state, woke] {
-                    run_connection(LoginContext{fd->get(), peer, rt, err, limits.get(), admission.get(),
-                                                state.get(), woke});
-                    close_after_result(*fd);
-                    if (admission->close(peer.uid)) trim_due->store(true);
-                });
-            if (!started) {
-                admission->refusals().refused(Admission::log_source(peer.uid, false, ""),
-                                              "no thread available for another login", lim.log_interval);
-                summaries_pending = true;
-                state->count_refused_at_accept();
-                refuse_busy(*fd);
-                admission->close(peer.uid);
             }
         }
     }

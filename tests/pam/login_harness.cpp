@@ -239,16 +239,20 @@ bool Process::running() const {
 }
 
 void Process::stop() {
-    if (pid_ <= 0) return;
+    (void)stop_within(std::chrono::seconds(15));
+}
+
+std::optional<int> Process::stop_within(std::chrono::milliseconds limit) {
+    if (pid_ <= 0) return std::nullopt;
     ::kill(pid_, SIGTERM);
     int status = 0;
-    const bool ended =
-        wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, std::chrono::seconds(15));
+    const bool ended = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, limit);
     if (!ended) {
         ::kill(pid_, SIGKILL);
         ::waitpid(pid_, &status, 0);
     }
     pid_ = -1;
+    return ended ? std::optional<int>(status) : std::nullopt;
 }
 
 StandIn::StandIn(const fs::path& dir) : dir_(dir) {

@@ -62,6 +62,9 @@ class Process {
     ~Process();
     void signal(int sig) const;
     void stop();  // SIGTERM, then reap
+    // SIGTERM, and the wait status if the process ended within `limit` (it is killed and reaped otherwise,
+    // and the answer is empty).
+    std::optional<int> stop_within(std::chrono::milliseconds limit);
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] bool running() const;
 
@@ -132,6 +135,8 @@ class Helper {
     [[nodiscard]] pid_t pid() const { return proc_.pid(); }
     void reload() const;
     void stop();
+    std::optional<int> stop_within(std::chrono::milliseconds limit) { return proc_.stop_within(limit); }
+    void signal(int sig) const { proc_.signal(sig); }
 
   private:
     void start(const fs::path& config);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <utility>
 
@@ -708,6 +709,38 @@ TEST_F(OtpLogin, RepeatedFailuresMakeTheUserWait) {
     EXPECT_EQ(standin_->outbox_lines(), before);
     // Another account is not held back by alice's failures.
     EXPECT_EQ(login("bob", code_from_outbox("bob@example.com")).code, PAM_SUCCESS);
+}
+
+// The helper's idle login threads wait for the next login in accept(2) and serve what they accept
+// (helper/server.cpp): a stop must still end their wait, and the helper, at once and cleanly.
+TEST_F(OtpLogin, TheHelperStopsAtOnceWhileItsThreadsWaitForLogins) {
+    start_helper("email_otp");
+    EXPECT_EQ(login("alice", code_from_outbox(kAliceEmail)).code, PAM_SUCCESS) << helper_->log();
+    ASSERT_TRUE(wait_until([&] { return helper_login_threads(helper_->pid()) == 0; }));
+    const auto status = helper_->stop_within(std::chrono::seconds(10));
+    ASSERT_TRUE(status.has_value()) << "the helper did not end within 10 s of SIGTERM\n" << helper_->log();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "wait status " << *status;
+    const std::string log = helper_->log();
+    EXPECT_NE(log.find("stopping"), std::string::npos) << log;
+    EXPECT_EQ(log.find("still in flight"), std::string::npos) << log;
+}
+
+// The signal a stop sends the threads waiting in accept(2) (SIGUSR2) interrupts nothing else: sent to the
+// helper from outside, before and during logins, it neither ends the helper nor fails a login.
+TEST_F(OtpLogin, TheSignalThatEndsTheWaitForLoginsFailsNoLogin) {
+    start_helper("email_otp");
+    for (int i = 0; i < 2; ++i) {
+        helper_->signal(SIGUSR2);
+        const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+            helper_->signal(SIGUSR2);  // while the helper waits for the person's answer
+            if (prompt.find("Code sent to") == std::string::npos) return "";
+            return standin_->latest_code(kAliceEmail).value_or("none");
+        });
+        EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    }
+    const auto status = helper_->stop_within(std::chrono::seconds(10));
+    ASSERT_TRUE(status.has_value()) << helper_->log();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << "wait status " << *status;
 }
 
 TEST_F(OtpLogin, LimitsSurviveAHelperRestart) {
