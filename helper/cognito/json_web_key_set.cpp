@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base64.hpp"
+#include "crypto.hpp"
 #include "json_document.hpp"
 
 namespace pp::cognito {
@@ -74,7 +75,13 @@ JsonWebKeySet JsonWebKeySet::parse(std::string_view jwks) {
     if (keys == nullptr) throw json::Error("JWKS has no keys array");
     JsonWebKeySet set;
     json::for_each_element(keys, [&](json_object* entry) {
-        if (auto key = read_key(entry)) set.keys_.emplace(std::move(key->first), std::move(key->second));
+        auto key = read_key(entry);
+        if (!key) return;
+        ossl::MdCtx verify(EVP_MD_CTX_new());
+        if (!verify || sha256_md() == nullptr ||
+            EVP_DigestVerifyInit(verify.get(), nullptr, sha256_md(), nullptr, key->second.get()) != 1)
+            return;
+        set.keys_.emplace(std::move(key->first), Key{std::move(key->second), std::move(verify)});
     });
     // Skipped keys leave OpenSSL errors behind that would confuse the next caller on this thread.
     ERR_clear_error();
@@ -83,7 +90,25 @@ JsonWebKeySet JsonWebKeySet::parse(std::string_view jwks) {
 
 EVP_PKEY* JsonWebKeySet::find(std::string_view kid) const {
     const auto it = keys_.find(kid);
-    return it == keys_.end() ? nullptr : it->second.get();
+    return it == keys_.end() ? nullptr : it->second.key.get();
+}
+
+bool JsonWebKeySet::verifies_rs256(std::string_view kid, std::string_view signed_part,
+                                   std::string_view signature) const {
+    const auto it = keys_.find(kid);
+    if (it == keys_.end()) return false;
+    // A copy of the prepared context (it is shared by every login thread, and copying only reads it); the
+    // copy is finalised in place, not copied again.
+    const ossl::MdCtx ctx(EVP_MD_CTX_new());
+    bool ok = ctx && EVP_MD_CTX_copy_ex(ctx.get(), it->second.verify.get()) == 1;
+    if (ok) {
+        EVP_MD_CTX_set_flags(ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
+        ok = EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                              signature.size(), reinterpret_cast<const unsigned char*>(signed_part.data()),
+                              signed_part.size()) == 1;
+    }
+    ERR_clear_error();
+    return ok;
 }
 
 std::vector<std::string> JsonWebKeySet::ids() const {

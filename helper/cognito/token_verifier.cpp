@@ -1,13 +1,11 @@
 #include "token_verifier.hpp"
 
 #include <json-c/json.h>
-#include <openssl/err.h>
 
 #include <stdexcept>
 #include <utility>
 
 #include "base64.hpp"
-#include "crypto.hpp"
 #include "json_document.hpp"
 #include "json_web_key_set.hpp"
 #include "service_error.hpp"
@@ -40,17 +38,6 @@ std::string read_header(std::string_view header) {
     } catch (const json::Error& e) {
         throw TokenError(std::string("token header: ") + e.what());
     }
-}
-
-bool rs256_verifies(EVP_PKEY* key, std::string_view signed_part, const std::string& signature) {
-    const ossl::MdCtx ctx(EVP_MD_CTX_new());
-    const bool ok = ctx && sha256_md() != nullptr &&
-                    EVP_DigestVerifyInit(ctx.get(), nullptr, sha256_md(), nullptr, key) == 1 &&
-                    EVP_DigestVerify(
-                        ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
-                        reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size()) == 1;
-    ERR_clear_error();
-    return ok;
 }
 
 }  // namespace
@@ -108,7 +95,7 @@ IdClaims TokenVerifier::verify_id_token(std::string_view jwt, Deadline deadline,
     const std::string kid = read_header(*header);
     if (signature->empty()) throw TokenError("token is unsigned");
     const std::shared_ptr<const JsonWebKeySet> keys = keys_with(kid, *payload, deadline);
-    if (!rs256_verifies(keys->find(kid), jwt.substr(0, second_dot), *signature)) {
+    if (!keys->verifies_rs256(kid, jwt.substr(0, second_dot), *signature)) {
         throw TokenError("token signature does not verify");
     }
     return check_id_claims(*payload,

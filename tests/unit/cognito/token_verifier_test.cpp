@@ -483,6 +483,40 @@ TEST_F(TokenVerifierTest, ConcurrentFirstUseFetchesOnce) {
     EXPECT_EQ(fetches, 1);
 }
 
+// Every check copies the key's one prepared context (json_web_key_set.hpp): many threads at once, good tokens
+// and forged ones interleaved, each is judged on its own, and the context is never used up.
+TEST_F(TokenVerifierTest, ConcurrentChecksShareTheKeyAndJudgeEachTokenAlone) {
+    const std::string good = token(claims());
+    auto other = claims();
+    other["sub"] = json_string("someone-else");
+    const auto first = good.find('.');
+    const auto second = good.find('.', first + 1);
+    const std::string forged =
+        good.substr(0, first + 1) + test::base64url(to_json(other)) + good.substr(second);
+    const std::string wrong_key = token(claims(), key_b(), "a");
+    std::atomic<int> accepted{0}, refused{0}, wrong{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&, i] {
+            for (int n = 0; n < 50; ++n) {
+                const int kind = (i + n) % 3;
+                try {
+                    verify(kind == 0 ? good : kind == 1 ? forged : wrong_key);
+                    ++(kind == 0 ? accepted : wrong);
+                } catch (const TokenError&) {
+                    ++(kind == 0 ? wrong : refused);
+                }
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(accepted + refused, 400);
+    EXPECT_GT(accepted, 100);
+    EXPECT_GT(refused, 200);
+    EXPECT_EQ(fetches, 1);
+}
+
 TEST(TokenVerifierSetup, RefusesIncompleteConfiguration) {
     const auto fetch = [](Deadline) { return std::string("{}"); };
     EXPECT_THROW(TokenVerifier("", client_id, fetch), std::invalid_argument);
