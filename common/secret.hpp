@@ -67,6 +67,7 @@ class Secret {
         reserve(s_.size() + v.size());
         s_.append(v);
     }
+    [[nodiscard]] std::size_t capacity() const noexcept { return s_.capacity(); }
 
   private:
     std::string s_;

@@ -316,10 +316,24 @@ const char* op_name(Op op) noexcept {
     return "unknown";
 }
 
+Record::Record(std::uint8_t kind) : kind_(kind) {
+    const char head[2] = {static_cast<char>(kVersion), static_cast<char>(kind)};
+    bytes_.reserve(256);
+    bytes_.append(std::string_view(head, 2));
+}
+
 Record& Record::add(std::uint8_t tag, std::string_view value) {
     if (value.size() > kMaxFrame) throw ProtocolError("field too long");
     if (fields_.size() >= kMaxFields) throw ProtocolError("too many fields");
-    fields_.emplace_back(tag, Secret(value));
+    const std::size_t need = bytes_.size() + 5 + value.size();
+    // Grown by doubling: each growth of a Secret copies and wipes what it held.
+    if (need > bytes_.capacity()) bytes_.reserve(std::max(need, 2 * bytes_.capacity()));
+    const char head = static_cast<char>(tag);
+    bytes_.append(std::string_view(&head, 1));
+    append_be32(bytes_, static_cast<std::uint32_t>(value.size()));
+    const auto offset = static_cast<std::uint32_t>(bytes_.size());
+    bytes_.append(value);
+    fields_.push_back(Field{tag, offset, static_cast<std::uint32_t>(value.size())});
     return *this;
 }
 
@@ -331,16 +345,17 @@ Record& Record::add_u32(std::uint8_t tag, std::uint32_t value) {
 }
 
 Record& Record::add_record(std::uint8_t tag, const Record& nested) {
-    return add(tag, nested.encode().view());
+    if (nested.bytes_.size() > kMaxFrame) throw ProtocolError("record too long");
+    return add(tag, nested.bytes_.view());
 }
 
 std::optional<std::string_view> Record::get(std::uint8_t tag) const {
     std::optional<std::string_view> found;
-    for (const auto& [t, v] : fields_) {
-        if (t != tag) continue;
+    for (const Field& f : fields_) {
+        if (f.tag != tag) continue;
         // A field given twice could be read one way by one side and another way by the other.
         if (found) throw ProtocolError("a field given twice");
-        found = v.view();
+        found = bytes_.view().substr(f.offset, f.size);
     }
     return found;
 }
@@ -358,43 +373,31 @@ std::optional<std::uint32_t> Record::get_u32(std::uint8_t tag) const {
 
 std::vector<std::string_view> Record::all(std::uint8_t tag) const {
     std::vector<std::string_view> out;
-    for (const auto& [t, v] : fields_)
-        if (t == tag) out.push_back(v.view());
+    for (const Field& f : fields_)
+        if (f.tag == tag) out.push_back(bytes_.view().substr(f.offset, f.size));
     return out;
 }
 
 std::vector<Record> Record::all_records(std::uint8_t tag) const {
     std::vector<Record> out;
-    for (const auto& [t, v] : fields_)
-        if (t == tag) out.push_back(decode(v.view(), 1));
+    for (const Field& f : fields_)
+        if (f.tag == tag) out.push_back(decode(bytes_.view().substr(f.offset, f.size), 1));
     return out;
 }
 
 Secret Record::encode() const {
-    std::size_t total = 2;
-    for (const auto& f : fields_) total += 5 + f.second.size();
-    if (total > kMaxFrame) throw ProtocolError("record too long");
-    Secret out;
-    out.reserve(total);
-    const char head[2] = {static_cast<char>(kVersion), static_cast<char>(kind_)};
-    out.append(std::string_view(head, 2));
-    for (const auto& [tag, value] : fields_) {
-        out.append(std::string_view(reinterpret_cast<const char*>(&tag), 1));
-        append_be32(out, static_cast<std::uint32_t>(value.size()));
-        out.append(value.view());
-    }
-    return out;
+    if (bytes_.size() > kMaxFrame) throw ProtocolError("record too long");
+    return bytes_;
 }
 
-Record Record::decode(std::string_view bytes, int depth) {
+void Record::scan(std::string_view bytes, int depth, Record* into) {
     if (depth > kMaxDepth) throw ProtocolError("records nested too deep");
     if (bytes.size() < 2 || bytes.size() > kMaxFrame) throw ProtocolError("record size out of bounds");
     if (static_cast<std::uint8_t>(bytes[0]) != kVersion) throw ProtocolError("unsupported protocol version");
     const auto kind = static_cast<std::uint8_t>(bytes[1]);
     if (kind != kRequest && kind != kReply && kind != kNested) throw ProtocolError("unknown record kind");
     if ((kind == kNested) != (depth > 0)) throw ProtocolError("record kind out of place");
-    Record r(kind);
-    std::size_t pos = 2;
+    std::size_t pos = 2, count = 0;
     while (pos < bytes.size()) {
         if (bytes.size() - pos < 5) throw ProtocolError("truncated field header");
         const auto tag = static_cast<std::uint8_t>(bytes[pos]);
@@ -402,14 +405,24 @@ Record Record::decode(std::string_view bytes, int depth) {
         pos += 5;
         if (bytes.size() - pos < len) throw ProtocolError("truncated field");
         if (tag == 0 || tag > kLastTag) throw ProtocolError("unknown field");
-        r.add(tag, bytes.substr(pos, len));
-        pos += len;
-    }
-    // Every nested record is read now, so a bad one is refused with the message that holds it.
-    for (const auto& [tag, value] : r.fields_)
+        if (++count > kMaxFields) throw ProtocolError("too many fields");
+        // Every nested record is read now, so a bad one is refused with the message that holds it.
         if (tag == kAnswer || tag == kContact || tag == kStep || tag == kParameter ||
             tag == kRequestOptions || tag == kRegistration || tag == kCredential)
-            (void)decode(value.view(), depth + 1);
+            scan(bytes.substr(pos, len), depth + 1, nullptr);
+        if (into != nullptr)
+            into->fields_.push_back(
+                Field{tag, static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(len)});
+        pos += len;
+    }
+}
+
+Record::Record(std::string_view encoded)
+    : kind_(encoded.size() >= 2 ? static_cast<std::uint8_t>(encoded[1]) : 0), bytes_(encoded) {}
+
+Record Record::decode(std::string_view bytes, int depth) {
+    Record r(bytes);
+    scan(r.bytes_.view(), depth, &r);
     return r;
 }
 

@@ -41,7 +41,7 @@ class ProtocolError : public std::runtime_error {
 // A bag of tagged fields; values are wiped when it goes away (sessions, tokens and answers travel in them).
 class Record {
   public:
-    explicit Record(std::uint8_t kind = 0) : kind_(kind) {}
+    explicit Record(std::uint8_t kind = 0);
 
     [[nodiscard]] std::uint8_t kind() const noexcept { return kind_; }
     Record& add(std::uint8_t tag, std::string_view value);
@@ -58,8 +58,21 @@ class Record {
     static Record decode(std::string_view bytes, int depth = 0);
 
   private:
+    // Where a field's value lies in bytes_.
+    struct Field {
+        std::uint8_t tag;
+        std::uint32_t offset, size;
+    };
+    // A copy of an encoded record, its fields not yet read (decode).
+    explicit Record(std::string_view encoded);
+    // Walks an encoded record; fills `into` when given (its bytes_ already hold `bytes`), else only checks.
+    static void scan(std::string_view bytes, int depth, Record* into);
+
     std::uint8_t kind_;
-    std::vector<std::pair<std::uint8_t, Secret>> fields_;
+    // The record as it is sent: the version, the kind, then each field's tag, length and value. One buffer,
+    // so that a record built or read costs one allocation (and one wipe), not one per field.
+    Secret bytes_;
+    std::vector<Field> fields_;
 };
 
 enum class Op : std::uint8_t {
