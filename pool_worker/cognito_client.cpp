@@ -216,8 +216,10 @@ pp::Secret Client::post(std::string_view operation, const pp::Secret& body, Dead
     };
     HttpResponse response =
         observed(operation, [&] { return http_.post(ep_.api_url, headers, body, deadline); });
-    if (auto error =
-            classify_response(response.status, response.error_type, response.body.view(), empty_body_ok)) {
+    // A body that is to be read (empty_body_ok is false) is checked by its reader, a JSON parse per answer
+    // instead of two; one that nobody reads is checked here.
+    if (auto error = classify_response(response.status, response.error_type, response.body.view(),
+                                       empty_body_ok, !empty_body_ok)) {
         throw *error;
     }
     return std::move(response.body);

@@ -32,7 +32,9 @@ std::string error_name(std::string_view raw) {
 }
 
 std::optional<ServiceError> classify_response(long http_status, std::string_view error_type_header,
-                                              std::string_view body, bool empty_body_ok) {
+                                              std::string_view body, bool empty_body_ok,
+                                              bool read_by_caller) {
+    if (read_by_caller && http_status >= 200 && http_status < 300) return std::nullopt;
     json::Document doc;
     std::string unreadable = "answer is not a JSON object";
     try {

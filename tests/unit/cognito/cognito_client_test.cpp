@@ -145,6 +145,17 @@ TEST_F(CognitoClientTest, ServerErrorAndGarbage) {
     }
     reply = {.status = 200, .body = ""};
     EXPECT_THROW(client.initiate_user_auth("alice", "EMAIL_OTP", soon()), ServiceError);
+    // Read once, by the step's reader (error_response.hpp): what the check before it refused, it refuses.
+    for (const char* body :
+         {"[]", "{} trailing", R"({"ChallengeName":"EMAIL_OTP","ChallengeName":"SMS_OTP"})", "\"text\""}) {
+        reply = {.status = 200, .body = body};
+        try {
+            client.initiate_user_auth("alice", "EMAIL_OTP", soon());
+            ADD_FAILURE() << "accepted " << body;
+        } catch (const ServiceError& e) {
+            EXPECT_EQ(e.failure(), Failure::Malformed) << body;
+        }
+    }
 }
 
 TEST_F(CognitoClientTest, FetchJwksReturnsTheDocument) {

@@ -101,6 +101,17 @@ TEST(ClassifyResponse, SuccessNeedsAJsonObject) {
     EXPECT_EQ(classified(200, "", "<html></html>").failure(), Failure::Malformed);
 }
 
+// A body its caller reads (and so checks) is not parsed twice: any 2xx passes here, and failures are
+// classified as ever.
+TEST(ClassifyResponse, ABodyTheCallerReadsIsLeftToItOnSuccess) {
+    EXPECT_FALSE(classify_response(200, "", "<html></html>", false, true));
+    EXPECT_FALSE(classify_response(200, "", "", false, true));
+    EXPECT_EQ(classify_response(400, "NotAuthorizedException", "{}", false, true)->failure(),
+              Failure::Rejected);
+    EXPECT_EQ(classify_response(500, "", "<html></html>", false, true)->failure(), Failure::ServerError);
+    EXPECT_EQ(classify_response(302, "", "", false, true)->failure(), Failure::Malformed);
+}
+
 // A successful answer that names a member twice is malformed, and says so: json-c alone would keep the last
 // one.
 TEST(ClassifyResponse, SuccessWithDuplicateMembersIsMalformed) {
