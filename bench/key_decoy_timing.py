@@ -44,7 +44,10 @@ def main():
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--under-test", help="build whose module, helper and command line are measured")
     ap.add_argument("--rounds", type=int, default=300)
+    ap.add_argument("--enrolled", default=ENROLLED, help=f"the enrolled account (default {ENROLLED})")
+    ap.add_argument("--without", default=WITHOUT, help=f"the account without a credential (default {WITHOUT})")
     args = ap.parse_args()
+    enrolled, without = args.enrolled, args.without
     if os.geteuid() != 0:
         sys.exit("run as root: the helper trusts only root-owned files and sockets")
     build = os.path.abspath(args.build_dir)
@@ -84,21 +87,21 @@ def main():
         wait_for(lambda: os.path.exists(sock) or helper.poll() is not None, "the helper's socket", 10)
         if helper.poll() is not None:
             sys.exit("the helper did not start:\n" + open(f"{work}/helper.log").read())
-        subprocess.run([cli_bin, "--socket", sock, "enroll", "--user", ENROLLED, "--name", "bench key"],
+        subprocess.run([cli_bin, "--socket", sock, "enroll", "--user", enrolled, "--name", "bench key"],
                        env=key_env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # One login with the key plugged in: from here on the journal holds the enrolled account's counter.
-        first = subprocess.run(private_tmp + [loop_bin, ENROLLED, "1", SERVICE], env=pam_env,
+        first = subprocess.run(private_tmp + [loop_bin, enrolled, "1", SERVICE], env=pam_env,
                                capture_output=True, text=True)
         if first.returncode != 0:
             sys.exit(f"the enrolled account's first login failed:\n{first.stdout}{first.stderr}")
-        run = subprocess.run(private_tmp + [loop_bin, ENROLLED, str(args.rounds + WARMUP), f"{SERVICE}@{ENROLLED}",
-                                            f"{SERVICE}@{WITHOUT}"],
+        run = subprocess.run(private_tmp + [loop_bin, enrolled, str(args.rounds + WARMUP), f"{SERVICE}@{enrolled}",
+                                            f"{SERVICE}@{without}"],
                              env=dict(pam_env, VFIDO_KEYS="0"), capture_output=True, text=True)
     finally:
         helper.terminate()
         helper.wait()
 
-    samples = {ENROLLED: [], WITHOUT: []}
+    samples = {enrolled: [], without: []}
     for row in run.stdout.split("\n"):
         if not row:
             continue
@@ -108,10 +111,10 @@ def main():
             sys.exit(f"{who}'s login ended with PAM code {code}, not PAM_AUTHINFO_UNAVAIL:\n"
                      + open(f"{work}/helper.log").read()[-2000:])
         samples[who].append(int(ns) / 1e6)
-    real, decoy = samples[ENROLLED][WARMUP:], samples[WITHOUT][WARMUP:]
+    real, decoy = samples[enrolled][WARMUP:], samples[without][WARMUP:]
     print(f"module under test: {module}")
     print(f"{'account':<26} {'n':>4} {'median ms':>10} {'mean ms':>8} {'p10 ms':>7} {'p90 ms':>7}")
-    for name, xs in ((f"{ENROLLED} (enrolled, no key)", real), (f"{WITHOUT} (no credential)", decoy)):
+    for name, xs in ((f"{enrolled} (enrolled, no key)", real), (f"{without} (no credential)", decoy)):
         print(f"{name:<26} {len(xs):>4} {statistics.median(xs):>10.3f} {statistics.fmean(xs):>8.3f} "
               f"{pct(xs, 0.1):>7.3f} {pct(xs, 0.9):>7.3f}")
     _, p_mw = mann_whitney(real, decoy)
