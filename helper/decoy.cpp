@@ -2,7 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "secret.hpp"
 #include "secret_hash.hpp"
@@ -111,23 +117,85 @@ void fill_destinations(DecoyWalk& w, const std::vector<Identifier>& ids, const M
     }
 }
 
+// What every decoy walk of one configuration reads from the real users: the initials of their addresses and
+// the ring of their keyed points. Computing the ring per walk (a keyed hash per real user, as the rendezvous
+// hashing before it did) made a decoy's time grow with the number of users, which a real login's does not:
+// 1000 users cost each decoy walk some 1000 HMACs (~1 ms). It is built once per identity map, list of key
+// holders, methods, claim binding and key, and kept until one of them changes.
+struct Models {
+    std::string key;
+    std::vector<Method> enabled;
+    std::uint64_t map_generation = 0;
+    std::vector<std::string> key_users;
+    bool claim_binding = false;
+
+    std::string initials;
+    std::vector<std::string> candidates;                      // the real users a name may copy
+    std::vector<std::pair<std::uint64_t, std::size_t>> ring;  // keyed points, sorted, and whose
+};
+
+// Points per real user: their share of names is the sum of their arcs, so more points even the shares out
+// (with one point each, one user of ten could copy a fifth of all names).
+constexpr int kPointsPerUser = 40;
+
+std::atomic<std::uint64_t> g_models_built{0};
+
+std::shared_ptr<const Models> models_for(std::string_view key, const std::vector<Method>& enabled,
+                                         const IdentityMap& identities,
+                                         const std::vector<std::string>& with_keys, bool claim_binding) {
+    static std::mutex m;
+    static std::shared_ptr<const Models> kept;
+    std::lock_guard lock(m);
+    if (kept && kept->key == key && kept->enabled == enabled &&
+        kept->map_generation == identities.generation() && kept->key_users == with_keys &&
+        kept->claim_binding == claim_binding)
+        return kept;
+    auto built = std::make_shared<Models>();
+    built->key = std::string(key);
+    built->enabled = enabled;
+    built->map_generation = identities.generation();
+    built->key_users = with_keys;
+    built->claim_binding = claim_binding;
+    // The first letters of the real addresses, so the made-up ones follow the same distribution.
+    for (const auto& [u, ids] : identities.entries())
+        for (const auto& id : ids)
+            if (id.kind == IdentifierKind::Email) built->initials.push_back(id.value.front());
+    if (built->initials.empty()) built->initials = "abcdefghijklmnopqrstuvwxyz";
+    std::vector<std::string> candidates;
+    for (const auto& [u, ids] : identities.entries()) candidates.push_back(u);
+    candidates.insert(candidates.end(), with_keys.begin(), with_keys.end());
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    for (const auto& c : candidates) {
+        const bool has_key = std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end();
+        if (walk_of(enabled, identities.lookup(c), has_key, claim_binding).offered.empty()) continue;
+        built->candidates.push_back(c);
+        for (int p = 0; p < kPointsPerUser; ++p)
+            built->ring.emplace_back(first_u64(keyed(key, "model", c, std::to_string(p))),
+                                     built->candidates.size() - 1);
+    }
+    std::sort(built->ring.begin(), built->ring.end());
+    ++g_models_built;
+    kept = built;
+    return kept;
+}
+
 }  // namespace
+
+std::uint64_t decoy_models_built() noexcept {
+    return g_models_built.load();
+}
 
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding) {
     static const std::vector<Identifier> none;
-    // The first letters of the real addresses, so the made-up ones follow the same distribution.
-    std::string initials;
-    for (const auto& [u, ids] : identities.entries())
-        for (const auto& id : ids)
-            if (id.kind == IdentifierKind::Email) initials.push_back(id.value.front());
-    if (initials.empty()) initials = "abcdefghijklmnopqrstuvwxyz";
     const Mac r = keyed(key, "mask", user);
-
     const bool keys_enabled = std::find(enabled.begin(), enabled.end(), Method::SecurityKey) != enabled.end();
     const std::vector<std::string> no_keys;
     const auto& with_keys = keys_enabled ? key_users : no_keys;
+    const auto models = models_for(key, enabled, identities, with_keys, claim_binding);
+    const std::string& initials = models->initials;
 
     // A user the map names (or who has keys) walks their own mapping: the methods and masked destinations a
     // real user mapped the same way is shown. Copying anyone else's would tell a name whose identity the
@@ -144,27 +212,19 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         return own;
     }
 
-    // Rendezvous hashing: the real user with the highest keyed score for this name is copied.
-    std::vector<std::string> candidates;
-    for (const auto& [u, ids] : identities.entries()) candidates.push_back(u);
-    candidates.insert(candidates.end(), with_keys.begin(), with_keys.end());
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-
+    // The real user this name copies: the first after the name's keyed point on a ring of the real users'
+    // keyed points (consistent hashing), so that one user added or gone moves only the names nearest it.
     const std::vector<Identifier>* model_ids = nullptr;
     DecoyWalk best;
-    std::uint64_t best_score = 0;
-    for (const auto& c : candidates) {
-        const auto& ids = identities.lookup(c);
-        const bool has_key = std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end();
-        DecoyWalk w = walk_of(enabled, ids, has_key, claim_binding);
-        if (w.offered.empty()) continue;
-        const std::uint64_t score = first_u64(keyed(key, "model", user, c));
-        if (model_ids == nullptr || score > best_score) {
-            best = std::move(w);
-            best_score = score;
-            model_ids = &ids;
-        }
+    if (!models->ring.empty()) {
+        const std::uint64_t point = first_u64(keyed(key, "model", user));
+        auto it = std::lower_bound(models->ring.begin(), models->ring.end(), point,
+                                   [](const auto& p, std::uint64_t v) { return p.first < v; });
+        if (it == models->ring.end()) it = models->ring.begin();
+        const std::string& c = models->candidates[it->second];
+        model_ids = &identities.lookup(c);
+        best = walk_of(enabled, *model_ids,
+                       std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end(), claim_binding);
     }
     if (model_ids == nullptr) {
         // Nobody to copy: what this configuration shows a real user without a mapped identity or a key.

@@ -2,6 +2,7 @@
 // neither its screens, its ending nor its timing tell who is enrolled.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -41,5 +42,9 @@ struct DecoyWalk {
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding);
+
+// How many times the real users' shapes (their keyed points, their initials) were computed for the decoy:
+// once per identity map, list of key holders, methods, claim binding and key, however many walks use them.
+std::uint64_t decoy_models_built() noexcept;
 
 }  // namespace pp::helper

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <sstream>
 #include <stdexcept>
 
@@ -9,6 +10,11 @@
 #include "trusted_file.hpp"
 
 namespace pp::helper {
+
+std::uint64_t IdentityMap::next_generation() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return ++last;
+}
 
 IdentityMap IdentityMap::parse(const std::string& text, const std::string& source_name) {
     IdentityMap m;

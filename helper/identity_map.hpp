@@ -1,6 +1,7 @@
 // The root-owned map from local accounts to the identities in the user pool that may log in as them.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -29,9 +30,16 @@ class IdentityMap {
         return entries_;
     }
 
+    // Tells one parsed map from another without reading it (copies of one map share it): what the decoy's
+    // shapes were computed from is known again by it (decoy.cpp).
+    [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
+
   private:
+    static std::uint64_t next_generation() noexcept;
+
     std::map<std::string, std::vector<Identifier>> entries_;
     std::vector<std::string> warnings_;
+    std::uint64_t generation_ = next_generation();
 };
 
 }  // namespace pp::helper

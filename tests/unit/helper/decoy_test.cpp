@@ -5,7 +5,6 @@
 
 #include <map>
 #include <regex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -204,6 +203,31 @@ TEST(Decoy, ClaimBindingWithoutAnyoneToCopyShowsThePoolsShapes) {
     EXPECT_TRUE(
         std::regex_match(w.code_dest.at(Method::EmailOtp), std::regex(R"(^[a-z]\*\*\*@[a-z]\*\*\*$)")));
     EXPECT_TRUE(std::regex_match(w.code_dest.at(Method::SmsOtp), std::regex(R"(^\+\*{7}[0-9]{4}$)")));
+}
+
+// The real users' keyed points are computed once per configuration, not per walk: a walk's work does not grow
+// with the number of real users (with a point per user per walk, 5000 users cost each decoy walk 5000 HMACs,
+// and its time told it from a real login). A new map (a reload) or another list of key holders is read again.
+TEST(Decoy, TheRealUsersAreReadOncePerConfigurationNotPerWalk) {
+    std::string text;
+    for (int i = 0; i < 5000; ++i)
+        text += "user" + std::to_string(i) + " u" + std::to_string(i) + "@example.org\n";
+    const auto map = IdentityMap::parse(text, "x");
+    const std::vector<Method>& codes = kCodesAndKeys;
+    const std::vector<std::string> keys{"user1", "user2"};
+    (void)shape_decoy(kKey, "warm", codes, map, keys, false);
+    const auto built = decoy_models_built();
+    for (int i = 0; i < 300; ++i)
+        EXPECT_FALSE(shape_decoy(kKey, name(i), codes, map, keys, false).offered.empty());
+    EXPECT_EQ(decoy_models_built(), built) << "300 walks of one configuration read the real users once";
+    const auto reloaded = IdentityMap::parse(text, "x");
+    (void)shape_decoy(kKey, name(1), codes, reloaded, keys, false);
+    EXPECT_EQ(decoy_models_built(), built + 1);
+    (void)shape_decoy(kKey, name(1), codes, reloaded, {"user1"}, false);
+    EXPECT_EQ(decoy_models_built(), built + 2);
+    // The same name copies the same user, whichever copy of the map it is walked with.
+    EXPECT_EQ(shape_decoy(kKey, name(7), codes, map, keys, false).code_dest,
+              shape_decoy(kKey, name(7), codes, reloaded, keys, false).code_dest);
 }
 
 TEST(Decoy, ANewUserIsCopiedByItsShareOfNames) {
