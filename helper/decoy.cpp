@@ -123,7 +123,7 @@ void fill_destinations(DecoyWalk& w, const std::vector<Identifier>& ids, const M
 // 1000 users cost each decoy walk some 1000 HMACs (~1 ms). It is built once per identity map, list of key
 // holders, methods, claim binding and key, and kept until one of them changes.
 struct Models {
-    std::string key;
+    Secret key;  // the decoy key they were computed with (a secret: wiped when the models are replaced)
     std::vector<Method> enabled;
     std::uint64_t map_generation = 0;
     std::vector<std::string> key_users;
@@ -146,12 +146,12 @@ std::shared_ptr<const Models> models_for(std::string_view key, const std::vector
     static std::mutex m;
     static std::shared_ptr<const Models> kept;
     std::lock_guard lock(m);
-    if (kept && kept->key == key && kept->enabled == enabled &&
+    if (kept && kept->key.view() == key && kept->enabled == enabled &&
         kept->map_generation == identities.generation() && kept->key_users == with_keys &&
         kept->claim_binding == claim_binding)
         return kept;
     auto built = std::make_shared<Models>();
-    built->key = std::string(key);
+    built->key = Secret(key);
     built->enabled = enabled;
     built->map_generation = identities.generation();
     built->key_users = with_keys;
