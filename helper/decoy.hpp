@@ -32,7 +32,7 @@ struct DecoyWalk {
 // The decoy of `user`. A user the identity map names (or who has security keys) walks their own mapping: the
 // methods and masked destinations a real user mapped the same way is shown, so that a mapped identity the
 // user pool does not know looks like a pool member mapped alike. Anyone else walks the shape of one real user
-// (an identity-map entry or an account with security keys), picked by rendezvous hashing keyed with `key`
+// (an identity-map entry or an account with security keys), picked by consistent hashing keyed with `key`
 // over the user name, so a name always sees the same walk, each real shape is copied as often as real users
 // have it (a menu, a "Security key" entry), and adding a user changes the pick of few names. The masked
 // destinations are made up for `user` in the shape of the copied user's (the organisation's email domain, the

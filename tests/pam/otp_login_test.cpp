@@ -323,7 +323,7 @@ std::vector<std::pair<int, std::string>> turns(
 // turn for turn, the login of a pool member mapped alike, with the mask of its own address and the same
 // ending. A walk copied from another user of the map (a menu where the map names one address, another made-up
 // address) would tell who is in the pool. The map holds several shapes, and the decoy key is fixed, so the
-// pick the rendezvous hash makes is the same at every run.
+// pick the keyed hash makes is the same at every run.
 TEST_F(OtpLogin, AMappedIdentityUnknownToThePoolWalksItsOwnMapping) {
     write_text(dir_ / "decoy.key", std::string(32, 'k'), fs::perms(0600));
     start_helper(HelperFiles{login_section("email_otp sms_otp"),

@@ -121,7 +121,7 @@ TEST(Decoy, AMappedUserWalksTheirOwnMapping) {
         "dave dave@example.com\ncarol +15555550188\nerin erin@zeta.example.net\nerin +15555550199\n";
     const auto m = IdentityMap::parse(text, "identities");
     for (int round = 0; round < 20; ++round) {
-        // Each round a new key: whatever the rendezvous hash would pick, the walk is the user's own.
+        // Each round a new key: whatever the keyed hash would pick, the walk is the user's own.
         const std::string key(32, static_cast<char>('a' + round));
 
         const auto dave = shape_decoy(key, "dave", kCodesAndKeys, m, kKeyUsers, false);

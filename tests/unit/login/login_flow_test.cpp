@@ -629,7 +629,7 @@ TEST(LoginFlow, AnIdentityUnknownToThePoolTakesOneSendPerCode) {
 
 // The same with other users in the map, of other shapes: bin walks its own mapping (one address, offered at
 // once, its own mask), never a shape copied from another user's, which would tell that the pool does not know
-// bin. The decoy's key is new in every harness: each round is another pick of the rendezvous hash.
+// bin. The decoy's key is new in every harness: each round is another pick of the keyed hash.
 TEST(LoginFlow, AnIdentityUnknownToThePoolWalksItsOwnMapping) {
     std::string others = kIdentities;
     for (int i = 0; i < 8; ++i)
