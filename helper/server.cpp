@@ -175,21 +175,22 @@ class Acceptors {
 
 // What the accepting threads share with the main thread, which keeps the signals and the timers.
 struct Front {
-    Front(int listener, std::shared_ptr<ReusedThreads> threads_, std::shared_ptr<Admission> admission_,
-          std::shared_ptr<RateLimits> limits_, std::shared_ptr<HelperState> state_, int nudge_, bool woken)
+    Front(int listener, std::shared_ptr<ReusedThreads> threads_, std::shared_ptr<HelperState> state_,
+          const std::string& limits_file, std::int64_t limits_max_bytes, bool woken)
         : acceptors(listener),
           threads(std::move(threads_)),
-          admission(std::move(admission_)),
-          limits(std::move(limits_)),
           state(std::move(state_)),
+          limits(limits_file, limits_max_bytes),
           woken_by_next(woken),
-          nudge(nudge_) {}
+          nudge(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+        if (!nudge) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+    }
 
     Acceptors acceptors;
     std::shared_ptr<ReusedThreads> threads;
-    std::shared_ptr<Admission> admission;
-    std::shared_ptr<RateLimits> limits;
     std::shared_ptr<HelperState> state;
+    Admission admission;
+    RateLimits limits;
     // Set when the last login of a burst ends; the memory the burst freed is given back once the helper has
     // been idle for a poll interval (serve).
     std::atomic<bool> trim_due{false};
@@ -197,24 +198,27 @@ struct Front {
     // The main thread is about to wait, or waits, for a signal alone, with no timer: a login that opens or a
     // refusal that is counted must wake it, so that the summaries and the trim are not left undone.
     std::atomic<bool> main_waits_unwoken{false};
-    int nudge;  // an eventfd the main thread polls
+    // The eventfd the main thread polls for that. Owned here, with everything a login thread may touch, so
+    // that a login outliving a stop that timed out never writes to a descriptor number reused since.
+    UniqueFd nudge;
 
     void nudge_main() {
-        if (main_waits_unwoken.exchange(false)) (void)::eventfd_write(nudge, 1);
+        if (main_waits_unwoken.exchange(false)) (void)::eventfd_write(nudge.get(), 1);
     }
 };
 
 bool start_acceptor(const std::shared_ptr<Front>& front);
 
 void refuse(Front& front, UniqueFd& conn, uid_t uid, std::string_view why, std::chrono::seconds interval) {
-    front.admission->refusals().refused(Admission::log_source(uid, false, ""), why, interval);
+    front.admission.refusals().refused(Admission::log_source(uid, false, ""), why, interval);
     front.state->count_refused_at_accept();
     front.nudge_main();
     refuse_busy(conn);
 }
 
 // One accepted connection, served to its end on this thread.
-void serve_accepted(Front& front, UniqueFd conn, bool others_waiting, const std::shared_ptr<Front>& self) {
+void serve_accepted(const std::shared_ptr<Front>& self, UniqueFd conn, bool others_waiting) {
+    Front& front = *self;
     ucred peer{};
     socklen_t len = sizeof peer;
     if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0) return;
@@ -231,16 +235,16 @@ void serve_accepted(Front& front, UniqueFd conn, bool others_waiting, const std:
     ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_limit, sizeof send_limit);
     // Which pool a login belongs to is known only once its first message is read (Session::admit); here only
     // a non-root caller's own count and the ceiling on open connections are checked.
-    if (!front.admission->open(peer.uid, lim.per_caller, 2 * lim.local + lim.remote + kPendingHeadroom)) {
+    if (!front.admission.open(peer.uid, lim.per_caller, 2 * lim.local + lim.remote + kPendingHeadroom)) {
         refuse(front, conn, peer.uid, "too many connections at once", lim.log_interval);
         return;
     }
     front.nudge_main();
     const std::string err = rt ? std::string() : front.state->config_error();
-    run_connection(LoginContext{conn.get(), peer, rt, err, front.limits.get(), front.admission.get(),
-                                front.state.get(), woke});
+    run_connection(
+        LoginContext{conn.get(), peer, rt, err, &front.limits, &front.admission, front.state.get(), woke});
     close_after_result(conn);
-    if (front.admission->close(peer.uid)) front.trim_due.store(true);
+    if (front.admission.close(peer.uid)) front.trim_due.store(true);
 }
 
 // A login thread's turn at the socket: accepts, serves, and comes back to accept while fewer than
@@ -252,7 +256,7 @@ void accept_logins(const std::shared_ptr<Front>& front) {
         UniqueFd conn = front->acceptors.accept(others);
         if (!conn) return;  // stopping
         pthread_setname_np(pthread_self(), kLoginName);
-        serve_accepted(*front, std::move(conn), others > 0, front);
+        serve_accepted(front, std::move(conn), others > 0);
         // Codes, sessions and tokens passed through this stack.
         wipe_spent_stack();
         if (front->acceptors.waiting() >= kAcceptorsWaiting) return;
@@ -331,8 +335,6 @@ int serve(UniqueFd listener, const std::string& config_path) {
     const sigset_t sigs = handled_signals();
     UniqueFd sigfd(::signalfd(-1, &sigs, SFD_CLOEXEC));
     if (!sigfd) throw std::runtime_error(std::string("signalfd: ") + std::strerror(errno));
-    UniqueFd nudge(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!nudge) throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
     install_wake_handler();
 
     // Each login is a thread that mostly waits on the person: a small stack lets the helper hold thousands.
@@ -350,15 +352,13 @@ int serve(UniqueFd listener, const std::string& config_path) {
     // Where the limits are kept is read once: the counts must survive reloads as well as restarts.
     const auto first = state->runtime();
     auto front = std::make_shared<Front>(
-        listener.get(), threads, std::make_shared<Admission>(),
-        std::make_shared<RateLimits>(
-            first ? first->config.limits_state_file : std::string(kDefaultLimitsStateFile),
-            first ? first->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes),
-        state, nudge.get(), woken_by_next);
+        listener.get(), threads, state,
+        first ? first->config.limits_state_file : std::string(kDefaultLimitsStateFile),
+        first ? first->config.limits.state_max_bytes : LimitPolicy{}.state_max_bytes, woken_by_next);
     for (int i = 0; i < kAcceptorsWaiting; ++i)
         if (!start_acceptor(front)) throw std::runtime_error("no thread to accept logins with");
 
-    Admission& admission = *front->admission;
+    Admission& admission = front->admission;
     bool summaries_pending = false;
     for (;;) {
         // While refusals are being counted, or logins (which may be refused) are open, wake once a second to
@@ -371,12 +371,12 @@ int serve(UniqueFd listener, const std::string& config_path) {
         const int poll_ms =
             summaries_pending || admission.busy() || front->trim_due.load() || kept ? 1000 : -1;
         if (poll_ms >= 0) front->main_waits_unwoken.store(false);
-        pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {nudge.get(), POLLIN, 0}};
+        pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {front->nudge.get(), POLLIN, 0}};
         const int ready = ::poll(fds, 2, poll_ms);
         front->main_waits_unwoken.store(false);
         if (fds[1].revents & POLLIN) {
             eventfd_t drained = 0;
-            (void)::eventfd_read(nudge.get(), &drained);
+            (void)::eventfd_read(front->nudge.get(), &drained);
         }
         // A second without a connection after a burst: give back to the system what glibc's per-thread arenas
         // keep of the memory the burst freed, so that the helper returns to its idle size (tests/load
