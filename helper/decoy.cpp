@@ -182,6 +182,20 @@ std::shared_ptr<const Models> models_for(std::string_view key, const std::vector
 
 }  // namespace
 
+std::string made_up_credential_id(std::string_view key, std::string_view user, std::string_view rp_id,
+                                  bool uv, std::size_t index, std::size_t length) {
+    std::string ask(rp_id);
+    ask.push_back('\0');
+    ask.append(uv ? "uv" : "up").append(std::to_string(index));
+    std::string id;
+    id.reserve(length);
+    for (std::size_t block = 0; id.size() < length; ++block) {
+        const Mac m = keyed(key, "credential", user, ask + '\0' + std::to_string(block));
+        id.append(reinterpret_cast<const char*>(m.data()), std::min(m.size(), length - id.size()));
+    }
+    return id;
+}
+
 std::uint64_t decoy_models_built() noexcept {
     return g_models_built.load();
 }
@@ -208,6 +222,7 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
     if ((!own_ids.empty() && pool_enabled) || own_key) {
         DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
         if (own.remembers) own.model = canonical_key(own_ids.front());
+        if (own_key) own.key_model = user;
         fill_destinations(own, own_ids, r, initials, [](const Identifier& id) { return mask(id); });
         return own;
     }
@@ -223,8 +238,9 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         if (it == models->ring.end()) it = models->ring.begin();
         const std::string& c = models->candidates[it->second];
         model_ids = &identities.lookup(c);
-        best = walk_of(enabled, *model_ids,
-                       std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end(), claim_binding);
+        const bool has_key = std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end();
+        best = walk_of(enabled, *model_ids, has_key, claim_binding);
+        if (has_key) best.key_model = c;
     }
     if (model_ids == nullptr) {
         // Nobody to copy: what this configuration shows a real user without a mapped identity or a key.

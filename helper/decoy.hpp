@@ -27,6 +27,11 @@ struct DecoyWalk {
     // logins key their memory): while that user is remembered, so is the decoy, so that a name probed for
     // the first time is as likely to show its menu first as a real user is (factor_memory.hpp).
     std::string model;
+    // The key holder whose key asks the walk copies ("": the copied user has no key): how many credentials
+    // each ask names, their lengths, relying parties and PIN needs (login/security_key_method.cpp). A key
+    // plugged in sees a real user's allowList; a made-up one of another count or length, or new at every
+    // try, would tell a name that has no credential.
+    std::string key_model;
 };
 
 // The decoy of `user`. A user the identity map names (or who has security keys) walks their own mapping: the
@@ -42,6 +47,12 @@ struct DecoyWalk {
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding);
+
+// A credential id made up for `user`'s key ask: `length` bytes keyed with the decoy key over the name, the
+// relying party, the PIN need and the place in the ask, so that a name is asked for the same ids at every
+// try, as a real user's key is asked for the same real ones.
+std::string made_up_credential_id(std::string_view key, std::string_view user, std::string_view rp_id,
+                                  bool uv, std::size_t index, std::size_t length);
 
 // How many times the real users' shapes (their keyed points, their initials) were computed for the decoy:
 // once per identity map, list of key holders, methods, claim binding and key, however many walks use them.

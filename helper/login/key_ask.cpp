@@ -17,9 +17,10 @@ Assertion ask_key(MethodContext& login, const AssertionRequest& request,
 
 // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
+                                   std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked) {
-    const AssertionRequest req{rp_id,     random_bytes(32),  uv, key_touch_timeout_ms(login.config()),
-                               kTouchKey, {random_bytes(64)}};
+    const AssertionRequest req{rp_id,     random_bytes(32),   uv, key_touch_timeout_ms(login.config()),
+                               kTouchKey, std::move(cred_ids)};
     const auto status = ask_key(login, req, while_asked).status;
     return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
 }

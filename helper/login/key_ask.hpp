@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "login/method_context.hpp"
 #include "wire.hpp"
@@ -19,10 +20,11 @@ std::uint32_t key_touch_timeout_ms(const Config& config);
 Assertion ask_key(MethodContext& login, const AssertionRequest& request,
                   const std::function<void()>& while_asked = {});
 
-// A key asked for a credential made up here, which no key holds (the unknown walk): a connected key answers
+// A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
 // while_asked: as ask_key's.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
+                                   std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked = {});
 
 }  // namespace pp::helper

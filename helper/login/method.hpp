@@ -44,6 +44,10 @@ struct UnknownWalk {
     std::string reason;  // the audit reason of every ending (the only thing a real user's differs in)
     std::string code_destination;  // the made-up destination a code prompt names ("": none)
     LatencyWalk& pool;             // the walk's pauses where a real login waits for the pool
+    // The key holder whose key asks a made-up one copies (DecoyWalk::key_model; "": none), and the decoy key
+    // its made-up credential ids are keyed with ("": made up afresh).
+    std::string key_model = {};
+    std::string_view decoy_key = {};
 };
 
 class LoginMethod {

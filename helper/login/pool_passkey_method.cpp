@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "audit.hpp"
+#include "decoy.hpp"
 #include "factor_memory.hpp"
 #include "login/binding.hpp"
 #include "login/key_ask.hpp"
@@ -119,8 +120,14 @@ class PoolPasskeyMethod final : public LoginMethod {
         const bool uv = passkey_uv_memory(cfg.limits_state_file)
                             .asks_uv(cfg.pool_id, cfg.passkey.rp_id)
                             .value_or(cfg.passkey.pool_requires_uv);
-        return Proof(
-            unknown_ending(key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv)), walk.reason));
+        // One made-up credential, the same at every try of this name (a real user's key is asked for the
+        // same real ones), of the length the commonest keys make.
+        constexpr std::size_t length = 64;
+        std::string id = walk.decoy_key.empty() ? random_bytes(length)
+                                                : made_up_credential_id(walk.decoy_key, login.facts().user,
+                                                                        cfg.passkey.rp_id, uv, 0, length);
+        return Proof(unknown_ending(
+            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, {std::move(id)})), walk.reason));
     }
 };
 

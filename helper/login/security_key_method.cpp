@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "audit.hpp"
+#include "decoy.hpp"
 #include "login/key_ask.hpp"
 #include "login/key_status.hpp"
 #include "login/login.hpp"
@@ -48,11 +49,22 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
 
 namespace {
 
-// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
-// credentials were made for. Returns nothing when no key holds any of them.
-std::optional<Proof> key_login(MethodContext& login) {
-    const auto& policy = login.config().security_key;
-    const auto& credentials = login.credentials();
+// The length of the credential id a made-up key ask names when there is no key holder to copy: what the
+// commonest keys make (a YubiKey 5's, and any U2F key handle).
+constexpr std::size_t kCommonCredentialIdLength = 64;
+
+// One ask of a key login: the credentials of one relying party that share a PIN need.
+struct KeyAskGroup {
+    std::string rp_id;
+    bool uv = false;
+    std::vector<StoredCredential> credentials;
+};
+
+// The asks of a login with these credentials, in the order they are made: the configured relying party
+// first, then any other the credentials were made for (imported from pam-u2f); within each, the credentials
+// that need no PIN, then those that do.
+std::vector<KeyAskGroup> key_ask_groups(const SecurityKeyPolicy& policy,
+                                        const std::vector<StoredCredential>& credentials) {
     std::vector<std::string> rps{policy.rp_id};
     for (const auto& c : credentials)
         if (std::find(rps.begin(), rps.end(), c.rp_id) == rps.end()) rps.push_back(c.rp_id);
@@ -61,14 +73,22 @@ std::optional<Proof> key_login(MethodContext& login) {
     const auto needs_uv = [&](const StoredCredential& c) {
         return c.uv_required || policy.user_verification == UserVerification::Required;
     };
-    std::vector<std::pair<std::string, bool>> asks;
+    std::vector<KeyAskGroup> groups;
     for (const auto& rp : rps)
-        for (const bool uv : {false, true}) asks.emplace_back(rp, uv);
-    for (const auto& [rp, uv] : asks) {
-        std::vector<StoredCredential> group;
-        for (const auto& c : credentials)
-            if (c.rp_id == rp && needs_uv(c) == uv) group.push_back(c);
-        if (group.empty()) continue;
+        for (const bool uv : {false, true}) {
+            KeyAskGroup group{rp, uv, {}};
+            for (const auto& c : credentials)
+                if (c.rp_id == rp && needs_uv(c) == uv) group.credentials.push_back(c);
+            if (!group.credentials.empty()) groups.push_back(std::move(group));
+        }
+    return groups;
+}
+
+// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
+// credentials were made for. Returns nothing when no key holds any of them.
+std::optional<Proof> key_login(MethodContext& login) {
+    const auto& policy = login.config().security_key;
+    for (const auto& [rp, uv, group] : key_ask_groups(policy, login.credentials())) {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
@@ -96,6 +116,28 @@ std::optional<Proof> key_login(MethodContext& login) {
     return std::nullopt;
 }
 
+// The asks a made-up key login makes: those of the key holder the walk copies (read from the store as a
+// real login reads its user's), with made-up ids of the same count and lengths; one made-up id of a common
+// length under the configured relying party when there is none to copy.
+std::vector<KeyAskGroup> made_up_asks(MethodContext& login, const UnknownWalk& walk) {
+    const auto& policy = login.config().security_key;
+    std::vector<KeyAskGroup> groups;
+    if (!walk.key_model.empty()) {
+        try {
+            groups =
+                key_ask_groups(policy, CredentialStore(policy.store_dir).load(walk.key_model).credentials);
+        } catch (const std::exception& e) {
+            debug_line("decoy: key holder's credentials not read: %s", e.what());
+        }
+    }
+    if (groups.empty()) {
+        StoredCredential one{RpId(policy.rp_id)};
+        one.cred_id.resize(kCommonCredentialIdLength);
+        groups.push_back({policy.rp_id, policy.user_verification == UserVerification::Required, {one}});
+    }
+    return groups;
+}
+
 }  // namespace
 
 // A local security key.
@@ -105,24 +147,33 @@ class SecurityKeyMethod final : public LoginMethod {
 
     // No key holds a credential made up here: nullopt, as a real user's absent key (the walk ends it as a
     // real one ends when no method is left, unknown_user.cpp); a key's other answers end the walk as they end
-    // a real one.
+    // a real one. The asks are the copied key holder's (made_up_asks): a real user with two keys, or a key
+    // that needs the PIN, is asked so, and so is the name that copies them.
     std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
-        // Under a policy that requires the PIN every real credential is asked with it (key_login's needs_uv),
-        // so the person is asked for the PIN first; so is the walk's made-up one.
         const auto& policy = login.config().security_key;
-        // A real user's key ask reserves the counters while the key is asked and gives them back after an
-        // answer that used none (key_login): the made-up one costs the same, from the same store.
-        std::optional<CredentialStore::UseReservation> as_real;
-        const auto status =
-            ask_made_up_key(login, policy.rp_id, policy.user_verification == UserVerification::Required, [&] {
+        const std::string& user = login.facts().user;
+        for (const auto& [rp, uv, group] : made_up_asks(login, walk)) {
+            std::vector<std::string> ids;
+            for (std::size_t i = 0; i < group.size(); ++i) {
+                const std::size_t length = group[i].cred_id.size();
+                ids.push_back(walk.decoy_key.empty()
+                                  ? random_bytes(length)
+                                  : made_up_credential_id(walk.decoy_key, user, rp, uv, i, length));
+            }
+            // A real user's key ask reserves the counters while the key is asked and gives them back after
+            // an answer that used none (key_login): the made-up one costs the same, from the same store.
+            std::optional<CredentialStore::UseReservation> as_real;
+            const auto status = ask_made_up_key(login, rp, uv, std::move(ids), [&] {
                 try {
                     as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
                 } catch (const std::exception& e) {
                     debug_line("counter reservation not made: %s", e.what());
                 }
             });
-        if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
-        return Proof(unknown_ending(key_status_finish(status), walk.reason));
+            if (status == wire::DeviceStatus::NoDevice) continue;
+            return Proof(unknown_ending(key_status_finish(status), walk.reason));
+        }
+        return std::nullopt;
     }
 };
 

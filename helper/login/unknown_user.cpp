@@ -72,8 +72,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
             log_line(LOG_WARNING, "decoy: credential store: %s", loggable(e.what()).c_str());
         }
     }
-    DecoyWalk walk = shape_decoy(decoy_key(cfg().limits_state_file), facts_.user, methods,
-                                 ctx_.runtime->identities, key_users, !cfg().claim.empty());
+    const std::string key = decoy_key(cfg().limits_state_file);
+    DecoyWalk walk =
+        shape_decoy(key, facts_.user, methods, ctx_.runtime->identities, key_users, !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
     tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
@@ -130,7 +131,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // The real menu loop (menu.cpp) with the key's unknown mode: no key answers for this name, so the menu
     // goes on without it while a method is left; a key's other answers, and no key with nothing left, end the
     // walk as they end a real one, with the decoy's reason.
-    const UnknownWalk unknown{reason, {}, pool};
+    const UnknownWalk unknown{reason, {}, pool, walk.key_model, key};
     const auto try_key = [&]() -> std::optional<Proof> {
         auto proof = login_method(Method::SecurityKey).walk_unknown(*this, unknown);
         if (!proof && offered.size() <= 1)
@@ -160,7 +161,8 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // ask.
     const auto dest = walk.code_dest.find(chosen);
     const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
-    return walked_to(login_method(chosen).walk_unknown(*this, {reason, where, pool}), reason);
+    return walked_to(login_method(chosen).walk_unknown(*this, {reason, where, pool, walk.key_model, key}),
+                     reason);
 }
 
 }  // namespace pp::helper

@@ -1125,6 +1125,79 @@ TEST_F(SingleKey, TwoKeysAreStillProbedSoOnlyTheRightOneWaitsForATouch) {
                                                 << show(events_);
 }
 
+// ---- What a plugged-in key is asked for a name without credentials (issue #10, finding 4) ----
+// A key sees each getAssertion's allowList: how many credential ids, their lengths, the relying party, and
+// whether the PIN was asked; so does anyone who plugs in a device that records it. A real user's key is asked
+// for their credentials, the same ids at every try. The decoy's made-up ask must look the same: as many ids
+// as the key holder it copies has, of the same lengths, in the same asks, and the same ids again at the next
+// try of the same name. A made-up ask of one fresh 64-byte id would tell "nobody of that name holds a key".
+using KeyAsks = MuteKeys;
+
+// The allowList events of a login, in order (tests/virtual_fido: "allowList rp=.. uv=.. n=.. len:hex ..").
+std::vector<std::string> allow_lists(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events)
+        if (e.source == "vfido" && e.what.starts_with("allowList ")) out.push_back(e.what);
+    return out;
+}
+
+// The same, with each id's bytes left out: what is left is the ask's shape (relying party, PIN, lengths).
+std::vector<std::string> ask_shapes(const std::vector<std::string>& lists) {
+    std::vector<std::string> out;
+    static const std::regex id_bytes(" ([0-9]+):[0-9a-f]*");
+    for (const auto& l : lists) out.push_back(std::regex_replace(l, id_bytes, " $1"));
+    return out;
+}
+
+TEST_F(KeyAsks, ANameWithoutCredentialsIsAskedAsTheKeyHolderItCopies) {
+    start_helper();
+    // alice, the only key holder (so every other name copies her), has two credentials under the configured
+    // relying party and one imported from another host's pam-u2f, all on key 1, which is never plugged in.
+    // Key 0, plugged in, holds nothing of anybody's, so every ask below ends "No security key".
+    // pam-u2f's authfile names a user once, with their credentials after it, separated by colons.
+    const std::string second = pamu2f_line(1, 2, kRpId, "alice");
+    ASSERT_TRUE(second.starts_with("alice:")) << second;
+    ASSERT_NO_FATAL_FAILURE(
+        import(pamu2f_line(1, 2, kRpId, "alice") + second.substr(std::string("alice").size()) + "\n", kRpId));
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, "pam://oldhost", "alice") + "\n", "pam://oldhost"));
+    ASSERT_EQ(list("alice").size(), 3u);
+
+    const auto real = login_logged("alice", {});
+    const auto real_asks = allow_lists(events_);
+    const auto first = login_logged("bob", {});
+    const auto first_asks = allow_lists(events_);
+    const auto again = login_logged("bob", {});
+    const auto again_asks = allow_lists(events_);
+
+    EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.run.describe() << log();
+    EXPECT_EQ(first.code, real.code) << first.run.describe() << log();
+    EXPECT_TRUE(first.same_screen(real)) << "bob:\n" << first.all_text() << "alice:\n" << real.all_text();
+    ASSERT_EQ(real_asks.size(), 2u) << "one ask per relying party\n" << show(events_);
+    EXPECT_TRUE(contains(real_asks[0], " n=2 ")) << real_asks[0];
+    EXPECT_EQ(ask_shapes(first_asks), ask_shapes(real_asks))
+        << "the key is asked for a name without credentials as for the key holder it copies";
+    EXPECT_EQ(again_asks, first_asks) << "a name is asked for the same ids at every try, as a real user is";
+    EXPECT_NE(first_asks, real_asks) << "the ids are made up, not alice's";
+}
+
+TEST_F(KeyAsks, ANameCopyingAKeyThatNeedsThePinIsAskedForThePin) {
+    start_helper();
+    // alice's only credential needs the PIN (pam-u2f's +pin); key 0, plugged in, has a PIN and holds nothing
+    // of hers. Her login asks for the PIN and then finds no credential; so must a name that copies her, or a
+    // key with a PIN would tell the two apart by the prompt.
+    std::string line = pamu2f_line(1, 2, kRpId, "alice");
+    ASSERT_TRUE(line.ends_with(",+presence")) << line;
+    ASSERT_NO_FATAL_FAILURE(import(line + "+pin\n", kRpId));
+    const std::string pin_knob = std::string("VFIDO_PIN=") + kPin;
+    const auto real = login("alice", {pin_knob}, {kPin});
+    const auto made_up = login("bob", {pin_knob}, {kPin});
+    EXPECT_EQ(real.code, PAM_AUTHINFO_UNAVAIL) << real.run.describe() << log();
+    ASSERT_FALSE(real.prompts().empty()) << real.all_text();
+    EXPECT_EQ(real.prompts()[0], "Security key PIN: ");
+    EXPECT_EQ(made_up.code, real.code) << made_up.run.describe() << log();
+    EXPECT_TRUE(made_up.same_screen(real)) << "bob:\n" << made_up.all_text() << "alice:\n" << real.all_text();
+}
+
 // issue #11: the command line for an admin. A name that is no local account is said so, with exit 4, before
 // anything is stored or asked (sshd's decoy is for remote logins, not for root at a shell).
 TEST_F(Passkeys, AnAccountThatDoesNotExistIsNamedWithExitFour) {

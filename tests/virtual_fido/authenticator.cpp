@@ -9,6 +9,7 @@
 #include "cbor_item.hpp"
 #include "credential_id.hpp"
 #include "ctap_status.hpp"
+#include "event_log.hpp"
 #include "sign_counter.hpp"
 
 namespace vfido {
@@ -152,6 +153,23 @@ std::vector<Bytes> credential_ids(const cbor_item_t* list) {
         if (*type == "public-key") ids.push_back(std::move(*id));
     }
     return ids;
+}
+
+// What a getAssertion's allowList showed the key, for VFIDO_LOG: "allowList rp=<id> uv=<0|1> n=<count>"
+// and each id as <length>:<its first 4 bytes in hex>, so a test can compare two logins' asks as a key (or
+// whoever listens on the bus) sees them.
+std::string allow_list_event(const std::string& rp_id, bool uv, const std::vector<Bytes>& ids) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out =
+        "allowList rp=" + rp_id + " uv=" + (uv ? "1" : "0") + " n=" + std::to_string(ids.size());
+    for (const Bytes& id : ids) {
+        out += " " + std::to_string(id.size()) + ":";
+        for (std::size_t i = 0; i < id.size() && i < 4; ++i) {
+            out.push_back(hex[id[i] >> 4]);
+            out.push_back(hex[id[i] & 0xf]);
+        }
+    }
+    return out;
 }
 
 SignCounters& counters() {
@@ -343,7 +361,9 @@ Outcome Authenticator::get_assertion(const cbor_item_t* params) {
     // Without an allowList a stateless key has nothing to offer: there are no discoverable credentials.
     const Bytes rp_id_hash = crypto::sha256(as_bytes(rp_id));
     std::optional<std::pair<Bytes, CredentialSecret>> found;
-    for (Bytes& id : credential_ids(cbor::find(params, 3))) {
+    std::vector<Bytes> allowed = credential_ids(cbor::find(params, 3));
+    log_event(index_, allow_list_event(rp_id, option(options, "uv") == true || pin_auth != nullptr, allowed));
+    for (Bytes& id : allowed) {
         auto secret = unwrap_credential(index_, id);
         if (secret && crypto::equal(secret->rp_id_hash, rp_id_hash)) {
             found.emplace(std::move(id), std::move(*secret));
