@@ -1,57 +1,94 @@
-// What shaping one decoy walk costs as the real users grow: shape_decoy (helper/decoy.hpp) for 300 names
-// against identity maps of 10, 1000 and 10000 users (a tenth of them with security keys), taking turns, the
+// What shaping one decoy walk costs as the real users grow: the list of key holders read from a real
+// credential store directory and shape_decoy (helper/decoy.hpp), for 300 names against identity maps of 10,
+// 1000 and 10000 users (a tenth of them with security keys, each a file in the store), taking turns. Two
+// ways side by side: the listing read at every walk (CredentialStore::users(), as until session 20) and
+// the one the helper uses (CredentialStore::holders(): kept while the directory is unchanged). Prints the
 // median per walk of each and their ratios to the 10-user map. A decoy walk whose time grows with the users
 // tells a made-up login from a real one, whose time does not.
 //
-//   cmake --build build --target decoy_shape_bench && ./build/tests/unit/helper/decoy_shape_bench
+//   cmake --build build --target decoy_shape_bench
+//   cd build && ./tests/unit/helper/decoy_shape_bench      # writes its stores under ./decoy-shape-bench
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
+#include "credential_store.hpp"
 #include "decoy.hpp"
 
+namespace {
+
+double median(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
 int main() {
+    namespace fs = std::filesystem;
+    using pp::helper::CredentialStore;
     using pp::helper::IdentityMap;
     using pp::helper::Method;
     const std::string key(32, 'k');
     const std::vector<Method> methods{Method::EmailOtp, Method::SmsOtp, Method::SecurityKey};
     const std::vector<int> sizes{10, 1000, 10000};
+    const fs::path root = fs::absolute("decoy-shape-bench");
+    fs::remove_all(root);
     std::vector<IdentityMap> maps;
-    std::vector<std::vector<std::string>> key_users(sizes.size());
-    for (std::size_t s = 0; s < sizes.size(); ++s) {
+    std::vector<CredentialStore> stores;
+    for (const int size : sizes) {
+        const fs::path dir = root / std::to_string(size);
+        fs::create_directories(dir);
         std::string text;
-        for (int i = 0; i < sizes[s]; ++i) {
+        for (int i = 0; i < size; ++i) {
             const std::string u = "user" + std::to_string(i);
             text += u + " " + u + "@example.org\n";
-            if (i % 10 == 0) key_users[s].push_back(u);
+            if (i % 10 == 0) std::ofstream(dir / u) << "\n";
         }
-        std::sort(key_users[s].begin(), key_users[s].end());
+        // As a store nobody has enrolled in for a while: its last change more than a second ago.
+        timespec times[2]{};
+        times[0].tv_nsec = UTIME_OMIT;
+        clock_gettime(CLOCK_REALTIME, &times[1]);
+        times[1].tv_sec -= 60;
+        if (utimensat(AT_FDCWD, dir.c_str(), times, 0) != 0) return 1;
         maps.push_back(IdentityMap::parse(text, "bench"));
+        stores.emplace_back(dir.string());
     }
     constexpr int kNames = 300, kRounds = 5;
-    std::vector<std::vector<double>> per_walk_us(sizes.size());
+    std::vector<std::vector<double>> listed(sizes.size()), kept(sizes.size());
+    const auto us = [](auto took) { return std::chrono::duration<double, std::micro>(took).count(); };
     for (int round = 0; round < kRounds; ++round)
         for (std::size_t s = 0; s < sizes.size(); ++s) {
             // The first walk of a configuration may build what later ones reuse: not counted.
-            (void)pp::helper::shape_decoy(key, "warm-up", methods, maps[s], key_users[s], false);
+            (void)pp::helper::shape_decoy_among(key, "warm-up", methods, maps[s], stores[s].holders(), false);
             for (int n = 0; n < kNames; ++n) {
                 const std::string name = "nobody" + std::to_string(round * kNames + n);
-                const auto start = std::chrono::steady_clock::now();
-                const auto walk = pp::helper::shape_decoy(key, name, methods, maps[s], key_users[s], false);
-                const auto took = std::chrono::steady_clock::now() - start;
-                if (walk.offered.empty()) return 1;
-                per_walk_us[s].push_back(std::chrono::duration<double, std::micro>(took).count());
+                auto start = std::chrono::steady_clock::now();
+                const auto a = pp::helper::shape_decoy(key, name, methods, maps[s], stores[s].users(), false);
+                listed[s].push_back(us(std::chrono::steady_clock::now() - start));
+                start = std::chrono::steady_clock::now();
+                const auto b =
+                    pp::helper::shape_decoy_among(key, name, methods, maps[s], stores[s].holders(), false);
+                kept[s].push_back(us(std::chrono::steady_clock::now() - start));
+                if (a.offered.empty() || a.offered != b.offered || a.key_model != b.key_model) return 1;
             }
         }
-    std::printf("%-12s %8s %12s %10s\n", "real users", "walks", "median us", "vs 10");
-    std::vector<double> medians;
+    std::printf("%-12s %8s | %-26s | %-26s | %s\n", "real users", "walks", "listed every walk: median",
+                "kept listing: median", "kept / listed");
+    const double listed0 = median(listed[0]), kept0 = median(kept[0]);
     for (std::size_t s = 0; s < sizes.size(); ++s) {
-        auto& v = per_walk_us[s];
-        std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-        medians.push_back(v[v.size() / 2]);
-        std::printf("%-12d %8zu %12.2f %9.2fx\n", sizes[s], v.size(), medians[s], medians[s] / medians[0]);
+        const double l = median(listed[s]), k = median(kept[s]);
+        std::printf("%-12d %8zu | %9.2f us %6.2fx vs 10 | %9.2f us %6.2fx vs 10 | %6.3fx\n", sizes[s],
+                    listed[s].size(), l, l / listed0, k, k / kept0, k / l);
     }
+    fs::remove_all(root);
     return 0;
 }

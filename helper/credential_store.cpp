@@ -6,10 +6,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <utility>
 
 #include "base64.hpp"
@@ -282,6 +287,50 @@ void write_user_file(const std::string& path, const UserFile& file) {
     write_file_atomically(path, text);
 }
 
+// What a kept listing or parse is kept by: a file or directory as stat() sees it. Every change to an inode,
+// of its contents or its metadata, sets its ctime to the time of the change, and no call can set it to
+// anything else (utimensat, cp -p, rsync -t and tar restore an mtime, never a ctime); a replaced file is
+// another inode. Sizes and mtimes are compared too.
+struct FileIdentity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec modified{}, changed{};
+
+    static FileIdentity of(const struct stat& st) {
+        return {st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim};
+    }
+    bool operator==(const FileIdentity& o) const {
+        const auto same = [](const timespec& a, const timespec& b) {
+            return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+        };
+        return dev == o.dev && ino == o.ino && size == o.size && same(modified, o.modified) &&
+               same(changed, o.changed);
+    }
+    // Whether what was read at `at` may be kept for this identity: only when `at` is at least a second after
+    // both times. A change lands on the filesystem's timestamp tick, which may be as coarse as a second
+    // (ext4's small inodes); two changes within one tick may share their times, so a read within a tick of
+    // the last change could miss the next. A time in the future (an mtime set ahead) keeps nothing.
+    [[nodiscard]] bool settled_at(const timespec& at) const {
+        const auto a_second_after = [&](const timespec& t) {
+            std::int64_t seconds = 0;
+            if (__builtin_sub_overflow(static_cast<std::int64_t>(at.tv_sec),
+                                       static_cast<std::int64_t>(t.tv_sec), &seconds))
+                return false;
+            return seconds > 1 || (seconds == 1 && at.tv_nsec >= t.tv_nsec);
+        };
+        return a_second_after(modified) && a_second_after(changed);
+    }
+};
+
+timespec realtime_now() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return now;
+}
+
+std::atomic<std::uint64_t> g_files_parsed{0};
+
 struct DirCloser {
     void operator()(DIR* d) const noexcept { ::closedir(d); }
 };
@@ -319,9 +368,78 @@ CounterJournal CredentialStore::journal() const {
     return CounterJournal(dir_ + "/" + std::string(kJournalName));
 }
 
+namespace {
+
+// A user's file as last parsed for a login, kept while the file is unchanged (FileIdentity). Parsing a record
+// checks its public key: the most of a key login's reading of the store. A decoy reads the file of the key
+// holder it copies the same way (login/security_key_method.cpp).
+struct KeptParse {
+    FileIdentity file;
+    std::shared_ptr<const CredentialStore::Loaded> loaded;
+};
+
+constexpr std::size_t kMaxKeptParses = 4096;  // the key holders a busy machine signs in; past it, all go
+
+std::mutex& kept_parses_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+std::unordered_map<std::string, KeptParse>& kept_parses() {
+    static std::unordered_map<std::string, KeptParse> kept;
+    return kept;
+}
+
+}  // namespace
+
+std::uint64_t credential_files_parsed() noexcept {
+    return g_files_parsed.load();
+}
+
+CredentialStore::Loaded CredentialStore::parsed(const std::string& user) const {
+    const std::string path = dir_ + "/" + user;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        const int error = errno;
+        if (error == ENOENT) {
+            const std::lock_guard lock(kept_parses_mutex());
+            kept_parses().erase(path);
+            return {};
+        }
+        file_fail(path, std::strerror(error));
+    }
+    const FileIdentity now = FileIdentity::of(st);
+    std::shared_ptr<const Loaded> kept;
+    {
+        const std::lock_guard lock(kept_parses_mutex());
+        const auto it = kept_parses().find(path);
+        if (it != kept_parses().end() && it->second.file == now) kept = it->second.loaded;
+    }
+    if (kept) {
+        // The checks a read makes, made of what is there now.
+        check_trusted_directory(dir_);
+        check_trusted_file(path, st, Confidentiality::Public);
+        return *kept;
+    }
+    const timespec read_at = realtime_now();
+    auto fresh = std::make_shared<const Loaded>(loaded(read_user_file(path, user)));
+    ++g_files_parsed;
+    // Kept only when the file read is the one looked at first: no change landed between the two looks.
+    struct stat after {};
+    const bool unchanged = ::lstat(path.c_str(), &after) == 0 && FileIdentity::of(after) == now;
+    const std::lock_guard lock(kept_parses_mutex());
+    if (unchanged && now.settled_at(read_at)) {
+        if (kept_parses().size() >= kMaxKeptParses) kept_parses().clear();
+        kept_parses()[path] = KeptParse{now, fresh};
+    } else {
+        kept_parses().erase(path);
+    }
+    return *fresh;
+}
+
 CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
     require_user(user);
-    Loaded out = loaded(read_user_file(dir_ + "/" + user, user));
+    Loaded out = parsed(user);
     const CounterJournal counters = journal();
     for (auto& c : out.credentials) {
         if (const auto e = counters.find(user, c.cred_id)) {
@@ -452,6 +570,36 @@ std::vector<std::string> CredentialStore::users() const {
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+std::shared_ptr<const std::vector<std::string>> CredentialStore::holders() const {
+    struct Kept {
+        FileIdentity dir;
+        std::shared_ptr<const std::vector<std::string>> listing;
+    };
+    static std::mutex m;
+    static std::map<std::string, Kept> kept;  // one per store directory the configurations have named
+    struct stat st {};
+    if (::stat(dir_.c_str(), &st) != 0) {
+        if (errno == ENOENT) return std::make_shared<const std::vector<std::string>>();
+        file_fail(dir_, std::strerror(errno));
+    }
+    const FileIdentity now = FileIdentity::of(st);
+    {
+        const std::lock_guard lock(m);
+        const auto it = kept.find(dir_);
+        if (it != kept.end() && it->second.dir == now) return it->second.listing;
+    }
+    const timespec listed_at = realtime_now();
+    auto listing = std::make_shared<const std::vector<std::string>>(users());
+    const std::lock_guard lock(m);
+    // A change between the stat and the listing leaves a listing newer than `now`, which the next stat
+    // replaces; a change after it gets a time past `listed_at`.
+    if (now.settled_at(listed_at))
+        kept[dir_] = Kept{now, listing};
+    else
+        kept.erase(dir_);
+    return listing;
 }
 
 }  // namespace pp::helper

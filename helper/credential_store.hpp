@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,9 @@
 namespace pp::helper {
 
 class CounterJournal;
+
+// How many credential files load() has parsed (and not taken from a kept parse), in this process.
+std::uint64_t credential_files_parsed() noexcept;
 
 class CredentialStore {
   public:
@@ -31,6 +35,9 @@ class CredentialStore {
     // A missing file is an empty list. An unsafe file (not root-owned, writable by others, a symlink, not a
     // regular file) throws FileError. A corrupt record does not hide the others: it is skipped and reported
     // in `problems` as "<file>:<line>: <why>". An invalid user name throws CredentialError.
+    // The file's parse is kept while the file is unchanged, as holders() keeps its listing
+    // (credential_store.cpp, KeptParse); what is there is checked as a read checks it every time, and the
+    // counters are read from the journal every time.
     [[nodiscard]] Loaded load(const std::string& user) const;
 
     // Throws CredentialError on invalid fields, on a credential id already enrolled (for any user), or when
@@ -76,10 +83,17 @@ class CredentialStore {
 
     // The accounts that have a credential file, sorted.
     [[nodiscard]] std::vector<std::string> users() const;
+    // users() for the decoy (login/unknown_user.cpp), which needs it at every walk: a listing is kept while
+    // the directory is unchanged (its device, inode, size, mtime and ctime as they were), and only a listing
+    // taken at least a second after the directory's last change (credential_store.cpp, FileIdentity). Kept
+    // listings are shared: the same object while the directory is unchanged. A listing made stale by a
+    // clock stepped back only misshapes decoy walks; no login reads it.
+    [[nodiscard]] std::shared_ptr<const std::vector<std::string>> holders() const;
 
     [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
 
   private:
+    [[nodiscard]] Loaded parsed(const std::string& user) const;
     [[nodiscard]] CounterJournal journal() const;
     std::string dir_;
 };

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,17 +19,14 @@ namespace {
 
 using Mac = std::array<unsigned char, 32>;
 
-// Keyed with the decoy key, so that nobody without it can tell which real shape a name copies.
+// Keyed with the decoy key, so that nobody without it can tell which real shape a name copies. The MAC is
+// keyed once per thread and decoy key (a decoy walk takes several; keying each afresh cost a walk some 12 µs
+// in the helper, a tell beside a real login, which takes none).
 Mac keyed(std::string_view key, std::string_view purpose, std::string_view a, std::string_view b = {}) {
-    std::string msg(purpose);
-    msg.push_back('\0');
-    msg.append(a);
-    msg.push_back('\0');
-    msg.append(b);
-    const Secret digest = cognito::hmac_sha256(Secret(key), msg);
-    Mac mac{};
-    std::copy_n(digest.view().begin(), std::min(mac.size(), digest.size()), mac.begin());
-    return mac;
+    thread_local std::optional<cognito::KeyedHmac> mac;
+    if (!mac || !mac->keyed_with(key)) mac.emplace(key);
+    static constexpr std::string_view zero("\0", 1);
+    return mac->of({purpose, zero, a, zero, b});
 }
 
 std::uint64_t first_u64(const Mac& mac) {
@@ -126,7 +124,7 @@ struct Models {
     Secret key;  // the decoy key they were computed with (a secret: wiped when the models are replaced)
     std::vector<Method> enabled;
     std::uint64_t map_generation = 0;
-    std::vector<std::string> key_users;
+    KeyHolders key_users;
     bool claim_binding = false;
 
     std::string initials;
@@ -141,20 +139,21 @@ constexpr int kPointsPerUser = 40;
 std::atomic<std::uint64_t> g_models_built{0};
 
 std::shared_ptr<const Models> models_for(std::string_view key, const std::vector<Method>& enabled,
-                                         const IdentityMap& identities,
-                                         const std::vector<std::string>& with_keys, bool claim_binding) {
+                                         const IdentityMap& identities, const KeyHolders& holders,
+                                         bool claim_binding) {
+    const std::vector<std::string>& with_keys = *holders;
     static std::mutex m;
     static std::shared_ptr<const Models> kept;
     std::lock_guard lock(m);
     if (kept && kept->key.view() == key && kept->enabled == enabled &&
-        kept->map_generation == identities.generation() && kept->key_users == with_keys &&
-        kept->claim_binding == claim_binding)
+        kept->map_generation == identities.generation() &&
+        (kept->key_users == holders || *kept->key_users == with_keys) && kept->claim_binding == claim_binding)
         return kept;
     auto built = std::make_shared<Models>();
     built->key = Secret(key);
     built->enabled = enabled;
     built->map_generation = identities.generation();
-    built->key_users = with_keys;
+    built->key_users = holders;
     built->claim_binding = claim_binding;
     // The first letters of the real addresses, so the made-up ones follow the same distribution.
     for (const auto& [u, ids] : identities.entries())
@@ -167,7 +166,7 @@ std::shared_ptr<const Models> models_for(std::string_view key, const std::vector
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     for (const auto& c : candidates) {
-        const bool has_key = std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end();
+        const bool has_key = std::binary_search(with_keys.begin(), with_keys.end(), c);
         if (walk_of(enabled, identities.lookup(c), has_key, claim_binding).offered.empty()) continue;
         built->candidates.push_back(c);
         for (int p = 0; p < kPointsPerUser; ++p)
@@ -203,12 +202,21 @@ std::uint64_t decoy_models_built() noexcept {
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding) {
+    auto sorted = std::make_shared<std::vector<std::string>>(key_users);
+    std::sort(sorted->begin(), sorted->end());
+    sorted->erase(std::unique(sorted->begin(), sorted->end()), sorted->end());
+    return shape_decoy_among(key, user, enabled, identities, KeyHolders(std::move(sorted)), claim_binding);
+}
+
+DecoyWalk shape_decoy_among(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
+                            const IdentityMap& identities, const KeyHolders& key_users, bool claim_binding) {
     static const std::vector<Identifier> none;
+    static const KeyHolders no_keys = std::make_shared<const std::vector<std::string>>();
     const Mac r = keyed(key, "mask", user);
     const bool keys_enabled = std::find(enabled.begin(), enabled.end(), Method::SecurityKey) != enabled.end();
-    const std::vector<std::string> no_keys;
-    const auto& with_keys = keys_enabled ? key_users : no_keys;
-    const auto models = models_for(key, enabled, identities, with_keys, claim_binding);
+    const KeyHolders& holders = keys_enabled && key_users ? key_users : no_keys;
+    const std::vector<std::string>& with_keys = *holders;
+    const auto models = models_for(key, enabled, identities, holders, claim_binding);
     const std::string& initials = models->initials;
 
     // A user the map names (or who has keys) walks their own mapping: the methods and masked destinations a
@@ -217,7 +225,7 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
     // it, when a pool method is enabled: under a policy of keys alone a mapped user without a key is a user
     // without identity or key, and walks as a key holder whose key is absent, like a name that is nobody.
     const auto& own_ids = identities.lookup(user);
-    const bool own_key = std::find(with_keys.begin(), with_keys.end(), user) != with_keys.end();
+    const bool own_key = std::binary_search(with_keys.begin(), with_keys.end(), user);
     const bool pool_enabled = std::any_of(enabled.begin(), enabled.end(), is_pool_method);
     if ((!own_ids.empty() && pool_enabled) || own_key) {
         DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
@@ -238,7 +246,7 @@ DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::
         if (it == models->ring.end()) it = models->ring.begin();
         const std::string& c = models->candidates[it->second];
         model_ids = &identities.lookup(c);
-        const bool has_key = std::find(with_keys.begin(), with_keys.end(), c) != with_keys.end();
+        const bool has_key = std::binary_search(with_keys.begin(), with_keys.end(), c);
         best = walk_of(enabled, *model_ids, has_key, claim_binding);
         if (has_key) best.key_model = c;
     }

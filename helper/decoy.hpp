@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,12 @@ struct DecoyWalk {
 DecoyWalk shape_decoy(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
                       const IdentityMap& identities, const std::vector<std::string>& key_users,
                       bool claim_binding);
+
+// The accounts that hold security keys, sorted and without repeats (CredentialStore::holders()). Shared, so
+// that a walk handed the same listing as the last one knows it without comparing thousands of names.
+using KeyHolders = std::shared_ptr<const std::vector<std::string>>;
+DecoyWalk shape_decoy_among(std::string_view key, const std::string& user, const std::vector<Method>& enabled,
+                            const IdentityMap& identities, const KeyHolders& key_users, bool claim_binding);
 
 // A credential id made up for `user`'s key ask: `length` bytes keyed with the decoy key over the name, the
 // relying party, the PIN need and the place in the ask, so that a name is asked for the same ids at every

@@ -53,6 +53,40 @@ pp::Secret hmac_sha256(const pp::Secret& key, std::string_view message) {
     return raw;
 }
 
+struct KeyedHmac::Ctx {
+    ossl::MacCtx mac;
+};
+
+KeyedHmac::KeyedHmac(std::string_view key) : key_(key), ctx_(nullptr) {
+    if (key.size() > static_cast<std::size_t>(INT_MAX)) throw std::invalid_argument("HMAC key too long");
+    const EVP_MAC_CTX* tmpl = hmac_sha256_template();
+    ossl::MacCtx mac(tmpl ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(tmpl)) : nullptr);
+    if (!mac || EVP_MAC_init(mac.get(), reinterpret_cast<const unsigned char*>(key_.c_str()), key_.size(),
+                             nullptr) != 1)
+        throw std::runtime_error("HMAC-SHA256 failed");
+    ctx_ = new Ctx{std::move(mac)};
+}
+
+KeyedHmac::~KeyedHmac() {
+    delete ctx_;  // EVP_MAC_CTX_free cleanses the keyed state
+}
+
+std::array<std::uint8_t, 32> KeyedHmac::of(std::initializer_list<std::string_view> parts) {
+    std::array<std::uint8_t, 32> out{};
+    std::size_t length = 0;
+    // A NULL key re-initialises the context with the key it holds (OpenSSL's HMAC provider).
+    bool ok = EVP_MAC_init(ctx_->mac.get(), nullptr, 0, nullptr) == 1;
+    for (const auto part : parts)
+        ok = ok && EVP_MAC_update(ctx_->mac.get(), reinterpret_cast<const unsigned char*>(part.data()),
+                                  part.size()) == 1;
+    ok = ok && EVP_MAC_final(ctx_->mac.get(), out.data(), &length, out.size()) == 1 && length == out.size();
+    if (!ok) {
+        pp::wipe(out.data(), out.size());
+        throw std::runtime_error("HMAC-SHA256 failed");
+    }
+    return out;
+}
+
 pp::Secret secret_hash(std::string_view username, std::string_view client_id,
                        const pp::Secret& client_secret) {
     if (client_secret.size() > static_cast<std::size_t>(INT_MAX)) {

@@ -62,10 +62,10 @@ Verdict walked_to(const std::optional<Proof>& walked, const std::string& reason)
 // The walk of a login that cannot succeed: the prompts, waits and ending of a real user of its shape
 // (shape_decoy: a user the map names takes their own mapping's), failing the same way. Nothing is sent.
 Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
-    std::vector<std::string> key_users;
+    KeyHolders key_users;
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
         try {
-            key_users = CredentialStore(cfg().security_key.store_dir).users();
+            key_users = CredentialStore(cfg().security_key.store_dir).holders();
         } catch (const std::exception& e) {
             // The real flow read this store moments ago; a walk copied from the identity map alone is the
             // loss.
@@ -73,8 +73,8 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         }
     }
     const std::string key = decoy_key(cfg().limits_state_file);
-    DecoyWalk walk =
-        shape_decoy(key, facts_.user, methods, ctx_.runtime->identities, key_users, !cfg().claim.empty());
+    DecoyWalk walk = shape_decoy_among(key, facts_.user, methods, ctx_.runtime->identities, key_users,
+                                       !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
     tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)

@@ -155,13 +155,13 @@ std::vector<Bytes> credential_ids(const cbor_item_t* list) {
     return ids;
 }
 
-// What a getAssertion's allowList showed the key, for VFIDO_LOG: "allowList rp=<id> uv=<0|1> n=<count>"
-// and each id as <length>:<its first 4 bytes in hex>, so a test can compare two logins' asks as a key (or
-// whoever listens on the bus) sees them.
-std::string allow_list_event(const std::string& rp_id, bool uv, const std::vector<Bytes>& ids) {
+// What a getAssertion showed the key, for VFIDO_LOG: "allowList rp=<id> up=<0|1> uv=<0|1> n=<count>" (up=0:
+// a probe without a touch) and each id as <length>:<its first 4 bytes in hex>, so a test can compare two
+// logins' asks as a key (or whoever listens on the bus) sees them.
+std::string allow_list_event(const std::string& rp_id, bool up, bool uv, const std::vector<Bytes>& ids) {
     static constexpr char hex[] = "0123456789abcdef";
-    std::string out =
-        "allowList rp=" + rp_id + " uv=" + (uv ? "1" : "0") + " n=" + std::to_string(ids.size());
+    std::string out = "allowList rp=" + rp_id + " up=" + (up ? "1" : "0") + " uv=" + (uv ? "1" : "0") +
+                      " n=" + std::to_string(ids.size());
     for (const Bytes& id : ids) {
         out += " " + std::to_string(id.size()) + ":";
         for (std::size_t i = 0; i < id.size() && i < 4; ++i) {
@@ -362,7 +362,8 @@ Outcome Authenticator::get_assertion(const cbor_item_t* params) {
     const Bytes rp_id_hash = crypto::sha256(as_bytes(rp_id));
     std::optional<std::pair<Bytes, CredentialSecret>> found;
     std::vector<Bytes> allowed = credential_ids(cbor::find(params, 3));
-    log_event(index_, allow_list_event(rp_id, option(options, "uv") == true || pin_auth != nullptr, allowed));
+    log_event(index_, allow_list_event(rp_id, present, option(options, "uv") == true || pin_auth != nullptr,
+                                       allowed));
     for (Bytes& id : allowed) {
         auto secret = unwrap_credential(index_, id);
         if (secret && crypto::equal(secret->rp_id_hash, rp_id_hash)) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace pp::cognito {
 namespace {
 
@@ -25,6 +27,31 @@ TEST(SecretHash, DependsOnEveryInput) {
     EXPECT_NE(secret_hash("alicf", "clientid", pp::Secret("secret"sv)).view(), base);
     EXPECT_NE(secret_hash("alice", "clientie", pp::Secret("secret"sv)).view(), base);
     EXPECT_NE(secret_hash("alice", "clientid", pp::Secret("secreu"sv)).view(), base);
+}
+
+// RFC 4231, test case 2: key "Jefe", data "what do ya want for nothing?".
+TEST(KeyedHmac, MatchesRfc4231AndTheOneShotHmacAtEveryUse) {
+    const std::string expected_hex = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    KeyedHmac mac("Jefe");
+    EXPECT_TRUE(mac.keyed_with("Jefe"));
+    EXPECT_FALSE(mac.keyed_with("Jeff"));
+    for (int use = 0; use < 3; ++use) {
+        // In pieces or whole, again and again: each use starts from the key alone.
+        const auto pieces = mac.of({"what do ya", " want ", "", "for nothing?"});
+        const auto whole = mac.of({"what do ya want for nothing?"});
+        std::string hex;
+        for (const auto b : pieces) {
+            static constexpr char digits[] = "0123456789abcdef";
+            hex.push_back(digits[b >> 4]);
+            hex.push_back(digits[b & 0xf]);
+        }
+        EXPECT_EQ(hex, expected_hex) << "use " << use;
+        EXPECT_EQ(pieces, whole);
+        const auto one_shot = hmac_sha256(pp::Secret("Jefe"sv), "what do ya want for nothing?");
+        EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(whole.data()), whole.size()),
+                  one_shot.view());
+    }
+    EXPECT_NE(mac.of({"what do ya want for nothing!"}), mac.of({"what do ya want for nothing?"}));
 }
 
 }  // namespace

@@ -1,11 +1,14 @@
 #include "credential_store.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -106,6 +109,127 @@ TEST_F(Store, MissingFileIsEmpty) {
     EXPECT_THAT(loaded.credentials, IsEmpty());
     EXPECT_THAT(loaded.problems, IsEmpty());
     EXPECT_THAT(store().users(), IsEmpty());
+}
+
+// What holders() and load() keep is kept only when read at least a second after the last change of what was
+// read (its ctime, which every change sets and no call can set back). Waits, polling the clock, until then.
+void wait_a_second_past_the_last_change(const std::string& path) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    const auto later = [](const timespec& a, const timespec& b) {
+        return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+    };
+    timespec until = later(st.st_mtim, st.st_ctim) ? st.st_mtim : st.st_ctim;
+    until.tv_sec += 1;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        timespec now{};
+        ASSERT_EQ(::clock_gettime(CLOCK_REALTIME, &now), 0);
+        if (later(now, until)) return;
+        ASSERT_LT(std::chrono::steady_clock::now(), give_up)
+            << "the clock did not pass the change of " << path;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void set_modified(const std::string& path, int seconds_from_now) {
+    timespec times[2]{};
+    times[0].tv_nsec = UTIME_OMIT;
+    ASSERT_EQ(::clock_gettime(CLOCK_REALTIME, &times[1]), 0);
+    times[1].tv_sec += seconds_from_now;
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+// The decoy reads the list of key holders at every walk (login/unknown_user.cpp): holders() keeps a listing
+// while the directory is unchanged. The same object back means the listing was kept; another object, that the
+// directory was read again.
+TEST_F(Store, TheHoldersListingIsKeptOnlyWhileTheDirectoryIsUnchanged) {
+    store().add(credential("alice", "id-a"));
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(store().dir()));
+    const auto kept = store().holders();
+    EXPECT_THAT(*kept, ElementsAre("alice"));
+    EXPECT_EQ(store().holders(), kept) << "a listing taken a second after the last change is kept";
+    EXPECT_EQ(store().holders(), kept);
+
+    store().add(credential("bob", "id-b"));
+    const auto changed = store().holders();
+    EXPECT_THAT(*changed, ElementsAre("alice", "bob")) << "a new holder is seen at the next walk";
+
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(store().dir()));
+    const auto again = store().holders();
+    EXPECT_EQ(store().holders(), again);
+    // Any change to the directory reads it again, even one that lists the same (its mode, here).
+    ASSERT_EQ(::chmod(store().dir().c_str(), 0700), 0);
+    EXPECT_NE(store().holders(), again);
+
+    // A listing taken within a second of the last change is not kept: here, a modification time set ahead.
+    ASSERT_NO_FATAL_FAILURE(set_modified(store().dir(), 3600));
+    const auto ahead = store().holders();
+    EXPECT_THAT(*ahead, ElementsAre("alice", "bob"));
+    EXPECT_NE(store().holders(), ahead);
+}
+
+// load() keeps a file's parse while the file is unchanged, as holders() keeps its listing. Every change is
+// seen at the next load, and what is there is checked at every load as a read checks it.
+// credential_files_parsed() tells a parse kept from one made.
+TEST_F(Store, AKeptParseIsUsedOnlyWhileTheFileIsUnchanged) {
+    const auto ids = [&](const std::string& user) {
+        std::vector<std::string> out;
+        for (const auto& c : store().load(user).credentials) out.push_back(c.cred_id);
+        return out;
+    };
+    store().add(credential("alice", "id-a"));
+    store().add(credential("bob", "id-b"));
+    const std::string alice = file("alice");
+    const std::string bob_line = read_all(file("bob"));
+
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+    const auto parses = credential_files_parsed();
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+    EXPECT_EQ(credential_files_parsed(), parses) << "an unchanged file's parse is kept";
+
+    // A change in place (the same inode): seen.
+    std::ofstream(alice, std::ios::app) << bob_line;
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a", "id-b"));
+
+    // The store's own write (a new inode): seen.
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a", "id-b"));
+    ASSERT_TRUE(store().remove("alice", "id-b"));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+
+    // Opened to others: refused at once, as a read refuses it; and read again once closed (its ctime moved).
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+    ASSERT_EQ(::chmod(alice.c_str(), 0666), 0);
+    EXPECT_THROW(store().load("alice"), FileError);
+    ASSERT_EQ(::chmod(alice.c_str(), 0600), 0);
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+
+    // An edit of the same size in place, with its old modification time put back (as cp -p, rsync -t or tar
+    // would): seen, since the ctime moved.
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-a"));
+    struct stat before {};
+    ASSERT_EQ(::stat(alice.c_str(), &before), 0);
+    std::string text = read_all(alice);
+    const auto at = text.find("aWQtYQ");  // base64url of "id-a"
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, 6, "aWQtYw");  // "id-c"
+    std::ofstream(alice, std::ios::trunc) << text;
+    timespec times[2]{before.st_atim, before.st_mtim};
+    ASSERT_EQ(::utimensat(AT_FDCWD, alice.c_str(), times, 0), 0);
+    EXPECT_THAT(ids("alice"), ElementsAre("id-c"));
+
+    // Gone: an empty list, not the kept parse; and a new file in its place is read.
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-c"));
+    ASSERT_EQ(::unlink(alice.c_str()), 0);
+    EXPECT_THAT(ids("alice"), IsEmpty());
+    store().add(credential("alice", "id-d"));
+    EXPECT_THAT(ids("alice"), ElementsAre("id-d"));
 }
 
 TEST_F(Store, RoundTrip) {
