@@ -34,6 +34,17 @@ def wait_for(predicate, what, limit=30.0):
         pause = min(pause * 2, 0.05)
 
 
+def settle_store(store, user):
+    """Waits, polling the clock, until a second has passed since the credential store's directory and `user`'s
+    credential file last changed (their mtime and ctime): the helper keeps the store's listing and a file's parse
+    only from then on (helper/credential_store.hpp), as on a machine where nobody enrolled in the last second."""
+    last = 0
+    for path in (store, os.path.join(store, user)):
+        st = os.stat(path)
+        last = max(last, st.st_mtime_ns, st.st_ctime_ns)
+    wait_for(lambda: time.time_ns() > last + 1_100_000_000, "a second past the store's last change", 10)
+
+
 def login_threads(pid):
     """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
     busy = 0

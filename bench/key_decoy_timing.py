@@ -22,9 +22,8 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 
-from bench_support import kolmogorov_smirnov, mann_whitney, wait_for
+from bench_support import kolmogorov_smirnov, mann_whitney, settle_store, wait_for
 
 RP = "pam://pam-passwordless-bench"
 ENROLLED = "nobody"  # exists on every Debian machine
@@ -38,16 +37,6 @@ PAM_WRAPPER = "/usr/lib/x86_64-linux-gnu/libpam_wrapper.so"
 def pct(xs, q):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
-
-
-def settle_store(store, enrolled):
-    """Waits, polling the clock, until a second has passed since the store's directory and the enrolled
-    account's credential file last changed (their mtime and ctime)."""
-    last = 0
-    for path in (store, os.path.join(store, enrolled)):
-        st = os.stat(path)
-        last = max(last, st.st_mtime_ns, st.st_ctime_ns)
-    wait_for(lambda: time.time_ns() > last + 1_100_000_000, "a second past the store's last change", 10)
 
 
 def main():
