@@ -8,7 +8,6 @@
 //
 //   cmake --build build --target decoy_shape_bench
 //   cd build && ./tests/unit/helper/decoy_shape_bench      # writes its stores under ./decoy-shape-bench
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -18,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "credential_store.hpp"
@@ -53,14 +53,22 @@ int main() {
             text += u + " " + u + "@example.org\n";
             if (i % 10 == 0) std::ofstream(dir / u) << "\n";
         }
-        // As a store nobody has enrolled in for a while: its last change more than a second ago.
-        timespec times[2]{};
-        times[0].tv_nsec = UTIME_OMIT;
-        clock_gettime(CLOCK_REALTIME, &times[1]);
-        times[1].tv_sec -= 60;
-        if (utimensat(AT_FDCWD, dir.c_str(), times, 0) != 0) return 1;
         maps.push_back(IdentityMap::parse(text, "bench"));
         stores.emplace_back(dir.string());
+    }
+    // As stores nobody has enrolled in for a while: a listing is kept only once a second has passed since the
+    // directory last changed (CredentialStore::holders()). Waits, polling the clock, until then.
+    timespec last{};
+    for (const int size : sizes) {
+        struct stat st {};
+        if (stat((root / std::to_string(size)).c_str(), &st) != 0) return 1;
+        for (const timespec& t : {st.st_mtim, st.st_ctim})
+            if (t.tv_sec > last.tv_sec || (t.tv_sec == last.tv_sec && t.tv_nsec > last.tv_nsec)) last = t;
+    }
+    for (timespec now{};; std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec > last.tv_sec + 1 || (now.tv_sec == last.tv_sec + 1 && now.tv_nsec > last.tv_nsec))
+            break;
     }
     constexpr int kNames = 300, kRounds = 5;
     std::vector<std::vector<double>> listed(sizes.size()), kept(sizes.size());
