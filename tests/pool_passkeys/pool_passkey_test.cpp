@@ -862,6 +862,37 @@ TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
 }
 
+// issue #10: a real user's passkey login asks the key for the passkeys the pool lists for them, the same ids
+// at every try; the decoy's made-up one must be the same at every try of a name too (keyed by the decoy key
+// over the name, helper/decoy.hpp made_up_credential_id), or a key that records what it is asked (VFIDO_LOG
+// here) tells a name the pool does not serve by an id new at every try.
+TEST_F(PoolPasskeysWithUv, TheDecoysPasskeyIsAskedForTheSameMadeUpIdAtEveryTry) {
+    const auto alice = login({"2", kPin}, {pin_knob()});
+    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
+    // The allowList lines of one decoy login, without their times.
+    const auto asked_of = [&](const std::string& user, int attempt) {
+        const fs::path file = dir_ / ("asked-" + user + "-" + std::to_string(attempt) + ".log");
+        const Login run =
+            login_as(user, {"2", kPin}, {std::string("VFIDO_PIN=") + kPin, "VFIDO_LOG=" + file.string()});
+        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << user << "\n" << run.raw << context();
+        std::vector<std::string> lists;
+        std::istringstream in(fs::exists(file) ? read_text(file) : std::string());
+        for (std::string line; std::getline(in, line);)
+            if (const auto at = line.find(" allowList ");
+                line.starts_with("vfido ") && at != std::string::npos)
+                lists.push_back(line.substr(at + 1));
+        return lists;
+    };
+    std::map<std::string, std::vector<std::string>> first;
+    for (const char* user : {"carol", "nosuch"}) {
+        first[user] = asked_of(user, 1);
+        ASSERT_FALSE(first[user].empty()) << user << ": the key was not asked";
+        EXPECT_TRUE(contains(first[user].front(), " n=1 64:")) << first[user].front();
+        EXPECT_EQ(asked_of(user, 2), first[user]) << user << ": a made-up id new at this try";
+    }
+    EXPECT_NE(first["carol"], first["nosuch"]) << "each name has its own made-up id";
+}
+
 // issue #10, a fresh machine: no passkey login has shown the helper what the pool asks. The configuration
 // states the pool's setting ([passkey] user_verification = required), and the decoy follows it from the first
 // login: a name without identity is asked for the PIN as alice is (her screens are taken after the decoys').
