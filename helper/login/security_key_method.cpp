@@ -88,7 +88,12 @@ std::vector<KeyAskGroup> key_ask_groups(const SecurityKeyPolicy& policy,
 // credentials were made for. Returns nothing when no key holds any of them.
 std::optional<Proof> key_login(MethodContext& login) {
     const auto& policy = login.config().security_key;
-    for (const auto& [rp, uv, group] : key_ask_groups(policy, login.credentials())) {
+    // Named members, not a structured binding: the lambda below captures the group, which clang before 16
+    // refuses for a binding (the fuzz job builds with clang).
+    for (const KeyAskGroup& ask : key_ask_groups(policy, login.credentials())) {
+        const std::string& rp = ask.rp_id;
+        const bool uv = ask.uv;
+        const std::vector<StoredCredential>& group = ask.credentials;
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
@@ -152,7 +157,10 @@ class SecurityKeyMethod final : public LoginMethod {
     std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
         const auto& policy = login.config().security_key;
         const std::string& user = login.facts().user;
-        for (const auto& [rp, uv, group] : made_up_asks(login, walk)) {
+        for (const KeyAskGroup& ask : made_up_asks(login, walk)) {
+            const std::string& rp = ask.rp_id;
+            const bool uv = ask.uv;
+            const std::vector<StoredCredential>& group = ask.credentials;
             std::vector<std::string> ids;
             for (std::size_t i = 0; i < group.size(); ++i) {
                 const std::size_t length = group[i].cred_id.size();
