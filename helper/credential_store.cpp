@@ -11,7 +11,6 @@
 #include <charconv>
 #include <cstring>
 #include <ctime>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -370,23 +369,44 @@ CounterJournal CredentialStore::journal() const {
 
 namespace {
 
-// A user's file as last parsed for a login, kept while the file is unchanged (FileIdentity). Parsing a record
-// checks its public key: the most of a key login's reading of the store. A decoy reads the file of the key
-// holder it copies the same way (login/security_key_method.cpp).
-struct KeptParse {
-    FileIdentity file;
-    std::shared_ptr<const CredentialStore::Loaded> loaded;
+// What was read from a file or directory, kept while it is unchanged (FileIdentity), by path: the parses of
+// users' files (load) and the store's listing (holders). Bounded: past kMaxKept paths, all go.
+template <class T>
+class KeptByIdentity {
+  public:
+    std::shared_ptr<const T> find(const std::string& path, const FileIdentity& now) {
+        const std::lock_guard lock(m_);
+        const auto it = kept_.find(path);
+        return it != kept_.end() && it->second.first == now ? it->second.second : nullptr;
+    }
+    // `value` was read at `read_at` from what had identity `seen`: kept when that read may be kept
+    // (FileIdentity::settled_at) and `unchanged` says nothing landed during it; else the path is forgotten.
+    void offer(const std::string& path, const FileIdentity& seen, bool unchanged, const timespec& read_at,
+               std::shared_ptr<const T> value) {
+        const std::lock_guard lock(m_);
+        if (!unchanged || !seen.settled_at(read_at)) {
+            kept_.erase(path);
+            return;
+        }
+        if (kept_.size() >= kMaxKept) kept_.clear();
+        kept_[path] = {seen, std::move(value)};
+    }
+    void forget(const std::string& path) {
+        const std::lock_guard lock(m_);
+        kept_.erase(path);
+    }
+
+  private:
+    static constexpr std::size_t kMaxKept = 4096;  // the key holders a busy machine signs in
+    std::mutex m_;
+    std::unordered_map<std::string, std::pair<FileIdentity, std::shared_ptr<const T>>> kept_;
 };
 
-constexpr std::size_t kMaxKeptParses = 4096;  // the key holders a busy machine signs in; past it, all go
-
-std::mutex& kept_parses_mutex() {
-    static std::mutex m;
-    return m;
-}
-
-std::unordered_map<std::string, KeptParse>& kept_parses() {
-    static std::unordered_map<std::string, KeptParse> kept;
+// A user's file as last parsed for a login. Parsing a record checks its public key: the most of a key login's
+// reading of the store. A decoy reads the file of the key holder it copies the same way
+// (login/security_key_method.cpp).
+KeptByIdentity<CredentialStore::Loaded>& kept_parses() {
+    static KeptByIdentity<CredentialStore::Loaded> kept;
     return kept;
 }
 
@@ -401,21 +421,12 @@ CredentialStore::Loaded CredentialStore::parsed(const std::string& user) const {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         const int error = errno;
-        if (error == ENOENT) {
-            const std::lock_guard lock(kept_parses_mutex());
-            kept_parses().erase(path);
-            return {};
-        }
-        file_fail(path, std::strerror(error));
+        if (error != ENOENT) file_fail(path, std::strerror(error));
+        kept_parses().forget(path);
+        return {};
     }
     const FileIdentity now = FileIdentity::of(st);
-    std::shared_ptr<const Loaded> kept;
-    {
-        const std::lock_guard lock(kept_parses_mutex());
-        const auto it = kept_parses().find(path);
-        if (it != kept_parses().end() && it->second.file == now) kept = it->second.loaded;
-    }
-    if (kept) {
+    if (const auto kept = kept_parses().find(path, now)) {
         // The checks a read makes, made of what is there now.
         check_trusted_directory(dir_);
         check_trusted_file(path, st, Confidentiality::Public);
@@ -427,13 +438,7 @@ CredentialStore::Loaded CredentialStore::parsed(const std::string& user) const {
     // Kept only when the file read is the one looked at first: no change landed between the two looks.
     struct stat after {};
     const bool unchanged = ::lstat(path.c_str(), &after) == 0 && FileIdentity::of(after) == now;
-    const std::lock_guard lock(kept_parses_mutex());
-    if (unchanged && now.settled_at(read_at)) {
-        if (kept_parses().size() >= kMaxKeptParses) kept_parses().clear();
-        kept_parses()[path] = KeptParse{now, fresh};
-    } else {
-        kept_parses().erase(path);
-    }
+    kept_parses().offer(path, now, unchanged, read_at, fresh);
     return *fresh;
 }
 
@@ -573,32 +578,19 @@ std::vector<std::string> CredentialStore::users() const {
 }
 
 std::shared_ptr<const std::vector<std::string>> CredentialStore::holders() const {
-    struct Kept {
-        FileIdentity dir;
-        std::shared_ptr<const std::vector<std::string>> listing;
-    };
-    static std::mutex m;
-    static std::map<std::string, Kept> kept;  // one per store directory the configurations have named
+    static KeptByIdentity<std::vector<std::string>> kept;  // one per store directory the configurations name
     struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0) {
         if (errno == ENOENT) return std::make_shared<const std::vector<std::string>>();
         file_fail(dir_, std::strerror(errno));
     }
     const FileIdentity now = FileIdentity::of(st);
-    {
-        const std::lock_guard lock(m);
-        const auto it = kept.find(dir_);
-        if (it != kept.end() && it->second.dir == now) return it->second.listing;
-    }
+    if (auto listing = kept.find(dir_, now)) return listing;
     const timespec listed_at = realtime_now();
     auto listing = std::make_shared<const std::vector<std::string>>(users());
-    const std::lock_guard lock(m);
     // A change between the stat and the listing leaves a listing newer than `now`, which the next stat
     // replaces; a change after it gets a time past `listed_at`.
-    if (now.settled_at(listed_at))
-        kept[dir_] = Kept{now, listing};
-    else
-        kept.erase(dir_);
+    kept.offer(dir_, now, true, listed_at, listing);
     return listing;
 }
 

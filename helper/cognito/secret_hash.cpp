@@ -57,19 +57,17 @@ struct KeyedHmac::Ctx {
     ossl::MacCtx mac;
 };
 
-KeyedHmac::KeyedHmac(std::string_view key) : key_(key), ctx_(nullptr) {
+KeyedHmac::KeyedHmac(std::string_view key) : key_(key) {
     if (key.size() > static_cast<std::size_t>(INT_MAX)) throw std::invalid_argument("HMAC key too long");
     const EVP_MAC_CTX* tmpl = hmac_sha256_template();
     ossl::MacCtx mac(tmpl ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(tmpl)) : nullptr);
     if (!mac || EVP_MAC_init(mac.get(), reinterpret_cast<const unsigned char*>(key_.c_str()), key_.size(),
                              nullptr) != 1)
         throw std::runtime_error("HMAC-SHA256 failed");
-    ctx_ = new Ctx{std::move(mac)};
+    ctx_ = std::make_unique<Ctx>(Ctx{std::move(mac)});
 }
 
-KeyedHmac::~KeyedHmac() {
-    delete ctx_;  // EVP_MAC_CTX_free cleanses the keyed state
-}
+KeyedHmac::~KeyedHmac() = default;  // EVP_MAC_CTX_free cleanses the keyed state
 
 std::array<std::uint8_t, 32> KeyedHmac::of(std::initializer_list<std::string_view> parts) {
     std::array<std::uint8_t, 32> out{};

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string_view>
 
 #include "secret.hpp"
@@ -36,7 +37,7 @@ class KeyedHmac {
   private:
     pp::Secret key_;
     struct Ctx;
-    Ctx* ctx_;
+    std::unique_ptr<Ctx> ctx_;
 };
 
 }  // namespace pp::cognito
