@@ -229,7 +229,7 @@ DecoyWalk shape_decoy_among(std::string_view key, const std::string& user, const
     const bool pool_enabled = std::any_of(enabled.begin(), enabled.end(), is_pool_method);
     if ((!own_ids.empty() && pool_enabled) || own_key) {
         DecoyWalk own = walk_of(enabled, own_ids, own_key, claim_binding);
-        if (own.remembers) own.model = canonical_key(own_ids.front());
+        if (!own_ids.empty()) own.model = canonical_key(own_ids.front());
         if (own_key) own.key_model = user;
         fill_destinations(own, own_ids, r, initials, [](const Identifier& id) { return mask(id); });
         return own;
@@ -257,7 +257,7 @@ DecoyWalk shape_decoy_among(std::string_view key, const std::string& user, const
         if (best.offered.empty()) best.offered = enabled;
     }
 
-    if (best.remembers) best.model = canonical_key(model_ids->front());
+    if (!model_ids->empty()) best.model = canonical_key(model_ids->front());
     fill_destinations(best, *model_ids, r, initials,
                       [&](const Identifier& id) { return fake_mask(id, r, initials); });
     return best;

@@ -25,8 +25,10 @@ struct DecoyWalk {
     // before asking the pool (factor_memory.hpp): a mapped identity with a menu step.
     bool remembers = false;
     // The memory key of the copied user's identity (canonical_key of its first mapped identifier, as its real
-    // logins key their memory): while that user is remembered, so is the decoy, so that a name probed for
-    // the first time is as likely to show its menu first as a real user is (factor_memory.hpp).
+    // logins key their memory; "" when no mapped identity is copied). Where `remembers`: while that user is
+    // remembered, so is the decoy, so that a name probed for the first time is as likely to show its menu
+    // first as a real user is (factor_memory.hpp). And a made-up pool passkey ask lists as many ids, of the
+    // same lengths, as that user's last passkey login was asked for (login/pool_passkey_method.cpp).
     std::string model;
     // The key holder whose key asks the walk copies ("": the copied user has no key): how many credentials
     // each ask names, their lengths, relying parties and PIN needs (login/security_key_method.cpp). A key

@@ -3,7 +3,9 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
+#include <system_error>
 
 #include "login/method.hpp"
 #include "login_log.hpp"
@@ -78,6 +80,31 @@ std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const st
                 break;
         }
         if (shown) out.push_back(m);
+    }
+    return out;
+}
+
+std::string encode_passkey_lengths(const std::vector<std::size_t>& lengths) {
+    std::string out;
+    for (std::size_t i = 0; i < lengths.size() && i < kMaxPasskeysKept; ++i)
+        out += (out.empty() ? "" : ",") + std::to_string(lengths[i]);
+    return out;
+}
+
+std::vector<std::size_t> decode_passkey_lengths(std::string_view text) {
+    std::vector<std::size_t> out;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        std::size_t n = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+        if (ec != std::errc() || end != item.data() + item.size() || n < 1 || n > 1023 ||
+            out.size() == kMaxPasskeysKept)
+            return {};
+        out.push_back(n);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+        if (text.empty()) return {};  // a trailing comma
     }
     return out;
 }
@@ -180,7 +207,8 @@ void Login::learn_factors(const Identifier& ident, const std::vector<std::string
     const auto ttl = cfg().remember_factors.count();
     const auto factors = factors_from(available);
     if (ttl == 0 || known_.empty() || factors.empty()) return;
-    learned_factors_.emplace(canonical_key(ident), FactorRow{encode_factors(factors), pool_user, now_unix()});
+    learned_factors_.emplace(canonical_key(ident),
+                             FactorRow{encode_factors(factors), pool_user, now_unix(), seen_pool_passkeys_});
 }
 
 // Only a login that let the person in writes the memory. A failed one (a wrong code, a login abandoned after
@@ -208,19 +236,24 @@ void Login::forget_factors(const Identifier& ident) {
     }
 }
 
-// Whether the real user a decoy copies (`model`, a key in the file; "" for none) is remembered: that user's
-// own successful logins decide it, as they decide a real user's menu. The decoy keeps no memory of its own:
-// a failed login remembers nothing for a real user either.
-bool Login::decoy_remembered(const std::string& model) {
+// What is remembered of the real user a decoy copies (`model`, a key in the file; "" for none): that user's
+// own successful logins decide it, as they decide a real user's menu and the passkeys a real user's key is
+// asked for. The decoy keeps no memory of its own: a failed login remembers nothing for a real user either.
+std::optional<FactorRow> Login::decoy_memory(const std::string& model) {
     const auto ttl = cfg().remember_factors.count();
-    if (ttl == 0 || model.empty()) return false;
+    if (ttl == 0 || model.empty()) return std::nullopt;
     const std::int64_t now = now_unix();
     try {
-        const auto row = ctx_.limits->recall_factors(model, now);
-        return row && row->seen + ttl > now;
+        auto row = ctx_.limits->recall_factors(model, now);
+        if (row && row->seen + ttl > now) return row;
     } catch (const LimitStoreError&) {
-        return false;
     }
+    return std::nullopt;
+}
+
+// A real passkey login's ask: kept with the login, for learn_factors.
+void Login::saw_pool_passkeys(const std::vector<std::size_t>& lengths) {
+    seen_pool_passkeys_ = encode_passkey_lengths(lengths);
 }
 
 }  // namespace pp::helper

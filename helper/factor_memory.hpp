@@ -6,7 +6,9 @@
 // - Only a hint for the menu; the pool still decides. A factor gone since is answered with SELECT_CHALLENGE
 //   (spec §2.4) or refused: the memory is forgotten, the login goes on as one with nothing remembered, and
 //   the person reads "<method> is no longer available for this account." before the pool's own menu.
-// - Nothing secret: which factors, the pool's own name for the person (for the send limit's keys), when.
+// - Nothing secret: which factors, the pool's own name for the person (for the send limit's keys), when, and
+//   the lengths of the passkey ids the pool listed at the last passkey login (for the decoys that copy the
+//   person, login/pool_passkey_method.cpp: a key that records its asks sees a real user's count and lengths).
 // - Per pool identity: the canonical form of the mapped identifier the pool is asked about, whatever local
 //   name was typed; for identities of the identity map only (a claimed or typed one is asked about first, so
 //   a name that is nobody is counted only in memory). Written at the end of a login that let the person in,
@@ -28,6 +30,7 @@
 //   code), the person's next login asks the pool first again.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -57,6 +60,13 @@ std::vector<Method> decode_factors(std::string_view text);
 // who has some. The decoy's shape (decoy.cpp) makes the same assumption of the identity map.
 std::vector<Method> remembered_menu(const std::vector<Method>& enabled, const std::vector<Method>& remembered,
                                     const std::vector<Identifier>& mapped, bool has_keys);
+
+// The lengths of the passkey ids a pool's ask listed, as kept in the store (FactorRow::passkeys): decimal,
+// comma-separated, in the pool's order. Decoding refuses the whole text (returns none) unless it is at most
+// kMaxPasskeysKept lengths of 1-1023 bytes (WebAuthn's bound on a credential id).
+constexpr std::size_t kMaxPasskeysKept = 64;
+std::string encode_passkey_lengths(const std::vector<std::size_t>& lengths);
+std::vector<std::size_t> decode_passkey_lengths(std::string_view text);
 
 // The pool's name for the person as a challenge announced it (USERNAME), or "".
 std::string announced_user(const std::map<std::string, std::string>& parameters);

@@ -161,11 +161,22 @@ LimitStore::LimitStore(const std::string& path, std::int64_t max_bytes) : path_(
     if (sqlite3_exec(
             db_.get(),
             "CREATE TABLE IF NOT EXISTS factors(key TEXT PRIMARY KEY NOT NULL, factors TEXT NOT NULL, "
-            "pool_user TEXT NOT NULL, seen INTEGER NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID; "
+            "pool_user TEXT NOT NULL, seen INTEGER NOT NULL, expires INTEGER NOT NULL, "
+            "passkeys TEXT NOT NULL DEFAULT '') WITHOUT ROWID; "
             "CREATE INDEX IF NOT EXISTS factors_expiry ON factors(expires); "
             "CREATE INDEX IF NOT EXISTS factors_seen ON factors(seen)",
             nullptr, nullptr, nullptr) != SQLITE_OK)
         sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);
+    // A factor table made before the passkeys' lengths were kept gets their column (every row: none seen).
+    // Adding a column with a constant default rewrites no row. Should it fail (a full store), the factor
+    // memory's statements fail as the table's absence would make them, and the counts go on.
+    sqlite3_stmt* probe = nullptr;
+    const bool has_passkeys = sqlite3_prepare_v2(db_.get(), "SELECT passkeys FROM factors LIMIT 0", -1,
+                                                 &probe, nullptr) == SQLITE_OK;
+    sqlite3_finalize(probe);
+    if (!has_passkeys)
+        (void)sqlite3_exec(db_.get(), "ALTER TABLE factors ADD COLUMN passkeys TEXT NOT NULL DEFAULT ''",
+                           nullptr, nullptr, nullptr);
 }
 
 LimitStore::~LimitStore() = default;
@@ -259,8 +270,8 @@ void LimitStore::clear_failures(const std::string& key) {
 }
 
 std::optional<FactorRow> LimitStore::recall(const std::string& key, std::int64_t now) {
-    auto& q =
-        prepared(kFactorGet, "SELECT factors, pool_user, seen FROM factors WHERE key = ?1 AND expires > ?2");
+    auto& q = prepared(
+        kFactorGet, "SELECT factors, pool_user, seen, passkeys FROM factors WHERE key = ?1 AND expires > ?2");
     sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     sqlite3_bind_int64(q.s, 2, now);
     std::optional<FactorRow> row;
@@ -270,6 +281,7 @@ std::optional<FactorRow> LimitStore::recall(const std::string& key, std::int64_t
         row->factors = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 0));
         row->pool_user = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 1));
         row->seen = sqlite3_column_int64(q.s, 2);
+        row->passkeys = reinterpret_cast<const char*>(sqlite3_column_text(q.s, 3));
     } else if (rc != SQLITE_DONE) {
         fail("recall factors");
     }
@@ -280,13 +292,17 @@ std::optional<FactorRow> LimitStore::recall(const std::string& key, std::int64_t
 void LimitStore::remember(const std::string& key, const FactorRow& row, std::int64_t expires) {
     auto& q =
         prepared(kFactorPut,
-                 "INSERT INTO factors(key, factors, pool_user, seen, expires) VALUES(?1, ?2, ?3, ?4, ?5) "
-                 "ON CONFLICT(key) DO UPDATE SET factors = ?2, pool_user = ?3, seen = ?4, expires = ?5");
+                 "INSERT INTO factors(key, factors, pool_user, seen, expires, passkeys) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                 "ON CONFLICT(key) DO UPDATE SET factors = ?2, pool_user = ?3, seen = ?4, expires = ?5, "
+                 "passkeys = CASE WHEN ?6 <> '' THEN ?6 "
+                 "WHEN instr(' ' || ?2 || ' ', ' WEB_AUTHN ') > 0 THEN passkeys ELSE '' END");
     sqlite3_bind_text(q.s, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     sqlite3_bind_text(q.s, 2, row.factors.data(), static_cast<int>(row.factors.size()), SQLITE_STATIC);
     sqlite3_bind_text(q.s, 3, row.pool_user.data(), static_cast<int>(row.pool_user.size()), SQLITE_STATIC);
     sqlite3_bind_int64(q.s, 4, row.seen);
     sqlite3_bind_int64(q.s, 5, expires);
+    sqlite3_bind_text(q.s, 6, row.passkeys.data(), static_cast<int>(row.passkeys.size()), SQLITE_STATIC);
     if (sqlite3_step(q.s) != SQLITE_DONE) fail("remember factors");
     sqlite3_reset(q.s);
 }

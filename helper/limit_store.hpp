@@ -40,6 +40,11 @@ struct FactorRow {
     std::string factors;    // AvailableChallenges names, space-separated
     std::string pool_user;  // the pool's own name for the identity ("" when it named none)
     std::int64_t seen = 0;  // when the pool said so
+    // The passkeys the pool listed for the identity at its last passkey login: their ids' lengths in bytes,
+    // in the pool's order, comma-separated ("" when none was seen). A remember without any keeps the row's
+    // while the pool still offers passkeys (a code login does not forget them). The decoy's made-up ask
+    // copies them (login/pool_passkey_method.cpp).
+    std::string passkeys;
 };
 
 class LimitStore {

@@ -86,6 +86,7 @@ class Login : private MethodContext {
     std::string destination_for(Method m) const override;  // menu.cpp
     void proof_tried() override { tally_.proof_tried(); }
     void offer_access_token(const Secret& token) override;
+    void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override;  // factor_memory.cpp
 
     // test_login.cpp: the steps told to root's test-login
     void trace(const std::string& step) const override;
@@ -129,7 +130,7 @@ class Login : private MethodContext {
     void learn_factors(const Identifier& ident, const std::vector<std::string>& available,
                        const std::string& pool_user);
     void forget_factors(const Identifier& ident);
-    bool decoy_remembered(const std::string& model);
+    std::optional<FactorRow> decoy_memory(const std::string& model);
 
     // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
     Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
@@ -158,6 +159,8 @@ class Login : private MethodContext {
     // What the pool offered the mapped identity in this login (learn_factors): its key in the store and the
     // row, written by remember_learned_factors once the login has let the person in.
     std::optional<std::pair<std::string, FactorRow>> learned_factors_;
+    // The pool passkeys this login's key was asked for (saw_pool_passkeys), as kept: "" when none.
+    std::string seen_pool_passkeys_;
 };
 
 }  // namespace pp::helper

@@ -48,6 +48,10 @@ struct UnknownWalk {
     // its made-up credential ids are keyed with ("": made up afresh).
     std::string key_model = {};
     std::string_view decoy_key = {};
+    // The pool passkeys of the real user the walk copies, as their last passkey login's ask listed them
+    // (their ids' lengths, FactorRow::passkeys; empty: none remembered): a made-up ask lists as many, as
+    // long.
+    std::vector<std::size_t> pool_passkeys = {};
 };
 
 class LoginMethod {

@@ -53,6 +53,11 @@ class MethodContext {
     // sign-in), dropped otherwise.
     virtual void offer_access_token(const Secret& token) = 0;
 
+    // A real user-pool passkey login's ask listed passkey ids of these lengths (in the pool's order): kept
+    // with the identity's factors if the login lets the person in (factor_memory.hpp), for the decoys that
+    // copy this user.
+    virtual void saw_pool_passkeys(const std::vector<std::size_t>& lengths) = 0;
+
     // Root's test-login: a step told to the admin running it (nothing otherwise), and the binding's step.
     virtual void trace(const std::string& step) const = 0;
     virtual void trace_bound(const Identifier& ident, std::string_view sub) const = 0;

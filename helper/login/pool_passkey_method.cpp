@@ -61,6 +61,9 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
     const auto timeout = std::min<std::uint32_t>(options.timeout_ms.value_or(UINT32_MAX),
                                                  key_touch_timeout_ms(login.config()));
 
+    std::vector<std::size_t> lengths;
+    for (const auto& id : options.allow_credentials) lengths.push_back(id.size());
+    login.saw_pool_passkeys(lengths);
     const Assertion reply = ask_key(
         login, {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
     if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);
@@ -120,14 +123,21 @@ class PoolPasskeyMethod final : public LoginMethod {
         const bool uv = passkey_uv_memory(cfg.limits_state_file)
                             .asks_uv(cfg.pool_id, cfg.passkey.rp_id)
                             .value_or(cfg.passkey.pool_requires_uv);
-        // One made-up credential, the same at every try of this name (a real user's key is asked for the
-        // same real ones), of the length the commonest keys make.
-        constexpr std::size_t length = 64;
-        std::string id = walk.decoy_key.empty() ? random_bytes(length)
-                                                : made_up_credential_id(walk.decoy_key, login.facts().user,
-                                                                        cfg.passkey.rp_id, uv, 0, length);
+        // As many made-up credentials, as long, as the copied user's last passkey login listed (a key that
+        // records what it is asked sees a real user's count and lengths); without any remembered, one of the
+        // length the commonest keys make. Each the same at every try of this name, as a real user's key is
+        // asked for the same real ones.
+        constexpr std::size_t commonest = 64;
+        const std::vector<std::size_t> lengths =
+            walk.pool_passkeys.empty() ? std::vector<std::size_t>{commonest} : walk.pool_passkeys;
+        std::vector<std::string> ids;
+        for (std::size_t i = 0; i < lengths.size(); ++i)
+            ids.push_back(walk.decoy_key.empty()
+                              ? random_bytes(lengths[i])
+                              : made_up_credential_id(walk.decoy_key, login.facts().user, cfg.passkey.rp_id,
+                                                      uv, i, lengths[i]));
         return Proof(unknown_ending(
-            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, {std::move(id)})), walk.reason));
+            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids))), walk.reason));
     }
 };
 

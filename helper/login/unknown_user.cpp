@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 #include "credential_store.hpp"
 #include "decoy.hpp"
+#include "factor_memory.hpp"
 #include "login/method.hpp"
 #include "login/state_files.hpp"
 #include "login_log.hpp"
@@ -89,7 +92,14 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // Once a real user of this shape has logged in, the next logins show the menu before the pool is asked,
     // and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the user it
     // copies is remembered. A failed login, the decoy's included, remembers nothing.
-    const bool remembered = walk.remembers && !service_already_asked && decoy_remembered(walk.model);
+    // The copied user's memory is read once, where a real login reads its own (choose_remembered): for the
+    // menu, and for the passkeys a made-up pool passkey ask copies.
+    const bool passkey_offered = std::find(offered.begin(), offered.end(), Method::Passkey) != offered.end();
+    std::optional<FactorRow> memory;
+    if ((walk.remembers && !service_already_asked) || passkey_offered) memory = decoy_memory(walk.model);
+    const bool remembered = walk.remembers && !service_already_asked && memory.has_value();
+    const std::vector<std::size_t> pool_passkeys =
+        passkey_offered && memory ? decode_passkey_lengths(memory->passkeys) : std::vector<std::size_t>{};
     // The step after the choice, as the real one is recorded: the "Sent" twin when it sends a code.
     const auto after_choice = [&](Method chosen) {
         const bool code = is_otp(chosen);
@@ -131,7 +141,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // The real menu loop (menu.cpp) with the key's unknown mode: no key answers for this name, so the menu
     // goes on without it while a method is left; a key's other answers, and no key with nothing left, end the
     // walk as they end a real one, with the decoy's reason.
-    const UnknownWalk unknown{reason, {}, pool, walk.key_model, key};
+    const UnknownWalk unknown{reason, {}, pool, walk.key_model, key, pool_passkeys};
     const auto try_key = [&]() -> std::optional<Proof> {
         auto proof = login_method(Method::SecurityKey).walk_unknown(*this, unknown);
         if (!proof && offered.size() <= 1)
@@ -161,8 +171,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // ask.
     const auto dest = walk.code_dest.find(chosen);
     const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
-    return walked_to(login_method(chosen).walk_unknown(*this, {reason, where, pool, walk.key_model, key}),
-                     reason);
+    return walked_to(
+        login_method(chosen).walk_unknown(*this, {reason, where, pool, walk.key_model, key, pool_passkeys}),
+        reason);
 }
 
 }  // namespace pp::helper

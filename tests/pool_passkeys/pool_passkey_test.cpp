@@ -177,6 +177,8 @@ class KeyGate {
 struct PoolSetup {
     std::string user_verification = "preferred";
     bool foreign_passkey_for_alice = false;
+    // Start with the passkeys the last run registered (the stand-in's --keep-passkeys, from passkeys.json).
+    bool keep_passkeys = false;
 };
 
 struct HelperSetup {
@@ -238,10 +240,19 @@ class PoolPasskeys : public ::testing::Test {
         }
         write_text(dir_ / "pool.json", pool);
         fs::remove(standin_dir() / "ready.json");
-        standin_ =
-            Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", standin_dir().string(),
-                     "--pool", (dir_ / "pool.json").string(), "--host", "127.0.0.1", "--port", "0"},
-                    standin_dir() / "standin.log");
+        std::vector<std::string> argv = {"/usr/bin/python3",
+                                         PP_STANDIN_SCRIPT,
+                                         "serve",
+                                         "--state-dir",
+                                         standin_dir().string(),
+                                         "--pool",
+                                         (dir_ / "pool.json").string(),
+                                         "--host",
+                                         "127.0.0.1",
+                                         "--port",
+                                         "0"};
+        if (s.keep_passkeys) argv.emplace_back("--keep-passkeys");
+        standin_ = Process(argv, standin_dir() / "standin.log");
         ASSERT_TRUE(
             wait_until([&] { return fs::exists(standin_dir() / "ready.json") || !standin_.running(); }) &&
             fs::exists(standin_dir() / "ready.json"))
@@ -862,19 +873,25 @@ TEST_F(PoolPasskeysWithUv, AfterARestartTheDecoyIsAskedForThePinAsARealUserIs) {
     ASSERT_NO_FATAL_FAILURE(expect_uv_memory("us-east-1_TestPool auth.example.test required\n"));
 }
 
+// An allowList line of VFIDO_LOG with each id's length and without its bytes: what a key sees of an ask's
+// shape.
+std::string id_lengths_only(const std::string& line) {
+    static const std::regex id_bytes(" ([0-9]+):[0-9a-f]*");
+    return std::regex_replace(line, id_bytes, " $1");
+}
+
 // issue #10: a real user's passkey login asks the key for the passkeys the pool lists for them, the same ids
 // at every try; the decoy's made-up one must be the same at every try of a name too (keyed by the decoy key
 // over the name, helper/decoy.hpp made_up_credential_id), or a key that records what it is asked (VFIDO_LOG
 // here) tells a name the pool does not serve by an id new at every try.
 TEST_F(PoolPasskeysWithUv, TheDecoysPasskeyIsAskedForTheSameMadeUpIdAtEveryTry) {
-    const auto alice = login({"2", kPin}, {pin_knob()});
-    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
-    // The allowList lines of one decoy login, without their times.
+    // The allowList lines of one login, without their times.
     const auto asked_of = [&](const std::string& user, int attempt) {
         const fs::path file = dir_ / ("asked-" + user + "-" + std::to_string(attempt) + ".log");
         const Login run =
             login_as(user, {"2", kPin}, {std::string("VFIDO_PIN=") + kPin, "VFIDO_LOG=" + file.string()});
-        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << user << "\n" << run.raw << context();
+        EXPECT_EQ(run.code, user == "alice" ? PAM_SUCCESS : PAM_AUTHINFO_UNAVAIL) << user << "\n"
+                                                                                  << run.raw << context();
         std::vector<std::string> lists;
         std::istringstream in(fs::exists(file) ? read_text(file) : std::string());
         for (std::string line; std::getline(in, line);)
@@ -883,14 +900,68 @@ TEST_F(PoolPasskeysWithUv, TheDecoysPasskeyIsAskedForTheSameMadeUpIdAtEveryTry) 
                 lists.push_back(line.substr(at + 1));
         return lists;
     };
+    const auto alice = asked_of("alice", 1);
+    ASSERT_FALSE(alice.empty()) << "alice's key was not asked";
     std::map<std::string, std::vector<std::string>> first;
     for (const char* user : {"carol", "nosuch"}) {
         first[user] = asked_of(user, 1);
         ASSERT_FALSE(first[user].empty()) << user << ": the key was not asked";
-        EXPECT_TRUE(contains(first[user].front(), " n=1 64:")) << first[user].front();
+        // One id, as long as alice's (TheDecoysPasskeyAskCopiesTheRealUserItCopies).
+        EXPECT_EQ(id_lengths_only(first[user].back()), id_lengths_only(alice.back())) << first[user].back();
         EXPECT_EQ(asked_of(user, 2), first[user]) << user << ": a made-up id new at this try";
     }
     EXPECT_NE(first["carol"], first["nosuch"]) << "each name has its own made-up id";
+}
+
+// issue #10: a key that records what it is asked (VFIDO_LOG here) sees how many passkeys the pool lists for
+// a real user, and their ids' lengths; the decoy's made-up ask named one id of 64 bytes whatever the user it
+// copies holds (`n=1 64` against alice's `n=2 32 <her key's>`), which told a name the pool does not serve at
+// one try. Alice's successful passkey login is remembered with her factors (factor_memory.hpp), and every
+// name that copies her (here all: she is the only mapped identity) is asked for as many made-up ids, as long,
+// the same at every try, and none of them hers.
+TEST_F(PoolPasskeysWithUv, TheDecoysPasskeyAskCopiesTheRealUserItCopies) {
+    // Alice's pool lists two passkeys: the one registered on the virtual key (SetUp) and one of another key.
+    standin_.stop();
+    const fs::path kept = standin_dir() / "passkeys.json";
+    std::string passkeys = read_text(kept);
+    const std::string list = "\"alice\": [";
+    const auto at = passkeys.find(list);
+    ASSERT_NE(at, std::string::npos) << passkeys;
+    passkeys.insert(at + list.size(), foreign_passkey_entry() + ",");
+    write_text(kept, passkeys);
+    PoolSetup pool;
+    pool.user_verification = "required";
+    pool.keep_passkeys = true;
+    ASSERT_NO_FATAL_FAILURE(start_standin(pool));
+    ASSERT_NO_FATAL_FAILURE(restart_helper());
+
+    const auto asked_of = [&](const std::string& user, const std::string& tag, int expect_code) {
+        const fs::path file = dir_ / ("asked-" + user + "-" + tag + ".log");
+        const Login run =
+            login_as(user, {"2", kPin}, {std::string("VFIDO_PIN=") + kPin, "VFIDO_LOG=" + file.string()});
+        EXPECT_EQ(run.code, expect_code) << user << "\n" << run.raw << context();
+        std::vector<std::string> lists;
+        std::istringstream in(fs::exists(file) ? read_text(file) : std::string());
+        for (std::string line; std::getline(in, line);)
+            if (const auto a = line.find(" allowList "); line.starts_with("vfido ") && a != std::string::npos)
+                lists.push_back(line.substr(a + 1));
+        return lists;
+    };
+    const auto alice = asked_of("alice", "1", PAM_SUCCESS);
+    ASSERT_FALSE(alice.empty()) << "alice's key was not asked";
+    ASSERT_TRUE(contains(alice.back(), " n=2 32:")) << alice.back();
+
+    for (const char* user : {"carol", "nosuch"}) {
+        const auto first = asked_of(user, "1", PAM_AUTHINFO_UNAVAIL);
+        ASSERT_FALSE(first.empty()) << user << ": the key was not asked";
+        // A real login probes the key without a touch before it asks for one; the last ask is the one listing
+        // the pool's passkeys either way.
+        EXPECT_EQ(id_lengths_only(first.back()), id_lengths_only(alice.back()))
+            << user << ": the key is asked for as many ids, as long, as alice's key is";
+        EXPECT_NE(first.back(), alice.back()) << user << ": made-up ids, not alice's";
+        EXPECT_EQ(asked_of(user, "2", PAM_AUTHINFO_UNAVAIL), first)
+            << user << ": made-up ids new at this try";
+    }
 }
 
 // issue #10, a fresh machine: no passkey login has shown the helper what the pool asks. The configuration

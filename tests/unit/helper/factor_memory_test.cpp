@@ -47,6 +47,23 @@ TEST(FactorMemory, TheMenuIsWhatTheConfigurationEnablesThePoolOfferedAndTheMapNa
     EXPECT_TRUE(remembered_menu(kAll, remembered, {}, false).empty());
 }
 
+// The passkeys' lengths as kept (FactorRow::passkeys): anything but a short list of WebAuthn-sized lengths
+// is nothing remembered, never a made-up ask of another shape.
+TEST(FactorMemory, PasskeyLengthsAreKeptAsAListOfWebAuthnSizes) {
+    using L = std::vector<std::size_t>;
+    EXPECT_EQ(encode_passkey_lengths({32, 131}), "32,131");
+    EXPECT_EQ(decode_passkey_lengths("32,131"), (L{32, 131}));
+    EXPECT_EQ(decode_passkey_lengths("1023"), L{1023});
+    EXPECT_TRUE(decode_passkey_lengths("").empty());
+    for (const char* bad : {"0", "1024", "32,", ",32", "32,,64", "32 ,64", "-1", "x", "99999999999999999999"})
+        EXPECT_TRUE(decode_passkey_lengths(bad).empty()) << bad;
+    const L many(kMaxPasskeysKept, 16);
+    EXPECT_EQ(decode_passkey_lengths(encode_passkey_lengths(many)), many);
+    EXPECT_TRUE(decode_passkey_lengths(encode_passkey_lengths(many) + ",16").empty()) << "too many";
+    L more(kMaxPasskeysKept + 5, 16);
+    EXPECT_EQ(decode_passkey_lengths(encode_passkey_lengths(more)), many) << "encoding keeps the first ones";
+}
+
 TEST(FactorMemory, TheAnnouncedUserNameMustBeOne) {
     EXPECT_EQ(announced_user({{"USERNAME", "5f0c1e9a-1111"}}), "5f0c1e9a-1111");
     EXPECT_EQ(announced_user({{"USERNAME", "bad\nname"}}), "");

@@ -5,6 +5,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <ctime>
 #include <fstream>
@@ -76,34 +77,76 @@ TEST_F(LimitStoreTest, RowsExpireWithTheirWindow) {
 TEST_F(LimitStoreTest, FactorRowsAreRecalledUntilTheyExpire) {
     LimitStore s(path(), kMiB);
     EXPECT_FALSE(s.recall("email:alice@example.com", 1000));
-    s.remember("email:alice@example.com", {"EMAIL_OTP SMS_OTP", "alice", 1000}, 1000 + 60);
+    s.remember("email:alice@example.com", {"EMAIL_OTP SMS_OTP", "alice", 1000, ""}, 1000 + 60);
     auto row = s.recall("email:alice@example.com", 1059);
     ASSERT_TRUE(row);
     EXPECT_EQ(row->factors, "EMAIL_OTP SMS_OTP");
     EXPECT_EQ(row->pool_user, "alice");
     EXPECT_EQ(row->seen, 1000);
-    s.remember("email:alice@example.com", {"EMAIL_OTP", "", 1050}, 1050 + 60);
+    s.remember("email:alice@example.com", {"EMAIL_OTP", "", 1050, ""}, 1050 + 60);
     row = s.recall("email:alice@example.com", 1100);
     ASSERT_TRUE(row);
     EXPECT_EQ(row->factors, "EMAIL_OTP") << "replaced, with its own expiry";
     EXPECT_FALSE(s.recall("email:alice@example.com", 1110)) << "expired";
     EXPECT_FALSE(s.recall("email:bob@example.com", 1000));
-    s.remember("email:bob@example.com", {"EMAIL_OTP", "bob", 1000}, 5000);
+    s.remember("email:bob@example.com", {"EMAIL_OTP", "bob", 1000, ""}, 5000);
     s.forget("email:bob@example.com");
     EXPECT_FALSE(s.recall("email:bob@example.com", 1000));
     EXPECT_EQ(s.rows(), 0) << "the factor rows are not counts";
+}
+
+// The passkeys a real passkey login was asked for stay with the identity's row while the pool offers
+// passkeys, through logins by code that see none; they go when the pool no longer offers any.
+TEST_F(LimitStoreTest, AFactorRowKeepsItsPasskeysWhileThePoolOffersThem) {
+    LimitStore s(path(), kMiB);
+    const std::string alice = "email:alice@example.com";
+    s.remember(alice, {"EMAIL_OTP WEB_AUTHN", "alice", 1000, "32,131"}, 5000);
+    EXPECT_EQ(s.recall(alice, 1000)->passkeys, "32,131");
+    s.remember(alice, {"EMAIL_OTP WEB_AUTHN", "alice", 1100, ""}, 5000);
+    EXPECT_EQ(s.recall(alice, 1100)->passkeys, "32,131") << "a code login saw none, and forgets none";
+    s.remember(alice, {"WEB_AUTHN", "alice", 1200, "131"}, 5000);
+    EXPECT_EQ(s.recall(alice, 1200)->passkeys, "131") << "a passkey login's ask replaces them";
+    s.remember(alice, {"EMAIL_OTP", "alice", 1300, ""}, 5000);
+    EXPECT_EQ(s.recall(alice, 1300)->passkeys, "") << "the pool offers no passkey any more";
+    s.remember("email:bob@example.com", {"EMAIL_OTP WEB_AUTHN", "bob", 1000, ""}, 5000);
+    EXPECT_EQ(s.recall("email:bob@example.com", 1000)->passkeys, "") << "none seen yet";
+}
+
+// A store whose factor table was made before the passkeys were kept gets their column when opened, and keeps
+// its rows (every one: no passkeys seen).
+TEST_F(LimitStoreTest, AnOlderFactorTableGetsThePasskeysColumn) {
+    { LimitStore made(path(), kMiB); }
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+        const char* older =
+            "ALTER TABLE factors DROP COLUMN passkeys; "
+            "INSERT INTO factors(key, factors, pool_user, seen, expires) "
+            "VALUES('email:alice@example.com', 'EMAIL_OTP WEB_AUTHN', 'alice', 1000, 5000)";
+        char* error = nullptr;
+        EXPECT_EQ(sqlite3_exec(db, older, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+        sqlite3_free(error);
+        sqlite3_close(db);
+    }
+    LimitStore s(path(), kMiB);
+    auto row = s.recall("email:alice@example.com", 1000);
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->factors, "EMAIL_OTP WEB_AUTHN");
+    EXPECT_EQ(row->passkeys, "");
+    s.remember("email:alice@example.com", {"EMAIL_OTP WEB_AUTHN", "alice", 1100, "64"}, 5000);
+    EXPECT_EQ(s.recall("email:alice@example.com", 1100)->passkeys, "64");
 }
 
 TEST_F(LimitStoreTest, TheFactorMemoryKeepsOnlyItsNewestRows) {
     LimitStore s("", 64 * kMiB);  // in memory: this many separate commits to a file would be slow
     const std::int64_t n = LimitStore::kMaxFactorRows + 10;
     for (std::int64_t i = 0; i < n; ++i)
-        s.remember("user:u" + std::to_string(i), {"EMAIL_OTP", "", i}, 1 << 30);
+        s.remember("user:u" + std::to_string(i), {"EMAIL_OTP", "", i, ""}, 1 << 30);
     s.sweep(100);
     EXPECT_FALSE(s.recall("user:u9", 100)) << "among the oldest";
     EXPECT_TRUE(s.recall("user:u10", 100));
     EXPECT_TRUE(s.recall("user:u" + std::to_string(n - 1), 100));
-    s.remember("user:short", {"EMAIL_OTP", "", 100}, 200);
+    s.remember("user:short", {"EMAIL_OTP", "", 100, ""}, 200);
     s.sweep(200);
     EXPECT_FALSE(s.recall("user:short", 150)) << "swept at its expiry";
 }

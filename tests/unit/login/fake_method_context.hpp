@@ -31,7 +31,8 @@ class FakeMethodContext final : public MethodContext {
 
     // What the method told the login.
     int proofs_tried = 0;
-    std::vector<std::string> access_tokens;  // each one offered
+    std::vector<std::string> access_tokens;                    // each one offered
+    std::vector<std::vector<std::size_t>> pool_passkeys_seen;  // each ask's passkey id lengths
 
     const Config& config() const override { return config_; }
     const LoginFacts& facts() const override { return facts_; }
@@ -43,6 +44,9 @@ class FakeMethodContext final : public MethodContext {
     std::string destination_for(Method m) const override;
     void proof_tried() override { ++proofs_tried; }
     void offer_access_token(const Secret& token) override { access_tokens.emplace_back(token.view()); }
+    void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override {
+        pool_passkeys_seen.push_back(lengths);
+    }
     void trace(const std::string& step) const override { traces_.push_back(step); }
     void trace_bound(const Identifier& ident, std::string_view sub) const override;
 
