@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -374,10 +375,21 @@ namespace {
 template <class T>
 class KeptByIdentity {
   public:
-    std::shared_ptr<const T> find(const std::string& path, const FileIdentity& now) {
+    using Clock = std::chrono::steady_clock;
+    // The value kept for what has identity `now` at `path`, or null; a hit counts as looked at `when`.
+    std::shared_ptr<const T> find(const std::string& path, const FileIdentity& now, Clock::time_point when) {
         const std::lock_guard lock(m_);
         const auto it = kept_.find(path);
-        return it != kept_.end() && it->second.first == now ? it->second.second : nullptr;
+        if (it == kept_.end() || !(it->second.seen == now)) return nullptr;
+        it->second.looked_at = when;
+        return it->second.value;
+    }
+    // The value kept for `path` if it was found unchanged (or read) at `since` or later, without looking at
+    // the file; null otherwise.
+    std::shared_ptr<const T> looked_at_since(const std::string& path, Clock::time_point since) {
+        const std::lock_guard lock(m_);
+        const auto it = kept_.find(path);
+        return it != kept_.end() && it->second.looked_at >= since ? it->second.value : nullptr;
     }
     // `value` was read at `read_at` from what had identity `seen`: kept when that read may be kept
     // (FileIdentity::settled_at) and `unchanged` says nothing landed during it; else the path is forgotten.
@@ -389,7 +401,7 @@ class KeptByIdentity {
             return;
         }
         if (kept_.size() >= kMaxKept) kept_.clear();
-        kept_[path] = {seen, std::move(value)};
+        kept_[path] = Entry{seen, std::move(value), Clock::now()};
     }
     void forget(const std::string& path) {
         const std::lock_guard lock(m_);
@@ -398,8 +410,13 @@ class KeptByIdentity {
 
   private:
     static constexpr std::size_t kMaxKept = 4096;  // the key holders a busy machine signs in
+    struct Entry {
+        FileIdentity seen;
+        std::shared_ptr<const T> value;
+        Clock::time_point looked_at;  // when it was last read or found unchanged
+    };
     std::mutex m_;
-    std::unordered_map<std::string, std::pair<FileIdentity, std::shared_ptr<const T>>> kept_;
+    std::unordered_map<std::string, Entry> kept_;
 };
 
 // A user's file as last parsed for a login. Parsing a record checks its public key: the most of a key login's
@@ -426,10 +443,15 @@ CredentialStore::Loaded CredentialStore::parsed(const std::string& user) const {
         return {};
     }
     const FileIdentity now = FileIdentity::of(st);
-    if (const auto kept = kept_parses().find(path, now)) {
+    if (const auto kept = kept_parses().find(path, now, std::chrono::steady_clock::now())) {
         // The checks a read makes, made of what is there now.
-        check_trusted_directory(dir_);
-        check_trusted_file(path, st, Confidentiality::Public);
+        try {
+            check_trusted_directory(dir_);
+            check_trusted_file(path, st, Confidentiality::Public);
+        } catch (...) {
+            kept_parses().forget(path);
+            throw;
+        }
         return *kept;
     }
     const timespec read_at = realtime_now();
@@ -444,7 +466,19 @@ CredentialStore::Loaded CredentialStore::parsed(const std::string& user) const {
 
 CredentialStore::Loaded CredentialStore::load(const std::string& user) const {
     require_user(user);
-    Loaded out = parsed(user);
+    return with_counters(user, parsed(user));
+}
+
+CredentialStore::Loaded CredentialStore::load_shape(const std::string& user,
+                                                    std::chrono::steady_clock::duration within) const {
+    require_user(user);
+    const auto since = std::chrono::steady_clock::now() - within;
+    if (const auto kept = kept_parses().looked_at_since(dir_ + "/" + user, since))
+        return with_counters(user, *kept);
+    return load(user);
+}
+
+CredentialStore::Loaded CredentialStore::with_counters(const std::string& user, Loaded out) const {
     const CounterJournal counters = journal();
     for (auto& c : out.credentials) {
         if (const auto e = counters.find(user, c.cred_id)) {
@@ -585,7 +619,7 @@ std::shared_ptr<const std::vector<std::string>> CredentialStore::holders() const
         file_fail(dir_, std::strerror(errno));
     }
     const FileIdentity now = FileIdentity::of(st);
-    if (auto listing = kept.find(dir_, now)) return listing;
+    if (auto listing = kept.find(dir_, now, std::chrono::steady_clock::now())) return listing;
     const timespec listed_at = realtime_now();
     auto listing = std::make_shared<const std::vector<std::string>>(users());
     // A change between the stat and the listing leaves a listing newer than `now`, which the next stat

@@ -1,6 +1,7 @@
 // The locally enrolled security-key credentials: one root-owned file per local account.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,15 @@ class CredentialStore {
     // (credential_store.cpp, KeptParse); what is there is checked as a read checks it every time, and the
     // counters are read from the journal every time.
     [[nodiscard]] Loaded load(const std::string& user) const;
+    // For a decoy that copies `user`'s shape (how many credentials, their lengths, relying parties and PIN
+    // needs; login/security_key_method.cpp): load() as a login read it within the last kShapeLookedAtWithin,
+    // without looking at the file again, else load(). A real login's load() looks at its one file (and the
+    // directory); the decoy's looks at its own name's, which is not there, and would look at the copied
+    // holder's too: two more system calls at every try, which timed a name that holds nothing (session 21).
+    // Nothing is trusted on its strength: made-up ids are asked of its shape, and no key holds them.
+    static constexpr std::chrono::seconds kShapeLookedAtWithin{1};
+    [[nodiscard]] Loaded load_shape(const std::string& user,
+                                    std::chrono::steady_clock::duration within = kShapeLookedAtWithin) const;
 
     // Throws CredentialError on invalid fields, on a credential id already enrolled (for any user), or when
     // the user already has kMaxCredentialsPerUser credentials.
@@ -94,6 +104,8 @@ class CredentialStore {
 
   private:
     [[nodiscard]] Loaded parsed(const std::string& user) const;
+    // `out`'s counters raised to the journal's (what load() adds to a parse).
+    [[nodiscard]] Loaded with_counters(const std::string& user, Loaded out) const;
     [[nodiscard]] CounterJournal journal() const;
     std::string dir_;
 };

@@ -129,8 +129,8 @@ std::vector<KeyAskGroup> made_up_asks(MethodContext& login, const UnknownWalk& w
     std::vector<KeyAskGroup> groups;
     if (!walk.key_model.empty()) {
         try {
-            groups =
-                key_ask_groups(policy, CredentialStore(policy.store_dir).load(walk.key_model).credentials);
+            groups = key_ask_groups(policy,
+                                    CredentialStore(policy.store_dir).load_shape(walk.key_model).credentials);
         } catch (const std::exception& e) {
             debug_line("decoy: key holder's credentials not read: %s", e.what());
         }

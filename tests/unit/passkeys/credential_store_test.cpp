@@ -232,6 +232,31 @@ TEST_F(Store, AKeptParseIsUsedOnlyWhileTheFileIsUnchanged) {
     EXPECT_THAT(ids("alice"), ElementsAre("id-d"));
 }
 
+// load_shape() (a decoy copying a key holder) takes the parse a login looked at lately without looking at the
+// file again, so that a decoy's reading of the store costs what a real login's does; past that time it loads.
+TEST_F(Store, AShapeIsTakenFromAParseLookedAtLately) {
+    const auto ids = [](const CredentialStore::Loaded& loaded) {
+        std::vector<std::string> out;
+        for (const auto& c : loaded.credentials) out.push_back(c.cred_id);
+        return out;
+    };
+    store().add(credential("alice", "id-a"));
+    store().add(credential("bob", "id-b"));
+    const std::string alice = file("alice");
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(alice));
+    EXPECT_THAT(ids(store().load("alice")), ElementsAre("id-a"));
+    std::ofstream(alice, std::ios::app) << read_all(file("bob"));
+    const auto parses = credential_files_parsed();
+    EXPECT_THAT(ids(store().load_shape("alice", std::chrono::hours(1))), ElementsAre("id-a"))
+        << "looked at within the hour: the file is not looked at";
+    EXPECT_EQ(credential_files_parsed(), parses);
+    EXPECT_THAT(ids(store().load_shape("alice", std::chrono::seconds(0))), ElementsAre("id-a", "id-b"))
+        << "not looked at since: loaded";
+    EXPECT_THAT(ids(store().load_shape("bob", std::chrono::hours(1))), ElementsAre("id-b"))
+        << "never looked at: loaded";
+    EXPECT_THAT(ids(store().load_shape("carol", std::chrono::hours(1))), IsEmpty());
+}
+
 TEST_F(Store, RoundTrip) {
     auto a1 = credential("alice", test::random_bytes(16), "Schlüssel \\ ✓");
     a1.uv = true;
