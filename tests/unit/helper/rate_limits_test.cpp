@@ -414,6 +414,43 @@ TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
     EXPECT_EQ(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
 }
 
+// Sends of many logins at once, through the file: exactly the limit gets through however they interleave,
+// each refused one says how long to wait, and every counted one is in the file.
+TEST_F(RateLimitsFileTest, SendsAtOnceAreCountedExactly) {
+    p_.sends_per_identifier = 5;
+    p_.sends_per_rhost = 1000;
+    constexpr int kLogins = 48;
+    std::atomic<int> sent{0}, refused{0};
+    {
+        RateLimits limits(path(), kMiB);
+        std::latch start(kLogins);
+        std::vector<std::thread> logins;
+        for (int i = 0; i < kLogins; ++i)
+            logins.emplace_back([&, i] {
+                start.arrive_and_wait();
+                // Half to alice's address, half each to an address of its own.
+                const std::string dest =
+                    i % 2 == 0 ? "email:alice@example.com" : "email:u" + std::to_string(i) + "@example.com";
+                const auto verdict = limits.take_send(to({dest}, "192.0.2.1"), p_, kT0);
+                if (verdict.wait == 0) {
+                    ++sent;
+                } else {
+                    EXPECT_EQ(verdict.wait, 900) << dest;
+                    EXPECT_EQ(dest, "email:alice@example.com");
+                    ++refused;
+                }
+            });
+        for (auto& t : logins) t.join();
+    }
+    EXPECT_EQ(sent.load(), 5 + kLogins / 2);
+    EXPECT_EQ(refused.load(), kLogins / 2 - 5);
+    LimitStore file(path(), kMiB);
+    std::vector<int> counts;
+    file.take({{"email:alice@example.com", 100, 900, 1}, {"host:192.0.2.1", 1000, 900, 1}}, kT0, &counts,
+              true);
+    EXPECT_EQ(counts, (std::vector<int>{5, 5 + kLogins / 2})) << "every send counted is in the file";
+}
+
 // A login of a user without failures writes nothing to the failures in the file (its one transaction there
 // is its send's): while another connection holds the file's write lock, it starts and succeeds without
 // waiting; a failure still needs the lock, and refuses when it cannot have it.
