@@ -7,6 +7,7 @@
 #include <ctime>
 #include <system_error>
 
+#include "credential.hpp"
 #include "login/method.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
@@ -98,7 +99,7 @@ std::vector<std::size_t> decode_passkey_lengths(std::string_view text) {
         const std::string_view item = text.substr(0, comma);
         std::size_t n = 0;
         const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
-        if (ec != std::errc() || end != item.data() + item.size() || n < 1 || n > 1023 ||
+        if (ec != std::errc() || end != item.data() + item.size() || n < 1 || n > kMaxCredentialIdBytes ||
             out.size() == kMaxPasskeysKept)
             return {};
         out.push_back(n);

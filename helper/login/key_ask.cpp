@@ -1,5 +1,6 @@
 #include "login/key_ask.hpp"
 
+#include "decoy.hpp"
 #include "login/login.hpp"
 #include "person_texts.hpp"
 
@@ -16,6 +17,17 @@ Assertion ask_key(MethodContext& login, const AssertionRequest& request,
 }
 
 // Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
+std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::string& user,
+                                     const std::string& rp_id, bool uv,
+                                     const std::vector<std::size_t>& lengths) {
+    std::vector<std::string> ids;
+    ids.reserve(lengths.size());
+    for (std::size_t i = 0; i < lengths.size(); ++i)
+        ids.push_back(decoy_key.empty() ? random_bytes(lengths[i])
+                                        : made_up_credential_id(decoy_key, user, rp_id, uv, i, lengths[i]));
+    return ids;
+}
+
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked) {

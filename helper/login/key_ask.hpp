@@ -2,9 +2,11 @@
 // passkey (pool_passkey_method.cpp), in both their modes: each ask is a proof tried for the limits.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "login/method_context.hpp"
@@ -23,6 +25,13 @@ Assertion ask_key(MethodContext& login, const AssertionRequest& request,
 // A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
 // while_asked: as ask_key's.
+// The made-up credential ids of an unknown walk's ask, one of each length in `lengths`: keyed by
+// `decoy_key` over `user`, `rp_id`, `uv` and the place (made_up_credential_id), so the same at every try of a
+// name; made afresh when there is no decoy key.
+std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::string& user,
+                                     const std::string& rp_id, bool uv,
+                                     const std::vector<std::size_t>& lengths);
+
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked = {});

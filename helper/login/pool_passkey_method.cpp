@@ -130,12 +130,7 @@ class PoolPasskeyMethod final : public LoginMethod {
         constexpr std::size_t commonest = 64;
         const std::vector<std::size_t> lengths =
             walk.pool_passkeys.empty() ? std::vector<std::size_t>{commonest} : walk.pool_passkeys;
-        std::vector<std::string> ids;
-        for (std::size_t i = 0; i < lengths.size(); ++i)
-            ids.push_back(walk.decoy_key.empty()
-                              ? random_bytes(lengths[i])
-                              : made_up_credential_id(walk.decoy_key, login.facts().user, cfg.passkey.rp_id,
-                                                      uv, i, lengths[i]));
+        auto ids = made_up_ids(walk.decoy_key, login.facts().user, cfg.passkey.rp_id, uv, lengths);
         return Proof(unknown_ending(
             key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids))), walk.reason));
     }

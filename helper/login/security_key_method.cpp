@@ -161,13 +161,9 @@ class SecurityKeyMethod final : public LoginMethod {
             const std::string& rp = ask.rp_id;
             const bool uv = ask.uv;
             const std::vector<StoredCredential>& group = ask.credentials;
-            std::vector<std::string> ids;
-            for (std::size_t i = 0; i < group.size(); ++i) {
-                const std::size_t length = group[i].cred_id.size();
-                ids.push_back(walk.decoy_key.empty()
-                                  ? random_bytes(length)
-                                  : made_up_credential_id(walk.decoy_key, user, rp, uv, i, length));
-            }
+            std::vector<std::size_t> lengths;
+            for (const auto& c : group) lengths.push_back(c.cred_id.size());
+            std::vector<std::string> ids = made_up_ids(walk.decoy_key, user, rp, uv, lengths);
             // A real user's key ask reserves the counters while the key is asked and gives them back after
             // an answer that used none (key_login): the made-up one costs the same, from the same store.
             std::optional<CredentialStore::UseReservation> as_real;
