@@ -315,7 +315,7 @@ std::optional<CounterJournal::Entry> CounterJournal::find(std::string_view user,
 }
 
 bool CounterJournal::advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
-                             const Entry& entry, const std::vector<Reserved>* mine) const {
+                             const Entry& entry, std::vector<Reserved>* mine) const {
     const UniqueFd fd = open_for_update(path_);
     const Digest key = key_of(user, cred_id);
     const Scan s = scan(path_, read_all(path_, fd.get()), key);
@@ -334,6 +334,10 @@ bool CounterJournal::advance(std::string_view user, std::string_view cred_id, st
             std::any_of(mine->begin(), mine->end(),
                         [&](const Reserved& r) { return r.key == key && r.seq == current->seq; });
         write_slot(path_, fd.get(), *s.found, p.spare(), encode(key, p.seq() + 1, next), !reserved_here);
+        if (mine != nullptr)
+            mine->erase(
+                std::remove_if(mine->begin(), mine->end(), [&](const Reserved& r) { return r.key == key; }),
+                mine->end());
         return true;
     }
     // A new entry: both copies, the second only once the first is on disk.

@@ -86,9 +86,12 @@ class CounterJournal {
     // (all three zero). Otherwise nothing is written and the answer is false: a clone, or another login with
     // the same key that got there first. The time of last use never goes back. One read of the file, one
     // write. When the entry is one of `mine` (this login's reservations) and the counter is the one reserved,
-    // it was durable before the key answered: the write is not flushed. The caller holds the store's lock.
+    // it was durable before the key answered: the write is not flushed. A write takes the credential's
+    // reservation out of `mine` (used, or overtaken: either way no longer its newest copy, which release()
+    // would leave), so that a login whose answer used all it reserved has nothing to release. The caller
+    // holds the store's lock.
     [[nodiscard]] bool advance(std::string_view user, std::string_view cred_id, std::uint32_t floor,
-                               const Entry& entry, const std::vector<Reserved>* mine = nullptr) const;
+                               const Entry& entry, std::vector<Reserved>* mine = nullptr) const;
 
     // What reserve() and release() cost, changing nothing: one copy of the first entry is written again as
     // it is (the older copy of its pair), flushed when `durable`. For a key ask that has nothing to reserve

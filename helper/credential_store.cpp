@@ -580,15 +580,19 @@ CredentialStore::UseReservation CredentialStore::reserve_made_up() const {
 }
 
 void CredentialStore::record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
-                                 std::int64_t now, const UseReservation* reserved) {
+                                 std::int64_t now, UseReservation* reserved) {
     require_user(user);
     if (now < 0) throw CredentialError("negative timestamp");
     const StoreLock lock(dir_);
-    const std::string path = dir_ + "/" + user;
-    UserFile file = read_user_file(path, user);
-    const StoredCredential* c = file.find(cred_id);
-    if (c == nullptr) throw CredentialError("the credential is no longer enrolled");
-    // Durable before the login is answered: a crash right after cannot let this counter in again.
+    // Read under the lock as load() reads (the parse kept while the file is unchanged, with what is there
+    // checked now): the login that asked the key has just parsed it.
+    const Loaded file = parsed(user);
+    const auto c = std::find_if(file.credentials.begin(), file.credentials.end(),
+                                [&](const StoredCredential& s) { return s.cred_id == cred_id; });
+    if (c == file.credentials.end()) throw CredentialError("the credential is no longer enrolled");
+    // Durable before the login is answered: a crash right after cannot let this counter in again. The
+    // reservation this write uses or overtakes is taken out of `reserved`: nothing of it is left to give
+    // back.
     if (!journal().advance(user, cred_id, c->counter, {counter, now},
                            reserved != nullptr && reserved->dir_ == dir_ ? &reserved->reserved_ : nullptr))
         throw CredentialError("the signature counter did not increase");

@@ -87,9 +87,10 @@ class CredentialStore {
     // counter_journal.hpp), durably before it returns: flushed here, or, when `reserved` holds the counter,
     // already. Throws CredentialError when the credential is gone, or when its counter is counting and
     // `counter` is no longer above the stored one (another login with the same key recorded a later use in
-    // the meantime, or the key was cloned): the caller must then fail the login.
+    // the meantime, or the key was cloned): the caller must then fail the login. The reservation of the
+    // credential used leaves `reserved` (there is nothing of it to give back).
     void record_use(const std::string& user, std::string_view cred_id, std::uint32_t counter,
-                    std::int64_t now, const UseReservation* reserved = nullptr);
+                    std::int64_t now, UseReservation* reserved = nullptr);
 
     // The accounts that have a credential file, sorted.
     [[nodiscard]] std::vector<std::string> users() const;

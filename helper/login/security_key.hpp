@@ -21,7 +21,7 @@ class KeyCounterCheck {
     static std::variant<Verified, Verdict> accept(const std::string& user, const std::string& store_dir,
                                                   const AssertionPolicy& policy, const AssertionInput& input,
                                                   const std::vector<StoredCredential>& group,
-                                                  const CredentialStore::UseReservation* reserved = nullptr);
+                                                  CredentialStore::UseReservation* reserved = nullptr);
 };
 
 }  // namespace pp::helper

@@ -22,7 +22,7 @@ std::variant<Verified, Verdict> KeyCounterCheck::accept(const std::string& user,
                                                         const AssertionPolicy& policy,
                                                         const AssertionInput& input,
                                                         const std::vector<StoredCredential>& group,
-                                                        const CredentialStore::UseReservation* reserved) {
+                                                        CredentialStore::UseReservation* reserved) {
     const auto r = verify_assertion(policy, input, group);
     if (r.verdict == AssertionVerdict::CounterRegressed)
         return Verdict{Outcome::AuthErr, kSignInFailed,

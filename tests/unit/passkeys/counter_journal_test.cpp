@@ -304,7 +304,7 @@ class Reservations : public Journal {
 TEST_F(Reservations, AKeyAnsweringTheReservedCounterNeedsNoFlushAfterIt) {
     ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
     g_flushes = 0;
-    const auto r = journal().reserve("alice", {{"a", 0}});
+    auto r = journal().reserve("alice", {{"a", 0}});
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].counter, 6u);
     EXPECT_EQ(g_flushes, 1) << "the reservation is on disk before the key is awaited";
@@ -316,7 +316,7 @@ TEST_F(Reservations, AKeyAnsweringTheReservedCounterNeedsNoFlushAfterIt) {
     g_flushes = 0;
     ASSERT_TRUE(journal().advance("alice", "a", 0, {6, 200}, &r));
     EXPECT_EQ(g_flushes, 0) << "the reserved counter was durable before the key answered";
-    journal().release(r);  // used: nothing to give back
+    EXPECT_TRUE(r.empty()) << "used: nothing is left to give back";
     EXPECT_EQ(journal().find("alice", "a")->counter, 6u);
     EXPECT_EQ(journal().find("alice", "a")->last_used, 200);
     EXPECT_FALSE(journal().advance("alice", "a", 0, {6, 201})) << "the same counter again";
@@ -382,9 +382,29 @@ TEST_F(Reservations, AReservationLeftBehindReadsByTheBootThatWroteIt) {
     EXPECT_EQ(journal().reserve("alice", {{"a", 0}}).size(), 1u) << "and the next one reserves again";
 }
 
+// A key ask reserves every credential it names; the answer uses one. Only the others are left to give back,
+// and a login whose answer used all it reserved ends without reading the journal again.
+TEST_F(Reservations, TheReservationAnAnswerUsesIsNotGivenBack) {
+    ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
+    ASSERT_TRUE(journal().advance("alice", "b", 0, {7, 100}));
+    auto r = journal().reserve("alice", {{"a", 0}, {"b", 0}});
+    ASSERT_EQ(r.size(), 2u);
+    ASSERT_FALSE(journal().advance("alice", "b", 0, {7, 150}, &r)) << "a replay writes nothing";
+    EXPECT_EQ(r.size(), 2u) << "and uses no reservation";
+    ASSERT_TRUE(journal().advance("alice", "b", 0, {8, 200}, &r));
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].counter, 6u) << "a's reservation is still this login's";
+    journal().release(r);
+    EXPECT_EQ(journal().find("alice", "a")->counter, 5u);
+    EXPECT_EQ(journal().find("alice", "b")->counter, 8u);
+    EXPECT_TRUE(copy(rebooted(read_all(path()))).advance("alice", "a", 0, {6, 300}))
+        << "given back: even after a reboot a's key is let in with the counter it had reserved";
+    EXPECT_FALSE(copy(rebooted(read_all(path()))).advance("alice", "b", 0, {8, 300}));
+}
+
 TEST_F(Reservations, AnotherLoginMayUseTheReservedCounterFirst) {
     ASSERT_TRUE(journal().advance("alice", "a", 0, {5, 100}));
-    const auto mine = journal().reserve("alice", {{"a", 0}});
+    auto mine = journal().reserve("alice", {{"a", 0}});
     ASSERT_EQ(mine.size(), 1u);
     EXPECT_TRUE(journal().reserve("alice", {{"a", 0}}).empty()) << "one reservation at a time";
     g_flushes = 0;
@@ -407,7 +427,7 @@ TEST_F(Reservations, OnlyCountingEntriesAreReserved) {
     EXPECT_TRUE(journal().reserve("carol", {{"c", 0}}).empty());
     EXPECT_TRUE(journal().reserve("alice", {{"new", 0}}).empty()) << "no entry yet";
     // The record's counter is a floor for the reservation too.
-    const auto r = journal().reserve("alice", {{"a", 8}, {"new", 0}});
+    auto r = journal().reserve("alice", {{"a", 8}, {"new", 0}});
     ASSERT_EQ(r.size(), 1u);
     EXPECT_EQ(r[0].counter, 9u);
     ASSERT_FALSE(journal().advance("alice", "a", 8, {8, 2}, &r));
@@ -425,13 +445,14 @@ TEST_F(Migration, AReservationIsGivenBackUnlessTheLoginUsedIt) {
     }
     EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 1u);
     store_->record_use("alice", c.cred_id, 2, 1700000002);  // the reserved counter, without the reservation
-    const auto r = store_->reserve_use("alice", store_->load("alice").credentials);
+    auto r = store_->reserve_use("alice", store_->load("alice").credentials);
     ASSERT_EQ(r.size(), 1u);
     CounterJournal::observe_flushes_for_tests(remember_flush);
     g_flushes = 0;
     store_->record_use("alice", c.cred_id, 3, 1700000003, &r);
     CounterJournal::observe_flushes_for_tests(nullptr);
     EXPECT_EQ(g_flushes, 0);
+    EXPECT_EQ(r.size(), 0u) << "used: the login has nothing to give back when it ends";
     EXPECT_EQ(store_->load("alice").credentials.at(0).counter, 3u);
     EXPECT_EQ(store_->load("alice").credentials.at(0).last_used, 1700000003);
 }
