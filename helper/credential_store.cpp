@@ -427,6 +427,12 @@ KeptByIdentity<CredentialStore::Loaded>& kept_parses() {
     return kept;
 }
 
+// The store's listing (holders), one per store directory the configurations name.
+KeptByIdentity<std::vector<std::string>>& kept_listings() {
+    static KeptByIdentity<std::vector<std::string>> kept;
+    return kept;
+}
+
 }  // namespace
 
 std::uint64_t credential_files_parsed() noexcept {
@@ -615,8 +621,15 @@ std::vector<std::string> CredentialStore::users() const {
     return out;
 }
 
+std::shared_ptr<const std::vector<std::string>> CredentialStore::holders_seen_within(
+    std::chrono::steady_clock::duration within) const {
+    if (auto listing = kept_listings().looked_at_since(dir_, std::chrono::steady_clock::now() - within))
+        return listing;
+    return holders();
+}
+
 std::shared_ptr<const std::vector<std::string>> CredentialStore::holders() const {
-    static KeptByIdentity<std::vector<std::string>> kept;  // one per store directory the configurations name
+    auto& kept = kept_listings();
     struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0) {
         if (errno == ENOENT) return std::make_shared<const std::vector<std::string>>();

@@ -100,6 +100,11 @@ class CredentialStore {
     // listings are shared: the same object while the directory is unchanged. A listing made stale by a
     // clock stepped back only misshapes decoy walks; no login reads it.
     [[nodiscard]] std::shared_ptr<const std::vector<std::string>> holders() const;
+    // holders() as a login found it within `within`, without looking at the directory again; else holders().
+    // For a real key holder's login, which computes its name's decoy walk as a decoy does (Login::decoy_twin)
+    // but has already looked at the directory once for its own file, as the decoy has for the listing.
+    [[nodiscard]] std::shared_ptr<const std::vector<std::string>> holders_seen_within(
+        std::chrono::steady_clock::duration within = kShapeLookedAtWithin) const;
 
     [[nodiscard]] const std::string& dir() const noexcept { return dir_; }
 

@@ -292,8 +292,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
     std::vector<Method> pool_methods;
     std::copy_if(methods.begin(), methods.end(), std::back_inserter(pool_methods), is_pool_method);
     const bool keys_enabled = std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end();
-    if (keys_enabled)
+    if (keys_enabled) {
         if (auto end = read_credentials()) return *end;
+        if (!credentials_.empty()) decoy_twin(methods);
+    }
     // The browser sign-in ends in a pool token too, bound as theirs are; it is offered to everyone alike.
     const bool browser = cfg().browser && std::any_of(methods.begin(), methods.end(), is_browser);
 

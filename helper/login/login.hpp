@@ -87,6 +87,7 @@ class Login : private MethodContext {
     void proof_tried() override { tally_.proof_tried(); }
     void offer_access_token(const Secret& token) override;
     void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override;  // factor_memory.cpp
+    std::string decoy_key() const override;                                    // login/unknown_user.cpp
 
     // test_login.cpp: the steps told to root's test-login
     void trace(const std::string& step) const override;
@@ -134,6 +135,8 @@ class Login : private MethodContext {
 
     // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
     Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+    // A key holder's login computes the walk a decoy computes for its name, and throws it away.
+    void decoy_twin(const std::vector<Method>& methods);
 
     // The limits (login.cpp): what a send counts on, counting it, and the backoff's try.
     SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;

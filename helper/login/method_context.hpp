@@ -58,6 +58,10 @@ class MethodContext {
     // copy this user.
     virtual void saw_pool_passkeys(const std::vector<std::size_t>& lengths) = 0;
 
+    // The key a decoy's made-up values are keyed with (login/unknown_user.cpp). A real key login makes the
+    // made-up ids its name's decoy would ask too, and throws them away (key_login): the two cost alike.
+    virtual std::string decoy_key() const = 0;
+
     // Root's test-login: a step told to the admin running it (nothing otherwise), and the binding's step.
     virtual void trace(const std::string& step) const = 0;
     virtual void trace_bound(const Identifier& ident, std::string_view sub) const = 0;

@@ -84,6 +84,15 @@ std::vector<KeyAskGroup> key_ask_groups(const SecurityKeyPolicy& policy,
     return groups;
 }
 
+// The made-up ids a decoy asks in place of `ask`'s credentials: as many, as long, keyed by the name.
+std::vector<std::string> made_up_like(const KeyAskGroup& ask, std::string_view decoy_key,
+                                      const std::string& user) {
+    std::vector<std::size_t> lengths;
+    lengths.reserve(ask.credentials.size());
+    for (const auto& c : ask.credentials) lengths.push_back(c.cred_id.size());
+    return made_up_ids(decoy_key, user, ask.rp_id, ask.uv, lengths);
+}
+
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
 // credentials were made for. Returns nothing when no key holds any of them.
 std::optional<Proof> key_login(MethodContext& login) {
@@ -97,6 +106,9 @@ std::optional<Proof> key_login(MethodContext& login) {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
+        // What a decoy of this shape asks instead (walk_unknown), made and thrown away: the two cost alike
+        // (Login::decoy_twin).
+        static_cast<void>(made_up_like(ask, login.decoy_key(), login.facts().user));
         // Given back when this ask is over, unless the accepted answer used it.
         std::optional<CredentialStore::UseReservation> reserved;
         const Assertion reply = ask_key(login, req, [&] {
@@ -160,10 +172,7 @@ class SecurityKeyMethod final : public LoginMethod {
         for (const KeyAskGroup& ask : made_up_asks(login, walk)) {
             const std::string& rp = ask.rp_id;
             const bool uv = ask.uv;
-            const std::vector<StoredCredential>& group = ask.credentials;
-            std::vector<std::size_t> lengths;
-            for (const auto& c : group) lengths.push_back(c.cred_id.size());
-            std::vector<std::string> ids = made_up_ids(walk.decoy_key, user, rp, uv, lengths);
+            std::vector<std::string> ids = made_up_like(ask, walk.decoy_key, user);
             // A real user's key ask reserves the counters while the key is asked and gives them back after
             // an answer that used none (key_login): the made-up one costs the same, from the same store.
             std::optional<CredentialStore::UseReservation> as_real;

@@ -47,6 +47,7 @@ class FakeMethodContext final : public MethodContext {
     void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override {
         pool_passkeys_seen.push_back(lengths);
     }
+    std::string decoy_key() const override { return std::string(32, 'k'); }
     void trace(const std::string& step) const override { traces_.push_back(step); }
     void trace_bound(const Identifier& ident, std::string_view sub) const override;
 

@@ -169,6 +169,22 @@ TEST_F(Store, TheHoldersListingIsKeptOnlyWhileTheDirectoryIsUnchanged) {
     EXPECT_NE(store().holders(), ahead);
 }
 
+// A key holder's login computes its name's decoy walk with the listing as last seen (Login::decoy_twin): it
+// has looked at the directory for its own file already. Within the window the directory is not looked at;
+// past it, or with no listing seen, it is listed as holders() lists it.
+TEST_F(Store, TheHoldersListingLastSeenIsTakenWithinItsWindow) {
+    store().add(credential("alice", "id-a"));
+    EXPECT_THAT(*store().holders_seen_within(std::chrono::hours(1)), ElementsAre("alice"))
+        << "nothing seen yet: listed";
+    ASSERT_NO_FATAL_FAILURE(wait_a_second_past_the_last_change(store().dir()));
+    const auto seen = store().holders();
+    store().add(credential("bob", "id-b"));
+    EXPECT_EQ(store().holders_seen_within(std::chrono::hours(1)), seen)
+        << "seen within the hour: the directory is not looked at";
+    EXPECT_THAT(*store().holders_seen_within(std::chrono::seconds(0)), ElementsAre("alice", "bob"))
+        << "not seen since: listed again";
+}
+
 // load() keeps a file's parse while the file is unchanged, as holders() keeps its listing. Every change is
 // seen at the next load, and what is there is checked at every load as a read checks it.
 // credential_files_parsed() tells a parse kept from one made.
