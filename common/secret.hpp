@@ -1,6 +1,7 @@
 // Holders for secrets (codes, PINs, tokens, the client secret) that wipe their bytes when they go away.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -63,8 +64,11 @@ class Secret {
             s_.resize(n);
         }
     }
+    // Grows by doubling: each growth copies what it held and wipes the old buffer, so a Secret built in
+    // many appends (a frame's fields, a response's chunks) is copied a bounded number of times per byte.
     void append(std::string_view v) {
-        reserve(s_.size() + v.size());
+        const std::size_t need = s_.size() + v.size();
+        if (need > s_.capacity()) reserve(std::max(need, 2 * s_.capacity()));
         s_.append(v);
     }
     [[nodiscard]] std::size_t capacity() const noexcept { return s_.capacity(); }

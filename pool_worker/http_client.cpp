@@ -43,7 +43,6 @@ void append(Slist& list, const char* line) {
 // throwing through them.
 struct Transfer {
     pp::Secret body;
-    std::size_t reserved = 0;
     bool too_large = false;
     std::string error_type;
     std::exception_ptr failure;
@@ -57,13 +56,8 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
         return 0;
     }
     try {
-        // Grow geometrically: each growth of a Secret copies and wipes the old bytes.
-        if (transfer.body.size() + n > transfer.reserved) {
-            transfer.reserved =
-                std::min(HttpClient::max_response_size,
-                         std::max({transfer.reserved * 2, transfer.body.size() + n, initial_body_capacity}));
-            transfer.body.reserve(transfer.reserved);
-        }
+        // A first chunk gets room for a usual answer whole; later ones grow it as Secret::append grows.
+        if (transfer.body.capacity() < initial_body_capacity) transfer.body.reserve(initial_body_capacity);
         transfer.body.append(std::string_view(data, n));
     } catch (...) {
         transfer.failure = std::current_exception();

@@ -325,9 +325,6 @@ Record::Record(std::uint8_t kind) : kind_(kind) {
 Record& Record::add(std::uint8_t tag, std::string_view value) {
     if (value.size() > kMaxFrame) throw ProtocolError("field too long");
     if (fields_.size() >= kMaxFields) throw ProtocolError("too many fields");
-    const std::size_t need = bytes_.size() + 5 + value.size();
-    // Grown by doubling: each growth of a Secret copies and wipes what it held.
-    if (need > bytes_.capacity()) bytes_.reserve(std::max(need, 2 * bytes_.capacity()));
     const char head = static_cast<char>(tag);
     bytes_.append(std::string_view(&head, 1));
     append_be32(bytes_, static_cast<std::uint32_t>(value.size()));
