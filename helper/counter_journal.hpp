@@ -22,7 +22,8 @@
 // answers with exactly the reserved counter has been durable since before the answer, and its entry is
 // written in place without a flush. Any other counter (a key whose counter also moved elsewhere) is written
 // and flushed before the Result, as without a reservation. A reservation the login did not use is given back
-// (written in place, without a flush) when it ends.
+// (written in place, without a flush) when it ends; the one its answer used leaves the login's list when its
+// entry is written over it, so a login that used all it reserved ends without reading the journal again.
 //
 // The price of a crash in the middle of a key login whose key never answered: the key's next answer is the
 // reserved counter, refused once as not above the stored one (the answer after it is above). And the time of
