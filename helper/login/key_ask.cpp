@@ -16,7 +16,7 @@ Assertion ask_key(MethodContext& login, const AssertionRequest& request,
     return login.person().get_assertion(request, while_asked);
 }
 
-// Credential ids no key holds: a connected key answers as it does for a real user whose key is absent.
+// Credential ids no key holds.
 std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::string& user,
                                      const std::string& rp_id, bool uv,
                                      const std::vector<std::size_t>& lengths) {
@@ -28,6 +28,7 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
     return ids;
 }
 
+// A connected key answers as it does for a real user whose key is absent.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked) {

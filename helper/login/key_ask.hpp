@@ -22,9 +22,6 @@ std::uint32_t key_touch_timeout_ms(const Config& config);
 Assertion ask_key(MethodContext& login, const AssertionRequest& request,
                   const std::function<void()>& while_asked = {});
 
-// A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
-// as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
-// while_asked: as ask_key's.
 // The made-up credential ids of an unknown walk's ask, one of each length in `lengths`: keyed by
 // `decoy_key` over `user`, `rp_id`, `uv` and the place (made_up_credential_id), so the same at every try of a
 // name; made afresh when there is no decoy key.
@@ -32,6 +29,9 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
                                      const std::string& rp_id, bool uv,
                                      const std::vector<std::size_t>& lengths);
 
+// A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
+// as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
+// while_asked: as ask_key's.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
                                    const std::function<void()>& while_asked = {});

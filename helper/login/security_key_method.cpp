@@ -97,6 +97,8 @@ std::vector<std::string> made_up_like(const KeyAskGroup& ask, std::string_view d
 // credentials were made for. Returns nothing when no key holds any of them.
 std::optional<Proof> key_login(MethodContext& login) {
     const auto& policy = login.config().security_key;
+    // Read once, as the decoy reads it once for its walk.
+    const std::string decoy_key = login.decoy_key();
     // Named members, not a structured binding: the lambda below captures the group, which clang before 16
     // refuses for a binding (the fuzz job builds with clang).
     for (const KeyAskGroup& ask : key_ask_groups(policy, login.credentials())) {
@@ -108,7 +110,7 @@ std::optional<Proof> key_login(MethodContext& login) {
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
         // What a decoy of this shape asks instead (walk_unknown), made and thrown away: the two cost alike
         // (Login::decoy_twin).
-        static_cast<void>(made_up_like(ask, login.decoy_key(), login.facts().user));
+        static_cast<void>(made_up_like(ask, decoy_key, login.facts().user));
         // Given back when this ask is over, unless the accepted answer used it.
         std::optional<CredentialStore::UseReservation> reserved;
         const Assertion reply = ask_key(login, req, [&] {
