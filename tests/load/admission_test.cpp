@@ -5,7 +5,9 @@
 //    and a remote login from another network all succeed; then every parked login is released and reaped;
 //  - a refusal reaches the person as its text, with PAM_AUTHINFO_UNAVAIL;
 //  - a local non-root user flooding the socket with refused requests gets summary lines, not a line each,
-//    while a real login's audit line is still written.
+//    while a real login's audit line is still written;
+//  - a helper that cannot start a thread (capped by a pids cgroup) refuses the login that needed one with
+//    its text, and goes on once it can.
 //
 // Each parked login is a process of its own, as sshd gives each connection: libpam does not promise that
 // handles in several threads of one process are independent, and processes are what the helper really sees
@@ -21,10 +23,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -214,6 +218,77 @@ class ParkedLogins {
     int parked_count_ = 0;
 };
 
+// A pids cgroup of the test's own, into which a process is moved so that the threads it may start can be
+// capped: past the cap, clone(2) fails with EAGAIN, as when a machine runs out of tasks. cgroup v1's pids
+// hierarchy or v2's unified one (with the pids controller enabled below its root); why() says what is missing
+// when neither can be used. The processes still in it are moved back to the hierarchy's root, and the cgroup
+// removed, when it goes.
+class PidsCgroup {
+  public:
+    explicit PidsCgroup(const std::string& name) {
+        std::ifstream mounts("/proc/self/mountinfo");
+        std::string v1, v2;
+        for (std::string line; std::getline(mounts, line);) {
+            // "... mount-point options - fstype source super-options"
+            std::istringstream in(line);
+            std::vector<std::string> f;
+            for (std::string w; in >> w;) f.push_back(w);
+            const auto dash = static_cast<std::size_t>(std::find(f.begin(), f.end(), "-") - f.begin());
+            if (f.size() < 5 || dash + 3 >= f.size()) continue;
+            const std::string& type = f[dash + 1];
+            const std::string& super = f[dash + 3];
+            if (type == "cgroup" && (super + ",").find("pids,") != std::string::npos) v1 = f[4];
+            if (type == "cgroup2" && v2.empty()) v2 = f[4];
+        }
+        if (!v1.empty()) {
+            root_ = v1;
+        } else if (!v2.empty() &&
+                   read_text(fs::path(v2) / "cgroup.controllers").find("pids") != std::string::npos) {
+            root_ = v2;
+            std::ofstream(fs::path(v2) / "cgroup.subtree_control") << "+pids";
+        } else {
+            why_ =
+                "no pids cgroup controller here (cgroup v1 'pids' hierarchy, or cgroup v2 listing 'pids' in "
+                "cgroup.controllers); the refusal when no thread can be started needs one to be tested";
+            return;
+        }
+        dir_ = fs::path(root_) / name;
+        std::error_code ec;
+        fs::create_directory(dir_, ec);
+        if (ec || !fs::exists(dir_ / "pids.max")) {
+            why_ = "cannot make a pids cgroup at " + dir_.string() + (ec ? ": " + ec.message() : "");
+            dir_.clear();
+        }
+    }
+    ~PidsCgroup() {
+        if (dir_.empty()) return;
+        std::istringstream procs(read_text(dir_ / "cgroup.procs"));
+        for (std::string pid; std::getline(procs, pid);)
+            if (!pid.empty()) std::ofstream(fs::path(root_) / "cgroup.procs") << pid;
+        std::error_code ec;
+        fs::remove(dir_, ec);
+    }
+    PidsCgroup(const PidsCgroup&) = delete;
+    PidsCgroup& operator=(const PidsCgroup&) = delete;
+
+    [[nodiscard]] const std::string& why() const { return why_; }
+    // Moves the process (all its threads) in.
+    bool take(pid_t pid) { return put("cgroup.procs", std::to_string(pid)); }
+    [[nodiscard]] long current() const { return std::atol(read_text(dir_ / "pids.current").c_str()); }
+    // "max", or the most tasks the cgroup may hold.
+    bool cap(const std::string& most) { return put("pids.max", most); }
+
+  private:
+    bool put(const char* file, const std::string& value) {
+        std::ofstream out(dir_ / file);
+        out << value;
+        out.flush();
+        return static_cast<bool>(out);
+    }
+    std::string root_, why_;
+    fs::path dir_;
+};
+
 std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
@@ -387,6 +462,54 @@ TEST_F(Admission, RefusedFloodIsSummarisedAndAuditLinesAreKept) {
     ASSERT_NE(at, std::string::npos);
     EXPECT_NE(helper_log.substr(at, helper_log.find('\n', at) - at).find("outcome=success"),
               std::string::npos);
+}
+
+// A helper that cannot start a thread (the machine out of tasks, or a cap on them) refuses the login that
+// needed one, with its text, and goes on: the login threads already at work are untouched, and once threads
+// can be started again the next login gets in. The helper is put in a pids cgroup capped at the tasks it
+// holds, and remote logins are parked until every idle thread is taken.
+TEST_F(Admission, NoThreadToStartRefusesTheLoginWithItsTextAndTheHelperGoesOn) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    // Once, so that the network worker (a process of its own) is running before the cap.
+    const PamRun first = code_login("pp-sudo", 0);
+    ASSERT_EQ(first.code, PAM_SUCCESS) << first.all_text() << log();
+
+    PidsCgroup group(short_name("pp-pids", test_key()));
+    ASSERT_TRUE(group.why().empty()) << group.why();
+    ASSERT_TRUE(group.take(helper_->pid()));
+    ASSERT_GT(group.current(), 0);
+    ASSERT_TRUE(group.cap(std::to_string(group.current())));
+
+    // Each parked login holds a thread; those idle are taken first, then a new one is needed and cannot be
+    // had.
+    ParkedLogins parked;
+    int started = 0, held = 0;
+    for (; started < 64; ++started) {
+        parked.start("pp-sshd", "ghost" + std::to_string(started), "192.0.2.10");
+        const int now = parked.wait_parked(std::chrono::seconds(30));
+        if (now == held) break;  // this one ended before any prompt: refused
+        held = now;
+    }
+    ASSERT_LT(started, 64) << "no login was refused with the helper's threads capped at " << group.current()
+                           << "\n"
+                           << log();
+    EXPECT_GE(held, 1);
+    EXPECT_NE(log().find("no thread available for another login"), std::string::npos) << log();
+
+    // The person reads why, PAM hears PAM_AUTHINFO_UNAVAIL: a login from another network is refused alike.
+    const PamRun refused = code_login("pp-sshd", 1, "198.51.100.7");
+    EXPECT_EQ(refused.code, PAM_AUTHINFO_UNAVAIL) << refused.all_text();
+    EXPECT_NE(refused.all_text().find(kRefusalText), std::string::npos) << refused.all_text() << "\n"
+                                                                        << log();
+    EXPECT_EQ(refused.all_text().find("Code sent to"), std::string::npos) << refused.all_text();
+
+    // Threads again: the helper went on, and the next login gets in while the parked ones still wait.
+    ASSERT_TRUE(group.cap("max"));
+    const PamRun after = code_login("pp-sudo", 2);
+    EXPECT_EQ(after.code, PAM_SUCCESS) << after.all_text() << "\n" << log();
+    EXPECT_EQ(parked.release(), static_cast<std::size_t>(started + 1));
+    EXPECT_EQ(helper_->stop_within(std::chrono::seconds(10)).value_or(-1), 0) << log();
+    helper_.reset();
 }
 
 }  // namespace
