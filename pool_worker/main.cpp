@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -49,10 +50,43 @@ pp::ReusedThreads& threads() {
     return *pool;
 }
 
+// Connections closed unserved (too many at once, or no thread to be had: the machine out of tasks). The
+// helper reports such a login as the pool unreachable; these lines tell the admin why. One line for the
+// first, then one a minute with the count while it goes on, so that a burst cannot flood the log. Touched by
+// the main thread alone.
+struct Unserved {
+    std::chrono::steady_clock::time_point last_line{};
+    bool any_line = false;
+    long since_line = 0;
+    std::string why;
+
+    void count(const char* reason) {
+        const auto now = std::chrono::steady_clock::now();
+        ++since_line;
+        why = reason;
+        if (!any_line || now - last_line >= std::chrono::minutes(1)) flush(now);
+    }
+    void flush(std::chrono::steady_clock::time_point now) {
+        if (since_line == 0) return;
+        if (since_line == 1)
+            std::cerr << kProgram << "a connection from the helper closed unserved (" << why
+                      << "): its login ends as if the user pool could not be reached\n";
+        else
+            std::cerr << kProgram << since_line << " more connections from the helper closed unserved ("
+                      << why
+                      << ") in the last minute: their logins end as if the user pool could not be reached\n";
+        since_line = 0;
+        last_line = now;
+        any_line = true;
+    }
+};
+Unserved unserved;
+
 void serve_in_thread(int fd) {
     if (connections.fetch_add(1) >= kMaxConnections) {
         connections.fetch_sub(1);
         ::close(fd);
+        unserved.count("more than 4096 at once");
         return;
     }
     bool started = false;
@@ -68,6 +102,7 @@ void serve_in_thread(int fd) {
     if (!started) {
         connections.fetch_sub(1);
         ::close(fd);
+        unserved.count("no thread could be started: out of tasks or memory");
     }
 }
 
@@ -79,6 +114,7 @@ void wait_readable(int fd) {
         const int r = ::poll(&p, 1, 60 * 1000);
         if (r > 0 || (r < 0 && errno != EINTR)) return;
         if (r == 0) {
+            unserved.flush(std::chrono::steady_clock::now());
             pp::pool::close_idle_connections();
             // A minute without a new connection after a burst: what the burst's threads and connections freed
             // goes back to the system (as the helper does, helper/server.cpp).

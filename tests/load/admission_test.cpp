@@ -7,7 +7,8 @@
 //  - a local non-root user flooding the socket with refused requests gets summary lines, not a line each,
 //    while a real login's audit line is still written;
 //  - a helper that cannot start a thread (capped by a pids cgroup) refuses the login that needed one with
-//    its text, and goes on once it can.
+//    its text, and goes on once it can; a network worker that cannot ends the login as when the pool cannot
+//    be reached, and goes on too.
 //
 // Each parked login is a process of its own, as sshd gives each connection: libpam does not promise that
 // handles in several threads of one process are independent, and processes are what the helper really sees
@@ -509,6 +510,84 @@ TEST_F(Admission, NoThreadToStartRefusesTheLoginWithItsTextAndTheHelperGoesOn) {
     EXPECT_EQ(after.code, PAM_SUCCESS) << after.all_text() << "\n" << log();
     EXPECT_EQ(parked.release(), static_cast<std::size_t>(started + 1));
     EXPECT_EQ(helper_->stop_within(std::chrono::seconds(10)).value_or(-1), 0) << log();
+    helper_.reset();
+}
+
+// The network worker alike: a worker that cannot start a thread for a connection the helper hands it closes
+// that connection, and the login that needed it ends as when the pool cannot be reached (its text,
+// PAM_AUTHINFO_UNAVAIL), before any code is asked for; the same worker goes on, and serves the next login
+// once it can start threads again. The worker is capped at its tasks while the pool answers slowly, so that
+// logins started together each need a connection, and a thread, of their own.
+TEST_F(Admission, NoThreadToStartInTheWorkerEndsTheLoginAsUnreachableAndTheWorkerGoesOn) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    const PamRun first = code_login("pp-sudo", 0);
+    ASSERT_EQ(first.code, PAM_SUCCESS) << first.all_text() << log();
+    pid_t worker = -1;
+    for (pid_t child : children_of(helper_->pid()))
+        if (read_text(fs::path("/proc") / std::to_string(child) / "cmdline").find("pam-passwordless-pool") !=
+            std::string::npos)
+            worker = child;
+    ASSERT_GT(worker, 0) << "the helper's network worker is not running";
+
+    PidsCgroup group(short_name("pp-pids", test_key()));
+    ASSERT_TRUE(group.why().empty()) << group.why();
+    ASSERT_TRUE(group.take(worker));
+    ASSERT_TRUE(group.cap(std::to_string(group.current())));
+    // Every request waits 3 s at the pool: the logins below overlap at the worker.
+    write_text(dir_ / "standin" / "control.json.new", R"({"delay_ms": 3000})");
+    fs::rename(dir_ / "standin" / "control.json.new", dir_ / "standin" / "control.json");
+
+    // Each login in a process of its own, as sshd's; each writes its PAM code and text to its file. None
+    // answers a code prompt: a login that reached one had its requests served.
+    constexpr int kLogins = 8;
+    std::vector<pid_t> children;
+    std::fflush(nullptr);
+    for (int i = 0; i < kLogins; ++i) {
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            const PamRun r =
+                run_pam("pp-sudo", users_.at(static_cast<std::size_t>(i % 3)).name,
+                        accepting_code_offers([](int, const std::string&) { return std::nullopt; }));
+            std::ofstream(dir_ / ("worker-capped-" + std::to_string(i))) << r.code << "\n" << r.all_text();
+            ::_exit(0);
+        }
+        children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    }
+    int unreachable = 0, served = 0;
+    std::string all;
+    for (int i = 0; i < kLogins; ++i) {
+        const std::string result = read_text(dir_ / ("worker-capped-" + std::to_string(i)));
+        all += result + "\n----\n";
+        if (result.find("Code sent to") != std::string::npos) {
+            ++served;
+        } else {
+            EXPECT_EQ(std::atoi(result.c_str()), PAM_AUTHINFO_UNAVAIL) << result;
+            EXPECT_NE(result.find("The sign-in service cannot be reached; try again later."),
+                      std::string::npos)
+                << result;
+            ++unreachable;
+        }
+    }
+    EXPECT_NE(log().find("closed unserved (no thread could be started"), std::string::npos) << log();
+    EXPECT_GE(unreachable, 1) << "every login was served with the worker's threads capped at "
+                              << group.current() << "\n"
+                              << all << log();
+
+    // Threads again, the pool quick again: the same worker serves the next login.
+    ASSERT_TRUE(group.cap("max"));
+    fs::remove(dir_ / "standin" / "control.json");
+    const PamRun after = code_login("pp-sudo", 1);
+    EXPECT_EQ(after.code, PAM_SUCCESS) << after.all_text() << "\n" << log();
+    EXPECT_EQ(::kill(worker, 0), 0) << "the worker ended";
+    bool same = false;
+    for (pid_t child : children_of(helper_->pid())) same = same || child == worker;
+    EXPECT_TRUE(same) << "the worker was replaced";
+    helper_->stop();
     helper_.reset();
 }
 
