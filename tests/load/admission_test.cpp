@@ -533,8 +533,8 @@ TEST_F(Admission, NoThreadToStartInTheWorkerEndsTheLoginAsUnreachableAndTheWorke
     ASSERT_TRUE(group.why().empty()) << group.why();
     ASSERT_TRUE(group.take(worker));
     ASSERT_TRUE(group.cap(std::to_string(group.current())));
-    // Every request waits 3 s at the pool: the logins below overlap at the worker.
-    write_text(dir_ / "standin" / "control.json.new", R"({"delay_ms": 3000})");
+    // Every request waits 6 s at the pool: the logins below, started within it, overlap at the worker.
+    write_text(dir_ / "standin" / "control.json.new", R"({"delay_ms": 6000})");
     fs::rename(dir_ / "standin" / "control.json.new", dir_ / "standin" / "control.json");
 
     // Each login in a process of its own, as sshd's; each writes its PAM code and text to its file. None
