@@ -61,10 +61,17 @@ struct Unserved {
     std::string why;
 
     void count(const char* reason) {
-        const auto now = std::chrono::steady_clock::now();
         ++since_line;
         why = reason;
-        if (!any_line || now - last_line >= std::chrono::minutes(1)) flush(now);
+        if (!any_line)
+            flush(std::chrono::steady_clock::now());
+        else
+            due(std::chrono::steady_clock::now());
+    }
+    // The count so far, once a minute has passed since the last line (at each connection, and at an idle
+    // minute: main's wait), so that what a burst left uncounted is logged while connections go on.
+    void due(std::chrono::steady_clock::time_point now) {
+        if (since_line > 0 && now - last_line >= std::chrono::minutes(1)) flush(now);
     }
     void flush(std::chrono::steady_clock::time_point now) {
         if (since_line == 0) return;
@@ -72,9 +79,9 @@ struct Unserved {
             std::cerr << kProgram << "a connection from the helper closed unserved (" << why
                       << "): its login ends as if the user pool could not be reached\n";
         else
-            std::cerr << kProgram << since_line << " more connections from the helper closed unserved ("
-                      << why
-                      << ") in the last minute: their logins end as if the user pool could not be reached\n";
+            std::cerr
+                << kProgram << since_line << " more connections from the helper closed unserved (" << why
+                << ") since the last such line: their logins end as if the user pool could not be reached\n";
         since_line = 0;
         last_line = now;
         any_line = true;
@@ -83,6 +90,7 @@ struct Unserved {
 Unserved unserved;
 
 void serve_in_thread(int fd) {
+    unserved.due(std::chrono::steady_clock::now());
     if (connections.fetch_add(1) >= kMaxConnections) {
         connections.fetch_sub(1);
         ::close(fd);
@@ -114,7 +122,7 @@ void wait_readable(int fd) {
         const int r = ::poll(&p, 1, 60 * 1000);
         if (r > 0 || (r < 0 && errno != EINTR)) return;
         if (r == 0) {
-            unserved.flush(std::chrono::steady_clock::now());
+            unserved.due(std::chrono::steady_clock::now());
             pp::pool::close_idle_connections();
             // A minute without a new connection after a burst: what the burst's threads and connections freed
             // goes back to the system (as the helper does, helper/server.cpp).
