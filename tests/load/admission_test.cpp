@@ -503,6 +503,11 @@ TEST_F(Admission, NoThreadToStartRefusesTheLoginWithItsTextAndTheHelperGoesOn) {
     EXPECT_NE(refused.all_text().find(kRefusalText), std::string::npos) << refused.all_text() << "\n"
                                                                         << log();
     EXPECT_EQ(refused.all_text().find("Code sent to"), std::string::npos) << refused.all_text();
+    // The parked logins are still being served, each on its thread (the refusing thread goes back to accept
+    // once the refused module has hung up).
+    EXPECT_TRUE(wait_until([&] { return helper_login_threads(helper_->pid()) == held; }))
+        << helper_login_threads(helper_->pid()) << " login threads for " << held << " parked logins\n"
+        << log();
 
     // Threads again: the helper went on, and the next login gets in while the parked ones still wait.
     ASSERT_TRUE(group.cap("max"));
