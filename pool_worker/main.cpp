@@ -27,6 +27,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "reused_threads.hpp"
 #include "worker.hpp"
@@ -60,13 +61,12 @@ struct Unserved {
     long since_line = 0;
     std::string why;
 
-    void count(const char* reason) {
+    void count(std::string reason) {
         ++since_line;
-        why = reason;
-        if (!any_line)
-            flush(std::chrono::steady_clock::now());
-        else
-            due(std::chrono::steady_clock::now());
+        why = std::move(reason);
+        const auto now = std::chrono::steady_clock::now();
+        if (!any_line) flush(now);
+        due(now);
     }
     // The count so far, once a minute has passed since the last line (at each connection, and at an idle
     // minute: main's wait), so that what a burst left uncounted is logged while connections go on.
@@ -94,7 +94,7 @@ void serve_in_thread(int fd) {
     if (connections.fetch_add(1) >= kMaxConnections) {
         connections.fetch_sub(1);
         ::close(fd);
-        unserved.count("more than 4096 at once");
+        unserved.count("more than " + std::to_string(kMaxConnections) + " at once");
         return;
     }
     bool started = false;
