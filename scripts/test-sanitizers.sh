@@ -19,8 +19,14 @@ warnings="-Wno-maybe-uninitialized"
 # PP_ASAN_RUNTIME in front of it. Needed during the build too: listing the PAM tests runs them.
 PP_ASAN_RUNTIME=$(gcc -print-file-name=libasan.so)
 export PP_ASAN_RUNTIME
+# -O1 -g1 in place of RelWithDebInfo's -O2 -g: the build is this job's longest part, and at -O1 with line
+# tables only (function names and lines for every report's stack, no variables) it takes half as long
+# (passkey_login_test.cpp: 69 s at -O2 -g, 34 s at -O1 -g1). -O1 is what the sanitizers' own documentation
+# suggests; what they check does not depend on it. NDEBUG stays, as in the package's build.
+opt="-O1 -g1 -DNDEBUG"
 # CMake passes these flags to the link step too, so every program and library gets the runtimes.
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_C_FLAGS_RELWITHDEBINFO="$opt" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt" \
   -DCMAKE_C_FLAGS="$sanitize $warnings" -DCMAKE_CXX_FLAGS="$sanitize $warnings" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
