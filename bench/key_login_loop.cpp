@@ -10,6 +10,7 @@
 // Exit status 1 if any login failed.
 #include <security/pam_appl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -49,11 +50,20 @@ int main(int argc, char** argv) {
     }
     const char* user = argv[1];
     const long rounds = std::strtol(argv[2], nullptr, 10);
+    // Each round takes the services in the next of all their orders, so that each follows each other
+    // equally often: a login runs a little slower or faster after some services than after others (the
+    // other helper's end of its last login, what the key's work left in the caches), and with three
+    // services a plain rotation would let one follow the same service twice as often as another.
+    std::vector<int> order(static_cast<std::size_t>(argc - 3));
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = static_cast<int>(k);
+    std::vector<std::vector<int>> orders;
+    do {
+        orders.push_back(order);
+    } while (std::next_permutation(order.begin(), order.end()));
     bool all_ok = true;
     for (long i = 0; i < rounds; ++i) {
-        // Alternate which service goes first, so neither always follows the other.
-        for (int k = 0; k < argc - 3; ++k) {
-            const char* arg = argv[3 + ((k + i) % (argc - 3))];
+        for (const int k : orders[static_cast<std::size_t>(i) % orders.size()]) {
+            const char* arg = argv[3 + k];
             const std::string spec(arg);
             const auto at = spec.find('@');
             const std::string service = spec.substr(0, at);
