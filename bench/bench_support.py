@@ -45,16 +45,21 @@ def settle_store(store, user):
     wait_for(lambda: time.time_ns() > last + 1_100_000_000, "a second past the store's last change", 10)
 
 
-def login_threads(pid):
-    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
-    busy = 0
+def thread_names(pid):
+    """The names of a process's threads (/proc/PID/task/*/comm)."""
+    names = []
     for task in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{task}/comm", encoding="ascii") as f:
-                busy += f.read().strip() == "pp-login"
+                names.append(f.read().strip())
         except FileNotFoundError:
-            pass
-    return busy
+            pass  # ended between the listing and the read
+    return names
+
+
+def login_threads(pid):
+    """The helper's threads running a login now (named pp-login; idle ones wait for the next login as pp-idle)."""
+    return thread_names(pid).count("pp-login")
 
 
 def mann_whitney(a, b):

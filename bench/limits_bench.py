@@ -2,8 +2,8 @@
 """The limits' cost, side by side: two helpers (a baseline build, normally main's, and this tree's) in one run,
 against one local user-pool stand-in, with the real module under the real libpam (tests/load's driver).
 
-    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--logins 200] [--in-flight N] [--rounds 10]
-                          [--cold-runs 15] [--work-dir DIR] [--json FILE]
+    bench/limits_bench.py --build-dir BUILD --baseline-build-dir BASE [--baseline-own-stack] [--logins 200]
+                          [--in-flight N] [--rounds 10] [--cold-runs 15] [--work-dir DIR] [--json FILE]
 
 1. Helper CPU per code login: --rounds rounds; in each, each helper in turn (which goes first alternates round
    by round, so neither always runs beside the same background), a warm-up round of --logins logins at
@@ -24,7 +24,12 @@ against one local user-pool stand-in, with the real module under the real libpam
    helpers' cold overheads.
 
 The baseline is started on a state file of its own format; each helper has its own directory, socket and
-state. Needs root. Build first (both trees): `cmake --build B --target login_load_driver
+state. Both helpers are logged in to with this tree's module and load driver, unless --baseline-own-stack: then
+the baseline's logins run its own build's module and driver, for a baseline whose module and helper speak an
+older protocol than this tree's (the tree issue #10 was filed against: bench/README.md, session 27). Such a
+baseline's configuration gets only the keys its own sample configuration (conf/helper.conf of its source, read
+from its CMakeCache.txt) names; one that names none of its threads pp- is idle when it has no more threads
+than when it started. Needs root. Build first (both trees): `cmake --build B --target login_load_driver
 pam-passwordless-helper pam_passwordless`.
 """
 
@@ -39,7 +44,7 @@ import sys
 import threading
 import time
 
-from bench_support import NSS_WRAPPER, SECRET, STANDIN, login_threads, mann_whitney, wait_for, write
+from bench_support import NSS_WRAPPER, SECRET, STANDIN, mann_whitney, thread_names, wait_for, write
 
 SERVICE = "pp-bench"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -101,8 +106,9 @@ class ConnectionCounter:
 
 
 class Helper:
-    def __init__(self, label, binary, work, standin, module, users, extra_limits=()):
-        self.label, self.binary, self.work, self.proc = label, binary, work, None
+    def __init__(self, label, binary, work, standin, module, users, extra_limits=(), driver=None):
+        self.label, self.binary, self.work, self.proc, self.driver = label, binary, work, None, driver
+        self.idle_threads = 0  # its thread count when it started, for a helper that does not name its threads
         os.makedirs(os.path.join(work, "pam.d"), exist_ok=True)
         for d in (work, os.path.join(work, "pam.d")):
             os.chmod(d, 0o755)
@@ -139,7 +145,16 @@ class Helper:
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         wait_for(lambda: os.path.exists(self.socket), f"the {self.label} helper")
         self.ready_ms = (time.monotonic() - started) * 1000.0
+        self.idle_threads = len(thread_names(self.proc.pid))
         return started
+
+    def idle(self):
+        """No login running: none of its threads named pp-login, or, for an older helper that names none of its
+        threads pp-, no more threads than when it started."""
+        names = thread_names(self.proc.pid)
+        if any(name.startswith("pp-") for name in names):
+            return names.count("pp-login") == 0
+        return len(names) <= self.idle_threads
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -152,14 +167,23 @@ class Helper:
         self.proc = None
 
 
+def known_keys(build):
+    """The configuration keys a build's helper knows: those its source's sample configuration names."""
+    with open(os.path.join(build, "CMakeCache.txt"), encoding="utf-8") as f:
+        source = next(line.split("=", 1)[1].strip() for line in f if line.startswith("CMAKE_HOME_DIRECTORY:"))
+    with open(os.path.join(source, "conf", "helper.conf"), encoding="utf-8") as f:
+        return {line.lstrip("#").split("=", 1)[0].strip() for line in f if "=" in line}
+
+
 def run_logins(driver, helper, users, logins, concurrency, outbox, tag):
+    driver = helper.driver or driver
     run = subprocess.run(
         [driver, "run", "--pam-dir", os.path.join(helper.work, "pam.d"), "--service", SERVICE, "--users", str(users),
          "--logins", str(logins), "--concurrency", str(concurrency), "--outbox", outbox,
          "--work", os.path.join(helper.work, tag)],
         capture_output=True, text=True)
     lines = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
-    wait_for(lambda: login_threads(helper.proc.pid) == 0, "the helper to be idle", 120)
+    wait_for(helper.idle, "the helper to be idle", 120)
     if not lines or lines[-1].get("succeeded") != logins:
         sys.exit(f"limits_bench: {helper.label}: not every login succeeded: {run.stderr[-2000:]}")
     return lines
@@ -195,6 +219,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
     ap.add_argument("--baseline-build-dir", required=True)
+    # The baseline logs in with its own module and load driver (an older protocol between them).
+    ap.add_argument("--baseline-own-stack", action="store_true")
     ap.add_argument("--logins", type=int, default=200)
     # How many of them in flight in the high level (default: all of them at once); never more than --users.
     ap.add_argument("--in-flight", type=int)
@@ -211,7 +237,12 @@ def main():
     module = os.path.join(build, "pam_passwordless", "pam_passwordless.so")
     binaries = {"baseline": os.path.join(base, "helper", "pam-passwordless-helper"),
                 "this tree": os.path.join(build, "helper", "pam-passwordless-helper")}
-    for path in [driver, module, *binaries.values()]:
+    # Each helper's (module, load driver); None: this tree's driver.
+    stack = {label: (module, None) for label in binaries}
+    if args.baseline_own_stack:
+        stack["baseline"] = (os.path.join(base, "pam_passwordless", "pam_passwordless.so"),
+                             os.path.join(base, "tests", "load", "login_load_driver"))
+    for path in [driver, *binaries.values(), *(p for pair in stack.values() for p in pair if p)]:
         if not os.path.exists(path):
             sys.exit(f"limits_bench: {path} is missing; build it first")
 
@@ -238,8 +269,11 @@ def main():
         port = int(standin["url"].rstrip("/").rsplit(":", 1)[1])
         outbox = os.path.join(sdir, "outbox.jsonl")
         # The machine's ceiling (sends_per_hour) is lifted: the bench sends thousands of codes an hour.
-        helpers = [Helper(label, binary, os.path.join(work, label.replace(" ", "-")), standin, module, users,
-                          ["sends_per_hour = 1000000"])
+        ceiling = {label: ["sends_per_hour = 1000000"] for label in binaries}
+        if args.baseline_own_stack and "sends_per_hour" not in known_keys(base):
+            ceiling["baseline"] = []  # a baseline from before the machine's ceiling has none to lift
+        helpers = [Helper(label, binary, os.path.join(work, label.replace(" ", "-")), standin, stack[label][0], users,
+                          ceiling[label], stack[label][1])
                    for label, binary in binaries.items()]
 
         results = {h.label: {"cpu_ms_per_login_200": [], "new_connections_200": [], "cpu_ms_per_login_8": [],
@@ -312,6 +346,9 @@ def main():
                           ("root_rss_kib_200", "root process VmRSS KiB after a round at that level"),
                           ("worker_rss_kib_200", "network worker VmRSS KiB after a round at that level"),
                           ("threads_200", "threads of both after a round at that level")):
+            if b[key] == 0:  # a baseline from before the network worker (issue #12) has no worker to weigh
+                print(f"  {what}: the baseline has no network worker")
+                continue
             u, p = mann_whitney(results["this tree"][key], results["baseline"][key])
             lower = sum(x < y for x, y in zip(results["this tree"][key], results["baseline"][key]))
             tests[key] = {"ratio": t[key] / b[key], "u": u, "p": p, "lower_in_pairs": lower}
