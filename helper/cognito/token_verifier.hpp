@@ -67,6 +67,10 @@ class TokenVerifier {
     // keys.
     void prefetch(Deadline deadline);
     [[nodiscard]] bool pinned() const noexcept { return pinned_ != nullptr; }
+    // The clock tokens are checked on (Unix seconds) and the clock difference tolerated, for checks of a
+    // token's times that only its caller can make (helper/login/fresh_sign_in.hpp).
+    [[nodiscard]] std::int64_t now() const { return now_unix_(); }
+    [[nodiscard]] std::int64_t skew() const noexcept { return skew_; }
 
   private:
     static std::int64_t issued_at_hint(std::string_view payload);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "audit.hpp"
+#include "login/fresh_sign_in.hpp"
 #include "person_texts.hpp"
 #include "token_error.hpp"
 
@@ -44,7 +45,7 @@ std::variant<Verified, std::string> TokenBinding::bound(const cognito::IdClaims&
 
 std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verifier, const Secret& id_token,
                                                    Deadline deadline, const Account& account,
-                                                   std::optional<Method> method) {
+                                                   std::optional<Method> method, const ClaimCheck& then) {
     cognito::IdClaims claims;
     try {
         claims = verifier.verify_id_token(id_token.view(), deadline);
@@ -55,6 +56,10 @@ std::variant<Verified, Verdict> TokenBinding::bind(cognito::TokenVerifier& verif
     if (auto* why = std::get_if<std::string>(&result))
         return Verdict{Outcome::AuthErr, "This sign-in is not linked to the account " + account.user + ".",
                        std::move(*why)};
+    if (then) {
+        if (auto why = then(claims))
+            return Verdict{Outcome::AuthErr, kSignInFailed, "ID token refused: " + std::move(*why)};
+    }
     return std::get<Verified>(std::move(result));
 }
 
@@ -74,9 +79,14 @@ std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checke
 }
 
 Proof verify_and_bind(MethodContext& login, const Secret& id_token, const Identifier& ident, Method method) {
-    auto result =
-        TokenBinding::bind(login.verifier(), id_token, login.person().deadline(),
-                           {login.facts().user, login.known(), ident, login.config().claim}, method);
+    auto& verifier = login.verifier();
+    auto result = TokenBinding::bind(
+        verifier, id_token, login.person().deadline(),
+        {login.facts().user, login.known(), ident, login.config().claim}, method,
+        [&](const cognito::IdClaims& claims) {
+            return refuse_unless_fresh_and_unused(claims, login.began(), verifier.now(), verifier.skew(),
+                                                  used_sign_ins());
+        });
     if (const auto* proof = std::get_if<Verified>(&result)) login.trace_bound(ident, proof->subject());
     return result;
 }

@@ -32,18 +32,20 @@ class TokenBinding {
         const Identifier& used;                // the identifier the login asked the pool for
         const std::string& claim;              // the configured claim that must name the account ("": none)
     };
-    // The proof, or the ending of a token that does not verify or does not belong to the account.
+    // The claims a login checks beyond the binding: a refusal's reason, or nullopt to go on.
+    using ClaimCheck = std::function<std::optional<std::string>(const cognito::IdClaims&)>;
+    // The proof, or the ending of a token that does not verify or does not belong to the account. `then`,
+    // when given, is run on claims bound to the account: a refusal ends the login as a token that does not
+    // verify.
     static std::variant<Verified, Verdict> bind(cognito::TokenVerifier& verifier, const Secret& id_token,
                                                 Deadline deadline, const Account& account,
-                                                std::optional<Method> method);
+                                                std::optional<Method> method, const ClaimCheck& then = {});
 
     // Verified claims refused by a login that counts such a refusal as a wrong answer (the browser method):
     // why, for the audit line.
     struct Refused {
         std::string reason;
     };
-    // The claims a login checks beyond the binding: a refusal's reason, or nullopt to go on.
-    using ClaimCheck = std::function<std::optional<std::string>(const cognito::IdClaims&)>;
     // As bind(), for a token issued to the app client `audience`, with `check` run on the verified claims
     // before the binding: a refusal of `check` or claims not bound to the account are Refused; a token that
     // does not verify ends the login as in bind().
@@ -61,7 +63,8 @@ class TokenBinding {
 };
 
 // The binding of a method's ID token (a code's, the pool passkey's) to the login's account: the proof, or the
-// ending of a token that does not verify or is not the account's. A test-login is told the binding.
+// ending of a token that does not verify, is not the account's, or is not of a fresh and unused sign-in
+// (login/fresh_sign_in.hpp). A test-login is told the binding.
 Proof verify_and_bind(MethodContext& login, const Secret& id_token, const Identifier& ident, Method method);
 
 }  // namespace pp::helper

@@ -283,6 +283,7 @@ MaybeEnd Login::read_credentials() {
 }
 
 Proof Login::prove(const std::vector<Method>& methods) {
+    began_ = verifier().now();
     // sshd passes any name it was given; only a local account may cost a code or a question to the pool.
     if (!local_account_uid(facts_.user)) {
         if (unknown_user_ == UnknownUser::Ignore)

@@ -4,6 +4,7 @@
 // from its facts at the end. The management side proves the person's presence through prove().
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -81,6 +82,7 @@ class Login : private MethodContext {
     Connection& person() override { return conn_; }
     cognito::PoolApi& pool() override;
     cognito::TokenVerifier& verifier() override;
+    std::int64_t began() const override { return began_; }
     const std::vector<Identifier>& known() const override { return known_; }
     const std::vector<StoredCredential>& credentials() const override { return credentials_; }
     std::string destination_for(Method m) const override;  // menu.cpp
@@ -155,6 +157,7 @@ class Login : private MethodContext {
     std::optional<Identifier> typed_;
     std::vector<StoredCredential> credentials_;
     bool want_access_token_ = false;      // only a management request keeps the pool's access token
+    std::int64_t began_ = 0;              // when prove() last began (MethodContext::began)
     std::optional<Secret> access_token_;  // from the user pool's sign-in, for managing its passkeys
     // For users without an identity or key: the stack's unknown_user= if it sent one, else the configuration.
     UnknownUser unknown_user_ = UnknownUser::Fail;

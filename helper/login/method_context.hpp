@@ -9,6 +9,7 @@
 // itself stays in its own file.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,9 @@ class MethodContext {
     // The user pool (the network worker's client) and the check of its ID tokens.
     virtual cognito::PoolApi& pool() = 0;
     virtual cognito::TokenVerifier& verifier() = 0;
+    // When this login began to prove the person, in Unix seconds on the verifier's clock: a pool token of a
+    // sign-in made before it proves nothing here (login/fresh_sign_in.hpp).
+    virtual std::int64_t began() const = 0;
 
     // The account: the identity map's identifiers for it (may be empty), its enrolled local keys (read only
     // when keys are enabled), and the masked destination a menu or a code prompt names beside a code method

@@ -11,6 +11,14 @@ silent (reads the request and never answers), escape (a failure whose text carri
 sequences), kept-forged (says it keeps the connection after a sign-in's first step, and writes on it at once,
 unasked, a reply with a token for another identity, for the root side to read as its next request's answer).
 
+Tokens a worker taken over holds, for a helper that trusts the fake's key set as the pool's (the key set is
+written to SOCKET.jwks, for a test to pin): stale (a sign-in ten minutes old, its token still valid), refreshed
+(minted now from that sign-in's refresh token: new iat and jti, the sign-in's auth_time and origin_jti),
+no-auth-time (a token that says not when the person signed in), replay (the token of the last replay or
+same-sign-in answer again; a fresh one when there is none yet), same-sign-in (a token minted now from the
+sign-in of the last replay answer: new jti, its origin_jti and auth_time). Every token carries a jti and an
+origin_jti, as a pool's app client with token revocation on issues them.
+
 usage: fake_pool_worker.py SOCKET MODE_FILE LOG EMAIL
 """
 
@@ -23,6 +31,7 @@ import struct
 import sys
 import threading
 import time
+import uuid
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -103,6 +112,7 @@ class Worker:
         self.keys = Keys()
         self.lock = threading.Lock()
         self.held = []  # connections the silent mode never answers
+        self.last = None  # the claims of the last replay or same-sign-in token, and the token
 
     def mode(self):
         with open(self.mode_file) as f:
@@ -116,8 +126,23 @@ class Worker:
         now = int(time.time())
         claims = {"sub": "fake-sub-" + username, "aud": settings["client_id"], "iss": settings["issuer"],
                   "token_use": "id", "cognito:username": username, "auth_time": now, "iat": now,
-                  "exp": now + 3600, "email": self.email, "email_verified": True}
-        if mode == "other-user":
+                  "exp": now + 3600, "email": self.email, "email_verified": True, "jti": str(uuid.uuid4()),
+                  "origin_jti": str(uuid.uuid4())}
+        if mode == "replay" and self.last:
+            return self.last[1]
+        if mode == "same-sign-in" and self.last:
+            claims["auth_time"], claims["origin_jti"] = self.last[0]["auth_time"], self.last[0]["origin_jti"]
+        if mode in ("replay", "same-sign-in"):
+            token = self.keys.sign(claims)
+            self.last = (claims, token)
+            return token
+        if mode == "stale":
+            claims["auth_time"], claims["iat"], claims["exp"] = now - 600, now - 600, now + 3000
+        elif mode == "refreshed":
+            claims["auth_time"] = now - 600
+        elif mode == "no-auth-time":
+            del claims["auth_time"]
+        elif mode == "other-user":
             claims["email"], claims["cognito:username"], claims["sub"] = "bob@example.com", "bob", "fake-sub-bob"
         elif mode == "other-aud":
             claims["aud"] = "another-app-client"
@@ -198,6 +223,9 @@ class Worker:
 def main():
     path, mode_file, log, email = sys.argv[1:5]
     worker = Worker(mode_file, log, email)
+    with open(path + ".jwks.tmp", "w") as f:
+        f.write(worker.keys.jwks())
+    os.rename(path + ".jwks.tmp", path + ".jwks")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     tmp = path + ".tmp"
     if os.path.exists(tmp):

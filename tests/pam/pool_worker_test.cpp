@@ -406,6 +406,77 @@ TEST_F(PoolWorkerCompromised, AReplyThatNeverComesEndsAtTheRequestTimeout) {
     expect_refused("silent", PAM_AUTHINFO_UNAVAIL, "network worker: timed out");
 }
 
+// ---- (b2) a compromised worker with tokens the pool signed ----
+
+// A worker taken over holds the tokens of every login that passes through it, and the refresh tokens to mint
+// more: tokens the pool itself signed, which pinned keys do not refuse. Here the helper is pinned to the fake's
+// own key set, which so stands for the pool's: a token the fake signs is one the pool signed. A token proves
+// only the login it was made for: a sign-in not older than the login, used by no login before
+// (helper/login/fresh_sign_in.hpp).
+class PoolWorkerHoldingPoolTokens : public PoolWorkerCompromised {
+  protected:
+    void SetUp() override {
+        PoolWorkerCompromised::SetUp();
+        const auto sock = dir_ / "fake.sock";
+        const auto pinned = dir_ / "jwks.json";
+        write_text(pinned, read_text(fs::path(sock.string() + ".jwks")));
+        HelperLaunch launch;
+        launch.extra_args = {"--pool-socket", sock.string()};
+        helper_.reset();
+        helper_ = std::make_unique<Helper>(
+            dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true}, launch);
+    }
+};
+
+// The control: the helper pinned to the fake's keys takes a fresh sign-in's token, and asks for no keys.
+TEST_F(PoolWorkerHoldingPoolTokens, AFreshSignInProvesTheLogin) {
+    const auto run = login();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_NE(fake_log().find("op=Respond mode=good"), std::string::npos) << fake_log();
+    EXPECT_EQ(fake_log().find("op=FetchJwks"), std::string::npos) << fake_log();
+}
+
+// The token of alice's sign-in ten minutes ago (still valid for 50 minutes) answers any code typed now.
+TEST_F(PoolWorkerHoldingPoolTokens, ATokenOfAnEarlierSignInIsRefused) {
+    expect_refused("stale", PAM_AUTH_ERR, "ID token refused: the sign-in is older than this login");
+}
+
+// Minted now from the refresh token of that earlier sign-in: issued now, but its sign-in is as old.
+TEST_F(PoolWorkerHoldingPoolTokens, ATokenMintedFromAnEarlierSignInIsRefused) {
+    expect_refused("refreshed", PAM_AUTH_ERR, "ID token refused: the sign-in is older than this login");
+}
+
+TEST_F(PoolWorkerHoldingPoolTokens, ATokenThatSaysNotWhenThePersonSignedInIsRefused) {
+    expect_refused("no-auth-time", PAM_AUTH_ERR, "ID token refused: the token says not when the person signed in");
+}
+
+// The token that proved one login, handed to the next one at once (its sign-in is as fresh as that login):
+// the second is refused, and so is a token minted from the same sign-in.
+TEST_F(PoolWorkerHoldingPoolTokens, ASignInThatProvedALoginProvesNoOther) {
+    set_mode("replay");
+    const auto first = login();
+    EXPECT_EQ(first.code, PAM_SUCCESS) << first.all_text() << helper_->log();
+    const std::size_t before = audit_lines(helper_->log());
+    const auto again = login();
+    EXPECT_EQ(again.code, PAM_AUTH_ERR) << again.all_text() << helper_->log();
+    EXPECT_NE(again.all_text().find(pp::helper::kSignInFailed), std::string::npos) << again.all_text();
+    ASSERT_TRUE(wait_until([&] { return audit_lines(helper_->log()) > before; })) << helper_->log();
+    EXPECT_NE(last_audit(helper_->log()).find("ID token refused: its sign-in (origin_jti "), std::string::npos)
+        << last_audit(helper_->log());
+    EXPECT_NE(last_audit(helper_->log()).find(") proved a login already"), std::string::npos)
+        << last_audit(helper_->log());
+
+    set_mode("same-sign-in");
+    const auto minted = login();
+    EXPECT_EQ(minted.code, PAM_AUTH_ERR) << minted.all_text() << helper_->log();
+    EXPECT_NE(fake_log().find("op=Respond mode=same-sign-in"), std::string::npos) << fake_log();
+
+    // A sign-in of its own proves the next login.
+    set_mode("good");
+    const auto next = login();
+    EXPECT_EQ(next.code, PAM_SUCCESS) << next.all_text() << helper_->log();
+}
+
 // ---- (c) the worker missing or dying at start ----
 
 TEST_F(PoolWorker, AMissingOrDyingWorkerIsAnOutageAndIsTriedAgain) {

@@ -16,6 +16,7 @@ FakeMethodContext::FakeMethodContext(const std::string& config, const TestDir& d
     config_.security_key.store_dir = dir.file("credentials");
     // Generous: a method waits for nothing but its scripts.
     person_script.start_clock(std::chrono::minutes(2));
+    began_at = verifier_->now();
 }
 
 std::string FakeMethodContext::destination_for(Method m) const {

@@ -28,6 +28,8 @@ class FakeMethodContext final : public MethodContext {
     std::vector<Identifier> known_ids;
     std::vector<StoredCredential> enrolled;
     std::map<Method, std::string> destinations;
+    // When the login began to prove (Unix seconds): when the fake was made, unless the test says otherwise.
+    std::int64_t began_at = 0;
 
     // What the method told the login.
     int proofs_tried = 0;
@@ -39,6 +41,7 @@ class FakeMethodContext final : public MethodContext {
     Connection& person() override { return person_script; }
     cognito::PoolApi& pool() override { return *pool_script; }
     cognito::TokenVerifier& verifier() override { return *verifier_; }
+    std::int64_t began() const override { return began_at; }
     const std::vector<Identifier>& known() const override { return known_ids; }
     const std::vector<StoredCredential>& credentials() const override { return enrolled; }
     std::string destination_for(Method m) const override;
