@@ -9,6 +9,7 @@
 
 #include "audit.hpp"
 #include "config.hpp"
+#include "text.hpp"
 
 namespace pp::helper {
 namespace {
@@ -102,20 +103,20 @@ bool RefusalLog::flush(bool all) {
 }
 
 AdmissionTicket::AdmissionTicket(AdmissionTicket&& o) noexcept
-    : owner_(std::exchange(o.owner_, nullptr)), pool_(o.pool_), network_(std::move(o.network_)) {}
+    : owner_(std::exchange(o.owner_, nullptr)), pool_(o.pool_), share_(std::move(o.share_)) {}
 
 AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& o) noexcept {
     if (this != &o) {
-        if (owner_ != nullptr) owner_->release(pool_, network_);
+        if (owner_ != nullptr) owner_->release(pool_, share_);
         owner_ = std::exchange(o.owner_, nullptr);
         pool_ = o.pool_;
-        network_ = std::move(o.network_);
+        share_ = std::move(o.share_);
     }
     return *this;
 }
 
 AdmissionTicket::~AdmissionTicket() {
-    if (owner_ != nullptr) owner_->release(pool_, network_);
+    if (owner_ != nullptr) owner_->release(pool_, share_);
 }
 
 bool Admission::open(uid_t uid, int per_caller, int ceiling) {
@@ -152,7 +153,7 @@ bool Admission::wait_idle(std::chrono::seconds limit) {
 }
 
 AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
-                                 const AdmissionLimits& limits) {
+                                 const AdmissionLimits& limits, std::string_view ruser) {
     std::lock_guard lock(m_);
     if (uid != 0) {
         if (unprivileged_ >= limits.local) return {};
@@ -161,8 +162,18 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     }
     if (!remote) {
         if (local_ >= limits.local) return {};
+        if (ruser.empty()) {
+            ++local_;
+            return {this, Pool::Local, {}};
+        }
+        std::string who(ruser);
+        const auto it = per_ruser_.find(who);
+        const int held = it == per_ruser_.end() ? 0 : it->second;
+        const std::size_t rusers = per_ruser_.size() + (held == 0 ? 1 : 0);
+        if (held >= std::max(1, fair_share(limits.local, rusers))) return {};
         ++local_;
-        return {this, Pool::Local, {}};
+        ++per_ruser_[who];
+        return {this, Pool::Local, std::move(who)};
     }
     std::string net = source_network(rhost);
     if (remote_ >= limits.remote) return {};
@@ -175,23 +186,27 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     return {this, Pool::Remote, std::move(net)};
 }
 
-std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost) {
+std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser) {
     if (uid == 0 && remote) return "network " + source_network(rhost);
+    if (uid == 0 && !ruser.empty()) return "uid 0 for " + text::loggable(ruser, 64);
     return "uid " + std::to_string(uid);
 }
 
-void Admission::release(Pool pool, const std::string& network) {
+void Admission::release(Pool pool, const std::string& share) {
     std::lock_guard lock(m_);
     switch (pool) {
         case Pool::Local:
             --local_;
+            if (share.empty()) break;
+            if (const auto it = per_ruser_.find(share); it != per_ruser_.end() && --it->second <= 0)
+                per_ruser_.erase(it);
             break;
         case Pool::Unprivileged:
             --unprivileged_;
             break;
         case Pool::Remote:
             --remote_;
-            if (const auto it = per_network_.find(network); it != per_network_.end() && --it->second <= 0)
+            if (const auto it = per_network_.find(share); it != per_network_.end() && --it->second <= 0)
                 per_network_.erase(it);
             break;
     }

@@ -2,7 +2,10 @@
 //
 // Three pools, none of which can take another's capacity:
 //   local         root callers without a remote host (sudo, su, login at the console, the command line as
-//                 root): max_concurrent_logins at once.
+//                 root): max_concurrent_logins at once. The logins su and sudo run for a user (PAM_RUSER)
+//                 share it fairly by that user (fair_share below): an unprivileged user parking su prompts
+//                 cannot fill it for root's sudo or the console. Logins without one (the console's) are
+//                 capped by the pool alone.
 //   remote        root callers with a remote host (sshd): max_remote_logins at once, shared fairly by source
 //                 network (fair_share below), so no network crowds out another.
 //   unprivileged  callers other than root (screen lockers, the command line): max_concurrent_per_caller
@@ -81,11 +84,11 @@ class AdmissionTicket {
 
   private:
     friend class Admission;
-    AdmissionTicket(Admission* owner, Pool pool, std::string network)
-        : owner_(owner), pool_(pool), network_(std::move(network)) {}
+    AdmissionTicket(Admission* owner, Pool pool, std::string share)
+        : owner_(owner), pool_(pool), share_(std::move(share)) {}
     Admission* owner_ = nullptr;
     Pool pool_ = Pool::Local;
-    std::string network_;
+    std::string share_;  // the network or the invoking user (PAM_RUSER) whose fair share it counts in
 };
 
 class Admission {
@@ -98,18 +101,20 @@ class Admission {
     bool wait_idle(std::chrono::seconds limit);
     bool busy();  // a connection is open
 
-    // Once the first message is read: a slot in the pool of this caller and host. `remote` and `rhost` come
-    // from the Begin message (empty for a management request). Not admitted: the pool (or, for a remote
-    // login, the network's fair share) is full.
-    AdmissionTicket admit(uid_t uid, bool remote, std::string_view rhost, const AdmissionLimits& limits);
+    // Once the first message is read: a slot in the pool of this caller and host. `remote`, `rhost` and
+    // `ruser` come from the Begin message (empty for a management request). Not admitted: the pool (or, for
+    // a remote login, the network's fair share; for a local one with a `ruser`, that user's) is full.
+    AdmissionTicket admit(uid_t uid, bool remote, std::string_view rhost, const AdmissionLimits& limits,
+                          std::string_view ruser = {});
     // Where a refusal of this caller and host is counted in the log.
-    static std::string log_source(uid_t uid, bool remote, std::string_view rhost);
+    static std::string log_source(uid_t uid, bool remote, std::string_view rhost,
+                                  std::string_view ruser = {});
 
     RefusalLog& refusals() { return refusals_; }
 
   private:
     friend class AdmissionTicket;
-    void release(Pool pool, const std::string& network);
+    void release(Pool pool, const std::string& share);
 
     std::mutex m_;
     std::condition_variable idle_;
@@ -117,6 +122,7 @@ class Admission {
     std::map<uid_t, int> open_per_uid_;  // non-root callers only
     int local_ = 0, remote_ = 0, unprivileged_ = 0;
     std::map<std::string, int> per_network_;
+    std::map<std::string, int> per_ruser_;  // local logins by the user they run for, when they name one
     RefusalLog refusals_;
 };
 

@@ -297,8 +297,8 @@ pool::Reply PoolClient::exchange(const pool::Request& q, Deadline deadline) {
                                           std::chrono::milliseconds(q.settings.request_timeout_ms) +
                                           std::chrono::seconds(1));
         bool bytes_followed = false;
-        const Secret bytes =
-            pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500), &bytes_followed);
+        const Secret bytes = pool::receive_frame(fd.get(), wait + std::chrono::milliseconds(500),
+                                                 &bytes_followed, pool::max_reply_size(q.op));
         reply = pool::decode_reply(bytes.view(), q.op);
         // Read whole and in step: the connection may carry the next request. One on which the worker wrote
         // more than its answer is closed (the surplus is never read as the next answer).

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "admission.hpp"
 #include "audit.hpp"
 #include "identifiers.hpp"
 #include "trusted_file.hpp"
@@ -156,6 +157,12 @@ void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now)
     }
 }
 
+std::string send_source(std::string_view rhost) {
+    // source_network names an IPv6 network "…::/64"; an IPv4 address and a host name count alone.
+    std::string net = source_network(rhost);
+    return net.ends_with("::/64") ? net : std::string(rhost);
+}
+
 SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now) {
     std::lock_guard lock(m_);
     maybe_sweep(now);
@@ -170,7 +177,8 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
     // there tells nothing about who exists; only the destinations of an unknown user stay in memory.
     std::vector<SendRule> shared;
     shared.push_back({"machine", p.sends_per_hour, kHour, kMachineBucket});
-    if (!keys.rhost.empty()) shared.push_back({"host:" + keys.rhost, p.sends_per_rhost, window, 1});
+    if (!keys.rhost.empty())
+        shared.push_back({"host:" + send_source(keys.rhost), p.sends_per_rhost, window, 1});
 
     auto& persistent = store();
     if (keys.unknown) {

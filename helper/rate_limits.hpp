@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -40,6 +41,11 @@ struct SendVerdict {
     std::int64_t wait = 0;
     bool machine = false;  // the machine's ceiling, not the person's or the host's limit
 };
+
+// What sends_per_rhost counts a remote host's codes on: an IPv6 address's /64 (one subscriber's network,
+// through whose addresses one client can rotate at will), otherwise the host as it came (an IPv4 address,
+// which many people may share behind one NAT, or a host name).
+std::string send_source(std::string_view rhost);
 
 class RateLimits {
   public:

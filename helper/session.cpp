@@ -53,7 +53,8 @@ Verdict Session::serve(const wire::Message& first) {
             return Verdict{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
         }
     }
-    if (auto end = admit(begin ? begin->rhost : std::string())) return *end;
+    if (auto end = admit(begin ? begin->rhost : std::string(), begin ? begin->ruser : std::string()))
+        return *end;
     if (begin) {
         // The module's lines about this login carry the same id as the helper's.
         wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
@@ -132,17 +133,18 @@ void Session::run() noexcept {
 // Only once the first message is read does the helper know a local login from a remote one; refusing after
 // reading it also lets the Result reach the person (a connection closed with its request unread is reset,
 // and the client would see only "unavailable").
-MaybeEnd Session::admit(const std::string& rhost) {
+MaybeEnd Session::admit(const std::string& rhost, const std::string& ruser) {
     // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
     // without a configuration any remote host counts as remote.
     const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
     admission_ = ctx_.admission->admit(ctx_.peer.uid, remote, rhost,
-                                       admission_limits(ctx_.runtime ? &cfg() : nullptr));
-    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost);
+                                       admission_limits(ctx_.runtime ? &cfg() : nullptr), ruser);
+    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost, ruser);
     if (!admission_.admitted())
         return Verdict{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
-                       remote ? "remote logins in flight at the limit for this network"
-                              : "logins in flight at the limit",
+                       remote          ? "remote logins in flight at the limit for this network"
+                       : ruser.empty() ? "logins in flight at the limit"
+                                       : "local logins in flight at the limit for the user they run for",
                        true};
     return std::nullopt;
 }

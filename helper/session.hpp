@@ -39,8 +39,9 @@ class Session {
     const Config& cfg() const { return ctx_.runtime->config; }
     // Reads the first message and serves it: the ending of the login or of the management request.
     Verdict serve(const wire::Message& first);
-    // Takes this connection's slot (admission.hpp); rhost: a login's, empty for anything else.
-    MaybeEnd admit(const std::string& rhost);
+    // Takes this connection's slot (admission.hpp); rhost and ruser (the user a local login runs for, as su
+    // and sudo set PAM_RUSER): a login's, empty for anything else.
+    MaybeEnd admit(const std::string& rhost, const std::string& ruser);
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
     MaybeEnd begin_test_login(const protocol::Begin& begin);
     // The login (login/login.hpp), run to its ending.

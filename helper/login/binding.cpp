@@ -80,13 +80,13 @@ std::variant<Verified, Verdict, TokenBinding::Refused> TokenBinding::bind_checke
 
 Proof verify_and_bind(MethodContext& login, const Secret& id_token, const Identifier& ident, Method method) {
     auto& verifier = login.verifier();
-    auto result = TokenBinding::bind(
-        verifier, id_token, login.person().deadline(),
-        {login.facts().user, login.known(), ident, login.config().claim}, method,
-        [&](const cognito::IdClaims& claims) {
-            return refuse_unless_fresh_and_unused(claims, login.began(), verifier.now(), verifier.skew(),
-                                                  used_sign_ins());
-        });
+    auto result =
+        TokenBinding::bind(verifier, id_token, login.person().deadline(),
+                           {login.facts().user, login.known(), ident, login.config().claim}, method,
+                           [&](const cognito::IdClaims& claims) {
+                               return refuse_unless_fresh_and_unused(claims, login.began(), verifier.now(),
+                                                                     verifier.skew(), used_sign_ins());
+                           });
     if (const auto* proof = std::get_if<Verified>(&result)) login.trace_bound(ident, proof->subject());
     return result;
 }

@@ -13,7 +13,8 @@ UsedSignIns::Use UsedSignIns::use(const std::string& id, std::int64_t until, std
         until_.erase(it);  // its token has expired: it can prove nothing any more, and is forgotten
     }
     if (until_.size() >= capacity_) {
-        for (auto it = until_.begin(); it != until_.end();) it = it->second < now ? until_.erase(it) : std::next(it);
+        for (auto it = until_.begin(); it != until_.end();)
+            it = it->second < now ? until_.erase(it) : std::next(it);
         if (until_.size() >= capacity_) return Use::Full;
     }
     until_.emplace(id, until);

@@ -3,15 +3,15 @@
 // through it, with the refresh token to mint more, all signed by the pool's own keys: pinning the keys
 // ([pool] jwks_file) refuses the tokens it signs itself, not these. So, past its signature and its binding, a
 // token must also be
-//   - fresh: its auth_time (when the person signed in, which Cognito keeps in the tokens minted from a refresh
-//     token) not before this login began to prove, less the clock difference the verifier tolerates; a token
-//     without auth_time is refused as one of unknown age;
+//   - fresh: its auth_time (when the person signed in; tokens minted from a refresh token keep it) not before
+//     this login began to prove, less the clock difference the verifier tolerates; a token without auth_time
+//     is refused as one of unknown age;
 //   - unused: its sign-in (origin_jti, shared by every token minted from it, else jti) not one that proved a
 //     login before, while that token is still valid. A pool whose app client has token revocation off issues
 //     neither claim: then freshness alone holds.
 // USER_AUTH sends no nonce, so a worker taken over can still give a login the sign-in of the same person made
 // through this helper while that login waited, at the price of the person's own login failing (README.md,
-// "The network worker"). The browser method binds its tokens to the attempt itself (helper/browser/).
+// "Trust boundary"). The browser method binds its tokens to the attempt itself (helper/browser/).
 #pragma once
 
 #include <cstddef>
@@ -32,9 +32,9 @@ class UsedSignIns {
     explicit UsedSignIns(std::size_t capacity = kCapacity) : capacity_(capacity) {}
 
     enum class Use { First, Again, Full };
-    // Remembers `id` until `until` (Unix seconds): First; Again when it is remembered already. When `capacity`
-    // sign-ins are remembered and none has expired, nothing more is remembered (Full): a sign-in that cannot
-    // be remembered proves nothing.
+    // Remembers `id` until `until` (Unix seconds): First; Again when it is remembered already. When
+    // `capacity` sign-ins are remembered and none has expired, nothing more is remembered (Full): a sign-in
+    // that cannot be remembered proves nothing.
     Use use(const std::string& id, std::int64_t until, std::int64_t now);
     [[nodiscard]] std::size_t size() const;
 

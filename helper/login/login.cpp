@@ -133,6 +133,21 @@ MaybeEnd Login::take_send(SendKeys keys) {
     return std::nullopt;
 }
 
+MaybeEnd Login::reserve_try() {
+    if (!ctx_.runtime)
+        return Verdict{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
+    if (facts_.user.empty()) return std::nullopt;  // nobody to hold back (and settle_limits settles nothing)
+    std::int64_t wait = 0;
+    try {
+        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix());
+    } catch (const LimitStoreError& e) {
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
+    }
+    if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
+    tally_.reserved();
+    return std::nullopt;
+}
+
 void Login::settle_limits(Outcome outcome) {
     if (!ctx_.runtime || facts_.user.empty()) return;
     const auto settlement = tally_.settlement(outcome);
@@ -195,14 +210,7 @@ Verdict Login::run(const protocol::Begin& begin) {
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
     conn_.start_clock(cfg().login_timeout);
     if (auto end = authorize_caller()) return *end;
-    std::int64_t wait = 0;
-    try {
-        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix());
-    } catch (const LimitStoreError& e) {
-        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
-    }
-    if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
-    tally_.reserved();
+    if (auto end = reserve_try()) return *end;
     const auto& methods = cfg().methods_for(facts_.service, is_remote_login(facts_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())

@@ -67,6 +67,9 @@ class Login : private MethodContext {
     const LoginFacts& facts() const override { return facts_; }
     // The audit line's method: what was chosen or used ("" while none was).
     const std::string& method() const { return method_; }
+    // Reserves this login's try against the user's backoff (rate_limits.hpp): the login's ending when the
+    // user must wait. A login (run) and a management request's sign-in each reserve one before proving.
+    MaybeEnd reserve_try();
     // Settles what this login reserved and spent in the limits, once, with its outcome.
     void settle_limits(wire::Outcome outcome);
     // At the end of a login that let the person in: what the pool offered, as learned in it, is remembered

@@ -644,7 +644,12 @@ void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_poi
     }
 }
 
-Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, bool* bytes_followed) {
+std::size_t max_reply_size(Op op) {
+    return op == Op::ListCredentials || op == Op::FetchCallbackPage ? kMaxFrame : kMaxSignInReply;
+}
+
+Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, bool* bytes_followed,
+                     std::size_t max) {
     check_time(deadline);
     char head[4];
     // Wiped however this ends, the bytes past the frame's size included (the whole capacity is wiped).
@@ -670,7 +675,7 @@ Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, boo
         if (sized || got < 4) continue;
         sized = true;
         size = read_be32(head);
-        if (size > kMaxFrame) throw ProtocolError("frame over the size limit");
+        if (size > std::min(max, kMaxFrame)) throw ProtocolError("frame over the size limit");
         // Only one frame is ever in flight on a connection: bytes past it are the peer's fault. They are read
         // with the frame only when it came whole in the first read; the caller that may say so keeps the
         // frame and drops the connection, with the bytes (wiped with the buffer).

@@ -31,6 +31,11 @@ inline constexpr std::uint8_t kVersion = 1;
 // A frame holds at most this many bytes: the largest request (a ca_file of up to 4 MiB, config.cpp's limit)
 // and the largest answer (a body of up to 1 MiB, the HTTP client's limit) with room for the rest.
 inline constexpr std::size_t kMaxFrame = 6 * 1024 * 1024;
+// The most a reply to a sign-in step (and every operation but the two that gather pages) may hold: a step
+// with its Session, its tokens (the helper reads none over 16 KiB) and a passkey challenge's options. The
+// receiving side sizes its buffer from the frame's length before the body comes, so a worker taken over
+// could otherwise make each waiting login hold kMaxFrame.
+inline constexpr std::size_t kMaxSignInReply = 256 * 1024;
 inline constexpr std::size_t kMaxFields = 4096;
 inline constexpr int kMaxDepth = 3;
 
@@ -152,14 +157,18 @@ Request decode_request(std::string_view bytes);
 Secret encode_reply(const Reply& reply);
 // Checks what the operation needs is there (a step for a sign-in call, and so on); throws ProtocolError.
 Reply decode_reply(std::string_view bytes, Op op);
+// The largest reply frame to `op`: kMaxFrame for the list of credentials (its pages) and the callback page
+// (with its pool.json), kMaxSignInReply for every other.
+std::size_t max_reply_size(Op op);
 
 // One frame on a connected stream socket. send_frame throws ProtocolError when it cannot send all of it;
 // receive_frame waits until `deadline` and throws ProtocolError for a closed socket, a timeout or a frame
-// over kMaxFrame (the reason says which).
+// over `max` (at most kMaxFrame), refused at its length before the body is read (the reason says which).
 void send_frame(int fd, const Secret& bytes, std::chrono::steady_clock::time_point deadline);
 // Bytes that follow the frame (a peer that wrote more than one answer) are refused ("bytes after the
 // frame"), unless `bytes_followed` is given: it is then set, the frame returned, and the connection must not
 // be read again.
-Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, bool* bytes_followed = nullptr);
+Secret receive_frame(int fd, std::chrono::steady_clock::time_point deadline, bool* bytes_followed = nullptr,
+                     std::size_t max = kMaxFrame);
 
 }  // namespace pp::pool

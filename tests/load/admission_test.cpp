@@ -123,6 +123,18 @@ class Admission : public ::testing::Test {
             items);
     }
 
+    // As code_login, from a program that runs it for `ruser` (PAM_RUSER), as sudo does.
+    PamRun code_login_as(const std::string& service, int i, const std::string& ruser) {
+        const LoadUser& u = users_.at(static_cast<std::size_t>(i));
+        return run_pam(
+            service, u.name,
+            accepting_code_offers([&](int, const std::string& prompt) -> std::optional<std::string> {
+                if (prompt.find("Code sent to") == std::string::npos) return std::nullopt;
+                return load::latest_code(standin_->outbox(), u.email).value_or("no-code");
+            }),
+            {{"PAM_RUSER", ruser}});
+    }
+
     fs::path dir_;
     std::vector<LoadUser> users_;
     std::optional<PoolStandIn> standin_;
@@ -147,23 +159,27 @@ class ParkedLogins {
     // Starts a login of `user` (an unknown name walks the same first prompt as a real one) from `rhost` as
     // `uid`. The child writes 'p' once it sits at a prompt, then waits for release; a login that ends before
     // any prompt writes 'r' and its text.
-    void start(const std::string& service, const std::string& user, const std::string& rhost, uid_t uid = 0) {
+    // `ruser`, when not empty, is set as PAM_RUSER, as su and sudo set it to the user who runs them.
+    void start(const std::string& service, const std::string& user, const std::string& rhost, uid_t uid = 0,
+               const std::string& ruser = "") {
         std::fflush(nullptr);
         const pid_t pid = ::fork();
         if (pid < 0) throw std::runtime_error("fork failed");
         if (pid == 0) {
             ::close(release_[1]);
-            if (uid != 0) ::_exit(run_as_uid(uid, [&] { return login(service, user, rhost); }));
-            ::_exit(login(service, user, rhost));
+            if (uid != 0) ::_exit(run_as_uid(uid, [&] { return login(service, user, rhost, ruser); }));
+            ::_exit(login(service, user, rhost, ruser));
         }
         children_.push_back(pid);
     }
 
   private:
-    int login(const std::string& service, const std::string& user, const std::string& rhost) {
+    int login(const std::string& service, const std::string& user, const std::string& rhost,
+              const std::string& ruser) {
         bool prompted = false;
         std::map<std::string, std::string> items;
         if (!rhost.empty()) items["PAM_RHOST"] = rhost;
+        if (!ruser.empty()) items["PAM_RUSER"] = ruser;
         const auto run = run_pam(
             service, user,
             [&](int, const std::string&) -> std::optional<std::string> {
@@ -377,6 +393,27 @@ TEST_F(Admission, ThousandParkedRemoteLoginsLeaveRoomForLocalAndOtherNetworks) {
 
 // A non-root caller at its cap (max_concurrent_per_caller) is refused: the person reads why, PAM hears
 // PAM_AUTHINFO_UNAVAIL.
+// An unprivileged user runs su (root, no remote host, PAM_RUSER naming them) for several accounts and leaves
+// each at its first prompt, starting them again as they time out: those logins take at most a fair share of
+// the local pool, and root's sudo and the console still get in. Before the share, 8 parked su logins filled
+// a pool of 8 and every local login read "Too many sign-ins at once".
+TEST_F(Admission, ParkedSuLoginsOfOneUserLeaveRoomForSudoAndTheConsole) {
+    ASSERT_NO_FATAL_FAILURE(start_helper("max_concurrent_logins = 8\nmax_concurrent_per_caller = 16\n"));
+    ParkedLogins parked;
+    for (std::size_t i = 0; i < 12; ++i) parked.start("pp-sudo", users_.at(i % 3).name, "", 0, "mallory");
+    const int at_prompt = parked.wait_parked(std::chrono::seconds(60));
+    EXPECT_EQ(at_prompt, 4) << "fair_share(8, 1) of mallory's 12\n" << log();
+    EXPECT_NE(log().find("uid 0 for mallory"), std::string::npos) << "the refusals' source\n" << log();
+
+    // root's sudo: runs for root.
+    const auto sudo = code_login_as("pp-sudo", 0, "root");
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << sudo.all_text() << log();
+    // The console: runs for nobody.
+    const auto console = code_login("pp-sudo", 1);
+    EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text() << log();
+    EXPECT_EQ(parked.release(), 12u);
+}
+
 TEST_F(Admission, RefusalAtTheCallerCapReachesThePersonWithItsText) {
     ASSERT_NO_FATAL_FAILURE(start_helper("allow_unprivileged_self = yes\nmax_concurrent_per_caller = 1\n"));
     ParkedLogins parked;

@@ -6,7 +6,8 @@ test can change it between two logins.
 
 Modes: good (a sign-in the pool would have made, claims taken from the request and the identity given), other-user
 (the token names another identity), other-aud, other-iss, expired, wrong-key (signed by a key that is not in the
-key set it serves, under that key's id), garbage (a frame of random bytes), too-long (a length past the limit),
+key set it serves, under that key's id), garbage (a frame of random bytes), too-long (a length past the limit), too-long-for-a-sign-in (a length
+within the limit of any frame, past that of a sign-in's reply),
 silent (reads the request and never answers), escape (a failure whose text carries terminal control
 sequences), kept-forged (says it keeps the connection after a sign-in's first step, and writes on it at once,
 unasked, a reply with a token for another identity, for the root side to read as its next request's answer).
@@ -199,9 +200,11 @@ class Worker:
                 self.log("mode=garbage")
                 junk = secrets.token_bytes(64)
                 conn.sendall(struct.pack(">I", len(junk)) + junk)
-            elif mode == "too-long":
-                self.log("mode=too-long")
-                conn.sendall(struct.pack(">I", MAX_FRAME + 1) + b"\x01\x02")
+            elif mode in ("too-long", "too-long-for-a-sign-in"):
+                self.log(f"mode={mode}")
+                # Past every frame's limit, or within it but past a sign-in reply's.
+                size = MAX_FRAME + 1 if mode == "too-long" else MAX_FRAME - 1
+                conn.sendall(struct.pack(">I", size) + b"\x01\x02")
                 self.held.append(conn)  # the rest never comes: root must not wait for it
                 return
             elif mode == "kept-forged" and struct.unpack(">I", first(fields, "op"))[0] == 1:

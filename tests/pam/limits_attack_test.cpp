@@ -118,6 +118,28 @@ TEST_F(LimitAttack, SpellingsShareABudget) {
     EXPECT_EQ(refused, 25u - sent) << helper_->log();
 }
 
+// Finding 2, from IPv6: a client holds a /64 and rotates through its addresses at will. The per-host budget
+// counts the /64: three logins from three addresses of one /64 buy two codes; another /64 has its own budget.
+// Before, each address had a fresh budget, and all three codes were sent.
+TEST_F(LimitAttack, AddressesOfOneIpv6NetworkShareTheHostBudget) {
+    start_helper(config("sends_per_identifier = 100\nsends_per_rhost = 2\n"));
+    const std::size_t before = standin_->outbox_lines();
+    int tried = 0;
+    for (const char* rhost : {"2001:db8:1:2::a", "2001:db8:1:2:ffff::1", "2001:db8:1:2::3:b"}) {
+        const auto run = login("alice", right_code(kAliceEmail), rhost);
+        if (++tried <= 2) {
+            EXPECT_EQ(run.code, PAM_SUCCESS) << rhost << run.all_text() << helper_->log();
+        } else {
+            EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << rhost << run.all_text() << helper_->log();
+            EXPECT_TRUE(contains(run.all_text(), "Too many codes requested")) << run.all_text();
+        }
+    }
+    EXPECT_EQ(standin_->outbox_lines() - before, 2u) << "codes sent to one /64";
+    const auto other = login("alice", right_code(kAliceEmail), "2001:db8:1:3::a");
+    EXPECT_EQ(other.code, PAM_SUCCESS) << other.all_text() << helper_->log();
+    EXPECT_EQ(standin_->outbox_lines() - before, 3u);
+}
+
 // Finding 2: no ceiling for the whole machine (denial of wallet). Five codes an hour here: the fourth is
 // near the ceiling (80%), the fifth reaches it, the sixth is refused with its own text; each audit line once.
 TEST_F(LimitAttack, MachineCeiling) {

@@ -402,6 +402,13 @@ TEST_F(PoolWorkerCompromised, AFrameOverTheLimitIsRefusedAtItsLength) {
     expect_refused("too-long", PAM_AUTHINFO_UNAVAIL, "network worker: frame over the size limit");
 }
 
+// A sign-in's reply may be a few KiB; one announced at 6 MiB (within what any frame may be) is refused at its
+// length, before root sizes a buffer for it: a worker taken over cannot make each waiting login hold 6 MiB.
+TEST_F(PoolWorkerCompromised, ASignInReplyPastItsLimitIsRefusedAtItsLength) {
+    expect_refused("too-long-for-a-sign-in", PAM_AUTHINFO_UNAVAIL,
+                   "network worker: frame over the size limit");
+}
+
 TEST_F(PoolWorkerCompromised, AReplyThatNeverComesEndsAtTheRequestTimeout) {
     expect_refused("silent", PAM_AUTHINFO_UNAVAIL, "network worker: timed out");
 }
@@ -409,9 +416,9 @@ TEST_F(PoolWorkerCompromised, AReplyThatNeverComesEndsAtTheRequestTimeout) {
 // ---- (b2) a compromised worker with tokens the pool signed ----
 
 // A worker taken over holds the tokens of every login that passes through it, and the refresh tokens to mint
-// more: tokens the pool itself signed, which pinned keys do not refuse. Here the helper is pinned to the fake's
-// own key set, which so stands for the pool's: a token the fake signs is one the pool signed. A token proves
-// only the login it was made for: a sign-in not older than the login, used by no login before
+// more: tokens the pool itself signed, which pinned keys do not refuse. Here the helper is pinned to the
+// fake's own key set, which so stands for the pool's: a token the fake signs is one the pool signed. A token
+// proves only the login it was made for: a sign-in not older than the login, used by no login before
 // (helper/login/fresh_sign_in.hpp).
 class PoolWorkerHoldingPoolTokens : public PoolWorkerCompromised {
   protected:
@@ -424,7 +431,8 @@ class PoolWorkerHoldingPoolTokens : public PoolWorkerCompromised {
         launch.extra_args = {"--pool-socket", sock.string()};
         helper_.reset();
         helper_ = std::make_unique<Helper>(
-            dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true}, launch);
+            dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true},
+            launch);
     }
 };
 
@@ -447,7 +455,8 @@ TEST_F(PoolWorkerHoldingPoolTokens, ATokenMintedFromAnEarlierSignInIsRefused) {
 }
 
 TEST_F(PoolWorkerHoldingPoolTokens, ATokenThatSaysNotWhenThePersonSignedInIsRefused) {
-    expect_refused("no-auth-time", PAM_AUTH_ERR, "ID token refused: the token says not when the person signed in");
+    expect_refused("no-auth-time", PAM_AUTH_ERR,
+                   "ID token refused: the token says not when the person signed in");
 }
 
 // The token that proved one login, handed to the next one at once (its sign-in is as fresh as that login):
@@ -461,7 +470,8 @@ TEST_F(PoolWorkerHoldingPoolTokens, ASignInThatProvedALoginProvesNoOther) {
     EXPECT_EQ(again.code, PAM_AUTH_ERR) << again.all_text() << helper_->log();
     EXPECT_NE(again.all_text().find(pp::helper::kSignInFailed), std::string::npos) << again.all_text();
     ASSERT_TRUE(wait_until([&] { return audit_lines(helper_->log()) > before; })) << helper_->log();
-    EXPECT_NE(last_audit(helper_->log()).find("ID token refused: its sign-in (origin_jti "), std::string::npos)
+    EXPECT_NE(last_audit(helper_->log()).find("ID token refused: its sign-in (origin_jti "),
+              std::string::npos)
         << last_audit(helper_->log());
     EXPECT_NE(last_audit(helper_->log()).find(") proved a login already"), std::string::npos)
         << last_audit(helper_->log());

@@ -760,6 +760,24 @@ TEST_F(Passkeys, NonRootCallerManagesOwnKeysAfterATouch) {
     EXPECT_EQ(list("nobody").size(), 1u);
 }
 
+// A management request's sign-in waits out the user's backoff as a login does. Its failures counted, but
+// nothing held it back: a program running as the user could ask for touches, or guess codes, without end.
+TEST_F(Passkeys, ManagementSignInWaitsOutTheBackoff) {
+    start_helper({"security_key", "[limits]\nfailures_before_backoff = 1\nstate_file = " +
+                                      (dir_ / "limits").string() + "\n"});
+    ASSERT_NO_FATAL_FAILURE(enroll("nobody", "first key"));
+    const std::string id = id_of("nobody", "first key");
+    const auto failed = login("nobody", {"VFIDO_TOUCH=deny", "VFIDO_KEEPALIVE_MS=10"});
+    EXPECT_NE(failed.code, PAM_SUCCESS) << failed.run.describe() << log();
+
+    const auto removed = cli({"remove", id}, {}, "", kNobody);
+    EXPECT_EQ(removed.exit_code, 1) << removed.describe() << log();
+    EXPECT_FALSE(contains(removed.err, kTouch)) << "the key was asked for a touch\n" << removed.describe();
+    EXPECT_TRUE(contains(log(), "caller_uid=65534 method=manage:remove outcome=maxtries")) << log();
+    EXPECT_TRUE(contains(log(), "reason=\"backoff after repeated failures\"")) << log();
+    EXPECT_EQ(list("nobody").size(), 1u) << "the key was removed";
+}
+
 // At a terminal the PIN is read with echo off, and the echo comes back however the command ends.
 TEST_F(Passkeys, TerminalHidesThePinAndRestoresTheEcho) {
     HelperSetup setup;

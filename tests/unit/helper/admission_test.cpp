@@ -57,6 +57,29 @@ TEST(Admission, RemoteLoginsNeverTakeLocalCapacity) {
     EXPECT_FALSE(a.admit(0, false, "", limits(2, 8)).admitted()) << "the local pool has its own size";
 }
 
+// su and sudo run their logins as root for a user (PAM_RUSER): one such user takes at most a fair share of
+// the local pool, and logins that run for nobody (the console's) are capped by the pool alone.
+TEST(Admission, LocalLoginsForOneUserTakeAFairShareOfTheLocalPool) {
+    Admission a;
+    std::vector<AdmissionTicket> held;
+    for (int i = 0; i < 8; ++i) {
+        auto t = a.admit(0, false, "", limits(8, 8), "mallory");
+        if (t.admitted()) held.push_back(std::move(t));
+    }
+    EXPECT_EQ(held.size(), 4u) << "fair_share(8, 1)";
+    auto admin = a.admit(0, false, "", limits(8, 8), "admin");
+    EXPECT_TRUE(admin.admitted());
+    auto console = a.admit(0, false, "", limits(8, 8));
+    EXPECT_TRUE(console.admitted());
+    EXPECT_EQ(Admission::log_source(0, false, "", "mallory"), "uid 0 for mallory");
+    // With admin in too, mallory's share is 8 / 3: what it holds past that is kept, and nothing more given.
+    held.pop_back();
+    EXPECT_FALSE(a.admit(0, false, "", limits(8, 8), "mallory").admitted());
+    // admin's login ends: the share is 8 / 2 again, and the slot mallory gave back is theirs again.
+    admin = {};
+    EXPECT_TRUE(a.admit(0, false, "", limits(8, 8), "mallory").admitted());
+}
+
 TEST(Admission, NoNetworkHoldsMoreThanItsFairShare) {
     Admission a;
     const auto lim = limits(4, 4);

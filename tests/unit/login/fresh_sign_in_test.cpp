@@ -20,7 +20,8 @@ cognito::IdClaims claims(std::optional<std::int64_t> auth_time, const std::strin
     return c;
 }
 
-std::optional<std::string> check(const cognito::IdClaims& c, UsedSignIns& used, std::int64_t now = kBegan + 5) {
+std::optional<std::string> check(const cognito::IdClaims& c, UsedSignIns& used,
+                                 std::int64_t now = kBegan + 5) {
     return refuse_unless_fresh_and_unused(c, kBegan, now, kSkew, used);
 }
 
@@ -40,7 +41,8 @@ TEST(FreshSignIn, ASignInBeforeTheLoginIsRefusedBeyondTheSkew) {
     EXPECT_EQ(check(claims(kBegan - kSkew, "o1", "j1"), used), std::nullopt) << "the pool's clock may lag";
     const auto old = check(claims(kBegan - kSkew - 1, "o2", "j2"), used);
     ASSERT_TRUE(old);
-    EXPECT_EQ(*old, "the sign-in is older than this login (auth_time 1799999939, the login began at 1800000000)");
+    EXPECT_EQ(*old,
+              "the sign-in is older than this login (auth_time 1799999939, the login began at 1800000000)");
     EXPECT_EQ(used.size(), 1u) << "a refused sign-in is not remembered";
 }
 

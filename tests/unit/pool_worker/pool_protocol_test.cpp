@@ -615,6 +615,30 @@ TEST(PoolFraming, ALengthPastTheLimitIsRefusedBeforeReadingOn) {
               "frame too long");
 }
 
+// A reply to a sign-in step is refused at its length past kMaxSignInReply; the two operations that gather
+// pages may take a whole frame.
+TEST(PoolFraming, AReplyPastItsOperationsLimitIsRefusedAtItsLength) {
+    EXPECT_EQ(max_reply_size(Op::Respond), kMaxSignInReply);
+    EXPECT_EQ(max_reply_size(Op::InitiateAuth), kMaxSignInReply);
+    EXPECT_EQ(max_reply_size(Op::FetchJwks), kMaxSignInReply);
+    EXPECT_EQ(max_reply_size(Op::ListCredentials), kMaxFrame);
+    EXPECT_EQ(max_reply_size(Op::FetchCallbackPage), kMaxFrame);
+    {
+        Pair p;
+        write_all(p.b, be32(static_cast<std::uint32_t>(kMaxSignInReply + 1)));
+        EXPECT_EQ(refusal([&] { (void)receive_frame(p.a, Clock::now() + 60s, nullptr, kMaxSignInReply); }),
+                  "frame over the size limit");
+    }
+    {
+        Pair p;
+        const std::string body(kMaxSignInReply, 'x');
+        std::thread sender([&] { write_all(p.b, be32(static_cast<std::uint32_t>(body.size())) + body); });
+        const Secret got = receive_frame(p.a, Clock::now() + 20s, nullptr, kMaxSignInReply);
+        sender.join();
+        EXPECT_EQ(got.size(), kMaxSignInReply);
+    }
+}
+
 // One frame is in flight on a connection at a time: a peer that sends more than the frame it announced is
 // refused, not read on (its next frame would be read out of step).
 TEST(PoolFraming, BytesAfterTheFrameAreRefused) {
