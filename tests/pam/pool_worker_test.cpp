@@ -280,6 +280,18 @@ class PoolWorkerCompromised : public PoolWorker {
         fake_.stop();
     }
     void set_mode(const std::string& mode) const { write_text(mode_file_, mode + "\n"); }
+    // The helper started again with `keys` pinned ([pool] jwks_file), on the same fake worker.
+    void restart_pinned_to(const fs::path& keys) {
+        const auto pinned = dir_ / "jwks.json";
+        write_text(pinned, read_text(keys));
+        HelperLaunch launch;
+        launch.extra_args = {"--pool-socket", (dir_ / "fake.sock").string()};
+        helper_.reset();
+        // The config's first lines land in [pool], which the harness writes first.
+        helper_ = std::make_unique<Helper>(
+            dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true},
+            launch);
+    }
     std::string fake_log() const { return read_text(dir_ / "fake-worker.log"); }
 
     // One login with the worker in `mode`: it ends with `code` and an audit line holding `reason`; then the
@@ -320,14 +332,7 @@ TEST_F(PoolWorkerCompromised, UnpinnedHelperAcceptsATokenSignedWithAKeySetTheWor
 // With the pool's keys pinned in a root-owned file, the same worker's token is refused: the helper never asks
 // the worker for keys, and the worker has none of the pool's private keys to sign with.
 TEST_F(PoolWorkerCompromised, PinnedHelperRefusesATokenSignedWithAKeySetTheWorkerServes) {
-    const auto pinned = dir_ / "jwks.json";
-    write_text(pinned, read_text(standin_->dir() / "jwks.json"));
-    HelperLaunch launch;
-    launch.extra_args = {"--pool-socket", (dir_ / "fake.sock").string()};
-    helper_.reset();
-    // The config's first lines land in [pool], which the harness writes first.
-    helper_ = std::make_unique<Helper>(
-        dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true}, launch);
+    restart_pinned_to(standin_->dir() / "jwks.json");
     const std::size_t before = audit_lines(helper_->log());
     const auto run = login();
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.all_text() << helper_->log();
@@ -424,15 +429,7 @@ class PoolWorkerHoldingPoolTokens : public PoolWorkerCompromised {
   protected:
     void SetUp() override {
         PoolWorkerCompromised::SetUp();
-        const auto sock = dir_ / "fake.sock";
-        const auto pinned = dir_ / "jwks.json";
-        write_text(pinned, read_text(fs::path(sock.string() + ".jwks")));
-        HelperLaunch launch;
-        launch.extra_args = {"--pool-socket", sock.string()};
-        helper_.reset();
-        helper_ = std::make_unique<Helper>(
-            dir_, *standin_, HelperFiles{"jwks_file = " + pinned.string() + kConfig, kIdentities, true},
-            launch);
+        restart_pinned_to(dir_ / "fake.sock.jwks");
     }
 };
 
