@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -45,14 +46,29 @@ HelperConnection HelperConnection::open(const std::string& socket_path, std::chr
     addr.sun_family = AF_UNIX;
     if (socket_path.size() >= sizeof addr.sun_path) throw HelperUnavailable("socket path too long");
     std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    // A helper that stops accepting (wedged) leaves connections queued until its backlog is full; then a
+    // connect waits for room, as long as the send timeout says (unix(7)): bounded by `timeout`, as the
+    // answers are, so that sshd, sudo and login fall through to the next method instead of hanging.
+    const timeval bound{static_cast<time_t>(timeout.count() / 1000),
+                        static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof bound) != 0)
+        throw HelperUnavailable(errno_text("SO_SNDTIMEO"));
     int r;
     do {
         r = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
     } while (r != 0 && errno == EINTR);
     if (r != 0) {
         const int error = errno;
+        if (error == EAGAIN || error == EWOULDBLOCK)
+            throw HelperUnavailable("the helper at " + socket_path + " did not take the connection within " +
+                                        std::to_string(timeout.count()) + " ms",
+                                    error);
         throw HelperUnavailable(errno_text(("cannot connect to " + socket_path).c_str()), error);
     }
+    // Sends stay as before: whole messages the helper reads at once.
+    const timeval unbounded{};
+    if (::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &unbounded, sizeof unbounded) != 0)
+        throw HelperUnavailable(errno_text("SO_SNDTIMEO"));
 
     ucred peer{};
     socklen_t len = sizeof peer;

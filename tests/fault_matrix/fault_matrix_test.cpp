@@ -8,11 +8,14 @@
 #include <security/pam_appl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -486,6 +489,32 @@ TEST_F(FaultMatrix, HelperNotRunning) {
     const auto run = login();
     expect_row(run, PAM_AUTHINFO_UNAVAIL, kHelperUnavailable, "");
     EXPECT_TRUE(run.prompts().empty());
+}
+
+// A helper that no longer takes connections (wedged): its socket's queue full, a connect waits for room. The
+// login gives up after the module's timeout= (30 s here) instead of holding sshd, sudo or login for ever.
+TEST_F(FaultMatrix, HelperNotAcceptingIsUnavailableWithinTheTimeout) {
+    start_helper();
+    helper_->stop();
+    // In the helper's place: a socket that listens with no room and never accepts, its one place taken.
+    const int listener = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", helper_->socket().c_str());
+    ::unlink(addr.sun_path);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    ASSERT_EQ(::listen(listener, 0), 0);
+    const int queued = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    ASSERT_EQ(::connect(queued, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << std::strerror(errno);
+    const auto started = std::chrono::steady_clock::now();
+    const auto run = login();
+    const auto took = std::chrono::steady_clock::now() - started;
+    ::close(queued);
+    ::close(listener);
+    expect_row(run, PAM_AUTHINFO_UNAVAIL, kHelperUnavailable, "");
+    EXPECT_TRUE(run.prompts().empty());
+    EXPECT_LT(took, std::chrono::seconds(60)) << "the connect waited past the module's timeout=30";
 }
 
 TEST_F(FaultMatrix, HelperSocketNotOwnedByRoot) {
