@@ -26,6 +26,21 @@ std::string ipv4_net(const unsigned char* a) {
     return std::string(buf) + "/24";
 }
 
+// A slot of `key`'s fair share of a pool of `capacity` (fair_share), counted in `held`: false when `key`
+// holds its share already.
+bool take_share(std::map<std::string, int>& held, const std::string& key, int capacity) {
+    const auto it = held.find(key);
+    const int mine = it == held.end() ? 0 : it->second;
+    const std::size_t holders = held.size() + (mine == 0 ? 1 : 0);
+    if (mine >= std::max(1, fair_share(capacity, holders))) return false;
+    ++held[key];
+    return true;
+}
+
+void give_share(std::map<std::string, int>& held, const std::string& key) {
+    if (const auto it = held.find(key); it != held.end() && --it->second <= 0) held.erase(it);
+}
+
 }  // namespace
 
 AdmissionLimits admission_limits(const Config* c) {
@@ -162,27 +177,15 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     }
     if (!remote) {
         if (local_ >= limits.local) return {};
-        if (ruser.empty()) {
-            ++local_;
-            return {this, Pool::Local, {}};
-        }
         std::string who(ruser);
-        const auto it = per_ruser_.find(who);
-        const int held = it == per_ruser_.end() ? 0 : it->second;
-        const std::size_t rusers = per_ruser_.size() + (held == 0 ? 1 : 0);
-        if (held >= std::max(1, fair_share(limits.local, rusers))) return {};
+        // Logins that run for nobody (the console's) are bounded by the pool alone.
+        if (!who.empty() && !take_share(per_ruser_, who, limits.local)) return {};
         ++local_;
-        ++per_ruser_[who];
         return {this, Pool::Local, std::move(who)};
     }
     std::string net = source_network(rhost);
-    if (remote_ >= limits.remote) return {};
-    const auto it = per_network_.find(net);
-    const int held = it == per_network_.end() ? 0 : it->second;
-    const std::size_t networks = per_network_.size() + (held == 0 ? 1 : 0);
-    if (held >= std::max(1, fair_share(limits.remote, networks))) return {};
+    if (remote_ >= limits.remote || !take_share(per_network_, net, limits.remote)) return {};
     ++remote_;
-    ++per_network_[net];
     return {this, Pool::Remote, std::move(net)};
 }
 
@@ -197,17 +200,14 @@ void Admission::release(Pool pool, const std::string& share) {
     switch (pool) {
         case Pool::Local:
             --local_;
-            if (share.empty()) break;
-            if (const auto it = per_ruser_.find(share); it != per_ruser_.end() && --it->second <= 0)
-                per_ruser_.erase(it);
+            if (!share.empty()) give_share(per_ruser_, share);
             break;
         case Pool::Unprivileged:
             --unprivileged_;
             break;
         case Pool::Remote:
             --remote_;
-            if (const auto it = per_network_.find(share); it != per_network_.end() && --it->second <= 0)
-                per_network_.erase(it);
+            give_share(per_network_, share);
             break;
     }
 }
