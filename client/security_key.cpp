@@ -103,6 +103,11 @@ protocol::Cancel cancelled(Asker::Status status) {
 
 using Clock = std::chrono::steady_clock;
 
+// A key's PIN retries when no wrong PIN was typed since the last right one (CTAP 2: pinRetries starts at 8
+// and is reset to it by a right PIN).
+constexpr int kFullPinRetries = 8;
+constexpr int kTouchPollMs = 200;
+
 // What libfido2 returns when a wait ended without an answer from the key: its own timeout, or our cancel.
 bool ended_unanswered(int r) {
     return r == FIDO_ERR_RX || r == FIDO_ERR_KEEPALIVE_CANCEL || r == FIDO_ERR_ACTION_TIMEOUT ||
@@ -147,8 +152,10 @@ class KeyWait {
             // Nor anything to choose between: the key is asked for the assertion at once, without the
             // touch-less probe (one round trip to the key fewer; pam-u2f's "nodetect"). A key that holds none
             // of the credentials answers that question with NO_CREDENTIALS too (a CTAP 2.1 key after a
-            // touch), which ends as the probe's "no" does.
-            probe_ = false;
+            // touch), which ends as the probe's "no" does. Not when the question carries the PIN: a key
+            // that holds none of the credentials never sees it (each wrong PIN costs a key one of its
+            // retries).
+            probe_ = uv_required_ && slots.front().has_pin;
             return work(slots.front());
         }
         {
@@ -220,11 +227,36 @@ class KeyWait {
             if (!use_pin && !slot.has_uv) return FIDO_ERR_PIN_REQUIRED;
             if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK) return FIDO_ERR_INTERNAL;
         }
+        if (use_pin)
+            if (const int r = touched_if_pin_went_wrong(slot); r != FIDO_OK) return r;
         const int r = call(slot, [&] {
             return fido_dev_get_assert(slot.dev.get(), a.get(), use_pin ? pin_.c_str() : nullptr);
         });
         if (r == FIDO_OK) out = std::move(a);
         return r;
+    }
+
+    // A key checks a PIN without a touch, and each wrong one costs it one of its retries (eight, then it
+    // blocks for good; three in a row, until it is plugged in again). So anyone who can start a login for
+    // the key's owner (su, sudo -u) could block the key without ever holding it. When the key's counter
+    // shows a wrong PIN since the last right one, the PIN goes to it only after a touch: without the key in
+    // hand, one retry at most is spent in a row. A key that cannot say is touched first too.
+    int touched_if_pin_went_wrong(KeySlot& slot) {
+        int retries = 0;
+        const int r = call(slot, [&] { return fido_dev_get_retry_count(slot.dev.get(), &retries); });
+        if (r == FIDO_ERR_KEEPALIVE_CANCEL) return r;
+        if (r == FIDO_OK && retries >= kFullPinRetries) return FIDO_OK;
+        if (const int begun = call(slot, [&] { return fido_dev_get_touch_begin(slot.dev.get()); });
+            begun != FIDO_OK)
+            return begun;
+        for (;;) {
+            int touched = 0;
+            // Short polls, so that another key's answer (stop_) ends this wait soon.
+            const int polled =
+                call(slot, [&] { return fido_dev_get_touch_status(slot.dev.get(), &touched, kTouchPollMs); });
+            if (polled == FIDO_ERR_KEEPALIVE_CANCEL) fido_dev_cancel(slot.dev.get());  // the key still waits
+            if (polled != FIDO_OK || touched != 0) return polled;
+        }
     }
 
     // Some key answered for good: a signature, or a failure that was not just the end of the wait.

@@ -604,6 +604,43 @@ TEST_F(PasskeysWithPin, WrongPinIsRefused) {
     EXPECT_EQ(run.code, PAM_AUTH_ERR) << run.run.describe() << log();
 }
 
+// A key checks a PIN without a touch, and each wrong PIN costs it one of its eight retries for good. Anyone
+// who can start a login for alice (su, sudo -u, a console) typed wrong PINs into her key, plugged in but
+// never touched, until it blocked itself: four logins cost it four retries. Now a key whose counter shows an
+// earlier wrong PIN is touched before the PIN goes to it: without the key in hand, one retry at most.
+TEST_F(PasskeysWithPin, WrongPinsWithoutTheKeyInHandCostItOneRetryAtMost) {
+    const fs::path retries = state_dir() / "key0.pin-retries";
+    for (int i = 0; i < 4; ++i) {
+        const auto run = login("alice", {pin_knob(), "VFIDO_TOUCH=silent"}, {"9999"});
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.run.describe() << log();
+    }
+    ASSERT_TRUE(fs::exists(retries)) << "the key never checked a PIN";
+    EXPECT_EQ(read_text(retries), "7\n") << "wrong PINs went to a key nobody touched";
+    // The owner, key in hand: a touch, the right PIN, and the counter is full again.
+    const auto owner = login("alice", {pin_knob()}, {kPin});
+    EXPECT_EQ(owner.code, PAM_SUCCESS) << owner.run.describe() << log();
+    EXPECT_EQ(read_text(retries), "8\n");
+}
+
+// A key that holds none of the credentials is never sent the PIN, even when it is the only key plugged in.
+// It was: a single key was asked for the assertion at once, PIN and all, so wrong PINs typed for alice cost a
+// key that is not even hers its retries (and so does the made-up ask of a name without credentials).
+TEST_F(Passkeys, AKeyWithoutTheCredentialIsNeverSentThePin) {
+    start_helper();
+    // alice's only credential needs the PIN and lives on key 1, never plugged in; key 0, plugged in, has a
+    // PIN.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "+pin\n", kRpId));
+    const std::string pin_knob = std::string("VFIDO_PIN=") + kPin;
+    for (int i = 0; i < 2; ++i) {
+        const auto run = login("alice", {pin_knob}, {"9999"});
+        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+        EXPECT_TRUE(contains(run.all_text(), "No security key")) << run.all_text();
+    }
+    const fs::path retries = state_dir() / "key0.pin-retries";
+    EXPECT_FALSE(fs::exists(retries) && read_text(retries) != "8\n")
+        << "a key without the credential was sent the PIN: " << read_text(retries);
+}
+
 TEST_F(Passkeys, UserWithoutCredentialSeesWhatAUserWithoutKeySees) {
     start_helper();
     // alice's credential lives on virtual key 1, which is never plugged in below: she is "without her key"

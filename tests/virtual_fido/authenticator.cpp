@@ -396,6 +396,23 @@ void Authenticator::check_pin_auth(ByteView client_data_hash, const cbor_item_t*
         throw CtapError{status::pin_auth_invalid};
 }
 
+// A real key's retry counter outlives the plug, so with a state directory this one is kept in a file; the
+// count of mismatches in a row is not (pulling the key out resets it, as a power cycle does).
+std::string Authenticator::retries_path() const {
+    const std::string& dir = knobs().state_dir;
+    return dir.empty() ? std::string() : dir + "/key" + std::to_string(index_) + ".pin-retries";
+}
+
+unsigned Authenticator::pin_retries() const {
+    const std::string path = retries_path();
+    return path.empty() ? pin_retries_ : read_state_number(path).value_or(pin_retries_max);
+}
+
+void Authenticator::set_pin_retries(unsigned retries) {
+    pin_retries_ = retries;
+    if (const std::string path = retries_path(); !path.empty()) write_state_number(path, retries);
+}
+
 Bytes Authenticator::client_pin(const cbor_item_t* params) {
     const std::int64_t protocol = required_int(cbor::find(params, 1));
     const std::int64_t subcommand = required_int(cbor::find(params, 2));
@@ -403,7 +420,7 @@ Bytes Authenticator::client_pin(const cbor_item_t* params) {
     const std::lock_guard lock(mutex_);
     switch (subcommand) {
         case 1:  // getRetries
-            return answer(cbor::Map().add(3, cbor::uint(pin_retries_)).build());
+            return answer(cbor::Map().add(3, cbor::uint(pin_retries())).build());
         case 2: {  // getKeyAgreement
             if (!key_agreement_) key_agreement_ = crypto::EcdhKey::generate();
             cbor::Item key = cbor::Map()
@@ -438,7 +455,8 @@ Bytes Authenticator::get_pin_token(const cbor_item_t* params, std::uint8_t permi
     const Bytes x = required_bytes(cbor::find(platform_key, -2));
     const Bytes y = required_bytes(cbor::find(platform_key, -3));
     const Bytes pin_hash_enc = required_bytes(cbor::find(params, 6));
-    if (pin_retries_ == 0) throw CtapError{status::pin_blocked};
+    unsigned retries = pin_retries();
+    if (retries == 0) throw CtapError{status::pin_blocked};
     if (consecutive_mismatches_ >= mismatches_before_power_cycle) throw CtapError{status::pin_auth_blocked};
 
     if (!key_agreement_) key_agreement_ = crypto::EcdhKey::generate();
@@ -449,18 +467,18 @@ Bytes Authenticator::get_pin_token(const cbor_item_t* params, std::uint8_t permi
     if (!pin_hash || pin_hash->size() != 16) throw CtapError{status::invalid_parameter};
 
     // The spec spends a retry before comparing, so pulling the plug mid-check cannot give free guesses.
-    --pin_retries_;
+    set_pin_retries(--retries);
     Bytes expected = crypto::sha256(as_bytes(knobs_.pin));
     expected.resize(16);
     if (!crypto::equal(*pin_hash, expected)) {
         key_agreement_ = crypto::EcdhKey::generate();
         ++consecutive_mismatches_;
-        if (pin_retries_ == 0) throw CtapError{status::pin_blocked};
+        if (retries == 0) throw CtapError{status::pin_blocked};
         if (consecutive_mismatches_ >= mismatches_before_power_cycle)
             throw CtapError{status::pin_auth_blocked};
         throw CtapError{status::pin_invalid};
     }
-    pin_retries_ = pin_retries_max;
+    set_pin_retries(pin_retries_max);
     consecutive_mismatches_ = 0;
     pin_token_ = PinToken{crypto::random_bytes(32), permissions, std::move(rp_id)};
     const auto token_enc = crypto::aes256_cbc_zero_iv(shared_secret, pin_token_->token, true);

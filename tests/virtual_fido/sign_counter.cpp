@@ -49,7 +49,9 @@ std::uint32_t advance(std::optional<std::uint32_t> last, CounterMode mode) {
     return last.value_or(0) + 1;
 }
 
-std::optional<std::uint32_t> read_counter(const std::string& path) {
+}  // namespace
+
+std::optional<std::uint32_t> read_state_number(const std::string& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd.get() < 0) {
         if (errno == ENOENT) return std::nullopt;
@@ -67,7 +69,7 @@ std::optional<std::uint32_t> read_counter(const std::string& path) {
     return value;
 }
 
-void write_counter(const std::string& path, std::uint32_t value) {
+void write_state_number(const std::string& path, std::uint32_t value) {
     const std::string temporary = path + ".tmp";
     const std::string text = std::to_string(value) + "\n";
     Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
@@ -78,8 +80,6 @@ void write_counter(const std::string& path, std::uint32_t value) {
     if (::close(fd.release()) != 0) fail("close " + temporary);
     if (::rename(temporary.c_str(), path.c_str()) != 0) fail("rename " + temporary);
 }
-
-}  // namespace
 
 std::uint32_t SignCounters::next(ByteView credential_id, CounterMode mode) {
     const std::string name = to_hex(crypto::sha256(credential_id));
@@ -102,8 +102,8 @@ std::uint32_t SignCounters::advance_in_file(const std::string& name, CounterMode
     while (::flock(lock.get(), LOCK_EX) != 0)
         if (errno != EINTR) fail("flock " + lock_path);
     const std::string path = state_dir_ + "/" + name + ".counter";
-    const std::uint32_t value = advance(read_counter(path), mode);
-    write_counter(path, value);
+    const std::uint32_t value = advance(read_state_number(path), mode);
+    write_state_number(path, value);
     return value;
 }
 

@@ -6,12 +6,18 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "bytes.hpp"
 #include "knobs.hpp"
 
 namespace vfido {
+
+// A number kept in a file of the state directory: nullopt when there is none; a damaged file throws rather
+// than start again from scratch (that could hide what a test looks for). Written whole, by a rename.
+std::optional<std::uint32_t> read_state_number(const std::string& path);
+void write_state_number(const std::string& path, std::uint32_t value);
 
 class SignCounters {
   public:
