@@ -135,7 +135,13 @@ Login::RememberedMenu Login::choose_remembered(const std::vector<Method>& method
     std::vector<Method> offered =
         remembered_menu(methods, decode_factors(row->factors), known_, !credentials_.empty());
     if (std::none_of(offered.begin(), offered.end(), is_pool_method)) return nothing;
+    return choose_first(offered, ident, row->pool_user);
+}
 
+// The menu shown before the pool is asked (`offered`: what is remembered, or every method the admin allows
+// when the pool refused to say without sending), and the choice made from it.
+Login::RememberedMenu Login::choose_first(std::vector<Method> offered, const Identifier& ident,
+                                          const std::string& pool_user) {
     std::string prefix;
     Choice choice = choose_method(offered, prefix);
     if (auto* end = std::get_if<Verdict>(&choice)) return std::move(*end);
@@ -149,7 +155,7 @@ Login::RememberedMenu Login::choose_remembered(const std::vector<Method>& method
     // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
     if (is_otp(chosen) && offered.size() == 1)
         if (auto end = offer(chosen, destination_for(chosen), prefix)) return std::move(*end);
-    return std::optional<RememberedChoice>(RememberedChoice{chosen, row->pool_user});
+    return std::optional<RememberedChoice>(RememberedChoice{chosen, pool_user});
 }
 
 // InitiateAuth with the factor chosen before the pool was asked: for a code, the pool sends it with its

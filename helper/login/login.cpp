@@ -87,6 +87,12 @@ Verdict service_failure(const ServiceError& e) {
 
 namespace {
 
+// A pool's refusal of PREFERRED_CHALLENGE itself, rather than of the person or of the request.
+bool refuses_preference(const ServiceError& e) {
+    return e.failure() == Failure::Rejected &&
+           (e.name() == "InvalidParameterException" || e.name() == "OperationNotEnabledException");
+}
+
 std::int64_t now_unix() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
@@ -338,6 +344,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
     std::optional<RememberedChoice> chosen_first;  // from the menu shown before the pool was asked
     bool pool_unknown = false;     // the pool does not know the mapped identity; a local key is still there
     bool pool_went_ahead = false;  // the pool skipped its menu; the menu below still offers the browser
+    bool at_passkey = false;  // the pool answered the question at WEB_AUTHN: a passkey holder, nothing sent
     if (ident && !pool_methods.empty()) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -364,17 +371,17 @@ Proof Login::prove(const std::vector<Method>& methods) {
             if (auto* proof = std::get_if<Verified>(&remembered)) return std::move(*proof);
             chosen_first = std::get<std::optional<RememberedChoice>>(std::move(remembered));
         }
-        try {
-            if (chosen_first) {
-                auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
-                if (const Verdict* end = ending_of(initiated)) return *end;
-                step = std::get<cognito::Step>(std::move(initiated));
-            } else
-                step = timed(PoolStep::Start, [&] {
-                    return client.initiate_user_auth(username, preferred, conn_.deadline(),
-                                                     user_context_for(facts_.rhost));
-                });
-        } catch (const ServiceError& e) {
+        // Asked without a preference, a pool may go straight to a person's one factor and send its code with
+        // the answer (spec §2.4): before any prompt that echoes, and before its limits are taken. So the
+        // question "which methods?" prefers one that sends nothing. A pool answers a preference the person
+        // cannot use with SELECT_CHALLENGE, and a passkey holder's with WEB_AUTHN, the rest announced.
+        const bool probe =
+            !preferred && !chosen_first && std::any_of(pool_methods.begin(), pool_methods.end(), is_otp);
+        if (probe) preferred = method_challenge(Method::Passkey);
+        // What a refusal of the pool's first answer leaves: its ending, or the login going on without the
+        // pool (an outage with local keys) or as an identity the pool does not know. Called while it is
+        // handled.
+        const auto pool_refused = [&](const ServiceError& e) -> MaybeEnd {
             const bool unknown_to_pool =
                 e.failure() == Failure::Rejected && e.name() == "UserNotFoundException";
             // Local keys need no pool: with it unreachable they are what is left, and the login goes on.
@@ -397,12 +404,59 @@ Proof Login::prove(const std::vector<Method>& methods) {
             pool_unknown = unknown_to_pool;
             if (pool_unknown) pool_offers = pool_methods;
             if (!unknown_to_pool) ident.reset();
+            return std::nullopt;
+        };
+        bool probe_refused = false;
+        try {
+            if (chosen_first) {
+                auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
+                if (const Verdict* end = ending_of(initiated)) return *end;
+                step = std::get<cognito::Step>(std::move(initiated));
+            } else
+                step = timed(PoolStep::Start, [&] {
+                    return client.initiate_user_auth(username, preferred, conn_.deadline(),
+                                                     user_context_for(facts_.rhost));
+                });
+        } catch (const ServiceError& e) {
+            probe_refused = probe && refuses_preference(e);
+            if (probe_refused)
+                log_line(
+                    LOG_NOTICE,
+                    "user pool refused PREFERRED_CHALLENGE %s (%s: %s); the menu comes before it is asked",
+                    std::string(*preferred).c_str(), loggable(e.name(), 60).c_str(),
+                    loggable(e.message(), 120).c_str());
+            else if (auto end = pool_refused(e))
+                return *end;
+        }
+        // The other answer the spec allows for a preference the person cannot use: an error. The pool is then
+        // asked only for the method chosen from a menu of what the admin allows (factor_memory.cpp).
+        if (probe_refused) {
+            std::vector<Method> allowed;
+            for (auto m : methods)
+                if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
+                    std::find(pool_methods.begin(), pool_methods.end(), m) != pool_methods.end())
+                    allowed.push_back(m);
+            auto first = choose_first(allowed, *ident, "");
+            if (auto* end = std::get_if<Verdict>(&first)) return *end;
+            if (auto* proof = std::get_if<Verified>(&first)) return std::move(*proof);
+            chosen_first = std::get<std::optional<RememberedChoice>>(std::move(first));
+            try {
+                auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
+                if (const Verdict* end = ending_of(initiated)) return *end;
+                step = std::get<cognito::Step>(std::move(initiated));
+            } catch (const ServiceError& e) {
+                if (auto end = pool_refused(e)) return *end;
+            }
         }
         if (ident && !pool_unknown) {
-            if (step.challenge == "SELECT_CHALLENGE") {
+            at_passkey = probe && !probe_refused && step.challenge == method_challenge(Method::Passkey);
+            if (step.challenge == "SELECT_CHALLENGE" || at_passkey) {
+                // At WEB_AUTHN the pool sent nothing, and its menu is what it announced with the challenge
+                // (every enabled method when it announced none: the pool judges the one chosen).
                 for (auto m : pool_methods)
-                    if (std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
-                        step.available.end())
+                    if ((at_passkey && step.available.empty()) ||
+                        std::find(step.available.begin(), step.available.end(), method_challenge(m)) !=
+                            step.available.end())
                         pool_offers.push_back(m);
             } else {
                 // The pool went straight to one method (and for a code has sent it already): no menu.
@@ -457,8 +511,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
         return answered(
             login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
     }
-    // The pool is at the chosen method already (a code sent with its first answer).
-    if (pool_went_ahead) {
+    // The pool is at the chosen method already (a code sent with its first answer, or the passkey's challenge
+    // with the answer to the question).
+    if (pool_went_ahead || (at_passkey && chosen == Method::Passkey)) {
         const auto announced = step.available;
         const auto pool_user = announced_user(step.parameters);
         Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
@@ -479,6 +534,22 @@ Proof Login::prove(const std::vector<Method>& methods) {
     if (pool_unknown) {
         LatencyWalk(&client).pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
         return decoy({chosen}, "identity unknown to the user pool", true);
+    }
+    if (at_passkey) {
+        // A code chosen by a passkey holder: the pool's session waits at WEB_AUTHN, so the code is asked for
+        // anew, the limits taken above.
+        const std::string challenge(method_challenge(chosen));
+        step = timed(PoolStep::Preferred, chosen_at, [&] {
+            auto next = client.initiate_user_auth(username, challenge, conn_.deadline(),
+                                                  user_context_for(facts_.rhost));
+            if (next.challenge == challenge && !next.available.empty())
+                learn_factors(*ident, next.available, announced_user(next.parameters));
+            return next;
+        });
+        if (step.challenge != challenge)
+            return Verdict{Outcome::AuthErr, kSignInFailed,
+                           "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+        return answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
     }
     std::vector<std::pair<std::string, Secret>> answer;
     answer.emplace_back("ANSWER", Secret(method_challenge(chosen)));

@@ -130,6 +130,8 @@ class Login : private MethodContext {
     // nullopt: nothing remembered (the pool is asked first); a Verified: a local key chosen from that menu.
     using RememberedMenu = std::variant<std::optional<RememberedChoice>, Verified, Verdict>;
     RememberedMenu choose_remembered(const std::vector<Method>& methods, const Identifier& ident);
+    RememberedMenu choose_first(std::vector<Method> offered, const Identifier& ident,
+                                const std::string& pool_user);
     OrEnd<cognito::Step> initiate_chosen(const RememberedChoice& choice, const Identifier& ident,
                                          std::string& prefix);
     // What the pool offered: kept with the login, and remembered only if it lets the person in.

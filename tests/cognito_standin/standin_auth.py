@@ -316,6 +316,7 @@ class AuthService:
         self.withdrawn_factors = {}
         self.ineligible_preferred_error = None
         self.one_factor_skips_select = False
+        self.one_factor_skips_preference = False
         self.operations = {
             "InitiateAuth": self.initiate_auth,
             "RespondToAuthChallenge": self.respond_to_auth_challenge,
@@ -365,7 +366,8 @@ class AuthService:
         # The observed exception (specs/cognito-user-auth.md §3, "OBSERVED exception"): a user with exactly one
         # eligible factor and no PREFERRED_CHALLENGE goes straight to it (a code is sent), when control.json
         # says so; the documented answer is SELECT_CHALLENGE.
-        if preferred is None and len(available) == 1 and self.one_factor_skips_select:
+        if len(available) == 1 and ((preferred is None and self.one_factor_skips_select) or
+                                    (preferred not in available and self.one_factor_skips_preference)):
             preferred = available[0]
         if preferred in available:
             try:

@@ -19,7 +19,8 @@ JWKS_MODES = ("ok", "down", "rotated")
 # service puts it there without acr_values is UNVERIFIED, §11 item 3): "factor" = the factor used, "absent" = none.
 AMR_MODES = ("factor", "absent")
 _KEYS = {"tls", "delay_ms", "fault", "error", "ops", "jwks", "clock_offset_s", "withdrawn_factors",
-         "ineligible_preferred_error", "id_token_amr", "one_factor_skips_select", "signed_in_delay_ms",
+         "ineligible_preferred_error", "id_token_amr", "one_factor_skips_select",
+         "one_factor_skips_preference", "signed_in_delay_ms",
          "code_sent_delay_ms"}
 # AllowedFirstAuthFactors values: what withdrawn_factors may take away from a user.
 FIRST_FACTORS = ("PASSWORD", "EMAIL_OTP", "SMS_OTP", "WEB_AUTHN")
@@ -57,6 +58,10 @@ class Control:
     # An InitiateAuth without PREFERRED_CHALLENGE for a user with one eligible factor answers that factor's
     # challenge (a code is sent) instead of SELECT_CHALLENGE: the behaviour observed on the live service.
     one_factor_skips_select: bool = False
+    # Further: even an InitiateAuth whose PREFERRED_CHALLENGE the user cannot use answers that one factor's
+    # challenge, sending the code. Documented nowhere (a pool answers such a preference with
+    # SELECT_CHALLENGE, §2.4); modelled so that the helper's count of a code it did not ask for stays tested.
+    one_factor_skips_preference: bool = False
     # A further sleep before an answer that signs the person in (AuthenticationResult): issuing the tokens
     # makes the pool's acceptance of a code or passkey slower than its refusal.
     signed_in_delay_ms: int = 0
@@ -165,5 +170,7 @@ def read_control(path: str, operations: set) -> Control:
         ineligible_preferred_error=_error(raw.get("ineligible_preferred_error")),
         id_token_amr=_one_of("id_token_amr", raw.get("id_token_amr", "factor"), AMR_MODES),
         one_factor_skips_select=_flag("one_factor_skips_select", raw.get("one_factor_skips_select", False)),
+        one_factor_skips_preference=_flag("one_factor_skips_preference",
+                                          raw.get("one_factor_skips_preference", False)),
         **extra_delays,
     )

@@ -85,6 +85,7 @@ class StandinServer(http.server.ThreadingHTTPServer):
         self.service.withdrawn_factors = control.withdrawn_factors
         self.service.ineligible_preferred_error = control.ineligible_preferred_error
         self.service.one_factor_skips_select = control.one_factor_skips_select
+        self.service.one_factor_skips_preference = control.one_factor_skips_preference
         return control
 
     def finish_request(self, request, client_address):

@@ -846,6 +846,16 @@ class ControlTests(StandinTestCase):
         # A user with two factors still gets the menu.
         reply = MAIN.initiate("alice")
         self.assertEqual(reply.json()["ChallengeName"], "SELECT_CHALLENGE")
+        # A preference bob cannot use is answered with the documented menu, sending nothing...
+        sent_before = len(MAIN.lines("outbox.jsonl"))
+        reply = MAIN.initiate("bob", preferred="WEB_AUTHN")
+        self.assertEqual(reply.json()["ChallengeName"], "SELECT_CHALLENGE", reply.raw)
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before)
+        # ...unless told to skip that too (documented nowhere): then the code goes with the answer.
+        MAIN.control(one_factor_skips_select=True, one_factor_skips_preference=True)
+        reply = MAIN.initiate("bob", preferred="WEB_AUTHN")
+        self.assertEqual(reply.json()["ChallengeName"], "EMAIL_OTP", reply.raw)
+        self.assertEqual(len(MAIN.lines("outbox.jsonl")), sent_before + 1)
 
     def test_invalid_control_file_fails_loudly(self):
         for text in ('{"fualt": "drop"}', '{"fault": "drop", "ops": ["IntiateAuth"]}', '{"tls": "ok"',

@@ -431,9 +431,12 @@ std::string menu_number(const std::string& prompt, const std::string& label) {
     return prompt.substr(start, at - start);
 }
 
+// The three tests below: a pool that goes straight to a user's one factor even past the helper's
+// preference (documented nowhere; see SshdPasswordLoginSendsNoCodeWhenThePoolWouldSkipItsMenu for the
+// documented answer), so the code is sent with the pool's first answer.
 TEST_F(BrowserLogin, BrowserOfferedWhenThePoolSkipsItsMenu) {
     start_helper("email_otp browser");
-    standin_->set_control(R"({"one_factor_skips_select": true})");
+    standin_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
     int menus = 0;
     const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
         if (prompt.find(helper::kChooseHeader) != std::string::npos) {
@@ -456,9 +459,25 @@ TEST_F(BrowserLogin, BrowserOfferedWhenThePoolSkipsItsMenu) {
     EXPECT_TRUE(contains(helper_->log(), "method=browser outcome=success")) << helper_->log();
 }
 
-TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
+// With the browser offered, the helper asked the pool for bob's methods before its menu; a pool that skips
+// its menu for a user with one way in sent the code with that first answer. Through sshd's password
+// conversation (which refuses the echoed menu) every password login cost bob a code. The question now carries
+// a preference that sends nothing: the menu comes first, the code only when chosen.
+TEST_F(BrowserLogin, SshdPasswordLoginSendsNoCodeWhenThePoolWouldSkipItsMenu) {
     start_helper("email_otp browser");
     standin_->set_control(R"({"one_factor_skips_select": true})");
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 3; ++i) {
+        const auto run = run_pam(service_, "bob", sshd_password_conversation("bobs-password"));
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code";
+    }
+    standin_->clear_control();
+}
+
+TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
+    start_helper("email_otp browser");
+    standin_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
     const std::size_t sent_before = standin_->outbox_lines();
     int menus = 0;
     const auto run = login("bob", [&](int, const std::string& prompt) -> std::optional<std::string> {
@@ -496,7 +515,7 @@ TEST_F(BrowserLogin, CodeChosenWhenThePoolSkipsItsMenuLogsIn) {
 // with the browser, then the code prompts, for wrong codes to the end.
 TEST_F(BrowserLogin, DecoyShowsTheSameScreensWhenThePoolSkipsItsMenu) {
     start_helper("email_otp browser");
-    standin_->set_control(R"({"one_factor_skips_select": true})");
+    standin_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
     const auto walk = [&](const std::string& user) {
         return login(user, [](int, const std::string& prompt) -> std::optional<std::string> {
             if (prompt.find(helper::kChooseHeader) != std::string::npos) return "1";  // the email code

@@ -118,6 +118,50 @@ TEST_F(LimitAttack, SpellingsShareABudget) {
     EXPECT_EQ(refused, 25u - sent) << helper_->log();
 }
 
+// Finding 2, codes the pool sends unasked: a pool may send a code with its first answer to a user with one
+// way in (spec §2.4, the observed exception to SELECT_CHALLENGE). Under claim binding the helper asked it
+// "which methods?" before any prompt and counted such a code only once it was sent, past every limit: ten
+// logins as bob that hang up at once bought ten codes. Now the question carries a preference that sends
+// nothing, so a code goes out only for a prompt answered and within its limits.
+TEST_F(LimitAttack, CodesThePoolWouldSendUnaskedWaitForAPromptAndTheLimits) {
+    start_helper(config("sends_per_identifier = 1\nsends_per_rhost = 1000\n", "claim = cognito:username\n"),
+                 "");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const std::size_t before = sent_to(*standin_, "bob@example.com");
+    const Answerer hang_up = [](int, const std::string&) -> std::optional<std::string> {
+        return std::nullopt;
+    };
+    for (int i = 0; i < 10; ++i) {
+        const auto run = run_pam(service_, "bob", hang_up, {{"PAM_RHOST", "198.51.100.7"}});
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+    }
+    EXPECT_EQ(sent_to(*standin_, "bob@example.com"), before) << "codes sent before any prompt was answered";
+    // Asked for, the code comes and logs in; past the limit of one, the next asks are refused, nothing sent.
+    const auto asked = login("bob", right_code("bob@example.com"), "198.51.100.7");
+    EXPECT_EQ(asked.code, PAM_SUCCESS) << asked.all_text() << helper_->log();
+    for (int i = 0; i < 3; ++i) {
+        const auto run = login("bob", right_code("bob@example.com"), "198.51.100.7");
+        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text() << helper_->log();
+        EXPECT_TRUE(contains(run.all_text(), "Too many codes requested")) << run.all_text();
+    }
+    standin_->clear_control();
+    EXPECT_EQ(sent_to(*standin_, "bob@example.com"), before + 1) << helper_->log();
+}
+
+// A pool that skips its menu even past the helper's preference (documented nowhere) sends a code the login
+// never asked for: it is still counted, and past the limit the login is refused.
+TEST_F(LimitAttack, ACodeThePoolSendsDespiteThePreferenceIsStillCounted) {
+    start_helper(config("sends_per_identifier = 1\nsends_per_rhost = 1000\n", "claim = cognito:username\n"),
+                 "");
+    standin_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
+    const auto first = login("bob", right_code("bob@example.com"), "198.51.100.7");
+    EXPECT_EQ(first.code, PAM_SUCCESS) << first.all_text() << helper_->log();
+    const auto second = login("bob", right_code("bob@example.com"), "198.51.100.7");
+    standin_->clear_control();
+    EXPECT_EQ(second.code, PAM_AUTHINFO_UNAVAIL) << second.all_text() << helper_->log();
+    EXPECT_TRUE(contains(second.all_text(), "Too many codes requested")) << second.all_text();
+}
+
 // Finding 2, from IPv6: a client holds a /64 and rotates through its addresses at will. The per-host budget
 // counts the /64: three logins from three addresses of one /64 buy two codes; another /64 has its own budget.
 // Before, each address had a fresh budget, and all three codes were sent.

@@ -793,6 +793,28 @@ TEST_F(OtpLogin, SshdPasswordLoginSendsNoCodeWhenThePoolOffersOneMethod) {
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
 }
 
+// The pool may send a code with its first answer, unasked, to a user with one way in (spec §2.4, the observed
+// exception to SELECT_CHALLENGE). Under claim binding the helper used to ask it "which methods?" before any
+// prompt: sshd's password conversation then cost bob a code per password login. The question now carries a
+// preference that sends nothing, so the first prompt is the offer, which that conversation refuses.
+TEST_F(OtpLogin, SshdPasswordLoginSendsNoCodeWhenThePoolWouldSkipItsMenu) {
+    start_helper(HelperFiles{
+        limits_section(dir_, "") + login_section("email_otp") + "claim = cognito:username\n", ""});
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const auto before = standin_->outbox_lines();
+    for (int i = 0; i < 6; ++i) {
+        const auto run =
+            run_pam(test_service("fallthrough"), "bob", sshd_password_conversation("bobs-password"));
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code";
+    }
+    EXPECT_EQ(helper_->log().find("outcome=maxtries"), std::string::npos) << helper_->log();
+    const auto run = login("bob", code_from_outbox("bob@example.com"));
+    standin_->clear_control();
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    EXPECT_EQ(standin_->outbox_lines(), before + 1);
+}
+
 TEST_F(OtpLogin, ProfileLetsAUserWithoutIdentityStraightToThePassword) {
     // The helper keeps the shipped unknown_user = fail; the profile's line says ignore for its stack.
     start_helper("email_otp");

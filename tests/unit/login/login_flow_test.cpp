@@ -143,7 +143,8 @@ TEST(LoginFlow, TheMenuThenATextMessageCode) {
     EXPECT_THAT(person.questions(),
                 ElementsAre(daemon_menu(), kChooseAgain + daemon_menu(), code_prompt("+*******0123", false)));
     ASSERT_EQ(h.pool().calls().size(), 3u);
-    EXPECT_EQ(h.pool().calls()[0].preferred, std::nullopt) << "no choice before the menu";
+    // No choice before the menu: the question prefers the one method that sends nothing.
+    EXPECT_EQ(h.pool().calls()[0].preferred, "WEB_AUTHN") << "the pool could send a code unasked";
     EXPECT_EQ(h.pool().calls()[1].challenge, "SELECT_CHALLENGE");
     EXPECT_EQ(h.pool().calls()[1].answers.at("ANSWER"), "SMS_OTP");
     EXPECT_EQ(h.pool().calls()[1].username, "pool-daemon") << "the name the pool announced";
