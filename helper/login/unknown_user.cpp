@@ -104,8 +104,18 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
     tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
-    // Limited like a real send, so the limit's message cannot tell who exists either.
-    const SendKeys send_key{{canonical_key(Identifier{IdentifierKind::Username, facts_.user})}, {}, true};
+    // Limited like a real send, so the limit's message cannot tell who exists either: counted on what a real
+    // login of this shape counts (send_keys), the identifier typed, the mapped identity or the name a claim
+    // binds, never on the PAM user alone, or the limit's answer would tell an address that is nobody's from
+    // an enrolled one typed after it. Kept in memory only (unknown): a walk leaves nothing in the store.
+    const auto send_key = [&](Method m) {
+        const Identifier counted = typed_            ? *typed_
+                                   : !known_.empty() ? known_.front()
+                                                     : Identifier{IdentifierKind::Username, facts_.user};
+        SendKeys k = send_keys(counted, m, {});
+        k.unknown = true;
+        return k;
+    };
     std::vector<Method> offered = walk.offered;
     auto menu_dest = [&](Method m) {
         const auto it = walk.menu_dest.find(m);
@@ -156,7 +166,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // the send already, before that request: counted again here, one walk would take two of the host's and
     // the machine's sends where a real login takes one.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked)
-        if (auto end = take_send(send_key)) return *end;
+        if (auto end = take_send(send_key(offered.front()))) return *end;
     // A real user offered one code at once asks for it with the first request, which then sends it.
     if (walk.asks_pool && !service_already_asked && !remembered)
         pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start, started);
@@ -187,7 +197,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
             if (auto end = offer(chosen, menu_dest(chosen), prefix)) return *end;
         const auto chosen_at = std::chrono::steady_clock::now();
         if (is_otp(chosen))
-            if (auto end = take_send(send_key)) return *end;
+            if (auto end = take_send(send_key(chosen))) return *end;
         pool.pause(after_choice(chosen), chosen_at);
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's

@@ -162,6 +162,41 @@ TEST_F(LimitAttack, ACodeThePoolSendsDespiteThePreferenceIsStillCounted) {
     EXPECT_TRUE(contains(second.all_text(), "Too many codes requested")) << second.all_text();
 }
 
+// Finding 4, through the send limit: under claim binding and ask_identifier a decoy counted its sends on the
+// PAM user's name, while a real login counts them on what was typed. Once carol had spent her decoy's budget
+// on one unknown address, a second unknown address was refused and alice's got a code: the limit's answer
+// told which address is enrolled. Now a decoy counts on the keys a real login of its shape counts.
+TEST_F(LimitAttack, TheSendLimitAnswersAlikeForEnrolledAndUnknownAddresses) {
+    start_helper(config("sends_per_identifier = 1\nsends_per_rhost = 1000\n",
+                        "claim = cognito:username\nask_identifier = yes\n"),
+                 "");
+    const auto typing = [this](const std::string& typed) {
+        return login(
+            "carol",
+            [typed](int, const std::string& prompt) -> std::optional<std::string> {
+                return contains(prompt, "Email or phone for") ? typed : std::string("00000000");
+            },
+            "198.51.100.9");
+    };
+    const auto refused = [](const PamRun& run) {
+        return contains(run.all_text(), "Too many codes requested");
+    };
+    const auto first = typing("nobody1@example.com");
+    const auto unknown = typing("nobody2@example.com");
+    const auto enrolled = typing(kAliceEmail);
+    EXPECT_EQ(first.code, PAM_MAXTRIES) << first.all_text() << helper_->log();
+    // The steps that tell: a fresh unknown address and a fresh enrolled one end alike.
+    EXPECT_EQ(unknown.code, enrolled.code) << unknown.all_text() << "\n---\n" << enrolled.all_text();
+    EXPECT_EQ(refused(unknown), refused(enrolled)) << unknown.all_text() << "\n---\n" << enrolled.all_text();
+    EXPECT_FALSE(refused(enrolled)) << enrolled.all_text();
+    // And an address typed again meets its own limit, whoever it is.
+    const auto unknown_again = typing("NOBODY1@example.com");
+    const auto enrolled_again = typing("Alice@Example.com");
+    EXPECT_TRUE(refused(unknown_again)) << unknown_again.all_text() << helper_->log();
+    EXPECT_TRUE(refused(enrolled_again)) << enrolled_again.all_text() << helper_->log();
+    EXPECT_EQ(unknown_again.code, enrolled_again.code);
+}
+
 // Finding 2, from IPv6: a client holds a /64 and rotates through its addresses at will. The per-host budget
 // counts the /64: three logins from three addresses of one /64 buy two codes; another /64 has its own budget.
 // Before, each address had a fresh budget, and all three codes were sent.
