@@ -103,10 +103,8 @@ protocol::Cancel cancelled(Asker::Status status) {
 
 using Clock = std::chrono::steady_clock;
 
-// A key's PIN retries when no wrong PIN was typed since the last right one (CTAP 2: pinRetries starts at 8
-// and is reset to it by a right PIN).
-constexpr int kFullPinRetries = 8;
-constexpr int kTouchPollMs = 200;
+// authenticatorData's flags: the user was present (touched the key).
+constexpr int kUserPresent = 0x01;
 
 // What libfido2 returns when a wait ended without an answer from the key: its own timeout, or our cancel.
 bool ended_unanswered(int r) {
@@ -228,7 +226,7 @@ class KeyWait {
             if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK) return FIDO_ERR_INTERNAL;
         }
         if (use_pin)
-            if (const int r = touched_if_pin_went_wrong(slot); r != FIDO_OK) return r;
+            if (const int r = touched_before_the_pin(slot); r != FIDO_OK) return r;
         const int r = call(slot, [&] {
             return fido_dev_get_assert(slot.dev.get(), a.get(), use_pin ? pin_.c_str() : nullptr);
         });
@@ -236,27 +234,22 @@ class KeyWait {
         return r;
     }
 
-    // A key checks a PIN without a touch, and each wrong one costs it one of its retries (eight, then it
-    // blocks for good; three in a row, until it is plugged in again). So anyone who can start a login for
-    // the key's owner (su, sudo -u) could block the key without ever holding it. When the key's counter
-    // shows a wrong PIN since the last right one, the PIN goes to it only after a touch: without the key in
-    // hand, one retry at most is spent in a row. A key that cannot say is touched first too.
-    int touched_if_pin_went_wrong(KeySlot& slot) {
-        int retries = 0;
-        const int r = call(slot, [&] { return fido_dev_get_retry_count(slot.dev.get(), &retries); });
-        if (r == FIDO_ERR_KEEPALIVE_CANCEL) return r;
-        if (r == FIDO_OK && retries >= kFullPinRetries) return FIDO_OK;
-        if (const int begun = call(slot, [&] { return fido_dev_get_touch_begin(slot.dev.get()); });
-            begun != FIDO_OK)
-            return begun;
-        for (;;) {
-            int touched = 0;
-            // Short polls, so that another key's answer (stop_) ends this wait soon.
-            const int polled =
-                call(slot, [&] { return fido_dev_get_touch_status(slot.dev.get(), &touched, kTouchPollMs); });
-            if (polled == FIDO_ERR_KEEPALIVE_CANCEL) fido_dev_cancel(slot.dev.get());  // the key still waits
-            if (polled != FIDO_OK || touched != 0) return polled;
-        }
+    // A key checks a PIN without a touch (CTAP's PIN token asks for none) and counts each wrong one against
+    // its retries: eight, then it blocks for good; three in a row, until it is plugged in again. So anyone
+    // who can start a login for the key's owner (su, sudo -u) could block the key without ever holding it.
+    // The PIN goes to a key only after that key was touched in this login: a signature asked without the PIN,
+    // whose answer must say the key saw a touch (the user-present flag, what every key is certified on; a
+    // touch probe's "touched" is only the key's word, and some firmware answered it untouched). Every login
+    // needs the touch, not only one after a wrong PIN: logins started side by side would each read a full
+    // retry counter before any sent its PIN.
+    int touched_before_the_pin(KeySlot& slot) {
+        Assert touch = make_assertion(req_, true);
+        if (!touch) return FIDO_ERR_INTERNAL;
+        const int r = call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), touch.get(), nullptr); });
+        if (r != FIDO_OK) return r;
+        if (fido_assert_count(touch.get()) != 1 || (fido_assert_flags(touch.get(), 0) & kUserPresent) == 0)
+            return FIDO_ERR_INVALID_ARGUMENT;
+        return FIDO_OK;
     }
 
     // Some key answered for good: a signature, or a failure that was not just the end of the wait.

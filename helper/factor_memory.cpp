@@ -152,8 +152,9 @@ Login::RememberedMenu Login::choose_first(std::vector<Method> offered, const Ide
         if (auto* end = std::get_if<Verdict>(&proof)) return std::move(*end);
         return std::get<Verified>(std::move(proof));
     }
-    // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp).
-    if (is_otp(chosen) && offered.size() == 1)
+    // Asking for a code sends it: with no menu shown, it is offered first (code_offer.hpp), unless the
+    // identifier question already was such a prompt.
+    if (is_otp(chosen) && offered.size() == 1 && !typed_)
         if (auto end = offer(chosen, destination_for(chosen), prefix)) return std::move(*end);
     return std::optional<RememberedChoice>(RememberedChoice{chosen, pool_user});
 }
@@ -188,13 +189,24 @@ OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, cons
         if (e.failure() != Failure::Rejected ||
             (e.name() != "InvalidParameterException" && e.name() != "NotAuthorizedException"))
             throw;
-        log_line(LOG_NOTICE, "user pool refused the remembered %s (%s: %s); asking without a preference",
-                 challenge.c_str(), loggable(e.name(), 60).c_str(), loggable(e.message(), 120).c_str());
         forget_factors(ident);
+        // Asked without a preference, the pool may send a code unasked (spec §2.4): only after a code was
+        // chosen, its offer answered and its limits taken. The passkey's preference was the one question that
+        // sends nothing; refused, the login ends, and the next one asks afresh.
+        if (!is_otp(choice.method))
+            return Verdict{wire::Outcome::AuthErr, kRememberedGone,
+                           "the user pool refused " + challenge + " (" + loggable(e.name(), 60) + ": " +
+                               loggable(e.message(), 120) + ")"};
+        log_line(LOG_NOTICE, "user pool refused the chosen %s (%s: %s); asking without a preference",
+                 challenge.c_str(), loggable(e.name(), 60).c_str(), loggable(e.message(), 120).c_str());
         step = timed(PoolStep::Start, [&] {
             return client.initiate_user_auth(ident.value, std::nullopt, conn_.deadline(),
                                              user_context_for(facts_.rhost));
         });
+        // A code of the other kind, sent unasked: counted on its own destination too.
+        for (auto m : factors_from({step.challenge}))
+            if (is_otp(m) && m != choice.method)
+                if (auto end = take_send(send_keys(ident, m, step))) return std::move(*end);
     }
     if (step.challenge == challenge) return step;
     forget_factors(ident);

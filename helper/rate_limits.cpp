@@ -181,11 +181,28 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
         shared.push_back({"host:" + send_source(keys.rhost), p.sends_per_rhost, window, 1});
 
     auto& persistent = store();
+    // A destination's count is the file's and the memory's together: an unknown user's walk counts in memory
+    // what a real login counts in the file, and an address typed in both must meet one budget, or the limit's
+    // answer would tell which of them the pool knows. Each store is checked with the limits less what the
+    // other holds.
+    // (A real login whose destinations the memory holds nothing of is checked by its own take below.)
+    const auto less = [&](const std::vector<int>& held) {
+        std::vector<SendRule> rules = personal;
+        for (std::size_t i = 0; i < rules.size(); ++i) rules[i].limit = std::max(0, rules[i].limit - held[i]);
+        return rules;
+    };
+    std::vector<int> in_memory;
+    ephemeral_.take(personal, now, &in_memory, true);
+    std::int64_t mine = 0;
+    if (keys.unknown || std::any_of(in_memory.begin(), in_memory.end(), [](int n) { return n > 0; })) {
+        std::vector<int> in_file;
+        mine = persistent.take(less(in_memory), now, &in_file, true);
+        mine = std::max(mine, ephemeral_.take(less(in_file), now, nullptr, true));
+    }
     if (keys.unknown) {
-        // Both are checked before either counts, so a refusal counts nothing, as for a real send.
+        // All are checked before any counts, so a refusal counts nothing, as for a real send.
         std::vector<int> counts;
-        const auto w = std::max(ephemeral_.take(personal, now, nullptr, true),
-                                persistent.take(shared, now, &counts, true));
+        const auto w = std::max(mine, persistent.take(shared, now, &counts, true));
         if (w > 0) {
             note_machine(counts.front(), p, now);
             return {w, counts.front() >= p.sends_per_hour};
@@ -198,7 +215,7 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
     std::vector<SendRule> all = shared;
     all.insert(all.end(), personal.begin(), personal.end());
     std::vector<int> counts;
-    const auto wait = persistent.take(all, now, &counts);
+    const auto wait = std::max(mine, persistent.take(all, now, &counts, mine > 0));
     note_machine(counts.front(), p, now);
     if (wait > 0) return {wait, counts.front() >= p.sends_per_hour};
     return {};

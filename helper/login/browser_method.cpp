@@ -81,7 +81,10 @@ Proof browser_login(MethodContext& login, const std::optional<Identifier>& ident
         }
         const std::string prompt =
             attempt > 1 ? std::string(kBrowserCodeRefused) + "\n" + kBrowserCodePrompt : kBrowserCodePrompt;
-        const Secret typed = conn.ask(prompt, false);
+        // The prompt echoes: the code is of use to this login alone (redeemed with its PKCE verifier), and an
+        // echoing prompt is what sshd's password conversation refuses, so a browser offered on its own cannot
+        // take the password for a wrong code and count a failure.
+        const Secret typed = conn.ask(prompt, true);
         if (typed.empty())
             return Verdict{Outcome::Abort, kCancelled, "no code given" + refused_before(refusals)};
         if (txn->expired(now_unix()))

@@ -375,8 +375,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
         // the answer (spec §2.4): before any prompt that echoes, and before its limits are taken. So the
         // question "which methods?" prefers one that sends nothing. A pool answers a preference the person
         // cannot use with SELECT_CHALLENGE, and a passkey holder's with WEB_AUTHN, the rest announced.
-        const bool probe =
-            !preferred && !chosen_first && std::any_of(pool_methods.begin(), pool_methods.end(), is_otp);
+        // (Whatever the service enables: a pool sends the code of a person's one factor even where no code
+        // method is on this service's list.)
+        const bool probe = !preferred && !chosen_first;
         if (probe) preferred = method_challenge(Method::Passkey);
         // What a refusal of the pool's first answer leaves: its ending, or the login going on without the
         // pool (an outage with local keys) or as an identity the pool does not know. Called while it is
@@ -431,11 +432,17 @@ Proof Login::prove(const std::vector<Method>& methods) {
         // The other answer the spec allows for a preference the person cannot use: an error. The pool is then
         // asked only for the method chosen from a menu of what the admin allows (factor_memory.cpp).
         if (probe_refused) {
+            // Not the passkey: the pool has just refused it for this person.
             std::vector<Method> allowed;
             for (auto m : methods)
                 if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
-                    std::find(pool_methods.begin(), pool_methods.end(), m) != pool_methods.end())
+                    (m != Method::Passkey &&
+                     std::find(pool_methods.begin(), pool_methods.end(), m) != pool_methods.end()))
                     allowed.push_back(m);
+            if (allowed.empty())
+                return Verdict{
+                    Outcome::AuthErr, kNoMethodAvailable,
+                    "the user pool refused PREFERRED_CHALLENGE WEB_AUTHN, and no other method is enabled"};
             auto first = choose_first(allowed, *ident, "");
             if (auto* end = std::get_if<Verdict>(&first)) return *end;
             if (auto* proof = std::get_if<Verified>(&first)) return std::move(*proof);
@@ -484,10 +491,15 @@ Proof Login::prove(const std::vector<Method>& methods) {
                             learn_factors(*ident, announced, pool_user);
                         return proof;
                     }
-                if (!pool_went_ahead)
+                if (!pool_went_ahead) {
+                    // A code this service does not offer, sent all the same: counted, as any code sent is.
+                    for (auto m : factors_from({step.challenge}))
+                        if (is_otp(m) && !tally_.has_sent_code())
+                            if (auto end = take_send(send_keys(*ident, m, step))) return *end;
                     return Verdict{
                         Outcome::AuthErr, kSignInFailed,
                         "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+                }
             }
         }
     }

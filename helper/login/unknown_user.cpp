@@ -133,13 +133,15 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     const bool remembered = walk.remembers && !service_already_asked && memory.has_value();
     const std::vector<std::size_t> pool_passkeys =
         passkey_offered && memory ? decode_passkey_lengths(memory->passkeys) : std::vector<std::size_t>{};
-    // The step after the choice, as the real one is recorded: the "Sent" twin when it sends a code.
+    // The step after the choice, as the real one is recorded: the "Sent" twin when it sends a code. A real
+    // login asks with the chosen preference after a remembered menu, and after a menu the pool made with a
+    // passkey's challenge (a passkey holder's: the passkey is on the menu); otherwise it answers the menu.
     const auto after_choice = [&](Method chosen) {
         const bool code = is_otp(chosen);
         const PoolStep preferred = code ? sent(PoolStep::Preferred) : PoolStep::Preferred;
         const PoolStep choose = code ? sent(PoolStep::Choose) : PoolStep::Choose;
-        // Until a real remembered login has been timed, the closest: the menu's answer.
-        return remembered && pool_latency().size(preferred) > 0 ? preferred : choose;
+        // Until such a real login has been timed, the closest: the menu's answer.
+        return (remembered || passkey_offered) && pool_latency().size(preferred) > 0 ? preferred : choose;
     };
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
@@ -198,7 +200,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         const auto chosen_at = std::chrono::steady_clock::now();
         if (is_otp(chosen))
             if (auto end = take_send(send_key(chosen))) return *end;
-        pool.pause(after_choice(chosen), chosen_at);
+        // A passkey holder's passkey, chosen from the menu the pool made with its challenge, asks the pool
+        // nothing more before the key is asked.
+        if (!(chosen == Method::Passkey && !remembered)) pool.pause(after_choice(chosen), chosen_at);
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's
     // ask.

@@ -106,7 +106,7 @@ class BrowserLogin : public StandInTest {
     Answerer browser_answers(const std::function<std::string(const std::string& link)>& code_for) {
         return [this, code_for](int style, const std::string& prompt) -> std::optional<std::string> {
             if (prompt.find(kBrowserCodePrompt) == std::string::npos) return "";
-            EXPECT_EQ(style, PAM_PROMPT_ECHO_OFF);
+            EXPECT_EQ(style, PAM_PROMPT_ECHO_ON);
             ++code_prompts_;
             return code_for(shown_link());
         };
@@ -471,6 +471,26 @@ TEST_F(BrowserLogin, SshdPasswordLoginSendsNoCodeWhenThePoolWouldSkipItsMenu) {
         const auto run = run_pam(service_, "bob", sshd_password_conversation("bobs-password"));
         EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
         EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code";
+    }
+    standin_->clear_control();
+}
+
+// Review (session 28): the question "which methods?" carried the preference that sends nothing only when a
+// code method was enabled. With the pool's passkey and the browser (no code method in this service), the
+// helper still asked without a preference, and a pool that skips its menu for bob (one way in: his email)
+// sent him a code with its first answer: before any prompt, uncounted, for any local user running `su bob`
+// through a password conversation (sshd too where remote_methods lists the passkey). Now every such question
+// carries the preference; bob, offered the browser alone, meets its code prompt, which echoes, and the
+// password conversation refuses it without a failure counted.
+TEST_F(BrowserLogin, PasskeyAndBrowserAskThePoolWithoutSendingACode) {
+    start_helper("passkey browser", "\n[passkey]\nrp_id = auth.example.test\n");
+    standin_->set_control(R"({"one_factor_skips_select": true})");
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 3; ++i) {
+        const auto run = run_pam(service_, "bob", sshd_password_conversation("bobs-password"));
+        EXPECT_EQ(standin_->outbox_lines(), before) << "password login " << i + 1 << " sent a code\n"
+                                                    << run.all_text() << helper_->log();
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << "the browser's menu was not shown\n" << run.all_text();
     }
     standin_->clear_control();
 }

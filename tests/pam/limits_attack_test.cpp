@@ -197,6 +197,106 @@ TEST_F(LimitAttack, TheSendLimitAnswersAlikeForEnrolledAndUnknownAddresses) {
     EXPECT_EQ(unknown_again.code, enrolled_again.code);
 }
 
+// Review (session 28): a decoy counts a typed address in memory, a real login in the store, and each looks
+// only at its own. So the same typed address has two budgets, and which one a login meets tells whether the
+// pool knows it: an attacker spends the in-memory budget of an address through a name that is no account
+// (always a decoy, whatever is typed), then types the address as a real claim-bound account (carol). An
+// unknown address is refused there (the decoy's memory counted it); an enrolled one gets a code (the store
+// never did).
+TEST_F(LimitAttack, ADecoyAndARealLoginOfATypedAddressMeetOneBudget) {
+    start_helper(config("sends_per_identifier = 1\nsends_per_rhost = 1000\n",
+                        "claim = cognito:username\nask_identifier = yes\n"),
+                 "");
+    const auto typing = [this](const std::string& user, const std::string& typed) {
+        return login(
+            user,
+            [typed](int, const std::string& prompt) -> std::optional<std::string> {
+                return contains(prompt, "Email or phone for") ? typed : std::string("00000000");
+            },
+            "198.51.100.11");
+    };
+    const auto refused = [](const PamRun& run) {
+        return contains(run.all_text(), "Too many codes requested");
+    };
+    // A name that is no local account: a decoy whatever is typed; each address's budget of one is spent.
+    for (const char* typed : {"nobody3@example.com", kAliceEmail}) {
+        const auto spend = typing("nosuchaccount", typed);
+        EXPECT_EQ(spend.code, PAM_MAXTRIES) << typed << spend.all_text() << helper_->log();
+        EXPECT_FALSE(refused(spend)) << spend.all_text();
+    }
+    const std::size_t before = sent_to(*standin_, kAliceEmail);
+    const auto unknown = typing("carol", "nobody3@example.com");
+    const auto enrolled = typing("carol", kAliceEmail);
+    EXPECT_EQ(refused(unknown), refused(enrolled))
+        << "the send limit told an enrolled address from an unknown one\n"
+        << unknown.all_text() << "\n---\n"
+        << enrolled.all_text();
+    EXPECT_EQ(unknown.code, enrolled.code) << unknown.all_text() << "\n---\n" << enrolled.all_text();
+    EXPECT_EQ(sent_to(*standin_, kAliceEmail), before) << "a code went past the address's limit of one";
+}
+
+// Review (session 28): a pool that refuses the preference the person cannot use (the spec's other answer,
+// stand-in ineligible_preferred_error) gets the menu of what the admin allows first. It listed the passkey,
+// which takes no send; the pool refused its preference, and the helper asked again WITHOUT one, so a pool
+// that skips its menu for bob (one way in, his email) sent a code then, counted nowhere: three logins
+// choosing the passkey, three codes past a limit of one. Now that menu leaves out the passkey the pool has
+// just refused, no question goes without a preference before a code was chosen, and nothing is sent for a
+// login that chose none.
+TEST_F(LimitAttack, ThePasskeyChosenFromTheMenuFirstSendsNoCode) {
+    start_helper(
+        "\n[login]\nmethods = email_otp passkey\nmax_tries = 1\nrequest_timeout = 2\n"
+        "login_timeout = 60\n\n[passkey]\nrp_id = auth.example.test\n\n[limits]\nstate_file = " +
+        (test_dir() / "limits").string() +
+        "\nsends_per_identifier = 1\nsends_per_rhost = 1000\n\n[binding]\n");
+    standin_->set_control(R"({"one_factor_skips_select": true,
+        "ineligible_preferred_error": {"name": "InvalidParameterException", "message": "not eligible"}})");
+    const std::size_t before = sent_to(*standin_, "bob@example.com");
+    int passkeys_offered = 0;
+    // The passkey when it is offered; any other prompt (the code's offer) is refused.
+    const Answerer passkey = [&](int, const std::string& prompt) -> std::optional<std::string> {
+        const auto at = prompt.find(") Passkey");
+        if (at == std::string::npos || at == 0) return std::nullopt;
+        ++passkeys_offered;
+        return std::string(1, prompt[at - 1]);
+    };
+    for (int i = 0; i < 3; ++i) {
+        // A local login (su bob, from any local user): a pool passkey is a local method by default.
+        const auto run = run_pam(service_, "bob", passkey);
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.all_text() << helper_->log();
+    }
+    standin_->clear_control();
+    EXPECT_EQ(passkeys_offered, 0) << "the passkey the pool refused was offered\n" << helper_->log();
+    EXPECT_EQ(sent_to(*standin_, "bob@example.com"), before) << "codes sent unchosen\n" << helper_->log();
+}
+
+// Review (session 28): with ask_identifier the identifier question is the prompt a code waits for, so neither
+// a real login nor the decoy offers the code again. But when the pool answers the probe's preference with an
+// error for a person without a passkey (the spec's other answer, stand-in ineligible_preferred_error), the
+// menu-first fallback (choose_first) offers the one code method anyway, while an address the pool does not
+// know (UserNotFound, a decoy) goes straight to the code prompt: one prompt more tells an enrolled address.
+TEST_F(LimitAttack, TypedAddressesSeeTheSameScreensWhenThePoolRefusesThePreference) {
+    start_helper(config("sends_per_identifier = 10\nsends_per_rhost = 1000\n",
+                        "claim = cognito:username\nask_identifier = yes\n"),
+                 "");
+    standin_->set_control(R"({"ineligible_preferred_error":
+        {"name": "InvalidParameterException", "message": "not eligible"}})");
+    const auto typing = [this](const std::string& typed) {
+        return run_pam(service_, "carol",
+                       [typed](int, const std::string& prompt) -> std::optional<std::string> {
+                           if (contains(prompt, "Email or phone for")) return typed;
+                           if (contains(prompt, "Send a code to")) return std::string("");
+                           return std::string("00000000");
+                       },
+                       {{"PAM_RHOST", "198.51.100.13"}});
+    };
+    const auto enrolled = typing(kAliceEmail);
+    const auto unknown = typing("nobody4@example.com");
+    standin_->clear_control();
+    EXPECT_EQ(enrolled.prompts().size(), unknown.prompts().size()) << enrolled.all_text() << "\n---\n"
+                                                                   << unknown.all_text() << helper_->log();
+    EXPECT_EQ(enrolled.code, unknown.code);
+}
+
 // Finding 2, from IPv6: a client holds a /64 and rotates through its addresses at will. The per-host budget
 // counts the /64: three logins from three addresses of one /64 buy two codes; another /64 has its own budget.
 // Before, each address had a fresh budget, and all three codes were sent.

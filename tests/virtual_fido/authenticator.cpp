@@ -1,9 +1,11 @@
 #include "authenticator.hpp"
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "cbor_item.hpp"
@@ -227,12 +229,13 @@ Bytes assertion(const KeyKnobs& knobs, const Bytes& id, const CredentialSecret& 
 
 // CTAP 2.0 lets a platform send an empty pinAuth to mean "wait for a touch, then say whether a PIN is set";
 // libfido2's fido_dev_get_touch_begin() does this so that the user can pick one of several keys.
-std::optional<Outcome> touch_probe(const cbor_item_t* pin_auth, bool pin_set) {
+std::optional<Outcome> touch_probe(const cbor_item_t* pin_auth, bool pin_set, bool instant) {
     if (pin_auth == nullptr) return std::nullopt;
     const auto value = cbor::as_bytes(pin_auth);
     if (!value) throw CtapError{status::cbor_unexpected_type};
     if (!value->empty()) return std::nullopt;
     const std::uint8_t code = pin_set ? status::pin_invalid : status::pin_not_set;
+    if (instant) return now(Bytes{code});
     return after_touch([code] { return Bytes{code}; });
 }
 
@@ -305,7 +308,7 @@ Bytes Authenticator::get_info() const {
 
 Outcome Authenticator::make_credential(const cbor_item_t* params) {
     const cbor_item_t* pin_auth = cbor::find(params, 8);
-    if (auto probe = touch_probe(pin_auth, has_pin())) return std::move(*probe);
+    if (auto probe = touch_probe(pin_auth, has_pin(), knobs_.instant_touch_probe)) return std::move(*probe);
 
     const Bytes client_data_hash = required_client_data_hash(cbor::find(params, 1));
     const std::string rp_id = required_text(cbor::find(required_map(cbor::find(params, 2)), "id"));
@@ -343,7 +346,7 @@ Outcome Authenticator::make_credential(const cbor_item_t* params) {
 
 Outcome Authenticator::get_assertion(const cbor_item_t* params) {
     const cbor_item_t* pin_auth = cbor::find(params, 6);
-    if (auto probe = touch_probe(pin_auth, has_pin())) return std::move(*probe);
+    if (auto probe = touch_probe(pin_auth, has_pin(), knobs_.instant_touch_probe)) return std::move(*probe);
 
     const std::string rp_id = required_text(cbor::find(params, 1));
     const Bytes client_data_hash = required_client_data_hash(cbor::find(params, 2));
@@ -398,19 +401,30 @@ void Authenticator::check_pin_auth(ByteView client_data_hash, const cbor_item_t*
 
 // A real key's retry counter outlives the plug, so with a state directory this one is kept in a file; the
 // count of mismatches in a row is not (pulling the key out resets it, as a power cycle does).
-std::string Authenticator::retries_path() const {
-    const std::string& dir = knobs().state_dir;
-    return dir.empty() ? std::string() : dir + "/key" + std::to_string(index_) + ".pin-retries";
+std::string Authenticator::retries_name() const {
+    return "key" + std::to_string(index_) + ".pin-retries";
 }
 
 unsigned Authenticator::pin_retries() const {
-    const std::string path = retries_path();
-    return path.empty() ? pin_retries_ : read_state_number(path).value_or(pin_retries_max);
+    const std::string& dir = knobs().state_dir;
+    return dir.empty() ? pin_retries_
+                       : read_state_number(dir + "/" + retries_name()).value_or(pin_retries_max);
 }
 
-void Authenticator::set_pin_retries(unsigned retries) {
-    pin_retries_ = retries;
-    if (const std::string path = retries_path(); !path.empty()) write_state_number(path, retries);
+unsigned Authenticator::spend_pin_retry() {
+    const std::string& dir = knobs().state_dir;
+    const auto spend = [](std::optional<std::uint32_t> left) {
+        const std::uint32_t n = left.value_or(pin_retries_max);
+        return n == 0 ? 0 : n - 1;
+    };
+    if (dir.empty()) return pin_retries_ = spend(pin_retries_);
+    return change_state_number(dir, retries_name(), spend);
+}
+
+void Authenticator::refill_pin_retries() {
+    const std::string& dir = knobs().state_dir;
+    pin_retries_ = pin_retries_max;
+    if (!dir.empty()) change_state_number(dir, retries_name(), [](auto) { return pin_retries_max; });
 }
 
 Bytes Authenticator::client_pin(const cbor_item_t* params) {
@@ -455,8 +469,8 @@ Bytes Authenticator::get_pin_token(const cbor_item_t* params, std::uint8_t permi
     const Bytes x = required_bytes(cbor::find(platform_key, -2));
     const Bytes y = required_bytes(cbor::find(platform_key, -3));
     const Bytes pin_hash_enc = required_bytes(cbor::find(params, 6));
-    unsigned retries = pin_retries();
-    if (retries == 0) throw CtapError{status::pin_blocked};
+    if (knobs_.pin_check_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(knobs_.pin_check_ms));
+    if (pin_retries() == 0) throw CtapError{status::pin_blocked};
     if (consecutive_mismatches_ >= mismatches_before_power_cycle) throw CtapError{status::pin_auth_blocked};
 
     if (!key_agreement_) key_agreement_ = crypto::EcdhKey::generate();
@@ -467,7 +481,7 @@ Bytes Authenticator::get_pin_token(const cbor_item_t* params, std::uint8_t permi
     if (!pin_hash || pin_hash->size() != 16) throw CtapError{status::invalid_parameter};
 
     // The spec spends a retry before comparing, so pulling the plug mid-check cannot give free guesses.
-    set_pin_retries(--retries);
+    const unsigned retries = spend_pin_retry();
     Bytes expected = crypto::sha256(as_bytes(knobs_.pin));
     expected.resize(16);
     if (!crypto::equal(*pin_hash, expected)) {
@@ -478,7 +492,7 @@ Bytes Authenticator::get_pin_token(const cbor_item_t* params, std::uint8_t permi
             throw CtapError{status::pin_auth_blocked};
         throw CtapError{status::pin_invalid};
     }
-    set_pin_retries(pin_retries_max);
+    refill_pin_retries();
     consecutive_mismatches_ = 0;
     pin_token_ = PinToken{crypto::random_bytes(32), permissions, std::move(rp_id)};
     const auto token_enc = crypto::aes256_cbc_zero_iv(shared_secret, pin_token_->token, true);

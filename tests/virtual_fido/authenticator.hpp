@@ -44,10 +44,12 @@ class Authenticator {
     // Called with mutex_ held.
     Bytes get_pin_token(const cbor_item_t* params, std::uint8_t permissions, std::string rp_id);
     bool has_pin() const { return !knobs_.pin.empty(); }
-    // The PIN's retry counter (with mutex_ held): in the state directory's file when there is one.
-    std::string retries_path() const;
+    // The PIN's retry counter (with mutex_ held): in the state directory's file when there is one, changed
+    // under its lock. spend_pin_retry returns what is left after one is spent (never below 0).
+    std::string retries_name() const;
     unsigned pin_retries() const;
-    void set_pin_retries(unsigned retries);
+    unsigned spend_pin_retry();
+    void refill_pin_retries();
     // Checks pinAuth/pinProtocol of a MakeCredential or GetAssertion; throws the CTAP error when it is wrong.
     void check_pin_auth(ByteView client_data_hash, const cbor_item_t* pin_auth, const cbor_item_t* protocol,
                         std::uint8_t permission, const std::string& rp_id);

@@ -69,6 +69,17 @@ std::optional<std::string> apply(KeyKnobs& key, std::string_view name, std::stri
         const auto ms = parse_unsigned(value, 1, 10000);
         if (!ms) return "expected a number of milliseconds from 1 to 10000";
         key.keepalive_ms = *ms;
+    } else if (name == "TOUCH_PROBE") {
+        if (value == "wait")
+            key.instant_touch_probe = false;
+        else if (value == "instant")
+            key.instant_touch_probe = true;
+        else
+            return "expected wait or instant";
+    } else if (name == "PIN_CHECK_MS") {
+        const auto ms = parse_unsigned(value, 0, 10000);
+        if (!ms) return "expected a number of milliseconds from 0 to 10000";
+        key.pin_check_ms = *ms;
     } else if (name == "CTAP") {
         if (value == "2.0")
             key.ctap = CtapVersion::v2_0;

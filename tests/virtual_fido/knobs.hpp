@@ -22,6 +22,12 @@ struct KeyKnobs {
     unsigned keepalives = 0;
     unsigned keepalive_ms = 100;
     CtapVersion ctap = CtapVersion::v2_0;
+    // The empty-pinAuth touch probe (libfido2's fido_dev_get_touch_begin) answered at once, as if touched,
+    // the way firmware that predates that part of CTAP does (OpenSK before its PR #200 answered PIN_INVALID
+    // without asking for a touch).
+    bool instant_touch_probe = false;
+    // How long the key takes to check a PIN (getPINToken), as a real key's on-chip ECDH and flash write do.
+    unsigned pin_check_ms = 0;
 };
 
 struct Knobs {

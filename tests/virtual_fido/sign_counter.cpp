@@ -1,5 +1,7 @@
 #include "sign_counter.hpp"
 
+#include <functional>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -70,7 +72,8 @@ std::optional<std::uint32_t> read_state_number(const std::string& path) {
 }
 
 void write_state_number(const std::string& path, std::uint32_t value) {
-    const std::string temporary = path + ".tmp";
+    // One temporary per process: the PIN retry counter is written without the counters' lock.
+    const std::string temporary = path + ".tmp." + std::to_string(::getpid());
     const std::string text = std::to_string(value) + "\n";
     Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) fail("open " + temporary);
@@ -92,19 +95,25 @@ std::uint32_t SignCounters::next(ByteView credential_id, CounterMode mode) {
     return value;
 }
 
-std::uint32_t SignCounters::advance_in_file(const std::string& name, CounterMode mode) {
-    if (mode == CounterMode::zero) return 0;
+std::uint32_t change_state_number(const std::string& dir, const std::string& name,
+                                  const std::function<std::uint32_t(std::optional<std::uint32_t>)>& change) {
     // One lock for the whole directory serialises read-modify-write across processes; flock is released by
     // close, including when a forked child exits.
-    const std::string lock_path = state_dir_ + "/vfido.lock";
+    const std::string lock_path = dir + "/vfido.lock";
     Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (lock.get() < 0) fail("open " + lock_path);
     while (::flock(lock.get(), LOCK_EX) != 0)
         if (errno != EINTR) fail("flock " + lock_path);
-    const std::string path = state_dir_ + "/" + name + ".counter";
-    const std::uint32_t value = advance(read_state_number(path), mode);
+    const std::string path = dir + "/" + name;
+    const std::uint32_t value = change(read_state_number(path));
     write_state_number(path, value);
     return value;
+}
+
+std::uint32_t SignCounters::advance_in_file(const std::string& name, CounterMode mode) {
+    if (mode == CounterMode::zero) return 0;
+    return change_state_number(state_dir_, name + ".counter",
+                               [mode](std::optional<std::uint32_t> last) { return advance(last, mode); });
 }
 
 }  // namespace vfido

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,10 @@ namespace vfido {
 // than start again from scratch (that could hide what a test looks for). Written whole, by a rename.
 std::optional<std::uint32_t> read_state_number(const std::string& path);
 void write_state_number(const std::string& path, std::uint32_t value);
+// Replaces the number `name` of the state directory `dir` by what `change` makes of it, under the directory's
+// lock (a read-modify-write that concurrent processes cannot interleave), and returns it.
+std::uint32_t change_state_number(const std::string& dir, const std::string& name,
+                                  const std::function<std::uint32_t(std::optional<std::uint32_t>)>& change);
 
 class SignCounters {
   public:
