@@ -365,6 +365,33 @@ AssertionReply get_assertion(const protocol::AssertionRequest& req, Asker& conv)
         std::string(bytes(fido_assert_user_id_ptr(a, 0), fido_assert_user_id_len(a, 0)))};
 }
 
+namespace {
+
+// Before the PIN goes to the key that is to make a credential: a touch. A key checks a PIN without one and
+// counts each wrong PIN against its retries (see the assertion's gate above), and enrolment picks the first
+// key listed, which may be another person's. No credential exists yet to sign a proof of the touch, so this
+// is the key's answer to CTAP's touch request (fido_dev_get_touch_begin), polled until the deadline.
+int touched(fido_dev_t* dev, Clock::time_point deadline) {
+    if (const int r = fido_dev_get_touch_begin(dev); r != FIDO_OK) return r;
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            fido_dev_cancel(dev);
+            return FIDO_ERR_USER_ACTION_TIMEOUT;
+        }
+        int touch = 0;
+        const int r = fido_dev_get_touch_status(dev, &touch, static_cast<int>(std::min<long>(left, 200)));
+        if (r != FIDO_OK) {
+            fido_dev_cancel(dev);
+            return r;
+        }
+        if (touch != 0) return FIDO_OK;
+    }
+}
+
+}  // namespace
+
 CredentialReply make_credential(const protocol::CredentialRequest& req, Asker& asker) {
     const auto failed = [](wire::DeviceStatus s) { return status_only<protocol::Credential>(s); };
     const std::string& cdh = req.client_data_hash;
@@ -412,6 +439,15 @@ CredentialReply make_credential(const protocol::CredentialRequest& req, Asker& a
         return failed(wire::DeviceStatus::Error);
 
     asker.info(req.text);
+    if (!pin.empty()) {
+        const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+        if (const int t = touched(dev.get(), deadline); t != FIDO_OK) {
+            pin.clear();
+            return failed(status_for(t));
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        fido_dev_set_timeout(dev.get(), static_cast<int>(std::max<long>(left.count(), 1)));
+    }
     const int r = fido_dev_make_cred(dev.get(), c.get(), pin.empty() ? nullptr : pin.c_str());
     pin.clear();
     if (r != FIDO_OK) {

@@ -625,6 +625,27 @@ TEST_F(PasskeysWithPin, WrongPinsWithoutTheKeyInHandCostItNothing) {
     EXPECT_EQ(left(), "8\n");
 }
 
+// Enrolment sends the PIN to the first key listed (a makeCredential with a PIN token), which may be another
+// person's: a user enrolling for themselves with alice's key plugged in, typing wrong PINs, cost her key a
+// retry each time without touching it. Now the key is touched before the PIN goes to it.
+TEST_F(Passkeys, EnrolmentSendsThePinOnlyToATouchedKey) {
+    start_helper();
+    const std::string pin_knob = std::string("VFIDO_PIN=") + kPin;
+    const fs::path retries = state_dir() / "key0.pin-retries";
+    for (int i = 0; i < 2; ++i) {
+        const auto r = cli({"enroll", "--user", "bob", "--name", "not mine"},
+                           {pin_knob, "VFIDO_TOUCH=silent"}, "9999\n");
+        EXPECT_NE(r.exit_code, 0) << r.describe() << log();
+    }
+    EXPECT_FALSE(fs::exists(retries) && read_text(retries) != "8\n")
+        << "wrong PINs went to a key nobody touched: " << read_text(retries);
+    // Touched, with the right PIN, the key enrols.
+    const auto ok =
+        cli({"enroll", "--user", "alice", "--name", "mine"}, {pin_knob}, std::string(kPin) + "\n");
+    EXPECT_EQ(ok.exit_code, 0) << ok.describe() << log();
+    EXPECT_EQ(list("alice").size(), 1u);
+}
+
 // A key that holds none of the credentials is never sent the PIN, even when it is the only key plugged in.
 // It was: a single key was asked for the assertion at once, PIN and all, so wrong PINs typed for alice cost a
 // key that is not even hers its retries (and so does the made-up ask of a name without credentials).
