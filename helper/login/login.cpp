@@ -87,6 +87,12 @@ Verdict service_failure(const ServiceError& e) {
 
 namespace {
 
+// The ending of a login the pool took to another challenge than the one it was asked for.
+Verdict unexpected_challenge(const cognito::Step& step) {
+    return Verdict{Outcome::AuthErr, kSignInFailed,
+                   "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+}
+
 // A pool's refusal of PREFERRED_CHALLENGE itself, rather than of the person or of the request.
 bool refuses_preference(const ServiceError& e) {
     return e.failure() == Failure::Rejected &&
@@ -314,6 +320,17 @@ Proof Login::prove(const std::vector<Method>& methods) {
     // The browser sign-in ends in a pool token too, bound as theirs are; it is offered to everyone alike.
     const bool browser = cfg().browser && std::any_of(methods.begin(), methods.end(), is_browser);
 
+    // The menu, in the configuration's order: a local key the person holds, the browser, and `pool`'s
+    // methods.
+    const auto menu_of = [&](const std::vector<Method>& pool) {
+        std::vector<Method> out;
+        for (auto m : methods)
+            if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
+                std::find(pool.begin(), pool.end(), m) != pool.end())
+                out.push_back(m);
+        return out;
+    };
+
     std::optional<Identifier> ident;
     if (!pool_methods.empty() || browser) {
         auto resolved = resolve_identity();
@@ -433,12 +450,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
         // asked only for the method chosen from a menu of what the admin allows (factor_memory.cpp).
         if (probe_refused) {
             // Not the passkey: the pool has just refused it for this person.
-            std::vector<Method> allowed;
-            for (auto m : methods)
-                if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
-                    (m != Method::Passkey &&
-                     std::find(pool_methods.begin(), pool_methods.end(), m) != pool_methods.end()))
-                    allowed.push_back(m);
+            std::vector<Method> without_passkey = pool_methods;
+            std::erase(without_passkey, Method::Passkey);
+            const std::vector<Method> allowed = menu_of(without_passkey);
             if (allowed.empty())
                 return Verdict{
                     Outcome::AuthErr, kNoMethodAvailable,
@@ -496,19 +510,13 @@ Proof Login::prove(const std::vector<Method>& methods) {
                     for (auto m : factors_from({step.challenge}))
                         if (is_otp(m) && !tally_.has_sent_code())
                             if (auto end = take_send(send_keys(*ident, m, step))) return *end;
-                    return Verdict{
-                        Outcome::AuthErr, kSignInFailed,
-                        "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+                    return unexpected_challenge(step);
                 }
             }
         }
     }
 
-    std::vector<Method> offered;
-    for (auto m : methods)
-        if ((m == Method::SecurityKey && !credentials_.empty()) || (is_browser(m) && browser) ||
-            std::find(pool_offers.begin(), pool_offers.end(), m) != pool_offers.end())
-            offered.push_back(m);
+    std::vector<Method> offered = menu_of(pool_offers);
     if (offered.empty())
         return Verdict{Outcome::AuthErr, kNoMethodAvailable,
                        "neither the user pool nor the credential store offers an enabled method"};
@@ -558,9 +566,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
                 learn_factors(*ident, next.available, announced_user(next.parameters));
             return next;
         });
-        if (step.challenge != challenge)
-            return Verdict{Outcome::AuthErr, kSignInFailed,
-                           "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+        if (step.challenge != challenge) return unexpected_challenge(step);
         return answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
     }
     std::vector<std::pair<std::string, Secret>> answer;
@@ -579,9 +585,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
             learn_factors(*ident, announced, announced_user(next.parameters));
         return next;
     });
-    if (step.challenge != method_challenge(chosen))
-        return Verdict{Outcome::AuthErr, kSignInFailed,
-                       "the user pool answered with challenge '" + loggable(step.challenge, 40) + "'"};
+    if (step.challenge != method_challenge(chosen)) return unexpected_challenge(step);
     const auto pool_user = announced_user(step.parameters);
     Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
     if (chosen == Method::Passkey && !ending_of(proof)) learn_factors(*ident, announced, pool_user);
