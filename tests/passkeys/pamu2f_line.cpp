@@ -1,12 +1,14 @@
 // A stand-in for pam-u2f's pamu2fcfg, for the import tests: makes a credential on one of the connected keys
 // (the virtual ones, under LD_PRELOAD) and prints the authfile line pamu2fcfg would print for it.
 //
-//   pamu2f_line KEY-INDEX ORIGIN USER
+//   pamu2f_line KEY-INDEX ORIGIN USER [--pin]
 //
 // Output, as pamu2fcfg 1.1+ writes it: "USER:KeyHandle,PublicKey,es256,+presence", the key handle being the
 // credential id and the public key fido_cred_pubkey_ptr()'s bytes (x||y for ES256), both in standard base64
 // with padding. The relying party id and name are ORIGIN (pamu2fcfg's appid defaults to the origin); the
-// user id is 32 random bytes; the credential is self-verified before it is printed.
+// user id is 32 random bytes; the credential is self-verified before it is printed. With --pin the key's PIN
+// is read from the first line of standard input, the credential is made with it and the line ends
+// "+presence+pin", as `pamu2fcfg -N` writes it for a credential that needs the PIN at every login.
 #include <fido.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -51,12 +53,16 @@ int fail(const std::string& what, int r = FIDO_OK) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        std::cerr << "usage: pamu2f_line KEY-INDEX ORIGIN USER\n";
+    const bool with_pin = argc == 5 && std::string(argv[4]) == "--pin";
+    if (argc != 4 && !with_pin) {
+        std::cerr << "usage: pamu2f_line KEY-INDEX ORIGIN USER [--pin]\n";
         return 2;
     }
     const std::size_t index = std::strtoul(argv[1], nullptr, 10);
     const std::string origin = argv[2], user = argv[3];
+    std::string pin;
+    if (with_pin && (!std::getline(std::cin, pin) || pin.empty()))
+        return fail("--pin: no PIN on standard input");
 
     fido_init(0);
     constexpr std::size_t kMax = 16;
@@ -82,13 +88,14 @@ int main(int argc, char** argv) {
             FIDO_OK ||
         fido_cred_set_rk(cred.get(), FIDO_OPT_OMIT) != FIDO_OK)
         return fail("preparing the credential");
-    if (const int r = fido_dev_make_cred(dev.get(), cred.get(), nullptr); r != FIDO_OK)
+    if (const int r = fido_dev_make_cred(dev.get(), cred.get(), with_pin ? pin.c_str() : nullptr);
+        r != FIDO_OK)
         return fail("fido_dev_make_cred", r);
     if (const int r = fido_cred_verify_self(cred.get()); r != FIDO_OK)
         return fail("fido_cred_verify_self", r);
 
     std::cout << user << ":" << base64(fido_cred_id_ptr(cred.get()), fido_cred_id_len(cred.get())) << ","
               << base64(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get()))
-              << ",es256,+presence\n";
+              << ",es256,+presence" << (with_pin ? "+pin" : "") << "\n";
     return std::cout ? 0 : 1;
 }
