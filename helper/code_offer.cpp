@@ -26,7 +26,9 @@ OfferAnswer read_offer_answer(std::string_view answer) {
 MaybeEnd Login::offer(Method method, const std::string& masked, const std::string& prefix) {
     std::string again = prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
-        switch (read_offer_answer(conn_.ask(again + code_offer_prompt(method, masked), true).view())) {
+        const Secret answer = conn_.ask(again + code_offer_prompt(method, masked), true);
+        note_answer(answer.view());
+        switch (read_offer_answer(answer.view())) {
             case OfferAnswer::Send:
                 return std::nullopt;
             case OfferAnswer::Cancel:

@@ -173,6 +173,11 @@ OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, cons
         if (!choice.pool_user.empty()) announced.parameters.emplace("USERNAME", choice.pool_user);
         if (auto end = take_send(send_keys(ident, choice.method, announced))) return std::move(*end);
     }
+    // Answers sshd stood in for (note_answer): nothing is asked for; the decoy's walk.
+    if (answers_replaced_)
+        return walk_replaced(choice.method,
+                             is_otp(choice.method) ? sent(PoolStep::Preferred) : PoolStep::Preferred,
+                             chosen_at);
     cognito::Step step;
     try {
         step = timed(PoolStep::Preferred, chosen_at, [&] {

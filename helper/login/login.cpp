@@ -378,7 +378,10 @@ Proof Login::prove(const std::vector<Method>& methods) {
                 if (!typed_)
                     if (auto end = offer(pool_methods.front(), destination_for(pool_methods.front()), ""))
                         return *end;
+                const auto started = std::chrono::steady_clock::now();
                 if (auto end = take_send(send_keys(*ident, pool_methods.front(), {}))) return *end;
+                if (answers_replaced_)
+                    return walk_replaced(pool_methods.front(), sent(PoolStep::Start), started);
             }
         } else if (mapped) {
             // What the pool offered this identity last time: the menu first (factor_memory.hpp).
@@ -534,6 +537,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
     // The pool is at the chosen method already (a code sent with its first answer, or the passkey's challenge
     // with the answer to the question).
     if (pool_went_ahead || (at_passkey && chosen == Method::Passkey)) {
+        // A passkey holder's passkey asks the pool nothing more; a code the pool sent unasked is spent
+        // already.
+        if (answers_replaced_ && !pool_went_ahead) return decoy({chosen}, kAnswersReplaced, true);
         const auto announced = step.available;
         const auto pool_user = announced_user(step.parameters);
         Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));
@@ -554,6 +560,11 @@ Proof Login::prove(const std::vector<Method>& methods) {
     if (pool_unknown) {
         LatencyWalk(&client).pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
         return decoy({chosen}, "identity unknown to the user pool", true);
+    }
+    // Answers sshd stood in for (note_answer): the step the choice would take, and the decoy's walk.
+    if (answers_replaced_) {
+        const PoolStep next = at_passkey ? PoolStep::Preferred : PoolStep::Choose;
+        return walk_replaced(chosen, is_otp(chosen) ? sent(next) : next, chosen_at);
     }
     if (at_passkey) {
         // A code chosen by a passkey holder: the pool's session waits at WEB_AUTHN, so the code is asked for

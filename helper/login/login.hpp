@@ -4,10 +4,12 @@
 // from its facts at the end. The management side proves the person's presence through prove().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "login/method_context.hpp"
 #include "messages.hpp"
 #include "person_texts.hpp"
+#include "pool_latency.hpp"
 #include "pool_types.hpp"
 #include "rate_limits.hpp"
 #include "text.hpp"
@@ -152,6 +155,14 @@ class Login : private MethodContext {
 
     // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).
     MaybeEnd offer(Method method, const std::string& masked, const std::string& prefix);
+    // An answer read at the menu or the offer held control characters: sshd's stand-in for what the person
+    // typed, in a login it refuses whatever PAM says (login/unknown_user.cpp).
+    void note_answer(std::string_view answer);
+    static constexpr const char* kAnswersReplaced =
+        "sshd replaced the answers (a login it refuses whatever PAM says)";
+    // Such a login, a method chosen: it waits as the request a real login makes at `step` would, then walks
+    // on as the decoy of its shape, sending nothing.
+    Verdict walk_replaced(Method chosen, PoolStep step, std::chrono::steady_clock::time_point since);
 
     const LoginContext& ctx_;
     Connection& conn_;  // the person, through the client (connection.hpp)
@@ -172,6 +183,7 @@ class Login : private MethodContext {
     std::optional<std::pair<std::string, FactorRow>> learned_factors_;
     // The pool passkeys this login's key was asked for (saw_pool_passkeys), as kept: "" when none.
     std::string seen_pool_passkeys_;
+    bool answers_replaced_ = false;  // note_answer saw sshd's stand-in for an answer
 };
 
 }  // namespace pp::helper

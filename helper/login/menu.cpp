@@ -63,6 +63,7 @@ OrEnd<Method> Login::menu(const std::vector<Method>& offered, const std::vector<
         const Secret answer = conn_.ask(again + text, true);
         if (answer.empty()) return Verdict{Outcome::Abort, kCancelled, "no method chosen"};
         const auto v = answer.view();
+        note_answer(v);
         if (has_control_characters(v)) return offered.front();
         if (v.size() <= 2 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
             const std::size_t n = std::stoul(std::string(v));

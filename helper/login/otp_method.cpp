@@ -77,7 +77,15 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
     login.trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
 
     return code_loop(login, where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
-        if (!valid_code(code.view())) return std::nullopt;
+        const auto answered_at = std::chrono::steady_clock::now();
+        if (!valid_code(code.view())) {
+            // Control characters wait as the decoy's walk waits for them (walk_unknown below): what a client
+            // sends as a code must not tell, by the time it takes, an enrolled account from one without an
+            // identity.
+            if (has_control_characters(code.view()))
+                LatencyWalk(&client).pause(PoolStep::Answer, answered_at);
+            return std::nullopt;
+        }
         std::vector<std::pair<std::string, Secret>> answer;
         answer.emplace_back(code_key, std::move(code));
         try {

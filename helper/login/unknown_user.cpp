@@ -62,6 +62,24 @@ Verdict walked_to(const std::optional<Proof>& walked, const std::string& reason)
 
 }  // namespace
 
+// sshd's keyboard-interactive conversation stands in for every answer of a login it will refuse whatever PAM
+// says (auth-pam.c: an invalid user, root when PermitRootLogin is not "yes", a user AllowUsers, DenyUsers,
+// AllowGroups or DenyGroups turns away): its bad-password string, "\b\n\r\177INCORRECT" repeated to the
+// answer's length. The menu reads it as its first entry and the offer as "send" (code_offer.hpp), as the
+// decoy of a name that is no account must (the screens a real user's answers would reach). For a real account
+// that was a real code sent, and counted, for every such login: texts to root's phone for anyone at the far
+// end of an sshd with the default PermitRootLogin, and code prompts walked without the decoy's waits, which
+// told an enrolled account from one without an identity. Such a login now sends nothing and walks the decoy's
+// way (kAnswersReplaced, login.hpp).
+void Login::note_answer(std::string_view answer) {
+    if (has_control_characters(answer)) answers_replaced_ = true;
+}
+
+Verdict Login::walk_replaced(Method chosen, PoolStep step, std::chrono::steady_clock::time_point since) {
+    LatencyWalk(ctx_.runtime->client.get()).pause(step, since);
+    return decoy({chosen}, kAnswersReplaced, true);
+}
+
 std::string Login::decoy_key() const {
     return decoy_key_beside(cfg().limits_state_file);
 }

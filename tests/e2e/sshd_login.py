@@ -16,6 +16,9 @@ program without a terminal.
   loopback-keys  alice has a security key enrolled and methods list security_key: sshd on 127.0.0.1 (where an
                  SSH local port forward arrives) reports PAM_RHOST 127.0.0.1, a remote login, so the menu offers
                  no security key; the emailed code still logs her in
+  denied-users   sshd turns alice (an identity) and bob (none) away with DenyUsers, standing in its
+                 bad-password string for every answer: no code is sent, and both see the same screens and end
+                 with the same PAM code
   decoy-ending   with the pool behind an added delay, alice typing wrong codes, bob (a local account without an
                  identity) and a name that is no local account: the same screens (masked text aside), the same
                  PAM code (the helper's outcome) and the same end in ssh; only the audit reason differs
@@ -76,7 +79,7 @@ class Sshd:
     `password` it is Debian's stock setup instead (PasswordAuthentication yes, keyboard-interactive off) and
     `auth_stack` are its auth lines."""
 
-    def __init__(self, sandbox, module, service=SERVICE, password=False, auth_stack=None):
+    def __init__(self, sandbox, module, service=SERVICE, password=False, auth_stack=None, extra=()):
         self.dir = e2e.fresh_dir(os.path.join(sandbox.work, service))
         self.host_key = os.path.join(self.dir, "host_ed25519_key")
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", self.host_key],
@@ -103,6 +106,7 @@ class Sshd:
             "PrintLastLog no",
             "LogLevel DEBUG1",
             "LoginGraceTime 60",
+            *extra,
             ""]))
         # The private PAM service: by default the module alone decides authentication.
         auth = auth_stack or [f"auth [success=done default=die] {module} socket={e2e.HELPER_SOCKET}"]
@@ -509,6 +513,26 @@ def compare_decoys(seen, standin, sent_before):
     check(len(standin.outbox()) == sent_before + 2, "a code was sent for a user without an identity")
 
 
+def scenario_denied_users(sandbox, sshd, standin, helper, args):
+    """sshd turns alice and bob away (DenyUsers) and still runs PAM for them, standing in its bad-password
+    string for every answer (auth-pam.c): a login it refuses whatever PAM says, as root's is under the default
+    PermitRootLogin. alice has an identity, bob none: no code is sent for either, and the two see the same
+    screens and end with the same PAM code (session 29: alice's login sent a real code)."""
+    seen = {}
+    for user in (USER, "bob"):
+        before = len(audit_lines(helper))
+        ok, requests, _ = paramiko_login(sshd, code_answerer(standin, wrong=True), user=user)
+        show(f"paramiko: {user}", describe_requests(requests))
+        check(not ok, f"sshd let {user} in despite DenyUsers")
+        e2e.wait_for(lambda: len(audit_lines(helper)) > before, f"the helper's audit line for {user}")
+        lines = audit_lines(helper)[before:]
+        show(f"audit: {user}", "\n".join(lines))
+        seen[user] = (shape(requests), [field(x, "outcome") for x in lines])
+    check(not standin.outbox(), f"a code was sent for a login sshd refuses: {standin.outbox()}")
+    check(seen[USER] == seen["bob"], f"alice and bob are told apart:\n{seen[USER]}\nversus\n{seen['bob']}")
+    check(seen[USER][1] == ["maxtries"], f"alice's login should end as the decoy's, PAM_MAXTRIES: {seen[USER][1]}")
+
+
 def scenario_decoy_ending(sandbox, sshd, standin, helper, args):
     compare_decoys(decoy_walks(sandbox, sshd, standin, helper), standin, 0)
 
@@ -522,6 +546,7 @@ def scenario_decoy_pool_ends(sandbox, sshd, standin, helper, args):
 
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
              "unknown-users": scenario_unknown_users, "loopback-keys": scenario_loopback_keys,
+             "denied-users": scenario_denied_users,
              "password": scenario_password, "decoy-ending": scenario_decoy_ending,
              "decoy-pool-ends": scenario_decoy_pool_ends,
              "recovery-never-remote": scenario_recovery_never_remote}
@@ -567,7 +592,8 @@ def main():
                 "[binding]", f"mapping_file = {helper_dir}/identities"] + keys + [""])
 
         state["helper"] = helper = e2e.Helper(sandbox, helper_bin, config)
-        state["sshd"] = sshd = Sshd(sandbox, module)
+        state["sshd"] = sshd = Sshd(sandbox, module, extra=[f"DenyUsers {USER} bob"]
+                                    if args.scenario == "denied-users" else ())
         say(f"sshd ({SERVICE}) on 127.0.0.1:{sshd.port}, helper on {helper.socket}")
         SCENARIOS[args.scenario](sandbox, sshd, standin, helper, args)
 

@@ -304,6 +304,53 @@ TEST_F(OtpLogin, UnmappedUserWalksTheSamePromptsAndFails) {
     EXPECT_EQ(questions_since(*standin_, requests_before), "") << "nothing may be asked of the pool";
 }
 
+// What sshd sends in place of every answer of a login it refuses whatever PAM says (OpenSSH auth-pam.c and
+// fake_password() in auth.c: an invalid user, root when PermitRootLogin is not "yes", a user AllowUsers,
+// DenyUsers, AllowGroups or DenyGroups turns away): its bad-password string, cut or repeated to the length of
+// what was typed.
+std::string sshd_stand_in(const std::string& typed) {
+    static const std::string junk = "\b\n\r\177INCORRECT";
+    std::string out;
+    for (std::size_t i = 0; i < typed.size(); ++i) out += junk[i % junk.size()];
+    return out;
+}
+
+// Review (session 29): the menu read sshd's stand-in as its first entry and the offer as "send", so every
+// such login of an enrolled account sent a real code (texts to root's phone for anyone at the far end of an
+// sshd with the default PermitRootLogin) and walked the code prompts without the decoy's waits. Such a login
+// now sends nothing and walks as the decoy does: the same screens and ending as an account without an
+// identity, through the menu (alice), the offer of one method (bob), and the menu remembered from a login
+// that let alice in.
+TEST_F(OtpLogin, AnswersSshdStandsInForSendNoCodeAndEndAsTheDecoy) {
+    start_helper("email_otp sms_otp");
+    const Answerer refused = [](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.starts_with("Choose how to sign in:")) return sshd_stand_in("1");
+        if (prompt.starts_with("Send a code to ")) return sshd_stand_in("y");
+        return sshd_stand_in("12345678");
+    };
+    const auto before = standin_->outbox_lines();
+    // carol and mallory have accounts and no identity: the decoy, of alice's shape or of bob's.
+    const auto decoy = login("carol", refused, {{"PAM_RHOST", "198.51.100.40"}});
+    ASSERT_EQ(decoy.code, PAM_MAXTRIES) << decoy.all_text() << helper_->log();
+    for (const std::string user : {"alice", "bob"}) {
+        const auto run = login(user, refused, {{"PAM_RHOST", "198.51.100.41"}});
+        EXPECT_EQ(standin_->outbox_lines(), before) << user << ": a code was sent for a login sshd refuses\n"
+                                                    << run.all_text() << helper_->log();
+        EXPECT_EQ(run.code, decoy.code) << user << ": " << run.all_text() << helper_->log();
+        EXPECT_EQ(run.prompts().size(), decoy.prompts().size()) << user << ": " << run.all_text();
+    }
+    // alice in, with her code: her next login shows the remembered menu before the pool is asked.
+    const auto in = login("alice", code_from_outbox(kAliceEmail, "1"));
+    ASSERT_EQ(in.code, PAM_SUCCESS) << in.all_text() << helper_->log();
+    const auto sent = standin_->outbox_lines();
+    const auto again = login("alice", refused, {{"PAM_RHOST", "198.51.100.42"}});
+    EXPECT_EQ(standin_->outbox_lines(), sent) << "after the remembered menu: a code was sent\n"
+                                              << again.all_text() << helper_->log();
+    EXPECT_EQ(again.code, decoy.code) << again.all_text() << helper_->log();
+    EXPECT_EQ(again.prompts().size(), decoy.prompts().size()) << again.all_text();
+    EXPECT_NE(helper_->log().find("sshd replaced the answers"), std::string::npos) << helper_->log();
+}
+
 TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
     start_helper("email_otp");
     const auto before = standin_->outbox_lines();
