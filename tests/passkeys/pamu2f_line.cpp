@@ -1,14 +1,14 @@
 // A stand-in for pam-u2f's pamu2fcfg, for the import tests: makes a credential on one of the connected keys
 // (the virtual ones, under LD_PRELOAD) and prints the authfile line pamu2fcfg would print for it.
 //
-//   pamu2f_line KEY-INDEX ORIGIN USER [--pin]
+//   pamu2f_line KEY-INDEX ORIGIN USER [es256|eddsa] [--pin]
 //
-// Output, as pamu2fcfg 1.1+ writes it: "USER:KeyHandle,PublicKey,es256,+presence", the key handle being the
-// credential id and the public key fido_cred_pubkey_ptr()'s bytes (x||y for ES256), both in standard base64
-// with padding. The relying party id and name are ORIGIN (pamu2fcfg's appid defaults to the origin); the
-// user id is 32 random bytes; the credential is self-verified before it is printed. With --pin the key's PIN
-// is read from the first line of standard input, the credential is made with it and the line ends
-// "+presence+pin", as `pamu2fcfg -N` writes it for a credential that needs the PIN at every login.
+// Output, as pamu2fcfg 1.1+ writes it: "USER:KeyHandle,PublicKey,es256,+presence" (or eddsa), the key handle
+// being the credential id and the public key fido_cred_pubkey_ptr()'s bytes (x||y for ES256, 32 for EdDSA),
+// both in standard base64 with padding. The relying party id and name are ORIGIN (pamu2fcfg's appid defaults
+// to the origin); the user id is 32 random bytes; the credential is self-verified before it is printed. With
+// --pin the key's PIN is read from the first line of standard input, the credential is made with it and the
+// line ends "+presence+pin", as `pamu2fcfg -N` writes it for a credential that needs the PIN at every login.
 #include <fido.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -53,9 +53,20 @@ int fail(const std::string& what, int r = FIDO_OK) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool with_pin = argc == 5 && std::string(argv[4]) == "--pin";
-    if (argc != 4 && !with_pin) {
-        std::cerr << "usage: pamu2f_line KEY-INDEX ORIGIN USER [--pin]\n";
+    std::string alg = "es256";
+    bool with_pin = false;
+    bool usage = argc < 4;
+    for (int i = 4; i < argc && !usage; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "es256" || arg == "eddsa")
+            alg = arg;
+        else if (arg == "--pin")
+            with_pin = true;
+        else
+            usage = true;
+    }
+    if (usage) {
+        std::cerr << "usage: pamu2f_line KEY-INDEX ORIGIN USER [es256|eddsa] [--pin]\n";
         return 2;
     }
     const std::size_t index = std::strtoul(argv[1], nullptr, 10);
@@ -81,7 +92,7 @@ int main(int argc, char** argv) {
     if (RAND_bytes(cdh, sizeof cdh) != 1 || RAND_bytes(user_id, sizeof user_id) != 1)
         return fail("RAND_bytes");
     std::unique_ptr<fido_cred_t, CredDeleter> cred(fido_cred_new());
-    if (!cred || fido_cred_set_type(cred.get(), COSE_ES256) != FIDO_OK ||
+    if (!cred || fido_cred_set_type(cred.get(), alg == "eddsa" ? COSE_EDDSA : COSE_ES256) != FIDO_OK ||
         fido_cred_set_clientdata_hash(cred.get(), cdh, sizeof cdh) != FIDO_OK ||
         fido_cred_set_rp(cred.get(), origin.c_str(), origin.c_str()) != FIDO_OK ||
         fido_cred_set_user(cred.get(), user_id, sizeof user_id, user.c_str(), user.c_str(), nullptr) !=
@@ -95,7 +106,7 @@ int main(int argc, char** argv) {
         return fail("fido_cred_verify_self", r);
 
     std::cout << user << ":" << base64(fido_cred_id_ptr(cred.get()), fido_cred_id_len(cred.get())) << ","
-              << base64(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get()))
-              << ",es256,+presence" << (with_pin ? "+pin" : "") << "\n";
+              << base64(fido_cred_pubkey_ptr(cred.get()), fido_cred_pubkey_len(cred.get())) << "," << alg
+              << ",+presence" << (with_pin ? "+pin" : "") << "\n";
     return std::cout ? 0 : 1;
 }

@@ -51,6 +51,15 @@ std::optional<std::string> apply(KeyKnobs& key, std::string_view name, std::stri
         const auto flag = parse_flag(value);
         if (!flag) return "expected 0 or 1";
         (name == "GARBAGE" ? key.garbage : key.wrong_rpid) = *flag;
+    } else if (name == "ROGUE") {
+        if (value == "0")
+            key.rogue = RogueMode::off;
+        else if (value == "1")
+            key.rogue = RogueMode::claim;
+        else if (value == "unlisted")
+            key.rogue = RogueMode::unlisted;
+        else
+            return "expected 0, 1 or unlisted";
     } else if (name == "COUNTER") {
         if (value == "normal")
             key.counter = CounterMode::normal;

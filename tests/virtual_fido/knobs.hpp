@@ -11,6 +11,7 @@ namespace vfido {
 enum class TouchMode { ok, deny, silent, mute };
 enum class CounterMode { normal, regress, zero };
 enum class CtapVersion { v2_0, v2_1 };
+enum class RogueMode { off, claim, unlisted };
 
 // What one virtual key does; VFIDO_<NAME> sets it for every key, VFIDO_KEY<i>_<NAME> for key i alone.
 struct KeyKnobs {
@@ -18,6 +19,12 @@ struct KeyKnobs {
     std::string pin;  // empty: no PIN set on the key
     bool garbage = false;
     bool wrong_rpid = false;
+    // A rogue device, not a key: it answers every getAssertion as if it held the first credential of the
+    // allowList (claim), or one not in it (unlisted: that id with its last byte changed), signed with a key
+    // of its own (so the signature is valid, but under no enrolled public key), and with a PIN set it takes
+    // any PIN. What it is after is the PIN's hash (pinHashEnc), which a host sends in getPINToken before the
+    // key has proven anything.
+    RogueMode rogue = RogueMode::off;
     CounterMode counter = CounterMode::normal;
     unsigned keepalives = 0;
     unsigned keepalive_ms = 100;

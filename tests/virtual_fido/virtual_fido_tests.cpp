@@ -973,6 +973,34 @@ TEST_P(MultipleKeys, ACredentialAnswersOnlyOnTheKeyThatMadeIt) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// VFIDO_KEYS=2, VFIDO_PIN=4321, VFIDO_KEY0_ROGUE=1: key 0 is a rogue device, key 1 an honest key
+
+VFIDO_PATH_SUITE(Rogue);
+
+TEST_P(Rogue, ClaimsAnotherKeysCredentialButItsSignatureDoesNotVerify) {
+    Dev rogue = open(0);
+    Dev honest = open(1);
+    const Enrolled cred = enrol(honest.get(), COSE_ES256, pin);
+    for (const auto up : {FIDO_OPT_FALSE, FIDO_OPT_OMIT}) {
+        const GotAssertion got = get_assert(rogue.get(), {Bytes(40, 0x11), cred.id}, nullptr, up);
+        ASSERT_EQ(got.error, FIDO_OK);
+        EXPECT_EQ(
+            bytes_of(fido_assert_id_ptr(got.assertion.get(), 0), fido_assert_id_len(got.assertion.get(), 0)),
+            Bytes(40, 0x11))
+            << "the first id of the allowList, whoever minted it";
+        EXPECT_EQ(flags(got), up == FIDO_OPT_FALSE ? 0 : flag_up);
+    }
+    const GotAssertion claimed = get_assert(rogue.get(), {cred.id});
+    ASSERT_EQ(claimed.error, FIDO_OK);
+    EXPECT_EQ(verify(claimed.assertion.get(), cred), FIDO_ERR_INVALID_SIG);
+    // Any PIN gets a token: the PIN's hash is what the device was after.
+    EXPECT_EQ(get_assert(rogue.get(), {cred.id}, "9999").error, FIDO_OK);
+    const GotAssertion real = get_assert(honest.get(), {cred.id});
+    ASSERT_EQ(real.error, FIDO_OK);
+    EXPECT_EQ(verify(real.assertion.get(), cred), FIDO_OK);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // An invalid knob (bad value, unknown name, index out of range): the keys are listed but never answer.
 
 VFIDO_PATH_SUITE(MisconfiguredKey);
