@@ -32,6 +32,8 @@ struct DevInfoList {
 using fido::Assert;
 using fido::Cred;
 using fido::Dev;
+using fido::EddsaKey;
+using fido::Es256Key;
 
 // A reply that carries only what happened at the key.
 template <class Reply>
@@ -105,6 +107,25 @@ using Clock = std::chrono::steady_clock;
 
 // authenticatorData's flags: the user was present (touched the key).
 constexpr int kUserPresent = 0x01;
+
+// Whether the first signature of `a` verifies under `key` (libfido2 also checks the rpIdHash against the
+// request's rp_id, and the user-present flag, which the request asked for). FIDO_OK when it does.
+int verify_under(const fido_assert_t* a, const protocol::CredentialKey& key) {
+    const auto* raw = uchars(key.public_key);
+    if (key.algorithm == protocol::CredentialKey::kEs256) {
+        const Es256Key pk(es256_pk_new());
+        if (!pk) return FIDO_ERR_INTERNAL;
+        if (const int r = es256_pk_from_ptr(pk.get(), raw, key.public_key.size()); r != FIDO_OK) return r;
+        return fido_assert_verify(a, 0, COSE_ES256, pk.get());
+    }
+    if (key.algorithm == protocol::CredentialKey::kEdDsa) {
+        const EddsaKey pk(eddsa_pk_new());
+        if (!pk) return FIDO_ERR_INTERNAL;
+        if (const int r = eddsa_pk_from_ptr(pk.get(), raw, key.public_key.size()); r != FIDO_OK) return r;
+        return fido_assert_verify(a, 0, COSE_EDDSA, pk.get());
+    }
+    return FIDO_ERR_UNSUPPORTED_ALGORITHM;
+}
 
 // What libfido2 returns when a wait ended without an answer from the key: its own timeout, or our cancel.
 bool ended_unanswered(int r) {
@@ -242,6 +263,13 @@ class KeyWait {
     // touch probe's "touched" is only the key's word, and some firmware answered it untouched). Every login
     // needs the touch, not only one after a wrong PIN: logins started side by side would each read a full
     // retry counter before any sent its PIN.
+    //
+    // The flag alone is the device's word: a rogue USB device claims any credential and sets it, and the PIN
+    // protocol then hands it the PIN's hash (under a secret it negotiated), from which a short PIN is found
+    // offline. So the touch must be signed for one of the allowed credentials and, where the helper sent that
+    // credential's public key, verify under it; a device that fails this is a key error (fail closed: the
+    // login ends) and never gets the PIN. A user pool's passkeys come without keys (only the pool holds
+    // them): for those the flag is still all there is.
     int touched_before_the_pin(KeySlot& slot) {
         Assert touch = make_assertion(req_, true);
         if (!touch) return FIDO_ERR_INTERNAL;
@@ -249,7 +277,13 @@ class KeyWait {
         if (r != FIDO_OK) return r;
         if (fido_assert_count(touch.get()) != 1 || (fido_assert_flags(touch.get(), 0) & kUserPresent) == 0)
             return FIDO_ERR_INVALID_ARGUMENT;
-        return FIDO_OK;
+        const std::string_view id =
+            bytes(fido_assert_id_ptr(touch.get(), 0), fido_assert_id_len(touch.get(), 0));
+        const auto allowed = std::find(req_.cred_ids.begin(), req_.cred_ids.end(), id);
+        if (allowed == req_.cred_ids.end()) return FIDO_ERR_INVALID_CREDENTIAL;
+        if (req_.cred_keys.empty()) return FIDO_OK;
+        const auto& key = req_.cred_keys[static_cast<std::size_t>(allowed - req_.cred_ids.begin())];
+        return key.known() ? verify_under(touch.get(), key) : FIDO_OK;
     }
 
     // Some key answered for good: a signature, or a failure that was not just the end of the wait.
@@ -299,7 +333,8 @@ std::vector<KeySlot> open_keys(const DevInfoList& infos, std::size_t found, Cloc
 }  // namespace
 
 AssertionReply get_assertion(const protocol::AssertionRequest& req, Asker& conv) {
-    if (req.client_data_hash.size() != 32 || req.rp_id.empty() || req.cred_ids.empty())
+    if (req.client_data_hash.size() != 32 || req.rp_id.empty() || req.cred_ids.empty() ||
+        (!req.cred_keys.empty() && req.cred_keys.size() != req.cred_ids.size()))
         return status_message(wire::DeviceStatus::Error);
     const bool uv_required = req.user_verification;
     const auto timeout = std::chrono::milliseconds(req.timeout_ms);

@@ -1,5 +1,8 @@
 #include "decoy.hpp"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -7,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -193,6 +197,41 @@ std::string made_up_credential_id(std::string_view key, std::string_view user, s
         id.append(reinterpret_cast<const char*>(m.data()), std::min(m.size(), length - id.size()));
     }
     return id;
+}
+
+namespace {
+
+// A fresh key pair's public half, its private half freed at once: a valid point nobody can sign for.
+std::string thrown_away_key_pair(KeyAlgorithm alg) {
+    using Key = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+    if (alg == KeyAlgorithm::EdDsa) {
+        const Key key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), EVP_PKEY_free);
+        std::string out(public_key_size(alg), '\0');
+        std::size_t length = out.size();
+        if (!key ||
+            EVP_PKEY_get_raw_public_key(key.get(), reinterpret_cast<unsigned char*>(out.data()), &length) !=
+                1 ||
+            length != out.size())
+            throw std::runtime_error("decoy: no Ed25519 key made");
+        return out;
+    }
+    const Key key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), EVP_PKEY_free);
+    std::array<unsigned char, 65> point{};  // 0x04 || x || y
+    std::size_t length = 0;
+    if (!key ||
+        EVP_PKEY_get_octet_string_param(key.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size(),
+                                        &length) != 1 ||
+        length != point.size() || point[0] != 0x04)
+        throw std::runtime_error("decoy: no P-256 key made");
+    return std::string(reinterpret_cast<const char*>(point.data()) + 1, point.size() - 1);
+}
+
+}  // namespace
+
+const std::string& made_up_public_key(KeyAlgorithm alg) {
+    static const std::string es256 = thrown_away_key_pair(KeyAlgorithm::Es256);
+    static const std::string eddsa = thrown_away_key_pair(KeyAlgorithm::EdDsa);
+    return alg == KeyAlgorithm::EdDsa ? eddsa : es256;
 }
 
 std::uint64_t decoy_models_built() noexcept {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.hpp"
+#include "credential.hpp"
 #include "identity_map.hpp"
 
 namespace pp::helper {
@@ -62,6 +63,14 @@ DecoyWalk shape_decoy_among(std::string_view key, const std::string& user, const
 // try, as a real user's key is asked for the same real ones.
 std::string made_up_credential_id(std::string_view key, std::string_view user, std::string_view rp_id,
                                   bool uv, std::size_t index, std::size_t length);
+
+// A public key of `alg` for a made-up credential, in the form a stored one has (credential.hpp): a real
+// user's key ask carries its credentials' public keys, so a made-up ask carries keys of the same algorithms
+// and sizes, and the module refuses a device that signs for a made-up credential as it refuses one that signs
+// for a real credential with a key of its own (client/security_key.cpp), before the PIN. A valid point whose
+// private key was thrown away when the helper made it, once per algorithm and process: only the module sees
+// it, and no signature ever verifies under it.
+const std::string& made_up_public_key(KeyAlgorithm alg);
 
 // How many times the real users' shapes (their keyed points, their initials) were computed for the decoy:
 // once per identity map, list of key holders, methods, claim binding and key, however many walks use them.

@@ -360,11 +360,72 @@ Prompt Prompt::decode(const wire::Message& m) {
 
 // AssertionRequest
 
+bool CredentialKey::well_formed() const noexcept {
+    switch (algorithm) {
+        case kUnknown:
+            return public_key.empty();
+        case kEs256:
+            return public_key.size() == 64;
+        case kEdDsa:
+            return public_key.size() == 32;
+        default:
+            return false;
+    }
+}
+
+namespace {
+
+// What is wrong with a request's cred_keys, or nothing.
+const char* cred_keys_fault(const AssertionRequest& a) {
+    if (a.cred_keys.empty()) return nullptr;
+    if (a.cred_keys.size() != a.cred_ids.size()) return "cred_keys not one per cred_id";
+    for (const auto& k : a.cred_keys)
+        if (!k.well_formed()) return "cred_keys entry of unknown algorithm or wrong size";
+    return nullptr;
+}
+
+// Entry: algorithm (4 bytes, big-endian two's complement), key length (2 bytes, big-endian), key.
+std::string encode_cred_keys(const std::vector<CredentialKey>& keys) {
+    std::string out;
+    for (const auto& k : keys) {
+        const auto alg = static_cast<std::uint32_t>(k.algorithm);
+        const char head[6] = {static_cast<char>(alg >> 24),
+                              static_cast<char>((alg >> 16) & 0xff),
+                              static_cast<char>((alg >> 8) & 0xff),
+                              static_cast<char>(alg & 0xff),
+                              static_cast<char>((k.public_key.size() >> 8) & 0xff),
+                              static_cast<char>(k.public_key.size() & 0xff)};
+        out.append(head, sizeof head);
+        out += k.public_key;
+    }
+    return out;
+}
+
+std::vector<CredentialKey> decode_cred_keys(const Reader& r, std::string_view v) {
+    std::vector<CredentialKey> keys;
+    const auto byte = [&](std::size_t i) {
+        return static_cast<std::uint32_t>(static_cast<std::uint8_t>(v[i]));
+    };
+    while (!v.empty()) {
+        if (v.size() < 6) r.fail("cred_keys entry truncated");
+        const std::uint32_t alg = byte(0) << 24 | byte(1) << 16 | byte(2) << 8 | byte(3);
+        const std::size_t length = byte(4) << 8 | byte(5);
+        if (v.size() - 6 < length) r.fail("cred_keys entry truncated");
+        keys.push_back({static_cast<std::int32_t>(alg), std::string(v.substr(6, length))});
+        v.remove_prefix(6 + length);
+    }
+    return keys;
+}
+
+}  // namespace
+
 wire::Message AssertionRequest::encode() const {
+    if (const char* fault = cred_keys_fault(*this)) throw MalformedMessage(Type::KeyRequest, fault);
     wire::Message m(Type::KeyRequest);
     add_key_fields(m, *this);
     m.add(Tag::UserPresence, user_presence ? 1u : 0u);
     for (const auto& id : cred_ids) m.add(Tag::CredId, id);
+    if (!cred_keys.empty()) m.add(Tag::CredKeys, encode_cred_keys(cred_keys));
     return m;
 }
 
@@ -377,6 +438,14 @@ AssertionRequest AssertionRequest::decode(const wire::Message& m) {
         if (*up > 1) r.fail("unknown user_presence value");
         a.user_presence = *up == 1;
     }
+    const auto keys = m.all(Tag::CredKeys);
+    if (keys.size() > 1) r.fail("cred_keys repeated");
+    if (!keys.empty()) {
+        a.cred_keys = decode_cred_keys(r, keys.front());
+        // An empty field would decode to "none known" and encode to no field at all.
+        if (a.cred_keys.empty()) r.fail("cred_keys empty");
+    }
+    if (const char* fault = cred_keys_fault(a)) r.fail(fault);
     return a;
 }
 

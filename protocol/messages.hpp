@@ -120,8 +120,28 @@ struct Prompt {
     static Prompt decode(const wire::Message& m);
 };
 
+// An allowed credential's public key, as the helper holds it (public keys are not secret). The module checks
+// the key's touch against it before the PIN goes to that key (client/security_key.cpp).
+struct CredentialKey {
+    static constexpr std::int32_t kUnknown = 0;
+    static constexpr std::int32_t kEs256 = -7;  // public_key: x||y on P-256, 64 bytes
+    static constexpr std::int32_t kEdDsa = -8;  // public_key: the Ed25519 point, 32 bytes
+
+    std::int32_t algorithm = kUnknown;  // COSE algorithm number; kUnknown: no key known (public_key empty)
+    std::string public_key;             // as fido_cred_pubkey_ptr gives it
+
+    [[nodiscard]] bool known() const noexcept { return algorithm != kUnknown; }
+    // Whether the algorithm is kUnknown, kEs256 or kEdDsa and the key has that algorithm's length.
+    [[nodiscard]] bool well_formed() const noexcept;
+    bool operator==(const CredentialKey&) const = default;
+};
+
 // helper -> module: ask the connected keys for an assertion (wire::Type::KeyRequest). The first six fields
 // are the helper's to set; the rest have the values every request carries.
+//
+// cred_keys is empty (no key known for any credential: a user pool's passkeys, whose keys only the pool
+// holds) or holds one CredentialKey per cred_id, in their order. encode() throws and decode() refuses, with
+// MalformedMessage, cred_keys of another count or an entry that is not well_formed().
 struct AssertionRequest {
     std::string rp_id;
     std::string client_data_hash;    // what the key signs: a challenge, or the SHA-256 of clientDataJSON
@@ -130,7 +150,8 @@ struct AssertionRequest {
     std::string text = kTouchText;               // what the person is shown meanwhile
     std::vector<std::string> cred_ids;           // the credentials allowed
     std::string pin_prompt = kPinPrompt;
-    bool user_presence = true;  // a touch; absent: asked
+    bool user_presence = true;               // a touch; absent: asked
+    std::vector<CredentialKey> cred_keys{};  // absent: none known
 
     [[nodiscard]] wire::Message encode() const;
     static AssertionRequest decode(const wire::Message& m);

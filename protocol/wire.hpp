@@ -40,7 +40,7 @@ enum class Type : std::uint8_t {
     // helper -> module
     Prompt = 16,      // style, text
     KeyRequest = 17,  // rp_id, client_data_hash, cred_id (repeated), user_presence, user_verification,
-                      // timeout_ms, text, pin_prompt
+                      // timeout_ms, text, pin_prompt, cred_keys (optional: the credentials' public keys)
     Result = 18,      // outcome, user, text
     CredentialRequest =
         19,        // rp_id, client_data_hash, user_id, user, cred_id (repeated: exclude), algorithm,
@@ -94,8 +94,12 @@ enum class Tag : std::uint8_t {
     LoginId = 31,      // 16 lowercase hex digits
     Url = 32,          // a Link's https URL
     Qr = 33,           // a Link's u32: 1 draw the QR code, 0 not
+    // A KeyRequest's public keys, one entry per cred_id in their order, in one field (a user's 64 credentials
+    // in one field each would pass kMaxFields): per entry the COSE algorithm (u32 two's complement, 0 for a
+    // key not known), the key's length (u16) and the key (see protocol::CredentialKey).
+    CredKeys = 34,
 };
-inline constexpr Tag kLastTag = Tag::Qr;
+inline constexpr Tag kLastTag = Tag::CredKeys;
 
 // A login id as the helper makes it; the module logs nothing else it is told in that place.
 bool valid_login_id(std::string_view id) noexcept;

@@ -31,9 +31,11 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
 // A connected key answers as it does for a real user whose key is absent.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
+                                   std::vector<protocol::CredentialKey> cred_keys,
                                    const std::function<void()>& while_asked) {
-    const AssertionRequest req{rp_id,     random_bytes(32),   uv, key_touch_timeout_ms(login.config()),
-                               kTouchKey, std::move(cred_ids)};
+    AssertionRequest req{rp_id,     random_bytes(32),   uv, key_touch_timeout_ms(login.config()),
+                         kTouchKey, std::move(cred_ids)};
+    req.cred_keys = std::move(cred_keys);
     const auto status = ask_key(login, req, while_asked).status;
     return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
 }

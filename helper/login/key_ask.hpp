@@ -31,9 +31,11 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
 
 // A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
-// while_asked: as ask_key's.
+// cred_keys: made-up public keys where the real ask carries real ones (protocol::AssertionRequest), else
+// empty. while_asked: as ask_key's.
 wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
                                    std::vector<std::string> cred_ids,
+                                   std::vector<protocol::CredentialKey> cred_keys,
                                    const std::function<void()>& while_asked = {});
 
 }  // namespace pp::helper

@@ -131,8 +131,10 @@ class PoolPasskeyMethod final : public LoginMethod {
         const std::vector<std::size_t> lengths =
             walk.pool_passkeys.empty() ? std::vector<std::size_t>{commonest} : walk.pool_passkeys;
         auto ids = made_up_ids(walk.decoy_key, login.facts().user, cfg.passkey.rp_id, uv, lengths);
+        // No public keys, as the real ask has none (the pool keeps its passkeys' keys).
         return Proof(unknown_ending(
-            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids))), walk.reason));
+            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids), {})),
+            walk.reason));
     }
 };
 

@@ -93,6 +93,16 @@ std::vector<std::string> made_up_like(const KeyAskGroup& ask, std::string_view d
     return made_up_ids(decoy_key, user, ask.rp_id, ask.uv, lengths);
 }
 
+// The public keys a key ask carries for `credentials`: the stored ones; made up (of the same algorithms)
+// for a made-up ask.
+std::vector<protocol::CredentialKey> keys_of(const std::vector<StoredCredential>& credentials, bool made_up) {
+    std::vector<protocol::CredentialKey> keys;
+    keys.reserve(credentials.size());
+    for (const auto& c : credentials)
+        keys.push_back({cose_number(c.alg), made_up ? made_up_public_key(c.alg) : c.public_key});
+    return keys;
+}
+
 // Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
 // credentials were made for. Returns nothing when no key holds any of them.
 std::optional<Proof> key_login(MethodContext& login) {
@@ -108,9 +118,12 @@ std::optional<Proof> key_login(MethodContext& login) {
         const std::string challenge = random_bytes(32);
         AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
         for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
+        // The module checks the touch before the PIN against these (client/security_key.cpp).
+        req.cred_keys = keys_of(group, false);
         // What a decoy of this shape asks instead (walk_unknown), made and thrown away: the two cost alike
         // (Login::decoy_twin).
         static_cast<void>(made_up_like(ask, decoy_key, login.facts().user));
+        static_cast<void>(keys_of(group, true));
         // Given back when this ask is over, unless the accepted answer used it.
         std::optional<CredentialStore::UseReservation> reserved;
         const Assertion reply = ask_key(login, req, [&] {
@@ -178,13 +191,14 @@ class SecurityKeyMethod final : public LoginMethod {
             // A real user's key ask reserves the counters while the key is asked and gives them back after
             // an answer that used none (key_login): the made-up one costs the same, from the same store.
             std::optional<CredentialStore::UseReservation> as_real;
-            const auto status = ask_made_up_key(login, rp, uv, std::move(ids), [&] {
-                try {
-                    as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
-                } catch (const std::exception& e) {
-                    debug_line("counter reservation not made: %s", e.what());
-                }
-            });
+            const auto status =
+                ask_made_up_key(login, rp, uv, std::move(ids), keys_of(ask.credentials, true), [&] {
+                    try {
+                        as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
+                    } catch (const std::exception& e) {
+                        debug_line("counter reservation not made: %s", e.what());
+                    }
+                });
             if (status == wire::DeviceStatus::NoDevice) continue;
             return Proof(unknown_ending(key_status_finish(status), walk.reason));
         }

@@ -16,6 +16,7 @@
 #include "base64.hpp"
 #include "fuzz_keys.hpp"
 #include "fuzz_support.hpp"
+#include "messages.hpp"
 #include "pool_protocol.hpp"
 #include "wire.hpp"
 
@@ -353,6 +354,16 @@ void wire_messages() {
         .add(Tag::CredId, cred_id_for(KeyAlgorithm::Es256))
         .add(Tag::CredId, cred_id_for(KeyAlgorithm::EdDsa));
     write("wire_to_module", "key-request", message(key_request));
+    // With the credentials' public keys, as a local key login asks (ES256, EdDSA, one not known).
+    pp::protocol::AssertionRequest with_keys;
+    with_keys.rp_id = pp::fuzz::kRpId;
+    with_keys.client_data_hash = pp::fuzz::client_data_hash();
+    with_keys.user_verification = true;
+    with_keys.cred_ids = {cred_id_for(KeyAlgorithm::Es256), cred_id_for(KeyAlgorithm::EdDsa), "pool"};
+    with_keys.cred_keys = {{-7, pp::fuzz::raw_public_key(KeyAlgorithm::Es256)},
+                           {-8, pp::fuzz::raw_public_key(KeyAlgorithm::EdDsa)},
+                           {}};
+    write("wire_to_module", "key-request-keys", message(with_keys.encode()));
     write("wire_to_module", "credential-request",
           message(Message(Type::CredentialRequest)
                       .add(Tag::RpId, pp::fuzz::kRpId)

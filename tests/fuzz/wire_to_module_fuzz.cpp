@@ -21,6 +21,9 @@ void read_as_module(const Message& m) {
             case Type::KeyRequest: {
                 const auto r = pp::fuzz::decoded_stably<protocol::AssertionRequest>(m);
                 PP_FUZZ_CHECK(r.cred_ids.size() == m.all(Tag::CredId).size());
+                // No keys, or one well-formed key (or "not known") per credential: what the module indexes.
+                PP_FUZZ_CHECK(r.cred_keys.empty() || r.cred_keys.size() == r.cred_ids.size());
+                for (const auto& k : r.cred_keys) PP_FUZZ_CHECK(k.well_formed());
                 break;
             }
             case Type::CredentialRequest:

@@ -196,9 +196,9 @@ class Passkeys : public ::testing::Test {
 
     // A pamu2fcfg line for a credential made by virtual key `index` (of `keys`) for `origin`.
     [[nodiscard]] std::string pamu2f_line(int index, int keys, const std::string& origin,
-                                          const std::string& user) const {
+                                          const std::string& user, const std::string& alg = "es256") const {
         ChildSpec spec;
-        spec.argv = {PP_PAMU2F_LINE, std::to_string(index), origin, user};
+        spec.argv = {PP_PAMU2F_LINE, std::to_string(index), origin, user, alg};
         spec.env = key_env({"VFIDO_KEYS=" + std::to_string(keys)}) + Env{preload_entry(PP_VIRTUAL_FIDO)};
         spec.work = dir_;
         const auto r = run_child(spec);
@@ -1446,6 +1446,100 @@ TEST_F(PasskeysWithPin, ConcurrentWrongPinsWithoutTheKeyInHandCostItNothing) {
                (e.what == "answer 49" || e.what == "answer 50" || e.what == "answer 52");
     });
     EXPECT_EQ(wrong, 0) << "untouched, the key checked " << wrong << " wrong PINs\n" << show(all);
+}
+
+// ---- Review (session 29): a rogue device before the PIN ----
+
+// The touch before the PIN trusted the user-present flag of a signature nobody checked. A rogue USB device
+// (VFIDO_ROGUE=1: it claims whatever credential it is asked for and signs with a key of its own) set that
+// flag and was then sent the PIN's hash (getPINToken's pinHashEnc), from which a short PIN is found offline.
+// The touch must now be signed for one of the allowed credentials and verify under its enrolled public key
+// before the PIN goes; a device that fails this is a key error, and never sees the PIN. Both PIN flows of
+// libfido2 (CTAP 2.0's getPINToken, 2.1's token with permissions), both algorithms.
+class RoguePin : public Passkeys, public ::testing::WithParamInterface<const char*> {
+  protected:
+    void SetUp() override {
+        Passkeys::SetUp();
+        if (IsSkipped()) return;
+        start_helper();
+        // alice's credential needs the PIN and lives on key 1, not plugged in unless said: key 0 is the
+        // rogue.
+        ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice", GetParam()) + "+pin\n", kRpId));
+    }
+
+    // One login of `user` with the PIN typed, the keys shaped by `knobs`; the PIN-hash events the keys got in
+    // `pins`.
+    Login pin_login(const std::string& user, Env knobs, std::vector<Event>& pins) const {
+        const fs::path events = dir_ / "events.log";
+        fs::remove(events);
+        knobs.push_back(std::string("VFIDO_PIN=") + kPin);
+        knobs.push_back("VFIDO_LOG=" + events.string());
+        auto run = login(user, knobs, {kPin});
+        const auto all = read_events(events);
+        std::copy_if(all.begin(), all.end(), std::back_inserter(pins),
+                     [](const Event& e) { return e.source == "vfido" && e.what == "pinHashEnc"; });
+        std::string screen = run.all_text();
+        std::replace(screen.begin(), screen.end(), '\n', '|');
+        std::string shape;
+        for (std::size_t k = 0; k + 2 < knobs.size(); ++k) shape += knobs[k] + " ";
+        std::printf("[ rogue    ] %s (%s), %s: PAM code %d, PIN hashes the keys got: %zu, screen: %s\n",
+                    user.c_str(), GetParam(), shape.c_str(), run.code, pins.size(), screen.c_str());
+        return run;
+    }
+    Login rogue_login(const std::string& user, const std::string& ctap, std::vector<Event>& pins,
+                      const std::string& rogue = "1") const {
+        return pin_login(user, {"VFIDO_ROGUE=" + rogue, "VFIDO_CTAP=" + ctap}, pins);
+    }
+};
+
+INSTANTIATE_TEST_SUITE_P(Alg, RoguePin, ::testing::Values("es256", "eddsa"));
+
+TEST_P(RoguePin, ADeviceThatCannotSignForTheCredentialIsNeverSentThePin) {
+    for (const std::string ctap : {"2.0", "2.1"}) {
+        SCOPED_TRACE("CTAP " + ctap);
+        std::vector<Event> pins;
+        const auto run = rogue_login("alice", ctap, pins);
+        EXPECT_TRUE(pins.empty()) << "the PIN's hash went to a device that never proved the credential\n"
+                                  << show(pins) << run.all_text();
+        EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+        EXPECT_TRUE(contains(run.all_text(), pp::helper::kKeyError)) << run.all_text();
+    }
+}
+
+// A device that answers the touch for a credential it was not asked for (VFIDO_ROGUE=unlisted) is refused
+// the same way: there is no enrolled key to check its signature against, and no allowed credential it holds.
+TEST_P(RoguePin, ADeviceThatAnswersForAnotherCredentialIsNeverSentThePin) {
+    std::vector<Event> pins;
+    const auto run = rogue_login("alice", "2.0", pins, "unlisted");
+    EXPECT_TRUE(pins.empty()) << "the PIN's hash went to a device that answered for another credential\n"
+                              << show(pins) << run.all_text();
+    EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.run.describe() << log();
+    EXPECT_TRUE(contains(run.all_text(), pp::helper::kKeyError)) << run.all_text();
+}
+
+// The made-up ask of a name without credentials carries made-up public keys, so a rogue device is refused
+// before the PIN there too, and the name that does not exist sees what alice sees.
+TEST_P(RoguePin, AStrangerMeetsTheRogueDeviceAsAliceDoes) {
+    std::vector<Event> alice_pins, bob_pins;
+    const auto alice = rogue_login("alice", "2.0", alice_pins);
+    const auto bob = rogue_login("bob", "2.0", bob_pins);
+    EXPECT_TRUE(alice_pins.empty() && bob_pins.empty()) << "alice's PIN hashes:\n"
+                                                        << show(alice_pins) << "bob's:\n"
+                                                        << show(bob_pins);
+    EXPECT_TRUE(bob.same_screen(alice)) << "bob:\n" << bob.all_text() << "alice:\n" << alice.all_text();
+}
+
+// The control: alice's own key (key 1, beside key 0, which holds nothing of hers) passes the check with the
+// public key the import stored, gets the PIN and signs in.
+TEST_P(RoguePin, TheEnrolledKeyStillGetsThePinAndSignsIn) {
+    for (const std::string ctap : {"2.0", "2.1"}) {
+        SCOPED_TRACE("CTAP " + ctap);
+        std::vector<Event> pins;
+        const auto run = pin_login("alice", {"VFIDO_KEYS=2", "VFIDO_CTAP=" + ctap}, pins);
+        EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log();
+        ASSERT_EQ(pins.size(), 1u) << show(pins);
+        EXPECT_EQ(pins.front().key, 1) << "the PIN went to the key that holds the credential, and only there";
+    }
 }
 
 }  // namespace

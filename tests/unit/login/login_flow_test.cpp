@@ -338,6 +338,7 @@ TEST(LoginFlow, ThePoolsPasskey) {
     EXPECT_EQ(asked.rp_id, "auth.example.com");
     EXPECT_EQ(asked.text, kTouchKey);
     EXPECT_THAT(asked.cred_ids, ElementsAre("cred-1", "cred-2"));
+    EXPECT_TRUE(asked.cred_keys.empty()) << "the pool keeps its passkeys' public keys";
     EXPECT_EQ(asked.client_data_hash.size(), 32u);
     ASSERT_EQ(h.pool().calls().size(), 2u);
     EXPECT_EQ(h.pool().calls()[0].preferred, "WEB_AUTHN");
@@ -407,6 +408,8 @@ class LocalKey {
         a.signature = key_.sign(auth + r.client_data_hash);
         return a;
     }
+
+    [[nodiscard]] std::string public_key() const { return key_.raw_public_key(); }
 
   private:
     cognito::test::P256Key key_;
@@ -866,7 +869,8 @@ TEST(LoginFlow, AnUnknownUserMeetsTheSendLimitAsARealUser) {
 // the audit reason differs, and nothing about the name goes to the pool.
 
 // What the person was shown, kind by kind: a question's text (masks unmasked) and echo, a key request's
-// relying party, text and number of credentials, a link's presence (its text names the user).
+// relying party, text, number of credentials and their public keys' algorithms and sizes (what the module
+// checks a key's touch against), a link's presence (its text names the user).
 std::vector<std::string> screens(const FakeConnection& person) {
     std::vector<std::string> out;
     for (const auto& s : person.shown()) switch (s.kind) {
@@ -877,6 +881,9 @@ std::vector<std::string> screens(const FakeConnection& person) {
                 out.push_back("key " + s.assertion.rp_id + " " + s.assertion.text + " " +
                               std::to_string(s.assertion.cred_ids.size()) + " credential(s), uv " +
                               (s.assertion.user_verification ? "yes" : "no"));
+                for (const auto& k : s.assertion.cred_keys)
+                    out.back() +=
+                        ", key " + std::to_string(k.algorithm) + "/" + std::to_string(k.public_key.size());
                 break;
             case Shown::Kind::Link:
                 out.push_back("link");
@@ -940,6 +947,11 @@ TEST(UnknownMode, ALocalKeyAnswersAsForARealUser) {
         EXPECT_EQ(screens(nobody), screens(bin));
         ASSERT_EQ(nobody.shown().size(), 1u);
         EXPECT_NE(nobody.shown()[0].assertion.cred_ids, bin.shown()[0].assertion.cred_ids);
+        // bin's ask carries his key's public key; the made-up one a key of the same shape that is not his.
+        ASSERT_EQ(bin.shown()[0].assertion.cred_keys.size(), 1u);
+        EXPECT_EQ(bin.shown()[0].assertion.cred_keys[0].public_key, key.public_key());
+        ASSERT_EQ(nobody.shown()[0].assertion.cred_keys.size(), 1u);
+        EXPECT_NE(nobody.shown()[0].assertion.cred_keys[0].public_key, key.public_key());
         EXPECT_EQ(nobody.key_answers_left(), 0u);
     }
 }

@@ -291,6 +291,52 @@ TEST(Messages, AssertionRequestEncodesAsTheHelperBuiltTheKeyRequest) {
     expect_refused<AssertionRequest>(wire::Message(Type::CredentialRequest), "a credential request message");
 }
 
+// The public keys of the allowed credentials, for the module's check of the touch before the PIN: one field
+// after the cred_ids, one entry per cred_id (algorithm, length, key); a request without keys keeps the bytes
+// above.
+TEST(Messages, AssertionRequestCarriesTheCredentialsPublicKeys) {
+    AssertionRequest r{"pam://pam-passwordless",   std::string(32, 'h'), true, 30000,
+                       "Touch your security key.", {"c1", "c2", "c3"}};
+    r.cred_keys = {
+        {CredentialKey::kEs256, std::string(64, 'x')}, {}, {CredentialKey::kEdDsa, std::string(32, 'e')}};
+    const wire::Message m = r.encode();
+    const auto field = m.get(Tag::CredKeys);
+    ASSERT_TRUE(field.has_value());
+    EXPECT_EQ(*field, std::string("\xff\xff\xff\xf9\x00\x40", 6) + std::string(64, 'x') +
+                          std::string(6, '\0') + std::string("\xff\xff\xff\xf8\x00\x20", 6) +
+                          std::string(32, 'e'));
+    const AssertionRequest d = AssertionRequest::decode(over_the_wire(m));
+    EXPECT_EQ(d.cred_ids, r.cred_ids);
+    EXPECT_EQ(d.cred_keys, r.cred_keys);
+    EXPECT_FALSE(d.cred_keys[1].known());
+    EXPECT_TRUE(AssertionRequest::decode(over_the_wire(AssertionRequest{}.encode())).cred_keys.empty());
+
+    const auto with = [](std::string_view keys, int ids = 1) {
+        wire::Message k(Type::KeyRequest);
+        for (int i = 0; i < ids; ++i) k.add(Tag::CredId, "c");
+        return k.add(Tag::CredKeys, keys);
+    };
+    const std::string es256 = std::string("\xff\xff\xff\xf9\x00\x40", 6) + std::string(64, 'x');
+    expect_refused<AssertionRequest>(with(es256, 2), "cred_keys not one per cred_id");
+    expect_refused<AssertionRequest>(with(es256 + es256), "cred_keys not one per cred_id");
+    expect_refused<AssertionRequest>(with(es256.substr(0, 40)), "cred_keys entry truncated");
+    expect_refused<AssertionRequest>(with(es256.substr(0, 5)), "cred_keys entry truncated");
+    expect_refused<AssertionRequest>(with(""), "cred_keys empty");
+    expect_refused<AssertionRequest>(with(std::string("\xff\xff\xff\xf9\x00\x20", 6) + std::string(32, 'x')),
+                                     "wrong size");
+    expect_refused<AssertionRequest>(with(std::string("\xff\xff\xff\xdd\x00\x40", 6) + std::string(64, 'x')),
+                                     "unknown algorithm");
+    expect_refused<AssertionRequest>(with(std::string("\0\0\0\0\0\1x", 7)), "wrong size");
+    expect_refused<AssertionRequest>(with(es256).add(Tag::CredKeys, es256), "cred_keys repeated");
+
+    AssertionRequest uneven = r;
+    uneven.cred_keys.pop_back();
+    EXPECT_THROW((void)uneven.encode(), MalformedMessage);
+    AssertionRequest short_key = r;
+    short_key.cred_keys[0].public_key.pop_back();
+    EXPECT_THROW((void)short_key.encode(), MalformedMessage);
+}
+
 TEST(Messages, CredentialRequestEncodesAsTheHelperBuiltIt) {
     CredentialRequest r{"example.com",
                         std::string(32, 'h'),

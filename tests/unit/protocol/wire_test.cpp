@@ -163,7 +163,7 @@ TEST(Wire, DecodeRefusesUnknownType) {
 
 TEST(Wire, DecodeRefusesUnknownTag) {
     EXPECT_THROW(Message::decode(header(2) + field(0, "x")), ProtocolError);
-    EXPECT_THROW(Message::decode(header(2) + field(34, "x")), ProtocolError);
+    EXPECT_THROW(Message::decode(header(2) + field(35, "x")), ProtocolError);
     EXPECT_THROW(Message::decode(header(2) + field(6, "ok") + field(255, "")), ProtocolError);
 }
 
