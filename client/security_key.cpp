@@ -171,10 +171,10 @@ class KeyWait {
             // Nor anything to choose between: the key is asked for the assertion at once, without the
             // touch-less probe (one round trip to the key fewer; pam-u2f's "nodetect"). A key that holds none
             // of the credentials answers that question with NO_CREDENTIALS too (a CTAP 2.1 key after a
-            // touch), which ends as the probe's "no" does. Not when the question carries the PIN: a key
-            // that holds none of the credentials never sees it (each wrong PIN costs a key one of its
-            // retries).
-            probe_ = uv_required_ && slots.front().has_pin;
+            // touch), which ends as the probe's "no" does. With the PIN the first question is the touch
+            // that must come before it (touched_before_the_pin), asked without the PIN: a key that holds
+            // none of the credentials answers it so, and never sees the PIN.
+            probe_ = false;
             return work(slots.front());
         }
         {
