@@ -21,6 +21,8 @@
 #include <security/pam_appl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,9 +38,12 @@
 #include <string>
 #include <vector>
 
+#include "channel.hpp"
 #include "child_process.hpp"
 #include "load_rig.hpp"
 #include "login_harness.hpp"
+#include "messages.hpp"
+#include "wire.hpp"
 
 namespace pp::test {
 namespace {
@@ -64,7 +69,7 @@ class Admission : public ::testing::Test {
             std::string("auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n") +
             "auth required " PP_MODULE_PATH " socket=" + socket() + " timeout=120\n" +
             "account required pam_permit.so\n";
-        for (const char* service : {"pp-sshd", "pp-sudo", "pp-key", "pp-self"})
+        for (const char* service : {"pp-sshd", "pp-sudo", "pp-key", "pp-self", "pp-chsh"})
             write_text(dir_ / "pam.d" / service, module);
         write_text(dir_ / "pam.d" / "other", "auth required pam_deny.so\naccount required pam_deny.so\n");
         load::private_pam_dir(dir_ / "pam.d");
@@ -414,6 +419,31 @@ TEST_F(Admission, ParkedSuLoginsOfOneUserLeaveRoomForSudoAndTheConsole) {
     EXPECT_EQ(parked.release(), 12u);
 }
 
+// Review (session 29): chsh and chfn (setuid root, Debian's passwd package) run pam_authenticate for the user
+// who runs them, through common-auth, where the pam-auth-update profile puts the module; they call only
+// pam_start, pam_authenticate and pam_acct_mgmt, so they set no PAM_RUSER (nor PAM_RHOST). To the helper
+// such a login is a root caller's local login "that runs for nobody", bounded by the pool alone: one
+// unprivileged, enrolled user who leaves chsh prompts open (and starts them again as they time out) fills the
+// whole local pool, and root's sudo and the console read "Too many sign-ins at once".
+TEST_F(Admission, ParkedChshLoginsOfOneUserLeaveRoomForSudoAndTheConsole) {
+    ASSERT_NO_FATAL_FAILURE(start_helper("max_concurrent_logins = 8\nmax_concurrent_per_caller = 16\n"));
+    ParkedLogins parked;
+    // chsh run by users_[2] authenticates users_[2] itself: no remote host, no PAM_RUSER.
+    for (std::size_t i = 0; i < 12; ++i) parked.start("pp-chsh", users_.at(2).name, "", 0, "");
+    const int at_prompt = parked.wait_parked(std::chrono::seconds(60));
+    EXPECT_LT(at_prompt, 8) << "one user's chsh logins hold the whole local pool of 8\n" << log();
+
+    // root's sudo: runs for root.
+    const auto sudo = code_login_as("pp-sudo", 0, "root");
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << "root's sudo while chsh prompts are parked\n"
+                                      << sudo.all_text() << log();
+    // The console: runs for nobody.
+    const auto console = code_login("pp-sudo", 1);
+    EXPECT_EQ(console.code, PAM_SUCCESS) << "the console while chsh prompts are parked\n"
+                                         << console.all_text();
+    EXPECT_EQ(parked.release(), 12u);
+}
+
 TEST_F(Admission, RefusalAtTheCallerCapReachesThePersonWithItsText) {
     ASSERT_NO_FATAL_FAILURE(start_helper("allow_unprivileged_self = yes\nmax_concurrent_per_caller = 1\n"));
     ParkedLogins parked;
@@ -500,6 +530,77 @@ TEST_F(Admission, RefusedFloodIsSummarisedAndAuditLinesAreKept) {
     ASSERT_NE(at, std::string::npos);
     EXPECT_NE(helper_log.substr(at, helper_log.find('\n', at) - at).find("outcome=success"),
               std::string::npos);
+}
+
+// Review (session 29): finding 9's flood, through the requests that end before any login. A connection that
+// is closed before its first message, or whose first message is malformed or no message at all, is written
+// as an audit line each (authpriv, "never summarised"; the unit turns off journald's rate limit for the
+// helper), whoever the caller: any local user may connect to the socket. So one unprivileged user writes as
+// many audit lines as connections it makes, thousands a second, and the journal rotates the genuine ones
+// out. Refusals before any login work are to be logged once per caller and then counted.
+TEST_F(Admission, RequestsThatEndBeforeAnyLoginAreSummarisedPerCaller) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    constexpr int kEach = 100;
+    const std::string path = socket();
+    const auto connected = [&path]() -> int {
+        const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        path.copy(a.sun_path, sizeof a.sun_path - 1);
+        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+        return fd;
+    };
+    // Waits for the helper to end the connection (its Result, then its close).
+    const auto drain = [](int fd) {
+        char buf[4096];
+        pollfd p{fd, POLLIN, 0};
+        while (::poll(&p, 1, 10000) == 1 && ::recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+        ::close(fd);
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = run_as_uid(kNobody, [&] {
+        for (int i = 0; i < kEach; ++i) {
+            // Connected, then closed with nothing sent.
+            int fd = connected();
+            if (fd < 0) return 1;
+            ::shutdown(fd, SHUT_WR);
+            drain(fd);
+            // A Begin whose unknown_user is no known value.
+            fd = connected();
+            if (fd < 0) return 2;
+            wire::Message begin =
+                protocol::Begin{"root", "su", "", "pts/0", "nobody", std::nullopt, false}.encode();
+            begin.add(wire::Tag::UnknownUser, std::string_view("\0\0\0\x07", 4));
+            wire::send_message(fd, begin);
+            drain(fd);
+            // Bytes that are no message.
+            fd = connected();
+            if (fd < 0) return 3;
+            if (::send(fd, "garbage", 7, MSG_NOSIGNAL) != 7) return 4;
+            drain(fd);
+        }
+        return 0;
+    });
+    ASSERT_EQ(status, 0) << log().substr(0, 2000);
+    const PamRun real = code_login("pp-sudo", 0);
+    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
+    helper_->stop();
+    helper_.reset();
+    const auto minutes =
+        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+
+    const std::string helper_log = log();
+    std::size_t lines = 0;
+    std::istringstream in(helper_log);
+    for (std::string line; std::getline(in, line);)
+        if (line.find("uid 65534") != std::string::npos || line.find("caller_uid=65534") != std::string::npos)
+            ++lines;
+    EXPECT_LE(lines, static_cast<std::size_t>(2 + 2 * minutes))
+        << 3 * kEach << " requests from nobody that never began a login\n"
+        << helper_log.substr(0, 1500);
+    // The real login's audit line is there, once.
+    EXPECT_EQ(count_of(helper_log, "user=\"" + users_[0].name + "\" service=\"pp-sudo\""), 1u);
 }
 
 // A helper that cannot start a thread (the machine out of tasks, or a cap on them) refuses the login that
