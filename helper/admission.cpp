@@ -18,6 +18,8 @@ namespace {
 // the log's own memory stays bounded.
 constexpr std::size_t kMaxSources = 4096;
 constexpr const char* kOtherSources = "other sources";
+// The distinct reasons a summary line names; the rest are "and others".
+constexpr std::size_t kMaxReasons = 4;
 
 std::string ipv4_net(const unsigned char* a) {
     char buf[INET_ADDRSTRLEN];
@@ -79,12 +81,17 @@ void RefusalLog::refused(const std::string& source, std::string_view why, std::c
     auto it = entries_.find(source);
     if (it == entries_.end() && entries_.size() >= kMaxSources) it = entries_.find(kOtherSources);
     if (it != entries_.end()) {
-        ++it->second.more;
-        it->second.why = why;
+        Entry& e = it->second;
+        ++e.more;
+        if (std::find(e.why.begin(), e.why.end(), why) != e.why.end()) return;
+        if (e.why.size() < kMaxReasons)
+            e.why.emplace_back(why);
+        else
+            e.other_reasons = true;
         return;
     }
     const std::string& name = entries_.size() >= kMaxSources ? std::string(kOtherSources) : source;
-    entries_.emplace(name, Entry{now, 0, std::string(why), interval});
+    entries_.emplace(name, Entry{now, 0, {}, false, interval});
     syslog(LOG_WARNING,
            "refused a request from %s: %s (further refusals from it are counted, one line every %lld s)",
            loggable(name, 300).c_str(), loggable(why).c_str(), static_cast<long long>(interval.count()));
@@ -103,15 +110,20 @@ bool RefusalLog::flush(bool all) {
             it = entries_.erase(it);
             continue;
         }
+        std::string reasons;
+        for (const std::string& r : e.why) reasons += (reasons.empty() ? "" : "; ") + loggable(r);
+        if (e.other_reasons) reasons += "; and others";
         syslog(
             LOG_WARNING, "refused %llu more requests from %s in the last %lld s: %s",
             static_cast<unsigned long long>(e.more), loggable(it->first, 300).c_str(),
             static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - e.since).count()),
-            loggable(e.why).c_str());
+            reasons.c_str());
         // The source stays in the table for one more interval, so a steady flood gives one line an interval
         // and not a "first refusal" line as well.
         e.since = now;
         e.more = 0;
+        e.why.clear();
+        e.other_reasons = false;
         ++it;
     }
     return !entries_.empty();
@@ -167,8 +179,23 @@ bool Admission::wait_idle(std::chrono::seconds limit) {
     return idle_.wait_for(lock, limit, [this] { return open_ == 0; });
 }
 
+std::string Admission::local_share(std::string_view rhost, std::string_view ruser, std::string_view user) {
+    // su and sudo name the person who runs them (PAM_RUSER, from their real uid); chsh, chfn and passwd set
+    // none and authenticate that person's own account, the PAM user; so does the console, where the person
+    // types the name. "ruser X" and "user X without a ruser" are therefore one share, the same person: one
+    // account gets one share however many of these programs it runs at once, and an unprivileged user's
+    // logins (su root included: PAM_RUSER names them) never count in root's share or another user's.
+    if (!ruser.empty()) return "user " + std::string(ruser);
+    // A loopback login the admin counts as local (loopback_is_local) comes through sshd, whose client
+    // chooses the PAM user at will: one share for the source, not one per name it tries.
+    if (!rhost.empty()) return "network " + source_network(rhost);
+    if (!user.empty()) return "user " + std::string(user);
+    return {};
+}
+
 AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
-                                 const AdmissionLimits& limits, std::string_view ruser) {
+                                 const AdmissionLimits& limits, std::string_view ruser,
+                                 std::string_view user) {
     std::lock_guard lock(m_);
     if (uid != 0) {
         if (unprivileged_ >= limits.local) return {};
@@ -177,9 +204,8 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     }
     if (!remote) {
         if (local_ >= limits.local) return {};
-        std::string who(ruser);
-        // Logins that run for nobody (the console's) are bounded by the pool alone.
-        if (!who.empty() && !take_share(per_ruser_, who, limits.local)) return {};
+        std::string who = local_share(rhost, ruser, user);
+        if (!who.empty() && !take_share(per_person_, who, limits.local)) return {};
         ++local_;
         return {this, Pool::Local, std::move(who)};
     }
@@ -189,10 +215,15 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     return {this, Pool::Remote, std::move(net)};
 }
 
-std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser) {
-    if (uid == 0 && remote) return "network " + source_network(rhost);
-    if (uid == 0 && !ruser.empty()) return "uid 0 for " + text::loggable(ruser, 64);
-    return "uid " + std::to_string(uid);
+std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser,
+                                  std::string_view user) {
+    if (uid != 0) return "uid " + std::to_string(uid);
+    if (remote) return "network " + source_network(rhost);
+    // By the share the login counts in (local_share).
+    if (!ruser.empty()) return "uid 0 for " + text::loggable(ruser, 64);
+    if (!rhost.empty()) return "uid 0 from network " + source_network(rhost);
+    if (!user.empty()) return "uid 0 for " + text::loggable(user, 64);
+    return "uid 0";
 }
 
 void Admission::release(Pool pool, const std::string& share) {
@@ -200,7 +231,7 @@ void Admission::release(Pool pool, const std::string& share) {
     switch (pool) {
         case Pool::Local:
             --local_;
-            if (!share.empty()) give_share(per_ruser_, share);
+            if (!share.empty()) give_share(per_person_, share);
             break;
         case Pool::Unprivileged:
             --unprivileged_;

@@ -1,11 +1,11 @@
 // Which logins the helper takes on when many arrive at once, and the quiet log of those it refuses.
 //
 // Three pools, none of which can take another's capacity:
-//   local         root callers without a remote host (sudo, su, login at the console, the command line as
-//                 root): max_concurrent_logins at once. The logins su and sudo run for a user (PAM_RUSER)
-//                 share it fairly by that user (fair_share below): an unprivileged user parking su prompts
-//                 cannot fill it for root's sudo or the console. Logins without one (the console's) are
-//                 capped by the pool alone.
+//   local         root callers without a remote host (sudo, su, chsh, login at the console, the command line
+//                 as root): max_concurrent_logins at once, shared fairly (fair_share below) by the person
+//                 each login is for (local_share): an unprivileged user parking su, sudo, chsh or chfn
+//                 prompts cannot fill it for root's sudo or the console. Only root's own management
+//                 requests, which name no one, are capped by the pool alone.
 //   remote        root callers with a remote host (sshd): max_remote_logins at once, shared fairly by source
 //                 network (fair_share below), so no network crowds out another.
 //   unprivileged  callers other than root (screen lockers, the command line): max_concurrent_per_caller
@@ -24,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace pp::helper {
 
@@ -49,7 +50,9 @@ std::string source_network(std::string_view rhost);
 int fair_share(int capacity, std::size_t networks);
 
 // One line per source (a uid, a network) per interval instead of one per refusal: the first refusal is
-// logged at once, the rest are counted and logged as one line when the interval has passed (flush).
+// logged at once, the rest are counted and logged as one line, with their distinct reasons, when the
+// interval has passed (flush). Requests that end before any login began (closed before their first message,
+// malformed) are counted here too, as refusals.
 class RefusalLog {
   public:
     void refused(const std::string& source, std::string_view why, std::chrono::seconds interval);
@@ -59,8 +62,9 @@ class RefusalLog {
   private:
     struct Entry {
         std::chrono::steady_clock::time_point since;
-        std::uint64_t more = 0;  // refusals after the one logged at `since`
-        std::string why;
+        std::uint64_t more = 0;        // refusals after the one logged at `since`
+        std::vector<std::string> why;  // their distinct reasons, the first few (kMaxReasons)
+        bool other_reasons = false;    // and reasons past those
         std::chrono::seconds interval{};
     };
     std::mutex m_;
@@ -88,7 +92,7 @@ class AdmissionTicket {
         : owner_(owner), pool_(pool), share_(std::move(share)) {}
     Admission* owner_ = nullptr;
     Pool pool_ = Pool::Local;
-    std::string share_;  // the network or the invoking user (PAM_RUSER) whose fair share it counts in
+    std::string share_;  // the network or the person (local_share) whose fair share it counts in
 };
 
 class Admission {
@@ -101,14 +105,19 @@ class Admission {
     bool wait_idle(std::chrono::seconds limit);
     bool busy();  // a connection is open
 
-    // Once the first message is read: a slot in the pool of this caller and host. `remote`, `rhost` and
-    // `ruser` come from the Begin message (empty for a management request). Not admitted: the pool (or, for
-    // a remote login, the network's fair share; for a local one with a `ruser`, that user's) is full.
+    // Once the first message is read: a slot in the pool of this caller and host. `remote`, `rhost`,
+    // `ruser` (PAM_RUSER) and `user` (the PAM user) come from the Begin message (empty for a management
+    // request). Not admitted: the pool (or, for a remote login, the network's fair share; for a local one,
+    // the share of the person it is for, local_share) is full.
     AdmissionTicket admit(uid_t uid, bool remote, std::string_view rhost, const AdmissionLimits& limits,
-                          std::string_view ruser = {});
+                          std::string_view ruser = {}, std::string_view user = {});
+    // Whose fair share of the local pool a root caller's local login counts in: "user X" for the person it
+    // is for (X = PAM_RUSER, else the PAM user), "network N" for a loopback login the admin counts as local;
+    // empty (the pool alone) only for a request that names no one.
+    static std::string local_share(std::string_view rhost, std::string_view ruser, std::string_view user);
     // Where a refusal of this caller and host is counted in the log.
-    static std::string log_source(uid_t uid, bool remote, std::string_view rhost,
-                                  std::string_view ruser = {});
+    static std::string log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser = {},
+                                  std::string_view user = {});
 
     RefusalLog& refusals() { return refusals_; }
 
@@ -122,7 +131,7 @@ class Admission {
     std::map<uid_t, int> open_per_uid_;  // non-root callers only
     int local_ = 0, remote_ = 0, unprivileged_ = 0;
     std::map<std::string, int> per_network_;
-    std::map<std::string, int> per_ruser_;  // local logins by the user they run for, when they name one
+    std::map<std::string, int> per_person_;  // local logins by local_share
     RefusalLog refusals_;
 };
 

@@ -14,6 +14,7 @@ namespace pp::helper {
 struct AuditRecord {
     std::string login_id;
     std::string user, service, rhost, tty;
+    std::string ruser;  // PAM_RUSER of a login (su, sudo: who ran it); in the line only when set
     uid_t caller_uid = 0;
     std::string method = "-";
     wire::Outcome outcome = wire::Outcome::AuthErr;

@@ -53,9 +53,10 @@ Verdict Session::serve(const wire::Message& first) {
             return Verdict{Outcome::AuthErr, kUnknownRequest, "unknown management operation"};
         }
     }
-    if (auto end = admit(begin ? begin->rhost : std::string(), begin ? begin->ruser : std::string()))
-        return *end;
+    began_ = begin || request;
+    if (auto end = begin ? admit(begin->rhost, begin->ruser, begin->user) : admit({}, {}, {})) return *end;
     if (begin) {
+        rec_.ruser = begin->ruser;
         // The module's lines about this login carry the same id as the helper's.
         wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
         debug_line("begin: service \"%s\", %s", loggable(begin->service, 128).c_str(),
@@ -111,14 +112,21 @@ void Session::run() noexcept {
         login_->settle_limits(f.outcome());
     }
     complete_record(f);
+    // A request that never began (closed, timed out or garbled before its first message was read, or a first
+    // message that is no well-formed Begin or Manage) is no login: any local user may make one per
+    // connection, as fast as it can connect, so it is summarised per caller as refusals are, not written as
+    // an audit line each. Root's too: sshd's PAM process dies when its client hangs up or LoginGraceTime
+    // passes, which a remote client can time to fall between the module's connect and its Begin. A request
+    // that began ends with its own audit line, whatever its reason.
+    const bool summarised = f.summarised() || !began_;
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
-    if (f.summarised())
+    if (summarised)
         ctx_.admission->refusals().refused(summary_source_, f.audit_reason(),
                                            admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
     else
         audit(rec_);
     if (counted_) ctx_.state->count(f.outcome());
-    if (counted_ && !f.summarised()) ctx_.state->record_login(rec_, test_login_);
+    if (counted_ && !summarised) ctx_.state->record_login(rec_, test_login_);
     if (client_gone) return;
     try {
         protocol::Result result{f.outcome(), f.person_text(), std::nullopt, std::nullopt};
@@ -133,18 +141,19 @@ void Session::run() noexcept {
 // Only once the first message is read does the helper know a local login from a remote one; refusing after
 // reading it also lets the Result reach the person (a connection closed with its request unread is reset,
 // and the client would see only "unavailable").
-MaybeEnd Session::admit(const std::string& rhost, const std::string& ruser) {
+MaybeEnd Session::admit(const std::string& rhost, const std::string& ruser, const std::string& user) {
     // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
     // without a configuration any remote host counts as remote.
     const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
     admission_ = ctx_.admission->admit(ctx_.peer.uid, remote, rhost,
-                                       admission_limits(ctx_.runtime ? &cfg() : nullptr), ruser);
-    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost, ruser);
+                                       admission_limits(ctx_.runtime ? &cfg() : nullptr), ruser, user);
+    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost, ruser, user);
     if (!admission_.admitted())
         return Verdict{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
-                       remote          ? "remote logins in flight at the limit for this network"
-                       : ruser.empty() ? "logins in flight at the limit"
-                                       : "local logins in flight at the limit for the user they run for",
+                       remote ? "remote logins in flight at the limit for this network"
+                       : ctx_.peer.uid != 0 || Admission::local_share(rhost, ruser, user).empty()
+                           ? "logins in flight at the limit"
+                           : "local logins in flight at the limit for the person they run for",
                        true};
     return std::nullopt;
 }

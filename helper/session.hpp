@@ -39,9 +39,9 @@ class Session {
     const Config& cfg() const { return ctx_.runtime->config; }
     // Reads the first message and serves it: the ending of the login or of the management request.
     Verdict serve(const wire::Message& first);
-    // Takes this connection's slot (admission.hpp); rhost and ruser (the user a local login runs for, as su
-    // and sudo set PAM_RUSER): a login's, empty for anything else.
-    MaybeEnd admit(const std::string& rhost, const std::string& ruser);
+    // Takes this connection's slot (admission.hpp); rhost, ruser (the user a local login runs for, as su
+    // and sudo set PAM_RUSER) and user (the PAM user): a login's, empty for anything else.
+    MaybeEnd admit(const std::string& rhost, const std::string& ruser, const std::string& user);
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
     MaybeEnd begin_test_login(const protocol::Begin& begin);
     // The login (login/login.hpp), run to its ending.
@@ -60,6 +60,7 @@ class Session {
     // The login this connection serves, or the sign-in of its management request; kept to the end, where its
     // limits are settled and its facts go into the audit line, however it ended.
     std::optional<Login> login_;
+    bool began_ = false;          // the first message was a well-formed Begin or Manage (Session::run)
     bool counted_ = false;        // a login (not a management request): its outcome counts in the status
     std::string summary_source_;  // who a summarised refusal is counted against
     AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end

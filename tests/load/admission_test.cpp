@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -36,6 +37,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "channel.hpp"
@@ -601,6 +603,131 @@ TEST_F(Admission, RequestsThatEndBeforeAnyLoginAreSummarisedPerCaller) {
         << helper_log.substr(0, 1500);
     // The real login's audit line is there, once.
     EXPECT_EQ(count_of(helper_log, "user=\"" + users_[0].name + "\" service=\"pp-sudo\""), 1u);
+}
+
+// The audit line of a login that su or sudo runs names who ran it (PAM_RUSER), bounded, with quotes and
+// control characters replaced as in the other fields; a login without one has no ruser field.
+TEST_F(Admission, TheAuditLineNamesTheRuserOfASuLogin) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    const PamRun su = code_login_as("pp-sudo", 0, "mallory");
+    EXPECT_EQ(su.code, PAM_SUCCESS) << su.all_text() << log();
+    // No program sets such a ruser: a quote that would end the field early, and 78 characters.
+    const PamRun odd = code_login_as("pp-sudo", 1, "mal\"lory" + std::string(70, 'x'));
+    EXPECT_NE(odd.code, PAM_SUCCESS) << odd.all_text();
+    const PamRun console = code_login("pp-sudo", 2);
+    EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
+    helper_->stop();
+    helper_.reset();
+
+    const std::string helper_log = log();
+    const auto line_of = [&helper_log](const std::string& user) {
+        const auto at = helper_log.find("user=\"" + user + "\" service=\"pp-sudo\"");
+        if (at == std::string::npos) return std::string("(no audit line for " + user + ")");
+        return helper_log.substr(at, helper_log.find('\n', at) - at);
+    };
+    EXPECT_NE(line_of(users_[0].name).find(" ruser=\"mallory\" caller_uid=0 "), std::string::npos)
+        << line_of(users_[0].name);
+    EXPECT_NE(line_of(users_[0].name).find("outcome=success"), std::string::npos) << line_of(users_[0].name);
+    EXPECT_NE(
+        line_of(users_[1].name).find(" ruser=\"mal?lory" + std::string(56, 'x') + "...\" caller_uid=0 "),
+        std::string::npos)
+        << line_of(users_[1].name);
+    EXPECT_EQ(line_of(users_[2].name).find("ruser="), std::string::npos) << line_of(users_[2].name);
+}
+
+// A connection to the helper's socket, as any local user can make one; -1 when it fails.
+int connect_to(const std::string& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path.copy(a.sun_path, sizeof a.sun_path - 1);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    if (fd >= 0) ::close(fd);
+    return -1;
+}
+
+// Reads until the helper ends the connection, then closes it.
+void drain_and_close(int fd) {
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 10000) == 1 && ::recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    ::close(fd);
+}
+
+// Requests that never begin a login are summarised per caller, but a login that began is audited in full,
+// whatever its reason, even the one a connection closed before its first message also has ("client
+// connection:"): here a real login that succeeds and one whose client hangs up once it has begun, while
+// nobody connects and hangs up as fast as it can.
+TEST_F(Admission, LoginsThatBeganAreAuditedInFullDuringAFloodOfRequestsThatNeverBegan) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    constexpr int kFlood = 300;
+    const std::string path = socket();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::atomic<int> flood_status{-1};
+    std::thread flood([&] {
+        flood_status = run_as_uid(kNobody, [&] {
+            for (int i = 0; i < kFlood; ++i) {
+                const int fd = connect_to(path);
+                if (fd < 0) return 1;
+                ::shutdown(fd, SHUT_WR);
+                drain_and_close(fd);
+            }
+            return 0;
+        });
+    });
+    const PamRun real = code_login("pp-sudo", 0);
+    // root's Begin, then a hang-up once the helper has started the login.
+    bool started = false;
+    if (const int fd = connect_to(path); fd >= 0) {
+        wire::send_message(
+            fd, protocol::Begin{users_[1].name, "pp-sudo", "", "pts/1", "", std::nullopt, false}.encode());
+        started = wire::receive_message(fd, std::chrono::seconds(30)).type() == wire::Type::Started;
+        ::close(fd);
+    }
+    flood.join();
+    ASSERT_EQ(flood_status.load(), 0) << log().substr(0, 2000);
+    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
+    EXPECT_TRUE(started) << log().substr(0, 2000);
+    const std::string hung_up = "user=\"" + users_[1].name + "\" service=\"pp-sudo\"";
+    ASSERT_TRUE(wait_until([&] { return log().find(hung_up) != std::string::npos; })) << log();
+    helper_->stop();
+    helper_.reset();
+    const auto minutes =
+        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+
+    const std::string helper_log = log();
+    const auto line_of = [&helper_log](const std::string& what) {
+        const auto at = helper_log.find(what);
+        const auto start = helper_log.rfind('\n', at) + 1;
+        return helper_log.substr(start, helper_log.find('\n', at) - start);
+    };
+    const std::string succeeded = "user=\"" + users_[0].name + "\" service=\"pp-sudo\"";
+    EXPECT_EQ(count_of(helper_log, succeeded), 1u);
+    EXPECT_NE(line_of(succeeded).find(" caller_uid=0 method=email_otp outcome=success reason=\"verified"),
+              std::string::npos)
+        << line_of(succeeded);
+    EXPECT_EQ(count_of(helper_log, hung_up), 1u);
+    EXPECT_NE(line_of(hung_up).find(" tty=\"pts/1\" caller_uid=0 "), std::string::npos) << line_of(hung_up);
+    EXPECT_NE(line_of(hung_up).find(" reason=\"client connection: "), std::string::npos) << line_of(hung_up);
+    EXPECT_NE(line_of(hung_up).find("login="), std::string::npos) << line_of(hung_up);
+
+    // The flood: a first line and counts, which together account for every request.
+    std::size_t lines = 0;
+    long counted = 0;
+    std::istringstream in(helper_log);
+    for (std::string line; std::getline(in, line);) {
+        if (line.find("uid 65534") == std::string::npos && line.find("caller_uid=65534") == std::string::npos)
+            continue;
+        ++lines;
+        const auto more = line.find("refused ");
+        if (line.find(" more requests from uid 65534") != std::string::npos)
+            counted += std::atol(line.c_str() + more + 8);
+        else
+            counted += 1;
+    }
+    EXPECT_LE(lines, static_cast<std::size_t>(2 + minutes)) << helper_log.substr(0, 3000);
+    EXPECT_EQ(counted, kFlood) << helper_log.substr(0, 3000);
 }
 
 // A helper that cannot start a thread (the machine out of tasks, or a cap on them) refuses the login that

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
+
+#include "syslog_capture.hpp"
+#include "test_dir.hpp"
 
 namespace pp::helper {
 namespace {
@@ -80,6 +84,41 @@ TEST(Admission, LocalLoginsForOneUserTakeAFairShareOfTheLocalPool) {
     EXPECT_TRUE(a.admit(0, false, "", limits(8, 8), "mallory").admitted());
 }
 
+// chsh, chfn and passwd set no PAM_RUSER and authenticate the person who runs them: their logins take that
+// person's fair share, the one the su and sudo they run count in too, and never root's or another user's.
+TEST(Admission, LocalLoginsWithoutARuserTakeTheFairShareOfTheirUser) {
+    Admission a;
+    std::vector<AdmissionTicket> held;
+    for (int i = 0; i < 8; ++i) {
+        auto t = a.admit(0, false, "", limits(8, 8), "", "mallory");
+        if (t.admitted()) held.push_back(std::move(t));
+    }
+    EXPECT_EQ(held.size(), 4u) << "fair_share(8, 1)";
+    EXPECT_FALSE(a.admit(0, false, "", limits(8, 8), "mallory", "root").admitted())
+        << "su root run by mallory counts in her share, which her chsh logins hold";
+    auto root_sudo = a.admit(0, false, "", limits(8, 8), "root", "root");
+    EXPECT_TRUE(root_sudo.admitted());
+    auto console = a.admit(0, false, "", limits(8, 8), "", "alice");
+    EXPECT_TRUE(console.admitted());
+    EXPECT_EQ(Admission::log_source(0, false, "", "", "mallory"), "uid 0 for mallory");
+    EXPECT_EQ(Admission::local_share("", "mallory", "root"), Admission::local_share("", "", "mallory"));
+    EXPECT_EQ(Admission::local_share("", "", ""), "") << "a request that names no one: the pool alone";
+}
+
+// A loopback login the admin counts as local comes through sshd, whose client names any user it likes: its
+// logins share by source network, not by the names tried.
+TEST(Admission, LoopbackLoginsCountedAsLocalShareByNetworkWhateverTheNames) {
+    Admission a;
+    std::vector<AdmissionTicket> held;
+    for (int i = 0; i < 8; ++i) {
+        auto t = a.admit(0, false, "127.0.0.1", limits(8, 8), "", "name" + std::to_string(i));
+        if (t.admitted()) held.push_back(std::move(t));
+    }
+    EXPECT_EQ(held.size(), 4u) << "fair_share(8, 1)";
+    EXPECT_TRUE(a.admit(0, false, "", limits(8, 8), "", "name0").admitted()) << "the console's name0";
+    EXPECT_EQ(Admission::log_source(0, false, "127.0.0.1", "", "name0"), "uid 0 from network 127.0.0.0/24");
+}
+
 TEST(Admission, NoNetworkHoldsMoreThanItsFairShare) {
     Admission a;
     const auto lim = limits(4, 4);
@@ -113,9 +152,33 @@ TEST(Admission, NonRootCallersHaveTheirOwnPoolAndPerCallerCap) {
     EXPECT_TRUE(a.admit(0, false, "", lim).admitted()) << "which is not root's local pool";
 }
 
+// A summary line gives the count and the distinct reasons behind it (a few, then "and others"): a flood of
+// requests that never began a login shows what they were without a line each.
+TEST(RefusalLog, ASummaryNamesTheCountAndTheDistinctReasons) {
+    test::TestDir dir;
+    test::SyslogCapture log(dir);
+    RefusalLog refusals;
+    const std::chrono::seconds every(60);
+    const std::string closed = "client connection: peer closed the connection";
+    refusals.refused("uid 1000", closed, every);
+    for (int i = 0; i < 3; ++i) refusals.refused("uid 1000", "protocol: malformed begin: x", every);
+    refusals.refused("uid 1000", closed, every);
+    for (int i = 0; i < 6; ++i) refusals.refused("uid 1000", "reason " + std::to_string(i), every);
+    EXPECT_EQ(log.count("refused a request from uid 1000: " + closed), 1) << log.text();
+    EXPECT_EQ(log.count("more requests"), 0) << "counted, not logged, within the interval";
+    refusals.flush(true);
+    EXPECT_EQ(
+        log.count("refused 10 more requests from uid 1000 in the last 0 s: protocol: malformed begin: x; " +
+                  closed + "; reason 0; reason 1; and others"),
+        1)
+        << log.text();
+}
+
 TEST(Admission, RefusalsAreCountedPerSource) {
     EXPECT_EQ(Admission::log_source(0, true, "192.0.2.9"), "network 192.0.2.0/24");
     EXPECT_EQ(Admission::log_source(0, false, ""), "uid 0");
+    EXPECT_EQ(Admission::log_source(0, false, "", "", "alice"), "uid 0 for alice");
+    EXPECT_EQ(Admission::log_source(1000, false, "", "mallory", "alice"), "uid 1000");
     EXPECT_EQ(Admission::log_source(1000, true, "192.0.2.9"), "uid 1000");
 }
 
