@@ -351,6 +351,31 @@ TEST_F(OtpLogin, AnswersSshdStandsInForSendNoCodeAndEndAsTheDecoy) {
     EXPECT_NE(helper_->log().find("sshd replaced the answers"), std::string::npos) << helper_->log();
 }
 
+// Review (session 29): the decoy asks the pool nothing, so it walks on while the pool refuses every request
+// (throttled, TooManyRequestsException: the pool's quota is shared by every machine and every login, and a
+// remote attacker's menu probes, which send nothing and count no failure, are unlimited; or simply an
+// outage), whereas an enrolled user's login ends at once with "cannot be reached" and PAM_AUTHINFO_UNAVAIL.
+// For as long as the pool refuses, each name tried from the network tells whether it is enrolled: the screens
+// and the PAM code differ.
+TEST_F(OtpLogin, WhileThePoolRefusesEveryRequestTheDecoyEndsAsAnEnrolledUserDoes) {
+    start_helper("email_otp");
+    standin_->set_control(
+        R"({"error": {"name": "TooManyRequestsException", "message": "Rate exceeded", "status": 400}})");
+    const Answerer wrong = [](int, const std::string&) -> std::optional<std::string> { return "12345678"; };
+    const auto enrolled = login("alice", accepting_code_offers(wrong), {{"PAM_RHOST", "198.51.100.21"}});
+    const auto unknown = login("nobody-here", accepting_code_offers(wrong), {{"PAM_RHOST", "198.51.100.22"}});
+    standin_->clear_control();
+    EXPECT_EQ(enrolled.code, unknown.code) << "enrolled:\n"
+                                           << enrolled.all_text() << "\n--- unknown:\n"
+                                           << unknown.all_text() << helper_->log();
+    EXPECT_EQ(enrolled.prompts().size(), unknown.prompts().size()) << enrolled.all_text() << "\n---\n"
+                                                                   << unknown.all_text();
+    EXPECT_EQ(contains(enrolled.all_text(), "cannot be reached"),
+              contains(unknown.all_text(), "cannot be reached"))
+        << enrolled.all_text() << "\n---\n"
+        << unknown.all_text();
+}
+
 TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
     start_helper("email_otp");
     const auto before = standin_->outbox_lines();
