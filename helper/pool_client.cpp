@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "pool_health.hpp"
 #include "secret_hash.hpp"
 
 #ifndef PP_POOL_WORKER_PATH
@@ -283,6 +284,18 @@ std::optional<Secret> PoolClient::hash_for(std::string_view username) const {
 pool::Reply PoolClient::exchange(const pool::Request& q, Deadline deadline) {
     if (pp::time_left(deadline).count() == 0)
         throw ServiceError(Failure::Timeout, "", "the login's time ran out before the request");
+    // What a login's own requests meet tells the decoy how the pool is (pool_health.hpp). A timeout says the
+    // pool was too slow only of a request that had its whole request time.
+    const bool login_request = q.op == pool::Op::InitiateAuth || q.op == pool::Op::Respond;
+    const auto started = std::chrono::steady_clock::now();
+    const bool full_time =
+        pp::time_left(deadline) >= std::chrono::milliseconds(q.settings.request_timeout_ms);
+    const auto failed = [&](const ServiceError& e) {
+        if (!login_request) return;
+        const auto now = std::chrono::steady_clock::now();
+        pool_health().failed(e, std::chrono::duration_cast<std::chrono::microseconds>(now - started),
+                             full_time, now);
+    };
     pool::Reply reply;
     try {
         UniqueFd fd = link_->take();
@@ -306,16 +319,23 @@ pool::Reply PoolClient::exchange(const pool::Request& q, Deadline deadline) {
     } catch (const pool::ProtocolError& e) {
         const bool late = std::chrono::steady_clock::now() >= deadline;
         if (settings_.on_contact) settings_.on_contact(false, std::string("network worker: ") + e.what());
-        throw ServiceError(late ? Failure::Timeout : Failure::Unreachable, "",
-                           std::string("network worker: ") + e.what());
+        const ServiceError failure(late ? Failure::Timeout : Failure::Unreachable, "",
+                                   std::string("network worker: ") + e.what());
+        failed(failure);
+        throw failure;
     } catch (const ServiceError& e) {
         if (settings_.on_contact) settings_.on_contact(false, e.message());
+        failed(e);
         throw;
     }
     for (const auto& c : reply.contacts)
         if (settings_.on_contact) settings_.on_contact(c.answered, c.why);
     if (settings_.debug)
         for (const auto& line : reply.debug_lines) settings_.debug(line);
+    if (reply.error && reply.error->name() != "InvalidRequest")
+        failed(*reply.error);
+    else if (!reply.error && login_request)
+        pool_health().answered(std::chrono::steady_clock::now());
     if (reply.error) {
         // Text the pool's JSON cannot carry was refused before anything was sent, as the client in this
         // process did: the callers tell the person, not the pool's status.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <random>
 #include <thread>
+#include <utility>
 
+#include "pool_health.hpp"
 #include "pool_types.hpp"
 
 namespace pp::helper {
@@ -101,12 +103,20 @@ WakeLateness& wake_lateness() {
     return estimate;
 }
 
-LatencyWalk::LatencyWalk(cognito::PoolApi* waiter) : waiter_(waiter) {
+LatencyWalk::LatencyWalk(cognito::PoolApi* waiter, std::string walk_reason)
+    : waiter_(waiter), walk_reason_(std::move(walk_reason)) {
     cursor_ = static_cast<std::size_t>(walk_rng()() % std::max<std::size_t>(pool_latency().size(), 1));
 }
 
 void LatencyWalk::pause(PoolStep step, std::chrono::steady_clock::time_point since) {
-    const auto deadline = since + pool_latency().draw(step, cursor_) - wake_lateness().lead();
+    if (const auto outage = pool_health().draw(std::chrono::steady_clock::now(), walk_rng()())) {
+        wait_until(since + outage->took - wake_lateness().lead());
+        throw DecoyOutage(*outage, walk_reason_);
+    }
+    wait_until(since + pool_latency().draw(step, cursor_) - wake_lateness().lead());
+}
+
+void LatencyWalk::wait_until(std::chrono::steady_clock::time_point deadline) {
     const bool ahead = std::chrono::steady_clock::now() < deadline;
     // A deadline already past still ends with the worker's answer, as every real step does.
     if (waiter_ != nullptr)

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -111,22 +112,28 @@ class WakeLateness {
 // The helper's one estimate, shared by every decoy login.
 WakeLateness& wake_lateness();
 
-// The pauses of one decoy login, starting at a random place in the history.
+// The pauses of one decoy login, starting at a random place in the history: each stands for a request a
+// real login makes, and ends as one of the recent real requests did (pool_health.hpp).
 class LatencyWalk {
   public:
     // `waiter`: what ends each pause. The helper's pool client, whose network worker answers when the pause
     // is over (cognito::PoolApi::wait_until), so that the thread is woken as after a real request; a real
     // step ends so, and a thread woken by its own timer found the machine's CPUs idle and reached the person
     // later (session 17, bench/README.md). Without one (unit tests), the thread sleeps.
-    explicit LatencyWalk(cognito::PoolApi* waiter = nullptr);
+    // `walk_reason`: the decoy's audit reason, carried by the outage it may meet.
+    explicit LatencyWalk(cognito::PoolApi* waiter = nullptr, std::string walk_reason = {});
     // Waits until `since` (when the person's answer arrived) plus the next recorded wait of `step`, so the
     // decoy's own work in between (a send-limit check, say) counts as the real login's does; it aims earlier
     // by wake_lateness() and teaches it how late this wait woke.
+    // Where the recent real request it draws (pool_health().draw) met an outage, it waits as long as that
+    // request took instead and throws DecoyOutage, as a real login's request throws its ServiceError.
     void pause(PoolStep step, std::chrono::steady_clock::time_point since);
 
   private:
+    void wait_until(std::chrono::steady_clock::time_point deadline);
     cognito::PoolApi* waiter_;
     std::size_t cursor_;
+    std::string walk_reason_;
 };
 
 // Runs `call` (the work of one step: a request to the pool and what precedes it) and records its duration,

@@ -234,13 +234,29 @@ RecoveryStore::Generated RecoveryStore::generate(const std::string& user, int co
     return g;
 }
 
-RecoveryStore::Use RecoveryStore::consume(const std::string& user, std::string_view typed) {
+namespace {
+
+// A salt for users without a set, drawn once per process: their try costs one scrypt as a real one does.
+const std::string& no_set_salt() {
+    static const std::string salt = random_string(kSaltBytes);
+    return salt;
+}
+
+}  // namespace
+
+void RecoveryStore::refuse(const std::string& user, std::string_view typed) const {
     require_user(user);
-    // A salt for users without a set, drawn once per process: their try costs one scrypt as a real one does.
-    static const std::string no_set_salt = random_string(kSaltBytes);
     const auto before = read(user);
     const auto canonical = normalise_recovery_code(typed);
-    const std::string salt = before ? before->salt : no_set_salt;
+    static_cast<void>(
+        kdf(canonical ? canonical->view() : std::string_view("-"), before ? before->salt : no_set_salt()));
+}
+
+RecoveryStore::Use RecoveryStore::consume(const std::string& user, std::string_view typed) {
+    require_user(user);
+    const auto before = read(user);
+    const auto canonical = normalise_recovery_code(typed);
+    const std::string salt = before ? before->salt : no_set_salt();
     // The slow hash runs before the lock, so racing logins wait for each other only for the file's rewrite.
     const std::string hash = kdf(canonical ? canonical->view() : std::string_view("-"), salt);
     if (!before || !canonical) return {false, before ? static_cast<int>(before->hashes.size()) : 0};

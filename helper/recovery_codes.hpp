@@ -45,6 +45,9 @@ class RecoveryStore {
     // Consumes `typed` from `user`'s set when it is one of them. A user without a set, or a typed text that
     // is no code, costs the same hash as a real try, so the time taken does not tell who has a set.
     Use consume(const std::string& user, std::string_view typed);
+    // A try that takes no code: the read and the hash consume costs for a wrong code, whatever is typed.
+    // For a login that may not use a code (a decoy's break-glass), so its time does not tell.
+    void refuse(const std::string& user, std::string_view typed) const;
 
     // Codes left for `user` (0 without a set).
     int left(const std::string& user) const;

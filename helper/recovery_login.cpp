@@ -29,13 +29,16 @@ class RecoveryCodeCheck {
   public:
     static std::variant<Verified, Verdict> accepted(const std::string& user, const RecoveryStore::Use& use,
                                                     const Verdict& outage) {
-        if (!use.used)
-            return Verdict{
-                Outcome::AuthErr, kSignInFailed,
-                "wrong recovery code while the user pool was unreachable (" + outage.audit_reason() + ")"};
+        if (!use.used) return refused(outage);
         return Verified(user, Verified::By::RecoveryCode, std::nullopt, "",
                         "recovery code used, " + std::to_string(use.left) +
                             " left, while the user pool was unreachable (" + outage.audit_reason() + ")");
+    }
+
+    static Verdict refused(const Verdict& outage) {
+        return Verdict{
+            Outcome::AuthErr, kSignInFailed,
+            "wrong recovery code while the user pool was unreachable (" + outage.audit_reason() + ")"};
     }
 };
 
@@ -61,21 +64,41 @@ bool Login::break_glass_offered(const Verdict& outage) const {
     }
 }
 
-Proof Login::break_glass(const Verdict& outage) {
-    if (!break_glass_offered(outage)) return outage;
-    const Secret typed = conn_.ask(kRecoveryPrompt, false);
+std::optional<Secret> Login::recovery_code_typed(const Verdict& outage) {
+    if (!break_glass_offered(outage)) return std::nullopt;
+    Secret typed = conn_.ask(kRecoveryPrompt, false);
     // No code at hand: the outage ends the login as it would have without the offer, so a stack that lets
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
-    if (typed.empty()) return outage;
+    if (typed.empty()) return std::nullopt;
     method_ = "recovery_code";
     tally_.proof_tried();
+    return typed;
+}
+
+Proof Login::break_glass(const Verdict& outage) {
+    const auto typed = recovery_code_typed(outage);
+    if (!typed) return outage;
     RecoveryStore::Use use;
     try {
-        use = RecoveryStore(cfg().recovery.store_dir).consume(facts_.user, typed.view());
+        use = RecoveryStore(cfg().recovery.store_dir).consume(facts_.user, typed->view());
     } catch (const RecoveryError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
     return RecoveryCodeCheck::accepted(facts_.user, use, outage);
+}
+
+// A decoy's outage is drawn from real logins' recent ones, not met: whatever is typed, even a code of this
+// name's own set (an account whose identity the pool does not know may have one), it is refused, after the
+// same read and hash a wrong code costs (RecoveryStore::refuse).
+Verdict Login::break_glass_unknown(const Verdict& outage) {
+    const auto typed = recovery_code_typed(outage);
+    if (!typed) return outage;
+    try {
+        RecoveryStore(cfg().recovery.store_dir).refuse(facts_.user, typed->view());
+    } catch (const RecoveryError& e) {
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
+    }
+    return RecoveryCodeCheck::refused(outage);
 }
 
 }  // namespace pp::helper

@@ -16,6 +16,7 @@
 #include "login/method.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
+#include "pool_health.hpp"
 #include "pool_latency.hpp"
 #include "remote_host.hpp"
 #include "session.hpp"
@@ -49,6 +50,7 @@ Verdict key_status_finish(wire::DeviceStatus s) {
     return login::key_status_verdict(s, login::KeyUse::SignIn);
 }
 
+// (Which of these failures tell decoys of an outage: PoolHealth::outage_of, pool_health.cpp.)
 Verdict service_failure(const ServiceError& e) {
     const std::string reason = "user pool: " + std::string(cognito::to_string(e.failure())) +
                                (e.name().empty() ? "" : " " + e.name()) + ": " + e.message();
@@ -230,6 +232,14 @@ Verdict Login::run(const protocol::Begin& begin) {
     std::optional<Proof> proof;
     try {
         proof = prove(methods);
+    } catch (const DecoyOutage& e) {
+        // A decoy's would-be request met the outage a recent real one met: it ends as that login did, its
+        // break-glass included (which takes no code here); only the audit reason tells.
+        const std::string met =
+            std::string(cognito::to_string(e.failure())) + (e.name().empty() ? "" : " ") + e.name();
+        return break_glass_unknown(unknown_ending(
+            service_failure(e),
+            e.walk_reason() + "; ended as the outage a recent real request met (" + met + ")"));
     } catch (const ServiceError& e) {
         // The pool cannot be reached: the break-glass of a local login, or the outage's ending as before.
         proof = break_glass(service_failure(e));
@@ -530,7 +540,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
     const Method chosen = std::get<Method>(picked);
     if (is_browser(chosen)) {
         if (!pool_unknown) return answered(login_method(chosen).prove(*this, {ident, {}, {}}));
-        LatencyWalk walk(ctx_.runtime->client.get());
+        LatencyWalk walk(ctx_.runtime->client.get(), "identity unknown to the user pool");
         return answered(
             login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
     }
@@ -558,7 +568,8 @@ Proof Login::prove(const std::vector<Method>& methods) {
     // A pool method chosen for an identity the pool does not know: the walk goes on from the choice, after
     // the wait a member's answer to it takes.
     if (pool_unknown) {
-        LatencyWalk(&client).pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
+        LatencyWalk(&client, "identity unknown to the user pool")
+            .pause(is_otp(chosen) ? sent(PoolStep::Choose) : PoolStep::Choose, chosen_at);
         return decoy({chosen}, "identity unknown to the user pool", true);
     }
     // Answers sshd stood in for (note_answer): the step the choice would take, and the decoy's walk.

@@ -126,7 +126,12 @@ class Login : private MethodContext {
     // recovery_login.cpp: the break-glass when the user pool cannot be reached: a recovery code's proof, or
     // the ending (the outage's own when no code is offered or none is typed).
     Proof break_glass(const Verdict& outage);
+    // The same screens for a decoy that met an outage (pool_health.hpp): the prompt and the hash's wait of a
+    // recovery code, every code refused.
+    Verdict break_glass_unknown(const Verdict& outage);
     bool break_glass_offered(const Verdict& outage) const;
+    // The break-glass's prompt: the code typed, or nullopt (not offered, or Enter: the outage's ending).
+    std::optional<Secret> recovery_code_typed(const Verdict& outage);
     Proof break_glass_after_send_limit(const Verdict& refusal);
 
     // factor_memory.cpp: the menu before the pool is asked, for an identity whose factors are remembered.

@@ -17,6 +17,7 @@
 #include "login/state_files.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
+#include "pool_health.hpp"
 #include "pool_latency.hpp"
 #include "session.hpp"
 #include "trusted_file.hpp"
@@ -139,7 +140,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         const auto it = walk.menu_dest.find(m);
         return it == walk.menu_dest.end() ? std::string() : it->second;
     };
-    LatencyWalk pool(ctx_.runtime->client.get());
+    LatencyWalk pool(ctx_.runtime->client.get(), reason);
     // Once a real user of this shape has logged in, the next logins show the menu before the pool is asked,
     // and wait for the pool after the choice instead (factor_memory.hpp); so does the decoy while the user it
     // copies is remembered. A failed login, the decoy's included, remembers nothing.
@@ -188,8 +189,17 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key(offered.front()))) return *end;
     // A real user offered one code at once asks for it with the first request, which then sends it.
-    if (walk.asks_pool && !service_already_asked && !remembered)
-        pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start, started);
+    if (walk.asks_pool && !service_already_asked && !remembered) {
+        try {
+            pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start,
+                       started);
+        } catch (const DecoyOutage&) {
+            // A key holder's login goes on without the pool when its first request meets an outage, offering
+            // the keys (and the browser) alone (login.cpp, pool_refused); anyone else's ends there.
+            if (std::find(offered.begin(), offered.end(), Method::SecurityKey) == offered.end()) throw;
+            std::erase_if(offered, is_pool_method);
+        }
+    }
 
     // The real menu loop (menu.cpp) with the key's unknown mode: no key answers for this name, so the menu
     // goes on without it while a method is left; a key's other answers, and no key with nothing left, end the

@@ -282,6 +282,46 @@ TEST_F(Recovery, ACodeIsForItsUserAndAUserWithoutCodesFailsAlike) {
     EXPECT_EQ(alice.code, PAM_SUCCESS) << alice.all_text() << helper_->log();
 }
 
+// While the pool is down, the decoy (a name that is nobody's; an account without an identity) ends where an
+// enrolled user's first request meets the outage, as the enrolled user's login ends: the same screens, the
+// recovery prompt included, and the same codes, wrong code or Enter. It takes no recovery code, not even one
+// of the account's own set: its outage is copied from real logins, not met.
+TEST_F(Recovery, WhileThePoolIsDownTheDecoyEndsAtTheSameBreakGlass) {
+    start_helper();
+    generate("alice", 1);
+    const auto carol_codes = generate("carol", 1);
+    ASSERT_EQ(carol_codes.size(), 1u);
+    auto screens = [](const PamRun& r) {
+        std::string s;
+        for (const auto& t : r.transcript) s += std::to_string(t.style) + " " + t.text + "\n";
+        // The masked addresses differ (the decoy's are made up).
+        return std::regex_replace(s, std::regex("[a-z]\\*\\*\\*@[a-z]\\*\\*\\*"), "?***@?***");
+    };
+    // The enrolled user's first: the outage is met by a real request before any decoy copies it.
+    const auto enrolled = login("alice", "AAAA-BBBB-CCCC-DDDD");
+    EXPECT_EQ(enrolled.code, PAM_AUTH_ERR) << enrolled.all_text() << helper_->log();
+    EXPECT_TRUE(asked_for_a_recovery_code(enrolled)) << enrolled.all_text();
+    EXPECT_TRUE(contains(enrolled.all_text(), kUnreachable)) << enrolled.all_text();
+    for (const std::string user : {"nobody-here", "carol"}) {
+        const auto decoy = login(user, user == "carol" ? carol_codes[0] : "AAAA-BBBB-CCCC-DDDD");
+        EXPECT_EQ(decoy.code, enrolled.code) << user << "\n" << decoy.all_text() << helper_->log();
+        EXPECT_EQ(screens(decoy), screens(enrolled)) << user;
+        const auto enter = login(user, std::nullopt);
+        EXPECT_EQ(enter.code, PAM_AUTHINFO_UNAVAIL) << user << "\n" << enter.all_text() << helper_->log();
+        EXPECT_TRUE(asked_for_a_recovery_code(enter)) << enter.all_text();
+    }
+    const auto enrolled_enter = login("alice", std::nullopt);
+    EXPECT_EQ(enrolled_enter.code, PAM_AUTHINFO_UNAVAIL) << enrolled_enter.all_text();
+    const std::string log = helper_->log();
+    EXPECT_TRUE(
+        contains(log, "user=\"nobody-here\"") &&
+        contains(log, "not a local account; ended as the outage a recent real request met (unreachable)"))
+        << log;
+    EXPECT_TRUE(contains(log, "no identity and no security key for this user; ended as the outage")) << log;
+    const auto left = helper_command({"recovery-codes", "--user", "carol", "--left"});
+    EXPECT_TRUE(contains(left.out, "carol: 1 recovery code(s) left")) << left.out << left.err;
+}
+
 // Only while the pool cannot be reached: with the pool answering, no recovery prompt is offered.
 TEST_F(Recovery, NotOfferedWhileThePoolAnswers) {
     start_helper("max_tries = 1\n", "", false);
