@@ -44,6 +44,10 @@ inline constexpr const char* kTestLoginTty = "test-login";
 
 // The login offers its methods what they share through MethodContext (login/method_context.hpp), privately:
 // only the flow hands itself to a method.
+// The audit reason of a login whose answers sshd stood in for (Login::note_answer, login/unknown_user.cpp).
+inline constexpr const char* kAnswersReplaced =
+    "sshd replaced the answers (a login it refuses whatever PAM says)";
+
 class Login : private MethodContext {
   public:
     // facts: who asks, from where (for a login, facts_of its Begin); test_login: root's test-login, whose
@@ -163,8 +167,6 @@ class Login : private MethodContext {
     // An answer read at the menu or the offer held control characters: sshd's stand-in for what the person
     // typed, in a login it refuses whatever PAM says (login/unknown_user.cpp).
     void note_answer(std::string_view answer);
-    static constexpr const char* kAnswersReplaced =
-        "sshd replaced the answers (a login it refuses whatever PAM says)";
     // Such a login, a method chosen: it waits as the request a real login makes at `step` would, then walks
     // on as the decoy of its shape, sending nothing.
     Verdict walk_replaced(Method chosen, PoolStep step, std::chrono::steady_clock::time_point since);

@@ -79,11 +79,11 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
     return code_loop(login, where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
         const auto answered_at = std::chrono::steady_clock::now();
         if (!valid_code(code.view())) {
-            // Control characters wait as the decoy's walk waits for them (walk_unknown below): what a client
-            // sends as a code must not tell, by the time it takes, an enrolled account from one without an
-            // identity.
+            // Control characters wait as the decoy's walk waits for them (walk_unknown below), and meet an
+            // outage as often: what a client sends as a code (sshd's stand-in, after a code the pool sent
+            // unasked) must not tell an enrolled account from one without an identity.
             if (has_control_characters(code.view()))
-                LatencyWalk(&client).pause(PoolStep::Answer, answered_at);
+                LatencyWalk(&client, kAnswersReplaced).pause(PoolStep::Answer, answered_at);
             return std::nullopt;
         }
         std::vector<std::pair<std::string, Secret>> answer;

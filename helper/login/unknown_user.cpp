@@ -77,7 +77,7 @@ void Login::note_answer(std::string_view answer) {
 }
 
 Verdict Login::walk_replaced(Method chosen, PoolStep step, std::chrono::steady_clock::time_point since) {
-    LatencyWalk(ctx_.runtime->client.get()).pause(step, since);
+    LatencyWalk(ctx_.runtime->client.get(), kAnswersReplaced).pause(step, since);
     return decoy({chosen}, kAnswersReplaced, true);
 }
 
