@@ -82,8 +82,12 @@ Verdict Management::run(const protocol::Manage& request) {
     rec_.user = request.user;
     rec_.service = kManageService;
     // import names its accounts in the file; for it User is only the caller, for the audit line.
+    // A caller other than root refused for what it asked is summarised per caller (session.cpp), as refused
+    // connections are: any local user can ask as fast as it can connect, and each refusal is one more of
+    // the same line.
+    const bool summarised = ctx_.peer.uid != 0;
     if (!valid_local_user(rec_.user) && op != Op::Import)
-        return Verdict{Outcome::AuthErr, kInvalidUserName, "invalid target user"};
+        return Verdict{Outcome::AuthErr, kInvalidUserName, "invalid target user", summarised};
     if (!ctx_.runtime)
         return Verdict{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     const bool pool_op = op == Op::PoolRegister || op == Op::PoolList || op == Op::PoolDelete;
@@ -132,10 +136,12 @@ Verdict Management::local_keys(const protocol::Manage& request, bool target_exis
 std::optional<Verdict> Management::refused_before_local_change(protocol::Manage::Op op) {
     using Op = protocol::Manage::Op;
     if (ctx_.peer.uid == 0) return std::nullopt;
-    if (op == Op::Import) return Verdict{Outcome::AuthErr, kImportRootOnly, "import by non-root"};
+    // Refusals of what the caller may not ask: summarised per caller (see run).
+    if (op == Op::Import) return Verdict{Outcome::AuthErr, kImportRootOnly, "import by non-root", true};
     if (local_account_name(ctx_.peer.uid) != rec_.user)
         return Verdict{Outcome::AuthErr, kOwnKeysOnly,
-                       "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys"};
+                       "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's keys",
+                       true};
     if (op == Op::List) return std::nullopt;
     std::vector<Method> methods;
     if (op == Op::Enroll) {

@@ -40,9 +40,9 @@ Verdict Management::pool_passkeys(const protocol::Manage& request) {
     using Op = protocol::Manage::Op;
     const Op op = request.op;
     if (ctx_.peer.uid != 0 && local_account_name(ctx_.peer.uid) != rec_.user)
-        return Verdict{
-            Outcome::AuthErr, kOwnPasskeysOnly,
-            "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys"};
+        return Verdict{Outcome::AuthErr, kOwnPasskeysOnly,
+                       "caller uid " + std::to_string(ctx_.peer.uid) + " may not manage this user's passkeys",
+                       true};  // summarised per caller (management.cpp, run)
     // Without an identity the sign-in below would walk the decoy, whose menu ends in a refusal that says
     // nothing. The decoy is there so that remote logins cannot tell who is enrolled; the caller here is root
     // (who can read the map) or the account itself, so it is told plainly.

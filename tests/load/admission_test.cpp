@@ -56,6 +56,35 @@ using load::PoolStandIn;
 constexpr uid_t kNobody = 65534;
 constexpr const char* kRefusalText = "Too many sign-ins at once";
 
+// A connection to the helper's socket at `path`, as any local user may open one; -1 when it fails.
+int connected_to(const std::string& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    path.copy(a.sun_path, sizeof a.sun_path - 1);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
+    return fd;
+}
+
+// Waits for the helper to end the connection (its Result, then its close), and closes it.
+void drain(int fd) {
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 10000) == 1 && ::recv(fd, buf, sizeof buf, 0) > 0) {
+    }
+    ::close(fd);
+}
+
+// The lines of `log` about uid 65534: audit lines (caller_uid) and summaries.
+std::size_t lines_about_nobody(const std::string& log) {
+    std::size_t lines = 0;
+    std::istringstream in(log);
+    for (std::string line; std::getline(in, line);)
+        if (line.find("uid 65534") != std::string::npos || line.find("caller_uid=65534") != std::string::npos)
+            ++lines;
+    return lines;
+}
+
 // One directory per test, its services in a private /etc/pam.d, the stand-in with two users and the
 // helper's files. The namespace is entered once per process (CTest runs each test in a process of its own).
 class Admission : public ::testing::Test {
@@ -544,22 +573,7 @@ TEST_F(Admission, RequestsThatEndBeforeAnyLoginAreSummarisedPerCaller) {
     ASSERT_NO_FATAL_FAILURE(start_helper(""));
     constexpr int kEach = 100;
     const std::string path = socket();
-    const auto connected = [&path]() -> int {
-        const int fd = ::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        path.copy(a.sun_path, sizeof a.sun_path - 1);
-        if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return -1;
-        return fd;
-    };
-    // Waits for the helper to end the connection (its Result, then its close).
-    const auto drain = [](int fd) {
-        char buf[4096];
-        pollfd p{fd, POLLIN, 0};
-        while (::poll(&p, 1, 10000) == 1 && ::recv(fd, buf, sizeof buf, 0) > 0) {
-        }
-        ::close(fd);
-    };
+    const auto connected = [&path] { return connected_to(path); };
     const auto t0 = std::chrono::steady_clock::now();
     const int status = run_as_uid(kNobody, [&] {
         for (int i = 0; i < kEach; ++i) {
@@ -593,15 +607,53 @@ TEST_F(Admission, RequestsThatEndBeforeAnyLoginAreSummarisedPerCaller) {
         std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
 
     const std::string helper_log = log();
-    std::size_t lines = 0;
-    std::istringstream in(helper_log);
-    for (std::string line; std::getline(in, line);)
-        if (line.find("uid 65534") != std::string::npos || line.find("caller_uid=65534") != std::string::npos)
-            ++lines;
+    const std::size_t lines = lines_about_nobody(helper_log);
     EXPECT_LE(lines, static_cast<std::size_t>(2 + 2 * minutes))
         << 3 * kEach << " requests from nobody that never began a login\n"
         << helper_log.substr(0, 1500);
     // The real login's audit line is there, once.
+    EXPECT_EQ(count_of(helper_log, "user=\"" + users_[0].name + "\" service=\"pp-sudo\""), 1u);
+}
+
+// Session 29: management requests a caller may not make (another account's keys or passkeys, an import,
+// which is root's) each wrote an audit line, as fast as a local user could connect. Refusals of the caller
+// are summarised per caller as the other refusals are; root's own sudo is audited in full meanwhile.
+TEST_F(Admission, ManagementRequestsACallerMayNotMakeAreSummarisedPerCaller) {
+    ASSERT_NO_FATAL_FAILURE(start_helper(""));
+    constexpr int kEach = 100;
+    const std::string path = socket();
+    const auto t0 = std::chrono::steady_clock::now();
+    const int status = run_as_uid(kNobody, [&] {
+        using Op = protocol::Manage::Op;
+        for (int i = 0; i < kEach; ++i)
+            for (const Op op : {Op::List, Op::Remove, Op::PoolList, Op::Import}) {
+                const int fd = connected_to(path);
+                if (fd < 0) return 1;
+                protocol::Manage m;
+                m.op = op;
+                m.user = "root";
+                m.cred_id = "0123";
+                m.rp_id = "pam://x";
+                m.import_data = "root:x,y,es256,+presence\n";
+                wire::send_message(fd, m.encode());
+                drain(fd);
+            }
+        return 0;
+    });
+    ASSERT_EQ(status, 0) << log().substr(0, 2000);
+    const PamRun real = code_login("pp-sudo", 0);
+    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
+    helper_->stop();
+    helper_.reset();
+    const auto minutes =
+        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+    const std::string helper_log = log();
+    EXPECT_LE(lines_about_nobody(helper_log), static_cast<std::size_t>(2 + 2 * minutes))
+        << 4 * kEach << " management requests nobody may not make\n"
+        << helper_log.substr(0, 1500);
+    EXPECT_NE(helper_log.find("may not manage"), std::string::npos)
+        << "the refusals are named in the summary\n"
+        << helper_log.substr(0, 1500);
     EXPECT_EQ(count_of(helper_log, "user=\"" + users_[0].name + "\" service=\"pp-sudo\""), 1u);
 }
 

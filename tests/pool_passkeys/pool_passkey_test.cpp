@@ -1119,7 +1119,9 @@ TEST_F(PoolPasskeys, CommandLineUsageAndRefusals) {
     const auto other = cli_plain({"pool-list", "--user", "alice"}, kNobody);
     EXPECT_EQ(other.exit_code, 1) << other.describe() << context();
     EXPECT_TRUE(contains(other.err, "You may manage only your own passkeys.")) << other.describe();
-    EXPECT_TRUE(contains(log(), "caller_uid=65534 method=manage:pool-list outcome=auth_err")) << log();
+    EXPECT_TRUE(contains(
+        log(), "refused a request from uid 65534: caller uid 65534 may not manage this user's passkeys"))
+        << log();
     EXPECT_EQ(outbox_lines(), sent);
 
     // No helper: exit 3.
