@@ -25,6 +25,9 @@ constexpr std::int64_t kMachineBucket = 60;
 // Unknown users' walks live in memory; this bounds them as max_page_count bounds the file.
 constexpr std::int64_t kEphemeralBytes = 8 * 1024 * 1024;
 
+// The user's own budgets: "remote:USER" and "local:USER" (a user name has no ':', valid_local_user). Their
+// format is the one earlier versions kept every local failure under, so the counts of a store written before
+// logins run by other users had budgets of their own are read as the user's own.
 std::string budget_key(const std::string& user, bool remote) {
     return (remote ? "remote:" : "local:") + user;
 }
@@ -221,60 +224,98 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
     return {};
 }
 
-std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
-                                     std::int64_t now) {
-    std::lock_guard lock(m_);
-    const std::string key = budget_key(user, remote);
-    auto& persistent = store();  // no store: refused, as every call that needs it is
+// Which budgets a try spends. Remote and local logins have budgets of their own, so failures from the
+// network never lock out the person at the console. The local budget is one per (user, who runs the login):
+// the user's own logins (no PAM_RUSER, or the user's own name: the console, their own sudo or su) share
+// one; a login another local user runs for them (mallory's `su alice`, or `su root`, whose PAM_USER is root)
+// spends a budget of that user's ("alice as run by mallory"). So another local user's wrong answers hold
+// back only that user's way in, never the owner's sudo or console (issue #10): the owner's budget is spent
+// by nobody else.
+//
+// Guess multiplication: someone with N local accounts would have N budgets against one user. The codes are
+// random and new at each login (the pool's under the send limits per destination, which no budget widens; a
+// recovery code has 80 bits) and each budget backs off exponentially, so N budgets buy little; still, as N
+// is not bounded, all the logins other users run for one user are also counted together, in a budget with
+// kOthersTogether times the allowance that backs off as one. One such user meets their own budget first; many
+// together meet the shared one, and then wait as one budget would. That shared budget is never the owner's
+// own: the owner is held back only by their own failures. It is not ended by a success either (one other
+// user's success says nothing of the others' guesses): it is forgotten a day after its last failure, as any
+// count is.
+//
+// Keys: "local-by:LEN:RUSER:USER" and "local-others:USER". PAM_RUSER is text the calling program chose
+// (printable, at most kMaxRunBy bytes, as the login checks): its length first makes the key unambiguous
+// whatever it holds, and "local-by:" and "local-others:" cannot begin a user's own key ("local:USER").
+std::vector<RateLimits::Budget> RateLimits::budgets_of(const std::string& user, bool remote,
+                                                       const std::string& run_by, const LimitPolicy& p) {
+    const int allowance = p.failures_before_backoff;
+    if (remote || run_by.empty() || run_by == user) return {{budget_key(user, remote), allowance, true}};
+    if (run_by.size() > kMaxRunBy)
+        throw LimitStoreError("limits: the user a login is run by is longer than " +
+                              std::to_string(kMaxRunBy) + " bytes");
+    return {{"local-by:" + std::to_string(run_by.size()) + ":" + run_by + ":" + user, allowance, true},
+            {"local-others:" + user, allowance * kOthersTogether, false}};
+}
+
+std::int64_t RateLimits::wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now) {
     FailureCount f;
-    if (!no_failures_.contains(key)) {
-        f = persistent.failures(key, now);
-        const FailureCount e = ephemeral_.failures(key, now);
-        if (!f.stored && !e.stored) note_no_failures(key);
+    if (!no_failures_.contains(b.key)) {
+        f = store().failures(b.key, now);
+        const FailureCount e = ephemeral_.failures(b.key, now);
+        if (!f.stored && !e.stored) note_no_failures(b.key);
         if (e.count > f.count) f = e;
     }
-    int& in_flight = reserved_[key];
-    const int allowance = p.failures_before_backoff;
-    std::int64_t wait = 0;
-    if (f.count >= allowance) {
+    const auto it = reserved_.find(b.key);
+    const int in_flight = it == reserved_.end() ? 0 : it->second;
+    if (f.count >= b.allowance) {
         // 1 minute after the first failure past the allowance, doubling with each further one, up to the
         // maximum; and one try at a time, so parallel logins cannot each take the try the wait allows.
-        const int over = std::min(f.count - allowance, 20);
+        const int over = std::min(f.count - b.allowance, 20);
         const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
-        wait = f.last + backoff - now;
-        if (wait <= 0 && in_flight > 0) wait = 60;
-    } else if (f.count + in_flight >= allowance) {
-        // The allowance is taken by logins still in flight: none may start until one of them ends.
-        wait = 60;
+        const std::int64_t wait = f.last + backoff - now;
+        return wait <= 0 && in_flight > 0 ? 60 : std::max<std::int64_t>(wait, 0);
     }
-    if (wait > 0) {
-        if (in_flight == 0) reserved_.erase(key);
-        return wait;
-    }
-    ++in_flight;
+    // The allowance is taken by logins still in flight: none may start until one of them ends.
+    return f.count + in_flight >= b.allowance ? 60 : 0;
+}
+
+std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
+                                     std::int64_t now, const std::string& run_by) {
+    std::lock_guard lock(m_);
+    const auto budgets = budgets_of(user, remote, run_by, p);
+    store();  // no store: refused, as every call that needs it is
+    // Every budget is read before any is reserved, under the one lock: a try waits if any of them says so,
+    // and then reserves nothing.
+    std::int64_t wait = 0;
+    for (const auto& b : budgets) wait = std::max(wait, wait_of(b, p, now));
+    if (wait > 0) return wait;
+    for (const auto& b : budgets) ++reserved_[b.key];
     return 0;
 }
 
 void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
-                            const LimitPolicy& p, std::int64_t now) {
+                            const LimitPolicy& p, std::int64_t now, const std::string& run_by) {
     std::lock_guard lock(m_);
-    const std::string key = budget_key(user, remote);
-    if (const auto it = reserved_.find(key); reserved && it != reserved_.end() && --it->second <= 0)
-        reserved_.erase(it);
+    const auto budgets = budgets_of(user, remote, run_by, p);
+    for (const auto& b : budgets)
+        if (const auto it = reserved_.find(b.key); reserved && it != reserved_.end() && --it->second <= 0)
+            reserved_.erase(it);
     if (end == TryEnd::Success) {
         auto& persistent = store();  // no store: refused, as before (its rows are not known to be none)
-        if (!no_failures_.contains(key)) {
-            persistent.clear_failures(key);
-            ephemeral_.clear_failures(key);
-            note_no_failures(key);
-        }
+        for (const auto& b : budgets)
+            if (b.cleared_by_success && !no_failures_.contains(b.key)) {
+                persistent.clear_failures(b.key);
+                ephemeral_.clear_failures(b.key);
+                note_no_failures(b.key);
+            }
     } else if (end == TryEnd::Failure) {
-        // Out first: should the write fail half-way, the next login reads what is there.
-        no_failures_.erase(key);
-        if (unknown)
-            with_room([&] { ephemeral_.add_failure(key, now, now + failure_memory(p)); }, now);
-        else
-            store().add_failure(key, now, now + failure_memory(p));
+        // Out first: should a write fail half-way, the next login reads what is there.
+        for (const auto& b : budgets) no_failures_.erase(b.key);
+        for (const auto& b : budgets) {
+            if (unknown)
+                with_room([&] { ephemeral_.add_failure(b.key, now, now + failure_memory(p)); }, now);
+            else
+                store().add_failure(b.key, now, now + failure_memory(p));
+        }
     }
 }
 

@@ -56,14 +56,22 @@ class RateLimits {
     SendVerdict take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now);
 
     // Backoff. A login reserves its try when it starts (reservations in flight count against the budget,
-    // so parallel logins share it); `remote` picks the budget. Returns the seconds to wait, or 0 with the
-    // try reserved: settle it exactly once.
-    std::int64_t reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now);
+    // so parallel logins share it); `remote` and `run_by` pick the budget. `run_by`: for a local login, the
+    // local user who runs it for `user` (PAM_RUSER, as su sets it) when that is someone else; empty, or
+    // `user`, for the user's own logins (the console, their own sudo). At most kMaxRunBy bytes (longer:
+    // LimitStoreError, the login is refused). Ignored for a remote login. Returns the seconds to wait, or 0
+    // with the try reserved: settle it exactly once, with the same user, remote and run_by.
+    std::int64_t reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now,
+                             const std::string& run_by = {});
     enum class TryEnd { Success, Failure, Untried };
     // `unknown`: the user has no identity; the failure is counted in memory only. `reserved`: false for a
     // proof outside a login (self-enrolment), which counts without having reserved.
     void settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
-                    const LimitPolicy& p, std::int64_t now);
+                    const LimitPolicy& p, std::int64_t now, const std::string& run_by = {});
+    static constexpr std::size_t kMaxRunBy = 64;
+    // The logins other local users run for one user have, all together, this many times a budget's
+    // allowance before they also back off as one (rate_limits.cpp, budgets_of).
+    static constexpr int kOthersTogether = 4;
 
     // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
     // pool identity's in the file, an unknown user's walk's (`unknown`) in memory, as their counts do.
@@ -73,6 +81,16 @@ class RateLimits {
     void forget_factors(const std::string& key);
 
   private:
+    // One budget a try is counted on: its key in the stores, the failures it allows before its waits, and
+    // whether a success ends its count.
+    struct Budget {
+        std::string key;
+        int allowance = 0;
+        bool cleared_by_success = true;
+    };
+    static std::vector<Budget> budgets_of(const std::string& user, bool remote, const std::string& run_by,
+                                          const LimitPolicy& p);
+    std::int64_t wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now);  // with m_ held
     LimitStore& store();  // throws LimitStoreError when the store could not be opened
     void maybe_sweep(std::int64_t now);
     void note_machine(int count, const LimitPolicy& p, std::int64_t now);

@@ -128,6 +128,15 @@ bool Login::remote_budget() const {
     return is_remote_login(facts_.rhost, cfg());
 }
 
+// Who runs a local login for the user, when that is another local user (rate_limits.cpp, budgets_of): then
+// its failures spend that user's budget, not the owner's. Only a root caller's PAM_RUSER says so (su, sudo
+// and login run as root and name the invoking user); a caller that is not root may only authenticate itself
+// (authorize_caller), so its login is the user's own whatever PAM_RUSER it sends.
+std::string Login::run_by() const {
+    if (remote_budget() || ctx_.peer.uid != 0 || facts_.ruser == facts_.user) return {};
+    return facts_.ruser;
+}
+
 MaybeEnd Login::take_send(SendKeys keys) {
     keys.rhost = facts_.rhost;
     if (keys.unknown) tally_.unknown_walk();
@@ -153,7 +162,7 @@ MaybeEnd Login::reserve_try() {
     if (facts_.user.empty()) return std::nullopt;  // nobody to hold back (and settle_limits settles nothing)
     std::int64_t wait = 0;
     try {
-        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix());
+        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix(), run_by());
     } catch (const LimitStoreError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
@@ -168,7 +177,7 @@ void Login::settle_limits(Outcome outcome) {
     if (!settlement) return;
     try {
         ctx_.limits->settle_try(facts_.user, remote_budget(), settlement->end, settlement->unknown,
-                                settlement->reserved, cfg().limits, now_unix());
+                                settlement->reserved, cfg().limits, now_unix(), run_by());
     } catch (const LimitStoreError& e) {
         log_line(LOG_ERR, "%s: the end of this login is not counted", loggable(e.what(), 400).c_str());
     }
@@ -195,7 +204,7 @@ void Login::offer_access_token(const Secret& token) {
 }
 
 LoginFacts Login::facts_of(const protocol::Begin& begin, bool test_login) {
-    return {begin.user, begin.service, begin.rhost, test_login ? kTestLoginTty : begin.tty};
+    return {begin.user, begin.service, begin.rhost, test_login ? kTestLoginTty : begin.tty, begin.ruser};
 }
 
 MaybeEnd Login::check_facts(const protocol::Begin& begin) const {

@@ -161,6 +161,7 @@ class Login : private MethodContext {
     SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;
     MaybeEnd take_send(SendKeys keys);
     bool remote_budget() const;
+    std::string run_by() const;  // the local user who runs this login for another ("" for the user's own)
 
     // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).
     MaybeEnd offer(Method method, const std::string& masked, const std::string& prefix);

@@ -27,6 +27,7 @@ namespace pp::helper {
 // What the login knows of its request, and what its audit line names.
 struct LoginFacts {
     std::string user, service, rhost, tty;
+    std::string ruser;  // PAM_RUSER: who runs a local login (su sets it); empty when none was named
 };
 
 class MethodContext {

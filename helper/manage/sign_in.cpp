@@ -21,7 +21,8 @@ class Session::SignInForManagement final : public ManagementSignIn {
         // login's do (Session settles them), and so they wait as a login's do.
         if (!s_.login_) {
             s_.login_.emplace(s_.ctx_, s_.conn_,
-                              LoginFacts{s_.rec_.user, s_.rec_.service, s_.rec_.rhost, s_.rec_.tty}, false);
+                              LoginFacts{s_.rec_.user, s_.rec_.service, s_.rec_.rhost, s_.rec_.tty, {}},
+                              false);
             if (auto end = s_.login_->reserve_try()) return *end;
         }
         Login& login = *s_.login_;

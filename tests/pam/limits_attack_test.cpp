@@ -447,6 +447,92 @@ TEST_F(LimitAttack, RemoteFailsSpareLocal) {
     EXPECT_EQ(local.code, PAM_SUCCESS) << local.all_text() << helper_->log();
 }
 
+// Review (session 29): the local budget is one per user, whoever runs the login. An unprivileged local user
+// (mallory) runs `su alice` (a local login: no remote host, PAM_RUSER naming her) and answers wrong codes;
+// her failures spend alice's local budget, so alice's own sudo (PAM_RUSER alice) and her console login must
+// wait. Any local user can so keep another, root included, out of sudo and the console for an hour at a time,
+// with one failure an hour once the backoff has grown: the attacker's way in (su run by mallory) is not what
+// is held back.
+TEST_F(LimitAttack, AnotherLocalUsersSuFailuresSpareTheUsersOwnSudoAndConsole) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    for (int i = 0; i < 3; ++i) {
+        const auto su =
+            run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "mallory"}});
+        EXPECT_EQ(su.code, PAM_MAXTRIES) << su.all_text();
+    }
+    // mallory's way in is held back...
+    const auto again =
+        run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "mallory"}});
+    EXPECT_TRUE(contains(again.all_text(), "Too many failed sign-ins")) << again.all_text();
+    // ...alice's own sudo and her console login are not.
+    const auto sudo =
+        run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)), {{"PAM_RUSER", "alice"}});
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << "alice's sudo, after su attempts by mallory\n"
+                                      << sudo.all_text() << helper_->log();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << "alice's console login, after su attempts by mallory\n"
+                                         << console.all_text();
+}
+
+// The control of the test above: alice's own failures (her sudo, PAM_RUSER alice) still back off her own
+// ways in, her sudo and her console alike: they are one budget.
+TEST_F(LimitAttack, TheUsersOwnFailuresStillBackOffTheirSudoAndConsole) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    for (int i = 0; i < 3; ++i) {
+        const auto sudo =
+            run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "alice"}});
+        EXPECT_EQ(sudo.code, PAM_MAXTRIES) << sudo.all_text();
+    }
+    const auto sudo =
+        run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)), {{"PAM_RUSER", "alice"}});
+    EXPECT_TRUE(contains(sudo.all_text(), "Too many failed sign-ins")) << sudo.all_text();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_MAXTRIES) << console.all_text();
+    EXPECT_TRUE(contains(console.all_text(), "Too many failed sign-ins")) << console.all_text();
+}
+
+// `su root` run by alice has PAM_USER root and PAM_RUSER alice: its failures hold back alice's `su root`
+// only, never root's console login or another admin's (bob's) sudo.
+TEST_F(LimitAttack, SuRootFailuresSpareRootsConsoleAndAnotherAdminsSudo) {
+    start_helper(config("failures_before_backoff = 2\n"),
+                 std::string(kIdentities) + "root  root@example.com\n");
+    for (int i = 0; i < 3; ++i) {
+        const auto su =
+            run_pam(service_, "root", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "alice"}});
+        EXPECT_EQ(su.code, PAM_MAXTRIES) << su.all_text();
+    }
+    const auto again = run_pam(service_, "root", accepting_code_offers(right_code("root@example.com")),
+                               {{"PAM_RUSER", "alice"}});
+    EXPECT_TRUE(contains(again.all_text(), "Too many failed sign-ins")) << again.all_text();
+    const auto console = login("root", right_code("root@example.com"));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << "root's console login, after alice's su root\n"
+                                         << console.all_text() << helper_->log();
+    const auto sudo = run_pam(service_, "bob", accepting_code_offers(right_code("bob@example.com")),
+                              {{"PAM_RUSER", "bob"}});
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << "bob's sudo, after alice's su root\n" << sudo.all_text();
+}
+
+// Guess multiplication: each local user's `su alice` has a budget of its own, so many accounts would have
+// many budgets. All of them together back off as one past kOthersTogether (4) times the allowance: a user who
+// has not failed yet waits too. alice's own ways in never do.
+TEST_F(LimitAttack, ManyLocalUsersTogetherBackOffAsOneButNeverTheOwner) {
+    start_helper(config("failures_before_backoff = 1\nsends_per_identifier = 20\n"));
+    for (const char* runner : {"mallory", "bob", "carol", "dave"}) {
+        const auto su =
+            run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", runner}});
+        EXPECT_EQ(su.code, PAM_MAXTRIES) << runner << " " << su.all_text();
+        EXPECT_FALSE(contains(su.all_text(), "Too many failed sign-ins")) << runner << " " << su.all_text();
+    }
+    const auto fifth =
+        run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)), {{"PAM_RUSER", "eve"}});
+    EXPECT_TRUE(contains(fifth.all_text(), "Too many failed sign-ins")) << fifth.all_text();
+    const auto sudo =
+        run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)), {{"PAM_RUSER", "alice"}});
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << sudo.all_text() << helper_->log();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
+}
+
 // Finding 5: every failed unknown-user walk added a permanent line. Walks of 100 names that are nobody are
 // limited as real ones are, but nothing of them reaches the file.
 TEST_F(LimitAttack, UnknownWalksLeaveNoTrace) {
@@ -498,6 +584,21 @@ TEST_F(LimitAttack, FailuresSurviveRestart) {
     const auto run = login("alice", right_code(kAliceEmail));
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
     EXPECT_TRUE(contains(run.all_text(), "Too many failed sign-ins")) << run.all_text();
+}
+
+// The budget of a login another user runs is kept in the store too: mallory's su still waits after a
+// restart, and alice's console still does not.
+TEST_F(LimitAttack, AnotherUsersBudgetSurvivesRestart) {
+    start_helper(config("failures_before_backoff = 1\n"));
+    EXPECT_EQ(run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "mallory"}}).code,
+              PAM_MAXTRIES);
+    helper_->stop();
+    helper_ = std::make_unique<Helper>(dir_, helper_->config_path());
+    const auto su = run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)),
+                            {{"PAM_RUSER", "mallory"}});
+    EXPECT_TRUE(contains(su.all_text(), "Too many failed sign-ins")) << su.all_text() << helper_->log();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
 }
 
 }  // namespace

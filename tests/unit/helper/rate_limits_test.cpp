@@ -1,7 +1,8 @@
 // The limits of issue #10 through RateLimits, one rule per test: the try reserved when a login starts (so
-// parallel logins share one budget), remote and local budgets apart, sends counted on every canonical key of
-// the person whatever was typed, the machine's ceiling and its audit lines, windows that end, and a send
-// that counts when it is made. limit_store_test.cpp covers the store below.
+// parallel logins share one budget), remote and local budgets apart, a local login another user runs on a
+// budget of its own, sends counted on every canonical key of the person whatever was typed, the machine's
+// ceiling and its audit lines, windows that end, and a send that counts when it is made.
+// limit_store_test.cpp covers the store below.
 #include "rate_limits.hpp"
 
 #include <gmock/gmock.h>
@@ -182,6 +183,98 @@ TEST_F(RateLimitsTest, BudgetsArePerUser) {
     limits_.settle_try("ivan", true, TryEnd::Failure, false, true, p_, kT0);
     EXPECT_GT(limits_.reserve_try("ivan", true, p_, kT0), 0);
     EXPECT_EQ(limits_.reserve_try("judy", true, p_, kT0), 0);
+}
+
+// --- Local logins other users run (issue #10, review 29) ----------------------------------------------
+
+// mallory's `su alice` spends a budget of its own: alice's console and her own sudo (run by alice) keep
+// theirs, and mallory's way in is held back.
+TEST_F(RateLimitsTest, AnotherUsersFailuresSpendABudgetOfTheirOwn) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 0);
+    limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, "mallory");
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 60) << "mallory's su waits";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 0) << "the console";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 60) << "her sudo is her own budget";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "bob"), 0) << "bob's su has a budget of its own";
+}
+
+// The control: the user's own failures (console or own sudo: one budget) still back off both.
+TEST_F(RateLimitsTest, TheUsersOwnFailuresBackOffTheirOwnWaysIn) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 0);
+    limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, "alice");
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 60);
+}
+
+// `su root` run by alice is counted on "root as run by alice": root's console and another admin's logins
+// are not held back by it.
+TEST_F(RateLimitsTest, SuRootFailuresSpareRootsConsole) {
+    p_.failures_before_backoff = 1;
+    for (int i = 0; i < 10; ++i) {
+        limits_.reserve_try("root", false, p_, kT0 + i, "alice");
+        limits_.settle_try("root", false, TryEnd::Failure, false, true, p_, kT0 + i, "alice");
+    }
+    EXPECT_GT(limits_.reserve_try("root", false, p_, kT0 + 10, "alice"), 0);
+    EXPECT_EQ(limits_.reserve_try("root", false, p_, kT0 + 10), 0) << "root's console";
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0 + 10, "bob"), 0) << "bob's own sudo";
+}
+
+// Guess multiplication: N local users would have N budgets against one user. Their logins are also counted
+// together, with kOthersTogether times the allowance, and then back off as one; the owner's budget never.
+TEST_F(RateLimitsTest, OtherUsersTogetherBackOffAsOne) {
+    p_.failures_before_backoff = 2;
+    const int together = 2 * RateLimits::kOthersTogether;
+    for (int i = 0; i < together; ++i) {
+        const std::string runner = "m" + std::to_string(i);
+        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, runner), 0) << i;
+        limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, runner);
+    }
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "newcomer"), 60)
+        << "a fresh user meets the shared one";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 0) << "the console";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 0) << "her own sudo";
+    // A success of one of them ends that one's count, not the shared one.
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 60, "m0"), 0);
+    limits_.settle_try("alice", false, TryEnd::Success, false, true, p_, kT0 + 60, "m0");
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "newcomer"), 0);
+    limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0 + 61, "newcomer");
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "m1"), 120) << "the shared wait doubled";
+}
+
+// The shared budget's allowance is taken by tries in flight as a budget's is, and a try it refuses reserves
+// nothing in the runner's own budget.
+TEST_F(RateLimitsTest, OtherUsersTriesInFlightShareTheirBudget) {
+    p_.failures_before_backoff = 1;
+    for (int i = 0; i < RateLimits::kOthersTogether; ++i)
+        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "m" + std::to_string(i)), 0) << i;
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late"), 60);
+    limits_.settle_try("alice", false, TryEnd::Untried, false, true, p_, kT0, "m0");
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late"), 0) << "its own budget was not taken";
+}
+
+// PAM_RUSER is text the calling program chose: keys stay apart whatever it holds, and it is bounded.
+TEST_F(RateLimitsTest, RunnersNamesCannotBorrowAnotherKey) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice"), 0);
+    limits_.settle_try("bob", false, TryEnd::Failure, false, true, p_, kT0, "mallory:alice");
+    EXPECT_EQ(limits_.reserve_try("alice:bob", false, p_, kT0, "mallory"), 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "local:bob"), 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0), 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice"), 60);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy, 'm')), 0);
+    EXPECT_THROW(limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy + 1, 'm')),
+                 LimitStoreError);
+}
+
+// A remote login's budget is the user's remote one, whatever PAM_RUSER says.
+TEST_F(RateLimitsTest, RemoteBudgetsIgnoreTheRunner) {
+    p_.failures_before_backoff = 1;
+    ASSERT_EQ(limits_.reserve_try("alice", true, p_, kT0, "mallory"), 0);
+    limits_.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0, "mallory");
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 0);
 }
 
 // --- Sends: what they count on --------------------------------------------------------------------------
@@ -412,6 +505,23 @@ TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
     EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
     EXPECT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0) << "kept in memory only";
     EXPECT_EQ(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+}
+
+// The budgets of logins other users run are kept in the file as the user's own are.
+TEST_F(RateLimitsFileTest, OtherUsersBudgetsSurviveARestart) {
+    p_.failures_before_backoff = 1;
+    {
+        RateLimits limits(path(), kMiB);
+        for (int i = 0; i < RateLimits::kOthersTogether; ++i) {
+            const std::string runner = "m" + std::to_string(i);
+            ASSERT_EQ(limits.reserve_try("alice", false, p_, kT0, runner), 0);
+            limits.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, runner);
+        }
+    }
+    RateLimits limits(path(), kMiB);
+    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "m0"), 0);
+    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "newcomer"), 0);
+    EXPECT_EQ(limits.reserve_try("alice", false, p_, kT0 + 1), 0);
 }
 
 // Sends of many logins at once, through the file: exactly the limit gets through however they interleave,

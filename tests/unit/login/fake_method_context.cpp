@@ -9,7 +9,7 @@ FakeMethodContext::FakeMethodContext(const std::string& config, const TestDir& d
                                kClientId + "\nissuer = " + kIssuer +
                                "\n[binding]\nmapping_file = /etc/pam_passwordless/identities\n" + config,
                            dir.file("helper.conf"))),
-      facts_{std::move(user), "sshd", "192.0.2.10", "ssh"},
+      facts_{std::move(user), "sshd", "192.0.2.10", "ssh", ""},
       verifier_(std::make_unique<cognito::TokenVerifier>(
           kIssuer, kClientId, [pool = pool_script](Deadline d) { return pool->fetch_jwks(d); })) {
     config_.limits_state_file = dir.file("limits");
