@@ -290,7 +290,9 @@ OrEnd<std::optional<Identifier>> Login::ask_identifier() {
     std::string prefix;
     for (int i = 0; i < cfg().max_tries; ++i) {
         const Secret typed = conn_.ask(prefix + identifier_prompt(facts_.user), true);
+        identifier_asked_ = true;
         if (typed.empty()) return Verdict{Outcome::Abort, kCancelled, "no identifier given"};
+        note_answer(typed.view());
         if (has_control_characters(typed.view())) return std::optional<Identifier>();
         if (auto id = parse_identifier(typed.view(), false)) {
             typed_ = *id;

@@ -192,6 +192,7 @@ class Login : private MethodContext {
     // The pool passkeys this login's key was asked for (saw_pool_passkeys), as kept: "" when none.
     std::string seen_pool_passkeys_;
     bool answers_replaced_ = false;  // note_answer saw sshd's stand-in for an answer
+    bool identifier_asked_ = false;  // ask_identifier asked in this login (the decoy asks it no second time)
 };
 
 }  // namespace pp::helper

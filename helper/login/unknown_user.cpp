@@ -72,8 +72,10 @@ Verdict walked_to(const std::optional<Proof>& walked, const std::string& reason)
 // end of an sshd with the default PermitRootLogin, and code prompts walked without the decoy's waits, which
 // told an enrolled account from one without an identity. Such a login now sends nothing and walks the decoy's
 // way (kAnswersReplaced, login.hpp).
+// Only where sshd can be the one asking: it always sets PAM_RHOST. At the console or in sudo a control
+// character is the person's (an arrow key at the offer) and is read as it always was.
 void Login::note_answer(std::string_view answer) {
-    if (has_control_characters(answer)) answers_replaced_ = true;
+    if (!facts_.rhost.empty() && has_control_characters(answer)) answers_replaced_ = true;
 }
 
 Verdict Login::walk_replaced(Method chosen, PoolStep step, std::chrono::steady_clock::time_point since) {
@@ -165,7 +167,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // Under ask_identifier every local account the pool may serve is asked for its email or phone before
     // anything else (resolve_identity); a name that is no account, or one the claim may not bind, is asked
     // too, or the first screen would tell. What is typed goes nowhere; only its mask is shown, below.
-    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked) {
+    // (Asked once: a login whose identifier question this login has asked already, its answer one sshd stood
+    // in for, walks on from there.)
+    if (cfg().ask_identifier && walk.asks_pool && !service_already_asked && !identifier_asked_) {
         const auto typed = ask_identifier();
         if (const Verdict* end = ending_of(typed)) return *end;
     }

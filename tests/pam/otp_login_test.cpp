@@ -315,6 +315,35 @@ std::string sshd_stand_in(const std::string& typed) {
     return out;
 }
 
+// Review (session 29c): sshd stands in for every answer of a login it refuses whatever PAM says, an invalid
+// user's (a name that is no account) and a DenyUsers user's alike. Under ask_identifier, a local account the
+// claim may bind is asked its identifier (resolve_identity); the stand-in holds control characters, so
+// ask_identifier returns no identity and the login becomes the decoy, which asks the identifier question
+// again (decoy(), service_already_asked false). A name that is no account is asked once. So through sshd the
+// screens tell an account (carol) from a name that is nobody's: two "Email or phone for" prompts against one.
+TEST_F(OtpLogin, AnswersSshdStandsInAtTheIdentifierQuestionAskItAsOftenForEveryName) {
+    start_helper(
+        HelperFiles{login_section("email_otp") + "claim = cognito:username\nask_identifier = yes\n", ""});
+    const Answerer refused = [](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.starts_with("Send a code to ")) return sshd_stand_in("y");
+        if (prompt.starts_with("Email or phone for ")) return sshd_stand_in("carol@example.com");
+        return sshd_stand_in("12345678");
+    };
+    const auto asked = [](const PamRun& run) {
+        const auto prompts = run.prompts();
+        return std::count_if(prompts.begin(), prompts.end(), [](const std::string& p) {
+            return p.find("Email or phone for ") != std::string::npos;
+        });
+    };
+    const auto account = login("carol", refused, {{"PAM_RHOST", "198.51.100.50"}});
+    const auto nobody = login("nobody-here", refused, {{"PAM_RHOST", "198.51.100.51"}});
+    EXPECT_EQ(asked(account), asked(nobody)) << "carol:\n"
+                                             << account.all_text() << "\n--- nobody-here:\n"
+                                             << nobody.all_text();
+    EXPECT_EQ(account.prompts().size(), nobody.prompts().size());
+    EXPECT_EQ(account.code, nobody.code);
+}
+
 // Review (session 29): the menu read sshd's stand-in as its first entry and the offer as "send", so every
 // such login of an enrolled account sent a real code (texts to root's phone for anyone at the far end of an
 // sshd with the default PermitRootLogin) and walked the code prompts without the decoy's waits. Such a login
@@ -374,6 +403,31 @@ TEST_F(OtpLogin, WhileThePoolRefusesEveryRequestTheDecoyEndsAsAnEnrolledUserDoes
               contains(unknown.all_text(), "cannot be reached"))
         << enrolled.all_text() << "\n---\n"
         << unknown.all_text();
+}
+
+// Review (session 29c): Login::note_answer takes any control character at the menu or the offer for sshd's
+// stand-in, whatever the login, and from then on the login sends nothing yet shows "Code sent to ...:" and
+// ends PAM_MAXTRIES. sshd always sets PAM_RHOST; a console or sudo login (no remote host) is never sshd's.
+// There an honest person who presses an arrow key at "Send a code ...? [Y/n]" (the terminal sends ESC [ A)
+// is told a code was sent, waits for one that never comes, and fails: the offer reads the answer as "send",
+// and nothing is sent.
+TEST_F(OtpLogin, AControlCharacterAtTheConsoleOfferNeverAnnouncesACodeThatWasNotSent) {
+    start_helper("email_otp");
+    const auto before = standin_->outbox_lines();
+    bool announced = false;
+    const auto run = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.starts_with("Send a code")) return std::string("\x1b[A");
+        if (prompt.find("Code sent to") != std::string::npos) {
+            announced = true;
+            return standin_->latest_code(kAliceEmail).value_or("00000000");
+        }
+        return std::string();
+    });
+    if (announced) {
+        EXPECT_GT(standin_->outbox_lines(), before) << "the console was told a code was sent, and none was\n"
+                                                    << run.all_text() << helper_->log();
+    }
+    EXPECT_NE(run.code, PAM_MAXTRIES) << run.all_text();
 }
 
 TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
