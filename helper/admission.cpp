@@ -76,6 +76,15 @@ int fair_share(int capacity, std::size_t networks) {
 }
 
 void RefusalLog::refused(const std::string& source, std::string_view why, std::chrono::seconds interval) {
+    note(source, why, interval, true);
+}
+
+void RefusalLog::repeated(const std::string& source, std::string_view what, std::chrono::seconds interval) {
+    note(source + '\n' + "answered", what, interval, false);  // a key no source has: its own count
+}
+
+void RefusalLog::note(const std::string& source, std::string_view why, std::chrono::seconds interval,
+                      bool refusal) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(m_);
     auto it = entries_.find(source);
@@ -91,10 +100,17 @@ void RefusalLog::refused(const std::string& source, std::string_view why, std::c
         return;
     }
     const std::string& name = entries_.size() >= kMaxSources ? std::string(kOtherSources) : source;
-    entries_.emplace(name, Entry{now, 0, {}, false, interval});
-    syslog(LOG_WARNING,
-           "refused a request from %s: %s (further refusals from it are counted, one line every %lld s)",
-           loggable(name, 300).c_str(), loggable(why).c_str(), static_cast<long long>(interval.count()));
+    const std::string shown = name.substr(0, name.find('\n'));
+    entries_.emplace(name, Entry{now, 0, {}, false, interval, refusal, shown});
+    if (refusal)
+        syslog(LOG_WARNING,
+               "refused a request from %s: %s (further refusals from it are counted, one line every %lld s)",
+               loggable(shown, 300).c_str(), loggable(why).c_str(), static_cast<long long>(interval.count()));
+    else
+        syslog(LOG_NOTICE,
+               "answered a request from %s: %s (further such requests from it are counted, one line every "
+               "%lld s)",
+               loggable(shown, 300).c_str(), loggable(why).c_str(), static_cast<long long>(interval.count()));
 }
 
 bool RefusalLog::flush(bool all) {
@@ -114,8 +130,9 @@ bool RefusalLog::flush(bool all) {
         for (const std::string& r : e.why) reasons += (reasons.empty() ? "" : "; ") + loggable(r);
         if (e.other_reasons) reasons += "; and others";
         syslog(
-            LOG_WARNING, "refused %llu more requests from %s in the last %lld s: %s",
-            static_cast<unsigned long long>(e.more), loggable(it->first, 300).c_str(),
+            e.refusals ? LOG_WARNING : LOG_NOTICE, "%s %llu more requests from %s in the last %lld s: %s",
+            e.refusals ? "refused" : "answered", static_cast<unsigned long long>(e.more),
+            loggable(e.shown, 300).c_str(),
             static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(now - e.since).count()),
             reasons.c_str());
         // The source stays in the table for one more interval, so a steady flood gives one line an interval

@@ -56,6 +56,9 @@ int fair_share(int capacity, std::size_t networks);
 class RefusalLog {
   public:
     void refused(const std::string& source, std::string_view why, std::chrono::seconds interval);
+    // The same for a request that was answered but that any local user may repeat at will and that changes
+    // nothing (a listing of one's own keys): counted per source apart from its refusals, and worded as done.
+    void repeated(const std::string& source, std::string_view what, std::chrono::seconds interval);
     // Logs the counts whose interval has passed (all of them when `all`); true while counts remain.
     bool flush(bool all = false);
 
@@ -66,7 +69,10 @@ class RefusalLog {
         std::vector<std::string> why;  // their distinct reasons, the first few (kMaxReasons)
         bool other_reasons = false;    // and reasons past those
         std::chrono::seconds interval{};
+        bool refusals = true;  // false: repeated(), worded as requests answered
+        std::string shown;  // the source as the lines name it (the table's key marks what repeated() counts)
     };
+    void note(const std::string& source, std::string_view why, std::chrono::seconds interval, bool refusal);
     std::mutex m_;
     std::map<std::string, Entry> entries_;
 };

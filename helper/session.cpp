@@ -120,9 +120,11 @@ void Session::run() noexcept {
     // that began ends with its own audit line, whatever its reason.
     const bool summarised = f.summarised() || !began_;
     // Logged before the client hears the verdict, so the line exists by the time the login returns.
-    if (summarised)
-        ctx_.admission->refusals().refused(summary_source_, f.audit_reason(),
-                                           admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval);
+    const auto interval = admission_limits(ctx_.runtime ? &cfg() : nullptr).log_interval;
+    if (summarised && f.outcome() == Outcome::Success)
+        ctx_.admission->refusals().repeated(summary_source_, f.audit_reason(), interval);
+    else if (summarised)
+        ctx_.admission->refusals().refused(summary_source_, f.audit_reason(), interval);
     else
         audit(rec_);
     if (counted_) ctx_.state->count(f.outcome());

@@ -80,6 +80,13 @@ class Verdict {
     // Refused before any login work (admission, a caller not allowed to ask): counted in the helper's
     // refusal summary instead of an audit line each, so a flood cannot drown the audit lines.
     bool summarised() const { return summarised_; }
+    // The same ending, summarised: for requests that change nothing and any caller may repeat at will (a
+    // listing of one's own keys, answered; session.cpp words it so).
+    Verdict as_summarised() const {
+        Verdict v = *this;
+        v.summarised_ = true;
+        return v;
+    }
     bool granted() const { return outcome_ == wire::Outcome::Success; }
 
   private:

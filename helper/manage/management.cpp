@@ -74,6 +74,13 @@ Verdict Management::done(const std::string& text, const std::string& reason) con
     return Verdict(*allowed, text);
 }
 
+// A request of a caller other than root that changes nothing (a refusal, a name that is no account, a listing
+// of its own keys) is summarised per caller (session.cpp), as refused connections are: any local user may
+// repeat it as fast as it can connect, and each is one more of the same line. A change is audited in full.
+Verdict Management::summarised_for(Verdict v) const {
+    return ctx_.peer.uid == 0 ? v : v.as_summarised();
+}
+
 Verdict Management::run(const protocol::Manage& request) {
     using Op = protocol::Manage::Op;
     // An unknown op never gets here: protocol::Manage::decode refuses it (session.cpp).
@@ -95,7 +102,7 @@ Verdict Management::run(const protocol::Manage& request) {
     // An account that does not exist here is said plainly (a sign-in cannot be for nobody); keys left in
     // the store by an account since deleted can still be listed, renamed and removed (local_keys).
     const bool target_exists = op == Op::Import || local_account_uid(rec_.user).has_value();
-    if (!target_exists && (op == Op::Enroll || pool_op)) return no_such_account(rec_.user);
+    if (!target_exists && (op == Op::Enroll || pool_op)) return summarised_for(no_such_account(rec_.user));
     try {
         return pool_op ? pool_passkeys(request) : local_keys(request, target_exists);
     } catch (const cognito::ServiceError& e) {
@@ -110,12 +117,13 @@ Verdict Management::local_keys(const protocol::Manage& request, bool target_exis
     CredentialStore store(cfg().security_key.store_dir);
     try {
         store.ensure_dir();
-        if (!target_exists && store.load(rec_.user).credentials.empty()) return no_such_account(rec_.user);
+        if (!target_exists && store.load(rec_.user).credentials.empty())
+            return summarised_for(no_such_account(rec_.user));
         switch (op) {
             case Op::Enroll:
                 return enrol(store, request.text.value_or(""));
             case Op::List:
-                return list(store);
+                return summarised_for(list(store));
             case Op::Import:
                 return import(store, request);
             default:

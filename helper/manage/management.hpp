@@ -57,6 +57,7 @@ class Management {
     Verdict local_keys(const protocol::Manage& request, bool target_exists);
     Verdict enrol(CredentialStore& store, const std::string& nickname);
     Verdict list(const CredentialStore& store);
+    Verdict summarised_for(Verdict v) const;
     Verdict import(CredentialStore& store, const protocol::Manage& request);
     Verdict rename_or_remove(CredentialStore& store, const protocol::Manage& request);
 
