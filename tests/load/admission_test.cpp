@@ -114,7 +114,7 @@ class Admission : public ::testing::Test {
             std::string("auth required " PP_PAM_WRAPPER_MODULES "/pam_set_items.so\n") +
             "auth required " PP_MODULE_PATH " socket=" + socket() + " timeout=120\n" +
             "account required pam_permit.so\n";
-        for (const char* service : {"pp-sshd", "pp-sudo", "pp-key", "pp-self", "pp-chsh"})
+        for (const char* service : {"pp-sshd", "pp-sudo", "pp-key", "pp-self", "pp-chsh", "pp-polkit"})
             write_text(dir_ / "pam.d" / service, module);
         write_text(dir_ / "pam.d" / "other", "auth required pam_deny.so\naccount required pam_deny.so\n");
         load::private_pam_dir(dir_ / "pam.d");
@@ -219,6 +219,21 @@ class ParkedLogins {
             ::close(release_[1]);
             if (uid != 0) ::_exit(run_as_uid(uid, [&] { return login(service, user, rhost, ruser); }));
             ::_exit(login(service, user, rhost, ruser));
+        }
+        children_.push_back(pid);
+    }
+
+    // As start, from a setuid-root program run by `real_uid`: real uid `real_uid`, effective uid 0 (the
+    // helper sees a root caller).
+    void start_setuid(const std::string& service, const std::string& user, uid_t real_uid,
+                      const std::string& ruser) {
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid == 0) {
+            ::close(release_[1]);
+            if (::setresuid(real_uid, 0, 0) != 0) ::_exit(100);
+            ::_exit(login(service, user, "", ruser));
         }
         children_.push_back(pid);
     }
@@ -486,6 +501,25 @@ TEST_F(Admission, ParkedChshLoginsOfOneUserLeaveRoomForSudoAndTheConsole) {
     const auto console = code_login("pp-sudo", 1);
     EXPECT_EQ(console.code, PAM_SUCCESS) << "the console while chsh prompts are parked\n"
                                          << console.all_text();
+    EXPECT_EQ(parked.release(), 12u);
+}
+
+// Review (session 29c): local logins are shared by "the person", read from PAM_RUSER, else PAM_USER. polkit's
+// setuid helper (polkit-agent-helper-1, runnable by any local user with a pipe on stdin; /etc/pam.d/polkit-1
+// includes common-auth) calls pam_start("polkit-1", USER) and sets PAM_RUSER to that same USER, the account
+// to authenticate as, not the caller. So nobody, running it for root a dozen times and leaving the prompts
+// open, fills the share of "user root", which root's own sudo (PAM_RUSER root) counts in: root's sudo reads
+// "Too many sign-ins at once". The share should be keyed on who really runs the login (the caller's real uid
+// or loginuid), not on text the calling program chose.
+TEST_F(Admission, ParkedPolkitLoginsRunByNobodyLeaveRoomForRootsSudo) {
+    ASSERT_NO_FATAL_FAILURE(start_helper("max_concurrent_logins = 8\nmax_concurrent_per_caller = 16\n"));
+    ParkedLogins parked;
+    for (std::size_t i = 0; i < 12; ++i) parked.start_setuid("pp-polkit", "root", kNobody, "root");
+    const int at_prompt = parked.wait_parked(std::chrono::seconds(60));
+    EXPECT_LT(at_prompt, 8) << "nobody's polkit logins hold the whole local pool of 8\n" << log();
+    const auto sudo = code_login_as("pp-sudo", 0, "root");
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << "root's sudo while nobody's polkit prompts are parked\n"
+                                      << sudo.all_text() << log();
     EXPECT_EQ(parked.release(), 12u);
 }
 

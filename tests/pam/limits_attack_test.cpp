@@ -533,6 +533,38 @@ TEST_F(LimitAttack, ManyLocalUsersTogetherBackOffAsOneButNeverTheOwner) {
     EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
 }
 
+// Review (session 29c): the budget is picked by PAM_RUSER, which the calling program chooses, and "PAM_RUSER
+// equal to the user" is read as the user's own login. polkit's setuid helper (polkit-agent-helper-1, which
+// any local user can run with a pipe on stdin) calls pam_start("polkit-1", USER) and then sets PAM_RUSER to
+// the same USER, the account to authenticate as, not the caller: its logins look exactly like alice's own
+// sudo. So nobody (the real uid the helper runs under) answering wrong codes to `polkit-agent-helper-1 alice`
+// spends alice's own budget, and alice's console login waits. The same with root: any local user keeps root
+// out of the console. The run-by key should come from who really runs the login (the caller's real uid, its
+// loginuid), not from PAM_RUSER alone.
+TEST_F(LimitAttack, PolkitHelperRunByAnotherUserSparesTheUsersOwnConsole) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    for (int i = 0; i < 3; ++i) {
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            // A setuid-root program run by nobody: real uid 65534, effective uid 0.
+            if (::setresuid(65534, 0, 0) != 0) ::_exit(100);
+            const auto polkit =
+                run_pam(service_, "alice", accepting_code_offers(kWrongCode), {{"PAM_RUSER", "alice"}});
+            ::_exit(polkit.code);
+        }
+        int status = 0;
+        ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        EXPECT_EQ(WEXITSTATUS(status), PAM_MAXTRIES) << "polkit login " << i + 1;
+    }
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS)
+        << "alice's console login, after nobody ran polkit's helper for her\n"
+        << console.all_text() << helper_->log();
+}
+
 // Finding 5: every failed unknown-user walk added a permanent line. Walks of 100 names that are nobody are
 // limited as real ones are, but nothing of them reaches the file.
 TEST_F(LimitAttack, UnknownWalksLeaveNoTrace) {
