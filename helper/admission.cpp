@@ -196,13 +196,15 @@ bool Admission::wait_idle(std::chrono::seconds limit) {
     return idle_.wait_for(lock, limit, [this] { return open_ == 0; });
 }
 
-std::string Admission::local_share(std::string_view rhost, std::string_view ruser, std::string_view user) {
-    // su and sudo name the person who runs them (PAM_RUSER, from their real uid); chsh, chfn and passwd set
-    // none and authenticate that person's own account, the PAM user; so does the console, where the person
-    // types the name. "ruser X" and "user X without a ruser" are therefore one share, the same person: one
-    // account gets one share however many of these programs it runs at once, and an unprivileged user's
-    // logins (su root included: PAM_RUSER names them) never count in root's share or another user's.
-    if (!ruser.empty()) return "user " + std::string(ruser);
+std::string Admission::local_share(std::string_view rhost, std::string_view runner, std::string_view user) {
+    // The runner is the person who runs the login (local_runner.hpp): the account of a setuid program's real
+    // uid (su, chsh, polkit-agent-helper-1, whatever PAM_RUSER they set), else PAM_RUSER (sudo names who runs
+    // it); chsh, chfn and passwd authenticate that person's own account, the PAM user; so does the console,
+    // where the person types the name and there is no runner. "runner X" and "user X without a runner" are
+    // therefore one share, the same person: one account gets one share however many of these programs it
+    // runs at once, and an unprivileged user's logins (su root, polkit's helper for root included) never
+    // count in root's share or another user's.
+    if (!runner.empty()) return "user " + std::string(runner);
     // A loopback login the admin counts as local (loopback_is_local) comes through sshd, whose client
     // chooses the PAM user at will: one share for the source, not one per name it tries.
     if (!rhost.empty()) return "network " + source_network(rhost);
@@ -211,7 +213,7 @@ std::string Admission::local_share(std::string_view rhost, std::string_view ruse
 }
 
 AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
-                                 const AdmissionLimits& limits, std::string_view ruser,
+                                 const AdmissionLimits& limits, std::string_view runner,
                                  std::string_view user) {
     std::lock_guard lock(m_);
     if (uid != 0) {
@@ -221,7 +223,7 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     }
     if (!remote) {
         if (local_ >= limits.local) return {};
-        std::string who = local_share(rhost, ruser, user);
+        std::string who = local_share(rhost, runner, user);
         if (!who.empty() && !take_share(per_person_, who, limits.local)) return {};
         ++local_;
         return {this, Pool::Local, std::move(who)};
@@ -232,12 +234,12 @@ AdmissionTicket Admission::admit(uid_t uid, bool remote, std::string_view rhost,
     return {this, Pool::Remote, std::move(net)};
 }
 
-std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser,
+std::string Admission::log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view runner,
                                   std::string_view user) {
     if (uid != 0) return "uid " + std::to_string(uid);
     if (remote) return "network " + source_network(rhost);
     // By the share the login counts in (local_share).
-    if (!ruser.empty()) return "uid 0 for " + text::loggable(ruser, 64);
+    if (!runner.empty()) return "uid 0 for " + text::loggable(runner, 64);
     if (!rhost.empty()) return "uid 0 from network " + source_network(rhost);
     if (!user.empty()) return "uid 0 for " + text::loggable(user, 64);
     return "uid 0";

@@ -111,19 +111,19 @@ class Admission {
     bool wait_idle(std::chrono::seconds limit);
     bool busy();  // a connection is open
 
-    // Once the first message is read: a slot in the pool of this caller and host. `remote`, `rhost`,
-    // `ruser` (PAM_RUSER) and `user` (the PAM user) come from the Begin message (empty for a management
-    // request). Not admitted: the pool (or, for a remote login, the network's fair share; for a local one,
-    // the share of the person it is for, local_share) is full.
+    // Once the first message is read: a slot in the pool of this caller and host. `remote`, `rhost` and
+    // `user` (the PAM user) come from the Begin message, `runner` (who runs the login: local_runner.hpp)
+    // from it too (all empty for a management request). Not admitted: the pool (or, for a remote login, the
+    // network's fair share; for a local one, the share of the person it is for, local_share) is full.
     AdmissionTicket admit(uid_t uid, bool remote, std::string_view rhost, const AdmissionLimits& limits,
-                          std::string_view ruser = {}, std::string_view user = {});
+                          std::string_view runner = {}, std::string_view user = {});
     // Whose fair share of the local pool a root caller's local login counts in: "user X" for the person it
-    // is for (X = PAM_RUSER, else the PAM user), "network N" for a loopback login the admin counts as local;
+    // is for (X = its runner, else the PAM user), "network N" for a loopback login the admin counts as local;
     // empty (the pool alone) only for a request that names no one.
-    static std::string local_share(std::string_view rhost, std::string_view ruser, std::string_view user);
+    static std::string local_share(std::string_view rhost, std::string_view runner, std::string_view user);
     // Where a refusal of this caller and host is counted in the log.
-    static std::string log_source(uid_t uid, bool remote, std::string_view rhost, std::string_view ruser = {},
-                                  std::string_view user = {});
+    static std::string log_source(uid_t uid, bool remote, std::string_view rhost,
+                                  std::string_view runner = {}, std::string_view user = {});
 
     RefusalLog& refusals() { return refusals_; }
 

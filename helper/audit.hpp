@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ struct AuditRecord {
     std::string login_id;
     std::string user, service, rhost, tty;
     std::string ruser;  // PAM_RUSER of a login (su, sudo: who ran it); in the line only when set
+    // The real uid of a root caller's login process (a setuid program's: who started it); in the line only
+    // when not 0, the uid a login's budget and share are counted on (local_runner.hpp).
+    std::uint32_t real_uid = 0;
     uid_t caller_uid = 0;
     std::string method = "-";
     wire::Outcome outcome = wire::Outcome::AuthErr;

@@ -225,12 +225,13 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
 }
 
 // Which budgets a try spends. Remote and local logins have budgets of their own, so failures from the
-// network never lock out the person at the console. The local budget is one per (user, who runs the login):
-// the user's own logins (no PAM_RUSER, or the user's own name: the console, their own sudo or su) share
-// one; a login another local user runs for them (mallory's `su alice`, or `su root`, whose PAM_USER is root)
-// spends a budget of that user's ("alice as run by mallory"). So another local user's wrong answers hold
-// back only that user's way in, never the owner's sudo or console (issue #10): the owner's budget is spent
-// by nobody else.
+// network never lock out the person at the console. The local budget is one per (user, who runs the login;
+// local_runner.hpp: the account of a setuid program's real uid, else PAM_RUSER): the user's own logins (no
+// runner, or the user themselves: the console, their own sudo or su) share one; a login another local user
+// runs for them (mallory's `su alice`, or `su root`, whose PAM_USER is root; nobody's polkit-agent-helper-1
+// alice, though it sets PAM_RUSER to alice) spends a budget of that user's ("alice as run by mallory"). So
+// another local user's wrong answers hold back only that user's way in, never the owner's sudo or console
+// (issue #10): the owner's budget is spent by nobody else.
 //
 // Guess multiplication: someone with N local accounts would have N budgets against one user. The codes are
 // random and new at each login (the pool's under the send limits per destination, which no budget widens; a
@@ -242,9 +243,10 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
 // user's success says nothing of the others' guesses): it is forgotten a day after its last failure, as any
 // count is.
 //
-// Keys: "local-by:LEN:RUSER:USER" and "local-others:USER". PAM_RUSER is text the calling program chose
-// (printable, at most kMaxRunBy bytes, as the login checks): its length first makes the key unambiguous
-// whatever it holds, and "local-by:" and "local-others:" cannot begin a user's own key ("local:USER").
+// Keys: "local-by:LEN:RUNNER:USER" and "local-others:USER". The runner is an account name, "uid:N", or
+// PAM_RUSER, text the calling program chose (printable, at most kMaxRunBy bytes, as the login and
+// local_runner check): its length first makes the key unambiguous whatever it holds, and "local-by:" and
+// "local-others:" cannot begin a user's own key ("local:USER").
 std::vector<RateLimits::Budget> RateLimits::budgets_of(const std::string& user, bool remote,
                                                        const std::string& run_by, const LimitPolicy& p) {
     const int allowance = p.failures_before_backoff;

@@ -57,7 +57,7 @@ class RateLimits {
 
     // Backoff. A login reserves its try when it starts (reservations in flight count against the budget,
     // so parallel logins share it); `remote` and `run_by` pick the budget. `run_by`: for a local login, the
-    // local user who runs it for `user` (PAM_RUSER, as su sets it) when that is someone else; empty, or
+    // local user who runs it for `user` (local_runner.hpp) when that is someone else; empty, or
     // `user`, for the user's own logins (the console, their own sudo). At most kMaxRunBy bytes (longer:
     // LimitStoreError, the login is refused). Ignored for a remote login. Returns the seconds to wait, or 0
     // with the try reserved: settle it exactly once, with the same user, remote and run_by.

@@ -9,6 +9,7 @@
 #include "crypto.hpp"
 #include "enrol_policy.hpp"
 #include "hex.hpp"
+#include "local_runner.hpp"
 #include "login_log.hpp"
 #include "pool_types.hpp"
 #include "pool_warm_up.hpp"
@@ -54,9 +55,13 @@ Verdict Session::serve(const wire::Message& first) {
         }
     }
     began_ = begin || request;
-    if (auto end = begin ? admit(begin->rhost, begin->ruser, begin->user) : admit({}, {}, {})) return *end;
+    // Who runs the login (local_runner.hpp): what its fair share and its budget are keyed on. Only a root
+    // caller's Begin is believed, so only then is its real uid looked up.
+    if (begin && ctx_.peer.uid == 0) runner_ = local_runner(begin->real_uid, begin->ruser);
+    if (auto end = begin ? admit(begin->rhost, runner_, begin->user) : admit({}, {}, {})) return *end;
     if (begin) {
         rec_.ruser = begin->ruser;
+        if (ctx_.peer.uid == 0) rec_.real_uid = begin->real_uid;
         // The module's lines about this login carry the same id as the helper's.
         wire::send_message(ctx_.fd, protocol::Started{rec_.login_id}.encode());
         debug_line("begin: service \"%s\", %s", loggable(begin->service, 128).c_str(),
@@ -143,17 +148,17 @@ void Session::run() noexcept {
 // Only once the first message is read does the helper know a local login from a remote one; refusing after
 // reading it also lets the Result reach the person (a connection closed with its request unread is reset,
 // and the client would see only "unavailable").
-MaybeEnd Session::admit(const std::string& rhost, const std::string& ruser, const std::string& user) {
+MaybeEnd Session::admit(const std::string& rhost, const std::string& runner, const std::string& user) {
     // The one place where admission tells the two apart, by the same rule as the methods (remote_host.hpp);
     // without a configuration any remote host counts as remote.
     const bool remote = ctx_.runtime ? is_remote_login(rhost, cfg()) : !rhost.empty();
     admission_ = ctx_.admission->admit(ctx_.peer.uid, remote, rhost,
-                                       admission_limits(ctx_.runtime ? &cfg() : nullptr), ruser, user);
-    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost, ruser, user);
+                                       admission_limits(ctx_.runtime ? &cfg() : nullptr), runner, user);
+    summary_source_ = Admission::log_source(ctx_.peer.uid, remote, rhost, runner, user);
     if (!admission_.admitted())
         return Verdict{Outcome::AuthinfoUnavail, remote ? kBusyRemote : kBusy,
                        remote ? "remote logins in flight at the limit for this network"
-                       : ctx_.peer.uid != 0 || Admission::local_share(rhost, ruser, user).empty()
+                       : ctx_.peer.uid != 0 || Admission::local_share(rhost, runner, user).empty()
                            ? "logins in flight at the limit"
                            : "local logins in flight at the limit for the person they run for",
                        true};
@@ -161,7 +166,7 @@ MaybeEnd Session::admit(const std::string& rhost, const std::string& ruser, cons
 }
 
 Verdict Session::login(const protocol::Begin& begin) {
-    login_.emplace(ctx_, conn_, Login::facts_of(begin, test_login_), test_login_);
+    login_.emplace(ctx_, conn_, Login::facts_of(begin, runner_, test_login_), test_login_);
     return login_->run(begin);
 }
 

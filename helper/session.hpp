@@ -39,9 +39,9 @@ class Session {
     const Config& cfg() const { return ctx_.runtime->config; }
     // Reads the first message and serves it: the ending of the login or of the management request.
     Verdict serve(const wire::Message& first);
-    // Takes this connection's slot (admission.hpp); rhost, ruser (the user a local login runs for, as su
-    // and sudo set PAM_RUSER) and user (the PAM user): a login's, empty for anything else.
-    MaybeEnd admit(const std::string& rhost, const std::string& ruser, const std::string& user);
+    // Takes this connection's slot (admission.hpp); rhost, runner (who runs a local login, runner_) and user
+    // (the PAM user): a login's, empty for anything else.
+    MaybeEnd admit(const std::string& rhost, const std::string& runner, const std::string& user);
     // test_login.cpp: root's `pam-passwordless test-login`, a real login whose steps are also told (Trace)
     MaybeEnd begin_test_login(const protocol::Begin& begin);
     // The login (login/login.hpp), run to its ending.
@@ -65,6 +65,7 @@ class Session {
     std::string summary_source_;  // who a summarised refusal is counted against
     AdmissionTicket admission_;   // this connection's slot in its pool (admission.hpp), held to the end
     bool test_login_ = false;     // root's test-login: steps are traced, the Result carries the audit line
+    std::string runner_;          // who runs a root caller's login (local_runner.hpp); empty otherwise
 };
 
 }  // namespace pp::helper

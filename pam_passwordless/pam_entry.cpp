@@ -2,8 +2,10 @@
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -94,13 +96,18 @@ int authenticate(pam_handle_t* pamh, int flags, const Options& opt) {
         log.debug("connecting to the helper at " + opt.socket_path);
         auto helper = client::HelperConnection::open(opt.socket_path, opt.helper_timeout);
         log.debug("connected in " + std::to_string(ms_since(start)) + " ms");
+        // The real uid says who runs a setuid program that runs this stack (su, chsh, polkit-agent-helper-1:
+        // whoever started it), which PAM_RUSER, text the program chooses, need not say: polkit's helper puts
+        // the user to authenticate there. The person who started the program cannot change it (only the
+        // program can, being root), and the helper heeds it only from a root process (SO_PEERCRED).
         const protocol::Begin begin{pam_user,
                                     item(pamh, PAM_SERVICE),
                                     item(pamh, PAM_RHOST),
                                     item(pamh, PAM_TTY),
                                     item(pamh, PAM_RUSER),
                                     opt.unknown_user,
-                                    false};
+                                    false,
+                                    static_cast<std::uint32_t>(::getuid())};
         client::RelayTrace trace;
         if (log.debugging())
             trace = [&](std::string_view id, std::string_view step) {

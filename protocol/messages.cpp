@@ -115,6 +115,9 @@ constexpr Manage::Op kOps[] = {Manage::Op::Enroll,   Manage::Op::List,      Mana
                                Manage::Op::Remove,   Manage::Op::Import,    Manage::Op::PoolRegister,
                                Manage::Op::PoolList, Manage::Op::PoolDelete};
 
+// (uid_t)-1: what setresuid(2) and chown(2) read as "unchanged", never an account's uid.
+constexpr std::uint32_t kNoUid = 0xffffffffu;
+
 constexpr const char* kControlStatus = "status";
 constexpr const char* kControlReload = "reload";
 
@@ -170,6 +173,8 @@ wire::Message Begin::encode() const {
     if (!test_login) m.add(Tag::Tty, tty).add(Tag::Ruser, ruser);
     if (test_login) m.add(Tag::TestLogin, 1u);
     if (unknown_user) m.add(Tag::UnknownUser, u32_of(*unknown_user));
+    if (real_uid == kNoUid) throw MalformedMessage(Type::Begin, "real_uid is no uid");
+    if (real_uid != 0) m.add(Tag::RealUid, real_uid);
     return m;
 }
 
@@ -186,6 +191,13 @@ Begin Begin::decode(const wire::Message& m) {
     if (const auto t = r.u32(Tag::TestLogin, "test_login")) {
         if (*t != 1) r.fail("unknown test_login value");
         b.test_login = true;
+    }
+    if (m.all(Tag::RealUid).size() > 1) r.fail("real_uid repeated");
+    if (const auto uid = r.u32(Tag::RealUid, "real_uid")) {
+        // One encoding per value: the helper must not read two Begins that say the same thing differently.
+        if (*uid == 0) r.fail("real_uid 0 sent as a field");
+        if (*uid == kNoUid) r.fail("real_uid is no uid");
+        b.real_uid = *uid;
     }
     return b;
 }

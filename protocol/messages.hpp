@@ -44,6 +44,12 @@ struct Begin {
     std::optional<wire::UnknownUser> unknown_user;
     // root's `pam-passwordless test-login`. Its Begin carries no tty or ruser: the helper names the tty.
     bool test_login = false;
+    // The real uid of the process the module runs in: who runs a setuid program (su, polkit-agent-helper-1),
+    // which PAM_RUSER need not name truthfully. 0 (login, sshd, root's own su) travels as no field, so a root
+    // process's Begin has the bytes it always had and a helper that knows no real_uid still serves it; absent
+    // reads as 0. decode() refuses a field of value 0 (not how 0 is sent), (uid_t)-1 (no uid), a wrong size,
+    // and a repeated field; encode() throws for (uid_t)-1.
+    std::uint32_t real_uid = 0;
 
     [[nodiscard]] wire::Message encode() const;
     static Begin decode(const wire::Message& m);

@@ -25,7 +25,8 @@ inline constexpr std::size_t kMaxFields = 64;
 enum class Type : std::uint8_t {
     // module -> helper
     Begin = 1,      // user, service, rhost, tty, ruser, unknown_user (optional: the stack's choice),
-                    // test_login (optional: root's `pam-passwordless test-login`, see Trace)
+                    // test_login (optional: root's `pam-passwordless test-login`, see Trace),
+                    // real_uid (optional: the real uid of the process the module runs in, when not 0)
     Answer = 2,     // text: what the person typed
     Assertion = 3,  // device_status, and on success cred_id, auth_data, signature, user_handle
     Cancel = 4,     // outcome: why the module gave up (conversation failed or the person aborted)
@@ -98,8 +99,11 @@ enum class Tag : std::uint8_t {
     // in one field each would pass kMaxFields): per entry the COSE algorithm (u32 two's complement, 0 for a
     // key not known), the key's length (u16) and the key (see protocol::CredentialKey).
     CredKeys = 34,
+    // A Begin's u32: the real uid of the process the PAM module runs in (getuid()), sent only when it is not
+    // 0 (protocol::Begin::real_uid).
+    RealUid = 35,
 };
-inline constexpr Tag kLastTag = Tag::CredKeys;
+inline constexpr Tag kLastTag = Tag::RealUid;
 
 // A login id as the helper makes it; the module logs nothing else it is told in that place.
 bool valid_login_id(std::string_view id) noexcept;

@@ -129,12 +129,12 @@ bool Login::remote_budget() const {
 }
 
 // Who runs a local login for the user, when that is another local user (rate_limits.cpp, budgets_of): then
-// its failures spend that user's budget, not the owner's. Only a root caller's PAM_RUSER says so (su, sudo
-// and login run as root and name the invoking user); a caller that is not root may only authenticate itself
-// (authorize_caller), so its login is the user's own whatever PAM_RUSER it sends.
+// its failures spend that user's budget, not the owner's. Only a root caller's login has a runner (the
+// account of the real uid of the setuid program the module runs in, else PAM_RUSER: local_runner.hpp); a
+// caller that is not root may only authenticate itself (authorize_caller), so its login is the user's own.
 std::string Login::run_by() const {
-    if (remote_budget() || ctx_.peer.uid != 0 || facts_.ruser == facts_.user) return {};
-    return facts_.ruser;
+    if (remote_budget() || ctx_.peer.uid != 0 || facts_.runner == facts_.user) return {};
+    return facts_.runner;
 }
 
 MaybeEnd Login::take_send(SendKeys keys) {
@@ -203,8 +203,8 @@ void Login::offer_access_token(const Secret& token) {
     if (want_access_token_) access_token_ = token;
 }
 
-LoginFacts Login::facts_of(const protocol::Begin& begin, bool test_login) {
-    return {begin.user, begin.service, begin.rhost, test_login ? kTestLoginTty : begin.tty, begin.ruser};
+LoginFacts Login::facts_of(const protocol::Begin& begin, const std::string& runner, bool test_login) {
+    return {begin.user, begin.service, begin.rhost, test_login ? kTestLoginTty : begin.tty, runner};
 }
 
 MaybeEnd Login::check_facts(const protocol::Begin& begin) const {

@@ -56,8 +56,9 @@ class Login : private MethodContext {
     Login(const Login&) = delete;
     Login& operator=(const Login&) = delete;
 
-    // The facts a Begin names (unchecked: run() checks them).
-    static LoginFacts facts_of(const protocol::Begin& begin, bool test_login);
+    // The facts a Begin names (unchecked: run() checks them), and who runs the login (runner, as the session
+    // found it: local_runner.hpp).
+    static LoginFacts facts_of(const protocol::Begin& begin, const std::string& runner, bool test_login);
 
     // The whole login: its ending, success included.
     Verdict run(const protocol::Begin& begin);

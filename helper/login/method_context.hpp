@@ -27,7 +27,9 @@ namespace pp::helper {
 // What the login knows of its request, and what its audit line names.
 struct LoginFacts {
     std::string user, service, rhost, tty;
-    std::string ruser;  // PAM_RUSER: who runs a local login (su sets it); empty when none was named
+    // Who runs a local login of a root caller (local_runner.hpp: the account of its real uid, else
+    // PAM_RUSER); empty when none is known. Equal to the user, or empty: the user's own login.
+    std::string runner;
 };
 
 class MethodContext {

@@ -294,6 +294,11 @@ void wire_messages() {
                       .add(Tag::Rhost, "192.0.2.7")
                       .add(Tag::Tty, "ssh")
                       .add(Tag::Ruser, "")));
+    // A setuid program's Begin (polkit-agent-helper-1 run by nobody): PAM_RUSER the user, and the real uid.
+    write(
+        "wire_to_helper", "begin-real-uid",
+        message(
+            pp::protocol::Begin{"alice", "polkit-1", "", "", "alice", std::nullopt, false, 65534}.encode()));
     write("wire_to_helper", "answer", message(Message(Type::Answer).add(Tag::Text, "12345678")));
     write("wire_to_helper", "cancel",
           message(Message(Type::Cancel).add(Tag::Outcome, static_cast<std::uint32_t>(Outcome::Abort))));

@@ -43,6 +43,9 @@ void read_as_helper(const Message& m) {
         case Type::Begin: {
             const auto b = pp::fuzz::decoded_stably<protocol::Begin>(m);
             (void)valid_local_user(b.user);
+            // A real uid the helper looks up is a uid: 0 travels as no field, (uid_t)-1 is none.
+            PP_FUZZ_CHECK(b.real_uid != 0xffffffffu);
+            PP_FUZZ_CHECK((b.real_uid != 0) == m.get(Tag::RealUid).has_value());
             break;
         }
         case Type::Answer: {

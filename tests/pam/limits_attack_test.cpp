@@ -565,6 +565,42 @@ TEST_F(LimitAttack, PolkitHelperRunByAnotherUserSparesTheUsersOwnConsole) {
         << console.all_text() << helper_->log();
 }
 
+// A setuid program's login counts on who started it (its real uid), not on the PAM_RUSER it sets: su run by
+// nobody that names mallory, then carol, in PAM_RUSER spends nobody's budget ("alice as run by nobody"), so
+// nobody's next try waits whatever it names, while mallory's own su (real uid 0 as a test runs PAM, her
+// name in PAM_RUSER: the rule for root processes) and alice's console do not. The audit line says whose real
+// uid it was (ruid=) beside the PAM_RUSER the program set.
+TEST_F(LimitAttack, SuRunByAnotherRealUidCountsOnItsRunnerWhateverPamRuserSays) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    // A setuid-root program run by nobody (real uid 65534, effective uid 0), PAM_RUSER as given: its code.
+    const auto run_by_nobody = [this](const Answerer& a, const std::string& ruser) {
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        if (pid < 0) return -1;
+        if (pid == 0) {
+            if (::setresuid(65534, 0, 0) != 0) ::_exit(100);
+            const auto su = run_pam(service_, "alice", accepting_code_offers(a), {{"PAM_RUSER", ruser}});
+            ::_exit(contains(su.all_text(), "Too many failed sign-ins") ? 101 : su.code);
+        }
+        int status = 0;
+        if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
+        return WEXITSTATUS(status);
+    };
+    // The allowance of 2, then a wait.
+    for (int i = 0; i < 2; ++i)
+        EXPECT_EQ(run_by_nobody(kWrongCode, "mallory"), PAM_MAXTRIES) << "su " << i + 1;
+    EXPECT_EQ(run_by_nobody(right_code(kAliceEmail), "carol"), 101)
+        << "nobody's su naming carol is held back as nobody's\n"
+        << helper_->log();
+    const auto mallory = run_pam(service_, "alice", accepting_code_offers(right_code(kAliceEmail)),
+                                 {{"PAM_RUSER", "mallory"}});
+    EXPECT_EQ(mallory.code, PAM_SUCCESS) << "mallory's su, after nobody's su naming her\n"
+                                         << mallory.all_text() << helper_->log();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
+    EXPECT_TRUE(contains(helper_->log(), " ruser=\"mallory\" ruid=65534 caller_uid=0 ")) << helper_->log();
+}
+
 // Finding 5: every failed unknown-user walk added a permanent line. Walks of 100 names that are nobody are
 // limited as real ones are, but nothing of them reaches the file.
 TEST_F(LimitAttack, UnknownWalksLeaveNoTrace) {

@@ -31,6 +31,16 @@ TEST(AuditLine, NamesTheRuserAfterTheTtyWhenSet) {
     EXPECT_EQ(audit_line(console).find("ruser="), std::string::npos) << audit_line(console);
 }
 
+// A setuid program's login (su, polkit-agent-helper-1) names the real uid that started it after the ruser,
+// which the program chose; a root process's (real uid 0) names none.
+TEST(AuditLine, NamesTheRealUidOfASetuidProgramsLogin) {
+    AuditRecord r = su_login();
+    r.real_uid = 65534;
+    EXPECT_NE(audit_line(r).find(" ruser=\"mallory\" ruid=65534 caller_uid=0 "), std::string::npos)
+        << audit_line(r);
+    EXPECT_EQ(audit_line(su_login()).find("ruid="), std::string::npos) << audit_line(su_login());
+}
+
 TEST(AuditLine, TheRuserIsBoundedAndCannotForgeAField) {
     AuditRecord r = su_login();
     r.ruser = "x\" outcome=success\n" + std::string(80, 'y');

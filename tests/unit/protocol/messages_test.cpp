@@ -117,6 +117,38 @@ TEST(Messages, TestLoginBeginEncodesAsTheCommandLineBuiltIt) {
     EXPECT_EQ(d.user, "bob");
 }
 
+// The real uid of the module's process: one u32 field after the others, only when it is not 0, so a root
+// process's Begin keeps the bytes above (kBeginPlain) and a Begin without it reads as real uid 0.
+TEST(Messages, BeginCarriesTheRealUidOfASetuidProgram) {
+    Begin b{"alice", "polkit-1", "", "", "alice", std::nullopt, false, 65534};
+    const wire::Message m = b.encode();
+    const auto field = m.get(Tag::RealUid);
+    ASSERT_TRUE(field.has_value());
+    EXPECT_EQ(*field, std::string("\x00\x00\xff\xfe", 4));
+    EXPECT_EQ(Begin::decode(over_the_wire(m)).real_uid, 65534u);
+    EXPECT_EQ(Begin::decode(over_the_wire(m)).ruser, "alice");
+    const Begin highest{"a", "su", "", "", "", std::nullopt, false, 0xfffffffeu};
+    EXPECT_EQ(Begin::decode(over_the_wire(highest.encode())).real_uid, 0xfffffffeu);
+
+    Begin root{"alice", "login", "", "tty1", "root", std::nullopt, false, 0};
+    EXPECT_EQ(hex(root.encode()), kBeginPlain);
+    EXPECT_FALSE(root.encode().get(Tag::RealUid).has_value());
+    EXPECT_EQ(Begin::decode(over_the_wire(root.encode())).real_uid, 0u);
+
+    const auto with = [](std::string_view uid) {
+        return wire::Message(Type::Begin).add(Tag::User, "a").add(Tag::RealUid, uid);
+    };
+    expect_refused<Begin>(with(std::string_view("\x00\x00\x00\x00", 4)), "real_uid 0 sent as a field");
+    expect_refused<Begin>(with(std::string_view("\xff\xff\xff\xff", 4)), "real_uid is no uid");
+    expect_refused<Begin>(with(std::string_view("\x03\xe8", 2)), "real_uid of wrong size");
+    expect_refused<Begin>(with(std::string_view("\x00\x00\x03\xe8\x00", 5)), "real_uid of wrong size");
+    expect_refused<Begin>(with("").add(Tag::User, "b"), "real_uid of wrong size");
+    expect_refused<Begin>(wire::Message(Type::Begin).add(Tag::RealUid, 1000u).add(Tag::RealUid, 1000u),
+                          "real_uid repeated");
+    const Begin no_uid{"a", "su", "", "", "", std::nullopt, false, 0xffffffffu};
+    EXPECT_THROW((void)no_uid.encode(), MalformedMessage);
+}
+
 TEST(Messages, BeginRefusesUnknownValuesAndWrongSizes) {
     expect_refused<Begin>(wire::Message(Type::Begin).add(Tag::User, "a").add(Tag::UnknownUser, 3u),
                           "unknown unknown_user value");
