@@ -75,6 +75,16 @@ void drain(int fd) {
     ::close(fd);
 }
 
+// One management request on a connection of its own, the helper's answer awaited; false when it could not
+// connect.
+bool sent_and_drained(const std::string& path, const protocol::Manage& m) {
+    const int fd = connected_to(path);
+    if (fd < 0) return false;
+    wire::send_message(fd, m.encode());
+    drain(fd);
+    return true;
+}
+
 // The lines of `log` about uid 65534 (audit lines, caller_uid; refusals and their summaries), and the
 // requests they account for: one a line, a summary's count for a summary.
 struct NobodyLines {
@@ -157,6 +167,17 @@ class Admission : public ::testing::Test {
                                             dir_, accounts),
                         dir_ / "helper.log");
         ASSERT_TRUE(wait_until([&] { return fs::exists(socket()); })) << log();
+    }
+
+    // After a flood: root's sudo (users_[0]) signs in, then the helper stops, so that its log is whole; the
+    // whole minutes since `since`, for the summaries' bound.
+    long sudo_then_stop(std::chrono::steady_clock::time_point since) {
+        const PamRun real = code_login("pp-sudo", 0);
+        EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
+        helper_->stop();
+        helper_.reset();
+        return std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - since)
+            .count();
     }
 
     // A code login of users_[i] through `service`, in this process; `rhost` set as PAM_RHOST when not empty.
@@ -578,12 +599,7 @@ TEST_F(Admission, RefusedFloodIsSummarisedAndAuditLinesAreKept) {
         return 0;
     });
     ASSERT_EQ(status, 0) << log().substr(0, 2000);
-    const PamRun real = code_login("pp-sudo", 0);
-    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
-    helper_->stop();
-    helper_.reset();
-    const auto minutes =
-        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+    const long minutes = sudo_then_stop(t0);
 
     // Every line about the flood: the first refusal, then counts; together they account for all of it.
     const std::string helper_log = log();
@@ -635,12 +651,7 @@ TEST_F(Admission, RequestsThatEndBeforeAnyLoginAreSummarisedPerCaller) {
         return 0;
     });
     ASSERT_EQ(status, 0) << log().substr(0, 2000);
-    const PamRun real = code_login("pp-sudo", 0);
-    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
-    helper_->stop();
-    helper_.reset();
-    const auto minutes =
-        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+    const long minutes = sudo_then_stop(t0);
 
     const std::string helper_log = log();
     const std::size_t lines = about_nobody(helper_log).lines;
@@ -663,26 +674,18 @@ TEST_F(Admission, ManagementRequestsACallerMayNotMakeAreSummarisedPerCaller) {
         using Op = protocol::Manage::Op;
         for (int i = 0; i < kEach; ++i)
             for (const Op op : {Op::List, Op::Remove, Op::PoolList, Op::Import}) {
-                const int fd = connected_to(path);
-                if (fd < 0) return 1;
                 protocol::Manage m;
                 m.op = op;
                 m.user = "root";
                 m.cred_id = "0123";
                 m.rp_id = "pam://x";
                 m.import_data = "root:x,y,es256,+presence\n";
-                wire::send_message(fd, m.encode());
-                drain(fd);
+                if (!sent_and_drained(path, m)) return 1;
             }
         return 0;
     });
     ASSERT_EQ(status, 0) << log().substr(0, 2000);
-    const PamRun real = code_login("pp-sudo", 0);
-    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
-    helper_->stop();
-    helper_.reset();
-    const auto minutes =
-        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+    const long minutes = sudo_then_stop(t0);
     const std::string helper_log = log();
     EXPECT_LE(about_nobody(helper_log).lines, static_cast<std::size_t>(2 + 2 * minutes))
         << 4 * kEach << " management requests nobody may not make\n"
@@ -710,24 +713,16 @@ TEST_F(Admission, ManagementRequestsOfAnUnprivilegedCallerDoNotFloodTheAuditLog)
                                                         {Op::PoolList, "nosuch" + std::to_string(i)},
                                                         {Op::List, "nobody"}};
             for (const auto& [op, user] : asked) {
-                const int fd = connected_to(path);
-                if (fd < 0) return 1;
                 protocol::Manage m;
                 m.op = op;
                 m.user = user;
-                wire::send_message(fd, m.encode());
-                drain(fd);
+                if (!sent_and_drained(path, m)) return 1;
             }
         }
         return 0;
     });
     ASSERT_EQ(status, 0) << log().substr(0, 2000);
-    const PamRun real = code_login("pp-sudo", 0);
-    EXPECT_EQ(real.code, PAM_SUCCESS) << real.all_text();
-    helper_->stop();
-    helper_.reset();
-    const auto minutes =
-        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now() - t0).count();
+    const long minutes = sudo_then_stop(t0);
     const std::string helper_log = log();
     // A first line and a summary for the refusals, the same for the listings, each worded as what it was.
     const auto [lines, counted] = about_nobody(helper_log);
