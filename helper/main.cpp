@@ -18,6 +18,7 @@
 #include "login_log.hpp"
 #include "online_check.hpp"
 #include "pool_client.hpp"
+#include "rate_limits.hpp"
 #include "recovery_command.hpp"
 #include "runtime.hpp"
 #include "server.hpp"
@@ -90,10 +91,17 @@ int check_config(const std::string& path, bool online) {
         if (::stat(limits_dir.c_str(), &st) != 0)
             std::cout << "warning: " << limits_dir
                       << " does not exist: limit counts are kept in memory only\n";
-        else if (::lstat(limits_file.c_str(), &st) == 0)
-            std::cout << "limit store: "
-                      << pp::helper::LimitStore(limits_file, rt->config.limits.state_max_bytes).rows()
-                      << " count(s) held\n";
+        else {
+            if (::lstat(limits_file.c_str(), &st) == 0)
+                std::cout << "limit store: "
+                          << pp::helper::LimitStore(limits_file, rt->config.limits.state_max_bytes).rows()
+                          << " count(s) held\n";
+            const auto walks = pp::helper::RateLimits::walks_path(limits_file);
+            if (::lstat(walks.c_str(), &st) == 0)
+                std::cout << "limit store of names without an identity: "
+                          << pp::helper::LimitStore(walks, pp::helper::RateLimits::kWalksBytes).rows()
+                          << " count(s) held\n";
+        }
         std::cout << "configuration OK\n";
         if (online) return pp::helper::check_online(*rt, std::cout) == 0 ? 0 : 1;
         return 0;

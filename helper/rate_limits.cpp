@@ -22,8 +22,6 @@ namespace {
 constexpr std::int64_t kHour = 3600;
 // The machine's count is kept per minute: at most 60 rows, whatever the traffic.
 constexpr std::int64_t kMachineBucket = 60;
-// Unknown users' walks live in memory; this bounds them as max_page_count bounds the file.
-constexpr std::int64_t kEphemeralBytes = 8 * 1024 * 1024;
 
 // The user's own budgets: "remote:USER" and "local:USER" (a user name has no ':', valid_local_user). Their
 // format is the one earlier versions kept every local failure under, so the counts of a store written before
@@ -92,8 +90,7 @@ void take_over_old_state(const std::string& path, std::int64_t max_bytes) {
 
 }  // namespace
 
-RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
-    : state_file_(std::move(state_file)), ephemeral_("", kEphemeralBytes) {
+RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes) : state_file_(std::move(state_file)) {
     try {
         // Without its directory there is no state to keep or to reset (the package's unit creates it): the
         // counts live in memory, and the log says they will not survive a restart. A file that is there but
@@ -106,10 +103,16 @@ RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
             log_line(LOG_ERR, "limits: the directory of %s does not exist; counts are kept in memory only",
                      loggable(state_file_, 300).c_str());
             store_ = std::make_unique<LimitStore>("", max_bytes);
+            walks_ = std::make_unique<LimitStore>("", kWalksBytes);
             return;
         }
         take_over_old_state(state_file_, max_bytes);
         store_ = std::make_unique<LimitStore>(state_file_, max_bytes);
+        // The walks' counts are kept across restarts as real ones are: were they in memory only, a name
+        // still held back after a restart (a reboot, an upgrade) would be enrolled, and one let through again
+        // nobody (issue #10).
+        walks_ = std::make_unique<LimitStore>(state_file_.empty() ? std::string() : walks_path(state_file_),
+                                              kWalksBytes);
     } catch (const LimitStoreError& e) {
         store_error_ = e.what();
         log_line(LOG_ERR, "%s; logins that need the limits are refused until it is fixed",
@@ -117,29 +120,34 @@ RateLimits::RateLimits(std::string state_file, std::int64_t max_bytes)
     }
 }
 
-// The memory of unknown users' walks is bounded like the file, but when it fills it forgets its oldest
+// The store of unknown users' walks is bounded like the file, but when it fills it forgets its oldest
 // entries instead of refusing: a refusal only unknown names met would tell them apart from real ones, and
 // what is forgotten are counts of names that are nobody.
 void RateLimits::with_room(const std::function<void()>& write, std::int64_t now) {
     try {
         write();
     } catch (const LimitStoreError&) {
-        ephemeral_.sweep(now);
-        ephemeral_.shed(4096);
+        walks().sweep(now);
+        walks().shed(4096);
         write();
     }
 }
 
 LimitStore& RateLimits::store() {
-    if (!store_) throw LimitStoreError(store_error_);
+    if (!store_ || !walks_) throw LimitStoreError(store_error_);
     return *store_;
+}
+
+LimitStore& RateLimits::walks() {
+    if (!store_ || !walks_) throw LimitStoreError(store_error_);
+    return *walks_;
 }
 
 void RateLimits::maybe_sweep(std::int64_t now) {
     if (now - last_sweep_ < 60) return;
     last_sweep_ = now;
     store().sweep(now);
-    ephemeral_.sweep(now);
+    walks().sweep(now);
 }
 
 void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now) {
@@ -177,30 +185,31 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
     for (const auto& d : dests) personal.push_back({d, p.sends_per_identifier, window, 1});
 
     // The host's and the machine's counts are the same for every walk, real or not, so a limit reached
-    // there tells nothing about who exists; only the destinations of an unknown user stay in memory.
+    // there tells nothing about who exists; only the destinations of an unknown user are kept apart,
+    // in the walks' store.
     std::vector<SendRule> shared;
     shared.push_back({"machine", p.sends_per_hour, kHour, kMachineBucket});
     if (!keys.rhost.empty())
         shared.push_back({"host:" + send_source(keys.rhost), p.sends_per_rhost, window, 1});
 
     auto& persistent = store();
-    // A destination's count is the file's and the memory's together: an unknown user's walk counts in memory
+    // A destination's count is the file's and the walks' together: an unknown user's walk counts in its store
     // what a real login counts in the file, and an address typed in both must meet one budget, or the limit's
     // answer would tell which of them the pool knows. Each store is checked with the limits less what the
     // other holds.
-    // (A real login whose destinations the memory holds nothing of is checked by its own take below.)
+    // (A real login whose destinations the walks' store holds nothing of is checked by its own take below.)
     const auto less = [&](const std::vector<int>& held) {
         std::vector<SendRule> rules = personal;
         for (std::size_t i = 0; i < rules.size(); ++i) rules[i].limit = std::max(0, rules[i].limit - held[i]);
         return rules;
     };
-    std::vector<int> in_memory;
-    ephemeral_.take(personal, now, &in_memory, true);
+    std::vector<int> in_walks;
+    walks().take(personal, now, &in_walks, true);
     std::int64_t mine = 0;
-    if (keys.unknown || std::any_of(in_memory.begin(), in_memory.end(), [](int n) { return n > 0; })) {
+    if (keys.unknown || std::any_of(in_walks.begin(), in_walks.end(), [](int n) { return n > 0; })) {
         std::vector<int> in_file;
-        mine = persistent.take(less(in_memory), now, &in_file, true);
-        mine = std::max(mine, ephemeral_.take(less(in_file), now, nullptr, true));
+        mine = persistent.take(less(in_walks), now, &in_file, true);
+        mine = std::max(mine, walks().take(less(in_file), now, nullptr, true));
     }
     if (keys.unknown) {
         // All are checked before any counts, so a refusal counts nothing, as for a real send.
@@ -210,7 +219,7 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
             note_machine(counts.front(), p, now);
             return {w, counts.front() >= p.sends_per_hour};
         }
-        with_room([&] { ephemeral_.take(personal, now); }, now);
+        with_room([&] { walks().take(personal, now); }, now);
         persistent.take(shared, now, &counts);
         note_machine(counts.front(), p, now);
         return {};
@@ -262,7 +271,7 @@ std::int64_t RateLimits::wait_of(const Budget& b, const LimitPolicy& p, std::int
     FailureCount f;
     if (!no_failures_.contains(b.key)) {
         f = store().failures(b.key, now);
-        const FailureCount e = ephemeral_.failures(b.key, now);
+        const FailureCount e = walks().failures(b.key, now);
         if (!f.stored && !e.stored) note_no_failures(b.key);
         if (e.count > f.count) f = e;
     }
@@ -306,7 +315,7 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
         for (const auto& b : budgets)
             if (b.cleared_by_success && !no_failures_.contains(b.key)) {
                 persistent.clear_failures(b.key);
-                ephemeral_.clear_failures(b.key);
+                walks().clear_failures(b.key);
                 note_no_failures(b.key);
             }
     } else if (end == TryEnd::Failure) {
@@ -314,7 +323,7 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
         for (const auto& b : budgets) no_failures_.erase(b.key);
         for (const auto& b : budgets) {
             if (unknown)
-                with_room([&] { ephemeral_.add_failure(b.key, now, now + failure_memory(p)); }, now);
+                with_room([&] { walks().add_failure(b.key, now, now + failure_memory(p)); }, now);
             else
                 store().add_failure(b.key, now, now + failure_memory(p));
         }

@@ -33,7 +33,7 @@ struct LimitPolicy {
 struct SendKeys {
     std::vector<std::string> destinations;  // canonical forms (canonical_key), deduplicated by take_send
     std::string rhost;                      // empty for a local login
-    bool unknown = false;                   // a walk of a user without identity: counted, never kept
+    bool unknown = false;                   // a walk of a user without identity: counted in the walks' store
 };
 
 // Why a send is refused; `wait` seconds until it would be allowed.
@@ -50,8 +50,14 @@ std::string send_source(std::string_view rhost);
 class RateLimits {
   public:
     // `state_file` empty: kept in memory only. A store that cannot be opened (untrusted, damaged, not ours)
-    // is not replaced: every call that needs it throws LimitStoreError, and the login is refused.
+    // is not replaced: every call that needs it throws LimitStoreError, and the login is refused. The same
+    // holds for the walks' store beside it (walks_path).
     RateLimits(std::string state_file, std::int64_t max_bytes);
+
+    // Where the counts of users without an identity are kept for `state_file`: a store of their own, so that
+    // made-up names can neither fill the file of real counts nor be told from real ones after a restart.
+    static std::string walks_path(const std::string& state_file) { return state_file + ".walks"; }
+    static constexpr std::int64_t kWalksBytes = 8 * 1024 * 1024;
 
     SendVerdict take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now);
 
@@ -64,8 +70,8 @@ class RateLimits {
     std::int64_t reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now,
                              const std::string& run_by = {});
     enum class TryEnd { Success, Failure, Untried };
-    // `unknown`: the user has no identity; the failure is counted in memory only. `reserved`: false for a
-    // proof outside a login (self-enrolment), which counts without having reserved.
+    // `unknown`: the user has no identity; the failure is counted in the walks' store. `reserved`: false for
+    // a proof outside a login (self-enrolment), which counts without having reserved.
     void settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,
                     const LimitPolicy& p, std::int64_t now, const std::string& run_by = {});
     static constexpr std::size_t kMaxRunBy = 64;
@@ -74,7 +80,7 @@ class RateLimits {
     static constexpr int kOthersTogether = 4;
 
     // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
-    // pool identity's in the file, an unknown user's walk's (`unknown`) in memory, as their counts do.
+    // pool identity's in the file; an unknown user's walk remembers none.
     // Throw LimitStoreError as the counts do; the callers take that as nothing remembered.
     std::optional<FactorRow> recall_factors(const std::string& key, std::int64_t now);
     void remember_factors(const std::string& key, const FactorRow& row, std::int64_t expires);
@@ -100,12 +106,16 @@ class RateLimits {
     std::string state_file_;
     std::unique_ptr<LimitStore> store_;  // null when it could not be opened
     std::string store_error_;
-    LimitStore ephemeral_;  // unknown users' walks: limited like real ones, gone with the process
+    // Unknown users' walks: limited like real ones, in a store of their own beside the file
+    // (walks_path), which sheds its oldest rows when full instead of refusing. Null when it could not be
+    // opened, as store_ is (then every login that needs the limits is refused).
+    std::unique_ptr<LimitStore> walks_;
+    LimitStore& walks();
     std::int64_t last_sweep_ = 0;
     std::int64_t near_noted_ = 0, reached_noted_ = 0;  // when the machine ceiling was last audited
     std::map<std::string, int> reserved_;              // tries in flight per budget key
     // Budget keys known to have no failure row, alive or expired, in either store (the file's and the
-    // memory's): read so by reserve_try, or deleted by a success. A key leaves before a failure is written
+    // walks'): read so by reserve_try, or deleted by a success. A key leaves before a failure is written
     // under it. This process is the only one that writes failures (check-config only reads), so a login of a
     // key in here reads no failures and a success deletes none: its one transaction in the file is its
     // send's. Bounded: when full it starts again empty (a key not in here is read, as before).

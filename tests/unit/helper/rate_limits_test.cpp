@@ -487,7 +487,9 @@ class RateLimitsFileTest : public ::testing::Test {
     LimitPolicy p_;
 };
 
-TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
+// Unknown users' walks too, in their own store beside the file (walks_path): were they forgotten, a name
+// still held back after a restart would be one that exists (issue #10).
+TEST_F(RateLimitsFileTest, CountsSurviveARestartUnknownUsersInTheirOwnStore) {
     p_.failures_before_backoff = 1;
     p_.sends_per_identifier = 1;
     {
@@ -503,8 +505,12 @@ TEST_F(RateLimitsFileTest, CountsSurviveARestartButUnknownUsersDoNot) {
     RateLimits limits(path(), kMiB);
     EXPECT_GT(limits.take_send(to({"email:alice@example.com"}), p_, kT0 + 1).wait, 0);
     EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
-    EXPECT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0) << "kept in memory only";
-    EXPECT_EQ(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+    EXPECT_GT(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0);
+    EXPECT_GT(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+    // Neither reached the file of real counts: its rows are alice's send, her failure, the host-less
+    // machine count.
+    EXPECT_EQ(LimitStore(path(), kMiB).rows(), 3);
+    EXPECT_EQ(LimitStore(RateLimits::walks_path(path()), RateLimits::kWalksBytes).rows(), 2);
 }
 
 // The budgets of logins other users run are kept in the file as the user's own are.
