@@ -27,6 +27,8 @@ program without a terminal.
                  prompt with a valid code is refused, and the code is still unused
   decoy-pool-ends  the same, with a pool that ends the session itself after two wrong codes (alice's third code
                  is refused with NotAuthorizedException)
+  ceiling-walks  review 30b: sends_per_hour = 3; a client walks four names that are no local account (sshd
+                 stands in for every answer): nothing is sent, so alice still gets her code
 
 Runs as root in a throwaway mount and PID namespace (e2e_support); exits 77 when not root.
 """
@@ -544,12 +546,32 @@ def scenario_decoy_pool_ends(sandbox, sshd, standin, helper, args):
     compare_decoys(seen, standin, 0)
 
 
+def scenario_ceiling_walks(sandbox, sshd, standin, helper, args):
+    """Review 30b (issue #10 items 1 and 2): a name that is no local account never gets a code, but its walk
+    counted one on the machine's hourly ceiling. A client that knows no account walks made-up names through
+    sshd (which stands in for every answer of an invalid user) until the ceiling is reached, and every real
+    code on the machine is then refused for the hour, though not one was sent."""
+    sent_before = len(standin.outbox())
+    for i in range(4):
+        ok, requests, _ = paramiko_login(sshd, code_answerer(standin, wrong=True), user=f"ghost{i}")
+        check(not ok, f"ghost{i} was let in")
+    check(len(standin.outbox()) == sent_before, "a code was sent for a name that is no local account")
+    ok, requests, session = paramiko_login(sshd, code_answerer(standin, wrong=False))
+    show("alice after four walks of names that are nobody's", describe_requests(requests))
+    shown = "\n".join([i for i, _ in requests] + [p for _, ps in requests for p, _ in ps])
+    check("Too many codes have been sent from this machine" not in shown,
+          "walks of names that are no local account, which sent nothing, spent the machine's ceiling: "
+          "alice was refused her code")
+    check(ok, "alice's login was refused after walks of names that are nobody's (nothing was sent)")
+
+
 SCENARIOS = {"happy": scenario_happy, "wrong-code": scenario_wrong_code, "service-down": scenario_service_down,
              "unknown-users": scenario_unknown_users, "loopback-keys": scenario_loopback_keys,
              "denied-users": scenario_denied_users,
              "password": scenario_password, "decoy-ending": scenario_decoy_ending,
              "decoy-pool-ends": scenario_decoy_pool_ends,
-             "recovery-never-remote": scenario_recovery_never_remote}
+             "recovery-never-remote": scenario_recovery_never_remote,
+             "ceiling-walks": scenario_ceiling_walks}
 # Pools with settings of their own: one that ends a session after two wrong codes (the helper allows three).
 POOL_OVERRIDES = {"decoy-pool-ends": {"max_code_attempts": 2}}
 
@@ -583,6 +605,8 @@ def main():
                 e2e.write(os.path.join(store, USER), planted_credential(), 0o600)
                 methods = "security_key email_otp sms_otp"
                 keys = ["[security_key]", f"rp_id = {KEY_RP_ID}", f"store_dir = {store}"]
+            if args.scenario == "ceiling-walks":
+                keys = ["[limits]", "sends_per_hour = 3"]
             if args.scenario == "recovery-never-remote":
                 # The strongest case: loopback counts as local for keys, and still never for a code.
                 keys = ["[recovery]", f"store_dir = {helper_dir}/recovery"]

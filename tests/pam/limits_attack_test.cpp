@@ -716,5 +716,111 @@ TEST_F(LimitAttack, AnotherUsersBudgetSurvivesRestart) {
     EXPECT_EQ(console.code, PAM_SUCCESS) << console.all_text();
 }
 
+// Review (session 30b), issue #10 items 1 and 2: a walk of a name that is no local account sends nothing, yet
+// it counts one send on the machine's hourly ceiling (RateLimits::take_send counts the "machine" row for an
+// unknown walk as for a real send). So a hostile client of sshd that knows no account at all, from a few
+// addresses (sends_per_rhost each), walks made-up names, answering the offer of a code, and the ceiling is
+// reached without one text or email going out: every code on the machine is refused for the hour, alice's
+// at the console too. Here the ceiling is 5 and the remote host's budget 20: six walks from one address.
+TEST_F(LimitAttack, WalksOfNamesThatAreNobodySpendNoCodesOfTheMachineCeiling) {
+    start_helper(config("sends_per_hour = 5\nsends_per_rhost = 20\n"));
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 6; ++i) {
+        const auto run = login("ghost" + std::to_string(i), kWrongCode, "203.0.113.66");
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.all_text();
+    }
+    ASSERT_EQ(standin_->outbox_lines(), before) << "a name that is no local account got a code sent";
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS)
+        << "alice's console login, after a remote client walked six names that are nobody's and no code "
+           "was sent:\n"
+        << console.all_text() << helper_->log();
+    EXPECT_FALSE(contains(console.all_text(), "Too many codes have been sent from this machine"))
+        << "walks that sent nothing spent the machine's ceiling of codes";
+}
+
+// Review (session 30b), issue #10 item 1 (local logins always win): the machine's hourly ceiling is one count
+// for remote and local logins alike, with no share kept for the console. A hostile client of sshd that knows
+// two user names asks each for codes and hangs up (each a text within its own per-destination and per-host
+// limits, each a remote failure that the console's budget never sees): once the ceiling is reached, alice's
+// console login, which no remote failure may hold back, is refused its code for the rest of the hour.
+TEST_F(LimitAttack, RemoteSendsLeaveTheConsoleItsCodes) {
+    start_helper(config("sends_per_hour = 6\nsends_per_identifier = 5\nsends_per_rhost = 20\n"));
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 6; ++i) {
+        const auto run = login(i % 2 ? "bob" : "alice", hang_up, "203.0.113." + std::to_string(20 + i));
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
+    }
+    ASSERT_EQ(standin_->outbox_lines(), before + 6) << helper_->log();
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS)
+        << "alice's console login, after a remote client spent the machine's ceiling on alice and bob:\n"
+        << console.all_text() << helper_->log();
+}
+
+// Review (session 30b), issue #10 item 3 (backoff never hits the wrong person): a login reserves its try when
+// it starts, and tries in flight count against the allowance, so a reservation is held by a login that has
+// neither sent a code nor been answered. A hostile client of sshd opens failures_before_backoff (here 2)
+// connections as alice and leaves each at the offer of a code: nothing is sent, nothing fails, it costs the
+// attacker nothing but the connections (re-opened every login_timeout). alice herself, from her own network
+// with the right code, is then told "Too many failed sign-ins" though no sign-in of hers or anyone's failed.
+TEST_F(LimitAttack, LoginsParkedAtTheOfferHoldNoOnesBackoff) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    constexpr int kParked = 2;
+    int at_prompt[2], go[2];
+    ASSERT_EQ(::pipe(at_prompt), 0);
+    ASSERT_EQ(::pipe(go), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < kParked; ++i) {
+        std::fflush(nullptr);
+        const pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            ::close(at_prompt[0]);
+            ::close(go[1]);
+            // Parked at the first prompt (the offer of a code) until released, then declined: nothing sent.
+            const auto run = run_pam(
+                service_, "alice",
+                [&](int, const std::string&) -> std::optional<std::string> {
+                    const char c = 'p';
+                    if (::write(at_prompt[1], &c, 1) != 1) ::_exit(100);
+                    char g = 0;
+                    if (::read(go[0], &g, 1) != 1) ::_exit(101);
+                    return "n";
+                },
+                {{"PAM_RHOST", "198.51.100." + std::to_string(40 + i)}});
+            ::_exit(run.code);
+        }
+        children.push_back(pid);
+    }
+    ::close(at_prompt[1]);
+    ::close(go[0]);
+    for (int i = 0; i < kParked; ++i) {
+        char c = 0;
+        ASSERT_EQ(::read(at_prompt[0], &c, 1), 1) << helper_->log();
+    }
+    const std::size_t before = standin_->outbox_lines();
+    const auto alice = login("alice", right_code(kAliceEmail), "203.0.113.99");
+    const std::string release(kParked, 'g');
+    ASSERT_EQ(::write(go[1], release.data(), release.size()), static_cast<ssize_t>(release.size()));
+    ::close(go[1]);
+    for (pid_t pid : children) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+    }
+    ::close(at_prompt[0]);
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/tmp", ec))
+        if (entry.path().filename().string().starts_with("pam.")) fs::remove_all(entry.path(), ec);
+    EXPECT_EQ(alice.code, PAM_SUCCESS)
+        << "alice's own remote login while an attacker's two logins of her name sat at the offer, "
+           "nothing sent and nothing failed:\n"
+        << alice.all_text() << helper_->log();
+    EXPECT_FALSE(contains(alice.all_text(), "Too many failed sign-ins"))
+        << "no sign-in failed, yet alice was told to wait";
+    EXPECT_EQ(standin_->outbox_lines(), before + (alice.code == PAM_SUCCESS ? 1u : 0u));
+}
+
 }  // namespace
 }  // namespace pp::test
