@@ -11,9 +11,9 @@
 //   person, login/pool_passkey_method.cpp: a key that records its asks sees a real user's count and lengths).
 // - Per pool identity: the canonical form of the mapped identifier the pool is asked about, whatever local
 //   name was typed; for identities of the identity map only (a claimed or typed one is asked about first, so
-//   a name that is nobody is counted only in memory). Written at the end of a login that let the person in,
-//   with what the pool offered in it (when it sent the code, or before the passkey's proof); never by a
-//   login that fails or sends nothing. Trusted for [login] remember_factors (0: off).
+//   a name that is nobody is counted only in the walks' store). Written at the end of a login that let the
+//   person in, with what the pool offered in it (when it sent the code, or before the passkey's proof); never
+//   by a login that fails or sends nothing. Trusted for [login] remember_factors (0: off).
 // - Kept beside the limits (limit_store.hpp), in the file.
 // - The decoy (login/unknown_user.cpp) must not show by its timing that a name has no memory: a real user who
 //   logged in lately sees the menu at once, where a login that asks the pool first waits a round trip for

@@ -150,7 +150,20 @@ void RateLimits::maybe_sweep(std::int64_t now) {
     walks().sweep(now);
 }
 
-void RateLimits::note_machine(int count, const LimitPolicy& p, std::int64_t now) {
+// `counts`: the machine's count first, then (for a remote login) the remote logins' share.
+void RateLimits::note_machine(const std::vector<int>& counts, bool remote, const LimitPolicy& p,
+                              std::int64_t now) {
+    const int count = counts.front();
+    if (remote && counts.size() > 1 && counts[1] >= p.remote_sends_per_hour() && count < p.sends_per_hour &&
+        now - remote_noted_ >= kHour) {
+        remote_noted_ = now;
+        log_line(
+            LOG_AUTHPRIV | LOG_WARNING,
+            "limits: codes sent for remote logins in the last hour reached their share of %d of the "
+            "ceiling of %d (sends_per_hour); further remote codes are refused until the hour has passed, "
+            "the rest is kept for local logins",
+            p.remote_sends_per_hour(), p.sends_per_hour);
+    }
     const int near = (p.sends_per_hour * 4 + 4) / 5;  // 80%, rounded up
     if (count >= near && count < p.sends_per_hour && now - near_noted_ >= kHour) {
         near_noted_ = now;
@@ -184,13 +197,20 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
     std::vector<SendRule> personal;
     for (const auto& d : dests) personal.push_back({d, p.sends_per_identifier, window, 1});
 
-    // The host's and the machine's counts are the same for every walk, real or not, so a limit reached
-    // there tells nothing about who exists; only the destinations of an unknown user are kept apart,
-    // in the walks' store.
+    // The host's and the machine's limits are checked alike for every walk, real or not, so a limit reached
+    // there tells nothing about who exists; only the destinations of an unknown user are kept apart, in the
+    // walks' store.
+    // Remote logins also meet their share of the machine's ceiling ("machine-remote"): whatever the network
+    // asks, the rest is kept for local logins, the console and sudo (issue #10: local logins always win).
     std::vector<SendRule> shared;
     shared.push_back({"machine", p.sends_per_hour, kHour, kMachineBucket});
+    if (keys.remote) shared.push_back({"machine-remote", p.remote_sends_per_hour(), kHour, kMachineBucket});
     if (!keys.rhost.empty())
         shared.push_back({"host:" + send_source(keys.rhost), p.sends_per_rhost, window, 1});
+    // What a send is refused for: the machine's ceiling or the remote share of it (the first rules), said so.
+    const auto ceiling = [&](const std::vector<int>& counts) {
+        return counts[0] >= p.sends_per_hour || (keys.remote && counts[1] >= p.remote_sends_per_hour());
+    };
 
     auto& persistent = store();
     // A destination's count is the file's and the walks' together: an unknown user's walk counts in its store
@@ -216,20 +236,22 @@ SendVerdict RateLimits::take_send(const SendKeys& keys, const LimitPolicy& p, st
         std::vector<int> counts;
         const auto w = std::max(mine, persistent.take(shared, now, &counts, true));
         if (w > 0) {
-            note_machine(counts.front(), p, now);
-            return {w, counts.front() >= p.sends_per_hour};
+            note_machine(counts, keys.remote, p, now);
+            return {w, ceiling(counts)};
         }
         with_room([&] { walks().take(personal, now); }, now);
-        persistent.take(shared, now, &counts);
-        note_machine(counts.front(), p, now);
+        // The remote host's count, as a real send's; but not the machine's: a walk sends nothing, and a
+        // ceiling that walks could fill would let anyone who knows no account at all refuse every code on the
+        // machine for the hour, for free (review 30b). A ceiling that real sends filled is met alike by both.
+        if (!keys.rhost.empty()) persistent.take({shared.back()}, now);
         return {};
     }
     std::vector<SendRule> all = shared;
     all.insert(all.end(), personal.begin(), personal.end());
     std::vector<int> counts;
     const auto wait = std::max(mine, persistent.take(all, now, &counts, mine > 0));
-    note_machine(counts.front(), p, now);
-    if (wait > 0) return {wait, counts.front() >= p.sends_per_hour};
+    note_machine(counts, keys.remote, p, now);
+    if (wait > 0) return {wait, ceiling(counts)};
     return {};
 }
 

@@ -24,6 +24,9 @@ struct LimitPolicy {
     int sends_per_rhost = 20;      // codes requested from one remote host per window
     std::chrono::seconds send_window{900};
     int sends_per_hour = 200;  // codes sent from this machine per hour, whoever asks (denial of wallet)
+    // Of sends_per_hour, what remote logins may take: the rest is kept for local ones
+    // (remote_sends_per_hour).
+    int remote_sends_per_hour() const { return sends_per_hour - sends_per_hour / 4; }
     int failures_before_backoff = 5;  // failed logins of one user (remote and local apart) before waits
     std::chrono::seconds backoff_max{3600};
     std::int64_t state_max_bytes = 16 * 1024 * 1024;
@@ -34,6 +37,7 @@ struct SendKeys {
     std::vector<std::string> destinations;  // canonical forms (canonical_key), deduplicated by take_send
     std::string rhost;                      // empty for a local login
     bool unknown = false;                   // a walk of a user without identity: counted in the walks' store
+    bool remote = false;                    // spends the remote logins' share of the machine's ceiling
 };
 
 // Why a send is refused; `wait` seconds until it would be allowed.
@@ -99,7 +103,7 @@ class RateLimits {
     std::int64_t wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now);  // with m_ held
     LimitStore& store();  // throws LimitStoreError when the store could not be opened
     void maybe_sweep(std::int64_t now);
-    void note_machine(int count, const LimitPolicy& p, std::int64_t now);
+    void note_machine(const std::vector<int>& counts, bool remote, const LimitPolicy& p, std::int64_t now);
     void with_room(const std::function<void()>& write, std::int64_t now);
 
     std::mutex m_;
@@ -113,6 +117,7 @@ class RateLimits {
     LimitStore& walks();
     std::int64_t last_sweep_ = 0;
     std::int64_t near_noted_ = 0, reached_noted_ = 0;  // when the machine ceiling was last audited
+    std::int64_t remote_noted_ = 0;                    // when the remote logins' share was last audited
     std::map<std::string, int> reserved_;              // tries in flight per budget key
     // Budget keys known to have no failure row, alive or expired, in either store (the file's and the
     // walks'): read so by reserve_try, or deleted by a success. A key leaves before a failure is written

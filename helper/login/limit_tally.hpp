@@ -19,7 +19,7 @@ class LimitTally {
     void proof_tried() { proof_tried_ = true; }
     // A send limit ended the login (recovery_login.cpp may still offer a code).
     void send_refused() { send_refused_ = true; }
-    // The decoy's walk: limited like a real one, but its counts are kept in memory only.
+    // The decoy's walk: limited like a real one, but its counts are kept in the walks' store.
     void unknown_walk() { unknown_walk_ = true; }
 
     bool has_sent_code() const { return code_sent_; }
@@ -29,7 +29,7 @@ class LimitTally {
     // What RateLimits::settle_try is told of this login.
     struct Settlement {
         RateLimits::TryEnd end;
-        bool unknown;   // counted in memory only
+        bool unknown;   // counted in the walks' store
         bool reserved;  // the try reserved at the start is released
     };
     // How a login that ends with `outcome` is settled; nothing when there is nothing to settle (no try held,

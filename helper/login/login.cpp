@@ -139,6 +139,7 @@ std::string Login::run_by() const {
 
 MaybeEnd Login::take_send(SendKeys keys) {
     keys.rhost = facts_.rhost;
+    keys.remote = remote_budget();
     if (keys.unknown) tally_.unknown_walk();
     SendVerdict v;
     try {
@@ -388,7 +389,8 @@ Proof Login::prove(const std::vector<Method>& methods) {
         username = ident->value;
         std::optional<std::string_view> preferred;
         // A code is asked for at once only for an identity the admin mapped: for a claimed or typed one the
-        // pool first says whether it exists, so a name that is nobody is counted only in memory (decoy()).
+        // pool first says whether it exists, so a name that is nobody is counted only in the walks' store
+        // (decoy()).
         const bool mapped = !known_.empty();
         if (pool_methods.size() == 1 && credentials_.empty() && !browser &&
             (mapped || !is_otp(pool_methods.front()))) {

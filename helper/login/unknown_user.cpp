@@ -124,11 +124,12 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
                                        !cfg().claim.empty());
     // A real user mapped alike is offered nothing either: the pool offers none of the methods the map allows.
     if (walk.offered.empty()) return Verdict{Outcome::AuthErr, kNoMethodAvailable, reason};
-    tally_.unknown_walk();  // limited like a real walk, but nothing of it is kept (see settle_limits)
+    tally_.unknown_walk();  // limited like a real walk, in the walks' store (see settle_limits)
     // Limited like a real send, so the limit's message cannot tell who exists either: counted on what a real
     // login of this shape counts (send_keys), the identifier typed, the mapped identity or the name a claim
     // binds, never on the PAM user alone, or the limit's answer would tell an address that is nobody's from
-    // an enrolled one typed after it. Kept in memory only (unknown): a walk leaves nothing in the store.
+    // an enrolled one typed after it. Kept in the walks' store (unknown): a walk leaves nothing in the
+    // file of real counts, and spends the remote host's count but not the machine's (rate_limits.cpp).
     const auto send_key = [&](Method m) {
         const Identifier counted = typed_            ? *typed_
                                    : !known_.empty() ? known_.front()
@@ -188,8 +189,8 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         if (auto end = offer(offered.front(), menu_dest(offered.front()), "")) return *end;
     const auto started = std::chrono::steady_clock::now();
     // After the pool was asked (and answered that it does not know the identity) the real flow has counted
-    // the send already, before that request: counted again here, one walk would take two of the host's and
-    // the machine's sends where a real login takes one.
+    // the send already, before that request: counted again here, one walk would take two of the host's
+    // sends where a real login takes one.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key(offered.front()))) return *end;
     // A real user offered one code at once asks for it with the first request, which then sends it.

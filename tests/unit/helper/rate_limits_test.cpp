@@ -397,6 +397,52 @@ TEST_F(RateLimitsTest, TheMachineCeilingRefusesEveryoneAndIsAuditedNearAndReache
     EXPECT_EQ(log.count(kReached), 2) << log.text();
 }
 
+// A walk sends nothing, so it does not count on the machine's ceiling (review 30b): walks of made-up names
+// from many hosts cannot refuse every code on the machine. Each still counts on its host, as a real send
+// does.
+TEST_F(RateLimitsTest, WalksSpendNoneOfTheMachineCeilingButTheirHosts) {
+    p_.sends_per_hour = 3;
+    p_.sends_per_rhost = 2;
+    for (int i = 0; i < 20; ++i) {
+        SendKeys walk{{"user:ghost" + std::to_string(i)}, "192.0.2." + std::to_string(i / 2), true, true};
+        ASSERT_EQ(limits_.take_send(walk, p_, kT0 + i).wait, 0) << i;
+    }
+    SendKeys third{{"user:ghost-more"}, "192.0.2.0", true, true};
+    EXPECT_GT(limits_.take_send(third, p_, kT0 + 30).wait, 0) << "the host's own count holds walks too";
+    for (int i = 0; i < 3; ++i)
+        ASSERT_EQ(limits_.take_send(to({"email:u" + std::to_string(i) + "@x.y"}), p_, kT0 + 40 + i).wait, 0)
+            << i;
+    EXPECT_TRUE(limits_.take_send(to({"email:late@x.y"}), p_, kT0 + 50).machine);
+    SendKeys walk{{"user:ghost-late"}, "192.0.2.99", true, true};
+    EXPECT_TRUE(limits_.take_send(walk, p_, kT0 + 51).machine) << "a ceiling real sends filled is met alike";
+}
+
+// Remote logins may take only their share of the machine's ceiling (three quarters, rounded up): the rest is
+// kept for local ones, so remote requests cannot refuse the console its codes (issue #10: local logins always
+// win). A local send counts on the ceiling; a remote one on both. The share's end is audited once an hour.
+TEST_F(RateLimitsTest, RemoteLoginsTakeOnlyTheirShareOfTheMachineCeiling) {
+    TestDir dir;
+    SyslogCapture log(dir);
+    p_.sends_per_hour = 8;  // remote share 6
+    ASSERT_EQ(p_.remote_sends_per_hour(), 6);
+    auto remote = [&](int i, std::int64_t at) {
+        SendKeys k = to({"email:r" + std::to_string(i) + "@x.y"}, "192.0.2." + std::to_string(i));
+        k.remote = true;
+        return limits_.take_send(k, p_, at);
+    };
+    for (int i = 0; i < 6; ++i) ASSERT_EQ(remote(i, kT0 + i).wait, 0) << i;
+    const auto refused = remote(6, kT0 + 6);
+    EXPECT_TRUE(refused.machine);
+    EXPECT_EQ(refused.wait, 3600 - 6) << "until the first remote send of the hour leaves it";
+    SendKeys walk{{"user:ghost"}, "192.0.2.77", true, true};
+    EXPECT_TRUE(limits_.take_send(walk, p_, kT0 + 7).machine) << "a walk meets the remote share alike";
+    EXPECT_EQ(log.count("reached their share of 6 of the ceiling of 8"), 1) << log.text();
+    ASSERT_EQ(limits_.take_send(to({"email:console@x.y"}), p_, kT0 + 8).wait, 0) << "a local send";
+    ASSERT_EQ(limits_.take_send(to({"email:sudo@x.y"}), p_, kT0 + 9).wait, 0) << "a second local send";
+    EXPECT_TRUE(limits_.take_send(to({"email:third@x.y"}), p_, kT0 + 10).machine) << "the ceiling holds";
+    EXPECT_EQ(log.count("reached their share"), 1) << "audited once an hour";
+}
+
 // A send refused by a person's or a host's limit is not the machine's doing, even with the machine near its
 // ceiling.
 TEST_F(RateLimitsTest, APersonalLimitIsNotReportedAsTheMachines) {
