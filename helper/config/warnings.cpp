@@ -68,7 +68,10 @@ std::vector<std::string> config_warnings(const Config& c) {
             "ask_identifier = yes: codes are sent to whatever identifier is typed; ownership is known only "
             "after "
             "sign-in, through claim '" +
-            c.claim + "'. Keep the send limits tight.");
+            c.claim +
+            "'. Keep the send limits tight. A member of the user pool who types their own address can "
+            "tell which names are local accounts the claim may bind (they get a code); keep the pool's "
+            "sign-up closed where account names are secret.");
     if (c.unknown_user == UnknownUser::Ignore)
         w.push_back(
             "unknown_user = ignore: users without an identity skip this module (PAM_IGNORE); the next module "

@@ -474,6 +474,7 @@ TEST(ConfigWarnings, AskIdentifierAndIgnoreAreCalledOut) {
     ASSERT_EQ(w.size(), 2u);
     EXPECT_THAT(w[0], HasSubstr("ask_identifier = yes"));
     EXPECT_THAT(w[0], HasSubstr("claim 'cognito:username'"));
+    EXPECT_THAT(w[0], HasSubstr("which names are local accounts the claim may bind"));
     EXPECT_THAT(w[1], HasSubstr("unknown_user = ignore"));
 }
 
