@@ -174,7 +174,8 @@ def main():
                 "request_timeout = 5",
                 "[binding]", f"mapping_file = {helper_dir}/identities",
                 "[limits]", f"state_file = {helper_dir}/limits", "sends_per_identifier = 1000",
-                "sends_per_rhost = 100000", "sends_per_hour = 100000", "failures_before_backoff = 100", ""])
+                "sends_per_rhost = 100000", "sends_per_hour = 100000", "failures_before_backoff = 100",
+                "pool_asks_per_network = 100000", ""])
 
         helper = e2e.Helper(sandbox, helper_bin, config)
         sshd = sshd_login.Sshd(sandbox, module)

@@ -128,7 +128,7 @@ def main():
                 "[login]", "methods = email_otp sms_otp", "request_timeout = 5", FLOWS[flow],
                 "[binding]", f"mapping_file = {helper_dir}/identities",
                 "[limits]", f"state_file = {helper_dir}/limits", "sends_per_identifier = 1000",
-                "sends_per_rhost = 100000", "sends_per_hour = 100000", ""])
+                "sends_per_rhost = 100000", "sends_per_hour = 100000", "pool_asks_per_network = 100000", ""])
 
         def first_config(helper_dir):
             e2e.write(os.path.join(helper_dir, "identities"),

@@ -65,6 +65,10 @@ std::string machine_send_limit_text(std::int64_t wait_seconds) {
     return "Too many codes have been sent from this machine; try again in " + minutes(wait_seconds) + ".";
 }
 
+std::string network_ask_limit_text(std::int64_t wait_seconds) {
+    return "Too many sign-ins from your network; try again in " + minutes(wait_seconds) + ".";
+}
+
 std::string backoff_text(std::int64_t wait_seconds) {
     return "Too many failed sign-ins; try again in " + minutes(wait_seconds) + ".";
 }

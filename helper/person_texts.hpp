@@ -52,6 +52,7 @@ std::string code_offer_prompt(Method method, const std::string& masked);
 // "Too many codes requested; try again in 3 minutes." and its kin: a wait in whole minutes, rounded up.
 std::string send_limit_text(std::int64_t wait_seconds);
 std::string machine_send_limit_text(std::int64_t wait_seconds);
+std::string network_ask_limit_text(std::int64_t wait_seconds);
 std::string backoff_text(std::int64_t wait_seconds);
 
 // --- Security keys and passkeys

@@ -7,6 +7,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
@@ -350,6 +351,33 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
                 store().add_failure(b.key, now, now + failure_memory(p));
         }
     }
+}
+
+std::int64_t RateLimits::take_pool_ask(const std::string& network, const LimitPolicy& p, std::int64_t now) {
+    const double per_second = p.pool_asks_per_network / 60.0;
+    const double full = p.pool_asks_per_network;
+    std::lock_guard lock(asks_m_);
+    auto it = asks_.find(network);
+    if (it == asks_.end()) {
+        // Bounded: the networks whose buckets have filled again are forgotten first (they are as new ones);
+        // should a flood from as many networks keep them all spent, all are forgotten. MaxStartups and the
+        // admission of remote logins by network bound how fast that can come round.
+        if (asks_.size() >= kMaxAskNetworks) {
+            std::erase_if(asks_, [&](const auto& kv) {
+                return kv.second.left + static_cast<double>(now - kv.second.at) * per_second >= full;
+            });
+            if (asks_.size() >= kMaxAskNetworks) asks_.clear();
+        }
+        it = asks_.emplace(network, AskBucket{full, now}).first;
+    }
+    auto& b = it->second;
+    b.left = std::min(full, b.left + static_cast<double>(std::max<std::int64_t>(now - b.at, 0)) * per_second);
+    b.at = std::max(b.at, now);
+    if (b.left >= 1.0) {
+        b.left -= 1.0;
+        return 0;
+    }
+    return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - b.left) / per_second)));
 }
 
 void RateLimits::note_no_failures(const std::string& key) {

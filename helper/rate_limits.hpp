@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct LimitPolicy {
     // Of sends_per_hour, what remote logins may take: the rest is kept for local ones
     // (remote_sends_per_hour).
     int remote_sends_per_hour() const { return sends_per_hour - sends_per_hour / 4; }
+    // Remote logins of one source network (an IPv4 /24, an IPv6 /64) that may ask the user pool something
+    // before anything of theirs is counted (the question before the menu, a passkey's ask) per minute.
+    int pool_asks_per_network = 30;
     int failures_before_backoff = 5;  // failed logins of one user (remote and local apart) before waits
     std::chrono::seconds backoff_max{3600};
     std::int64_t state_max_bytes = 16 * 1024 * 1024;
@@ -83,6 +87,14 @@ class RateLimits {
     // allowance before they also back off as one (rate_limits.cpp, budgets_of).
     static constexpr int kOthersTogether = 4;
 
+    // A remote login's request to the user pool that nothing else counts (no send goes with it): at most
+    // pool_asks_per_network a minute from one source network (`network`: admission.hpp, source_network),
+    // whoever the login is for. Returns 0 with the request counted, or the seconds until one may be made.
+    // In memory: a bucket per network, refilled over the minute; it tells nothing of who is enrolled, as
+    // every name's login of a shape asks at the same point, the decoy's too (unknown_user.cpp).
+    std::int64_t take_pool_ask(const std::string& network, const LimitPolicy& p, std::int64_t now);
+    static constexpr std::size_t kMaxAskNetworks = 65536;
+
     // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
     // pool identity's in the file; an unknown user's walk remembers none.
     // Throw LimitStoreError as the counts do; the callers take that as nothing remembered.
@@ -125,6 +137,13 @@ class RateLimits {
     // key in here reads no failures and a success deletes none: its one transaction in the file is its
     // send's. Bounded: when full it starts again empty (a key not in here is read, as before).
     std::unordered_set<std::string> no_failures_;
+    // take_pool_ask's buckets: the requests a network may still make, as of `at`.
+    struct AskBucket {
+        double left = 0;
+        std::int64_t at = 0;
+    };
+    std::mutex asks_m_;
+    std::unordered_map<std::string, AskBucket> asks_;
     static constexpr std::size_t kMaxNoFailureKeys = 4096;
     void note_no_failures(const std::string& key);
 };

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "account_policy.hpp"
+#include "admission.hpp"
 #include "code_offer.hpp"
 #include "factor_memory.hpp"
 #include "key_verification.hpp"
@@ -155,6 +156,18 @@ MaybeEnd Login::take_send(SendKeys keys) {
         return Verdict{Outcome::AuthinfoUnavail, send_limit_text(v.wait), "code send limit reached"};
     tally_.code_sent();
     return std::nullopt;
+}
+
+// A remote client could otherwise make the user pool answer, for nothing, every connection it opens to an
+// enrolled name and hangs up at the menu: the quota every machine and app of the pool's account shares
+// (issue #10: nobody at the far end may lock everyone out). Local logins are not counted.
+MaybeEnd Login::take_pool_ask() {
+    if (!remote_budget()) return std::nullopt;
+    const std::int64_t wait =
+        ctx_.limits->take_pool_ask(source_network(facts_.rhost), cfg().limits, now_unix());
+    if (wait == 0) return std::nullopt;
+    return Verdict{Outcome::AuthinfoUnavail, network_ask_limit_text(wait),
+                   "network's requests to the user pool used up"};
 }
 
 MaybeEnd Login::reserve_try() {
@@ -456,11 +469,15 @@ Proof Login::prove(const std::vector<Method>& methods) {
                 auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
                 if (const Verdict* end = ending_of(initiated)) return *end;
                 step = std::get<cognito::Step>(std::move(initiated));
-            } else
+            } else {
+                // A code asked for with this request was counted (take_send above); anything else is not.
+                if (!tally_.has_sent_code())
+                    if (auto end = take_pool_ask()) return *end;
                 step = timed(PoolStep::Start, [&] {
                     return client.initiate_user_auth(username, preferred, conn_.deadline(),
                                                      user_context_for(facts_.rhost));
                 });
+            }
         } catch (const ServiceError& e) {
             probe_refused = probe && refuses_preference(e);
             if (probe_refused)

@@ -78,6 +78,9 @@ class Login : private MethodContext {
     // Reserves this login's try against the user's backoff (rate_limits.hpp): the login's ending when the
     // user must wait. A login (run) and a management request's sign-in each reserve one before proving.
     MaybeEnd reserve_try();
+    // A request to the user pool that nothing else counts (no code goes with it), for a remote login: its
+    // network's allowance (RateLimits::take_pool_ask). Asked at the same points by the decoy's walk.
+    MaybeEnd take_pool_ask();
     // Settles what this login reserved and spent in the limits, once, with its outcome.
     void settle_limits(wire::Outcome outcome);
     // At the end of a login that let the person in: what the pool offered, as learned in it, is remembered

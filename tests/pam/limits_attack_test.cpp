@@ -82,7 +82,7 @@ class LimitAttack : public StandInTest {
 // PAM user name under claim binding (no such local account: nothing is sent at all), and typed as alice's
 // identifier (ask_identifier): the typed spellings share one count on the canonical destination.
 TEST_F(LimitAttack, SpellingsShareABudget) {
-    start_helper(config("sends_per_identifier = 3\nsends_per_rhost = 1000\n",
+    start_helper(config("sends_per_identifier = 3\nsends_per_rhost = 1000\npool_asks_per_network = 100000\n",
                         "claim = cognito:username\nask_identifier = yes\n"),
                  "");
     const std::size_t before = sent_to(*standin_, kAliceEmail);
@@ -605,7 +605,8 @@ TEST_F(LimitAttack, SuRunByAnotherRealUidCountsOnItsRunnerWhateverPamRuserSays) 
 // limited as real ones are, but nothing of them reaches the file of real counts: they are in the walks'
 // store beside it, which is bounded and sheds its oldest counts when full.
 TEST_F(LimitAttack, UnknownWalksLeaveNoTrace) {
-    start_helper(config("sends_per_rhost = 100000\nsends_per_hour = 100000\nfailures_before_backoff = 1\n",
+    start_helper(config("sends_per_rhost = 100000\nsends_per_hour = 100000\nfailures_before_backoff = "
+                        "1\npool_asks_per_network = 100000\n",
                         "claim = cognito:username\n"),
                  "");
     const auto invalid = [](int, const std::string&) -> std::optional<std::string> { return "x"; };
@@ -832,6 +833,59 @@ TEST_F(LimitAttack, DISABLED_LoginsParkedAtTheOfferHoldNoOnesBackoff) {  // fixe
     EXPECT_FALSE(contains(alice.all_text(), "Too many failed sign-ins"))
         << "no sign-in failed, yet alice was told to wait";
     EXPECT_EQ(standin_->outbox_lines(), before + (alice.code == PAM_SUCCESS ? 1u : 0u));
+}
+
+// Session 30: a remote client who knows an enrolled name connects and hangs up at the first prompt, again
+// and again. Each connection of a user the pool is asked about before the menu (more than one method, nothing
+// remembered) costs a request to the user pool, whose quota every machine and app of the account shares, and
+// nothing was counted: no send, no failure. A flood of them throttles the pool for everyone. Such requests
+// are now counted per source network (pool_asks_per_network a minute); past it the login ends before the pool
+// is asked, and so does the decoy's walk of a name with no identity from that network, at the same point,
+// with the same screen and PAM code. Another network, and the console, are not held back.
+TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
+    start_helper(
+        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
+        "\n[limits]\npool_asks_per_network = 5\nstate_file = " +
+            (test_dir() / "limits").string() + "\n",
+        // alice alone in the map: a decoy copies her shape (a menu of two codes, asked of the pool first).
+        "alice alice@example.com\nalice +15555550123\n");
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const auto asked_since = [&](std::size_t before) {
+        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
+    };
+    const std::size_t before = standin_->requests_log().size();
+    std::size_t refused = 0;
+    for (int i = 0; i < 40; ++i) {
+        // Addresses of one /24: one network.
+        const auto run =
+            run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "203.0.113." + std::to_string(i)}});
+        EXPECT_NE(run.code, PAM_SUCCESS);
+        if (contains(run.all_text(), "Too many sign-ins from your network; try again in 1 minute.")) {
+            ++refused;
+            EXPECT_EQ(run.code, PAM_AUTHINFO_UNAVAIL) << run.all_text();
+            EXPECT_TRUE(run.prompts().empty()) << run.all_text();
+        }
+    }
+    const std::size_t asked = asked_since(before);
+    EXPECT_LE(asked, 5u) << "40 hang-ups from one network at alice's first prompt asked the pool " << asked
+                         << " times\n"
+                         << helper_->log();
+    EXPECT_EQ(refused, 40u - asked);
+    EXPECT_TRUE(contains(helper_->log(), "reason=\"network's requests to the user pool used up\""))
+        << helper_->log();
+    // carol has no identity: her decoy, from the spent network, ends as alice's login does there.
+    const auto alice = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "203.0.113.200"}});
+    const auto carol = run_pam(service_, "carol", hang_up, {{"PAM_RHOST", "203.0.113.201"}});
+    EXPECT_EQ(carol.code, alice.code);
+    EXPECT_EQ(carol.all_text(), alice.all_text());
+    // Another network asks as before, and so does the console.
+    const std::size_t before_other = standin_->requests_log().size();
+    const auto other = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "198.51.100.7"}});
+    EXPECT_EQ(other.code, PAM_CONV_ERR) << other.all_text();
+    EXPECT_EQ(asked_since(before_other), 1u);
+    const auto console = run_pam(service_, "alice", hang_up);
+    EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
+    EXPECT_EQ(asked_since(before_other), 2u);
 }
 
 }  // namespace
