@@ -29,7 +29,7 @@ struct LimitPolicy {
     // (remote_sends_per_hour).
     int remote_sends_per_hour() const { return sends_per_hour - sends_per_hour / 4; }
     // Remote logins of one source network (an IPv4 /24, an IPv6 /64) that may ask the user pool something
-    // before anything of theirs is counted (the question before the menu, a passkey's ask) per minute.
+    // before anything of theirs is counted (the question before the menu) per minute.
     int pool_asks_per_network = 30;
     int failures_before_backoff = 5;  // failed logins of one user (remote and local apart) before waits
     std::chrono::seconds backoff_max{3600};
@@ -87,7 +87,8 @@ class RateLimits {
     // allowance before they also back off as one (rate_limits.cpp, budgets_of).
     static constexpr int kOthersTogether = 4;
 
-    // A remote login's request to the user pool that nothing else counts (no send goes with it): at most
+    // A remote login's request to the user pool that nothing else counts (no send goes with it: the question
+    // which methods a person has, before the menu; a remote login is never offered a passkey): at most
     // pool_asks_per_network a minute from one source network (`network`: admission.hpp, source_network),
     // whoever the login is for. Returns 0 with the request counted, or the seconds until one may be made.
     // In memory: a bucket per network, refilled over the minute; it tells nothing of who is enrolled, as

@@ -238,9 +238,6 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
             if (auto end = take_send(send_key(chosen))) return *end;
         // A passkey holder's passkey, chosen from the menu the pool made with its challenge, asks the pool
         // nothing more before the key is asked.
-        // A passkey after a remembered menu is asked for as a real one is (initiate_chosen): on the network.
-        if (chosen == Method::Passkey && remembered)
-            if (auto end = take_pool_ask()) return *end;
         if (!(chosen == Method::Passkey && !remembered)) pool.pause(after_choice(chosen), chosen_at);
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's
