@@ -1,0 +1,275 @@
+// Review 30a (issue #10, item 4): who is enrolled must not leak. Each test drives a login of an enrolled name
+// and one of a name that is not (no pool identity, or no account at all) through the real module, libpam,
+// the real helper and the local user pool, as a hostile client would, and expects the two to look alike.
+// Each fails while its hole is open.
+#include <gtest/gtest.h>
+#include <security/pam_appl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "login_harness.hpp"
+
+namespace pp::test {
+namespace {
+
+// bob is in the user pool; dave is mapped alike (one address) but the pool does not know him: a local account
+// without a pool identity, which must walk bob's screens (AMappedIdentityUnknownToThePoolWalksItsOwnMapping).
+constexpr const char* kIdentities =
+    "alice alice@example.com\n"
+    "alice +15555550123\n"
+    "bob   bob@example.com\n"
+    "dave  dave@example.com  # not in the user pool\n";
+
+std::string config_with(const std::string& methods, int max_tries, const std::string& binding = "") {
+    return "\n[login]\nmethods = " + methods + "\nmax_tries = " + std::to_string(max_tries) +
+           "\nrequest_timeout = 2\nlogin_timeout = 300\n\n[binding]\n" + binding;
+}
+
+// Every turn of a login (style and text), with each `from` replaced by its `to`.
+std::vector<std::pair<int, std::string>> turns(
+    const PamRun& run, const std::vector<std::pair<std::string, std::string>>& swaps) {
+    std::vector<std::pair<int, std::string>> out;
+    for (const auto& t : run.transcript) {
+        std::string text = t.text;
+        for (const auto& [from, to] : swaps)
+            for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+                text.replace(at, from.size(), to);
+        out.emplace_back(t.style, text);
+    }
+    return out;
+}
+
+std::string show(const std::vector<std::pair<int, std::string>>& ts) {
+    std::string out;
+    for (const auto& [style, text] : ts) out += "  [" + std::to_string(style) + "] " + text + "\n";
+    return out;
+}
+
+class EnrolmentOracle : public StandInTest {
+  protected:
+    void start_helper(const HelperFiles& files) {
+        helper_ = std::make_unique<Helper>(dir_, *standin_, files);
+    }
+    PamRun login(const std::string& user, const Answerer& a) { return run_pam(service_, user, a); }
+    std::unique_ptr<Helper> helper_;
+};
+
+// Hole 1: the user pool's session lasts AuthSessionValidity (3 minutes by default; the stand-in's 180 s), the
+// login login_timeout (300 s by default). A client that waits more than three minutes at the code prompt and
+// then types any code meets, for an enrolled name, the pool's expired session: "The sign-in session has
+// expired; please start again." and PAM_AUTH_ERR at once. The decoy has no session that can expire: it says
+// "Wrong code. Try again." and asks again, up to max_tries, and ends PAM_MAXTRIES. The stand-in's clock moved
+// on by 200 s stands for the client's wait; the decoy asks the pool nothing, so no wait changes its answer.
+TEST_F(EnrolmentOracle, AWaitPastThePoolsSessionAtTheCodePromptEndsAlikeForEveryName) {
+    start_helper(HelperFiles{config_with("email_otp", 3), kIdentities});
+    auto walk = [&](const std::string& user) {
+        int codes = 0;
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Send a code to ")) return "";
+            // The client waits past the pool's session before its first code.
+            if (++codes == 1) standin_->set_control(R"({"clock_offset_s": 200})");
+            return "12345678";
+        });
+    };
+    const auto bob = walk("bob");
+    standin_->clear_control();
+    const auto dave = walk("dave");
+    standin_->clear_control();
+    ASSERT_FALSE(bob.prompts().empty()) << bob.all_text() << helper_->log();
+    EXPECT_EQ(dave.code, bob.code) << "PAM code: enrolled bob " << bob.code << ", dave (no pool identity) "
+                                   << dave.code << "\nbob:\n"
+                                   << show(turns(bob, {})) << "dave:\n"
+                                   << show(turns(dave, {}));
+    EXPECT_EQ(show(turns(dave, {{"d***@e***", "b***@e***"}})), show(turns(bob, {})))
+        << "the screens after a wait past the pool's session tell enrolled bob from dave, who has no pool "
+           "identity";
+}
+
+// Hole 1, at the menu: the same expiry when the client waits at the method menu (shown after the pool's first
+// answer, whose session the choice is sent on): an enrolled name ends "session expired", the decoy goes on to
+// its code prompts.
+TEST_F(EnrolmentOracle, AWaitPastThePoolsSessionAtTheMenuEndsAlikeForEveryName) {
+    start_helper(HelperFiles{config_with("email_otp sms_otp", 3),
+                             "alice alice@example.com\nalice +15555550123\n"
+                             "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n"});
+    auto walk = [&](const std::string& user) {
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Choose how to sign in:")) {
+                standin_->set_control(R"({"clock_offset_s": 200})");
+                return "1";
+            }
+            return "12345678";
+        });
+    };
+    const auto alice = walk("alice");
+    standin_->clear_control();
+    const auto carol = walk("carol");
+    standin_->clear_control();
+    ASSERT_FALSE(alice.prompts().empty()) << alice.all_text() << helper_->log();
+    EXPECT_EQ(carol.code, alice.code)
+        << "PAM code: enrolled alice " << alice.code << ", carol (no pool identity) " << carol.code;
+    EXPECT_EQ(show(turns(carol, {{"c***@z***", "a***@e***"}, {"+*******0188", "+*******0123"}})),
+              show(turns(alice, {})))
+        << "the screens after a wait past the pool's session at the menu tell enrolled alice from carol";
+}
+
+// Hole 2: the user pool takes a limited number of wrong codes per session (the stand-in's max_code_attempts,
+// 5; the live service's number is not documented) and then ends the session. With max_tries above it (the
+// helper allows up to 10), an enrolled name is told "too many wrong codes" after one prompt past the pool's
+// limit (otp_method.cpp, pool_ended_after_wrong_codes); the decoy asks max_tries times. The count of code
+// prompts tells enrolled bob from dave.
+TEST_F(EnrolmentOracle, ThePoolsOwnAttemptLimitEndsEveryNameAfterAsManyCodes) {
+    start_helper(HelperFiles{config_with("email_otp", 8), kIdentities});
+    auto walk = [&](const std::string& user) {
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Send a code to ")) return "";
+            return "12345678";
+        });
+    };
+    const auto bob = walk("bob");
+    const auto dave = walk("dave");
+    ASSERT_EQ(bob.code, PAM_MAXTRIES) << bob.all_text() << helper_->log();
+    EXPECT_EQ(dave.code, bob.code);
+    EXPECT_EQ(dave.prompts().size(), bob.prompts().size())
+        << "enrolled bob was asked " << bob.prompts().size() << " times, dave (no pool identity) "
+        << dave.prompts().size() << " times\nbob:\n"
+        << show(turns(bob, {})) << "dave:\n"
+        << show(turns(dave, {}));
+}
+
+// Hole 3: under claim binding with ask_identifier, anyone who has an account in the user pool (self sign-up,
+// or any member of the organisation) types their OWN address at "Email or phone for NAME:". For a NAME that
+// is a local account the claim may bind, the pool sends a code to that address (the attacker's inbox) and the
+// code typed back ends "This sign-in is not linked to the account NAME." (PAM_AUTH_ERR). For a NAME that is
+// no account (or one below claim_min_uid) the decoy sends nothing, and every code is a wrong code
+// (PAM_MAXTRIES). mallory learns which names are accounts here, from her inbox and from the last screen.
+TEST_F(EnrolmentOracle, APoolMemberTypingTheirOwnAddressLearnsNothingOfTheName) {
+    start_helper(
+        HelperFiles{config_with("email_otp", 3, "claim = cognito:username\nask_identifier = yes\n"), ""});
+    auto probe = [&](const std::string& user) {
+        const auto sent_before = standin_->outbox_lines();
+        const auto before = standin_->latest_code("mallory@example.com");
+        auto run = login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Email or phone for ")) return "mallory@example.com";
+            // mallory reads her own inbox.
+            const auto code = standin_->latest_code("mallory@example.com");
+            return code && code != before ? *code : "12345678";
+        });
+        return std::make_pair(std::move(run), standin_->outbox_lines() - sent_before);
+    };
+    const auto [carol, carol_sent] = probe("carol");          // a local account (uid 1003), not in the pool
+    const auto [nobody, nobody_sent] = probe("nobody-here");  // no account at all
+    const auto [daemon, daemon_sent] = probe("daemon");       // an account below claim_min_uid
+    EXPECT_EQ(nobody_sent, carol_sent) << "codes in mallory's inbox: probing carol " << carol_sent
+                                       << ", probing nobody-here " << nobody_sent;
+    EXPECT_EQ(daemon_sent, carol_sent)
+        << "codes in mallory's inbox: probing carol " << carol_sent << ", probing daemon " << daemon_sent;
+    EXPECT_EQ(nobody.code, carol.code) << "PAM code: carol " << carol.code << ", nobody-here " << nobody.code;
+    EXPECT_EQ(show(turns(nobody, {{"nobody-here", "carol"}})), show(turns(carol, {})))
+        << "the screens tell the local account carol from nobody-here";
+}
+
+// What sshd sends in place of every answer of a login it refuses whatever PAM says (OpenSSH auth-pam.c,
+// fake_password() in auth.c: an invalid user, i.e. a name that is no account, root when PermitRootLogin is
+// not "yes", a DenyUsers user): its bad-password string cut or repeated to the length of what was typed.
+std::string sshd_stand_in(const std::string& typed) {
+    static const std::string junk = "\b\n\r\177INCORRECT";
+    std::string out;
+    for (std::size_t i = 0; i < typed.size(); ++i) out += junk[i % junk.size()];
+    return out;
+}
+
+// Hole 4: through sshd, the answers of a name that is no account are replaced by sshd's junk of the same
+// length, and the helper reads that junk as "send" at the offer of a code and as entry 1 at the menu
+// (code_offer.cpp read_offer_answer, menu.cpp). A local account's answers reach the helper as typed. So a
+// client that answers "n" at "Send a code to ...? [Y/n]" (or "2" at the menu) sees its answer honoured for a
+// local account (enrolled or not: the login ends, "cancelled") and ignored for a name that is no account
+// (code prompts follow): one answer tells the names that are accounts, the only ones that can be enrolled.
+TEST_F(EnrolmentOracle, AnAnswerSshdReplacesForANameThatIsNoAccountIsNotToldByItsEffect) {
+    start_helper(HelperFiles{config_with("email_otp", 3), kIdentities});
+    // The client answers "n" to the offer, then wrong codes; for a name that is no account sshd replaces each
+    // answer with its junk of the same length.
+    auto client = [](bool sshd_replaces) -> Answerer {
+        return [sshd_replaces](int, const std::string& prompt) -> std::optional<std::string> {
+            const std::string typed = prompt.find("Send a code to ") != std::string::npos ? "n" : "12345678";
+            return sshd_replaces ? sshd_stand_in(typed) : typed;
+        };
+    };
+    const auto carol = login("carol", client(false));        // a local account without an identity
+    const auto nobody = login("nobody-here", client(true));  // no account: sshd's invalid user
+    ASSERT_FALSE(carol.prompts().empty()) << carol.all_text() << helper_->log();
+    EXPECT_EQ(nobody.code, carol.code)
+        << "PAM code: local account carol " << carol.code << ", nobody-here (no account) " << nobody.code;
+    EXPECT_EQ(nobody.prompts().size(), carol.prompts().size())
+        << "the client's \"n\" at the offer: carol (a local account) was asked " << carol.prompts().size()
+        << " times, nobody-here (no account) " << nobody.prompts().size() << " times\ncarol:\n"
+        << show(turns(carol, {})) << "nobody-here:\n"
+        << show(turns(nobody, {}));
+}
+
+// Two-sided p of the Mann-Whitney U test (normal approximation, ties counted half) that `a` and `b` come from
+// one distribution.
+double mann_whitney_p(const std::vector<double>& a, const std::vector<double>& b) {
+    double u = 0;
+    for (double x : a)
+        for (double y : b) u += x < y ? 1.0 : x == y ? 0.5 : 0.0;
+    const double n1 = static_cast<double>(a.size()), n2 = static_cast<double>(b.size());
+    const double mean = n1 * n2 / 2, sd = std::sqrt(n1 * n2 * (n1 + n2 + 1) / 12);
+    const double z = (std::abs(u - mean) - 0.5) / sd;
+    return std::erfc(z / std::sqrt(2.0));
+}
+
+// Hole 5 (a known enrolled name as the probe): the decoy follows the factor memory of the real user it copies
+// (unknown_user.cpp, decoy_memory(walk.model)): once that user has logged in, the decoy shows its menu before
+// its pause; before, after it. An enrolled name follows only its own memory. So an insider who holds an
+// account (alice) times a name's first prompt, logs in as herself, and times it again: a name whose walk
+// changed with HER login is one that copies her, a name that is not enrolled. Here the only real user is
+// alice, so every decoy copies her; a name's walk must not depend on another person's login (timed over 8
+// logins before and 8 after, Mann-Whitney U).
+TEST_F(EnrolmentOracle, ANamesWalkDoesNotChangeWhenAnotherUserLogsIn) {
+    start_helper(
+        HelperFiles{config_with("email_otp sms_otp", 3), "alice alice@example.com\nalice +15555550123\n"});
+    standin_->set_control(R"({"delay_ms": 300})");
+    // The time from the login's start to its first prompt; the client hangs up there (nothing counted).
+    const auto first_prompt_ms = [&](const std::string& user) {
+        const auto began = std::chrono::steady_clock::now();
+        double ms = -1;
+        const auto run = login(user, [&](int, const std::string&) -> std::optional<std::string> {
+            if (ms < 0)
+                ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began)
+                         .count();
+            return std::nullopt;
+        });
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << user << "\n" << run.all_text() << helper_->log();
+        return ms;
+    };
+    // alice's own logins, abandoned at the menu, time the pool for the decoys; none is remembered.
+    for (int i = 0; i < 2; ++i) first_prompt_ms("alice");
+    std::vector<double> before, after;
+    for (int i = 0; i < 8; ++i) before.push_back(first_prompt_ms("nobody-here"));
+    // alice signs in as herself.
+    standin_->clear_control();
+    const auto in = login("alice", [&](int, const std::string& prompt) -> std::optional<std::string> {
+        if (prompt.ends_with("Choice [1-2]: ")) return std::string("1");
+        return standin_->latest_code("alice@example.com").value_or("none");
+    });
+    ASSERT_EQ(in.code, PAM_SUCCESS) << in.all_text() << helper_->log();
+    standin_->set_control(R"({"delay_ms": 300})");
+    for (int i = 0; i < 8; ++i) after.push_back(first_prompt_ms("nobody-here"));
+    standin_->clear_control();
+    std::string times = "ms to nobody-here's first prompt before alice's login:";
+    for (double t : before) times += " " + std::to_string(static_cast<int>(t));
+    times += "; after:";
+    for (double t : after) times += " " + std::to_string(static_cast<int>(t));
+    const double p = mann_whitney_p(before, after);
+    EXPECT_GT(p, 0.01) << "nobody-here's walk changed when alice (another user) logged in, p = " << p << " ("
+                       << times << ")";
+}
+
+}  // namespace
+}  // namespace pp::test
