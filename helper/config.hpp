@@ -103,6 +103,11 @@ struct Config {
     // and jwks_url is never fetched for a login. Read and checked at load; null when jwks_file is not set.
     std::string jwks_file;
     std::shared_ptr<const cognito::JsonWebKeySet> pinned_keys;
+    // What the pool's sign-in sessions allow, as the admin states them: the app client's AuthSessionValidity
+    // and the pool's wrong codes per session (0: not stated). The decoy's made-up session ends as a real one
+    // does, by these until real logins have shown otherwise (login/pool_session_memory.hpp).
+    std::chrono::seconds session_validity{180};
+    int code_attempts = 0;
 
     // [log]
     bool debug_log = false;  // level = debug: trace each login's steps (never a code, token or secret)

@@ -353,7 +353,9 @@ cognito::Step PoolClient::initiate_user_auth(std::string_view username,
     if (preferred_challenge) q.preferred_challenge = std::string(*preferred_challenge);
     q.context = context;
     q.secret_hash = hash_for(username);
-    return std::move(*exchange(q, deadline).step);
+    auto step = std::move(*exchange(q, deadline).step);
+    step.received = std::chrono::steady_clock::now();
+    return step;
 }
 
 cognito::Step PoolClient::respond(std::string_view challenge, const Secret& session,
@@ -367,7 +369,9 @@ cognito::Step PoolClient::respond(std::string_view challenge, const Secret& sess
     q.answers = answers;
     q.context = context;
     q.secret_hash = hash_for(username);
-    return std::move(*exchange(q, deadline).step);
+    auto step = std::move(*exchange(q, deadline).step);
+    step.received = std::chrono::steady_clock::now();
+    return step;
 }
 
 std::string PoolClient::fetch_jwks(Deadline deadline) {

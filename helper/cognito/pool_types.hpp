@@ -5,6 +5,7 @@
 // parses what the network sent, but for the ID token it verifies itself (token_verifier.hpp).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -38,6 +39,9 @@ struct Step {
     std::optional<pp::Secret> id_token, access_token;  // from AuthenticationResult when signed in
     std::optional<webauthn::RequestOptions> request_options;
     std::string request_options_error;
+    // When the helper received this answer (the helper's pool client sets it; epoch: not known): the age of
+    // the Session at the next answer, which the pool judges against its AuthSessionValidity.
+    std::chrono::steady_clock::time_point received{};
 };
 
 // StartWebAuthnRegistration's answer.

@@ -29,6 +29,10 @@ std::string describe_config(const Config& c) {
       << (c.proxy.empty() ? "none (https_proxy and the like in the environment are ignored)"
                           : c.proxy + " (CONNECT tunnel; TLS to the pool end to end)")
       << "\n"
+      << "pool sessions: " << c.session_validity.count() << " s each (the app client's AuthSessionValidity), "
+      << (c.code_attempts > 0 ? std::to_string(c.code_attempts) + " wrong codes each"
+                              : std::string("wrong codes each not stated"))
+      << "; the decoy's made-up session ends alike, or as real logins here found the pool\n"
       << "log level: " << (c.debug_log ? "debug (each login's steps; no code, token or secret)" : "info")
       << "\n"
       << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";

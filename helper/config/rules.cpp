@@ -19,6 +19,13 @@ void complete(ParseState& s, const std::string& source) {
     if (c.region.empty()) c.region = pool_region;
     if (c.region != pool_region)
         missing("[pool] region '" + c.region + "' differs from the pool id's '" + pool_region + "'");
+    // Cognito's app clients allow 3 to 15 minutes. A shorter session is a user pool of another kind (the
+    // tests' stand-in, at its own endpoint); at Cognito's it is a slip (3 meant as minutes), which would end
+    // every decoy early while real sessions go on: refused.
+    if (c.session_validity < std::chrono::minutes(3) && c.endpoint.empty())
+        missing(
+            "[pool] session_validity must be 3m to 15m (the app client's AuthSessionValidity; shorter only "
+            "with [pool] endpoint, a user pool that is not Cognito's)");
     if (c.endpoint.empty()) c.endpoint = "https://cognito-idp." + c.region + ".amazonaws.com/";
     if (c.issuer.empty()) c.issuer = "https://cognito-idp." + c.region + ".amazonaws.com/" + c.pool_id;
     if (c.jwks_url.empty()) c.jwks_url = c.issuer + "/.well-known/jwks.json";

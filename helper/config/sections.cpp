@@ -49,10 +49,18 @@ void read_pool(ParseState& s, const std::string& key, const std::string& value) 
         const auto port = std::stoul(value.substr(value.rfind(':') + 1));
         if (port == 0 || port > 65535) p.fail("proxy port must be 1 to 65535");
         c.proxy = value;
+    } else if (key == "session_validity") {
+        // Cognito's range is 3 to 15 minutes; shorter is checked once the whole file is read
+        // (config/rules.cpp).
+        c.session_validity = p.duration(key, value, std::chrono::seconds(86400));
+        if (c.session_validity.count() < 1 || c.session_validity > std::chrono::minutes(15))
+            p.fail("session_validity must be 3m to 15m (the app client's AuthSessionValidity)");
+    } else if (key == "code_attempts") {
+        c.code_attempts = p.integer(key, value, 1, 100);
     } else {
         p.fail("unknown key '" + key +
                "' in [pool] (known: region pool_id client_id client_secret_file endpoint issuer "
-               "jwks_url jwks_file ca_file proxy)");
+               "jwks_url jwks_file ca_file proxy session_validity code_attempts)");
     }
 }
 

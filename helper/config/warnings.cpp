@@ -5,6 +5,7 @@
 #include "config/parser.hpp"
 #include "enrol_policy.hpp"
 #include "login/passkey_uv_memory.hpp"
+#include "login/pool_session_memory.hpp"
 
 namespace pp::helper {
 
@@ -46,6 +47,40 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
         w.push_back(
             "loopback_is_local = yes: logins with a loopback remote host (an SSH port forward, a tunnel) are "
             "local and are offered the keys plugged into this machine.");
+}
+
+// The pool's sessions as stated and as real logins here found them (login/pool_session_memory.hpp): the
+// decoy's made-up session follows what was found, but a statement the pool contradicted misleads the next
+// machine installed from this file, and wrong codes beyond the pool's own limit are never asked.
+void pool_session_warnings(const Config& c, std::vector<std::string>& w) {
+    using Age = PoolSessionMemory::Age;
+    const auto seen =
+        PoolSessionMemory(c.limits_state_file).seen(PoolSessionMemory::Pool{c.pool_id, c.client_id});
+    const auto stated = std::chrono::duration_cast<Age>(c.session_validity);
+    const auto seconds = [](Age a) { return std::to_string((a.count() + 500) / 1000) + " s"; };
+    if (seen.expired_at && *seen.expired_at <= stated)
+        w.push_back("[pool] session_validity = " + std::to_string(c.session_validity.count()) +
+                    " s, but the user pool refused a session of " + seconds(*seen.expired_at) +
+                    " as expired here: set it to the app client's AuthSessionValidity (a new machine's decoy "
+                    "follows it until a real session expires there).");
+    if (seen.taken_at && *seen.taken_at > stated)
+        w.push_back("[pool] session_validity = " + std::to_string(c.session_validity.count()) +
+                    " s, but the user pool took an answer on a session of " + seconds(*seen.taken_at) +
+                    " here: set it to the app client's AuthSessionValidity.");
+    const int pool_codes = seen.wrong_codes.value_or(c.code_attempts);
+    if (pool_codes > 0 && c.max_tries > pool_codes)
+        w.push_back("max_tries = " + std::to_string(c.max_tries) + " is above the " +
+                    std::to_string(pool_codes) + " wrong codes the user pool takes per session (" +
+                    (seen.wrong_codes ? "as it ended a real login here" : "[pool] code_attempts") +
+                    "): every code login, the decoy's too, ends at code " + std::to_string(pool_codes + 1) +
+                    "; set max_tries to at most " + std::to_string(pool_codes) + ".");
+    if (seen.wrong_codes && c.code_attempts > 0 && *seen.wrong_codes != c.code_attempts)
+        w.push_back("[pool] code_attempts = " + std::to_string(c.code_attempts) +
+                    ", but the user pool ended a "
+                    "real login here after " +
+                    std::to_string(*seen.wrong_codes) +
+                    " wrong codes: set it to match (a new machine's decoy follows it until the pool ends a "
+                    "session there).");
 }
 
 }  // namespace
@@ -109,6 +144,7 @@ std::vector<std::string> config_warnings(const Config& c) {
                         "\" at the last passkey login here: set it to match (a new machine's decoy asks "
                         "as it says until its first passkey login).");
     }
+    pool_session_warnings(c, w);
     policy_warnings(c, w);
     return w;
 }

@@ -15,6 +15,7 @@
 #include "key_verification.hpp"
 #include "login/key_status.hpp"
 #include "login/method.hpp"
+#include "login/pool_session_memory.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
 #include "pool_health.hpp"
@@ -628,15 +629,29 @@ Proof Login::prove(const std::vector<Method>& methods) {
     if (auto pool_name = announced_user(step.parameters); !pool_name.empty()) username = std::move(pool_name);
     const Secret session = step.session;
     const auto announced = step.available;
-    step = timed(PoolStep::Choose, chosen_at, [&] {
-        auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
-                                   user_context_for(facts_.rhost));
-        // The code is on its way: what the pool offered is remembered for the next login if this one
-        // lets the person in.
-        if (is_otp(chosen) && next.challenge == method_challenge(chosen))
-            learn_factors(*ident, announced, announced_user(next.parameters));
-        return next;
-    });
+    // The menu's session, as old as the person took to choose: what the pool's answer tells of how long its
+    // sessions last is the decoy's (pool_session_memory.hpp).
+    const auto session_age =
+        std::chrono::duration_cast<PoolSessionMemory::Age>(std::chrono::steady_clock::now() - step.received);
+    const bool timed_session = step.received != std::chrono::steady_clock::time_point{};
+    auto& sessions = pool_session_memory(cfg().limits_state_file);
+    const PoolSessionMemory::Pool pool{cfg().pool_id, cfg().client_id};
+    const auto configured = std::chrono::duration_cast<PoolSessionMemory::Age>(cfg().session_validity);
+    try {
+        step = timed(PoolStep::Choose, chosen_at, [&] {
+            auto next = client.respond("SELECT_CHALLENGE", session, username, answer, conn_.deadline(),
+                                       user_context_for(facts_.rhost));
+            // The code is on its way: what the pool offered is remembered for the next login if this one
+            // lets the person in.
+            if (is_otp(chosen) && next.challenge == method_challenge(chosen))
+                learn_factors(*ident, announced, announced_user(next.parameters));
+            return next;
+        });
+    } catch (const ServiceError& e) {
+        if (timed_session && session_expired_error(e)) sessions.expired(pool, session_age, configured);
+        throw;
+    }
+    if (timed_session) sessions.taken(pool, session_age, configured);
     if (step.challenge != method_challenge(chosen)) return unexpected_challenge(step);
     const auto pool_user = announced_user(step.parameters);
     Proof proof = answered(login_method(chosen).prove(*this, {ident, std::move(step), username}));

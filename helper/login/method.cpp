@@ -41,4 +41,8 @@ Verdict unknown_ending(const Verdict& real, const std::string& reason) {
     return {real.outcome(), real.person_text(), reason, real.summarised()};
 }
 
+Verdict session_expired_ending(std::string reason) {
+    return {wire::Outcome::AuthErr, kSessionExpired, std::move(reason)};
+}
+
 }  // namespace pp::helper

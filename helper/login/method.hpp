@@ -17,6 +17,7 @@
 // method_name, method_challenge), which is the configuration's, not the flow's.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -39,6 +40,20 @@ struct MethodStart {
     std::string username;
 };
 
+// The pool session a real login of the walk's shape would hold where the walk is
+// (login/pool_session_memory.hpp): when the pool's answer that made it would have arrived (nullopt: no
+// session is held), how long it lasts and after how many wrong codes the pool ends it (0: not known, the
+// helper's max_tries alone).
+struct MadeUpSession {
+    std::optional<std::chrono::steady_clock::time_point> since;
+    std::chrono::steady_clock::duration validity{};
+    int wrong_codes = 0;
+    // Whether an answer arriving `at` meets a session the pool would refuse as expired.
+    [[nodiscard]] bool expired_at(std::chrono::steady_clock::time_point at) const {
+        return since && at - *since > validity;
+    }
+};
+
 // What the unknown mode knows of its walk.
 struct UnknownWalk {
     std::string reason;  // the audit reason of every ending (the only thing a real user's differs in)
@@ -52,6 +67,7 @@ struct UnknownWalk {
     // (their ids' lengths, FactorRow::passkeys; empty: none remembered): a made-up ask lists as many, as
     // long.
     std::vector<std::size_t> pool_passkeys = {};
+    MadeUpSession session = {};
 };
 
 class LoginMethod {
@@ -79,5 +95,8 @@ Proof answered(std::optional<Proof> proof);
 
 // An unknown walk ends as a real user failing the same way would; only the audit line's reason differs.
 Verdict unknown_ending(const Verdict& real, const std::string& reason);
+
+// The ending of a login whose pool session expired: the same for a real user and the decoy.
+Verdict session_expired_ending(std::string reason);
 
 }  // namespace pp::helper

@@ -8,6 +8,7 @@
 #include "login/binding.hpp"
 #include "login/login.hpp"
 #include "login/method_object.hpp"
+#include "login/pool_session_memory.hpp"
 #include "login_steps.hpp"
 #include "pool_latency.hpp"
 #include "user_context.hpp"
@@ -76,8 +77,18 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
         dest.empty() ? std::string(method == Method::EmailOtp ? "your email" : "your phone") : dest;
     login.trace("method " + std::string(method_name(method)) + ": the user pool sent a code to " + where);
 
+    // What the pool's answers tell of its sessions, for the decoy's made-up one (pool_session_memory.hpp):
+    // the age of the session each code was sent on, and how many wrong codes it took.
+    const auto& cfg = login.config();
+    auto& sessions = pool_session_memory(cfg.limits_state_file);
+    const PoolSessionMemory::Pool pool{cfg.pool_id, cfg.client_id};
+    const auto configured = std::chrono::duration_cast<PoolSessionMemory::Age>(cfg.session_validity);
+    const auto made = step.received;
+    int pool_wrong = 0;
     return code_loop(login, where, [&](Secret code, int attempt, bool wrong) -> std::optional<Proof> {
         const auto answered_at = std::chrono::steady_clock::now();
+        const auto age = std::chrono::duration_cast<PoolSessionMemory::Age>(answered_at - made);
+        const bool timed_session = made != std::chrono::steady_clock::time_point{};
         if (!valid_code(code.view())) {
             // Control characters wait as the decoy's walk waits for them (walk_unknown below), and meet an
             // outage as often: what a client sends as a code (sshd's stand-in, after a code the pool sent
@@ -94,6 +105,7 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
                 return client.respond(step.challenge, session, username, answer, login.person().deadline(),
                                       user_context_for(login.facts().rhost));
             });
+            if (timed_session) sessions.taken(pool, age, configured);
             if (!next.id_token)
                 return Proof(Verdict{
                     Outcome::AuthErr, kSignInFailed,
@@ -101,10 +113,17 @@ Proof otp_code_loop(MethodContext& login, const Identifier& ident, cognito::Step
             if (next.access_token) login.offer_access_token(*next.access_token);
             return verify_and_bind(login, *next.id_token, ident, method);
         } catch (const ServiceError& e) {
-            if (pool_ended_after_wrong_codes(e, wrong))
+            if (timed_session && session_expired_error(e)) sessions.expired(pool, age, configured);
+            if (e.failure() == Failure::Rejected && e.name() == "CodeMismatchException") {
+                ++pool_wrong;
+                if (timed_session) sessions.taken(pool, age, configured);
+            }
+            if (pool_ended_after_wrong_codes(e, wrong)) {
+                sessions.ended_after(pool, pool_wrong);
                 return Proof(too_many_wrong_codes(
                     "wrong code " + std::to_string(attempt - 1) +
                     " times; the user pool then ended the session: " + loggable(e.message(), 120)));
+            }
             if (e.failure() != Failure::Rejected || e.name() != "CodeMismatchException") throw;
         }
         return std::nullopt;
@@ -125,14 +144,25 @@ class CodeMethod : public LoginMethod {
 
     // The prompts of a real code, every code refused. A real login sends each code that could be one to the
     // pool and waits; the walk waits as long for sshd's control characters too: they stand for what a person
-    // typed at a name that is no account.
+    // typed at a name that is no account. Its made-up session ends as the pool's would, at the code that
+    // would reach the pool past its wrong-code limit or past its validity (pool_session_memory.hpp), with
+    // the same ending; what a real login never sends (control characters, what is no code) meets neither.
     std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
+        int sent = 0;
         return code_loop(
             login, walk.code_destination,
             [&](Secret code, int, bool) -> std::optional<Proof> {
                 const auto answered_at = std::chrono::steady_clock::now();
-                if (valid_code(code.view()) || has_control_characters(code.view()))
+                if (valid_code(code.view())) {
                     walk.pool.pause(PoolStep::Answer, answered_at);
+                    if (walk.session.wrong_codes > 0 && sent >= walk.session.wrong_codes)
+                        return Proof(too_many_wrong_codes(walk.reason));
+                    if (walk.session.expired_at(answered_at))
+                        return Proof(session_expired_ending(walk.reason));
+                    ++sent;
+                } else if (has_control_characters(code.view())) {
+                    walk.pool.pause(PoolStep::Answer, answered_at);
+                }
                 return std::nullopt;
             },
             walk.reason);

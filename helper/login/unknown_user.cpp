@@ -14,6 +14,7 @@
 #include "decoy.hpp"
 #include "factor_memory.hpp"
 #include "login/method.hpp"
+#include "login/pool_session_memory.hpp"
 #include "login/state_files.hpp"
 #include "login_log.hpp"
 #include "login_steps.hpp"
@@ -187,6 +188,16 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     // unless the identifier question came first.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked && !cfg().ask_identifier)
         if (auto end = offer(offered.front(), menu_dest(offered.front()), "")) return *end;
+    // The pool session a real login of this shape holds where the walk is (method.hpp): made by the pool's
+    // answer the walk last stood for (the real question just asked, when the pool was asked already), lasting
+    // as long as the pool's and taking as many wrong codes (pool_session_memory.hpp).
+    const auto& sessions = pool_session_memory(cfg().limits_state_file);
+    const PoolSessionMemory::Pool pool_key{cfg().pool_id, cfg().client_id};
+    MadeUpSession session{std::nullopt,
+                          sessions.validity(pool_key, std::chrono::duration_cast<PoolSessionMemory::Age>(
+                                                          cfg().session_validity)),
+                          sessions.wrong_codes(pool_key).value_or(cfg().code_attempts)};
+    if (service_already_asked) session.since = std::chrono::steady_clock::now();
     const auto started = std::chrono::steady_clock::now();
     // After the pool was asked (and answered that it does not know the identity) the real flow has counted
     // the send already, before that request: counted again here, one walk would take two of the host's
@@ -201,6 +212,7 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         try {
             pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start,
                        started);
+            session.since = std::chrono::steady_clock::now();
         } catch (const DecoyOutage&) {
             // A key holder's login goes on without the pool when its first request meets an outage, offering
             // the keys (and the browser) alone (login.cpp, pool_refused); anyone else's ends there.
@@ -236,17 +248,27 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         const auto chosen_at = std::chrono::steady_clock::now();
         if (is_otp(chosen))
             if (auto end = take_send(send_key(chosen))) return *end;
+        // A real code chosen from the menu the pool made (not a remembered one, not a passkey holder's, whose
+        // code is asked for anew) is sent on the menu's session: one the person let expire ends the login
+        // there, after the pool's refusal.
+        if (is_otp(chosen) && !remembered && !passkey_offered && session.expired_at(chosen_at)) {
+            pool.pause(PoolStep::Choose, chosen_at);
+            return session_expired_ending(reason);
+        }
         // A passkey holder's passkey, chosen from the menu the pool made with its challenge, asks the pool
         // nothing more before the key is asked.
-        if (!(chosen == Method::Passkey && !remembered)) pool.pause(after_choice(chosen), chosen_at);
+        if (!(chosen == Method::Passkey && !remembered)) {
+            pool.pause(after_choice(chosen), chosen_at);
+            session.since = std::chrono::steady_clock::now();
+        }
     }
     // The chosen method's unknown mode: the code prompts naming the made-up destination, or the passkey's
     // ask.
     const auto dest = walk.code_dest.find(chosen);
     const std::string where = dest == walk.code_dest.end() ? std::string() : dest->second;
-    return walked_to(
-        login_method(chosen).walk_unknown(*this, {reason, where, pool, walk.key_model, key, pool_passkeys}),
-        reason);
+    return walked_to(login_method(chosen).walk_unknown(
+                         *this, {reason, where, pool, walk.key_model, key, pool_passkeys, session}),
+                     reason);
 }
 
 }  // namespace pp::helper
