@@ -255,10 +255,24 @@ std::optional<int> Process::stop_within(std::chrono::milliseconds limit) {
     return ended ? std::optional<int>(status) : std::nullopt;
 }
 
-StandIn::StandIn(const fs::path& dir) : dir_(dir) {
+StandIn::StandIn(const fs::path& dir) : StandIn(dir, PP_TEST_POOL) {}
+
+fs::path test_pool_with(const fs::path& path, const std::string& key, const std::string& value) {
+    std::string text = read_text(PP_TEST_POOL);
+    const std::string quoted = "\"" + key + "\":";
+    const auto at = text.find(quoted);
+    if (at == std::string::npos) throw std::runtime_error("no " + key + " in " PP_TEST_POOL);
+    const auto from = at + quoted.size();
+    const auto to = text.find_first_of(",\n}", from);
+    text.replace(from, to - from, " " + value);
+    write_text(path, text);
+    return path;
+}
+
+StandIn::StandIn(const fs::path& dir, const fs::path& pool_file) : dir_(dir) {
     fs::remove(dir_ / "ready.json");
     proc_ = Process({"/usr/bin/python3", PP_STANDIN_SCRIPT, "serve", "--state-dir", dir_.string(), "--pool",
-                     PP_TEST_POOL, "--host", "127.0.0.1", "--port", "0"},
+                     pool_file.string(), "--host", "127.0.0.1", "--port", "0"},
                     dir_ / "standin.log");
     if (!wait_until([&] { return fs::exists(dir_ / "ready.json"); }))
         throw std::runtime_error("the user-pool stand-in did not get ready: " +

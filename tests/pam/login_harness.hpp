@@ -75,6 +75,9 @@ class Process {
 class StandIn {
   public:
     explicit StandIn(const fs::path& dir);
+    // A stand-in serving the pool described in `pool_file` (test_pool.json's format) instead of the tests'
+    // own.
+    StandIn(const fs::path& dir, const fs::path& pool_file);
     ~StandIn();
     [[nodiscard]] const fs::path& dir() const { return dir_; }
     [[nodiscard]] int port() const { return port_; }
@@ -99,6 +102,10 @@ class StandIn {
 // the key-set downloads: a freshly started helper downloads the key set after its first answer, whoever that
 // answer was for (helper/pool_warm_up.hpp), which asks nothing about anyone. Empty: nothing was asked.
 std::string questions_since(const StandIn& standin, std::size_t offset);
+
+// test_pool.json with `key`'s value replaced by `value` (JSON text), written to `path`: a stand-in pool that
+// differs in one setting.
+fs::path test_pool_with(const fs::path& path, const std::string& key, const std::string& value);
 
 // The helper serves only local accounts (getpwnam_r). Tests run it under nss_wrapper with an account
 // database of their own: writes dir/passwd and dir/group (root, the system accounts daemon (uid 1) and

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "login/passkey_uv_memory.hpp"
+#include "login/pool_session_memory.hpp"
 #include "test_dir.hpp"
 
 namespace pp::helper {
@@ -769,6 +770,103 @@ TEST(Config, WarnsWhenThePoolAskedOtherwiseThanTheStatedUserVerification) {
     EXPECT_THAT(config_warnings(config("user_verification = preferred\n")),
                 Contains(HasSubstr("the user pool asked \"required\" at the last passkey login here")));
     EXPECT_EQ(warned(config("user_verification = required\n")), 0);
+}
+
+// [pool] session_validity and code_attempts: the pool's sessions as the admin states them, which the decoy's
+// made-up session follows until real logins show the pool's own (helper/login/pool_session_memory.hpp).
+TEST(Config, SessionValidityIsCognitosRangeAndCodeAttemptsAreStatedOrUnset) {
+    const Config defaults = parse_config(kMinimal, kSource);
+    EXPECT_EQ(defaults.session_validity, std::chrono::seconds(180));
+    EXPECT_EQ(defaults.code_attempts, 0);
+    EXPECT_EQ(parse_config("[pool]\nsession_validity = 15m\n" + kMinimal, kSource).session_validity,
+              std::chrono::seconds(900));
+    EXPECT_EQ(parse_config("[pool]\nsession_validity = 300\n" + kMinimal, kSource).session_validity,
+              std::chrono::seconds(300));
+    EXPECT_EQ(parse_config("[pool]\ncode_attempts = 5\n" + kMinimal, kSource).code_attempts, 5);
+    for (const std::string bad : {"16m", "1h", "0", "3 minutes", "-1"})
+        EXPECT_THAT(error_for_key("pool", "session_validity = " + bad), HasSubstr("session_validity must"))
+            << bad;
+    // Below Cognito's 3 minutes: a slip at Cognito's own endpoint ("3" meant as minutes), refused; accepted
+    // for a pool at an endpoint of its own (the tests' stand-in).
+    EXPECT_THAT(error_for("[pool]\nsession_validity = 3\n" + kMinimal),
+                HasSubstr("[pool] session_validity must be 3m to 15m"));
+    EXPECT_EQ(parse_config("[pool]\nsession_validity = 3\nendpoint = https://pool.example.test/\n" + kMinimal,
+                           kSource)
+                  .session_validity,
+              std::chrono::seconds(3));
+    for (const std::string bad : {"0", "101", "x"})
+        EXPECT_THAT(error_for_key("pool", "code_attempts = " + bad), HasSubstr(":2: code_attempts")) << bad;
+}
+
+// check-config warns when max_tries is above the pool's wrong codes per session (stated, or as the pool ended
+// a real login here), and when the pool contradicted the stated session validity.
+TEST(Config, WarnsWhereThePoolsSessionsDifferFromTheStatementOrMaxTriesOutlastsThem) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the state's files are read only when root owns them";
+    const test::TestDir dir;
+    const std::string state = dir.file("limits");
+    const auto config = [&](const std::string& pool, int max_tries) {
+        return parse_config("[pool]\n" + pool + "[login]\nmax_tries = " + std::to_string(max_tries) +
+                                "\n[limits]\nstate_file = " + state + "\n" + kMinimal,
+                            kSource);
+    };
+    const auto warned = [](const Config& c, const std::string& about) {
+        const auto w = config_warnings(c);
+        return std::count_if(w.begin(), w.end(),
+                             [&](const std::string& s) { return s.find(about) != std::string::npos; });
+    };
+    EXPECT_EQ(warned(config("", 8), "wrong codes the user pool takes"), 0);
+    EXPECT_EQ(warned(config("code_attempts = 5\n", 5), "wrong codes the user pool takes"), 0);
+    EXPECT_THAT(
+        config_warnings(config("code_attempts = 5\n", 8)),
+        Contains(HasSubstr("max_tries = 8 is above the 5 wrong codes the user pool takes per session")));
+    const Config probe = config("", 3);
+    const PoolSessionMemory::Pool pool{probe.pool_id, probe.client_id};
+    using Age = PoolSessionMemory::Age;
+    {
+        PoolSessionMemory seen(state);
+        seen.ended_after(pool, 4);
+        seen.expired(pool, Age(120000), Age(180000));
+    }
+    EXPECT_THAT(config_warnings(config("", 8)),
+                Contains(HasSubstr("max_tries = 8 is above the 4 wrong codes the user pool takes per session "
+                                   "(as it ended a real login here)")));
+    EXPECT_THAT(
+        config_warnings(config("code_attempts = 5\n", 3)),
+        Contains(HasSubstr("[pool] code_attempts = 5, but the user pool ended a real login here after 4")));
+    EXPECT_THAT(config_warnings(config("", 3)),
+                Contains(HasSubstr("the user pool refused a session of 120 s as expired here")));
+    EXPECT_EQ(warned(config("session_validity = 100\nendpoint = https://pool.example.test/\n", 3),
+                     "session_validity"),
+              0);
+}
+
+// What real logins showed of the pool's sessions brings the stated validity into line, and is kept for the
+// next helper; a finding that contradicts the other bound replaces it; another pool's row counts for nothing.
+TEST(Config, ThePoolsSessionsAsRealLoginsShowedThemBoundTheStatedValidity) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the state's files are read only when root owns them";
+    const test::TestDir dir;
+    const std::string state = dir.file("limits");
+    using Age = PoolSessionMemory::Age;
+    const PoolSessionMemory::Pool pool{"eu-west-1_A", "client"};
+    const Age stated(180000);
+    {
+        PoolSessionMemory m(state);
+        EXPECT_EQ(m.validity(pool, stated), stated);
+        m.taken(pool, Age(30000), stated);  // within the statement: nothing changes
+        EXPECT_EQ(m.validity(pool, stated), stated);
+        m.expired(pool, Age(150000), stated);
+        EXPECT_EQ(m.validity(pool, stated), Age(149999));
+    }
+    {
+        PoolSessionMemory m(state);  // read back
+        EXPECT_EQ(m.validity(pool, stated), Age(149999));
+        m.taken(pool, Age(200000), stated);  // the pool's setting was raised: the newest finding wins
+        EXPECT_EQ(m.validity(pool, stated), Age(200000));
+        EXPECT_FALSE(m.seen(pool).expired_at);
+        EXPECT_EQ(m.validity({"eu-west-1_B", "client"}, stated), stated);
+        EXPECT_FALSE(m.wrong_codes({"eu-west-1_A", "other"}));
+    }
+    EXPECT_EQ(PoolSessionMemory(state).validity(pool, stated), Age(200000));
 }
 
 }  // namespace pp::helper
