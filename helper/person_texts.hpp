@@ -25,6 +25,9 @@ inline constexpr const char* kNotAllowed = "Not allowed to authenticate this use
 inline constexpr const char* kBusy = "Too many sign-ins at once; try again in a moment.";
 inline constexpr const char* kBusyRemote =
     "Too many sign-ins at once from your network; try again in a moment.";
+// Other logins of this user's budget hold every try it allows right now (rate_limits.hpp): nothing failed.
+inline constexpr const char* kSignInInProgress =
+    "Another sign-in for this user is already in progress; try again in a minute.";
 inline constexpr const char* kTestLoginRootOnly = "test-login is for root only.";
 inline constexpr const char* kNoMethodEnabled = "No sign-in method is enabled here.";
 inline constexpr const char* kNoMethodAvailable = "No sign-in method is available for this account.";

@@ -290,7 +290,7 @@ std::vector<RateLimits::Budget> RateLimits::budgets_of(const std::string& user, 
             {"local-others:" + user, allowance * kOthersTogether, false}};
 }
 
-std::int64_t RateLimits::wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now) {
+RateLimits::TryWait RateLimits::wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now) {
     FailureCount f;
     if (!no_failures_.contains(b.key)) {
         f = store().failures(b.key, now);
@@ -306,24 +306,45 @@ std::int64_t RateLimits::wait_of(const Budget& b, const LimitPolicy& p, std::int
         const int over = std::min(f.count - b.allowance, 20);
         const std::int64_t backoff = std::min<std::int64_t>(std::int64_t{60} << over, p.backoff_max.count());
         const std::int64_t wait = f.last + backoff - now;
-        return wait <= 0 && in_flight > 0 ? 60 : std::max<std::int64_t>(wait, 0);
+        if (wait > 0) return {wait, false};
+        return {in_flight > 0 ? 60 : 0, in_flight > 0};
     }
-    // The allowance is taken by logins still in flight: none may start until one of them ends.
-    return f.count + in_flight >= b.allowance ? 60 : 0;
+    // The allowance is taken by tries still in flight: none may be armed until one of them ends.
+    return {f.count + in_flight >= b.allowance ? 60 : 0, true};
 }
 
-std::int64_t RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
-                                     std::int64_t now, const std::string& run_by) {
+RateLimits::TryWait RateLimits::wait_of(const std::vector<Budget>& budgets, const LimitPolicy& p,
+                                        std::int64_t now) {
+    store();  // no store: refused, as every call that needs it is
+    TryWait longest;
+    bool failures = false;
+    for (const auto& b : budgets) {
+        const TryWait w = wait_of(b, p, now);
+        if (w.seconds <= 0) continue;
+        longest.seconds = std::max(longest.seconds, w.seconds);
+        failures = failures || !w.in_flight;
+    }
+    // Told as a wait for failures whenever any budget waits for them: that wait is the one that lasts.
+    longest.in_flight = longest.seconds > 0 && !failures;
+    return longest;
+}
+
+RateLimits::TryWait RateLimits::check_try(const std::string& user, bool remote, const LimitPolicy& p,
+                                          std::int64_t now, const std::string& run_by) {
+    std::lock_guard lock(m_);
+    return wait_of(budgets_of(user, remote, run_by, p), p, now);
+}
+
+RateLimits::TryWait RateLimits::reserve_try(const std::string& user, bool remote, const LimitPolicy& p,
+                                            std::int64_t now, const std::string& run_by) {
     std::lock_guard lock(m_);
     const auto budgets = budgets_of(user, remote, run_by, p);
-    store();  // no store: refused, as every call that needs it is
     // Every budget is read before any is reserved, under the one lock: a try waits if any of them says so,
     // and then reserves nothing.
-    std::int64_t wait = 0;
-    for (const auto& b : budgets) wait = std::max(wait, wait_of(b, p, now));
-    if (wait > 0) return wait;
+    const TryWait wait = wait_of(budgets, p, now);
+    if (wait.seconds > 0) return wait;
     for (const auto& b : budgets) ++reserved_[b.key];
-    return 0;
+    return {};
 }
 
 void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bool unknown, bool reserved,

@@ -69,14 +69,24 @@ class RateLimits {
 
     SendVerdict take_send(const SendKeys& keys, const LimitPolicy& p, std::int64_t now);
 
-    // Backoff. A login reserves its try when it starts (reservations in flight count against the budget,
-    // so parallel logins share it); `remote` and `run_by` pick the budget. `run_by`: for a local login, the
-    // local user who runs it for `user` (local_runner.hpp) when that is someone else; empty, or
-    // `user`, for the user's own logins (the console, their own sudo). At most kMaxRunBy bytes (longer:
-    // LimitStoreError, the login is refused). Ignored for a remote login. Returns the seconds to wait, or 0
-    // with the try reserved: settle it exactly once, with the same user, remote and run_by.
-    std::int64_t reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now,
-                             const std::string& run_by = {});
+    // Backoff. A login checks its user's wait when it starts (check_try, which reserves nothing), and
+    // reserves its try when it is armed (reserve_try): at the first step that can cost a guess, a code sent,
+    // a key asked, a code typed (Login::arm_try). Reservations in flight count against the allowance, so
+    // parallel logins share it and never get more tries than it allows; a login that has spent nothing (one
+    // left at the offer of a code) holds none, and so holds back nobody (issue #10). `remote` and `run_by`
+    // pick the budget. `run_by`: for a local login, the local user who runs it for `user` (local_runner.hpp)
+    // when that is someone else; empty, or `user`, for the user's own logins (the console, their own sudo).
+    // At most kMaxRunBy bytes (longer: LimitStoreError, the login is refused). Ignored for a remote login.
+    struct TryWait {
+        std::int64_t seconds = 0;  // 0: the login may go on (after reserve_try, with its try reserved)
+        bool in_flight = false;    // the wait is for other logins' tries still in flight, not for failures
+    };
+    TryWait check_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now,
+                      const std::string& run_by = {});
+    // As check_try, and when there is no wait the try is reserved, under the same lock: settle it exactly
+    // once, with the same user, remote and run_by.
+    TryWait reserve_try(const std::string& user, bool remote, const LimitPolicy& p, std::int64_t now,
+                        const std::string& run_by = {});
     enum class TryEnd { Success, Failure, Untried };
     // `unknown`: the user has no identity; the failure is counted in the walks' store. `reserved`: false for
     // a proof outside a login (self-enrolment), which counts without having reserved.
@@ -113,7 +123,9 @@ class RateLimits {
     };
     static std::vector<Budget> budgets_of(const std::string& user, bool remote, const std::string& run_by,
                                           const LimitPolicy& p);
-    std::int64_t wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now);  // with m_ held
+    TryWait wait_of(const Budget& b, const LimitPolicy& p, std::int64_t now);  // with m_ held
+    // The longest wait of the budgets (with m_ held): for tries in flight only when none waits for failures.
+    TryWait wait_of(const std::vector<Budget>& budgets, const LimitPolicy& p, std::int64_t now);
     LimitStore& store();  // throws LimitStoreError when the store could not be opened
     void maybe_sweep(std::int64_t now);
     void note_machine(const std::vector<int>& counts, bool remote, const LimitPolicy& p, std::int64_t now);
@@ -131,9 +143,9 @@ class RateLimits {
     std::int64_t last_sweep_ = 0;
     std::int64_t near_noted_ = 0, reached_noted_ = 0;  // when the machine ceiling was last audited
     std::int64_t remote_noted_ = 0;                    // when the remote logins' share was last audited
-    std::map<std::string, int> reserved_;              // tries in flight per budget key
+    std::map<std::string, int> reserved_;              // armed tries in flight per budget key
     // Budget keys known to have no failure row, alive or expired, in either store (the file's and the
-    // walks'): read so by reserve_try, or deleted by a success. A key leaves before a failure is written
+    // walks'): read so by wait_of, or deleted by a success. A key leaves before a failure is written
     // under it. This process is the only one that writes failures (check-config only reads), so a login of a
     // key in here reads no failures and a success deletes none: its one transaction in the file is its
     // send's. Bounded: when full it starts again empty (a key not in here is read, as before).

@@ -71,13 +71,13 @@ std::optional<Secret> Login::recovery_code_typed(const Verdict& outage) {
     // PAM_AUTHINFO_UNAVAIL through to another module still does.
     if (typed.empty()) return std::nullopt;
     method_ = "recovery_code";
-    tally_.proof_tried();
     return typed;
 }
 
 Proof Login::break_glass(const Verdict& outage) {
     const auto typed = recovery_code_typed(outage);
     if (!typed) return outage;
+    if (auto end = proof_tried()) return *end;
     RecoveryStore::Use use;
     try {
         use = RecoveryStore(cfg().recovery.store_dir).consume(facts_.user, typed->view());
@@ -93,6 +93,7 @@ Proof Login::break_glass(const Verdict& outage) {
 Verdict Login::break_glass_unknown(const Verdict& outage) {
     const auto typed = recovery_code_typed(outage);
     if (!typed) return outage;
+    if (auto end = proof_tried()) return *end;
     try {
         RecoveryStore(cfg().recovery.store_dir).refuse(facts_.user, typed->view());
     } catch (const RecoveryError& e) {

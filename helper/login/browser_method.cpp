@@ -90,7 +90,7 @@ Proof browser_login(MethodContext& login, const std::optional<Identifier>& ident
         if (txn->expired(now_unix()))
             return Verdict{Outcome::AuthErr, kBrowserLinkExpired,
                            "browser sign-in link expired" + refused_before(refusals)};
-        login.proof_tried();
+        if (auto end = login.proof_tried()) return std::move(*end);
         // The code, held as a Secret from here on (wiped when this try ends).
         std::optional<Secret> code;
         if (auto normalised = browser::normalise_code(typed.view())) code.emplace(std::move(*normalised));

@@ -10,9 +10,9 @@ std::uint32_t key_touch_timeout_ms(const Config& config) {
     return static_cast<std::uint32_t>(config.security_key.touch_timeout.count() * 1000);
 }
 
-Assertion ask_key(MethodContext& login, const AssertionRequest& request,
-                  const std::function<void()>& while_asked) {
-    login.proof_tried();
+OrEnd<Assertion> ask_key(MethodContext& login, const AssertionRequest& request,
+                         const std::function<void()>& while_asked) {
+    if (auto end = login.proof_tried()) return std::move(*end);
     return login.person().get_assertion(request, while_asked);
 }
 
@@ -29,14 +29,16 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
 }
 
 // A connected key answers as it does for a real user whose key is absent.
-wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
-                                   std::vector<std::string> cred_ids,
-                                   std::vector<protocol::CredentialKey> cred_keys,
-                                   const std::function<void()>& while_asked) {
+OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
+                                          std::vector<std::string> cred_ids,
+                                          std::vector<protocol::CredentialKey> cred_keys,
+                                          const std::function<void()>& while_asked) {
     AssertionRequest req{rp_id,     random_bytes(32),   uv, key_touch_timeout_ms(login.config()),
                          kTouchKey, std::move(cred_ids)};
     req.cred_keys = std::move(cred_keys);
-    const auto status = ask_key(login, req, while_asked).status;
+    const auto asked = ask_key(login, req, while_asked);
+    if (const Verdict* end = ending_of(asked)) return *end;
+    const auto status = std::get<Assertion>(asked).status;
     return status == wire::DeviceStatus::Ok ? wire::DeviceStatus::NoDevice : status;
 }
 

@@ -17,10 +17,11 @@ namespace pp::helper {
 // How long a security key waits for a touch, from the configuration.
 std::uint32_t key_touch_timeout_ms(const Config& config);
 
-// Asks the person's key (a local key or a passkey of the user pool): counted as a proof tried.
+// Asks the person's key (a local key or a passkey of the user pool): counted as a proof tried, which arms the
+// login first (MethodContext::proof_tried); its ending, the key not asked, when the login may not try.
 // while_asked: run once the request is on its way, before the answer is awaited.
-Assertion ask_key(MethodContext& login, const AssertionRequest& request,
-                  const std::function<void()>& while_asked = {});
+OrEnd<Assertion> ask_key(MethodContext& login, const AssertionRequest& request,
+                         const std::function<void()>& while_asked = {});
 
 // The made-up credential ids of an unknown walk's ask, one of each length in `lengths`: keyed by
 // `decoy_key` over `user`, `rp_id`, `uv` and the place (made_up_credential_id), so the same at every try of a
@@ -32,10 +33,10 @@ std::vector<std::string> made_up_ids(std::string_view decoy_key, const std::stri
 // A key asked for credentials made up here, which no key holds (the unknown walk): a connected key answers
 // as it does for a real user whose key is absent. uv: asked with the PIN, as the real ask would be.
 // cred_keys: made-up public keys where the real ask carries real ones (protocol::AssertionRequest), else
-// empty. while_asked: as ask_key's.
-wire::DeviceStatus ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
-                                   std::vector<std::string> cred_ids,
-                                   std::vector<protocol::CredentialKey> cred_keys,
-                                   const std::function<void()>& while_asked = {});
+// empty. while_asked: as ask_key's. Armed as the real ask is, with the same ending when it may not try.
+OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const std::string& rp_id, bool uv,
+                                          std::vector<std::string> cred_ids,
+                                          std::vector<protocol::CredentialKey> cred_keys,
+                                          const std::function<void()>& while_asked = {});
 
 }  // namespace pp::helper

@@ -11,8 +11,10 @@ namespace pp::helper {
 
 class LimitTally {
   public:
-    // A try is reserved against the user's backoff budget.
+    // The login is armed: its try is reserved against the user's backoff budget (Login::arm_try), before
+    // anything below can be noted.
     void reserved() { holds_try_ = true; }
+    bool holds_try() const { return holds_try_; }
     // A code went out: ending without success now counts as a failure.
     void code_sent() { code_sent_ = true; }
     // A code was submitted or a key asked: a failure now counts against the user.
@@ -30,14 +32,19 @@ class LimitTally {
     struct Settlement {
         RateLimits::TryEnd end;
         bool unknown;   // counted in the walks' store
-        bool reserved;  // the try reserved at the start is released
+        bool reserved;  // the try reserved when the login was armed is released
     };
     // How a login that ends with `outcome` is settled; nothing when there is nothing to settle (no try held,
     // and no failure that counts). A code sent and then hung up on counts as a wrong one would; an outage of
     // the pool or the store counts against nobody.
     std::optional<Settlement> settlement(wire::Outcome outcome) const;
-    // The reserved try is settled: a second settlement finds none to release.
-    void settled() { holds_try_ = false; }
+    // The reserved try is settled: a second settlement finds none to release, and no try is armed after it
+    // (it would never be released).
+    void settled() {
+        holds_try_ = false;
+        settled_ = true;
+    }
+    bool is_settled() const { return settled_; }
 
   private:
     bool holds_try_ = false;
@@ -45,6 +52,7 @@ class LimitTally {
     bool proof_tried_ = false;
     bool send_refused_ = false;
     bool unknown_walk_ = false;
+    bool settled_ = false;
 };
 
 }  // namespace pp::helper

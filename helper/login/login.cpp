@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <stdexcept>
 
 #include "account_policy.hpp"
 #include "admission.hpp"
@@ -140,6 +141,8 @@ std::string Login::run_by() const {
 }
 
 MaybeEnd Login::take_send(SendKeys keys) {
+    // Armed before the send is counted: a login that may not try sends nothing and counts nothing.
+    if (auto end = arm_try()) return end;
     keys.rhost = facts_.rhost;
     keys.remote = remote_budget();
     if (keys.unknown) tally_.unknown_walk();
@@ -171,18 +174,51 @@ MaybeEnd Login::take_pool_ask() {
                    "network's requests to the user pool used up"};
 }
 
-MaybeEnd Login::reserve_try() {
+namespace {
+
+// The ending of a login that must wait (RateLimits::TryWait): for failures, the backoff; for other logins'
+// tries in flight, a text that claims no failure, as none may have happened.
+MaybeEnd try_wait_ending(const RateLimits::TryWait& wait) {
+    if (wait.seconds <= 0) return std::nullopt;
+    if (wait.in_flight)
+        return Verdict{Outcome::MaxTries, kSignInInProgress, "other sign-ins in progress hold the tries"};
+    return Verdict{Outcome::MaxTries, backoff_text(wait.seconds), "backoff after repeated failures"};
+}
+
+}  // namespace
+
+MaybeEnd Login::check_backoff() {
     if (!ctx_.runtime)
         return Verdict{Outcome::ServiceErr, kMisconfigured, "configuration: " + ctx_.config_error};
     if (facts_.user.empty()) return std::nullopt;  // nobody to hold back (and settle_limits settles nothing)
-    std::int64_t wait = 0;
     try {
-        wait = ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix(), run_by());
+        return try_wait_ending(
+            ctx_.limits->check_try(facts_.user, remote_budget(), cfg().limits, now_unix(), run_by()));
     } catch (const LimitStoreError& e) {
         return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
     }
-    if (wait > 0) return Verdict{Outcome::MaxTries, backoff_text(wait), "backoff after repeated failures"};
+}
+
+// The same call for a real login and a decoy's walk, at the same steps (take_send, proof_tried): what it
+// answers cannot tell who is enrolled.
+MaybeEnd Login::arm_try() {
+    if (tally_.holds_try() || facts_.user.empty()) return std::nullopt;
+    // Settled already: a try reserved now would never be released (the session's boundary ends the login).
+    if (tally_.is_settled()) throw std::logic_error("a try armed after the login was settled");
+    try {
+        if (auto end = try_wait_ending(
+                ctx_.limits->reserve_try(facts_.user, remote_budget(), cfg().limits, now_unix(), run_by())))
+            return end;
+    } catch (const LimitStoreError& e) {
+        return Verdict{Outcome::ServiceErr, kMisconfigured, e.what()};
+    }
     tally_.reserved();
+    return std::nullopt;
+}
+
+MaybeEnd Login::proof_tried() {
+    if (auto end = arm_try()) return end;
+    tally_.proof_tried();
     return std::nullopt;
 }
 
@@ -248,7 +284,7 @@ Verdict Login::run(const protocol::Begin& begin) {
     unknown_user_ = unknown_user_for(begin, cfg().unknown_user);
     conn_.start_clock(cfg().login_timeout);
     if (auto end = authorize_caller()) return *end;
-    if (auto end = reserve_try()) return *end;
+    if (auto end = check_backoff()) return *end;
     const auto& methods = cfg().methods_for(facts_.service, is_remote_login(facts_.rhost, cfg()));
     trace_policy(methods);
     if (methods.empty())

@@ -75,9 +75,10 @@ class Login : private MethodContext {
     const LoginFacts& facts() const override { return facts_; }
     // The audit line's method: what was chosen or used ("" while none was).
     const std::string& method() const { return method_; }
-    // Reserves this login's try against the user's backoff (rate_limits.hpp): the login's ending when the
-    // user must wait. A login (run) and a management request's sign-in each reserve one before proving.
-    MaybeEnd reserve_try();
+    // Checks the user's backoff when a login starts (rate_limits.hpp), reserving nothing: the login's ending
+    // when the user must wait. A login (run) and a management request's sign-in each check it before
+    // proving; the try is reserved later, when the login is armed (arm_try).
+    MaybeEnd check_backoff();
     // A request to the user pool that nothing else counts (no code goes with it), for a remote login: its
     // network's allowance (RateLimits::take_pool_ask). Asked at the same points by the decoy's walk.
     MaybeEnd take_pool_ask();
@@ -100,7 +101,7 @@ class Login : private MethodContext {
     const std::vector<Identifier>& known() const override { return known_; }
     const std::vector<StoredCredential>& credentials() const override { return credentials_; }
     std::string destination_for(Method m) const override;  // menu.cpp
-    void proof_tried() override { tally_.proof_tried(); }
+    MaybeEnd proof_tried() override;                       // login.cpp: arms the login first
     void offer_access_token(const Secret& token) override;
     void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override;  // factor_memory.cpp
     std::string decoy_key() const override;                                    // login/unknown_user.cpp
@@ -165,6 +166,11 @@ class Login : private MethodContext {
     SendKeys send_keys(const Identifier& ident, Method m, const cognito::Step& step) const;
     MaybeEnd take_send(SendKeys keys);
     bool remote_budget() const;
+    // Arms the login: reserves its try against the user's backoff, at the first step that can cost a guess
+    // (a code sent, a key asked, a code typed: take_send and proof_tried, for real logins and decoys alike).
+    // The login's ending when the budget is taken by other logins' tries in flight, or by failures recorded
+    // since it started. Once armed, nothing more to do.
+    MaybeEnd arm_try();
     std::string run_by() const;  // the local user who runs this login for another ("" for the user's own)
 
     // code_offer.cpp: asks, echoed, before a code would go out without a choice (see code_offer.hpp).

@@ -21,6 +21,7 @@
 #include "pool_types.hpp"
 #include "secret.hpp"
 #include "token_verifier.hpp"
+#include "verdict.hpp"
 
 namespace pp::helper {
 
@@ -54,8 +55,10 @@ class MethodContext {
     virtual const std::vector<StoredCredential>& credentials() const = 0;
     virtual std::string destination_for(Method m) const = 0;
 
-    // A proof was tried (a code submitted, a key asked): from now on a failure counts against the user.
-    virtual void proof_tried() = 0;
+    // A proof is about to be tried (a code submitted, a key asked): the login is armed first (its try
+    // reserved against the user's backoff, Login::arm_try), and from now on a failure counts against the
+    // user. An ending when the try cannot be reserved: the proof must then not be tried.
+    [[nodiscard]] virtual MaybeEnd proof_tried() = 0;
     // The user pool's access token of this sign-in: kept when the login was asked to keep it (management's
     // sign-in), dropped otherwise.
     virtual void offer_access_token(const Secret& token) = 0;

@@ -53,7 +53,7 @@ Proof code_loop(MethodContext& login, const std::string& where, const CodeJudge&
     for (int attempt = 1;; ++attempt) {
         Secret code = login.person().ask(code_prompt(where, wrong), false);
         if (code.empty()) return Verdict{Outcome::Abort, kCancelled, "no code given" + also};
-        login.proof_tried();
+        if (auto end = login.proof_tried()) return std::move(*end);
         if (auto proof = judge(std::move(code), attempt, wrong)) return std::move(*proof);
         if (attempt >= login.config().max_tries)
             return too_many_wrong_codes(

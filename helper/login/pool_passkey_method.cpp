@@ -64,8 +64,10 @@ Proof pool_passkey_login(MethodContext& login, const Identifier& ident, cognito:
     std::vector<std::size_t> lengths;
     for (const auto& id : options.allow_credentials) lengths.push_back(id.size());
     login.saw_pool_passkeys(lengths);
-    const Assertion reply = ask_key(
+    const auto asked = ask_key(
         login, {options.rp_id, sha256_bytes(client_data), uv, timeout, kTouchKey, options.allow_credentials});
+    if (const Verdict* end = ending_of(asked)) return *end;
+    const Assertion& reply = std::get<Assertion>(asked);
     if (reply.status != wire::DeviceStatus::Ok) return key_status_finish(reply.status);
 
     std::string credential;
@@ -132,9 +134,10 @@ class PoolPasskeyMethod final : public LoginMethod {
             walk.pool_passkeys.empty() ? std::vector<std::size_t>{commonest} : walk.pool_passkeys;
         auto ids = made_up_ids(walk.decoy_key, login.facts().user, cfg.passkey.rp_id, uv, lengths);
         // No public keys, as the real ask has none (the pool keeps its passkeys' keys).
-        return Proof(unknown_ending(
-            key_status_finish(ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids), {})),
-            walk.reason));
+        const auto asked = ask_made_up_key(login, cfg.passkey.rp_id, uv, std::move(ids), {});
+        // Not armed: the ending a real ask meets, as it is.
+        if (const Verdict* end = ending_of(asked)) return Proof(*end);
+        return Proof(unknown_ending(key_status_finish(std::get<wire::DeviceStatus>(asked)), walk.reason));
     }
 };
 

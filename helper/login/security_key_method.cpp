@@ -126,7 +126,7 @@ std::optional<Proof> key_login(MethodContext& login) {
         static_cast<void>(keys_of(group, true));
         // Given back when this ask is over, unless the accepted answer used it.
         std::optional<CredentialStore::UseReservation> reserved;
-        const Assertion reply = ask_key(login, req, [&] {
+        const auto asked = ask_key(login, req, [&] {
             // While the key is asked (the person touches it): the counters it may answer with are made
             // durable now, so that its answer needs no flush before the Result (counter_journal.hpp).
             try {
@@ -137,6 +137,8 @@ std::optional<Proof> key_login(MethodContext& login) {
                 debug_line("counter reservation not made: %s", e.what());
             }
         });
+        if (const Verdict* end = ending_of(asked)) return Proof(*end);
+        const Assertion& reply = std::get<Assertion>(asked);
         if (reply.status == wire::DeviceStatus::NoDevice) continue;
         if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
 
@@ -191,7 +193,7 @@ class SecurityKeyMethod final : public LoginMethod {
             // A real user's key ask reserves the counters while the key is asked and gives them back after
             // an answer that used none (key_login): the made-up one costs the same, from the same store.
             std::optional<CredentialStore::UseReservation> as_real;
-            const auto status =
+            const auto asked =
                 ask_made_up_key(login, rp, uv, std::move(ids), keys_of(ask.credentials, true), [&] {
                     try {
                         as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
@@ -199,6 +201,9 @@ class SecurityKeyMethod final : public LoginMethod {
                         debug_line("counter reservation not made: %s", e.what());
                     }
                 });
+            // Not armed: the ending a real ask meets, as it is.
+            if (const Verdict* end = ending_of(asked)) return Proof(*end);
+            const auto status = std::get<wire::DeviceStatus>(asked);
             if (status == wire::DeviceStatus::NoDevice) continue;
             return Proof(unknown_ending(key_status_finish(status), walk.reason));
         }

@@ -16,14 +16,15 @@ class Session::SignInForManagement final : public ManagementSignIn {
 
     std::variant<Presence, Verdict> sign_in(const std::vector<Method>& methods,
                                             bool keep_access_token) override {
-        // The request's own record names who is signed in; the login's method goes into it at the end. Its
-        // try is reserved against the user's backoff as a login's is: failed sign-ins here count as a
-        // login's do (Session settles them), and so they wait as a login's do.
+        // The request's own record names who is signed in; the login's method goes into it at the end. It
+        // checks the user's backoff and is armed as a login is (its try reserved at its first code sent or
+        // key asked, in prove): failed sign-ins here count as a login's do (Session settles them), and so
+        // they wait as a login's do.
         if (!s_.login_) {
             s_.login_.emplace(s_.ctx_, s_.conn_,
                               LoginFacts{s_.rec_.user, s_.rec_.service, s_.rec_.rhost, s_.rec_.tty, {}},
                               false);
-            if (auto end = s_.login_->reserve_try()) return *end;
+            if (auto end = s_.login_->check_backoff()) return *end;
         }
         Login& login = *s_.login_;
         login.keep_access_token(keep_access_token);

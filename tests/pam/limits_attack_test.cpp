@@ -10,9 +10,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <map>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
+#include <utility>
+#include <vector>
 
+#include "helper/person_texts.hpp"
 #include "login_harness.hpp"
 
 namespace pp::test {
@@ -57,6 +63,105 @@ std::string case_variant(const std::string& word, unsigned i) {
 }
 
 const Answerer kWrongCode = [](int, const std::string&) -> std::optional<std::string> { return "00000000"; };
+
+// pam_wrapper leaves a /tmp/pam.? directory per forked process that calls PAM, naming its process in "pid"
+// (see run_as_uid); those of `children` are ours to remove, and only those: the test's own process keeps its
+// own. /tmp is this test's private one.
+void remove_forked_pam_dirs(const std::vector<pid_t>& children) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+        const std::string name = entry.path().filename().string();
+        if (!name.starts_with("pam.") || !fs::exists(entry.path() / "pid")) continue;
+        const std::string pid = read_text(entry.path() / "pid");
+        for (const pid_t child : children)
+            if (pid == std::to_string(child)) fs::remove_all(entry.path(), ec);
+    }
+}
+
+// Logins run in forked processes, each held at the first prompt `park_at` accepts until release(), which
+// lets them answer `then` there (and every later prompt as `run` answers it) and returns how each ended.
+// The constructor returns once every one of them is held (or fails the test after a minute).
+class ParkedLogins {
+  public:
+    struct Ended {
+        int code = -1;
+        std::string text;  // all the login showed and asked
+    };
+    using Run = std::function<PamRun(const Answerer&)>;
+    using Where = std::function<bool(int style, const std::string& text)>;
+
+    ParkedLogins(int count, const Run& run, const Where& park_at, const std::string& then) : count_(count) {
+        int at_prompt[2], go[2];
+        if (::pipe(at_prompt) != 0 || ::pipe(go) != 0) throw std::runtime_error("pipe");
+        for (int i = 0; i < count; ++i) {
+            std::fflush(nullptr);
+            const fs::path out = test_dir() / ("parked-" + std::to_string(serial_) + "-" + std::to_string(i));
+            const pid_t pid = ::fork();
+            if (pid < 0) throw std::runtime_error("fork");
+            if (pid == 0) {
+                ::close(at_prompt[0]);
+                ::close(go[1]);
+                bool parked = false;
+                const auto ran = run([&](int style, const std::string& text) -> std::optional<std::string> {
+                    if (parked || !park_at(style, text)) return "00000000";
+                    parked = true;
+                    const char c = 'p';
+                    if (::write(at_prompt[1], &c, 1) != 1) ::_exit(100);
+                    char g = 0;
+                    if (::read(go[0], &g, 1) != 1) ::_exit(101);
+                    return then;
+                });
+                write_text(out, ran.all_text());
+                ::_exit(ran.code);
+            }
+            children_.emplace_back(pid, out);
+        }
+        ++serial_;
+        ::close(at_prompt[1]);
+        ::close(go[0]);
+        go_ = go[1];
+        for (int held = 0; held < count;) {
+            pollfd p{at_prompt[0], POLLIN, 0};
+            char c = 0;
+            if (::poll(&p, 1, 60'000) != 1 || ::read(at_prompt[0], &c, 1) != 1) break;
+            ++held;
+            held_ = held;
+        }
+        ::close(at_prompt[0]);
+    }
+    ParkedLogins(const ParkedLogins&) = delete;
+    ParkedLogins& operator=(const ParkedLogins&) = delete;
+    ~ParkedLogins() { release(); }
+
+    bool all_held() const { return held_ == count_; }
+
+    std::vector<Ended> release() {
+        std::vector<Ended> ended;
+        if (go_ < 0) return ended;
+        const std::string all(static_cast<std::size_t>(count_), 'g');
+        if (::write(go_, all.data(), all.size()) != static_cast<ssize_t>(all.size()))
+            ended.push_back({-2, ""});
+        ::close(go_);
+        go_ = -1;
+        for (const auto& [pid, out] : children_) {
+            int status = 0;
+            ::waitpid(pid, &status, 0);
+            ended.push_back({WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                             fs::exists(out) ? read_text(out) : std::string()});
+        }
+        std::vector<pid_t> pids;
+        for (const auto& child : children_) pids.push_back(child.first);
+        remove_forked_pam_dirs(pids);
+        return ended;
+    }
+
+  private:
+    static inline int serial_ = 0;
+    int count_ = 0;
+    int held_ = 0;
+    int go_ = -1;
+    std::vector<std::pair<pid_t, fs::path>> children_;
+};
 
 class LimitAttack : public StandInTest {
   protected:
@@ -418,11 +523,7 @@ TEST_F(LimitAttack, ParallelLoginsShareTries) {
             codes[pid] = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     ::close(at_prompt[0]);
-    // pam_wrapper leaves a /tmp/pam.? directory per forked process that calls PAM (see run_as_uid); ours to
-    // remove. /tmp is this test's private one.
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator("/tmp", ec))
-        if (entry.path().filename().string().starts_with("pam.")) fs::remove_all(entry.path(), ec);
+    remove_forked_pam_dirs(children);
 
     EXPECT_LE(prompted, 2) << helper_->log();
     const int maxtries = static_cast<int>(
@@ -430,6 +531,13 @@ TEST_F(LimitAttack, ParallelLoginsShareTries) {
     EXPECT_EQ(maxtries, kLogins) << "each login ends in PAM_MAXTRIES: a wrong code or the wait";
     EXPECT_EQ(occurrences(helper_->log(), "reason=\"wrong code 1 times\""),
               static_cast<std::size_t>(prompted));
+    // The others were turned away while the two were in flight, when they started or when they were armed
+    // (at the send): for the tries others held, not for failures, which none had yet.
+    EXPECT_EQ(occurrences(helper_->log(), "reason=\"other sign-ins in progress hold the tries\""),
+              static_cast<std::size_t>(kLogins - prompted))
+        << helper_->log();
+    EXPECT_EQ(occurrences(helper_->log(), "reason=\"backoff after repeated failures\""), 0u)
+        << helper_->log();
 }
 
 // Finding 3: five remote garbage-code logins made the console wait too. Remote and local budgets are apart.
@@ -779,7 +887,7 @@ TEST_F(LimitAttack, RemoteSendsLeaveTheConsoleItsCodes) {
 // connections as alice and leaves each at the offer of a code: nothing is sent, nothing fails, it costs the
 // attacker nothing but the connections (re-opened every login_timeout). alice herself, from her own network
 // with the right code, is then told "Too many failed sign-ins" though no sign-in of hers or anyone's failed.
-TEST_F(LimitAttack, DISABLED_LoginsParkedAtTheOfferHoldNoOnesBackoff) {  // fixed on branch fix30b
+TEST_F(LimitAttack, LoginsParkedAtTheOfferHoldNoOnesBackoff) {
     start_helper(config("failures_before_backoff = 2\n"));
     constexpr int kParked = 2;
     int at_prompt[2], go[2];
@@ -886,6 +994,76 @@ TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
     const auto console = run_pam(service_, "alice", hang_up);
     EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
     EXPECT_EQ(asked_since(before_other), 2u);
+}
+
+// Review (session 30b), issue #10 item 3: a login is armed (its try reserved) at the step that first
+// spends something, for a name that is nobody's at the same step as for an enrolled one, with the same
+// words and PAM code. Left at the offer of a code, logins of either name hold nothing: a further login
+// reaches its code prompt. One held at its code prompt (armed: alice's code sent, the decoy's made-up one
+// "sent") and the one failure before it take the allowance of two: a login left at the offer before it
+// was armed, then told to send, is turned away there ("Another sign-in ... in progress"), nothing sent
+// and no failure claimed.
+TEST_F(LimitAttack, ParkedDecoyWalksAndParkedRealLoginsAreArmedAlike) {
+    start_helper(config("failures_before_backoff = 2\n"));
+    const auto at_offer = [](int style, const std::string& text) { return is_code_offer(style, text); };
+    const auto at_code = [](int, const std::string& text) { return contains(text, "Code sent to"); };
+    struct Seen {
+        int wrong_code = -1, turned_away = -1;
+        std::size_t wrong_code_prompts = 0;
+        std::string turned_away_text;
+    };
+    std::map<std::string, Seen> seen;
+    const std::size_t before = standin_->outbox_lines();
+    for (const std::string user : {"alice", "nobody-here"}) {
+        const std::string rhost = user == "alice" ? "203.0.113.50" : "203.0.113.51";
+        const auto remote = [&](const Answerer& a) {
+            return run_pam(service_, user, a, {{"PAM_RHOST", rhost}});
+        };
+        Seen& s = seen[user];
+        {
+            ParkedLogins parked(2, remote, at_offer, "n");
+            ASSERT_TRUE(parked.all_held()) << helper_->log();
+            const auto run = login(user, kWrongCode, rhost);
+            s.wrong_code = run.code;
+            s.wrong_code_prompts = run.prompts().size();
+            EXPECT_EQ(run.code, PAM_MAXTRIES) << user << run.all_text() << helper_->log();
+            EXPECT_TRUE(contains(run.all_text(), "Code sent to")) << user << run.all_text();
+            for (const auto& e : parked.release()) EXPECT_EQ(e.code, PAM_ABORT) << user << e.text;
+        }
+        {
+            ParkedLogins unarmed(1, remote, at_offer, "");
+            ASSERT_TRUE(unarmed.all_held()) << helper_->log();
+            ParkedLogins armed(
+                1, [&](const Answerer& a) { return login(user, a, rhost); }, at_code, "00000000");
+            ASSERT_TRUE(armed.all_held()) << helper_->log();
+            const auto turned_away = unarmed.release();
+            ASSERT_EQ(turned_away.size(), 1u);
+            s.turned_away = turned_away[0].code;
+            s.turned_away_text = turned_away[0].text;
+            EXPECT_EQ(turned_away[0].code, PAM_MAXTRIES) << user << turned_away[0].text << helper_->log();
+            EXPECT_TRUE(contains(turned_away[0].text, helper::kSignInInProgress))
+                << user << turned_away[0].text;
+            EXPECT_FALSE(contains(turned_away[0].text, "Too many failed sign-ins"))
+                << user << turned_away[0].text;
+            EXPECT_FALSE(contains(turned_away[0].text, "Code sent to")) << user << turned_away[0].text;
+            for (const auto& e : armed.release()) EXPECT_EQ(e.code, PAM_MAXTRIES) << user << e.text;
+        }
+        // Two left at the offer, one wrong code, one turned away when armed, one wrong code when
+        // released.
+        EXPECT_EQ(occurrences(helper_->log(), "user=\"" + user + "\""), 5u) << helper_->log();
+    }
+    EXPECT_EQ(standin_->outbox_lines(), before + 2)
+        << "alice's two codes; the unarmed login and the decoy sent none";
+    EXPECT_EQ(occurrences(helper_->log(), "reason=\"other sign-ins in progress hold the tries\""), 2u)
+        << helper_->log();
+    EXPECT_EQ(seen["alice"].wrong_code, seen["nobody-here"].wrong_code);
+    EXPECT_EQ(seen["alice"].wrong_code_prompts, seen["nobody-here"].wrong_code_prompts);
+    EXPECT_EQ(seen["alice"].turned_away, seen["nobody-here"].turned_away);
+    // The same screens but for the masked destination the offer names.
+    EXPECT_EQ(occurrences(seen["alice"].turned_away_text, "\n"),
+              occurrences(seen["nobody-here"].turned_away_text, "\n"))
+        << seen["alice"].turned_away_text << "\n---\n"
+        << seen["nobody-here"].turned_away_text;
 }
 
 }  // namespace

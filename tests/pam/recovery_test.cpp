@@ -42,8 +42,8 @@ class Recovery : public StandInTest {
 
     // `login` and `extra` are added to [login] and after the other sections. With pool_down the user pool is
     // a closed port; otherwise the stand-in.
-    // failures_before_backoff is high by default so that racing logins (each takes a try when it starts) are
-    // not refused by the backoff; the send limit too, as every login here counts a send before the pool
+    // failures_before_backoff is high by default so that racing logins (each takes a try when it is armed)
+    // are not refused by the backoff; the send limit too, as every login here counts a send before the pool
     // fails.
     void start_helper(const std::string& login = "", const std::string& extra = "", bool pool_down = true,
                       int failures_before_backoff = 20, int sends_per_identifier = 1000) {

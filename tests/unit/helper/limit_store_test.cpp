@@ -244,17 +244,18 @@ TEST_F(LimitStoreTest, ReservedTriesShareTheAllowanceAndBudgetsAreApart) {
     RateLimits limits(path(), kMiB);
     LimitPolicy p;
     p.failures_before_backoff = 2;
-    EXPECT_EQ(limits.reserve_try("alice", true, p, 100), 0);
-    EXPECT_EQ(limits.reserve_try("alice", true, p, 100), 0);
-    EXPECT_GT(limits.reserve_try("alice", true, p, 100), 0) << "two tries are in flight";
-    EXPECT_EQ(limits.reserve_try("alice", false, p, 100), 0) << "the console has its own budget";
+    EXPECT_EQ(limits.reserve_try("alice", true, p, 100).seconds, 0);
+    EXPECT_EQ(limits.reserve_try("alice", true, p, 100).seconds, 0);
+    EXPECT_GT(limits.reserve_try("alice", true, p, 100).seconds, 0) << "two tries are in flight";
+    EXPECT_EQ(limits.reserve_try("alice", false, p, 100).seconds, 0) << "the console has its own budget";
     limits.settle_try("alice", false, RateLimits::TryEnd::Success, false, true, p, 100);
     limits.settle_try("alice", true, RateLimits::TryEnd::Untried, false, true, p, 101);
-    EXPECT_EQ(limits.reserve_try("alice", true, p, 101), 0) << "a try that tried nothing is given back";
+    EXPECT_EQ(limits.reserve_try("alice", true, p, 101).seconds, 0)
+        << "a try that tried nothing is given back";
     limits.settle_try("alice", true, RateLimits::TryEnd::Failure, false, true, p, 102);
     limits.settle_try("alice", true, RateLimits::TryEnd::Failure, false, true, p, 102);
-    EXPECT_EQ(limits.reserve_try("alice", true, p, 103), 60 - 1);
-    EXPECT_EQ(limits.reserve_try("alice", false, p, 103), 0);
+    EXPECT_EQ(limits.reserve_try("alice", true, p, 103).seconds, 60 - 1);
+    EXPECT_EQ(limits.reserve_try("alice", false, p, 103).seconds, 0);
 }
 
 TEST_F(LimitStoreTest, UnknownUsersAreCountedInMemoryOnly) {
@@ -265,9 +266,9 @@ TEST_F(LimitStoreTest, UnknownUsersAreCountedInMemoryOnly) {
         p.sends_per_identifier = 1;
         EXPECT_EQ(limits.take_send({{"user:nobody"}, "192.0.2.1", true}, p, 100).wait, 0);
         EXPECT_GT(limits.take_send({{"user:nobody"}, "192.0.2.2", true}, p, 100).wait, 0);
-        EXPECT_EQ(limits.reserve_try("nobody", true, p, 100), 0);
+        EXPECT_EQ(limits.reserve_try("nobody", true, p, 100).seconds, 0);
         limits.settle_try("nobody", true, RateLimits::TryEnd::Failure, true, true, p, 100);
-        EXPECT_GT(limits.reserve_try("nobody", true, p, 101), 0);
+        EXPECT_GT(limits.reserve_try("nobody", true, p, 101).seconds, 0);
     }
     std::ifstream in(path(), std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -305,9 +306,9 @@ TEST_F(LimitStoreTest, TakesOverTheOldTextFile) {
     LimitPolicy p;
     p.sends_per_identifier = 1;
     EXPECT_GT(limits.take_send({{"email:alice@example.com"}, "", false}, p, now).wait, 0);
-    EXPECT_GT(limits.reserve_try("alice", true, p, now), 0);
-    EXPECT_GT(limits.reserve_try("alice", false, p, now), 0);
-    EXPECT_EQ(limits.reserve_try("bob", false, p, now), 0);
+    EXPECT_GT(limits.reserve_try("alice", true, p, now).seconds, 0);
+    EXPECT_GT(limits.reserve_try("alice", false, p, now).seconds, 0);
+    EXPECT_EQ(limits.reserve_try("bob", false, p, now).seconds, 0);
     struct stat st {};
     EXPECT_EQ(::stat((path() + ".old").c_str(), &st), 0);
 }

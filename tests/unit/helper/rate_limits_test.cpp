@@ -1,4 +1,4 @@
-// The limits of issue #10 through RateLimits, one rule per test: the try reserved when a login starts (so
+// The limits of issue #10 through RateLimits, one rule per test: the try reserved when a login is armed (so
 // parallel logins share one budget), remote and local budgets apart, a local login another user runs on a
 // budget of its own, sends counted on every canonical key of the person whatever was typed, the machine's
 // ceiling and its audit lines, windows that end, and a send that counts when it is made.
@@ -50,16 +50,48 @@ class RateLimitsTest : public ::testing::Test {
     LimitPolicy p_;
 };
 
-// --- Backoff: the try is reserved when the login starts -------------------------------------------------
+// --- Backoff: the try is reserved when the login is armed ---------------------------------------------
 
 TEST_F(RateLimitsTest, TriesInFlightCountAgainstTheAllowance) {
     p_.failures_before_backoff = 3;
-    for (int i = 0; i < 3; ++i) EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 0) << i;
-    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60)
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 0) << i;
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 60)
         << "three logins in flight have taken the allowance: a fourth waits for one of them to end";
     limits_.settle_try("alice", true, TryEnd::Untried, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 0)
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 0)
         << "a login that tried nothing gives its try back";
+}
+
+// A login's start only checks: logins that have spent nothing yet (left at the offer of a code) hold no try,
+// and the try is reserved when the login is armed (issue #10: such logins held everyone else back).
+TEST_F(RateLimitsTest, TheStartOfALoginReservesNothing) {
+    p_.failures_before_backoff = 2;
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(limits_.check_try("alice", true, p_, kT0).seconds, 0) << i;
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 0) << "ten starts reserved nothing";
+    const auto full = limits_.check_try("alice", true, p_, kT0);
+    EXPECT_EQ(full.seconds, 60) << "two armed tries in flight take the allowance: a start is told so too";
+    EXPECT_TRUE(full.in_flight);
+}
+
+// A wait is told as one for tries in flight only when no failure causes it: the person is not told of
+// failures that did not happen, nor spared the backoff of those that did.
+TEST_F(RateLimitsTest, AWaitSaysWhetherFailuresOrTriesInFlightCauseIt) {
+    p_.failures_before_backoff = 2;
+    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0).seconds, 0);
+    limits_.settle_try("ivan", true, TryEnd::Failure, false, true, p_, kT0);
+    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0).seconds, 0);
+    const auto held = limits_.reserve_try("ivan", true, p_, kT0);
+    EXPECT_EQ(held.seconds, 60);
+    EXPECT_TRUE(held.in_flight) << "one failure and one try in flight";
+    limits_.settle_try("ivan", true, TryEnd::Failure, false, true, p_, kT0);
+    const auto backoff = limits_.check_try("ivan", true, p_, kT0);
+    EXPECT_EQ(backoff.seconds, 60);
+    EXPECT_FALSE(backoff.in_flight) << "two failures: the backoff";
+    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0 + 60).seconds, 0);
+    const auto one_at_a_time = limits_.check_try("ivan", true, p_, kT0 + 60);
+    EXPECT_EQ(one_at_a_time.seconds, 60);
+    EXPECT_TRUE(one_at_a_time.in_flight) << "the wait is over and its one try is in flight";
 }
 
 // Many logins of one user started at the same instant: exactly the allowance gets through, however the
@@ -73,13 +105,13 @@ TEST_F(RateLimitsTest, ParallelLoginsShareOneBudget) {
     for (int i = 0; i < kLogins; ++i)
         logins.emplace_back([&] {
             start.arrive_and_wait();
-            if (limits_.reserve_try("alice", true, p_, kT0) == 0) ++admitted;
+            if (limits_.reserve_try("alice", true, p_, kT0).seconds == 0) ++admitted;
         });
     for (auto& t : logins) t.join();
     EXPECT_EQ(admitted.load(), 4);
     // They all fail: the fifth failure's wait is in force, and not one more try slips in.
     for (int i = 0; i < 4; ++i) limits_.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 60);
 }
 
 TEST_F(RateLimitsTest, BackoffDoublesFromOneMinuteUpToTheMaximum) {
@@ -87,66 +119,67 @@ TEST_F(RateLimitsTest, BackoffDoublesFromOneMinuteUpToTheMaximum) {
     p_.backoff_max = std::chrono::seconds(300);
     std::int64_t now = kT0;
     auto fail_once = [&] {
-        ASSERT_EQ(limits_.reserve_try("bob", true, p_, now), 0);
+        ASSERT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 0);
         limits_.settle_try("bob", true, TryEnd::Failure, false, true, p_, now);
     };
     fail_once();
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 0) << "one failure is within the allowance";
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 0) << "one failure is within the allowance";
     limits_.settle_try("bob", true, TryEnd::Failure, false, true, p_, now);
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 60);
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now + 59), 1);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 60);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now + 59).seconds, 1);
     now += 60;
     fail_once();
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 120);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 120);
     now += 120;
     fail_once();
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 240);
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 240);
     now += 240;
     fail_once();
-    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now), 300) << "capped at backoff_max";
+    EXPECT_EQ(limits_.reserve_try("bob", true, p_, now).seconds, 300) << "capped at backoff_max";
 }
 
 // Once the wait is over, one try at a time: parallel logins cannot each take the try the wait allows.
 TEST_F(RateLimitsTest, AfterTheWaitOneTryAtATime) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("carol", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("carol", true, p_, kT0).seconds, 0);
     limits_.settle_try("carol", true, TryEnd::Failure, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60), 0);
-    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60), 60) << "the one try is in flight";
+    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("carol", true, p_, kT0 + 60).seconds, 60) << "the one try is in flight";
 }
 
 TEST_F(RateLimitsTest, ASuccessClearsTheFailures) {
     p_.failures_before_backoff = 2;
     for (int i = 0; i < 2; ++i) {
-        ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0), 0);
+        ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0).seconds, 0);
         limits_.settle_try("dave", true, TryEnd::Failure, false, true, p_, kT0);
     }
-    ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0);
+    ASSERT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60).seconds, 0);
     limits_.settle_try("dave", true, TryEnd::Success, false, true, p_, kT0 + 60);
-    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0);
-    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60), 0) << "the whole allowance is back";
+    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("dave", true, p_, kT0 + 60).seconds, 0) << "the whole allowance is back";
 }
 
 // A login that read no failures when it started still clears one written while it was in flight (another
 // login of the same user failed): the allowance is whole again after its success.
 TEST_F(RateLimitsTest, ASuccessClearsAFailureCountedWhileItWasInFlight) {
     p_.failures_before_backoff = 2;
-    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);  // finds no failures
-    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0).seconds, 0);  // finds no failures
+    ASSERT_EQ(limits_.reserve_try("dora", true, p_, kT0).seconds, 0);
     limits_.settle_try("dora", true, TryEnd::Failure, false, true, p_, kT0);
     limits_.settle_try("dora", true, TryEnd::Success, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0);
-    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 0) << "the failure counted in between is cleared";
-    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0).seconds, 0)
+        << "the failure counted in between is cleared";
+    EXPECT_EQ(limits_.reserve_try("dora", true, p_, kT0).seconds, 60);
 }
 
 // A proof outside a login (self-enrolment) counts its failure without having reserved: it must not give
 // back a try some login in flight holds.
 TEST_F(RateLimitsTest, AnUnreservedFailureDoesNotReleaseAReservation) {
     p_.failures_before_backoff = 2;
-    ASSERT_EQ(limits_.reserve_try("erin", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("erin", true, p_, kT0).seconds, 0);
     limits_.settle_try("erin", true, TryEnd::Failure, false, /*reserved=*/false, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("erin", true, p_, kT0), 60)
+    EXPECT_EQ(limits_.reserve_try("erin", true, p_, kT0).seconds, 60)
         << "one failure and one try in flight make the allowance of two";
 }
 
@@ -158,31 +191,32 @@ TEST_F(RateLimitsTest, RemoteFailuresNeverBlockALocalLogin) {
         limits_.reserve_try("frank", true, p_, kT0 + i);
         limits_.settle_try("frank", true, TryEnd::Failure, false, true, p_, kT0 + i);
     }
-    EXPECT_GT(limits_.reserve_try("frank", true, p_, kT0 + 20), 0);
-    EXPECT_EQ(limits_.reserve_try("frank", false, p_, kT0 + 20), 0) << "the console has its own budget";
+    EXPECT_GT(limits_.reserve_try("frank", true, p_, kT0 + 20).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("frank", false, p_, kT0 + 20).seconds, 0)
+        << "the console has its own budget";
     // Nor do remote logins in flight take the local allowance.
     for (int i = 0; i < 10; ++i) limits_.reserve_try("grace", true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("grace", false, p_, kT0), 0);
+    EXPECT_EQ(limits_.reserve_try("grace", false, p_, kT0).seconds, 0);
 }
 
 TEST_F(RateLimitsTest, LocalFailuresBackOffTheLocalBudgetOnly) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("heidi", false, p_, kT0).seconds, 0);
     limits_.settle_try("heidi", false, TryEnd::Failure, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 60);
-    EXPECT_EQ(limits_.reserve_try("heidi", true, p_, kT0), 0);
+    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0).seconds, 60);
+    EXPECT_EQ(limits_.reserve_try("heidi", true, p_, kT0).seconds, 0);
     // A success on one side clears that side only.
     limits_.settle_try("heidi", true, TryEnd::Success, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0), 60);
+    EXPECT_EQ(limits_.reserve_try("heidi", false, p_, kT0).seconds, 60);
 }
 
 // Each user has budgets of their own.
 TEST_F(RateLimitsTest, BudgetsArePerUser) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("ivan", true, p_, kT0).seconds, 0);
     limits_.settle_try("ivan", true, TryEnd::Failure, false, true, p_, kT0);
-    EXPECT_GT(limits_.reserve_try("ivan", true, p_, kT0), 0);
-    EXPECT_EQ(limits_.reserve_try("judy", true, p_, kT0), 0);
+    EXPECT_GT(limits_.reserve_try("ivan", true, p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("judy", true, p_, kT0).seconds, 0);
 }
 
 // --- Local logins other users run (issue #10, review 29) ----------------------------------------------
@@ -191,21 +225,23 @@ TEST_F(RateLimitsTest, BudgetsArePerUser) {
 // theirs, and mallory's way in is held back.
 TEST_F(RateLimitsTest, AnotherUsersFailuresSpendABudgetOfTheirOwn) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 0);
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory").seconds, 0);
     limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, "mallory");
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 60) << "mallory's su waits";
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 0) << "the console";
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 60) << "her sudo is her own budget";
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "bob"), 0) << "bob's su has a budget of its own";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory").seconds, 60) << "mallory's su waits";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0).seconds, 0) << "the console";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice").seconds, 60)
+        << "her sudo is her own budget";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "bob").seconds, 0)
+        << "bob's su has a budget of its own";
 }
 
 // The control: the user's own failures (console or own sudo: one budget) still back off both.
 TEST_F(RateLimitsTest, TheUsersOwnFailuresBackOffTheirOwnWaysIn) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 0);
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice").seconds, 0);
     limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, "alice");
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 60);
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 60);
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0).seconds, 60);
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice").seconds, 60);
 }
 
 // `su root` run by alice is counted on "root as run by alice": root's console and another admin's logins
@@ -216,9 +252,9 @@ TEST_F(RateLimitsTest, SuRootFailuresSpareRootsConsole) {
         limits_.reserve_try("root", false, p_, kT0 + i, "alice");
         limits_.settle_try("root", false, TryEnd::Failure, false, true, p_, kT0 + i, "alice");
     }
-    EXPECT_GT(limits_.reserve_try("root", false, p_, kT0 + 10, "alice"), 0);
-    EXPECT_EQ(limits_.reserve_try("root", false, p_, kT0 + 10), 0) << "root's console";
-    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0 + 10, "bob"), 0) << "bob's own sudo";
+    EXPECT_GT(limits_.reserve_try("root", false, p_, kT0 + 10, "alice").seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("root", false, p_, kT0 + 10).seconds, 0) << "root's console";
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0 + 10, "bob").seconds, 0) << "bob's own sudo";
 }
 
 // Guess multiplication: N local users would have N budgets against one user. Their logins are also counted
@@ -228,19 +264,20 @@ TEST_F(RateLimitsTest, OtherUsersTogetherBackOffAsOne) {
     const int together = 2 * RateLimits::kOthersTogether;
     for (int i = 0; i < together; ++i) {
         const std::string runner = "m" + std::to_string(i);
-        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, runner), 0) << i;
+        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, runner).seconds, 0) << i;
         limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, runner);
     }
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "newcomer"), 60)
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "newcomer").seconds, 60)
         << "a fresh user meets the shared one";
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0), 0) << "the console";
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice"), 0) << "her own sudo";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0).seconds, 0) << "the console";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "alice").seconds, 0) << "her own sudo";
     // A success of one of them ends that one's count, not the shared one.
-    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 60, "m0"), 0);
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 60, "m0").seconds, 0);
     limits_.settle_try("alice", false, TryEnd::Success, false, true, p_, kT0 + 60, "m0");
-    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "newcomer"), 0);
+    ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "newcomer").seconds, 0);
     limits_.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0 + 61, "newcomer");
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "m1"), 120) << "the shared wait doubled";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0 + 61, "m1").seconds, 120)
+        << "the shared wait doubled";
 }
 
 // The shared budget's allowance is taken by tries in flight as a budget's is, and a try it refuses reserves
@@ -248,33 +285,35 @@ TEST_F(RateLimitsTest, OtherUsersTogetherBackOffAsOne) {
 TEST_F(RateLimitsTest, OtherUsersTriesInFlightShareTheirBudget) {
     p_.failures_before_backoff = 1;
     for (int i = 0; i < RateLimits::kOthersTogether; ++i)
-        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "m" + std::to_string(i)), 0) << i;
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late"), 60);
+        ASSERT_EQ(limits_.reserve_try("alice", false, p_, kT0, "m" + std::to_string(i)).seconds, 0) << i;
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late").seconds, 60);
     limits_.settle_try("alice", false, TryEnd::Untried, false, true, p_, kT0, "m0");
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late"), 0) << "its own budget was not taken";
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "late").seconds, 0)
+        << "its own budget was not taken";
 }
 
 // PAM_RUSER is text the calling program chose: keys stay apart whatever it holds, and it is bounded.
 TEST_F(RateLimitsTest, RunnersNamesCannotBorrowAnotherKey) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice"), 0);
+    ASSERT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice").seconds, 0);
     limits_.settle_try("bob", false, TryEnd::Failure, false, true, p_, kT0, "mallory:alice");
-    EXPECT_EQ(limits_.reserve_try("alice:bob", false, p_, kT0, "mallory"), 0);
-    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "local:bob"), 0);
-    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0), 0);
-    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice"), 60);
-    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy, 'm')), 0);
-    EXPECT_THROW(limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy + 1, 'm')),
-                 LimitStoreError);
+    EXPECT_EQ(limits_.reserve_try("alice:bob", false, p_, kT0, "mallory").seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "local:bob").seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, "mallory:alice").seconds, 60);
+    EXPECT_EQ(limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy, 'm')).seconds, 0);
+    EXPECT_THROW(
+        limits_.reserve_try("bob", false, p_, kT0, std::string(RateLimits::kMaxRunBy + 1, 'm')).seconds,
+        LimitStoreError);
 }
 
 // A remote login's budget is the user's remote one, whatever PAM_RUSER says.
 TEST_F(RateLimitsTest, RemoteBudgetsIgnoreTheRunner) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("alice", true, p_, kT0, "mallory"), 0);
+    ASSERT_EQ(limits_.reserve_try("alice", true, p_, kT0, "mallory").seconds, 0);
     limits_.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0, "mallory");
-    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0), 60);
-    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory"), 0);
+    EXPECT_EQ(limits_.reserve_try("alice", true, p_, kT0).seconds, 60);
+    EXPECT_EQ(limits_.reserve_try("alice", false, p_, kT0, "mallory").seconds, 0);
 }
 
 // --- Sends: what they count on --------------------------------------------------------------------------
@@ -475,32 +514,33 @@ TEST_F(RateLimitsTest, TheMachineHourExpires) {
 
 TEST_F(RateLimitsTest, ABackoffWaitEnds) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("kim", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("kim", true, p_, kT0).seconds, 0);
     limits_.settle_try("kim", true, TryEnd::Failure, false, true, p_, kT0);
-    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 59), 1);
-    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 60), 0);
+    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 59).seconds, 1);
+    EXPECT_EQ(limits_.reserve_try("kim", true, p_, kT0 + 60).seconds, 0);
 }
 
 // Failures are forgotten a day after the last one (or twice the longest wait, if that is longer).
 TEST_F(RateLimitsTest, FailuresAreForgottenAfterTheirMemory) {
     p_.failures_before_backoff = 1;
-    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0).seconds, 0);
     limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, kT0);
-    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0 + 60), 0);
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, kT0 + 60).seconds, 0);
     limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, kT0 + 60);
     // Two failures past an allowance of one: the next wait is two minutes; without the memory's end, a third
     // failure a day on would wait four.
     const std::int64_t later = kT0 + 60 + 86400;
-    ASSERT_EQ(limits_.reserve_try("lee", true, p_, later), 0);
+    ASSERT_EQ(limits_.reserve_try("lee", true, p_, later).seconds, 0);
     limits_.settle_try("lee", true, TryEnd::Failure, false, true, p_, later);
-    EXPECT_EQ(limits_.reserve_try("lee", true, p_, later), 60) << "counted from one again";
+    EXPECT_EQ(limits_.reserve_try("lee", true, p_, later).seconds, 60) << "counted from one again";
 
     p_.backoff_max = std::chrono::seconds(100000);  // the memory is then twice that
-    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0), 0);
+    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0).seconds, 0);
     limits_.settle_try("mia", true, TryEnd::Failure, false, true, p_, kT0);
-    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400), 0);
+    ASSERT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400).seconds, 0);
     limits_.settle_try("mia", true, TryEnd::Failure, false, true, p_, kT0 + 86400);
-    EXPECT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400), 120) << "a day did not end this memory";
+    EXPECT_EQ(limits_.reserve_try("mia", true, p_, kT0 + 86400).seconds, 120)
+        << "a day did not end this memory";
 }
 
 // --- A send counts when it is made ----------------------------------------------------------------------
@@ -541,18 +581,18 @@ TEST_F(RateLimitsFileTest, CountsSurviveARestartUnknownUsersInTheirOwnStore) {
     {
         RateLimits limits(path(), kMiB);
         ASSERT_EQ(limits.take_send(to({"email:alice@example.com"}), p_, kT0).wait, 0);
-        ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0), 0);
+        ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0).seconds, 0);
         limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0);
         ASSERT_EQ(limits.take_send({{"user:nobody"}, "", true}, p_, kT0).wait, 0);
-        ASSERT_EQ(limits.reserve_try("nobody", true, p_, kT0), 0);
+        ASSERT_EQ(limits.reserve_try("nobody", true, p_, kT0).seconds, 0);
         limits.settle_try("nobody", true, TryEnd::Failure, true, true, p_, kT0);
-        ASSERT_GT(limits.reserve_try("nobody", true, p_, kT0), 0);
+        ASSERT_GT(limits.reserve_try("nobody", true, p_, kT0).seconds, 0);
     }
     RateLimits limits(path(), kMiB);
     EXPECT_GT(limits.take_send(to({"email:alice@example.com"}), p_, kT0 + 1).wait, 0);
-    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
+    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 1).seconds, 0);
     EXPECT_GT(limits.take_send({{"user:nobody"}, "", true}, p_, kT0 + 1).wait, 0);
-    EXPECT_GT(limits.reserve_try("nobody", true, p_, kT0 + 1), 0);
+    EXPECT_GT(limits.reserve_try("nobody", true, p_, kT0 + 1).seconds, 0);
     // Neither reached the file of real counts: its rows are alice's send, her failure, the host-less
     // machine count.
     EXPECT_EQ(LimitStore(path(), kMiB).rows(), 3);
@@ -566,14 +606,14 @@ TEST_F(RateLimitsFileTest, OtherUsersBudgetsSurviveARestart) {
         RateLimits limits(path(), kMiB);
         for (int i = 0; i < RateLimits::kOthersTogether; ++i) {
             const std::string runner = "m" + std::to_string(i);
-            ASSERT_EQ(limits.reserve_try("alice", false, p_, kT0, runner), 0);
+            ASSERT_EQ(limits.reserve_try("alice", false, p_, kT0, runner).seconds, 0);
             limits.settle_try("alice", false, TryEnd::Failure, false, true, p_, kT0, runner);
         }
     }
     RateLimits limits(path(), kMiB);
-    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "m0"), 0);
-    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "newcomer"), 0);
-    EXPECT_EQ(limits.reserve_try("alice", false, p_, kT0 + 1), 0);
+    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "m0").seconds, 0);
+    EXPECT_GT(limits.reserve_try("alice", false, p_, kT0 + 1, "newcomer").seconds, 0);
+    EXPECT_EQ(limits.reserve_try("alice", false, p_, kT0 + 1).seconds, 0);
 }
 
 // Sends of many logins at once, through the file: exactly the limit gets through however they interleave,
@@ -618,22 +658,22 @@ TEST_F(RateLimitsFileTest, SendsAtOnceAreCountedExactly) {
 // waiting; a failure still needs the lock, and refuses when it cannot have it.
 TEST_F(RateLimitsFileTest, ALoginWithoutFailuresWritesNoFailures) {
     RateLimits limits(path(), kMiB);
-    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0), 0);
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0).seconds, 0);
     limits.settle_try("alice", true, TryEnd::Success, false, true, p_, kT0);
     sqlite3* other = nullptr;
     ASSERT_EQ(sqlite3_open(path().c_str(), &other), SQLITE_OK);
     ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-    EXPECT_EQ(limits.reserve_try("alice", true, p_, kT0 + 1), 0);
+    EXPECT_EQ(limits.reserve_try("alice", true, p_, kT0 + 1).seconds, 0);
     EXPECT_NO_THROW(limits.settle_try("alice", true, TryEnd::Success, false, true, p_, kT0 + 1));
-    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 2), 0);
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 2).seconds, 0);
     EXPECT_THROW(limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0 + 2), LimitStoreError)
         << "a failure is written, and waits for the lock";
     sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
     sqlite3_close(other);
-    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 3), 0);
+    ASSERT_EQ(limits.reserve_try("alice", true, p_, kT0 + 3).seconds, 0);
     limits.settle_try("alice", true, TryEnd::Failure, false, true, p_, kT0 + 3);
     p_.failures_before_backoff = 1;
-    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 4), 0) << "the failure is read back";
+    EXPECT_GT(limits.reserve_try("alice", true, p_, kT0 + 4).seconds, 0) << "the failure is read back";
 }
 
 // A store that cannot be trusted is not replaced by an empty one (which would reset every limit): every
@@ -641,7 +681,7 @@ TEST_F(RateLimitsFileTest, ALoginWithoutFailuresWritesNoFailures) {
 TEST_F(RateLimitsFileTest, AnUntrustedStoreRefusesEveryLimit) {
     const std::string p = dir_->write("limits", "", 0644);
     RateLimits limits(p, kMiB);
-    EXPECT_THROW(limits.reserve_try("alice", true, p_, kT0), LimitStoreError);
+    EXPECT_THROW(limits.reserve_try("alice", true, p_, kT0).seconds, LimitStoreError);
     EXPECT_THROW(limits.take_send(to({"email:a@x.y"}), p_, kT0), LimitStoreError);
     EXPECT_THROW(limits.take_send({{"user:nobody"}, "", true}, p_, kT0), LimitStoreError)
         << "an unknown user's walk fails the same way as a real one";

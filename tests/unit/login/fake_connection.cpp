@@ -25,6 +25,9 @@ Secret FakeConnection::ask(const std::string& text, bool echo) {
     if (answers_.empty()) hung_up("answer to: " + text);
     auto next = std::move(answers_.front());
     answers_.pop_front();
+    const auto meanwhile = std::move(meanwhile_.front());
+    meanwhile_.pop_front();
+    if (meanwhile) meanwhile();
     if (std::holds_alternative<Cancel>(next))
         throw ConnectionEnded(Verdict(wire::Outcome::Abort, "", "the person cancelled"));
     return Secret(std::get<std::string>(std::move(next)));

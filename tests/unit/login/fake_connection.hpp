@@ -27,8 +27,12 @@ struct Shown {
 class FakeConnection final : public Connection {
   public:
     // The person's next answer to a question ("" is Enter alone).
-    FakeConnection& answer(std::string text) {
+    FakeConnection& answer(std::string text) { return answer_after({}, std::move(text)); }
+    // The same, given once `meanwhile` has run: what happens elsewhere while this login waits at the question
+    // (another login's step).
+    FakeConnection& answer_after(std::function<void()> meanwhile, std::string text) {
         answers_.emplace_back(std::move(text));
+        meanwhile_.push_back(std::move(meanwhile));
         return *this;
     }
     // The key's next answer to an assertion request.
@@ -49,6 +53,7 @@ class FakeConnection final : public Connection {
     // The person cancels at the next question (the client's Cancel).
     FakeConnection& cancel() {
         answers_.emplace_back(Cancel{});
+        meanwhile_.emplace_back();
         return *this;
     }
 
@@ -74,6 +79,7 @@ class FakeConnection final : public Connection {
   private:
     struct Cancel {};
     std::deque<std::variant<std::string, Cancel>> answers_;
+    std::deque<std::function<void()>> meanwhile_;  // one per answer: run before it is given (or empty)
     std::deque<std::function<Assertion(const AssertionRequest&)>> assertions_;
     std::vector<Shown> shown_;
     std::vector<protocol::Link> links_;

@@ -45,7 +45,10 @@ class FakeMethodContext final : public MethodContext {
     const std::vector<Identifier>& known() const override { return known_ids; }
     const std::vector<StoredCredential>& credentials() const override { return enrolled; }
     std::string destination_for(Method m) const override;
-    void proof_tried() override { ++proofs_tried; }
+    MaybeEnd proof_tried() override {
+        ++proofs_tried;
+        return std::nullopt;
+    }
     void offer_access_token(const Secret& token) override { access_tokens.emplace_back(token.view()); }
     void saw_pool_passkeys(const std::vector<std::size_t>& lengths) override {
         pool_passkeys_seen.push_back(lengths);

@@ -10,6 +10,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
+#include <map>
 #include <regex>
 
 #include "credential_store.hpp"
@@ -198,7 +200,7 @@ TEST(LoginFlow, CancelAtTheCodePrompt) {
     EXPECT_THAT(person.questions(), ElementsAre(kBinOffer, kBinCode));
     const auto now = std::time(nullptr);
     EXPECT_GT(h.limits().take_send({{"email:bin@example.org"}, "", false}, h.config().limits, now).wait, 0);
-    EXPECT_GT(h.limits().reserve_try("bin", true, h.config().limits, now), 0);
+    EXPECT_GT(h.limits().reserve_try("bin", true, h.config().limits, now).seconds, 0);
 }
 
 // --- Backoff and limits -----------------------------------------------------------------------------
@@ -474,6 +476,27 @@ TEST(LoginFlow, LocalKeyStatusesEndTheLogin) {
     }
 }
 
+// The key ask arms the login: chosen from the menu while other logins of bin hold the whole allowance, the
+// key is not asked, and the login ends without a failure.
+TEST(LoginFlow, AKeyAskArmedWhileOthersHoldTheTriesIsNotMade) {
+    FlowHarness h(kKeysAndEmail + "[limits]\nfailures_before_backoff = 1\n", kIdentities);
+    const LocalKey key(h, 0);
+    h.pool().then(FakePool::select_challenge({"EMAIL_OTP"}));
+    const auto now = std::time(nullptr);
+    FakeConnection person;
+    person.answer_after(
+        [&] { ASSERT_EQ(h.limits().reserve_try("bin", true, h.config().limits, now).seconds, 0); }, "1");
+    person.key_answers(key.signing(1));
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, Outcome::MaxTries) << end.audit;
+    EXPECT_EQ(end.text, kSignInInProgress);
+    EXPECT_EQ(end.reason, "other sign-ins in progress hold the tries");
+    EXPECT_EQ(person.key_answers_left(), 1u) << "the key was not asked";
+    h.limits().settle_try("bin", true, RateLimits::TryEnd::Untried, false, true, h.config().limits, now);
+    EXPECT_EQ(h.limits().reserve_try("bin", true, h.config().limits, now).seconds, 0)
+        << "the login held no try and counted no failure";
+}
+
 // The menu lists the key and the code; no key is there, so the menu goes on without it, and with one method
 // left the code is offered (with the reason in front) instead of a menu of one.
 TEST(LoginFlow, NoKeyThereThenTheCode) {
@@ -544,6 +567,44 @@ TEST(LoginFlow, AnUnknownUserWalksAsARealUserFailing) {
     EXPECT_EQ(bin_end.reason, "wrong code 3 times");
     EXPECT_EQ(nobody_end.reason, "not a local account");
     EXPECT_TRUE(fake.pool().calls().empty()) << "nothing about a name that is nobody goes to the pool";
+}
+
+// Issue #10 item 3: a login's try is reserved when it is armed, at the send, not when it starts. While bin
+// waits at the offer, other logins of bin are armed and take the whole allowance: the answer to the offer
+// sends nothing and ends the login with a text that claims no failure; the login held no try, and counts
+// none. A name that is nobody is turned away at the same step, in the same words.
+TEST(LoginFlow, ALoginArmedWhileOthersHoldTheTriesSendsNothing) {
+    const std::string config = kEmailOnly + "[limits]\nfailures_before_backoff = 2\n";
+    std::map<std::string, Ending> ends;
+    std::map<std::string, std::vector<std::string>> questions;
+    // bin the only user the decoy may copy, as above.
+    for (const std::string user : {"bin", "nosuchuser-flowtest"}) {
+        FlowHarness h(config, "bin bin@example.org\n");
+        const auto now = std::time(nullptr);
+        const auto others_armed = [&] {
+            for (int i = 0; i < 2; ++i)
+                ASSERT_EQ(h.limits().reserve_try(user, true, h.config().limits, now).seconds, 0);
+        };
+        FakeConnection person;
+        person.answer_after(others_armed, "");
+        ends[user] = h.login(person, {user});
+        questions[user] = unmasked(person.questions());
+        const Ending& end = ends[user];
+        EXPECT_EQ(end.outcome, Outcome::MaxTries) << user;
+        EXPECT_EQ(end.text, kSignInInProgress) << user;
+        EXPECT_EQ(end.reason, "other sign-ins in progress hold the tries") << user;
+        EXPECT_EQ(person.questions().size(), 1u) << user << ": the offer, and nothing after it";
+        EXPECT_TRUE(h.pool().calls().empty()) << user << ": nothing sent";
+        // The two others end untried: the whole allowance is back, so this login held and counted nothing.
+        for (int i = 0; i < 2; ++i)
+            h.limits().settle_try(user, true, RateLimits::TryEnd::Untried, false, true, h.config().limits,
+                                  now);
+        for (int i = 0; i < 2; ++i)
+            EXPECT_EQ(h.limits().reserve_try(user, true, h.config().limits, now).seconds, 0) << user << i;
+    }
+    EXPECT_EQ(ends["bin"].outcome, ends["nosuchuser-flowtest"].outcome);
+    EXPECT_EQ(ends["bin"].text, ends["nosuchuser-flowtest"].text);
+    EXPECT_EQ(questions["bin"], questions["nosuchuser-flowtest"]);
 }
 
 // The same with a menu: daemon's shape (an address and a number), the person choosing the text message.
