@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "login_harness.hpp"
+#include "transcript.hpp"
 
 namespace pp::test {
 namespace {
@@ -29,20 +30,6 @@ constexpr const char* kIdentities =
 std::string config_with(const std::string& methods, int max_tries, const std::string& binding = "") {
     return "\n[login]\nmethods = " + methods + "\nmax_tries = " + std::to_string(max_tries) +
            "\nrequest_timeout = 2\nlogin_timeout = 300\n\n[binding]\n" + binding;
-}
-
-// Every turn of a login (style and text), with each `from` replaced by its `to`.
-std::vector<std::pair<int, std::string>> turns(
-    const PamRun& run, const std::vector<std::pair<std::string, std::string>>& swaps) {
-    std::vector<std::pair<int, std::string>> out;
-    for (const auto& t : run.transcript) {
-        std::string text = t.text;
-        for (const auto& [from, to] : swaps)
-            for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-                text.replace(at, from.size(), to);
-        out.emplace_back(t.style, text);
-    }
-    return out;
 }
 
 std::string show(const std::vector<std::pair<int, std::string>>& ts) {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "login_harness.hpp"
+#include "transcript.hpp"
 
 namespace pp::test {
 namespace {
@@ -441,20 +442,6 @@ TEST_F(OtpLogin, IdentifierUnknownToThePoolFailsLikeAWrongCode) {
     EXPECT_EQ(run.code, PAM_MAXTRIES) << run.all_text() << helper_->log();
     EXPECT_EQ(run.prompts().size(), 4u) << "the offer, then three code prompts";
     EXPECT_EQ(standin_->outbox_lines(), before);
-}
-
-// Every turn of a login (style and text), with `from` replaced by `to` in each text.
-std::vector<std::pair<int, std::string>> turns(
-    const PamRun& run, const std::vector<std::pair<std::string, std::string>>& swaps) {
-    std::vector<std::pair<int, std::string>> out;
-    for (const auto& t : run.transcript) {
-        std::string text = t.text;
-        for (const auto& [from, to] : swaps)
-            for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-                text.replace(at, from.size(), to);
-        out.emplace_back(t.style, text);
-    }
-    return out;
 }
 
 // A local account whose mapped identity the user pool does not know walks its OWN mapping: text for text,
