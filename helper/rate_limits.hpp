@@ -25,9 +25,9 @@ struct LimitPolicy {
     int sends_per_rhost = 20;      // codes requested from one remote host per window
     std::chrono::seconds send_window{900};
     int sends_per_hour = 200;  // codes sent from this machine per hour, whoever asks (denial of wallet)
-    // Of sends_per_hour, what remote logins may take: the rest is kept for local ones
-    // (remote_sends_per_hour).
-    int remote_sends_per_hour() const { return sends_per_hour - sends_per_hour / 4; }
+    // Of sends_per_hour, what remote logins may take: a quarter, rounded up, is kept for local ones, so even
+    // a ceiling of 1 to 3 keeps the console a code (review 30c).
+    int remote_sends_per_hour() const { return sends_per_hour - (sends_per_hour + 3) / 4; }
     // Remote logins of one source network (an IPv4 /24, an IPv6 /64) that may ask the user pool something
     // before anything of theirs is counted (the question before the menu) per minute.
     int pool_asks_per_network = 30;

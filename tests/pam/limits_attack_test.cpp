@@ -857,25 +857,29 @@ TEST_F(LimitAttack, RemoteSendsLeaveTheConsoleItsCodes) {
     start_helper(config("sends_per_hour = 6\nsends_per_identifier = 5\nsends_per_rhost = 20\n"));
     const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
     const std::size_t before = standin_->outbox_lines();
-    // The remote logins' share of a ceiling of 6 is 5 (a quarter, rounded down, is kept for local logins).
-    for (int i = 0; i < 5; ++i) {
+    // The remote logins' share of a ceiling of 6 is 4 (a quarter, rounded up, is kept for local logins).
+    for (int i = 0; i < 4; ++i) {
         const auto run = login(i % 2 ? "bob" : "alice", hang_up, "203.0.113." + std::to_string(20 + i));
         EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text() << helper_->log();
     }
-    ASSERT_EQ(standin_->outbox_lines(), before + 5) << helper_->log();
-    const auto sixth = login("bob", hang_up, "203.0.113.26");
-    EXPECT_EQ(sixth.code, PAM_AUTHINFO_UNAVAIL) << sixth.all_text() << helper_->log();
-    EXPECT_TRUE(contains(sixth.all_text(), "Too many codes have been sent from this machine"))
-        << sixth.all_text();
-    EXPECT_EQ(standin_->outbox_lines(), before + 5) << "a remote login took the share kept for local ones";
+    ASSERT_EQ(standin_->outbox_lines(), before + 4) << helper_->log();
+    const auto fifth = login("bob", hang_up, "203.0.113.26");
+    EXPECT_EQ(fifth.code, PAM_AUTHINFO_UNAVAIL) << fifth.all_text() << helper_->log();
+    EXPECT_TRUE(contains(fifth.all_text(), "Too many codes have been sent from this machine"))
+        << fifth.all_text();
+    EXPECT_EQ(standin_->outbox_lines(), before + 4) << "a remote login took the share kept for local ones";
     EXPECT_TRUE(
-        contains(helper_->log(), "codes sent for remote logins in the last hour reached their share of 5"))
+        contains(helper_->log(), "codes sent for remote logins in the last hour reached their share of 4"))
         << helper_->log();
+    // The two codes kept: alice's console, then bob's sudo; then the machine's ceiling, which counts every
+    // send, is reached.
     const auto console = login("alice", right_code(kAliceEmail));
     EXPECT_EQ(console.code, PAM_SUCCESS)
         << "alice's console login, after a remote client spent the machine's ceiling on alice and bob:\n"
         << console.all_text() << helper_->log();
-    // The console's send was the sixth: the machine's ceiling, which counts every send, is then reached.
+    const auto sudo = run_pam(service_, "bob", accepting_code_offers(right_code("bob@example.com")),
+                              {{"PAM_RUSER", "bob"}});
+    EXPECT_EQ(sudo.code, PAM_SUCCESS) << sudo.all_text() << helper_->log();
     EXPECT_TRUE(
         contains(helper_->log(), "ceiling of 6 codes per hour from this machine (sends_per_hour) reached"))
         << helper_->log();
@@ -1064,6 +1068,26 @@ TEST_F(LimitAttack, ParkedDecoyWalksAndParkedRealLoginsAreArmedAlike) {
               occurrences(seen["nobody-here"].turned_away_text, "\n"))
         << seen["alice"].turned_away_text << "\n---\n"
         << seen["nobody-here"].turned_away_text;
+}
+
+// Review 30c: the remote logins' share was sends_per_hour less a quarter rounded down, so for a ceiling of 1,
+// 2 or 3 (an admin holding down the cost of texts) the quarter was 0 and remote logins could take every code
+// of the hour. A remote client asks alice and bob for a code (within every per-destination and per-host
+// limit, hung up at once) and alice's console login must still get its code.
+TEST_F(LimitAttack, ASmallCeilingStillKeepsTheConsoleACode) {
+    start_helper(config("sends_per_hour = 3\nsends_per_identifier = 5\nsends_per_rhost = 20\n"));
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const std::size_t before = standin_->outbox_lines();
+    for (int i = 0; i < 4; ++i) {
+        const auto run = login(i % 2 ? "bob" : "alice", hang_up, "203.0.113." + std::to_string(20 + i));
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.all_text();
+    }
+    const std::size_t remote_sent = standin_->outbox_lines() - before;
+    const auto console = login("alice", right_code(kAliceEmail));
+    EXPECT_EQ(console.code, PAM_SUCCESS) << "alice's console login after remote clients asked for codes ("
+                                         << remote_sent << " of the machine's 3 sent for them):\n"
+                                         << console.all_text();
+    EXPECT_EQ(remote_sent, 2u) << "remote logins may take 2 of a ceiling of 3";
 }
 
 }  // namespace

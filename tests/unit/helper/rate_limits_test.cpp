@@ -456,14 +456,22 @@ TEST_F(RateLimitsTest, WalksSpendNoneOfTheMachineCeilingButTheirHosts) {
     EXPECT_TRUE(limits_.take_send(walk, p_, kT0 + 51).machine) << "a ceiling real sends filled is met alike";
 }
 
-// Remote logins may take only their share of the machine's ceiling (three quarters, rounded up): the rest is
-// kept for local ones, so remote requests cannot refuse the console its codes (issue #10: local logins always
-// win). A local send counts on the ceiling; a remote one on both. The share's end is audited once an hour.
+// Remote logins may take only their share of the machine's ceiling (three quarters, rounded down): the rest
+// is kept for local ones, so remote requests cannot refuse the console its codes (issue #10: local logins
+// always win). A local send counts on the ceiling; a remote one on both. The share's end is audited once an
+// hour.
 TEST_F(RateLimitsTest, RemoteLoginsTakeOnlyTheirShareOfTheMachineCeiling) {
     TestDir dir;
     SyslogCapture log(dir);
     p_.sends_per_hour = 8;  // remote share 6
     ASSERT_EQ(p_.remote_sends_per_hour(), 6);
+    // A quarter rounded up is kept: even the smallest ceilings keep the console a code.
+    for (const auto& [ceiling, remote] :
+         std::vector<std::pair<int, int>>{{1, 0}, {2, 1}, {3, 2}, {4, 3}, {200, 150}}) {
+        LimitPolicy q;
+        q.sends_per_hour = ceiling;
+        EXPECT_EQ(q.remote_sends_per_hour(), remote) << ceiling;
+    }
     auto remote = [&](int i, std::int64_t at) {
         SendKeys k = to({"email:r" + std::to_string(i) + "@x.y"}, "192.0.2." + std::to_string(i));
         k.remote = true;
