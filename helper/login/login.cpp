@@ -501,6 +501,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
             return std::nullopt;
         };
         bool probe_refused = false;
+        bool probe_answered = false;
         try {
             if (chosen_first) {
                 auto initiated = initiate_chosen(*chosen_first, *ident, prefix);
@@ -514,6 +515,7 @@ Proof Login::prove(const std::vector<Method>& methods) {
                     return client.initiate_user_auth(username, preferred, conn_.deadline(),
                                                      user_context_for(facts_.rhost));
                 });
+                probe_answered = probe;
             }
         } catch (const ServiceError& e) {
             probe_refused = probe && refuses_preference(e);
@@ -526,6 +528,12 @@ Proof Login::prove(const std::vector<Method>& methods) {
             else if (auto end = pool_refused(e))
                 return *end;
         }
+        // Whether this pool answers the question with an error: the decoy's menu then holds no session, as
+        // the real one does not (pool_session_memory.hpp). Only a person the preference does not fit tells (a
+        // passkey holder's question is answered at WEB_AUTHN whatever the pool does with the others').
+        if (probe_refused || (probe_answered && step.challenge == "SELECT_CHALLENGE"))
+            pool_session_memory(cfg().limits_state_file)
+                .preference_refused({cfg().pool_id, cfg().client_id}, probe_refused);
         // The other answer the spec allows for a preference the person cannot use: an error. The pool is then
         // asked only for the method chosen from a menu of what the admin allows (factor_memory.cpp).
         if (probe_refused) {

@@ -59,9 +59,11 @@ PoolSessionMemory::PoolSessionMemory(const std::string& limits_state_file)
     }
     std::istringstream in(text);
     Pool pool;
-    std::string expired, taken, wrong, extra;
+    std::string expired, taken, wrong, refuses, extra;
     std::optional<long long> e, t, w;
-    if (!(in >> pool.pool_id >> pool.client_id >> expired >> taken >> wrong) || (in >> extra) ||
+    // The sixth word came later: a line of five is read as a pool that answers the question with its menu.
+    if (!(in >> pool.pool_id >> pool.client_id >> expired >> taken >> wrong) ||
+        ((in >> refuses) && refuses != "refuses-preference") || (in >> extra) ||
         !read_field(expired, 86400000, e) || !read_field(taken, 86400000, t) || !read_field(wrong, 1000, w) ||
         (w && *w < 1)) {
         log_line(LOG_WARNING,
@@ -74,6 +76,7 @@ PoolSessionMemory::PoolSessionMemory(const std::string& limits_state_file)
     if (e) seen_.expired_at = Age(*e);
     if (t) seen_.taken_at = Age(*t);
     if (w) seen_.wrong_codes = static_cast<int>(*w);
+    seen_.refuses_preference = refuses == "refuses-preference";
 }
 
 void PoolSessionMemory::switch_to_locked(const Pool& p) {
@@ -122,6 +125,19 @@ void PoolSessionMemory::ended_after(const Pool& pool, int wrong_codes) {
     keep_locked();
 }
 
+void PoolSessionMemory::preference_refused(const Pool& pool, bool refused) {
+    std::lock_guard lock(mutex_);
+    switch_to_locked(pool);
+    if (seen_.refuses_preference == refused) return;
+    seen_.refuses_preference = refused;
+    keep_locked();
+}
+
+bool PoolSessionMemory::refuses_preference(const Pool& pool) const {
+    std::lock_guard lock(mutex_);
+    return same_pool(pool) && seen_.refuses_preference;
+}
+
 PoolSessionMemory::Age PoolSessionMemory::validity(const Pool& pool, Age configured) const {
     std::lock_guard lock(mutex_);
     return same_pool(pool) ? validity_locked(configured) : configured;
@@ -148,9 +164,10 @@ void PoolSessionMemory::keep_locked() {
         return a && a->count() <= 86400000 ? a : std::nullopt;
     };
     try {
-        write_file_atomically(
-            path_, pool_.pool_id + " " + pool_.client_id + " " + field(bounded(seen_.expired_at)) + " " +
-                       field(bounded(seen_.taken_at)) + " " + field(seen_.wrong_codes) + "\n");
+        write_file_atomically(path_, pool_.pool_id + " " + pool_.client_id + " " +
+                                         field(bounded(seen_.expired_at)) + " " +
+                                         field(bounded(seen_.taken_at)) + " " + field(seen_.wrong_codes) +
+                                         (seen_.refuses_preference ? " refuses-preference" : "") + "\n");
     } catch (const FileError& e) {
         log_line(LOG_WARNING, "pool sessions not kept (a restart forgets them): %s",
                  text::loggable(e.what()).c_str());

@@ -18,8 +18,8 @@
 // Kept in one small root-owned file beside the limits' state (`pool_sessions` in the directory of
 // limits_state_file, mode 0600, written atomically) so a restart does not reopen the difference; written only
 // when what the decoy follows changes, not per login. One line: "<pool_id> <client_id> <shortest expired ms
-// or -> <longest taken ms or -> <wrong codes or ->". A line for another pool or app client (the
-// configuration changed), or a file that cannot be read, counts as nothing seen.
+// or -> <longest taken ms or -> <wrong codes or -> [refuses-preference]". A line for another pool or app
+// client (the configuration changed), or a file that cannot be read, counts as nothing seen.
 #pragma once
 
 #include <chrono>
@@ -42,6 +42,9 @@ class PoolSessionMemory {
         std::optional<Age> expired_at;  // the youngest session the pool refused as expired
         std::optional<Age> taken_at;    // the oldest session the pool took an answer on
         std::optional<int> wrong_codes;
+        // The pool answered the last question before the menu (a preference the person may not be able to
+        // use) with an error rather than its menu: a real menu then holds no session until the choice.
+        bool refuses_preference = false;
     };
 
     // Reads the row kept beside `limits_state_file`, once.
@@ -53,6 +56,9 @@ class PoolSessionMemory {
     void expired(const Pool& pool, Age age, Age configured);
     // The pool ended a real session after `wrong_codes` wrong codes.
     void ended_after(const Pool& pool, int wrong_codes);
+    // The pool answered a real login's question before the menu with an error (`refused`) or with its menu.
+    void preference_refused(const Pool& pool, bool refused);
+    [[nodiscard]] bool refuses_preference(const Pool& pool) const;
 
     // How long the decoy's made-up session lasts, and after how many wrong codes it ends (nullopt: not
     // known).

@@ -197,7 +197,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
                           sessions.validity(pool_key, std::chrono::duration_cast<PoolSessionMemory::Age>(
                                                           cfg().session_validity)),
                           sessions.wrong_codes(pool_key).value_or(cfg().code_attempts)};
-    if (service_already_asked) session.since = std::chrono::steady_clock::now();
+    // (A pool that answers the question with an error holds none at a real menu: below.)
+    if (service_already_asked && !(sessions.refuses_preference(pool_key) && !passkey_offered))
+        session.since = std::chrono::steady_clock::now();
     const auto started = std::chrono::steady_clock::now();
     // After the pool was asked (and answered that it does not know the identity) the real flow has counted
     // the send already, before that request: counted again here, one walk would take two of the host's
@@ -212,7 +214,11 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         try {
             pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start,
                        started);
-            session.since = std::chrono::steady_clock::now();
+            // A pool that answers the question with an error holds no session at a real menu (login.cpp,
+            // probe_refused): the code is asked for after the choice, on a fresh one.
+            const bool question = !(walk.direct && is_otp(offered.front()));
+            if (!(question && !passkey_offered && sessions.refuses_preference(pool_key)))
+                session.since = std::chrono::steady_clock::now();
         } catch (const DecoyOutage&) {
             // A key holder's login goes on without the pool when its first request meets an outage, offering
             // the keys (and the browser) alone (login.cpp, pool_refused); anyone else's ends there.

@@ -240,6 +240,42 @@ TEST_F(EnrolmentOracle, ThePoolsAttemptLimitSeenBeforeARestartEndsTheDecoyAfterI
         << " times, enrolled bob before it " << bob.prompts().size() << " times";
 }
 
+// Review 30c (e065dd2, issue #10 item 4): the spec's other answer to a preference the person cannot use is an
+// error (stand-in ineligible_preferred_error); the helper then shows the menu of what the admin allows before
+// the pool holds any session (choose_first), and asks the pool only for the method chosen, on a fresh
+// session. A real login may wait at that menu as long as it likes: the code chosen is sent and its prompt
+// shown. The decoy's made-up session starts before its menu whatever the pool does (unknown_user.cpp) and
+// ends at the choice: after a wait past the pool's session at the menu, enrolled alice is sent a code and
+// asked for it, and a name without an identity is told "The sign-in session has expired".
+TEST_F(EnrolmentOracle, AWaitAtTheMenuShownBeforeThePoolIsAskedEndsAlikeForEveryName) {
+    start_helper_with_short_sessions(config_with("email_otp sms_otp", 2),
+                                     "alice alice@example.com\nalice +15555550123\n"
+                                     "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n");
+    short_pool_->set_control(R"({"ineligible_preferred_error":
+        {"name": "InvalidParameterException", "message": "not eligible"}})");
+    auto walk = [&](const std::string& user) {
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Choose how to sign in:")) {
+                std::this_thread::sleep_for(kWaitPast);
+                return "1";
+            }
+            return "12345678";
+        });
+    };
+    const auto alice = walk("alice");
+    std::vector<std::pair<std::string, PamRun>> others;
+    for (const char* user : {"carol", "bob", "nobody-here"}) others.emplace_back(user, walk(user));
+    short_pool_->clear_control();
+    ASSERT_FALSE(alice.prompts().empty()) << alice.all_text() << helper_->log();
+    for (const auto& [user, run] : others) {
+        EXPECT_EQ(run.code, alice.code)
+            << "PAM code: enrolled alice " << alice.code << ", " << user << " " << run.code;
+        EXPECT_EQ(run.prompts().size(), alice.prompts().size()) << "alice:\n"
+                                                                << show(turns(alice, {})) << user << ":\n"
+                                                                << show(turns(run, {}));
+    }
+}
+
 // Review 30a's holes 3, 4 and 5 (a pool member typing their own address under claim binding; sshd's stand-in
 // answers for a name that is no account; a decoy following the factor memory of the real user it copies) tell
 // a local account from a name that is none, or follow that user's own logins: they are documented as what

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "login/passkey_uv_memory.hpp"
 #include "login/pool_session_memory.hpp"
 #include "test_dir.hpp"
+#include "trusted_file.hpp"
 
 namespace pp::helper {
 namespace {
@@ -867,6 +870,34 @@ TEST(Config, ThePoolsSessionsAsRealLoginsShowedThemBoundTheStatedValidity) {
         EXPECT_FALSE(m.wrong_codes({"eu-west-1_A", "other"}));
     }
     EXPECT_EQ(PoolSessionMemory(state).validity(pool, stated), Age(200000));
+}
+
+// Whether the pool answers the question before the menu with an error is kept in the same line (a sixth
+// word); a line of five, written before it was kept, reads as a pool that answers with its menu.
+TEST(Config, ThePoolsAnswerToTheQuestionIsKeptBesideItsSessions) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the state's files are read only when root owns them";
+    const test::TestDir dir;
+    const std::string state = dir.file("limits");
+    const PoolSessionMemory::Pool pool{"eu-west-1_A", "client"};
+    {
+        PoolSessionMemory m(state);
+        EXPECT_FALSE(m.refuses_preference(pool));
+        m.preference_refused(pool, true);
+        EXPECT_TRUE(m.refuses_preference(pool));
+        EXPECT_FALSE(m.refuses_preference({"eu-west-1_B", "client"}));
+    }
+    EXPECT_TRUE(PoolSessionMemory(state).refuses_preference(pool));
+    std::ifstream kept(PoolSessionMemory::path_for(state));
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}),
+              "eu-west-1_A client - - - refuses-preference\n");
+    PoolSessionMemory(state).preference_refused(pool, false);
+    EXPECT_FALSE(PoolSessionMemory(state).refuses_preference(pool));
+    write_file_atomically(PoolSessionMemory::path_for(state), "eu-west-1_A client - - 4\n");
+    const PoolSessionMemory old(state);
+    EXPECT_FALSE(old.refuses_preference(pool));
+    EXPECT_EQ(old.wrong_codes(pool), 4);
+    write_file_atomically(PoolSessionMemory::path_for(state), "eu-west-1_A client - - 4 something-else\n");
+    EXPECT_FALSE(PoolSessionMemory(state).wrong_codes(pool)) << "a line that is not ours counts for nothing";
 }
 
 }  // namespace pp::helper
