@@ -44,6 +44,11 @@ std::string show(const std::vector<std::pair<int, std::string>>& ts) {
 constexpr int kSessionSeconds = 1;
 constexpr auto kWaitPast = std::chrono::seconds(kSessionSeconds + 1);
 
+// alice in the pool with an email and a phone; carol mapped alike, but the pool does not know her.
+constexpr const char* kAliceAndCarolNotInThePool =
+    "alice alice@example.com\nalice +15555550123\n"
+    "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n";
+
 class EnrolmentOracle : public StandInTest {
   protected:
     void TearDown() override {
@@ -65,6 +70,17 @@ class EnrolmentOracle : public StandInTest {
                         identities});
     }
     PamRun login(const std::string& user, const Answerer& a) { return run_pam(service_, user, a); }
+    // A login that waits past the pool's session at the method menu, chooses its first entry (a code) and
+    // then types a wrong code at every prompt.
+    PamRun wait_at_the_menu_then_choose_a_code(const std::string& user) {
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Choose how to sign in:")) {
+                std::this_thread::sleep_for(kWaitPast);
+                return "1";
+            }
+            return "12345678";
+        });
+    }
     std::unique_ptr<StandIn> short_pool_;
     std::unique_ptr<Helper> helper_;
 };
@@ -102,18 +118,8 @@ TEST_F(EnrolmentOracle, AWaitPastThePoolsSessionAtTheCodePromptEndsAlikeForEvery
 // answer, whose session the choice is sent on): an enrolled name ends "session expired", the decoy went on to
 // its code prompts.
 TEST_F(EnrolmentOracle, AWaitPastThePoolsSessionAtTheMenuEndsAlikeForEveryName) {
-    start_helper_with_short_sessions(config_with("email_otp sms_otp", 3),
-                                     "alice alice@example.com\nalice +15555550123\n"
-                                     "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n");
-    auto walk = [&](const std::string& user) {
-        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
-            if (prompt.starts_with("Choose how to sign in:")) {
-                std::this_thread::sleep_for(kWaitPast);
-                return "1";
-            }
-            return "12345678";
-        });
-    };
+    start_helper_with_short_sessions(config_with("email_otp sms_otp", 3), kAliceAndCarolNotInThePool);
+    const auto walk = [&](const std::string& user) { return wait_at_the_menu_then_choose_a_code(user); };
     const auto alice = walk("alice");
     const auto carol = walk("carol");
     ASSERT_FALSE(alice.prompts().empty()) << alice.all_text() << helper_->log();
@@ -248,20 +254,10 @@ TEST_F(EnrolmentOracle, ThePoolsAttemptLimitSeenBeforeARestartEndsTheDecoyAfterI
 // ends at the choice: after a wait past the pool's session at the menu, enrolled alice is sent a code and
 // asked for it, and a name without an identity is told "The sign-in session has expired".
 TEST_F(EnrolmentOracle, AWaitAtTheMenuShownBeforeThePoolIsAskedEndsAlikeForEveryName) {
-    start_helper_with_short_sessions(config_with("email_otp sms_otp", 2),
-                                     "alice alice@example.com\nalice +15555550123\n"
-                                     "carol carol@zeta.example.org\ncarol +15555550188  # not in the pool\n");
+    start_helper_with_short_sessions(config_with("email_otp sms_otp", 2), kAliceAndCarolNotInThePool);
     short_pool_->set_control(R"({"ineligible_preferred_error":
         {"name": "InvalidParameterException", "message": "not eligible"}})");
-    auto walk = [&](const std::string& user) {
-        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
-            if (prompt.starts_with("Choose how to sign in:")) {
-                std::this_thread::sleep_for(kWaitPast);
-                return "1";
-            }
-            return "12345678";
-        });
-    };
+    const auto walk = [&](const std::string& user) { return wait_at_the_menu_then_choose_a_code(user); };
     const auto alice = walk("alice");
     std::vector<std::pair<std::string, PamRun>> others;
     for (const char* user : {"carol", "bob", "nobody-here"}) others.emplace_back(user, walk(user));
