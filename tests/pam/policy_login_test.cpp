@@ -104,5 +104,39 @@ TEST_F(PolicyLogin, NameWithoutLocalAccountUnderClaimBindingNeverReachesThePool)
     EXPECT_TRUE(contains(helper_->log(), "not a local account")) << helper_->log();
 }
 
+// Review 31a (issue #10, item 6): a service's methods are looked up by the PAM service name exactly, and
+// Debian's sudo and su authenticate under two names each: `sudo -i` runs PAM as "sudo-i" and `su -` as "su-l"
+// (/etc/pam.d/sudo-i and su-l, which @include common-auth, where the package's profile puts the module).
+// The README's own example, [service sudo] methods = security_key ("only for sudo"), then holds for `sudo`
+// and not for `sudo -i`: a process running as alice plus her email code becomes root through sudo-i with
+// the code, the downgrade the key-only policy is there to stop. The secure behaviour asserted: a login under
+// the other name of a service the configuration restricts is not let in by a weaker method than that
+// service's (an alias of the section, or a refusal; a check-config warning alone would leave it open).
+TEST_F(PolicyLogin, ReviewTheOtherPamNamesOfSudoAndSuKeepTheirServicesMethods) {
+    start_helper(HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
+                             "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n"
+                             "[service su]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
+                                 (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
+                             "alice alice@example.com\n"});
+    // As configured: `sudo` and `su` ask for the key alone (none is enrolled), no code is sent.
+    for (const char* service : {"sudo", "su"}) {
+        const auto sends = standin_->outbox_lines();
+        const auto run = run_pam(service_, "alice", code_from_outbox("alice@example.com"),
+                                 {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << service << "\n" << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
+    }
+    // `sudo -i` and `su -`: the same programs, the same root, under their other names.
+    for (const char* service : {"sudo-i", "su-l"}) {
+        const auto run = run_pam(service_, "alice", code_from_outbox("alice@example.com"),
+                                 {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed " << service
+                                         << " while [service " << std::string(service).substr(0, 
+                                            std::string(service).find('-'))
+                                         << "] accepts only a security key\n"
+                                         << run.all_text() << helper_->log();
+    }
+}
+
 }  // namespace
 }  // namespace pp::test
