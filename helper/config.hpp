@@ -169,7 +169,15 @@ struct Config {
     [[nodiscard]] bool recovery_for(const std::string& service) const;
 
     [[nodiscard]] const std::vector<Method>& methods_for(const std::string& service, bool remote) const;
+    // The [service NAME] section that holds for a PAM service: its own, else that of the program it is the
+    // second name of (service_family), else none ("": [login] applies).
+    [[nodiscard]] std::string section_for(const std::string& service) const;
 };
+
+// The program a PAM service name is Debian's second name of ("sudo-i" → "sudo", "su-l" → "su",
+// "runuser-l" → "runuser"), or "". second_names_of: the other way.
+std::string_view service_family(std::string_view service);
+std::vector<std::string_view> second_names_of(std::string_view service);
 
 class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;

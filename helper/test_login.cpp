@@ -43,10 +43,12 @@ void Login::trace(const std::string& step) const {
 void Login::trace_policy(const std::vector<Method>& methods) const {
     if (!test_login_) return;
     const bool remote = is_remote_login(facts_.rhost, cfg());
-    const bool own_section = cfg().services.count(facts_.service) != 0;
+    const std::string section = cfg().section_for(facts_.service);
     trace("policy: service '" + facts_.service + "' " +
-          (own_section ? "has [service " + facts_.service + "]"
-                       : "has no [service " + facts_.service + "] section, so [login] applies") +
+          (section == facts_.service ? "has [service " + facts_.service + "]"
+           : section.empty()         ? "has no [service " + facts_.service + "] section, so [login] applies"
+                             : "has no [service " + facts_.service + "] section; it is the second name of " +
+                                   section + ", so [service " + section + "] applies") +
           "; " +
           (remote ? "remote login from " + facts_.rhost + ": remote_methods" : "local login: methods") +
           " = " + joined(methods) + "; users without an identity: " +

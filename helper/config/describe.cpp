@@ -36,8 +36,13 @@ std::string describe_config(const Config& c) {
       << "log level: " << (c.debug_log ? "debug (each login's steps; no code, token or secret)" : "info")
       << "\n"
       << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";
-    for (const auto& [name, pol] : c.services)
-        o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote) << "\n";
+    for (const auto& [name, pol] : c.services) {
+        o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote);
+        for (const auto second : second_names_of(name))
+            if (!c.services.count(std::string(second)))
+                o << "; also for " << second << ", its second PAM name";
+        o << "\n";
+    }
     o << "max_tries: " << c.max_tries << ", request timeout " << c.request_timeout.count()
       << " s, login timeout " << c.login_timeout.count() << " s\n"
       << "binding: " << (c.mapping_file.empty() ? "" : "mapping " + c.mapping_file)
@@ -108,8 +113,11 @@ std::string describe_config(const Config& c) {
       << " to local logins (no remote host) while the user pool cannot be reached, once root has made a set "
          "for anyone; store "
       << c.recovery.store_dir;
-    for (const auto& [name, on] : c.recovery.services)
+    for (const auto& [name, on] : c.recovery.services) {
         o << "; service " << name << ": " << (on ? "yes" : "no");
+        for (const auto second : second_names_of(name))
+            if (!c.recovery.services.count(std::string(second))) o << " (and " << second << ")";
+    }
     o << "\n";
     return o.str();
 }

@@ -1,5 +1,6 @@
 // The login methods by name, and which of them a service is offered.
 #include <algorithm>
+#include <utility>
 
 #include "config.hpp"
 #include "config/parser.hpp"
@@ -64,14 +65,44 @@ std::string join(const std::vector<Method>& ms) {
 
 }  // namespace config
 
+// Debian's programs that authenticate under a second PAM name, the login-shell form of the same program
+// with the same account at the end: `sudo -i` (/etc/pam.d/sudo-i), `su -` (su-l, whose auth includes su)
+// and `runuser -l` (runuser-l). Were the second name looked up alone, it would fall to [login], and the
+// README's own `[service sudo] methods = security_key` would let an email code through `sudo -i` to root
+// (review 31a). So a section of the first name holds for the second, unless the second has one of its own.
+namespace {
+constexpr std::pair<std::string_view, std::string_view> kSecondNames[] = {
+    {"sudo-i", "sudo"}, {"su-l", "su"}, {"runuser-l", "runuser"}};
+}  // namespace
+
+std::string_view service_family(std::string_view service) {
+    for (const auto& [second, first] : kSecondNames)
+        if (service == second) return first;
+    return {};
+}
+
+std::vector<std::string_view> second_names_of(std::string_view service) {
+    std::vector<std::string_view> out;
+    for (const auto& [second, first] : kSecondNames)
+        if (service == first) out.push_back(second);
+    return out;
+}
+
+std::string Config::section_for(const std::string& service) const {
+    if (services.count(service)) return service;
+    const std::string first(service_family(service));
+    return !first.empty() && services.count(first) ? first : std::string();
+}
+
 const std::vector<Method>& Config::methods_for(const std::string& service, bool remote) const {
-    const auto it = services.find(service);
-    const MethodPolicy& p = it == services.end() ? methods : it->second;
+    const std::string section = section_for(service);
+    const MethodPolicy& p = section.empty() ? methods : services.at(section);
     return remote ? p.remote : p.local;
 }
 
 bool Config::recovery_for(const std::string& service) const {
-    const auto it = recovery.services.find(service);
+    // Every [service NAME] is in `services`, so the section that holds decides here too.
+    const auto it = recovery.services.find(section_for(service));
     return it == recovery.services.end() ? recovery.enabled : it->second;
 }
 

@@ -113,26 +113,26 @@ TEST_F(PolicyLogin, NameWithoutLocalAccountUnderClaimBindingNeverReachesThePool)
 // the other name of a service the configuration restricts is not let in by a weaker method than that
 // service's (an alias of the section, or a refusal; a check-config warning alone would leave it open).
 TEST_F(PolicyLogin, ReviewTheOtherPamNamesOfSudoAndSuKeepTheirServicesMethods) {
-    start_helper(HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
-                             "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n"
-                             "[service su]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
-                                 (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
-                             "alice alice@example.com\n"});
+    start_helper(
+        HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
+                    "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n"
+                    "[service su]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
+                        (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
+                    "alice alice@example.com\n"});
     // As configured: `sudo` and `su` ask for the key alone (none is enrolled), no code is sent.
     for (const char* service : {"sudo", "su"}) {
         const auto sends = standin_->outbox_lines();
-        const auto run = run_pam(service_, "alice", code_from_outbox("alice@example.com"),
-                                 {{"PAM_SERVICE", service}});
+        const auto run =
+            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
         EXPECT_NE(run.code, PAM_SUCCESS) << service << "\n" << run.all_text() << helper_->log();
         EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
     }
     // `sudo -i` and `su -`: the same programs, the same root, under their other names.
     for (const char* service : {"sudo-i", "su-l"}) {
-        const auto run = run_pam(service_, "alice", code_from_outbox("alice@example.com"),
-                                 {{"PAM_SERVICE", service}});
-        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed " << service
-                                         << " while [service " << std::string(service).substr(0, 
-                                            std::string(service).find('-'))
+        const auto run =
+            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed " << service << " while [service "
+                                         << std::string(service).substr(0, std::string(service).find('-'))
                                          << "] accepts only a security key\n"
                                          << run.all_text() << helper_->log();
     }

@@ -160,6 +160,40 @@ TEST(ParseConfig, MethodsForUsesTheServiceSectionOrTheLoginDefaults) {
     EXPECT_EQ(c.methods_for("gdm-password", true), (V{Method::SmsOtp}));
 }
 
+// Review 31a: `sudo -i` authenticates as "sudo-i", `su -` as "su-l", `runuser -l` as "runuser-l"; a section
+// of the program holds for its second name unless that has one of its own, recovery included. Other names
+// with a dash are names of their own.
+TEST(ParseConfig, ASecondPamNameOfAProgramFollowsItsSection) {
+    using V = std::vector<Method>;
+    const Config c = parse_config(kMinimal +
+                                      "[login]\nmethods = email_otp\n"
+                                      "[service sudo]\nmethods = security_key\nrecovery = no\n"
+                                      "[service su]\nmethods = security_key\n"
+                                      "[service runuser]\nmethods = sms_otp\n"
+                                      "[service runuser-l]\nmethods = email_otp\n",
+                                  kSource);
+    EXPECT_EQ(c.methods_for("sudo-i", false), (V{Method::SecurityKey}));
+    EXPECT_EQ(c.methods_for("sudo-i", true), V{});  // as sudo's: no key of the server for a remote login
+    EXPECT_EQ(c.section_for("sudo-i"), "sudo");
+    EXPECT_FALSE(c.recovery_for("sudo-i"));
+    EXPECT_EQ(c.methods_for("su-l", false), (V{Method::SecurityKey}));
+    EXPECT_TRUE(c.recovery_for("su-l"));
+    EXPECT_EQ(c.methods_for("runuser-l", false), (V{Method::EmailOtp}));  // its own section
+    EXPECT_EQ(c.section_for("runuser-l"), "runuser-l");
+    for (const char* other : {"sudo-x", "su-i", "sudo-", "-i", "login-l", "sshd"}) {
+        EXPECT_EQ(c.methods_for(other, false), (V{Method::EmailOtp})) << other;
+        EXPECT_EQ(c.section_for(other), "") << other;
+    }
+    // Without a section of the program, its second name falls to [login] as the program does.
+    const Config plain = parse_config(kMinimal + "[login]\nmethods = sms_otp\n", kSource);
+    EXPECT_EQ(plain.methods_for("sudo-i", false), (V{Method::SmsOtp}));
+    EXPECT_EQ(plain.section_for("sudo-i"), "");
+    EXPECT_THAT(describe_config(c), HasSubstr("service sudo: security_key; remote logins: (none); also "
+                                              "for sudo-i, its second PAM name\n"));
+    EXPECT_THAT(describe_config(c), HasSubstr("service sudo: no (and sudo-i)"));
+    EXPECT_THAT(describe_config(c), Not(HasSubstr("also for runuser-l")));
+}
+
 TEST(ParseConfig, RemoteMethodsDefaultToLocalMethods) {
     const Config c = parse_config(kMinimal + "[login]\nmethods = sms_otp\n", kSource);
     EXPECT_EQ(c.methods_for("sshd", true), (std::vector<Method>{Method::SmsOtp}));
@@ -449,7 +483,8 @@ TEST(DescribeConfig, ShowsTheSettingsInForce) {
     EXPECT_THAT(d, HasSubstr("endpoint: https://cognito.example.test:8443/\n"));
     EXPECT_THAT(d, HasSubstr("trust: /etc/pam_passwordless/ca.pem (peer and host always verified)\n"));
     EXPECT_THAT(d, HasSubstr("methods: sms_otp email_otp; remote logins: email_otp\n"));
-    EXPECT_THAT(d, HasSubstr("service sudo: email_otp sms_otp; remote logins: sms_otp\n"));
+    EXPECT_THAT(d, HasSubstr("service sudo: email_otp sms_otp; remote logins: sms_otp; also for sudo-i, its "
+                             "second PAM name\n"));
     EXPECT_THAT(d, HasSubstr("max_tries: 5, request timeout 7 s, login timeout 120 s\n"));
     EXPECT_THAT(d,
                 HasSubstr("binding: mapping /etc/pam_passwordless/identities and claim cognito:username must "
