@@ -1000,6 +1000,44 @@ TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
     EXPECT_EQ(asked_since(before_other), 2u);
 }
 
+// Review 31a (issue #10, session 30's pool_asks_per_network): the pool's quota is one for every machine
+// of the account, and the per-network buckets are its only guard. An attacker who holds one IPv6 /48 (the
+// usual end-site assignment, and what a free tunnel broker hands out) has 65 536 /64s, each a network with
+// a full bucket of its own: hang-ups at an enrolled name's first prompt from 400 /64s of one /48 ask the
+// pool 400 times within a minute at pool_asks_per_network = 1, so the flood this limit was made against
+// still throttles the pool for everyone (and past 65 536 networks the helper forgets every bucket at once,
+// refilling the spent ones). The secure behaviour asserted: what the networks of one /48 ask together is
+// bounded like what one network asks (here: at most 60 a minute, one a second, whether it comes from
+// counting the /48 as well as the /64 or from a machine-wide ceiling of such requests, as sends_per_hour is
+// for codes). The console still asks.
+TEST_F(LimitAttack, ReviewHangUpsFromTheNetworksOfOneSiteCostTheUserPoolABoundedNumberOfRequests) {
+    start_helper(
+        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
+        "\n[limits]\npool_asks_per_network = 1\nstate_file = " +
+            (test_dir() / "limits").string() + "\n",
+        "alice alice@example.com\nalice +15555550123\n");
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const auto asked_since = [&](std::size_t before) {
+        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
+    };
+    const std::size_t before = standin_->requests_log().size();
+    constexpr int kNetworks = 400;
+    for (int i = 0; i < kNetworks; ++i) {
+        char rhost[64];
+        std::snprintf(rhost, sizeof rhost, "2001:db8:77:%x::1", i);
+        const auto run = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", rhost}});
+        EXPECT_NE(run.code, PAM_SUCCESS);
+    }
+    const std::size_t asked = asked_since(before);
+    EXPECT_LE(asked, 60u) << kNetworks << " hang-ups at alice's first prompt from " << kNetworks
+                          << " /64s of one /48 asked the user pool " << asked << " times";
+    // The console is not held back.
+    const std::size_t before_console = standin_->requests_log().size();
+    const auto console = run_pam(service_, "alice", hang_up);
+    EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
+    EXPECT_EQ(asked_since(before_console), 1u);
+}
+
 // Review (session 30b), issue #10 item 3: a login is armed (its try reserved) at the step that first
 // spends something, for a name that is nobody's at the same step as for an enrolled one, with the same
 // words and PAM code. Left at the offer of a code, logins of either name hold nothing: a further login
