@@ -71,6 +71,19 @@ std::string source_network(std::string_view rhost) {
     return "host " + host;
 }
 
+std::string source_site(std::string_view rhost) {
+    std::string host(rhost.substr(0, 255));
+    if (const auto pct = host.find('%'); pct != std::string::npos) host.resize(pct);
+    unsigned char a[16];
+    if (::inet_pton(AF_INET6, host.c_str(), a) != 1) return {};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(a, mapped, sizeof mapped) == 0) return {};
+    std::memset(a + 6, 0, 10);
+    char buf[INET6_ADDRSTRLEN];
+    ::inet_ntop(AF_INET6, a, buf, sizeof buf);
+    return std::string(buf) + "/48";
+}
+
 int fair_share(int capacity, std::size_t networks) {
     return static_cast<int>(static_cast<std::size_t>(capacity) / (networks + 1));
 }

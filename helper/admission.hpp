@@ -44,6 +44,11 @@ AdmissionLimits admission_limits(const Config* c);
 // its own.
 std::string source_network(std::string_view rhost);
 
+// The site a remote host's network belongs to, where one holder commonly has many networks for nothing: an
+// IPv6 /48 ("2001:db8:1::/48"), the usual end-site assignment. "" for an IPv4 host (its /24 is the scarce
+// thing) and for a host name.
+std::string source_site(std::string_view rhost);
+
 // The most logins one network may hold when `networks` networks (itself included) hold remote logins and
 // the remote pool holds `capacity`: capacity / (networks + 1). The "+ 1" keeps a share free for a network
 // not yet seen, so a newcomer always finds room while fewer than capacity - 1 networks are in.

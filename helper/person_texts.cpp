@@ -69,6 +69,10 @@ std::string network_ask_limit_text(std::int64_t wait_seconds) {
     return "Too many sign-ins from your network; try again in " + minutes(wait_seconds) + ".";
 }
 
+std::string machine_ask_limit_text(std::int64_t wait_seconds) {
+    return "Too many sign-ins from other networks; try again in " + minutes(wait_seconds) + ".";
+}
+
 std::string backoff_text(std::int64_t wait_seconds) {
     return "Too many failed sign-ins; try again in " + minutes(wait_seconds) + ".";
 }

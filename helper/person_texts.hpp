@@ -56,6 +56,7 @@ std::string code_offer_prompt(Method method, const std::string& masked);
 std::string send_limit_text(std::int64_t wait_seconds);
 std::string machine_send_limit_text(std::int64_t wait_seconds);
 std::string network_ask_limit_text(std::int64_t wait_seconds);
+std::string machine_ask_limit_text(std::int64_t wait_seconds);
 std::string backoff_text(std::int64_t wait_seconds);
 
 // --- Security keys and passkeys

@@ -374,31 +374,53 @@ void RateLimits::settle_try(const std::string& user, bool remote, TryEnd end, bo
     }
 }
 
-std::int64_t RateLimits::take_pool_ask(const std::string& network, const LimitPolicy& p, std::int64_t now) {
-    const double per_second = p.pool_asks_per_network / 60.0;
-    const double full = p.pool_asks_per_network;
+RateLimits::AskWait RateLimits::take_pool_ask(const std::string& network, const std::string& site,
+                                              const LimitPolicy& p, std::int64_t now) {
+    struct Held {
+        AskBucket* bucket;
+        double full;
+        bool machine;
+    };
+    const double net_full = p.pool_asks_per_network;
+    const double site_full = net_full * LimitPolicy::kSiteNetworks;
     std::lock_guard lock(asks_m_);
-    auto it = asks_.find(network);
-    if (it == asks_.end()) {
-        // Bounded: the networks whose buckets have filled again are forgotten first (they are as new ones);
-        // should a flood from as many networks keep them all spent, all are forgotten. MaxStartups and the
-        // admission of remote logins by network bound how fast that can come round.
-        if (asks_.size() >= kMaxAskNetworks) {
-            std::erase_if(asks_, [&](const auto& kv) {
-                return kv.second.left + static_cast<double>(now - kv.second.at) * per_second >= full;
-            });
-            if (asks_.size() >= kMaxAskNetworks) asks_.clear();
+    const auto refill = [&](AskBucket& b, double full) {
+        b.left =
+            std::min(full, b.left + static_cast<double>(std::max<std::int64_t>(now - b.at, 0)) * full / 60);
+        b.at = std::max(b.at, now);
+    };
+    const auto full_of = [&](const std::string& key) {
+        return key.starts_with("site ") ? site_full : net_full;
+    };
+    // Bounded: the buckets that have filled again are forgotten first (they are as new ones); should a flood
+    // from as many networks keep them all spent, all are forgotten, but never the machine's, which then
+    // bounds what they ask together. Thinned before any bucket below is looked up, so none is erased while
+    // held (adding to an unordered_map keeps references to its elements).
+    if (asks_.size() + 2 > kMaxAskNetworks) {
+        for (auto it = asks_.begin(); it != asks_.end();) {
+            refill(it->second, full_of(it->first));
+            it = it->second.left >= full_of(it->first) ? asks_.erase(it) : std::next(it);
         }
-        it = asks_.emplace(network, AskBucket{full, now}).first;
+        if (asks_.size() + 2 > kMaxAskNetworks) asks_.clear();
     }
-    auto& b = it->second;
-    b.left = std::min(full, b.left + static_cast<double>(std::max<std::int64_t>(now - b.at, 0)) * per_second);
-    b.at = std::max(b.at, now);
-    if (b.left >= 1.0) {
-        b.left -= 1.0;
-        return 0;
+    const auto bucket = [&](const std::string& key) -> AskBucket& {
+        return asks_.try_emplace(key, AskBucket{full_of(key), now}).first->second;
+    };
+    if (!machine_asks_) machine_asks_ = AskBucket{static_cast<double>(p.pool_asks_per_minute), now};
+    std::vector<Held> held{{&*machine_asks_, static_cast<double>(p.pool_asks_per_minute), true}};
+    if (!site.empty()) held.push_back({&bucket("site " + site), site_full, false});
+    held.push_back({&bucket("net " + network), net_full, false});
+    AskWait wait;
+    for (auto& h : held) {
+        refill(*h.bucket, h.full);
+        if (h.bucket->left >= 1.0) continue;
+        const auto s = std::max<std::int64_t>(
+            1, static_cast<std::int64_t>(std::ceil((1.0 - h.bucket->left) * 60 / h.full)));
+        if (s > wait.seconds) wait = {s, h.machine};
     }
-    return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - b.left) / per_second)));
+    if (wait.seconds > 0) return wait;
+    for (auto& h : held) h.bucket->left -= 1.0;
+    return {};
 }
 
 void RateLimits::note_no_failures(const std::string& key) {

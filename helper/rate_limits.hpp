@@ -31,6 +31,12 @@ struct LimitPolicy {
     // Remote logins of one source network (an IPv4 /24, an IPv6 /64) that may ask the user pool something
     // before anything of theirs is counted (the question before the menu) per minute.
     int pool_asks_per_network = 30;
+    // The networks of one IPv6 /48 (one site: what a tunnel broker hands anyone, 65 536 /64s) may ask
+    // kSiteNetworks times as much together (review 31a).
+    static constexpr int kSiteNetworks = 4;
+    // All remote logins together, per minute: the pool's quota is the account's, shared by every machine and
+    // app of it (Cognito's default for its sign-in requests: 120 a second), and sources are not scarce.
+    int pool_asks_per_minute = 600;
     int failures_before_backoff = 5;  // failed logins of one user (remote and local apart) before waits
     std::chrono::seconds backoff_max{3600};
     std::int64_t state_max_bytes = 16 * 1024 * 1024;
@@ -100,10 +106,18 @@ class RateLimits {
     // A remote login's request to the user pool that nothing else counts (no send goes with it: the question
     // which methods a person has, before the menu; a remote login is never offered a passkey): at most
     // pool_asks_per_network a minute from one source network (`network`: admission.hpp, source_network),
-    // whoever the login is for. Returns 0 with the request counted, or the seconds until one may be made.
-    // In memory: a bucket per network, refilled over the minute; it tells nothing of who is enrolled, as
-    // every name's login of a shape asks at the same point, the decoy's too (unknown_user.cpp).
-    std::int64_t take_pool_ask(const std::string& network, const LimitPolicy& p, std::int64_t now);
+    // kSiteNetworks times that from one site (`site`: source_site; "" for none) and pool_asks_per_minute
+    // from all remote logins together, whoever the login is for. All are checked before any is taken.
+    // Returns {0} with the request counted, or the seconds until one may be made and whether the machine's
+    // allowance (not the network's) is what is spent. In memory: buckets refilled over the minute; they tell
+    // nothing of who is enrolled, as every name's login of a shape asks at the same point, the decoy's too
+    // (unknown_user.cpp).
+    struct AskWait {
+        std::int64_t seconds = 0;
+        bool machine = false;
+    };
+    AskWait take_pool_ask(const std::string& network, const std::string& site, const LimitPolicy& p,
+                          std::int64_t now);
     static constexpr std::size_t kMaxAskNetworks = 65536;
 
     // The factor memory (factor_memory.hpp) lives in the same stores as the counts, under the same lock: a
@@ -156,7 +170,8 @@ class RateLimits {
         std::int64_t at = 0;
     };
     std::mutex asks_m_;
-    std::unordered_map<std::string, AskBucket> asks_;
+    std::unordered_map<std::string, AskBucket> asks_;  // per network ("net …") and per site ("site …")
+    std::optional<AskBucket> machine_asks_;
     static constexpr std::size_t kMaxNoFailureKeys = 4096;
     void note_no_failures(const std::string& key);
 };

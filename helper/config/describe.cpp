@@ -105,7 +105,9 @@ std::string describe_config(const Config& c) {
     o << "limits: " << l.sends_per_identifier << " codes per identifier and " << l.sends_per_rhost
       << " per remote host every " << l.send_window.count() << " s, " << l.sends_per_hour
       << " per hour from this machine (" << l.remote_sends_per_hour() << " of them for remote logins); "
-      << l.pool_asks_per_network << " uncounted requests to the pool per minute from one remote network; "
+      << l.pool_asks_per_network << " uncounted requests to the pool per minute from one remote network ("
+      << l.pool_asks_per_network * LimitPolicy::kSiteNetworks << " from one IPv6 /48, "
+      << l.pool_asks_per_minute << " from all remote logins); "
       << "backoff after " << l.failures_before_backoff
       << " failed logins, remote and local counted apart (up to " << l.backoff_max.count() << " s); "
       << "state in " << c.limits_state_file << " (SQLite, at most " << l.state_max_bytes / 1024 << " KiB)\n";

@@ -167,6 +167,8 @@ void read_limits(ParseState& s, const std::string& key, const std::string& value
         l.send_window = std::chrono::seconds(p.integer(key, value, 60, 86400));
     else if (key == "pool_asks_per_network")
         l.pool_asks_per_network = static_cast<int>(p.integer(key, value, 1, 100000));
+    else if (key == "pool_asks_per_minute")
+        l.pool_asks_per_minute = static_cast<int>(p.integer(key, value, 1, 1000000));
     else if (key == "failures_before_backoff")
         l.failures_before_backoff = static_cast<int>(p.integer(key, value, 1, 100));
     else if (key == "backoff_max")
@@ -183,7 +185,8 @@ void read_limits(ParseState& s, const std::string& key, const std::string& value
     else
         p.fail("unknown key '" + key +
                "' in [limits] (known: sends_per_identifier sends_per_rhost send_window sends_per_hour "
-               "pool_asks_per_network failures_before_backoff backoff_max logins_per_rhost state_file "
+               "pool_asks_per_network pool_asks_per_minute failures_before_backoff backoff_max "
+               "logins_per_rhost state_file "
                "state_max_size)");
 }
 

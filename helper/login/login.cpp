@@ -167,10 +167,13 @@ MaybeEnd Login::take_send(SendKeys keys) {
 // (issue #10: nobody at the far end may lock everyone out). Local logins are not counted.
 MaybeEnd Login::take_pool_ask() {
     if (!remote_budget()) return std::nullopt;
-    const std::int64_t wait =
-        ctx_.limits->take_pool_ask(source_network(facts_.rhost), cfg().limits, now_unix());
-    if (wait == 0) return std::nullopt;
-    return Verdict{Outcome::AuthinfoUnavail, network_ask_limit_text(wait),
+    const auto wait = ctx_.limits->take_pool_ask(source_network(facts_.rhost), source_site(facts_.rhost),
+                                                 cfg().limits, now_unix());
+    if (wait.seconds == 0) return std::nullopt;
+    if (wait.machine)
+        return Verdict{Outcome::AuthinfoUnavail, machine_ask_limit_text(wait.seconds),
+                       "remote logins' requests to the user pool used up"};
+    return Verdict{Outcome::AuthinfoUnavail, network_ask_limit_text(wait.seconds),
                    "network's requests to the user pool used up"};
 }
 

@@ -1038,6 +1038,39 @@ TEST_F(LimitAttack, ReviewHangUpsFromTheNetworksOfOneSiteCostTheUserPoolABounded
     EXPECT_EQ(asked_since(before_console), 1u);
 }
 
+// Review 31a, the other half: sources enough (the /48s of a larger allocation, IPv4 networks from many
+// providers) have a bucket each, so all remote logins together also meet pool_asks_per_minute. Past it the
+// login ends before the pool is asked, saying that other networks spent it; the console still asks.
+TEST_F(LimitAttack, HangUpsFromManyNetworksMeetTheMachinesAllowanceOfPoolRequests) {
+    start_helper(
+        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
+        "\n[limits]\npool_asks_per_network = 100\npool_asks_per_minute = 3\nstate_file = " +
+            (test_dir() / "limits").string() + "\n",
+        "alice alice@example.com\nalice +15555550123\n");
+    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
+    const auto asked_since = [&](std::size_t before) {
+        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
+    };
+    const std::size_t before = standin_->requests_log().size();
+    for (int i = 0; i < 3; ++i) {
+        const auto run =
+            run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "192.0." + std::to_string(i) + ".7"}});
+        EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text();
+    }
+    EXPECT_EQ(asked_since(before), 3u);
+    const auto refused = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "198.51.100.7"}});
+    EXPECT_EQ(refused.code, PAM_AUTHINFO_UNAVAIL) << refused.all_text();
+    EXPECT_TRUE(contains(refused.all_text(), "Too many sign-ins from other networks; try again in"))
+        << refused.all_text();
+    EXPECT_EQ(asked_since(before), 3u) << "the fourth network's login asked the pool";
+    EXPECT_TRUE(contains(helper_->log(), "reason=\"remote logins' requests to the user pool used up\""))
+        << helper_->log();
+    const std::size_t before_console = standin_->requests_log().size();
+    const auto console = run_pam(service_, "alice", hang_up);
+    EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
+    EXPECT_EQ(asked_since(before_console), 1u);
+}
+
 // Review (session 30b), issue #10 item 3: a login is armed (its try reserved) at the step that first
 // spends something, for a name that is nobody's at the same step as for an enrolled one, with the same
 // words and PAM code. Left at the offer of a code, logins of either name hold nothing: a further login

@@ -39,6 +39,17 @@ TEST(SourceNetwork, HostNameIsANetworkOfItsOwn) {
     EXPECT_NE(source_network("a.example.com"), source_network("b.example.com"));
 }
 
+// Review 31a: an IPv6 /48 is one site's 65 536 networks; an IPv4 /24 and a host name have no wider site.
+TEST(SourceSite, Ipv6CountsAsItsSlash48AndNothingElseHasOne) {
+    EXPECT_EQ(source_site("2001:db8:77:1::1"), "2001:db8:77::/48");
+    EXPECT_EQ(source_site("2001:db8:77:ffff:1:2:3:4"), source_site("2001:db8:77:0::9"));
+    EXPECT_NE(source_site("2001:db8:77::1"), source_site("2001:db8:78::1"));
+    EXPECT_EQ(source_site("fe80::1%eth0"), "fe80::/48");
+    EXPECT_EQ(source_site("192.0.2.7"), "");
+    EXPECT_EQ(source_site("::ffff:192.0.2.7"), "");
+    EXPECT_EQ(source_site("shell.example.com"), "");
+}
+
 TEST(FairShare, LeavesAShareForANetworkNotYetSeen) {
     EXPECT_EQ(fair_share(4096, 1), 2048);
     EXPECT_EQ(fair_share(4096, 20), 195);

@@ -520,6 +520,45 @@ TEST_F(RateLimitsTest, TheMachineHourExpires) {
     EXPECT_EQ(limits_.take_send(to({"email:c@x.y"}), p_, kT0 + 3600).wait, 0);
 }
 
+// --- Requests to the pool that nothing else counts (take_pool_ask) --------------------------------------
+
+TEST_F(RateLimitsTest, PoolAsksAreBoundedPerNetworkPerSiteAndForTheMachine) {
+    p_.pool_asks_per_network = 2;
+    p_.pool_asks_per_minute = 1000;
+    const std::string site = "2001:db8:77::/48";
+    // One network: its two, then a wait of half a minute (one refills every 30 s).
+    EXPECT_EQ(limits_.take_pool_ask("2001:db8:77:1::/64", site, p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.take_pool_ask("2001:db8:77:1::/64", site, p_, kT0).seconds, 0);
+    const auto net = limits_.take_pool_ask("2001:db8:77:1::/64", site, p_, kT0);
+    EXPECT_EQ(net.seconds, 30);
+    EXPECT_FALSE(net.machine);
+    // Other networks of the same /48 share the site's kSiteNetworks × 2 = 8: six more.
+    int granted = 0;
+    for (int i = 2; i < 40; ++i)
+        granted +=
+            limits_.take_pool_ask("2001:db8:77:" + std::to_string(i) + "::/64", site, p_, kT0).seconds == 0;
+    EXPECT_EQ(granted, 2 * LimitPolicy::kSiteNetworks - 2);
+    // Another site is not held back by it; a refill over the minute gives the site its asks again.
+    EXPECT_EQ(limits_.take_pool_ask("2001:db8:78:1::/64", "2001:db8:78::/48", p_, kT0).seconds, 0);
+    EXPECT_EQ(limits_.take_pool_ask("2001:db8:77:50::/64", site, p_, kT0 + 60).seconds, 0);
+}
+
+TEST_F(RateLimitsTest, PoolAsksOfAllRemoteLoginsMeetTheMachinesAllowanceAndARefusalTakesNothing) {
+    p_.pool_asks_per_network = 30;
+    p_.pool_asks_per_minute = 3;
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(limits_.take_pool_ask("192.0.2." + std::to_string(i) + ".0/24", "", p_, kT0).seconds, 0);
+    const auto spent = limits_.take_pool_ask("198.51.100.0/24", "", p_, kT0);
+    EXPECT_EQ(spent.seconds, 20);
+    EXPECT_TRUE(spent.machine) << "the machine's allowance is what is spent, not the network's";
+    // The refused network's own bucket was not spent by the refusal: its 30 are all there once the machine
+    // has room again.
+    p_.pool_asks_per_minute = 1000;
+    for (int i = 0; i < 30; ++i)
+        EXPECT_EQ(limits_.take_pool_ask("198.51.100.0/24", "", p_, kT0 + 60).seconds, 0) << i;
+    EXPECT_GT(limits_.take_pool_ask("198.51.100.0/24", "", p_, kT0 + 60).seconds, 0);
+}
+
 TEST_F(RateLimitsTest, ABackoffWaitEnds) {
     p_.failures_before_backoff = 1;
     ASSERT_EQ(limits_.reserve_try("kim", true, p_, kT0).seconds, 0);
