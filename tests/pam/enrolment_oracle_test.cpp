@@ -277,5 +277,48 @@ TEST_F(EnrolmentOracle, AWaitAtTheMenuShownBeforeThePoolIsAskedEndsAlikeForEvery
 // a local account from a name that is none, or follow that user's own logins: they are documented as what
 // the decoy cannot hide (README, "What the decoy cannot hide"), and their tests live on review 30a's branch.
 
+// Review 30c (e065dd2, issue #10 item 4): a pool that goes straight to a person's one factor, past the
+// helper's preference (the code is sent with its first answer: BrowserLogin.DecoyShowsTheSameScreensWhen-
+// ThePoolSkipsItsMenu), with the browser offered: the menu is the helper's, shown while the pool's session is
+// at the code already. A real login that waits past the session at that menu and chooses the code is shown
+// its code prompt (nothing is asked of the pool then), and only the code typed meets the expired session.
+// The decoy's made-up session ends at the choice itself (unknown_user.cpp: a code chosen from a menu the pool
+// made is sent on the menu's session), one screen earlier: enrolled bob shows a code prompt, dave none.
+TEST_F(EnrolmentOracle, AWaitPastThePoolsSessionAtAMenuThePoolSkippedEndsAlikeForEveryName) {
+    const auto pool = test_pool_with(dir_ / "short-session-pool.json", "session_validity_seconds",
+                                     std::to_string(kSessionSeconds));
+    fs::create_directories(dir_ / "short-session-pool");
+    short_pool_ = std::make_unique<StandIn>(dir_ / "short-session-pool", pool);
+    const std::string ready = read_text(short_pool_->dir() / "ready.json");
+    const auto key = ready.find("\"callback_page\"");
+    const auto start = ready.find('"', ready.find(':', key) + 1) + 1;
+    const std::string callback = ready.substr(start, ready.find('"', start) - start);
+    const std::string browser = "\n[browser]\ndomain = localhost:" + std::to_string(short_pool_->port()) +
+                                "\nclient_id = browserclient789\nredirect_uri = " + callback + "\n";
+    helper_ = std::make_unique<Helper>(
+        dir_, *short_pool_,
+        HelperFiles{"\n[pool]\nsession_validity = " + std::to_string(kSessionSeconds) + "\n" +
+                        config_with("email_otp browser", 3) + browser,
+                    kIdentities});
+    short_pool_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
+    auto walk = [&](const std::string& user) {
+        return login(user, [&](int, const std::string& prompt) -> std::optional<std::string> {
+            if (prompt.starts_with("Choose how to sign in:")) {
+                std::this_thread::sleep_for(kWaitPast);
+                return "1";  // the email code
+            }
+            return "12345678";
+        });
+    };
+    const auto bob = walk("bob");
+    const auto dave = walk("dave");
+    short_pool_->clear_control();
+    ASSERT_FALSE(bob.prompts().empty()) << bob.all_text() << helper_->log();
+    EXPECT_EQ(dave.code, bob.code) << "PAM code: enrolled bob " << bob.code << ", dave (no pool identity) "
+                                   << dave.code;
+    EXPECT_EQ(show(turns(dave, {{"d***@e***", "b***@e***"}})), show(turns(bob, {})))
+        << "the screens after a wait past the pool's session at a menu the pool skipped tell bob from dave";
+}
+
 }  // namespace
 }  // namespace pp::test
