@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <map>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -557,6 +558,34 @@ TEST_F(BrowserLogin, DecoyShowsTheSameScreensWhenThePoolSkipsItsMenu) {
     for (std::size_t i = 0; i < decoy.size(); ++i)
         EXPECT_EQ(std::regex_replace(decoy[i], masked, "MASK"), std::regex_replace(model[i], masked, "MASK"))
             << decoy[i] << " against " << model[i];
+}
+
+// Review 30c (issue #10: nobody at the far end may tell who is enrolled; c9019e2 arms a login at its first
+// send): with a pool that goes straight to bob's one factor past the preference, bob's code is sent with the
+// pool's first answer, before the helper's menu, and counted then (login.cpp: "A code the pool sent unasked
+// is still counted"): his login is armed and a code is out before the menu is shown. The decoy (dave, no pool
+// identity) counts and arms only when the code is chosen from that menu. A client that opens logins and hangs
+// up at the menu, choosing nothing, so spends bob's failures (a code sent and hung up on counts as a wrong
+// one) and never dave's: after failures_before_backoff of them bob is told "Too many failed sign-ins" before
+// any menu, dave is shown the menu again.
+TEST_F(BrowserLogin, HangUpsAtAMenuThePoolSkippedAnswerAlikeForEveryName) {
+    start_helper("email_otp browser", "\n[limits]\nfailures_before_backoff = 2\n");
+    standin_->set_control(R"({"one_factor_skips_select": true, "one_factor_skips_preference": true})");
+    std::map<std::string, PamRun> last;
+    for (const std::string user : {"bob", "dave"})
+        for (int i = 0; i < 3; ++i)
+            last[user] = run_pam(
+                service_, user,
+                [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; },
+                {{"PAM_RHOST", "203.0.113." + std::to_string(10 + i)}});
+    standin_->clear_control();
+    EXPECT_EQ(last["bob"].code, last["dave"].code)
+        << "the third hang-up at the menu: enrolled bob " << last["bob"].code << ", dave " << last["dave"].code;
+    EXPECT_EQ(last["bob"].prompts().size(), last["dave"].prompts().size())
+        << "bob:\n" << last["bob"].all_text() << "\n--- dave:\n" << last["dave"].all_text();
+    EXPECT_EQ(contains(last["bob"].all_text(), "Too many failed sign-ins"),
+              contains(last["dave"].all_text(), "Too many failed sign-ins"))
+        << "bob:\n" << last["bob"].all_text() << "\n--- dave:\n" << last["dave"].all_text();
 }
 
 }  // namespace
