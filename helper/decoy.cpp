@@ -81,6 +81,12 @@ DecoyWalk walk_of(const std::vector<Method>& enabled, const std::vector<Identifi
     const bool browser = std::any_of(w.offered.begin(), w.offered.end(), is_browser);
     w.direct = w.asks_pool && pool.size() == 1 && !has_key && !browser && (!ids.empty() || !code_only);
     w.remembers = w.asks_pool && !w.direct && !ids.empty();
+    // One code destination mapped, and no other pool method on the menu (a passkey there is a passkey
+    // holder's, whose question the pool answers at WEB_AUTHN).
+    const int kinds = int{has_kind(ids, IdentifierKind::Email)} + int{has_kind(ids, IdentifierKind::Phone)};
+    const auto pool_offered = std::count_if(w.offered.begin(), w.offered.end(), is_pool_method);
+    w.one_factor = w.remembers && !by_name && kinds == 1 && pool_offered == 1 &&
+                   std::any_of(w.offered.begin(), w.offered.end(), [](Method m) { return is_otp(m); });
     return w;
 }
 

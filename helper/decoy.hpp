@@ -25,6 +25,10 @@ struct DecoyWalk {
     // A real login of this shape remembers the pool's factors at its first code sent and then shows its menu
     // before asking the pool (factor_memory.hpp): a mapped identity with a menu step.
     bool remembers = false;
+    // ... and it has one factor in the pool, a code (the pool holding a factor for each mapped identifier): a
+    // pool that goes straight to a one-factor person's factor past the helper's preference sends its code
+    // with the first answer, before the menu (login.cpp, pool_went_ahead; pool_session_memory.hpp).
+    bool one_factor = false;
     // The memory key of the copied user's identity (canonical_key of its first mapped identifier, as its real
     // logins key their memory; "" when no mapped identity is copied). Where `remembers`: while that user is
     // remembered, so is the decoy, so that a name probed for the first time is as likely to show its menu

@@ -437,6 +437,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
     bool pool_unknown = false;     // the pool does not know the mapped identity; a local key is still there
     bool pool_went_ahead = false;  // the pool skipped its menu; the menu below still offers the browser
     bool at_passkey = false;  // the pool answered the question at WEB_AUTHN: a passkey holder, nothing sent
+    // An identity the pool does not know, walked as a member whose code the pool sent before the menu: when
+    // that member's code would have been sent.
+    std::optional<std::chrono::steady_clock::time_point> unknown_sent_at;
     if (ident && !pool_methods.empty()) {
         auto& client = *ctx_.runtime->client;
         username = ident->value;
@@ -534,9 +537,36 @@ Proof Login::prove(const std::vector<Method>& methods) {
         // Whether this pool answers the question with an error: the decoy's menu then holds no session, as
         // the real one does not (pool_session_memory.hpp). Only a person the preference does not fit tells (a
         // passkey holder's question is answered at WEB_AUTHN whatever the pool does with the others').
-        if (probe_refused || (probe_answered && step.challenge == "SELECT_CHALLENGE"))
-            pool_session_memory(cfg().limits_state_file)
-                .preference_refused({cfg().pool_id, cfg().client_id}, probe_refused);
+        // A pool that goes straight to a person's one factor past the preference (spec, open question 6: its
+        // code sent with the answer) says it did not refuse it either.
+        const bool probe_skipped = probe_answered && step.challenge != "SELECT_CHALLENGE" &&
+                                   step.challenge != method_challenge(Method::Passkey);
+        auto& sessions = pool_session_memory(cfg().limits_state_file);
+        const PoolSessionMemory::Pool this_pool{cfg().pool_id, cfg().client_id};
+        if (probe_refused || probe_skipped || (probe_answered && step.challenge == "SELECT_CHALLENGE"))
+            sessions.preference_refused(this_pool, probe_refused);
+        // And whether it answers a person with one factor with that factor or with its menu: the decoy of
+        // such a shape then takes the send, and starts its session, before its menu, as the real login does
+        // (unknown_user.cpp). Only a one-factor person's answer tells: another's menu is the pool's anyway.
+        if (probe_skipped ||
+            (probe_answered && step.challenge == "SELECT_CHALLENGE" && step.available.size() == 1))
+            sessions.question_skipped(this_pool, probe_skipped);
+        // A key holder whose identity the pool does not know is shown the menu of a pool member mapped alike
+        // (pool_refused). At a pool that answers a one-factor person's question with that factor, such a
+        // member's code is sent with the pool's answer and counted (the login armed), its session started,
+        // before that menu, or asked for at once with no browser beside it: this login does the same, or a
+        // hang-up at the menu, or a wait past the session there, would tell the two apart. The shape is the
+        // decoy's (decoy.cpp, one_factor): one destination mapped, and one pool method, a code.
+        if (pool_unknown && probe && pool_methods.size() == 1 && is_otp(pool_methods.front()) &&
+            !has_kind(known_, IdentifierKind::Username) &&
+            has_kind(known_, IdentifierKind::Email) != has_kind(known_, IdentifierKind::Phone) &&
+            sessions.skips_to_one_factor(this_pool) && !sessions.refuses_preference(this_pool)) {
+            unknown_sent_at = std::chrono::steady_clock::now();
+            if (auto end = take_send(send_keys(*ident, pool_methods.front(), {}))) return *end;
+            if (!browser)
+                return decoy({pool_methods.front()}, "identity unknown to the user pool", true,
+                             unknown_sent_at);
+        }
         // The other answer the spec allows for a preference the person cannot use: an error. The pool is then
         // asked only for the method chosen from a menu of what the admin allows (factor_memory.cpp).
         if (probe_refused) {
@@ -622,6 +652,9 @@ Proof Login::prove(const std::vector<Method>& methods) {
         return answered(
             login_method(chosen).walk_unknown(*this, {"identity unknown to the user pool", {}, walk}));
     }
+    // The code such a member was sent before the menu asks the pool nothing more (pool_went_ahead, below).
+    if (unknown_sent_at && is_otp(chosen))
+        return decoy({chosen}, "identity unknown to the user pool", true, unknown_sent_at);
     // The pool is at the chosen method already (a code sent with its first answer, or the passkey's challenge
     // with the answer to the question).
     if (pool_went_ahead || (at_passkey && chosen == Method::Passkey)) {

@@ -158,7 +158,10 @@ class Login : private MethodContext {
     std::optional<FactorRow> decoy_memory(const std::string& model);
 
     // login/unknown_user.cpp: the walk of a login that cannot succeed, in the shape decoy.cpp gives it
-    Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked);
+    // `session_since`: when the pool's answer the walk's made-up session stands for came, where that was
+    // before the walk (a code the pool sent before the menu); otherwise the walk's start, or its own pause.
+    Verdict decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked,
+                  std::optional<std::chrono::steady_clock::time_point> session_since = std::nullopt);
     // A key holder's login computes the walk a decoy computes for its name, and throws it away.
     void decoy_twin(const std::vector<Method>& methods);
 

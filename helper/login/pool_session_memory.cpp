@@ -59,16 +59,27 @@ PoolSessionMemory::PoolSessionMemory(const std::string& limits_state_file)
     }
     std::istringstream in(text);
     Pool pool;
-    std::string expired, taken, wrong, refuses, extra;
+    std::string expired, taken, wrong;
     std::optional<long long> e, t, w;
-    // The sixth word came later: a line of five is read as a pool that answers the question with its menu.
+    // The words after the fifth came later, each at most once and in this order: a line without them
+    // (written before they were kept) reads as a pool that answers the question with its menu.
+    bool refuses = false, skips = false, readable = true;
     if (!(in >> pool.pool_id >> pool.client_id >> expired >> taken >> wrong) ||
-        ((in >> refuses) && refuses != "refuses-preference") || (in >> extra) ||
         !read_field(expired, 86400000, e) || !read_field(taken, 86400000, t) || !read_field(wrong, 1000, w) ||
-        (w && *w < 1)) {
+        (w && *w < 1))
+        readable = false;
+    for (std::string word; readable && in >> word;) {
+        if (word == "refuses-preference" && !refuses && !skips)
+            refuses = true;
+        else if (word == "skips-to-one-factor" && !skips)
+            skips = true;
+        else
+            readable = false;
+    }
+    if (!readable) {
         log_line(LOG_WARNING,
                  "pool sessions: %s is not one line \"<pool_id> <client_id> <expired ms|-> <taken ms|-> "
-                 "<wrong codes|->\"",
+                 "<wrong codes|-> [refuses-preference] [skips-to-one-factor]\"",
                  path_.c_str());
         return;
     }
@@ -76,7 +87,8 @@ PoolSessionMemory::PoolSessionMemory(const std::string& limits_state_file)
     if (e) seen_.expired_at = Age(*e);
     if (t) seen_.taken_at = Age(*t);
     if (w) seen_.wrong_codes = static_cast<int>(*w);
-    seen_.refuses_preference = refuses == "refuses-preference";
+    seen_.refuses_preference = refuses;
+    seen_.skips_to_one_factor = skips;
 }
 
 void PoolSessionMemory::switch_to_locked(const Pool& p) {
@@ -138,6 +150,19 @@ bool PoolSessionMemory::refuses_preference(const Pool& pool) const {
     return same_pool(pool) && seen_.refuses_preference;
 }
 
+void PoolSessionMemory::question_skipped(const Pool& pool, bool skipped) {
+    std::lock_guard lock(mutex_);
+    switch_to_locked(pool);
+    if (seen_.skips_to_one_factor == skipped) return;
+    seen_.skips_to_one_factor = skipped;
+    keep_locked();
+}
+
+bool PoolSessionMemory::skips_to_one_factor(const Pool& pool) const {
+    std::lock_guard lock(mutex_);
+    return same_pool(pool) && seen_.skips_to_one_factor;
+}
+
 PoolSessionMemory::Age PoolSessionMemory::validity(const Pool& pool, Age configured) const {
     std::lock_guard lock(mutex_);
     return same_pool(pool) ? validity_locked(configured) : configured;
@@ -167,7 +192,8 @@ void PoolSessionMemory::keep_locked() {
         write_file_atomically(path_, pool_.pool_id + " " + pool_.client_id + " " +
                                          field(bounded(seen_.expired_at)) + " " +
                                          field(bounded(seen_.taken_at)) + " " + field(seen_.wrong_codes) +
-                                         (seen_.refuses_preference ? " refuses-preference" : "") + "\n");
+                                         (seen_.refuses_preference ? " refuses-preference" : "") +
+                                         (seen_.skips_to_one_factor ? " skips-to-one-factor" : "") + "\n");
     } catch (const FileError& e) {
         log_line(LOG_WARNING, "pool sessions not kept (a restart forgets them): %s",
                  text::loggable(e.what()).c_str());

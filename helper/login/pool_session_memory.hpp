@@ -18,8 +18,9 @@
 // Kept in one small root-owned file beside the limits' state (`pool_sessions` in the directory of
 // limits_state_file, mode 0600, written atomically) so a restart does not reopen the difference; written only
 // when what the decoy follows changes, not per login. One line: "<pool_id> <client_id> <shortest expired ms
-// or -> <longest taken ms or -> <wrong codes or -> [refuses-preference]". A line for another pool or app
-// client (the configuration changed), or a file that cannot be read, counts as nothing seen.
+// or -> <longest taken ms or -> <wrong codes or -> [refuses-preference] [skips-to-one-factor]". A line for
+// another pool or app client (the configuration changed), or a file that cannot be read, counts as nothing
+// seen.
 #pragma once
 
 #include <chrono>
@@ -45,6 +46,10 @@ class PoolSessionMemory {
         // The pool answered the last question before the menu (a preference the person may not be able to
         // use) with an error rather than its menu: a real menu then holds no session until the choice.
         bool refuses_preference = false;
+        // The pool answered the last such question of a person with one factor with that factor (its code
+        // sent) rather than its menu (spec, open question 6): a real menu shown beside it (the browser)
+        // then holds a session, and a code sent and counted, before the choice.
+        bool skips_to_one_factor = false;
     };
 
     // Reads the row kept beside `limits_state_file`, once.
@@ -59,6 +64,10 @@ class PoolSessionMemory {
     // The pool answered a real login's question before the menu with an error (`refused`) or with its menu.
     void preference_refused(const Pool& pool, bool refused);
     [[nodiscard]] bool refuses_preference(const Pool& pool) const;
+    // The pool answered a one-factor person's question before the menu with that factor (`skipped`) or with
+    // its menu.
+    void question_skipped(const Pool& pool, bool skipped);
+    [[nodiscard]] bool skips_to_one_factor(const Pool& pool) const;
 
     // How long the decoy's made-up session lasts, and after how many wrong codes it ends (nullopt: not
     // known).

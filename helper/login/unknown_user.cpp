@@ -109,7 +109,8 @@ void Login::decoy_twin(const std::vector<Method>& methods) {
 
 // The walk of a login that cannot succeed: the prompts, waits and ending of a real user of its shape
 // (shape_decoy: a user the map names takes their own mapping's), failing the same way. Nothing is sent.
-Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked) {
+Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, bool service_already_asked,
+                     std::optional<std::chrono::steady_clock::time_point> session_since) {
     KeyHolders key_users;
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
         try {
@@ -199,26 +200,49 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
                           sessions.wrong_codes(pool_key).value_or(cfg().code_attempts)};
     // (A pool that answers the question with an error holds none at a real menu: below.)
     if (service_already_asked && !(sessions.refuses_preference(pool_key) && !passkey_offered))
-        session.since = std::chrono::steady_clock::now();
+        session.since = session_since.value_or(std::chrono::steady_clock::now());
+    // A pool that answers a one-factor person's question with that factor (pool_session_memory.hpp) sends the
+    // code with its first answer: a real login of such a shape counts the send then, and arms its try, before
+    // its menu (login.cpp, pool_went_ahead), and the code chosen from that menu asks the pool nothing more.
+    // So a hang-up at the menu is a failure and a wait past the session there ends at the code typed, for the
+    // decoy as for the real login. (Not after a remembered menu: the real one asks after the choice.)
+    const std::optional<Method> skipped_to =
+        walk.one_factor && !walk.direct && walk.asks_pool && !remembered && !passkey_offered &&
+                !sessions.refuses_preference(pool_key) && sessions.skips_to_one_factor(pool_key)
+            ? std::optional<Method>(*std::find_if(offered.begin(), offered.end(), is_pool_method))
+            : std::nullopt;
+    bool sent_before_menu = false;
     const auto started = std::chrono::steady_clock::now();
     // After the pool was asked (and answered that it does not know the identity) the real flow has counted
     // the send already, before that request: counted again here, one walk would take two of the host's
     // sends where a real login takes one.
     if (walk.direct && is_otp(offered.front()) && !service_already_asked)
         if (auto end = take_send(send_key(offered.front()))) return *end;
+    // The real flow asked the pool already (it answered that it does not know the identity), counted its
+    // question and sends nothing: the send the pool's answer would have made is counted here, as a real
+    // login counts it after that answer.
+    if (skipped_to && service_already_asked) {
+        if (auto end = take_send(send_key(*skipped_to))) return *end;
+        sent_before_menu = true;
+    }
     // A real user offered one code at once asks for it with the first request, which then sends it.
     if (walk.asks_pool && !service_already_asked && !remembered) {
         // Counted on the network as a real login's question is, unless its code was counted (take_send).
         if (!tally_.has_sent_code())
             if (auto end = take_pool_ask()) return *end;
         try {
-            pool.pause(walk.direct && is_otp(offered.front()) ? sent(PoolStep::Start) : PoolStep::Start,
+            pool.pause((walk.direct && is_otp(offered.front())) || skipped_to ? sent(PoolStep::Start)
+                                                                              : PoolStep::Start,
                        started);
             // A pool that answers the question with an error holds no session at a real menu (login.cpp,
             // probe_refused): the code is asked for after the choice, on a fresh one.
             const bool question = !(walk.direct && is_otp(offered.front()));
             if (!(question && !passkey_offered && sessions.refuses_preference(pool_key)))
                 session.since = std::chrono::steady_clock::now();
+            if (skipped_to) {
+                if (auto end = take_send(send_key(*skipped_to))) return *end;
+                sent_before_menu = true;
+            }
         } catch (const DecoyOutage&) {
             // A key holder's login goes on without the pool when its first request meets an outage, offering
             // the keys (and the browser) alone (login.cpp, pool_refused); anyone else's ends there.
@@ -238,7 +262,10 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
         return proof;
     };
     std::string prefix;
-    const Choice choice = choose_method(offered, prefix, menu_dest, try_key);
+    // Where the pool went straight to the code, a real login shows its menu only for the browser beside it;
+    // without one it asks for the code at once (login.cpp, pool_went_ahead).
+    const bool menu = !sent_before_menu || std::any_of(offered.begin(), offered.end(), is_browser);
+    const Choice choice = menu ? choose_method(offered, prefix, menu_dest, try_key) : Choice(*skipped_to);
     if (const auto* end = std::get_if<Verdict>(&choice)) return *end;
     // No key holds a credential made up here, so no Verified comes back; were one ever to, the walk ends as a
     // key error would end it, failing.
@@ -247,7 +274,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
     const Method chosen = std::get<Method>(choice);
     // The browser's walk has its own waits and no send (browser_method.cpp).
     if (is_browser(chosen)) return walked_to(login_method(chosen).walk_unknown(*this, unknown), reason);
-    if (!walk.direct) {
+    // The code the pool sent with its first answer (sent_before_menu) asks the pool nothing at the choice:
+    // its prompt comes at once, on the session of that answer.
+    if (!walk.direct && !(sent_before_menu && is_otp(chosen))) {
         // One method left and no menu shown: the real walk offers the code first.
         if (is_otp(chosen) && offered.size() == 1 && !cfg().ask_identifier)
             if (auto end = offer(chosen, menu_dest(chosen), prefix)) return *end;

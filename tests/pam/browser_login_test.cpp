@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 #include <cctype>
-#include <map>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -574,18 +574,22 @@ TEST_F(BrowserLogin, HangUpsAtAMenuThePoolSkippedAnswerAlikeForEveryName) {
     std::map<std::string, PamRun> last;
     for (const std::string user : {"bob", "dave"})
         for (int i = 0; i < 3; ++i)
-            last[user] = run_pam(
-                service_, user,
-                [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; },
-                {{"PAM_RHOST", "203.0.113." + std::to_string(10 + i)}});
+            last[user] =
+                run_pam(service_, user,
+                        [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; },
+                        {{"PAM_RHOST", "203.0.113." + std::to_string(10 + i)}});
     standin_->clear_control();
-    EXPECT_EQ(last["bob"].code, last["dave"].code)
-        << "the third hang-up at the menu: enrolled bob " << last["bob"].code << ", dave " << last["dave"].code;
+    EXPECT_EQ(last["bob"].code, last["dave"].code) << "the third hang-up at the menu: enrolled bob "
+                                                   << last["bob"].code << ", dave " << last["dave"].code;
     EXPECT_EQ(last["bob"].prompts().size(), last["dave"].prompts().size())
-        << "bob:\n" << last["bob"].all_text() << "\n--- dave:\n" << last["dave"].all_text();
+        << "bob:\n"
+        << last["bob"].all_text() << "\n--- dave:\n"
+        << last["dave"].all_text();
     EXPECT_EQ(contains(last["bob"].all_text(), "Too many failed sign-ins"),
               contains(last["dave"].all_text(), "Too many failed sign-ins"))
-        << "bob:\n" << last["bob"].all_text() << "\n--- dave:\n" << last["dave"].all_text();
+        << "bob:\n"
+        << last["bob"].all_text() << "\n--- dave:\n"
+        << last["dave"].all_text();
 }
 
 }  // namespace

@@ -935,4 +935,58 @@ TEST(Config, ThePoolsAnswerToTheQuestionIsKeptBesideItsSessions) {
     EXPECT_FALSE(PoolSessionMemory(state).wrong_codes(pool)) << "a line that is not ours counts for nothing";
 }
 
+// Whether the pool answers a one-factor person's question with that factor (its code sent before the menu)
+// is kept in the same line, after the answer with an error; a line without it, written before it was kept,
+// reads as a pool that answers with its menu.
+TEST(Config, ThePoolsSkipToAOneFactorPersonsCodeIsKeptBesideItsSessions) {
+    if (!test::running_as_root()) GTEST_SKIP() << "the state's files are read only when root owns them";
+    const test::TestDir dir;
+    const std::string state = dir.file("limits");
+    const PoolSessionMemory::Pool pool{"eu-west-1_A", "client"};
+    const auto kept = [&] {
+        std::ifstream in(PoolSessionMemory::path_for(state));
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    {
+        PoolSessionMemory m(state);
+        EXPECT_FALSE(m.skips_to_one_factor(pool));
+        m.question_skipped(pool, true);
+        EXPECT_TRUE(m.skips_to_one_factor(pool));
+        EXPECT_FALSE(m.refuses_preference(pool));
+        EXPECT_FALSE(m.skips_to_one_factor({"eu-west-1_B", "client"}));
+    }
+    EXPECT_TRUE(PoolSessionMemory(state).skips_to_one_factor(pool));
+    EXPECT_EQ(kept(), "eu-west-1_A client - - - skips-to-one-factor\n");
+    {
+        // Both words, in their order, each read back.
+        PoolSessionMemory m(state);
+        m.preference_refused(pool, true);
+        EXPECT_EQ(kept(), "eu-west-1_A client - - - refuses-preference skips-to-one-factor\n");
+    }
+    const PoolSessionMemory both(state);
+    EXPECT_TRUE(both.refuses_preference(pool));
+    EXPECT_TRUE(both.skips_to_one_factor(pool));
+    PoolSessionMemory(state).question_skipped(pool, false);
+    EXPECT_EQ(kept(), "eu-west-1_A client - - - refuses-preference\n");
+    EXPECT_FALSE(PoolSessionMemory(state).skips_to_one_factor(pool));
+    write_file_atomically(PoolSessionMemory::path_for(state),
+                          "eu-west-1_A client - - 4 refuses-preference\n");
+    const PoolSessionMemory sixth(state);
+    EXPECT_TRUE(sixth.refuses_preference(pool));
+    EXPECT_FALSE(sixth.skips_to_one_factor(pool))
+        << "a line of six, written before the seventh word was kept";
+    EXPECT_EQ(sixth.wrong_codes(pool), 4);
+    write_file_atomically(PoolSessionMemory::path_for(state),
+                          "eu-west-1_A client - - 4 skips-to-one-factor\n");
+    EXPECT_TRUE(PoolSessionMemory(state).skips_to_one_factor(pool));
+    for (const char* line : {"eu-west-1_A client - - 4 skips-to-one-factor refuses-preference\n",
+                             "eu-west-1_A client - - 4 skips-to-one-factor skips-to-one-factor\n",
+                             "eu-west-1_A client - - 4 skips-to-one-factor something-else\n"}) {
+        write_file_atomically(PoolSessionMemory::path_for(state), line);
+        const PoolSessionMemory odd(state);
+        EXPECT_FALSE(odd.wrong_codes(pool)) << "a line that is not ours counts for nothing: " << line;
+        EXPECT_FALSE(odd.skips_to_one_factor(pool)) << line;
+    }
+}
+
 }  // namespace pp::helper

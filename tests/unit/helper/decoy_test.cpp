@@ -112,6 +112,28 @@ TEST(Decoy, RemembersWhereARealLoginOfItsShapeWould) {
     EXPECT_FALSE(shape_decoy(kKey, "x", kCodesAndKeys, none, {"keyonly"}, false).remembers) << "key only";
 }
 
+// A real login of the copied shape may be one a pool answers with the person's one factor past the helper's
+// preference (the code sent before the menu, pool_session_memory.hpp): a mapped identity with one code
+// destination, a menu step (the browser or a key beside it) and no other pool method.
+TEST(Decoy, HasOneFactorWhereARealLoginOfItsShapeWould) {
+    const auto m = IdentityMap::parse(
+        "bob bob@example.com\ncarol +15555550188\nerin erin@example.net\n"
+        "erin +15555550199\n",
+        "identities");
+    const std::vector<Method> code_and_browser{Method::EmailOtp, Method::SmsOtp, Method::Browser};
+    EXPECT_TRUE(shape_decoy(kKey, "bob", code_and_browser, m, {}, false).one_factor);
+    EXPECT_TRUE(shape_decoy(kKey, "carol", code_and_browser, m, {}, false).one_factor);
+    EXPECT_TRUE(shape_decoy(kKey, "bob", kCodesAndKeys, m, {"bob"}, false).one_factor) << "a key beside it";
+    EXPECT_FALSE(shape_decoy(kKey, "erin", code_and_browser, m, {}, false).one_factor) << "two factors";
+    EXPECT_FALSE(shape_decoy(kKey, "bob", {Method::EmailOtp}, m, {}, false).one_factor)
+        << "direct: the code is asked for with the first request";
+    EXPECT_FALSE(shape_decoy(kKey, "bob", {Method::EmailOtp, Method::Passkey, Method::Browser}, m, {}, false)
+                     .one_factor)
+        << "a passkey holder's question is answered at WEB_AUTHN";
+    const IdentityMap none;
+    EXPECT_FALSE(shape_decoy(kKey, "x", code_and_browser, none, {}, true).one_factor) << "claim binding";
+}
+
 // A user the map names walks their own mapping, whoever else the map holds: what a real user mapped the same
 // way is shown (the pool member mapped alike), with the masks of their own destinations. Copying anyone
 // else's shape would tell a mapped identity the user pool does not know from a pool member.

@@ -18,6 +18,7 @@
 #include "flow_harness.hpp"
 #include "identifiers.hpp"
 #include "login/key_status.hpp"
+#include "login/pool_session_memory.hpp"
 #include "login_steps.hpp"
 #include "person_texts.hpp"
 #include "software_authenticator.hpp"
@@ -769,6 +770,73 @@ TEST(LoginFlow, AnIdentityUnknownToThePoolBesideALocalKey) {
     EXPECT_EQ(key_end.outcome, Outcome::Success) << key_end.audit;
     EXPECT_EQ(key_end.method, "security_key");
     EXPECT_THAT(with_key.questions(), ElementsAre(menu));
+}
+
+// Review 30c: a pool that goes straight to a one-factor person's code past the helper's preference (spec,
+// open question 6) sends a member's code with its first answer; without the browser beside it the login asks
+// for that code at once, with no menu. Once a real login here has met that answer (pool_sessions), bin's
+// local key beside a mapped address the pool does not know walks the same: the code prompts, not the menu of
+// the key and the code.
+TEST(LoginFlow, AnIdentityUnknownToThePoolBesideALocalKeyWalksAsAPoolThatSkippedItsMenu) {
+    FlowHarness h(kKeysAndEmail, kIdentities);
+    const LocalKey key(h, 0);
+    h.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    for (int i = 0; i < 3; ++i) h.pool().then(FakePool::rejected("CodeMismatchException"));
+    FakeConnection member;
+    member.answer("111111").answer("222222").answer("333333");
+    const Ending member_end = h.login(member, {"bin"});
+    EXPECT_EQ(member_end.outcome, Outcome::MaxTries) << member_end.audit;
+    EXPECT_THAT(member.questions(), ElementsAre(kBinCode, kBinCodeAgain, kBinCodeAgain));
+
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    person.answer("111111").answer("222222").answer("333333");
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, member_end.outcome) << end.audit;
+    EXPECT_EQ(end.text, member_end.text);
+    EXPECT_EQ(end.method, member_end.method);
+    EXPECT_EQ(end.reason, "identity unknown to the user pool");
+    EXPECT_EQ(person.questions(), member.questions());
+}
+
+// The same pool with the browser beside the code: a member's menu (the key, the browser, the code) is shown
+// after the code was sent and counted, so a hang-up there is a failure (a code sent and hung up on). Where
+// the pool does not know bin's identity the menu is the same, and so is the hang-up's count: the second login
+// meets the backoff either way.
+TEST(LoginFlow, AHangUpAtAMenuThePoolSkippedCountsAlikeForAnIdentityUnknownToThePool) {
+    const std::string config =
+        "[login]\nmethods = security_key browser email_otp\nremote_methods = security_key browser email_otp\n"
+        "[browser]\ndomain = pamdemo.auth.eu-west-1.amazoncognito.com\nredirect_uri = "
+        "https://pam.example.org/cb\n[limits]\nfailures_before_backoff = 1\n";
+    FlowHarness real(config, kIdentities);
+    const LocalKey real_key(real, 0);
+    real.pool().then(FakePool::code_challenge("EMAIL_OTP", "b***@e***"));
+    FakeConnection member;  // answers nothing: hangs up at the menu
+    const Ending member_end = real.login(member, {"bin"});
+    ASSERT_EQ(member.questions().size(), 1u) << member_end.audit;
+    EXPECT_THAT(member.questions()[0], HasSubstr(kChooseHeader));
+    FakeConnection member_again;
+    const Ending member_again_end = real.login(member_again, {"bin"});
+    EXPECT_EQ(member_again_end.outcome, Outcome::MaxTries) << member_again_end.audit;
+
+    // What the member's login learned of the pool (pool_session_memory.hpp), as a real login in front of
+    // the other helper below would have learned it. (Through the memory, not its file: the build tree is not
+    // a directory the helper trusts with its state.)
+    const PoolSessionMemory::Pool pool{real.config().pool_id, real.config().client_id};
+    EXPECT_TRUE(pool_session_memory(real.config().limits_state_file).skips_to_one_factor(pool));
+    FlowHarness h(config, kIdentities);
+    const LocalKey key(h, 0);
+    pool_session_memory(h.config().limits_state_file).question_skipped(pool, true);
+    h.pool().then(FakePool::rejected("UserNotFoundException", "User does not exist."));
+    FakeConnection person;
+    const Ending end = h.login(person, {"bin"});
+    EXPECT_EQ(end.outcome, member_end.outcome) << end.audit;
+    EXPECT_EQ(person.questions(), member.questions());
+    FakeConnection again;
+    const Ending again_end = h.login(again, {"bin"});
+    EXPECT_EQ(again_end.outcome, member_again_end.outcome) << again_end.audit;
+    EXPECT_EQ(again_end.text, member_again_end.text);
+    EXPECT_EQ(again.questions(), member_again.questions());
 }
 
 // Bound by the claim, with the person asked for their address: an address the pool does not know walks the
