@@ -344,8 +344,20 @@ class PoolPasskeys : public ::testing::Test {
 
     // The command line as root (`args` after --socket), answering each prompt as `person` would: the code
     // from the stand-in's outbox once the prompt for it shows, so it is the code of this very sign-in.
-    CliRun cli(const std::vector<std::string>& args, const Person& person = {}, const Env& knobs = {}) const {
-        std::vector<std::string> argv{PP_CLI_BIN, "--socket", socket()};
+    // `as_uid`: the command line runs as that uid (setpriv), keeping only CAP_DAC_READ_SEARCH so the build
+    // tree stays reachable; the helper judges the caller by SO_PEERCRED.
+    CliRun cli(const std::vector<std::string>& args, const Person& person = {}, const Env& knobs = {},
+               std::optional<uid_t> as_uid = std::nullopt) const {
+        std::vector<std::string> argv;
+        if (as_uid)
+            argv = {"/usr/bin/setpriv",
+                    "--reuid=" + std::to_string(*as_uid),
+                    "--regid=" + std::to_string(*as_uid),
+                    "--clear-groups",
+                    "--inh-caps=+dac_read_search",
+                    "--ambient-caps=+dac_read_search",
+                    "--"};
+        argv.insert(argv.end(), {PP_CLI_BIN, "--socket", socket()});
         argv.insert(argv.end(), args.begin(), args.end());
         const std::size_t sent_before = outbox_lines();
         PipedChild child(argv, key_env(knobs) + Env{preload_entry(PP_VIRTUAL_FIDO)});
@@ -1152,6 +1164,27 @@ TEST_F(PoolPasskeys, AnAccountWithoutAnIdentityIsToldSoInsteadOfADecoy) {
     EXPECT_EQ(outbox_lines(), sent);
     EXPECT_EQ(count_of(requests(), "\"InitiateAuth\""), asked) << requests();
     EXPECT_TRUE(contains(log(), "method=manage:pool-delete outcome=user_unknown")) << log();
+}
+
+
+// Review 31a (issue #10, item 6): self-enrolment must prove presence with a method at least as strong as
+// any service that accepts keys requires. [service pp-pool-passkey-only] lets in with a pool passkey alone
+// (strength 2 in enrol_policy.hpp), yet a process running as alice, holding only alice's email code (strength
+// 1), registers a new passkey with `pool-register` and that passkey then passes the passkey-only service: the
+// downgrade finding 6 names for local keys, through the pool's passkeys. The secure behaviour: the
+// registration is refused (and left to a stronger proof, an existing passkey), as `enroll` is.
+TEST_F(PoolPasskeys, ReviewSelfRegistrationWithACodeCannotOpenAPasskeyOnlyService) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    // The virtual key's counters, writable by alice's process.
+    ASSERT_EQ(::chown(key_state().c_str(), kAliceUid, kAliceUid), 0);
+    const auto self = cli({"pool-register", "--user", "alice"}, Person{"Email code", std::nullopt}, {}, kAliceUid);
+    EXPECT_NE(self.exit_code(), 0) << "a code bought a passkey for a passkey-only service\n" << self.description;
+    EXPECT_FALSE(contains(self.out, "Registered the passkey")) << self.description;
+    EXPECT_EQ(count_of(requests(), "\"CompleteWebAuthnRegistration\""), 0u) << requests();
+    // And whatever was registered, the passkey-only service must not let the code's holder in with it.
+    const auto sneaky = login({}, {}, kPasskeyOnly);
+    EXPECT_NE(sneaky.code, PAM_SUCCESS) << sneaky.raw << context();
 }
 
 }  // namespace
