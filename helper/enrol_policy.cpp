@@ -5,10 +5,10 @@
 namespace pp::helper {
 namespace {
 
-// The weakest method of a list that accepts local keys; 0 when the list does not accept them.
-int weakest_if_keys(const std::vector<Method>& ms) {
-    if (std::find(ms.begin(), ms.end(), Method::SecurityKey) == ms.end()) return 0;
-    int weakest = method_strength(Method::SecurityKey);
+// The weakest method of a list that accepts `added`; 0 when the list does not accept it.
+int weakest_if_accepts(const std::vector<Method>& ms, Method added) {
+    if (std::find(ms.begin(), ms.end(), added) == ms.end()) return 0;
+    int weakest = method_strength(added);
     for (auto m : ms) weakest = std::min(weakest, method_strength(m));
     return weakest;
 }
@@ -39,19 +39,19 @@ int method_strength(Method m) {
     return 0;
 }
 
-int self_enrol_strength_needed(const Config& c) {
+int strength_to_add(const Config& c, Method added) {
     int needed = 0;
     for_each_list(c, [&](const std::string&, const std::vector<Method>& ms) {
-        needed = std::max(needed, weakest_if_keys(ms));
+        needed = std::max(needed, weakest_if_accepts(ms, added));
     });
     return needed;
 }
 
-std::string strictest_key_service(const Config& c) {
+std::string strictest_service_for(const Config& c, Method added) {
     int needed = 0;
     std::string service;
     for_each_list(c, [&](const std::string& name, const std::vector<Method>& ms) {
-        if (const int w = weakest_if_keys(ms); w > needed) {
+        if (const int w = weakest_if_accepts(ms, added); w > needed) {
             needed = w;
             service = name;
         }
@@ -59,8 +59,8 @@ std::string strictest_key_service(const Config& c) {
     return service;
 }
 
-std::vector<Method> self_enrol_methods(const Config& c) {
-    const int needed = self_enrol_strength_needed(c);
+std::vector<Method> methods_to_add(const Config& c, Method added) {
+    const int needed = strength_to_add(c, added);
     std::vector<Method> out;
     for (auto m : c.methods_for(kManageService, false))
         if (method_strength(m) >= needed) out.push_back(m);

@@ -1,5 +1,6 @@
-// What a user must prove before enrolling a security key for themselves: a new key opens every service that
-// accepts keys, so its proof must be at least as strong as the weakest way into the strictest of those.
+// What a user must prove before adding a credential for themselves: a security key enrolled here (enroll)
+// or a passkey registered with the user pool (pool-register). A new credential opens every service that
+// accepts its kind, so its proof must be at least as strong as the weakest way into the strictest of those.
 #pragma once
 
 #include <string>
@@ -19,15 +20,20 @@ inline constexpr const char* kManageService = "pam-passwordless";
 //  1 an email or text-message code: whoever reads the mailbox or the phone.
 int method_strength(Method m);
 
-// The strength a self-enrolment must prove: over every method list that accepts a local security key
-// ([login] and each [service NAME], local and remote), the highest of their weakest methods. 0 when no list
-// accepts keys.
-int self_enrol_strength_needed(const Config& c);
+// A credential a person adds for themselves, named by the method it then signs in with:
+// Method::SecurityKey for a key enrolled here, Method::Passkey for a passkey registered with the user pool.
+// The one rule for both (issue #10 finding 6, review 31a): over every method list that accepts `added`
+// ([login] and each [service NAME], local and remote), the highest of their weakest methods (`added` itself
+// counted among them); 0 when no list accepts it. Both kinds are ranked by method_strength, so a credential
+// bought with this proof is never weaker than what it proves in turn: a pool passkey proves a local key's
+// enrolment only where that needs no more than a passkey, and a list that lets in with a passkey but no code
+// makes registering a passkey need one too.
+int strength_to_add(const Config& c, Method added);
 
-// The methods of [service pam-passwordless] strong enough to prove a self-enrolment (maybe none).
-std::vector<Method> self_enrol_methods(const Config& c);
+// The methods of [service pam-passwordless] strong enough to prove adding `added` (maybe none).
+std::vector<Method> methods_to_add(const Config& c, Method added);
 
-// The service whose method list sets self_enrol_strength_needed ("" for [login]), for messages.
-std::string strictest_key_service(const Config& c);
+// The service whose method list sets strength_to_add ("" for [login]), for messages.
+std::string strictest_service_for(const Config& c, Method added);
 
 }  // namespace pp::helper

@@ -81,15 +81,25 @@ std::string describe_config(const Config& c) {
                                                                : "discouraged")
       << ", touch timeout " << k.touch_timeout.count() << " s\n";
     {
-        const auto proof = self_enrol_methods(c);
+        const auto proof = methods_to_add(c, Method::SecurityKey);
         o << "self-enrolment: "
           << (proof.empty() ? "refused, root enrols keys (pam-passwordless enroll --user NAME)"
                             : "after proof with " + join(proof))
           << "\n";
     }
-    if (!c.passkey.rp_id.empty())
+    if (!c.passkey.rp_id.empty()) {
         o << "user-pool passkeys: relying party " << c.passkey.rp_id << ", origin " << c.passkey.origin
           << "\n";
+        std::vector<Method> proof;
+        for (auto m : methods_to_add(c, Method::Passkey))
+            if (is_pool_method(m)) proof.push_back(m);
+        o << "self-registration (pool-register): "
+          << (proof.empty()
+                  ? std::string("refused, root registers passkeys (pam-passwordless pool-register --user "
+                                "NAME)")
+                  : "after proof with " + join(proof))
+          << "\n";
+    }
     if (c.browser) {
         const auto& b = *c.browser;
         std::string scopes;

@@ -16,15 +16,42 @@ namespace {
 // The hazards of the policies that decide who gets in: each is allowed, none should go unnoticed.
 void policy_warnings(const Config& c, std::vector<std::string>& w) {
     const auto& manage = c.methods_for(kManageService, false);
-    const auto proof = self_enrol_methods(c);
-    if (self_enrol_strength_needed(c) > 0 && proof.size() < manage.size()) {
-        const std::string strictest = strictest_key_service(c);
-        const std::string where = strictest.empty() ? "[login]" : "[service " + strictest + "]";
-        w.push_back(where + " lets in only with methods stronger than some of [service " + kManageService +
-                    "] (" + join(manage) + "): " +
-                    (proof.empty() ? "users cannot enrol security keys themselves; root enrols them "
-                                     "(pam-passwordless enroll --user NAME)."
-                                   : "self-enrolment is proven only with " + join(proof) + "."));
+    const auto where = [](const std::string& service) {
+        return service.empty() ? std::string("[login]") : "[service " + service + "]";
+    };
+    // A credential a user adds for themselves (enrol_policy.hpp): some methods of the command line's sign-in
+    // do not prove it, or none does.
+    const auto self_service = [&](Method added, const std::vector<Method>& offered, const std::string& none,
+                                  const std::string& only) {
+        auto proof = methods_to_add(c, added);
+        std::erase_if(
+            proof, [&](Method m) { return std::find(offered.begin(), offered.end(), m) == offered.end(); });
+        if (strength_to_add(c, added) > 0 && !offered.empty() && proof.size() < offered.size())
+            w.push_back(where(strictest_service_for(c, added)) +
+                        " lets in only with methods stronger than some of [service " + kManageService +
+                        "] (" + join(offered) + "): " + (proof.empty() ? none : only + join(proof) + "."));
+    };
+    self_service(
+        Method::SecurityKey, manage,
+        "users cannot enrol security keys themselves; root enrols them (pam-passwordless enroll --user "
+        "NAME).",
+        "self-enrolment is proven only with ");
+    std::vector<Method> pool_manage;
+    for (auto m : manage)
+        if (is_pool_method(m)) pool_manage.push_back(m);
+    self_service(
+        Method::Passkey, pool_manage,
+        "users cannot register user-pool passkeys themselves; root registers them, signing the account "
+        "in with the pool (pam-passwordless pool-register --user NAME).",
+        "a user's own pool-register is proven only with ");
+    // A list that lets in with a pool passkey and no code trusts the pool's own registrations too.
+    if (strength_to_add(c, Method::Passkey) >= method_strength(Method::Passkey)) {
+        const std::string service = where(strictest_service_for(c, Method::Passkey));
+        w.push_back(service +
+                    " lets in with a user-pool passkey but no code: a pool passkey is only as strong as the "
+                    "user pool's own sign-ins. If the pool lets a public app client or its managed login "
+                    "register passkeys, anyone with the account's code registers one there and passes " +
+                    service + "; leave passkey registration to pam-passwordless pool-register.");
     }
     if (!c.claim.empty()) {
         if (c.claim_min_uid < 1000)

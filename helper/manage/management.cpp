@@ -165,9 +165,10 @@ std::optional<Verdict> Management::refused_before_local_change(protocol::Manage:
 }
 
 // A key enrolled here opens every service that accepts keys: its proof must be as strong as the weakest way
-// into the strictest of them (enrol_policy.hpp), or the enrolment is left to root.
+// into the strictest of them (enrol_policy.hpp, the rule pool-register's proof follows too), or the enrolment
+// is left to root.
 std::variant<std::vector<Method>, Verdict> Management::self_enrol_proof() {
-    auto methods = self_enrol_methods(cfg());
+    auto methods = methods_to_add(cfg(), Method::SecurityKey);
     if (std::find(methods.begin(), methods.end(), Method::SecurityKey) != methods.end()) {
         const auto keys = read_user_credentials(cfg().security_key.store_dir, rec_.user);
         if (const Verdict* end = ending_of(keys)) return *end;

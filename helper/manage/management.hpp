@@ -63,6 +63,11 @@ class Management {
 
     // pool_passkeys.cpp
     Verdict pool_passkeys(const protocol::Manage& request);
+    // Of the pool's methods `pool`, those that may prove a self-registration (enrol_policy.hpp), or the
+    // ending when none may.
+    std::variant<std::vector<Method>, Verdict> self_register_proof(const std::vector<Method>& pool);
+    // The ending of a self-registration without a strong enough proof: left to root.
+    Verdict self_registration_refused(const std::string& why) const;
     Verdict pool_register(const Secret& token);
 
     const LoginContext& ctx_;

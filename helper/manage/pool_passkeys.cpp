@@ -2,10 +2,12 @@
 #include <pwd.h>
 #include <syslog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "account_policy.hpp"
 #include "base64.hpp"
+#include "config/parser.hpp"
 #include "credential_ids.hpp"
 #include "credential_public_key.hpp"
 #include "enrol_policy.hpp"
@@ -58,8 +60,24 @@ Verdict Management::pool_passkeys(const protocol::Manage& request) {
         if (is_pool_method(m)) methods.push_back(m);
     if (methods.empty())
         return Verdict{Outcome::AuthErr, kNoPoolMethod, "no pool method for " + std::string(kManageService)};
+    bool narrowed = false;  // the rule below left out some of the pool's methods
+    if (op == Op::PoolRegister && ctx_.peer.uid != 0) {
+        auto proof = self_register_proof(methods);
+        if (auto* ending = std::get_if<Verdict>(&proof)) return *ending;
+        auto strong = std::get<std::vector<Method>>(std::move(proof));
+        narrowed = strong.size() < methods.size();
+        methods = std::move(strong);
+    }
     auto signed_in = sign_in_.sign_in(methods, true);
-    if (auto* ending = std::get_if<Verdict>(&signed_in)) return *ending;
+    if (auto* ending = std::get_if<Verdict>(&signed_in)) {
+        // Only the methods strong enough were asked for (a passkey), and the pool offers the person none of
+        // them: what is missing is the proof, and the person is told where to go instead.
+        if (narrowed && ending->person_text() == kNoMethodAvailable)
+            return self_registration_refused("the user pool offers this account none of " +
+                                             config::join(methods) + ", the methods of [service " +
+                                             kManageService + "] strong enough");
+        return *ending;
+    }
     auto& presence = std::get<ManagementSignIn::Presence>(signed_in);
     if (!presence.access_token)
         return Verdict{Outcome::AuthErr, kSignInFailed, "no access token from the user pool's sign-in"};
@@ -108,6 +126,32 @@ Verdict Management::pool_passkeys(const protocol::Manage& request) {
         return done(kDeletedPasskey, "deleted a user-pool passkey");
     }
     return pool_register(token);
+}
+
+// A passkey registered with the pool opens every service that accepts passkeys: its owner's own registration
+// is proven as strongly as the weakest way into the strictest of them, by the rule a key enrolled here
+// follows (enrol_policy.hpp), or it is left to root, who may register for anyone after any of the pool's
+// sign-ins. Else a code would buy a passkey for a service that takes no code (review 31a). The proof must be
+// a sign-in with the pool (its access token registers), so of the methods strong enough only the pool's
+// count: a local key, stronger still, cannot give the token.
+std::variant<std::vector<Method>, Verdict> Management::self_register_proof(const std::vector<Method>& pool) {
+    const auto strong = methods_to_add(cfg(), Method::Passkey);
+    std::vector<Method> methods;
+    for (auto m : pool)
+        if (std::find(strong.begin(), strong.end(), m) != strong.end()) methods.push_back(m);
+    if (methods.empty())
+        return self_registration_refused("no user-pool method of [service " + std::string(kManageService) +
+                                         "] is as strong as the services that accept passkeys require");
+    return methods;
+}
+
+Verdict Management::self_registration_refused(const std::string& why) const {
+    return Verdict{
+        Outcome::AuthErr,
+        "Registering a passkey with the user pool here needs a stronger proof than this account can "
+        "give; ask an administrator to run: pam-passwordless pool-register --user " +
+            rec_.user,
+        "self-registration refused: " + why};
 }
 
 Verdict Management::pool_register(const Secret& token) {

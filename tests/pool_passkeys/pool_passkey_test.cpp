@@ -186,6 +186,7 @@ struct HelperSetup {
     std::string rp_id = kRpId;
     std::string origin;             // "" = the default, https://<rp_id>
     std::string user_verification;  // [passkey] user_verification; "" = not set (preferred)
+    std::string more_sections;      // appended to the file as written, e.g. "[service pam-passwordless]\n..."
 };
 
 class PoolPasskeys : public ::testing::Test {
@@ -285,6 +286,7 @@ class PoolPasskeys : public ::testing::Test {
         conf += "\n[security_key]\nstore_dir = " + (dir_ / "credentials").string() +
                 "\ntouch_timeout = 2\n\n[limits]\nstate_file = " + (dir_ / "limits").string() +
                 "\nsends_per_identifier = 50\n\n[service " + kPasskeyOnly + "]\nmethods = passkey\n";
+        conf += s.more_sections;
         write_text(dir_ / "helper.conf", conf);
         helper_ = std::make_unique<Helper>(dir_, dir_ / "helper.conf");
     }
@@ -1166,7 +1168,6 @@ TEST_F(PoolPasskeys, AnAccountWithoutAnIdentityIsToldSoInsteadOfADecoy) {
     EXPECT_TRUE(contains(log(), "method=manage:pool-delete outcome=user_unknown")) << log();
 }
 
-
 // Review 31a (issue #10, item 6): self-enrolment must prove presence with a method at least as strong as
 // any service that accepts keys requires. [service pp-pool-passkey-only] lets in with a pool passkey alone
 // (strength 2 in enrol_policy.hpp), yet a process running as alice, holding only alice's email code (strength
@@ -1178,13 +1179,77 @@ TEST_F(PoolPasskeys, ReviewSelfRegistrationWithACodeCannotOpenAPasskeyOnlyServic
     ASSERT_NO_FATAL_FAILURE(start_helper());
     // The virtual key's counters, writable by alice's process.
     ASSERT_EQ(::chown(key_state().c_str(), kAliceUid, kAliceUid), 0);
-    const auto self = cli({"pool-register", "--user", "alice"}, Person{"Email code", std::nullopt}, {}, kAliceUid);
-    EXPECT_NE(self.exit_code(), 0) << "a code bought a passkey for a passkey-only service\n" << self.description;
+    const auto self =
+        cli({"pool-register", "--user", "alice"}, Person{"Email code", std::nullopt}, {}, kAliceUid);
+    EXPECT_NE(self.exit_code(), 0) << "a code bought a passkey for a passkey-only service\n"
+                                   << self.description;
     EXPECT_FALSE(contains(self.out, "Registered the passkey")) << self.description;
     EXPECT_EQ(count_of(requests(), "\"CompleteWebAuthnRegistration\""), 0u) << requests();
     // And whatever was registered, the passkey-only service must not let the code's holder in with it.
     const auto sneaky = login({}, {}, kPasskeyOnly);
     EXPECT_NE(sneaky.code, PAM_SUCCESS) << sneaky.raw << context();
+}
+
+// Review 31a, the other side: a proof as strong as the passkey-only service asks (a passkey already
+// registered) still lets alice register another herself. The code is not offered at all (the pool goes
+// straight to the passkey); the sign-in passes and the registration starts. This virtual key already holds
+// alice's first passkey (the pool's excludeCredentials), so it is the key that ends it, not the policy.
+TEST_F(PoolPasskeys, SelfRegistrationProvenWithAPasskeyIsLetThrough) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    ASSERT_NO_FATAL_FAILURE(register_passkey());  // root, after the code: root registers for anyone
+    ASSERT_EQ(::chown(key_state().c_str(), kAliceUid, kAliceUid), 0);
+    const std::size_t sent = outbox_lines();
+    const auto self =
+        cli({"pool-register", "--user", "alice"}, Person{"Passkey", std::nullopt}, {}, kAliceUid);
+    EXPECT_TRUE(self.prompts.empty()) << "no code offered, no menu\n" << self.description;
+    EXPECT_EQ(outbox_lines(), sent) << self.description;
+    EXPECT_TRUE(contains(self.err, kTouch)) << "signed in with the passkey\n" << self.description;
+    EXPECT_EQ(count_of(requests(), "\"StartWebAuthnRegistration\""), 2u) << requests();
+    EXPECT_TRUE(contains(self.err, pp::helper::kTouchToRegister)) << self.description;
+    EXPECT_FALSE(contains(log(), "self-registration refused")) << log();
+    EXPECT_TRUE(contains(log(), "caller_uid=" + std::to_string(kAliceUid) + " method=passkey")) << log();
+}
+
+// Where [service pam-passwordless] has no user-pool method as strong as the passkey-only service asks, a
+// user's own pool-register is refused before any sign-in (no code is sent), and the message names root's
+// command; root, exempt, still registers for alice after her code.
+TEST_F(PoolPasskeys, SelfRegistrationWithoutAStrongEnoughMethodIsLeftToRoot) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    HelperSetup setup;
+    setup.more_sections = "\n[service pam-passwordless]\nmethods = email_otp\n";
+    ASSERT_NO_FATAL_FAILURE(start_helper(setup));
+    const auto refused = cli_plain({"pool-register", "--user", "alice"}, kAliceUid);
+    EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+    EXPECT_TRUE(
+        contains(refused.err, "ask an administrator to run: pam-passwordless pool-register --user alice"))
+        << refused.describe();
+    EXPECT_EQ(outbox_lines(), 0u);
+    EXPECT_EQ(count_of(requests(), "\"InitiateAuth\""), 0u) << requests();
+    EXPECT_TRUE(contains(log(),
+                         "method=manage:pool-register outcome=auth_err reason=\"self-registration "
+                         "refused: no user-pool method of [service pam-passwordless]"))
+        << log();
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+}
+
+// The reviewer's case as alice sees it: [service pam-passwordless] lists the passkey, the only method strong
+// enough, but alice has none yet. The pool is asked for the passkey alone (no code is sent), offers nothing,
+// and alice is told to ask root rather than that no method is available.
+TEST_F(PoolPasskeys, ACodeHolderWithoutAPasskeyIsToldToAskRoot) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    ASSERT_NO_FATAL_FAILURE(start_helper());
+    const auto refused = cli_plain({"pool-register", "--user", "alice"}, kAliceUid);
+    EXPECT_EQ(refused.exit_code, 1) << refused.describe();
+    EXPECT_TRUE(
+        contains(refused.err, "ask an administrator to run: pam-passwordless pool-register --user alice"))
+        << refused.describe();
+    EXPECT_EQ(outbox_lines(), 0u) << refused.describe();
+    EXPECT_TRUE(contains(log(),
+                         "reason=\"self-registration refused: the user pool offers this account none "
+                         "of passkey, the methods of [service pam-passwordless] strong enough\""))
+        << log();
+    EXPECT_EQ(count_of(requests(), "\"StartWebAuthnRegistration\""), 0u) << requests();
 }
 
 }  // namespace

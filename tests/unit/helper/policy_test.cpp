@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -62,9 +63,9 @@ TEST(EnrolPolicy, StrengthOrder) {
 
 TEST(EnrolPolicy, KeyOnlyServiceRefusesCodeProvenSelfEnrolment) {
     const Config c = parse("[login]\nmethods = email_otp\n[service sudo]\nmethods = security_key\n");
-    EXPECT_EQ(self_enrol_strength_needed(c), method_strength(Method::SecurityKey));
-    EXPECT_TRUE(self_enrol_methods(c).empty());
-    EXPECT_EQ(strictest_key_service(c), "sudo");
+    EXPECT_EQ(strength_to_add(c, Method::SecurityKey), method_strength(Method::SecurityKey));
+    EXPECT_TRUE(methods_to_add(c, Method::SecurityKey).empty());
+    EXPECT_EQ(strictest_service_for(c, Method::SecurityKey), "sudo");
     EXPECT_THAT(all_warnings(c), HasSubstr("[service sudo]"));
     EXPECT_THAT(all_warnings(c), HasSubstr("pam-passwordless enroll --user NAME"));
     EXPECT_THAT(describe_config(c), HasSubstr("self-enrolment: refused"));
@@ -73,25 +74,81 @@ TEST(EnrolPolicy, KeyOnlyServiceRefusesCodeProvenSelfEnrolment) {
 TEST(EnrolPolicy, OnlyStrongEnoughMethodsProveSelfEnrolment) {
     const Config c =
         parse("[login]\nmethods = security_key email_otp\n[service sudo]\nmethods = security_key\n");
-    EXPECT_EQ(self_enrol_methods(c), std::vector<Method>{Method::SecurityKey});
+    EXPECT_EQ(methods_to_add(c, Method::SecurityKey), std::vector<Method>{Method::SecurityKey});
     EXPECT_THAT(all_warnings(c), HasSubstr("self-enrolment is proven only with security_key"));
 }
 
 TEST(EnrolPolicy, ServicesThatTakeCodesLetCodesProveIt) {
     const Config c = parse("[login]\nmethods = security_key email_otp\n");
-    EXPECT_EQ(self_enrol_strength_needed(c), method_strength(Method::EmailOtp));
-    EXPECT_EQ(self_enrol_methods(c), (std::vector<Method>{Method::SecurityKey, Method::EmailOtp}));
+    EXPECT_EQ(strength_to_add(c, Method::SecurityKey), method_strength(Method::EmailOtp));
+    EXPECT_EQ(methods_to_add(c, Method::SecurityKey),
+              (std::vector<Method>{Method::SecurityKey, Method::EmailOtp}));
     // No service accepts keys: nothing to protect.
     const Config codes = parse("[login]\nmethods = email_otp\n");
-    EXPECT_EQ(self_enrol_strength_needed(codes), 0);
-    EXPECT_EQ(self_enrol_methods(codes), std::vector<Method>{Method::EmailOtp});
+    EXPECT_EQ(strength_to_add(codes, Method::SecurityKey), 0);
+    EXPECT_EQ(methods_to_add(codes, Method::SecurityKey), std::vector<Method>{Method::EmailOtp});
 }
 
 TEST(EnrolPolicy, ARemoteKeyListCounts) {
     const Config c = parse(
         "[login]\nmethods = email_otp\n[service sshd]\nmethods = email_otp\n"
         "remote_methods = security_key\n");
-    EXPECT_TRUE(self_enrol_methods(c).empty());
+    EXPECT_TRUE(methods_to_add(c, Method::SecurityKey).empty());
+}
+
+// Review 31a: the same rule for a passkey registered with the user pool. A service that lets in with a pool
+// passkey alone makes a code too weak to register one; root registers it instead, and check-config says both
+// that and that the pool's own registrations are trusted as far.
+const std::string kPasskey = "[passkey]\nrp_id = auth.example.com\n";
+
+TEST(EnrolPolicy, APasskeyOnlyServiceRefusesCodeProvenPoolRegistration) {
+    const Config c =
+        parse(kPasskey + "[login]\nmethods = email_otp passkey\n[service sudo]\nmethods = passkey\n");
+    EXPECT_EQ(strength_to_add(c, Method::Passkey), method_strength(Method::Passkey));
+    EXPECT_EQ(methods_to_add(c, Method::Passkey), std::vector<Method>{Method::Passkey});
+    EXPECT_EQ(strictest_service_for(c, Method::Passkey), "sudo");
+    // No list accepts local keys: a code still enrols one (it opens nothing a code does not).
+    EXPECT_EQ(strength_to_add(c, Method::SecurityKey), 0);
+    const auto w = all_warnings(c);
+    EXPECT_THAT(w, HasSubstr("a user's own pool-register is proven only with passkey."));
+    EXPECT_THAT(w, HasSubstr("[service sudo] lets in with a user-pool passkey but no code: a pool passkey is "
+                             "only as strong as the user pool's own sign-ins."));
+    const Config codes_only =
+        parse(kPasskey + "[login]\nmethods = email_otp\n[service sudo]\nmethods = passkey\n");
+    EXPECT_TRUE(methods_to_add(codes_only, Method::Passkey).empty());
+    EXPECT_THAT(describe_config(c),
+                HasSubstr("self-registration (pool-register): after proof with passkey\n"));
+    EXPECT_THAT(describe_config(codes_only), HasSubstr("self-registration (pool-register): refused"));
+    EXPECT_THAT(all_warnings(codes_only),
+                HasSubstr("root registers them, signing the account in with the pool "
+                          "(pam-passwordless pool-register --user NAME)."));
+    // Where every list that takes a passkey takes a code too, a code proves it, and nothing is said.
+    const Config lax = parse(kPasskey + "[login]\nmethods = email_otp passkey\n");
+    EXPECT_EQ(strength_to_add(lax, Method::Passkey), method_strength(Method::EmailOtp));
+    EXPECT_EQ(methods_to_add(lax, Method::Passkey), (std::vector<Method>{Method::EmailOtp, Method::Passkey}));
+    EXPECT_THAT(all_warnings(lax), ::testing::Not(HasSubstr("pool")));
+}
+
+// The chain: whatever a pool passkey proves for a local key's enrolment, registering that passkey needed at
+// least as much. A code never buys, through a passkey, a key for a list that takes no code.
+TEST(EnrolPolicy, APoolPasskeyIsNeverCheaperThanWhatItProves) {
+    for (const char* rest : {"[service sudo]\nmethods = security_key passkey\n",
+                             "[service sudo]\nmethods = passkey\n[service su]\nmethods = security_key\n",
+                             "[service sudo]\nmethods = security_key\n",
+                             "[service sshd]\nmethods = email_otp\nremote_methods = passkey security_key\n",
+                             "[service sudo]\nmethods = security_key email_otp passkey\n", ""}) {
+        const Config c = parse(kPasskey + "[login]\nmethods = email_otp passkey security_key\n" + rest);
+        const auto local = methods_to_add(c, Method::SecurityKey);
+        const int needed = strength_to_add(c, Method::SecurityKey);
+        if (std::find(local.begin(), local.end(), Method::Passkey) != local.end()) {
+            EXPECT_GE(strength_to_add(c, Method::Passkey), needed) << rest;
+        }
+        // A code that buys a passkey which then proves a key's enrolment could have proven that enrolment.
+        const int code = method_strength(Method::EmailOtp);
+        if (strength_to_add(c, Method::Passkey) <= code && needed <= method_strength(Method::Passkey)) {
+            EXPECT_LE(needed, code) << rest;
+        }
+    }
 }
 
 TEST(ClaimBinding, RootAndSystemAccountsOnlyWhenListed) {

@@ -317,5 +317,43 @@ TEST_F(Manage, PoolPasskeysNeedTheSignInsAccessToken) {
     EXPECT_EQ(sign_in_.forgotten, 0);
 }
 
+// Review 31a: a user's own pool-register is proven by the rule a self-enrolment follows (enrol_policy.hpp),
+// with the passkey as the credential added. sudo takes a passkey alone: a code does not prove it; root is
+// exempt and signs the account in with any of the pool's methods.
+TEST_F(Manage, ASelfRegistrationIsProvenOnlyByMethodsStrongEnough) {
+    const std::string passkey_only =
+        "[passkey]\nrp_id = auth.example.com\n[login]\nmethods = email_otp passkey\n[service sudo]\n"
+        "methods = passkey\n";
+    configure(passkey_only, "nobody nobody@example.com\nroot root@example.com\n");
+    sign_in_.answer = Verdict{Outcome::AuthErr, kSignInFailed, "wrong code"};
+    expect_ending(run(request(Op::PoolRegister, "nobody"), nobody()), Outcome::AuthErr, kSignInFailed,
+                  "wrong code");
+    ASSERT_EQ(sign_in_.asked.size(), 1u);
+    EXPECT_EQ(sign_in_.asked[0], std::vector<Method>{Method::Passkey});
+    // The pool offers nobody none of them (no passkey yet): told to ask root, not that nothing is available.
+    sign_in_.answer = Verdict{Outcome::AuthErr, kNoMethodAvailable, "neither ..."};
+    const Verdict none = run(request(Op::PoolRegister, "nobody"), nobody());
+    EXPECT_THAT(none.person_text(), HasSubstr("pam-passwordless pool-register --user nobody"));
+    EXPECT_THAT(none.audit_reason(), StartsWith("self-registration refused: the user pool offers"));
+    // Listing and deleting add nothing: any of the pool's methods proves them.
+    sign_in_.answer = Verdict{Outcome::AuthErr, kSignInFailed, "wrong code"};
+    run(request(Op::PoolList, "nobody"), nobody());
+    EXPECT_EQ(sign_in_.asked.back(), (std::vector<Method>{Method::EmailOtp, Method::Passkey}));
+    // Root registers for anyone after any of them.
+    run(request(Op::PoolRegister, "nobody"));
+    EXPECT_EQ(sign_in_.asked.back(), (std::vector<Method>{Method::EmailOtp, Method::Passkey}));
+
+    // [service pam-passwordless] without the passkey: refused before any sign-in.
+    configure(passkey_only + "[service pam-passwordless]\nmethods = email_otp\n",
+              "nobody nobody@example.com\n");
+    const std::size_t asked = sign_in_.asked.size();
+    const Verdict v = run(request(Op::PoolRegister, "nobody"), nobody());
+    EXPECT_EQ(v.outcome(), Outcome::AuthErr);
+    EXPECT_THAT(v.person_text(),
+                HasSubstr("ask an administrator to run: pam-passwordless pool-register --user nobody"));
+    EXPECT_THAT(v.audit_reason(), StartsWith("self-registration refused: no user-pool method of "));
+    EXPECT_EQ(sign_in_.asked.size(), asked);
+}
+
 }  // namespace
 }  // namespace pp::helper
