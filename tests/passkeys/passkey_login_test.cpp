@@ -1166,6 +1166,7 @@ TEST_F(MuteKeys, AMuteKeyBesideAGoodOneStillLogsIn) {
 }
 
 // ---- What a single key is asked (issue #10, speed 2) ----
+
 // With one key plugged in there is nothing to choose between, so the module asks it for the assertion at
 // once, without the touch-less probe first (pam-u2f's "nodetect"): one request to the key instead of two. A
 // key without the credential answers that request with NO_CREDENTIALS, which must end as before.
@@ -1217,6 +1218,28 @@ TEST_F(SingleKey, TwoKeysAreStillProbedSoOnlyTheRightOneWaitsForATouch) {
     EXPECT_EQ(assertions_asked(events_, 1), 2u) << "key 1 the probe, then the real question\n"
                                                 << show(events_);
     EXPECT_EQ(touches_asked(events_, 1), 1u) << show(events_);
+}
+
+// Review 31a (issue #10, item 7): the bound holds for one ask, not for the login. A user whose credentials
+// fall into two asks (key_ask_groups: one enrolled here under the configured relying party, one imported
+// from pam-u2f under its old origin) is asked once per group, each with a touch_timeout of its own. With the
+// one key she plugged in holding the second credential, the first ask waits for a touch (a key answers "no
+// such credential" only after one, CTAP 2.0 consent before disclosure), and only then is the second ask made,
+// with another prompt and another touch_timeout: two touches and about twice the wait for one login.
+TEST_F(MuteKeys, ReviewTwoRelyingPartiesStillCostOneTouchTimeout) {
+    start_helper();
+    // Key 1 (not plugged in at login) holds her credential under the configured relying party; key 0 (the
+    // one plugged in) her old pam-u2f one.
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(0, 2, "pam://oldhost", "alice") + "\n", "pam://oldhost"));
+    ASSERT_EQ(list("alice").size(), 2u);
+    // The person touches the key after 1.6 s (80 keepalives of 20 ms), within touch_timeout (2 s).
+    const auto run = login_logged("alice", {"VFIDO_KEEPALIVES=80", "VFIDO_KEEPALIVE_MS=20"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch})
+        << "one touch prompt for one login\n" << run.all_text();
+    EXPECT_LE(touches_asked(events_, 0), 1u) << "the key is asked for one touch\n" << show(events_);
+    expect_prompt_first_and_bounded_wait();
 }
 
 // ---- What a plugged-in key is asked for a name without credentials (issue #10, finding 4) ----
