@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 namespace pp::client {
@@ -157,24 +158,31 @@ struct KeySlot {
 // answers costs the wait of one touch_timeout however many keys there are, and cannot keep a good key beside
 // it from answering. The first key that answers for good (a signature, a refusal, a wrong PIN) ends the wait
 // of the others, which are cancelled.
+//
+// A request may hold several asks (the user's credentials under several relying parties, or some that need
+// the PIN beside some that do not: AssertionRequest::asks). They share the one deadline and the one prompt:
+// each key is asked touch-free, ask after ask, whether it holds one of their credentials, and then asked for
+// a touch in the first ask it holds one of (so one touch, as for one ask). A key that cannot say without a
+// touch is asked for one in each ask it did not deny, in order, until the deadline.
 class KeyWait {
   public:
-    KeyWait(const protocol::AssertionRequest& req, Clock::time_point deadline, bool uv_required,
+    KeyWait(const std::vector<protocol::AssertionRequest>& asks, Clock::time_point deadline,
             const Secret& pin)
-        : req_(req), deadline_(deadline), uv_required_(uv_required), pin_(pin) {}
+        : asks_(asks), deadline_(deadline), pin_(pin) {}
 
     // Runs every slot's worker and returns when one answered for good or all have ended.
     void run(std::vector<KeySlot>& slots) {
         // With one key there is nobody to race and nothing to cancel: its own calls are bounded by the
         // deadline, so it is asked from this thread, without a thread to start and join on every login.
         if (slots.size() == 1) {
-            // Nor anything to choose between: the key is asked for the assertion at once, without the
-            // touch-less probe (one round trip to the key fewer; pam-u2f's "nodetect"). A key that holds none
-            // of the credentials answers that question with NO_CREDENTIALS too (a CTAP 2.1 key after a
-            // touch), which ends as the probe's "no" does. With the PIN the first question is the touch
-            // that must come before it (touched_before_the_pin), asked without the PIN: a key that holds
-            // none of the credentials answers it so, and never sees the PIN.
-            probe_ = false;
+            // Nor anything to choose between: with one ask the key is asked for the assertion at once,
+            // without the touch-less probe (one round trip to the key fewer; pam-u2f's "nodetect"). A key
+            // that holds none of the credentials answers that question with NO_CREDENTIALS too (a CTAP 2.1
+            // key after a touch), which ends as the probe's "no" does. With the PIN the first question is the
+            // touch that must come before it (touched_before_the_pin), asked without the PIN: a key that
+            // holds none of the credentials answers it so, and never sees the PIN. With several asks the
+            // probe stays: asked for a touch ask after ask, a key would cost a touch for each ask it lacks.
+            probe_ = asks_.size() > 1;
             return work(slots.front());
         }
         {
@@ -214,40 +222,65 @@ class KeyWait {
         return r;
     }
 
-    void work(KeySlot& slot) noexcept {
-        int r = FIDO_ERR_INTERNAL;
-        bool said_no = false;
-        Assert result;
-        // Without a touch, ask whether the key holds one of the credentials, so that only a key that can
-        // answer waits for a touch.
-        if (!probe_) {
-            r = assert_with_touch(slot, result);
-            said_no = r == FIDO_ERR_NO_CREDENTIALS;
-        } else if (Assert probe = make_assertion(req_, false)) {
-            r = call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), probe.get(), nullptr); });
-            said_no = r == FIDO_ERR_NO_CREDENTIALS;
+    // The asks the key is to be asked for a touch in, in order, or the probe's answer that ended the wait.
+    // Without a touch, each ask is asked whether the key holds one of its credentials, so that only a key
+    // that can answer waits for a touch, and only in an ask it holds. The asks it said it holds come first
+    // (the first of them is the one touched); any other answer to the probe, a key that could not say
+    // included, still gets the real question after those.
+    std::variant<std::vector<std::size_t>, int> probed(KeySlot& slot) {
+        std::vector<std::size_t> holds, unsure;
+        for (std::size_t i = 0; i < asks_.size(); ++i) {
+            Assert probe = make_assertion(asks_[i], false);
+            const int r =
+                probe ? call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), probe.get(), nullptr); })
+                      : FIDO_ERR_INTERNAL;
+            if (r == FIDO_ERR_KEEPALIVE_CANCEL) return r;
+            if (r == FIDO_OK)
+                holds.push_back(i);
+            else if (r != FIDO_ERR_NO_CREDENTIALS)
+                unsure.push_back(i);
         }
-        // Any other answer to the probe, a key that could not say included, still gets the real question.
-        if (probe_ && !said_no && r != FIDO_ERR_KEEPALIVE_CANCEL) r = assert_with_touch(slot, result);
+        holds.insert(holds.end(), unsure.begin(), unsure.end());
+        return holds;
+    }
+
+    void work(KeySlot& slot) noexcept {
+        int r = FIDO_ERR_NO_CREDENTIALS;
+        Assert result;
+        std::vector<std::size_t> order{0};
+        if (probe_) {
+            auto p = probed(slot);
+            if (const int* ended = std::get_if<int>(&p))
+                r = *ended, order.clear();
+            else
+                order = std::move(std::get<std::vector<std::size_t>>(p));
+        }
+        // One touch, in the first ask the key holds; the next only when the key denied this one after all
+        // (it could not say without a touch), within the same deadline.
+        for (const std::size_t i : order) {
+            r = assert_with_touch(slot, asks_[i], result);
+            if (r != FIDO_ERR_NO_CREDENTIALS) break;
+        }
         const std::lock_guard lock(mutex_);
         slot.result = r;
-        slot.said_no = said_no;
+        slot.said_no = r == FIDO_ERR_NO_CREDENTIALS;
         slot.assertion = std::move(result);
         slot.done = true;
         changed_.notify_all();
     }
 
-    int assert_with_touch(KeySlot& slot, Assert& out) {
-        Assert a = make_assertion(req_, req_.user_presence);
+    int assert_with_touch(KeySlot& slot, const protocol::AssertionRequest& req, Assert& out) {
+        Assert a = make_assertion(req, req.user_presence);
         if (!a) return FIDO_ERR_INTERNAL;
-        const bool use_pin = uv_required_ && slot.has_pin;
-        if (uv_required_) {
+        const bool uv_required = req.user_verification;
+        const bool use_pin = uv_required && slot.has_pin;
+        if (uv_required) {
             if (use_pin && pin_.size() == 0) return FIDO_ERR_PIN_REQUIRED;
             if (!use_pin && !slot.has_uv) return FIDO_ERR_PIN_REQUIRED;
             if (fido_assert_set_uv(a.get(), FIDO_OPT_TRUE) != FIDO_OK) return FIDO_ERR_INTERNAL;
         }
         if (use_pin)
-            if (const int r = touched_before_the_pin(slot); r != FIDO_OK) return r;
+            if (const int r = touched_before_the_pin(slot, req); r != FIDO_OK) return r;
         const int r = call(slot, [&] {
             return fido_dev_get_assert(slot.dev.get(), a.get(), use_pin ? pin_.c_str() : nullptr);
         });
@@ -270,8 +303,8 @@ class KeyWait {
     // credential's public key, verify under it; a device that fails this is a key error (fail closed: the
     // login ends) and never gets the PIN. A user pool's passkeys come without keys (only the pool holds
     // them): for those the flag is still all there is.
-    int touched_before_the_pin(KeySlot& slot) {
-        Assert touch = make_assertion(req_, true);
+    int touched_before_the_pin(KeySlot& slot, const protocol::AssertionRequest& req) {
+        Assert touch = make_assertion(req, true);
         if (!touch) return FIDO_ERR_INTERNAL;
         const int r = call(slot, [&] { return fido_dev_get_assert(slot.dev.get(), touch.get(), nullptr); });
         if (r != FIDO_OK) return r;
@@ -279,10 +312,10 @@ class KeyWait {
             return FIDO_ERR_INVALID_ARGUMENT;
         const std::string_view id =
             bytes(fido_assert_id_ptr(touch.get(), 0), fido_assert_id_len(touch.get(), 0));
-        const auto allowed = std::find(req_.cred_ids.begin(), req_.cred_ids.end(), id);
-        if (allowed == req_.cred_ids.end()) return FIDO_ERR_INVALID_CREDENTIAL;
-        if (req_.cred_keys.empty()) return FIDO_OK;
-        const auto& key = req_.cred_keys[static_cast<std::size_t>(allowed - req_.cred_ids.begin())];
+        const auto allowed = std::find(req.cred_ids.begin(), req.cred_ids.end(), id);
+        if (allowed == req.cred_ids.end()) return FIDO_ERR_INVALID_CREDENTIAL;
+        if (req.cred_keys.empty()) return FIDO_OK;
+        const auto& key = req.cred_keys[static_cast<std::size_t>(allowed - req.cred_ids.begin())];
         return key.known() ? verify_under(touch.get(), key) : FIDO_OK;
     }
 
@@ -296,14 +329,13 @@ class KeyWait {
         return std::all_of(slots.begin(), slots.end(), [](const KeySlot& s) { return s.done; });
     }
 
-    const protocol::AssertionRequest& req_;
+    const std::vector<protocol::AssertionRequest>& asks_;
     const Clock::time_point deadline_;
-    const bool uv_required_;
     const Secret& pin_;
     std::mutex mutex_;
     std::condition_variable changed_;
     bool stop_ = false;
-    bool probe_ = true;  // ask each key without a touch first whether it holds a credential
+    bool probe_ = true;  // ask each key without a touch first whether it holds a credential, per ask
 };
 
 // Opens every listed key at once (opening asks for no touch: CTAPHID_INIT and authenticatorGetInfo), each
@@ -334,9 +366,16 @@ std::vector<KeySlot> open_keys(const DevInfoList& infos, std::size_t found, Cloc
 
 AssertionReply get_assertion(const protocol::AssertionRequest& req, Asker& conv) {
     if (req.client_data_hash.size() != 32 || req.rp_id.empty() || req.cred_ids.empty() ||
-        (!req.cred_keys.empty() && req.cred_keys.size() != req.cred_ids.size()))
+        (!req.cred_keys.empty() && req.cred_keys.size() != req.cred_ids.size()) ||
+        (!req.cred_groups.empty() && req.cred_groups.size() != req.cred_ids.size()))
         return status_message(wire::DeviceStatus::Error);
-    const bool uv_required = req.user_verification;
+    const std::vector<protocol::AssertionRequest> asks = req.asks();
+    for (const auto& ask : asks)
+        if (ask.rp_id.empty() || ask.cred_ids.empty()) return status_message(wire::DeviceStatus::Error);
+    const auto uv = [](const protocol::AssertionRequest& a) { return a.user_verification; };
+    // Whether some ask, or every ask, needs the person verified (the PIN, or the key's own verification).
+    const bool uv_somewhere = std::any_of(asks.begin(), asks.end(), uv);
+    const bool uv_everywhere = std::all_of(asks.begin(), asks.end(), uv);
     const auto timeout = std::chrono::milliseconds(req.timeout_ms);
 
     fido_init(0);
@@ -348,28 +387,31 @@ AssertionReply get_assertion(const protocol::AssertionRequest& req, Asker& conv)
     std::vector<KeySlot> slots = open_keys(infos, found, Clock::now() + timeout);
     if (slots.empty()) return status_message(wire::DeviceStatus::NoDevice);
 
+    // The PIN is asked before the touch prompt, once, when an ask may need it; it goes only to a key touched
+    // in an ask that needs it (KeyWait). Where only some asks need it, a key of another ask needs none, so no
+    // PIN given is no reason to stop.
     Secret pin;
-    if (uv_required) {
+    if (uv_somewhere) {
         const auto any = [&](bool KeySlot::*has) {
             return std::any_of(slots.begin(), slots.end(), [&](const KeySlot& s) { return s.*has; });
         };
         if (any(&KeySlot::has_pin)) {
             auto reply = conv.ask(req.pin_prompt, false);
             if (reply.status != Asker::Status::Ok) return cancelled(reply.status);
-            if (reply.text.empty()) return status_message(wire::DeviceStatus::PinRequired);
+            if (reply.text.empty() && uv_everywhere) return status_message(wire::DeviceStatus::PinRequired);
             pin = std::move(reply.text);
-        } else if (!any(&KeySlot::has_uv)) {
+        } else if (!any(&KeySlot::has_uv) && uv_everywhere) {
             return status_message(wire::DeviceStatus::PinRequired);
         }
     }
 
     // Before any key is asked anything that may wait: only the key knows whether it waits for a touch, even
     // for the touch-less probe. Shown even under PAM_SILENT (sudo always passes it): the person has to act,
-    // or the login just hangs.
+    // or the login just hangs. Once for all the request's asks.
     conv.info(req.text);
-    // One deadline for the whole wait, whatever the number of keys, counted from the prompt (not from the PIN
-    // the person typed before it): the person was told touch_timeout.
-    KeyWait(req, Clock::now() + timeout, uv_required, pin).run(slots);
+    // One deadline for the whole wait, whatever the number of keys and of asks, counted from the prompt (not
+    // from the PIN the person typed before it): the person was told touch_timeout.
+    KeyWait(asks, Clock::now() + timeout, pin).run(slots);
     pin.clear();
 
     const KeySlot* answered = nullptr;  // the key that answered for good, if one did

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "text.hpp"
@@ -396,6 +397,50 @@ const char* cred_keys_fault(const AssertionRequest& a) {
     return nullptr;
 }
 
+// What is wrong with a request's asks, or nothing.
+const char* groups_fault(const AssertionRequest& a) {
+    if (a.more_groups.size() > 254) return "more than 255 asks";
+    for (const auto& g : a.more_groups)
+        if (g.rp_id.empty() || g.rp_id.size() > 0xffff) return "ask without a relying party";
+    if (a.cred_groups.empty()) return a.more_groups.empty() ? nullptr : "cred_groups missing";
+    if (a.cred_groups.size() != a.cred_ids.size()) return "cred_groups not one per cred_id";
+    std::vector<bool> used(a.more_groups.size() + 1, false);
+    for (const auto g : a.cred_groups) {
+        if (g > a.more_groups.size()) return "cred_groups names an ask that does not exist";
+        used[g] = true;
+    }
+    if (std::find(used.begin(), used.end(), false) != used.end()) return "an ask without a credential";
+    return nullptr;
+}
+
+// Entry: user_verification (1 byte), relying party length (2 bytes, big-endian), relying party.
+std::string encode_groups(const std::vector<KeyAskGroup>& groups) {
+    std::string out;
+    for (const auto& g : groups) {
+        out += static_cast<char>(g.user_verification ? 1 : 0);
+        out += static_cast<char>((g.rp_id.size() >> 8) & 0xff);
+        out += static_cast<char>(g.rp_id.size() & 0xff);
+        out += g.rp_id;
+    }
+    return out;
+}
+
+std::vector<KeyAskGroup> decode_groups(const Reader& r, std::string_view v) {
+    std::vector<KeyAskGroup> groups;
+    while (!v.empty()) {
+        if (v.size() < 3) r.fail("key_groups entry truncated");
+        const auto byte = [&](std::size_t i) {
+            return static_cast<std::size_t>(static_cast<std::uint8_t>(v[i]));
+        };
+        if (byte(0) > 1) r.fail("unknown key_groups user_verification value");
+        const std::size_t length = byte(1) << 8 | byte(2);
+        if (v.size() - 3 < length) r.fail("key_groups entry truncated");
+        groups.push_back({std::string(v.substr(3, length)), byte(0) == 1});
+        v.remove_prefix(3 + length);
+    }
+    return groups;
+}
+
 // Entry: algorithm (4 bytes, big-endian two's complement), key length (2 bytes, big-endian), key.
 std::string encode_cred_keys(const std::vector<CredentialKey>& keys) {
     std::string out;
@@ -433,12 +478,35 @@ std::vector<CredentialKey> decode_cred_keys(const Reader& r, std::string_view v)
 
 wire::Message AssertionRequest::encode() const {
     if (const char* fault = cred_keys_fault(*this)) throw MalformedMessage(Type::KeyRequest, fault);
+    if (const char* fault = groups_fault(*this)) throw MalformedMessage(Type::KeyRequest, fault);
     wire::Message m(Type::KeyRequest);
     add_key_fields(m, *this);
     m.add(Tag::UserPresence, user_presence ? 1u : 0u);
     for (const auto& id : cred_ids) m.add(Tag::CredId, id);
     if (!cred_keys.empty()) m.add(Tag::CredKeys, encode_cred_keys(cred_keys));
+    if (!more_groups.empty()) m.add(Tag::KeyGroups, encode_groups(more_groups));
+    if (!cred_groups.empty()) m.add(Tag::CredGroups, std::string(cred_groups.begin(), cred_groups.end()));
     return m;
+}
+
+std::vector<AssertionRequest> AssertionRequest::asks() const {
+    std::vector<AssertionRequest> out(more_groups.size() + 1, *this);
+    for (std::size_t g = 0; g < out.size(); ++g) {
+        auto& ask = out[g];
+        if (g > 0)
+            ask.rp_id = more_groups[g - 1].rp_id,
+            ask.user_verification = more_groups[g - 1].user_verification;
+        ask.more_groups.clear();
+        ask.cred_groups.clear();
+        ask.cred_ids.clear();
+        ask.cred_keys.clear();
+        for (std::size_t i = 0; i < cred_ids.size(); ++i) {
+            if ((cred_groups.empty() ? 0u : cred_groups[i]) != g) continue;
+            ask.cred_ids.push_back(cred_ids[i]);
+            if (!cred_keys.empty()) ask.cred_keys.push_back(cred_keys[i]);
+        }
+    }
+    return out;
 }
 
 AssertionRequest AssertionRequest::decode(const wire::Message& m) {
@@ -458,6 +526,19 @@ AssertionRequest AssertionRequest::decode(const wire::Message& m) {
         if (a.cred_keys.empty()) r.fail("cred_keys empty");
     }
     if (const char* fault = cred_keys_fault(a)) r.fail(fault);
+    const auto groups = m.all(Tag::KeyGroups);
+    if (groups.size() > 1) r.fail("key_groups repeated");
+    if (!groups.empty()) {
+        a.more_groups = decode_groups(r, groups.front());
+        if (a.more_groups.empty()) r.fail("key_groups empty");
+    }
+    const auto of = m.all(Tag::CredGroups);
+    if (of.size() > 1) r.fail("cred_groups repeated");
+    if (!of.empty()) {
+        a.cred_groups.assign(of.front().begin(), of.front().end());
+        if (a.cred_groups.empty()) r.fail("cred_groups empty");
+    }
+    if (const char* fault = groups_fault(a)) r.fail(fault);
     return a;
 }
 

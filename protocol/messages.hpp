@@ -142,12 +142,26 @@ struct CredentialKey {
     bool operator==(const CredentialKey&) const = default;
 };
 
+// One more ask of a KeyRequest: the credentials of another relying party, or those that need the PIN.
+struct KeyAskGroup {
+    std::string rp_id;
+    bool user_verification = false;
+    bool operator==(const KeyAskGroup&) const = default;
+};
+
 // helper -> module: ask the connected keys for an assertion (wire::Type::KeyRequest). The first six fields
 // are the helper's to set; the rest have the values every request carries.
 //
 // cred_keys is empty (no key known for any credential: a user pool's passkeys, whose keys only the pool
 // holds) or holds one CredentialKey per cred_id, in their order. encode() throws and decode() refuses, with
 // MalformedMessage, cred_keys of another count or an entry that is not well_formed().
+//
+// One request may hold several asks (a login's credentials under several relying parties, or some needing
+// the PIN and some not): the first is rp_id and user_verification, the others more_groups, and cred_groups
+// says which ask each cred_id belongs to. The module asks them all within the one timeout_ms, after the one
+// prompt (client/security_key.cpp). encode() throws and decode() refuses cred_groups of another count than
+// cred_ids (empty only without more_groups), naming an ask that does not exist, or an ask without a
+// credential.
 struct AssertionRequest {
     std::string rp_id;
     std::string client_data_hash;    // what the key signs: a challenge, or the SHA-256 of clientDataJSON
@@ -156,8 +170,14 @@ struct AssertionRequest {
     std::string text = kTouchText;               // what the person is shown meanwhile
     std::vector<std::string> cred_ids;           // the credentials allowed
     std::string pin_prompt = kPinPrompt;
-    bool user_presence = true;               // a touch; absent: asked
-    std::vector<CredentialKey> cred_keys{};  // absent: none known
+    bool user_presence = true;                // a touch; absent: asked
+    std::vector<CredentialKey> cred_keys{};   // absent: none known
+    std::vector<KeyAskGroup> more_groups{};   // asks past the first; absent: none
+    std::vector<std::uint8_t> cred_groups{};  // per cred_id its ask; absent: all the first
+
+    // The request split into its asks, each with its own cred_ids (and cred_keys) and no more_groups, in
+    // order: the first ask first.
+    [[nodiscard]] std::vector<AssertionRequest> asks() const;
 
     [[nodiscard]] wire::Message encode() const;
     static AssertionRequest decode(const wire::Message& m);

@@ -102,8 +102,14 @@ enum class Tag : std::uint8_t {
     // A Begin's u32: the real uid of the process the PAM module runs in (getuid()), sent only when it is not
     // 0 (protocol::Begin::real_uid).
     RealUid = 35,
+    // A KeyRequest's further asks (protocol::AssertionRequest::more_groups), in one field: per ask its
+    // user_verification (one byte, 0 or 1), its relying party's length (u16) and the relying party.
+    KeyGroups = 36,
+    // A KeyRequest's ask of each cred_id, one byte per cred_id in their order (0: the request's own rp_id and
+    // user_verification; i: more_groups[i - 1]); absent when there is only the one ask.
+    CredGroups = 37,
 };
-inline constexpr Tag kLastTag = Tag::RealUid;
+inline constexpr Tag kLastTag = Tag::CredGroups;
 
 // A login id as the helper makes it; the module logs nothing else it is told in that place.
 bool valid_login_id(std::string_view id) noexcept;

@@ -36,6 +36,11 @@ OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const std::strin
     AssertionRequest req{rp_id,     random_bytes(32),   uv, key_touch_timeout_ms(login.config()),
                          kTouchKey, std::move(cred_ids)};
     req.cred_keys = std::move(cred_keys);
+    return ask_made_up_key(login, req, while_asked);
+}
+
+OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const AssertionRequest& req,
+                                          const std::function<void()>& while_asked) {
     const auto asked = ask_key(login, req, while_asked);
     if (const Verdict* end = ending_of(asked)) return *end;
     const auto status = std::get<Assertion>(asked).status;

@@ -38,5 +38,9 @@ OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const std::strin
                                           std::vector<std::string> cred_ids,
                                           std::vector<protocol::CredentialKey> cred_keys,
                                           const std::function<void()>& while_asked = {});
+// The same for a request already made up whole (its asks, ids and keys): a local key's decoy, whose made-up
+// request holds as many asks as the key holder's (security_key_method.cpp).
+OrEnd<wire::DeviceStatus> ask_made_up_key(MethodContext& login, const AssertionRequest& made_up,
+                                          const std::function<void()>& while_asked = {});
 
 }  // namespace pp::helper

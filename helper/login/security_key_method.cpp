@@ -53,6 +53,9 @@ namespace {
 // commonest keys make (a YubiKey 5's, and any U2F key handle).
 constexpr std::size_t kCommonCredentialIdLength = 64;
 
+// The most asks one key request holds (protocol::AssertionRequest::more_groups and the first).
+constexpr std::size_t kMaxAsks = 255;
+
 // One ask of a key login: the credentials of one relying party that share a PIN need.
 struct KeyAskGroup {
     std::string rp_id;
@@ -81,6 +84,9 @@ std::vector<KeyAskGroup> key_ask_groups(const SecurityKeyPolicy& policy,
                 if (c.rp_id == rp && needs_uv(c) == uv) group.credentials.push_back(c);
             if (!group.credentials.empty()) groups.push_back(std::move(group));
         }
+    // One request carries them all, numbered in a byte (protocol::AssertionRequest::cred_groups): past 255
+    // relying parties and PIN needs (no one imports that many) the rest are not asked.
+    if (groups.size() > kMaxAsks) groups.resize(kMaxAsks);
     return groups;
 }
 
@@ -103,51 +109,75 @@ std::vector<protocol::CredentialKey> keys_of(const std::vector<StoredCredential>
     return keys;
 }
 
-// Asks the connected keys for an assertion over a fresh challenge, for each relying party the user's
-// credentials were made for. Returns nothing when no key holds any of them.
+// The one request of a key login: every ask in it, in their order (the module asks them within one
+// touch_timeout after one prompt, and touches the key once, in the first ask it holds: protocol::
+// AssertionRequest). ids: each ask's credential ids, real or made up; made_up: with made-up public keys.
+AssertionRequest request_of(MethodContext& login, const std::vector<KeyAskGroup>& asks,
+                            const std::vector<std::vector<std::string>>& ids, bool made_up) {
+    AssertionRequest req{asks.front().rp_id, random_bytes(32),
+                         asks.front().uv,    key_touch_timeout_ms(login.config()),
+                         kTouchKey,          {}};
+    for (std::size_t g = 0; g < asks.size(); ++g) {
+        if (g > 0) req.more_groups.push_back({asks[g].rp_id, asks[g].uv});
+        for (const auto& id : ids[g]) {
+            req.cred_ids.push_back(id);
+            if (asks.size() > 1) req.cred_groups.push_back(static_cast<std::uint8_t>(g));
+        }
+        // The module checks the touch before the PIN against these (client/security_key.cpp).
+        for (auto& key : keys_of(asks[g].credentials, made_up)) req.cred_keys.push_back(std::move(key));
+    }
+    return req;
+}
+
+// Asks the connected keys for an assertion over a fresh challenge, in one request for every relying party
+// the user's credentials were made for and both PIN needs. Returns nothing when no key holds any of them.
 std::optional<Proof> key_login(MethodContext& login) {
     const auto& policy = login.config().security_key;
     // Read once, as the decoy reads it once for its walk.
     const std::string decoy_key = login.decoy_key();
-    // Named members, not a structured binding: the lambda below captures the group, which clang before 16
-    // refuses for a binding (the fuzz job builds with clang).
-    for (const KeyAskGroup& ask : key_ask_groups(policy, login.credentials())) {
-        const std::string& rp = ask.rp_id;
-        const bool uv = ask.uv;
-        const std::vector<StoredCredential>& group = ask.credentials;
-        const std::string challenge = random_bytes(32);
-        AssertionRequest req{rp, challenge, uv, key_touch_timeout_ms(login.config()), kTouchKey, {}};
-        for (const auto& c : group) req.cred_ids.push_back(c.cred_id);
-        // The module checks the touch before the PIN against these (client/security_key.cpp).
-        req.cred_keys = keys_of(group, false);
+    const std::vector<KeyAskGroup> asks = key_ask_groups(policy, login.credentials());
+    if (asks.empty()) return std::nullopt;
+    std::vector<std::vector<std::string>> ids;
+    std::vector<StoredCredential> all;
+    for (const KeyAskGroup& ask : asks) {
+        auto& these = ids.emplace_back();
+        for (const auto& c : ask.credentials) these.push_back(c.cred_id), all.push_back(c);
         // What a decoy of this shape asks instead (walk_unknown), made and thrown away: the two cost alike
         // (Login::decoy_twin).
         static_cast<void>(made_up_like(ask, decoy_key, login.facts().user));
-        static_cast<void>(keys_of(group, true));
-        // Given back when this ask is over, unless the accepted answer used it.
-        std::optional<CredentialStore::UseReservation> reserved;
-        const auto asked = ask_key(login, req, [&] {
-            // While the key is asked (the person touches it): the counters it may answer with are made
-            // durable now, so that its answer needs no flush before the Result (counter_journal.hpp).
-            try {
-                reserved.emplace(CredentialStore(policy.store_dir).reserve_use(login.facts().user, group));
-            } catch (const std::exception& e) {
-                // The store is read again after the answer, and a store that cannot be trusted fails the
-                // login there; without a reservation the counter is flushed after the answer.
-                debug_line("counter reservation not made: %s", e.what());
-            }
-        });
-        if (const Verdict* end = ending_of(asked)) return Proof(*end);
-        const Assertion& reply = std::get<Assertion>(asked);
-        if (reply.status == wire::DeviceStatus::NoDevice) continue;
-        if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
-
-        const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
-        return KeyCounterCheck::accept(login.facts().user, policy.store_dir,
-                                       AssertionPolicy{rp, challenge, uv}, input, group,
-                                       reserved ? &*reserved : nullptr);
+        static_cast<void>(keys_of(ask.credentials, true));
     }
-    return std::nullopt;
+    const AssertionRequest req = request_of(login, asks, ids, false);
+    // Given back when this ask is over, unless the accepted answer used it.
+    std::optional<CredentialStore::UseReservation> reserved;
+    const auto asked = ask_key(login, req, [&] {
+        // While the key is asked (the person touches it): the counters it may answer with are made durable
+        // now, so that its answer needs no flush before the Result (counter_journal.hpp).
+        try {
+            reserved.emplace(CredentialStore(policy.store_dir).reserve_use(login.facts().user, all));
+        } catch (const std::exception& e) {
+            // The store is read again after the answer, and a store that cannot be trusted fails the login
+            // there; without a reservation the counter is flushed after the answer.
+            debug_line("counter reservation not made: %s", e.what());
+        }
+    });
+    if (const Verdict* end = ending_of(asked)) return Proof(*end);
+    const Assertion& reply = std::get<Assertion>(asked);
+    if (reply.status == wire::DeviceStatus::NoDevice) return std::nullopt;
+    if (reply.status != wire::DeviceStatus::Ok) return Proof(key_status_finish(reply.status));
+
+    // The ask the answer is for: the first that names its credential (the module touches a key in the
+    // first ask it holds). A credential in no ask is refused by the check, as any unknown one is.
+    const auto names = [&](const KeyAskGroup& ask) {
+        return std::any_of(ask.credentials.begin(), ask.credentials.end(),
+                           [&](const StoredCredential& c) { return c.cred_id == reply.cred_id; });
+    };
+    const auto found = std::find_if(asks.begin(), asks.end(), names);
+    const KeyAskGroup& ask = found == asks.end() ? asks.front() : *found;
+    const AssertionInput input{reply.cred_id, reply.auth_data, reply.signature};
+    return KeyCounterCheck::accept(login.facts().user, policy.store_dir,
+                                   AssertionPolicy{ask.rp_id, req.client_data_hash, ask.uv}, input,
+                                   ask.credentials, reserved ? &*reserved : nullptr);
 }
 
 // The asks a made-up key login makes: those of the key holder the walk copies (read from the store as a
@@ -186,28 +216,25 @@ class SecurityKeyMethod final : public LoginMethod {
     std::optional<Proof> walk_unknown(MethodContext& login, const UnknownWalk& walk) const override {
         const auto& policy = login.config().security_key;
         const std::string& user = login.facts().user;
-        for (const KeyAskGroup& ask : made_up_asks(login, walk)) {
-            const std::string& rp = ask.rp_id;
-            const bool uv = ask.uv;
-            std::vector<std::string> ids = made_up_like(ask, walk.decoy_key, user);
-            // A real user's key ask reserves the counters while the key is asked and gives them back after
-            // an answer that used none (key_login): the made-up one costs the same, from the same store.
-            std::optional<CredentialStore::UseReservation> as_real;
-            const auto asked =
-                ask_made_up_key(login, rp, uv, std::move(ids), keys_of(ask.credentials, true), [&] {
-                    try {
-                        as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
-                    } catch (const std::exception& e) {
-                        debug_line("counter reservation not made: %s", e.what());
-                    }
-                });
-            // Not armed: the ending a real ask meets, as it is.
-            if (const Verdict* end = ending_of(asked)) return Proof(*end);
-            const auto status = std::get<wire::DeviceStatus>(asked);
-            if (status == wire::DeviceStatus::NoDevice) continue;
-            return Proof(unknown_ending(key_status_finish(status), walk.reason));
-        }
-        return std::nullopt;
+        const std::vector<KeyAskGroup> asks = made_up_asks(login, walk);
+        std::vector<std::vector<std::string>> ids;
+        for (const KeyAskGroup& ask : asks) ids.push_back(made_up_like(ask, walk.decoy_key, user));
+        const AssertionRequest req = request_of(login, asks, ids, true);
+        // A real user's key ask reserves the counters while the key is asked and gives them back after an
+        // answer that used none (key_login): the made-up one costs the same, from the same store.
+        std::optional<CredentialStore::UseReservation> as_real;
+        const auto asked = ask_made_up_key(login, req, [&] {
+            try {
+                as_real.emplace(CredentialStore(policy.store_dir).reserve_made_up());
+            } catch (const std::exception& e) {
+                debug_line("counter reservation not made: %s", e.what());
+            }
+        });
+        // Not armed: the ending a real ask meets, as it is.
+        if (const Verdict* end = ending_of(asked)) return Proof(*end);
+        const auto status = std::get<wire::DeviceStatus>(asked);
+        if (status == wire::DeviceStatus::NoDevice) return std::nullopt;
+        return Proof(unknown_ending(key_status_finish(status), walk.reason));
     }
 };
 

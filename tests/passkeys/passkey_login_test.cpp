@@ -1072,10 +1072,10 @@ class MuteKeys : public Passkeys {
   protected:
     [[nodiscard]] fs::path event_log() const { return dir_ / "events.log"; }
 
-    Login login_logged(const std::string& user, Env knobs) {
+    Login login_logged(const std::string& user, Env knobs, const std::vector<std::string>& answers = {}) {
         fs::remove(event_log());
         knobs.push_back("VFIDO_LOG=" + event_log().string());
-        auto run = login(user, knobs);
+        auto run = login(user, knobs, answers);
         events_ = read_events(event_log());
         return run;
     }
@@ -1236,9 +1236,63 @@ TEST_F(MuteKeys, ReviewTwoRelyingPartiesStillCostOneTouchTimeout) {
     // The person touches the key after 1.6 s (80 keepalives of 20 ms), within touch_timeout (2 s).
     const auto run = login_logged("alice", {"VFIDO_KEEPALIVES=80", "VFIDO_KEEPALIVE_MS=20"});
     EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
-    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch})
-        << "one touch prompt for one login\n" << run.all_text();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << "one touch prompt for one login\n"
+                                                             << run.all_text();
     EXPECT_LE(touches_asked(events_, 0), 1u) << "the key is asked for one touch\n" << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+// The same with three asks: the key plugged in holds the credential of the last, and is still touched once,
+// after one prompt, within one touch_timeout. Each ask is probed without a touch first.
+TEST_F(MuteKeys, ThreeRelyingPartiesCostOneTouchAndOneTouchTimeout) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, "pam://otherhost", "alice") + "\n", "pam://otherhost"));
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(0, 2, "pam://oldhost", "alice") + "\n", "pam://oldhost"));
+    ASSERT_EQ(list("alice").size(), 3u);
+    const auto run = login_logged("alice", {"VFIDO_KEEPALIVES=80", "VFIDO_KEEPALIVE_MS=20"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << "one touch prompt for one login\n"
+                                                             << run.all_text();
+    EXPECT_EQ(touches_asked(events_, 0), 1u) << "the key is asked for one touch\n" << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+// An ask that needs the PIN beside one that does not: the PIN is asked once, before the one touch prompt,
+// and the key plugged in (holding the PIN credential, under pam-u2f's old relying party) is touched twice as
+// any PIN login is (before the PIN, then for the signature), not a third time for the ask it does not hold.
+TEST_F(MuteKeys, APinAskBesideAnotherCostsThePinsTwoTouchesAndOneTouchTimeout) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    std::string line = pamu2f_line(0, 2, "pam://oldhost", "alice");
+    ASSERT_TRUE(line.ends_with(",+presence")) << line;
+    ASSERT_NO_FATAL_FAILURE(import(line + "+pin\n", "pam://oldhost"));
+    ASSERT_EQ(list("alice").size(), 2u);
+    const auto run = login_logged("alice", {std::string("VFIDO_PIN=") + kPin}, {kPin});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
+    EXPECT_EQ(run.prompts(), std::vector<std::string>{"Security key PIN: "}) << run.all_text();
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << "one touch prompt for one login\n"
+                                                             << run.all_text();
+    EXPECT_EQ(touches_asked(events_, 0), 2u) << "the touch before the PIN and the signature\n"
+                                             << show(events_);
+    expect_prompt_first_and_bounded_wait();
+}
+
+// A key that cannot say without a touch whether it holds a credential (it refuses the touch-less probe) is
+// touched in each ask in turn, as before, but within the same touch_timeout and after the same one prompt:
+// no ask starts a wait or a prompt of its own.
+TEST_F(MuteKeys, AKeyThatRefusesTheProbeIsTouchedPerAskWithinOneTouchTimeout) {
+    start_helper();
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(1, 2, kRpId, "alice") + "\n", kRpId));
+    ASSERT_NO_FATAL_FAILURE(import(pamu2f_line(0, 2, "pam://oldhost", "alice") + "\n", "pam://oldhost"));
+    const auto run =
+        login_logged("alice", {"VFIDO_SILENT_PROBE=refuse", "VFIDO_KEEPALIVES=10", "VFIDO_KEEPALIVE_MS=20"});
+    EXPECT_EQ(run.code, PAM_SUCCESS) << run.run.describe() << log() << show(events_);
+    EXPECT_EQ(run.infos(), std::vector<std::string>{kTouch}) << "one touch prompt for one login\n"
+                                                             << run.all_text();
+    EXPECT_EQ(touches_asked(events_, 0), 2u)
+        << "a touch in the first ask, which it lacks, then in the second\n"
+        << show(events_);
     expect_prompt_first_and_bounded_wait();
 }
 

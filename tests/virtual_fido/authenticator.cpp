@@ -373,6 +373,7 @@ Outcome Authenticator::get_assertion(const cbor_item_t* params) {
     std::vector<Bytes> allowed = credential_ids(cbor::find(params, 3));
     log_event(index_, allow_list_event(rp_id, present, option(options, "uv") == true || pin_auth != nullptr,
                                        allowed));
+    if (!present && knobs_.refuse_silent_probe) throw CtapError{status::invalid_option};
     for (Bytes& id : allowed) {
         auto secret = unwrap_credential(index_, id);
         if (secret && crypto::equal(secret->rp_id_hash, rp_id_hash)) {

@@ -85,6 +85,13 @@ std::optional<std::string> apply(KeyKnobs& key, std::string_view name, std::stri
             key.instant_touch_probe = true;
         else
             return "expected wait or instant";
+    } else if (name == "SILENT_PROBE") {
+        if (value == "answer")
+            key.refuse_silent_probe = false;
+        else if (value == "refuse")
+            key.refuse_silent_probe = true;
+        else
+            return "expected answer or refuse";
     } else if (name == "PIN_CHECK_MS") {
         const auto ms = parse_unsigned(value, 0, 10000);
         if (!ms) return "expected a number of milliseconds from 0 to 10000";

@@ -35,6 +35,9 @@ struct KeyKnobs {
     bool instant_touch_probe = false;
     // How long the key takes to check a PIN (getPINToken), as a real key's on-chip ECDH and flash write do.
     unsigned pin_check_ms = 0;
+    // A getAssertion with up=false refused (CTAP2_ERR_INVALID_OPTION), as a key that cannot be asked without
+    // a touch whether it holds a credential: it says so only after one.
+    bool refuse_silent_probe = false;
 };
 
 struct Knobs {

@@ -369,6 +369,81 @@ TEST(Messages, AssertionRequestCarriesTheCredentialsPublicKeys) {
     EXPECT_THROW((void)short_key.encode(), MalformedMessage);
 }
 
+// Review 31a: a login's asks (relying parties, PIN needs) travel in one request, so that the module asks them
+// all after one prompt and within one timeout.
+TEST(Messages, AssertionRequestCarriesSeveralAsks) {
+    AssertionRequest r{"pam://pam-passwordless",   std::string(32, 'h'),    false, 30000,
+                       "Touch your security key.", {"c1", "c2", "c3", "c4"}};
+    r.cred_keys = {{CredentialKey::kEs256, std::string(64, 'a')},
+                   {CredentialKey::kEs256, std::string(64, 'b')},
+                   {CredentialKey::kEdDsa, std::string(32, 'c')},
+                   {CredentialKey::kEs256, std::string(64, 'd')}};
+    r.more_groups = {{"pam://oldhost", false}, {"pam://pam-passwordless", true}};
+    r.cred_groups = {0, 1, 2, 1};
+    const wire::Message m = r.encode();
+    ASSERT_TRUE(m.get(Tag::KeyGroups).has_value());
+    EXPECT_EQ(*m.get(Tag::KeyGroups),
+              std::string("\0\0\x0dpam://oldhost", 16) + std::string("\1\0\x16pam://pam-passwordless", 25));
+    EXPECT_EQ(*m.get(Tag::CredGroups), std::string("\0\1\2\1", 4));
+    const AssertionRequest d = AssertionRequest::decode(over_the_wire(m));
+    EXPECT_EQ(d.more_groups, r.more_groups);
+    EXPECT_EQ(d.cred_groups, r.cred_groups);
+
+    const auto asks = d.asks();
+    ASSERT_EQ(asks.size(), 3u);
+    EXPECT_EQ(asks[0].rp_id, "pam://pam-passwordless");
+    EXPECT_FALSE(asks[0].user_verification);
+    EXPECT_EQ(asks[0].cred_ids, std::vector<std::string>{"c1"});
+    EXPECT_EQ(asks[1].rp_id, "pam://oldhost");
+    EXPECT_EQ(asks[1].cred_ids, (std::vector<std::string>{"c2", "c4"}));
+    EXPECT_EQ(asks[1].cred_keys, (std::vector<CredentialKey>{r.cred_keys[1], r.cred_keys[3]}));
+    EXPECT_TRUE(asks[2].user_verification);
+    EXPECT_EQ(asks[2].cred_ids, std::vector<std::string>{"c3"});
+    for (const auto& ask : asks) {
+        EXPECT_TRUE(ask.more_groups.empty());
+        EXPECT_TRUE(ask.cred_groups.empty());
+        EXPECT_EQ(ask.client_data_hash, r.client_data_hash);
+    }
+    // Without more asks the request is one ask, as before.
+    const AssertionRequest single{
+        "pam://pam-passwordless", std::string(32, 'h'), false, 30000, "Touch", {"c1"}};
+    const AssertionRequest one = AssertionRequest::decode(over_the_wire(single.encode()));
+    EXPECT_FALSE(single.encode().get(Tag::KeyGroups).has_value());
+    EXPECT_TRUE(one.more_groups.empty());
+    EXPECT_EQ(one.asks().size(), 1u);
+
+    AssertionRequest missing = r;
+    missing.cred_groups.clear();
+    EXPECT_THROW((void)missing.encode(), MalformedMessage);
+    AssertionRequest uneven = r;
+    uneven.cred_groups.pop_back();
+    EXPECT_THROW((void)uneven.encode(), MalformedMessage);
+    AssertionRequest beyond = r;
+    beyond.cred_groups[0] = 3;
+    EXPECT_THROW((void)beyond.encode(), MalformedMessage);
+    AssertionRequest empty_ask = r;
+    empty_ask.cred_groups = {0, 1, 1, 1};
+    EXPECT_THROW((void)empty_ask.encode(), MalformedMessage);
+    const auto with = [&](std::string_view groups, std::string_view of) {
+        wire::Message k(Type::KeyRequest);
+        k.add(Tag::CredId, "c1").add(Tag::CredId, "c2");
+        if (!groups.empty()) k.add(Tag::KeyGroups, groups);
+        return k.add(Tag::CredGroups, of);
+    };
+    const std::string old("\0\0\x0dpam://oldhost", 16);
+    EXPECT_EQ(AssertionRequest::decode(with(old, std::string("\0\1", 2))).asks().size(), 2u);
+    expect_refused<AssertionRequest>(with(old, std::string("\0", 1)), "cred_groups not one per cred_id");
+    expect_refused<AssertionRequest>(with(old, std::string("\0\2", 2)), "does not exist");
+    expect_refused<AssertionRequest>(with(old, std::string("\0\0", 2)), "an ask without a credential");
+    expect_refused<AssertionRequest>(with(old.substr(0, 10), std::string("\0\1", 2)),
+                                     "key_groups entry truncated");
+    expect_refused<AssertionRequest>(with(std::string("\2\0\1x", 4), std::string("\0\1", 2)),
+                                     "unknown key_groups user_verification value");
+    expect_refused<AssertionRequest>(with(std::string("\0\0\0", 3), std::string("\0\1", 2)),
+                                     "ask without a relying party");
+    expect_refused<AssertionRequest>(with(old, ""), "cred_groups empty");
+}
+
 TEST(Messages, CredentialRequestEncodesAsTheHelperBuiltIt) {
     CredentialRequest r{"example.com",
                         std::string(32, 'h'),
