@@ -179,6 +179,20 @@ class LimitAttack : public StandInTest {
         if (!rhost.empty()) items["PAM_RHOST"] = rhost;
         return run_pam(service_, user, accepting_code_offers(a), items);
     }
+    // alice alone in the map with two codes: the pool is asked before her menu (nothing remembered), and a
+    // decoy copies that shape. `limits`: the [limits] lines besides the state file.
+    void start_asked_before_the_menu(const std::string& limits) {
+        start_helper(
+            "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
+            "\n[limits]\n" +
+                limits + "state_file = " + (test_dir() / "limits").string() + "\n",
+            "alice alice@example.com\nalice +15555550123\n");
+    }
+    // The pool's InitiateAuth requests since the stand-in's log was `before` long.
+    std::size_t pool_asks_since(std::size_t before) const {
+        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
+    }
+    static std::optional<std::string> hang_up(int, const std::string&) { return std::nullopt; }
     std::unique_ptr<Helper> helper_;
 };
 
@@ -455,7 +469,6 @@ TEST_F(LimitAttack, MachineCeiling) {
 // Finding 2: hanging up right after a send counted no failure, so each connection bought a text for free.
 TEST_F(LimitAttack, HangUpCountsAFailure) {
     start_helper(config("failures_before_backoff = 1\n"));
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
     const std::size_t before = standin_->outbox_lines();
     EXPECT_EQ(login("alice", hang_up).code, PAM_CONV_ERR);
     EXPECT_EQ(standin_->outbox_lines(), before + 1);
@@ -855,7 +868,6 @@ TEST_F(LimitAttack, WalksOfNamesThatAreNobodySpendNoCodesOfTheMachineCeiling) {
 // console login, which no remote failure may hold back, is refused its code for the rest of the hour.
 TEST_F(LimitAttack, RemoteSendsLeaveTheConsoleItsCodes) {
     start_helper(config("sends_per_hour = 6\nsends_per_identifier = 5\nsends_per_rhost = 20\n"));
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
     const std::size_t before = standin_->outbox_lines();
     // The remote logins' share of a ceiling of 6 is 4 (a quarter, rounded up, is kept for local logins).
     for (int i = 0; i < 4; ++i) {
@@ -955,16 +967,7 @@ TEST_F(LimitAttack, LoginsParkedAtTheOfferHoldNoOnesBackoff) {
 // is asked, and so does the decoy's walk of a name with no identity from that network, at the same point,
 // with the same screen and PAM code. Another network, and the console, are not held back.
 TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
-    start_helper(
-        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
-        "\n[limits]\npool_asks_per_network = 5\nstate_file = " +
-            (test_dir() / "limits").string() + "\n",
-        // alice alone in the map: a decoy copies her shape (a menu of two codes, asked of the pool first).
-        "alice alice@example.com\nalice +15555550123\n");
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    const auto asked_since = [&](std::size_t before) {
-        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
-    };
+    start_asked_before_the_menu("pool_asks_per_network = 5\n");
     const std::size_t before = standin_->requests_log().size();
     std::size_t refused = 0;
     for (int i = 0; i < 40; ++i) {
@@ -978,7 +981,7 @@ TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
             EXPECT_TRUE(run.prompts().empty()) << run.all_text();
         }
     }
-    const std::size_t asked = asked_since(before);
+    const std::size_t asked = pool_asks_since(before);
     EXPECT_LE(asked, 5u) << "40 hang-ups from one network at alice's first prompt asked the pool " << asked
                          << " times\n"
                          << helper_->log();
@@ -994,10 +997,10 @@ TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
     const std::size_t before_other = standin_->requests_log().size();
     const auto other = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "198.51.100.7"}});
     EXPECT_EQ(other.code, PAM_CONV_ERR) << other.all_text();
-    EXPECT_EQ(asked_since(before_other), 1u);
+    EXPECT_EQ(pool_asks_since(before_other), 1u);
     const auto console = run_pam(service_, "alice", hang_up);
     EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
-    EXPECT_EQ(asked_since(before_other), 2u);
+    EXPECT_EQ(pool_asks_since(before_other), 2u);
 }
 
 // Review 31a (issue #10, session 30's pool_asks_per_network): the pool's quota is one for every machine
@@ -1011,15 +1014,7 @@ TEST_F(LimitAttack, HangUpsAtTheMenuCostTheUserPoolABoundedNumberOfRequests) {
 // counting the /48 as well as the /64 or from a machine-wide ceiling of such requests, as sends_per_hour is
 // for codes). The console still asks.
 TEST_F(LimitAttack, ReviewHangUpsFromTheNetworksOfOneSiteCostTheUserPoolABoundedNumberOfRequests) {
-    start_helper(
-        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
-        "\n[limits]\npool_asks_per_network = 1\nstate_file = " +
-            (test_dir() / "limits").string() + "\n",
-        "alice alice@example.com\nalice +15555550123\n");
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    const auto asked_since = [&](std::size_t before) {
-        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
-    };
+    start_asked_before_the_menu("pool_asks_per_network = 1\n");
     const std::size_t before = standin_->requests_log().size();
     constexpr int kNetworks = 400;
     for (int i = 0; i < kNetworks; ++i) {
@@ -1028,47 +1023,39 @@ TEST_F(LimitAttack, ReviewHangUpsFromTheNetworksOfOneSiteCostTheUserPoolABounded
         const auto run = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", rhost}});
         EXPECT_NE(run.code, PAM_SUCCESS);
     }
-    const std::size_t asked = asked_since(before);
+    const std::size_t asked = pool_asks_since(before);
     EXPECT_LE(asked, 60u) << kNetworks << " hang-ups at alice's first prompt from " << kNetworks
                           << " /64s of one /48 asked the user pool " << asked << " times";
     // The console is not held back.
     const std::size_t before_console = standin_->requests_log().size();
     const auto console = run_pam(service_, "alice", hang_up);
     EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
-    EXPECT_EQ(asked_since(before_console), 1u);
+    EXPECT_EQ(pool_asks_since(before_console), 1u);
 }
 
 // Review 31a, the other half: sources enough (the /48s of a larger allocation, IPv4 networks from many
 // providers) have a bucket each, so all remote logins together also meet pool_asks_per_minute. Past it the
 // login ends before the pool is asked, saying that other networks spent it; the console still asks.
 TEST_F(LimitAttack, HangUpsFromManyNetworksMeetTheMachinesAllowanceOfPoolRequests) {
-    start_helper(
-        "\n[login]\nmethods = email_otp sms_otp\nmax_tries = 1\nrequest_timeout = 2\nlogin_timeout = 60\n"
-        "\n[limits]\npool_asks_per_network = 100\npool_asks_per_minute = 3\nstate_file = " +
-            (test_dir() / "limits").string() + "\n",
-        "alice alice@example.com\nalice +15555550123\n");
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    const auto asked_since = [&](std::size_t before) {
-        return occurrences(standin_->requests_log().substr(before), "\"op\": \"InitiateAuth\"");
-    };
+    start_asked_before_the_menu("pool_asks_per_network = 100\npool_asks_per_minute = 3\n");
     const std::size_t before = standin_->requests_log().size();
     for (int i = 0; i < 3; ++i) {
         const auto run =
             run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "192.0." + std::to_string(i) + ".7"}});
         EXPECT_EQ(run.code, PAM_CONV_ERR) << run.all_text();
     }
-    EXPECT_EQ(asked_since(before), 3u);
+    EXPECT_EQ(pool_asks_since(before), 3u);
     const auto refused = run_pam(service_, "alice", hang_up, {{"PAM_RHOST", "198.51.100.7"}});
     EXPECT_EQ(refused.code, PAM_AUTHINFO_UNAVAIL) << refused.all_text();
     EXPECT_TRUE(contains(refused.all_text(), "Too many sign-ins from other networks; try again in"))
         << refused.all_text();
-    EXPECT_EQ(asked_since(before), 3u) << "the fourth network's login asked the pool";
+    EXPECT_EQ(pool_asks_since(before), 3u) << "the fourth network's login asked the pool";
     EXPECT_TRUE(contains(helper_->log(), "reason=\"remote logins' requests to the user pool used up\""))
         << helper_->log();
     const std::size_t before_console = standin_->requests_log().size();
     const auto console = run_pam(service_, "alice", hang_up);
     EXPECT_EQ(console.code, PAM_CONV_ERR) << console.all_text();
-    EXPECT_EQ(asked_since(before_console), 1u);
+    EXPECT_EQ(pool_asks_since(before_console), 1u);
 }
 
 // Review (session 30b), issue #10 item 3: a login is armed (its try reserved) at the step that first
@@ -1147,7 +1134,6 @@ TEST_F(LimitAttack, ParkedDecoyWalksAndParkedRealLoginsAreArmedAlike) {
 // limit, hung up at once) and alice's console login must still get its code.
 TEST_F(LimitAttack, ASmallCeilingStillKeepsTheConsoleACode) {
     start_helper(config("sends_per_hour = 3\nsends_per_identifier = 5\nsends_per_rhost = 20\n"));
-    const auto hang_up = [](int, const std::string&) -> std::optional<std::string> { return std::nullopt; };
     const std::size_t before = standin_->outbox_lines();
     for (int i = 0; i < 4; ++i) {
         const auto run = login(i % 2 ? "bob" : "alice", hang_up, "203.0.113." + std::to_string(20 + i));
