@@ -54,6 +54,19 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
                     service + "; leave passkey registration to pam-passwordless pool-register.");
     }
     if (!c.claim.empty()) {
+        // The pool fixes a user's cognito:username for good; anything else a person may be able to change
+        // for themselves (review 31a): Cognito lets users write preferred_username, custom attributes and
+        // their own email and phone_number unless the app client's write attributes leave them out. Whoever
+        // writes a local account's name there is that account.
+        if (c.claim != "cognito:username")
+            w.push_back(
+                "claim = " + c.claim +
+                ": only cognito:username is fixed by the user pool. If any app client of the pool "
+                "lets users write '" +
+                c.claim +
+                "' (Cognito lets them write preferred_username, custom attributes, email and "
+                "phone_number unless its write attributes leave them out), a pool user who sets it to "
+                "a local account's name signs in as that account.");
         if (c.claim_min_uid < 1000)
             w.push_back("claim_min_uid = " + std::to_string(c.claim_min_uid) +
                         ": claim binding serves system accounts from that uid to a pool user of the same "

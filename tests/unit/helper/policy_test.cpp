@@ -169,6 +169,16 @@ TEST(ClaimBinding, RootAndSystemAccountsOnlyWhenListed) {
     EXPECT_THAT(w, HasSubstr("claim_allow_users lists 'root' (root)"));
     EXPECT_THAT(w, HasSubstr("claim_allow_users lists 'backup'"));
     EXPECT_THAT(all_warnings(c), ::testing::Not(HasSubstr("claim_")));
+    EXPECT_THAT(w, ::testing::Not(HasSubstr("only cognito:username is fixed")));
+}
+
+// Review 31a: a claim a person may write for themselves binds whoever writes a local name into it.
+TEST(ClaimBinding, AClaimOtherThanTheUserNameIsWarnedAbout) {
+    for (const char* claim : {"preferred_username", "custom:login", "email"}) {
+        const auto w = all_warnings(parse("", std::string("claim = ") + claim + "\n"));
+        EXPECT_THAT(w, HasSubstr(std::string("claim = ") + claim + ": only cognito:username is fixed"));
+        EXPECT_THAT(w, HasSubstr("signs in as that account"));
+    }
 }
 
 TEST(ClaimBinding, BadKeysAreRefused) {
