@@ -138,5 +138,28 @@ TEST_F(PolicyLogin, ReviewTheOtherPamNamesOfSudoAndSuKeepTheirServicesMethods) {
     }
 }
 
+// Review 31b: Linux-PAM lowercases every service name (pam_start and pam_set_item(PAM_SERVICE): "require
+// lower case"), so the module only ever sends "sudo"; the helper's config accepts [service Sudo] (letters of
+// either case) and looks sections up byte for byte. An admin's key-only [service Sudo] (or SUDO) then never
+// applies: it is parsed, listed by check-config, and [login]'s email code passes sudo to root. The secure
+// behaviour asserted: a login under a service the configuration restricts (whatever the case it was written
+// in) is not let in by a weaker method (a section matched without case, or the configuration refused).
+TEST_F(PolicyLogin, ReviewAServiceSectionWrittenWithCapitalsStillHoldsItsService) {
+    start_helper(HelperFiles{
+        "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
+        "login_timeout = 60\n\n[service Sudo]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
+            (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
+        "alice alice@example.com\n"});
+    for (const char* service : {"Sudo", "sudo"}) {
+        const auto sends = standin_->outbox_lines();
+        const auto run =
+            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed PAM service '" << service
+                                         << "' while [service Sudo] accepts only a security key\n"
+                                         << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
+    }
+}
+
 }  // namespace
 }  // namespace pp::test
