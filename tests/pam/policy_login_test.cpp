@@ -161,5 +161,32 @@ TEST_F(PolicyLogin, ReviewAServiceSectionWrittenWithCapitalsStillHoldsItsService
     }
 }
 
+// Review 31b: the README's way to make root key-only is `[service sudo] methods = security_key` ("only for
+// sudo"), and since review 31a it holds for sudo's other name, sudo-i. Debian 12's other programs that make
+// a sudo-group member root with that member's own authentication reach the module through common-auth under
+// their own PAM names: pkexec (polkit's agent helper, PAM service polkit-1, whose auth_admin asks a member
+// of group sudo for their own credentials) and doas (package doas/opendoas, PAM service doas). Each falls to
+// [login], so alice's email code makes her root with `pkexec bash` while `sudo` wants her key, and nothing in
+// check-config says so. The secure behaviour asserted: the ways to root that authenticate the invoking admin
+// are held by [service sudo] unless they have a section of their own (or the configuration is refused /
+// they are refused); a check-config line alone would leave it open.
+TEST_F(PolicyLogin, ReviewPkexecAndDoasKeepSudosMethods) {
+    start_helper(HelperFiles{
+        "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
+        "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
+            (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
+        "alice alice@example.com\n"});
+    for (const char* service : {"polkit-1", "doas"}) {
+        const auto sends = standin_->outbox_lines();
+        const auto run =
+            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS)
+            << "an email code passed " << service
+            << " (a way to root) while [service sudo] accepts only a security key\n"
+            << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
+    }
+}
+
 }  // namespace
 }  // namespace pp::test
