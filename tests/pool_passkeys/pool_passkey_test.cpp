@@ -1252,5 +1252,52 @@ TEST_F(PoolPasskeys, ACodeHolderWithoutAPasskeyIsToldToAskRoot) {
     EXPECT_EQ(count_of(requests(), "\"StartWebAuthnRegistration\""), 0u) << requests();
 }
 
+// Review 31b (review 31a's pool_asks_per_network and pool_asks_per_minute): the pool's uncounted requests
+// are counted at one point only, the question asked before a menu when nothing is remembered. A passkey
+// holder who once signed in is remembered (factor_memory.hpp): the menu comes first, and the passkey chosen
+// from it asks the pool (InitiateAuth, PREFERRED_CHALLENGE WEB_AUTHN) with nothing counted: no send, no ask,
+// and here no failure (no key at the far end: "no security key"). Where remote_methods lists passkey (the
+// man page says it stays there by default; config/rules.cpp leaves it out unless listed), a remote client
+// that knows such a name opens connections from one network, answers "2" at the menu and hangs up, and
+// every connection is one request against the pool's quota, which every machine and app of the account
+// shares: the flood review 31a bounded, by the door next to it. The secure behaviour
+// asserted: from one network, the pool is asked for a remembered passkey holder no more than
+// pool_asks_per_network (here 1) times a minute, as it is for one asked before the menu.
+TEST_F(PoolPasskeys, ReviewPasskeyPicksAtARememberedMenuAskThePoolABoundedNumberOfTimes) {
+    ASSERT_NO_FATAL_FAILURE(start_standin());
+    // A service whose PAM_RHOST the login driver sets (pam_wrapper's pam_set_items.so, as sshd would).
+    const std::string remote = "pp-pool-passkeys-remote";
+    const fs::path items =
+        fs::path(PP_PAM_WRAPPER_LIBRARY).parent_path() / "pam_wrapper" / "pam_set_items.so";
+    ASSERT_TRUE(fs::exists(items)) << items;
+    write_text(dir_ / "services" / remote, "auth required " + items.string() +
+                                               "\nauth required " PP_MODULE_PATH " socket=" + socket() +
+                                               " timeout=30\naccount required pam_permit.so\n");
+    HelperSetup setup;
+    setup.more_sections =
+        "\n[limits]\npool_asks_per_network = 1\n\n[login]\nremote_methods = email_otp passkey\n";
+    ASSERT_NO_FATAL_FAILURE(start_helper(setup));
+    ASSERT_NO_FATAL_FAILURE(register_passkey());
+    // alice signs in with her passkey at the console: her factors are remembered.
+    const auto alice = login({"2"});
+    ASSERT_EQ(alice.code, PAM_SUCCESS) << alice.raw << context();
+    const std::size_t before = count_of(requests(), "\"InitiateAuth\"");
+    constexpr int kConnections = 8;
+    for (int i = 0; i < kConnections; ++i) {
+        const auto run = login_as("alice", {"2"},
+                                  {"VFIDO_KEYS=0", "PAM_RHOST=203.0.113." + std::to_string(10 + i)}, remote);
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.raw;
+        if (i == 0) {
+            ASSERT_FALSE(run.prompts().empty()) << run.raw << context();
+            EXPECT_TRUE(contains(run.prompts()[0], "2) Passkey")) << run.raw << context();
+        }
+    }
+    const std::size_t asked = count_of(requests(), "\"InitiateAuth\"") - before;
+    EXPECT_LE(asked, 1u) << kConnections << " connections from one /24 that picked the passkey at alice's "
+                         << "remembered menu and had no key asked the user pool " << asked
+                         << " times (pool_asks_per_network = 1)\n"
+                         << log();
+}
+
 }  // namespace
 }  // namespace pp::test
