@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "defaults.hpp"
@@ -169,15 +170,16 @@ struct Config {
     [[nodiscard]] bool recovery_for(const std::string& service) const;
 
     [[nodiscard]] const std::vector<Method>& methods_for(const std::string& service, bool remote) const;
-    // The [service NAME] section that holds for a PAM service: its own, else that of the program it is the
-    // second name of (service_family), else none ("": [login] applies).
+    // The [service NAME] section that holds for a PAM service (without case, as PAM names it): its own, else
+    // that of service_family, else none ("": [login] applies).
     [[nodiscard]] std::string section_for(const std::string& service) const;
 };
 
-// The program a PAM service name is Debian's second name of ("sudo-i" → "sudo", "su-l" → "su",
-// "runuser-l" → "runuser"), or "". second_names_of: the other way.
+// The service whose section holds for a PAM service without one of its own (Debian's second names: "sudo-i"
+// → "sudo", "su-l" → "su", "runuser-l" → "runuser"; the other ways to root: "polkit-1", "doas" → "sudo"), or
+// "". held_with: the other way, each with the command it stands for.
 std::string_view service_family(std::string_view service);
-std::vector<std::string_view> second_names_of(std::string_view service);
+std::vector<std::pair<std::string_view, std::string_view>> held_with(std::string_view service);
 
 class ConfigError : public std::runtime_error {
     using std::runtime_error::runtime_error;

@@ -172,6 +172,10 @@ OrEnd<cognito::Step> Login::initiate_chosen(const RememberedChoice& choice, cons
         cognito::Step announced;
         if (!choice.pool_user.empty()) announced.parameters.emplace("USERNAME", choice.pool_user);
         if (auto end = take_send(send_keys(ident, choice.method, announced))) return std::move(*end);
+    } else if (auto end = take_pool_ask()) {
+        // A passkey's ask sends nothing that is counted: a remote login offered one (remote_methods lists
+        // passkey) would otherwise ask the pool for free at each hang-up after it (review 31b).
+        return std::move(*end);
     }
     // Answers sshd stood in for (note_answer): nothing is asked for; the decoy's walk.
     if (answers_replaced_)

@@ -104,14 +104,14 @@ class RateLimits {
     static constexpr int kOthersTogether = 4;
 
     // A remote login's request to the user pool that nothing else counts (no send goes with it: the question
-    // which methods a person has, before the menu; a remote login is never offered a passkey): at most
-    // pool_asks_per_network a minute from one source network (`network`: admission.hpp, source_network),
-    // kSiteNetworks times that from one site (`site`: source_site; "" for none) and pool_asks_per_minute
-    // from all remote logins together, whoever the login is for. All are checked before any is taken.
-    // Returns {0} with the request counted, or the seconds until one may be made and whether the machine's
-    // allowance (not the network's) is what is spent. In memory: buckets refilled over the minute; they tell
-    // nothing of who is enrolled, as every name's login of a shape asks at the same point, the decoy's too
-    // (unknown_user.cpp).
+    // which methods a person has, before the menu; a passkey's ask after a remembered menu, where
+    // remote_methods lists passkey): at most pool_asks_per_network a minute from one source network
+    // (`network`: admission.hpp, source_network), kSiteNetworks times that from one site (`site`:
+    // source_site; "" for none) and pool_asks_per_minute from all remote logins together, whoever the login
+    // is for. All are checked before any is taken. Returns {0} with the request counted, or the seconds until
+    // one may be made and whether the machine's allowance (not the network's) is what is spent. In memory:
+    // buckets refilled over the minute; they tell nothing of who is enrolled, as every name's login of a
+    // shape asks at the same point, the decoy's too (unknown_user.cpp).
     struct AskWait {
         std::int64_t seconds = 0;
         bool machine = false;

@@ -38,9 +38,8 @@ std::string describe_config(const Config& c) {
       << "methods: " << join(c.methods.local) << "; remote logins: " << join(c.methods.remote) << "\n";
     for (const auto& [name, pol] : c.services) {
         o << "service " << name << ": " << join(pol.local) << "; remote logins: " << join(pol.remote);
-        for (const auto second : second_names_of(name))
-            if (!c.services.count(std::string(second)))
-                o << "; also for " << second << ", its second PAM name";
+        for (const auto& [other, what] : held_with(name))
+            if (!c.services.count(std::string(other))) o << "; also for " << other << " (" << what << ")";
         o << "\n";
     }
     o << "max_tries: " << c.max_tries << ", request timeout " << c.request_timeout.count()
@@ -127,8 +126,8 @@ std::string describe_config(const Config& c) {
       << c.recovery.store_dir;
     for (const auto& [name, on] : c.recovery.services) {
         o << "; service " << name << ": " << (on ? "yes" : "no");
-        for (const auto second : second_names_of(name))
-            if (!c.recovery.services.count(std::string(second))) o << " (and " << second << ")";
+        for (const auto& [other, what] : held_with(name))
+            if (!c.services.count(std::string(other))) o << " (and " << other << ")";
     }
     o << "\n";
     return o.str();

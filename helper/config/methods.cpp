@@ -1,5 +1,6 @@
 // The login methods by name, and which of them a service is offered.
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "config.hpp"
@@ -67,30 +68,48 @@ std::string join(const std::vector<Method>& ms) {
 
 // Debian's programs that authenticate under a second PAM name, the login-shell form of the same program
 // with the same account at the end: `sudo -i` (/etc/pam.d/sudo-i), `su -` (su-l, whose auth includes su)
-// and `runuser -l` (runuser-l). Were the second name looked up alone, it would fall to [login], and the
-// README's own `[service sudo] methods = security_key` would let an email code through `sudo -i` to root
-// (review 31a). So a section of the first name holds for the second, unless the second has one of its own.
+// and `runuser -l` (runuser-l). And the other ways a member of group sudo becomes root with their own
+// sign-in: pkexec and polkit's other admin prompts (polkit-1) and doas. Were these names looked up alone,
+// they would fall to [login], and the README's own `[service sudo] methods = security_key` would let an
+// email code through `sudo -i` or `pkexec bash` to root (reviews 31a, 31b). So a section of the first name
+// holds for them, unless they have one of their own.
 namespace {
-constexpr std::pair<std::string_view, std::string_view> kSecondNames[] = {
-    {"sudo-i", "sudo"}, {"su-l", "su"}, {"runuser-l", "runuser"}};
+struct SameWay {
+    std::string_view name, follows, what;
+};
+constexpr SameWay kSameWays[] = {{"sudo-i", "sudo", "sudo -i"},
+                                 {"su-l", "su", "su -"},
+                                 {"runuser-l", "runuser", "runuser -l"},
+                                 {"polkit-1", "sudo", "pkexec"},
+                                 {"doas", "sudo", "doas"}};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
 }  // namespace
 
 std::string_view service_family(std::string_view service) {
-    for (const auto& [second, first] : kSecondNames)
-        if (service == second) return first;
+    for (const auto& w : kSameWays)
+        if (service == w.name) return w.follows;
     return {};
 }
 
-std::vector<std::string_view> second_names_of(std::string_view service) {
-    std::vector<std::string_view> out;
-    for (const auto& [second, first] : kSecondNames)
-        if (service == first) out.push_back(second);
+std::vector<std::pair<std::string_view, std::string_view>> held_with(std::string_view service) {
+    std::vector<std::pair<std::string_view, std::string_view>> out;
+    for (const auto& w : kSameWays)
+        if (service == w.follows) out.emplace_back(w.name, w.what);
     return out;
 }
 
+// Linux-PAM lower-cases a service's name (pam_start, pam_set_item), and the parser lower-cases a section's
+// (review 31b: a [service Sudo] looked up byte for byte held nothing).
 std::string Config::section_for(const std::string& service) const {
-    if (services.count(service)) return service;
-    const std::string first(service_family(service));
+    const std::string name = lower(service);
+    if (services.count(name)) return name;
+    const std::string first(service_family(name));
     return !first.empty() && services.count(first) ? first : std::string();
 }
 

@@ -36,6 +36,9 @@ Config parse_config(const std::string& text, const std::string& source) {
                                ch == '.';
                     }))
                     p.fail("invalid service name in [" + section + "]");
+                // As Linux-PAM names the service: in lower case (review 31b).
+                std::transform(current_service.begin(), current_service.end(), current_service.begin(),
+                               [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
                 if (c.services.count(current_service)) p.fail("section [" + section + "] given twice");
                 current_policy = &c.services[current_service];
                 *current_policy = {};

@@ -290,6 +290,9 @@ Verdict Login::decoy(std::vector<Method> methods, const std::string& reason, boo
             pool.pause(PoolStep::Choose, chosen_at);
             return session_expired_ending(reason);
         }
+        // A passkey after a remembered menu is asked for as a real one is (initiate_chosen): on the network.
+        if (chosen == Method::Passkey && remembered)
+            if (auto end = take_pool_ask()) return *end;
         // A passkey holder's passkey, chosen from the menu the pool made with its challenge, asks the pool
         // nothing more before the key is asked.
         if (!(chosen == Method::Passkey && !remembered)) {

@@ -180,6 +180,11 @@ TEST(ParseConfig, ASecondPamNameOfAProgramFollowsItsSection) {
     EXPECT_TRUE(c.recovery_for("su-l"));
     EXPECT_EQ(c.methods_for("runuser-l", false), (V{Method::EmailOtp}));  // its own section
     EXPECT_EQ(c.section_for("runuser-l"), "runuser-l");
+    // The other ways to root follow [service sudo] too; and names are compared as PAM names them.
+    EXPECT_EQ(c.methods_for("polkit-1", false), (V{Method::SecurityKey}));
+    EXPECT_EQ(c.methods_for("doas", false), (V{Method::SecurityKey}));
+    EXPECT_EQ(c.section_for("SUDO"), "sudo");
+    EXPECT_EQ(c.section_for("Sudo-I"), "sudo");
     for (const char* other : {"sudo-x", "su-i", "sudo-", "-i", "login-l", "sshd"}) {
         EXPECT_EQ(c.methods_for(other, false), (V{Method::EmailOtp})) << other;
         EXPECT_EQ(c.section_for(other), "") << other;
@@ -188,10 +193,26 @@ TEST(ParseConfig, ASecondPamNameOfAProgramFollowsItsSection) {
     const Config plain = parse_config(kMinimal + "[login]\nmethods = sms_otp\n", kSource);
     EXPECT_EQ(plain.methods_for("sudo-i", false), (V{Method::SmsOtp}));
     EXPECT_EQ(plain.section_for("sudo-i"), "");
-    EXPECT_THAT(describe_config(c), HasSubstr("service sudo: security_key; remote logins: (none); also "
-                                              "for sudo-i, its second PAM name\n"));
+    EXPECT_THAT(describe_config(c),
+                HasSubstr("service sudo: security_key; remote logins: (none); also "
+                          "for sudo-i (sudo -i); also for polkit-1 (pkexec); also for doas (doas)\n"));
     EXPECT_THAT(describe_config(c), HasSubstr("service sudo: no (and sudo-i)"));
     EXPECT_THAT(describe_config(c), Not(HasSubstr("also for runuser-l")));
+}
+
+// Review 31b: Linux-PAM lower-cases every service name, so [service Sudo] is sudo's section (and given
+// beside [service sudo], twice).
+TEST(ParseConfig, AServiceSectionIsNamedAsPamNamesItsService) {
+    using V = std::vector<Method>;
+    const Config c = parse_config(
+        kMinimal + "[login]\nmethods = email_otp\n[service Sudo]\nmethods = security_key\n", kSource);
+    EXPECT_EQ(c.methods_for("sudo", false), (V{Method::SecurityKey}));
+    EXPECT_EQ(c.section_for("sudo"), "sudo");
+    EXPECT_THAT(describe_config(c), HasSubstr("service sudo: security_key"));
+    EXPECT_THROW(parse_config(kMinimal + "[service sudo]\nmethods = email_otp\n[service SUDO]\nmethods = "
+                                         "email_otp\n",
+                              kSource),
+                 ConfigError);
 }
 
 TEST(ParseConfig, RemoteMethodsDefaultToLocalMethods) {
@@ -483,8 +504,8 @@ TEST(DescribeConfig, ShowsTheSettingsInForce) {
     EXPECT_THAT(d, HasSubstr("endpoint: https://cognito.example.test:8443/\n"));
     EXPECT_THAT(d, HasSubstr("trust: /etc/pam_passwordless/ca.pem (peer and host always verified)\n"));
     EXPECT_THAT(d, HasSubstr("methods: sms_otp email_otp; remote logins: email_otp\n"));
-    EXPECT_THAT(d, HasSubstr("service sudo: email_otp sms_otp; remote logins: sms_otp; also for sudo-i, its "
-                             "second PAM name\n"));
+    EXPECT_THAT(d, HasSubstr("service sudo: email_otp sms_otp; remote logins: sms_otp; also for sudo-i "
+                             "(sudo -i); also for polkit-1 (pkexec); also for doas (doas)\n"));
     EXPECT_THAT(d, HasSubstr("max_tries: 5, request timeout 7 s, login timeout 120 s\n"));
     EXPECT_THAT(d,
                 HasSubstr("binding: mapping /etc/pam_passwordless/identities and claim cognito:username must "
