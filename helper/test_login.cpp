@@ -47,8 +47,8 @@ void Login::trace_policy(const std::vector<Method>& methods) const {
     trace("policy: service '" + facts_.service + "' " +
           (section == facts_.service ? "has [service " + facts_.service + "]"
            : section.empty()         ? "has no [service " + facts_.service + "] section, so [login] applies"
-                             : "has no [service " + facts_.service + "] section; it is the second name of " +
-                                   section + ", so [service " + section + "] applies") +
+                             : "has no [service " + facts_.service + "] section; [service " + section +
+                                   "] holds for it (config/methods.cpp, service_family)") +
           "; " +
           (remote ? "remote login from " + facts_.rhost + ": remote_methods" : "local login: methods") +
           " = " + joined(methods) + "; users without an identity: " +
