@@ -166,5 +166,41 @@ TEST_F(AdminCommands, AMissingMapNamesTheMappingFileKey) {
         << r.describe();
 }
 
+// Review 31c: since reviews 31a/31b, sudo -i (PAM sudo-i), su - (su-l), pkexec (polkit-1) and doas follow
+// [service sudo] / [service su] "unless they have a section of their own" (config/methods.cpp,
+// service_family). An admin who makes sudo key-only and gives polkit-1 a section of its own (polkit's
+// prompts also serve ordinary users' own actions, so a lenient [service polkit-1] is a natural thing to
+// write), or a [service sudo-i] copied from an older file, has opened a second way to the same root with
+// an email code. check-config says nothing: it lists the two sections apart and no longer says "also for
+// polkit-1". The secure behaviour asserted: check-config warns when a second PAM name of a program (or
+// another way a sudo member becomes root) has a section of its own that lets in with a method weaker than
+// every method the section it would otherwise follow accepts.
+TEST_F(AdminCommands, ReviewASecondNameOfSudoWeakerThanSudoIsWarnedAbout) {
+    for (const std::string other : {"sudo-i", "polkit-1", "doas"}) {
+        const fs::path conf = dir_ / ("helper-" + other + ".conf");
+        write_text(conf,
+                   "[pool]\npool_id = us-east-1_TestPool\nclient_id = x\nendpoint = https://127.0.0.1:1/\n"
+                   "issuer = https://127.0.0.1:1/us-east-1_TestPool\n\n[login]\nmethods = email_otp\n\n"
+                   "[service sudo]\nmethods = security_key\n\n[service " +
+                       other + "]\nmethods = email_otp\n\n[security_key]\nstore_dir = " +
+                       (dir_ / "credentials").string() + "\n\n[binding]\nmapping_file = " +
+                       (dir_ / "identities").string() + "\n\n[limits]\nstate_file = " +
+                       (dir_ / "limits").string() + "\n");
+        write_text(dir_ / "identities", "alice alice@example.com\n", fs::perms(0600));
+        const auto r = check_config(conf);
+        ASSERT_EQ(r.exit_code, 0) << r.describe();
+        std::istringstream in(r.out);
+        std::string line;
+        bool warned = false;
+        while (std::getline(in, line))
+            warned = warned || (line.starts_with("warning: ") && contains(line, other) &&
+                                contains(line, "sudo") && contains(line, "email_otp"));
+        EXPECT_TRUE(warned) << "check-config is silent while [service " << other
+                            << "] lets an email code through a way to root that [service sudo] holds to a "
+                               "security key\n"
+                            << r.out;
+    }
+}
+
 }  // namespace
 }  // namespace pp::test
