@@ -343,6 +343,34 @@ TEST_F(Recovery, NotOfferedWhereTheAdminSaysNoOrNobodyHasASet) {
     EXPECT_FALSE(asked_for_a_recovery_code(closed)) << closed.all_text();
 }
 
+// Review 31c: sudo -i (PAM sudo-i), pkexec (polkit-1) and doas follow [service sudo] "unless they have a
+// section of their own" (config/methods.cpp), and recovery_for then takes the own section's recovery, or
+// [recovery] enabled when it says none. An admin who closed the break-glass on the way to root
+// ([service sudo] recovery = no) and gave sudo -i or polkit-1 a section with the same methods (a file from
+// before review 31a, when sudo-i needed one, or polkit-1's own prompts) has it open again there, and
+// check-config still lists only "service sudo: no": during an outage a recovery code (or a stolen sheet)
+// makes alice root with `sudo -i` or `pkexec bash`. The secure behaviour asserted: a section of a second name
+// that says nothing about recovery keeps what its program's section says.
+TEST_F(Recovery, ReviewASecondNameOfSudoKeepsSudosRecoveryNo) {
+    start_helper("", "\n[service sudo]\nmethods = email_otp\nrecovery = no\n"
+                     "\n[service sudo-i]\nmethods = email_otp\n"
+                     "\n[service polkit-1]\nmethods = email_otp\n");
+    const auto codes = generate("alice", 3);
+    ASSERT_EQ(codes.size(), 3u);
+    const auto sudo = login("alice", codes[0], {{"PAM_SERVICE", "sudo"}});
+    EXPECT_EQ(sudo.code, PAM_AUTHINFO_UNAVAIL) << sudo.all_text() << helper_->log();
+    EXPECT_FALSE(asked_for_a_recovery_code(sudo)) << sudo.all_text();
+    std::size_t next = 1;
+    for (const char* service : {"sudo-i", "polkit-1"}) {
+        const auto run = login("alice", codes[next++], {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << "a recovery code passed " << service
+                                         << " (a way to root) while [service sudo] says recovery = no\n"
+                                         << run.all_text() << helper_->log();
+        EXPECT_FALSE(asked_for_a_recovery_code(run)) << service << ": asked for a recovery code\n"
+                                                     << run.all_text();
+    }
+}
+
 // The codes are printed once and kept only as hashes: not in the store, the helper's log, its argv or
 // environment, nor (after the login) anywhere in the helper's memory.
 TEST_F(Recovery, CodesAreNeverKeptInClear) {
