@@ -592,5 +592,37 @@ TEST_F(BrowserLogin, HangUpsAtAMenuThePoolSkippedAnswerAlikeForEveryName) {
         << last["dave"].all_text();
 }
 
+// Review 31c (issue #10: nobody at the far end may spend the user pool's quota, which every machine and app
+// of the account shares; session 30 and review 31a bound "requests to the user pool that nothing else counts"
+// by pool_asks_per_network). "Sign in with your browser" redeems whatever is typed at its code prompt at the
+// pool's token endpoint, for a name that is no account too ("the redemption too", browser_method.cpp), up to
+// max_tries times a connection, and nothing counts it on the network: the failure it costs is the name's,
+// and a client that types a new made-up name each connection has a fresh budget each time. So from one
+// network, at pool_asks_per_network = 2, ten connections ask the pool thirty times, and a flood of them
+// throttles the pool's token endpoint (every machine's browser sign-ins) for everyone. The secure behaviour
+// asserted: the requests one remote network makes the user pool answer are bounded by its allowance (here:
+// 2 connections' worth, each with its max_tries redemptions, at most), as the question before the menu is.
+TEST_F(BrowserLogin, ReviewJunkCodesAtTheBrowserPromptAskThePoolABoundedNumberOfTimesPerNetwork) {
+    start_helper("browser", "\n[limits]\npool_asks_per_network = 2\npool_asks_per_minute = 600\n");
+    const std::size_t before = standin_->requests_log().size();
+    for (int i = 0; i < 10; ++i) {
+        code_prompts_ = 0;
+        const auto run =
+            run_pam(service_, "ghost" + std::to_string(i),
+                    browser_answers([](const std::string&) { return std::string("0123456789abcdef0123"); }),
+                    {{"PAM_RHOST", "203.0.113." + std::to_string(i + 1)}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << run.all_text();
+    }
+    const std::string asked = standin_->requests_log().substr(before);
+    std::size_t redeemed = 0;
+    for (auto pos = asked.find("/oauth2/token"); pos != std::string::npos;
+         pos = asked.find("/oauth2/token", pos + 1))
+        ++redeemed;
+    EXPECT_LE(redeemed, 6u) << "10 remote logins of made-up names from one network (pool_asks_per_network = 2) "
+                               "made the user pool's token endpoint answer "
+                            << redeemed << " times\n"
+                            << helper_->log();
+}
+
 }  // namespace
 }  // namespace pp::test
