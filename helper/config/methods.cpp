@@ -120,8 +120,15 @@ const std::vector<Method>& Config::methods_for(const std::string& service, bool 
 }
 
 bool Config::recovery_for(const std::string& service) const {
-    // Every [service NAME] is in `services`, so the section that holds decides here too.
-    const auto it = recovery.services.find(section_for(service));
+    // Every [service NAME] is in `services`, so the section that holds decides here too; a section of a name
+    // service_family holds without a `recovery` line of its own keeps its program's (review 31c: a
+    // [service sudo-i] written before it followed [service sudo] reopened the codes sudo closed).
+    const std::string section = section_for(service);
+    auto it = recovery.services.find(section);
+    if (it == recovery.services.end()) {
+        const std::string first(service_family(section));
+        if (!first.empty()) it = recovery.services.find(first);
+    }
     return it == recovery.services.end() ? recovery.enabled : it->second;
 }
 

@@ -1,5 +1,6 @@
 // The warnings of check-config: what a valid configuration allows that should not go unnoticed.
 #include <algorithm>
+#include <optional>
 
 #include "config.hpp"
 #include "config/parser.hpp"
@@ -52,6 +53,33 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
                     "user pool's own sign-ins. If the pool lets a public app client or its managed login "
                     "register passkeys, anyone with the account's code registers one there and passes " +
                     service + "; leave passkey registration to pam-passwordless pool-register.");
+    }
+    // A section of its own for a name that would otherwise follow another's (service_family: sudo -i,
+    // pkexec, doas...) is the admin's choice; one weaker than the section it replaces is a second way to the
+    // same account with less (review 31c).
+    const auto weakest = [](const std::vector<Method>& ms) -> std::optional<Method> {
+        if (ms.empty()) return std::nullopt;
+        return *std::min_element(ms.begin(), ms.end(),
+                                 [](Method a, Method b) { return method_strength(a) < method_strength(b); });
+    };
+    for (const auto& [name, pol] : c.services) {
+        const std::string first(service_family(name));
+        const auto followed = c.services.find(first);
+        if (first.empty() || followed == c.services.end()) continue;
+        for (const bool remote : {false, true}) {
+            const auto mine = weakest(remote ? pol.remote : pol.local);
+            const auto theirs = weakest(remote ? followed->second.remote : followed->second.local);
+            if (!mine || (theirs && method_strength(*mine) >= method_strength(*theirs))) continue;
+            if (!theirs) continue;  // the program's own section lets nothing in: nothing here is weaker by it
+            w.push_back("[service " + name + "] lets " + (remote ? "remote logins " : "") + "in with " +
+                        std::string(method_name(*mine)) + ", weaker than anything [service " + first +
+                        "] accepts (" + join(remote ? followed->second.remote : followed->second.local) +
+                        "): it is another way to what " + first +
+                        " gives, and without its own section it "
+                        "would follow [service " +
+                        first + "].");
+            break;
+        }
     }
     if (!c.claim.empty()) {
         // The pool fixes a user's cognito:username for good; anything else a person may be able to change

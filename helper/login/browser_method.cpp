@@ -98,6 +98,13 @@ Proof browser_login(MethodContext& login, const std::optional<Identifier>& ident
             refusals.emplace_back("not a code");
         } else {
             Secret id_token;
+            // Each redemption is a request to the pool's token endpoint that no send counts, and a junk code
+            // costs only the typed name's failure, new with each made-up name: a remote client would make the
+            // pool answer max_tries times per connection, for free (review 31c). Taken for every name alike,
+            // the walk without an identity being this same walk.
+            if (auto end = login.take_pool_ask())
+                return Verdict{end->outcome(), end->person_text(),
+                               end->audit_reason() + refused_before(refusals)};
             try {
                 id_token = login.pool().redeem_authorization_code(
                     txn->token_request_body(code->view(), b.redirect_uri, b.client_id), conn.deadline());

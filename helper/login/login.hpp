@@ -81,7 +81,7 @@ class Login : private MethodContext {
     MaybeEnd check_backoff();
     // A request to the user pool that nothing else counts (no code goes with it), for a remote login: its
     // network's allowance (RateLimits::take_pool_ask). Asked at the same points by the decoy's walk.
-    MaybeEnd take_pool_ask();
+    MaybeEnd take_pool_ask() override;
     // Settles what this login reserved and spent in the limits, once, with its outcome.
     void settle_limits(wire::Outcome outcome);
     // At the end of a login that let the person in: what the pool offered, as learned in it, is remembered

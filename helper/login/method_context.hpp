@@ -59,6 +59,10 @@ class MethodContext {
     // reserved against the user's backoff, Login::arm_try), and from now on a failure counts against the
     // user. An ending when the try cannot be reserved: the proof must then not be tried.
     [[nodiscard]] virtual MaybeEnd proof_tried() = 0;
+    // A request to the user pool that nothing else counts is about to be made (for a remote login: its
+    // network's, its site's and all remote logins' allowance, Login::take_pool_ask). An ending when spent:
+    // the request must then not be made.
+    [[nodiscard]] virtual MaybeEnd take_pool_ask() = 0;
     // The user pool's access token of this sign-in: kept when the login was asked to keep it (management's
     // sign-in), dropped otherwise.
     virtual void offer_access_token(const Secret& token) = 0;

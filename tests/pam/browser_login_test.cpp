@@ -618,10 +618,11 @@ TEST_F(BrowserLogin, ReviewJunkCodesAtTheBrowserPromptAskThePoolABoundedNumberOf
     for (auto pos = asked.find("/oauth2/token"); pos != std::string::npos;
          pos = asked.find("/oauth2/token", pos + 1))
         ++redeemed;
-    EXPECT_LE(redeemed, 6u) << "10 remote logins of made-up names from one network (pool_asks_per_network = 2) "
-                               "made the user pool's token endpoint answer "
-                            << redeemed << " times\n"
-                            << helper_->log();
+    EXPECT_LE(redeemed, 6u)
+        << "10 remote logins of made-up names from one network (pool_asks_per_network = 2) "
+           "made the user pool's token endpoint answer "
+        << redeemed << " times\n"
+        << helper_->log();
 }
 
 }  // namespace

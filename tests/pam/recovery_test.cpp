@@ -352,9 +352,10 @@ TEST_F(Recovery, NotOfferedWhereTheAdminSaysNoOrNobodyHasASet) {
 // makes alice root with `sudo -i` or `pkexec bash`. The secure behaviour asserted: a section of a second name
 // that says nothing about recovery keeps what its program's section says.
 TEST_F(Recovery, ReviewASecondNameOfSudoKeepsSudosRecoveryNo) {
-    start_helper("", "\n[service sudo]\nmethods = email_otp\nrecovery = no\n"
-                     "\n[service sudo-i]\nmethods = email_otp\n"
-                     "\n[service polkit-1]\nmethods = email_otp\n");
+    start_helper("",
+                 "\n[service sudo]\nmethods = email_otp\nrecovery = no\n"
+                 "\n[service sudo-i]\nmethods = email_otp\n"
+                 "\n[service polkit-1]\nmethods = email_otp\n");
     const auto codes = generate("alice", 3);
     ASSERT_EQ(codes.size(), 3u);
     const auto sudo = login("alice", codes[0], {{"PAM_SERVICE", "sudo"}});

@@ -183,9 +183,9 @@ TEST_F(AdminCommands, ReviewASecondNameOfSudoWeakerThanSudoIsWarnedAbout) {
                    "issuer = https://127.0.0.1:1/us-east-1_TestPool\n\n[login]\nmethods = email_otp\n\n"
                    "[service sudo]\nmethods = security_key\n\n[service " +
                        other + "]\nmethods = email_otp\n\n[security_key]\nstore_dir = " +
-                       (dir_ / "credentials").string() + "\n\n[binding]\nmapping_file = " +
-                       (dir_ / "identities").string() + "\n\n[limits]\nstate_file = " +
-                       (dir_ / "limits").string() + "\n");
+                       (dir_ / "credentials").string() +
+                       "\n\n[binding]\nmapping_file = " + (dir_ / "identities").string() +
+                       "\n\n[limits]\nstate_file = " + (dir_ / "limits").string() + "\n");
         write_text(dir_ / "identities", "alice alice@example.com\n", fs::perms(0600));
         const auto r = check_config(conf);
         ASSERT_EQ(r.exit_code, 0) << r.describe();

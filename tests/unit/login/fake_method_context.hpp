@@ -33,6 +33,7 @@ class FakeMethodContext final : public MethodContext {
 
     // What the method told the login.
     int proofs_tried = 0;
+    int pool_asks = 0;
     std::vector<std::string> access_tokens;                    // each one offered
     std::vector<std::vector<std::size_t>> pool_passkeys_seen;  // each ask's passkey id lengths
 
@@ -45,6 +46,10 @@ class FakeMethodContext final : public MethodContext {
     const std::vector<Identifier>& known() const override { return known_ids; }
     const std::vector<StoredCredential>& credentials() const override { return enrolled; }
     std::string destination_for(Method m) const override;
+    MaybeEnd take_pool_ask() override {
+        ++pool_asks;
+        return std::nullopt;
+    }
     MaybeEnd proof_tried() override {
         ++proofs_tried;
         return std::nullopt;
