@@ -32,6 +32,27 @@ class PolicyLogin : public StandInTest {
         });
     }
 
+    // [login] lets in with an email code; `sections` (e.g. a key-only [service sudo]) restrict some services.
+    // alice is mapped to her address, and no key is enrolled.
+    void start_with_email_and(const std::string& sections) {
+        start_helper(
+            HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
+                        "login_timeout = 60\n\n" +
+                            sections + "\n[security_key]\nstore_dir = " + (dir_ / "credentials").string() +
+                            "\ntouch_timeout = 2\n\n[binding]\n",
+                        "alice alice@example.com\n"});
+    }
+
+    // alice's login under PAM service `service`, answered with her newest code: it must not get in, and no
+    // code may be sent (the service asks for a key alone). `why` says what a pass would mean.
+    void expect_no_code_passes(const std::string& service, const std::string& why) {
+        const auto sends = standin_->outbox_lines();
+        const auto run =
+            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
+        EXPECT_NE(run.code, PAM_SUCCESS) << why << "\n" << run.all_text() << helper_->log();
+        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
+    }
+
     std::unique_ptr<Helper> helper_;
 };
 
@@ -113,29 +134,14 @@ TEST_F(PolicyLogin, NameWithoutLocalAccountUnderClaimBindingNeverReachesThePool)
 // the other name of a service the configuration restricts is not let in by a weaker method than that
 // service's (an alias of the section, or a refusal; a check-config warning alone would leave it open).
 TEST_F(PolicyLogin, ReviewTheOtherPamNamesOfSudoAndSuKeepTheirServicesMethods) {
-    start_helper(
-        HelperFiles{"\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
-                    "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n"
-                    "[service su]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
-                        (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
-                    "alice alice@example.com\n"});
+    start_with_email_and("[service sudo]\nmethods = security_key\n\n[service su]\nmethods = security_key\n");
     // As configured: `sudo` and `su` ask for the key alone (none is enrolled), no code is sent.
-    for (const char* service : {"sudo", "su"}) {
-        const auto sends = standin_->outbox_lines();
-        const auto run =
-            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
-        EXPECT_NE(run.code, PAM_SUCCESS) << service << "\n" << run.all_text() << helper_->log();
-        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
-    }
+    for (const char* service : {"sudo", "su"}) expect_no_code_passes(service, std::string(service));
     // `sudo -i` and `su -`: the same programs, the same root, under their other names.
-    for (const char* service : {"sudo-i", "su-l"}) {
-        const auto run =
-            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
-        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed " << service << " while [service "
-                                         << std::string(service).substr(0, std::string(service).find('-'))
-                                         << "] accepts only a security key\n"
-                                         << run.all_text() << helper_->log();
-    }
+    for (const std::string service : {"sudo-i", "su-l"})
+        expect_no_code_passes(service, "an email code passed " + service + " while [service " +
+                                           service.substr(0, service.find('-')) +
+                                           "] accepts only a security key");
 }
 
 // Review 31b: Linux-PAM lowercases every service name (pam_start and pam_set_item(PAM_SERVICE): "require
@@ -145,20 +151,10 @@ TEST_F(PolicyLogin, ReviewTheOtherPamNamesOfSudoAndSuKeepTheirServicesMethods) {
 // behaviour asserted: a login under a service the configuration restricts (whatever the case it was written
 // in) is not let in by a weaker method (a section matched without case, or the configuration refused).
 TEST_F(PolicyLogin, ReviewAServiceSectionWrittenWithCapitalsStillHoldsItsService) {
-    start_helper(HelperFiles{
-        "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
-        "login_timeout = 60\n\n[service Sudo]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
-            (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
-        "alice alice@example.com\n"});
-    for (const char* service : {"Sudo", "sudo"}) {
-        const auto sends = standin_->outbox_lines();
-        const auto run =
-            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
-        EXPECT_NE(run.code, PAM_SUCCESS) << "an email code passed PAM service '" << service
-                                         << "' while [service Sudo] accepts only a security key\n"
-                                         << run.all_text() << helper_->log();
-        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
-    }
+    start_with_email_and("[service Sudo]\nmethods = security_key\n");
+    for (const std::string service : {"Sudo", "sudo"})
+        expect_no_code_passes(service, "an email code passed PAM service '" + service +
+                                           "' while [service Sudo] accepts only a security key");
 }
 
 // Review 31b: the README's way to make root key-only is `[service sudo] methods = security_key` ("only for
@@ -171,21 +167,11 @@ TEST_F(PolicyLogin, ReviewAServiceSectionWrittenWithCapitalsStillHoldsItsService
 // are held by [service sudo] unless they have a section of their own (or the configuration is refused /
 // they are refused); a check-config line alone would leave it open.
 TEST_F(PolicyLogin, ReviewPkexecAndDoasKeepSudosMethods) {
-    start_helper(HelperFiles{
-        "\n[login]\nmethods = email_otp\nmax_tries = 3\nrequest_timeout = 2\n"
-        "login_timeout = 60\n\n[service sudo]\nmethods = security_key\n\n[security_key]\nstore_dir = " +
-            (dir_ / "credentials").string() + "\ntouch_timeout = 2\n\n[binding]\n",
-        "alice alice@example.com\n"});
-    for (const char* service : {"polkit-1", "doas"}) {
-        const auto sends = standin_->outbox_lines();
-        const auto run =
-            run_pam(service_, "alice", code_from_outbox("alice@example.com"), {{"PAM_SERVICE", service}});
-        EXPECT_NE(run.code, PAM_SUCCESS)
-            << "an email code passed " << service
-            << " (a way to root) while [service sudo] accepts only a security key\n"
-            << run.all_text() << helper_->log();
-        EXPECT_EQ(standin_->outbox_lines(), sends) << service << ": a code was sent\n" << run.all_text();
-    }
+    start_with_email_and("[service sudo]\nmethods = security_key\n");
+    for (const std::string service : {"polkit-1", "doas"})
+        expect_no_code_passes(service,
+                              "an email code passed " + service +
+                                  " (a way to root) while [service sudo] accepts only a security key");
 }
 
 }  // namespace
