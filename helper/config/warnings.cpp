@@ -69,8 +69,8 @@ void policy_warnings(const Config& c, std::vector<std::string>& w) {
         for (const bool remote : {false, true}) {
             const auto mine = weakest(remote ? pol.remote : pol.local);
             const auto theirs = weakest(remote ? followed->second.remote : followed->second.local);
-            if (!mine || (theirs && method_strength(*mine) >= method_strength(*theirs))) continue;
-            if (!theirs) continue;  // the program's own section lets nothing in: nothing here is weaker by it
+            // (A program's section that lets nothing in has nothing weaker than it.)
+            if (!mine || !theirs || method_strength(*mine) >= method_strength(*theirs)) continue;
             w.push_back("[service " + name + "] lets " + (remote ? "remote logins " : "") + "in with " +
                         std::string(method_name(*mine)) + ", weaker than anything [service " + first +
                         "] accepts (" + join(remote ? followed->second.remote : followed->second.local) +
